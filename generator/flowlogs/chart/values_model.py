@@ -1,0 +1,114 @@
+"""The chart's values: one model gives values.yaml, values.schema.json and the README table.
+
+Each value has a path, a default, a description (written as helm-docs `# --` comments) and
+a JSON Schema. Sections (mappings) are implied by the paths; every mapping rejects unknown
+keys, so a typo in a values file fails `helm install` instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class ChartValue:
+    path: str  # dotted, e.g. "cilium.configMap.name"
+    default: Any
+    description: str
+    schema: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def type_name(self) -> str:
+        kind = self.schema.get("type", "object")
+        return "/".join(kind) if isinstance(kind, list) else str(kind)
+
+
+@dataclass(frozen=True)
+class Section:
+    path: str
+    description: str
+
+
+def _tree(values: list[ChartValue]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for value in values:
+        *parents, leaf = value.path.split(".")
+        node = root
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
+    return root
+
+
+def values_schema(values: list[ChartValue], sections: list[Section]) -> dict[str, Any]:
+    """values.schema.json (draft-07, the dialect Helm reads best), strict on every mapping."""
+    descriptions = {s.path: s.description for s in sections}
+
+    def build(node: dict[str, Any], path: str) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        for key, child in node.items():
+            child_path = f"{path}.{key}" if path else key
+            if isinstance(child, ChartValue):
+                properties[key] = {"description": child.description, **child.schema}
+            else:
+                properties[key] = build(child, child_path)
+        schema: dict[str, Any] = {"type": "object"}
+        if path in descriptions:
+            schema["description"] = descriptions[path]
+        schema["additionalProperties"] = False
+        schema["properties"] = properties
+        return schema
+
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **build(_tree(values), "")}
+
+
+def _dump_default(key: str, default: Any, indent: str) -> list[str]:
+    if isinstance(default, (dict, list)) and default:
+        body = yaml.safe_dump({key: default}, sort_keys=False, default_flow_style=False, width=1000)
+        return [indent + line for line in body.rstrip("\n").split("\n")]
+    return [f"{indent}{key}: {json.dumps(default) if isinstance(default, str) else yaml.safe_dump(default, default_flow_style=True).strip().removesuffix('...').strip()}"]
+
+
+def values_yaml(values: list[ChartValue], sections: list[Section], header: str) -> str:
+    """values.yaml with helm-docs comments: `# -- text` above each documented key."""
+    descriptions = {s.path: s.description for s in sections}
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+
+    def emit(node: dict[str, Any], path: str, depth: int) -> None:
+        indent = "  " * depth
+        for key, child in node.items():
+            child_path = f"{path}.{key}" if path else key
+            if depth == 0:
+                lines.append("")
+            if isinstance(child, ChartValue):
+                lines.extend(_comment(indent, child.description, child))
+                lines.extend(_dump_default(key, child.default, indent))
+            else:
+                if child_path in descriptions:
+                    lines.extend(_comment(indent, descriptions[child_path], None))
+                lines.append(f"{indent}{key}:")
+                emit(child, child_path, depth + 1)
+
+    emit(_tree(values), "", 0)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _comment(indent: str, description: str, value: ChartValue | None) -> list[str]:
+    first, *rest = description.splitlines() or [""]
+    type_hint = ""
+    if value is not None and value.default in (None, "", [], {}):
+        type_hint = f"({value.type_name}) "
+    return [f"{indent}# -- {type_hint}{first}"] + [f"{indent}# {line}".rstrip() for line in rest]
+
+
+def values_table(values: list[ChartValue]) -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) rows for the README, helm-docs style."""
+    rows = []
+    for value in values:
+        default = json.dumps(value.default, sort_keys=True)
+        rows.append((value.path, value.type_name, default, " ".join(value.description.split())))
+    return rows

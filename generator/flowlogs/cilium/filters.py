@@ -1,0 +1,117 @@
+"""The filter words of a profile and the Hubble FlowFilter fields they compile to.
+
+Words follow `hubble observe` flags and the Flow API: `verdict`, `drop-reason`,
+`event-type`, `direction`, and for each side of a flow `source-*` / `destination-*`
+(`pod`, `namespace`, `ip`, `label`, `fqdn`, `service`, `identity`, `port`, `workload`,
+`cluster`). The side-less word (`pod: x`) matches either side, as `hubble observe --pod x`
+does: the filter is split in two, one per side (a list of filters is an OR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Words that exist for both sides of a flow: word -> (FlowFilter field stem, value kind).
+SIDED_WORDS: dict[str, tuple[str, str]] = {
+    "pod": ("pod", "pod"),
+    "namespace": ("pod", "namespace"),
+    "ip": ("ip", "ip"),
+    "label": ("label", "label"),
+    "fqdn": ("fqdn", "string"),
+    "service": ("service", "pod"),
+    "identity": ("identity", "identity"),
+    "port": ("port", "port"),
+    "workload": ("workload", "workload"),
+    "cluster": ("cluster_name", "string"),
+}
+
+SIDES = ("source", "destination")
+
+
+@dataclass(frozen=True)
+class FilterWord:
+    word: str  # the profile key, e.g. "source-pod"
+    field: str  # the FlowFilter field, e.g. "source_pod"
+    kind: str  # how the value is read and checked
+    description: str
+    side: str = ""  # "source" | "destination" | "either" | ""
+
+
+def _sided_description(stem: str, side: str) -> str:
+    what = {
+        "pod": "pod name prefixes, as `namespace/prefix` or `prefix` (any namespace)",
+        "namespace": "namespaces (compiled to a pod prefix `namespace/`: FlowFilter has no namespace field)",
+        "ip": "IP addresses or CIDR ranges",
+        "label": "Kubernetes label selectors, e.g. `app=web` or `k8s:app in (a, b)`",
+        "fqdn": "fully qualified domain names (`*` wildcards allowed)",
+        "service": "service name prefixes, as `namespace/prefix` or `prefix`",
+        "identity": "security identities: numbers or reserved names such as `world`, `host`",
+        "port": "L4 port numbers",
+        "workload": "workloads as `Kind/name` (e.g. `Deployment/web`) or `{kind, name}`",
+        "cluster": "cluster names (Cilium 1.17+)",
+    }[stem]
+    if side == "either":
+        return f"Either side of the flow: {what}. Splits the filter into a source filter OR a destination filter, like `hubble observe --{stem}`."
+    return f"The {side} of the flow: {what}."
+
+
+def _build_words() -> dict[str, FilterWord]:
+    words: dict[str, FilterWord] = {}
+    for stem, (field_stem, kind) in SIDED_WORDS.items():
+        for side in SIDES:
+            words[f"{side}-{stem}"] = FilterWord(
+                f"{side}-{stem}", f"{side}_{field_stem}", kind, _sided_description(stem, side), side
+            )
+        words[stem] = FilterWord(stem, f"*_{field_stem}", kind, _sided_description(stem, "either"), "either")
+    plain = [
+        ("verdict", "verdict", "verdict", "Verdicts: forwarded, dropped, error, audit, redirected, traced, translated."),
+        ("drop-reason", "drop_reason_desc", "drop-reason", "Drop reasons by name, e.g. `policy-denied` (133, ordinary policy drop) or `policy-deny` (181, explicit deny rule)."),
+        ("event-type", "event_type", "event-type", "Event types by name (drop, trace, policy-verdict, l7, ...), or `{type, sub-type, match-sub-type}`."),
+        ("direction", "traffic_direction", "direction", "Traffic direction: ingress, egress or unknown."),
+        ("source-ip-xlated", "source_ip_xlated", "ip", "The translated (SNAT) source IP addresses or CIDR ranges."),
+        ("protocol", "protocol", "protocol", "L4 or L7 protocols, e.g. tcp, udp, icmpv4, icmpv6, sctp, http, dns, kafka."),
+        ("http-status", "http_status_code", "http-status", "HTTP status codes or prefixes: `404`, `5+`."),
+        ("http-method", "http_method", "http-method", "HTTP methods: GET, POST, ..."),
+        ("http-path", "http_path", "string", "HTTP path regular expressions (RE2)."),
+        ("http-url", "http_url", "string", "HTTP URL regular expressions (RE2)."),
+        ("http-header", "http_header", "http-header", "HTTP headers as `key:value` or `{key, value}`."),
+        ("dns-query", "dns_query", "string", "DNS query regular expressions (RE2), e.g. `.*\\.svc\\.cluster\\.local`."),
+        ("tcp-flags", "tcp_flags", "tcp-flags", "TCP flag sets, e.g. `SYN` or `SYN,ACK` (a set matches when all its flags are set)."),
+        ("node-name", "node_name", "string", "Node name patterns, e.g. `k8s*` or `cluster/node-1`."),
+        ("node-label", "node_labels", "label", "Node label selectors."),
+        ("ip-version", "ip_version", "ip-version", "IP version: ipv4 or ipv6."),
+        ("reply", "reply", "bool", "true for reply packets only, false for requests only."),
+        ("interface", "interface", "interface", "Network interfaces by name, or `{name, index}`."),
+        ("uuid", "uuid", "string", "Flow UUIDs."),
+        ("trace-id", "trace_id", "string", "Trace IDs."),
+        ("cel", "experimental", "string", "CEL expressions over the flow (`_flow.verdict == ...`); slower than other filters."),
+        ("raw", "", "raw", "Upstream FlowFilter fields as Cilium spells them (snake_case), merged into this filter: the escape hatch."),
+    ]
+    for word, field, kind, description in plain:
+        words[word] = FilterWord(word, field, kind, description)
+    return words
+
+
+FILTER_WORDS: dict[str, FilterWord] = _build_words()
+
+# Upstream FlowFilter spellings people paste into profiles, mapped to the profile word.
+UPSTREAM_FILTER_ALIASES: dict[str, str] = {
+    **{f"{side}_{field_stem}": f"{side}-{stem}" for stem, (field_stem, _) in SIDED_WORDS.items() if stem != "namespace" for side in SIDES},
+    "traffic_direction": "direction",
+    "drop_reason_desc": "drop-reason",
+    "event_type": "event-type",
+    "http_status_code": "http-status",
+    "http_method": "http-method",
+    "http_path": "http-path",
+    "http_url": "http-url",
+    "http_header": "http-header",
+    "dns_query": "dns-query",
+    "tcp_flags": "tcp-flags",
+    "node_name": "node-name",
+    "node_labels": "node-label",
+    "ip_version": "ip-version",
+    "source_ip_xlated": "source-ip-xlated",
+    "trace_id": "trace-id",
+    "experimental": "cel",
+    "type": "event-type",
+}

@@ -1,0 +1,220 @@
+"""Per-version Cilium lookup tables for the flowlogs compiler.
+
+The compiler turns the plain words of a profile (``verdict: dropped``, ``drop-reason: policy-deny``,
+``event-type: drop``, ``identity: world``) into the exact names and codes that Hubble's dynamic
+flow-log exporter of a given Cilium version understands. The facts live in one data file per
+version (``data/cilium-<version>.yaml``, each naming its upstream sources); this module loads them
+into read-only, typed tables.
+
+    >>> t = load_tables("1.18")
+    >>> t.event_types["drop"], t.drop_reasons["policy-deny"].enum, t.verdicts["dropped"]
+    (1, 'POLICY_DENY', 'DROPPED')
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+SUPPORTED_VERSIONS: tuple[str, ...] = ("1.16", "1.17", "1.18")
+DEFAULT_VERSION = "1.18"
+DEFAULT_FILE_PATH = "/var/run/cilium/hubble/events.log"
+DEFAULT_CONFIGMAP_NAME = "cilium-flowlog-config"
+
+_DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Event types whose sub_type has a word list (see CiliumTables.sub_types_for).
+_DROP, _TRACE, _AGENT = "drop", "trace", "agent"
+
+
+@dataclass(frozen=True)
+class DropReason:
+    """One flow.proto DropReason (code >= 130, DropMin)."""
+
+    name: str  # plain name, "policy-deny"
+    code: int  # 181
+    enum: str  # "POLICY_DENY"
+    description: str  # drop.go message, "Policy denied by denylist"
+    deprecated: bool  # marked deprecated (unused) upstream
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """One field of flow.FlowFilter."""
+
+    name: str  # proto name "source_pod"
+    json_name: str  # "sourcePod"
+    type: str  # "repeated string", "repeated EventTypeFilter", "Experimental", ...
+
+
+@dataclass(frozen=True)
+class CiliumTables:
+    """Everything the compiler needs to know about one Cilium minor version."""
+
+    version: str
+    sources: tuple[str, ...]
+    event_types: Mapping[str, int]
+    trace_observation_points: Mapping[str, int]
+    agent_notifications: Mapping[str, int]
+    drop_reasons: Mapping[str, DropReason]
+    drop_reasons_by_code: Mapping[int, DropReason]
+    drop_reasons_by_enum: Mapping[str, DropReason]
+    verdicts: Mapping[str, str]
+    traffic_directions: Mapping[str, str]
+    ip_versions: Mapping[str, str]
+    reserved_identities: Mapping[str, int]
+    filter_fields: Mapping[str, FilterField]
+    nested_fields: Mapping[str, tuple[str, ...]]
+    fieldmask_paths: frozenset[str]
+    flowlog_keys: tuple[str, ...]
+    per_flowlog_rotation: bool
+    rotation_defaults: Mapping[str, int | bool]
+    helm_export_keys: frozenset[str]
+    # Keys under hubble.export the chart still honours but has deprecated (1.18: the top-level
+    # fileMaxSizeMb / fileMaxBackups). Not in helm_export_keys; never emit them.
+    helm_export_deprecated_keys: frozenset[str] = field(default=frozenset())
+
+    def sub_types_for(self, event_type_code: int) -> Mapping[str, int]:
+        """Words for EventTypeFilter.sub_type of an event type: drop -> drop reasons,
+        trace -> observation points, agent -> agent notifications; {} for the others."""
+        if event_type_code == self.event_types[_DROP]:
+            return MappingProxyType({name: r.code for name, r in self.drop_reasons.items()})
+        if event_type_code == self.event_types[_TRACE]:
+            return self.trace_observation_points
+        if event_type_code == self.event_types[_AGENT]:
+            return self.agent_notifications
+        return MappingProxyType({})
+
+
+def load_tables(version: str) -> CiliumTables:
+    """The tables of a supported Cilium minor version ("1.16", "1.17", "1.18")."""
+    if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
+        raise ValueError(
+            f"unsupported Cilium version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}"
+        )
+    return _load(version)
+
+
+def drop_reason_name(enum: str) -> str:
+    """The plain word for a DropReason enum name: POLICY_DENY -> policy-deny."""
+    return enum.lower().replace("_", "-")
+
+
+@functools.cache
+def _load(version: str) -> CiliumTables:
+    path = _DATA_DIR / f"cilium-{version}.yaml"
+    with path.open(encoding="utf-8") as fh:
+        raw = yaml.load(fh, Loader=yaml.CSafeLoader)
+    try:
+        return _build(version, raw)
+    except (KeyError, TypeError, ValueError) as exc:  # a broken data file is a bug of ours
+        raise ValueError(f"{path}: invalid Cilium tables: {exc}") from exc
+
+
+def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
+    if str(raw["version"]) != version:
+        raise ValueError(f"file says version {raw['version']!r}")
+
+    reasons: list[DropReason] = []
+    for code, entry in sorted(raw["drop_reasons"].items()):
+        reasons.append(
+            DropReason(
+                name=drop_reason_name(entry["enum"]),
+                code=_int(code),
+                enum=str(entry["enum"]),
+                description=str(entry["description"]),
+                deprecated=bool(entry.get("deprecated", False)),
+            )
+        )
+
+    filter_fields = {
+        name: FilterField(name=name, json_name=str(f["json_name"]), type=str(f["type"]))
+        for name, f in raw["filter_fields"].items()
+    }
+    _unique("filter field json name", (f.json_name for f in filter_fields.values()))
+
+    helm = raw["helm"]
+    if helm["default_file_path"] != DEFAULT_FILE_PATH:
+        raise ValueError(f"helm.default_file_path {helm['default_file_path']!r} != {DEFAULT_FILE_PATH!r}")
+    if helm["default_configmap_name"] != DEFAULT_CONFIGMAP_NAME:
+        raise ValueError(
+            f"helm.default_configmap_name {helm['default_configmap_name']!r} != {DEFAULT_CONFIGMAP_NAME!r}"
+        )
+
+    rotation_defaults = {str(k): v for k, v in raw["rotation_defaults"].items()}
+    for k, v in rotation_defaults.items():
+        if not isinstance(v, (int, bool)):
+            raise ValueError(f"rotation_defaults.{k} must be an integer or a boolean")
+
+    return CiliumTables(
+        version=version,
+        sources=tuple(str(s) for s in raw["sources"]),
+        event_types=_codes("event_types", raw["event_types"]),
+        trace_observation_points=_codes("trace_observation_points", raw["trace_observation_points"]),
+        agent_notifications=_codes("agent_notifications", raw["agent_notifications"]),
+        drop_reasons=_ro({r.name: r for r in reasons}, "drop reason name", len(reasons)),
+        drop_reasons_by_code=_ro({r.code: r for r in reasons}, "drop reason code", len(reasons)),
+        drop_reasons_by_enum=_ro({r.enum: r for r in reasons}, "drop reason enum", len(reasons)),
+        verdicts=_names("verdicts", raw["verdicts"]),
+        traffic_directions=_names("traffic_directions", raw["traffic_directions"]),
+        ip_versions=_names("ip_versions", raw["ip_versions"]),
+        reserved_identities=_codes("reserved_identities", raw["reserved_identities"]),
+        filter_fields=MappingProxyType(filter_fields),
+        nested_fields=MappingProxyType(
+            {str(msg): tuple(str(f) for f in fields) for msg, fields in raw["nested_fields"].items()}
+        ),
+        fieldmask_paths=frozenset(_unique("fieldMask path", raw["fieldmask_paths"])),
+        flowlog_keys=tuple(_unique("flowlog key", raw["flowlog_keys"])),
+        per_flowlog_rotation=_bool("per_flowlog_rotation", raw["per_flowlog_rotation"]),
+        rotation_defaults=MappingProxyType(rotation_defaults),
+        helm_export_keys=frozenset(_unique("helm export key", helm["export_keys"])),
+        helm_export_deprecated_keys=frozenset(_unique("deprecated helm key", helm["deprecated_export_keys"])),
+    )
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not an integer")
+    return value
+
+
+def _bool(what: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be true or false")
+    return value
+
+
+def _codes(what: str, table: Mapping[str, object]) -> Mapping[str, int]:
+    """word -> code, in file order; words and codes must both be unique."""
+    result = {str(word): _int(code) for word, code in table.items()}
+    _unique(f"{what} code", result.values())
+    return MappingProxyType(result)
+
+
+def _names(what: str, table: Mapping[str, object]) -> Mapping[str, str]:
+    result = {str(word): str(name) for word, name in table.items()}
+    _unique(f"{what} name", result.values())
+    return MappingProxyType(result)
+
+
+def _unique(what: str, values: Iterable[Any]) -> list[Any]:
+    seen: set[Any] = set()
+    out = []
+    for v in values:
+        if v in seen:
+            raise ValueError(f"duplicate {what} {v!r}")
+        seen.add(v)
+        out.append(v)
+    return out
+
+
+def _ro(mapping: dict[Any, DropReason], what: str, expected: int) -> Mapping[Any, DropReason]:
+    if len(mapping) != expected:
+        raise ValueError(f"duplicate {what}")
+    return MappingProxyType(mapping)

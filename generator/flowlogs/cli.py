@@ -1,0 +1,173 @@
+"""The `flowlogs` command: parse arguments, call the core, print, exit. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import Diagnostic, FlowlogsError, ProfileError, Severity
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for diagnostic in sorted(diagnostics, key=lambda d: d.location):
+        print(diagnostic, file=sys.stderr)
+
+
+def _profile_targets(chart_dir: Path, names: Sequence[str]) -> list[tuple[str, Path]]:
+    from .chart.writer import PROFILES_DIR
+
+    root = chart_dir / PROFILES_DIR
+    available = sorted(p.name for p in root.iterdir() if (p / "values.yaml").is_file()) if root.is_dir() else []
+    if not available:
+        raise FlowlogsError(f"no compiled profiles in {root}: run `flowlogs generate` first")
+    chosen = list(names) or available
+    unknown = [n for n in chosen if n not in available]
+    if unknown:
+        raise FlowlogsError(f"unknown profile(s) {', '.join(unknown)}; compiled profiles: {', '.join(available)}")
+    return [(name, root / name / "values.yaml") for name in chosen]
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generate import generate
+
+    built, report = generate(args.values_dir, args.chart_dir)
+    _print_diagnostics(built.diagnostics)
+    for profile in built.profiles:
+        parts = []
+        if profile.cilium:
+            parts.append(f"Cilium {profile.cilium.version}: {len(profile.cilium.flow_log_names)} flow log(s)")
+        if profile.calico:
+            parts.append(f"Calico Enterprise {profile.calico.version}")
+        print(f"  {profile.name:<24} {'; '.join(parts) or 'empty'}")
+    print(
+        f"generated {args.chart_dir}/ from {len(built.profiles)} profile(s): "
+        f"{len(report.written)} written, {len(report.removed)} removed, {len(report.unchanged)} unchanged"
+    )
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .generate import check
+
+    built, diff = check(args.values_dir, args.chart_dir)
+    if diff:
+        sys.stdout.write(diff)
+        print(
+            f"{args.chart_dir}/ is stale: it differs from what `flowlogs generate` makes from {args.values_dir}/ "
+            "(diff above). Run `flowlogs generate` and commit the result.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print(f"{args.chart_dir}/ is up to date with {len(built.profiles)} profile(s) in {args.values_dir}/")
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .helm import select_engine
+
+    engine = select_engine(args.helm, prefer_binary=bool(args.helm))
+    for name, values_file in _profile_targets(args.chart_dir, [args.profile]):
+        values = yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}
+        for manifest in engine.template(
+            args.chart_dir, values, release_name=args.release_name, namespace=args.namespace, kube_version=args.kubernetes_version
+        ):
+            sys.stdout.write(f"---\n# Source: {manifest.template}\n{manifest.text}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import ProfileTarget, ValidateOptions, run_validate
+
+    targets = tuple(ProfileTarget(name, path) for name, path in _profile_targets(args.chart_dir, args.profiles))
+    options = ValidateOptions(
+        chart_dir=args.chart_dir,
+        targets=targets,
+        kubernetes_version=args.kubernetes_version,
+        schema_locations=tuple(args.schema_location or ()),
+        ignore_missing_schemas=args.ignore_missing_schemas,
+        output=args.output,
+        helm_binary=args.helm,
+        kubeconform_binary=args.kubeconform,
+        auto_binaries=not args.embedded_only,
+        release_name=args.release_name,
+        namespace=args.namespace,
+        extra_documents=tuple(("documents", Path(p)) for p in args.documents or ()),
+    )
+    return run_validate(options, sys.stdout)
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .profile_schema import profile_schema
+
+    print(json.dumps(profile_schema(), indent=2))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flowlogs",
+        description="Declarative network flow logs for Kubernetes: compile profiles in plain words to a Helm chart.",
+    )
+    parser.add_argument("--values-dir", type=Path, default=Path("values"), help="profile directory (default: values)")
+    parser.add_argument("--chart-dir", type=Path, default=Path("chart"), help="generated chart directory (default: chart)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("generate", cmd_generate, "compile every profile and write the chart")
+    add("check", cmd_check, "exit 1 with a diff when the committed chart is stale")
+
+    render = add("render", cmd_render, "print the manifests of one profile, as `helm template` would")
+    render.add_argument("profile", help="profile name (file name without .yaml)")
+
+    validate = add("validate", cmd_validate, "render every profile with Helm and validate each manifest strictly")
+    validate.add_argument("profiles", nargs="*", help="profiles to validate (default: all)")
+    validate.add_argument("--schema-location", action="append", metavar="LOCATION", help="'default', a directory, a kubeconform path template, or CRD YAML files/directories; repeatable, searched in order")
+    validate.add_argument("--ignore-missing-schemas", action="store_true", help="skip resources whose kind has no schema instead of failing")
+    validate.add_argument("-o", "--output", choices=("text", "json", "junit", "tap"), default="text", help="report format (default: text)")
+    validate.add_argument("--kubeconform", metavar="PATH", help="also run this kubeconform binary and compare (default: kubeconform on PATH)")
+    validate.add_argument("--documents", action="append", metavar="FILE", help="also validate the documents of this YAML file (e.g. gitops/*.yaml)")
+    validate.add_argument("--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH")
+
+    for sub in (render, validate):
+        sub.add_argument("--kubernetes-version", default="1.31.0", help="Kubernetes version for Helm's Capabilities and the schemas (default: 1.31.0)")
+        sub.add_argument("--helm", metavar="PATH", help="a helm binary to render with (validate: compared with the embedded engine)")
+        sub.add_argument("--release-name", default="flowlogs", help="Helm release name (default: flowlogs)")
+        sub.add_argument("--namespace", default="flowlogs-system", help="release namespace (default: flowlogs-system)")
+
+    add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ProfileError as error:
+        _print_diagnostics(error.diagnostics)
+        count = len(error.diagnostics)
+        print(f"flowlogs: {count} error{'s' if count != 1 else ''} in profiles; nothing was written", file=sys.stderr)
+        return EXIT_FAILED
+    except FlowlogsError as error:
+        print(f"flowlogs: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["main", "build_parser", "Severity"]

@@ -1,0 +1,261 @@
+"""The Helm engine: render and lint the chart with the real Helm code.
+
+Two engines give the same answers: the embedded one (PyPI `helm-python-sdk`, Helm's Go
+library loaded in-process, works offline) and a `helm` binary (used when one is on PATH or
+named by the user). Both return the rendered chart as a list of `Manifest` documents keyed
+by template path, so their outputs can be compared document by document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import HelmError
+
+DEFAULT_KUBE_VERSION = "1.31.0"
+_SOURCE_RE = re.compile(r"^# Source: (?P<source>\S+)\s*$", re.MULTILINE)
+_DOC_SPLIT_RE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One YAML document of a rendered chart."""
+
+    template: str  # e.g. "flowlogs/templates/cilium/configmap.yaml"
+    index: int  # position of the document within its template
+    text: str
+
+
+@dataclass(frozen=True)
+class LintMessage:
+    severity: str  # "info" | "warning" | "error"
+    path: str
+    message: str
+
+
+class HelmEngine(Protocol):
+    name: str
+
+    @property
+    def version(self) -> str: ...
+
+    def template(
+        self,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        release_name: str,
+        namespace: str,
+        kube_version: str = DEFAULT_KUBE_VERSION,
+    ) -> list[Manifest]: ...
+
+    def lint(
+        self,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        strict: bool = True,
+        kube_version: str = DEFAULT_KUBE_VERSION,
+    ) -> list[LintMessage]: ...
+
+
+def split_documents(template: str, text: str) -> list[Manifest]:
+    """Split one template's output into its non-empty documents."""
+    manifests: list[Manifest] = []
+    for part in _DOC_SPLIT_RE.split(text):
+        body = _SOURCE_RE.sub("", part).strip("\n")
+        if body.strip() and not all(
+            line.lstrip().startswith("#") for line in body.splitlines() if line.strip()
+        ):
+            manifests.append(Manifest(template, len(manifests), body + "\n"))
+    return manifests
+
+
+def _kube_version(version: str) -> str:
+    return version if version.startswith("v") else f"v{version}"
+
+
+class EmbeddedHelm:
+    """Helm's Go library in-process (helm-python-sdk)."""
+
+    name = "embedded"
+
+    def __init__(self) -> None:
+        import helm_python
+
+        self._helm = helm_python
+
+    @property
+    def version(self) -> str:
+        return str(self._helm.helm_sdk_version())
+
+    def template(
+        self,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        release_name: str,
+        namespace: str,
+        kube_version: str = DEFAULT_KUBE_VERSION,
+    ) -> list[Manifest]:
+        # The Python wrapper does not expose kube_version; the C ABI it wraps does.
+        from helm_python import _native
+
+        options = {
+            "name": release_name,
+            "namespace": namespace,
+            "kube_version": _kube_version(kube_version),
+            "is_install": True,
+        }
+        try:
+            with self._helm.Chart.load(str(chart_dir)) as chart:
+                rendered: dict[str, str] = json.loads(
+                    _native.call_string(
+                        "helm_render", chart._raw(), json.dumps(dict(values)), json.dumps(options)
+                    )
+                )
+        except self._helm.HelmError as error:
+            raise HelmError(f"helm ({self.name}) could not render {chart_dir}: {error}") from error
+        manifests: list[Manifest] = []
+        for template in sorted(rendered):
+            if template.endswith("NOTES.txt"):
+                continue
+            manifests.extend(split_documents(template, rendered[template]))
+        return manifests
+
+    def lint(
+        self,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        strict: bool = True,
+        kube_version: str = DEFAULT_KUBE_VERSION,
+    ) -> list[LintMessage]:
+        result = self._helm.lint(
+            str(chart_dir), dict(values), strict=strict, kube_version=_kube_version(kube_version)
+        )
+        names = {1: "info", 2: "warning", 3: "error"}
+        return [
+            LintMessage(names.get(int(m["severity"]), "error"), str(m["path"]), str(m["error"]))
+            for m in result.get("messages") or []
+        ]
+
+
+class BinaryHelm:
+    """A `helm` executable (Helm 3.x or 4.x)."""
+
+    name = "binary"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @property
+    def version(self) -> str:
+        out = subprocess.run(
+            [self.path, "version", "--template", "{{.Version}}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return out.stdout.strip() or "unknown"
+
+    def _run(self, args: list[str], values: Mapping[str, Any]) -> subprocess.CompletedProcess[str]:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(dict(values), handle)
+            values_file = handle.name
+        try:
+            env = {**os.environ, "HELM_CACHE_HOME": tempfile.gettempdir() + "/flowlogs-helm-cache"}
+            return subprocess.run(
+                [self.path, *args, "--values", values_file],
+                capture_output=True,
+                text=True,
+                check=False,
+                env=env,
+            )
+        finally:
+            os.unlink(values_file)
+
+    def template(
+        self,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        release_name: str,
+        namespace: str,
+        kube_version: str = DEFAULT_KUBE_VERSION,
+    ) -> list[Manifest]:
+        result = self._run(
+            [
+                "template",
+                release_name,
+                str(chart_dir),
+                "--namespace",
+                namespace,
+                "--kube-version",
+                kube_version,
+            ],
+            values,
+        )
+        if result.returncode != 0:
+            raise HelmError(f"helm ({self.path}) could not render {chart_dir}: {result.stderr.strip()}")
+        return parse_template_output(result.stdout)
+
+    def lint(
+        self,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        strict: bool = True,
+        kube_version: str = DEFAULT_KUBE_VERSION,
+    ) -> list[LintMessage]:
+        args = ["lint", str(chart_dir), "--kube-version", kube_version]
+        if strict:
+            args.append("--strict")
+        result = self._run(args, values)
+        messages = []
+        for line in result.stdout.splitlines():
+            match = re.match(r"^\[(INFO|WARNING|ERROR)\] (?P<path>[^:]*): (?P<msg>.*)$", line)
+            if match:
+                messages.append(LintMessage(match.group(1).lower(), match["path"], match["msg"]))
+        if result.returncode != 0 and not any(m.severity != "info" for m in messages):
+            messages.append(LintMessage("error", str(chart_dir), result.stderr.strip()))
+        return messages
+
+
+def parse_template_output(stream: str) -> list[Manifest]:
+    """Parse `helm template` output (documents headed by `# Source:` comments)."""
+    counters: dict[str, int] = {}
+    manifests: list[Manifest] = []
+    for part in _DOC_SPLIT_RE.split(stream):
+        match = _SOURCE_RE.search(part)
+        if not match:
+            continue
+        template = match["source"]
+        body = _SOURCE_RE.sub("", part).strip("\n")
+        if not body.strip():
+            continue
+        index = counters.get(template, 0)
+        counters[template] = index + 1
+        manifests.append(Manifest(template, index, body + "\n"))
+    return sorted(manifests, key=lambda m: (m.template, m.index))
+
+
+def select_engine(helm_binary: str | None = None, *, prefer_binary: bool = True) -> HelmEngine:
+    """The engine to use: a named binary, else `helm` on PATH, else the embedded one."""
+    if helm_binary:
+        if not shutil.which(helm_binary) and not Path(helm_binary).is_file():
+            raise HelmError(f"helm binary not found: {helm_binary}")
+        return BinaryHelm(helm_binary)
+    on_path = shutil.which("helm") if prefer_binary else None
+    if on_path:
+        return BinaryHelm(on_path)
+    return EmbeddedHelm()
