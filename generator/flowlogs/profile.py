@@ -252,20 +252,33 @@ def check_schema(data: dict[str, Any], positions: Positions, diagnostics: Diagno
         _report_schema_error(error, positions, diagnostics)
 
 
-def _best_leaf(error: ValidationError) -> ValidationError:
-    """For oneOf/anyOf, the alternative that got furthest is the most useful to show."""
-    if error.context:
-        deepest = max(error.context, key=lambda e: (len(e.absolute_path), e.validator not in ("type", "oneOf")))
-        if len(deepest.absolute_path) > len(error.absolute_path):
-            return _best_leaf(deepest)
-    return error
+def _best_branch(error: ValidationError) -> list[ValidationError]:
+    """For oneOf/anyOf, the errors of the alternative meant for this kind of value.
+
+    A scalar given where "a value or a list" is allowed is judged as a scalar: branches that
+    fail on the instance's own type are dropped, and of the rest the one whose errors go
+    deepest wins. All of its errors are reported, so one run shows every mistake.
+    """
+    depth = len(error.absolute_path)
+    branches: dict[int, list[ValidationError]] = {}
+    for child in error.context or []:
+        branches.setdefault(int(child.relative_schema_path[0]), []).append(child)
+
+    def wrong_type(errors: list[ValidationError]) -> bool:
+        return any(e.validator == "type" and len(e.absolute_path) == depth for e in errors)
+
+    candidates = [errors for errors in branches.values() if not wrong_type(errors)] or list(branches.values())
+    if not candidates:
+        return [error]
+    return max(candidates, key=lambda errors: max(len(e.absolute_path) for e in errors))
 
 
 def _report_schema_error(error: ValidationError, positions: Positions, diagnostics: Diagnostics) -> None:
-    if error.validator in ("oneOf", "anyOf"):
-        leaf = _best_leaf(error)
-        if leaf is not error:
-            _report_schema_error(leaf, positions, diagnostics)
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        branch = _best_branch(error)
+        if branch != [error] and not (len(branch) == 1 and branch[0].validator == "type"):
+            for child in branch:
+                _report_schema_error(child, positions, diagnostics)
             return
     path: PathKey = tuple(error.absolute_path)
     where = ".".join(str(p) for p in path) or "the profile"
@@ -291,7 +304,7 @@ def _report_schema_error(error: ValidationError, positions: Positions, diagnosti
             diagnostics.error(location, f"missing required key '{key}' in {where}")
         return
     if error.validator == "enum":
-        choices = [str(c) for c in schema["enum"]]
+        choices = list(dict.fromkeys(str(c) for c in schema["enum"]))
         noun = _subschema_title(error)
         suggestion = did_you_mean(str(error.instance), choices)
         hint = "" if len(choices) > 40 else "one of: " + ", ".join(choices)

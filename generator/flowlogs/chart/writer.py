@@ -99,8 +99,15 @@ def _template_files() -> list[str]:
     return sorted(found)
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Never write anchors and aliases: reviewers read every value where it applies."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump_yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
 
 
 def _with_header(header: str, body: str) -> str:

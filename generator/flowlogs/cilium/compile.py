@@ -497,6 +497,8 @@ def _event_type(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> d
             sub_code = sub_value
         elif str(sub_value).lower() in names:
             sub_code = names[str(sub_value).lower()]
+            if code == tables.event_types.get("drop"):
+                _explain_policy_drop(sub_node, sub_code, tables, diagnostics)
         else:
             sub_code = 0
             diagnostics.error(

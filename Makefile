@@ -1,0 +1,46 @@
+# flowlogs: `make` sets up .venv, generates chart/ from values/, renders and validates every
+# profile and prints a summary; `make test` runs the tests. Only Python 3.11 is needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SHARED_CRDS := ../shared/crds
+# Check custom resources against the upstream CRDs when they are beside the project.
+SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS))
+
+.PHONY: all venv generate validate check test helm-binary bench golden clean
+
+all: validate
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+generate: $(STAMP)
+	$(BIN)/flowlogs generate
+
+validate: generate
+	$(BIN)/flowlogs validate $(SCHEMA_LOCATIONS)
+
+check: $(STAMP)
+	$(BIN)/flowlogs check
+
+# The official static helm binary, for the test tier that compares it with the embedded engine.
+helm-binary: $(STAMP)
+	-$(BIN)/python tests/tools/fetch_helm.py
+
+test: $(STAMP) helm-binary
+	$(BIN)/python -m pytest
+
+golden: $(STAMP)
+	FLOWLOGS_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_compile_golden.py -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_validate.py
+	$(BIN)/python benchmarks/bench_fleet.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache

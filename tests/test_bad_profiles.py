@@ -1,0 +1,108 @@
+"""Bad profiles: each mistake gets a clear message at file:line:column, exit 1, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import write_profile
+
+FLOW_LOG = "cilium:\n  flow-logs:\n    - name: a\n"
+
+
+def filter_profile(filter_yaml: str, version: str = "") -> str:
+    head = f'cilium:\n  version: "{version}"\n' if version else "cilium:\n"
+    return head + "  flow-logs:\n    - name: a\n      include:\n        - " + filter_yaml + "\n"
+
+
+# (case, profile text, "line:column", exact message after "error: ")
+CASES = [
+    ("upstream-key-case", FLOW_LOG + "      IncludeFilters: []\n", "4:7",
+     "unknown key 'IncludeFilters' in cilium.flow-logs.0; did you mean 'include'?"),
+    ("upstream-filter-key", filter_profile("source_pod: [default/]"), "5:11",
+     "unknown key 'source_pod' in cilium.flow-logs.0.include.0; did you mean 'source-pod'?"),
+    ("drop-reason-typo", filter_profile("drop-reason: policy-denyy"), "5:24",
+     "unknown drop reason 'policy-denyy' for Cilium 1.18; did you mean 'policy-deny'?"),
+    ("pod-glob", filter_profile("source-pod: kube-system/*"), "5:23",
+     "pod 'kube-system/*' contains a glob character; Hubble matches pods by prefix, not by glob"),
+    ("namespace-glob", filter_profile('namespace: "kube-*"'), "5:22",
+     "namespace 'kube-*' contains a glob character; Hubble matches namespaces by prefix, not by glob"),
+    ("duplicate-name", FLOW_LOG + "      file: /var/log/a.log\n    - name: a\n      file: /var/log/b.log\n", "5:13",
+     "flow log name 'a' is used twice"),
+    ("duplicate-path", FLOW_LOG + "    - name: b\n", "4:13",
+     "flow logs 'a' and 'b' both write to /var/run/cilium/hubble/events.log"),
+    ("name-not-dns", "cilium:\n  flow-logs:\n    - name: Egress_Drops\n", "3:13",
+     "cilium.flow-logs.0.name: 'Egress_Drops' is not a valid name"),
+    ("relative-file", FLOW_LOG + "      file: logs/a.log\n", "4:13",
+     "cilium.flow-logs.0.file: 'logs/a.log' is not a valid file path"),
+    ("field-mask-camel-case", FLOW_LOG + "      fields: [source.podName]\n", "4:16",
+     "'source.podName' is not a field of Hubble's Flow message in Cilium 1.18; did you mean 'source.pod_name'?"),
+    ("unknown-verdict", filter_profile("verdict: denied"), "5:20", "unknown verdict 'denied'"),
+    ("unknown-direction", filter_profile("direction: outbound"), "5:22", "unknown traffic direction 'outbound'"),
+    ("unknown-event-type", filter_profile("event-type: dropped"), "5:23", "unknown event type 'dropped'"),
+    ("end-not-rfc3339", FLOW_LOG + '      end: "2026-13-01"\n', "4:12", "end '2026-13-01' is not an RFC 3339 time"),
+    ("end-without-zone", FLOW_LOG + "      end: 2026-12-01T00:00:00\n", "4:12", "end '2026-12-01T00:00:00' has no time zone"),
+    ("rotation-per-flow-log-1.17", 'cilium:\n  version: "1.17"\n  flow-logs:\n    - name: a\n      rotation: {max-size-mb: 20}\n', "5:7",
+     "Cilium 1.17 has no per-flow-log rotation"),
+    ("cluster-filter-1.16", filter_profile("source-cluster: east", "1.16"), "6:11",
+     "'cluster' filters (source_cluster_name) need a newer Cilium than 1.16"),
+    ("unsupported-version", 'cilium:\n  version: "1.15"\n  flow-logs:\n    - name: a\n', "2:12", "unknown Cilium version '1.15'"),
+    ("bad-cidr", filter_profile("destination-ip: 10.0.0.300/8"), "5:27", "'10.0.0.300/8' is not an IP address or CIDR range"),
+    ("port-out-of-range", filter_profile("port: 70000"), "5:17", "'70000' is not a port number (0-65535)"),
+    ("raw-namespace-field", filter_profile("raw:\n            source_namespace: [kube-system]"), "6:13",
+     "unknown FlowFilter field 'source_namespace' for Cilium 1.18"),
+    ("raw-wrong-type", filter_profile("raw:\n            verdict: DROPPED"), "6:22",
+     "expected a list (repeated Verdict), got 'DROPPED'"),
+    ("duplicate-key", "cilium:\n  flow-logs:\n    - name: a\n      name: b\n", "4:7",
+     'duplicate key "name" with value "b" (original value: "a")'),
+    ("yaml-syntax", "cilium:\n  flow-logs:\n    - name: a\n     file: x\n", "4:6",
+     "invalid YAML: expected <block end>, but found '<block mapping start>'"),
+    ("upstream-section-name", "hubble:\n  flow-logs: []\n", "1:1", "unknown key 'hubble' in the profile; did you mean 'cilium'?"),
+    ("missing-name", "cilium:\n  flow-logs:\n    - file: /dev/stdout\n", "3:7", "missing required key 'name' in cilium.flow-logs.0"),
+    ("flow-logs-not-a-list", "cilium:\n  flow-logs:\n    name: a\n", "3:5", "cilium.flow-logs: expected a list, got a mapping"),
+    ("unknown-tcp-flag", filter_profile("tcp-flags: SYN,AKC"), "5:22", "unknown TCP flag 'AKC'"),
+    ("ambiguous-side", filter_profile("pod: web\n          source-pod: api"), "5:11",
+     "'pod' (either side) and 'source-pod' in one filter are ambiguous"),
+    ("unknown-identity", filter_profile("destination-identity: wrold"), "5:33", "unknown reserved identity 'wrold'; did you mean 'world'?"),
+    ("unknown-protocol", filter_profile("protocol: htp"), "5:21", "unknown protocol 'htp'; did you mean 'http'?"),
+    ("compress-before-1.18", 'cilium:\n  version: "1.17"\n  rotation: {compress: true}\n  flow-logs:\n    - name: a\n', "3:14",
+     "Cilium 1.17 cannot compress rotated flow-log files"),
+    ("match-sub-type-without-sub-type", filter_profile("event-type: {type: drop, match-sub-type: true}"), "5:52",
+     "'match-sub-type: true' needs a 'sub-type'"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "position", "message"), CASES, ids=[c[0] for c in CASES])
+def test_bad_profile(run_cli, tmp_path, case, text, position, message):
+    write_profile(tmp_path / "values", "bad", text)
+    result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
+    assert result.code == 1
+    first_line = f"values/bad.yaml:{position}: error: {message}"
+    shown = result.err.replace(str(tmp_path) + "/", "")
+    assert first_line in shown.splitlines(), shown
+    assert "nothing was written" in result.err
+    assert not (tmp_path / "chart").exists()
+
+
+def test_there_are_at_least_twenty_distinct_mistakes():
+    assert len({message for *_, message in CASES}) >= 20
+
+
+def test_every_error_of_a_profile_is_reported_at_once(run_cli, tmp_path):
+    write_profile(tmp_path / "values", "bad", filter_profile("verdict: denied\n          direction: outbound"))
+    result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
+    assert "unknown verdict 'denied'" in result.err
+    assert "unknown traffic direction 'outbound'" in result.err
+    assert "2 errors in profiles" in result.err
+
+
+def test_bad_file_name(run_cli, tmp_path):
+    write_profile(tmp_path / "values", "Bad_Name", "cilium: {flow-logs: []}\n")
+    result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
+    assert result.code == 1
+    assert "profile file name 'Bad_Name.yaml' is not a valid profile name" in result.err
+
+
+def test_sub_type_without_match_sub_type_warns_but_compiles(run_cli, tmp_path):
+    write_profile(tmp_path / "values", "warn", filter_profile("event-type: {type: trace, sub-type: to-endpoint}"))
+    result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
+    assert result.code == 0
+    assert "warning: Hubble ignores 'sub-type' unless 'match-sub-type' is true: this filter matches every 'trace' event" in result.err
