@@ -116,3 +116,11 @@ def test_schema_command_matches_the_committed_schema(run_cli):
     result = run_cli("schema")
     assert result.code == 0
     assert result.out == (ROOT / "docs" / "profile.schema.json").read_text()
+
+
+def test_docs_describe_every_filter_word():
+    from flowlogs.cilium.filters import FILTER_WORDS
+
+    text = (ROOT / "docs" / "profiles.md").read_text()
+    missing = [word for word in FILTER_WORDS if f"`{word}`" not in text]
+    assert missing == []
