@@ -72,7 +72,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     from .helm import select_engine
 
-    engine = select_engine(args.helm, prefer_binary=bool(args.helm))
+    engine = select_engine(args.helm)
     for name, values_file in _profile_targets(args.chart_dir, [args.profile]):
         values = yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}
         for manifest in engine.template(

@@ -8,6 +8,7 @@ the compilers then walk the data through `Node`s, which carry those positions al
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -245,8 +246,13 @@ def _expected_types(schema: dict[str, Any]) -> str:
     return " or ".join(dict.fromkeys(words)) or "another kind of value"
 
 
+@functools.cache
+def _profile_validator() -> Draft202012Validator:
+    return Draft202012Validator(profile_schema())
+
+
 def check_schema(data: dict[str, Any], positions: Positions, diagnostics: Diagnostics) -> None:
-    validator = Draft202012Validator(profile_schema())
+    validator = _profile_validator()
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     for error in errors:
         _report_schema_error(error, positions, diagnostics)
