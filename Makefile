@@ -5,8 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SHARED_CRDS := ../shared/crds
-# Check custom resources against the upstream CRDs when they are beside the project.
-SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS))
+HELM_BINARY := .cache/bin/helm
+# Built-in kinds against Kubernetes' schemas; custom kinds against the upstream CRDs when they
+# are beside the project (the Enterprise FelixConfiguration first: the directory also holds the
+# open-source one, which lacks the L7 fields), then against the schemas flowlogs ships.
+SCHEMA_LOCATIONS := --schema-location default \
+	$(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)/crd.projectcalico.org_felixconfigurations_enterprise.yaml --schema-location $(SHARED_CRDS)) \
+	--schema-location shipped
+GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
 .PHONY: all venv generate validate check test helm-binary bench golden clean
 
@@ -22,8 +28,8 @@ $(STAMP): pyproject.toml
 generate: $(STAMP)
 	$(BIN)/flowlogs generate
 
-validate: generate
-	$(BIN)/flowlogs validate $(SCHEMA_LOCATIONS)
+validate: generate helm-binary
+	$(BIN)/flowlogs validate --verbose $(SCHEMA_LOCATIONS) $(GITOPS_DOCUMENTS) $(if $(wildcard $(HELM_BINARY)),--helm $(HELM_BINARY))
 
 check: $(STAMP)
 	$(BIN)/flowlogs check

@@ -7,8 +7,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import Diagnostic, FlowlogsError, ProfileError, Severity
+
+if TYPE_CHECKING:
+    from .gitops.settings import SettingsOverrides
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -32,10 +36,22 @@ def _profile_targets(chart_dir: Path, names: Sequence[str]) -> list[tuple[str, P
     return [(name, root / name / "values.yaml") for name in chosen]
 
 
+def _settings(args: argparse.Namespace) -> SettingsOverrides:
+    from .gitops.settings import SettingsOverrides
+
+    return SettingsOverrides(
+        repo_url=args.repo_url, revision=args.revision, argocd_namespace=args.argocd_namespace, project=args.project
+    )
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from .generate import generate
+    from .gitops.progress import ProgressBar
 
-    built, report = generate(args.values_dir, args.chart_dir)
+    with ProgressBar.for_stream(sys.stderr) as progress:
+        built, report = generate(
+            args.values_dir, args.chart_dir, args.gitops_dir, settings=_settings(args), progress=progress
+        )
     _print_diagnostics(built.diagnostics)
     for profile in built.profiles:
         parts = []
@@ -44,8 +60,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if profile.calico:
             parts.append(f"Calico Enterprise {profile.calico.version}")
         print(f"  {profile.name:<24} {'; '.join(parts) or 'empty'}")
+    clusters = len(built.fleet.clusters) if built.fleet else 0
+    gitops = built.gitops_dir.name if built.gitops_dir else "gitops"
+    if clusters:
+        print(f"  {'fleet':<24} {clusters} cluster(s) -> {gitops}/applicationset.yaml")
     print(
-        f"generated {args.chart_dir}/ from {len(built.profiles)} profile(s): "
+        f"generated {args.chart_dir}/ and {built.gitops_dir}/ from {len(built.profiles)} profile(s)"
+        f"{f' and {clusters} cluster(s)' if clusters else ''}: "
         f"{len(report.written)} written, {len(report.removed)} removed, {len(report.unchanged)} unchanged"
     )
     return EXIT_OK
@@ -54,17 +75,48 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .generate import check
 
-    built, diff = check(args.values_dir, args.chart_dir)
+    built, diff = check(args.values_dir, args.chart_dir, args.gitops_dir, settings=_settings(args))
     if diff:
         sys.stdout.write(diff)
         print(
-            f"{args.chart_dir}/ is stale: it differs from what `flowlogs generate` makes from {args.values_dir}/ "
-            "(diff above). Run `flowlogs generate` and commit the result.",
+            f"{args.chart_dir}/ or {built.gitops_dir}/ is stale: it differs from what `flowlogs generate` makes from "
+            f"{args.values_dir}/ (diff above). Run `flowlogs generate` and commit the result.",
             file=sys.stderr,
         )
         return EXIT_FAILED
+    clusters = len(built.fleet.clusters) if built.fleet else 0
     print(f"{args.chart_dir}/ is up to date with {len(built.profiles)} profile(s) in {args.values_dir}/")
+    print(f"{built.gitops_dir}/ is up to date ({len(built.profiles)} Application(s), {clusters} cluster(s) in the fleet)")
     return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .generate import rendered_diff
+
+    warnings: list[str] = []
+    results = rendered_diff(
+        args.values_dir,
+        args.chart_dir,
+        args.profiles,
+        release_name=args.release_name,
+        namespace=args.namespace,
+        kube_version=args.kubernetes_version,
+        warnings=warnings,
+    )
+    for warning in warnings:
+        print(f"flowlogs: warning: {warning}", file=sys.stderr)
+    changed = 0
+    for result in results:
+        if result.status == "unchanged":
+            print(f"== {result.profile}: no change in the rendered manifests")
+        elif result.status == "version-only":
+            print(f"== {result.profile}: only the chart version labels change ({result.old_version} -> {result.new_version})")
+        else:
+            changed += 1
+            print(f"== {result.profile}: {result.status}")
+            sys.stdout.write(result.diff)
+    print(f"{changed} of {len(results)} profile(s) would render differently after `flowlogs generate`")
+    return EXIT_FAILED if args.exit_code and changed else EXIT_OK
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -99,11 +151,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         release_name=args.release_name,
         namespace=args.namespace,
         extra_documents=tuple(("documents", Path(p)) for p in args.documents or ()),
+        verbose=args.verbose,
     )
     return run_validate(options, sys.stdout)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    if args.fleet:
+        from .gitops.schema import fleet_schema
+
+        print(json.dumps(fleet_schema(), indent=2))
+        return EXIT_OK
     from .profile_schema import profile_schema
 
     print(json.dumps(profile_schema(), indent=2))
@@ -117,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--values-dir", type=Path, default=Path("values"), help="profile directory (default: values)")
     parser.add_argument("--chart-dir", type=Path, default=Path("chart"), help="generated chart directory (default: chart)")
+    parser.add_argument("--gitops-dir", type=Path, default=None, help="generated Argo CD manifests (default: gitops, next to the chart directory)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
@@ -124,8 +183,21 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    add("generate", cmd_generate, "compile every profile and write the chart")
-    add("check", cmd_check, "exit 1 with a diff when the committed chart is stale")
+    generate = add("generate", cmd_generate, "compile every profile and write the chart and the Argo CD manifests")
+    check = add("check", cmd_check, "exit 1 with a diff when the committed chart or Argo CD manifests are stale")
+    for sub in (generate, check):
+        gitops = sub.add_argument_group("Argo CD settings (override gitops: in values/fleet.yaml; commit them there instead)")
+        gitops.add_argument("--repo-url", help="the Git repository Argo CD reads the chart from")
+        gitops.add_argument("--revision", help="the branch, tag or commit to deploy (default: HEAD)")
+        gitops.add_argument("--argocd-namespace", help="the namespace of Argo CD (default: argocd)")
+        gitops.add_argument("--project", help="the Argo CD project (default: default)")
+
+    diff = add("diff", cmd_diff, "per profile, how the rendered manifests would change after `flowlogs generate`")
+    diff.add_argument("profiles", nargs="*", help="profiles to compare (default: all)")
+    diff.add_argument("--exit-code", action="store_true", help="exit 1 when a profile's manifests would change (chart version labels aside)")
+    diff.add_argument("--kubernetes-version", default="1.31.0", help="Kubernetes version for Helm's Capabilities (default: 1.31.0)")
+    diff.add_argument("--release-name", default=None, help="Helm release name (default: gitops.release-name, flowlogs)")
+    diff.add_argument("--namespace", default=None, help="release namespace (default: gitops.destination.namespace, flowlogs-system)")
 
     render = add("render", cmd_render, "print the manifests of one profile, as `helm template` would")
     render.add_argument("profile", help="profile name (file name without .yaml)")
@@ -137,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("-o", "--output", choices=("text", "json", "junit", "tap"), default="text", help="report format (default: text)")
     validate.add_argument("--kubeconform", metavar="PATH", help="also run this kubeconform binary and compare (default: kubeconform on PATH)")
     validate.add_argument("--documents", action="append", metavar="FILE", help="also validate the documents of this YAML file (e.g. gitops/*.yaml)")
+    validate.add_argument("-v", "--verbose", action="store_true", help="text output: also list valid resources and passed checks")
     validate.add_argument("--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH")
 
     for sub in (render, validate):
@@ -145,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--release-name", default="flowlogs", help="Helm release name (default: flowlogs)")
         sub.add_argument("--namespace", default="flowlogs-system", help="release namespace (default: flowlogs-system)")
 
-    add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
+    schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
+    schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")
     return parser
 
 
@@ -157,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProfileError as error:
         _print_diagnostics(error.diagnostics)
         count = len(error.diagnostics)
-        print(f"flowlogs: {count} error{'s' if count != 1 else ''} in profiles; nothing was written", file=sys.stderr)
+        print(f"flowlogs: {count} error{'s' if count != 1 else ''} in profiles or the fleet file; nothing was written", file=sys.stderr)
         return EXIT_FAILED
     except FlowlogsError as error:
         print(f"flowlogs: error: {error}", file=sys.stderr)

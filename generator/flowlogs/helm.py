@@ -65,6 +65,7 @@ class HelmEngine(Protocol):
         *,
         strict: bool = True,
         kube_version: str = DEFAULT_KUBE_VERSION,
+        skip_schema_validation: bool = False,
     ) -> list[LintMessage]: ...
 
 
@@ -92,6 +93,8 @@ class EmbeddedHelm:
     def __init__(self) -> None:
         import helm_python
 
+        # Helm's Go logger would print template `fail` messages to stderr a second time.
+        helm_python.disable_logging()
         self._helm = helm_python
 
     @property
@@ -139,9 +142,14 @@ class EmbeddedHelm:
         *,
         strict: bool = True,
         kube_version: str = DEFAULT_KUBE_VERSION,
+        skip_schema_validation: bool = False,
     ) -> list[LintMessage]:
         result = self._helm.lint(
-            str(chart_dir), dict(values), strict=strict, kube_version=_kube_version(kube_version)
+            str(chart_dir),
+            dict(values),
+            strict=strict,
+            kube_version=_kube_version(kube_version),
+            skip_schema_validation=skip_schema_validation,
         )
         names = {1: "info", 2: "warning", 3: "error"}
         return [
@@ -216,10 +224,13 @@ class BinaryHelm:
         *,
         strict: bool = True,
         kube_version: str = DEFAULT_KUBE_VERSION,
+        skip_schema_validation: bool = False,
     ) -> list[LintMessage]:
         args = ["lint", str(chart_dir), "--kube-version", kube_version]
         if strict:
             args.append("--strict")
+        if skip_schema_validation:
+            args.append("--skip-schema-validation")
         result = self._run(args, values)
         messages = []
         for line in result.stdout.splitlines():

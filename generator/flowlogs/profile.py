@@ -151,21 +151,16 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
-    """Read and schema-check one profile; problems go to `diagnostics`."""
+def load_yaml_document(path: Path, diagnostics: Diagnostics, what: str = "profile") -> tuple[Any, Positions, str] | None:
+    """Read a YAML file as plain data with the position of every key and value.
+
+    Syntax errors and duplicate keys become diagnostics at their line and column.
+    """
     shown = display_path(path)
-    name = path.stem
-    if not PROFILE_NAME_RE.match(name) or len(name) > 53:
-        diagnostics.error(
-            Location(shown),
-            f"profile file name '{path.name}' is not a valid profile name",
-            "use lower-case letters, digits and '-', at most 53 characters (it names Helm releases and Argo CD Applications)",
-        )
-        return None
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        diagnostics.error(Location(shown), f"cannot read profile: {error}")
+        diagnostics.error(Location(shown), f"cannot read {what}: {error}")
         return None
     try:
         document = _yaml().load(text)
@@ -185,14 +180,28 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
     values: dict[PathKey, tuple[int, int]] = {}
     keys: dict[PathKey, tuple[int, int]] = {}
     data = _plain(document, (), values, keys)
-    positions = Positions(shown, values, keys)
-    if data is None:
-        data = {}
+    return ({} if data is None else data), Positions(shown, values, keys), text
+
+
+def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
+    """Read and schema-check one profile; problems go to `diagnostics`."""
+    name = path.stem
+    if not PROFILE_NAME_RE.match(name) or len(name) > 53:
+        diagnostics.error(
+            Location(display_path(path)),
+            f"profile file name '{path.name}' is not a valid profile name",
+            "use lower-case letters, digits and '-', at most 53 characters (it names Helm releases and Argo CD Applications)",
+        )
+        return None
+    loaded = load_yaml_document(path, diagnostics)
+    if loaded is None:
+        return None
+    data, positions, text = loaded
     if not isinstance(data, dict):
-        diagnostics.error(Location(shown, 1, 1), "a profile must be a mapping with 'cilium:' and/or 'calico:' sections")
+        diagnostics.error(Location(positions.file, 1, 1), "a profile must be a mapping with 'cilium:' and/or 'calico:' sections")
         return None
     before = len(diagnostics.errors)
-    check_schema(data, positions, diagnostics)
+    check_against_schema(_profile_validator(), data, positions, diagnostics)
     if len(diagnostics.errors) > before:
         return None
     return Profile(name, path, Node(data, (), positions), text)
@@ -251,11 +260,15 @@ def _profile_validator() -> Draft202012Validator:
     return Draft202012Validator(profile_schema())
 
 
-def check_schema(data: dict[str, Any], positions: Positions, diagnostics: Diagnostics) -> None:
-    validator = _profile_validator()
+def check_against_schema(
+    validator: Draft202012Validator, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str = "the profile"
+) -> None:
+    """Schema errors in plain words at their positions; the document root is called `noun`."""
+    found = Diagnostics()
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     for error in errors:
-        _report_schema_error(error, positions, diagnostics)
+        _report_schema_error(error, positions, found, noun)
+    diagnostics.extend(found)
 
 
 def _best_branch(error: ValidationError) -> list[ValidationError]:
@@ -279,15 +292,15 @@ def _best_branch(error: ValidationError) -> list[ValidationError]:
     return max(candidates, key=lambda errors: max(len(e.absolute_path) for e in errors))
 
 
-def _report_schema_error(error: ValidationError, positions: Positions, diagnostics: Diagnostics) -> None:
+def _report_schema_error(error: ValidationError, positions: Positions, diagnostics: Diagnostics, noun: str) -> None:
     if error.validator in ("oneOf", "anyOf") and error.context:
         branch = _best_branch(error)
         if branch != [error] and not (len(branch) == 1 and branch[0].validator == "type"):
             for child in branch:
-                _report_schema_error(child, positions, diagnostics)
+                _report_schema_error(child, positions, diagnostics, noun)
             return
     path: PathKey = tuple(error.absolute_path)
-    where = ".".join(str(p) for p in path) or "the profile"
+    where = ".".join(str(p) for p in path) or noun
     location = positions.of_value(path)
     schema = error.schema
     if error.validator == "additionalProperties":

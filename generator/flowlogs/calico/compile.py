@@ -1,19 +1,542 @@
-"""Compile the `calico:` section of a profile (Calico Enterprise L7 logs)."""
+"""Compile the `calico:` section of a profile (Calico Enterprise L7 logs) to the chart's values.
+
+The output is exactly upstream's fields: the spec of ApplicationLayer `tigera-secure`, the
+FelixConfiguration `default` fields flowlogs owns (only those that differ from Felix's defaults,
+unless asked), and the Services / workloads to select, for one Calico Enterprise version. The
+cluster facts are only checked (GKE, log storage, Kubernetes version); nothing is written from
+them. Two things are never written, so the chart does not fight the Tigera operator:
+`tproxyMode` (the operator sets it) and any `policySyncPathPrefix` but /var/run/nodeagent.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import Diagnostics
 from ..profile import Node
+from .selectors import SelectorError, parse_selector, selector_from_mapping
+from .tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, CalicoTables, FelixField, load_tables
+from .words import (
+    COLLECTOR_CONTAINERS,
+    DEFAULT_FELIX_API,
+    DEFAULT_PATCH_MODE,
+    FELIX_KNOBS,
+    RESOURCE_NAMES,
+    FelixKnob,
+)
+
+FLUENTD_LOG_ROOT = "/var/log/calico/"
+_DURATION_RE = re.compile(r"([0-9]+)(ms|s|m|h)")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+_QUANTITY_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
 
 
 @dataclass
 class CalicoCompiled:
     version: str
-    values: dict[str, Any]
+    values: dict[str, Any]  # the `calico:` values of our chart
+    patch_mode: str = DEFAULT_PATCH_MODE
+    felix_fields: list[str] = field(default_factory=list)
+    selected: int = 0  # named objects + selectors
+
+
+class _Invalid:
+    """A value that already produced an error."""
+
+
+INVALID = _Invalid()
+
+
+def normalize_version(value: Any) -> str:
+    if value is None:
+        return DEFAULT_VERSION
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def switch(node: Node, default: bool) -> bool:
+    """on/off/true/false (the schema allows nothing else)."""
+    value = node.value
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value) == "on"
+
+
+def duration_ms(text: str) -> int | None:
+    """`5m`, `300s`, `1m30s`, `500ms` -> milliseconds (None when it is not such a duration)."""
+    if not re.fullmatch(r"([0-9]+(ms|s|m|h))+", text):
+        return None
+    return sum(int(number) * _UNIT_MS[unit] for number, unit in _DURATION_RE.findall(text))
+
+
+def quantity(value: Any) -> Decimal | None:
+    """A Kubernetes quantity as a number (bytes, cores); None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    match = _QUANTITY_RE.match(str(value))
+    if not match:
+        return None
+    try:
+        number = Decimal(match[1])
+    except InvalidOperation:
+        return None
+    suffix = match[2] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix in _DECIMAL:
+        return number * Decimal(_DECIMAL[suffix])
+    if suffix:
+        return number * Decimal(10) ** int(suffix[1:])
+    return number
 
 
 def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
-    return CalicoCompiled(version="3.19", values={"enabled": True})
+    version = normalize_version(section.get("version").value)
+    tables = load_tables(version)
+    patch_mode = str(section.get("patch-mode").value or DEFAULT_PATCH_MODE)
+    felix_api = str(section.get("felix-api").value or DEFAULT_FELIX_API)
+
+    collect = switch(section.get("collect-logs"), True)
+    sidecar = _compile_sidecar(section, tables, diagnostics)
+    application_layer: dict[str, Any] = {}
+    if sidecar is not None:
+        application_layer["sidecarInjection"] = "Enabled" if sidecar else "Disabled"
+    application_layer["logCollection"] = {
+        "collectLogs": "Enabled" if collect else "Disabled",
+        "logIntervalSeconds": _interval(section.get("interval"), tables, diagnostics),
+        "logRequestsPerInterval": _requests_per_interval(section.get("requests-per-interval"), tables, diagnostics),
+    }
+    if not collect and not sidecar:
+        diagnostics.warning(
+            section.get("collect-logs").location,
+            "collect-logs is off and no other ApplicationLayer feature is on: the Tigera operator reports ApplicationLayer as degraded",
+            "to stop L7 logs on a cluster, switch the part off with 'enabled: false' instead",
+        )
+    envoy = _compile_envoy(section.get("envoy"))
+    if envoy:
+        application_layer["envoy"] = envoy
+    containers = _compile_resources(section.get("resources"), diagnostics)
+    if containers:
+        application_layer["l7LogCollectorDaemonSet"] = {"spec": {"template": {"spec": {"containers": containers}}}}
+    missing = sorted(set(application_layer) - tables.application_layer_fields)
+    if missing:  # a bug of ours, not a user mistake: never emit fields the version's CRD lacks
+        raise AssertionError(f"Calico Enterprise {version} ApplicationLayer has no spec fields {missing}")
+
+    felix_spec = _compile_felix(section.get("felix"), tables, diagnostics)
+    services = _compile_targets(section.get("services"), "service", patch_mode, diagnostics)
+    workloads = _compile_targets(section.get("workloads"), "workload", patch_mode, diagnostics)
+    _check_selection(section, tables, sidecar, services, workloads, diagnostics)
+    _preflight(section, tables, bool(sidecar), diagnostics)
+    _explain_mode(section, patch_mode, felix_api, diagnostics)
+
+    values: dict[str, Any] = {
+        "enabled": section.get("enabled", True).value is not False,
+        "version": version,
+        "applicationLayer": application_layer,
+    }
+    felix: dict[str, Any] = {}
+    if felix_api != DEFAULT_FELIX_API:
+        felix["apiVersion"] = felix_api
+    if felix_spec:
+        felix["spec"] = felix_spec
+    if felix:
+        values["felix"] = felix
+    if services:
+        values["services"] = services
+    if workloads:
+        values["workloads"] = workloads
+    if patch_mode != DEFAULT_PATCH_MODE:
+        values["patchMode"] = patch_mode
+    selected = sum(len(t.get("names", [])) + len(t.get("selectors", [])) for t in services + workloads)
+    return CalicoCompiled(version, values, patch_mode, list(felix_spec), selected)
+
+
+# ------------------------------------------------------------------------- ApplicationLayer
+
+
+def _interval(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -> int:
+    default = int(tables.log_collection_defaults["logIntervalSeconds"])
+    if node.value is None:
+        return default
+    if isinstance(node.value, int):
+        diagnostics.error(node.location, f"interval {node.value} has no unit", f"write {node.value}s")
+        return default
+    milliseconds = duration_ms(str(node.value))
+    if milliseconds is None:  # the schema's pattern already reported it
+        return default
+    if milliseconds < 1000 or milliseconds % 1000:
+        diagnostics.error(
+            node.location,
+            f"interval '{node.value}' is not a whole number of seconds",
+            "the collector counts whole seconds (logIntervalSeconds): write e.g. 1s or 5s",
+        )
+        return default
+    return milliseconds // 1000
+
+
+def _requests_per_interval(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -> int:
+    unlimited = int(tables.log_collection_defaults["logRequestsPerInterval"])
+    if node.value is None or node.value == "unlimited":
+        return unlimited
+    if node.value < 1:
+        diagnostics.error(
+            node.location,
+            f"requests-per-interval {node.value} " + ("sends no L7 logs" if node.value == 0 else "is negative"),
+            "write 'unlimited' for no limit (-1 upstream), or a positive number",
+        )
+        return unlimited
+    return int(node.value)
+
+
+def _compile_sidecar(section: Node, tables: CalicoTables, diagnostics: Diagnostics) -> bool | None:
+    node = section.get("sidecar-injection")
+    if node.value is None:
+        return None
+    if not tables.has_sidecar_injection:
+        diagnostics.error(
+            node.key_location,
+            f"sidecar-injection is not in Calico Enterprise {tables.version} (ApplicationLayer has no sidecarInjection)",
+            'sidecar mode arrived with Calico Enterprise 3.20: set version: "3.20", or select services instead (the 3.19 method)',
+        )
+        return None
+    return switch(node, False)
+
+
+def _compile_envoy(node: Node) -> dict[str, Any]:
+    envoy: dict[str, Any] = {}
+    if "xff-num-trusted-hops" in node:
+        envoy["xffNumTrustedHops"] = node.get("xff-num-trusted-hops").value
+    if "use-remote-address" in node:
+        envoy["useRemoteAddress"] = node.get("use-remote-address").value
+    return envoy
+
+
+def _compile_resources(node: Node, diagnostics: Diagnostics) -> list[dict[str, Any]]:
+    containers = []
+    for name in COLLECTOR_CONTAINERS:
+        if name not in node:
+            continue
+        container = node.get(name)
+        resources: dict[str, Any] = {}
+        for part in ("requests", "limits"):
+            amounts = {key: container.get(part).get(key).value for key in RESOURCE_NAMES if key in container.get(part)}
+            if amounts:
+                resources[part] = amounts
+        for key in RESOURCE_NAMES:
+            request = quantity(resources.get("requests", {}).get(key))
+            limit = quantity(resources.get("limits", {}).get(key))
+            if request is not None and limit is not None and request > limit:
+                diagnostics.error(
+                    container.get("requests").get(key).location,
+                    f"{name}: {key} request {resources['requests'][key]} is more than its limit {resources['limits'][key]}",
+                    "Kubernetes rejects such pods: the DaemonSet l7-log-collector would not start",
+                )
+        if resources:
+            containers.append({"name": name, "resources": resources})
+        else:
+            diagnostics.warning(container.key_location, f"resources for {name} set nothing", "add requests and/or limits, or remove it")
+    return containers
+
+
+# ---------------------------------------------------------------------------------- Felix
+
+
+def _compile_felix(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    for key, _ in node.items():
+        if re.fullmatch("[Tt]proxy-?[Mm]ode", key):
+            diagnostics.error(
+                node.get(key).key_location,
+                "tproxyMode is never set by flowlogs: the Tigera operator sets it to Enabled when ApplicationLayer collects L7 logs",
+                "remove it; setting it here would fight the operator",
+            )
+    emit_defaults = node.get("emit-defaults").value is True
+    at_default: list[str] = []
+    for knob in FELIX_KNOBS:
+        parent = node.get("aggregation") if knob.aggregation else node
+        if knob.word not in parent:
+            continue
+        value_node = parent.get(knob.word)
+        felix_field = tables.felix_fields[knob.field]
+        value = _knob_value(knob, felix_field, value_node, diagnostics)
+        if value is INVALID:
+            continue
+        if knob.kind != "policy-sync" and _is_default(felix_field, value) and not emit_defaults:
+            shown = value_node.value if not isinstance(value_node.value, bool) else ("on" if value_node.value else "off")
+            at_default.append(f"{knob.word} {shown}")
+            continue
+        spec[felix_field.name] = value
+    if at_default:
+        diagnostics.note(
+            node.key_location,
+            f"felix: {', '.join(at_default)} {'is' if len(at_default) == 1 else 'are'} Felix's default{'s' if len(at_default) > 1 else ''}: not written",
+            "set 'emit-defaults: true' to write " + ("it" if len(at_default) == 1 else "them") + " anyway",
+        )
+    if node.get("emit-defaults").value is True and not at_default:
+        diagnostics.note(node.get("emit-defaults").location, "emit-defaults changes nothing: no setting is at Felix's default")
+    return spec
+
+
+def _is_default(felix_field: FelixField, value: Any) -> bool:
+    if felix_field.type == "duration":
+        return duration_ms(str(value)) == duration_ms(str(felix_field.default))
+    return bool(value == felix_field.default)
+
+
+def _knob_value(knob: FelixKnob, felix_field: FelixField, node: Node, diagnostics: Diagnostics) -> Any:
+    value = node.value
+    if knob.kind == "policy-sync":
+        if not switch(node, True):
+            diagnostics.error(
+                node.location,
+                "policy-sync-api cannot be turned off: the L7 log collector reads Felix's Policy Sync API",
+                f"leave the key out to let the Tigera operator set policySyncPathPrefix ({POLICY_SYNC_PATH_PREFIX}) itself",
+            )
+            return INVALID
+        return POLICY_SYNC_PATH_PREFIX
+    if knob.kind == "switch":
+        enabled = switch(node, bool(felix_field.default))
+        if knob.field == "l7LogsFileEnabled" and not enabled:
+            diagnostics.warning(
+                node.location,
+                "with log-to-file off Felix writes no L7 log files, and the log collector ships L7 logs to Elasticsearch from those files",
+                "no L7 logs reach the Manager UI or Kibana; remove 'log-to-file: off' unless that is what you want",
+            )
+        return enabled
+    if knob.kind == "duration":
+        if isinstance(value, int):
+            diagnostics.error(node.location, f"{knob.word} {value} has no unit", f"write {value}s")
+            return INVALID
+        milliseconds = duration_ms(str(value))
+        if milliseconds is None:
+            return INVALID  # reported by the schema
+        if milliseconds == 0:
+            diagnostics.error(node.location, f"{knob.word} '{value}' is zero", "Felix needs a positive interval, e.g. 60s")
+            return INVALID
+        return str(value)
+    if knob.kind == "path":
+        text = str(value).rstrip("/") or "/"
+        if not (text + "/").startswith(FLUENTD_LOG_ROOT):
+            diagnostics.warning(
+                node.location,
+                f"file-directory '{value}' is outside {FLUENTD_LOG_ROOT}, the directory the log collector (fluentd) reads",
+                "L7 logs written elsewhere are not shipped to Elasticsearch; the default is /var/log/calico/l7logs",
+            )
+        return text
+    if knob.kind == "count":
+        return int(value)
+    if knob.kind == "count-or-unlimited":
+        if value == "unlimited":
+            return 0
+        if value == 0:
+            diagnostics.error(node.location, f"{knob.word} 0 means no limit to Felix", "write 'unlimited' if that is what you want, or a positive number")
+            return INVALID
+        return int(value)
+    if knob.kind == "path-parts":
+        if value == "all":
+            return -1
+        if int(value) < 0:
+            diagnostics.error(node.location, f"{knob.word} {value} is negative", "write 'all' to keep every path part")
+            return INVALID
+        return int(value)
+    if knob.kind == "choice":
+        result = knob.choices[str(value)]
+        if result not in felix_field.values:  # a table bug
+            raise AssertionError(f"{result} is not an allowed value of {felix_field.name}")
+        return result
+    raise AssertionError(f"unknown knob kind {knob.kind}")
+
+
+# ------------------------------------------------------------------------ traffic selection
+
+
+def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagnostics) -> list[dict[str, Any]]:
+    """Service or workload selections, one entry per (kind, namespace): names and/or selectors."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    seen: dict[tuple[str, str, str], Node] = {}
+    for item in node.elements():
+        kind = str(item.get("kind").value or "")
+        namespace = str(item.get("namespace").value)
+        has_name, has_selector = "name" in item, "selector" in item
+        if has_name == has_selector:
+            diagnostics.error(
+                item.location,
+                f"a {what} selection needs either 'name' or 'selector'" + (", not both" if has_name else ""),
+                "use one entry per way of selecting (a list of entries selects their union)",
+            )
+            continue
+        group = groups.setdefault((kind, namespace), {**({"kind": kind} if kind else {}), "namespace": namespace})
+        if has_name:
+            for name_node in item.get("name").elements():
+                name = str(name_node.value)
+                key = (kind, namespace, name)
+                if key in seen:
+                    diagnostics.warning(name_node.location, f"{kind or 'service'} {namespace}/{name} is selected twice", f"first at {seen[key].location}")
+                    continue
+                seen[key] = name_node
+                group.setdefault("names", []).append(name)
+            continue
+        selector_node = item.get("selector")
+        if patch_mode == "gitops":
+            diagnostics.error(
+                selector_node.location,
+                f"patch-mode gitops cannot select {what}s by label: it writes one partial manifest per named object",
+                "name the objects, or use 'patch-mode: job' (the Job lists and patches the matching objects)",
+            )
+            continue
+        try:
+            if isinstance(selector_node.value, dict):
+                selector = selector_from_mapping(selector_node.value)
+            else:
+                selector = parse_selector(str(selector_node.value))
+        except SelectorError as error:
+            diagnostics.error(selector_node.location, f"invalid label selector: {error}")
+            continue
+        if selector in group.get("selectors", []):
+            diagnostics.warning(selector_node.location, "this selector is listed twice for the namespace")
+            continue
+        group.setdefault("selectors", []).append(selector)
+    result = []
+    for key in sorted(groups):
+        group = groups[key]
+        if "names" in group:
+            group["names"] = sorted(group["names"])
+        if "names" in group or "selectors" in group:
+            result.append(group)
+    return result
+
+
+def _check_selection(
+    section: Node,
+    tables: CalicoTables,
+    sidecar: bool | None,
+    services: list[dict[str, Any]],
+    workloads: list[dict[str, Any]],
+    diagnostics: Diagnostics,
+) -> None:
+    workloads_node = section.get("workloads")
+    if workloads_node.value:
+        if not tables.has_sidecar_injection:
+            diagnostics.error(
+                workloads_node.key_location,
+                f"Calico Enterprise {tables.version} cannot select workloads: that is the 3.20 sidecar mode",
+                'set version: "3.20" and sidecar-injection: on, or select services instead (the 3.19 method)',
+            )
+        elif not sidecar:
+            diagnostics.error(
+                workloads_node.key_location,
+                "workloads are selected through the sidecar, but sidecar-injection is not on",
+                "add 'sidecar-injection: on' (Calico Enterprise 3.20)",
+            )
+    if sidecar:
+        where = section.get("sidecar-injection").location
+        if not workloads:
+            diagnostics.warning(where, "sidecar-injection is on but no workloads are selected: no pod gets the sidecar", "list them under 'workloads'")
+        else:
+            diagnostics.warning(
+                where,
+                "selecting a workload changes its pod template, so its pods restart (the sidecar is injected when a pod is created)",
+                "sidecar mode needs Kubernetes 1.29+, does not work with a service mesh such as Istio, and does not cover host-networked client pods",
+            )
+    services_node = section.get("services")
+    if services:
+        diagnostics.note(
+            services_node.key_location,
+            "Envoy proxies only connections opened after a service is selected; (de)selecting may disrupt active connections; host-networked client pods are not covered",
+        )
+        if not tables.service_annotation_documented:
+            diagnostics.warning(
+                services_node.key_location,
+                f"Calico Enterprise {tables.version} documents only sidecar selection (workloads); the service annotation {tables.service_annotation[0]} is the 3.19 method",
+                "it is still wired in the operator (per-host Envoy) but undocumented for this version; prefer workloads with sidecar-injection",
+            )
+
+
+# ------------------------------------------------------------------------------- preflight
+
+
+def _preflight(section: Node, tables: CalicoTables, sidecar: bool, diagnostics: Diagnostics) -> None:
+    cluster = section.get("cluster")
+    if cluster.value is None:
+        diagnostics.note(
+            section.key_location,
+            "no cluster facts: add 'cluster: {platform, nodes, retention-days}' to check platform support and log storage",
+        )
+        return
+    platform = cluster.get("platform")
+    if platform.value in tables.unsupported_platforms:
+        diagnostics.error(
+            platform.location,
+            f"L7 logs are not supported on {str(platform.value).upper()}: {tables.unsupported_platforms[platform.value]}",
+            "flowlogs refuses to generate L7 log resources for this platform; switch the calico part off for this cluster",
+        )
+    _check_storage(cluster, tables, diagnostics)
+    version_node = cluster.get("kubernetes-version")
+    if version_node.value is not None and sidecar and tables.sidecar is not None:
+        value = version_node.value
+        text = f"{value:.2f}" if isinstance(value, float) else str(value).lstrip("v")
+        major, minor = (int(p) for p in text.split(".")[:2])
+        if (major, minor) < tables.sidecar.min_kubernetes:
+            wanted = ".".join(str(p) for p in tables.sidecar.min_kubernetes)
+            diagnostics.error(
+                version_node.location,
+                f"sidecar mode needs Kubernetes {wanted} or later (native sidecar containers); this cluster runs {major}.{minor}",
+                "upgrade the cluster first, or select services instead",
+            )
+
+
+def _check_storage(cluster: Node, tables: CalicoTables, diagnostics: Diagnostics) -> None:
+    nodes, days_node, size_node = cluster.get("nodes"), cluster.get("retention-days"), cluster.get("log-storage-size")
+    days = int(days_node.value or 1)
+    if days > tables.l7_retention_days:
+        diagnostics.warning(
+            days_node.location,
+            f"the Tigera operator keeps L7 logs for {tables.l7_retention_days} day whatever the retention wanted "
+            "(ILM policy tigera_secure_ee_l7_policy; LogStorage has no L7 retention field)",
+            f"the storage check still sizes for {days} days",
+        )
+    if nodes.value is None:
+        if size_node.value is not None:
+            diagnostics.warning(size_node.location, "log-storage-size is checked against the node count: add 'nodes'")
+        return
+    required = int(nodes.value) * days * tables.gb_per_node_per_day
+    formula = f"{nodes.value} node{'s' if nodes.value != 1 else ''} x {days} day{'s' if days != 1 else ''} x {tables.gb_per_node_per_day} GB"
+    if size_node.value is None:
+        diagnostics.note(nodes.location, f"L7 logs need at least {required}Gi of extra log storage ({formula}): adjust LogStorage before enabling them")
+        return
+    size = quantity(size_node.value)
+    if size is None:
+        return  # the schema reported it
+    if size < required * 2**30:
+        diagnostics.error(
+            size_node.location,
+            f"log-storage-size {size_node.value} is too small: L7 logs need at least {required}Gi ({formula})",
+            f"add at least {required}Gi of log storage, or state fewer retention-days",
+        )
+    else:
+        diagnostics.note(size_node.location, f"log-storage-size {size_node.value} covers the {required}Gi L7 logs need ({formula})")
+
+
+def _explain_mode(section: Node, patch_mode: str, felix_api: str, diagnostics: Diagnostics) -> None:
+    if patch_mode == "gitops":
+        diagnostics.note(
+            section.get("patch-mode").location,
+            "gitops: Argo CD server-side-applies partial manifests; their Delete=false needs Argo CD 2.7+, "
+            "older versions delete FelixConfiguration default and the selected objects with the Application",
+        )
+    if felix_api != DEFAULT_FELIX_API:
+        diagnostics.note(
+            section.get("felix-api").location,
+            f"{felix_api} writes Calico's backing CRD directly; Calico recommends {DEFAULT_FELIX_API} (its API server)",
+        )
+

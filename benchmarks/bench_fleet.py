@@ -1,0 +1,130 @@
+"""Benchmark: `flowlogs generate` for a 500-cluster fleet (not a pytest test).
+
+    .venv/bin/python benchmarks/bench_fleet.py [--clusters 500] [--target 10] [--repeat 3]
+
+Builds a temporary repository: the profiles of values/ (plus a few copies, so the fleet has
+several profiles of each kind) and a values/fleet.yaml with N clusters spread over them, some
+with overrides. Then times, in-process, what a user runs:
+
+1. a cold `generate` (no chart/ or gitops/ yet: everything compiled, built and written),
+2. a warm `generate` (nothing changed: everything compared, nothing written),
+3. `check`.
+
+The target (issue 6) is a cold generate of 500 clusters in under 10 s. Prints each time and
+its ratio to the target; exits 1 when the cold generate misses it. A progress bar is drawn on
+stderr only when stderr is a terminal, never in CI logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "generator"))
+
+from flowlogs.generate import check, generate  # noqa: E402
+from flowlogs.gitops.progress import ProgressBar  # noqa: E402
+from flowlogs.profile import find_profiles  # noqa: E402
+
+COPIES = 3  # extra copies of each shipped profile
+
+
+def build_repository(root: Path, clusters: int) -> tuple[int, int]:
+    """values/ with the shipped profiles (+ copies) and a fleet of `clusters`; returns (profiles, overridden)."""
+    values = root / "values"
+    values.mkdir(parents=True)
+    parts: dict[str, set[str]] = {}
+    for path in find_profiles(REPO_ROOT / "values"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for copy in range(COPIES + 1):
+            name = path.stem if copy == 0 else f"{path.stem}-copy{copy}"
+            shutil.copyfile(path, values / f"{name}.yaml")
+            parts[name] = {key for key in ("cilium", "calico") if key in data}
+    names = sorted(parts)
+    lines = [
+        "gitops:",
+        "  repo-url: https://git.example.com/platform/flowlogs.git",
+        "  revision: main",
+        "clusters:",
+    ]
+    overridden = 0
+    for index in range(clusters):
+        profile = names[index % len(names)]
+        lines += [
+            f"  - name: cluster-{index:04d}",
+            f"    server: https://cluster-{index:04d}.k8s.example.com:6443",
+            f"    profile: {profile}",
+        ]
+        overrides = []
+        if index % 3 == 0 and "cilium" in parts[profile]:
+            overrides.append(f"      cilium-namespace: cilium-{index % 7}")
+        if index % 4 == 0 and "calico" in parts[profile]:
+            overrides.append(f"      nodes: {3 + index % 50}")
+        if overrides:
+            overridden += 1
+            lines += ["    overrides:", *overrides]
+    (values / "fleet.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(names), overridden
+
+
+def timed(action) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clusters", type=int, default=500)
+    parser.add_argument("--target", type=float, default=10.0, help="seconds a cold generate may take (default: 10)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is reported")
+    args = parser.parse_args()
+
+    cold: list[float] = []
+    warm: list[float] = []
+    checks: list[float] = []
+    summary = ""
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="flowlogs-bench-") as temporary:
+            root = Path(temporary)
+            profiles, overridden = build_repository(root, args.clusters)
+            values, chart, gitops = root / "values", root / "chart", root / "gitops"
+            with ProgressBar.for_stream(sys.stderr) as progress:
+                seconds, (built, report) = timed(lambda: generate(values, chart, gitops, progress=progress))  # type: ignore[misc]
+            cold.append(seconds)
+            seconds, (_, report_warm) = timed(lambda: generate(values, chart, gitops))  # type: ignore[misc]
+            warm.append(seconds)
+            assert not report_warm.written and not report_warm.removed, "a second generate must write nothing"
+            seconds, (_, diff) = timed(lambda: check(values, chart, gitops))  # type: ignore[misc]
+            checks.append(seconds)
+            assert diff == "", "check must pass right after generate"
+            applicationset = (gitops / "applicationset.yaml").stat().st_size
+            summary = (
+                f"fleet: {args.clusters} clusters ({overridden} with overrides) over {profiles} profiles; "
+                f"wrote {len(report.written)} files, gitops/applicationset.yaml {applicationset / 1024:.0f} KiB"
+            )
+
+    print(summary)
+    rows = [("cold generate", cold), ("warm generate (no change)", warm), ("check", checks)]
+    for label, samples in rows:
+        median = statistics.median(samples)
+        print(
+            f"{label:<26} median {median:6.3f} s  max {max(samples):6.3f} s  "
+            f"= {median / args.target:6.1%} of the {args.target:g} s target  ({len(samples)} runs)"
+        )
+    worst = max(cold)
+    verdict = "PASS" if worst < args.target else "FAIL"
+    print(f"{verdict}: slowest cold generate {worst:.3f} s vs target {args.target:g} s (ratio {worst / args.target:.3f})")
+    return 0 if worst < args.target else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

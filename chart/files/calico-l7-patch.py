@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+"""flowlogs: patch and restore the objects Calico Enterprise L7 logs need (chart `patchMode: job`).
+
+FelixConfiguration `default`, the selected Services and the selected workloads exist before the
+chart and outlive it, so the chart cannot own them. The hook Jobs run this script:
+
+  apply   <desired.json>                 post-install, post-upgrade: record, then merge-patch the owned fields
+  prune   <desired.json> <previous.json> pre-upgrade: restore the objects the new release no longer selects
+  restore <desired.json>                 pre-delete: put the recorded values back and drop the record
+
+The record lives on each patched object, in the annotation `flowlogs.dev/l7-restore`: a JSON merge
+patch that restores what was there before the first apply (null = the field was absent). It is
+written in the same request as the change (with the object's resourceVersion), so an object and
+its record never disagree; later applies keep the first record, so re-runs are idempotent.
+
+Python 3 standard library only; the API is reached in-cluster with the ServiceAccount token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+RECORD = "flowlogs.dev/l7-restore"
+SERVICE_PATCH = {"metadata": {"annotations": {"projectcalico.org/l7-logging": "true"}}}
+WORKLOAD_PATCH = {
+    "spec": {
+        "template": {
+            "metadata": {
+                "labels": {"applicationlayer.projectcalico.org/sidecar": "true"},
+                "annotations": {"applicationlayer.projectcalico.org/logging": "Enabled"},
+            }
+        }
+    }
+}
+WORKLOAD_RESOURCES = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
+ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+class ApiError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class Api:
+    """The few Kubernetes API calls the script needs, over urllib."""
+
+    def __init__(self, base, token_file, ca_file):
+        self.base = base
+        self.token_file = token_file
+        self.context = ssl.create_default_context(cafile=ca_file)
+
+    @classmethod
+    def in_cluster(cls):
+        host = os.environ["KUBERNETES_SERVICE_HOST"]
+        port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+        if ":" in host:
+            host = "[" + host + "]"
+        return cls("https://" + host + ":" + port, ACCOUNT + "/token", ACCOUNT + "/ca.crt")
+
+    def _call(self, method, path, body=None):
+        with open(self.token_file, encoding="utf-8") as stream:  # re-read: bound tokens rotate
+            token = stream.read().strip()
+        headers = {"Authorization": "Bearer " + token, "Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/merge-patch+json"
+        request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")
+            try:
+                detail = json.loads(detail).get("message", detail)
+            except ValueError:
+                pass
+            raise ApiError(error.code, method + " " + path + ": " + str(error.code) + " " + str(detail)) from None
+
+    def get(self, path):
+        try:
+            return self._call("GET", path)
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def list(self, path, selector=None, name=None):
+        query = {"labelSelector": selector} if selector else {}
+        if name:
+            query["fieldSelector"] = "metadata.name=" + name
+        return self._call("GET", path + ("?" + urllib.parse.urlencode(query) if query else "")).get("items") or []
+
+    def patch(self, path, body):
+        return self._call("PATCH", path, body)
+
+
+# ------------------------------------------------------------------ merge-patch arithmetic
+
+
+def leaves(tree, prefix=()):
+    """(path, value) of every non-mapping value of a nested mapping (empty mappings have none)."""
+    for key in sorted(tree):
+        value = tree[key]
+        if isinstance(value, dict):
+            yield from leaves(value, prefix + (key,))
+        else:
+            yield prefix + (key,), value
+
+
+def get_path(obj, path):
+    for key in path:
+        if not isinstance(obj, dict) or key not in obj:
+            return None
+        obj = obj[key]
+    return obj
+
+
+def set_path(tree, path, value):
+    for key in path[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[path[-1]] = value
+
+
+def show(path):
+    return ".".join(path[1:] if path[0] in ("spec", "metadata") and len(path) > 1 else path)
+
+
+def read_record(obj):
+    text = get_path(obj, ("metadata", "annotations", RECORD))
+    if not text:
+        return {}
+    try:
+        record = json.loads(text)
+    except ValueError:
+        raise SystemExit("annotation " + RECORD + " of " + name_of(obj) + " is not JSON; fix or remove it by hand") from None
+    return record if isinstance(record, dict) else {}
+
+
+def encode(record):
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+
+def name_of(obj):
+    meta = obj.get("metadata") or {}
+    kind = obj.get("kind") or "object"
+    return kind + " " + ("%s/%s" % (meta["namespace"], meta.get("name")) if meta.get("namespace") else str(meta.get("name")))
+
+
+def without_noops(obj, patch):
+    """Drop the leaves the object already has; None when nothing is left to change."""
+    result = {}
+    for path, value in leaves(patch):
+        if get_path(obj, path) != value:
+            set_path(result, path, value)
+    return result or None
+
+
+def plan_apply(obj, desired):
+    """The merge patch that sets `desired` and records what was there before (None: nothing to do).
+
+    Record entries of fields no longer desired are put back (a setting removed from the profile).
+    """
+    record = dict(leaves(read_record(obj)))
+    wanted = dict(leaves(desired))
+    new_record, patch = {}, {}
+    for path, value in wanted.items():
+        set_path(new_record, path, record[path] if path in record else get_path(obj, path))
+        set_path(patch, path, value)
+    for path, value in record.items():
+        if path not in wanted:
+            set_path(patch, path, value)
+    set_path(patch, ("metadata", "annotations", RECORD), encode(new_record) if new_record else None)
+    return without_noops(obj, patch)
+
+
+def plan_restore(obj, desired):
+    """The merge patch that puts the recorded values back and drops the record (None: no record).
+
+    A field whose value is no longer what flowlogs set (`desired`) was changed by someone else
+    since: it is left alone. Returns (patch, [paths left alone]).
+    """
+    if get_path(obj, ("metadata", "annotations", RECORD)) is None:
+        return None, []
+    wanted = dict(leaves(desired))
+    patch, kept = {}, []
+    for path, value in leaves(read_record(obj)):
+        if path in wanted and get_path(obj, path) != wanted[path]:
+            kept.append(path)
+            continue
+        set_path(patch, path, value)
+    set_path(patch, ("metadata", "annotations", RECORD), None)
+    return without_noops(obj, patch), kept
+
+
+# ------------------------------------------------------------------------ label selectors
+
+
+def selector_text(selector):
+    parts = ["%s=%s" % item for item in sorted((selector.get("matchLabels") or {}).items())]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], ",".join(expression.get("values") or [])
+        parts.append(
+            {"In": key + " in (" + values + ")", "NotIn": key + " notin (" + values + ")", "Exists": key, "DoesNotExist": "!" + key}[operator]
+        )
+    return ",".join(parts)
+
+
+def selector_matches(selector, labels):
+    labels = labels or {}
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------------- targets
+
+
+def felix_path(api_version):
+    return "/apis/" + api_version + "/felixconfigurations/default"
+
+
+def targets(desired):
+    """(kind, collection path, patch, target) for every Service / workload selection."""
+    for target in desired.get("services") or []:
+        yield "Service", "/api/v1/namespaces/" + target["namespace"] + "/services", SERVICE_PATCH, target
+    for target in desired.get("workloads") or []:
+        resource = WORKLOAD_RESOURCES[target["kind"]]
+        yield target["kind"], "/apis/apps/v1/namespaces/" + target["namespace"] + "/" + resource, WORKLOAD_PATCH, target
+
+
+def is_selected(desired, kind, namespace, obj):
+    meta = obj.get("metadata") or {}
+    for target_kind, _, _, target in targets(desired):
+        if target_kind != kind or target["namespace"] != namespace:
+            continue
+        if meta.get("name") in (target.get("names") or []):
+            return True
+        if any(selector_matches(s, meta.get("labels")) for s in target.get("selectors") or []):
+            return True
+    return False
+
+
+def with_kind(obj, kind):
+    obj.setdefault("kind", kind)
+    return obj
+
+
+class Runner:
+    def __init__(self, api, out=sys.stdout):
+        self.api = api
+        self.out = out
+        self.problems = []
+
+    def say(self, text):
+        print(text, file=self.out, flush=True)
+
+    def _patch(self, path, obj, patch):
+        """Merge-patch with the resourceVersion the plan was made from (409 = changed meanwhile)."""
+        version = get_path(obj, ("metadata", "resourceVersion"))
+        if version:
+            set_path(patch, ("metadata", "resourceVersion"), version)
+        self.api.patch(path, patch)
+
+    def _read(self, collection, name, kind, listed):
+        """One object: GET where the RBAC names it, else a list by name (selector namespaces allow list only)."""
+        if listed:
+            items = self.api.list(collection, name=name)
+            obj = items[0] if items else None
+        else:
+            obj = self.api.get(collection + "/" + name)
+        return with_kind(obj, kind) if obj is not None else None
+
+    def _converge(self, collection, name, kind, listed, plan, *args):
+        """Read, plan, PATCH; start over when the object changed in between."""
+        path = collection + "/" + name
+        for _ in range(5):
+            obj = self._read(collection, name, kind, listed)
+            if obj is None:
+                return None, None
+            result = plan(obj, *args)
+            patch = result[0] if isinstance(result, tuple) else result
+            if patch is None:
+                return obj, result
+            try:
+                self._patch(path, obj, patch)
+            except ApiError as error:
+                if error.status == 409:
+                    continue
+                raise
+            return obj, result
+        raise SystemExit(path + " kept changing; giving up after 5 attempts")
+
+    def _describe(self, obj, patch):
+        changes = []
+        for path, value in leaves(patch or {}):
+            if path[-1] in (RECORD, "resourceVersion"):
+                continue
+            before = get_path(obj, path)
+            after = "removed" if value is None else json.dumps(value)
+            changes.append(show(path) + ": " + ("absent" if before is None else json.dumps(before)) + " -> " + after)
+        return "; ".join(changes) or "record updated"
+
+    # -- apply
+
+    def apply_object(self, collection, name, kind, desired_patch, listed=False):
+        obj, patch = self._converge(collection, name, kind, listed, plan_apply, desired_patch)
+        if obj is None:
+            return False
+        self.say(name_of(obj) + ": " + (self._describe(obj, patch) if patch else "unchanged"))
+        return True
+
+    def restore_object(self, collection, name, kind, desired_patch, listed=False):
+        obj, result = self._converge(collection, name, kind, listed, plan_restore, desired_patch)
+        if obj is None:
+            return
+        patch, kept = result if result else (None, [])
+        if get_path(obj, ("metadata", "annotations", RECORD)) is None:
+            return
+        self.say(name_of(obj) + ": restored " + self._describe(obj, patch))
+        for field in kept:
+            self.say(name_of(obj) + ": " + show(field) + " was changed since flowlogs set it; left as is")
+
+    def apply(self, desired):
+        felix = desired.get("felix") or {}
+        path = felix_path(felix.get("apiVersion", "projectcalico.org/v3"))
+        collection, name = path.rsplit("/", 1)
+        if not self.apply_object(collection, name, "FelixConfiguration", {"spec": felix.get("spec") or {}}):
+            self.problems.append(
+                "FelixConfiguration default not found at " + path + ": is Calico Enterprise installed"
+                + (" (with its API server, for projectcalico.org/v3)?" if "/projectcalico.org/" in path else "?")
+            )
+        for kind, collection, desired_patch, target in targets(desired):
+            for name in target.get("names") or []:
+                if not self.apply_object(collection, name, kind, desired_patch):
+                    self.problems.append(kind + " " + target["namespace"] + "/" + name + " not found")
+            if target.get("selectors"):
+                self._apply_selected(desired, kind, collection, desired_patch, target)
+
+    def _apply_selected(self, desired, kind, collection, desired_patch, target):
+        matched = set()
+        for selector in target["selectors"]:
+            for obj in self.api.list(collection, selector_text(selector)):
+                name = obj["metadata"]["name"]
+                if name not in matched:
+                    matched.add(name)
+                    self.apply_object(collection, name, kind, desired_patch, listed=name not in (target.get("names") or []))
+        if not matched:
+            self.say(kind + " in " + target["namespace"] + ": no object matches " + " or ".join(selector_text(s) for s in target["selectors"]))
+        # Objects patched earlier whose labels no longer match: put them back.
+        for obj in self.api.list(collection):
+            if get_path(obj, ("metadata", "annotations", RECORD)) is not None and not is_selected(desired, kind, target["namespace"], obj):
+                self.restore_object(collection, obj["metadata"]["name"], kind, desired_patch, listed=True)
+
+    # -- restore / prune
+
+    def _recorded(self, collection, target):
+        """Names of the objects of a selection that may carry a record."""
+        names = set(target.get("names") or [])
+        if target.get("selectors"):  # list is allowed in these namespaces: find every record
+            names.update(
+                obj["metadata"]["name"]
+                for obj in self.api.list(collection)
+                if get_path(obj, ("metadata", "annotations", RECORD)) is not None
+            )
+        return sorted(names)
+
+    def restore(self, desired, keep=None):
+        """Restore every recorded object of `desired`, except those `keep` still selects."""
+        for kind, collection, desired_patch, target in targets(desired):
+            for name in self._recorded(collection, target):
+                listed = name not in (target.get("names") or [])
+                if keep is not None:
+                    obj = self._read(collection, name, kind, listed)
+                    if obj is None or is_selected(keep, kind, target["namespace"], obj):
+                        continue
+                self.restore_object(collection, name, kind, desired_patch, listed)
+        if keep is None:
+            felix = desired.get("felix") or {}
+            collection, name = felix_path(felix.get("apiVersion", "projectcalico.org/v3")).rsplit("/", 1)
+            if self._read(collection, name, "FelixConfiguration", False) is None:
+                self.say("FelixConfiguration default not found: nothing to restore")
+            else:
+                self.restore_object(collection, name, "FelixConfiguration", {"spec": felix.get("spec") or {}})
+
+
+def load(path):
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def main(argv, api=None, out=sys.stdout):
+    usage = "usage: calico-l7-patch.py apply|restore DESIRED.json | prune DESIRED.json PREVIOUS.json"
+    if len(argv) < 3 or argv[1] not in ("apply", "restore", "prune") or (argv[1] == "prune") != (len(argv) == 4):
+        print(usage, file=sys.stderr)
+        return 2
+    desired = load(argv[2])
+    runner = Runner(api or Api.in_cluster(), out)
+    try:
+        if argv[1] == "apply":
+            runner.apply(desired)
+        elif argv[1] == "restore":
+            runner.restore(desired)
+        else:
+            runner.restore(load(argv[3]), keep=desired)
+    except ApiError as error:
+        hint = " (the Job's RBAC does not allow it)" if error.status == 403 else ""
+        print("error: " + str(error) + hint, file=sys.stderr)
+        if argv[1] == "restore":
+            print("the objects listed above were restored; to uninstall without restoring the rest: helm uninstall --no-hooks", file=sys.stderr)
+        return 1
+    for problem in runner.problems:
+        print("error: " + problem, file=sys.stderr)
+    return 1 if runner.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

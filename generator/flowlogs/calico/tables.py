@@ -1,0 +1,132 @@
+"""Per-version Calico Enterprise facts for the flowlogs compiler (L7 logs).
+
+One data file per version (``data/calico-enterprise-<version>.yaml``, each naming its upstream
+sources): which ApplicationLayer fields the version's CRD has, the Felix L7 fields with their
+defaults and allowed values, how traffic is selected, and the documented limits. This module
+loads them into read-only, typed tables.
+
+    >>> t = load_tables("3.20")
+    >>> t.felix_fields["l7LogsFlushInterval"].default, t.has_sidecar_injection
+    ('300s', True)
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import yaml
+
+SUPPORTED_VERSIONS: tuple[str, ...] = ("3.19", "3.20")
+DEFAULT_VERSION = "3.20"
+POLICY_SYNC_PATH_PREFIX = "/var/run/nodeagent"
+
+_DATA_DIR = Path(__file__).resolve().parent / "data"
+_FIELD_TYPES = ("string", "duration", "boolean", "integer", "enum")
+
+
+@dataclass(frozen=True)
+class FelixField:
+    """One FelixConfiguration spec field flowlogs may set."""
+
+    name: str  # "l7LogsFileAggregationTrimURL"
+    type: str  # string | duration | boolean | integer | enum
+    default: Any  # Felix's default when the field is unset
+    values: tuple[str, ...] = ()  # allowed values of an enum, canonical spelling
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """CE 3.20+ sidecar selection: the pod-template label and annotation."""
+
+    label: tuple[str, str]
+    annotation: tuple[str, str]
+    min_kubernetes: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CalicoTables:
+    version: str
+    operator: str
+    application_layer_name: str
+    application_layer_fields: frozenset[str]
+    log_collection_fields: tuple[str, ...]
+    log_collection_defaults: Mapping[str, Any]
+    envoy_fields: frozenset[str]
+    collector_containers: tuple[str, ...]
+    felix_fields: Mapping[str, FelixField]
+    operator_sets: Mapping[str, str]
+    service_annotation: tuple[str, str]
+    service_annotation_documented: bool
+    sidecar: Sidecar | None
+    unsupported_platforms: Mapping[str, str]
+    gb_per_node_per_day: int
+    l7_retention_days: int
+
+    @property
+    def has_sidecar_injection(self) -> bool:
+        return "sidecarInjection" in self.application_layer_fields and self.sidecar is not None
+
+
+def load_tables(version: str) -> CalicoTables:
+    """The tables of a supported Calico Enterprise minor version ("3.19", "3.20")."""
+    if version not in SUPPORTED_VERSIONS:
+        raise ValueError(f"unsupported Calico Enterprise version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}")
+    return _load(version)
+
+
+@functools.cache
+def _load(version: str) -> CalicoTables:
+    path = _DATA_DIR / f"calico-enterprise-{version}.yaml"
+    with path.open(encoding="utf-8") as stream:
+        raw = yaml.safe_load(stream)
+    try:
+        return _build(version, raw)
+    except (KeyError, TypeError, ValueError) as error:  # a broken data file is a bug of ours
+        raise ValueError(f"{path}: invalid Calico Enterprise tables: {error}") from error
+
+
+def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
+    if str(raw["version"]) != version:
+        raise ValueError(f"file says version {raw['version']!r}")
+    layer = raw["application_layer"]
+    fields: dict[str, FelixField] = {}
+    for name, spec in raw["felix"]["fields"].items():
+        if spec["type"] not in _FIELD_TYPES:
+            raise ValueError(f"felix field {name}: unknown type {spec['type']!r}")
+        values = tuple(str(v) for v in spec.get("values", ()))
+        if spec["type"] == "enum" and spec["default"] not in values:
+            raise ValueError(f"felix field {name}: default {spec['default']!r} is not one of its values")
+        fields[name] = FelixField(name, spec["type"], spec["default"], values)
+    selection = raw["traffic_selection"]
+    annotation = selection["service_annotation"]
+    sidecar = None
+    if selection.get("sidecar"):
+        s = selection["sidecar"]
+        major, minor = (int(p) for p in str(s["min_kubernetes"]).split("."))
+        sidecar = Sidecar(
+            (s["label"]["key"], str(s["label"]["value"])),
+            (s["annotation"]["key"], str(s["annotation"]["value"])),
+            (major, minor),
+        )
+    return CalicoTables(
+        version=version,
+        operator=str(raw["operator"]),
+        application_layer_name=str(layer["name"]),
+        application_layer_fields=frozenset(layer["spec_fields"]),
+        log_collection_fields=tuple(layer["log_collection_fields"]),
+        log_collection_defaults=MappingProxyType(dict(layer["log_collection_defaults"])),
+        envoy_fields=frozenset(layer["envoy_fields"]),
+        collector_containers=tuple(layer["collector_containers"]),
+        felix_fields=MappingProxyType(fields),
+        operator_sets=MappingProxyType({str(k): str(v) for k, v in raw["felix"]["operator_sets"].items()}),
+        service_annotation=(str(annotation["key"]), str(annotation["value"])),
+        service_annotation_documented=bool(annotation["documented"]),
+        sidecar=sidecar,
+        unsupported_platforms=MappingProxyType({str(k): " ".join(str(v).split()) for k, v in (raw["unsupported_platforms"] or {}).items()}),
+        gb_per_node_per_day=int(raw["log_storage"]["gb_per_node_per_day"]),
+        l7_retention_days=int(raw["log_storage"]["l7_retention_days"]),
+    )

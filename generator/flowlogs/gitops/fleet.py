@@ -1,0 +1,271 @@
+"""The fleet file (`values/fleet.yaml`): Argo CD settings and clusters -> profile + overrides.
+
+It is read the way profiles are (ruamel.yaml with positions, a strict JSON Schema, plain-word
+errors at file:line:col with a did-you-mean), then checked against the compiled profiles:
+unknown profiles, duplicate cluster names or servers, bad API server URLs and overrides that
+do not fit the cluster's profile are errors. Per-cluster work is O(1): each profile was
+compiled once, and a cluster only looks its profile up.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from ..compiler import CompiledProfile
+from ..errors import Diagnostics, Location, did_you_mean
+from ..profile import Node, check_against_schema, display_path, load_yaml_document
+from .schema import fleet_schema
+from .settings import (
+    GitopsSettings,
+    SettingsOverrides,
+    apply_overrides,
+    check_cluster_server,
+    default_chart_path,
+    git_origin_hint,
+    settings_from_node,
+)
+
+FLEET_FILES = ("fleet.yaml", "fleet.yml")
+# Calico's sizing rule for L7 logs: at least 1 GB of extra log storage per node per day kept.
+GB_PER_NODE_PER_DAY = 1
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Override:
+    """A per-cluster override: the fleet key, the profile part it needs and the chart value it sets."""
+
+    key: str
+    part: str  # "cilium" | "calico"
+    element_key: str  # the ApplicationSet list element key (camelCase, Go-template friendly)
+    chart_value: str | None  # Helm parameter; None when the override is not a chart value
+    force_string: bool  # Helm --set-string (names); booleans and numbers keep their type
+
+
+OVERRIDES: tuple[Override, ...] = (
+    Override("cilium", "cilium", "ciliumEnabled", "cilium.enabled", False),
+    Override("calico", "calico", "calicoEnabled", "calico.enabled", False),
+    Override("cilium-namespace", "cilium", "ciliumNamespace", "cilium.configMap.namespace", True),
+    Override("nodes", "calico", "nodes", None, False),
+)
+OVERRIDES_BY_KEY = {o.key: o for o in OVERRIDES}
+PART_NAMES = {"cilium": "Cilium", "calico": "Calico"}
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    server: str
+    profile: str
+    overrides: dict[str, Any]
+    node: Node  # for error locations
+
+    @property
+    def location(self) -> Location:
+        return self.node.location
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """A checked fleet file (or the defaults when there is none)."""
+
+    source: str  # the file as shown to users ("" without a fleet file)
+    settings: GitopsSettings
+    clusters: tuple[Cluster, ...]
+
+
+def find_fleet_file(values_dir: Path, diagnostics: Diagnostics) -> Path | None:
+    found = [values_dir / name for name in FLEET_FILES if (values_dir / name).is_file()]
+    if len(found) > 1:
+        diagnostics.error(Location(display_path(found[1])), f"both {found[0].name} and {found[1].name} exist in {values_dir}; keep one")
+    return found[0] if found else None
+
+
+@functools.cache
+def _fleet_validator() -> Draft202012Validator:
+    return Draft202012Validator(fleet_schema())
+
+
+def load_fleet(
+    values_dir: Path,
+    chart_dir: Path,
+    profiles: Mapping[str, CompiledProfile],
+    known_profiles: set[str],
+    diagnostics: Diagnostics,
+    overrides: SettingsOverrides | None = None,
+    progress: Progress | None = None,
+) -> Fleet:
+    """Read and check values/fleet.yaml against the compiled profiles.
+
+    `profiles` are the profiles that compiled; `known_profiles` every profile file name (one
+    that failed to compile has its own errors, so it is not reported again as unknown).
+    """
+    path = find_fleet_file(values_dir, diagnostics)
+    if path is None:
+        settings = apply_overrides(GitopsSettings(chart_path=default_chart_path(values_dir, chart_dir)), overrides, diagnostics)
+        _warn_placeholder(settings, Location(display_path(values_dir / FLEET_FILES[0])), values_dir, diagnostics, missing_file=True)
+        return Fleet("", settings, ())
+    loaded = load_yaml_document(path, diagnostics, "fleet file")
+    if loaded is None:
+        return Fleet(display_path(path), GitopsSettings(), ())
+    data, positions, _ = loaded
+    if not isinstance(data, dict):
+        diagnostics.error(Location(positions.file, 1, 1), "a fleet file must be a mapping with 'gitops:' and/or 'clusters:'")
+        return Fleet(positions.file, GitopsSettings(), ())
+    before = len(diagnostics.errors)
+    check_against_schema(_fleet_validator(), data, positions, diagnostics, "the fleet file")
+    if len(diagnostics.errors) > before:
+        return Fleet(positions.file, GitopsSettings(), ())
+    root = Node(data, (), positions)
+    settings = settings_from_node(root.get("gitops"), values_dir, chart_dir, diagnostics)
+    settings = apply_overrides(settings, overrides, diagnostics)
+    _warn_placeholder(settings, root.get("gitops").key_location if "gitops" in root else Location(positions.file, 1, 1), values_dir, diagnostics)
+    _check_cilium_release(settings, profiles, diagnostics)
+    clusters = _clusters(root.get("clusters"), profiles, known_profiles, diagnostics, progress)
+    return Fleet(positions.file, settings, clusters)
+
+
+def _warn_placeholder(settings: GitopsSettings, location: Location, values_dir: Path, diagnostics: Diagnostics, missing_file: bool = False) -> None:
+    if not settings.has_placeholder_repo:
+        return
+    origin = git_origin_hint(values_dir)
+    where = f"create {location.file} with" if missing_file else "set"
+    hint = f"{where} gitops.repo-url (or pass --repo-url)" + (f"; this checkout's origin is {origin}" if origin else "")
+    diagnostics.warning(location, f"no repository URL: the Argo CD manifests point at the placeholder {settings.repo_url}", hint)
+
+
+def _check_cilium_release(settings: GitopsSettings, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics) -> None:
+    release = settings.cilium_release
+    if release is None:
+        return
+    missing: dict[str, list[str]] = {}
+    for name, profile in sorted(profiles.items()):
+        if profile.cilium and profile.cilium.version not in release.versions:
+            missing.setdefault(profile.cilium.version, []).append(name)
+    for minor, names in sorted(missing.items()):
+        diagnostics.error(
+            release.versions_location,
+            f"cilium-release.versions has no chart version for Cilium {minor}, which profile(s) {', '.join(names)} target",
+            f'add e.g. "{minor}": "{minor}.0" (the exact Cilium chart version your clusters run)',
+        )
+
+
+def _clusters(
+    section: Node,
+    profiles: Mapping[str, CompiledProfile],
+    known_profiles: set[str],
+    diagnostics: Diagnostics,
+    progress: Progress | None,
+) -> tuple[Cluster, ...]:
+    items = list(section.elements()) if isinstance(section.value, list) else []
+    clusters: list[Cluster] = []
+    names: dict[str, Location] = {}
+    servers: dict[str, tuple[str, Location]] = {}
+    storage: list[str] = []
+    total = len(items)
+    for index, item in enumerate(items):
+        if progress and (index % 64 == 0 or index == total - 1):
+            progress("fleet", index + 1, total)
+        name_node, server_node, profile_node = item.get("name"), item.get("server"), item.get("profile")
+        name, server, profile_name = str(name_node.value), str(server_node.value), str(profile_node.value)
+        ok = True
+        if name in names:
+            first = names[name]
+            diagnostics.error(name_node.location, f"duplicate cluster name '{name}' (first at line {first.line})", "each cluster needs its own name: it names its Argo CD Application")
+            ok = False
+        else:
+            names[name] = name_node.location
+        if check_cluster_server(server, server_node.location, diagnostics, f"server of cluster '{name}'"):
+            key = server.rstrip("/")
+            if key in servers and servers[key][0] != name:
+                other, where = servers[key]
+                diagnostics.error(
+                    server_node.location,
+                    f"cluster '{name}' has the same server as cluster '{other}' (line {where.line})",
+                    "two Applications would deploy the same release to one cluster and fight over it; list each cluster once",
+                )
+                ok = False
+            else:
+                servers.setdefault(key, (name, server_node.location))
+        else:
+            ok = False
+        profile = profiles.get(profile_name)
+        if profile is None:
+            if profile_name not in known_profiles:
+                choices = sorted(known_profiles)
+                diagnostics.error(
+                    profile_node.location,
+                    f"unknown profile '{profile_name}' for cluster '{name}'{did_you_mean(profile_name, choices)}",
+                    "profiles are the files in values/ without .yaml: " + (", ".join(choices) or "none"),
+                )
+            continue
+        overrides = _check_overrides(name, item.get("overrides"), profile, diagnostics, storage)
+        if ok and overrides is not None:
+            clusters.append(Cluster(name, server, profile_name, overrides, item))
+    if storage:
+        shown = storage[:5] + ([f"and {len(storage) - 5} more"] if len(storage) > 5 else [])
+        diagnostics.note(
+            section.key_location,
+            f"Calico L7 logs need at least {GB_PER_NODE_PER_DAY} GB of extra log storage per node per day of retention: " + "; ".join(shown),
+            "check the LogStorage size of these clusters (spec.nodes.resourceRequirements.requests.storage)",
+        )
+    return tuple(clusters)
+
+
+def _check_overrides(
+    cluster: str,
+    node: Node,
+    profile: CompiledProfile,
+    diagnostics: Diagnostics,
+    storage: list[str],
+) -> dict[str, Any] | None:
+    """Check that each override fits the cluster's profile; None when one does not."""
+    result: dict[str, Any] = {}
+    ok = True
+    for key, value in node.items():
+        override = OVERRIDES_BY_KEY[key]  # the schema admits only these keys
+        if getattr(profile, override.part) is None:
+            having = PART_NAMES[override.part]
+            diagnostics.error(
+                value.key_location,
+                f"override '{key}' does not apply to cluster '{cluster}': profile '{profile.name}' has no {having} part",
+                f"remove it, or give the cluster a profile with a '{override.part}:' section",
+            )
+            ok = False
+            continue
+        result[key] = value.value
+    if not ok:
+        return None
+    parts = [p for p in ("cilium", "calico") if getattr(profile, p) is not None]
+    if parts and all(result.get(p, True) is False for p in parts):
+        diagnostics.warning(node.key_location, f"cluster '{cluster}' switches off every part of profile '{profile.name}': it deploys nothing")
+    if "cilium-namespace" in result and result.get("cilium") is False:
+        diagnostics.warning(node.get("cilium-namespace").key_location, f"cilium-namespace has no effect on cluster '{cluster}': its Cilium part is switched off")
+    if "nodes" in result:
+        _storage_preflight(cluster, node.get("nodes"), profile, diagnostics, storage)
+    return result
+
+
+def _storage_preflight(cluster: str, nodes: Node, profile: CompiledProfile, diagnostics: Diagnostics, storage: list[str]) -> None:
+    """Calico's sizing rule for one cluster; a full check when the profile states days and size."""
+    count = int(nodes.value)
+    per_day = count * GB_PER_NODE_PER_DAY
+    days = getattr(profile.calico, "retention_days", None)
+    size = getattr(profile.calico, "log_storage_gb", None)
+    if isinstance(days, int) and isinstance(size, (int, float)) and not isinstance(size, bool):
+        needed = per_day * days
+        if size < needed:
+            diagnostics.error(
+                nodes.location,
+                f"cluster '{cluster}': {count} nodes x {days} day(s) need at least {needed} GB of extra log storage for L7 logs; profile '{profile.name}' states {size:g} GB",
+                "raise the LogStorage size in the profile, or give this cluster a profile sized for it",
+            )
+        return
+    storage.append(f"{cluster} ({count} nodes): {per_day} GB per day")

@@ -1,0 +1,255 @@
+"""Argo CD manifests as plain data: one Application per profile, one ApplicationSet per fleet.
+
+Every object is a strict, plain Kubernetes object (apiVersion argoproj.io/v1alpha1,
+metadata.name and namespace, only fields the Argo CD CRDs define), so `flowlogs validate
+--documents` and kubeconform accept it. Choices made here, and why (docs/gitops.md has more):
+
+- the chart is a Git path source; each profile's compiled values file is a `valueFiles`
+  entry relative to the chart directory, as Argo CD resolves it;
+- per-cluster overrides are Helm `parameters`: visible in Argo CD's UI, typed (`forceString`
+  for names only, so `cilium.enabled` stays a boolean for values.schema.json), and every list
+  element carries every key, because the ApplicationSet uses `missingkey=error`;
+- `ServerSideApply=true` and Server-Side Diff for profiles with a Calico part, whose Felix
+  and Service manifests are partial (they also carry `Prune=false,Delete=false` themselves);
+- the resources finalizer (cascade delete) only where it is safe: never on an Application
+  that also carries Cilium's own release, whose deletion would take the CNI with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..chart.writer import PROFILES_DIR, chart_values
+from ..compiler import CompiledProfile
+from .fleet import OVERRIDES, Cluster, Fleet
+from .settings import GitopsSettings
+
+API_VERSION = "argoproj.io/v1alpha1"
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+PART_OF_LABEL = ("app.kubernetes.io/part-of", "flowlogs")
+PROFILE_LABEL = "flowlogs.dev/profile"
+CLUSTER_LABEL = "flowlogs.dev/cluster"
+COMPARE_OPTIONS = "argocd.argoproj.io/compare-options"
+APPLICATIONSET_NAME = "flowlogs"
+VALUES_REF = "values"
+
+
+def application_name(profile: str) -> str:
+    return f"flowlogs-{profile}"
+
+
+def fleet_application_name(cluster: str) -> str:
+    return f"{cluster}-flowlogs"
+
+
+def values_file(profile: str) -> str:
+    """The profile's compiled values file, relative to the chart directory (Argo CD's rule)."""
+    return f"{PROFILES_DIR}/{profile}/values.yaml"
+
+
+def cilium_values_file(settings: GitopsSettings, profile: str) -> str:
+    return f"${VALUES_REF}/{settings.chart_path}/{PROFILES_DIR}/{profile}/cilium-values.yaml"
+
+
+def renders_partial_manifests(profile: CompiledProfile) -> bool:
+    """The Calico part in GitOps mode: partial Felix/Service manifests, applied server-side."""
+    return profile.calico is not None and getattr(profile.calico, "patch_mode", "gitops") == "gitops"
+
+
+def needs_server_side_apply(settings: GitopsSettings, profile: CompiledProfile, calico_enabled: bool = True) -> bool:
+    """ServerSideApply=true: as configured, or (auto) when the Calico part renders partial manifests."""
+    if settings.sync.server_side_apply is not None:
+        return settings.sync.server_side_apply
+    return renders_partial_manifests(profile) and calico_enabled
+
+
+def _cluster_ssa(settings: GitopsSettings, profile: CompiledProfile, cluster: Cluster) -> bool:
+    return needs_server_side_apply(settings, profile, cluster.overrides.get("calico", True) is not False)
+
+
+def carries_cilium_release(settings: GitopsSettings, profile: CompiledProfile) -> bool:
+    return settings.cilium_release is not None and profile.cilium_overlay is not None
+
+
+@functools.cache
+def _chart_defaults() -> dict[str, Any]:
+    values, _ = chart_values()
+    return {value.path: value.default for value in values}
+
+
+def effective_value(profile: CompiledProfile, path: str, defaults: Mapping[str, Any]) -> Any:
+    """A chart value as the profile's values file sets it, else the chart's default."""
+    node: Any = profile.values
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return defaults.get(path)
+        node = node[key]
+    return node
+
+
+def _sync_policy(settings: GitopsSettings, server_side_apply: bool) -> dict[str, Any]:
+    sync = settings.sync
+    policy: dict[str, Any] = {}
+    if sync.automated:
+        policy["automated"] = {"prune": sync.prune, "selfHeal": sync.self_heal}
+    options = []
+    if sync.create_namespace:
+        options.append("CreateNamespace=true")
+    if sync.fail_on_shared_resource:
+        options.append("FailOnSharedResource=true")
+    if server_side_apply:
+        options.append("ServerSideApply=true")
+    if options:
+        policy["syncOptions"] = options
+    return policy
+
+
+def _metadata(name: str, settings: GitopsSettings, labels: dict[str, str], *, server_side_diff: bool | None, finalizer: bool) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": settings.argocd_namespace, "labels": labels}
+    if server_side_diff:
+        metadata["annotations"] = {COMPARE_OPTIONS: "ServerSideDiff=true"}
+    if finalizer:
+        metadata["finalizers"] = [RESOURCES_FINALIZER]
+    return metadata
+
+
+def _chart_source(settings: GitopsSettings, value_files: list[str], parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    helm: dict[str, Any] = {"releaseName": settings.release_name, "valueFiles": value_files}
+    if parameters:
+        helm["parameters"] = parameters
+    return {"repoURL": settings.repo_url, "targetRevision": settings.revision, "path": settings.chart_path, "helm": helm}
+
+
+def profile_application(profile: CompiledProfile, settings: GitopsSettings) -> dict[str, Any]:
+    """The Application that deploys one profile to the configured destination."""
+    ssa = needs_server_side_apply(settings, profile)
+    with_cilium = carries_cilium_release(settings, profile)
+    labels = {PART_OF_LABEL[0]: PART_OF_LABEL[1], PROFILE_LABEL: profile.name}
+    spec: dict[str, Any] = {"project": settings.project}
+    chart = _chart_source(settings, [values_file(profile.name)])
+    if with_cilium:
+        spec["sources"] = [chart, *_cilium_sources(profile, settings)]
+    else:
+        spec["source"] = chart
+    spec["destination"] = {"server": settings.destination_server, "namespace": settings.destination_namespace}
+    policy = _sync_policy(settings, ssa)
+    if policy:
+        spec["syncPolicy"] = policy
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Application",
+        "metadata": _metadata(
+            application_name(profile.name),
+            settings,
+            labels,
+            server_side_diff=ssa,
+            finalizer=settings.cascade_delete and not with_cilium,
+        ),
+        "spec": spec,
+    }
+
+
+def _cilium_sources(profile: CompiledProfile, settings: GitopsSettings) -> list[dict[str, Any]]:
+    """A `ref` source for this repository, and Cilium's chart with the profile's overlay last."""
+    release = settings.cilium_release
+    assert release is not None and profile.cilium is not None
+    namespace = effective_value(profile, "cilium.configMap.namespace", _chart_defaults())
+    value_files = [f"${VALUES_REF}/{path}" for path in release.value_files] + [cilium_values_file(settings, profile.name)]
+    return [
+        {"repoURL": settings.repo_url, "targetRevision": settings.revision, "ref": VALUES_REF},
+        {
+            "repoURL": release.repo_url,
+            "chart": release.chart,
+            "targetRevision": release.versions[profile.cilium.version],
+            "helm": {"releaseName": release.release_name, "namespace": str(namespace), "valueFiles": value_files},
+        },
+    ]
+
+
+def _element_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def fleet_server_side_apply(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> bool:
+    """One ServerSideApply setting for the whole fleet: on when any cluster renders Calico's partial
+    manifests (server-side apply is harmless for the other resources, and a constant keeps
+    syncOptions free of templates)."""
+    return any(_cluster_ssa(fleet.settings, profiles[c.profile], c) for c in fleet.clusters)
+
+
+def fleet_elements(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> tuple[list[dict[str, str]], list[str]]:
+    """The list generator's elements (every key in every element) and the override keys used.
+
+    An override key used by any cluster becomes a Helm parameter for all of them: clusters that
+    do not override it get the value their profile already has, so the parameter changes nothing.
+    """
+    defaults = _chart_defaults()
+    used = [o for o in OVERRIDES if o.chart_value and any(o.key in c.overrides for c in fleet.clusters)]
+    elements: list[dict[str, str]] = []
+    for cluster in fleet.clusters:
+        profile = profiles[cluster.profile]
+        element = {"cluster": cluster.name, "server": cluster.server, "profile": cluster.profile}
+        for override in used:
+            assert override.chart_value is not None
+            value = cluster.overrides.get(override.key, effective_value(profile, override.chart_value, defaults))
+            element[override.element_key] = _element_value(value)
+        elements.append(element)
+    return elements, [o.key for o in used]
+
+
+def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> dict[str, Any]:
+    """One ApplicationSet: a list generator gives each cluster its profile and overrides."""
+    settings = fleet.settings
+    elements, used = fleet_elements(fleet, profiles)
+    ssa = fleet_server_side_apply(fleet, profiles)
+    parameters = []
+    for override in OVERRIDES:
+        if override.key in used:
+            parameter: dict[str, Any] = {"name": override.chart_value, "value": "{{." + override.element_key + "}}"}
+            if override.force_string:
+                parameter["forceString"] = True
+            parameters.append(parameter)
+    labels = {PART_OF_LABEL[0]: PART_OF_LABEL[1], PROFILE_LABEL: "{{.profile}}", CLUSTER_LABEL: "{{.cluster}}"}
+    template_metadata: dict[str, Any] = {"name": fleet_application_name("{{.cluster}}"), "labels": labels}
+    if ssa:
+        template_metadata["annotations"] = {COMPARE_OPTIONS: "ServerSideDiff=true"}
+    if settings.cascade_delete:
+        template_metadata["finalizers"] = [RESOURCES_FINALIZER]
+    template_spec: dict[str, Any] = {
+        "project": settings.project,
+        "source": _chart_source(settings, [values_file("{{.profile}}")], parameters),
+        "destination": {"server": "{{.server}}", "namespace": settings.destination_namespace},
+    }
+    policy = _sync_policy(settings, ssa)
+    if policy:
+        template_spec["syncPolicy"] = policy
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "ApplicationSet",
+        "metadata": {
+            "name": APPLICATIONSET_NAME,
+            "namespace": settings.argocd_namespace,
+            "labels": {PART_OF_LABEL[0]: PART_OF_LABEL[1]},
+        },
+        "spec": {
+            "goTemplate": True,
+            "goTemplateOptions": ["missingkey=error"],
+            "generators": [{"list": {"elements": elements}}],
+            "template": {"metadata": template_metadata, "spec": template_spec},
+        },
+    }
+
+
+def template_keys(applicationset: Mapping[str, Any]) -> set[str]:
+    """The element keys an ApplicationSet template refers to ({{.key}})."""
+    text = repr(applicationset["spec"]["template"])
+    return set(re.findall(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}", text))
+
+
+def used_profiles(clusters: Sequence[Cluster]) -> list[str]:
+    return sorted({c.profile for c in clusters})

@@ -1,0 +1,186 @@
+"""The JSON Schema of the fleet file (`values/fleet.yaml`).
+
+Like the profile schema it is the one description of the format: the loader checks the file
+against it (unknown keys are errors with a did-you-mean, at file:line:col) and editors can
+use it (`flowlogs schema --fleet`). Checks that need more than the shape (URLs, profile names,
+which override fits which profile) live in `fleet.py`, which reports them in plain words.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ..profile_schema import DNS_LABEL
+
+FLEET_SCHEMA_ID = "https://flowlogs.dev/schemas/fleet.schema.json"
+
+# Argo CD Application names are `<cluster>-flowlogs`: the cluster name leaves room for the
+# suffix within a DNS label (63), which Argo CD needs when it tracks resources by label.
+CLUSTER_NAME = {
+    **DNS_LABEL,
+    "title": "cluster name",
+    "maxLength": 53,
+    "x-pattern-hint": "use lower-case letters, digits and '-' (a DNS label, at most 53 characters)",
+}
+
+NAMESPACE = {**DNS_LABEL, "title": "namespace"}
+
+_URL = {"type": "string", "minLength": 1}
+
+
+def _sync_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "The Applications' sync policy (spec.syncPolicy).",
+        "properties": {
+            "automated": {"type": "boolean", "description": "Sync automatically when Git changes (syncPolicy.automated). Default: true."},
+            "prune": {"type": "boolean", "description": "Delete resources that are no longer rendered (automated.prune). Default: true. Felix/Service patches are never pruned (Prune=false on them)."},
+            "self-heal": {"type": "boolean", "description": "Undo changes made in the cluster (automated.selfHeal). Default: true."},
+            "create-namespace": {"type": "boolean", "description": "Create the destination namespace (CreateNamespace=true). Default: true."},
+            "server-side-apply": {
+                "enum": ["auto", True, False],
+                "title": "server-side apply setting",
+                "description": "ServerSideApply=true for the whole Application: true, false, or auto (only for profiles with a Calico part, whose Felix/Service patches are partial manifests). Default: auto.",
+            },
+            "fail-on-shared-resource": {"type": "boolean", "description": "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). Default: true."},
+        },
+        "x-upstream-aliases": {"selfHeal": "self-heal", "syncOptions": "server-side-apply", "CreateNamespace": "create-namespace", "ServerSideApply": "server-side-apply"},
+    }
+
+
+def _cilium_release_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["versions"],
+        "description": (
+            "The multi-source variant: each profile's Application also deploys Cilium's own chart with the profile's "
+            "cilium-values.yaml as the last values file. Only for clusters whose Cilium release Argo CD already manages."
+        ),
+        "properties": {
+            "enabled": {"type": "boolean", "description": "Write multi-source Applications for profiles with a Cilium part. Default: true when this section is present."},
+            "repo-url": {**_URL, "title": "Helm repository URL", "description": "Cilium's Helm repository. Default: https://helm.cilium.io/."},
+            "chart": {"type": "string", "minLength": 1, "description": "Chart name. Default: cilium."},
+            "release-name": {**NAMESPACE, "title": "release name", "description": "Cilium's Helm release name. Default: cilium."},
+            "versions": {
+                "type": "object",
+                "title": "Cilium chart versions",
+                "description": "The Cilium chart version to deploy for each Cilium minor version the profiles target (1.16, 1.17, 1.18), e.g. {\"1.17\": \"1.17.6\"}.",
+                "additionalProperties": {
+                    "type": "string",
+                    "title": "chart version",
+                    "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$",
+                    "x-pattern-hint": "an exact chart version such as 1.17.6 (pin it: a range would change the cluster without a commit)",
+                },
+            },
+            "value-files": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1, "title": "values file"},
+                "description": "Your own values for Cilium's chart (paths in this repository, relative to its root), applied before the profile's overlay.",
+            },
+        },
+        "x-upstream-aliases": {"repoURL": "repo-url", "releaseName": "release-name", "valueFiles": "value-files", "version": "versions", "targetRevision": "versions"},
+    }
+
+
+def gitops_section_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "title": "gitops section",
+        "additionalProperties": False,
+        "description": "How Argo CD deploys this repository's chart. Every key has a default; set repo-url.",
+        "properties": {
+            "repo-url": {**_URL, "title": "repository URL", "description": "The Git repository Argo CD reads this chart from (https://, ssh:// or git@host:path)."},
+            "revision": {"type": "string", "minLength": 1, "description": "The branch, tag or commit to deploy (targetRevision). Default: HEAD."},
+            "chart-path": {"type": "string", "minLength": 1, "description": "Where the generated chart is, relative to the repository root. Default: the chart directory's path relative to the parent of values/."},
+            "argocd-namespace": {**NAMESPACE, "description": "The namespace Argo CD runs in, where the Applications are created. Default: argocd."},
+            "project": {**DNS_LABEL, "title": "project", "description": "The Argo CD AppProject. Default: default."},
+            "release-name": {**NAMESPACE, "title": "release name", "description": "The Helm release name of this chart. Default: flowlogs."},
+            "destination": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "Where the per-profile Applications deploy (the fleet's clusters have their own server).",
+                "properties": {
+                    "server": {**_URL, "title": "cluster API URL", "description": "Default: https://kubernetes.default.svc (the cluster Argo CD runs in)."},
+                    "namespace": {**NAMESPACE, "description": "The release namespace. Default: flowlogs-system."},
+                },
+            },
+            "sync": _sync_schema(),
+            "cascade-delete": {
+                "type": "boolean",
+                "description": "Add resources-finalizer.argocd.argoproj.io, so deleting an Application deletes what it deployed (never the Felix/Service patches: Delete=false). Default: true. Never set on Applications that carry Cilium's release.",
+            },
+            "cilium-release": _cilium_release_schema(),
+        },
+        "x-upstream-aliases": {
+            "repoURL": "repo-url",
+            "repoUrl": "repo-url",
+            "targetRevision": "revision",
+            "target-revision": "revision",
+            "path": "chart-path",
+            "namespace": "argocd-namespace",
+            "releaseName": "release-name",
+            "syncPolicy": "sync",
+            "sync-policy": "sync",
+        },
+    }
+
+
+def overrides_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "title": "overrides",
+        "additionalProperties": False,
+        "description": "What this cluster changes from its profile.",
+        "properties": {
+            "cilium": {"type": "boolean", "description": "Switch the profile's Cilium part on or off for this cluster (cilium.enabled)."},
+            "calico": {"type": "boolean", "description": "Switch the profile's Calico part on or off for this cluster (calico.enabled)."},
+            "cilium-namespace": {**NAMESPACE, "description": "The namespace Cilium runs in on this cluster: the flow-log ConfigMap goes there (cilium.configMap.namespace)."},
+            "nodes": {"type": "integer", "minimum": 1, "title": "node count", "description": "Number of nodes, for the Calico L7 log storage preflight (1 GB per node per day of retention). Not a chart value."},
+        },
+        "x-upstream-aliases": {
+            "ciliumNamespace": "cilium-namespace",
+            "namespace": "cilium-namespace",
+            "node-count": "nodes",
+            "nodeCount": "nodes",
+            "nodes-count": "nodes",
+            "cilium.enabled": "cilium",
+            "calico.enabled": "calico",
+        },
+    }
+
+
+def cluster_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "title": "cluster",
+        "additionalProperties": False,
+        "required": ["name", "server", "profile"],
+        "properties": {
+            "name": {**CLUSTER_NAME, "description": "Unique name; the Application is <name>-flowlogs."},
+            "server": {**_URL, "title": "cluster API URL", "description": "The cluster's API server URL, exactly as in its Argo CD cluster secret."},
+            "profile": {"type": "string", "minLength": 1, "title": "profile", "description": "The profile (a file in values/, without .yaml) this cluster runs."},
+            "description": {"type": "string", "description": "A note about the cluster (not used in the output)."},
+            "overrides": overrides_schema(),
+        },
+        "x-upstream-aliases": {"cluster": "name", "url": "server", "destination": "server", "values": "overrides", "valueFile": "profile"},
+    }
+
+
+@functools.cache
+def fleet_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": FLEET_SCHEMA_ID,
+        "title": "flowlogs fleet",
+        "description": "How Argo CD deploys the flowlogs chart: the settings of the generated Applications and the clusters of the fleet, each with its profile and overrides. `flowlogs generate` writes gitops/ from it.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "gitops": gitops_section_schema(),
+            "clusters": {"type": "array", "items": cluster_schema(), "description": "The clusters of the fleet; one ApplicationSet gives each its profile."},
+        },
+        "x-upstream-aliases": {"argocd": "gitops", "argo-cd": "gitops", "settings": "gitops", "elements": "clusters", "fleet": "clusters"},
+    }

@@ -1,0 +1,329 @@
+"""The Argo CD settings of the generated manifests: defaults, the fleet file's `gitops:` section, CLI flags.
+
+Precedence, lowest first: the defaults below, `gitops:` in values/fleet.yaml, command-line
+flags. The committed file is the source of truth: generated output must be the same on every
+machine, so nothing here is guessed from the environment (the Git remote is only quoted in a
+hint when the repository URL is missing).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import subprocess
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from ..errors import Diagnostics, Location
+from ..profile import Node
+
+# `.invalid` can never resolve (RFC 2606): a missing repo-url cannot deploy something else.
+PLACEHOLDER_REPO_URL = "https://git.example.invalid/flowlogs.git"
+IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
+DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_SCP_LIKE_RE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/\s][^\s]*$")
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    automated: bool = True
+    prune: bool = True
+    self_heal: bool = True
+    create_namespace: bool = True
+    server_side_apply: bool | None = None  # None: auto (profiles with a Calico part)
+    fail_on_shared_resource: bool = True
+
+
+@dataclass(frozen=True)
+class CiliumRelease:
+    """Cilium's own chart, carried by the multi-source variant of the profile Applications."""
+
+    versions: dict[str, str]  # Cilium minor ("1.17") -> exact chart version ("1.17.6")
+    repo_url: str = "https://helm.cilium.io/"
+    chart: str = "cilium"
+    release_name: str = "cilium"
+    value_files: tuple[str, ...] = ()
+    versions_location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class GitopsSettings:
+    repo_url: str = PLACEHOLDER_REPO_URL
+    revision: str = "HEAD"
+    chart_path: str = "chart"
+    argocd_namespace: str = "argocd"
+    project: str = "default"
+    release_name: str = "flowlogs"
+    destination_server: str = IN_CLUSTER_SERVER
+    destination_namespace: str = "flowlogs-system"
+    sync: SyncSettings = SyncSettings()
+    cascade_delete: bool = True
+    cilium_release: CiliumRelease | None = None
+
+    @property
+    def has_placeholder_repo(self) -> bool:
+        return self.repo_url == PLACEHOLDER_REPO_URL
+
+
+@dataclass(frozen=True)
+class SettingsOverrides:
+    """Command-line flags; None means "not given"."""
+
+    repo_url: str | None = None
+    revision: str | None = None
+    argocd_namespace: str | None = None
+    project: str | None = None
+
+
+# ---------------------------------------------------------------- value checks (shared with the fleet)
+
+
+def check_cluster_server(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
+    """A Kubernetes API server URL as Argo CD matches it against its cluster secrets."""
+    hint = "write the cluster's API server URL exactly as in its Argo CD cluster secret, e.g. https://10.0.0.1:6443 or https://kubernetes.default.svc"
+    if value != value.strip() or any(c.isspace() for c in value):
+        diagnostics.error(location, f"{what} '{value}' contains spaces", hint)
+        return False
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as error:
+        diagnostics.error(location, f"{what} '{value}' is not a valid URL ({error})", hint)
+        return False
+    if parts.scheme != "https" or "://" not in value:
+        problem = "has no scheme" if "://" not in value else f"uses '{parts.scheme}://'"
+        diagnostics.error(location, f"{what} '{value}' {problem}; Kubernetes API servers are reached over https://", hint)
+        return False
+    if not parts.hostname:
+        diagnostics.error(location, f"{what} '{value}' has no host name", hint)
+        return False
+    if "@" in parts.netloc:
+        diagnostics.error(location, f"{what} '{value}' carries credentials", "credentials belong in the Argo CD cluster secret, never in a file in Git")
+        return False
+    if parts.query or parts.fragment:
+        diagnostics.error(location, f"{what} '{value}' has a query or fragment; an API server URL has neither", hint)
+        return False
+    if port == 0:
+        diagnostics.error(location, f"{what} '{value}' has port 0", hint)
+        return False
+    if parts.path.endswith("/"):
+        diagnostics.warning(
+            location,
+            f"{what} '{value}' ends with '/'",
+            "Argo CD compares the server string with the cluster secret's; write it without the trailing slash unless the secret has one",
+        )
+    return True
+
+
+def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, what: str = "repository URL") -> bool:
+    hint = "a Git URL Argo CD can clone: https://github.com/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git"
+    if any(c.isspace() for c in value):
+        diagnostics.error(location, f"{what} '{value}' contains spaces", hint)
+        return False
+    if _SCP_LIKE_RE.match(value):
+        return True
+    try:
+        parts = urlsplit(value)
+    except ValueError as error:
+        diagnostics.error(location, f"{what} '{value}' is not a valid URL ({error})", hint)
+        return False
+    if parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname:
+        diagnostics.error(location, f"{what} '{value}' is not a Git URL", hint)
+        return False
+    if parts.scheme in ("https", "http") and parts.password:
+        diagnostics.error(location, f"{what} '{value}' carries a password", "credentials belong in an Argo CD repository secret, never in a file in Git")
+        return False
+    return True
+
+
+def check_helm_repo_url(value: str, location: Location, diagnostics: Diagnostics) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("https", "http", "oci") or not parts.hostname or any(c.isspace() for c in value):
+        diagnostics.error(location, f"Helm repository URL '{value}' is not valid", "e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry")
+        return False
+    return True
+
+
+def check_repo_path(value: str, location: Location, diagnostics: Diagnostics, what: str) -> str | None:
+    """A path inside the repository, as Argo CD takes it: relative, '/'-separated, no '..'."""
+    hint = "write it relative to the repository root with '/', e.g. chart or clusters/cilium-values.yaml"
+    if "\\" in value or value.startswith("/") or re.match(r"^[A-Za-z]:", value):
+        diagnostics.error(location, f"{what} '{value}' must be relative to the repository root", hint)
+        return None
+    normalized = posixpath.normpath(value)
+    if normalized == ".." or normalized.startswith("../") or ".." in PurePosixPath(value).parts:
+        diagnostics.error(location, f"{what} '{value}' leaves the repository", hint)
+        return None
+    return normalized
+
+
+# ---------------------------------------------------------------- the `gitops:` section
+
+
+def _string(node: Node, key: str, default: str) -> str:
+    value = node.get(key).value
+    return default if value is None else str(value)
+
+
+def _bool(node: Node, key: str, default: bool) -> bool:
+    value = node.get(key).value
+    return default if value is None else bool(value)
+
+
+def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
+    """The chart directory relative to the repository root (taken as values/'s parent)."""
+    root = values_dir.resolve().parent
+    try:
+        return chart_dir.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return chart_dir.name
+
+
+def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnostics: Diagnostics) -> GitopsSettings:
+    """Read `gitops:` (already schema-checked); value problems go to `diagnostics`."""
+    derived_chart_path = default_chart_path(values_dir, chart_dir)
+    settings = GitopsSettings(chart_path=derived_chart_path)
+    if not isinstance(section.value, dict):
+        return settings
+
+    repo_url = section.get("repo-url")
+    if repo_url.value is not None and check_repo_url(str(repo_url.value), repo_url.location, diagnostics):
+        settings = replace(settings, repo_url=str(repo_url.value))
+
+    chart_path = section.get("chart-path")
+    if chart_path.value is not None:
+        normalized = check_repo_path(str(chart_path.value), chart_path.location, diagnostics, "chart-path")
+        if normalized is not None:
+            if normalized != derived_chart_path:
+                diagnostics.warning(
+                    chart_path.location,
+                    f"chart-path '{normalized}' is not where this run writes the chart ({derived_chart_path}, relative to {values_dir.resolve().parent})",
+                    "the Applications point Argo CD at chart-path; keep it equal to the chart directory in the repository",
+                )
+            settings = replace(settings, chart_path=normalized)
+
+    destination = section.get("destination")
+    server = destination.get("server")
+    if server.value is not None and check_cluster_server(str(server.value), server.location, diagnostics, "destination server"):
+        settings = replace(settings, destination_server=str(server.value))
+
+    sync = section.get("sync")
+    ssa = sync.get("server-side-apply").value
+    settings = replace(
+        settings,
+        revision=_string(section, "revision", settings.revision),
+        argocd_namespace=_string(section, "argocd-namespace", settings.argocd_namespace),
+        project=_string(section, "project", settings.project),
+        release_name=_string(section, "release-name", settings.release_name),
+        destination_namespace=_string(destination, "namespace", settings.destination_namespace),
+        cascade_delete=_bool(section, "cascade-delete", settings.cascade_delete),
+        sync=SyncSettings(
+            automated=_bool(sync, "automated", True),
+            prune=_bool(sync, "prune", True),
+            self_heal=_bool(sync, "self-heal", True),
+            create_namespace=_bool(sync, "create-namespace", True),
+            server_side_apply=None if ssa in (None, "auto") else bool(ssa),
+            fail_on_shared_resource=_bool(sync, "fail-on-shared-resource", True),
+        ),
+    )
+    if not settings.sync.automated:
+        for key in ("prune", "self-heal"):
+            if sync.get(key).value is True:
+                diagnostics.warning(sync.get(key).key_location, f"sync.{key} has no effect without sync.automated: true")
+
+    release = section.get("cilium-release")
+    if isinstance(release.value, dict) and release.get("enabled").value is not False:
+        settings = replace(settings, cilium_release=_cilium_release(release, values_dir, diagnostics))
+    return settings
+
+
+def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -> CiliumRelease:
+    from ..cilium.tables import SUPPORTED_VERSIONS
+    from ..errors import did_you_mean
+
+    versions_node = release.get("versions")
+    versions: dict[str, str] = {}
+    for minor, version in versions_node.items():
+        if minor not in SUPPORTED_VERSIONS:
+            diagnostics.error(
+                version.key_location,
+                f"unknown Cilium version '{minor}' in cilium-release.versions{did_you_mean(minor, SUPPORTED_VERSIONS)}",
+                "one of: " + ", ".join(SUPPORTED_VERSIONS) + " (quote it: \"1.17\")",
+            )
+            continue
+        versions[minor] = str(version.value)
+    repo_url = release.get("repo-url")
+    if repo_url.value is not None:
+        check_helm_repo_url(str(repo_url.value), repo_url.location, diagnostics)
+    root = values_dir.resolve().parent
+    value_files: list[str] = []
+    for item in release.get("value-files").elements():
+        normalized = check_repo_path(str(item.value), item.location, diagnostics, "Cilium values file")
+        if normalized is None:
+            continue
+        if not (root / normalized).is_file():
+            diagnostics.error(
+                item.location,
+                f"Cilium values file '{normalized}' not found in the repository ({root / normalized})",
+                "Argo CD fails the whole sync on a missing values file; commit it or remove it from the list",
+            )
+            continue
+        value_files.append(normalized)
+    return CiliumRelease(
+        versions=versions,
+        repo_url=_string(release, "repo-url", "https://helm.cilium.io/"),
+        chart=_string(release, "chart", "cilium"),
+        release_name=_string(release, "release-name", "cilium"),
+        value_files=tuple(value_files),
+        versions_location=versions_node.key_location,
+    )
+
+
+def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | None, diagnostics: Diagnostics) -> GitopsSettings:
+    if overrides is None:
+        return settings
+    if overrides.repo_url is not None and check_repo_url(overrides.repo_url, Location("--repo-url"), diagnostics):
+        settings = replace(settings, repo_url=overrides.repo_url)
+    if overrides.revision is not None:
+        if overrides.revision.strip():
+            settings = replace(settings, revision=overrides.revision)
+        else:
+            diagnostics.error(Location("--revision"), "the target revision is empty", "a branch, tag or commit, e.g. main")
+    for flag, value, attribute in (
+        ("--argocd-namespace", overrides.argocd_namespace, "argocd_namespace"),
+        ("--project", overrides.project, "project"),
+    ):
+        if value is None:
+            continue
+        if DNS_LABEL_RE.match(value):
+            settings = replace(settings, **{attribute: value})
+        else:
+            diagnostics.error(Location(flag), f"'{value}' is not a valid name", "use lower-case letters, digits and '-' (a DNS label)")
+    return settings
+
+
+def git_origin_hint(values_dir: Path) -> str:
+    """`git remote get-url origin`, for a hint only (never written into generated files)."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(values_dir), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    url = result.stdout.strip() if result.returncode == 0 else ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.username or parts.password:  # never echo a token
+        host = parts.hostname or ""
+        url = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host).geturl()
+    return url

@@ -1,0 +1,68 @@
+"""Validation as good as `helm template | kubeconform -strict`, built in.
+
+    from flowlogs.validate import ProfileTarget, ValidateOptions, run_validate
+    exit_code = run_validate(ValidateOptions(chart_dir, (ProfileTarget("p", values),)), sys.stdout)
+
+Modules, one job each: `documents` (strict YAML parsing), `crds` (CRD -> JSON Schema),
+`schemas` (schema locations and compiled validators), `validator` (collect every error),
+`report` (text/json/junit/tap), `kubeconform` (cross-check with the real tool), `run`
+(the `flowlogs validate` orchestration).
+"""
+
+from __future__ import annotations
+
+from .crds import CrdVersionSchema, crd_version_schemas, to_json_schema
+from .documents import Document, DocumentError, DocumentParser, Resource, parse_manifests, parse_text
+from .kubeconform import cross_check as kubeconform_cross_check
+from .report import REPORTERS, Reporter, get_reporter, render_report
+from .results import Check, Issue, Report, Result, Status, Summary, make_report
+from .run import ProfileTarget, ValidateOptions, compare_renderings, run_validate, validate
+from .schemas import (
+    DEFAULT_LOCATIONS,
+    SHIPPED_SCHEMAS_DIR,
+    SchemaKey,
+    SchemaLocationError,
+    SchemaLookup,
+    SchemaRegistry,
+    bundled_kubernetes_versions,
+    resolve_kubernetes_version,
+)
+from .validator import ResourceValidator
+
+__all__ = [
+    "DEFAULT_LOCATIONS",
+    "REPORTERS",
+    "SHIPPED_SCHEMAS_DIR",
+    "Check",
+    "CrdVersionSchema",
+    "Document",
+    "DocumentError",
+    "DocumentParser",
+    "Issue",
+    "ProfileTarget",
+    "Report",
+    "Reporter",
+    "Resource",
+    "ResourceValidator",
+    "Result",
+    "SchemaKey",
+    "SchemaLocationError",
+    "SchemaLookup",
+    "SchemaRegistry",
+    "Status",
+    "Summary",
+    "ValidateOptions",
+    "bundled_kubernetes_versions",
+    "compare_renderings",
+    "crd_version_schemas",
+    "get_reporter",
+    "kubeconform_cross_check",
+    "make_report",
+    "parse_manifests",
+    "parse_text",
+    "render_report",
+    "resolve_kubernetes_version",
+    "run_validate",
+    "to_json_schema",
+    "validate",
+]

@@ -1,0 +1,134 @@
+"""CustomResourceDefinitions -> strict JSON Schemas, with kubeconform's openapi2jsonschema rules.
+
+Per served version, `spec.versions[].schema.openAPIV3Schema` becomes a JSON Schema where:
+- every object that lists `properties` gets `additionalProperties: false` (what `-strict`
+  means for CRDs), except objects marked `x-kubernetes-preserve-unknown-fields: true`;
+- `format: int-or-string` / `x-kubernetes-int-or-string: true` accept a string or an integer;
+- `nullable: true` also accepts null;
+- the root accepts exactly the CRD's `apiVersion` and `kind`, and any `metadata` (like the
+  schemas kubeconform users convert: the API server, not the CRD, validates ObjectMeta).
+Unlike openapi2jsonschema the walk follows schema keywords only, so a field that happens to
+be named `properties` or `default` is never mistaken for a keyword.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+# Keywords whose value is a map of name -> schema.
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+# Keywords whose value is one schema.
+_SCHEMA_VALUES = frozenset(
+    {"additionalProperties", "items", "not", "contains", "propertyNames", "additionalItems", "if", "then", "else"}
+)
+# Keywords whose value is a list of schemas.
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+# Annotations we drop: they only make the converted schemas bigger (ApplicationSet: 1.4 MB).
+_DROPPED = frozenset({"description", "example", "examples"})
+_INT_OR_STRING = ({"type": "string"}, {"type": "integer"})
+
+
+@dataclass(frozen=True)
+class CrdVersionSchema:
+    group: str
+    version: str
+    kind: str
+    schema: dict[str, Any]
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}"
+
+
+def is_crd(document: Any) -> bool:
+    return isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
+
+
+def crd_version_schemas(crd: Mapping[str, Any]) -> list[CrdVersionSchema]:
+    """A strict JSON Schema for every served version of a CRD that carries a schema."""
+    spec = crd.get("spec") or {}
+    group = str(spec.get("group", ""))
+    kind = str((spec.get("names") or {}).get("kind", ""))
+    if not group or not kind:
+        return []
+    legacy = (spec.get("validation") or {}).get("openAPIV3Schema")  # apiextensions v1beta1
+    schemas = []
+    for version in spec.get("versions") or [{"name": spec.get("version"), "served": True}]:
+        if not version.get("name") or version.get("served") is False:
+            continue
+        openapi = ((version.get("schema") or {}).get("openAPIV3Schema")) or legacy
+        if isinstance(openapi, dict):
+            api_version = f"{group}/{version['name']}"
+            schemas.append(
+                CrdVersionSchema(group, str(version["name"]), kind, to_json_schema(openapi, api_version, kind))
+            )
+    return schemas
+
+
+def crd_schemas_from_documents(documents: Iterable[Any]) -> list[CrdVersionSchema]:
+    """CRDs found in parsed YAML documents (including `kind: List` wrappers)."""
+    schemas: list[CrdVersionSchema] = []
+    for document in documents:
+        items = document.get("items") if isinstance(document, dict) and "items" in document else [document]
+        for item in items or []:
+            if is_crd(item):
+                schemas.extend(crd_version_schemas(item))
+    return schemas
+
+
+def to_json_schema(openapi: Mapping[str, Any], api_version: str, kind: str) -> dict[str, Any]:
+    """Convert one openAPIV3Schema (the root of a custom resource) into a strict JSON Schema."""
+    properties = {
+        name: (_convert(sub, strict=False) if name == "metadata" else _convert(sub, strict=True))
+        for name, sub in (openapi.get("properties") or {}).items()
+    }
+    properties["apiVersion"] = {"type": "string", "enum": [api_version]}
+    properties["kind"] = {"type": "string", "enum": [kind]}
+    properties.setdefault("metadata", {"type": "object"})
+    root: dict[str, Any] = _convert({key: value for key, value in openapi.items() if key != "properties"}, strict=True)
+    root.update({"$schema": DRAFT_2020_12, "type": "object", "properties": properties})
+    root["required"] = sorted({*root.get("required", []), "apiVersion", "kind"})
+    if not openapi.get("x-kubernetes-preserve-unknown-fields"):
+        root["additionalProperties"] = False
+    return root
+
+
+def _convert(node: Any, *, strict: bool) -> Any:
+    if isinstance(node, list):
+        return [_convert(item, strict=strict) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            converted[key] = {name: _convert(sub, strict=strict) for name, sub in value.items()}
+        elif key in _SCHEMA_VALUES or key in _SCHEMA_LISTS:
+            converted[key] = _convert(value, strict=strict)
+        else:
+            converted[key] = value  # literal data (enum, default, required, x-kubernetes-*)
+    _apply_int_or_string(converted)
+    _apply_nullable(converted)
+    if strict and "properties" in converted and not converted.get("x-kubernetes-preserve-unknown-fields"):
+        converted.setdefault("additionalProperties", False)
+    return converted
+
+
+def _apply_int_or_string(node: dict[str, Any]) -> None:
+    if node.get("format") == "int-or-string":
+        node.pop("format")
+        node.pop("type", None)
+        node.setdefault("anyOf", [dict(option) for option in _INT_OR_STRING])
+    elif node.get("x-kubernetes-int-or-string") is True and "anyOf" not in node and "oneOf" not in node:
+        node.pop("type", None)
+        node["anyOf"] = [dict(option) for option in _INT_OR_STRING]
+
+
+def _apply_nullable(node: dict[str, Any]) -> None:
+    if node.get("nullable") is True and isinstance(node.get("type"), str):
+        node["type"] = [node["type"], "null"]

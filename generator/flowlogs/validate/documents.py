@@ -1,0 +1,295 @@
+"""Parse rendered YAML documents once, strictly.
+
+PyYAML's C loader does the parsing (~10x the pure-Python loader). Two deviations from plain
+`yaml.safe_load` make the data what Kubernetes (and kubeconform, via sigs.k8s.io/yaml) sees:
+timestamps stay strings and non-string keys become strings, as in a YAML -> JSON conversion.
+A duplicate key is an error, as with `kubeconform -strict` (which uses `yaml.UnmarshalStrict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..helm import Manifest
+from .results import Issue
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
+
+
+class JsonLikeLoader(yaml.CSafeLoader):
+    """CSafeLoader whose output is JSON data: no dates, string keys, `=` read as a string."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+        for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if any(not isinstance(key, str) for key in mapping):
+            return {_json_key(key): value for key, value in mapping.items()}
+        return mapping
+
+
+def _construct_value_as_string(loader: yaml.BaseLoader, node: Node) -> str:
+    # A bare `=` resolves to the YAML 1.1 "value" tag, which SafeLoader cannot construct.
+    return str(node.value)
+
+
+JsonLikeLoader.add_constructor(_VALUE_TAG, _construct_value_as_string)
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return str(key)
+
+
+@dataclass(frozen=True)
+class _Duplicate:
+    mapping: MappingNode
+    key: ScalarNode | Node
+    first: ScalarNode | Node
+
+
+class StrictLoader(JsonLikeLoader):
+    """JsonLikeLoader that records duplicate keys instead of silently keeping the last one."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[_Duplicate] = []
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        explicit = [key for key, _ in node.value if key.tag != _MERGE_TAG]
+        has_merge = len(explicit) != len(node.value)
+        mapping = super().construct_mapping(node, deep=deep)
+        # Fast path: without merge keys, fewer entries than key nodes means a duplicate.
+        if has_merge or len(mapping) < len(explicit):
+            self._record_duplicates(node, explicit)
+        return mapping
+
+    def _record_duplicates(self, node: MappingNode, keys: list[Node]) -> None:
+        seen: dict[Any, Node] = {}
+        for key_node in keys:
+            key = _json_key(self.construct_object(key_node))  # cached by PyYAML: cheap
+            if key in seen:
+                self.duplicates.append(_Duplicate(node, key_node, seen[key]))
+            else:
+                seen[key] = key_node
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A parsed Kubernetes object and where it came from."""
+
+    source: str  # profile name or extra-document label
+    template: str  # template path or document file
+    index: int  # document index within the template / file
+    api_version: str
+    kind: str
+    name: str
+    namespace: str
+    obj: Mapping[str, Any] = field(repr=False, compare=False)
+    text: str = field(repr=False, compare=False, default="")
+
+
+@dataclass(frozen=True)
+class DocumentError:
+    """A document that could not be parsed into a resource (bad YAML, duplicate key, no kind)."""
+
+    source: str
+    template: str
+    index: int
+    message: str
+    issues: tuple[Issue, ...] = ()
+    api_version: str = ""  # whatever identity could still be read, for the report
+    kind: str = ""
+    name: str = ""
+    namespace: str = ""
+    text: str = field(repr=False, compare=False, default="")
+
+
+Document = Resource | DocumentError
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """The text-only part of parsing, shared by identical documents of many profiles."""
+
+    data: Any
+    error: str = ""
+    issues: tuple[Issue, ...] = ()
+
+
+class DocumentParser:
+    """Parses documents; identical texts (common across a fleet of profiles) are parsed once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, _Parsed] = {}
+
+    def parse_manifest(self, source: str, manifest: Manifest) -> Document | None:
+        return self.parse_document(source, manifest.template, manifest.index, manifest.text)
+
+    def parse_manifests(self, source: str, manifests: Iterable[Manifest]) -> list[Document]:
+        documents = (self.parse_manifest(source, manifest) for manifest in manifests)
+        return [document for document in documents if document is not None]
+
+    def parse_document(self, source: str, template: str, index: int, text: str) -> Document | None:
+        """One YAML document; None when it is empty (comments only), like kubeconform."""
+        parsed = self._cache.get(text)
+        if parsed is None:
+            parsed = _parse_single(text)
+            self._cache[text] = parsed
+        return _to_document(source, template, index, text, parsed)
+
+    def parse_stream(self, source: str, template: str, text: str) -> list[Document]:
+        """A multi-document YAML file (e.g. gitops/*.yaml); empty documents are dropped."""
+        documents: list[Document] = []
+        for parsed, doc_text in _parse_all(text):
+            document = _to_document(source, template, len(documents), doc_text, parsed)
+            if document is not None:
+                documents.append(document)
+        return documents
+
+
+def _parse_single(text: str) -> _Parsed:
+    loader = StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        return _construct(loader, node)
+    except yaml.YAMLError as error:
+        return _Parsed(None, *_yaml_error(error))
+    finally:
+        loader.dispose()
+
+
+def _parse_all(text: str) -> Iterator[tuple[_Parsed, str]]:
+    """Documents of a stream with their own text (so kubeconform can be fed the same bytes)."""
+    loader = StrictLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            doc_text = text[node.start_mark.index : node.end_mark.index].rstrip("\n") + "\n"
+            loader.duplicates = []
+            yield _construct(loader, node), doc_text
+    except yaml.YAMLError as error:
+        yield _Parsed(None, *_yaml_error(error)), text
+    finally:
+        loader.dispose()
+
+
+def _construct(loader: StrictLoader, node: Node | None) -> _Parsed:
+    if node is None:
+        return _Parsed(None)
+    data = loader.construct_document(node)
+    if not loader.duplicates:
+        return _Parsed(data)
+    issues = tuple(_duplicate_issue(node, duplicate) for duplicate in loader.duplicates)
+    return _Parsed(data, "; ".join(issue.message for issue in issues), issues)
+
+
+def _duplicate_issue(root: Node, duplicate: _Duplicate) -> Issue:
+    mapping_path = _path_to(root, duplicate.mapping) or []
+    key = str(getattr(duplicate.key, "value", "?"))
+    path = json_pointer([*mapping_path, key])
+    line = duplicate.key.start_mark.line + 1
+    first_line = duplicate.first.start_mark.line + 1
+    return Issue(path, f'duplicate key "{key}" (line {line}; first on line {first_line})', line)
+
+
+def _path_to(node: Node, target: Node) -> list[str | int] | None:
+    """The data path from `node` down to `target` (only used when a duplicate was found)."""
+    if node is target:
+        return []
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            below = _path_to(value_node, target)
+            if below is not None:
+                return [str(getattr(key_node, "value", "?")), *below]
+    elif isinstance(node, SequenceNode):
+        for position, item in enumerate(node.value):
+            below = _path_to(item, target)
+            if below is not None:
+                return [position, *below]
+    return None
+
+
+def _yaml_error(error: yaml.YAMLError) -> tuple[str, tuple[Issue, ...]]:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    if mark is None:
+        return f"invalid YAML: {problem}", (Issue("", f"invalid YAML: {problem}"),)
+    line = mark.line + 1
+    message = f"invalid YAML: {problem} (line {line}, column {mark.column + 1})"
+    return message, (Issue("", message, line),)
+
+
+def _to_document(source: str, template: str, index: int, text: str, parsed: _Parsed) -> Document | None:
+    def error(message: str, issues: tuple[Issue, ...] = ()) -> DocumentError:
+        identity = resource_identity(parsed.data)
+        return DocumentError(source, template, index, message, issues or (Issue("", message),), *identity, text=text)
+
+    if parsed.error:
+        return error(parsed.error, parsed.issues)
+    data = parsed.data
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        return error(f"document is a {type(data).__name__}, not a mapping")
+    for key in ("apiVersion", "kind"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            return error(f"missing '{key}' key")
+    api_version, kind, name, namespace = resource_identity(data)
+    return Resource(source, template, index, api_version, kind, name, namespace, data, text)
+
+
+def resource_identity(data: Any) -> tuple[str, str, str, str]:
+    """(apiVersion, kind, name, namespace) of parsed data; "" for whatever is missing."""
+    if not isinstance(data, dict):
+        return "", "", "", ""
+    raw_metadata = data.get("metadata")
+    metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
+
+    def text(value: Any) -> str:
+        return value if isinstance(value, str) else ""
+
+    return (
+        text(data.get("apiVersion")),
+        text(data.get("kind")),
+        text(metadata.get("name")),
+        text(metadata.get("namespace")),
+    )
+
+
+def json_pointer(path: Iterable[str | int]) -> str:
+    """RFC 6901 pointer, the path form kubeconform prints (`/spec/containers/0`)."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def parse_manifests(source: str, manifests: Iterable[Manifest]) -> list[Document]:
+    return DocumentParser().parse_manifests(source, manifests)
+
+
+def parse_text(source: str, text: str, template: str = "") -> list[Document]:
+    """Plain `(source, text)` input: every document of a YAML stream."""
+    return DocumentParser().parse_stream(source, template or source, text)
+
+
+def load_yaml_file_data(text: str) -> Any:
+    """A single YAML document as JSON-like data (used for values files and CRDs)."""
+    return yaml.load(text, Loader=JsonLikeLoader)  # noqa: S506 - a safe loader subclass
+
+
+def load_yaml_documents(text: str) -> list[Any]:
+    return [document for document in yaml.load_all(text, Loader=JsonLikeLoader) if document is not None]  # noqa: S506

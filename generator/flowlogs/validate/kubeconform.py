@@ -1,0 +1,163 @@
+"""Cross-check our verdicts with a real `kubeconform` binary, when one is available.
+
+kubeconform gets the very same documents (one file each, so every verdict maps back to one
+document) and the same schema locations, translated to what it can read offline: the bundled
+Kubernetes schemas are written out standalone, CRDs are converted to JSON files in its
+`{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json` layout. Any per-document
+disagreement on the status becomes an error result.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .documents import Document, Resource
+from .results import Check, Result, Status
+from .schemas import SchemaKey, SchemaRegistry
+
+KUBECONFORM_PROFILE = "(kubeconform)"
+_TIMEOUT_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class KubeconformVerdict:
+    status: Status
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class KubeconformRun:
+    """kubeconform's verdicts keyed by document file name, or why there are none."""
+
+    verdicts: dict[str, KubeconformVerdict] = field(default_factory=dict)
+    error: str = ""
+    command: tuple[str, ...] = ()
+
+
+def find_kubeconform(binary: str | None, *, search_path: bool) -> str | None:
+    """The kubeconform to run: the given one, else the one on PATH (when searching)."""
+    if binary:
+        return shutil.which(binary) or (binary if Path(binary).is_file() else None)
+    return shutil.which("kubeconform") if search_path else None
+
+
+def parse_status(text: str) -> Status | None:
+    """kubeconform writes `statusInvalid` (v0.5+) or `INVALID` (older)."""
+    name = text.strip().lower().removeprefix("status")
+    aliases = {"valid": Status.VALID, "invalid": Status.INVALID, "error": Status.ERROR, "skipped": Status.SKIPPED}
+    return aliases.get(name)
+
+
+def parse_output(stdout: str) -> dict[str, KubeconformVerdict]:
+    """`-output json` -> verdicts by file base name (raises ValueError on other output)."""
+    data = json.loads(stdout)
+    verdicts: dict[str, KubeconformVerdict] = {}
+    for resource in data.get("resources") or []:
+        status = parse_status(str(resource.get("status", "")))
+        if status is None:
+            raise ValueError(f"unknown kubeconform status {resource.get('status')!r}")
+        verdicts[Path(str(resource.get("filename", ""))).name] = KubeconformVerdict(
+            status, str(resource.get("msg", ""))
+        )
+    return verdicts
+
+
+def _document_file_name(number: int) -> str:
+    return f"doc-{number:06d}.yaml"
+
+
+def run_kubeconform(
+    binary: str,
+    documents: Sequence[Document],
+    registry: SchemaRegistry,
+    *,
+    ignore_missing_schemas: bool,
+) -> KubeconformRun:
+    with tempfile.TemporaryDirectory(prefix="flowlogs-kubeconform-") as workdir:
+        documents_dir = Path(workdir) / "documents"
+        documents_dir.mkdir()
+        for number, document in enumerate(documents):
+            (documents_dir / _document_file_name(number)).write_text(document.text, encoding="utf-8")
+        keys = {SchemaKey(d.api_version, d.kind) for d in documents if isinstance(d, Resource)}
+        locations = registry.kubeconform_locations(Path(workdir) / "schemas", keys)
+        command = [
+            binary,
+            "-strict",
+            "-summary",
+            "-verbose",
+            "-output",
+            "json",
+            "-kubernetes-version",
+            registry.kubernetes_version,
+            *[argument for location in locations for argument in ("-schema-location", location)],
+            *(["-ignore-missing-schemas"] if ignore_missing_schemas else []),
+            str(documents_dir),
+        ]
+        try:
+            completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=_TIMEOUT_SECONDS)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return KubeconformRun(error=f"could not run kubeconform: {error}", command=tuple(command))
+        try:
+            return KubeconformRun(parse_output(completed.stdout), command=tuple(command))
+        except (ValueError, AttributeError) as error:
+            detail = completed.stderr.strip() or completed.stdout.strip()[:500]
+            return KubeconformRun(
+                error=f"kubeconform (exit {completed.returncode}) gave no JSON verdicts ({error}): {detail}",
+                command=tuple(command),
+            )
+
+
+def compare(
+    documents: Sequence[Document], results: Sequence[Result], run: KubeconformRun, *, binary: str
+) -> list[Result]:
+    """One error result per document on which kubeconform and flowlogs disagree."""
+    if run.error:
+        return [Result(KUBECONFORM_PROFILE, binary, Check.KUBECONFORM, Status.ERROR, message=run.error)]
+    disagreements = []
+    for number, result in enumerate(results[: len(documents)]):
+        theirs = run.verdicts.get(_document_file_name(number))
+        if theirs is None:
+            message = f"kubeconform reported nothing for this document (flowlogs: {result.status.value})"
+        elif theirs.status is not result.status:
+            message = (
+                f"kubeconform disagrees: flowlogs says {result.status.value}, kubeconform says {theirs.status.value}"
+            )
+            message += f": {theirs.message}" if theirs.message else ""
+        else:
+            continue
+        disagreements.append(
+            Result(
+                profile=result.profile,
+                template=result.template,
+                check=Check.KUBECONFORM,
+                status=Status.ERROR,
+                kind=result.kind,
+                name=result.name,
+                namespace=result.namespace,
+                api_version=result.api_version,
+                index=result.index,
+                message=message,
+            )
+        )
+    return disagreements
+
+
+def cross_check(
+    binary: str,
+    documents: Sequence[Document],
+    results: Sequence[Result],
+    registry: SchemaRegistry,
+    *,
+    ignore_missing_schemas: bool,
+) -> list[Result]:
+    """Run kubeconform on `documents` (validated as `results`, same order) and compare."""
+    if not documents:
+        return []
+    run = run_kubeconform(binary, documents, registry, ignore_missing_schemas=ignore_missing_schemas)
+    return compare(documents, results, run, binary=binary)

@@ -1,0 +1,237 @@
+"""Reporters: text (kubeconform-like lines), json (kubeconform's shape), junit and tap.
+
+Every reporter prints the whole `Report`; none decides the exit code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from abc import ABC, abstractmethod
+from typing import Any, TextIO
+
+import yaml
+
+from .results import Check, Report, Result, Status, Summary
+
+# kubeconform's JSON status names (pkg/output/json.go).
+JSON_STATUS = {
+    Status.VALID: "statusValid",
+    Status.INVALID: "statusInvalid",
+    Status.ERROR: "statusError",
+    Status.SKIPPED: "statusSkipped",
+}
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def display_path(path: str) -> str:
+    return path or "/"
+
+
+def summary_line(summary: Summary) -> str:
+    return (
+        f"Summary: {summary.resources} resources found in {summary.profiles} profiles - "
+        f"Valid: {summary.valid}, Invalid: {summary.invalid}, Errors: {summary.errors}, Skipped: {summary.skipped}"
+    )
+
+
+def problem_lines(result: Result) -> list[str]:
+    """The result's problems, one per line: `path: message` (or the bare message)."""
+    if result.issues:
+        return [
+            f"{display_path(issue.path)}: {issue.message}"
+            if issue.path or result.check is Check.SCHEMA
+            else issue.message
+            for issue in result.issues
+        ]
+    return [result.message] if result.message else []
+
+
+def message_of(result: Result) -> str:
+    """All problems of a result on one line (kubeconform's `msg`)."""
+    return " - ".join(problem_lines(result))
+
+
+def _headline(result: Result) -> str:
+    """`profile - template - subject verb`, kubeconform's `<file> - <Kind> <name> is invalid`."""
+    subject = result.subject if (result.kind or result.name) else ""
+    if result.check is Check.SCHEMA:
+        verb = {Status.VALID: "is valid", Status.INVALID: "is invalid", Status.SKIPPED: "skipped"}.get(
+            result.status, "failed validation"
+        )
+    else:
+        verb = f"{result.check.value} check failed" if result.failed else f"{result.check.value} check passed"
+    parts = [result.profile, result.template] if result.template else [result.profile]
+    return " - ".join([*parts, f"{subject} {verb}".strip()])
+
+
+class Reporter(ABC):
+    @abstractmethod
+    def write(self, report: Report, out: TextIO) -> None: ...
+
+
+class TextReporter(Reporter):
+    """One line per problem, then kubeconform's summary line; valid results only when verbose."""
+
+    def __init__(self, verbose: bool = False) -> None:
+        self.verbose = verbose
+
+    def write(self, report: Report, out: TextIO) -> None:
+        for result in report.results:
+            if result.status is Status.VALID and not self.verbose:
+                continue
+            headline = _headline(result)
+            lines = problem_lines(result) or [""]
+            for line in lines:
+                out.write(f"{headline}: {line}\n" if line else f"{headline}\n")
+        out.write(summary_line(report.summary) + "\n")
+
+
+class JsonReporter(Reporter):
+    """kubeconform's `-output json -summary -verbose` shape, plus profile/template/check."""
+
+    def write(self, report: Report, out: TextIO) -> None:
+        summary = report.summary
+        document = {
+            "resources": [self._resource(result) for result in report.results],
+            "summary": {
+                "valid": summary.valid,
+                "invalid": summary.invalid,
+                "errors": summary.errors,
+                "skipped": summary.skipped,
+                "resources": summary.resources,
+                "profiles": summary.profiles,
+            },
+        }
+        out.write(json.dumps(document, indent=2) + "\n")
+
+    @staticmethod
+    def _resource(result: Result) -> dict[str, Any]:
+        return {
+            "filename": result.template,
+            "kind": result.kind,
+            "name": result.name,
+            "version": result.api_version,
+            "status": JSON_STATUS[result.status],
+            "msg": "" if result.status is Status.VALID else message_of(result),
+            "validationErrors": [{"path": issue.path, "msg": issue.message} for issue in result.issues],
+            "profile": result.profile,
+            "template": result.template,
+            "namespace": result.namespace,
+            "check": result.check.value,
+        }
+
+
+def _xml_text(text: str) -> str:
+    return _XML_INVALID.sub("\ufffd", text)
+
+
+class JUnitReporter(Reporter):
+    """<testsuites> / one <testsuite> per profile / one <testcase> per result."""
+
+    def write(self, report: Report, out: TextIO) -> None:
+        summary = report.summary
+        root = ET.Element(
+            "testsuites",
+            name="flowlogs validate",
+            tests=str(len(report.results)),
+            failures=str(summary.invalid),
+            errors=str(summary.errors),
+            skipped=str(summary.skipped),
+        )
+        for number, (profile, results) in enumerate(report.by_profile(), start=1):
+            suite = ET.SubElement(
+                root,
+                "testsuite",
+                name=_xml_text(profile),
+                id=str(number),
+                tests=str(len(results)),
+                failures=str(sum(1 for r in results if r.status is Status.INVALID)),
+                errors=str(sum(1 for r in results if r.status is Status.ERROR)),
+                skipped=str(sum(1 for r in results if r.status is Status.SKIPPED)),
+            )
+            for result in results:
+                self._testcase(suite, result)
+        ET.indent(root)
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        out.write(ET.tostring(root, encoding="unicode") + "\n")
+
+    @staticmethod
+    def _testcase(suite: ET.Element, result: Result) -> None:
+        name = result.subject if (result.kind or result.name) else f"{result.check.value} check"
+        case = ET.SubElement(
+            suite, "testcase", name=_xml_text(name), classname=_xml_text(result.template or result.profile)
+        )
+        text = _xml_text("\n".join(problem_lines(result)))
+        if result.status is Status.INVALID:
+            element = ET.SubElement(case, "failure", message=_xml_text(message_of(result)), type=result.check.value)
+            element.text = text
+        elif result.status is Status.ERROR:
+            element = ET.SubElement(case, "error", message=_xml_text(message_of(result)), type=result.check.value)
+            element.text = text
+        elif result.status is Status.SKIPPED:
+            ET.SubElement(case, "skipped", message=_xml_text(result.message))
+
+
+class TapReporter(Reporter):
+    """TAP version 13: the plan first, one test line per result, YAML diagnostics for failures."""
+
+    def write(self, report: Report, out: TextIO) -> None:
+        out.write("TAP version 13\n")
+        out.write(f"1..{len(report.results)}\n")
+        for number, result in enumerate(report.results, start=1):
+            description = self._description(result)
+            if result.status is Status.SKIPPED:
+                out.write(f"ok {number} - {description} # SKIP {self._escape(result.message)}\n")
+            elif result.failed:
+                out.write(f"not ok {number} - {description}\n")
+                out.write(self._diagnostics(result))
+            else:
+                out.write(f"ok {number} - {description}\n")
+        out.write(f"# {summary_line(report.summary)}\n")
+
+    @classmethod
+    def _description(cls, result: Result) -> str:
+        subject = result.subject if (result.kind or result.name) else f"{result.check.value} check"
+        parts = [result.profile, result.template, subject] if result.template else [result.profile, subject]
+        return cls._escape(" - ".join(parts))
+
+    @staticmethod
+    def _escape(text: str) -> str:
+        # `#` starts a TAP directive and a newline ends the test line.
+        return text.replace("\\", "\\\\").replace("#", "\\#").replace("\n", " ")
+
+    @staticmethod
+    def _diagnostics(result: Result) -> str:
+        data: dict[str, Any] = {"check": result.check.value, "status": result.status.value}
+        if result.message:
+            data["message"] = result.message
+        if result.issues:
+            data["errors"] = [{"path": issue.path, "message": issue.message} for issue in result.issues]
+        body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1_000_000)
+        indented = "".join(f"  {line}\n" for line in body.splitlines())
+        return f"  ---\n{indented}  ...\n"
+
+
+REPORTERS: dict[str, type[Reporter]] = {
+    "text": TextReporter,
+    "json": JsonReporter,
+    "junit": JUnitReporter,
+    "tap": TapReporter,
+}
+
+
+def get_reporter(name: str, verbose: bool = False) -> Reporter:
+    try:
+        return TextReporter(verbose) if name == "text" else REPORTERS[name]()
+    except KeyError:
+        raise ValueError(f"unknown output format {name!r}; choose one of: {', '.join(REPORTERS)}") from None
+
+
+def render_report(report: Report, output: str) -> str:
+    """The report as a string (handy for tests and callers that do not stream)."""
+    buffer = io.StringIO()
+    get_reporter(output).write(report, buffer)
+    return buffer.getvalue()

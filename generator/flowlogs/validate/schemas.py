@@ -1,0 +1,516 @@
+"""Find the JSON Schema of a resource and compile it once.
+
+Schema locations are searched in order, first hit wins, as with kubeconform's repeatable
+`-schema-location`:
+
+- `default`: Kubernetes' own kinds, from the strict schemas bundled with the
+  `kubernetes-validate` package for the newest bundled version <= `--kubernetes-version`;
+- `shipped`: the schemas flowlogs ships for the custom kinds it emits (`schemas/`);
+- a kubeconform path template (`.../{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json`);
+- a directory of JSON schemas in the usual layouts, and/or of CRD YAML files;
+- a CRD YAML file (converted on the fly, see `crds.py`).
+
+Compiled validators (jsonschema-rs) are cached per (apiVersion, kind) for the whole run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import jsonschema_rs
+
+from ..errors import UserError
+from .crds import CrdVersionSchema, crd_schemas_from_documents
+from .documents import load_yaml_documents
+
+DEFAULT_KUBERNETES_VERSION = "1.31.0"
+DEFAULT_LOCATIONS = ("default", "shipped")
+SHIPPED_SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+SHIPPED_TEMPLATE = str(SHIPPED_SCHEMAS_DIR) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+# What kubeconform appends to a location that does not end in "json".
+KUBECONFORM_SUFFIX = (
+    "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+)
+# Layouts tried, in order, inside a directory location.
+DIRECTORY_LAYOUTS = (
+    "{{ .ResourceKind }}{{ .KindSuffix }}.json",  # kubernetes-json-schema: configmap-v1.json, job-batch-v1.json
+    "{{ .ResourceKind }}-{{ .Group }}-{{ .ResourceAPIVersion }}.json",  # full group name
+    "{{ .ResourceKind }}-{{ .ResourceAPIVersion }}.json",
+    "{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",  # openapi2jsonschema's default name
+    "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",  # CRDs-catalog
+    KUBECONFORM_SUFFIX.lstrip("/"),
+)
+_K8S_DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
+_TEMPLATE_VARIABLE = re.compile(r"\{\{-?\s*\.(\w+)\s*-?\}\}")
+_CRD_SUFFIXES = (".yaml", ".yml")
+
+
+class SchemaLocationError(UserError):
+    """A schema location or Kubernetes version that cannot be used."""
+
+
+class SchemaLoadError(Exception):
+    """A schema file exists but cannot be read (reported against the resource)."""
+
+
+@dataclass(frozen=True)
+class SchemaKey:
+    api_version: str
+    kind: str
+
+    @property
+    def group(self) -> str:
+        """ "" for the core group (`v1`)."""
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def version(self) -> str:
+        return self.api_version.rpartition("/")[2]
+
+
+@dataclass(frozen=True)
+class FoundSchema:
+    schema: dict[str, Any] = field(repr=False)
+    origin: str  # file or location it came from, shown in messages
+    registry: jsonschema_rs.Registry | None = field(default=None, repr=False)
+    base_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class CompiledSchema:
+    validator: jsonschema_rs.Validator = field(repr=False)
+    origin: str
+    location: str  # the schema location (as given) that provided it
+
+
+@dataclass(frozen=True)
+class SchemaLookup:
+    """A compiled schema, or why there is none (`error` empty = no schema anywhere)."""
+
+    compiled: CompiledSchema | None
+    error: str = ""
+
+
+class SchemaSource(Protocol):
+    location: str  # as given by the user
+
+    def find(self, key: SchemaKey) -> FoundSchema | None: ...
+
+    def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
+        """Equivalent `-schema-location` values for kubeconform (files written under workdir)."""
+        ...
+
+
+# --- kubeconform path templates ------------------------------------------------------------
+
+
+def normalize_kubernetes_version(version: str) -> str:
+    return version[1:] if version.startswith("v") else version
+
+
+def template_variables(key: SchemaKey, kubernetes_version: str, *, strict: bool = True) -> dict[str, str]:
+    """kubeconform's template data (pkg/registry/registry.go `schemaPath`)."""
+    version = normalize_kubernetes_version(kubernetes_version)
+    group_parts = key.api_version.split("/")
+    kind_suffix = "-" + group_parts[0].split(".")[0].lower()
+    if len(group_parts) > 1:
+        kind_suffix += "-" + group_parts[1].lower()
+    return {
+        "NormalizedKubernetesVersion": version if version == "master" else f"v{version}",
+        "StrictSuffix": "-strict" if strict else "",
+        "ResourceKind": key.kind.lower(),
+        "ResourceAPIVersion": group_parts[-1],
+        "Group": group_parts[0],  # "v1" for the core group, as in kubeconform
+        "KindSuffix": kind_suffix,
+    }
+
+
+def render_template(template: str, variables: dict[str, str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in variables:
+            known = ", ".join(f"{{{{.{known}}}}}" for known in sorted(variables))
+            raise SchemaLocationError(
+                f"unknown variable {{{{.{name}}}}} in schema location {template!r}; known: {known}"
+            )
+        return variables[name]
+
+    return _TEMPLATE_VARIABLE.sub(substitute, template)
+
+
+# --- bundled Kubernetes schemas -----------------------------------------------------------
+
+
+def _bundled_schema_root() -> Path:
+    # find_spec does not import kubernetes_validate (which pulls in jsonschema): we only need files.
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise SchemaLocationError("the kubernetes-validate package (bundled Kubernetes schemas) is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema"
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts = normalize_kubernetes_version(version).split(".")
+    if not 2 <= len(parts) <= 3 or not all(part.isdigit() for part in parts):
+        raise SchemaLocationError(f"not a Kubernetes version: {version!r} (expected e.g. 1.31.0)")
+    return tuple(int(part) for part in parts) + (0,) * (3 - len(parts))
+
+
+@lru_cache(maxsize=1)
+def bundled_kubernetes_versions() -> tuple[str, ...]:
+    """Versions with strict schemas bundled, oldest first ("1.25.0", ..., "1.37.0")."""
+    found = []
+    for directory in _bundled_schema_root().iterdir():
+        match = re.fullmatch(r"v(\d+\.\d+\.\d+)-local-strict", directory.name)
+        if match:
+            found.append(match.group(1))
+    return tuple(sorted(found, key=_version_tuple))
+
+
+def resolve_kubernetes_version(requested: str) -> str:
+    """The newest bundled schema version <= requested (`master`/`latest` = newest)."""
+    versions = bundled_kubernetes_versions()
+    if not versions:
+        raise SchemaLocationError("no Kubernetes schemas bundled with kubernetes-validate")
+    if normalize_kubernetes_version(requested) in ("master", "latest"):
+        return versions[-1]
+    wanted = _version_tuple(requested)
+    usable = [version for version in versions if _version_tuple(version) <= wanted]
+    if not usable:
+        raise SchemaLocationError(
+            f"Kubernetes {normalize_kubernetes_version(requested)} is older than the oldest bundled "
+            f"schemas ({versions[0]}); use --kubernetes-version {versions[0]} or newer"
+        )
+    return usable[-1]
+
+
+class BuiltinKubernetesSchemas:
+    """`default`: kubernetes-validate's `vX.Y.0-local-strict/<kind><suffix>.json` files."""
+
+    def __init__(self, kubernetes_version: str, location: str = "default") -> None:
+        self.location = location
+        self.kubernetes_version = normalize_kubernetes_version(kubernetes_version)
+        self.schema_version = resolve_kubernetes_version(kubernetes_version)
+        self.directory = _bundled_schema_root() / f"v{self.schema_version}-local-strict"
+        self._registry: jsonschema_rs.Registry | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def registry(self) -> jsonschema_rs.Registry:
+        # The 1.6 MB of shared definitions are loaded once and referenced, not inlined.
+        with self._lock:
+            if self._registry is None:
+                self._registry = jsonschema_rs.Registry([(_K8S_DEFINITIONS_URI, self.definitions())])
+            return self._registry
+
+    def definitions(self) -> dict[str, Any]:
+        return _read_json(self.directory / "_definitions.json")
+
+    def _path(self, key: SchemaKey) -> Path:
+        variables = template_variables(key, self.kubernetes_version)
+        return self.directory / f"{variables['ResourceKind']}{variables['KindSuffix']}.json"
+
+    def find(self, key: SchemaKey) -> FoundSchema | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        schema = _read_json(path)
+        if not _declares_kind(schema, key):  # e.g. `affinity-v1.json` is a type, not a kind
+            return None
+        return FoundSchema(schema, str(path), self.registry)
+
+    def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
+        # kubeconform's `default` downloads from GitHub; give it the same files, made standalone.
+        base = workdir / "default"
+        definitions: dict[str, Any] | None = None
+        for key in keys:
+            found = self.find(key)
+            if found is None:
+                continue
+            definitions = definitions if definitions is not None else self.definitions()["$defs"]
+            variables = template_variables(key, self.kubernetes_version)
+            target = base / render_template(KUBECONFORM_SUFFIX.lstrip("/"), variables)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(standalone_schema(found.schema, definitions)), encoding="utf-8")
+        return [str(base)]
+
+
+def _declares_kind(schema: dict[str, Any], key: SchemaKey) -> bool:
+    declared = schema.get("x-kubernetes-group-version-kind") or []
+    return any(
+        entry.get("group", "") == key.group and entry.get("version") == key.version and entry.get("kind") == key.kind
+        for entry in declared
+    )
+
+
+def standalone_schema(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    """Inline the referenced `_definitions.json` entries so the schema needs no network."""
+    prefix = "/api/_definitions.json#/$defs/"
+    needed: dict[str, Any] = {}
+    pending = [schema]
+    while pending:
+        for ref in _refs(pending.pop()):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in needed and name in definitions:
+                needed[name] = definitions[name]
+                pending.append(definitions[name])
+    text = json.dumps({key: value for key, value in schema.items() if key != "$id"})
+    standalone: dict[str, Any] = json.loads(text.replace(f'"{prefix}', '"#/$defs/'))
+    standalone["$defs"] = needed
+    return standalone
+
+
+def _refs(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+# --- JSON schema files (templates and directories) -----------------------------------------
+
+
+class TemplateSchemas:
+    """A kubeconform path template (or a single JSON schema file used for every kind)."""
+
+    def __init__(self, template: str, kubernetes_version: str, location: str | None = None) -> None:
+        self.location = location or template
+        self.template = template
+        self.kubernetes_version = kubernetes_version
+        render_template(template, template_variables(SchemaKey("apps/v1", "Deployment"), "master"))  # fail early
+
+    def find(self, key: SchemaKey) -> FoundSchema | None:
+        path = Path(render_template(self.template, template_variables(key, self.kubernetes_version)))
+        if not path.is_file():
+            return None
+        return _schema_file(path)
+
+    def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
+        return [self.template]
+
+
+def _schema_file(path: Path) -> FoundSchema:
+    schema = _read_json(path)
+    definitions = path.parent / "_definitions.json"
+    registry = _definitions_registry(str(definitions)) if definitions.is_file() else None
+    return FoundSchema(schema, str(path), registry, base_uri=path.resolve().as_uri())
+
+
+@lru_cache(maxsize=8)
+def _definitions_registry(path: str) -> jsonschema_rs.Registry:
+    # A kubernetes-validate style directory: its schemas refer to /api/_definitions.json.
+    return jsonschema_rs.Registry([(_K8S_DEFINITIONS_URI, _read_json(Path(path)))])
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SchemaLoadError(f"could not read schema {path}: {error}") from error
+    if not isinstance(data, dict):
+        raise SchemaLoadError(f"schema {path} is not a JSON object")
+    return data
+
+
+# --- CRD YAML files ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _crd_file_schemas(path: str, mtime_ns: int, size: int) -> tuple[CrdVersionSchema, ...]:
+    # Keyed by mtime/size so tests and long runs never see a stale conversion.
+    try:
+        documents = load_yaml_documents(Path(path).read_text(encoding="utf-8"))
+    except Exception as error:  # noqa: BLE001 - any YAML problem is a broken schema location
+        raise SchemaLoadError(f"could not read CRD file {path}: {error}") from error
+    return tuple(crd_schemas_from_documents(documents))
+
+
+def crd_file_schemas(path: Path) -> tuple[CrdVersionSchema, ...]:
+    stat = path.stat()
+    return _crd_file_schemas(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+class CrdSchemas:
+    """CRD YAML files, converted when a resource of one of their kinds shows up."""
+
+    def __init__(self, files: Sequence[Path], location: str) -> None:
+        self.location = location
+        self.files = tuple(files)
+        self._texts: dict[Path, str] = {}
+
+    def _candidates(self, key: SchemaKey) -> Iterable[Path]:
+        # Cheap text filter: a CRD for `key` must spell out its kind and group.
+        for path in self.files:
+            if path not in self._texts:
+                self._texts[path] = path.read_text(encoding="utf-8", errors="replace")
+            text = self._texts[path]
+            if key.kind in text and key.group in text:
+                yield path
+
+    def find(self, key: SchemaKey) -> FoundSchema | None:
+        if not key.group:
+            return None  # core kinds are never CRDs
+        for path in self._candidates(key):
+            for converted in crd_file_schemas(path):
+                if converted.api_version == key.api_version and converted.kind == key.kind:
+                    return FoundSchema(converted.schema, f"{path} (CRD {converted.kind} {converted.api_version})")
+        return None
+
+    def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
+        base = _unique_dir(workdir, "crds")
+        for key in keys:
+            found = self.find(key)
+            if found is not None:
+                variables = template_variables(key, "master")
+                target = (
+                    base / variables["Group"] / f"{variables['ResourceKind']}_{variables['ResourceAPIVersion']}.json"
+                )
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(found.schema), encoding="utf-8")
+        return [str(base) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"]
+
+
+def _unique_dir(workdir: Path, stem: str) -> Path:
+    number = 0
+    while (workdir / f"{stem}-{number}").exists():
+        number += 1
+    path = workdir / f"{stem}-{number}"
+    path.mkdir(parents=True)
+    return path
+
+
+class DirectorySchemas:
+    """A directory: JSON schemas in the usual layouts first, then any CRD YAML inside it."""
+
+    def __init__(self, directory: Path, kubernetes_version: str, location: str) -> None:
+        self.location = location
+        self.directory = directory
+        self.layouts = [
+            TemplateSchemas(f"{directory}/{layout}", kubernetes_version, location) for layout in DIRECTORY_LAYOUTS
+        ]
+        crd_files = sorted(path for path in directory.rglob("*") if path.suffix in _CRD_SUFFIXES and path.is_file())
+        self.crds = CrdSchemas(crd_files, location)
+
+    def find(self, key: SchemaKey) -> FoundSchema | None:
+        for layout in self.layouts:
+            found = layout.find(key)
+            if found is not None:
+                return found
+        return self.crds.find(key)
+
+    def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
+        keys = list(keys)
+        locations = [layout.template for layout in self.layouts]
+        if self.crds.files:
+            locations += self.crds.kubeconform_locations(workdir, keys)
+        return locations
+
+
+# --- the registry --------------------------------------------------------------------------
+
+
+def schema_source(location: str, kubernetes_version: str) -> SchemaSource:
+    """Turn one `--schema-location` value into a source (raises SchemaLocationError)."""
+    if location == "default":
+        return BuiltinKubernetesSchemas(kubernetes_version)
+    if location == "shipped":
+        return TemplateSchemas(SHIPPED_TEMPLATE, kubernetes_version, location)
+    if location.startswith(("http://", "https://")):
+        raise SchemaLocationError(
+            f"remote schema location {location!r} is not supported: validation runs offline; "
+            "download the schemas and pass their directory or a path template"
+        )
+    if "{{" in location:
+        template = location if location.endswith("json") else location + KUBECONFORM_SUFFIX
+        return TemplateSchemas(template, kubernetes_version, location)
+    path = Path(location)
+    if path.is_dir():
+        return DirectorySchemas(path, kubernetes_version, location)
+    if path.is_file() and path.suffix in _CRD_SUFFIXES:
+        return CrdSchemas([path], location)
+    if path.is_file() and location.endswith("json"):
+        return TemplateSchemas(location, kubernetes_version)  # one schema for every kind, as kubeconform
+    raise SchemaLocationError(f"schema location not found: {location}")
+
+
+def _local_only(uri: str) -> Any:
+    # jsonschema-rs would fetch http(s) $refs by default; validation must never touch the network.
+    if uri.startswith("file://"):
+        return json.loads(Path(uri[len("file://") :]).read_text(encoding="utf-8"))
+    raise SchemaLoadError(f"refusing to fetch remote schema {uri} (validation runs offline)")
+
+
+def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(
+        found.schema, registry=found.registry, retriever=_local_only, base_uri=found.base_uri
+    )
+
+
+class SchemaRegistry:
+    """Schema lookup over ordered locations, with one compiled validator per (apiVersion, kind)."""
+
+    def __init__(
+        self,
+        locations: Sequence[str] = (),
+        *,
+        kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+    ) -> None:
+        self.kubernetes_version = normalize_kubernetes_version(kubernetes_version)
+        self.locations = tuple(locations) or DEFAULT_LOCATIONS
+        if "default" not in self.locations:
+            resolve_kubernetes_version(kubernetes_version)  # a bad version is an error either way
+        self.sources: tuple[SchemaSource, ...] = tuple(
+            schema_source(location, kubernetes_version) for location in self.locations
+        )
+        self._lookups: dict[SchemaKey, SchemaLookup] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def schema_version(self) -> str:
+        """The bundled Kubernetes schema version actually used."""
+        return resolve_kubernetes_version(self.kubernetes_version)
+
+    def lookup(self, api_version: str, kind: str) -> SchemaLookup:
+        key = SchemaKey(api_version, kind)
+        lookup = self._lookups.get(key)
+        if lookup is None:
+            with self._lock:
+                lookup = self._lookups.get(key)
+                if lookup is None:
+                    lookup = self._lookups[key] = self._compile(key)
+        return lookup
+
+    def _compile(self, key: SchemaKey) -> SchemaLookup:
+        for source in self.sources:
+            try:
+                found = source.find(key)
+            except SchemaLoadError as error:
+                return SchemaLookup(None, str(error))
+            if found is None:
+                continue
+            try:
+                return SchemaLookup(CompiledSchema(compile_schema(found), found.origin, source.location))
+            except Exception as error:  # noqa: BLE001 - jsonschema-rs raises several types
+                first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                return SchemaLookup(None, f"could not compile schema {found.origin}: {first_line}")
+        return SchemaLookup(None)
+
+    def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
+        keys = sorted(set(keys), key=lambda key: (key.api_version, key.kind))
+        locations: list[str] = []
+        for source in self.sources:
+            locations += source.kubeconform_locations(workdir, keys)
+        return locations

@@ -1,0 +1,99 @@
+"""Validate parsed documents against their schemas, collecting every error.
+
+Validators come compiled from the `SchemaRegistry` (one per apiVersion/kind per run). There is
+no thread pool here: jsonschema-rs validates a manifest in a few microseconds and both it and
+YAML parsing hold the GIL, so two threads on two cores were no faster than one (measured:
+160,000 validations 0.55 s vs 0.57 s; 12,000 parses 1.07 s vs 1.08 s). `run.py` parallelises
+per profile instead, where Helm's Go code (render + lint) runs without the GIL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .documents import Document, DocumentError, Resource, json_pointer
+from .results import Check, Issue, Result, Status
+from .schemas import SchemaRegistry
+
+_LONG_MESSAGE = 120
+
+
+class ResourceValidator:
+    def __init__(self, registry: SchemaRegistry, *, ignore_missing_schemas: bool = False) -> None:
+        self.registry = registry
+        self.ignore_missing_schemas = ignore_missing_schemas
+
+    def validate(self, document: Document) -> Result:
+        if isinstance(document, DocumentError):
+            return _document_error(document)
+        return self.validate_resource(document)
+
+    def validate_all(self, documents: Iterable[Document]) -> list[Result]:
+        return [self.validate(document) for document in documents]
+
+    def validate_resource(self, resource: Resource) -> Result:
+        lookup = self.registry.lookup(resource.api_version, resource.kind)
+        if lookup.compiled is None:
+            if lookup.error:
+                return _result(resource, Status.ERROR, message=lookup.error)
+            if self.ignore_missing_schemas:
+                return _result(resource, Status.SKIPPED, message=f"could not find schema for {resource.kind}")
+            return _result(resource, Status.ERROR, message=f"could not find schema for {resource.kind}")
+        validator = lookup.compiled.validator
+        if validator.is_valid(resource.obj):  # the common case: skip building error objects
+            return _result(resource, Status.VALID)
+        issues = sorted(
+            {
+                Issue(json_pointer(error.instance_path), readable_message(error.message, error.instance))
+                for error in validator.iter_errors(resource.obj)
+            },
+            key=lambda issue: (issue.path, issue.message),
+        )
+        return _result(resource, Status.INVALID, issues=tuple(issues))
+
+
+def readable_message(message: str, instance: Any) -> str:
+    """Drop the JSON dump of a whole object that some messages start with (anyOf, oneOf, not).
+
+    `{"destination": {...}, ...} is not valid under any of the schemas ...` becomes
+    `{...} is not valid under any of the schemas ...`: the path already says which object.
+    """
+    if not isinstance(instance, (dict, list)) or len(message) <= _LONG_MESSAGE:
+        return message
+    cut = message.rfind(" is ")
+    if cut <= 0:
+        return message
+    return ("{...}" if isinstance(instance, dict) else "[...]") + message[cut:]
+
+
+def _result(resource: Resource, status: Status, *, message: str = "", issues: tuple[Issue, ...] = ()) -> Result:
+    return Result(
+        profile=resource.source,
+        template=resource.template,
+        check=Check.SCHEMA,
+        status=status,
+        kind=resource.kind,
+        name=resource.name,
+        namespace=resource.namespace,
+        api_version=resource.api_version,
+        index=resource.index,
+        message=message,
+        issues=issues,
+    )
+
+
+def _document_error(document: DocumentError) -> Result:
+    return Result(
+        profile=document.source,
+        template=document.template,
+        check=Check.SCHEMA,
+        status=Status.ERROR,
+        kind=document.kind,
+        name=document.name,
+        namespace=document.namespace,
+        api_version=document.api_version,
+        index=document.index,
+        message=document.message,
+        issues=document.issues,
+    )

@@ -1,0 +1,523 @@
+"""The Calico part of the chart, rendered with the real Helm engine from charts built in tmp.
+
+Covers the seed equivalence, the hook Jobs (RBAC, restricted Pod Security, hooks), GitOps mode,
+`helm lint --strict`, the values schema, and strict validation of every Calico resource against
+the real CRDs in ../shared/crds (converted to JSON Schema as kubeconform's openapi2jsonschema
+does), skipped with a reason when those are absent.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from flowlogs.errors import HelmError
+from flowlogs.generate import generate
+from flowlogs.helm import EmbeddedHelm
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+CRDS = SHARED / "crds"
+SEED = sorted((SHARED / "seeds").glob("001_*.txt"))
+DOCS_319 = SHARED / "upstream" / "calico" / "docs_ce3.19_l7_configure.mdx"
+needs_crds = pytest.mark.skipif(not CRDS.is_dir(), reason=f"real CRDs not found at {CRDS} (../shared is only on dev machines)")
+needs_seed = pytest.mark.skipif(not SEED or not DOCS_319.is_file(), reason="the seed (../shared/seeds/001_*.txt) or the CE 3.19 docs page is absent")
+
+RELEASE, NAMESPACE = "flowlogs", "flowlogs-system"
+SYNC_OPTIONS = "ServerSideApply=true,Validate=false,Prune=false,Delete=false"
+
+EXTRA_PROFILES = {
+    "gitops": """
+calico:
+  version: "3.20"
+  patch-mode: gitops
+  sidecar-injection: on
+  felix:
+    policy-sync-api: on
+    flush-interval: 60s
+    aggregation: {url: trim-query, source-info: exclude}
+  services:
+    - {namespace: shop, name: [frontend, checkout]}
+  workloads:
+    - {kind: Deployment, namespace: shop, name: web}
+    - {kind: StatefulSet, namespace: db, name: pg}
+    - {kind: DaemonSet, namespace: edge, name: proxy}
+  cluster: {platform: eks}
+""",
+    "selectors": """
+calico:
+  version: "3.20"
+  felix-api: crd.projectcalico.org/v1
+  sidecar-injection: on
+  felix: {policy-sync-api: on}
+  services:
+    - {namespace: shop, name: [frontend, checkout]}
+    - {namespace: shop, selector: tier=web}
+    - {namespace: pay, selector: "app in (pay, refund)"}
+  workloads:
+    - {kind: Deployment, namespace: shop, name: web}
+    - {kind: StatefulSet, namespace: db, selector: {app: pg}}
+  envoy: {xff-num-trusted-hops: 1, use-remote-address: true}
+  resources:
+    l7-collector: {requests: {cpu: 50m, memory: 64Mi}, limits: {memory: 128Mi}}
+  cluster: {platform: openshift}
+""",
+    "everything-319": """
+calico:
+  version: "3.19"
+  interval: 10s
+  requests-per-interval: 500
+  felix:
+    policy-sync-api: on
+    flush-interval: 1m
+    log-to-file: on
+    file-directory: /var/log/calico/l7
+    max-files: 3
+    max-file-size-mb: 50
+    per-node-limit: unlimited
+    aggregation:
+      http-header-info: include
+      http-method: exclude
+      service-info: exclude
+      destination-info: exclude
+      source-info: include
+      response-code: exclude
+      url: trim-query-and-path
+      url-path-parts: all
+      url-char-limit: 100
+  services: [{namespace: shop, name: frontend}]
+  envoy: {xff-num-trusted-hops: 2}
+  resources:
+    envoy-proxy: {requests: {cpu: 100m}, limits: {cpu: 500m, memory: 512Mi}}
+    l7-collector: {limits: {memory: 1Gi}}
+  cluster: {platform: eks}
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("calico-chart")
+    values_dir = root / "values"
+    values_dir.mkdir()
+    for name in ("calico-l7", "both", "cilium-exporter"):
+        shutil.copy(ROOT / "values" / f"{name}.yaml", values_dir)
+    for name, text in EXTRA_PROFILES.items():
+        (values_dir / f"{name}.yaml").write_text(text.lstrip("\n"), encoding="utf-8")
+    generate(values_dir, root / "chart")
+    return root / "chart"
+
+
+def profile_values(chart: Path, profile: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((chart / "profiles" / profile / "values.yaml").read_text(encoding="utf-8")))
+
+
+def render(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
+    manifests = EmbeddedHelm().template(chart, values, release_name=RELEASE, namespace=NAMESPACE)
+    return [yaml.safe_load(m.text) for m in manifests if "/calico/" in m.template]
+
+
+def render_profile(chart: Path, profile: str) -> list[dict[str, Any]]:
+    return render(chart, profile_values(chart, profile))
+
+
+def pick(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+
+
+def one(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    found = pick(docs, kind, name)
+    assert len(found) == 1, [(d["kind"], d["metadata"]["name"]) for d in docs]
+    return found[0]
+
+
+def desired_state(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    return dict(json.loads(one(docs, "ConfigMap", "flowlogs-calico-state")["data"]["desired.json"]))
+
+
+# ------------------------------------------------------------------------------ the seed
+
+
+def seed_facts() -> tuple[dict[str, Any], dict[str, Any], str]:
+    text = SEED[0].read_text(encoding="utf-8")
+    log_collection = {
+        key: (int(value) if re.fullmatch(r"-?[0-9]+", value) else value)
+        for key, value in re.findall(r"^\s*(collectLogs|logIntervalSeconds|logRequestsPerInterval): (\S+)\s*$", text, re.MULTILINE)
+    }
+    patch = json.loads(re.search(r"kubectl patch felixconfiguration default --type='merge' -p '(\{.*\})'", text)[1])  # type: ignore[index]
+    # the seed page lost the annotation from its kubectl line; the CE 3.19 docs source has it
+    annotation = re.search(r"kubectl annotate svc <service-name> -n <service-namespace> (\S+)=true", DOCS_319.read_text(encoding="utf-8"))[1]  # type: ignore[index]
+    return log_collection, patch, annotation
+
+
+@needs_seed
+def test_calico_l7_reproduces_the_seed(chart: Path) -> None:
+    log_collection, felix_patch, annotation = seed_facts()
+    assert log_collection == {"collectLogs": "Enabled", "logIntervalSeconds": 5, "logRequestsPerInterval": -1}
+    assert annotation == "projectcalico.org/l7-logging"
+    docs = render_profile(chart, "calico-l7")
+    layer = one(docs, "ApplicationLayer")
+    assert layer["apiVersion"] == "operator.tigera.io/v1"
+    assert layer["metadata"]["name"] == "tigera-secure" and "namespace" not in layer["metadata"]
+    assert layer["spec"] == {"logCollection": log_collection}
+    state = desired_state(docs)
+    assert {"spec": state["felix"]["spec"]} == felix_patch
+    assert state == {
+        "felix": {"apiVersion": "projectcalico.org/v3", "spec": {"policySyncPathPrefix": "/var/run/nodeagent"}},
+        "services": [{"namespace": "shop", "names": ["checkout", "frontend"]}],
+        "workloads": [],
+    }
+    # the Job sets exactly the seed's annotation, as the string "true"
+    script = one(docs, "ConfigMap", "flowlogs-calico-script")["data"]["calico-l7-patch.py"]
+    assert 'SERVICE_PATCH = {"metadata": {"annotations": {"' + annotation + '": "true"}}}' in script
+    assert sorted((d["kind"], d["metadata"]["name"]) for d in docs) == [
+        ("ApplicationLayer", "tigera-secure"),
+        ("ClusterRole", "flowlogs-calico-felix"),
+        ("ClusterRoleBinding", "flowlogs-calico-felix"),
+        ("ConfigMap", "flowlogs-calico-script"),
+        ("ConfigMap", "flowlogs-calico-state"),
+        ("Job", "flowlogs-calico-apply"),
+        ("Job", "flowlogs-calico-restore"),
+        ("Role", "flowlogs-calico-patch"),
+        ("RoleBinding", "flowlogs-calico-patch"),
+        ("ServiceAccount", "flowlogs-calico-patch"),
+    ]
+
+
+def test_every_felix_field_reaches_the_job(chart: Path) -> None:
+    state = desired_state(render_profile(chart, "everything-319"))
+    assert state["felix"]["spec"] == {
+        "policySyncPathPrefix": "/var/run/nodeagent",
+        "l7LogsFlushInterval": "1m",
+        "l7LogsFileDirectory": "/var/log/calico/l7",
+        "l7LogsFileMaxFiles": 3,
+        "l7LogsFileMaxFileSizeMB": 50,
+        "l7LogsFilePerNodeLimit": 0,
+        "l7LogsFileAggregationHTTPHeaderInfo": "IncludeL7HTTPHeaderInfo",
+        "l7LogsFileAggregationHTTPMethod": "ExcludeL7HTTPMethod",
+        "l7LogsFileAggregationServiceInfo": "ExcludeL7ServiceInfo",
+        "l7LogsFileAggregationDestinationInfo": "ExcludeL7DestinationInfo",
+        "l7LogsFileAggregationSourceInfo": "IncludeL7SourceInfo",
+        "l7LogsFileAggregationResponseCode": "ExcludeL7ResponseCode",
+        "l7LogsFileAggregationTrimURL": "TrimURLQueryAndPath",
+        "l7LogsFileAggregationNumURLPath": -1,
+        "l7LogsFileAggregationURLCharLimit": 100,
+    }
+
+
+# ----------------------------------------------------------------------- the hook Jobs
+
+
+def test_job_rbac_exact_rules(chart: Path) -> None:
+    docs = render_profile(chart, "selectors")
+    assert one(docs, "ClusterRole")["rules"] == [
+        {"apiGroups": ["crd.projectcalico.org"], "resources": ["felixconfigurations"], "resourceNames": ["default"], "verbs": ["get", "patch"]}
+    ]
+    roles = {d["metadata"]["namespace"]: d["rules"] for d in pick(docs, "Role")}
+    assert roles == {
+        "db": [{"apiGroups": ["apps"], "resources": ["statefulsets"], "verbs": ["list", "patch"]}],
+        "pay": [{"apiGroups": [""], "resources": ["services"], "verbs": ["list", "patch"]}],
+        "shop": [
+            {"apiGroups": [""], "resources": ["services"], "resourceNames": ["checkout", "frontend"], "verbs": ["get", "patch"]},
+            {"apiGroups": [""], "resources": ["services"], "verbs": ["list", "patch"]},
+            {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["web"], "verbs": ["get", "patch"]},
+        ],
+    }
+    for binding in pick(docs, "RoleBinding") + pick(docs, "ClusterRoleBinding"):
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "flowlogs-calico-patch", "namespace": NAMESPACE}]
+    assert {b["metadata"]["namespace"] for b in pick(docs, "RoleBinding")} == {"db", "pay", "shop"}
+    assert one(docs, "ClusterRoleBinding")["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "flowlogs-calico-felix"}
+    assert one(render_profile(chart, "calico-l7"), "ClusterRole")["rules"][0]["apiGroups"] == ["projectcalico.org"]
+
+
+def restricted_pss_violations(pod: dict[str, Any]) -> list[str]:
+    """The Kubernetes "restricted" Pod Security Standard (v1.25+), checked field by field."""
+    problems = []
+    spec = pod["spec"]
+    pod_context = spec.get("securityContext", {})
+    for flag in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(flag):
+            problems.append(flag)
+    allowed_volumes = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+    for volume in spec.get("volumes", []):
+        if not set(volume) - {"name"} <= allowed_volumes:
+            problems.append(f"volume {volume['name']}")
+    for container in spec.get("initContainers", []) + spec["containers"]:
+        context = container.get("securityContext", {})
+        if context.get("privileged"):
+            problems.append("privileged")
+        if context.get("allowPrivilegeEscalation") is not False:
+            problems.append("allowPrivilegeEscalation")
+        if context.get("runAsNonRoot", pod_context.get("runAsNonRoot")) is not True:
+            problems.append("runAsNonRoot")
+        if context.get("runAsUser", pod_context.get("runAsUser")) == 0:
+            problems.append("runAsUser 0")
+        seccomp = context.get("seccompProfile", pod_context.get("seccompProfile", {}))
+        if seccomp.get("type") not in ("RuntimeDefault", "Localhost"):
+            problems.append("seccompProfile")
+        capabilities = context.get("capabilities", {})
+        if "ALL" not in capabilities.get("drop", []) or not set(capabilities.get("add", [])) <= {"NET_BIND_SERVICE"}:
+            problems.append("capabilities")
+        if any(port.get("hostPort") for port in container.get("ports", [])):
+            problems.append("hostPort")
+    return problems
+
+
+def test_jobs_pass_the_restricted_pod_security_standard(chart: Path) -> None:
+    docs = render_profile(chart, "calico-l7")
+    jobs = {d["metadata"]["name"]: d for d in pick(docs, "Job")}
+    assert set(jobs) == {"flowlogs-calico-apply", "flowlogs-calico-restore"}
+    for job in jobs.values():
+        pod = job["spec"]["template"]
+        assert restricted_pss_violations(pod) == []
+        spec = pod["spec"]
+        assert spec["securityContext"] == {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}}
+        (container,) = spec["containers"]
+        assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+        assert container["image"] == "docker.io/library/python:3.12.8-alpine3.21"
+        assert spec["serviceAccountName"] == "flowlogs-calico-patch"
+        assert spec["restartPolicy"] == "Never"
+        assert job["metadata"]["annotations"]["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+    assert jobs["flowlogs-calico-apply"]["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
+    assert jobs["flowlogs-calico-restore"]["metadata"]["annotations"]["helm.sh/hook"] == "pre-delete"
+    assert jobs["flowlogs-calico-apply"]["spec"]["template"]["spec"]["containers"][0]["command"] == [
+        "python3", "/etc/flowlogs/calico-l7-patch.py", "apply", "/etc/flowlogs/desired.json"
+    ]
+    assert jobs["flowlogs-calico-restore"]["spec"]["template"]["spec"]["containers"][0]["command"][2] == "restore"
+    assert one(docs, "ServiceAccount")["automountServiceAccountToken"] is False
+    script = one(docs, "ConfigMap", "flowlogs-calico-script")
+    assert script["metadata"]["annotations"] == {
+        "helm.sh/hook": "pre-upgrade,post-install,post-upgrade,pre-delete",
+        "helm.sh/hook-weight": "-10",
+        "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
+    }
+    assert script["data"]["calico-l7-patch.py"] == (chart / "files" / "calico-l7-patch.py").read_text(encoding="utf-8")
+    assert script["data"]["desired.json"] == one(docs, "ConfigMap", "flowlogs-calico-state")["data"]["desired.json"]
+
+
+def test_job_image_by_digest(chart: Path) -> None:
+    values = profile_values(chart, "calico-l7")
+    values["calico"]["job"] = {"image": {"repository": "registry.example/python", "tag": "3.12", "digest": "sha256:" + "a" * 64}}
+    (job, _) = pick(render(chart, values), "Job")
+    assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/python:3.12@sha256:" + "a" * 64
+
+
+def test_prune_job_renders_when_a_previous_release_exists(chart: Path, tmp_path: Path) -> None:
+    """`helm template` has no cluster, so force the lookup that finds the previous release's state."""
+    copy_dir = tmp_path / "chart"
+    shutil.copytree(chart, copy_dir)
+    job_template = copy_dir / "templates" / "calico" / "job.yaml"
+    text = job_template.read_text(encoding="utf-8")
+    assert '{{- if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-state" $name) }}' in text
+    job_template.write_text(text.replace('{{- if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-state" $name) }}', "{{- if true }}"), encoding="utf-8")
+    prune = one(render(copy_dir, profile_values(chart, "calico-l7")), "Job", "flowlogs-calico-prune")
+    assert prune["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
+    spec = prune["spec"]["template"]["spec"]
+    assert spec["containers"][0]["command"] == [
+        "python3", "/etc/flowlogs/calico-l7-patch.py", "prune", "/etc/flowlogs/desired.json", "/etc/flowlogs-previous/desired.json"
+    ]
+    assert spec["volumes"] == [
+        {"name": "script", "configMap": {"name": "flowlogs-calico-script"}},
+        {"name": "previous", "configMap": {"name": "flowlogs-calico-state"}},
+    ]
+    assert restricted_pss_violations(prune["spec"]["template"]) == []
+    assert "flowlogs-calico-prune" not in [d["metadata"]["name"] for d in render_profile(chart, "calico-l7")]
+
+
+# ------------------------------------------------------------------------------ GitOps
+
+
+def test_gitops_mode(chart: Path) -> None:
+    docs = render_profile(chart, "gitops")
+    assert not pick(docs, "Job") and not pick(docs, "ServiceAccount") and not pick(docs, "ClusterRole") and not pick(docs, "ConfigMap")
+    felix = one(docs, "FelixConfiguration")
+    assert felix == {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "FelixConfiguration",
+        "metadata": {
+            "name": "default",
+            "annotations": {"argocd.argoproj.io/sync-options": SYNC_OPTIONS, "argocd.argoproj.io/sync-wave": "-1"},
+        },
+        "spec": {
+            "policySyncPathPrefix": "/var/run/nodeagent",
+            "l7LogsFlushInterval": "60s",
+            "l7LogsFileAggregationSourceInfo": "ExcludeL7SourceInfo",
+            "l7LogsFileAggregationTrimURL": "TrimURLQuery",
+        },
+    }
+    layer = one(docs, "ApplicationLayer")
+    assert layer["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "0"}
+    assert layer["spec"]["sidecarInjection"] == "Enabled"
+    services = pick(docs, "Service")
+    assert [s["metadata"]["name"] for s in services] == ["checkout", "frontend"]
+    for service in services:
+        assert service == {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": service["metadata"]["name"],
+                "namespace": "shop",
+                "annotations": {
+                    "projectcalico.org/l7-logging": "true",
+                    "argocd.argoproj.io/sync-options": SYNC_OPTIONS,
+                    "argocd.argoproj.io/sync-wave": "1",
+                },
+            },
+        }
+    for kind, namespace, name in (("Deployment", "shop", "web"), ("StatefulSet", "db", "pg"), ("DaemonSet", "edge", "proxy")):
+        assert one(docs, kind) == {
+            "apiVersion": "apps/v1",
+            "kind": kind,
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "annotations": {"argocd.argoproj.io/sync-options": SYNC_OPTIONS, "argocd.argoproj.io/sync-wave": "1"},
+            },
+            "spec": {
+                "template": {
+                    "metadata": {
+                        "labels": {"applicationlayer.projectcalico.org/sidecar": "true"},
+                        "annotations": {"applicationlayer.projectcalico.org/logging": "Enabled"},
+                    }
+                }
+            },
+        }
+
+
+def test_gitops_with_a_hand_written_selector_fails(chart: Path) -> None:
+    values = profile_values(chart, "gitops")
+    values["calico"]["services"] = [{"namespace": "shop", "selectors": [{"matchLabels": {"a": "b"}}]}]
+    with pytest.raises(HelmError, match="patchMode gitops cannot select by label \\(namespace shop\\)"):
+        render(chart, values)
+
+
+# ------------------------------------------------------------------- values and lint
+
+
+@pytest.mark.parametrize("profile", ["calico-l7", "both", "gitops", "selectors", "everything-319"])
+def test_helm_lint_strict_is_clean(chart: Path, profile: str) -> None:
+    messages = EmbeddedHelm().lint(chart, profile_values(chart, profile), strict=True)
+    assert [m for m in messages if m.severity != "info"] == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["felix"].update(spec={"tproxyMode": "Enabled"}), "additional properties 'tproxyMode' not allowed"),
+        (lambda c: c["felix"].update(spec={"policySyncPathPrefix": "/var/run/other"}), "policySyncPathPrefix"),
+        (lambda c: c["applicationLayer"].update(webApplicationFirewall="Enabled"), "additional properties 'webApplicationFirewall' not allowed"),
+        (lambda c: c.update(patchMode="argo"), "patchMode"),
+        (lambda c: c["services"][0].update(name="x"), "additional properties 'name' not allowed"),
+    ],
+)
+def test_values_schema_rejects(chart: Path, change: Any, message: str) -> None:
+    values = copy.deepcopy(profile_values(chart, "calico-l7"))
+    change(values["calico"])
+    with pytest.raises(HelmError, match=re.escape(message)):
+        render(chart, values)
+
+
+def test_sidecar_with_3_19_values_fails(chart: Path) -> None:
+    values = profile_values(chart, "calico-l7")
+    values["calico"]["applicationLayer"]["sidecarInjection"] = "Enabled"
+    with pytest.raises(HelmError, match="sidecar injection and workloads need Calico Enterprise 3.20"):
+        render(chart, values)
+
+
+def test_disabled_renders_nothing(chart: Path) -> None:
+    values = profile_values(chart, "calico-l7")
+    values["calico"]["enabled"] = False
+    assert render(chart, values) == []
+
+
+def test_both_parts_from_one_chart(chart: Path) -> None:
+    manifests = EmbeddedHelm().template(chart, profile_values(chart, "both"), release_name=RELEASE, namespace=NAMESPACE)
+    kinds = {(m.template.split("/")[2], yaml.safe_load(m.text)["kind"]) for m in manifests}
+    assert ("cilium", "ConfigMap") in kinds and ("calico", "ApplicationLayer") in kinds
+
+
+# --------------------------------------------------------------- validation against CRDs
+
+
+def to_json_schema(node: Any) -> Any:
+    """openAPIV3Schema -> JSON Schema, as kubeconform's openapi2jsonschema (strict) does."""
+    if isinstance(node, list):
+        return [to_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    schema = {key: to_json_schema(value) for key, value in node.items() if key != "description" and not key.startswith("x-kubernetes")}
+    if node.get("x-kubernetes-int-or-string"):
+        schema.pop("anyOf", None)
+        schema["type"] = ["string", "integer"]
+    if node.get("nullable"):
+        schema.pop("nullable")
+        schema["type"] = [*([schema["type"]] if isinstance(schema.get("type"), str) else schema.get("type", [])), "null"]
+    if "pattern" in schema:  # Go's RE2 takes (?i) anywhere; Python only at the start
+        schema["pattern"] = re.sub(r"^\^\(\?i\)", "(?i)^", schema["pattern"])
+    if "properties" in schema and "additionalProperties" not in schema and not node.get("x-kubernetes-preserve-unknown-fields"):
+        schema["additionalProperties"] = False
+    return schema
+
+
+def crd_validator(file_name: str) -> jsonschema.Draft7Validator:
+    crd = yaml.safe_load((CRDS / file_name).read_text(encoding="utf-8"))
+    (version,) = crd["spec"]["versions"]
+    schema = to_json_schema(version["schema"]["openAPIV3Schema"])
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+APPLICATION_LAYER = {"3.19": "operator.tigera.io_applicationlayers_ce3.19.yaml", "3.20": "operator.tigera.io_applicationlayers.yaml"}
+FELIX = {"3.19": "crd.projectcalico.org_felixconfigurations_enterprise_ce3.19.yaml", "3.20": "crd.projectcalico.org_felixconfigurations_enterprise.yaml"}
+
+
+def errors_of(validator: jsonschema.Draft7Validator, document: dict[str, Any]) -> list[str]:
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document))
+
+
+@needs_crds
+@pytest.mark.parametrize("profile", ["calico-l7", "both", "gitops", "selectors", "everything-319"])
+def test_resources_validate_against_the_real_crds(chart: Path, profile: str) -> None:
+    docs = render_profile(chart, profile)
+    version = profile_values(chart, profile)["calico"]["version"]
+    layer = one(docs, "ApplicationLayer")
+    assert errors_of(crd_validator(APPLICATION_LAYER[version]), layer) == []
+    felix_validator = crd_validator(FELIX[version])
+    felix_docs = pick(docs, "FelixConfiguration")
+    if not felix_docs:  # job mode: the Job's patch, as the partial object it writes
+        state = desired_state(docs)
+        felix_docs = [{"apiVersion": state["felix"]["apiVersion"], "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": state["felix"]["spec"]}]
+    for felix in felix_docs:
+        assert errors_of(felix_validator, felix) == []
+
+
+@needs_crds
+def test_crd_validation_can_fail(chart: Path) -> None:
+    layer = one(render_profile(chart, "both"), "ApplicationLayer")
+    assert errors_of(crd_validator(APPLICATION_LAYER["3.19"]), layer) == ["spec: Additional properties are not allowed ('sidecarInjection' was unexpected)"]
+    state = desired_state(render_profile(chart, "everything-319"))
+    partial = {"apiVersion": "crd.projectcalico.org/v1", "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": state["felix"]["spec"]}
+    oss = errors_of(crd_validator("crd.projectcalico.org_felixconfigurations.yaml"), partial)
+    assert len(oss) == 1 and oss[0].startswith("spec: Additional properties are not allowed ('l7LogsFileAggregationDestinationInfo',")
+    bad = copy.deepcopy(partial)
+    bad["spec"]["l7LogsFileAggregationTrimURL"] = "TrimEverything"
+    assert errors_of(crd_validator(FELIX["3.20"]), bad) == [
+        "spec/l7LogsFileAggregationTrimURL: 'TrimEverything' does not match '(?i)^(IncludeL7FullURL|TrimURLQuery|TrimURLQueryAndPath|ExcludeL7URL)?$'"
+    ]
+
+
+@pytest.mark.parametrize("profile", ["calico-l7", "selectors"])
+def test_core_resources_validate_strictly(chart: Path, profile: str) -> None:
+    for doc in render_profile(chart, profile):
+        if doc["kind"] in ("ApplicationLayer", "FelixConfiguration"):
+            continue
+        kubernetes_validate.validate(doc, "1.31", strict=True)

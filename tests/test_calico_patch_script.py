@@ -1,0 +1,509 @@
+"""The script the chart's hook Jobs run (files/calico-l7-patch.py), against a fake Kubernetes API.
+
+The fake keeps objects by API path, applies JSON merge patches (RFC 7386) with the
+resourceVersion precondition a real API server applies, and can enforce the RBAC rules the
+chart renders, so the tests show both the logic (record, patch, restore, prune, idempotent
+re-runs) and that the Job's permissions are exactly enough.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import io
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from flowlogs.calico.selectors import parse_selector
+from flowlogs.generate import generate
+from flowlogs.helm import EmbeddedHelm
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "generator" / "flowlogs" / "chart" / "templates" / "files" / "calico-l7-patch.py"
+RECORD = "flowlogs.dev/l7-restore"
+FELIX = "/apis/projectcalico.org/v3/felixconfigurations/default"
+SHOP = "/api/v1/namespaces/shop/services"
+
+
+def load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("calico_l7_patch", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+script = load_script()
+
+
+def merge(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge(result.get(key), value)
+    return result
+
+
+class FakeApi:
+    """In-memory API objects keyed by path; optional RBAC check of every call."""
+
+    def __init__(self, objects: dict[str, dict[str, Any]], allow: Any = None) -> None:
+        self.objects = {path: copy.deepcopy(obj) for path, obj in objects.items()}
+        self.version = 1
+        for obj in self.objects.values():
+            obj.setdefault("metadata", {})["resourceVersion"] = str(self.version)
+        self.calls: list[tuple[str, str]] = []
+        self.patches: list[tuple[str, dict[str, Any]]] = []
+        self.allow = allow
+        self.conflicts: dict[str, int] = {}  # path -> how many PATCHes to answer with 409 (changed meanwhile)
+
+    def _check(self, verb: str, path: str) -> None:
+        self.calls.append((verb, path))
+        if self.allow is not None and not self.allow(verb, path):
+            raise script.ApiError(403, f"{verb} {path}: forbidden")
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        self._check("get", path)
+        obj = self.objects.get(path)
+        return copy.deepcopy(obj) if obj is not None else None
+
+    def list(self, path: str, selector: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        self._check("list", path)
+        wanted = parse_selector(selector) if selector else {}
+        items = []
+        for key in sorted(self.objects):
+            if key.rsplit("/", 1)[0] == path and name in (None, key.rsplit("/", 1)[1]):
+                obj = copy.deepcopy(self.objects[key])
+                obj.pop("kind", None)  # list items carry no kind
+                if script.selector_matches(wanted, obj["metadata"].get("labels")):
+                    items.append(obj)
+        return items
+
+    def patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        self._check("patch", path)
+        if path not in self.objects:
+            raise script.ApiError(404, f"PATCH {path}: 404")
+        if self.conflicts.get(path):
+            self.conflicts[path] -= 1
+            self.version += 1
+            self.objects[path]["metadata"]["resourceVersion"] = str(self.version)
+        expected = body.get("metadata", {}).get("resourceVersion")
+        if expected and expected != self.objects[path]["metadata"]["resourceVersion"]:
+            raise script.ApiError(409, f"PATCH {path}: 409 conflict")
+        self.patches.append((path, copy.deepcopy(body)))
+        self.version += 1
+        self.objects[path] = merge(self.objects[path], body)
+        self.objects[path]["metadata"]["resourceVersion"] = str(self.version)
+        return copy.deepcopy(self.objects[path])
+
+    def spec(self, path: str) -> dict[str, Any]:
+        return dict(self.objects[path].get("spec", {}))
+
+    def annotations(self, path: str) -> dict[str, str]:
+        return dict(self.objects[path]["metadata"].get("annotations", {}))
+
+
+def felix(spec: dict[str, Any] | None = None, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": "default"}
+    if annotations:
+        meta["annotations"] = annotations
+    return {"apiVersion": "projectcalico.org/v3", "kind": "FelixConfiguration", "metadata": meta, "spec": spec or {}}
+
+
+def service(name: str, namespace: str = "shop", labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": namespace}
+    if labels:
+        meta["labels"] = labels
+    if annotations:
+        meta["annotations"] = annotations
+    return {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {"ports": [{"port": 80}]}}
+
+
+def desired(felix_spec: dict[str, Any] | None = None, services: list[dict[str, Any]] | None = None, workloads: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"felix": {"apiVersion": "projectcalico.org/v3", "spec": felix_spec or {}}, "services": services or [], "workloads": workloads or []}
+
+
+def run(api: FakeApi, command: str, want: dict[str, Any], tmp_path: Path, previous: dict[str, Any] | None = None) -> tuple[int, str, str]:
+    (tmp_path / "desired.json").write_text(json.dumps(want), encoding="utf-8")
+    argv = ["calico-l7-patch.py", command, str(tmp_path / "desired.json")]
+    if previous is not None:
+        (tmp_path / "previous.json").write_text(json.dumps(previous), encoding="utf-8")
+        argv.append(str(tmp_path / "previous.json"))
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stderr
+    sys.stderr = err
+    try:
+        code = script.main(argv, api=api, out=out)
+    finally:
+        sys.stderr = saved
+    return code, out.getvalue(), err.getvalue()
+
+
+SEED = {"policySyncPathPrefix": "/var/run/nodeagent"}
+
+
+# ---------------------------------------------------------------------- FelixConfiguration
+
+
+def test_apply_records_then_restore_removes_fields_absent_before(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({"bpfEnabled": False})})
+    want = desired({**SEED, "l7LogsFlushInterval": "60s"})
+    assert run(api, "apply", want, tmp_path)[0] == 0
+    assert api.spec(FELIX) == {"bpfEnabled": False, "policySyncPathPrefix": "/var/run/nodeagent", "l7LogsFlushInterval": "60s"}
+    assert api.annotations(FELIX) == {RECORD: '{"spec":{"l7LogsFlushInterval":null,"policySyncPathPrefix":null}}'}
+    # one request: the change and its record together, guarded by the resourceVersion read
+    assert api.patches == [
+        (
+            FELIX,
+            {
+                "metadata": {"annotations": {RECORD: '{"spec":{"l7LogsFlushInterval":null,"policySyncPathPrefix":null}}'}, "resourceVersion": "1"},
+                "spec": {"l7LogsFlushInterval": "60s", "policySyncPathPrefix": "/var/run/nodeagent"},
+            },
+        )
+    ]
+    code, out, _ = run(api, "restore", want, tmp_path)
+    assert code == 0
+    assert api.spec(FELIX) == {"bpfEnabled": False}
+    assert api.annotations(FELIX) == {}
+    assert out == 'FelixConfiguration default: restored l7LogsFlushInterval: "60s" -> removed; policySyncPathPrefix: "/var/run/nodeagent" -> removed\n'
+
+
+def test_restore_puts_previous_values_back(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({"l7LogsFlushInterval": "15s", "l7LogsFileMaxFiles": 9})})
+    want = desired({"l7LogsFlushInterval": "60s", "l7LogsFileMaxFiles": 3})
+    run(api, "apply", want, tmp_path)
+    assert api.spec(FELIX) == {"l7LogsFlushInterval": "60s", "l7LogsFileMaxFiles": 3}
+    assert json.loads(api.annotations(FELIX)[RECORD]) == {"spec": {"l7LogsFlushInterval": "15s", "l7LogsFileMaxFiles": 9}}
+    run(api, "restore", want, tmp_path)
+    assert api.spec(FELIX) == {"l7LogsFlushInterval": "15s", "l7LogsFileMaxFiles": 9}
+    assert api.annotations(FELIX) == {}
+
+
+def test_reruns_are_idempotent_and_keep_the_first_record(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({"l7LogsFlushInterval": "15s"})})
+    want = desired({**SEED, "l7LogsFlushInterval": "60s"})
+    run(api, "apply", want, tmp_path)
+    after_first = copy.deepcopy(api.objects[FELIX])
+    code, out, _ = run(api, "apply", want, tmp_path)
+    assert code == 0 and out == "FelixConfiguration default: unchanged\n"
+    assert len(api.patches) == 1
+    assert api.objects[FELIX] == after_first
+    # restore twice: the second run finds no record and changes nothing
+    run(api, "restore", want, tmp_path)
+    run(api, "restore", want, tmp_path)
+    assert len(api.patches) == 2
+    assert api.spec(FELIX) == {"l7LogsFlushInterval": "15s"}
+
+
+def test_operator_value_already_there_is_recorded_and_restored_as_is(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({"policySyncPathPrefix": "/var/run/nodeagent", "tproxyMode": "Enabled"})})
+    run(api, "apply", desired(SEED), tmp_path)
+    assert api.spec(FELIX) == {"policySyncPathPrefix": "/var/run/nodeagent", "tproxyMode": "Enabled"}
+    assert api.annotations(FELIX) == {RECORD: '{"spec":{"policySyncPathPrefix":"/var/run/nodeagent"}}'}
+    run(api, "restore", desired(SEED), tmp_path)
+    assert api.spec(FELIX) == {"policySyncPathPrefix": "/var/run/nodeagent", "tproxyMode": "Enabled"}
+    assert api.annotations(FELIX) == {}
+
+
+def test_upgrade_that_drops_a_setting_puts_it_back(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({"l7LogsFileMaxFiles": 9})})
+    run(api, "apply", desired({**SEED, "l7LogsFileMaxFiles": 3}), tmp_path)
+    run(api, "apply", desired(SEED), tmp_path)  # the profile no longer sets max-files
+    assert api.spec(FELIX) == {"l7LogsFileMaxFiles": 9, "policySyncPathPrefix": "/var/run/nodeagent"}
+    assert api.annotations(FELIX) == {RECORD: '{"spec":{"policySyncPathPrefix":null}}'}
+    run(api, "apply", desired({}), tmp_path)  # nothing owned any more: the record goes too
+    assert api.spec(FELIX) == {"l7LogsFileMaxFiles": 9}
+    assert api.annotations(FELIX) == {}
+
+
+def test_restore_leaves_a_field_someone_changed_since(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({})})
+    want = desired({**SEED, "l7LogsFlushInterval": "60s"})
+    run(api, "apply", want, tmp_path)
+    api.objects[FELIX]["spec"]["l7LogsFlushInterval"] = "10s"  # an admin's later change
+    code, out, _ = run(api, "restore", want, tmp_path)
+    assert code == 0
+    assert api.spec(FELIX) == {"l7LogsFlushInterval": "10s"}
+    assert api.annotations(FELIX) == {}
+    assert "FelixConfiguration default: l7LogsFlushInterval was changed since flowlogs set it; left as is" in out
+
+
+def test_conflicting_write_is_retried(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({})})
+    api.conflicts[FELIX] = 2
+    assert run(api, "apply", desired(SEED), tmp_path)[0] == 0
+    assert api.spec(FELIX) == SEED
+    assert [verb for verb, _ in api.calls] == ["get", "patch", "get", "patch", "get", "patch"]
+
+
+def test_missing_felix_configuration_fails_apply_but_not_restore(tmp_path: Path) -> None:
+    api = FakeApi({})
+    code, _, err = run(api, "apply", desired(SEED), tmp_path)
+    assert code == 1
+    assert err == f"error: FelixConfiguration default not found at {FELIX}: is Calico Enterprise installed (with its API server, for projectcalico.org/v3)?\n"
+    code, out, _ = run(api, "restore", desired(SEED), tmp_path)
+    assert (code, out) == (0, "FelixConfiguration default not found: nothing to restore\n")
+
+
+def test_felix_through_the_crd_api(tmp_path: Path) -> None:
+    path = "/apis/crd.projectcalico.org/v1/felixconfigurations/default"
+    api = FakeApi({path: felix({})})
+    want = desired(SEED)
+    want["felix"]["apiVersion"] = "crd.projectcalico.org/v1"
+    assert run(api, "apply", want, tmp_path)[0] == 0
+    assert api.spec(path) == SEED
+
+
+def test_record_that_is_not_json_stops(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({}, {RECORD: "{oops"})})
+    with pytest.raises(SystemExit, match="annotation flowlogs.dev/l7-restore of FelixConfiguration default is not JSON"):
+        run(api, "apply", desired(SEED), tmp_path)
+
+
+def test_usage(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text("{}", encoding="utf-8")
+    assert script.main(["x", "apply"], api=FakeApi({})) == 2
+    assert script.main(["x", "prune", str(tmp_path / "d.json")], api=FakeApi({})) == 2
+    assert script.main(["x", "apply", str(tmp_path / "d.json"), str(tmp_path / "d.json")], api=FakeApi({})) == 2
+
+
+# ------------------------------------------------------------------------------- Services
+
+
+def test_named_services(tmp_path: Path) -> None:
+    api = FakeApi(
+        {
+            FELIX: felix({}),
+            f"{SHOP}/frontend": service("frontend"),
+            f"{SHOP}/checkout": service("checkout", annotations={"projectcalico.org/l7-logging": "true"}),
+        }
+    )
+    want = desired(SEED, [{"namespace": "shop", "names": ["checkout", "frontend"]}])
+    code, out, _ = run(api, "apply", want, tmp_path)
+    assert code == 0
+    assert api.annotations(f"{SHOP}/frontend") == {
+        "projectcalico.org/l7-logging": "true",
+        RECORD: '{"metadata":{"annotations":{"projectcalico.org/l7-logging":null}}}',
+    }
+    # already selected by hand before install: recorded as "true", so uninstall keeps it selected
+    assert api.annotations(f"{SHOP}/checkout") == {
+        "projectcalico.org/l7-logging": "true",
+        RECORD: '{"metadata":{"annotations":{"projectcalico.org/l7-logging":"true"}}}',
+    }
+    assert 'Service shop/frontend: annotations.projectcalico.org/l7-logging: absent -> "true"' in out
+    run(api, "restore", want, tmp_path)
+    assert api.annotations(f"{SHOP}/frontend") == {}
+    assert api.annotations(f"{SHOP}/checkout") == {"projectcalico.org/l7-logging": "true"}
+    assert api.objects[f"{SHOP}/frontend"]["spec"] == {"ports": [{"port": 80}]}
+
+
+def test_missing_named_service_fails_after_the_others(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({}), f"{SHOP}/frontend": service("frontend")})
+    code, _, err = run(api, "apply", desired(SEED, [{"namespace": "shop", "names": ["frontend", "gone"]}]), tmp_path)
+    assert code == 1
+    assert err == "error: Service shop/gone not found\n"
+    assert api.annotations(f"{SHOP}/frontend")["projectcalico.org/l7-logging"] == "true"
+
+
+def test_selected_services_follow_their_labels(tmp_path: Path) -> None:
+    api = FakeApi(
+        {
+            FELIX: felix({}),
+            f"{SHOP}/a": service("a", labels={"tier": "web"}),
+            f"{SHOP}/b": service("b", labels={"tier": "db"}),
+            f"{SHOP}/c": service("c", labels={"tier": "web"}),
+        }
+    )
+    want = desired(SEED, [{"namespace": "shop", "selectors": [{"matchLabels": {"tier": "web"}}]}])
+    run(api, "apply", want, tmp_path)
+    assert [p for p in sorted(api.objects) if "projectcalico.org/l7-logging" in api.annotations(p)] == [f"{SHOP}/a", f"{SHOP}/c"]
+    assert ("list", SHOP) in api.calls
+    # c's labels change: the next run (an upgrade) puts it back and keeps a
+    api.objects[f"{SHOP}/c"]["metadata"]["labels"] = {"tier": "batch"}
+    run(api, "apply", want, tmp_path)
+    assert api.annotations(f"{SHOP}/c") == {}
+    assert "projectcalico.org/l7-logging" in api.annotations(f"{SHOP}/a")
+    run(api, "restore", want, tmp_path)
+    assert [p for p in sorted(api.objects) if api.annotations(p)] == []
+
+
+def test_prune_restores_what_the_new_release_no_longer_selects(tmp_path: Path) -> None:
+    api = FakeApi(
+        {
+            FELIX: felix({}),
+            f"{SHOP}/frontend": service("frontend"),
+            f"{SHOP}/checkout": service("checkout"),
+            "/api/v1/namespaces/pay/services/api": service("api", "pay", labels={"app": "pay"}),
+        }
+    )
+    old = desired(SEED, [{"namespace": "pay", "selectors": [{"matchLabels": {"app": "pay"}}]}, {"namespace": "shop", "names": ["checkout", "frontend"]}])
+    new = desired(SEED, [{"namespace": "shop", "names": ["frontend"]}])
+    run(api, "apply", old, tmp_path)
+    before = len(api.patches)
+    code, out, _ = run(api, "prune", new, tmp_path, previous=old)
+    assert code == 0
+    assert api.annotations(f"{SHOP}/checkout") == {}
+    assert api.annotations("/api/v1/namespaces/pay/services/api") == {}
+    assert "projectcalico.org/l7-logging" in api.annotations(f"{SHOP}/frontend")  # still selected: untouched
+    assert len(api.patches) == before + 2
+    assert api.spec(FELIX) == SEED  # Felix is the apply Job's business
+    assert out.splitlines() == [
+        'Service pay/api: restored annotations.projectcalico.org/l7-logging: "true" -> removed',
+        'Service shop/checkout: restored annotations.projectcalico.org/l7-logging: "true" -> removed',
+    ]
+
+
+# ------------------------------------------------------------------------------ workloads
+
+
+def test_workloads_get_the_sidecar_label_and_annotation(tmp_path: Path) -> None:
+    path = "/apis/apps/v1/namespaces/shop/deployments/web"
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "web:1"}]}}},
+    }
+    api = FakeApi({FELIX: felix({}), path: deployment})
+    want = desired({}, workloads=[{"kind": "Deployment", "namespace": "shop", "names": ["web"]}])
+    run(api, "apply", want, tmp_path)
+    template = api.objects[path]["spec"]["template"]
+    assert template["metadata"] == {
+        "labels": {"app": "web", "applicationlayer.projectcalico.org/sidecar": "true"},
+        "annotations": {"applicationlayer.projectcalico.org/logging": "Enabled"},
+    }
+    # the record sits on the Deployment itself, not on the pod template (no extra rollout)
+    assert json.loads(api.annotations(path)[RECORD]) == {
+        "spec": {"template": {"metadata": {"annotations": {"applicationlayer.projectcalico.org/logging": None}, "labels": {"applicationlayer.projectcalico.org/sidecar": None}}}}
+    }
+    run(api, "restore", want, tmp_path)
+    assert api.objects[path]["spec"]["template"]["metadata"] == {"labels": {"app": "web"}, "annotations": {}}
+    assert api.annotations(path) == {}
+
+
+# ------------------------------------------------------------- against the rendered RBAC
+
+
+def rbac_checker(manifests: list[dict[str, Any]], namespace: str) -> Any:
+    """allow(verb, path) from the rendered ClusterRole/Roles bound to the Job's ServiceAccount."""
+    rules: list[tuple[str | None, dict[str, Any]]] = []
+    for doc in manifests:
+        if doc["kind"] == "ClusterRole":
+            rules += [(None, r) for r in doc["rules"]]
+        if doc["kind"] == "Role":
+            rules += [(doc["metadata"]["namespace"], r) for r in doc["rules"]]
+
+    def allow(verb: str, path: str) -> bool:
+        match = re.match(r"^/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)(?:/namespaces/(?P<ns>[^/]+))?/(?P<resource>[^/]+)(?:/(?P<name>[^/]+))?$", path)
+        assert match, path
+        group = match["group"] or ""
+        for scope, rule in rules:
+            if scope != match["ns"] or group not in rule["apiGroups"] or match["resource"] not in rule["resources"] or verb not in rule["verbs"]:
+                continue
+            if "resourceNames" in rule and match["name"] not in rule["resourceNames"]:
+                continue
+            return True
+        return False
+
+    return allow
+
+
+@pytest.fixture(scope="module")
+def rendered_rbac(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    root = tmp_path_factory.mktemp("rbac")
+    values_dir = root / "values"
+    values_dir.mkdir()
+    (values_dir / "rbac.yaml").write_text(
+        "calico:\n"
+        "  sidecar-injection: on\n"
+        "  felix: {policy-sync-api: on}\n"
+        "  services:\n"
+        "    - {namespace: shop, name: [frontend, checkout]}\n"
+        "    - {namespace: pay, selector: app=pay}\n"
+        "  workloads:\n"
+        "    - {kind: Deployment, namespace: shop, name: web}\n"
+        "  cluster: {platform: eks}\n",
+        encoding="utf-8",
+    )
+    generate(values_dir, root / "chart")
+    values = yaml.safe_load((root / "chart" / "profiles" / "rbac" / "values.yaml").read_text(encoding="utf-8"))
+    manifests = EmbeddedHelm().template(root / "chart", values, release_name="flowlogs", namespace="flowlogs-system")
+    docs = [yaml.safe_load(m.text) for m in manifests]
+    (state,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flowlogs-calico-state"]
+    return docs, json.loads(state["data"]["desired.json"])
+
+
+def test_the_rendered_rbac_is_exactly_enough(tmp_path: Path, rendered_rbac: tuple[list[dict[str, Any]], dict[str, Any]]) -> None:
+    docs, want = rendered_rbac
+    deployment = "/apis/apps/v1/namespaces/shop/deployments/web"
+    objects = {
+        FELIX: felix({}),
+        f"{SHOP}/frontend": service("frontend"),
+        f"{SHOP}/checkout": service("checkout"),
+        f"{SHOP}/other": service("other"),
+        "/api/v1/namespaces/pay/services/api": service("api", "pay", labels={"app": "pay"}),
+        deployment: {"kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"template": {"metadata": {}}}},
+    }
+    api = FakeApi(objects, allow=rbac_checker(docs, "flowlogs-system"))
+    assert run(api, "apply", want, tmp_path)[0] == 0
+    assert run(api, "apply", want, tmp_path)[0] == 0
+    assert run(api, "restore", want, tmp_path)[0] == 0
+    assert all(not api.annotations(p) for p in api.objects)
+    # and nothing beyond: the same Job may not touch an unselected Service or another namespace
+    allow = rbac_checker(docs, "flowlogs-system")
+    assert not allow("patch", f"{SHOP}/other")
+    assert not allow("get", f"{SHOP}/other")
+    assert not allow("list", SHOP)
+    assert allow("list", "/api/v1/namespaces/pay/services")
+    assert not allow("patch", "/apis/projectcalico.org/v3/felixconfigurations/other")
+    assert not allow("patch", "/api/v1/namespaces/kube-system/services/kube-dns")
+
+
+def test_the_chart_ships_this_script(tmp_path: Path) -> None:
+    values_dir = tmp_path / "values"
+    shutil.copytree(ROOT / "values", values_dir)
+    generate(values_dir, tmp_path / "chart")
+    assert (tmp_path / "chart" / "files" / "calico-l7-patch.py").read_text(encoding="utf-8") == SCRIPT.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["app=web", "app=web,tier in (a,b)", "!legacy", "tier notin (x)", "team", "app=web,env!=prod,!legacy,zone in (a,b)"],
+)
+def test_selector_text_round_trips_between_generator_and_script(text: str) -> None:
+    from flowlogs.calico.selectors import selector_text
+
+    selector = parse_selector(text)
+    assert script.selector_text(selector) == selector_text(selector)
+    assert parse_selector(script.selector_text(selector)) == selector
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "matches"),
+    [
+        ("app=web", {"app": "web"}, True),
+        ("app=web", {"app": "db"}, False),
+        ("env!=prod", {}, True),
+        ("env!=prod", {"env": "prod"}, False),
+        ("tier in (a,b)", {"tier": "b"}, True),
+        ("tier in (a,b)", {}, False),
+        ("tier notin (a)", {}, True),
+        ("!legacy", {"legacy": ""}, False),
+        ("team", {"team": "x"}, True),
+    ],
+)
+def test_selector_matching_is_kubernetes_semantics(text: str, labels: dict[str, str], matches: bool) -> None:
+    assert script.selector_matches(parse_selector(text), labels) is matches

@@ -1,0 +1,152 @@
+"""The per-version Calico Enterprise tables (flowlogs.calico.tables) and the profile words.
+
+Key facts are asserted directly; every table is cross-checked against the verbatim upstream
+copies in ../shared (the CRDs and upstream/calico/felix_l7_fields.yaml), skipped with a reason
+when that directory is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from flowlogs.calico.tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, load_tables
+from flowlogs.calico.words import COLLECTOR_CONTAINERS, FELIX_KNOBS, KNOBS_BY_WORD, WORKLOAD_KINDS
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CRDS = SHARED / "crds"
+FELIX_TABLE = SHARED / "upstream" / "calico" / "felix_l7_fields.yaml"
+needs_crds = pytest.mark.skipif(not CRDS.is_dir(), reason=f"upstream CRDs not found at {CRDS} (../shared is only on dev machines)")
+needs_felix_table = pytest.mark.skipif(not FELIX_TABLE.is_file(), reason=f"upstream Felix L7 table not found at {FELIX_TABLE}")
+
+APPLICATION_LAYER_CRDS = {"3.19": "operator.tigera.io_applicationlayers_ce3.19.yaml", "3.20": "operator.tigera.io_applicationlayers.yaml"}
+FELIX_CRDS = {"3.19": "crd.projectcalico.org_felixconfigurations_enterprise_ce3.19.yaml", "3.20": "crd.projectcalico.org_felixconfigurations_enterprise.yaml"}
+
+
+def crd_spec(file_name: str) -> dict[str, Any]:
+    crd = yaml.safe_load((CRDS / file_name).read_text(encoding="utf-8"))
+    (version,) = crd["spec"]["versions"]
+    return dict(version["schema"]["openAPIV3Schema"]["properties"]["spec"])
+
+
+def test_versions() -> None:
+    assert SUPPORTED_VERSIONS == ("3.19", "3.20")
+    assert DEFAULT_VERSION == "3.20"
+    assert POLICY_SYNC_PATH_PREFIX == "/var/run/nodeagent"
+
+
+def test_key_facts() -> None:
+    old, new = load_tables("3.19"), load_tables("3.20")
+    assert not old.has_sidecar_injection and "sidecarInjection" not in old.application_layer_fields
+    assert new.has_sidecar_injection and "sidecarInjection" in new.application_layer_fields
+    assert new.sidecar is not None
+    assert new.sidecar.label == ("applicationlayer.projectcalico.org/sidecar", "true")
+    assert new.sidecar.annotation == ("applicationlayer.projectcalico.org/logging", "Enabled")
+    assert new.sidecar.min_kubernetes == (1, 29)
+    for tables in (old, new):
+        assert tables.application_layer_name == "tigera-secure"
+        assert tables.service_annotation == ("projectcalico.org/l7-logging", "true")
+        assert dict(tables.log_collection_defaults) == {"collectLogs": "Disabled", "logIntervalSeconds": 5, "logRequestsPerInterval": -1}
+        assert dict(tables.operator_sets) == {"tproxyMode": "Enabled", "policySyncPathPrefix": "/var/run/nodeagent"}
+        assert "tproxyMode" not in tables.felix_fields
+        assert "gke" in tables.unsupported_platforms
+        assert tables.gb_per_node_per_day == 1 and tables.l7_retention_days == 1
+        assert tables.felix_fields["l7LogsFlushInterval"].default == "300s"
+        assert tables.felix_fields["l7LogsFileAggregationSourceInfo"].default == "IncludeL7SourceInfoNoPort"
+        assert tables.felix_fields["l7LogsFilePerNodeLimit"].default == 1500
+    assert old.service_annotation_documented and not new.service_annotation_documented
+
+
+def test_unsupported_version() -> None:
+    with pytest.raises(ValueError, match="unsupported Calico Enterprise version '3.18'"):
+        load_tables("3.18")
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_every_word_compiles_to_an_allowed_value(version: str) -> None:
+    tables = load_tables(version)
+    assert {k.field for k in FELIX_KNOBS} == set(tables.felix_fields)  # every field has a word
+    for knob in FELIX_KNOBS:
+        felix_field = tables.felix_fields[knob.field]
+        if knob.kind == "choice":
+            assert set(knob.choices.values()) == set(felix_field.values), knob.word
+        assert (knob.kind == "choice") == (felix_field.type == "enum"), knob.word
+
+
+def test_words() -> None:
+    assert dict(KNOBS_BY_WORD["source-info"].choices) == {
+        "include": "IncludeL7SourceInfo",
+        "include-no-port": "IncludeL7SourceInfoNoPort",
+        "exclude": "ExcludeL7SourceInfo",
+    }
+    assert dict(KNOBS_BY_WORD["url"].choices) == {
+        "full": "IncludeL7FullURL",
+        "trim-query": "TrimURLQuery",
+        "trim-query-and-path": "TrimURLQueryAndPath",
+        "exclude": "ExcludeL7URL",
+    }
+    assert COLLECTOR_CONTAINERS == ("l7-collector", "envoy-proxy")
+    assert list(WORKLOAD_KINDS) == ["Deployment", "StatefulSet", "DaemonSet"]
+
+
+# --------------------------------------------------------------------- against upstream
+
+
+@needs_crds
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_application_layer_fields_match_the_crd(version: str) -> None:
+    tables = load_tables(version)
+    spec = crd_spec(APPLICATION_LAYER_CRDS[version])
+    assert set(spec["properties"]) == set(tables.application_layer_fields)
+    log_collection = spec["properties"]["logCollection"]["properties"]
+    assert set(log_collection) == set(tables.log_collection_fields)
+    assert set(spec["properties"]["envoy"]["properties"]) == set(tables.envoy_fields)
+    containers = spec["properties"]["l7LogCollectorDaemonSet"]["properties"]["spec"]["properties"]["template"]["properties"]["spec"]["properties"]["containers"]
+    assert containers["items"]["properties"]["name"]["enum"] == list(tables.collector_containers)
+    assert set(COLLECTOR_CONTAINERS) <= set(tables.collector_containers)
+
+
+@needs_crds
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_felix_fields_match_the_crd(version: str) -> None:
+    tables = load_tables(version)
+    properties = crd_spec(FELIX_CRDS[version])["properties"]
+    for name, felix_field in tables.felix_fields.items():
+        upstream = properties[name]
+        description = " ".join(upstream["description"].split())
+        if felix_field.type == "enum":
+            assert upstream["pattern"] == "^(?i)(" + "|".join(felix_field.values) + ")?$", name
+        elif felix_field.type == "duration":
+            assert upstream["type"] == "string" and "(ms|s|m|h)" in upstream["pattern"], name
+        else:
+            assert upstream["type"] == felix_field.type, name
+        if name != "policySyncPathPrefix":  # its description says [Default: Empty]
+            shown = str(felix_field.default).lower() if isinstance(felix_field.default, bool) else str(felix_field.default)
+            assert f"[Default: {shown}" in description, name
+    # the fields the operator owns exist, and flowlogs never sets tproxyMode
+    assert "tproxyMode" in properties and "tproxyMode" not in tables.felix_fields
+
+
+@needs_crds
+def test_the_open_source_felix_crd_has_no_l7_fields() -> None:
+    properties = crd_spec("crd.projectcalico.org_felixconfigurations.yaml")["properties"]
+    assert "policySyncPathPrefix" in properties
+    assert not [name for name in properties if name.startswith("l7")]
+
+
+@needs_felix_table
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_felix_fields_match_the_upstream_table(version: str) -> None:
+    upstream = {f["name"]: f for f in yaml.safe_load(FELIX_TABLE.read_text(encoding="utf-8"))["fields"]}
+    for name, felix_field in load_tables(version).felix_fields.items():
+        entry = upstream[name]
+        assert entry["default"] == felix_field.default, name
+        if felix_field.type == "enum":
+            assert entry["enum"] == list(felix_field.values), name
+        else:
+            assert entry["type"] == ("string" if felix_field.type == "duration" else felix_field.type), name
+    l7_upstream = {name for name in upstream if name.startswith("l7")}
+    assert l7_upstream == {name for name in load_tables(version).felix_fields if name.startswith("l7")}

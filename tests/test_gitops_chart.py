@@ -1,0 +1,148 @@
+"""The chart, rendered as Argo CD renders it, is safe to sync: hooks Argo CD maps, sync waves that
+put the Felix settings before the ApplicationLayer, and partial Felix/Service manifests that are
+server-side applied and never pruned or deleted.
+
+Every shipped profile is rendered as it is, and (when it has a Calico part) once more in
+`patch-mode: gitops`, the mode meant for Argo CD. Checks that need a resource the profile does
+not render are skipped for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from conftest import VALUES
+
+from flowlogs.chart.writer import PROFILES_DIR, sync_tree
+from flowlogs.errors import ProfileError
+from flowlogs.generate import plan
+from flowlogs.helm import EmbeddedHelm
+from flowlogs.profile import find_profiles
+
+# helm.md (Argo CD v3.5.1), "Helm Hooks": the Helm hooks Argo CD maps onto its own.
+ARGO_MAPPED_HELM_HOOKS = {"pre-install", "pre-upgrade", "post-install", "post-upgrade", "pre-delete", "post-delete", "crd-install"}
+PARTIAL_OPTIONS = {"ServerSideApply=true", "Prune=false", "Delete=false"}
+
+
+def _variants() -> list[tuple[str, str]]:
+    variants = []
+    for path in find_profiles(VALUES):
+        text = path.read_text(encoding="utf-8")
+        variants.append((path.stem, text))
+        data = yaml.safe_load(text) or {}
+        if isinstance(data.get("calico"), dict) and data["calico"].get("patch-mode") != "gitops":
+            data["calico"]["patch-mode"] = "gitops"
+            variants.append((f"{path.stem}-gitops", yaml.safe_dump(data, sort_keys=False)))
+    return variants
+
+
+VARIANTS = _variants()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> dict[str, list[dict[str, Any]] | str]:
+    """Each variant's rendered documents, or the reason it could not be compiled."""
+    results: dict[str, list[dict[str, Any]] | str] = {}
+    engine = EmbeddedHelm()
+    for name, text in VARIANTS:
+        root = tmp_path_factory.mktemp(name)
+        (root / "values").mkdir()
+        (root / "values" / f"{name}.yaml").write_text(text, encoding="utf-8")
+        try:
+            built = plan(root / "values", root / "chart")
+        except ProfileError as error:
+            results[name] = f"does not compile: {error}"
+            continue
+        sync_tree(root / "chart", built.chart_files)
+        values = yaml.safe_load((root / "chart" / PROFILES_DIR / name / "values.yaml").read_text()) or {}
+        manifests = engine.template(root / "chart", values, release_name="flowlogs", namespace="flowlogs-system")
+        results[name] = [yaml.safe_load(m.text) for m in manifests]
+    return results
+
+
+def documents(rendered, name: str) -> list[dict[str, Any]]:
+    result = rendered[name]
+    if isinstance(result, str):
+        pytest.skip(f"{name} {result}")
+    return result
+
+
+def annotations(document: dict[str, Any]) -> dict[str, str]:
+    return (document.get("metadata") or {}).get("annotations") or {}
+
+
+def is_hook(document: dict[str, Any]) -> bool:
+    return "helm.sh/hook" in annotations(document) or "argocd.argoproj.io/hook" in annotations(document)
+
+
+def wave(document: dict[str, Any]) -> int:
+    return int(annotations(document).get("argocd.argoproj.io/sync-wave", "0"))
+
+
+def sync_options(document: dict[str, Any]) -> set[str]:
+    return {o.strip() for o in annotations(document).get("argocd.argoproj.io/sync-options", "").split(",") if o.strip()}
+
+
+NAMES = [name for name, _ in VARIANTS]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_only_helm_hooks_argo_cd_maps(rendered, name):
+    for document in documents(rendered, name):
+        hooks = {h.strip() for h in annotations(document).get("helm.sh/hook", "").split(",") if h.strip()}
+        assert hooks <= ARGO_MAPPED_HELM_HOOKS, (document["kind"], document["metadata"]["name"], hooks)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_helm_hooks_are_not_shadowed_by_argo_cd_hooks(rendered, name):
+    """"If you define any Argo CD hooks, all Helm hooks will be ignored" (helm.md): one kind per chart."""
+    docs = documents(rendered, name)
+    argo = [d for d in docs if "argocd.argoproj.io/hook" in annotations(d)]
+    helm_only = [d["metadata"]["name"] for d in docs if "helm.sh/hook" in annotations(d) and "argocd.argoproj.io/hook" not in annotations(d)]
+    assert not (argo and helm_only), helm_only
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_named_hooks_are_recreated_on_every_sync(rendered, name):
+    """Argo CD applies hooks with `kubectl apply`: a named hook only reruns with before-hook-creation."""
+    hooks = [d for d in documents(rendered, name) if "helm.sh/hook" in annotations(d) and d["kind"] in ("Job", "Pod")]
+    if not hooks:
+        pytest.skip(f"{name} renders no hook Job")
+    for document in hooks:
+        policy = annotations(document).get("helm.sh/hook-delete-policy", "") + annotations(document).get(
+            "argocd.argoproj.io/hook-delete-policy", ""
+        )
+        assert "before-hook-creation" in policy or "BeforeHookCreation" in policy, document["metadata"]["name"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_felix_settings_sync_before_the_application_layer(rendered, name):
+    docs = [d for d in documents(rendered, name) if not is_hook(d)]
+    felix = [d for d in docs if d["kind"] == "FelixConfiguration"]
+    layer = [d for d in docs if d["kind"] == "ApplicationLayer"]
+    if not (felix and layer):
+        pytest.skip(f"{name} does not render both a FelixConfiguration and an ApplicationLayer as resources")
+    assert max(wave(d) for d in felix) < min(wave(d) for d in layer)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_partial_manifests_are_server_side_applied_and_never_pruned_or_deleted(rendered, name):
+    docs = [d for d in documents(rendered, name) if not is_hook(d)]
+    partial = [d for d in docs if d["kind"] == "FelixConfiguration" or (d["kind"] == "Service" and "projectcalico.org/l7-logging" in str(d))]
+    if not partial:
+        pytest.skip(f"{name} renders no partial Felix/Service manifest")
+    for document in partial:
+        assert PARTIAL_OPTIONS <= sync_options(document), (document["kind"], document["metadata"]["name"])
+        if document["kind"] == "FelixConfiguration":
+            assert document["metadata"]["name"] == "default"
+
+
+def test_some_shipped_profile_exercises_the_argo_cd_path(rendered):
+    """The checks above are not all skipped: a gitops-mode variant renders Felix before the ApplicationLayer."""
+    gitops = {name: docs for name, docs in rendered.items() if name.endswith("-gitops") and not isinstance(docs, str)}
+    if not gitops:
+        pytest.skip("no shipped profile has a Calico part that compiles in patch-mode gitops")
+    kinds = [{d["kind"] for d in docs if not is_hook(d)} for docs in gitops.values()]
+    assert any({"FelixConfiguration", "ApplicationLayer"} <= k for k in kinds), kinds

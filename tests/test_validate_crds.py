@@ -1,0 +1,556 @@
+"""CRD -> JSON Schema conversion, and the shipped schemas checked against the real CRDs.
+
+The real CRDs live next to the repository in ../shared/crds (read-only, never copied here);
+tests that need them are skipped with a reason when that directory is absent.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from flowlogs.validate import (
+    SHIPPED_SCHEMAS_DIR,
+    DocumentParser,
+    Issue,
+    Resource,
+    ResourceValidator,
+    SchemaRegistry,
+    Status,
+    crd_version_schemas,
+    to_json_schema,
+)
+
+CRDS = Path(__file__).resolve().parents[1].parent / "shared" / "crds"
+needs_crds = pytest.mark.skipif(
+    not CRDS.is_dir(), reason=f"real CRDs not found at {CRDS} (../shared/crds is only present on the dev machines)"
+)
+
+APPLICATION_LAYER_CRD = CRDS / "operator.tigera.io_applicationlayers.yaml"
+APPLICATION_LAYER_CRD_CE319 = CRDS / "operator.tigera.io_applicationlayers_ce3.19.yaml"
+FELIX_CRD = CRDS / "crd.projectcalico.org_felixconfigurations_enterprise.yaml"
+FELIX_CRD_CE319 = CRDS / "crd.projectcalico.org_felixconfigurations_enterprise_ce3.19.yaml"
+APPLICATION_CRD = CRDS / "argoproj.io_applications.yaml"
+APPLICATIONSET_CRD = CRDS / "argoproj.io_applicationsets.yaml"
+
+
+def check(obj: dict[str, Any], *locations: str, ignore_missing: bool = False) -> Any:
+    text = yaml.safe_dump(obj, sort_keys=False)
+    document = DocumentParser().parse_document("sample", "sample.yaml", 0, text)
+    assert isinstance(document, Resource), document
+    registry = SchemaRegistry(locations or ("shipped",))
+    return ResourceValidator(registry, ignore_missing_schemas=ignore_missing).validate(document)
+
+
+# --- conversion rules (synthetic CRD) -------------------------------------------------------
+
+WIDGET_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "names": {"kind": "Widget", "plural": "widgets"},
+        "scope": "Namespaced",
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "description": "dropped",
+                        "properties": {
+                            "apiVersion": {"type": "string"},
+                            "kind": {"type": "string"},
+                            "metadata": {"type": "object"},
+                            "spec": {
+                                "type": "object",
+                                "required": ["size"],
+                                "properties": {
+                                    "size": {"type": "integer"},
+                                    "port": {"x-kubernetes-int-or-string": True},
+                                    "legacyPort": {"type": "string", "format": "int-or-string"},
+                                    "note": {"type": "string", "nullable": True},
+                                    "free": {
+                                        "type": "object",
+                                        "x-kubernetes-preserve-unknown-fields": True,
+                                        "properties": {"known": {"type": "string"}},
+                                    },
+                                    "properties": {"type": "string", "description": "a field named properties"},
+                                },
+                            },
+                        },
+                    }
+                },
+            },
+            {"name": "v0", "served": False, "schema": {"openAPIV3Schema": {"type": "object"}}},
+        ],
+    },
+}
+
+
+def test_conversion_of_a_synthetic_crd() -> None:
+    [converted] = crd_version_schemas(WIDGET_CRD)  # v0 is not served
+    assert (converted.api_version, converted.kind) == ("example.com/v1", "Widget")
+    schema = converted.schema
+    spec = schema["properties"]["spec"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["apiVersion"] == {"type": "string", "enum": ["example.com/v1"]}
+    assert schema["properties"]["kind"] == {"type": "string", "enum": ["Widget"]}
+    assert schema["properties"]["metadata"] == {"type": "object"}  # any metadata, like kubeconform
+    assert spec["additionalProperties"] is False
+    assert spec["properties"]["port"] == {
+        "x-kubernetes-int-or-string": True,
+        "anyOf": [{"type": "string"}, {"type": "integer"}],
+    }
+    assert spec["properties"]["legacyPort"] == {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+    assert spec["properties"]["note"]["type"] == ["string", "null"]
+    assert "additionalProperties" not in spec["properties"]["free"]  # preserve-unknown-fields stays open
+    assert spec["properties"]["properties"] == {"type": "string"}  # a field, not the keyword
+    assert "description" not in json.dumps(schema)
+
+
+def test_converted_crd_validates_like_kubeconform_strict(tmp_path: Path) -> None:
+    crd_file = tmp_path / "widgets.yaml"
+    crd_file.write_text(yaml.safe_dump(WIDGET_CRD))
+    widget: dict[str, Any] = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", "namespace": "n", "labels": {"a": "b"}},
+        "spec": {"size": 1, "port": "http", "legacyPort": 80, "note": None, "free": {"anything": [1]}},
+    }
+    assert check(widget, str(crd_file)).status is Status.VALID
+    broken = copy.deepcopy(widget)
+    broken["spec"].update(size="1", port=1.5, extra=True)
+    del broken["spec"]["free"]
+    broken["status"] = {}
+    result = check(broken, str(crd_file))
+    assert result.status is Status.INVALID
+    assert result.issues == (
+        Issue("", "Additional properties are not allowed ('status' was unexpected)"),
+        Issue("/spec", "Additional properties are not allowed ('extra' was unexpected)"),
+        Issue("/spec/port", "1.5 is not valid under any of the schemas listed in the 'anyOf' keyword"),
+        Issue("/spec/size", '"1" is not of type "integer"'),
+    )
+
+
+def test_crd_location_in_a_directory_of_yaml(tmp_path: Path) -> None:
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "widgets.yml").write_text("---\n" + yaml.safe_dump(WIDGET_CRD) + "---\nkind: ConfigMap\n")
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 2}}
+    assert check(widget, str(tmp_path)).status is Status.VALID
+    other_version = dict(widget, apiVersion="example.com/v2")
+    assert check(other_version, str(tmp_path)).message == "could not find schema for Widget"
+
+
+def test_to_json_schema_keeps_an_open_root_when_the_crd_says_so() -> None:
+    schema = to_json_schema({"type": "object", "x-kubernetes-preserve-unknown-fields": True}, "example.com/v1", "Blob")
+    assert "additionalProperties" not in schema
+    assert schema["required"] == ["apiVersion", "kind"]
+
+
+# --- the real CRDs ----------------------------------------------------------------------------
+
+
+@needs_crds
+def test_every_real_crd_converts_and_compiles() -> None:
+    registry = SchemaRegistry((str(CRDS),))
+    expected = {
+        ("operator.tigera.io/v1", "ApplicationLayer"),
+        ("crd.projectcalico.org/v1", "FelixConfiguration"),
+        ("argoproj.io/v1alpha1", "Application"),
+        ("argoproj.io/v1alpha1", "ApplicationSet"),
+        ("argoproj.io/v1alpha1", "AppProject"),
+        ("operator.tigera.io/v1", "LogCollector"),
+        ("operator.tigera.io/v1", "LogStorage"),
+    }
+    for api_version, kind in sorted(expected):
+        lookup = registry.lookup(api_version, kind)
+        assert lookup.compiled is not None, (kind, lookup.error)
+
+
+@needs_crds
+def test_real_argo_crd_catches_a_typo_with_its_path() -> None:
+    application = copy.deepcopy(APPLICATIONS[0])
+    application["spec"]["source"]["helm"]["valueFile"] = ["oops.yaml"]
+    result = check(application, str(APPLICATION_CRD))
+    assert result.status is Status.INVALID
+    assert result.issues == (
+        Issue("/spec/source/helm", "Additional properties are not allowed ('valueFile' was unexpected)"),
+    )
+
+
+# --- shipped schemas: samples valid here must be valid under the real CRDs ----------------------
+
+CONTAINER_RESOURCES: dict[str, Any] = {
+    "requests": {"cpu": "100m", "memory": "128Mi"},
+    "limits": {"cpu": 1, "memory": "1Gi"},
+}
+APPLICATION_LAYERS: list[dict[str, Any]] = [
+    {
+        "apiVersion": "operator.tigera.io/v1",
+        "kind": "ApplicationLayer",
+        "metadata": {"name": "tigera-secure", "labels": {"app.kubernetes.io/managed-by": "flowlogs"}},
+        "spec": {"logCollection": {"collectLogs": "Enabled", "logIntervalSeconds": 5, "logRequestsPerInterval": -1}},
+    },
+    {
+        "apiVersion": "operator.tigera.io/v1",
+        "kind": "ApplicationLayer",
+        "metadata": {"name": "tigera-secure", "annotations": {"argocd.argoproj.io/sync-wave": "1"}},
+        "spec": {
+            "logCollection": {"collectLogs": "Disabled"},
+            "envoy": {"xffNumTrustedHops": 1, "useRemoteAddress": True},
+            "applicationLayerPolicy": "Enabled",
+            "webApplicationFirewall": "Disabled",
+            "l7LogCollectorDaemonSet": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "containers": [
+                                {"name": "l7-collector", "resources": CONTAINER_RESOURCES},
+                                {"name": "envoy-proxy", "resources": {"limits": {"memory": "512Mi"}}},
+                                {"name": "dikastes"},
+                            ],
+                            "initContainers": [{"name": "init", "resources": {"requests": {"cpu": "10m"}}}],
+                        }
+                    }
+                }
+            },
+        },
+    },
+]
+APPLICATION_LAYER_CE320_ONLY: dict[str, Any] = {
+    "apiVersion": "operator.tigera.io/v1",
+    "kind": "ApplicationLayer",
+    "metadata": {"name": "tigera-secure"},
+    "spec": {"sidecarInjection": "Enabled", "logCollection": {"collectLogs": "Enabled"}},
+}
+FELIX_SPEC: dict[str, Any] = {
+    "l7LogsFileAggregationDestinationInfo": "IncludeL7DestinationInfo",
+    "l7LogsFileAggregationHTTPHeaderInfo": "ExcludeL7HTTPHeaderInfo",
+    "l7LogsFileAggregationHTTPMethod": "IncludeL7HTTPMethod",
+    "l7LogsFileAggregationNumURLPath": -1,
+    "l7LogsFileAggregationResponseCode": "IncludeL7ResponseCode",
+    "l7LogsFileAggregationServiceInfo": "ExcludeL7ServiceInfo",
+    "l7LogsFileAggregationSourceInfo": "IncludeL7SourceInfoNoPort",
+    "l7LogsFileAggregationTrimURL": "TrimURLQueryAndPath",
+    "l7LogsFileAggregationURLCharLimit": 250,
+    "l7LogsFileDirectory": "/var/log/calico/l7logs",
+    "l7LogsFileEnabled": True,
+    "l7LogsFileMaxFileSizeMB": 100,
+    "l7LogsFileMaxFiles": 5,
+    "l7LogsFilePerNodeLimit": 0,
+    "l7LogsFlushInterval": "300s",
+    "policySyncPathPrefix": "/var/run/nodeagent",
+    "tproxyMode": "Enabled",
+    "tproxyPort": 16001,
+    "tproxyUpstreamConnMark": 23,
+}
+FELIX_CONFIGURATIONS: list[dict[str, Any]] = [
+    {  # gitops: a PARTIAL manifest, only the owned fields
+        "apiVersion": "crd.projectcalico.org/v1",
+        "kind": "FelixConfiguration",
+        "metadata": {
+            "name": "default",
+            "annotations": {
+                "argocd.argoproj.io/sync-options": "ServerSideApply=true,Validate=false,Delete=false,Prune=false"
+            },
+        },
+        "spec": {"l7LogsFlushInterval": "15s", "policySyncPathPrefix": "/var/run/nodeagent"},
+    },
+    {
+        "apiVersion": "crd.projectcalico.org/v1",
+        "kind": "FelixConfiguration",
+        "metadata": {"name": "default"},
+        "spec": FELIX_SPEC,
+    },
+    {"apiVersion": "crd.projectcalico.org/v1", "kind": "FelixConfiguration", "metadata": {"name": "node.worker-1"}},
+]
+APPLICATION_SPEC: dict[str, Any] = {
+    "project": "default",
+    "source": {
+        "repoURL": "https://git.example.com/platform/flowlogs.git",
+        "targetRevision": "main",
+        "path": "chart",
+        "helm": {
+            "releaseName": "flowlogs",
+            "valueFiles": ["profiles/prod/values.yaml"],
+            "ignoreMissingValueFiles": True,
+            "parameters": [{"name": "image.tag", "value": "1.2.3", "forceString": True}],
+            "values": "extra: true\n",
+        },
+    },
+    "destination": {"server": "https://kubernetes.default.svc", "namespace": "flowlogs-system"},
+    "syncPolicy": {
+        "automated": {"prune": True, "selfHeal": True, "allowEmpty": False},
+        "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"],
+        "retry": {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}},
+    },
+}
+MULTI_SOURCE_SPEC: dict[str, Any] = {
+    "project": "platform",
+    "sources": [
+        {"repoURL": "https://git.example.com/platform/values.git", "targetRevision": "main", "ref": "values"},
+        {
+            "repoURL": "https://git.example.com/platform/flowlogs.git",
+            "targetRevision": "v0.1.0",
+            "path": "chart",
+            "helm": {"valueFiles": ["$values/clusters/prod/values.yaml"]},
+        },
+        {  # a chart from a Helm repository, rendered for another namespace (the Cilium overlay)
+            "repoURL": "https://helm.cilium.io/",
+            "chart": "cilium",
+            "targetRevision": "1.17.6",
+            "helm": {
+                "releaseName": "cilium",
+                "namespace": "kube-system",
+                "valueFiles": ["$values/chart/profiles/cilium-exporter/cilium-values.yaml"],
+            },
+        },
+    ],
+    "destination": {"name": "prod-eu", "namespace": "flowlogs-system"},
+}
+APPLICATIONS: list[dict[str, Any]] = [
+    {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {
+            "name": "flowlogs-prod",
+            "namespace": "argocd",
+            "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+        },
+        "spec": APPLICATION_SPEC,
+    },
+    {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "flowlogs-multi", "namespace": "argocd"},
+        "spec": MULTI_SOURCE_SPEC,
+    },
+]
+APPLICATION_SETS: list[dict[str, Any]] = [
+    {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "ApplicationSet",
+        "metadata": {"name": "flowlogs", "namespace": "argocd"},
+        "spec": {
+            "goTemplate": True,
+            "goTemplateOptions": ["missingkey=error"],
+            "generators": [{"list": {"elements": [{"cluster": "prod-eu", "url": "https://prod-eu:6443"}]}}],
+            "template": {
+                "metadata": {"name": "flowlogs-{{.cluster}}", "labels": {"flowlogs/cluster": "{{.cluster}}"}},
+                "spec": dict(APPLICATION_SPEC, destination={"server": "{{.url}}", "namespace": "flowlogs-system"}),
+            },
+            "syncPolicy": {"applicationsSync": "create-update", "preserveResourcesOnDeletion": True},
+        },
+    },
+    {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "ApplicationSet",
+        "metadata": {"name": "flowlogs-clusters", "namespace": "argocd"},
+        "spec": {
+            "generators": [
+                {
+                    "clusters": {
+                        "selector": {
+                            "matchLabels": {"flowlogs": "enabled"},
+                            "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod"]}],
+                        },
+                        "values": {"profile": "cilium-exporter"},
+                    }
+                }
+            ],
+            "template": {
+                "metadata": {"name": "flowlogs-{{name}}"},
+                "spec": dict(MULTI_SOURCE_SPEC, destination={"server": "{{server}}", "namespace": "flowlogs-system"}),
+            },
+        },
+    },
+]
+SAMPLES = [
+    *[(sample, [APPLICATION_LAYER_CRD, APPLICATION_LAYER_CRD_CE319]) for sample in APPLICATION_LAYERS],
+    (APPLICATION_LAYER_CE320_ONLY, [APPLICATION_LAYER_CRD]),
+    *[(sample, [FELIX_CRD, FELIX_CRD_CE319]) for sample in FELIX_CONFIGURATIONS],
+    *[(sample, [APPLICATION_CRD]) for sample in APPLICATIONS],
+    *[(sample, [APPLICATIONSET_CRD]) for sample in APPLICATION_SETS],
+]
+
+
+def sample_id(sample: dict[str, Any]) -> str:
+    return f"{sample['kind']}-{sample['metadata']['name']}"
+
+
+@pytest.mark.parametrize(("sample", "crds"), SAMPLES, ids=[sample_id(s) + f"-{n}" for n, (s, _) in enumerate(SAMPLES)])
+def test_sample_is_valid_under_the_shipped_schema(sample: dict[str, Any], crds: list[Path]) -> None:
+    result = check(sample)
+    assert (result.status, result.issues, result.message) == (Status.VALID, (), "")
+
+
+@needs_crds
+@pytest.mark.parametrize(("sample", "crds"), SAMPLES, ids=[sample_id(s) + f"-{n}" for n, (s, _) in enumerate(SAMPLES)])
+def test_sample_valid_under_shipped_schema_is_valid_under_the_real_crd(
+    sample: dict[str, Any], crds: list[Path]
+) -> None:
+    assert check(sample).status is Status.VALID
+    for crd in crds:
+        result = check(sample, str(crd))
+        assert (crd.name, result.status, result.issues) == (crd.name, Status.VALID, ())
+
+
+@needs_crds
+def test_projectcalico_v3_felixconfiguration_has_the_crd_fields() -> None:
+    # projectcalico.org/v3 is served by the Calico API server with the CRD's field names.
+    for sample in FELIX_CONFIGURATIONS:
+        v3 = dict(sample, apiVersion="projectcalico.org/v3")
+        assert check(v3).status is Status.VALID
+        assert check(sample, str(FELIX_CRD)).status is Status.VALID
+
+
+# The shipped schemas are stricter than the CRDs: these are rejected by them.
+STRICTER_CASES = [
+    (
+        APPLICATION_LAYERS[0],
+        ("metadata", "name"),
+        "default",
+        "/metadata/name",
+        '"default" is not one of "tigera-secure"',
+    ),
+    (
+        APPLICATION_LAYERS[0],
+        ("metadata", "namespace"),
+        "calico-system",
+        "/metadata",
+        "Additional properties are not allowed ('namespace' was unexpected)",
+    ),
+    (
+        FELIX_CONFIGURATIONS[0],
+        ("spec", "tproxyMode"),
+        "enabled",
+        "/spec/tproxyMode",
+        '"enabled" is not one of "Disabled", "Enabled" or "EnabledAllServices"',
+    ),
+    (
+        FELIX_CONFIGURATIONS[0],
+        ("spec", "l7LogsFlushInterval"),
+        "",
+        "/spec/l7LogsFlushInterval",
+        '"" does not match "^([0-9]+(ms|s|m|h))+$"',
+    ),
+    (
+        APPLICATIONS[0],
+        ("spec", "syncPolicy", "syncOptions"),
+        ["CreateNamespace: true"],
+        "/spec/syncPolicy/syncOptions/0",
+        '"CreateNamespace: true" does not match "^[A-Z][A-Za-z]+=[A-Za-z]+$"',
+    ),
+]
+
+
+def with_value(sample: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(sample)
+    target = changed
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return changed
+
+
+@pytest.mark.parametrize(("sample", "path", "value", "pointer", "message"), STRICTER_CASES)
+def test_shipped_schema_is_stricter_than_the_crd(
+    sample: dict[str, Any], path: tuple[str, ...], value: Any, pointer: str, message: str
+) -> None:
+    result = check(with_value(sample, path, value))
+    assert (result.status, result.issues) == (Status.INVALID, (Issue(pointer, message),))
+
+
+CRD_OF_KIND = {
+    "ApplicationLayer": APPLICATION_LAYER_CRD,
+    "FelixConfiguration": FELIX_CRD,
+    "Application": APPLICATION_CRD,
+}
+
+
+@needs_crds
+@pytest.mark.parametrize(("sample", "path", "value", "pointer", "message"), STRICTER_CASES)
+def test_the_stricter_cases_are_accepted_by_the_crd(
+    sample: dict[str, Any], path: tuple[str, ...], value: Any, pointer: str, message: str
+) -> None:
+    result = check(with_value(sample, path, value), str(CRD_OF_KIND[sample["kind"]]))
+    assert (result.status, result.issues) == (Status.VALID, ())
+
+
+def test_application_needs_a_source() -> None:
+    no_source = copy.deepcopy(APPLICATIONS[0])
+    del no_source["spec"]["source"]
+    result = check(no_source)
+    assert (result.status, result.issues) == (Status.INVALID, (Issue("/spec", '"source" is a required property'),))
+
+
+# --- structure: every shipped field exists in the CRD with a compatible type ---------------------
+
+
+def shipped_schema(group: str, kind: str, version: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((SHIPPED_SCHEMAS_DIR / group / f"{kind.lower()}_{version}.json").read_text())
+    return schema
+
+
+def resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def field_paths(
+    schema: dict[str, Any], root: dict[str, Any], path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Any]]:
+    schema = resolve(schema, root)
+    found = [(path, schema.get("type"))]
+    for name, sub in (schema.get("properties") or {}).items():
+        found += field_paths(sub, root, (*path, name))
+    if isinstance(schema.get("items"), dict):
+        found += field_paths(schema["items"], root, (*path, "[]"))
+    return found
+
+
+def crd_at(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    node: Any = schema
+    for part in path:
+        node = node.get("items") if part == "[]" else (node.get("properties") or {}).get(part)
+        if not isinstance(node, dict):
+            return None
+    return dict(node)
+
+
+STRUCTURE = [
+    ("operator.tigera.io", "ApplicationLayer", "v1", APPLICATION_LAYER_CRD),
+    ("crd.projectcalico.org", "FelixConfiguration", "v1", FELIX_CRD),
+    ("projectcalico.org", "FelixConfiguration", "v3", FELIX_CRD),
+    ("argoproj.io", "Application", "v1alpha1", APPLICATION_CRD),
+    ("argoproj.io", "ApplicationSet", "v1alpha1", APPLICATIONSET_CRD),
+]
+
+
+@needs_crds
+@pytest.mark.parametrize(
+    ("group", "kind", "version", "crd_file"), STRUCTURE, ids=[f"{k}-{g}" for g, k, _, _ in STRUCTURE]
+)
+def test_every_shipped_field_exists_in_the_crd_with_the_same_type(
+    group: str, kind: str, version: str, crd_file: Path
+) -> None:
+    shipped = shipped_schema(group, kind, version)
+    [crd] = yaml.safe_load_all(crd_file.read_text())
+    [converted] = crd_version_schemas(crd)
+    for path, shipped_type in field_paths(shipped, shipped):
+        if path[:1] == ("metadata",):
+            continue  # the CRD leaves metadata to the API server (ObjectMeta)
+        upstream = crd_at(converted.schema, path)
+        assert upstream is not None, f"{kind}: {'.'.join(path)} is not a field of {crd_file.name}"
+        if shipped_type is not None and "type" in upstream:
+            assert shipped_type == upstream["type"], f"{kind}: {'.'.join(path)}"
