@@ -124,3 +124,9 @@ def test_docs_describe_every_filter_word():
     text = (ROOT / "docs" / "profiles.md").read_text()
     missing = [word for word in FILTER_WORDS if f"`{word}`" not in text]
     assert missing == []
+
+
+def test_fleet_schema_command_matches_the_committed_schema(run_cli):
+    result = run_cli("schema", "--fleet")
+    assert result.code == 0
+    assert result.out == (ROOT / "docs" / "fleet.schema.json").read_text()

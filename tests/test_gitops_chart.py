@@ -4,7 +4,7 @@ server-side applied and never pruned or deleted.
 
 Every shipped profile is rendered as it is, and (when it has a Calico part) once more in
 `patch-mode: gitops`, the mode meant for Argo CD. Checks that need a resource the profile does
-not render are skipped for it.
+not render are not run for it; the variants that must render it fail when it is missing.
 """
 
 from __future__ import annotations
@@ -88,6 +88,16 @@ def sync_options(document: dict[str, Any]) -> set[str]:
 NAMES = [name for name, _ in VARIANTS]
 
 
+def _patch_mode(text: str) -> str | None:
+    calico = (yaml.safe_load(text) or {}).get("calico")
+    return calico.get("patch-mode", "job") if isinstance(calico, dict) else None
+
+
+# Which variants must render what: the checks below fail (never skip) when it is missing.
+JOB_MODE = [name for name, text in VARIANTS if _patch_mode(text) == "job"]
+GITOPS_MODE = [name for name, text in VARIANTS if _patch_mode(text) == "gitops"]
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_only_helm_hooks_argo_cd_maps(rendered, name):
     for document in documents(rendered, name):
@@ -104,12 +114,11 @@ def test_helm_hooks_are_not_shadowed_by_argo_cd_hooks(rendered, name):
     assert not (argo and helm_only), helm_only
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", JOB_MODE)
 def test_named_hooks_are_recreated_on_every_sync(rendered, name):
     """Argo CD applies hooks with `kubectl apply`: a named hook only reruns with before-hook-creation."""
     hooks = [d for d in documents(rendered, name) if "helm.sh/hook" in annotations(d) and d["kind"] in ("Job", "Pod")]
-    if not hooks:
-        pytest.skip(f"{name} renders no hook Job")
+    assert hooks, f"{name} (patch-mode: job) renders no hook Job"
     for document in hooks:
         policy = annotations(document).get("helm.sh/hook-delete-policy", "") + annotations(document).get(
             "argocd.argoproj.io/hook-delete-policy", ""
@@ -117,22 +126,20 @@ def test_named_hooks_are_recreated_on_every_sync(rendered, name):
         assert "before-hook-creation" in policy or "BeforeHookCreation" in policy, document["metadata"]["name"]
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", GITOPS_MODE)
 def test_felix_settings_sync_before_the_application_layer(rendered, name):
     docs = [d for d in documents(rendered, name) if not is_hook(d)]
     felix = [d for d in docs if d["kind"] == "FelixConfiguration"]
     layer = [d for d in docs if d["kind"] == "ApplicationLayer"]
-    if not (felix and layer):
-        pytest.skip(f"{name} does not render both a FelixConfiguration and an ApplicationLayer as resources")
+    assert felix and layer, f"{name} (patch-mode: gitops) must render a FelixConfiguration and an ApplicationLayer"
     assert max(wave(d) for d in felix) < min(wave(d) for d in layer)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", GITOPS_MODE)
 def test_partial_manifests_are_server_side_applied_and_never_pruned_or_deleted(rendered, name):
     docs = [d for d in documents(rendered, name) if not is_hook(d)]
     partial = [d for d in docs if d["kind"] == "FelixConfiguration" or (d["kind"] == "Service" and "projectcalico.org/l7-logging" in str(d))]
-    if not partial:
-        pytest.skip(f"{name} renders no partial Felix/Service manifest")
+    assert partial, f"{name} (patch-mode: gitops) renders no partial Felix/Service manifest"
     for document in partial:
         assert PARTIAL_OPTIONS <= sync_options(document), (document["kind"], document["metadata"]["name"])
         if document["kind"] == "FelixConfiguration":
