@@ -8,7 +8,6 @@ Skipped when the CRDs are not there.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -8,6 +8,7 @@ collected, not raised one by one, so a user sees every mistake of a profile in o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -97,7 +98,7 @@ class HelmError(UserError):
     """The Helm engine failed to render or lint the chart."""
 
 
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str] | frozenset[str]) -> str:
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return "; did you mean 'x'?" for the closest choice, or "" when nothing is close.
 
     Case and separators are ignored first (`IncludeFilters` ~ `include-filters`), then

@@ -33,7 +33,7 @@ _DURATION_RE = re.compile(r"([0-9]+)(ms|s|m|h)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 _QUANTITY_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+_DECIMAL: dict[str, Decimal | int] = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
 
 
 @dataclass
@@ -87,7 +87,7 @@ def quantity(value: Any) -> Decimal | None:
     if not match:
         return None
     try:
-        number = Decimal(match[1])
+        number = Decimal(str(match[1]))
     except InvalidOperation:
         return None
     suffix = match[2] or ""
@@ -379,11 +379,11 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
         if has_name:
             for name_node in item.get("name").elements():
                 name = str(name_node.value)
-                key = (kind, namespace, name)
-                if key in seen:
-                    diagnostics.warning(name_node.location, f"{kind or 'service'} {namespace}/{name} is selected twice", f"first at {seen[key].location}")
+                workload_key = (kind, namespace, name)
+                if workload_key in seen:
+                    diagnostics.warning(name_node.location, f"{kind or 'service'} {namespace}/{name} is selected twice", f"first at {seen[workload_key].location}")
                     continue
-                seen[key] = name_node
+                seen[workload_key] = name_node
                 group.setdefault("names", []).append(name)
             continue
         selector_node = item.get("selector")

@@ -7,9 +7,10 @@ tests/test_calico_tables.py checks every word against them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class FelixKnob:
     field: str  # the FelixConfiguration spec field
     kind: str  # policy-sync | duration | switch | path | count | count-or-unlimited | choice | path-parts
     description: str
-    choices: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # word -> Felix value
+    choices: Mapping[str, str] = dataclass_field(default_factory=lambda: MappingProxyType({}))  # word -> Felix value
     aggregation: bool = False  # under felix.aggregation
 
 

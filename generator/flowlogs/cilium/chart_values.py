@@ -12,7 +12,7 @@ from typing import Any
 from ..chart.values_model import ChartValue, Section
 from .tables import DEFAULT_CONFIGMAP_NAME, SUPPORTED_VERSIONS, load_tables
 
-_SCALARS = {"string": {"type": "string"}, "uint32": {"type": "integer", "minimum": 0}, "int32": {"type": "integer"}, "bool": {"type": "boolean"}}
+_SCALARS: dict[str, dict[str, Any]] = {"string": {"type": "string"}, "uint32": {"type": "integer", "minimum": 0}, "int32": {"type": "integer"}, "bool": {"type": "boolean"}}
 _NESTED_TYPES = {"type": "int32", "sub_type": "int32", "match_sub_type": "bool", "index": "uint32", "cel_expression": "repeated string"}
 
 
