@@ -7,6 +7,8 @@ profiles the repository ships.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from pathlib import Path
 
@@ -456,14 +458,13 @@ def test_node_counts_feed_the_calico_storage_note(run_cli, repo):
     assert "nodes" not in appset["spec"]["generators"][0]["list"]["elements"][0]
 
 
-def test_the_storage_preflight_uses_the_profile_sizes_when_it_has_them(monkeypatch, repo):
+def test_the_storage_preflight_uses_the_profile_sizes_when_it_has_them(repo):
     from flowlogs.compiler import compile_directory
 
     make_repo(repo, SETTINGS + "clusters:\n  - name: big\n    server: https://big.example.com\n    profile: calico-l7\n    overrides:\n      nodes: 40\n")
     profiles = {p.name: p for p in compile_directory(repo / "values").profiles}
-    calico = profiles["calico-l7"].calico
-    monkeypatch.setattr(type(calico), "retention_days", 3, raising=False)
-    monkeypatch.setattr(type(calico), "log_storage_gb", 100, raising=False)
+    profile = profiles["calico-l7"]
+    profiles["calico-l7"] = dataclasses.replace(profile, calico=dataclasses.replace(profile.calico, retention_days=3, log_storage_gb=100))
     diagnostics = Diagnostics()
     load_fleet(repo / "values", repo / "chart", profiles, set(profiles), diagnostics)
     assert [str(d) for d in diagnostics.errors] == [

@@ -58,7 +58,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if profile.cilium:
             parts.append(f"Cilium {profile.cilium.version}: {len(profile.cilium.flow_log_names)} flow log(s)")
         if profile.calico:
-            parts.append(f"Calico Enterprise {profile.calico.version}")
+            calico = profile.calico
+            parts.append(
+                f"Calico Enterprise {calico.version}: {len(calico.felix_fields)} Felix field(s), "
+                f"{calico.selected} selection(s), patched by {calico.patch_mode}"
+            )
         print(f"  {profile.name:<24} {'; '.join(parts) or 'empty'}")
     clusters = len(built.fleet.clusters) if built.fleet else 0
     gitops = built.gitops_dir.name if built.gitops_dir else "gitops"

@@ -306,7 +306,12 @@ def _report_schema_error(error: ValidationError, positions: Positions, diagnosti
     if error.validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         aliases: dict[str, str] = schema.get("x-upstream-aliases", {})
-        extras = [key for key in error.instance if key not in schema.get("properties", {})]
+        patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
+        extras = [
+            key
+            for key in error.instance
+            if key not in schema.get("properties", {}) and not any(p.search(key) for p in patterns)
+        ]
         for key in extras:
             hint = ""
             if key in aliases:

@@ -43,6 +43,9 @@ class CalicoCompiled:
     patch_mode: str = DEFAULT_PATCH_MODE
     felix_fields: list[str] = field(default_factory=list)
     selected: int = 0  # named objects + selectors
+    # Cluster facts a fleet re-checks per cluster with its own node count.
+    retention_days: int | None = None
+    log_storage_gb: float | None = None  # the stated LogStorage size, in GiB
 
 
 class _Invalid:
@@ -158,7 +161,17 @@ def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
     if patch_mode != DEFAULT_PATCH_MODE:
         values["patchMode"] = patch_mode
     selected = sum(len(t.get("names", [])) + len(t.get("selectors", [])) for t in services + workloads)
-    return CalicoCompiled(version, values, patch_mode, list(felix_spec), selected)
+    cluster = section.get("cluster")
+    size = quantity(cluster.get("log-storage-size").value) if cluster.get("log-storage-size").value is not None else None
+    return CalicoCompiled(
+        version,
+        values,
+        patch_mode,
+        list(felix_spec),
+        selected,
+        retention_days=int(cluster.get("retention-days").value or 1) if cluster.value is not None else None,
+        log_storage_gb=float(size / 2**30) if size is not None else None,
+    )
 
 
 # ------------------------------------------------------------------------- ApplicationLayer
