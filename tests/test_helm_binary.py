@@ -166,3 +166,35 @@ def test_a_real_difference_between_the_engines_is_reported(tmp_path: Path) -> No
     assert issue.path == "/data/helm"
     assert issue.message.startswith("embedded: 'v4.2") and "helm binary: 'v4.3" in issue.message
     assert not report.ok
+
+
+GENERATED_CHART = Path(__file__).resolve().parents[1] / "chart"
+SHIPPED_PROFILES = sorted(p.parent.name for p in (GENERATED_CHART / "profiles").glob("*/values.yaml"))
+
+
+@pytest.mark.parametrize("profile", SHIPPED_PROFILES)
+def test_generated_chart_passes_helm_template_and_lint_strict(profile: str) -> None:
+    values_path = GENERATED_CHART / "profiles" / profile / "values.yaml"
+    for command in (
+        ["template", "flowlogs", str(GENERATED_CHART), "--namespace", "flowlogs-system", "--values", str(values_path)],
+        ["lint", str(GENERATED_CHART), "--strict", "--values", str(values_path)],
+    ):
+        completed = subprocess.run([str(HELM), *command], capture_output=True, text=True, check=False)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert "[WARNING]" not in completed.stdout
+
+
+@pytest.mark.parametrize("profile", SHIPPED_PROFILES)
+def test_generated_chart_renders_alike_in_both_engines(profile: str) -> None:
+    import yaml
+
+    values = yaml.safe_load((GENERATED_CHART / "profiles" / profile / "values.yaml").read_text())
+    kwargs = {"release_name": "flowlogs", "namespace": "flowlogs-system", "kube_version": "1.31.0"}
+    embedded = EmbeddedHelm().template(GENERATED_CHART, values, **kwargs)
+    binary = BinaryHelm(str(HELM)).template(GENERATED_CHART, values, **kwargs)
+    assert embedded
+    assert compare_renderings(profile, embedded, binary) == []
+
+
+def test_shipped_profiles_are_found() -> None:
+    assert SHIPPED_PROFILES == ["both", "calico-l7", "cilium-exporter"]
