@@ -106,3 +106,14 @@ def test_sub_type_without_match_sub_type_warns_but_compiles(run_cli, tmp_path):
     result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
     assert result.code == 0
     assert "warning: Hubble ignores 'sub-type' unless 'match-sub-type' is true: this filter matches every 'trace' event" in result.err
+
+
+def test_every_flowfilter_field_has_a_profile_word():
+    """The profile language covers every FlowFilter field of every supported Cilium version."""
+    from flowlogs.cilium.filters import FILTER_WORDS, SIDED_WORDS, SIDES
+    from flowlogs.cilium.tables import SUPPORTED_VERSIONS, load_tables
+
+    reachable = {w.field for w in FILTER_WORDS.values() if w.field and not w.field.startswith("*_")}
+    reachable |= {f"{side}_{stem}" for stem, _ in SIDED_WORDS.values() for side in SIDES}
+    for version in SUPPORTED_VERSIONS:
+        assert set(load_tables(version).filter_fields) - reachable == set(), version

@@ -130,3 +130,18 @@ def test_fleet_schema_command_matches_the_committed_schema(run_cli):
     result = run_cli("schema", "--fleet")
     assert result.code == 0
     assert result.out == (ROOT / "docs" / "fleet.schema.json").read_text()
+
+
+def test_the_documented_examples_compile(tmp_path):
+    """The examples of docs/profiles.md are real profiles."""
+    import re
+
+    from flowlogs.compiler import compile_paths
+
+    text = (ROOT / "docs" / "profiles.md").read_text()
+    examples = [block for block in re.findall(r"```yaml\n(.*?)```", text, re.S) if block.startswith(("cilium:", "calico:"))]
+    assert len(examples) == 2
+    for index, example in enumerate(examples):
+        path = write_profile(tmp_path, f"example-{index}", example)
+        result = compile_paths([path])
+        assert [str(d) for d in result.diagnostics.errors] == []
