@@ -23,6 +23,7 @@ from .tables import (
     DEFAULT_FILE_PATH,
     DEFAULT_VERSION,
     CiliumTables,
+    DropReason,
     load_tables,
 )
 
@@ -45,10 +46,11 @@ class CiliumCompiled:
 
 
 def normalize_version(value: Any) -> str:
+    """"1.17" as written, or 1.17 read as a number (two decimals: 1.2 would be Cilium 1.20)."""
     if value is None:
         return DEFAULT_VERSION
     if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0") if f"{value:.2f}".endswith("0") else f"{value:.2f}"
+        return f"{value:.2f}"
     return str(value)
 
 
@@ -378,7 +380,8 @@ def _compile_plain(word: FilterWord, node: Node, tables: CiliumTables, diagnosti
     if kind == "bool":
         return [bool(node.value)]
     if kind == "drop-reason":
-        return [_drop_reason(i, tables, diagnostics).enum for i in items]
+        reasons = [_drop_reason(i, tables, diagnostics) for i in items]
+        return [reason.enum for reason in reasons if reason is not None]
     if kind == "event-type":
         return [_event_type(i, tables, diagnostics) for i in items]
     if kind == "protocol":
@@ -426,9 +429,9 @@ def _compile_plain(word: FilterWord, node: Node, tables: CiliumTables, diagnosti
     return [str(i.value) for i in items]
 
 
-def _drop_reason(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> Any:
+def _drop_reason(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> DropReason | None:
     value = node.value
-    reason = None
+    reason: DropReason | None
     if isinstance(value, int):
         reason = tables.drop_reasons_by_code.get(value)
     else:
@@ -440,7 +443,7 @@ def _drop_reason(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> 
             f"unknown drop reason {value!r} for Cilium {tables.version}{did_you_mean(str(value), tables.drop_reasons)}",
             "names are Cilium's DropReason names in lower case with '-', e.g. policy-denied, policy-deny, unsupported-l3-protocol",
         )
-        return _Unknown()
+        return None
     if reason.deprecated:
         diagnostics.warning(node.location, f"drop reason '{reason.name}' ({reason.code}) is no longer produced by Cilium {tables.version}")
     _explain_policy_drop(node, reason.code, tables, diagnostics)
@@ -464,11 +467,6 @@ def _explain_policy_drop(node: Node, code: int, tables: CiliumTables, diagnostic
             f"'{denied.name}' ({denied.code}, {denied.enum}) matches drops because no policy allows the traffic",
             f"drops by an explicit deny rule (ingressDeny/egressDeny) are '{deny.name}' ({deny.code}, {deny.enum})",
         )
-
-
-class _Unknown:
-    enum = "UNKNOWN"
-    code = 0
 
 
 def _event_type(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> dict[str, Any]:
