@@ -311,15 +311,22 @@ def test_job_image_by_digest(chart: Path) -> None:
     assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/python:3.12@sha256:" + "a" * 64
 
 
-def test_prune_job_renders_when_a_previous_release_exists(chart: Path, tmp_path: Path) -> None:
-    """`helm template` has no cluster, so force the lookup that finds the previous release's state."""
+LOOKUP = '{{- if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-state" (include "flowlogs.calico.fullname" .)) }}true{{ end }}'
+
+
+def chart_with_previous_release(chart: Path, tmp_path: Path) -> Path:
+    """`helm template` has no cluster: a copy of the chart whose lookup finds the previous release's state."""
     copy_dir = tmp_path / "chart"
     shutil.copytree(chart, copy_dir)
-    job_template = copy_dir / "templates" / "calico" / "job.yaml"
-    text = job_template.read_text(encoding="utf-8")
-    assert '{{- if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-state" $name) }}' in text
-    job_template.write_text(text.replace('{{- if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-state" $name) }}', "{{- if true }}"), encoding="utf-8")
-    prune = one(render(copy_dir, profile_values(chart, "calico-l7")), "Job", "flowlogs-calico-prune")
+    helpers = copy_dir / "templates" / "calico" / "_helpers.tpl"
+    text = helpers.read_text(encoding="utf-8")
+    assert text.count(LOOKUP) == 1
+    helpers.write_text(text.replace(LOOKUP, "true"), encoding="utf-8")
+    return copy_dir
+
+
+def test_prune_job_renders_when_a_previous_release_exists(chart: Path, tmp_path: Path) -> None:
+    prune = one(render(chart_with_previous_release(chart, tmp_path), profile_values(chart, "calico-l7")), "Job", "flowlogs-calico-prune")
     assert prune["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
     spec = prune["spec"]["template"]["spec"]
     assert spec["containers"][0]["command"] == [
@@ -331,6 +338,34 @@ def test_prune_job_renders_when_a_previous_release_exists(chart: Path, tmp_path:
     ]
     assert restricted_pss_violations(prune["spec"]["template"]) == []
     assert "flowlogs-calico-prune" not in [d["metadata"]["name"] for d in render_profile(chart, "calico-l7")]
+
+
+@pytest.mark.parametrize("switch_off", [lambda c: c.update(enabled=False), lambda c: c.update(patchMode="gitops")], ids=["disabled", "gitops"])
+def test_switching_job_mode_off_restores_the_previous_release(chart: Path, tmp_path: Path, switch_off: Any) -> None:
+    """An upgrade that switches the part off (a fleet's `enabled: false`) or out of job mode
+    first restores what the previous release's Jobs set, before its RBAC is removed."""
+    values = profile_values(chart, "calico-l7")
+    switch_off(values["calico"])
+    docs = render(chart_with_previous_release(chart, tmp_path), values)
+    hooks = sorted((d["kind"], d["metadata"]["name"]) for d in docs if "helm.sh/hook" in d["metadata"].get("annotations", {}))
+    assert hooks == [("ConfigMap", "flowlogs-calico-script"), ("Job", "flowlogs-calico-retire")]
+    assert not pick(docs, "Role") and not pick(docs, "ClusterRole") and not pick(docs, "ServiceAccount")
+    script = one(docs, "ConfigMap", "flowlogs-calico-script")
+    assert script["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
+    assert list(script["data"]) == ["calico-l7-patch.py"]
+    retire = one(docs, "Job", "flowlogs-calico-retire")
+    assert retire["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
+    spec = retire["spec"]["template"]["spec"]
+    assert spec["containers"][0]["command"] == ["python3", "/etc/flowlogs/calico-l7-patch.py", "restore", "/etc/flowlogs-previous/desired.json"]
+    assert spec["serviceAccountName"] == "flowlogs-calico-patch"
+    assert spec["volumes"] == [
+        {"name": "script", "configMap": {"name": "flowlogs-calico-script"}},
+        {"name": "previous", "configMap": {"name": "flowlogs-calico-state"}},
+    ]
+    assert restricted_pss_violations(retire["spec"]["template"]) == []
+    # without a previous job-mode release (an install, `helm template`) there is nothing to retire
+    without_previous = render(chart, values)
+    assert not pick(without_previous, "Job") and not pick(without_previous, "ConfigMap")
 
 
 # ------------------------------------------------------------------------------ GitOps

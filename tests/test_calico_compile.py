@@ -174,7 +174,10 @@ def test_settings_at_felix_defaults_are_not_written(tmp_path: Path) -> None:
 
 
 def test_emit_defaults_writes_them(tmp_path: Path) -> None:
-    values = calico_values(tmp_path, DEFAULTS_PROFILE.replace("  felix:\n", "  felix:\n    emit-defaults: true\n"))
+    result, _ = compile_profile(tmp_path, DEFAULTS_PROFILE.replace("  felix:\n", "  felix:\n    emit-defaults: true\n"))
+    assert not result.diagnostics.errors
+    assert [d.message for d in result.diagnostics.items if "default" in d.message] == []  # neither "not written" nor "changes nothing"
+    values = result.profiles[0].values["calico"]
     assert values["felix"]["spec"] == {
         "l7LogsFlushInterval": "5m",
         "l7LogsFileEnabled": True,
@@ -194,11 +197,16 @@ def test_emit_defaults_writes_them(tmp_path: Path) -> None:
     }
 
 
+def test_emit_defaults_without_a_default_setting(tmp_path: Path) -> None:
+    result, _ = compile_profile(tmp_path, "calico:\n  felix:\n    emit-defaults: true\n    flush-interval: 60s\n")
+    assert (3, 20, "emit-defaults changes nothing: no setting is at Felix's default", "") in found(result, Severity.NOTE)
+
+
 def test_felix_api_v1(tmp_path: Path) -> None:
     result, _ = compile_profile(tmp_path, "calico:\n  felix-api: crd.projectcalico.org/v1\n  felix:\n    policy-sync-api: on\n")
     (profile,) = result.profiles
     assert profile.values["calico"]["felix"] == {"apiVersion": "crd.projectcalico.org/v1", "spec": {"policySyncPathPrefix": "/var/run/nodeagent"}}
-    assert (1, 1) not in [(d.location.line, d.location.column) for d in result.diagnostics.errors]
+    assert not result.diagnostics.errors
     assert found(result, Severity.NOTE)[1][:3] == (2, 14, "crd.projectcalico.org/v1 writes Calico's backing CRD directly; Calico recommends projectcalico.org/v3 (its API server)")
 
 
@@ -401,7 +409,13 @@ def test_gitops_refuses_selectors(tmp_path: Path) -> None:
 
 def test_gitops_values(tmp_path: Path) -> None:
     values = calico_values(tmp_path, 'calico:\n  version: "3.19"\n  patch-mode: gitops\n  services: [{namespace: a, name: b}]\n')
-    assert values["patchMode"] == "gitops"
+    assert values == {
+        "enabled": True,
+        "version": "3.19",
+        "applicationLayer": {"logCollection": {"collectLogs": "Enabled", "logIntervalSeconds": 5, "logRequestsPerInterval": -1}},
+        "services": [{"namespace": "a", "names": ["b"]}],
+        "patchMode": "gitops",
+    }
 
 
 @pytest.mark.parametrize(

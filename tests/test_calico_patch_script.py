@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import sys
+import urllib.error
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,6 +24,8 @@ import pytest
 import yaml
 
 from flowlogs.calico.selectors import parse_selector
+from flowlogs.calico.tables import load_tables
+from flowlogs.calico.words import WORKLOAD_KINDS
 from flowlogs.generate import generate
 from flowlogs.helm import EmbeddedHelm
 
@@ -258,6 +261,48 @@ def test_missing_felix_configuration_fails_apply_but_not_restore(tmp_path: Path)
     assert (code, out) == (0, "FelixConfiguration default not found: nothing to restore\n")
 
 
+def go_duration(text: str) -> str:
+    """How a metav1.Duration reads back from Calico's API server: 60s -> 1m0s, 300s -> 5m0s."""
+    total = sum(int(n) * {"s": 1, "m": 60, "h": 3600}[u] for n, u in re.findall(r"([0-9]+)(s|m|h)", text))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes}m{secs}s" if hours else f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+class CalicoApiServer(FakeApi):
+    """projectcalico.org/v3 stores l7LogsFlushInterval as a metav1.Duration and prints it the Go way."""
+
+    def patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        result = super().patch(path, body)
+        spec = self.objects[path].get("spec", {})
+        if "l7LogsFlushInterval" in spec:
+            spec["l7LogsFlushInterval"] = go_duration(spec["l7LogsFlushInterval"])
+        return result
+
+
+def test_durations_read_back_in_go_form_are_still_ours(tmp_path: Path) -> None:
+    assert (go_duration("60s"), go_duration("1m30s"), go_duration("2h"), go_duration("15s")) == ("1m0s", "1m30s", "2h0m0s", "15s")
+    api = CalicoApiServer({FELIX: felix({})})
+    want = desired({**SEED, "l7LogsFlushInterval": "60s"})
+    run(api, "apply", want, tmp_path)
+    assert api.spec(FELIX)["l7LogsFlushInterval"] == "1m0s"
+    code, out, _ = run(api, "apply", want, tmp_path)
+    assert (code, out, len(api.patches)) == (0, "FelixConfiguration default: unchanged\n", 1)  # idempotent
+    code, out, _ = run(api, "restore", want, tmp_path)
+    assert code == 0 and "left as is" not in out
+    assert api.spec(FELIX) == {} and api.annotations(FELIX) == {}
+
+
+def test_a_changed_duration_is_still_left_as_is(tmp_path: Path) -> None:
+    api = CalicoApiServer({FELIX: felix({})})
+    want = desired({"l7LogsFlushInterval": "60s"})
+    run(api, "apply", want, tmp_path)
+    api.objects[FELIX]["spec"]["l7LogsFlushInterval"] = "1m30s"
+    _, out, _ = run(api, "restore", want, tmp_path)
+    assert api.spec(FELIX) == {"l7LogsFlushInterval": "1m30s"}
+    assert "l7LogsFlushInterval was changed since flowlogs set it; left as is" in out
+
+
 def test_felix_through_the_crd_api(tmp_path: Path) -> None:
     path = "/apis/crd.projectcalico.org/v1/felixconfigurations/default"
     api = FakeApi({path: felix({})})
@@ -397,13 +442,20 @@ def test_workloads_get_the_sidecar_label_and_annotation(tmp_path: Path) -> None:
 # ------------------------------------------------------------- against the rendered RBAC
 
 
-def rbac_checker(manifests: list[dict[str, Any]], namespace: str) -> Any:
-    """allow(verb, path) from the rendered ClusterRole/Roles bound to the Job's ServiceAccount."""
+def rbac_checker(manifests: list[dict[str, Any]], namespace: str, account: str = "flowlogs-calico-patch") -> Any:
+    """allow(verb, path) from the rendered ClusterRoles/Roles bound to the Job's ServiceAccount."""
+    subject = {"kind": "ServiceAccount", "name": account, "namespace": namespace}
+    bound = {
+        (doc["kind"], doc["metadata"].get("namespace"), doc["roleRef"]["kind"], doc["roleRef"]["name"])
+        for doc in manifests
+        if doc["kind"] in ("RoleBinding", "ClusterRoleBinding") and subject in doc["subjects"]
+    }
     rules: list[tuple[str | None, dict[str, Any]]] = []
     for doc in manifests:
-        if doc["kind"] == "ClusterRole":
+        name = doc["metadata"]["name"]
+        if doc["kind"] == "ClusterRole" and ("ClusterRoleBinding", None, "ClusterRole", name) in bound:
             rules += [(None, r) for r in doc["rules"]]
-        if doc["kind"] == "Role":
+        if doc["kind"] == "Role" and ("RoleBinding", doc["metadata"]["namespace"], "Role", name) in bound:
             rules += [(doc["metadata"]["namespace"], r) for r in doc["rules"]]
 
     def allow(verb: str, path: str) -> bool:
@@ -462,6 +514,14 @@ def test_the_rendered_rbac_is_exactly_enough(tmp_path: Path, rendered_rbac: tupl
     assert run(api, "apply", want, tmp_path)[0] == 0
     assert run(api, "restore", want, tmp_path)[0] == 0
     assert all(not api.annotations(p) for p in api.objects)
+    # prune (pre-upgrade) runs with this release's RBAC against the next release's selection
+    assert run(api, "apply", want, tmp_path)[0] == 0
+    smaller = {**want, "services": [t for t in want["services"] if t["namespace"] == "shop"], "workloads": []}
+    assert run(api, "prune", smaller, tmp_path, previous=want)[0] == 0
+    assert not api.annotations("/api/v1/namespaces/pay/services/api") and not api.annotations(deployment)
+    assert "projectcalico.org/l7-logging" in api.annotations(f"{SHOP}/frontend")
+    # and the rules count only when bound to the Job's ServiceAccount
+    assert not rbac_checker(docs, "default")("get", FELIX)
     # and nothing beyond: the same Job may not touch an unselected Service or another namespace
     allow = rbac_checker(docs, "flowlogs-system")
     assert not allow("patch", f"{SHOP}/other")
@@ -470,6 +530,64 @@ def test_the_rendered_rbac_is_exactly_enough(tmp_path: Path, rendered_rbac: tupl
     assert allow("list", "/api/v1/namespaces/pay/services")
     assert not allow("patch", "/apis/projectcalico.org/v3/felixconfigurations/other")
     assert not allow("patch", "/api/v1/namespaces/kube-system/services/kube-dns")
+
+
+def test_the_script_agrees_with_the_tables() -> None:
+    """The script is standalone (stdlib only), so it repeats a few facts: they must match."""
+    assert script.WORKLOAD_RESOURCES == {kind: resource for kind, (_, resource) in WORKLOAD_KINDS.items()}
+    assert {group for group, _ in WORKLOAD_KINDS.values()} == {"apps"}  # the script's /apis/apps/v1 paths
+    tables = load_tables("3.20")
+    assert tables.sidecar is not None
+    assert script.WORKLOAD_PATCH["spec"]["template"]["metadata"] == {
+        "labels": dict([tables.sidecar.label]),
+        "annotations": dict([tables.sidecar.annotation]),
+    }
+    assert script.SERVICE_PATCH == {"metadata": {"annotations": dict([tables.service_annotation])}}
+
+
+class FakeResponse(io.BytesIO):
+    def __enter__(self) -> FakeResponse:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.close()
+
+
+def test_api_requests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The urllib layer: bearer token re-read per call, merge-patch bodies, query strings, errors."""
+    token = tmp_path / "token"
+    token.write_text("t1\n", encoding="utf-8")
+    sent: list[tuple[str, str, dict[str, str], Any]] = []
+    answers: list[Any] = []
+
+    def urlopen(request: Any, context: Any, timeout: int) -> FakeResponse:
+        body = json.loads(request.data) if request.data else None
+        sent.append((request.get_method(), request.full_url, dict(request.header_items()), body))
+        answer = answers.pop(0)
+        if isinstance(answer, int):
+            raise urllib.error.HTTPError(request.full_url, answer, "x", {}, io.BytesIO(b'{"message": "nope"}'))  # type: ignore[arg-type]
+        return FakeResponse(json.dumps(answer).encode())
+
+    monkeypatch.setattr(script.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(script.ssl, "create_default_context", lambda cafile: None)
+    api = script.Api("https://[fd00::1]:443", str(token), "ca.crt")
+    answers += [{"items": [{"metadata": {"name": "a"}}]}, 404, {"kind": "Service"}]
+    assert api.list(SHOP, "app in (a,b),!legacy", name="a") == [{"metadata": {"name": "a"}}]
+    assert api.get(f"{SHOP}/gone") is None
+    token.write_text("t2", encoding="utf-8")  # rotated
+    api.patch(f"{SHOP}/a", {"metadata": {"annotations": {"x": "y"}}})
+    assert [(m, u) for m, u, _, _ in sent] == [
+        ("GET", "https://[fd00::1]:443/api/v1/namespaces/shop/services?labelSelector=app+in+%28a%2Cb%29%2C%21legacy&fieldSelector=metadata.name%3Da"),
+        ("GET", "https://[fd00::1]:443/api/v1/namespaces/shop/services/gone"),
+        ("PATCH", "https://[fd00::1]:443/api/v1/namespaces/shop/services/a"),
+    ]
+    assert sent[0][2]["Authorization"] == "Bearer t1" and sent[2][2]["Authorization"] == "Bearer t2"
+    assert sent[2][2]["Content-type"] == "application/merge-patch+json"
+    assert sent[2][3] == {"metadata": {"annotations": {"x": "y"}}}
+    answers.append(409)
+    with pytest.raises(script.ApiError, match="PATCH /x: 409 nope") as raised:
+        api.patch("/x", {})
+    assert raised.value.status == 409
 
 
 def test_the_chart_ships_this_script(tmp_path: Path) -> None:

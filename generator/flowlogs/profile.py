@@ -143,6 +143,18 @@ def _plain(value: Any, path: PathKey, values: dict[PathKey, tuple[int, int]], ke
     return value
 
 
+def minor_version(value: Any, default: str) -> str:
+    """A minor version as written ("1.17"), or read as a YAML number (1.17).
+
+    Numbers keep two decimals, so 1.2 means 1.20, as upstream numbers its minors.
+    """
+    if value is None:
+        return default
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
 def display_path(path: Path) -> str:
     """A path as users typed it: relative to the working directory when below it."""
     try:

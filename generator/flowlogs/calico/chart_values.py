@@ -10,16 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from ..chart.values_model import ChartValue, Section
-from .schema import QUANTITY_PATTERN
+from . import schema as profile_schema
 from .tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, load_tables
 from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, DEFAULT_PATCH_MODE, FELIX_APIS, PATCH_MODES, RESOURCE_NAMES, WORKLOAD_KINDS
 
 JOB_IMAGE_REPOSITORY = "docker.io/library/python"
 JOB_IMAGE_TAG = "3.12.8-alpine3.21"
 
-NAMESPACE = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"}
-OBJECT_NAME = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"}
-QUANTITY = {"type": ["string", "integer", "number"], "pattern": QUANTITY_PATTERN}
+
+def _type_and_pattern(schema: dict[str, Any]) -> dict[str, Any]:
+    """A profile schema's check without its editor hints: the values accept what profiles accept."""
+    return {"type": schema["type"], "pattern": schema["pattern"]}
+
+
+NAMESPACE = _type_and_pattern(profile_schema.NAMESPACE)
+OBJECT_NAME = _type_and_pattern(profile_schema.OBJECT_NAME)
+QUANTITY = _type_and_pattern(profile_schema.QUANTITY)
 
 LABEL_SELECTOR = {
     "type": "object",
@@ -91,7 +97,7 @@ def felix_spec_schema() -> dict[str, Any]:
         elif felix_field.type == "enum":
             properties[name] = {"enum": list(felix_field.values)}
         elif felix_field.type == "duration":
-            properties[name] = {"type": "string", "pattern": "^([0-9]+(ms|s|m|h))+$"}
+            properties[name] = {"type": "string", "pattern": profile_schema.DURATION["pattern"]}
         else:
             properties[name] = {"type": felix_field.type}
     return _strict(properties)

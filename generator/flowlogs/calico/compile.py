@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import Diagnostics
-from ..profile import Node
+from ..profile import Node, minor_version
 from .selectors import SelectorError, parse_selector, selector_from_mapping
 from .tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, CalicoTables, FelixField, load_tables
 from .words import (
@@ -53,14 +53,6 @@ class _Invalid:
 
 
 INVALID = _Invalid()
-
-
-def normalize_version(value: Any) -> str:
-    if value is None:
-        return DEFAULT_VERSION
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
 
 
 def switch(node: Node, default: bool) -> bool:
@@ -104,7 +96,7 @@ def quantity(value: Any) -> Decimal | None:
 
 
 def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
-    version = normalize_version(section.get("version").value)
+    version = minor_version(section.get("version").value, DEFAULT_VERSION)
     tables = load_tables(version)
     patch_mode = str(section.get("patch-mode").value or DEFAULT_PATCH_MODE)
     felix_api = str(section.get("felix-api").value or DEFAULT_FELIX_API)
@@ -274,7 +266,7 @@ def _compile_felix(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -
                 "remove it; setting it here would fight the operator",
             )
     emit_defaults = node.get("emit-defaults").value is True
-    at_default: list[str] = []
+    at_default: list[str] = []  # settings equal to Felix's defaults: written only with emit-defaults
     for knob in FELIX_KNOBS:
         parent = node.get("aggregation") if knob.aggregation else node
         if knob.word not in parent:
@@ -284,18 +276,19 @@ def _compile_felix(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -
         value = _knob_value(knob, felix_field, value_node, diagnostics)
         if value is INVALID:
             continue
-        if knob.kind != "policy-sync" and _is_default(felix_field, value) and not emit_defaults:
+        if knob.kind != "policy-sync" and _is_default(felix_field, value):
             shown = value_node.value if not isinstance(value_node.value, bool) else ("on" if value_node.value else "off")
             at_default.append(f"{knob.word} {shown}")
-            continue
+            if not emit_defaults:
+                continue
         spec[felix_field.name] = value
-    if at_default:
+    if at_default and not emit_defaults:
         diagnostics.note(
             node.key_location,
             f"felix: {', '.join(at_default)} {'is' if len(at_default) == 1 else 'are'} Felix's default{'s' if len(at_default) > 1 else ''}: not written",
             "set 'emit-defaults: true' to write " + ("it" if len(at_default) == 1 else "them") + " anyway",
         )
-    if node.get("emit-defaults").value is True and not at_default:
+    if emit_defaults and not at_default:
         diagnostics.note(node.get("emit-defaults").location, "emit-defaults changes nothing: no setting is at Felix's default")
     return spec
 
@@ -392,11 +385,11 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
         if has_name:
             for name_node in item.get("name").elements():
                 name = str(name_node.value)
-                workload_key = (kind, namespace, name)
-                if workload_key in seen:
-                    diagnostics.warning(name_node.location, f"{kind or 'service'} {namespace}/{name} is selected twice", f"first at {seen[workload_key].location}")
+                selection_key = (kind, namespace, name)
+                if selection_key in seen:
+                    diagnostics.warning(name_node.location, f"{kind or 'service'} {namespace}/{name} is selected twice", f"first at {seen[selection_key].location}")
                     continue
-                seen[workload_key] = name_node
+                seen[selection_key] = name_node
                 group.setdefault("names", []).append(name)
             continue
         selector_node = item.get("selector")

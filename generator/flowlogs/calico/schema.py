@@ -149,7 +149,7 @@ def _resources_schema() -> dict[str, Any]:
         "description": "Resource requests/limits of the l7-log-collector DaemonSet's containers (ApplicationLayer l7LogCollectorDaemonSet).",
         "additionalProperties": False,
         "properties": {name: container for name in COLLECTOR_CONTAINERS},
-        "x-upstream-aliases": {"l7LogCollectorDaemonSet": "resources", "dikastes": "envoy-proxy"},
+        "x-upstream-aliases": {"l7LogCollectorDaemonSet": "resources"},
     }
 
 

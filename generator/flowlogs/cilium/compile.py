@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import Diagnostics, did_you_mean
-from ..profile import Node
+from ..profile import Node, minor_version
 from .filters import FILTER_WORDS, SIDED_WORDS, SIDES, FilterWord
 from .tables import (
     DEFAULT_CONFIGMAP_NAME,
@@ -45,17 +45,8 @@ class CiliumCompiled:
     flow_log_names: list[str] = field(default_factory=list)
 
 
-def normalize_version(value: Any) -> str:
-    """"1.17" as written, or 1.17 read as a number (two decimals: 1.2 would be Cilium 1.20)."""
-    if value is None:
-        return DEFAULT_VERSION
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
-
-
 def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
-    version = normalize_version(section.get("version").value)
+    version = minor_version(section.get("version").value, DEFAULT_VERSION)
     tables = load_tables(version)
     config_map = section.get("config-map")
     name = config_map.get("name").value or DEFAULT_CONFIGMAP_NAME
