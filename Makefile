@@ -7,11 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 SHARED_CRDS := ../shared/crds
 HELM_BINARY := .cache/bin/helm
 # Built-in kinds against Kubernetes' schemas; custom kinds against the upstream CRDs when they
-# are beside the project (the Enterprise FelixConfiguration first: the directory also holds the
-# open-source one, which lacks the L7 fields), then against the schemas flowlogs ships.
-SCHEMA_LOCATIONS := --schema-location default \
-	$(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)/crd.projectcalico.org_felixconfigurations_enterprise.yaml --schema-location $(SHARED_CRDS)) \
-	--schema-location shipped
+# are beside the project (of two CRDs for one kind, the one with the most fields is used), then
+# against the schemas flowlogs ships.
+SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
 .PHONY: all venv generate validate check test helm-binary bench golden clean

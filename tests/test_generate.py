@@ -32,14 +32,15 @@ def test_check_passes_on_the_committed_chart(run_cli, monkeypatch):
 
 
 def test_generate_twice_gives_identical_bytes(run_cli, workspace):
-    chart = workspace / "chart"
+    chart, gitops = workspace / "chart", workspace / "gitops"
     args = ("--values-dir", str(workspace / "values"), "--chart-dir", str(chart))
     assert run_cli(*args, "generate").code == 0
-    first = tree(chart)
+    first = (tree(chart), tree(gitops))
+    assert first[1], "gitops/ was generated next to the chart"
     second_run = run_cli(*args, "generate")
     assert second_run.code == 0
     assert "0 written, 0 removed" in second_run.out
-    assert tree(chart) == first
+    assert (tree(chart), tree(gitops)) == first
 
 
 def test_build_is_deterministic_in_memory(tmp_path):

@@ -8,8 +8,8 @@ profiles the repository ships.
 from __future__ import annotations
 
 import dataclasses
-
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,12 +18,18 @@ from conftest import ROOT, VALUES, write_profile
 
 from flowlogs.errors import Diagnostics
 from flowlogs.gitops import OVERRIDES, fleet_schema, load_fleet
-from flowlogs.gitops.manifests import template_keys
 from flowlogs.gitops.progress import ProgressBar
 
 CILIUM = (VALUES / "cilium-exporter.yaml").read_text(encoding="utf-8")
 CALICO = "description: Calico Enterprise L7 logs only.\ncalico: {}\n"
 BOTH = CILIUM + "calico: {}\n"
+# patch-mode gitops: partial Felix/Service manifests, which need server-side apply under Argo CD.
+CALICO_GITOPS = "description: Calico Enterprise L7 logs, patched by Argo CD.\ncalico:\n  patch-mode: gitops\n"
+
+
+def template_keys(applicationset: dict) -> set[str]:
+    """The element keys an ApplicationSet template refers to ({{.key}})."""
+    return set(re.findall(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}", repr(applicationset["spec"]["template"])))
 
 SETTINGS = """\
 gitops:
@@ -112,21 +118,33 @@ def test_one_application_per_profile(run_cli, repo):
     assert (repo / app["spec"]["source"]["path"] / values_file).is_file()
 
 
-def test_profiles_with_a_calico_part_apply_server_side(run_cli, repo):
-    make_repo(repo, SETTINGS + "  sync:\n    server-side-apply: auto\n")
+def test_profiles_with_partial_calico_manifests_apply_server_side(run_cli, repo):
+    """auto: ServerSideApply and Server-Side Diff only where the Calico part renders partial manifests."""
+    make_repo(
+        repo,
+        SETTINGS + "  sync:\n    server-side-apply: auto\n",
+        {"cilium-exporter": CILIUM, "calico-job": CALICO, "calico-gitops": CALICO_GITOPS, "both-gitops": CILIUM + CALICO_GITOPS.split("\n", 1)[1]},
+    )
     assert generate(run_cli).code == 0
-    for name, expected in (("calico-l7", True), ("both", True), ("cilium-exporter", False)):
+    for name, partial in (("calico-gitops", True), ("both-gitops", True), ("calico-job", False), ("cilium-exporter", False)):
         app = load(repo / "gitops" / "applications" / f"{name}.yaml")
-        partial = name != "cilium-exporter" and _calico_gitops_mode(repo, name)
-        assert ("ServerSideApply=true" in app["spec"]["syncPolicy"]["syncOptions"]) is (expected and partial)
-        assert (app["metadata"].get("annotations") == {"argocd.argoproj.io/compare-options": "ServerSideDiff=true"}) is (expected and partial)
+        assert ("ServerSideApply=true" in app["spec"]["syncPolicy"]["syncOptions"]) is partial, name
+        assert (app["metadata"].get("annotations") == {"argocd.argoproj.io/compare-options": "ServerSideDiff=true"}) is partial, name
 
 
-def _calico_gitops_mode(repo: Path, name: str) -> bool:
-    from flowlogs.compiler import compile_directory
-
-    profile = next(p for p in compile_directory(repo / "values").profiles if p.name == name)
-    return getattr(profile.calico, "patch_mode", "gitops") == "gitops"
+def test_the_fleet_applies_server_side_when_a_cluster_renders_partial_manifests(run_cli, repo):
+    clusters = CLUSTERS + _cluster(profile="cilium-exporter") + _cluster(name="b", server="https://b.example.com", profile="calico-gitops")
+    make_repo(repo, clusters, {"cilium-exporter": CILIUM, "calico-gitops": CALICO_GITOPS})
+    assert generate(run_cli).code == 0
+    template = load(repo / "gitops" / "applicationset.yaml")["spec"]["template"]
+    assert "ServerSideApply=true" in template["spec"]["syncPolicy"]["syncOptions"]
+    assert template["metadata"]["annotations"] == {"argocd.argoproj.io/compare-options": "ServerSideDiff=true"}
+    # The only such cluster switches its Calico part off: no server-side apply for anyone.
+    make_repo(repo, clusters + "    overrides:\n      calico: false\n", {})
+    assert generate(run_cli).code == 0
+    template = load(repo / "gitops" / "applicationset.yaml")["spec"]["template"]
+    assert "ServerSideApply=true" not in template["spec"]["syncPolicy"]["syncOptions"]
+    assert "annotations" not in template["metadata"]
 
 
 def test_sync_policy_and_destination_are_settings(run_cli, repo):
@@ -448,7 +466,7 @@ def test_node_counts_feed_the_calico_storage_note(run_cli, repo):
     result = generate(run_cli)
     assert result.code == 0
     assert (
-        "values/fleet.yaml:4:1: note: Calico L7 logs need at least 1 GB of extra log storage per node per day of retention: "
+        "values/fleet.yaml:4:1: note: Calico L7 logs need extra log storage for each node and day of retention: "
         "c0 (1 nodes): 1 GB per day; c1 (2 nodes): 2 GB per day; c2 (3 nodes): 3 GB per day; c3 (4 nodes): 4 GB per day; "
         "c4 (5 nodes): 5 GB per day; and 2 more"
     ) in result.err
@@ -633,29 +651,38 @@ def test_a_broken_profile_is_not_also_reported_as_unknown(run_cli, repo):
 # ---------------------------------------------------------------- the project's own schemas (flowlogs validate)
 
 
-def _validate_documents(run_cli, root: Path, fleet: str, profiles: dict[str, str] | None = None) -> tuple[int, str]:
+def _validate_documents(run_cli, root: Path, fleet: str, profiles: dict[str, str] | None = None) -> tuple[int, str, list[str]]:
     """`flowlogs validate --documents` (the project's own schemas) on every generated Argo CD manifest."""
     make_repo(root, fleet, profiles)
     args = ("--values-dir", "values", "--chart-dir", "chart")
     assert run_cli(*args, "generate").code == 0
-    documents = [f"--documents={p.relative_to(root).as_posix()}" for p in sorted((root / "gitops").rglob("*.yaml"))]
-    result = run_cli(*args, "validate", "--embedded-only", *documents)
-    return result.code, result.out + result.err
+    files = [p.relative_to(root).as_posix() for p in sorted((root / "gitops").rglob("*.yaml"))]
+    result = run_cli(*args, "validate", "--embedded-only", "--verbose", *(f"--documents={f}" for f in files))
+    return result.code, result.out + result.err, files
+
+
+def _assert_every_document_valid(output: str, files: list[str]) -> None:
+    """Each file's manifest is reported valid, none skipped for want of a schema."""
+    assert "Invalid: 0, Errors: 0, Skipped: 0" in output, output
+    for file in files:
+        assert re.search(rf"^documents - {re.escape(file)} - (Application|ApplicationSet) \S+ is valid$", output, re.M), (file, output)
 
 
 def test_flowlogs_validate_accepts_the_applications_and_the_applicationset(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    fleet = FLEET
-    code, output = _validate_documents(run_cli, tmp_path, fleet)
+    code, output, files = _validate_documents(run_cli, tmp_path, FLEET)
     assert code == 0, output
-    assert "Invalid: 0, Errors: 0" in output
+    assert "gitops/applicationset.yaml" in files
+    _assert_every_document_valid(output, files)
 
 
 def test_flowlogs_validate_accepts_the_multi_source_variant(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fleet = 'gitops:\n  repo-url: https://git.example.com/x.git\n  cilium-release:\n    versions: {"1.17": 1.17.6}\n'
-    code, output = _validate_documents(run_cli, tmp_path, fleet, {"cilium-exporter": CILIUM})
+    code, output, files = _validate_documents(run_cli, tmp_path, fleet, {"cilium-exporter": CILIUM})
     assert code == 0, output
+    assert "sources" in load(tmp_path / "gitops" / "applications" / "cilium-exporter.yaml")["spec"]
+    _assert_every_document_valid(output, files)
 
 
 # ---------------------------------------------------------------- schema, docs, tooling

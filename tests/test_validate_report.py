@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from flowlogs.validate import REPORTERS, Check, Issue, Result, Status, make_report, render_report
+from flowlogs.validate import REPORTERS, Check, Issue, Result, SchemaWarning, Status, make_report, render_report
 
 TEMPLATE = "flowlogs/templates/cilium/configmap.yaml"
 RESULTS = [
@@ -183,3 +183,33 @@ def test_tap_escapes_hash_in_descriptions() -> None:
 def test_unknown_format_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown output format 'xml'; choose one of: text, json, junit, tap"):
         render_report(REPORT, "xml")
+
+
+WARNING = SchemaWarning("example.com/v1", "Gadget", "2 CRDs in crds/ define Gadget example.com/v1, not all alike: ...")
+WARNED = make_report(RESULTS, ["cilium-exporter", "calico-l7"], [WARNING])
+
+
+def test_text_prints_warnings_just_before_the_summary() -> None:
+    lines = render_report(WARNED, "text").splitlines()
+    assert lines[-2:] == [f"warning: {WARNING.message}", render_report(REPORT, "text").splitlines()[-1]]
+    assert lines[:-2] == render_report(REPORT, "text").splitlines()[:-1]
+
+
+def test_json_lists_warnings_by_kind() -> None:
+    assert json.loads(render_report(WARNED, "json"))["warnings"] == [
+        {"kind": "Gadget", "version": "example.com/v1", "msg": WARNING.message}
+    ]
+    assert json.loads(render_report(REPORT, "json"))["warnings"] == []
+
+
+def test_junit_puts_a_warning_in_the_suites_with_its_kind() -> None:
+    suites = ET.fromstring(render_report(WARNED, "junit")).findall("testsuite")
+    assert [suite.findtext("system-err") for suite in suites] == [None, f"warning: {WARNING.message}"]
+
+
+def test_tap_prints_warnings_as_comments() -> None:
+    lines = render_report(WARNED, "tap").splitlines()
+    assert lines[-2] == f"# warning: {WARNING.message}"
+    assert [line for line in lines if not line.startswith("#")] == [
+        line for line in render_report(REPORT, "tap").splitlines() if not line.startswith("#")
+    ]

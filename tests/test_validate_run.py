@@ -542,3 +542,36 @@ def test_a_failing_helm_binary_is_reported_for_the_profile(tmp_path: Path) -> No
     assert (failure.profile, failure.template, failure.status) == ("a", str(target.values_file), Status.ERROR)
     assert failure.message == f"helm ({helm}) could not render {chart}: Error: chart requires kubeVersion >=1.99"
     assert report.summary.valid == 4 and not report.ok
+
+
+def gadget_crd(*fields: str) -> str:
+    properties = ", ".join(["size: {type: integer}", *(f"{name}: {{type: string}}" for name in fields)])
+    return (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: gadgets.example.com}\n"
+        "spec:\n  group: example.com\n  names: {kind: Gadget, plural: gadgets}\n  scope: Namespaced\n  versions:\n"
+        "  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n"
+        f"        properties:\n          spec: {{type: object, properties: {{{properties}}}}}\n"
+    )
+
+
+def test_disagreeing_crds_in_a_location_are_a_warning_and_kubeconform_gets_the_chosen_one(tmp_path: Path) -> None:
+    crds = tmp_path / "crds"
+    crds.mkdir()
+    (crds / "a-gadgets-oss.yaml").write_text(gadget_crd())
+    (crds / "b-gadgets-enterprise.yaml").write_text(gadget_crd("colour"))
+    gadget = "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {size: 1, colour: red}\n"
+    chart = make_chart(tmp_path, {"gadget.yaml": gadget, "cilium/configmap.yaml": CONFIGMAP})
+    script, record = fake_kubeconform(tmp_path / "bin", "all-valid")
+    opts = options(
+        chart, profile(chart, "a", "profile: a\n"), schema_locations=("default", str(crds)), kubeconform_binary=str(script)
+    )
+    code, lines = run(opts)
+    assert code == 0
+    assert lines == [
+        f"warning: 2 CRDs in {crds} define Gadget example.com/v1, not all alike: {crds / 'a-gadgets-oss.yaml'} "
+        f"(5 fields), {crds / 'b-gadgets-enterprise.yaml'} (6 fields); using {crds / 'b-gadgets-enterprise.yaml'}, "
+        f"the one with the most fields. To use another, pass it as its own --schema-location before {crds}",
+        "Summary: 2 resources found in 1 profiles - Valid: 2, Invalid: 0, Errors: 0, Skipped: 0",
+    ]
+    converted = json.loads(record.read_text())["files"]["schemas/crds-0/example.com/gadget_v1.json"]
+    assert sorted(converted["properties"]["spec"]["properties"]) == ["colour", "size"]

@@ -103,6 +103,12 @@ def test_render_template_accepts_spaces_and_rejects_unknown_variables() -> None:
         render_template("{{ .Kind }}.json", variables)
 
 
+def test_a_template_expression_other_than_a_variable_is_a_setup_error() -> None:
+    # Go templates could lower-case here; we cannot, and a path that never exists would hide it.
+    with pytest.raises(SchemaLocationError, match="unsupported template expression in schema location"):
+        SchemaRegistry(("/schemas/{{ .Group | lower }}/{{ .ResourceKind }}.json",))
+
+
 def write_schema(path: Path, schema: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(schema))
@@ -189,6 +195,19 @@ def test_broken_schema_file_is_an_error_for_the_resource(tmp_path: Path) -> None
     result = validate(WIDGET, SchemaRegistry((str(tmp_path),)))
     assert result.status is Status.ERROR
     assert result.message.startswith(f"could not read schema {tmp_path / 'widget_v1.json'}: ")
+
+
+def test_relative_refs_resolve_in_a_directory_whose_path_needs_escaping(tmp_path: Path) -> None:
+    directory = tmp_path / "my schemas"
+    write_schema(directory / "size.json", {"type": "integer"})
+    schema = dict(WIDGET_SCHEMA, properties=dict(WIDGET_SCHEMA["properties"], spec={"$ref": "spec.json"}))
+    write_schema(directory / "spec.json", {"type": "object", "properties": {"size": {"$ref": "size.json"}}})
+    write_schema(directory / "widget_v1.json", schema)
+    registry = SchemaRegistry((str(directory),))
+    assert validate(WIDGET, registry).status is Status.VALID
+    assert validate(WIDGET.replace("3", "'3'"), registry).issues == (
+        Issue("/spec/size", '"3" is not of type "integer"'),
+    )
 
 
 def test_remote_refs_are_never_fetched(tmp_path: Path) -> None:
@@ -284,6 +303,14 @@ def test_unknown_kind_is_an_error_unless_missing_schemas_are_ignored() -> None:
     assert (error.status, error.message) == (Status.ERROR, "could not find schema for Gadget")
     skipped = validate(text, ignore_missing_schemas=True)
     assert (skipped.status, skipped.message) == (Status.SKIPPED, "could not find schema for Gadget")
+
+
+def test_data_json_cannot_hold_is_an_error_not_a_crash() -> None:
+    result = validate("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: !!set {a, b}\n")
+    assert (result.status, result.message) == (
+        Status.ERROR,
+        "cannot validate the document as JSON: Unsupported type: 'set'",
+    )
 
 
 def test_api_version_must_match_the_schema() -> None:

@@ -18,8 +18,10 @@ Python 3 standard library only; the API is reached in-cluster with the ServiceAc
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import ssl
 import sys
 import urllib.error
@@ -40,6 +42,9 @@ WORKLOAD_PATCH = {
 }
 WORKLOAD_RESOURCES = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
 ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+")  # Felix's duration fields (their CRD pattern)
+DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
+UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
 
 class ApiError(Exception):
@@ -129,6 +134,21 @@ def set_path(tree, path, value):
     tree[path[-1]] = value
 
 
+def seconds(text):
+    """A Go duration ("60s", "1m0s") in seconds; None for anything else."""
+    if not isinstance(text, str) or not DURATION.fullmatch(text):
+        return None
+    return round(sum(float(number) * UNIT_SECONDS[unit] for number, unit in DURATION_PART.findall(text)), 9)
+
+
+def same(current, wanted):
+    """Equal values. Calico's API server returns durations as Go prints them (60s reads back as
+    1m0s, a metav1.Duration), so durations compare by length of time."""
+    if current == wanted:
+        return True
+    return seconds(current) is not None and seconds(current) == seconds(wanted)
+
+
 def show(path):
     return ".".join(path[1:] if path[0] in ("spec", "metadata") and len(path) > 1 else path)
 
@@ -158,7 +178,7 @@ def without_noops(obj, patch):
     """Drop the leaves the object already has; None when nothing is left to change."""
     result = {}
     for path, value in leaves(patch):
-        if get_path(obj, path) != value:
+        if not same(get_path(obj, path), value):
             set_path(result, path, value)
     return result or None
 
@@ -182,17 +202,17 @@ def plan_apply(obj, desired):
 
 
 def plan_restore(obj, desired):
-    """The merge patch that puts the recorded values back and drops the record (None: no record).
+    """The merge patch that puts the recorded values back and drops the record.
 
     A field whose value is no longer what flowlogs set (`desired`) was changed by someone else
-    since: it is left alone. Returns (patch, [paths left alone]).
+    since: it is left alone. Returns (patch, [paths left alone]); (None, []) without a record.
     """
     if get_path(obj, ("metadata", "annotations", RECORD)) is None:
         return None, []
     wanted = dict(leaves(desired))
     patch, kept = {}, []
     for path, value in leaves(read_record(obj)):
-        if path in wanted and get_path(obj, path) != wanted[path]:
+        if path in wanted and not same(get_path(obj, path), wanted[path]):
             kept.append(path)
             continue
         set_path(patch, path, value)
@@ -289,24 +309,23 @@ class Runner:
             obj = self.api.get(collection + "/" + name)
         return with_kind(obj, kind) if obj is not None else None
 
-    def _converge(self, collection, name, kind, listed, plan, *args):
-        """Read, plan, PATCH; start over when the object changed in between."""
+    def _converge(self, collection, name, kind, listed, plan):
+        """Read, plan(obj) -> (patch or None, notes), PATCH; start over when the object changed in
+        between. Returns (the object as read, patch, notes); (None, None, []) when it does not exist."""
         path = collection + "/" + name
         for _ in range(5):
             obj = self._read(collection, name, kind, listed)
             if obj is None:
-                return None, None
-            result = plan(obj, *args)
-            patch = result[0] if isinstance(result, tuple) else result
-            if patch is None:
-                return obj, result
-            try:
-                self._patch(path, obj, patch)
-            except ApiError as error:
-                if error.status == 409:
-                    continue
-                raise
-            return obj, result
+                return None, None, []
+            patch, notes = plan(obj)
+            if patch is not None:
+                try:
+                    self._patch(path, obj, patch)
+                except ApiError as error:
+                    if error.status == 409:
+                        continue
+                    raise
+            return obj, patch, notes
         raise SystemExit(path + " kept changing; giving up after 5 attempts")
 
     def _describe(self, obj, patch):
@@ -322,22 +341,29 @@ class Runner:
     # -- apply
 
     def apply_object(self, collection, name, kind, desired_patch, listed=False):
-        obj, patch = self._converge(collection, name, kind, listed, plan_apply, desired_patch)
+        """Set the owned fields; False when the object does not exist."""
+        obj, patch, _ = self._converge(collection, name, kind, listed, lambda obj: (plan_apply(obj, desired_patch), []))
         if obj is None:
             return False
         self.say(name_of(obj) + ": " + (self._describe(obj, patch) if patch else "unchanged"))
         return True
 
-    def restore_object(self, collection, name, kind, desired_patch, listed=False):
-        obj, result = self._converge(collection, name, kind, listed, plan_restore, desired_patch)
+    def restore_object(self, collection, name, kind, desired_patch, listed=False, still_selected=None):
+        """Put the recorded values back, unless `still_selected(obj)`; False when the object does not exist."""
+
+        def plan(obj):
+            if still_selected is not None and still_selected(obj):
+                return None, []
+            return plan_restore(obj, desired_patch)
+
+        obj, patch, kept = self._converge(collection, name, kind, listed, plan)
         if obj is None:
-            return
-        patch, kept = result if result else (None, [])
-        if get_path(obj, ("metadata", "annotations", RECORD)) is None:
-            return
-        self.say(name_of(obj) + ": restored " + self._describe(obj, patch))
+            return False
+        if patch is not None:  # None: no record, nothing of ours to put back
+            self.say(name_of(obj) + ": restored " + self._describe(obj, patch))
         for field in kept:
             self.say(name_of(obj) + ": " + show(field) + " was changed since flowlogs set it; left as is")
+        return True
 
     def apply(self, desired):
         felix = desired.get("felix") or {}
@@ -384,22 +410,18 @@ class Runner:
         return sorted(names)
 
     def restore(self, desired, keep=None):
-        """Restore every recorded object of `desired`, except those `keep` still selects."""
+        """Restore every recorded object of `desired`, except those `keep` still selects (prune:
+        FelixConfiguration is then left to the apply Job)."""
         for kind, collection, desired_patch, target in targets(desired):
+            still_selected = None if keep is None else functools.partial(is_selected, keep, kind, target["namespace"])
             for name in self._recorded(collection, target):
                 listed = name not in (target.get("names") or [])
-                if keep is not None:
-                    obj = self._read(collection, name, kind, listed)
-                    if obj is None or is_selected(keep, kind, target["namespace"], obj):
-                        continue
-                self.restore_object(collection, name, kind, desired_patch, listed)
+                self.restore_object(collection, name, kind, desired_patch, listed, still_selected)
         if keep is None:
             felix = desired.get("felix") or {}
             collection, name = felix_path(felix.get("apiVersion", "projectcalico.org/v3")).rsplit("/", 1)
-            if self._read(collection, name, "FelixConfiguration", False) is None:
+            if not self.restore_object(collection, name, "FelixConfiguration", {"spec": felix.get("spec") or {}}):
                 self.say("FelixConfiguration default not found: nothing to restore")
-            else:
-                self.restore_object(collection, name, "FelixConfiguration", {"spec": felix.get("spec") or {}})
 
 
 def load(path):

@@ -9,31 +9,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import Diagnostic, FlowlogsError, ProfileError, Severity
+from .errors import Diagnostic, FlowlogsError, ProfileError
 
 if TYPE_CHECKING:
     from .gitops.settings import SettingsOverrides
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Usage errors exit 2 from argparse itself.
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
     for diagnostic in sorted(diagnostics, key=lambda d: d.location):
         print(diagnostic, file=sys.stderr)
-
-
-def _profile_targets(chart_dir: Path, names: Sequence[str]) -> list[tuple[str, Path]]:
-    from .chart.writer import PROFILES_DIR
-
-    root = chart_dir / PROFILES_DIR
-    available = sorted(p.name for p in root.iterdir() if (p / "values.yaml").is_file()) if root.is_dir() else []
-    if not available:
-        raise FlowlogsError(f"no compiled profiles in {root}: run `flowlogs generate` first")
-    chosen = list(names) or available
-    unknown = [n for n in chosen if n not in available]
-    if unknown:
-        raise FlowlogsError(f"unknown profile(s) {', '.join(unknown)}; compiled profiles: {', '.join(available)}")
-    return [(name, root / name / "values.yaml") for name in chosen]
 
 
 def _settings(args: argparse.Namespace) -> SettingsOverrides:
@@ -64,10 +51,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 f"{calico.selected} selection(s), patched by {calico.patch_mode}"
             )
         print(f"  {profile.name:<24} {'; '.join(parts) or 'empty'}")
-    clusters = len(built.fleet.clusters) if built.fleet else 0
-    gitops = built.gitops_dir.name if built.gitops_dir else "gitops"
+    clusters = len(built.fleet.clusters)
     if clusters:
-        print(f"  {'fleet':<24} {clusters} cluster(s) -> {gitops}/applicationset.yaml")
+        print(f"  {'fleet':<24} {clusters} cluster(s) -> {built.gitops_dir}/applicationset.yaml")
     print(
         f"generated {args.chart_dir}/ and {built.gitops_dir}/ from {len(built.profiles)} profile(s)"
         f"{f' and {clusters} cluster(s)' if clusters else ''}: "
@@ -88,7 +74,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    clusters = len(built.fleet.clusters) if built.fleet else 0
+    clusters = len(built.fleet.clusters)
     print(f"{args.chart_dir}/ is up to date with {len(built.profiles)} profile(s) in {args.values_dir}/")
     print(f"{built.gitops_dir}/ is up to date ({len(built.profiles)} Application(s), {clusters} cluster(s) in the fleet)")
     return EXIT_OK
@@ -102,6 +88,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         args.values_dir,
         args.chart_dir,
         args.profiles,
+        gitops_dir=args.gitops_dir,
         release_name=args.release_name,
         namespace=args.namespace,
         kube_version=args.kubernetes_version,
@@ -109,39 +96,36 @@ def cmd_diff(args: argparse.Namespace) -> int:
     )
     for warning in warnings:
         print(f"flowlogs: warning: {warning}", file=sys.stderr)
-    changed = 0
     for result in results:
         if result.status == "unchanged":
             print(f"== {result.profile}: no change in the rendered manifests")
         elif result.status == "version-only":
             print(f"== {result.profile}: only the chart version labels change ({result.old_version} -> {result.new_version})")
         else:
-            changed += 1
             print(f"== {result.profile}: {result.status}")
             sys.stdout.write(result.diff)
+    changed = sum(result.changes_manifests for result in results)
     print(f"{changed} of {len(results)} profile(s) would render differently after `flowlogs generate`")
     return EXIT_FAILED if args.exit_code and changed else EXIT_OK
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    import yaml
-
+    from .generate import profile_values_files, render_profile
     from .helm import select_engine
 
     engine = select_engine(args.helm)
-    for name, values_file in _profile_targets(args.chart_dir, [args.profile]):
-        values = yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}
-        for manifest in engine.template(
-            args.chart_dir, values, release_name=args.release_name, namespace=args.namespace, kube_version=args.kubernetes_version
-        ):
-            sys.stdout.write(f"---\n# Source: {manifest.template}\n{manifest.text}")
+    ((_, values_file),) = profile_values_files(args.chart_dir, [args.profile])
+    sys.stdout.write(
+        render_profile(engine, args.chart_dir, values_file, args.release_name, args.namespace, args.kubernetes_version)
+    )
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .generate import profile_values_files
     from .validate import ProfileTarget, ValidateOptions, run_validate
 
-    targets = tuple(ProfileTarget(name, path) for name, path in _profile_targets(args.chart_dir, args.profiles))
+    targets = tuple(ProfileTarget(name, path) for name, path in profile_values_files(args.chart_dir, args.profiles))
     options = ValidateOptions(
         chart_dir=args.chart_dir,
         targets=targets,
@@ -241,11 +225,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"flowlogs: error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["main", "build_parser", "Severity"]
+__all__ = ["main", "build_parser"]

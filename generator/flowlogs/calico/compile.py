@@ -46,6 +46,7 @@ class CalicoCompiled:
     # Cluster facts a fleet re-checks per cluster with its own node count.
     retention_days: int | None = None
     log_storage_gb: float | None = None  # the stated LogStorage size, in GiB
+    gb_per_node_per_day: int = 1  # Calico's sizing rule for L7 logs (the version tables)
 
 
 class _Invalid:
@@ -163,6 +164,7 @@ def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
         selected,
         retention_days=int(cluster.get("retention-days").value or 1) if cluster.value is not None else None,
         log_storage_gb=float(size / 2**30) if size is not None else None,
+        gb_per_node_per_day=tables.gb_per_node_per_day,
     )
 
 

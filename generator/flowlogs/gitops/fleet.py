@@ -33,7 +33,6 @@ from .settings import (
 
 FLEET_FILES = ("fleet.yaml", "fleet.yml")
 # Calico's sizing rule for L7 logs: at least 1 GB of extra log storage per node per day kept.
-GB_PER_NODE_PER_DAY = 1
 
 Progress = Callable[[str, int, int], None]
 
@@ -213,7 +212,7 @@ def _clusters(
         shown = storage[:5] + ([f"and {len(storage) - 5} more"] if len(storage) > 5 else [])
         diagnostics.note(
             section.key_location,
-            f"Calico L7 logs need at least {GB_PER_NODE_PER_DAY} GB of extra log storage per node per day of retention: " + "; ".join(shown),
+            "Calico L7 logs need extra log storage for each node and day of retention: " + "; ".join(shown),
             "check the LogStorage size of these clusters (spec.nodes.resourceRequirements.requests.storage)",
         )
     return tuple(clusters)
@@ -255,11 +254,11 @@ def _check_overrides(
 
 def _storage_preflight(cluster: str, nodes: Node, profile: CompiledProfile, diagnostics: Diagnostics, storage: list[str]) -> None:
     """Calico's sizing rule for one cluster; a full check when the profile states days and size."""
+    assert profile.calico is not None  # `nodes` is refused for profiles without a Calico part
     count = int(nodes.value)
-    per_day = count * GB_PER_NODE_PER_DAY
-    days = getattr(profile.calico, "retention_days", None)
-    size = getattr(profile.calico, "log_storage_gb", None)
-    if isinstance(days, int) and isinstance(size, (int, float)) and not isinstance(size, bool):
+    per_day = count * profile.calico.gb_per_node_per_day
+    days, size = profile.calico.retention_days, profile.calico.log_storage_gb
+    if days is not None and size is not None:
         needed = per_day * days
         if size < needed:
             diagnostics.error(

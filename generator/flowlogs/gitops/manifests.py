@@ -18,7 +18,6 @@ metadata.name and namespace, only fields the Argo CD CRDs define), so `flowlogs 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -56,7 +55,7 @@ def cilium_values_file(settings: GitopsSettings, profile: str) -> str:
 
 def renders_partial_manifests(profile: CompiledProfile) -> bool:
     """The Calico part in GitOps mode: partial Felix/Service manifests, applied server-side."""
-    return profile.calico is not None and getattr(profile.calico, "patch_mode", "gitops") == "gitops"
+    return profile.calico is not None and profile.calico.patch_mode == "gitops"
 
 
 def needs_server_side_apply(settings: GitopsSettings, profile: CompiledProfile, calico_enabled: bool = True) -> bool:
@@ -243,12 +242,6 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
             "template": {"metadata": template_metadata, "spec": template_spec},
         },
     }
-
-
-def template_keys(applicationset: Mapping[str, Any]) -> set[str]:
-    """The element keys an ApplicationSet template refers to ({{.key}})."""
-    text = repr(applicationset["spec"]["template"])
-    return set(re.findall(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}", text))
 
 
 def used_profiles(clusters: Sequence[Cluster]) -> list[str]:

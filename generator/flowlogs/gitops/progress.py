@@ -23,10 +23,6 @@ class ProgressBar:
         isatty = getattr(stream, "isatty", None)
         return cls(stream if callable(isatty) and isatty() else None)
 
-    @property
-    def enabled(self) -> bool:
-        return self.stream is not None
-
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.stream is None or total <= 0:
             return

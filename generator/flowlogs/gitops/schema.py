@@ -42,7 +42,7 @@ def _sync_schema() -> dict[str, Any]:
             "server-side-apply": {
                 "enum": ["auto", True, False],
                 "title": "server-side apply setting",
-                "description": "ServerSideApply=true for the whole Application: true, false, or auto (only for profiles with a Calico part, whose Felix/Service patches are partial manifests). Default: auto.",
+                "description": "ServerSideApply=true for the whole Application: true, false, or auto (only for profiles whose Calico part is in patch-mode: gitops, whose Felix/Service patches are partial manifests). Default: auto.",
             },
             "fail-on-shared-resource": {"type": "boolean", "description": "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). Default: true."},
         },

@@ -300,7 +300,7 @@ def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | Non
         if value is None:
             continue
         if DNS_LABEL_RE.match(value):
-            settings = replace(settings, argocd_namespace=value) if attribute == "argocd_namespace" else replace(settings, project=value)
+            settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # both attributes are str
         else:
             diagnostics.error(Location(flag), f"'{value}' is not a valid name", "use lower-case letters, digits and '-' (a DNS label)")
     return settings

@@ -15,7 +15,7 @@ from .crds import CrdVersionSchema, crd_version_schemas, to_json_schema
 from .documents import Document, DocumentError, DocumentParser, Resource, parse_manifests, parse_text
 from .kubeconform import cross_check as kubeconform_cross_check
 from .report import REPORTERS, Reporter, get_reporter, render_report
-from .results import Check, Issue, Report, Result, Status, Summary, make_report
+from .results import Check, Issue, Report, Result, SchemaWarning, Status, Summary, make_report
 from .run import ProfileTarget, ValidateOptions, compare_renderings, run_validate, validate
 from .schemas import (
     DEFAULT_LOCATIONS,
@@ -49,6 +49,7 @@ __all__ = [
     "SchemaLocationError",
     "SchemaLookup",
     "SchemaRegistry",
+    "SchemaWarning",
     "Status",
     "Summary",
     "ValidateOptions",

@@ -4,9 +4,11 @@ Per served version, `spec.versions[].schema.openAPIV3Schema` becomes a JSON Sche
 - every object that lists `properties` gets `additionalProperties: false` (what `-strict`
   means for CRDs), except objects marked `x-kubernetes-preserve-unknown-fields: true`;
 - `format: int-or-string` / `x-kubernetes-int-or-string: true` accept a string or an integer;
-- `nullable: true` also accepts null;
+- `nullable: true` also accepts null (whatever its `type`, `enum`, `anyOf` or `oneOf` say, as
+  the API server does);
 - the root accepts exactly the CRD's `apiVersion` and `kind`, and any `metadata` (like the
-  schemas kubeconform users convert: the API server, not the CRD, validates ObjectMeta).
+  schemas kubeconform users convert: the API server, not the CRD, validates ObjectMeta); it is
+  closed too, as with openapi2jsonschema's `DENY_ROOT_ADDITIONAL_PROPERTIES`.
 Unlike openapi2jsonschema the walk follows schema keywords only, so a field that happens to
 be named `properties` or `default` is never mistaken for a keyword.
 """
@@ -42,6 +44,11 @@ class CrdVersionSchema:
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}"
+
+    @property
+    def field_count(self) -> int:
+        """How many fields the schema declares, nested ones included."""
+        return _count_fields(self.schema)
 
 
 def is_crd(document: Any) -> bool:
@@ -130,5 +137,26 @@ def _apply_int_or_string(node: dict[str, Any]) -> None:
 
 
 def _apply_nullable(node: dict[str, Any]) -> None:
-    if node.get("nullable") is True and isinstance(node.get("type"), str):
+    if node.get("nullable") is not True:
+        return
+    if isinstance(node.get("type"), str):
         node["type"] = [node["type"], "null"]
+    if isinstance(node.get("enum"), list) and None not in node["enum"]:
+        node["enum"] = [*node["enum"], None]
+    for keyword in ("anyOf", "oneOf"):  # e.g. int-or-string: `anyOf: [string, integer]`
+        if isinstance(node.get(keyword), list):
+            node[keyword] = [*node[keyword], {"type": "null"}]
+
+
+def _count_fields(node: Any) -> int:
+    if isinstance(node, list):
+        return sum(_count_fields(item) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    count = 0
+    for key, value in node.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            count += (len(value) if key == "properties" else 0) + sum(_count_fields(sub) for sub in value.values())
+        elif key in _SCHEMA_VALUES or key in _SCHEMA_LISTS:
+            count += _count_fields(value)
+    return count

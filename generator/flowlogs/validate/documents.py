@@ -21,6 +21,7 @@ from .results import Issue
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _VALUE_TAG = "tag:yaml.org,2002:value"
+_BINARY_TAG = "tag:yaml.org,2002:binary"
 
 
 class JsonLikeLoader(yaml.CSafeLoader):
@@ -43,7 +44,14 @@ def _construct_value_as_string(loader: yaml.BaseLoader, node: Node) -> str:
     return str(node.value)
 
 
+def _construct_binary_as_base64(loader: yaml.BaseLoader, node: Node) -> str:
+    # `!!binary` is base64 text, and stays that in JSON (SafeLoader would make bytes, which no
+    # JSON schema validator takes).
+    return "".join(str(node.value).split())
+
+
 JsonLikeLoader.add_constructor(_VALUE_TAG, _construct_value_as_string)
+JsonLikeLoader.add_constructor(_BINARY_TAG, _construct_binary_as_base64)
 
 
 def _json_key(key: Any) -> str:
@@ -145,11 +153,18 @@ class DocumentParser:
 
     def parse_document(self, source: str, template: str, index: int, text: str) -> Document | None:
         """One YAML document; None when it is empty (comments only), like kubeconform."""
+        return _to_document(source, template, index, text, self._parse(text))
+
+    def parse_data(self, text: str) -> Any:
+        """The data of one document (same cache); the text itself when it is not valid YAML."""
+        parsed = self._parse(text)
+        return text if parsed.data is None and parsed.error else parsed.data
+
+    def _parse(self, text: str) -> _Parsed:
         parsed = self._cache.get(text)
         if parsed is None:
-            parsed = _parse_single(text)
-            self._cache[text] = parsed
-        return _to_document(source, template, index, text, parsed)
+            parsed = self._cache[text] = _parse_single(text)
+        return parsed
 
     def parse_stream(self, source: str, template: str, text: str) -> list[Document]:
         """A multi-document YAML file (e.g. gitops/*.yaml); empty documents are dropped."""
@@ -247,7 +262,7 @@ def _to_document(source: str, template: str, index: int, text: str, parsed: _Par
         return None
     if not isinstance(data, dict):
         return error(f"document is a {type(data).__name__}, not a mapping")
-    for key in ("apiVersion", "kind"):
+    for key in ("kind", "apiVersion"):  # kubeconform's order: a document missing both lacks a kind
         if not isinstance(data.get(key), str) or not data[key]:
             return error(f"missing '{key}' key")
     api_version, kind, name, namespace = resource_identity(data)

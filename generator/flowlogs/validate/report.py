@@ -1,6 +1,6 @@
 """Reporters: text (kubeconform-like lines), json (kubeconform's shape), junit and tap.
 
-Every reporter prints the whole `Report`; none decides the exit code.
+Every reporter prints the whole `Report`, warnings included; none decides the exit code.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from .results import Check, Report, Result, Status, Summary
+from .results import Check, Report, Result, SchemaWarning, Status, Summary
 
 # kubeconform's JSON status names (pkg/output/json.go).
 JSON_STATUS = {
@@ -35,6 +35,10 @@ def summary_line(summary: Summary) -> str:
         f"Summary: {summary.resources} resources found in {summary.profiles} profiles - "
         f"Valid: {summary.valid}, Invalid: {summary.invalid}, Errors: {summary.errors}, Skipped: {summary.skipped}"
     )
+
+
+def warning_line(warning: SchemaWarning) -> str:
+    return f"warning: {warning.message}"
 
 
 def problem_lines(result: Result) -> list[str]:
@@ -86,6 +90,8 @@ class TextReporter(Reporter):
             lines = problem_lines(result) or [""]
             for line in lines:
                 out.write(f"{headline}: {line}\n" if line else f"{headline}\n")
+        for warning in report.warnings:
+            out.write(warning_line(warning) + "\n")
         out.write(summary_line(report.summary) + "\n")
 
 
@@ -104,6 +110,10 @@ class JsonReporter(Reporter):
                 "resources": summary.resources,
                 "profiles": summary.profiles,
             },
+            "warnings": [
+                {"kind": warning.kind, "version": warning.api_version, "msg": warning.message}
+                for warning in report.warnings
+            ],
         }
         out.write(json.dumps(document, indent=2) + "\n")
 
@@ -154,6 +164,12 @@ class JUnitReporter(Reporter):
             )
             for result in results:
                 self._testcase(suite, result)
+            # Warnings go to the suites that hold a resource of their kind (<system-err> is the
+            # one place JUnit has for text that is neither a pass nor a failure).
+            kinds = {(result.api_version, result.kind) for result in results}
+            warnings = [warning_line(w) for w in report.warnings if (w.api_version, w.kind) in kinds]
+            if warnings:
+                ET.SubElement(suite, "system-err").text = _xml_text("\n".join(warnings))
         ET.indent(root)
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write(ET.tostring(root, encoding="unicode") + "\n")
@@ -190,6 +206,8 @@ class TapReporter(Reporter):
                 out.write(self._diagnostics(result))
             else:
                 out.write(f"ok {number} - {description}\n")
+        for warning in report.warnings:
+            out.write("# " + warning_line(warning).replace("\n", " ") + "\n")  # a TAP comment line
         out.write(f"# {summary_line(report.summary)}\n")
 
     @classmethod

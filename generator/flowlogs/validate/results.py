@@ -76,9 +76,19 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class SchemaWarning:
+    """Something a run should say about the schema of a kind without failing (e.g. CRDs that disagree)."""
+
+    api_version: str
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Report:
     results: tuple[Result, ...]
     profiles: tuple[str, ...]  # every profile / label that was checked, in order
+    warnings: tuple[SchemaWarning, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -106,5 +116,7 @@ class Report:
         return list(groups.items())
 
 
-def make_report(results: Iterable[Result], profiles: Iterable[str]) -> Report:
-    return Report(tuple(results), tuple(dict.fromkeys(profiles)))
+def make_report(
+    results: Iterable[Result], profiles: Iterable[str], warnings: Iterable[SchemaWarning] = ()
+) -> Report:
+    return Report(tuple(results), tuple(dict.fromkeys(profiles)), tuple(warnings))

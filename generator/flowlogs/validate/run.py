@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ def validate(options: ValidateOptions) -> Report:
             setup.registry,
             ignore_missing_schemas=options.ignore_missing_schemas,
         )
-    return make_report(results, profiles)
+    return make_report(results, profiles, setup.registry.warnings())
 
 
 def _map_profiles(check: Callable[[ProfileTarget], _Checked], targets: Sequence[ProfileTarget]) -> list[_Checked]:
@@ -224,7 +225,7 @@ class _Setup:
             return [
                 Result(target.name, str(target.values_file), Check.HELM_BINARY, Status.ERROR, message=_describe(error))
             ]
-        return compare_renderings(target.name, embedded, binary)
+        return compare_renderings(target.name, embedded, binary, self.parser)
 
 
 def _helm_binary(options: ValidateOptions) -> HelmEngine | None:
@@ -260,15 +261,19 @@ def _load_values(path: Path) -> Mapping[str, Any] | str:
 # --- embedded engine vs binary ---------------------------------------------------------------
 
 
-def compare_renderings(profile: str, embedded: Sequence[Manifest], binary: Sequence[Manifest]) -> list[Result]:
+def compare_renderings(
+    profile: str, embedded: Sequence[Manifest], binary: Sequence[Manifest], parser: DocumentParser | None = None
+) -> list[Result]:
     """One error per document that differs (as parsed YAML data) between the two engines.
 
     Documents are matched by template and identity (apiVersion, kind, namespace, name), not by
     position: `helm template` prints a template's documents in install order (ServiceAccount
-    before ConfigMap), the raw render keeps them in file order.
+    before ConfigMap), the raw render keeps them in file order. With the run's parser, the
+    embedded engine's documents (and the binary's identical texts) are not parsed again.
     """
-    ours = _parsed_by_identity(embedded)
-    theirs = _parsed_by_identity(binary)
+    parse = (parser or DocumentParser()).parse_data
+    ours = _parsed_by_identity(embedded, parse)
+    theirs = _parsed_by_identity(binary, parse)
     results = []
     for key in sorted(ours.keys() | theirs.keys(), key=str):
         template = key[0]
@@ -300,16 +305,14 @@ class _Absent:
 _ABSENT: Any = _Absent()
 
 
-def _parsed_by_identity(manifests: Iterable[Manifest]) -> dict[tuple[str, ...], Any]:
+def _parsed_by_identity(manifests: Iterable[Manifest], parse: Callable[[str], Any]) -> dict[tuple[str, ...], Any]:
     parsed: dict[tuple[str, ...], Any] = {}
+    occurrences: Counter[tuple[str, ...]] = Counter()
     for manifest in manifests:
-        try:
-            data = load_yaml_file_data(manifest.text)
-        except Exception:  # noqa: BLE001 - unparsable text still compares, as text
-            data = manifest.text
+        data = parse(manifest.text)  # unparsable text still compares, as text
         identity = (manifest.template, *resource_identity(data))
-        occurrence = sum(1 for key in parsed if key[:-1] == identity)
-        parsed[(*identity, str(occurrence))] = data
+        parsed[(*identity, str(occurrences[identity]))] = data
+        occurrences[identity] += 1
     return parsed
 
 

@@ -10,6 +10,12 @@ Schema locations are searched in order, first hit wins, as with kubeconform's re
 - a directory of JSON schemas in the usual layouts, and/or of CRD YAML files;
 - a CRD YAML file (converted on the fly, see `crds.py`).
 
+When one location holds several CRDs for the same apiVersion and kind (say Calico's
+open-source and Enterprise FelixConfiguration), the one whose schema declares the most fields
+is used (the first file in path order on a tie), so only a field that none of them knows is an
+error; the run reports the choice as a warning naming every file. To pin one, pass it as its
+own location before the directory.
+
 Compiled validators (jsonschema-rs) are cached per (apiVersion, kind) for the whole run.
 """
 
@@ -19,6 +25,8 @@ import importlib.util
 import json
 import re
 import threading
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,6 +38,7 @@ import jsonschema_rs
 from ..errors import UserError
 from .crds import CrdVersionSchema, crd_schemas_from_documents
 from .documents import load_yaml_documents
+from .results import SchemaWarning
 
 DEFAULT_KUBERNETES_VERSION = "1.31.0"
 DEFAULT_LOCATIONS = ("default", "shipped")
@@ -82,6 +91,7 @@ class FoundSchema:
     origin: str  # file or location it came from, shown in messages
     registry: jsonschema_rs.Registry | None = field(default=None, repr=False)
     base_uri: str | None = None
+    warning: str = ""  # e.g. which of several disagreeing CRDs was chosen
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,7 @@ class SchemaLookup:
 
     compiled: CompiledSchema | None
     error: str = ""
+    warning: str = ""
 
 
 class SchemaSource(Protocol):
@@ -113,7 +124,7 @@ class SchemaSource(Protocol):
 
 
 def normalize_kubernetes_version(version: str) -> str:
-    return version[1:] if version.startswith("v") else version
+    return version.removeprefix("v")
 
 
 def template_variables(key: SchemaKey, kubernetes_version: str, *, strict: bool = True) -> dict[str, str]:
@@ -143,7 +154,12 @@ def render_template(template: str, variables: dict[str, str]) -> str:
             )
         return variables[name]
 
-    return _TEMPLATE_VARIABLE.sub(substitute, template)
+    rendered = _TEMPLATE_VARIABLE.sub(substitute, template)
+    if "{{" in rendered:  # a pipeline, a function...: the path would silently never exist
+        raise SchemaLocationError(
+            f"unsupported template expression in schema location {template!r}: only {{{{ .Variable }}}} is understood"
+        )
+    return rendered
 
 
 # --- bundled Kubernetes schemas -----------------------------------------------------------
@@ -352,22 +368,45 @@ class CrdSchemas:
         self._texts: dict[Path, str] = {}
 
     def _candidates(self, key: SchemaKey) -> Iterable[Path]:
-        # Cheap text filter: a CRD for `key` must spell out its kind and group.
+        # Cheap text filter before any YAML parsing: a CRD for `key` spells out its group and
+        # `kind: <Kind>` as a word of its own (so the 1.4 MB ApplicationSet CRD is never
+        # converted for an Application).
+        kind = re.compile(rf"""\bkind["']?\s*:\s*["']?{re.escape(key.kind)}(?![\w.-])""")
         for path in self.files:
             if path not in self._texts:
                 self._texts[path] = path.read_text(encoding="utf-8", errors="replace")
             text = self._texts[path]
-            if key.kind in text and key.group in text:
+            if key.group in text and kind.search(text):
                 yield path
 
     def find(self, key: SchemaKey) -> FoundSchema | None:
         if not key.group:
             return None  # core kinds are never CRDs
-        for path in self._candidates(key):
-            for converted in crd_file_schemas(path):
-                if converted.api_version == key.api_version and converted.kind == key.kind:
-                    return FoundSchema(converted.schema, f"{path} (CRD {converted.kind} {converted.api_version})")
-        return None
+        definitions = [
+            (path, converted)
+            for path in self._candidates(key)
+            for converted in crd_file_schemas(path)
+            if converted.api_version == key.api_version and converted.kind == key.kind
+        ]
+        if not definitions:
+            return None
+        # The module docstring has the rule; max() keeps the first of equals (path order).
+        path, chosen = max(definitions, key=lambda definition: definition[1].field_count)
+        return FoundSchema(
+            chosen.schema,
+            f"{path} (CRD {chosen.kind} {chosen.api_version})",
+            warning=self._ambiguity(key, definitions, path),
+        )
+
+    def _ambiguity(self, key: SchemaKey, definitions: list[tuple[Path, CrdVersionSchema]], chosen: Path) -> str:
+        if len({json.dumps(converted.schema, sort_keys=True) for _, converted in definitions}) == 1:
+            return ""  # copies of one CRD: nothing to choose
+        files = ", ".join(f"{path} ({converted.field_count} fields)" for path, converted in definitions)
+        return (
+            f"{len(definitions)} CRDs in {self.location} define {key.kind} {key.api_version}, not all alike: {files}; "
+            f"using {chosen}, the one with the most fields. To use another, pass it as its own "
+            f"--schema-location before {self.location}"
+        )
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         base = _unique_dir(workdir, "crds")
@@ -448,8 +487,9 @@ def schema_source(location: str, kubernetes_version: str) -> SchemaSource:
 
 def _local_only(uri: str) -> Any:
     # jsonschema-rs would fetch http(s) $refs by default; validation must never touch the network.
-    if uri.startswith("file://"):
-        return json.loads(Path(uri[len("file://") :]).read_text(encoding="utf-8"))
+    parsed = urllib.parse.urlparse(uri)
+    if parsed.scheme == "file":  # base URIs come from Path.as_uri(): percent-encoded
+        return json.loads(Path(urllib.request.url2pathname(parsed.path)).read_text(encoding="utf-8"))
     raise SchemaLoadError(f"refusing to fetch remote schema {uri} (validation runs offline)")
 
 
@@ -478,11 +518,6 @@ class SchemaRegistry:
         self._lookups: dict[SchemaKey, SchemaLookup] = {}
         self._lock = threading.Lock()
 
-    @property
-    def schema_version(self) -> str:
-        """The bundled Kubernetes schema version actually used."""
-        return resolve_kubernetes_version(self.kubernetes_version)
-
     def lookup(self, api_version: str, kind: str) -> SchemaLookup:
         key = SchemaKey(api_version, kind)
         lookup = self._lookups.get(key)
@@ -502,11 +537,18 @@ class SchemaRegistry:
             if found is None:
                 continue
             try:
-                return SchemaLookup(CompiledSchema(compile_schema(found), found.origin, source.location))
+                compiled = CompiledSchema(compile_schema(found), found.origin, source.location)
+                return SchemaLookup(compiled, warning=found.warning)
             except Exception as error:  # noqa: BLE001 - jsonschema-rs raises several types
                 first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
                 return SchemaLookup(None, f"could not compile schema {found.origin}: {first_line}")
         return SchemaLookup(None)
+
+    def warnings(self) -> list[SchemaWarning]:
+        """What the lookups so far had to say (e.g. which of several CRDs was used), by kind."""
+        with self._lock:
+            lookups = sorted(self._lookups.items(), key=lambda item: (item[0].api_version, item[0].kind))
+        return [SchemaWarning(key.api_version, key.kind, lookup.warning) for key, lookup in lookups if lookup.warning]
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         keys = sorted(set(keys), key=lambda key: (key.api_version, key.kind))

@@ -41,15 +41,16 @@ class ResourceValidator:
                 return _result(resource, Status.SKIPPED, message=f"could not find schema for {resource.kind}")
             return _result(resource, Status.ERROR, message=f"could not find schema for {resource.kind}")
         validator = lookup.compiled.validator
-        if validator.is_valid(resource.obj):  # the common case: skip building error objects
-            return _result(resource, Status.VALID)
-        issues = sorted(
-            {
+        try:
+            if validator.is_valid(resource.obj):  # the common case: skip building error objects
+                return _result(resource, Status.VALID)
+            distinct = {
                 Issue(json_pointer(error.instance_path), readable_message(error.message, error.instance))
                 for error in validator.iter_errors(resource.obj)
-            },
-            key=lambda issue: (issue.path, issue.message),
-        )
+            }
+        except ValueError as error:  # data JSON has no type for, e.g. a YAML `!!set`
+            return _result(resource, Status.ERROR, message=f"cannot validate the document as JSON: {error}")
+        issues = sorted(distinct, key=lambda issue: (issue.path, issue.message))
         return _result(resource, Status.INVALID, issues=tuple(issues))
 
 
