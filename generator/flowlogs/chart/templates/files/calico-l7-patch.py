@@ -27,6 +27,61 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from typing import Any, Protocol, Required, TextIO, TypeAlias, TypedDict, cast
+
+Obj: TypeAlias = dict[str, Any]  # a Kubernetes object as JSON
+Patch: TypeAlias = dict[str, Any]  # a JSON merge patch (null = remove the field)
+FieldPath: TypeAlias = tuple[str, ...]  # keys from an object's root to one field
+
+
+# Callback protocols, not Callable: the chart renders this file with Jinja, where two opening square brackets start an expression.
+class Plan(Protocol):
+    """plan(obj) -> (merge patch or None, notes)."""
+
+    def __call__(self, obj: Obj, /) -> tuple[Patch | None, list[FieldPath]]: ...
+
+
+class Selects(Protocol):
+    """Whether a selection (still) covers the object."""
+
+    def __call__(self, obj: Obj, /) -> bool: ...
+
+
+class SelectorExpression(TypedDict, total=False):
+    key: Required[str]
+    operator: Required[str]  # In, NotIn, Exists, DoesNotExist
+    values: list[str]
+
+
+class Selector(TypedDict, total=False):
+    """A Kubernetes label selector."""
+
+    matchLabels: dict[str, str]
+    matchExpressions: list[SelectorExpression]
+
+
+class Target(TypedDict, total=False):
+    """The Services (no kind) or workloads of one kind selected in one namespace."""
+
+    kind: str
+    namespace: Required[str]
+    names: list[str]
+    selectors: list[Selector]
+
+
+class Felix(TypedDict, total=False):
+    apiVersion: str
+    spec: dict[str, Any] | None
+
+
+class Desired(TypedDict, total=False):
+    """desired.json, as the chart renders it."""
+
+    felix: Felix | None
+    services: list[Target] | None
+    workloads: list[Target] | None
+
 
 RECORD = "flowlogs.dev/l7-restore"
 SERVICE_PATCH = {"metadata": {"annotations": {"projectcalico.org/l7-logging": "true"}}}
@@ -48,7 +103,7 @@ UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
 
 class ApiError(Exception):
-    def __init__(self, status, message):
+    def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
@@ -56,20 +111,21 @@ class ApiError(Exception):
 class Api:
     """The few Kubernetes API calls the script needs, over urllib."""
 
-    def __init__(self, base, token_file, ca_file):
+    def __init__(self, base: str, token_file: str, ca_file: str) -> None:
         self.base = base
         self.token_file = token_file
         self.context = ssl.create_default_context(cafile=ca_file)
 
     @classmethod
-    def in_cluster(cls):
+    def in_cluster(cls) -> Api:
         host = os.environ["KUBERNETES_SERVICE_HOST"]
         port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
         if ":" in host:
             host = "[" + host + "]"
         return cls("https://" + host + ":" + port, ACCOUNT + "/token", ACCOUNT + "/ca.crt")
 
-    def _call(self, method, path, body=None):
+    def _call(self, method: str, path: str, body: Patch | None = None) -> Any:
+        """The decoded JSON response."""
         with open(self.token_file, encoding="utf-8") as stream:  # re-read: bound tokens rotate
             token = stream.read().strip()
         headers = {"Authorization": "Bearer " + token, "Accept": "application/json"}
@@ -89,28 +145,28 @@ class Api:
                 pass
             raise ApiError(error.code, method + " " + path + ": " + str(error.code) + " " + str(detail)) from None
 
-    def get(self, path):
+    def get(self, path: str) -> Obj | None:
         try:
-            return self._call("GET", path)
+            return cast(Obj | None, self._call("GET", path))
         except ApiError as error:
             if error.status == 404:
                 return None
             raise
 
-    def list(self, path, selector=None, name=None):
+    def list(self, path: str, selector: str | None = None, name: str | None = None) -> list[Obj]:
         query = {"labelSelector": selector} if selector else {}
         if name:
             query["fieldSelector"] = "metadata.name=" + name
         return self._call("GET", path + ("?" + urllib.parse.urlencode(query) if query else "")).get("items") or []
 
-    def patch(self, path, body):
-        return self._call("PATCH", path, body)
+    def patch(self, path: str, body: Patch) -> Obj:
+        return cast(Obj, self._call("PATCH", path, body))
 
 
 # ------------------------------------------------------------------ merge-patch arithmetic
 
 
-def leaves(tree, prefix=()):
+def leaves(tree: dict[str, Any], prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
     """(path, value) of every non-mapping value of a nested mapping (empty mappings have none)."""
     for key in sorted(tree):
         value = tree[key]
@@ -120,7 +176,7 @@ def leaves(tree, prefix=()):
             yield prefix + (key,), value
 
 
-def get_path(obj, path):
+def get_path(obj: Any, path: FieldPath) -> Any:
     for key in path:
         if not isinstance(obj, dict) or key not in obj:
             return None
@@ -128,20 +184,20 @@ def get_path(obj, path):
     return obj
 
 
-def set_path(tree, path, value):
+def set_path(tree: dict[str, Any], path: FieldPath, value: Any) -> None:
     for key in path[:-1]:
         tree = tree.setdefault(key, {})
     tree[path[-1]] = value
 
 
-def seconds(text):
+def seconds(text: object) -> float | None:
     """A Go duration ("60s", "1m0s") in seconds; None for anything else."""
     if not isinstance(text, str) or not DURATION.fullmatch(text):
         return None
     return round(sum(float(number) * UNIT_SECONDS[unit] for number, unit in DURATION_PART.findall(text)), 9)
 
 
-def same(current, wanted):
+def same(current: object, wanted: object) -> bool:
     """Equal values. Calico's API server returns durations as Go prints them (60s reads back as
     1m0s, a metav1.Duration), so durations compare by length of time."""
     if current == wanted:
@@ -149,11 +205,11 @@ def same(current, wanted):
     return seconds(current) is not None and seconds(current) == seconds(wanted)
 
 
-def show(path):
+def show(path: FieldPath) -> str:
     return ".".join(path[1:] if path[0] in ("spec", "metadata") and len(path) > 1 else path)
 
 
-def read_record(obj):
+def read_record(obj: Obj) -> Patch:
     text = get_path(obj, ("metadata", "annotations", RECORD))
     if not text:
         return {}
@@ -164,33 +220,34 @@ def read_record(obj):
     return record if isinstance(record, dict) else {}
 
 
-def encode(record):
+def encode(record: Patch) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"))
 
 
-def name_of(obj):
+def name_of(obj: Obj) -> str:
     meta = obj.get("metadata") or {}
     kind = obj.get("kind") or "object"
     return kind + " " + ("%s/%s" % (meta["namespace"], meta.get("name")) if meta.get("namespace") else str(meta.get("name")))
 
 
-def without_noops(obj, patch):
+def without_noops(obj: Obj, patch: Patch) -> Patch | None:
     """Drop the leaves the object already has; None when nothing is left to change."""
-    result = {}
+    result: Patch = {}
     for path, value in leaves(patch):
         if not same(get_path(obj, path), value):
             set_path(result, path, value)
     return result or None
 
 
-def plan_apply(obj, desired):
+def plan_apply(obj: Obj, desired: Patch) -> Patch | None:
     """The merge patch that sets `desired` and records what was there before (None: nothing to do).
 
     Record entries of fields no longer desired are put back (a setting removed from the profile).
     """
     record = dict(leaves(read_record(obj)))
     wanted = dict(leaves(desired))
-    new_record, patch = {}, {}
+    new_record: Patch = {}
+    patch: Patch = {}
     for path, value in wanted.items():
         set_path(new_record, path, record[path] if path in record else get_path(obj, path))
         set_path(patch, path, value)
@@ -201,7 +258,7 @@ def plan_apply(obj, desired):
     return without_noops(obj, patch)
 
 
-def plan_restore(obj, desired):
+def plan_restore(obj: Obj, desired: Patch) -> tuple[Patch | None, list[FieldPath]]:
     """The merge patch that puts the recorded values back and drops the record.
 
     A field whose value is no longer what flowlogs set (`desired`) was changed by someone else
@@ -210,7 +267,8 @@ def plan_restore(obj, desired):
     if get_path(obj, ("metadata", "annotations", RECORD)) is None:
         return None, []
     wanted = dict(leaves(desired))
-    patch, kept = {}, []
+    patch: Patch = {}
+    kept: list[FieldPath] = []
     for path, value in leaves(read_record(obj)):
         if path in wanted and not same(get_path(obj, path), wanted[path]):
             kept.append(path)
@@ -223,7 +281,7 @@ def plan_restore(obj, desired):
 # ------------------------------------------------------------------------ label selectors
 
 
-def selector_text(selector):
+def selector_text(selector: Selector) -> str:
     parts = ["%s=%s" % item for item in sorted((selector.get("matchLabels") or {}).items())]
     for expression in selector.get("matchExpressions") or []:
         key, operator, values = expression["key"], expression["operator"], ",".join(expression.get("values") or [])
@@ -233,7 +291,7 @@ def selector_text(selector):
     return ",".join(parts)
 
 
-def selector_matches(selector, labels):
+def selector_matches(selector: Selector, labels: dict[str, str] | None) -> bool:
     labels = labels or {}
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
@@ -254,11 +312,11 @@ def selector_matches(selector, labels):
 # ------------------------------------------------------------------------------- targets
 
 
-def felix_path(api_version):
+def felix_path(api_version: str) -> str:
     return "/apis/" + api_version + "/felixconfigurations/default"
 
 
-def targets(desired):
+def targets(desired: Desired) -> Iterator[tuple[str, str, Patch, Target]]:
     """(kind, collection path, patch, target) for every Service / workload selection."""
     for target in desired.get("services") or []:
         yield "Service", "/api/v1/namespaces/" + target["namespace"] + "/services", SERVICE_PATCH, target
@@ -267,7 +325,7 @@ def targets(desired):
         yield target["kind"], "/apis/apps/v1/namespaces/" + target["namespace"] + "/" + resource, WORKLOAD_PATCH, target
 
 
-def is_selected(desired, kind, namespace, obj):
+def is_selected(desired: Desired, kind: str, namespace: str, obj: Obj) -> bool:
     meta = obj.get("metadata") or {}
     for target_kind, _, _, target in targets(desired):
         if target_kind != kind or target["namespace"] != namespace:
@@ -279,28 +337,28 @@ def is_selected(desired, kind, namespace, obj):
     return False
 
 
-def with_kind(obj, kind):
+def with_kind(obj: Obj, kind: str) -> Obj:
     obj.setdefault("kind", kind)
     return obj
 
 
 class Runner:
-    def __init__(self, api, out=sys.stdout):
+    def __init__(self, api: Api, out: TextIO = sys.stdout) -> None:
         self.api = api
         self.out = out
-        self.problems = []
+        self.problems: list[str] = []
 
-    def say(self, text):
+    def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    def _patch(self, path, obj, patch):
+    def _patch(self, path: str, obj: Obj, patch: Patch) -> None:
         """Merge-patch with the resourceVersion the plan was made from (409 = changed meanwhile)."""
         version = get_path(obj, ("metadata", "resourceVersion"))
         if version:
             set_path(patch, ("metadata", "resourceVersion"), version)
         self.api.patch(path, patch)
 
-    def _read(self, collection, name, kind, listed):
+    def _read(self, collection: str, name: str, kind: str, listed: bool) -> Obj | None:
         """One object: GET where the RBAC names it, else a list by name (selector namespaces allow list only)."""
         if listed:
             items = self.api.list(collection, name=name)
@@ -309,7 +367,9 @@ class Runner:
             obj = self.api.get(collection + "/" + name)
         return with_kind(obj, kind) if obj is not None else None
 
-    def _converge(self, collection, name, kind, listed, plan):
+    def _converge(
+        self, collection: str, name: str, kind: str, listed: bool, plan: Plan
+    ) -> tuple[Obj | None, Patch | None, list[FieldPath]]:
         """Read, plan(obj) -> (patch or None, notes), PATCH; start over when the object changed in
         between. Returns (the object as read, patch, notes); (None, None, []) when it does not exist."""
         path = collection + "/" + name
@@ -328,8 +388,8 @@ class Runner:
             return obj, patch, notes
         raise SystemExit(path + " kept changing; giving up after 5 attempts")
 
-    def _describe(self, obj, patch):
-        changes = []
+    def _describe(self, obj: Obj, patch: Patch | None) -> str:
+        changes: list[str] = []
         for path, value in leaves(patch or {}):
             if path[-1] in (RECORD, "resourceVersion"):
                 continue
@@ -340,7 +400,7 @@ class Runner:
 
     # -- apply
 
-    def apply_object(self, collection, name, kind, desired_patch, listed=False):
+    def apply_object(self, collection: str, name: str, kind: str, desired_patch: Patch, listed: bool = False) -> bool:
         """Set the owned fields; False when the object does not exist."""
         obj, patch, _ = self._converge(collection, name, kind, listed, lambda obj: (plan_apply(obj, desired_patch), []))
         if obj is None:
@@ -348,10 +408,18 @@ class Runner:
         self.say(name_of(obj) + ": " + (self._describe(obj, patch) if patch else "unchanged"))
         return True
 
-    def restore_object(self, collection, name, kind, desired_patch, listed=False, still_selected=None):
+    def restore_object(
+        self,
+        collection: str,
+        name: str,
+        kind: str,
+        desired_patch: Patch,
+        listed: bool = False,
+        still_selected: Selects | None = None,
+    ) -> bool:
         """Put the recorded values back, unless `still_selected(obj)`; False when the object does not exist."""
 
-        def plan(obj):
+        def plan(obj: Obj) -> tuple[Patch | None, list[FieldPath]]:
             if still_selected is not None and still_selected(obj):
                 return None, []
             return plan_restore(obj, desired_patch)
@@ -365,7 +433,7 @@ class Runner:
             self.say(name_of(obj) + ": " + show(field) + " was changed since flowlogs set it; left as is")
         return True
 
-    def apply(self, desired):
+    def apply(self, desired: Desired) -> None:
         felix = desired.get("felix") or {}
         path = felix_path(felix.get("apiVersion", "projectcalico.org/v3"))
         collection, name = path.rsplit("/", 1)
@@ -381,8 +449,8 @@ class Runner:
             if target.get("selectors"):
                 self._apply_selected(desired, kind, collection, desired_patch, target)
 
-    def _apply_selected(self, desired, kind, collection, desired_patch, target):
-        matched = set()
+    def _apply_selected(self, desired: Desired, kind: str, collection: str, desired_patch: Patch, target: Target) -> None:
+        matched: set[str] = set()
         for selector in target["selectors"]:
             for obj in self.api.list(collection, selector_text(selector)):
                 name = obj["metadata"]["name"]
@@ -398,7 +466,7 @@ class Runner:
 
     # -- restore / prune
 
-    def _recorded(self, collection, target):
+    def _recorded(self, collection: str, target: Target) -> list[str]:
         """Names of the objects of a selection that may carry a record."""
         names = set(target.get("names") or [])
         if target.get("selectors"):  # list is allowed in these namespaces: find every record
@@ -409,7 +477,7 @@ class Runner:
             )
         return sorted(names)
 
-    def restore(self, desired, keep=None):
+    def restore(self, desired: Desired, keep: Desired | None = None) -> None:
         """Restore every recorded object of `desired`, except those `keep` still selects (prune:
         FelixConfiguration is then left to the apply Job)."""
         for kind, collection, desired_patch, target in targets(desired):
@@ -424,12 +492,12 @@ class Runner:
                 self.say("FelixConfiguration default not found: nothing to restore")
 
 
-def load(path):
+def load(path: str) -> Desired:
     with open(path, encoding="utf-8") as stream:
-        return json.load(stream)
+        return cast(Desired, json.load(stream))
 
 
-def main(argv, api=None, out=sys.stdout):
+def main(argv: list[str], api: Api | None = None, out: TextIO = sys.stdout) -> int:
     usage = "usage: calico-l7-patch.py apply|restore DESIRED.json | prune DESIRED.json PREVIOUS.json"
     if len(argv) < 3 or argv[1] not in ("apply", "restore", "prune") or (argv[1] == "prune") != (len(argv) == 4):
         print(usage, file=sys.stderr)
