@@ -59,6 +59,7 @@ def test_shipped_profile_reproduces_the_seed(tmp_path: Path) -> None:
     assert not result.diagnostics.errors
     (profile,) = result.profiles
     assert profile.values == {
+        "profile": "calico-l7",
         "calico": {
             "enabled": True,
             "version": "3.19",

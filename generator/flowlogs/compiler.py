@@ -34,7 +34,7 @@ class CompileResult:
 
 def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfile:
     root = profile.root
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"profile": profile.name}
     cilium = calico = None
     if "cilium" in root:
         cilium = compile_cilium(root.get("cilium"), diagnostics)
@@ -42,7 +42,7 @@ def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfi
     if "calico" in root:
         calico = compile_calico(root.get("calico"), diagnostics)
         values["calico"] = calico.values
-    if not values:
+    if "cilium" not in values and "calico" not in values:
         diagnostics.warning(root.location, f"profile '{profile.name}' has neither a 'cilium' nor a 'calico' section: it renders nothing")
     return CompiledProfile(
         name=profile.name,

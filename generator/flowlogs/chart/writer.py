@@ -53,6 +53,12 @@ class SyncReport:
 
 def common_values() -> list[ChartValue]:
     return [
+        ChartValue(
+            "profile",
+            "",
+            "The flowlogs profile these values were compiled from (set in profiles/<profile>/values.yaml; NOTES.txt names it).",
+            {"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"},
+        ),
         ChartValue("nameOverride", "", "Override the chart name used in resource names and labels.", {"type": "string"}),
         ChartValue("fullnameOverride", "", "Override the full name (release-chart) used in resource names.", {"type": "string"}),
         ChartValue(
