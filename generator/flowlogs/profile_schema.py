@@ -34,6 +34,15 @@ def _strings(title: str) -> dict[str, Any]:
     return one_or_many({"type": "string", "minLength": 1, "title": title})
 
 
+def _text_or_mapping(title: str, properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """A value written as text (`Deployment/web`) or as the mapping it stands for."""
+    mapping: dict[str, Any] = {"type": "object", "additionalProperties": False}
+    if required:
+        mapping["required"] = required
+    mapping["properties"] = properties
+    return {"oneOf": [{"type": "string", "minLength": 1, "title": title}, mapping]}
+
+
 def _filter_value_schema(kind: str) -> dict[str, Any]:
     newest = load_tables(DEFAULT_VERSION)
     if kind == "verdict":
@@ -64,45 +73,13 @@ def _filter_value_schema(kind: str) -> dict[str, Any]:
     if kind == "bool":
         return {"type": "boolean"}
     if kind == "workload":
-        return one_or_many(
-            {
-                "oneOf": [
-                    {"type": "string", "minLength": 1, "title": "workload"},
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {"kind": {"type": "string"}, "name": {"type": "string"}},
-                    },
-                ]
-            }
-        )
+        return one_or_many(_text_or_mapping("workload", {"kind": {"type": "string"}, "name": {"type": "string"}}))
     if kind == "http-header":
-        return one_or_many(
-            {
-                "oneOf": [
-                    {"type": "string", "minLength": 1, "title": "HTTP header"},
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["key"],
-                        "properties": {"key": {"type": "string"}, "value": {"type": "string"}},
-                    },
-                ]
-            }
-        )
+        properties = {"key": {"type": "string"}, "value": {"type": "string"}}
+        return one_or_many(_text_or_mapping("HTTP header", properties, required=["key"]))
     if kind == "interface":
-        return one_or_many(
-            {
-                "oneOf": [
-                    {"type": "string", "minLength": 1, "title": "interface"},
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {"name": {"type": "string"}, "index": {"type": "integer", "minimum": 0}},
-                    },
-                ]
-            }
-        )
+        properties = {"name": {"type": "string"}, "index": {"type": "integer", "minimum": 0}}
+        return one_or_many(_text_or_mapping("interface", properties))
     if kind == "http-status":
         return one_or_many(
             {
