@@ -30,7 +30,7 @@ from flowlogs.generate import generate
 from flowlogs.helm import EmbeddedHelm
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "generator" / "flowlogs" / "chart" / "templates" / "files" / "calico-l7-patch.py"
+SCRIPT = ROOT / "generator" / "flowlogs" / "calico" / "chart" / "files" / "calico-l7-patch.py"
 RECORD = "flowlogs.dev/l7-restore"
 FELIX = "/apis/projectcalico.org/v3/felixconfigurations/default"
 SHOP = "/api/v1/namespaces/shop/services"

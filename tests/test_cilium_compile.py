@@ -51,7 +51,7 @@ def test_sub_types_are_compared_only_when_asked(tmp_path):
 
 def test_an_unquoted_version_is_read_as_written(tmp_path):
     profile, _ = compile_text(tmp_path, "cilium:\n  version: 1.17\n  flow-logs:\n    - name: a\n")
-    assert profile.cilium.version == "1.17"
+    assert profile.parts["cilium"].version == "1.17"
 
 
 def test_rotation_1_18_section_default_and_per_flow_log_override(tmp_path):
@@ -66,12 +66,12 @@ def test_rotation_1_18_section_default_and_per_flow_log_override(tmp_path):
         {"fileMaxSizeMb": 50, "fileMaxBackups": 3, "fileCompress": True},
         {"fileMaxSizeMb": 20, "fileMaxBackups": 3},
     ]
-    assert "fileMaxSizeMb" not in profile.cilium_overlay["hubble"]["export"]
+    assert "fileMaxSizeMb" not in profile.parts["cilium"].overlay["hubble"]["export"]
 
 
 def test_rotation_1_17_goes_to_the_agent_wide_helm_values(tmp_path):
     profile, _ = compile_text(tmp_path, 'cilium:\n  version: "1.17"\n  rotation: {max-size-mb: 20, max-backups: 3}\n  flow-logs:\n    - name: a\n')
-    assert profile.cilium_overlay["hubble"]["export"] == {
+    assert profile.parts["cilium"].overlay["hubble"]["export"] == {
         "fileMaxSizeMb": 20,
         "fileMaxBackups": 3,
         "dynamic": {"enabled": True, "config": {"configMapName": "cilium-flowlog-config", "createConfigMap": False}},

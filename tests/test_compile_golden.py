@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from flowlogs.chart.writer import dump_yaml
+from flowlogs.yamlio import dump_yaml
 from flowlogs.compiler import compile_paths
 
 FIXTURES = ROOT / "tests" / "fixtures" / "profiles"
@@ -25,8 +25,9 @@ def compiled_text(profile: Path) -> str:
     assert not errors, errors
     compiled = result.profiles[0]
     text = "# values\n" + dump_yaml(compiled.values)
-    if compiled.cilium_overlay:
-        text += "# cilium overlay\n" + dump_yaml(compiled.cilium_overlay)
+    for product, part in compiled.products():
+        for extra in product.profile_files(part):  # the golden files call Cilium's values its overlay
+            text += f"# {product.key} overlay\n" + dump_yaml(extra.data)
     return text
 
 

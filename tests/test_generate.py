@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import CHART, ROOT, VALUES, write_profile
 
-from flowlogs.chart.writer import build_chart
+from flowlogs.chart.build import build_chart
 from flowlogs.compiler import compile_directory
 
 

@@ -482,7 +482,8 @@ def test_the_storage_preflight_uses_the_profile_sizes_when_it_has_them(repo):
     make_repo(repo, SETTINGS + "clusters:\n  - name: big\n    server: https://big.example.com\n    profile: calico-l7\n    overrides:\n      nodes: 40\n")
     profiles = {p.name: p for p in compile_directory(repo / "values").profiles}
     profile = profiles["calico-l7"]
-    profiles["calico-l7"] = dataclasses.replace(profile, calico=dataclasses.replace(profile.calico, retention_days=3, log_storage_gb=100))
+    calico = dataclasses.replace(profile.parts["calico"], retention_days=3, log_storage_gb=100)
+    profiles["calico-l7"] = dataclasses.replace(profile, parts={**profile.parts, "calico": calico})
     diagnostics = Diagnostics()
     load_fleet(repo / "values", repo / "chart", profiles, set(profiles), diagnostics)
     assert [str(d) for d in diagnostics.errors] == [

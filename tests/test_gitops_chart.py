@@ -15,7 +15,8 @@ import pytest
 import yaml
 from conftest import VALUES
 
-from flowlogs.chart.writer import PROFILES_DIR, sync_tree
+from flowlogs.chart.build import PROFILES_DIR
+from flowlogs.chart.tree import sync_tree
 from flowlogs.errors import ProfileError
 from flowlogs.generate import plan
 from flowlogs.helm import EmbeddedHelm

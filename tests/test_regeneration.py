@@ -10,7 +10,7 @@ import pytest
 import yaml
 from conftest import VALUES, write_profile
 
-from flowlogs.chart.writer import CONTENT_HASH_ANNOTATION
+from flowlogs.chart.versioning import CONTENT_HASH_ANNOTATION
 from flowlogs.generate import generate, plan, rendered_diff
 
 CILIUM = (VALUES / "cilium-exporter.yaml").read_text(encoding="utf-8")

@@ -41,15 +41,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         )
     _print_diagnostics(built.diagnostics)
     for profile in built.profiles:
-        parts = []
-        if profile.cilium:
-            parts.append(f"Cilium {profile.cilium.version}: {len(profile.cilium.flow_log_names)} flow log(s)")
-        if profile.calico:
-            calico = profile.calico
-            parts.append(
-                f"Calico Enterprise {calico.version}: {len(calico.felix_fields)} Felix field(s), "
-                f"{calico.selected} selection(s), patched by {calico.patch_mode}"
-            )
+        parts = [product.summary(part) for product, part in profile.products()]
         print(f"  {profile.name:<24} {'; '.join(parts) or 'empty'}")
     clusters = len(built.fleet.clusters)
     if clusters:

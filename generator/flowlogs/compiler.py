@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .calico.compile import CalicoCompiled, compile_calico
-from .cilium.compile import CiliumCompiled, compile_cilium
 from .errors import Diagnostics
+from .products import CompiledPart, Product
 from .profile import Profile, find_profiles, load_profile
+from .registry import PRODUCTS
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,16 @@ class CompiledProfile:
     source: str  # the profile file, as shown to users
     description: str
     values: dict[str, Any]  # the profile's values file for flowlogs' chart
-    cilium: CiliumCompiled | None = None
-    calico: CalicoCompiled | None = None
+    parts: dict[str, CompiledPart] = field(default_factory=dict)  # product key -> its compiled section
+
+    def products(self) -> list[tuple[Product, CompiledPart]]:
+        """The profile's parts with their products, in the registry's order."""
+        return [(product, self.parts[product.key]) for product in PRODUCTS if product.key in self.parts]
 
     @property
-    def cilium_overlay(self) -> dict[str, Any] | None:
-        return self.cilium.overlay if self.cilium else None
+    def labels(self) -> list[str]:
+        """The parts as the chart README names them ("Cilium 1.18")."""
+        return [product.label(part) for product, part in self.products()]
 
 
 @dataclass
@@ -35,22 +39,20 @@ class CompileResult:
 def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfile:
     root = profile.root
     values: dict[str, Any] = {"profile": profile.name}
-    cilium = calico = None
-    if "cilium" in root:
-        cilium = compile_cilium(root.get("cilium"), diagnostics)
-        values["cilium"] = cilium.values
-    if "calico" in root:
-        calico = compile_calico(root.get("calico"), diagnostics)
-        values["calico"] = calico.values
-    if "cilium" not in values and "calico" not in values:
-        diagnostics.warning(root.location, f"profile '{profile.name}' has neither a 'cilium' nor a 'calico' section: it renders nothing")
+    parts: dict[str, CompiledPart] = {}
+    for product in PRODUCTS:
+        if product.key in root:
+            parts[product.key] = product.compile(root.get(product.key), diagnostics)
+            values[product.key] = parts[product.key].values
+    if not parts:
+        sections = " nor ".join(f"a '{product.key}'" for product in PRODUCTS)
+        diagnostics.warning(root.location, f"profile '{profile.name}' has neither {sections} section: it renders nothing")
     return CompiledProfile(
         name=profile.name,
         source=profile.display_path,
         description=str(root.get("description", "").value or ""),
         values=values,
-        cilium=cilium,
-        calico=calico,
+        parts=parts,
     )
 
 

@@ -19,17 +19,13 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from .chart.writer import (
+from .chart.build import (
     PROFILES_DIR,
-    SyncReport,
     build_chart,
-    check_owned,
     compiled_profile_names,
-    diff_tree,
     repository_source,
-    sync_tree,
-    tree_name,
 )
+from .chart.tree import SyncReport, check_owned, diff_tree, sync_tree, tree_name
 from .compiler import CompiledProfile, compile_paths
 from .errors import Diagnostic, HelmError, UserError
 from .gitops.build import plan_gitops

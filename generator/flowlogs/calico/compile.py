@@ -16,9 +16,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import Diagnostics
+from ..products import CompiledPart
 from ..profile import Node, minor_version
 from .selectors import SelectorError, parse_selector, selector_from_mapping
-from .tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, CalicoTables, FelixField, load_tables
+from .tables import (
+    DEFAULT_VERSION,
+    POLICY_SYNC_PATH_PREFIX,
+    CalicoTables,
+    FelixField,
+    load_tables,
+)
 from .words import (
     COLLECTOR_CONTAINERS,
     DEFAULT_FELIX_API,
@@ -37,7 +44,7 @@ _DECIMAL: dict[str, Decimal | int] = {"n": Decimal("1e-9"), "u": Decimal("1e-6")
 
 
 @dataclass
-class CalicoCompiled:
+class CalicoCompiled(CompiledPart):
     version: str
     values: dict[str, Any]  # the `calico:` values of our chart
     patch_mode: str = DEFAULT_PATCH_MODE

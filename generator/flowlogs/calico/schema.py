@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..names import DNS_LABEL_PATTERN
 from .tables import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .words import (
     COLLECTOR_CONTAINERS,
@@ -40,7 +41,7 @@ QUANTITY = {
 NAMESPACE = {
     "type": "string",
     "title": "namespace",
-    "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+    "pattern": DNS_LABEL_PATTERN,
     "x-pattern-hint": "a namespace name: lower-case letters, digits and '-'",
 }
 OBJECT_NAME = {

@@ -10,9 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..chart.values_model import ChartValue, Section
-from .tables import DEFAULT_CONFIGMAP_NAME, SUPPORTED_VERSIONS, load_tables
+from ..names import DNS_LABEL_PATTERN
+from .tables import (
+    DEFAULT_CONFIGMAP_NAME,
+    DEFAULT_NAMESPACE,
+    SUPPORTED_VERSIONS,
+    load_tables,
+)
 
 _SCALARS: dict[str, dict[str, Any]] = {"string": {"type": "string"}, "uint32": {"type": "integer", "minimum": 0}, "int32": {"type": "integer"}, "bool": {"type": "boolean"}}
+DNS_LABEL_SCHEMA = {"type": "string", "pattern": DNS_LABEL_PATTERN}
 _NESTED_TYPES = {"type": "int32", "sub_type": "int32", "match_sub_type": "bool", "index": "uint32", "cel_expression": "repeated string"}
 
 
@@ -65,7 +72,7 @@ def flow_log_entry_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["name", "filePath"],
         "properties": {
-            "name": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},
+            "name": DNS_LABEL_SCHEMA,
             "filePath": {"type": "string", "pattern": "^/"},
             "fieldMask": {"type": "array", "items": {"type": "string"}},
             "includeFilters": filters,
@@ -78,8 +85,6 @@ def flow_log_entry_schema() -> dict[str, Any]:
     }
 
 
-DNS_LABEL_SCHEMA = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"}
-
 CILIUM_SECTIONS = [
     Section("cilium", "Cilium Hubble exporter (dynamic mode). Compiled from a profile's `cilium:` section by flowlogs."),
     Section("cilium.configMap", "The ConfigMap Cilium's agent reads its flow logs from. Point Cilium's chart at it with\n`hubble.export.dynamic.config.configMapName` and `createConfigMap: false` (see the profile's cilium-values.yaml)."),
@@ -90,7 +95,7 @@ def cilium_values() -> list[ChartValue]:
     return [
         ChartValue("cilium.enabled", False, "Render the Cilium flow-log ConfigMap.", {"type": "boolean"}),
         ChartValue("cilium.configMap.name", DEFAULT_CONFIGMAP_NAME, "Name of the ConfigMap (Cilium's default).", DNS_LABEL_SCHEMA),
-        ChartValue("cilium.configMap.namespace", "kube-system", "Namespace of the ConfigMap: Cilium's namespace, where the agent mounts it from.", DNS_LABEL_SCHEMA),
+        ChartValue("cilium.configMap.namespace", DEFAULT_NAMESPACE, "Namespace of the ConfigMap: Cilium's namespace, where the agent mounts it from.", DNS_LABEL_SCHEMA),
         ChartValue(
             "cilium.flowLogs",
             [],

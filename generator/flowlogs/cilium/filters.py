@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import kinds
+from .kinds import FilterKind
+
 # Words that exist for both sides of a flow: word -> (FlowFilter field stem, value kind).
-SIDED_WORDS: dict[str, tuple[str, str]] = {
-    "pod": ("pod", "pod"),
-    "namespace": ("pod", "namespace"),
-    "ip": ("ip", "ip"),
-    "label": ("label", "label"),
-    "fqdn": ("fqdn", "string"),
-    "service": ("service", "pod"),
-    "identity": ("identity", "identity"),
-    "port": ("port", "port"),
-    "workload": ("workload", "workload"),
-    "cluster": ("cluster_name", "string"),
+SIDED_WORDS: dict[str, tuple[str, FilterKind]] = {
+    "pod": ("pod", kinds.NAME_PREFIX),
+    "namespace": ("pod", kinds.NAMESPACE),
+    "ip": ("ip", kinds.IP),
+    "label": ("label", kinds.LABEL),
+    "fqdn": ("fqdn", kinds.TEXT),
+    "service": ("service", kinds.NAME_PREFIX),
+    "identity": ("identity", kinds.IDENTITY),
+    "port": ("port", kinds.PORT),
+    "workload": ("workload", kinds.WORKLOAD),
+    "cluster": ("cluster_name", kinds.TEXT),
 }
 
 SIDES = ("source", "destination")
@@ -32,7 +35,7 @@ SIDES = ("source", "destination")
 class FilterWord:
     word: str  # the profile key, e.g. "source-pod"
     field: str  # the FlowFilter field, e.g. "source_pod"
-    kind: str  # how the value is read and checked
+    kind: FilterKind  # how the value is read, checked, compiled, decompiled and explained
     description: str
     side: str = ""  # "source" | "destination" | "either" | ""
 
@@ -63,29 +66,29 @@ def _build_words() -> dict[str, FilterWord]:
                 f"{side}-{stem}", f"{side}_{field_stem}", kind, _sided_description(stem, side), side
             )
         words[stem] = FilterWord(stem, f"*_{field_stem}", kind, _sided_description(stem, "either"), "either")
-    plain = [
-        ("verdict", "verdict", "verdict", "Verdicts: forwarded, dropped, error, audit, redirected, traced, translated."),
-        ("drop-reason", "drop_reason_desc", "drop-reason", "Drop reasons by name, e.g. `policy-denied` (133, ordinary policy drop) or `policy-deny` (181, explicit deny rule)."),
-        ("event-type", "event_type", "event-type", "Event types by name (drop, trace, policy-verdict, l7, ...), or `{type, sub-type, match-sub-type}`."),
-        ("direction", "traffic_direction", "direction", "Traffic direction: ingress, egress or unknown."),
-        ("source-ip-xlated", "source_ip_xlated", "ip", "The translated (SNAT) source IP addresses or CIDR ranges."),
-        ("protocol", "protocol", "protocol", "L4 or L7 protocols, e.g. tcp, udp, icmpv4, icmpv6, sctp, http, dns, kafka."),
-        ("http-status", "http_status_code", "http-status", "HTTP status codes or prefixes: `404`, `5+`."),
-        ("http-method", "http_method", "http-method", "HTTP methods: GET, POST, ..."),
-        ("http-path", "http_path", "string", "HTTP path regular expressions (RE2)."),
-        ("http-url", "http_url", "string", "HTTP URL regular expressions (RE2)."),
-        ("http-header", "http_header", "http-header", "HTTP headers as `key:value` or `{key, value}`."),
-        ("dns-query", "dns_query", "string", "DNS query regular expressions (RE2), e.g. `.*\\.svc\\.cluster\\.local`."),
-        ("tcp-flags", "tcp_flags", "tcp-flags", "TCP flag sets, e.g. `SYN` or `SYN,ACK` (a set matches when all its flags are set)."),
-        ("node-name", "node_name", "string", "Node name patterns, e.g. `k8s*` or `cluster/node-1`."),
-        ("node-label", "node_labels", "label", "Node label selectors."),
-        ("ip-version", "ip_version", "ip-version", "IP version: ipv4 or ipv6."),
-        ("reply", "reply", "bool", "true for reply packets only, false for requests only."),
-        ("interface", "interface", "interface", "Network interfaces by name, or `{name, index}`."),
-        ("uuid", "uuid", "string", "Flow UUIDs."),
-        ("trace-id", "trace_id", "string", "Trace IDs."),
-        ("cel", "experimental", "string", "CEL expressions over the flow (`_flow.verdict == ...`); slower than other filters."),
-        ("raw", "", "raw", "Upstream FlowFilter fields as Cilium spells them (snake_case), merged into this filter: the escape hatch."),
+    plain: list[tuple[str, str, FilterKind, str]] = [
+        ("verdict", "verdict", kinds.VERDICT, "Verdicts: forwarded, dropped, error, audit, redirected, traced, translated."),
+        ("drop-reason", "drop_reason_desc", kinds.DROP_REASON, "Drop reasons by name, e.g. `policy-denied` (133, ordinary policy drop) or `policy-deny` (181, explicit deny rule)."),
+        ("event-type", "event_type", kinds.EVENT_TYPE, "Event types by name (drop, trace, policy-verdict, l7, ...), or `{type, sub-type, match-sub-type}`."),
+        ("direction", "traffic_direction", kinds.DIRECTION, "Traffic direction: ingress, egress or unknown."),
+        ("source-ip-xlated", "source_ip_xlated", kinds.IP, "The translated (SNAT) source IP addresses or CIDR ranges."),
+        ("protocol", "protocol", kinds.PROTOCOL, "L4 or L7 protocols, e.g. tcp, udp, icmpv4, icmpv6, sctp, http, dns, kafka."),
+        ("http-status", "http_status_code", kinds.HTTP_STATUS, "HTTP status codes or prefixes: `404`, `5+`."),
+        ("http-method", "http_method", kinds.HTTP_METHOD, "HTTP methods: GET, POST, ..."),
+        ("http-path", "http_path", kinds.TEXT, "HTTP path regular expressions (RE2)."),
+        ("http-url", "http_url", kinds.TEXT, "HTTP URL regular expressions (RE2)."),
+        ("http-header", "http_header", kinds.HTTP_HEADER, "HTTP headers as `key:value` or `{key, value}`."),
+        ("dns-query", "dns_query", kinds.TEXT, "DNS query regular expressions (RE2), e.g. `.*\\.svc\\.cluster\\.local`."),
+        ("tcp-flags", "tcp_flags", kinds.TCP_FLAG_SETS, "TCP flag sets, e.g. `SYN` or `SYN,ACK` (a set matches when all its flags are set)."),
+        ("node-name", "node_name", kinds.TEXT, "Node name patterns, e.g. `k8s*` or `cluster/node-1`."),
+        ("node-label", "node_labels", kinds.LABEL, "Node label selectors."),
+        ("ip-version", "ip_version", kinds.IP_VERSION, "IP version: ipv4 or ipv6."),
+        ("reply", "reply", kinds.FLAG, "true for reply packets only, false for requests only."),
+        ("interface", "interface", kinds.INTERFACE, "Network interfaces by name, or `{name, index}`."),
+        ("uuid", "uuid", kinds.TEXT, "Flow UUIDs."),
+        ("trace-id", "trace_id", kinds.TEXT, "Trace IDs."),
+        ("cel", "experimental", kinds.CEL, "CEL expressions over the flow (`_flow.verdict == ...`); slower than other filters."),
+        ("raw", "", kinds.RAW, "Upstream FlowFilter fields as Cilium spells them (snake_case), merged into this filter: the escape hatch."),
     ]
     for word, field, kind, description in plain:
         words[word] = FilterWord(word, field, kind, description)

@@ -26,6 +26,8 @@ SUPPORTED_VERSIONS: tuple[str, ...] = ("1.16", "1.17", "1.18")
 DEFAULT_VERSION = "1.18"
 DEFAULT_FILE_PATH = "/var/run/cilium/hubble/events.log"
 DEFAULT_CONFIGMAP_NAME = "cilium-flowlog-config"
+# Where Cilium runs unless a profile or fleet cluster says otherwise (the chart's default namespace).
+DEFAULT_NAMESPACE = "kube-system"
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 

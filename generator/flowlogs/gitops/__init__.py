@@ -11,8 +11,15 @@
 
 from __future__ import annotations
 
-from .build import APPLICATIONS_DIR, APPLICATIONSET_FILE, GitopsPlan, build_gitops_files, plan_gitops
-from .fleet import OVERRIDES, Cluster, Fleet, Override, load_fleet
+from ..products import Override
+from .build import (
+    APPLICATIONS_DIR,
+    APPLICATIONSET_FILE,
+    GitopsPlan,
+    build_gitops_files,
+    plan_gitops,
+)
+from .fleet import OVERRIDES, Cluster, Fleet, load_fleet
 from .manifests import fleet_applicationset, profile_application
 from .schema import fleet_schema
 from .settings import CiliumRelease, GitopsSettings, SettingsOverrides, SyncSettings

@@ -17,11 +17,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..chart.writer import GENERATED_MARK, dump_yaml, repository_source, tree_name
+from ..chart.build import repository_source
+from ..chart.tree import GENERATED_MARK, tree_name
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location
+from ..yamlio import dump_yaml
 from .fleet import Fleet, Progress, load_fleet
-from .manifests import fleet_applicationset, profile_application, renders_partial_manifests, used_profiles
+from .manifests import (
+    fleet_applicationset,
+    profile_application,
+    renders_partial_manifests,
+    used_profiles,
+)
 from .settings import SettingsOverrides
 
 APPLICATIONS_DIR = "applications"
@@ -82,13 +89,10 @@ def plan_gitops(
     if len(diagnostics.errors) > before:
         return GitopsPlan(fleet, {})
     for profile in profiles:
-        if profile.calico is not None and not renders_partial_manifests(profile):
-            diagnostics.note(
-                Location(profile.source),
-                f"under Argo CD ({tree_name(gitops_dir)}/{APPLICATIONS_DIR}/{profile.name}.yaml) the Felix/Service patch Job runs as a PostSync hook "
-                "on every sync, and its pre-delete restore runs only with Argo CD 3.3+ (PreDelete)",
-                "'patch-mode: gitops' is the supported path for Argo CD (see docs/gitops.md)",
-            )
+        application = f"{tree_name(gitops_dir)}/{APPLICATIONS_DIR}/{profile.name}.yaml"
+        for product, part in profile.products():
+            for message, hint in product.gitops_notes(part, application):
+                diagnostics.note(Location(profile.source), message, hint)
     # Diagnostics name files as the user sees them; generated files name them from the repository root.
     shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles]
     shown_fleet = dataclasses.replace(fleet, source=repository_source(values_dir, fleet.source)) if fleet.source else fleet

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location, did_you_mean
 from ..profile import Node, check_against_schema, display_path, load_yaml_document
+from ..registry import PRODUCTS_BY_KEY, fleet_overrides
 from .schema import fleet_schema
 from .settings import (
     GitopsSettings,
@@ -32,30 +33,12 @@ from .settings import (
 )
 
 FLEET_FILES = ("fleet.yaml", "fleet.yml")
-# Calico's sizing rule for L7 logs: at least 1 GB of extra log storage per node per day kept.
 
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass(frozen=True)
-class Override:
-    """A per-cluster override: the fleet key, the profile part it needs and the chart value it sets."""
-
-    key: str
-    part: str  # "cilium" | "calico"
-    element_key: str  # the ApplicationSet list element key (camelCase, Go-template friendly)
-    chart_value: str | None  # Helm parameter; None when the override is not a chart value
-    force_string: bool  # Helm --set-string (names); booleans and numbers keep their type
-
-
-OVERRIDES: tuple[Override, ...] = (
-    Override("cilium", "cilium", "ciliumEnabled", "cilium.enabled", False),
-    Override("calico", "calico", "calicoEnabled", "calico.enabled", False),
-    Override("cilium-namespace", "cilium", "ciliumNamespace", "cilium.configMap.namespace", True),
-    Override("nodes", "calico", "nodes", None, False),
-)
+OVERRIDES = fleet_overrides()
 OVERRIDES_BY_KEY = {o.key: o for o in OVERRIDES}
-PART_NAMES = {"cilium": "Cilium", "calico": "Calico"}
 
 
 @dataclass(frozen=True)
@@ -146,8 +129,9 @@ def _check_cilium_release(settings: GitopsSettings, profiles: Mapping[str, Compi
         return
     missing: dict[str, list[str]] = {}
     for name, profile in sorted(profiles.items()):
-        if profile.cilium and profile.cilium.version not in release.versions:
-            missing.setdefault(profile.cilium.version, []).append(name)
+        part = profile.parts.get(release.product)
+        if part is not None and part.version not in release.versions:
+            missing.setdefault(part.version, []).append(name)
     for minor, names in sorted(missing.items()):
         diagnostics.error(
             release.versions_location,
@@ -167,7 +151,7 @@ def _clusters(
     clusters: list[Cluster] = []
     names: dict[str, Location] = {}
     servers: dict[str, tuple[str, Location]] = {}
-    storage: list[str] = []
+    fleet_notes: dict[str, list[str]] = {}
     total = len(items)
     for index, item in enumerate(items):
         if progress and (index % 64 == 0 or index == total - 1):
@@ -205,16 +189,14 @@ def _clusters(
                     "profiles are the files in values/ without .yaml: " + (", ".join(choices) or "none"),
                 )
             continue
-        overrides = _check_overrides(name, item.get("overrides"), profile, diagnostics, storage)
+        overrides = _check_overrides(name, item.get("overrides"), profile, diagnostics, fleet_notes)
         if ok and overrides is not None:
             clusters.append(Cluster(name, server, profile_name, overrides, item))
-    if storage:
-        shown = storage[:5] + ([f"and {len(storage) - 5} more"] if len(storage) > 5 else [])
-        diagnostics.note(
-            section.key_location,
-            "Calico L7 logs need extra log storage for each node and day of retention: " + "; ".join(shown),
-            "check the LogStorage size of these clusters (spec.nodes.resourceRequirements.requests.storage)",
-        )
+    for key, lines in fleet_notes.items():
+        shown = lines[:5] + ([f"and {len(lines) - 5} more"] if len(lines) > 5 else [])
+        note = PRODUCTS_BY_KEY[key].fleet_note(shown)
+        if note:
+            diagnostics.note(section.key_location, *note)
     return tuple(clusters)
 
 
@@ -223,15 +205,15 @@ def _check_overrides(
     node: Node,
     profile: CompiledProfile,
     diagnostics: Diagnostics,
-    storage: list[str],
+    fleet_notes: dict[str, list[str]],
 ) -> dict[str, Any] | None:
     """Check that each override fits the cluster's profile; None when one does not."""
     result: dict[str, Any] = {}
     ok = True
     for key, value in node.items():
         override = OVERRIDES_BY_KEY[key]  # the schema admits only these keys
-        if getattr(profile, override.part) is None:
-            having = PART_NAMES[override.part]
+        if override.part not in profile.parts:
+            having = PRODUCTS_BY_KEY[override.part].name
             diagnostics.error(
                 value.key_location,
                 f"override '{key}' does not apply to cluster '{cluster}': profile '{profile.name}' has no {having} part",
@@ -242,29 +224,8 @@ def _check_overrides(
         result[key] = value.value
     if not ok:
         return None
-    parts = [p for p in ("cilium", "calico") if getattr(profile, p) is not None]
-    if parts and all(result.get(p, True) is False for p in parts):
+    if profile.parts and all(result.get(key, True) is False for key in profile.parts):
         diagnostics.warning(node.key_location, f"cluster '{cluster}' switches off every part of profile '{profile.name}': it deploys nothing")
-    if "cilium-namespace" in result and result.get("cilium") is False:
-        diagnostics.warning(node.get("cilium-namespace").key_location, f"cilium-namespace has no effect on cluster '{cluster}': its Cilium part is switched off")
-    if "nodes" in result:
-        _storage_preflight(cluster, node.get("nodes"), profile, diagnostics, storage)
+    for product, part in profile.products():
+        fleet_notes.setdefault(product.key, []).extend(product.check_cluster(part, profile.name, cluster, node, diagnostics))
     return result
-
-
-def _storage_preflight(cluster: str, nodes: Node, profile: CompiledProfile, diagnostics: Diagnostics, storage: list[str]) -> None:
-    """Calico's sizing rule for one cluster; a full check when the profile states days and size."""
-    assert profile.calico is not None  # `nodes` is refused for profiles without a Calico part
-    count = int(nodes.value)
-    per_day = count * profile.calico.gb_per_node_per_day
-    days, size = profile.calico.retention_days, profile.calico.log_storage_gb
-    if days is not None and size is not None:
-        needed = per_day * days
-        if size < needed:
-            diagnostics.error(
-                nodes.location,
-                f"cluster '{cluster}': {count} nodes x {days} day(s) need at least {needed} GB of extra log storage for L7 logs; profile '{profile.name}' states {size:g} GB",
-                "raise the LogStorage size in the profile, or give this cluster a profile sized for it",
-            )
-        return
-    storage.append(f"{cluster} ({count} nodes): {per_day} GB per day")

@@ -21,7 +21,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..chart.writer import PROFILES_DIR, chart_values
+from ..chart.build import PROFILES_DIR, chart_values
 from ..compiler import CompiledProfile
 from .fleet import OVERRIDES, Cluster, Fleet
 from .settings import GitopsSettings
@@ -53,24 +53,29 @@ def cilium_values_file(settings: GitopsSettings, profile: str) -> str:
     return f"${VALUES_REF}/{settings.chart_path}/{PROFILES_DIR}/{profile}/cilium-values.yaml"
 
 
+def partial_manifest_parts(profile: CompiledProfile) -> list[str]:
+    """The profile's parts that render partial manifests, applied server-side (e.g. Calico in GitOps mode)."""
+    return [product.key for product, part in profile.products() if product.server_side_apply(part)]
+
+
 def renders_partial_manifests(profile: CompiledProfile) -> bool:
-    """The Calico part in GitOps mode: partial Felix/Service manifests, applied server-side."""
-    return profile.calico is not None and profile.calico.patch_mode == "gitops"
+    return bool(partial_manifest_parts(profile))
 
 
-def needs_server_side_apply(settings: GitopsSettings, profile: CompiledProfile, calico_enabled: bool = True) -> bool:
-    """ServerSideApply=true: as configured, or (auto) when the Calico part renders partial manifests."""
+def needs_server_side_apply(settings: GitopsSettings, profile: CompiledProfile, enabled: Mapping[str, Any] | None = None) -> bool:
+    """ServerSideApply=true: as configured, or (auto) when a part switched on renders partial manifests."""
     if settings.sync.server_side_apply is not None:
         return settings.sync.server_side_apply
-    return renders_partial_manifests(profile) and calico_enabled
+    return any((enabled or {}).get(key, True) is not False for key in partial_manifest_parts(profile))
 
 
 def _cluster_ssa(settings: GitopsSettings, profile: CompiledProfile, cluster: Cluster) -> bool:
-    return needs_server_side_apply(settings, profile, cluster.overrides.get("calico", True) is not False)
+    return needs_server_side_apply(settings, profile, cluster.overrides)
 
 
 def carries_cilium_release(settings: GitopsSettings, profile: CompiledProfile) -> bool:
-    return settings.cilium_release is not None and profile.cilium_overlay is not None
+    release = settings.cilium_release
+    return release is not None and release.product in profile.parts
 
 
 @functools.cache
@@ -154,7 +159,7 @@ def profile_application(profile: CompiledProfile, settings: GitopsSettings) -> d
 def _cilium_sources(profile: CompiledProfile, settings: GitopsSettings) -> list[dict[str, Any]]:
     """A `ref` source for this repository, and Cilium's chart with the profile's overlay last."""
     release = settings.cilium_release
-    assert release is not None and profile.cilium is not None
+    assert release is not None and release.product in profile.parts
     namespace = effective_value(profile, "cilium.configMap.namespace", _chart_defaults())
     value_files = [f"${VALUES_REF}/{path}" for path in release.value_files] + [cilium_values_file(settings, profile.name)]
     return [
@@ -162,7 +167,7 @@ def _cilium_sources(profile: CompiledProfile, settings: GitopsSettings) -> list[
         {
             "repoURL": release.repo_url,
             "chart": release.chart,
-            "targetRevision": release.versions[profile.cilium.version],
+            "targetRevision": release.versions[profile.parts[release.product].version],
             "helm": {"releaseName": release.release_name, "namespace": str(namespace), "valueFiles": value_files},
         },
     ]

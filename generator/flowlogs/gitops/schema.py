@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..profile_schema import DNS_LABEL
+from ..names import DNS_LABEL_SCHEMA as DNS_LABEL
 
 FLEET_SCHEMA_ID = "https://flowlogs.dev/schemas/fleet.schema.json"
 

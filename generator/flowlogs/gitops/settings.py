@@ -16,12 +16,12 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from ..errors import Diagnostics, Location
+from ..names import DNS_LABEL_RE
 from ..profile import Node
 
 # `.invalid` can never resolve (RFC 2606): a missing repo-url cannot deploy something else.
 PLACEHOLDER_REPO_URL = "https://git.example.invalid/flowlogs.git"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
-DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SCP_LIKE_RE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/\s][^\s]*$")
 
 
@@ -40,6 +40,7 @@ class CiliumRelease:
     """Cilium's own chart, carried by the multi-source variant of the profile Applications."""
 
     versions: dict[str, str]  # Cilium minor ("1.17") -> exact chart version ("1.17.6")
+    product: str = "cilium"  # the product whose own chart this release is
     repo_url: str = "https://helm.cilium.io/"
     chart: str = "cilium"
     release_name: str = "cilium"
@@ -242,9 +243,10 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
 
 
 def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -> CiliumRelease:
-    from ..cilium.tables import SUPPORTED_VERSIONS
     from ..errors import did_you_mean
+    from ..registry import PRODUCTS_BY_KEY
 
+    SUPPORTED_VERSIONS = PRODUCTS_BY_KEY[CiliumRelease.product].versions
     versions_node = release.get("versions")
     versions: dict[str, str] = {}
     for minor, version in versions_node.items():

@@ -1,0 +1,125 @@
+"""Calico Enterprise L7 logs as a flowlogs product."""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING, Any
+
+from ..products import CompiledPart, Override, Product
+from .tables import SUPPORTED_VERSIONS
+
+if TYPE_CHECKING:
+    from ..chart.values_model import ChartValue, Section
+    from ..errors import Diagnostics
+    from ..profile import Node
+    from .compile import CalicoCompiled
+
+
+def _calico(part: CompiledPart) -> CalicoCompiled:
+    from .compile import CalicoCompiled
+
+    assert isinstance(part, CalicoCompiled)
+    return part
+
+
+class CalicoProduct(Product):
+    key = "calico"
+    name = "Calico"
+    title = "Calico Enterprise L7 logs"
+    title_in_prose = "Calico Enterprise L7 logs"
+    versions = SUPPORTED_VERSIONS
+    keywords = ("calico",)
+    fleet_overrides = (
+        Override(
+            "nodes",
+            "calico",
+            "nodes",
+            None,
+            False,
+            {
+                "type": "integer",
+                "minimum": 1,
+                "title": "node count",
+                "description": "Number of nodes, for the Calico L7 log storage preflight (1 GB per node per day of retention). Not a chart value.",
+            },
+            ("node-count", "nodeCount", "nodes-count"),
+        ),
+    )
+
+    def section_schema(self) -> dict[str, Any]:
+        from .schema import calico_section_schema
+
+        return calico_section_schema()
+
+    def upstream_section_aliases(self) -> dict[str, str]:
+        return {"applicationLayer": self.key}
+
+    def compile(self, section: Node, diagnostics: Diagnostics) -> CompiledPart:
+        from .compile import compile_calico
+
+        return compile_calico(section, diagnostics)
+
+    def chart_values(self) -> tuple[list[ChartValue], list[Section]]:
+        from .chart_values import CALICO_SECTIONS, calico_values
+
+        return calico_values(), CALICO_SECTIONS
+
+    def chart_files(self) -> Traversable:
+        return resources.files(__package__) / "chart"
+
+    def fragments(self) -> Traversable:
+        return resources.files(__package__) / "fragments"
+
+    def label(self, part: CompiledPart) -> str:
+        return f"Calico Enterprise {part.version}"
+
+    def summary(self, part: CompiledPart) -> str:
+        calico = _calico(part)
+        return (
+            f"Calico Enterprise {calico.version}: {len(calico.felix_fields)} Felix field(s), "
+            f"{calico.selected} selection(s), patched by {calico.patch_mode}"
+        )
+
+    def server_side_apply(self, part: CompiledPart) -> bool:
+        # GitOps mode renders partial Felix/Service manifests, which only server-side apply merges.
+        return _calico(part).patch_mode == "gitops"
+
+    def gitops_notes(self, part: CompiledPart, application: str) -> list[tuple[str, str]]:
+        if self.server_side_apply(part):
+            return []
+        return [
+            (
+                f"under Argo CD ({application}) the Felix/Service patch Job runs as a PostSync hook "
+                "on every sync, and its pre-delete restore runs only with Argo CD 3.3+ (PreDelete)",
+                "'patch-mode: gitops' is the supported path for Argo CD (see docs/gitops.md)",
+            )
+        ]
+
+    def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:
+        """Calico's sizing rule for one cluster; a full check when the profile states days and size."""
+        if "nodes" not in overrides:
+            return []
+        calico, nodes = _calico(part), overrides.get("nodes")
+        count = int(nodes.value)
+        per_day = count * calico.gb_per_node_per_day
+        days, size = calico.retention_days, calico.log_storage_gb
+        if days is not None and size is not None:
+            needed = per_day * days
+            if size < needed:
+                diagnostics.error(
+                    nodes.location,
+                    f"cluster '{cluster}': {count} nodes x {days} day(s) need at least {needed} GB of extra log storage for L7 logs; profile '{profile}' states {size:g} GB",
+                    "raise the LogStorage size in the profile, or give this cluster a profile sized for it",
+                )
+            return []
+        return [f"{cluster} ({count} nodes): {per_day} GB per day"]
+
+    def fleet_note(self, lines: list[str]) -> tuple[str, str]:
+        return (
+            "Calico L7 logs need extra log storage for each node and day of retention: " + "; ".join(lines),
+            "check the LogStorage size of these clusters (spec.nodes.resourceRequirements.requests.storage)",
+        )
+
+
+PRODUCT = CalicoProduct()

@@ -1,0 +1,176 @@
+"""Build the Helm chart in memory: the skeleton, each product's files, the values, each profile's values.
+
+Building the whole tree before writing anything means a failing profile writes nothing, and
+`flowlogs check` compares the same in-memory tree with the committed one (`tree.py` writes
+it). Files named `*.j2` are Jinja templates; every other file is copied byte for byte. The
+output depends only on the profiles (sorted, no timestamps), so the same profiles give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from ..registry import PRODUCTS
+from ..yamlio import dump_yaml
+from .tree import GENERATED_MARK, tree_name
+from .values_model import ChartValue, Section, values_schema, values_table, values_yaml
+from .versioning import CONTENT_HASH_ANNOTATION, content_hash, next_version
+
+if TYPE_CHECKING:
+    from ..compiler import CompiledProfile
+
+CHART_NAME = "flowlogs"
+PROFILES_DIR = "profiles"
+GENERATED_HEADER = GENERATED_MARK + " from {source}. Do not edit: change the profile and run `flowlogs generate`."
+JINJA_SUFFIX = ".j2"
+
+
+def common_values() -> list[ChartValue]:
+    return [
+        ChartValue(
+            "profile",
+            "",
+            "The flowlogs profile these values were compiled from (set in profiles/<profile>/values.yaml; NOTES.txt names it).",
+            {"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"},
+        ),
+        ChartValue("nameOverride", "", "Override the chart name used in resource names and labels.", {"type": "string"}),
+        ChartValue("fullnameOverride", "", "Override the full name (release-chart) used in resource names.", {"type": "string"}),
+        ChartValue(
+            "commonLabels",
+            {},
+            "Labels added to every resource.",
+            {"type": "object", "additionalProperties": {"type": "string"}},
+        ),
+    ]
+
+
+def chart_values() -> tuple[list[ChartValue], list[Section]]:
+    values, sections = common_values(), []
+    for product in PRODUCTS:
+        product_values, product_sections = product.chart_values()
+        values += product_values
+        sections += product_sections
+    return values, sections
+
+
+def _jinja() -> jinja2.Environment:
+    # Non-{{ delimiters: the templates are mostly Helm's own Go template code, kept readable.
+    return jinja2.Environment(
+        block_start_string="[%",
+        block_end_string="%]",
+        variable_start_string="[[",
+        variable_end_string="]]",
+        comment_start_string="[#",
+        comment_end_string="#]",
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+
+
+def _shipped_files(root: Traversable, prefix: str = "") -> dict[str, Traversable]:
+    """The files of a chart folder by relative path; Python's caches (`__pycache__`, `*.pyc`) are not chart files."""
+    found: dict[str, Traversable] = {}
+    for child in root.iterdir():
+        name = f"{prefix}{child.name}"
+        if child.name == "__pycache__" or child.name.endswith(".pyc"):
+            continue
+        if child.is_dir():
+            found.update(_shipped_files(child, name + "/"))
+        else:
+            found[name] = child
+    return found
+
+
+def _skeleton() -> Traversable:
+    return resources.files(__package__) / "skeleton"
+
+
+def _with_header(header: str, body: str) -> str:
+    return "".join(f"# {line}\n" for line in header.splitlines()) + body
+
+
+def repository_source(values_dir: Path, shown: str) -> str:
+    """A file of values/ as generated files name it: relative to the repository root (values/'s
+    parent), never as typed or relative to the working directory, so the output is the same
+    wherever flowlogs runs."""
+    return f"{tree_name(values_dir)}/{Path(shown).name}"
+
+
+def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
+    """The compiled values file of one profile, and the files its products add beside it."""
+    base = f"{PROFILES_DIR}/{profile.name}"
+    header = GENERATED_HEADER.format(source=profile.source)
+    chart = tree_name(chart_dir)
+    files = {
+        f"{base}/values.yaml": _with_header(
+            f"{header}\nInstall: helm install flowlogs ./{chart} -f {chart}/{base}/values.yaml",
+            dump_yaml(profile.values),
+        )
+    }
+    for product, part in profile.products():
+        for extra in product.profile_files(part):
+            path = f"{base}/{extra.name}"
+            files[path] = _with_header(f"{header}\n{extra.header.format(path=f'{chart}/{path}')}", dump_yaml(extra.data))
+    return files
+
+
+def build_chart(profiles: list[CompiledProfile], chart_dir: Path) -> dict[str, str]:
+    """Every file of the chart, as relative path -> text."""
+    values, sections = chart_values()
+    env = _jinja()
+    profiles = sorted(profiles, key=lambda p: p.name)
+    context: dict[str, Any] = {
+        "chart_name": CHART_NAME,
+        "chart_dir": tree_name(chart_dir),
+        "profiles": profiles,
+        "values_rows": values_table(values),
+        "product_titles": sorted(product.title for product in PRODUCTS),
+        "products_in_prose": " and ".join(p.title_in_prose for p in sorted(PRODUCTS, key=lambda p: p.title)),
+        "keywords": ["flow-logs", *(keyword for product in PRODUCTS for keyword in product.keywords), "observability"],
+    }
+    for fragment in ("NOTES.txt", "README.md"):
+        context[f"{fragment.split('.')[0].lower()}_fragments"] = [
+            env.from_string(source.read_text(encoding="utf-8")).render(context)
+            for product in PRODUCTS
+            if (source := product.fragments() / fragment).is_file()
+        ]
+    files: dict[str, str] = {}
+    files["values.yaml"] = values_yaml(
+        values,
+        sections,
+        "Default values for flowlogs. Generated by flowlogs: do not edit.\nEach profile's compiled values live in profiles/<profile>/values.yaml.",
+    )
+    files["values.schema.json"] = json.dumps(values_schema(values, sections), indent=2, sort_keys=False) + "\n"
+    for profile in profiles:
+        files.update(profile_files(profile, chart_dir))
+    sources = _shipped_files(_skeleton())
+    for product in PRODUCTS:
+        sources.update(_shipped_files(product.chart_files()))
+    chart_yaml = sources.pop("Chart.yaml" + JINJA_SUFFIX)
+    for name, source in sources.items():
+        text = source.read_text(encoding="utf-8")
+        files[name.removesuffix(JINJA_SUFFIX)] = env.from_string(text).render(context) if name.endswith(JINJA_SUFFIX) else text
+    digest = content_hash(files)
+    version = next_version(chart_dir / "Chart.yaml", digest)
+    files["Chart.yaml"] = env.from_string(chart_yaml.read_text(encoding="utf-8")).render(
+        {**context, "version": version, "content_hash": digest, "hash_annotation": CONTENT_HASH_ANNOTATION}
+    )
+    return dict(sorted(files.items()))
+
+
+def compiled_profile_names(chart_dir: Path) -> list[str]:
+    """The profiles a generated chart holds (those with a compiled values file), sorted."""
+    root = chart_dir / PROFILES_DIR
+    return sorted(p.name for p in root.iterdir() if (p / "values.yaml").is_file()) if root.is_dir() else []
+
+

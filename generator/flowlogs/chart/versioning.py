@@ -1,0 +1,74 @@
+"""The chart version: a patch bump when the generated content changes, the same version otherwise."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from ..errors import Location, UserError
+from ..profile import display_path
+
+BASE_VERSION = "0.1.0"
+CONTENT_HASH_ANNOTATION = "flowlogs.dev/content-hash"
+# MAJOR.MINOR[.PATCH] with an optional pre-release/build suffix, as Helm accepts chart versions.
+_CHART_VERSION_RE = re.compile(r"^(v?[0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?:[-+][0-9A-Za-z.+-]*)?$")
+_CHART_YAML_VERSION_RE = re.compile(r"^version:[ \t]*['\"]?([^\s'\"#]+)", re.MULTILINE)
+
+
+def content_hash(files: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + files[path].encode() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def next_version(previous_chart_yaml: Path, new_hash: str) -> str:
+    """The chart version: the previous one when the content is the same, else a patch bump.
+
+    Helm and Argo CD see a new chart version whenever generated content changes, while
+    regenerating unchanged profiles keeps every byte (the version included) the same.
+    Versions never go back: a Chart.yaml that is not YAML (a merge conflict between two
+    bumps) continues from the highest version it mentions.
+    """
+    try:
+        text = previous_chart_yaml.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return BASE_VERSION
+    try:
+        previous = yaml.safe_load(text)
+    except yaml.YAMLError:
+        previous = None
+    if isinstance(previous, dict):
+        version = str(previous.get("version") or BASE_VERSION)
+        annotations = previous.get("annotations")
+        if isinstance(annotations, dict) and annotations.get(CONTENT_HASH_ANNOTATION) == new_hash:
+            return version
+        return _bump_patch(version, previous_chart_yaml, text)
+    mentioned = [v for v in _CHART_YAML_VERSION_RE.findall(text) if _CHART_VERSION_RE.match(v)]
+    if not mentioned:
+        return BASE_VERSION
+    return _bump_patch(max(mentioned, key=_version_key), previous_chart_yaml, text)
+
+
+def _version_key(version: str) -> tuple[int, int, int]:
+    match = _CHART_VERSION_RE.match(version)
+    assert match is not None
+    major, minor, patch = match.groups()
+    return int(major.lstrip("v")), int(minor), int(patch or 0)
+
+
+def _bump_patch(version: str, chart_yaml: Path, text: str) -> str:
+    match = _CHART_VERSION_RE.match(version)
+    if match is None:
+        line = next((i for i, row in enumerate(text.splitlines(), 1) if row.startswith("version:")), 0)
+        where = Location(display_path(chart_yaml), line, len("version: ") + 1 if line else 0)
+        raise UserError(
+            f"{where}: chart version '{version}' is not MAJOR.MINOR.PATCH, so it cannot be raised for the changed content; "
+            f"set it to e.g. {BASE_VERSION} (or delete Chart.yaml to start over at {BASE_VERSION})"
+        )
+    major, minor, patch = match.groups()
+    return f"{major}.{minor}.{int(patch or 0) + 1}"

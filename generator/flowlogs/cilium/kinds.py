@@ -1,0 +1,653 @@
+"""The kinds of value a Hubble filter word takes, each with its schema, compile, decompile and explain.
+
+A filter word (`source-pod`, `verdict`) is a row of `filters.py` pointing at one of these
+objects. `compile` turns the word's value (one value or a list, which means OR) into the
+FlowFilter field value for one Cilium version; `decompile` turns a FlowFilter field value
+back into the profile's words (import); `explain` says it in English.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Diagnostics, did_you_mean
+from ..kinds import INVALID, ValueKind, join_words, one_or_many, text_or_mapping
+from ..names import DNS_LABEL_RE
+from .tables import (
+    DEFAULT_VERSION,
+    CiliumTables,
+    DropReason,
+    drop_reason_name,
+    load_tables,
+)
+
+if TYPE_CHECKING:
+    from ..profile import Node
+    from .filters import FilterWord
+
+# Values `hubble observe --protocol` and `--http-method` take (cilium/hubble cmd/observe/flows.go).
+PROTOCOLS = ("tcp", "udp", "sctp", "icmp", "icmpv4", "icmpv6", "http", "dns", "kafka")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+# flow.proto TCPFlags fields.
+TCP_FLAGS = ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
+GLOB_CHARS = frozenset("*?[]")
+# FlowFilter enum element types -> the table of their names.
+ENUM_TABLES = {"Verdict": "verdicts", "TrafficDirection": "traffic_directions", "IPVersion": "ip_versions"}
+
+
+@dataclass(frozen=True)
+class FilterContext:
+    """What compiling one filter word needs: the version's tables and the word itself."""
+
+    tables: CiliumTables
+    word: FilterWord
+
+
+class FilterKind(ValueKind[FilterContext]):
+    """A filter word's value: one item or a list of items (OR); the field value is a list."""
+
+    key = "string"  # the name docs and the schema's titles use
+
+    def item_schema(self) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1, "title": self.key}
+
+    def schema(self) -> dict[str, Any]:
+        return one_or_many(self.item_schema())
+
+    def compile(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        items = [self.compile_item(item, context, diagnostics) for item in node.elements()]
+        return [item for item in items if item is not INVALID]
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        return str(node.value)
+
+    def decompile(self, upstream: Any, context: FilterContext) -> Any:
+        words = [self.decompile_item(item, context) for item in upstream]
+        return words[0] if len(words) == 1 else words
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        return upstream
+
+    def explain(self, value: Any) -> str:
+        items = value if isinstance(value, list) else [value]
+        return join_words([self.explain_item(item) for item in items])
+
+    def explain_item(self, value: Any) -> str:
+        return str(value)
+
+
+def _no_glob(value: str, node: Node, what: str, diagnostics: Diagnostics) -> None:
+    if GLOB_CHARS & set(value):
+        fixed = value.split("*")[0].split("?")[0].split("[")[0]
+        diagnostics.error(
+            node.location,
+            f"{what} '{value}' contains a glob character; Hubble matches {what}s by prefix, not by glob",
+            f"write '{fixed}' to match every {what} that starts with it",
+        )
+
+
+class Text(FilterKind):
+    """Free text handed to Hubble as is (FQDN patterns, regular expressions, node names, ids)."""
+
+    key = "string"
+
+
+class NamePrefix(FilterKind):
+    """`namespace/prefix` or `prefix` (pods, services): Hubble matches by prefix, not glob."""
+
+    key = "pod"
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        text = str(node.value)
+        _no_glob(text, node, "service" if "service" in context.word.word else "pod", diagnostics)
+        if text.count("/") > 1 or text == "/":
+            diagnostics.error(node.location, f"'{text}' is not [namespace/]name-prefix")
+        return text
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        return str(upstream).removeprefix("/")
+
+    def explain_item(self, value: Any) -> str:
+        namespace, _, prefix = str(value).rpartition("/")
+        names = f"names starting with '{prefix}'" if prefix else "any name"
+        return f"{names} in namespace {namespace}" if namespace else f"{names} in any namespace"
+
+
+class Namespace(FilterKind):
+    """A namespace; compiled to the pod prefix `namespace/` (FlowFilter has no namespace field)."""
+
+    key = "namespace"
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        text = str(node.value)
+        _no_glob(text, node, "namespace", diagnostics)
+        if not GLOB_CHARS & set(text) and not DNS_LABEL_RE.match(text.rstrip("/")):
+            diagnostics.error(node.location, f"'{text}' is not a namespace name")
+        return text.rstrip("/")
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        return str(upstream).rstrip("/")
+
+    def explain_item(self, value: Any) -> str:
+        return f"namespace {value}"
+
+
+class IpOrCidr(FilterKind):
+    key = "ip"
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        text = str(node.value)
+        try:
+            ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            diagnostics.error(node.location, f"'{text}' is not an IP address or CIDR range", "e.g. 10.0.0.1, 10.0.0.0/8 or fd00::/64")
+        return text
+
+    def explain_item(self, value: Any) -> str:
+        return f"addresses in {value}" if "/" in str(value) else f"address {value}"
+
+
+class Port(FilterKind):
+    key = "port"
+
+    def item_schema(self) -> dict[str, Any]:
+        return {"type": ["integer", "string"], "title": "port"}
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        value = node.value
+        try:
+            port = int(str(value))
+        except ValueError:
+            port = -1
+        if not 0 <= port <= 65535:
+            diagnostics.error(node.location, f"'{value}' is not a port number (0-65535)")
+        return str(value)
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        return int(upstream) if str(upstream).isdigit() else upstream
+
+    def explain_item(self, value: Any) -> str:
+        return f"port {value}"
+
+
+class Identity(FilterKind):
+    """A security identity: a number, or a reserved identity's name (`world`, `reserved:host`)."""
+
+    key = "identity"
+
+    def item_schema(self) -> dict[str, Any]:
+        return {"type": ["integer", "string"], "title": "identity"}
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        value, tables = node.value, context.tables
+        if isinstance(value, int):
+            if value < 0:
+                diagnostics.error(node.location, f"identity {value} is negative")
+            return value
+        text = str(value).removeprefix("reserved:")
+        if text.isdigit():
+            return int(text)
+        if text not in tables.reserved_identities:
+            diagnostics.error(
+                node.location,
+                f"unknown reserved identity '{value}'{did_you_mean(text, tables.reserved_identities)}",
+                "use a number, or one of: " + ", ".join(tables.reserved_identities),
+            )
+            return 0
+        return tables.reserved_identities[text]
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        names = {code: name for name, code in context.tables.reserved_identities.items()}
+        return names.get(int(upstream), int(upstream))
+
+    def explain_item(self, value: Any) -> str:
+        return f"identity {value}"
+
+
+class Workload(FilterKind):
+    key = "workload"
+
+    def item_schema(self) -> dict[str, Any]:
+        return text_or_mapping("workload", {"kind": {"type": "string"}, "name": {"type": "string"}})
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        value = node.value
+        if isinstance(value, dict):
+            return {k: value[k] for k in ("kind", "name") if k in value}
+        text = str(value)
+        if "/" in text:
+            workload_kind, name = text.split("/", 1)
+            return {"kind": workload_kind, "name": name}
+        return {"name": text}
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        if set(upstream) == {"kind", "name"}:
+            return f"{upstream['kind']}/{upstream['name']}"
+        if set(upstream) == {"name"}:
+            return upstream["name"]
+        return dict(upstream)
+
+    def explain_item(self, value: Any) -> str:
+        if isinstance(value, dict):
+            value = "/".join(str(value[k]) for k in ("kind", "name") if k in value)
+        return f"workload {value}"
+
+
+class LabelSelector(FilterKind):
+    key = "label"
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        text = str(node.value)
+        if text.count("(") != text.count(")"):
+            diagnostics.error(node.location, f"label selector '{text}' has unbalanced parentheses")
+        return text
+
+    def explain_item(self, value: Any) -> str:
+        return f"labels matching '{value}'"
+
+
+class TableEnum(FilterKind):
+    """A flow.proto enum by its plain name (`dropped` -> DROPPED), from the version's table."""
+
+    def __init__(self, table: str, title: str) -> None:
+        self.table = table
+        self.title_text = title
+        self.key = table
+
+    def names(self, tables: CiliumTables) -> dict[str, str]:
+        return dict(getattr(tables, self.table))
+
+    def item_schema(self) -> dict[str, Any]:
+        return {"enum": list(self.names(load_tables(DEFAULT_VERSION))), "title": self.title_text}
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        return self.names(context.tables)[str(node.value)]
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        words = {name: word for word, name in self.names(context.tables).items()}
+        return words.get(str(upstream), upstream)
+
+    def explain_item(self, value: Any) -> str:
+        return str(value)
+
+
+class Flag(FilterKind):
+    """true or false; the FlowFilter field is a list of one boolean."""
+
+    key = "bool"
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+    def compile(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        return [bool(node.value)]
+
+    def decompile(self, upstream: Any, context: FilterContext) -> Any:
+        return bool(upstream[0]) if isinstance(upstream, list) else bool(upstream)
+
+    def explain(self, value: Any) -> str:
+        return "yes" if value else "no"
+
+
+class DropReasonName(FilterKind):
+    """A drop reason by name (`policy-denied`), enum name or code; compiled to the enum name."""
+
+    key = "drop-reason"
+
+    def item_schema(self) -> dict[str, Any]:
+        return {"type": ["string", "integer"], "title": "drop reason"}
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        reason = drop_reason(node, context.tables, diagnostics)
+        return INVALID if reason is None else reason.enum
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        if isinstance(upstream, int):
+            reason = context.tables.drop_reasons_by_code.get(upstream)
+            return reason.name if reason else upstream
+        return drop_reason_name(str(upstream))
+
+    def explain_item(self, value: Any) -> str:
+        return f"drop reason {value}"
+
+
+def drop_reason(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> DropReason | None:
+    value = node.value
+    reason: DropReason | None
+    if isinstance(value, int):
+        reason = tables.drop_reasons_by_code.get(value)
+    else:
+        text = str(value)
+        reason = tables.drop_reasons.get(text.lower()) or tables.drop_reasons_by_enum.get(text.upper().replace("-", "_"))
+    if reason is None:
+        diagnostics.error(
+            node.location,
+            f"unknown drop reason {value!r} for Cilium {tables.version}{did_you_mean(str(value), tables.drop_reasons)}",
+            "names are Cilium's DropReason names in lower case with '-', e.g. policy-denied, policy-deny, unsupported-l3-protocol",
+        )
+        return None
+    if reason.deprecated:
+        diagnostics.warning(node.location, f"drop reason '{reason.name}' ({reason.code}) is no longer produced by Cilium {tables.version}")
+    explain_policy_drop(node, reason.code, tables, diagnostics)
+    return reason
+
+
+def explain_policy_drop(node: Node, code: int, tables: CiliumTables, diagnostics: Diagnostics) -> None:
+    """policy-deny (181) and policy-denied (133) are easy to mix up: say which one this is."""
+    deny, denied = tables.drop_reasons_by_code.get(181), tables.drop_reasons_by_code.get(133)
+    if not deny or not denied:
+        return
+    if code == deny.code:
+        diagnostics.note(
+            node.location,
+            f"'{deny.name}' ({deny.code}, {deny.enum}) matches drops by an explicit deny rule (\"{deny.description}\")",
+            f"traffic dropped because no policy allows it is '{denied.name}' ({denied.code}, {denied.enum})",
+        )
+    elif code == denied.code:
+        diagnostics.note(
+            node.location,
+            f"'{denied.name}' ({denied.code}, {denied.enum}) matches drops because no policy allows the traffic",
+            f"drops by an explicit deny rule (ingressDeny/egressDeny) are '{deny.name}' ({deny.code}, {deny.enum})",
+        )
+
+
+class EventType(FilterKind):
+    """An event type by name or code, or `{type, sub-type, match-sub-type}` (EventTypeFilter)."""
+
+    key = "event-type"
+
+    def item_schema(self) -> dict[str, Any]:
+        event = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type"],
+            "properties": {
+                "type": {"type": ["string", "integer"], "title": "event type"},
+                "sub-type": {"type": ["string", "integer"], "title": "event sub-type"},
+                "match-sub-type": {"type": "boolean"},
+            },
+            "x-upstream-aliases": {"sub_type": "sub-type", "match_sub_type": "match-sub-type", "subType": "sub-type"},
+        }
+        return {"oneOf": [{"type": ["string", "integer"], "title": "event type"}, event]}
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        tables = context.tables
+        value = node.value
+        spec = value if isinstance(value, dict) else {"type": value}
+        type_node = node.get("type") if isinstance(value, dict) else node
+        type_value = spec["type"]
+        if isinstance(type_value, int):
+            code = type_value
+            if code not in tables.event_types.values():
+                diagnostics.error(type_node.location, f"unknown event type code {code}", "one of: " + ", ".join(f"{n} ({c})" for n, c in tables.event_types.items()))
+        else:
+            code = tables.event_types.get(str(type_value).lower(), -1)
+            if code < 0:
+                diagnostics.error(
+                    type_node.location,
+                    f"unknown event type '{type_value}'{did_you_mean(str(type_value), tables.event_types)}",
+                    "one of: " + ", ".join(tables.event_types),
+                )
+        result: dict[str, Any] = {"type": code}
+        if "sub-type" in spec:
+            result.update(self._sub_type(node, spec, code, tables, diagnostics))
+        elif spec.get("match-sub-type"):
+            diagnostics.error(node.get("match-sub-type").location, "'match-sub-type: true' needs a 'sub-type'")
+        return result
+
+    @staticmethod
+    def _sub_type(node: Node, spec: dict[str, Any], code: int, tables: CiliumTables, diagnostics: Diagnostics) -> dict[str, Any]:
+        sub_node = node.get("sub-type")
+        sub_value, type_value = spec["sub-type"], spec["type"]
+        names = tables.sub_types_for(code)
+        if isinstance(sub_value, int):
+            sub_code = sub_value
+        elif str(sub_value).lower() in names:
+            sub_code = names[str(sub_value).lower()]
+            if code == tables.event_types.get("drop"):
+                explain_policy_drop(sub_node, sub_code, tables, diagnostics)
+        else:
+            sub_code = 0
+            diagnostics.error(
+                sub_node.location,
+                f"unknown sub-type '{sub_value}' for event type '{type_value}'{did_you_mean(str(sub_value), names)}",
+                "sub-types are drop reasons for drop events, observation points (to-endpoint, from-network, ...) for trace events" if names else "this event type has no named sub-types: use a number",
+            )
+        if "match-sub-type" not in spec:
+            diagnostics.warning(
+                sub_node.key_location,
+                "Hubble ignores 'sub-type' unless 'match-sub-type' is true: this filter matches every "
+                + (f"'{type_value}' event" if not isinstance(type_value, int) else f"type {type_value} event"),
+                "add 'match-sub-type: true' to match only this sub-type (or use 'drop-reason' for drops); write 'match-sub-type: false' to keep it as is and silence this warning",
+            )
+        result: dict[str, Any] = {}
+        if spec.get("match-sub-type"):
+            result["match_sub_type"] = True
+        result["sub_type"] = sub_code
+        return result
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        tables = context.tables
+        type_names = {code: name for name, code in tables.event_types.items()}
+        code = int(upstream.get("type", 0))
+        type_word = type_names.get(code, code)
+        if "sub_type" not in upstream and not upstream.get("match_sub_type"):
+            return type_word
+        result: dict[str, Any] = {"type": type_word}
+        if "sub_type" in upstream:
+            sub_names = {sub: name for name, sub in tables.sub_types_for(code).items()}
+            result["sub-type"] = sub_names.get(int(upstream["sub_type"]), int(upstream["sub_type"]))
+        result["match-sub-type"] = bool(upstream.get("match_sub_type", False))
+        return result
+
+    def explain_item(self, value: Any) -> str:
+        if not isinstance(value, dict):
+            return f"{value} events"
+        if "sub-type" not in value:
+            return f"{value['type']} events"
+        if value.get("match-sub-type"):
+            return f"{value['type']} events of sub-type {value['sub-type']}"
+        return f"every {value['type']} event (sub-type {value['sub-type']} is not matched)"
+
+
+class Choice(FilterKind):
+    """One of a fixed list of words, normalised in case (protocols, HTTP methods)."""
+
+    def __init__(self, key: str, noun: str, choices: tuple[str, ...], upper: bool, hint: bool) -> None:
+        self.key, self.noun, self.choices, self.upper, self.hint = key, noun, choices, upper, hint
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        text = str(node.value).upper() if self.upper else str(node.value).lower()
+        if text not in self.choices:
+            hint = "one of: " + ", ".join(self.choices) if self.hint else ""
+            diagnostics.error(node.location, f"unknown {self.noun} '{node.value}'{did_you_mean(text, self.choices)}", hint)
+        return text
+
+    def explain_item(self, value: Any) -> str:
+        return str(value)
+
+
+class HttpStatus(FilterKind):
+    key = "http-status"
+
+    def item_schema(self) -> dict[str, Any]:
+        return {
+            "type": ["string", "integer"],
+            "pattern": "^[1-5][0-9]{0,2}\\+?$",
+            "title": "HTTP status",
+            "x-pattern-hint": "a status code (404) or a prefix followed by '+' (5+, 40+)",
+        }
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        return int(upstream) if str(upstream).isdigit() and len(str(upstream)) == 3 else upstream
+
+    def explain_item(self, value: Any) -> str:
+        text = str(value)
+        return f"status {text[:-1]}xx" if text.endswith("+") else f"status {text}"
+
+
+class HttpHeader(FilterKind):
+    key = "http-header"
+
+    def item_schema(self) -> dict[str, Any]:
+        return text_or_mapping("HTTP header", {"key": {"type": "string"}, "value": {"type": "string"}}, required=["key"])
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        if isinstance(node.value, dict):
+            return {"key": node.value["key"], "value": node.value.get("value", "")}
+        key, sep, value = str(node.value).partition(":")
+        if not sep or not key.strip():
+            diagnostics.error(node.location, f"HTTP header '{node.value}' is not key:value")
+        return {"key": key.strip(), "value": value.strip()}
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        return f"{upstream.get('key', '')}:{upstream.get('value', '')}"
+
+    def explain_item(self, value: Any) -> str:
+        return f"header {value['key'] + ':' + value.get('value', '') if isinstance(value, dict) else value}"
+
+
+class TcpFlags(FilterKind):
+    """A set of TCP flags (`SYN,ACK`): matches when all of them are set."""
+
+    key = "tcp-flags"
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        flags = [f.strip().upper() for f in str(node.value).replace("|", ",").split(",") if f.strip()]
+        for flag in flags:
+            if flag not in TCP_FLAGS:
+                diagnostics.error(node.location, f"unknown TCP flag '{flag}'{did_you_mean(flag, TCP_FLAGS)}", "flags: " + ", ".join(TCP_FLAGS))
+        return {flag: True for flag in flags}
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        return ",".join(flag for flag, on in upstream.items() if on)
+
+    def explain_item(self, value: Any) -> str:
+        return f"{value} set"
+
+
+class Interface(FilterKind):
+    key = "interface"
+
+    def item_schema(self) -> dict[str, Any]:
+        return text_or_mapping("interface", {"name": {"type": "string"}, "index": {"type": "integer", "minimum": 0}})
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        return node.value if isinstance(node.value, dict) else {"name": str(node.value)}
+
+    def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
+        return upstream["name"] if set(upstream) == {"name"} else dict(upstream)
+
+    def explain_item(self, value: Any) -> str:
+        return f"interface {value.get('name', value.get('index')) if isinstance(value, dict) else value}"
+
+
+class CelExpression(FilterKind):
+    """CEL expressions over `_flow`; the field is the Experimental message `{cel_expression: [...]}`."""
+
+    key = "string"
+
+    def compile(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        return {"cel_expression": [str(item.value) for item in node.elements()]}
+
+    def decompile(self, upstream: Any, context: FilterContext) -> Any:
+        expressions = list(upstream.get("cel_expression", []))
+        return expressions[0] if len(expressions) == 1 else expressions
+
+    def explain_item(self, value: Any) -> str:
+        return f"the CEL expression `{value}` holds"
+
+
+class RawFields(FilterKind):
+    """Upstream FlowFilter fields as Cilium spells them, checked like the agent's protojson parser would."""
+
+    key = "raw"
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "object"}
+
+    def compile(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        tables = context.tables
+        by_json = {f.json_name: f.name for f in tables.filter_fields.values()}
+        result: dict[str, Any] = {}
+        for key, value_node in node.items():
+            name = key if key in tables.filter_fields else by_json.get(key)
+            if name is None:
+                hint = "FlowFilter has no namespace field: use source_pod/destination_pod with a 'namespace/' prefix" if "namespace" in key else "the agent rejects the whole flowlogs.yaml on one unknown filter key"
+                diagnostics.error(
+                    value_node.key_location,
+                    f"unknown FlowFilter field '{key}' for Cilium {tables.version}{did_you_mean(key, tables.filter_fields)}",
+                    hint,
+                )
+                continue
+            result[name] = _check_raw_value(tables.filter_fields[name].type, value_node, tables, diagnostics)
+        return result
+
+    def decompile(self, upstream: Any, context: FilterContext) -> Any:
+        return dict(upstream)
+
+    def explain(self, value: Any) -> str:
+        return "upstream fields " + ", ".join(f"{key}={field_value}" for key, field_value in value.items())
+
+
+def _check_raw_value(type_name: str, node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> Any:
+    repeated = type_name.startswith("repeated ")
+    element = type_name.removeprefix("repeated ")
+    value = node.value
+    if repeated and not isinstance(value, list):
+        diagnostics.error(node.location, f"expected a list ({type_name}), got {value!r}")
+        return value
+    for item in list(node.elements()) if repeated else [node]:
+        _check_raw_element(element, item, tables, diagnostics)
+    return value
+
+
+def _check_raw_element(element: str, item: Node, tables: CiliumTables, diagnostics: Diagnostics) -> None:
+    v = item.value
+    if element == "string" and not isinstance(v, str):
+        diagnostics.error(item.location, f"expected a string, got {v!r}", "quote numbers, e.g. \"443\"")
+    elif element in ("uint32", "int32") and (not isinstance(v, int) or isinstance(v, bool)):
+        diagnostics.error(item.location, f"expected a number, got {v!r}")
+    elif element == "bool" and not isinstance(v, bool):
+        diagnostics.error(item.location, f"expected true or false, got {v!r}")
+    elif element in ENUM_TABLES:
+        names = set(getattr(tables, ENUM_TABLES[element]).values())
+        if v not in names and not isinstance(v, int):
+            diagnostics.error(item.location, f"unknown {element} '{v}'{did_you_mean(str(v), names)}", "one of: " + ", ".join(sorted(names)))
+    elif element == "DropReason":
+        if v not in tables.drop_reasons_by_enum and not isinstance(v, int):
+            diagnostics.error(item.location, f"unknown DropReason '{v}'{did_you_mean(str(v), tables.drop_reasons_by_enum)}")
+    elif element in tables.nested_fields:
+        if not isinstance(v, dict):
+            diagnostics.error(item.location, f"expected a mapping ({element}), got {v!r}")
+            return
+        for key in v:
+            if key not in tables.nested_fields[element]:
+                diagnostics.error(item.get(key).key_location, f"unknown {element} field '{key}'{did_you_mean(key, tables.nested_fields[element])}")
+
+
+# The kinds, one instance each: filter words point at these.
+TEXT = Text()
+NAME_PREFIX = NamePrefix()
+NAMESPACE = Namespace()
+IP = IpOrCidr()
+PORT = Port()
+IDENTITY = Identity()
+WORKLOAD = Workload()
+LABEL = LabelSelector()
+VERDICT = TableEnum("verdicts", "verdict")
+DIRECTION = TableEnum("traffic_directions", "traffic direction")
+IP_VERSION = TableEnum("ip_versions", "IP version")
+FLAG = Flag()
+DROP_REASON = DropReasonName()
+EVENT_TYPE = EventType()
+PROTOCOL = Choice("protocol", "protocol", PROTOCOLS, upper=False, hint=True)
+HTTP_METHOD = Choice("http-method", "HTTP method", HTTP_METHODS, upper=True, hint=False)
+HTTP_STATUS = HttpStatus()
+HTTP_HEADER = HttpHeader()
+TCP_FLAG_SETS = TcpFlags()
+INTERFACE = Interface()
+CEL = CelExpression()
+RAW = RawFields()

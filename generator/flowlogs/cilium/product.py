@@ -1,0 +1,94 @@
+"""Cilium's Hubble exporter (dynamic mode) as a flowlogs product."""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING, Any
+
+from ..names import DNS_LABEL_SCHEMA
+from ..products import CompiledPart, Override, Product, ProfileFile
+from .tables import SUPPORTED_VERSIONS
+
+if TYPE_CHECKING:
+    from ..chart.values_model import ChartValue, Section
+    from ..errors import Diagnostics
+    from ..profile import Node
+
+
+class CiliumProduct(Product):
+    key = "cilium"
+    name = "Cilium"
+    title = "Cilium Hubble exporter"
+    title_in_prose = "the Cilium Hubble exporter"
+    versions = SUPPORTED_VERSIONS
+    keywords = ("cilium", "hubble")
+    fleet_overrides = (
+        Override(
+            "cilium-namespace",
+            "cilium",
+            "ciliumNamespace",
+            "cilium.configMap.namespace",
+            True,
+            {
+                **DNS_LABEL_SCHEMA,
+                "title": "namespace",
+                "description": "The namespace Cilium runs in on this cluster: the flow-log ConfigMap goes there (cilium.configMap.namespace).",
+            },
+            ("ciliumNamespace", "namespace"),
+        ),
+    )
+
+    def section_schema(self) -> dict[str, Any]:
+        from .schema import cilium_section_schema
+
+        return cilium_section_schema()
+
+    def upstream_section_aliases(self) -> dict[str, str]:
+        return {"hubble": self.key}
+
+    def compile(self, section: Node, diagnostics: Diagnostics) -> CompiledPart:
+        from .compile import compile_cilium
+
+        return compile_cilium(section, diagnostics)
+
+    def chart_values(self) -> tuple[list[ChartValue], list[Section]]:
+        from .chart_values import CILIUM_SECTIONS, cilium_values
+
+        return cilium_values(), CILIUM_SECTIONS
+
+    def chart_files(self) -> Traversable:
+        return resources.files(__package__) / "chart"
+
+    def fragments(self) -> Traversable:
+        return resources.files(__package__) / "fragments"
+
+    def summary(self, part: CompiledPart) -> str:
+        from .compile import CiliumCompiled
+
+        assert isinstance(part, CiliumCompiled)
+        return f"Cilium {part.version}: {len(part.flow_log_names)} flow log(s)"
+
+    def profile_files(self, part: CompiledPart) -> list[ProfileFile]:
+        from .compile import CiliumCompiled
+
+        assert isinstance(part, CiliumCompiled)
+        return [
+            ProfileFile(
+                "cilium-values.yaml",
+                "Values for Cilium's own chart: they hand the flow-log ConfigMap to flowlogs' chart.\n"
+                "Apply: helm upgrade cilium cilium/cilium --namespace kube-system --reuse-values -f {path}",
+                part.overlay,
+            )
+        ]
+
+    def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:
+        if "cilium-namespace" in overrides and overrides.get(self.key).value is False:
+            diagnostics.warning(
+                overrides.get("cilium-namespace").key_location,
+                f"cilium-namespace has no effect on cluster '{cluster}': its Cilium part is switched off",
+            )
+        return []
+
+
+PRODUCT = CiliumProduct()

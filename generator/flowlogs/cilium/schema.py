@@ -1,0 +1,123 @@
+"""The JSON Schema of a profile's `cilium:` section (Hubble's dynamic flow-log exporter).
+
+Filter words take their value schemas from their kinds (`kinds.py`); value checks that
+depend on the Cilium version (drop reason names, field paths) live in the compiler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..kinds import one_or_many
+from ..names import DNS_LABEL_SCHEMA as DNS_LABEL
+from .filters import FILTER_WORDS, UPSTREAM_FILTER_ALIASES
+from .tables import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
+
+
+def filter_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "title": "flow filter",
+        "description": "One filter: every key must match (AND). A list of filters matches when any filter matches (OR).",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "properties": {
+            word.word: {**word.kind.schema(), "description": word.description}
+            for word in FILTER_WORDS.values()
+        },
+        "x-upstream-aliases": UPSTREAM_FILTER_ALIASES,
+    }
+
+
+def rotation_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Rotation of the output file. Per flow log from Cilium 1.18; for 1.16 and 1.17 only on the cilium section (the agent-wide setting).",
+        "properties": {
+            "max-size-mb": {"type": "integer", "minimum": 1, "description": "Rotate the file at this size (MB). Cilium's default: 10."},
+            "max-backups": {"type": "integer", "minimum": 0, "description": "Rotated files to keep. Cilium's default: 5."},
+            "compress": {"type": "boolean", "description": "Compress rotated files (Cilium 1.18+). Default: false."},
+        },
+        "x-upstream-aliases": {"fileMaxSizeMb": "max-size-mb", "fileMaxBackups": "max-backups", "fileCompress": "compress"},
+    }
+
+
+def flow_log_schema() -> dict[str, Any]:
+    filters = one_or_many(filter_schema())
+    return {
+        "type": "object",
+        "title": "flow log",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            "name": {**DNS_LABEL, "description": "Unique name of the flow log (the agent logs it as flowLogName)."},
+            "file": {
+                "type": "string",
+                "title": "file path",
+                "pattern": "^/",
+                "x-pattern-hint": "an absolute path such as /var/run/cilium/hubble/drops.log, or /dev/stdout",
+                "description": f"Where the agent writes the flows: an absolute path or /dev/stdout. Default: {DEFAULT_FILE_PATH}.",
+            },
+            "fields": {
+                "type": "array",
+                "items": {"type": "string", "title": "field path"},
+                "description": "Flow fields to keep (fieldMask), as Hubble's Flow field paths: `time`, `verdict`, `source.namespace`, `IP`, `l4.TCP.source_port`. Empty keeps every field.",
+            },
+            "include": {**filters, "description": "Export only flows that match one of these filters (includeFilters). Empty exports every flow."},
+            "exclude": {**filters, "description": "Never export flows that match one of these filters (excludeFilters)."},
+            "end": {
+                "type": "string",
+                "title": "end time",
+                "description": "Stop exporting at this time (RFC 3339 with a time zone, e.g. 2026-12-31T23:59:59Z).",
+            },
+            "rotation": rotation_schema(),
+        },
+        "x-upstream-aliases": {
+            "filePath": "file",
+            "fieldMask": "fields",
+            "includeFilters": "include",
+            "excludeFilters": "exclude",
+            "IncludeFilters": "include",
+            "ExcludeFilters": "exclude",
+            "FilePath": "file",
+            "FieldMask": "fields",
+            "fileMaxSizeMb": "rotation",
+            "fileMaxBackups": "rotation",
+            "fileCompress": "rotation",
+        },
+    }
+
+
+def cilium_section_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "title": "cilium section",
+        "description": "Cilium Hubble exporter (dynamic mode): the flow logs to write.",
+        "additionalProperties": False,
+        "required": ["flow-logs"],
+        "properties": {
+            "enabled": {"type": "boolean", "description": "Render this part (default true). Fleets switch it per cluster."},
+            "version": {
+                "enum": list(SUPPORTED_VERSIONS) + [float(v) for v in SUPPORTED_VERSIONS],
+                "title": "Cilium version",
+                "description": f"The Cilium minor version the codes are compiled for. Default: {DEFAULT_VERSION}.",
+            },
+            "config-map": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "The ConfigMap the agent reads (hubble.export.dynamic.config.configMapName). It must be in Cilium's namespace.",
+                "properties": {
+                    "name": {**DNS_LABEL, "description": "Default: cilium-flowlog-config."},
+                    "namespace": {**DNS_LABEL, "description": "Cilium's namespace. Default: kube-system."},
+                },
+            },
+            "rotation": rotation_schema(),
+            "flow-logs": {
+                "type": "array",
+                "items": flow_log_schema(),
+                "description": "The flow logs, each written to its own file.",
+            },
+        },
+        "x-upstream-aliases": {"flowLogs": "flow-logs", "configMapName": "config-map", "content": "flow-logs"},
+    }

@@ -1,0 +1,16 @@
+"""Names and defaults every part of flowlogs shares: one definition each."""
+
+from __future__ import annotations
+
+import re
+
+# A DNS label (RFC 1123), as Kubernetes checks namespace and most object names.
+DNS_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_LABEL_RE = re.compile(DNS_LABEL_PATTERN)
+DNS_LABEL_HINT = "use lower-case letters, digits and '-' (a DNS label, at most 63 characters)"
+
+# The Kubernetes version Helm's Capabilities and the schemas use unless told otherwise.
+DEFAULT_KUBERNETES_VERSION = "1.31.0"
+
+# The schema of a DNS-label name in profiles and the fleet file, with the hint errors show.
+DNS_LABEL_SCHEMA = {"type": "string", "pattern": DNS_LABEL_PATTERN, "title": "name", "x-pattern-hint": DNS_LABEL_HINT}

@@ -1,0 +1,113 @@
+"""The seam between the core and the products it writes flow-log configuration for.
+
+A product (Cilium's Hubble exporter, Calico Enterprise L7 logs, ...) is one folder with one
+`Product` object: the schema of its profile section, its compiler, its chart values and
+templates, and what the generate summary, the chart README and the fleet file need from it.
+The core iterates over `registry.PRODUCTS` and never names a product.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .chart.values_model import ChartValue, Section
+    from .errors import Diagnostics
+    from .profile import Node
+
+
+class CompiledPart(ABC):
+    """One product's part of a compiled profile."""
+
+    version: str
+    values: dict[str, Any]  # the product's values of flowlogs' chart (under the product's key)
+
+
+@dataclass(frozen=True)
+class Override:
+    """A per-cluster override of the fleet file: the key, the product part it needs and the chart value it sets."""
+
+    key: str
+    part: str  # the product's key
+    element_key: str  # the ApplicationSet list element key (camelCase, Go-template friendly)
+    chart_value: str | None  # Helm parameter; None when the override is not a chart value
+    force_string: bool  # Helm --set-string (names); booleans and numbers keep their type
+    schema: Mapping[str, Any] | None = None  # the fleet file's JSON Schema of the value
+    aliases: tuple[str, ...] = ()  # other spellings people write, for "did you mean"
+
+
+@dataclass(frozen=True)
+class ProfileFile:
+    """A file written beside a profile's compiled values (e.g. values for the product's own chart)."""
+
+    name: str  # file name in chart/profiles/<profile>/
+    header: str  # first comment lines after the generated mark; {path} is the file's chart path
+    data: Any
+
+
+class Product(ABC):
+    """Everything the core needs from one product."""
+
+    key: str  # the profile section and the chart values key ("cilium")
+    name: str  # as users say it ("Cilium")
+    title: str  # what it does, for the chart description ("Cilium Hubble exporter")
+    title_in_prose: str  # the same in a sentence ("the Cilium Hubble exporter")
+    versions: tuple[str, ...]  # the supported minor versions ("1.18")
+    keywords: tuple[str, ...] = ()  # Chart.yaml keywords
+    fleet_overrides: tuple[Override, ...] = ()
+
+    @abstractmethod
+    def section_schema(self) -> dict[str, Any]:
+        """JSON Schema of the product's profile section."""
+
+    @abstractmethod
+    def upstream_section_aliases(self) -> dict[str, str]:
+        """Upstream names of the section people paste at the top of a profile -> the section key."""
+
+    @abstractmethod
+    def compile(self, section: Node, diagnostics: Diagnostics) -> CompiledPart:
+        """The compiled section; problems go to `diagnostics`."""
+
+    @abstractmethod
+    def chart_values(self) -> tuple[list[ChartValue], list[Section]]:
+        """The product's values of flowlogs' chart (documented, with their schemas)."""
+
+    @abstractmethod
+    def chart_files(self) -> Traversable:
+        """The folder whose files are copied into the chart (templates/, files/, fragments)."""
+
+    @abstractmethod
+    def fragments(self) -> Traversable:
+        """The folder of the product's parts of chart-wide files (`NOTES.txt`, `README.md`), Jinja text."""
+
+    @abstractmethod
+    def summary(self, part: CompiledPart) -> str:
+        """One line for `flowlogs generate`."""
+
+    def label(self, part: CompiledPart) -> str:
+        """The part as the chart README's profile table names it ("Cilium 1.18")."""
+        return f"{self.name} {part.version}"
+
+    def profile_files(self, part: CompiledPart) -> list[ProfileFile]:
+        """Files written beside the profile's compiled values."""
+        return []
+
+    def server_side_apply(self, part: CompiledPart) -> bool:
+        """True when the part renders partial manifests that Argo CD must apply server-side."""
+        return False
+
+    def gitops_notes(self, part: CompiledPart, application: str) -> list[tuple[str, str]]:
+        """(message, hint) notes about deploying the part with the Argo CD Application `application`."""
+        return []
+
+    def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:
+        """Checks of one fleet cluster's overrides for this part; lines for the fleet note (`fleet_note`)."""
+        return []
+
+    def fleet_note(self, lines: list[str]) -> tuple[str, str] | None:
+        """(message, hint) summing up the lines `check_cluster` gave for the fleet's clusters."""
+        return None
