@@ -12,9 +12,19 @@ from typing import Any
 
 import pytest
 import yaml
-
-from flowlogs.calico.tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, load_tables
-from flowlogs.calico.words import COLLECTOR_CONTAINERS, FELIX_KNOBS, KNOBS_BY_WORD, WORKLOAD_KINDS
+from flowlogs.calico.kinds import Choice
+from flowlogs.calico.tables import (
+    DEFAULT_VERSION,
+    POLICY_SYNC_PATH_PREFIX,
+    SUPPORTED_VERSIONS,
+    load_tables,
+)
+from flowlogs.calico.words import (
+    COLLECTOR_CONTAINERS,
+    FELIX_KNOBS,
+    KNOBS_BY_WORD,
+    WORKLOAD_KINDS,
+)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CRDS = SHARED / "crds"
@@ -71,9 +81,9 @@ def test_every_word_compiles_to_an_allowed_value(version: str) -> None:
     assert {k.field for k in FELIX_KNOBS} == set(tables.felix_fields)  # every field has a word
     for knob in FELIX_KNOBS:
         felix_field = tables.felix_fields[knob.field]
-        if knob.kind == "choice":
+        if isinstance(knob.kind, Choice):
             assert set(knob.choices.values()) == set(felix_field.values), knob.word
-        assert (knob.kind == "choice") == (felix_field.type == "enum"), knob.word
+        assert isinstance(knob.kind, Choice) == (felix_field.type == "enum"), knob.word
 
 
 def test_words() -> None:

@@ -16,12 +16,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import Diagnostics
+from ..kinds import INVALID
 from ..products import CompiledPart
 from ..profile import Node, minor_version
+from .kinds import POLICY_SYNC, KnobContext, duration_ms, switch
 from .selectors import SelectorError, parse_selector, selector_from_mapping
 from .tables import (
     DEFAULT_VERSION,
-    POLICY_SYNC_PATH_PREFIX,
     CalicoTables,
     FelixField,
     load_tables,
@@ -32,12 +33,8 @@ from .words import (
     DEFAULT_PATCH_MODE,
     FELIX_KNOBS,
     RESOURCE_NAMES,
-    FelixKnob,
 )
 
-FLUENTD_LOG_ROOT = "/var/log/calico/"
-_DURATION_RE = re.compile(r"([0-9]+)(ms|s|m|h)")
-_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 _QUANTITY_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL: dict[str, Decimal | int] = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
@@ -54,30 +51,6 @@ class CalicoCompiled(CompiledPart):
     retention_days: int | None = None
     log_storage_gb: float | None = None  # the stated LogStorage size, in GiB
     gb_per_node_per_day: int = 1  # Calico's sizing rule for L7 logs (the version tables)
-
-
-class _Invalid:
-    """A value that already produced an error."""
-
-
-INVALID = _Invalid()
-
-
-def switch(node: Node, default: bool) -> bool:
-    """on/off/true/false (the schema allows nothing else)."""
-    value = node.value
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value) == "on"
-
-
-def duration_ms(text: str) -> int | None:
-    """`5m`, `300s`, `1m30s`, `500ms` -> milliseconds (None when it is not such a duration)."""
-    if not re.fullmatch(r"([0-9]+(ms|s|m|h))+", text):
-        return None
-    return sum(int(number) * _UNIT_MS[unit] for number, unit in _DURATION_RE.findall(text))
 
 
 def quantity(value: Any) -> Decimal | None:
@@ -282,10 +255,10 @@ def _compile_felix(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -
             continue
         value_node = parent.get(knob.word)
         felix_field = tables.felix_fields[knob.field]
-        value = _knob_value(knob, felix_field, value_node, diagnostics)
+        value = knob.kind.compile(value_node, KnobContext(knob, felix_field), diagnostics)
         if value is INVALID:
             continue
-        if knob.kind != "policy-sync" and _is_default(felix_field, value):
+        if knob.kind is not POLICY_SYNC and _is_default(felix_field, value):
             shown = value_node.value if not isinstance(value_node.value, bool) else ("on" if value_node.value else "off")
             at_default.append(f"{knob.word} {shown}")
             if not emit_defaults:
@@ -306,70 +279,6 @@ def _is_default(felix_field: FelixField, value: Any) -> bool:
     if felix_field.type == "duration":
         return duration_ms(str(value)) == duration_ms(str(felix_field.default))
     return bool(value == felix_field.default)
-
-
-def _knob_value(knob: FelixKnob, felix_field: FelixField, node: Node, diagnostics: Diagnostics) -> Any:
-    value = node.value
-    if knob.kind == "policy-sync":
-        if not switch(node, True):
-            diagnostics.error(
-                node.location,
-                "policy-sync-api cannot be turned off: the L7 log collector reads Felix's Policy Sync API",
-                f"leave the key out to let the Tigera operator set policySyncPathPrefix ({POLICY_SYNC_PATH_PREFIX}) itself",
-            )
-            return INVALID
-        return POLICY_SYNC_PATH_PREFIX
-    if knob.kind == "switch":
-        enabled = switch(node, bool(felix_field.default))
-        if knob.field == "l7LogsFileEnabled" and not enabled:
-            diagnostics.warning(
-                node.location,
-                "with log-to-file off Felix writes no L7 log files, and the log collector ships L7 logs to Elasticsearch from those files",
-                "no L7 logs reach the Manager UI or Kibana; remove 'log-to-file: off' unless that is what you want",
-            )
-        return enabled
-    if knob.kind == "duration":
-        if isinstance(value, int):
-            diagnostics.error(node.location, f"{knob.word} {value} has no unit", f"write {value}s")
-            return INVALID
-        milliseconds = duration_ms(str(value))
-        if milliseconds is None:
-            return INVALID  # reported by the schema
-        if milliseconds == 0:
-            diagnostics.error(node.location, f"{knob.word} '{value}' is zero", "Felix needs a positive interval, e.g. 60s")
-            return INVALID
-        return str(value)
-    if knob.kind == "path":
-        text = str(value).rstrip("/") or "/"
-        if not (text + "/").startswith(FLUENTD_LOG_ROOT):
-            diagnostics.warning(
-                node.location,
-                f"file-directory '{value}' is outside {FLUENTD_LOG_ROOT}, the directory the log collector (fluentd) reads",
-                "L7 logs written elsewhere are not shipped to Elasticsearch; the default is /var/log/calico/l7logs",
-            )
-        return text
-    if knob.kind == "count":
-        return int(value)
-    if knob.kind == "count-or-unlimited":
-        if value == "unlimited":
-            return 0
-        if value == 0:
-            diagnostics.error(node.location, f"{knob.word} 0 means no limit to Felix", "write 'unlimited' if that is what you want, or a positive number")
-            return INVALID
-        return int(value)
-    if knob.kind == "path-parts":
-        if value == "all":
-            return -1
-        if int(value) < 0:
-            diagnostics.error(node.location, f"{knob.word} {value} is negative", "write 'all' to keep every path part")
-            return INVALID
-        return int(value)
-    if knob.kind == "choice":
-        result = knob.choices[str(value)]
-        if result not in felix_field.values:  # a table bug
-            raise AssertionError(f"{result} is not an allowed value of {felix_field.name}")
-        return result
-    raise AssertionError(f"unknown knob kind {knob.kind}")
 
 
 # ------------------------------------------------------------------------ traffic selection

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..names import DNS_LABEL_PATTERN
+from .kinds import DURATION, SWITCH
 from .tables import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .words import (
     COLLECTOR_CONTAINERS,
@@ -24,13 +25,11 @@ from .words import (
     FelixKnob,
 )
 
-SWITCH = {"oneOf": [{"type": "boolean"}, {"enum": ["on", "off"], "title": "on/off switch"}]}
-DURATION = {
-    "type": ["string", "integer"],
-    "title": "duration",
-    "pattern": "^([0-9]+(ms|s|m|h))+$",
-    "x-pattern-hint": "a number with a unit: 5s, 300s, 5m, 1h (ms, s, m, h)",
-}
+
+def _knob_schema(knob: FelixKnob) -> dict[str, Any]:
+    return {**knob.kind.schema(), "description": knob.description}
+
+
 QUANTITY_PATTERN = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 QUANTITY = {
     "type": ["string", "integer", "number"],
@@ -61,25 +60,6 @@ SELECTOR = {
 
 def _names() -> dict[str, Any]:
     return {"oneOf": [OBJECT_NAME, {"type": "array", "minItems": 1, "items": OBJECT_NAME}]}
-
-
-def _knob_schema(knob: FelixKnob) -> dict[str, Any]:
-    described = {"description": knob.description}
-    if knob.kind in ("policy-sync", "switch"):
-        return {**SWITCH, **described}
-    if knob.kind == "duration":
-        return {**DURATION, **described}
-    if knob.kind == "path":
-        return {"type": "string", "title": "directory", "pattern": "^/", "x-pattern-hint": "an absolute path such as /var/log/calico/l7logs", **described}
-    if knob.kind == "count":
-        return {"type": "integer", "minimum": 1, **described}
-    if knob.kind == "count-or-unlimited":
-        return {"oneOf": [{"type": "integer", "minimum": 0}, {"enum": ["unlimited"], "title": "limit"}], **described}
-    if knob.kind == "path-parts":
-        return {"oneOf": [{"type": "integer"}, {"enum": ["all"], "title": "number of path parts"}], **described}
-    if knob.kind == "choice":
-        return {"enum": list(knob.choices), "title": f"{knob.word} choice", **described}
-    raise AssertionError(f"no schema for knob kind {knob.kind}")
 
 
 def _felix_schema() -> dict[str, Any]:

@@ -7,10 +7,13 @@ tests/test_calico_tables.py checks every word against them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from types import MappingProxyType
-from collections.abc import Mapping
+
+from . import kinds
+from .kinds import KnobKind
 
 
 @dataclass(frozen=True)
@@ -19,34 +22,34 @@ class FelixKnob:
 
     word: str  # the profile key, e.g. "http-header-info"
     field: str  # the FelixConfiguration spec field
-    kind: str  # policy-sync | duration | switch | path | count | count-or-unlimited | choice | path-parts
+    kind: KnobKind  # how the value is checked, compiled, decompiled and explained
     description: str
     choices: Mapping[str, str] = dataclass_field(default_factory=lambda: MappingProxyType({}))  # word -> Felix value
     aggregation: bool = False  # under felix.aggregation
 
 
 def _choice(word: str, field_name: str, description: str, **choices: str) -> FelixKnob:
-    words = {key.replace("_", "-"): value for key, value in choices.items()}
-    return FelixKnob(word, field_name, "choice", description, MappingProxyType(words), aggregation=True)
+    words = MappingProxyType({key.replace("_", "-"): value for key, value in choices.items()})
+    return FelixKnob(word, field_name, kinds.Choice(word, words), description, words, aggregation=True)
 
 
 FELIX_KNOBS: tuple[FelixKnob, ...] = (
     FelixKnob(
         "policy-sync-api",
         "policySyncPathPrefix",
-        "policy-sync",
+        kinds.POLICY_SYNC,
         "on: set policySyncPathPrefix to /var/run/nodeagent (the Policy Sync API the L7 collector talks to), as the "
         "3.19 guide's first step. The Tigera operator also sets it when it is empty; no other value is allowed.",
     ),
-    FelixKnob("flush-interval", "l7LogsFlushInterval", "duration", "How often Felix exports L7 logs, e.g. 60s or 5m (l7LogsFlushInterval). Felix's default: 300s."),
-    FelixKnob("log-to-file", "l7LogsFileEnabled", "switch", "on/off: Felix writes L7 logs to files, which the log collector ships to Elasticsearch (l7LogsFileEnabled). Default: on."),
-    FelixKnob("file-directory", "l7LogsFileDirectory", "path", "Directory of the L7 log files (l7LogsFileDirectory). Default: /var/log/calico/l7logs."),
-    FelixKnob("max-files", "l7LogsFileMaxFiles", "count", "Number of L7 log files to keep (l7LogsFileMaxFiles). Default: 5."),
-    FelixKnob("max-file-size-mb", "l7LogsFileMaxFileSizeMB", "count", "Size in MB at which an L7 log file is rotated (l7LogsFileMaxFileSizeMB). Default: 100."),
+    FelixKnob("flush-interval", "l7LogsFlushInterval", kinds.DURATION_KIND, "How often Felix exports L7 logs, e.g. 60s or 5m (l7LogsFlushInterval). Felix's default: 300s."),
+    FelixKnob("log-to-file", "l7LogsFileEnabled", kinds.SWITCH_KIND, "on/off: Felix writes L7 logs to files, which the log collector ships to Elasticsearch (l7LogsFileEnabled). Default: on."),
+    FelixKnob("file-directory", "l7LogsFileDirectory", kinds.DIRECTORY, "Directory of the L7 log files (l7LogsFileDirectory). Default: /var/log/calico/l7logs."),
+    FelixKnob("max-files", "l7LogsFileMaxFiles", kinds.COUNT, "Number of L7 log files to keep (l7LogsFileMaxFiles). Default: 5."),
+    FelixKnob("max-file-size-mb", "l7LogsFileMaxFileSizeMB", kinds.COUNT, "Size in MB at which an L7 log file is rotated (l7LogsFileMaxFileSizeMB). Default: 100."),
     FelixKnob(
         "per-node-limit",
         "l7LogsFilePerNodeLimit",
-        "count-or-unlimited",
+        kinds.COUNT_OR_UNLIMITED,
         "Most L7 logs a node emits per flush interval, or `unlimited` (l7LogsFilePerNodeLimit; 0 upstream). Default: 1500.",
     ),
     _choice(
@@ -87,14 +90,14 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
     FelixKnob(
         "url-path-parts",
         "l7LogsFileAggregationNumURLPath",
-        "path-parts",
+        kinds.PATH_PARTS,
         "How many URL path components to keep, or `all` (l7LogsFileAggregationNumURLPath; negative upstream). Default: 5.",
         aggregation=True,
     ),
     FelixKnob(
         "url-char-limit",
         "l7LogsFileAggregationURLCharLimit",
-        "count",
+        kinds.COUNT,
         "URLs longer than this many characters are cut (l7LogsFileAggregationURLCharLimit). Default: 250.",
         aggregation=True,
     ),

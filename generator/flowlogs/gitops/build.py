@@ -26,7 +26,6 @@ from .fleet import Fleet, Progress, load_fleet
 from .manifests import (
     fleet_applicationset,
     profile_application,
-    renders_partial_manifests,
     used_profiles,
 )
 from .settings import SettingsOverrides
