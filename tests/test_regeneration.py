@@ -11,7 +11,8 @@ import yaml
 from conftest import VALUES, write_profile
 
 from flowlogs.chart.versioning import CONTENT_HASH_ANNOTATION
-from flowlogs.generate import generate, plan, rendered_diff
+from flowlogs.diff import DiffStatus, rendered_diff
+from flowlogs.generate import generate, plan
 
 CILIUM = (VALUES / "cilium-exporter.yaml").read_text(encoding="utf-8")
 OTHER = "description: Every flow, to a file.\ncilium:\n  flow-logs:\n    - name: all\n      file: /var/run/cilium/hubble/all.log\n"
@@ -275,7 +276,7 @@ def test_diff_uses_the_fleet_release_settings(repo):
     fleet.write_text(fleet.read_text().replace("gitops:\n", "gitops:\n  release-name: flows\n"))
     (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
     (result,) = rendered_diff(repo / "values", repo / "chart", ["other"])
-    assert result.status == "changed"
+    assert result.status is DiffStatus.CHANGED
     assert "app.kubernetes.io/instance: flows\n" in result.diff
 
 

@@ -10,10 +10,10 @@ of Calico Enterprise L7 logs and Cilium's Hubble exporter, and written as a Helm
 
 from __future__ import annotations
 
-from .compiler import CompiledProfile, compile_directory, compile_paths, compile_profile
+from .compiler import CompiledProfile, compile_directory, compile_paths, compile_profile, load_profile
 from .errors import Diagnostic, FlowlogsError, Location, ProfileError, UserError
 from .generate import check, generate, plan
-from .profile import Profile, load_profile
+from .profile import Profile
 from .profile_schema import profile_schema
 
 __all__ = [

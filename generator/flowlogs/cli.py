@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import Diagnostic, FlowlogsError, ProfileError
+from .names import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
     from .gitops.settings import SettingsOverrides
@@ -73,7 +74,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .generate import rendered_diff
+    from .diff import DiffStatus, rendered_diff
 
     warnings: list[str] = []
     results = rendered_diff(
@@ -89,12 +90,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"flowlogs: warning: {warning}", file=sys.stderr)
     for result in results:
-        if result.status == "unchanged":
+        if result.status is DiffStatus.UNCHANGED:
             print(f"== {result.profile}: no change in the rendered manifests")
-        elif result.status == "version-only":
+        elif result.status is DiffStatus.VERSION_ONLY:
             print(f"== {result.profile}: only the chart version labels change ({result.old_version} -> {result.new_version})")
         else:
-            print(f"== {result.profile}: {result.status}")
+            print(f"== {result.profile}: {result.status.value}")
             sys.stdout.write(result.diff)
     changed = sum(result.changes_manifests for result in results)
     print(f"{changed} of {len(results)} profile(s) would render differently after `flowlogs generate`")
@@ -102,8 +103,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .generate import profile_values_files, render_profile
     from .helm import select_engine
+    from .rendering import profile_values_files, render_profile
 
     engine = select_engine(args.helm)
     ((_, values_file),) = profile_values_files(args.chart_dir, [args.profile])
@@ -114,7 +115,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .generate import profile_values_files
+    from .rendering import profile_values_files
     from .validate import ProfileTarget, ValidateOptions, run_validate
 
     targets = tuple(ProfileTarget(name, path) for name, path in profile_values_files(args.chart_dir, args.profiles))
@@ -175,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff = add("diff", cmd_diff, "per profile, how the rendered manifests would change after `flowlogs generate`")
     diff.add_argument("profiles", nargs="*", help="profiles to compare (default: all)")
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when a profile's manifests would change (chart version labels aside)")
-    diff.add_argument("--kubernetes-version", default="1.31.0", help="Kubernetes version for Helm's Capabilities (default: 1.31.0)")
+    diff.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes version for Helm's Capabilities (default: {DEFAULT_KUBERNETES_VERSION})")
     diff.add_argument("--release-name", default=None, help="Helm release name (default: gitops.release-name, flowlogs)")
     diff.add_argument("--namespace", default=None, help="release namespace (default: gitops.destination.namespace, flowlogs-system)")
 
@@ -193,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH")
 
     for sub in (render, validate):
-        sub.add_argument("--kubernetes-version", default="1.31.0", help="Kubernetes version for Helm's Capabilities and the schemas (default: 1.31.0)")
+        sub.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes version for Helm's Capabilities and the schemas (default: {DEFAULT_KUBERNETES_VERSION})")
         sub.add_argument("--helm", metavar="PATH", help="a helm binary to render with (validate: compared with the embedded engine)")
         sub.add_argument("--release-name", default="flowlogs", help="Helm release name (default: flowlogs)")
         sub.add_argument("--namespace", default="flowlogs-system", help="release namespace (default: flowlogs-system)")

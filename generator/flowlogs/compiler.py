@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostics
+from jsonschema import Draft202012Validator
+
+from .errors import Diagnostics, Location
 from .products import CompiledPart, Product
-from .profile import Profile, find_profiles, load_profile
+from .profile import PROFILE_NAME_RE, Node, Profile, display_path, find_profiles, load_yaml_document
+from .profile_schema import profile_schema
 from .registry import PRODUCTS
+from .schema_errors import check_against_schema
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,35 @@ class CompiledProfile:
 class CompileResult:
     profiles: list[CompiledProfile] = field(default_factory=list)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+
+
+@functools.cache
+def _profile_validator() -> Draft202012Validator:
+    return Draft202012Validator(profile_schema())
+
+
+def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
+    """Read and schema-check one profile; problems go to `diagnostics`."""
+    name = path.stem
+    if not PROFILE_NAME_RE.match(name) or len(name) > 53:
+        diagnostics.error(
+            Location(display_path(path)),
+            f"profile file name '{path.name}' is not a valid profile name",
+            "use lower-case letters, digits and '-', at most 53 characters (it names Helm releases and Argo CD Applications)",
+        )
+        return None
+    loaded = load_yaml_document(path, diagnostics)
+    if loaded is None:
+        return None
+    data, positions, text = loaded
+    if not isinstance(data, dict):
+        diagnostics.error(Location(positions.file, 1, 1), "a profile must be a mapping with 'cilium:' and/or 'calico:' sections")
+        return None
+    before = len(diagnostics.errors)
+    check_against_schema(_profile_validator(), data, positions, diagnostics)
+    if len(diagnostics.errors) > before:
+        return None
+    return Profile(name, path, Node(data, (), positions), text)
 
 
 def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfile:

@@ -9,32 +9,25 @@ file by file (atomic renames, stale files removed).
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from .chart.build import (
-    PROFILES_DIR,
     build_chart,
-    compiled_profile_names,
     repository_source,
 )
 from .chart.tree import SyncReport, check_owned, diff_tree, sync_tree, tree_name
 from .compiler import CompiledProfile, compile_paths
-from .errors import Diagnostic, HelmError, UserError
+from .errors import Diagnostic, UserError
 from .gitops.build import plan_gitops
 from .gitops.fleet import Fleet, Progress
 from .gitops.settings import SettingsOverrides
 from .profile import find_profiles
 
 if TYPE_CHECKING:
-    from .helm import HelmEngine
+    pass
 
 
 @dataclass(frozen=True)
@@ -139,120 +132,3 @@ def check(
     return built, diff_tree(chart_dir, built.chart_files, tree_name(chart_dir)) + diff_tree(
         built.gitops_dir, built.gitops_files, tree_name(built.gitops_dir)
     )
-
-
-# ---------------------------------------------------------------- flowlogs diff: rendered manifests
-
-
-@dataclass(frozen=True)
-class RenderedDiff:
-    """What regenerating would change in one profile's rendered manifests."""
-
-    profile: str
-    status: str  # "added" | "removed" | "changed" | "version-only" | "unchanged"
-    diff: str
-    old_version: str = ""
-    new_version: str = ""
-
-    @property
-    def changes_manifests(self) -> bool:
-        """What `diff --exit-code` fails on: a change beyond the chart version labels."""
-        return self.status not in ("unchanged", "version-only")
-
-
-_VERSION_LINE_RE = re.compile(r"^(\s*(?:helm\.sh/chart:\s*\S+?-|app\.kubernetes\.io/version:\s*\"?))[0-9][^\s\"]*", re.MULTILINE)
-
-
-def _chart_version(chart_yaml: str) -> str:
-    try:
-        return str((yaml.safe_load(chart_yaml) or {}).get("version", ""))
-    except yaml.YAMLError:
-        return ""
-
-
-def profile_values_files(chart_dir: Path, names: Sequence[str] = ()) -> list[tuple[str, Path]]:
-    """The compiled values file of each named profile of a generated chart (default: every one)."""
-    available = compiled_profile_names(chart_dir)
-    if not available:
-        raise UserError(f"no compiled profiles in {chart_dir / PROFILES_DIR}: run `flowlogs generate` first")
-    chosen = list(names) or available
-    unknown = [n for n in chosen if n not in available]
-    if unknown:
-        raise UserError(f"unknown profile(s) {', '.join(unknown)}; compiled profiles: {', '.join(available)}")
-    return [(name, chart_dir / PROFILES_DIR / name / "values.yaml") for name in chosen]
-
-
-def render_profile(engine: HelmEngine, chart_dir: Path, values_file: Path, release_name: str, namespace: str, kube_version: str) -> str:
-    """One profile's manifests, as `helm template` prints them."""
-    values = yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}
-    manifests = engine.template(chart_dir, values, release_name=release_name, namespace=namespace, kube_version=kube_version)
-    return "".join(f"---\n# Source: {m.template}\n{m.text}" for m in manifests)
-
-
-def rendered_diff(
-    values_dir: Path,
-    chart_dir: Path,
-    profiles: Sequence[str] = (),
-    *,
-    gitops_dir: Path | None = None,
-    release_name: str | None = None,
-    namespace: str | None = None,
-    kube_version: str = "1.31.0",
-    engine: HelmEngine | None = None,
-    warnings: list[str] | None = None,
-) -> list[RenderedDiff]:
-    """Per profile, the diff of `helm template` output: the committed chart vs. the one `generate` would write.
-
-    Both charts are rendered with the same engine, release name and namespace (by default the
-    fleet file's, as Argo CD renders them). A committed chart that no longer renders counts as
-    empty (the problem is added to `warnings`).
-    """
-    from .helm import EmbeddedHelm
-
-    built = plan(values_dir, chart_dir, gitops_dir)
-    release_name = release_name or built.fleet.settings.release_name
-    namespace = namespace or built.fleet.settings.destination_namespace
-    renderer: HelmEngine = engine or EmbeddedHelm()
-    new_names = {p.name for p in built.profiles}
-    old_root = chart_dir / PROFILES_DIR
-    old_names = set(compiled_profile_names(chart_dir))
-    available = sorted(new_names | old_names)
-    unknown = [name for name in profiles if name not in available]
-    if unknown:
-        raise UserError(f"unknown profile(s) {', '.join(unknown)}; profiles: {', '.join(available)}")
-    old_version = _chart_version((chart_dir / "Chart.yaml").read_text(encoding="utf-8")) if (chart_dir / "Chart.yaml").is_file() else ""
-    new_version = _chart_version(built.chart_files["Chart.yaml"])
-    results: list[RenderedDiff] = []
-    with tempfile.TemporaryDirectory(prefix="flowlogs-diff-") as temporary:
-        new_chart = Path(temporary) / tree_name(chart_dir)
-        sync_tree(new_chart, built.chart_files)
-        for name in list(profiles) or available:
-            old = new = ""
-            if name in old_names:
-                try:
-                    old = render_profile(renderer, chart_dir, old_root / name / "values.yaml", release_name, namespace, kube_version)
-                except HelmError as error:
-                    if warnings is not None:
-                        warnings.append(f"the committed chart does not render profile '{name}': {error}")
-            if name in new_names:
-                new = render_profile(renderer, new_chart, new_chart / PROFILES_DIR / name / "values.yaml", release_name, namespace, kube_version)
-            text = "".join(
-                difflib.unified_diff(
-                    old.splitlines(keepends=True),
-                    new.splitlines(keepends=True),
-                    fromfile=f"{name}: rendered from {tree_name(chart_dir)}/ (committed)" if name in old_names else "/dev/null",
-                    tofile=f"{name}: rendered after `flowlogs generate`" if name in new_names else "/dev/null",
-                )
-            )
-            if name not in old_names:
-                status = "added"
-            elif name not in new_names:
-                status = "removed"
-            elif not text:
-                status = "unchanged"
-            elif _VERSION_LINE_RE.sub(r"\1<version>", old) == _VERSION_LINE_RE.sub(r"\1<version>", new):
-                status = "version-only"
-            else:
-                status = "changed"
-            results.append(RenderedDiff(name, status, text, old_version, new_version))
-    return results

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import HelmError
+from .names import DEFAULT_KUBERNETES_VERSION
 
-DEFAULT_KUBE_VERSION = "1.31.0"
+DEFAULT_KUBE_VERSION = DEFAULT_KUBERNETES_VERSION
 _SOURCE_RE = re.compile(r"^# Source: (?P<source>\S+)\s*$", re.MULTILINE)
 # A `---` line starts a document, also when a comment follows it (`--- # note`), as with Helm's
 # own split (pkg/releaseutil SplitManifests); the rest of the line goes with the new document.

@@ -19,8 +19,9 @@ from jsonschema import Draft202012Validator
 
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location, did_you_mean
-from ..profile import Node, check_against_schema, display_path, load_yaml_document
+from ..profile import Node, display_path, load_yaml_document
 from ..registry import PRODUCTS_BY_KEY, fleet_overrides
+from ..schema_errors import check_against_schema
 from .schema import fleet_schema
 from .settings import (
     GitopsSettings,

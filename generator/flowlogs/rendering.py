@@ -1,0 +1,34 @@
+"""Render one profile of a generated chart, as `helm template` prints it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from .chart.build import PROFILES_DIR, compiled_profile_names
+from .errors import UserError
+
+if TYPE_CHECKING:
+    from .helm import HelmEngine
+
+
+def profile_values_files(chart_dir: Path, names: Sequence[str] = ()) -> list[tuple[str, Path]]:
+    """The compiled values file of each named profile of a generated chart (default: every one)."""
+    available = compiled_profile_names(chart_dir)
+    if not available:
+        raise UserError(f"no compiled profiles in {chart_dir / PROFILES_DIR}: run `flowlogs generate` first")
+    chosen = list(names) or available
+    unknown = [n for n in chosen if n not in available]
+    if unknown:
+        raise UserError(f"unknown profile(s) {', '.join(unknown)}; compiled profiles: {', '.join(available)}")
+    return [(name, chart_dir / PROFILES_DIR / name / "values.yaml") for name in chosen]
+
+
+def render_profile(engine: HelmEngine, chart_dir: Path, values_file: Path, release_name: str, namespace: str, kube_version: str) -> str:
+    """One profile's manifests, as `helm template` prints them."""
+    values = yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}
+    manifests = engine.template(chart_dir, values, release_name=release_name, namespace=namespace, kube_version=kube_version)
+    return "".join(f"---\n# Source: {m.template}\n{m.text}" for m in manifests)
