@@ -12,7 +12,7 @@ HELM_BINARY := .cache/bin/helm
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check test helm-binary bench golden clean
+.PHONY: all venv generate validate check lint test helm-binary bench golden clean
 
 all: validate
 
@@ -36,7 +36,11 @@ check: $(STAMP)
 helm-binary: $(STAMP)
 	-$(BIN)/python tests/tools/fetch_helm.py
 
-test: $(STAMP) helm-binary
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(STAMP) helm-binary lint
 	$(BIN)/python -m pytest
 
 golden: $(STAMP)

@@ -15,7 +15,7 @@ from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .chart.values_model import ChartValue, Section
+    from .values_model import ChartValue, Section
     from .errors import Diagnostics
     from .profile import Node
 

@@ -44,7 +44,13 @@ def _describe(value: Any) -> str:
 
 
 def _subschema_title(error: ValidationError) -> str:
-    return str(error.schema.get("title") or error.schema.get("x-noun") or "value")
+    schema = _schema(error)
+    return str(schema.get("title") or schema.get("x-noun") or "value")
+
+
+def _schema(error: ValidationError) -> dict[str, Any]:
+    """The subschema an error is about (a mapping in every schema flowlogs writes)."""
+    return error.schema if isinstance(error.schema, dict) else {}
 
 
 def _expected_types(schema: dict[str, Any]) -> str:
@@ -99,14 +105,14 @@ def _report_schema_error(error: ValidationError, positions: Positions, diagnosti
     path: PathKey = tuple(error.absolute_path)
     where = ".".join(str(p) for p in path) or noun
     location = positions.of_value(path)
-    schema = error.schema
+    schema = _schema(error)
     if error.validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         aliases: dict[str, str] = schema.get("x-upstream-aliases", {})
         patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
         extras = [
             key
-            for key in error.instance
+            for key in (error.instance if isinstance(error.instance, dict) else {})
             if key not in schema.get("properties", {}) and not any(p.search(key) for p in patterns)
         ]
         for key in extras:

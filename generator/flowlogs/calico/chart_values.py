@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..chart.values_model import ChartValue, Section
+from ..values_model import ChartValue, Section
+from . import kinds
 from . import schema as profile_schema
 from .tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, load_tables
 from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, DEFAULT_PATCH_MODE, FELIX_APIS, PATCH_MODES, RESOURCE_NAMES, WORKLOAD_KINDS
@@ -97,7 +98,7 @@ def felix_spec_schema() -> dict[str, Any]:
         elif felix_field.type == "enum":
             properties[name] = {"enum": list(felix_field.values)}
         elif felix_field.type == "duration":
-            properties[name] = {"type": "string", "pattern": profile_schema.DURATION["pattern"]}
+            properties[name] = {"type": "string", "pattern": kinds.DURATION["pattern"]}
         else:
             properties[name] = {"type": felix_field.type}
     return _strict(properties)

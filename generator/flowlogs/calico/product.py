@@ -10,7 +10,7 @@ from ..products import CompiledPart, Override, Product
 from .tables import SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
-    from ..chart.values_model import ChartValue, Section
+    from ..values_model import ChartValue, Section
     from ..errors import Diagnostics
     from ..profile import Node
     from .compile import CalicoCompiled

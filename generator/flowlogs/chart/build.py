@@ -20,7 +20,7 @@ import jinja2
 from ..registry import PRODUCTS
 from ..yamlio import dump_yaml
 from .tree import GENERATED_MARK, tree_name
-from .values_model import ChartValue, Section, values_schema, values_table, values_yaml
+from ..values_model import ChartValue, Section, values_schema, values_table, values_yaml
 from .versioning import CONTENT_HASH_ANNOTATION, content_hash, next_version
 
 if TYPE_CHECKING:

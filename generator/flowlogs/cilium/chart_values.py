@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..chart.values_model import ChartValue, Section
+from ..values_model import ChartValue, Section
 from ..names import DNS_LABEL_PATTERN
 from .tables import (
     DEFAULT_CONFIGMAP_NAME,

@@ -11,7 +11,7 @@ from ..products import CompiledPart, Override, Product, ProfileFile
 from .tables import SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
-    from ..chart.values_model import ChartValue, Section
+    from ..values_model import ChartValue, Section
     from ..errors import Diagnostics
     from ..profile import Node
 
