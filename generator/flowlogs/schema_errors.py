@@ -9,11 +9,13 @@ schema's `x-upstream-aliases`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import ValidationError
 
-from .errors import Diagnostics, did_you_mean
+from .errors import Diagnostics, Location, did_you_mean
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -95,6 +97,21 @@ def _best_branch(error: ValidationError) -> list[ValidationError]:
     return max(candidates, key=lambda errors: max(len(e.absolute_path) for e in errors))
 
 
+@dataclass(frozen=True)
+class _Found:
+    """One schema error, with where it is and how to name that place."""
+
+    error: ValidationError
+    positions: Positions
+    path: PathKey
+    where: str  # the dotted path, or the document's noun at the root
+    schema: dict[str, Any]
+
+    @property
+    def location(self) -> Location:
+        return self.positions.of_value(self.path)
+
+
 def _report_schema_error(error: ValidationError, positions: Positions, diagnostics: Diagnostics, noun: str) -> None:
     if error.validator in ("oneOf", "anyOf") and error.context:
         branch = _best_branch(error)
@@ -103,54 +120,67 @@ def _report_schema_error(error: ValidationError, positions: Positions, diagnosti
                 _report_schema_error(child, positions, diagnostics, noun)
             return
     path: PathKey = tuple(error.absolute_path)
-    where = ".".join(str(p) for p in path) or noun
-    location = positions.of_value(path)
-    schema = _schema(error)
-    if error.validator == "additionalProperties":
-        allowed = sorted(schema.get("properties", {}))
-        aliases: dict[str, str] = schema.get("x-upstream-aliases", {})
-        patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
-        extras = [
-            key
-            for key in (error.instance if isinstance(error.instance, dict) else {})
-            if key not in schema.get("properties", {}) and not any(p.search(key) for p in patterns)
-        ]
-        for key in extras:
-            hint = ""
-            if key in aliases:
-                hint = f"'{key}' is the upstream name; flowlogs profiles write it as '{aliases[key]}'"
-                message = f"unknown key '{key}' in {where}; did you mean '{aliases[key]}'?"
-            else:
-                message = f"unknown key '{key}' in {where}{did_you_mean(key, allowed + list(aliases))}"
-                hint = "allowed keys: " + ", ".join(allowed)
-            diagnostics.error(positions.of_key((*path, key)), message, hint)
-        return
-    if error.validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        for key in missing:
-            diagnostics.error(location, f"missing required key '{key}' in {where}")
-        return
-    if error.validator == "enum":
-        choices = list(dict.fromkeys(str(c) for c in schema["enum"]))
-        noun = _subschema_title(error)
-        suggestion = did_you_mean(str(error.instance), choices)
-        hint = "" if len(choices) > 40 else "one of: " + ", ".join(choices)
-        diagnostics.error(location, f"unknown {noun} {_describe(error.instance)}{suggestion}", hint)
-        return
-    if error.validator == "type" or error.validator in ("oneOf", "anyOf"):
-        diagnostics.error(
-            location,
-            f"{where}: expected {_expected_types(schema)}, got {_describe(error.instance)}",
-        )
-        return
-    if error.validator == "pattern":
-        diagnostics.error(
-            location,
-            f"{where}: {_describe(error.instance)} is not a valid {_subschema_title(error)}",
-            str(schema.get("x-pattern-hint", f"must match {schema['pattern']}")),
-        )
-        return
-    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "minLength", "maxLength", "minItems"):
-        diagnostics.error(location, f"{where}: {_describe(error.instance)} is out of range ({error.message})")
-        return
-    diagnostics.error(location, f"{where}: {error.message}")
+    found = _Found(error, positions, path, ".".join(str(p) for p in path) or noun, _schema(error))
+    _REPORTERS.get(str(error.validator), _other)(found, diagnostics)
+
+
+def _unknown_keys(found: _Found, diagnostics: Diagnostics) -> None:
+    schema, where = found.schema, found.where
+    allowed = sorted(schema.get("properties", {}))
+    aliases: dict[str, str] = schema.get("x-upstream-aliases", {})
+    patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
+    instance = found.error.instance if isinstance(found.error.instance, dict) else {}
+    extras = [key for key in instance if key not in schema.get("properties", {}) and not any(p.search(key) for p in patterns)]
+    for key in extras:
+        if key in aliases:
+            hint = f"'{key}' is the upstream name; flowlogs profiles write it as '{aliases[key]}'"
+            message = f"unknown key '{key}' in {where}; did you mean '{aliases[key]}'?"
+        else:
+            message = f"unknown key '{key}' in {where}{did_you_mean(key, allowed + list(aliases))}"
+            hint = "allowed keys: " + ", ".join(allowed)
+        diagnostics.error(found.positions.of_key((*found.path, key)), message, hint)
+
+
+def _missing_keys(found: _Found, diagnostics: Diagnostics) -> None:
+    for key in re.findall(r"'([^']+)' is a required property", found.error.message):
+        diagnostics.error(found.location, f"missing required key '{key}' in {found.where}")
+
+
+def _unknown_word(found: _Found, diagnostics: Diagnostics) -> None:
+    choices = list(dict.fromkeys(str(c) for c in found.schema["enum"]))
+    instance = found.error.instance
+    hint = "" if len(choices) > 40 else "one of: " + ", ".join(choices)
+    diagnostics.error(found.location, f"unknown {_subschema_title(found.error)} {_describe(instance)}{did_you_mean(str(instance), choices)}", hint)
+
+
+def _wrong_type(found: _Found, diagnostics: Diagnostics) -> None:
+    diagnostics.error(found.location, f"{found.where}: expected {_expected_types(found.schema)}, got {_describe(found.error.instance)}")
+
+
+def _no_match(found: _Found, diagnostics: Diagnostics) -> None:
+    diagnostics.error(
+        found.location,
+        f"{found.where}: {_describe(found.error.instance)} is not a valid {_subschema_title(found.error)}",
+        str(found.schema.get("x-pattern-hint", f"must match {found.schema['pattern']}")),
+    )
+
+
+def _out_of_range(found: _Found, diagnostics: Diagnostics) -> None:
+    diagnostics.error(found.location, f"{found.where}: {_describe(found.error.instance)} is out of range ({found.error.message})")
+
+
+def _other(found: _Found, diagnostics: Diagnostics) -> None:
+    diagnostics.error(found.location, f"{found.where}: {found.error.message}")
+
+
+# JSON Schema keyword that failed -> how it is said in plain words.
+_REPORTERS: dict[str, Callable[[_Found, Diagnostics], None]] = {
+    "additionalProperties": _unknown_keys,
+    "required": _missing_keys,
+    "enum": _unknown_word,
+    "type": _wrong_type,
+    "oneOf": _wrong_type,
+    "anyOf": _wrong_type,
+    "pattern": _no_match,
+    **dict.fromkeys(("minimum", "maximum", "exclusiveMinimum", "minLength", "maxLength", "minItems"), _out_of_range),
+}
