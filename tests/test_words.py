@@ -112,10 +112,10 @@ def test_enum_words_decompile_in_every_version(version: str):
 
 def test_kinds_explain_in_plain_words():
     assert FILTER_WORDS["event-type"].kind.explain({"type": "drop", "sub-type": "policy-denied", "match-sub-type": False}) == (
-        "every drop event (sub-type policy-denied is not matched)"
+        "drop (any sub-type: policy-denied is ignored without match-sub-type)"
     )
     assert FILTER_WORDS["pod"].kind.explain(["kube-system/", "web"]) == "any name in namespace kube-system or names starting with 'web' in any namespace"
-    assert FILTER_WORDS["http-status"].kind.explain(["5+", 404]) == "status 5xx or status 404"
+    assert FILTER_WORDS["http-status"].kind.explain(["5+", "40+", 404]) == "5xx, 40x or 404"
 
 
 # knob word -> (example, the FelixConfiguration value it compiles to); Felix's field values from

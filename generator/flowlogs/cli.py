@@ -137,6 +137,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return run_validate(options, sys.stdout)
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    sys.stdout.write(explain(args.profile, args.values_dir))
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     if args.fleet:
         from .gitops.schema import fleet_schema
@@ -198,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--helm", metavar="PATH", help="a helm binary to render with (validate: compared with the embedded engine)")
         sub.add_argument("--release-name", default="flowlogs", help="Helm release name (default: flowlogs)")
         sub.add_argument("--namespace", default="flowlogs-system", help="release namespace (default: flowlogs-system)")
+
+    explain = add("explain", cmd_explain, "say in plain English what a profile exports, with the `hubble observe` command to try it live")
+    explain.add_argument("profile", help="profile name (in the profile directory) or path")
 
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")

@@ -24,6 +24,7 @@ class CompiledProfile:
     description: str
     values: dict[str, Any]  # the profile's values file for flowlogs' chart
     parts: dict[str, CompiledPart] = field(default_factory=dict)  # product key -> its compiled section
+    root: Node | None = field(default=None, compare=False, repr=False)  # the profile as written, with positions
 
     def products(self) -> list[tuple[Product, CompiledPart]]:
         """The profile's parts with their products, in the registry's order."""
@@ -87,6 +88,7 @@ def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfi
         description=str(root.get("description", "").value or ""),
         values=values,
         parts=parts,
+        root=root,
     )
 
 

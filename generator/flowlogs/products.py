@@ -88,6 +88,10 @@ class Product(ABC):
     def summary(self, part: CompiledPart) -> str:
         """One line for `flowlogs generate`."""
 
+    @abstractmethod
+    def explain(self, section: Node, part: CompiledPart) -> str:
+        """What the part does, in English, with the commands to try it and the compiled output."""
+
     def label(self, part: CompiledPart) -> str:
         """The part as the chart README's profile table names it ("Cilium 1.18")."""
         return f"{self.name} {part.version}"

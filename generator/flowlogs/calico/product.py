@@ -81,6 +81,11 @@ class CalicoProduct(Product):
             f"{calico.selected} selection(s), patched by {calico.patch_mode}"
         )
 
+    def explain(self, section: Node, part: CompiledPart) -> str:
+        from .explain import explain_calico
+
+        return explain_calico(section, _calico(part))
+
     def server_side_apply(self, part: CompiledPart) -> bool:
         # GitOps mode renders partial Felix/Service manifests, which only server-side apply merges.
         return _calico(part).patch_mode == "gitops"

@@ -131,7 +131,7 @@ class Namespace(FilterKind):
         return str(upstream).rstrip("/")
 
     def explain_item(self, value: Any) -> str:
-        return f"namespace {value}"
+        return str(value)
 
 
 class IpOrCidr(FilterKind):
@@ -146,7 +146,7 @@ class IpOrCidr(FilterKind):
         return text
 
     def explain_item(self, value: Any) -> str:
-        return f"addresses in {value}" if "/" in str(value) else f"address {value}"
+        return str(value)
 
 
 class Port(FilterKind):
@@ -169,7 +169,7 @@ class Port(FilterKind):
         return int(upstream) if str(upstream).isdigit() else upstream
 
     def explain_item(self, value: Any) -> str:
-        return f"port {value}"
+        return str(value)
 
 
 class Identity(FilterKind):
@@ -203,7 +203,7 @@ class Identity(FilterKind):
         return names.get(int(upstream), int(upstream))
 
     def explain_item(self, value: Any) -> str:
-        return f"identity {value}"
+        return str(value)
 
 
 class Workload(FilterKind):
@@ -232,7 +232,7 @@ class Workload(FilterKind):
     def explain_item(self, value: Any) -> str:
         if isinstance(value, dict):
             value = "/".join(str(value[k]) for k in ("kind", "name") if k in value)
-        return f"workload {value}"
+        return str(value)
 
 
 class LabelSelector(FilterKind):
@@ -245,7 +245,7 @@ class LabelSelector(FilterKind):
         return text
 
     def explain_item(self, value: Any) -> str:
-        return f"labels matching '{value}'"
+        return f"'{value}'"
 
 
 class TableEnum(FilterKind):
@@ -310,7 +310,7 @@ class DropReasonName(FilterKind):
         return drop_reason_name(str(upstream))
 
     def explain_item(self, value: Any) -> str:
-        return f"drop reason {value}"
+        return str(value)
 
 
 def drop_reason(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> DropReason | None:
@@ -444,12 +444,12 @@ class EventType(FilterKind):
 
     def explain_item(self, value: Any) -> str:
         if not isinstance(value, dict):
-            return f"{value} events"
+            return str(value)
         if "sub-type" not in value:
-            return f"{value['type']} events"
+            return str(value["type"])
         if value.get("match-sub-type"):
-            return f"{value['type']} events of sub-type {value['sub-type']}"
-        return f"every {value['type']} event (sub-type {value['sub-type']} is not matched)"
+            return f"{value['type']} with sub-type {value['sub-type']}"
+        return f"{value['type']} (any sub-type: {value['sub-type']} is ignored without match-sub-type)"
 
 
 class Choice(FilterKind):
@@ -485,7 +485,7 @@ class HttpStatus(FilterKind):
 
     def explain_item(self, value: Any) -> str:
         text = str(value)
-        return f"status {text[:-1]}xx" if text.endswith("+") else f"status {text}"
+        return f"{text[:-1]}{'x' * (4 - len(text))}" if text.endswith("+") else text
 
 
 class HttpHeader(FilterKind):
@@ -506,7 +506,7 @@ class HttpHeader(FilterKind):
         return f"{upstream.get('key', '')}:{upstream.get('value', '')}"
 
     def explain_item(self, value: Any) -> str:
-        return f"header {value['key'] + ':' + value.get('value', '') if isinstance(value, dict) else value}"
+        return f"{value['key']}:{value.get('value', '')}" if isinstance(value, dict) else str(value)
 
 
 class TcpFlags(FilterKind):
@@ -525,7 +525,7 @@ class TcpFlags(FilterKind):
         return ",".join(flag for flag, on in upstream.items() if on)
 
     def explain_item(self, value: Any) -> str:
-        return f"{value} set"
+        return f"{value} (all set)"
 
 
 class Interface(FilterKind):
@@ -541,7 +541,7 @@ class Interface(FilterKind):
         return upstream["name"] if set(upstream) == {"name"} else dict(upstream)
 
     def explain_item(self, value: Any) -> str:
-        return f"interface {value.get('name', value.get('index')) if isinstance(value, dict) else value}"
+        return str(value.get("name", value.get("index"))) if isinstance(value, dict) else str(value)
 
 
 class CelExpression(FilterKind):
@@ -557,7 +557,7 @@ class CelExpression(FilterKind):
         return expressions[0] if len(expressions) == 1 else expressions
 
     def explain_item(self, value: Any) -> str:
-        return f"the CEL expression `{value}` holds"
+        return f"`{value}`"
 
 
 class RawFields(FilterKind):

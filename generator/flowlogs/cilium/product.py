@@ -69,6 +69,13 @@ class CiliumProduct(Product):
         assert isinstance(part, CiliumCompiled)
         return f"Cilium {part.version}: {len(part.flow_log_names)} flow log(s)"
 
+    def explain(self, section: Node, part: CompiledPart) -> str:
+        from .compile import CiliumCompiled
+        from .explain import explain_cilium
+
+        assert isinstance(part, CiliumCompiled)
+        return explain_cilium(section, part)
+
     def profile_files(self, part: CompiledPart) -> list[ProfileFile]:
         from .compile import CiliumCompiled
 
