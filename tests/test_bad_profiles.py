@@ -101,11 +101,11 @@ def test_bad_file_name(run_cli, tmp_path):
     assert "profile file name 'Bad_Name.yaml' is not a valid profile name" in result.err
 
 
-def test_sub_type_without_match_sub_type_warns_but_compiles(run_cli, tmp_path):
-    write_profile(tmp_path / "values", "warn", filter_profile("event-type: {type: trace, sub-type: to-endpoint}"))
+def test_a_pod_in_another_namespace_than_the_filter_is_an_error(run_cli, tmp_path):
+    write_profile(tmp_path / "values", "conflict", filter_profile("{source-namespace: shop, source-pod: cart/web}"))
     result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
-    assert result.code == 0
-    assert "warning: Hubble ignores 'sub-type' unless 'match-sub-type' is true: this filter matches every 'trace' event" in result.err
+    assert result.code == 1
+    assert "conflict.yaml:5:48: error: pod 'cart/web' is in namespace cart, but the filter's namespace is shop" in result.err
 
 
 def test_every_flowfilter_field_has_a_profile_word():

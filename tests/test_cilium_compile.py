@@ -23,10 +23,34 @@ def test_keys_of_one_filter_are_anded_in_one_flowfilter(tmp_path):
 
 
 def test_a_side_less_word_splits_the_filter_like_hubble_observe(tmp_path):
-    assert include(tmp_path, "pod: db-\n          verdict: dropped") == [
+    assert include(tmp_path, "pod: '*/db-'\n          verdict: dropped") == [
         {"source_pod": ["/db-"], "verdict": ["DROPPED"]},
         {"destination_pod": ["/db-"], "verdict": ["DROPPED"]},
     ]
+
+
+# What `hubble observe` sends for the same flags (cilium/cilium hubble/cmd/observe/flows_filter.go,
+# addNamespacesToFilter and namespaceModifier.applySrc, v1.18.6), and how Hubble's server reads a
+# name without a namespace (pkg/hubble/k8s/utils.go ParseNamespaceName: "web" is default/web).
+def test_a_bare_pod_or_service_is_in_the_default_namespace_as_in_hubble(tmp_path):
+    assert include(tmp_path, "source-pod: web\n          destination-service: api") == [
+        {"destination_service": ["default/api"], "source_pod": ["default/web"]}
+    ]
+
+
+def test_namespace_with_service_qualifies_the_service_and_adds_no_pod_filter(tmp_path):
+    # hubble observe --from-namespace shop --from-service backend -> source_service: [shop/backend]
+    assert include(tmp_path, "source-namespace: shop\n          source-service: backend") == [{"source_service": ["shop/backend"]}]
+
+
+def test_namespace_with_pod_and_service_qualifies_both(tmp_path):
+    assert include(tmp_path, "destination-namespace: [a, b]\n          destination-pod: web-\n          destination-service: api") == [
+        {"destination_pod": ["a/web-", "b/web-"], "destination_service": ["a/api", "b/api"]}
+    ]
+
+
+def test_any_namespace_is_written_with_a_star(tmp_path):
+    assert include(tmp_path, "source-service: '*/api'") == [{"source_service": ["/api"]}]
 
 
 def test_namespace_and_pod_combine_into_one_prefix(tmp_path):
@@ -43,10 +67,10 @@ def test_drop_reasons_compile_to_enum_names_and_event_types_to_codes(tmp_path):
     ]
 
 
-def test_sub_types_are_compared_only_when_asked(tmp_path):
-    assert include(tmp_path, "event-type: {type: trace, sub-type: to-endpoint, match-sub-type: true}") == [
-        {"event_type": [{"type": 4, "match_sub_type": True, "sub_type": 0}]}
-    ]
+def test_sub_types_are_matched_unless_told_otherwise_as_hubble_observe_type_does(tmp_path):
+    # hubble observe --type trace:to-endpoint sets match_sub_type (flows_filter.go, case "type").
+    assert include(tmp_path, "event-type: {type: trace, sub-type: to-endpoint}") == [{"event_type": [{"type": 4, "match_sub_type": True, "sub_type": 0}]}]
+    assert include(tmp_path, "event-type: {type: trace, sub-type: to-endpoint, match-sub-type: false}") == [{"event_type": [{"type": 4, "sub_type": 0}]}]
 
 
 def test_an_unquoted_version_is_read_as_written(tmp_path):

@@ -476,6 +476,13 @@ def test_node_counts_feed_the_calico_storage_note(run_cli, repo):
     assert "nodes" not in appset["spec"]["generators"][0]["list"]["elements"][0]
 
 
+def test_no_storage_note_without_node_counts(run_cli, repo):
+    make_repo(repo, SETTINGS + "clusters:\n  - name: c0\n    server: https://c0.example.com\n    profile: calico-l7\n")
+    result = generate(run_cli)
+    assert result.code == 0
+    assert "need extra log storage" not in result.err
+
+
 def test_the_storage_preflight_uses_the_profile_sizes_when_it_has_them(repo):
     from flowlogs.compiler import compile_directory
 

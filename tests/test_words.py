@@ -114,7 +114,9 @@ def test_kinds_explain_in_plain_words():
     assert FILTER_WORDS["event-type"].kind.explain({"type": "drop", "sub-type": "policy-denied", "match-sub-type": False}) == (
         "drop (any sub-type: policy-denied is ignored without match-sub-type)"
     )
-    assert FILTER_WORDS["pod"].kind.explain(["kube-system/", "web"]) == "any name in namespace kube-system or names starting with 'web' in any namespace"
+    assert FILTER_WORDS["pod"].kind.explain(["kube-system/", "*/web", "db"]) == (
+        "any name in namespace kube-system, names starting with 'web' in any namespace or names starting with 'db' in namespace default"
+    )
     assert FILTER_WORDS["http-status"].kind.explain(["5+", "40+", 404]) == "5xx, 40x or 404"
 
 

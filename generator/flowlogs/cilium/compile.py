@@ -256,11 +256,15 @@ def _side_fields(
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     namespaces = words.get("namespace", [])
-    pods = words.get("pod", [])
-    if namespaces or pods:
-        fields[f"{side}_pod"] = _pod_prefixes(namespaces, pods, nodes.get((side, "pod")), diagnostics)
+    for stem in ("pod", "service"):
+        if stem in words:
+            names = _qualified(words[stem], namespaces, stem, nodes.get((side, stem)), diagnostics)
+            fields[f"{side}_{SIDED_WORDS[stem][0]}"] = names
+    if namespaces and not ({"pod", "service"} & set(words)):
+        # hubble observe --namespace with no pod or service filter: every pod of the namespace.
+        fields[f"{side}_pod"] = [f"{namespace}/" for namespace in namespaces]
     for stem, values in words.items():
-        if stem in ("namespace", "pod"):
+        if stem in ("namespace", "pod", "service"):
             continue
         field_name = f"{side}_{SIDED_WORDS[stem][0]}"
         if field_name not in tables.filter_fields:
@@ -271,16 +275,23 @@ def _side_fields(
     return fields
 
 
-def _pod_prefixes(namespaces: list[str], pods: list[str], pod_node: Node | None, diagnostics: Diagnostics) -> list[str]:
-    if not pods:
-        return [f"{namespace}/" for namespace in namespaces]
-    if not namespaces:
-        # "/prefix" is Hubble's spelling for "this pod name prefix in any namespace".
-        return [pod if "/" in pod else f"/{pod}" for pod in pods]
-    prefixes = []
-    for namespace in namespaces:
-        for pod in pods:
-            if "/" in pod and pod_node is not None:
-                diagnostics.error(pod_node.location, f"pod '{pod}' already names a namespace, and the filter has 'namespace' too", "write the pod without 'namespace/' or drop the 'namespace' key")
-            prefixes.append(f"{namespace}/{pod.split('/')[-1]}")
-    return prefixes
+def _qualified(names: list[str], namespaces: list[str], stem: str, node: Node | None, diagnostics: Diagnostics) -> list[str]:
+    """Pod or service names as `hubble observe --namespace` qualifies them (hubble/cmd/observe/flows_filter.go,
+    addNamespacesToFilter): a bare name gets each namespace of the filter, or `default` without one, because
+    Hubble's server reads a bare name as default/name (pkg/hubble/k8s ParseNamespaceName); `*/name` is any namespace."""
+    result = []
+    for name in names:
+        if name.startswith("*/"):
+            result.append(name[1:])  # "/name": Hubble's spelling for any namespace
+        elif "/" in name:
+            conflict = [namespace for namespace in namespaces if namespace != name.split("/", 1)[0]]
+            if conflict and node is not None:
+                diagnostics.error(
+                    node.location,
+                    f"{stem} '{name}' is in namespace {name.split('/', 1)[0]}, but the filter's namespace is {', '.join(namespaces)}",
+                    f"write the {stem} without 'namespace/' or drop the 'namespace' key (hubble observe rejects this as a namespace conflict)",
+                )
+            result.append(name)
+        else:
+            result.extend(f"{namespace}/{name}" for namespace in namespaces or ["default"])
+    return result

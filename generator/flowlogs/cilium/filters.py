@@ -42,12 +42,12 @@ class FilterWord:
 
 def _sided_description(stem: str, side: str) -> str:
     what = {
-        "pod": "pod name prefixes, as `namespace/prefix` or `prefix` (any namespace)",
-        "namespace": "namespaces (compiled to a pod prefix `namespace/`: FlowFilter has no namespace field)",
+        "pod": "pod name prefixes, as `namespace/prefix`, `prefix` (namespace default, as in hubble) or `*/prefix` (any namespace)",
+        "namespace": "namespaces: qualify the filter's pods and services, or alone compile to the pod prefix `namespace/` (FlowFilter has no namespace field)",
         "ip": "IP addresses or CIDR ranges",
         "label": "Kubernetes label selectors, e.g. `app=web` or `k8s:app in (a, b)`",
         "fqdn": "fully qualified domain names (`*` wildcards allowed)",
-        "service": "service name prefixes, as `namespace/prefix` or `prefix`",
+        "service": "service name prefixes, as `namespace/prefix`, `prefix` (namespace default, as in hubble) or `*/prefix` (any namespace)",
         "identity": "security identities: numbers or reserved names such as `world`, `host`",
         "port": "L4 port numbers",
         "workload": "workloads as `Kind/name` (e.g. `Deployment/web`) or `{kind, name}`",

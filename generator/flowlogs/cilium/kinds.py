@@ -101,18 +101,21 @@ class NamePrefix(FilterKind):
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         text = str(node.value)
-        _no_glob(text, node, "service" if "service" in context.word.word else "pod", diagnostics)
+        _no_glob(text.removeprefix("*/"), node, "service" if "service" in context.word.word else "pod", diagnostics)
         if text.count("/") > 1 or text == "/":
             diagnostics.error(node.location, f"'{text}' is not [namespace/]name-prefix")
         return text
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
-        return str(upstream).removeprefix("/")
+        text = str(upstream)
+        return f"*{text}" if text.startswith("/") else text
 
     def explain_item(self, value: Any) -> str:
-        namespace, _, prefix = str(value).rpartition("/")
+        namespace, slash, prefix = str(value).rpartition("/")
         names = f"names starting with '{prefix}'" if prefix else "any name"
-        return f"{names} in namespace {namespace}" if namespace else f"{names} in any namespace"
+        if not slash:
+            namespace = "default"
+        return f"{names} in any namespace" if namespace == "*" else f"{names} in namespace {namespace}"
 
 
 class Namespace(FilterKind):
@@ -415,15 +418,10 @@ class EventType(FilterKind):
                 f"unknown sub-type '{sub_value}' for event type '{type_value}'{did_you_mean(str(sub_value), names)}",
                 "sub-types are drop reasons for drop events, observation points (to-endpoint, from-network, ...) for trace events" if names else "this event type has no named sub-types: use a number",
             )
-        if "match-sub-type" not in spec:
-            diagnostics.warning(
-                sub_node.key_location,
-                "Hubble ignores 'sub-type' unless 'match-sub-type' is true: this filter matches every "
-                + (f"'{type_value}' event" if not isinstance(type_value, int) else f"type {type_value} event"),
-                "add 'match-sub-type: true' to match only this sub-type (or use 'drop-reason' for drops); write 'match-sub-type: false' to keep it as is and silence this warning",
-            )
         result: dict[str, Any] = {}
-        if spec.get("match-sub-type"):
+        # As `hubble observe --type drop:133` does (flows_filter.go), a sub-type is matched unless
+        # the profile says `match-sub-type: false` (then Hubble ignores it: filters/event_type.go).
+        if spec.get("match-sub-type", True):
             result["match_sub_type"] = True
         result["sub_type"] = sub_code
         return result

@@ -194,6 +194,8 @@ def _clusters(
         if ok and overrides is not None:
             clusters.append(Cluster(name, server, profile_name, overrides, item))
     for key, lines in fleet_notes.items():
+        if not lines:
+            continue
         shown = lines[:5] + ([f"and {len(lines) - 5} more"] if len(lines) > 5 else [])
         note = PRODUCTS_BY_KEY[key].fleet_note(shown)
         if note:
