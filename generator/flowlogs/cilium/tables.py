@@ -75,6 +75,9 @@ class CiliumTables:
     reserved_identities: Mapping[str, int]
     filter_fields: Mapping[str, FilterField]
     nested_fields: Mapping[str, tuple[str, ...]]
+    filter_protocols: tuple[str, ...]  # FlowFilter.protocol values (lower case)
+    # Proto types of those nested fields: "EventTypeFilter" -> {"type": "int32", ...}
+    nested_field_types: Mapping[str, Mapping[str, str]]
     fieldmask_paths: frozenset[str]
     # Oneof groups among the fieldMask paths: parent path -> variant fields ("l4" -> TCP, UDP, ...).
     fieldmask_oneofs: Mapping[str, tuple[str, ...]]
@@ -189,6 +192,10 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
         nested_fields=MappingProxyType(
             {str(msg): tuple(str(f) for f in fields) for msg, fields in raw["nested_fields"].items()}
         ),
+        nested_field_types=MappingProxyType(
+            {str(msg): MappingProxyType({str(f): str(ty) for f, ty in fields.items()}) for msg, fields in raw["nested_fields"].items()}
+        ),
+        filter_protocols=tuple(str(p) for p in _unique("filter protocol", raw["filter_protocols"])),
         fieldmask_paths=fieldmask_paths,
         fieldmask_oneofs=_oneofs(raw["fieldmask_oneofs"], fieldmask_paths),
         fieldmask_oneof_copy_bug=_copy_bug(raw["fieldmask_oneof_copy_bug"]),
