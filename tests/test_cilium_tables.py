@@ -541,3 +541,29 @@ def test_helm_export_keys_match_upstream(upstream: dict[str, Any], version: str)
     else:
         for key, default in t.rotation_defaults.items():
             assert export[key] == default
+
+
+# --------------------------------------------------------------------------------------------
+# docs/cilium-versions.md states the per-version facts of these tables
+
+
+def _doc_row(label: str) -> list[str]:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "cilium-versions.md").read_text(encoding="utf-8")
+    for line in doc.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == label:
+            return cells[1:]
+    raise AssertionError(f"no row {label!r} in docs/cilium-versions.md")
+
+
+def test_doc_table_matches_the_tables() -> None:
+    assert _doc_row("") == list(SUPPORTED_VERSIONS)
+    assert _doc_row("fieldMask paths the agent accepts") == [str(len(load_tables(v).fieldmask_paths)) for v in SUPPORTED_VERSIONS]
+    bug = {"affected": "affected", "fixed": "fixed", "unverified": "unverified (warn)"}
+    assert _doc_row("cilium/cilium#43924 (oneof copy bug)") == [bug[load_tables(v).fieldmask_oneof_copy_bug] for v in SUPPORTED_VERSIONS]
+    assert _doc_row("filePath `stdout` writes to the container log") == ["yes" if load_tables(v).literal_stdout else "no" for v in SUPPORTED_VERSIONS]
+    assert _doc_row("per-flow-log rotation keys") == ["yes" if load_tables(v).per_flowlog_rotation else "no" for v in SUPPORTED_VERSIONS]
+    assert _doc_row("`fieldAggregate`, `aggregationInterval`") == ["yes" if load_tables(v).aggregation else "no" for v in SUPPORTED_VERSIONS]
+    assert ["yes" if "file.name" in load_tables(v).fieldmask_paths else "no" for v in SUPPORTED_VERSIONS] == _doc_row("`file`, `file.name`, `file.line` in fieldMask")
