@@ -247,3 +247,49 @@ def test_flow_schema_and_fieldmask_table_agree(version: str) -> None:
     assert dict(schema.enums["Verdict"]) == {"VERDICT_UNKNOWN": 0} | {name: i for i, name in enumerate(load_tables(version).verdicts.values(), start=1)}
     oneofs = {f.oneof for f in schema.messages["Layer4"]} | {f.oneof for f in schema.messages["Layer7"]}
     assert oneofs == {"protocol", "record", None}
+
+
+# -------------------------------------------------------------------------------- fieldMask
+
+
+def test_fieldmask_errors_with_hints_from_the_tables() -> None:
+    from flowlogs.cilium.agent_fieldmask import FieldMaskFinding, check_fieldmask
+
+    drop = "is not a field of Cilium 1.16's Flow message, so the agent drops this flow log"
+    assert check_fieldmask(["time", "file.name", "ip", "source.workloads.name", "souce.namespace"], "1.16") == [
+        FieldMaskFinding(1, "error", AgentProblem(f"fieldMask path 'file.name' {drop}", "'file.name' exists from Cilium 1.17: target that version or remove it")),
+        FieldMaskFinding(2, "error", AgentProblem(f"fieldMask path 'ip' {drop}", "field names are case-sensitive: write 'IP'")),
+        FieldMaskFinding(3, "error", AgentProblem(f"fieldMask path 'source.workloads.name' {drop}", "'source.workloads' is a list or a plain value, where a path must end: keep 'source.workloads' whole")),
+        FieldMaskFinding(4, "error", AgentProblem(f"fieldMask path 'souce.namespace' {drop}", "did you mean 'source.namespace'?")),
+    ]
+    # valid at full depth; a path below a oneof variant still earns the #43924 warning
+    assert [(f.index, f.severity) for f in check_fieldmask(["time", "l4.TCP.flags.SYN", "tunnel.l4.UDP"], "1.18")] == [(1, "warning")]
+
+
+def test_fieldmask_oneof_copy_bug_warnings() -> None:
+    """cilium/cilium#43924: FieldMask.Copy (pkg/hubble/parser/fieldmask) Mutable()s every variant
+    named below it; fieldmask.New normalizes first, so a covering parent path avoids it."""
+    from flowlogs.cilium.agent_fieldmask import FieldMaskFinding, check_fieldmask
+
+    assert check_fieldmask(["l4.TCP.destination_port", "l4.UDP.destination_port", "l7.dns.query"], "1.17") == [
+        FieldMaskFinding(
+            0,
+            "warning",
+            AgentProblem(
+                "Cilium 1.17 has the fieldMask copy bug cilium/cilium#43924: with fields below l4.TCP and l4.UDP, each flow keeps only one of them, chosen at random, and may lose its real l4 data",
+                "name whole variants (l4.TCP, l4.UDP) or 'l4' instead of fields below them",
+            ),
+        ),
+        FieldMaskFinding(
+            2,
+            "warning",
+            AgentProblem(
+                "Cilium 1.17 has the fieldMask copy bug cilium/cilium#43924: with fields below l7.dns, flows of another l7 protocol get an empty l7.dns",
+                "name whole variants (l7.dns) or 'l7' instead of fields below them",
+            ),
+        ),
+    ]
+    assert check_fieldmask(["l4.TCP", "l4.UDP"], "1.18") == []  # whole variants: Has/Set/Clear
+    assert check_fieldmask(["l4", "l4.TCP.source_port"], "1.18") == []  # normalized away
+    (finding,) = check_fieldmask(["tunnel.l4.UDP.source_port"], "1.19")
+    assert finding.problem.message.startswith("Cilium 1.19 may have the fieldMask copy bug")
