@@ -145,8 +145,8 @@ def test_per_flow_log_errors() -> None:
     errors = agent_parse_errors(text, "1.16")
     where = "flowLogs[0] 'a'"
     assert errors == [
-        f"{where}.fieldMask[1]: 'file.name' is not a field path of Cilium 1.16's Flow message (fieldmaskpb: invalid path) ({ONE})",
-        f"{where}.fieldMask[3]: 'source.workloads.name' is not a field path of Cilium 1.16's Flow message (fieldmaskpb: invalid path) ({ONE})",
+        f"{where}.fieldMask[1]: fieldMask path 'file.name' is not a field of Cilium 1.16's Flow message ({ONE})",
+        f"{where}.fieldMask[3]: fieldMask path 'source.workloads.name' is not a field of Cilium 1.16's Flow message ({ONE})",
         f"{where}.includeFilters[0]: destination_ip[0]: '10.0.0.300' is not an IP address or CIDR prefix; write an address like 10.0.0.1 or a prefix like 10.0.0.0/8 ({ONE})",
         f"{where}.includeFilters[0]: source_label[0]: source_label 'a==b==c' is not a label selector Cilium's agent accepts (found '==', expected: ',' or 'end of string'); write requirements like k8s:app=web, k8s:app in (a, b), !k8s:canary or reserved:world, joined by ',' ({ONE})",
         f"{where}.includeFilters[0]: destination_port[0]: 'http' is not a port (strconv.ParseUint(p, 10, 16)); write a number from 0 to 65535 ({ONE})",
@@ -163,7 +163,7 @@ def test_per_flow_log_errors() -> None:
 def test_aggregation_keys_of_1_19() -> None:
     text = "flowLogs:\n- name: a\n  filePath: /a.log\n  fieldAggregate: [source.namespace, nope]\n  aggregationInterval: {interval}\n"
     assert agent_parse_errors(text.format(interval="30s"), "1.19") == [
-        f"flowLogs[0] 'a'.fieldAggregate[1]: 'nope' is not a field path of Cilium 1.19's Flow message (fieldmaskpb: invalid path) ({ONE})"
+        f"flowLogs[0] 'a'.fieldAggregate[1]: fieldAggregate path 'nope' is not a field of Cilium 1.19's Flow message ({ONE})"
     ]
     # Duration.UnmarshalJSON strips the quotes and calls time.ParseDuration: a bare 30 fails, and so does null
     assert agent_parse_errors(text.format(interval="30"), "1.19") == [

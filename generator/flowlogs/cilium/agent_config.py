@@ -32,6 +32,7 @@ import yaml
 
 from .agent_cel import check_cel
 from .agent_labels import check_label_selector
+from .agent_fieldmask import check_fieldmask
 from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
 from .agent_time import check_end, go_duration_nanoseconds
@@ -355,9 +356,10 @@ def agent_parse_errors(flowlogs_yaml: str, version: str) -> list[str]:
         assert built is not None
         where = f"flowLogs[{index}] '{_go_string(built.get('name'))}'"
         for key in ("fieldMask", "fieldAggregate"):
-            for i, path in enumerate(built.get(key) or []):
-                if _go_string(path) not in tables.fieldmask_paths:
-                    errors.add(f"{where}.{key}[{i}]", f"'{path}' is not a field path of Cilium {version}'s Flow message (fieldmaskpb: invalid path)", _ONE)
+            paths = [_go_string(p) or "" for p in built.get(key) or []]
+            for finding in check_fieldmask(paths, version, key):
+                if finding.severity == "error":
+                    errors.add(f"{where}.{key}[{finding.index}]", finding.problem.message.replace(", so the agent drops this flow log", ""), _ONE)
         for key in ("includeFilters", "excludeFilters"):
             for i, flow_filter in enumerate(built.get(key) or []):
                 if isinstance(flow_filter, dict):
