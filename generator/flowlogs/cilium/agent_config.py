@@ -356,8 +356,8 @@ def agent_parse_errors(flowlogs_yaml: str, version: str) -> list[str]:
         assert built is not None
         where = f"flowLogs[{index}] '{_go_string(built.get('name'))}'"
         for key in ("fieldMask", "fieldAggregate"):
-            paths = [_go_string(p) or "" for p in built.get(key) or []]
-            for finding in check_fieldmask(paths, version, key):
+            mask = [_go_string(p) or "" for p in built.get(key) or []]
+            for finding in check_fieldmask(mask, version, key):
                 if finding.severity == "error":
                     errors.add(f"{where}.{key}[{finding.index}]", finding.problem.message.replace(", so the agent drops this flow log", ""), _ONE)
         for key in ("includeFilters", "excludeFilters"):
