@@ -115,5 +115,9 @@ def test_every_flowfilter_field_has_a_profile_word():
 
     reachable = {w.field for w in FILTER_WORDS.values() if w.field and not w.field.startswith("*_")}
     reachable |= {f"{side}_{stem}" for stem, _ in SIDED_WORDS.values() for side in SIDES}
+    # FlowFilter fields new in Cilium 1.19 (flow.proto v1.19.4) whose profile words the lead adds with
+    # the 1.19 words (issue 11); remove them from here when the words exist.
+    pending_1_19 = {"ip_trace_id", "encrypted"}
     for version in SUPPORTED_VERSIONS:
-        assert set(load_tables(version).filter_fields) - reachable == set(), version
+        assert set(load_tables(version).filter_fields) - reachable - pending_1_19 == set(), version
+    assert pending_1_19 <= set(load_tables("1.19").filter_fields) - reachable

@@ -35,7 +35,7 @@ DATA_DIR = Path(tables.__file__).resolve().parent / "data"
 
 
 def test_supported_versions_and_defaults() -> None:
-    assert SUPPORTED_VERSIONS == ("1.16", "1.17", "1.18")
+    assert SUPPORTED_VERSIONS == ("1.16", "1.17", "1.18", "1.19")
     assert DEFAULT_VERSION == "1.18"
     assert DEFAULT_FILE_PATH == "/var/run/cilium/hubble/events.log"
     assert DEFAULT_CONFIGMAP_NAME == "cilium-flowlog-config"
@@ -50,11 +50,11 @@ def test_each_version_loads(version: str) -> None:
     assert load_tables(version) is t  # cached
 
 
-@pytest.mark.parametrize("bad", ["1.15", "1.19", "v1.17", "1.17.5", "", "latest"])
+@pytest.mark.parametrize("bad", ["1.15", "1.20", "v1.17", "1.17.5", "", "latest"])
 def test_unsupported_version_is_a_value_error(bad: str) -> None:
     with pytest.raises(ValueError) as info:
         load_tables(bad)
-    assert str(info.value) == f"unsupported Cilium version '{bad}'; supported: 1.16, 1.17, 1.18"
+    assert str(info.value) == f"unsupported Cilium version '{bad}'; supported: 1.16, 1.17, 1.18, 1.19"
 
 
 def test_non_string_version_is_a_value_error() -> None:
@@ -98,7 +98,7 @@ def test_data_file_header_names_upstream_sources(version: str) -> None:
     text = (DATA_DIR / f"cilium-{version}.yaml").read_text(encoding="utf-8")
     header = text.split("\n\n", 1)[0]
     assert all(line.startswith("#") for line in header.splitlines())
-    patch = {"1.16": "v1.16.6", "1.17": "v1.17.5", "1.18": "v1.18.6"}[version]
+    patch = {"1.16": "v1.16.6", "1.17": "v1.17.5", "1.18": "v1.18.6", "1.19": "v1.19.4"}[version]
     for needle in [
         "pkg/monitor/api/types.go",
         "pkg/monitor/api/drop.go",
@@ -117,7 +117,7 @@ def test_data_file_header_names_upstream_sources(version: str) -> None:
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_key_facts_every_version(version: str) -> None:
     t = load_tables(version)
-    assert dict(t.event_types) == {
+    event_types = {
         "drop": 1,
         "debug": 2,
         "capture": 3,
@@ -128,6 +128,9 @@ def test_key_facts_every_version(version: str) -> None:
         "l7": 129,
         "agent": 130,
     }
+    if version == "1.19":  # types.go v1.19.4: MessageTypeRecCapture removed, MessageTypeTraceSock = 7
+        del event_types["recorder"]
+    assert dict(t.event_types) == event_types
     deny = t.drop_reasons["policy-deny"]
     assert deny == DropReason("policy-deny", 181, "POLICY_DENY", "Policy denied by denylist", False)
     assert t.drop_reasons_by_code[181] is deny
@@ -222,7 +225,7 @@ def test_service_agent_notifications_removed_in_1_18() -> None:
     assert max(a18.values()) == 10
 
 
-def test_per_flowlog_rotation_only_in_1_18() -> None:
+def test_per_flowlog_rotation_from_1_18() -> None:
     t18 = load_tables("1.18")
     assert t18.per_flowlog_rotation is True
     assert dict(t18.rotation_defaults) == {"fileMaxSizeMb": 10, "fileMaxBackups": 5, "fileCompress": False}
@@ -239,7 +242,16 @@ def test_per_flowlog_rotation_only_in_1_18() -> None:
     )
     assert {"static.fileMaxSizeMb", "static.fileMaxBackups", "static.fileCompress"} <= t18.helm_export_keys
     assert "fileMaxSizeMb" not in t18.helm_export_keys
-    assert t18.helm_export_deprecated_keys == {"fileMaxSizeMb", "fileMaxBackups"}
+    # chart 1.18.11 templates/warnings.txt and cilium-flowlog-configmap.yaml: hasKey on all three
+    assert t18.helm_export_deprecated_keys == {"fileMaxSizeMb", "fileMaxBackups", "fileCompress"}
+    t19 = load_tables("1.19")
+    assert t19.per_flowlog_rotation is True
+    assert t19.rotation_defaults == t18.rotation_defaults
+    # pkg/hubble/exporter/config.go FlowLogConfig (1.19): fieldAggregate and aggregationInterval after fieldMask
+    assert t19.flowlog_keys == t18.flowlog_keys[:3] + ("fieldAggregate", "aggregationInterval") + t18.flowlog_keys[3:]
+    assert t19.helm_export_keys == t18.helm_export_keys | {"static.fieldAggregate", "static.aggregationInterval"}
+    # chart 1.19.5 cilium-configmap.yaml still reads .Values.hubble.export.aggregationInterval (static)
+    assert t19.helm_export_deprecated_keys == t18.helm_export_deprecated_keys | {"aggregationInterval"}
     for version in ("1.16", "1.17"):
         t = load_tables(version)
         assert t.per_flowlog_rotation is False
@@ -250,10 +262,70 @@ def test_per_flowlog_rotation_only_in_1_18() -> None:
         assert t.helm_export_deprecated_keys == frozenset()
 
 
-def test_new_flow_fields_of_1_18() -> None:
-    assert {"tunnel", "policy_log"} <= load_tables("1.18").fieldmask_paths
-    assert not {"tunnel", "policy_log"} & load_tables("1.17").fieldmask_paths
-    assert load_tables("1.16").fieldmask_paths == load_tables("1.17").fieldmask_paths
+def test_new_flow_fields_per_version() -> None:
+    """Differences of flow.Flow between the flow.proto of v1.16.6, v1.17.5, v1.18.6 and v1.19.4
+    (cilium/hubble tags, vendor/github.com/cilium/cilium/api/v1/flow/flow.proto)."""
+    paths = {v: load_tables(v).fieldmask_paths for v in SUPPORTED_VERSIONS}
+    # Flow.file (FileInfo) arrived in 1.17: a 1.16 agent drops a flow log whose mask names it
+    assert paths["1.17"] - paths["1.16"] == {"file", "file.name", "file.line"}
+    assert {"tunnel", "policy_log"} <= paths["1.18"]
+    assert not {"tunnel", "policy_log"} & paths["1.17"]
+    assert {p for p in paths["1.18"] - paths["1.17"] if not p.startswith("tunnel.")} == {"tunnel", "policy_log"}
+    assert {"tunnel.protocol", "tunnel.IP.source", "tunnel.l4.TCP.flags.SYN"} <= paths["1.18"]
+    assert paths["1.19"] - paths["1.18"] == {
+        "aggregate",
+        "aggregate.ingress_flow_count",
+        "aggregate.egress_flow_count",
+        "aggregate.unknown_direction_flow_count",
+        "emitter",
+        "emitter.name",
+        "emitter.version",
+        "ip_trace_id",
+        "ip_trace_id.trace_id",
+        "ip_trace_id.ip_option_type",
+        "tunnel.vni",
+        *(f"{parent}.{leaf}" for parent in ("l4", "tunnel.l4") for leaf in ("IGMP", "IGMP.type", "IGMP.group_address", "VRRP", "VRRP.type", "VRRP.vrid", "VRRP.priority")),
+    }
+    assert all(paths[a] < paths[b] for a, b in zip(SUPPORTED_VERSIONS, SUPPORTED_VERSIONS[1:]))
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_fieldmask_full_depth_per_protobuf_go(version: str) -> None:
+    """protobuf-go fieldmaskpb numValidPaths: any depth through singular messages, well-known types
+    included; a repeated field ends a path; names are the proto field names, case-sensitive."""
+    t = load_tables(version)
+    assert {"l4.TCP.flags.SYN", "l4.TCP.flags.NS", "time.seconds", "time.nanos", "is_reply.value"} <= t.fieldmask_paths
+    assert {"extensions.type_url", "trace_context.parent.trace_id", "l7.dns.rcode", "source.labels"} <= t.fieldmask_paths
+    assert not {"l4.TCP.flags.syn", "source.labels.x", "l7.http.headers.key", "Time", ""} & t.fieldmask_paths
+    # every path's parent is a path too (a path is a chain of fields)
+    assert all(p.rpartition(".")[0] in t.fieldmask_paths for p in t.fieldmask_paths if "." in p)
+    assert dict(t.fieldmask_oneofs)["l7"] == ("dns", "http", "kafka")
+    l4 = ("TCP", "UDP", "ICMPv4", "ICMPv6", "SCTP") + (("VRRP", "IGMP") if version == "1.19" else ())
+    assert dict(t.fieldmask_oneofs)["l4"] == l4
+    assert ("tunnel.l4" in t.fieldmask_oneofs) == (version in ("1.18", "1.19"))
+
+
+def test_oneof_copy_bug_status() -> None:
+    # cilium/cilium#43924 (merged 2026-01-22): 1.16-1.18 FieldMask.Copy has no oneof check;
+    # for 1.19 the backport could not be read, so it stays a warning
+    assert [load_tables(v).fieldmask_oneof_copy_bug for v in SUPPORTED_VERSIONS] == ["affected", "affected", "affected", "unverified"]
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_stdout_and_aggregation_facts(version: str) -> None:
+    t = load_tables(version)
+    assert t.literal_stdout is True
+    assert t.dev_stdout_hint.startswith("/dev/stdout goes through the rotating file writer: after {size} MB it renames /dev/stdout")
+    assert t.aggregation is (version == "1.19")
+    assert t.aggregation_default_interval == ("0s" if version == "1.19" else None)  # chart 1.19.x values.yaml
+
+
+def test_filter_fields_new_in_1_19() -> None:
+    f18, f19 = load_tables("1.18").filter_fields, load_tables("1.19").filter_fields
+    assert [n for n in f19 if n not in f18] == ["ip_trace_id", "encrypted"]
+    assert f19["ip_trace_id"] == FilterField("ip_trace_id", "ipTraceId", "repeated uint64")
+    assert f19["encrypted"] == FilterField("encrypted", "encrypted", "repeated bool")
+    assert list(f19)[-1] == "experimental"
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
@@ -296,8 +368,11 @@ def upstream() -> dict[str, Any]:
 def test_event_types_match_upstream(upstream: dict[str, Any], version: str) -> None:
     ev = upstream["event_types"]
     t = load_tables(version)
-    assert dict(t.event_types) == ev["message_type_names"]
+    names = dict(ev["message_type_names"])
     consts = {k: v for k, v in ev["message_types"].items() if k != "MessageTypeUnspec"}
+    if version == "1.19":  # v1.19.4 types.go removed MessageTypeRecCapture / "recorder"
+        del names["recorder"], consts["MessageTypeRecCapture"]
+    assert dict(t.event_types) == names
     assert sorted(t.event_types.values()) == sorted(consts.values())
 
 
@@ -320,7 +395,7 @@ def test_trace_points_match_upstream(upstream: dict[str, Any], version: str) -> 
 def test_agent_notifications_match_upstream(upstream: dict[str, Any], version: str) -> None:
     consts = dict(upstream["event_types"]["agent_notification_sub_types"])
     del consts["AgentNotifyUnspec"]
-    if version == "1.18":
+    if version in ("1.18", "1.19"):
         del consts["AgentNotifyServiceUpserted"], consts["AgentNotifyServiceDeleted"]
     # hubble CLI words (cmd/observe flows_filter.go agentEventSubtypes) that differ from the Go names
     cli_words = {"AgentNotifyGeneric": "message", "AgentNotifyStart": "agent-started"}
@@ -341,7 +416,7 @@ def test_drop_reasons_match_upstream(upstream: dict[str, Any], version: str) -> 
         code = e["number"]
         if code < readings["drop_min"]:
             continue
-        if e.get("added_in") == "1.18" and version != "1.18":
+        if e.get("added_in") == "1.18" and version in ("1.16", "1.17"):
             continue
         assert e["monitor_message"] == messages[code]
         expected[code] = (enum, messages[code], bool(e.get("deprecated", False)))
@@ -350,7 +425,7 @@ def test_drop_reasons_match_upstream(upstream: dict[str, Any], version: str) -> 
     assert actual == expected
     # every drop.go code >= DropMin has an entry (no drop without a proto name)
     go_codes = {c for c, e in readings["monitor_drop_go_errors"].items() if c >= 130}
-    if version != "1.18":
+    if version in ("1.16", "1.17"):
         go_codes -= {c for c, e in readings["monitor_drop_go_errors"].items() if e.get("added_in") == "1.18"}
     assert set(t.drop_reasons_by_code) == go_codes
 
@@ -363,6 +438,8 @@ def test_filter_fields_match_upstream(upstream: dict[str, Any], version: str) ->
         for f in readings["fields"]
         if not (version == "1.16" and f.get("added_in") == "1.17")
     ]
+    if version == "1.19":  # v1.19.4 flow.proto FlowFilter adds fields 39 and 40 before experimental
+        expected[-1:-1] = [("ip_trace_id", "ipTraceId", "repeated uint64"), ("encrypted", "encrypted", "repeated bool")]
     t = load_tables(version)
     assert [(f.name, f.json_name, f.type) for f in t.filter_fields.values()] == expected
     assert list(t.filter_fields) == [name for name, _, _ in expected]
@@ -402,10 +479,16 @@ def test_fieldmask_paths_match_upstream(upstream: dict[str, Any], version: str) 
     expected = {
         p["path"]
         for p in paths
-        if not (p.get("added_in") == "1.18" and version != "1.18") and not below_repeated(p["path"])
+        if not (p.get("added_in") == "1.18" and version in ("1.16", "1.17")) and not below_repeated(p["path"])
     }
+    if version == "1.16":  # the reading is of v1.17.5; Flow.file is absent from v1.16.6 flow.proto
+        expected -= {"file", "file.name", "file.line"}
     t = load_tables(version)
-    assert t.fieldmask_paths == expected
+    # the reading lists depth <= 3 and no sub-fields of well-known types or of tunnel; ours is complete
+    shallow = {p for p in t.fieldmask_paths if p.count(".") < 3 and not p.startswith(("time.", "is_reply.", "extensions.", "tunnel."))}
+    if version == "1.19":
+        shallow = {p for p in shallow if p.split(".")[0] not in ("aggregate", "emitter", "ip_trace_id") and not p.startswith(("l4.IGMP", "l4.VRRP"))}
+    assert shallow == expected
     dropped = {p["path"] for p in paths if below_repeated(p["path"])}
     assert len(dropped) == 24  # workloads.{name,kind} x2, {egress,ingress}_{allowed,denied}_by.* x4
     assert "source.workloads.kind" in dropped and "ingress_denied_by.revision" in dropped
@@ -414,10 +497,13 @@ def test_fieldmask_paths_match_upstream(upstream: dict[str, Any], version: str) 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_flowlog_keys_match_upstream(upstream: dict[str, Any], version: str) -> None:
     fields = upstream["exporter_config"]["flowlog_fields"]
-    entries = fields["1.18" if version == "1.18" else "1.16-1.17"]
+    entries = fields["1.16-1.17" if version in ("1.16", "1.17") else "1.18"]
     t = load_tables(version)
-    assert t.flowlog_keys == tuple(e["key"] for e in entries)
-    if version == "1.18":
+    keys = [e["key"] for e in entries]
+    if version == "1.19":  # the reading's note: main/1.19+ adds fieldAggregate, aggregationInterval
+        keys[3:3] = ["fieldAggregate", "aggregationInterval"]
+    assert t.flowlog_keys == tuple(keys)
+    if version != "1.16" and version != "1.17":
         defaults = {e["key"]: e["default"] for e in entries if "default" in e}
         assert dict(t.rotation_defaults) == defaults
     assert upstream["exporter_config"]["top_level_key"] == "flowLogs"
@@ -436,19 +522,48 @@ def _key_paths(tree: dict[str, Any], prefix: str = "") -> set[str]:
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_helm_export_keys_match_upstream(upstream: dict[str, Any], version: str) -> None:
     # chart 1.16.19 == 1.17.x (see the reading's findings)
-    values = upstream["values_hubble_export"]["v1_18" if version == "1.18" else "v1_17"]
+    values = upstream["values_hubble_export"]["v1_17" if version in ("1.16", "1.17") else "v1_18"]
     export = values["hubble"]["export"]
     t = load_tables(version)
-    assert t.helm_export_keys == _key_paths(export)
+    added_1_19 = {"static.fieldAggregate", "static.aggregationInterval"}  # chart 1.19.0 == 1.19.5 values.yaml
+    assert t.helm_export_keys == _key_paths(export) | (added_1_19 if version == "1.19" else set())
     assert export["static"]["filePath"] == DEFAULT_FILE_PATH
     assert export["dynamic"]["config"]["configMapName"] == DEFAULT_CONFIGMAP_NAME
     entry_keys = set(export["dynamic"]["config"]["content"][0])
+    if version == "1.19":  # chart 1.19 sample entry adds fieldAggregate: [] and aggregationInterval: "0s"
+        entry_keys |= {"fieldAggregate", "aggregationInterval"}
     assert entry_keys <= set(t.flowlog_keys)
     assert entry_keys == set(t.flowlog_keys) - {"end"}  # the chart's sample entry sets all but end
-    if version == "1.18":
+    if version not in ("1.16", "1.17"):
         for key, default in t.rotation_defaults.items():
             assert export["static"][key] == default
             assert export["dynamic"]["config"]["content"][0][key] == default
     else:
         for key, default in t.rotation_defaults.items():
             assert export[key] == default
+
+
+# --------------------------------------------------------------------------------------------
+# docs/cilium-versions.md states the per-version facts of these tables
+
+
+def _doc_row(label: str) -> list[str]:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "cilium-versions.md").read_text(encoding="utf-8")
+    for line in doc.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == label:
+            return cells[1:]
+    raise AssertionError(f"no row {label!r} in docs/cilium-versions.md")
+
+
+def test_doc_table_matches_the_tables() -> None:
+    assert _doc_row("") == list(SUPPORTED_VERSIONS)
+    assert _doc_row("fieldMask paths the agent accepts") == [str(len(load_tables(v).fieldmask_paths)) for v in SUPPORTED_VERSIONS]
+    bug = {"affected": "affected", "fixed": "fixed", "unverified": "unverified (warn)"}
+    assert _doc_row("cilium/cilium#43924 (oneof copy bug)") == [bug[load_tables(v).fieldmask_oneof_copy_bug] for v in SUPPORTED_VERSIONS]
+    assert _doc_row("filePath `stdout` writes to the container log") == ["yes" if load_tables(v).literal_stdout else "no" for v in SUPPORTED_VERSIONS]
+    assert _doc_row("per-flow-log rotation keys") == ["yes" if load_tables(v).per_flowlog_rotation else "no" for v in SUPPORTED_VERSIONS]
+    assert _doc_row("`fieldAggregate`, `aggregationInterval`") == ["yes" if load_tables(v).aggregation else "no" for v in SUPPORTED_VERSIONS]
+    assert ["yes" if "file.name" in load_tables(v).fieldmask_paths else "no" for v in SUPPORTED_VERSIONS] == _doc_row("`file`, `file.name`, `file.line` in fieldMask")

@@ -11,14 +11,15 @@ from typing import Any
 
 from ..values_model import ChartValue, Section
 from ..names import DNS_LABEL_PATTERN
-from .tables import (
-    DEFAULT_CONFIGMAP_NAME,
-    DEFAULT_NAMESPACE,
-    SUPPORTED_VERSIONS,
-    load_tables,
-)
+from .tables import DEFAULT_CONFIGMAP_NAME, DEFAULT_NAMESPACE, SUPPORTED_VERSIONS, load_tables
 
-_SCALARS: dict[str, dict[str, Any]] = {"string": {"type": "string"}, "uint32": {"type": "integer", "minimum": 0}, "int32": {"type": "integer"}, "bool": {"type": "boolean"}}
+_SCALARS: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "uint32": {"type": "integer", "minimum": 0},
+    "uint64": {"type": "integer", "minimum": 0},  # 1.19 ip_trace_id
+    "int32": {"type": "integer"},
+    "bool": {"type": "boolean"},
+}
 DNS_LABEL_SCHEMA = {"type": "string", "pattern": DNS_LABEL_PATTERN}
 _NESTED_TYPES = {"type": "int32", "sub_type": "int32", "match_sub_type": "bool", "index": "uint32", "cel_expression": "repeated string"}
 
@@ -75,6 +76,9 @@ def flow_log_entry_schema() -> dict[str, Any]:
             "name": DNS_LABEL_SCHEMA,
             "filePath": {"type": "string", "pattern": "^/"},
             "fieldMask": {"type": "array", "items": {"type": "string"}},
+            # 1.19 flow aggregation (pkg/hubble/exporter config.go); aggregationInterval is a Go duration string
+            "fieldAggregate": {"type": "array", "items": {"type": "string"}},
+            "aggregationInterval": {"type": "string"},
             "includeFilters": filters,
             "excludeFilters": filters,
             "fileMaxSizeMb": {"type": "integer", "minimum": 0},

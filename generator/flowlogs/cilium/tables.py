@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
-SUPPORTED_VERSIONS: tuple[str, ...] = ("1.16", "1.17", "1.18")
+SUPPORTED_VERSIONS: tuple[str, ...] = ("1.16", "1.17", "1.18", "1.19")
 DEFAULT_VERSION = "1.18"
 DEFAULT_FILE_PATH = "/var/run/cilium/hubble/events.log"
 DEFAULT_CONFIGMAP_NAME = "cilium-flowlog-config"
@@ -30,6 +30,10 @@ DEFAULT_CONFIGMAP_NAME = "cilium-flowlog-config"
 DEFAULT_NAMESPACE = "kube-system"
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Whether a version has the fieldMask oneof copy bug cilium/cilium#43924 (see the data files).
+CopyBugStatus = Literal["affected", "fixed", "unverified"]
+_COPY_BUG_STATUSES: tuple[CopyBugStatus, ...] = ("affected", "fixed", "unverified")
 
 # Event types whose sub_type has a word list (see CiliumTables.sub_types_for).
 _DROP, _TRACE, _AGENT = "drop", "trace", "agent"
@@ -73,11 +77,24 @@ class CiliumTables:
     reserved_identities: Mapping[str, int]
     filter_fields: Mapping[str, FilterField]
     nested_fields: Mapping[str, tuple[str, ...]]
+    filter_protocols: tuple[str, ...]  # FlowFilter.protocol values (lower case)
+    # Proto types of those nested fields: "EventTypeFilter" -> {"type": "int32", ...}
+    nested_field_types: Mapping[str, Mapping[str, str]]
     fieldmask_paths: frozenset[str]
+    # Oneof groups among the fieldMask paths: parent path -> variant fields ("l4" -> TCP, UDP, ...).
+    fieldmask_oneofs: Mapping[str, tuple[str, ...]]
+    fieldmask_oneof_copy_bug: CopyBugStatus
     flowlog_keys: tuple[str, ...]
     per_flowlog_rotation: bool
     rotation_defaults: Mapping[str, int | bool]
     helm_export_keys: frozenset[str]
+    # filePath "stdout" (the literal word) writes to the agent's stdout without rotation.
+    literal_stdout: bool
+    # Why /dev/stdout is risky; "{size}" stands for the rotation size in MB.
+    dev_stdout_hint: str
+    # 1.19+: fieldAggregate / aggregationInterval per flow log; the chart's default interval.
+    aggregation: bool
+    aggregation_default_interval: str | None
     # Keys under hubble.export the chart still honours but has deprecated (1.18: the top-level
     # fileMaxSizeMb / fileMaxBackups). Not in helm_export_keys; never emit them.
     helm_export_deprecated_keys: frozenset[str] = field(default=frozenset())
@@ -95,7 +112,7 @@ class CiliumTables:
 
 
 def load_tables(version: str) -> CiliumTables:
-    """The tables of a supported Cilium minor version ("1.16", "1.17", "1.18")."""
+    """The tables of a supported Cilium minor version ("1.16" ... "1.19")."""
     if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
         raise ValueError(
             f"unsupported Cilium version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}"
@@ -149,6 +166,12 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
             f"helm.default_configmap_name {helm['default_configmap_name']!r} != {DEFAULT_CONFIGMAP_NAME!r}"
         )
 
+    fieldmask_paths = frozenset(str(p) for p in _unique("fieldMask path", raw["fieldmask_paths"]))
+    aggregation = _bool("aggregation", raw.get("aggregation", False))
+    flowlog_keys = tuple(str(k) for k in raw["flowlog_keys"])
+    if aggregation != ("fieldAggregate" in flowlog_keys and "aggregationInterval" in flowlog_keys):
+        raise ValueError("aggregation must be true exactly when flowlog_keys has fieldAggregate and aggregationInterval")
+
     rotation_defaults = {str(k): v for k, v in raw["rotation_defaults"].items()}
     for k, v in rotation_defaults.items():
         if not isinstance(v, (int, bool)):
@@ -171,12 +194,22 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
         nested_fields=MappingProxyType(
             {str(msg): tuple(str(f) for f in fields) for msg, fields in raw["nested_fields"].items()}
         ),
-        fieldmask_paths=frozenset(_unique("fieldMask path", raw["fieldmask_paths"])),
+        nested_field_types=MappingProxyType(
+            {str(msg): MappingProxyType({str(f): str(ty) for f, ty in fields.items()}) for msg, fields in raw["nested_fields"].items()}
+        ),
+        filter_protocols=tuple(str(p) for p in _unique("filter protocol", raw["filter_protocols"])),
+        fieldmask_paths=fieldmask_paths,
+        fieldmask_oneofs=_oneofs(raw["fieldmask_oneofs"], fieldmask_paths),
+        fieldmask_oneof_copy_bug=_copy_bug(raw["fieldmask_oneof_copy_bug"]),
         flowlog_keys=tuple(_unique("flowlog key", raw["flowlog_keys"])),
         per_flowlog_rotation=_bool("per_flowlog_rotation", raw["per_flowlog_rotation"]),
         rotation_defaults=MappingProxyType(rotation_defaults),
         helm_export_keys=frozenset(_unique("helm export key", helm["export_keys"])),
         helm_export_deprecated_keys=frozenset(_unique("deprecated helm key", helm["deprecated_export_keys"])),
+        literal_stdout=_bool("literal_stdout", raw["literal_stdout"]),
+        dev_stdout_hint=str(raw["dev_stdout_hint"]),
+        aggregation=aggregation,
+        aggregation_default_interval=str(raw["aggregation_default_interval"]) if aggregation else None,
     )
 
 
@@ -190,6 +223,25 @@ def _bool(what: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{what} must be true or false")
     return value
+
+
+def _oneofs(table: Mapping[str, object], paths: frozenset[str]) -> Mapping[str, tuple[str, ...]]:
+    result: dict[str, tuple[str, ...]] = {}
+    for parent, variants in table.items():
+        if not isinstance(variants, list):
+            raise ValueError(f"fieldmask_oneofs.{parent} must be a list")
+        result[str(parent)] = tuple(str(v) for v in variants)
+        missing = [f"{parent}.{v}" for v in result[str(parent)] if f"{parent}.{v}" not in paths]
+        if parent not in paths or missing:
+            raise ValueError(f"fieldmask_oneofs.{parent} names paths that are not fieldMask paths: {missing or [parent]}")
+    return MappingProxyType(result)
+
+
+def _copy_bug(value: object) -> CopyBugStatus:
+    for status in _COPY_BUG_STATUSES:
+        if value == status:
+            return status
+    raise ValueError(f"fieldmask_oneof_copy_bug must be one of {', '.join(_COPY_BUG_STATUSES)}")
 
 
 def _codes(what: str, table: Mapping[str, object]) -> Mapping[str, int]:

@@ -1,0 +1,157 @@
+"""The flow.Flow message of each Cilium version, as data (``data/flow-<version>.yaml``), and what
+is derived from it: a protobuf descriptor pool (for type-checking CEL filters the way the agent
+does) and the fieldMask paths protobuf-go accepts (to cross-check ``fieldmask_paths``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, timestamp_pb2, wrappers_pb2  # type: ignore[import-untyped]
+
+from .tables import SUPPORTED_VERSIONS
+
+_DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Well-known types flow.proto imports (google/protobuf/{any,wrappers,timestamp}.proto).
+_WELL_KNOWN = {
+    "google.protobuf.Any": any_pb2.DESCRIPTOR,
+    "google.protobuf.BoolValue": wrappers_pb2.DESCRIPTOR,
+    "google.protobuf.UInt32Value": wrappers_pb2.DESCRIPTOR,
+    "google.protobuf.Timestamp": timestamp_pb2.DESCRIPTOR,
+}
+_SCALARS = {
+    "double": descriptor_pb2.FieldDescriptorProto.TYPE_DOUBLE,
+    "float": descriptor_pb2.FieldDescriptorProto.TYPE_FLOAT,
+    "int64": descriptor_pb2.FieldDescriptorProto.TYPE_INT64,
+    "uint64": descriptor_pb2.FieldDescriptorProto.TYPE_UINT64,
+    "int32": descriptor_pb2.FieldDescriptorProto.TYPE_INT32,
+    "uint32": descriptor_pb2.FieldDescriptorProto.TYPE_UINT32,
+    "bool": descriptor_pb2.FieldDescriptorProto.TYPE_BOOL,
+    "string": descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
+    "bytes": descriptor_pb2.FieldDescriptorProto.TYPE_BYTES,
+}
+# Sub-fields of the well-known types (for fieldMask paths below them).
+_WELL_KNOWN_FIELDS = {
+    "google.protobuf.Timestamp": (("seconds", "int64"), ("nanos", "int32")),
+    "google.protobuf.BoolValue": (("value", "bool"),),
+    "google.protobuf.UInt32Value": (("value", "uint32"),),
+    "google.protobuf.Any": (("type_url", "string"), ("value", "bytes")),
+}
+
+
+@dataclass(frozen=True)
+class FlowField:
+    name: str
+    number: int
+    type: str  # "string", "Endpoint", "google.protobuf.Timestamp", "Tunnel.Protocol"
+    repeated: bool
+    oneof: str | None
+
+
+@dataclass(frozen=True)
+class FlowSchema:
+    version: str
+    source: str
+    messages: Mapping[str, tuple[FlowField, ...]]
+    enums: Mapping[str, Mapping[str, int]]
+
+
+@functools.cache
+def load_flow_schema(version: str) -> FlowSchema:
+    if version not in SUPPORTED_VERSIONS:
+        raise ValueError(f"unsupported Cilium version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}")
+    path = _DATA_DIR / f"flow-{version}.yaml"
+    raw: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    if str(raw["version"]) != version:
+        raise ValueError(f"{path}: file says version {raw['version']!r}")
+    messages: dict[str, tuple[FlowField, ...]] = {}
+    for message, fields in raw["messages"].items():
+        parsed = []
+        for name, spec in fields.items():
+            type_text = str(spec["type"])
+            parsed.append(
+                FlowField(
+                    name=str(name),
+                    number=int(spec["number"]),
+                    type=type_text.removeprefix("repeated "),
+                    repeated=type_text.startswith("repeated "),
+                    oneof=str(spec["oneof"]) if "oneof" in spec else None,
+                )
+            )
+        messages[str(message)] = tuple(parsed)
+    enums = {str(e): MappingProxyType({str(k): int(v) for k, v in values.items()}) for e, values in raw["enums"].items()}
+    return FlowSchema(version, str(raw["version_source"]), MappingProxyType(messages), MappingProxyType(enums))
+
+
+def fieldmask_paths_of(schema: FlowSchema) -> frozenset[str]:
+    """Every path protobuf-go's fieldmaskpb.New(&flowpb.Flow{}, path) accepts (numValidPaths in
+    google.golang.org/protobuf/types/known/fieldmaskpb/field_mask.pb.go): field names joined by
+    dots through singular message fields; a repeated field ends the path."""
+    paths: set[str] = set()
+
+    def walk(message: str, prefix: str) -> None:
+        fields: tuple[tuple[str, str, bool], ...]
+        if message in _WELL_KNOWN_FIELDS:
+            fields = tuple((n, t, False) for n, t in _WELL_KNOWN_FIELDS[message])
+        else:
+            fields = tuple((f.name, f.type, f.repeated) for f in schema.messages[message])
+        for name, type_name, repeated in fields:
+            path = prefix + name
+            paths.add(path)
+            if not repeated and (type_name in schema.messages or type_name in _WELL_KNOWN_FIELDS):
+                walk(type_name, path + ".")
+
+    walk("Flow", "")
+    return frozenset(paths)
+
+
+@functools.cache
+def descriptor_pool_for(version: str) -> descriptor_pool.DescriptorPool:
+    """A pool holding flow/flow.proto (the messages reachable from flow.Flow) of ``version``."""
+    schema = load_flow_schema(version)
+    pool = descriptor_pool.DescriptorPool()
+    for well_known in sorted({d.name for d in _WELL_KNOWN.values()}):
+        proto = descriptor_pb2.FileDescriptorProto()
+        {d.name: d for d in _WELL_KNOWN.values()}[well_known].CopyToProto(proto)
+        pool.Add(proto)
+    file = descriptor_pb2.FileDescriptorProto(name="flow/flow.proto", package="flow", syntax="proto3")
+    file.dependency.extend(sorted({d.name for d in _WELL_KNOWN.values()}))
+    nested: dict[str, descriptor_pb2.DescriptorProto] = {}
+    for message, fields in schema.messages.items():
+        proto = file.message_type.add(name=message)
+        nested[message] = proto
+        oneofs: list[str] = []
+        for f in fields:
+            field = proto.field.add(name=f.name, number=f.number, json_name=_json_name(f.name))
+            field.label = field.LABEL_REPEATED if f.repeated else field.LABEL_OPTIONAL
+            if f.type in _SCALARS:
+                field.type = _SCALARS[f.type]
+            elif f.type in schema.enums:
+                field.type, field.type_name = field.TYPE_ENUM, f".flow.{f.type}"
+            else:
+                field.type = field.TYPE_MESSAGE
+                field.type_name = f".{f.type}" if f.type.startswith("google.protobuf.") else f".flow.{f.type}"
+            if f.oneof is not None:
+                if f.oneof not in oneofs:
+                    oneofs.append(f.oneof)
+                    proto.oneof_decl.add(name=f.oneof)
+                field.oneof_index = oneofs.index(f.oneof)
+    for enum, values in schema.enums.items():
+        outer, _, inner = enum.rpartition(".")
+        target = nested[outer].enum_type.add(name=inner) if outer else file.enum_type.add(name=enum)
+        for name, number in values.items():
+            target.value.add(name=name, number=number)
+    pool.Add(file)
+    return pool
+
+
+def _json_name(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
