@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 
 from .errors import Diagnostics, Location
 from .products import CompiledPart, Product
 from .profile import PROFILE_NAME_RE, Node, Profile, display_path, find_profiles, load_yaml_document
 from .profile_schema import profile_schema
 from .registry import PRODUCTS
-from .schema_errors import check_against_schema
+from .schema_errors import DocumentSchema
 
 
 @dataclass(frozen=True)
@@ -42,9 +40,7 @@ class CompileResult:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
 
-@functools.cache
-def _profile_validator() -> Draft202012Validator:
-    return Draft202012Validator(profile_schema())
+PROFILE_SCHEMA = DocumentSchema(profile_schema, "the profile")
 
 
 def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
@@ -65,7 +61,7 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
         diagnostics.error(Location(positions.file, 1, 1), "a profile must be a mapping with 'cilium:' and/or 'calico:' sections")
         return None
     before = len(diagnostics.errors)
-    check_against_schema(_profile_validator(), data, positions, diagnostics)
+    PROFILE_SCHEMA.check(data, positions, diagnostics)
     if len(diagnostics.errors) > before:
         return None
     return Profile(name, path, Node(data, (), positions), text)

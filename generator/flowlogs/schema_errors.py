@@ -8,17 +8,19 @@ schema's `x-upstream-aliases`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError
+import jsonschema_rs
 
 from .errors import Diagnostics, Location, did_you_mean
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
     from .profile import PathKey, Positions
 
@@ -63,6 +65,32 @@ def _expected_types(schema: dict[str, Any]) -> str:
         types = [t for s in schema["oneOf"] for t in ([s["type"]] if isinstance(s.get("type"), str) else s.get("type", []))]
     words = [_TYPE_WORDS.get(t, t) for t in types or []]
     return " or ".join(dict.fromkeys(words)) or "another kind of value"
+
+
+class DocumentSchema:
+    """A document's JSON Schema: checked with the Rust engine (jsonschema-rs), and only for a
+    document that fails it, explained error by error with the `jsonschema` package, whose
+    errors carry the schema, path and alternatives the plain-word messages need. Valid
+    documents, the common case, never pay for importing or running the slower engine."""
+
+    def __init__(self, schema: Callable[[], dict[str, Any]], noun: str) -> None:
+        self._schema, self.noun = schema, noun
+
+    @functools.cached_property
+    def _fast(self) -> jsonschema_rs.Validator:
+        return jsonschema_rs.validator_for(self._schema())
+
+    @functools.cached_property
+    def _detailed(self) -> Draft202012Validator:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(self._schema())
+
+    def check(self, data: Any, positions: Positions, diagnostics: Diagnostics) -> None:
+        """Schema errors of `data` in plain words at their positions."""
+        if self._fast.is_valid(data):
+            return
+        check_against_schema(self._detailed, data, positions, diagnostics, self.noun)
 
 
 def check_against_schema(

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location, did_you_mean
 from ..profile import Node, display_path, load_yaml_document
 from ..registry import PRODUCTS_BY_KEY, fleet_overrides
-from ..schema_errors import check_against_schema
+from ..schema_errors import DocumentSchema
 from .schema import fleet_schema
 from .settings import (
     GitopsSettings,
@@ -71,9 +70,7 @@ def find_fleet_file(values_dir: Path, diagnostics: Diagnostics) -> Path | None:
     return found[0] if found else None
 
 
-@functools.cache
-def _fleet_validator() -> Draft202012Validator:
-    return Draft202012Validator(fleet_schema())
+FLEET_SCHEMA = DocumentSchema(fleet_schema, "the fleet file")
 
 
 def load_fleet(
@@ -103,7 +100,7 @@ def load_fleet(
         diagnostics.error(Location(positions.file, 1, 1), "a fleet file must be a mapping with 'gitops:' and/or 'clusters:'")
         return Fleet(positions.file, GitopsSettings(), ())
     before = len(diagnostics.errors)
-    check_against_schema(_fleet_validator(), data, positions, diagnostics, "the fleet file")
+    FLEET_SCHEMA.check(data, positions, diagnostics)
     if len(diagnostics.errors) > before:
         return Fleet(positions.file, GitopsSettings(), ())
     root = Node(data, (), positions)
