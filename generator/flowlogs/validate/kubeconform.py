@@ -59,6 +59,8 @@ def parse_output(stdout: str) -> dict[str, KubeconformVerdict]:
     data = json.loads(stdout)
     verdicts: dict[str, KubeconformVerdict] = {}
     for resource in data.get("resources") or []:
+        if not resource.get("status"):
+            continue  # an empty document (`-verbose` lists it with no status): no resource
         status = parse_status(str(resource.get("status", "")))
         if status is None:
             raise ValueError(f"unknown kubeconform status {resource.get('status')!r}")

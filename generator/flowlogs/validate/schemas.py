@@ -92,6 +92,9 @@ class FoundSchema:
     registry: jsonschema_rs.Registry | None = field(default=None, repr=False)
     base_uri: str | None = None
     warning: str = ""  # e.g. which of several disagreeing CRDs was chosen
+    # kubeconform compiles a schema without `$schema` (converted CRDs) as draft 4, where
+    # `format` is asserted (pkg/validator/validator.go `DefaultDraft(jsonschema.Draft4)`).
+    assert_formats: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,9 +263,13 @@ class BuiltinKubernetesSchemas:
 
 
 def _declares_kind(schema: dict[str, Any], key: SchemaKey) -> bool:
+    # Any case, as kubeconform finds the file by the lower-cased kind: `kind: Configmap` is
+    # then invalid against ConfigMap's schema (its `kind` enum), not a missing schema.
     declared = schema.get("x-kubernetes-group-version-kind") or []
     return any(
-        entry.get("group", "") == key.group and entry.get("version") == key.version and entry.get("kind") == key.kind
+        entry.get("group", "") == key.group
+        and entry.get("version") == key.version
+        and str(entry.get("kind", "")).lower() == key.kind.lower()
         for entry in declared
     )
 
@@ -396,6 +403,7 @@ class CrdSchemas:
             chosen.schema,
             f"{path} (CRD {chosen.kind} {chosen.api_version})",
             warning=self._ambiguity(key, definitions, path),
+            assert_formats=True,
         )
 
     def _ambiguity(self, key: SchemaKey, definitions: list[tuple[Path, CrdVersionSchema]], chosen: Path) -> str:
@@ -418,7 +426,9 @@ class CrdSchemas:
                     base / variables["Group"] / f"{variables['ResourceKind']}_{variables['ResourceAPIVersion']}.json"
                 )
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(json.dumps(found.schema), encoding="utf-8")
+                # No `$schema`, as openapi2jsonschema writes them: kubeconform then asserts formats too.
+                schema = {name: value for name, value in found.schema.items() if name != "$schema"}
+                target.write_text(json.dumps(schema), encoding="utf-8")
         return [str(base) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"]
 
 
@@ -493,7 +503,45 @@ def _local_only(uri: str) -> Any:
     raise SchemaLoadError(f"refusing to fetch remote schema {uri} (validation runs offline)")
 
 
+_GO_DURATION = re.compile(r"[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)")
+
+
+def kubeconform_duration(value: str) -> bool:
+    """kubeconform's `duration` format (pkg/validator/validator.go `validateDuration`): a Go
+    duration (`1h30m`, time.ParseDuration) or an ISO 8601 one (`PT1H30M`, `P2W`)."""
+    if _GO_DURATION.fullmatch(value):
+        return True
+    if not value.startswith("P") or value == "P":
+        return False
+    rest = value[1:]
+    if rest.endswith("W"):
+        return rest[:-1].isdigit() and rest[:-1].isascii()
+    parts = rest.split("T")
+    if len(parts) > 2 or (len(parts) == 2 and parts[1] == ""):
+        return False
+    for part, units in zip(parts, ("YMD", "HMS"), strict=False):
+        while part:
+            match = re.match(r"[0-9]+", part)
+            if match is None or len(part) == match.end():
+                return False
+            unit = part[match.end()]
+            if unit not in units:
+                return False
+            units = units[units.index(unit) + 1 :]
+            part = part[match.end() + 1 :]
+    return True
+
+
 def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
+    if found.assert_formats:
+        return jsonschema_rs.validator_for(
+            found.schema,
+            registry=found.registry,
+            retriever=_local_only,
+            base_uri=found.base_uri,
+            validate_formats=True,
+            formats={"duration": kubeconform_duration},
+        )
     return jsonschema_rs.validator_for(
         found.schema, registry=found.registry, retriever=_local_only, base_uri=found.base_uri
     )

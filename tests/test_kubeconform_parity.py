@@ -1,0 +1,134 @@
+"""The real kubeconform v0.7.0 and `flowlogs validate` give the same verdict per resource.
+
+Inputs (tests/tools/kubeconform_parity.py): every rendered profile, the gitops files and one
+file per mutated manifest. kubeconform is built from ../shared/tools/kubeconform (`make
+kubeconform-binary`, cached in .cache/kubeconform) and gets schemas written by that folder's
+schemas.py; flowlogs reads `default`, ../shared/crds and `shipped`. Without ../shared the tier
+skips; with it, it never does (the binary is built when missing).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+
+import kubeconform_parity as parity  # noqa: E402
+
+from flowlogs.validate import Check, Status, ValidateOptions, validate  # noqa: E402
+
+SKIP = parity.skip_reason()
+pytestmark = pytest.mark.skipif(bool(SKIP), reason=SKIP)
+
+PROFILES = sorted(path.name for path in (ROOT / "chart" / "profiles").iterdir() if path.is_dir())
+MUTATIONS = sorted(parity.mutations())
+GITOPS = [str(path.relative_to(ROOT)) for path in parity.gitops_files()]
+
+
+class Run:
+    def __init__(self, directory: Path) -> None:
+        self.binary = parity.build_kubeconform()
+        self.inputs = parity.write_inputs(directory / "inputs")
+        self.schemas = parity.write_schemas(directory / "schemas")
+        self.kubeconform = parity.run_kubeconform(self.binary, self.schemas, self.inputs.all)
+        self.flowlogs = parity.run_flowlogs(self.inputs.all)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return Run(tmp_path_factory.mktemp("kubeconform-parity"))
+
+
+def assert_same_verdicts(run: Run, path: Path) -> None:
+    theirs, ours = run.kubeconform[str(path)], run.flowlogs[str(path)]
+    # Statuses per resource, in order; the kind too wherever kubeconform could read one (it
+    # reports none for a document it cannot turn into JSON, flowlogs still names it).
+    assert [status for _, _, status in ours] == [status for _, _, status in theirs], (theirs, ours)
+    for (kind, _, _), (their_kind, _, _) in zip(ours, theirs, strict=True):
+        assert their_kind in ("", kind)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_rendered_profile(run: Run, profile: str) -> None:
+    (path,) = [path for path in run.inputs.profiles if path.name == f"profile-{profile}.yaml"]
+    assert run.kubeconform[str(path)], "kubeconform found no resource"
+    assert {status for _, _, status in run.kubeconform[str(path)]} == {"valid"}
+    assert_same_verdicts(run, path)
+
+
+@pytest.mark.parametrize("gitops_file", GITOPS)
+def test_gitops_file(run: Run, gitops_file: str) -> None:
+    path = ROOT / gitops_file
+    assert {status for _, _, status in run.kubeconform[str(path)]} == {"valid"}
+    assert_same_verdicts(run, path)
+
+
+@pytest.mark.parametrize("case", MUTATIONS)
+def test_mutated_manifest(run: Run, case: str) -> None:
+    (path,) = [path for path in run.inputs.mutated if path.stem == case]
+    assert_same_verdicts(run, path)
+
+
+# What kubeconform itself says about the six cases of issue 14, so these expectations come from
+# the real tool (and the parametrized tests above hold flowlogs to them).
+KUBECONFORM_SAYS = {
+    "scalar-base60-is-a-string": ["valid"],  # `12:30` is a string for sigs.k8s.io/yaml
+    "scalar-y-is-a-bool": ["invalid"],  # ConfigMap data must be strings
+    "scalar-1e3-is-a-number": ["invalid"],
+    "scalar-0o17-is-a-number": ["invalid"],
+    "replicas-1e3": ["valid"],
+    "stream-syntax-error-in-the-middle": ["valid", "error", "valid"],
+    "list-invalid-item": ["valid", "invalid"],
+    "replicas-inf": ["error"],
+    "format-date-time-invalid": ["invalid"],
+    "format-date-time-valid": ["valid"],
+    "kind-wrong-case": ["invalid"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(KUBECONFORM_SAYS))
+def test_issue_cases_as_kubeconform_sees_them(run: Run, case: str) -> None:
+    (path,) = [path for path in run.inputs.mutated if path.stem == case]
+    assert [status for _, _, status in run.kubeconform[str(path)]] == KUBECONFORM_SAYS[case]
+
+
+def test_every_input_was_checked_by_both(run: Run) -> None:
+    inputs = run.inputs.all
+    assert len(run.inputs.mutated) == len(MUTATIONS) >= 90
+    theirs, ours = parity.counts(run.kubeconform), parity.counts(run.flowlogs)
+    assert theirs == ours
+    assert set(theirs) == {"valid", "invalid", "error"}
+    assert sum(theirs.values()) > len(inputs)  # streams and lists hold several resources
+
+
+def test_validate_with_the_real_kubeconform_reports_no_disagreement(run: Run) -> None:
+    """`flowlogs validate --kubeconform PATH`: the binary checks the same documents (with the
+    schemas flowlogs writes for it) and any disagreement would be an error result."""
+    options = ValidateOptions(
+        chart_dir=ROOT / "chart",
+        targets=(),
+        kubernetes_version=parity.KUBERNETES_VERSION,
+        schema_locations=("default", str(parity.CRDS), "shipped"),
+        kubeconform_binary=str(run.binary),
+        auto_binaries=False,
+        extra_documents=tuple((path.stem, path) for path in run.inputs.all),
+    )
+    report = validate(options)
+    assert [result for result in report.results if result.check is Check.KUBECONFORM] == []
+    assert {result.status for result in report.results} == {Status.VALID, Status.INVALID, Status.ERROR}
+
+
+def test_cli_validate_with_kubeconform_passes_on_the_profiles(run: Run, run_cli) -> None:  # type: ignore[no-untyped-def]
+    documents = [argument for path in parity.gitops_files() for argument in ("--documents", str(path))]
+    result = run_cli(
+        "--chart-dir", str(ROOT / "chart"), "validate", "--kubeconform", str(run.binary),
+        "--schema-location", "default", "--schema-location", str(parity.CRDS), "--schema-location", "shipped",
+        *documents,
+    )  # fmt: skip
+    assert result.code == 0, result.out
+    assert "kubeconform disagrees" not in result.out and "kubeconform reported nothing" not in result.out
