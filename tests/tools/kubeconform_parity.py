@@ -364,7 +364,19 @@ def mutations() -> dict[str, str]:
         "list-scalar-item": "apiVersion: v1\nkind: List\nitems:\n- text\n",
         "list-empty": "apiVersion: v1\nkind: List\nitems: []\n",
     }
+    # Every scalar rule of tests/test_kubeconform_yaml_rules.py as a ConfigMap value (valid only
+    # when it is read as a string) and as replicas (valid only when read as an integer).
+    for number, scalar in enumerate(SCALARS):
+        cases[f"scalar-rule-{number:02d}-data"] = CONFIGMAP.replace("key: value", f"key: {scalar}")
+        cases[f"scalar-rule-{number:02d}-replicas"] = _deployment("replicas: 1", f"replicas: {scalar}")
     return cases
+
+
+SCALARS = (
+    "Y", "yes", "TRUE", "yES", "N", "Off", "Null", "0x1F", "-0x10", "+12", "0b101", "18446744073709551615",
+    "-1.5e-3", ".5", "1.", "18446744073709551616", "1:30:00", "2001-12-14t21:59:43.10-05:00", "1e400",
+    "0b102", "+", "=", "0x", "!!float 1", "!!int 0x10", "!!bool yes", "!!binary aGVsbG8=", "'12'", "-.Inf",
+)  # fmt: skip
 
 
 def _list_items(texts: Sequence[str]) -> str:
