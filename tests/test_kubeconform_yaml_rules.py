@@ -182,3 +182,10 @@ def test_a_line_starting_with_three_dashes_ends_a_document_and_the_rest_of_it_is
     # S SplitYAMLDocument: "\n---" splits; what follows on that line is skipped.
     stream = CONFIGMAP.format(name="a") + "--- # a comment\n" + CONFIGMAP.format(name="b")
     assert [getattr(d, "name", "") for d in parse_text("t", stream)] == ["a", "b"]
+
+
+def test_a_document_before_a_final_separator_without_newline_is_kept() -> None:
+    # A known difference (docs/validator.md): kubeconform's bufio.Scanner with SplitYAMLDocument
+    # returns no token for "...\n--- x" at the end of a file and drops the whole rest.
+    stream = CONFIGMAP.format(name="a") + "--- x"
+    assert [getattr(d, "name", "") for d in parse_text("t", stream)] == ["a"]

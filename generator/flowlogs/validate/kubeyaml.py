@@ -292,8 +292,8 @@ def go_json_name(value: float) -> str:
 def split_documents(text: str) -> list[str]:
     """kubeconform's `SplitYAMLDocument` (pkg/resource/stream.go, from Kubernetes'
     `pkg/util/yaml`) run over a whole file: split at every line that starts with `---`, the
-    rest of that line dropped. As in kubeconform's scanner, text after a last `---` line with no
-    newline at the end is dropped together with everything before it that was not yet split.
+    rest of that line dropped. One difference: when the file ends in a `---` line with no
+    newline, kubeconform's scanner drops the document before it too; here it is kept.
     """
     documents = []
     separator = "\n---"
@@ -310,6 +310,9 @@ def split_documents(text: str) -> list[str]:
             break
         newline = after.find("\n")
         if newline < 0:
+            # kubeconform's scanner stops here and drops this last piece (documents included);
+            # flowlogs keeps the document before the `---` line: nothing is dropped silently.
+            documents.append(data[:found])
             break
         documents.append(data[:found])
         position += found + len(separator) + newline + 1
