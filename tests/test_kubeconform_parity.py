@@ -132,3 +132,25 @@ def test_cli_validate_with_kubeconform_passes_on_the_profiles(run: Run, run_cli)
     )  # fmt: skip
     assert result.code == 0, result.out
     assert "kubeconform disagrees" not in result.out and "kubeconform reported nothing" not in result.out
+
+
+def test_a_disagreement_with_the_real_kubeconform_is_an_error(run: Run, tmp_path: Path) -> None:
+    # A known difference (docs/validator.md): kubeconform keeps one of the keys `1` and "1"
+    # (they differ in go-yaml's map and meet in the JSON conversion); flowlogs calls it a duplicate.
+    path = tmp_path / "numbered-keys.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  1: a\n  '1': b\n")
+    options = ValidateOptions(
+        chart_dir=ROOT / "chart",
+        targets=(),
+        schema_locations=("default",),
+        kubeconform_binary=str(run.binary),
+        auto_binaries=False,
+        extra_documents=(("numbered", path),),
+    )
+    results = validate(options).results
+    assert [(r.check, r.status, r.kind, r.name) for r in results] == [
+        (Check.SCHEMA, Status.ERROR, "ConfigMap", "demo"),
+        (Check.KUBECONFORM, Status.ERROR, "ConfigMap", "demo"),
+    ]
+    assert results[0].message == 'duplicate key "1" (line 7; first on line 6)'
+    assert results[1].message == "kubeconform disagrees: flowlogs says error, kubeconform says valid"

@@ -349,6 +349,11 @@ def mutations() -> dict[str, str]:
         "kind-wrong-case": CONFIGMAP.replace("kind: ConfigMap", "kind: Configmap"),
         "kind-lower-case": DEPLOYMENT.replace("kind: Deployment", "kind: deployment"),
         "kind-unknown": CONFIGMAP.replace("kind: ConfigMap", "kind: NoSuchKind"),
+        "kind-field-type": CONFIGMAP.replace("kind: ConfigMap", "kind: Affinity").replace("data:\n  key: value\n", ""),
+        "kind-field-type-valid-shape": "apiVersion: v1\nkind: ObjectReference\nname: demo\n",
+        "kind-number": CONFIGMAP.replace("kind: ConfigMap", "kind: 5"),
+        "apiversion-number": CONFIGMAP.replace("apiVersion: v1", "apiVersion: 1"),
+        "duplicate-number-and-string-key": CONFIGMAP.replace("  key: value\n", "  1: a\n  '2': b\n"),
         "kind-unknown-group": APPLICATION.replace("argoproj.io/v1alpha1", "example.com/v1"),
         # streams
         "stream-three-valid": CONFIGMAP + "---\n" + SERVICE + "---\n" + DEPLOYMENT,

@@ -19,7 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..helm import Manifest
-from .kubeyaml import KubernetesLoader, UnsupportedData, find_non_finite, go_json_name, split_documents
+from .kubeyaml import KubernetesLoader, UnsupportedData, find_non_finite, go_json_name, go_string, split_documents
 from .results import Issue
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -274,7 +274,7 @@ def _to_document(source: str, template: str, index: int, text: str, parsed: _Par
     if unreadable:
         return error(unreadable)
     for key in ("kind", "apiVersion"):  # kubeconform's order: a document missing both lacks a kind
-        if not isinstance(data.get(key), str) or not data[key]:
+        if not go_string(data.get(key)):  # `kind: 5` is the kind "5", as for kubeconform
             return error(f"missing '{key}' key")
     api_version, kind, name, namespace = resource_identity(data)
     return Resource(source, template, index, api_version, kind, name, namespace, data, text)
@@ -323,7 +323,7 @@ def resource_identity(data: Any) -> tuple[str, str, str, str]:
     metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
 
     def text(value: Any) -> str:
-        return value if isinstance(value, str) else ""
+        return go_string(value) or ""
 
     return (
         text(data.get("apiVersion")),

@@ -171,6 +171,20 @@ def format_float32_key(value: float) -> str:
     return f"{sign}{abs(single):.{decimals}f}"
 
 
+def go_string(value: Any) -> str | None:
+    """A scalar read into a Go string field by sigs.k8s.io/yaml (yaml.go converts numbers and
+    booleans to their text when the target is a string); None for null, lists and mappings."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_float32_key(value)
+    return None
+
+
 class UnsupportedData(Exception):
     """Data sigs.k8s.io/yaml cannot turn into JSON (a null or too large key, an infinite value)."""
 

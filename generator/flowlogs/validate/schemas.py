@@ -242,9 +242,16 @@ class BuiltinKubernetesSchemas:
         if not path.is_file():
             return None
         schema = _read_json(path)
-        if not _declares_kind(schema, key):  # e.g. `affinity-v1.json` is a type, not a kind
+        if _declares_kind(schema, key):
+            return FoundSchema(schema, str(path), self.registry)
+        if key.group or schema.get("x-kubernetes-group-version-kind"):
+            # Another group's kind whose first label matches (`apps.example.com/v1`): leave it
+            # to the CRD locations (kubeconform would use this file; docs/validator.md).
             return None
-        return FoundSchema(schema, str(path), self.registry)
+        # A core `v1` field type such as affinity-v1.json: kubeconform validates against it
+        # (and the document is invalid: apiVersion and kind are no fields of a type); so do we.
+        warning = f"{path.name} describes the field type {key.kind} of v1, not a resource kind"
+        return FoundSchema(schema, str(path), self.registry, warning=warning)
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         # kubeconform's `default` downloads from GitHub; give it the same files, made standalone.
