@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"
@@ -222,7 +222,7 @@ class KubernetesLoader(yaml.CSafeLoader):
                 return STR_TAG
             # decode.go `isMerge`: a plain `<<` key merges (resolve() alone calls it a string).
             return MERGE_TAG if value == "<<" else resolve_plain(value)[0]
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call, unused-ignore]
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
@@ -272,6 +272,7 @@ def _construct_unknown_tag(loader: KubernetesLoader, node: Node) -> Any:
         return str(node.value)
     if isinstance(node, MappingNode):
         return loader.construct_mapping(node)
+    assert isinstance(node, SequenceNode)
     return loader.construct_sequence(node)
 
 
