@@ -9,6 +9,7 @@ skips; with it, it never does (the binary is built when missing).
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -154,3 +155,60 @@ def test_a_disagreement_with_the_real_kubeconform_is_an_error(run: Run, tmp_path
     ]
     assert results[0].message == 'duplicate key "1" (line 7; first on line 6)'
     assert results[1].message == "kubeconform disagrees: flowlogs says error, kubeconform says valid"
+
+
+WIDGET_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          apiVersion: {type: string}
+          kind: {type: string}
+          metadata: {type: object}
+          spec:
+            type: object
+            properties:
+              size: {type: integer, minimum: 0, exclusiveMinimum: true, maximum: 10, exclusiveMaximum: false}
+              since: {type: string, format: date-time}
+              every: {type: string, format: duration}
+"""
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "size: 0", "size: 1", "size: 10", "size: 11",  # OpenAPI 3.0's boolean exclusive bounds
+        "since: '2026-11-29T05:00:00Z'", "since: yesterday", "since: 2026-11-29",
+        "every: 1h30m", "every: PT1H30M", "every: P2W", "every: 90 minutes", "every: PT",
+    ],
+)  # fmt: skip
+def test_a_custom_crd_with_openapi_bounds_and_formats(run: Run, tmp_path: Path, spec: str) -> None:
+    """A CRD of one's own, as CRD YAML and as kubeconform's JSON (openapi2jsonschema's rules,
+    no `$schema`, by ../shared/tools/kubeconform/schemas.py): all three read alike."""
+    (tmp_path / "crds").mkdir()
+    (tmp_path / "crds" / "widgets.yaml").write_text(WIDGET_CRD)
+    converted = tmp_path / "converted"
+    completed = subprocess.run(
+        [sys.executable, str(parity.TOOL / "schemas.py"), "crds", str(converted), str(tmp_path / "crds")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    document = tmp_path / "widget.yaml"
+    document.write_text(f"apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  {spec}\n")
+    template = f"{converted}/{parity.SHIPPED_TEMPLATE}"
+    theirs = parity.run_kubeconform(run.binary, [template], [document])[str(document)]
+    from_yaml = parity.run_flowlogs([document], [str(tmp_path / "crds")])[str(document)]
+    from_json = parity.run_flowlogs([document], [template])[str(document)]
+    assert from_yaml == theirs and from_json == theirs

@@ -76,8 +76,14 @@ def write_schemas(directory: Path) -> tuple[Path, Path]:
     return kubernetes, crds
 
 
-def kubeconform_command(binary: Path, schemas: tuple[Path, Path], files: Sequence[Path]) -> list[str]:
+def schema_locations(schemas: tuple[Path, Path]) -> list[str]:
     kubernetes, crds = schemas
+    return [str(kubernetes), f"{crds}/{SHIPPED_TEMPLATE}", f"{SHIPPED_SCHEMAS_DIR}/{SHIPPED_TEMPLATE}"]
+
+
+def kubeconform_command(binary: Path, schemas: tuple[Path, Path] | list[str], files: Sequence[Path]) -> list[str]:
+    """`schemas`: written by write_schemas, or the -schema-location values themselves."""
+    locations = schemas if isinstance(schemas, list) else schema_locations(schemas)
     return [
         str(binary),
         "-strict",
@@ -89,17 +95,14 @@ def kubeconform_command(binary: Path, schemas: tuple[Path, Path], files: Sequenc
         "1",  # results in document order
         "-kubernetes-version",
         KUBERNETES_VERSION,
-        "-schema-location",
-        str(kubernetes),
-        "-schema-location",
-        f"{crds}/{SHIPPED_TEMPLATE}",
-        "-schema-location",
-        f"{SHIPPED_SCHEMAS_DIR}/{SHIPPED_TEMPLATE}",
+        *[argument for location in locations for argument in ("-schema-location", location)],
         *map(str, files),
     ]
 
 
-def run_kubeconform(binary: Path, schemas: tuple[Path, Path], files: Sequence[Path]) -> dict[str, Verdicts]:
+def run_kubeconform(
+    binary: Path, schemas: tuple[Path, Path] | list[str], files: Sequence[Path]
+) -> dict[str, Verdicts]:
     completed = subprocess.run(
         kubeconform_command(binary, schemas, files), capture_output=True, text=True, check=False, timeout=600
     )
@@ -112,19 +115,19 @@ def run_kubeconform(binary: Path, schemas: tuple[Path, Path], files: Sequence[Pa
     return verdicts
 
 
-def flowlogs_options(files: Sequence[Path]) -> ValidateOptions:
+def flowlogs_options(files: Sequence[Path], locations: Sequence[str] = ("default", str(CRDS), "shipped")) -> ValidateOptions:
     return ValidateOptions(
         chart_dir=ROOT / "chart",
         targets=(),
         kubernetes_version=KUBERNETES_VERSION,
-        schema_locations=("default", str(CRDS), "shipped"),
+        schema_locations=tuple(locations),
         auto_binaries=False,
         extra_documents=tuple((str(path), path) for path in files),
     )
 
 
-def run_flowlogs(files: Sequence[Path]) -> dict[str, Verdicts]:
-    report = validate(flowlogs_options(files))
+def run_flowlogs(files: Sequence[Path], locations: Sequence[str] = ("default", str(CRDS), "shipped")) -> dict[str, Verdicts]:
+    report = validate(flowlogs_options(files, locations))
     verdicts: dict[str, Verdicts] = {str(path): [] for path in files}
     for result in report.results:
         verdicts[result.profile].append((result.kind, result.name, result.status.value))

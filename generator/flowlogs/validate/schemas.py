@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import jsonschema_rs
 
 from ..errors import UserError
-from .crds import CrdVersionSchema, crd_schemas_from_documents
+from .crds import CrdVersionSchema, crd_schemas_from_documents, with_numeric_exclusive_bounds
 from .documents import load_yaml_documents
 from .results import SchemaWarning
 
@@ -336,7 +336,12 @@ def _schema_file(path: Path) -> FoundSchema:
     schema = _read_json(path)
     definitions = path.parent / "_definitions.json"
     registry = _definitions_registry(str(definitions)) if definitions.is_file() else None
-    return FoundSchema(schema, str(path), registry, base_uri=path.resolve().as_uri())
+    base_uri = path.resolve().as_uri()
+    if "$schema" not in schema:
+        # kubeconform compiles a schema without `$schema` (openapi2jsonschema's CRD files) as
+        # draft 4, where formats are asserted and `exclusiveMinimum` is a boolean.
+        return FoundSchema(with_numeric_exclusive_bounds(schema), str(path), registry, base_uri, assert_formats=True)
+    return FoundSchema(schema, str(path), registry, base_uri=base_uri)
 
 
 @lru_cache(maxsize=8)
