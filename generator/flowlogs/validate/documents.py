@@ -96,7 +96,6 @@ class StrictLoader(KubernetesLoader):
                 key = self._json_key(key_node)  # the constructed key is cached by PyYAML: cheap
             except UnsupportedData:
                 continue  # reported by construct_mapping
-
             if key in seen:
                 self.duplicates.append(_Duplicate(node, key_node, seen[key]))
             else:
