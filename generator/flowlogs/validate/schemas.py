@@ -36,11 +36,11 @@ from typing import Any, Protocol
 import jsonschema_rs
 
 from ..errors import UserError
-from .crds import CrdVersionSchema, crd_schemas_from_documents
+from ..names import DEFAULT_KUBERNETES_VERSION
+from .crds import CrdVersionSchema, crd_schemas_from_documents, with_numeric_exclusive_bounds
 from .documents import load_yaml_documents
 from .results import SchemaWarning
 
-DEFAULT_KUBERNETES_VERSION = "1.31.0"
 DEFAULT_LOCATIONS = ("default", "shipped")
 SHIPPED_SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
 SHIPPED_TEMPLATE = str(SHIPPED_SCHEMAS_DIR) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
@@ -92,6 +92,9 @@ class FoundSchema:
     registry: jsonschema_rs.Registry | None = field(default=None, repr=False)
     base_uri: str | None = None
     warning: str = ""  # e.g. which of several disagreeing CRDs was chosen
+    # kubeconform compiles a schema without `$schema` (converted CRDs) as draft 4, where
+    # `format` is asserted (pkg/validator/validator.go `DefaultDraft(jsonschema.Draft4)`).
+    assert_formats: bool = False
 
 
 @dataclass(frozen=True)
@@ -239,9 +242,16 @@ class BuiltinKubernetesSchemas:
         if not path.is_file():
             return None
         schema = _read_json(path)
-        if not _declares_kind(schema, key):  # e.g. `affinity-v1.json` is a type, not a kind
+        if _declares_kind(schema, key):
+            return FoundSchema(schema, str(path), self.registry)
+        if key.group or schema.get("x-kubernetes-group-version-kind"):
+            # Another group's kind whose first label matches (`apps.example.com/v1`): leave it
+            # to the CRD locations (kubeconform would use this file; docs/validator.md).
             return None
-        return FoundSchema(schema, str(path), self.registry)
+        # A core `v1` field type such as affinity-v1.json: kubeconform validates against it
+        # (and the document is invalid: apiVersion and kind are no fields of a type); so do we.
+        warning = f"{path.name} describes the field type {key.kind} of v1, not a resource kind"
+        return FoundSchema(schema, str(path), self.registry, warning=warning)
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         # kubeconform's `default` downloads from GitHub; give it the same files, made standalone.
@@ -260,9 +270,13 @@ class BuiltinKubernetesSchemas:
 
 
 def _declares_kind(schema: dict[str, Any], key: SchemaKey) -> bool:
+    # Any case, as kubeconform finds the file by the lower-cased kind: `kind: Configmap` is
+    # then invalid against ConfigMap's schema (its `kind` enum), not a missing schema.
     declared = schema.get("x-kubernetes-group-version-kind") or []
     return any(
-        entry.get("group", "") == key.group and entry.get("version") == key.version and entry.get("kind") == key.kind
+        entry.get("group", "") == key.group
+        and entry.get("version") == key.version
+        and str(entry.get("kind", "")).lower() == key.kind.lower()
         for entry in declared
     )
 
@@ -322,7 +336,12 @@ def _schema_file(path: Path) -> FoundSchema:
     schema = _read_json(path)
     definitions = path.parent / "_definitions.json"
     registry = _definitions_registry(str(definitions)) if definitions.is_file() else None
-    return FoundSchema(schema, str(path), registry, base_uri=path.resolve().as_uri())
+    base_uri = path.resolve().as_uri()
+    if "$schema" not in schema:
+        # kubeconform compiles a schema without `$schema` (openapi2jsonschema's CRD files) as
+        # draft 4, where formats are asserted and `exclusiveMinimum` is a boolean.
+        return FoundSchema(with_numeric_exclusive_bounds(schema), str(path), registry, base_uri, assert_formats=True)
+    return FoundSchema(schema, str(path), registry, base_uri=base_uri)
 
 
 @lru_cache(maxsize=8)
@@ -396,6 +415,7 @@ class CrdSchemas:
             chosen.schema,
             f"{path} (CRD {chosen.kind} {chosen.api_version})",
             warning=self._ambiguity(key, definitions, path),
+            assert_formats=True,
         )
 
     def _ambiguity(self, key: SchemaKey, definitions: list[tuple[Path, CrdVersionSchema]], chosen: Path) -> str:
@@ -418,7 +438,9 @@ class CrdSchemas:
                     base / variables["Group"] / f"{variables['ResourceKind']}_{variables['ResourceAPIVersion']}.json"
                 )
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(json.dumps(found.schema), encoding="utf-8")
+                # No `$schema`, as openapi2jsonschema writes them: kubeconform then asserts formats too.
+                schema = {name: value for name, value in found.schema.items() if name != "$schema"}
+                target.write_text(json.dumps(schema), encoding="utf-8")
         return [str(base) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"]
 
 
@@ -493,7 +515,45 @@ def _local_only(uri: str) -> Any:
     raise SchemaLoadError(f"refusing to fetch remote schema {uri} (validation runs offline)")
 
 
+_GO_DURATION = re.compile(r"[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)")
+
+
+def kubeconform_duration(value: str) -> bool:
+    """kubeconform's `duration` format (pkg/validator/validator.go `validateDuration`): a Go
+    duration (`1h30m`, time.ParseDuration) or an ISO 8601 one (`PT1H30M`, `P2W`)."""
+    if _GO_DURATION.fullmatch(value):
+        return True
+    if not value.startswith("P") or value == "P":
+        return False
+    rest = value[1:]
+    if rest.endswith("W"):
+        return rest[:-1].isdigit() and rest[:-1].isascii()
+    parts = rest.split("T")
+    if len(parts) > 2 or (len(parts) == 2 and parts[1] == ""):
+        return False
+    for part, units in zip(parts, ("YMD", "HMS"), strict=False):
+        while part:
+            match = re.match(r"[0-9]+", part)
+            if match is None or len(part) == match.end():
+                return False
+            unit = part[match.end()]
+            if unit not in units:
+                return False
+            units = units[units.index(unit) + 1 :]
+            part = part[match.end() + 1 :]
+    return True
+
+
 def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
+    if found.assert_formats:
+        return jsonschema_rs.validator_for(
+            found.schema,
+            registry=found.registry,
+            retriever=_local_only,
+            base_uri=found.base_uri,
+            validate_formats=True,
+            formats={"duration": kubeconform_duration},
+        )
     return jsonschema_rs.validator_for(
         found.schema, registry=found.registry, retriever=_local_only, base_uri=found.base_uri
     )
