@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostic, FlowlogsError, ProfileError
 from .names import DEFAULT_KUBERNETES_VERSION
@@ -32,15 +32,27 @@ def _settings(args: argparse.Namespace) -> SettingsOverrides:
     )
 
 
+def _print_json(document: object) -> None:
+    print(json.dumps(document, indent=2))
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
+    from .chart.tree import tree_name
     from .generate import generate
     from .gitops.progress import ProgressBar
+    from .outputs import diagnostics_to_show, generate_json
 
-    with ProgressBar.for_stream(sys.stderr) as progress:
+    quiet = args.quiet or args.output == "json"
+    with (ProgressBar(None) if quiet else ProgressBar.for_stream(sys.stderr)) as progress:
         built, report = generate(
             args.values_dir, args.chart_dir, args.gitops_dir, settings=_settings(args), progress=progress
         )
-    _print_diagnostics(built.diagnostics)
+    if args.output == "json":
+        _print_json(generate_json(built, report))
+        return EXIT_OK
+    if args.quiet:
+        return EXIT_OK
+    _print_diagnostics(diagnostics_to_show(built, report, tree_name(args.chart_dir), args.verbose))
     for profile in built.profiles:
         parts = [product.summary(part) for product, part in profile.products()]
         print(f"  {profile.name:<24} {'; '.join(parts) or 'empty'}")
@@ -59,6 +71,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .generate import check
 
     built, diff = check(args.values_dir, args.chart_dir, args.gitops_dir, settings=_settings(args))
+    if args.output == "json":
+        from .outputs import check_json
+
+        _print_json(check_json(built, diff))
+        return EXIT_FAILED if diff else EXIT_OK
     if diff:
         sys.stdout.write(diff)
         print(
@@ -87,6 +104,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
         kube_version=args.kubernetes_version,
         warnings=warnings,
     )
+    changed = sum(result.changes_manifests for result in results)
+    if args.output == "json":
+        from .outputs import diff_json
+
+        _print_json(diff_json(results, warnings))
+        return EXIT_FAILED if args.exit_code and changed else EXIT_OK
     for warning in warnings:
         print(f"flowlogs: warning: {warning}", file=sys.stderr)
     for result in results:
@@ -97,44 +120,58 @@ def cmd_diff(args: argparse.Namespace) -> int:
         else:
             print(f"== {result.profile}: {result.status.value}")
             sys.stdout.write(result.diff)
-    changed = sum(result.changes_manifests for result in results)
     print(f"{changed} of {len(results)} profile(s) would render differently after `flowlogs generate`")
     return EXIT_FAILED if args.exit_code and changed else EXIT_OK
 
 
+def _print_warnings(diagnostics: Sequence[Diagnostic]) -> None:
+    from .errors import Severity
+
+    _print_diagnostics([d for d in dict.fromkeys(diagnostics) if d.severity is Severity.WARNING])
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    from .current import chart_on_disk, compile_current, values_file
     from .helm import select_engine
-    from .rendering import profile_values_files, render_profile
+    from .rendering import render_profile
 
     engine = select_engine(args.helm)
-    ((_, values_file),) = profile_values_files(args.chart_dir, [args.profile])
-    sys.stdout.write(
-        render_profile(engine, args.chart_dir, values_file, args.release_name, args.namespace, args.kubernetes_version)
-    )
+    # The profile as it is now, compiled in memory (as `generate` would), never a stale chart/.
+    current = compile_current(args.values_dir, args.chart_dir, [args.profile])
+    _print_warnings(current.diagnostics)
+    with chart_on_disk(current, args.chart_dir) as chart:
+        (name,) = current.names
+        sys.stdout.write(
+            render_profile(engine, chart, values_file(chart, name), args.release_name, args.namespace, args.kubernetes_version)
+        )
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .rendering import profile_values_files
+    from .current import chart_on_disk, compile_current, values_file
     from .validate import ProfileTarget, ValidateOptions, run_validate
 
-    targets = tuple(ProfileTarget(name, path) for name, path in profile_values_files(args.chart_dir, args.profiles))
-    options = ValidateOptions(
-        chart_dir=args.chart_dir,
-        targets=targets,
-        kubernetes_version=args.kubernetes_version,
-        schema_locations=tuple(args.schema_location or ()),
-        ignore_missing_schemas=args.ignore_missing_schemas,
-        output=args.output,
-        helm_binary=args.helm,
-        kubeconform_binary=args.kubeconform,
-        auto_binaries=not args.embedded_only,
-        release_name=args.release_name,
-        namespace=args.namespace,
-        extra_documents=tuple(("documents", Path(p)) for p in args.documents or ()),
-        verbose=args.verbose,
-    )
-    return run_validate(options, sys.stdout)
+    # The profiles as they are now, compiled in memory (as `generate` would), never a stale chart/.
+    current = compile_current(args.values_dir, args.chart_dir, args.profiles)
+    if args.output == "text":
+        _print_warnings(current.diagnostics)
+    with chart_on_disk(current, args.chart_dir) as chart:
+        options = ValidateOptions(
+            chart_dir=chart,
+            targets=tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles),
+            kubernetes_version=args.kubernetes_version,
+            schema_locations=tuple(args.schema_location or ()),
+            ignore_missing_schemas=args.ignore_missing_schemas,
+            output=args.output,
+            helm_binary=args.helm,
+            kubeconform_binary=args.kubeconform,
+            auto_binaries=not args.embedded_only,
+            release_name=args.release_name,
+            namespace=args.namespace,
+            extra_documents=tuple(("documents", Path(p)) for p in args.documents or ()),
+            verbose=args.verbose,
+        )
+        return run_validate(options, sys.stdout)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -156,18 +193,70 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# One example per command, shown at the end of `flowlogs COMMAND --help`.
+EXAMPLES = {
+    "generate": "flowlogs generate                 # values/ -> chart/ and gitops/\nflowlogs generate --quiet -o json  # machine-readable summary",
+    "check": "flowlogs check                    # exit 1 with a diff when chart/ or gitops/ is stale\nflowlogs check -o json",
+    "diff": "flowlogs diff cilium-exporter --exit-code",
+    "render": "flowlogs render cilium-exporter\nflowlogs render ./my-profile.yaml --helm .cache/bin/helm",
+    "validate": "flowlogs validate                 # every profile of values/\nflowlogs validate cilium-exporter -o junit",
+    "explain": "flowlogs explain cilium-exporter",
+    "schema": "flowlogs schema > docs/profile.schema.json",
+}
+
+
+def _add_directories(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """The directory options; on each subcommand too (without defaults, so one given before the subcommand stays)."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument("--values-dir", type=Path, default=default(Path("values")), help="profile directory (default: values)")
+    parser.add_argument("--chart-dir", type=Path, default=default(Path("chart")), help="generated chart directory (default: chart)")
+    parser.add_argument("--gitops-dir", type=Path, default=default(None), help="generated Argo CD manifests (default: gitops, next to the chart directory)")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("flowlogs")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, with the version looked up only when asked (importlib.metadata is slow to import)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
+        print(f"flowlogs {_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flowlogs",
         description="Declarative network flow logs for Kubernetes: compile profiles in plain words to a Helm chart.",
     )
-    parser.add_argument("--values-dir", type=Path, default=Path("values"), help="profile directory (default: values)")
-    parser.add_argument("--chart-dir", type=Path, default=Path("chart"), help="generated chart directory (default: chart)")
-    parser.add_argument("--gitops-dir", type=Path, default=None, help="generated Argo CD manifests (default: gitops, next to the chart directory)")
+    parser.add_argument("--version", action=_VersionAction)
+    _add_directories(parser, defaults=True)
+    directories = argparse.ArgumentParser(add_help=False)
+    _add_directories(directories, defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        example = EXAMPLES.get(name)
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[directories],
+            epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()) if example else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(handler=handler)
         return sub
 
@@ -179,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
         gitops.add_argument("--revision", help="the branch, tag or commit to deploy (default: HEAD)")
         gitops.add_argument("--argocd-namespace", help="the namespace of Argo CD (default: argocd)")
         gitops.add_argument("--project", help="the Argo CD project (default: default)")
+        sub.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    generate.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    generate.add_argument("-v", "--verbose", action="store_true", help="print the notes of every profile, not only of those that changed")
 
     diff = add("diff", cmd_diff, "per profile, how the rendered manifests would change after `flowlogs generate`")
     diff.add_argument("profiles", nargs="*", help="profiles to compare (default: all)")
@@ -186,12 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes version for Helm's Capabilities (default: {DEFAULT_KUBERNETES_VERSION})")
     diff.add_argument("--release-name", default=None, help="Helm release name (default: gitops.release-name, flowlogs)")
     diff.add_argument("--namespace", default=None, help="release namespace (default: gitops.destination.namespace, flowlogs-system)")
+    diff.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
 
     render = add("render", cmd_render, "print the manifests of one profile, as `helm template` would")
-    render.add_argument("profile", help="profile name (file name without .yaml)")
+    render.add_argument("profile", help="profile name (in the profile directory) or path; compiled now, in memory")
 
     validate = add("validate", cmd_validate, "render every profile with Helm and validate each manifest strictly")
-    validate.add_argument("profiles", nargs="*", help="profiles to validate (default: all)")
+    validate.add_argument("profiles", nargs="*", help="profile names or paths, compiled now, in memory (default: every profile of the profile directory)")
     validate.add_argument("--schema-location", action="append", metavar="LOCATION", help="'default', a directory, a kubeconform path template, or CRD YAML files/directories; repeatable, searched in order")
     validate.add_argument("--ignore-missing-schemas", action="store_true", help="skip resources whose kind has no schema instead of failing")
     validate.add_argument("-o", "--output", choices=("text", "json", "junit", "tap"), default="text", help="report format (default: text)")

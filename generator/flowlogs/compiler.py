@@ -11,6 +11,7 @@ from .errors import Diagnostics, Location
 from .products import CompiledPart, Product
 from .profile import PROFILE_NAME_RE, Node, Profile, display_path, find_profiles, load_yaml_document
 from .profile_schema import profile_schema
+from .partial import schema_valid_part
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
 
@@ -63,7 +64,9 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
     before = len(diagnostics.errors)
     PROFILE_SCHEMA.check(data, positions, diagnostics)
     if len(diagnostics.errors) > before:
-        return None
+        # Compiled all the same, without what failed the schema, so one run reports every error.
+        valid = schema_valid_part(data, positions, PROFILE_SCHEMA, {product.key for product in PRODUCTS})
+        return Profile(name, path, valid, text) if valid is not None else None
     return Profile(name, path, Node(data, (), positions), text)
 
 

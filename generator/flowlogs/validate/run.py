@@ -35,6 +35,11 @@ _MAX_DIFFERENCES = 10
 class ProfileTarget:
     name: str  # profile name, e.g. "cilium-exporter"
     values_file: Path  # chart/profiles/<name>/values.yaml
+    source: str = ""  # what reports name instead (the profile file, when the chart is built in memory)
+
+    @property
+    def shown(self) -> str:
+        return self.source or str(self.values_file)
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,7 @@ class _Setup:
 
     def check_profile(self, target: ProfileTarget) -> _Checked:
         checked = _Checked()
-        values_file = str(target.values_file)
+        values_file = target.shown
         values = _load_values(target.values_file)
         if isinstance(values, str):
             checked.results.append(Result(target.name, values_file, Check.VALUES, Status.ERROR, message=values))
@@ -199,7 +204,7 @@ class _Setup:
             )
         except Exception as error:  # noqa: BLE001 - the engine's own exception types vary
             return Result(
-                target.name, str(target.values_file), Check.LINT, Status.ERROR, message=f"helm lint failed: {error}"
+                target.name, target.shown, Check.LINT, Status.ERROR, message=f"helm lint failed: {error}"
             )
         # --strict: warnings fail like errors; info ("icon is recommended") never does.
         failing = [message for message in messages if message.severity != "info"]
@@ -208,7 +213,7 @@ class _Setup:
         issues = tuple(Issue(m.path, f"[{m.severity.upper()}] {m.message}") for m in failing)
         return Result(
             target.name,
-            str(target.values_file),
+            target.shown,
             Check.LINT,
             Status.ERROR,
             message=f"helm lint --strict: {len(failing)} problem(s)",
@@ -223,7 +228,7 @@ class _Setup:
             binary = self._render(self.helm_binary, values)
         except Exception as error:  # noqa: BLE001 - e.g. HelmError, or OSError from the binary
             return [
-                Result(target.name, str(target.values_file), Check.HELM_BINARY, Status.ERROR, message=_describe(error))
+                Result(target.name, target.shown, Check.HELM_BINARY, Status.ERROR, message=_describe(error))
             ]
         return compare_renderings(target.name, embedded, binary, self.parser)
 
