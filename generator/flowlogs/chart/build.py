@@ -160,7 +160,9 @@ def build_chart(profiles: list[CompiledProfile], chart_dir: Path) -> dict[str, s
     for name, source in sources.items():
         text = source.read_text(encoding="utf-8")
         files[name.removesuffix(JINJA_SUFFIX)] = env.from_string(text).render(context) if name.endswith(JINJA_SUFFIX) else text
-    digest = content_hash(files)
+    # The version (in every resource's labels) follows what renders the same for every profile:
+    # editing one profile must not relabel the resources of the others.
+    digest = content_hash({path: text for path, text in files.items() if not path.startswith(f"{PROFILES_DIR}/") and path != "README.md"})
     version = next_version(chart_dir / "Chart.yaml", digest)
     files["Chart.yaml"] = env.from_string(chart_yaml.read_text(encoding="utf-8")).render(
         {**context, "version": version, "content_hash": digest, "hash_annotation": CONTENT_HASH_ANNOTATION}
