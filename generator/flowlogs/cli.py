@@ -202,6 +202,7 @@ EXAMPLES = {
     "validate": "flowlogs validate                 # every profile of values/\nflowlogs validate cilium-exporter -o junit",
     "explain": "flowlogs explain cilium-exporter",
     "schema": "flowlogs schema > docs/profile.schema.json",
+    "completion": "source <(flowlogs completion bash)    # in ~/.bashrc (zsh: flowlogs completion zsh, in ~/.zshrc)",
 }
 
 
@@ -234,6 +235,13 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
         print(f"flowlogs {_version()}")
         parser.exit()
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from .completion import completion_script
+
+    sys.stdout.write(completion_script(args.shell, build_parser()))
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -304,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")
+
+    completion = add("completion", cmd_completion, "print a shell completion script (commands, options, profile names)")
+    completion.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
     return parser
 
 

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from .errors import Diagnostics, Location
+from .partial import schema_valid_part
 from .products import CompiledPart, Product
 from .profile import PROFILE_NAME_RE, Node, Profile, display_path, find_profiles, load_yaml_document
 from .profile_schema import profile_schema
-from .partial import schema_valid_part
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
 
