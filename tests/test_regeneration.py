@@ -136,7 +136,7 @@ def test_chart_version_bumps_only_when_the_chart_changes(repo, monkeypatch):
     assert chart_version(repo) == (version, digest)
     # a profile change is the profile's values file only: same version
     (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
-    assert regenerate(repo) == (["chart/profiles/other/values.yaml"], [])
+    assert regenerate(repo) == (["chart/ci/other-values.yaml", "chart/profiles/other/values.yaml"], [])
     assert chart_version(repo) == (version, digest)
     # a chart change: new content hash, patch bump; regenerating again keeps it
     with monkeypatch.context() as patched:
@@ -172,7 +172,7 @@ def test_a_hand_raised_version_is_kept_and_bumped_from(repo, monkeypatch):
 
 def test_changing_one_profile_changes_only_its_files(repo):
     (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
-    assert regenerate(repo) == (["chart/profiles/other/values.yaml"], [])
+    assert regenerate(repo) == (["chart/ci/other-values.yaml", "chart/profiles/other/values.yaml"], [])
 
 
 def test_one_profile_change_leaves_every_other_profile_rendering_byte_for_byte(repo):
@@ -214,7 +214,7 @@ def test_changing_a_profile_used_by_a_parameter_changes_the_applicationset(repo)
     )
     written, removed = regenerate(repo)
     assert (written, removed) == (
-        ["chart/profiles/cilium-exporter/values.yaml", "gitops/applicationset.yaml"],
+        ["chart/ci/cilium-exporter-values.yaml", "chart/profiles/cilium-exporter/values.yaml", "gitops/applicationset.yaml"],
         [],
     )
     elements = yaml.safe_load((repo / "gitops" / "applicationset.yaml").read_text())["spec"]["generators"][0]["list"]["elements"]
@@ -227,6 +227,7 @@ def test_adding_a_profile_adds_its_files(repo):
     assert removed == []
     assert written == [
         "chart/README.md",
+        "chart/ci/third-values.yaml",
         "chart/profiles/third/cilium-values.yaml",
         "chart/profiles/third/values.yaml",
         "gitops/applications/third.yaml",
@@ -240,6 +241,7 @@ def test_removing_a_profile_removes_its_files_and_nothing_else(repo):
     (repo / "values" / "other.yaml").unlink()
     written, removed = regenerate(repo)
     assert removed == [
+        "chart/ci/other-values.yaml",
         "chart/profiles/other/cilium-values.yaml",
         "chart/profiles/other/values.yaml",
         "gitops/applications/other.yaml",

@@ -202,6 +202,7 @@ EXAMPLES = {
     "validate": "flowlogs validate                 # every profile of values/\nflowlogs validate cilium-exporter -o junit",
     "explain": "flowlogs explain cilium-exporter",
     "schema": "flowlogs schema > docs/profile.schema.json",
+    "package": "flowlogs package                              # dist/: the chart, one chart per profile, index.yaml\nhelm install flowlogs dist/flowlogs-cilium-exporter-0.1.6.tgz -n flowlogs-system --create-namespace",
     "completion": "source <(flowlogs completion bash)    # in ~/.bashrc (zsh: flowlogs completion zsh, in ~/.zshrc)",
 }
 
@@ -217,24 +218,30 @@ def _add_directories(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument("--gitops-dir", type=Path, default=default(None), help="generated Argo CD manifests (default: gitops, next to the chart directory)")
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("flowlogs")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
-
-
 class _VersionAction(argparse.Action):
-    """`--version`, with the version looked up only when asked (importlib.metadata is slow to import)."""
+    """`--version`: the package's version."""
 
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
-        print(f"flowlogs {_version()}")
+        from . import __version__
+
+        print(f"flowlogs {__version__}")
         parser.exit()
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    from .chart.package import package
+    from .current import compile_current
+
+    current = compile_current(args.values_dir, args.chart_dir, args.profiles)
+    archives, index = package(current.files, current.profiles, args.output_dir, args.url or "")
+    for archive in archives:
+        print(f"  {archive.path}  sha256:{archive.digest}")
+    print(f"packaged {len(archives)} chart(s) into {args.output_dir}/ with {index.name}")
+    print(f"push to an OCI registry: helm push {archives[-1].path} oci://<registry>/<repository>")
+    return EXIT_OK
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
@@ -312,6 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")
+
+    package = add("package", cmd_package, "package the chart and one chart per profile (values built in) as .tgz archives, with a Helm repository index.yaml")
+    package.add_argument("profiles", nargs="*", help="profile names or paths to package (default: every profile of the profile directory)")
+    package.add_argument("--output-dir", type=Path, default=Path("dist"), help="where the archives and index.yaml go (default: dist)")
+    package.add_argument("--url", help="the repository's base URL for index.yaml (default: archive names relative to index.yaml)")
 
     completion = add("completion", cmd_completion, "print a shell completion script (commands, options, profile names)")
     completion.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
