@@ -41,8 +41,9 @@ from .build import CHART_NAME, PROFILES_DIR
 if TYPE_CHECKING:
     from ..compiler import CompiledProfile
 
-# What `.helmignore` of the skeleton leaves out of `helm package chart/` (kept in step by a test).
-NOT_PACKAGED = (f"{PROFILES_DIR}/", "ci/", ".helmignore")
+# What `.helmignore` of the skeleton leaves out of `helm package chart/` (kept in step by a test;
+# Helm packages .helmignore itself).
+NOT_PACKAGED = (f"{PROFILES_DIR}/", "ci/")
 PROFILE_FILES_DIR = "profile"
 
 
