@@ -151,6 +151,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .current import chart_on_disk, compile_current, values_file
     from .validate import ProfileTarget, ValidateOptions, run_validate
 
+    if args.helm:
+        from .helm import usable_binary
+
+        usable_binary(args.helm)  # a binary that cannot run here is a usage error, not a validation finding
     # The profiles as they are now, compiled in memory (as `generate` would), never a stale chart/.
     current = compile_current(args.values_dir, args.chart_dir, args.profiles)
     if args.output == "text":

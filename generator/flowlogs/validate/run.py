@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import HelmError, UserError
-from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, select_engine
+from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
 from . import kubeconform
 from .documents import Document, DocumentParser, json_pointer, load_yaml_file_data, resource_identity
 from .report import REPORTERS, get_reporter
@@ -240,7 +240,8 @@ def _helm_binary(options: ValidateOptions) -> HelmEngine | None:
         except HelmError as error:
             raise UserError(str(error)) from error
     on_path = shutil.which("helm") if options.auto_binaries else None
-    return BinaryHelm(on_path) if on_path else None
+    # A helm on PATH that cannot run here (another platform's build) is not a tier to compare with.
+    return BinaryHelm(on_path) if on_path and cannot_run(on_path) is None else None
 
 
 def _describe(error: Exception) -> str:
