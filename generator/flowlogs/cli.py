@@ -207,6 +207,7 @@ EXAMPLES = {
     "explain": "flowlogs explain cilium-exporter",
     "schema": "flowlogs schema > docs/profile.schema.json",
     "package": "flowlogs package                              # dist/: the chart, one chart per profile, index.yaml\nhelm install flowlogs dist/flowlogs-cilium-exporter-0.1.6.tgz -n flowlogs-system --create-namespace",
+    "init": "flowlogs init drops --cilium 1.18 --drops --stdout\nflowlogs init shop-l7 --calico 3.20 --services shop/frontend,shop/checkout\nflowlogs init                                 # on a terminal: a few questions",
     "completion": "source <(flowlogs completion bash)    # in ~/.bashrc (zsh: flowlogs completion zsh, in ~/.zshrc)",
 }
 
@@ -245,6 +246,57 @@ def cmd_package(args: argparse.Namespace) -> int:
         print(f"  {archive.path}  sha256:{archive.digest}")
     print(f"packaged {len(archives)} chart(s) into {args.output_dir}/ with {index.name}")
     print(f"push to an OCI registry: helm push {archives[-1].path} oci://<registry>/<repository>")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .compiler import compile_paths
+    from .errors import UserError
+    from .registry import PRODUCTS
+    from .starter import ask_profile, split_list, starter_profile, target_path
+
+    with_starter = [product for product in PRODUCTS if product.starter is not None]
+    chosen: list[tuple[Any, str, dict[str, Any]]] = []
+    for product in with_starter:
+        version = getattr(args, f"starter_{product.key}")
+        if version is not None:
+            assert product.starter is not None
+            answers = {
+                q.key: split_list(getattr(args, f"starter_{q.key}")) if q.kind == "list" else bool(getattr(args, f"starter_{q.key}"))
+                for q in product.starter.questions
+            }
+            chosen.append((product, version, answers))
+    name = args.name
+    if not chosen:
+        if not (args.interactive or sys.stdin.isatty()):
+            keys = " and/or ".join(f"--{product.key} VERSION" for product in with_starter)
+            raise UserError(f"give {keys} (see flowlogs init --help), or run on a terminal to be asked")
+
+        def ask(prompt: str) -> str:
+            print(prompt, end="", file=sys.stderr, flush=True)
+            line = sys.stdin.readline()
+            if not line:
+                raise UserError("no answer (end of input): nothing was written")
+            return line
+
+        asked_name, chosen = ask_profile(with_starter, ask, lambda text: print(text, file=sys.stderr))
+        name = name or asked_name
+    name = name or "my-profile"
+    text = starter_profile(name, chosen)
+    if args.print:
+        sys.stdout.write(text)
+        return EXIT_OK
+    path = target_path(name, args.values_dir)
+    # Checked before it is written: a starter that does not compile is a bug, never a file.
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="flowlogs-init-") as scratch:
+        trial = Path(scratch) / path.name
+        trial.write_text(text, encoding="utf-8")
+        compile_paths([trial]).diagnostics.raise_if_errors()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}: edit it, then `flowlogs render {name}`, `flowlogs validate {name}` and `flowlogs generate`")
     return EXIT_OK
 
 
@@ -328,6 +380,22 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("profiles", nargs="*", help="profile names or paths to package (default: every profile of the profile directory)")
     package.add_argument("--output-dir", type=Path, default=Path("dist"), help="where the archives and index.yaml go (default: dist)")
     package.add_argument("--url", help="the repository's base URL for index.yaml (default: archive names relative to index.yaml)")
+
+    init = add("init", cmd_init, "write a commented starter profile into the profile directory, from flags or a few questions")
+    init.add_argument("name", nargs="?", help="the profile's name: values/NAME.yaml (default: my-profile, or asked)")
+    init.add_argument("--print", action="store_true", help="print the profile instead of writing it")
+    init.add_argument("--interactive", action="store_true", help="ask the questions even when input is not a terminal")
+    from .registry import PRODUCTS
+
+    for product in PRODUCTS:
+        if product.starter is None:
+            continue
+        init.add_argument(f"--{product.key}", dest=f"starter_{product.key}", metavar="VERSION", choices=product.versions, help=f"include {product.title} ({', '.join(product.versions)})")
+        for question in product.starter.questions:
+            if question.kind == "list":
+                init.add_argument(f"--{question.key}", dest=f"starter_{question.key}", action="append", metavar="A,B", help=question.help)
+            else:
+                init.add_argument(f"--{question.key}", dest=f"starter_{question.key}", action="store_true", help=question.help)
 
     completion = add("completion", cmd_completion, "print a shell completion script (commands, options, profile names)")
     completion.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")

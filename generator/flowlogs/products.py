@@ -15,9 +15,10 @@ from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .values_model import ChartValue, Section
     from .errors import Diagnostics
     from .profile import Node
+    from .starter import Starter
+    from .values_model import ChartValue, Section
 
 
 class CompiledPart(ABC):
@@ -59,6 +60,7 @@ class Product(ABC):
     versions: tuple[str, ...]  # the supported minor versions ("1.18")
     keywords: tuple[str, ...] = ()  # Chart.yaml keywords
     fleet_overrides: tuple[Override, ...] = ()
+    starter: Starter | None = None  # its part of `flowlogs init` starter profiles
 
     @abstractmethod
     def section_schema(self) -> dict[str, Any]:

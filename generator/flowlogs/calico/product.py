@@ -7,12 +7,13 @@ from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 
 from ..products import CompiledPart, Override, Product
+from .starter import CalicoStarter
 from .tables import SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
-    from ..values_model import ChartValue, Section
     from ..errors import Diagnostics
     from ..profile import Node
+    from ..values_model import ChartValue, Section
     from .compile import CalicoCompiled
 
 
@@ -30,6 +31,7 @@ class CalicoProduct(Product):
     title_in_prose = "Calico Enterprise L7 logs"
     versions = SUPPORTED_VERSIONS
     keywords = ("calico",)
+    starter = CalicoStarter()
     fleet_overrides = (
         Override(
             "nodes",

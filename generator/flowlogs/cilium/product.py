@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
 from ..products import CompiledPart, Override, Product, ProfileFile
+from .starter import CiliumStarter
 from .tables import SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
-    from ..values_model import ChartValue, Section
     from ..errors import Diagnostics
     from ..profile import Node
+    from ..values_model import ChartValue, Section
 
 
 class CiliumProduct(Product):
@@ -23,6 +24,7 @@ class CiliumProduct(Product):
     title_in_prose = "the Cilium Hubble exporter"
     versions = SUPPORTED_VERSIONS
     keywords = ("cilium", "hubble")
+    starter = CiliumStarter()
     fleet_overrides = (
         Override(
             "cilium-namespace",
