@@ -9,7 +9,6 @@ here, against the tables of the targeted version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +28,7 @@ from .tables import (
     STDOUT,
     CiliumTables,
     arrived_hint,
+    has_filter_field,
     load_tables,
 )
 
@@ -271,7 +271,7 @@ def _compile_filter(node: Node, tables: CiliumTables, diagnostics: Diagnostics) 
             diagnostics.error(
                 value_node.key_location,
                 f"'{word.word}' ({word.field}) is not a FlowFilter field in Cilium {tables.version}",
-                arrived_hint(f"'{word.word}' ({word.field})", _has_filter_field(word.field)) + ": target that version or remove it",
+                arrived_hint(f"'{word.word}' ({word.field})", has_filter_field(word.field)) + ": target that version or remove it",
             )
         _merge(common, {word.field: word.kind.compile(value_node, context, diagnostics)}, value_node, diagnostics)
 
@@ -299,10 +299,6 @@ def _compile_filter(node: Node, tables: CiliumTables, diagnostics: Diagnostics) 
         _merge(result, _side_fields(other, sided[other], sided_nodes, tables, diagnostics), node, diagnostics)
         results.append(_ordered(result))
     return results
-
-
-def _has_filter_field(name: str) -> Callable[[CiliumTables], bool]:
-    return lambda tables: name in tables.filter_fields
 
 
 def _ordered(flow_filter: dict[str, Any]) -> dict[str, Any]:
@@ -342,7 +338,7 @@ def _side_fields(
             diagnostics.error(
                 node.key_location,
                 f"'{stem}' filters ({field_name}) need a newer Cilium than {tables.version}",
-                arrived_hint(f"FlowFilter {field_name}", _has_filter_field(field_name)),
+                arrived_hint(f"FlowFilter {field_name}", has_filter_field(field_name)),
             )
             continue
         fields[field_name] = values

@@ -135,6 +135,15 @@ def arrived_hint(what: str, has: Callable[[CiliumTables], bool]) -> str:
     return f"{what} arrived with Cilium {version}" if version else f"no supported Cilium version ({', '.join(SUPPORTED_VERSIONS)}) has {what}"
 
 
+def since(has: Callable[[CiliumTables], bool]) -> str:
+    """ "Cilium 1.17+" for a feature, from the tables (for descriptions of words that need a newer version)."""
+    return f"Cilium {first_version_with(has)}+"
+
+
+def has_filter_field(name: str) -> Callable[[CiliumTables], bool]:
+    return lambda tables: name in tables.filter_fields
+
+
 def cilium_chart_constraint(version: str) -> str:
     """`helm --version` for Cilium's chart of a minor version: any patch release of it (~1.19.0 = >=1.19.0 <1.20.0)."""
     return f"~{version}.0"
