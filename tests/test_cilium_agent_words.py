@@ -96,6 +96,9 @@ ERRORS = [
     ("sub-type-over-int32", one_filter("event-type: {type: drop, sub-type: 2147483648}"), "5:46",
      "sub-type 2147483648 is out of range: EventTypeFilter.sub_type is an int32 (-2147483648 to 2147483647)",
      "use a sub-type name, or its code from Cilium's monitor API, e.g. 133 (policy-denied)"),
+    # pkg/hubble/filters/ip.go: netip.ParsePrefix, whose bits are a decimal length, not a netmask
+    ("ip-netmask", one_filter("destination-ip: 10.0.0.0/255.0.0.0"), "5:27",
+     "'10.0.0.0/255.0.0.0' is not an IP address or CIDR range", "e.g. 10.0.0.1, 10.0.0.0/8 or fd00::/64"),
     # pkg/hubble/filters/port.go: strconv.ParseUint(port, 10, 16)
     ("port-with-sign", one_filter('port: "+443"'), "5:17",
      "'+443' is not a port number (0-65535)", "write the port in decimal digits, e.g. 443"),
@@ -169,6 +172,7 @@ def test_every_rejected_value_is_rejected_by_the_agent_model_too():
         "fields": ("  fieldMask: [source.podName]\n", "1.19"),
         "identity": ("  includeFilters: [{source_identity: [4294967296]}]\n", "1.19"),
         "port": ("  includeFilters: [{source_port: ['+443']}]\n", "1.19"),
+        "ip": ("  includeFilters: [{destination_ip: ['10.0.0.0/255.0.0.0']}]\n", "1.19"),
         "status": ("  includeFilters: [{event_type: [{type: 129}], http_status_code: ['700']}]\n", "1.19"),
         "http-l7": ("  includeFilters: [{event_type: [{type: 1}], http_status_code: ['404']}]\n", "1.19"),
         "protocol": ("  includeFilters: [{protocol: [vrrp]}]\n", "1.18"),

@@ -287,7 +287,7 @@ def test_new_flow_fields_per_version() -> None:
         "tunnel.vni",
         *(f"{parent}.{leaf}" for parent in ("l4", "tunnel.l4") for leaf in ("IGMP", "IGMP.type", "IGMP.group_address", "VRRP", "VRRP.type", "VRRP.vrid", "VRRP.priority")),
     }
-    assert all(paths[a] < paths[b] for a, b in zip(SUPPORTED_VERSIONS, SUPPORTED_VERSIONS[1:]))
+    assert all(paths[a] < paths[b] for a, b in zip(SUPPORTED_VERSIONS, SUPPORTED_VERSIONS[1:], strict=False))
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)

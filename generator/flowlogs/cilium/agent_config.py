@@ -197,8 +197,10 @@ def _build_filter_problems(flow_filter: Mapping[str, Any], tables: CiliumTables)
         for i, text in enumerate(values(field)):
             try:
                 if "/" in text:
-                    if "%" in text:
-                        raise ValueError("zone in prefix")
+                    bits = text.partition("/")[2]
+                    # netip.ParsePrefix: no zone, decimal bits without a leading zero (not a netmask)
+                    if "%" in text or not (bits.isascii() and bits.isdigit() and (bits == "0" or bits[0] != "0")):
+                        raise ValueError("not a prefix netip.ParsePrefix reads")
                     ipaddress.ip_network(text, strict=False)
                 else:
                     ipaddress.ip_address(text)

@@ -196,9 +196,17 @@ class IpOrCidr(FilterKind):
     key = "ip"
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        # pkg/hubble/filters/ip.go (cilium v1.19.4 via cilium/hubble tag v1.19.4): netip.ParsePrefix when the
+        # value has a '/', else netip.ParseAddr. ParsePrefix takes decimal bits without a leading zero and no
+        # zone: 10.0.0.0/255.0.0.0 is a netmask Python's ipaddress reads but Go does not.
         text = str(node.value)
+        address, slash, length = text.partition("/")
         try:
-            ipaddress.ip_network(text, strict=False)
+            ipaddress.ip_address(address)
+            if slash and not (length.isascii() and length.isdigit() and (length == "0" or length[0] != "0") and "%" not in address):
+                raise ValueError(text)
+            if slash:
+                ipaddress.ip_network(text, strict=False)
         except ValueError:
             diagnostics.error(node.location, f"'{text}' is not an IP address or CIDR range", "e.g. 10.0.0.1, 10.0.0.0/8 or fd00::/64")
         return text
