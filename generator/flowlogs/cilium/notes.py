@@ -4,10 +4,11 @@
   filter whose keys all must match (AND); people mostly mean a list of filters (OR).
 - L7 and DNS words match only flows Hubble gets from Cilium's proxies: HTTP, Kafka and DNS
   records exist only for traffic an L7 rule of a CiliumNetworkPolicy sends through the proxy
-  (Cilium docs, Documentation/observability/visibility.rst "Layer 7 Protocol Visibility": "To
-  enable visibility for L7 traffic, create a CiliumNetworkPolicy that specifies L7 rules"; the
-  feature "requires enabling L7 Proxy support", the chart's `l7Proxy`, on by default), and FQDN
-  names only for lookups that went through the DNS proxy (a DNS rule, as toFQDNs policies use).
+  (Cilium docs, docs.cilium.io/en/latest/observability/visibility "Layer 7 Protocol Visibility":
+  "To enable visibility for L7 traffic, create a CiliumNetworkPolicy that specifies L7 rules"; the
+  feature "requires enabling L7 Proxy support", the chart's `l7Proxy`, `true` in values.yaml of
+  charts 1.16.19 and 1.19.5 vendored in cilium/cilium-cli), and FQDN names only for lookups that
+  went through the DNS proxy (a DNS rule, as toFQDNs policies use).
 """
 
 from __future__ import annotations
