@@ -31,8 +31,8 @@ from typing import Any
 import yaml
 
 from .agent_cel import check_cel
-from .agent_labels import check_label_selector
 from .agent_fieldmask import check_fieldmask
+from .agent_labels import check_label_selector
 from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
 from .agent_time import check_end, go_duration_nanoseconds
