@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, VALUES, write_profile
 
+from conftest import ROOT, VALUES, write_profile
 from flowlogs.errors import Diagnostics
 from flowlogs.gitops import OVERRIDES, fleet_schema, load_fleet
 from flowlogs.gitops.progress import ProgressBar
