@@ -4,6 +4,8 @@ Layout (all generated; `sync_tree` removes anything else in the directory):
 
     gitops/applications/<profile>.yaml   one Application per profile
     gitops/applicationset.yaml           the fleet's ApplicationSet (when the fleet lists clusters)
+    gitops/argocd-cm-applicationlayer-health.yaml
+                                         Argo CD health check of ApplicationLayer (when a profile has a Calico part)
 
 Each file depends only on its inputs (its profile and the fleet file's settings; the
 ApplicationSet on the fleet and the profiles its clusters use), so changing one profile
@@ -21,6 +23,7 @@ from ..chart.writer import GENERATED_MARK, dump_yaml, repository_source, tree_na
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location
 from .fleet import Fleet, Progress, load_fleet
+from .health import HEALTH_FILE, health_file_text
 from .manifests import fleet_applicationset, profile_application, renders_partial_manifests, used_profiles
 from .settings import SettingsOverrides
 
@@ -62,7 +65,33 @@ def build_gitops_files(profiles: Sequence[CompiledProfile], fleet: Fleet, gitops
             f"{len(fleet.clusters)} cluster(s). Apply: kubectl apply -f {directory}/{APPLICATIONSET_FILE}",
         )
         files[APPLICATIONSET_FILE] = header + dump_yaml(fleet_applicationset(fleet, by_name))
+    calico_sources = sorted(p.source for p in profiles if p.calico is not None)
+    if calico_sources:
+        namespace = fleet.settings.argocd_namespace
+        header = _header(
+            [fleet.source, *calico_sources],
+            "Argo CD health check of ApplicationLayer, so sync waves wait for the Tigera operator. Add it to argocd-cm:\n"
+            f"kubectl patch configmap argocd-cm -n {namespace} --type merge --patch-file {directory}/{HEALTH_FILE}",
+        )
+        files[HEALTH_FILE] = header + health_file_text(namespace)
     return dict(sorted(files.items()))
+
+
+def _warn_shared_resources(fleet: Fleet, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics) -> None:
+    """patch-mode gitops: Argo CD writes its tracking label/annotation onto the partial Service and
+    workload manifests; where another Application already manages the object the sync fails
+    (FailOnSharedResource) or the two Applications fight over it."""
+    for cluster in fleet.clusters:
+        profile = profiles.get(cluster.profile)
+        if profile is None or not renders_partial_manifests(profile) or cluster.overrides.get("calico", True) is False:
+            continue
+        diagnostics.warning(
+            cluster.node.get("profile").location,
+            f"cluster '{cluster.name}' runs profile '{cluster.profile}' in patch-mode gitops: its partial Service/workload manifests are "
+            "tracked by this Application, so a sync fails (FailOnSharedResource) or two Applications fight where another "
+            "Application already manages those objects",
+            "use 'patch-mode: job' for such clusters, or put the L7 annotation/label in the owning application (docs/gitops.md, Shared resources)",
+        )
 
 
 def plan_gitops(
@@ -86,9 +115,10 @@ def plan_gitops(
             diagnostics.note(
                 Location(profile.source),
                 f"under Argo CD ({tree_name(gitops_dir)}/{APPLICATIONS_DIR}/{profile.name}.yaml) the Felix/Service patch Job runs as a PostSync hook "
-                "on every sync, and its pre-delete restore runs only with Argo CD 3.3+ (PreDelete)",
+                "on every sync, and its pre-delete restore runs only with Argo CD 3.3+ (PreDelete; 3.3.5+ or 3.4.0+ recommended)",
                 "'patch-mode: gitops' is the supported path for Argo CD (see docs/gitops.md)",
             )
+    _warn_shared_resources(fleet, by_name, diagnostics)
     # Diagnostics name files as the user sees them; generated files name them from the repository root.
     shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles]
     shown_fleet = dataclasses.replace(fleet, source=repository_source(values_dir, fleet.source)) if fleet.source else fleet
