@@ -639,3 +639,29 @@ def test_core_resources_validate_strictly(chart: Path, profile: str) -> None:
         if doc["kind"] in ("ApplicationLayer", "FelixConfiguration"):
             continue
         kubernetes_validate.validate(doc, "1.31", strict=True)
+
+
+# ------------------------------------------------------------------- facts once (issue 9)
+
+CHART_TEMPLATES = ROOT / "generator" / "flowlogs" / "chart" / "templates"
+
+
+def test_templates_and_script_repeat_no_calico_fact() -> None:
+    """The facts come from calico.upstream (built from the version tables); the templates, NOTES.txt
+    and the Job script only refer to them, and the mode conditions live in one helper each."""
+    from flowlogs.calico.tables import SUPPORTED_VERSIONS, load_tables
+    from flowlogs.calico.words import WORKLOAD_KINDS
+
+    facts: set[str] = {'"3.19"', '"3.20"', *(resource for _, resource in WORKLOAD_KINDS.values())}
+    for version in SUPPORTED_VERSIONS:
+        tables = load_tables(version)
+        facts |= {tables.application_layer_name, tables.service_annotation[0]}
+        if tables.sidecar is not None:
+            facts |= {tables.sidecar.label[0], tables.sidecar.annotation[0]}
+    files = sorted((CHART_TEMPLATES / "templates" / "calico").glob("*")) + [CHART_TEMPLATES / "templates" / "NOTES.txt", CHART_TEMPLATES / "files" / "calico-l7-patch.py"]
+    found = {(f.name, fact) for f in files for fact in facts if fact in f.read_text(encoding="utf-8")}
+    assert found == set()
+    conditions = {f.name for f in files if re.search(r"eq [.$][A-Za-z.]*patchMode \"(job|gitops)\"", f.read_text(encoding="utf-8"))}
+    assert conditions == {"_helpers.tpl"}
+    helpers = (CHART_TEMPLATES / "templates" / "calico" / "_helpers.tpl").read_text(encoding="utf-8")
+    assert len(re.findall(r"\(eq \.Values\.calico\.patchMode \"(?:job|gitops)\"\)", helpers)) == 2  # jobMode, gitopsMode

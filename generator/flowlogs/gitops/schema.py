@@ -171,7 +171,7 @@ def overrides_schema() -> dict[str, Any]:
             "cilium": {"type": "boolean", "description": "Switch the profile's Cilium part on or off for this cluster (cilium.enabled)."},
             "calico": {"type": "boolean", "description": "Switch the profile's Calico part on or off for this cluster (calico.enabled)."},
             "cilium-namespace": {**NAMESPACE, "description": "The namespace Cilium runs in on this cluster: the flow-log ConfigMap goes there (cilium.configMap.namespace)."},
-            "nodes": {"type": "integer", "minimum": 1, "title": "node count", "description": "Number of nodes, for the Calico L7 log storage preflight (1 GB per node per day of retention). Not a chart value."},
+            "nodes": {"type": "integer", "minimum": 1, "title": "node count", "description": "Number of nodes, for the Calico L7 log storage preflight (the guide asks for an additional 1 GB per node per day of retention). Not a chart value."},
         },
         "x-upstream-aliases": {
             "ciliumNamespace": "cilium-namespace",

@@ -37,7 +37,7 @@ Impossible value combinations (a hand-edited values file); profiles are checked 
 {{- if and (not $facts.sidecar) (or $calico.applicationLayer.sidecarInjection $calico.workloads) }}
 {{- fail (printf "calico: sidecar injection and workloads need a Calico Enterprise version with sidecar injection (calico.version %s has none)" $calico.version) }}
 {{- end }}
-{{- if eq $calico.patchMode "gitops" }}
+{{- if include "flowlogs.calico.gitopsMode" . }}
 {{- range concat $calico.services $calico.workloads }}
 {{- if .selectors }}
 {{- fail (printf "calico: patchMode gitops cannot select by label (namespace %s): name the objects or use patchMode job" .namespace) }}
