@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..chart.writer import GENERATED_MARK, dump_yaml, repository_source, tree_name
+from ..chart.writer import GENERATED_MARK, PROFILES_DIR, dump_yaml, repository_source, tree_name
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location
+from .deselect import clear_commands, deselected
 from .fleet import Fleet, Progress, load_fleet
 from .health import HEALTH_FILE, health_file_text
 from .manifests import fleet_applicationset, profile_application, renders_partial_manifests, used_profiles
@@ -77,6 +78,21 @@ def build_gitops_files(profiles: Sequence[CompiledProfile], fleet: Fleet, gitops
     return dict(sorted(files.items()))
 
 
+def _note_deselections(profiles: Sequence[CompiledProfile], chart_dir: Path, diagnostics: Diagnostics) -> None:
+    """patch-mode gitops: objects this change stops selecting keep their selection (Prune=false)."""
+    for profile in profiles:
+        calico = profile.calico.values if profile.calico is not None else None
+        version = profile.calico.version if profile.calico is not None else ""
+        for selection in deselected(chart_dir / PROFILES_DIR / profile.name / "values.yaml", calico):
+            kind, namespace, name = selection
+            diagnostics.note(
+                Location(profile.source),
+                f"{kind} {namespace}/{name} is no longer selected; Argo CD does not prune it (Prune=false, IgnoreExtraneous), "
+                "so it keeps its L7 selection until you remove it",
+                "\n".join(clear_commands(selection, version)),
+            )
+
+
 def _warn_shared_resources(fleet: Fleet, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics) -> None:
     """patch-mode gitops: Argo CD writes its tracking label/annotation onto the partial Service and
     workload manifests; where another Application already manages the object the sync fails
@@ -119,6 +135,7 @@ def plan_gitops(
                 "'patch-mode: gitops' is the supported path for Argo CD (see docs/gitops.md)",
             )
     _warn_shared_resources(fleet, by_name, diagnostics)
+    _note_deselections(profiles, chart_dir, diagnostics)
     # Diagnostics name files as the user sees them; generated files name them from the repository root.
     shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles]
     shown_fleet = dataclasses.replace(fleet, source=repository_source(values_dir, fleet.source)) if fleet.source else fleet
