@@ -55,3 +55,12 @@ def test_without_validate_false_a_missing_selector_is_an_error(run_cli, tmp_path
     result = validate(run_cli, tmp_path, PARTIAL_DEPLOYMENT.format(options="ServerSideApply=true", label='"true"'))
     assert result.code == 1
     assert 'Deployment frontend is invalid: /spec: "selector" is a required property' in result.out
+
+
+def test_the_shipped_gitops_profile_validates_with_its_partial_manifests_reported(run_cli) -> None:  # type: ignore[no-untyped-def]
+    """`make` validates values/calico-gitops.yaml; before Validate=false was understood its Deployments failed
+    ("Deployment frontend is invalid: /spec: selector is a required property")."""
+    result = run_cli("validate", "--embedded-only", "--verbose", "calico-gitops")
+    assert result.code == 0, result.out + result.err
+    for name in ("checkout", "frontend"):
+        assert f"calico-gitops - flowlogs/templates/calico/deployment.yaml - Deployment {name} is valid: {MESSAGE}" in result.out
