@@ -319,7 +319,8 @@ def test_jobs_pass_the_restricted_pod_security_standard(chart: Path) -> None:
 # post-install/post-upgrade -> PostSync, pre-delete -> PreDelete since 3.3.0, argoproj/argo-cd#22288).
 # An object whose hook annotation names pre-delete and another phase breaks on 3.3.0-3.3.2 (not
 # recreated for PreDelete after hook-succeeded deleted it, argoproj/argo-cd#26404) and on 3.3.3-3.3.4
-# (taken as PreDelete only, so no longer created in its sync phase); fixed in 3.3.5 and 3.4.0.
+# (taken as PreDelete only after #26420, so no longer created in its sync phase); fixed by #26996, in
+# v3.3.5 (commit 494b44ca5b, #26999) and v3.4.0 (commit b66dea4282, #26998) of argoproj/argo-cd.
 ARGO_CD_PHASE = {"pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync", "post-upgrade": "PostSync", "pre-delete": "PreDelete"}
 
 
