@@ -131,7 +131,7 @@ def plan_gitops(
             diagnostics.note(
                 Location(profile.source),
                 f"under Argo CD ({tree_name(gitops_dir)}/{APPLICATIONS_DIR}/{profile.name}.yaml) the Felix/Service patch Job runs as a PostSync hook "
-                "on every sync, and its pre-delete restore runs only with Argo CD 3.3+ (PreDelete; 3.3.5+ or 3.4.0+ recommended)",
+                "on every sync, and its pre-delete restore runs only with Argo CD 3.3.0+ (PreDelete)",
                 "'patch-mode: gitops' is the supported path for Argo CD (see docs/gitops.md)",
             )
     _warn_shared_resources(fleet, by_name, diagnostics)
