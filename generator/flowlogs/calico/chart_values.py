@@ -169,7 +169,7 @@ IMAGE_PULL_SECRETS = {
     "type": "array",
     "items": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}},
 }
-NODE_SELECTOR = {"type": "object", "additionalProperties": {"type": "string"}}
+STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}  # labels, annotations, a node selector
 TOLERATIONS = {
     "type": "array",
     "items": {
@@ -273,9 +273,9 @@ def calico_values() -> list[ChartValue]:
         ),
         ChartValue("calico.job.image.pullPolicy", "IfNotPresent", "Image pull policy.", {"type": "string", "enum": ["Always", "IfNotPresent", "Never"]}),
         ChartValue("calico.job.imagePullSecrets", [], "Pull secrets of the Job pods (a mirrored image in a private registry).", IMAGE_PULL_SECRETS),
-        ChartValue("calico.job.nodeSelector", {}, "Node selector of the Job pods.", NODE_SELECTOR),
+        ChartValue("calico.job.nodeSelector", {}, "Node selector of the Job pods.", STRING_MAP),
         ChartValue("calico.job.tolerations", [], "Tolerations of the Job pods.", TOLERATIONS),
-        ChartValue("calico.job.podAnnotations", {}, "Annotations of the Job pods (e.g. to opt out of a service mesh).", NODE_SELECTOR),
+        ChartValue("calico.job.podAnnotations", {}, "Annotations of the Job pods (e.g. to opt out of a service mesh).", STRING_MAP),
         ChartValue(
             "calico.job.readyTimeoutSeconds",
             READY_TIMEOUT_SECONDS,
