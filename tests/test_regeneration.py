@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import VALUES, write_profile
 
+from conftest import VALUES, write_profile
 from flowlogs.chart.versioning import CONTENT_HASH_ANNOTATION
 from flowlogs.diff import DiffStatus, rendered_diff
 from flowlogs.generate import generate, plan
@@ -214,7 +214,8 @@ def test_changing_a_profile_used_by_a_parameter_changes_the_applicationset(repo)
     )
     written, removed = regenerate(repo)
     assert (written, removed) == (
-        ["chart/ci/cilium-exporter-values.yaml", "chart/profiles/cilium-exporter/values.yaml", "gitops/applicationset.yaml"],
+        # cilium-values.yaml names the namespace in its header (helm upgrade --namespace)
+        ["chart/ci/cilium-exporter-values.yaml", "chart/profiles/cilium-exporter/cilium-values.yaml", "chart/profiles/cilium-exporter/values.yaml", "gitops/applicationset.yaml"],
         [],
     )
     elements = yaml.safe_load((repo / "gitops" / "applicationset.yaml").read_text())["spec"]["generators"][0]["list"]["elements"]

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,6 +40,16 @@ class Override:
     force_string: bool  # Helm --set-string (names); booleans and numbers keep their type
     schema: Mapping[str, Any] | None = None  # the fleet file's JSON Schema of the value
     aliases: tuple[str, ...] = ()  # other spellings people write, for "did you mean"
+
+
+@dataclass(frozen=True)
+class GitopsFile:
+    """A file a product adds to gitops/ (e.g. an argocd-cm patch)."""
+
+    name: str  # path in gitops/
+    sources: tuple[str, ...]  # the files it is generated from
+    apply_hint: str  # how to use it, under the generated-file mark
+    text: str
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,19 @@ class Product(ABC):
     def gitops_notes(self, part: CompiledPart, application: str) -> list[tuple[str, str]]:
         """(message, hint) notes about deploying the part with the Argo CD Application `application`."""
         return []
+
+    def gitops_files(self, parts: list[tuple[str, CompiledPart]], argocd_namespace: str, directory: str) -> list[GitopsFile]:
+        """Files the product adds to gitops/ for the profiles that have its part ((profile source, part) pairs)."""
+        return []
+
+    def regeneration_notes(self, part: CompiledPart | None, committed_values: Path) -> list[tuple[str, str]]:
+        """(message, hint) notes about what regenerating changes on a cluster beyond the chart (e.g. what
+        Argo CD will not prune), comparing the part with the profile's committed values file."""
+        return []
+
+    def shared_resource_warning(self, part: CompiledPart, cluster: str, profile: str) -> tuple[str, str] | None:
+        """(message, hint) when a fleet cluster deploys partial manifests of objects other Applications may own."""
+        return None
 
     def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:
         """Checks of one fleet cluster's overrides for this part; lines for the fleet note (`fleet_note`)."""

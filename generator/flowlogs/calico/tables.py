@@ -53,6 +53,8 @@ class CalicoTables:
     version: str
     operator: str
     application_layer_name: str
+    application_layer_api_version: str  # "operator.tigera.io/v1"
+    application_layer_ready_state: str  # status.state once the operator's components are available
     application_layer_fields: frozenset[str]
     log_collection_fields: tuple[str, ...]
     log_collection_defaults: Mapping[str, Any]
@@ -117,6 +119,8 @@ def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
         version=version,
         operator=str(raw["operator"]),
         application_layer_name=str(layer["name"]),
+        application_layer_api_version=str(layer["api_version"]),
+        application_layer_ready_state=str(layer["ready_state"]),
         application_layer_fields=frozenset(layer["spec_fields"]),
         log_collection_fields=tuple(layer["log_collection_fields"]),
         log_collection_defaults=MappingProxyType(dict(layer["log_collection_defaults"])),

@@ -108,6 +108,12 @@ def _sync_policy(settings: GitopsSettings, server_side_apply: bool) -> dict[str,
         options.append("ServerSideApply=true")
     if options:
         policy["syncOptions"] = options
+    if sync.retry.limit > 0:
+        retry = sync.retry
+        policy["retry"] = {
+            "limit": retry.limit,
+            "backoff": {"duration": retry.duration, "factor": retry.factor, "maxDuration": retry.max_duration},
+        }
     return policy
 
 

@@ -26,6 +26,16 @@ _SCP_LIKE_RE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/\s][^\s]*$")
 
 
 @dataclass(frozen=True)
+class RetrySettings:
+    """syncPolicy.retry: automated sync does not retry a failed revision by itself."""
+
+    limit: int = 5
+    duration: str = "5s"
+    factor: int = 2
+    max_duration: str = "3m"
+
+
+@dataclass(frozen=True)
 class SyncSettings:
     automated: bool = True
     prune: bool = True
@@ -33,6 +43,7 @@ class SyncSettings:
     create_namespace: bool = True
     server_side_apply: bool | None = None  # None: auto (profiles with a Calico part)
     fail_on_shared_resource: bool = True
+    retry: RetrySettings = RetrySettings()
 
 
 @dataclass(frozen=True)
@@ -184,6 +195,19 @@ def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
         return chart_dir.name
 
 
+def _retry(node: Node) -> RetrySettings:
+    defaults = RetrySettings()
+    limit = node.get("limit").value
+    backoff = node.get("backoff")
+    factor = backoff.get("factor").value
+    return RetrySettings(
+        limit=defaults.limit if limit is None else int(limit),
+        duration=_string(backoff, "duration", defaults.duration),
+        factor=defaults.factor if factor is None else int(factor),
+        max_duration=_string(backoff, "max-duration", defaults.max_duration),
+    )
+
+
 def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnostics: Diagnostics) -> GitopsSettings:
     """Read `gitops:` (already schema-checked); value problems go to `diagnostics`."""
     derived_chart_path = default_chart_path(values_dir, chart_dir)
@@ -229,6 +253,7 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
             create_namespace=_bool(sync, "create-namespace", True),
             server_side_apply=None if ssa in (None, "auto") else bool(ssa),
             fail_on_shared_resource=_bool(sync, "fail-on-shared-resource", True),
+            retry=_retry(sync.get("retry")),
         ),
     )
     if not settings.sync.automated:
