@@ -26,7 +26,7 @@ from ..errors import Diagnostics, Location
 from ..registry import PRODUCTS
 from ..yamlio import dump_yaml
 from .fleet import Fleet, Progress, load_fleet
-from .manifests import fleet_applicationset, profile_application, used_profiles
+from .manifests import PROFILE_LABEL, fleet_applicationset, labels_applicationset, profile_application, used_profiles
 from .settings import SettingsOverrides
 
 APPLICATIONS_DIR = "applications"
@@ -60,7 +60,13 @@ def build_gitops_files(profiles: Sequence[CompiledProfile], fleet: Fleet, gitops
         relative = f"{APPLICATIONS_DIR}/{profile.name}.yaml"
         header = _header([profile.source, fleet.source], f"Apply: kubectl apply -f {directory}/{relative}")
         files[relative] = header + dump_yaml(profile_application(profile, fleet.settings))
-    if fleet.clusters:
+    if fleet.settings.cluster_generator == "labels":
+        header = _header(
+            [fleet.source] + [p.source for p in sorted(profiles, key=lambda p: p.name)],
+            f"Clusters labelled {PROFILE_LABEL}=<profile> in Argo CD. Apply: kubectl apply -f {directory}/{APPLICATIONSET_FILE}",
+        )
+        files[APPLICATIONSET_FILE] = header + dump_yaml(labels_applicationset(fleet, by_name))
+    elif fleet.clusters:
         sources = [fleet.source] + [by_name[name].source for name in used_profiles(fleet.clusters)]
         header = _header(
             sources,

@@ -9,12 +9,10 @@ compiled once, and a cluster only looks its profile up.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
 
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location, did_you_mean
@@ -109,6 +107,12 @@ def load_fleet(
     _warn_placeholder(settings, root.get("gitops").key_location if "gitops" in root else Location(positions.file, 1, 1), values_dir, diagnostics)
     _check_cilium_release(settings, profiles, diagnostics)
     clusters = _clusters(root.get("clusters"), profiles, known_profiles, diagnostics, progress)
+    if settings.cluster_generator == "labels" and clusters:
+        diagnostics.error(
+            root.get("clusters").key_location,
+            "with gitops.cluster-generator: labels, Argo CD finds the clusters by their flowlogs.dev/profile label: the fleet file lists none",
+            "remove clusters:, and label each cluster Secret instead (docs/gitops.md, \"Clusters from Argo CD labels\")",
+        )
     return Fleet(positions.file, settings, clusters)
 
 

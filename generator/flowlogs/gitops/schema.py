@@ -141,6 +141,15 @@ def gitops_section_schema() -> dict[str, Any]:
                 },
             },
             "sync": _sync_schema(),
+            "cluster-generator": {
+                "enum": ["list", "labels"],
+                "description": (
+                    "How the ApplicationSet finds the fleet's clusters. list: the clusters of this file (Argo CD's list generator). "
+                    "labels: every cluster registered in Argo CD whose cluster Secret has the label flowlogs.dev/profile=<profile> "
+                    "(Argo CD's cluster generator); overrides come from the Secret's annotations flowlogs.dev/<override>, "
+                    "and clusters: must then be empty. Default: list."
+                ),
+            },
             "cascade-delete": {
                 "type": "boolean",
                 "description": "Add resources-finalizer.argocd.argoproj.io, so deleting an Application deletes what it deployed (never the Felix/Service patches: Delete=false). Default: true. Never set on Applications that carry Cilium's release.",

@@ -72,6 +72,9 @@ class GitopsSettings:
     sync: SyncSettings = SyncSettings()
     cascade_delete: bool = True
     cilium_release: CiliumRelease | None = None
+    # "list": the ApplicationSet lists the fleet file's clusters; "labels": Argo CD's cluster
+    # generator selects registered clusters by their flowlogs.dev/profile label.
+    cluster_generator: str = "list"
 
     @property
     def has_placeholder_repo(self) -> bool:
@@ -246,6 +249,7 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
         release_name=_string(section, "release-name", settings.release_name),
         destination_namespace=_string(destination, "namespace", settings.destination_namespace),
         cascade_delete=_bool(section, "cascade-delete", settings.cascade_delete),
+        cluster_generator=_string(section, "cluster-generator", settings.cluster_generator),
         sync=SyncSettings(
             automated=_bool(sync, "automated", True),
             prune=_bool(sync, "prune", True),
