@@ -251,3 +251,9 @@ def test_bash_completion_offers_commands_options_choices_and_profiles(repo, run_
     zsh = run_cli("completion", "zsh").out
     assert zsh.startswith("# flowlogs completion for zsh\nautoload -U +X bashcompinit && bashcompinit\n")
     assert zsh.endswith(result.out)
+
+
+def test_every_subcommand_has_an_example():
+    from flowlogs.completion import _subparsers
+
+    assert sorted(_subparsers(build_parser())) == sorted(EXAMPLES)
