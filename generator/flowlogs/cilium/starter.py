@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..starter import Question, Starter
+from .tables import DEFAULT_FILE_PATH, STDOUT
 
-# Where the Hubble exporter writes files by default (Cilium's hubble-export-file-path,
-# /var/run/cilium/hubble/events.log: cilium/cilium pkg/hubble/exporter defaults).
-_FILE_DIRECTORY = "/var/run/cilium/hubble"
+# Files go beside the exporter's default file (/var/run/cilium/hubble/events.log).
+_FILE_DIRECTORY = DEFAULT_FILE_PATH.rsplit("/", 1)[0]
 
 
 class CiliumStarter(Starter):
@@ -24,14 +24,14 @@ class CiliumStarter(Starter):
 
     def section(self, version: str, answers: Mapping[str, Any]) -> str:
         name = "drops" if answers.get("drops") else "all-flows"
-        target = "/dev/stdout" if answers.get("stdout") else f"{_FILE_DIRECTORY}/{name}.log"
+        target = STDOUT if answers.get("stdout") else f"{_FILE_DIRECTORY}/{name}.log"
         lines = [
             "cilium:",
             f'  version: "{version}"',
             "  flow-logs:",
             "    # Each flow log is one entry of the exporter's flowlogs.yaml (name: its flowLogName).",
             f"    - name: {name}",
-            "      # /dev/stdout: the agent's own log (kubectl -n kube-system logs ds/cilium -c cilium-agent);",
+            "      # stdout: the agent's own log, never rotated (kubectl -n kube-system logs ds/cilium -c cilium-agent);",
             f"      # else a file on each node, under {_FILE_DIRECTORY}/.",
             f"      file: {target}",
         ]
