@@ -14,6 +14,7 @@ from .names import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
     from .gitops.settings import SettingsOverrides
+    from .validate import ProfileTarget
 
 # Usage errors exit 2 from argparse itself.
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
@@ -149,33 +150,44 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .current import chart_on_disk, compile_current, values_file
-    from .validate import ProfileTarget, ValidateOptions, run_validate
+    from .validate import ProfileTarget
 
     if args.helm:
         from .helm import usable_binary
 
         usable_binary(args.helm)  # a binary that cannot run here is a usage error, not a validation finding
+    if args.from_chart:
+        from .rendering import profile_values_files
+
+        targets = tuple(ProfileTarget(name, path) for name, path in profile_values_files(args.chart_dir, args.profiles))
+        return _run_validate(args, args.chart_dir, targets)
     # The profiles as they are now, compiled in memory (as `generate` would), never a stale chart/.
     current = compile_current(args.values_dir, args.chart_dir, args.profiles)
     if args.output == "text":
         _print_warnings(current.diagnostics)
     with chart_on_disk(current, args.chart_dir) as chart:
-        options = ValidateOptions(
-            chart_dir=chart,
-            targets=tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles),
-            kubernetes_version=args.kubernetes_version,
-            schema_locations=tuple(args.schema_location or ()),
-            ignore_missing_schemas=args.ignore_missing_schemas,
-            output=args.output,
-            helm_binary=args.helm,
-            kubeconform_binary=args.kubeconform,
-            auto_binaries=not args.embedded_only,
-            release_name=args.release_name,
-            namespace=args.namespace,
-            extra_documents=tuple(("documents", Path(p)) for p in args.documents or ()),
-            verbose=args.verbose,
-        )
-        return run_validate(options, sys.stdout)
+        return _run_validate(args, chart, tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles))
+
+
+def _run_validate(args: argparse.Namespace, chart: Path, targets: tuple[ProfileTarget, ...]) -> int:
+    from .validate import ValidateOptions, run_validate
+
+    options = ValidateOptions(
+        chart_dir=chart,
+        targets=targets,
+        kubernetes_version=args.kubernetes_version,
+        schema_locations=tuple(args.schema_location or ()),
+        ignore_missing_schemas=args.ignore_missing_schemas,
+        output=args.output,
+        helm_binary=args.helm,
+        kubeconform_binary=args.kubeconform,
+        auto_binaries=not args.embedded_only,
+        release_name=args.release_name,
+        namespace=args.namespace,
+        extra_documents=tuple(("documents", Path(p)) for p in args.documents or ()),
+        verbose=args.verbose,
+    )
+    return run_validate(options, sys.stdout)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -362,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--kubeconform", metavar="PATH", help="also run this kubeconform binary and compare (default: kubeconform on PATH)")
     validate.add_argument("--documents", action="append", metavar="FILE", help="also validate the documents of this YAML file (e.g. gitops/*.yaml)")
     validate.add_argument("-v", "--verbose", action="store_true", help="text output: also list valid resources and passed checks")
+    validate.add_argument("--from-chart", action="store_true", help="validate the chart directory as it is on disk (its compiled profiles/), not the profiles compiled now: for a chart generated elsewhere or edited by hand")
     validate.add_argument("--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH")
 
     for sub in (render, validate):
