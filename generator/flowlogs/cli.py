@@ -386,6 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain = add("explain", cmd_explain, "say in plain English what a profile exports, with the `hubble observe` command to try it live")
     explain.add_argument("profile", help="profile name (in the profile directory) or path")
 
+    from .registry import PRODUCTS
+
+    for product in PRODUCTS:
+        for command in product.commands():
+            command.configure(add(command.name, command.run, command.help))
+
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")
 

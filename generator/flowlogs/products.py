@@ -9,7 +9,8 @@ The core iterates over `registry.PRODUCTS` and never names a product.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+import argparse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -40,6 +41,16 @@ class Override:
     force_string: bool  # Helm --set-string (names); booleans and numbers keep their type
     schema: Mapping[str, Any] | None = None  # the fleet file's JSON Schema of the value
     aliases: tuple[str, ...] = ()  # other spellings people write, for "did you mean"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A `flowlogs` subcommand a product adds (e.g. `preview` for a product whose filters can be tried on flows)."""
+
+    name: str
+    help: str  # one line, for `flowlogs --help` and the subcommand's description
+    configure: Callable[[argparse.ArgumentParser], None]  # adds the subcommand's arguments
+    run: Callable[[argparse.Namespace], int]  # the exit code
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,10 @@ class Product(ABC):
     @abstractmethod
     def explain(self, section: Node, part: CompiledPart) -> str:
         """What the part does, in English, with the commands to try it and the compiled output."""
+
+    def commands(self) -> list[Command]:
+        """Subcommands the product adds to `flowlogs`."""
+        return []
 
     def label(self, part: CompiledPart) -> str:
         """The part as the chart README's profile table names it ("Cilium 1.18")."""

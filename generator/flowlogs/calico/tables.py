@@ -19,7 +19,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
 
 SUPPORTED_VERSIONS: tuple[str, ...] = ("3.19", "3.20")
 DEFAULT_VERSION = "3.20"
@@ -85,6 +84,8 @@ def load_tables(version: str) -> CalicoTables:
 def _load(version: str) -> CalicoTables:
     path = _DATA_DIR / f"calico-enterprise-{version}.yaml"
     with path.open(encoding="utf-8") as stream:
+        import yaml  # here: the tables load once, on first use, so commands that need none start faster
+
         raw = yaml.safe_load(stream)
     try:
         return _build(version, raw)
