@@ -5,6 +5,7 @@ one run reports every error, generate is quiet when nothing changed, flags go an
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -254,6 +255,8 @@ def test_bash_completion_offers_commands_options_choices_and_profiles(repo, run_
 
 
 def test_every_subcommand_has_an_example():
+    """Products' subcommands too (Command.example)."""
     from flowlogs.completion import _subparsers
 
-    assert sorted(_subparsers(build_parser())) == sorted(EXAMPLES)
+    missing = [name for name, sub in _subparsers(build_parser()).items() if not re.match(r"example:\n  .*flowlogs [a-z]", sub.epilog or "")]
+    assert missing == []

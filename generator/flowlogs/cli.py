@@ -330,8 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_directories(directories, defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
-        example = EXAMPLES.get(name)
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str, example: str = "") -> argparse.ArgumentParser:
+        example = example or EXAMPLES.get(name, "")
         sub = commands.add_parser(
             name,
             help=help_text,
@@ -390,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for product in PRODUCTS:
         for command in product.commands():
-            command.configure(add(command.name, command.run, command.help))
+            command.configure(add(command.name, command.run, command.help, command.example))
 
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")

@@ -8,8 +8,8 @@ The core iterates over `registry.PRODUCTS` and never names a product.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import argparse
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -51,6 +51,7 @@ class Command:
     help: str  # one line, for `flowlogs --help` and the subcommand's description
     configure: Callable[[argparse.ArgumentParser], None]  # adds the subcommand's arguments
     run: Callable[[argparse.Namespace], int]  # the exit code
+    example: str = ""  # shown at the end of its --help (lines of commands, with # comments)
 
 
 @dataclass(frozen=True)
