@@ -21,7 +21,8 @@ EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
-    for diagnostic in sorted(diagnostics, key=lambda d: d.location):
+    # Each once: a composed profile meets the errors of the profiles it composes again.
+    for diagnostic in sorted(dict.fromkeys(diagnostics), key=lambda d: d.location):
         print(diagnostic, file=sys.stderr)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .compose import COMPOSE_KEY, compose
 from .errors import Diagnostics, Location
 from .partial import schema_valid_part
 from .products import CompiledPart, Product
@@ -62,11 +63,14 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
         return None
     before = len(diagnostics.errors)
     PROFILE_SCHEMA.check(data, positions, diagnostics)
+    root: Node | None = Node(data, (), positions)
     if len(diagnostics.errors) > before:
         # Compiled all the same, without what failed the schema, so one run reports every error.
-        valid = schema_valid_part(data, positions, PROFILE_SCHEMA, {product.key for product in PRODUCTS})
-        return Profile(name, path, valid, text) if valid is not None else None
-    return Profile(name, path, Node(data, (), positions), text)
+        root = schema_valid_part(data, positions, PROFILE_SCHEMA, {product.key for product in PRODUCTS})
+    if root is not None and COMPOSE_KEY in root.value:
+        composed = compose(path, root.value, root.positions, diagnostics)
+        root = Node(composed[0], (), composed[1]) if composed is not None else None
+    return Profile(name, path, root, text) if root is not None else None
 
 
 def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfile:

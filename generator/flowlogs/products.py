@@ -84,6 +84,8 @@ class Product(ABC):
     keywords: tuple[str, ...] = ()  # Chart.yaml keywords
     fleet_overrides: tuple[Override, ...] = ()
     starter: Starter | None = None  # its part of `flowlogs init` starter profiles
+    # Lists of the section whose items a composed profile must not repeat -> the identifying fields.
+    compose_identities: Mapping[tuple[str, ...], tuple[str, ...]] = {}
 
     @abstractmethod
     def section_schema(self) -> dict[str, Any]:

@@ -25,6 +25,8 @@ class CiliumProduct(Product):
     versions = SUPPORTED_VERSIONS
     keywords = ("cilium", "hubble")
     starter = CiliumStarter()
+    # Two flow logs with one name or one file: the agent rejects the whole flowlogs.yaml.
+    compose_identities = {("flow-logs",): ("name", "file")}
     fleet_overrides = (
         Override(
             "cilium-namespace",
