@@ -29,6 +29,7 @@ from .settings import (
     git_origin_hint,
     settings_from_node,
 )
+from .value_overrides import VALUES_KEY, check_values
 
 FLEET_FILES = ("fleet.yaml", "fleet.yml")
 
@@ -215,6 +216,11 @@ def _check_overrides(
     result: dict[str, Any] = {}
     ok = True
     for key, value in node.items():
+        if key == VALUES_KEY:
+            checked = check_values(cluster, value, profile, diagnostics)
+            ok = ok and checked is not None
+            result[key] = checked
+            continue
         override = OVERRIDES_BY_KEY[key]  # the schema admits only these keys
         if override.part not in profile.parts:
             having = PRODUCTS_BY_KEY[override.part].name

@@ -25,6 +25,8 @@ from ..chart.build import PROFILES_DIR, chart_values
 from ..compiler import CompiledProfile
 from .fleet import OVERRIDES, Cluster, Fleet
 from .settings import GitopsSettings
+from .value_overrides import ELEMENT_KEY as VALUE_ELEMENT_KEY
+from .value_overrides import TEMPLATE_PATCH, VALUES_KEY
 
 API_VERSION = "argoproj.io/v1alpha1"
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -192,7 +194,7 @@ def fleet_server_side_apply(fleet: Fleet, profiles: Mapping[str, CompiledProfile
     return any(_cluster_ssa(fleet.settings, profiles[c.profile], c) for c in fleet.clusters)
 
 
-def fleet_elements(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> tuple[list[dict[str, str]], list[str]]:
+def fleet_elements(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> tuple[list[dict[str, Any]], list[str]]:
     """The list generator's elements (every key in every element) and the override keys used.
 
     An override key used by any cluster becomes a Helm parameter for all of them: clusters that
@@ -200,10 +202,14 @@ def fleet_elements(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> tup
     """
     defaults = _chart_defaults()
     used = [o for o in OVERRIDES if o.chart_value and any(o.key in c.overrides for c in fleet.clusters)]
-    elements: list[dict[str, str]] = []
+    elements: list[dict[str, Any]] = []
+    # Chart values of some clusters: every element has the key (missingkey=error), `{}` when none.
+    with_values = any(VALUES_KEY in c.overrides for c in fleet.clusters)
     for cluster in fleet.clusters:
         profile = profiles[cluster.profile]
-        element = {"cluster": cluster.name, "server": cluster.server, "profile": cluster.profile}
+        element: dict[str, Any] = {"cluster": cluster.name, "server": cluster.server, "profile": cluster.profile}
+        if with_values:
+            element[VALUE_ELEMENT_KEY] = cluster.overrides.get(VALUES_KEY) or {}
         for override in used:
             assert override.chart_value is not None
             value = cluster.overrides.get(override.key, effective_value(profile, override.chart_value, defaults))
@@ -251,6 +257,7 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
             "goTemplateOptions": ["missingkey=error"],
             "generators": [{"list": {"elements": elements}}],
             "template": {"metadata": template_metadata, "spec": template_spec},
+            **({"templatePatch": TEMPLATE_PATCH} if any(VALUE_ELEMENT_KEY in e for e in elements) else {}),
         },
     }
 

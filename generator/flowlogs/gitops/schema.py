@@ -181,6 +181,15 @@ def overrides_schema() -> dict[str, Any]:
             "calico": {"type": "boolean", "description": "Switch the profile's Calico part on or off for this cluster (calico.enabled)."},
             "cilium-namespace": {**NAMESPACE, "description": "The namespace Cilium runs in on this cluster: the flow-log ConfigMap goes there (cilium.configMap.namespace)."},
             "nodes": {"type": "integer", "minimum": 1, "title": "node count", "description": "Number of nodes, for the Calico L7 log storage preflight (the guide asks for an additional 1 GB per node per day of retention). Not a chart value."},
+            "values": {
+                "type": "object",
+                "title": "chart values",
+                "description": (
+                    "Any value of the chart for this cluster, merged over the profile's compiled values as Helm merges values "
+                    "and checked against the chart's values.schema.json; set as the Application's helm.valuesObject "
+                    "(ApplicationSet templatePatch, Argo CD 2.10+)."
+                ),
+            },
         },
         "x-upstream-aliases": {
             "ciliumNamespace": "cilium-namespace",
