@@ -260,3 +260,11 @@ def test_every_subcommand_has_an_example():
 
     missing = [name for name, sub in _subparsers(build_parser()).items() if not re.match(r"example:\n  .*flowlogs [a-z]", sub.epilog or "")]
     assert missing == []
+
+
+def test_errors_outside_the_product_sections_do_not_hide_the_others(tmp_path, monkeypatch, run_cli):
+    monkeypatch.chdir(tmp_path)
+    write_profile(tmp_path / "values", "top", 'description: 5\ncilum:\n  version: "1.18"\ncilium:\n  version: "1.18"\n  flow-logs:\n    - name: b\n      include:\n        - drop-reason: policy-denyy\n')
+    result = run_cli("generate")
+    assert [line.split(": error: ")[0] for line in result.err.splitlines() if ": error: " in line] == ["values/top.yaml:1:14", "values/top.yaml:2:1", "values/top.yaml:9:24"]
+    assert "unknown drop reason 'policy-denyy' for Cilium 1.18" in result.err

@@ -20,9 +20,12 @@ _ROUNDS = 4
 
 
 def _cut_point(path: PathKey, sections: set[str]) -> PathKey | None:
-    """What to drop for a schema error at `path`: the innermost list item on it, else its product section."""
-    if not path or path[0] not in sections:
+    """What to drop for a schema error at `path`: the innermost list item on it, else its product section
+    (or the other top-level key it is in)."""
+    if not path:
         return None
+    if path[0] not in sections:
+        return path[:1]
     for depth in range(len(path), 1, -1):
         if isinstance(path[depth - 1], int):
             return path[:depth]
@@ -48,6 +51,10 @@ def schema_valid_part(data: dict[str, Any], positions: Positions, schema: Docume
         if not paths:
             return Node(current, (), current_positions)
         cuts = {cut for path in paths if (cut := _cut_point(path, sections)) is not None}
+        if any(not path for path in paths):
+            # An error about the whole document (an unknown top-level key): keep what the schema knows.
+            known = set(schema.top_level_keys())
+            cuts |= {(key,) for key in current if key not in known}
         if not cuts:
             return None
         moved: dict[PathKey, PathKey] = {}

@@ -92,6 +92,9 @@ class DocumentSchema:
             return
         check_against_schema(self._detailed, data, positions, diagnostics, self.noun)
 
+    def top_level_keys(self) -> list[str]:
+        return list(self._schema().get("properties", {}))
+
     def is_valid(self, data: Any) -> bool:
         return bool(self._fast.is_valid(data))
 
