@@ -206,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--release-name", default="flowlogs", help="Helm release name (default: flowlogs)")
         sub.add_argument("--namespace", default="flowlogs-system", help="release namespace (default: flowlogs-system)")
 
+    from .preview_command import register as register_preview
+
+    register_preview(commands)
+
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")
     return parser

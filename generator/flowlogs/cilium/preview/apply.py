@@ -1,0 +1,180 @@
+"""Decide per event what a flow log exports, exactly as the agent's filters.Apply, and mask it.
+
+cilium/hubble v1.18.6 vendor/github.com/cilium/cilium/pkg/hubble/filters/filters.go:
+Apply(include, exclude, ev) = include.MatchOne(ev) && exclude.MatchNone(ev); MatchOne is true for an
+empty list; a FlowFilter is the AND (MatchAll) of the predicates of its set fields. A FlowFilter
+with no field set matches everything.
+
+Field mask (pkg/hubble/parser/fieldmask/fieldmask.go, 1.16-1.18): paths are Flow proto names; a
+leaf path copies the field when the flow has it; a path with sub-fields always creates its parent
+messages (FieldMask.Alloc), so they are written as `{}` when the flow lacks them. An empty mask
+writes the whole flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ..tables import CiliumTables
+from .config import FlowLogConfig
+from .flows import FlowEvent, json_name
+from .matchers import FIELD_MATCHERS, FilterValueError, MatchContext, Predicate
+
+
+class FlowLogNotApplied(ValueError):
+    """The agent would not build this flow log ("Failed to apply flowlog")."""
+
+
+def _all(predicates: Sequence[Predicate]) -> Predicate:
+    if not predicates:
+        return lambda ev: True
+    if len(predicates) == 1:
+        return predicates[0]
+    if len(predicates) == 2:
+        first, second = predicates
+        return lambda ev: first(ev) and second(ev)
+    items = tuple(predicates)
+    return lambda ev: all(p(ev) for p in items)
+
+
+def _any(predicates: Sequence[Predicate]) -> Predicate:
+    if len(predicates) == 1:
+        return predicates[0]
+    items = tuple(predicates)
+    return lambda ev: any(p(ev) for p in items)
+
+
+def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where: str) -> tuple[Predicate, list[str]]:
+    """One FlowFilter -> (predicate, fields that cannot be previewed). Keys are proto or JSON names
+    (protojson accepts both); an unknown key is an error, as protojson is strict."""
+    by_json = {f.json_name: name for name, f in tables.filter_fields.items()}
+    fields: dict[str, Any] = {}
+    for key, value in flow_filter.items():
+        name = key if key in tables.filter_fields else by_json.get(key)
+        if name is None:
+            raise FlowLogNotApplied(f"{where}: unknown FlowFilter field {key!r} in Cilium {tables.version} (the agent rejects the whole file)")
+        fields[name] = value
+    event_types = fields.get("event_type") or []
+    context = MatchContext(tables.version, tables, event_types if isinstance(event_types, list) else [])
+    predicates: list[Predicate] = []
+    unpreviewable: list[str] = []
+    for name, value in fields.items():
+        if name == "experimental":
+            exprs = (value or {}).get("cel_expression", (value or {}).get("celExpression")) if isinstance(value, dict) else None
+            if exprs:
+                unpreviewable.append(f"{name}.cel_expression")
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            continue  # protojson leaves an empty list unset: the field does not filter
+        matcher = FIELD_MATCHERS.get(name)
+        if matcher is None or not matcher.previewable:
+            unpreviewable.append(name)
+            continue
+        try:
+            predicates.append(matcher.build(values, context))
+        except FilterValueError as error:
+            raise FlowLogNotApplied(f"{where}: {name}: {error}") from error
+    return _all(predicates), unpreviewable
+
+
+MaskTree = dict[str, "MaskTree | None"]
+
+
+def compile_field_mask(paths: Sequence[str], tables: CiliumTables, where: str) -> MaskTree | None:
+    tree: MaskTree = {}
+    for path in paths:
+        if path not in tables.fieldmask_paths:
+            raise FlowLogNotApplied(f"{where}: fieldMask path {path!r} is not a field of Flow in Cilium {tables.version} (invalid fieldmask)")
+        node = tree
+        parts = path.split(".")
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            if last:
+                node[part] = None  # whole field (fm.Normalize: a parent path wins over children)
+            else:
+                child = node.get(part, {})
+                if child is None:
+                    break  # the parent is already copied whole
+                node[part] = child
+                node = child
+    return tree or None
+
+
+def apply_mask(message: dict[str, Any], tree: MaskTree) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in message.items():
+        if key in tree:
+            sub = tree[key]
+            out[key] = value if sub is None else apply_mask(value if isinstance(value, dict) else {}, sub)
+    for key, sub in tree.items():
+        if sub is not None and key not in out:
+            out[key] = apply_mask({}, sub)  # Alloc: parents of masked sub-fields always exist
+    return out
+
+
+@dataclass
+class CompiledFlowLog:
+    config: FlowLogConfig
+    include: Predicate
+    exclude: Predicate | None
+    mask: MaskTree | None
+    has_include: bool
+    unpreviewable: list[str] = field(default_factory=list)
+    error: str = ""
+
+    def decide(self, ev: FlowEvent) -> bool:
+        if self.has_include and not self.include(ev):
+            return False
+        return self.exclude is None or not self.exclude(ev)
+
+    def written(self, ev: FlowEvent) -> dict[str, Any]:
+        """The ExportEvent the agent writes (protojson, proto names) for an exported event."""
+        kind_body = ev.flow if ev.kind == "flow" else ev.payload
+        if ev.kind == "flow" and self.mask is not None:
+            kind_body = apply_mask(ev.flow, self.mask)
+        out: dict[str, Any] = {ev.kind: kind_body}
+        if ev.node_name:
+            out["node_name"] = ev.node_name
+        if ev.time:
+            out["time"] = ev.time
+        return out
+
+    def written_line(self, ev: FlowEvent) -> bytes:
+        return orjson.dumps(self.written(ev))
+
+
+def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlowLog:
+    """Build a flow log as the agent does; a flow log the agent would refuse carries `error`."""
+    where = config.where or config.name
+    try:
+        include, include_notes = _compile_list(config.include_filters, tables, f"{where}.includeFilters")
+        exclude, exclude_notes = _compile_list(config.exclude_filters, tables, f"{where}.excludeFilters")
+        mask = compile_field_mask(config.field_mask, tables, f"{where}.fieldMask")
+    except FlowLogNotApplied as error:
+        return CompiledFlowLog(config, lambda ev: False, None, None, True, error=str(error))
+    return CompiledFlowLog(
+        config=config,
+        include=_any(include) if include else (lambda ev: True),
+        exclude=_any(exclude) if exclude else None,
+        mask=mask,
+        has_include=bool(include),
+        unpreviewable=include_notes + exclude_notes,
+    )
+
+
+def _compile_list(filters: Sequence[dict[str, Any]], tables: CiliumTables, where: str) -> tuple[list[Predicate], list[str]]:
+    predicates: list[Predicate] = []
+    notes: list[str] = []
+    for index, flow_filter in enumerate(filters):
+        predicate, unpreviewable = compile_flow_filter(flow_filter, tables, f"{where}[{index}]")
+        predicates.append(predicate)
+        notes.extend(f"{where}[{index}].{name}" for name in unpreviewable)
+    return predicates, notes
+
+
+__all__ = ["CompiledFlowLog", "FlowLogNotApplied", "apply_mask", "compile_field_mask", "compile_flow_filter", "compile_flow_log", "json_name"]

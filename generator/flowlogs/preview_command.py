@@ -1,0 +1,135 @@
+"""`flowlogs preview`: what a profile's (or an existing configuration's) flow logs would export."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostics, FlowlogsError
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+
+
+def parse_duration(text: str) -> float:
+    """A Go-style duration ("10m", "1h30m", "90s") in seconds."""
+    match = _DURATION.match(text.strip())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise FlowlogsError(f"--duration {text!r} is not a duration like 10m, 1h30m or 90s")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise FlowlogsError(f"--duration {text!r} must be longer than zero")
+    return total
+
+
+def _profile_path(profile: str, values_dir: Path) -> Path:
+    path = Path(profile)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return values_dir / f"{profile}.yaml"
+
+
+def _from_profile(profile: str, values_dir: Path) -> tuple[str, str, list[dict[str, Any]], list[str]]:
+    """Compile the profile in memory (nothing written): its Cilium version, flowLogs and notes."""
+    from .compiler import compile_profile
+    from .profile import load_profile
+
+    path = _profile_path(profile, values_dir)
+    if not path.is_file():
+        raise FlowlogsError(f"profile {profile!r} not found (looked for {path})")
+    diagnostics = Diagnostics()
+    loaded = load_profile(path, diagnostics)
+    compiled = compile_profile(loaded, diagnostics) if loaded is not None else None
+    diagnostics.raise_if_errors()
+    assert compiled is not None
+    notes: list[str] = []
+    if compiled.calico is not None:
+        notes.append(_calico_storage(loaded.root if loaded else None, compiled.calico.gb_per_node_per_day, compiled.calico.retention_days))
+    if compiled.cilium is None:
+        raise FlowlogsError(f"profile {compiled.source} has no cilium section: nothing to preview on flows" + (f" ({notes[0]})" if notes else ""))
+    return compiled.source, compiled.cilium.version, list(compiled.cilium.values["flowLogs"]), notes
+
+
+def _calico_storage(root: Any, gb_per_node_per_day: int, retention_days: int | None) -> str:
+    nodes = root.get("calico").get("cluster").get("nodes").value if root is not None else None
+    days = retention_days or 1
+    if nodes is None:
+        return f"Calico Enterprise L7 logs need {gb_per_node_per_day} GB of log storage per node per day of retention (add calico.cluster.nodes for a total)"
+    return (
+        f"Calico Enterprise L7 logs need at least {int(nodes) * days * gb_per_node_per_day} GB of extra log storage "
+        f"({nodes} nodes x {days} day(s) x {gb_per_node_per_day} GB)"
+    )
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from .cilium.preview import compile_flow_log, read_exporter_config, read_flows, run_preview
+    from .cilium.preview.config import flow_logs_from_compiled
+    from .cilium.preview.volume import estimate
+    from .cilium.tables import DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
+    from .preview_report import PreviewResult, to_html, to_json, to_text
+
+    if (args.profile is None) == (args.config is None):
+        raise FlowlogsError("give a PROFILE or --config FILE (one of them)")
+    notes: list[str] = []
+    if args.profile is not None:
+        if args.cilium_version:
+            raise FlowlogsError("--cilium-version goes with --config; a profile states its own version")
+        source, version, compiled, notes = _from_profile(args.profile, args.values_dir)
+        configs = flow_logs_from_compiled(compiled, source)
+    else:
+        version = args.cilium_version or DEFAULT_VERSION
+        if version not in SUPPORTED_VERSIONS:
+            raise FlowlogsError(f"--cilium-version {version}: supported: {', '.join(SUPPORTED_VERSIONS)}")
+        exporter = read_exporter_config(Path(args.config))
+        source, configs, notes = exporter.source, exporter.flow_logs, list(exporter.notes)
+    tables = load_tables(version)
+    flow_logs = [compile_flow_log(config, tables) for config in configs]
+    duration = parse_duration(args.duration) if args.duration else None
+
+    show = sys.stdout.buffer if args.show else None
+
+    def on_written(index: int, _event: Any, line: bytes) -> None:
+        assert show is not None
+        if len(flow_logs) > 1:
+            show.write(flow_logs[index].config.name.encode() + b"\t")
+        show.write(line + b"\n")
+
+    run = run_preview(read_flows(args.flows), flow_logs, keep_lines=args.output == "json", on_written=on_written if show else None)
+    span = duration or run.time_span_seconds()
+    span_source = "--duration" if duration else ("the flows' timestamps" if span else "")
+    volumes = [estimate(t, span, tables) if span else None for t in run.tallies]
+    result = PreviewResult(source, version, args.flows, run, volumes, span_source, notes)
+    if args.report:
+        report = Path(args.report)
+        temporary = report.with_name(f".{report.name}.tmp")
+        temporary.write_text(to_html(result), encoding="utf-8")
+        temporary.replace(report)
+    if show is not None:
+        show.flush()
+        sys.stderr.write(to_text(result))
+    elif args.output == "json":
+        sys.stdout.write(to_json(result))
+    else:
+        sys.stdout.write(to_text(result))
+    for tally in run.tallies:
+        if tally.lines is not None:
+            tally.lines.close()
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add the `preview` subcommand to flowlogs' argument parser."""
+    help_text = "what each flow log would export from captured flows, decided as the Cilium agent does"
+    preview = commands.add_parser("preview", help=help_text, description=help_text)
+    preview.set_defaults(handler=cmd_preview)
+    preview.add_argument("profile", nargs="?", help="a profile name in --values-dir, or a profile file")
+    preview.add_argument("--config", metavar="FILE", help="an existing configuration: flowlogs.yaml, its ConfigMap, or Cilium Helm values")
+    preview.add_argument("--cilium-version", metavar="V", help="with --config: the Cilium version whose semantics apply (default: newest supported)")
+    preview.add_argument("--flows", metavar="FILE", required=True, help="JSON lines of flows (hubble observe -o jsonpb, or exporter output); - for stdin; .gz allowed")
+    preview.add_argument("--show", action="store_true", help="print the exact lines the agent would write (summary to stderr)")
+    preview.add_argument("-o", "--output", choices=("text", "json"), default="text", help="summary format (default: text)")
+    preview.add_argument("--duration", metavar="SPAN", help="the time span the flows cover, e.g. 10m (default: from their timestamps)")
+    preview.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
