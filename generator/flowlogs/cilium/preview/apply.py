@@ -22,7 +22,7 @@ import orjson
 from ..tables import CiliumTables
 from .config import FlowLogConfig
 from .flows import FlowEvent, json_name
-from .matchers import FIELD_MATCHERS, FilterValueError, MatchContext, Predicate
+from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
 
 
 class FlowLogNotApplied(ValueError):
@@ -56,7 +56,7 @@ def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where
     for key, value in flow_filter.items():
         name = key if key in tables.filter_fields else by_json.get(key)
         if name is None:
-            raise FlowLogNotApplied(f"{where}: unknown FlowFilter field {key!r} in Cilium {tables.version} (the agent rejects the whole file)")
+            raise FlowFilterDecodeError(f"{where}: unknown FlowFilter field {key!r} in Cilium {tables.version} (the agent rejects the whole file)")
         fields[name] = value
     event_types = fields.get("event_type") or []
     context = MatchContext(tables.version, tables, event_types if isinstance(event_types, list) else [])
@@ -77,6 +77,8 @@ def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where
             continue
         try:
             predicates.append(matcher.build(values, context))
+        except FlowFilterDecodeError as error:
+            raise FlowFilterDecodeError(f"{where}: {name}: {error}") from error
         except FilterValueError as error:
             raise FlowLogNotApplied(f"{where}: {name}: {error}") from error
     return _all(predicates), unpreviewable

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..tables import CiliumTables
+from ...errors import FlowlogsError
 from .flows import FlowEvent, proto_facts
 from .labels import LabelSelectorError, compile_selectors
 
@@ -29,6 +30,11 @@ Predicate = Callable[[FlowEvent], bool]
 
 class FilterValueError(ValueError):
     """A FlowFilter value the agent rejects when it builds the filter (the flow log is not applied)."""
+
+
+class FlowFilterDecodeError(FlowlogsError):
+    """A FlowFilter protojson cannot decode (unknown field, unknown enum name): the agent rejects
+    the whole configuration file and keeps the previous one."""
 
 
 @dataclass(frozen=True)
@@ -363,7 +369,7 @@ def _enum_values(values: list[Any], enum: str, known: set[str]) -> set[str]:
     for value in values:
         name = facts.enum_name(enum, value)
         if name not in known:
-            raise FilterValueError(f"invalid value for enum {enum}: {value!r}")
+            raise FlowFilterDecodeError(f"invalid value for enum {enum}: {value!r} (the agent rejects the whole file)")
         names.add(name)
     return names
 
@@ -391,7 +397,7 @@ def _drop_reason_desc(values: list[Any], context: MatchContext) -> Predicate:
     for value in values:
         name = _drop_reason_name(context, value)
         if name not in known:
-            raise FilterValueError(f"invalid value for enum DropReason: {value!r}")
+            raise FlowFilterDecodeError(f"invalid value for enum DropReason: {value!r} (the agent rejects the whole file)")
         wanted.add(name)
     facts = proto_facts()
 
