@@ -97,12 +97,11 @@ def _open(path: str) -> IO[bytes]:
     if path == "-":
         return sys.stdin.buffer
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed by read_flows
+        if path.endswith(".gz"):
+            return io.BufferedReader(gzip.open(path, "rb"))
+        return open(path, "rb")  # noqa: SIM115 - closed by read_flows
     except OSError as error:
         raise FlowlogsError(f"cannot read flows from {path}: {error.strerror}") from error
-    if path.endswith(".gz"):
-        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"))
-    return raw
 
 
 def read_flows(path: str) -> Iterator[FlowEvent]:
