@@ -65,7 +65,7 @@ def _calico_storage(root: Any, gb_per_node_per_day: int, retention_days: int | N
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from .cilium.preview import compile_flow_log, read_exporter_config, read_flows, run_preview
+    from .cilium.preview import compile_flow_log, read_exporter_config, read_lines, run_preview
     from .cilium.preview.config import flow_logs_from_compiled
     from .cilium.preview.volume import estimate
     from .cilium.tables import DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
@@ -97,7 +97,15 @@ def cmd_preview(args: argparse.Namespace) -> int:
             show.write(flow_logs[index].config.name.encode() + b"\t")
         show.write(line + b"\n")
 
-    run = run_preview(read_flows(args.flows), flow_logs, keep_lines=args.output == "json", on_written=on_written if show else None)
+    reserved = {number: name for name, number in tables.reserved_identities.items()}
+    run = run_preview(
+        read_lines(args.flows),
+        flow_logs,
+        keep_lines=args.output == "json",
+        on_written=on_written if show else None,
+        reserved=reserved,
+        source=args.flows,
+    )
     span = duration or run.time_span_seconds()
     span_source = "--duration" if duration else ("the flows' timestamps" if span else "")
     volumes = [estimate(t, span, tables) if span else None for t in run.tallies]

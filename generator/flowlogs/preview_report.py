@@ -34,11 +34,11 @@ def _tally_dict(tally: FlowLogTally, volume: Volume | None, run: PreviewRun, lin
     }
     if lines:
         entry["matched_lines"] = list(tally.lines) if tally.lines is not None else []
-    entry["top_sources"] = [{"name": k, "count": v} for k, v in tally.sources.top(TOP)]
-    entry["top_destinations"] = [{"name": k, "count": v} for k, v in tally.destinations.top(TOP)]
-    entry["top_talkers"] = [{"name": k, "count": v} for k, v in tally.talkers.top(TOP)]
-    entry["verdicts"] = [{"name": k, "count": v} for k, v in tally.verdicts.top(TOP)]
-    entry["drop_reasons"] = [{"name": k, "count": v} for k, v in tally.drop_reasons.top(TOP)]
+    entry["top_sources"] = [{"name": k, "count": v} for k, v in tally.top_sources(TOP)]
+    entry["top_destinations"] = [{"name": k, "count": v} for k, v in tally.top_destinations(TOP)]
+    entry["top_talkers"] = [{"name": k, "count": v} for k, v in tally.top_talkers(TOP)]
+    entry["verdicts"] = [{"name": k, "count": v} for k, v in tally.top_verdicts(TOP)]
+    entry["drop_reasons"] = [{"name": k, "count": v} for k, v in tally.top_drop_reasons(TOP)]
     entry["written_bytes"] = tally.written_bytes
     if flow_log.error:
         entry["error"] = flow_log.error
@@ -89,10 +89,10 @@ def to_text(result: PreviewResult) -> str:
         out.append(f"    matched {tally.matched} of {run.seen}{percent}")
         if flow_log.unpreviewable:
             out.append(f"    not previewable (ignored in these counts): {', '.join(flow_log.unpreviewable)}")
-        out += _top_text("top sources", tally.sources.top(TOP))
-        out += _top_text("top destinations", tally.destinations.top(TOP))
-        out += _top_text("verdicts", tally.verdicts.top(TOP))
-        out += _top_text("drop reasons", tally.drop_reasons.top(TOP))
+        out += _top_text("top sources", tally.top_sources(TOP))
+        out += _top_text("top destinations", tally.top_destinations(TOP))
+        out += _top_text("verdicts", tally.top_verdicts(TOP))
+        out += _top_text("drop reasons", tally.top_drop_reasons(TOP))
         if volume is not None:
             out.append(
                 f"    volume over {volume.span_seconds:.0f} s ({result.span_source}): {volume.flows_per_second:.3g} flows/s, "
@@ -170,9 +170,9 @@ def to_html(result: PreviewResult) -> str:
         parts.append(_matched_chart(tally.matched, run.seen))
         if flow_log.unpreviewable:
             parts.append(f'<p class="note">Not previewable (ignored): {html.escape(", ".join(flow_log.unpreviewable))}</p>')
-        parts.append(_bar_chart("Top talkers (source \u2192 destination)", tally.talkers.top(10), "talkers"))
-        parts.append(_bar_chart("Verdicts", tally.verdicts.top(10), "verdicts"))
-        parts.append(_bar_chart("Drop reasons", tally.drop_reasons.top(10), "drop-reasons"))
+        parts.append(_bar_chart("Top talkers (source \u2192 destination)", tally.top_talkers(10), "talkers"))
+        parts.append(_bar_chart("Verdicts", tally.top_verdicts(10), "verdicts"))
+        parts.append(_bar_chart("Drop reasons", tally.top_drop_reasons(10), "drop-reasons"))
         if volume is not None:
             parts.append(
                 "<h3>Estimated volume</h3><table>"

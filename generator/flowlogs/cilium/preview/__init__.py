@@ -10,7 +10,7 @@ Public API:
 from .apply import CompiledFlowLog, compile_flow_filter, compile_flow_log
 from .config import ExporterConfig, ExporterConfigError, FlowLogConfig, flow_logs_from_compiled, read_exporter_config
 from .engine import PreviewRun, run_preview
-from .flows import FlowEvent, read_flows
+from .flows import FlowEvent, read_flows, read_lines
 from .matchers import FIELD_MATCHERS, Matcher
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "flow_logs_from_compiled",
     "read_exporter_config",
     "read_flows",
+    "read_lines",
     "run_preview",
 ]

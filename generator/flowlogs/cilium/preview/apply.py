@@ -13,7 +13,7 @@ writes the whole flow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ import orjson
 from ..tables import CiliumTables
 from .config import FlowLogConfig
 from .flows import FlowEvent, json_name
+from .prefilter import line_test
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
 
 
@@ -38,14 +39,31 @@ def _all(predicates: Sequence[Predicate]) -> Predicate:
         first, second = predicates
         return lambda ev: first(ev) and second(ev)
     items = tuple(predicates)
-    return lambda ev: all(p(ev) for p in items)
+
+    def match_all(ev: FlowEvent) -> bool:
+        for predicate in items:
+            if not predicate(ev):
+                return False
+        return True
+
+    return match_all
 
 
 def _any(predicates: Sequence[Predicate]) -> Predicate:
     if len(predicates) == 1:
         return predicates[0]
+    if len(predicates) == 2:
+        first, second = predicates
+        return lambda ev: first(ev) or second(ev)
     items = tuple(predicates)
-    return lambda ev: any(p(ev) for p in items)
+
+    def match_one(ev: FlowEvent) -> bool:
+        for predicate in items:
+            if predicate(ev):
+                return True
+        return False
+
+    return match_one
 
 
 def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where: str) -> tuple[Predicate, list[str]]:
@@ -128,11 +146,18 @@ class CompiledFlowLog:
     has_include: bool
     unpreviewable: list[str] = field(default_factory=list)
     error: str = ""
+    may_match: Callable[[bytes], bool] | None = None  # prefilter.line_test: None = parse every line
 
-    def decide(self, ev: FlowEvent) -> bool:
-        if self.has_include and not self.include(ev):
-            return False
-        return self.exclude is None or not self.exclude(ev)
+    decide: Predicate = field(default=lambda ev: False)  # filters.Apply(include, exclude, ev)
+
+    def __post_init__(self) -> None:
+        include, exclude = self.include, self.exclude
+        if self.error:
+            self.decide = lambda ev: False
+        elif not self.has_include:
+            self.decide = (lambda ev: True) if exclude is None else (lambda ev: not exclude(ev))
+        else:
+            self.decide = include if exclude is None else (lambda ev: include(ev) and not exclude(ev))
 
     def written(self, ev: FlowEvent) -> dict[str, Any]:
         """The ExportEvent the agent writes (protojson, proto names) for an exported event."""
@@ -166,6 +191,8 @@ def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlo
         mask=mask,
         has_include=bool(include),
         unpreviewable=include_notes + exclude_notes,
+        # With a not previewable field the filter is previewed without it: no shortcut then.
+        may_match=None if include_notes else line_test(config.include_filters, tables),
     )
 
 

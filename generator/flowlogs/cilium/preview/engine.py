@@ -1,7 +1,7 @@
 """Run flow logs over a stream of events and keep, per flow log, what a preview reports.
 
 Memory stays flat whatever the file size: events are read one at a time, the per-flow-log tallies
-are bounded counters, and the matched line numbers (JSON output only) are spooled to a
+are bounded, and the matched line numbers (JSON output only) are spooled to a
 temporary file in fixed-size chunks.
 """
 
@@ -14,30 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any
 
+import orjson
+
 from .apply import CompiledFlowLog
-from .flows import FlowEvent
+from .flows import FlowEvent, bad_line, parse_line, proto_facts
 
-TOP_KEYS_KEPT = 4096  # distinct keys a tally keeps before it forgets the rarest
 _CHUNK = 65536
-
-
-class BoundedCounter:
-    """Counts keys; past TOP_KEYS_KEPT keys the rarest half is dropped (counts of the top
-    entries stay exact unless the data has more heavy hitters than that)."""
-
-    def __init__(self, limit: int = TOP_KEYS_KEPT) -> None:
-        self.counts: dict[str, int] = {}
-        self.limit = limit
-
-    def add(self, key: str, amount: int = 1) -> None:
-        counts = self.counts
-        counts[key] = counts.get(key, 0) + amount
-        if len(counts) > self.limit:
-            keep = sorted(counts.items(), key=lambda item: -item[1])[: self.limit // 2]
-            self.counts = dict(keep)
-
-    def top(self, n: int) -> list[tuple[str, int]]:
-        return sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
 class LineSpool:
@@ -74,30 +56,35 @@ class LineSpool:
             self.file.close()
 
 
-def endpoint_name(endpoint: dict[str, Any] | None, ip: str) -> str:
-    """How a flow's side is shown: namespace/pod, else the reserved label, else the IP."""
-    if endpoint:
-        pod, namespace = endpoint.get("pod_name"), endpoint.get("namespace")
-        if pod:
-            return f"{namespace}/{pod}" if namespace else pod
-        for label in endpoint.get("labels", ()):
-            if label.startswith("reserved:"):
-                return f"{label}{f' ({ip})' if ip else ''}"
+GROUPS_KEPT = 65536  # distinct (source, destination, verdict, reason) groups kept per flow log
+
+EndpointKey = tuple[str, str, str, int]  # namespace, pod name, IP, identity
+GroupKey = tuple[EndpointKey, EndpointKey, str, str]  # source, destination, verdict, drop reason
+
+
+def endpoint_name(key: EndpointKey, reserved: dict[int, str]) -> str:
+    """How a flow's side is shown: namespace/pod, else the reserved identity and IP, else the IP."""
+    namespace, pod, ip, identity = key
+    if pod:
+        return f"{namespace}/{pod}" if namespace else pod
+    if identity in reserved:
+        return f"reserved:{reserved[identity]} ({ip})" if ip else f"reserved:{reserved[identity]}"
     return ip or "(unknown)"
 
 
 @dataclass
 class FlowLogTally:
+    """What one flow log matched. Matched events are grouped by (source, destination, verdict,
+    drop reason); past GROUPS_KEPT groups the rarest half is forgotten, so the top lists stay
+    exact for the heavy hitters and memory stays bounded."""
+
     flow_log: CompiledFlowLog
+    reserved: dict[int, str] = field(default_factory=dict)  # reserved identity number -> name
     matched: int = 0
     written_bytes: int = 0
-    sources: BoundedCounter = field(default_factory=BoundedCounter)
-    destinations: BoundedCounter = field(default_factory=BoundedCounter)
-    talkers: BoundedCounter = field(default_factory=BoundedCounter)
-    verdicts: BoundedCounter = field(default_factory=BoundedCounter)
-    drop_reasons: BoundedCounter = field(default_factory=BoundedCounter)
-    nodes: BoundedCounter = field(default_factory=BoundedCounter)
-    node_bytes: BoundedCounter = field(default_factory=BoundedCounter)
+    groups: dict[GroupKey, int] = field(default_factory=dict)
+    other_kinds: dict[str, int] = field(default_factory=dict)  # lost_events, agent_event, ...
+    node_totals: dict[str, list[int]] = field(default_factory=dict)  # node -> [events, bytes]
     lines: LineSpool | None = None
 
     def add(self, ev: FlowEvent, size: int) -> None:
@@ -106,22 +93,63 @@ class FlowLogTally:
         if self.lines is not None:
             self.lines.append(ev.line)
         if ev.node_name:
-            self.nodes.add(ev.node_name)
-            self.node_bytes.add(ev.node_name, size)
+            totals = self.node_totals.get(ev.node_name)
+            if totals is None:
+                if len(self.node_totals) < GROUPS_KEPT:
+                    self.node_totals[ev.node_name] = [1, size]
+            else:
+                totals[0] += 1
+                totals[1] += size
         if ev.kind != "flow":
-            self.verdicts.add(f"({ev.kind})")
+            self.other_kinds[ev.kind] = self.other_kinds.get(ev.kind, 0) + 1
             return
         flow = ev.flow
-        ip = flow.get("IP") or {}
-        source = endpoint_name(flow.get("source"), ip.get("source", ""))
-        destination = endpoint_name(flow.get("destination"), ip.get("destination", ""))
-        self.sources.add(source)
-        self.destinations.add(destination)
-        self.talkers.add(f"{source} \u2192 {destination}")
-        verdict = str(flow.get("verdict", "VERDICT_UNKNOWN"))
-        self.verdicts.add(verdict)
-        if verdict == "DROPPED":
-            self.drop_reasons.add(str(flow.get("drop_reason_desc", "DROP_REASON_UNKNOWN")))
+        ip = flow.get("IP") or _NO_IP
+        source = flow.get("source") or _NO_IP
+        destination = flow.get("destination") or _NO_IP
+        verdict = flow.get("verdict", "VERDICT_UNKNOWN")
+        key = (
+            (source.get("namespace", ""), source.get("pod_name", ""), ip.get("source", ""), source.get("identity", 0)),
+            (destination.get("namespace", ""), destination.get("pod_name", ""), ip.get("destination", ""), destination.get("identity", 0)),
+            verdict,
+            flow.get("drop_reason_desc", "DROP_REASON_UNKNOWN") if verdict == "DROPPED" else "",
+        )
+        groups = self.groups
+        groups[key] = groups.get(key, 0) + 1
+        if len(groups) > GROUPS_KEPT:
+            self.groups = dict(sorted(groups.items(), key=lambda item: -item[1])[: GROUPS_KEPT // 2])
+
+    def _top(self, name_of: Callable[[GroupKey], str | None], n: int) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for key, count in self.groups.items():
+            name = name_of(key)
+            if name is not None:
+                counts[name] = counts.get(name, 0) + count
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
+
+    def top_sources(self, n: int) -> list[tuple[str, int]]:
+        return self._top(lambda k: endpoint_name(k[0], self.reserved), n)
+
+    def top_destinations(self, n: int) -> list[tuple[str, int]]:
+        return self._top(lambda k: endpoint_name(k[1], self.reserved), n)
+
+    def top_talkers(self, n: int) -> list[tuple[str, int]]:
+        return self._top(lambda k: f"{endpoint_name(k[0], self.reserved)} \u2192 {endpoint_name(k[1], self.reserved)}", n)
+
+    def top_verdicts(self, n: int) -> list[tuple[str, int]]:
+        flows = self._top(lambda k: str(k[2]), n)
+        others = [(f"({kind})", count) for kind, count in self.other_kinds.items()]
+        return sorted(flows + others, key=lambda item: (-item[1], item[0]))[:n]
+
+    def top_drop_reasons(self, n: int) -> list[tuple[str, int]]:
+        return self._top(lambda k: str(k[3]) if k[3] else None, n)
+
+    def top_nodes(self) -> list[tuple[str, int, int]]:
+        """(node, events, bytes), busiest first."""
+        return sorted(((node, t[0], t[1]) for node, t in self.node_totals.items()), key=lambda item: (-item[1], item[0]))
+
+
+_NO_IP: dict[str, Any] = {}
 
 
 @dataclass
@@ -147,22 +175,71 @@ def _parse_time(text: str) -> datetime:
     return moment.replace(tzinfo=timezone.utc)
 
 
+def _time_of(line: bytes) -> str:
+    """The first "time" of a line (the flow's), to second precision, without parsing it."""
+    index = line.find(b'"time":')
+    if index < 0:
+        return ""
+    start = line.find(b'"', index + 7)
+    return line[start + 1 : start + 20].decode("ascii", "replace") if start >= 0 else ""
+
+
+def _any_test(tests: list[Callable[[bytes], bool]], line: bytes) -> bool:
+    for test in tests:
+        if test(line):
+            return True
+    return False
+
+
 def run_preview(
-    events: Iterable[FlowEvent],
+    lines: Iterable[tuple[int, bytes]],
     flow_logs: list[CompiledFlowLog],
     keep_lines: bool = False,
     on_written: Callable[[int, FlowEvent, bytes], None] | None = None,
+    reserved: dict[int, str] | None = None,
+    source: str = "flows",
 ) -> PreviewRun:
-    """Every event through every flow log. `on_written(index, event, line)` receives the exact
-    lines the agent would write (serialising them costs time: only when asked)."""
-    tallies = [FlowLogTally(f, lines=LineSpool() if keep_lines else None) for f in flow_logs]
+    """Every line through every flow log. `on_written(index, event, line)` receives the exact
+    lines the agent would write (serialising them costs time: only when asked). A line no flow
+    log can export (prefilter.py) is counted without being parsed."""
+    tallies = [FlowLogTally(f, reserved=dict(reserved or {}), lines=LineSpool() if keep_lines else None) for f in flow_logs]
     run = PreviewRun(tallies)
     active = [(i, t, t.flow_log) for i, t in enumerate(tallies) if not t.flow_log.error]
+    tests = [f.may_match for _, _, f in active]
+    shortcut = bool(tests) and all(test is not None for test in tests)
+    line_tests = [test for test in tests if test is not None]
+    table = proto_facts().json_to_proto
+    fast = FlowEvent(0, "flow", {}, {}, "", "", 0)
+    loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     first = last = ""
     seen = seen_bytes = 0
-    for ev in events:
+    for number, line in lines:
         seen += 1
-        seen_bytes += ev.size
+        seen_bytes += len(line)
+        if shortcut and not _any_test(line_tests, line):
+            stamp = _time_of(line)
+            if stamp:
+                if not first or stamp < first:
+                    first = stamp
+                if stamp > last:
+                    last = stamp
+            if line[0] != 123:  # "{": not an event at all; parsed lines are checked below
+                raise bad_line(source, number)
+            continue
+        try:
+            obj = loads(line)
+        except JSONDecodeError:
+            raise bad_line(source, number) from None
+        flow = obj.get("flow") if type(obj) is dict else None
+        if type(flow) is dict and "node_name" in obj:
+            # The exporter's own lines (proto names): one reused event, no renaming.
+            ev = fast
+            ev.line, ev.flow, ev.node_name, ev.time, ev.size = number, flow, obj["node_name"], obj.get("time", ""), len(line)
+        else:
+            parsed = parse_line(line, number, table)
+            if parsed is None:
+                raise bad_line(source, number)
+            ev = parsed
         stamp = ev.time[:19]
         if stamp:
             if not first or stamp < first:
@@ -172,10 +249,10 @@ def run_preview(
         for index, tally, flow_log in active:
             if flow_log.decide(ev):
                 if flow_log.mask is not None or on_written is not None:
-                    line = flow_log.written_line(ev)
-                    size = len(line) + 1
+                    written = flow_log.written_line(ev)
+                    size = len(written) + 1
                     if on_written is not None:
-                        on_written(index, ev, line)
+                        on_written(index, ev, written)
                 else:
                     size = ev.size  # unmasked: the agent writes the event as read
                 tally.add(ev, size)

@@ -104,19 +104,14 @@ def _open(path: str) -> IO[bytes]:
         raise FlowlogsError(f"cannot read flows from {path}: {error.strerror}") from error
 
 
-def read_flows(path: str) -> Iterator[FlowEvent]:
-    """The events of a JSON-lines file, one at a time. Blank lines are skipped; a line that is
-    not a JSON object is an error naming file and line."""
-    table = proto_facts().json_to_proto
+def read_lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, line) of a JSON-lines file, blank lines skipped, one at a time."""
     stream = _open(path)
     try:
         for number, line in enumerate(stream, start=1):
-            if not line.strip():
+            if line[0] != 123 and not line.strip():  # 123: "{", how every event starts
                 continue
-            event = parse_line(line, number, table)
-            if event is None:
-                raise FlowlogsError(f"{path}:{number}: not a Flow or an exported event (a JSON object per line)")
-            yield event
+            yield number, line
     except (gzip.BadGzipFile, EOFError) as error:
         raise FlowlogsError(f"{path}: broken gzip data: {error}") from error
     finally:
@@ -124,13 +119,33 @@ def read_flows(path: str) -> Iterator[FlowEvent]:
             stream.close()
 
 
+def bad_line(path: str, number: int) -> FlowlogsError:
+    return FlowlogsError(f"{path}:{number}: not a Flow or an exported event (a JSON object per line)")
+
+
+def read_flows(path: str) -> Iterator[FlowEvent]:
+    """The events of a JSON-lines file, one at a time. A line that is not a JSON object is an
+    error naming file and line."""
+    table = proto_facts().json_to_proto
+    for number, line in read_lines(path):
+        event = parse_line(line, number, table)
+        if event is None:
+            raise bad_line(path, number)
+        yield event
+
+
 def parse_line(line: bytes, number: int, table: dict[str, str]) -> FlowEvent | None:
+    """One line as an event in proto names; None when it is not a JSON object."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
     if not isinstance(obj, dict):
         return None
+    flow = obj.get("flow")
+    if flow is not None and "node_name" in obj and isinstance(flow, dict):
+        # The exporter's own lines (proto names): the common case, no renaming.
+        return FlowEvent(number, "flow", flow, _NO_PAYLOAD, obj["node_name"], obj.get("time", ""), len(line))
     for kind in EVENT_KINDS:
         body = obj.get(kind)
         if isinstance(body, dict):
@@ -144,14 +159,17 @@ def parse_line(line: bytes, number: int, table: dict[str, str]) -> FlowEvent | N
         kind, body = "flow", obj
         if _needs_renaming(obj, table):
             body = _to_proto_names(obj, table)
-        return FlowEvent(number, kind, body, {}, str(body.get("node_name", "")), str(body.get("time", "")), len(line))
+        return FlowEvent(number, kind, body, _NO_PAYLOAD, str(body.get("node_name", "")), str(body.get("time", "")), len(line))
     if _needs_renaming(obj, table) or _needs_renaming(body, table):
         obj = _to_proto_names(obj, table)
         body = obj[kind]
     flow = body if kind == "flow" else {}
     node = obj.get("node_name") or flow.get("node_name") or ""
     time = obj.get("time") or flow.get("time") or ""
-    return FlowEvent(number, kind, flow, body if kind != "flow" else {}, str(node), str(time), len(line))
+    return FlowEvent(number, kind, flow, body if kind != "flow" else _NO_PAYLOAD, str(node), str(time), len(line))
+
+
+_NO_PAYLOAD: dict[str, Any] = {}
 
 
 @functools.cache

@@ -197,9 +197,21 @@ def parse_selector(selector: str) -> list[Requirement]:
 def compile_selectors(selectors: list[str]) -> Callable[[list[str]], bool]:
     """A predicate over a flow's label strings: true when ANY selector matches (labels.go)."""
     parsed = [parse_selector(s) for s in selectors]
+    # Flows repeat the same label sets: remember the answer per set (bounded).
+    answers: dict[tuple[str, ...], bool] = {}
 
     def match(raw_labels: list[str]) -> bool:
-        labels = sorted((parse_label(text) for text in raw_labels), key=lambda label: label.key)
-        return any(all(requirement(labels) for requirement in requirements) for requirements in parsed)
+        key = tuple(raw_labels)
+        answer = answers.get(key)
+        if answer is None:
+            labels = sorted((parse_label(text) for text in raw_labels), key=lambda label: label.key)
+            answer = any(all(requirement(labels) for requirement in requirements) for requirements in parsed)
+            if len(answers) >= _ANSWERS_KEPT:
+                answers.clear()
+            answers[key] = answer
+        return answer
 
     return match
+
+
+_ANSWERS_KEPT = 4096

@@ -90,11 +90,23 @@ def _namespaced(getter: Callable[[dict[str, Any]], tuple[str, str]]) -> Callable
                 raise FilterValueError("invalid filter, name must not be empty")
             filters.append(parse_namespace_name(name))
 
+        if all(not prefix for _, prefix in filters):
+            namespaces = {fns for fns, _ in filters}
+
+            def match_namespace(ev: FlowEvent) -> bool:
+                ns, name = getter(ev.flow)
+                return bool(ns or name) and ("" in namespaces or ns in namespaces)
+
+            return match_namespace
+
         def match(ev: FlowEvent) -> bool:
             ns, name = getter(ev.flow)
             if not ns and not name:
                 return False
-            return any((not prefix or name.startswith(prefix)) and (not fns or fns == ns) for fns, prefix in filters)
+            for fns, prefix in filters:
+                if (not prefix or name.startswith(prefix)) and (not fns or fns == ns):
+                    return True
+            return False
 
         return match
 
@@ -533,11 +545,17 @@ def _protocol(values: list[Any], _: MatchContext) -> Predicate:
             raise FilterValueError(f"unknown protocol: {value!r}")
 
     def match(ev: FlowEvent) -> bool:
-        l4 = ev.flow.get("l4") or _EMPTY
-        if any(k in l4 for k in l4_keys):
-            return True
-        l7 = ev.flow.get("l7") or _EMPTY
-        return any(k in l7 for k in l7_keys)
+        l4 = ev.flow.get("l4")
+        if l4:
+            for key in l4_keys:
+                if key in l4:
+                    return True
+        l7 = ev.flow.get("l7")
+        if l7:
+            for key in l7_keys:
+                if key in l7:
+                    return True
+        return False
 
     return match
 

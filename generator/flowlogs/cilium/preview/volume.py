@@ -57,8 +57,7 @@ def estimate(tally: FlowLogTally, span_seconds: float, tables: CiliumTables) -> 
     flows_per_second = tally.matched / span_seconds
     bytes_per_day = tally.written_bytes / span_seconds * SECONDS_PER_DAY
     nodes = tuple(
-        NodeVolume(node, count / span_seconds, tally.node_bytes.counts.get(node, 0) / span_seconds * SECONDS_PER_DAY)
-        for node, count in tally.nodes.top(len(tally.nodes.counts))
+        NodeVolume(node, count / span_seconds, written / span_seconds * SECONDS_PER_DAY) for node, count, written in tally.top_nodes()
     )
     busiest = max((n.bytes_per_day for n in nodes), default=bytes_per_day) / SECONDS_PER_DAY
     if config.file_path in STDOUT_PATHS:

@@ -1,0 +1,200 @@
+"""Skip parsing lines no flow log can export, by looking for bytes a match cannot do without.
+
+A preview must parse every line some flow log might export; a line lacking every literal one of
+its include filters needs (a verdict name, a namespace in quotes, a port's digits ...) cannot be
+exported by that flow log, so when that holds for every flow log the line is only counted.
+
+The literals are necessary conditions only, derived from the same semantics as matchers.py:
+- a field contributes literals only for values matched by exact content (enum names, exact
+  strings, pod name prefixes, ports, `key=value` label selectors); regular expressions, CIDRs,
+  wildcards, negations and zero values contribute none (the filter is then unconstrained);
+- enum values are looked for as names (`"DROPPED"`) and as numbers in both spacings protojson
+  writes (`"verdict":2`, `"verdict": 2`);
+- a value with a character JSON may escape (quote, backslash, slash, <, >, &, non-ASCII)
+  contributes none;
+- an event-type filter also passes lost-event records (event_type.go always includes them), and
+  types 0, 2 (debug) and 130 (agent) are unconstrained.
+
+tests/test_preview_prefilter.py checks that previews with and without it agree on every case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..tables import CiliumTables
+from .flows import json_name, proto_facts
+from .matchers import MESSAGE_TYPE_AGENT, MESSAGE_TYPE_DEBUG, parse_namespace_name
+
+AnyOf = tuple[bytes, ...]  # the line must contain one of these
+FilterNeeds = tuple[AnyOf, ...]  # ... for every field of the filter
+_UNSAFE = re.compile(r'["\\/<>&]|[^\x20-\x7e]')
+_LOST = (b'"lost_events"', b'"lostEvents"')
+_SIMPLE_LABEL = re.compile(r"^\s*([^\s=!,()]+)\s*==?\s*([^\s,()]+)\s*$")
+_L4_KEYS = {"tcp": ("TCP",), "udp": ("UDP",), "sctp": ("SCTP",), "icmp": ("ICMPv4", "ICMPv6"), "icmpv4": ("ICMPv4",), "icmpv6": ("ICMPv6",), "dns": ("dns",), "http": ("http",), "kafka": ("kafka",)}
+
+
+def _safe(text: str) -> bool:
+    return bool(text) and not _UNSAFE.search(text)
+
+
+def _quoted(values: Sequence[str]) -> AnyOf | None:
+    if not values or not all(_safe(v) for v in values):
+        return None
+    return tuple(f'"{v}"'.encode() for v in values)
+
+
+def _numbers(field: str, numbers: Sequence[int]) -> tuple[bytes, ...]:
+    keys = {field, json_name(field)}
+    return tuple(f'"{key}":{sep}{n}'.encode() for key in sorted(keys) for n in numbers for sep in ("", " "))
+
+
+def _enum(field: str, enum: str, values: Sequence[Any], zero: str) -> AnyOf | None:
+    facts = proto_facts()
+    names = [facts.enum_name(enum, v) for v in values]
+    if zero in names or any(n not in facts.enums[enum] for n in names):
+        return None  # the zero value is written as an absent field: nothing to look for
+    quoted = _quoted(names)
+    return None if quoted is None else quoted + _numbers(field, [facts.enums[enum][n] for n in names])
+
+
+def _drop_reasons(values: Sequence[Any], tables: CiliumTables) -> AnyOf | None:
+    names, numbers = [], []
+    for value in values:
+        reason = tables.drop_reasons_by_code.get(value) if isinstance(value, int) else tables.drop_reasons_by_enum.get(str(value))
+        if reason is None:
+            return None
+        names.append(reason.enum)
+        numbers.append(reason.code)
+    quoted = _quoted(names)
+    return None if quoted is None else quoted + _numbers("drop_reason_desc", numbers)
+
+
+def _event_types(values: Sequence[Any]) -> AnyOf | None:
+    numbers = []
+    for value in values:
+        if not isinstance(value, dict):
+            return None
+        number = int(value.get("type") or 0)
+        if number in (0, MESSAGE_TYPE_DEBUG, MESSAGE_TYPE_AGENT):
+            return None
+        numbers.append(number)
+    return _numbers("type", numbers) + _LOST
+
+
+def _names(values: Sequence[Any]) -> AnyOf | None:
+    literals = []
+    for value in values:
+        namespace, prefix = parse_namespace_name(str(value))
+        text = prefix or namespace
+        if not _safe(text):
+            return None
+        literals.append(text.encode() if prefix else f'"{namespace}"'.encode())
+    return tuple(literals) or None
+
+
+def _ports(values: Sequence[Any]) -> AnyOf | None:
+    texts = [str(v) for v in values]
+    if not all(t.isdigit() for t in texts):
+        return None
+    return tuple(str(int(t)).encode() for t in texts)
+
+
+def _ips(values: Sequence[Any]) -> AnyOf | None:
+    texts = [str(v) for v in values]
+    if any("/" in t for t in texts):
+        return None  # a CIDR matches addresses the filter does not spell
+    return _quoted(texts)
+
+
+def _labels(values: Sequence[Any]) -> AnyOf | None:
+    literals = []
+    for selector in values:
+        match = _SIMPLE_LABEL.match(str(selector))
+        if match is None:
+            return None
+        key, value = match.group(1), match.group(2)
+        bare = key.split(":", 1)[1] if ":" in key else key
+        text = f"{bare}={value}"
+        if not _safe(text):
+            return None
+        literals.append(text.encode())
+    return tuple(literals) or None
+
+
+def _protocols(values: Sequence[Any]) -> AnyOf | None:
+    literals: list[bytes] = []
+    for value in values:
+        keys = _L4_KEYS.get(str(value).lower())
+        if keys is None:
+            return None
+        literals += [f'"{k}"'.encode() for k in keys]
+    return tuple(literals) or None
+
+
+_FIELD_NEEDS: dict[str, Callable[[Sequence[Any], CiliumTables], AnyOf | None]] = {
+    "verdict": lambda v, t: _enum("verdict", "Verdict", v, "VERDICT_UNKNOWN"),
+    "traffic_direction": lambda v, t: _enum("traffic_direction", "TrafficDirection", v, "TRAFFIC_DIRECTION_UNKNOWN"),
+    "ip_version": lambda v, t: _enum("ipVersion", "IPVersion", v, "IP_NOT_USED"),
+    "drop_reason_desc": _drop_reasons,
+    "event_type": lambda v, t: _event_types(v),
+    "protocol": lambda v, t: _protocols(v),
+    "uuid": lambda v, t: _quoted([str(x) for x in v]),
+    "source_cluster_name": lambda v, t: _quoted([str(x) for x in v]),
+    "destination_cluster_name": lambda v, t: _quoted([str(x) for x in v]),
+    "source_pod": lambda v, t: _names(v),
+    "destination_pod": lambda v, t: _names(v),
+    "source_service": lambda v, t: _names(v),
+    "destination_service": lambda v, t: _names(v),
+    "source_port": lambda v, t: _ports(v),
+    "destination_port": lambda v, t: _ports(v),
+    "source_ip": lambda v, t: _ips(v),
+    "destination_ip": lambda v, t: _ips(v),
+    "source_ip_xlated": lambda v, t: _ips(v),
+    "source_label": lambda v, t: _labels(v),
+    "destination_label": lambda v, t: _labels(v),
+}
+
+
+def filter_needs(flow_filter: dict[str, Any], tables: CiliumTables) -> FilterNeeds:
+    """What one FlowFilter needs in a line (empty: nothing known, the line must be parsed)."""
+    by_json = {f.json_name: name for name, f in tables.filter_fields.items()}
+    needs = []
+    for key, value in flow_filter.items():
+        name = key if key in tables.filter_fields else by_json.get(key, key)
+        derive = _FIELD_NEEDS.get(name)
+        values = value if isinstance(value, list) else [value]
+        if derive is None or not values:
+            continue
+        literals = derive(values, tables)
+        if literals:
+            needs.append(literals)
+    return tuple(needs)
+
+
+def line_test(include_filters: Sequence[dict[str, Any]], tables: CiliumTables) -> Callable[[bytes], bool] | None:
+    """A test `line -> may this flow log export it`, or None when every line may match."""
+    if not include_filters:
+        return None
+    per_filter = [filter_needs(f, tables) for f in include_filters]
+    if any(not needs for needs in per_filter):
+        return None
+
+    # The shortest list of alternatives first: it is the cheapest to rule a line out with.
+    ordered = [tuple(sorted(needs, key=len)) for needs in per_filter]
+
+    def may_match(line: bytes) -> bool:
+        for needs in ordered:
+            for any_of in needs:
+                for literal in any_of:
+                    if literal in line:
+                        break
+                else:
+                    break  # this field's literals are all absent: the filter cannot match
+            else:
+                return True
+        return False
+
+    return may_match
