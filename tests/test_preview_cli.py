@@ -53,7 +53,7 @@ def test_profile_on_the_sample(run_cli: Run) -> None:
         "  egress-traffic-blocking -> /dev/stdout",
         "    matched 2 of 18 (11.1%)",
         "    top sources: default/bash (1), shop/frontend-7d9f8 (1)",
-        "    top destinations: reserved:world (1.1.1.1) (1), reserved:world (217.160.0.92) (1)",
+        "    top destinations: 217.160.0.92 (1), reserved:world (1.1.1.1) (1)",
         "    verdicts: DROPPED (2)",
         "    drop reasons: POLICY_DENY (2)",
         "    volume over 56 s (the flows' timestamps): 0.0357 flows/s, 3.0 MiB/day",

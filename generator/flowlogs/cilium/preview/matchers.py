@@ -761,3 +761,59 @@ FIELD_MATCHERS: dict[str, Matcher] = {
         Matcher("experimental", _SOURCE + "cel_expression.go", _not_previewable, previewable=False),
     )
 }
+
+# What each field matches, in words (docs/preview.md's table is generated from this and FIELD_MATCHERS).
+SEMANTICS: dict[str, str] = {
+    "uuid": "the flow's `uuid`, exactly",
+    "source_ip": "`IP.source` equal to an address, or inside a CIDR (1.16: an IPv4-mapped IPv6 address also matches an IPv4 CIDR; 1.17+: never)",
+    "source_ip_xlated": "`IP.source_xlated` (the SNAT address), as `source_ip`",
+    "source_pod": "`namespace/prefix`: the pod name starts with prefix in that namespace; `prefix` alone means namespace `default`; `/prefix` any namespace; `namespace/` every pod of it",
+    "source_fqdn": "one of `source_names` matches the pattern: whole name, case-folded, one trailing dot ignored, `*` = `[-.0-9a-z]*`",
+    "source_label": "Kubernetes label selectors over `source.labels` (`k8s:app=web`, `app in (a,b)`, `!k`, `k!=v`, `k>1`); a key without source matches every source; any selector may match",
+    "source_service": "`source_service` as `source_pod` (`namespace/prefix`)",
+    "source_workload": "one of `source.workloads` has that name and kind (an empty one matches any)",
+    "source_cluster_name": "`source.cluster_name`, exactly (Cilium 1.17+)",
+    "destination_ip": "`IP.destination`, as `source_ip`",
+    "destination_pod": "the destination, as `source_pod`",
+    "destination_fqdn": "`destination_names`, as `source_fqdn`",
+    "destination_label": "`destination.labels`, as `source_label`",
+    "destination_service": "`destination_service`, as `source_pod`",
+    "destination_workload": "`destination.workloads`, as `source_workload`",
+    "destination_cluster_name": "`destination.cluster_name`, exactly (Cilium 1.17+)",
+    "traffic_direction": "`traffic_direction`; an absent one is `TRAFFIC_DIRECTION_UNKNOWN`; never a non-flow event",
+    "verdict": "`verdict` (names or numbers); never a non-flow event",
+    "drop_reason_desc": "`drop_reason_desc` of DROPPED flows only",
+    "interface": "`interface`: index (0 = any) and name (empty = any) must both hold",
+    "event_type": "`event_type.type` (0 = any); `sub_type` only with `match_sub_type: true`; agent and debug events by their own type; lost events always match",
+    "http_status_code": "`l7.http.code`: full codes (`404`) or prefixes (`5+`, `40+`); needs a response code; with `event_type` only if it lists type 129 (l7)",
+    "protocol": "`l4` holds TCP, UDP, SCTP, ICMPv4/ICMPv6 (`icmp` = both), or `l7` holds dns, http, kafka; case-insensitive",
+    "source_port": "the TCP, UDP or SCTP source port",
+    "destination_port": "the TCP, UDP or SCTP destination port",
+    "reply": "`is_reply`; an absent one counts as false for DROPPED flows, and never matches otherwise",
+    "dns_query": "`l7.dns.query` matches a regular expression (unanchored)",
+    "source_identity": "`source.identity` (security identity number)",
+    "destination_identity": "`destination.identity`",
+    "http_method": "`l7.http.method`, case-insensitive",
+    "http_path": "the path of `l7.http.url` (a request URI: absolute URL or absolute path) matches a regular expression",
+    "http_url": "`l7.http.url` matches a regular expression (unanchored)",
+    "http_header": "one of `l7.http.headers` has that key and value, exactly",
+    "tcp_flags": "every flag of one set is set in `l4.TCP.flags`",
+    "node_name": "`cluster/node` patterns (FQDN patterns, empty part = any); a node name without cluster is `default/<name>`",
+    "node_labels": "`node_labels`, as `source_label`",
+    "ip_version": "`IP.ipVersion`; never a non-flow event",
+    "trace_id": "`trace_context.parent.trace_id`, exactly",
+    "experimental": "CEL expressions over the flow.Flow protobuf type: not previewable (no maintained Python CEL library offers that type environment); reported, and left out of the decision",
+}
+
+
+def semantics_table(versions: Sequence[str]) -> str:
+    """The Markdown table of docs/preview.md: field, versions that have it, what it matches, upstream file."""
+    from ..tables import load_tables
+
+    fields_by_version = {v: set(load_tables(v).filter_fields) for v in versions}
+    rows = ["| FlowFilter field | Cilium | matches | Hubble source |", "|---|---|---|---|"]
+    for name, matcher in FIELD_MATCHERS.items():
+        have = [v for v in versions if name in fields_by_version[v]]
+        since = f"{have[0]}+" if have and have[0] != versions[0] else "all"
+        rows.append(f"| `{name}` | {since} | {SEMANTICS[name]} | `{matcher.source.rsplit('/', 1)[-1]}` |")
+    return "\n".join(rows) + "\n"
