@@ -12,7 +12,7 @@ HELM_BINARY := .cache/bin/helm
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check test helm-binary bench golden clean
+.PHONY: all venv generate validate check test helm-binary bench browser golden clean
 
 all: validate
 
@@ -45,6 +45,12 @@ golden: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_validate.py
 	$(BIN)/python benchmarks/bench_fleet.py
+	$(BIN)/python benchmarks/bench_preview.py
+
+# Debian's Chromium, for the browser test of `flowlogs preview --report` (skipped without it).
+# Not part of `make test`: a large download. A no-op where apt-get is unavailable.
+browser:
+	-command -v chromium >/dev/null || (command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq chromium)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
