@@ -98,14 +98,15 @@ def cmd_preview(args: argparse.Namespace) -> int:
         show.write(line + b"\n")
 
     reserved = {number: name for name, number in tables.reserved_identities.items()}
-    run = run_preview(
-        read_lines(args.flows),
-        flow_logs,
-        keep_lines=args.output == "json",
-        on_written=on_written if show else None,
-        reserved=reserved,
-        source=args.flows,
-    )
+    with read_lines(args.flows) as lines:
+        run = run_preview(
+            lines,
+            flow_logs,
+            keep_lines=args.output == "json",
+            on_written=on_written if show else None,
+            reserved=reserved,
+            source=args.flows,
+        )
     span = duration or run.time_span_seconds()
     span_source = "--duration" if duration else ("the flows' timestamps" if span else "")
     volumes = [estimate(t, span, tables) if span else None for t in run.tallies]

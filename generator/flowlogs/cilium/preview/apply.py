@@ -22,7 +22,7 @@ import orjson
 from ..tables import CiliumTables
 from .config import FlowLogConfig
 from .flows import FlowEvent, json_name
-from .prefilter import line_test
+from .prefilter import LineTest, line_test
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
 
 
@@ -125,16 +125,35 @@ def compile_field_mask(paths: Sequence[str], tables: CiliumTables, where: str) -
     return tree or None
 
 
+Mask = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def mask_function(tree: MaskTree) -> Mask:
+    """The mask as a function over a message (proto names), keys kept in the message's order."""
+    leaves = frozenset(key for key, sub in tree.items() if sub is None)
+    nested = {key: mask_function(sub) for key, sub in tree.items() if sub is not None}
+    if not nested:
+        return lambda message: {key: value for key, value in message.items() if key in leaves}
+
+    def mask(message: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in message.items():
+            if key in leaves:
+                out[key] = value
+            else:
+                sub = nested.get(key)
+                if sub is not None:
+                    out[key] = sub(value if isinstance(value, dict) else {})
+        for key, sub in nested.items():
+            if key not in out:
+                out[key] = sub({})  # Alloc: parents of masked sub-fields always exist
+        return out
+
+    return mask
+
+
 def apply_mask(message: dict[str, Any], tree: MaskTree) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in message.items():
-        if key in tree:
-            sub = tree[key]
-            out[key] = value if sub is None else apply_mask(value if isinstance(value, dict) else {}, sub)
-    for key, sub in tree.items():
-        if sub is not None and key not in out:
-            out[key] = apply_mask({}, sub)  # Alloc: parents of masked sub-fields always exist
-    return out
+    return mask_function(tree)(message)
 
 
 @dataclass
@@ -146,11 +165,13 @@ class CompiledFlowLog:
     has_include: bool
     unpreviewable: list[str] = field(default_factory=list)
     error: str = ""
-    may_match: Callable[[bytes], bool] | None = None  # prefilter.line_test: None = parse every line
+    may_match: LineTest | None = None  # prefilter.line_test: None = parse every line
 
     decide: Predicate = field(default=lambda ev: False)  # filters.Apply(include, exclude, ev)
+    apply: Mask | None = None  # the field mask as a function
 
     def __post_init__(self) -> None:
+        self.apply = None if self.mask is None else mask_function(self.mask)
         include, exclude = self.include, self.exclude
         if self.error:
             self.decide = lambda ev: False
@@ -162,8 +183,8 @@ class CompiledFlowLog:
     def written(self, ev: FlowEvent) -> dict[str, Any]:
         """The ExportEvent the agent writes (protojson, proto names) for an exported event."""
         kind_body = ev.flow if ev.kind == "flow" else ev.payload
-        if ev.kind == "flow" and self.mask is not None:
-            kind_body = apply_mask(ev.flow, self.mask)
+        if ev.kind == "flow" and self.apply is not None:
+            kind_body = self.apply(ev.flow)
         out: dict[str, Any] = {ev.kind: kind_body}
         if ev.node_name:
             out["node_name"] = ev.node_name

@@ -8,6 +8,8 @@ temporary file in fixed-size chunks.
 from __future__ import annotations
 
 import array
+import gzip
+import time
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +19,9 @@ from typing import IO, Any
 import orjson
 
 from .apply import CompiledFlowLog
-from .flows import FlowEvent, bad_line, parse_line, proto_facts
+from ...errors import FlowlogsError
+from .prefilter import CALIBRATION_LINES, LineTest
+from .flows import FlowEvent, bad_line, event_from_object, is_blank, proto_facts
 
 _CHUNK = 65536
 
@@ -184,7 +188,15 @@ def _time_of(line: bytes) -> str:
     return line[start + 1 : start + 20].decode("ascii", "replace") if start >= 0 else ""
 
 
-def _any_test(tests: list[Callable[[bytes], bool]], line: bytes) -> bool:
+def _pays(tests: list[LineTest], sample: list[bytes], per_line: float) -> bool:
+    """Whether testing lines costs less than parsing the lines it rules out, timed on the sample."""
+    started = time.process_time()
+    passing = sum(1 for line in sample if _any_test(tests, line))
+    testing = (time.process_time() - started) / len(sample)
+    return testing + per_line * passing / len(sample) < 0.95 * per_line
+
+
+def _any_test(tests: list[LineTest], line: bytes) -> bool:
     for test in tests:
         if test(line):
             return True
@@ -198,63 +210,86 @@ def run_preview(
     on_written: Callable[[int, FlowEvent, bytes], None] | None = None,
     reserved: dict[int, str] | None = None,
     source: str = "flows",
+    calibration_lines: int = CALIBRATION_LINES,
+    scan_cost: float | None = None,
 ) -> PreviewRun:
     """Every line through every flow log. `on_written(index, event, line)` receives the exact
     lines the agent would write (serialising them costs time: only when asked). A line no flow
-    log can export (prefilter.py) is counted without being parsed."""
+    log can export (prefilter.py) is counted without being parsed; which fields are checked for
+    that is calibrated on the first `calibration_lines` lines, with the measured cost of a scan
+    relative to parsing (or `scan_cost`, for tests). Results never depend on it."""
     tallies = [FlowLogTally(f, reserved=dict(reserved or {}), lines=LineSpool() if keep_lines else None) for f in flow_logs]
     run = PreviewRun(tallies)
     active = [(i, t, t.flow_log) for i, t in enumerate(tallies) if not t.flow_log.error]
     tests = [f.may_match for _, _, f in active]
-    shortcut = bool(tests) and all(test is not None for test in tests)
+    prefilter = bool(tests) and all(test is not None for test in tests)
     line_tests = [test for test in tests if test is not None]
+    shortcut = False  # on once the tests are calibrated on the first lines
+    sample: list[bytes] = []
+    calibration_started = 0.0
     table = proto_facts().json_to_proto
     fast = FlowEvent(0, "flow", {}, {}, "", "", 0)
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     first = last = ""
     seen = seen_bytes = 0
-    for number, line in lines:
-        seen += 1
-        seen_bytes += len(line)
-        if shortcut and not _any_test(line_tests, line):
-            stamp = _time_of(line)
+    try:
+        for number, line in lines:
+            if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
+                continue
+            seen += 1
+            seen_bytes += len(line)
+            if prefilter and not shortcut:
+                if not sample:
+                    calibration_started = time.process_time()
+                sample.append(line)
+                if len(sample) >= calibration_lines:
+                    # what parsing and deciding took (up to the previous line), against scanning
+                    per_line = (time.process_time() - calibration_started) / max(1, len(sample) - 1)
+                    for test in line_tests:
+                        test.calibrate(sample, per_line, scan_cost)
+                    shortcut = scan_cost is not None or _pays(line_tests, sample, per_line)
+                    prefilter, sample = shortcut, []
+            elif shortcut and not _any_test(line_tests, line):
+                stamp = _time_of(line)
+                if stamp:
+                    if not first or stamp < first:
+                        first = stamp
+                    if stamp > last:
+                        last = stamp
+                if line[0] != 123:  # not an object at all; parsed lines are checked below
+                    raise bad_line(source, number)
+                continue
+            try:
+                obj = loads(line)
+            except JSONDecodeError:
+                raise bad_line(source, number) from None
+            flow = obj.get("flow") if type(obj) is dict else None
+            if type(flow) is dict and "node_name" in obj:
+                # The exporter's own lines (proto names): one reused event, no renaming.
+                ev = fast
+                ev.line, ev.flow, ev.node_name, ev.time, ev.size = number, flow, obj["node_name"], obj.get("time", ""), len(line)
+            else:
+                parsed = event_from_object(obj, number, len(line), table)
+                if parsed is None:
+                    raise bad_line(source, number)
+                ev = parsed
+            stamp = ev.time[:19]
             if stamp:
                 if not first or stamp < first:
                     first = stamp
                 if stamp > last:
                     last = stamp
-            if line[0] != 123:  # "{": not an event at all; parsed lines are checked below
-                raise bad_line(source, number)
-            continue
-        try:
-            obj = loads(line)
-        except JSONDecodeError:
-            raise bad_line(source, number) from None
-        flow = obj.get("flow") if type(obj) is dict else None
-        if type(flow) is dict and "node_name" in obj:
-            # The exporter's own lines (proto names): one reused event, no renaming.
-            ev = fast
-            ev.line, ev.flow, ev.node_name, ev.time, ev.size = number, flow, obj["node_name"], obj.get("time", ""), len(line)
-        else:
-            parsed = parse_line(line, number, table)
-            if parsed is None:
-                raise bad_line(source, number)
-            ev = parsed
-        stamp = ev.time[:19]
-        if stamp:
-            if not first or stamp < first:
-                first = stamp
-            if stamp > last:
-                last = stamp
-        for index, tally, flow_log in active:
-            if flow_log.decide(ev):
-                if flow_log.mask is not None or on_written is not None:
-                    written = flow_log.written_line(ev)
-                    size = len(written) + 1
-                    if on_written is not None:
-                        on_written(index, ev, written)
-                else:
-                    size = ev.size  # unmasked: the agent writes the event as read
-                tally.add(ev, size)
+            for index, tally, flow_log in active:
+                if flow_log.decide(ev):
+                    if flow_log.mask is not None or on_written is not None:
+                        written = flow_log.written_line(ev)
+                        size = len(written) + 1
+                        if on_written is not None:
+                            on_written(index, ev, written)
+                    else:
+                        size = ev.size  # unmasked: the agent writes the event as read
+                    tally.add(ev, size)
+    except (gzip.BadGzipFile, EOFError) as error:
+        raise FlowlogsError(f"{source}: broken gzip data: {error}") from error
     run.seen, run.seen_bytes, run.first_time, run.last_time = seen, seen_bytes, first, last
     return run

@@ -76,12 +76,16 @@ class FlowEvent:
         self.size = size  # bytes of the input line, newline included
 
 
-def _to_proto_names(value: Any, table: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {table.get(k, k): _to_proto_names(v, table) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_proto_names(v, table) for v in value]
-    return value
+def _to_proto_names(value: dict[str, Any], table: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        kind = type(item)
+        if kind is dict:
+            item = _to_proto_names(item, table)
+        elif kind is list and item and type(item[0]) is dict:
+            item = [_to_proto_names(x, table) if type(x) is dict else x for x in item]
+        out[table.get(key, key)] = item
+    return out
 
 
 def _needs_renaming(obj: dict[str, Any], table: dict[str, str]) -> bool:
@@ -104,19 +108,34 @@ def _open(path: str) -> IO[bytes]:
         raise FlowlogsError(f"cannot read flows from {path}: {error.strerror}") from error
 
 
-def read_lines(path: str) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, line) of a JSON-lines file, blank lines skipped, one at a time."""
-    stream = _open(path)
-    try:
-        for number, line in enumerate(stream, start=1):
-            if line[0] != 123 and not line.strip():  # 123: "{", how every event starts
-                continue
-            yield number, line
-    except (gzip.BadGzipFile, EOFError) as error:
-        raise FlowlogsError(f"{path}: broken gzip data: {error}") from error
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+class FlowLines:
+    """(1-based line number, line) of a JSON-lines file, read as iterated; close() when done.
+    Blank lines are left to the reader (run_preview, read_flows skip them)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stream = _open(path)
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        return enumerate(self.stream, start=1)
+
+    def close(self) -> None:
+        if self.stream is not sys.stdin.buffer:
+            self.stream.close()
+
+    def __enter__(self) -> FlowLines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_lines(path: str) -> FlowLines:
+    return FlowLines(path)
+
+
+def is_blank(line: bytes) -> bool:
+    return not line.strip()
 
 
 def bad_line(path: str, number: int) -> FlowlogsError:
@@ -127,11 +146,17 @@ def read_flows(path: str) -> Iterator[FlowEvent]:
     """The events of a JSON-lines file, one at a time. A line that is not a JSON object is an
     error naming file and line."""
     table = proto_facts().json_to_proto
-    for number, line in read_lines(path):
-        event = parse_line(line, number, table)
-        if event is None:
-            raise bad_line(path, number)
-        yield event
+    with read_lines(path) as lines:
+        try:
+            for number, line in lines:
+                if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
+                    continue
+                event = parse_line(line, number, table)
+                if event is None:
+                    raise bad_line(path, number)
+                yield event
+        except (gzip.BadGzipFile, EOFError) as error:
+            raise FlowlogsError(f"{path}: broken gzip data: {error}") from error
 
 
 def parse_line(line: bytes, number: int, table: dict[str, str]) -> FlowEvent | None:
@@ -140,12 +165,17 @@ def parse_line(line: bytes, number: int, table: dict[str, str]) -> FlowEvent | N
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
+    return event_from_object(obj, number, len(line), table)
+
+
+def event_from_object(obj: Any, number: int, size: int, table: dict[str, str]) -> FlowEvent | None:
+    """A parsed line as an event in proto names; None when it is not a JSON object."""
     if not isinstance(obj, dict):
         return None
     flow = obj.get("flow")
     if flow is not None and "node_name" in obj and isinstance(flow, dict):
         # The exporter's own lines (proto names): the common case, no renaming.
-        return FlowEvent(number, "flow", flow, _NO_PAYLOAD, obj["node_name"], obj.get("time", ""), len(line))
+        return FlowEvent(number, "flow", flow, _NO_PAYLOAD, obj["node_name"], obj.get("time", ""), size)
     for kind in EVENT_KINDS:
         body = obj.get(kind)
         if isinstance(body, dict):
@@ -159,14 +189,14 @@ def parse_line(line: bytes, number: int, table: dict[str, str]) -> FlowEvent | N
         kind, body = "flow", obj
         if _needs_renaming(obj, table):
             body = _to_proto_names(obj, table)
-        return FlowEvent(number, kind, body, _NO_PAYLOAD, str(body.get("node_name", "")), str(body.get("time", "")), len(line))
+        return FlowEvent(number, kind, body, _NO_PAYLOAD, str(body.get("node_name", "")), str(body.get("time", "")), size)
     if _needs_renaming(obj, table) or _needs_renaming(body, table):
         obj = _to_proto_names(obj, table)
         body = obj[kind]
     flow = body if kind == "flow" else {}
     node = obj.get("node_name") or flow.get("node_name") or ""
     time = obj.get("time") or flow.get("time") or ""
-    return FlowEvent(number, kind, flow, body if kind != "flow" else _NO_PAYLOAD, str(node), str(time), len(line))
+    return FlowEvent(number, kind, flow, body if kind != "flow" else _NO_PAYLOAD, str(node), str(time), size)
 
 
 _NO_PAYLOAD: dict[str, Any] = {}

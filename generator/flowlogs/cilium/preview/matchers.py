@@ -82,25 +82,34 @@ def parse_namespace_name(text: str) -> tuple[str, str]:
     return "default", parts[0]
 
 
-def _namespaced(getter: Callable[[dict[str, Any]], tuple[str, str]]) -> Callable[[list[Any], MatchContext], Predicate]:
+def _namespaced(message: str, name_key: str) -> Callable[[list[Any], MatchContext], Predicate]:
+    """Filters over flow[message] = {namespace, <name_key>}: source/destination (pod_name) or
+    source_service/destination_service (name)."""
+
     def build(values: list[Any], _: MatchContext) -> Predicate:
         filters = []
         for name in _strings(values, "name"):
             if name == "":
                 raise FilterValueError("invalid filter, name must not be empty")
             filters.append(parse_namespace_name(name))
-
         if all(not prefix for _, prefix in filters):
             namespaces = {fns for fns, _ in filters}
+            any_namespace = "" in namespaces
 
             def match_namespace(ev: FlowEvent) -> bool:
-                ns, name = getter(ev.flow)
-                return bool(ns or name) and ("" in namespaces or ns in namespaces)
+                endpoint = ev.flow.get(message)
+                if not endpoint:
+                    return False
+                ns = endpoint.get("namespace", "")
+                if not ns and not endpoint.get(name_key):
+                    return False
+                return any_namespace or ns in namespaces
 
             return match_namespace
 
         def match(ev: FlowEvent) -> bool:
-            ns, name = getter(ev.flow)
+            endpoint = ev.flow.get(message) or _EMPTY
+            ns, name = endpoint.get("namespace", ""), endpoint.get(name_key, "")
             if not ns and not name:
                 return False
             for fns, prefix in filters:
@@ -111,22 +120,6 @@ def _namespaced(getter: Callable[[dict[str, Any]], tuple[str, str]]) -> Callable
         return match
 
     return build
-
-
-def _endpoint_pod(side: str) -> Callable[[dict[str, Any]], tuple[str, str]]:
-    def get(flow: dict[str, Any]) -> tuple[str, str]:
-        ep = flow.get(side) or _EMPTY
-        return ep.get("namespace", ""), ep.get("pod_name", "")
-
-    return get
-
-
-def _service(side: str) -> Callable[[dict[str, Any]], tuple[str, str]]:
-    def get(flow: dict[str, Any]) -> tuple[str, str]:
-        svc = flow.get(f"{side}_service") or _EMPTY
-        return svc.get("namespace", ""), svc.get("name", "")
-
-    return get
 
 
 # --- ip.go -----------------------------------------------------------------------------------
@@ -483,8 +476,11 @@ def _event_type(values: list[Any], context: MatchContext) -> Predicate:
             event = ev.flow.get("event_type")
             if event is None:
                 return False
-            etype, esub = int(event.get("type", 0)), int(event.get("sub_type", 0))
-            return any((not t or t == etype) and (not m or s == esub) for t, m, s in filters)
+            etype, esub = event.get("type", 0), event.get("sub_type", 0)
+            for t, m, s in filters:
+                if (not t or t == etype) and (not m or s == esub):
+                    return True
+            return False
         if ev.kind in ("agent_event", "debug_event"):
             own = MESSAGE_TYPE_AGENT if ev.kind == "agent_event" else MESSAGE_TYPE_DEBUG
             sub = _sub_type_number(ev.payload.get("type", 0), ev.kind)
@@ -721,17 +717,17 @@ FIELD_MATCHERS: dict[str, Matcher] = {
         Matcher("uuid", _SOURCE + "uuid.go", _uuid),
         Matcher("source_ip", _SOURCE + "ip.go", _ip_getter("source")),
         Matcher("source_ip_xlated", _SOURCE + "ip.go", _ip_getter("source_xlated")),
-        Matcher("source_pod", _SOURCE + "k8s.go", _namespaced(_endpoint_pod("source"))),
+        Matcher("source_pod", _SOURCE + "k8s.go", _namespaced("source", "pod_name")),
         Matcher("source_fqdn", _SOURCE + "fqdn.go", _fqdn("source_names")),
         Matcher("source_label", _SOURCE + "labels.go", _labels(_endpoint_labels("source"))),
-        Matcher("source_service", _SOURCE + "k8s.go", _namespaced(_service("source"))),
+        Matcher("source_service", _SOURCE + "k8s.go", _namespaced("source_service", "name")),
         Matcher("source_workload", _SOURCE + "workload.go", _workload("source")),
         Matcher("source_cluster_name", _SOURCE + "cluster_name.go", _cluster_name("source")),
         Matcher("destination_ip", _SOURCE + "ip.go", _ip_getter("destination")),
-        Matcher("destination_pod", _SOURCE + "k8s.go", _namespaced(_endpoint_pod("destination"))),
+        Matcher("destination_pod", _SOURCE + "k8s.go", _namespaced("destination", "pod_name")),
         Matcher("destination_fqdn", _SOURCE + "fqdn.go", _fqdn("destination_names")),
         Matcher("destination_label", _SOURCE + "labels.go", _labels(_endpoint_labels("destination"))),
-        Matcher("destination_service", _SOURCE + "k8s.go", _namespaced(_service("destination"))),
+        Matcher("destination_service", _SOURCE + "k8s.go", _namespaced("destination_service", "name")),
         Matcher("destination_workload", _SOURCE + "workload.go", _workload("destination")),
         Matcher("destination_cluster_name", _SOURCE + "cluster_name.go", _cluster_name("destination")),
         Matcher("traffic_direction", _SOURCE + "traffic_direction.go", _traffic_direction),

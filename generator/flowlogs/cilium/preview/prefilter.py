@@ -6,21 +6,24 @@ exported by that flow log, so when that holds for every flow log the line is onl
 
 The literals are necessary conditions only, derived from the same semantics as matchers.py:
 - a field contributes literals only for values matched by exact content (enum names, exact
-  strings, pod name prefixes, ports, `key=value` label selectors); regular expressions, CIDRs,
+  strings, pod name prefixes, ports, HTTP status code digits, `key=value` label selectors); regular expressions, CIDRs,
   wildcards, negations and zero values contribute none (the filter is then unconstrained);
 - enum values are looked for as names (`"DROPPED"`) and as numbers in both spacings protojson
   writes (`"verdict":2`, `"verdict": 2`);
 - a value with a character JSON may escape (quote, backslash, slash, <, >, &, non-ASCII)
   contributes none;
-- an event-type filter also passes lost-event records (event_type.go always includes them), and
-  types 0, 2 (debug) and 130 (agent) are unconstrained.
+- only lines that start as a flow event (`{"flow":`) are ever skipped: other events (lost
+  events, which event_type.go always includes, agent and debug events) and bare Flow lines are
+  always parsed; event types 0, 2 (debug) and 130 (agent) are unconstrained.
 
 tests/test_preview_prefilter.py checks that previews with and without it agree on every case.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,7 +34,7 @@ from .matchers import MESSAGE_TYPE_AGENT, MESSAGE_TYPE_DEBUG, parse_namespace_na
 AnyOf = tuple[bytes, ...]  # the line must contain one of these
 FilterNeeds = tuple[AnyOf, ...]  # ... for every field of the filter
 _UNSAFE = re.compile(r'["\\/<>&]|[^\x20-\x7e]')
-_LOST = (b'"lost_events"', b'"lostEvents"')
+_FLOW_LINE = b'{"flow":'  # how exporter and `hubble observe -o jsonpb` lines of flows start
 _SIMPLE_LABEL = re.compile(r"^\s*([^\s=!,()]+)\s*==?\s*([^\s,()]+)\s*$")
 _L4_KEYS = {"tcp": ("TCP",), "udp": ("UDP",), "sctp": ("SCTP",), "icmp": ("ICMPv4", "ICMPv6"), "icmpv4": ("ICMPv4",), "icmpv6": ("ICMPv6",), "dns": ("dns",), "http": ("http",), "kafka": ("kafka",)}
 
@@ -47,8 +50,13 @@ def _quoted(values: Sequence[str]) -> AnyOf | None:
 
 
 def _numbers(field: str, numbers: Sequence[int]) -> tuple[bytes, ...]:
-    keys = {field, json_name(field)}
-    return tuple(f'"{key}":{sep}{n}'.encode() for key in sorted(keys) for n in numbers for sep in ("", " "))
+    """`"<field>":<n>` in both spellings of the field and both spacings, as few literals: the
+    common tail of the proto and JSON names (`irection":2` covers `"traffic_direction":2` and
+    `"trafficDirection":2`)."""
+    proto, json = f'"{field}":', f'"{json_name(field)}":'
+    tail = os.path.commonprefix([proto[::-1], json[::-1]])[::-1]
+    # followed by "," or "}": "type":1 must not be found in "type":129
+    return tuple(f"{tail}{sep}{n}{end}".encode() for n in numbers for sep in ("", " ") for end in (",", "}"))
 
 
 def _enum(field: str, enum: str, values: Sequence[Any], zero: str) -> AnyOf | None:
@@ -81,7 +89,7 @@ def _event_types(values: Sequence[Any]) -> AnyOf | None:
         if number in (0, MESSAGE_TYPE_DEBUG, MESSAGE_TYPE_AGENT):
             return None
         numbers.append(number)
-    return _numbers("type", numbers) + _LOST
+    return _numbers("type", numbers)  # lost events: never prefiltered (LineTest parses every non-flow line)
 
 
 def _names(values: Sequence[Any]) -> AnyOf | None:
@@ -107,6 +115,16 @@ def _ips(values: Sequence[Any]) -> AnyOf | None:
     if any("/" in t for t in texts):
         return None  # a CIDR matches addresses the filter does not spell
     return _quoted(texts)
+
+
+def _status_codes(values: Sequence[Any]) -> AnyOf | None:
+    literals = []
+    for value in values:
+        digits = str(value).removesuffix("+")
+        if not digits.isdigit():
+            return None
+        literals += [f'"code":{digits}'.encode(), f'"code": {digits}'.encode()]
+    return tuple(literals) or None
 
 
 def _labels(values: Sequence[Any]) -> AnyOf | None:
@@ -154,6 +172,7 @@ _FIELD_NEEDS: dict[str, Callable[[Sequence[Any], CiliumTables], AnyOf | None]] =
     "destination_ip": lambda v, t: _ips(v),
     "source_ip_xlated": lambda v, t: _ips(v),
     "source_label": lambda v, t: _labels(v),
+    "http_status_code": lambda v, t: _status_codes(v),
     "destination_label": lambda v, t: _labels(v),
 }
 
@@ -174,27 +193,87 @@ def filter_needs(flow_filter: dict[str, Any], tables: CiliumTables) -> FilterNee
     return tuple(needs)
 
 
-def line_test(include_filters: Sequence[dict[str, Any]], tables: CiliumTables) -> Callable[[bytes], bool] | None:
-    """A test `line -> may this flow log export it`, or None when every line may match."""
+CALIBRATION_LINES = 512
+
+
+class LineTest:
+    """`line -> may this flow log export it`: for some include filter, every checked field has
+    one of its literals in the line. Which fields are checked is a matter of speed only (each is
+    a necessary condition): after `calibrate` on the first lines of a file, per filter the
+    fields that rule out the most lines for the fewest scans."""
+
+    def __init__(self, per_filter: list[FilterNeeds]) -> None:
+        self.per_filter = per_filter
+        self.plan: list[tuple[AnyOf, ...]] = [
+            (min(needs, key=lambda any_of: (len(any_of), -min(map(len, any_of)))),) for needs in per_filter
+        ]
+
+    def calibrate(self, sample: Sequence[bytes], parse_seconds: float, scan_cost: float | None = None) -> None:
+        """Choose the fields to check. `parse_seconds` is what parsing and deciding one line
+        took; scanning a line for a field's literals is timed on the sample (or costs
+        `scan_cost` per literal relative to parsing, for tests)."""
+        sample = [line for line in sample if line.startswith(_FLOW_LINE)]
+        if not sample:
+            return
+        plan = []
+        for needs in self.per_filter:
+            passes: dict[AnyOf, list[bool]] = {}
+            costs: dict[AnyOf, float] = {}
+            for any_of in needs:
+                started = time.process_time()
+                passes[any_of] = [any(literal in line for literal in any_of) for line in sample]
+                took = (time.process_time() - started) / len(sample)
+                costs[any_of] = scan_cost * len(any_of) if scan_cost is not None else took / max(parse_seconds, 1e-9)
+            plan.append(tuple(_choose(needs, passes, costs, len(sample))))
+        self.plan = plan
+
+    def __call__(self, line: bytes) -> bool:
+        if not line.startswith(_FLOW_LINE):
+            return True
+        for groups in self.plan:
+            if not groups:
+                return True  # checking this filter costs more than parsing
+            for any_of in groups:
+                for literal in any_of:
+                    if literal in line:
+                        break
+                else:
+                    break  # this field cannot match: neither can the filter
+            else:
+                return True
+        return False
+
+
+def _choose(needs: FilterNeeds, passes: dict[AnyOf, list[bool]], costs: dict[AnyOf, float], size: int) -> list[AnyOf]:
+    """Greedily, the fields whose checks cost less than the parsing they save (costs relative to
+    parsing one line); none when no check pays."""
+    chosen: list[AnyOf] = []
+    reaching = [True] * size  # lines that pass the fields chosen so far
+    spent = 0.0
+    best = 1.0  # no check at all: every line parsed
+    while True:
+        candidates = []
+        for any_of in needs:
+            if any_of in chosen:
+                continue
+            still = [r and p for r, p in zip(reaching, passes[any_of], strict=True)]
+            cost = spent + costs[any_of] * sum(reaching) / size + sum(still) / size
+            candidates.append((cost, any_of, still))
+        if not candidates:
+            return chosen
+        cost, any_of, still = min(candidates, key=lambda c: c[0])
+        if cost >= best:
+            return chosen  # another check would cost more than it saves
+        chosen.append(any_of)
+        spent += costs[any_of] * sum(reaching) / size
+        reaching, best = still, cost
+
+
+def line_test(include_filters: Sequence[dict[str, Any]], tables: CiliumTables) -> LineTest | None:
+    """The prefilter of a flow log, or None when every line may match."""
     if not include_filters:
         return None
     per_filter = [filter_needs(f, tables) for f in include_filters]
     if any(not needs for needs in per_filter):
         return None
-
-    # The shortest list of alternatives first: it is the cheapest to rule a line out with.
-    ordered = [tuple(sorted(needs, key=len)) for needs in per_filter]
-
-    def may_match(line: bytes) -> bool:
-        for needs in ordered:
-            for any_of in needs:
-                for literal in any_of:
-                    if literal in line:
-                        break
-                else:
-                    break  # this field's literals are all absent: the filter cannot match
-            else:
-                return True
-        return False
-
-    return may_match
+    return LineTest(per_filter)
