@@ -180,12 +180,13 @@ def _parse_time(text: str) -> datetime:
 
 
 def _time_of(line: bytes) -> str:
-    """The first "time" of a line (the flow's), to second precision, without parsing it."""
+    """The first "time" of a line (the flow's), without parsing it."""
     index = line.find(b'"time":')
     if index < 0:
         return ""
     start = line.find(b'"', index + 7)
-    return line[start + 1 : start + 20].decode("ascii", "replace") if start >= 0 else ""
+    end = line.find(b'"', start + 1)
+    return line[start + 1 : end].decode("ascii", "replace") if 0 <= start < end else ""
 
 
 def _pays(tests: list[LineTest], sample: list[bytes], per_line: float) -> bool:
@@ -230,7 +231,7 @@ def run_preview(
     table = proto_facts().json_to_proto
     fast = FlowEvent(0, "flow", {}, {}, "", "", 0)
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
-    first = last = ""
+    first, last = "\uffff", ""
     seen = seen_bytes = 0
     try:
         for number, line in lines:
@@ -252,7 +253,7 @@ def run_preview(
             elif shortcut and not _any_test(line_tests, line):
                 stamp = _time_of(line)
                 if stamp:
-                    if not first or stamp < first:
+                    if stamp < first:
                         first = stamp
                     if stamp > last:
                         last = stamp
@@ -273,9 +274,11 @@ def run_preview(
                 if parsed is None:
                     raise bad_line(source, number)
                 ev = parsed
-            stamp = ev.time[:19]
+            # Whole timestamps compared, cut to the second at the end: RFC 3339 strings of one
+            # zone order like their first 19 characters wherever those differ.
+            stamp = ev.time
             if stamp:
-                if not first or stamp < first:
+                if stamp < first:
                     first = stamp
                 if stamp > last:
                     last = stamp
@@ -291,5 +294,6 @@ def run_preview(
                     tally.add(ev, size)
     except (gzip.BadGzipFile, EOFError) as error:
         raise FlowlogsError(f"{source}: broken gzip data: {error}") from error
-    run.seen, run.seen_bytes, run.first_time, run.last_time = seen, seen_bytes, first, last
+    run.seen, run.seen_bytes = seen, seen_bytes
+    run.first_time, run.last_time = (first[:19], last[:19]) if last else ("", "")
     return run
