@@ -229,3 +229,24 @@ def test_per_node_volume(run_cli: Run, tmp_path: Path) -> None:
     busiest = [n for n in entry["volume"]["per_node"] if n["node"] == "c1/node-a"][0]["bytes_per_day"]
     minutes = 1024 * 1024 / (busiest / 86400) / 60
     assert entry["volume"]["rotation"].startswith(f"rotates every ~{minutes:.0f} minutes" if minutes < 120 else "rotates every ~")
+
+
+def test_show_and_json_exclude_each_other(run_cli: Run) -> None:
+    result = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS), "--show", "-o", "json")
+    assert result.code == 1
+    assert "--show prints the exported lines on stdout: use it without -o json" in result.err
+
+
+def test_matched_lines_spool_to_disk_and_stream_out(run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowlogs import preview_report
+    from flowlogs.cilium.preview import engine
+
+    monkeypatch.setattr(engine, "_CHUNK", 4)  # spill the spool to its file every 4 line numbers
+    monkeypatch.setattr(preview_report, "_CHUNK", 3)  # and write them out 3 at a time
+    flows = tmp_path / "flows.jsonl"
+    flows.write_bytes(FLOWS.read_bytes() * 5)
+    result = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(flows), "-o", "json")
+    assert result.code == 0, result.err
+    (entry,) = json.loads(result.out)["flowLogs"]
+    assert entry["matched_lines"] == [n + 18 * k for k in range(5) for n in (1, 18)]
+    assert entry["seen"] == 90

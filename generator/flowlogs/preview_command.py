@@ -69,10 +69,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from .cilium.preview.config import flow_logs_from_compiled
     from .cilium.preview.volume import estimate
     from .cilium.tables import DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
-    from .preview_report import PreviewResult, to_html, to_json, to_text
+    from .preview_report import PreviewResult, to_html, to_text, write_json
 
     if (args.profile is None) == (args.config is None):
         raise FlowlogsError("give a PROFILE or --config FILE (one of them)")
+    if args.show and args.output == "json":
+        raise FlowlogsError("--show prints the exported lines on stdout: use it without -o json")
     notes: list[str] = []
     if args.profile is not None:
         if args.cilium_version:
@@ -120,7 +122,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         show.flush()
         sys.stderr.write(to_text(result))
     elif args.output == "json":
-        sys.stdout.write(to_json(result))
+        write_json(result, sys.stdout)
     else:
         sys.stdout.write(to_text(result))
     for tally in run.tallies:

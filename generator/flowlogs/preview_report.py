@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from .cilium.preview.engine import FlowLogTally, PreviewRun
 from .cilium.preview.volume import Volume, human_bytes
@@ -24,7 +25,7 @@ class PreviewResult:
     notes: list[str]  # config notes, Calico storage
 
 
-def _tally_dict(tally: FlowLogTally, volume: Volume | None, run: PreviewRun, lines: bool) -> dict[str, Any]:
+def _tally_dict(tally: FlowLogTally, volume: Volume | None, run: PreviewRun) -> dict[str, Any]:
     flow_log = tally.flow_log
     entry: dict[str, Any] = {
         "name": flow_log.config.name,
@@ -32,8 +33,6 @@ def _tally_dict(tally: FlowLogTally, volume: Volume | None, run: PreviewRun, lin
         "seen": run.seen,
         "matched": tally.matched,
     }
-    if lines:
-        entry["matched_lines"] = list(tally.lines) if tally.lines is not None else []
     entry["top_sources"] = [{"name": k, "count": v} for k, v in tally.top_sources(TOP)]
     entry["top_destinations"] = [{"name": k, "count": v} for k, v in tally.top_destinations(TOP)]
     entry["top_talkers"] = [{"name": k, "count": v} for k, v in tally.top_talkers(TOP)]
@@ -58,16 +57,47 @@ def _tally_dict(tally: FlowLogTally, volume: Volume | None, run: PreviewRun, lin
     return entry
 
 
-def to_json(result: PreviewResult) -> str:
+_LINES = "\x00matched-lines\x00"  # stands for a matched_lines list while the document is dumped
+_CHUNK = 4096
+
+
+def write_json(result: PreviewResult, out: TextIO) -> None:
+    """The JSON document; each flow log's matched_lines is streamed from its spool, so memory
+    stays flat however many lines matched."""
+    flow_logs = [_tally_dict(t, v, result.run) for t, v in zip(result.run.tallies, result.volumes, strict=True)]
+    for entry in flow_logs:
+        entry["matched_lines"] = _LINES
+        entry.update({k: entry.pop(k) for k in list(entry) if k not in ("name", "filePath", "seen", "matched", "matched_lines")})
     document = {
         "source": result.source,
         "ciliumVersion": result.version,
         "flows": result.flows,
         "seen": result.run.seen,
-        "flowLogs": [_tally_dict(t, v, result.run, True) for t, v in zip(result.run.tallies, result.volumes, strict=True)],
+        "flowLogs": flow_logs,
         "notes": result.notes,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    parts = text.split(json.dumps(_LINES))
+    out.write(parts[0])
+    for tally, part in zip(result.run.tallies, parts[1:], strict=True):
+        out.write("[")
+        buffer: list[str] = []
+        first = True
+        for line in tally.lines if tally.lines is not None else ():
+            buffer.append(str(line))
+            if len(buffer) >= _CHUNK:
+                out.write(("" if first else ", ") + ", ".join(buffer))
+                first, buffer = False, []
+        if buffer:
+            out.write(("" if first else ", ") + ", ".join(buffer))
+        out.write("]")
+        out.write(part)
+
+
+def to_json(result: PreviewResult) -> str:
+    buffer = io.StringIO()
+    write_json(result, buffer)
+    return buffer.getvalue()
 
 
 def _top_text(title: str, items: list[tuple[str, int]]) -> list[str]:
