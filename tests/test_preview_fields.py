@@ -259,3 +259,16 @@ def test_cel_is_reported_not_previewable(tmp_path: Path, capsys: pytest.CaptureF
     (entry,) = document["flowLogs"]
     assert entry["not_previewable"] == [f"{tmp_path / 'flowlogs.yaml'}: flowLogs[0].includeFilters[0].experimental.cel_expression"]
     assert entry["matched_lines"] == [1, 11, 18]
+
+
+def test_build_predicate_public_api() -> None:
+    from flowlogs.cilium.preview import read_flows
+    from flowlogs.cilium.preview.matchers import build_predicate
+
+    events = list(read_flows(str(FLOWS)))
+    predicate = build_predicate("destination_pod", ["kube-system/"], "1.18")
+    assert [ev.line for ev in events if predicate(ev)] == [6]
+    with pytest.raises(KeyError, match="source_cluster_name cannot be previewed for Cilium 1.16"):
+        build_predicate("source_cluster_name", ["c1"], "1.16")
+    with pytest.raises(KeyError, match="experimental cannot be previewed"):
+        build_predicate("experimental", [{"cel_expression": ["true"]}], "1.18")

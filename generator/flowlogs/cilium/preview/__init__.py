@@ -11,10 +11,11 @@ from .apply import CompiledFlowLog, compile_flow_filter, compile_flow_log
 from .config import ExporterConfig, ExporterConfigError, FlowLogConfig, flow_logs_from_compiled, read_exporter_config
 from .engine import PreviewRun, run_preview
 from .flows import FlowEvent, read_flows, read_lines
-from .matchers import FIELD_MATCHERS, Matcher
+from .matchers import FIELD_MATCHERS, Matcher, build_predicate
 
 __all__ = [
     "FIELD_MATCHERS",
+    "build_predicate",
     "CompiledFlowLog",
     "ExporterConfig",
     "ExporterConfigError",
