@@ -160,7 +160,6 @@ _NO_IP: dict[str, Any] = {}
 class PreviewRun:
     tallies: list[FlowLogTally]
     seen: int = 0
-    seen_bytes: int = 0
     first_time: str = ""  # RFC 3339, second precision (UTC as Hubble writes it)
     last_time: str = ""
 
@@ -232,14 +231,14 @@ def run_preview(
     fast = FlowEvent(0, "flow", {}, {}, "", "", 0)
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     first, last = "\uffff", ""
-    seen = seen_bytes = 0
+    seen = 0
+    deciders = [(flow_log.decide, tally, flow_log.mask is not None or on_written is not None, flow_log, index) for index, tally, flow_log in active]
     try:
         for number, line in lines:
             if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
                 continue
             seen += 1
-            seen_bytes += len(line)
-            if prefilter and not shortcut:
+            if prefilter:
                 if not sample:
                     calibration_started = time.process_time()
                 sample.append(line)
@@ -249,7 +248,7 @@ def run_preview(
                     for test in line_tests:
                         test.calibrate(sample, per_line, scan_cost)
                     shortcut = scan_cost is not None or _pays(line_tests, sample, per_line)
-                    prefilter, sample = shortcut, []
+                    prefilter, sample = False, []
             elif shortcut and not _any_test(line_tests, line):
                 stamp = _time_of(line)
                 if stamp:
@@ -282,9 +281,9 @@ def run_preview(
                     first = stamp
                 if stamp > last:
                     last = stamp
-            for index, tally, flow_log in active:
-                if flow_log.decide(ev):
-                    if flow_log.mask is not None or on_written is not None:
+            for decide, tally, serialise, flow_log, index in deciders:
+                if decide(ev):
+                    if serialise:
                         written = flow_log.written_line(ev)
                         size = len(written) + 1
                         if on_written is not None:
@@ -294,6 +293,6 @@ def run_preview(
                     tally.add(ev, size)
     except (gzip.BadGzipFile, EOFError) as error:
         raise FlowlogsError(f"{source}: broken gzip data: {error}") from error
-    run.seen, run.seen_bytes = seen, seen_bytes
+    run.seen = seen
     run.first_time, run.last_time = (first[:19], last[:19]) if last else ("", "")
     return run
