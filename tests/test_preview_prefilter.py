@@ -14,7 +14,7 @@ import pytest
 
 from flowlogs.cilium.preview import compile_flow_log, read_lines, run_preview
 from flowlogs.cilium.preview.config import flow_logs_from_document
-from flowlogs.cilium.preview.prefilter import filter_needs, line_test
+from flowlogs.cilium.preview.prefilter import KeyValue, Literals, filter_needs, line_test
 from flowlogs.cilium.tables import load_tables
 from test_preview_fields import CASES, FLOWS
 
@@ -47,17 +47,36 @@ def test_combined_filters() -> None:
         assert _matched(group, True) == _matched(group, True, 7, 0.2) == _matched(group, False), group
 
 
-def test_literals_are_only_exact_content() -> None:
+VERDICT_DROPPED = KeyValue(b'"verdict":', frozenset({b"DROPPED"}), frozenset({b"2"}))
+
+
+def test_needs_are_only_exact_content() -> None:
     tables = load_tables("1.18")
-    assert filter_needs({"verdict": ["DROPPED"]}, tables) == ((b'"DROPPED"', b'"verdict":2,', b'"verdict":2}', b'"verdict": 2,', b'"verdict": 2}'),)
+    assert filter_needs({"verdict": ["DROPPED"]}, tables) == (VERDICT_DROPPED,)
     assert filter_needs({"source_ip": ["10.0.0.0/8"]}, tables) == ()  # a CIDR: nothing to look for
     assert filter_needs({"traffic_direction": ["TRAFFIC_DIRECTION_UNKNOWN"]}, tables) == ()  # the zero value is absent
     assert filter_needs({"source_label": ["!k8s:app"]}, tables) == ()
     assert filter_needs({"event_type": [{"type": 130}]}, tables) == ()  # agent events carry no number
-    assert filter_needs({"source_pod": ["kube-system/"]}, tables) == ((b'"kube-system"',),)
+    assert filter_needs({"source_pod": ["kube-system/"]}, tables) == (Literals((b'"kube-system"',)),)
+    assert filter_needs({"trafficDirection": ["EGRESS"]}, tables) == (KeyValue(b'irection":', frozenset({b"EGRESS"}), frozenset({b"2"})),)
     assert line_test([{"verdict": ["DROPPED"]}, {}], tables) is None  # an empty filter matches all
-    # "type":1 must not be found in "type":129
-    assert filter_needs({"event_type": [{"type": 1}]}, tables) == ((b'"type":1,', b'"type":1}', b'"type": 1,', b'"type": 1}'),)
+
+
+@pytest.mark.parametrize(
+    ("need", "line", "found"),
+    [
+        (VERDICT_DROPPED, b'{"flow":{"verdict":"DROPPED"}}', True),
+        (VERDICT_DROPPED, b'{"flow":{"verdict": "DROPPED"}}', True),  # protojson may add a space
+        (VERDICT_DROPPED, b'{"flow":{"verdict":2}}', True),  # enums may be numbers
+        (VERDICT_DROPPED, b'{"flow":{"verdict":"FORWARDED","Summary":"DROPPED"}}', False),
+        (KeyValue(b'"type":', numbers=frozenset({b"1"})), b'{"flow":{"event_type":{"type":129}}}', False),  # not 1
+        (KeyValue(b'"type":', numbers=frozenset({b"1"})), b'{"flow":{"l7":{"type":"REQUEST"},"event_type":{"type":1,"sub_type":133}}}', True),
+        (KeyValue(b'"code":', prefixes=(b"5",)), b'{"flow":{"l7":{"http":{"code":503}}}}', True),
+        (KeyValue(b'"code":', prefixes=(b"5",)), b'{"flow":{"l7":{"http":{"code":200}}}}', False),
+    ],
+)
+def test_key_values(need: KeyValue, line: bytes, found: bool) -> None:
+    assert need(line) is found
 
 
 def test_calibration_picks_the_field_that_rules_out_most_lines() -> None:
@@ -66,9 +85,9 @@ def test_calibration_picks_the_field_that_rules_out_most_lines() -> None:
     assert test is not None
     lines = FLOWS.read_bytes().splitlines()
     test.calibrate(lines, 1.0, 0.1)
-    # "DROPPED" is in 3 of 18 lines, "shop" in 13: the verdict first, then "shop" (one more scan
-    # of those 3 lines rules out line 1)
-    assert test.plan == [((b'"DROPPED"', b'"verdict":2,', b'"verdict":2}', b'"verdict": 2,', b'"verdict": 2}'), (b'"shop"',))]
+    # "DROPPED" is the verdict of 3 of 18 lines, "shop" in 13: the verdict first, then "shop"
+    # (one more scan of those 3 lines rules out line 1)
+    assert test.plan == [(VERDICT_DROPPED, Literals((b'"shop"',)))]
     # lines 12 (JSON names: starts as a flow too), 17 (lost events) and 18 (a bare Flow) are
     # always parsed: only lines starting with {"flow": are ever skipped
     assert [n for n, line in enumerate(lines, 1) if test(line)] == [11, 17, 18]

@@ -8,8 +8,9 @@ The literals are necessary conditions only, derived from the same semantics as m
 - a field contributes literals only for values matched by exact content (enum names, exact
   strings, pod name prefixes, ports, HTTP status code digits, `key=value` label selectors); regular expressions, CIDRs,
   wildcards, negations and zero values contribute none (the filter is then unconstrained);
-- enum values are looked for as names (`"DROPPED"`) and as numbers in both spacings protojson
-  writes (`"verdict":2`, `"verdict": 2`);
+- enum values, event types and status codes are looked for after their key, as a name in quotes
+  or a number, spaces allowed (`"verdict":"DROPPED"`, `"verdict": 2`), with one scan of the
+  line for the end of the key shared by its proto and JSON names (`irection":`);
 - a value with a character JSON may escape (quote, backslash, slash, <, >, &, non-ASCII)
   contributes none;
 - only lines that start as a flow event (`{"flow":`) are ever skipped: other events (lost
@@ -25,62 +26,108 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..tables import CiliumTables
 from .flows import json_name, proto_facts
 from .matchers import MESSAGE_TYPE_AGENT, MESSAGE_TYPE_DEBUG, parse_namespace_name
 
-AnyOf = tuple[bytes, ...]  # the line must contain one of these
-FilterNeeds = tuple[AnyOf, ...]  # ... for every field of the filter
 _UNSAFE = re.compile(r'["\\/<>&]|[^\x20-\x7e]')
 _FLOW_LINE = b'{"flow":'  # how exporter and `hubble observe -o jsonpb` lines of flows start
 _SIMPLE_LABEL = re.compile(r"^\s*([^\s=!,()]+)\s*==?\s*([^\s,()]+)\s*$")
 _L4_KEYS = {"tcp": ("TCP",), "udp": ("UDP",), "sctp": ("SCTP",), "icmp": ("ICMPv4", "ICMPv6"), "icmpv4": ("ICMPv4",), "icmpv6": ("ICMPv6",), "dns": ("dns",), "http": ("http",), "kafka": ("kafka",)}
+_VALUE = re.compile(rb'[ \t]*(?:"([^"\\]*)"|(-?[0-9]+))')
+
+
+@dataclass(frozen=True)
+class Literals:
+    """The line contains one of these byte strings."""
+
+    literals: tuple[bytes, ...]
+
+    @property
+    def scans(self) -> int:
+        return len(self.literals)
+
+    def __call__(self, line: bytes) -> bool:
+        for literal in self.literals:
+            if literal in line:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class KeyValue:
+    """Some occurrence of `key` (the end of a field name and its colon) is followed by one of
+    these string values (in quotes) or numbers, or a number starting with one of `prefixes`:
+    one scan for a field written as an enum name or number, with or without spaces."""
+
+    key: bytes
+    strings: frozenset[bytes] = frozenset()
+    numbers: frozenset[bytes] = frozenset()
+    prefixes: tuple[bytes, ...] = ()
+
+    @property
+    def scans(self) -> int:
+        return 1
+
+    def __call__(self, line: bytes) -> bool:
+        key, size, match = self.key, len(self.key), _VALUE.match
+        index = line.find(key)
+        while index >= 0:
+            value = match(line, index + size)
+            if value is not None:
+                text, number = value.group(1), value.group(2)
+                if text is not None and text in self.strings:
+                    return True
+                if number is not None and (number in self.numbers or number.startswith(self.prefixes)):
+                    return True
+            index = line.find(key, index + size)
+        return False
+
+
+Need = Literals | KeyValue  # the line must satisfy this
+FilterNeeds = tuple[Need, ...]  # ... every one of these, for the filter to possibly match
 
 
 def _safe(text: str) -> bool:
     return bool(text) and not _UNSAFE.search(text)
 
 
-def _quoted(values: Sequence[str]) -> AnyOf | None:
+def _quoted(values: Sequence[str]) -> Literals | None:
     if not values or not all(_safe(v) for v in values):
         return None
-    return tuple(f'"{v}"'.encode() for v in values)
+    return Literals(tuple(f'"{v}"'.encode() for v in values))
 
 
-def _numbers(field: str, numbers: Sequence[int]) -> tuple[bytes, ...]:
-    """`"<field>":<n>` in both spellings of the field and both spacings, as few literals: the
-    common tail of the proto and JSON names (`irection":2` covers `"traffic_direction":2` and
-    `"trafficDirection":2`)."""
+def _key(field: str) -> bytes:
+    """The end of a field's name and its colon, shared by its proto and JSON spellings
+    (`irection":` for "traffic_direction" and "trafficDirection")."""
     proto, json = f'"{field}":', f'"{json_name(field)}":'
-    tail = os.path.commonprefix([proto[::-1], json[::-1]])[::-1]
-    # followed by "," or "}": "type":1 must not be found in "type":129
-    return tuple(f"{tail}{sep}{n}{end}".encode() for n in numbers for sep in ("", " ") for end in (",", "}"))
+    return os.path.commonprefix([proto[::-1], json[::-1]])[::-1].encode()
 
 
-def _enum(field: str, enum: str, values: Sequence[Any], zero: str) -> AnyOf | None:
+def _enum(field: str, enum: str, values: Sequence[Any], zero: str) -> Need | None:
     facts = proto_facts()
     names = [facts.enum_name(enum, v) for v in values]
-    if zero in names or any(n not in facts.enums[enum] for n in names):
+    if zero in names or any(n not in facts.enums[enum] for n in names) or not all(_safe(n) for n in names):
         return None  # the zero value is written as an absent field: nothing to look for
-    quoted = _quoted(names)
-    return None if quoted is None else quoted + _numbers(field, [facts.enums[enum][n] for n in names])
+    return KeyValue(_key(field), frozenset(n.encode() for n in names), frozenset(str(facts.enums[enum][n]).encode() for n in names))
 
 
-def _drop_reasons(values: Sequence[Any], tables: CiliumTables) -> AnyOf | None:
+def _drop_reasons(values: Sequence[Any], tables: CiliumTables) -> Need | None:
     names, numbers = [], []
     for value in values:
         reason = tables.drop_reasons_by_code.get(value) if isinstance(value, int) else tables.drop_reasons_by_enum.get(str(value))
         if reason is None:
             return None
-        names.append(reason.enum)
-        numbers.append(reason.code)
-    quoted = _quoted(names)
-    return None if quoted is None else quoted + _numbers("drop_reason_desc", numbers)
+        names.append(reason.enum.encode())
+        numbers.append(str(reason.code).encode())
+    return KeyValue(_key("drop_reason_desc"), frozenset(names), frozenset(numbers)) if names else None
 
 
-def _event_types(values: Sequence[Any]) -> AnyOf | None:
+def _event_types(values: Sequence[Any]) -> Need | None:
     numbers = []
     for value in values:
         if not isinstance(value, dict):
@@ -88,11 +135,12 @@ def _event_types(values: Sequence[Any]) -> AnyOf | None:
         number = int(value.get("type") or 0)
         if number in (0, MESSAGE_TYPE_DEBUG, MESSAGE_TYPE_AGENT):
             return None
-        numbers.append(number)
-    return _numbers("type", numbers)  # lost events: never prefiltered (LineTest parses every non-flow line)
+        numbers.append(str(number).encode())
+    # lost events: never prefiltered (LineTest parses every non-flow line)
+    return KeyValue(_key("type"), numbers=frozenset(numbers)) if numbers else None
 
 
-def _names(values: Sequence[Any]) -> AnyOf | None:
+def _names(values: Sequence[Any]) -> Need | None:
     literals = []
     for value in values:
         namespace, prefix = parse_namespace_name(str(value))
@@ -100,34 +148,36 @@ def _names(values: Sequence[Any]) -> AnyOf | None:
         if not _safe(text):
             return None
         literals.append(text.encode() if prefix else f'"{namespace}"'.encode())
-    return tuple(literals) or None
+    return Literals(tuple(literals)) if literals else None
 
 
-def _ports(values: Sequence[Any]) -> AnyOf | None:
+def _ports(values: Sequence[Any]) -> Need | None:
     texts = [str(v) for v in values]
-    if not all(t.isdigit() for t in texts):
+    if not texts or not all(t.isdigit() for t in texts):
         return None
-    return tuple(str(int(t)).encode() for t in texts)
+    return Literals(tuple(str(int(t)).encode() for t in texts))
 
 
-def _ips(values: Sequence[Any]) -> AnyOf | None:
+def _ips(values: Sequence[Any]) -> Need | None:
     texts = [str(v) for v in values]
     if any("/" in t for t in texts):
         return None  # a CIDR matches addresses the filter does not spell
     return _quoted(texts)
 
 
-def _status_codes(values: Sequence[Any]) -> AnyOf | None:
-    literals = []
+def _status_codes(values: Sequence[Any]) -> Need | None:
+    full: list[bytes] = []
+    prefixes: list[bytes] = []
     for value in values:
-        digits = str(value).removesuffix("+")
+        text = str(value)
+        digits = text.removesuffix("+")
         if not digits.isdigit():
             return None
-        literals += [f'"code":{digits}'.encode(), f'"code": {digits}'.encode()]
-    return tuple(literals) or None
+        (prefixes if text.endswith("+") else full).append(digits.encode())
+    return KeyValue(_key("code"), numbers=frozenset(full), prefixes=tuple(prefixes)) if full or prefixes else None
 
 
-def _labels(values: Sequence[Any]) -> AnyOf | None:
+def _labels(values: Sequence[Any]) -> Need | None:
     literals = []
     for selector in values:
         match = _SIMPLE_LABEL.match(str(selector))
@@ -139,20 +189,20 @@ def _labels(values: Sequence[Any]) -> AnyOf | None:
         if not _safe(text):
             return None
         literals.append(text.encode())
-    return tuple(literals) or None
+    return Literals(tuple(literals)) if literals else None
 
 
-def _protocols(values: Sequence[Any]) -> AnyOf | None:
+def _protocols(values: Sequence[Any]) -> Need | None:
     literals: list[bytes] = []
     for value in values:
         keys = _L4_KEYS.get(str(value).lower())
         if keys is None:
             return None
         literals += [f'"{k}"'.encode() for k in keys]
-    return tuple(literals) or None
+    return Literals(tuple(literals)) if literals else None
 
 
-_FIELD_NEEDS: dict[str, Callable[[Sequence[Any], CiliumTables], AnyOf | None]] = {
+_FIELD_NEEDS: dict[str, Callable[[Sequence[Any], CiliumTables], Need | None]] = {
     "verdict": lambda v, t: _enum("verdict", "Verdict", v, "VERDICT_UNKNOWN"),
     "traffic_direction": lambda v, t: _enum("traffic_direction", "TrafficDirection", v, "TRAFFIC_DIRECTION_UNKNOWN"),
     "ip_version": lambda v, t: _enum("ipVersion", "IPVersion", v, "IP_NOT_USED"),
@@ -204,9 +254,7 @@ class LineTest:
 
     def __init__(self, per_filter: list[FilterNeeds]) -> None:
         self.per_filter = per_filter
-        self.plan: list[tuple[AnyOf, ...]] = [
-            (min(needs, key=lambda any_of: (len(any_of), -min(map(len, any_of)))),) for needs in per_filter
-        ]
+        self.plan: list[tuple[Need, ...]] = [(min(needs, key=lambda need: need.scans),) for needs in per_filter]
 
     def calibrate(self, sample: Sequence[bytes], parse_seconds: float, scan_cost: float | None = None) -> None:
         """Choose the fields to check. `parse_seconds` is what parsing and deciding one line
@@ -217,55 +265,50 @@ class LineTest:
             return
         plan = []
         for needs in self.per_filter:
-            passes: dict[AnyOf, list[bool]] = {}
-            costs: dict[AnyOf, float] = {}
-            for any_of in needs:
+            passes: dict[Need, list[bool]] = {}
+            costs: dict[Need, float] = {}
+            for need in needs:
                 started = time.process_time()
-                passes[any_of] = [any(literal in line for literal in any_of) for line in sample]
+                passes[need] = [need(line) for line in sample]
                 took = (time.process_time() - started) / len(sample)
-                costs[any_of] = scan_cost * len(any_of) if scan_cost is not None else took / max(parse_seconds, 1e-9)
+                costs[need] = scan_cost * need.scans if scan_cost is not None else took / max(parse_seconds, 1e-9)
             plan.append(tuple(_choose(needs, passes, costs, len(sample))))
         self.plan = plan
 
     def __call__(self, line: bytes) -> bool:
         if not line.startswith(_FLOW_LINE):
             return True
-        for groups in self.plan:
-            if not groups:
-                return True  # checking this filter costs more than parsing
-            for any_of in groups:
-                for literal in any_of:
-                    if literal in line:
-                        break
-                else:
+        for needs in self.plan:
+            for need in needs:
+                if not need(line):
                     break  # this field cannot match: neither can the filter
             else:
-                return True
+                return True  # every checked field may match (or none is checked)
         return False
 
 
-def _choose(needs: FilterNeeds, passes: dict[AnyOf, list[bool]], costs: dict[AnyOf, float], size: int) -> list[AnyOf]:
+def _choose(needs: FilterNeeds, passes: dict[Need, list[bool]], costs: dict[Need, float], size: int) -> list[Need]:
     """Greedily, the fields whose checks cost less than the parsing they save (costs relative to
     parsing one line); none when no check pays."""
-    chosen: list[AnyOf] = []
+    chosen: list[Need] = []
     reaching = [True] * size  # lines that pass the fields chosen so far
     spent = 0.0
     best = 1.0  # no check at all: every line parsed
     while True:
         candidates = []
-        for any_of in needs:
-            if any_of in chosen:
+        for need in needs:
+            if need in chosen:
                 continue
-            still = [r and p for r, p in zip(reaching, passes[any_of], strict=True)]
-            cost = spent + costs[any_of] * sum(reaching) / size + sum(still) / size
-            candidates.append((cost, any_of, still))
+            still = [r and p for r, p in zip(reaching, passes[need], strict=True)]
+            cost = spent + costs[need] * sum(reaching) / size + sum(still) / size
+            candidates.append((cost, need, still))
         if not candidates:
             return chosen
-        cost, any_of, still = min(candidates, key=lambda c: c[0])
+        cost, need, still = min(candidates, key=lambda c: c[0])
         if cost >= best:
             return chosen  # another check would cost more than it saves
-        chosen.append(any_of)
-        spent += costs[any_of] * sum(reaching) / size
+        chosen.append(need)
+        spent += costs[need] * sum(reaching) / size
         reaching, best = still, cost
 
 
