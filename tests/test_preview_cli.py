@@ -250,3 +250,15 @@ def test_matched_lines_spool_to_disk_and_stream_out(run_cli: Run, tmp_path: Path
     (entry,) = json.loads(result.out)["flowLogs"]
     assert entry["matched_lines"] == [n + 18 * k for k in range(5) for n in (1, 18)]
     assert entry["seen"] == 90
+
+
+def test_ended_flow_log_is_noted(run_cli: Run, tmp_path: Path) -> None:
+    config = tmp_path / "flowlogs.yaml"
+    config.write_text(yaml.safe_dump({"flowLogs": [
+        {"name": "old", "filePath": "/a", "end": "2020-01-01T00:00:00Z"},
+        {"name": "future", "filePath": "/b", "end": "2999-01-01T00:00:00Z"},
+    ]}))
+    result = run_cli("preview", "--config", str(config), "--flows", str(FLOWS))
+    assert result.code == 0, result.err
+    assert "note: flow log old ended at 2020-01-01T00:00:00Z: the agent exports nothing from it now (previewed as if it were active)" in result.out
+    assert "flow log future" not in result.out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,22 @@ def _calico_storage(root: Any, gb_per_node_per_day: int, retention_days: int | N
     )
 
 
+def _ended(name: str, end: str | None) -> str:
+    """A note when a flow log's `end` has passed: the agent keeps it configured but exports
+    nothing from it (pkg/hubble/exporter: active while end is unset or in the future)."""
+    if end is None:
+        return ""
+    try:
+        moment = datetime.fromisoformat(end.replace("Z", "+00:00"))
+    except ValueError:
+        return f"flow log {name}: end {end!r} is not an RFC 3339 time"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if moment <= datetime.now(timezone.utc):
+        return f"flow log {name} ended at {end}: the agent exports nothing from it now (previewed as if it were active)"
+    return ""
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
     from .cilium.preview import compile_flow_log, read_exporter_config, read_lines, run_preview
     from .cilium.preview.config import flow_logs_from_compiled
@@ -89,6 +106,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         source, configs, notes = exporter.source, exporter.flow_logs, list(exporter.notes)
     tables = load_tables(version)
     flow_logs = [compile_flow_log(config, tables) for config in configs]
+    notes += [note for config in configs if (note := _ended(config.name, config.end))]
     duration = parse_duration(args.duration) if args.duration else None
 
     show = sys.stdout.buffer if args.show else None
