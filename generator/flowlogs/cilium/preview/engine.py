@@ -189,11 +189,17 @@ def _time_of(line: bytes) -> str:
 
 
 def _pays(tests: list[LineTest], sample: list[bytes], per_line: float) -> bool:
-    """Whether testing lines costs less than parsing the lines it rules out, timed on the sample."""
+    """Whether testing lines (and reading the time of those ruled out) costs clearly less than
+    parsing the lines it rules out, timed on the sample."""
     started = time.process_time()
-    passing = sum(1 for line in sample if _any_test(tests, line))
+    passing = 0
+    for line in sample:
+        if _any_test(tests, line):
+            passing += 1
+        else:
+            _time_of(line)
     testing = (time.process_time() - started) / len(sample)
-    return testing + per_line * passing / len(sample) < 0.95 * per_line
+    return testing + per_line * passing / len(sample) < 0.8 * per_line
 
 
 def _any_test(tests: list[LineTest], line: bytes) -> bool:
@@ -239,12 +245,14 @@ def run_preview(
                 continue
             seen += 1
             if prefilter:
-                if not sample:
-                    calibration_started = time.process_time()
+                if len(sample) == calibration_lines // 2:
+                    calibration_started = time.process_time()  # the first half warms caches up
                 sample.append(line)
                 if len(sample) >= calibration_lines:
-                    # what parsing and deciding took (up to the previous line), against scanning
-                    per_line = (time.process_time() - calibration_started) / max(1, len(sample) - 1)
+                    # what parsing and deciding took over the second half (up to the previous
+                    # line), against scanning
+                    timed = len(sample) - 1 - calibration_lines // 2
+                    per_line = (time.process_time() - calibration_started) / max(1, timed)
                     for test in line_tests:
                         test.calibrate(sample, per_line, scan_cost)
                     shortcut = scan_cost is not None or _pays(line_tests, sample, per_line)
