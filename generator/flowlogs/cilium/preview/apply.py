@@ -78,7 +78,7 @@ def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where
         fields[name] = value
     event_types = fields.get("event_type") or []
     context = MatchContext(tables.version, tables, event_types if isinstance(event_types, list) else [])
-    predicates: list[Predicate] = []
+    predicates: list[tuple[int, Predicate]] = []
     unpreviewable: list[str] = []
     for name, value in fields.items():
         if name == "experimental":
@@ -94,12 +94,26 @@ def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where
             unpreviewable.append(name)
             continue
         try:
-            predicates.append(matcher.build(values, context))
+            predicates.append((_CHECK_ORDER.get(name, 3), matcher.build(values, context)))
         except FlowFilterDecodeError as error:
             raise FlowFilterDecodeError(f"{where}: {name}: {error}") from error
         except FilterValueError as error:
             raise FlowLogNotApplied(f"{where}: {name}: {error}") from error
-    return _all(predicates), unpreviewable
+    # The fields of a filter are AND-ed and have no side effects: checking the cheap, usually
+    # selective ones first only decides sooner.
+    predicates.sort(key=lambda item: item[0])
+    return _all([predicate for _, predicate in predicates]), unpreviewable
+
+
+# Which fields a filter checks first (lower first; others 3): enum and exact-value fields before
+# name prefixes, label selectors and regular expressions.
+_CHECK_ORDER = {
+    "uuid": 0, "verdict": 0, "drop_reason_desc": 0, "event_type": 1, "traffic_direction": 1, "http_status_code": 1,
+    "reply": 1, "ip_version": 1, "protocol": 2, "source_port": 2, "destination_port": 2, "source_identity": 2,
+    "destination_identity": 2, "http_method": 2, "tcp_flags": 2, "interface": 2, "trace_id": 2,
+    "source_label": 4, "destination_label": 4, "node_labels": 4, "source_fqdn": 4, "destination_fqdn": 4,
+    "node_name": 4, "dns_query": 5, "http_path": 5, "http_url": 5,
+}
 
 
 MaskTree = dict[str, "MaskTree | None"]
