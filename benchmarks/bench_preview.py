@@ -41,9 +41,10 @@ from flowlogs.cilium.tables import load_tables  # noqa: E402
 
 SAMPLE = REPO_ROOT / "tests" / "data" / "preview" / "flows.jsonl"
 TARGET_RATIO = 1.5
-# Two configurations: the target is measured on the first, typical of exporter use (a few
-# selective flow logs, one masked); the second exports and masks more than half of all flows,
-# and is printed for comparison.
+# The target is measured on the first configuration, typical of exporter use (a few selective
+# flow logs, one masked); the others are printed for comparison: one namespace (where the
+# prefilter skips parsing most lines), and one flow log exporting and masking more than half of
+# all flows.
 CONFIGS: dict[str, dict[str, Any]] = {
     "selective": {
         "flowLogs": [
@@ -60,6 +61,16 @@ CONFIGS: dict[str, dict[str, Any]] = {
                     {"destination_pod": ["shop/"], "verdict": ["DROPPED"]},
                     {"destination_pod": ["shop/"], "http_status_code": ["5+"]},
                 ],
+            },
+        ]
+    },
+    "namespace": {
+        "flowLogs": [
+            {
+                "name": "kube-system",
+                "filePath": "/var/run/cilium/hubble/kube-system.log",
+                "fieldMask": ["time", "source", "destination", "l7"],
+                "includeFilters": [{"destination_pod": ["kube-system/"]}],
             },
         ]
     },
