@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from .errors import Diagnostic, FlowlogsError, ProfileError
 from .names import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
+    from .products import Command
     from .gitops.settings import SettingsOverrides
 
 # Usage errors exit 2 from argparse itself.
@@ -144,6 +146,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_product_command(command: Command, args: argparse.Namespace) -> int:
+    from .compiler import compile_named
+
+    return command.run(args, compile_named)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     if args.fleet:
         from .gitops.schema import fleet_schema
@@ -213,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for product in PRODUCTS:
         for command in product.commands():
-            command.configure(add(command.name, command.run, command.help))
+            command.configure(add(command.name, functools.partial(_run_product_command, command), command.help))
 
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")

@@ -87,6 +87,14 @@ class CalicoProduct(Product):
 
         return explain_calico(section, _calico(part))
 
+    def storage_note(self, part: CompiledPart, section: Node) -> str | None:
+        calico = _calico(part)
+        nodes = section.get("cluster").get("nodes").value
+        days, per_day = calico.retention_days or 1, calico.gb_per_node_per_day
+        if nodes is None:
+            return f"Calico Enterprise L7 logs need {per_day} GB of log storage per node per day of retention (add calico.cluster.nodes for a total)"
+        return f"Calico Enterprise L7 logs need at least {int(nodes) * days * per_day} GB of extra log storage ({nodes} nodes x {days} day(s) x {per_day} GB)"
+
     def server_side_apply(self, part: CompiledPart) -> bool:
         # GitOps mode renders partial Felix/Service manifests, which only server-side apply merges.
         return _calico(part).patch_mode == "gitops"

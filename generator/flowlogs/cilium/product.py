@@ -7,7 +7,7 @@ from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
-from ..products import CompiledPart, Override, Product, ProfileFile
+from ..products import Command, CompiledPart, Override, Product, ProfileFile
 from .tables import SUPPORTED_VERSIONS, cilium_chart_constraint
 
 if TYPE_CHECKING:
@@ -75,6 +75,11 @@ class CiliumProduct(Product):
 
         assert isinstance(part, CiliumCompiled)
         return explain_cilium(section, part)
+
+    def commands(self) -> list[Command]:
+        from .preview.command import PREVIEW
+
+        return [PREVIEW]
 
     def profile_files(self, part: CompiledPart) -> list[ProfileFile]:
         from .compile import CiliumCompiled

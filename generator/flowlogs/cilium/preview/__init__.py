@@ -1,0 +1,33 @@
+"""Preview Hubble exporter flow logs on captured flows, deciding per flow as the agent does.
+
+Public API:
+- `read_exporter_config(path)`: the exporters of a flowlogs.yaml, ConfigMap or Cilium Helm values file
+  (shared with `flowlogs import`);
+- `FIELD_MATCHERS`: FlowFilter field name -> Matcher (Hubble's semantics of that field);
+- `compile_flow_log(config, tables)`, `read_flows(path)`, `run_preview(events, flow_logs)`.
+"""
+
+from .apply import CompiledFlowLog, compile_flow_filter, compile_flow_log
+from .config import ExporterConfig, ExporterConfigError, FlowLogConfig, flow_logs_from_compiled, read_exporter_config
+from .engine import PreviewRun, run_preview
+from .flows import FlowEvent, read_flows, read_lines
+from .matchers import FIELD_MATCHERS, Matcher, build_predicate
+
+__all__ = [
+    "FIELD_MATCHERS",
+    "build_predicate",
+    "CompiledFlowLog",
+    "ExporterConfig",
+    "ExporterConfigError",
+    "FlowEvent",
+    "FlowLogConfig",
+    "Matcher",
+    "PreviewRun",
+    "compile_flow_filter",
+    "compile_flow_log",
+    "flow_logs_from_compiled",
+    "read_exporter_config",
+    "read_flows",
+    "read_lines",
+    "run_preview",
+]
