@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import Diagnostic, FlowlogsError, ProfileError
+from .errors import Diagnostic, FlowlogsError, ProfileError, UserError
 from .names import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
@@ -146,6 +146,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_profile, write_profile
+
+    versions = {}
+    for item in args.version or ():
+        key, sep, version = item.partition("=")
+        if not sep or not key or not version:
+            raise UserError(f"--version {item!r}: write PRODUCT=VERSION, e.g. cilium=1.18")
+        versions[key] = version
+    text = import_profile(Path(args.file), versions)
+    if args.output:
+        write_profile(text, Path(args.output), args.force)
+        print(f"wrote {args.output}: run `flowlogs explain {args.output}` to read it back", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def _run_product_command(command: Command, args: argparse.Namespace) -> int:
     from .compiler import compile_named
 
@@ -216,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = add("explain", cmd_explain, "say in plain English what a profile exports, with the `hubble observe` command to try it live")
     explain.add_argument("profile", help="profile name (in the profile directory) or path")
+
+    import_ = add("import", cmd_import, "write a profile in plain words from an existing configuration (flowlogs.yaml, its ConfigMap, Cilium Helm values, FelixConfiguration/ApplicationLayer)")
+    import_.add_argument("file", help="the configuration file (YAML; several documents allowed)")
+    import_.add_argument("-o", "--output", metavar="PROFILE", help="write the profile here (default: print it)")
+    import_.add_argument("--force", action="store_true", help="replace an existing --output file")
+    import_.add_argument("--version", action="append", metavar="PRODUCT=VERSION", help="the version to import for, e.g. cilium=1.18 or calico=3.20 (default: the newest supported)")
 
     from .registry import PRODUCTS
 

@@ -75,6 +75,15 @@ ProfileLoader = Callable[[str, Path], ProfileView]
 
 
 @dataclass(frozen=True)
+class ImportedSection:
+    """A profile section made from an existing upstream configuration (`flowlogs import`)."""
+
+    section: dict[str, Any]  # the profile words
+    form: str  # what the file was, e.g. "ConfigMap"
+    notes: tuple[str, ...] = ()  # what was kept as raw upstream fields, left out, or assumed
+
+
+@dataclass(frozen=True)
 class GitopsFile:
     """A file a product adds to gitops/ (e.g. an argocd-cm patch)."""
 
@@ -138,6 +147,11 @@ class Product(ABC):
 
     def storage_note(self, part: CompiledPart, section: Node) -> str | None:
         """What the part needs of log storage, for volume estimates (None when it writes to no store of its own)."""
+        return None
+
+    def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
+        """The profile section for an existing configuration file of this product, for `version`
+        (default: the newest supported); None when the file is not this product's."""
         return None
 
     def commands(self) -> list[Command]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
-from ..products import Command, CompiledPart, Override, Product, ProfileFile
+from ..products import Command, CompiledPart, ImportedSection, Override, Product, ProfileFile
 from .tables import SUPPORTED_VERSIONS, cilium_chart_constraint
 
 if TYPE_CHECKING:
@@ -75,6 +76,11 @@ class CiliumProduct(Product):
 
         assert isinstance(part, CiliumCompiled)
         return explain_cilium(section, part)
+
+    def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
+        from .importer import import_cilium
+
+        return import_cilium(path, version)
 
     def commands(self) -> list[Command]:
         from .preview.command import PREVIEW

@@ -44,6 +44,8 @@ class FlowLogConfig:
     file_max_size_mb: int | None = None
     file_max_backups: int | None = None
     file_compress: bool | None = None
+    field_aggregate: tuple[str, ...] = ()  # 1.19 flow aggregation (fieldAggregate)
+    aggregation_interval: str | None = None  # 1.19 (aggregationInterval), a Go duration
     where: str = ""  # "config.yaml: flowLogs[0]", for messages
 
 
@@ -123,6 +125,7 @@ def flow_logs_from_document(document: Any, where: str) -> tuple[FlowLogConfig, .
         paths.add(path)
         end = _get(entry, "end")
         compress = _get(entry, "fileCompress")
+        interval = _get(entry, "aggregationInterval")
         result.append(
             FlowLogConfig(
                 name=name,
@@ -134,6 +137,8 @@ def flow_logs_from_document(document: Any, where: str) -> tuple[FlowLogConfig, .
                 file_max_size_mb=_optional_int(_get(entry, "fileMaxSizeMb"), f"{at}.fileMaxSizeMb"),
                 file_max_backups=_optional_int(_get(entry, "fileMaxBackups"), f"{at}.fileMaxBackups"),
                 file_compress=None if compress is None else bool(compress),
+                field_aggregate=tuple(str(p) for p in _list(_get(entry, "fieldAggregate"), f"{at}.fieldAggregate")),
+                aggregation_interval=None if interval is None else str(interval),
                 where=at,
             )
         )
