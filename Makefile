@@ -16,7 +16,7 @@ KUBECONFORM_DIR := .cache/kubeconform
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check lint test helm-binary kubeconform-binary python-matrix bench golden clean
+.PHONY: all venv generate validate check lint test helm-binary kubeconform-binary python-matrix bench browser golden clean
 
 all: validate
 
@@ -68,6 +68,12 @@ bench: $(STAMP) kubeconform-binary
 	$(BIN)/python benchmarks/bench_validate.py
 	$(BIN)/python benchmarks/bench_kubeconform.py
 	$(BIN)/python benchmarks/bench_fleet.py
+	$(BIN)/python benchmarks/bench_preview.py
+
+# Debian's Chromium, for the browser test of `flowlogs preview --report` (skipped without it).
+# Not part of `make test`: a large download. A no-op where apt-get is unavailable.
+browser:
+	-command -v chromium >/dev/null || (command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq chromium)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -27,10 +27,14 @@ HELM = ROOT / ".cache" / "bin" / "helm"
 
 
 def console_commands(markdown: str) -> list[str]:
-    """The commands of the ```console blocks, without their trailing comments."""
+    """The commands of the ```console blocks, without their trailing comments. A block of `$ `
+    lines is a transcript: its other lines are output."""
     commands: list[str] = []
     for block in re.findall(r"^```console\n(.*?)^```", markdown, flags=re.MULTILINE | re.DOTALL):
-        for line in block.splitlines():
+        lines = block.splitlines()
+        if any(line.startswith("$ ") for line in lines):
+            lines = [line.removeprefix("$ ") for line in lines if line.startswith("$ ")]
+        for line in lines:
             command = re.sub(r"\s+#\s.*$", "", line).strip()
             if command and not command.startswith("#"):
                 commands.append(command)

@@ -24,6 +24,8 @@ from flowlogs.errors import Diagnostics
 from flowlogs.kinds import ValueKind
 from flowlogs.profile import Node, Positions
 
+from conftest import ROOT
+
 # word -> (example profile value, the upstream FlowFilter value it must compile to in the default version).
 # Enum names from flow.proto (Verdict, TrafficDirection, IPVersion, DropReason); event type
 # and sub-type codes from pkg/monitor/api (MessageTypeDrop = 1, DropReason POLICY_DENIED = 133).
@@ -66,6 +68,15 @@ FILTER_EXAMPLES: dict[str, tuple[Any, Any]] = {
 }
 
 
+def _sample_flow() -> Any:
+    from flowlogs.cilium.preview.flows import read_flows
+
+    return next(read_flows(str(ROOT / "tests" / "data" / "preview" / "flows.jsonl")))
+
+
+SAMPLE_FLOW = _sample_flow()
+
+
 def node(value: Any) -> Node:
     return Node(value, ("example",), Positions("example.yaml", {}, {}))
 
@@ -102,6 +113,11 @@ def test_filter_word_kind_has_every_view(word: str):
     words = row.kind.decompile(result, context)
     assert compiled(row.kind, words, context) == upstream, f"{word}: {example!r} -> {result!r} -> {words!r}"
     assert isinstance(row.kind.explain(example), str) and row.kind.explain(example)
+    if word == "cel":  # CEL cannot be previewed (no Python CEL runtime with Hubble's Flow environment)
+        with pytest.raises(KeyError):
+            row.kind.matches(result, context)
+        return
+    assert row.kind.matches(result, context)(SAMPLE_FLOW) in (True, False)
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)

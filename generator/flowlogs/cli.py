@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import Diagnostic, FlowlogsError, ProfileError
+from .errors import Diagnostic, FlowlogsError, ProfileError, UserError
 from .names import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
     from .gitops.settings import SettingsOverrides
+    from .products import Command
     from .validate import ProfileTarget
 
 # Usage errors exit 2 from argparse itself.
@@ -198,6 +200,30 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_profile, write_profile
+
+    versions = {}
+    for item in args.version or ():
+        key, sep, version = item.partition("=")
+        if not sep or not key or not version:
+            raise UserError(f"--version {item!r}: write PRODUCT=VERSION, e.g. cilium=1.18")
+        versions[key] = version
+    text = import_profile(Path(args.file), versions)
+    if args.output:
+        write_profile(text, Path(args.output), args.force)
+        print(f"wrote {args.output}: run `flowlogs explain {args.output}` to read it back", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _run_product_command(command: Command, args: argparse.Namespace) -> int:
+    from .compiler import compile_named
+
+    return command.run(args, compile_named)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     if args.fleet:
         from .gitops.schema import fleet_schema
@@ -220,6 +246,7 @@ EXAMPLES = {
     "explain": "flowlogs explain cilium-exporter",
     "schema": "flowlogs schema > docs/profile.schema.json",
     "package": "flowlogs package                              # dist/: the chart, one chart per profile, index.yaml\nhelm install flowlogs dist/flowlogs-cilium-exporter-0.1.6.tgz -n flowlogs-system --create-namespace",
+    "import": "flowlogs import cilium-flowlog-config.yaml --version cilium=1.18 -o values/imported.yaml   # a ConfigMap, flowlogs.yaml or Helm values",
     "init": "flowlogs init drops --cilium 1.18 --drops --stdout\nflowlogs init shop-l7 --calico 3.20 --services shop/frontend,shop/checkout\nflowlogs init                                 # on a terminal: a few questions",
     "completion": "source <(flowlogs completion bash)    # in ~/.bashrc (zsh: flowlogs completion zsh, in ~/.zshrc)",
 }
@@ -387,11 +414,17 @@ def build_parser() -> argparse.ArgumentParser:
     explain = add("explain", cmd_explain, "say in plain English what a profile exports, with the `hubble observe` command to try it live")
     explain.add_argument("profile", help="profile name (in the profile directory) or path")
 
+    import_ = add("import", cmd_import, "write a profile in plain words from an existing configuration (flowlogs.yaml, its ConfigMap, Cilium Helm values, FelixConfiguration/ApplicationLayer)")
+    import_.add_argument("file", help="the configuration file (YAML; several documents allowed)")
+    import_.add_argument("-o", "--output", metavar="PROFILE", help="write the profile here (default: print it)")
+    import_.add_argument("--force", action="store_true", help="replace an existing --output file")
+    import_.add_argument("--version", action="append", metavar="PRODUCT=VERSION", help="the version to import for, e.g. cilium=1.18 or calico=3.20 (default: the newest supported)")
+
     from .registry import PRODUCTS
 
     for product in PRODUCTS:
         for command in product.commands():
-            command.configure(add(command.name, command.run, command.help, command.example))
+            command.configure(add(command.name, functools.partial(_run_product_command, command), command.help, command.example))
 
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")

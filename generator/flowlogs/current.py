@@ -17,9 +17,8 @@ from pathlib import Path
 
 from .chart.build import PROFILES_DIR, build_chart, repository_source
 from .chart.tree import tree_name
-from .compiler import CompiledProfile, compile_paths
+from .compiler import CompiledProfile, compile_paths, profile_path
 from .errors import Diagnostic, UserError
-from .explain import profile_path
 from .profile import find_profiles
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .errors import Diagnostics
@@ -50,8 +50,39 @@ class Command:
     name: str
     help: str  # one line, for `flowlogs --help` and the subcommand's description
     configure: Callable[[argparse.ArgumentParser], None]  # adds the subcommand's arguments
-    run: Callable[[argparse.Namespace], int]  # the exit code
+    run: Callable[[argparse.Namespace, ProfileLoader], int]  # the exit code; the loader compiles a profile
     example: str = ""  # shown at the end of its --help (lines of commands, with # comments)
+
+
+class ProfileView(Protocol):
+    """What a product command sees of a compiled profile (the core's CompiledProfile)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def parts(self) -> dict[str, CompiledPart]: ...
+
+    @property
+    def root(self) -> Node | None: ...
+
+    def products(self) -> list[tuple[Product, CompiledPart]]: ...
+
+
+# A profile by name (in the profile directory) or path, compiled in memory; ProfileError on errors.
+ProfileLoader = Callable[[str, Path], ProfileView]
+
+
+@dataclass(frozen=True)
+class ImportedSection:
+    """A profile section made from an existing upstream configuration (`flowlogs import`)."""
+
+    section: dict[str, Any]  # the profile words
+    form: str  # what the file was, e.g. "ConfigMap"
+    notes: tuple[str, ...] = ()  # what was kept as raw upstream fields, left out, or assumed
 
 
 @dataclass(frozen=True)
@@ -118,6 +149,15 @@ class Product(ABC):
     @abstractmethod
     def explain(self, section: Node, part: CompiledPart) -> str:
         """What the part does, in English, with the commands to try it and the compiled output."""
+
+    def storage_note(self, part: CompiledPart, section: Node) -> str | None:
+        """What the part needs of log storage, for volume estimates (None when it writes to no store of its own)."""
+        return None
+
+    def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
+        """The profile section for an existing configuration file of this product, for `version`
+        (default: the newest supported); None when the file is not this product's."""
+        return None
 
     def commands(self) -> list[Command]:
         """Subcommands the product adds to `flowlogs`."""

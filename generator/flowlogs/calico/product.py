@@ -7,7 +7,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..products import CompiledPart, GitopsFile, Override, Product
+from ..products import CompiledPart, GitopsFile, ImportedSection, Override, Product
 from .starter import CalicoStarter
 from .tables import SUPPORTED_VERSIONS
 
@@ -88,6 +88,19 @@ class CalicoProduct(Product):
         from .explain import explain_calico
 
         return explain_calico(section, _calico(part))
+
+    def storage_note(self, part: CompiledPart, section: Node) -> str | None:
+        calico = _calico(part)
+        nodes = section.get("cluster").get("nodes").value
+        days, per_day = calico.retention_days or 1, calico.gb_per_node_per_day
+        if nodes is None:
+            return f"Calico Enterprise L7 logs need {per_day} GB of log storage per node per day of retention (add calico.cluster.nodes for a total)"
+        return f"Calico Enterprise L7 logs need at least {int(nodes) * days * per_day} GB of extra log storage ({nodes} nodes x {days} day(s) x {per_day} GB)"
+
+    def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
+        from .importer import import_calico
+
+        return import_calico(path, version)
 
     def server_side_apply(self, part: CompiledPart) -> bool:
         # GitOps mode renders partial Felix/Service manifests, which only server-side apply merges.

@@ -245,13 +245,13 @@ def _compile_field_mask(node: Node, word: str, tables: CiliumTables, diagnostics
 def _compile_filters(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = []
     for filter_node in node.elements():
-        for compiled in _compile_filter(filter_node, tables, diagnostics):
+        for compiled in compile_filter(filter_node, tables, diagnostics):
             if compiled not in filters:
                 filters.append(compiled)
     return filters
 
 
-def _compile_filter(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> list[dict[str, Any]]:
+def compile_filter(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> list[dict[str, Any]]:
     """One profile filter -> one FlowFilter, or two when a side-less word is used."""
     common: dict[str, Any] = {}
     sided: dict[str, dict[str, list[Any]]] = {side: {} for side in (*SIDES, "either")}

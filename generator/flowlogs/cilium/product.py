@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
-from ..products import CompiledPart, Override, Product, ProfileFile
+from ..products import Command, CompiledPart, ImportedSection, Override, Product, ProfileFile
 from .starter import CiliumStarter
 from .tables import SUPPORTED_VERSIONS, cilium_chart_constraint
 
@@ -79,6 +80,16 @@ class CiliumProduct(Product):
 
         assert isinstance(part, CiliumCompiled)
         return explain_cilium(section, part)
+
+    def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
+        from .importer import import_cilium
+
+        return import_cilium(path, version)
+
+    def commands(self) -> list[Command]:
+        from .preview.command import PREVIEW
+
+        return [PREVIEW]
 
     def profile_files(self, part: CompiledPart) -> list[ProfileFile]:
         from .compile import CiliumCompiled
