@@ -245,7 +245,7 @@ EXAMPLES = {
     "validate": "flowlogs validate                 # every profile of values/\nflowlogs validate cilium-exporter -o junit",
     "explain": "flowlogs explain cilium-exporter",
     "schema": "flowlogs schema > docs/profile.schema.json",
-    "package": "flowlogs package                              # dist/: the chart, one chart per profile, index.yaml\nhelm install flowlogs dist/flowlogs-cilium-exporter-0.1.6.tgz -n flowlogs-system --create-namespace",
+    "package": "flowlogs package                              # dist/: the chart, one chart per profile, index.yaml\nhelm install flowlogs dist/flowlogs-cilium-exporter-*.tgz -n flowlogs-system --create-namespace",
     "import": "flowlogs import cilium-flowlog-config.yaml --version cilium=1.18 -o values/imported.yaml   # a ConfigMap, flowlogs.yaml or Helm values",
     "init": "flowlogs init drops --cilium 1.18 --drops --stdout\nflowlogs init shop-l7 --calico 3.20 --services shop/frontend,shop/checkout\nflowlogs init                                 # on a terminal: a few questions",
     "completion": "source <(flowlogs completion bash)    # in ~/.bashrc (zsh: flowlogs completion zsh, in ~/.zshrc)",
