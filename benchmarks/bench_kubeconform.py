@@ -31,7 +31,6 @@ sys.path.insert(0, str(REPO_ROOT / "tests" / "tools"))
 
 import kubeconform_parity as parity  # noqa: E402
 
-
 # `flowlogs validate` on document files only (the CLI always adds the chart's profiles):
 # the same engine, run as its own process like kubeconform, start-up and schema loading included.
 FLOWLOGS_SCRIPT = """

@@ -825,11 +825,10 @@ def test_transient_api_errors_are_retried_with_backoff(tmp_path: Path, monkeypat
     clock = FakeClock()
     api = script.Api("https://api:443", str(token), "ca.crt", sleep=clock.sleep)
     import email.message
-    import socket
 
     retry_after = email.message.Message()
     retry_after["Retry-After"] = "3"
-    answers += [(503, {}), (429, retry_after), urllib.error.URLError(ConnectionResetError(104, "Connection reset by peer")), socket.timeout("timed out"), {"kind": "Service"}]
+    answers += [(503, {}), (429, retry_after), urllib.error.URLError(ConnectionResetError(104, "Connection reset by peer")), TimeoutError("timed out"), {"kind": "Service"}]
     assert api.get(f"{SHOP}/a") == {"kind": "Service"}
     assert clock.sleeps == [1.0, 3.0, 4.0, 8.0]
     assert capsys.readouterr().err.splitlines() == [

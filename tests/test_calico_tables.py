@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from flowlogs.calico.kinds import Choice
 from flowlogs.calico.tables import (
     DEFAULT_VERSION,

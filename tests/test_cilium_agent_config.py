@@ -77,7 +77,8 @@ def test_whole_file_errors() -> None:
         f"flowLogs[0].includeFilters[0]: duplicate field 'source_pod' (also written as 'sourcePod') ({FILE})",
         f"flowLogs[0].includeFilters[0]: event_type[0]: subType: invalid value for int32 type: 'x' ({FILE})",
         f"flowLogs[0].includeFilters[0]: unknown field 'bogus' in FlowFilter ({FILE})",
-        f"flowLogs[0].end: end '2030-01-01T00:00Z' is not a time Cilium's agent can read (Go RFC 3339: YYYY-MM-DDTHH:MM:SS, an optional .fraction, then Z or ±HH:MM (upper-case T and Z)), so it rejects the whole flowlogs.yaml; write 2030-01-01T00:00:00Z ({FILE})",
+        f"flowLogs[0].end: end '2030-01-01T00:00Z' is not a time Cilium's agent can read (Go RFC 3339: YYYY-MM-DDTHH:MM:SS, "
+        f"an optional .fraction, then Z or ±HH:MM (upper-case T and Z)), so it rejects the whole flowlogs.yaml; write 2030-01-01T00:00:00Z ({FILE})",
         f"flowLogs[1]: duplicated flowlog name a ({FILE})",
         f"flowLogs[1]: duplicated flowlog path /var/run/cilium/hubble/a.log ({FILE})",
         f"flowLogs[2]: invalid flowlog at index 2 ({FILE})",
@@ -148,7 +149,8 @@ def test_per_flow_log_errors() -> None:
         f"{where}.fieldMask[1]: fieldMask path 'file.name' is not a field of Cilium 1.16's Flow message ({ONE})",
         f"{where}.fieldMask[3]: fieldMask path 'source.workloads.name' is not a field of Cilium 1.16's Flow message ({ONE})",
         f"{where}.includeFilters[0]: destination_ip[0]: '10.0.0.300' is not an IP address or CIDR prefix; write an address like 10.0.0.1 or a prefix like 10.0.0.0/8 ({ONE})",
-        f"{where}.includeFilters[0]: source_label[0]: source_label 'a==b==c' is not a label selector Cilium's agent accepts (found '==', expected: ',' or 'end of string'); write requirements like k8s:app=web, k8s:app in (a, b), !k8s:canary or reserved:world, joined by ',' ({ONE})",
+        f"{where}.includeFilters[0]: source_label[0]: source_label 'a==b==c' is not a label selector Cilium's agent accepts "
+        f"(found '==', expected: ',' or 'end of string'); write requirements like k8s:app=web, k8s:app in (a, b), !k8s:canary or reserved:world, joined by ',' ({ONE})",
         f"{where}.includeFilters[0]: destination_port[0]: 'http' is not a port (strconv.ParseUint(p, 10, 16)); write a number from 0 to 65535 ({ONE})",
         f"{where}.includeFilters[0]: protocol[0]: unknown protocol 'vrrp' for Cilium 1.16; write one of icmp, icmpv4, icmpv6, tcp, udp, sctp, dns, http, kafka ({ONE})",
         f"{where}.includeFilters[0]: http_path: filtering by http path requires the event type filter to match 'l7' events (type 129) ({ONE})",

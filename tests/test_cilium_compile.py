@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import write_profile
-
 from flowlogs.compiler import compile_paths
 
 

@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
-from flowlogs.yamlio import dump_yaml
+from conftest import ROOT
 from flowlogs.compiler import compile_paths
+from flowlogs.yamlio import dump_yaml
 
 FIXTURES = ROOT / "tests" / "fixtures" / "profiles"
 GOLDEN = ROOT / "tests" / "golden"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import CHART, ROOT, VALUES, write_profile
-
 from flowlogs.chart.build import build_chart
 from flowlogs.compiler import compile_directory
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import VALUES
 
+from conftest import VALUES
 from flowlogs.chart.build import PROFILES_DIR
 from flowlogs.chart.tree import sync_tree
 from flowlogs.errors import ProfileError

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, SHARED, VALUES, write_profile
 from jsonschema import Draft7Validator
+
+from conftest import ROOT, SHARED, VALUES, write_profile
 
 CRDS = SHARED / "crds"
 pytestmark = pytest.mark.skipif(

@@ -137,7 +137,16 @@ def test_field_mask_written_lines(run_cli: Run, tmp_path: Path) -> None:
     config = tmp_path / "flowlogs.yaml"
     config.write_text(
         yaml.safe_dump(
-            {"flowLogs": [{"name": "masked", "filePath": "/tmp/m.log", "fieldMask": ["time", "verdict", "source.namespace", "l4.TCP.destination_port"], "includeFilters": [{"uuid": ["00000000-0000-4000-8000-000000000009", "00000000-0000-4000-8000-000000000002"]}]}]}
+            {
+                "flowLogs": [
+                    {
+                        "name": "masked",
+                        "filePath": "/tmp/m.log",
+                        "fieldMask": ["time", "verdict", "source.namespace", "l4.TCP.destination_port"],
+                        "includeFilters": [{"uuid": ["00000000-0000-4000-8000-000000000009", "00000000-0000-4000-8000-000000000002"]}],
+                    }
+                ]
+            }
         )
     )
     result = run_cli("preview", "--config", str(config), "--flows", str(FLOWS), "--show")
@@ -238,8 +247,8 @@ def test_show_and_json_exclude_each_other(run_cli: Run) -> None:
 
 
 def test_matched_lines_spool_to_disk_and_stream_out(run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flowlogs.cilium.preview import report as preview_report
     from flowlogs.cilium.preview import engine
+    from flowlogs.cilium.preview import report as preview_report
 
     monkeypatch.setattr(engine, "_CHUNK", 4)  # spill the spool to its file every 4 line numbers
     monkeypatch.setattr(preview_report, "_CHUNK", 3)  # and write them out 3 at a time

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import ROOT, SHARED, CliResult
 
 RunCli = Callable[..., CliResult]

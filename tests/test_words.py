@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from conftest import ROOT
 from flowlogs.calico.kinds import KnobContext
 from flowlogs.calico.tables import DEFAULT_VERSION as CALICO_DEFAULT
 from flowlogs.calico.tables import load_tables as calico_tables
@@ -23,8 +24,6 @@ from flowlogs.cilium.tables import DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tab
 from flowlogs.errors import Diagnostics
 from flowlogs.kinds import ValueKind
 from flowlogs.profile import Node, Positions
-
-from conftest import ROOT
 
 # word -> (example profile value, the upstream FlowFilter value it must compile to in the default version).
 # Enum names from flow.proto (Verdict, TrafficDirection, IPVersion, DropReason); event type

@@ -19,7 +19,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-
 SUPPORTED_VERSIONS: tuple[str, ...] = ("3.19", "3.20")
 DEFAULT_VERSION = "3.20"
 POLICY_SYNC_PATH_PREFIX = "/var/run/nodeagent"

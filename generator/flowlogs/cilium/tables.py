@@ -20,7 +20,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-
 SUPPORTED_VERSIONS: tuple[str, ...] = ("1.16", "1.17", "1.18", "1.19")
 # The newest stable minor (charts vendored in cilium/cilium-cli stop at 1.19.5; 1.20 is -pre only).
 DEFAULT_VERSION = "1.19"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .documents import Document
-from .results import Check, Result, Status
 from .partial import PARTIAL_MESSAGE
+from .results import Check, Result, Status
 from .schemas import SchemaKey, SchemaRegistry
 
 KUBECONFORM_PROFILE = "(kubeconform)"

@@ -22,8 +22,8 @@ import orjson
 from ..tables import CiliumTables
 from .config import FlowLogConfig
 from .flows import FlowEvent, json_name
-from .prefilter import LineTest, line_test
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
+from .prefilter import LineTest, line_test
 
 
 class FlowLogNotApplied(ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,8 @@ def _ended(name: str, end: str | None) -> str:
     except ValueError:
         return f"flow log {name}: end {end!r} is not an RFC 3339 time"
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    if moment <= datetime.now(timezone.utc):
+        moment = moment.replace(tzinfo=UTC)
+    if moment <= datetime.now(UTC):
         return f"flow log {name} ended at {end}: the agent exports nothing from it now (previewed as if it were active)"
     return ""
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import array
 import gzip
-import time
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
 import orjson
 
-from .apply import CompiledFlowLog
 from ...errors import FlowlogsError
-from .prefilter import CALIBRATION_LINES, LineTest
+from .apply import CompiledFlowLog
 from .flows import FlowEvent, bad_line, event_from_object, is_blank, proto_facts
+from .prefilter import CALIBRATION_LINES, LineTest
 
 _CHUNK = 65536
 
@@ -175,7 +175,7 @@ class PreviewRun:
 
 def _parse_time(text: str) -> datetime:
     moment = datetime.fromisoformat(text[:19])
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def _time_of(line: bytes) -> str:

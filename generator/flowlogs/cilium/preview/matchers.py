@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..tables import CiliumTables
 from ...errors import FlowlogsError
+from ..tables import CiliumTables
 from .flows import FlowEvent, proto_facts
 from .labels import LabelSelectorError, compile_selectors
 
