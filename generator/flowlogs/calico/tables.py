@@ -19,6 +19,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ..datafiles import load_data_file
+
 SUPPORTED_VERSIONS: tuple[str, ...] = ("3.19", "3.20")
 DEFAULT_VERSION = "3.20"
 POLICY_SYNC_PATH_PREFIX = "/var/run/nodeagent"
@@ -82,10 +84,7 @@ def load_tables(version: str) -> CalicoTables:
 @functools.cache
 def _load(version: str) -> CalicoTables:
     path = _DATA_DIR / f"calico-enterprise-{version}.yaml"
-    with path.open(encoding="utf-8") as stream:
-        import yaml  # here: the tables load once, on first use, so commands that need none start faster
-
-        raw = yaml.safe_load(stream)
+    raw = load_data_file(path)
     try:
         return _build(version, raw)
     except (KeyError, TypeError, ValueError) as error:  # a broken data file is a bug of ours

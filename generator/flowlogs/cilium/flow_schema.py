@@ -12,9 +12,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, timestamp_pb2, wrappers_pb2  # type: ignore[import-untyped]
 
+from ..datafiles import load_data_file
 from .tables import SUPPORTED_VERSIONS
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -68,7 +68,7 @@ def load_flow_schema(version: str) -> FlowSchema:
     if version not in SUPPORTED_VERSIONS:
         raise ValueError(f"unsupported Cilium version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}")
     path = _DATA_DIR / f"flow-{version}.yaml"
-    raw: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    raw: dict[str, Any] = load_data_file(path)
     if str(raw["version"]) != version:
         raise ValueError(f"{path}: file says version {raw['version']!r}")
     messages: dict[str, tuple[FlowField, ...]] = {}

@@ -20,6 +20,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from ..datafiles import load_data_file
+
 SUPPORTED_VERSIONS: tuple[str, ...] = ("1.16", "1.17", "1.18", "1.19")
 # The newest stable minor (charts vendored in cilium/cilium-cli stop at 1.19.5; 1.20 is -pre only).
 DEFAULT_VERSION = "1.19"
@@ -155,10 +157,7 @@ def drop_reason_name(enum: str) -> str:
 @functools.cache
 def _load(version: str) -> CiliumTables:
     path = _DATA_DIR / f"cilium-{version}.yaml"
-    with path.open(encoding="utf-8") as fh:
-        import yaml  # here: the tables load once, on first use, so commands that need none start faster
-
-        raw = yaml.load(fh, Loader=yaml.CSafeLoader)
+    raw = load_data_file(path)
     try:
         return _build(version, raw)
     except (KeyError, TypeError, ValueError) as exc:  # a broken data file is a bug of ours

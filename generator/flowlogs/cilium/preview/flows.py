@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-import yaml
 
+from ...datafiles import load_data_file
 from ...errors import FlowlogsError
 
 _PROTO_TABLE = Path(__file__).resolve().parent / "flow_proto.yaml"
@@ -52,8 +52,7 @@ def json_name(proto_name: str) -> str:
 
 @functools.cache
 def proto_facts() -> ProtoFacts:
-    with _PROTO_TABLE.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+    raw = load_data_file(_PROTO_TABLE)
     names = [str(n) for n in raw["multiword_fields"]]
     return ProtoFacts(
         json_to_proto={json_name(n): n for n in names},
