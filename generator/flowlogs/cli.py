@@ -159,6 +159,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from .helm import usable_binary
 
         usable_binary(args.helm)  # a binary that cannot run here is a usage error, not a validation finding
+    if args.fleet:
+        return _validate_fleet(args)
     if args.from_chart:
         from .rendering import profile_values_files
 
@@ -170,6 +172,32 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _print_warnings(current.diagnostics)
     with chart_on_disk(current, args.chart_dir) as chart:
         return _run_validate(args, chart, tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles))
+
+
+def _validate_fleet(args: argparse.Namespace) -> int:
+    """Every fleet cluster's release as Argo CD renders it; clusters that deploy the same values render once."""
+    from .current import CurrentChart, chart_on_disk
+    from .generate import plan
+    from .gitops.cluster_values import cluster_groups
+    from .validate import ProfileTarget
+    from .yamlio import dump_yaml
+
+    if args.profiles or args.from_chart:
+        raise UserError("--fleet validates what the fleet file's clusters deploy: give no profiles and no --from-chart")
+    built = plan(args.values_dir, args.chart_dir, args.gitops_dir)
+    if not built.fleet.clusters:
+        raise UserError(f"--fleet: the fleet file in {args.values_dir} lists no clusters")
+    if args.output == "text":
+        _print_warnings(built.diagnostics)
+    groups = cluster_groups(built.fleet, {p.name: p for p in built.profiles})
+    with chart_on_disk(CurrentChart(built.chart_files, built.profiles, built.diagnostics), args.chart_dir) as chart:
+        targets = []
+        for number, group in enumerate(groups):
+            path = chart.parent / "fleet-values" / f"{number}.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(dump_yaml(group.values), encoding="utf-8")
+            targets.append(ProfileTarget(group.label, path, group.label))
+        return _run_validate(args, chart, tuple(targets))
 
 
 def _run_validate(args: argparse.Namespace, chart: Path, targets: tuple[ProfileTarget, ...]) -> int:
@@ -403,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--documents", action="append", metavar="FILE", help="also validate the documents of this YAML file (e.g. gitops/*.yaml)")
     validate.add_argument("-v", "--verbose", action="store_true", help="text output: also list valid resources and passed checks")
     validate.add_argument("--from-chart", action="store_true", help="validate the chart directory as it is on disk (its compiled profiles/), not the profiles compiled now: for a chart generated elsewhere or edited by hand")
+    validate.add_argument("--fleet", action="store_true", help="validate what every cluster of the fleet file deploys (its profile with its overrides, as Argo CD renders it); clusters that deploy the same values render once")
     validate.add_argument("--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH")
 
     for sub in (render, validate):
