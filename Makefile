@@ -16,7 +16,7 @@ KUBECONFORM_DIR := .cache/kubeconform
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check lint test helm-binary kubeconform-binary python-matrix bench browser golden clean
+.PHONY: all venv generate validate check lint test test-fast helm-binary kubeconform-binary python-matrix bench browser golden clean
 
 all: validate
 

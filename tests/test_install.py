@@ -19,6 +19,9 @@ import pytest
 
 from conftest import ROOT, write_profile
 
+# Builds the wheel, a fresh virtual environment with every dependency, and pre-commit's own: ~50 s.
+pytestmark = pytest.mark.slow
+
 NEW_PROFILE = """\
 description: Drops in the shop namespace.
 cilium:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
@@ -12,6 +14,7 @@ sys.path.insert(0, str(ROOT / "tests" / "tools"))
 import kubeconform_parity as parity  # noqa: E402
 
 
+@pytest.mark.slow  # runs the kubeconform benchmark end to end (both tools on ~170 files): ~5 s
 def test_kubeconform_benchmark_runs() -> None:
     completed = subprocess.run(
         [sys.executable, "benchmarks/bench_kubeconform.py", "--repeat", "1"],

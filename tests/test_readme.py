@@ -59,6 +59,7 @@ def test_readme_has_the_commands_a_user_runs():
 
 
 @pytest.mark.skipif(not HELM.is_file(), reason=f"no helm binary at {HELM}: run `make helm-binary`")
+@pytest.mark.slow  # runs every README command in a fresh copy of the repository: ~6 s
 def test_every_readme_command_runs_in_a_fresh_clone(tmp_path):
     clone = fresh_clone(tmp_path / "flowlogs")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}, "PATH": f"{HELM.parent}:{os.environ['PATH']}"}
