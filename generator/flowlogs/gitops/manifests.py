@@ -230,15 +230,29 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
             if override.force_string:
                 parameter["forceString"] = True
             parameters.append(parameter)
-    labels = {PART_OF_LABEL[0]: PART_OF_LABEL[1], PROFILE_LABEL: "{{.profile}}", CLUSTER_LABEL: "{{.cluster}}"}
-    template_metadata: dict[str, Any] = {"name": fleet_application_name("{{.cluster}}"), "labels": labels}
+    extra = {"templatePatch": TEMPLATE_PATCH} if any(VALUE_ELEMENT_KEY in e for e in elements) else {}
+    return _applicationset(settings, [{"list": {"elements": elements}}], parameters, ssa, "{{.profile}}", "{{.cluster}}", extra)
+
+
+def _applicationset(
+    settings: GitopsSettings,
+    generators: list[dict[str, Any]],
+    parameters: list[dict[str, Any]],
+    ssa: bool,
+    profile: str,
+    cluster: str,
+    extra_spec: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The ApplicationSet around its generators: `profile` and `cluster` are the template expressions for them."""
+    labels = {PART_OF_LABEL[0]: PART_OF_LABEL[1], PROFILE_LABEL: profile, CLUSTER_LABEL: cluster}
+    template_metadata: dict[str, Any] = {"name": fleet_application_name(cluster), "labels": labels}
     if ssa:
         template_metadata["annotations"] = {COMPARE_OPTIONS: "ServerSideDiff=true"}
     if settings.cascade_delete:
         template_metadata["finalizers"] = [RESOURCES_FINALIZER]
     template_spec: dict[str, Any] = {
         "project": settings.project,
-        "source": _chart_source(settings, [values_file("{{.profile}}")], parameters),
+        "source": _chart_source(settings, [values_file(profile)], parameters),
         "destination": {"server": "{{.server}}", "namespace": settings.destination_namespace},
     }
     policy = _sync_policy(settings, ssa)
@@ -247,17 +261,13 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
     return {
         "apiVersion": API_VERSION,
         "kind": "ApplicationSet",
-        "metadata": {
-            "name": APPLICATIONSET_NAME,
-            "namespace": settings.argocd_namespace,
-            "labels": {PART_OF_LABEL[0]: PART_OF_LABEL[1]},
-        },
+        "metadata": {"name": APPLICATIONSET_NAME, "namespace": settings.argocd_namespace, "labels": {PART_OF_LABEL[0]: PART_OF_LABEL[1]}},
         "spec": {
             "goTemplate": True,
             "goTemplateOptions": ["missingkey=error"],
-            "generators": [{"list": {"elements": elements}}],
+            "generators": generators,
             "template": {"metadata": template_metadata, "spec": template_spec},
-            **({"templatePatch": TEMPLATE_PATCH} if any(VALUE_ELEMENT_KEY in e for e in elements) else {}),
+            **extra_spec,
         },
     }
 
@@ -309,31 +319,7 @@ def labels_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile])
             parameter["forceString"] = True
         parameters.append(parameter)
     ssa = any(needs_server_side_apply(settings, profile) for profile in profiles.values())
-    labels = {PART_OF_LABEL[0]: PART_OF_LABEL[1], PROFILE_LABEL: "{{.values.profile}}", CLUSTER_LABEL: "{{.nameNormalized}}"}
-    template_metadata: dict[str, Any] = {"name": fleet_application_name("{{.nameNormalized}}"), "labels": labels}
-    if ssa:
-        template_metadata["annotations"] = {COMPARE_OPTIONS: "ServerSideDiff=true"}
-    if settings.cascade_delete:
-        template_metadata["finalizers"] = [RESOURCES_FINALIZER]
-    template_spec: dict[str, Any] = {
-        "project": settings.project,
-        "source": _chart_source(settings, [values_file("{{.values.profile}}")], parameters),
-        "destination": {"server": "{{.server}}", "namespace": settings.destination_namespace},
-    }
-    policy = _sync_policy(settings, ssa)
-    if policy:
-        template_spec["syncPolicy"] = policy
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "ApplicationSet",
-        "metadata": {"name": APPLICATIONSET_NAME, "namespace": settings.argocd_namespace, "labels": {PART_OF_LABEL[0]: PART_OF_LABEL[1]}},
-        "spec": {
-            "goTemplate": True,
-            "goTemplateOptions": ["missingkey=error"],
-            "generators": generators,
-            "template": {"metadata": template_metadata, "spec": template_spec},
-        },
-    }
+    return _applicationset(settings, generators, parameters, ssa, "{{.values.profile}}", "{{.nameNormalized}}", {})
 
 
 def used_profiles(clusters: Sequence[Cluster]) -> list[str]:

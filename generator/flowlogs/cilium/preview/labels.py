@@ -15,9 +15,10 @@ Semantics read from cilium/hubble v1.18.6 (same in v1.16.6, v1.17.5), vendor/git
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from .. import agent_labels
 
 SOURCE_ANY, SOURCE_UNSPEC, SOURCE_RESERVED, SOURCE_CIDR = "any", "unspec", "reserved", "cidr"
 
@@ -93,65 +94,20 @@ def _find(labels: list[Label], key: str) -> Label | None:
 
 # --- selector parsing ------------------------------------------------------------------------
 
-def translate_selector(selector: str) -> str:
-    """labelparser.go translateSelector: give every key a source and write it with a dot."""
-    out: list[str] = []
-    i, n = 0, len(selector)
-    while i < n:
-        while i < n and (selector[i].isspace() or selector[i] == "!"):
-            out.append(selector[i])
-            i += 1
-        start = i
-        while i < n and not (selector[i].isspace() or selector[i] in "=!,"):
-            i += 1
-        key = selector[start:i]
-        if ":" not in key:
-            key = f"any:{key}"
-        out.append(key.replace(":", ".", 1))
-        nesting = 0
-        while i < n:
-            char = selector[i]
-            out.append(char)
-            i += 1
-            if char == "(":
-                nesting += 1
-            elif char == ")":
-                nesting -= 1
-            elif char == "," and nesting == 0:
-                break
-    return "".join(out)
-
-
-_KEY = r"[A-Za-z0-9](?:[-A-Za-z0-9_./]*[A-Za-z0-9])?"
-_VALUE = r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
-_REQUIREMENT = re.compile(
-    rf"""\s*(?:
-        (?P<not>!)\s*(?P<nkey>{_KEY})
-      | (?P<key>{_KEY})\s*(?:
-            (?P<op>==|=|!=)\s*(?P<value>{_VALUE})
-          | (?P<cmp>[<>])\s*(?P<number>-?[0-9]+)
-          | \s(?P<set>in|notin)\s*\(\s*(?P<values>{_VALUE}(?:\s*,\s*{_VALUE})*)\s*\)
-        )?
-    )\s*(?:,|$)""",
-    re.VERBOSE,
-)
-
 Requirement = Callable[[list[Label]], bool]
 
 
-def _requirement(match: re.Match[str]) -> Requirement:
-    if match.group("not"):
-        key = match.group("nkey")
+def _requirement(parsed: agent_labels.Requirement) -> Requirement:
+    """One requirement of the selector the agent parses (agent_labels: labelparser.go and the
+    Kubernetes selector parser), as a predicate over a flow's labels (labels.go)."""
+    key, operator, values = parsed.key, parsed.operator, set(parsed.values)
+    if operator == "!":
         return lambda labels: _find(labels, key) is None
-    key = match.group("key")
-    if match.group("op"):
-        value, negated = match.group("value"), match.group("op") == "!="
-        return _in(key, {value}, negated)
-    if match.group("set"):
-        values = {v.strip() for v in match.group("values").split(",")}
-        return _in(key, values, match.group("set") == "notin")
-    if match.group("cmp"):
-        number, greater = int(match.group("number")), match.group("cmp") == ">"
+    if operator == "exists":
+        return lambda labels: _find(labels, key) is not None
+    if operator in ("gt", "lt"):
+        (number,) = (int(value) for value in values)
+        greater = operator == "gt"
 
         def compare(labels: list[Label]) -> bool:
             label = _find(labels, key)
@@ -164,7 +120,7 @@ def _requirement(match: re.Match[str]) -> Requirement:
             return have > number if greater else have < number
 
         return compare
-    return lambda labels: _find(labels, key) is not None
+    return _in(key, values, operator in ("!=", "notin"))
 
 
 def _in(key: str, values: set[str], negated: bool) -> Requirement:
@@ -178,20 +134,11 @@ def _in(key: str, values: set[str], negated: bool) -> Requirement:
 
 
 def parse_selector(selector: str) -> list[Requirement]:
-    """One selector (comma-separated requirements, all must hold)."""
-    translated = translate_selector(selector)
-    requirements: list[Requirement] = []
-    position = 0
-    while position < len(translated):
-        match = _REQUIREMENT.match(translated, position)
-        if match is None or match.end() == position:
-            raise LabelSelectorError(f"invalid label selector {selector!r} (near {translated[position:]!r})")
-        requirements.append(_requirement(match))
-        position = match.end()
-    if not requirements:
-        # An empty selector is labels.Everything(): it selects every flow.
-        return []
-    return requirements
+    """One selector (comma-separated requirements, all must hold); an empty one selects every flow."""
+    try:
+        return [_requirement(requirement) for requirement in agent_labels.parse_selector(selector)]
+    except agent_labels.SelectorError as error:
+        raise LabelSelectorError(f"invalid label selector {selector!r} ({error})") from error
 
 
 def compile_selectors(selectors: list[str]) -> Callable[[list[str]], bool]:
