@@ -384,6 +384,26 @@ def test_job_image_by_digest(chart: Path) -> None:
     assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/python:3.12@sha256:" + "a" * 64
 
 
+def test_jobs_have_a_cpu_limit_and_an_opt_in_network_policy(chart: Path) -> None:
+    """checkov CKV_K8S_11 (CPU limits); the NetworkPolicy (networking.k8s.io/v1) selects the Job pods by the
+    labels their template carries and allows no ingress and egress only to the API server's ports."""
+    values = profile_values(chart, "calico-l7")
+    docs = render(chart, values)
+    for job in pick(docs, "Job"):
+        assert job["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "200m"
+    assert pick(docs, "NetworkPolicy") == []
+    values["calico"]["job"] = {"networkPolicy": {"enabled": True, "apiServerCIDRs": ["10.0.0.10/32"]}}
+    docs = render(chart, values)
+    policy = one(docs, "NetworkPolicy")
+    pod_labels = pick(docs, "Job")[0]["spec"]["template"]["metadata"]["labels"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in policy["spec"]
+    assert policy["spec"]["egress"] == [
+        {"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}], "to": [{"ipBlock": {"cidr": "10.0.0.10/32"}}]}
+    ]
+
+
 LOOKUP = '{{- if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-state" (include "flowlogs.calico.fullname" .)) }}true{{ end }}'
 
 

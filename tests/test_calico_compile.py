@@ -258,6 +258,9 @@ def test_request_above_limit(tmp_path: Path) -> None:
 # -------------------------------------------------------------------- traffic selection
 
 
+LABEL_HINT = "RBAC cannot limit rights to objects with a label: name the objects to keep the Job's rights to them (resourceNames)"
+
+
 def test_services_grouped_by_namespace(tmp_path: Path) -> None:
     result, _ = compile_profile(
         tmp_path,
@@ -289,7 +292,13 @@ def test_services_grouped_by_namespace(tmp_path: Path) -> None:
         },
         {"namespace": "shop", "names": ["checkout", "frontend"]},
     ]
-    assert found(result, Severity.WARNING) == [(9, 24, "service shop/frontend is selected twice", f"first at {tmp_path / 'profile.yaml'}:5:13")]
+    # RBAC has no label condition (rbac/v1 PolicyRule: apiGroups, resources, resourceNames, verbs): a selector means every Service.
+    label = "selecting services by label gives the hook Job list and patch on every Service of namespace pay, not only the matching ones"
+    assert found(result, Severity.WARNING) == [
+        (7, 17, label, LABEL_HINT),
+        (9, 24, "service shop/frontend is selected twice", f"first at {tmp_path / 'profile.yaml'}:5:13"),
+        (11, 17, label, LABEL_HINT),
+    ]
     assert found(result, Severity.NOTE)[1][:3] == (
         3,
         3,
@@ -325,8 +334,32 @@ def test_sidecar_mode_on_3_20(tmp_path: Path) -> None:
             22,
             "selecting a workload changes its pod template, so its pods restart (the sidecar is injected when a pod is created)",
             "sidecar mode needs Kubernetes 1.29+, does not work with a service mesh such as Istio, and does not cover host-networked client pods",
+        ),
+        (9, 17, "selecting workloads by label gives the hook Job list and patch on every DaemonSet of namespace edge, not only the matching ones", LABEL_HINT),
+    ]
+
+
+def test_selecting_by_label_in_a_system_namespace_needs_an_explicit_opt_in(tmp_path: Path) -> None:
+    profile = """
+        calico:
+          version: "3.19"
+          services:
+            - namespace: kube-system
+              selector: k8s-app=kube-dns
+        """
+    result, _ = compile_profile(tmp_path, profile)
+    assert found(result, Severity.ERROR) == [
+        (
+            5,
+            17,
+            "selecting services by label in kube-system would let the hook Job list and patch every Service of kube-system",
+            "name the objects instead, or add 'allow-system-namespace: true' to this entry if that is meant "
+            "(kube-system, kube-public, kube-node-lease, calico-system, tigera-operator, tigera-system hold the cluster's own components)",
         )
     ]
+    result, _ = compile_profile(tmp_path, profile.replace("selector: k8s-app=kube-dns", "selector: k8s-app=kube-dns\n              allow-system-namespace: true"))
+    assert found(result, Severity.ERROR) == []
+    assert result.profiles[0].values["calico"]["services"] == [{"namespace": "kube-system", "selectors": [{"matchLabels": {"k8s-app": "kube-dns"}}]}]
 
 
 def test_sidecar_refused_for_3_19(tmp_path: Path) -> None:

@@ -287,9 +287,28 @@ def calico_values() -> list[ChartValue]:
         ),
         ChartValue(
             "calico.job.resources",
-            {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
-            "Resources of the Job container.",
+            {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
+            "Resources of the Job container (a CPU limit too: the Job runs with cluster rights, it should not starve a node).",
             _strict({"requests": _strict({n: QUANTITY for n in ("cpu", "memory")}), "limits": _strict({n: QUANTITY for n in ("cpu", "memory")})}),
+        ),
+        ChartValue(
+            "calico.job.networkPolicy.enabled",
+            False,
+            "Also install a NetworkPolicy for the hook Job pods: no ingress, and egress only to the Kubernetes API server\n"
+            "(the ports below; the Job reaches it by KUBERNETES_SERVICE_HOST, an address, so it needs no DNS).",
+            {"type": "boolean"},
+        ),
+        ChartValue(
+            "calico.job.networkPolicy.apiServerPorts",
+            [443, 6443],
+            "TCP ports of the API server: the `kubernetes` Service's port and its endpoints' port (policies see either, by CNI).",
+            {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1, "maximum": 65535}},
+        ),
+        ChartValue(
+            "calico.job.networkPolicy.apiServerCIDRs",
+            [],
+            "Restrict that egress to these address ranges (the API server's endpoints, e.g. 10.0.0.10/32); empty: any address.",
+            {"type": "array", "items": {"type": "string", "minLength": 1}},
         ),
         ChartValue(
             "calico.upstream",

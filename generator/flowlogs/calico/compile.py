@@ -33,6 +33,7 @@ from .words import (
     DEFAULT_PATCH_MODE,
     FELIX_KNOBS,
     RESOURCE_NAMES,
+    SYSTEM_NAMESPACES,
 )
 
 _QUANTITY_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
@@ -331,6 +332,8 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
         if selector in group.get("selectors", []):
             diagnostics.warning(selector_node.location, "this selector is listed twice for the namespace")
             continue
+        if not _label_selection_allowed(item, selector_node, what, kind, namespace, diagnostics):
+            continue
         group.setdefault("selectors", []).append(selector)
     result = []
     for key in sorted(groups):
@@ -340,6 +343,26 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
         if "names" in group or "selectors" in group:
             result.append(group)
     return result
+
+
+def _label_selection_allowed(item: Node, selector_node: Node, what: str, kind: str, namespace: str, diagnostics: Diagnostics) -> bool:
+    """Selecting by label gives the hook Job `list` and `patch` on every object of that kind in the
+    namespace (RBAC has no label condition), and patching a pod template runs code there: say so,
+    and refuse it in the cluster's own namespaces unless the profile says it means it."""
+    objects = f"{kind or 'Service'}s"
+    if namespace in SYSTEM_NAMESPACES and item.get("allow-system-namespace").value is not True:
+        diagnostics.error(
+            selector_node.location,
+            f"selecting {what}s by label in {namespace} would let the hook Job list and patch every {objects[:-1]} of {namespace}",
+            f"name the objects instead, or add 'allow-system-namespace: true' to this entry if that is meant ({', '.join(SYSTEM_NAMESPACES)} hold the cluster's own components)",
+        )
+        return False
+    diagnostics.warning(
+        selector_node.location,
+        f"selecting {what}s by label gives the hook Job list and patch on every {objects[:-1]} of namespace {namespace}, not only the matching ones",
+        "RBAC cannot limit rights to objects with a label: name the objects to keep the Job's rights to them (resourceNames)",
+    )
+    return True
 
 
 def _check_selection(

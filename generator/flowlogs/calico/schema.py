@@ -101,6 +101,10 @@ def _target_schema(title: str, kind: dict[str, Any] | None) -> dict[str, Any]:
             "namespace": {**NAMESPACE, "description": "The namespace of the selected objects."},
             "name": {**_names(), "description": "One name or a list of names."},
             "selector": SELECTOR,
+            "allow-system-namespace": {
+                "type": "boolean",
+                "description": "Allow selecting by label in a namespace of the cluster's own components (kube-system, calico-system, ...): the hook Job may then patch any object of that kind there.",
+            },
         }
     )
     return {

@@ -116,6 +116,10 @@ RESOURCE_NAMES: tuple[str, ...] = ("cpu", "memory", "ephemeral-storage")
 
 PLATFORMS: tuple[str, ...] = ("aks", "eks", "gke", "openshift", "rke", "rke2", "tkg", "mke", "kops", "kubeadm", "other")
 
+# Namespaces of the cluster's own components (Kubernetes, Calico, the Tigera operator): selecting by
+# label there needs `allow-system-namespace: true`.
+SYSTEM_NAMESPACES: tuple[str, ...] = ("kube-system", "kube-public", "kube-node-lease", "calico-system", "tigera-operator", "tigera-system")
+
 PATCH_MODES: tuple[str, ...] = ("job", "gitops")
 FELIX_APIS: tuple[str, ...] = ("projectcalico.org/v3", "crd.projectcalico.org/v1")
 DEFAULT_PATCH_MODE = "job"
