@@ -271,3 +271,17 @@ def test_ended_flow_log_is_noted(run_cli: Run, tmp_path: Path) -> None:
     assert result.code == 0, result.err
     assert "note: flow log old ended at 2020-01-01T00:00:00Z: the agent exports nothing from it now (previewed as if it were active)" in result.out
     assert "flow log future" not in result.out
+
+
+def test_volume_says_what_rotation_does_to_dev_stdout_and_stdout(run_cli: Run, tmp_path: Path) -> None:
+    """The literal `stdout` is the agent's own stdout (not rotated); /dev/stdout goes through the
+    rotating writer, which renames it at the first rotation (docs/cilium-versions.md, lumberjack)."""
+    for path, expected in (
+        ("stdout", "written to the agent's stdout: not rotated by the agent"),
+        ("/dev/stdout", "/dev/stdout goes through the rotating file writer: after 10 MB it renames /dev/stdout"),
+    ):
+        config = tmp_path / "flowlogs.yaml"
+        config.write_text(yaml.safe_dump({"flowLogs": [{"name": "all", "filePath": path}]}), encoding="utf-8")
+        result = run_cli("preview", "--config", str(config), "--cilium-version", "1.18", "--flows", str(FLOWS))
+        assert result.code == 0, result.err
+        assert expected in result.out

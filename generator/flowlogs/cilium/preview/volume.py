@@ -2,7 +2,9 @@
 
 The agent's exporter rotates its file with lumberjack (a MiB-sized file, `fileMaxBackups` old files
 kept beside the current one); defaults come from the version tables (`rotation_defaults`,
-Cilium's chart: fileMaxSizeMb 10, fileMaxBackups 5). A path of stdout is not rotated by the agent.
+Cilium's chart: fileMaxSizeMb 10, fileMaxBackups 5). The literal path `stdout` is the agent's
+own stdout and is not rotated; `/dev/stdout` goes through the rotating writer like any file, and
+at the first rotation lumberjack renames it (the tables' `dev_stdout_hint`).
 Each node's agent writes its own file, so rotation is judged on the busiest node.
 """
 
@@ -10,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..tables import CiliumTables
+from ..tables import STDOUT, CiliumTables
 from .engine import FlowLogTally
 
 SECONDS_PER_DAY = 86400
 MIB = 1024 * 1024
-STDOUT_PATHS = ("stdout", "/dev/stdout")
+DEV_STDOUT = "/dev/stdout"
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,15 @@ def estimate(tally: FlowLogTally, span_seconds: float, tables: CiliumTables) -> 
         NodeVolume(node, count / span_seconds, written / span_seconds * SECONDS_PER_DAY) for node, count, written in tally.top_nodes()
     )
     busiest = max((n.bytes_per_day for n in nodes), default=bytes_per_day) / SECONDS_PER_DAY
-    if config.file_path in STDOUT_PATHS:
+    size_mb = config.file_max_size_mb or int(tables.rotation_defaults["fileMaxSizeMb"])
+    if config.file_path == STDOUT and tables.literal_stdout:
         rotation = "written to the agent's stdout: not rotated by the agent (the log collector ships and keeps it)"
+    elif config.file_path == DEV_STDOUT:
+        when = f"at this rate {size_mb} MB are reached after {_duration(size_mb * MIB / busiest)} on the busiest node" if busiest > 0 else "nothing matched yet"
+        rotation = f"{tables.dev_stdout_hint.format(size=size_mb)} ({when})"
     elif busiest <= 0:
         rotation = "nothing matched: the file would not grow"
     else:
-        size_mb = config.file_max_size_mb or int(tables.rotation_defaults["fileMaxSizeMb"])
         backups = config.file_max_backups or int(tables.rotation_defaults["fileMaxBackups"])
         fill = size_mb * MIB / busiest
         where = "on the busiest node" if nodes else "per node"
