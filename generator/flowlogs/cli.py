@@ -15,8 +15,9 @@ from .names import DEFAULT_KUBERNETES_VERSION
 if TYPE_CHECKING:
     from .gitops.settings import SettingsOverrides
 
-# Usage errors exit 2 from argparse itself.
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+# Usage errors exit 2 from argparse itself. EXIT_INTERNAL (70, EX_SOFTWARE in sysexits.h) means a
+# bug in flowlogs, never a problem with the input: the one top-level handler in `main` prints it.
+EXIT_OK, EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--values-dir", type=Path, default=Path("values"), help="profile directory (default: values)")
     parser.add_argument("--chart-dir", type=Path, default=Path("chart"), help="generated chart directory (default: chart)")
     parser.add_argument("--gitops-dir", type=Path, default=None, help="generated Argo CD manifests (default: gitops, next to the chart directory)")
+    parser.add_argument("--debug", action="store_true", help="on an internal error, print the Python traceback")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
@@ -229,6 +231,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except Exception as error:  # the one place that turns a bug into a message, not a traceback
+        return _internal_error(error, debug=args.debug)
+
+
+def _internal_error(error: Exception, *, debug: bool) -> int:
+    """One line for a bug in flowlogs (never the user's fault), the traceback only with --debug."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+    summary = " ".join(str(error).split())[:200]
+    print(
+        f"flowlogs: internal error: {type(error).__name__}{f': {summary}' if summary else ''}"
+        f" (exit {EXIT_INTERNAL}; run again with --debug for the traceback and report it with the input that caused it)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
