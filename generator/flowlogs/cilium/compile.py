@@ -19,6 +19,7 @@ from ..products import CompiledPart
 from ..profile import Node, minor_version
 from .filters import FILTER_WORDS, SIDED_WORDS, SIDES
 from .kinds import RAW, FilterContext
+from .paths import check_flow_log_path
 from .tables import (
     DEFAULT_CONFIGMAP_NAME,
     DEFAULT_FILE_PATH,
@@ -128,6 +129,7 @@ def _compile_flow_log(node: Node, section_rotation: Node, tables: CiliumTables, 
     if file_path.endswith("/"):
         diagnostics.error(node.get("file").location, f"file '{file_path}' is a directory; name the file, e.g. {file_path}flows.log")
     entry["filePath"] = file_path
+    check_flow_log_path(node, file_path, diagnostics)
     entry["fieldMask"] = _compile_field_mask(node.get("fields"), tables, diagnostics)
     entry["includeFilters"] = _compile_filters(node.get("include"), tables, diagnostics)
     entry["excludeFilters"] = _compile_filters(node.get("exclude"), tables, diagnostics)
