@@ -37,6 +37,7 @@ class InputLimits:
     max_aliases: int
     max_nodes: int  # nodes after expanding every alias
     merge_keys: bool  # `<<: *anchor` (profiles: refused, their positions could not be told)
+    core_tags_only: bool = False  # refuse `!!python/object...` and other non-core tags
 
     def byte_limit(self) -> int:
         raw = os.environ.get(self.size_variable, "")
@@ -46,11 +47,14 @@ class InputLimits:
 # The shipped profiles are under 2 KB and the fleet file under 2 KB; the largest CRD a schema
 # location holds is Argo CD's ApplicationSet (1.4 MB). Depths: a profile needs 6 levels, the
 # deepest CRD schema in ../shared/crds about 40.
-PROFILE_LIMITS = InputLimits("profile", 256 * 1024, "FLOWLOGS_MAX_PROFILE_BYTES", 64, 100, 20_000, merge_keys=False)
+PROFILE_LIMITS = InputLimits("profile", 256 * 1024, "FLOWLOGS_MAX_PROFILE_BYTES", 64, 100, 20_000, merge_keys=False, core_tags_only=True)
 DOCUMENT_LIMITS = InputLimits("document", 8 * 1024 * 1024, "FLOWLOGS_MAX_DOCUMENT_BYTES", 256, 10_000, 2_000_000, merge_keys=True)
 
 # Python refuses to convert longer decimal strings to int (sys.get_int_max_str_digits()).
 MAX_INTEGER_DIGITS = 4300
+# The YAML 1.2 core schema's tags: the only ones a profile needs (an explicit !!timestamp would
+# become a date object; written plain, a time stays the text it is).
+CORE_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map"))
 _INTEGER = re.compile(r"[-+]?(0[xXoObB])?[0-9a-fA-F_]+")
 # YAML 1.2 §5.1 (and 1.1): the printable characters; anything else (NUL, other C0 and C1
 # controls, surrogates, U+FFFE/U+FFFF) is refused by the readers, without a position we can use.
@@ -162,6 +166,10 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
 
     for event in events:
         kind = type(event).__name__
+        tag = getattr(event, "tag", None)
+        if limits.core_tags_only and tag not in (None, "!") and tag not in CORE_TAGS:
+            shown_tag = str(tag).replace("tag:yaml.org,2002:", "!!")
+            raise InputRefused(where(event), f"the tag {shown_tag} is not supported here", "remove the tag; a value is read as plain YAML (!!str, !!int and the other core tags are fine)")
         if kind in ("MappingStartEvent", "SequenceStartEvent"):
             _count_key(stack, event, limits, where)
             if len(stack) >= limits.max_depth:

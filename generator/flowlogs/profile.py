@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
@@ -132,6 +132,8 @@ def _plain(value: Any, path: PathKey, values: dict[PathKey, tuple[int, int]], ke
         return items
     if isinstance(value, str):
         return str(value)  # drop ruamel's scalar string subclasses
+    if isinstance(value, TaggedScalar):  # `!!str 12`: round-trip mode keeps the tag, the text is the value
+        return str(value.value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):

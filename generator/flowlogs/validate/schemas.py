@@ -60,6 +60,10 @@ DIRECTORY_LAYOUTS = (
     KUBECONFORM_SUFFIX.lstrip("/"),
 )
 _K8S_DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
+# What a kind and an API version can be (Kubernetes: a kind is a CamelCase identifier, a group a
+# DNS subdomain, a version a DNS label); anything else has no schema file.
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _TEMPLATE_VARIABLE = re.compile(r"\{\{-?\s*\.(\w+)\s*-?\}\}")
 _CRD_SUFFIXES = (".yaml", ".yml")
 
@@ -164,7 +168,7 @@ def render_template(template: str, variables: dict[str, str]) -> str:
         return variables[name]
 
     rendered = _TEMPLATE_VARIABLE.sub(substitute, template)
-    if "{{" in rendered:  # a pipeline, a function...: the path would silently never exist
+    if "{{" in _TEMPLATE_VARIABLE.sub("", template):  # a pipeline, a function...: the path would silently never exist
         raise SchemaLocationError(
             f"unsupported template expression in schema location {template!r}: only {{{{ .Variable }}}} is understood"
         )
@@ -606,6 +610,9 @@ class SchemaRegistry:
         return lookup
 
     def _compile(self, key: SchemaKey) -> SchemaLookup:
+        if not _KIND.fullmatch(key.kind) or not _API_VERSION.fullmatch(key.api_version):
+            # Kinds and API versions name files in the schema locations: `../x` or `{{` must not.
+            return SchemaLookup(None)
         for source in self.sources:
             try:
                 found = source.find(key)
