@@ -227,8 +227,12 @@ WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {
          "could not read CRD file {crd}: openAPIV3Schema.properties must be a mapping, not list \"['spec']\""),
         ("  versions:\n    - &v {name: v1, served: true, schema: {openAPIV3Schema: {type: object, properties: {spec: [*v]}}}}\n",
          "could not read CRD file {crd}:9:96: the alias *v is inside its own anchor &v: a cycle (no YAML value can contain itself)"),
+        ("  versions: []\n" + "x0: &x0 [" + ",".join(["1"] * 9) + "]\n"
+         + "".join(f"x{i}: &x{i} [" + ",".join([f"*x{i - 1}"] * 9) + "]\n" for i in range(1, 9)),
+         "could not read CRD file {crd}:15:18: the document expands to more than 2000000 values (aliases repeat their anchor's values) "
+         "(an alias bomb? write the values out, or use fewer aliases)"),
     ],
-    ids=["versions-5", "properties-list", "anchor-cycle"],
+    ids=["versions-5", "properties-list", "anchor-cycle", "alias-bomb"],
 )
 def test_malformed_crd_is_a_clear_error(tmp_path: Path, crd: str, message: str) -> None:
     crd_path = tmp_path / "crds" / "widget.yaml"
