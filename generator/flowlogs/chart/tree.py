@@ -163,8 +163,9 @@ def generation_lock(directory: Path) -> Iterator[None]:
 def tree_digest(directory: Path) -> str:
     """A digest of a directory's files (paths and contents), to tell an old tree from a new one."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    files = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    for relative in sorted(files):  # the order of _files_digest: by relative path text
+        digest.update(relative.encode() + b"\0" + files[relative].read_bytes() + b"\0")
     return digest.hexdigest()
 
 
