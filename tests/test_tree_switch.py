@@ -156,3 +156,16 @@ def test_a_run_finding_another_one_running_writes_nothing(states: tuple[Path, di
     assert result.returncode == 1
     assert result.stderr == f"flowlogs: error: another flowlogs generate is running in {root.resolve()}; wait for it to finish, then run again\n"
     assert snapshot(root) == before
+
+
+def test_replace_trees_with_names_that_sort_differently_as_paths(tmp_path: Path) -> None:
+    """`a-b/x` sorts before `a/x` as text but after it as a path: the switch must not mind."""
+    from flowlogs.chart.tree import replace_trees
+
+    files = {"a/x": "new a\n", "a-b/x": "new a-b\n"}
+    (tmp_path / "out" / "a").mkdir(parents=True)
+    (tmp_path / "out" / "a" / "x").write_text("old\n")
+    (reports,) = replace_trees(tmp_path, [(tmp_path / "out", files)])
+    assert (sorted(reports.written), reports.removed) == (["a-b/x", "a/x"], [])
+    assert {p.relative_to(tmp_path / "out").as_posix(): p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file()} == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
