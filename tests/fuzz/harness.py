@@ -313,7 +313,7 @@ def _child(kind: str, root: Path, deep_check: bool) -> tuple[str, str]:
     return "accepted", ""
 
 
-def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool) -> Outcome:
+def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool, time_limit: float = TIME_LIMIT_S) -> Outcome:
     """Write the example into the repository at `root` (prepared once), run it in a child, restore."""
     target = {"profile": root / "values" / "p.yaml", "fleet": root / "values" / "fleet.yaml", "documents": root / "input.yaml"}[kind]
     target.write_bytes(content)
@@ -335,7 +335,7 @@ def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool) -> O
         waited, waited_status, usage = os.wait4(pid, os.WNOHANG)
         if waited:
             break
-        if time.monotonic() - started > TIME_LIMIT_S:
+        if time.monotonic() - started > time_limit:
             os.kill(pid, signal.SIGKILL)
             _, waited_status, usage = os.wait4(pid, 0)
             break
@@ -345,7 +345,7 @@ def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool) -> O
         message = stream.read().decode("utf-8", errors="replace")
     if message:
         status, _, detail = message.partition("\n")
-    elif os.WIFSIGNALED(waited_status) and seconds <= TIME_LIMIT_S:
+    elif os.WIFSIGNALED(waited_status) and seconds <= time_limit:
         status, detail = "traceback", f"killed by signal {os.WTERMSIG(waited_status)}"
     memory = max(0, (usage.ru_maxrss if usage else 0) - _PARENT_RSS_KB[0])
     if memory > MEMORY_LIMIT_KB and status in ("accepted", "rejected"):
@@ -368,8 +368,11 @@ def measure_parent() -> None:
     _PARENT_RSS_KB[0] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def run_many(count: int, root: Path, *, deep_every: int, seed: int = 13) -> Tally:
-    """`count` examples (profiles, fleet files and validator inputs in turn) from a fixed seed."""
+def run_many(count: int, root: Path, *, deep_every: int, seed: int = 13, time_limit: float = TIME_LIMIT_S) -> Tally:
+    """`count` examples (profiles, fleet files and validator inputs in turn) from a fixed seed.
+
+    `time_limit` is a hang's threshold; `make test` gives a loaded machine more slack than `make fuzz`.
+    """
     from hypothesis import HealthCheck, Phase, given, settings
 
     prepare_repository(root)
@@ -382,9 +385,9 @@ def run_many(count: int, root: Path, *, deep_every: int, seed: int = 13) -> Tall
     def one(example: tuple[str, bytes]) -> None:
         kind, content = example
         accepted_so_far = tally.count("accepted")
-        outcome = run_example(kind, content, root, deep_check=False)
+        outcome = run_example(kind, content, root, deep_check=False, time_limit=time_limit)
         if outcome.status == "accepted" and kind != "documents" and accepted_so_far % deep_every == 0:
-            outcome = run_example(kind, content, root, deep_check=True)
+            outcome = run_example(kind, content, root, deep_check=True, time_limit=time_limit)
         tally.outcomes.append(outcome)
 
     from hypothesis import seed as with_seed
