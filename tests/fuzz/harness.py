@@ -209,6 +209,7 @@ class Outcome:
     seconds: float = 0.0
     memory_kb: int = 0
     detail: str = ""
+    validated: bool = False  # an accepted profile or fleet file also rendered, linted (--strict) and validated
 
 
 @dataclass
@@ -225,8 +226,9 @@ class Tally:
         per_kind = ", ".join(f"{kind} {sum(o.kind == kind for o in self.outcomes)}" for kind in ("profile", "fleet", "documents"))
         lines = [
             f"examples run: {len(self.outcomes)} ({per_kind})",
-            f"rejected with a positioned error: {self.count('rejected')}",
-            f"accepted and valid: {self.count('accepted')}",
+            f"rejected with a positioned error: {self.count('rejected')} (validator inputs: reported as failed documents)",
+            f"accepted and valid: {self.count('accepted')} (of them rendered + helm lint --strict + strict schemas: "
+            f"{sum(o.validated and o.status == 'accepted' for o in self.outcomes)})",
             f"tracebacks: {self.count('traceback')}",
             f"hangs: {self.count('hang')}",
             f"partial writes: {self.count('partial write')}",
@@ -357,7 +359,7 @@ def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool, time
         prepare_repository(root)
     if status not in ("accepted", "rejected"):
         detail = f"{detail} <- input {content[:300]!r}"
-    return Outcome(kind, status, seconds, memory, detail if status not in ("accepted", "rejected") else "")
+    return Outcome(kind, status, seconds, memory, detail if status not in ("accepted", "rejected") else "", validated=deep_check)
 
 
 _PARENT_RSS_KB = [0]
