@@ -1,5 +1,5 @@
 # flowlogs: `make` sets up .venv, generates chart/ from values/, renders and validates every
-# profile and prints a summary; `make test` runs the tests. Only Python 3.11 is needed.
+# profile and prints a summary; `make test` runs the tests. Python 3.11, 3.12 or 3.13 is needed.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,7 +16,7 @@ KUBECONFORM_DIR := .cache/kubeconform
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check lint test fuzz helm-binary kubeconform-binary bench golden clean
+.PHONY: all venv generate validate check lint test fuzz helm-binary kubeconform-binary python-matrix bench browser golden clean
 
 all: validate
 
@@ -40,6 +40,11 @@ check: $(STAMP)
 helm-binary: $(STAMP)
 	-$(BIN)/python tests/tools/fetch_helm.py
 
+# The other supported Pythons found here (PATH, pyenv) generate byte-identical chart/ and gitops/
+# and validate; a version with no interpreter is skipped with one line (venvs cached in .cache/).
+python-matrix: $(STAMP)
+	$(BIN)/python tests/tools/python_matrix.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -53,7 +58,7 @@ kubeconform-binary:
 		echo "kubeconform-binary: $(KUBECONFORM_TOOL) not found; skipping (the kubeconform parity tests will skip)"; \
 	fi
 
-test: $(STAMP) helm-binary kubeconform-binary lint
+test: $(STAMP) helm-binary kubeconform-binary lint python-matrix
 	$(BIN)/python -m pytest
 
 # Hostile input (issue 13): 5,000 fuzzed profiles, fleet files and validator inputs from a fixed
@@ -69,6 +74,12 @@ bench: $(STAMP) kubeconform-binary
 	$(BIN)/python benchmarks/bench_validate.py
 	$(BIN)/python benchmarks/bench_kubeconform.py
 	$(BIN)/python benchmarks/bench_fleet.py
+	$(BIN)/python benchmarks/bench_preview.py
+
+# Debian's Chromium, for the browser test of `flowlogs preview --report` (skipped without it).
+# Not part of `make test`: a large download. A no-op where apt-get is unavailable.
+browser:
+	-command -v chromium >/dev/null || (command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq chromium)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -22,3 +22,9 @@ def test_fleet_benchmark_runs():
 def test_validate_benchmark_runs():
     out = run_benchmark("benchmarks/bench_validate.py", "--profiles", "5", "--kv-docs", "5", "--repeat", "5")
     assert "manifests/s vs kubernetes_validate" in out
+
+
+def test_preview_benchmark_runs():
+    out = run_benchmark("benchmarks/bench_preview.py", "--flows", "2000", "--small", "200", "--repeat", "1", "--no-target")
+    assert "ratio preview/bare parsing:" in out
+    assert "peak memory: 200 flows" in out

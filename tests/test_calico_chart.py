@@ -34,6 +34,9 @@ needs_seed = pytest.mark.skipif(not SEED or not DOCS_319.is_file(), reason="the 
 
 RELEASE, NAMESPACE = "flowlogs", "flowlogs-system"
 SYNC_OPTIONS = "ServerSideApply=true,Validate=false,Prune=false,Delete=false"
+# Deselected partial manifests are not pruned (Prune=false) and would keep the Application OutOfSync;
+# IgnoreExtraneous leaves them out of its sync status (argo-cd docs/user-guide/compare-options.md).
+COMPARE_OPTIONS = "IgnoreExtraneous"
 
 EXTRA_PROFILES = {
     "gitops": """
@@ -171,19 +174,22 @@ def test_calico_l7_reproduces_the_seed(chart: Path) -> None:
     assert layer["spec"] == {"logCollection": log_collection}
     state = desired_state(docs)
     assert {"spec": state["felix"]["spec"]} == felix_patch
+    facts = state.pop("facts")
     assert state == {
         "felix": {"apiVersion": "projectcalico.org/v3", "spec": {"policySyncPathPrefix": "/var/run/nodeagent"}},
         "services": [{"namespace": "shop", "names": ["checkout", "frontend"]}],
         "workloads": [],
+        "readyTimeoutSeconds": 600,
     }
-    # the Job sets exactly the seed's annotation, as the string "true"
-    script = one(docs, "ConfigMap", "flowlogs-calico-script")["data"]["calico-l7-patch.py"]
-    assert 'SERVICE_PATCH = {"metadata": {"annotations": {"' + annotation + '": "true"}}}' in script
+    # the Job sets exactly the seed's annotation, as the string "true"; 3.19 has no sidecar
+    assert (facts["serviceAnnotations"], facts["sidecar"]) == ({annotation: "true"}, {})
+    assert json.loads(one(docs, "ConfigMap", "flowlogs-calico-apply")["data"]["desired.json"])["facts"] == facts
     assert sorted((d["kind"], d["metadata"]["name"]) for d in docs) == [
         ("ApplicationLayer", "tigera-secure"),
         ("ClusterRole", "flowlogs-calico-felix"),
         ("ClusterRoleBinding", "flowlogs-calico-felix"),
-        ("ConfigMap", "flowlogs-calico-script"),
+        ("ConfigMap", "flowlogs-calico-apply"),
+        ("ConfigMap", "flowlogs-calico-restore"),
         ("ConfigMap", "flowlogs-calico-state"),
         ("Job", "flowlogs-calico-apply"),
         ("Job", "flowlogs-calico-restore"),
@@ -220,7 +226,9 @@ def test_every_felix_field_reaches_the_job(chart: Path) -> None:
 def test_job_rbac_exact_rules(chart: Path) -> None:
     docs = render_profile(chart, "selectors")
     assert one(docs, "ClusterRole")["rules"] == [
-        {"apiGroups": ["crd.projectcalico.org"], "resources": ["felixconfigurations"], "resourceNames": ["default"], "verbs": ["get", "patch"]}
+        {"apiGroups": ["crd.projectcalico.org"], "resources": ["felixconfigurations"], "resourceNames": ["default"], "verbs": ["get", "patch"]},
+        # the apply Job waits for the operator: exactly get on tigera-secure
+        {"apiGroups": ["operator.tigera.io"], "resources": ["applicationlayers"], "resourceNames": ["tigera-secure"], "verbs": ["get"]},
     ]
     roles = {d["metadata"]["namespace"]: d["rules"] for d in pick(docs, "Role")}
     assert roles == {
@@ -294,14 +302,79 @@ def test_jobs_pass_the_restricted_pod_security_standard(chart: Path) -> None:
     ]
     assert jobs["flowlogs-calico-restore"]["spec"]["template"]["spec"]["containers"][0]["command"][2] == "restore"
     assert one(docs, "ServiceAccount")["automountServiceAccountToken"] is False
-    script = one(docs, "ConfigMap", "flowlogs-calico-script")
-    assert script["metadata"]["annotations"] == {
-        "helm.sh/hook": "pre-upgrade,post-install,post-upgrade,pre-delete",
-        "helm.sh/hook-weight": "-10",
-        "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
+    for step, hook in (("apply", "post-install,post-upgrade"), ("restore", "pre-delete")):
+        script = one(docs, "ConfigMap", f"flowlogs-calico-{step}")  # each Job's own, a hook of the Job's phase
+        assert script["metadata"]["annotations"] == {
+            "helm.sh/hook": hook,
+            "helm.sh/hook-weight": "-10",
+            "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
+        }
+        assert script["data"]["calico-l7-patch.py"] == (chart / "files" / "calico-l7-patch.py").read_text(encoding="utf-8")
+        assert script["data"]["desired.json"] == one(docs, "ConfigMap", "flowlogs-calico-state")["data"]["desired.json"]
+        assert jobs[f"flowlogs-calico-{step}"]["spec"]["template"]["spec"]["volumes"][0] == {"name": "script", "configMap": {"name": f"flowlogs-calico-{step}"}}
+        assert jobs[f"flowlogs-calico-{step}"]["spec"]["activeDeadlineSeconds"] == 900  # readyTimeoutSeconds 600 + 300
+
+
+# Argo CD maps Helm hooks to its phases (docs/user-guide/helm.md: pre-install/pre-upgrade -> PreSync,
+# post-install/post-upgrade -> PostSync, pre-delete -> PreDelete since 3.3.0, argoproj/argo-cd#22288).
+# An object whose hook annotation names pre-delete and another phase breaks on 3.3.0-3.3.2 (not
+# recreated for PreDelete after hook-succeeded deleted it, argoproj/argo-cd#26404) and on 3.3.3-3.3.4
+# (taken as PreDelete only after #26420, so no longer created in its sync phase); fixed by #26996, in
+# v3.3.5 (commit 494b44ca5b, #26999) and v3.4.0 (commit b66dea4282, #26998) of argoproj/argo-cd.
+ARGO_CD_PHASE = {"pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync", "post-upgrade": "PostSync", "pre-delete": "PreDelete"}
+
+
+@pytest.mark.parametrize("previous_release", [False, True], ids=["install", "upgrade"])
+@pytest.mark.parametrize("profile", ["calico-l7", "both", "selectors", "everything-319"])
+def test_no_object_is_a_pre_delete_hook_and_another_phase(chart: Path, tmp_path: Path, profile: str, previous_release: bool) -> None:
+    source = chart_with_previous_release(chart, tmp_path) if previous_release else chart
+    docs = render(source, profile_values(chart, profile))
+    hooked = [d for d in docs if "helm.sh/hook" in d["metadata"].get("annotations", {})]
+    assert hooked
+    for doc in hooked:
+        phases = {ARGO_CD_PHASE[hook] for hook in doc["metadata"]["annotations"]["helm.sh/hook"].split(",")}
+        assert len(phases) == 1, (doc["kind"], doc["metadata"]["name"], phases)
+    # and every Job mounts a script ConfigMap created in the Job's own phase, before it (weight -10)
+    for job in pick(hooked, "Job"):
+        (mounted,) = [v["configMap"]["name"] for v in job["spec"]["template"]["spec"]["volumes"] if v["name"] == "script"]
+        script = one(hooked, "ConfigMap", mounted)
+        assert script["metadata"]["annotations"]["helm.sh/hook"] == job["metadata"]["annotations"]["helm.sh/hook"]
+        assert int(script["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(job["metadata"]["annotations"].get("helm.sh/hook-weight", "0"))
+
+
+def test_job_scheduling_and_pull_secrets(chart: Path) -> None:
+    values = profile_values(chart, "calico-l7")
+    values["calico"]["job"] = {
+        "imagePullSecrets": [{"name": "mirror"}],
+        "nodeSelector": {"kubernetes.io/os": "linux"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "infra", "effect": "NoSchedule"}],
+        "podAnnotations": {"sidecar.istio.io/inject": "false"},
+        "readyTimeoutSeconds": 60,
     }
-    assert script["data"]["calico-l7-patch.py"] == (chart / "files" / "calico-l7-patch.py").read_text(encoding="utf-8")
-    assert script["data"]["desired.json"] == one(docs, "ConfigMap", "flowlogs-calico-state")["data"]["desired.json"]
+    for job in pick(render(chart, values), "Job"):
+        pod = job["spec"]["template"]
+        assert pod["metadata"]["annotations"] == {"sidecar.istio.io/inject": "false"}
+        assert pod["spec"]["imagePullSecrets"] == [{"name": "mirror"}]
+        assert pod["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
+        assert pod["spec"]["tolerations"] == [{"key": "dedicated", "operator": "Equal", "value": "infra", "effect": "NoSchedule"}]
+        assert job["spec"]["activeDeadlineSeconds"] == 360
+    (state,) = [d for d in render(chart, values) if d["metadata"]["name"] == "flowlogs-calico-state"]
+    assert json.loads(state["data"]["desired.json"])["readyTimeoutSeconds"] == 60
+    values["calico"]["job"] = {"imagePullSecrets": ["mirror"]}
+    with pytest.raises(HelmError, match="imagePullSecrets"):
+        render(chart, values)
+
+
+def test_an_adopted_application_layer_is_never_deleted(chart: Path) -> None:
+    """helm.sh/resource-policy: keep (Helm skips the object on uninstall and upgrade deletion) and
+    Argo CD's Prune=false,Delete=false (argo-cd docs/user-guide/sync-options.md)."""
+    values = profile_values(chart, "calico-l7")
+    assert "annotations" not in one(render(chart, values), "ApplicationLayer")["metadata"]
+    values["calico"]["keepApplicationLayer"] = True
+    assert one(render(chart, values), "ApplicationLayer")["metadata"]["annotations"] == {
+        "helm.sh/resource-policy": "keep",
+        "argocd.argoproj.io/sync-options": "Prune=false,Delete=false",
+    }
 
 
 def test_job_image_by_digest(chart: Path) -> None:
@@ -333,7 +406,7 @@ def test_prune_job_renders_when_a_previous_release_exists(chart: Path, tmp_path:
         "python3", "/etc/flowlogs/calico-l7-patch.py", "prune", "/etc/flowlogs/desired.json", "/etc/flowlogs-previous/desired.json"
     ]
     assert spec["volumes"] == [
-        {"name": "script", "configMap": {"name": "flowlogs-calico-script"}},
+        {"name": "script", "configMap": {"name": "flowlogs-calico-prune"}},
         {"name": "previous", "configMap": {"name": "flowlogs-calico-state"}},
     ]
     assert restricted_pss_violations(prune["spec"]["template"]) == []
@@ -348,18 +421,20 @@ def test_switching_job_mode_off_restores_the_previous_release(chart: Path, tmp_p
     switch_off(values["calico"])
     docs = render(chart_with_previous_release(chart, tmp_path), values)
     hooks = sorted((d["kind"], d["metadata"]["name"]) for d in docs if "helm.sh/hook" in d["metadata"].get("annotations", {}))
-    assert hooks == [("ConfigMap", "flowlogs-calico-script"), ("Job", "flowlogs-calico-retire")]
+    assert hooks == [("ConfigMap", "flowlogs-calico-retire"), ("Job", "flowlogs-calico-retire")]
     assert not pick(docs, "Role") and not pick(docs, "ClusterRole") and not pick(docs, "ServiceAccount")
-    script = one(docs, "ConfigMap", "flowlogs-calico-script")
+    script = one(docs, "ConfigMap", "flowlogs-calico-retire")
     assert script["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
-    assert list(script["data"]) == ["calico-l7-patch.py"]
+    assert list(script["data"]) == ["desired.json", "calico-l7-patch.py"]  # desired.json: the facts
     retire = one(docs, "Job", "flowlogs-calico-retire")
     assert retire["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
     spec = retire["spec"]["template"]["spec"]
-    assert spec["containers"][0]["command"] == ["python3", "/etc/flowlogs/calico-l7-patch.py", "restore", "/etc/flowlogs-previous/desired.json"]
+    assert spec["containers"][0]["command"] == [
+        "python3", "/etc/flowlogs/calico-l7-patch.py", "retire", "/etc/flowlogs/desired.json", "/etc/flowlogs-previous/desired.json"
+    ]
     assert spec["serviceAccountName"] == "flowlogs-calico-patch"
     assert spec["volumes"] == [
-        {"name": "script", "configMap": {"name": "flowlogs-calico-script"}},
+        {"name": "script", "configMap": {"name": "flowlogs-calico-retire"}},
         {"name": "previous", "configMap": {"name": "flowlogs-calico-state"}},
     ]
     assert restricted_pss_violations(retire["spec"]["template"]) == []
@@ -380,7 +455,11 @@ def test_gitops_mode(chart: Path) -> None:
         "kind": "FelixConfiguration",
         "metadata": {
             "name": "default",
-            "annotations": {"argocd.argoproj.io/sync-options": SYNC_OPTIONS, "argocd.argoproj.io/sync-wave": "-1"},
+            "annotations": {
+                "argocd.argoproj.io/sync-options": SYNC_OPTIONS,
+                "argocd.argoproj.io/compare-options": COMPARE_OPTIONS,
+                "argocd.argoproj.io/sync-wave": "-1",
+            },
         },
         "spec": {
             "policySyncPathPrefix": "/var/run/nodeagent",
@@ -404,6 +483,7 @@ def test_gitops_mode(chart: Path) -> None:
                 "annotations": {
                     "projectcalico.org/l7-logging": "true",
                     "argocd.argoproj.io/sync-options": SYNC_OPTIONS,
+                    "argocd.argoproj.io/compare-options": COMPARE_OPTIONS,
                     "argocd.argoproj.io/sync-wave": "1",
                 },
             },
@@ -415,7 +495,11 @@ def test_gitops_mode(chart: Path) -> None:
             "metadata": {
                 "name": name,
                 "namespace": namespace,
-                "annotations": {"argocd.argoproj.io/sync-options": SYNC_OPTIONS, "argocd.argoproj.io/sync-wave": "1"},
+                "annotations": {
+                    "argocd.argoproj.io/sync-options": SYNC_OPTIONS,
+                    "argocd.argoproj.io/compare-options": COMPARE_OPTIONS,
+                    "argocd.argoproj.io/sync-wave": "1",
+                },
             },
             "spec": {
                 "template": {
@@ -464,7 +548,7 @@ def test_values_schema_rejects(chart: Path, change: Any, message: str) -> None:
 def test_sidecar_with_3_19_values_fails(chart: Path) -> None:
     values = profile_values(chart, "calico-l7")
     values["calico"]["applicationLayer"]["sidecarInjection"] = "Enabled"
-    with pytest.raises(HelmError, match="sidecar injection and workloads need Calico Enterprise 3.20"):
+    with pytest.raises(HelmError, match=re.escape("sidecar injection and workloads need a Calico Enterprise version with sidecar injection (calico.version 3.19 has none)")):
         render(chart, values)
 
 
@@ -556,3 +640,30 @@ def test_core_resources_validate_strictly(chart: Path, profile: str) -> None:
         if doc["kind"] in ("ApplicationLayer", "FelixConfiguration"):
             continue
         kubernetes_validate.validate(doc, "1.31", strict=True)
+
+
+# ------------------------------------------------------------------- facts once (issue 9)
+
+CALICO_CHART = ROOT / "generator" / "flowlogs" / "calico" / "chart"
+CALICO_NOTES = ROOT / "generator" / "flowlogs" / "calico" / "fragments" / "NOTES.txt"
+
+
+def test_templates_and_script_repeat_no_calico_fact() -> None:
+    """The facts come from calico.upstream (built from the version tables); the templates, NOTES.txt
+    and the Job script only refer to them, and the mode conditions live in one helper each."""
+    from flowlogs.calico.tables import SUPPORTED_VERSIONS, load_tables
+    from flowlogs.calico.words import WORKLOAD_KINDS
+
+    facts: set[str] = {'"3.19"', '"3.20"', *(resource for _, resource in WORKLOAD_KINDS.values())}
+    for version in SUPPORTED_VERSIONS:
+        tables = load_tables(version)
+        facts |= {tables.application_layer_name, tables.service_annotation[0]}
+        if tables.sidecar is not None:
+            facts |= {tables.sidecar.label[0], tables.sidecar.annotation[0]}
+    files = sorted((CALICO_CHART / "templates" / "calico").glob("*")) + [CALICO_NOTES, CALICO_CHART / "files" / "calico-l7-patch.py"]
+    found = {(f.name, fact) for f in files for fact in facts if fact in f.read_text(encoding="utf-8")}
+    assert found == set()
+    conditions = {f.name for f in files if re.search(r"eq [.$][A-Za-z.]*patchMode \"(job|gitops)\"", f.read_text(encoding="utf-8"))}
+    assert conditions == {"_helpers.tpl"}
+    helpers = (CALICO_CHART / "templates" / "calico" / "_helpers.tpl").read_text(encoding="utf-8")
+    assert len(re.findall(r"\(eq \.Values\.calico\.patchMode \"(?:job|gitops)\"\)", helpers)) == 2  # jobMode, gitopsMode

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from flowlogs.calico.chart_values import upstream_facts
 from flowlogs.calico.selectors import parse_selector
 from flowlogs.calico.tables import load_tables
 from flowlogs.calico.words import WORKLOAD_KINDS
@@ -135,11 +136,45 @@ def service(name: str, namespace: str = "shop", labels: dict[str, str] | None = 
     return {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {"ports": [{"port": 80}]}}
 
 
-def desired(felix_spec: dict[str, Any] | None = None, services: list[dict[str, Any]] | None = None, workloads: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"felix": {"apiVersion": "projectcalico.org/v3", "spec": felix_spec or {}}, "services": services or [], "workloads": workloads or []}
+def facts(version: str = "3.20") -> dict[str, Any]:
+    """desired.json's facts, as the chart renders them from calico.upstream."""
+    upstream = upstream_facts()
+    return {**upstream["versions"][version], "workloadResources": upstream["workloadResources"]}
 
 
-def run(api: FakeApi, command: str, want: dict[str, Any], tmp_path: Path, previous: dict[str, Any] | None = None) -> tuple[int, str, str]:
+def desired(
+    felix_spec: dict[str, Any] | None = None,
+    services: list[dict[str, Any]] | None = None,
+    workloads: list[dict[str, Any]] | None = None,
+    ready_timeout: int = 0,
+) -> dict[str, Any]:
+    return {
+        "felix": {"apiVersion": "projectcalico.org/v3", "spec": felix_spec or {}},
+        "services": services or [],
+        "workloads": workloads or [],
+        "facts": facts(),
+        "readyTimeoutSeconds": ready_timeout,
+    }
+
+
+class FakeClock:
+    """time.monotonic and time.sleep for the script: sleeping moves the clock, nobody waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def run(
+    api: FakeApi, command: str, want: dict[str, Any], tmp_path: Path, previous: dict[str, Any] | None = None, clock: FakeClock | None = None
+) -> tuple[int, str, str]:
     (tmp_path / "desired.json").write_text(json.dumps(want), encoding="utf-8")
     argv = ["calico-l7-patch.py", command, str(tmp_path / "desired.json")]
     if previous is not None:
@@ -149,13 +184,26 @@ def run(api: FakeApi, command: str, want: dict[str, Any], tmp_path: Path, previo
     saved = sys.stderr
     sys.stderr = err
     try:
-        code = script.main(argv, api=api, out=out)
+        clock = clock or FakeClock()
+        code = script.main(argv, api=api, out=out, sleep=clock.sleep, clock=clock)
     finally:
         sys.stderr = saved
     return code, out.getvalue(), err.getvalue()
 
 
 SEED = {"policySyncPathPrefix": "/var/run/nodeagent"}
+APPLICATION_LAYER = "/apis/operator.tigera.io/v1/applicationlayers/tigera-secure"
+
+
+def ready_application_layer(state: str | None = "Ready") -> dict[str, Any]:
+    """ApplicationLayer tigera-secure as the operator leaves it: status.state "Ready" once its
+    components are available (tigera/operator release-v1.36 pkg/controller/applicationlayer/
+    applicationlayer_controller.go: instance.Status.State = operatorv1.TigeraStatusReady;
+    api/v1/tigerastatus_types.go: TigeraStatusReady = "Ready")."""
+    obj: dict[str, Any] = {"apiVersion": "operator.tigera.io/v1", "kind": "ApplicationLayer", "metadata": {"name": "tigera-secure"}, "spec": {}}
+    if state is not None:
+        obj["status"] = {"state": state}
+    return obj
 
 
 # ---------------------------------------------------------------------- FelixConfiguration
@@ -166,22 +214,26 @@ def test_apply_records_then_restore_removes_fields_absent_before(tmp_path: Path)
     want = desired({**SEED, "l7LogsFlushInterval": "60s"})
     assert run(api, "apply", want, tmp_path)[0] == 0
     assert api.spec(FELIX) == {"bpfEnabled": False, "policySyncPathPrefix": "/var/run/nodeagent", "l7LogsFlushInterval": "60s"}
-    assert api.annotations(FELIX) == {RECORD: '{"spec":{"l7LogsFlushInterval":null,"policySyncPathPrefix":null}}'}
+    # policySyncPathPrefix is the operator's (facts.operatorFields): set when empty, never recorded
+    assert api.annotations(FELIX) == {RECORD: '{"spec":{"l7LogsFlushInterval":null}}'}
     # one request: the change and its record together, guarded by the resourceVersion read
     assert api.patches == [
         (
             FELIX,
             {
-                "metadata": {"annotations": {RECORD: '{"spec":{"l7LogsFlushInterval":null,"policySyncPathPrefix":null}}'}, "resourceVersion": "1"},
+                "metadata": {"annotations": {RECORD: '{"spec":{"l7LogsFlushInterval":null}}'}, "resourceVersion": "1"},
                 "spec": {"l7LogsFlushInterval": "60s", "policySyncPathPrefix": "/var/run/nodeagent"},
             },
         )
     ]
     code, out, _ = run(api, "restore", want, tmp_path)
     assert code == 0
-    assert api.spec(FELIX) == {"bpfEnabled": False}
+    assert api.spec(FELIX) == {"bpfEnabled": False, "policySyncPathPrefix": "/var/run/nodeagent"}
     assert api.annotations(FELIX) == {}
-    assert out == 'FelixConfiguration default: restored l7LogsFlushInterval: "60s" -> removed; policySyncPathPrefix: "/var/run/nodeagent" -> removed\n'
+    assert out.splitlines() == [
+        'FelixConfiguration default: restored l7LogsFlushInterval: "60s" -> removed',
+        "FelixConfiguration default: policySyncPathPrefix left to the Tigera operator (it keeps it while an ApplicationLayer is enabled)",
+    ]
 
 
 def test_restore_puts_previous_values_back(tmp_path: Path) -> None:
@@ -208,27 +260,33 @@ def test_reruns_are_idempotent_and_keep_the_first_record(tmp_path: Path) -> None
     run(api, "restore", want, tmp_path)
     run(api, "restore", want, tmp_path)
     assert len(api.patches) == 2
-    assert api.spec(FELIX) == {"l7LogsFlushInterval": "15s"}
+    assert api.spec(FELIX) == {"l7LogsFlushInterval": "15s", "policySyncPathPrefix": "/var/run/nodeagent"}
 
 
-def test_operator_value_already_there_is_recorded_and_restored_as_is(tmp_path: Path) -> None:
+def test_operator_fields_are_never_recorded_or_restored(tmp_path: Path) -> None:
+    """tigera/operator release-v1.34 and release-v1.36, pkg/controller/applicationlayer/
+    applicationlayer_controller.go (getPolicySyncPathPrefix): the operator sets policySyncPathPrefix
+    when it is empty and an ApplicationLayer is enabled, keeps an existing value (e.g. an egress
+    gateway's), and never clears it. Recording and restoring it would race with the operator."""
     api = FakeApi({FELIX: felix({"policySyncPathPrefix": "/var/run/nodeagent", "tproxyMode": "Enabled"})})
-    run(api, "apply", desired(SEED), tmp_path)
-    assert api.spec(FELIX) == {"policySyncPathPrefix": "/var/run/nodeagent", "tproxyMode": "Enabled"}
-    assert api.annotations(FELIX) == {RECORD: '{"spec":{"policySyncPathPrefix":"/var/run/nodeagent"}}'}
+    code, out, _ = run(api, "apply", desired(SEED), tmp_path)
+    assert (code, out, api.patches) == (0, "FelixConfiguration default: unchanged\n", [])
     run(api, "restore", desired(SEED), tmp_path)
     assert api.spec(FELIX) == {"policySyncPathPrefix": "/var/run/nodeagent", "tproxyMode": "Enabled"}
-    assert api.annotations(FELIX) == {}
+    assert api.patches == []
+    # another value (set for an egress gateway, say) is left as the operator leaves it
+    api = FakeApi({FELIX: felix({"policySyncPathPrefix": "/var/run/egw"})})
+    code, out, _ = run(api, "apply", desired(SEED), tmp_path)
+    assert code == 0 and api.spec(FELIX) == {"policySyncPathPrefix": "/var/run/egw"}
+    assert out.splitlines()[-1] == 'FelixConfiguration default: policySyncPathPrefix is "/var/run/egw", left to the Tigera operator'
 
 
-def test_upgrade_that_drops_a_setting_puts_it_back(tmp_path: Path) -> None:
-    api = FakeApi({FELIX: felix({"l7LogsFileMaxFiles": 9})})
-    run(api, "apply", desired({**SEED, "l7LogsFileMaxFiles": 3}), tmp_path)
-    run(api, "apply", desired(SEED), tmp_path)  # the profile no longer sets max-files
-    assert api.spec(FELIX) == {"l7LogsFileMaxFiles": 9, "policySyncPathPrefix": "/var/run/nodeagent"}
-    assert api.annotations(FELIX) == {RECORD: '{"spec":{"policySyncPathPrefix":null}}'}
-    run(api, "apply", desired({}), tmp_path)  # nothing owned any more: the record goes too
-    assert api.spec(FELIX) == {"l7LogsFileMaxFiles": 9}
+def test_a_record_of_an_operator_field_from_an_older_chart_is_dropped_not_restored(tmp_path: Path) -> None:
+    old_record = '{"spec":{"l7LogsFileMaxFiles":9,"policySyncPathPrefix":null}}'
+    api = FakeApi({FELIX: felix({"policySyncPathPrefix": "/var/run/nodeagent", "l7LogsFileMaxFiles": 3}, {RECORD: old_record})})
+    code, out, _ = run(api, "restore", desired({**SEED, "l7LogsFileMaxFiles": 3}), tmp_path)
+    assert code == 0
+    assert api.spec(FELIX) == {"policySyncPathPrefix": "/var/run/nodeagent", "l7LogsFileMaxFiles": 9}
     assert api.annotations(FELIX) == {}
 
 
@@ -239,7 +297,7 @@ def test_restore_leaves_a_field_someone_changed_since(tmp_path: Path) -> None:
     api.objects[FELIX]["spec"]["l7LogsFlushInterval"] = "10s"  # an admin's later change
     code, out, _ = run(api, "restore", want, tmp_path)
     assert code == 0
-    assert api.spec(FELIX) == {"l7LogsFlushInterval": "10s"}
+    assert api.spec(FELIX) == {"l7LogsFlushInterval": "10s", **SEED}
     assert api.annotations(FELIX) == {}
     assert "FelixConfiguration default: l7LogsFlushInterval was changed since flowlogs set it; left as is" in out
 
@@ -290,7 +348,7 @@ def test_durations_read_back_in_go_form_are_still_ours(tmp_path: Path) -> None:
     assert (code, out, len(api.patches)) == (0, "FelixConfiguration default: unchanged\n", 1)  # idempotent
     code, out, _ = run(api, "restore", want, tmp_path)
     assert code == 0 and "left as is" not in out
-    assert api.spec(FELIX) == {} and api.annotations(FELIX) == {}
+    assert api.spec(FELIX) == SEED and api.annotations(FELIX) == {}
 
 
 def test_a_changed_duration_is_still_left_as_is(tmp_path: Path) -> None:
@@ -312,10 +370,12 @@ def test_felix_through_the_crd_api(tmp_path: Path) -> None:
     assert api.spec(path) == SEED
 
 
-def test_record_that_is_not_json_stops(tmp_path: Path) -> None:
-    api = FakeApi({FELIX: felix({}, {RECORD: "{oops"})})
-    with pytest.raises(SystemExit, match="annotation flowlogs.dev/l7-restore of FelixConfiguration default is not JSON"):
-        run(api, "apply", desired(SEED), tmp_path)
+def test_record_that_is_not_json_is_reported_and_the_others_go_on(tmp_path: Path) -> None:
+    api = FakeApi({FELIX: felix({}, {RECORD: "{oops"}), f"{SHOP}/frontend": service("frontend")})
+    code, out, err = run(api, "apply", desired(SEED, [{"namespace": "shop", "names": ["frontend"]}]), tmp_path)
+    assert code == 1
+    assert err == "error: FelixConfiguration default not changed: annotation flowlogs.dev/l7-restore is not JSON; fix or remove it by hand\n"
+    assert api.annotations(f"{SHOP}/frontend")["projectcalico.org/l7-logging"] == "true"
 
 
 def test_usage(tmp_path: Path) -> None:
@@ -508,6 +568,7 @@ def test_the_rendered_rbac_is_exactly_enough(tmp_path: Path, rendered_rbac: tupl
         f"{SHOP}/other": service("other"),
         "/api/v1/namespaces/pay/services/api": service("api", "pay", labels={"app": "pay"}),
         deployment: {"kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"template": {"metadata": {}}}},
+        APPLICATION_LAYER: ready_application_layer(),
     }
     api = FakeApi(objects, allow=rbac_checker(docs, "flowlogs-system"))
     assert run(api, "apply", want, tmp_path)[0] == 0
@@ -529,20 +590,26 @@ def test_the_rendered_rbac_is_exactly_enough(tmp_path: Path, rendered_rbac: tupl
     assert not allow("list", SHOP)
     assert allow("list", "/api/v1/namespaces/pay/services")
     assert not allow("patch", "/apis/projectcalico.org/v3/felixconfigurations/other")
+    assert allow("get", APPLICATION_LAYER) and not allow("patch", APPLICATION_LAYER) and not allow("list", APPLICATION_LAYER.rsplit("/", 1)[0])
     assert not allow("patch", "/api/v1/namespaces/kube-system/services/kube-dns")
 
 
-def test_the_script_agrees_with_the_tables() -> None:
-    """The script is standalone (stdlib only), so it repeats a few facts: they must match."""
-    assert script.WORKLOAD_RESOURCES == {kind: resource for kind, (_, resource) in WORKLOAD_KINDS.items()}
-    assert {group for group, _ in WORKLOAD_KINDS.values()} == {"apps"}  # the script's /apis/apps/v1 paths
+def test_the_script_repeats_no_calico_fact(rendered_rbac: tuple[list[dict[str, Any]], dict[str, Any]]) -> None:
+    """The facts reach the script in desired.json, rendered from calico.upstream (the tables)."""
+    text = SCRIPT.read_text(encoding="utf-8")
     tables = load_tables("3.20")
     assert tables.sidecar is not None
-    assert script.WORKLOAD_PATCH["spec"]["template"]["metadata"] == {
-        "labels": dict([tables.sidecar.label]),
-        "annotations": dict([tables.sidecar.annotation]),
+    for fact in (*tables.sidecar.label, *tables.sidecar.annotation, tables.service_annotation[0], tables.application_layer_name, "statefulsets"):
+        assert fact not in text, fact
+    _, want = rendered_rbac
+    assert want["facts"] == {
+        "applicationLayer": {"apiVersion": "operator.tigera.io/v1", "name": tables.application_layer_name, "readyState": "Ready"},
+        "serviceAnnotations": dict([tables.service_annotation]),
+        "sidecar": {"labels": dict([tables.sidecar.label]), "annotations": dict([tables.sidecar.annotation])},
+        "operatorFields": sorted(tables.operator_sets),
+        "workloadResources": {kind: resource for kind, (_, resource) in WORKLOAD_KINDS.items()},
     }
-    assert script.SERVICE_PATCH == {"metadata": {"annotations": dict([tables.service_annotation])}}
+    assert want["readyTimeoutSeconds"] == 600
 
 
 class FakeResponse(io.BytesIO):
@@ -625,3 +692,178 @@ def test_selector_text_round_trips_between_generator_and_script(text: str) -> No
 )
 def test_selector_matching_is_kubernetes_semantics(text: str, labels: dict[str, str], matches: bool) -> None:
     assert script.selector_matches(parse_selector(text), labels) is matches
+
+
+# ------------------------------------------------- waiting for the operator, errors, restore
+
+
+class OperatorApi(FakeApi):
+    """The Tigera operator marks the ApplicationLayer Ready after `polls_until_ready` reads."""
+
+    def __init__(self, objects: dict[str, dict[str, Any]], polls_until_ready: int | None) -> None:
+        super().__init__(objects)
+        self.polls_until_ready = polls_until_ready
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        obj = super().get(path)
+        if path == APPLICATION_LAYER and obj is not None:
+            polls = sum(1 for verb, p in self.calls if (verb, p) == ("get", APPLICATION_LAYER))
+            ready = self.polls_until_ready is not None and polls >= self.polls_until_ready
+            obj["status"] = {"state": "Ready"} if ready else {}
+        return obj
+
+
+def test_apply_selects_traffic_only_once_the_application_layer_is_ready(tmp_path: Path) -> None:
+    api = OperatorApi({FELIX: felix({}), APPLICATION_LAYER: ready_application_layer(None), f"{SHOP}/frontend": service("frontend")}, 4)
+    clock = FakeClock()
+    code, out, _ = run(api, "apply", desired(SEED, [{"namespace": "shop", "names": ["frontend"]}], ready_timeout=600), tmp_path, clock=clock)
+    assert code == 0
+    assert clock.sleeps == [2.0, 4.0, 8.0]  # backoff between the four reads
+    first_service_call = next(i for i, (_, path) in enumerate(api.calls) if path.startswith(SHOP))
+    last_status_read = max(i for i, (_, path) in enumerate(api.calls) if path == APPLICATION_LAYER)
+    assert last_status_read < first_service_call
+    assert out.splitlines()[1:] == [
+        "ApplicationLayer tigera-secure: status.state unset, waiting",
+        "ApplicationLayer tigera-secure: status.state unset, waiting",
+        "ApplicationLayer tigera-secure: status.state unset, waiting",
+        "ApplicationLayer tigera-secure: Ready",
+        'Service shop/frontend: annotations.projectcalico.org/l7-logging: absent -> "true"',
+    ]
+
+
+def test_an_application_layer_never_ready_selects_nothing_and_fails_within_the_timeout(tmp_path: Path) -> None:
+    api = OperatorApi({FELIX: felix({}), APPLICATION_LAYER: ready_application_layer(None), f"{SHOP}/frontend": service("frontend")}, None)
+    clock = FakeClock()
+    code, _, err = run(api, "apply", desired(SEED, [{"namespace": "shop", "names": ["frontend"]}], ready_timeout=100), tmp_path, clock=clock)
+    assert code == 1
+    assert clock.sleeps == [2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 10.0] and clock.now == 100
+    assert api.annotations(f"{SHOP}/frontend") == {}
+    assert api.spec(FELIX) == SEED  # Felix is set: the collector needs it before it can be Ready
+    assert err == (
+        "error: ApplicationLayer tigera-secure not Ready after 100s (status.state unset): no Service or workload was selected; "
+        "see `kubectl get tigerastatus applicationlayer` and the Tigera operator's log\n"
+    )
+
+
+def test_no_selection_means_no_wait(tmp_path: Path) -> None:
+    api = OperatorApi({FELIX: felix({})}, None)
+    clock = FakeClock()
+    assert run(api, "apply", desired(SEED, ready_timeout=600), tmp_path, clock=clock)[0] == 0
+    assert clock.sleeps == [] and ("get", APPLICATION_LAYER) not in api.calls
+
+
+class FailingApi(FakeApi):
+    """Answers the listed (verb, path) with an error, every time."""
+
+    def __init__(self, objects: dict[str, dict[str, Any]], failures: dict[tuple[str, str], Exception]) -> None:
+        super().__init__(objects)
+        self.failures = failures
+
+    def _check(self, verb: str, path: str) -> None:
+        super()._check(verb, path)
+        if (verb, path) in self.failures:
+            raise self.failures[(verb, path)]
+
+
+def test_restore_goes_on_after_a_failure_and_says_exactly_what_was_not_restored(tmp_path: Path) -> None:
+    objects = {FELIX: felix({}), **{f"{SHOP}/{name}": service(name) for name in ("a", "b", "c")}}
+    want = desired({**SEED, "l7LogsFlushInterval": "60s"}, [{"namespace": "shop", "names": ["a", "b", "c"]}])
+    api = FakeApi(objects)
+    assert run(api, "apply", want, tmp_path)[0] == 0
+    failing = FailingApi(
+        api.objects,
+        {
+            ("patch", f"{SHOP}/b"): script.ApiError(403, f"PATCH {SHOP}/b: 403 forbidden"),
+            ("patch", FELIX): script.ApiError(503, f"PATCH {FELIX}: 503 unavailable (after 6 attempts)"),
+        },
+    )
+    code, out, err = run(failing, "restore", want, tmp_path)
+    assert code == 1
+    assert out.splitlines() == [
+        'Service shop/a: restored annotations.projectcalico.org/l7-logging: "true" -> removed',
+        'Service shop/c: restored annotations.projectcalico.org/l7-logging: "true" -> removed',
+        "FelixConfiguration default: policySyncPathPrefix left to the Tigera operator (it keeps it while an ApplicationLayer is enabled)",
+    ]
+    assert err.splitlines() == [
+        f"error: Service shop/b not restored: PATCH {SHOP}/b: 403 forbidden (the Job's RBAC does not allow it)",
+        f"error: FelixConfiguration default not restored: PATCH {FELIX}: 503 unavailable (after 6 attempts)",
+        "error: 2 problem(s); everything else listed above was restored. Fix them and run the Job again, "
+        "or uninstall without restoring: helm uninstall --no-hooks",
+    ]
+    assert failing.annotations(f"{SHOP}/b")[RECORD]  # the record stays: a later run can still restore it
+
+
+def test_retire_restores_everything_the_previous_release_set(tmp_path: Path) -> None:
+    old = desired(SEED, [{"namespace": "shop", "names": ["frontend"]}])
+    api = FakeApi({FELIX: felix({}), f"{SHOP}/frontend": service("frontend")})
+    run(api, "apply", old, tmp_path)
+    # the previous release's state may come from a chart before desired.json carried the facts
+    written_by_an_older_chart = {key: value for key, value in old.items() if key not in ("facts", "readyTimeoutSeconds")}
+    code, out, _ = run(api, "retire", desired(), tmp_path, previous=written_by_an_older_chart)
+    assert code == 0
+    assert api.annotations(f"{SHOP}/frontend") == {}
+    assert out.splitlines()[0] == 'Service shop/frontend: restored annotations.projectcalico.org/l7-logging: "true" -> removed'
+
+
+def test_transient_api_errors_are_retried_with_backoff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """429 (honouring Retry-After), 5xx, connection reset and timeout are retried; 403 is not."""
+    token = tmp_path / "token"
+    token.write_text("t", encoding="utf-8")
+    answers: list[Any] = []
+
+    def urlopen(request: Any, context: Any, timeout: int) -> FakeResponse:
+        answer = answers.pop(0)
+        if isinstance(answer, tuple):
+            code, headers = answer
+            raise urllib.error.HTTPError(request.full_url, code, "x", headers, io.BytesIO(b'{"message": "busy"}'))
+        if isinstance(answer, BaseException):
+            raise answer
+        return FakeResponse(json.dumps(answer).encode())
+
+    monkeypatch.setattr(script.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(script.ssl, "create_default_context", lambda cafile: None)
+    clock = FakeClock()
+    api = script.Api("https://api:443", str(token), "ca.crt", sleep=clock.sleep)
+    import email.message
+    import socket
+
+    retry_after = email.message.Message()
+    retry_after["Retry-After"] = "3"
+    answers += [(503, {}), (429, retry_after), urllib.error.URLError(ConnectionResetError(104, "Connection reset by peer")), socket.timeout("timed out"), {"kind": "Service"}]
+    assert api.get(f"{SHOP}/a") == {"kind": "Service"}
+    assert clock.sleeps == [1.0, 3.0, 4.0, 8.0]
+    assert capsys.readouterr().err.splitlines() == [
+        f"retrying in 1s: GET {SHOP}/a: 503 busy",
+        f"retrying in 3s: GET {SHOP}/a: 429 busy",
+        f"retrying in 4s: GET {SHOP}/a: ConnectionResetError: [Errno 104] Connection reset by peer",
+        f"retrying in 8s: GET {SHOP}/a: TimeoutError: timed out",
+    ]
+    answers += [(403, {})]
+    with pytest.raises(script.ApiError, match="403 busy"):
+        api.get(f"{SHOP}/a")
+    assert len(clock.sleeps) == 4
+    answers += [(500, {})] * script.ATTEMPTS
+    with pytest.raises(script.ApiError, match="500 busy") as raised:
+        api.get(f"{SHOP}/a")
+    assert raised.value.transient and clock.sleeps[4:] == [1.0, 2.0, 4.0, 8.0, 16.0] and answers == []
+
+
+@pytest.mark.parametrize(
+    ("env", "desired_text", "expected"),
+    [
+        ({}, json.dumps(desired(SEED)), "error: KeyError: 'KUBERNETES_SERVICE_HOST'\n"),
+        ({}, "{not json", "error: cannot read the desired state: JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)\n"),
+        ({}, "{}", "error: cannot read the desired state: KeyError: 'facts'\n"),
+    ],
+)
+def test_the_job_log_never_gets_a_traceback(tmp_path: Path, env: dict[str, str], desired_text: str, expected: str) -> None:
+    """The script as the Job runs it (python3 FILE apply desired.json), in a process of its own."""
+    import os
+    import subprocess
+
+    (tmp_path / "desired.json").write_text(desired_text, encoding="utf-8")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "apply", str(tmp_path / "desired.json")], capture_output=True, text=True, env={**clean, **env}, timeout=60, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", expected)

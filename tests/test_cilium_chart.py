@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CHART, ROOT, SHARED, write_profile
 
+from conftest import CHART, ROOT, SHARED, write_profile
 from flowlogs.errors import HelmError
 from flowlogs.generate import generate
 from flowlogs.helm import EmbeddedHelm
@@ -125,3 +125,66 @@ def test_standard_labels():
     assert labels["app.kubernetes.io/instance"] == "flowlogs"
     assert labels["app.kubernetes.io/managed-by"] == "Helm"
     assert labels["helm.sh/chart"].startswith("flowlogs-")
+
+
+def notes(chart: Path, values: dict) -> str:
+    """The chart's NOTES.txt as `helm install` prints it (the engine's render, which template() leaves out)."""
+    import json
+
+    import helm_python
+    from helm_python import _native
+
+    options = {"name": "flowlogs", "namespace": "flowlogs-system", "kube_version": "v1.31.0", "is_install": True}
+    with helm_python.Chart.load(str(chart)) as loaded:
+        rendered = json.loads(_native.call_string("helm_render", loaded._raw(), json.dumps(values), json.dumps(options)))
+    [text] = [text for name, text in rendered.items() if name.endswith("NOTES.txt")]
+    return str(text)
+
+
+def shipped_values(profile: str) -> dict:
+    return yaml.safe_load((CHART / "profiles" / profile / "values.yaml").read_text())
+
+
+def test_notes_read_stdout_and_dev_stdout_from_the_container_log():
+    values = shipped_values("cilium-aggregation")
+    values["cilium"]["flowLogs"] += [
+        {**values["cilium"]["flowLogs"][0], "name": "old-style", "filePath": "/dev/stdout"},
+        {**values["cilium"]["flowLogs"][0], "name": "to-file", "filePath": "/var/run/cilium/hubble/a.log"},
+    ]
+    text = notes(CHART, values)
+    assert "kubectl -n kube-system logs ds/cilium -c cilium-agent -f | grep '\"flow\":'    # namespace-talk" in text
+    assert "kubectl -n kube-system logs ds/cilium -c cilium-agent -f | grep '\"flow\":'    # old-style" in text
+    assert "kubectl -n kube-system exec ds/cilium -c cilium-agent -- tail -f /var/run/cilium/hubble/a.log    # to-file" in text
+
+
+def test_notes_pin_the_cilium_chart_and_name_the_namespace():
+    values = shipped_values("cilium-exporter")
+    values["cilium"]["configMap"] = {"name": "cilium-flowlog-config", "namespace": "cilium-system"}
+    text = notes(CHART, values)
+    # Helm's --version takes a semver constraint: ~1.17.0 is any 1.17 patch release
+    assert "helm upgrade cilium cilium/cilium -n cilium-system --version ~1.17.0 --reuse-values -f chart/profiles/cilium-exporter/cilium-values.yaml" in text
+    assert "Cilium must run in namespace cilium-system: its agent mounts the ConfigMap from its own namespace as optional," in text
+    assert "before installing this chart when Cilium's release already\n     has hubble.export.dynamic.enabled=true" in text
+
+
+def test_cilium_values_header_pins_the_version_and_names_the_namespace():
+    header = [line for line in (CHART / "profiles" / "cilium-aggregation" / "cilium-values.yaml").read_text().splitlines() if line.startswith("#")]
+    assert "#   helm upgrade cilium cilium/cilium --namespace kube-system --version ~1.19.0 --reuse-values -f chart/profiles/cilium-aggregation/cilium-values.yaml" in header
+    assert "# Cilium must run in namespace kube-system, the profile's config-map.namespace: the agent mounts the" in header
+
+
+def test_values_schema_accepts_stdout_and_absolute_paths_only():
+    values = shipped_values("cilium-aggregation")
+    assert values["cilium"]["flowLogs"][0]["filePath"] == "stdout"
+    assert ENGINE.template(CHART, values, release_name="flowlogs", namespace="flowlogs-system")
+    values["cilium"]["flowLogs"][0]["filePath"] = "stdout.log"
+    with pytest.raises(HelmError, match="filePath"):
+        ENGINE.template(CHART, values, release_name="flowlogs", namespace="flowlogs-system")
+
+
+def test_the_seed_profile_keeps_dev_stdout_with_the_rotation_warning(run_cli, tmp_path):
+    write_profile(tmp_path / "values", "cilium-exporter", (ROOT / "values" / "cilium-exporter.yaml").read_text())
+    result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
+    assert result.code == 0
+    assert "values/cilium-exporter.yaml:11:13: warning: Cilium 1.17: /dev/stdout goes through the rotating file writer: after 10 MB" in result.err.replace(str(tmp_path) + "/", "")
+    assert yaml.safe_load((tmp_path / "chart" / "profiles" / "cilium-exporter" / "values.yaml").read_text())["cilium"]["flowLogs"] == SEED_FLOWLOGS["flowLogs"]

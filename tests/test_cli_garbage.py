@@ -54,6 +54,13 @@ ARGUMENTS = {
                  ["--embedded-only", "--schema-location", "{{ printf }}", "cilium-exporter"]],
     "explain": [["junk"], ["garbage.yaml"], ["fifo.yaml"], ["/dev/zero"]],
     "schema": [["--fleet"], ["garbage"]],
+    "import": [["garbage.yaml", "-o", "imported"], ["fifo.yaml", "-o", "imported"], ["/dev/zero", "-o", "imported"], ["garbage.yaml", "-o", "../escape"]],
+    # --flows may be a pipe (a stream, like `-`); a device is refused.
+    "preview": [["cilium-exporter", "--flows", "garbage.yaml"], ["cilium-exporter", "--flows", "/dev/zero"], ["junk", "--flows", "garbage.yaml"],
+                ["cilium-exporter", "--config", "garbage.yaml", "--flows", "garbage.yaml"]],
+    "package": [["junk", "--output-dir", "out"], ["cilium-exporter", "--output-dir", "garbage.yaml"], ["--url", "{{ x }}", "--output-dir", "out"]],
+    "init": [["{{ .x }}", "--cilium", "garbage"], ["../escape", "--print"], ["junk", "--calico", "\x00"]],
+    "completion": [["bash"], ["fish"]],
 }
 
 

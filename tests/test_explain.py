@@ -74,3 +74,17 @@ def test_an_unknown_profile_is_named(run_cli, tmp_path):
     assert result.code == 1
     assert "no profile 'nope': not a file, and not in" in result.err
     assert "cilium-exporter" in result.err
+
+
+def test_explains_aggregation_and_stdout(run_cli):
+    """Cilium 1.19 aggregation (pkg/hubble/exporter aggregator.go): equal fieldAggregate fields are
+    counted together, one record per group every aggregationInterval; filePath stdout is the
+    agent's own standard output."""
+    result = run_cli("--values-dir", str(VALUES), "explain", "cilium-aggregation")
+    assert result.code == 0, result.err
+    assert (
+        "namespace-talk: exports flows where protocol is tcp, except flows where namespace is kube-system, "
+        "to the agent's standard output (its container log), with all fields, counted together when "
+        "source.namespace, destination.namespace, verdict are equal (one record per group every 1m)."
+    ) in result.out
+    assert "      filePath: stdout\n" in result.out

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, VALUES, write_profile
 
+from conftest import ROOT, VALUES, write_profile
 from flowlogs.errors import Diagnostics
 from flowlogs.gitops import OVERRIDES, fleet_schema, load_fleet
 from flowlogs.gitops.progress import ProgressBar
@@ -99,6 +99,12 @@ spec:
     syncOptions:
     - CreateNamespace=true
     - FailOnSharedResource=true
+    retry:
+      limit: 5
+      backoff:
+        duration: 5s
+        factor: 2
+        maxDuration: 3m
 """
 
 
@@ -110,6 +116,7 @@ def test_one_application_per_profile(run_cli, repo):
         "applications/both.yaml",
         "applications/calico-l7.yaml",
         "applications/cilium-exporter.yaml",
+        "argocd-cm-applicationlayer-health.yaml",
     ]
     assert (repo / "gitops" / "applications" / "cilium-exporter.yaml").read_text() == EXPECTED_CILIUM_APPLICATION
     # The values file Argo CD is given exists where it looks: relative to the chart directory.
@@ -165,6 +172,9 @@ gitops:
     create-namespace: false
     server-side-apply: true
     fail-on-shared-resource: false
+    retry:
+      limit: 2
+      backoff: {duration: 10s, factor: 3, max-duration: 1m}
   cascade-delete: false
 """,
         {"cilium-exporter": CILIUM},
@@ -186,8 +196,22 @@ gitops:
             "helm": {"releaseName": "flows", "valueFiles": ["profiles/cilium-exporter/values.yaml"]},
         },
         "destination": {"server": "https://10.0.0.1:6443", "namespace": "observability"},
-        "syncPolicy": {"syncOptions": ["ServerSideApply=true"]},
+        # Argo CD's Application CRD: syncPolicy.retry {limit, backoff {duration, factor, maxDuration}}
+        "syncPolicy": {"syncOptions": ["ServerSideApply=true"], "retry": {"limit": 2, "backoff": {"duration": "10s", "factor": 3, "maxDuration": "1m"}}},
     }
+
+
+def test_retries_can_be_switched_off(run_cli, repo):
+    make_repo(repo, SETTINGS + "  sync:\n    retry: {limit: 0}\n", {"cilium-exporter": CILIUM})
+    assert generate(run_cli).code == 0
+    assert "retry" not in load(repo / "gitops" / "applications" / "cilium-exporter.yaml")["spec"]["syncPolicy"]
+
+
+def test_a_bad_retry_duration_names_the_line(run_cli, repo):
+    make_repo(repo, SETTINGS + "  sync:\n    retry:\n      backoff: {duration: five}\n", {"cilium-exporter": CILIUM})
+    result = generate(run_cli)
+    assert result.code != 0
+    assert "fleet.yaml:" in result.err and "five" in result.err
 
 
 def test_command_line_flags_override_the_fleet_file(run_cli, repo):
@@ -395,6 +419,12 @@ spec:
         syncOptions:
         - CreateNamespace=true
         - FailOnSharedResource=true
+        retry:
+          limit: 5
+          backoff:
+            duration: 5s
+            factor: 2
+            maxDuration: 3m
 """
 
 
@@ -673,7 +703,7 @@ def _assert_every_document_valid(output: str, files: list[str]) -> None:
     """Each file's manifest is reported valid, none skipped for want of a schema."""
     assert "Invalid: 0, Errors: 0, Skipped: 0" in output, output
     for file in files:
-        assert re.search(rf"^documents - {re.escape(file)} - (Application|ApplicationSet) \S+ is valid$", output, re.M), (file, output)
+        assert re.search(rf"^documents - {re.escape(file)} - (Application|ApplicationSet|ConfigMap) \S+ is valid$", output, re.M), (file, output)
 
 
 def test_flowlogs_validate_accepts_the_applications_and_the_applicationset(run_cli, tmp_path, monkeypatch):
@@ -754,3 +784,32 @@ def test_progress_bar_only_on_a_terminal():
     assert "\rfleet    [###############...............] 5/10" in terminal.text
     assert "[##############################] 10/10" in terminal.text
     assert terminal.text.endswith("\r\033[K")
+
+
+GITOPS_CLUSTERS = SETTINGS + """\
+clusters:
+  - name: shop-1
+    server: https://shop-1.k8s.example.com:6443
+    profile: calico-gitops
+  - name: shop-2
+    server: https://shop-2.k8s.example.com:6443
+    profile: calico-gitops
+    overrides:
+      calico: false
+"""
+
+
+def test_a_fleet_cluster_in_gitops_mode_gets_the_shared_resource_warning(run_cli, repo):
+    """Argo CD tracks every resource it applies (its tracking label/annotation) and fails a sync when
+    another Application already tracks it under FailOnSharedResource=true (argo-cd
+    docs/user-guide/sync-options.md, "Fail the sync if a shared resource is found")."""
+    make_repo(repo, GITOPS_CLUSTERS, {"calico-gitops": CALICO_GITOPS})
+    result = generate(run_cli)
+    assert result.code == 0, result.err
+    warnings = [line for line in result.err.splitlines() if "patch-mode gitops: its partial" in line]
+    assert warnings == [
+        "values/fleet.yaml:7:14: warning: cluster 'shop-1' runs profile 'calico-gitops' in patch-mode gitops: its partial Service/workload "
+        "manifests are tracked by this Application, so a sync fails (FailOnSharedResource) or two Applications fight where another "
+        "Application already manages those objects"
+    ]  # shop-2 has the Calico part switched off
+    assert "  hint: use 'patch-mode: job' for such clusters, or put the L7 annotation/label in the owning application (docs/gitops.md, Shared resources)" in result.err

@@ -58,7 +58,10 @@ def assert_same_verdicts(run: Run, path: Path) -> None:
 def test_rendered_profile(run: Run, profile: str) -> None:
     (path,) = [path for path in run.inputs.profiles if path.name == f"profile-{profile}.yaml"]
     assert run.kubeconform[str(path)], "kubeconform found no resource"
-    assert {status for _, _, status in run.kubeconform[str(path)]} == {"valid"}
+    # Every resource is valid, but for the partial manifests of patch-mode gitops (Argo CD
+    # Validate=false), which kubeconform checks for required properties they omit by design.
+    partial = [(kind, status) for kind, _, status in run.kubeconform[str(path)] if status != "valid"]
+    assert partial == ([("Deployment", "invalid")] * 2 if profile == "calico-gitops" else []), partial
     assert_same_verdicts(run, path)
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import VALUES, write_profile
 
+from conftest import VALUES, write_profile
 from flowlogs.chart.versioning import CONTENT_HASH_ANNOTATION
 from flowlogs.diff import DiffStatus, rendered_diff
 from flowlogs.generate import generate, plan
@@ -119,22 +119,33 @@ def test_check_writes_nothing(run_cli, repo):
 # ---------------------------------------------------------------- the chart version rule
 
 
-def test_chart_version_bumps_only_when_generated_content_changes(repo):
+def with_extra_chart_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change of the chart itself (as a new flowlogs release would make): one more value."""
+    from flowlogs.chart import build
+    from flowlogs.values_model import ChartValue
+
+    original = build.common_values
+    monkeypatch.setattr(build, "common_values", lambda: [*original(), ChartValue("extra", "", "A new value.", {"type": "string"})])
+
+
+def test_chart_version_bumps_only_when_the_chart_changes(repo, monkeypatch):
     version, digest = chart_version(repo)
     assert version == "0.1.0"
     # unchanged profiles: byte-identical output, same version
     assert regenerate(repo) == ([], [])
     assert chart_version(repo) == (version, digest)
-    # a profile change: new content hash, patch bump
+    # a profile change is the profile's values file only: same version
     (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
-    regenerate(repo)
-    bumped, new_digest = chart_version(repo)
-    assert (bumped, new_digest != digest) == ("0.1.1", True)
-    # regenerating again keeps it
-    assert regenerate(repo) == ([], [])
-    assert chart_version(repo)[0] == "0.1.1"
-    # another change bumps again; reverting is a change too (the version never goes back)
-    (repo / "values" / "other.yaml").write_text(OTHER)
+    assert regenerate(repo) == (["chart/ci/other-values.yaml", "chart/profiles/other/values.yaml"], [])
+    assert chart_version(repo) == (version, digest)
+    # a chart change: new content hash, patch bump; regenerating again keeps it
+    with monkeypatch.context() as patched:
+        with_extra_chart_value(patched)
+        regenerate(repo)
+        bumped, new_digest = chart_version(repo)
+        assert (bumped, new_digest != digest) == ("0.1.1", True)
+        assert regenerate(repo) == ([], [])
+    # reverting is a change too (the version never goes back)
     regenerate(repo)
     assert chart_version(repo) == ("0.1.2", digest)
 
@@ -146,12 +157,12 @@ def test_a_fleet_change_does_not_bump_the_chart(repo):
     assert chart_version(repo)[0] == "0.1.0"
 
 
-def test_a_hand_raised_version_is_kept_and_bumped_from(repo):
+def test_a_hand_raised_version_is_kept_and_bumped_from(repo, monkeypatch):
     """Raising the minor version by hand is allowed: the generator keeps it, then patch-bumps from it."""
     chart_yaml = repo / "chart" / "Chart.yaml"
     chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.2.0"))
     assert regenerate(repo) == ([], [])
-    (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
+    with_extra_chart_value(monkeypatch)
     regenerate(repo)
     assert chart_version(repo)[0] == "0.2.1"
 
@@ -161,12 +172,36 @@ def test_a_hand_raised_version_is_kept_and_bumped_from(repo):
 
 def test_changing_one_profile_changes_only_its_files(repo):
     (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
-    assert regenerate(repo) == (["chart/Chart.yaml", "chart/profiles/other/values.yaml"], [])
+    assert regenerate(repo) == (["chart/ci/other-values.yaml", "chart/profiles/other/values.yaml"], [])
+
+
+def test_one_profile_change_leaves_every_other_profile_rendering_byte_for_byte(repo):
+    """The rendered manifests of the profiles not edited stay the same, labels included, so their
+    Argo CD Applications stay in sync and their hook Jobs do not run again."""
+    from flowlogs.helm import EmbeddedHelm
+    from flowlogs.rendering import profile_values_files, render_profile
+
+    shipped = ("calico-l7", "both")
+    for name in shipped:
+        write_profile(repo / "values", name, (VALUES / f"{name}.yaml").read_text(encoding="utf-8"))
+    regenerate(repo)
+    engine = EmbeddedHelm()
+
+    def rendered() -> dict[str, str]:
+        return {name: render_profile(engine, repo / "chart", path, "flowlogs", "flowlogs-system", "1.31.0") for name, path in profile_values_files(repo / "chart")}
+
+    before = rendered()
+    (repo / "values" / "cilium-exporter.yaml").write_text(CILIUM.replace("direction: egress", "direction: ingress"))
+    regenerate(repo)
+    after = rendered()
+    assert before["cilium-exporter"] != after["cilium-exporter"]
+    assert {name: after[name] for name in after if name != "cilium-exporter"} == {name: before[name] for name in before if name != "cilium-exporter"}
+    assert set(after) == {"cilium-exporter", "other", *shipped}
 
 
 def test_changing_a_profile_description_also_changes_the_chart_readme(repo):
     (repo / "values" / "other.yaml").write_text(OTHER.replace("Every flow", "All flows"))
-    assert regenerate(repo) == (["chart/Chart.yaml", "chart/README.md"], [])
+    assert regenerate(repo) == (["chart/README.md"], [])
 
 
 def test_changing_a_profile_used_by_a_parameter_changes_the_applicationset(repo):
@@ -179,7 +214,8 @@ def test_changing_a_profile_used_by_a_parameter_changes_the_applicationset(repo)
     )
     written, removed = regenerate(repo)
     assert (written, removed) == (
-        ["chart/Chart.yaml", "chart/profiles/cilium-exporter/values.yaml", "gitops/applicationset.yaml"],
+        # cilium-values.yaml names the namespace in its header (helm upgrade --namespace)
+        ["chart/ci/cilium-exporter-values.yaml", "chart/profiles/cilium-exporter/cilium-values.yaml", "chart/profiles/cilium-exporter/values.yaml", "gitops/applicationset.yaml"],
         [],
     )
     elements = yaml.safe_load((repo / "gitops" / "applicationset.yaml").read_text())["spec"]["generators"][0]["list"]["elements"]
@@ -191,8 +227,8 @@ def test_adding_a_profile_adds_its_files(repo):
     written, removed = regenerate(repo)
     assert removed == []
     assert written == [
-        "chart/Chart.yaml",
         "chart/README.md",
+        "chart/ci/third-values.yaml",
         "chart/profiles/third/cilium-values.yaml",
         "chart/profiles/third/values.yaml",
         "gitops/applications/third.yaml",
@@ -206,11 +242,12 @@ def test_removing_a_profile_removes_its_files_and_nothing_else(repo):
     (repo / "values" / "other.yaml").unlink()
     written, removed = regenerate(repo)
     assert removed == [
+        "chart/ci/other-values.yaml",
         "chart/profiles/other/cilium-values.yaml",
         "chart/profiles/other/values.yaml",
         "gitops/applications/other.yaml",
     ]
-    assert written == ["chart/Chart.yaml", "chart/README.md"]
+    assert written == ["chart/README.md"]
     assert not (repo / "chart" / "profiles" / "other").exists()
     assert (repo / "gitops" / "applications" / "cilium-exporter.yaml").is_file()
 
@@ -250,8 +287,8 @@ def test_diff_shows_the_rendered_change_of_each_profile(run_cli, repo):
     assert "== cilium-exporter: changed\n" in out
     assert "--- cilium-exporter: rendered from chart/ (committed)\n+++ cilium-exporter: rendered after `flowlogs generate`\n" in out
     assert "-        - EGRESS\n+        - INGRESS\n" in out
-    assert "-    helm.sh/chart: flowlogs-0.1.0\n+    helm.sh/chart: flowlogs-0.1.1\n" in out
-    assert "== other: only the chart version labels change (0.1.0 -> 0.1.1)\n" in out
+    assert "helm.sh/chart: flowlogs-0.1.1" not in out  # a profile change keeps the chart version
+    assert "== other: no change in the rendered manifests\n" in out
     assert out.endswith("1 of 2 profile(s) would render differently after `flowlogs generate`\n")
     # diff writes nothing; --exit-code turns a change into exit 1
     assert run_cli(*ARGS, "check").code == 1
@@ -274,9 +311,9 @@ def test_diff_of_an_added_and_a_removed_profile(run_cli, repo):
 def test_diff_uses_the_fleet_release_settings(repo):
     fleet = repo / "values" / "fleet.yaml"
     fleet.write_text(fleet.read_text().replace("gitops:\n", "gitops:\n  release-name: flows\n"))
-    (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
-    (result,) = rendered_diff(repo / "values", repo / "chart", ["other"])
-    assert result.status is DiffStatus.CHANGED
+    write_profile(repo / "values", "third", OTHER.replace("all.log", "third.log"))
+    (result,) = rendered_diff(repo / "values", repo / "chart", ["third"])
+    assert result.status is DiffStatus.ADDED
     assert "app.kubernetes.io/instance: flows\n" in result.diff
 
 
@@ -381,11 +418,11 @@ def test_a_merge_conflict_in_chart_yaml_continues_from_the_highest_version(repo)
     assert chart_version(repo)[0] == "0.1.8"
 
 
-def test_a_chart_version_that_cannot_be_raised_is_an_error(run_cli, repo):
+def test_a_chart_version_that_cannot_be_raised_is_an_error(run_cli, repo, monkeypatch):
     chart_yaml = repo / "chart" / "Chart.yaml"
     chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: latest"))
     assert run_cli(*ARGS, "check").code == 0  # unchanged content keeps a hand-set version
-    (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
+    with_extra_chart_value(monkeypatch)
     result = run_cli(*ARGS, "generate")
     assert result.code == 1
     assert result.err.startswith("flowlogs: error: chart/Chart.yaml:6:10: chart version 'latest' is not MAJOR.MINOR.PATCH")

@@ -82,7 +82,7 @@ def test_a_hand_edited_values_file_fails_the_values_schema(run_cli: RunCli, tmp_
     values = yaml.safe_load(values_file.read_text())
     values["calico"]["applicationLayer"]["logCollection"]["logIntervalSeconds"] = "5s"
     values_file.write_text(yaml.safe_dump(values))
-    result = run_cli("--chart-dir", str(chart), "validate", "--embedded-only")
+    result = run_cli("--chart-dir", str(chart), "validate", "--from-chart", "--embedded-only")
     assert result.code == 1
     assert "- at '/calico/applicationLayer/logCollection/logIntervalSeconds': got string, want integer" in result.out
     assert result.out.splitlines()[-1] == "Summary: 0 resources found in 1 profiles - Valid: 0, Invalid: 0, Errors: 1, Skipped: 0"
@@ -92,7 +92,7 @@ def test_a_hand_edited_template_is_reported_with_profile_template_resource_and_p
     chart = _generated(tmp_path)
     template = chart / "templates" / "calico" / "applicationlayer.yaml"
     template.write_text(template.read_text().replace("spec:\n", "spec:\n  collectLogs: Enabled\n", 1))
-    result = run_cli("--chart-dir", str(chart), "validate", "--embedded-only")
+    result = run_cli("--chart-dir", str(chart), "validate", "--from-chart", "--embedded-only")
     assert result.code == 1
     [problem] = [line for line in result.out.splitlines() if "ApplicationLayer" in line]
     assert problem.startswith("calico-l7 - flowlogs/templates/calico/applicationlayer.yaml - ApplicationLayer tigera-secure is invalid")

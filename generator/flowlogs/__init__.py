@@ -14,6 +14,10 @@ little start fast.
 from __future__ import annotations
 
 import importlib
+
+# The one place the version is written: pyproject.toml reads it (dynamic), `flowlogs --version`
+# prints it and the chart's appVersion is it.
+__version__ = "0.1.0"
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:

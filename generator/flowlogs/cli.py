@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .errors import Diagnostic, FlowlogsError, ProfileError
+from .errors import Diagnostic, FlowlogsError, ProfileError, UserError
 from .names import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
     from .gitops.settings import SettingsOverrides
+    from .products import Command
+    from .validate import ProfileTarget
 
 # Usage errors exit 2 from argparse itself. EXIT_INTERNAL (70, EX_SOFTWARE in sysexits.h) means a
 # bug in flowlogs, never a problem with the input: the one top-level handler in `main` prints it.
@@ -21,7 +24,8 @@ EXIT_OK, EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
-    for diagnostic in sorted(diagnostics, key=lambda d: d.location):
+    # Each once: a composed profile meets the errors of the profiles it composes again.
+    for diagnostic in sorted(dict.fromkeys(diagnostics), key=lambda d: d.location):
         print(diagnostic, file=sys.stderr)
 
 
@@ -33,15 +37,27 @@ def _settings(args: argparse.Namespace) -> SettingsOverrides:
     )
 
 
+def _print_json(document: object) -> None:
+    print(json.dumps(document, indent=2))
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
+    from .chart.tree import tree_name
     from .generate import generate
     from .gitops.progress import ProgressBar
+    from .outputs import diagnostics_to_show, generate_json
 
-    with ProgressBar.for_stream(sys.stderr) as progress:
+    quiet = args.quiet or args.output == "json"
+    with (ProgressBar(None) if quiet else ProgressBar.for_stream(sys.stderr)) as progress:
         built, report = generate(
             args.values_dir, args.chart_dir, args.gitops_dir, settings=_settings(args), progress=progress
         )
-    _print_diagnostics(built.diagnostics)
+    if args.output == "json":
+        _print_json(generate_json(built, report))
+        return EXIT_OK
+    if args.quiet:
+        return EXIT_OK
+    _print_diagnostics(diagnostics_to_show(built, report, tree_name(args.chart_dir), args.verbose))
     for profile in built.profiles:
         parts = [product.summary(part) for product, part in profile.products()]
         print(f"  {profile.name:<24} {'; '.join(parts) or 'empty'}")
@@ -60,6 +76,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .generate import check
 
     built, diff = check(args.values_dir, args.chart_dir, args.gitops_dir, settings=_settings(args))
+    if args.output == "json":
+        from .outputs import check_json
+
+        _print_json(check_json(built, diff))
+        return EXIT_FAILED if diff else EXIT_OK
     if diff:
         sys.stdout.write(diff)
         print(
@@ -88,6 +109,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
         kube_version=args.kubernetes_version,
         warnings=warnings,
     )
+    changed = sum(result.changes_manifests for result in results)
+    if args.output == "json":
+        from .outputs import diff_json
+
+        _print_json(diff_json(results, warnings))
+        return EXIT_FAILED if args.exit_code and changed else EXIT_OK
     for warning in warnings:
         print(f"flowlogs: warning: {warning}", file=sys.stderr)
     for result in results:
@@ -98,30 +125,59 @@ def cmd_diff(args: argparse.Namespace) -> int:
         else:
             print(f"== {result.profile}: {result.status.value}")
             sys.stdout.write(result.diff)
-    changed = sum(result.changes_manifests for result in results)
     print(f"{changed} of {len(results)} profile(s) would render differently after `flowlogs generate`")
     return EXIT_FAILED if args.exit_code and changed else EXIT_OK
 
 
+def _print_warnings(diagnostics: Sequence[Diagnostic]) -> None:
+    from .errors import Severity
+
+    _print_diagnostics([d for d in dict.fromkeys(diagnostics) if d.severity is Severity.WARNING])
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    from .current import chart_on_disk, compile_current, values_file
     from .helm import select_engine
-    from .rendering import profile_values_files, render_profile
+    from .rendering import render_profile
 
     engine = select_engine(args.helm)
-    ((_, values_file),) = profile_values_files(args.chart_dir, [args.profile])
-    sys.stdout.write(
-        render_profile(engine, args.chart_dir, values_file, args.release_name, args.namespace, args.kubernetes_version)
-    )
+    # The profile as it is now, compiled in memory (as `generate` would), never a stale chart/.
+    current = compile_current(args.values_dir, args.chart_dir, [args.profile])
+    _print_warnings(current.diagnostics)
+    with chart_on_disk(current, args.chart_dir) as chart:
+        (name,) = current.names
+        sys.stdout.write(
+            render_profile(engine, chart, values_file(chart, name), args.release_name, args.namespace, args.kubernetes_version)
+        )
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .rendering import profile_values_files
-    from .validate import ProfileTarget, ValidateOptions, run_validate
+    from .current import chart_on_disk, compile_current, values_file
+    from .validate import ProfileTarget
 
-    targets = tuple(ProfileTarget(name, path) for name, path in profile_values_files(args.chart_dir, args.profiles))
+    if args.helm:
+        from .helm import usable_binary
+
+        usable_binary(args.helm)  # a binary that cannot run here is a usage error, not a validation finding
+    if args.from_chart:
+        from .rendering import profile_values_files
+
+        targets = tuple(ProfileTarget(name, path) for name, path in profile_values_files(args.chart_dir, args.profiles))
+        return _run_validate(args, args.chart_dir, targets)
+    # The profiles as they are now, compiled in memory (as `generate` would), never a stale chart/.
+    current = compile_current(args.values_dir, args.chart_dir, args.profiles)
+    if args.output == "text":
+        _print_warnings(current.diagnostics)
+    with chart_on_disk(current, args.chart_dir) as chart:
+        return _run_validate(args, chart, tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles))
+
+
+def _run_validate(args: argparse.Namespace, chart: Path, targets: tuple[ProfileTarget, ...]) -> int:
+    from .validate import ValidateOptions, run_validate
+
     options = ValidateOptions(
-        chart_dir=args.chart_dir,
+        chart_dir=chart,
         targets=targets,
         kubernetes_version=args.kubernetes_version,
         schema_locations=tuple(args.schema_location or ()),
@@ -145,6 +201,30 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_profile, write_profile
+
+    versions = {}
+    for item in args.version or ():
+        key, sep, version = item.partition("=")
+        if not sep or not key or not version:
+            raise UserError(f"--version {item!r}: write PRODUCT=VERSION, e.g. cilium=1.18")
+        versions[key] = version
+    text = import_profile(Path(args.file), versions)
+    if args.output:
+        write_profile(text, Path(args.output), args.force)
+        print(f"wrote {args.output}: run `flowlogs explain {args.output}` to read it back", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _run_product_command(command: Command, args: argparse.Namespace) -> int:
+    from .compiler import compile_named
+
+    return command.run(args, compile_named)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     if args.fleet:
         from .gitops.schema import fleet_schema
@@ -157,19 +237,139 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# One example per command, shown at the end of `flowlogs COMMAND --help`.
+EXAMPLES = {
+    "generate": "flowlogs generate                 # values/ -> chart/ and gitops/\nflowlogs generate --quiet -o json  # machine-readable summary",
+    "check": "flowlogs check                    # exit 1 with a diff when chart/ or gitops/ is stale\nflowlogs check -o json",
+    "diff": "flowlogs diff cilium-exporter --exit-code",
+    "render": "flowlogs render cilium-exporter\nflowlogs render ./my-profile.yaml --helm .cache/bin/helm",
+    "validate": "flowlogs validate                 # every profile of values/\nflowlogs validate cilium-exporter -o junit",
+    "explain": "flowlogs explain cilium-exporter",
+    "schema": "flowlogs schema > docs/profile.schema.json",
+    "package": "flowlogs package                              # dist/: the chart, one chart per profile, index.yaml\nhelm install flowlogs dist/flowlogs-cilium-exporter-*.tgz -n flowlogs-system --create-namespace",
+    "import": "flowlogs import cilium-flowlog-config.yaml --version cilium=1.18 -o values/imported.yaml   # a ConfigMap, flowlogs.yaml or Helm values",
+    "init": "flowlogs init drops --cilium 1.18 --drops --stdout\nflowlogs init shop-l7 --calico 3.20 --services shop/frontend,shop/checkout\nflowlogs init                                 # on a terminal: a few questions",
+    "completion": "source <(flowlogs completion bash)    # in ~/.bashrc (zsh: flowlogs completion zsh, in ~/.zshrc)",
+}
+
+
+def _add_directories(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """The directory options; on each subcommand too (without defaults, so one given before the subcommand stays)."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument("--values-dir", type=Path, default=default(Path("values")), help="profile directory (default: values)")
+    parser.add_argument("--chart-dir", type=Path, default=default(Path("chart")), help="generated chart directory (default: chart)")
+    parser.add_argument("--gitops-dir", type=Path, default=default(None), help="generated Argo CD manifests (default: gitops, next to the chart directory)")
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: the package's version."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
+        from . import __version__
+
+        print(f"flowlogs {__version__}")
+        parser.exit()
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    from .chart.package import package
+    from .current import compile_current
+
+    current = compile_current(args.values_dir, args.chart_dir, args.profiles)
+    archives, index = package(current.files, current.profiles, args.output_dir, args.url or "")
+    for archive in archives:
+        print(f"  {archive.path}  sha256:{archive.digest}")
+    print(f"packaged {len(archives)} chart(s) into {args.output_dir}/ with {index.name}")
+    print(f"push to an OCI registry: helm push {archives[-1].path} oci://<registry>/<repository>")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .compiler import compile_paths
+    from .errors import UserError
+    from .registry import PRODUCTS
+    from .starter import ask_profile, split_list, starter_profile, target_path
+
+    with_starter = [product for product in PRODUCTS if product.starter is not None]
+    chosen: list[tuple[Any, str, dict[str, Any]]] = []
+    for product in with_starter:
+        version = getattr(args, f"starter_{product.key}")
+        if version is not None:
+            assert product.starter is not None
+            answers = {
+                q.key: split_list(getattr(args, f"starter_{q.key}")) if q.kind == "list" else bool(getattr(args, f"starter_{q.key}"))
+                for q in product.starter.questions
+            }
+            chosen.append((product, version, answers))
+    name = args.name
+    if not chosen:
+        if not (args.interactive or sys.stdin.isatty()):
+            keys = " and/or ".join(f"--{product.key} VERSION" for product in with_starter)
+            raise UserError(f"give {keys} (see flowlogs init --help), or run on a terminal to be asked")
+
+        def ask(prompt: str) -> str:
+            print(prompt, end="", file=sys.stderr, flush=True)
+            line = sys.stdin.readline()
+            if not line:
+                raise UserError("no answer (end of input): nothing was written")
+            return line
+
+        asked_name, chosen = ask_profile(with_starter, ask, lambda text: print(text, file=sys.stderr))
+        name = name or asked_name
+    name = name or "my-profile"
+    text = starter_profile(name, chosen)
+    if args.print:
+        sys.stdout.write(text)
+        return EXIT_OK
+    path = target_path(name, args.values_dir)
+    # Checked before it is written: a starter that does not compile is a bug, never a file.
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="flowlogs-init-") as scratch:
+        trial = Path(scratch) / path.name
+        trial.write_text(text, encoding="utf-8")
+        compile_paths([trial]).diagnostics.raise_if_errors()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}: edit it, then `flowlogs render {name}`, `flowlogs validate {name}` and `flowlogs generate`")
+    return EXIT_OK
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from .completion import completion_script
+
+    sys.stdout.write(completion_script(args.shell, build_parser()))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flowlogs",
         description="Declarative network flow logs for Kubernetes: compile profiles in plain words to a Helm chart.",
     )
-    parser.add_argument("--values-dir", type=Path, default=Path("values"), help="profile directory (default: values)")
-    parser.add_argument("--chart-dir", type=Path, default=Path("chart"), help="generated chart directory (default: chart)")
-    parser.add_argument("--gitops-dir", type=Path, default=None, help="generated Argo CD manifests (default: gitops, next to the chart directory)")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--debug", action="store_true", help="on an internal error, print the Python traceback")
+    _add_directories(parser, defaults=True)
+    directories = argparse.ArgumentParser(add_help=False)
+    _add_directories(directories, defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str, example: str = "") -> argparse.ArgumentParser:
+        example = example or EXAMPLES.get(name, "")
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[directories],
+            epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()) if example else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(handler=handler)
         return sub
 
@@ -181,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
         gitops.add_argument("--revision", help="the branch, tag or commit to deploy (default: HEAD)")
         gitops.add_argument("--argocd-namespace", help="the namespace of Argo CD (default: argocd)")
         gitops.add_argument("--project", help="the Argo CD project (default: default)")
+        sub.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    generate.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    generate.add_argument("-v", "--verbose", action="store_true", help="print the notes of every profile, not only of those that changed")
 
     diff = add("diff", cmd_diff, "per profile, how the rendered manifests would change after `flowlogs generate`")
     diff.add_argument("profiles", nargs="*", help="profiles to compare (default: all)")
@@ -188,18 +391,20 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes version for Helm's Capabilities (default: {DEFAULT_KUBERNETES_VERSION})")
     diff.add_argument("--release-name", default=None, help="Helm release name (default: gitops.release-name, flowlogs)")
     diff.add_argument("--namespace", default=None, help="release namespace (default: gitops.destination.namespace, flowlogs-system)")
+    diff.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
 
     render = add("render", cmd_render, "print the manifests of one profile, as `helm template` would")
-    render.add_argument("profile", help="profile name (file name without .yaml)")
+    render.add_argument("profile", help="profile name (in the profile directory) or path; compiled now, in memory")
 
     validate = add("validate", cmd_validate, "render every profile with Helm and validate each manifest strictly")
-    validate.add_argument("profiles", nargs="*", help="profiles to validate (default: all)")
+    validate.add_argument("profiles", nargs="*", help="profile names or paths, compiled now, in memory (default: every profile of the profile directory)")
     validate.add_argument("--schema-location", action="append", metavar="LOCATION", help="'default', a directory, a kubeconform path template, or CRD YAML files/directories; repeatable, searched in order")
     validate.add_argument("--ignore-missing-schemas", action="store_true", help="skip resources whose kind has no schema instead of failing")
     validate.add_argument("-o", "--output", choices=("text", "json", "junit", "tap"), default="text", help="report format (default: text)")
     validate.add_argument("--kubeconform", metavar="PATH", help="also run this kubeconform binary and compare (default: kubeconform on PATH)")
     validate.add_argument("--documents", action="append", metavar="FILE", help="also validate the documents of this YAML file (e.g. gitops/*.yaml)")
     validate.add_argument("-v", "--verbose", action="store_true", help="text output: also list valid resources and passed checks")
+    validate.add_argument("--from-chart", action="store_true", help="validate the chart directory as it is on disk (its compiled profiles/), not the profiles compiled now: for a chart generated elsewhere or edited by hand")
     validate.add_argument("--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH")
 
     for sub in (render, validate):
@@ -211,8 +416,44 @@ def build_parser() -> argparse.ArgumentParser:
     explain = add("explain", cmd_explain, "say in plain English what a profile exports, with the `hubble observe` command to try it live")
     explain.add_argument("profile", help="profile name (in the profile directory) or path")
 
+    import_ = add("import", cmd_import, "write a profile in plain words from an existing configuration (flowlogs.yaml, its ConfigMap, Cilium Helm values, FelixConfiguration/ApplicationLayer)")
+    import_.add_argument("file", help="the configuration file (YAML; several documents allowed)")
+    import_.add_argument("-o", "--output", metavar="PROFILE", help="write the profile here (default: print it)")
+    import_.add_argument("--force", action="store_true", help="replace an existing --output file")
+    import_.add_argument("--version", action="append", metavar="PRODUCT=VERSION", help="the version to import for, e.g. cilium=1.18 or calico=3.20 (default: the newest supported)")
+
+    from .registry import PRODUCTS
+
+    for product in PRODUCTS:
+        for command in product.commands():
+            command.configure(add(command.name, functools.partial(_run_product_command, command), command.help, command.example))
+
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")
+
+    package = add("package", cmd_package, "package the chart and one chart per profile (values built in) as .tgz archives, with a Helm repository index.yaml")
+    package.add_argument("profiles", nargs="*", help="profile names or paths to package (default: every profile of the profile directory)")
+    package.add_argument("--output-dir", type=Path, default=Path("dist"), help="where the archives and index.yaml go (default: dist)")
+    package.add_argument("--url", help="the repository's base URL for index.yaml (default: archive names relative to index.yaml)")
+
+    init = add("init", cmd_init, "write a commented starter profile into the profile directory, from flags or a few questions")
+    init.add_argument("name", nargs="?", help="the profile's name: values/NAME.yaml (default: my-profile, or asked)")
+    init.add_argument("--print", action="store_true", help="print the profile instead of writing it")
+    init.add_argument("--interactive", action="store_true", help="ask the questions even when input is not a terminal")
+    from .registry import PRODUCTS
+
+    for product in PRODUCTS:
+        if product.starter is None:
+            continue
+        init.add_argument(f"--{product.key}", dest=f"starter_{product.key}", metavar="VERSION", choices=product.versions, help=f"include {product.title} ({', '.join(product.versions)})")
+        for question in product.starter.questions:
+            if question.kind == "list":
+                init.add_argument(f"--{question.key}", dest=f"starter_{question.key}", action="append", metavar="A,B", help=question.help)
+            else:
+                init.add_argument(f"--{question.key}", dest=f"starter_{question.key}", action="store_true", help=question.help)
+
+    completion = add("completion", cmd_completion, "print a shell completion script (commands, options, profile names)")
+    completion.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
     return parser
 
 

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostics, Location
+from .compose import COMPOSE_KEY, compose
+from .errors import Diagnostics, Location, UserError
+from .partial import schema_valid_part
 from .products import CompiledPart, Product
-from .profile import PROFILE_NAME_RE, Node, Profile, display_path, find_profiles, load_yaml_document, same_stem
+from .profile import PROFILE_NAME_RE, PROFILE_SUFFIXES, Node, Profile, display_path, find_profiles, load_yaml_document, same_stem
 from .profile_schema import profile_schema
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
@@ -61,9 +63,14 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
         return None
     before = len(diagnostics.errors)
     PROFILE_SCHEMA.check(data, positions, diagnostics)
+    root: Node | None = Node(data, (), positions)
     if len(diagnostics.errors) > before:
-        return None
-    return Profile(name, path, Node(data, (), positions), text)
+        # Compiled all the same, without what failed the schema, so one run reports every error.
+        root = schema_valid_part(data, positions, PROFILE_SCHEMA, {product.key for product in PRODUCTS})
+    if root is not None and COMPOSE_KEY in root.value:
+        composed = compose(path, root.value, root.positions, diagnostics)
+        root = Node(composed[0], (), composed[1]) if composed is not None else None
+    return Profile(name, path, root, text) if root is not None else None
 
 
 def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfile:
@@ -106,3 +113,24 @@ def compile_paths(paths: list[Path]) -> CompileResult:
 
 def compile_directory(values_dir: Path) -> CompileResult:
     return compile_paths(find_profiles(values_dir))
+
+
+def profile_path(profile: str, values_dir: Path) -> Path:
+    """A profile given by path, or by name in the profile directory."""
+    given = Path(profile)
+    if given.suffix in PROFILE_SUFFIXES and given.is_file():
+        return given
+    candidates = [values_dir / f"{profile}{suffix}" for suffix in PROFILE_SUFFIXES]
+    found = [path for path in candidates if path.is_file()]
+    if not found:
+        names = ", ".join(path.stem for path in find_profiles(values_dir)) if values_dir.is_dir() else "none"
+        raise UserError(f"no profile '{profile}': not a file, and not in {values_dir}/ (profiles there: {names or 'none'})")
+    return found[0]
+
+
+def compile_named(profile: str, values_dir: Path) -> CompiledProfile:
+    """One profile, by name in `values_dir` or by path, compiled in memory; ProfileError on errors (as `generate`)."""
+    result = compile_paths([profile_path(profile, values_dir)])
+    result.diagnostics.raise_if_errors()
+    (compiled,) = result.profiles
+    return compiled

@@ -75,7 +75,8 @@ class Diagnostics:
 
     def raise_if_errors(self) -> None:
         if self.has_errors:
-            raise ProfileError(sorted(self.errors, key=lambda d: d.location))
+            # Each once: a composed profile meets the errors of the profiles it composes again.
+            raise ProfileError(sorted(dict.fromkeys(self.errors), key=lambda d: d.location))
 
 
 class FlowlogsError(Exception):

@@ -290,13 +290,36 @@ def parse_template_output(stream: str) -> list[Manifest]:
     return sorted(manifests, key=lambda m: (m.template, m.index))
 
 
+def cannot_run(binary: str) -> str | None:
+    """Why a binary cannot be executed here (the OS's words, e.g. "Exec format error" for a build
+    of another platform, "Permission denied"), or None when it runs."""
+    try:
+        subprocess.run([binary, "version"], capture_output=True, check=False, timeout=60)
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
+def usable_binary(helm_binary: str) -> BinaryHelm:
+    """A named helm binary, checked to exist and to run on this machine."""
+    if not shutil.which(helm_binary) and not Path(helm_binary).is_file():
+        raise HelmError(f"helm binary not found: {helm_binary}")
+    problem = cannot_run(shutil.which(helm_binary) or helm_binary)
+    if problem:
+        import platform
+
+        raise HelmError(
+            f"helm binary {helm_binary} cannot run on this machine ({platform.system().lower()} {platform.machine()}): {problem}; "
+            "it is probably built for another OS or CPU: use a helm build for this platform, or leave out --helm to use the embedded engine"
+        )
+    return BinaryHelm(helm_binary)
+
+
 def select_engine(helm_binary: str | None = None, *, prefer_binary: bool = True) -> HelmEngine:
-    """The engine to use: a named binary, else `helm` on PATH, else the embedded one."""
+    """The engine to use: a named binary, else `helm` on PATH (when it runs here), else the embedded one."""
     if helm_binary:
-        if not shutil.which(helm_binary) and not Path(helm_binary).is_file():
-            raise HelmError(f"helm binary not found: {helm_binary}")
-        return BinaryHelm(helm_binary)
+        return usable_binary(helm_binary)
     on_path = shutil.which("helm") if prefer_binary else None
-    if on_path:
+    if on_path and cannot_run(on_path) is None:
         return BinaryHelm(on_path)
     return EmbeddedHelm()

@@ -220,3 +220,19 @@ def _count_key(stack: list[list[Any]], event: Any, limits: InputLimits, where: A
     is_key: bool = frame[3]
     frame[3] = not is_key
     return is_key
+
+
+def read_yaml_text(path: Path, limits: InputLimits, *, shown: str | None = None) -> str:
+    """`read_input`, then the structure check on PyYAML's events (for files PyYAML will load).
+
+    A syntax error stops the check where it stops the loader, which then reports it.
+    """
+    import yaml
+
+    shown = shown if shown is not None else str(path)
+    text = read_input(path, limits, shown=shown)
+    try:
+        check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), limits, shown)
+    except yaml.YAMLError:
+        pass
+    return text

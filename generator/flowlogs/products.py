@@ -8,16 +8,19 @@ The core iterates over `registry.PRODUCTS` and never names a product.
 
 from __future__ import annotations
 
+import argparse
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from .values_model import ChartValue, Section
     from .errors import Diagnostics
     from .profile import Node
+    from .starter import Starter
+    from .values_model import ChartValue, Section
 
 
 class CompiledPart(ABC):
@@ -41,6 +44,58 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Command:
+    """A `flowlogs` subcommand a product adds (e.g. `preview` for a product whose filters can be tried on flows)."""
+
+    name: str
+    help: str  # one line, for `flowlogs --help` and the subcommand's description
+    configure: Callable[[argparse.ArgumentParser], None]  # adds the subcommand's arguments
+    run: Callable[[argparse.Namespace, ProfileLoader], int]  # the exit code; the loader compiles a profile
+    example: str = ""  # shown at the end of its --help (lines of commands, with # comments)
+
+
+class ProfileView(Protocol):
+    """What a product command sees of a compiled profile (the core's CompiledProfile)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def parts(self) -> dict[str, CompiledPart]: ...
+
+    @property
+    def root(self) -> Node | None: ...
+
+    def products(self) -> list[tuple[Product, CompiledPart]]: ...
+
+
+# A profile by name (in the profile directory) or path, compiled in memory; ProfileError on errors.
+ProfileLoader = Callable[[str, Path], ProfileView]
+
+
+@dataclass(frozen=True)
+class ImportedSection:
+    """A profile section made from an existing upstream configuration (`flowlogs import`)."""
+
+    section: dict[str, Any]  # the profile words
+    form: str  # what the file was, e.g. "ConfigMap"
+    notes: tuple[str, ...] = ()  # what was kept as raw upstream fields, left out, or assumed
+
+
+@dataclass(frozen=True)
+class GitopsFile:
+    """A file a product adds to gitops/ (e.g. an argocd-cm patch)."""
+
+    name: str  # path in gitops/
+    sources: tuple[str, ...]  # the files it is generated from
+    apply_hint: str  # how to use it, under the generated-file mark
+    text: str
+
+
+@dataclass(frozen=True)
 class ProfileFile:
     """A file written beside a profile's compiled values (e.g. values for the product's own chart)."""
 
@@ -59,6 +114,9 @@ class Product(ABC):
     versions: tuple[str, ...]  # the supported minor versions ("1.18")
     keywords: tuple[str, ...] = ()  # Chart.yaml keywords
     fleet_overrides: tuple[Override, ...] = ()
+    starter: Starter | None = None  # its part of `flowlogs init` starter profiles
+    # Lists of the section whose items a composed profile must not repeat -> the identifying fields.
+    compose_identities: Mapping[tuple[str, ...], tuple[str, ...]] = {}
 
     @abstractmethod
     def section_schema(self) -> dict[str, Any]:
@@ -92,6 +150,19 @@ class Product(ABC):
     def explain(self, section: Node, part: CompiledPart) -> str:
         """What the part does, in English, with the commands to try it and the compiled output."""
 
+    def storage_note(self, part: CompiledPart, section: Node) -> str | None:
+        """What the part needs of log storage, for volume estimates (None when it writes to no store of its own)."""
+        return None
+
+    def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
+        """The profile section for an existing configuration file of this product, for `version`
+        (default: the newest supported); None when the file is not this product's."""
+        return None
+
+    def commands(self) -> list[Command]:
+        """Subcommands the product adds to `flowlogs`."""
+        return []
+
     def label(self, part: CompiledPart) -> str:
         """The part as the chart README's profile table names it ("Cilium 1.18")."""
         return f"{self.name} {part.version}"
@@ -107,6 +178,19 @@ class Product(ABC):
     def gitops_notes(self, part: CompiledPart, application: str) -> list[tuple[str, str]]:
         """(message, hint) notes about deploying the part with the Argo CD Application `application`."""
         return []
+
+    def gitops_files(self, parts: list[tuple[str, CompiledPart]], argocd_namespace: str, directory: str) -> list[GitopsFile]:
+        """Files the product adds to gitops/ for the profiles that have its part ((profile source, part) pairs)."""
+        return []
+
+    def regeneration_notes(self, part: CompiledPart | None, committed_values: Path) -> list[tuple[str, str]]:
+        """(message, hint) notes about what regenerating changes on a cluster beyond the chart (e.g. what
+        Argo CD will not prune), comparing the part with the profile's committed values file."""
+        return []
+
+    def shared_resource_warning(self, part: CompiledPart, cluster: str, profile: str) -> tuple[str, str] | None:
+        """(message, hint) when a fleet cluster deploys partial manifests of objects other Applications may own."""
+        return None
 
     def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:
         """Checks of one fleet cluster's overrides for this part; lines for the fleet note (`fleet_note`)."""

@@ -27,6 +27,13 @@ def profile_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "description": {"type": "string", "description": "What this profile is for (shown in the chart README)."},
+            "compose": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+                "description": "Profiles of the same directory merged into this one, in order, before its own sections: lists joined, mappings merged; a value set in two files must agree (docs/profiles.md, Composed profiles).",
+            },
             **{product.key: product.section_schema() for product in PRODUCTS},
         },
         "x-upstream-aliases": {alias: key for product in PRODUCTS for alias, key in product.upstream_section_aliases().items()},

@@ -92,6 +92,18 @@ class DocumentSchema:
             return
         check_against_schema(self._detailed, data, positions, diagnostics, self.noun)
 
+    def top_level_keys(self) -> list[str]:
+        return list(self._schema().get("properties", {}))
+
+    def is_valid(self, data: Any) -> bool:
+        return bool(self._fast.is_valid(data))
+
+    def error_paths(self, data: Any) -> list[tuple[str | int, ...]]:
+        """Where `data` fails the schema: the path of the value each error is about."""
+        if self._fast.is_valid(data):
+            return []
+        return [tuple(error.absolute_path) for error in self._detailed.iter_errors(data)]
+
 
 def check_against_schema(
     validator: Draft202012Validator, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str = "the profile"

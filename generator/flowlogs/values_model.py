@@ -65,7 +65,11 @@ def values_schema(values: list[ChartValue], sections: list[Section]) -> dict[str
         schema["properties"] = properties
         return schema
 
-    return {"$schema": "http://json-schema.org/draft-07/schema#", **build(_tree(values), "")}
+    root = build(_tree(values), "")
+    # Helm adds `global` to the values of every chart used as a subchart (and to a parent's
+    # values when set): a strict root must still accept it (helm/helm pkg/chart/v2/util/coalesce.go).
+    root["properties"]["global"] = {"description": "Helm's global values, shared with subcharts.", "type": "object"}
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **root}
 
 
 def _dump_default(key: str, default: Any, indent: str) -> list[str]:

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "generator"))
 
 from flowlogs.cli import main  # noqa: E402
 from flowlogs.validate import ValidateOptions, validate  # noqa: E402
+from flowlogs.validate.kubeconform import kubeconform_equivalent  # noqa: E402
 from flowlogs.validate.schemas import SHIPPED_SCHEMAS_DIR  # noqa: E402
 
 # (kind, name, status) per resource, in document order.
@@ -130,7 +131,7 @@ def run_flowlogs(files: Sequence[Path], locations: Sequence[str] = ("default", s
     report = validate(flowlogs_options(files, locations))
     verdicts: dict[str, Verdicts] = {str(path): [] for path in files}
     for result in report.results:
-        verdicts[result.profile].append((result.kind, result.name, result.status.value))
+        verdicts[result.profile].append((result.kind, result.name, kubeconform_equivalent(result).value))
     return verdicts
 
 

@@ -6,6 +6,26 @@ Name prefix of the Calico part's own objects: <fullname>-calico, short enough fo
 {{- end }}
 
 {{/*
+"true" when the Calico part is rendered in patchMode job / gitops; empty otherwise. Every template
+asks these instead of repeating the condition.
+*/}}
+{{- define "flowlogs.calico.jobMode" -}}
+{{- if and .Values.calico.enabled (eq .Values.calico.patchMode "job") }}true{{ end }}
+{{- end }}
+
+{{- define "flowlogs.calico.gitopsMode" -}}
+{{- if and .Values.calico.enabled (eq .Values.calico.patchMode "gitops") }}true{{ end }}
+{{- end }}
+
+{{/*
+The Calico Enterprise facts of calico.version (calico.upstream.versions, from flowlogs' tables), as
+JSON: `include "flowlogs.calico.facts" . | fromJson`.
+*/}}
+{{- define "flowlogs.calico.facts" -}}
+{{- index .Values.calico.upstream.versions .Values.calico.version | toJson }}
+{{- end }}
+
+{{/*
 Impossible value combinations (a hand-edited values file); profiles are checked by flowlogs.
 */}}
 {{- define "flowlogs.calico.validate" -}}
@@ -13,10 +33,11 @@ Impossible value combinations (a hand-edited values file); profiles are checked 
 {{- if not $calico.applicationLayer.logCollection }}
 {{- fail "calico.applicationLayer.logCollection is empty: compile a profile with flowlogs, or set collectLogs/logIntervalSeconds/logRequestsPerInterval" }}
 {{- end }}
-{{- if and (eq $calico.version "3.19") (or $calico.applicationLayer.sidecarInjection $calico.workloads) }}
-{{- fail "calico: sidecar injection and workloads need Calico Enterprise 3.20 (calico.version is 3.19)" }}
+{{- $facts := include "flowlogs.calico.facts" . | fromJson }}
+{{- if and (not $facts.sidecar) (or $calico.applicationLayer.sidecarInjection $calico.workloads) }}
+{{- fail (printf "calico: sidecar injection and workloads need a Calico Enterprise version with sidecar injection (calico.version %s has none)" $calico.version) }}
 {{- end }}
-{{- if eq $calico.patchMode "gitops" }}
+{{- if include "flowlogs.calico.gitopsMode" . }}
 {{- range concat $calico.services $calico.workloads }}
 {{- if .selectors }}
 {{- fail (printf "calico: patchMode gitops cannot select by label (namespace %s): name the objects or use patchMode job" .namespace) }}
@@ -27,10 +48,13 @@ Impossible value combinations (a hand-edited values file); profiles are checked 
 
 {{/*
 Argo CD options of a partial manifest: server-side apply of the listed fields only; never pruned,
-never deleted with the Application (Delete=false needs Argo CD 2.7+).
+never deleted with the Application (Delete=false needs Argo CD 2.7+). IgnoreExtraneous: once the
+object is deselected (no longer rendered, not pruned), it does not keep the Application OutOfSync;
+the annotation it carries is Argo CD's to ignore, and on the live object only.
 */}}
 {{- define "flowlogs.calico.partialSyncOptions" -}}
 argocd.argoproj.io/sync-options: ServerSideApply=true,Validate=false,Prune=false,Delete=false
+argocd.argoproj.io/compare-options: IgnoreExtraneous
 {{- end }}
 
 {{/*
@@ -39,6 +63,7 @@ A partial workload manifest for GitOps mode: only the pod-template label and ann
 */}}
 {{- define "flowlogs.calico.workloadPatches" -}}
 {{- $kind := .kind }}
+{{- $sidecar := (include "flowlogs.calico.facts" .root | fromJson).sidecar }}
 {{- range .root.Values.calico.workloads }}
 {{- if eq .kind $kind }}
 {{- $namespace := .namespace }}
@@ -59,9 +84,9 @@ spec:
   template:
     metadata:
       labels:
-        applicationlayer.projectcalico.org/sidecar: "true"
+        {{- toYaml $sidecar.labels | nindent 8 }}
       annotations:
-        applicationlayer.projectcalico.org/logging: Enabled
+        {{- toYaml $sidecar.annotations | nindent 8 }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -73,7 +98,10 @@ What the hook Jobs apply, as JSON (calico-l7-patch.py reads it).
 {{- define "flowlogs.calico.desired" -}}
 {{- $calico := .Values.calico }}
 {{- $felix := dict "apiVersion" $calico.felix.apiVersion "spec" $calico.felix.spec }}
-{{- dict "felix" $felix "services" $calico.services "workloads" $calico.workloads | toPrettyJson }}
+{{- $desired := dict "felix" $felix "services" $calico.services "workloads" $calico.workloads }}
+{{- $_ := set $desired "facts" (merge (include "flowlogs.calico.facts" . | fromJson) (dict "workloadResources" $calico.upstream.workloadResources)) }}
+{{- $_ := set $desired "readyTimeoutSeconds" $calico.job.readyTimeoutSeconds }}
+{{- $desired | toPrettyJson }}
 {{- end }}
 
 {{/*
@@ -97,13 +125,43 @@ install and under `helm template` or Argo CD, which have no cluster to look into
 {{- end }}
 
 {{/*
-A hook Job running calico-l7-patch.py. It passes the "restricted" Pod Security Standard.
+The script (and the desired state) for one hook Job, as a hook of exactly that Job's phase: Argo CD
+3.3.0-3.3.4 mishandle one object named in several hook phases when one of them is pre-delete
+(argoproj/argo-cd#26404), so every phase gets its own copy, named like its Job.
 Argument: dict "root" $ "step" "apply"|"restore"|"prune"|"retire" "hook" "<helm hooks>".
-`retire` is the script's restore of the previous release's state (mounted from its state ConfigMap).
+*/}}
+{{- define "flowlogs.calico.jobScript" -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "flowlogs.calico.fullname" .root }}-{{ .step }}
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "flowlogs.labels" .root | nindent 4 }}
+    app.kubernetes.io/component: calico-l7-patch
+  annotations:
+    helm.sh/hook: {{ .hook }}
+    helm.sh/hook-weight: "-10"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+data:
+  desired.json: |
+    {{- include "flowlogs.calico.desired" .root | nindent 4 }}
+  calico-l7-patch.py: |
+    {{- .root.Files.Get "files/calico-l7-patch.py" | nindent 4 }}
+{{- end }}
+
+{{/*
+A hook Job running calico-l7-patch.py, after its script ConfigMap. It passes the "restricted" Pod
+Security Standard. Argument: dict "root" $ "step" "apply"|"restore"|"prune"|"retire" "hook" "<helm hooks>".
+`prune` and `retire` also read the previous release's state (mounted from its state ConfigMap):
+prune restores what the new release no longer selects, retire everything the previous one set.
 */}}
 {{- define "flowlogs.calico.job" -}}
 {{- $name := include "flowlogs.calico.fullname" .root }}
+{{- $job := .root.Values.calico.job }}
 {{- $previous := has .step (list "prune" "retire") }}
+{{ include "flowlogs.calico.jobScript" . }}
+---
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -117,16 +175,32 @@ metadata:
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 spec:
   backoffLimit: 2
-  activeDeadlineSeconds: 300
+  activeDeadlineSeconds: {{ add $job.readyTimeoutSeconds 300 }}
   template:
     metadata:
       labels:
         {{- include "flowlogs.labels" .root | nindent 8 }}
         app.kubernetes.io/component: calico-l7-patch
+      {{- with $job.podAnnotations }}
+      annotations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
     spec:
       serviceAccountName: {{ $name }}-patch
       automountServiceAccountToken: true
       restartPolicy: Never
+      {{- with $job.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $job.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $job.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       securityContext:
         runAsNonRoot: true
         runAsUser: 65534
@@ -136,25 +210,20 @@ spec:
       containers:
         - name: patch
           image: {{ include "flowlogs.calico.jobImage" .root }}
-          imagePullPolicy: {{ .root.Values.calico.job.image.pullPolicy }}
+          imagePullPolicy: {{ $job.image.pullPolicy }}
           command:
             - python3
             - /etc/flowlogs/calico-l7-patch.py
-            {{- if eq .step "retire" }}
-            - restore
-            - /etc/flowlogs-previous/desired.json
-            {{- else }}
             - {{ .step }}
             - /etc/flowlogs/desired.json
-            {{- if eq .step "prune" }}
+            {{- if $previous }}
             - /etc/flowlogs-previous/desired.json
-            {{- end }}
             {{- end }}
           env:
             - name: PYTHONDONTWRITEBYTECODE
               value: "1"
           resources:
-            {{- toYaml .root.Values.calico.job.resources | nindent 12 }}
+            {{- toYaml $job.resources | nindent 12 }}
           securityContext:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
@@ -173,7 +242,7 @@ spec:
       volumes:
         - name: script
           configMap:
-            name: {{ $name }}-script
+            name: {{ $name }}-{{ .step }}
         {{- if $previous }}
         - name: previous
           configMap:

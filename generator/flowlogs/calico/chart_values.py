@@ -17,6 +17,8 @@ from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, DEFAULT_PATCH_MODE, 
 
 JOB_IMAGE_REPOSITORY = "docker.io/library/python"
 JOB_IMAGE_TAG = "3.12.8-alpine3.21"
+READY_TIMEOUT_SECONDS = 600  # how long the apply Job waits for the ApplicationLayer to be Ready
+JOB_DEADLINE_MARGIN_SECONDS = 300  # the Job's activeDeadlineSeconds = wait timeout + this
 
 
 def _type_and_pattern(schema: dict[str, Any]) -> dict[str, Any]:
@@ -118,6 +120,73 @@ def _target_schema(with_kind: bool) -> dict[str, Any]:
     return _strict(properties, required=["namespace", *(["kind"] if with_kind else [])])
 
 
+def upstream_facts() -> dict[str, Any]:
+    """The Calico Enterprise facts the templates and the Job script use, from the version tables.
+
+    One place for them: the templates read `calico.upstream`, and the hook Jobs get the same
+    facts in desired.json, so neither repeats a label, an annotation or a resource name.
+    """
+    versions: dict[str, Any] = {}
+    for version in SUPPORTED_VERSIONS:
+        tables = load_tables(version)
+        sidecar: dict[str, Any] = {}  # none: Helm drops null values when it merges values files
+        if tables.has_sidecar_injection and tables.sidecar is not None:
+            sidecar = {"labels": dict([tables.sidecar.label]), "annotations": dict([tables.sidecar.annotation])}
+        versions[version] = {
+            "applicationLayer": {
+                "apiVersion": tables.application_layer_api_version,
+                "name": tables.application_layer_name,
+                "readyState": tables.application_layer_ready_state,
+            },
+            "serviceAnnotations": dict([tables.service_annotation]),
+            "sidecar": sidecar,
+            "operatorFields": sorted(tables.operator_sets),
+        }
+    return {"workloadResources": {kind: resource for kind, (_, resource) in sorted(WORKLOAD_KINDS.items())}, "versions": versions}
+
+
+def _upstream_schema() -> dict[str, Any]:
+    strings = {"type": "object", "additionalProperties": {"type": "string"}}
+    sidecar = _strict({"labels": strings, "annotations": strings})  # {}: the version has no sidecar injection
+    version = _strict(
+        {
+            "applicationLayer": _strict(
+                {"apiVersion": {"type": "string"}, "name": {"type": "string"}, "readyState": {"type": "string"}},
+                required=["apiVersion", "name", "readyState"],
+            ),
+            "serviceAnnotations": strings,
+            "sidecar": sidecar,
+            "operatorFields": {"type": "array", "items": {"type": "string"}},
+        },
+        required=["applicationLayer", "serviceAnnotations", "sidecar", "operatorFields"],
+    )
+    return _strict(
+        {"workloadResources": strings, "versions": _strict({v: version for v in SUPPORTED_VERSIONS}, required=list(SUPPORTED_VERSIONS))},
+        required=["workloadResources", "versions"],
+    )
+
+
+IMAGE_PULL_SECRETS = {
+    "type": "array",
+    "items": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}},
+}
+STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}  # labels, annotations, a node selector
+TOLERATIONS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "key": {"type": "string"},
+            "operator": {"enum": ["Exists", "Equal"]},
+            "value": {"type": "string"},
+            "effect": {"enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
+            "tolerationSeconds": {"type": "integer"},
+        },
+    },
+}
+
+
 CALICO_SECTIONS = [
     Section("calico", "Calico Enterprise L7 logs. Compiled from a profile's `calico:` section by flowlogs."),
     Section(
@@ -126,7 +195,12 @@ CALICO_SECTIONS = [
         "(never tproxyMode, which the Tigera operator sets).",
     ),
     Section("calico.job", "The hook Jobs of `patchMode: job` (apply after install/upgrade, restore before delete)."),
-    Section("calico.job.image", "Image of the hook Jobs: it needs python3 (the script uses only the standard library)."),
+    Section(
+        "calico.job.image",
+        "Image of the hook Jobs: it needs python3 (the script uses only the standard library). Air-gapped clusters:\n"
+        "mirror it (e.g. `crane copy docker.io/library/python:TAG registry.example/python:TAG`) and set repository, and digest\n"
+        "to pin exactly what was mirrored.",
+    ),
 ]
 
 
@@ -143,9 +217,16 @@ def calico_values() -> list[ChartValue]:
             "calico.applicationLayer",
             {},
             "Spec of the ApplicationLayer `tigera-secure` (logCollection, envoy, l7LogCollectorDaemonSet, sidecarInjection).\n"
-            "The Tigera operator deploys DaemonSet calico-system/l7-log-collector from it. The release owns the whole object:\n"
-            "if it already exists (e.g. for WAF), adopt it into the release first, and uninstalling deletes it.",
+            "The Tigera operator deploys DaemonSet calico-system/l7-log-collector from it. If it already exists (e.g. for WAF),\n"
+            "set keepApplicationLayer and adopt it into the release (docs/profiles.md).",
             application_layer_schema(),
+        ),
+        ChartValue(
+            "calico.keepApplicationLayer",
+            False,
+            "Never delete the ApplicationLayer: helm.sh/resource-policy: keep, and Argo CD Prune=false,Delete=false.\n"
+            "Set by a profile's `existing-application-layer: on` (the object existed before flowlogs, e.g. with WAF settings).",
+            {"type": "boolean"},
         ),
         ChartValue(
             "calico.felix.apiVersion",
@@ -192,10 +273,30 @@ def calico_values() -> list[ChartValue]:
             {"type": "string", "pattern": "^(sha256:[a-f0-9]{64})?$"},
         ),
         ChartValue("calico.job.image.pullPolicy", "IfNotPresent", "Image pull policy.", {"type": "string", "enum": ["Always", "IfNotPresent", "Never"]}),
+        ChartValue("calico.job.imagePullSecrets", [], "Pull secrets of the Job pods (a mirrored image in a private registry).", IMAGE_PULL_SECRETS),
+        ChartValue("calico.job.nodeSelector", {}, "Node selector of the Job pods.", STRING_MAP),
+        ChartValue("calico.job.tolerations", [], "Tolerations of the Job pods.", TOLERATIONS),
+        ChartValue("calico.job.podAnnotations", {}, "Annotations of the Job pods (e.g. to opt out of a service mesh).", STRING_MAP),
+        ChartValue(
+            "calico.job.readyTimeoutSeconds",
+            READY_TIMEOUT_SECONDS,
+            "How long the apply Job waits for the ApplicationLayer's status.state to be Ready (the operator has rolled the\n"
+            "L7 collector and, on 3.20, the sidecar webhook) before it selects any traffic. The Job's deadline is this plus "
+            f"{JOB_DEADLINE_MARGIN_SECONDS}s.",
+            {"type": "integer", "minimum": 0, "maximum": 3600},
+        ),
         ChartValue(
             "calico.job.resources",
             {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
             "Resources of the Job container.",
             _strict({"requests": _strict({n: QUANTITY for n in ("cpu", "memory")}), "limits": _strict({n: QUANTITY for n in ("cpu", "memory")})}),
+        ),
+        ChartValue(
+            "calico.upstream",
+            upstream_facts(),
+            "Facts from flowlogs' Calico Enterprise tables (per version): the ApplicationLayer's name and ready state, the\n"
+            "Service annotation, the 3.20 sidecar label and annotation, the fields the Tigera operator owns, the workload\n"
+            "resources. Not settings: the templates and the hook Jobs read them so that no fact is repeated.",
+            _upstream_schema(),
         ),
     ]

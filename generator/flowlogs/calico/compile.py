@@ -143,6 +143,8 @@ def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
         values["workloads"] = workloads
     if patch_mode != DEFAULT_PATCH_MODE:
         values["patchMode"] = patch_mode
+    if switch(section.get("existing-application-layer"), False):
+        values["keepApplicationLayer"] = True
     selected = sum(len(t.get("names", [])) + len(t.get("selectors", [])) for t in services + workloads)
     cluster = section.get("cluster")
     size = quantity(cluster.get("log-storage-size").value) if cluster.get("log-storage-size").value is not None else None
@@ -457,14 +459,20 @@ def _check_storage(cluster: Node, tables: CalicoTables, diagnostics: Diagnostics
                 "write a size such as 500Gi",
             )
         return
+    # The guide asks for *additional* storage; flowlogs knows only the total LogStorage size, not what
+    # flow, DNS and audit logs already use, so it can only rule out a size that is too small in any case.
     if size < required * 2**30:
         diagnostics.error(
             size_node.location,
-            f"log-storage-size {size_node.value} is too small: L7 logs need at least {required}Gi ({formula})",
-            f"add at least {required}Gi of log storage, or state fewer retention-days",
+            f"log-storage-size {size_node.value} is smaller than the additional {required}Gi the L7 logs guide asks for ({formula})",
+            f"add at least {required}Gi to LogStorage on top of what the other logs use, or state fewer retention-days",
         )
     else:
-        diagnostics.note(size_node.location, f"log-storage-size {size_node.value} covers the {required}Gi L7 logs need ({formula})")
+        diagnostics.note(
+            size_node.location,
+            f"log-storage-size {size_node.value} is at least the additional {required}Gi the L7 logs guide asks for ({formula}); "
+            "flowlogs cannot see what the other logs already use, so check that this much is free",
+        )
 
 
 def _explain_mode(section: Node, patch_mode: str, felix_api: str, diagnostics: Diagnostics) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..products import CompiledPart, Override, Product
+from ..products import CompiledPart, GitopsFile, ImportedSection, Override, Product
+from .starter import CalicoStarter
 from .tables import SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
-    from ..values_model import ChartValue, Section
     from ..errors import Diagnostics
     from ..profile import Node
+    from ..values_model import ChartValue, Section
     from .compile import CalicoCompiled
 
 
@@ -30,6 +32,7 @@ class CalicoProduct(Product):
     title_in_prose = "Calico Enterprise L7 logs"
     versions = SUPPORTED_VERSIONS
     keywords = ("calico",)
+    starter = CalicoStarter()
     fleet_overrides = (
         Override(
             "nodes",
@@ -86,6 +89,19 @@ class CalicoProduct(Product):
 
         return explain_calico(section, _calico(part))
 
+    def storage_note(self, part: CompiledPart, section: Node) -> str | None:
+        calico = _calico(part)
+        nodes = section.get("cluster").get("nodes").value
+        days, per_day = calico.retention_days or 1, calico.gb_per_node_per_day
+        if nodes is None:
+            return f"Calico Enterprise L7 logs need {per_day} GB of log storage per node per day of retention (add calico.cluster.nodes for a total)"
+        return f"Calico Enterprise L7 logs need at least {int(nodes) * days * per_day} GB of extra log storage ({nodes} nodes x {days} day(s) x {per_day} GB)"
+
+    def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
+        from .importer import import_calico
+
+        return import_calico(path, version)
+
     def server_side_apply(self, part: CompiledPart) -> bool:
         # GitOps mode renders partial Felix/Service manifests, which only server-side apply merges.
         return _calico(part).patch_mode == "gitops"
@@ -96,10 +112,54 @@ class CalicoProduct(Product):
         return [
             (
                 f"under Argo CD ({application}) the Felix/Service patch Job runs as a PostSync hook "
-                "on every sync, and its pre-delete restore runs only with Argo CD 3.3+ (PreDelete)",
+                "on every sync, and its pre-delete restore runs only with Argo CD 3.3.0+ (PreDelete)",
                 "'patch-mode: gitops' is the supported path for Argo CD (see docs/gitops.md)",
             )
         ]
+
+    def gitops_files(self, parts: list[tuple[str, CompiledPart]], argocd_namespace: str, directory: str) -> list[GitopsFile]:
+        from .health import HEALTH_FILE, health_file_text
+
+        if not parts:
+            return []
+        return [
+            GitopsFile(
+                HEALTH_FILE,
+                tuple(sorted(source for source, _ in parts)),
+                "Argo CD health check of ApplicationLayer, so sync waves wait for the Tigera operator. Add it to argocd-cm:\n"
+                f"kubectl patch configmap argocd-cm -n {argocd_namespace} --type merge --patch-file {directory}/{HEALTH_FILE}",
+                health_file_text(argocd_namespace),
+            )
+        ]
+
+    def regeneration_notes(self, part: CompiledPart | None, committed_values: Path) -> list[tuple[str, str]]:
+        """patch-mode gitops: objects this change stops selecting keep their selection (Prune=false)."""
+        from .deselect import clear_commands, deselected
+
+        calico = _calico(part) if part is not None else None
+        notes = []
+        for selection in deselected(committed_values, calico.values if calico else None):
+            kind, namespace, name = selection
+            notes.append(
+                (
+                    f"{kind} {namespace}/{name} is no longer selected; Argo CD does not prune it (Prune=false, IgnoreExtraneous), "
+                    "so it keeps its L7 selection until you remove it",
+                    "\n".join(clear_commands(selection, calico.version if calico else "")),
+                )
+            )
+        return notes
+
+    def shared_resource_warning(self, part: CompiledPart, cluster: str, profile: str) -> tuple[str, str] | None:
+        """Argo CD writes its tracking label/annotation onto the partial Service and workload manifests; where
+        another Application already manages the object the sync fails (FailOnSharedResource) or the two fight."""
+        if not self.server_side_apply(part):
+            return None
+        return (
+            f"cluster '{cluster}' runs profile '{profile}' in patch-mode gitops: its partial Service/workload manifests are "
+            "tracked by this Application, so a sync fails (FailOnSharedResource) or two Applications fight where another "
+            "Application already manages those objects",
+            "use 'patch-mode: job' for such clusters, or put the L7 annotation/label in the owning application (docs/gitops.md, Shared resources)",
+        )
 
     def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:
         """Calico's sizing rule for one cluster; a full check when the profile states days and size."""

@@ -188,6 +188,11 @@ def calico_section_schema() -> dict[str, Any]:
                 "x-upstream-aliases": {"xffNumTrustedHops": "xff-num-trusted-hops", "useRemoteAddress": "use-remote-address"},
             },
             "resources": _resources_schema(),
+            "existing-application-layer": {
+                **SWITCH,
+                "description": "on: ApplicationLayer tigera-secure existed before flowlogs (e.g. with WAF or ALP settings): the chart adopts it "
+                "and never deletes it (Helm resource-policy keep, Argo CD Prune=false,Delete=false). Default: off.",
+            },
             "patch-mode": {
                 "enum": list(PATCH_MODES),
                 "title": "patch mode",
@@ -206,9 +211,9 @@ def calico_section_schema() -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": {
                     "platform": {"enum": list(PLATFORMS), "title": "platform", "description": "Where the cluster runs: " + ", ".join(PLATFORMS) + "."},
-                    "nodes": {"type": "integer", "minimum": 1, "description": "Number of nodes (L7 logs need 1 GB of log storage per node per day)."},
+                    "nodes": {"type": "integer", "minimum": 1, "description": "Number of nodes (the L7 logs guide: an additional 1 GB of log storage per node per day)."},
                     "retention-days": {"type": "integer", "minimum": 1, "description": "Days of L7 logs to size the log storage for. Default: 1."},
-                    "log-storage-size": {**QUANTITY, "description": "Log storage you add for L7 logs, e.g. 500Gi; checked against nodes x days x 1 GB."},
+                    "log-storage-size": {**QUANTITY, "description": "The LogStorage size, e.g. 500Gi; compared with the additional nodes x days x 1 GB the L7 logs guide asks for."},
                     "kubernetes-version": {
                         "type": ["string", "number"],
                         "title": "Kubernetes version",

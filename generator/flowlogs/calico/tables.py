@@ -19,7 +19,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
 
 SUPPORTED_VERSIONS: tuple[str, ...] = ("3.19", "3.20")
 DEFAULT_VERSION = "3.20"
@@ -53,6 +52,8 @@ class CalicoTables:
     version: str
     operator: str
     application_layer_name: str
+    application_layer_api_version: str  # "operator.tigera.io/v1"
+    application_layer_ready_state: str  # status.state once the operator's components are available
     application_layer_fields: frozenset[str]
     log_collection_fields: tuple[str, ...]
     log_collection_defaults: Mapping[str, Any]
@@ -83,6 +84,8 @@ def load_tables(version: str) -> CalicoTables:
 def _load(version: str) -> CalicoTables:
     path = _DATA_DIR / f"calico-enterprise-{version}.yaml"
     with path.open(encoding="utf-8") as stream:
+        import yaml  # here: the tables load once, on first use, so commands that need none start faster
+
         raw = yaml.safe_load(stream)
     try:
         return _build(version, raw)
@@ -117,6 +120,8 @@ def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
         version=version,
         operator=str(raw["operator"]),
         application_layer_name=str(layer["name"]),
+        application_layer_api_version=str(layer["api_version"]),
+        application_layer_ready_state=str(layer["ready_state"]),
         application_layer_fields=frozenset(layer["spec_fields"]),
         log_collection_fields=tuple(layer["log_collection_fields"]),
         log_collection_defaults=MappingProxyType(dict(layer["log_collection_defaults"])),

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from ..registry import PRODUCTS
-from ..yamlio import dump_yaml
-from .tree import GENERATED_MARK, tree_name
 from ..values_model import ChartValue, Section, values_schema, values_table, values_yaml
+from ..yamlio import dump_yaml
+from . import metadata
+from .tree import GENERATED_MARK, tree_name
 from .versioning import CONTENT_HASH_ANNOTATION, content_hash, next_version
 
 if TYPE_CHECKING:
@@ -58,6 +59,39 @@ def chart_values() -> tuple[list[ChartValue], list[Section]]:
         values += product_values
         sections += product_sections
     return values, sections
+
+
+def default_values(values: list[ChartValue]) -> dict[str, Any]:
+    """The chart's default values as one mapping (what values.yaml holds)."""
+    tree: dict[str, Any] = {}
+    for value in values:
+        *parents, leaf = value.path.split(".")
+        node = tree
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value.default
+    return tree
+
+
+def chart_metadata(values: list[ChartValue]) -> dict[str, Any]:
+    """Chart.yaml's metadata, from the one table in metadata.py."""
+    from .. import __version__
+
+    def block(data: Any) -> str:
+        return dump_yaml(data).rstrip("\n")
+
+    return {
+        "description": f"Network flow logs for Kubernetes, compiled from flowlogs profiles ({', '.join(sorted(p.title for p in PRODUCTS))})",
+        "app_version": __version__,
+        "home": metadata.HOME,
+        "icon": metadata.ICON,
+        "sources": metadata.SOURCES,
+        "maintainers": metadata.MAINTAINERS,
+        "license": metadata.LICENSE_SPDX,
+        "changes": block(metadata.CHANGES),
+        "images": block(metadata.images(default_values(values))),
+        "links": block(metadata.LINKS),
+    }
 
 
 def _jinja() -> jinja2.Environment:
@@ -137,6 +171,8 @@ def build_chart(profiles: list[CompiledProfile], chart_dir: Path) -> dict[str, s
         "product_titles": sorted(product.title for product in PRODUCTS),
         "products_in_prose": " and ".join(p.title_in_prose for p in sorted(PRODUCTS, key=lambda p: p.title)),
         "keywords": ["flow-logs", *(keyword for product in PRODUCTS for keyword in product.keywords), "observability"],
+        "product_keys": [product.key for product in PRODUCTS],
+        **chart_metadata(values),
     }
     for fragment in ("NOTES.txt", "README.md"):
         context[f"{fragment.split('.')[0].lower()}_fragments"] = [
@@ -160,8 +196,14 @@ def build_chart(profiles: list[CompiledProfile], chart_dir: Path) -> dict[str, s
     for name, source in sources.items():
         text = source.read_text(encoding="utf-8")
         files[name.removesuffix(JINJA_SUFFIX)] = env.from_string(text).render(context) if name.endswith(JINJA_SUFFIX) else text
-    digest = content_hash(files)
+    # The version (in every resource's labels) follows what renders the same for every profile:
+    # editing one profile must not relabel the resources of the others.
+    digest = content_hash({path: text for path, text in files.items() if not path.startswith(f"{PROFILES_DIR}/") and path != "README.md"})
     version = next_version(chart_dir / "Chart.yaml", digest)
+    # chart-testing (`ct lint`/`ct install`) installs the chart once per ci/*-values.yaml; like
+    # profiles/, not part of the version.
+    for profile in profiles:
+        files[f"ci/{profile.name}-values.yaml"] = files[f"{PROFILES_DIR}/{profile.name}/values.yaml"]
     files["Chart.yaml"] = env.from_string(chart_yaml.read_text(encoding="utf-8")).render(
         {**context, "version": version, "content_hash": digest, "hash_annotation": CONTENT_HASH_ANNOTATION}
     )

@@ -31,8 +31,8 @@ from typing import Any
 import yaml
 
 from .agent_cel import check_cel
-from .agent_labels import check_label_selector
 from .agent_fieldmask import check_fieldmask
+from .agent_labels import check_label_selector
 from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
 from .agent_time import check_end, go_duration_nanoseconds
@@ -197,8 +197,10 @@ def _build_filter_problems(flow_filter: Mapping[str, Any], tables: CiliumTables)
         for i, text in enumerate(values(field)):
             try:
                 if "/" in text:
-                    if "%" in text:
-                        raise ValueError("zone in prefix")
+                    bits = text.partition("/")[2]
+                    # netip.ParsePrefix: no zone, decimal bits without a leading zero (not a netmask)
+                    if "%" in text or not (bits.isascii() and bits.isdigit() and (bits == "0" or bits[0] != "0")):
+                        raise ValueError("not a prefix netip.ParsePrefix reads")
                     ipaddress.ip_network(text, strict=False)
                 else:
                     ipaddress.ip_address(text)

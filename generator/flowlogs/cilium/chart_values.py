@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..values_model import ChartValue, Section
 from ..names import DNS_LABEL_PATTERN
-from .tables import DEFAULT_CONFIGMAP_NAME, DEFAULT_NAMESPACE, SUPPORTED_VERSIONS, load_tables
+from ..values_model import ChartValue, Section
+from .tables import DEFAULT_CONFIGMAP_NAME, DEFAULT_NAMESPACE, DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
 
 _SCALARS: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -74,7 +74,8 @@ def flow_log_entry_schema() -> dict[str, Any]:
         "required": ["name", "filePath"],
         "properties": {
             "name": DNS_LABEL_SCHEMA,
-            "filePath": {"type": "string", "pattern": "^/"},
+            # an absolute path, or the literal `stdout` (the agent's own standard output, every supported version)
+            "filePath": {"type": "string", "pattern": "^(/|stdout$)"},
             "fieldMask": {"type": "array", "items": {"type": "string"}},
             # 1.19 flow aggregation (pkg/hubble/exporter config.go); aggregationInterval is a Go duration string
             "fieldAggregate": {"type": "array", "items": {"type": "string"}},
@@ -98,6 +99,12 @@ CILIUM_SECTIONS = [
 def cilium_values() -> list[ChartValue]:
     return [
         ChartValue("cilium.enabled", False, "Render the Cilium flow-log ConfigMap.", {"type": "boolean"}),
+        ChartValue(
+            "cilium.version",
+            DEFAULT_VERSION,
+            "The Cilium minor version the flow logs were compiled for; NOTES pins Cilium's chart to it (`--version ~<minor>.0`).",
+            {"type": "string", "enum": list(SUPPORTED_VERSIONS)},
+        ),
         ChartValue("cilium.configMap.name", DEFAULT_CONFIGMAP_NAME, "Name of the ConfigMap (Cilium's default).", DNS_LABEL_SCHEMA),
         ChartValue("cilium.configMap.namespace", DEFAULT_NAMESPACE, "Namespace of the ConfigMap: Cilium's namespace, where the agent mounts it from.", DNS_LABEL_SCHEMA),
         ChartValue(

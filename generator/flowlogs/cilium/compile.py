@@ -9,23 +9,27 @@ here, against the tables of the targeted version.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from ..errors import Diagnostics, did_you_mean
+from ..errors import Diagnostics
 from ..products import CompiledPart
 from ..profile import Node, minor_version
+from .agent_fieldmask import check_fieldmask
+from .agent_time import canonical_end, check_aggregation_interval, check_end, go_duration_nanoseconds
 from .filters import FILTER_WORDS, SIDED_WORDS, SIDES
-from .kinds import RAW, FilterContext
+from .kinds import RAW, FilterContext, report
+from .notes import note_filter_shape, note_visibility
 from .paths import check_flow_log_path
 from .tables import (
     DEFAULT_CONFIGMAP_NAME,
     DEFAULT_FILE_PATH,
     DEFAULT_NAMESPACE,
     DEFAULT_VERSION,
+    STDOUT,
     CiliumTables,
+    arrived_hint,
+    has_filter_field,
     load_tables,
 )
 
@@ -38,6 +42,7 @@ class CiliumCompiled(CompiledPart):
     values: dict[str, Any]  # the `cilium:` values of our chart
     overlay: dict[str, Any]  # values for Cilium's own chart
     flow_log_names: list[str] = field(default_factory=list)
+    namespace: str = DEFAULT_NAMESPACE  # Cilium's namespace: the ConfigMap and the overlay go there
 
 
 def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
@@ -52,7 +57,7 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
             diagnostics.error(
                 section_rotation.get("compress").key_location,
                 f"Cilium {version} cannot compress rotated flow-log files",
-                "file compression arrived with Cilium 1.18 (fileCompress); remove 'compress' or target version 1.18",
+                arrived_hint("file compression (fileCompress)", lambda t: "fileCompress" in t.flowlog_keys) + "; remove 'compress' or target that version",
             )
 
     flow_logs: list[dict[str, Any]] = []
@@ -78,7 +83,7 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
         paths.setdefault(entry["filePath"], flow_log)
         flow_logs.append(entry)
 
-    values: dict[str, Any] = {"enabled": section.get("enabled", True).value is not False}
+    values: dict[str, Any] = {"enabled": section.get("enabled", True).value is not False, "version": version}
     if (name, namespace) != (DEFAULT_CONFIGMAP_NAME, DEFAULT_NAMESPACE):
         values["configMap"] = {"name": name, "namespace": namespace}
     values["flowLogs"] = flow_logs
@@ -87,6 +92,7 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
         values=values,
         overlay=_overlay(name, section_rotation, tables),
         flow_log_names=[entry["name"] for entry in flow_logs],
+        namespace=namespace,
     )
 
 
@@ -125,20 +131,22 @@ def _dotted(tree: dict[str, Any], prefix: str = "") -> list[str]:
 
 def _compile_flow_log(node: Node, section_rotation: Node, tables: CiliumTables, diagnostics: Diagnostics) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": node.get("name").value}
-    file_path = node.get("file").value or DEFAULT_FILE_PATH
-    if file_path.endswith("/"):
-        diagnostics.error(node.get("file").location, f"file '{file_path}' is a directory; name the file, e.g. {file_path}flows.log")
-    entry["filePath"] = file_path
-    check_flow_log_path(node, file_path, diagnostics)
-    entry["fieldMask"] = _compile_field_mask(node.get("fields"), tables, diagnostics)
+    entry["filePath"] = _compile_file(node, section_rotation, tables, diagnostics)
+    check_flow_log_path(node, entry["filePath"], diagnostics)
+    entry["fieldMask"] = _compile_field_mask(node.get("fields"), "fields", tables, diagnostics)
+    _compile_aggregation(node, entry, tables, diagnostics)
+    for word in ("include", "exclude"):
+        note_filter_shape(node.get(word), word, diagnostics)
     entry["includeFilters"] = _compile_filters(node.get("include"), tables, diagnostics)
     entry["excludeFilters"] = _compile_filters(node.get("exclude"), tables, diagnostics)
+    note_visibility(node, diagnostics)
     rotation = node.get("rotation")
     if rotation.value and not tables.per_flowlog_rotation:
         diagnostics.error(
             rotation.key_location,
             f"Cilium {tables.version} has no per-flow-log rotation",
-            "dynamic flow logs of 1.16/1.17 share the agent-wide setting: move 'rotation' to the cilium section (hubble.export.fileMaxSizeMb/fileMaxBackups), or target version 1.18",
+            "its dynamic flow logs share the agent-wide setting: move 'rotation' to the cilium section (hubble.export.fileMaxSizeMb/fileMaxBackups); "
+            + arrived_hint("per-flow-log rotation", lambda t: t.per_flowlog_rotation),
         )
     elif tables.per_flowlog_rotation:
         for source in (section_rotation, rotation):
@@ -151,48 +159,101 @@ def _compile_flow_log(node: Node, section_rotation: Node, tables: CiliumTables, 
     return entry
 
 
+def _compile_file(node: Node, section_rotation: Node, tables: CiliumTables, diagnostics: Diagnostics) -> str:
+    """filePath: a path, or `stdout` (the agent's own standard output, the container log)."""
+    file_node = node.get("file")
+    file_path = str(file_node.value or DEFAULT_FILE_PATH)
+    if file_path.endswith("/"):
+        diagnostics.error(file_node.location, f"file '{file_path}' is a directory; name the file, e.g. {file_path}flows.log")
+    if file_path == STDOUT and not tables.literal_stdout:  # no supported version today; kept for the tables' sake
+        diagnostics.error(file_node.location, f"Cilium {tables.version} has no 'stdout' target", arrived_hint("filePath: stdout", lambda t: t.literal_stdout))
+    if file_path == "/dev/stdout" and tables.literal_stdout:
+        size = next(
+            (source.get("max-size-mb").value for source in (node.get("rotation"), section_rotation) if "max-size-mb" in source),
+            tables.rotation_defaults["fileMaxSizeMb"],
+        )
+        diagnostics.warning(
+            file_node.location,
+            f"Cilium {tables.version}: " + tables.dev_stdout_hint.format(size=size),
+            "write 'file: stdout' in the profile (compiled to filePath: stdout)",
+        )
+    return file_path
+
+
+def _compile_aggregation(node: Node, entry: dict[str, Any], tables: CiliumTables, diagnostics: Diagnostics) -> None:
+    """1.19 flow aggregation: aggregate-fields -> fieldAggregate, aggregation-interval -> aggregationInterval."""
+    fields_node, interval_node = node.get("aggregate-fields"), node.get("aggregation-interval")
+    if fields_node.value is None and interval_node.value is None:
+        return
+    if not tables.aggregation:
+        for word, word_node in (("aggregate-fields", fields_node), ("aggregation-interval", interval_node)):
+            if word_node.value is not None:
+                diagnostics.error(
+                    word_node.key_location,
+                    f"Cilium {tables.version} cannot aggregate flows ('{word}')",
+                    arrived_hint("flow aggregation (fieldAggregate, aggregationInterval)", lambda t: t.aggregation) + f"; remove '{word}' or target that version",
+                )
+        return
+    if fields_node.value is not None:
+        entry["fieldAggregate"] = _compile_field_mask(fields_node, "aggregate-fields", tables, diagnostics)
+    if interval_node.value is not None:
+        text = str(interval_node.value)
+        problem = check_aggregation_interval(text)
+        try:
+            go_duration_nanoseconds(text)
+        except ValueError:
+            report(problem, interval_node, diagnostics, "aggregationInterval", "aggregation-interval")
+        else:  # read by the agent, but zero or negative: aggregation stays off
+            if problem is not None:
+                diagnostics.warning(interval_node.location, problem.message.replace("aggregationInterval", "aggregation-interval", 1), problem.fix)
+        entry["aggregationInterval"] = text
+    elif fields_node.value is not None:
+        diagnostics.warning(
+            fields_node.key_location,
+            f"'aggregate-fields' without 'aggregation-interval' aggregates nothing: the interval defaults to {tables.aggregation_default_interval}",
+            "add e.g. 'aggregation-interval: 30s' (one record per group every interval)",
+        )
+
+
 def _compile_end(node: Node, diagnostics: Diagnostics) -> str:
+    """As Go's time.Time reads it (agent_time.check_end), written canonically in UTC."""
     text = str(node.value)
-    try:
-        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or "T" not in text.upper():
-        diagnostics.error(node.location, f"end '{text}' is not an RFC 3339 time", "write it like 2026-12-31T23:59:59Z or 2026-12-31T23:59:59+01:00")
-    elif moment.tzinfo is None:
-        diagnostics.error(node.location, f"end '{text}' has no time zone", f"add one, e.g. {text}Z (UTC)")
-    return text
+    problem = check_end(text)
+    if problem is not None:
+        report(problem, node, diagnostics)
+        return text
+    return canonical_end(text)
 
 
-def _compile_field_mask(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> list[str]:
-    paths: list[str] = []
-    for item in node.elements():
-        path = str(item.value)
-        if path not in tables.fieldmask_paths:
-            snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", path).lower()
-            suggestion = f"; did you mean '{snake}'?" if snake in tables.fieldmask_paths else did_you_mean(path, tables.fieldmask_paths)
-            diagnostics.error(
-                item.location,
-                f"'{path}' is not a field of Hubble's Flow message in Cilium {tables.version}{suggestion}",
-                "fieldMask paths are the Flow proto field names, case-sensitive: time, verdict, IP, l4.TCP.source_port, source.namespace",
-            )
-        elif path in paths:
+def _compile_field_mask(node: Node, word: str, tables: CiliumTables, diagnostics: Diagnostics) -> list[str]:
+    paths = [str(item.value) for item in node.elements()]
+    items = list(node.elements())
+    for finding in check_fieldmask(paths, tables.version, word):
+        item = items[finding.index]
+        message = finding.problem.message
+        if finding.severity == "error":
+            diagnostics.error(item.location, message, finding.problem.fix)
+        else:
+            diagnostics.warning(item.location, message, finding.problem.fix)
+    unique: list[str] = []
+    for item, path in zip(items, paths, strict=True):
+        if path in unique:
             diagnostics.warning(item.location, f"field '{path}' is listed twice")
         else:
-            paths.append(path)
-    return paths
+            unique.append(path)
+    return unique
 
 
 def _compile_filters(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = []
     for filter_node in node.elements():
-        for compiled in _compile_filter(filter_node, tables, diagnostics):
+        for compiled in compile_filter(filter_node, tables, diagnostics):
             if compiled not in filters:
                 filters.append(compiled)
     return filters
 
 
-def _compile_filter(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> list[dict[str, Any]]:
+def compile_filter(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> list[dict[str, Any]]:
     """One profile filter -> one FlowFilter, or two when a side-less word is used."""
     common: dict[str, Any] = {}
     sided: dict[str, dict[str, list[Any]]] = {side: {} for side in (*SIDES, "either")}
@@ -209,9 +270,14 @@ def _compile_filter(node: Node, tables: CiliumTables, diagnostics: Diagnostics) 
             sided_nodes[(word.side, stem)] = value_node
             continue
         if word.field not in tables.filter_fields:
-            diagnostics.error(value_node.key_location, f"'{word.word}' ({word.field}) is not a FlowFilter field in Cilium {tables.version}")
+            diagnostics.error(
+                value_node.key_location,
+                f"'{word.word}' ({word.field}) is not a FlowFilter field in Cilium {tables.version}",
+                arrived_hint(f"'{word.word}' ({word.field})", has_filter_field(word.field)) + ": target that version or remove it",
+            )
         _merge(common, {word.field: word.kind.compile(value_node, context, diagnostics)}, value_node, diagnostics)
 
+    _check_l7_event_types(node, common, tables, diagnostics)
     for stem in sided["either"]:
         for side in SIDES:
             if stem in sided[side]:
@@ -271,7 +337,11 @@ def _side_fields(
         field_name = f"{side}_{SIDED_WORDS[stem][0]}"
         if field_name not in tables.filter_fields:
             node = nodes[(side, stem)]
-            diagnostics.error(node.key_location, f"'{stem}' filters ({field_name}) need a newer Cilium than {tables.version}", "cluster names arrived in FlowFilter with Cilium 1.17")
+            diagnostics.error(
+                node.key_location,
+                f"'{stem}' filters ({field_name}) need a newer Cilium than {tables.version}",
+                arrived_hint(f"FlowFilter {field_name}", has_filter_field(field_name)),
+            )
             continue
         fields[field_name] = values
     return fields
@@ -297,3 +367,23 @@ def _qualified(names: list[str], namespaces: list[str], stem: str, node: Node | 
         else:
             result.extend(f"{namespace}/{name}" for namespace in namespaces or ["default"])
     return result
+
+
+HTTP_FIELDS = ("http_status_code", "http_method", "http_path", "http_url", "http_header")
+
+
+def _check_l7_event_types(node: Node, flow_filter: dict[str, Any], tables: CiliumTables, diagnostics: Diagnostics) -> None:
+    """The agent refuses HTTP filters beside event types that exclude l7 (pkg/hubble/filters/http.go:
+    "filtering by http ... requires the event type filter to only match 'l7' events")."""
+    event_types = flow_filter.get("event_type") or []
+    l7 = tables.event_types["l7"]
+    if not event_types or any(e.get("type") == l7 for e in event_types):
+        return
+    for key, value_node in node.items():
+        word = FILTER_WORDS[key]
+        if word.field in HTTP_FIELDS:
+            diagnostics.error(
+                value_node.key_location,
+                f"'{key}' needs the filter's event types to include l7: the agent refuses HTTP filters beside other event types",
+                "add 'l7' to 'event-type', or put the HTTP words in a filter of their own",
+            )

@@ -126,6 +126,9 @@ def explain_flow_log(node: Node, entry: dict[str, Any]) -> str:
     if target == DEFAULT_FILE_PATH and "file" not in node:
         where += " (the default)"
     fields = "with the fields " + ", ".join(entry["fieldMask"]) if entry.get("fieldMask") else "with all fields"
+    if entry.get("fieldAggregate") and "aggregationInterval" in entry:
+        # Cilium 1.19 aggregator.go: flows equal in these fields are counted together, one record per group and interval
+        fields += f", counted together when {', '.join(entry['fieldAggregate'])} are equal (one record per group every {entry['aggregationInterval']})"
     lines = [f"{entry['name']}: exports {what}, to {where}, {fields}" + (f", until {entry['end']}" if "end" in entry else "") + "."]
     includes = entry["includeFilters"] or [None]
     excludes = entry["excludeFilters"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from . import kinds
 from .kinds import FilterKind
+from .tables import SUPPORTED_VERSIONS, has_filter_field, load_tables, since
 
 # Words that exist for both sides of a flow: word -> (FlowFilter field stem, value kind).
 SIDED_WORDS: dict[str, tuple[str, FilterKind]] = {
@@ -20,7 +21,7 @@ SIDED_WORDS: dict[str, tuple[str, FilterKind]] = {
     "namespace": ("pod", kinds.NAMESPACE),
     "ip": ("ip", kinds.IP),
     "label": ("label", kinds.LABEL),
-    "fqdn": ("fqdn", kinds.TEXT),
+    "fqdn": ("fqdn", kinds.FQDN),
     "service": ("service", kinds.NAME_PREFIX),
     "identity": ("identity", kinds.IDENTITY),
     "port": ("port", kinds.PORT),
@@ -51,11 +52,18 @@ def _sided_description(stem: str, side: str) -> str:
         "identity": "security identities: numbers or reserved names such as `world`, `host`",
         "port": "L4 port numbers",
         "workload": "workloads as `Kind/name` (e.g. `Deployment/web`) or `{kind, name}`",
-        "cluster": "cluster names (Cilium 1.17+)",
+        "cluster": f"cluster names ({since(has_filter_field('source_cluster_name'))})",
     }[stem]
     if side == "either":
         return f"Either side of the flow: {what}. Splits the filter into a source filter OR a destination filter, like `hubble observe --{stem}`."
     return f"The {side} of the flow: {what}."
+
+
+def _newer_protocols() -> str:
+    """ "; vrrp, igmp from Cilium 1.19+" for protocols the oldest supported version lacks (from the tables)."""
+    oldest = set(load_tables(SUPPORTED_VERSIONS[0]).filter_protocols)
+    newer = [p for p in load_tables(SUPPORTED_VERSIONS[-1]).filter_protocols if p not in oldest]
+    return f"; {', '.join(newer)} from {since(lambda tables: newer[0] in tables.filter_protocols)}" if newer else ""
 
 
 def _build_words() -> dict[str, FilterWord]:
@@ -72,21 +80,23 @@ def _build_words() -> dict[str, FilterWord]:
         ("event-type", "event_type", kinds.EVENT_TYPE, "Event types by name (drop, trace, policy-verdict, l7, ...), or `{type, sub-type, match-sub-type}`."),
         ("direction", "traffic_direction", kinds.DIRECTION, "Traffic direction: ingress, egress or unknown."),
         ("source-ip-xlated", "source_ip_xlated", kinds.IP, "The translated (SNAT) source IP addresses or CIDR ranges."),
-        ("protocol", "protocol", kinds.PROTOCOL, "L4 or L7 protocols, e.g. tcp, udp, icmpv4, icmpv6, sctp, http, dns, kafka."),
+        ("protocol", "protocol", kinds.PROTOCOL, f"L4 or L7 protocols, e.g. tcp, udp, icmpv4, icmpv6, sctp, http, dns, kafka{_newer_protocols()}."),
         ("http-status", "http_status_code", kinds.HTTP_STATUS, "HTTP status codes or prefixes: `404`, `5+`."),
         ("http-method", "http_method", kinds.HTTP_METHOD, "HTTP methods: GET, POST, ..."),
-        ("http-path", "http_path", kinds.TEXT, "HTTP path regular expressions (RE2)."),
-        ("http-url", "http_url", kinds.TEXT, "HTTP URL regular expressions (RE2)."),
+        ("http-path", "http_path", kinds.REGEXP, "HTTP path regular expressions (RE2)."),
+        ("http-url", "http_url", kinds.REGEXP, "HTTP URL regular expressions (RE2)."),
         ("http-header", "http_header", kinds.HTTP_HEADER, "HTTP headers as `key:value` or `{key, value}`."),
-        ("dns-query", "dns_query", kinds.TEXT, "DNS query regular expressions (RE2), e.g. `.*\\.svc\\.cluster\\.local`."),
+        ("dns-query", "dns_query", kinds.REGEXP, "DNS query regular expressions (RE2), e.g. `.*\\.svc\\.cluster\\.local`."),
         ("tcp-flags", "tcp_flags", kinds.TCP_FLAG_SETS, "TCP flag sets, e.g. `SYN` or `SYN,ACK` (a set matches when all its flags are set)."),
-        ("node-name", "node_name", kinds.TEXT, "Node name patterns, e.g. `k8s*` or `cluster/node-1`."),
+        ("node-name", "node_name", kinds.NODE_NAME, "Node name patterns, e.g. `k8s*` or `cluster/node-1`."),
         ("node-label", "node_labels", kinds.LABEL, "Node label selectors."),
         ("ip-version", "ip_version", kinds.IP_VERSION, "IP version: ipv4 or ipv6."),
         ("reply", "reply", kinds.FLAG, "true for reply packets only, false for requests only."),
         ("interface", "interface", kinds.INTERFACE, "Network interfaces by name, or `{name, index}`."),
         ("uuid", "uuid", kinds.TEXT, "Flow UUIDs."),
         ("trace-id", "trace_id", kinds.TEXT, "Trace IDs."),
+        ("ip-trace-id", "ip_trace_id", kinds.UINT64, f"IP trace IDs (numbers; {since(has_filter_field('ip_trace_id'))})."),
+        ("encrypted", "encrypted", kinds.FLAG, f"true for flows whose IP.encrypted is set, false for the others ({since(has_filter_field('encrypted'))})."),
         ("cel", "experimental", kinds.CEL, "CEL expressions over the flow (`_flow.verdict == ...`); slower than other filters."),
         ("raw", "", kinds.RAW, "Upstream FlowFilter fields as Cilium spells them (snake_case), merged into this filter: the escape hatch."),
     ]
@@ -115,6 +125,7 @@ UPSTREAM_FILTER_ALIASES: dict[str, str] = {
     "ip_version": "ip-version",
     "source_ip_xlated": "source-ip-xlated",
     "trace_id": "trace-id",
+    "ip_trace_id": "ip-trace-id",
     "experimental": "cel",
     "type": "event-type",
 }

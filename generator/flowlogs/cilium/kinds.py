@@ -9,32 +9,44 @@ back into the profile's words (import); `explain` says it in English.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostics, did_you_mean
 from ..kinds import INVALID, ValueKind, join_words, one_or_many, text_or_mapping
 from ..names import DNS_LABEL_RE
+from .agent_cel import check_cel
+from .agent_labels import check_label_selector
+from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
+from .agent_problem import AgentProblem
 from .tables import (
     DEFAULT_VERSION,
     CiliumTables,
     DropReason,
     drop_reason_name,
+    first_version_with,
     load_tables,
 )
 
 if TYPE_CHECKING:
     from ..profile import Node
     from .filters import FilterWord
+    from .preview.matchers import Predicate
 
-# Values `hubble observe --protocol` and `--http-method` take (cilium/hubble cmd/observe/flows.go).
-PROTOCOLS = ("tcp", "udp", "sctp", "icmp", "icmpv4", "icmpv6", "http", "dns", "kafka")
+# Values `hubble observe --http-method` takes (cilium/hubble cmd/observe/flows.go).
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
 # flow.proto TCPFlags fields.
 TCP_FLAGS = ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
 GLOB_CHARS = frozenset("*?[]")
 # FlowFilter enum element types -> the table of their names.
 ENUM_TABLES = {"Verdict": "verdicts", "TrafficDirection": "traffic_directions", "IPVersion": "ip_versions"}
+# Ranges of the proto integer types protojson accepts (an out-of-range number fails the whole file).
+UINT32_MAX = 2**32 - 1
+UINT64_MAX = 2**64 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+# http_status_code values the agent accepts: a full code or a 1-2 digit prefix and '+'.
+HTTP_STATUS_RE = re.compile(r"^(?:[1-5][0-9]{2}|[1-5][0-9]?\+)$")
 
 
 @dataclass(frozen=True)
@@ -74,8 +86,31 @@ class FilterKind(ValueKind[FilterContext]):
         items = value if isinstance(value, list) else [value]
         return join_words([self.explain_item(item) for item in items])
 
+    def matches(self, upstream: Any, context: FilterContext) -> Predicate:
+        """Whether a flow satisfies the compiled value: Hubble's rule for the word's FlowFilter field
+        (cilium/preview/matchers.py); a side-less word matches either side. KeyError where the
+        field cannot be previewed (CEL)."""
+        from .preview.matchers import build_predicate
+
+        field, version = context.word.field, context.tables.version
+        if not field.startswith("*_"):
+            return build_predicate(field, upstream, version)
+        sides = [build_predicate(f"{side}_{field[2:]}", upstream, version) for side in ("source", "destination")]
+        return lambda event: any(side(event) for side in sides)
+
     def explain_item(self, value: Any) -> str:
         return str(value)
+
+
+def report(problem: AgentProblem | None, node: Node, diagnostics: Diagnostics, field: str = "", word: str = "") -> None:
+    """An agent checker's problem as a profile error at the value, in the profile's words
+    (the checkers name the FlowFilter field: `http_path '...'` becomes `http-path '...'`)."""
+    if problem is None:
+        return
+    message = problem.message
+    if field and word and message.startswith(f"{field} "):
+        message = word + message[len(field) :]
+    diagnostics.error(node.location, message, problem.fix)
 
 
 def _no_glob(value: str, node: Node, what: str, diagnostics: Diagnostics) -> None:
@@ -92,6 +127,39 @@ class Text(FilterKind):
     """Free text handed to Hubble as is (FQDN patterns, regular expressions, node names, ids)."""
 
     key = "string"
+
+
+class RegularExpression(FilterKind):
+    """http-path, http-url, dns-query: compiled by the agent with Go's regexp (RE2 syntax)."""
+
+    key = "regexp"
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        text = str(node.value)
+        report(check_regexp(text, context.word.field), node, diagnostics, context.word.field, context.word.word)
+        return text
+
+
+class FqdnPattern(FilterKind):
+    """*-fqdn: Hubble's FQDN patterns (letters, digits, '-', '_', '.', '*')."""
+
+    key = "fqdn"
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        text = str(node.value)
+        report(check_fqdn_pattern(text, context.word.word), node, diagnostics)
+        return text
+
+
+class NodeNamePattern(FilterKind):
+    """node-name: `[cluster/]node` patterns with FQDN pattern characters."""
+
+    key = "node-name"
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        text = str(node.value)
+        report(check_node_name_pattern(text), node, diagnostics, "node_name", context.word.word)
+        return text
 
 
 class NamePrefix(FilterKind):
@@ -141,9 +209,17 @@ class IpOrCidr(FilterKind):
     key = "ip"
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        # pkg/hubble/filters/ip.go (cilium v1.19.4 via cilium/hubble tag v1.19.4): netip.ParsePrefix when the
+        # value has a '/', else netip.ParseAddr. ParsePrefix takes decimal bits without a leading zero and no
+        # zone: 10.0.0.0/255.0.0.0 is a netmask Python's ipaddress reads but Go does not.
         text = str(node.value)
+        address, slash, length = text.partition("/")
         try:
-            ipaddress.ip_network(text, strict=False)
+            ipaddress.ip_address(address)
+            if slash and not (length.isascii() and length.isdigit() and (length == "0" or length[0] != "0") and "%" not in address):
+                raise ValueError(text)
+            if slash:
+                ipaddress.ip_network(text, strict=False)
         except ValueError:
             diagnostics.error(node.location, f"'{text}' is not an IP address or CIDR range", "e.g. 10.0.0.1, 10.0.0.0/8 or fd00::/64")
         return text
@@ -159,14 +235,13 @@ class Port(FilterKind):
         return {"type": ["integer", "string"], "title": "port"}
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        # The agent parses ports with strconv.ParseUint(port, 10, 16) (pkg/hubble/filters/port.go):
+        # decimal digits only, 0-65535; "+80", " 80" and "8_0" fail although Python's int() reads them.
         value = node.value
-        try:
-            port = int(str(value))
-        except ValueError:
-            port = -1
-        if not 0 <= port <= 65535:
-            diagnostics.error(node.location, f"'{value}' is not a port number (0-65535)")
-        return str(value)
+        text = str(value)
+        if isinstance(value, bool) or not (text.isascii() and text.isdigit() and int(text) <= 65535):
+            diagnostics.error(node.location, f"'{value}' is not a port number (0-65535)", "write the port in decimal digits, e.g. 443")
+        return text
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return int(upstream) if str(upstream).isdigit() else upstream
@@ -185,12 +260,12 @@ class Identity(FilterKind):
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         value, tables = node.value, context.tables
-        if isinstance(value, int):
-            if value < 0:
-                diagnostics.error(node.location, f"identity {value} is negative")
+        if isinstance(value, int) and not isinstance(value, bool):
+            _check_uint32(value, node, diagnostics)
             return value
         text = str(value).removeprefix("reserved:")
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
+            _check_uint32(int(text), node, diagnostics)
             return int(text)
         if text not in tables.reserved_identities:
             diagnostics.error(
@@ -207,6 +282,28 @@ class Identity(FilterKind):
 
     def explain_item(self, value: Any) -> str:
         return str(value)
+
+
+def _check_uint32(value: int, node: Node, diagnostics: Diagnostics) -> None:
+    # source_identity / destination_identity are repeated uint32 (flow.proto): protojson rejects
+    # anything outside 0..4294967295, and the agent then rejects the whole flowlogs.yaml.
+    if not 0 <= value <= UINT32_MAX:
+        diagnostics.error(node.location, f"identity {value} is not a security identity (0-{UINT32_MAX}, a uint32)", "Cilium's identities are unsigned 32-bit numbers, e.g. 2 (world) or 16777217")
+
+
+class Uint64(FilterKind):
+    """A repeated uint64 FlowFilter field (1.19 ip_trace_id): whole numbers 0 to 2^64-1."""
+
+    key = "number"
+
+    def item_schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 0, "maximum": UINT64_MAX, "title": "number"}
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT64_MAX:
+            diagnostics.error(node.location, f"'{value}' is not a {context.word.word} (a whole number from 0 to {UINT64_MAX})")
+        return value
 
 
 class Workload(FilterKind):
@@ -243,8 +340,7 @@ class LabelSelector(FilterKind):
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         text = str(node.value)
-        if text.count("(") != text.count(")"):
-            diagnostics.error(node.location, f"label selector '{text}' has unbalanced parentheses")
+        report(check_label_selector(text, context.word.word), node, diagnostics)
         return text
 
     def explain_item(self, value: Any) -> str:
@@ -405,8 +501,11 @@ class EventType(FilterKind):
         sub_node = node.get("sub-type")
         sub_value, type_value = spec["sub-type"], spec["type"]
         names = tables.sub_types_for(code)
-        if isinstance(sub_value, int):
+        if isinstance(sub_value, int) and not isinstance(sub_value, bool):
             sub_code = sub_value
+            if not INT32_MIN <= sub_code <= INT32_MAX:
+                # EventTypeFilter.sub_type is an int32 (flow.proto): protojson rejects the whole file.
+                diagnostics.error(sub_node.location, f"sub-type {sub_code} is out of range: EventTypeFilter.sub_type is an int32 ({INT32_MIN} to {INT32_MAX})", "use a sub-type name, or its code from Cilium's monitor API, e.g. 133 (policy-denied)")
         elif str(sub_value).lower() in names:
             sub_code = names[str(sub_value).lower()]
             if code == tables.event_types.get("drop"):
@@ -450,6 +549,28 @@ class EventType(FilterKind):
         return f"{value['type']} (any sub-type: {value['sub-type']} is ignored without match-sub-type)"
 
 
+class Protocol(FilterKind):
+    """FlowFilter.protocol: the names the version's agent knows (filter_protocols in the tables)."""
+
+    key = "protocol"
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        text = str(node.value).lower()
+        known = context.tables.filter_protocols
+        if text not in known:
+            since = first_version_with(lambda tables: text in tables.filter_protocols)
+            hint = f"protocol '{text}' arrived with Cilium {since}; " if since else ""
+            diagnostics.error(
+                node.location,
+                f"unknown protocol '{node.value}' for Cilium {context.tables.version}{did_you_mean(text, known)}",
+                hint + "one of: " + ", ".join(known),
+            )
+        return text
+
+    def explain_item(self, value: Any) -> str:
+        return str(value)
+
+
 class Choice(FilterKind):
     """One of a fixed list of words, normalised in case (protocols, HTTP methods)."""
 
@@ -473,10 +594,22 @@ class HttpStatus(FilterKind):
     def item_schema(self) -> dict[str, Any]:
         return {
             "type": ["string", "integer"],
-            "pattern": "^[1-5][0-9]{0,2}\\+?$",
+            "pattern": HTTP_STATUS_RE.pattern,
             "title": "HTTP status",
             "x-pattern-hint": "a status code (404) or a prefix followed by '+' (5+, 40+)",
         }
+
+    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
+        # pkg/hubble/filters/http.go filterByStatusCode: a full code 100-599, or a prefix of one or two
+        # digits followed by '+' ("5+", "40+"); anything else fails building the flow log's filters.
+        text = str(node.value)
+        if isinstance(node.value, bool) or not HTTP_STATUS_RE.fullmatch(text):
+            diagnostics.error(
+                node.location,
+                f"'{text}' is not an HTTP status filter Cilium's agent accepts (a code from 100 to 599, or 1-2 leading digits and '+')",
+                "write a code like 404, or a prefix like 5+ (any 5xx) or 40+ (400-409)",
+            )
+        return text
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return int(upstream) if str(upstream).isdigit() and len(str(upstream)) == 3 else upstream
@@ -548,7 +681,11 @@ class CelExpression(FilterKind):
     key = "string"
 
     def compile(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
-        return {"cel_expression": [str(item.value) for item in node.elements()]}
+        expressions = []
+        for item in node.elements():
+            report(check_cel(str(item.value), context.tables.version), item, diagnostics)
+            expressions.append(str(item.value))
+        return {"cel_expression": expressions}
 
     def decompile(self, upstream: Any, context: FilterContext) -> Any:
         expressions = list(upstream.get("cel_expression", []))
@@ -585,6 +722,12 @@ class RawFields(FilterKind):
 
     def decompile(self, upstream: Any, context: FilterContext) -> Any:
         return dict(upstream)
+
+    def matches(self, upstream: Any, context: FilterContext) -> Predicate:
+        from .preview.matchers import build_predicate
+
+        fields = [build_predicate(field, values, context.tables.version) for field, values in upstream.items()]
+        return lambda event: all(field(event) for field in fields)
 
     def explain(self, value: Any) -> str:
         return "upstream fields " + ", ".join(f"{key}={field_value}" for key, field_value in value.items())
@@ -628,6 +771,10 @@ def _check_raw_element(element: str, item: Node, tables: CiliumTables, diagnosti
 
 # The kinds, one instance each: filter words point at these.
 TEXT = Text()
+REGEXP = RegularExpression()
+FQDN = FqdnPattern()
+NODE_NAME = NodeNamePattern()
+UINT64 = Uint64()
 NAME_PREFIX = NamePrefix()
 NAMESPACE = Namespace()
 IP = IpOrCidr()
@@ -641,7 +788,7 @@ IP_VERSION = TableEnum("ip_versions", "IP version")
 FLAG = Flag()
 DROP_REASON = DropReasonName()
 EVENT_TYPE = EventType()
-PROTOCOL = Choice("protocol", "protocol", PROTOCOLS, upper=False, hint=True)
+PROTOCOL = Protocol()
 HTTP_METHOD = Choice("http-method", "HTTP method", HTTP_METHODS, upper=True, hint=False)
 HTTP_STATUS = HttpStatus()
 HTTP_HEADER = HttpHeader()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
-from ..products import CompiledPart, Override, Product, ProfileFile
-from .tables import SUPPORTED_VERSIONS
+from ..products import Command, CompiledPart, ImportedSection, Override, Product, ProfileFile
+from .starter import CiliumStarter
+from .tables import SUPPORTED_VERSIONS, cilium_chart_constraint
 
 if TYPE_CHECKING:
-    from ..values_model import ChartValue, Section
     from ..errors import Diagnostics
     from ..profile import Node
+    from ..values_model import ChartValue, Section
 
 
 class CiliumProduct(Product):
@@ -23,6 +25,9 @@ class CiliumProduct(Product):
     title_in_prose = "the Cilium Hubble exporter"
     versions = SUPPORTED_VERSIONS
     keywords = ("cilium", "hubble")
+    starter = CiliumStarter()
+    # Two flow logs with one name or one file: the agent rejects the whole flowlogs.yaml.
+    compose_identities = {("flow-logs",): ("name", "file")}
     fleet_overrides = (
         Override(
             "cilium-namespace",
@@ -76,15 +81,35 @@ class CiliumProduct(Product):
         assert isinstance(part, CiliumCompiled)
         return explain_cilium(section, part)
 
+    def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
+        from .importer import import_cilium
+
+        return import_cilium(path, version)
+
+    def commands(self) -> list[Command]:
+        from .preview.command import PREVIEW
+
+        return [PREVIEW]
+
     def profile_files(self, part: CompiledPart) -> list[ProfileFile]:
         from .compile import CiliumCompiled
 
         assert isinstance(part, CiliumCompiled)
+        # Cilium's chart (1.16-1.19, templates/cilium-agent/daemonset.yaml) mounts the ConfigMap from its own
+        # namespace with `optional: true`: in any other namespace the agent silently exports nothing. Its
+        # cilium-flowlog-configmap.yaml creates the ConfigMap itself when dynamic.enabled and createConfigMap
+        # (default true), which would collide with flowlogs' chart: hence Cilium first, then flowlogs.
+        namespace = part.namespace
         return [
             ProfileFile(
                 "cilium-values.yaml",
                 "Values for Cilium's own chart: they hand the flow-log ConfigMap to flowlogs' chart.\n"
-                "Apply: helm upgrade cilium cilium/cilium --namespace kube-system --reuse-values -f {path}",
+                f"Cilium must run in namespace {namespace}, the profile's config-map.namespace: the agent mounts the\n"
+                "ConfigMap from its own namespace as optional, so in another namespace nothing is exported, silently.\n"
+                f"Apply first (the Cilium chart of version {part.version}):\n"
+                f"  helm upgrade cilium cilium/cilium --namespace {namespace} --version {cilium_chart_constraint(part.version)} --reuse-values -f {{path}}\n"
+                "then install flowlogs' chart. If Cilium's release had hubble.export.dynamic.enabled=true, its chart\n"
+                "created the ConfigMap (createConfigMap defaults to true); this upgrade removes it, so flowlogs' chart can own it.",
                 part.overlay,
             )
         ]

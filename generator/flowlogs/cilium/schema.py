@@ -11,7 +11,11 @@ from typing import Any
 from ..kinds import one_or_many
 from ..names import DNS_LABEL_SCHEMA as DNS_LABEL
 from .filters import FILTER_WORDS, UPSTREAM_FILTER_ALIASES
-from .tables import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
+from .tables import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS, CiliumTables, since
+
+
+def _aggregation(tables: CiliumTables) -> bool:
+    return tables.aggregation
 
 
 def filter_schema() -> dict[str, Any]:
@@ -33,11 +37,11 @@ def rotation_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "additionalProperties": False,
-        "description": "Rotation of the output file. Per flow log from Cilium 1.18; for 1.16 and 1.17 only on the cilium section (the agent-wide setting).",
+        "description": f"Rotation of the output file. Per flow log from {since(lambda t: t.per_flowlog_rotation)}; before that only on the cilium section (the agent-wide setting).",
         "properties": {
             "max-size-mb": {"type": "integer", "minimum": 1, "description": "Rotate the file at this size (MB). Cilium's default: 10."},
             "max-backups": {"type": "integer", "minimum": 0, "description": "Rotated files to keep. Cilium's default: 5."},
-            "compress": {"type": "boolean", "description": "Compress rotated files (Cilium 1.18+). Default: false."},
+            "compress": {"type": "boolean", "description": f"Compress rotated files ({since(lambda t: 'fileCompress' in t.flowlog_keys)}). Default: false."},
         },
         "x-upstream-aliases": {"fileMaxSizeMb": "max-size-mb", "fileMaxBackups": "max-backups", "fileCompress": "compress"},
     }
@@ -55,9 +59,9 @@ def flow_log_schema() -> dict[str, Any]:
             "file": {
                 "type": "string",
                 "title": "file path",
-                "pattern": "^/",
-                "x-pattern-hint": "an absolute path such as /var/run/cilium/hubble/drops.log, or /dev/stdout",
-                "description": f"Where the agent writes the flows: an absolute path or /dev/stdout. Default: {DEFAULT_FILE_PATH}.",
+                "pattern": "^(/|stdout$)",
+                "x-pattern-hint": "an absolute path such as /var/run/cilium/hubble/drops.log, or stdout",
+                "description": f"Where the agent writes the flows: an absolute path, or `stdout` (the agent's container log, never rotated; `/dev/stdout` stops working at the first rotation). Default: {DEFAULT_FILE_PATH}.",
             },
             "allow-any-path": {
                 "type": "boolean",
@@ -68,18 +72,30 @@ def flow_log_schema() -> dict[str, Any]:
                 "items": {"type": "string", "title": "field path"},
                 "description": "Flow fields to keep (fieldMask), as Hubble's Flow field paths: `time`, `verdict`, `source.namespace`, `IP`, `l4.TCP.source_port`. Empty keeps every field.",
             },
+            "aggregate-fields": {
+                "type": "array",
+                "items": {"type": "string", "title": "field path"},
+                "description": f"{since(_aggregation)}: count flows whose listed Flow fields are equal together (fieldAggregate), one record per group every `aggregation-interval`. Same paths as `fields`.",
+            },
+            "aggregation-interval": {
+                "type": ["string", "integer"],
+                "title": "Go duration",
+                "description": f"{since(_aggregation)}: how often aggregated records are written (aggregationInterval), a Go duration such as `30s` or `1m`. Without it (0s) nothing is aggregated.",
+            },
             "include": {**filters, "description": "Export only flows that match one of these filters (includeFilters). Empty exports every flow."},
             "exclude": {**filters, "description": "Never export flows that match one of these filters (excludeFilters)."},
             "end": {
                 "type": "string",
                 "title": "end time",
-                "description": "Stop exporting at this time (RFC 3339 with a time zone, e.g. 2026-12-31T23:59:59Z).",
+                "description": "Stop exporting at this time: RFC 3339 as Go reads it, `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or `±HH:MM` (e.g. 2026-12-31T23:59:59Z); compiled to UTC.",
             },
             "rotation": rotation_schema(),
         },
         "x-upstream-aliases": {
             "filePath": "file",
             "fieldMask": "fields",
+            "fieldAggregate": "aggregate-fields",
+            "aggregationInterval": "aggregation-interval",
             "includeFilters": "include",
             "excludeFilters": "exclude",
             "IncludeFilters": "include",

@@ -14,18 +14,20 @@ into read-only, typed tables.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import yaml
 
 SUPPORTED_VERSIONS: tuple[str, ...] = ("1.16", "1.17", "1.18", "1.19")
-DEFAULT_VERSION = "1.18"
+# The newest stable minor (charts vendored in cilium/cilium-cli stop at 1.19.5; 1.20 is -pre only).
+DEFAULT_VERSION = "1.19"
 DEFAULT_FILE_PATH = "/var/run/cilium/hubble/events.log"
 DEFAULT_CONFIGMAP_NAME = "cilium-flowlog-config"
+# The filePath the exporter writes to its own standard output (see literal_stdout in the data).
+STDOUT = "stdout"
 # Where Cilium runs unless a profile or fleet cluster says otherwise (the chart's default namespace).
 DEFAULT_NAMESPACE = "kube-system"
 
@@ -120,6 +122,32 @@ def load_tables(version: str) -> CiliumTables:
     return _load(version)
 
 
+def first_version_with(has: Callable[[CiliumTables], bool]) -> str | None:
+    """The oldest supported version whose tables have a feature, for hints such as
+    "cluster names arrived with Cilium 1.17"; None if no supported version has it."""
+    return next((v for v in SUPPORTED_VERSIONS if has(load_tables(v))), None)
+
+
+def arrived_hint(what: str, has: Callable[[CiliumTables], bool]) -> str:
+    """ "<what> arrived with Cilium <v>", from the tables (or that no supported version has it)."""
+    version = first_version_with(has)
+    return f"{what} arrived with Cilium {version}" if version else f"no supported Cilium version ({', '.join(SUPPORTED_VERSIONS)}) has {what}"
+
+
+def since(has: Callable[[CiliumTables], bool]) -> str:
+    """ "Cilium 1.17+" for a feature, from the tables (for descriptions of words that need a newer version)."""
+    return f"Cilium {first_version_with(has)}+"
+
+
+def has_filter_field(name: str) -> Callable[[CiliumTables], bool]:
+    return lambda tables: name in tables.filter_fields
+
+
+def cilium_chart_constraint(version: str) -> str:
+    """`helm --version` for Cilium's chart of a minor version: any patch release of it (~1.19.0 = >=1.19.0 <1.20.0)."""
+    return f"~{version}.0"
+
+
 def drop_reason_name(enum: str) -> str:
     """The plain word for a DropReason enum name: POLICY_DENY -> policy-deny."""
     return enum.lower().replace("_", "-")
@@ -129,6 +157,8 @@ def drop_reason_name(enum: str) -> str:
 def _load(version: str) -> CiliumTables:
     path = _DATA_DIR / f"cilium-{version}.yaml"
     with path.open(encoding="utf-8") as fh:
+        import yaml  # here: the tables load once, on first use, so commands that need none start faster
+
         raw = yaml.load(fh, Loader=yaml.CSafeLoader)
     try:
         return _build(version, raw)

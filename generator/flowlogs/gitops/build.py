@@ -4,6 +4,8 @@ Layout (all generated; `sync_tree` removes anything else in the directory):
 
     gitops/applications/<profile>.yaml   one Application per profile
     gitops/applicationset.yaml           the fleet's ApplicationSet (when the fleet lists clusters)
+    gitops/<product files>               what a product adds (e.g. the Argo CD health check of
+                                         Calico's ApplicationLayer, when a profile has a Calico part)
 
 Each file depends only on its inputs (its profile and the fleet file's settings; the
 ApplicationSet on the fleet and the profiles its clusters use), so changing one profile
@@ -17,17 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..chart.build import repository_source
+from ..chart.build import PROFILES_DIR, repository_source
 from ..chart.tree import GENERATED_MARK, tree_name
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location
+from ..registry import PRODUCTS
 from ..yamlio import dump_yaml
 from .fleet import Fleet, Progress, load_fleet
-from .manifests import (
-    fleet_applicationset,
-    profile_application,
-    used_profiles,
-)
+from .manifests import PROFILE_LABEL, fleet_applicationset, labels_applicationset, profile_application, used_profiles
 from .settings import SettingsOverrides
 
 APPLICATIONS_DIR = "applications"
@@ -61,14 +60,45 @@ def build_gitops_files(profiles: Sequence[CompiledProfile], fleet: Fleet, gitops
         relative = f"{APPLICATIONS_DIR}/{profile.name}.yaml"
         header = _header([profile.source, fleet.source], f"Apply: kubectl apply -f {directory}/{relative}")
         files[relative] = header + dump_yaml(profile_application(profile, fleet.settings))
-    if fleet.clusters:
+    if fleet.settings.cluster_generator == "labels":
+        header = _header(
+            [fleet.source] + [p.source for p in sorted(profiles, key=lambda p: p.name)],
+            f"Clusters labelled {PROFILE_LABEL}=<profile> in Argo CD. Apply: kubectl apply -f {directory}/{APPLICATIONSET_FILE}",
+        )
+        files[APPLICATIONSET_FILE] = header + dump_yaml(labels_applicationset(fleet, by_name))
+    elif fleet.clusters:
         sources = [fleet.source] + [by_name[name].source for name in used_profiles(fleet.clusters)]
         header = _header(
             sources,
             f"{len(fleet.clusters)} cluster(s). Apply: kubectl apply -f {directory}/{APPLICATIONSET_FILE}",
         )
         files[APPLICATIONSET_FILE] = header + dump_yaml(fleet_applicationset(fleet, by_name))
+    for product in PRODUCTS:
+        parts = [(p.source, p.parts[product.key]) for p in profiles if product.key in p.parts]
+        for extra in product.gitops_files(parts, fleet.settings.argocd_namespace, directory):
+            files[extra.name] = _header([fleet.source, *extra.sources], extra.apply_hint) + extra.text
     return dict(sorted(files.items()))
+
+
+def _note_regeneration(profiles: Sequence[CompiledProfile], chart_dir: Path, diagnostics: Diagnostics) -> None:
+    """What regenerating changes on clusters beyond the chart, per product (e.g. objects Argo CD does not prune)."""
+    for profile in profiles:
+        committed = chart_dir / PROFILES_DIR / profile.name / "values.yaml"
+        for product in PRODUCTS:
+            for message, hint in product.regeneration_notes(profile.parts.get(product.key), committed):
+                diagnostics.note(Location(profile.source), message, hint)
+
+
+def _warn_shared_resources(fleet: Fleet, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics) -> None:
+    """patch-mode gitops: Argo CD writes its tracking label/annotation onto the partial Service and
+    workload manifests; where another Application already manages the object the sync fails
+    (FailOnSharedResource) or the two Applications fight over it."""
+    for cluster in fleet.clusters:
+        profile = profiles.get(cluster.profile)
+        for product, part in profile.products() if profile is not None else []:
+            warning = product.shared_resource_warning(part, cluster.name, cluster.profile)
+            if warning is not None and cluster.overrides.get(product.key, True) is not False:
+                diagnostics.warning(cluster.node.get("profile").location, *warning)
 
 
 def plan_gitops(
@@ -92,6 +122,8 @@ def plan_gitops(
         for product, part in profile.products():
             for message, hint in product.gitops_notes(part, application):
                 diagnostics.note(Location(profile.source), message, hint)
+    _warn_shared_resources(fleet, by_name, diagnostics)
+    _note_regeneration(profiles, chart_dir, diagnostics)
     # Diagnostics name files as the user sees them; generated files name them from the repository root.
     shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles]
     shown_fleet = dataclasses.replace(fleet, source=repository_source(values_dir, fleet.source)) if fleet.source else fleet

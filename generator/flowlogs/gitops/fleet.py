@@ -9,12 +9,10 @@ compiled once, and a cluster only looks its profile up.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
 
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location, did_you_mean
@@ -31,6 +29,7 @@ from .settings import (
     git_origin_hint,
     settings_from_node,
 )
+from .value_overrides import VALUES_KEY, check_values
 
 FLEET_FILES = ("fleet.yaml", "fleet.yml")
 
@@ -109,6 +108,12 @@ def load_fleet(
     _warn_placeholder(settings, root.get("gitops").key_location if "gitops" in root else Location(positions.file, 1, 1), values_dir, diagnostics)
     _check_cilium_release(settings, profiles, diagnostics)
     clusters = _clusters(root.get("clusters"), profiles, known_profiles, diagnostics, progress)
+    if settings.cluster_generator == "labels" and clusters:
+        diagnostics.error(
+            root.get("clusters").key_location,
+            "with gitops.cluster-generator: labels, Argo CD finds the clusters by their flowlogs.dev/profile label: the fleet file lists none",
+            "remove clusters:, and label each cluster Secret instead (docs/gitops.md, \"Clusters from Argo CD labels\")",
+        )
     return Fleet(positions.file, settings, clusters)
 
 
@@ -211,6 +216,11 @@ def _check_overrides(
     result: dict[str, Any] = {}
     ok = True
     for key, value in node.items():
+        if key == VALUES_KEY:
+            checked = check_values(cluster, value, profile, diagnostics)
+            ok = ok and checked is not None
+            result[key] = checked
+            continue
         override = OVERRIDES_BY_KEY[key]  # the schema admits only these keys
         if override.part not in profile.parts:
             having = PRODUCTS_BY_KEY[override.part].name

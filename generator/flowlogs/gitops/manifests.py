@@ -25,6 +25,8 @@ from ..chart.build import PROFILES_DIR, chart_values
 from ..compiler import CompiledProfile
 from .fleet import OVERRIDES, Cluster, Fleet
 from .settings import GitopsSettings
+from .value_overrides import ELEMENT_KEY as VALUE_ELEMENT_KEY
+from .value_overrides import TEMPLATE_PATCH, VALUES_KEY
 
 API_VERSION = "argoproj.io/v1alpha1"
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -108,6 +110,12 @@ def _sync_policy(settings: GitopsSettings, server_side_apply: bool) -> dict[str,
         options.append("ServerSideApply=true")
     if options:
         policy["syncOptions"] = options
+    if sync.retry.limit > 0:
+        retry = sync.retry
+        policy["retry"] = {
+            "limit": retry.limit,
+            "backoff": {"duration": retry.duration, "factor": retry.factor, "maxDuration": retry.max_duration},
+        }
     return policy
 
 
@@ -186,7 +194,7 @@ def fleet_server_side_apply(fleet: Fleet, profiles: Mapping[str, CompiledProfile
     return any(_cluster_ssa(fleet.settings, profiles[c.profile], c) for c in fleet.clusters)
 
 
-def fleet_elements(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> tuple[list[dict[str, str]], list[str]]:
+def fleet_elements(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> tuple[list[dict[str, Any]], list[str]]:
     """The list generator's elements (every key in every element) and the override keys used.
 
     An override key used by any cluster becomes a Helm parameter for all of them: clusters that
@@ -194,10 +202,14 @@ def fleet_elements(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> tup
     """
     defaults = _chart_defaults()
     used = [o for o in OVERRIDES if o.chart_value and any(o.key in c.overrides for c in fleet.clusters)]
-    elements: list[dict[str, str]] = []
+    elements: list[dict[str, Any]] = []
+    # Chart values of some clusters: every element has the key (missingkey=error), `{}` when none.
+    with_values = any(VALUES_KEY in c.overrides for c in fleet.clusters)
     for cluster in fleet.clusters:
         profile = profiles[cluster.profile]
-        element = {"cluster": cluster.name, "server": cluster.server, "profile": cluster.profile}
+        element: dict[str, Any] = {"cluster": cluster.name, "server": cluster.server, "profile": cluster.profile}
+        if with_values:
+            element[VALUE_ELEMENT_KEY] = cluster.overrides.get(VALUES_KEY) or {}
         for override in used:
             assert override.chart_value is not None
             value = cluster.overrides.get(override.key, effective_value(profile, override.chart_value, defaults))
@@ -244,6 +256,81 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
             "goTemplate": True,
             "goTemplateOptions": ["missingkey=error"],
             "generators": [{"list": {"elements": elements}}],
+            "template": {"metadata": template_metadata, "spec": template_spec},
+            **({"templatePatch": TEMPLATE_PATCH} if any(VALUE_ELEMENT_KEY in e for e in elements) else {}),
+        },
+    }
+
+
+OVERRIDE_ANNOTATION_PREFIX = "flowlogs.dev/"
+
+
+def override_annotation(override_key: str) -> str:
+    """The cluster Secret annotation that overrides a value with the cluster generator."""
+    return OVERRIDE_ANNOTATION_PREFIX + override_key
+
+
+def _annotation_or_default(annotation: str, element_key: str) -> str:
+    """A cluster Secret's annotation, else the profile's value (in the generator's values).
+
+    Argo CD's cluster generator puts `metadata.annotations` in the parameters only when the Secret
+    has annotations (argoproj/argo-cd applicationset/generators/cluster.go, getClusterParameters),
+    so the map is looked up with `index`, which `missingkey=error` does not turn into an error.
+    """
+    return (
+        f"{{{{ $default := .values.{element_key} }}}}"
+        f'{{{{ with index .metadata "annotations" }}}}{{{{ index . "{annotation}" | default $default }}}}'
+        "{{ else }}{{ $default }}{{ end }}"
+    )
+
+
+def labels_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> dict[str, Any]:
+    """One ApplicationSet whose clusters come from Argo CD: one cluster generator per profile.
+
+    Each generator selects the cluster Secrets labelled flowlogs.dev/profile=<profile> (a
+    non-empty selector leaves out the in-cluster cluster, which has no Secret) and carries the
+    profile's name and its value of every override in `values`; a Secret's annotation
+    flowlogs.dev/<override> replaces that value for its cluster.
+    """
+    settings = fleet.settings
+    defaults = _chart_defaults()
+    overrides = [o for o in OVERRIDES if o.chart_value]
+    generators: list[dict[str, Any]] = []
+    for name, profile in sorted(profiles.items()):
+        values = {"profile": name}
+        for override in overrides:
+            assert override.chart_value is not None
+            values[override.element_key] = _element_value(effective_value(profile, override.chart_value, defaults))
+        generators.append({"clusters": {"selector": {"matchLabels": {PROFILE_LABEL: name}}, "values": values}})
+    parameters: list[dict[str, Any]] = []
+    for override in overrides:
+        parameter: dict[str, Any] = {"name": override.chart_value, "value": _annotation_or_default(override_annotation(override.key), override.element_key)}
+        if override.force_string:
+            parameter["forceString"] = True
+        parameters.append(parameter)
+    ssa = any(needs_server_side_apply(settings, profile) for profile in profiles.values())
+    labels = {PART_OF_LABEL[0]: PART_OF_LABEL[1], PROFILE_LABEL: "{{.values.profile}}", CLUSTER_LABEL: "{{.nameNormalized}}"}
+    template_metadata: dict[str, Any] = {"name": fleet_application_name("{{.nameNormalized}}"), "labels": labels}
+    if ssa:
+        template_metadata["annotations"] = {COMPARE_OPTIONS: "ServerSideDiff=true"}
+    if settings.cascade_delete:
+        template_metadata["finalizers"] = [RESOURCES_FINALIZER]
+    template_spec: dict[str, Any] = {
+        "project": settings.project,
+        "source": _chart_source(settings, [values_file("{{.values.profile}}")], parameters),
+        "destination": {"server": "{{.server}}", "namespace": settings.destination_namespace},
+    }
+    policy = _sync_policy(settings, ssa)
+    if policy:
+        template_spec["syncPolicy"] = policy
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "ApplicationSet",
+        "metadata": {"name": APPLICATIONSET_NAME, "namespace": settings.argocd_namespace, "labels": {PART_OF_LABEL[0]: PART_OF_LABEL[1]}},
+        "spec": {
+            "goTemplate": True,
+            "goTemplateOptions": ["missingkey=error"],
+            "generators": generators,
             "template": {"metadata": template_metadata, "spec": template_spec},
         },
     }

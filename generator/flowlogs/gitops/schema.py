@@ -29,6 +29,38 @@ NAMESPACE = {**DNS_LABEL, "title": "namespace"}
 _URL = {"type": "string", "minLength": 1}
 
 
+_GO_DURATION = {
+    "type": "string",
+    "pattern": "^([0-9]+(ms|s|m|h))+$",
+    "x-pattern-hint": "a duration such as 5s, 3m or 1h",
+}
+
+
+def _retry_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": (
+            "Retries of a failed sync (syncPolicy.retry): automated sync does not retry a failed revision by itself. "
+            "Default: limit 5, backoff 5s doubled each time up to 3m."
+        ),
+        "properties": {
+            "limit": {"type": "integer", "minimum": 0, "description": "Retries of a failed sync; 0 switches retries off. Default: 5."},
+            "backoff": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "Wait before each retry (retry.backoff).",
+                "properties": {
+                    "duration": {**_GO_DURATION, "description": "Wait before the first retry. Default: 5s."},
+                    "factor": {"type": "integer", "minimum": 1, "description": "Each wait is the previous one times this. Default: 2."},
+                    "max-duration": {**_GO_DURATION, "description": "Longest wait. Default: 3m."},
+                },
+                "x-upstream-aliases": {"maxDuration": "max-duration"},
+            },
+        },
+    }
+
+
 def _sync_schema() -> dict[str, Any]:
     return {
         "type": "object",
@@ -45,6 +77,7 @@ def _sync_schema() -> dict[str, Any]:
                 "description": "ServerSideApply=true for the whole Application: true, false, or auto (only for profiles whose Calico part is in patch-mode: gitops, whose Felix/Service patches are partial manifests). Default: auto.",
             },
             "fail-on-shared-resource": {"type": "boolean", "description": "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). Default: true."},
+            "retry": _retry_schema(),
         },
         "x-upstream-aliases": {"selfHeal": "self-heal", "syncOptions": "server-side-apply", "CreateNamespace": "create-namespace", "ServerSideApply": "server-side-apply"},
     }
@@ -108,6 +141,15 @@ def gitops_section_schema() -> dict[str, Any]:
                 },
             },
             "sync": _sync_schema(),
+            "cluster-generator": {
+                "enum": ["list", "labels"],
+                "description": (
+                    "How the ApplicationSet finds the fleet's clusters. list: the clusters of this file (Argo CD's list generator). "
+                    "labels: every cluster registered in Argo CD whose cluster Secret has the label flowlogs.dev/profile=<profile> "
+                    "(Argo CD's cluster generator); overrides come from the Secret's annotations flowlogs.dev/<override>, "
+                    "and clusters: must then be empty. Default: list."
+                ),
+            },
             "cascade-delete": {
                 "type": "boolean",
                 "description": "Add resources-finalizer.argocd.argoproj.io, so deleting an Application deletes what it deployed (never the Felix/Service patches: Delete=false). Default: true. Never set on Applications that carry Cilium's release.",
@@ -138,7 +180,16 @@ def overrides_schema() -> dict[str, Any]:
             "cilium": {"type": "boolean", "description": "Switch the profile's Cilium part on or off for this cluster (cilium.enabled)."},
             "calico": {"type": "boolean", "description": "Switch the profile's Calico part on or off for this cluster (calico.enabled)."},
             "cilium-namespace": {**NAMESPACE, "description": "The namespace Cilium runs in on this cluster: the flow-log ConfigMap goes there (cilium.configMap.namespace)."},
-            "nodes": {"type": "integer", "minimum": 1, "title": "node count", "description": "Number of nodes, for the Calico L7 log storage preflight (1 GB per node per day of retention). Not a chart value."},
+            "nodes": {"type": "integer", "minimum": 1, "title": "node count", "description": "Number of nodes, for the Calico L7 log storage preflight (the guide asks for an additional 1 GB per node per day of retention). Not a chart value."},
+            "values": {
+                "type": "object",
+                "title": "chart values",
+                "description": (
+                    "Any value of the chart for this cluster, merged over the profile's compiled values as Helm merges values "
+                    "and checked against the chart's values.schema.json; set as the Application's helm.valuesObject "
+                    "(ApplicationSet templatePatch, Argo CD 2.10+)."
+                ),
+            },
         },
         "x-upstream-aliases": {
             "ciliumNamespace": "cilium-namespace",

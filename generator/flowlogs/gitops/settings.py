@@ -26,6 +26,16 @@ _SCP_LIKE_RE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/\s][^\s]*$")
 
 
 @dataclass(frozen=True)
+class RetrySettings:
+    """syncPolicy.retry: automated sync does not retry a failed revision by itself."""
+
+    limit: int = 5
+    duration: str = "5s"
+    factor: int = 2
+    max_duration: str = "3m"
+
+
+@dataclass(frozen=True)
 class SyncSettings:
     automated: bool = True
     prune: bool = True
@@ -33,6 +43,7 @@ class SyncSettings:
     create_namespace: bool = True
     server_side_apply: bool | None = None  # None: auto (profiles with a Calico part)
     fail_on_shared_resource: bool = True
+    retry: RetrySettings = RetrySettings()
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,9 @@ class GitopsSettings:
     sync: SyncSettings = SyncSettings()
     cascade_delete: bool = True
     cilium_release: CiliumRelease | None = None
+    # "list": the ApplicationSet lists the fleet file's clusters; "labels": Argo CD's cluster
+    # generator selects registered clusters by their flowlogs.dev/profile label.
+    cluster_generator: str = "list"
 
     @property
     def has_placeholder_repo(self) -> bool:
@@ -238,6 +252,19 @@ def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
         return chart_dir.name
 
 
+def _retry(node: Node) -> RetrySettings:
+    defaults = RetrySettings()
+    limit = node.get("limit").value
+    backoff = node.get("backoff")
+    factor = backoff.get("factor").value
+    return RetrySettings(
+        limit=defaults.limit if limit is None else int(limit),
+        duration=_string(backoff, "duration", defaults.duration),
+        factor=defaults.factor if factor is None else int(factor),
+        max_duration=_string(backoff, "max-duration", defaults.max_duration),
+    )
+
+
 def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnostics: Diagnostics) -> GitopsSettings:
     """Read `gitops:` (already schema-checked); value problems go to `diagnostics`."""
     derived_chart_path = default_chart_path(values_dir, chart_dir)
@@ -279,6 +306,7 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
         release_name=_string(section, "release-name", settings.release_name),
         destination_namespace=_string(destination, "namespace", settings.destination_namespace),
         cascade_delete=_bool(section, "cascade-delete", settings.cascade_delete),
+        cluster_generator=_string(section, "cluster-generator", settings.cluster_generator),
         sync=SyncSettings(
             automated=_bool(sync, "automated", True),
             prune=_bool(sync, "prune", True),
@@ -286,6 +314,7 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
             create_namespace=_bool(sync, "create-namespace", True),
             server_side_apply=None if ssa in (None, "auto") else bool(ssa),
             fail_on_shared_resource=_bool(sync, "fail-on-shared-resource", True),
+            retry=_retry(sync.get("retry")),
         ),
     )
     if not settings.sync.automated:

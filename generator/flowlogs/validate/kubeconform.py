@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .documents import Document
 from .results import Check, Result, Status
+from .partial import PARTIAL_MESSAGE
 from .schemas import SchemaKey, SchemaRegistry
 
 KUBECONFORM_PROFILE = "(kubeconform)"
@@ -117,6 +118,15 @@ def run_kubeconform(
             )
 
 
+def kubeconform_equivalent(result: Result) -> Status:
+    """The verdict kubeconform gives where flowlogs gives `result`. kubeconform knows no Argo CD
+    `Validate=false`: a partial manifest flowlogs accepts without its required properties
+    (validate/partial.py) is invalid to kubeconform, by design (docs/validator.md)."""
+    if result.status is Status.VALID and result.message == PARTIAL_MESSAGE:
+        return Status.INVALID
+    return result.status
+
+
 def compare(
     documents: Sequence[Document], results: Sequence[Result], run: KubeconformRun, *, binary: str
 ) -> list[Result]:
@@ -128,7 +138,7 @@ def compare(
         theirs = run.verdicts.get(_document_file_name(number))
         if theirs is None:
             message = f"kubeconform reported nothing for this document (flowlogs: {result.status.value})"
-        elif theirs.status is not result.status:
+        elif theirs.status is not kubeconform_equivalent(result):
             message = (
                 f"kubeconform disagrees: flowlogs says {result.status.value}, kubeconform says {theirs.status.value}"
             )

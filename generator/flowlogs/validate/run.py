@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import HelmError, UserError
-from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, select_engine
+from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
 from ..inputs import InputRefused
 from . import kubeconform
 from .documents import Document, DocumentParser, json_pointer, load_yaml_file_data, read_yaml_input, resource_identity
@@ -36,6 +36,11 @@ _MAX_DIFFERENCES = 10
 class ProfileTarget:
     name: str  # profile name, e.g. "cilium-exporter"
     values_file: Path  # chart/profiles/<name>/values.yaml
+    source: str = ""  # what reports name instead (the profile file, when the chart is built in memory)
+
+    @property
+    def shown(self) -> str:
+        return self.source or str(self.values_file)
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ class _Setup:
 
     def check_profile(self, target: ProfileTarget) -> _Checked:
         checked = _Checked()
-        values_file = str(target.values_file)
+        values_file = target.shown
         values = _load_values(target.values_file)
         if isinstance(values, str):
             checked.results.append(Result(target.name, values_file, Check.VALUES, Status.ERROR, message=values))
@@ -199,7 +204,7 @@ class _Setup:
             )
         except Exception as error:  # noqa: BLE001 - the engine's own exception types vary
             return Result(
-                target.name, str(target.values_file), Check.LINT, Status.ERROR, message=f"helm lint failed: {error}"
+                target.name, target.shown, Check.LINT, Status.ERROR, message=f"helm lint failed: {error}"
             )
         # --strict: warnings fail like errors; info ("icon is recommended") never does.
         failing = [message for message in messages if message.severity != "info"]
@@ -208,7 +213,7 @@ class _Setup:
         issues = tuple(Issue(m.path, f"[{m.severity.upper()}] {m.message}") for m in failing)
         return Result(
             target.name,
-            str(target.values_file),
+            target.shown,
             Check.LINT,
             Status.ERROR,
             message=f"helm lint --strict: {len(failing)} problem(s)",
@@ -223,7 +228,7 @@ class _Setup:
             binary = self._render(self.helm_binary, values)
         except Exception as error:  # noqa: BLE001 - e.g. HelmError, or OSError from the binary
             return [
-                Result(target.name, str(target.values_file), Check.HELM_BINARY, Status.ERROR, message=_describe(error))
+                Result(target.name, target.shown, Check.HELM_BINARY, Status.ERROR, message=_describe(error))
             ]
         return compare_renderings(target.name, embedded, binary, self.parser)
 
@@ -235,7 +240,8 @@ def _helm_binary(options: ValidateOptions) -> HelmEngine | None:
         except HelmError as error:
             raise UserError(str(error)) from error
     on_path = shutil.which("helm") if options.auto_binaries else None
-    return BinaryHelm(on_path) if on_path else None
+    # A helm on PATH that cannot run here (another platform's build) is not a tier to compare with.
+    return BinaryHelm(on_path) if on_path and cannot_run(on_path) is None else None
 
 
 def _describe(error: Exception) -> str:

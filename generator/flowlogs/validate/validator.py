@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .documents import Document, DocumentError, Resource, json_pointer
+from .partial import PARTIAL_MESSAGE, is_partial_manifest, without_required
 from .results import Check, Issue, Result, Status
 from .schemas import SchemaRegistry
 
@@ -41,13 +42,16 @@ class ResourceValidator:
                 return _result(resource, Status.SKIPPED, message=f"could not find schema for {resource.kind}")
             return _result(resource, Status.ERROR, message=f"could not find schema for {resource.kind}")
         validator = lookup.compiled.validator
+        partial = is_partial_manifest(resource.obj)
         try:
             if validator.is_valid(resource.obj):  # the common case: skip building error objects
                 return _result(resource, Status.VALID)
-            distinct = {
-                Issue(json_pointer(error.instance_path), readable_message(error.message, error.instance))
-                for error in validator.iter_errors(resource.obj)
-            }
+            errors = list(validator.iter_errors(resource.obj))
+            if partial:
+                errors = without_required(errors)
+                if not errors:
+                    return _result(resource, Status.VALID, message=PARTIAL_MESSAGE)
+            distinct = {Issue(json_pointer(error.instance_path), readable_message(error.message, error.instance)) for error in errors}
         except ValueError as error:  # data JSON has no type for, e.g. a YAML `!!set`
             return _result(resource, Status.ERROR, message=f"cannot validate the document as JSON: {error}")
         issues = sorted(distinct, key=lambda issue: (issue.path, issue.message))

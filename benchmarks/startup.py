@@ -1,0 +1,121 @@
+"""Where people wait: each command's CPU time against its reference, measured side by side.
+
+    .venv/bin/python benchmarks/startup.py [--runs 5] [--skip-tests]
+
+CPU time (user + system of the child process, from getrusage) is the measure: it does not
+grow when the machine is busy the way wall time does. Each line prints the median of
+`--runs` runs, the reference measured in the same run, the ratio, the target and whether it is
+met. The import cost of the heaviest modules follows (`python -X importtime`), so a regression
+shows where it comes from. Run from the repository root after `make` (chart/ generated, the
+helm binary fetched into .cache/bin).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+FLOWLOGS = str(BIN / "flowlogs")
+HELM = ROOT / ".cache" / "bin" / "helm"
+
+
+def cpu_seconds(command: Sequence[str], cwd: Path = ROOT) -> float:
+    """User + system CPU time of one run of `command` (its children included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def median_cpu(commands: Sequence[Sequence[str]], runs: int, cwd: Path = ROOT) -> float:
+    """Median over `runs` of the CPU time of running `commands` one after the other."""
+    return statistics.median(sum(cpu_seconds(c, cwd) for c in commands) for _ in range(runs))
+
+
+def report(label: str, seconds: float, reference_label: str, reference: float, limit_ratio: float | None, limit_seconds: float | None) -> bool:
+    ratio = seconds / reference if reference else float("inf")
+    checks = []
+    if limit_ratio is not None:
+        checks.append(ratio <= limit_ratio)
+    if limit_seconds is not None:
+        checks.append(seconds <= limit_seconds)
+    met = all(checks)
+    target = " and ".join(
+        part for part in ((f"<= {limit_ratio:g}x" if limit_ratio is not None else ""), (f"<= {limit_seconds:g} s" if limit_seconds is not None else "")) if part
+    )
+    print(f"{label:<44} {seconds:7.3f} s CPU | {reference_label}: {reference:.3f} s | {ratio:5.1f}x | target {target}: {'met' if met else 'NOT met'}")
+    return met
+
+
+def import_costs(top: int = 12) -> list[tuple[int, str]]:
+    """The modules with the largest cumulative import time (microseconds) of `flowlogs render`'s imports."""
+    code = "import flowlogs.cli, flowlogs.rendering, flowlogs.generate, flowlogs.validate"
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    rows = []
+    for line in result.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|(\s*)(\S+)", line)
+        if match and "." not in match[3].removeprefix("flowlogs."):  # packages, and flowlogs' own modules
+            rows.append((int(match[1]), match[3]))
+    return sorted(rows, reverse=True)[:top]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
+    args = parser.parse_args()
+    if not (ROOT / "chart" / "Chart.yaml").is_file():
+        print("run `make` first: chart/ is missing", file=sys.stderr)
+        return 2
+    results = []
+    bare = median_cpu([[sys.executable, "-c", "pass"]], args.runs)
+    for flag in ("--help", "--version"):
+        try:
+            seconds = median_cpu([[FLOWLOGS, flag]], args.runs)
+        except subprocess.CalledProcessError:
+            print(f"flowlogs {flag}: not available")
+            continue
+        results.append(report(f"flowlogs {flag}", seconds, "python -c pass", bare, 8, 0.1))
+
+    values = ROOT / "chart" / "profiles" / "cilium-exporter" / "values.yaml"
+    if HELM.is_file():
+        helm_template = median_cpu([[str(HELM), "template", "flowlogs", str(ROOT / "chart"), "-f", str(values)]], args.runs)
+        render = median_cpu([[FLOWLOGS, "render", "cilium-exporter"]], args.runs)
+        results.append(report("flowlogs render cilium-exporter", render, "helm template", helm_template, 1.5, None))
+        with tempfile.TemporaryDirectory(prefix="flowlogs-startup-") as temporary:
+            # cold: a fresh copy of the repository without chart/ and gitops/, no bytecode of its own
+            repo = Path(temporary) / "repo"
+            repo.mkdir()
+            shutil.copytree(ROOT / "values", repo / "values")
+            both = median_cpu([[FLOWLOGS, "generate"], [FLOWLOGS, "validate", "--embedded-only"]], args.runs, cwd=repo)
+        results.append(report("flowlogs generate && flowlogs validate", both, "helm template", helm_template, 7, 0.5))
+    else:
+        print(f"{HELM} missing: run `make helm-binary` to compare render with helm template")
+
+    if not args.skip_tests:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"], cwd=ROOT, stdout=subprocess.DEVNULL, check=False, env={**os.environ, "FLOWLOGS_BENCH": "1"})
+        wall = time.perf_counter() - start
+        print(f"{'make test (pytest, wall)':<44} {wall:7.1f} s     | target <= 45 s on 2 cores: {'met' if wall <= 45 else 'NOT met'}")
+        results.append(wall <= 45)
+
+    print("\nheaviest imports (cumulative, ms):")
+    for microseconds, module in import_costs():
+        print(f"  {microseconds / 1000:8.1f}  {module}")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""`flowlogs package`: chart archives that stand on their own, and a Helm repository index.
+
+Two kinds of archive, both built from the chart in memory:
+
+- `flowlogs-<version>.tgz`: the chart itself, as `helm package chart/` makes it (its
+  `.helmignore` leaves out profiles/ and ci/). With its default values it deploys nothing and
+  its NOTES say so; install it with a profile's values file.
+- `flowlogs-<profile>-<version>.tgz`, one per profile: the same templates with the profile's
+  compiled values built into values.yaml, so `helm install NAME flowlogs-<profile>-<version>.tgz`
+  (or from a repository or OCI registry) deploys the profile with no values file; its README
+  starts with the profile, and the profile's extra files (Cilium's overlay) are in `profile/`.
+  `nameOverride: flowlogs` keeps resource names and labels those of the `flowlogs` chart.
+
+Archives are laid out as Helm writes them (helm/helm pkg/chart/v2/util/save.go: every file
+under a top folder named after the chart) and are byte-for-byte reproducible: sorted entries,
+fixed modes and times (SOURCE_DATE_EPOCH when set, else 0). `index.yaml` is a Helm repository
+index (helm/helm pkg/repo/index.go: apiVersion v1, `entries` by chart name, each version with
+the Chart.yaml metadata, `urls` and the archive's sha256 `digest`).
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import hashlib
+import io
+import os
+import re
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ..errors import UserError
+from ..yamlio import dump_yaml
+from .build import CHART_NAME, PROFILES_DIR
+
+if TYPE_CHECKING:
+    from ..compiler import CompiledProfile
+
+# What `.helmignore` of the skeleton leaves out of `helm package chart/` (kept in step by a test;
+# Helm packages .helmignore itself).
+NOT_PACKAGED = (f"{PROFILES_DIR}/", "ci/")
+PROFILE_FILES_DIR = "profile"
+
+
+@dataclass(frozen=True)
+class Archive:
+    name: str  # chart name
+    version: str
+    path: Path
+    digest: str  # sha256 of the archive, hex
+    metadata: dict[str, Any]  # the Chart.yaml it holds
+
+
+def packaged_files(chart_files: Mapping[str, str]) -> dict[str, str]:
+    """The files of the chart that a package holds."""
+    return {name: text for name, text in chart_files.items() if not name.startswith(NOT_PACKAGED)}
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def profile_chart_name(profile: str) -> str:
+    return f"{CHART_NAME}-{profile}"
+
+
+def profile_chart(chart_files: Mapping[str, str], profile: CompiledProfile) -> dict[str, str]:
+    """The chart of one profile: its compiled values as the defaults, its README first."""
+    files = packaged_files(chart_files)
+    name = profile_chart_name(profile.name)
+    chart_yaml = files["Chart.yaml"]
+    version = str(yaml.safe_load(chart_yaml)["version"])
+    description = f"flowlogs profile {profile.name}: {' '.join(profile.description.split()) or ', '.join(profile.labels)}"
+    chart_yaml = re.sub(r"^name: .*$", f"name: {name}", chart_yaml, count=1, flags=re.MULTILINE)
+    files["Chart.yaml"] = re.sub(r"^description: .*$", f"description: {yaml.safe_dump(description, width=10_000).strip().removesuffix('...').strip()}", chart_yaml, count=1, flags=re.MULTILINE)
+    defaults = yaml.safe_load(files["values.yaml"]) or {}
+    values = _deep_merge(defaults, {**profile.values, "nameOverride": defaults.get("nameOverride") or CHART_NAME})
+    files["values.yaml"] = (
+        f"# The values of flowlogs profile {profile.name} ({profile.source}), compiled by flowlogs.\n"
+        "# Every key, its type and default: README.md (`helm show readme`) and values.schema.json.\n" + dump_yaml(values)
+    )
+    extras = {
+        f"{PROFILE_FILES_DIR}/{extra}": text
+        for path, text in chart_files.items()
+        if path.startswith(f"{PROFILES_DIR}/{profile.name}/") and (extra := path.rsplit("/", 1)[1]) != "values.yaml"
+    }
+    files.update(extras)
+    install = f"helm install flowlogs {name}-{version}.tgz --namespace flowlogs-system --create-namespace"
+    lines = [
+        f"# {name}",
+        "",
+        f"The flowlogs chart with profile `{profile.name}` built in ({', '.join(profile.labels) or 'no product section'}).",
+        "",
+        *([" ".join(profile.description.split()), ""] if profile.description else []),
+        "Install it with no values file (from a repository or registry, name the chart instead of the archive):",
+        "",
+        "```console",
+        install,
+        "```",
+        "",
+    ]
+    for extra, text in sorted(extras.items()):
+        lines += [f"`{extra}` (in this package; `helm pull --untar` to get it):", "", "```yaml", text.rstrip("\n"), "```", ""]
+    files["README.md"] = "\n".join(lines) + "\n" + files["README.md"]
+    return dict(sorted(files.items()))
+
+
+def _epoch() -> int:
+    return int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+
+
+def archive_bytes(chart_name: str, files: Mapping[str, str]) -> bytes:
+    """A reproducible .tgz with every file under `<chart_name>/`."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(files):
+            data = files[name].encode("utf-8")
+            info = tarfile.TarInfo(f"{chart_name}/{name}")
+            info.size, info.mode, info.mtime = len(data), 0o644, _epoch()
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue(), mtime=_epoch())
+
+
+def write_archive(chart_files: Mapping[str, str], out_dir: Path) -> Archive:
+    metadata = yaml.safe_load(chart_files["Chart.yaml"])
+    name, version = str(metadata["name"]), str(metadata["version"])
+    data = archive_bytes(name, chart_files)
+    path = out_dir / f"{name}-{version}.tgz"
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)  # atomic: never a half-written archive
+    return Archive(name, version, path, hashlib.sha256(data).hexdigest(), metadata)
+
+
+def index_yaml(archives: list[Archive], url: str = "") -> str:
+    """A Helm repository index of the archives (`url`: the repository's base URL, else relative urls)."""
+    created = datetime.fromtimestamp(_epoch(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for archive in sorted(archives, key=lambda a: (a.name, a.version)):
+        entry = dict(archive.metadata)
+        entry.update({"created": created, "digest": archive.digest, "urls": [f"{url.rstrip('/')}/{archive.path.name}" if url else archive.path.name]})
+        entries.setdefault(archive.name, []).append(dict(sorted(entry.items())))
+    return dump_yaml({"apiVersion": "v1", "entries": entries, "generated": created})
+
+
+def package(chart_files: Mapping[str, str], profiles: list[CompiledProfile], out_dir: Path, url: str = "") -> tuple[list[Archive], Path]:
+    """Write the chart's archive, one archive per profile and index.yaml into `out_dir`."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        raise UserError(f"--output-dir {out_dir}: {error.strerror} (a file is in the way)") from None
+    archives = [write_archive(packaged_files(chart_files), out_dir)]
+    archives += [write_archive(profile_chart(chart_files, profile), out_dir) for profile in sorted(profiles, key=lambda p: p.name)]
+    index = out_dir / "index.yaml"
+    partial = index.with_name("index.yaml.partial")
+    partial.write_text(index_yaml(archives, url), encoding="utf-8")
+    partial.replace(index)
+    return archives, index

@@ -1,0 +1,150 @@
+"""`flowlogs import` for Cilium: an exporter configuration as it exists in clusters today, in profile words.
+
+The inputs are those `flowlogs preview --config` reads (a flowlogs.yaml, its ConfigMap, or Cilium
+Helm values with the dynamic or the static exporter). Each FlowFilter field is turned back into its
+profile word by the word's kind (`decompile`); a filter is then compiled again and must give the
+same FlowFilter, field by field: a field whose words would not (a value no word spells, a field
+without a word) stays under `raw:` as upstream wrote it, with a note. So `import` then `generate`
+gives the same exporter configuration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import Diagnostics
+from ..products import ImportedSection
+from ..profile import Node, Positions
+from .filters import FILTER_WORDS, FilterWord
+from .kinds import NAMESPACE, RAW, FilterContext
+from .preview.config import ExporterConfigError, FlowLogConfig, read_exporter_config
+from .tables import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS, CiliumTables, load_tables
+
+NOT_MINE = "no exporter configuration found"
+
+# FlowFilter field -> the word that writes it (a namespace word writes source_pod too: chosen below).
+FIELD_WORDS: dict[str, FilterWord] = {
+    word.field: word for word in FILTER_WORDS.values() if word.field and not word.field.startswith("*_") and word.kind is not NAMESPACE
+}
+NAMESPACE_WORDS: dict[str, FilterWord] = {word.field: word for word in FILTER_WORDS.values() if word.kind is NAMESPACE and word.side != "either"}
+
+
+def _node(value: Any) -> Node:
+    return Node(value, ("import",), Positions("import", {}, {}))
+
+
+def _compiles_to(word: FilterWord, words: Any, upstream: Any, tables: CiliumTables) -> bool:
+    diagnostics = Diagnostics()
+    try:
+        compiled = word.kind.compile(_node(words), FilterContext(tables, word), diagnostics)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return not diagnostics.errors and compiled == upstream
+
+
+def decompile_filter(flow_filter: dict[str, Any], tables: CiliumTables) -> tuple[dict[str, Any], list[str]]:
+    """One FlowFilter in profile words, and the fields kept under `raw:`."""
+    by_json = {f.json_name: name for name, f in tables.filter_fields.items()}
+    fields = {by_json.get(key, key): value for key, value in flow_filter.items()}
+    words: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    for field, upstream in fields.items():
+        side = field.split("_", 1)[0]
+        namespace_word = NAMESPACE_WORDS.get(field)
+        # `source-namespace: shop` is source_pod ["shop/"], unless the filter has services (a namespace qualifies them).
+        if (
+            namespace_word is not None
+            and isinstance(upstream, list)
+            and upstream
+            and all(isinstance(v, str) and v.endswith("/") and v.count("/") == 1 and len(v) > 1 for v in upstream)
+            and f"{side}_service" not in fields
+        ):
+            namespaces = [v.rstrip("/") for v in upstream]
+            candidate = namespaces[0] if len(namespaces) == 1 else namespaces
+            if _compiles_to(namespace_word, candidate, [n for n in namespaces], tables):
+                words[namespace_word.word] = candidate
+                continue
+        word = FIELD_WORDS.get(field)
+        if word is None or field not in tables.filter_fields or word.kind is RAW:
+            raw[field] = upstream
+            continue
+        context = FilterContext(tables, word)
+        try:
+            candidate = word.kind.decompile(upstream, context)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raw[field] = upstream
+            continue
+        if _compiles_to(word, candidate, upstream, tables):
+            words[word.word] = candidate
+        else:
+            raw[field] = upstream
+    # A field's words may still compile differently beside the filter's other words (a bare pod
+    # name takes namespace default, a namespace qualifies services): compare the whole filter.
+    while True:
+        candidate = {**words, **({"raw": raw} if raw else {})}
+        again = _compile_one(candidate, tables)
+        differing = sorted(fields) if again is None else sorted(f for f in fields if again.get(f) != fields[f])
+        moved = [f for f in differing if f not in raw]
+        if not moved:
+            return candidate, sorted(raw)
+        for field in moved:
+            raw[field] = fields[field]
+            for name in [w for w in words if FILTER_WORDS[w].field == field or NAMESPACE_WORDS.get(field) is FILTER_WORDS[w]]:
+                del words[name]
+
+
+def _compile_one(words: dict[str, Any], tables: CiliumTables) -> dict[str, Any] | None:
+    """The FlowFilter a profile filter compiles to (None when it does not compile to exactly one)."""
+    from .compile import compile_filter
+
+    diagnostics = Diagnostics()
+    compiled = compile_filter(_node(words), tables, diagnostics)
+    return compiled[0] if len(compiled) == 1 and not diagnostics.errors else None
+
+
+def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": config.name}
+    if config.file_path != DEFAULT_FILE_PATH:
+        entry["file"] = config.file_path
+    if config.field_mask:
+        entry["fields"] = list(config.field_mask)
+    if config.field_aggregate:
+        entry["aggregate-fields"] = list(config.field_aggregate)
+    if config.aggregation_interval is not None:
+        entry["aggregation-interval"] = config.aggregation_interval
+    for key, filters in (("include", config.include_filters), ("exclude", config.exclude_filters)):
+        decompiled = []
+        for index, flow_filter in enumerate(filters):
+            words, raw = decompile_filter(flow_filter, tables)
+            decompiled.append(words)
+            if raw:
+                notes.append(f"{config.name}: {key}[{index}] keeps {', '.join(raw)} as upstream fields (raw:): no profile word gives back the same value")
+        if decompiled:
+            entry[key] = decompiled
+    if config.end is not None:
+        entry["end"] = config.end
+    rotation = {
+        word: value
+        for word, value in (("max-size-mb", config.file_max_size_mb), ("max-backups", config.file_max_backups), ("compress", config.file_compress))
+        if value is not None
+    }
+    if rotation:
+        entry["rotation"] = rotation
+    return entry
+
+
+def import_cilium(path: Path, version: str | None) -> ImportedSection | None:
+    try:
+        exporter = read_exporter_config(path)
+    except ExporterConfigError as error:
+        if NOT_MINE in str(error):
+            return None
+        raise
+    version = version or DEFAULT_VERSION
+    if version not in SUPPORTED_VERSIONS:
+        raise ExporterConfigError(f"Cilium version {version} is not supported: one of {', '.join(SUPPORTED_VERSIONS)}")
+    tables = load_tables(version)
+    notes: list[str] = list(exporter.notes)
+    section: dict[str, Any] = {"version": version, "flow-logs": [_flow_log(config, tables, notes) for config in exporter.flow_logs]}
+    return ImportedSection({"cilium": section}, exporter.form, tuple(notes))

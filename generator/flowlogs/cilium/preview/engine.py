@@ -1,0 +1,306 @@
+"""Run flow logs over a stream of events and keep, per flow log, what a preview reports.
+
+Memory stays flat whatever the file size: events are read one at a time, the per-flow-log tallies
+are bounded, and the matched line numbers (JSON output only) are spooled to a
+temporary file in fixed-size chunks.
+"""
+
+from __future__ import annotations
+
+import array
+import gzip
+import time
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import IO, Any
+
+import orjson
+
+from .apply import CompiledFlowLog
+from ...errors import FlowlogsError
+from .prefilter import CALIBRATION_LINES, LineTest
+from .flows import FlowEvent, bad_line, event_from_object, is_blank, proto_facts
+
+_CHUNK = 65536
+
+
+class LineSpool:
+    """1-based line numbers, appended in order, kept in a temporary file past one chunk."""
+
+    def __init__(self) -> None:
+        self.buffer = array.array("Q")
+        self.file: IO[bytes] | None = None
+        self.count = 0
+
+    def append(self, line: int) -> None:
+        self.buffer.append(line)
+        self.count += 1
+        if len(self.buffer) >= _CHUNK:
+            if self.file is None:
+                self.file = tempfile.TemporaryFile()
+            self.buffer.tofile(self.file)
+            self.buffer = array.array("Q")
+
+    def __iter__(self) -> Iterator[int]:
+        if self.file is not None:
+            self.file.seek(0)
+            while True:
+                chunk = array.array("Q")
+                data = self.file.read(8 * _CHUNK)
+                if not data:
+                    break
+                chunk.frombytes(data)
+                yield from chunk
+        yield from self.buffer
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+GROUPS_KEPT = 65536  # distinct (source, destination, verdict, reason) groups kept per flow log
+
+EndpointKey = tuple[str, str, str, int]  # namespace, pod name, IP, identity
+GroupKey = tuple[EndpointKey, EndpointKey, str, str]  # source, destination, verdict, drop reason
+
+
+def endpoint_name(key: EndpointKey, reserved: dict[int, str]) -> str:
+    """How a flow's side is shown: namespace/pod, else the reserved identity and IP, else the IP."""
+    namespace, pod, ip, identity = key
+    if pod:
+        return f"{namespace}/{pod}" if namespace else pod
+    if identity in reserved:
+        return f"reserved:{reserved[identity]} ({ip})" if ip else f"reserved:{reserved[identity]}"
+    return ip or "(unknown)"
+
+
+@dataclass
+class FlowLogTally:
+    """What one flow log matched. Matched events are grouped by (source, destination, verdict,
+    drop reason); past GROUPS_KEPT groups the rarest half is forgotten, so the top lists stay
+    exact for the heavy hitters and memory stays bounded."""
+
+    flow_log: CompiledFlowLog
+    reserved: dict[int, str] = field(default_factory=dict)  # reserved identity number -> name
+    matched: int = 0
+    written_bytes: int = 0
+    groups: dict[GroupKey, int] = field(default_factory=dict)
+    other_kinds: dict[str, int] = field(default_factory=dict)  # lost_events, agent_event, ...
+    node_totals: dict[str, list[int]] = field(default_factory=dict)  # node -> [events, bytes]
+    lines: LineSpool | None = None
+
+    def add(self, ev: FlowEvent, size: int) -> None:
+        self.matched += 1
+        self.written_bytes += size
+        if self.lines is not None:
+            self.lines.append(ev.line)
+        if ev.node_name:
+            totals = self.node_totals.get(ev.node_name)
+            if totals is None:
+                if len(self.node_totals) < GROUPS_KEPT:
+                    self.node_totals[ev.node_name] = [1, size]
+            else:
+                totals[0] += 1
+                totals[1] += size
+        if ev.kind != "flow":
+            self.other_kinds[ev.kind] = self.other_kinds.get(ev.kind, 0) + 1
+            return
+        flow = ev.flow
+        ip = flow.get("IP") or _NO_IP
+        source = flow.get("source") or _NO_IP
+        destination = flow.get("destination") or _NO_IP
+        verdict = flow.get("verdict", "VERDICT_UNKNOWN")
+        key = (
+            (source.get("namespace", ""), source.get("pod_name", ""), ip.get("source", ""), source.get("identity", 0)),
+            (destination.get("namespace", ""), destination.get("pod_name", ""), ip.get("destination", ""), destination.get("identity", 0)),
+            verdict,
+            flow.get("drop_reason_desc", "DROP_REASON_UNKNOWN") if verdict == "DROPPED" else "",
+        )
+        groups = self.groups
+        groups[key] = groups.get(key, 0) + 1
+        if len(groups) > GROUPS_KEPT:
+            self.groups = dict(sorted(groups.items(), key=lambda item: -item[1])[: GROUPS_KEPT // 2])
+
+    def _top(self, name_of: Callable[[GroupKey], str | None], n: int) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for key, count in self.groups.items():
+            name = name_of(key)
+            if name is not None:
+                counts[name] = counts.get(name, 0) + count
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
+
+    def top_sources(self, n: int) -> list[tuple[str, int]]:
+        return self._top(lambda k: endpoint_name(k[0], self.reserved), n)
+
+    def top_destinations(self, n: int) -> list[tuple[str, int]]:
+        return self._top(lambda k: endpoint_name(k[1], self.reserved), n)
+
+    def top_talkers(self, n: int) -> list[tuple[str, int]]:
+        return self._top(lambda k: f"{endpoint_name(k[0], self.reserved)} \u2192 {endpoint_name(k[1], self.reserved)}", n)
+
+    def top_verdicts(self, n: int) -> list[tuple[str, int]]:
+        flows = self._top(lambda k: str(k[2]), n)
+        others = [(f"({kind})", count) for kind, count in self.other_kinds.items()]
+        return sorted(flows + others, key=lambda item: (-item[1], item[0]))[:n]
+
+    def top_drop_reasons(self, n: int) -> list[tuple[str, int]]:
+        return self._top(lambda k: str(k[3]) if k[3] else None, n)
+
+    def top_nodes(self) -> list[tuple[str, int, int]]:
+        """(node, events, bytes), busiest first."""
+        return sorted(((node, t[0], t[1]) for node, t in self.node_totals.items()), key=lambda item: (-item[1], item[0]))
+
+
+_NO_IP: dict[str, Any] = {}
+
+
+@dataclass
+class PreviewRun:
+    tallies: list[FlowLogTally]
+    seen: int = 0
+    first_time: str = ""  # RFC 3339, second precision (UTC as Hubble writes it)
+    last_time: str = ""
+
+    def time_span_seconds(self) -> float | None:
+        if not self.first_time or not self.last_time:
+            return None
+        try:
+            first, last = (_parse_time(t) for t in (self.first_time, self.last_time))
+        except ValueError:
+            return None
+        return (last - first).total_seconds() + 1  # both ends at second precision: inclusive
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text[:19])
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def _time_of(line: bytes) -> str:
+    """The first "time" of a line (the flow's), without parsing it."""
+    index = line.find(b'"time":')
+    if index < 0:
+        return ""
+    start = line.find(b'"', index + 7)
+    end = line.find(b'"', start + 1)
+    return line[start + 1 : end].decode("ascii", "replace") if 0 <= start < end else ""
+
+
+def _pays(tests: list[LineTest], sample: list[bytes], per_line: float) -> bool:
+    """Whether testing lines (and reading the time of those ruled out) costs clearly less than
+    parsing the lines it rules out, timed on the sample."""
+    started = time.process_time()
+    passing = 0
+    for line in sample:
+        if _any_test(tests, line):
+            passing += 1
+        else:
+            _time_of(line)
+    testing = (time.process_time() - started) / len(sample)
+    return testing + per_line * passing / len(sample) < 0.8 * per_line
+
+
+def _any_test(tests: list[LineTest], line: bytes) -> bool:
+    for test in tests:
+        if test(line):
+            return True
+    return False
+
+
+def run_preview(
+    lines: Iterable[tuple[int, bytes]],
+    flow_logs: list[CompiledFlowLog],
+    keep_lines: bool = False,
+    on_written: Callable[[int, FlowEvent, bytes], None] | None = None,
+    reserved: dict[int, str] | None = None,
+    source: str = "flows",
+    calibration_lines: int = CALIBRATION_LINES,
+    scan_cost: float | None = None,
+) -> PreviewRun:
+    """Every line through every flow log. `on_written(index, event, line)` receives the exact
+    lines the agent would write (serialising them costs time: only when asked). A line no flow
+    log can export (prefilter.py) is counted without being parsed; which fields are checked for
+    that is calibrated on the first `calibration_lines` lines, with the measured cost of a scan
+    relative to parsing (or `scan_cost`, for tests). Results never depend on it."""
+    tallies = [FlowLogTally(f, reserved=dict(reserved or {}), lines=LineSpool() if keep_lines else None) for f in flow_logs]
+    run = PreviewRun(tallies)
+    active = [(i, t, t.flow_log) for i, t in enumerate(tallies) if not t.flow_log.error]
+    tests = [f.may_match for _, _, f in active]
+    prefilter = bool(tests) and all(test is not None for test in tests)
+    line_tests = [test for test in tests if test is not None]
+    shortcut = False  # on once the tests are calibrated on the first lines
+    sample: list[bytes] = []
+    calibration_started = 0.0
+    table = proto_facts().json_to_proto
+    fast = FlowEvent(0, "flow", {}, {}, "", "", 0)
+    loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
+    first, last = "\uffff", ""
+    seen = 0
+    deciders = [(flow_log.decide, tally, flow_log.mask is not None or on_written is not None, flow_log, index) for index, tally, flow_log in active]
+    try:
+        for number, line in lines:
+            if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
+                continue
+            seen += 1
+            if prefilter:
+                if len(sample) == calibration_lines // 2:
+                    calibration_started = time.process_time()  # the first half warms caches up
+                sample.append(line)
+                if len(sample) >= calibration_lines:
+                    # what parsing and deciding took over the second half (up to the previous
+                    # line), against scanning
+                    timed = len(sample) - 1 - calibration_lines // 2
+                    per_line = (time.process_time() - calibration_started) / max(1, timed)
+                    for test in line_tests:
+                        test.calibrate(sample, per_line, scan_cost)
+                    shortcut = scan_cost is not None or _pays(line_tests, sample, per_line)
+                    prefilter, sample = False, []
+            elif shortcut and not _any_test(line_tests, line):
+                stamp = _time_of(line)
+                if stamp:
+                    if stamp < first:
+                        first = stamp
+                    if stamp > last:
+                        last = stamp
+                if line[0] != 123:  # not an object at all; parsed lines are checked below
+                    raise bad_line(source, number)
+                continue
+            try:
+                obj = loads(line)
+            except JSONDecodeError:
+                raise bad_line(source, number) from None
+            flow = obj.get("flow") if type(obj) is dict else None
+            if type(flow) is dict and "node_name" in obj:
+                # The exporter's own lines (proto names): one reused event, no renaming.
+                ev = fast
+                ev.line, ev.flow, ev.node_name, ev.time, ev.size = number, flow, obj["node_name"], obj.get("time", ""), len(line)
+            else:
+                parsed = event_from_object(obj, number, len(line), table)
+                if parsed is None:
+                    raise bad_line(source, number)
+                ev = parsed
+            # Whole timestamps compared, cut to the second at the end: RFC 3339 strings of one
+            # zone order like their first 19 characters wherever those differ.
+            stamp = ev.time
+            if stamp:
+                if stamp < first:
+                    first = stamp
+                if stamp > last:
+                    last = stamp
+            for decide, tally, serialise, flow_log, index in deciders:
+                if decide(ev):
+                    if serialise:
+                        written = flow_log.written_line(ev)
+                        size = len(written) + 1
+                        if on_written is not None:
+                            on_written(index, ev, written)
+                    else:
+                        size = ev.size  # unmasked: the agent writes the event as read
+                    tally.add(ev, size)
+    except (gzip.BadGzipFile, EOFError) as error:
+        raise FlowlogsError(f"{source}: broken gzip data: {error}") from error
+    run.seen = seen
+    run.first_time, run.last_time = (first[:19], last[:19]) if last else ("", "")
+    return run

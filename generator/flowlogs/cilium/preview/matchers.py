@@ -1,0 +1,870 @@
+"""FlowFilter field -> predicate over a flow, with Hubble's semantics, one entry per upstream field.
+
+Each entry of FIELD_MATCHERS builds, from the values of one FlowFilter field, a predicate that says
+whether an event matches that field (values of a field are OR-ed, as upstream). The semantics are
+those of Hubble's filter package, read from the copy vendored in cilium/hubble at tags v1.16.6,
+v1.17.5 and v1.18.6 (`vendor/github.com/cilium/cilium/pkg/hubble/filters/<file>.go`, named per
+entry below). Where releases differ, the entry takes the Cilium version (`MatchContext.version`).
+
+The table is keyed by the proto field name (`source_pod`); which fields a version has comes from
+that version's data file (`cilium/data/cilium-<version>.yaml`, `filter_fields`), so a new Cilium
+version needs a data file, and code only for a field or a semantic change it brings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..tables import CiliumTables
+from ...errors import FlowlogsError
+from .flows import FlowEvent, proto_facts
+from .labels import LabelSelectorError, compile_selectors
+
+Predicate = Callable[[FlowEvent], bool]
+
+
+class FilterValueError(ValueError):
+    """A FlowFilter value the agent rejects when it builds the filter (the flow log is not applied)."""
+
+
+class FlowFilterDecodeError(FlowlogsError):
+    """A FlowFilter protojson cannot decode (unknown field, unknown enum name): the agent rejects
+    the whole configuration file and keeps the previous one."""
+
+
+@dataclass(frozen=True)
+class MatchContext:
+    version: str  # Cilium minor version, "1.18"
+    tables: CiliumTables
+    event_types: Sequence[dict[str, Any]]  # the filter's event_type entries (HTTP fields check them)
+
+    @property
+    def version_tuple(self) -> tuple[int, int]:
+        major, minor = self.version.split(".")[:2]
+        return int(major), int(minor)
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """How one FlowFilter field matches: `build(values, context)` returns the predicate."""
+
+    field: str
+    source: str  # upstream file that defines the semantics
+    build: Callable[[list[Any], MatchContext], Predicate]
+    previewable: bool = True
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def _strings(values: list[Any], what: str) -> list[str]:
+    for value in values:
+        if not isinstance(value, str):
+            raise FilterValueError(f"{what}: {value!r} is not a string")
+    return list(values)
+
+
+# --- k8s.go: pods and services, "namespace/prefix" -------------------------------------------
+
+def parse_namespace_name(text: str) -> tuple[str, str]:
+    """pkg/hubble/k8s/utils.go ParseNamespaceName: "ns/prefix" -> (ns, prefix); "prefix" alone
+    means namespace "default"; "/prefix" any namespace; "ns/" every name in ns."""
+    parts = text.split("/")
+    if len(parts) > 1:
+        return parts[0], parts[1]
+    if parts[0] == "":
+        return "", ""
+    return "default", parts[0]
+
+
+def _namespaced(message: str, name_key: str) -> Callable[[list[Any], MatchContext], Predicate]:
+    """Filters over flow[message] = {namespace, <name_key>}: source/destination (pod_name) or
+    source_service/destination_service (name)."""
+
+    def build(values: list[Any], _: MatchContext) -> Predicate:
+        filters = []
+        for name in _strings(values, "name"):
+            if name == "":
+                raise FilterValueError("invalid filter, name must not be empty")
+            filters.append(parse_namespace_name(name))
+        if all(not prefix for _, prefix in filters):
+            namespaces = {fns for fns, _ in filters}
+            any_namespace = "" in namespaces
+
+            def match_namespace(ev: FlowEvent) -> bool:
+                endpoint = ev.flow.get(message)
+                if not endpoint:
+                    return False
+                ns = endpoint.get("namespace", "")
+                if not ns and not endpoint.get(name_key):
+                    return False
+                return any_namespace or ns in namespaces
+
+            return match_namespace
+
+        def match(ev: FlowEvent) -> bool:
+            endpoint = ev.flow.get(message) or _EMPTY
+            ns, name = endpoint.get("namespace", ""), endpoint.get(name_key, "")
+            if not ns and not name:
+                return False
+            for fns, prefix in filters:
+                if (not prefix or name.startswith(prefix)) and (not fns or fns == ns):
+                    return True
+            return False
+
+        return match
+
+    return build
+
+
+# --- ip.go -----------------------------------------------------------------------------------
+
+def _ip_getter(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
+    def build(values: list[Any], context: MatchContext) -> Predicate:
+        addresses: set[str] = set()
+        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for text in _strings(values, "IP"):
+            try:
+                if "/" in text:
+                    networks.append(ipaddress.ip_network(text, strict=False))
+                else:
+                    ipaddress.ip_address(text)
+                    addresses.add(text)
+            except ValueError as error:
+                raise FilterValueError(f"invalid IP {'prefix' if '/' in text else 'address'} {text!r} in filter") from error
+        # 1.16 parses flow IPs with net.ParseIP, whose IPNet.Contains matches an IPv4-mapped IPv6
+        # address ("::ffff:10.0.0.1") against an IPv4 CIDR; 1.17+ use net/netip, where it does not
+        # (ip.go at v1.16.6 vs v1.17.5).
+        mapped_matches_v4 = context.version_tuple < (1, 17)
+
+        def match(ev: FlowEvent) -> bool:
+            ip = (ev.flow.get("IP") or _EMPTY).get(key, "")
+            if not ip:
+                return False
+            if ip in addresses:
+                return True
+            if not networks:
+                return False
+            try:
+                address = ipaddress.ip_address(ip)
+            except ValueError:
+                return False
+            if mapped_matches_v4 and isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+                address = address.ipv4_mapped
+            return any(address.version == network.version and address in network for network in networks)
+
+        return match
+
+    return build
+
+
+def _ip_version(values: list[Any], context: MatchContext) -> Predicate:
+    facts = proto_facts()
+    wanted = {facts.enum_name("IPVersion", v) for v in values}
+
+    def match(ev: FlowEvent) -> bool:
+        if ev.kind != "flow":
+            return False
+        ip = ev.flow.get("IP") or _EMPTY
+        return facts.enum_name("IPVersion", ip.get("ipVersion", "IP_NOT_USED")) in wanted
+
+    return match
+
+
+# --- fqdn.go / patterns.go -------------------------------------------------------------------
+
+def _fqdn_pattern_regexp(pattern: str) -> str:
+    """patterns.go appendFQDNPatternRegexp: trim, drop one trailing dot, lower-case; `*` matches
+    [-.0-9a-z]*; only [-0-9_a-z.] allowed."""
+    pattern = pattern.strip().removesuffix(".").lower()
+    if pattern == "":
+        raise FilterValueError("empty pattern")
+    if pattern.endswith("."):
+        raise FilterValueError("multiple trailing dots in pattern")
+    out = []
+    for char in pattern:
+        if char == ".":
+            out.append(r"\.")
+        elif char == "*":
+            out.append(r"[-.0-9a-z]*")
+        elif char == "-" or char == "_" or "0" <= char <= "9" or "a" <= char <= "z":
+            out.append(char)
+        else:
+            raise FilterValueError(f"{char!r}: invalid rune in pattern")
+    return "".join(out)
+
+
+_FQDN_ELEMENT = r"(?:[-0-9_a-z]+(?:\.[-0-9_a-z]+)*)"
+
+
+def compile_fqdn_patterns(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile(r"\A(?:" + "|".join(_fqdn_pattern_regexp(p) for p in patterns) + r")\Z")
+
+
+def compile_node_name_patterns(patterns: list[str]) -> re.Pattern[str]:
+    """patterns.go appendNodeNamePatternRegexp: "cluster/node", each an FQDN pattern, empty
+    matching everything; without a slash the pattern is the node part, in any cluster."""
+    parts = []
+    for pattern in patterns:
+        if pattern == "":
+            raise FilterValueError("empty pattern")
+        elements = pattern.split("/")
+        if len(elements) > 2:
+            raise FilterValueError("too many slashes in pattern")
+        cluster, node = ("", elements[0]) if len(elements) == 1 else (elements[0], elements[1])
+        cluster_re = _fqdn_pattern_regexp(cluster) if cluster else _FQDN_ELEMENT
+        node_re = _fqdn_pattern_regexp(node) if node else _FQDN_ELEMENT
+        parts.append(f"{cluster_re}/{node_re}")
+    return re.compile(r"\A(?:" + "|".join(parts) + r")\Z")
+
+
+def _fqdn(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
+    def build(values: list[Any], _: MatchContext) -> Predicate:
+        regexp = compile_fqdn_patterns(_strings(values, "FQDN"))
+
+        def match(ev: FlowEvent) -> bool:
+            return any(regexp.match(name) for name in ev.flow.get(key, ()))
+
+        return match
+
+    return build
+
+
+def _regexps(values: list[Any], what: str) -> list[re.Pattern[str]]:
+    compiled = []
+    for text in _strings(values, what):
+        try:
+            compiled.append(re.compile(text))
+        except re.error as error:
+            raise FilterValueError(f"{what} {text!r}: {error}") from error
+    return compiled
+
+
+def _dns_query(values: list[Any], _: MatchContext) -> Predicate:
+    regexps = _regexps(values, "DNS query filter")
+
+    def match(ev: FlowEvent) -> bool:
+        dns = (ev.flow.get("l7") or _EMPTY).get("dns")
+        if dns is None:
+            return False
+        query = dns.get("query", "")
+        return any(r.search(query) for r in regexps)
+
+    return match
+
+
+# --- nodename.go -----------------------------------------------------------------------------
+
+DEFAULT_CLUSTER_NAME = "default"  # pkg/defaults/cluster.go ClusterName
+
+
+def _node_name(values: list[Any], _: MatchContext) -> Predicate:
+    regexp = compile_node_name_patterns(_strings(values, "node name"))
+
+    def match(ev: FlowEvent) -> bool:
+        name = ev.flow.get("node_name", "")
+        if not name:
+            return False
+        if "/" not in name:
+            name = f"{DEFAULT_CLUSTER_NAME}/{name}"
+        return regexp.match(name) is not None
+
+    return match
+
+
+# --- labels.go -------------------------------------------------------------------------------
+
+def _labels(get: Callable[[dict[str, Any]], list[str]]) -> Callable[[list[Any], MatchContext], Predicate]:
+    def build(values: list[Any], _: MatchContext) -> Predicate:
+        try:
+            selector = compile_selectors(_strings(values, "label selector"))
+        except LabelSelectorError as error:
+            raise FilterValueError(str(error)) from error
+
+        def match(ev: FlowEvent) -> bool:
+            return selector(get(ev.flow))
+
+        return match
+
+    return build
+
+
+def _endpoint_labels(side: str) -> Callable[[dict[str, Any]], list[str]]:
+    def get(flow: dict[str, Any]) -> list[str]:
+        labels: list[str] = (flow.get(side) or _EMPTY).get("labels", [])
+        return labels
+
+    return get
+
+
+def _node_labels(flow: dict[str, Any]) -> list[str]:
+    labels: list[str] = flow.get("node_labels", [])
+    return labels
+
+
+# --- identity.go, workload.go, cluster_name.go -------------------------------------------------
+
+def _identity(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
+    def build(values: list[Any], _: MatchContext) -> Predicate:
+        wanted = set()
+        for value in values:
+            try:
+                number = int(value)  # protojson reads uint32 as a number or a numeric string
+            except (TypeError, ValueError) as error:
+                raise FilterValueError(f"identity {value!r} is not a number") from error
+            if isinstance(value, bool) or number < 0 or number > 2**32 - 1:
+                raise FilterValueError(f"identity {value!r} is not a uint32")
+            wanted.add(number)
+
+        def match(ev: FlowEvent) -> bool:
+            endpoint = ev.flow.get(side)
+            if endpoint is None:
+                return False
+            return int(endpoint.get("identity", 0)) in wanted
+
+        return match
+
+    return build
+
+
+def _workload(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
+    def build(values: list[Any], _: MatchContext) -> Predicate:
+        wanted = []
+        for value in values:
+            if not isinstance(value, dict) or set(value) - {"name", "kind"}:
+                raise FilterValueError(f"workload {value!r} is not {{name, kind}}")
+            wanted.append((str(value.get("name", "")), str(value.get("kind", ""))))
+
+        def match(ev: FlowEvent) -> bool:
+            for workload in (ev.flow.get(side) or _EMPTY).get("workloads", ()):
+                name, kind = workload.get("name", ""), workload.get("kind", "")
+                if any((not n or n == name) and (not k or k == kind) for n, k in wanted):
+                    return True
+            return False
+
+        return match
+
+    return build
+
+
+def _cluster_name(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
+    def build(values: list[Any], _: MatchContext) -> Predicate:
+        names = set(_strings(values, "cluster name"))
+        if "" in names:
+            raise FilterValueError("invalid filter, name must not be empty")
+
+        def match(ev: FlowEvent) -> bool:
+            return (ev.flow.get(side) or _EMPTY).get("cluster_name", "") in names
+
+        return match
+
+    return build
+
+
+# --- verdict.go, drop_reason_desc.go, traffic_direction.go, uuid.go, reply.go -------------------
+
+def _enum_values(values: list[Any], enum: str, known: set[str]) -> set[str]:
+    facts = proto_facts()
+    names = set()
+    for value in values:
+        name = facts.enum_name(enum, value)
+        if name not in known:
+            raise FlowFilterDecodeError(f"invalid value for enum {enum}: {value!r} (the agent rejects the whole file)")
+        names.add(name)
+    return names
+
+
+def _verdict(values: list[Any], _: MatchContext) -> Predicate:
+    facts = proto_facts()
+    wanted = _enum_values(values, "Verdict", set(facts.enums["Verdict"]))
+
+    def match(ev: FlowEvent) -> bool:
+        return ev.kind == "flow" and facts.enum_name("Verdict", ev.flow.get("verdict", "VERDICT_UNKNOWN")) in wanted
+
+    return match
+
+
+def _drop_reason_name(context: MatchContext, value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        reason = context.tables.drop_reasons_by_code.get(value)
+        return reason.enum if reason else ("DROP_REASON_UNKNOWN" if value == 0 else str(value))
+    return str(value)
+
+
+def _drop_reason_desc(values: list[Any], context: MatchContext) -> Predicate:
+    known = {*context.tables.drop_reasons_by_enum, "DROP_REASON_UNKNOWN"}
+    wanted = set()
+    for value in values:
+        name = _drop_reason_name(context, value)
+        if name not in known:
+            raise FlowFilterDecodeError(f"invalid value for enum DropReason: {value!r} (the agent rejects the whole file)")
+        wanted.add(name)
+    facts = proto_facts()
+
+    def match(ev: FlowEvent) -> bool:
+        flow = ev.flow
+        if ev.kind != "flow" or facts.enum_name("Verdict", flow.get("verdict", "")) != "DROPPED":
+            return False
+        return _drop_reason_name(context, flow.get("drop_reason_desc", "DROP_REASON_UNKNOWN")) in wanted
+
+    return match
+
+
+def _traffic_direction(values: list[Any], _: MatchContext) -> Predicate:
+    facts = proto_facts()
+    wanted = _enum_values(values, "TrafficDirection", set(facts.enums["TrafficDirection"]))
+
+    def match(ev: FlowEvent) -> bool:
+        return ev.kind == "flow" and facts.enum_name("TrafficDirection", ev.flow.get("traffic_direction", "TRAFFIC_DIRECTION_UNKNOWN")) in wanted
+
+    return match
+
+
+def _uuid(values: list[Any], _: MatchContext) -> Predicate:
+    wanted = set(_strings(values, "uuid"))
+
+    def match(ev: FlowEvent) -> bool:
+        return ev.kind == "flow" and ev.flow.get("uuid", "") in wanted
+
+    return match
+
+
+def _reply(values: list[Any], _: MatchContext) -> Predicate:
+    wanted = set()
+    for value in values:
+        if not isinstance(value, bool):
+            raise FilterValueError(f"reply {value!r} is not true or false")
+        wanted.add(value)
+
+    def match(ev: FlowEvent) -> bool:
+        if not wanted:
+            return True
+        if ev.kind != "flow":
+            return False
+        is_reply = ev.flow.get("is_reply")
+        # reply.go: an unknown is_reply is "false" for dropped flows only.
+        if is_reply is None and proto_facts().enum_name("Verdict", ev.flow.get("verdict", "")) != "DROPPED":
+            return False
+        return bool(is_reply) in wanted
+
+    return match
+
+
+# --- event_type.go ---------------------------------------------------------------------------
+
+MESSAGE_TYPE_AGENT, MESSAGE_TYPE_DEBUG, MESSAGE_TYPE_ACCESS_LOG = 130, 2, 129  # pkg/monitor/api/types.go
+
+
+def _event_type(values: list[Any], context: MatchContext) -> Predicate:
+    filters = []
+    for value in values:
+        if not isinstance(value, dict) or set(value) - {"type", "sub_type", "subType", "match_sub_type", "matchSubType"}:
+            raise FilterValueError(f"event type {value!r} is not {{type, sub_type, match_sub_type}}")
+        filters.append((
+            int(value.get("type") or 0),
+            bool(value.get("match_sub_type", value.get("matchSubType", False))),
+            int(value.get("sub_type", value.get("subType")) or 0),
+        ))
+
+    def match(ev: FlowEvent) -> bool:
+        if ev.kind == "flow":
+            event = ev.flow.get("event_type")
+            if event is None:
+                return False
+            etype, esub = event.get("type", 0), event.get("sub_type", 0)
+            for t, m, s in filters:
+                if (not t or t == etype) and (not m or s == esub):
+                    return True
+            return False
+        if ev.kind in ("agent_event", "debug_event"):
+            own = MESSAGE_TYPE_AGENT if ev.kind == "agent_event" else MESSAGE_TYPE_DEBUG
+            sub = _sub_type_number(ev.payload.get("type", 0), ev.kind)
+            return any((not t or t == own) and (not m or s == sub) for t, m, s in filters)
+        # LostEvent: always included (no way to filter them upstream); node status: never.
+        return ev.kind == "lost_events"
+
+    return match
+
+
+def _sub_type_number(value: object, kind: str) -> int:
+    if isinstance(value, int):
+        return value
+    return -1  # an enum name we hold no table for: matches only match_sub_type: false
+
+
+# --- port.go, protocol.go, tcp.go, network_interface.go, tracing.go ---------------------------
+
+_L4_PORTS = ("TCP", "UDP", "SCTP")
+
+
+def _port(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
+    def build(values: list[Any], _: MatchContext) -> Predicate:
+        wanted = set()
+        for value in values:
+            text = str(value)
+            if not text.isdigit() or int(text) > 65535:
+                raise FilterValueError(f"invalid port {value!r}")
+            wanted.add(int(text))
+
+        def match(ev: FlowEvent) -> bool:
+            l4 = ev.flow.get("l4") or _EMPTY
+            for protocol in _L4_PORTS:
+                header = l4.get(protocol)
+                if header is not None:
+                    return int(header.get(key, 0)) in wanted
+            return False
+
+        return match
+
+    return build
+
+
+_L4_PROTOCOLS = {"icmp": ("ICMPv4", "ICMPv6"), "icmpv4": ("ICMPv4",), "icmpv6": ("ICMPv6",), "tcp": ("TCP",), "udp": ("UDP",), "sctp": ("SCTP",)}
+_L7_PROTOCOLS = {"dns": "dns", "http": "http", "kafka": "kafka"}
+
+
+def _protocol(values: list[Any], _: MatchContext) -> Predicate:
+    l4_keys: list[str] = []
+    l7_keys: list[str] = []
+    for value in _strings(values, "protocol"):
+        name = value.lower()
+        if name in _L4_PROTOCOLS:
+            l4_keys.extend(_L4_PROTOCOLS[name])
+        elif name in _L7_PROTOCOLS:
+            l7_keys.append(_L7_PROTOCOLS[name])
+        else:
+            raise FilterValueError(f"unknown protocol: {value!r}")
+
+    def match(ev: FlowEvent) -> bool:
+        l4 = ev.flow.get("l4")
+        if l4:
+            for key in l4_keys:
+                if key in l4:
+                    return True
+        l7 = ev.flow.get("l7")
+        if l7:
+            for key in l7_keys:
+                if key in l7:
+                    return True
+        return False
+
+    return match
+
+
+TCP_FLAG_NAMES = ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
+
+
+def _tcp_flags(values: list[Any], _: MatchContext) -> Predicate:
+    sets = []
+    for value in values:
+        if not isinstance(value, dict) or set(value) - set(TCP_FLAG_NAMES):
+            raise FilterValueError(f"TCP flags {value!r} are not a set of {', '.join(TCP_FLAG_NAMES)}")
+        sets.append([flag for flag in TCP_FLAG_NAMES if value.get(flag)])
+
+    def match(ev: FlowEvent) -> bool:
+        flags = ((ev.flow.get("l4") or _EMPTY).get("TCP") or _EMPTY).get("flags")
+        if flags is None:
+            return False
+        # tcp.go: a filter set matches when every flag it sets is set in the flow.
+        return any(all(flags.get(flag) for flag in wanted) for wanted in sets)
+
+    return match
+
+
+def _interface(values: list[Any], _: MatchContext) -> Predicate:
+    wanted = []
+    for value in values:
+        if not isinstance(value, dict) or set(value) - {"index", "name"}:
+            raise FilterValueError(f"interface {value!r} is not {{index, name}}")
+        wanted.append((int(value.get("index", 0)), str(value.get("name", ""))))
+
+    def match(ev: FlowEvent) -> bool:
+        iface = ev.flow.get("interface")
+        if iface is None:
+            return False
+        index, name = int(iface.get("index", 0)), iface.get("name", "")
+        return any((idx <= 0 or idx == index) and (not n or n == name) for idx, n in wanted)
+
+    return match
+
+
+def _trace_id(values: list[Any], _: MatchContext) -> Predicate:
+    wanted = set(_strings(values, "trace id"))
+
+    def match(ev: FlowEvent) -> bool:
+        parent = (ev.flow.get("trace_context") or _EMPTY).get("parent") or _EMPTY
+        return parent.get("trace_id", "") in wanted
+
+    return match
+
+
+# --- encrypted.go, ip_tracing.go (Cilium 1.19) ---------------------------------------------------
+
+
+def _encrypted(values: list[Any], _: MatchContext) -> Predicate:
+    """encrypted.go (cilium/hubble v1.19.4): `IP.encrypted` is one of the values; not a flow: no match."""
+    wanted = set()
+    for value in values:
+        if not isinstance(value, bool):
+            raise FilterValueError(f"encrypted {value!r} is not true or false")
+        wanted.add(value)
+
+    def match(ev: FlowEvent) -> bool:
+        if not wanted:
+            return True
+        return ev.kind == "flow" and bool((ev.flow.get("IP") or _EMPTY).get("encrypted", False)) in wanted
+
+    return match
+
+
+def _ip_trace_id(values: list[Any], _: MatchContext) -> Predicate:
+    """ip_tracing.go (cilium/hubble v1.19.4): `ip_trace_id.trace_id` (a uint64: a string in JSON) is one of the values."""
+    wanted = set()
+    for value in values:
+        try:
+            wanted.add(int(value))
+        except (TypeError, ValueError):
+            raise FilterValueError(f"ip_trace_id {value!r} is not a number") from None
+
+    def match(ev: FlowEvent) -> bool:
+        trace = (ev.flow.get("ip_trace_id") or _EMPTY).get("trace_id", 0)
+        try:
+            return int(trace) in wanted
+        except (TypeError, ValueError):
+            return False
+
+    return match
+
+
+# --- http.go ---------------------------------------------------------------------------------
+
+_STATUS_FULL = re.compile(r"^[1-5][0-9]{2}$")
+_STATUS_PREFIX = re.compile(r"^[1-5][0-9]?\+$")
+
+
+def _require_l7_event_type(what: str, context: MatchContext) -> None:
+    types = context.event_types
+    if types and not any(isinstance(t, dict) and int(t.get("type") or 0) == MESSAGE_TYPE_ACCESS_LOG for t in types):
+        raise FilterValueError(f"filtering by {what} requires the event type filter to only match 'l7' events")
+
+
+def _http(flow: dict[str, Any]) -> dict[str, Any] | None:
+    http: dict[str, Any] | None = (flow.get("l7") or _EMPTY).get("http")
+    return http
+
+
+def _http_status(values: list[Any], context: MatchContext) -> Predicate:
+    _require_l7_event_type("http status code", context)
+    full, prefixes = set(), []
+    for text in _strings(values, "status code"):
+        if _STATUS_FULL.match(text):
+            full.add(text)
+        elif _STATUS_PREFIX.match(text):
+            prefixes.append(text[:-1])
+        else:
+            raise FilterValueError(f"invalid status code prefix: {text!r}")
+
+    def match(ev: FlowEvent) -> bool:
+        http = _http(ev.flow)
+        if http is None or not http.get("code"):
+            return False
+        code = f"{int(http['code']):03d}"
+        return code in full or any(code.startswith(p) for p in prefixes)
+
+    return match
+
+
+def _http_method(values: list[Any], context: MatchContext) -> Predicate:
+    _require_l7_event_type("http method", context)
+    wanted = {m.casefold() for m in _strings(values, "method")}
+
+    def match(ev: FlowEvent) -> bool:
+        http = _http(ev.flow)
+        method = (http or _EMPTY).get("method", "")
+        return bool(method) and method.casefold() in wanted
+
+    return match
+
+
+def _http_url(values: list[Any], context: MatchContext) -> Predicate:
+    _require_l7_event_type("http url", context)
+    regexps = _regexps(values, "http url")
+
+    def match(ev: FlowEvent) -> bool:
+        url = (_http(ev.flow) or _EMPTY).get("url", "")
+        return bool(url) and any(r.search(url) for r in regexps)
+
+    return match
+
+
+def _request_uri_path(url: str) -> str | None:
+    """Go url.ParseRequestURI(url).Path: an absolute URL or an absolute path, else invalid."""
+    if not url.startswith("/") and "://" not in url:
+        return None
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return None
+
+
+def _http_path(values: list[Any], context: MatchContext) -> Predicate:
+    _require_l7_event_type("http path", context)
+    regexps = _regexps(values, "http path")
+
+    def match(ev: FlowEvent) -> bool:
+        url = (_http(ev.flow) or _EMPTY).get("url", "")
+        if not url:
+            return False
+        path = _request_uri_path(url)
+        return path is not None and any(r.search(path) for r in regexps)
+
+    return match
+
+
+def _http_header(values: list[Any], context: MatchContext) -> Predicate:
+    _require_l7_event_type("http headers", context)
+    wanted = set()
+    for value in values:
+        if not isinstance(value, dict) or set(value) - {"key", "value"}:
+            raise FilterValueError(f"HTTP header {value!r} is not {{key, value}}")
+        wanted.add((str(value.get("key", "")), str(value.get("value", ""))))
+
+    def match(ev: FlowEvent) -> bool:
+        headers = (_http(ev.flow) or _EMPTY).get("headers")
+        if not headers:
+            return False
+        return any((h.get("key", ""), h.get("value", "")) in wanted for h in headers)
+
+    return match
+
+
+def _not_previewable(values: list[Any], _: MatchContext) -> Predicate:
+    raise AssertionError("not previewable fields are never built")
+
+
+_SOURCE = "cilium/hubble v1.18.6 vendor/github.com/cilium/cilium/pkg/hubble/filters/"
+
+FIELD_MATCHERS: dict[str, Matcher] = {
+    m.field: m
+    for m in (
+        Matcher("uuid", _SOURCE + "uuid.go", _uuid),
+        Matcher("source_ip", _SOURCE + "ip.go", _ip_getter("source")),
+        Matcher("source_ip_xlated", _SOURCE + "ip.go", _ip_getter("source_xlated")),
+        Matcher("source_pod", _SOURCE + "k8s.go", _namespaced("source", "pod_name")),
+        Matcher("source_fqdn", _SOURCE + "fqdn.go", _fqdn("source_names")),
+        Matcher("source_label", _SOURCE + "labels.go", _labels(_endpoint_labels("source"))),
+        Matcher("source_service", _SOURCE + "k8s.go", _namespaced("source_service", "name")),
+        Matcher("source_workload", _SOURCE + "workload.go", _workload("source")),
+        Matcher("source_cluster_name", _SOURCE + "cluster_name.go", _cluster_name("source")),
+        Matcher("destination_ip", _SOURCE + "ip.go", _ip_getter("destination")),
+        Matcher("destination_pod", _SOURCE + "k8s.go", _namespaced("destination", "pod_name")),
+        Matcher("destination_fqdn", _SOURCE + "fqdn.go", _fqdn("destination_names")),
+        Matcher("destination_label", _SOURCE + "labels.go", _labels(_endpoint_labels("destination"))),
+        Matcher("destination_service", _SOURCE + "k8s.go", _namespaced("destination_service", "name")),
+        Matcher("destination_workload", _SOURCE + "workload.go", _workload("destination")),
+        Matcher("destination_cluster_name", _SOURCE + "cluster_name.go", _cluster_name("destination")),
+        Matcher("traffic_direction", _SOURCE + "traffic_direction.go", _traffic_direction),
+        Matcher("verdict", _SOURCE + "verdict.go", _verdict),
+        Matcher("drop_reason_desc", _SOURCE + "drop_reason_desc.go", _drop_reason_desc),
+        Matcher("interface", _SOURCE + "network_interface.go", _interface),
+        Matcher("event_type", _SOURCE + "event_type.go", _event_type),
+        Matcher("http_status_code", _SOURCE + "http.go", _http_status),
+        Matcher("protocol", _SOURCE + "protocol.go", _protocol),
+        Matcher("source_port", _SOURCE + "port.go", _port("source_port")),
+        Matcher("destination_port", _SOURCE + "port.go", _port("destination_port")),
+        Matcher("reply", _SOURCE + "reply.go", _reply),
+        Matcher("dns_query", _SOURCE + "fqdn.go", _dns_query),
+        Matcher("source_identity", _SOURCE + "identity.go", _identity("source")),
+        Matcher("destination_identity", _SOURCE + "identity.go", _identity("destination")),
+        Matcher("http_method", _SOURCE + "http.go", _http_method),
+        Matcher("http_path", _SOURCE + "http.go", _http_path),
+        Matcher("http_url", _SOURCE + "http.go", _http_url),
+        Matcher("http_header", _SOURCE + "http.go", _http_header),
+        Matcher("tcp_flags", _SOURCE + "tcp.go", _tcp_flags),
+        Matcher("node_name", _SOURCE + "nodename.go", _node_name),
+        Matcher("node_labels", _SOURCE + "labels.go", _labels(_node_labels)),
+        Matcher("ip_version", _SOURCE + "ip.go", _ip_version),
+        Matcher("trace_id", _SOURCE + "tracing.go", _trace_id),
+        Matcher("encrypted", "cilium/hubble v1.19.4 vendor/github.com/cilium/cilium/pkg/hubble/filters/encrypted.go", _encrypted),
+        Matcher("ip_trace_id", "cilium/hubble v1.19.4 vendor/github.com/cilium/cilium/pkg/hubble/filters/ip_tracing.go", _ip_trace_id),
+        # CEL (cel_expression.go) runs over the flow.Flow protobuf type (enum constants, zero
+        # values of absent fields); no maintained Python CEL library offers that environment.
+        Matcher("experimental", _SOURCE + "cel_expression.go", _not_previewable, previewable=False),
+    )
+}
+
+# What each field matches, in words (docs/preview.md's table is generated from this and FIELD_MATCHERS).
+SEMANTICS: dict[str, str] = {
+    "uuid": "the flow's `uuid`, exactly",
+    "source_ip": "`IP.source` equal to an address, or inside a CIDR (1.16: an IPv4-mapped IPv6 address also matches an IPv4 CIDR; 1.17+: never)",
+    "source_ip_xlated": "`IP.source_xlated` (the SNAT address), as `source_ip`",
+    "source_pod": "`namespace/prefix`: the pod name starts with prefix in that namespace; `prefix` alone means namespace `default`; `/prefix` any namespace; `namespace/` every pod of it",
+    "source_fqdn": "one of `source_names` matches the pattern: whole name, case-folded, one trailing dot ignored, `*` = `[-.0-9a-z]*`",
+    "source_label": "Kubernetes label selectors over `source.labels` (`k8s:app=web`, `app in (a,b)`, `!k`, `k!=v`, `k>1`); a key without source matches every source; any selector may match",
+    "source_service": "`source_service` as `source_pod` (`namespace/prefix`)",
+    "source_workload": "one of `source.workloads` has that name and kind (an empty one matches any)",
+    "source_cluster_name": "`source.cluster_name`, exactly (Cilium 1.17+)",
+    "destination_ip": "`IP.destination`, as `source_ip`",
+    "destination_pod": "the destination, as `source_pod`",
+    "destination_fqdn": "`destination_names`, as `source_fqdn`",
+    "destination_label": "`destination.labels`, as `source_label`",
+    "destination_service": "`destination_service`, as `source_pod`",
+    "destination_workload": "`destination.workloads`, as `source_workload`",
+    "destination_cluster_name": "`destination.cluster_name`, exactly (Cilium 1.17+)",
+    "traffic_direction": "`traffic_direction`; an absent one is `TRAFFIC_DIRECTION_UNKNOWN`; never a non-flow event",
+    "verdict": "`verdict` (names or numbers); never a non-flow event",
+    "drop_reason_desc": "`drop_reason_desc` of DROPPED flows only",
+    "interface": "`interface`: index (0 = any) and name (empty = any) must both hold",
+    "event_type": "`event_type.type` (0 = any); `sub_type` only with `match_sub_type: true`; agent and debug events by their own type; lost events always match",
+    "http_status_code": "`l7.http.code`: full codes (`404`) or prefixes (`5+`, `40+`); needs a response code; with `event_type` only if it lists type 129 (l7)",
+    "protocol": "`l4` holds TCP, UDP, SCTP, ICMPv4/ICMPv6 (`icmp` = both), or `l7` holds dns, http, kafka; case-insensitive",
+    "source_port": "the TCP, UDP or SCTP source port",
+    "destination_port": "the TCP, UDP or SCTP destination port",
+    "reply": "`is_reply`; an absent one counts as false for DROPPED flows, and never matches otherwise",
+    "dns_query": "`l7.dns.query` matches a regular expression (unanchored)",
+    "source_identity": "`source.identity` (security identity number)",
+    "destination_identity": "`destination.identity`",
+    "http_method": "`l7.http.method`, case-insensitive",
+    "http_path": "the path of `l7.http.url` (a request URI: absolute URL or absolute path) matches a regular expression",
+    "http_url": "`l7.http.url` matches a regular expression (unanchored)",
+    "http_header": "one of `l7.http.headers` has that key and value, exactly",
+    "tcp_flags": "every flag of one set is set in `l4.TCP.flags`",
+    "node_name": "`cluster/node` patterns (FQDN patterns, empty part = any); a node name without cluster is `default/<name>`",
+    "node_labels": "`node_labels`, as `source_label`",
+    "ip_version": "`IP.ipVersion`; never a non-flow event",
+    "trace_id": "`trace_context.parent.trace_id`, exactly",
+    "encrypted": "`IP.encrypted` is one of the values (1.19)",
+    "ip_trace_id": "`ip_trace_id.trace_id` (a uint64) is one of the values (1.19)",
+    "experimental": "CEL expressions over the flow.Flow protobuf type: not previewable (no maintained Python CEL library offers that type environment); reported, and left out of the decision",
+}
+
+
+def semantics_table(versions: Sequence[str]) -> str:
+    """The Markdown table of docs/preview.md: field, versions that have it, what it matches, upstream file."""
+    from ..tables import load_tables
+
+    fields_by_version = {v: set(load_tables(v).filter_fields) for v in versions}
+    rows = ["| FlowFilter field | Cilium | matches | Hubble source |", "|---|---|---|---|"]
+    for name, matcher in FIELD_MATCHERS.items():
+        have = [v for v in versions if name in fields_by_version[v]]
+        since = f"{have[0]}+" if have and have[0] != versions[0] else "all"
+        rows.append(f"| `{name}` | {since} | {SEMANTICS[name]} | `{matcher.source.rsplit('/', 1)[-1]}` |")
+    return "\n".join(rows) + "\n"
+
+
+def build_predicate(field: str, values: list[Any], version: str, event_types: Sequence[dict[str, Any]] = ()) -> Predicate:
+    """The predicate of one FlowFilter field with these values, for a Cilium version: what a
+    profile word's value kind can delegate its `match` to. Raises FilterValueError for values
+    the agent refuses, KeyError for a field this version lacks or that cannot be previewed."""
+    from ..tables import load_tables
+
+    tables = load_tables(version)
+    matcher = FIELD_MATCHERS[field]
+    if field not in tables.filter_fields or not matcher.previewable:
+        raise KeyError(f"{field} cannot be previewed for Cilium {version}")
+    return matcher.build(values, MatchContext(version, tables, list(event_types)))

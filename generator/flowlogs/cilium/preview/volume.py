@@ -1,0 +1,76 @@
+"""Estimate what a flow log writes per second and per day, and what that means for rotation.
+
+The agent's exporter rotates its file with lumberjack (a MiB-sized file, `fileMaxBackups` old files
+kept beside the current one); defaults come from the version tables (`rotation_defaults`,
+Cilium's chart: fileMaxSizeMb 10, fileMaxBackups 5). A path of stdout is not rotated by the agent.
+Each node's agent writes its own file, so rotation is judged on the busiest node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..tables import CiliumTables
+from .engine import FlowLogTally
+
+SECONDS_PER_DAY = 86400
+MIB = 1024 * 1024
+STDOUT_PATHS = ("stdout", "/dev/stdout")
+
+
+@dataclass(frozen=True)
+class NodeVolume:
+    node: str
+    flows_per_second: float
+    bytes_per_day: float
+
+
+@dataclass(frozen=True)
+class Volume:
+    span_seconds: float
+    flows_per_second: float
+    bytes_per_day: float
+    nodes: tuple[NodeVolume, ...]
+    rotation: str  # "rotates every ~N minutes; keeps ~M hours" or why not
+
+
+def human_bytes(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(count) < 1024 or unit == "TiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"~{seconds:.0f} seconds"
+    if seconds < 2 * 3600:
+        return f"~{seconds / 60:.0f} minutes"
+    if seconds < 2 * SECONDS_PER_DAY:
+        return f"~{seconds / 3600:.0f} hours"
+    return f"~{seconds / SECONDS_PER_DAY:.0f} days"
+
+
+def estimate(tally: FlowLogTally, span_seconds: float, tables: CiliumTables) -> Volume:
+    config = tally.flow_log.config
+    flows_per_second = tally.matched / span_seconds
+    bytes_per_day = tally.written_bytes / span_seconds * SECONDS_PER_DAY
+    nodes = tuple(
+        NodeVolume(node, count / span_seconds, written / span_seconds * SECONDS_PER_DAY) for node, count, written in tally.top_nodes()
+    )
+    busiest = max((n.bytes_per_day for n in nodes), default=bytes_per_day) / SECONDS_PER_DAY
+    if config.file_path in STDOUT_PATHS:
+        rotation = "written to the agent's stdout: not rotated by the agent (the log collector ships and keeps it)"
+    elif busiest <= 0:
+        rotation = "nothing matched: the file would not grow"
+    else:
+        size_mb = config.file_max_size_mb or int(tables.rotation_defaults["fileMaxSizeMb"])
+        backups = config.file_max_backups or int(tables.rotation_defaults["fileMaxBackups"])
+        fill = size_mb * MIB / busiest
+        where = "on the busiest node" if nodes else "per node"
+        rotation = (
+            f"rotates every {_duration(fill)}; keeps {_duration(fill * (backups + 1))} "
+            f"({backups} backups of {size_mb} MiB{', before compression' if config.file_compress else ''}) {where}"
+        )
+    return Volume(span_seconds, flows_per_second, bytes_per_day, nodes, rotation)

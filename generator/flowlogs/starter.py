@@ -1,0 +1,121 @@
+"""`flowlogs init`: a commented starter profile, from flags or from a few questions.
+
+The core knows no product: each product offers a `Starter` (its `starter` attribute) with the
+questions it asks (each also a command-line flag) and the commented section it writes from
+the answers. The profile is compiled in memory before it is written, so what `init` writes
+validates; an existing file is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import UserError
+
+if TYPE_CHECKING:
+    from .products import Product
+
+HEADER = """\
+# yaml-language-server: $schema=../docs/profile.schema.json
+#
+# A starter profile written by `flowlogs init`. Edit it, then see the manifests it makes
+# (`flowlogs render {name}`), check them as Kubernetes would (`flowlogs validate {name}`) and
+# write chart/ and gitops/ (`flowlogs generate`). Every word: docs/profiles.md.
+description: {description}
+"""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One thing a starter asks; also its command-line flag (`--<key>`)."""
+
+    key: str
+    prompt: str  # asked on a terminal
+    help: str  # the flag's help
+    kind: str = "yes-no"  # "yes-no" (a switch) or "list" (comma-separated words)
+    default: Any = None
+
+
+class Starter(ABC):
+    """What a product writes into a starter profile."""
+
+    questions: tuple[Question, ...] = ()
+
+    @abstractmethod
+    def section(self, version: str, answers: Mapping[str, Any]) -> str:
+        """The product's commented profile section (YAML text ending in a newline)."""
+
+    @abstractmethod
+    def describe(self, version: str, answers: Mapping[str, Any]) -> str:
+        """A few words for the profile's description."""
+
+
+def starter_profile(name: str, chosen: Sequence[tuple[Product, str, Mapping[str, Any]]]) -> str:
+    """The profile text for the chosen products (product, version, answers)."""
+    if not chosen:
+        raise UserError("a starter profile needs at least one product")
+    description = "; ".join(_starter(product).describe(version, answers) for product, version, answers in chosen)
+    return HEADER.format(name=name, description=json.dumps(description)) + "".join(
+        _starter(product).section(version, answers) for product, version, answers in chosen
+    )
+
+
+def _starter(product: Product) -> Starter:
+    assert product.starter is not None
+    return product.starter
+
+
+def ask_profile(products: Sequence[Product], ask: Callable[[str], str], say: Callable[[str], None]) -> tuple[str, list[tuple[Product, str, dict[str, Any]]]]:
+    """Ask for the name and, per product, whether to include it, its version and its questions."""
+    name = _answer(ask, "Profile name (lower-case letters, digits, '-')", "my-profile")
+    chosen: list[tuple[Product, str, dict[str, Any]]] = []
+    while not chosen:
+        for product in products:
+            if not _yes(ask, f"{product.title}?", default=product is products[0]):
+                continue
+            default = product.versions[-1]  # the newest
+            version = _answer(ask, f"{product.name} version ({', '.join(product.versions)})", default)
+            while version not in product.versions:
+                say(f"  {product.name} {version} is not supported; choose one of {', '.join(product.versions)}")
+                version = _answer(ask, f"{product.name} version ({', '.join(product.versions)})", default)
+            answers: dict[str, Any] = {}
+            for question in _starter(product).questions:
+                if question.kind == "list":
+                    answers[question.key] = split_list([_answer(ask, question.prompt, ",".join(question.default or []))])
+                else:
+                    answers[question.key] = _yes(ask, question.prompt, default=bool(question.default))
+            chosen.append((product, version, answers))
+        if not chosen:
+            say("  choose at least one product")
+    return name, chosen
+
+
+def split_list(values: Sequence[str] | None) -> list[str]:
+    """`--services a/b,c/d --services e/f` -> ["a/b", "c/d", "e/f"]."""
+    return [item.strip() for value in values or () for item in value.split(",") if item.strip()]
+
+
+def _answer(ask: Callable[[str], str], prompt: str, default: str) -> str:
+    answer = ask(f"{prompt} [{default}]: " if default else f"{prompt}: ").strip()
+    return answer or default
+
+
+def _yes(ask: Callable[[str], str], prompt: str, default: bool) -> bool:
+    while True:
+        answer = ask(f"{prompt} [{'Y/n' if default else 'y/N'}]: ").strip().lower()
+        if not answer:
+            return default
+        if answer in ("y", "yes", "n", "no"):
+            return answer.startswith("y")
+
+
+def target_path(name: str, values_dir: Path) -> Path:
+    path = values_dir / f"{name}.yaml"
+    if path.exists():
+        raise UserError(f"{path} exists: flowlogs init never overwrites a profile (choose another name, or delete it first)")
+    return path

@@ -1,0 +1,134 @@
+"""Installed as a package, as pip and pre-commit install it: the wheel holds only what the chart
+ships, and the installed `flowlogs` generates and checks a repository outside this one.
+
+These tests build the wheel (`pip wheel`) and install it into a fresh virtual environment, so
+they take about half a minute; the dependencies come from the package index pip is set up with.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, write_profile
+
+NEW_PROFILE = """\
+description: Drops in the shop namespace.
+cilium:
+  version: "1.18"
+  flow-logs:
+    - name: shop-drops
+      file: /dev/stdout
+      include:
+        - verdict: dropped
+          namespace: shop
+"""
+
+
+def _tracked_tree(destination: Path) -> Path:
+    """The project's files as a fresh clone would have them (tracked and new, not ignored), uncommitted edits included."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = _tracked_tree(tmp_path_factory.mktemp("source"))
+    # A byte-compiled module inside a chart folder, as pip leaves after an editable install or a run:
+    # the wheel must not carry it into the chart.
+    cache = source / "generator/flowlogs/calico/chart/files/__pycache__"
+    cache.mkdir(parents=True)
+    (cache / "calico-l7-patch.cpython-311.pyc").write_bytes(b"\xa7\x0d\r\n\0\0\0\0")
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source), "-w", str(out)], check=True)
+    (built,) = out.glob("flowlogs-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `flowlogs` command of a fresh virtual environment holding only the wheel and its dependencies."""
+    env_dir = tmp_path_factory.mktemp("venv")
+    venv.create(env_dir, with_pip=True)
+    subprocess.run([str(env_dir / "bin/python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+    return env_dir / "bin"
+
+
+def test_the_wheel_holds_the_chart_sources_and_no_bytecode(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "flowlogs/calico/chart/files/calico-l7-patch.py" in names
+    assert "flowlogs/chart/skeleton/.helmignore" in names
+    assert "flowlogs/chart/skeleton/Chart.yaml.j2" in names
+    assert [name for name in names if "__pycache__" in name or name.endswith(".pyc")] == []
+
+
+def test_the_installed_command_generates_and_checks_outside_the_repository(installed: Path, tmp_path: Path) -> None:
+    site = subprocess.run(
+        [str(installed / "python"), "-c", "import flowlogs, pathlib; print(pathlib.Path(flowlogs.__file__).parent)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    # pip byte-compiled the in-cluster script inside the chart folder: generate must skip the cache.
+    assert list((Path(site) / "calico/chart/files/__pycache__").glob("calico-l7-patch.*.pyc"))
+    shutil.copytree(ROOT / "values", tmp_path / "values")
+    write_profile(tmp_path / "values", "shop-drops", NEW_PROFILE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    generate = subprocess.run([str(installed / "flowlogs"), "generate"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert generate.returncode == 0, generate.stderr
+    profiles = len([p for p in (tmp_path / "values").glob("*.yaml") if p.stem != "fleet"])
+    assert f"generated chart/ and gitops/ from {profiles} profile(s) and " in generate.stdout
+    # The same files as this repository's chart, but for the new profile, its Application and the version.
+    for name in ("templates/cilium/configmap.yaml", "templates/calico/job.yaml", "files/calico-l7-patch.py", "values.schema.json"):
+        assert (tmp_path / "chart" / name).read_bytes() == (ROOT / "chart" / name).read_bytes(), name
+    assert "shop-drops" in (tmp_path / "chart/profiles/shop-drops/values.yaml").read_text(encoding="utf-8")
+    check = subprocess.run([str(installed / "flowlogs"), "check"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.splitlines()[0] == f"chart/ is up to date with {profiles} profile(s) in values/"
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
+
+
+def test_the_pre_commit_hook_runs_through_pre_commit(tmp_path: Path) -> None:
+    """`pre-commit try-repo` installs this repository as pre-commit does for `.pre-commit-hooks.yaml`
+    (`language: python`: a virtualenv and `pip install .` of the hook repository) and runs
+    `flowlogs-check` in a repository holding values/, chart/ and gitops/: it passes, then fails
+    once a profile changes without regenerating."""
+    hook_repo = _tracked_tree(tmp_path / "hooks")
+    _git(hook_repo, "init", "-q")
+    _git(hook_repo, "add", "-A")
+    _git(hook_repo, "commit", "-q", "-m", "flowlogs")
+    user = tmp_path / "user"
+    for folder in ("values", "chart", "gitops"):
+        shutil.copytree(ROOT / folder, user / folder)
+    _git(user, "init", "-q")
+    _git(user, "add", "-A")
+    _git(user, "commit", "-q", "-m", "profiles")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    pre_commit = [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "flowlogs-check", "--all-files"]
+    passed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "flowlogs check (chart/ and gitops/ are up to date with values/)" in passed.stdout
+    assert "Passed" in passed.stdout
+    profile = user / "values/cilium-exporter.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8").replace("egress", "ingress"), encoding="utf-8")
+    failed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "Failed" in failed.stdout
+    assert "+++ chart/profiles/cilium-exporter/values.yaml" in failed.stdout
+    assert "is stale" in failed.stdout

@@ -1,0 +1,114 @@
+"""`make python-matrix` (run by `make test`): flowlogs on every supported Python found here.
+
+For each supported minor version other than the one of .venv (which runs the test suite), the
+first interpreter found (`python3.X` on PATH, else pyenv's ~/.pyenv/versions/3.X.*) gets a
+virtual environment in .cache/python-matrix/3.X with this checkout's wheel and its pinned
+dependencies; then `flowlogs generate` on values/ must write chart/ and gitops/ byte for byte as
+committed, and `flowlogs validate` must pass. A version with no interpreter here is skipped with
+one line. Standard library only.
+
+    python tests/tools/python_matrix.py        # exit 1 when a version differs or fails
+"""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".cache" / "python-matrix"
+# Keep in step with requires-python in pyproject.toml.
+SUPPORTED = ("3.11", "3.12", "3.13")
+
+
+def find_interpreter(version: str) -> Path | None:
+    """The first interpreter of `version` that runs (a pyenv shim on PATH may not)."""
+    candidates = [Path(p) for p in [shutil.which(f"python{version}")] if p]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += sorted(pyenv.glob(f"{version}.*/bin/python{version}"), reverse=True) if pyenv.is_dir() else []
+    for candidate in candidates:
+        probe = subprocess.run([str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def build_wheel(out: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(ROOT), "-w", str(out)], check=True)
+    (wheel,) = out.glob("flowlogs-*.whl")
+    return wheel
+
+
+def environment(version: str, interpreter: Path, wheel: Path) -> Path:
+    """A venv for `version` holding this wheel (dependencies installed once, flowlogs reinstalled every run)."""
+    venv = CACHE / version
+    stamp = venv / ".dependencies"
+    pins = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.is_file() or stamp.read_text() != pins:
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([str(interpreter), "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)], check=True)
+        stamp.write_text(pins)
+    subprocess.run(
+        [str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--force-reinstall", str(wheel)],
+        check=True,
+    )
+    return venv
+
+
+def differences(left: Path, right: Path) -> list[str]:
+    comparison = filecmp.dircmp(left, right)
+    found = [f"{left.name}/{name}" for name in comparison.left_only + comparison.right_only + comparison.diff_files + comparison.funny_files]
+    # dircmp compares by stat first: check contents of the "same" files too.
+    found += [f"{left.name}/{name}" for name in comparison.same_files if not filecmp.cmp(left / name, right / name, shallow=False)]
+    for sub in comparison.common_dirs:
+        found += [f"{left.name}/{item}" for item in differences(left / sub, right / sub)]
+    return found
+
+
+def check_version(version: str, venv: Path) -> list[str]:
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix=f"flowlogs-py{version}-") as scratch:
+        work = Path(scratch)
+        shutil.copytree(ROOT / "values", work / "values")
+        (work / "chart").mkdir()
+        shutil.copy2(ROOT / "chart" / "Chart.yaml", work / "chart" / "Chart.yaml")  # the version continues from it
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+        flowlogs = str(venv / "bin" / "flowlogs")
+        for command in (["generate", "--quiet"], ["validate", "--embedded-only"]):
+            result = subprocess.run([flowlogs, *command], cwd=work, capture_output=True, text=True, env=env)
+            if result.returncode != 0:
+                problems.append(f"flowlogs {' '.join(command)} failed: {result.stdout[-500:]}{result.stderr[-500:]}")
+        for tree in ("chart", "gitops"):
+            problems += [f"{path} differs from the committed file" for path in differences(work / tree, ROOT / tree)]
+    return problems
+
+
+def main() -> int:
+    own = f"{sys.version_info.major}.{sys.version_info.minor}"
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="flowlogs-wheel-") as scratch:
+        wheel: Path | None = None
+        for version in SUPPORTED:
+            if version == own:
+                print(f"python-matrix: {version}: the test suite's own interpreter")
+                continue
+            interpreter = find_interpreter(version)
+            if interpreter is None:
+                print(f"python-matrix: {version}: no python{version} on this machine, skipped")
+                continue
+            wheel = wheel or build_wheel(Path(scratch))
+            problems = check_version(version, environment(version, interpreter, wheel))
+            failed |= bool(problems)
+            print(f"python-matrix: {version} ({interpreter}): " + ("; ".join(problems) if problems else "chart/ and gitops/ byte-identical, validate passed"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
