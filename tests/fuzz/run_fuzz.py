@@ -1,6 +1,6 @@
 """`make fuzz`: the fuzz target of issue 13 with a large budget (tests/fuzz/harness.py).
 
-    .venv/bin/python tests/fuzz/run_fuzz.py [--examples 5000] [--seed 13] [--deep-every 25]
+    .venv/bin/python tests/fuzz/run_fuzz.py [--examples 5000] [--seed 13] [--deep-every 4]
 
 Prints examples run, rejected with a positioned error, accepted and valid, tracebacks, hangs,
 partial writes and peak memory per example; exits 1 when any example failed a check.
@@ -23,7 +23,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--deep-every", type=int, default=25, help="validate (render, helm lint --strict, schemas) every Nth accepted example")
+    parser.add_argument("--deep-every", type=int, default=4, help="validate (render, helm lint --strict, schemas) every Nth accepted example")
     parser.add_argument("--time-limit", type=float, default=2.0, help="seconds after which an example counts as a hang (default: 2)")
     args = parser.parse_args()
     started = time.monotonic()
