@@ -16,7 +16,7 @@ KUBECONFORM_DIR := .cache/kubeconform
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check lint test test-fast helm-binary kubeconform-binary python-matrix bench browser golden clean
+.PHONY: all venv generate validate check lint test test-fast fuzz helm-binary kubeconform-binary python-matrix bench browser golden clean
 
 all: validate
 
@@ -59,7 +59,17 @@ kubeconform-binary:
 	fi
 
 test: $(STAMP) helm-binary kubeconform-binary lint python-matrix
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
+
+# The tests without the few marked slow (wheel and pre-commit installs, every README command).
+test-fast: $(STAMP) helm-binary kubeconform-binary
+	$(BIN)/python -m pytest -n auto -m "not slow"
+
+# Hostile input (issue 13): 5,000 fuzzed profiles, fleet files and validator inputs from a fixed
+# seed (tests/fuzz/); `make test` runs a small budget of the same target. FUZZ_EXAMPLES=N to change.
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/run_fuzz.py --examples $(FUZZ_EXAMPLES)
 
 golden: $(STAMP)
 	FLOWLOGS_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_compile_golden.py -q

@@ -26,7 +26,7 @@ CASES = [
      "pod 'kube-system/*' contains a glob character; Hubble matches pods by prefix, not by glob"),
     ("namespace-glob", filter_profile('namespace: "kube-*"'), "5:22",
      "namespace 'kube-*' contains a glob character; Hubble matches namespaces by prefix, not by glob"),
-    ("duplicate-name", FLOW_LOG + "      file: /var/log/a.log\n    - name: a\n      file: /var/log/b.log\n", "5:13",
+    ("duplicate-name", FLOW_LOG + "      file: /var/run/cilium/hubble/a.log\n    - name: a\n      file: /var/run/cilium/hubble/b.log\n", "5:13",
      "flow log name 'a' is used twice"),
     ("duplicate-path", FLOW_LOG + "    - name: b\n", "4:13",
      "flow logs 'a' and 'b' both write to /var/run/cilium/hubble/events.log"),

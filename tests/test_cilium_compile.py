@@ -81,8 +81,8 @@ def test_rotation_1_18_section_default_and_per_flow_log_override(tmp_path):
     profile, _ = compile_text(
         tmp_path,
         "cilium:\n  rotation: {max-size-mb: 20, max-backups: 3}\n  flow-logs:\n"
-        "    - name: a\n      file: /var/log/a.log\n      rotation: {max-size-mb: 50, compress: true}\n"
-        "    - name: b\n      file: /var/log/b.log\n",
+        "    - name: a\n      file: /var/run/cilium/hubble/a.log\n      rotation: {max-size-mb: 50, compress: true}\n"
+        "    - name: b\n      file: /var/run/cilium/hubble/b.log\n",
     )
     entries = profile.values["cilium"]["flowLogs"]
     assert [{k: v for k, v in e.items() if k.startswith("file") and k != "filePath"} for e in entries] == [

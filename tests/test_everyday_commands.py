@@ -38,15 +38,15 @@ cilium:
     - name: a
       includ: []
     - name: b
-      file: /var/log/b.log
+      file: /var/run/cilium/hubble/b.log
       include:
         - drop-reason: policy-denyy
     - name: c
-      file: /var/log/c.log
+      file: /var/run/cilium/hubble/c.log
       include:
         - source-pod: kube-system/*
     - name: d
-      file: /var/log/d.log
+      file: /var/run/cilium/hubble/d.log
       include:
         - verdict: droped
 calico:

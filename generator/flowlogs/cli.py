@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from .products import Command
     from .validate import ProfileTarget
 
-# Usage errors exit 2 from argparse itself.
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+# Usage errors exit 2 from argparse itself. EXIT_INTERNAL (70, EX_SOFTWARE in sysexits.h) means a
+# bug in flowlogs, never a problem with the input: the one top-level handler in `main` prints it.
+EXIT_OK, EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 70, 130
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
@@ -381,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Declarative network flow logs for Kubernetes: compile profiles in plain words to a Helm chart.",
     )
     parser.add_argument("--version", action=_VersionAction)
+    parser.add_argument("--debug", action="store_true", help="on an internal error, print the Python traceback")
     _add_directories(parser, defaults=True)
     directories = argparse.ArgumentParser(add_help=False)
     _add_directories(directories, defaults=False)
@@ -499,6 +501,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except Exception as error:  # the one place that turns a bug into a message, not a traceback
+        return _internal_error(error, debug=args.debug)
+
+
+def _internal_error(error: Exception, *, debug: bool) -> int:
+    """One line for a bug in flowlogs (never the user's fault), the traceback only with --debug."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+    summary = " ".join(str(error).split())[:200]
+    print(
+        f"flowlogs: internal error: {type(error).__name__}{f': {summary}' if summary else ''}"
+        f" (exit {EXIT_INTERNAL}; run again with --debug for the traceback and report it with the input that caused it)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

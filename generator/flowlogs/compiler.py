@@ -10,7 +10,7 @@ from .compose import COMPOSE_KEY, compose
 from .errors import Diagnostics, Location, UserError
 from .partial import schema_valid_part
 from .products import CompiledPart, Product
-from .profile import PROFILE_NAME_RE, PROFILE_SUFFIXES, Node, Profile, display_path, find_profiles, load_yaml_document
+from .profile import PROFILE_NAME_RE, PROFILE_SUFFIXES, Node, Profile, display_path, find_profiles, load_yaml_document, same_stem
 from .profile_schema import profile_schema
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
@@ -97,6 +97,13 @@ def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfi
 def compile_paths(paths: list[Path]) -> CompileResult:
     """Load and compile profile files; every problem of every file is collected."""
     result = CompileResult()
+    for kept, other in same_stem(paths):
+        result.diagnostics.error(
+            Location(display_path(other)),
+            f"{kept.name} and {other.name} both define the profile '{kept.stem}'",
+            "keep one of the two files",
+        )
+        paths = [path for path in paths if path != other]
     for path in paths:
         profile = load_profile(path, result.diagnostics)
         if profile is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .compiler import compile_paths
 from .errors import UserError
+from .inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
 from .registry import PRODUCTS
 from .yamlio import dump_yaml
 
@@ -23,6 +24,10 @@ def import_profile(path: Path, versions: dict[str, str]) -> str:
     """The profile text for the configuration in `path`; `versions` maps a product key to its version."""
     if not path.is_file():
         raise UserError(f"{path}: no such file")
+    try:  # before any product reads it: a regular file, within the limits (inputs.py)
+        read_yaml_text(path, DOCUMENT_LIMITS)
+    except InputRefused as refused:
+        raise UserError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
     unknown = sorted(set(versions) - {product.key for product in PRODUCTS})
     if unknown:
         raise UserError(f"--version {unknown[0]}=...: no such product; one of: {', '.join(p.key for p in PRODUCTS)}")

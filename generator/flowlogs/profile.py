@@ -8,6 +8,7 @@ the profile schema is the compiler's first step (`compiler.load_profile`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
 from .errors import Diagnostics, Location
+from .inputs import PROFILE_LIMITS, InputRefused, check_yaml_events, read_input
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -130,6 +132,8 @@ def _plain(value: Any, path: PathKey, values: dict[PathKey, tuple[int, int]], ke
         return items
     if isinstance(value, str):
         return str(value)  # drop ruamel's scalar string subclasses
+    if isinstance(value, TaggedScalar):  # `!!str 12`: round-trip mode keeps the tag, the text is the value
+        return str(value.value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -162,16 +166,18 @@ def display_path(path: Path) -> str:
 def load_yaml_document(path: Path, diagnostics: Diagnostics, what: str = "profile") -> tuple[Any, Positions, str] | None:
     """Read a YAML file as plain data with the position of every key and value.
 
+    The file must pass `inputs` (regular, inside its directory, within the limits) first.
     Syntax errors and duplicate keys become diagnostics at their line and column.
     """
     shown = display_path(path)
+    limits = dataclasses.replace(PROFILE_LIMITS, what=what)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        diagnostics.error(Location(shown), f"cannot read {what}: {error}")
-        return None
-    try:
+        text = read_input(path, limits, shown=shown, inside=path.parent)
+        check_yaml_events(_yaml().parse(text), limits, shown)
         document = _yaml().load(text)
+    except InputRefused as refused:
+        diagnostics.error(refused.location, refused.message, refused.hint)
+        return None
     except DuplicateKeyError as error:
         mark = error.problem_mark
         diagnostics.error(
@@ -192,9 +198,25 @@ def load_yaml_document(path: Path, diagnostics: Diagnostics, what: str = "profil
 
 
 def find_profiles(values_dir: Path) -> list[Path]:
-    """Profile files of a directory, in a stable order. `fleet.yaml` is not a profile."""
+    """Profile files of a directory, in a stable order. `fleet.yaml` is not a profile.
+
+    Anything but a directory counts, so a FIFO or a device named `x.yaml` is refused by the
+    loader with a message rather than skipped in silence.
+    """
     return sorted(
         p
         for p in values_dir.iterdir()
-        if p.is_file() and p.suffix in PROFILE_SUFFIXES and p.stem != "fleet"
+        if not p.is_dir() and p.suffix in PROFILE_SUFFIXES and p.stem != "fleet"
     )
+
+
+def same_stem(paths: list[Path]) -> list[tuple[Path, Path]]:
+    """Pairs of profile files that would both be the profile of one name (`x.yaml`, `x.yml`)."""
+    first: dict[str, Path] = {}
+    pairs = []
+    for path in paths:
+        if path.stem in first:
+            pairs.append((first[path.stem], path))
+        else:
+            first[path.stem] = path
+    return pairs

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .chart.build import PROFILES_DIR, compiled_profile_names
 from .errors import UserError
+from .inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
 
 if TYPE_CHECKING:
     from .helm import HelmEngine
@@ -29,6 +30,23 @@ def profile_values_files(chart_dir: Path, names: Sequence[str] = ()) -> list[tup
 
 def render_profile(engine: HelmEngine, chart_dir: Path, values_file: Path, release_name: str, namespace: str, kube_version: str) -> str:
     """One profile's manifests, as `helm template` prints them."""
-    values = yaml.safe_load(values_file.read_text(encoding="utf-8")) or {}
+    values = load_values_file(values_file)
     manifests = engine.template(chart_dir, values, release_name=release_name, namespace=namespace, kube_version=kube_version)
     return "".join(f"---\n# Source: {m.template}\n{m.text}" for m in manifests)
+
+
+def load_values_file(path: Path) -> dict[str, Any]:
+    """A compiled values file, read through `inputs` (a hand-edited or broken one is an error, not a crash)."""
+    try:
+        text = read_input(path, DOCUMENT_LIMITS)
+        check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), DOCUMENT_LIMITS, str(path))
+        values = yaml.safe_load(text)
+    except InputRefused as refused:
+        raise UserError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
+    except yaml.YAMLError as error:
+        raise UserError(f"{path} is not valid YAML ({' '.join(str(error).split())}); run `flowlogs generate`") from None
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise UserError(f"{path} must be a mapping of values, not a {type(values).__name__}; run `flowlogs generate`")
+    return values

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from .yamlio import dump_yaml
+
 
 @dataclass(frozen=True)
 class ChartValue:
@@ -72,7 +74,7 @@ def values_schema(values: list[ChartValue], sections: list[Section]) -> dict[str
 
 def _dump_default(key: str, default: Any, indent: str) -> list[str]:
     if isinstance(default, (dict, list)) and default:
-        body = yaml.safe_dump({key: default}, sort_keys=False, default_flow_style=False, width=1000)
+        body = dump_yaml({key: default})
         return [indent + line for line in body.rstrip("\n").split("\n")]
     return [f"{indent}{key}: {json.dumps(default) if isinstance(default, str) else yaml.safe_dump(default, default_flow_style=True).strip().removesuffix('...').strip()}"]
 

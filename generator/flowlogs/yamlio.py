@@ -1,10 +1,40 @@
-"""The one YAML writer of everything flowlogs generates."""
+"""The one YAML writer of everything flowlogs generates.
+
+Every string is written so that every reader sees a string: Helm reads values files with
+sigs.k8s.io/yaml (go-yaml v2, YAML 1.1 rules: `y`, `n`, `on`, `off` are booleans; `0x1F`,
+`0o17`, `1_000` are integers), Argo CD and kubectl too, editors and other tools with YAML 1.2
+(`0o17` an integer, `.inf` a float). PyYAML's dumper already quotes what PyYAML itself would
+read as another type; `_READ_AS_OTHER` adds what go-yaml v2 or YAML 1.2 would (sources:
+go-yaml v2 `resolve.go` `resolveTable`/`resolveMapList`, as vendored in kubernetes-sigs/yaml
+`goyaml.v2/resolve.go`; YAML 1.2.2 §10.3.2 core schema). It errs on the side of quoting:
+a quoted string is never misread.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
+
+_WORDS = (
+    "y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    "|~|null|Null|NULL|<<|="
+)
+# Numbers in any of the three readers' forms (underscores allowed anywhere after the first
+# digit, as go-yaml v2 strips them), infinities and NaN, and dates/times (timestamps).
+_NUMBER = (
+    r"[-+]?(0[xXoObB][0-9a-fA-F_]*|[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9_]+)?|\.[0-9_]+([eE][-+]?[0-9_]+)?"
+    r"|\.(inf|Inf|INF)|[0-9][0-9_]*(:[0-9_]+)+(\.[0-9_]*)?)"
+    r"|\.(nan|NaN|NAN)"
+)
+_TIMESTAMP = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?"
+_READ_AS_OTHER = re.compile(f"(?:{_WORDS}|{_NUMBER}|{_TIMESTAMP})")
+
+
+def read_as_other_type(text: str) -> bool:
+    """Whether a YAML 1.1 or 1.2 reader would take this text, written plain, for a non-string."""
+    return text == "" or _READ_AS_OTHER.fullmatch(text) is not None
 
 
 class _PlainDumper(yaml.SafeDumper):
@@ -12,6 +42,15 @@ class _PlainDumper(yaml.SafeDumper):
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if read_as_other_type(data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+    return dumper.represent_str(data)
+
+
+_PlainDumper.add_representer(str, _represent_str)
 
 
 def dump_yaml(data: Any) -> str:

@@ -38,6 +38,7 @@ from .words import (
 
 _QUANTITY_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_QUANTITY_MAX = Decimal(2**63 - 1)
 _DECIMAL: dict[str, Decimal | int] = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
 
 
@@ -55,11 +56,17 @@ class CalicoCompiled(CompiledPart):
 
 
 def quantity(value: Any) -> Decimal | None:
-    """A Kubernetes quantity as a number (bytes, cores); None when it is not one."""
+    """A Kubernetes quantity as a number (bytes, cores); None when it is not one.
+
+    "No matter which of the three exponent forms is used, no quantity may represent a number
+    greater than 2^63-1 in magnitude" (k8s.io/apimachinery pkg/api/resource/quantity.go): larger,
+    infinite and NaN values are not quantities.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        return number if number.is_finite() and abs(number) <= _QUANTITY_MAX else None
     match = _QUANTITY_RE.match(str(value))
     if not match:
         return None
@@ -69,12 +76,15 @@ def quantity(value: Any) -> Decimal | None:
         return None
     suffix = match[2] or ""
     if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix in _DECIMAL:
-        return number * Decimal(_DECIMAL[suffix])
-    if suffix:
-        return number * Decimal(10) ** int(suffix[1:])
-    return number
+        number *= _BINARY[suffix]
+    elif suffix in _DECIMAL:
+        number *= Decimal(_DECIMAL[suffix])
+    elif suffix:
+        exponent = int(suffix[1:])
+        if abs(exponent) > 40:  # "1e99999999": far past the limit (and past Decimal's exponent range)
+            return None if number else Decimal(0)
+        number *= Decimal(10) ** exponent
+    return number if abs(number) <= _QUANTITY_MAX else None
 
 
 def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
@@ -465,7 +475,13 @@ def _check_storage(cluster: Node, tables: CalicoTables, diagnostics: Diagnostics
         return
     size = quantity(size_node.value)
     if size is None:
-        return  # the schema reported it
+        if isinstance(size_node.value, float) or _QUANTITY_RE.match(str(size_node.value)):  # the schema passed it
+            diagnostics.error(
+                size_node.location,
+                f"log-storage-size {size_node.value} is not a Kubernetes quantity: it must be finite and at most 2^63-1",
+                "write a size such as 500Gi",
+            )
+        return
     # The guide asks for *additional* storage; flowlogs knows only the total LogStorage size, not what
     # flow, DNS and audit logs already use, so it can only rule out a size that is too small in any case.
     if size < required * 2**30:

@@ -25,6 +25,15 @@ FLUENTD_LOG_ROOT = "/var/log/calico/"
 _DURATION_RE = re.compile(r"([0-9]+)(ms|s|m|h)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 
+# Felix's count fields are `type: integer` without a format in the FelixConfiguration CRD
+# (../shared/crds/crd.projectcalico.org_felixconfigurations_enterprise.yaml: l7LogsFileMaxFiles,
+# l7LogsFileMaxFileSizeMB, l7LogsFilePerNodeLimit, l7LogsFileAggregationNumURLPath,
+# l7LogsFileAggregationURLCharLimit): the API server holds such integers as int64.
+INT64_MAX = 2**63 - 1
+# Felix's durations are Go time.Duration (metav1.Duration, parsed by time.ParseDuration): int64
+# nanoseconds, so at most 2562047h47m16.854775807s; longer is "time: invalid duration".
+MAX_DURATION_MS = INT64_MAX // 1_000_000
+
 SWITCH = {"oneOf": [{"type": "boolean"}, {"enum": ["on", "off"], "title": "on/off switch"}]}
 DURATION = {
     "type": ["string", "integer"],
@@ -130,6 +139,13 @@ class Duration(KnobKind):
         if milliseconds == 0:
             diagnostics.error(node.location, f"{word} '{value}' is zero", "Felix needs a positive interval, e.g. 60s")
             return INVALID
+        if milliseconds > MAX_DURATION_MS:
+            diagnostics.error(
+                node.location,
+                f"{word} '{value}' is longer than a Go duration holds (2562047h47m16s)",
+                "Felix reads it with Go's time.ParseDuration (int64 nanoseconds); use a shorter interval such as 5m",
+            )
+            return INVALID
         return str(value)
 
     def explain(self, value: Any) -> str:
@@ -156,7 +172,7 @@ class Directory(KnobKind):
 
 class Count(KnobKind):
     def schema(self) -> dict[str, Any]:
-        return {"type": "integer", "minimum": 1}
+        return {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
 
     def compile(self, node: Node, context: KnobContext, diagnostics: Diagnostics) -> Any:
         return int(node.value)
@@ -166,7 +182,7 @@ class CountOrUnlimited(KnobKind):
     """A positive count, or `unlimited` (0 upstream)."""
 
     def schema(self) -> dict[str, Any]:
-        return {"oneOf": [{"type": "integer", "minimum": 0}, {"enum": ["unlimited"], "title": "limit"}]}
+        return {"oneOf": [{"type": "integer", "minimum": 0, "maximum": INT64_MAX}, {"enum": ["unlimited"], "title": "limit"}]}
 
     def compile(self, node: Node, context: KnobContext, diagnostics: Diagnostics) -> Any:
         if node.value == "unlimited":
@@ -187,7 +203,7 @@ class PathParts(KnobKind):
     """How many URL path parts to keep, or `all` (negative upstream)."""
 
     def schema(self) -> dict[str, Any]:
-        return {"oneOf": [{"type": "integer"}, {"enum": ["all"], "title": "number of path parts"}]}
+        return {"oneOf": [{"type": "integer", "maximum": INT64_MAX}, {"enum": ["all"], "title": "number of path parts"}]}
 
     def compile(self, node: Node, context: KnobContext, diagnostics: Diagnostics) -> Any:
         if node.value == "all":

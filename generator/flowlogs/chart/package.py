@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..errors import UserError
 from ..yamlio import dump_yaml
 from .build import CHART_NAME, PROFILES_DIR
 
@@ -156,7 +157,10 @@ def index_yaml(archives: list[Archive], url: str = "") -> str:
 
 def package(chart_files: Mapping[str, str], profiles: list[CompiledProfile], out_dir: Path, url: str = "") -> tuple[list[Archive], Path]:
     """Write the chart's archive, one archive per profile and index.yaml into `out_dir`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        raise UserError(f"--output-dir {out_dir}: {error.strerror} (a file is in the way)") from None
     archives = [write_archive(packaged_files(chart_files), out_dir)]
     archives += [write_archive(profile_chart(chart_files, profile), out_dir) for profile in sorted(profiles, key=lambda p: p.name)]
     index = out_dir / "index.yaml"

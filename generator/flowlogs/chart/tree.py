@@ -1,17 +1,29 @@
 """Generated trees on disk: ownership, exact sync with atomic writes, and diffs.
 
-A generated tree (chart/, gitops/) is built in memory first; `sync_tree` then makes the
-directory hold exactly those files (each written to a temporary file and renamed), and
-`diff_tree` shows what a sync would change. `check_owned` refuses directories flowlogs did
-not generate.
+A generated tree (chart/, gitops/) is built in memory first. `replace_trees` then switches
+every tree that changed from its old content to the new one as a whole: each new tree is
+written complete beside the old (`.chart.flowlogs-new`), a journal naming the trees and the
+digest of their new content is written (the commit point), and each new tree is swapped in
+with one atomic exchange of the two directories (Linux renameat2 RENAME_EXCHANGE; two renames
+elsewhere). A run killed before the journal leaves the old trees untouched (its staged copies
+are removed by the next run); killed after it, the next run (`recover_trees`) completes the
+switch. `generation_lock` keeps two runs from switching at once. `sync_tree` (file by file)
+serves scratch copies; `diff_tree` shows what a sync would change; `check_owned` refuses
+directories flowlogs did not generate.
 """
 
 from __future__ import annotations
 
+import ctypes
 import difflib
+import fcntl
+import hashlib
+import json
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,3 +129,138 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
             )
         )
     return "".join(chunks)
+
+
+# ---------------------------------------------------------------- whole-tree switch
+
+JOURNAL_NAME = ".flowlogs-generate.journal"
+_STAGED, _OLD = ".flowlogs-new", ".flowlogs-old"
+
+
+def staged_path(target: Path) -> Path:
+    return target.parent / f".{target.name}{_STAGED}"
+
+
+def old_path(target: Path) -> Path:
+    return target.parent / f".{target.name}{_OLD}"
+
+
+@contextmanager
+def generation_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock on `directory` (flock on the directory itself: no lock file to leave behind)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another flowlogs generate is running in {directory}; wait for it to finish, then run again") from None
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def tree_digest(directory: Path) -> str:
+    """A digest of a directory's files (paths and contents), to tell an old tree from a new one."""
+    digest = hashlib.sha256()
+    files = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    for relative in sorted(files):  # the order of _files_digest: by relative path text
+        digest.update(relative.encode() + b"\0" + files[relative].read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _files_digest(files: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for relative in sorted(files):
+        digest.update(relative.encode() + b"\0" + files[relative].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _report(target: Path, files: Mapping[str, str]) -> SyncReport:
+    report = SyncReport()
+    for relative, text in files.items():
+        path = target / relative
+        (report.unchanged if path.is_file() and _read(path) == text else report.written).append(relative)
+    report.removed = sorted(_existing_files(target) - set(files))
+    return report
+
+
+def _write_tree(directory: Path, files: Mapping[str, str]) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(mode=0o755)
+    for relative, text in files.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.chmod(path, 0o644)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two directories in one step (Linux renameat2); False where the system cannot."""
+    function = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if function is None:
+        return False
+    result = function(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    if result != 0:
+        error = ctypes.get_errno()
+        if error in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system or kernel cannot
+            return False
+        raise OSError(error, os.strerror(error), str(first))
+    return True
+
+
+def _switch(target: Path, digest: str) -> None:
+    """Make `target` the staged new tree (idempotent: a killed switch is completed by running it again)."""
+    staged, old = staged_path(target), old_path(target)
+    if target.is_dir() and tree_digest(target) == digest:
+        pass  # switched already; `staged`, if still there, holds the old tree
+    elif staged.is_dir() and tree_digest(staged) == digest:
+        if not target.exists():
+            os.rename(staged, target)
+        elif not _exchange(staged, target):
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(target, old)
+            os.rename(staged, target)
+    else:
+        raise UserError(f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs generate` again")
+    shutil.rmtree(staged, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_trees(journal_dir: Path, targets: Sequence[Path]) -> None:
+    """Finish or undo a generation that was killed: complete the switch its journal commits, or
+    remove the staged copies of one that never reached its journal (the old trees stand)."""
+    journal = journal_dir / JOURNAL_NAME
+    if journal.is_file():
+        entries = json.loads(journal.read_text(encoding="utf-8"))["trees"]
+        for entry in entries:
+            _switch(Path(entry["target"]), entry["digest"])
+        journal.unlink()
+    for target in targets:
+        shutil.rmtree(staged_path(target), ignore_errors=True)
+        shutil.rmtree(old_path(target), ignore_errors=True)
+    for leftover in journal_dir.glob(f".{JOURNAL_NAME}.*"):
+        leftover.unlink(missing_ok=True)
+
+
+def replace_trees(journal_dir: Path, trees: Sequence[tuple[Path, Mapping[str, str]]]) -> list[SyncReport]:
+    """Make each target hold exactly its files, every changed tree switched as a whole."""
+    reports = [_report(target, files) for target, files in trees]
+    changed = [(target, files) for (target, files), report in zip(trees, reports, strict=True) if report.written or report.removed or not target.is_dir()]
+    if not changed:
+        return reports
+    entries = []
+    for target, files in changed:
+        _write_tree(staged_path(target), files)
+        entries.append({"target": str(target.resolve()), "digest": _files_digest(files)})
+    # The commit point: once the journal exists, the switch happens (now or in the next run).
+    atomic_write(journal_dir / JOURNAL_NAME, json.dumps({"trees": entries}, indent=1) + "\n")
+    for entry in entries:
+        _switch(Path(entry["target"]), entry["digest"])
+    (journal_dir / JOURNAL_NAME).unlink()
+    return reports

@@ -20,6 +20,7 @@ from .agent_time import canonical_end, check_aggregation_interval, check_end, go
 from .filters import FILTER_WORDS, SIDED_WORDS, SIDES
 from .kinds import RAW, FilterContext, report
 from .notes import note_filter_shape, note_visibility
+from .paths import check_flow_log_path
 from .tables import (
     DEFAULT_CONFIGMAP_NAME,
     DEFAULT_FILE_PATH,
@@ -131,6 +132,7 @@ def _dotted(tree: dict[str, Any], prefix: str = "") -> list[str]:
 def _compile_flow_log(node: Node, section_rotation: Node, tables: CiliumTables, diagnostics: Diagnostics) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": node.get("name").value}
     entry["filePath"] = _compile_file(node, section_rotation, tables, diagnostics)
+    check_flow_log_path(node, entry["filePath"], diagnostics)
     entry["fieldMask"] = _compile_field_mask(node.get("fields"), "fields", tables, diagnostics)
     _compile_aggregation(node, entry, tables, diagnostics)
     for word in ("include", "exclude"):

@@ -63,6 +63,10 @@ def flow_log_schema() -> dict[str, Any]:
                 "x-pattern-hint": "an absolute path such as /var/run/cilium/hubble/drops.log, or stdout",
                 "description": f"Where the agent writes the flows: an absolute path, or `stdout` (the agent's container log, never rotated; `/dev/stdout` stops working at the first rotation). Default: {DEFAULT_FILE_PATH}.",
             },
+            "allow-any-path": {
+                "type": "boolean",
+                "description": "Let 'file' be outside /var/run/cilium/hubble/ (never in /proc, /sys or /dev): the agent writes it as root on every node. Default: false.",
+            },
             "fields": {
                 "type": "array",
                 "items": {"type": "string", "title": "field path"},

@@ -133,8 +133,13 @@ def check_cluster_server(value: str, location: Location, diagnostics: Diagnostic
 
 def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, what: str = "repository URL") -> bool:
     hint = "a Git URL Argo CD can clone: https://github.com/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git"
-    if any(c.isspace() for c in value):
-        diagnostics.error(location, f"{what} '{value}' contains spaces", hint)
+    if not check_template_free(value, location, diagnostics, what):
+        return False
+    if any(c.isspace() or not c.isprintable() for c in value):
+        diagnostics.error(location, f"{what} {value!r} contains spaces or control characters", hint)
+        return False
+    if value.startswith("-"):  # git and ssh would read it as an option
+        diagnostics.error(location, f"{what} '{value}' starts with '-'", hint)
         return False
     if _SCP_LIKE_RE.match(value):
         return True
@@ -153,6 +158,8 @@ def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, wha
 
 
 def check_helm_repo_url(value: str, location: Location, diagnostics: Diagnostics) -> bool:
+    if not check_template_free(value, location, diagnostics, "Helm repository URL"):
+        return False
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -166,6 +173,11 @@ def check_helm_repo_url(value: str, location: Location, diagnostics: Diagnostics
 def check_repo_path(value: str, location: Location, diagnostics: Diagnostics, what: str) -> str | None:
     """A path inside the repository, as Argo CD takes it: relative, '/'-separated, no '..'."""
     hint = "write it relative to the repository root with '/', e.g. chart or clusters/cilium-values.yaml"
+    if not check_template_free(value, location, diagnostics, what):
+        return None
+    if not value.strip() or any(not c.isprintable() for c in value) or value != value.strip():
+        diagnostics.error(location, f"{what} {value!r} is empty or has control characters or leading/trailing spaces", hint)
+        return None
     if "\\" in value or value.startswith("/") or re.match(r"^[A-Za-z]:", value):
         diagnostics.error(location, f"{what} '{value}' must be relative to the repository root", hint)
         return None
@@ -174,6 +186,48 @@ def check_repo_path(value: str, location: Location, diagnostics: Diagnostics, wh
         diagnostics.error(location, f"{what} '{value}' leaves the repository", hint)
         return None
     return normalized
+
+
+def check_template_free(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
+    """A fleet string that lands in the ApplicationSet's template must be data, not Go template code.
+
+    The ApplicationSet sets `goTemplate: true` (argo-cd applicationset/utils: the template's
+    strings are rendered with text/template and Sprig), so `main{{ printf ... }}` would run.
+    """
+    if "{{" in value or "}}" in value:
+        diagnostics.error(
+            location,
+            f"{what} '{value}' contains '{{{{' or '}}}}': Argo CD renders the ApplicationSet template as a Go template and would run it",
+            f"write the {what} itself; template expressions are not allowed in the fleet file",
+        )
+        return False
+    return True
+
+
+# git's rules for a ref name (git/git Documentation/git-check-ref-format.txt, refs.c
+# check_refname_format): no control characters, space, ~ ^ : ? * [ \; no "..", "@{", "//";
+# no component starting with "." or ending with ".lock"; not ending with "/" or "."; not "@".
+_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|(^|/)\.|\.lock(/|$)|[/.]$|^/|^@$")
+
+
+def check_revision(value: str, location: Location, diagnostics: Diagnostics, what: str = "revision") -> bool:
+    """A Git revision Argo CD can fetch: HEAD, a branch or tag name (git's ref-name rules), or a commit."""
+    hint = "a branch, tag or commit as git names it, e.g. main, v1.2.0 or HEAD"
+    if not check_template_free(value, location, diagnostics, what):
+        return False
+    if not value.strip():
+        diagnostics.error(location, f"the {what} is empty", hint)
+        return False
+    if value.startswith("-"):
+        # git would read it as an option (`git fetch origin -x`); `git branch` refuses such names.
+        diagnostics.error(location, f"{what} '{value}' starts with '-'", hint)
+        return False
+    bad = _BAD_REF.search(value)
+    if bad is not None:
+        shown = repr(bad.group())[1:-1] if bad.group().strip() else "a space or control character"
+        diagnostics.error(location, f"{what} {value!r} is not a valid Git ref name (it contains {shown or 'an invalid ending'})", hint)
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- the `gitops:` section
@@ -222,6 +276,10 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
     if repo_url.value is not None and check_repo_url(str(repo_url.value), repo_url.location, diagnostics):
         settings = replace(settings, repo_url=str(repo_url.value))
 
+    revision = section.get("revision")
+    if revision.value is not None and check_revision(str(revision.value), revision.location, diagnostics):
+        settings = replace(settings, revision=str(revision.value))
+
     chart_path = section.get("chart-path")
     if chart_path.value is not None:
         normalized = check_repo_path(str(chart_path.value), chart_path.location, diagnostics, "chart-path")
@@ -243,7 +301,6 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
     ssa = sync.get("server-side-apply").value
     settings = replace(
         settings,
-        revision=_string(section, "revision", settings.revision),
         argocd_namespace=_string(section, "argocd-namespace", settings.argocd_namespace),
         project=_string(section, "project", settings.project),
         release_name=_string(section, "release-name", settings.release_name),
@@ -286,7 +343,11 @@ def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -
                 "one of: " + ", ".join(SUPPORTED_VERSIONS) + " (quote it: \"1.17\")",
             )
             continue
-        versions[minor] = str(version.value)
+        if check_template_free(str(version.value), version.location, diagnostics, "Cilium chart version"):
+            versions[minor] = str(version.value)
+    chart = release.get("chart")
+    if chart.value is not None:
+        check_template_free(str(chart.value), chart.location, diagnostics, "Cilium chart name")
     repo_url = release.get("repo-url")
     if repo_url.value is not None:
         check_helm_repo_url(str(repo_url.value), repo_url.location, diagnostics)
@@ -319,11 +380,8 @@ def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | Non
         return settings
     if overrides.repo_url is not None and check_repo_url(overrides.repo_url, Location("--repo-url"), diagnostics):
         settings = replace(settings, repo_url=overrides.repo_url)
-    if overrides.revision is not None:
-        if overrides.revision.strip():
-            settings = replace(settings, revision=overrides.revision)
-        else:
-            diagnostics.error(Location("--revision"), "the target revision is empty", "a branch, tag or commit, e.g. main")
+    if overrides.revision is not None and check_revision(overrides.revision, Location("--revision"), diagnostics, "target revision"):
+        settings = replace(settings, revision=overrides.revision)
     for flag, value, attribute in (
         ("--argocd-namespace", overrides.argocd_namespace, "argocd_namespace"),
         ("--project", overrides.project, "project"),

@@ -52,23 +52,40 @@ class CrdVersionSchema:
         return _count_fields(self.schema)
 
 
+class MalformedCrd(ValueError):
+    """A CRD whose fields have the wrong shape (`versions: 5`, `properties: [...]`)."""
+
+
+def _field(parent: Mapping[str, Any], name: str, expected: type, where: str) -> Any:
+    """`parent[name]` when it has the expected type, the type's empty value when absent or null."""
+    value = parent.get(name)
+    if value is None:
+        return expected()
+    if not isinstance(value, expected):
+        shown = type(value).__name__
+        raise MalformedCrd(f"{where}.{name} must be {'a mapping' if expected is dict else 'a list'}, not {shown} {str(value)[:40]!r}")
+    return value
+
+
 def is_crd(document: Any) -> bool:
     return isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
 
 
 def crd_version_schemas(crd: Mapping[str, Any]) -> list[CrdVersionSchema]:
     """A strict JSON Schema for every served version of a CRD that carries a schema."""
-    spec = crd.get("spec") or {}
+    spec = _field(crd, "spec", dict, "CRD")
     group = str(spec.get("group", ""))
-    kind = str((spec.get("names") or {}).get("kind", ""))
+    kind = str(_field(spec, "names", dict, "spec").get("kind", ""))
     if not group or not kind:
         return []
-    legacy = (spec.get("validation") or {}).get("openAPIV3Schema")  # apiextensions v1beta1
+    legacy = _field(spec, "validation", dict, "spec").get("openAPIV3Schema")  # apiextensions v1beta1
     schemas = []
-    for version in spec.get("versions") or [{"name": spec.get("version"), "served": True}]:
+    for index, version in enumerate(_field(spec, "versions", list, "spec") or [{"name": spec.get("version"), "served": True}]):
+        if not isinstance(version, dict):
+            raise MalformedCrd(f"spec.versions[{index}] must be a mapping, not {type(version).__name__}")
         if not version.get("name") or version.get("served") is False:
             continue
-        openapi = ((version.get("schema") or {}).get("openAPIV3Schema")) or legacy
+        openapi = _field(version, "schema", dict, f"spec.versions[{index}]").get("openAPIV3Schema") or legacy
         if isinstance(openapi, dict):
             api_version = f"{group}/{version['name']}"
             schemas.append(
@@ -81,8 +98,8 @@ def crd_schemas_from_documents(documents: Iterable[Any]) -> list[CrdVersionSchem
     """CRDs found in parsed YAML documents (including `kind: List` wrappers)."""
     schemas: list[CrdVersionSchema] = []
     for document in documents:
-        items = document.get("items") if isinstance(document, dict) and "items" in document else [document]
-        for item in items or []:
+        items = _field(document, "items", list, "List") if isinstance(document, dict) and "items" in document else [document]
+        for item in items:
             if is_crd(item):
                 schemas.extend(crd_version_schemas(item))
     return schemas
@@ -92,7 +109,7 @@ def to_json_schema(openapi: Mapping[str, Any], api_version: str, kind: str) -> d
     """Convert one openAPIV3Schema (the root of a custom resource) into a strict JSON Schema."""
     properties = {
         name: (_convert(sub, strict=False) if name == "metadata" else _convert(sub, strict=True))
-        for name, sub in (openapi.get("properties") or {}).items()
+        for name, sub in _field(openapi, "properties", dict, "openAPIV3Schema").items()
     }
     properties["apiVersion"] = {"type": "string", "enum": [api_version]}
     properties["kind"] = {"type": "string", "enum": [kind]}

@@ -10,15 +10,18 @@ validated; a `kind: List` stands for its items, as in kubeconform (pkg/resource/
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..helm import Manifest
+from ..inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
 from .kubeyaml import KubernetesLoader, UnsupportedData, find_non_finite, go_json_name, go_string, split_documents
 from .results import Issue
 
@@ -353,3 +356,28 @@ def load_yaml_file_data(text: str) -> Any:
 
 def load_yaml_documents(text: str) -> list[Any]:
     return [document for document in yaml.load_all(text, Loader=JsonLikeLoader) if document is not None]  # noqa: S506
+
+
+def read_yaml_input(path: Path, *, whole_stream: bool = False) -> str:
+    """The text of a YAML file `validate` reads (`--documents`, CRDs), checked by `inputs` first.
+
+    The structure check runs on the parser's events before any loader composes a node (PyYAML's
+    C composer recurses: 30,000 nested `[` crashed the process). `--documents` files are checked
+    document by document, as they are split for parsing; CRD files as one stream (`whole_stream`).
+    A syntax error stops the check where it stops the parser, which then reports it.
+    """
+    shown = str(path)
+    text = read_input(path, DOCUMENT_LIMITS, shown=shown)
+    position = 0
+    for document in [text] if whole_stream else split_documents(text):
+        start = text.find(document, position)
+        position = start + len(document)
+        try:
+            check_yaml_events(yaml.parse(document, Loader=yaml.CSafeLoader), DOCUMENT_LIMITS, shown)
+        except InputRefused as refused:
+            lines_before = text.count("\n", 0, start)
+            moved = dataclasses.replace(refused.location, line=refused.location.line + lines_before)
+            raise InputRefused(moved, refused.message, refused.hint) from None
+        except yaml.YAMLError:
+            pass
+    return text

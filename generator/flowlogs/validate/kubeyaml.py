@@ -80,8 +80,8 @@ def _go_parse_int(text: str, *, signed: bool = True) -> int | None:
     if len(body) > 1 and body[0] == "0":
         prefix = body[1].lower()
         base, body = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
-    if not body or not _DIGITS[base].fullmatch(body):
-        return None
+    if not body or not _DIGITS[base].fullmatch(body) or len(body.lstrip("0")) > 64:
+        return None  # over 64 digits is out of range in any base (and past Python's int() limit)
     value = sign * int(body, base)
     low, high = _INT64 if signed else (0, _UINT64_MAX)
     return value if low <= value <= high else None

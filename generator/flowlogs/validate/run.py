@@ -20,8 +20,9 @@ from typing import Any, TextIO
 
 from ..errors import HelmError, UserError
 from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
+from ..inputs import InputRefused
 from . import kubeconform
-from .documents import Document, DocumentParser, json_pointer, load_yaml_file_data, resource_identity
+from .documents import Document, DocumentParser, json_pointer, load_yaml_file_data, read_yaml_input, resource_identity
 from .report import REPORTERS, get_reporter
 from .results import Check, Issue, Report, Result, Status, make_report
 from .schemas import SchemaRegistry
@@ -168,11 +169,10 @@ class _Setup:
     def check_file(self, label: str, path: Path) -> _Checked:
         checked = _Checked()
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            checked.results.append(
-                Result(label, str(path), Check.SCHEMA, Status.ERROR, message=f"could not read {path}: {error.strerror}")
-            )
+            text = read_yaml_input(path)
+        except InputRefused as refused:
+            hint = f" ({refused.hint})" if refused.hint else ""
+            checked.results.append(Result(label, str(path), Check.SCHEMA, Status.ERROR, message=f"{refused}{hint}"))
             return checked
         self._validate(checked, self.parser.parse_stream(label, str(path), text))
         return checked

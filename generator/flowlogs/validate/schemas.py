@@ -21,6 +21,7 @@ Compiled validators (jsonschema-rs) are cached per (apiVersion, kind) for the wh
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import re
@@ -36,9 +37,10 @@ from typing import Any, Protocol
 import jsonschema_rs
 
 from ..errors import UserError
+from ..inputs import DOCUMENT_LIMITS, InputRefused, read_input
 from ..names import DEFAULT_KUBERNETES_VERSION
 from .crds import CrdVersionSchema, crd_schemas_from_documents, with_numeric_exclusive_bounds
-from .documents import load_yaml_documents
+from .documents import load_yaml_documents, read_yaml_input
 from .results import SchemaWarning
 
 DEFAULT_LOCATIONS = ("default", "shipped")
@@ -58,6 +60,10 @@ DIRECTORY_LAYOUTS = (
     KUBECONFORM_SUFFIX.lstrip("/"),
 )
 _K8S_DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
+# What a kind and an API version can be (Kubernetes: a kind is a CamelCase identifier, a group a
+# DNS subdomain, a version a DNS label); anything else has no schema file.
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _TEMPLATE_VARIABLE = re.compile(r"\{\{-?\s*\.(\w+)\s*-?\}\}")
 _CRD_SUFFIXES = (".yaml", ".yml")
 
@@ -95,6 +101,10 @@ class FoundSchema:
     # kubeconform compiles a schema without `$schema` (converted CRDs) as draft 4, where
     # `format` is asserted (pkg/validator/validator.go `DefaultDraft(jsonschema.Draft4)`).
     assert_formats: bool = False
+    # The directory `file:` $refs may read from: the schema location's; None (CRDs, whose
+    # structural schemas have no $ref) refuses them all. A `$ref: file:///etc/...` read local
+    # files and printed them in messages.
+    ref_root: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +168,7 @@ def render_template(template: str, variables: dict[str, str]) -> str:
         return variables[name]
 
     rendered = _TEMPLATE_VARIABLE.sub(substitute, template)
-    if "{{" in rendered:  # a pipeline, a function...: the path would silently never exist
+    if "{{" in _TEMPLATE_VARIABLE.sub("", template):  # a pipeline, a function...: the path would silently never exist
         raise SchemaLocationError(
             f"unsupported template expression in schema location {template!r}: only {{{{ .Variable }}}} is understood"
         )
@@ -320,19 +330,22 @@ class TemplateSchemas:
         self.location = location or template
         self.template = template
         self.kubernetes_version = kubernetes_version
+        # The fixed directory part of the template ("dir/" of "dir/{{ .ResourceKind }}.json").
+        prefix = template.split("{{", 1)[0]
+        self.ref_root = str((Path(prefix) if prefix.endswith("/") else Path(prefix).parent).resolve())
         render_template(template, template_variables(SchemaKey("apps/v1", "Deployment"), "master"))  # fail early
 
     def find(self, key: SchemaKey) -> FoundSchema | None:
         path = Path(render_template(self.template, template_variables(key, self.kubernetes_version)))
         if not path.is_file():
             return None
-        return _schema_file(path)
+        return _schema_file(path, self.ref_root)
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         return [self.template]
 
 
-def _schema_file(path: Path) -> FoundSchema:
+def _schema_file(path: Path, ref_root: str) -> FoundSchema:
     schema = _read_json(path)
     definitions = path.parent / "_definitions.json"
     registry = _definitions_registry(str(definitions)) if definitions.is_file() else None
@@ -340,8 +353,8 @@ def _schema_file(path: Path) -> FoundSchema:
     if "$schema" not in schema:
         # kubeconform compiles a schema without `$schema` (openapi2jsonschema's CRD files) as
         # draft 4, where formats are asserted and `exclusiveMinimum` is a boolean.
-        return FoundSchema(with_numeric_exclusive_bounds(schema), str(path), registry, base_uri, assert_formats=True)
-    return FoundSchema(schema, str(path), registry, base_uri=base_uri)
+        return FoundSchema(with_numeric_exclusive_bounds(schema), str(path), registry, base_uri, assert_formats=True, ref_root=ref_root)
+    return FoundSchema(schema, str(path), registry, base_uri=base_uri, ref_root=ref_root)
 
 
 @lru_cache(maxsize=8)
@@ -352,8 +365,10 @@ def _definitions_registry(path: str) -> jsonschema_rs.Registry:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        data = json.loads(read_input(path, DOCUMENT_LIMITS))
+    except InputRefused as refused:
+        raise SchemaLoadError(f"could not read schema {refused}{f' ({refused.hint})' if refused.hint else ''}") from refused
+    except (ValueError, RecursionError) as error:
         raise SchemaLoadError(f"could not read schema {path}: {error}") from error
     if not isinstance(data, dict):
         raise SchemaLoadError(f"schema {path} is not a JSON object")
@@ -367,10 +382,12 @@ def _read_json(path: Path) -> dict[str, Any]:
 def _crd_file_schemas(path: str, mtime_ns: int, size: int) -> tuple[CrdVersionSchema, ...]:
     # Keyed by mtime/size so tests and long runs never see a stale conversion.
     try:
-        documents = load_yaml_documents(Path(path).read_text(encoding="utf-8"))
-    except Exception as error:  # noqa: BLE001 - any YAML problem is a broken schema location
+        documents = load_yaml_documents(read_yaml_input(Path(path), whole_stream=True))
+        return tuple(crd_schemas_from_documents(documents))
+    except InputRefused as refused:
+        raise SchemaLoadError(f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}") from refused
+    except Exception as error:  # noqa: BLE001 - any YAML problem or CRD shape is a broken schema location
         raise SchemaLoadError(f"could not read CRD file {path}: {error}") from error
-    return tuple(crd_schemas_from_documents(documents))
 
 
 def crd_file_schemas(path: Path) -> tuple[CrdVersionSchema, ...]:
@@ -507,12 +524,16 @@ def schema_source(location: str, kubernetes_version: str) -> SchemaSource:
     raise SchemaLocationError(f"schema location not found: {location}")
 
 
-def _local_only(uri: str) -> Any:
-    # jsonschema-rs would fetch http(s) $refs by default; validation must never touch the network.
+def _local_only(ref_root: str | None, uri: str) -> Any:
+    # jsonschema-rs would fetch http(s) $refs by default; validation must never touch the network,
+    # and reads local files only inside the schema location.
     parsed = urllib.parse.urlparse(uri)
-    if parsed.scheme == "file":  # base URIs come from Path.as_uri(): percent-encoded
-        return json.loads(Path(urllib.request.url2pathname(parsed.path)).read_text(encoding="utf-8"))
-    raise SchemaLoadError(f"refusing to fetch remote schema {uri} (validation runs offline)")
+    if parsed.scheme != "file":
+        raise SchemaLoadError(f"refusing to fetch remote schema {uri} (validation runs offline)")
+    path = Path(urllib.request.url2pathname(parsed.path))  # base URIs come from Path.as_uri(): percent-encoded
+    if ref_root is None or not path.resolve().is_relative_to(ref_root):
+        raise SchemaLoadError(f"refusing $ref {uri}: schemas may refer only to files inside their schema location")
+    return _read_json(path)
 
 
 _GO_DURATION = re.compile(r"[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)")
@@ -549,13 +570,13 @@ def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
         return jsonschema_rs.validator_for(
             found.schema,
             registry=found.registry,
-            retriever=_local_only,
+            retriever=functools.partial(_local_only, found.ref_root),
             base_uri=found.base_uri,
             validate_formats=True,
             formats={"duration": kubeconform_duration},
         )
     return jsonschema_rs.validator_for(
-        found.schema, registry=found.registry, retriever=_local_only, base_uri=found.base_uri
+        found.schema, registry=found.registry, retriever=functools.partial(_local_only, found.ref_root), base_uri=found.base_uri
     )
 
 
@@ -589,6 +610,9 @@ class SchemaRegistry:
         return lookup
 
     def _compile(self, key: SchemaKey) -> SchemaLookup:
+        if not _KIND.fullmatch(key.kind) or not _API_VERSION.fullmatch(key.api_version):
+            # Kinds and API versions name files in the schema locations: `../x` or `{{` must not.
+            return SchemaLookup(None)
         for source in self.sources:
             try:
                 found = source.find(key)

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from ...errors import FlowlogsError
+from ...inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
 from ..tables import DEFAULT_FILE_PATH
 
 FLOWLOGS_KEY = "flowlogs.yaml"  # the ConfigMap data key (Cilium chart, hubble-flowlog-configmap)
@@ -195,9 +196,9 @@ def read_exporter_config(path: Path) -> ExporterConfig:
     """The exporters configured in a flowlogs.yaml, a ConfigMap or Cilium Helm values file."""
     where = str(path)
     try:
-        documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
-    except OSError as error:
-        raise ExporterConfigError(f"cannot read {where}: {error.strerror}") from error
+        documents = [d for d in yaml.safe_load_all(read_yaml_text(path, DOCUMENT_LIMITS)) if d is not None]
+    except InputRefused as refused:
+        raise ExporterConfigError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
     except yaml.YAMLError as error:
         raise ExporterConfigError(f"{where}: not YAML: {error}") from error
     for document in documents:

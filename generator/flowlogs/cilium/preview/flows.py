@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import os
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,6 +102,9 @@ def _open(path: str) -> IO[bytes]:
     if path == "-":
         return sys.stdin.buffer
     try:
+        if stat.S_ISDIR(mode := os.stat(path).st_mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            # A pipe is a stream of flows (`--flows <(hubble observe -o json)`); a device is not (/dev/zero never ends a line).
+            raise FlowlogsError(f"cannot read flows from {path}: a directory or device, not a file or pipe")
         if path.endswith(".gz"):
             return io.BufferedReader(gzip.open(path, "rb"))
         return open(path, "rb")  # noqa: SIM115 - closed by read_flows

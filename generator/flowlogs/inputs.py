@@ -1,0 +1,238 @@
+"""Reading every file flowlogs reads: refuse what no input needs before it costs anything.
+
+Profiles and the fleet file arrive through pull requests from many teams; `validate` reads
+whatever `--documents` and `--schema-location` name. Before a YAML parser builds anything,
+`read_input` checks that the path is a regular file (a FIFO would hang, `/dev/zero` never
+ends), inside the directory it must be in (a profile symlinked to `/proc/self/environ`), no
+larger than a limit, valid UTF-8 and free of the control characters YAML forbids; then
+`check_yaml_events` walks the parser's events (a state machine, no recursion, nothing built)
+and refuses nesting deeper than a limit (the composers recurse: ruamel raised RecursionError
+at ~300 levels, PyYAML's C loader crashed the process at 30,000), alias bombs (anchors whose
+expansion grows exponentially: 256 bytes took 32 s and 3.1 GB), merge keys where they are not
+supported, and integers longer than Python converts. Every refusal names file:line:col and,
+for the size limit, the environment variable that raises it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Location
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What one kind of input may hold; `size_variable` raises `max_bytes` (a number of bytes)."""
+
+    what: str
+    max_bytes: int
+    size_variable: str
+    max_depth: int
+    max_aliases: int
+    max_nodes: int  # nodes after expanding every alias
+    merge_keys: bool  # `<<: *anchor` (profiles: refused, their positions could not be told)
+    core_tags_only: bool = False  # refuse `!!python/object...` and other non-core tags
+
+    def byte_limit(self) -> int:
+        raw = os.environ.get(self.size_variable, "")
+        return int(raw) if raw.isdigit() and int(raw) > 0 else self.max_bytes
+
+
+# The shipped profiles are under 2 KB and the fleet file under 2 KB; the largest CRD a schema
+# location holds is Argo CD's ApplicationSet (1.4 MB). Depths: a profile needs 6 levels, the
+# deepest CRD schema in ../shared/crds about 40.
+PROFILE_LIMITS = InputLimits("profile", 256 * 1024, "FLOWLOGS_MAX_PROFILE_BYTES", 64, 100, 20_000, merge_keys=False, core_tags_only=True)
+DOCUMENT_LIMITS = InputLimits("document", 8 * 1024 * 1024, "FLOWLOGS_MAX_DOCUMENT_BYTES", 256, 10_000, 2_000_000, merge_keys=True)
+
+# Python refuses to convert longer decimal strings to int (sys.get_int_max_str_digits()).
+MAX_INTEGER_DIGITS = 4300
+# The YAML 1.2 core schema's tags: the only ones a profile needs (an explicit !!timestamp would
+# become a date object; written plain, a time stays the text it is).
+CORE_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map"))
+_INTEGER = re.compile(r"[-+]?(0[xXoObB])?[0-9a-fA-F_]+")
+# YAML 1.2 §5.1 (and 1.1): the printable characters; anything else (NUL, other C0 and C1
+# controls, surrogates, U+FFFE/U+FFFF) is refused by the readers, without a position we can use.
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class InputRefused(Exception):
+    """An input flowlogs will not read, with where and why."""
+
+    def __init__(self, location: Location, message: str, hint: str = "") -> None:
+        super().__init__(f"{location}: {message}")
+        self.location = location
+        self.message = message
+        self.hint = hint
+
+
+def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, inside: Path | None = None) -> str:
+    """The text of `path`, or InputRefused: not a regular file, outside `inside`, too large, not UTF-8."""
+    shown = shown if shown is not None else str(path)
+    where = Location(shown)
+    if inside is not None:
+        resolved, root = path.resolve(), inside.resolve()
+        if not resolved.is_relative_to(root):
+            raise InputRefused(
+                where,
+                f"the {limits.what} file resolves to {resolved}, outside {root}",
+                f"a {limits.what} must be a file in {inside}, not a link to elsewhere",
+            )
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the open file.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise InputRefused(where, f"cannot read the {limits.what} file: {error.strerror}") from error
+    with os.fdopen(descriptor, "rb") as stream:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputRefused(where, f"not a regular file ({_file_type(mode)}): flowlogs reads {limits.what}s from regular files only")
+        limit = limits.byte_limit()
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InputRefused(
+            where,
+            f"the {limits.what} file is larger than {limit} bytes",
+            f"no {limits.what} needs more; if this one does, set {limits.size_variable} to a larger number of bytes",
+        )
+    return decode_input(data, shown)
+
+
+def decode_input(data: bytes, shown: str) -> str:
+    """UTF-8 text with no character YAML forbids; errors at line:col."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+        raise InputRefused(
+            Location(shown, line, column),
+            f"not UTF-8: byte 0x{data[error.start]:02x} cannot start or continue a character here",
+            "YAML files are UTF-8; re-save the file as UTF-8",
+        ) from None
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise InputRefused(
+            Location(shown, line, column),
+            f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
+            "remove it; write it as an escape (\\x00, \\t) inside a double-quoted string if it is meant",
+        )
+    return text
+
+
+def _file_type(mode: int) -> str:
+    for check, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISDIR, "a directory"), (stat.S_ISSOCK, "a socket")):
+        if check(mode):
+            return name
+    return "not a regular file"
+
+
+def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) -> None:
+    """Walk a YAML event stream (PyYAML's or ruamel's) and refuse what the limits do not allow.
+
+    Nothing is built: each anchor's expanded size is counted once, each alias adds it.
+    """
+    sizes: dict[str, int] = {}
+    # One frame per open collection: [anchor, expanded node count, is a mapping, next node is a key].
+    stack: list[list[Any]] = []
+    total = aliases = 0
+    open_anchors: set[str] = set()  # an alias to one of these makes a cycle (`&a [*a]`)
+
+    def where(event: Any) -> Location:
+        mark = event.start_mark
+        return Location(shown, mark.line + 1, mark.column + 1)
+
+    def add(count: int, event: Any) -> None:
+        # `count` more values in the expanded document: in total, and in the open collection.
+        nonlocal total
+        total += count
+        if stack:
+            stack[-1][1] += count
+        if total > limits.max_nodes:
+            raise InputRefused(
+                where(event),
+                f"the {limits.what} expands to more than {limits.max_nodes} values (aliases repeat their anchor's values)",
+                "an alias bomb? write the values out, or use fewer aliases",
+            )
+
+    for event in events:
+        kind = type(event).__name__
+        tag = getattr(event, "tag", None)
+        if limits.core_tags_only and tag not in (None, "!") and tag not in CORE_TAGS:
+            shown_tag = str(tag).replace("tag:yaml.org,2002:", "!!")
+            raise InputRefused(where(event), f"the tag {shown_tag} is not supported here", "remove the tag; a value is read as plain YAML (!!str, !!int and the other core tags are fine)")
+        if kind in ("MappingStartEvent", "SequenceStartEvent"):
+            _count_key(stack, event, limits, where)
+            if len(stack) >= limits.max_depth:
+                raise InputRefused(where(event), f"nested more than {limits.max_depth} levels deep", f"no {limits.what} needs this nesting")
+            add(1, event)
+            stack.append([event.anchor, 1, kind == "MappingStartEvent", True])
+            if event.anchor is not None:
+                open_anchors.add(event.anchor)
+        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+            anchor, count, _, _ = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = count
+                open_anchors.discard(anchor)
+            if stack:
+                stack[-1][1] += count - 1  # its start counted 1 there already
+        elif kind == "ScalarEvent":
+            is_key = _count_key(stack, event, limits, where)
+            value = event.value
+            plain = not event.style  # PyYAML's C parser gives "", ruamel None
+            if is_key and value == "<<" and plain and not limits.merge_keys:
+                raise InputRefused(
+                    where(event),
+                    "merge keys (<<) are not supported here",
+                    "write the keys out (an anchor and alias for a whole value, `key: *anchor`, is fine)",
+                )
+            if (plain or event.tag is not None) and len(value) > MAX_INTEGER_DIGITS and _INTEGER.fullmatch(value):
+                raise InputRefused(where(event), f"a number of {len(value)} digits: no field holds a number this long", "quote it if it is text")
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            add(1, event)
+        elif kind == "AliasEvent":
+            _count_key(stack, event, limits, where)
+            aliases += 1
+            if event.anchor in open_anchors:
+                raise InputRefused(where(event), f"the alias *{event.anchor} is inside its own anchor &{event.anchor}: a cycle", "no YAML value can contain itself")
+            if aliases > limits.max_aliases:
+                raise InputRefused(where(event), f"more than {limits.max_aliases} aliases", f"no {limits.what} needs this many; write the values out")
+            add(sizes.get(event.anchor, 1), event)
+        elif kind == "DocumentEndEvent":
+            sizes.clear()
+
+
+def _count_key(stack: list[list[Any]], event: Any, limits: InputLimits, where: Any) -> bool:
+    """Whether this node is a mapping key: in a mapping's events, keys and values alternate."""
+    if not stack or not stack[-1][2]:
+        return False
+    frame = stack[-1]
+    is_key: bool = frame[3]
+    frame[3] = not is_key
+    return is_key
+
+
+def read_yaml_text(path: Path, limits: InputLimits, *, shown: str | None = None) -> str:
+    """`read_input`, then the structure check on PyYAML's events (for files PyYAML will load).
+
+    A syntax error stops the check where it stops the loader, which then reports it.
+    """
+    import yaml
+
+    shown = shown if shown is not None else str(path)
+    text = read_input(path, limits, shown=shown)
+    try:
+        check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), limits, shown)
+    except yaml.YAMLError:
+        pass
+    return text

@@ -1,0 +1,402 @@
+"""The fuzz target of issue 13: hostile profiles, fleet files and validator inputs.
+
+Each example is a file (or a few) written to a scratch repository and run through the CLI in
+a forked child process, so a crash, a hang (> 2 s) or a memory blow-up (> 200 MB over the
+parent) is caught and counted, never taken down with the run. An example passes when:
+
+- the command exits 0 or 1 (never 70, the internal-error code, and never a traceback);
+- a rejection (exit 1) names a position (`file:line:col: error:`) or, for validate, reports
+  the document as failed;
+- after a rejection chart/ and gitops/ are byte for byte what they were;
+- an accepted profile (sampled) passes `flowlogs validate` (render, helm lint --strict,
+  strict schemas), and template code in any string is never evaluated: a profile or fleet
+  string `{{ printf "INJ%s" "ECTED" }}` never yields "INJECTED" in a rendered manifest or in
+  the ApplicationSet.
+
+`strategies()` are hypothesis strategies for the three kinds of input; `run_example` checks one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import re
+import resource
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import strategies as st
+
+TIME_LIMIT_S = 2.0
+MEMORY_LIMIT_KB = 200 * 1024
+INJECTION = '{{ printf "INJ%s" "ECTED" }}'
+EVALUATED = "INJECTED"
+POSITIONED = re.compile(r"^\S+:\d+:\d+: error: ", re.M)
+TRACEBACK = "Traceback (most recent call last)"
+
+# Strings YAML, Helm, Go templates, shells and paths treat specially.
+SPECIAL_STRINGS = [
+    "y", "n", "yes", "no", "on", "off", "true", "null", "~", "", " ", "0x1F", "0o17", "1e3", ".nan", ".inf", "-1", "08",
+    "2026-11-29", "1:20", "<<", "=", "-x", "--upload-pack=x", "a: b", "- a", "[a", "{a", "'", '"', "\\", "#", "&a", "*a", "!!int 3",
+    "%", "@", "`", "|", ">", "\t", "\u2028", "\ufeff", "é", "日本", "a\nb", "{{", "}}", "{{ .Values }}", "{{ .cluster }}", INJECTION,
+    "{{- fail \"boom\" }}", "$(id)", "../../etc/shadow", "/etc/ld.so.preload", "/proc/sysrq-trigger", "/var/run/cilium/hubble/x.log",
+    "/dev/stdout", "stdout", "kube-system", "default", "web", "app=web", "a==b==c", "k8s:app=web", "reserved:world", "world",
+    "policy-denied", "dropped", "forwarded", "egress", "ingress", "drop", "trace", "http", "tcp", "80", "99999", "65535", "1.17", "1.18",
+    "9" * 30, "x" * 300,
+]
+SPECIAL_NUMBERS = [0, 1, -1, 80, 65535, 65536, 2**31, 2**32, 2**63, 2**64, -(2**63) - 1, 10**30, 1.5, float("nan"), float("inf")]
+
+
+def scalars() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.sampled_from(SPECIAL_STRINGS),
+        st.text(max_size=24),
+        st.sampled_from(SPECIAL_NUMBERS),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.booleans(),
+        st.none(),
+    )
+
+
+def values(depth: int = 2) -> st.SearchStrategy[Any]:
+    if depth == 0:
+        return scalars()
+    inner = values(depth - 1)
+    return st.one_of(scalars(), st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(SPECIAL_STRINGS[:20] + ["a", "b"]), inner, max_size=3))
+
+
+def _filter_words() -> list[str]:
+    from flowlogs.cilium.filters import FILTER_WORDS
+
+    return sorted(FILTER_WORDS)
+
+
+def _felix_words() -> list[str]:
+    from flowlogs.calico.words import FELIX_KNOBS
+
+    return [knob.word for knob in FELIX_KNOBS]
+
+
+def profile_data() -> st.SearchStrategy[dict[str, Any]]:
+    filters = st.dictionaries(st.sampled_from(_filter_words()), values(1), max_size=3)
+    flow_log = st.fixed_dictionaries(
+        {"name": st.one_of(st.sampled_from(["a", "drops", "y", "no"]), st.sampled_from(SPECIAL_STRINGS))},
+        optional={
+            "file": st.sampled_from(SPECIAL_STRINGS[-30:] + ["/var/run/cilium/hubble/a.log", "/var/log/x.log"]),
+            "include": st.lists(filters, max_size=2),
+            "exclude": st.lists(filters, max_size=2),
+            "fields": st.lists(st.sampled_from(["time", "verdict", "source", "IP", "l4.TCP.source_port", "bogus", INJECTION]), max_size=3),
+            "end": st.sampled_from(["2026-12-31T23:59:59Z", "2026-13-01", "end", INJECTION]),
+            "allow-any-path": st.booleans(),
+        },
+    )
+    cilium = st.fixed_dictionaries(
+        {"flow-logs": st.lists(flow_log, min_size=1, max_size=2)},
+        optional={
+            "version": st.sampled_from(["1.16", "1.17", "1.18", "1.19", "1.15", INJECTION]),
+            "config-map": st.fixed_dictionaries({}, optional={"name": st.sampled_from(SPECIAL_STRINGS), "namespace": st.sampled_from(SPECIAL_STRINGS)}),
+        },
+    )
+    calico = st.fixed_dictionaries(
+        {},
+        optional={
+            "felix": st.dictionaries(st.sampled_from(_felix_words()), scalars(), max_size=3),
+            "cluster": st.fixed_dictionaries({}, optional={"nodes": scalars(), "log-storage-size": scalars(), "retention-days": scalars()}),
+            "workloads": st.lists(st.fixed_dictionaries({"kind": st.sampled_from(["Deployment", "Pod", INJECTION]), "namespace": st.sampled_from(SPECIAL_STRINGS), "name": scalars()}), max_size=2),
+            "sidecar-injection": st.sampled_from(["on", "off", True, INJECTION]),
+        },
+    )
+    return st.fixed_dictionaries({}, optional={"description": scalars(), "cilium": cilium, "calico": calico})
+
+
+def fleet_data() -> st.SearchStrategy[dict[str, Any]]:
+    strings = st.one_of(st.sampled_from(SPECIAL_STRINGS), st.text(max_size=16))
+    gitops = st.fixed_dictionaries(
+        {},
+        optional={
+            "repo-url": st.one_of(st.sampled_from(["https://git.example.com/x.git", "git@host:org/x.git", "-oProxyCommand=x@h:y", "https://h/{{ .cluster }}.git"]), strings),
+            "revision": st.one_of(st.sampled_from(["main", "HEAD", "v1.2.0", "main\n", " ", "-x", "a..b", "main" + INJECTION]), strings),
+            "chart-path": st.one_of(st.sampled_from(["chart", "chart/{{ .cluster }}", "../x", "/abs", " chart"]), strings),
+            "release-name": strings,
+            "project": strings,
+            "destination": st.fixed_dictionaries({}, optional={"server": strings, "namespace": strings}),
+        },
+    )
+    cluster = st.fixed_dictionaries(
+        {"name": st.one_of(st.sampled_from(["dev-1", "prod"]), strings), "server": st.one_of(st.just("https://dev-1.example.com:6443"), strings), "profile": st.sampled_from(["p", "missing", INJECTION])},
+        optional={"description": strings, "overrides": st.dictionaries(st.sampled_from(["cilium-namespace", "calico", "cilium", "nodes", INJECTION]), scalars(), max_size=2)},
+    )
+    return st.fixed_dictionaries({"gitops": gitops}, optional={"clusters": st.lists(cluster, max_size=2)})
+
+
+def document_data() -> st.SearchStrategy[Any]:
+    kinds = st.sampled_from([("v1", "ConfigMap"), ("apps/v1", "Deployment"), ("argoproj.io/v1alpha1", "Application"), ("v1", "List"), ("x/y", "Z"), ("v1", INJECTION)])
+    return kinds.flatmap(
+        lambda kind: st.fixed_dictionaries(
+            {"apiVersion": st.just(kind[0]), "kind": st.just(kind[1]), "metadata": st.fixed_dictionaries({"name": scalars()}, optional={"namespace": scalars(), "labels": values(1)})},
+            optional={"data": values(2), "spec": values(2), "items": st.lists(values(1), max_size=2)},
+        )
+    )
+
+
+# ---------------------------------------------------------------- raw text: valid YAML, mutated, or hostile
+
+
+def hostile_texts() -> st.SearchStrategy[bytes]:
+    bomb = "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8))
+    return st.sampled_from(
+        [
+            ('a: &a ["x","x","x","x","x","x","x","x","x"]\n' + bomb).encode(),
+            b"a: &a [*a]\n",
+            ("a: " + "[" * 5000 + "]" * 5000 + "\n").encode(),
+            ("a:\n" + "".join("  " * i + "- \n" for i in range(400))).encode(),
+            b"x: &x {a: 1}\ny: {<<: *x}\n",
+            b'description: "a\x00b"\n',
+            b"description: caf\xe9\n",
+            b"\xff\xfe\x00\x00",
+            ("description: " + "9" * 5000 + "\n").encode(),
+            b"description: !!python/object/apply:os.system ['id']\n",
+            b"description: !!binary aGVsbG8=\n",
+            b"%YAML 1.1\n---\ndescription: x\n",
+            b"--- a\n--- b\n",
+            b"? [a, b]\n: c\n",
+            b"{[a]: b}\n",
+            b"description: *undefined\n",
+            b"\t- a\n",
+            ("# " + "c" * 200 + "\n").encode() * 200,
+        ]
+    )
+
+
+def encoded(data: st.SearchStrategy[Any]) -> st.SearchStrategy[bytes]:
+    """Data as YAML text, sometimes mutated byte by byte, or a hostile text."""
+
+    def dump(value: Any) -> bytes:
+        return yaml.safe_dump(value, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+    def mutate(pair: tuple[bytes, list[tuple[int, bytes]]]) -> bytes:
+        text, edits = pair
+        buffer = bytearray(text)
+        for position, insert in edits:
+            at = position % (len(buffer) + 1)
+            buffer[at:at] = insert
+        return bytes(buffer)
+
+    plain = data.map(dump)
+    edits = st.lists(st.tuples(st.integers(min_value=0, max_value=10_000), st.sampled_from([b":", b"\n", b"  ", b"-", b"{", b"[", b"'", b'"', b"&a ", b"*a", b"\x00", b"\xc3", b"{{", b"#", b"!!str "])), min_size=1, max_size=3)
+    return st.one_of(plain, plain, st.tuples(plain, edits).map(mutate), hostile_texts())
+
+
+def strategies() -> dict[str, st.SearchStrategy[bytes]]:
+    return {"profile": encoded(profile_data()), "fleet": encoded(fleet_data()), "documents": encoded(document_data())}
+
+
+# ---------------------------------------------------------------- running one example
+
+
+@dataclass
+class Outcome:
+    kind: str
+    status: str  # "accepted", "rejected", "traceback", "hang", "memory", "unpositioned", "partial write", "evaluated", "invalid"
+    seconds: float = 0.0
+    memory_kb: int = 0
+    detail: str = ""
+    validated: bool = False  # an accepted profile or fleet file also rendered, linted (--strict) and validated
+
+
+@dataclass
+class Tally:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, *statuses: str) -> int:
+        return sum(outcome.status in statuses for outcome in self.outcomes)
+
+    def report(self) -> str:
+        failures = [o for o in self.outcomes if o.status not in ("accepted", "rejected")]
+        memory = sorted(o.memory_kb for o in self.outcomes) or [0]
+        seconds = sorted(o.seconds for o in self.outcomes) or [0.0]
+        per_kind = ", ".join(f"{kind} {sum(o.kind == kind for o in self.outcomes)}" for kind in ("profile", "fleet", "documents"))
+        lines = [
+            f"examples run: {len(self.outcomes)} ({per_kind})",
+            f"rejected with a positioned error: {self.count('rejected')} (validator inputs: reported as failed documents)",
+            f"accepted and valid: {self.count('accepted')} (of them rendered + helm lint --strict + strict schemas: "
+            f"{sum(o.validated and o.status == 'accepted' for o in self.outcomes)})",
+            f"tracebacks: {self.count('traceback')}",
+            f"hangs: {self.count('hang')}",
+            f"partial writes: {self.count('partial write')}",
+            f"over the memory limit: {self.count('memory')}",
+            f"template code evaluated: {self.count('evaluated')}",
+            f"rejected without a position: {self.count('unpositioned')}",
+            f"accepted but invalid: {self.count('invalid')}",
+            f"peak memory per example (KB over the parent): median {memory[len(memory) // 2]}, max {memory[-1]}",
+            f"time per example (s): median {seconds[len(seconds) // 2]:.3f}, max {seconds[-1]:.3f}",
+        ]
+        lines += [f"  FAILED {o.kind} {o.status}: {o.detail[-900:]}" for o in failures[:10]]
+        return "\n".join(lines)
+
+
+BASE_PROFILE = "cilium:\n  flow-logs:\n    - name: base\n"
+BASE_FLEET = "gitops:\n  repo-url: https://git.example.com/x.git\n  revision: main\nclusters:\n  - name: dev-1\n    server: https://dev-1.example.com:6443\n    profile: p\n"
+
+
+def _digest(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        digest.update(str(path.relative_to(directory)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare_repository(root: Path) -> None:
+    """A repository whose chart/ and gitops/ were generated from a known-good profile and fleet."""
+    from flowlogs.cli import main
+
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "values").mkdir(parents=True)
+    (root / "values" / "p.yaml").write_text(BASE_PROFILE)
+    (root / "values" / "fleet.yaml").write_text(BASE_FLEET)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["--values-dir", str(root / "values"), "--chart-dir", str(root / "chart"), "generate"]) == 0
+
+
+def _cli(argv: list[str]) -> tuple[int, str, str]:
+    from flowlogs.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exit_:  # argparse
+            code = int(exit_.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _child(kind: str, root: Path, deep_check: bool) -> tuple[str, str]:
+    """Runs in the forked child: the command, then the checks; returns (status, detail)."""
+    values, chart, gitops = root / "values", root / "chart", root / "gitops"
+    if kind == "documents":
+        # The validator's API, not the CLI: the CLI would render the profile's chart for every example.
+        from flowlogs.validate import ValidateOptions, run_validate
+
+        report = io.StringIO()
+        options = ValidateOptions(chart_dir=chart, targets=(), extra_documents=(("documents", root / "input.yaml"),), auto_binaries=False, output="json")
+        code = run_validate(options, report)
+        return ("accepted" if code == 0 else "rejected"), ""
+    before = _digest(chart) + _digest(gitops)
+    code, out, err = _cli(["--debug", "--values-dir", str(values), "--chart-dir", str(chart), "generate"])
+    if TRACEBACK in err or code not in (0, 1):
+        return "traceback", err[-500:]
+    if code == 1:
+        if _digest(chart) + _digest(gitops) != before:
+            return "partial write", err[-300:]
+        if not POSITIONED.search(err):
+            return "unpositioned", err[-300:]
+        return "rejected", ""
+    applicationset = (gitops / "applicationset.yaml").read_text() if (gitops / "applicationset.yaml").exists() else ""
+    if EVALUATED in applicationset:
+        return "evaluated", "the ApplicationSet"
+    if deep_check:
+        for profile in sorted(p.stem for p in values.glob("*.yaml") if p.stem != "fleet"):
+            code, rendered, err = _cli(["--values-dir", str(values), "--chart-dir", str(chart), "render", profile])
+            if code != 0 or EVALUATED in rendered:
+                return ("evaluated" if EVALUATED in rendered else "invalid"), f"render {profile}: {err[-300:]}"
+            code, report, err = _cli(["--values-dir", str(values), "--chart-dir", str(chart), "validate", profile, "--embedded-only"])
+            if code != 0:
+                return "invalid", f"validate {profile}: {(report + err)[-400:]}"
+    return "accepted", ""
+
+
+def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool, time_limit: float = TIME_LIMIT_S) -> Outcome:
+    """Write the example into the repository at `root` (prepared once), run it in a child, restore."""
+    target = {"profile": root / "values" / "p.yaml", "fleet": root / "values" / "fleet.yaml", "documents": root / "input.yaml"}[kind]
+    target.write_bytes(content)
+    read_end, write_end = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        try:
+            status, detail = _child(kind, root, deep_check)
+        except BaseException as error:  # noqa: BLE001 - anything escaping the CLI is what we count
+            status, detail = "traceback", f"{type(error).__name__}: {error}"
+        os.write(write_end, f"{status}\n{detail}".encode("utf-8", errors="replace"))
+        os._exit(0)
+    os.close(write_end)
+    status, detail = "hang", ""
+    waited_status, usage = 0, None
+    while True:
+        waited, waited_status, usage = os.wait4(pid, os.WNOHANG)
+        if waited:
+            break
+        if time.monotonic() - started > time_limit:
+            os.kill(pid, signal.SIGKILL)
+            _, waited_status, usage = os.wait4(pid, 0)
+            break
+        time.sleep(0.002)
+    seconds = time.monotonic() - started
+    with os.fdopen(read_end, "rb") as stream:
+        message = stream.read().decode("utf-8", errors="replace")
+    if message:
+        status, _, detail = message.partition("\n")
+    elif os.WIFSIGNALED(waited_status) and seconds <= time_limit:
+        status, detail = "traceback", f"killed by signal {os.WTERMSIG(waited_status)}"
+    memory = max(0, (usage.ru_maxrss if usage else 0) - _PARENT_RSS_KB[0])
+    if memory > MEMORY_LIMIT_KB and status in ("accepted", "rejected"):
+        status, detail = "memory", f"{memory} KB"
+    # Restore the known-good inputs (a rejected example left the trees as they were).
+    (root / "values" / "p.yaml").write_text(BASE_PROFILE)
+    (root / "values" / "fleet.yaml").write_text(BASE_FLEET)
+    if status == "accepted" and kind != "documents":
+        prepare_repository(root)
+    if status not in ("accepted", "rejected"):
+        detail = f"{detail} <- input {content[:300]!r}"
+    return Outcome(kind, status, seconds, memory, detail if status not in ("accepted", "rejected") else "", validated=deep_check)
+
+
+_PARENT_RSS_KB = [0]
+
+
+def measure_parent() -> None:
+    """The parent's resident size: a forked child starts with it (ru_maxrss counts it)."""
+    _PARENT_RSS_KB[0] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def run_many(count: int, root: Path, *, deep_every: int, seed: int = 13, time_limit: float = TIME_LIMIT_S) -> Tally:
+    """`count` examples (profiles, fleet files and validator inputs in turn) from a fixed seed.
+
+    `time_limit` is a hang's threshold; `make test` gives a loaded machine more slack than `make fuzz`.
+    """
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    prepare_repository(root)
+    measure_parent()
+    tally = Tally()
+    examples = st.one_of(*(st.tuples(st.just(kind), strategy) for kind, strategy in strategies().items()))
+
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(examples)
+    def one(example: tuple[str, bytes]) -> None:
+        kind, content = example
+        accepted_so_far = sum(o.status == "accepted" and o.kind != "documents" for o in tally.outcomes)
+        outcome = run_example(kind, content, root, deep_check=False, time_limit=time_limit)
+        if outcome.status == "accepted" and kind != "documents" and accepted_so_far % deep_every == 0:
+            outcome = run_example(kind, content, root, deep_check=True, time_limit=time_limit)
+        tally.outcomes.append(outcome)
+
+    from hypothesis import seed as with_seed
+
+    with_seed(seed)(one)()
+    return tally
+
+
+if __name__ == "__main__":
+    sys.exit("run tests/fuzz/run_fuzz.py (make fuzz)")

@@ -1,0 +1,171 @@
+"""`flowlogs generate` switches chart/ and gitops/ as a whole, one run at a time (issue 13).
+
+Killed at random points (SIGKILL, 30 trials), each tree is entirely old or entirely new at
+once, and after the next run's recovery both are old or both new with no staged copy, journal
+or temporary file left. Two runs started together with different inputs leave one input's
+output entirely; a run that finds another one running says so and writes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import VALUES
+from flowlogs.chart.tree import JOURNAL_NAME, recover_trees
+
+TRIALS = 30
+CLI = [sys.executable, "-m", "flowlogs.cli"]
+BUSY = "another flowlogs generate is running in"
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root except the profiles: the generated trees and anything left beside them."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.relative_to(root).as_posix().startswith("values")
+    }
+
+
+def tree(files: dict[str, bytes], name: str) -> dict[str, bytes]:
+    return {path: data for path, data in files.items() if path.startswith(name + "/")}
+
+
+def run_generate(root: Path, values: str = "values") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, "--values-dir", values, "generate"], cwd=root, capture_output=True, text=True, check=False)
+
+
+def change_inputs(values: Path) -> None:
+    """A new input that changes files in both trees (chart values and every Application)."""
+    for profile in values.glob("*.yaml"):
+        text = profile.read_text()
+        if profile.stem == "fleet":
+            profile.write_text(text.replace("revision: main", "revision: release-2"))
+        else:
+            profile.write_text(text.replace("description: ", "description: Changed. ", 1))
+
+
+@pytest.fixture(scope="module")
+def states(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes], dict[str, bytes]]:
+    """A repository generated from the shipped profiles (old), its new inputs, and both outputs."""
+    old_root = tmp_path_factory.mktemp("old")
+    shutil.copytree(VALUES, old_root / "values")
+    assert run_generate(old_root).returncode == 0
+    new_root = tmp_path_factory.mktemp("new")
+    shutil.copytree(old_root, new_root, dirs_exist_ok=True)
+    change_inputs(new_root / "values")
+    assert run_generate(new_root).returncode == 0
+    old, new = snapshot(old_root), snapshot(new_root)
+    for name in ("chart", "gitops"):
+        assert tree(old, name) != tree(new, name)
+    change_inputs(old_root / "values")  # the old trees with the new inputs: what each trial starts from
+    return old_root, old, new
+
+
+def test_killed_at_random_points_each_tree_is_old_or_new(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
+    start, old, new = states
+    started = time.monotonic()
+    assert run_generate(shutil.copytree(start, tmp_path / "timing")).returncode == 0
+    duration = time.monotonic() - started
+    chooser = random.Random(13)
+    outcomes = {"old": 0, "new": 0, "mixed before recovery": 0}
+    for trial in range(TRIALS):
+        root = shutil.copytree(start, tmp_path / f"trial-{trial}")
+        process = subprocess.Popen([*CLI, "generate"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chooser.uniform(0.3, 1.1) * duration)  # most kills land in the late (writing) part of a run
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        files = snapshot(root)
+        for name in ("chart", "gitops"):
+            assert tree(files, name) in (tree(old, name), tree(new, name)), f"trial {trial}: {name}/ is a mix of old and new"
+        if (tree(files, "chart") == tree(old, "chart")) != (tree(files, "gitops") == tree(old, "gitops")):
+            outcomes["mixed before recovery"] += 1
+            assert (root / JOURNAL_NAME).is_file()  # the next run completes it
+        recover_trees(root, [root / "chart", root / "gitops"])
+        files = snapshot(root)
+        assert files in (old, new), f"trial {trial}: after recovery {sorted(set(files) ^ set(old))}"
+        outcomes["old" if files == old else "new"] += 1
+        assert not [p.name for p in root.iterdir() if p.name.startswith(".")]
+    print(f"kill trials: {TRIALS}, entirely old: {outcomes['old']}, entirely new: {outcomes['new']}, "
+          f"one tree switched before the kill (completed by recovery): {outcomes['mixed before recovery']}")
+
+
+def test_the_next_generate_completes_a_killed_switch(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
+    """A journal left by a killed run is completed by the next `flowlogs generate`, with no leftovers."""
+    start, _, new = states
+    root = shutil.copytree(start, tmp_path / "repo")
+    from flowlogs.chart.tree import _files_digest, _write_tree, staged_path
+
+    new_chart = {path.removeprefix("chart/"): data.decode() for path, data in tree(new, "chart").items()}
+    _write_tree(staged_path(root / "chart"), new_chart)
+    (root / JOURNAL_NAME).write_text('{"trees": [{"target": "' + str((root / "chart").resolve()) + '", "digest": "' + _files_digest(new_chart) + '"}]}\n')
+    result = run_generate(root)
+    assert result.returncode == 0, result.stderr
+    assert snapshot(root) == new
+    assert not [p.name for p in root.iterdir() if p.name.startswith(".")]
+
+
+def test_two_runs_at_once_leave_one_input_entirely(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
+    start, _, _ = states
+    base = shutil.copytree(start, tmp_path / "base")
+    shutil.copytree(base / "values", base / "other")
+    for profile in (base / "other").glob("*.yaml"):  # the other input: the shipped profiles again
+        profile.write_text(profile.read_text().replace("description: Changed. ", "description: ").replace("release-2", "main"))
+    # What each order of the two runs leaves (the chart version depends on the chart before).
+    expected = []
+    for order in (("values",), ("other",), ("values", "other"), ("other", "values")):
+        scratch = shutil.copytree(base, tmp_path / "-".join(("expected", *order)))
+        for values in order:
+            assert run_generate(scratch, values).returncode == 0
+        expected.append(snapshot(scratch))
+    outcomes: list[tuple[int, int]] = []
+    for attempt in range(5):
+        root = shutil.copytree(base, tmp_path / f"repo-{attempt}")
+        runs = [subprocess.Popen([*CLI, "--values-dir", values, "generate"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                for values in ("values", "other")]
+        results = [(run.returncode, err) for run in runs for _, err in [run.communicate()]]
+        for code, err in results:
+            assert code == 0 or (code == 1 and BUSY in err), err
+        outcomes.append((sum(code == 0 for code, _ in results), sum(code == 1 for code, _ in results)))
+        assert snapshot(root) in expected, f"attempt {attempt}: the trees are no single run's output"
+        assert not [p.name for p in root.iterdir() if p.name.startswith(".")]
+    print("concurrent runs, (succeeded, refused as busy) per attempt:", outcomes)
+
+
+def test_a_run_finding_another_one_running_writes_nothing(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
+    import fcntl
+
+    start, old, _ = states
+    root = shutil.copytree(start, tmp_path / "repo")
+    before = snapshot(root)
+    descriptor = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        result = run_generate(root)
+    finally:
+        os.close(descriptor)
+    assert result.returncode == 1
+    assert result.stderr == f"flowlogs: error: another flowlogs generate is running in {root.resolve()}; wait for it to finish, then run again\n"
+    assert snapshot(root) == before
+
+
+def test_replace_trees_with_names_that_sort_differently_as_paths(tmp_path: Path) -> None:
+    """`a-b/x` sorts before `a/x` as text but after it as a path: the switch must not mind."""
+    from flowlogs.chart.tree import replace_trees
+
+    files = {"a/x": "new a\n", "a-b/x": "new a-b\n"}
+    (tmp_path / "out" / "a").mkdir(parents=True)
+    (tmp_path / "out" / "a" / "x").write_text("old\n")
+    (reports,) = replace_trees(tmp_path, [(tmp_path / "out", files)])
+    assert (sorted(reports.written), reports.removed) == (["a-b/x", "a/x"], [])
+    assert {p.relative_to(tmp_path / "out").as_posix(): p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file()} == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
