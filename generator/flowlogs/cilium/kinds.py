@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Diagnostics, did_you_mean
 from ..kinds import INVALID, ValueKind, join_words, one_or_many, text_or_mapping
 from ..names import DNS_LABEL_RE
-from .agent_cel import check_cel
 from .agent_labels import check_label_selector
-from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
 from .tables import (
     DEFAULT_VERSION,
@@ -136,6 +134,8 @@ class RegularExpression(FilterKind):
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         text = str(node.value)
+        from .agent_patterns import check_regexp  # RE2 loads only for a profile that has a regular expression
+
         report(check_regexp(text, context.word.field), node, diagnostics, context.word.field, context.word.word)
         return text
 
@@ -147,6 +147,8 @@ class FqdnPattern(FilterKind):
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         text = str(node.value)
+        from .agent_patterns import check_fqdn_pattern
+
         report(check_fqdn_pattern(text, context.word.word), node, diagnostics)
         return text
 
@@ -158,6 +160,8 @@ class NodeNamePattern(FilterKind):
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         text = str(node.value)
+        from .agent_patterns import check_node_name_pattern
+
         report(check_node_name_pattern(text), node, diagnostics, "node_name", context.word.word)
         return text
 
@@ -683,6 +687,8 @@ class CelExpression(FilterKind):
     def compile(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         expressions = []
         for item in node.elements():
+            from .agent_cel import check_cel  # the CEL checker loads only for a profile with a cel word
+
             report(check_cel(str(item.value), context.tables.version), item, diagnostics)
             expressions.append(str(item.value))
         return {"cel_expression": expressions}
