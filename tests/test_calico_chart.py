@@ -384,6 +384,18 @@ def test_job_image_by_digest(chart: Path) -> None:
     assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/python:3.12@sha256:" + "a" * 64
 
 
+def test_names_yaml_would_read_as_other_types_stay_strings(chart: Path) -> None:
+    """A namespace `null` or a name `on` is a valid DNS label; unquoted, Helm's YAML (go-yaml v2 via
+    sigs.k8s.io/yaml) reads null and a boolean, and the Role would land in the release namespace."""
+    values = profile_values(chart, "calico-l7")
+    values["calico"]["services"] = [{"namespace": "null", "names": ["on"]}]
+    docs = render(chart, values)
+    assert {d["metadata"]["namespace"] for d in pick(docs, "Role") + pick(docs, "RoleBinding")} == {"null"}
+    values["calico"]["patchMode"] = "gitops"
+    (service,) = pick(render(chart, values), "Service")
+    assert (service["metadata"]["namespace"], service["metadata"]["name"]) == ("null", "on")
+
+
 def test_jobs_have_a_cpu_limit_and_an_opt_in_network_policy(chart: Path) -> None:
     """checkov CKV_K8S_11 (CPU limits); the NetworkPolicy (networking.k8s.io/v1) selects the Job pods by the
     labels their template carries and allows no ingress and egress only to the API server's ports."""

@@ -71,6 +71,7 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, by
     return old_root, old, new
 
 
+@pytest.mark.slow  # 30 generate processes, each killed at a random moment: ~7 s
 def test_killed_at_random_points_each_tree_is_old_or_new(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
     start, old, new = states
     started = time.monotonic()
@@ -114,6 +115,7 @@ def test_the_next_generate_completes_a_killed_switch(states: tuple[Path, dict[st
     assert not [p.name for p in root.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.slow  # pairs of generate processes started together: ~3 s
 def test_two_runs_at_once_leave_one_input_entirely(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
     start, _, _ = states
     base = shutil.copytree(start, tmp_path / "base")

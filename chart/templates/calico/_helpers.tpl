@@ -75,8 +75,8 @@ A partial workload manifest for GitOps mode: only the pod-template label and ann
 apiVersion: apps/v1
 kind: {{ $kind }}
 metadata:
-  name: {{ . }}
-  namespace: {{ $namespace }}
+  name: {{ . | quote }}
+  namespace: {{ $namespace | quote }}
   annotations:
     {{- include "flowlogs.calico.partialSyncOptions" . | nindent 4 }}
     argocd.argoproj.io/sync-wave: "1"
