@@ -62,6 +62,14 @@ class Matcher:
 _EMPTY: dict[str, Any] = {}
 
 
+def _bools(values: list[Any], what: str) -> set[bool]:
+    """The values of a repeated bool field (protojson takes only true and false)."""
+    for value in values:
+        if not isinstance(value, bool):
+            raise FilterValueError(f"{what} {value!r} is not true or false")
+    return set(values)
+
+
 def _strings(values: list[Any], what: str) -> list[str]:
     for value in values:
         if not isinstance(value, str):
@@ -445,11 +453,7 @@ def _uuid(values: list[Any], _: MatchContext) -> Predicate:
 
 
 def _reply(values: list[Any], _: MatchContext) -> Predicate:
-    wanted = set()
-    for value in values:
-        if not isinstance(value, bool):
-            raise FilterValueError(f"reply {value!r} is not true or false")
-        wanted.add(value)
+    wanted = _bools(values, "reply")
 
     def match(ev: FlowEvent) -> bool:
         if not wanted:
@@ -618,11 +622,7 @@ def _trace_id(values: list[Any], _: MatchContext) -> Predicate:
 
 def _encrypted(values: list[Any], _: MatchContext) -> Predicate:
     """encrypted.go (cilium/hubble v1.19.4): `IP.encrypted` is one of the values; not a flow: no match."""
-    wanted = set()
-    for value in values:
-        if not isinstance(value, bool):
-            raise FilterValueError(f"encrypted {value!r} is not true or false")
-        wanted.add(value)
+    wanted = _bools(values, "encrypted")
 
     def match(ev: FlowEvent) -> bool:
         if not wanted:
