@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 from conftest import VALUES
-from flowlogs.chart.build import PROFILES_DIR
 from flowlogs.chart.tree import sync_tree
 from flowlogs.errors import ProfileError
 from flowlogs.generate import plan
 from flowlogs.helm import EmbeddedHelm
+from flowlogs.names import PROFILES_DIR
 from flowlogs.profile import find_profiles
 
 # helm.md (Argo CD v3.5.1), "Helm Hooks": the Helm hooks Argo CD maps onto its own.

@@ -15,7 +15,7 @@ from .names import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
     from .gitops.settings import SettingsOverrides
-    from .products import Command
+    from .products import Command, Product
     from .validate import ProfileTarget
 
 # Usage errors exit 2 from argparse itself. EXIT_INTERNAL (70, EX_SOFTWARE in sysexits.h) means a
@@ -42,9 +42,9 @@ def _print_json(document: object) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .chart.tree import tree_name
     from .generate import generate
     from .gitops.progress import ProgressBar
+    from .names import tree_name
     from .outputs import diagnostics_to_show, generate_json
 
     quiet = args.quiet or args.output == "json"
@@ -136,24 +136,33 @@ def _print_warnings(diagnostics: Sequence[Diagnostic]) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .current import chart_on_disk, compile_current, values_file
-    from .helm import select_engine
-    from .rendering import render_profile
+    from .current import current_chart
+    from .rendering import render_current
 
-    engine = select_engine(args.helm)
+    if args.helm:
+        from .helm import usable_binary
+
+        usable_binary(args.helm)  # a binary that cannot run here is a usage error, before any profile is read
     # The profile as it is now, compiled in memory (as `generate` would), never a stale chart/.
-    current = compile_current(args.values_dir, args.chart_dir, [args.profile])
+    current = current_chart(args.values_dir, args.chart_dir, [args.profile])
     _print_warnings(current.diagnostics)
-    with chart_on_disk(current, args.chart_dir) as chart:
-        (name,) = current.names
-        sys.stdout.write(
-            render_profile(engine, chart, values_file(chart, name), args.release_name, args.namespace, args.kubernetes_version)
+    (name,) = current.names
+    sys.stdout.write(
+        render_current(
+            current.files,
+            args.chart_dir,
+            name,
+            helm=args.helm,
+            release_name=args.release_name,
+            namespace=args.namespace,
+            kube_version=args.kubernetes_version,
         )
+    )
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .current import chart_on_disk, compile_current, values_file
+    from .current import chart_on_disk, current_chart, values_file
     from .validate import ProfileTarget
 
     if args.helm:
@@ -168,16 +177,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
         targets = tuple(ProfileTarget(name, path) for name, path in profile_values_files(args.chart_dir, args.profiles))
         return _run_validate(args, args.chart_dir, targets)
     # The profiles as they are now, compiled in memory (as `generate` would), never a stale chart/.
-    current = compile_current(args.values_dir, args.chart_dir, args.profiles)
+    current = current_chart(args.values_dir, args.chart_dir, args.profiles)
     if args.output == "text":
         _print_warnings(current.diagnostics)
-    with chart_on_disk(current, args.chart_dir) as chart:
+    with chart_on_disk(current.files, args.chart_dir) as chart:
         return _run_validate(args, chart, tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles))
 
 
 def _validate_fleet(args: argparse.Namespace) -> int:
     """Every fleet cluster's release as Argo CD renders it; clusters that deploy the same values render once."""
-    from .current import CurrentChart, chart_on_disk
+    from .current import chart_on_disk
     from .generate import plan
     from .gitops.cluster_values import cluster_groups
     from .validate import ProfileTarget
@@ -191,7 +200,7 @@ def _validate_fleet(args: argparse.Namespace) -> int:
     if args.output == "text":
         _print_warnings(built.diagnostics)
     groups = cluster_groups(built.fleet, {p.name: p for p in built.profiles})
-    with chart_on_disk(CurrentChart(built.chart_files, built.profiles, built.diagnostics), args.chart_dir) as chart:
+    with chart_on_disk(built.chart_files, args.chart_dir) as chart:
         targets = []
         for number, group in enumerate(groups):
             path = chart.parent / "fleet-values" / f"{number}.yaml"
@@ -309,8 +318,8 @@ def cmd_package(args: argparse.Namespace) -> int:
     from .chart.package import package
     from .current import compile_current
 
-    current = compile_current(args.values_dir, args.chart_dir, args.profiles)
-    archives, index = package(current.files, current.profiles, args.output_dir, args.url or "")
+    compiled = compile_current(args.values_dir, args.chart_dir, args.profiles)
+    archives, index = package(compiled.unversioned.versioned(args.chart_dir), compiled.profiles, args.output_dir, args.url or "")
     for archive in archives:
         print(f"  {archive.path}  sha256:{archive.digest}")
     print(f"packaged {len(archives)} chart(s) into {args.output_dir}/ with {index.name}")
@@ -376,7 +385,37 @@ def cmd_completion(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The top-level options that take a value: the command word is the first other token after them.
+_VALUE_OPTIONS = ("--values-dir", "--chart-dir", "--gitops-dir")
+# Commands whose arguments do not depend on the products: for these the parser is built without
+# importing the registry (the products and their tables), which is most of a short command's start.
+_CORE_COMMANDS = frozenset({"generate", "check", "diff", "render", "validate", "explain", "import", "schema", "package"})
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv`, read as the top-level parser reads it (None: none yet)."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            return next(tokens, None)
+        if token.startswith("-"):
+            name = token.split("=", 1)[0]
+            if "=" not in token and len(name) > 2 and any(option.startswith(name) for option in _VALUE_OPTIONS):
+                next(tokens, None)  # its value (argparse accepts unambiguous prefixes of long options)
+            continue
+        return token
+    return None
+
+
+def _products() -> list[Product]:
+    from .registry import PRODUCTS
+
+    return list(PRODUCTS)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; given the command word of a core command, only what that command needs."""
+    with_products = command not in _CORE_COMMANDS
     parser = argparse.ArgumentParser(
         prog="flowlogs",
         description="Declarative network flow logs for Kubernetes: compile profiles in plain words to a Helm chart.",
@@ -451,11 +490,12 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("--force", action="store_true", help="replace an existing --output file")
     import_.add_argument("--version", action="append", metavar="PRODUCT=VERSION", help="the version to import for, e.g. cilium=1.18 or calico=3.20 (default: the newest supported)")
 
-    from .registry import PRODUCTS
-
-    for product in PRODUCTS:
-        for command in product.commands():
-            command.configure(add(command.name, functools.partial(_run_product_command, command), command.help, command.example))
+    if with_products:
+        for product in _products():
+            for product_command in product.commands():
+                product_command.configure(
+                    add(product_command.name, functools.partial(_run_product_command, product_command), product_command.help, product_command.example)
+                )
 
     schema = add("schema", cmd_schema, "print the JSON Schema of profile files (for editors)")
     schema.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")
@@ -469,9 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("name", nargs="?", help="the profile's name: values/NAME.yaml (default: my-profile, or asked)")
     init.add_argument("--print", action="store_true", help="print the profile instead of writing it")
     init.add_argument("--interactive", action="store_true", help="ask the questions even when input is not a terminal")
-    from .registry import PRODUCTS
-
-    for product in PRODUCTS:
+    for product in _products() if with_products else ():
         if product.starter is None:
             continue
         init.add_argument(f"--{product.key}", dest=f"starter_{product.key}", metavar="VERSION", choices=product.versions, help=f"include {product.title} ({', '.join(product.versions)})")
@@ -487,7 +525,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(command_word(argv))
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from .compose import COMPOSE_KEY, compose
-from .errors import Diagnostics, Location, UserError
+from .errors import Diagnostics, Location, display_path
 from .partial import schema_valid_part
 from .products import CompiledPart, Product
-from .profile import PROFILE_NAME_RE, PROFILE_SUFFIXES, Node, Profile, display_path, find_profiles, load_yaml_document, same_stem
+from .profile import PROFILE_NAME_RE, Node, Profile, find_profiles, load_yaml_document, profile_path, same_stem
 from .profile_schema import profile_schema
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
@@ -113,19 +113,6 @@ def compile_paths(paths: list[Path]) -> CompileResult:
 
 def compile_directory(values_dir: Path) -> CompileResult:
     return compile_paths(find_profiles(values_dir))
-
-
-def profile_path(profile: str, values_dir: Path) -> Path:
-    """A profile given by path, or by name in the profile directory."""
-    given = Path(profile)
-    if given.suffix in PROFILE_SUFFIXES and given.is_file():
-        return given
-    candidates = [values_dir / f"{profile}{suffix}" for suffix in PROFILE_SUFFIXES]
-    found = [path for path in candidates if path.is_file()]
-    if not found:
-        names = ", ".join(path.stem for path in find_profiles(values_dir)) if values_dir.is_dir() else "none"
-        raise UserError(f"no profile '{profile}': not a file, and not in {values_dir}/ (profiles there: {names or 'none'})")
-    return found[0]
 
 
 def compile_named(profile: str, values_dir: Path) -> CompiledProfile:

@@ -4,30 +4,56 @@
 (by name in the profile directory, or by path) exactly as `generate` does, fail on the same
 errors, and build the chart in memory. Helm reads a chart from a directory, so the in-memory
 chart is written to a temporary directory for the time of the command; chart/ is not touched.
+
+The build is kept in the build cache (`caches.py`): `generate` leaves the one `validate` needs
+next, and a repeated `render` finds its own. It is used only while every profile it read keeps
+its bytes and flowlogs is the same; the chart version is decided anew each time from the chart
+on disk, as `generate` decides it. The compiler is imported only when there is something to
+compile, so a command that finds its build starts fast.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .chart.build import PROFILES_DIR, build_chart, repository_source
-from .chart.tree import tree_name
-from .compiler import CompiledProfile, compile_paths, profile_path
+from .caches import load_build, recording_reads, save_build
 from .errors import Diagnostic, UserError
-from .profile import find_profiles
+from .names import PROFILES_DIR, tree_name
+
+if TYPE_CHECKING:
+    from .chart.versioning import UnversionedChart
+    from .compiler import CompiledProfile
+
+_BUILD_KIND = "chart"
+
+
+@dataclass(frozen=True)
+class ChartProfile:
+    """A profile of a built chart: its name and the file it was compiled from, as shown to users."""
+
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CompiledChart:
+    """The profiles compiled now and their chart, before its version is decided."""
+
+    unversioned: UnversionedChart
+    profiles: list[CompiledProfile]
+    diagnostics: list[Diagnostic]
 
 
 @dataclass(frozen=True)
 class CurrentChart:
-    """The chart files (relative path -> text) and the compiled profiles they hold, in the order asked."""
+    """The chart files (relative path -> text) and the profiles they hold, in the order asked."""
 
     files: dict[str, str]
-    profiles: list[CompiledProfile]
+    profiles: list[ChartProfile]
     diagnostics: list[Diagnostic]
 
     @property
@@ -35,8 +61,17 @@ class CurrentChart:
         return [profile.name for profile in self.profiles]
 
 
+@dataclass(frozen=True)
+class _KeptBuild:
+    unversioned: UnversionedChart
+    profiles: list[ChartProfile]
+    diagnostics: list[Diagnostic]
+
+
 def selected_paths(values_dir: Path, selected: Sequence[str]) -> list[Path]:
     """Each profile given by name (in the profile directory) or path; none given: every profile of the directory."""
+    from .profile import find_profiles, profile_path
+
     if selected:
         paths = [profile_path(profile, values_dir) for profile in selected]
     else:
@@ -53,21 +88,64 @@ def selected_paths(values_dir: Path, selected: Sequence[str]) -> list[Path]:
     return list(dict.fromkeys(paths))
 
 
-def compile_current(values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()) -> CurrentChart:
+def compile_current(values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()) -> CompiledChart:
     """Compile the selected profiles now and build their chart in memory; a broken profile raises ProfileError."""
-    paths = selected_paths(values_dir, selected)
+    return compile_chart(values_dir, chart_dir, selected_paths(values_dir, selected))
+
+
+def compile_chart(values_dir: Path, chart_dir: Path, paths: list[Path]) -> CompiledChart:
+    """Compile these profile files and build their chart in memory; a broken profile raises ProfileError."""
+    import dataclasses
+
+    from .chart.build import build_unversioned, repository_source
+    from .compiler import compile_paths
+
     result = compile_paths(paths)
     result.diagnostics.raise_if_errors()
     shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in result.profiles]
-    return CurrentChart(build_chart(shown, chart_dir), result.profiles, result.diagnostics.items)
+    return CompiledChart(build_unversioned(shown, chart_dir), result.profiles, result.diagnostics.items)
+
+
+def current_chart(values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()) -> CurrentChart:
+    """The chart of the selected profiles as they are now: from the build cache, else compiled now."""
+    paths = selected_paths(values_dir, selected)
+    key = _build_key(values_dir, chart_dir, paths)
+    kept = load_build(_BUILD_KIND, key)
+    if not isinstance(kept, _KeptBuild):
+        with recording_reads() as reads:
+            compiled = compile_chart(values_dir, chart_dir, paths)
+        kept = keep_build(key, reads, compiled)
+    return CurrentChart(kept.unversioned.versioned(chart_dir), kept.profiles, kept.diagnostics)
+
+
+def remember_generated(values_dir: Path, chart_dir: Path, paths: list[Path], reads: Mapping[str, str], compiled: CompiledChart) -> None:
+    """Keep what `generate` built of every profile for the `validate` (or `render`) that follows it."""
+    keep_build(_build_key(values_dir, chart_dir, paths), reads, compiled)
+
+
+def keep_build(key: Mapping[str, object], reads: Mapping[str, str], compiled: CompiledChart) -> _KeptBuild:
+    kept = _KeptBuild(compiled.unversioned, [ChartProfile(p.name, p.source) for p in compiled.profiles], compiled.diagnostics)
+    save_build(_BUILD_KIND, key, reads, kept)
+    return kept
+
+
+def _build_key(values_dir: Path, chart_dir: Path, paths: list[Path]) -> dict[str, object]:
+    # As given (they show in messages and generated headers) and resolved (a link moved elsewhere is another profile).
+    return {
+        "values_dir": (str(values_dir), str(values_dir.resolve())),
+        "chart_dir": (str(chart_dir), str(chart_dir.resolve())),
+        "profiles": [(str(path), str(path.resolve())) for path in paths],
+    }
 
 
 @contextmanager
-def chart_on_disk(current: CurrentChart, chart_dir: Path) -> Iterator[Path]:
+def chart_on_disk(files: Mapping[str, str], chart_dir: Path) -> Iterator[Path]:
     """The chart in a temporary directory named like `chart_dir` (Helm reads charts from disk), removed afterwards."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="flowlogs-chart-") as scratch:
         root = Path(scratch) / tree_name(chart_dir)
-        for name, text in current.files.items():
+        for name, text in files.items():
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

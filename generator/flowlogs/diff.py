@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from .chart.build import PROFILES_DIR, compiled_profile_names
-from .chart.tree import sync_tree, tree_name
+from .chart.build import compiled_profile_names
+from .chart.tree import sync_tree
 from .errors import HelmError, UserError
 from .generate import plan
-from .names import DEFAULT_KUBERNETES_VERSION
+from .names import DEFAULT_KUBERNETES_VERSION, PROFILES_DIR, tree_name
 from .rendering import render_profile
 
 if TYPE_CHECKING:

@@ -12,22 +12,18 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .chart.build import (
-    build_chart,
-    repository_source,
-)
-from .chart.tree import SyncReport, check_owned, diff_tree, generation_lock, recover_trees, replace_trees, tree_name
+from .caches import recording_reads
+from .chart.build import build_unversioned, repository_source
+from .chart.tree import SyncReport, check_owned, diff_tree, generation_lock, recover_trees, replace_trees
 from .compiler import CompiledProfile, compile_paths
+from .current import CompiledChart, remember_generated
 from .errors import Diagnostic, UserError
 from .gitops.build import plan_gitops
 from .gitops.fleet import Fleet, Progress
 from .gitops.settings import SettingsOverrides
+from .names import tree_name
 from .profile import find_profiles
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,9 @@ def plan(
     paths = find_profiles(values_dir)
     if not paths:
         raise UserError(f"no profiles in {values_dir} (expected *.yaml files)")
-    result = compile_paths(paths)
+    with recording_reads() as reads:
+        result = compile_paths(paths)
+    compile_diagnostics = list(result.diagnostics.items)
     if progress:
         progress("profiles", len(paths), len(paths))
     gitops = plan_gitops(
@@ -78,7 +76,10 @@ def plan(
     )
     result.diagnostics.raise_if_errors()
     shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in result.profiles]
-    files = build_chart(shown, chart_dir)
+    unversioned = build_unversioned(shown, chart_dir)
+    # The chart `validate` (or `render`) builds next from the same profiles: keep it for them.
+    remember_generated(values_dir, chart_dir, paths, reads, CompiledChart(unversioned, result.profiles, compile_diagnostics))
+    files = unversioned.versioned(chart_dir)
     return Plan(result.profiles, files, result.diagnostics.items, gitops_dir, gitops.files, gitops.fleet)
 
 

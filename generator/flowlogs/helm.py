@@ -12,15 +12,16 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import HelmError
 from .names import DEFAULT_KUBERNETES_VERSION
+
+if TYPE_CHECKING:
+    import subprocess
 
 DEFAULT_KUBE_VERSION = DEFAULT_KUBERNETES_VERSION
 _SOURCE_RE = re.compile(r"^# Source: (?P<source>\S+)\s*$", re.MULTILINE)
@@ -184,6 +185,8 @@ class BinaryHelm:
 
     @property
     def version(self) -> str:
+        import subprocess
+
         out = subprocess.run(
             [self.path, "version", "--template", "{{.Version}}"],
             capture_output=True,
@@ -193,6 +196,9 @@ class BinaryHelm:
         return out.stdout.strip() or "unknown"
 
     def _run(self, args: list[str], values: Mapping[str, Any]) -> subprocess.CompletedProcess[str]:
+        import subprocess
+        import tempfile
+
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump(dict(values), handle)
             values_file = handle.name
@@ -293,6 +299,8 @@ def parse_template_output(stream: str) -> list[Manifest]:
 def cannot_run(binary: str) -> str | None:
     """Why a binary cannot be executed here (the OS's words, e.g. "Exec format error" for a build
     of another platform, "Permission denied"), or None when it runs."""
+    import subprocess
+
     try:
         subprocess.run([binary, "version"], capture_output=True, check=False, timeout=60)
     except OSError as error:
@@ -313,6 +321,20 @@ def usable_binary(helm_binary: str) -> BinaryHelm:
             "it is probably built for another OS or CPU: use a helm build for this platform, or leave out --helm to use the embedded engine"
         )
     return BinaryHelm(helm_binary)
+
+
+def engine_identity(helm_binary: str | None = None) -> str:
+    """Which engine `select_engine` would take, and which build of it, without loading either: a
+    binary by its path, size and modification time; the embedded one by the installed libraries
+    (the build cache's code fingerprint covers them)."""
+    binary = helm_binary or shutil.which("helm")
+    if binary:
+        try:
+            found = os.stat(shutil.which(binary) or binary)
+        except OSError:
+            return f"binary {binary} (missing)"
+        return f"binary {binary} {found.st_size} {found.st_mtime_ns}"
+    return "embedded"
 
 
 def select_engine(helm_binary: str | None = None, *, prefer_binary: bool = True) -> HelmEngine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 # A DNS label (RFC 1123), as Kubernetes checks namespace and most object names.
 DNS_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
@@ -14,3 +15,11 @@ DEFAULT_KUBERNETES_VERSION = "1.31.0"
 
 # The schema of a DNS-label name in profiles and the fleet file, with the hint errors show.
 DNS_LABEL_SCHEMA = {"type": "string", "pattern": DNS_LABEL_PATTERN, "title": "name", "x-pattern-hint": DNS_LABEL_HINT}
+
+# Where a chart keeps each profile's compiled values (profiles/<profile>/values.yaml).
+PROFILES_DIR = "profiles"
+
+
+def tree_name(directory: Path) -> str:
+    """A generated directory as generated files name it: its own name, even when given as `.`."""
+    return directory.resolve().name

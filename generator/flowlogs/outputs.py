@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .chart.build import PROFILES_DIR
-from .chart.tree import SyncReport, tree_name
+from .chart.tree import SyncReport
 from .errors import Diagnostic
+from .names import PROFILES_DIR, tree_name
 
 if TYPE_CHECKING:
     from .diff import RenderedDiff

@@ -13,15 +13,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError
-
-from .errors import Diagnostics, Location
+from .errors import Diagnostics, Location, UserError, display_path
 from .inputs import PROFILE_LIMITS, InputRefused, check_yaml_events, read_input
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -100,6 +98,8 @@ class Profile:
 
 
 def _yaml() -> YAML:
+    from ruamel.yaml import YAML  # imported when a file is read: commands that read none start faster
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
 
@@ -113,6 +113,8 @@ def _yaml() -> YAML:
 
 def _plain(value: Any, path: PathKey, values: dict[PathKey, tuple[int, int]], keys: dict[PathKey, tuple[int, int]]) -> Any:
     """Convert ruamel's round-trip containers to plain data, recording positions (1-based)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+
     if isinstance(value, CommentedMap):
         result: dict[str, Any] = {}
         for key in value:
@@ -155,20 +157,15 @@ def minor_version(value: Any, default: str) -> str:
     return str(value)
 
 
-def display_path(path: Path) -> str:
-    """A path as users typed it: relative to the working directory when below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def load_yaml_document(path: Path, diagnostics: Diagnostics, what: str = "profile") -> tuple[Any, Positions, str] | None:
     """Read a YAML file as plain data with the position of every key and value.
 
     The file must pass `inputs` (regular, inside its directory, within the limits) first.
     Syntax errors and duplicate keys become diagnostics at their line and column.
     """
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError
+
     shown = display_path(path)
     limits = dataclasses.replace(PROFILE_LIMITS, what=what)
     try:
@@ -220,3 +217,16 @@ def same_stem(paths: list[Path]) -> list[tuple[Path, Path]]:
         else:
             first[path.stem] = path
     return pairs
+
+
+def profile_path(profile: str, values_dir: Path) -> Path:
+    """A profile given by path, or by name in the profile directory."""
+    given = Path(profile)
+    if given.suffix in PROFILE_SUFFIXES and given.is_file():
+        return given
+    candidates = [values_dir / f"{profile}{suffix}" for suffix in PROFILE_SUFFIXES]
+    found = [path for path in candidates if path.is_file()]
+    if not found:
+        names = ", ".join(path.stem for path in find_profiles(values_dir)) if values_dir.is_dir() else "none"
+        raise UserError(f"no profile '{profile}': not a file, and not in {values_dir}/ (profiles there: {names or 'none'})")
+    return found[0]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from .chart.build import PROFILES_DIR, compiled_profile_names
 from .errors import UserError
-from .inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
+from .names import PROFILES_DIR
 
 if TYPE_CHECKING:
     from .helm import HelmEngine
@@ -18,6 +15,8 @@ if TYPE_CHECKING:
 
 def profile_values_files(chart_dir: Path, names: Sequence[str] = ()) -> list[tuple[str, Path]]:
     """The compiled values file of each named profile of a generated chart (default: every one)."""
+    from .chart.build import compiled_profile_names
+
     available = compiled_profile_names(chart_dir)
     if not available:
         raise UserError(f"no compiled profiles in {chart_dir / PROFILES_DIR}: run `flowlogs generate` first")
@@ -26,6 +25,38 @@ def profile_values_files(chart_dir: Path, names: Sequence[str] = ()) -> list[tup
     if unknown:
         raise UserError(f"unknown profile(s) {', '.join(unknown)}; compiled profiles: {', '.join(available)}")
     return [(name, chart_dir / PROFILES_DIR / name / "values.yaml") for name in chosen]
+
+
+def render_current(
+    files: Mapping[str, str], chart_dir: Path, profile: str, *, helm: str | None, release_name: str, namespace: str, kube_version: str
+) -> str:
+    """One profile of a chart built in memory, as `helm template` prints it.
+
+    `helm template` is a pure function of the chart, the values and its flags (it never asks a
+    cluster), so the output is kept in the build cache under exactly those and the engine: a
+    repeated render of an unchanged profile prints it without starting Helm again.
+    """
+    from .caches import load_build, save_build
+    from .chart.versioning import content_hash
+    from .current import chart_on_disk, values_file
+    from .helm import engine_identity, select_engine
+
+    key = {
+        "chart": content_hash(files),
+        "profile": profile,
+        "release_name": release_name,
+        "namespace": namespace,
+        "kube_version": kube_version,
+        "engine": engine_identity(helm),
+    }
+    kept = load_build("render", key)
+    if isinstance(kept, str):
+        return kept
+    engine = select_engine(helm)
+    with chart_on_disk(files, chart_dir) as chart:
+        text = render_profile(engine, chart, values_file(chart, profile), release_name, namespace, kube_version)
+    save_build("render", key, {}, text)
+    return text
 
 
 def render_profile(engine: HelmEngine, chart_dir: Path, values_file: Path, release_name: str, namespace: str, kube_version: str) -> str:
@@ -37,6 +68,10 @@ def render_profile(engine: HelmEngine, chart_dir: Path, values_file: Path, relea
 
 def load_values_file(path: Path) -> dict[str, Any]:
     """A compiled values file, read through `inputs` (a hand-edited or broken one is an error, not a crash)."""
+    import yaml
+
+    from .inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
+
     try:
         text = read_input(path, DOCUMENT_LIMITS)
         check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), DOCUMENT_LIMITS, str(path))

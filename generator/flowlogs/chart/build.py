@@ -17,18 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from ..names import PROFILES_DIR
 from ..registry import PRODUCTS
 from ..values_model import ChartValue, Section, values_schema, values_table, values_yaml
 from ..yamlio import dump_yaml
 from . import metadata
-from .tree import GENERATED_MARK, tree_name
-from .versioning import CONTENT_HASH_ANNOTATION, content_hash, next_version
+from ..names import tree_name
+from .tree import GENERATED_MARK
+from .versioning import CONTENT_HASH_ANNOTATION, VERSION_PLACEHOLDER, UnversionedChart, content_hash
 
 if TYPE_CHECKING:
     from ..compiler import CompiledProfile
 
 CHART_NAME = "flowlogs"
-PROFILES_DIR = "profiles"
 GENERATED_HEADER = GENERATED_MARK + " from {source}. Do not edit: change the profile and run `flowlogs generate`."
 JINJA_SUFFIX = ".j2"
 
@@ -160,6 +161,11 @@ def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
 
 def build_chart(profiles: list[CompiledProfile], chart_dir: Path) -> dict[str, str]:
     """Every file of the chart, as relative path -> text."""
+    return build_unversioned(profiles, chart_dir).versioned(chart_dir)
+
+
+def build_unversioned(profiles: list[CompiledProfile], chart_dir: Path) -> UnversionedChart:
+    """Every file of the chart, Chart.yaml without its version (`UnversionedChart.versioned` adds it)."""
     values, sections = chart_values()
     env = _jinja()
     profiles = sorted(profiles, key=lambda p: p.name)
@@ -199,15 +205,14 @@ def build_chart(profiles: list[CompiledProfile], chart_dir: Path) -> dict[str, s
     # The version (in every resource's labels) follows what renders the same for every profile:
     # editing one profile must not relabel the resources of the others.
     digest = content_hash({path: text for path, text in files.items() if not path.startswith(f"{PROFILES_DIR}/") and path != "README.md"})
-    version = next_version(chart_dir / "Chart.yaml", digest)
     # chart-testing (`ct lint`/`ct install`) installs the chart once per ci/*-values.yaml; like
     # profiles/, not part of the version.
     for profile in profiles:
         files[f"ci/{profile.name}-values.yaml"] = files[f"{PROFILES_DIR}/{profile.name}/values.yaml"]
     files["Chart.yaml"] = env.from_string(chart_yaml.read_text(encoding="utf-8")).render(
-        {**context, "version": version, "content_hash": digest, "hash_annotation": CONTENT_HASH_ANNOTATION}
+        {**context, "version": VERSION_PLACEHOLDER, "content_hash": digest, "hash_annotation": CONTENT_HASH_ANNOTATION}
     )
-    return dict(sorted(files.items()))
+    return UnversionedChart(dict(sorted(files.items())), digest)
 
 
 def compiled_profile_names(chart_dir: Path) -> list[str]:

@@ -37,7 +37,8 @@ import yaml
 
 from ..errors import UserError
 from ..yamlio import dump_yaml
-from .build import CHART_NAME, PROFILES_DIR
+from ..names import PROFILES_DIR
+from .build import CHART_NAME
 
 if TYPE_CHECKING:
     from ..compiler import CompiledProfile

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from ..names import tree_name
 
 # Every generated tree has files whose first lines carry this mark: it tells a directory
 # flowlogs made (and may sync exactly) from one it was pointed at by mistake.
@@ -39,11 +40,6 @@ class SyncReport:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-
-def tree_name(directory: Path) -> str:
-    """A generated directory as generated files name it: its own name, even when given as `.`."""
-    return directory.resolve().name
 
 
 def _existing_files(target: Path) -> set[str]:

@@ -5,18 +5,48 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
-from ..errors import Location, UserError
-from ..profile import display_path
+from ..errors import Location, UserError, display_path
 
 BASE_VERSION = "0.1.0"
 CONTENT_HASH_ANNOTATION = "flowlogs.dev/content-hash"
 # MAJOR.MINOR[.PATCH] with an optional pre-release/build suffix, as Helm accepts chart versions.
 _CHART_VERSION_RE = re.compile(r"^(v?[0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?:[-+][0-9A-Za-z.+-]*)?$")
 _CHART_YAML_VERSION_RE = re.compile(r"^version:[ \t]*['\"]?([^\s'\"#]+)", re.MULTILINE)
+
+
+# Stands for the version in a chart built before its version is known (see UnversionedChart).
+VERSION_PLACEHOLDER = "0.0.0-flowlogs-unversioned"
+
+
+@dataclass(frozen=True)
+class UnversionedChart:
+    """A built chart whose Chart.yaml waits for its version: the version depends on the chart
+    already on disk (next_version), everything else only on the profiles, so the rest can be
+    built once and kept (the build cache) while the version is decided each time."""
+
+    files: dict[str, str]  # Chart.yaml holds VERSION_PLACEHOLDER
+    digest: str  # content_hash of what renders alike for every profile
+
+    def versioned(self, chart_dir: Path) -> dict[str, str]:
+        """The files, Chart.yaml with the version that follows the one in `chart_dir`."""
+        return {**self.files, "Chart.yaml": self._chart_yaml(chart_dir / "Chart.yaml")}
+
+    def _chart_yaml(self, previous: Path) -> str:
+        template = self.files["Chart.yaml"]
+        try:
+            text = previous.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        # The Chart.yaml on disk is this very build's (after `generate`): its version stays, as
+        # next_version would decide after parsing it (its annotation is this digest).
+        found = _CHART_YAML_VERSION_RE.search(text)
+        if found and template.replace(VERSION_PLACEHOLDER, found[1], 1) == text:
+            return text
+        return template.replace(VERSION_PLACEHOLDER, next_version(previous, self.digest), 1)
 
 
 def content_hash(files: Mapping[str, str]) -> str:
@@ -34,12 +64,14 @@ def next_version(previous_chart_yaml: Path, new_hash: str) -> str:
     Versions never go back: a Chart.yaml that is not YAML (a merge conflict between two
     bumps) continues from the highest version it mentions.
     """
+    import yaml  # here: a build that finds its own Chart.yaml on disk needs no YAML parser
+
     try:
         text = previous_chart_yaml.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return BASE_VERSION
     try:
-        previous = yaml.safe_load(text)
+        previous = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError:
         previous = None
     if isinstance(previous, dict):

@@ -19,8 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..chart.build import PROFILES_DIR, repository_source
-from ..chart.tree import GENERATED_MARK, tree_name
+from ..chart.build import repository_source
+from ..names import PROFILES_DIR
+from ..chart.tree import GENERATED_MARK
+from ..names import tree_name
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location
 from ..registry import PRODUCTS

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..compiler import CompiledProfile
-from ..errors import Diagnostics, Location, did_you_mean
-from ..profile import Node, display_path, load_yaml_document
+from ..errors import Diagnostics, Location, did_you_mean, display_path
+from ..profile import Node, load_yaml_document
 from ..registry import PRODUCTS_BY_KEY, fleet_overrides
 from ..schema_errors import DocumentSchema
 from .schema import fleet_schema

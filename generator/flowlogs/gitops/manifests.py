@@ -21,7 +21,8 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..chart.build import PROFILES_DIR, chart_values
+from ..chart.build import chart_values
+from ..names import PROFILES_DIR
 from ..compiler import CompiledProfile
 from .fleet import OVERRIDES, Cluster, Fleet
 from .settings import GitopsSettings

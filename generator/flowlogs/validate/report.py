@@ -8,13 +8,15 @@ from __future__ import annotations
 import io
 import json
 import re
-import xml.etree.ElementTree as ET
 from abc import ABC, abstractmethod
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
 
 from .results import Check, Report, Result, SchemaWarning, Status, Summary
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 # kubeconform's JSON status names (pkg/output/json.go).
 JSON_STATUS = {
@@ -142,6 +144,8 @@ class JUnitReporter(Reporter):
     """<testsuites> / one <testsuite> per profile / one <testcase> per result."""
 
     def write(self, report: Report, out: TextIO) -> None:
+        import xml.etree.ElementTree as ET  # only this reporter writes XML
+
         summary = report.summary
         root = ET.Element(
             "testsuites",
@@ -176,6 +180,8 @@ class JUnitReporter(Reporter):
 
     @staticmethod
     def _testcase(suite: ET.Element, result: Result) -> None:
+        import xml.etree.ElementTree as ET
+
         name = result.subject if (result.kind or result.name) else f"{result.check.value} check"
         case = ET.SubElement(
             suite, "testcase", name=_xml_text(name), classname=_xml_text(result.template or result.profile)

@@ -27,7 +27,6 @@ import json
 import re
 import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -530,7 +529,9 @@ def _local_only(ref_root: str | None, uri: str) -> Any:
     parsed = urllib.parse.urlparse(uri)
     if parsed.scheme != "file":
         raise SchemaLoadError(f"refusing to fetch remote schema {uri} (validation runs offline)")
-    path = Path(urllib.request.url2pathname(parsed.path))  # base URIs come from Path.as_uri(): percent-encoded
+    from urllib.request import url2pathname  # here: it imports http.client and ssl, which validation never needs
+
+    path = Path(url2pathname(parsed.path))  # base URIs come from Path.as_uri(): percent-encoded
     if ref_root is None or not path.resolve().is_relative_to(ref_root):
         raise SchemaLoadError(f"refusing $ref {uri}: schemas may refer only to files inside their schema location")
     return _read_json(path)

@@ -1,0 +1,128 @@
+"""The build cache (issue 16): `render` and `validate` reuse the chart built from the same
+profiles, and `render` the output Helm gave for the same chart, values and flags. What must
+hold is that a kept build is never stale: every edit of a profile, of a profile it composes,
+of the chart on disk (the version) or of a flag shows in the output, exactly as without the
+cache (`FLOWLOGS_NO_CACHE=1`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import write_profile
+from flowlogs import compiler
+from flowlogs.current import current_chart
+
+PROFILE = """\
+cilium:
+  version: "1.19"
+  flow-logs:
+    - name: drops
+      file: /var/run/cilium/hubble/drops.log
+      include:
+        - verdict: dropped
+"""
+BASE = """\
+cilium:
+  version: "1.19"
+  flow-logs:
+    - name: from-base
+      file: /var/run/cilium/hubble/base.log
+"""
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache of its own, on; the working directory is the repository to render from."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("FLOWLOGS_NO_CACHE", raising=False)
+    repository = tmp_path / "repository"
+    write_profile(repository / "values", "demo", PROFILE)
+    monkeypatch.chdir(repository)
+    return tmp_path / "cache" / "flowlogs" / "builds"
+
+
+def _flow_logs_yaml(rendered: str) -> str:
+    """The flowlogs.yaml block of the rendered ConfigMap."""
+    return rendered.split("flowlogs.yaml: |", 1)[1]
+
+
+def _uncached(run_cli, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    with monkeypatch.context() as patch:
+        patch.setenv("FLOWLOGS_NO_CACHE", "1")
+        result = run_cli(*args)
+    assert result.code == 0, result.err
+    return str(result.out)
+
+
+def test_render_follows_every_edit_of_the_profile(cache, run_cli, monkeypatch):
+    first = run_cli("render", "demo")
+    assert first.code == 0, first.err
+    assert "verdict:\n        - DROPPED" in _flow_logs_yaml(first.out)
+    assert any(cache.iterdir()), "the render was kept"
+    assert run_cli("render", "demo").out == first.out
+
+    Path("values/demo.yaml").write_text(PROFILE.replace("dropped", "forwarded"), encoding="utf-8")
+    edited = run_cli("render", "demo")
+    assert "verdict:\n        - FORWARDED" in _flow_logs_yaml(edited.out)
+    assert edited.out == _uncached(run_cli, monkeypatch, "render", "demo")
+
+    Path("values/demo.yaml").write_text(PROFILE, encoding="utf-8")
+    assert run_cli("render", "demo").out == first.out
+
+
+def test_render_follows_an_edit_of_a_composed_profile(cache, run_cli, monkeypatch):
+    write_profile(Path("values"), "base", BASE)
+    write_profile(Path("values"), "team", "compose: [base]\n")
+    assert "name: from-base" in run_cli("render", "team").out
+
+    Path("values/base.yaml").write_text(BASE.replace("from-base", "renamed-in-base"), encoding="utf-8")
+    edited = run_cli("render", "team")
+    assert "name: renamed-in-base" in edited.out
+    assert "from-base" not in edited.out
+    assert edited.out == _uncached(run_cli, monkeypatch, "render", "team")
+
+
+def test_flags_are_part_of_what_is_kept(cache, run_cli):
+    one = run_cli("render", "demo", "--release-name", "one").out
+    two = run_cli("render", "demo", "--release-name", "two").out
+    assert "app.kubernetes.io/instance: one" in one
+    assert "app.kubernetes.io/instance: two" in two
+
+
+def test_the_version_is_decided_from_the_chart_on_disk_each_time(cache, run_cli):
+    assert run_cli("generate").code == 0
+    assert "helm.sh/chart: flowlogs-0.1.0" in run_cli("render", "demo").out
+    # Same content hash, another version (a release bump by hand): generate keeps that version,
+    # and so must the kept build.
+    chart_yaml = Path("chart/Chart.yaml")
+    chart_yaml.write_text(re.sub(r"(?m)^version: .*$", "version: 0.1.7", chart_yaml.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "helm.sh/chart: flowlogs-0.1.7" in run_cli("render", "demo").out
+
+
+def test_validate_after_generate_uses_the_kept_chart_without_compiling(cache, run_cli, monkeypatch):
+    assert run_cli("generate").code == 0
+
+    def no_compiling(paths):
+        raise AssertionError(f"compiled again: {paths}")
+
+    monkeypatch.setattr(compiler, "compile_paths", no_compiling)
+    current = current_chart(Path("values"), Path("chart"))
+    on_disk = {str(path.relative_to("chart")): path.read_text(encoding="utf-8") for path in Path("chart").rglob("*") if path.is_file()}
+    assert current.files == on_disk
+    assert [(p.name, p.source) for p in current.profiles] == [("demo", "values/demo.yaml")]
+
+
+def test_a_broken_or_foreign_cache_entry_is_ignored(cache, run_cli):
+    first = run_cli("render", "demo").out
+    for entry in cache.iterdir():
+        entry.write_bytes(b"not a pickle")
+    assert run_cli("render", "demo").out == first
+
+
+def test_no_cache_keeps_nothing(cache, run_cli, monkeypatch):
+    monkeypatch.setenv("FLOWLOGS_NO_CACHE", "1")
+    assert run_cli("render", "demo").code == 0
+    assert not cache.exists()
