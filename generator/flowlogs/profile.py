@@ -9,6 +9,7 @@ the profile schema is the compiler's first step (`compiler.load_profile`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostics, Location, UserError, display_path
-from .inputs import PROFILE_LIMITS, InputRefused, check_yaml_events, read_input
+from .inputs import PROFILE_LIMITS, InputLimits, InputRefused, check_yaml_events, read_input
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -145,6 +146,117 @@ def _plain(value: Any, path: PathKey, values: dict[PathKey, tuple[int, int]], ke
     return value
 
 
+# How ruamel.yaml 0.19.1 (pinned) reads a plain scalar under YAML 1.2 (ruamel/yaml/resolver.py,
+# `implicit_resolvers`, the (1, 2) rows): booleans, nulls, and the numbers, timestamps, merge
+# and value keys below. The fast reading converts the simple decimal numbers itself and leaves
+# every other typed form to ruamel.yaml; any other plain scalar is a string.
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULLS = frozenset({"~", "null", "Null", "NULL"})
+_OTHER_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DECIMAL_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]+")
+_TYPED_1_2 = re.compile(
+    r"""(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN)
+    |[-+]?0b[0-1_]+
+    |[-+]?0o?[0-7_]+
+    |[-+]?[0-9_]+
+    |[-+]?0x[0-9a-fA-F_]+
+    |<<
+    |=
+    |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?.*  # every timestamp form (and more: reading more here is only slower)
+    )""",
+    re.X,
+)
+
+
+class _Unusual(Exception):
+    """Something the fast reading leaves to ruamel.yaml: a tag, an anchor, a duplicate key, an error."""
+
+
+def _load_plain_document(text: str, limits: InputLimits, shown: str) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]] | None:
+    """The common profile read by libyaml (PyYAML's C parser), 30x faster than ruamel.yaml: one
+    document of plain mappings, lists and scalars, without tags, anchors, directives or duplicate
+    keys. Anything else, and every error, returns None, and ruamel.yaml reads the file as before
+    (its data, positions and messages are the reference; tests/test_profile_loading.py compares)."""
+    import yaml
+
+    if "%" in text and any(line.startswith("%") for line in text.splitlines()):
+        return None  # a directive (%YAML 1.1 changes how scalars read)
+    if any(separator in text for separator in _OTHER_LINE_BREAKS):
+        return None  # the two parsers count lines differently after these
+    try:
+        events = list(yaml.parse(text, Loader=yaml.CSafeLoader))
+        check_yaml_events(events, limits, shown)
+        if any(getattr(event, "anchor", None) is not None or getattr(event, "tag", None) is not None for event in events):
+            return None  # anchors, aliases (their events carry the anchor) and tags
+        node = yaml.compose(text, Loader=_strings_loader())
+        values: dict[PathKey, tuple[int, int]] = {}
+        keys: dict[PathKey, tuple[int, int]] = {}
+        return (None if node is None else _plain_node(node, (), values, keys)), values, keys
+    except (yaml.YAMLError, InputRefused, _Unusual):
+        return None
+
+
+@functools.cache
+def _strings_loader() -> type:
+    import yaml
+
+    class StringsLoader(yaml.CSafeLoader):
+        """Every plain scalar tagged a string: `_scalar` reads it by YAML 1.2's rules."""
+
+        yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    return StringsLoader
+
+
+def _scalar(node: Any) -> Any:
+    value = node.value
+    if node.style:  # quoted, literal or folded: a string
+        return value
+    if not value:
+        raise _Unusual("an empty value: libyaml places it after the colon, ruamel.yaml at the next token")
+    if value in _NULLS:
+        return None
+    if value in _BOOLEANS:
+        return _BOOLEANS[value]
+    if _DECIMAL_INT.fullmatch(value):
+        return int(value)
+    if _DECIMAL_FLOAT.fullmatch(value):
+        return float(value)
+    if _TYPED_1_2.fullmatch(value):
+        raise _Unusual(value)
+    return value
+
+
+def _plain_node(node: Any, path: PathKey, values: dict[PathKey, tuple[int, int]], keys: dict[PathKey, tuple[int, int]]) -> Any:
+    kind = node.id
+    if kind == "scalar":
+        return _scalar(node)
+    if kind == "sequence":
+        items = []
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            values[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            items.append(_plain_node(item, child, values, keys))
+        return items
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.id != "scalar":
+            raise _Unusual("a collection as a key")
+        key = _scalar(key_node)
+        if not isinstance(key, str) or key in result:
+            raise _Unusual("a key that is not a string, or a duplicate")
+        child = (*path, key)
+        keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        values[child] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
+        result[key] = _plain_node(value_node, child, values, keys)
+    return result
+
+
 def minor_version(value: Any, default: str) -> str:
     """A minor version as written ("1.17"), or read as a YAML number (1.17).
 
@@ -163,13 +275,26 @@ def load_yaml_document(path: Path, diagnostics: Diagnostics, what: str = "profil
     The file must pass `inputs` (regular, inside its directory, within the limits) first.
     Syntax errors and duplicate keys become diagnostics at their line and column.
     """
-    from ruamel.yaml.constructor import DuplicateKeyError
-    from ruamel.yaml.error import MarkedYAMLError
-
     shown = display_path(path)
     limits = dataclasses.replace(PROFILE_LIMITS, what=what)
     try:
         text = read_input(path, limits, shown=shown, inside=path.parent)
+    except InputRefused as refused:
+        diagnostics.error(refused.location, refused.message, refused.hint)
+        return None
+    fast = _load_plain_document(text, limits, shown)
+    if fast is not None:
+        data, values, keys = fast
+        return ({} if data is None else data), Positions(shown, values, keys), text
+    return _load_round_trip(text, limits, shown, diagnostics)
+
+
+def _load_round_trip(text: str, limits: InputLimits, shown: str, diagnostics: Diagnostics) -> tuple[Any, Positions, str] | None:
+    """ruamel.yaml's reading: every document, and the messages for every problem."""
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError
+
+    try:
         check_yaml_events(_yaml().parse(text), limits, shown)
         document = _yaml().load(text)
     except InputRefused as refused:
