@@ -44,14 +44,45 @@ class _PlainDumper(yaml.SafeDumper):
         return True
 
 
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+def _represent_str(dumper: yaml.SafeDumper | yaml.CSafeDumper, data: str) -> yaml.ScalarNode:
     if read_as_other_type(data):
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="'")
     return dumper.represent_str(data)
 
 
+class _LibyamlDumper(yaml.CSafeDumper):
+    """The same dumper on libyaml's emitter (C, several times faster), for documents it writes
+    byte for byte as PyYAML's Python emitter does (`_libyaml_writes_alike`)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 _PlainDumper.add_representer(str, _represent_str)
+_LibyamlDumper.add_representer(str, _represent_str)
+
+# Where the two emitters agree (tests/test_yaml_quoting.py compares them on generated
+# documents): text of printable characters, and mapping keys short enough to be written as
+# simple keys by both. libyaml counts a key's 128-character limit in UTF-8 bytes, PyYAML in
+# characters; they also differ on empty keys, bare scalars, line separators and control characters.
+_EMITTERS_AGREE_ON = re.compile("[\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+_SIMPLE_KEY_BYTES = 128
+
+
+def _libyaml_writes_alike(data: Any) -> bool:
+    if isinstance(data, dict):
+        return all(
+            isinstance(key, str) and key and len(key.encode()) < _SIMPLE_KEY_BYTES and _EMITTERS_AGREE_ON.fullmatch(key) and _libyaml_writes_alike(value)
+            for key, value in data.items()
+        )
+    if isinstance(data, list):
+        return all(_libyaml_writes_alike(item) for item in data)
+    if isinstance(data, str):
+        return _EMITTERS_AGREE_ON.fullmatch(data) is not None
+    return data is None or isinstance(data, (bool, int, float))
 
 
 def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
+    fast = isinstance(data, (dict, list)) and bool(data) and _libyaml_writes_alike(data)
+    dumper = _LibyamlDumper if fast else _PlainDumper
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
