@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,19 @@ def test_profile_strings_are_data_not_template_code(tmp_path):
 def test_values_schema_rejects_a_filter_key_the_agent_would_reject():
     values = yaml.safe_load((CHART / "profiles" / "cilium-exporter" / "values.yaml").read_text())
     values["cilium"]["flowLogs"][0]["includeFilters"][0]["source_namespace"] = ["kube-system"]
+    with pytest.raises(HelmError, match="additional properties 'source_namespace' not allowed"):
+        ENGINE.template(CHART, values, release_name="flowlogs", namespace="flowlogs-system")
+
+
+def test_an_exclude_filter_is_checked_against_the_one_shared_filter_schema():
+    # values.schema.json writes the FlowFilter schema once (`definitions.flowFilter`); Helm must
+    # still apply it to excludeFilters, through the `$ref`.
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    entry = schema["properties"]["cilium"]["properties"]["flowLogs"]["items"]["properties"]
+    assert entry["includeFilters"]["items"] == entry["excludeFilters"]["items"] == {"$ref": "#/definitions/flowFilter"}
+    assert "source_pod" in schema["definitions"]["flowFilter"]["properties"]
+    values = yaml.safe_load((CHART / "profiles" / "cilium-exporter" / "values.yaml").read_text())
+    values["cilium"]["flowLogs"][0]["excludeFilters"] = [{"verdict": ["DROPPED"], "source_namespace": ["kube-system"]}]
     with pytest.raises(HelmError, match="additional properties 'source_namespace' not allowed"):
         ENGINE.template(CHART, values, release_name="flowlogs", namespace="flowlogs-system")
 

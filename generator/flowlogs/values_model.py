@@ -35,6 +35,33 @@ class Section:
     description: str
 
 
+# A subschema that applies in several places is written once, under values.schema.json's
+# `definitions`, and referred to (`$ref`): Helm compiles the whole schema for every render and
+# lint, and the time grows with its size (the FlowFilter schema, 6 kB, is both include- and
+# exclude-filters). `shared_schema` marks such a subschema; `values_schema` moves it there.
+_SHARED = "x-flowlogs-shared"
+
+
+def shared_schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, written once in values.schema.json as `definitions.<name>` and referred to here."""
+    return {"$ref": f"#/definitions/{name}", _SHARED: schema}
+
+
+def _move_shared(node: Any, definitions: dict[str, Any]) -> Any:
+    """The schema with every shared subschema replaced by its reference, collected in `definitions`."""
+    if isinstance(node, list):
+        return [_move_shared(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if _SHARED in node:
+        name = node["$ref"].rsplit("/", 1)[1]
+        schema = _move_shared(node[_SHARED], definitions)
+        if definitions.setdefault(name, schema) != schema:
+            raise ValueError(f"two different schemas share the name {name!r}")
+        return {"$ref": node["$ref"]}
+    return {key: _move_shared(value, definitions) for key, value in node.items()}
+
+
 def _tree(values: list[ChartValue]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for value in values:
@@ -69,7 +96,9 @@ def values_schema(values: list[ChartValue], sections: list[Section]) -> dict[str
     # Helm adds `global` to the values of every chart used as a subchart (and to a parent's
     # values when set): a strict root must still accept it (helm/helm pkg/chart/v2/util/coalesce.go).
     root["properties"]["global"] = {"description": "Helm's global values, shared with subcharts.", "type": "object"}
-    return {"$schema": "http://json-schema.org/draft-07/schema#", **root}
+    definitions: dict[str, Any] = {}
+    root = _move_shared(root, definitions)
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **root, **({"definitions": dict(sorted(definitions.items()))} if definitions else {})}
 
 
 def _dump_default(key: str, default: Any, indent: str) -> list[str]:

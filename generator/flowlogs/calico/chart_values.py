@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..values_model import ChartValue, Section
+from ..values_model import ChartValue, Section, shared_schema
 from . import kinds
 from . import schema as profile_schema
 from .tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, load_tables
@@ -28,7 +28,8 @@ def _type_and_pattern(schema: dict[str, Any]) -> dict[str, Any]:
 
 NAMESPACE = _type_and_pattern(profile_schema.NAMESPACE)
 OBJECT_NAME = _type_and_pattern(profile_schema.OBJECT_NAME)
-QUANTITY = _type_and_pattern(profile_schema.QUANTITY)
+# A Kubernetes quantity (resources.requests/limits): ten places, one definition in values.schema.json.
+QUANTITY = shared_schema("quantity", _type_and_pattern(profile_schema.QUANTITY))
 
 LABEL_SELECTOR = {
     "type": "object",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..names import DNS_LABEL_PATTERN
-from ..values_model import ChartValue, Section
+from ..values_model import ChartValue, Section, shared_schema
 from .tables import DEFAULT_CONFIGMAP_NAME, DEFAULT_NAMESPACE, DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
 
 _SCALARS: dict[str, dict[str, Any]] = {
@@ -67,7 +67,7 @@ def flow_filter_schema() -> dict[str, Any]:
 
 
 def flow_log_entry_schema() -> dict[str, Any]:
-    filters = {"type": "array", "items": flow_filter_schema()}
+    filters = {"type": "array", "items": shared_schema("flowFilter", flow_filter_schema())}
     return {
         "type": "object",
         "additionalProperties": False,
