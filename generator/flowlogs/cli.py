@@ -186,6 +186,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _validate_fleet(args: argparse.Namespace) -> int:
     """Every fleet cluster's release as Argo CD renders it; clusters that deploy the same values render once."""
+    import tempfile
+
     from .current import chart_on_disk
     from .generate import plan
     from .gitops.cluster_values import cluster_groups
@@ -200,11 +202,10 @@ def _validate_fleet(args: argparse.Namespace) -> int:
     if args.output == "text":
         _print_warnings(built.diagnostics)
     groups = cluster_groups(built.fleet, {p.name: p for p in built.profiles})
-    with chart_on_disk(built.chart_files, args.chart_dir) as chart:
+    with chart_on_disk(built.chart_files, args.chart_dir) as chart, tempfile.TemporaryDirectory(prefix="flowlogs-fleet-") as scratch:
         targets = []
         for number, group in enumerate(groups):
-            path = chart.parent / "fleet-values" / f"{number}.yaml"
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path = Path(scratch) / f"{number}.yaml"
             path.write_text(dump_yaml(group.values), encoding="utf-8")
             targets.append(ProfileTarget(group.label, path, group.label))
         return _run_validate(args, chart, tuple(targets))
