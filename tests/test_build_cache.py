@@ -13,7 +13,7 @@ import pytest
 
 from conftest import write_profile
 from flowlogs import compiler
-from flowlogs.current import current_chart
+from flowlogs.current import chart_on_disk, current_chart
 
 PROFILE = """\
 cilium:
@@ -126,3 +126,24 @@ def test_no_cache_keeps_nothing(cache, run_cli, monkeypatch):
     monkeypatch.setenv("FLOWLOGS_NO_CACHE", "1")
     assert run_cli("render", "demo").code == 0
     assert not cache.exists()
+
+
+def test_helm_reads_chart_dir_only_when_it_is_exactly_the_build(cache, run_cli):
+    assert run_cli("generate").code == 0
+    current = current_chart(Path("values"), Path("chart"))
+    with chart_on_disk(current.files, Path("chart")) as chart:
+        assert chart == Path("chart")
+    Path("chart/extra.txt").write_text("a file generate did not write\n", encoding="utf-8")
+    with chart_on_disk(current.files, Path("chart")) as chart:
+        assert chart != Path("chart")
+        assert sorted(str(p.relative_to(chart)) for p in chart.rglob("*") if p.is_file()) == sorted(current.files)
+    assert Path("chart/extra.txt").is_file()
+
+
+def test_a_hand_edited_chart_is_not_what_render_shows(cache, run_cli, monkeypatch):
+    assert run_cli("generate").code == 0
+    before = _uncached(run_cli, monkeypatch, "render", "demo")
+    template = Path("chart/templates/cilium/configmap.yaml")
+    template.write_text(template.read_text(encoding="utf-8").replace("flowlogs.yaml: |", "edited-by-hand.yaml: |"), encoding="utf-8")
+    assert run_cli("render", "demo").out == before
+    assert _uncached(run_cli, monkeypatch, "render", "demo") == before
