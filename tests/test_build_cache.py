@@ -147,3 +147,15 @@ def test_a_hand_edited_chart_is_not_what_render_shows(cache, run_cli, monkeypatc
     template.write_text(template.read_text(encoding="utf-8").replace("flowlogs.yaml: |", "edited-by-hand.yaml: |"), encoding="utf-8")
     assert run_cli("render", "demo").out == before
     assert _uncached(run_cli, monkeypatch, "render", "demo") == before
+
+
+def test_hand_edited_compiled_values_are_not_what_render_shows(cache, run_cli, monkeypatch):
+    # Helm may read chart/ when only what its .helmignore leaves out (profiles/) differs: the
+    # values still come from the profile as it is now.
+    assert run_cli("generate").code == 0
+    before = _uncached(run_cli, monkeypatch, "render", "demo")
+    values = Path("chart/profiles/demo/values.yaml")
+    values.write_text(values.read_text(encoding="utf-8").replace("DROPPED", "FORWARDED"), encoding="utf-8")
+    write_profile(Path("values"), "other", PROFILE.replace("drops", "others"))
+    assert run_cli("render", "demo").out == before
+    assert "DROPPED" in before

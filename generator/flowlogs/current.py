@@ -139,14 +139,16 @@ def _build_key(values_dir: Path, chart_dir: Path, paths: list[Path]) -> dict[str
 
 
 @contextmanager
-def chart_on_disk(files: Mapping[str, str], chart_dir: Path) -> Iterator[Path]:
+def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only: bool = False) -> Iterator[Path]:
     """The chart as a directory for Helm (which reads charts from disk), for reading only:
     `chart_dir` itself when it holds exactly these files (as after `generate`), else a temporary
     directory named like it, removed afterwards (writing and removing the tree costs 30x more
-    than comparing it)."""
+    than comparing it). `helm_reads_only`: compare only the files Helm loads (not those the
+    chart's .helmignore names, such as profiles/), for a caller that passes the values itself."""
     import tempfile
 
-    if _holds_exactly(chart_dir, files):
+    ignored = _helm_ignored_directories(files) if helm_reads_only else ()
+    if _holds_exactly(chart_dir, files, ignored):
         yield chart_dir
         return
     with tempfile.TemporaryDirectory(prefix="flowlogs-chart-") as scratch:
@@ -158,17 +160,24 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path) -> Iterator[Path]:
         yield root
 
 
-def _holds_exactly(directory: Path, files: Mapping[str, str]) -> bool:
-    """Whether `directory` has these files with this text, and no other file."""
+def _helm_ignored_directories(files: Mapping[str, str]) -> tuple[str, ...]:
+    """The directories the chart's .helmignore names (`profiles/`): Helm never loads them."""
+    lines = files.get(".helmignore", "").splitlines()
+    return tuple(line for line in lines if line.endswith("/") and line.strip("/").replace("-", "").isalnum())
+
+
+def _holds_exactly(directory: Path, files: Mapping[str, str], ignored: tuple[str, ...] = ()) -> bool:
+    """Whether `directory` has these files with this text, and no other file (outside `ignored` directories)."""
     import os
 
     found: set[str] = set()
     for root, _, names in os.walk(directory):
         found.update(os.path.relpath(os.path.join(root, name), directory) for name in names)
-    if found != set(files):
+    wanted = {name: text for name, text in files.items() if not name.startswith(ignored)}
+    if {name for name in found if not name.startswith(ignored)} != set(wanted):
         return False
     try:
-        for name, text in files.items():
+        for name, text in wanted.items():
             with open(directory / name, encoding="utf-8", newline="") as stream:
                 if stream.read() != text:
                     return False

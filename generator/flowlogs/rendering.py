@@ -52,16 +52,24 @@ def render_current(
     kept = load_build("render", key)
     if isinstance(kept, str):
         return kept
+    import yaml
+
     engine = select_engine(helm)
-    with chart_on_disk(files, chart_dir) as chart:
-        text = render_profile(engine, chart, values_file(chart, profile), release_name, namespace, kube_version)
+    # The values come from the build, so Helm may read a chart/ whose other profiles differ.
+    values = yaml.load(files[str(values_file(Path(), profile))], Loader=yaml.CSafeLoader) or {}
+    with chart_on_disk(files, chart_dir, helm_reads_only=True) as chart:
+        text = render_values(engine, chart, values, release_name, namespace, kube_version)
     save_build("render", key, {}, text)
     return text
 
 
 def render_profile(engine: HelmEngine, chart_dir: Path, values_file: Path, release_name: str, namespace: str, kube_version: str) -> str:
     """One profile's manifests, as `helm template` prints them."""
-    values = load_values_file(values_file)
+    return render_values(engine, chart_dir, load_values_file(values_file), release_name, namespace, kube_version)
+
+
+def render_values(engine: HelmEngine, chart_dir: Path, values: dict[str, Any], release_name: str, namespace: str, kube_version: str) -> str:
+    """The chart's manifests for these values, as `helm template` prints them."""
     manifests = engine.template(chart_dir, values, release_name=release_name, namespace=namespace, kube_version=kube_version)
     return "".join(f"---\n# Source: {m.template}\n{m.text}" for m in manifests)
 
