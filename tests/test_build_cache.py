@@ -159,3 +159,15 @@ def test_hand_edited_compiled_values_are_not_what_render_shows(cache, run_cli, m
     write_profile(Path("values"), "other", PROFILE.replace("drops", "others"))
     assert run_cli("render", "demo").out == before
     assert "DROPPED" in before
+
+
+def test_broken_kept_templates_are_compiled_again(cache, run_cli):
+    assert run_cli("generate").code == 0
+    readme = Path("chart/README.md").read_text(encoding="utf-8")
+    templates = cache.parent / "templates"
+    assert any(templates.iterdir()), "the compiled chart templates were kept"
+    for entry in templates.iterdir():
+        entry.write_bytes(b"\x00not marshal data")
+    Path("chart/README.md").unlink()
+    assert run_cli("generate").code == 0
+    assert Path("chart/README.md").read_text(encoding="utf-8") == readme
