@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import jsonschema_rs
+import orjson
 
 from ..errors import UserError
 from ..inputs import DOCUMENT_LIMITS, InputRefused, read_input
@@ -364,7 +365,12 @@ def _definitions_registry(path: str) -> jsonschema_rs.Registry:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(read_input(path, DOCUMENT_LIMITS))
+        text = read_input(path, DOCUMENT_LIMITS)
+        try:
+            data = orjson.loads(text)  # 1.6 MB of Kubernetes definitions: 3x json's speed
+        except orjson.JSONDecodeError:
+            data = json.loads(text)  # what orjson refuses and json reads (NaN, integers past 64 bits), and json's messages
+
     except InputRefused as refused:
         raise SchemaLoadError(f"could not read schema {refused}{f' ({refused.hint})' if refused.hint else ''}") from refused
     except (ValueError, RecursionError) as error:
