@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ..tables import CiliumTables
-from .combine import any_of_all, any_of_all_source, compile_function
+from .combine import any_of_all, any_of_all_source, compile_function, compile_statements
 from .config import FlowLogConfig
 from .flows import FlowEvent, json_name
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
@@ -118,9 +118,10 @@ def mask_function(tree: MaskTree, ordered: bool = True) -> Mask:
     """The mask as a function over a message (proto names). `ordered`: keys kept in the
     message's order, as written; else in the mask's order, which is faster and as good for
     sizes (the length of compact JSON does not depend on the order of keys)."""
-    leaves = tuple(key for key, sub in tree.items() if sub is None)
-    nested = [(key, mask_function(sub, ordered)) for key, sub in tree.items() if sub is not None]
-    kept = frozenset(leaves) | {key for key, _ in nested}
+    if not ordered:
+        return _mask_in_mask_order(tree)
+    kept = frozenset(tree)
+    nested = [(key, mask_function(sub)) for key, sub in tree.items() if sub is not None]
 
     def in_message_order(message: dict[str, Any]) -> dict[str, Any]:
         out = {key: value for key, value in message.items() if key in kept}
@@ -131,17 +132,33 @@ def mask_function(tree: MaskTree, ordered: bool = True) -> Mask:
             out[key] = sub(value if isinstance(value, dict) else {})
         return out
 
-    def in_mask_order(message: dict[str, Any]) -> dict[str, Any]:
-        out = {}
-        for key in leaves:  # a loop: a comprehension is one more call (Python 3.11)
-            if key in message:
-                out[key] = message[key]
-        for key, sub in nested:
-            value = message.get(key)
-            out[key] = sub(value if isinstance(value, dict) else {})
-        return out
+    return in_message_order
 
-    return in_message_order if ordered else in_mask_order
+
+def _mask_in_mask_order(tree: MaskTree) -> Mask:
+    """The same fields as in_message_order, by one straight-line function (combine.py): per
+    leaf `if k0 in m0: o0[k0] = m0[k0]`, per parent its sub-message or an empty one."""
+    names: dict[str, Any] = {"isinstance": isinstance, "dict": dict, "EMPTY": {}}  # EMPTY is only read
+    body: list[str] = []
+
+    def emit(node: MaskTree, message: str, out: str) -> None:
+        body.append(f"{out} = {{}}")
+        for key, sub in node.items():
+            name = f"k{len(names)}"
+            names[name] = key
+            if sub is None:
+                body.append(f"if {name} in {message}: {out}[{name}] = {message}[{name}]")
+                continue
+            inner = f"{len(body)}"
+            body.append(f"m{inner} = {message}.get({name})")
+            body.append(f"if not isinstance(m{inner}, dict): m{inner} = EMPTY")
+            emit(sub, f"m{inner}", f"o{inner}")
+            body.append(f"{out}[{name}] = o{inner}")
+
+    emit(tree, "message", "out")
+    body.append("return out")
+    function: Mask = compile_statements(body, names, "message")
+    return function
 
 
 def apply_mask(message: dict[str, Any], tree: MaskTree) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """One Python function for an OR of ANDs of tests: the include filters of a flow log (OR of
-filters, each the AND of its fields' predicates) or the prefilter's plans.
+filters, each the AND of its fields' predicates) or the prefilter's plans; and straight-line
+functions for field masks (apply.py).
 
 A preview calls these once per line and flow log: composed closures (`lambda ev: a(ev) and
 b(ev)`) cost a Python call per level, a generated function one call in all. The source is built
-from positions only (`t0(x) and t1(x) or t2(x)`): no text of the configuration is ever compiled.
+from positions only (`t0(x) and t1(x) or t2(x)`, field names bound as k0, k1 ...): no text of the
+configuration is ever compiled.
 The tests are called in the order given and stop at the first decision, as `any(all(...))`.
 """
 
@@ -32,8 +34,15 @@ def any_of_all_source(groups: Sequence[Sequence[Test[T]]], names: dict[str, Any]
 
 def compile_function(expression: str, names: dict[str, Any], arg: str) -> Callable[[Any], Any]:
     """`lambda arg: expression`, its free names taken from `names`."""
-    code = compile(f"lambda {arg}: {expression}", "<flowlogs preview>", "eval")
-    function: Callable[[Any], Any] = eval(code, {"__builtins__": {}, **names})  # noqa: S307 - built from positions only, see above
+    return compile_statements([f"return {expression}"], names, arg)
+
+
+def compile_statements(body: list[str], names: dict[str, Any], arg: str) -> Callable[[Any], Any]:
+    """A function of `arg` with these lines as its body, its free names taken from `names`."""
+    namespace: dict[str, Any] = {"__builtins__": {}, **names}
+    source = "\n".join([f"def generated({arg}):", *(f"    {line}" for line in body)])
+    exec(compile(source, "<flowlogs preview>", "exec"), namespace)  # noqa: S102 - built from positions only, see above
+    function: Callable[[Any], Any] = namespace["generated"]
     return function
 
 

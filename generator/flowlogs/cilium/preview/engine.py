@@ -278,9 +278,11 @@ def run_preview(
                 continue
             try:
                 obj = loads(line)
+                flow = obj.get("flow")
             except JSONDecodeError:
                 raise bad_line(source, number) from None
-            flow = obj.get("flow") if type(obj) is dict else None
+            except AttributeError:  # not an object: event_from_object says so below
+                flow = None
             if type(flow) is dict and "node_name" in obj:
                 # The exporter's own lines (proto names): one reused event, no renaming; filters
                 # read only its flow, the rest is filled in for the flow logs that export it.
