@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from ..tables import CiliumTables
+from .combine import any_of_all, any_of_all_source, compile_function, compile_statements
 from .config import FlowLogConfig
 from .flows import FlowEvent, json_name
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
@@ -30,45 +31,16 @@ class FlowLogNotApplied(ValueError):
     """The agent would not build this flow log ("Failed to apply flowlog")."""
 
 
-def _all(predicates: Sequence[Predicate]) -> Predicate:
-    if not predicates:
-        return lambda ev: True
-    if len(predicates) == 1:
-        return predicates[0]
-    if len(predicates) == 2:
-        first, second = predicates
-        return lambda ev: first(ev) and second(ev)
-    items = tuple(predicates)
-
-    def match_all(ev: FlowEvent) -> bool:
-        for predicate in items:
-            if not predicate(ev):
-                return False
-        return True
-
-    return match_all
-
-
-def _any(predicates: Sequence[Predicate]) -> Predicate:
-    if len(predicates) == 1:
-        return predicates[0]
-    if len(predicates) == 2:
-        first, second = predicates
-        return lambda ev: first(ev) or second(ev)
-    items = tuple(predicates)
-
-    def match_one(ev: FlowEvent) -> bool:
-        for predicate in items:
-            if predicate(ev):
-                return True
-        return False
-
-    return match_one
-
-
 def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where: str) -> tuple[Predicate, list[str]]:
     """One FlowFilter -> (predicate, fields that cannot be previewed). Keys are proto or JSON names
     (protojson accepts both); an unknown key is an error, as protojson is strict."""
+    predicates, unpreviewable = field_predicates(flow_filter, tables, where)
+    return any_of_all([predicates], "ev"), unpreviewable
+
+
+def field_predicates(flow_filter: dict[str, Any], tables: CiliumTables, where: str) -> tuple[list[Predicate], list[str]]:
+    """One FlowFilter -> (the predicates of its fields, all of which must hold, in the order
+    they are best checked; fields that cannot be previewed)."""
     by_json = {f.json_name: name for name, f in tables.filter_fields.items()}
     fields: dict[str, Any] = {}
     for key, value in flow_filter.items():
@@ -102,7 +74,7 @@ def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where
     # The fields of a filter are AND-ed and have no side effects: checking the cheap, usually
     # selective ones first only decides sooner.
     predicates.sort(key=lambda item: item[0])
-    return _all([predicate for _, predicate in predicates]), unpreviewable
+    return [predicate for _, predicate in predicates], unpreviewable
 
 
 # Which fields a filter checks first (lower first; others 3): enum and exact-value fields before
@@ -142,28 +114,51 @@ def compile_field_mask(paths: Sequence[str], tables: CiliumTables, where: str) -
 Mask = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def mask_function(tree: MaskTree) -> Mask:
-    """The mask as a function over a message (proto names), keys kept in the message's order."""
-    leaves = frozenset(key for key, sub in tree.items() if sub is None)
-    nested = {key: mask_function(sub) for key, sub in tree.items() if sub is not None}
-    if not nested:
-        return lambda message: {key: value for key, value in message.items() if key in leaves}
+def mask_function(tree: MaskTree, ordered: bool = True) -> Mask:
+    """The mask as a function over a message (proto names). `ordered`: keys kept in the
+    message's order, as written; else in the mask's order, which is faster and as good for
+    sizes (the length of compact JSON does not depend on the order of keys)."""
+    if not ordered:
+        return _mask_in_mask_order(tree)
+    kept = frozenset(tree)
+    nested = [(key, mask_function(sub)) for key, sub in tree.items() if sub is not None]
 
-    def mask(message: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in message.items():
-            if key in leaves:
-                out[key] = value
-            else:
-                sub = nested.get(key)
-                if sub is not None:
-                    out[key] = sub(value if isinstance(value, dict) else {})
-        for key, sub in nested.items():
-            if key not in out:
-                out[key] = sub({})  # Alloc: parents of masked sub-fields always exist
+    def in_message_order(message: dict[str, Any]) -> dict[str, Any]:
+        out = {key: value for key, value in message.items() if key in kept}
+        for key, sub in nested:
+            # Replacing a value keeps its place; a message without the field gets it last, in
+            # the mask's order (Alloc: parents of masked sub-fields always exist).
+            value = out.get(key)
+            out[key] = sub(value if isinstance(value, dict) else {})
         return out
 
-    return mask
+    return in_message_order
+
+
+def _mask_in_mask_order(tree: MaskTree) -> Mask:
+    """The same fields as in_message_order, by one straight-line function (combine.py): per
+    leaf `if k0 in m0: o0[k0] = m0[k0]`, per parent its sub-message or an empty one."""
+    names: dict[str, Any] = {"isinstance": isinstance, "dict": dict, "EMPTY": {}}  # EMPTY is only read
+    body: list[str] = []
+
+    def emit(node: MaskTree, message: str, out: str) -> None:
+        body.append(f"{out} = {{}}")
+        for key, sub in node.items():
+            name = f"k{len(names)}"
+            names[name] = key
+            if sub is None:
+                body.append(f"if {name} in {message}: {out}[{name}] = {message}[{name}]")
+                continue
+            inner = f"{len(body)}"
+            body.append(f"m{inner} = {message}.get({name})")
+            body.append(f"if not isinstance(m{inner}, dict): m{inner} = EMPTY")
+            emit(sub, f"m{inner}", f"o{inner}")
+            body.append(f"{out}[{name}] = o{inner}")
+
+    emit(tree, "message", "out")
+    body.append("return out")
+    function: Mask = compile_statements(body, names, "message")
+    return function
 
 
 def apply_mask(message: dict[str, Any], tree: MaskTree) -> dict[str, Any]:
@@ -173,33 +168,40 @@ def apply_mask(message: dict[str, Any], tree: MaskTree) -> dict[str, Any]:
 @dataclass
 class CompiledFlowLog:
     config: FlowLogConfig
-    include: Predicate
-    exclude: Predicate | None
+    include: list[list[Predicate]]  # per include filter, its field predicates (none: no include filter)
+    exclude: list[list[Predicate]]  # the same for the exclude filters
     mask: MaskTree | None
-    has_include: bool
     unpreviewable: list[str] = field(default_factory=list)
     error: str = ""
     may_match: LineTest | None = None  # prefilter.line_test: None = parse every line
 
     decide: Predicate = field(default=lambda ev: False)  # filters.Apply(include, exclude, ev)
     apply: Mask | None = None  # the field mask as a function
+    apply_for_size: Mask | None = None  # the same, keys in the mask's order (mask_function)
 
     def __post_init__(self) -> None:
         self.apply = None if self.mask is None else mask_function(self.mask)
-        include, exclude = self.include, self.exclude
+        self.apply_for_size = None if self.mask is None else mask_function(self.mask, ordered=False)
         if self.error:
             self.decide = lambda ev: False
-        elif not self.has_include:
-            self.decide = (lambda ev: True) if exclude is None else (lambda ev: not exclude(ev))
-        else:
-            self.decide = include if exclude is None else (lambda ev: include(ev) and not exclude(ev))
+            return
+        # filters.Apply: include.MatchOne (true without include filters) && exclude.MatchNone,
+        # as one function (combine.py)
+        names: dict[str, Any] = {}
+        terms = []
+        if self.include:
+            terms.append(f"({any_of_all_source(self.include, names, 'ev')})")
+        if self.exclude:
+            terms.append(f"not ({any_of_all_source(self.exclude, names, 'ev')})")
+        self.decide = compile_function(" and ".join(terms) or "True", names, "ev")
 
-    def written(self, ev: FlowEvent) -> dict[str, Any]:
+    def written(self, ev: FlowEvent, mask: Mask | None = None) -> dict[str, Any]:
         """The ExportEvent the agent writes (protojson, proto names) for an exported event."""
-        kind_body = ev.flow if ev.kind == "flow" else ev.payload
-        if ev.kind == "flow" and self.apply is not None:
-            kind_body = self.apply(ev.flow)
-        out: dict[str, Any] = {ev.kind: kind_body}
+        if ev.kind == "flow":
+            mask = mask or self.apply
+            out: dict[str, Any] = {"flow": ev.flow if mask is None else mask(ev.flow)}
+        else:
+            out = {ev.kind: ev.payload}
         if ev.node_name:
             out["node_name"] = ev.node_name
         if ev.time:
@@ -208,6 +210,10 @@ class CompiledFlowLog:
 
     def written_line(self, ev: FlowEvent) -> bytes:
         return orjson.dumps(self.written(ev))
+
+    def written_size(self, ev: FlowEvent) -> int:
+        """Bytes of written_line and its newline (without ordering its keys)."""
+        return len(orjson.dumps(self.written(ev, self.apply_for_size))) + 1
 
 
 def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlowLog:
@@ -218,25 +224,24 @@ def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlo
         exclude, exclude_notes = _compile_list(config.exclude_filters, tables, f"{where}.excludeFilters")
         mask = compile_field_mask(config.field_mask, tables, f"{where}.fieldMask")
     except FlowLogNotApplied as error:
-        return CompiledFlowLog(config, lambda ev: False, None, None, True, error=str(error))
+        return CompiledFlowLog(config, [], [], None, error=str(error))
     return CompiledFlowLog(
         config=config,
-        include=_any(include) if include else (lambda ev: True),
-        exclude=_any(exclude) if exclude else None,
+        include=include,
+        exclude=exclude,
         mask=mask,
-        has_include=bool(include),
         unpreviewable=include_notes + exclude_notes,
         # With a not previewable field the filter is previewed without it: no shortcut then.
         may_match=None if include_notes else line_test(config.include_filters, tables),
     )
 
 
-def _compile_list(filters: Sequence[dict[str, Any]], tables: CiliumTables, where: str) -> tuple[list[Predicate], list[str]]:
-    predicates: list[Predicate] = []
+def _compile_list(filters: Sequence[dict[str, Any]], tables: CiliumTables, where: str) -> tuple[list[list[Predicate]], list[str]]:
+    predicates: list[list[Predicate]] = []
     notes: list[str] = []
     for index, flow_filter in enumerate(filters):
-        predicate, unpreviewable = compile_flow_filter(flow_filter, tables, f"{where}[{index}]")
-        predicates.append(predicate)
+        fields, unpreviewable = field_predicates(flow_filter, tables, f"{where}[{index}]")
+        predicates.append(fields)
         notes.extend(f"{where}[{index}].{name}" for name in unpreviewable)
     return predicates, notes
 

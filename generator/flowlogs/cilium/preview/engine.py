@@ -21,7 +21,7 @@ import orjson
 from ...errors import FlowlogsError
 from .apply import CompiledFlowLog
 from .flows import FlowEvent, bad_line, event_from_object, is_blank, proto_facts
-from .prefilter import CALIBRATION_LINES, LineTest
+from .prefilter import CALIBRATION_LINES, any_may_match
 
 _CHUNK = 65536
 
@@ -63,7 +63,8 @@ class LineSpool:
 GROUPS_KEPT = 65536  # distinct (source, destination, verdict, reason) groups kept per flow log
 
 EndpointKey = tuple[str, str, str, int]  # namespace, pod name, IP, identity
-GroupKey = tuple[EndpointKey, EndpointKey, str, str]  # source, destination, verdict, drop reason
+# source and destination endpoint keys, verdict, drop reason: one flat tuple, made per matched flow
+GroupKey = tuple[str, str, str, int, str, str, str, int, str, str]
 
 
 def endpoint_name(key: EndpointKey, reserved: dict[int, str]) -> str:
@@ -86,7 +87,7 @@ class FlowLogTally:
     reserved: dict[int, str] = field(default_factory=dict)  # reserved identity number -> name
     matched: int = 0
     written_bytes: int = 0
-    groups: dict[GroupKey, int] = field(default_factory=dict)
+    groups: dict[GroupKey, list[int]] = field(default_factory=dict)  # [count]: counted in place, one lookup
     other_kinds: dict[str, int] = field(default_factory=dict)  # lost_events, agent_event, ...
     node_totals: dict[str, list[int]] = field(default_factory=dict)  # node -> [events, bytes]
     lines: LineSpool | None = None
@@ -96,57 +97,62 @@ class FlowLogTally:
         self.written_bytes += size
         if self.lines is not None:
             self.lines.append(ev.line)
-        if ev.node_name:
-            totals = self.node_totals.get(ev.node_name)
+        node = ev.node_name
+        if node:
+            totals = self.node_totals.get(node)
             if totals is None:
                 if len(self.node_totals) < GROUPS_KEPT:
-                    self.node_totals[ev.node_name] = [1, size]
+                    self.node_totals[node] = [1, size]
             else:
                 totals[0] += 1
                 totals[1] += size
         if ev.kind != "flow":
             self.other_kinds[ev.kind] = self.other_kinds.get(ev.kind, 0) + 1
             return
-        flow = ev.flow
-        ip = flow.get("IP") or _NO_IP
-        source = flow.get("source") or _NO_IP
-        destination = flow.get("destination") or _NO_IP
-        verdict = flow.get("verdict", "VERDICT_UNKNOWN")
+        get = ev.flow.get
+        ip = get("IP") or _NO_IP
+        source = get("source") or _NO_IP
+        destination = get("destination") or _NO_IP
+        verdict = get("verdict", "VERDICT_UNKNOWN")
         key = (
-            (source.get("namespace", ""), source.get("pod_name", ""), ip.get("source", ""), source.get("identity", 0)),
-            (destination.get("namespace", ""), destination.get("pod_name", ""), ip.get("destination", ""), destination.get("identity", 0)),
+            source.get("namespace", ""), source.get("pod_name", ""), ip.get("source", ""), source.get("identity", 0),
+            destination.get("namespace", ""), destination.get("pod_name", ""), ip.get("destination", ""), destination.get("identity", 0),
             verdict,
-            flow.get("drop_reason_desc", "DROP_REASON_UNKNOWN") if verdict == "DROPPED" else "",
+            get("drop_reason_desc", "DROP_REASON_UNKNOWN") if verdict == "DROPPED" else "",
         )
         groups = self.groups
-        groups[key] = groups.get(key, 0) + 1
+        count = groups.get(key)
+        if count is not None:
+            count[0] += 1
+            return
+        groups[key] = [1]
         if len(groups) > GROUPS_KEPT:
-            self.groups = dict(sorted(groups.items(), key=lambda item: -item[1])[: GROUPS_KEPT // 2])
+            self.groups = dict(sorted(groups.items(), key=lambda item: -item[1][0])[: GROUPS_KEPT // 2])
 
     def _top(self, name_of: Callable[[GroupKey], str | None], n: int) -> list[tuple[str, int]]:
         counts: dict[str, int] = {}
-        for key, count in self.groups.items():
+        for key, (count,) in self.groups.items():
             name = name_of(key)
             if name is not None:
                 counts[name] = counts.get(name, 0) + count
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
 
     def top_sources(self, n: int) -> list[tuple[str, int]]:
-        return self._top(lambda k: endpoint_name(k[0], self.reserved), n)
+        return self._top(lambda k: endpoint_name(k[:4], self.reserved), n)
 
     def top_destinations(self, n: int) -> list[tuple[str, int]]:
-        return self._top(lambda k: endpoint_name(k[1], self.reserved), n)
+        return self._top(lambda k: endpoint_name(k[4:8], self.reserved), n)
 
     def top_talkers(self, n: int) -> list[tuple[str, int]]:
-        return self._top(lambda k: f"{endpoint_name(k[0], self.reserved)} \u2192 {endpoint_name(k[1], self.reserved)}", n)
+        return self._top(lambda k: f"{endpoint_name(k[:4], self.reserved)} \u2192 {endpoint_name(k[4:8], self.reserved)}", n)
 
     def top_verdicts(self, n: int) -> list[tuple[str, int]]:
-        flows = self._top(lambda k: str(k[2]), n)
+        flows = self._top(lambda k: str(k[8]), n)
         others = [(f"({kind})", count) for kind, count in self.other_kinds.items()]
         return sorted(flows + others, key=lambda item: (-item[1], item[0]))[:n]
 
     def top_drop_reasons(self, n: int) -> list[tuple[str, int]]:
-        return self._top(lambda k: str(k[3]) if k[3] else None, n)
+        return self._top(lambda k: str(k[9]) if k[9] else None, n)
 
     def top_nodes(self) -> list[tuple[str, int, int]]:
         """(node, events, bytes), busiest first."""
@@ -178,6 +184,10 @@ def _parse_time(text: str) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
+_FLOW_TIME = b'{"flow":{"time":"'  # how exporter lines start: the flow's time first
+_TIME_AT = len(_FLOW_TIME)  # where it starts then
+
+
 def _time_of(line: bytes) -> str:
     """The first "time" of a line (the flow's), without parsing it."""
     index = line.find(b'"time":')
@@ -188,25 +198,18 @@ def _time_of(line: bytes) -> str:
     return line[start + 1 : end].decode("ascii", "replace") if 0 <= start < end else ""
 
 
-def _pays(tests: list[LineTest], sample: list[bytes], per_line: float) -> bool:
+def _pays(may_match: Callable[[bytes], Any], sample: list[bytes], per_line: float) -> bool:
     """Whether testing lines (and reading the time of those ruled out) costs clearly less than
     parsing the lines it rules out, timed on the sample."""
     started = time.process_time()
     passing = 0
     for line in sample:
-        if _any_test(tests, line):
+        if may_match(line):
             passing += 1
         else:
             _time_of(line)
     testing = (time.process_time() - started) / len(sample)
     return testing + per_line * passing / len(sample) < 0.8 * per_line
-
-
-def _any_test(tests: list[LineTest], line: bytes) -> bool:
-    for test in tests:
-        if test(line):
-            return True
-    return False
 
 
 def run_preview(
@@ -230,7 +233,7 @@ def run_preview(
     tests = [f.may_match for _, _, f in active]
     prefilter = bool(tests) and all(test is not None for test in tests)
     line_tests = [test for test in tests if test is not None]
-    shortcut = False  # on once the tests are calibrated on the first lines
+    may_match: Callable[[bytes], Any] | None = None  # once calibrated, if it pays: may some flow log export a line
     sample: list[bytes] = []
     calibration_started = 0.0
     table = proto_facts().json_to_proto
@@ -238,7 +241,7 @@ def run_preview(
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     first, last = "\uffff", ""
     seen = 0
-    deciders = [(flow_log.decide, tally, flow_log.mask is not None or on_written is not None, flow_log, index) for index, tally, flow_log in active]
+    deciders = [(flow_log.decide, tally, flow_log.mask is not None, flow_log, index) for index, tally, flow_log in active]
     try:
         for number, line in lines:
             if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
@@ -255,47 +258,60 @@ def run_preview(
                     per_line = (time.process_time() - calibration_started) / max(1, timed)
                     for test in line_tests:
                         test.calibrate(sample, per_line, scan_cost)
-                    shortcut = scan_cost is not None or _pays(line_tests, sample, per_line)
+                    may_match = any_may_match(line_tests)
+                    if scan_cost is None and not _pays(may_match, sample, per_line):
+                        may_match = None
                     prefilter, sample = False, []
-            elif shortcut and not _any_test(line_tests, line):
-                stamp = _time_of(line)
+            elif may_match is not None and not may_match(line):
+                # only lines starting as a flow event are ruled out (prefilter.py): no need to
+                # check that they are objects
+                if line.startswith(_FLOW_TIME):  # _time_of, in place for the usual layout
+                    end = line.find(b'"', _TIME_AT)
+                    stamp = line[_TIME_AT:end].decode("ascii", "replace") if end > _TIME_AT else ""
+                else:
+                    stamp = _time_of(line)
                 if stamp:
                     if stamp < first:
                         first = stamp
                     if stamp > last:
                         last = stamp
-                if line[0] != 123:  # not an object at all; parsed lines are checked below
-                    raise bad_line(source, number)
                 continue
             try:
                 obj = loads(line)
+                flow = obj.get("flow")
             except JSONDecodeError:
                 raise bad_line(source, number) from None
-            flow = obj.get("flow") if type(obj) is dict else None
+            except AttributeError:  # not an object: event_from_object says so below
+                flow = None
             if type(flow) is dict and "node_name" in obj:
-                # The exporter's own lines (proto names): one reused event, no renaming.
+                # The exporter's own lines (proto names): one reused event, no renaming; filters
+                # read only its flow, the rest is filled in for the flow logs that export it.
                 ev = fast
-                ev.line, ev.flow, ev.node_name, ev.time, ev.size = number, flow, obj["node_name"], obj.get("time", ""), len(line)
+                ev.flow = flow
+                stamp = obj.get("time", "")
             else:
                 parsed = event_from_object(obj, number, len(line), table)
                 if parsed is None:
                     raise bad_line(source, number)
                 ev = parsed
+                stamp = ev.time
             # Whole timestamps compared, cut to the second at the end: RFC 3339 strings of one
             # zone order like their first 19 characters wherever those differ.
-            stamp = ev.time
             if stamp:
                 if stamp < first:
                     first = stamp
                 if stamp > last:
                     last = stamp
-            for decide, tally, serialise, flow_log, index in deciders:
+            for decide, tally, masked, flow_log, index in deciders:
                 if decide(ev):
-                    if serialise:
+                    if ev is fast:
+                        ev.line, ev.node_name, ev.time, ev.size = number, obj["node_name"], stamp, len(line)
+                    if on_written is not None:
                         written = flow_log.written_line(ev)
                         size = len(written) + 1
-                        if on_written is not None:
-                            on_written(index, ev, written)
+                        on_written(index, ev, written)
+                    elif masked:
+                        size = flow_log.written_size(ev)
                     else:
                         size = ev.size  # unmasked: the agent writes the event as read
                     tally.add(ev, size)

@@ -398,6 +398,8 @@ def _enum_field(field: str, enum: str, unset: str, wanted: set[str]) -> Predicat
         if ev.kind != "flow":
             return False
         value = ev.flow.get(field)
+        if type(value) is str:  # protojson writes names: the usual case first
+            return value in wanted
         if value is None:
             return unset_wanted
         if type(value) is int:
@@ -680,7 +682,7 @@ def _http_status(values: list[Any], context: MatchContext) -> Predicate:
             raise FilterValueError(f"invalid status code prefix: {text!r}")
 
     def match(ev: FlowEvent) -> bool:
-        http = _http(ev.flow)
+        http = (ev.flow.get("l7") or _EMPTY).get("http")  # _http, in place: most flows have none
         if http is None or not http.get("code"):
             return False
         code = f"{int(http['code']):03d}"

@@ -26,10 +26,11 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..tables import CiliumTables
+from .combine import any_of_all_source, compile_function
 from .flows import json_name, proto_facts
 from .matchers import MESSAGE_TYPE_AGENT, MESSAGE_TYPE_DEBUG, parse_namespace_name
 
@@ -37,7 +38,10 @@ _UNSAFE = re.compile(r'["\\/<>&]|[^\x20-\x7e]')
 _FLOW_LINE = b'{"flow":'  # how exporter and `hubble observe -o jsonpb` lines of flows start
 _SIMPLE_LABEL = re.compile(r"^\s*([^\s=!,()]+)\s*==?\s*([^\s,()]+)\s*$")
 _L4_KEYS = {"tcp": ("TCP",), "udp": ("UDP",), "sctp": ("SCTP",), "icmp": ("ICMPv4", "ICMPv6"), "icmpv4": ("ICMPv4",), "icmpv6": ("ICMPv6",), "dns": ("dns",), "http": ("http",), "kafka": ("kafka",)}
-_VALUE = re.compile(rb'[ \t]*(?:"([^"\\]*)"|(-?[0-9]+))')
+_NEVER = rb"(?!)"  # a regular expression that matches nothing
+
+
+Search = Callable[[bytes], "re.Match[bytes] | None"]
 
 
 @dataclass(frozen=True)
@@ -45,16 +49,19 @@ class Literals:
     """The line contains one of these byte strings."""
 
     literals: tuple[bytes, ...]
+    # the check as one regular expression: one call, searched in C
+    pattern: bytes = field(init=False, repr=False, compare=False)
+    search: Search = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _set_pattern(self, b"|".join(re.escape(literal) for literal in self.literals) or _NEVER)
 
     @property
     def scans(self) -> int:
         return len(self.literals)
 
     def __call__(self, line: bytes) -> bool:
-        for literal in self.literals:
-            if literal in line:
-                return True
-        return False
+        return self.search(line) is not None
 
 
 @dataclass(frozen=True)
@@ -67,27 +74,31 @@ class KeyValue:
     strings: frozenset[bytes] = frozenset()
     numbers: frozenset[bytes] = frozenset()
     prefixes: tuple[bytes, ...] = ()
+    pattern: bytes = field(init=False, repr=False, compare=False)
+    search: Search = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The key, spaces or tabs, then a string in quotes (no quote or backslash inside: JSON
+        # would escape it), a whole number (no further digit), or a number's first digits.
+        values = [b'"' + re.escape(text) + b'"' for text in sorted(self.strings) if not re.search(rb'["\\]', text)]
+        values += [re.escape(number) + rb"(?![0-9])" for number in sorted(self.numbers)]
+        values += [re.escape(prefix) for prefix in self.prefixes]
+        _set_pattern(self, re.escape(self.key) + rb"[ \t]*(?:" + b"|".join(values) + b")" if values else _NEVER)
 
     @property
     def scans(self) -> int:
         return 1
 
     def __call__(self, line: bytes) -> bool:
-        key, size, match = self.key, len(self.key), _VALUE.match
-        index = line.find(key)
-        while index >= 0:
-            value = match(line, index + size)
-            if value is not None:
-                text, number = value.group(1), value.group(2)
-                if text is not None and text in self.strings:
-                    return True
-                if number is not None and (number in self.numbers or number.startswith(self.prefixes)):
-                    return True
-            index = line.find(key, index + size)
-        return False
+        return self.search(line) is not None
 
 
 Need = Literals | KeyValue  # the line must satisfy this
+
+
+def _set_pattern(need: Need, pattern: bytes) -> None:
+    object.__setattr__(need, "pattern", pattern)  # frozen: set once, as it is made
+    object.__setattr__(need, "search", re.compile(pattern).search)
 FilterNeeds = tuple[Need, ...]  # ... every one of these, for the filter to possibly match
 
 
@@ -285,6 +296,20 @@ class LineTest:
             else:
                 return True  # every checked field may match (or none is checked)
         return False
+
+
+def any_may_match(tests: Sequence[LineTest]) -> Callable[[bytes], Any]:
+    """`line -> whether some of these flow logs may export it` (truthy) as one function over the
+    calibrated plans: what a preview asks of every line once calibrated."""
+    plans = [needs for test in tests for needs in test.plan]
+    names: dict[str, Any] = {"FLOW_LINE": _FLOW_LINE}
+    expression = any_of_all_source([[need.search for need in needs] for needs in plans], names, "line")
+    if all(plans):
+        # Most lines fail the first check of every plan: those are ruled out by one scan for
+        # all of them (one regular expression of alternatives costs less than a scan each).
+        names["first_checks"] = re.compile(b"|".join(b"(?:" + needs[0].pattern + b")" for needs in plans)).search
+        expression = f"first_checks(line) and ({expression})"
+    return compile_function(f"not line.startswith(FLOW_LINE) or {expression}", names, "line")
 
 
 def _choose(needs: FilterNeeds, passes: dict[Need, list[bool]], costs: dict[Need, float], size: int) -> list[Need]:
