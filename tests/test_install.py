@@ -1,26 +1,38 @@
 """Installed as a package, as pip and pre-commit install it: the wheel holds only what the chart
 ships, and the installed `flowlogs` generates and checks a repository outside this one.
 
-These tests build the wheel (`pip wheel`) and install it into a fresh virtual environment, so
-they take about half a minute; the dependencies come from the package index pip is set up with.
+These tests build the wheel (`pip wheel`) and install it into a virtual environment, and let
+pre-commit install the hook repository into its own. The pinned dependencies are downloaded
+once per pyproject.toml and Python into .cache/test-install/ (a wheel directory, and the
+virtual environment of the installed command, in which each run reinstalls only this
+checkout's wheel): the first run takes the package index's time (~40 s), later ones ~10 s.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, write_profile
 
-# Builds the wheel, a fresh virtual environment with every dependency, and pre-commit's own: ~50 s.
+# Builds a wheel and runs pre-commit's install of the hook repository: ~15 s of CPU once the
+# dependencies are cached.
 pytestmark = pytest.mark.slow
+
+CACHE = ROOT / ".cache" / "test-install"
 
 NEW_PROFILE = """\
 description: Drops in the shop namespace.
@@ -49,26 +61,75 @@ def _tracked_tree(destination: Path) -> Path:
     return destination
 
 
-@pytest.fixture(scope="module")
+@contextmanager
+def built_once(directory: Path, key: str) -> Iterator[bool]:
+    """`directory`, locked against other test processes: yields whether it was built for `key`
+    (else it is emptied first); it counts as built for `key` once the block ends without an error."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    stamp = directory.with_name(directory.name + ".built")
+    with directory.with_name(directory.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = stamp.is_file() and stamp.read_text() == key
+        if not ready:
+            stamp.unlink(missing_ok=True)
+            shutil.rmtree(directory, ignore_errors=True)
+        yield ready
+        stamp.write_text(key)
+
+
+def pins() -> str:
+    """What the cached dependencies depend on: pyproject.toml (the pins) and this Python."""
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + f"{sys.version}|{platform.machine()}".encode()).hexdigest()
+
+
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = _tracked_tree(tmp_path_factory.mktemp("source"))
-    # A byte-compiled module inside a chart folder, as pip leaves after an editable install or a run:
-    # the wheel must not carry it into the chart.
-    cache = source / "generator/flowlogs/calico/chart/files/__pycache__"
-    cache.mkdir(parents=True)
-    (cache / "calico-l7-patch.cpython-311.pyc").write_bytes(b"\xa7\x0d\r\n\0\0\0\0")
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source), "-w", str(out)], check=True)
+    """This checkout's wheel, built once per test run (xdist workers share the parent of their
+    temporary directories)."""
+    run_directory = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_directory = run_directory.parent
+    out = run_directory / "flowlogs-wheel"
+    with built_once(out, "this run") as ready:
+        if not ready:
+            source = _tracked_tree(out / "source")
+            # A byte-compiled module inside a chart folder, as pip leaves after an editable install or a run:
+            # the wheel must not carry it into the chart.
+            cache = source / "generator/flowlogs/calico/chart/files/__pycache__"
+            cache.mkdir(parents=True)
+            (cache / "calico-l7-patch.cpython-311.pyc").write_bytes(b"\xa7\x0d\r\n\0\0\0\0")
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source), "-w", str(out)], check=True)
     (built,) = out.glob("flowlogs-*.whl")
     return built
 
 
-@pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The `flowlogs` command of a fresh virtual environment holding only the wheel and its dependencies."""
-    env_dir = tmp_path_factory.mktemp("venv")
-    venv.create(env_dir, with_pip=True)
-    subprocess.run([str(env_dir / "bin/python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    """Wheels of the pinned dependencies and of the build requirements, for `pip --no-index`."""
+    wheels = CACHE / "wheels"
+    with built_once(wheels, pins()) as ready:
+        if not ready:
+            pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+            requirements = [*pyproject["project"]["dependencies"], *pyproject["build-system"]["requires"]]
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(wheels), *requirements], check=True)
+    return wheels
+
+
+@pytest.fixture(scope="session")
+def installed(wheel: Path, wheelhouse: Path) -> Path:
+    """The `flowlogs` command of a virtual environment holding only the wheel and its dependencies.
+
+    The environment is made once per pyproject.toml (its pins) with `pip install` of the wheel;
+    later runs reinstall only the wheel (`--force-reinstall --no-deps`), which removes every file
+    of the previous one first."""
+    env_dir = CACHE / "venv"
+    with built_once(env_dir, pins()) as ready:
+        if ready:
+            install = ["--no-deps", "--force-reinstall"]
+        else:
+            venv.create(env_dir, with_pip=True)
+            install = ["--find-links", str(wheelhouse)]
+        subprocess.run([str(env_dir / "bin/python"), "-m", "pip", "install", "--quiet", "--no-index", *install, str(wheel)], check=True)
     return env_dir / "bin"
 
 
@@ -107,23 +168,33 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
 
 
-def test_the_pre_commit_hook_runs_through_pre_commit(tmp_path: Path) -> None:
-    """`pre-commit try-repo` installs this repository as pre-commit does for `.pre-commit-hooks.yaml`
-    (`language: python`: a virtualenv and `pip install .` of the hook repository) and runs
-    `flowlogs-check` in a repository holding values/, chart/ and gitops/: it passes, then fails
-    once a profile changes without regenerating."""
+def test_the_pre_commit_hook_runs_through_pre_commit(tmp_path: Path, wheelhouse: Path) -> None:
+    """pre-commit installs this repository as it does for `.pre-commit-hooks.yaml` (`language:
+    python`: a virtualenv and `pip install .` of the hook repository at the configured rev) and
+    runs `flowlogs-check` in a repository holding values/, chart/ and gitops/: it passes, then
+    fails once a profile changes without regenerating. pip takes the pinned dependencies from
+    the wheel directory instead of the index; both runs share one PRE_COMMIT_HOME, so the hook
+    environment is installed once."""
     hook_repo = _tracked_tree(tmp_path / "hooks")
     _git(hook_repo, "init", "-q")
     _git(hook_repo, "add", "-A")
     _git(hook_repo, "commit", "-q", "-m", "flowlogs")
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, capture_output=True, text=True, check=True).stdout.strip()
     user = tmp_path / "user"
     for folder in ("values", "chart", "gitops"):
         shutil.copytree(ROOT / folder, user / folder)
     _git(user, "init", "-q")
     _git(user, "add", "-A")
     _git(user, "commit", "-q", "-m", "profiles")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
-    pre_commit = [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "flowlogs-check", "--all-files"]
+    # A user's .pre-commit-config.yaml naming the hook, as README shows (kept outside the repository).
+    config = tmp_path / "pre-commit-config.yaml"
+    config.write_text(f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n      - id: flowlogs-check\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+    }
+    pre_commit = [sys.executable, "-m", "pre_commit", "run", "--config", str(config), "--all-files"]
     passed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "flowlogs check (chart/ and gitops/ are up to date with values/)" in passed.stdout
