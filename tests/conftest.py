@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from flowlogs.cli import main
 
@@ -42,8 +47,61 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def load_yaml(text: str) -> Any:
+    """`yaml.safe_load` with libyaml's parser (the same resolver and constructor, a tenth of the
+    time), for what the tests themselves read: upstream CRDs, rendered manifests."""
+    return yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def load_yaml_all(text: str) -> list[Any]:
+    """`yaml.safe_load_all`, as `load_yaml`."""
+    return list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+
+
+@contextmanager
+def built_once(directory: Path, key: str) -> Iterator[bool]:
+    """`directory`, locked against other test processes while the block runs: yields whether an
+    earlier block completed it for `key` (else it is emptied first); it counts as completed for
+    `key` once the block ends without an error."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    stamp = directory.with_name(directory.name + ".built")
+    with directory.with_name(directory.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = stamp.is_file() and stamp.read_text(encoding="utf-8") == key
+        if not ready:
+            stamp.unlink(missing_ok=True)
+            shutil.rmtree(directory, ignore_errors=True)
+        yield ready
+        stamp.write_text(key, encoding="utf-8")
+
+
+@contextmanager
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A directory for something expensive that the whole test run shares: the xdist workers'
+    temporary directories have a common parent. Yields it and whether it is already made (see
+    `built_once`)."""
+    run_directory = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_directory = run_directory.parent
+    with built_once(run_directory / name, "made in this run") as ready:
+        yield run_directory / name, ready
+
+
 def write_profile(directory: Path, name: str, text: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist's `load` hands each worker a quarter of its share of the tests up front, in
+    # collection order, so the slow tests collected first (below) would all go to one worker;
+    # one test at a time lets every worker start on one of them.
+    if config.pluginmanager.hasplugin("xdist") and config.getoption("maxschedchunk", None) is None:
+        config.option.maxschedchunk = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first, so that they run beside the short ones instead of last, alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

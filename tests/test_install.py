@@ -10,7 +10,6 @@ checkout's wheel): the first run takes the package index's time (~40 s), later o
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import platform
@@ -20,13 +19,11 @@ import sys
 import tomllib
 import venv
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, write_profile
+from conftest import ROOT, built_once, once_per_run, write_profile
 
 # Builds a wheel and runs pre-commit's install of the hook repository: ~15 s of CPU once the
 # dependencies are cached.
@@ -61,22 +58,6 @@ def _tracked_tree(destination: Path) -> Path:
     return destination
 
 
-@contextmanager
-def built_once(directory: Path, key: str) -> Iterator[bool]:
-    """`directory`, locked against other test processes: yields whether it was built for `key`
-    (else it is emptied first); it counts as built for `key` once the block ends without an error."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    stamp = directory.with_name(directory.name + ".built")
-    with directory.with_name(directory.name + ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        ready = stamp.is_file() and stamp.read_text() == key
-        if not ready:
-            stamp.unlink(missing_ok=True)
-            shutil.rmtree(directory, ignore_errors=True)
-        yield ready
-        stamp.write_text(key)
-
-
 def pins() -> str:
     """What the cached dependencies depend on: pyproject.toml (the pins) and this Python."""
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + f"{sys.version}|{platform.machine()}".encode()).hexdigest()
@@ -84,13 +65,8 @@ def pins() -> str:
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This checkout's wheel, built once per test run (xdist workers share the parent of their
-    temporary directories)."""
-    run_directory = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        run_directory = run_directory.parent
-    out = run_directory / "flowlogs-wheel"
-    with built_once(out, "this run") as ready:
+    """This checkout's wheel, built once per test run."""
+    with once_per_run(tmp_path_factory, "flowlogs-wheel") as (out, ready):
         if not ready:
             source = _tracked_tree(out / "source")
             # A byte-compiled module inside a chart folder, as pip leaves after an editable install or a run:
