@@ -5,6 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,6 +87,37 @@ def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterato
         run_directory = run_directory.parent
     with built_once(run_directory / name, "made in this run") as ready:
         yield run_directory / name, ready
+
+
+def tracked_tree(destination: Path) -> Path:
+    """The project's files as a fresh clone would have them (tracked and new, not ignored), uncommitted edits included."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout's wheel (`pip wheel`), built once per test run (tests/test_install.py,
+    tests/test_python_matrix.py)."""
+    with once_per_run(tmp_path_factory, "flowlogs-wheel") as (out, ready):
+        if not ready:
+            source = tracked_tree(out / "source")
+            # A byte-compiled module inside a chart folder, as pip leaves after an editable install or a run:
+            # the wheel must not carry it into the chart.
+            cache = source / "generator/flowlogs/calico/chart/files/__pycache__"
+            cache.mkdir(parents=True)
+            (cache / "calico-l7-patch.cpython-311.pyc").write_bytes(b"\xa7\x0d\r\n\0\0\0\0")
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source), "-w", str(out)], check=True)
+    (built,) = out.glob("flowlogs-*.whl")
+    return built
 
 
 def write_profile(directory: Path, name: str, text: str) -> Path:

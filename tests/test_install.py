@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, built_once, once_per_run, write_profile
+from conftest import ROOT, built_once, tracked_tree, write_profile
 
 # Builds a wheel and runs pre-commit's install of the hook repository: ~15 s of CPU once the
 # dependencies are cached.
@@ -44,39 +44,9 @@ cilium:
 """
 
 
-def _tracked_tree(destination: Path) -> Path:
-    """The project's files as a fresh clone would have them (tracked and new, not ignored), uncommitted edits included."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return destination
-
-
 def pins() -> str:
     """What the cached dependencies depend on: pyproject.toml (the pins) and this Python."""
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + f"{sys.version}|{platform.machine()}".encode()).hexdigest()
-
-
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This checkout's wheel, built once per test run."""
-    with once_per_run(tmp_path_factory, "flowlogs-wheel") as (out, ready):
-        if not ready:
-            source = _tracked_tree(out / "source")
-            # A byte-compiled module inside a chart folder, as pip leaves after an editable install or a run:
-            # the wheel must not carry it into the chart.
-            cache = source / "generator/flowlogs/calico/chart/files/__pycache__"
-            cache.mkdir(parents=True)
-            (cache / "calico-l7-patch.cpython-311.pyc").write_bytes(b"\xa7\x0d\r\n\0\0\0\0")
-            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source), "-w", str(out)], check=True)
-    (built,) = out.glob("flowlogs-*.whl")
-    return built
 
 
 @pytest.fixture(scope="session")
@@ -151,7 +121,7 @@ def test_the_pre_commit_hook_runs_through_pre_commit(tmp_path: Path, wheelhouse:
     fails once a profile changes without regenerating. pip takes the pinned dependencies from
     the wheel directory instead of the index; both runs share one PRE_COMMIT_HOME, so the hook
     environment is installed once."""
-    hook_repo = _tracked_tree(tmp_path / "hooks")
+    hook_repo = tracked_tree(tmp_path / "hooks")
     _git(hook_repo, "init", "-q")
     _git(hook_repo, "add", "-A")
     _git(hook_repo, "commit", "-q", "-m", "flowlogs")

@@ -1,4 +1,4 @@
-"""`make python-matrix` (run by `make test`): flowlogs on every supported Python found here.
+"""`make python-matrix` (and tests/test_python_matrix.py): flowlogs on every supported Python found here.
 
 For each supported minor version other than the one of .venv (which runs the test suite), the
 first interpreter found (`python3.X` on PATH, else pyenv's ~/.pyenv/versions/3.X.*) gets a
@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,24 +91,32 @@ def check_version(version: str, venv: Path) -> list[str]:
     return problems
 
 
-def main() -> int:
+def results(wheel: Callable[[], Path]) -> list[tuple[str, bool]]:
+    """One line per supported version, and whether that version failed; `wheel()` gives this
+    checkout's wheel (called once, when another Python is found)."""
     own = f"{sys.version_info.major}.{sys.version_info.minor}"
-    failed = False
+    lines: list[tuple[str, bool]] = []
+    built: Path | None = None
+    for version in SUPPORTED:
+        if version == own:
+            lines.append((f"python-matrix: {version}: the test suite's own interpreter", False))
+            continue
+        interpreter = find_interpreter(version)
+        if interpreter is None:
+            lines.append((f"python-matrix: {version}: no python{version} on this machine, skipped", False))
+            continue
+        built = built or wheel()
+        problems = check_version(version, environment(version, interpreter, built))
+        lines.append((f"python-matrix: {version} ({interpreter}): " + ("; ".join(problems) if problems else "chart/ and gitops/ byte-identical, validate passed"), bool(problems)))
+    return lines
+
+
+def main() -> int:
     with tempfile.TemporaryDirectory(prefix="flowlogs-wheel-") as scratch:
-        wheel: Path | None = None
-        for version in SUPPORTED:
-            if version == own:
-                print(f"python-matrix: {version}: the test suite's own interpreter")
-                continue
-            interpreter = find_interpreter(version)
-            if interpreter is None:
-                print(f"python-matrix: {version}: no python{version} on this machine, skipped")
-                continue
-            wheel = wheel or build_wheel(Path(scratch))
-            problems = check_version(version, environment(version, interpreter, wheel))
-            failed |= bool(problems)
-            print(f"python-matrix: {version} ({interpreter}): " + ("; ".join(problems) if problems else "chart/ and gitops/ byte-identical, validate passed"))
-    return 1 if failed else 0
+        lines = results(lambda: build_wheel(Path(scratch)))
+    for line, _ in lines:
+        print(line)
+    return 1 if any(failed for _, failed in lines) else 0
 
 
 if __name__ == "__main__":
