@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import io
 import os
 import shutil
 import subprocess
@@ -40,6 +42,14 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+def run_cli_in(root: Path, *args: str) -> int:
+    """The CLI's main in this process with `root` as the working directory and the output
+    discarded: for set-ups and expected outputs, where no output is under test."""
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        patch.chdir(root)
+        return main(list(args))
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ output entirely; a run that finds another one running says so and writes nothing
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import random
 import shutil
@@ -21,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import VALUES
+from conftest import VALUES, run_cli_in
 from flowlogs.chart.tree import JOURNAL_NAME, recover_trees
-from flowlogs.cli import main
 
 TRIALS = 30
 CLI = [sys.executable, "-m", "flowlogs.cli"]
@@ -93,14 +90,6 @@ def tree(files: dict[str, bytes], name: str) -> dict[str, bytes]:
     return {path: data for path, data in files.items() if path.startswith(name + "/")}
 
 
-def generate_in_process(root: Path, values: str = "values") -> int:
-    """`flowlogs generate` by the CLI's main in this process, for outputs to compare with (no
-    process is under test there)."""
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        patch.chdir(root)
-        return main(["--values-dir", values, "generate"])
-
-
 def run_generate(root: Path, values: str = "values") -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, "--values-dir", values, "generate"], cwd=root, capture_output=True, text=True, check=False)
 
@@ -120,11 +109,11 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, by
     """A repository generated from the shipped profiles (old), its new inputs, and both outputs."""
     old_root = tmp_path_factory.mktemp("old")
     shutil.copytree(VALUES, old_root / "values")
-    assert generate_in_process(old_root) == 0
+    assert run_cli_in(old_root, "generate") == 0
     new_root = tmp_path_factory.mktemp("new")
     shutil.copytree(old_root, new_root, dirs_exist_ok=True)
     change_inputs(new_root / "values")
-    assert generate_in_process(new_root) == 0
+    assert run_cli_in(new_root, "generate") == 0
     old, new = snapshot(old_root), snapshot(new_root)
     for name in ("chart", "gitops"):
         assert tree(old, name) != tree(new, name)
@@ -188,7 +177,7 @@ def test_two_runs_at_once_leave_one_input_entirely(states: tuple[Path, dict[str,
     for order in (("values",), ("other",), ("values", "other"), ("other", "values")):
         scratch = shutil.copytree(base, tmp_path / "-".join(("expected", *order)))
         for values in order:
-            assert generate_in_process(scratch, values) == 0
+            assert run_cli_in(scratch, "--values-dir", values, "generate") == 0
         expected.append(snapshot(scratch))
     outcomes: list[tuple[int, int]] = []
     for attempt in range(5):
