@@ -41,7 +41,7 @@ class Run:
         made = directory / "made.json"
         if not ready:
             inputs = parity.write_inputs(directory / "inputs")
-            schemas = parity.write_schemas(directory / "schemas")
+            schemas = parity.cached_schemas()
             made.write_text(json.dumps({
                 "inputs": {"profiles": list(map(str, inputs.profiles)), "gitops": list(map(str, inputs.gitops)), "mutated": list(map(str, inputs.mutated))},
                 "kubeconform": parity.run_kubeconform(self.binary, schemas, inputs.all),
