@@ -19,6 +19,7 @@ import sys
 import tomllib
 import venv
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -110,45 +111,56 @@ def test_the_installed_command_generates_and_checks_outside_the_repository(insta
     assert check.stdout.splitlines()[0] == f"chart/ is up to date with {profiles} profile(s) in values/"
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
+# A fixed author and date: the hook repository's commit, the rev pre-commit installs, then
+# depends only on this checkout's files.
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}  # fmt: skip
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env={**os.environ, **GIT_IDENTITY}).stdout.strip()
+
+
+def _committed(destination: Path, files: Callable[[Path], object]) -> str:
+    """A git repository at destination holding what `files(destination)` writes, committed; its rev."""
+    files(destination)
+    _git(destination, "init", "-q")
+    _git(destination, "add", "-A")
+    _git(destination, "commit", "-q", "-m", "flowlogs")
+    return _git(destination, "rev-parse", "HEAD")
 
 
 def test_the_pre_commit_hook_runs_through_pre_commit(tmp_path: Path, wheelhouse: Path) -> None:
     """pre-commit installs this repository as it does for `.pre-commit-hooks.yaml` (`language:
     python`: a virtualenv and `pip install .` of the hook repository at the configured rev) and
     runs `flowlogs-check` in a repository holding values/, chart/ and gitops/: it passes, then
-    fails once a profile changes without regenerating. pip takes the pinned dependencies from
-    the wheel directory instead of the index; both runs share one PRE_COMMIT_HOME, so the hook
-    environment is installed once."""
-    hook_repo = tracked_tree(tmp_path / "hooks")
-    _git(hook_repo, "init", "-q")
-    _git(hook_repo, "add", "-A")
-    _git(hook_repo, "commit", "-q", "-m", "flowlogs")
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, capture_output=True, text=True, check=True).stdout.strip()
-    user = tmp_path / "user"
-    for folder in ("values", "chart", "gitops"):
-        shutil.copytree(ROOT / folder, user / folder)
-    _git(user, "init", "-q")
-    _git(user, "add", "-A")
-    _git(user, "commit", "-q", "-m", "profiles")
-    # A user's .pre-commit-config.yaml naming the hook, as README shows (kept outside the repository).
-    config = tmp_path / "pre-commit-config.yaml"
-    config.write_text(f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n      - id: flowlogs-check\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {
-        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(wheelhouse),
-    }
-    pre_commit = [sys.executable, "-m", "pre_commit", "run", "--config", str(config), "--all-files"]
-    passed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
-    assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert "flowlogs check (chart/ and gitops/ are up to date with values/)" in passed.stdout
-    assert "Passed" in passed.stdout
-    profile = user / "values/cilium-exporter.yaml"
-    profile.write_text(profile.read_text(encoding="utf-8").replace("egress", "ingress"), encoding="utf-8")
-    failed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
-    assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "Failed" in failed.stdout
-    assert "+++ chart/profiles/cilium-exporter/values.yaml" in failed.stdout
-    assert "is stale" in failed.stdout
+    fails once a profile changes without regenerating.
+
+    pip takes the pinned dependencies from the wheel directory instead of the index. pre-commit
+    keeps a hook's environment in PRE_COMMIT_HOME by repository and rev, as it does for a user:
+    the hook repository and PRE_COMMIT_HOME stay in .cache/test-install/pre-commit for the rev of
+    this checkout's files, so the environment is installed again whenever a file changes (~8 s of
+    CPU), and only then."""
+    rev = _committed(tmp_path / "hooks", tracked_tree)
+    with built_once(CACHE / "pre-commit", rev) as ready:
+        hook_repo, home = CACHE / "pre-commit" / "hooks", CACHE / "pre-commit" / "home"
+        if not ready:
+            assert _committed(hook_repo, tracked_tree) == rev
+        user = tmp_path / "user"
+        _committed(user, lambda root: [shutil.copytree(ROOT / folder, root / folder) for folder in ("values", "chart", "gitops")])
+        # A user's .pre-commit-config.yaml naming the hook, as README shows (kept outside the repository).
+        config = tmp_path / "pre-commit-config.yaml"
+        config.write_text(f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n      - id: flowlogs-check\n", encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {"PRE_COMMIT_HOME": str(home), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)}
+        pre_commit = [sys.executable, "-m", "pre_commit", "run", "--config", str(config), "--all-files"]
+        passed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
+        assert passed.returncode == 0, passed.stdout + passed.stderr
+        assert "flowlogs check (chart/ and gitops/ are up to date with values/)" in passed.stdout
+        assert "Passed" in passed.stdout
+        profile = user / "values/cilium-exporter.yaml"
+        profile.write_text(profile.read_text(encoding="utf-8").replace("egress", "ingress"), encoding="utf-8")
+        failed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert "Failed" in failed.stdout
+        assert "+++ chart/profiles/cilium-exporter/values.yaml" in failed.stdout
+        assert "is stale" in failed.stdout
