@@ -20,6 +20,10 @@ import yaml
 
 from flowlogs.cli import main
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+
+import python_matrix  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 VALUES = ROOT / "values"
@@ -125,7 +129,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             cache = source / "generator/flowlogs/calico/chart/files/__pycache__"
             cache.mkdir(parents=True)
             (cache / "calico-l7-patch.cpython-311.pyc").write_bytes(b"\xa7\x0d\r\n\0\0\0\0")
-            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source), "-w", str(out)], check=True)
+            python_matrix.build_wheel(out, source)
     (built,) = out.glob("flowlogs-*.whl")
     return built
 

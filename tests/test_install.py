@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, built_once, tracked_tree, write_profile
+from conftest import ROOT, built_once, python_matrix, tracked_tree, write_profile
 
 # Builds a wheel and runs pre-commit's install of the hook repository: ~15 s of CPU once the
 # dependencies are cached.
@@ -67,16 +67,15 @@ def installed(wheel: Path, wheelhouse: Path) -> Path:
     """The `flowlogs` command of a virtual environment holding only the wheel and its dependencies.
 
     The environment is made once per pyproject.toml (its pins) with `pip install` of the wheel;
-    later runs reinstall only the wheel (`--force-reinstall --no-deps`), which removes every file
-    of the previous one first."""
+    later runs reinstall only the wheel (`--force-reinstall --no-deps`, which removes every file
+    of the previous one first) when it holds other files than the one installed."""
     env_dir = CACHE / "venv"
     with built_once(env_dir, pins()) as ready:
-        if ready:
-            install = ["--no-deps", "--force-reinstall"]
-        else:
+        if not ready:
             venv.create(env_dir, with_pip=True)
-            install = ["--find-links", str(wheelhouse)]
-        subprocess.run([str(env_dir / "bin/python"), "-m", "pip", "install", "--quiet", "--no-index", *install, str(wheel)], check=True)
+            subprocess.run([str(env_dir / "bin/python"), "-m", "pip", "install", "--quiet", "--no-index", "--find-links", str(wheelhouse), str(wheel)], check=True)
+            python_matrix.installed_wheel(env_dir / "bin/python").write_text(python_matrix.wheel_digest(wheel))
+        python_matrix.reinstall(env_dir / "bin/python", wheel)
     return env_dir / "bin"
 
 
