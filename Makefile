@@ -68,7 +68,7 @@ test: $(STAMP) helm-binary kubeconform-binary lint
 	$(PYTEST)
 
 # The tests without the few marked slow (wheel and pre-commit installs, every README command,
-# the other Pythons).
+# the other Pythons, the kill tests, the fuzz budget).
 test-fast: $(STAMP) helm-binary kubeconform-binary
 	$(PYTEST) -m "not slow"
 
