@@ -12,7 +12,6 @@ the hook environment again).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import shutil
@@ -47,8 +46,8 @@ cilium:
 
 
 def pins() -> str:
-    """What the cached dependencies depend on: pyproject.toml (the pins) and this Python."""
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + f"{sys.version}|{platform.machine()}".encode()).hexdigest()
+    """What the cached dependencies depend on: their pins in pyproject.toml and this Python."""
+    return f"{python_matrix.dependency_pins()} {sys.version} {platform.machine()}"
 
 
 @pytest.fixture(scope="session")

@@ -62,11 +62,19 @@ def build_wheel(out: Path, source: Path = ROOT) -> Path:
     return wheel
 
 
+def dependency_pins() -> str:
+    """A digest of the pinned dependencies and build requirements in pyproject.toml (not of its
+    other lines, so that a changed comment does not rebuild every cached environment)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pinned = [*pyproject["project"]["dependencies"], "|", *pyproject["build-system"]["requires"]]
+    return hashlib.sha256("\n".join(pinned).encode()).hexdigest()
+
+
 def environment(version: str, interpreter: Path, wheel: Path) -> Path:
     """A venv for `version` holding this wheel (dependencies installed once, flowlogs again when it changed)."""
     venv = CACHE / version
     stamp = venv / ".dependencies"
-    pins = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    pins = dependency_pins()
     if not stamp.is_file() or stamp.read_text() != pins:
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([str(interpreter), "-m", "venv", str(venv)], check=True)
