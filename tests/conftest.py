@@ -1,4 +1,5 @@
-"""Shared test helpers: the repository's paths and a way to run the CLI."""
+"""Shared test helpers: the repository's paths, ways to run the CLI, and set-ups that tests share
+(once per run, or kept in .cache/ for what they are made from); xdist's order of the tests."""
 
 from __future__ import annotations
 
@@ -144,7 +145,9 @@ def write_profile(directory: Path, name: str, text: str) -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-xdist's `load` hands each worker a quarter of its share of the tests up front, in
     # collection order, so the slow tests collected first (below) would all go to one worker;
-    # one test at a time lets every worker start on one of them.
+    # one test at a time lets every worker start on one of them. (Tests that share an expensive
+    # set-up share it through `once_per_run`: `--dist loadgroup` does not group on pytest 9, whose
+    # node ids xdist 3.8 can no longer suffix with the group.)
     if config.pluginmanager.hasplugin("xdist") and config.getoption("maxschedchunk", None) is None:
         config.option.maxschedchunk = 1
 
