@@ -42,6 +42,7 @@ helm-binary: $(STAMP)
 
 # The other supported Pythons found here (PATH, pyenv) generate byte-identical chart/ and gitops/
 # and validate; a version with no interpreter is skipped with one line (venvs cached in .cache/).
+# `make test` runs it as tests/test_python_matrix.py, beside the other tests.
 python-matrix: $(STAMP)
 	$(BIN)/python tests/tools/python_matrix.py
 
@@ -58,12 +59,18 @@ kubeconform-binary:
 		echo "kubeconform-binary: $(KUBECONFORM_TOOL) not found; skipping (the kubeconform parity tests will skip)"; \
 	fi
 
-test: $(STAMP) helm-binary kubeconform-binary lint python-matrix
-	$(BIN)/python -m pytest -n auto
+# The test processes keep bytecode caches (__pycache__, ignored by git) even where the
+# environment says not to write them: each of them would otherwise compile the sources and
+# rewrite every test module's asserts again (~3 s of CPU per xdist worker).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto
 
-# The tests without the few marked slow (wheel and pre-commit installs, every README command).
+test: $(STAMP) helm-binary kubeconform-binary lint
+	$(PYTEST)
+
+# The tests without the few marked slow (wheel and pre-commit installs, every README command,
+# the other Pythons, the kill tests, the fuzz budget).
 test-fast: $(STAMP) helm-binary kubeconform-binary
-	$(BIN)/python -m pytest -n auto -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # Hostile input (issue 13): 5,000 fuzzed profiles, fleet files and validator inputs from a fixed
 # seed (tests/fuzz/); `make test` runs a small budget of the same target. FUZZ_EXAMPLES=N to change.

@@ -65,7 +65,7 @@ def main() -> int:
     binary = parity.build_kubeconform()
     with tempfile.TemporaryDirectory(prefix="bench-kubeconform-") as workdir:
         inputs = parity.write_inputs(Path(workdir) / "inputs")
-        schemas = parity.write_schemas(Path(workdir) / "schemas")
+        schemas = parity.cached_schemas()
         files = inputs.all
         theirs = parity.run_kubeconform(binary, schemas, files)
         ours = parity.run_flowlogs(files)

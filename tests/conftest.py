@@ -1,15 +1,29 @@
-"""Shared test helpers: the repository's paths and a way to run the CLI."""
+"""Shared test helpers: the repository's paths, ways to run the CLI, and set-ups that tests share
+(once per run, or kept in .cache/ for what they are made from); xdist's order of the tests."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import io
+import os
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from flowlogs.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+
+import python_matrix  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -35,6 +49,14 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return run
 
 
+def run_cli_in(root: Path, *args: str) -> int:
+    """The CLI's main in this process with `root` as the working directory and the output
+    discarded: for set-ups and expected outputs, where no output is under test."""
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        patch.chdir(root)
+        return main(list(args))
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A copy of the shipped profiles in a fresh directory, with no chart yet."""
@@ -42,8 +64,94 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def load_yaml(text: str) -> Any:
+    """`yaml.safe_load` with libyaml's parser (the same resolver and constructor, a tenth of the
+    time), for what the tests themselves read: upstream CRDs, rendered manifests."""
+    return yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def load_yaml_all(text: str) -> list[Any]:
+    """`yaml.safe_load_all`, as `load_yaml`."""
+    return list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+
+
+@contextmanager
+def built_once(directory: Path, key: str) -> Iterator[bool]:
+    """`directory`, locked against other test processes while the block runs: yields whether an
+    earlier block completed it for `key` (else it is emptied first); it counts as completed for
+    `key` once the block ends without an error."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    stamp = directory.with_name(directory.name + ".built")
+    with directory.with_name(directory.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = stamp.is_file() and stamp.read_text(encoding="utf-8") == key
+        if not ready:
+            stamp.unlink(missing_ok=True)
+            shutil.rmtree(directory, ignore_errors=True)
+        yield ready
+        stamp.write_text(key, encoding="utf-8")
+
+
+@contextmanager
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A directory for something expensive that the whole test run shares: the xdist workers'
+    temporary directories have a common parent. Yields it and whether it is already made (see
+    `built_once`)."""
+    run_directory = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_directory = run_directory.parent
+    with built_once(run_directory / name, "made in this run") as ready:
+        yield run_directory / name, ready
+
+
+def tracked_tree(destination: Path) -> Path:
+    """The project's files as a fresh clone would have them (tracked and new, not ignored), uncommitted edits included."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout's wheel (`pip wheel`), built once per test run (tests/test_install.py,
+    tests/test_python_matrix.py)."""
+    with once_per_run(tmp_path_factory, "flowlogs-wheel") as (out, ready):
+        if not ready:
+            source = tracked_tree(out / "source")
+            # A byte-compiled module inside a chart folder, as pip leaves after an editable install or a run:
+            # the wheel must not carry it into the chart.
+            cache = source / "generator/flowlogs/calico/chart/files/__pycache__"
+            cache.mkdir(parents=True)
+            (cache / "calico-l7-patch.cpython-311.pyc").write_bytes(b"\xa7\x0d\r\n\0\0\0\0")
+            python_matrix.build_wheel(out, source)
+    (built,) = out.glob("flowlogs-*.whl")
+    return built
+
+
 def write_profile(directory: Path, name: str, text: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist's `load` hands each worker a quarter of its share of the tests up front, in
+    # collection order, so the slow tests collected first (below) would all go to one worker;
+    # one test at a time lets every worker start on one of them. (Tests that share an expensive
+    # set-up share it through `once_per_run`: `--dist loadgroup` does not group on pytest 9, whose
+    # node ids xdist 3.8 can no longer suffix with the group.)
+    if config.pluginmanager.hasplugin("xdist") and config.getoption("maxschedchunk", None) is None:
+        config.option.maxschedchunk = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first, so that they run beside the short ones instead of last, alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

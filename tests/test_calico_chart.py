@@ -9,6 +9,7 @@ does), skipped with a reason when those are absent.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import shutil
@@ -20,6 +21,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from conftest import load_yaml
 from flowlogs.errors import HelmError
 from flowlogs.generate import generate
 from flowlogs.helm import EmbeddedHelm
@@ -121,12 +123,12 @@ def chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def profile_values(chart: Path, profile: str) -> dict[str, Any]:
-    return dict(yaml.safe_load((chart / "profiles" / profile / "values.yaml").read_text(encoding="utf-8")))
+    return dict(load_yaml((chart / "profiles" / profile / "values.yaml").read_text(encoding="utf-8")))
 
 
 def render(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
     manifests = EmbeddedHelm().template(chart, values, release_name=RELEASE, namespace=NAMESPACE)
-    return [yaml.safe_load(m.text) for m in manifests if "/calico/" in m.template]
+    return [load_yaml(m.text) for m in manifests if "/calico/" in m.template]
 
 
 def render_profile(chart: Path, profile: str) -> list[dict[str, Any]]:
@@ -619,8 +621,9 @@ def to_json_schema(node: Any) -> Any:
     return schema
 
 
+@functools.cache  # a validator is not changed by validating
 def crd_validator(file_name: str) -> jsonschema.Draft7Validator:
-    crd = yaml.safe_load((CRDS / file_name).read_text(encoding="utf-8"))
+    crd = load_yaml((CRDS / file_name).read_text(encoding="utf-8"))
     (version,) = crd["spec"]["versions"]
     schema = to_json_schema(version["schema"]["openAPIV3Schema"])
     jsonschema.Draft7Validator.check_schema(schema)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import load_yaml
 from flowlogs.calico.kinds import Choice
 from flowlogs.calico.tables import (
     DEFAULT_VERSION,
@@ -38,7 +39,7 @@ FELIX_CRDS = {"3.19": "crd.projectcalico.org_felixconfigurations_enterprise_ce3.
 
 
 def crd_spec(file_name: str) -> dict[str, Any]:
-    crd = yaml.safe_load((CRDS / file_name).read_text(encoding="utf-8"))
+    crd = load_yaml((CRDS / file_name).read_text(encoding="utf-8"))
     (version,) = crd["spec"]["versions"]
     return dict(version["schema"]["openAPIV3Schema"]["properties"]["spec"])
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from conftest import load_yaml
 from flowlogs.cilium import tables
 from flowlogs.cilium.tables import (
     DEFAULT_CONFIGMAP_NAME,
@@ -362,7 +362,7 @@ def test_sub_types_for(version: str) -> None:
 def upstream() -> dict[str, Any]:
     if not UPSTREAM.is_dir():
         pytest.skip(f"upstream readings not available: {UPSTREAM} is missing")
-    return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(UPSTREAM.glob("*.yaml"))}
+    return {p.stem: load_yaml(p.read_text(encoding="utf-8")) for p in sorted(UPSTREAM.glob("*.yaml"))}
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)

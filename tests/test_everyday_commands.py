@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, VALUES, write_profile
+from conftest import ROOT, VALUES, run_cli_in, write_profile
 from flowlogs.cli import EXAMPLES, build_parser
 from flowlogs.helm import EmbeddedHelm
 
@@ -68,14 +69,20 @@ flowlogs: 5 errors in profiles or the fleet file; nothing was written
 """
 
 
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """The shipped profiles, generated once for the tests to copy."""
+    root = tmp_path_factory.mktemp("generated")
+    shutil.copytree(VALUES, root / "values")
+    assert run_cli_in(root, *ARGS, "generate") == 0
+    return root
+
+
 @pytest.fixture
-def repo(tmp_path, monkeypatch, run_cli):
-    """The shipped profiles, generated, as the working directory."""
+def repo(generated, tmp_path, monkeypatch):
+    """A copy of the generated shipped profiles as the working directory."""
+    shutil.copytree(generated, tmp_path, dirs_exist_ok=True)
     monkeypatch.chdir(tmp_path)
-    for path in VALUES.iterdir():
-        (tmp_path / "values").mkdir(exist_ok=True)
-        (tmp_path / "values" / path.name).write_bytes(path.read_bytes())
-    assert run_cli(*ARGS, "generate").code == 0
     return tmp_path
 
 

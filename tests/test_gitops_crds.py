@@ -14,7 +14,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from conftest import ROOT, SHARED, VALUES, write_profile
+from conftest import ROOT, SHARED, VALUES, load_yaml, write_profile
 
 CRDS = SHARED / "crds"
 pytestmark = pytest.mark.skipif(
@@ -50,7 +50,7 @@ def strict(node: Any) -> Any:
 
 
 def crd_validator(file: str) -> Draft7Validator:
-    crd = yaml.safe_load((CRDS / file).read_text(encoding="utf-8"))
+    crd = load_yaml((CRDS / file).read_text(encoding="utf-8"))
     (version,) = crd["spec"]["versions"]
     assert version["name"] == "v1alpha1"
     return Draft7Validator(strict(version["schema"]["openAPIV3Schema"]))

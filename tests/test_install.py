@@ -1,26 +1,36 @@
 """Installed as a package, as pip and pre-commit install it: the wheel holds only what the chart
 ships, and the installed `flowlogs` generates and checks a repository outside this one.
 
-These tests build the wheel (`pip wheel`) and install it into a fresh virtual environment, so
-they take about half a minute; the dependencies come from the package index pip is set up with.
+These tests build the wheel (`pip wheel`) and install it into a virtual environment, and let
+pre-commit install the hook repository into its own. What does not change from run to run is
+kept in .cache/test-install/: the pinned dependencies' wheels and the installed command's
+environment (per pyproject.toml and Python; flowlogs is reinstalled when the wheel changes), and
+pre-commit's PRE_COMMIT_HOME (per rev of this checkout's files). The first run takes the package
+index's time (~1 min of CPU); later ones ~5 s, ~15 s when a file changed (pre-commit installs
+the hook environment again).
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, write_profile
+from conftest import ROOT, built_once, python_matrix, tracked_tree, write_profile
 
-# Builds the wheel, a fresh virtual environment with every dependency, and pre-commit's own: ~50 s.
+# Builds a wheel and installs it, twice when a file changed (pre-commit): ~15 s then, ~5 s if not.
 pytestmark = pytest.mark.slow
+
+CACHE = ROOT / ".cache" / "test-install"
 
 NEW_PROFILE = """\
 description: Drops in the shop namespace.
@@ -35,40 +45,37 @@ cilium:
 """
 
 
-def _tracked_tree(destination: Path) -> Path:
-    """The project's files as a fresh clone would have them (tracked and new, not ignored), uncommitted edits included."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return destination
+def pins() -> str:
+    """What the cached dependencies depend on: their pins in pyproject.toml and this Python."""
+    return f"{python_matrix.dependency_pins()} {sys.version} {platform.machine()}"
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = _tracked_tree(tmp_path_factory.mktemp("source"))
-    # A byte-compiled module inside a chart folder, as pip leaves after an editable install or a run:
-    # the wheel must not carry it into the chart.
-    cache = source / "generator/flowlogs/calico/chart/files/__pycache__"
-    cache.mkdir(parents=True)
-    (cache / "calico-l7-patch.cpython-311.pyc").write_bytes(b"\xa7\x0d\r\n\0\0\0\0")
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source), "-w", str(out)], check=True)
-    (built,) = out.glob("flowlogs-*.whl")
-    return built
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    """Wheels of the pinned dependencies and of the build requirements, for `pip --no-index`."""
+    wheels = CACHE / "wheels"
+    with built_once(wheels, pins()) as ready:
+        if not ready:
+            pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+            requirements = [*pyproject["project"]["dependencies"], *pyproject["build-system"]["requires"]]
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(wheels), *requirements], check=True)
+    return wheels
 
 
-@pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The `flowlogs` command of a fresh virtual environment holding only the wheel and its dependencies."""
-    env_dir = tmp_path_factory.mktemp("venv")
-    venv.create(env_dir, with_pip=True)
-    subprocess.run([str(env_dir / "bin/python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+@pytest.fixture(scope="session")
+def installed(wheel: Path, wheelhouse: Path) -> Path:
+    """The `flowlogs` command of a virtual environment holding only the wheel and its dependencies.
+
+    The environment is made once per pyproject.toml (its pins) with `pip install` of the wheel;
+    later runs reinstall only the wheel (`--force-reinstall --no-deps`, which removes every file
+    of the previous one first) when it holds other files than the one installed."""
+    env_dir = CACHE / "venv"
+    with built_once(env_dir, pins()) as ready:
+        if not ready:
+            venv.create(env_dir, with_pip=True)
+            subprocess.run([str(env_dir / "bin/python"), "-m", "pip", "install", "--quiet", "--no-index", "--find-links", str(wheelhouse), str(wheel)], check=True)
+            python_matrix.installed_wheel(env_dir / "bin/python").write_text(python_matrix.wheel_digest(wheel))
+        python_matrix.reinstall(env_dir / "bin/python", wheel)
     return env_dir / "bin"
 
 
@@ -103,35 +110,56 @@ def test_the_installed_command_generates_and_checks_outside_the_repository(insta
     assert check.stdout.splitlines()[0] == f"chart/ is up to date with {profiles} profile(s) in values/"
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
+# A fixed author and date: the hook repository's commit, the rev pre-commit installs, then
+# depends only on this checkout's files.
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}  # fmt: skip
 
 
-def test_the_pre_commit_hook_runs_through_pre_commit(tmp_path: Path) -> None:
-    """`pre-commit try-repo` installs this repository as pre-commit does for `.pre-commit-hooks.yaml`
-    (`language: python`: a virtualenv and `pip install .` of the hook repository) and runs
-    `flowlogs-check` in a repository holding values/, chart/ and gitops/: it passes, then fails
-    once a profile changes without regenerating."""
-    hook_repo = _tracked_tree(tmp_path / "hooks")
-    _git(hook_repo, "init", "-q")
-    _git(hook_repo, "add", "-A")
-    _git(hook_repo, "commit", "-q", "-m", "flowlogs")
-    user = tmp_path / "user"
-    for folder in ("values", "chart", "gitops"):
-        shutil.copytree(ROOT / folder, user / folder)
-    _git(user, "init", "-q")
-    _git(user, "add", "-A")
-    _git(user, "commit", "-q", "-m", "profiles")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
-    pre_commit = [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "flowlogs-check", "--all-files"]
-    passed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
-    assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert "flowlogs check (chart/ and gitops/ are up to date with values/)" in passed.stdout
-    assert "Passed" in passed.stdout
-    profile = user / "values/cilium-exporter.yaml"
-    profile.write_text(profile.read_text(encoding="utf-8").replace("egress", "ingress"), encoding="utf-8")
-    failed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
-    assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "Failed" in failed.stdout
-    assert "+++ chart/profiles/cilium-exporter/values.yaml" in failed.stdout
-    assert "is stale" in failed.stdout
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env={**os.environ, **GIT_IDENTITY}).stdout.strip()
+
+
+def _committed(destination: Path, files: Callable[[Path], object]) -> str:
+    """A git repository at destination holding what `files(destination)` writes, committed; its rev."""
+    files(destination)
+    _git(destination, "init", "-q")
+    _git(destination, "add", "-A")
+    _git(destination, "commit", "-q", "-m", "flowlogs")
+    return _git(destination, "rev-parse", "HEAD")
+
+
+def test_the_pre_commit_hook_runs_through_pre_commit(tmp_path: Path, wheelhouse: Path) -> None:
+    """pre-commit installs this repository as it does for `.pre-commit-hooks.yaml` (`language:
+    python`: a virtualenv and `pip install .` of the hook repository at the configured rev) and
+    runs `flowlogs-check` in a repository holding values/, chart/ and gitops/: it passes, then
+    fails once a profile changes without regenerating.
+
+    pip takes the pinned dependencies from the wheel directory instead of the index. pre-commit
+    keeps a hook's environment in PRE_COMMIT_HOME by repository and rev, as it does for a user:
+    the hook repository and PRE_COMMIT_HOME stay in .cache/test-install/pre-commit for the rev of
+    this checkout's files, so the environment is installed again whenever a file changes (~8 s of
+    CPU), and only then."""
+    rev = _committed(tmp_path / "hooks", tracked_tree)
+    with built_once(CACHE / "pre-commit", rev) as ready:
+        hook_repo, home = CACHE / "pre-commit" / "hooks", CACHE / "pre-commit" / "home"
+        if not ready:
+            assert _committed(hook_repo, tracked_tree) == rev
+        user = tmp_path / "user"
+        _committed(user, lambda root: [shutil.copytree(ROOT / folder, root / folder) for folder in ("values", "chart", "gitops")])
+        # A user's .pre-commit-config.yaml naming the hook, as README shows (kept outside the repository).
+        config = tmp_path / "pre-commit-config.yaml"
+        config.write_text(f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n      - id: flowlogs-check\n", encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {"PRE_COMMIT_HOME": str(home), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)}
+        pre_commit = [sys.executable, "-m", "pre_commit", "run", "--config", str(config), "--all-files"]
+        passed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
+        assert passed.returncode == 0, passed.stdout + passed.stderr
+        assert "flowlogs check (chart/ and gitops/ are up to date with values/)" in passed.stdout
+        assert "Passed" in passed.stdout
+        profile = user / "values/cilium-exporter.yaml"
+        profile.write_text(profile.read_text(encoding="utf-8").replace("egress", "ingress"), encoding="utf-8")
+        failed = subprocess.run(pre_commit, cwd=user, capture_output=True, text=True, env=env)
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert "Failed" in failed.stdout
+        assert "+++ chart/profiles/cilium-exporter/values.yaml" in failed.stdout
+        assert "is stale" in failed.stdout

@@ -9,13 +9,14 @@ skips; with it, it never does (the binary is built when missing).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, once_per_run
 
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
 
@@ -32,17 +33,29 @@ GITOPS = [str(path.relative_to(ROOT)) for path in parity.gitops_files()]
 
 
 class Run:
-    def __init__(self, directory: Path) -> None:
+    """The inputs, kubeconform's schemas and both tools' verdicts on every input: made once per
+    test run, in a directory the xdist workers share (`made.json` lists what a worker reads)."""
+
+    def __init__(self, directory: Path, ready: bool) -> None:
         self.binary = parity.build_kubeconform()
-        self.inputs = parity.write_inputs(directory / "inputs")
-        self.schemas = parity.write_schemas(directory / "schemas")
-        self.kubeconform = parity.run_kubeconform(self.binary, self.schemas, self.inputs.all)
-        self.flowlogs = parity.run_flowlogs(self.inputs.all)
+        made = directory / "made.json"
+        if not ready:
+            inputs = parity.write_inputs(directory / "inputs")
+            schemas = parity.cached_schemas()
+            made.write_text(json.dumps({
+                "inputs": {"profiles": list(map(str, inputs.profiles)), "gitops": list(map(str, inputs.gitops)), "mutated": list(map(str, inputs.mutated))},
+                "kubeconform": parity.run_kubeconform(self.binary, schemas, inputs.all),
+                "flowlogs": parity.run_flowlogs(inputs.all),
+            }), encoding="utf-8")  # fmt: skip
+        data = json.loads(made.read_text(encoding="utf-8"))
+        self.inputs = parity.Inputs(**{part: [Path(path) for path in paths] for part, paths in data["inputs"].items()})
+        self.kubeconform, self.flowlogs = ({path: [tuple(verdict) for verdict in verdicts] for path, verdicts in data[tool].items()} for tool in ("kubeconform", "flowlogs"))
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return Run(tmp_path_factory.mktemp("kubeconform-parity"))
+    with once_per_run(tmp_path_factory, "kubeconform-parity") as (directory, ready):
+        return Run(directory, ready)
 
 
 def assert_same_verdicts(run: Run, path: Path) -> None:
@@ -189,6 +202,22 @@ spec:
 """
 
 
+@pytest.fixture(scope="module")
+def widget_crd(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """WIDGET_CRD as CRD YAML (its folder) and as kubeconform's JSON (openapi2jsonschema's rules,
+    no `$schema`, by ../shared/tools/kubeconform/schemas.py; a schema-location template)."""
+    directory = tmp_path_factory.mktemp("widget")
+    (directory / "crds").mkdir()
+    (directory / "crds" / "widgets.yaml").write_text(WIDGET_CRD)
+    converted = directory / "converted"
+    completed = subprocess.run(
+        [sys.executable, str(parity.TOOL / "schemas.py"), "crds", str(converted), str(directory / "crds")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    return directory / "crds", f"{converted}/{parity.SHIPPED_TEMPLATE}"
+
+
 @pytest.mark.parametrize(
     "spec",
     [
@@ -197,21 +226,12 @@ spec:
         "every: 1h30m", "every: PT1H30M", "every: P2W", "every: 90 minutes", "every: PT",
     ],
 )  # fmt: skip
-def test_a_custom_crd_with_openapi_bounds_and_formats(run: Run, tmp_path: Path, spec: str) -> None:
-    """A CRD of one's own, as CRD YAML and as kubeconform's JSON (openapi2jsonschema's rules,
-    no `$schema`, by ../shared/tools/kubeconform/schemas.py): all three read alike."""
-    (tmp_path / "crds").mkdir()
-    (tmp_path / "crds" / "widgets.yaml").write_text(WIDGET_CRD)
-    converted = tmp_path / "converted"
-    completed = subprocess.run(
-        [sys.executable, str(parity.TOOL / "schemas.py"), "crds", str(converted), str(tmp_path / "crds")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
+def test_a_custom_crd_with_openapi_bounds_and_formats(run: Run, widget_crd: tuple[Path, str], tmp_path: Path, spec: str) -> None:
+    """A CRD of one's own, as CRD YAML and as kubeconform's JSON: all three read alike."""
+    crds, template = widget_crd
     document = tmp_path / "widget.yaml"
     document.write_text(f"apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  {spec}\n")
-    template = f"{converted}/{parity.SHIPPED_TEMPLATE}"
     theirs = parity.run_kubeconform(run.binary, [template], [document])[str(document)]
-    from_yaml = parity.run_flowlogs([document], [str(tmp_path / "crds")])[str(document)]
+    from_yaml = parity.run_flowlogs([document], [str(crds)])[str(document)]
     from_json = parity.run_flowlogs([document], [template])[str(document)]
     assert from_yaml == theirs and from_json == theirs

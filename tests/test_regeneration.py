@@ -4,12 +4,13 @@ rendered manifests before regenerating."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import VALUES, write_profile
+from conftest import VALUES, run_cli_in, write_profile
 from flowlogs.chart.versioning import CONTENT_HASH_ANNOTATION
 from flowlogs.diff import DiffStatus, rendered_diff
 from flowlogs.generate import generate, plan
@@ -30,15 +31,22 @@ clusters:
 ARGS = ("--values-dir", "values", "--chart-dir", "chart")
 
 
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A repository with two profiles and a fleet, generated once for the tests to copy."""
+    root = tmp_path_factory.mktemp("generated")
+    write_profile(root / "values", "cilium-exporter", CILIUM)
+    write_profile(root / "values", "other", OTHER)
+    (root / "values" / "fleet.yaml").write_text(FLEET, encoding="utf-8")
+    assert run_cli_in(root, *ARGS, "generate") == 0
+    return root
+
+
 @pytest.fixture
-def repo(tmp_path, monkeypatch, run_cli):
-    """A generated repository (two profiles and a fleet) as the working directory."""
+def repo(generated, tmp_path, monkeypatch):
+    """A copy of the generated repository as the working directory."""
+    shutil.copytree(generated, tmp_path, dirs_exist_ok=True)
     monkeypatch.chdir(tmp_path)
-    write_profile(tmp_path / "values", "cilium-exporter", CILIUM)
-    write_profile(tmp_path / "values", "other", OTHER)
-    (tmp_path / "values" / "fleet.yaml").write_text(FLEET, encoding="utf-8")
-    result = run_cli(*ARGS, "generate")
-    assert result.code == 0, result.err
     return tmp_path
 
 

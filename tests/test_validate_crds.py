@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import load_yaml_all
 from flowlogs.validate import (
     SHIPPED_SCHEMAS_DIR,
     DocumentParser,
@@ -570,7 +571,7 @@ def test_every_shipped_field_exists_in_the_crd_with_the_same_type(
     group: str, kind: str, version: str, crd_file: Path
 ) -> None:
     shipped = shipped_schema(group, kind, version)
-    [crd] = yaml.safe_load_all(crd_file.read_text())
+    [crd] = load_yaml_all(crd_file.read_text())
     [converted] = crd_version_schemas(crd)
     for path, shipped_type in field_paths(shipped, shipped):
         if path[:1] == ("metadata",):

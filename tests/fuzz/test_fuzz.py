@@ -13,9 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 RUNNER = Path(__file__).resolve().parent / "run_fuzz.py"
 
 
+@pytest.mark.slow  # 25 examples, each generated, rendered and validated in a forked child: ~2.5 s, more on a busy machine
 def test_fuzzed_inputs_are_accepted_and_valid_or_rejected_at_a_position() -> None:
     # A hang here is 10 s, not 2 s: `make test` shares the machine.
     completed = subprocess.run(

@@ -15,10 +15,14 @@ wrong types, required fields, enums, int-or-string, quantities, formats and dupl
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.metadata
 import io
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,6 +79,25 @@ def write_schemas(directory: Path) -> tuple[Path, Path]:
         if completed.returncode != 0:
             raise RuntimeError(f"schemas.py {arguments[0]} failed: {completed.stderr.strip()}")
     return kubernetes, crds
+
+
+def cached_schemas() -> tuple[Path, Path]:
+    """write_schemas' output, kept in .cache/kubeconform/schemas/ under a digest of everything it
+    is made from (schemas.py, the CRDs, the Kubernetes version, kubernetes-validate's schemas)."""
+    digest = hashlib.sha256(f"{KUBERNETES_VERSION}|{importlib.metadata.version('kubernetes-validate')}".encode())
+    for path in [TOOL / "schemas.py", *sorted(CRDS.iterdir())]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    cached = BINARY.parent / "schemas" / digest.hexdigest()[:16]
+    if not cached.is_dir():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=cached.parent))
+        try:
+            write_schemas(scratch)
+            with contextlib.suppress(OSError):  # another process finished the same schemas first
+                scratch.rename(cached)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return cached / "k8s", cached / "crds"
 
 
 def schema_locations(schemas: tuple[Path, Path]) -> list[str]:
