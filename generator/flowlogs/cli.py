@@ -527,7 +527,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(command_word(argv))
+    word = command_word(argv)
+    if word is None and "--version" in argv and not {"-h", "--help"} & set(argv):
+        word = "generate"  # `flowlogs --version` prints before any command is parsed: a core parser will do
+    parser = build_parser(word)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
