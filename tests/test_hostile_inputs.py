@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import resource
 from collections.abc import Callable
 from pathlib import Path
@@ -15,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED, CliResult
+from flowlogs import inputs
 from flowlogs.inputs import DOCUMENT_LIMITS, PROFILE_LIMITS
-from flowlogs.validate import ValidateOptions, run_validate
+from flowlogs.validate import ValidateOptions, report, run_validate
 
 # A 256-byte alias bomb: each line repeats the one above nine times (9^6 = 531,441 values).
 ALIAS_BOMB = (
@@ -289,3 +291,29 @@ def test_internal_error_is_one_line_with_a_hint_and_exit_70(run_cli: Callable[..
     assert debug.code == 70
     assert debug.err.startswith("Traceback (most recent call last):\n")
     assert debug.err.endswith("KeyError: 'surprise'\nflowlogs: internal error: KeyError: 'surprise' (exit 70; run again with --debug for the traceback and report it with the input that caused it)\n")
+
+
+# Every code point, once: the character-class checks are written as the few characters they
+# refuse, and must refuse exactly the complement of the sets the specifications allow.
+_EVERY_CHARACTER = "".join(map(chr, range(0x110000)))
+
+
+def _refused(pattern: re.Pattern[str]) -> set[int]:
+    return {match.start() for match in pattern.finditer(_EVERY_CHARACTER)}
+
+
+def _outside(*ranges: tuple[int, int]) -> set[int]:
+    allowed = {code for low, high in ranges for code in range(low, high + 1)}
+    return set(range(0x110000)) - allowed
+
+
+def test_inputs_refuse_exactly_what_yaml_does_not_print() -> None:
+    # YAML 1.2.2 §5.1, c-printable: x09 | x0A | x0D | [x20-x7E] | x85 | [xA0-xD7FF] | [xE000-xFFFD] | [x10000-x10FFFF]
+    expected = _outside((0x09, 0x0A), (0x0D, 0x0D), (0x20, 0x7E), (0x85, 0x85), (0xA0, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x10FFFF))
+    assert _refused(inputs._NON_PRINTABLE) == expected
+
+
+def test_junit_reports_replace_exactly_what_xml_does_not_allow() -> None:
+    # XML 1.0 (fifth edition) §2.2, Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+    expected = _outside((0x09, 0x0A), (0x0D, 0x0D), (0x20, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x10FFFF))
+    assert _refused(report._XML_INVALID) == expected
