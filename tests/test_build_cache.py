@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_profile
+from conftest import CHART, write_profile
 from flowlogs import compiler
-from flowlogs.current import chart_on_disk, current_chart
+from flowlogs.current import UNREAD_BY_TEMPLATES, chart_on_disk, current_chart
 
 PROFILE = """\
 cilium:
@@ -171,3 +171,24 @@ def test_broken_kept_templates_are_compiled_again(cache, run_cli):
     Path("chart/README.md").unlink()
     assert run_cli("generate").code == 0
     assert Path("chart/README.md").read_text(encoding="utf-8") == readme
+
+
+def test_no_template_reads_what_a_render_may_leave_unequal():
+    # render takes chart/ as it is when only profiles/, ci/ and these files differ from the build.
+    templates = [p for p in (CHART / "templates").rglob("*") if p.is_file()]
+    assert templates
+    for path in templates:
+        text = path.read_text(encoding="utf-8")
+        for name in UNREAD_BY_TEMPLATES:
+            assert name not in text, f"{path} refers to {name}"
+        assert all(call.startswith('.Files.Get "files/') for call in re.findall(r"\.Files\.\w+ \"[^\"]*", text)), path
+
+
+def test_a_single_profile_render_reads_chart_dir_in_place(cache, run_cli):
+    assert run_cli("generate").code == 0
+    write_profile(Path("values"), "other", PROFILE.replace("drops", "others"))
+    assert run_cli("generate").code == 0
+    current = current_chart(Path("values"), Path("chart"), ["demo"])
+    assert current.files["README.md"] != Path("chart/README.md").read_text(encoding="utf-8")
+    with chart_on_disk(current.files, Path("chart"), helm_reads_only=True) as chart:
+        assert chart == Path("chart")

@@ -160,10 +160,16 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only:
         yield root
 
 
+# Files Helm loads that no template reads (tests/test_build_cache.py checks that no template
+# refers to them): they may differ (README.md lists the chart's profiles) without changing a render.
+UNREAD_BY_TEMPLATES = ("README.md",)
+
+
 def _helm_ignored_directories(files: Mapping[str, str]) -> tuple[str, ...]:
-    """The directories the chart's .helmignore names (`profiles/`): Helm never loads them."""
+    """What a render does not depend on: the directories the chart's .helmignore names
+    (`profiles/`, which Helm never loads) and the files no template reads."""
     lines = files.get(".helmignore", "").splitlines()
-    return tuple(line for line in lines if line.endswith("/") and line.strip("/").replace("-", "").isalnum())
+    return (*(line for line in lines if line.endswith("/") and line.strip("/").replace("-", "").isalnum()), *UNREAD_BY_TEMPLATES)
 
 
 def _holds_exactly(directory: Path, files: Mapping[str, str], ignored: tuple[str, ...] = ()) -> bool:
