@@ -7,7 +7,9 @@ keys, so a typo in a values file fails `helm install` instead of being ignored.
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +73,26 @@ def _tree(values: list[ChartValue]) -> dict[str, Any]:
             node = node.setdefault(parent, {})
         node[leaf] = value
     return root
+
+
+def default_values(values: list[ChartValue]) -> dict[str, Any]:
+    """The chart's default values as one mapping (what values.yaml holds)."""
+
+    def defaults(node: dict[str, Any]) -> dict[str, Any]:
+        return {key: child.default if isinstance(child, ChartValue) else defaults(child) for key, child in node.items()}
+
+    return defaults(_tree(values))
+
+
+def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` over `base` as Helm merges values: mappings key by key, anything else replaced."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 def values_schema(values: list[ChartValue], sections: list[Section]) -> dict[str, Any]:

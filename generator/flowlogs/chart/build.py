@@ -22,7 +22,7 @@ import jinja2
 from ..caches import cache_root, code_fingerprint, write_entry
 from ..names import PROFILES_DIR
 from ..registry import PRODUCTS
-from ..values_model import ChartValue, Section, values_schema, values_table, values_yaml
+from ..values_model import ChartValue, Section, default_values, values_schema, values_table, values_yaml
 from ..yamlio import dump_yaml
 from . import metadata
 from ..names import tree_name
@@ -63,18 +63,6 @@ def chart_values() -> tuple[list[ChartValue], list[Section]]:
         values += product_values
         sections += product_sections
     return values, sections
-
-
-def default_values(values: list[ChartValue]) -> dict[str, Any]:
-    """The chart's default values as one mapping (what values.yaml holds)."""
-    tree: dict[str, Any] = {}
-    for value in values:
-        *parents, leaf = value.path.split(".")
-        node = tree
-        for parent in parents:
-            node = node.setdefault(parent, {})
-        node[leaf] = value.default
-    return tree
 
 
 def chart_metadata(values: list[ChartValue]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..errors import UserError
+from ..values_model import merge_values
 from ..yamlio import dump_yaml
 from ..names import PROFILES_DIR
 from .build import CHART_NAME
@@ -63,16 +64,6 @@ def packaged_files(chart_files: Mapping[str, str]) -> dict[str, str]:
     return {name: text for name, text in chart_files.items() if not name.startswith(NOT_PACKAGED)}
 
 
-def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def profile_chart_name(profile: str) -> str:
     return f"{CHART_NAME}-{profile}"
 
@@ -87,7 +78,7 @@ def profile_chart(chart_files: Mapping[str, str], profile: CompiledProfile) -> d
     chart_yaml = re.sub(r"^name: .*$", f"name: {name}", chart_yaml, count=1, flags=re.MULTILINE)
     files["Chart.yaml"] = re.sub(r"^description: .*$", f"description: {yaml.safe_dump(description, width=10_000).strip().removesuffix('...').strip()}", chart_yaml, count=1, flags=re.MULTILINE)
     defaults = yaml.safe_load(files["values.yaml"]) or {}
-    values = _deep_merge(defaults, {**profile.values, "nameOverride": defaults.get("nameOverride") or CHART_NAME})
+    values = merge_values(defaults, {**profile.values, "nameOverride": defaults.get("nameOverride") or CHART_NAME})
     files["values.yaml"] = (
         f"# The values of flowlogs profile {profile.name} ({profile.source}), compiled by flowlogs.\n"
         "# Every key, its type and default: README.md (`helm show readme`) and values.schema.json.\n" + dump_yaml(values)

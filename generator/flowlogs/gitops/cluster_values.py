@@ -17,7 +17,8 @@ from typing import Any
 
 from ..compiler import CompiledProfile
 from .fleet import OVERRIDES, Fleet
-from .value_overrides import VALUES_KEY, merge_values
+from ..values_model import merge_values
+from .value_overrides import VALUES_KEY
 
 
 @dataclass(frozen=True)

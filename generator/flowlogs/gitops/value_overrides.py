@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Diagnostics
 from ..profile import Node, Positions
 from ..schema_errors import check_against_schema
+from ..values_model import merge_values
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -48,17 +49,6 @@ spec:
       valuesObject: {{ .values | toJson }}
 {{- end }}
 """
-
-
-def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """`override` over `base` as Helm merges values: mappings key by key, anything else replaced."""
-    merged = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = merge_values(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 @functools.cache
