@@ -414,9 +414,17 @@ def _products() -> list[Product]:
     return list(PRODUCTS)
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; given the command word of a core command, only what that command needs."""
-    with_products = command not in _CORE_COMMANDS
+def needs_products(argv: Sequence[str]) -> bool:
+    """Whether parsing `argv` needs the products' commands and options: not for a core command,
+    nor for `--version` alone (it prints before any command is parsed)."""
+    word = command_word(argv)
+    if word is None:
+        return "--version" not in argv or bool({"-h", "--help"} & set(argv))
+    return word not in _CORE_COMMANDS
+
+
+def build_parser(*, with_products: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; without the products, the core commands' parser (no registry import)."""
     parser = argparse.ArgumentParser(
         prog="flowlogs",
         description="Declarative network flow logs for Kubernetes: compile profiles in plain words to a Helm chart.",
@@ -527,10 +535,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    word = command_word(argv)
-    if word is None and "--version" in argv and not {"-h", "--help"} & set(argv):
-        word = "generate"  # `flowlogs --version` prints before any command is parsed: a core parser will do
-    parser = build_parser(word)
+    parser = build_parser(with_products=needs_products(argv))
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
