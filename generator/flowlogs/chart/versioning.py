@@ -38,15 +38,15 @@ class UnversionedChart:
     def _chart_yaml(self, previous: Path) -> str:
         template = self.files["Chart.yaml"]
         try:
-            text = previous.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            text = ""
+            text: str | None = previous.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            text = None
         # The Chart.yaml on disk is this very build's (after `generate`): its version stays, as
         # next_version would decide after parsing it (its annotation is this digest).
-        found = _CHART_YAML_VERSION_RE.search(text)
+        found = _CHART_YAML_VERSION_RE.search(text) if text is not None else None
         if found and template.replace(VERSION_PLACEHOLDER, found[1], 1) == text:
             return text
-        return template.replace(VERSION_PLACEHOLDER, next_version(previous, self.digest), 1)
+        return template.replace(VERSION_PLACEHOLDER, next_version(previous, text, self.digest), 1)
 
 
 def content_hash(files: Mapping[str, str]) -> str:
@@ -56,8 +56,9 @@ def content_hash(files: Mapping[str, str]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def next_version(previous_chart_yaml: Path, new_hash: str) -> str:
-    """The chart version: the previous one when the content is the same, else a patch bump.
+def next_version(previous_chart_yaml: Path, text: str | None, new_hash: str) -> str:
+    """The chart version after the Chart.yaml at `previous_chart_yaml` (its `text`, None when
+    there is none): the previous one when the content is the same, else a patch bump.
 
     Helm and Argo CD see a new chart version whenever generated content changes, while
     regenerating unchanged profiles keeps every byte (the version included) the same.
@@ -66,9 +67,7 @@ def next_version(previous_chart_yaml: Path, new_hash: str) -> str:
     """
     import yaml  # here: a build that finds its own Chart.yaml on disk needs no YAML parser
 
-    try:
-        text = previous_chart_yaml.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+    if text is None:
         return BASE_VERSION
     try:
         previous = yaml.load(text, Loader=yaml.CSafeLoader)
