@@ -147,7 +147,7 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only:
     chart's .helmignore names, such as profiles/), for a caller that passes the values itself."""
     import tempfile
 
-    ignored = _helm_ignored_directories(files) if helm_reads_only else ()
+    ignored = _not_read_by_render(files) if helm_reads_only else ()
     if _holds_exactly(chart_dir, files, ignored):
         yield chart_dir
         return
@@ -165,7 +165,7 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only:
 UNREAD_BY_TEMPLATES = ("README.md",)
 
 
-def _helm_ignored_directories(files: Mapping[str, str]) -> tuple[str, ...]:
+def _not_read_by_render(files: Mapping[str, str]) -> tuple[str, ...]:
     """What a render does not depend on: the directories the chart's .helmignore names
     (`profiles/`, which Helm never loads) and the files no template reads."""
     lines = files.get(".helmignore", "").splitlines()

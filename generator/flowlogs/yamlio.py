@@ -37,11 +37,15 @@ def read_as_other_type(text: str) -> bool:
     return text == "" or _READ_AS_OTHER.fullmatch(text) is not None
 
 
-class _PlainDumper(yaml.SafeDumper):
+class _NoAliases:
     """Never write anchors and aliases: reviewers read every value where it applies."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+
+class _PlainDumper(_NoAliases, yaml.SafeDumper):
+    """PyYAML's dumper, on its Python emitter."""
 
 
 def _represent_str(dumper: yaml.SafeDumper | yaml.CSafeDumper, data: str) -> yaml.ScalarNode:
@@ -50,12 +54,9 @@ def _represent_str(dumper: yaml.SafeDumper | yaml.CSafeDumper, data: str) -> yam
     return dumper.represent_str(data)
 
 
-class _LibyamlDumper(yaml.CSafeDumper):
+class _LibyamlDumper(_NoAliases, yaml.CSafeDumper):
     """The same dumper on libyaml's emitter (C, several times faster), for documents it writes
     byte for byte as PyYAML's Python emitter does (`_libyaml_writes_alike`)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
 
 
 _PlainDumper.add_representer(str, _represent_str)
