@@ -6,7 +6,9 @@ cache (`FLOWLOGS_NO_CACHE=1`)."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -164,9 +166,9 @@ def test_hand_edited_compiled_values_are_not_what_render_shows(cache, run_cli, m
 def test_broken_kept_templates_are_compiled_again(cache, run_cli):
     assert run_cli("generate").code == 0
     readme = Path("chart/README.md").read_text(encoding="utf-8")
-    templates = cache.parent / "templates"
-    assert any(templates.iterdir()), "the compiled chart templates were kept"
-    for entry in templates.iterdir():
+    templates = list((cache.parent / "data").glob("template-*"))
+    assert templates, "the compiled chart templates were kept"
+    for entry in templates:
         entry.write_bytes(b"\x00not marshal data")
     Path("chart/README.md").unlink()
     assert run_cli("generate").code == 0
@@ -192,3 +194,33 @@ def test_a_single_profile_render_reads_chart_dir_in_place(cache, run_cli):
     assert current.files["README.md"] != Path("chart/README.md").read_text(encoding="utf-8")
     with chart_on_disk(current.files, Path("chart"), helm_reads_only=True) as chart:
         assert chart == Path("chart")
+
+
+def test_kubernetes_schemas_are_kept_standalone_and_derived_again_when_broken(cache, run_cli, monkeypatch):
+    # validate compiles each kind's schema with the shared definitions it refers to inlined,
+    # kept per installation; a broken entry is derived again, and the findings never change.
+    assert run_cli("generate").code == 0
+    expected = _uncached(run_cli, monkeypatch, "validate", "--embedded-only", "--output", "json")
+    assert run_cli("validate", "--embedded-only", "--output", "json").out == expected
+    kept = sorted((cache.parent / "data").glob("k8s-schema-*"))
+    assert kept, "the standalone schemas were kept"
+    schema = json.loads(kept[0].read_bytes())
+    assert "$defs" in schema and "/api/_definitions.json" not in kept[0].read_text(encoding="utf-8")
+    for entry in kept:
+        entry.write_bytes(b"{not json")
+    assert run_cli("validate", "--embedded-only", "--output", "json").out == expected
+    assert json.loads(kept[0].read_bytes()) == schema
+
+
+def test_broken_kept_chart_base_is_made_again(cache, run_cli):
+    # The files that depend on flowlogs alone (values, schema, templates, README but its table
+    # of profiles) are kept per installation; a broken entry is made again, never used.
+    assert run_cli("generate").code == 0
+    chart = {p.relative_to("chart"): p.read_bytes() for p in Path("chart").rglob("*") if p.is_file()}
+    kept = list((cache.parent / "data").glob("chart-base-*"))
+    assert len(kept) == 1, "the chart base was kept"
+    kept[0].write_bytes(b"\x00not marshal data")
+    shutil.rmtree("chart")
+    assert run_cli("generate").code == 0
+    assert {p.relative_to("chart"): p.read_bytes() for p in Path("chart").rglob("*") if p.is_file()} == chart
+    assert "| `demo` | `values/demo.yaml` |" in Path("chart/README.md").read_text(encoding="utf-8")

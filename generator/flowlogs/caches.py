@@ -1,7 +1,9 @@
 """flowlogs' per-user caches: where they live, how an entry is written, and the build cache.
 
 Two caches live under `$XDG_CACHE_HOME/flowlogs` (else `~/.cache/flowlogs`):
-- `data/`: the parsed shipped data files (`datafiles.py`), keyed by each file's bytes;
+- `data/`: what is derived from installed files only: the parsed shipped data files
+  (`datafiles.py`, keyed by each file's bytes) and `derived_entry`'s (compiled chart templates,
+  Kubernetes schemas made standalone);
 - `builds/`: the chart `render` and `validate` build from the current profiles, so a command
   that follows `generate` (or repeats itself) does not compile the same profiles again.
 
@@ -103,6 +105,17 @@ def code_fingerprint() -> str:
     settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("FLOWLOGS_") and k != "FLOWLOGS_NO_CACHE")
     digest.update(repr(settings).encode())
     return digest.hexdigest()
+
+
+def derived_entry(kind: str, *inputs: str) -> Path | None:
+    """Where data derived from installed files only (a compiled template, a bundled schema made
+    standalone) is kept, under the code fingerprint and what it was derived from; None when
+    caching is off. Like Python's bytecode, such an entry is made once per installation."""
+    root = cache_root()
+    if root is None:
+        return None
+    digest = hashlib.sha256("\0".join((code_fingerprint(), *inputs)).encode()).hexdigest()
+    return root / "data" / f"{kind}-{digest[:40]}"
 
 
 def _entry_path(kind: str, key: Mapping[str, Any]) -> Path | None:
