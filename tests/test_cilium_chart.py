@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from conftest import CHART, ROOT, SHARED, write_profile
 from flowlogs.errors import HelmError
 from flowlogs.generate import generate
 from flowlogs.helm import EmbeddedHelm
+from flowlogs.names import CHART_NAME_PATTERNS
 
 ENGINE = EmbeddedHelm()
 
@@ -202,3 +205,30 @@ def test_the_seed_profile_keeps_dev_stdout_with_the_rotation_warning(run_cli, tm
     assert result.code == 0
     assert "values/cilium-exporter.yaml:11:13: warning: Cilium 1.17: /dev/stdout goes through the rotating file writer: after 10 MB" in result.err.replace(str(tmp_path) + "/", "")
     assert yaml.safe_load((tmp_path / "chart" / "profiles" / "cilium-exporter" / "values.yaml").read_text())["cilium"]["flowLogs"] == SEED_FLOWLOGS["flowLogs"]
+
+
+@pytest.mark.parametrize("pattern", sorted(CHART_NAME_PATTERNS))
+def test_chart_name_patterns_accept_exactly_what_the_profile_patterns_accept(pattern):
+    # values.schema.json writes a name's length as maxLength instead of the pattern's counted
+    # repetition (Helm compiles the schema at every render): the same names either way.
+    unbounded, max_length = CHART_NAME_PATTERNS[pattern]
+    alphabet = "a0-.A_"
+    names = {"", "a", "-", "a-", "-a", "a.b", "a..b", ".a", "a."}
+    for length in (1, 2, 3, max_length - 1, max_length, max_length + 1):
+        for first, middle, last in itertools.product(alphabet, repeat=3):
+            names.add((first + middle * max(length - 2, 0) + last)[:length])
+    for name in names:
+        expected = re.fullmatch(pattern, name) is not None
+        assert (len(name) <= max_length and re.fullmatch(unbounded, name) is not None) == expected, name
+
+
+@pytest.mark.parametrize(("length", "accepted"), [(63, True), (64, False)])
+def test_helm_checks_a_configmap_name_for_its_length(length, accepted):
+    # What Helm (its Go JSON Schema validator) does with the maxLength: a DNS label has at most 63 characters.
+    values = yaml.safe_load((CHART / "profiles" / "cilium-exporter" / "values.yaml").read_text())
+    values["cilium"]["configMap"] = {"name": "a" * length}
+    if accepted:
+        assert ENGINE.template(CHART, values, release_name="flowlogs", namespace="flowlogs-system")
+    else:
+        with pytest.raises(HelmError, match="at '/cilium/configMap/name': maxLength: got 64, want 63"):
+            ENGINE.template(CHART, values, release_name="flowlogs", namespace="flowlogs-system")

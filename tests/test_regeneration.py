@@ -128,12 +128,15 @@ def test_check_writes_nothing(run_cli, repo):
 
 
 def with_extra_chart_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A change of the chart itself (as a new flowlogs release would make): one more value."""
+    """A change of the chart itself (as a new flowlogs release would make): one more value, and
+    (as any change of flowlogs' files does) another code fingerprint for what the cache keeps."""
+    from flowlogs import caches
     from flowlogs.chart import build
     from flowlogs.values_model import ChartValue
 
     original = build.common_values
     monkeypatch.setattr(build, "common_values", lambda: [*original(), ChartValue("extra", "", "A new value.", {"type": "string"})])
+    monkeypatch.setattr(caches, "code_fingerprint", lambda: "a flowlogs release with one more chart value")
 
 
 def test_chart_version_bumps_only_when_the_chart_changes(repo, monkeypatch):

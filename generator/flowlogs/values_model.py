@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .names import CHART_NAME_PATTERNS
 from .yamlio import dump_yaml
 
 
@@ -42,6 +43,15 @@ class Section:
 # lint, and the time grows with its size (the FlowFilter schema, 6 kB, is both include- and
 # exclude-filters). `shared_schema` marks such a subschema; `values_schema` moves it there.
 _SHARED = "x-flowlogs-shared"
+
+
+def string_pattern(pattern: str) -> dict[str, Any]:
+    """A profile's pattern for a string, as values.schema.json checks it: a name pattern with its
+    length apart (`names.CHART_NAME_PATTERNS`), any other as it is."""
+    if pattern in CHART_NAME_PATTERNS:
+        unbounded, max_length = CHART_NAME_PATTERNS[pattern]
+        return {"maxLength": max_length, "pattern": unbounded}
+    return {"pattern": pattern}
 
 
 def shared_schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..values_model import ChartValue, Section, shared_schema
+from ..values_model import ChartValue, Section, shared_schema, string_pattern
 from . import kinds
 from . import schema as profile_schema
 from .tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, load_tables
@@ -23,7 +23,7 @@ JOB_DEADLINE_MARGIN_SECONDS = 300  # the Job's activeDeadlineSeconds = wait time
 
 def _type_and_pattern(schema: dict[str, Any]) -> dict[str, Any]:
     """A profile schema's check without its editor hints: the values accept what profiles accept."""
-    return {"type": schema["type"], "pattern": schema["pattern"]}
+    return {"type": schema["type"], **string_pattern(schema["pattern"])}
 
 
 NAMESPACE = _type_and_pattern(profile_schema.NAMESPACE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..names import DNS_LABEL_PATTERN
+from ..names import DNS_LABEL_PATTERN, OBJECT_NAME_PATTERN
 from .kinds import DURATION, SWITCH
 from .tables import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .words import (
@@ -46,7 +46,7 @@ NAMESPACE = {
 OBJECT_NAME = {
     "type": "string",
     "title": "name",
-    "pattern": "^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+    "pattern": OBJECT_NAME_PATTERN,
     "x-pattern-hint": "an object name: lower-case letters, digits, '-' and '.'",
 }
 SELECTOR = {

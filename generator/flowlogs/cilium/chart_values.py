@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..names import DNS_LABEL_PATTERN
-from ..values_model import ChartValue, Section, shared_schema
+from ..values_model import ChartValue, Section, shared_schema, string_pattern
 from .tables import DEFAULT_CONFIGMAP_NAME, DEFAULT_NAMESPACE, DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
 
 _SCALARS: dict[str, dict[str, Any]] = {
@@ -20,7 +20,7 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "int32": {"type": "integer"},
     "bool": {"type": "boolean"},
 }
-DNS_LABEL_SCHEMA = {"type": "string", "pattern": DNS_LABEL_PATTERN}
+DNS_LABEL_SCHEMA = {"type": "string", **string_pattern(DNS_LABEL_PATTERN)}
 _NESTED_TYPES = {"type": "int32", "sub_type": "int32", "match_sub_type": "bool", "index": "uint32", "cel_expression": "repeated string"}
 
 
