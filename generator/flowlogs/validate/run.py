@@ -21,7 +21,6 @@ from typing import Any, TextIO
 from ..errors import HelmError, UserError
 from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
 from ..inputs import InputRefused
-from . import kubeconform
 from .documents import Document, DocumentParser, json_pointer, load_yaml_file_data, read_yaml_input, resource_identity
 from .report import REPORTERS, get_reporter
 from .results import Check, Issue, Report, Result, Status, make_report
@@ -88,6 +87,8 @@ def validate(options: ValidateOptions) -> Report:
     checked += [setup.check_file(label, path) for label, path in options.extra_documents]
     results = [result for item in checked for result in item.results]
     if setup.kubeconform_binary:
+        from . import kubeconform
+
         results += kubeconform.cross_check(
             setup.kubeconform_binary,
             [document for item in checked for document in item.documents],
@@ -132,7 +133,11 @@ class _Setup:
         if options.output not in REPORTERS:
             raise UserError(f"unknown output format {options.output!r}; choose one of: {', '.join(REPORTERS)}")
         registry = SchemaRegistry(options.schema_locations, kubernetes_version=options.kubernetes_version)
-        kubeconform_binary = kubeconform.find_kubeconform(options.kubeconform_binary, search_path=options.auto_binaries)
+        kubeconform_binary = None
+        if options.kubeconform_binary or options.auto_binaries:  # the cross-check's module only when it may run
+            from . import kubeconform
+
+            kubeconform_binary = kubeconform.find_kubeconform(options.kubeconform_binary, search_path=options.auto_binaries)
         if options.kubeconform_binary and kubeconform_binary is None:
             raise UserError(f"kubeconform binary not found: {options.kubeconform_binary}")
         return cls(
