@@ -14,8 +14,6 @@ directories flowlogs did not generate.
 
 from __future__ import annotations
 
-import ctypes
-import difflib
 import fcntl
 import hashlib
 import json
@@ -109,6 +107,8 @@ def sync_tree(target: Path, files: Mapping[str, str]) -> SyncReport:
 
 def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
     """A unified diff from what is on disk to what the generator makes."""
+    import difflib
+
     chunks: list[str] = []
     for relative in sorted(set(files) | _existing_files(target)):
         path = target / relative
@@ -198,6 +198,8 @@ _AT_FDCWD = -100
 
 def _exchange(first: Path, second: Path) -> bool:
     """Swap two directories in one step (Linux renameat2); False where the system cannot."""
+    import ctypes  # here: most runs switch no existing tree, and the import is 1% of a `generate`
+
     function = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
     if function is None:
         return False

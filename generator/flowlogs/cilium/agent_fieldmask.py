@@ -8,7 +8,6 @@ below a oneof variant in a version with the cilium/cilium#43924 copy bug (see th
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from .agent_problem import AgentProblem
@@ -20,6 +19,12 @@ class FieldMaskFinding:
     index: int  # position of the path in the list
     severity: str  # "error" (the agent drops the flow log) or "warning"
     problem: AgentProblem
+
+
+def _close_matches(path: str, known: list[str]) -> list[str]:
+    import difflib  # here: only an unknown path needs it
+
+    return difflib.get_close_matches(path, known, n=1, cutoff=0.8)
 
 
 def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> list[FieldMaskFinding]:
@@ -38,7 +43,7 @@ def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> l
             fix = f"field names are case-sensitive: write '{folded[path.lower()]}'"
         elif ends_here:
             fix = f"'{parent}' is a list or a plain value, where a path must end: keep '{parent}' whole"
-        elif close := difflib.get_close_matches(path, sorted(tables.fieldmask_paths), n=1, cutoff=0.8):
+        elif close := _close_matches(path, sorted(tables.fieldmask_paths)):
             fix = f"did you mean '{close[0]}'?"
         else:
             fix = "use flow.proto field names joined by dots, e.g. source.namespace or l4.TCP.destination_port"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -397,6 +396,8 @@ def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | Non
 
 def git_origin_hint(values_dir: Path) -> str:
     """`git remote get-url origin`, for a hint only (never written into generated files)."""
+    import subprocess  # here: only a fleet file without a repository URL asks git
+
     try:
         result = subprocess.run(
             ["git", "-C", str(values_dir), "remote", "get-url", "origin"],
