@@ -67,6 +67,62 @@ def _expected_types(schema: dict[str, Any]) -> str:
     return " or ".join(dict.fromkeys(words)) or "another kind of value"
 
 
+# Where a keyword holds subschemas (JSON Schema 2020-12 core and applicator vocabularies): as
+# the value, as each value of a mapping, or as each item of a list. Nothing else is a schema
+# (a `properties` mapping, an `enum` list, an `x-` annotation).
+_SUBSCHEMA = frozenset({"items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties"})
+_SUBSCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+_SUBSCHEMA_LISTS = frozenset({"oneOf", "anyOf", "allOf", "prefixItems"})
+
+
+def _subschemas(schema: dict[str, Any]) -> list[tuple[Callable[[Any], None], Any]]:
+    """Each subschema of `schema` with the setter that replaces it there."""
+    found: list[tuple[Callable[[Any], None], Any]] = []
+    for keyword, value in schema.items():
+        if keyword in _SUBSCHEMA and isinstance(value, dict):
+            found.append((functools.partial(schema.__setitem__, keyword), value))
+        elif keyword in _SUBSCHEMA_MAPS and isinstance(value, dict):
+            found += [(functools.partial(value.__setitem__, name), sub) for name, sub in value.items() if isinstance(sub, dict)]
+        elif keyword in _SUBSCHEMA_LISTS and isinstance(value, list):
+            found += [(functools.partial(value.__setitem__, index), sub) for index, sub in enumerate(value) if isinstance(sub, dict)]
+    return found
+
+
+def referenced_once(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `schema` in which each subschema that occurs in several places (the same
+    object, as the schema builders share them) is written once under `$defs` and referred to."""
+    uses: dict[int, int] = {}
+
+    def count(node: dict[str, Any]) -> None:
+        uses[id(node)] = uses.get(id(node), 0) + 1
+        if uses[id(node)] == 1:
+            for _, sub in _subschemas(node):
+                count(sub)
+
+    count(schema)
+    shared: dict[int, str] = {}
+    definitions: dict[str, Any] = {}
+
+    def copy(node: dict[str, Any]) -> dict[str, Any]:
+        # The node and its mappings and lists of subschemas are copied; the subschemas in them
+        # are still the originals, replaced below by their copies or references.
+        copied = {key: (value.copy() if key in _SUBSCHEMA_MAPS | _SUBSCHEMA_LISTS and isinstance(value, (dict, list)) else value) for key, value in node.items()}
+        for replace, sub in _subschemas(copied):
+            if uses[id(sub)] == 1:
+                replace(copy(sub))
+                continue
+            if id(sub) not in shared:
+                shared[id(sub)] = name = f"shared-{len(shared) + 1}"
+                definitions[name] = copy(sub)
+            replace({"$ref": f"#/$defs/{shared[id(sub)]}"})
+        return copied
+
+    result = copy(schema)
+    if definitions:
+        result["$defs"] = {**result.get("$defs", {}), **definitions}
+    return result
+
+
 class DocumentSchema:
     """A document's JSON Schema: checked with the Rust engine (jsonschema-rs), and only for a
     document that fails it, explained error by error with the `jsonschema` package, whose
@@ -78,7 +134,9 @@ class DocumentSchema:
 
     @functools.cached_property
     def _fast(self) -> jsonschema_rs.Validator:
-        return jsonschema_rs.validator_for(self._schema())
+        # The same checks with each shared subschema compiled once: the profile schema uses the
+        # Cilium filter schema four times, 10 ms to compile inlined and 3 ms referenced.
+        return jsonschema_rs.validator_for(referenced_once(self._schema()))
 
     @functools.cached_property
     def _detailed(self) -> Draft202012Validator:
