@@ -109,8 +109,9 @@ def test_a_pod_in_another_namespace_than_the_filter_is_an_error(run_cli, tmp_pat
 
 def test_every_flowfilter_field_has_a_profile_word():
     """The profile language covers every FlowFilter field of every supported Cilium version."""
+    from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
     from flowlogs.cilium.filters import FILTER_WORDS, SIDED_WORDS, SIDES
-    from flowlogs.cilium.tables import SUPPORTED_VERSIONS, load_tables
+    from flowlogs.cilium.tables import load_tables
 
     reachable = {w.field for w in FILTER_WORDS.values() if w.field and not w.field.startswith("*_")}
     reachable |= {f"{side}_{stem}" for stem, _ in SIDED_WORDS.values() for side in SIDES}

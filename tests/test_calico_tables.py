@@ -14,13 +14,9 @@ import pytest
 import yaml
 
 from conftest import load_yaml
+from flowlogs.calico.defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS
 from flowlogs.calico.kinds import Choice
-from flowlogs.calico.tables import (
-    DEFAULT_VERSION,
-    POLICY_SYNC_PATH_PREFIX,
-    SUPPORTED_VERSIONS,
-    load_tables,
-)
+from flowlogs.calico.tables import load_tables
 from flowlogs.calico.words import (
     COLLECTOR_CONTAINERS,
     FELIX_KNOBS,

@@ -16,8 +16,9 @@ from flowlogs.cilium.agent_labels import check_label_selector, parse_selector, t
 from flowlogs.cilium.agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from flowlogs.cilium.agent_problem import AgentProblem
 from flowlogs.cilium.agent_time import canonical_end, check_aggregation_interval, check_end, go_duration_nanoseconds
+from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
 from flowlogs.cilium.flow_schema import fieldmask_paths_of, load_flow_schema
-from flowlogs.cilium.tables import SUPPORTED_VERSIONS, load_tables
+from flowlogs.cilium.tables import load_tables
 
 # --------------------------------------------------------------------------------------- end
 

@@ -15,16 +15,8 @@ import pytest
 
 from conftest import load_yaml
 from flowlogs.cilium import tables
-from flowlogs.cilium.tables import (
-    DEFAULT_CONFIGMAP_NAME,
-    DEFAULT_FILE_PATH,
-    DEFAULT_VERSION,
-    SUPPORTED_VERSIONS,
-    CiliumTables,
-    DropReason,
-    FilterField,
-    load_tables,
-)
+from flowlogs.cilium.defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
+from flowlogs.cilium.tables import CiliumTables, DropReason, FilterField, load_tables
 
 UPSTREAM = Path(__file__).resolve().parents[1].parent / "shared" / "upstream" / "cilium"
 DATA_DIR = Path(tables.__file__).resolve().parent / "data"

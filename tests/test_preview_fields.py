@@ -185,7 +185,8 @@ def test_field_1_19(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_fil
 
 
 def test_every_compiled_field_has_a_case() -> None:
-    from flowlogs.cilium.tables import SUPPORTED_VERSIONS, load_tables
+    from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
+    from flowlogs.cilium.tables import load_tables
 
     covered = {key for _, flow_filter, _ in CASES + CASES_1_19 for key in flow_filter}
     for version in SUPPORTED_VERSIONS:

@@ -14,13 +14,14 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conftest import ROOT
+from flowlogs.calico.defaults import DEFAULT_VERSION as CALICO_DEFAULT
 from flowlogs.calico.kinds import KnobContext
-from flowlogs.calico.tables import DEFAULT_VERSION as CALICO_DEFAULT
 from flowlogs.calico.tables import load_tables as calico_tables
 from flowlogs.calico.words import FELIX_KNOBS
+from flowlogs.cilium.defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from flowlogs.cilium.filters import FILTER_WORDS
 from flowlogs.cilium.kinds import FilterContext, FilterKind
-from flowlogs.cilium.tables import DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
+from flowlogs.cilium.tables import load_tables
 from flowlogs.errors import Diagnostics
 from flowlogs.kinds import ValueKind
 from flowlogs.profile import Node, Positions

@@ -12,7 +12,8 @@ from typing import Any
 from ..values_model import ChartValue, Section, shared_schema, string_pattern
 from . import kinds
 from . import schema as profile_schema
-from .tables import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, load_tables
+from .defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS
+from .tables import load_tables
 from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, DEFAULT_PATCH_MODE, FELIX_APIS, PATCH_MODES, RESOURCE_NAMES, WORKLOAD_KINDS
 
 JOB_IMAGE_REPOSITORY = "docker.io/library/python"

@@ -19,14 +19,10 @@ from ..errors import Diagnostics
 from ..kinds import INVALID
 from ..products import CompiledPart
 from ..profile import Node, minor_version
+from .defaults import DEFAULT_VERSION
 from .kinds import POLICY_SYNC, KnobContext, duration_ms, switch
 from .selectors import SelectorError, parse_selector, selector_from_mapping
-from .tables import (
-    DEFAULT_VERSION,
-    CalicoTables,
-    FelixField,
-    load_tables,
-)
+from .tables import CalicoTables, FelixField, load_tables
 from .words import (
     COLLECTOR_CONTAINERS,
     DEFAULT_FELIX_API,

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from .chart_values import upstream_facts
-from .tables import DEFAULT_VERSION
+from .defaults import DEFAULT_VERSION
 
 TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id"
 # What the chart's partial manifests carry besides the selection (calico/_helpers.tpl, partialSyncOptions).

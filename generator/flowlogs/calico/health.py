@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tables import DEFAULT_VERSION, load_tables
+from .defaults import DEFAULT_VERSION
+from .tables import load_tables
 
 HEALTH_FILE = "argocd-cm-applicationlayer-health.yaml"
 

@@ -15,8 +15,9 @@ import yaml
 
 from ..errors import UserError
 from ..products import ImportedSection
+from .defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .kinds import POLICY_SYNC, KnobContext
-from .tables import DEFAULT_VERSION, SUPPORTED_VERSIONS, CalicoTables, load_tables
+from .tables import CalicoTables, load_tables
 from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, FELIX_APIS, FELIX_KNOBS
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..kinds import INVALID, ValueKind
-from .tables import POLICY_SYNC_PATH_PREFIX, FelixField
+from .defaults import POLICY_SYNC_PATH_PREFIX
+from .tables import FelixField
 
 if TYPE_CHECKING:
     from ..errors import Diagnostics

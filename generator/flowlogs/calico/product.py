@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..products import CompiledPart, GitopsFile, ImportedSection, Override, Product
+from .defaults import SUPPORTED_VERSIONS
 from .starter import CalicoStarter
-from .tables import SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
     from ..errors import Diagnostics

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..names import DNS_LABEL_PATTERN, OBJECT_NAME_PATTERN
+from .defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .kinds import DURATION, SWITCH
-from .tables import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .words import (
     COLLECTOR_CONTAINERS,
     DEFAULT_FELIX_API,

@@ -20,10 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..datafiles import load_data_file
-
-SUPPORTED_VERSIONS: tuple[str, ...] = ("3.19", "3.20")
-DEFAULT_VERSION = "3.20"
-POLICY_SYNC_PATH_PREFIX = "/var/run/nodeagent"
+from .defaults import SUPPORTED_VERSIONS
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 _FIELD_TYPES = ("string", "duration", "boolean", "integer", "enum")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .agent_problem import AgentProblem
-from .tables import SUPPORTED_VERSIONS, load_tables
+from .defaults import SUPPORTED_VERSIONS
+from .tables import load_tables
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from typing import Any
 
 from ..names import DNS_LABEL_PATTERN
 from ..values_model import ChartValue, Section, shared_schema, string_pattern
-from .tables import DEFAULT_CONFIGMAP_NAME, DEFAULT_NAMESPACE, DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
+from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_NAMESPACE, DEFAULT_VERSION, SUPPORTED_VERSIONS
+from .tables import load_tables
 
 _SCALARS: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},

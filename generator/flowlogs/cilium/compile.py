@@ -17,21 +17,12 @@ from ..products import CompiledPart
 from ..profile import Node, minor_version
 from .agent_fieldmask import check_fieldmask
 from .agent_time import canonical_end, check_aggregation_interval, check_end, go_duration_nanoseconds
+from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_NAMESPACE, DEFAULT_VERSION, STDOUT
 from .filters import FILTER_WORDS, SIDED_WORDS, SIDES
 from .kinds import RAW, FilterContext, report
 from .notes import note_filter_shape, note_visibility
 from .paths import check_flow_log_path
-from .tables import (
-    DEFAULT_CONFIGMAP_NAME,
-    DEFAULT_FILE_PATH,
-    DEFAULT_NAMESPACE,
-    DEFAULT_VERSION,
-    STDOUT,
-    CiliumTables,
-    arrived_hint,
-    has_filter_field,
-    load_tables,
-)
+from .tables import CiliumTables, arrived_hint, has_filter_field, load_tables
 
 ROTATION_KEYS = {"max-size-mb": "fileMaxSizeMb", "max-backups": "fileMaxBackups", "compress": "fileCompress"}
 

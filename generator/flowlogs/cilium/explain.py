@@ -15,8 +15,8 @@ from typing import Any
 from ..profile import Node
 from ..yamlio import dump_yaml
 from .compile import CiliumCompiled
+from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_NAMESPACE
 from .filters import FILTER_WORDS
-from .tables import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_NAMESPACE
 
 # FlowFilter field -> `hubble observe` flag whose value is appended to that field as given.
 HUBBLE_FLAGS: dict[str, str] = {

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import kinds
+from .defaults import SUPPORTED_VERSIONS
 from .kinds import FilterKind
-from .tables import SUPPORTED_VERSIONS, has_filter_field, load_tables, since
+from .tables import has_filter_field, load_tables, since
 
 # Words that exist for both sides of a flow: word -> (FlowFilter field stem, value kind).
 SIDED_WORDS: dict[str, tuple[str, FilterKind]] = {

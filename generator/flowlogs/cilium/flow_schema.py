@@ -15,7 +15,7 @@ from typing import Any
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, timestamp_pb2, wrappers_pb2  # type: ignore[import-untyped]
 
 from ..datafiles import load_data_file
-from .tables import SUPPORTED_VERSIONS
+from .defaults import SUPPORTED_VERSIONS
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 

@@ -16,10 +16,11 @@ from typing import Any
 from ..errors import Diagnostics
 from ..products import ImportedSection
 from ..profile import Node, Positions
+from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .filters import FILTER_WORDS, FilterWord
 from .kinds import NAMESPACE, RAW, FilterContext
 from .preview.config import ExporterConfigError, FlowLogConfig, read_exporter_config
-from .tables import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS, CiliumTables, load_tables
+from .tables import CiliumTables, load_tables
 
 NOT_MINE = "no exporter configuration found"
 

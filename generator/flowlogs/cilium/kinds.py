@@ -18,14 +18,8 @@ from ..kinds import INVALID, ValueKind, join_words, one_or_many, text_or_mapping
 from ..names import DNS_LABEL_RE
 from .agent_labels import check_label_selector
 from .agent_problem import AgentProblem
-from .tables import (
-    DEFAULT_VERSION,
-    CiliumTables,
-    DropReason,
-    drop_reason_name,
-    first_version_with,
-    load_tables,
-)
+from .defaults import DEFAULT_VERSION
+from .tables import CiliumTables, DropReason, drop_reason_name, first_version_with, load_tables
 
 if TYPE_CHECKING:
     from ..profile import Node

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
 from ..products import Command, CompiledPart, ImportedSection, Override, Product, ProfileFile
+from .defaults import SUPPORTED_VERSIONS, cilium_chart_constraint
 from .starter import CiliumStarter
-from .tables import SUPPORTED_VERSIONS, cilium_chart_constraint
 
 if TYPE_CHECKING:
     from ..errors import Diagnostics

@@ -10,8 +10,9 @@ from typing import Any
 
 from ..kinds import one_or_many
 from ..names import DNS_LABEL_SCHEMA as DNS_LABEL
+from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .filters import FILTER_WORDS, UPSTREAM_FILTER_ALIASES
-from .tables import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS, CiliumTables, since
+from .tables import CiliumTables, since
 
 
 def _aggregation(tables: CiliumTables) -> bool:

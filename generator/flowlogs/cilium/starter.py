@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..starter import Question, Starter
-from .tables import DEFAULT_FILE_PATH, STDOUT
+from .defaults import DEFAULT_FILE_PATH, STDOUT
 
 # Files go beside the exporter's default file (/var/run/cilium/hubble/events.log).
 _FILE_DIRECTORY = DEFAULT_FILE_PATH.rsplit("/", 1)[0]

@@ -21,16 +21,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from ..datafiles import load_data_file
-
-SUPPORTED_VERSIONS: tuple[str, ...] = ("1.16", "1.17", "1.18", "1.19")
-# The newest stable minor (charts vendored in cilium/cilium-cli stop at 1.19.5; 1.20 is -pre only).
-DEFAULT_VERSION = "1.19"
-DEFAULT_FILE_PATH = "/var/run/cilium/hubble/events.log"
-DEFAULT_CONFIGMAP_NAME = "cilium-flowlog-config"
-# The filePath the exporter writes to its own standard output (see literal_stdout in the data).
-STDOUT = "stdout"
-# Where Cilium runs unless a profile or fleet cluster says otherwise (the chart's default namespace).
-DEFAULT_NAMESPACE = "kube-system"
+from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, SUPPORTED_VERSIONS
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -142,11 +133,6 @@ def since(has: Callable[[CiliumTables], bool]) -> str:
 
 def has_filter_field(name: str) -> Callable[[CiliumTables], bool]:
     return lambda tables: name in tables.filter_fields
-
-
-def cilium_chart_constraint(version: str) -> str:
-    """`helm --version` for Cilium's chart of a minor version: any patch release of it (~1.19.0 = >=1.19.0 <1.20.0)."""
-    return f"~{version}.0"
 
 
 def drop_reason_name(enum: str) -> str:

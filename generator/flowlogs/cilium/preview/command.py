@@ -58,7 +58,8 @@ def _ended(name: str, end: str | None) -> str:
 
 
 def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
-    from ..tables import DEFAULT_VERSION, SUPPORTED_VERSIONS, load_tables
+    from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
+    from ..tables import load_tables
     from . import compile_flow_log, read_exporter_config, read_lines, run_preview
     from .config import flow_logs_from_compiled
     from .report import PreviewResult, to_html, to_text, write_json

@@ -26,7 +26,7 @@ import yaml
 
 from ...errors import FlowlogsError
 from ...inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
-from ..tables import DEFAULT_FILE_PATH
+from ..defaults import DEFAULT_FILE_PATH
 
 FLOWLOGS_KEY = "flowlogs.yaml"  # the ConfigMap data key (Cilium chart, hubble-flowlog-configmap)
 STATIC_NAME = "static"  # the name preview gives the static exporter (it has none upstream)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..tables import STDOUT, CiliumTables
+from ..defaults import STDOUT
+from ..tables import CiliumTables
 from .engine import FlowLogTally
 
 SECONDS_PER_DAY = 86400

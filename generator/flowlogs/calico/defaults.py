@@ -1,0 +1,9 @@
+"""The Calico Enterprise versions flowlogs supports and Felix's policy sync path, in a module that
+loads no table: naming them, as `flowlogs --help` and `flowlogs init` do, costs no data file
+(tables.py holds the facts per version and names these from here)."""
+
+from __future__ import annotations
+
+SUPPORTED_VERSIONS: tuple[str, ...] = ("3.19", "3.20")
+DEFAULT_VERSION = "3.20"
+POLICY_SYNC_PATH_PREFIX = "/var/run/nodeagent"
