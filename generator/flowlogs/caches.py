@@ -108,8 +108,8 @@ def code_fingerprint() -> str:
 
 
 def derived_entry(kind: str, *inputs: str) -> Path | None:
-    """Where data derived from installed files only (a compiled template, a bundled schema made
-    standalone) is kept, under the code fingerprint and what it was derived from; None when
+    """Where data derived from installed files only (a compiled template, the chart base, a
+    bundled schema made standalone) is kept, under the code fingerprint and what it was derived from; None when
     caching is off. Like Python's bytecode, such an entry is made once per installation."""
     root = cache_root()
     if root is None:

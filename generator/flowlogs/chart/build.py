@@ -194,7 +194,8 @@ def build_unversioned(profiles: list[CompiledProfile], chart_dir: Path) -> Unver
 
 def _profile_row(profile: CompiledProfile) -> str:
     """The profile's row in the README's table of profiles."""
-    return f"| `{profile.name}` | `{profile.source}` | {', '.join(profile.labels)} | {profile.description.replace(chr(10), ' ')} |\n"
+    description = profile.description.replace("\n", " ")
+    return f"| `{profile.name}` | `{profile.source}` | {', '.join(profile.labels)} | {description} |\n"
 
 
 @dataclass(frozen=True)
@@ -208,9 +209,9 @@ class ChartBase:
 
 
 def chart_base(chart_dir_name: str) -> ChartBase:
-    """The chart base for a chart directory named `chart_dir_name` (README.md and the NOTES name
-    it), made once per installation of flowlogs and kept in the cache like the compiled templates:
-    a build then needs neither Jinja nor the values model (25 of `generate`'s 200 ms)."""
+    """The chart base for a chart directory named `chart_dir_name` (README.md names it), made
+    once per installation of flowlogs and kept in the cache like the compiled templates: a build
+    then needs no Jinja (importing it and rendering the templates were 25 of `generate`'s 200 ms)."""
     kept = derived_entry("chart-base", chart_dir_name)
     if kept is not None:
         try:

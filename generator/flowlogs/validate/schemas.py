@@ -248,8 +248,7 @@ class BuiltinKubernetesSchemas:
         """The kind's schema with the definitions it refers to inlined (as kubeconform is given
         them). It compiles without a registry of all the definitions, which cost 13 ms a run to
         read and index; derived once per installed kubernetes-validate and kept in the cache."""
-        inputs = [f"{file}\0{file.stat().st_size}\0{file.stat().st_mtime_ns}" for file in (path, self.directory / "_definitions.json")]
-        kept = derived_entry("k8s-schema", *inputs)
+        kept = derived_entry("k8s-schema", _stamp(path), _stamp(self.directory / "_definitions.json"))
         if kept is not None:
             try:
                 schema = orjson.loads(kept.read_bytes())
@@ -290,6 +289,12 @@ class BuiltinKubernetesSchemas:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(found.schema), encoding="utf-8")
         return [str(base)]
+
+
+def _stamp(path: Path) -> str:
+    """A file as a cache key names it: path, size and modification time (an upgrade changes them)."""
+    stat = path.stat()
+    return f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}"
 
 
 def _declares_kind(schema: dict[str, Any], key: SchemaKey) -> bool:
