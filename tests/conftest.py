@@ -29,6 +29,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 VALUES = ROOT / "values"
 CHART = ROOT / "chart"
+# A small Cilium profile the tests add beside the shipped ones (drops in namespace shop, to stdout).
+SHOP_DROPS_PROFILE = """\
+cilium:
+  version: "1.18"
+  flow-logs:
+    - name: shop-drops
+      file: /dev/stdout
+      include:
+        - verdict: dropped
+          namespace: shop
+"""
 
 
 @dataclass

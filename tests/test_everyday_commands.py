@@ -14,22 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, VALUES, run_cli_in, write_profile
+from conftest import ROOT, SHOP_DROPS_PROFILE, VALUES, run_cli_in, write_profile
 from flowlogs.cli import EXAMPLES, build_parser
 from flowlogs.helm import EmbeddedHelm
 
 ARGS = ("--values-dir", "values", "--chart-dir", "chart")
 PROFILES = sorted(path.stem for path in VALUES.glob("*.yaml") if path.stem != "fleet")
-NEW_PROFILE = """\
-cilium:
-  version: "1.18"
-  flow-logs:
-    - name: shop-drops
-      file: /dev/stdout
-      include:
-        - verdict: dropped
-          namespace: shop
-"""
+NEW_PROFILE = SHOP_DROPS_PROFILE
 # Schema errors (an unknown key, a misspelt key) and semantic errors (a drop reason Cilium 1.18
 # does not have, a verdict misspelt, a glob) in one file, in two product sections.
 MANY_ERRORS = """\

@@ -25,24 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, built_once, python_matrix, tracked_tree, write_profile
+from conftest import ROOT, SHOP_DROPS_PROFILE, built_once, python_matrix, tracked_tree, write_profile
 
 # Builds a wheel and installs it, twice when a file changed (pre-commit): ~15 s then, ~5 s if not.
 pytestmark = pytest.mark.slow
 
 CACHE = ROOT / ".cache" / "test-install"
 
-NEW_PROFILE = """\
-description: Drops in the shop namespace.
-cilium:
-  version: "1.18"
-  flow-logs:
-    - name: shop-drops
-      file: /dev/stdout
-      include:
-        - verdict: dropped
-          namespace: shop
-"""
+NEW_PROFILE = "description: Drops in the shop namespace.\n" + SHOP_DROPS_PROFILE
 
 
 def pins() -> str:
