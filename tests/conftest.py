@@ -24,6 +24,7 @@ from flowlogs.cli import main
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 
 import python_matrix  # noqa: E402
+import upstream_tools  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -144,6 +145,21 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             python_matrix.build_wheel(out, source)
     (built,) = out.glob("flowlogs-*.whl")
     return built
+
+
+@pytest.fixture(scope="session")
+def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[upstream_tools.ApiServer]:
+    """A real kube-apiserver + etcd (v1.36.2) per test process, with the CRDs of ../shared/crds
+    applied server-side; stopped at the end. Skipped only when ../shared/tools is absent."""
+    reason = upstream_tools.skip_reason("kube-apiserver") or upstream_tools.kubectl_available()
+    if reason:
+        pytest.skip(reason)
+    server = upstream_tools.ApiServer.start(tmp_path_factory.mktemp("apiserver"))
+    try:
+        server.apply_crds()
+        yield server
+    finally:
+        server.stop()
 
 
 def write_profile(directory: Path, name: str, text: str) -> Path:

