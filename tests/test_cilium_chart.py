@@ -178,15 +178,16 @@ def test_notes_pin_the_cilium_chart_and_name_the_namespace():
     values = shipped_values("cilium-exporter")
     values["cilium"]["configMap"] = {"name": "cilium-flowlog-config", "namespace": "cilium-system"}
     text = notes(CHART, values)
-    # Helm's --version takes a semver constraint: ~1.17.0 is any 1.17 patch release
-    assert "helm upgrade cilium cilium/cilium -n cilium-system --version ~1.17.0 --reuse-values -f chart/profiles/cilium-exporter/cilium-values.yaml" in text
+    # Never a range (Helm's --version takes a semver constraint: ~1.17.0 is the newest 1.17 patch release)
+    assert "helm upgrade cilium cilium/cilium -n cilium-system --version <VERSION> --reset-then-reuse-values -f chart/profiles/cilium-exporter/cilium-values.yaml" in text
+    assert "with VERSION the chart version Cilium's release runs now (`helm get metadata cilium -n cilium-system`), never a\n     range such as ~1.17.0" in text
     assert "Cilium must run in namespace cilium-system: its agent mounts the ConfigMap from its own namespace as optional," in text
     assert "before installing this chart when Cilium's release already\n     has hubble.export.dynamic.enabled=true" in text
 
 
 def test_cilium_values_header_pins_the_version_and_names_the_namespace():
     header = [line for line in (CHART / "profiles" / "cilium-aggregation" / "cilium-values.yaml").read_text().splitlines() if line.startswith("#")]
-    assert "#   helm upgrade cilium cilium/cilium --namespace kube-system --version ~1.19.0 --reuse-values -f chart/profiles/cilium-aggregation/cilium-values.yaml" in header
+    assert "#   helm upgrade cilium cilium/cilium --namespace kube-system --version <VERSION> --reset-then-reuse-values -f chart/profiles/cilium-aggregation/cilium-values.yaml" in header
     assert "# Cilium must run in namespace kube-system, the profile's config-map.namespace: the agent mounts the" in header
 
 

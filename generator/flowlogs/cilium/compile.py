@@ -31,9 +31,11 @@ ROTATION_KEYS = {"max-size-mb": "fileMaxSizeMb", "max-backups": "fileMaxBackups"
 class CiliumCompiled(CompiledPart):
     version: str
     values: dict[str, Any]  # the `cilium:` values of our chart
-    overlay: dict[str, Any]  # values for Cilium's own chart
+    overlay: dict[str, Any]  # values for Cilium's own chart that hand the ConfigMap to ours
+    release_values: dict[str, Any]  # values for Cilium's own chart that carry the flow logs themselves
     flow_log_names: list[str] = field(default_factory=list)
     namespace: str = DEFAULT_NAMESPACE  # Cilium's namespace: the ConfigMap and the overlay go there
+    chart_version: str | None = None  # the exact Cilium chart release the clusters run, when the profile names it
 
 
 def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
@@ -42,6 +44,13 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
     config_map = section.get("config-map")
     name = config_map.get("name").value or DEFAULT_CONFIGMAP_NAME
     namespace = config_map.get("namespace").value or DEFAULT_NAMESPACE
+    chart_version = section.get("chart-version").value
+    if chart_version is not None and not str(chart_version).startswith(version + "."):
+        diagnostics.error(
+            section.get("chart-version").location,
+            f"chart-version {chart_version} is not a release of Cilium {version}",
+            f"name the chart version of a Cilium {version} release (e.g. {version}.0), or change 'version'",
+        )
     section_rotation = section.get("rotation")
     if section_rotation.value and not tables.per_flowlog_rotation:
         if "compress" in section_rotation:
@@ -81,9 +90,11 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
     return CiliumCompiled(
         version=version,
         values=values,
-        overlay=_overlay(name, section_rotation, tables),
+        overlay=_overlay(name, section_rotation, tables, None),
+        release_values=_overlay(name, section_rotation, tables, flow_logs),
         flow_log_names=[entry["name"] for entry in flow_logs],
         namespace=namespace,
+        chart_version=chart_version,
     )
 
 
@@ -91,18 +102,20 @@ def _name_at(flow_log: Node) -> str:
     return str(flow_log.get("name").value)
 
 
-def _overlay(config_map_name: str, rotation: Node, tables: CiliumTables) -> dict[str, Any]:
-    """Values for Cilium's chart: hand the ConfigMap to flowlogs' chart."""
+def _overlay(config_map_name: str, rotation: Node, tables: CiliumTables, content: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Values for Cilium's chart: hand the ConfigMap to flowlogs' chart, or (with `content`, the
+    compiled flow logs) have Cilium's chart create it (its cilium-flowlog-configmap.yaml writes
+    `flowLogs:` from hubble.export.dynamic.config.content, 1.16-1.19)."""
     export: dict[str, Any] = {}
     if rotation.value and not tables.per_flowlog_rotation:
         # 1.16/1.17: dynamic flow logs share the agent-wide rotation settings.
         for word, key in (("max-size-mb", "fileMaxSizeMb"), ("max-backups", "fileMaxBackups")):
             if word in rotation:
                 export[key] = rotation.get(word).value
-    export["dynamic"] = {
-        "enabled": True,
-        "config": {"configMapName": config_map_name, "createConfigMap": False},
-    }
+    config: dict[str, Any] = {"configMapName": config_map_name, "createConfigMap": content is not None}
+    if content is not None:
+        config["content"] = content
+    export["dynamic"] = {"enabled": True, "config": config}
     missing = sorted(k for k in _dotted(export) if k not in tables.helm_export_keys)
     if missing:  # a table bug, not a user mistake: never emit keys Cilium's chart lacks
         raise AssertionError(f"Cilium {tables.version} chart has no hubble.export keys {missing}")

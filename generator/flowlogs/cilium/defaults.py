@@ -15,6 +15,13 @@ STDOUT = "stdout"
 DEFAULT_NAMESPACE = "kube-system"
 
 
-def cilium_chart_constraint(version: str) -> str:
-    """`helm --version` for Cilium's chart of a minor version: any patch release of it (~1.19.0 = >=1.19.0 <1.20.0)."""
-    return f"~{version}.0"
+def cilium_upgrade_command(namespace: str, chart_version: str | None, values_file: str) -> str:
+    """`helm upgrade` of Cilium's release with a values file, at the exact chart version it runs
+    (`<VERSION>` when the profile does not name it): a range such as ~1.19.0 would take the newest
+    patch release and upgrade the CNI. --reset-then-reuse-values (Helm 3.14+) applies the release's
+    own values over the chart's defaults; --reuse-values would also keep the defaults of the chart
+    the release was installed with (helm/helm pkg/action/upgrade.go, reuseValues)."""
+    return (
+        f"helm upgrade cilium cilium/cilium --namespace {namespace} --version {chart_version or '<VERSION>'} "
+        f"--reset-then-reuse-values -f {values_file}"
+    )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
 from ..products import Command, CompiledPart, ImportedSection, Override, Product, ProfileFile
-from .defaults import SUPPORTED_VERSIONS, cilium_chart_constraint
+from .defaults import SUPPORTED_VERSIONS, cilium_upgrade_command
 from .starter import CiliumStarter
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class CiliumProduct(Product):
 
     def profile_files(self, part: CompiledPart) -> list[ProfileFile]:
         from .compile import CiliumCompiled
+        from .tables import load_tables
 
         assert isinstance(part, CiliumCompiled)
         # Cilium's chart (1.16-1.19, templates/cilium-agent/daemonset.yaml) mounts the ConfigMap from its own
@@ -100,18 +101,52 @@ class CiliumProduct(Product):
         # cilium-flowlog-configmap.yaml creates the ConfigMap itself when dynamic.enabled and createConfigMap
         # (default true), which would collide with flowlogs' chart: hence Cilium first, then flowlogs.
         namespace = part.namespace
+        if part.chart_version:
+            apply = f"Apply first, to Cilium's release at the chart version its clusters run ({part.chart_version}, the profile's chart-version):"
+        else:
+            apply = (
+                "Apply first, to Cilium's release at the chart version it runs now, which `helm get metadata cilium\n"
+                f"-n {namespace}` prints as VERSION (or name it in the profile's chart-version); never a range such as\n"
+                f"~{part.version}.0, which would take the newest patch release and upgrade the CNI:"
+            )
+        command = cilium_upgrade_command(namespace, part.chart_version, "{path}")
+        reuse = (
+            "--reset-then-reuse-values (Helm 3.14+) keeps the release's own values over the chart's defaults;\n"
+            "--reuse-values would also keep the defaults of the chart the release was installed with."
+        )
+        # Where rotation is per flow log (1.18+), Cilium's chart still copies a release's legacy top-level
+        # hubble.export.fileMaxSizeMb/fileMaxBackups/fileCompress into every content entry (cilium-flowlog-configmap.yaml).
+        legacy_rotation = (
+            f"\nCilium {part.version}'s chart copies a top-level hubble.export.fileMaxSizeMb, fileMaxBackups or fileCompress\n"
+            "of the release (kept from an older chart) into every flow log: unset them to keep the profile's rotation."
+            if load_tables(part.version).per_flowlog_rotation
+            else ""
+        )
+        in_namespace = (
+            f"Cilium must run in namespace {namespace}, the profile's config-map.namespace: the agent mounts the\n"
+            "ConfigMap from its own namespace as optional, so in another namespace nothing is exported, silently.\n"
+        )
         return [
             ProfileFile(
                 "cilium-values.yaml",
                 "Values for Cilium's own chart: they hand the flow-log ConfigMap to flowlogs' chart.\n"
-                f"Cilium must run in namespace {namespace}, the profile's config-map.namespace: the agent mounts the\n"
-                "ConfigMap from its own namespace as optional, so in another namespace nothing is exported, silently.\n"
-                f"Apply first (the Cilium chart of version {part.version}):\n"
-                f"  helm upgrade cilium cilium/cilium --namespace {namespace} --version {cilium_chart_constraint(part.version)} --reuse-values -f {{path}}\n"
-                "then install flowlogs' chart. If Cilium's release had hubble.export.dynamic.enabled=true, its chart\n"
-                "created the ConfigMap (createConfigMap defaults to true); this upgrade removes it, so flowlogs' chart can own it.",
+                + in_namespace
+                + f"{apply}\n  {command}\n{reuse}\n"
+                "Then install flowlogs' chart. If Cilium's release had hubble.export.dynamic.enabled=true, its chart\n"
+                "created the ConfigMap (createConfigMap defaults to true); this upgrade removes it, so flowlogs' chart can own it.\n"
+                "To keep the flow logs in Cilium's own release instead, use cilium-release-values.yaml.",
                 part.overlay,
-            )
+            ),
+            ProfileFile(
+                "cilium-release-values.yaml",
+                "Values for Cilium's own chart that carry this profile's flow logs in Cilium's release itself\n"
+                "(hubble.export.dynamic.config.content): one release, no ConfigMap handed over, and flowlogs' chart\n"
+                "not installed for Cilium. Cilium's chart creates the ConfigMap from them.\n"
+                + in_namespace
+                + f"{apply}\n  {command}\n{reuse}"
+                + legacy_rotation,
+                part.release_values,
+            ),
         ]
 
     def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:

@@ -124,6 +124,17 @@ def cilium_section_schema() -> dict[str, Any]:
                 "title": "Cilium version",
                 "description": f"The Cilium minor version the codes are compiled for. Default: {DEFAULT_VERSION}.",
             },
+            "chart-version": {
+                "type": "string",
+                "pattern": "^(" + "|".join(v.replace(".", "\\.") for v in SUPPORTED_VERSIONS) + ")\\.(0|[1-9][0-9]*)$",
+                "title": "Cilium chart version",
+                "description": (
+                    "The exact version of Cilium's chart the clusters run (`helm get metadata cilium -n kube-system`: VERSION), "
+                    "of the minor in 'version'. The printed `helm upgrade` of Cilium's release then pins it; without it, "
+                    "the command asks for it. Never a range: a newer patch release would upgrade the CNI."
+                ),
+                "examples": ["1.19.4"],
+            },
             "config-map": {
                 "type": "object",
                 "additionalProperties": False,
