@@ -191,7 +191,7 @@ def test_a_single_profile_render_reads_chart_dir_in_place(cache, run_cli):
     write_profile(Path("values"), "other", PROFILE.replace("drops", "others"))
     assert run_cli("generate").code == 0
     current = current_chart(Path("values"), Path("chart"), ["demo"])
-    assert current.files["README.md"] != Path("chart/README.md").read_text(encoding="utf-8")
+    assert current.files["profiles/README.md"] != Path("chart/profiles/README.md").read_text(encoding="utf-8")
     with chart_on_disk(current.files, Path("chart"), helm_reads_only=True) as chart:
         assert chart == Path("chart")
 
@@ -213,8 +213,8 @@ def test_kubernetes_schemas_are_kept_standalone_and_derived_again_when_broken(ca
 
 
 def test_broken_kept_chart_base_is_made_again(cache, run_cli):
-    # The files that depend on flowlogs alone (values, schema, templates, README but its table
-    # of profiles) are kept per installation; a broken entry is made again, never used.
+    # The files that depend on flowlogs alone (values, schema, templates, README) are kept per
+    # installation; a broken entry is made again, never used.
     assert run_cli("generate").code == 0
     chart = {p.relative_to("chart"): p.read_bytes() for p in Path("chart").rglob("*") if p.is_file()}
     kept = list((cache.parent / "data").glob("chart-base-*"))
@@ -223,4 +223,4 @@ def test_broken_kept_chart_base_is_made_again(cache, run_cli):
     shutil.rmtree("chart")
     assert run_cli("generate").code == 0
     assert {p.relative_to("chart"): p.read_bytes() for p in Path("chart").rglob("*") if p.is_file()} == chart
-    assert "| `demo` | `values/demo.yaml` |" in Path("chart/README.md").read_text(encoding="utf-8")
+    assert "| `demo` | `values/demo.yaml` |" in Path("chart/profiles/README.md").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import yaml
 
 from conftest import CHART, ROOT, VALUES
 from flowlogs import __version__
-from flowlogs.chart.package import NOT_PACKAGED
+from flowlogs.chart.profile_chart import NOT_PACKAGED
 from flowlogs.helm import EmbeddedHelm
 
 HELM = ROOT / ".cache" / "bin" / "helm"
@@ -41,8 +41,10 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work / "dist"
 
 
-def version() -> str:
-    return str(yaml.safe_load((CHART / "Chart.yaml").read_text(encoding="utf-8"))["version"])
+def version(profile: str | None = None) -> str:
+    """The chart's version, or that of a profile's packaged chart (chart/profiles/<profile>/Chart.yaml)."""
+    chart_yaml = CHART / "profiles" / profile / "Chart.yaml" if profile else CHART / "Chart.yaml"
+    return str(yaml.safe_load(chart_yaml.read_text(encoding="utf-8"))["version"])
 
 
 def members(archive: Path) -> dict[str, bytes]:
@@ -51,7 +53,7 @@ def members(archive: Path) -> dict[str, bytes]:
 
 
 def test_package_writes_the_chart_one_chart_per_profile_and_an_index(dist):
-    expected = {f"flowlogs-{version()}.tgz", *(f"flowlogs-{p}-{version()}.tgz" for p in PROFILES), "index.yaml"}
+    expected = {f"flowlogs-{version()}.tgz", *(f"flowlogs-{p}-{version(p)}.tgz" for p in PROFILES), "index.yaml"}
     assert {p.name for p in dist.iterdir()} == expected
 
 
@@ -79,7 +81,7 @@ def test_archives_are_reproducible(dist, tmp_path):
 @needs_helm
 @pytest.mark.parametrize("profile", PROFILES)
 def test_a_profile_archive_lints_strictly_and_installs_from_the_archive_alone(dist, tmp_path, profile):
-    archive = tmp_path / f"flowlogs-{profile}-{version()}.tgz"
+    archive = tmp_path / f"flowlogs-{profile}-{version(profile)}.tgz"
     shutil.copy(dist / archive.name, archive)  # nothing else beside it
     lint = helm("lint", "--strict", str(archive))
     assert lint.returncode == 0, lint.stdout + lint.stderr
@@ -88,7 +90,7 @@ def test_a_profile_archive_lints_strictly_and_installs_from_the_archive_alone(di
     # The same manifests as the repository's chart with the profile's values file, but for the chart name in helm.sh/chart.
     reference = helm("template", "flowlogs", str(CHART), "--namespace", "flowlogs-system", "-f", str(CHART / "profiles" / profile / "values.yaml"))
     assert rendered.stdout.replace(f"flowlogs-{profile}/templates/", "flowlogs/templates/").replace(
-        f"helm.sh/chart: flowlogs-{profile}-", "helm.sh/chart: flowlogs-"
+        f"helm.sh/chart: flowlogs-{profile}-{version(profile)}", f"helm.sh/chart: flowlogs-{version()}"
     ) == reference.stdout
     readme = helm("show", "readme", str(archive))
     assert readme.stdout.startswith(f"# flowlogs-{profile}\n\nThe flowlogs chart with profile `{profile}` built in")
@@ -110,7 +112,7 @@ def test_the_index_is_the_one_helm_repo_index_writes_but_for_the_timestamps(dist
                 entry.pop("created")
     assert ours == theirs
     assert ours["entries"]["flowlogs-cilium-exporter"][0]["digest"] == __import__("hashlib").sha256(
-        (dist / f"flowlogs-cilium-exporter-{version()}.tgz").read_bytes()
+        (dist / f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz").read_bytes()
     ).hexdigest()
 
 
@@ -122,7 +124,7 @@ def test_notes_say_what_to_do_when_nothing_is_enabled(dist, tmp_path):
     notes = installed.stdout.split("NOTES:\n", 1)[1]
     assert notes.startswith(f"flowlogs {version()} is installed as release flowlogs.\n\nNothing is enabled (cilium.enabled, calico.enabled are false): this release deploys nothing.\n")
     assert "helm install flowlogs flowlogs-<profile>-<version>.tgz" in notes
-    with_profile = helm("install", "flowlogs", str(dist / f"flowlogs-cilium-exporter-{version()}.tgz"), "--dry-run=client")
+    with_profile = helm("install", "flowlogs", str(dist / f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz"), "--dry-run=client")
     assert "Nothing is enabled" not in with_profile.stdout
     assert "--set hubble.export.dynamic.config.configMapName=cilium-flowlog-config" in with_profile.stdout
 
@@ -202,9 +204,88 @@ def test_helmignore_leaves_out_what_package_leaves_out():
 
 
 def test_profile_archive_values_are_the_profile_over_the_defaults(dist):
-    files = members(dist / f"flowlogs-cilium-exporter-{version()}.tgz")
+    files = members(dist / f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz")
     values = yaml.safe_load(io.BytesIO(files["flowlogs-cilium-exporter/values.yaml"]))
     profile = yaml.safe_load((CHART / "profiles/cilium-exporter/values.yaml").read_text(encoding="utf-8"))
     assert values["cilium"] == {**yaml.safe_load((CHART / "values.yaml").read_text())["cilium"], **profile["cilium"]}
     assert (values["profile"], values["nameOverride"], values["calico"]["enabled"]) == ("cilium-exporter", "flowlogs", False)
     assert "flowlogs-cilium-exporter/profile/cilium-values.yaml" in files
+
+
+# ---------------------------------------------------------------- releases are immutable (issue 23)
+
+ANOTHER_PROFILE = """\
+cilium:
+  version: "1.18"
+  flow-logs:
+    - name: web-drops
+      file: stdout
+      include: [{verdict: dropped, namespace: web}]
+"""
+
+
+def package_in(work: Path) -> dict[str, bytes]:
+    """`flowlogs generate && flowlogs package` in `work`: each archive's bytes by file name."""
+    env = {"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"}
+    for command in ("generate", "package"):
+        done = subprocess.run([str(ROOT / ".venv/bin/flowlogs"), command], cwd=work, capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+    return {p.name: p.read_bytes() for p in (work / "dist").glob("*.tgz")}
+
+
+def test_a_chart_version_names_one_archive_only(tmp_path):
+    """Adding and changing other profiles leaves an archive's bytes (and so its version) alone;
+    changing its own profile gives it a new version, and the old version's bytes stay what they were."""
+    shutil.copytree(VALUES, tmp_path / "values")
+    shutil.copytree(CHART, tmp_path / "chart")
+    before = package_in(tmp_path)
+    exporter = f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz"
+    assert exporter in before
+    (tmp_path / "values" / "web.yaml").write_text(ANOTHER_PROFILE, encoding="utf-8")
+    (tmp_path / "values" / "team.yaml").write_text(ANOTHER_PROFILE.replace("web", "team"), encoding="utf-8")
+    aggregation = tmp_path / "values" / "cilium-aggregation.yaml"
+    aggregation.write_text(aggregation.read_text(encoding="utf-8").replace("interval: 1m", "interval: 2m"), encoding="utf-8")
+    after = package_in(tmp_path)
+    changed = {name for name in before if name in after and after[name] != before[name]}
+    assert changed == set()  # no version was given two contents
+    assert set(after) - set(before) == {
+        "flowlogs-web-0.1.23.tgz", "flowlogs-team-0.1.23.tgz", f"flowlogs-cilium-aggregation-{bump(version('cilium-aggregation'))}.tgz",
+    }  # fmt: skip
+    assert after[exporter] == before[exporter] and after[f"flowlogs-{version()}.tgz"] == before[f"flowlogs-{version()}.tgz"]
+    exporter_profile = tmp_path / "values" / "cilium-exporter.yaml"
+    exporter_profile.write_text(exporter_profile.read_text(encoding="utf-8").replace("direction: egress", "direction: ingress"), encoding="utf-8")
+    assert f"flowlogs-cilium-exporter-{bump(version('cilium-exporter'))}.tgz" in set(package_in(tmp_path)) - set(after)
+
+
+def bump(version: str) -> str:
+    major, minor, patch = version.split(".")
+    return f"{major}.{minor}.{int(patch) + 1}"
+
+
+CONDITIONED_UMBRELLA = """\
+apiVersion: v2
+name: platform
+version: 1.0.0
+dependencies:
+  - name: flowlogs-cilium-exporter
+    version: "{version}"
+    condition: flowlogs-cilium-exporter.enabled
+"""
+
+
+@needs_helm
+def test_an_umbrella_chart_switches_a_profile_chart_by_its_condition(dist, tmp_path):
+    """`condition: <name>.enabled` is read from the subchart's values, which the strict schema
+    must accept (as it accepts `global`); the real helm decides."""
+    umbrella = tmp_path / "platform"
+    (umbrella / "charts").mkdir(parents=True)
+    (umbrella / "Chart.yaml").write_text(CONDITIONED_UMBRELLA.format(version=version("cilium-exporter")), encoding="utf-8")
+    shutil.copy(dist / f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz", umbrella / "charts")
+    on = helm("template", "platform", str(umbrella), "--set", "flowlogs-cilium-exporter.enabled=true", "--set", "global.clusterName=eu-1")
+    assert on.returncode == 0, on.stderr
+    assert "# Source: platform/charts/flowlogs-cilium-exporter/templates/cilium/configmap.yaml" in on.stdout
+    off = helm("template", "platform", str(umbrella), "--set", "flowlogs-cilium-exporter.enabled=false")
+    assert off.returncode == 0, off.stderr
+    assert "flowlogs-cilium-exporter/templates" not in off.stdout
+    wrong = helm("template", "platform", str(umbrella), "--set", "flowlogs-cilium-exporter.enabled=yes please")
+    assert wrong.returncode != 0 and "enabled" in wrong.stderr

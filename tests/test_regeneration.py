@@ -127,6 +127,21 @@ def test_check_writes_nothing(run_cli, repo):
 # ---------------------------------------------------------------- the chart version rule
 
 
+# What a change of profile `other`'s flow log rewrites: its values (and the chart-testing copy),
+# Cilium's values that carry its flow logs, and its packaged chart's version.
+OTHER_FILES = [
+    "chart/ci/other-values.yaml",
+    "chart/profiles/other/Chart.yaml",
+    "chart/profiles/other/cilium-release-values.yaml",
+    "chart/profiles/other/values.yaml",
+]
+
+
+def profile_version(repo: Path, profile: str) -> str:
+    """The version of a profile's packaged chart."""
+    return str(yaml.safe_load((repo / "chart" / "profiles" / profile / "Chart.yaml").read_text())["version"])
+
+
 def with_extra_chart_value(monkeypatch: pytest.MonkeyPatch) -> None:
     """A change of the chart itself (as a new flowlogs release would make): one more value, and
     (as any change of flowlogs' files does) another code fingerprint for what the cache keeps."""
@@ -145,16 +160,21 @@ def test_chart_version_bumps_only_when_the_chart_changes(repo, monkeypatch):
     # unchanged profiles: byte-identical output, same version
     assert regenerate(repo) == ([], [])
     assert chart_version(repo) == (version, digest)
-    # a profile change is the profile's values file only: same version
+    # a profile change is the profile's files only: same chart version, and a new version of that
+    # profile's packaged chart alone
+    assert (profile_version(repo, "other"), profile_version(repo, "cilium-exporter")) == ("0.1.0", "0.1.0")
     (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
-    assert regenerate(repo) == (["chart/ci/other-values.yaml", "chart/profiles/other/values.yaml"], [])
+    assert regenerate(repo) == (OTHER_FILES, [])
     assert chart_version(repo) == (version, digest)
+    assert (profile_version(repo, "other"), profile_version(repo, "cilium-exporter")) == ("0.1.1", "0.1.0")
     # a chart change: new content hash, patch bump; regenerating again keeps it
     with monkeypatch.context() as patched:
         with_extra_chart_value(patched)
         regenerate(repo)
         bumped, new_digest = chart_version(repo)
         assert (bumped, new_digest != digest) == ("0.1.1", True)
+        # every profile's package holds the chart: each gets a new version
+        assert (profile_version(repo, "other"), profile_version(repo, "cilium-exporter")) == ("0.1.2", "0.1.1")
         assert regenerate(repo) == ([], [])
     # reverting is a change too (the version never goes back)
     regenerate(repo)
@@ -183,7 +203,7 @@ def test_a_hand_raised_version_is_kept_and_bumped_from(repo, monkeypatch):
 
 def test_changing_one_profile_changes_only_its_files(repo):
     (repo / "values" / "other.yaml").write_text(OTHER.replace("all.log", "every.log"))
-    assert regenerate(repo) == (["chart/ci/other-values.yaml", "chart/profiles/other/values.yaml"], [])
+    assert regenerate(repo) == (OTHER_FILES, [])
 
 
 def test_one_profile_change_leaves_every_other_profile_rendering_byte_for_byte(repo):
@@ -210,9 +230,10 @@ def test_one_profile_change_leaves_every_other_profile_rendering_byte_for_byte(r
     assert set(after) == {"cilium-exporter", "other", *shipped}
 
 
-def test_changing_a_profile_description_also_changes_the_chart_readme(repo):
+def test_changing_a_profile_description_changes_the_list_of_profiles_and_its_package(repo):
     (repo / "values" / "other.yaml").write_text(OTHER.replace("Every flow", "All flows"))
-    assert regenerate(repo) == (["chart/README.md"], [])
+    assert regenerate(repo) == (["chart/profiles/README.md", "chart/profiles/other/Chart.yaml"], [])
+    assert profile_version(repo, "other") == "0.1.1"
 
 
 def test_changing_a_profile_used_by_a_parameter_changes_the_applicationset(repo):
@@ -226,7 +247,14 @@ def test_changing_a_profile_used_by_a_parameter_changes_the_applicationset(repo)
     written, removed = regenerate(repo)
     assert (written, removed) == (
         # cilium-values.yaml names the namespace in its header (helm upgrade --namespace)
-        ["chart/ci/cilium-exporter-values.yaml", "chart/profiles/cilium-exporter/cilium-values.yaml", "chart/profiles/cilium-exporter/values.yaml", "gitops/applicationset.yaml"],
+        [
+            "chart/ci/cilium-exporter-values.yaml",
+            "chart/profiles/cilium-exporter/Chart.yaml",
+            "chart/profiles/cilium-exporter/cilium-release-values.yaml",
+            "chart/profiles/cilium-exporter/cilium-values.yaml",
+            "chart/profiles/cilium-exporter/values.yaml",
+            "gitops/applicationset.yaml",
+        ],
         [],
     )
     elements = yaml.safe_load((repo / "gitops" / "applicationset.yaml").read_text())["spec"]["generators"][0]["list"]["elements"]
@@ -238,8 +266,10 @@ def test_adding_a_profile_adds_its_files(repo):
     written, removed = regenerate(repo)
     assert removed == []
     assert written == [
-        "chart/README.md",
         "chart/ci/third-values.yaml",
+        "chart/profiles/README.md",
+        "chart/profiles/third/Chart.yaml",
+        "chart/profiles/third/cilium-release-values.yaml",
         "chart/profiles/third/cilium-values.yaml",
         "chart/profiles/third/values.yaml",
         "gitops/applications/third.yaml",
@@ -254,11 +284,13 @@ def test_removing_a_profile_removes_its_files_and_nothing_else(repo):
     written, removed = regenerate(repo)
     assert removed == [
         "chart/ci/other-values.yaml",
+        "chart/profiles/other/Chart.yaml",
+        "chart/profiles/other/cilium-release-values.yaml",
         "chart/profiles/other/cilium-values.yaml",
         "chart/profiles/other/values.yaml",
         "gitops/applications/other.yaml",
     ]
-    assert written == ["chart/README.md"]
+    assert written == ["chart/profiles/README.md"]
     assert not (repo / "chart" / "profiles" / "other").exists()
     assert (repo / "gitops" / "applications" / "cilium-exporter.yaml").is_file()
 

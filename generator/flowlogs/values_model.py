@@ -128,6 +128,12 @@ def values_schema(values: list[ChartValue], sections: list[Section]) -> dict[str
     # Helm adds `global` to the values of every chart used as a subchart (and to a parent's
     # values when set): a strict root must still accept it (helm/helm pkg/chart/v2/util/coalesce.go).
     root["properties"]["global"] = {"description": "Helm's global values, shared with subcharts.", "type": "object"}
+    # An umbrella chart switches a dependency with `condition: <name>.enabled`, which Helm reads from
+    # the subchart's own values: they must accept it (helm/helm pkg/chart/v2/util/dependencies.go).
+    root["properties"]["enabled"] = {
+        "description": "Not read by this chart: the switch of an umbrella chart's `condition: <name>.enabled`.",
+        "type": "boolean",
+    }
     definitions: dict[str, Any] = {}
     root = _move_shared(root, definitions)
     return {"$schema": "http://json-schema.org/draft-07/schema#", **root, **({"definitions": dict(sorted(definitions.items()))} if definitions else {})}

@@ -20,12 +20,10 @@ the Chart.yaml metadata, `urls` and the archive's sha256 `digest`).
 
 from __future__ import annotations
 
-import copy
 import gzip
 import hashlib
 import io
 import os
-import re
 import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,18 +34,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..errors import UserError
-from ..values_model import merge_values
 from ..yamlio import dump_yaml
-from ..names import PROFILES_DIR
-from .build import CHART_NAME
+from .profile_chart import packaged_files, profile_chart
 
 if TYPE_CHECKING:
     from ..compiler import CompiledProfile
-
-# What `.helmignore` of the skeleton leaves out of `helm package chart/` (kept in step by a test;
-# Helm packages .helmignore itself).
-NOT_PACKAGED = (f"{PROFILES_DIR}/", "ci/")
-PROFILE_FILES_DIR = "profile"
 
 
 @dataclass(frozen=True)
@@ -57,56 +48,6 @@ class Archive:
     path: Path
     digest: str  # sha256 of the archive, hex
     metadata: dict[str, Any]  # the Chart.yaml it holds
-
-
-def packaged_files(chart_files: Mapping[str, str]) -> dict[str, str]:
-    """The files of the chart that a package holds."""
-    return {name: text for name, text in chart_files.items() if not name.startswith(NOT_PACKAGED)}
-
-
-def profile_chart_name(profile: str) -> str:
-    return f"{CHART_NAME}-{profile}"
-
-
-def profile_chart(chart_files: Mapping[str, str], profile: CompiledProfile) -> dict[str, str]:
-    """The chart of one profile: its compiled values as the defaults, its README first."""
-    files = packaged_files(chart_files)
-    name = profile_chart_name(profile.name)
-    chart_yaml = files["Chart.yaml"]
-    version = str(yaml.safe_load(chart_yaml)["version"])
-    description = f"flowlogs profile {profile.name}: {' '.join(profile.description.split()) or ', '.join(profile.labels)}"
-    chart_yaml = re.sub(r"^name: .*$", f"name: {name}", chart_yaml, count=1, flags=re.MULTILINE)
-    files["Chart.yaml"] = re.sub(r"^description: .*$", f"description: {yaml.safe_dump(description, width=10_000).strip().removesuffix('...').strip()}", chart_yaml, count=1, flags=re.MULTILINE)
-    defaults = yaml.safe_load(files["values.yaml"]) or {}
-    values = merge_values(defaults, {**profile.values, "nameOverride": defaults.get("nameOverride") or CHART_NAME})
-    files["values.yaml"] = (
-        f"# The values of flowlogs profile {profile.name} ({profile.source}), compiled by flowlogs.\n"
-        "# Every key, its type and default: README.md (`helm show readme`) and values.schema.json.\n" + dump_yaml(values)
-    )
-    extras = {
-        f"{PROFILE_FILES_DIR}/{extra}": text
-        for path, text in chart_files.items()
-        if path.startswith(f"{PROFILES_DIR}/{profile.name}/") and (extra := path.rsplit("/", 1)[1]) != "values.yaml"
-    }
-    files.update(extras)
-    install = f"helm install flowlogs {name}-{version}.tgz --namespace flowlogs-system --create-namespace"
-    lines = [
-        f"# {name}",
-        "",
-        f"The flowlogs chart with profile `{profile.name}` built in ({', '.join(profile.labels) or 'no product section'}).",
-        "",
-        *([" ".join(profile.description.split()), ""] if profile.description else []),
-        "Install it with no values file (from a repository or registry, name the chart instead of the archive):",
-        "",
-        "```console",
-        install,
-        "```",
-        "",
-    ]
-    for extra, text in sorted(extras.items()):
-        lines += [f"`{extra}` (in this package; `helm pull --untar` to get it):", "", "```yaml", text.rstrip("\n"), "```", ""]
-    files["README.md"] = "\n".join(lines) + "\n" + files["README.md"]
-    return dict(sorted(files.items()))
 
 
 def _epoch() -> int:

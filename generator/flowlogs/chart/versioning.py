@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from ..errors import Location, UserError, display_path
 
 BASE_VERSION = "0.1.0"
@@ -24,29 +23,36 @@ VERSION_PLACEHOLDER = "0.0.0-flowlogs-unversioned"
 
 @dataclass(frozen=True)
 class UnversionedChart:
-    """A built chart whose Chart.yaml waits for its version: the version depends on the chart
-    already on disk (next_version), everything else only on the profiles, so the rest can be
-    built once and kept (the build cache) while the version is decided each time."""
+    """A built chart whose Chart.yaml files wait for their versions: the chart's own, and the one
+    of each profile's packaged chart (`profiles/<profile>/Chart.yaml`). A version depends on the
+    Chart.yaml already on disk (next_version), everything else only on the profiles, so the rest
+    can be built once and kept (the build cache) while the versions are decided each time."""
 
-    files: dict[str, str]  # Chart.yaml holds VERSION_PLACEHOLDER
-    digest: str  # content_hash of what renders alike for every profile
+    files: dict[str, str]  # each Chart.yaml of `digests` holds VERSION_PLACEHOLDER
+    digests: dict[str, str]  # relative path of each Chart.yaml -> content_hash of what it versions
 
     def versioned(self, chart_dir: Path) -> dict[str, str]:
-        """The files, Chart.yaml with the version that follows the one in `chart_dir`."""
-        return {**self.files, "Chart.yaml": self._chart_yaml(chart_dir / "Chart.yaml")}
+        """The files, each Chart.yaml with the version that follows the one in `chart_dir`; a
+        profile's chart new to `chart_dir` starts at the chart's version (what `flowlogs package`
+        gave every profile's chart before they had versions of their own: never a lower one)."""
+        chart_yaml = self._chart_yaml("Chart.yaml", chart_dir / "Chart.yaml", self.digests["Chart.yaml"], BASE_VERSION)
+        found = _CHART_YAML_VERSION_RE.search(chart_yaml)
+        start = found[1] if found else BASE_VERSION
+        versioned = {path: self._chart_yaml(path, chart_dir / path, digest, start) for path, digest in self.digests.items() if path != "Chart.yaml"}
+        return {**self.files, "Chart.yaml": chart_yaml, **versioned}
 
-    def _chart_yaml(self, previous: Path) -> str:
-        template = self.files["Chart.yaml"]
+    def _chart_yaml(self, path: str, previous: Path, digest: str, start: str) -> str:
+        template = self.files[path]
         try:
             text: str | None = previous.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             text = None
         # The Chart.yaml on disk is this very build's (after `generate`): its version stays, as
         # next_version would decide after parsing it (its annotation is this digest).
         found = _CHART_YAML_VERSION_RE.search(text) if text is not None else None
         if found and template.replace(VERSION_PLACEHOLDER, found[1], 1) == text:
             return text
-        return template.replace(VERSION_PLACEHOLDER, next_version(previous, text, self.digest), 1)
+        return template.replace(VERSION_PLACEHOLDER, next_version(previous, text, digest, start), 1)
 
 
 def content_hash(files: Mapping[str, str]) -> str:
@@ -56,7 +62,7 @@ def content_hash(files: Mapping[str, str]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def next_version(previous_chart_yaml: Path, text: str | None, new_hash: str) -> str:
+def next_version(previous_chart_yaml: Path, text: str | None, new_hash: str, start: str = BASE_VERSION) -> str:
     """The chart version after the Chart.yaml at `previous_chart_yaml` (its `text`, None when
     there is none): the previous one when the content is the same, else a patch bump.
 
@@ -68,7 +74,7 @@ def next_version(previous_chart_yaml: Path, text: str | None, new_hash: str) -> 
     import yaml  # here: a build that finds its own Chart.yaml on disk needs no YAML parser
 
     if text is None:
-        return BASE_VERSION
+        return start
     try:
         previous = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError:

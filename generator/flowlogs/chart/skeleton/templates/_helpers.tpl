@@ -35,7 +35,7 @@ Standard labels (app.kubernetes.io/*), plus commonLabels.
 {{- define "flowlogs.labels" -}}
 helm.sh/chart: {{ include "flowlogs.chart" . }}
 {{ include "flowlogs.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.Version | quote }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: flowlogs
 {{- with .Values.commonLabels }}
