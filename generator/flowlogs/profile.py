@@ -98,6 +98,17 @@ class Profile:
         return self.root.positions.file
 
 
+
+# The YAML parser's problems (PyYAML yaml/parser.py, yaml/scanner.py) that a hand-written profile
+# meets most, in plain words: each starts the parser's own text, which the hint keeps.
+YAML_PROBLEMS = {
+    "expected <block end>, but found '<block mapping start>'": "this line is not lined up with the keys above it; indent it exactly as far as the other keys of its mapping",
+    "mapping values are not allowed here": "a ':' where a value goes; quote a value that holds ': ', or indent this key under the one it belongs to (not deeper)",
+    "found character '\\t' that cannot start any token": "a tab; YAML indents with spaces only",
+    "could not find expected ':'": "a line with no 'key: value' where a key was expected",
+}
+
+
 def _yaml() -> YAML:
     from ruamel.yaml import YAML  # imported when a file is read: commands that read none start faster
 
@@ -311,7 +322,12 @@ def _load_round_trip(text: str, limits: InputLimits, shown: str, diagnostics: Di
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         location = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-        diagnostics.error(location, f"invalid YAML: {error.problem or error.context}")
+        problem = str(error.problem or error.context)
+        plain = next((words for start, words in YAML_PROBLEMS.items() if problem.startswith(start)), None)
+        if plain is None:
+            diagnostics.error(location, f"invalid YAML: {problem}")
+        else:
+            diagnostics.error(location, f"invalid YAML: {plain}", f"the YAML parser says: {problem}")
         return None
     values: dict[PathKey, tuple[int, int]] = {}
     keys: dict[PathKey, tuple[int, int]] = {}

@@ -248,6 +248,9 @@ def _unknown_word(found: _Found, diagnostics: Diagnostics) -> None:
     choices = list(dict.fromkeys(str(c) for c in found.schema["enum"]))
     instance = found.error.instance
     hint = "" if len(choices) > 40 else "one of: " + ", ".join(choices)
+    if isinstance(instance, float) and any(isinstance(choice, str) for choice in found.schema["enum"]):
+        # An unquoted 1.20 is the number 1.2 to YAML (and 3.20 is 3.2): name what happened.
+        hint = f"YAML reads an unquoted {instance}0 as the number {instance}: write it in quotes, e.g. \"{choices[-1]}\"; " + hint
     diagnostics.error(found.location, f"unknown {_subschema_title(found.error)} {_describe(instance)}{did_you_mean(str(instance), choices)}", hint)
 
 
