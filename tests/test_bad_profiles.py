@@ -138,3 +138,17 @@ def test_yaml_mistakes_are_named_in_plain_words_with_the_parsers_own(run_cli, tm
     result = run_cli("generate")
     assert result.code == 1
     assert f"  hint: {hint}\n" in result.err
+
+
+def test_deprecated_flow_fields_get_a_nudge(run_cli, tmp_path, monkeypatch):
+    """flow.proto marks drop_reason (a number) and reply deprecated (test_cilium_tables checks the table)."""
+    write_profile(tmp_path / "values", "p", FLOW_LOG + "      file: stdout\n      fields: [drop_reason, reply, time, Summary]\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("generate")
+    assert result.code == 0
+    assert (
+        "values/p.yaml:5:16: warning: fields path 'drop_reason': flow.proto deprecates 'drop_reason' (Cilium 1.19)\n"
+        "  hint: write 'drop_reason_desc' instead\n"
+    ) in result.err
+    assert "values/p.yaml:5:29: warning: fields path 'reply': flow.proto deprecates 'reply' (Cilium 1.19)\n  hint: write 'is_reply' instead\n" in result.err
+    assert "values/p.yaml:5:42: warning: fields path 'Summary': flow.proto deprecates 'Summary' (Cilium 1.19)\n  hint: leave it out\n" in result.err

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import load_yaml
+from conftest import load_yaml, upstream_tools
 from flowlogs.cilium import tables
 from flowlogs.cilium.defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
 from flowlogs.cilium.tables import CiliumTables, DropReason, FilterField, load_tables
@@ -560,3 +560,16 @@ def test_doc_table_matches_the_tables() -> None:
     assert _doc_row("per-flow-log rotation keys") == ["yes" if load_tables(v).per_flowlog_rotation else "no" for v in SUPPORTED_VERSIONS]
     assert _doc_row("`fieldAggregate`, `aggregationInterval`") == ["yes" if load_tables(v).aggregation else "no" for v in SUPPORTED_VERSIONS]
     assert ["yes" if "file.name" in load_tables(v).fieldmask_paths else "no" for v in SUPPORTED_VERSIONS] == _doc_row("`file`, `file.name`, `file.line` in fieldMask")
+
+
+@pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble"))
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_deprecated_flow_fields_are_those_of_flow_proto(version: str) -> None:
+    """fieldmask_deprecated lists exactly the Flow fields marked [deprecated=true] in the vendored
+    flow.proto of the version's hubble release, each with the field its comment names."""
+    proto = upstream_tools.cilium_source(version, "api/v1/flow/flow.proto")
+    flow = proto.split("\nmessage Flow {", 1)[1].split("\n}", 1)[0]
+    deprecated = re.findall(r"^\s+\S+ (\w+) = \d+ \[deprecated=true\];", flow, flags=re.MULTILINE)
+    assert sorted(load_tables(version).fieldmask_deprecated) == sorted(deprecated) == ["Summary", "drop_reason", "reply"]
+    assert "deprecated in favor of drop_reason_desc." in flow and "Please use is_reply instead." in flow
+    assert dict(load_tables(version).fieldmask_deprecated) == {"drop_reason": "drop_reason_desc", "reply": "is_reply", "Summary": None}

@@ -100,6 +100,37 @@ def kube_apiserver_binaries() -> Path:
     return KUBE_APISERVER_DIR
 
 
+# Parts of Cilium's source, as each hubble release vendors it, that tests read (one pass over the
+# 17 MB tarball, ~3 s of CPU, kept in .cache/hubble-src/ while the tarball is the same).
+HUBBLE_SOURCE_DIRS = ("api/v1/flow/", "pkg/hubble/filters/", "pkg/identity/")
+
+
+def cilium_source(minor: str, path: str) -> str:
+    """A file of Cilium's source as the hubble release of `minor` vendors it, e.g.
+    cilium_source("1.19", "api/v1/flow/flow.proto")."""
+    import hashlib
+    import tarfile
+
+    tarball = SHARED_TOOLS / "hubble" / "hubble-src.tar.xz"
+    out = CACHE / "hubble-src"
+    stamp = out / ".source.sha256"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / ".hubble-src.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+        if not stamp.is_file() or stamp.read_text() != digest:
+            shutil.rmtree(out, ignore_errors=True)
+            with tarfile.open(tarball, "r|xz") as archive:
+                for member in archive:
+                    inside = member.name.split("/vendor/github.com/cilium/cilium/", 1)
+                    if member.isfile() and len(inside) == 2 and inside[1].startswith(HUBBLE_SOURCE_DIRS):
+                        target = out / member.name.split("/", 1)[0] / inside[1]
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(archive.extractfile(member).read())  # type: ignore[union-attr]
+            stamp.write_text(digest)
+    return (out / f"hubble-{HUBBLE_RELEASES[minor]}" / path).read_text(encoding="utf-8")
+
+
 @dataclass
 class ApiServer:
     """A running kube-apiserver (../shared/tools/kube-apiserver/start.sh) and how to reach it."""

@@ -33,6 +33,11 @@ def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> l
     findings: list[FieldMaskFinding] = []
     for index, path in enumerate(paths):
         if path in tables.fieldmask_paths:
+            field = path.split(".", 1)[0]
+            if field in tables.fieldmask_deprecated:
+                instead = tables.fieldmask_deprecated[field]
+                fix = f"write '{instead}{path[len(field):]}' instead" if instead else "leave it out"
+                findings.append(FieldMaskFinding(index, "warning", AgentProblem(f"{key} path '{path}': flow.proto deprecates '{field}' (Cilium {version})", fix)))
             continue
         newer = [v for v in SUPPORTED_VERSIONS if path in load_tables(v).fieldmask_paths]
         folded = {p.lower(): p for p in tables.fieldmask_paths}

@@ -75,6 +75,8 @@ class CiliumTables:
     # Proto types of those nested fields: "EventTypeFilter" -> {"type": "int32", ...}
     nested_field_types: Mapping[str, Mapping[str, str]]
     fieldmask_paths: frozenset[str]
+    # Flow fields flow.proto deprecates -> the field to use instead (None: none).
+    fieldmask_deprecated: Mapping[str, str | None]
     # Oneof groups among the fieldMask paths: parent path -> variant fields ("l4" -> TCP, UDP, ...).
     fieldmask_oneofs: Mapping[str, tuple[str, ...]]
     fieldmask_oneof_copy_bug: CopyBugStatus
@@ -213,6 +215,7 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
         ),
         filter_protocols=tuple(str(p) for p in _unique("filter protocol", raw["filter_protocols"])),
         fieldmask_paths=fieldmask_paths,
+        fieldmask_deprecated={str(k): (None if v is None else str(v)) for k, v in raw["fieldmask_deprecated"].items()},
         fieldmask_oneofs=_oneofs(raw["fieldmask_oneofs"], fieldmask_paths),
         fieldmask_oneof_copy_bug=_copy_bug(raw["fieldmask_oneof_copy_bug"]),
         flowlog_keys=tuple(_unique("flowlog key", raw["flowlog_keys"])),
