@@ -65,9 +65,11 @@ def skip_reason(tool: str) -> str:
 
 
 def _run_locked(tool: str, out: Path, *versions: str) -> None:
-    """build.sh of ../shared/tools/TOOL into OUT, one process at a time (xdist workers share .cache/)."""
+    """build.sh of ../shared/tools/TOOL into OUT, one process at a time: the lock is in OUT itself,
+    so test processes (and checkouts whose .cache/ links to one OUT) wait for one build, after which
+    build.sh finds the binaries up to date."""
     out.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f".{tool}-build.lock").open("w") as lock:
+    with (out / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not GO.is_file():
             subprocess.run(["python3", "-m", "venv", str(GO.parents[1])], check=True, capture_output=True)
