@@ -187,11 +187,12 @@ def generated_flow_logs(version: str, seed: int, extra: int, tmp: Path) -> list[
     rng = random.Random(f"explain-oracle-{version}-{seed}")
     words = words_of(load_tables(version))
     candidates: list[dict[str, Any]] = []
-    for roles in range(2):
-        order = rng.sample(words, len(words))
-        for i in range(0, len(order) - 1, 2):
-            first, second = ({w: rng.choice(word_values(w))} for w in order[i : i + 2])
-            candidates.append({"include": [first], "exclude": [second]} if roles == 0 else {"include": [second], "exclude": [first]})
+    order = rng.sample(words, len(words))
+    for shift in (0, 1):  # shifted by one, each word changes places: once included, once excluded
+        shifted = order[shift:] + order[:shift] + order[shift : shift + 1]
+        for i in range(0, len(order), 2):
+            first, second = ({w: rng.choice(word_values(w))} for w in shifted[i : i + 2])
+            candidates.append({"include": [first], "exclude": [second]})
     order = rng.sample(words, len(words))
     for i in range(0, len(order) - 3, 4):
         candidates.append({"include": [random_filter(rng, order[i : i + 2], 2)], "exclude": [random_filter(rng, order[i + 2 : i + 4], 2)]})
