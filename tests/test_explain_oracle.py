@@ -41,11 +41,12 @@ pytestmark = pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reas
 # ---------------------------------------------------------------- hubble, the oracle
 
 
-def print_raw_filters(version: str, line: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The allowlist and denylist that hubble of `version` builds from an explain line."""
+def run_hubble(version: str, line: str) -> subprocess.CompletedProcess[str]:
+    """`line` (a `hubble observe ...` command as explain prints it) with --print-raw-filters, by
+    the hubble of `version`, with no user config file."""
     words = shlex.split(line)
     assert words[:2] == ["hubble", "observe"], line
-    completed = subprocess.run(
+    return subprocess.run(
         [str(upstream_tools.hubble(version)), "observe", *words[2:], "--print-raw-filters"],
         capture_output=True,
         text=True,
@@ -53,6 +54,11 @@ def print_raw_filters(version: str, line: str) -> tuple[list[dict[str, Any]], li
         timeout=60,
         env={**os.environ, "HUBBLE_CONFIG": os.devnull},
     )
+
+
+def print_raw_filters(version: str, line: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The allowlist and denylist that hubble of `version` builds from an explain line."""
+    completed = run_hubble(version, line)
     assert completed.returncode == 0, f"hubble {version} refuses `{line}`: {completed.stderr.strip()}"
     printed = yaml.safe_load(completed.stdout) or {}
     return [json.loads(f) for f in printed.get("allowlist", [])], [json.loads(f) for f in printed.get("denylist", [])]
@@ -92,14 +98,14 @@ def test_canonical_form_keeps_what_cilium_reads():
 # Chosen to reach every way a value is said to hubble: a flag, a name or a number, and the JSON
 # form where no flag says it (index, kind-only workload, unknown direction, reply, dns-query, ...).
 SIDED_VALUES: dict[str, list[Any]] = {
-    "pod": ["shop/web", "web", "*/db", "kube-system/"],
-    "namespace": ["shop", "kube-system"],
+    "pod": ["shop/web", "web", "*/db", "kube-system/", ["shop/web", "db"]],
+    "namespace": ["shop", "kube-system", ["shop", "kube-system"]],
     "ip": ["10.0.0.0/8", "192.0.2.1", "fd00::/64"],
     "label": ["app=web", "k8s:app in (a, b)", "reserved:world"],
     "fqdn": ["*.example.com", "api.example.com"],
     "service": ["shop/frontend", "frontend", "*/db"],
-    "identity": ["world", 42, "remote-node", 16777217, "host"],
-    "port": [53, 443, "8080"],
+    "identity": ["world", 42, "remote-node", 16777217, "host", ["world", 7]],
+    "port": [53, 443, "8080", [80, 443]],
     "workload": ["Deployment/web", {"kind": "Deployment"}, "web", {"kind": "StatefulSet", "name": "db"}],
     "cluster": ["east", "west"],
 }
@@ -339,8 +345,7 @@ def test_explain_lines_build_the_compiled_filters_random(version: str, run_cli: 
 
 def refuses(version: str, line: str) -> str:
     """hubble's reason for refusing a line ("" when it accepts it)."""
-    words = shlex.split(line)
-    completed = subprocess.run([str(upstream_tools.hubble(version)), "observe", *words[2:], "--print-raw-filters"], capture_output=True, text=True, check=False, timeout=60)
+    completed = run_hubble(version, line)
     return completed.stderr.strip() if completed.returncode else ""
 
 
