@@ -17,7 +17,7 @@ def test_explains_the_seed_profile(run_cli):
         "egress-traffic-blocking: exports flows where direction is egress and event type is drop of any sub-type "
         "(sub-type policy-deny (181) is ignored without match-sub-type), to the agent's standard output (its container log), with all fields."
     ) in result.out
-    assert "  Try it live first (hubble 1.17):\n    hubble observe --type drop --traffic-direction egress\n" in result.out
+    assert "  Try it live first (hubble 1.17):\n    hubble observe --traffic-direction egress --type drop\n" in result.out
     assert "      - event_type:\n        - type: 1\n          sub_type: 181\n" in result.out
 
 
@@ -36,7 +36,7 @@ def test_explains_a_profile_given_by_path(run_cli, tmp_path):
         "policy-denied (133), except flows where destination port is 53, to /var/run/cilium/hubble/events.log (the default), "
         "with the fields time, verdict."
     ) in result.out
-    assert "    hubble observe --type drop:133 --from-pod shop/web --not --to-port 53\n" in result.out
+    assert "    hubble observe --from-pod shop/web --type drop:133 --not --to-port 53\n" in result.out
 
 
 def test_either_side_words_give_side_less_flags(run_cli, tmp_path):

@@ -404,7 +404,7 @@ ISSUE_CASES: list[tuple[str, dict[str, Any], str, str, str]] = [
     (
         "1.19",
         {"include": [{"ip-trace-id": 7, "encrypted": True}], "exclude": [{"encrypted": False}]},
-        "hubble observe --encrypted --ip-trace-id 7 --not --unencrypted",
+        "hubble observe --ip-trace-id 7 --encrypted --not --unencrypted",
         "hubble observe",
         "",
     ),

@@ -178,7 +178,9 @@ def _mirrored(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
 
 def _filter_flags(flow_filter: dict[str, Any], either: dict[str, str], tables: CiliumTables, namespaces: bool) -> tuple[list[list[str]] | None, str]:
     flags: list[list[str]] = []
-    for name, value in flow_filter.items():
+    order = list(tables.filter_fields)  # flow.proto order, as explain's sentence reads
+    for name in sorted(flow_filter, key=lambda field: order.index(field) if field in order else len(order)):
+        value = flow_filter[name]
         flag = either.get(name) or FLAGS.get(name)
         if flag is None or name not in tables.filter_fields:
             return None, f"no flag for {name}"
