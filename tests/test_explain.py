@@ -1,11 +1,8 @@
 """`flowlogs explain`: a sentence per flow log, the `hubble observe` line to try it live, the compiled output.
 
-The expected command lines use the flags of the hubble CLI (cilium/cilium
-hubble/cmd/observe/flows.go and flows_filter.go, vendored in cilium/hubble v1.18.6): `--type`
-takes a type number and an optional `:sub-type` (which sets match_sub_type), `--traffic-direction`
-takes ingress/egress, `--verdict` and `--drop-reason-desc` take the flow.proto enum names,
-`--from-pod`/`--to-pod` append their value to source_pod/destination_pod as given, `--not` puts
-the next flag into the exclude filter.
+Every command line below is also run by hubble itself in tests/test_explain_oracle.py (with
+`--print-raw-filters`, by the hubble of the profile's Cilium version), which checks that it
+builds exactly the compiled filters; here the lines are pinned as users see them.
 """
 
 from __future__ import annotations
@@ -17,10 +14,10 @@ def test_explains_the_seed_profile(run_cli):
     result = run_cli("--values-dir", str(VALUES), "explain", "cilium-exporter")
     assert result.code == 0, result.err
     assert (
-        "egress-traffic-blocking: exports flows where event type is drop (any sub-type: policy-deny is ignored without match-sub-type) "
-        "and direction is egress, to the agent's standard output (its container log), with all fields."
+        "egress-traffic-blocking: exports flows where direction is egress and event type is drop of any sub-type "
+        "(sub-type policy-deny (181) is ignored without match-sub-type), to the agent's standard output (its container log), with all fields."
     ) in result.out
-    assert "    hubble observe --type 1 --traffic-direction egress\n" in result.out
+    assert "  Try it live first (hubble 1.17):\n    hubble observe --traffic-direction egress --type drop\n" in result.out
     assert "      - event_type:\n        - type: 1\n          sub_type: 181\n" in result.out
 
 
@@ -36,21 +33,27 @@ def test_explains_a_profile_given_by_path(run_cli, tmp_path):
     assert result.code == 0, result.err
     assert (
         "web: exports flows where source pod is names starting with 'web' in namespace shop and event type is drop with sub-type "
-        "policy-denied, except flows where destination port is 53, to /var/run/cilium/hubble/events.log (the default), "
+        "policy-denied (133), except flows where destination port is 53, to /var/run/cilium/hubble/events.log (the default), "
         "with the fields time, verdict."
     ) in result.out
-    assert "    hubble observe --event_type" not in result.out
-    assert "    hubble observe --type 1:133 --from-pod shop/web --not --to-port 53\n" in result.out
+    assert "    hubble observe --from-pod shop/web --type drop:133 --not --to-port 53\n" in result.out
 
 
-def test_either_side_words_give_one_command_per_filter(run_cli, tmp_path):
+def test_either_side_words_give_side_less_flags(run_cli, tmp_path):
+    path = write_profile(tmp_path, "dns", "cilium:\n  flow-logs:\n    - name: web\n      include:\n        - {pod: shop/web, verdict: dropped}\n")
+    out = run_cli("explain", str(path)).out
+    assert "  Try it live first (hubble 1.19):\n    hubble observe --pod shop/web --verdict DROPPED\n  Compiled" in out
+
+
+def test_filters_no_flag_can_say_are_given_as_json(run_cli, tmp_path):
     path = write_profile(tmp_path, "dns", "cilium:\n  flow-logs:\n    - name: dns\n      include:\n        - {pod: kube-system/coredns, dns-query: '.*'}\n")
     out = run_cli("explain", str(path)).out
-    assert "Try it live first (one command per include filter, 2 in all):" in out
-    assert "    hubble observe --dns-query" not in out
-    assert "    hubble observe --from-pod kube-system/coredns\n" in out
-    assert "    hubble observe --to-pod kube-system/coredns\n" in out
-    assert "(hubble observe has no flag for dns_query: it shows more flows than the exporter writes)" in out
+    assert (
+        "  Try it live first (hubble 1.19):\n"
+        """    hubble observe --allowlist '{"dns_query":[".*"],"source_pod":["kube-system/coredns"]}' """
+        """--allowlist '{"destination_pod":["kube-system/coredns"],"dns_query":[".*"]}'\n"""
+        "    (filters as JSON: no flag for dns_query)\n"
+    ) in out
 
 
 def test_explains_calico_selection_and_operator(run_cli):
@@ -83,8 +86,22 @@ def test_explains_aggregation_and_stdout(run_cli):
     result = run_cli("--values-dir", str(VALUES), "explain", "cilium-aggregation")
     assert result.code == 0, result.err
     assert (
-        "namespace-talk: exports flows where protocol is tcp, except flows where namespace is kube-system, "
-        "to the agent's standard output (its container log), with all fields, counted together when "
-        "source.namespace, destination.namespace, verdict are equal (one record per group every 1m)."
+        "namespace-talk: exports flows where protocol is tcp, except flows where (source pod is any name in namespace kube-system) "
+        "or where (destination pod is any name in namespace kube-system), to the agent's standard output (its container log), "
+        "one record every 1m per group of flows with equal source.namespace, destination.namespace, verdict, holding only those "
+        "fields, the time of the group's first flow and its flow counts per direction (aggregate)."
     ) in result.out
+    assert "    hubble observe --protocol tcp --not --namespace kube-system\n" in result.out
     assert "      filePath: stdout\n" in result.out
+
+
+def test_the_explain_example_in_docs_is_what_explain_prints(run_cli):
+    """docs/cli.md shows explain's output for the shipped cilium-aggregation profile: each line shown is printed."""
+    docs = (VALUES.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    block = docs.split("$ .venv/bin/flowlogs explain cilium-aggregation\n", 1)[1].split("```", 1)[0]
+    shown = [line for line in block.splitlines() if line != "..."]
+    assert len(shown) == 3
+    result = run_cli("--values-dir", str(VALUES), "explain", "cilium-aggregation")
+    assert result.code == 0, result.err
+    printed = result.out.splitlines()
+    assert all(line in printed for line in shown), [line for line in shown if line not in printed]

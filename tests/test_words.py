@@ -112,7 +112,7 @@ def test_filter_word_kind_has_every_view(word: str):
     assert result == upstream
     words = row.kind.decompile(result, context)
     assert compiled(row.kind, words, context) == upstream, f"{word}: {example!r} -> {result!r} -> {words!r}"
-    assert isinstance(row.kind.explain(example), str) and row.kind.explain(example)
+    assert isinstance(row.kind.explain(result, tables), str) and row.kind.explain(result, tables)
     if word == "cel":  # CEL cannot be previewed (no Python CEL runtime with Hubble's Flow environment)
         with pytest.raises(KeyError):
             row.kind.matches(result, context)
@@ -130,14 +130,22 @@ def test_enum_words_decompile_in_every_version(version: str):
         assert compiled(row.kind, row.kind.decompile(upstream, context), context) == upstream
 
 
-def test_kinds_explain_in_plain_words():
-    assert FILTER_WORDS["event-type"].kind.explain({"type": "drop", "sub-type": "policy-denied", "match-sub-type": False}) == (
-        "drop (any sub-type: policy-denied is ignored without match-sub-type)"
-    )
-    assert FILTER_WORDS["pod"].kind.explain(["kube-system/", "*/web", "db"]) == (
+def test_kinds_explain_compiled_values_in_plain_words():
+    """The phrases are for compiled values, in the words of the version's tables (pkg/monitor/api:
+    drop = 1, DropReason POLICY_DENIED = 133; filters/event_type.go reads sub_type only with
+    match_sub_type; pkg/hubble/k8s reads `/web` as any namespace and a bare name as default)."""
+    tables = load_tables("1.18")
+    explain = lambda word, value: FILTER_WORDS[word].kind.explain(value, tables)  # noqa: E731
+    assert explain("event-type", [{"type": 1, "sub_type": 133}]) == "drop of any sub-type (sub-type policy-denied (133) is ignored without match-sub-type)"
+    assert explain("event-type", [{"type": 1, "match_sub_type": True, "sub_type": 133}]) == "drop with sub-type policy-denied (133)"
+    assert explain("pod", ["kube-system/", "/web", "db"]) == (
         "any name in namespace kube-system, names starting with 'web' in any namespace or names starting with 'db' in namespace default"
     )
-    assert FILTER_WORDS["http-status"].kind.explain(["5+", "40+", 404]) == "5xx, 40x or 404"
+    assert explain("http-status", ["5+", "40+", "404"]) == "5xx, 40x or 404"
+    assert explain("verdict", ["DROPPED"]) == "dropped"
+    assert explain("identity", [2, 42]) == "world (2) or 42"
+    assert explain("workload", [{"kind": "Deployment"}, {"kind": "Deployment", "name": "web"}]) == "any Deployment or Deployment web"
+    assert explain("interface", [{"name": "eth0", "index": 7}, {"index": 3}]) == "eth0 with index 7 or index 3"
 
 
 # knob word -> (example, the FelixConfiguration value it compiles to); Felix's field values from

@@ -108,6 +108,19 @@ def _build_words() -> dict[str, FilterWord]:
 
 FILTER_WORDS: dict[str, FilterWord] = _build_words()
 
+
+
+def _field_words() -> dict[str, FilterWord]:
+    words: dict[str, FilterWord] = {}
+    for word in FILTER_WORDS.values():
+        if word.field and not word.field.startswith("*_") and not word.word.endswith("-namespace"):
+            words.setdefault(word.field, word)
+    return words
+
+
+# FlowFilter field -> the word that names it in explain's sentences (source_pod is `source-pod`, not `source-namespace`).
+FIELD_WORDS: dict[str, FilterWord] = _field_words()
+
 # Upstream FlowFilter spellings people paste into profiles, mapped to the profile word.
 UPSTREAM_FILTER_ALIASES: dict[str, str] = {
     **{f"{side}_{field_stem}": f"{side}-{stem}" for stem, (field_stem, _) in SIDED_WORDS.items() if stem != "namespace" for side in SIDES},

@@ -74,9 +74,11 @@ class FilterKind(ValueKind[FilterContext]):
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return upstream
 
-    def explain(self, value: Any) -> str:
+    def explain(self, value: Any, tables: CiliumTables | None = None) -> str:
+        """English for a compiled FlowFilter value of this kind (what the agent reads, so the
+        sentence cannot contradict the compiled filter), in the words of `tables`' version."""
         items = value if isinstance(value, list) else [value]
-        return join_words([self.explain_item(item) for item in items])
+        return join_words([self.explain_item(item, tables or load_tables(DEFAULT_VERSION)) for item in items])
 
     def matches(self, upstream: Any, context: FilterContext) -> Predicate:
         """Whether a flow satisfies the compiled value: Hubble's rule for the word's FlowFilter field
@@ -90,7 +92,7 @@ class FilterKind(ValueKind[FilterContext]):
         sides = [build_predicate(f"{side}_{field[2:]}", upstream, version) for side in ("source", "destination")]
         return lambda event: any(side(event) for side in sides)
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
         return str(value)
 
 
@@ -176,12 +178,13 @@ class NamePrefix(FilterKind):
         text = str(upstream)
         return f"*{text}" if text.startswith("/") else text
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        # pkg/hubble/k8s ParseNamespaceName: `ns/prefix`; `/prefix` is any namespace; a bare name is in default.
         namespace, slash, prefix = str(value).rpartition("/")
         names = f"names starting with '{prefix}'" if prefix else "any name"
         if not slash:
             namespace = "default"
-        return f"{names} in any namespace" if namespace == "*" else f"{names} in namespace {namespace}"
+        return f"{names} in any namespace" if not namespace else f"{names} in namespace {namespace}"
 
 
 class Namespace(FilterKind):
@@ -199,7 +202,7 @@ class Namespace(FilterKind):
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return str(upstream).rstrip("/")
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
         return str(value)
 
 
@@ -222,7 +225,7 @@ class IpOrCidr(FilterKind):
             diagnostics.error(node.location, f"'{text}' is not an IP address or CIDR range", "e.g. 10.0.0.1, 10.0.0.0/8 or fd00::/64")
         return text
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
         return str(value)
 
 
@@ -244,7 +247,7 @@ class Port(FilterKind):
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return int(upstream) if str(upstream).isdigit() else upstream
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
         return str(value)
 
 
@@ -278,8 +281,9 @@ class Identity(FilterKind):
         names = {code: name for name, code in context.tables.reserved_identities.items()}
         return names.get(int(upstream), int(upstream))
 
-    def explain_item(self, value: Any) -> str:
-        return str(value)
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        names = {code: name for name, code in tables.reserved_identities.items()}
+        return f"{names[value]} ({value})" if value in names else str(value)
 
 
 def _check_uint32(value: int, node: Node, diagnostics: Diagnostics) -> None:
@@ -327,10 +331,14 @@ class Workload(FilterKind):
             return upstream["name"]
         return dict(upstream)
 
-    def explain_item(self, value: Any) -> str:
-        if isinstance(value, dict):
-            value = "/".join(str(value[k]) for k in ("kind", "name") if k in value)
-        return str(value)
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        # filters/workload.go: an empty kind or name matches any.
+        if not isinstance(value, dict):
+            return str(value)
+        kind, name = value.get("kind", ""), value.get("name", "")
+        if kind and name:
+            return f"{kind} {name}"
+        return f"any {kind}" if kind else (f"{name} (any kind)" if name else "any workload")
 
 
 class LabelSelector(FilterKind):
@@ -341,7 +349,7 @@ class LabelSelector(FilterKind):
         report(check_label_selector(text, context.word.word), node, diagnostics)
         return text
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
         return f"'{value}'"
 
 
@@ -366,8 +374,9 @@ class TableEnum(FilterKind):
         words = {name: word for word, name in self.names(context.tables).items()}
         return words.get(str(upstream), upstream)
 
-    def explain_item(self, value: Any) -> str:
-        return str(value)
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        words = {name: word for word, name in self.names(tables).items()}
+        return str(words.get(str(value), value))
 
 
 class Flag(FilterKind):
@@ -384,8 +393,8 @@ class Flag(FilterKind):
     def decompile(self, upstream: Any, context: FilterContext) -> Any:
         return bool(upstream[0]) if isinstance(upstream, list) else bool(upstream)
 
-    def explain(self, value: Any) -> str:
-        return "yes" if value else "no"
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        return "true" if value is True else "false" if value is False else str(value)
 
 
 class DropReasonName(FilterKind):
@@ -406,8 +415,9 @@ class DropReasonName(FilterKind):
             return reason.name if reason else upstream
         return drop_reason_name(str(upstream))
 
-    def explain_item(self, value: Any) -> str:
-        return str(value)
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        reason = tables.drop_reasons_by_enum.get(str(value)) or (tables.drop_reasons_by_code.get(value) if isinstance(value, int) else None)
+        return f"{reason.name} ({reason.code})" if reason else str(value)
 
 
 def drop_reason(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> DropReason | None:
@@ -537,14 +547,19 @@ class EventType(FilterKind):
         result["match-sub-type"] = bool(upstream.get("match_sub_type", False))
         return result
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        # filters/event_type.go: type 0 is any type; the sub-type counts only with match_sub_type.
         if not isinstance(value, dict):
             return str(value)
-        if "sub-type" not in value:
-            return str(value["type"])
-        if value.get("match-sub-type"):
-            return f"{value['type']} with sub-type {value['sub-type']}"
-        return f"{value['type']} (any sub-type: {value['sub-type']} is ignored without match-sub-type)"
+        code, sub = value.get("type", 0), value.get("sub_type", 0)
+        type_word = {c: n for n, c in tables.event_types.items()}.get(code, str(code)) if code else "any type"
+        sub_word = {c: n for n, c in tables.sub_types_for(code).items()}.get(sub) if isinstance(code, int) else None
+        sub_text = f"{sub_word} ({sub})" if sub_word else str(sub)
+        if value.get("match_sub_type"):
+            return f"{type_word} with sub-type {sub_text}"
+        if "sub_type" in value:
+            return f"{type_word} of any sub-type (sub-type {sub_text} is ignored without match-sub-type)"
+        return type_word
 
 
 class Protocol(FilterKind):
@@ -565,7 +580,7 @@ class Protocol(FilterKind):
             )
         return text
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
         return str(value)
 
 
@@ -582,7 +597,7 @@ class Choice(FilterKind):
             diagnostics.error(node.location, f"unknown {self.noun} '{node.value}'{did_you_mean(text, self.choices)}", hint)
         return text
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
         return str(value)
 
 
@@ -612,7 +627,7 @@ class HttpStatus(FilterKind):
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return int(upstream) if str(upstream).isdigit() and len(str(upstream)) == 3 else upstream
 
-    def explain_item(self, value: Any) -> str:
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
         text = str(value)
         return f"{text[:-1]}{'x' * (4 - len(text))}" if text.endswith("+") else text
 
@@ -634,8 +649,8 @@ class HttpHeader(FilterKind):
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return f"{upstream.get('key', '')}:{upstream.get('value', '')}"
 
-    def explain_item(self, value: Any) -> str:
-        return f"{value['key']}:{value.get('value', '')}" if isinstance(value, dict) else str(value)
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        return f"'{value.get('key', '')}:{value.get('value', '')}'" if isinstance(value, dict) else str(value)
 
 
 class TcpFlags(FilterKind):
@@ -653,8 +668,9 @@ class TcpFlags(FilterKind):
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return ",".join(flag for flag, on in upstream.items() if on)
 
-    def explain_item(self, value: Any) -> str:
-        return f"{value} (all set)"
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        flags = [flag for flag, on in value.items() if on] if isinstance(value, dict) else [str(value)]
+        return f"{','.join(flags)} (all set)" if flags else "any flags"
 
 
 class Interface(FilterKind):
@@ -669,8 +685,13 @@ class Interface(FilterKind):
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return upstream["name"] if set(upstream) == {"name"} else dict(upstream)
 
-    def explain_item(self, value: Any) -> str:
-        return str(value.get("name", value.get("index"))) if isinstance(value, dict) else str(value)
+    def explain_item(self, value: Any, tables: CiliumTables) -> str:
+        if not isinstance(value, dict):
+            return str(value)
+        name, index = value.get("name", ""), value.get("index", 0)
+        if name and index:
+            return f"{name} with index {index}"
+        return str(name) if name else f"index {index}" if index else "any interface"
 
 
 class CelExpression(FilterKind):
@@ -691,8 +712,9 @@ class CelExpression(FilterKind):
         expressions = list(upstream.get("cel_expression", []))
         return expressions[0] if len(expressions) == 1 else expressions
 
-    def explain_item(self, value: Any) -> str:
-        return f"`{value}`"
+    def explain(self, value: Any, tables: CiliumTables | None = None) -> str:
+        expressions = value.get("cel_expression", []) if isinstance(value, dict) else [value]
+        return join_words([f"`{expression}`" for expression in expressions])
 
 
 class RawFields(FilterKind):
@@ -729,7 +751,7 @@ class RawFields(FilterKind):
         fields = [build_predicate(field, values, context.tables.version) for field, values in upstream.items()]
         return lambda event: all(field(event) for field in fields)
 
-    def explain(self, value: Any) -> str:
+    def explain(self, value: Any, tables: CiliumTables | None = None) -> str:
         return "upstream fields " + ", ".join(f"{key}={field_value}" for key, field_value in value.items())
 
 
