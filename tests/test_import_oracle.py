@@ -414,33 +414,42 @@ class Hubble:
 # ----------------------------------------------------------------------------- the tier
 
 
+def import_pairs(run_cli: Callable[..., CliResult], tmp_path: Path, version: str, case: CaseSet, index: int = 0) -> tuple[list[tuple[Exporter, Exporter]], str]:
+    """(what Cilium runs from the case, what runs from its import compiled) per exporter, and the imported profile."""
+    source = tmp_path / f"case-{index}.yaml"
+    source.write_text(case.text, encoding="utf-8")
+    output = tmp_path / f"imported-{index}.yaml"
+    result = run_cli("import", str(source), "--version", f"cilium={version}", "-o", str(output))
+    assert result.code == 0, f"{case.form}:\n{case.text}\n{result.err}"
+    if case.values is not None:
+        expected = chart_exporters(version, case.values, tmp_path)
+    else:
+        text = yaml.safe_load(case.text)["data"]["flowlogs.yaml"] if case.form == "ConfigMap" else case.text
+        expected = dynamic_exporters(version, text, DEFAULT_ROTATION)
+    got = compiled_exporters(version, output, tmp_path)
+    assert [e.name for e in got] == [e.name for e in expected], case.text
+    return list(zip(expected, got, strict=True)), output.read_text(encoding="utf-8")
+
+
+def settings(exporter: Exporter) -> tuple[Any, ...]:
+    return (exporter.name, exporter.file, exporter.fields, exporter.end, exporter.rotation, exporter.aggregation)
+
+
+def assert_same(pairs: list[tuple[Exporter, Exporter]], outcomes: dict[Any, frozenset[str]]) -> None:
+    for expected, got in pairs:
+        assert settings(got) == settings(expected), f"{expected}\n{got}"
+        assert outcomes[(got.allow, got.deny)] == outcomes[(expected.allow, expected.deny)], f"{expected}\n{got}"
+
+
 def run_tier(run_cli: Callable[..., CliResult], tmp_path: Path, version: str, seed: int, entries: int, flow_count: int) -> dict[str, int]:
     rng = random.Random(f"{seed}-{version}")
     cases = [flowlogs_case(rng, version, entries, False), flowlogs_case(rng, version, entries, True), helm_case(rng, version, entries)]
     hubble = Hubble(version, make_flows(rng, flow_count), tmp_path)
-    pairs: list[tuple[Exporter, Exporter]] = []
-    for index, case in enumerate(cases):
-        source = tmp_path / f"case-{index}.yaml"
-        source.write_text(case.text, encoding="utf-8")
-        output = tmp_path / f"imported-{index}.yaml"
-        result = run_cli("import", str(source), "--version", f"cilium={version}", "-o", str(output))
-        assert result.code == 0, f"{case.form}:\n{case.text}\n{result.err}"
-        if case.values is not None:
-            expected = chart_exporters(version, case.values, tmp_path)
-        else:
-            text = yaml.safe_load(case.text)["data"]["flowlogs.yaml"] if case.form == "ConfigMap" else case.text
-            expected = dynamic_exporters(version, text, DEFAULT_ROTATION)
-        got = compiled_exporters(version, output, tmp_path)
-        assert [e.name for e in got] == [e.name for e in expected], case.text
-        pairs += list(zip(expected, got, strict=True))
+    pairs = [pair for index, case in enumerate(cases) for pair in import_pairs(run_cli, tmp_path, version, case, index)[0]]
     outcomes = hubble.many([(e.allow, e.deny) for pair in pairs for e in pair])
+    assert_same(pairs, outcomes)
     every = frozenset(f"00000000-0000-4000-8000-{i:012d}" for i in range(flow_count))
-    subsets = 0
-    for expected, got in pairs:
-        settings = lambda e: (e.name, e.file, e.fields, e.end, e.rotation, e.aggregation)  # noqa: E731
-        assert settings(got) == settings(expected), f"{expected}\n{got}"
-        assert outcomes[(got.allow, got.deny)] == outcomes[(expected.allow, expected.deny)], f"{expected}\n{got}"
-        subsets += bool(outcomes[(expected.allow, expected.deny)]) and outcomes[(expected.allow, expected.deny)] != every
+    subsets = sum(1 for expected, _ in pairs if outcomes[(expected.allow, expected.deny)] not in (frozenset(), every))
     assert subsets >= len(pairs) // 4, "too few exporters select a proper subset of the flows: the run proves little"
     return {"exporters": len(pairs), "flows": flow_count, "hubble runs": hubble.runs, "subsets": subsets}
 
@@ -460,3 +469,259 @@ def test_imported_exporters_match_what_cilium_runs_many(run_cli: Callable[..., C
         for key, value in run_tier(run_cli, tmp_path / f"s{seed}", version, seed=1000 + seed, entries=6, flow_count=400).items():
             totals[key] = totals.get(key, 0) + value
     print(f"import oracle (slow) {version}: {totals}")
+
+
+# ----------------------------------------------------------------------------- each import item of issues 21 and 22, by the oracle
+
+FLOWS_SEED = 7
+
+
+def check(run_cli: Callable[..., CliResult], tmp_path: Path, version: str, case: CaseSet) -> tuple[list[tuple[Exporter, Exporter]], str, dict[Any, frozenset[str]]]:
+    """Import `case` for `version`; every exporter as Cilium runs it (chart, hubble) equals the compiled one."""
+    pairs, profile = import_pairs(run_cli, tmp_path, version, case)
+    hubble = Hubble(version, make_flows(random.Random(FLOWS_SEED), 150), tmp_path)
+    outcomes = hubble.many([(e.allow, e.deny) for pair in pairs for e in pair])
+    assert_same(pairs, outcomes)
+    return pairs, profile, outcomes
+
+
+def flowlogs_yaml(*filters: str, extra: str = "") -> CaseSet:
+    lines = "".join(f"      - {f}\n" for f in filters)
+    return CaseSet("flowlogs.yaml", f"flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n{extra}" + (f"    includeFilters:\n{lines}" if filters else ""))
+
+
+def helm_values(values: dict[str, Any]) -> CaseSet:
+    return CaseSet("Helm values", yaml.safe_dump(values, sort_keys=False), values)
+
+
+def words(profile: str) -> list[dict[str, Any]]:
+    return list(yaml.safe_load(profile)["cilium"]["flow-logs"])
+
+
+# protojson reads proto names and JSON names, enum names and numbers, integers as strings
+# (google.golang.org/protobuf encoding/protojson decode.go); hubble decodes --allowlist with it.
+ACCEPTED = {
+    "camelCase event type (issue 21)": ("{eventType: [{type: 1, subType: 133, matchSubType: true}]}", {"event-type": {"type": "drop", "sub-type": "policy-denied", "match-sub-type": True}}),
+    "enum numbers": ("{verdict: [2], trafficDirection: [1]}", {"verdict": "dropped", "direction": "ingress"}),
+    "integers as strings": ("{event_type: [{type: '1', sub_type: '181', match_sub_type: true}]}", {"event-type": {"type": "drop", "sub-type": "policy-deny", "match-sub-type": True}}),
+    "any namespace (issue 21)": ('{source_pod: ["/db"]}', {"source-pod": "*/db"}),
+    "JSON names": ('{sourcePod: ["shop/"], destinationPort: ["80"]}', {"source-namespace": "shop", "destination-port": 80}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_filters_as_protojson_reads_them_import_to_words_that_export_the_same_flows(run_cli, tmp_path, name: str) -> None:
+    written, expected_words = ACCEPTED[name]
+    pairs, profile, outcomes = check(run_cli, tmp_path, "1.19", flowlogs_yaml(written))
+    assert words(profile)[0]["include"] == [expected_words]
+    assert "raw" not in profile
+    exported = outcomes[(pairs[0][0].allow, pairs[0][0].deny)]
+    assert 0 < len(exported) < 150
+
+
+# What the agent's protojson refuses (the whole flowlogs.yaml then): hubble refuses the same filter.
+REFUSED = {
+    '{"verdict":[true]}': "flowLogs[0].includeFilters[0].verdict[0]: true is not a Verdict name or number",
+    '{"verdict":["DENIED"]}': "flowLogs[0].includeFilters[0].verdict[0]: unknown Verdict 'DENIED'",
+    '{"Verdict":["DROPPED"]}': "flowLogs[0].includeFilters[0].Verdict: unknown FlowFilter field 'Verdict' for Cilium 1.19 (write 'verdict' or 'verdict': protojson reads no other spelling)",
+    '{"source_pod":["a/"],"sourcePod":["b/"]}': "flowLogs[0].includeFilters[0].sourcePod: duplicate field: 'source_pod' is also written as 'source_pod'",
+    '{"event_type":[{"Type":1}]}': "flowLogs[0].includeFilters[0].event_type[0].Type: unknown EventTypeFilter field 'Type'",
+    '{"event_type":[{"type":1.5}]}': "flowLogs[0].includeFilters[0].event_type[0].type: 1.5 is not a whole number (int32)",
+}
+
+
+@pytest.mark.parametrize("written", sorted(REFUSED))
+def test_filters_the_agent_refuses_are_refused_with_their_position(run_cli, tmp_path, written: str) -> None:
+    hubble = Hubble("1.19", make_flows(random.Random(FLOWS_SEED), 5), tmp_path)
+    refused = subprocess.run([str(hubble.binary), "observe", "--input-file", str(hubble.flows), "--allowlist", written], capture_output=True, text=True, check=False)
+    assert refused.returncode != 0 and "failed to decode" in refused.stderr
+    config = tmp_path / "flowlogs.yaml"
+    config.write_text(flowlogs_yaml(written).text, encoding="utf-8")
+    output = tmp_path / "out.yaml"
+    result = run_cli("import", str(config), "--version", "cilium=1.19", "-o", str(output))
+    assert result.code == 1
+    assert f"{config}: {REFUSED[written]}" in result.err and result.err.rstrip().endswith("(the agent rejects the whole file)")
+    assert not output.exists()
+
+
+def test_the_charts_own_static_list_format_imports(run_cli, tmp_path) -> None:
+    # The examples in the comments of hubble.export.static in Cilium's values.yaml (1.16.19-1.19.5).
+    values = {"hubble": {"export": {"static": {"enabled": True, "allowList": ['{"verdict":["DROPPED","ERROR"]}'], "denyList": ['{"source_pod":["kube-system/"]}', '{"destination_pod":["kube-system/"]}']}}}}
+    for version in sorted(CHARTS):
+        (tmp_path / version).mkdir()
+        pairs, profile, outcomes = check(run_cli, tmp_path / version, version, helm_values(values))
+        assert words(profile) == [{"name": "static", "include": [{"verdict": ["dropped", "error"]}], "exclude": [{"source-namespace": "kube-system"}, {"destination-namespace": "kube-system"}]}]
+        assert 0 < len(outcomes[(pairs[0][0].allow, pairs[0][0].deny)]) < 150
+
+
+def test_a_mapping_in_the_static_lists_is_refused_as_the_chart_would_garble_it(run_cli, tmp_path) -> None:
+    values = {"hubble": {"export": {"static": {"enabled": True, "allowList": [{"verdict": ["DROPPED"]}]}}}}
+    config, _ = render_chart("1.19", values, tmp_path)
+    assert config["hubble-export-allowlist"] == "map[verdict:[DROPPED]]"  # what the agent would get
+    source = tmp_path / "values.yaml"
+    source.write_text(yaml.safe_dump(values), encoding="utf-8")
+    result = run_cli("import", str(source))
+    assert result.code == 1
+    assert f"{source}: hubble.export.static.allowList[0]: Cilium's chart takes a FlowFilter here as JSON text" in result.err
+
+
+def chart_example(version: str) -> list[dict[str, Any]]:
+    """The flow logs of hubble.export.dynamic.config.content in Cilium's values.yaml: the default `all`
+    and the commented example `test002` (writing to /var/log/network/flow-log/pa/test002.log)."""
+    import tarfile
+
+    with tarfile.open(CHART_DIR / f"cilium-{CHARTS[version]}.tgz") as archive:
+        member = archive.extractfile("cilium/values.yaml")
+        assert member is not None
+        lines = member.read().decode().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "content:")
+    default, commented = [], []
+    for line in lines[start + 1 :]:
+        if line.startswith(" " * 12 + "#"):
+            commented.append(line.replace("#", " ", 1))
+        elif commented or not line.startswith(" " * 10):
+            break
+        else:
+            default.append(line)
+    return list(yaml.safe_load("\n".join(default))) + list(yaml.safe_load("\n".join(commented)))
+
+
+@pytest.mark.parametrize("version", sorted(CHARTS))
+def test_the_charts_own_example_flow_logs_import(run_cli, tmp_path, version: str) -> None:
+    content = chart_example(version)
+    assert [entry["name"] for entry in content] == ["all", "test002"]
+    values = {"hubble": {"export": {"dynamic": {"enabled": True, "config": {"content": content}}}}}
+    pairs, profile, _ = check(run_cli, tmp_path, version, helm_values(values))
+    example = words(profile)[1]
+    assert (example["file"], example["allow-any-path"]) == ("/var/log/network/flow-log/pa/test002.log", True)
+    assert "#   - test002: 'allow-any-path: true' keeps /var/log/network/flow-log/pa/test002.log, outside /var/run/cilium/hubble/" in profile
+    assert pairs[1][0].file == "/var/log/network/flow-log/pa/test002.log"
+
+
+@pytest.mark.parametrize("version", sorted(CHARTS))
+def test_rotation_is_what_each_versions_chart_renders(run_cli, tmp_path, version: str) -> None:
+    per_flow_log = version not in AGENT_WIDE_ROTATION
+    export: dict[str, Any] = {
+        "fileMaxSizeMb": 30,
+        "fileMaxBackups": 4,
+        "static": {"enabled": True, "fileMaxSizeMb": 7, "fileMaxBackups": 2, "fileCompress": False},
+        "dynamic": {"enabled": True, "config": {"content": [{"name": "a", "filePath": "/var/run/cilium/hubble/a.log", "fileMaxSizeMb": 3, "fileCompress": False}]}},
+    }
+    if per_flow_log:
+        export["fileCompress"] = True
+    pairs, profile, _ = check(run_cli, tmp_path, version, helm_values({"hubble": {"export": export}}))
+    # As rendered: 1.16/1.17 rotate everything by the top-level settings; 1.18/1.19's chart sets them on
+    # each dynamic flow log and lets them win over static.* (`default`).
+    assert [expected.rotation for expected, _ in pairs] == [(30, 4, per_flow_log), (30, 4, per_flow_log)]
+    if not per_flow_log:
+        assert yaml.safe_load(profile)["cilium"]["rotation"] == {"max-size-mb": 30, "max-backups": 4}
+
+
+def test_static_aggregation_of_1_19_is_what_the_chart_renders(run_cli, tmp_path) -> None:
+    static = {"enabled": True, "fieldAggregate": ["source.namespace", "verdict"], "aggregationInterval": "45s"}
+    (tmp_path / "top").mkdir()
+    pairs, profile, _ = check(run_cli, tmp_path / "top", "1.19", helm_values({"hubble": {"export": {"aggregationInterval": "30s", "static": static}}}))
+    assert pairs[0][0].aggregation == (("source.namespace", "verdict"), "30s")
+    assert words(profile)[0]["aggregation-interval"] == "30s"
+    # Without the top-level interval the chart writes "0s" (validateDuration of nothing): no aggregation.
+    (tmp_path / "own").mkdir()
+    pairs, profile, _ = check(run_cli, tmp_path / "own", "1.19", helm_values({"hubble": {"export": {"static": static}}}))
+    assert pairs[0][0].aggregation is None
+    assert "hubble.export.static.aggregationInterval (45s) is not what Cilium 1.19's chart renders" in profile
+
+
+def test_top_level_rotation_beside_dynamic_content_is_kept(run_cli, tmp_path) -> None:
+    content = [{"name": "a", "filePath": "/var/run/cilium/hubble/a.log"}, {"name": "b", "filePath": "/var/run/cilium/hubble/b.log", "fileMaxBackups": 9}]
+    values = {"hubble": {"export": {"fileMaxSizeMb": 25, "fileCompress": True, "dynamic": {"enabled": True, "config": {"content": content}}}}}
+    pairs, profile, _ = check(run_cli, tmp_path, "1.18", helm_values(values))
+    assert [expected.rotation for expected, _ in pairs] == [(25, 5, True), (25, 9, True)]
+    assert [entry["rotation"] for entry in words(profile)] == [{"max-size-mb": 25, "compress": True}, {"max-size-mb": 25, "max-backups": 9, "compress": True}]
+
+
+def test_a_quoted_boolean_is_read_as_each_reader_reads_it(run_cli, tmp_path) -> None:
+    # In flowlogs.yaml encoding/json refuses a JSON string for a bool field ("cannot unmarshal string into
+    # Go struct field ... of type bool", encoding/json decode.go): the agent rejects the whole file.
+    config = tmp_path / "flowlogs.yaml"
+    config.write_text(flowlogs_yaml(extra='    fileCompress: "false"\n').text, encoding="utf-8")
+    result = run_cli("import", str(config))
+    assert result.code == 1
+    assert f'{config}: flowLogs[0].fileCompress: expected true or false, got \'false\' (the agent rejects the whole file; write it unquoted)' in result.err
+    # In Helm values a top-level one is quoted into cilium-config, which the agent reads with strconv.ParseBool.
+    values: dict[str, Any] = {"hubble": {"export": {"static": {"enabled": True, "fileCompress": False}, "fileCompress": "true"}}}
+    pairs, profile, _ = check(run_cli, tmp_path, "1.19", helm_values(values))
+    assert pairs[0][0].rotation == (10, 5, True)
+    assert words(profile)[0]["rotation"] == {"compress": True}
+    # static.fileCompress is typed by the chart's values.schema.json: helm refuses a string there.
+    values["hubble"]["export"]["static"]["fileCompress"] = "false"
+    source = tmp_path / "values.yaml"
+    source.write_text(yaml.safe_dump(values), encoding="utf-8")
+    chart = CHART_DIR / f"cilium-{CHARTS['1.19']}.tgz"
+    helm = subprocess.run([str(HELM), "template", "cilium", str(chart), "-n", "kube-system", "-f", str(source)], capture_output=True, text=True, check=False)
+    assert helm.returncode == 1 and "at '/hubble/export/static/fileCompress': got string, want boolean" in helm.stderr
+    result = run_cli("import", str(source))
+    assert result.code == 1
+    assert f"{source}: hubble.export.static.fileCompress: expected true or false, got 'false'" in result.err
+
+
+def test_keys_differing_in_case_keep_the_last_as_go_does(run_cli, tmp_path) -> None:
+    # encoding/json decode.go object(): each key matching a field (exactly or case-folded) is decoded in turn.
+    case = CaseSet("flowlogs.yaml", "flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/first.log\n    FilePath: /var/run/cilium/hubble/last.log\n    FIELDMASK: [time]\n    fieldMask: [verdict]\n")
+    pairs, profile, _ = check(run_cli, tmp_path, "1.19", case)
+    assert (pairs[0][0].file, pairs[0][0].fields) == ("/var/run/cilium/hubble/last.log", ("verdict",))
+    assert words(profile) == [{"name": "a", "file": "/var/run/cilium/hubble/last.log", "fields": ["verdict"]}]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("source_port: ['{{x}}']", "'{{x}}' is not a port number (0-65535)"),
+        ("verdict: [true]", "true is not a Verdict: write its name"),
+        ("destination_ip: ['10.0.0.0/255.0.0.0']", "'10.0.0.0/255.0.0.0' is not an IP address or CIDR range"),
+    ],
+)
+def test_raw_values_the_agent_cannot_build_fail_to_compile(tmp_path, raw: str, message: str) -> None:
+    field, _, value = raw.partition(": ")
+    hubble = Hubble("1.19", make_flows(random.Random(FLOWS_SEED), 5), tmp_path)
+    as_json = json.dumps({field: yaml.safe_load(value)})
+    refused = subprocess.run([str(hubble.binary), "observe", "--input-file", str(hubble.flows), "--allowlist", as_json], capture_output=True, text=True, check=False)
+    assert refused.returncode != 0, as_json
+    profile = tmp_path / "p.yaml"
+    profile.write_text(f"cilium:\n  version: '1.19'\n  flow-logs:\n    - name: a\n      include:\n        - raw:\n            {raw}\n", encoding="utf-8")
+    result = compile_paths([profile])
+    assert [d.message for d in result.diagnostics.errors] == [message]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("kind: ConfigMap\napiVersion: v1\nmetadata: {name: cilium-flowlog-config}\ndata: [1]\n", "ConfigMap cilium-flowlog-config data: expected a mapping of file names to text, got a list"),
+        ("kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\ndata: {flowlogs.yaml: [1]}\n", "ConfigMap x data.flowlogs.yaml: expected the file's text (a string), got a list"),
+        ("hubble:\n  export: [1]\n", "hubble.export: expected a mapping, got a list"),
+        ("hubble:\n  export:\n    static: 5\n", "hubble.export.static: expected a mapping, got a number"),
+        ("flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, includeFilters: [5]}\n", "flowLogs[0].includeFilters[0]: a FlowFilter is a mapping, got a number"),
+        ("flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, fieldMask: 5}\n", "flowLogs[0].fieldMask: expected a list, got a number"),
+        ("apiVersion: operator.tigera.io/v1\nkind: ApplicationLayer\nmetadata: {name: tigera-secure}\nspec: [1]\n", "ApplicationLayer spec: expected a mapping, got list [1]"),
+        ("apiVersion: operator.tigera.io/v1\nkind: ApplicationLayer\nmetadata: {name: tigera-secure}\nspec: {logCollection: 5}\n", "ApplicationLayer spec.logCollection: expected a mapping, got int 5"),
+        ("apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: x\n", "FelixConfiguration spec: expected a mapping, got str 'x'"),
+    ],
+)
+def test_a_value_of_the_wrong_shape_is_a_positioned_error_not_an_internal_one(run_cli, tmp_path, text: str, message: str) -> None:
+    source = tmp_path / "config.yaml"
+    source.write_text(text, encoding="utf-8")
+    result = run_cli("import", str(source))
+    assert (result.code, result.err) == (1, f"flowlogs: error: {source}: {message}\n")
+
+
+def test_an_application_layer_with_waf_is_adopted_not_owned(run_cli, tmp_path) -> None:
+    # tigera/operator api/v1/applicationlayer_types.go: webApplicationFirewall and applicationLayerPolicy are
+    # settings of the same ApplicationLayer object as logCollection; deleting the object turns them off.
+    source = tmp_path / "layer.yaml"
+    source.write_text("apiVersion: operator.tigera.io/v1\nkind: ApplicationLayer\nmetadata: {name: tigera-secure}\nspec:\n  webApplicationFirewall: Enabled\n  logCollection: {collectLogs: Enabled}\n", encoding="utf-8")
+    result = run_cli("import", str(source))
+    assert result.code == 0, result.err
+    assert yaml.safe_load(result.out)["calico"]["existing-application-layer"] == "on"
+    assert "#   - ApplicationLayer webApplicationFirewall: Enabled: 'existing-application-layer: on' adopts the object and never deletes it" in result.out
+    output = tmp_path / "imported.yaml"
+    assert run_cli("import", str(source), "-o", str(output)).code == 0
+    compiled = compile_paths([output]).profiles[0].parts["calico"]
+    assert compiled.values["keepApplicationLayer"] is True

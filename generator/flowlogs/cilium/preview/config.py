@@ -281,10 +281,17 @@ def _from_helm_values(export: dict[str, Any], where: str, tables: CiliumTables) 
             notes.append(f"{where}: hubble.export.static.enabled is not true: the agent would not run the static exporter")
         at = f"{where}: hubble.export.static"
 
-        def rotation(key: str) -> Any:
-            return _chart_default(export.get(key), static.get(key)) if key in rotation_keys else None
+        # static.* are typed by the chart's values.schema.json (integer, boolean); the top-level values are
+        # not, and reach the agent quoted in cilium-config.
+        own = {
+            "fileMaxSizeMb": _optional_int(static.get("fileMaxSizeMb"), f"{at}.fileMaxSizeMb"),
+            "fileMaxBackups": _optional_int(static.get("fileMaxBackups"), f"{at}.fileMaxBackups"),
+            "fileCompress": _optional_bool(static.get("fileCompress"), f"{at}.fileCompress"),
+        }
 
-        compress = rotation("fileCompress")
+        def rotation(key: str) -> Any:
+            return _chart_default(export.get(key), own[key]) if key in rotation_keys else None
+
         interval = None
         if tables.aggregation:
             interval = _optional_text(export.get("aggregationInterval"), f"{where}: hubble.export.aggregationInterval") or tables.aggregation_default_interval
@@ -300,9 +307,9 @@ def _from_helm_values(export: dict[str, Any], where: str, tables: CiliumTables) 
                 field_mask=_strings(static.get("fieldMask"), f"{at}.fieldMask"),
                 include_filters=_chart_filters(static.get("allowList"), f"{at}.allowList"),
                 exclude_filters=_chart_filters(static.get("denyList"), f"{at}.denyList"),
-                file_max_size_mb=_optional_int(rotation("fileMaxSizeMb"), f"{at}.fileMaxSizeMb"),
-                file_max_backups=_optional_int(rotation("fileMaxBackups"), f"{at}.fileMaxBackups"),
-                file_compress=_go_bool(compress, f"{at}.fileCompress"),
+                file_max_size_mb=_config_int(rotation("fileMaxSizeMb"), f"{where}: hubble.export.fileMaxSizeMb"),
+                file_max_backups=_config_int(rotation("fileMaxBackups"), f"{where}: hubble.export.fileMaxBackups"),
+                file_compress=_go_bool(rotation("fileCompress"), f"{where}: hubble.export.fileCompress"),
                 field_aggregate=_strings(static.get("fieldAggregate"), f"{at}.fieldAggregate") if tables.aggregation else (),
                 aggregation_interval=interval if tables.aggregation and static.get("fieldAggregate") else None,
                 where=at,
@@ -315,6 +322,13 @@ def _from_helm_values(export: dict[str, Any], where: str, tables: CiliumTables) 
     if not flow_logs:
         raise ExporterConfigError(f"{where}: hubble.export has neither dynamic.config.content nor static settings")
     return tuple(flow_logs), notes
+
+
+def _config_int(value: Any, where: str) -> int | None:
+    """A cilium-config value the agent reads as a whole number (the chart quotes it)."""
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return _optional_int(value, where)
 
 
 def _go_bool(value: Any, where: str) -> bool | None:
