@@ -250,7 +250,9 @@ def helm_case(rng: random.Random, version: str, count: int) -> CaseSet:
     top_level = ["fileMaxSizeMb", "fileMaxBackups"] + (["fileCompress"] if version not in AGENT_WIDE_ROTATION else [])
     for key in top_level:
         if rng.random() < 0.4:
-            export[key] = rng.choice([0, 3, 30]) if key != "fileCompress" else rng.random() < 0.5
+            # 0 is "unset" for 1.18's chart (`default`) and per flow log; 1.16/1.17 hand it to the agent as is.
+            sizes = [3, 30] if version in AGENT_WIDE_ROTATION else [0, 3, 30]
+            export[key] = rng.choice(sizes) if key != "fileCompress" else rng.random() < 0.5
     if version not in AGENT_WIDE_ROTATION:
         for key in ("fileMaxSizeMb", "fileMaxBackups", "fileCompress"):
             if rng.random() < 0.4:
@@ -464,9 +466,9 @@ def test_imported_exporters_match_what_cilium_runs(run_cli: Callable[..., CliRes
 @pytest.mark.parametrize("version", sorted(CHARTS))
 def test_imported_exporters_match_what_cilium_runs_many(run_cli: Callable[..., CliResult], tmp_path: Path, version: str) -> None:
     totals: dict[str, int] = {}
-    for seed in range(3):
+    for seed in range(2):
         (tmp_path / f"s{seed}").mkdir()
-        for key, value in run_tier(run_cli, tmp_path / f"s{seed}", version, seed=1000 + seed, entries=6, flow_count=400).items():
+        for key, value in run_tier(run_cli, tmp_path / f"s{seed}", version, seed=1000 + seed, entries=6, flow_count=300).items():
             totals[key] = totals.get(key, 0) + value
     print(f"import oracle (slow) {version}: {totals}")
 
@@ -544,14 +546,13 @@ def test_filters_the_agent_refuses_are_refused_with_their_position(run_cli, tmp_
     assert not output.exists()
 
 
-def test_the_charts_own_static_list_format_imports(run_cli, tmp_path) -> None:
+@pytest.mark.parametrize("version", ["1.16", "1.19"])  # 1.16's chart joins the lists with "", 1.17+ with " "
+def test_the_charts_own_static_list_format_imports(run_cli, tmp_path, version: str) -> None:
     # The examples in the comments of hubble.export.static in Cilium's values.yaml (1.16.19-1.19.5).
     values = {"hubble": {"export": {"static": {"enabled": True, "allowList": ['{"verdict":["DROPPED","ERROR"]}'], "denyList": ['{"source_pod":["kube-system/"]}', '{"destination_pod":["kube-system/"]}']}}}}
-    for version in sorted(CHARTS):
-        (tmp_path / version).mkdir()
-        pairs, profile, outcomes = check(run_cli, tmp_path / version, version, helm_values(values))
-        assert words(profile) == [{"name": "static", "include": [{"verdict": ["dropped", "error"]}], "exclude": [{"source-namespace": "kube-system"}, {"destination-namespace": "kube-system"}]}]
-        assert 0 < len(outcomes[(pairs[0][0].allow, pairs[0][0].deny)]) < 150
+    pairs, profile, outcomes = check(run_cli, tmp_path, version, helm_values(values))
+    assert words(profile) == [{"name": "static", "include": [{"verdict": ["dropped", "error"]}], "exclude": [{"source-namespace": "kube-system"}, {"destination-namespace": "kube-system"}]}]
+    assert 0 < len(outcomes[(pairs[0][0].allow, pairs[0][0].deny)]) < 150
 
 
 def test_a_mapping_in_the_static_lists_is_refused_as_the_chart_would_garble_it(run_cli, tmp_path) -> None:
@@ -631,11 +632,22 @@ def test_static_aggregation_of_1_19_is_what_the_chart_renders(run_cli, tmp_path)
 
 
 def test_top_level_rotation_beside_dynamic_content_is_kept(run_cli, tmp_path) -> None:
-    content = [{"name": "a", "filePath": "/var/run/cilium/hubble/a.log"}, {"name": "b", "filePath": "/var/run/cilium/hubble/b.log", "fileMaxBackups": 9}]
+    content = [
+        {"name": "a", "filePath": "/var/run/cilium/hubble/a.log"},
+        {"name": "b", "filePath": "/var/run/cilium/hubble/b.log", "fileMaxBackups": 9},
+        # The chart sets fileMaxSizeMb beside these and writes the keys sorted (toYaml): the last one wins.
+        {"name": "c", "filePath": "/var/run/cilium/hubble/c.log", "filemaxsizemb": 50},
+        {"name": "d", "filePath": "/var/run/cilium/hubble/d.log", "FileMaxSizeMb": 50},
+    ]
     values = {"hubble": {"export": {"fileMaxSizeMb": 25, "fileCompress": True, "dynamic": {"enabled": True, "config": {"content": content}}}}}
     pairs, profile, _ = check(run_cli, tmp_path, "1.18", helm_values(values))
-    assert [expected.rotation for expected, _ in pairs] == [(25, 5, True), (25, 9, True)]
-    assert [entry["rotation"] for entry in words(profile)] == [{"max-size-mb": 25, "compress": True}, {"max-size-mb": 25, "max-backups": 9, "compress": True}]
+    assert [expected.rotation for expected, _ in pairs] == [(25, 5, True), (25, 9, True), (50, 5, True), (25, 5, True)]
+    assert [entry["rotation"] for entry in words(profile)] == [
+        {"max-size-mb": 25, "compress": True},
+        {"max-size-mb": 25, "max-backups": 9, "compress": True},
+        {"max-size-mb": 50, "compress": True},
+        {"max-size-mb": 25, "compress": True},
+    ]
 
 
 def test_a_quoted_boolean_is_read_as_each_reader_reads_it(run_cli, tmp_path) -> None:

@@ -20,13 +20,14 @@ from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .filters import FILTER_WORDS, FilterWord
 from .kinds import NAMESPACE, RAW, FilterContext
 from .paths import AGENT_EXPORT_DIRECTORY, OPT_IN_KEY, path_problem
-from .preview.config import ExporterConfigError, FlowLogConfig, read_exporter_config
+from .preview.config import STATIC_NAME, ExporterConfigError, FlowLogConfig, read_exporter_config
 from .protojson import FilterJsonError, canonical_filter
 from .tables import CiliumTables, load_tables
 
 NOT_MINE = "no exporter configuration found"
 # Cilium 1.16/1.17's agent-wide rotation (Helm hubble.export.*) -> the cilium section's rotation words.
 SHARED_ROTATION_WORDS = {"max-size-mb": "fileMaxSizeMb", "max-backups": "fileMaxBackups"}
+DEFAULT_ROTATION_TEXT = "max-size-mb 10, max-backups 5"  # hubble.export.static defaults in Cilium's values.yaml
 
 # FlowFilter field -> the word that writes it (a namespace word writes source_pod too: chosen below).
 FIELD_WORDS: dict[str, FilterWord] = {
@@ -146,6 +147,12 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
         for word, value in (("max-size-mb", config.file_max_size_mb), ("max-backups", config.file_max_backups), ("compress", config.file_compress))
         if value is not None
     }
+    zeros = [word for word in ("max-size-mb", "max-backups") if rotation.get(word) == 0]
+    if zeros and config.name == STATIC_NAME:
+        # The static exporter hands 0 to its file rotation as it is: no profile word says that.
+        raise ExporterConfigError(f"{config.where}: {' and '.join(zeros)} 0 is not a rotation a profile can write: write the number (Cilium's default: {DEFAULT_ROTATION_TEXT})")
+    for word in zeros:  # a dynamic flow log's 0 is Cilium's default (pkg/hubble/exporter config.go)
+        del rotation[word]
     if rotation and tables.per_flowlog_rotation:
         entry["rotation"] = rotation
     elif rotation:
@@ -166,6 +173,8 @@ def import_cilium(path: Path, version: str | None) -> ImportedSection | None:
     tables = load_tables(version)
     notes: list[str] = list(exporter.notes)
     section: dict[str, Any] = {"version": version}
+    if 0 in exporter.shared_rotation.values():
+        raise ExporterConfigError(f"{path}: hubble.export fileMaxSizeMb/fileMaxBackups 0 is not a rotation a profile can write: write the number (Cilium's default: {DEFAULT_ROTATION_TEXT})")
     if exporter.shared_rotation:
         section["rotation"] = {word: exporter.shared_rotation[key] for word, key in SHARED_ROTATION_WORDS.items() if key in exporter.shared_rotation}
     section["flow-logs"] = [_flow_log(config, tables, notes) for config in exporter.flow_logs]

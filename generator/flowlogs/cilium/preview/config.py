@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cmp_to_key
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,31 @@ def _chart_filters(value: Any, where: str) -> tuple[dict[str, Any], ...]:
     return tuple(filters)
 
 
+def _rendered_order(entry: dict[Any, Any]) -> dict[Any, Any]:
+    """A mapping's keys in the order Helm's toYaml writes them (go.yaml.in/yaml/v2 sorter.go keyList.Less:
+    rune by rune; two letters by code point, a letter after a non-letter, digit runs by their value)."""
+
+    def less(a: str, b: str) -> bool:
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            if x == y:
+                continue
+            if x.isalpha() and y.isalpha():
+                return x < y
+            if x.isalpha() or y.isalpha():
+                return y.isalpha()
+            an = int("".join(c for c in _digits(a[i:])) or "0")
+            bn = int("".join(c for c in _digits(b[i:])) or "0")
+            return an < bn if an != bn else x < y
+        return len(a) < len(b)
+
+    keys = sorted(entry, key=cmp_to_key(lambda a, b: -1 if less(str(a), str(b)) else 1 if less(str(b), str(a)) else 0))
+    return {key: entry[key] for key in keys}
+
+
+def _digits(text: str) -> str:
+    return text[: len(text) - len(text.lstrip("0123456789"))]
+
+
 def _chart_default(top: Any, own: Any) -> Any:
     """Sprig's `default`: the top-level value unless it is empty (null, 0, false, "", [] or {})."""
     return own if top in (None, 0, "", [], {}) else top
@@ -272,8 +298,9 @@ def _from_helm_values(export: dict[str, Any], where: str, tables: CiliumTables) 
             notes.append(f"{where}: hubble.export.dynamic.enabled is not true: the agent would not run these flow logs")
         entries = _list(content, f"{where}: hubble.export.dynamic.config.content")
         overrides = {key: export[key] for key in rotation_keys if key in export}
-        if overrides:
-            entries = [{**entry, **overrides} if isinstance(entry, dict) else entry for entry in entries]
+        # The chart writes each entry with toYaml, keys in go-yaml's order: which of two spellings of a
+        # key comes last (and wins, encoding/json) is decided by that order, not by the values file's.
+        entries = [_rendered_order({**entry, **overrides}) if isinstance(entry, dict) else entry for entry in entries]
         flow_logs.extend(flow_logs_from_document({"flowLogs": entries}, f"{where}: hubble.export.dynamic.config.content"))
     static = _mapping(export.get("static"), f"{where}: hubble.export.static")
     if static:
