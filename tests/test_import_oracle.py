@@ -737,3 +737,20 @@ def test_an_application_layer_with_waf_is_adopted_not_owned(run_cli, tmp_path) -
     assert run_cli("import", str(source), "-o", str(output)).code == 0
     compiled = compile_paths([output]).profiles[0].parts["calico"]
     assert compiled.values["keepApplicationLayer"] is True
+
+
+def test_an_unquoted_end_is_the_text_the_agent_reads(run_cli, tmp_path) -> None:
+    # go.yaml.in/yaml/v2 keeps a timestamp-looking scalar as its text (decode.go: "for backward compatibility"),
+    # which Time.UnmarshalJSON then reads; PyYAML would make it a datetime.
+    case = CaseSet("flowlogs.yaml", "flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    end: 2030-01-02T03:04:05+02:00\n")
+    pairs, profile, _ = check(run_cli, tmp_path, "1.19", case)
+    assert pairs[0][0].end == datetime.fromisoformat("2030-01-02T01:04:05+00:00")
+    assert words(profile)[0]["end"] == "2030-01-02T03:04:05+02:00"
+
+
+def test_an_interval_without_a_unit_is_refused_at_its_position(run_cli, tmp_path) -> None:
+    # time.ParseDuration("30"): "time: missing unit in duration" (Go src/time/format.go), the whole file fails.
+    config = tmp_path / "flowlogs.yaml"
+    config.write_text("flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    fieldAggregate: [verdict]\n    aggregationInterval: 30\n", encoding="utf-8")
+    result = run_cli("import", str(config), "--version", "cilium=1.19")
+    assert (result.code, result.err) == (1, f"flowlogs: error: {config}: flowLogs[0].aggregationInterval: '30' is not a Go duration (time: missing unit in duration \"30\"): write e.g. 30s\n")

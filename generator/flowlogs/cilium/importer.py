@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import Diagnostics
 from ..products import ImportedSection
 from ..profile import Node, Positions
+from .agent_time import check_end, go_duration_nanoseconds
 from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .filters import FILTER_WORDS, FilterWord
 from .kinds import NAMESPACE, RAW, FilterContext
@@ -124,6 +125,10 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
             if config.field_aggregate:
                 entry["aggregate-fields"] = list(config.field_aggregate)
             if config.aggregation_interval is not None:
+                try:  # Duration.UnmarshalJSON fails: the agent rejects the whole file
+                    go_duration_nanoseconds(config.aggregation_interval)
+                except ValueError as error:
+                    raise ExporterConfigError(f"{config.where}.aggregationInterval: '{config.aggregation_interval}' is not a Go duration ({error}): write e.g. 30s") from None
                 entry["aggregation-interval"] = config.aggregation_interval
         else:
             notes.append(f"{config.name}: fieldAggregate/aggregationInterval left out: Cilium {tables.version}'s agent does not read them")
@@ -141,6 +146,9 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
         if decompiled:
             entry[key] = decompiled
     if config.end is not None:
+        problem = check_end(config.end)
+        if problem is not None:  # Time.UnmarshalJSON fails: the agent rejects the whole file
+            raise ExporterConfigError(f"{config.where}.end: {problem.message}; {problem.fix}")
         entry["end"] = config.end
     rotation = {
         word: value

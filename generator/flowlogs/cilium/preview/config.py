@@ -66,6 +66,19 @@ class ExporterConfigError(FlowlogsError):
     pass
 
 
+class GoYAMLLoader(yaml.SafeLoader):
+    """YAML 1.1 as go.yaml.in/yaml/v2 reads it for sigs.k8s.io/yaml (the agent's flowlogs.yaml, Helm's
+    values): a timestamp-looking scalar stays the string it was written as (yaml.v2 keeps them as
+    strings when decoding into interface{}, "for backward compatibility"), so `end: 2030-01-02T03:04:05Z`
+    unquoted is that text."""
+
+
+GoYAMLLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _get(mapping: dict[str, Any], key: str) -> Any:
     """encoding/json field matching (Go's encoding/json decode.go, object()): each key that names the
     field, exactly or case-insensitively, is decoded into it in turn, so the last one wins."""
@@ -205,7 +218,7 @@ def _from_config_map(document: dict[str, Any], where: str) -> tuple[FlowLogConfi
     if not isinstance(data[FLOWLOGS_KEY], str):
         raise ExporterConfigError(f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY}: expected the file's text (a string), got {_kind(data[FLOWLOGS_KEY])}")
     try:
-        inner = yaml.safe_load(data[FLOWLOGS_KEY])
+        inner = yaml.load(data[FLOWLOGS_KEY], Loader=GoYAMLLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         raise ExporterConfigError(f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY} is not YAML: {error}") from error
     return flow_logs_from_document(inner, f"{where} (ConfigMap {name}, data.{FLOWLOGS_KEY})")
@@ -373,7 +386,7 @@ def read_exporter_config(path: Path, version: str = DEFAULT_VERSION) -> Exporter
     Cilium `version`'s chart renders them)."""
     where = str(path)
     try:
-        documents = [d for d in yaml.safe_load_all(read_yaml_text(path, DOCUMENT_LIMITS)) if d is not None]
+        documents = [d for d in yaml.load_all(read_yaml_text(path, DOCUMENT_LIMITS), Loader=GoYAMLLoader) if d is not None]  # noqa: S506 - a SafeLoader
     except InputRefused as refused:
         raise ExporterConfigError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
     except yaml.YAMLError as error:
