@@ -754,3 +754,22 @@ def test_an_interval_without_a_unit_is_refused_at_its_position(run_cli, tmp_path
     config.write_text("flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    fieldAggregate: [verdict]\n    aggregationInterval: 30\n", encoding="utf-8")
     result = run_cli("import", str(config), "--version", "cilium=1.19")
     assert (result.code, result.err) == (1, f"flowlogs: error: {config}: flowLogs[0].aggregationInterval: '30' is not a Go duration (time: missing unit in duration \"30\"): write e.g. 30s\n")
+
+
+def test_every_shipped_profiles_filters_build_in_hubble_of_its_version(tmp_path) -> None:
+    """Every FlowFilter the shipped and fixture profiles compile to is decoded (protojson) and built
+    (filters.BuildFilterList) by hubble of the profile's version: one hubble run per version with them all."""
+    root = Path(__file__).resolve().parents[1]
+    profiles = sorted((root / "values").glob("*.yaml")) + sorted((root / "tests" / "fixtures" / "profiles").glob("*.yaml"))
+    by_version: dict[str, list[str]] = {}
+    for profile in compile_paths(profiles).profiles:
+        if "cilium" in profile.parts:
+            part = profile.parts["cilium"]
+            for flow_log in part.values["flowLogs"]:
+                by_version.setdefault(part.version, []).extend(json.dumps(f) for f in flow_log["includeFilters"] + flow_log["excludeFilters"])
+    assert len(by_version) >= 3 and sum(map(len, by_version.values())) > 10
+    for version, filters in sorted(by_version.items()):
+        hubble = Hubble(version, make_flows(random.Random(FLOWS_SEED), 5), tmp_path)
+        command = [str(hubble.binary), "observe", "--input-file", str(hubble.flows), *[a for f in filters for a in ("--allowlist", f)]]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        assert completed.returncode == 0, f"{version}: {completed.stderr}"
