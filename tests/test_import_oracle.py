@@ -773,3 +773,19 @@ def test_every_shipped_profiles_filters_build_in_hubble_of_its_version(tmp_path)
         command = [str(hubble.binary), "observe", "--input-file", str(hubble.flows), *[a for f in filters for a in ("--allowlist", f)]]
         completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
         assert completed.returncode == 0, f"{version}: {completed.stderr}"
+
+
+def test_what_the_agent_does_not_read_is_left_out_and_the_header_says_so(run_cli, tmp_path) -> None:
+    # 1.17's agent has no per-flow-log rotation nor aggregation (FlowLogConfig of v1.17, unknown keys ignored
+    # by encoding/json): the exporter rotates by the agent-wide setting whatever the entry says.
+    case = flowlogs_yaml(extra="    fileMaxSizeMb: 3\n    fieldAggregate: [verdict]\n    aggregationInterval: 30s\n")
+    (tmp_path / "old").mkdir()
+    pairs, profile, _ = check(run_cli, tmp_path / "old", "1.17", case)
+    assert pairs[0][0].rotation == DEFAULT_ROTATION and pairs[0][0].aggregation is None
+    assert "# and run `flowlogs generate`: it compiles to the same configuration, but for what the notes say is left out (Cilium does not read it).\n" in profile
+    assert "#   - a: per-flow-log rotation left out: Cilium 1.17's agent rotates every flow log by its agent-wide setting" in profile
+    assert "#   - a: fieldAggregate/aggregationInterval left out: Cilium 1.17's agent does not read them\n" in profile
+    (tmp_path / "new").mkdir()
+    pairs, profile, _ = check(run_cli, tmp_path / "new", "1.19", case)
+    assert pairs[0][0].rotation == (3, 5, False) and pairs[0][0].aggregation == (("verdict",), "30s")
+    assert "# and run `flowlogs generate`: it compiles to the same configuration.\n" in profile

@@ -34,12 +34,14 @@ def import_profile(path: Path, versions: dict[str, str]) -> str:
     sections: dict[str, object] = {}
     forms: list[str] = []
     notes: list[str] = []
+    left_out = False
     for product in PRODUCTS:
         imported = product.import_section(path, versions.get(product.key))
         if imported is not None:
             sections.update(imported.section)
             forms.append(imported.form)
             notes += imported.notes
+            left_out = left_out or imported.left_out
     if not sections:
         raise UserError(
             f"{path}: not a configuration flowlogs can import: expected a Cilium flowlogs.yaml, its ConfigMap or Cilium Helm values "
@@ -48,7 +50,7 @@ def import_profile(path: Path, versions: dict[str, str]) -> str:
     lines = [
         SCHEMA_LINE,
         f"# Imported by `flowlogs import` from {path.name} ({', '.join(forms)}). Review it, save it as values/<profile>.yaml",
-        "# and run `flowlogs generate`: it compiles to the same configuration" + (", except as the notes say." if notes else "."),
+        "# and run `flowlogs generate`: it compiles to the same configuration" + (", but for what the notes say is left out (Cilium does not read it)." if left_out else "."),
     ]
     if notes:
         lines.append("# Notes:")

@@ -28,6 +28,7 @@ from .tables import CiliumTables, load_tables
 NOT_MINE = "no exporter configuration found"
 # Cilium 1.16/1.17's agent-wide rotation (Helm hubble.export.*) -> the cilium section's rotation words.
 SHARED_ROTATION_WORDS = {"max-size-mb": "fileMaxSizeMb", "max-backups": "fileMaxBackups"}
+LEFT_OUT = "left out"  # a note that says a setting of the file is not in the profile (the agent does not read it)
 DEFAULT_ROTATION_TEXT = "max-size-mb 10, max-backups 5"  # hubble.export.static defaults in Cilium's values.yaml
 
 # FlowFilter field -> the word that writes it (a namespace word writes source_pod too: chosen below).
@@ -131,7 +132,7 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
                     raise ExporterConfigError(f"{config.where}.aggregationInterval: '{config.aggregation_interval}' is not a Go duration ({error}): write e.g. 30s") from None
                 entry["aggregation-interval"] = config.aggregation_interval
         else:
-            notes.append(f"{config.name}: fieldAggregate/aggregationInterval left out: Cilium {tables.version}'s agent does not read them")
+            notes.append(f"{config.name}: fieldAggregate/aggregationInterval {LEFT_OUT}: Cilium {tables.version}'s agent does not read them")
     for key, filters in (("include", config.include_filters), ("exclude", config.exclude_filters)):
         decompiled = []
         upstream_key = {"include": "includeFilters", "exclude": "excludeFilters"}[key]
@@ -164,7 +165,7 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
     if rotation and tables.per_flowlog_rotation:
         entry["rotation"] = rotation
     elif rotation:
-        notes.append(f"{config.name}: per-flow-log rotation left out: Cilium {tables.version}'s agent rotates every flow log by its agent-wide setting (hubble.export.fileMaxSizeMb/fileMaxBackups)")
+        notes.append(f"{config.name}: per-flow-log rotation {LEFT_OUT}: Cilium {tables.version}'s agent rotates every flow log by its agent-wide setting (hubble.export.fileMaxSizeMb/fileMaxBackups)")
     return entry
 
 
@@ -186,4 +187,5 @@ def import_cilium(path: Path, version: str | None) -> ImportedSection | None:
     if exporter.shared_rotation:
         section["rotation"] = {word: exporter.shared_rotation[key] for word, key in SHARED_ROTATION_WORDS.items() if key in exporter.shared_rotation}
     section["flow-logs"] = [_flow_log(config, tables, notes) for config in exporter.flow_logs]
-    return ImportedSection({"cilium": section}, exporter.form, tuple(notes))
+    left_out = any(LEFT_OUT in note for note in notes)
+    return ImportedSection({"cilium": section}, exporter.form, tuple(notes), left_out)
