@@ -105,8 +105,9 @@ def test_static_exporter_from_helm_values(run_cli: Run, tmp_path: Path) -> None:
                             "enabled": True,
                             "filePath": "/var/run/cilium/hubble/events.log",
                             "fieldMask": ["time", "verdict"],
-                            "allowList": [{"verdict": ["DROPPED"]}],
-                            "denyList": [{"traffic_direction": ["INGRESS"]}],
+                            # Cilium's chart takes JSON text here (it joins the strings into hubble-export-allowlist)
+                            "allowList": ['{"verdict":["DROPPED"]}'],
+                            "denyList": ['{"traffic_direction":["INGRESS"]}'],
                         }
                     }
                 }

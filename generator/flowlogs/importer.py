@@ -34,12 +34,14 @@ def import_profile(path: Path, versions: dict[str, str]) -> str:
     sections: dict[str, object] = {}
     forms: list[str] = []
     notes: list[str] = []
+    left_out = False
     for product in PRODUCTS:
         imported = product.import_section(path, versions.get(product.key))
         if imported is not None:
             sections.update(imported.section)
             forms.append(imported.form)
             notes += imported.notes
+            left_out = left_out or imported.left_out
     if not sections:
         raise UserError(
             f"{path}: not a configuration flowlogs can import: expected a Cilium flowlogs.yaml, its ConfigMap or Cilium Helm values "
@@ -48,7 +50,7 @@ def import_profile(path: Path, versions: dict[str, str]) -> str:
     lines = [
         SCHEMA_LINE,
         f"# Imported by `flowlogs import` from {path.name} ({', '.join(forms)}). Review it, save it as values/<profile>.yaml",
-        "# and run `flowlogs generate`: it compiles to the same configuration.",
+        "# and run `flowlogs generate`: it compiles to the same configuration" + (", but for what the notes say is left out (Cilium does not read it)." if left_out else "."),
     ]
     if notes:
         lines.append("# Notes:")
@@ -59,15 +61,15 @@ def import_profile(path: Path, versions: dict[str, str]) -> str:
 
 
 def _check_compiles(text: str, source: Path) -> None:
-    """What import gives must compile (never a broken profile on disk): the values it kept as
-    written are what the agent would refuse too."""
+    """What import gives must compile (never a broken profile on disk). What the agent refuses the
+    product's reader has refused already; what is left are flowlogs' own rules (e.g. a path below /proc)."""
     with tempfile.TemporaryDirectory(prefix="flowlogs-import-") as directory:
         candidate = Path(directory) / "imported.yaml"
         candidate.write_text(text, encoding="utf-8")
         result = compile_paths([candidate])
     errors = [d.message for d in result.diagnostics.errors]
     if errors:
-        raise UserError(f"{source}: the configuration has values the agent rejects (as a profile: " + "; ".join(errors) + ")")
+        raise UserError(f"{source}: the imported profile does not compile: " + "; ".join(errors))
 
 
 def write_profile(text: str, output: Path, force: bool) -> None:

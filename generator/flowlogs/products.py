@@ -83,6 +83,7 @@ class ImportedSection:
     section: dict[str, Any]  # the profile words
     form: str  # what the file was, e.g. "ConfigMap"
     notes: tuple[str, ...] = ()  # what was kept as raw upstream fields, left out, or assumed
+    left_out: bool = False  # a setting of the file is not in the profile (a note says which): not the same configuration
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,24 @@ def _documents(path: Path) -> list[dict[str, Any]]:
         raise UserError(f"{path}: not YAML: {error}") from error
 
 
-def _log_collection(spec: dict[str, Any], tables: CalicoTables) -> dict[str, Any]:
+# ApplicationLayer settings that are not L7 logs but live in the same object (tigera/operator
+# api/v1/applicationlayer_types.go, ApplicationLayerSpec: webApplicationFirewall, applicationLayerPolicy):
+# deleting the object with flowlogs' chart would turn them off, so an import that finds one enabled keeps it.
+NOT_OURS_ENABLED = ("webApplicationFirewall", "applicationLayerPolicy")
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    """A mapping of the object (absent is empty); anything else is a clear error, not a crash."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UserError(f"{where}: expected a mapping, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _log_collection(spec: dict[str, Any], tables: CalicoTables, where: str) -> dict[str, Any]:
     section: dict[str, Any] = {}
-    collection = spec.get("logCollection") or {}
+    collection = _mapping(spec.get("logCollection"), f"{where}.logCollection")
     if "collectLogs" in collection:
         section["collect-logs"] = "on" if collection["collectLogs"] == "Enabled" else "off"
     if "logIntervalSeconds" in collection:
@@ -42,11 +57,17 @@ def _log_collection(spec: dict[str, Any], tables: CalicoTables) -> dict[str, Any
         section["requests-per-interval"] = "unlimited" if limit == int(tables.log_collection_defaults["logRequestsPerInterval"]) else limit
     if "sidecarInjection" in spec:
         section["sidecar-injection"] = "on" if spec["sidecarInjection"] == "Enabled" else "off"
-    envoy = spec.get("envoy") or {}
+    envoy = _mapping(spec.get("envoy"), f"{where}.envoy")
     words = {"xffNumTrustedHops": "xff-num-trusted-hops", "useRemoteAddress": "use-remote-address"}
     if any(key in envoy for key in words):
         section["envoy"] = {words[key]: value for key, value in envoy.items() if key in words}
-    containers = (((spec.get("l7LogCollectorDaemonSet") or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
+    at = f"{where}.l7LogCollectorDaemonSet"
+    daemon_set = _mapping(spec.get("l7LogCollectorDaemonSet"), at)
+    template = _mapping(_mapping(daemon_set.get("spec"), f"{at}.spec").get("template"), f"{at}.spec.template")
+    containers = _mapping(template.get("spec"), f"{at}.spec.template.spec").get("containers") or []
+    if not isinstance(containers, list):
+        raise UserError(f"{at}.spec.template.spec.containers: expected a list, got {type(containers).__name__}")
+    containers = [_mapping(c, f"{at}.spec.template.spec.containers[{i}]") for i, c in enumerate(containers)]
     resources = {c["name"]: c["resources"] for c in containers if c.get("name") in COLLECTOR_CONTAINERS and c.get("resources")}
     if resources:
         section["resources"] = resources
@@ -87,16 +108,23 @@ def import_calico(path: Path, version: str | None) -> ImportedSection | None:
         return None
     if len(application_layers) > 1 or len(felix_configurations) > 1:
         raise UserError(f"{path}: expected at most one ApplicationLayer and one FelixConfiguration, found {len(application_layers)} and {len(felix_configurations)}")
-    layer = (application_layers[0].get("spec") or {}) if application_layers else {}
+    layer = _mapping(application_layers[0].get("spec"), f"{path}: ApplicationLayer spec") if application_layers else {}
     version = version or ("3.20" if "sidecarInjection" in layer else DEFAULT_VERSION)
     if version not in SUPPORTED_VERSIONS:
         raise UserError(f"Calico Enterprise version {version} is not supported: one of {', '.join(SUPPORTED_VERSIONS)}")
     tables = load_tables(version)
     notes: list[str] = []
-    section: dict[str, Any] = {"version": version, **_log_collection(layer, tables)}
+    section: dict[str, Any] = {"version": version, **_log_collection(layer, tables, f"{path}: ApplicationLayer spec")}
+    enabled = [field for field in NOT_OURS_ENABLED if layer.get(field) == "Enabled"]
+    if enabled:
+        section["existing-application-layer"] = "on"
+        notes.append(
+            f"ApplicationLayer {' and '.join(f'{field}: Enabled' for field in enabled)}: 'existing-application-layer: on' adopts the object "
+            "and never deletes it, so uninstalling flowlogs leaves these on"
+        )
     if felix_configurations:
         configuration = felix_configurations[0]
-        felix = _felix(configuration.get("spec") or {}, tables, notes)
+        felix = _felix(_mapping(configuration.get("spec"), f"{path}: FelixConfiguration spec"), tables, notes)
         if felix:
             section["felix"] = felix
         api = str(configuration.get("apiVersion", DEFAULT_FELIX_API))

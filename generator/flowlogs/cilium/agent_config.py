@@ -37,22 +37,12 @@ from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_r
 from .agent_problem import AgentProblem
 from .agent_time import check_end, go_duration_nanoseconds
 from .flow_schema import load_flow_schema
+from .preview.config import GoYAMLLoader
 from .tables import CiliumTables, load_tables
 
 _FILE = "the agent rejects the whole file and keeps its previous flow logs"
 _ONE = "the agent does not apply this flow log"
 _L7 = 129  # MessageTypeAccessLog
-
-
-class _GoYAMLLoader(yaml.SafeLoader):
-    """YAML 1.1 like go.yaml.in/yaml/v2, but timestamps stay strings (as yaml.v2 keeps them when
-    decoding into interface{}, "for backward compatibility")."""
-
-
-_GoYAMLLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 def _go_key(mapping: Mapping[Any, Any], tag: str) -> tuple[bool, Any]:
@@ -254,7 +244,7 @@ def agent_parse_errors(flowlogs_yaml: str, version: str) -> list[str]:
     schema = load_flow_schema(version)
     errors = _Errors()
     try:
-        document = yaml.load(flowlogs_yaml, Loader=_GoYAMLLoader)  # noqa: S506 - a SafeLoader
+        document = yaml.load(flowlogs_yaml, Loader=GoYAMLLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         errors.add("flowlogs.yaml", f"not YAML: {exc}".replace("\n", " "), _FILE)
         return errors.items

@@ -740,6 +740,7 @@ class RawFields(FilterKind):
                 )
                 continue
             result[name] = _check_raw_value(tables.filter_fields[name].type, value_node, tables, diagnostics)
+            _check_raw_strings(name, value_node, context, diagnostics)
         return result
 
     def decompile(self, upstream: Any, context: FilterContext) -> Any:
@@ -767,6 +768,20 @@ def _check_raw_value(type_name: str, node: Node, tables: CiliumTables, diagnosti
     return value
 
 
+def _check_raw_strings(field: str, node: Node, context: FilterContext, diagnostics: Diagnostics) -> None:
+    """A raw string the agent parses when it builds the flow log (filters.BuildFilterList: ports, IPs,
+    status codes, patterns, label selectors, protocols) is checked as the field's word checks it:
+    `source_port: ['{{x}}']` fails there as `source-port: '{{x}}'` does."""
+    from .filters import FILTER_WORDS
+
+    word = next((w for w in FILTER_WORDS.values() if w.field == field and w.kind in AGENT_PARSED), None)
+    if word is None or not isinstance(node.value, list):
+        return
+    for item in node.elements():
+        if isinstance(item.value, str):
+            word.kind.compile_item(item, FilterContext(context.tables, word), diagnostics)
+
+
 def _check_raw_element(element: str, item: Node, tables: CiliumTables, diagnostics: Diagnostics) -> None:
     v = item.value
     if element == "string" and not isinstance(v, str):
@@ -777,10 +792,14 @@ def _check_raw_element(element: str, item: Node, tables: CiliumTables, diagnosti
         diagnostics.error(item.location, f"expected true or false, got {v!r}")
     elif element in ENUM_TABLES:
         names = set(getattr(tables, ENUM_TABLES[element]).values())
-        if v not in names and not isinstance(v, int):
+        if isinstance(v, bool):  # protojson reads an enum from its name or number only
+            diagnostics.error(item.location, f"{str(v).lower()} is not a {element}: write its name", "one of: " + ", ".join(sorted(names)))
+        elif v not in names and not isinstance(v, int):
             diagnostics.error(item.location, f"unknown {element} '{v}'{did_you_mean(str(v), names)}", "one of: " + ", ".join(sorted(names)))
     elif element == "DropReason":
-        if v not in tables.drop_reasons_by_enum and not isinstance(v, int):
+        if isinstance(v, bool):
+            diagnostics.error(item.location, f"{str(v).lower()} is not a DropReason: write its name, e.g. POLICY_DENIED")
+        elif v not in tables.drop_reasons_by_enum and not isinstance(v, int):
             diagnostics.error(item.location, f"unknown DropReason '{v}'{did_you_mean(str(v), tables.drop_reasons_by_enum)}")
     elif element in tables.nested_fields:
         if not isinstance(v, dict):
@@ -818,3 +837,5 @@ TCP_FLAG_SETS = TcpFlags()
 INTERFACE = Interface()
 CEL = CelExpression()
 RAW = RawFields()
+# Kinds whose values the agent parses when it builds a flow log's filters: a raw value is checked by them too.
+AGENT_PARSED = (PORT, IP, HTTP_STATUS, REGEXP, FQDN, NODE_NAME, LABEL, PROTOCOL)

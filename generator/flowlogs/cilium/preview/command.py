@@ -79,7 +79,7 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
         version = args.cilium_version or DEFAULT_VERSION
         if version not in SUPPORTED_VERSIONS:
             raise FlowlogsError(f"--cilium-version {version}: supported: {', '.join(SUPPORTED_VERSIONS)}")
-        exporter = read_exporter_config(Path(args.config))
+        exporter = read_exporter_config(Path(args.config), version)
         source, configs, notes = exporter.source, exporter.flow_logs, list(exporter.notes)
     tables = load_tables(version)
     flow_logs = [compile_flow_log(config, tables) for config in configs]
