@@ -351,6 +351,22 @@ def test_validate_fails_once_a_composed_profile_is_proc_self_mem(cache, run_cli,
     assert (cached.code, cached.err) == (1, uncached.err)
 
 
+def test_a_profile_edited_while_it_compiles_is_not_kept(cache, run_cli, monkeypatch):
+    # The key is taken before the compile: kept, the build would stand for the edited file.
+    compile_paths = compiler.compile_paths
+
+    def compile_then_edit(paths):
+        result = compile_paths(paths)
+        Path("values/demo.yaml").write_text(PROFILE.replace("dropped", "forwarded"), encoding="utf-8")
+        return result
+
+    with monkeypatch.context() as patch:
+        patch.setattr(compiler, "compile_paths", compile_then_edit)
+        assert "verdict:\n        - DROPPED" in _flow_logs_yaml(run_cli("render", "demo").out)
+    assert _entries(cache, "build") == []
+    assert run_cli("render", "demo").out == _uncached(run_cli, monkeypatch, "render", "demo")
+
+
 # ---------------------------------------------------------------- what each kept layer gives (issue 25)
 
 

@@ -111,21 +111,19 @@ def compile_chart(values_dir: Path, chart_dir: Path, paths: list[Path]) -> Compi
 def current_chart(values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()) -> CurrentChart:
     """The chart of the selected profiles as they are now: from the cache, else compiled now."""
     paths = selected_paths(values_dir, selected)
-    key = _build_key(values_dir, chart_dir, paths)
+    key = build_key(values_dir, chart_dir, paths)
     kept = _kept_build(caches.load(_BUILD_KIND, key)) if key is not None else None
     if kept is None:
-        kept = keep_build(key, compile_chart(values_dir, chart_dir, paths))
+        kept = keep_build(key, values_dir, chart_dir, paths, compile_chart(values_dir, chart_dir, paths))
     return CurrentChart(kept.unversioned.versioned(chart_dir), kept.profiles, kept.diagnostics)
 
 
-def remember_generated(values_dir: Path, chart_dir: Path, paths: list[Path], compiled: CompiledChart) -> None:
-    """Keep what `generate` built of every profile for the `validate` (or `render`) that follows it."""
-    keep_build(_build_key(values_dir, chart_dir, paths), compiled)
-
-
-def keep_build(key: dict[str, object] | None, compiled: CompiledChart) -> _KeptBuild:
+def keep_build(key: dict[str, object] | None, values_dir: Path, chart_dir: Path, paths: list[Path], compiled: CompiledChart) -> _KeptBuild:
+    """Keep a build under the key taken before it compiled (`generate` leaves the one the
+    `validate` after it needs), unless a profile file changed meanwhile: then the key would not
+    name what was compiled."""
     kept = _KeptBuild(compiled.unversioned, [ChartProfile(p.name, p.source) for p in compiled.profiles], compiled.diagnostics)
-    if key is not None:
+    if key is not None and key == build_key(values_dir, chart_dir, paths):
         diagnostics = [[d.severity.value, d.location.file, d.location.line, d.location.column, d.message, d.hint] for d in kept.diagnostics]
         value = {"files": kept.unversioned.files, "digest": kept.unversioned.digest, "profiles": [[p.name, p.source] for p in kept.profiles]}
         caches.save(_BUILD_KIND, key, {**value, "diagnostics": diagnostics})
@@ -151,7 +149,7 @@ def _kept_build(value: object) -> _KeptBuild | None:
     return _KeptBuild(UnversionedChart(files, digest), profiles, diagnostics)
 
 
-def _build_key(values_dir: Path, chart_dir: Path, paths: list[Path]) -> dict[str, object] | None:
+def build_key(values_dir: Path, chart_dir: Path, paths: list[Path]) -> dict[str, object] | None:
     """What a build depends on, None when a directory cannot be listed. Paths as given (they show
     in messages and generated headers) and resolved (a link moved elsewhere is another profile)."""
     from .inputs import PROFILE_LIMITS

@@ -1,7 +1,8 @@
 """The YAML data files flowlogs ships (version tables, the Flow message), parsed with libyaml.
 
-They are human-readable YAML with their sources in comments. Parsing all ten costs about 30 ms,
-less than a cache of them would save (issue 25: a cache layer must save 50 ms of a command).
+They are human-readable YAML with their sources in comments. They are parsed each run: all ten
+cost about 30 ms, too little for a cache (a cache layer is kept only where it saves a command
+50 ms: benchmarks/README.md).
 """
 
 from __future__ import annotations
