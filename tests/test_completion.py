@@ -56,7 +56,7 @@ def _script(shell: str, directory: Path) -> Path:
 
 def _bash_offers(script: Path, cwd: Path, *words: str) -> list[str]:
     """COMPREPLY after `words` (the last one being completed), NUL-separated so any name is whole."""
-    program = 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _flowlogs; printf "%s\\0" "${COMPREPLY[@]}"'
+    program = 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _flowlogs; for word in "${COMPREPLY[@]}"; do printf "%s\\0" "$word"; done'
     result = subprocess.run(["bash", "--norc", "-c", program, "bash", str(script), *words], cwd=cwd, capture_output=True, check=True)
     return sorted(_unquoted(word.decode()) for word in result.stdout.split(b"\0")[:-1])
 
@@ -72,6 +72,7 @@ def test_bash_offers_hostile_profile_names_as_they_are(hostile: Path) -> None:
     assert _bash_offers(script, hostile, "flowlogs", "render", "") == OFFERED
     assert _bash_offers(script, hostile, "flowlogs", "render", "a") == ["a$(touch PWNED)"]
     assert _bash_offers(script, hostile, "flowlogs", "render", "values/a") == ["values/a$(touch PWNED).yaml"]
+    assert _bash_offers(script, hostile, "flowlogs", "render", "values/o") == []  # the name with a newline
     assert sorted(p.name for p in hostile.iterdir()) == ["values"]
 
 

@@ -88,6 +88,8 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
         "_flowlogs_paths() {",
         "    local found",
         "    while IFS= read -r found; do",
+        "        # compgen prints a name holding a newline as two lines, neither of them a file: left out.",
+        '        [[ -e "$found" || -L "$found" || "$found" == "~"* ]] || continue',
         "        if [[ -d \"$found\" ]]; then",
         "            found+=/",
         "            [[ -n \"${BASH_VERSION-}\" ]] && compopt -o nospace",
