@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import stat
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 FORMAT = b"flowlogs-cache-2"
 KEPT_ENTRIES = 256  # the newest kept: each new directory of profiles (a test's, a CI checkout's) makes new keys
@@ -96,7 +95,7 @@ def code_stamp() -> str:
             except OSError:
                 continue
     settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("FLOWLOGS_") and k not in _NOT_SETTINGS)
-    digest.update(orjson.dumps(settings))
+    digest.update(json.dumps(settings).encode())
     return digest.hexdigest()
 
 
@@ -104,7 +103,7 @@ def _entry(kind: str, key: Any) -> tuple[Path, bytes] | None:
     directory = cache_directory()
     if directory is None:
         return None
-    name = hashlib.sha256(orjson.dumps([kind, code_stamp(), key], option=orjson.OPT_SORT_KEYS)).hexdigest()
+    name = hashlib.sha256(json.dumps([kind, code_stamp(), key], sort_keys=True).encode()).hexdigest()
     return directory / f"{kind}-{name}.json", name.encode()
 
 
@@ -122,8 +121,8 @@ def load(kind: str, key: Any) -> Any | None:
     if len(data) > MAX_ENTRY_BYTES or header != b" ".join((FORMAT, name, hashlib.sha256(payload).hexdigest().encode())):
         return None
     try:
-        return orjson.loads(payload)
-    except orjson.JSONDecodeError:
+        return json.loads(payload)
+    except ValueError:  # not UTF-8, not JSON
         return None
 
 
@@ -133,7 +132,7 @@ def save(kind: str, key: Any, value: Any) -> None:
     if entry is None:
         return
     path, name = entry
-    payload = orjson.dumps(value)
+    payload = json.dumps(value, separators=(",", ":")).encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
