@@ -27,7 +27,7 @@ export GOCACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/flowlogs/go-build
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check lint test test-fast fuzz helm-binary kubeconform-binary go-toolchain hubble-binaries kube-apiserver-binaries upstream-tools python-matrix bench browser golden clean
+.PHONY: all venv generate validate check lint test test-fast fuzz helm-binary kubeconform-binary go-toolchain hubble-binaries kube-apiserver-binaries upstream-tools python-matrix bench browser zsh golden clean
 
 all: validate
 
@@ -97,12 +97,12 @@ upstream-tools: helm-binary kubeconform-binary hubble-binaries kube-apiserver-bi
 # rewrite every test module's asserts again (~3 s of CPU per xdist worker).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto
 
-test: $(STAMP) upstream-tools lint
+test: $(STAMP) upstream-tools zsh lint
 	$(PYTEST)
 
 # The tests without the few marked slow (wheel and pre-commit installs, every README command,
 # the other Pythons, the kill tests, the fuzz budget).
-test-fast: $(STAMP) upstream-tools
+test-fast: $(STAMP) upstream-tools zsh
 	$(PYTEST) -m "not slow"
 
 # Hostile input (issue 13): 5,000 fuzzed profiles, fleet files and validator inputs from a fixed
@@ -124,6 +124,11 @@ bench: $(STAMP) kubeconform-binary
 # Not part of `make test`: a large download. A no-op where apt-get is unavailable.
 browser:
 	-command -v chromium >/dev/null || (command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq chromium)
+
+# zsh, for the completion tests (tests/test_completion.py drives it on a terminal): installed with
+# apt-get when missing (small), so the zsh tests run in CI; they skip only where neither is found.
+zsh:
+	-@command -v zsh >/dev/null || (command -v apt-get >/dev/null && (apt-get install -y -qq zsh || (apt-get update -qq && apt-get install -y -qq zsh)))
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -36,7 +36,8 @@ HELM = ROOT / ".cache" / "bin" / "helm"
 # As users run it: Python writes its bytecode caches (a shell with PYTHONDONTWRITEBYTECODE=1
 # would compile every module on every run), and flowlogs' per-user cache is its own (CACHE).
 CACHE = Path(tempfile.mkdtemp(prefix="flowlogs-startup-cache-"))
-ENV = {**{k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "FLOWLOGS_NO_CACHE")}, "XDG_CACHE_HOME": str(CACHE)}
+ENV = {**{k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "FLOWLOGS_NO_CACHE")}, "FLOWLOGS_CACHE_DIR": str(CACHE)}
+ENTRIES = CACHE / "v2"
 
 
 def cpu_seconds(command: Sequence[str], cwd: Path = ROOT) -> float:
@@ -68,14 +69,15 @@ def side_by_side(
 
 def forget_renders() -> None:
     """Forget the kept `helm template` outputs only: the chart build stays, Helm runs again."""
-    for entry in (CACHE / "flowlogs" / "builds").glob("render-*"):
+    for entry in ENTRIES.glob("render-*"):
         entry.unlink()
 
 
 def forget_builds() -> None:
-    """Empty the build cache (the chart and renders kept by earlier commands); the parsed data
-    tables stay, as after any earlier run of this flowlogs."""
-    shutil.rmtree(CACHE / "flowlogs" / "builds", ignore_errors=True)
+    """Forget the charts and renders kept by earlier commands; the chart base (made once per
+    installation) stays, as after any earlier run of this flowlogs."""
+    for entry in [*ENTRIES.glob("build-*"), *ENTRIES.glob("render-*")]:
+        entry.unlink()
 
 
 def report(label: str, seconds: float, reference_label: str, reference: float, limit_ratio: float | None, limit_seconds: float | None) -> bool:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import io
@@ -10,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 
 import python_matrix  # noqa: E402
 import upstream_tools  # noqa: E402
+
+# The tests never touch the developer's own flowlogs cache (caches.py): each test process has
+# one of its own, removed when it ends; the processes the tests start inherit it.
+os.environ["FLOWLOGS_CACHE_DIR"] = tempfile.mkdtemp(prefix="flowlogs-test-cache-")
+atexit.register(shutil.rmtree, os.environ["FLOWLOGS_CACHE_DIR"], ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

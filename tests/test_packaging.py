@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -27,6 +28,9 @@ PROFILES = sorted(p.stem for p in VALUES.glob("*.yaml") if p.stem != "fleet")
 def helm(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(HELM), *args], capture_output=True, text=True, cwd=cwd)
 
+# A bare environment (the archives must not depend on the user's), with the tests' own cache (conftest).
+PACKAGE_ENV = {"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin", "FLOWLOGS_CACHE_DIR": os.environ["FLOWLOGS_CACHE_DIR"]}
+
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -35,7 +39,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(VALUES, work / "values")
     shutil.copytree(CHART, work / "chart")
     result = subprocess.run(
-        [str(ROOT / ".venv/bin/flowlogs"), "package"], cwd=work, capture_output=True, text=True, env={"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"}
+        [str(ROOT / ".venv/bin/flowlogs"), "package"], cwd=work, capture_output=True, text=True, env=PACKAGE_ENV
     )
     assert result.returncode == 0, result.stderr
     return work / "dist"
@@ -73,7 +77,7 @@ def test_the_chart_archive_is_what_helm_package_makes(dist, tmp_path):
 def test_archives_are_reproducible(dist, tmp_path):
     shutil.copytree(VALUES, tmp_path / "values")
     shutil.copytree(CHART, tmp_path / "chart")
-    subprocess.run([str(ROOT / ".venv/bin/flowlogs"), "package"], cwd=tmp_path, check=True, capture_output=True, env={"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"})
+    subprocess.run([str(ROOT / ".venv/bin/flowlogs"), "package"], cwd=tmp_path, check=True, capture_output=True, env=PACKAGE_ENV)
     for archive in dist.iterdir():
         assert (tmp_path / "dist" / archive.name).read_bytes() == archive.read_bytes(), archive.name
 

@@ -151,7 +151,7 @@ def with_extra_chart_value(monkeypatch: pytest.MonkeyPatch) -> None:
 
     original = build.common_values
     monkeypatch.setattr(build, "common_values", lambda: [*original(), ChartValue("extra", "", "A new value.", {"type": "string"})])
-    monkeypatch.setattr(caches, "code_fingerprint", lambda: "a flowlogs release with one more chart value")
+    monkeypatch.setattr(caches, "code_stamp", lambda: "a flowlogs release with one more chart value")
 
 
 def test_chart_version_bumps_only_when_the_chart_changes(repo, monkeypatch):

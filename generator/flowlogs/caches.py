@@ -1,89 +1,83 @@
-"""flowlogs' per-user caches: where they live, how an entry is written, and the build cache.
+"""flowlogs' per-user cache: plain data (JSON) found by the content of what it was made from.
 
-Two caches live under `$XDG_CACHE_HOME/flowlogs` (else `~/.cache/flowlogs`):
-- `data/`: what is derived from installed files only: the parsed shipped data files
-  (`datafiles.py`, keyed by each file's bytes) and `derived_entry`'s (compiled chart templates,
-  Kubernetes schemas made standalone);
-- `builds/`: the chart `render` and `validate` build from the current profiles, so a command
-  that follows `generate` (or repeats itself) does not compile the same profiles again.
-
-A build entry is found by its key (the command's arguments, the working directory) together
-with the fingerprint of the code that builds it (every file of the installed package, the
-Python version, the installed libraries), and it is used only while every file the build read
-(`note_read`: the profiles, the profiles they compose) still has the bytes it had. A cache that
-cannot be written or read is no error: the work is done as without it. `FLOWLOGS_NO_CACHE=1`
-turns both caches off.
+Short commands keep what they would otherwise redo (docs/cli.md "The cache"). An entry is a file
+of `$FLOWLOGS_CACHE_DIR/v2` (else `$XDG_CACHE_HOME/flowlogs/v2`, else `~/.cache/flowlogs/v2`)
+named by the SHA-256 of its key: its kind, flowlogs' installation (`code_stamp`) and what the
+caller says the value depends on, given as the content of files (`file_digest`), never their
+dates. The file is one header line (the format, the key's digest, the payload's SHA-256) and the
+payload, JSON. It is used only when it is a regular file (not a link, FIFO or device) of at most
+MAX_ENTRY_BYTES whose header and digest are right; anything else is ignored and made again.
+Nothing read from the cache is run (no pickle, no marshal). A cache that cannot be read or
+written is no error; `FLOWLOGS_NO_CACHE=1` turns it off.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
-import pickle
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-KEPT_BUILDS = 512  # entries in builds/ before the oldest are removed
-# The files read while a build is recorded: resolved path -> SHA-256 of the bytes.
-_recordings: list[dict[str, str]] = []
+FORMAT = b"flowlogs-cache-2"
+KEPT_ENTRIES = 256  # the newest kept: each new directory of profiles (a test's, a CI checkout's) makes new keys
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+# O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the open file.
+_OPEN = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOT_SETTINGS = ("FLOWLOGS_NO_CACHE", "FLOWLOGS_CACHE_DIR")
 
 
-def cache_root() -> Path | None:
-    """The per-user cache directory, or None when caching is off."""
+def cache_directory() -> Path | None:
+    """Where entries live, or None when caching is off."""
     if os.environ.get("FLOWLOGS_NO_CACHE"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "flowlogs"
+    base = os.environ.get("FLOWLOGS_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "flowlogs"
+    )
+    return Path(base) / "v2"
 
 
-def write_entry(path: Path, data: bytes) -> None:
-    """Write a cache entry whole (a temporary file renamed over it); a failure leaves no entry."""
+def read_regular(path: Path | str, limit: int, *, follow_links: bool = True) -> bytes:
+    """At most `limit` + 1 bytes of `path`; OSError when it is not a regular file (a FIFO, a
+    device, a directory; a link too unless `follow_links`) or cannot be read."""
+    descriptor = os.open(path, _OPEN | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0)))
+    with os.fdopen(descriptor, "rb") as stream:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(f"not a regular file (mode {stat.filemode(mode)})")
+        return stream.read(limit + 1)
+
+
+def file_digest(path: Path, limit: int) -> str:
+    """A file as a key names it: the SHA-256 of its first `limit` + 1 bytes (more is refused by
+    whoever reads it), where a link points, or why it cannot be read."""
+    target = os.readlink(path) if os.path.islink(path) else ""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    except OSError:
-        pass
+        return f"{target}\0sha256:{hashlib.sha256(read_regular(path, limit)).hexdigest()}"
+    except OSError as error:
+        return f"{target}\0unreadable: {error.strerror or error}"
 
 
-def note_read(path: Path, data: bytes) -> None:
-    """Record that the build under way read `path` with these bytes (no-op when nothing records)."""
-    if _recordings:
-        digest = hashlib.sha256(data).hexdigest()
-        for reads in _recordings:
-            reads[str(path.resolve())] = digest
-
-
-@contextmanager
-def recording_reads() -> Iterator[dict[str, str]]:
-    """The files `note_read` reports while the block runs."""
-    reads: dict[str, str] = {}
-    _recordings.append(reads)
-    try:
-        yield reads
-    finally:
-        _recordings.remove(reads)
+def installed_stamp(path: str) -> str:
+    """An installed file or directory as a key names it: path, size, inode and change time. The
+    kernel sets the change time on every write, rename or chmod, and no program can set it back
+    (as `touch`, `cp -p`, tar and pip set modification times), so an edit, reinstall or upgrade
+    always changes it. Hashing flowlogs' 1.5 MB instead would cost a short command 10-50 ms."""
+    found = os.stat(path)
+    return f"{path}\0{found.st_size}\0{found.st_ino}\0{found.st_ctime_ns}\0{found.st_mtime_ns}"
 
 
 @functools.cache
-def code_fingerprint() -> str:
-    """What the build's output depends on besides its inputs: flowlogs' files (their paths, sizes
-    and modification times; an edited or upgraded module or data table changes it), the Python
-    version, and the installed libraries (installing or removing one changes its directory)."""
+def code_stamp() -> str:
+    """What every entry depends on besides its inputs: flowlogs' files (`installed_stamp`), the
+    Python version, the installed libraries (installing or removing one changes their directory)
+    and the FLOWLOGS_ settings."""
     digest = hashlib.sha256(sys.version.encode())
-    package = Path(__file__).resolve().parent
-    stack = [package]
+    stack = [str(Path(__file__).resolve().parent)]
     while stack:
         directory = stack.pop()
         with os.scandir(directory) as entries:
@@ -91,81 +85,74 @@ def code_fingerprint() -> str:
                 if entry.name == "__pycache__":
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                    stack.append(entry.path)
                 else:
-                    stat = entry.stat()
-                    digest.update(f"{entry.path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+                    digest.update(installed_stamp(entry.path).encode() + b"\0")
     for entry_path in sys.path:
-        if not entry_path.endswith(("site-packages", "dist-packages")):
-            continue  # the working directory (`python -m`) and the like: not where libraries are installed
-        try:
-            digest.update(f"{entry_path}\0{os.stat(entry_path).st_mtime_ns}\0".encode())
-        except OSError:
-            continue
-    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("FLOWLOGS_") and k != "FLOWLOGS_NO_CACHE")
-    digest.update(repr(settings).encode())
+        if entry_path.endswith(("site-packages", "dist-packages")):  # not the working directory of `python -m`
+            try:
+                digest.update(installed_stamp(entry_path).encode() + b"\0")
+            except OSError:
+                continue
+    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("FLOWLOGS_") and k not in _NOT_SETTINGS)
+    digest.update(json.dumps(settings).encode())
     return digest.hexdigest()
 
 
-def derived_entry(kind: str, *inputs: str) -> Path | None:
-    """Where data derived from installed files only (a compiled template, the chart base, a
-    bundled schema made standalone) is kept, under the code fingerprint and what it was derived from; None when
-    caching is off. Like Python's bytecode, such an entry is made once per installation."""
-    root = cache_root()
-    if root is None:
+def _entry(kind: str, key: Any) -> tuple[Path, bytes] | None:
+    directory = cache_directory()
+    if directory is None:
         return None
-    digest = hashlib.sha256("\0".join((code_fingerprint(), *inputs)).encode()).hexdigest()
-    return root / "data" / f"{kind}-{digest[:40]}"
+    name = hashlib.sha256(json.dumps([kind, code_stamp(), key], sort_keys=True).encode()).hexdigest()
+    return directory / f"{kind}-{name}.json", name.encode()
 
 
-def _entry_path(kind: str, key: Mapping[str, Any]) -> Path | None:
-    root = cache_root()
-    if root is None:
+def load(kind: str, key: Any) -> Any | None:
+    """The value kept for `key`, or None (none, or not exactly as written)."""
+    entry = _entry(kind, key)
+    if entry is None:
         return None
-    digest = hashlib.sha256(repr((code_fingerprint(), os.getcwd(), sorted(key.items()))).encode()).hexdigest()
-    return root / "builds" / f"{kind}-{digest[:40]}.pickle"
-
-
-def _still_read_alike(reads: Mapping[str, str]) -> bool:
-    for path, digest in reads.items():
-        try:
-            with open(path, "rb") as stream:
-                if hashlib.sha256(stream.read()).hexdigest() != digest:
-                    return False
-        except OSError:
-            return False
-    return True
-
-
-def load_build(kind: str, key: Mapping[str, Any]) -> Any | None:
-    """The cached build of `kind` for `key`, or None (none, stale, or unreadable)."""
-    path = _entry_path(kind, key)
-    if path is None:
+    path, name = entry
+    try:
+        data = read_regular(path, MAX_ENTRY_BYTES, follow_links=False)
+    except OSError:
+        return None
+    header, _, payload = data.partition(b"\n")
+    if len(data) > MAX_ENTRY_BYTES or header != b" ".join((FORMAT, name, hashlib.sha256(payload).hexdigest().encode())):
         return None
     try:
-        reads, value = pickle.loads(path.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+        return json.loads(payload)
+    except ValueError:  # not UTF-8, not JSON
         return None
-    return value if isinstance(reads, dict) and _still_read_alike(reads) else None
 
 
-def save_build(kind: str, key: Mapping[str, Any], reads: Mapping[str, str], value: Any) -> None:
-    """Keep a build for `key`, valid while the files in `reads` keep their bytes."""
-    path = _entry_path(kind, key)
-    if path is not None:
-        write_entry(path, pickle.dumps((dict(reads), value), protocol=pickle.HIGHEST_PROTOCOL))
+def save(kind: str, key: Any, value: Any) -> None:
+    """Keep `value` (JSON-able) for `key`: written whole (a temporary file renamed over the entry)."""
+    entry = _entry(kind, key)
+    if entry is None:
+        return
+    path, name = entry
+    payload = json.dumps(value, separators=(",", ":")).encode()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(b" ".join((FORMAT, name, hashlib.sha256(payload).hexdigest().encode())) + b"\n" + payload)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
         _prune(path.parent)
+    except OSError:
+        pass
 
 
 def _prune(directory: Path) -> None:
-    """Keep the newest KEPT_BUILDS entries: every new directory of profiles (a test's, a CI
-    checkout's) makes new keys, and nothing else would ever remove the old ones."""
-    try:
-        entries = list(os.scandir(directory))
-        if len(entries) <= KEPT_BUILDS:
-            return
-        entries.sort(key=lambda entry: entry.stat().st_mtime_ns)
-        for entry in entries[: len(entries) - KEPT_BUILDS // 2]:
-            os.unlink(entry.path)
-    except OSError:
-        pass
+    """Keep the newest KEPT_ENTRIES entries (half of them once there are more)."""
+    entries = list(os.scandir(directory))
+    if len(entries) <= KEPT_ENTRIES:
+        return
+    entries.sort(key=lambda entry: entry.stat(follow_symlinks=False).st_mtime_ns)
+    for entry in entries[: len(entries) - KEPT_ENTRIES // 2]:
+        os.unlink(entry.path)

@@ -5,30 +5,32 @@
 errors, and build the chart in memory. Helm reads a chart from a directory, so the in-memory
 chart is written to a temporary directory for the time of the command; chart/ is not touched.
 
-The build is kept in the build cache (`caches.py`): `generate` leaves the one `validate` needs
-next, and a repeated `render` finds its own. It is used only while every profile it read keeps
-its bytes and flowlogs is the same; the chart version is decided anew each time from the chart
-on disk, as `generate` decides it. The compiler is imported only when there is something to
-compile, so a command that finds its build starts fast.
+The build is kept in the cache (`caches.py`): `generate` leaves the one `validate` needs next,
+and a repeated `render` finds its own. Its key holds the content of every profile file of the
+directories the profiles are in (a profile composes profiles of its own directory), so any edit,
+new file, retargeted link or unreadable file there is another key; the chart version is decided
+anew each time from the chart on disk, as `generate` decides it. The compiler is imported only
+when there is something to compile, so a command that finds its build starts fast.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .caches import load_build, recording_reads, save_build
-from .errors import Diagnostic, UserError
+from . import caches
+from .errors import Diagnostic, Location, Severity, UserError
 from .names import PROFILES_DIR, tree_name
 
 if TYPE_CHECKING:
     from .chart.versioning import UnversionedChart
     from .compiler import CompiledProfile
 
-_BUILD_KIND = "chart"
+_BUILD_KIND = "build"
 
 
 @dataclass(frozen=True)
@@ -107,34 +109,67 @@ def compile_chart(values_dir: Path, chart_dir: Path, paths: list[Path]) -> Compi
 
 
 def current_chart(values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()) -> CurrentChart:
-    """The chart of the selected profiles as they are now: from the build cache, else compiled now."""
+    """The chart of the selected profiles as they are now: from the cache, else compiled now."""
     paths = selected_paths(values_dir, selected)
-    key = _build_key(values_dir, chart_dir, paths)
-    kept = load_build(_BUILD_KIND, key)
-    if not isinstance(kept, _KeptBuild):
-        with recording_reads() as reads:
-            compiled = compile_chart(values_dir, chart_dir, paths)
-        kept = keep_build(key, reads, compiled)
+    key = build_key(values_dir, chart_dir, paths)
+    kept = _kept_build(caches.load(_BUILD_KIND, key)) if key is not None else None
+    if kept is None:
+        kept = keep_build(key, values_dir, chart_dir, paths, compile_chart(values_dir, chart_dir, paths))
     return CurrentChart(kept.unversioned.versioned(chart_dir), kept.profiles, kept.diagnostics)
 
 
-def remember_generated(values_dir: Path, chart_dir: Path, paths: list[Path], reads: Mapping[str, str], compiled: CompiledChart) -> None:
-    """Keep what `generate` built of every profile for the `validate` (or `render`) that follows it."""
-    keep_build(_build_key(values_dir, chart_dir, paths), reads, compiled)
-
-
-def keep_build(key: Mapping[str, object], reads: Mapping[str, str], compiled: CompiledChart) -> _KeptBuild:
+def keep_build(key: dict[str, object] | None, values_dir: Path, chart_dir: Path, paths: list[Path], compiled: CompiledChart) -> _KeptBuild:
+    """Keep a build under the key taken before it compiled (`generate` leaves the one the
+    `validate` after it needs), unless a profile file changed meanwhile: then the key would not
+    name what was compiled."""
     kept = _KeptBuild(compiled.unversioned, [ChartProfile(p.name, p.source) for p in compiled.profiles], compiled.diagnostics)
-    save_build(_BUILD_KIND, key, reads, kept)
+    if key is not None and key == build_key(values_dir, chart_dir, paths):
+        diagnostics = [[d.severity.value, d.location.file, d.location.line, d.location.column, d.message, d.hint] for d in kept.diagnostics]
+        value = {"files": kept.unversioned.files, "digests": kept.unversioned.digests, "profiles": [[p.name, p.source] for p in kept.profiles]}
+        caches.save(_BUILD_KIND, key, {**value, "diagnostics": diagnostics})
     return kept
 
 
-def _build_key(values_dir: Path, chart_dir: Path, paths: list[Path]) -> dict[str, object]:
-    # As given (they show in messages and generated headers) and resolved (a link moved elsewhere is another profile).
+def _kept_build(value: object) -> _KeptBuild | None:
+    """A build as `keep_build` stores it, or None for anything else."""
+    from .chart.versioning import UnversionedChart
+
+    if not (isinstance(value, dict) and isinstance(files := value.get("files"), dict) and isinstance(digests := value.get("digests"), dict)):
+        return None
+    if not all(isinstance(text, str) for text in (*files.values(), *digests.values())) or "Chart.yaml" not in digests:
+        return None
+    try:
+        profiles = [ChartProfile(str(name), str(source)) for name, source in value["profiles"]]
+        diagnostics = [
+            Diagnostic(Severity(severity), Location(str(file), int(line), int(column)), str(message), str(hint))
+            for severity, file, line, column, message, hint in value["diagnostics"]
+        ]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return _KeptBuild(UnversionedChart(files, digests), profiles, diagnostics)
+
+
+def build_key(values_dir: Path, chart_dir: Path, paths: list[Path]) -> dict[str, object] | None:
+    """What a build depends on, None when a directory cannot be listed. Paths as given (they show
+    in messages and generated headers) and resolved (a link moved elsewhere is another profile)."""
+    from .inputs import PROFILE_LIMITS
+    from .profile import PROFILE_SUFFIXES
+
+    limit = PROFILE_LIMITS.byte_limit()
+    contents = {}
+    try:
+        for directory in dict.fromkeys(path.parent for path in paths):
+            for name in sorted(os.listdir(directory)):
+                if name.endswith(tuple(PROFILE_SUFFIXES)):
+                    contents[str(directory / name)] = caches.file_digest(directory / name, limit)
+    except OSError:
+        return None
     return {
+        "cwd": os.getcwd(),
         "values_dir": (str(values_dir), str(values_dir.resolve())),
         "chart_dir": (str(chart_dir), str(chart_dir.resolve())),
         "profiles": [(str(path), str(path.resolve())) for path in paths],
+        "contents": contents,
     }
 
 
@@ -143,11 +178,13 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only:
     """The chart as a directory for Helm (which reads charts from disk), for reading only:
     `chart_dir` itself when it holds exactly these files (as after `generate`), else a temporary
     directory named like it, removed afterwards (writing and removing the tree costs 30x more
-    than comparing it). `helm_reads_only`: compare only the files Helm loads (not those the
-    chart's .helmignore names, such as profiles/), for a caller that passes the values itself."""
+    than comparing it). `helm_reads_only`: compare only the files Helm loads (not profiles/ and
+    ci/, which the chart's .helmignore names), for a caller that passes the values itself."""
     import tempfile
 
-    ignored = _not_read_by_render(files) if helm_reads_only else ()
+    from .chart.profile_chart import NOT_PACKAGED
+
+    ignored = NOT_PACKAGED if helm_reads_only else ()
     if _holds_exactly(chart_dir, files, ignored):
         yield chart_dir
         return
@@ -160,22 +197,8 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only:
         yield root
 
 
-# Files Helm loads that no template reads (tests/test_build_cache.py checks that no template
-# refers to them): they may differ (README.md lists the chart's profiles) without changing a render.
-UNREAD_BY_TEMPLATES = ("README.md",)
-
-
-def _not_read_by_render(files: Mapping[str, str]) -> tuple[str, ...]:
-    """What a render does not depend on: the directories the chart's .helmignore names
-    (`profiles/`, which Helm never loads) and the files no template reads."""
-    lines = files.get(".helmignore", "").splitlines()
-    return (*(line for line in lines if line.endswith("/") and line.strip("/").replace("-", "").isalnum()), *UNREAD_BY_TEMPLATES)
-
-
 def _holds_exactly(directory: Path, files: Mapping[str, str], ignored: tuple[str, ...] = ()) -> bool:
     """Whether `directory` has these files with this text, and no other file (outside `ignored` directories)."""
-    import os
-
     found: set[str] = set()
     for root, _, names in os.walk(directory):
         found.update(os.path.relpath(os.path.join(root, name), directory) for name in names)

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .caches import recording_reads
 from .chart.build import build_unversioned, repository_source
 from .chart.tree import SyncReport, check_owned, diff_tree, generation_lock, recover_trees, replace_trees
 from .compiler import CompiledProfile, compile_paths
-from .current import CompiledChart, remember_generated
+from .current import CompiledChart, build_key, keep_build
 from .errors import Diagnostic, UserError
 from .gitops.build import plan_gitops
 from .gitops.fleet import Fleet, Progress
@@ -59,8 +58,8 @@ def plan(
     paths = find_profiles(values_dir)
     if not paths:
         raise UserError(f"no profiles in {values_dir} (expected *.yaml files)")
-    with recording_reads() as reads:
-        result = compile_paths(paths)
+    key = build_key(values_dir, chart_dir, paths)
+    result = compile_paths(paths)
     compile_diagnostics = list(result.diagnostics.items)
     if progress:
         progress("profiles", len(paths), len(paths))
@@ -78,7 +77,7 @@ def plan(
     shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in result.profiles]
     unversioned = build_unversioned(shown, chart_dir)
     # The chart `validate` (or `render`) builds next from the same profiles: keep it for them.
-    remember_generated(values_dir, chart_dir, paths, reads, CompiledChart(unversioned, result.profiles, compile_diagnostics))
+    keep_build(key, values_dir, chart_dir, paths, CompiledChart(unversioned, result.profiles, compile_diagnostics))
     files = unversioned.versioned(chart_dir)
     return Plan(result.profiles, files, result.diagnostics.items, gitops_dir, gitops.files, gitops.fleet)
 

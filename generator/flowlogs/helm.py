@@ -325,15 +325,17 @@ def usable_binary(helm_binary: str) -> BinaryHelm:
 
 def engine_identity(helm_binary: str | None = None) -> str:
     """Which engine `select_engine` would take, and which build of it, without loading either: a
-    binary by its path, size and modification time; the embedded one by the installed libraries
-    (the build cache's code fingerprint covers them)."""
+    binary as an installed file (`caches.installed_stamp`: hashing a 50 MB binary would cost more
+    than the render it saves); the embedded one by the installed libraries (the cache's
+    `code_stamp` covers them)."""
+    from .caches import installed_stamp
+
     binary = helm_binary or shutil.which("helm")
     if binary:
         try:
-            found = os.stat(shutil.which(binary) or binary)
+            return f"binary {binary} {installed_stamp(shutil.which(binary) or binary)}"
         except OSError:
             return f"binary {binary} (missing)"
-        return f"binary {binary} {found.st_size} {found.st_mtime_ns}"
     return "embedded"
 
 

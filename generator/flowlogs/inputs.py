@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .caches import note_read
 from .errors import Location
 
 
@@ -104,7 +103,6 @@ def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, ins
             f"the {limits.what} file is larger than {limit} bytes",
             f"no {limits.what} needs more; if this one does, set {limits.size_variable} to a larger number of bytes",
         )
-    note_read(path, data)
     return decode_input(data, shown)
 
 

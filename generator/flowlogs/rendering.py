@@ -33,10 +33,10 @@ def render_current(
     """One profile of a chart built in memory, as `helm template` prints it.
 
     `helm template` is a pure function of the chart, the values and its flags (it never asks a
-    cluster), so the output is kept in the build cache under exactly those and the engine: a
+    cluster), so the output is kept in the cache under exactly those and the engine: a
     repeated render of an unchanged profile prints it without starting Helm again.
     """
-    from .caches import load_build, save_build
+    from . import caches
     from .chart.versioning import content_hash
     from .current import chart_on_disk, values_file
     from .helm import engine_identity, select_engine
@@ -49,7 +49,7 @@ def render_current(
         "kube_version": kube_version,
         "engine": engine_identity(helm),
     }
-    kept = load_build("render", key)
+    kept = caches.load("render", key)
     if isinstance(kept, str):
         return kept
     import yaml
@@ -59,7 +59,7 @@ def render_current(
     values = yaml.load(files[str(values_file(Path(), profile))], Loader=yaml.CSafeLoader) or {}
     with chart_on_disk(files, chart_dir, helm_reads_only=True) as chart:
         text = render_values(engine, chart, values, release_name, namespace, kube_version)
-    save_build("render", key, {}, text)
+    caches.save("render", key, text)
     return text
 
 

@@ -10,14 +10,13 @@ byte-identical files.
 from __future__ import annotations
 
 import json
-import marshal
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..caches import derived_entry, write_entry
+from .. import caches
 from ..names import PROFILES_DIR, tree_name
 from ..registry import PRODUCTS
 from ..values_model import ChartValue, Section, default_values, values_schema, values_table, values_yaml
@@ -103,24 +102,6 @@ def _jinja() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-
-
-def _template(env: jinja2.Environment, text: str) -> jinja2.Template:
-    """`env.from_string(text)`, compiled once per machine: the compiled code is kept in the
-    per-user cache (like Python's own bytecode) under the text and the code fingerprint, since
-    compiling the templates was half of building the chart (10 of 20 ms)."""
-    kept = derived_entry("template", text)
-    code = None
-    if kept is not None:
-        try:
-            code = marshal.loads(kept.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            code = None
-    if code is None:
-        code = env.compile(text)
-        if kept is not None:
-            write_entry(kept, marshal.dumps(code))
-    return env.template_class.from_code(env, code, env.make_globals(None))
 
 
 def _shipped_files(root: Traversable, prefix: str = "") -> dict[str, Traversable]:
@@ -217,28 +198,22 @@ def _profiles_readme(profiles: list[CompiledProfile], chart_dir: Path) -> str:
 @dataclass(frozen=True)
 class ChartBase:
     """The chart files that depend on flowlogs alone, not on the profiles: the values, their
-    schema, the templates, Chart.yaml (unversioned) and README.md, whose table of profiles is
-    PROFILE_ROWS until a build fills it in."""
+    schema, the templates, Chart.yaml (unversioned) and README.md."""
 
     files: dict[str, str]
-    digest: str  # content_hash of what renders alike for every profile (the chart version follows it)
+    digest: str  # content_hash of these files but Chart.yaml (the chart version follows it)
 
 
 def chart_base(chart_dir_name: str) -> ChartBase:
     """The chart base for a chart directory named `chart_dir_name` (README.md names it), made
-    once per installation of flowlogs and kept in the cache like the compiled templates: a build
-    then needs no Jinja (importing it and rendering the templates were 25 of `generate`'s 200 ms)."""
-    kept = derived_entry("chart-base", chart_dir_name)
-    if kept is not None:
-        try:
-            files, digest = marshal.loads(kept.read_bytes())
-            if isinstance(files, dict) and isinstance(digest, str):
-                return ChartBase(files, digest)
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
+    once per installation of flowlogs and kept in the cache: a build then needs no Jinja
+    (importing it and rendering the templates cost `generate` and a first `render` about 60 ms)."""
+    kept = caches.load("chart-base", chart_dir_name)
+    if isinstance(kept, list) and len(kept) == 2 and isinstance(kept[0], dict) and isinstance(kept[1], str):
+        if all(isinstance(text, str) for text in kept[0].values()):
+            return ChartBase(kept[0], kept[1])
     base = _make_chart_base(chart_dir_name)
-    if kept is not None:
-        write_entry(kept, marshal.dumps((base.files, base.digest)))
+    caches.save("chart-base", chart_dir_name, [base.files, base.digest])
     return base
 
 
@@ -257,7 +232,7 @@ def _make_chart_base(chart_dir_name: str) -> ChartBase:
     }
     for fragment in ("NOTES.txt", "README.md"):
         context[f"{fragment.split('.')[0].lower()}_fragments"] = [
-            _template(env, source.read_text(encoding="utf-8")).render(context)
+            env.from_string(source.read_text(encoding="utf-8")).render(context)
             for product in PRODUCTS
             if (source := product.fragments() / fragment).is_file()
         ]
@@ -274,12 +249,12 @@ def _make_chart_base(chart_dir_name: str) -> ChartBase:
     chart_yaml = sources.pop("Chart.yaml" + JINJA_SUFFIX)
     for name, source in sources.items():
         text = source.read_text(encoding="utf-8")
-        files[name.removesuffix(JINJA_SUFFIX)] = _template(env, text).render(context) if name.endswith(JINJA_SUFFIX) else text
+        files[name.removesuffix(JINJA_SUFFIX)] = env.from_string(text).render(context) if name.endswith(JINJA_SUFFIX) else text
     # The version (in every resource's labels) follows what is the same for every profile: editing
     # one profile must not relabel the resources of the others, and any change to the chart's own
     # package raises it.
     digest = content_hash(files)
-    files["Chart.yaml"] = _template(env, chart_yaml.read_text(encoding="utf-8")).render(
+    files["Chart.yaml"] = env.from_string(chart_yaml.read_text(encoding="utf-8")).render(
         {**context, "version": VERSION_PLACEHOLDER, "content_hash": digest, "hash_annotation": CONTENT_HASH_ANNOTATION}
     )
     return ChartBase(files, digest)

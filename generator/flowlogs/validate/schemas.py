@@ -36,7 +36,6 @@ from typing import Any, Protocol
 import jsonschema_rs
 import orjson
 
-from ..caches import derived_entry, write_entry
 from ..errors import UserError
 from ..inputs import DOCUMENT_LIMITS, InputRefused, read_input
 from ..names import DEFAULT_KUBERNETES_VERSION
@@ -246,20 +245,8 @@ class BuiltinKubernetesSchemas:
 
     def _standalone(self, path: Path) -> dict[str, Any]:
         """The kind's schema with the definitions it refers to inlined (as kubeconform is given
-        them). It compiles without a registry of all the definitions, which cost 13 ms a run to
-        read and index; derived once per installed kubernetes-validate and kept in the cache."""
-        kept = derived_entry("k8s-schema", _stamp(path), _stamp(self.directory / "_definitions.json"))
-        if kept is not None:
-            try:
-                schema = orjson.loads(kept.read_bytes())
-                if isinstance(schema, dict):
-                    return schema
-            except (OSError, orjson.JSONDecodeError):
-                pass
-        schema = standalone_schema(_read_bundled_json(path), self.definitions())
-        if kept is not None:
-            write_entry(kept, orjson.dumps(schema))
-        return schema
+        them): it compiles without a registry of all the definitions."""
+        return standalone_schema(_read_bundled_json(path), self.definitions())
 
     def find(self, key: SchemaKey) -> FoundSchema | None:
         path = self._path(key)
@@ -289,12 +276,6 @@ class BuiltinKubernetesSchemas:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(found.schema), encoding="utf-8")
         return [str(base)]
-
-
-def _stamp(path: Path) -> str:
-    """A file as a cache key names it: path, size and modification time (an upgrade changes them)."""
-    stat = path.stat()
-    return f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}"
 
 
 def _declares_kind(schema: dict[str, Any], key: SchemaKey) -> bool:
