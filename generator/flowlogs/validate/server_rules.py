@@ -30,6 +30,7 @@ object may have) are left out for it; every value it does set is checked.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
@@ -43,51 +44,68 @@ Path = tuple[str | int, ...]
 NameRule = Callable[[str], list[str]]
 
 # --- names (apimachinery pkg/api/validate/content, pkg/util/validation) ----------------------
+# Messages are the server's, word for word (RegexError, MaxLenError: util/validation says
+# "characters", validate/content says "bytes").
 
 _DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS1123_SUBDOMAIN = f"{_DNS1123_LABEL}(\\.{_DNS1123_LABEL})*"
+_DNS1035_LABEL = "[a-z]([-a-z0-9]*[a-z0-9])?"
+_LABEL_KEY = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_LABEL_VALUE = f"({_LABEL_KEY})?"
+_CONFIG_MAP_KEY = "[-._a-zA-Z0-9]+"
 _DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
-_DNS1123_SUBDOMAIN_RE = re.compile(f"{_DNS1123_LABEL}(\\.{_DNS1123_LABEL})*")
-_DNS1035_LABEL_RE = re.compile("[a-z]([-a-z0-9]*[a-z0-9])?")
-_LABEL_KEY_RE = re.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-_LABEL_VALUE_RE = re.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
-_CONFIG_MAP_KEY_RE = re.compile("[-._a-zA-Z0-9]+")
+_DNS1123_SUBDOMAIN_RE = re.compile(_DNS1123_SUBDOMAIN)
+_DNS1035_LABEL_RE = re.compile(_DNS1035_LABEL)
+_LABEL_KEY_RE = re.compile(_LABEL_KEY)
+_LABEL_VALUE_RE = re.compile(_LABEL_VALUE)
+_CONFIG_MAP_KEY_RE = re.compile(_CONFIG_MAP_KEY)
 LABEL_MAX = 63  # DNS1123LabelMaxLength, DNS1035LabelMaxLength, LabelValueMaxLength, label key name part
 SUBDOMAIN_MAX = 253  # DNS1123SubdomainMaxLength
 ANNOTATIONS_MAX = 256 * 1024  # objectmeta.go TotalAnnotationSizeLimitB
 CONFIG_MAP_MAX = 1024 * 1024  # pkg/apis/core/types.go MaxSecretSize, also ConfigMap's limit
+_LABEL_KEY_MESSAGE = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
 
 
-def _max_length(value: str, limit: int) -> list[str]:
-    return [f"must be no more than {limit} characters"] if len(value) > limit else []
+def _regex_error(message: str, regex: str, *examples: str) -> str:
+    """RegexError: the message, examples and the regular expression, as Go formats them."""
+    shown = "".join((" or " if index else "") + f"'{example}', " for index, example in enumerate(examples))
+    return f"{message} (e.g. {shown}regex used for validation is '{regex}')"
+
+
+def _too_long(value: str, limit: int, unit: str = "characters") -> list[str]:
+    return [f"must be no more than {limit} {unit}"] if len(value.encode()) > limit else []
 
 
 def dns1123_label(value: str) -> list[str]:
-    errors = _max_length(value, LABEL_MAX)
+    errors = _too_long(value, LABEL_MAX)
     if not _DNS1123_LABEL_RE.fullmatch(value):
-        errors.append(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-            "and must start and end with an alphanumeric character"
-        )
+        if _DNS1123_SUBDOMAIN_RE.fullmatch(value):
+            errors.append("must not contain dots")
+        else:
+            message = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"
+            errors.append(_regex_error(message, _DNS1123_LABEL, "my-name", "123-abc"))
     return errors
 
 
 def dns1123_subdomain(value: str) -> list[str]:
-    errors = _max_length(value, SUBDOMAIN_MAX)
+    errors = _too_long(value, SUBDOMAIN_MAX)
     if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
-        errors.append(
+        message = (
             "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
             "and must start and end with an alphanumeric character"
         )
+        errors.append(_regex_error(message, _DNS1123_SUBDOMAIN, "example.com"))
     return errors
 
 
 def dns1035_label(value: str) -> list[str]:
-    errors = _max_length(value, LABEL_MAX)
+    errors = _too_long(value, LABEL_MAX)
     if not _DNS1035_LABEL_RE.fullmatch(value):
-        errors.append(
+        message = (
             "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
             "alphabetic character, and end with an alphanumeric character"
         )
+        errors.append(_regex_error(message, _DNS1035_LABEL, "my-name", "abc-123"))
     return errors
 
 
@@ -102,7 +120,11 @@ def qualified_name(value: str) -> list[str]:
     """IsQualifiedName (= IsLabelKey): an optional DNS subdomain prefix and '/', then a name."""
     parts = value.split("/")
     if len(parts) > 2:
-        return ["a qualified name must consist of alphanumeric characters, '-', '_' or '.', with an optional DNS subdomain prefix and '/'"]
+        return [
+            "a valid label key "
+            + _regex_error(_LABEL_KEY_MESSAGE, _LABEL_KEY, "MyName", "my.name", "123-abc")
+            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
     errors: list[str] = []
     name = parts[-1]
     if len(parts) == 2:
@@ -110,30 +132,25 @@ def qualified_name(value: str) -> list[str]:
         errors += ["prefix part must be non-empty"] if not prefix else [f"prefix part {m}" for m in dns1123_subdomain(prefix)]
     if not name:
         errors.append("name part must be non-empty")
-    elif len(name) > LABEL_MAX:
-        errors.append(f"name part must be no more than {LABEL_MAX} characters")
+    else:
+        errors += [f"name part {m}" for m in _too_long(name, LABEL_MAX, "bytes")]
     if not _LABEL_KEY_RE.fullmatch(name):
-        errors.append(
-            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-            "with an alphanumeric character"
-        )
+        errors.append("name part " + _regex_error(_LABEL_KEY_MESSAGE, _LABEL_KEY, "MyName", "my.name", "123-abc"))
     return errors
 
 
 def label_value(value: str) -> list[str]:
-    errors = _max_length(value, LABEL_MAX)
+    errors = _too_long(value, LABEL_MAX, "bytes")
     if not _LABEL_VALUE_RE.fullmatch(value):
-        errors.append(
-            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-            "and must start and end with an alphanumeric character"
-        )
+        errors.append(_regex_error("a valid label must be an empty string or " + _LABEL_KEY_MESSAGE.replace("must consist", "consist"), _LABEL_VALUE, "MyValue", "my_value", "12345"))
     return errors
 
 
 def config_map_key(value: str) -> list[str]:
-    errors = _max_length(value, SUBDOMAIN_MAX)
+    errors = _too_long(value, SUBDOMAIN_MAX)
     if not _CONFIG_MAP_KEY_RE.fullmatch(value):
-        errors.append("a valid config key must consist of alphanumeric characters, '-', '_' or '.'")
+        message = "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
+        errors.append(_regex_error(message, _CONFIG_MAP_KEY, "key.name", "KEY_NAME", "key-name"))
     if value in (".", ".."):
         errors.append(f"must not be '{value}'")
     elif value.startswith(".."):
@@ -144,7 +161,7 @@ def config_map_key(value: str) -> list[str]:
 def _job_name(value: str) -> list[str]:
     # The Job strategy copies the name into the pod template's job-name labels (strategy.go
     # generateSelector), whose values are then validated as label values: at most 63 characters.
-    return dns1123_subdomain(value) + [f"{m} (it is the pod template's job-name label)" for m in label_value(value)]
+    return dns1123_subdomain(value) + label_value(value)
 
 
 # The name rule of each built-in kind (ValidateObjectMeta's nameFn); every other kind is a custom
@@ -224,7 +241,8 @@ class _Checker:
         self.issues: list[Issue] = []
 
     def invalid(self, path: Path, value: Any, message: str) -> None:
-        shown = f'"{value}"' if isinstance(value, str) else str(value)
+        # field.Error's ErrorBody: a string quoted, a number as is, anything else as compact JSON.
+        shown = str(value) if isinstance(value, int) and not isinstance(value, bool) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         self.issues.append(Issue(json_pointer(path), f"Invalid value: {shown}: {message}"))
 
     def required(self, path: Path, message: str = "") -> None:
