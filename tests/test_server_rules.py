@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 import yaml
-from live_cluster import GITOPS, documents, prepare, render
+from live_cluster import GITOPS, RELEASE_NAMESPACE, documents, prepare, render
 
 from conftest import CHART, ROOT, VALUES
+from flowlogs.helm import EmbeddedHelm
 from flowlogs.validate import Check, ValidateOptions, validate
 from flowlogs.validate.server_rules import parse_quantity, server_rule_issues
 
@@ -338,6 +339,36 @@ MUTATIONS = (
         ("/rules/0/nonResourceURLs", 'Invalid value: ["/healthz"]: namespaced rules cannot apply to non-resource URLs'),
         'rules[0].nonResourceURLs: Invalid value: ["/healthz"]: namespaced rules cannot apply to non-resource URLs',
     ),
+    # the kinds of patch-mode gitops (partial manifests) and the Jobs' NetworkPolicy
+    Mutation(
+        "service-name-with-a-dot", "partial-kinds", "Service", "frontend",
+        # with the ports of the Service that would have to exist, so that the name is all the server can refuse
+        each(setter("metadata", "name", value="front.end"), setter("spec", value={"ports": [{"port": 80}]})),
+        ("/metadata/name", 'Invalid value: "front.end": must not contain dots'),
+        'metadata.name: Invalid value: "front.end": must not contain dots',
+    ),
+    Mutation(
+        "service-name-starting-with-a-digit-is-a-label", "partial-kinds", "Service", "frontend",
+        each(setter("metadata", "name", value="1frontend"), setter("spec", value={"ports": [{"port": 80}]})), None, None,
+    ),
+    Mutation(
+        "statefulset-name-with-a-dot", "partial-kinds", "StatefulSet", "db",
+        setter("metadata", "name", value="db.main"),
+        ("/metadata/name", 'Invalid value: "db.main": must not contain dots'),
+        'metadata.name: Invalid value: "db.main": must not contain dots',
+    ),
+    Mutation(
+        "daemonset-pod-template-label-value", "partial-kinds", "DaemonSet", "agent",
+        setter("spec", "template", "metadata", "labels", "applicationlayer.projectcalico.org/sidecar", value="yes please"),
+        ("/spec/template/metadata/labels/applicationlayer.projectcalico.org~1sidecar", f'Invalid value: "yes please": {LABEL_VALUE}'),
+        f'spec.template.labels: Invalid value: "yes please": {LABEL_VALUE}',
+    ),
+    Mutation(
+        "networkpolicy-name-uppercase", "network-policy", "NetworkPolicy", "flowlogs-calico-patch",
+        setter("metadata", "name", value="Flowlogs-Calico-Patch"),
+        ("/metadata/name", f'Invalid value: "Flowlogs-Calico-Patch": {SUBDOMAIN}'),
+        f'metadata.name: Invalid value: "Flowlogs-Calico-Patch": {SUBDOMAIN}',
+    ),
     # ConfigMap keys
     Mutation(
         "configmap-key-with-a-space", "calico-l7", "ConfigMap", "flowlogs-calico-state",
@@ -348,10 +379,32 @@ MUTATIONS = (
 )
 
 
+# The kinds no shipped profile renders: patch-mode gitops's partial Service, StatefulSet and
+# DaemonSet, and the Jobs' NetworkPolicy (a chart value only: `--set calico.job.networkPolicy.enabled=true`).
+PARTIAL_KINDS_PROFILE = """\
+calico:
+  version: "3.20"
+  sidecar-injection: on
+  patch-mode: gitops
+  services:
+    - {namespace: shop, name: [frontend]}
+  workloads:
+    - {kind: StatefulSet, namespace: shop, name: [db]}
+    - {kind: DaemonSet, namespace: shop, name: [agent]}
+"""
+
+
 @pytest.fixture(scope="module")
-def rendered() -> dict[str, list[Obj]]:
-    found = {profile: documents(render(profile)) for profile in sorted({m.profile for m in MUTATIONS} - {"gitops"})}
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Obj]]:
+    found = {profile: documents(render(profile)) for profile in sorted({m.profile for m in MUTATIONS} - {"gitops", "partial-kinds", "network-policy"})}
     found["gitops"] = documents("".join("---\n" + path.read_text(encoding="utf-8") for path in sorted(GITOPS.rglob("*.yaml"))))
+    profile = tmp_path_factory.mktemp("profiles") / "partial-kinds.yaml"
+    profile.write_text(PARTIAL_KINDS_PROFILE, encoding="utf-8")
+    found["partial-kinds"] = documents(render(str(profile)))
+    values = yaml.safe_load((CHART / "profiles" / "calico-l7" / "values.yaml").read_text(encoding="utf-8"))
+    values["calico"]["job"] = {**values["calico"].get("job", {}), "networkPolicy": {"enabled": True}}
+    manifests = EmbeddedHelm().template(CHART, values, release_name="flowlogs", namespace=RELEASE_NAMESPACE)
+    found["network-policy"] = [obj for obj in documents("---\n".join(m.text for m in manifests)) if obj["kind"] == "NetworkPolicy"]
     return found
 
 
@@ -372,7 +425,8 @@ def mutated(rendered: dict[str, list[Obj]]) -> list[Obj]:
 
 def test_the_table_changes_every_kind_flowlogs_renders(rendered):
     kinds = {obj["kind"] for objects in rendered.values() for obj in objects}
-    assert {m.kind for m in MUTATIONS} == kinds - {"ApplicationSet", "ApplicationLayer"}  # custom resources: Application stands for them
+    # Custom resources have one rule (a DNS subdomain name): Application stands for them all.
+    assert {m.kind for m in MUTATIONS} == kinds - {"ApplicationSet", "ApplicationLayer", "FelixConfiguration"}
     assert len({m.id for m in MUTATIONS}) == len(MUTATIONS)
 
 

@@ -8,10 +8,10 @@ These rules are that code's, for the kinds flowlogs renders, taken from Kubernet
 source tarball, whose server tests/test_server_rules.py asks for each rule's verdict):
 
 - K8S_NAMES: staging/src/k8s.io/apimachinery/pkg/api/validate/content/{dns,kube,path}.go
-  (IsDNS1123Label/Subdomain, IsDNS1035Label, IsLabelKey/IsQualifiedName, IsLabelValue,
+  (IsDNS1123Label/Subdomain, IsLabelKey/IsQualifiedName, IsLabelValue,
   IsPathSegmentName) and pkg/util/validation/validation.go (IsConfigMapKey);
 - object metadata: staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go;
-  the name rule of each kind: pkg/apis/core/validation/validation.go (ValidateServiceName,
+  the name rule of each kind: pkg/apis/core/validation/validation.go (ValidateService,
   ValidateConfigMapName, ...), pkg/apis/apps/validation, pkg/apis/batch/validation,
   pkg/apis/rbac/validation (ValidateRBACName), apiextensions-apiserver's customresource
   validator.go (custom resources: DNS subdomain);
@@ -49,17 +49,15 @@ NameRule = Callable[[str], list[str]]
 
 _DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_SUBDOMAIN = f"{_DNS1123_LABEL}(\\.{_DNS1123_LABEL})*"
-_DNS1035_LABEL = "[a-z]([-a-z0-9]*[a-z0-9])?"
 _LABEL_KEY = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _LABEL_VALUE = f"({_LABEL_KEY})?"
 _CONFIG_MAP_KEY = "[-._a-zA-Z0-9]+"
 _DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
 _DNS1123_SUBDOMAIN_RE = re.compile(_DNS1123_SUBDOMAIN)
-_DNS1035_LABEL_RE = re.compile(_DNS1035_LABEL)
 _LABEL_KEY_RE = re.compile(_LABEL_KEY)
 _LABEL_VALUE_RE = re.compile(_LABEL_VALUE)
 _CONFIG_MAP_KEY_RE = re.compile(_CONFIG_MAP_KEY)
-LABEL_MAX = 63  # DNS1123LabelMaxLength, DNS1035LabelMaxLength, LabelValueMaxLength, label key name part
+LABEL_MAX = 63  # DNS1123LabelMaxLength, LabelValueMaxLength, label key name part
 SUBDOMAIN_MAX = 253  # DNS1123SubdomainMaxLength
 ANNOTATIONS_MAX = 256 * 1024  # objectmeta.go TotalAnnotationSizeLimitB
 CONFIG_MAP_MAX = 1024 * 1024  # pkg/apis/core/types.go MaxSecretSize, also ConfigMap's limit
@@ -95,17 +93,6 @@ def dns1123_subdomain(value: str) -> list[str]:
             "and must start and end with an alphanumeric character"
         )
         errors.append(_regex_error(message, _DNS1123_SUBDOMAIN, "example.com"))
-    return errors
-
-
-def dns1035_label(value: str) -> list[str]:
-    errors = _too_long(value, LABEL_MAX)
-    if not _DNS1035_LABEL_RE.fullmatch(value):
-        message = (
-            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
-            "alphabetic character, and end with an alphanumeric character"
-        )
-        errors.append(_regex_error(message, _DNS1035_LABEL, "my-name", "abc-123"))
     return errors
 
 
@@ -168,7 +155,9 @@ def _job_name(value: str) -> list[str]:
 # resource (apiextensions-apiserver customresource/validator.go: NameIsDNSSubdomain).
 NAME_RULES: dict[tuple[str, str], NameRule] = {
     ("", "Namespace"): dns1123_label,
-    ("", "Service"): dns1035_label,
+    # ValidateService: DNS-1035 unless RelaxedServiceNameValidation, on by default in v1.36 (the
+    # real server accepts "1frontend"): a DNS-1123 label.
+    ("", "Service"): dns1123_label,
     ("", "ConfigMap"): dns1123_subdomain,
     ("", "Secret"): dns1123_subdomain,
     ("", "ServiceAccount"): dns1123_subdomain,
