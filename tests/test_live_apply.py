@@ -91,14 +91,14 @@ def test_profile_applies_server_side_dry_run_and_for_real_and_again_without_chan
         if is_partial(obj):
             # Merged into the existing object: its owner's fields stay, flowlogs' fields are set.
             managers = {entry["manager"] for entry in live["metadata"]["managedFields"]}
-            assert managers == {"cluster-owner", f"flowlogs-{profile}"}
+            assert {"cluster-owner", f"flowlogs-{profile}"} <= managers  # (other live tests may add theirs)
         for key, value in (obj.get("metadata", {}).get("labels") or {}).items():
             assert live["metadata"]["labels"][key] == value
 
 
 def test_the_jobs_of_job_mode_are_in_the_release_namespace_with_podsecurity_restricted(kube_apiserver):
-    """The profile test applies Jobs into a namespace where `restricted` is enforced without a
-    warning; this shows that namespace really is the Jobs' and really enforces."""
+    """The profile tests apply the Jobs, without a warning, into their namespace with `restricted`
+    enforced (the tests below show what the server does with a Job and a Pod that break it)."""
     jobs = [obj for obj in documents(render("calico-l7")) if obj["kind"] == "Job"]
     assert {obj["metadata"]["namespace"] for obj in jobs} == {RELEASE_NAMESPACE}
     prepare(kube_apiserver, jobs)
