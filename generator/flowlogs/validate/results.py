@@ -22,6 +22,7 @@ class Check(str, Enum):
     """Which check produced a result."""
 
     SCHEMA = "schema"  # a document against its JSON schema (also YAML parse errors)
+    SERVER_RULES = "server-rules"  # what the API server refuses beyond the schema (server_rules.py); failures only
     VALUES = "values"  # loading the profile's compiled values file
     RENDER = "render"  # helm template with the embedded engine
     LINT = "lint"  # helm lint --strict

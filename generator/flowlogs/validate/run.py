@@ -21,11 +21,11 @@ from typing import Any, TextIO
 from ..errors import HelmError, UserError
 from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
 from ..inputs import InputRefused
-from .documents import Document, DocumentParser, json_pointer, load_yaml_file_data, read_yaml_input, resource_identity
+from .documents import Document, DocumentParser, Resource, json_pointer, load_yaml_file_data, read_yaml_input, resource_identity
 from .report import REPORTERS, get_reporter
 from .results import Check, Issue, Report, Result, Status, make_report
 from .schemas import SchemaRegistry
-from .validator import ResourceValidator
+from .validator import ResourceValidator, server_rule_result
 
 SETUP_PROFILE = "(setup)"
 _MAX_DIFFERENCES = 10
@@ -185,8 +185,9 @@ class _Setup:
     def _validate(self, checked: _Checked, documents: list[Document]) -> None:
         results = self.validator.validate_all(documents)
         checked.documents += documents
-        checked.document_results += results
+        checked.document_results += results  # what kubeconform is compared with: the schema verdicts only
         checked.results += results
+        checked.results += [found for document in documents if isinstance(document, Resource) and (found := server_rule_result(document))]
 
     def _render(self, engine: HelmEngine, values: Mapping[str, Any]) -> list[Manifest]:
         return engine.template(

@@ -16,6 +16,7 @@ from .documents import Document, DocumentError, Resource, json_pointer
 from .partial import PARTIAL_MESSAGE, is_partial_manifest, without_required
 from .results import Check, Issue, Result, Status
 from .schemas import SchemaRegistry
+from .server_rules import server_rule_issues
 
 _LONG_MESSAGE = 120
 
@@ -58,6 +59,14 @@ class ResourceValidator:
         return _result(resource, Status.INVALID, issues=tuple(issues))
 
 
+def server_rule_result(resource: Resource) -> Result | None:
+    """What the API server would refuse the resource for beyond its schema (server_rules.py); None when nothing."""
+    issues = server_rule_issues(resource.obj)
+    if not issues:
+        return None
+    return _result(resource, Status.INVALID, issues=issues, check=Check.SERVER_RULES)
+
+
 def readable_message(message: str, instance: Any) -> str:
     """Drop the JSON dump of a whole object that some messages start with (anyOf, oneOf, not).
 
@@ -72,11 +81,13 @@ def readable_message(message: str, instance: Any) -> str:
     return ("{...}" if isinstance(instance, dict) else "[...]") + message[cut:]
 
 
-def _result(resource: Resource, status: Status, *, message: str = "", issues: tuple[Issue, ...] = ()) -> Result:
+def _result(
+    resource: Resource, status: Status, *, message: str = "", issues: tuple[Issue, ...] = (), check: Check = Check.SCHEMA
+) -> Result:
     return Result(
         profile=resource.source,
         template=resource.template,
-        check=Check.SCHEMA,
+        check=check,
         status=status,
         kind=resource.kind,
         name=resource.name,

@@ -1,0 +1,124 @@
+"""A cluster for the live apply tests: what flowlogs' manifests need on the real API server.
+
+What flowlogs patches exists before it in a real cluster: FelixConfiguration `default`, the
+selected workloads. Their stand-ins here are minimal objects written by another field manager.
+Calico's `projectcalico.org/v3` API is served by Calico's aggregated API server, which this server
+has not (../shared/tools/kube-apiserver/README.md): a copy of the FelixConfiguration CRD of
+../shared/crds under that group and version stands in for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from upstream_tools import SHARED_CRDS, ApiServer
+
+from flowlogs.cli import main
+from flowlogs.validate.server_rules import server_rule_issues
+
+ROOT = Path(__file__).resolve().parents[2]
+VALUES = ROOT / "values"
+GITOPS = ROOT / "gitops"
+PROFILES = tuple(sorted(path.stem for path in VALUES.glob("*.yaml") if path.stem != "fleet"))
+RELEASE_NAMESPACE = "flowlogs-system"  # `flowlogs render`'s default --namespace
+FIXTURE_MANAGER = "cluster-owner"  # who created the objects flowlogs finds in the cluster
+# PodSecurity admission's namespace label (k8s.io/pod-security-admission api/constants.go).
+ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+FELIX_CRD = SHARED_CRDS / "crd.projectcalico.org_felixconfigurations_enterprise.yaml"
+
+
+def render(profile: str) -> str:
+    """`flowlogs render PROFILE`'s output (the shipped profile, compiled now)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--values-dir", str(VALUES), "--chart-dir", str(ROOT / "chart"), "render", profile])
+    assert code == 0, err.getvalue()
+    return out.getvalue()
+
+
+def documents(text: str) -> list[dict[str, Any]]:
+    return [document for document in yaml.safe_load_all(text) if document]
+
+
+def identity(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    metadata = obj.get("metadata") or {}
+    return (obj["apiVersion"], obj["kind"], metadata.get("namespace") or "", metadata["name"])
+
+
+def items(kubectl_json: str) -> list[dict[str, Any]]:
+    """The objects of `kubectl ... -o json` (one object, or a List of them)."""
+    data = json.loads(kubectl_json)
+    return list(data["items"]) if data.get("kind") == "List" else [data]
+
+
+def is_partial(obj: Mapping[str, Any]) -> bool:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return "Validate=false" in str(annotations.get("argocd.argoproj.io/sync-options", ""))
+
+
+def apply_objects(server: ApiServer, objects: Sequence[Mapping[str, Any]], manager: str = FIXTURE_MANAGER) -> None:
+    server.kubectl("apply", "--server-side", "--force-conflicts", f"--field-manager={manager}", "-f", "-", input=yaml.safe_dump_all(list(objects)))
+
+
+def felix_v3_crd() -> dict[str, Any]:
+    """The FelixConfiguration CRD of ../shared/crds, served as projectcalico.org/v3."""
+    crd = yaml.safe_load(FELIX_CRD.read_text(encoding="utf-8"))
+    crd["metadata"] = {"name": "felixconfigurations.projectcalico.org"}
+    crd["spec"]["group"] = "projectcalico.org"
+    for version in crd["spec"]["versions"]:
+        version["name"] = "v3"
+    return dict(crd)
+
+
+def prepare(server: ApiServer, objects: Iterable[Mapping[str, Any]], *, restricted: Iterable[str] = (RELEASE_NAMESPACE,)) -> None:
+    """The namespaces the objects need (those in `restricted` with PodSecurity `restricted`
+    enforced), and, for each partial manifest, the object it is merged into."""
+    objects = list(objects)
+    namespaces = {obj["metadata"].get("namespace") for obj in objects} | {RELEASE_NAMESPACE}
+    restricted = set(restricted)
+    wanted: list[dict[str, Any]] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, **({"labels": {ENFORCE_LABEL: "restricted"}} if name in restricted else {})},
+        }
+        for name in sorted(filter(None, namespaces))
+        if name != "kube-system"
+    ]
+    partial = [obj for obj in objects if is_partial(obj)]
+    if any(obj["apiVersion"] == "projectcalico.org/v3" for obj in objects):
+        server.kubectl(
+            "apply", "--server-side", "--force-conflicts", f"--field-manager={FIXTURE_MANAGER}", "-f", "-", input=json.dumps(felix_v3_crd())
+        )
+        server.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/felixconfigurations.projectcalico.org")
+    # A partial manifest the server would refuse by name gets no stand-in (it would be refused too).
+    wanted += [stand_in for stand_in in map(existing_object, partial) if not server_rule_issues(stand_in)]
+    apply_objects(server, wanted)
+
+
+def existing_object(partial: Mapping[str, Any]) -> dict[str, Any]:
+    """What a partial manifest names, as its owner created it (minimal, valid)."""
+    kind, metadata = partial["kind"], partial["metadata"]
+    base = {"apiVersion": partial["apiVersion"], "kind": kind, "metadata": {"name": metadata["name"]}}
+    if metadata.get("namespace"):
+        base["metadata"]["namespace"] = metadata["namespace"]
+    if kind == "FelixConfiguration":
+        return {**base, "spec": {"logSeverityScreen": "Info"}}
+    if kind == "Service":
+        return {**base, "spec": {"selector": {"app": metadata["name"]}, "ports": [{"port": 80}]}}
+    if kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        labels = {"app": metadata["name"]}
+        spec: dict[str, Any] = {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]}},
+        }
+        if kind == "StatefulSet":
+            spec["serviceName"] = metadata["name"]
+        return {**base, "spec": spec}
+    raise AssertionError(f"no stand-in for a partial {kind}")
