@@ -169,6 +169,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from .helm import usable_binary
 
         usable_binary(args.helm)  # a binary that cannot run here is a usage error, not a validation finding
+    args.cluster_options = _cluster_options(args)
     if args.fleet:
         return _validate_fleet(args)
     if args.from_chart:
@@ -228,7 +229,7 @@ def _run_validate(args: argparse.Namespace, chart: Path, targets: tuple[ProfileT
         namespace=args.namespace,
         extra_documents=tuple(("documents", Path(p)) for p in args.documents or ()),
         verbose=args.verbose,
-        cluster=_cluster_options(args),
+        cluster=args.cluster_options,
     )
     return run_validate(options, sys.stdout)
 

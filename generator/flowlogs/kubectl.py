@@ -27,7 +27,9 @@ _UNREACHABLE = re.compile(
     r"Unable to connect to the server|The connection to the server .* was refused|no such host|i/o timeout|"
     r"context deadline exceeded|connection refused|certificate signed by unknown authority|x509:"
 )
-_NO_CONFIG = re.compile(r"context was not found|no configuration has been provided|invalid configuration|error loading config file")
+_NO_CONFIG = re.compile(
+    r"context was not found|cannot locate context|no configuration has been provided|invalid configuration|error loading config file|unable to read"
+)
 _FORBIDDEN = re.compile(r"\(Forbidden\)|\(Unauthorized\)|You must be logged in to the server")
 _NO_TYPE = re.compile(r"the server doesn't have a resource type|no matches for kind")
 
