@@ -383,8 +383,8 @@ def test_validate_cluster_reports_the_servers_own_message(server: ApiServer, tmp
         input=rendered(profile, capsys), check=False,
     ).stderr.strip().replace(' "STDIN"', "")
     assert cluster == [
-        ("cilium-status", "ConfigMap", "cilium-flowlog-config", "invalid", missing_namespace),
-        ("documents", "Job", "broken", "invalid", server_message),
+        ("cilium-status", "ConfigMap", "cilium-flowlog-config", "statusInvalid", missing_namespace),
+        ("documents", "Job", "broken", "statusInvalid", server_message),
     ]
     assert "restartPolicy" in server_message and "no-such-namespace" in missing_namespace
 
@@ -404,3 +404,83 @@ def test_validate_cluster_unreachable_is_a_setup_error(tmp_path: Path, capsys: p
 def test_cluster_flags_need_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = flowlogs("validate", "cilium-exporter", "--context", "prod", capsys=capsys)
     assert (code, err) == (1, "flowlogs: error: --kubeconfig, --context and --kubectl choose the cluster of --cluster: add --cluster\n")
+
+
+# -- status: Calico Enterprise, job mode, after the chart's own hook script ran
+
+
+CALICO_JOB_PROFILE = f"""\
+calico:
+  version: "3.19"
+  felix-api: crd.projectcalico.org/v1
+  interval: 5s
+  felix:
+    flush-interval: 60s
+    policy-sync-api: on
+  services:
+    - namespace: {SHOP}
+      name: [frontend]
+    - namespace: {SHOP}
+      selector: tier=web
+  cluster: {{platform: eks, nodes: 4}}
+"""
+
+SERVICES = f"""\
+apiVersion: v1
+kind: Service
+metadata: {{name: frontend, namespace: {SHOP}}}
+spec: {{ports: [{{port: 80}}], selector: {{app: frontend}}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web, namespace: {SHOP}, labels: {{tier: web}}}}
+spec: {{ports: [{{port: 80}}], selector: {{app: web}}}}
+"""
+
+PATCH_SCRIPT = ROOT / "generator" / "flowlogs" / "calico" / "chart" / "files" / "calico-l7-patch.py"
+
+
+def run_patch_job(server: ApiServer, manifests: str, tmp_path: Path) -> None:
+    """The chart's hook script `apply`, with a TokenRequest token of the chart's ServiceAccount (its own RBAC)."""
+    import importlib.util
+
+    (state,) = [d for d in yaml.safe_load_all(manifests) if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flowlogs-calico-state"]
+    desired = tmp_path / "desired.json"
+    desired.write_text(state["data"]["desired.json"], encoding="utf-8")
+    token = tmp_path / "token"
+    token.write_text(server.kubectl("create", "token", "flowlogs-calico-patch", "-n", "flowlogs-system").stdout.strip(), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("calico_l7_patch_live", PATCH_SCRIPT)
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = __import__("io").StringIO()
+    code = script.main(["calico-l7-patch.py", "apply", str(desired)], api=script.Api(server.server, str(token), str(server.ca_file)), out=out)
+    assert code == 0, out.getvalue()
+
+
+def test_status_calico_job_mode(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    profile = write_profile(tmp_path / "values", "calico-job", CALICO_JOB_PROFILE)
+    reset(server, f"service frontend web -n {SHOP}", "felixconfigurations.crd.projectcalico.org default", "applicationlayers.operator.tigera.io tigera-secure")
+    server.kubectl("create", "namespace", "flowlogs-system", check=False)
+    server.kubectl("apply", "-f", "-", input=SERVICES)
+    server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
+    manifests = rendered(profile, capsys)
+    server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=manifests)
+    # The operator's part: the ApplicationLayer's components are up (status subresource, its ready state).
+    server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--subresource", "status", "--type", "merge", "-p", '{"status": {"state": "Ready"}}')
+    run_patch_job(server, manifests, tmp_path)
+
+    code, out, err = status(server, profile, capsys)
+    assert (code, err) == (0, ""), out
+    assert [line for line in out.splitlines() if "Service" in line or "Felix" in line] == [
+        "  in effect  FelixConfiguration default: spec.l7LogsFlushInterval",
+        "  in effect  FelixConfiguration default: spec.policySyncPathPrefix",
+        f'  in effect  Service {SHOP}/frontend: metadata.annotations["projectcalico.org/l7-logging"]',
+        f'  in effect  Service {SHOP}/web: metadata.annotations["projectcalico.org/l7-logging"]',
+    ]
+    server.kubectl("annotate", "service", "web", "-n", SHOP, "projectcalico.org/l7-logging-")
+    code, out, _ = status(server, profile, capsys)
+    assert code == 1
+    assert [line for line in out.splitlines() if "DRIFT" in line] == [
+        f'  DRIFT      Service {SHOP}/web: metadata.annotations["projectcalico.org/l7-logging"] is not set, the profile sets "true"'
+    ]

@@ -94,7 +94,7 @@ class Kubectl:
     def usable(cls, binary: str | None, kubeconfig: str | None = None, context: str | None = None) -> Kubectl:
         """A kubectl that exists and runs here (a usage error otherwise, before anything is rendered)."""
         name = binary or DEFAULT_KUBECTL
-        found = shutil.which(name) or (name if Path(name).is_file() else None)
+        found = shutil.which(name) or (str(Path(name).resolve()) if Path(name).is_file() else None)
         if found is None:
             where = "on PATH" if binary is None else "at that path"
             raise ClusterError(f"kubectl not found {where}: {name} (install kubectl, or give its path with --kubectl PATH)")

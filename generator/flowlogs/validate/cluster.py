@@ -50,11 +50,16 @@ class Cluster:
                     path = Path(scratch) / f"{number:04d}.json"
                     path.write_text(json.dumps(resource.obj), encoding="utf-8")
                     files.append(path)
-                if self._apply(files, namespace) is None:
+                # As Helm: a manifest's own namespace, else the release's. kubectl refuses a manifest whose
+                # namespace differs from --namespace, so one call per namespace.
+                groups: dict[str, list[Path]] = {}
+                for resource, path in zip(resources, files, strict=True):
+                    groups.setdefault(resource.namespace or namespace, []).append(path)
+                if all(self._apply(paths, group) is None for group, paths in groups.items()):
                     return [Result(profile, "", Check.CLUSTER, Status.VALID, message=f"{len(resources)} manifest(s) accepted by the API server of {where} (server-side apply, dry run)")]
                 results = []
                 for resource, path in zip(resources, files, strict=True):
-                    refused = self._apply([path], namespace)
+                    refused = self._apply([path], resource.namespace or namespace)
                     results.append(_result(profile, resource, Status.VALID if refused is None else Status.INVALID, refused or ""))
                 return results
         except ClusterError as error:
