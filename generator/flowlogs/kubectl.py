@@ -161,7 +161,7 @@ class Kubectl:
             args += ["--namespace", ref.namespace]
         completed = self.run(*args)
         if completed.returncode != 0:
-            return self._missing(completed.stderr, f"get {ref}")
+            return self._missing(completed.stderr, f"get {ref}", ref.api_version, ref.kind)
         if not completed.stdout.strip():
             return Missing("not found")
         return dict(json.loads(completed.stdout))
@@ -170,14 +170,14 @@ class Kubectl:
         """The objects a label selector matches (possibly none)."""
         completed = self.run("get", selection.resource, "--namespace", selection.namespace, "--selector", selection.selector, "-o", "json")
         if completed.returncode != 0:
-            return self._missing(completed.stderr, f"list {selection.kind} in {selection.namespace}")
+            return self._missing(completed.stderr, f"list {selection.kind} in {selection.namespace}", selection.api_version, selection.kind)
         return list(json.loads(completed.stdout).get("items") or [])
 
-    def _missing(self, stderr: str, what: str) -> Missing:
+    def _missing(self, stderr: str, what: str, api_version: str, kind: str) -> Missing:
         message = _message(stderr)
         fatal(message, what)
-        if _NO_TYPE.search(message):
-            return Missing(f"the cluster does not serve this kind ({message})")
+        if _NO_TYPE.search(message):  # kubectl's own words name a group it guessed from Kind.version.group
+            return Missing(f"the cluster does not serve {kind} of {api_version} (is the product that defines it installed?)")
         raise ClusterError(f"kubectl could not {what}: {message}")
 
     def dry_run_apply(self, files: Sequence[Path], namespace: str, field_manager: str, force_conflicts: bool) -> subprocess.CompletedProcess[str]:

@@ -234,7 +234,8 @@ def status_text(report: StatusReport) -> str:
             lines.append(f"  MISSING    {finding.object}: {finding.message}")
         else:
             detail = f"is {_show(finding.actual)}" + (f" ({finding.message})" if finding.message and finding.message != "not set" else "")
-            lines.append(f"  DRIFT      {where} {detail}, the profile sets {_show(finding.expected)}")
+            wanted = "the profile does not set it" if finding.expected is ABSENT else f"the profile sets {_show(finding.expected)}"
+            lines.append(f"  DRIFT      {where} {detail}, {wanted}")
         if finding.hint and finding.state is not State.IN_EFFECT:
             lines.append(f"             hint: {finding.hint}")
     lines += [f"  note: {note}" for note in report.notes]
