@@ -102,8 +102,18 @@ def rendered(profile: Path, capsys: pytest.CaptureFixture[str]) -> str:
     return out
 
 
+_CILIUM_CONFIGS: dict[tuple[str, str, str], str] = {}
+
+
 def cilium_config(profile_name: str, values_dir: Path, minor: str, namespace: str, capsys: pytest.CaptureFixture[str]) -> str:
-    """ConfigMap cilium-config as Cilium's own chart renders it with the profile's overlay."""
+    """ConfigMap cilium-config as Cilium's own chart renders it with the profile's overlay (once per profile text)."""
+    key = ((values_dir / f"{profile_name}.yaml").read_text(encoding="utf-8"), minor, namespace)
+    if key not in _CILIUM_CONFIGS:
+        _CILIUM_CONFIGS[key] = _render_cilium_config(profile_name, values_dir, minor, namespace, capsys)
+    return _CILIUM_CONFIGS[key]
+
+
+def _render_cilium_config(profile_name: str, values_dir: Path, minor: str, namespace: str, capsys: pytest.CaptureFixture[str]) -> str:
     code, _, err = flowlogs("--values-dir", str(values_dir), "--chart-dir", str(values_dir.parent / "chart"), "generate", "--quiet", capsys=capsys)
     assert code == 0, err
     overlay = values_dir.parent / "chart" / "profiles" / profile_name / "cilium-values.yaml"
@@ -484,3 +494,32 @@ def test_status_calico_job_mode(server: ApiServer, tmp_path: Path, capsys: pytes
     assert [line for line in out.splitlines() if "DRIFT" in line] == [
         f'  DRIFT      Service {SHOP}/web: metadata.annotations["projectcalico.org/l7-logging"] is not set, the profile sets "true"'
     ]
+
+
+# -- the cilium-config keys of each version, against Cilium's own chart (no server needed)
+
+
+@pytest.mark.parametrize("minor", ["1.16", "1.17", "1.18", "1.19"])
+def test_cilium_config_expectations_are_what_ciliums_chart_writes(minor: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every cilium-config key `status` expects has the value Cilium's chart of that version renders from
+    the profile's overlay, and every hubble-export-*/hubble-flowlogs-* key the overlay changes is expected."""
+    if not HELM.is_file() or not CILIUM_CHARTS.is_dir():
+        pytest.skip(f"needs {HELM} and {CILIUM_CHARTS}")
+    from flowlogs.compiler import compile_named
+    from flowlogs.kubectl import ObjectRef
+
+    rotation = "  rotation: {max-size-mb: 20, max-backups: 3}\n" if minor in ("1.16", "1.17") else ""
+    text = CILIUM_PROFILE.replace('"1.17"', f'"{minor}"').replace("  rotation: {max-size-mb: 20}\n", rotation)
+    values = tmp_path / "values"
+    write_profile(values, "cilium-status", text)
+    chart_config = json.loads(cilium_config("cilium-status", values, minor, NS, capsys))["data"]
+    (product, part), = compile_named("cilium-status", values).products()
+    wanted = {e.path[1]: e.value for e in product.expected_state(part, []) if e.target == ObjectRef("v1", "ConfigMap", "cilium-config", NS)}
+    assert wanted == {key: chart_config[key] for key in wanted}
+    # The keys the chart writes differently without the overlay are exactly the expected ones.
+    (chart,) = sorted(CILIUM_CHARTS.glob(f"cilium-{minor}.*.tgz"))
+    plain = subprocess.run([str(HELM), "template", "cilium", str(chart), "--namespace", NS, "--show-only", "templates/cilium-configmap.yaml"], capture_output=True, text=True, check=True).stdout
+    before = yaml.safe_load(plain)["data"]
+    changed = {k for k in set(chart_config) | set(before) if k.startswith(("hubble-export", "hubble-flowlogs")) and chart_config.get(k) != before.get(k)}
+    assert changed == set(wanted)
+    assert "hubble-flowlogs-config-path" in wanted
