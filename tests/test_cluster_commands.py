@@ -355,6 +355,7 @@ def test_status_unreachable_cluster(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_validate_cluster_accepts_a_profile(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     profile = write_profile(tmp_path / "values", "cilium-status", CILIUM_PROFILE)
+    reset(server, f"configmap cilium-flowlog-config -n {NS}")  # no other manager's value to conflict with
     code, out, _ = flowlogs("validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", capsys=capsys)
     assert code == 0, out
     assert out.splitlines() == [
