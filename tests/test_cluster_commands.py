@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -237,14 +238,18 @@ def argocd_sync(server: ApiServer, manifests: str) -> None:
     server.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager", "argocd-controller", "-f", "-", input=manifests)
 
 
+CALICO_SINGLETONS = ("felixconfigurations.crd.projectcalico.org default", "applicationlayers.operator.tigera.io tigera-secure")
+
+
 @pytest.fixture()
-def calico_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def calico_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
     profile = write_profile(tmp_path / "values", "calico-status", CALICO_GITOPS_PROFILE)
-    reset(server, f"deployment frontend -n {SHOP}", "felixconfigurations.crd.projectcalico.org default", "applicationlayers.operator.tigera.io tigera-secure")
+    reset(server, f"deployment frontend -n {SHOP}", *CALICO_SINGLETONS)
     server.kubectl("apply", "-f", "-", input=FRONTEND)  # the workload's owner: client-side apply
     server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
     argocd_sync(server, rendered(profile, capsys))
-    return profile
+    yield profile
+    reset(server, *CALICO_SINGLETONS)  # cluster-wide objects: other tests on this server start without them
 
 
 def test_status_in_effect_calico_gitops(server: ApiServer, calico_in_effect: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -471,7 +476,14 @@ def run_patch_job(server: ApiServer, manifests: str, tmp_path: Path) -> None:
 
 def test_status_calico_job_mode(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     profile = write_profile(tmp_path / "values", "calico-job", CALICO_JOB_PROFILE)
-    reset(server, f"service frontend web -n {SHOP}", "felixconfigurations.crd.projectcalico.org default", "applicationlayers.operator.tigera.io tigera-secure")
+    reset(server, f"service frontend web -n {SHOP}", *CALICO_SINGLETONS)
+    try:
+        _calico_job_mode(server, profile, tmp_path, capsys)
+    finally:
+        reset(server, *CALICO_SINGLETONS)
+
+
+def _calico_job_mode(server: ApiServer, profile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server.kubectl("create", "namespace", "flowlogs-system", check=False)
     server.kubectl("apply", "-f", "-", input=SERVICES)
     server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)

@@ -76,11 +76,24 @@ def test_readme_cluster_examples(kube_apiserver: ApiServer, tmp_path: Path, monk
     server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=yaml.safe_dump(agent_config))
     capsys.readouterr()
 
+    try:
+        _run_examples(server)
+    finally:
+        server.kubectl("delete", "--ignore-not-found", "configmap", "cilium-flowlog-config", "cilium-config", "-n", "kube-system")
+    assert re.search(r"The last `status` exits 1", (ROOT / "README.md").read_text(encoding="utf-8"))
+
+
+def _run_examples(server: ApiServer) -> None:
+    import io
+    from contextlib import redirect_stdout
+
     for command, shown in examples():
         words = shlex.split(command)
         if words[0] == ".venv/bin/flowlogs":
-            code = main(words[1:])
-            out = capsys.readouterr().out
+            stream = io.StringIO()
+            with redirect_stdout(stream):
+                code = main(words[1:])
+            out = stream.getvalue()
         else:
             assert words[0] == "kubectl", command
             completed = subprocess.run(words, capture_output=True, text=True, check=False)
@@ -88,4 +101,3 @@ def test_readme_cluster_examples(kube_apiserver: ApiServer, tmp_path: Path, monk
         out = out.replace(server.server, README_SERVER)
         assert out.splitlines() == shown, command
         assert code == (1 if any("NOT in effect" in line for line in shown) else 0), command
-    assert re.search(r"The last `status` exits 1", (ROOT / "README.md").read_text(encoding="utf-8"))
