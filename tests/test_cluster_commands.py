@@ -536,3 +536,26 @@ def test_cilium_config_expectations_are_what_ciliums_chart_writes(minor: str, tm
     changed = {k for k in set(chart_config) | set(before) if k.startswith(("hubble-export", "hubble-flowlogs")) and chart_config.get(k) != before.get(k)}
     assert changed == set(wanted)
     assert "hubble-flowlogs-config-path" in wanted
+
+
+def test_validate_cluster_conflicts_as_each_tool_applies(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Felix field another manager set first: a conflict for a plain server-side apply, accepted with
+    conflicts forced as Argo CD applies (the server's verdict both times)."""
+    profile = write_profile(tmp_path / "values", "calico-status", CALICO_GITOPS_PROFILE)
+    reset(server, f"deployment frontend -n {SHOP}", *CALICO_SINGLETONS)
+    try:
+        server.kubectl("apply", "-f", "-", input=FRONTEND)
+        server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
+        (felix,) = [d for d in yaml.safe_load_all(rendered(profile, capsys)) if d and d["kind"] == "FelixConfiguration"]
+        direct = server.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager", "flowlogs", "-f", "-", input=json.dumps(felix), check=False)
+        assert direct.returncode == 1 and 'conflicts with "operator":\n- .spec.l7LogsFlushInterval\n- .spec.policySyncPathPrefix' in direct.stderr
+        code, out, _ = flowlogs("validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", "-o", "json", capsys=capsys)
+        refused = [(r["kind"], r["msg"]) for r in json.loads(out)["resources"] if r["check"] == "cluster" and r["status"] != "statusValid"]
+        assert (code, refused) == (1, [("FelixConfiguration", direct.stderr.strip().replace(' "STDIN"', ""))])
+        code, out, _ = flowlogs(
+            "validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", "--field-manager", "argocd-controller", "--force-conflicts", capsys=capsys
+        )
+        assert code == 0, out
+        assert out.splitlines()[0].startswith("calico-status - cluster check passed: 3 manifest(s) accepted by the API server of context test")
+    finally:
+        reset(server, *CALICO_SINGLETONS)
