@@ -238,6 +238,11 @@ def argocd_sync(server: ApiServer, manifests: str) -> None:
     server.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager", "argocd-controller", "-f", "-", input=manifests)
 
 
+def operator_ready(server: ApiServer) -> None:
+    """The operator's part: the ApplicationLayer's components are up (its status subresource, TigeraStatusReady)."""
+    server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--subresource", "status", "--type", "merge", "-p", '{"status": {"state": "Ready"}}')
+
+
 CALICO_SINGLETONS = ("felixconfigurations.crd.projectcalico.org default", "applicationlayers.operator.tigera.io tigera-secure")
 
 
@@ -248,6 +253,7 @@ def calico_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFi
     server.kubectl("apply", "-f", "-", input=FRONTEND)  # the workload's owner: client-side apply
     server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
     argocd_sync(server, rendered(profile, capsys))
+    operator_ready(server)
     yield profile
     reset(server, *CALICO_SINGLETONS)  # cluster-wide objects: other tests on this server start without them
 
@@ -260,11 +266,12 @@ def test_status_in_effect_calico_gitops(server: ApiServer, calico_in_effect: Pat
         "  in effect  ApplicationLayer tigera-secure: spec.logCollection.logIntervalSeconds",
         "  in effect  ApplicationLayer tigera-secure: spec.logCollection.logRequestsPerInterval",
         "  in effect  ApplicationLayer tigera-secure: spec.sidecarInjection",
+        "  in effect  ApplicationLayer tigera-secure: status.state",
         f'  in effect  Deployment {SHOP}/frontend: spec.template.metadata.labels["applicationlayer.projectcalico.org/sidecar"]',
         f'  in effect  Deployment {SHOP}/frontend: spec.template.metadata.annotations["applicationlayer.projectcalico.org/logging"]',
         "  in effect  FelixConfiguration default: spec.l7LogsFlushInterval",
         "  in effect  FelixConfiguration default: spec.policySyncPathPrefix",
-        "calico-status: in effect (8 field(s) checked)",
+        "calico-status: in effect (9 field(s) checked)",
     ]
 
 
@@ -273,11 +280,13 @@ def test_status_names_the_calico_fields_changed_by_hand(server: ApiServer, calic
     label = "/spec/template/metadata/labels/applicationlayer.projectcalico.org~1sidecar"
     server.kubectl("patch", "deployment", "frontend", "-n", SHOP, "--type", "json", "-p", json.dumps([{"op": "remove", "path": label}]))
     server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--type", "merge", "-p", '{"spec": {"logCollection": {"logIntervalSeconds": 60}}}')
+    server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--subresource", "status", "--type", "merge", "-p", '{"status": {"state": null}}')  # the operator has not reached Ready
     code, out, _ = status(server, calico_in_effect, capsys, "-o", "json")
     document = json.loads(out)
     assert code == 1 and document["in_effect"] is False
     assert [(f["object"]["kind"], f["field"], f["expected"], f["actual"], f["set"]) for f in document["fields"] if f["state"] != "in-effect"] == [
         ("ApplicationLayer", "spec.logCollection.logIntervalSeconds", 5, 60, True),
+        ("ApplicationLayer", "status.state", "Ready", None, False),
         ("Deployment", 'spec.template.metadata.labels["applicationlayer.projectcalico.org/sidecar"]', "true", None, False),
         ("FelixConfiguration", "spec.l7LogsFlushInterval", "1m0s", "30s", True),
     ]
@@ -489,8 +498,7 @@ def _calico_job_mode(server: ApiServer, profile: Path, tmp_path: Path, capsys: p
     server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
     manifests = rendered(profile, capsys)
     server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=manifests)
-    # The operator's part: the ApplicationLayer's components are up (status subresource, its ready state).
-    server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--subresource", "status", "--type", "merge", "-p", '{"status": {"state": "Ready"}}')
+    operator_ready(server)
     run_patch_job(server, manifests, tmp_path)
 
     code, out, err = status(server, profile, capsys)

@@ -1,6 +1,6 @@
 """What shows a Calico Enterprise part in effect in a cluster (`flowlogs status`), from the rendered chart.
 
-- ApplicationLayer `tigera-secure`: every field of the rendered spec;
+- ApplicationLayer `tigera-secure`: every field of the rendered spec, and the operator's ready state;
 - job mode: what the patch Job's desired.json (the chart's state ConfigMap) sets: FelixConfiguration
   `default`'s fields, the Services' annotation, the workloads' pod-template label and annotation;
 - gitops mode: every field of the partial manifests Argo CD applies (Argo CD's own annotations aside).
@@ -31,6 +31,7 @@ _GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 _HINT_JOB = "helm upgrade flowlogs' release with this profile: its hook Job sets the field again"
 _HINT_GITOPS = "sync the profile's Argo CD Application (its partial manifests set the field again)"
+_HINT_READY = "the Tigera operator has not brought the L7 components up: kubectl get tigerastatus applicationlayer, and the operator's log"
 _HINT_OPERATOR = "the Tigera operator writes the ApplicationLayer's components from this object: helm upgrade / sync flowlogs' release"
 
 
@@ -157,6 +158,8 @@ def expected_state(part: CalicoCompiled, manifests: Sequence[Mapping[str, Any]])
         if kind == "ApplicationLayer":
             ref = ObjectRef(manifest["apiVersion"], kind, metadata["name"])
             expected += [Expected(ref, path, value, hint=_HINT_OPERATOR) for path, value in _leaves(manifest.get("spec") or {}, ("spec",))]
+            # Set by the operator once the L7 components it deployed are available (the patch Job waits for it too).
+            expected.append(Expected(ref, ("status", "state"), tables.application_layer_ready_state, hint=_HINT_READY))
         elif _is_partial(manifest):
             expected += _from_partial(manifest, operator_fields, duration_fields)
         elif kind == "ConfigMap" and _STATE_KEY in (manifest.get("data") or {}) and not desired_seen:
