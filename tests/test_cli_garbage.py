@@ -61,7 +61,10 @@ ARGUMENTS = {
     "package": [["junk", "--output-dir", "out"], ["cilium-exporter", "--output-dir", "garbage.yaml"], ["--url", "{{ x }}", "--output-dir", "out"]],
     "init": [["{{ .x }}", "--cilium", "garbage"], ["../escape", "--print"], ["junk", "--calico", "\x00"]],
     "completion": [["bash"], ["fish"]],
+    "status": [["cilium-exporter", "--kubeconfig", "garbage.yaml"], ["cilium-exporter", "--kubeconfig", "fifo.yaml"],
+               ["cilium-exporter", "--kubectl", "garbage.yaml"], ["junk", "--context", "\x01"], []],
 }
+ARGUMENTS["validate"].append(["--embedded-only", "--cluster", "--kubeconfig", "garbage.yaml", "cilium-exporter"])
 
 
 def test_every_command_has_garbage_cases() -> None:

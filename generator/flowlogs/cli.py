@@ -169,6 +169,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from .helm import usable_binary
 
         usable_binary(args.helm)  # a binary that cannot run here is a usage error, not a validation finding
+    args.cluster_options = _cluster_options(args)
     if args.fleet:
         return _validate_fleet(args)
     if args.from_chart:
@@ -228,8 +229,47 @@ def _run_validate(args: argparse.Namespace, chart: Path, targets: tuple[ProfileT
         namespace=args.namespace,
         extra_documents=tuple(("documents", Path(p)) for p in args.documents or ()),
         verbose=args.verbose,
+        cluster=args.cluster_options,
     )
     return run_validate(options, sys.stdout)
+
+
+def _cluster_options(args: argparse.Namespace) -> Any:
+    """validate --cluster: the kubectl to ask, checked before anything is rendered; None without --cluster."""
+    if not args.cluster:
+        if args.kubeconfig or args.context or args.kubectl:
+            raise UserError("--kubeconfig, --context and --kubectl choose the cluster of --cluster: add --cluster")
+        return None
+    from .kubectl import Kubectl
+    from .validate.cluster import ClusterOptions
+
+    return ClusterOptions(Kubectl.usable(args.kubectl, args.kubeconfig, args.context), args.field_manager, args.force_conflicts)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .kubectl import Kubectl
+    from .status import profile_status, status_json, status_text
+
+    if args.helm:
+        from .helm import usable_binary
+
+        usable_binary(args.helm)
+    kubectl = Kubectl.usable(args.kubectl, args.kubeconfig, args.context)
+    report = profile_status(
+        args.profile,
+        args.values_dir,
+        args.chart_dir,
+        kubectl,
+        release_name=args.release_name,
+        namespace=args.namespace,
+        helm=args.helm,
+        kube_version=args.kubernetes_version,
+    )
+    if args.output == "json":
+        _print_json(status_json(report))
+    else:
+        sys.stdout.write(status_text(report))
+    return EXIT_OK if report.in_effect else EXIT_FAILED
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -281,7 +321,8 @@ EXAMPLES = {
     "check": "flowlogs check                    # exit 1 with a diff when chart/ or gitops/ is stale\nflowlogs check -o json",
     "diff": "flowlogs diff cilium-exporter --exit-code",
     "render": "flowlogs render cilium-exporter\nflowlogs render ./my-profile.yaml --helm .cache/bin/helm",
-    "validate": "flowlogs validate                 # every profile of values/\nflowlogs validate cilium-exporter -o junit",
+    "validate": "flowlogs validate                 # every profile of values/\nflowlogs validate cilium-exporter -o junit\nflowlogs validate both --cluster --context prod   # and a server-side dry run on the cluster",
+    "status": "flowlogs status both --context prod   # exit 1 when a field differs from what the profile compiles to\nflowlogs status both -o json",
     "explain": "flowlogs explain cilium-exporter",
     "schema": "flowlogs schema > docs/profile.schema.json",
     "package": "flowlogs package                              # dist/: the chart, one chart per profile, index.yaml\nhelm install flowlogs dist/flowlogs-cilium-exporter-*.tgz -n flowlogs-system --create-namespace",
@@ -390,7 +431,7 @@ def cmd_completion(args: argparse.Namespace) -> int:
 _VALUE_OPTIONS = ("--values-dir", "--chart-dir", "--gitops-dir")
 # Commands whose arguments do not depend on the products: for these the parser is built without
 # importing the registry (the products and their tables), which is most of a short command's start.
-_CORE_COMMANDS = frozenset({"generate", "check", "diff", "render", "validate", "explain", "import", "schema", "package"})
+_CORE_COMMANDS = frozenset({"generate", "check", "diff", "render", "validate", "explain", "import", "schema", "package", "status"})
 
 
 def command_word(argv: Sequence[str]) -> str | None:
@@ -484,7 +525,21 @@ def build_parser(*, with_products: bool = True) -> argparse.ArgumentParser:
     validate.add_argument("--fleet", action="store_true", help="validate what every cluster of the fleet file deploys (its profile with its overrides, as Argo CD renders it); clusters that deploy the same values render once")
     validate.add_argument("--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH")
 
-    for sub in (render, validate):
+    validate.add_argument("--cluster", action="store_true", help="after the offline checks, server-side apply every manifest as a dry run on the cluster of the kubeconfig (the API server's own messages)")
+    validate.add_argument("--field-manager", default="flowlogs", help="--cluster: the field manager of the dry run (default: flowlogs; helm for Helm 4 releases, argocd-controller for Argo CD)")
+    validate.add_argument("--force-conflicts", action="store_true", help="--cluster: take fields other managers own, as Argo CD does (default: a conflict is refused)")
+
+    status = add("status", cmd_status, "whether what a profile compiles to is in effect in a cluster, field by field (exit 1 on drift)")
+    status.add_argument("profile", nargs="?", help="the profile the cluster deploys, by name or path (default: the only profile of the profile directory)")
+    status.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
+
+    for sub in (validate, status):
+        kube = sub.add_argument_group("cluster (as kubectl takes it; KUBECONFIG may list several files)")
+        kube.add_argument("--kubeconfig", metavar="FILE", help="the kubeconfig file (default: KUBECONFIG, else ~/.kube/config)")
+        kube.add_argument("--context", metavar="NAME", help="the kubeconfig context (default: its current context)")
+        kube.add_argument("--kubectl", metavar="PATH", help="the kubectl binary to ask the cluster with (default: kubectl on PATH)")
+
+    for sub in (render, validate, status):
         sub.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes version for Helm's Capabilities and the schemas (default: {DEFAULT_KUBERNETES_VERSION})")
         sub.add_argument("--helm", metavar="PATH", help="a helm binary to render with (validate: compared with the embedded engine)")
         sub.add_argument("--release-name", default="flowlogs", help="Helm release name (default: flowlogs)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .errors import Diagnostics
+    from .kubectl import ObjectRef, Selection
     from .profile import Node
     from .starter import Starter
     from .values_model import ChartValue, Section
@@ -94,6 +95,18 @@ class GitopsFile:
     sources: tuple[str, ...]  # the files it is generated from
     apply_hint: str  # how to use it, under the generated-file mark
     text: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One field of a cluster object as a compiled profile wants it (`flowlogs status`)."""
+
+    target: ObjectRef | Selection  # one named object, or every object a selector matches
+    path: tuple[str, ...]  # keys from the object's root to the field
+    value: Any  # the wanted value, in the form `read` gives (the rendered manifest's value)
+    read: Callable[[Any], Any] | None = None  # the cluster's value into that form (e.g. YAML text parsed); ValueError: unreadable
+    any_value: bool = False  # in effect when set to any value (a field another owner keeps, e.g. the operator's)
+    hint: str = ""  # what to do when it drifted
 
 
 @dataclass(frozen=True)
@@ -200,3 +213,8 @@ class Product(ABC):
     def fleet_note(self, lines: list[str]) -> tuple[str, str] | None:
         """(message, hint) summing up the lines `check_cluster` gave for the fleet's clusters."""
         return None
+
+    def expected_state(self, part: CompiledPart, manifests: Sequence[Mapping[str, Any]]) -> list[Expected]:
+        """The fields of cluster objects that show the part in effect (`flowlogs status`), from the
+        profile's rendered manifests (and, for objects another chart renders, the product's tables)."""
+        return []

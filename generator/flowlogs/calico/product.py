@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..products import CompiledPart, GitopsFile, ImportedSection, Override, Product
+from ..products import CompiledPart, Expected, GitopsFile, ImportedSection, Override, Product
 from .defaults import SUPPORTED_VERSIONS
 from .starter import CalicoStarter
 
@@ -185,6 +186,11 @@ class CalicoProduct(Product):
             "Calico L7 logs need extra log storage for each node and day of retention: " + "; ".join(lines),
             "check the LogStorage size of these clusters (spec.nodes.resourceRequirements.requests.storage)",
         )
+
+    def expected_state(self, part: CompiledPart, manifests: Sequence[Mapping[str, Any]]) -> list[Expected]:
+        from .status import expected_state
+
+        return expected_state(_calico(part), manifests)
 
 
 PRODUCT = CalicoProduct()

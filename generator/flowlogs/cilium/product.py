@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
-from ..products import Command, CompiledPart, ImportedSection, Override, Product, ProfileFile
+from ..products import Command, CompiledPart, Expected, ImportedSection, Override, Product, ProfileFile
 from .defaults import SUPPORTED_VERSIONS, cilium_upgrade_command
 from .starter import CiliumStarter
 
@@ -156,6 +157,13 @@ class CiliumProduct(Product):
                 f"cilium-namespace has no effect on cluster '{cluster}': its Cilium part is switched off",
             )
         return []
+
+    def expected_state(self, part: CompiledPart, manifests: Sequence[Mapping[str, Any]]) -> list[Expected]:
+        from .compile import CiliumCompiled
+        from .status import expected_state
+
+        assert isinstance(part, CiliumCompiled)
+        return expected_state(part, manifests)
 
 
 PRODUCT = CiliumProduct()

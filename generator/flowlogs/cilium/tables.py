@@ -94,6 +94,11 @@ class CiliumTables:
     # Keys under hubble.export the chart still honours but has deprecated (1.18: the top-level
     # fileMaxSizeMb / fileMaxBackups). Not in helm_export_keys; never emit them.
     helm_export_deprecated_keys: frozenset[str] = field(default=frozenset())
+    # What Cilium's chart writes into its agent's ConfigMap (`flowlogs status` compares it):
+    # its name, the dynamic exporter's file path, and hubble.export value -> cilium-config key.
+    agent_config_map: str = "cilium-config"
+    flowlogs_config_path: str = ""
+    agent_config_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def sub_types_for(self, event_type_code: int) -> Mapping[str, int]:
         """Words for EventTypeFilter.sub_type of an event type: drop -> drop reasons,
@@ -223,6 +228,9 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
         rotation_defaults=MappingProxyType(rotation_defaults),
         helm_export_keys=frozenset(_unique("helm export key", helm["export_keys"])),
         helm_export_deprecated_keys=frozenset(_unique("deprecated helm key", helm["deprecated_export_keys"])),
+        agent_config_map=str(helm["agent_config_map"]),
+        flowlogs_config_path=str(helm["flowlogs_config_path"]),
+        agent_config_keys=MappingProxyType({str(k): str(v) for k, v in helm["config_keys"].items()}),
         literal_stdout=_bool("literal_stdout", raw["literal_stdout"]),
         dev_stdout_hint=str(raw["dev_stdout_hint"]),
         aggregation=aggregation,

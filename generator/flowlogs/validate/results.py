@@ -29,6 +29,7 @@ class Check(str, Enum):
     HELM_BINARY = "helm-binary"  # embedded engine vs a helm binary
     KUBECONFORM = "kubeconform"  # our verdict vs kubeconform's
     SETUP = "setup"  # options that make the run impossible (bad schema location, version)
+    CLUSTER = "cluster"  # server-side apply, dry run, on the user's cluster (validate --cluster)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import HelmError, UserError
 from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
@@ -26,6 +26,9 @@ from .report import REPORTERS, get_reporter
 from .results import Check, Issue, Report, Result, Status, make_report
 from .schemas import SchemaRegistry
 from .validator import ResourceValidator, server_rule_result
+
+if TYPE_CHECKING:
+    from .cluster import ClusterOptions
 
 SETUP_PROFILE = "(setup)"
 _MAX_DIFFERENCES = 10
@@ -57,6 +60,7 @@ class ValidateOptions:
     namespace: str = "flowlogs-system"
     extra_documents: tuple[tuple[str, Path], ...] = ()  # (label, yaml file), e.g. gitops/*.yaml
     verbose: bool = False  # text output: list valid resources and passed checks too
+    cluster: ClusterOptions | None = None  # also server-side dry-run every manifest on this cluster
 
 
 @dataclass
@@ -79,8 +83,13 @@ def run_validate(options: ValidateOptions, out: TextIO) -> int:
 def validate(options: ValidateOptions) -> Report:
     """Every check of a run, collected into one report (never raises for user problems)."""
     profiles = [target.name for target in options.targets] + [label for label, _ in options.extra_documents]
+    cluster = None
     try:
         setup = _Setup.create(options)
+        if options.cluster is not None:  # a cluster that cannot be asked is said before any rendering
+            from .cluster import Cluster
+
+            cluster = Cluster.connect(options.cluster)
     except UserError as error:
         return make_report([_setup_error(str(error))], profiles)
     checked = _map_profiles(setup.check_profile, options.targets)
@@ -96,6 +105,9 @@ def validate(options: ValidateOptions) -> Report:
             setup.registry,
             ignore_missing_schemas=options.ignore_missing_schemas,
         )
+    if cluster is not None:  # after the offline checks: the server's verdict on the same documents
+        for profile, item in zip(profiles, checked, strict=True):
+            results += cluster.dry_run(profile, item.documents, options.namespace)
     return make_report(results, profiles, setup.registry.warnings())
 
 

@@ -1,0 +1,94 @@
+"""`validate --cluster`: every rendered manifest, server-side applied as a dry run on the user's cluster.
+
+The API server runs everything an apply would (defaulting, validation of built-in kinds and of
+CRD schemas, admission such as PodSecurity, field-manager conflicts) and stores nothing; its
+messages are reported as kubectl prints them. One kubectl call per profile; when the server
+refuses something, each manifest is tried alone so that every message names its manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..kubectl import ClusterError, Kubectl, fatal
+from .documents import Document, Resource
+from .results import Check, Result, Status
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    kubectl: Kubectl
+    field_manager: str = "flowlogs"
+    force_conflicts: bool = False
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A cluster that answered: its context and server, for the report."""
+
+    options: ClusterOptions
+    context: str
+    server: str
+
+    @classmethod
+    def connect(cls, options: ClusterOptions) -> Cluster:
+        return cls(options, *options.kubectl.connect())
+
+    def dry_run(self, profile: str, documents: Sequence[Document], namespace: str) -> list[Result]:
+        resources = [document for document in documents if isinstance(document, Resource)]
+        if not resources:
+            return []
+        where = f"context {self.context} ({self.server})"
+        try:
+            with tempfile.TemporaryDirectory(prefix="flowlogs-dry-run-") as scratch:
+                files = []
+                for number, resource in enumerate(resources):
+                    path = Path(scratch) / f"{number:04d}.json"
+                    path.write_text(json.dumps(resource.obj), encoding="utf-8")
+                    files.append(path)
+                # As Helm: a manifest's own namespace, else the release's. kubectl refuses a manifest whose
+                # namespace differs from --namespace, so one call per namespace.
+                groups: dict[str, list[Path]] = {}
+                for resource, path in zip(resources, files, strict=True):
+                    groups.setdefault(resource.namespace or namespace, []).append(path)
+                if all(self._apply(paths, group) is None for group, paths in groups.items()):
+                    return [Result(profile, "", Check.CLUSTER, Status.VALID, message=f"{len(resources)} manifest(s) accepted by the API server of {where} (server-side apply, dry run)")]
+                results = []
+                for resource, path in zip(resources, files, strict=True):
+                    refused = self._apply([path], resource.namespace or namespace)
+                    results.append(_result(profile, resource, Status.VALID if refused is None else Status.INVALID, refused or ""))
+                return results
+        except ClusterError as error:
+            return [Result(profile, "", Check.CLUSTER, Status.ERROR, message=f"{where}: {error}")]
+
+    def _apply(self, files: Sequence[Path], namespace: str) -> str | None:
+        """None when the server accepts every file, else its messages."""
+        options = self.options
+        completed = options.kubectl.dry_run_apply(files, namespace, options.field_manager, options.force_conflicts)
+        if completed.returncode == 0:
+            return None
+        message = completed.stderr.strip()
+        fatal(message, "apply (dry run)")
+        # kubectl names the temporary file it read (error when ... "/tmp/.../0003.json"): the report names the manifest instead.
+        for path in files:
+            message = message.replace(f' "{path}"', "").replace(str(path), "")
+        return message or f"kubectl exited with {completed.returncode}"
+
+
+def _result(profile: str, resource: Resource, status: Status, message: str) -> Result:
+    return Result(
+        profile,
+        resource.template,
+        Check.CLUSTER,
+        status,
+        kind=resource.kind,
+        name=resource.name,
+        namespace=resource.namespace,
+        api_version=resource.api_version,
+        index=resource.index,
+        message=message,
+    )
