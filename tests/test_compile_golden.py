@@ -26,8 +26,8 @@ def compiled_text(profile: Path) -> str:
     compiled = result.profiles[0]
     text = "# values\n" + dump_yaml(compiled.values)
     for product, part in compiled.products():
-        for extra in product.profile_files(part):  # the golden files call Cilium's values its overlay
-            text += f"# {product.key} overlay\n" + dump_yaml(extra.data)
+        for extra in product.profile_files(part):  # the values for the product's own chart, by file name
+            text += f"# {product.key} {extra.name}\n" + dump_yaml(extra.data)
     return text
 
 

@@ -71,7 +71,7 @@ def test_profiles_merge_into_one_exporter_configuration_and_one_selection(values
     assert [f["name"] for f in merged["cilium"]["flowLogs"]] == ["policy-drops", "shop"]
     assert merged["cilium"]["flowLogs"] == compiled(values.parent, "base")["cilium"]["flowLogs"] + compiled(values.parent, "team-a")["cilium"]["flowLogs"]
     assert sorted(s["namespace"] for s in merged["calico"]["services"]) == ["pay", "shop"]
-    assert "| `prod-eu` | `values/prod-eu.yaml` | Cilium 1.19, Calico Enterprise 3.19 | Base plus the shop and pay teams. |" in (values.parent / "chart/README.md").read_text()
+    assert "| `prod-eu` | `values/prod-eu.yaml` | Cilium 1.19, Calico Enterprise 3.19 | Base plus the shop and pay teams. |" in (values.parent / "chart/profiles/README.md").read_text()
 
 
 def test_conflicts_name_both_files(values, run_cli):
