@@ -346,6 +346,17 @@ def layer_status_cases(generation: int) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+REASONS = {
+    "defaults only": "no Ready condition yet",
+    "webhook missing": 'status.sidecarWebhook "Disabled"',
+    "degraded": "Degraded: ResourceValidationError: ApplicationLayer features cannot be used in combination with FIPSMode=Enabled",
+    "older generation": "conditions are of generation 1, the object is at 2",
+    "tigera-apiserver not available": "Deployment tigera-system/tigera-apiserver: 0 of 1 updated replicas available",
+    "l7-log-collector not available": "DaemonSet calico-system/l7-log-collector: 2 of 3 updated pods available",
+    "l7-log-collector missing": "DaemonSet calico-system/l7-log-collector: not found",
+}
+
+
 def test_the_job_selects_nothing_until_the_operator_and_the_sidecar_webhook_are_ready(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
     felix_default(cluster, {})
     workloads(cluster)
@@ -364,18 +375,22 @@ def test_the_job_selects_nothing_until_the_operator_and_the_sidecar_webhook_are_
         ("l7-log-collector missing", ready, {"present": ("tigera-apiserver",)}),
     ]
     before = snapshot(cluster)
+    current: dict[str, Any] | None = None
     for name, status, rollout in cases:
-        rollouts(cluster, **rollout)
+        if rollout != current:
+            rollouts(cluster, **rollout)
+            current = rollout
         write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, {"conditions": None, "state": None, "sidecarWebhook": None})
         write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, status)
         result, _ = run_script(cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 1))
         assert result.returncode == 1, name
+        assert f"not ready after 1s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (name, result.stderr)
         after = snapshot(cluster)
         for key in before:
             if key != "felix":
                 assert after[key] == before[key], (name, key)  # nothing selected
     # ready: then it selects
-    rollouts(cluster)
+    rollouts(cluster)  # both rolled out
     write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready)
     result, _ = run_script(cluster, account, tmp_path / "ready", "apply", with_timeout(desired, 1))
     assert result.returncode == 0, result.stderr
