@@ -301,8 +301,9 @@ def calico_values() -> list[ChartValue]:
         ChartValue(
             "calico.job.readyTimeoutSeconds",
             READY_TIMEOUT_SECONDS,
-            "How long the apply Job waits for the ApplicationLayer's status.state to be Ready (the operator has rolled the\n"
-            "L7 collector and, on 3.20, the sidecar webhook) before it selects any traffic. The Job's deadline is this plus "
+            "How long the apply Job waits for the ApplicationLayer's Ready condition at its generation (the operator has\n"
+            "rolled the L7 collector) and, before selecting 3.20 workloads, for status.sidecarWebhook Enabled and the\n"
+            "rollouts of tigera-apiserver and l7-log-collector, before it selects any traffic. The Job's deadline is this plus "
             f"{JOB_DEADLINE_MARGIN_SECONDS}s.",
             {"type": "integer", "minimum": 0, "maximum": 3600},
         ),
