@@ -241,10 +241,14 @@ def test_job_rbac_exact_rules(chart: Path) -> None:
             {"apiGroups": [""], "resources": ["services"], "verbs": ["list", "patch"]},
             {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["web"], "verbs": ["get", "patch"]},
         ],
+        # with workloads (3.20 sidecars) the Job waits for what the 3.20 guide waits for
+        # (docs_ce3.20_l7_configure.mdx: rollout status of these two): get on exactly them
+        "tigera-system": [{"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["tigera-apiserver"], "verbs": ["get"]}],
+        "calico-system": [{"apiGroups": ["apps"], "resources": ["daemonsets"], "resourceNames": ["l7-log-collector"], "verbs": ["get"]}],
     }
     for binding in pick(docs, "RoleBinding") + pick(docs, "ClusterRoleBinding"):
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "flowlogs-calico-patch", "namespace": NAMESPACE}]
-    assert {b["metadata"]["namespace"] for b in pick(docs, "RoleBinding")} == {"db", "pay", "shop"}
+    assert {b["metadata"]["namespace"] for b in pick(docs, "RoleBinding")} == {"db", "pay", "shop", "tigera-system", "calico-system"}
     assert one(docs, "ClusterRoleBinding")["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "flowlogs-calico-felix"}
     assert one(render_profile(chart, "calico-l7"), "ClusterRole")["rules"][0]["apiGroups"] == ["projectcalico.org"]
 
@@ -495,8 +499,9 @@ def test_gitops_mode(chart: Path) -> None:
                 "argocd.argoproj.io/sync-wave": "-1",
             },
         },
+        # no policySyncPathPrefix: Argo CD's forced apply would overwrite an existing value that the
+        # operator keeps ("Respect existing"); the operator sets it when empty (test_calico_live.py)
         "spec": {
-            "policySyncPathPrefix": "/var/run/nodeagent",
             "l7LogsFlushInterval": "60s",
             "l7LogsFileAggregationSourceInfo": "ExcludeL7SourceInfo",
             "l7LogsFileAggregationTrimURL": "TrimURLQuery",

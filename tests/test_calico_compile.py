@@ -616,10 +616,25 @@ def test_warnings_for_settings_that_lose_logs(tmp_path: Path) -> None:
         (
             4,
             21,
-            "file-directory '/data/l7' is outside /var/log/calico/, the directory the log collector (fluentd) reads",
-            "L7 logs written elsewhere are not shipped to Elasticsearch; the default is /var/log/calico/l7logs",
+            "file-directory '/data/l7' is not /var/log/calico/l7logs, the only directory the log collector (fluentd) reads L7 logs from",
+            "L7 logs written elsewhere are not shipped to Elasticsearch; remove 'file-directory' (Felix's default is /var/log/calico/l7logs)",
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    ("directory", "warned"),
+    [("/var/log/calico/l7-custom", True), ("/var/log/calico/l7", True), ("/var/log/calico", True), ("/var/log/calico/l7logs", False), ("/var/log/calico/l7logs/", False)],
+)
+def test_only_the_collectors_l7_directory_is_shipped(tmp_path: Path, directory: str, warned: bool) -> None:
+    """The log collector tails one L7 file: fluentd/fluent_sources.conf in_tail_l7_logs reads
+    L7_LOG_FILE, `/var/log/calico/l7logs/l7.log` in fluentd/Dockerfile (projectcalico/calico, read in
+    tomastigera/project-calico-calico 6e839dfb6f6c), which the operator never sets (tigera/operator
+    release-v1.34 and release-v1.36 pkg/render/fluentd.go set FLOW_LOG_FILE and DNS_LOG_FILE only)."""
+    result, _ = compile_profile(tmp_path, f"calico:\n  felix:\n    file-directory: {directory}\n")
+    messages = [message for _, _, message, _ in found(result, Severity.WARNING)]
+    expected = f"file-directory '{directory}' is not /var/log/calico/l7logs, the only directory the log collector (fluentd) reads L7 logs from"
+    assert messages == ([expected] if warned else [])
 
 
 def test_collect_logs_off_alone(tmp_path: Path) -> None:
@@ -649,3 +664,27 @@ def test_never_emits_operator_fields(tmp_path: Path) -> None:
 def test_an_existing_application_layer_is_adopted_and_kept(tmp_path: Path) -> None:
     assert calico_values(tmp_path, "calico:\n  existing-application-layer: on\n")["keepApplicationLayer"] is True
     assert "keepApplicationLayer" not in calico_values(tmp_path, "calico:\n  collect-logs: on\n")
+
+
+def test_gitops_mode_leaves_policy_sync_path_prefix_to_the_operator(tmp_path: Path) -> None:
+    """Argo CD forces conflicts on server-side apply (argo-cd v3.5.1 gitops-engine
+    pkg/utils/kube/resource_ops.go: ForceConflicts = serverSideApply), so a partial Felix manifest
+    with policySyncPathPrefix would overwrite an existing value that the operator keeps
+    (tigera/operator release-v1.36 applicationlayer_controller.go getPolicySyncPathPrefix,
+    "Respect existing"); job mode sets it only when empty. tests/test_calico_live.py shows both on a
+    real API server."""
+    text = "calico:\n  patch-mode: gitops\n  felix:\n    policy-sync-api: on\n    flush-interval: 60s\n"
+    result, _ = compile_profile(tmp_path, text)
+    notes = [(line, column, message, hint) for line, column, message, hint in found(result, Severity.NOTE) if "policySyncPathPrefix" in message]
+    assert notes == [
+        (
+            4,
+            5,
+            "patch-mode gitops leaves policySyncPathPrefix to the Tigera operator, which sets /var/run/nodeagent when it is empty and keeps an "
+            "existing value; Argo CD's forced server-side apply would overwrite it",
+            "remove 'policy-sync-api'",
+        )
+    ]
+    (tmp_path / "job").mkdir()
+    job, _ = compile_profile(tmp_path / "job", text.replace("gitops", "job"))
+    assert not [n for n in found(job, Severity.NOTE) if "policySyncPathPrefix" in n[2]]

@@ -132,8 +132,11 @@ def test_felix_settings_sync_before_the_application_layer(rendered, name):
     docs = [d for d in documents(rendered, name) if not is_hook(d)]
     felix = [d for d in docs if d["kind"] == "FelixConfiguration"]
     layer = [d for d in docs if d["kind"] == "ApplicationLayer"]
-    assert felix and layer, f"{name} (patch-mode: gitops) must render a FelixConfiguration and an ApplicationLayer"
-    assert max(wave(d) for d in felix) < min(wave(d) for d in layer)
+    assert layer, f"{name} (patch-mode: gitops) must render an ApplicationLayer"
+    # no Felix manifest when the profile sets only fields the operator owns (policySyncPathPrefix):
+    # gitops mode leaves them to the operator (tests/test_calico_live.py shows why on a real server)
+    if felix:
+        assert max(wave(d) for d in felix) < min(wave(d) for d in layer)
 
 
 @pytest.mark.parametrize("name", GITOPS_MODE)

@@ -133,12 +133,19 @@ def upstream_facts() -> dict[str, Any]:
         tables = load_tables(version)
         sidecar: dict[str, Any] = {}  # none: Helm drops null values when it merges values files
         if tables.has_sidecar_injection and tables.sidecar is not None:
-            sidecar = {"labels": dict([tables.sidecar.label]), "annotations": dict([tables.sidecar.annotation])}
+            sidecar = {
+                "labels": dict([tables.sidecar.label]),
+                "annotations": dict([tables.sidecar.annotation]),
+                "webhookState": tables.sidecar.webhook_state,
+                "waitFor": [{"kind": r.kind, "namespace": r.namespace, "name": r.name} for r in tables.sidecar.wait_for],
+            }
         versions[version] = {
             "applicationLayer": {
                 "apiVersion": tables.application_layer_api_version,
                 "name": tables.application_layer_name,
                 "readyState": tables.application_layer_ready_state,
+                "readyCondition": tables.application_layer_ready_condition,
+                "degradedCondition": tables.application_layer_degraded_condition,
             },
             "serviceAnnotations": dict([tables.service_annotation]),
             "sidecar": sidecar,
@@ -149,12 +156,24 @@ def upstream_facts() -> dict[str, Any]:
 
 def _upstream_schema() -> dict[str, Any]:
     strings = {"type": "object", "additionalProperties": {"type": "string"}}
-    sidecar = _strict({"labels": strings, "annotations": strings})  # {}: the version has no sidecar injection
+    rollout = _strict(
+        {"kind": {"enum": ["Deployment", "DaemonSet"]}, "namespace": {"type": "string"}, "name": {"type": "string"}},
+        required=["kind", "namespace", "name"],
+    )
+    sidecar = _strict(  # {}: the version has no sidecar injection
+        {"labels": strings, "annotations": strings, "webhookState": {"type": "string"}, "waitFor": {"type": "array", "items": rollout}}
+    )
     version = _strict(
         {
             "applicationLayer": _strict(
-                {"apiVersion": {"type": "string"}, "name": {"type": "string"}, "readyState": {"type": "string"}},
-                required=["apiVersion", "name", "readyState"],
+                {
+                    "apiVersion": {"type": "string"},
+                    "name": {"type": "string"},
+                    "readyState": {"type": "string"},
+                    "readyCondition": {"type": "string"},
+                    "degradedCondition": {"type": "string"},
+                },
+                required=["apiVersion", "name", "readyState", "readyCondition", "degradedCondition"],
             ),
             "serviceAnnotations": strings,
             "sidecar": sidecar,
@@ -282,8 +301,9 @@ def calico_values() -> list[ChartValue]:
         ChartValue(
             "calico.job.readyTimeoutSeconds",
             READY_TIMEOUT_SECONDS,
-            "How long the apply Job waits for the ApplicationLayer's status.state to be Ready (the operator has rolled the\n"
-            "L7 collector and, on 3.20, the sidecar webhook) before it selects any traffic. The Job's deadline is this plus "
+            "How long the apply Job waits for the ApplicationLayer's Ready condition at its generation (the operator has\n"
+            "rolled the L7 collector) and, before selecting 3.20 workloads, for status.sidecarWebhook Enabled and the\n"
+            "rollouts of tigera-apiserver and l7-log-collector, before it selects any traffic. The Job's deadline is this plus "
             f"{JOB_DEADLINE_MARGIN_SECONDS}s.",
             {"type": "integer", "minimum": 0, "maximum": 3600},
         ),

@@ -115,7 +115,7 @@ def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
     if missing:  # a bug of ours, not a user mistake: never emit fields the version's CRD lacks
         raise AssertionError(f"Calico Enterprise {version} ApplicationLayer has no spec fields {missing}")
 
-    felix_spec = _compile_felix(section.get("felix"), tables, diagnostics)
+    felix_spec = _compile_felix(section.get("felix"), tables, patch_mode, diagnostics)
     services = _compile_targets(section.get("services"), "service", patch_mode, diagnostics)
     workloads = _compile_targets(section.get("workloads"), "workload", patch_mode, diagnostics)
     _check_selection(section, tables, sidecar, services, workloads, diagnostics)
@@ -247,7 +247,7 @@ def _compile_resources(node: Node, diagnostics: Diagnostics) -> list[dict[str, A
 # ---------------------------------------------------------------------------------- Felix
 
 
-def _compile_felix(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -> dict[str, Any]:
+def _compile_felix(node: Node, tables: CalicoTables, patch_mode: str, diagnostics: Diagnostics) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     for key, _ in node.items():
         if re.fullmatch("[Tt]proxy-?[Mm]ode", key):
@@ -264,8 +264,18 @@ def _compile_felix(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -
             continue
         value_node = parent.get(knob.word)
         felix_field = tables.felix_fields[knob.field]
-        value = knob.kind.compile(value_node, KnobContext(knob, felix_field), diagnostics)
+        value = knob.kind.compile(value_node, KnobContext(knob, felix_field, tables.collector_l7_directory), diagnostics)
         if value is INVALID:
+            continue
+        if patch_mode == "gitops" and knob.field in tables.operator_sets:
+            # Argo CD forces conflicts on server-side apply: it would overwrite an existing value
+            # (e.g. an egress gateway's) that the operator and job mode keep.
+            diagnostics.note(
+                value_node.key_location,
+                f"patch-mode gitops leaves {knob.field} to the Tigera operator, which sets {tables.operator_sets[knob.field]} "
+                "when it is empty and keeps an existing value; Argo CD's forced server-side apply would overwrite it",
+                f"remove '{knob.word}'",
+            )
             continue
         if knob.kind is not POLICY_SYNC and _is_default(felix_field, value):
             shown = value_node.value if not isinstance(value_node.value, bool) else ("on" if value_node.value else "off")

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from ..profile import Node
     from .words import FelixKnob
 
-# Felix's L7 log files are shipped by fluentd only from below this directory.
-FLUENTD_LOG_ROOT = "/var/log/calico/"
 _DURATION_RE = re.compile(r"([0-9]+)(ms|s|m|h)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 
@@ -67,6 +65,7 @@ class KnobContext:
 
     knob: FelixKnob
     field: FelixField
+    collector_directory: str = ""  # where the log collector reads L7 log files (CalicoTables.collector_l7_directory)
 
 
 class KnobKind(ValueKind[KnobContext]):
@@ -159,11 +158,12 @@ class Directory(KnobKind):
 
     def compile(self, node: Node, context: KnobContext, diagnostics: Diagnostics) -> Any:
         text = str(node.value).rstrip("/") or "/"
-        if not (text + "/").startswith(FLUENTD_LOG_ROOT):
+        if context.collector_directory and text != context.collector_directory:
             diagnostics.warning(
                 node.location,
-                f"file-directory '{node.value}' is outside {FLUENTD_LOG_ROOT}, the directory the log collector (fluentd) reads",
-                "L7 logs written elsewhere are not shipped to Elasticsearch; the default is /var/log/calico/l7logs",
+                f"file-directory '{node.value}' is not {context.collector_directory}, the only directory the log collector "
+                "(fluentd) reads L7 logs from",
+                f"L7 logs written elsewhere are not shipped to Elasticsearch; remove 'file-directory' (Felix's default is {context.field.default})",
             )
         return text
 

@@ -37,12 +37,23 @@ class FelixField:
 
 
 @dataclass(frozen=True)
+class Rollout:
+    """A workload whose rollout the guide waits for (`kubectl rollout status`)."""
+
+    kind: str  # Deployment | DaemonSet
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Sidecar:
     """CE 3.20+ sidecar selection: the pod-template label and annotation."""
 
     label: tuple[str, str]
     annotation: tuple[str, str]
     min_kubernetes: tuple[int, int]
+    webhook_state: str  # ApplicationLayer status.sidecarWebhook once the webhook exists
+    wait_for: tuple[Rollout, ...]  # rolled out before workloads are selected
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,8 @@ class CalicoTables:
     application_layer_name: str
     application_layer_api_version: str  # "operator.tigera.io/v1"
     application_layer_ready_state: str  # status.state once the operator's components are available
+    application_layer_ready_condition: str  # status.conditions type: everything deployed is available
+    application_layer_degraded_condition: str
     application_layer_fields: frozenset[str]
     log_collection_fields: tuple[str, ...]
     log_collection_defaults: Mapping[str, Any]
@@ -65,6 +78,11 @@ class CalicoTables:
     unsupported_platforms: Mapping[str, str]
     gb_per_node_per_day: int
     l7_retention_days: int
+    collector_l7_log_file: str  # the one L7 log file the log collector (fluentd) tails
+
+    @property
+    def collector_l7_directory(self) -> str:
+        return self.collector_l7_log_file.rsplit("/", 1)[0]
 
     @property
     def has_sidecar_injection(self) -> bool:
@@ -110,6 +128,8 @@ def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
             (s["label"]["key"], str(s["label"]["value"])),
             (s["annotation"]["key"], str(s["annotation"]["value"])),
             (major, minor),
+            str(s["webhook_state"]),
+            tuple(Rollout(str(r["kind"]), str(r["namespace"]), str(r["name"])) for r in s["wait_for"]),
         )
     return CalicoTables(
         version=version,
@@ -117,6 +137,8 @@ def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
         application_layer_name=str(layer["name"]),
         application_layer_api_version=str(layer["api_version"]),
         application_layer_ready_state=str(layer["ready_state"]),
+        application_layer_ready_condition=str(layer["ready_condition"]),
+        application_layer_degraded_condition=str(layer["degraded_condition"]),
         application_layer_fields=frozenset(layer["spec_fields"]),
         log_collection_fields=tuple(layer["log_collection_fields"]),
         log_collection_defaults=MappingProxyType(dict(layer["log_collection_defaults"])),
@@ -130,4 +152,5 @@ def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
         unsupported_platforms=MappingProxyType({str(k): " ".join(str(v).split()) for k, v in (raw["unsupported_platforms"] or {}).items()}),
         gb_per_node_per_day=int(raw["log_storage"]["gb_per_node_per_day"]),
         l7_retention_days=int(raw["log_storage"]["l7_retention_days"]),
+        collector_l7_log_file=str(raw["log_collector"]["l7_log_file"]),
     )

@@ -11,6 +11,11 @@ metadata.name and namespace, only fields the Argo CD CRDs define), so `flowlogs 
   element carries every key, because the ApplicationSet uses `missingkey=error`;
 - `ServerSideApply=true` and Server-Side Diff for profiles with a Calico part, whose Felix
   and Service manifests are partial (they also carry `Prune=false,Delete=false` themselves);
+- `ClientSideApplyMigration=false` with partial manifests: Argo CD 3.1+ otherwise moves the fields
+  `kubectl apply` (client-side) owns on the live object to its own manager before applying (an
+  Application-level option only: argo-cd v3.5.1 controller/sync.go), and the apply of the partial
+  manifest removes them ("spec.selector: Required value"). kubectl's own migration after an apply
+  cannot be turned off (docs/gitops.md, Partial manifests);
 - the resources finalizer (cascade delete) only where it is safe: never on an Application
   that also carries Cilium's own release, whose deletion would take the CNI with it.
 """
@@ -97,7 +102,11 @@ def effective_value(profile: CompiledProfile, path: str, defaults: Mapping[str, 
     return node
 
 
-def _sync_policy(settings: GitopsSettings, server_side_apply: bool) -> dict[str, Any]:
+# argo-cd v3.5.1 gitops-engine/pkg/sync/common/types.go SyncOptionDisableClientSideApplyMigration.
+NO_CSA_MIGRATION = "ClientSideApplyMigration=false"
+
+
+def _sync_policy(settings: GitopsSettings, server_side_apply: bool, partial: bool = False) -> dict[str, Any]:
     sync = settings.sync
     policy: dict[str, Any] = {}
     if sync.automated:
@@ -109,6 +118,8 @@ def _sync_policy(settings: GitopsSettings, server_side_apply: bool) -> dict[str,
         options.append("FailOnSharedResource=true")
     if server_side_apply:
         options.append("ServerSideApply=true")
+        if partial:
+            options.append(NO_CSA_MIGRATION)
     if options:
         policy["syncOptions"] = options
     if sync.retry.limit > 0:
@@ -148,7 +159,7 @@ def profile_application(profile: CompiledProfile, settings: GitopsSettings) -> d
     else:
         spec["source"] = chart
     spec["destination"] = {"server": settings.destination_server, "namespace": settings.destination_namespace}
-    policy = _sync_policy(settings, ssa)
+    policy = _sync_policy(settings, ssa, renders_partial_manifests(profile))
     if policy:
         spec["syncPolicy"] = policy
     return {
@@ -232,7 +243,8 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
                 parameter["forceString"] = True
             parameters.append(parameter)
     extra = {"templatePatch": TEMPLATE_PATCH} if any(VALUE_ELEMENT_KEY in e for e in elements) else {}
-    return _applicationset(settings, [{"list": {"elements": elements}}], parameters, ssa, "{{.profile}}", "{{.cluster}}", extra)
+    partial = any(renders_partial_manifests(profiles[c.profile]) for c in fleet.clusters)
+    return _applicationset(settings, [{"list": {"elements": elements}}], parameters, ssa, "{{.profile}}", "{{.cluster}}", extra, partial)
 
 
 def _applicationset(
@@ -243,6 +255,7 @@ def _applicationset(
     profile: str,
     cluster: str,
     extra_spec: Mapping[str, Any],
+    partial: bool = False,
 ) -> dict[str, Any]:
     """The ApplicationSet around its generators: `profile` and `cluster` are the template expressions for them."""
     labels = {PART_OF_LABEL[0]: PART_OF_LABEL[1], PROFILE_LABEL: profile, CLUSTER_LABEL: cluster}
@@ -256,7 +269,7 @@ def _applicationset(
         "source": _chart_source(settings, [values_file(profile)], parameters),
         "destination": {"server": "{{.server}}", "namespace": settings.destination_namespace},
     }
-    policy = _sync_policy(settings, ssa)
+    policy = _sync_policy(settings, ssa, partial)
     if policy:
         template_spec["syncPolicy"] = policy
     return {
@@ -320,7 +333,8 @@ def labels_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile])
             parameter["forceString"] = True
         parameters.append(parameter)
     ssa = any(needs_server_side_apply(settings, profile) for profile in profiles.values())
-    return _applicationset(settings, generators, parameters, ssa, "{{.values.profile}}", "{{.nameNormalized}}", {})
+    partial = any(renders_partial_manifests(profile) for profile in profiles.values())
+    return _applicationset(settings, generators, parameters, ssa, "{{.values.profile}}", "{{.nameNormalized}}", {}, partial)
 
 
 def used_profiles(clusters: Sequence[Cluster]) -> list[str]:

@@ -5,7 +5,8 @@ FelixConfiguration `default`, the selected Services and the selected workloads e
 chart and outlive it, so the chart cannot own them. The hook Jobs run this script:
 
   apply   <desired.json>                 post-install, post-upgrade: record, then merge-patch the owned fields;
-                                         Services and workloads only once the ApplicationLayer is Ready
+                                         Services and workloads only once the operator reports the
+                                         ApplicationLayer ready (workloads: its sidecar webhook up too)
   prune   <desired.json> <previous.json> pre-upgrade: restore the objects the new release no longer selects
   retire  <desired.json> <previous.json> pre-upgrade (job mode switched off): restore all the previous release set
   restore <desired.json>                 pre-delete: put the recorded values back and drop the record
@@ -98,11 +99,21 @@ class ApplicationLayerFacts(TypedDict):
     apiVersion: str
     name: str
     readyState: str
+    readyCondition: str  # status.conditions type, True once everything the operator deployed is available
+    degradedCondition: str
+
+
+class Rollout(TypedDict):
+    kind: str  # Deployment | DaemonSet
+    namespace: str
+    name: str
 
 
 class Sidecar(TypedDict, total=False):
     labels: dict[str, str]
     annotations: dict[str, str]
+    webhookState: str  # ApplicationLayer status.sidecarWebhook once the webhook exists
+    waitFor: list[Rollout]  # rolled out before workloads are selected (the 3.20 guide's rollout status)
 
 
 class Facts(TypedDict):
@@ -395,6 +406,57 @@ def selector_matches(selector: Selector, labels: dict[str, str] | None) -> bool:
     return True
 
 
+# --------------------------------------------------------------------------------- readiness
+
+
+def layer_not_ready(obj: Obj, layer: ApplicationLayerFacts, sidecar: Sidecar | None) -> str:
+    """What keeps the ApplicationLayer from being ready ("" when nothing). The operator sets
+    status.state once and never clears it; its conditions (from TigeraStatus, with the
+    observedGeneration they were computed for) say what is current (tigera/operator
+    pkg/controller/applicationlayer/applicationlayer_controller.go, pkg/controller/status)."""
+    generation = get_path(obj, ("metadata", "generation"))
+    conditions = {c.get("type"): c for c in get_path(obj, ("status", "conditions")) or [] if isinstance(c, dict)}
+    ready, degraded = conditions.get(layer["readyCondition"]), conditions.get(layer["degradedCondition"])
+    if ready is None:
+        return "no " + layer["readyCondition"] + " condition yet"
+    if generation is not None and ready.get("observedGeneration") != generation:
+        return "conditions are of generation " + str(ready.get("observedGeneration")) + ", the object is at " + str(generation)
+    if degraded is not None and degraded.get("status") == "True":
+        return layer["degradedCondition"] + ": " + str(degraded.get("reason")) + ": " + str(degraded.get("message"))
+    if ready.get("status") != "True":
+        return layer["readyCondition"] + " " + str(ready.get("status")) + (": " + str(ready["message"]) if ready.get("message") else "")
+    if sidecar is not None and get_path(obj, ("status", "sidecarWebhook")) != sidecar.get("webhookState"):
+        return "status.sidecarWebhook " + json.dumps(get_path(obj, ("status", "sidecarWebhook")))
+    return ""
+
+
+def rollout_not_done(obj: Obj, kind: str) -> str:
+    """What a Deployment's or DaemonSet's rollout still waits for ("" when done), as `kubectl rollout
+    status` judges it (kubernetes staging/src/k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go)."""
+    status = obj.get("status") or {}
+    if (get_path(obj, ("metadata", "generation")) or 0) > (status.get("observedGeneration") or 0):
+        return "spec update not observed yet"
+    if kind == "Deployment":
+        for condition in status.get("conditions") or []:
+            if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
+                return "exceeded its progress deadline"
+        replicas = get_path(obj, ("spec", "replicas"))
+        updated = status.get("updatedReplicas") or 0
+        if replicas is not None and updated < replicas:
+            return "%d out of %d new replicas updated" % (updated, replicas)
+        if (status.get("replicas") or 0) > updated:
+            return "%d old replicas pending termination" % ((status.get("replicas") or 0) - updated)
+        if (status.get("availableReplicas") or 0) < updated:
+            return "%d of %d updated replicas available" % (status.get("availableReplicas") or 0, updated)
+        return ""
+    desired = status.get("desiredNumberScheduled") or 0
+    if (status.get("updatedNumberScheduled") or 0) < desired:
+        return "%d out of %d new pods updated" % (status.get("updatedNumberScheduled") or 0, desired)
+    if (status.get("numberAvailable") or 0) < desired:
+        return "%d of %d updated pods available" % (status.get("numberAvailable") or 0, desired)
+    return ""
+
+
 # ------------------------------------------------------------------------------- targets
 
 
@@ -570,31 +632,47 @@ class Runner:
             self.say(name_of(obj) + ": " + show(field) + " was changed since flowlogs set it; left as is")
         return True
 
-    def wait_ready(self, timeout: float) -> bool:
-        """Poll the ApplicationLayer until its status.state is the ready state (backoff, bounded)."""
+    def _not_ready(self, sidecar: bool) -> str | None:
+        """What the Job still waits for ("": nothing), None when the ApplicationLayer is missing."""
         layer = self.facts["applicationLayer"]
-        what = "ApplicationLayer " + layer["name"]
+        obj = self.api.get(application_layer_path(self.facts))
+        if obj is None:
+            return None
+        seen = layer_not_ready(obj, layer, self.facts["sidecar"] if sidecar else None)
+        if seen or not sidecar:
+            return seen
+        for rollout in self.facts["sidecar"].get("waitFor") or []:
+            path = "/apis/apps/v1/namespaces/" + rollout["namespace"] + "/" + self.facts["workloadResources"][rollout["kind"]] + "/" + rollout["name"]
+            workload = self.api.get(path)
+            problem = rollout_not_done(workload, rollout["kind"]) if workload is not None else "not found"
+            if problem:
+                return rollout["kind"] + " " + rollout["namespace"] + "/" + rollout["name"] + ": " + problem
+        return ""
+
+    def wait_ready(self, timeout: float, sidecar: bool = False) -> bool:
+        """Poll until the ApplicationLayer is ready at its generation and not degraded, and (sidecar)
+        its webhook is up and the guide's rollouts are done (backoff, bounded)."""
+        what = "ApplicationLayer " + self.facts["applicationLayer"]["name"]
         deadline = self.clock() + timeout
         delay = 2.0
         while True:
             try:
-                obj = self.api.get(application_layer_path(self.facts))
+                seen = self._not_ready(sidecar)
             except ApiError as error:
                 self.problems.append(what + ": cannot read its status: " + describe_error(error))
                 return False
-            state = get_path(obj, ("status", "state")) if obj is not None else None
-            if state == layer["readyState"]:
-                self.say(what + ": " + str(state))
+            if seen == "":
+                self.say(what + ": ready" + (" and the sidecar webhook is up" if sidecar else ""))
                 return True
+            seen = seen or "not found"
             left = deadline - self.clock()
             if left <= 0:
-                seen = "not found" if obj is None else "status.state " + (json.dumps(state) if state else "unset")
                 self.problems.append(
-                    what + " not " + layer["readyState"] + " after " + "%g" % timeout + "s (" + seen + "): no Service or workload "
+                    what + " not ready after " + "%g" % timeout + "s (" + seen + "): no Service or workload "
                     "was selected; see `kubectl get tigerastatus applicationlayer` and the Tigera operator's log"
                 )
                 return False
-            self.say(what + ": " + ("not found yet" if obj is None else "status.state " + (json.dumps(state) if state else "unset")) + ", waiting")
+            self.say(what + ": " + seen + ", waiting")
             self.sleep(min(delay, left))
             delay = min(delay * 2, READY_POLL_MAX)
 
@@ -609,7 +687,8 @@ class Runner:
             )
         selections = list(targets(desired, self.facts))
         timeout = desired.get("readyTimeoutSeconds", 0)
-        if selections and timeout > 0 and not self.wait_ready(timeout):
+        sidecar = bool(desired.get("workloads")) and bool(self.facts["sidecar"].get("waitFor"))
+        if selections and timeout > 0 and not self.wait_ready(timeout, sidecar):
             return
         for kind, collection, desired_patch, target in selections:
             for name in target.get("names") or []:

@@ -1,0 +1,664 @@
+"""The Calico part against a real kube-apiserver v1.36.2 (the session's `kube_apiserver`).
+
+Every outcome is read back from the server (`kubectl get -o json`), never from the script's
+output: the hook script run as a process with its ServiceAccount's TokenRequest token (apply,
+apply again, restore, prune, objects missing, another field manager first, the readiness wait),
+the Job's RBAC judged by SubjectAccessReview, and gitops mode applied as Argo CD v3.5.1 applies
+it (tests/tools/calico_live.py says how each is reproduced and from which upstream source).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from calico_live import (
+    DRIVER,
+    NO_CSA_MIGRATION,
+    SCRIPT,
+    apply,
+    argocd_sync,
+    create_token,
+    ensure_namespaces,
+    get,
+    projectcalico_v3_crd,
+    run_script,
+    subject_access,
+)
+from upstream_tools import ApiServer
+
+from flowlogs.generate import generate
+from flowlogs.helm import EmbeddedHelm
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = "flowlogs.dev/l7-restore"
+RELEASE_NS = "flowlogs-system"
+ACCOUNT = "flowlogs-calico-patch"
+SHOP, PAY = "l7-shop", "l7-pay"  # namespaces of their own: other live tests share the server
+SIDECAR_LABEL = ("applicationlayer.projectcalico.org/sidecar", "true")
+SIDECAR_ANNOTATION = ("applicationlayer.projectcalico.org/logging", "Enabled")
+SERVICE_ANNOTATION = ("projectcalico.org/l7-logging", "true")
+
+PROFILE = f"""\
+calico:
+  sidecar-injection: on
+  felix: {{policy-sync-api: on, flush-interval: 60s, max-files: 3}}
+  services:
+    - {{namespace: {SHOP}, name: [frontend, checkout]}}
+    - {{namespace: {PAY}, selector: app=pay}}
+  workloads:
+    - {{kind: Deployment, namespace: {SHOP}, name: web}}
+  cluster: {{platform: eks}}
+"""
+
+
+def render(tmp: Path, profile: str) -> list[dict[str, Any]]:
+    values_dir = tmp / "values"
+    values_dir.mkdir(parents=True)
+    (values_dir / "live.yaml").write_text(profile, encoding="utf-8")
+    generate(values_dir, tmp / "chart")
+    values = yaml.safe_load((tmp / "chart" / "profiles" / "live" / "values.yaml").read_text(encoding="utf-8"))
+    return [yaml.safe_load(m.text) for m in EmbeddedHelm().template(tmp / "chart", values, release_name="flowlogs", namespace=RELEASE_NS)]
+
+
+@pytest.fixture(scope="module")
+def chart_docs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    return render(tmp_path_factory.mktemp("calico-live"), PROFILE)
+
+
+@pytest.fixture(scope="module")
+def desired(chart_docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (state,) = [d for d in chart_docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flowlogs-calico-state"]
+    return dict(json.loads(state["data"]["desired.json"]))
+
+
+@pytest.fixture(scope="module")
+def cluster(kube_apiserver: ApiServer, chart_docs: list[dict[str, Any]]) -> Iterator[ApiServer]:
+    """The server with projectcalico.org/v3, the namespaces, and the chart's ServiceAccount and RBAC."""
+    server = kube_apiserver
+    apply(server, [projectcalico_v3_crd()], "--server-side", "--force-conflicts")
+    server.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/felixconfigurations.projectcalico.org")
+    ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
+    rbac = [d for d in chart_docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
+    apply(server, rbac, "--server-side", "--force-conflicts")
+    yield server
+
+
+# ------------------------------------------------------------------------ cluster objects
+
+OPERATOR = "operator"  # the Tigera operator's field manager (controller-runtime: the binary's name)
+
+
+def felix_default(server: ApiServer, spec: dict[str, Any] | None) -> None:
+    """FelixConfiguration default as the cluster has it: created by the operator's manager, or absent."""
+    server.kubectl("delete", "felixconfigurations.projectcalico.org", "default", "--ignore-not-found", "--wait=true")
+    if spec is not None:
+        doc = {"apiVersion": "projectcalico.org/v3", "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": spec}
+        server.kubectl("create", f"--field-manager={OPERATOR}", "-f", "-", input=json.dumps(doc))
+
+
+def service_doc(name: str, namespace: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": namespace, **({"labels": labels} if labels else {})}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {"selector": {"app": name}, "ports": [{"port": 80}]}}
+
+
+def deployment_doc(name: str, namespace: str) -> dict[str, Any]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]}},
+        },
+    }
+
+
+def workloads(server: ApiServer, missing: tuple[str, ...] = ()) -> None:
+    """The selected Services and Deployment as their owners created them (`kubectl apply`, client-side)."""
+    for ns in (SHOP, PAY):
+        server.kubectl("delete", "services,deployments", "--all", "-n", ns, "--wait=true")
+    docs = [
+        service_doc("frontend", SHOP),
+        service_doc("checkout", SHOP),
+        service_doc("other", SHOP),
+        service_doc("api", PAY, {"app": "pay"}),
+        service_doc("other", PAY),
+        deployment_doc("web", SHOP),
+    ]
+    apply(server, [d for d in docs if d["metadata"]["name"] not in missing])
+
+
+def ready_layer_status(generation: int, webhook: str | None = "Enabled") -> dict[str, Any]:
+    """ApplicationLayer status as the operator writes it once everything is available (release-v1.36
+    applicationlayer_controller.go: conditions from status.UpdateStatusCondition of TigeraStatus
+    applicationlayer, whose setAvailable / clearProgressingWithReason / clearDegradedWithReason
+    (pkg/controller/status/status.go) give Ready True AllObjectsAvailable "All objects available",
+    Progressing and Degraded False "All Objects Available", observedGeneration = the generation;
+    then sidecarWebhook and state Ready)."""
+    stamp = "2026-12-07T12:00:00Z"
+    status: dict[str, Any] = {
+        "state": "Ready",
+        "conditions": [
+            {"type": "Ready", "status": "True", "reason": "AllObjectsAvailable", "message": "All objects available", "observedGeneration": generation, "lastTransitionTime": stamp},
+            {"type": "Progressing", "status": "False", "reason": "AllObjectsAvailable", "message": "All Objects Available", "observedGeneration": generation, "lastTransitionTime": stamp},
+            {"type": "Degraded", "status": "False", "reason": "AllObjectsAvailable", "message": "All Objects Available", "observedGeneration": generation, "lastTransitionTime": stamp},
+        ],
+    }
+    if webhook is not None:
+        status["sidecarWebhook"] = webhook
+    return status
+
+
+def application_layer(server: ApiServer, chart_docs: list[dict[str, Any]], status: dict[str, Any] | None) -> dict[str, Any]:
+    """The chart's ApplicationLayer on the server, with `status` written to its status subresource."""
+    (layer,) = [copy.deepcopy(d) for d in chart_docs if d["kind"] == "ApplicationLayer"]
+    layer["metadata"] = {"name": layer["metadata"]["name"]}
+    server.kubectl("delete", "applicationlayers.operator.tigera.io", "tigera-secure", "--ignore-not-found", "--wait=true")
+    apply(server, [layer], "--server-side")
+    if status is not None:
+        write_status(server, "applicationlayers.operator.tigera.io", "tigera-secure", None, status)
+    found = get(server, "applicationlayers.operator.tigera.io", "tigera-secure")
+    assert found is not None
+    return found
+
+
+def write_status(server: ApiServer, kind: str, name: str, namespace: str | None, status: dict[str, Any]) -> None:
+    args = ["patch", kind, name, "--subresource=status", "--type=merge", "-p", json.dumps({"status": status})]
+    server.kubectl(*args, *(["-n", namespace] if namespace else []))
+
+
+def rollouts(server: ApiServer, apiserver_available: int = 1, collector_available: int = 3, present: tuple[str, ...] = ("tigera-apiserver", "l7-log-collector")) -> None:
+    """tigera-system/tigera-apiserver and calico-system/l7-log-collector with the status their
+    controllers would write (no controllers run here)."""
+    server.kubectl("delete", "deployment", "tigera-apiserver", "-n", "tigera-system", "--ignore-not-found", "--wait=true")
+    server.kubectl("delete", "daemonset", "l7-log-collector", "-n", "calico-system", "--ignore-not-found", "--wait=true")
+    if "tigera-apiserver" in present:
+        apply(server, [deployment_doc("tigera-apiserver", "tigera-system")], "--server-side")
+        write_status(server, "deployment", "tigera-apiserver", "tigera-system", {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": apiserver_available, "readyReplicas": apiserver_available})
+    if "l7-log-collector" in present:
+        ds = deployment_doc("l7-log-collector", "calico-system")
+        ds["kind"] = "DaemonSet"
+        del ds["spec"]["replicas"]
+        apply(server, [ds], "--server-side")
+        status = {"observedGeneration": 1, "currentNumberScheduled": 3, "desiredNumberScheduled": 3, "numberMisscheduled": 0, "updatedNumberScheduled": 3}
+        write_status(server, "daemonset", "l7-log-collector", "calico-system", {**status, "numberReady": collector_available, "numberAvailable": collector_available})
+
+
+def snapshot(server: ApiServer) -> dict[str, Any]:
+    """Everything the script may change, as the server has it (resourceVersion included)."""
+    objects: dict[str, Any] = {"felix": get(server, "felixconfigurations.projectcalico.org", "default")}
+    for ns, kind, name in ((SHOP, "service", "frontend"), (SHOP, "service", "checkout"), (SHOP, "service", "other"), (PAY, "service", "api"), (PAY, "service", "other"), (SHOP, "deployment", "web")):
+        objects[f"{kind} {ns}/{name}"] = get(server, kind, name, ns)
+    return objects
+
+
+def comparable(obj: dict[str, Any] | None) -> Any:
+    """An object without what the server changes on every write (resourceVersion, managedFields, generation)."""
+    if obj is None:
+        return None
+    obj = copy.deepcopy(obj)
+    for key in ("resourceVersion", "managedFields", "generation"):
+        obj["metadata"].pop(key, None)
+    return obj
+
+
+def token(server: ApiServer) -> str:
+    return create_token(server, RELEASE_NS, ACCOUNT)
+
+
+def with_timeout(desired: dict[str, Any], seconds: int) -> dict[str, Any]:
+    return {**desired, "readyTimeoutSeconds": seconds}
+
+
+def ready_cluster(server: ApiServer, chart_docs: list[dict[str, Any]], felix: dict[str, Any] | None) -> None:
+    felix_default(server, felix)
+    workloads(server)
+    rollouts(server)
+    layer = application_layer(server, chart_docs, None)
+    write_status(server, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+
+
+# ------------------------------------------------------------------ apply, again, restore
+
+
+def test_apply_then_apply_again_then_restore_exactly(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    # Felix as the operator left it (tproxyMode, no policySyncPathPrefix yet) plus an admin's setting
+    ready_cluster(cluster, chart_docs, {"tproxyMode": "Enabled", "l7LogsFileMaxFiles": 9, "bpfEnabled": False})
+    before = snapshot(cluster)
+    account = token(cluster)
+
+    result, _ = run_script(cluster, account, tmp_path / "apply", "apply", desired)
+    assert result.returncode == 0, result.stderr
+    after = snapshot(cluster)
+    felix = after["felix"]
+    assert felix["spec"] == {
+        "tproxyMode": "Enabled",
+        "bpfEnabled": False,
+        "l7LogsFileMaxFiles": 3,
+        "l7LogsFlushInterval": "60s",
+        "policySyncPathPrefix": "/var/run/nodeagent",  # empty before: set, as the operator would
+    }
+    assert json.loads(felix["metadata"]["annotations"][RECORD]) == {"spec": {"l7LogsFileMaxFiles": 9, "l7LogsFlushInterval": None}}
+    for key in (f"service {SHOP}/frontend", f"service {SHOP}/checkout", f"service {PAY}/api"):
+        assert after[key]["metadata"]["annotations"][SERVICE_ANNOTATION[0]] == SERVICE_ANNOTATION[1], key
+    for key in (f"service {SHOP}/other", f"service {PAY}/other"):
+        assert after[key] == before[key], key  # not selected: not even written
+    template = after[f"deployment {SHOP}/web"]["spec"]["template"]["metadata"]
+    assert template["labels"] == {"app": "web", SIDECAR_LABEL[0]: SIDECAR_LABEL[1]}
+    assert template["annotations"] == {SIDECAR_ANNOTATION[0]: SIDECAR_ANNOTATION[1]}
+
+    result, _ = run_script(cluster, account, tmp_path / "again", "apply", desired)
+    assert result.returncode == 0, result.stderr
+    assert snapshot(cluster) == after  # resourceVersions too: nothing was written
+
+    result, _ = run_script(cluster, account, tmp_path / "restore", "restore", desired)
+    assert result.returncode == 0, result.stderr
+    restored = snapshot(cluster)
+    expected_felix = comparable(before["felix"])
+    expected_felix["spec"]["policySyncPathPrefix"] = "/var/run/nodeagent"  # the operator's: left, never restored
+    assert comparable(restored["felix"]) == expected_felix
+    for key in before:
+        if key != "felix":
+            assert comparable(restored[key]) == comparable(before[key]), key
+
+
+def test_an_existing_policy_sync_path_prefix_and_another_managers_field_are_kept(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    """An egress gateway's prefix, set by another field manager first: job mode keeps it, as the
+    operator does ("Respect existing", applicationlayer_controller.go getPolicySyncPathPrefix)."""
+    ready_cluster(cluster, chart_docs, {"policySyncPathPrefix": "/var/run/egw", "l7LogsFlushInterval": "15s"})
+    cluster.kubectl("patch", "felixconfigurations.projectcalico.org", "default", "--type=merge", "--field-manager=admin", "-p", json.dumps({"spec": {"l7LogsFileMaxFiles": 7}}))
+    before = get(cluster, "felixconfigurations.projectcalico.org", "default")
+    assert before is not None
+    account = token(cluster)
+    result, _ = run_script(cluster, account, tmp_path / "apply", "apply", desired)
+    assert result.returncode == 0, result.stderr
+    felix = get(cluster, "felixconfigurations.projectcalico.org", "default")
+    assert felix is not None
+    assert felix["spec"] == {"policySyncPathPrefix": "/var/run/egw", "l7LogsFlushInterval": "60s", "l7LogsFileMaxFiles": 3}
+    # a merge patch is an Update: the operator keeps the field it set, the changed ones move to the script
+    owners = {entry["manager"]: set(entry["fieldsV1"].get("f:spec", {})) for entry in felix["metadata"]["managedFields"]}
+    assert owners == {OPERATOR: {".", "f:policySyncPathPrefix"}, "Python-urllib": {"f:l7LogsFlushInterval", "f:l7LogsFileMaxFiles"}}
+    result, _ = run_script(cluster, account, tmp_path / "restore", "restore", desired)
+    assert result.returncode == 0, result.stderr
+    assert comparable(get(cluster, "felixconfigurations.projectcalico.org", "default")) == comparable(before)
+
+
+def test_prune_restores_what_the_next_release_no_longer_selects(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    ready_cluster(cluster, chart_docs, {})
+    before = snapshot(cluster)
+    account = token(cluster)
+    assert run_script(cluster, account, tmp_path / "apply", "apply", desired)[0].returncode == 0
+    smaller = {**desired, "services": [t for t in desired["services"] if t["namespace"] == SHOP], "workloads": []}
+    result, _ = run_script(cluster, account, tmp_path / "prune", "prune", smaller, previous=desired)
+    assert result.returncode == 0, result.stderr
+    after = snapshot(cluster)
+    assert comparable(after[f"service {PAY}/api"]) == comparable(before[f"service {PAY}/api"])
+    assert comparable(after[f"deployment {SHOP}/web"]) == comparable(before[f"deployment {SHOP}/web"])
+    assert after[f"service {SHOP}/frontend"]["metadata"]["annotations"][SERVICE_ANNOTATION[0]] == SERVICE_ANNOTATION[1]
+    assert RECORD in after["felix"]["metadata"]["annotations"]  # Felix is left to the apply Job
+
+
+def test_objects_missing(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    felix_default(cluster, None)
+    workloads(cluster, missing=("checkout",))
+    rollouts(cluster)
+    layer = application_layer(cluster, chart_docs, None)
+    write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+    account = token(cluster)
+    result, _ = run_script(cluster, account, tmp_path / "apply", "apply", desired)
+    assert result.returncode == 1
+    assert get(cluster, "felixconfigurations.projectcalico.org", "default") is None
+    assert get(cluster, "service", "checkout", SHOP) is None
+    frontend = get(cluster, "service", "frontend", SHOP)
+    assert frontend is not None and frontend["metadata"]["annotations"][SERVICE_ANNOTATION[0]] == SERVICE_ANNOTATION[1]  # the others go on
+    result, _ = run_script(cluster, account, tmp_path / "restore", "restore", desired)
+    assert result.returncode == 0, result.stderr
+    frontend = get(cluster, "service", "frontend", SHOP)
+    assert frontend is not None and SERVICE_ANNOTATION[0] not in frontend["metadata"]["annotations"] and RECORD not in frontend["metadata"]["annotations"]
+
+
+# --------------------------------------------------------------------- the readiness wait
+
+
+def layer_status_cases(generation: int) -> list[tuple[str, dict[str, Any]]]:
+    """ApplicationLayer statuses the operator writes that are not ready for sidecar selection."""
+    ready = ready_layer_status(generation)
+    fips = copy.deepcopy(ready)  # state stays Ready; a later reconcile (FIPS turned on) is Degraded
+    fips["conditions"][0].update(status="False", reason="Unknown", message="")
+    fips["conditions"][2].update(status="True", reason="ResourceValidationError", message="ApplicationLayer features cannot be used in combination with FIPSMode=Enabled")
+    older = ready_layer_status(generation - 1) if generation > 1 else {"sidecarWebhook": "Disabled"}
+    return [
+        ("defaults only", {"sidecarWebhook": "Disabled"}),  # updateApplicationLayerWithDefaults, no conditions yet
+        ("webhook missing", ready_layer_status(generation, "Disabled")),  # Ready, MutatingWebhookConfiguration not found
+        ("degraded", fips),
+        ("older generation", older),
+    ]
+
+
+REASONS = {
+    "defaults only": "no Ready condition yet",
+    "webhook missing": 'status.sidecarWebhook "Disabled"',
+    "degraded": "Degraded: ResourceValidationError: ApplicationLayer features cannot be used in combination with FIPSMode=Enabled",
+    "older generation": "conditions are of generation 1, the object is at 2",
+    "tigera-apiserver not available": "Deployment tigera-system/tigera-apiserver: 0 of 1 updated replicas available",
+    "l7-log-collector not available": "DaemonSet calico-system/l7-log-collector: 2 of 3 updated pods available",
+    "l7-log-collector missing": "DaemonSet calico-system/l7-log-collector: not found",
+}
+
+
+def test_the_job_selects_nothing_until_the_operator_and_the_sidecar_webhook_are_ready(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    felix_default(cluster, {})
+    workloads(cluster)
+    account = token(cluster)
+    layer = application_layer(cluster, chart_docs, None)
+    # a spec change after the first reconcile: conditions of generation 1 are not of the object
+    cluster.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--type=merge", "-p", '{"spec":{"logCollection":{"logIntervalSeconds":6}}}')
+    layer = get(cluster, "applicationlayers.operator.tigera.io", "tigera-secure") or {}
+    generation = layer["metadata"]["generation"]
+    assert generation == 2
+    cases: list[tuple[str, dict[str, Any], dict[str, Any]]] = [(name, status, {}) for name, status in layer_status_cases(generation)]
+    ready = ready_layer_status(generation)
+    cases += [
+        ("tigera-apiserver not available", ready, {"apiserver_available": 0}),
+        ("l7-log-collector not available", ready, {"collector_available": 2}),
+        ("l7-log-collector missing", ready, {"present": ("tigera-apiserver",)}),
+    ]
+    before = snapshot(cluster)
+    current: dict[str, Any] | None = None
+    for name, status, rollout in cases:
+        if rollout != current:
+            rollouts(cluster, **rollout)
+            current = rollout
+        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, {"conditions": None, "state": None, "sidecarWebhook": None})
+        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, status)
+        result, _ = run_script(cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 1))
+        assert result.returncode == 1, name
+        assert f"not ready after 1s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (name, result.stderr)
+        after = snapshot(cluster)
+        for key in before:
+            if key != "felix":
+                assert after[key] == before[key], (name, key)  # nothing selected
+    # ready: then it selects
+    rollouts(cluster)  # both rolled out
+    write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready)
+    result, _ = run_script(cluster, account, tmp_path / "ready", "apply", with_timeout(desired, 1))
+    assert result.returncode == 0, result.stderr
+    web = get(cluster, "deployment", "web", SHOP) or {}
+    assert web["spec"]["template"]["metadata"]["labels"][SIDECAR_LABEL[0]] == SIDECAR_LABEL[1]
+
+
+def test_the_job_waits_for_the_operator_then_selects(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    felix_default(cluster, {})
+    workloads(cluster)
+    rollouts(cluster, apiserver_available=0)
+    layer = application_layer(cluster, chart_docs, {"sidecarWebhook": "Disabled"})
+    work = tmp_path / "wait"
+    work.mkdir()
+    (work / "token").write_text(token(cluster), encoding="utf-8")
+    (work / "desired.json").write_text(json.dumps(with_timeout(desired, 60)), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-c", DRIVER.format(script=str(SCRIPT)), cluster.server, str(work / "token"), str(cluster.ca_file), str(work / "calls.log"), "apply", str(work / "desired.json")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)
+        assert process.poll() is None  # still waiting
+        web = get(cluster, "deployment", "web", SHOP) or {}
+        assert SIDECAR_LABEL[0] not in web["spec"]["template"]["metadata"]["labels"]
+        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+        rollouts(cluster)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    web = get(cluster, "deployment", "web", SHOP) or {}
+    assert web["spec"]["template"]["metadata"]["labels"][SIDECAR_LABEL[0]] == SIDECAR_LABEL[1]
+
+
+# -------------------------------------------------------------------------------- RBAC
+
+VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
+
+
+def call_attributes(line: str) -> tuple[str, str, str, str | None, str | None]:
+    """("GET /api/v1/namespaces/x/services/y") -> (verb, group, resource, namespace, name) as RBAC sees it."""
+    method, url = line.split(" ", 1)
+    path, _, query = url.partition("?")
+    parts = path.strip("/").split("/")
+    group = "" if parts[0] == "api" else parts[1]
+    rest = parts[2:] if parts[0] == "api" else parts[3:]
+    namespace = None
+    if rest[0] == "namespaces":
+        namespace, rest = rest[1], rest[2:]
+    resource, name = rest[0], (rest[1] if len(rest) > 1 else None)
+    verb = {"GET": "get" if name else "list", "PATCH": "patch"}[method]
+    return verb, group, resource, namespace, name
+
+
+def test_the_service_account_may_do_exactly_what_the_script_does(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    ready_cluster(cluster, chart_docs, {})
+    account = token(cluster)
+    calls: set[tuple[str, str, str, str | None, str | None]] = set()
+    smaller = {**desired, "services": [t for t in desired["services"] if t["namespace"] == SHOP], "workloads": []}
+    for step, command, want, previous in (("a", "apply", desired, None), ("b", "apply", desired, None), ("c", "prune", smaller, desired), ("d", "apply", desired, None), ("e", "restore", desired, None), ("f", "retire", desired, desired)):
+        result, log = run_script(cluster, account, tmp_path / step, command, want, previous)
+        assert result.returncode == 0, (command, result.stderr)
+        calls |= {call_attributes(line) for line in log}
+    # what the script does, by resource: every name it touched, and where it selects by label (l7-pay)
+    # the collection (list) and whatever the selector matches (patch: RBAC cannot name those in advance)
+    felix = ("projectcalico.org", "felixconfigurations", None)
+    layer = ("operator.tigera.io", "applicationlayers", None)
+    scopes = [
+        (*felix, ["default", "other", None]),
+        (*layer, ["tigera-secure", "other", None]),
+        ("", "services", SHOP, ["frontend", "checkout", "other", None]),
+        ("", "services", PAY, ["api", "other", None]),
+        ("", "services", "kube-system", ["kube-dns", None]),
+        ("apps", "deployments", SHOP, ["web", "other", None]),
+        ("apps", "statefulsets", SHOP, ["web", None]),
+        ("apps", "deployments", "tigera-system", ["tigera-apiserver", "other", None]),
+        ("apps", "daemonsets", "calico-system", ["l7-log-collector", "other", None]),
+        ("", "configmaps", RELEASE_NS, ["flowlogs-calico-state", None]),
+        ("", "secrets", RELEASE_NS, [None]),
+        ("", "serviceaccounts", RELEASE_NS, [ACCOUNT]),
+        ("rbac.authorization.k8s.io", "clusterroles", None, [None]),
+    ]
+    checks = [(verb, group, resource, ns, name) for group, resource, ns, names in scopes for name in names for verb in VERBS]
+    allowed = subject_access(cluster, f"system:serviceaccount:{RELEASE_NS}:{ACCOUNT}", checks)
+
+    def script_does(verb: str, group: str, resource: str, ns: str | None, name: str | None) -> bool:
+        if (verb, group, resource, ns, name) in calls:
+            return True
+        by_label = (ns == PAY and resource == "services")
+        return by_label and verb in ("list", "patch") and any(c[:4] == (verb, group, resource, ns) for c in calls)
+
+    mismatches = [(check, got) for check, got in zip(checks, allowed, strict=True) if got != script_does(*check)]
+    assert mismatches == []
+    # felix get+patch default, applicationlayer get, l7-shop services get+patch x2, l7-pay services
+    # list+patch x (api, other, collection), web get+patch, tigera-apiserver get, l7-log-collector get
+    assert sum(allowed) == 17 and len(checks) == 248
+    # every call the script made is among the checks (so none escaped the comparison)
+    assert {c for c in calls if c[4] is not None or c[0] == "list"} <= {c for c, ok in zip(checks, allowed, strict=True) if ok}
+
+
+# ------------------------------------------------------------------ gitops as Argo CD does it
+
+
+@pytest.fixture(scope="module")
+def gitops_docs() -> list[dict[str, Any]]:
+    """The committed chart rendered with the shipped calico-gitops profile (as Argo CD renders it)."""
+    values = yaml.safe_load((ROOT / "chart" / "profiles" / "calico-gitops" / "values.yaml").read_text(encoding="utf-8"))
+    return [yaml.safe_load(m.text) for m in EmbeddedHelm().template(ROOT / "chart", values, release_name="flowlogs", namespace=RELEASE_NS)]
+
+
+def gitops_sync_options() -> list[str]:
+    app = yaml.safe_load((ROOT / "gitops" / "applications" / "calico-gitops.yaml").read_text(encoding="utf-8"))
+    return list(app["spec"]["syncPolicy"]["syncOptions"])
+
+
+def partial_docs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in docs if "Prune=false" in (d["metadata"].get("annotations") or {}).get("argocd.argoproj.io/sync-options", "")]
+
+
+def owners_deployments(server: ApiServer, how: str) -> None:
+    """shop/frontend and shop/checkout as their owner applied them: `kubectl apply --server-side`,
+    or client-side `kubectl apply` and then once `--server-side` (kubectl moves the client-side
+    fields to its manager `kubectl`: KEP-3517, kubectl apply.go migrateToSSAIfNecessary)."""
+    ensure_namespaces(server, "shop")
+    server.kubectl("delete", "deployments", "--all", "-n", "shop", "--wait=true")
+    docs = [deployment_doc("frontend", "shop"), deployment_doc("checkout", "shop")]
+    if how == "client-side, then server-side":
+        apply(server, docs)
+    apply(server, docs, "--server-side")
+
+
+@pytest.mark.parametrize("how", ["server-side", "client-side, then server-side"])
+def test_gitops_keeps_what_others_own_and_syncs_again(cluster: ApiServer, gitops_docs: list[dict[str, Any]], how: str) -> None:
+    partial = partial_docs(gitops_docs)
+    assert sorted((d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]) for d in partial) == [
+        ("Deployment", "shop", "checkout"), ("Deployment", "shop", "frontend"), ("FelixConfiguration", None, "default"),
+    ]
+    felix_default(cluster, {"policySyncPathPrefix": "/var/run/egw", "tproxyMode": "Enabled", "bpfLogLevel": "Info"})
+    owners_deployments(cluster, how)
+    options = gitops_sync_options()
+    assert "ServerSideApply=true" in options and NO_CSA_MIGRATION in options
+    for sync in (1, 2):
+        results = argocd_sync(cluster, partial, options)
+        assert [r.returncode for r in results] == [0, 0, 0], (sync, [r.stderr for r in results])
+        felix = get(cluster, "felixconfigurations.projectcalico.org", "default") or {}
+        assert felix["spec"] == {"policySyncPathPrefix": "/var/run/egw", "tproxyMode": "Enabled", "bpfLogLevel": "Info", "l7LogsFlushInterval": "60s"}
+        for name in ("frontend", "checkout"):
+            deployment = get(cluster, "deployment", name, "shop") or {}
+            assert deployment["spec"]["selector"] == {"matchLabels": {"app": name}}
+            assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/app:1"
+            assert deployment["spec"]["template"]["metadata"]["labels"] == {"app": name, SIDECAR_LABEL[0]: SIDECAR_LABEL[1]}
+            assert deployment["spec"]["template"]["metadata"]["annotations"] == {SIDECAR_ANNOTATION[0]: SIDECAR_ANNOTATION[1]}
+
+
+def test_objects_last_written_by_client_side_apply_are_taken_over(cluster: ApiServer, gitops_docs: list[dict[str, Any]]) -> None:
+    """The limit docs/gitops.md states, as the server shows it: kubectl's own server-side apply
+    (the library Argo CD applies with) moves the fields of the manager that owns the
+    last-applied-configuration annotation to `argocd-controller` after a successful apply, so the
+    next apply of the partial manifest removes them. ClientSideApplyMigration=false only keeps
+    Argo CD 3.1+ from doing the same before the first apply."""
+    (frontend,) = [d for d in partial_docs(gitops_docs) if d["metadata"]["name"] == "frontend"]
+    ensure_namespaces(cluster, "shop")
+    cluster.kubectl("delete", "deployments", "--all", "-n", "shop", "--wait=true")
+    apply(cluster, [deployment_doc("frontend", "shop")])  # plain `kubectl apply`
+    first = argocd_sync(cluster, [frontend], gitops_sync_options())
+    assert first[0].returncode == 0  # kubectl's re-apply after its migration fails only as a warning
+    second = argocd_sync(cluster, [frontend], gitops_sync_options())
+    assert second[0].returncode == 1 and "spec.selector: Required value" in second[0].stderr
+    # Argo CD 3.1+ by default migrates before the first apply: that one fails already
+    cluster.kubectl("delete", "deployments", "--all", "-n", "shop", "--wait=true")
+    apply(cluster, [deployment_doc("frontend", "shop")])
+    default = argocd_sync(cluster, [frontend], ["ServerSideApply=true"])
+    assert default[0].returncode == 1 and "spec.selector: Required value" in default[0].stderr
+
+
+def test_a_forced_apply_of_policy_sync_path_prefix_would_replace_an_existing_value(cluster: ApiServer) -> None:
+    """Why gitops mode leaves policySyncPathPrefix out: the partial Felix manifest flowlogs rendered
+    before, applied as Argo CD applies it (forced), replaces an egress gateway's value."""
+    felix_default(cluster, {"policySyncPathPrefix": "/var/run/egw"})
+    old_felix = {"apiVersion": "projectcalico.org/v3", "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": {"policySyncPathPrefix": "/var/run/nodeagent"}}
+    assert [r.returncode for r in argocd_sync(cluster, [old_felix], gitops_sync_options())] == [0]
+    assert (get(cluster, "felixconfigurations.projectcalico.org", "default") or {})["spec"] == {"policySyncPathPrefix": "/var/run/nodeagent"}
+
+
+# ------------------------------------------------------------- records as the script finds them
+
+
+def test_what_others_did_in_between_is_respected(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    """A Service selected by hand before install stays selected; a field changed since apply is left;
+    a Service whose labels no longer match is put back on the next apply; an older chart's record of
+    the operator's field is dropped, not restored; a record that is not JSON is reported, the rest go on."""
+    ready_cluster(cluster, chart_docs, {"l7LogsFileMaxFiles": 9})
+    cluster.kubectl("annotate", "service", "checkout", "-n", SHOP, f"{SERVICE_ANNOTATION[0]}={SERVICE_ANNOTATION[1]}")
+    apply(cluster, [service_doc("batch", PAY, {"app": "pay"})])
+    before = snapshot(cluster)
+    account = token(cluster)
+    assert run_script(cluster, account, tmp_path / "apply", "apply", desired)[0].returncode == 0
+    batch = get(cluster, "service", "batch", PAY) or {}
+    assert batch["metadata"]["annotations"][SERVICE_ANNOTATION[0]] == SERVICE_ANNOTATION[1]
+    # batch leaves the selection: the next apply puts it back
+    cluster.kubectl("label", "service", "batch", "-n", PAY, "app=batch", "--overwrite")
+    assert run_script(cluster, account, tmp_path / "again", "apply", desired)[0].returncode == 0
+    batch = get(cluster, "service", "batch", PAY) or {}
+    assert SERVICE_ANNOTATION[0] not in batch["metadata"]["annotations"] and RECORD not in batch["metadata"]["annotations"]
+    # an admin changes the flush interval flowlogs set: restore leaves it
+    cluster.kubectl("patch", "felixconfigurations.projectcalico.org", "default", "--type=merge", "-p", '{"spec":{"l7LogsFlushInterval":"10s"}}')
+    # an older chart recorded policySyncPathPrefix (absent before): dropped, never restored
+    felix = get(cluster, "felixconfigurations.projectcalico.org", "default") or {}
+    record = json.loads(felix["metadata"]["annotations"][RECORD])
+    record["spec"]["policySyncPathPrefix"] = None
+    cluster.kubectl("annotate", "felixconfigurations.projectcalico.org", "default", "--overwrite", f"{RECORD}={json.dumps(record)}")
+    assert run_script(cluster, account, tmp_path / "restore", "restore", desired)[0].returncode == 0
+    after = snapshot(cluster)
+    assert after["felix"]["spec"] == {"l7LogsFileMaxFiles": 9, "l7LogsFlushInterval": "10s", "policySyncPathPrefix": "/var/run/nodeagent"}
+    assert RECORD not in (after["felix"]["metadata"].get("annotations") or {})
+    checkout = after[f"service {SHOP}/checkout"]["metadata"]["annotations"]
+    assert checkout[SERVICE_ANNOTATION[0]] == SERVICE_ANNOTATION[1] and RECORD not in checkout  # selected by hand: stays
+    for key in (f"service {SHOP}/frontend", f"service {PAY}/api", f"deployment {SHOP}/web"):
+        assert comparable(after[key]) == comparable(before[key]), key
+    # a record that is not JSON: that object is reported, the others are still done
+    cluster.kubectl("annotate", "felixconfigurations.projectcalico.org", "default", f"{RECORD}={{oops")
+    result, _ = run_script(cluster, account, tmp_path / "broken", "apply", desired)
+    assert result.returncode == 1
+    assert (get(cluster, "felixconfigurations.projectcalico.org", "default") or {})["spec"]["l7LogsFileMaxFiles"] == 9  # not changed
+    frontend = get(cluster, "service", "frontend", SHOP) or {}
+    assert frontend["metadata"]["annotations"][SERVICE_ANNOTATION[0]] == SERVICE_ANNOTATION[1]
+
+
+def test_felix_through_the_crd_api_and_no_wait_without_a_selection(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    """felix-api crd.projectcalico.org/v1: the ClusterRole names that group; nothing selected: no wait."""
+    docs = render(tmp_path / "crd", "calico:\n  felix-api: crd.projectcalico.org/v1\n  felix: {max-files: 4}\n  cluster: {platform: eks}\n")
+    rbac = [d for d in docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding")]
+    for doc in rbac:
+        doc["metadata"]["name"] = doc["metadata"]["name"].replace("flowlogs-calico", "flowlogs-crd")
+    for doc in rbac:
+        if doc["kind"] == "ClusterRoleBinding":
+            doc["roleRef"]["name"] = doc["roleRef"]["name"].replace("flowlogs-calico", "flowlogs-crd")
+            doc["subjects"][0]["name"] = doc["subjects"][0]["name"].replace("flowlogs-calico", "flowlogs-crd")
+    apply(cluster, rbac, "--server-side", "--force-conflicts")
+    (state,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flowlogs-calico-state"]
+    want = json.loads(state["data"]["desired.json"])
+    cluster.kubectl("delete", "felixconfigurations.crd.projectcalico.org", "default", "--ignore-not-found", "--wait=true")
+    doc = {"apiVersion": "crd.projectcalico.org/v1", "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": {}}
+    cluster.kubectl("create", "-f", "-", input=json.dumps(doc))
+    cluster.kubectl("delete", "applicationlayers.operator.tigera.io", "tigera-secure", "--ignore-not-found", "--wait=true")
+    result, calls = run_script(cluster, create_token(cluster, RELEASE_NS, "flowlogs-crd-patch"), tmp_path / "apply", "apply", want)
+    assert result.returncode == 0, result.stderr
+    felix = get(cluster, "felixconfigurations.crd.projectcalico.org", "default") or {}
+    assert felix["spec"] == {"l7LogsFileMaxFiles": 4}
+    assert not any("applicationlayers" in call for call in calls)
+    cluster.kubectl("delete", "felixconfigurations.crd.projectcalico.org", "default", "--wait=true")
+
+
+def test_retire_with_a_previous_state_from_an_older_chart(cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path) -> None:
+    ready_cluster(cluster, chart_docs, {})
+    before = snapshot(cluster)
+    account = token(cluster)
+    assert run_script(cluster, account, tmp_path / "apply", "apply", desired)[0].returncode == 0
+    # a chart before desired.json carried facts and readyTimeoutSeconds wrote the previous state
+    older = {key: value for key, value in desired.items() if key not in ("facts", "readyTimeoutSeconds")}
+    result, _ = run_script(cluster, account, tmp_path / "retire", "retire", {**desired, "services": [], "workloads": []}, previous=older)
+    assert result.returncode == 0, result.stderr
+    after = snapshot(cluster)
+    for key in before:
+        if key != "felix":
+            assert comparable(after[key]) == comparable(before[key]), key

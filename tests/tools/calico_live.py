@@ -1,0 +1,199 @@
+"""The Calico part against the real kube-apiserver (tests/tools/upstream_tools.py ApiServer).
+
+- `projectcalico.org/v3` (Calico's aggregated API server) is not served there: a CRD copy of
+  Calico Enterprise's FelixConfiguration schema under that group stands in for it
+  (../shared/tools/kube-apiserver/README.md). That is the Kubernetes side of the API (apply,
+  merge patch, field managers, RBAC), not Calico's own validation.
+- The hook script runs as a process of its own with a ServiceAccount token from the TokenRequest
+  API, its API calls logged (verb, path) so that RBAC checks can compare them.
+- `argocd_sync` applies manifests as Argo CD v3.5.1 does (gitops-engine, vendored in argo-cd
+  v3.5.1 under gitops-engine/): `kubectl apply --server-side --force-conflicts
+  --field-manager=argocd-controller` (pkg/utils/kube/resource_ops.go: ForceConflicts =
+  serverSideApply; controller/sync.go: manager argocd-controller), after the client-side-apply
+  migration unless the Application's syncOptions say `ClientSideApplyMigration=false`
+  (pkg/sync/sync_context.go applyObject, needsClientSideApplyMigration,
+  performCSAUpgradeMigration -> k8s.io/client-go/util/csaupgrade UpgradeManagedFieldsPatch).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from upstream_tools import SHARED_CRDS, ApiServer
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "generator" / "flowlogs" / "calico" / "chart" / "files" / "calico-l7-patch.py"
+ARGOCD_MANAGER = "argocd-controller"  # argo-cd v3.5.1 common.ArgoCDSSAManager
+CSA_MANAGER = "kubectl-client-side-apply"  # gitops-engine DefaultClientSideApplyMigrationManager
+NO_CSA_MIGRATION = "ClientSideApplyMigration=false"  # gitops-engine SyncOptionDisableClientSideApplyMigration
+
+# The script as the Job runs it, but with the API reached at SERVER with TOKEN_FILE and CA_FILE
+# instead of the in-cluster paths; each call is logged to LOG as "VERB PATH".
+DRIVER = """
+import importlib.util, sys
+server, token_file, ca_file, log, *argv = sys.argv[1:]
+spec = importlib.util.spec_from_file_location("calico_l7_patch", {script!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+once = module.Api._once
+def logged(self, method, path, body):
+    with open(log, "a", encoding="utf-8") as stream:
+        stream.write(method + " " + path + "\\n")
+    return once(self, method, path, body)
+module.Api._once = logged
+sys.exit(module.main(["calico-l7-patch.py", *argv], api=module.Api(server, token_file, ca_file)))
+"""
+
+
+def projectcalico_v3_crd() -> dict[str, Any]:
+    """Calico Enterprise's FelixConfiguration CRD (CE 3.20) re-grouped as projectcalico.org/v3."""
+    crd = yaml.safe_load((SHARED_CRDS / "crd.projectcalico.org_felixconfigurations_enterprise.yaml").read_text(encoding="utf-8"))
+    crd["metadata"] = {"name": "felixconfigurations.projectcalico.org"}
+    crd["spec"]["group"] = "projectcalico.org"
+    (version,) = crd["spec"]["versions"]
+    version["name"] = "v3"
+    return dict(crd)
+
+
+def kubectl_json(server: ApiServer, *args: str, input: str | None = None, token: str | None = None) -> Any:
+    return json.loads(server.kubectl(*args, "-o", "json", input=input, token=token).stdout)
+
+
+def get(server: ApiServer, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+    args = ["get", kind, name, "--ignore-not-found"] + (["-n", namespace] if namespace else [])
+    out = server.kubectl(*args, "-o", "json", "--show-managed-fields").stdout
+    return json.loads(out) if out.strip() else None
+
+
+def apply(server: ApiServer, docs: Iterable[dict[str, Any]], *flags: str) -> subprocess.CompletedProcess[str]:
+    """kubectl apply of documents (client-side unless flags say otherwise)."""
+    text = "\n---\n".join(yaml.safe_dump(doc) for doc in docs)
+    return server.kubectl("apply", *flags, "-f", "-", input=text)
+
+
+def ensure_namespaces(server: ApiServer, *names: str) -> None:
+    apply(server, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in names], "--server-side")
+
+
+def create_token(server: ApiServer, namespace: str, account: str) -> str:
+    """A bound token from the TokenRequest API (kubectl create token)."""
+    return server.kubectl("create", "token", account, "-n", namespace, "--duration", "1h").stdout.strip()
+
+
+def run_script(server: ApiServer, token: str, work: Path, command: str, desired: dict[str, Any], previous: dict[str, Any] | None = None) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """The hook script as a process with the ServiceAccount's token: (result, ["GET /api/...", ...])."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "token").write_text(token, encoding="utf-8")
+    (work / "desired.json").write_text(json.dumps(desired), encoding="utf-8")
+    log = work / "calls.log"
+    log.write_text("", encoding="utf-8")
+    argv = [command, str(work / "desired.json")]
+    if previous is not None:
+        (work / "previous.json").write_text(json.dumps(previous), encoding="utf-8")
+        argv.append(str(work / "previous.json"))
+    completed = subprocess.run(
+        [sys.executable, "-c", DRIVER.format(script=str(SCRIPT)), server.server, str(work / "token"), str(server.ca_file), str(log), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return completed, log.read_text(encoding="utf-8").splitlines()
+
+
+def _union(a: Any, b: Any) -> Any:
+    """Union of two managedFields fieldsV1 tries (structured-merge-diff fieldpath.Set.Union)."""
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return copy.deepcopy(a if a is not None else b)
+    result = copy.deepcopy(a)
+    for key, value in b.items():
+        result[key] = _union(result.get(key), value)
+    return result
+
+
+def upgrade_managed_fields(entries: list[dict[str, Any]], csa_manager: str, ssa_manager: str) -> list[dict[str, Any]] | None:
+    """client-go util/csaupgrade UpgradeManagedFields: the CSA manager's fields unioned into the SSA
+    manager's Apply entry (the CSA entry becomes it when there is none); None: nothing to do."""
+    entries = copy.deepcopy(entries)
+
+    def is_csa(e: dict[str, Any]) -> bool:
+        return e.get("manager") == csa_manager and e.get("operation") == "Update" and not e.get("subresource")
+
+    target = next((i for i, e in enumerate(entries) if e.get("manager") == ssa_manager and e.get("operation") == "Apply" and not e.get("subresource")), None)
+    if target is None:
+        target = next((i for i, e in enumerate(entries) if is_csa(e)), None)
+        if target is None:
+            return None
+        entries[target] = {**entries[target], "operation": "Apply", "manager": ssa_manager}
+    csa = next((e for e in entries if is_csa(e) and e.get("apiVersion") == entries[target].get("apiVersion")), None)
+    if csa is not None:
+        entries[target]["fieldsV1"] = _union(entries[target].get("fieldsV1") or {}, csa.get("fieldsV1") or {})
+    return [e for e in entries if not is_csa(e)]
+
+
+def _kind_args(doc: dict[str, Any]) -> list[str]:
+    group = doc["apiVersion"].split("/")[0] if "/" in doc["apiVersion"] else ""
+    kind = doc["kind"].lower() + ("." + group if group else "")
+    namespace = doc["metadata"].get("namespace")
+    return [kind, doc["metadata"]["name"], *(["-n", namespace] if namespace else [])]
+
+
+def argocd_sync(server: ApiServer, docs: Sequence[dict[str, Any]], sync_options: Sequence[str]) -> list[subprocess.CompletedProcess[str]]:
+    """Apply each document as Argo CD v3.5.1 does with ServerSideApply=true (see the module doc);
+    returns each apply's result (a failed one is not raised: Argo CD reports it as SyncFailed)."""
+    results = []
+    for doc in docs:
+        if NO_CSA_MIGRATION not in sync_options:
+            live = get(server, *_kind_args(doc)[:2], doc["metadata"].get("namespace"))
+            fields = (live or {}).get("metadata", {}).get("managedFields") or []
+            if any(e.get("manager") == CSA_MANAGER and e.get("operation") == "Update" for e in fields):
+                upgraded = upgrade_managed_fields(fields, CSA_MANAGER, ARGOCD_MANAGER)
+                if upgraded is not None:
+                    patch = json.dumps([{"op": "replace", "path": "/metadata/managedFields", "value": upgraded}])
+                    server.kubectl("patch", *_kind_args(doc), "--type", "json", "-p", patch)
+        results.append(
+            server.kubectl(
+                "apply", "--server-side", "--force-conflicts", f"--field-manager={ARGOCD_MANAGER}", "--validate=false",
+                "-f", "-", input=yaml.safe_dump(doc), check=False,
+            )
+        )
+    return results
+
+
+def subject_access(server: ApiServer, user: str, checks: Sequence[tuple[str, str, str, str | None, str | None]]) -> list[bool]:
+    """SubjectAccessReview of (verb, group, resource, namespace, name) for `user`, in one request batch."""
+    reviews = [
+        {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {
+                "user": user,
+                "groups": ["system:serviceaccounts", "system:serviceaccounts:" + user.split(":")[2], "system:authenticated"],
+                "resourceAttributes": {
+                    "verb": verb,
+                    "group": group,
+                    "resource": resource,
+                    **({"namespace": namespace} if namespace else {}),
+                    **({"name": name} if name else {}),
+                },
+            },
+        }
+        for verb, group, resource, namespace, name in checks
+    ]
+    out = server.kubectl("create", "-f", "-", "-o", "json", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": reviews})).stdout
+    decoder, items, at = json.JSONDecoder(), [], 0  # kubectl prints one JSON document per created review
+    while at < len(out):
+        if out[at].isspace():
+            at += 1
+            continue
+        item, at = decoder.raw_decode(out, at)
+        items.append(item)
+    assert len(items) == len(reviews)
+    return [bool(item["status"].get("allowed")) for item in items]
