@@ -1,10 +1,6 @@
 """The mechanisms that make `flowlogs preview` fast never change what it decides (issue 12).
 
 Property tests (hypothesis, derandomized: the same examples every run):
-- the prefilter never rules out a line some flow log exports: random flows, written compact or
-  with spaces (protojson may add them), in proto or JSON names, random include filters over the
-  fields the prefilter reads, every calibration; its checks (regular expressions) agree with
-  their definition in prefilter.py, and the one-scan plan with the checks one by one;
 - a flow log's decision (one generated function, combine.py) is filters.Apply written out:
   some include filter has all its fields matching (or there is none), no exclude filter does;
 - the field mask in the mask's order (used for sizes) writes the same fields, and as many
@@ -14,12 +10,10 @@ Property tests (hypothesis, derandomized: the same examples every run):
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,72 +22,13 @@ from flowlogs.cilium.preview.apply import field_predicates, mask_function
 from flowlogs.cilium.preview.combine import any_of_all
 from flowlogs.cilium.preview.config import flow_logs_from_document
 from flowlogs.cilium.preview.flows import json_name, parse_line, proto_facts
-from flowlogs.cilium.preview.prefilter import KeyValue, LineTest, Literals, any_may_match
 from flowlogs.cilium.tables import load_tables
 from test_preview_fields import FLOWS
 
 TABLES = load_tables("1.18")
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True)
 
-# --- the checks against their definition ------------------------------------------------------
-
-KEYS = [b'"verdict":', b'irection":', b'"code":', b'"type":']
-TOKENS = [*KEYS, b" ", b"\t", b'"', b"\\", b"-", b",", b"{", b"}", b"DROPPED", b"EGRESS", b"FORWARDED", b"1", b"2", b"21", b"5", b"503", b"x", b'"shop"', b"app=web"]
-
-
-def key_value_holds(need: KeyValue, line: bytes) -> bool:
-    """KeyValue's docstring: some occurrence of the key, then spaces or tabs, then one of the
-    strings in quotes, or a whole number among the numbers or starting with a prefix."""
-    for start in range(len(line)):
-        if not line.startswith(need.key, start):
-            continue
-        rest = line[start + len(need.key) :].lstrip(b" \t")
-        if rest.startswith(b'"'):
-            close = rest.find(b'"', 1)
-            if close > 0 and b"\\" not in rest[1:close] and rest[1:close] in need.strings:
-                return True
-        number = re.match(rb"-?[0-9]+", rest)
-        if number and (number.group() in need.numbers or number.group().startswith(need.prefixes)):
-            return True
-    return False
-
-
-key_values = st.builds(
-    KeyValue,
-    st.sampled_from(KEYS),
-    st.frozensets(st.sampled_from([b"DROPPED", b"EGRESS", b"FORWARDED"])),
-    st.frozensets(st.sampled_from([b"1", b"2", b"21"])),
-    st.lists(st.sampled_from([b"5", b"40"]), unique=True).map(tuple),
-)
-literals = st.lists(st.sampled_from([b'"shop"', b"app=web", b"DROPPED", b"\\"]), min_size=1, max_size=3, unique=True).map(lambda items: Literals(tuple(items)))
-VALUES = [b'"DROPPED"', b'"EGRESS"', b'"DROPPED\\"', b'"x"', b"1", b"2", b"21", b"-2", b"5", b"503", b"404", b"40"]
-# a key, spaces or tabs, a value: the shapes the checks tell apart, among other bytes
-fields = st.tuples(st.sampled_from(KEYS), st.sampled_from([b"", b" ", b"\t", b" \t ", b"\n"]), st.sampled_from(VALUES)).map(b"".join)
-lines = st.lists(st.one_of(st.sampled_from(TOKENS), fields), max_size=16).map(lambda tokens: b'{"flow":' + b"".join(tokens))
-
-
-@SETTINGS
-@given(key_values, lines)
-def test_key_value_check_is_its_definition(need: KeyValue, line: bytes) -> None:
-    assert need(line) is key_value_holds(need, line)
-
-
-@SETTINGS
-@given(literals, lines)
-def test_literals_check_is_its_definition(need: Literals, line: bytes) -> None:
-    assert need(line) is any(literal in line for literal in need.literals)
-
-
-@SETTINGS
-@given(st.lists(st.lists(st.one_of(key_values, literals), max_size=3), min_size=1, max_size=4), st.one_of(lines, lines.map(lambda line: line[1:])))
-def test_one_scan_plan_is_the_checks_one_by_one(plan: list[list[KeyValue | Literals]], line: bytes) -> None:
-    test = LineTest([(Literals((b"x",)),)])
-    test.plan = [tuple(needs) for needs in plan]  # as calibrated: a filter may check nothing
-    expected = not line.startswith(b'{"flow":') or any(all(need(line) for need in needs) for needs in plan)
-    assert bool(any_may_match([test])(line)) is expected is test(line)
-
-
-# --- the prefilter never loses a line a flow log exports ---------------------------------------
+# --- random flows and filters ----------------------------------------------------------------
 
 NAMESPACES = ["shop", "kube-system", "default"]
 enum_values = {enum: st.sampled_from([*numbers, *numbers.values()]) for enum, numbers in proto_facts().enums.items()}  # names and numbers
@@ -136,7 +71,7 @@ flows = st.fixed_dictionaries(
     },
 )
 
-# include-filter fields the prefilter reads, with values that sometimes match the flows above
+# include-filter fields, with values that sometimes match the flows above
 filter_fields = {
     "verdict": st.lists(enum_values["Verdict"], min_size=1, max_size=2),
     "traffic_direction": st.lists(enum_values["TrafficDirection"], min_size=1, max_size=2),
@@ -173,29 +108,6 @@ def line_of(flow: dict[str, Any], spaced: bool, proto_names: bool) -> bytes:
     if not proto_names:
         event = json_names(event)  # as `hubble observe -o jsonpb` writes it
     return json.dumps(event, separators=(", ", ": ") if spaced else (",", ":")).encode()
-
-
-@pytest.mark.slow  # 300 random files of up to 12 flows, each previewed with and without the prefilter: ~2 s, over 3 s beside other tests
-@SETTINGS
-@given(
-    st.lists(st.tuples(flows, st.booleans(), st.booleans()), min_size=1, max_size=12),
-    st.lists(flow_filters, min_size=1, max_size=3),
-    st.sampled_from([None, 0.0, 0.05, 0.3, 2.0]),
-)
-def test_prefilter_never_rules_out_an_exported_line(events: list[tuple[dict[str, Any], bool, bool]], include: list[dict[str, Any]], scan_cost: float | None) -> None:
-    (config,) = flow_logs_from_document({"flowLogs": [{"name": "p", "filePath": "/p", "includeFilters": include}]}, "test")
-    flow_log = compile_flow_log(config, TABLES)
-    if flow_log.error or flow_log.may_match is None:
-        return  # the agent refuses these values, or nothing to look for: every line is parsed
-    sample = [line_of(*event) for event in events]
-    if scan_cost is not None:
-        flow_log.may_match.calibrate(sample, 1.0, scan_cost)  # else: the plan before calibration
-    may_match = any_may_match([flow_log.may_match])
-    for line in sample:
-        event = parse_line(line, 1, proto_facts().json_to_proto)
-        assert event is not None
-        if flow_log.decide(event):
-            assert may_match(line), (line, include)
 
 
 # --- a flow log's decision is filters.Apply ---------------------------------------------------

@@ -24,7 +24,6 @@ from .combine import any_of_all, any_of_all_source, compile_function, compile_st
 from .config import FlowLogConfig
 from .flows import FlowEvent, json_name
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
-from .prefilter import LineTest, line_test
 
 
 class FlowLogNotApplied(ValueError):
@@ -173,7 +172,6 @@ class CompiledFlowLog:
     mask: MaskTree | None
     unpreviewable: list[str] = field(default_factory=list)
     error: str = ""
-    may_match: LineTest | None = None  # prefilter.line_test: None = parse every line
 
     decide: Predicate = field(default=lambda ev: False)  # filters.Apply(include, exclude, ev)
     apply: Mask | None = None  # the field mask as a function
@@ -231,8 +229,6 @@ def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlo
         exclude=exclude,
         mask=mask,
         unpreviewable=include_notes + exclude_notes,
-        # With a not previewable field the filter is previewed without it: no shortcut then.
-        may_match=None if include_notes else line_test(config.include_filters, tables),
     )
 
 
