@@ -22,6 +22,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from flowlogs.cilium import kinds
 from flowlogs.cilium.filters import FILTER_WORDS
 from flowlogs.cilium.flow_schema import load_flow_schema
 from flowlogs.cilium.preview.flows import json_name
@@ -292,12 +293,18 @@ def word_values(word: str, version: str) -> st.SearchStrategy[Any]:
 
 
 def flow_filters(chosen: Sequence[str], version: str) -> st.SearchStrategy[dict[str, Any]]:
-    """One profile filter with these words. An event type beside HTTP fields is made to list l7
-    (the agent refuses other event types there: http.go), as a profile that compiles must."""
+    """One profile filter with these words, as a profile that compiles must be: an event type
+    beside HTTP fields lists l7 (the agent refuses others there: http.go), pods and services
+    beside a namespace name none (hubble observe refuses that as a namespace conflict)."""
 
     def fix(filter_: dict[str, Any]) -> dict[str, Any]:
         if "event-type" in filter_ and _HTTP_WORDS & set(filter_):
             filter_["event-type"] = ["l7"]
+        if any(FILTER_WORDS[word].kind is kinds.NAMESPACE for word in filter_):
+            # a namespace word qualifies the pods and services beside it: they name none
+            for word in filter_:
+                if FILTER_WORDS[word].kind is kinds.NAME_PREFIX:
+                    filter_[word] = sorted({value.rsplit("/", 1)[-1] or "web" for value in filter_[word]})
         return filter_
 
     return st.fixed_dictionaries({word: word_values(word, version) for word in chosen}).map(fix)
