@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from preview_oracle import FlowLine, FlowLogSpec, HubbleRefused, flow_lines, flow_log_specs, hubble_lines, profile_text, words, write_flows
 
 from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
+from flowlogs.cilium.tables import load_tables
 from flowlogs.cli import main
 from flowlogs.compiler import compile_paths
 
@@ -203,3 +204,16 @@ def test_dropped_however_json_spells_it(position: str, tmp_path: Path) -> None:
     profile = _profile(tmp_path, version, [{"verdict": "dropped"}])
     assert len(_hubble_exported(version, flows, _compiled_include(profile))) == 10
     assert _matched(profile, flows) == list(range(len(before) + 1, len(before) + 11))
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_reserved_identity_names_are_hubbles(version: str, tmp_path: Path) -> None:
+    """Every reserved identity name a profile takes is one `hubble observe --identity` takes, for
+    the same number; overlay-to-encrypt (11) among them (issue 21: flowlogs refused it)."""
+    names = load_tables(version).reserved_identities
+    assert names["overlay-to-encrypt"] == 11
+    flags = [arg for name in names for arg in ("--identity", name)]
+    completed = subprocess.run([str(upstream_tools.hubble(version)), "observe", *flags, "--print-raw-filters"], capture_output=True, text=True, check=True, timeout=60)
+    assert completed.stdout.split() == ["allowlist:", "-", f"'{json.dumps({'source_identity': list(names.values())}, separators=(',', ':'))}'", "-", f"'{json.dumps({'destination_identity': list(names.values())}, separators=(',', ':'))}'"]
+    profile = _profile(tmp_path, version, [{"source-identity": "overlay-to-encrypt"}])
+    assert _compiled_include(profile) == [{"source_identity": [11]}]
