@@ -487,16 +487,21 @@ def _event_type(values: list[Any], context: MatchContext) -> Predicate:
             int(value.get("sub_type", value.get("subType")) or 0),
         ))
 
+    # the filters without match_sub_type decide by type alone (0: any): one set lookup per flow
+    types = {t for t, m, _ in filters if not m}
+    any_type = 0 in types
+    with_sub_type = [(t, s) for t, m, s in filters if m]
+
     def match(ev: FlowEvent) -> bool:
         if ev.kind == "flow":
             event = ev.flow.get("event_type")
             if event is None:
                 return False
-            etype, esub = event.get("type", 0), event.get("sub_type", 0)
-            for t, m, s in filters:
-                if (not t or t == etype) and (not m or s == esub):
-                    return True
-            return False
+            etype = event.get("type", 0)
+            if any_type or etype in types:
+                return True
+            esub = event.get("sub_type", 0)
+            return any((not t or t == etype) and s == esub for t, s in with_sub_type)
         if ev.kind in ("agent_event", "debug_event"):
             own = MESSAGE_TYPE_AGENT if ev.kind == "agent_event" else MESSAGE_TYPE_DEBUG
             sub = _sub_type_number(ev.payload.get("type", 0), ev.kind)
