@@ -186,12 +186,16 @@ class CompiledFlowLog:
         # filters.Apply: include.MatchOne (true without include filters) && exclude.MatchNone,
         # as one function (combine.py)
         names: dict[str, Any] = {}
+        self.decide = compile_function(self.decision_source(names), names, "ev")
+
+    def decision_source(self, names: dict[str, Any]) -> str:
+        """filters.Apply as an expression over `ev`, its tests added to `names`."""
         terms = []
         if self.include:
             terms.append(f"({any_of_all_source(self.include, names, 'ev')})")
         if self.exclude:
             terms.append(f"not ({any_of_all_source(self.exclude, names, 'ev')})")
-        self.decide = compile_function(" and ".join(terms) or "True", names, "ev")
+        return " and ".join(terms) or "True"
 
     def written(self, ev: FlowEvent, mask: Mask | None = None) -> dict[str, Any]:
         """The ExportEvent the agent writes (protojson, proto names) for an exported event."""
@@ -212,6 +216,18 @@ class CompiledFlowLog:
     def written_size(self, ev: FlowEvent) -> int:
         """Bytes of written_line and its newline (without ordering its keys)."""
         return len(orjson.dumps(self.written(ev, self.apply_for_size))) + 1
+
+
+def decide_all(flow_logs: Sequence[CompiledFlowLog]) -> Callable[[FlowEvent], tuple[int, ...]]:
+    """`ev -> the positions of the flow logs that export it`, as one generated function (one
+    call per line whatever the number of flow logs; most lines give the empty tuple)."""
+    names: dict[str, Any] = {}
+    body = ["exported = ()"]
+    for position, flow_log in enumerate(flow_logs):
+        body.append(f"if {flow_log.decision_source(names)}: exported += ({position},)")
+    body.append("return exported")
+    function: Callable[[FlowEvent], tuple[int, ...]] = compile_statements(body, names, "ev")
+    return function
 
 
 def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlowLog:
@@ -242,4 +258,4 @@ def _compile_list(filters: Sequence[dict[str, Any]], tables: CiliumTables, where
     return predicates, notes
 
 
-__all__ = ["CompiledFlowLog", "FlowLogNotApplied", "apply_mask", "compile_field_mask", "compile_flow_filter", "compile_flow_log", "json_name"]
+__all__ = ["CompiledFlowLog", "FlowLogNotApplied", "apply_mask", "compile_field_mask", "compile_flow_filter", "compile_flow_log", "decide_all", "json_name"]

@@ -18,7 +18,7 @@ from typing import IO, Any
 import orjson
 
 from ...errors import FlowlogsError
-from .apply import CompiledFlowLog
+from .apply import CompiledFlowLog, decide_all
 from .flows import FlowEvent, bad_line, event_from_object, is_blank, proto_facts
 
 _CHUNK = 65536
@@ -202,7 +202,7 @@ def run_preview(
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     first, last = "\uffff", ""
     seen = 0
-    deciders = [(flow_log.decide, tally, flow_log.mask is not None, flow_log, index) for index, tally, flow_log in active]
+    exporting = decide_all([flow_log for _, _, flow_log in active])  # positions in `active`
     try:
         for number, line in lines:
             if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
@@ -236,19 +236,19 @@ def run_preview(
                     first = stamp
             elif stamp and stamp < first:
                 first = stamp
-            for decide, tally, masked, flow_log, index in deciders:
-                if decide(ev):
-                    if ev is fast:
-                        ev.line, ev.node_name, ev.time, ev.size = number, obj["node_name"], stamp, len(line)
-                    if on_written is not None:
-                        written = flow_log.written_line(ev)
-                        size = len(written) + 1
-                        on_written(index, ev, written)
-                    elif masked:
-                        size = flow_log.written_size(ev)
-                    else:
-                        size = ev.size  # unmasked: the agent writes the event as read
-                    tally.add(ev, size)
+            for position in exporting(ev):
+                index, tally, flow_log = active[position]
+                if ev is fast:
+                    ev.line, ev.node_name, ev.time, ev.size = number, obj["node_name"], stamp, len(line)
+                if on_written is not None:
+                    written = flow_log.written_line(ev)
+                    size = len(written) + 1
+                    on_written(index, ev, written)
+                elif flow_log.mask is not None:
+                    size = flow_log.written_size(ev)
+                else:
+                    size = ev.size  # unmasked: the agent writes the event as read
+                tally.add(ev, size)
     except (gzip.BadGzipFile, EOFError) as error:
         raise FlowlogsError(f"{source}: broken gzip data: {error}") from error
     run.seen = seen
