@@ -217,3 +217,52 @@ def test_reserved_identity_names_are_hubbles(version: str, tmp_path: Path) -> No
     assert completed.stdout.split() == ["allowlist:", "-", f"'{json.dumps({'source_identity': list(names.values())}, separators=(',', ':'))}'", "-", f"'{json.dumps({'destination_identity': list(names.values())}, separators=(',', ':'))}'"]
     profile = _profile(tmp_path, version, [{"source-identity": "overlay-to-encrypt"}])
     assert _compiled_include(profile) == [{"source_identity": [11]}]
+
+
+def _config(tmp_path: Path, include: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "flowlogs.yaml"
+    path.write_text(json.dumps({"flowLogs": [{"name": "a", "filePath": "/var/run/cilium/hubble/a.log", "includeFilters": include}]}), encoding="utf-8")
+    return path
+
+
+def _preview_config(config: Path, flows: Path, version: str) -> dict[str, Any]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["preview", "--config", str(config), "--cilium-version", version, "--flows", str(flows), "-o", "json"])
+    assert code == 0, err.getvalue()
+    (entry,) = json.loads(out.getvalue())["flowLogs"]
+    return dict(entry)
+
+
+VRRP_IGMP = ['{"flow":{"l4":{"VRRP":{"vrid":1}},"Summary":"line 1"}}', '{"flow":{"l4":{"IGMP":{"type":17}},"Summary":"line 2"}}', '{"flow":{"l4":{"UDP":{}},"Summary":"line 3"}}']
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("protocol", ["vrrp", "IGMP"])
+def test_vrrp_and_igmp_protocols_as_hubble_reads_them(version: str, protocol: str, tmp_path: Path) -> None:
+    """Found by the oracle: flowlogs refused protocol vrrp/igmp, which 1.19's protocol.go takes
+    (the VRRP/IGMP layer-4 member); 1.16-1.18 refuse them ("unknown protocol")."""
+    flows = tmp_path / "flows.jsonl"
+    # the flows only for versions whose Flow has VRRP and IGMP; a UDP flow for the others
+    flows.write_text("\n".join(VRRP_IGMP if version == "1.19" else VRRP_IGMP[2:]) + "\n", encoding="utf-8")
+    include = [{"protocol": [protocol]}]
+    entry = _preview_config(_config(tmp_path, include), flows, version)
+    try:
+        expected = hubble_lines(upstream_tools.hubble(version), flows, include, [])
+    except HubbleRefused as refused:
+        assert f"unknown protocol: \"{protocol}\"" in str(refused)
+        assert f"unknown protocol: '{protocol}'" in entry["error"]
+        return
+    assert expected == [1 if protocol == "vrrp" else 2]
+    assert entry["matched_lines"] == expected
+
+
+@pytest.mark.parametrize("trace_id", ['"42"', "42"])
+def test_ip_trace_id_of_a_flow_in_json_names(trace_id: str, tmp_path: Path) -> None:
+    """Found by the oracle: `ipTraceId` (1.19's Flow.ip_trace_id, as hubble observe -o jsonpb
+    writes it) was not read, so an ip_trace_id filter never matched such a line."""
+    flows = tmp_path / "flows.jsonl"
+    flows.write_text(f'{{"flow":{{"ipTraceId":{{"traceId":{trace_id}}},"Summary":"line 1"}}}}\n{{"flow":{{"ipTraceId":{{"traceId":"7"}},"Summary":"line 2"}}}}\n', encoding="utf-8")
+    include = [{"ip_trace_id": [42]}]
+    assert hubble_lines(upstream_tools.hubble("1.19"), flows, include, []) == [1]
+    assert _preview_config(_config(tmp_path, include), flows, "1.19")["matched_lines"] == [1]
