@@ -59,8 +59,9 @@ def _hubble_or_refusal(binary: Path, flows: Path, include: list[dict[str, Any]],
         return refused
 
 
-def compare(version: str, flows: Sequence[FlowLine], specs: Sequence[FlowLogSpec], directory: Path) -> None:
-    """flowlogs preview and hubble export the same lines, per flow log of the profile."""
+def compare(version: str, flows: Sequence[FlowLine], specs: Sequence[FlowLogSpec], directory: Path) -> list[int]:
+    """flowlogs preview and hubble export the same lines, per flow log of the profile; how
+    many lines each flow log exports."""
     directory.mkdir(parents=True, exist_ok=True)
     flows_path, profile_path = directory / "flows.jsonl", directory / "oracle.yaml"
     write_flows(flows_path, flows)
@@ -84,13 +85,11 @@ def compare(version: str, flows: Sequence[FlowLine], specs: Sequence[FlowLogSpec
         assert "error" not in entry, entry["error"]
         only_flowlogs, only_hubble = sorted(set(entry["matched_lines"]) - set(expected)), sorted(set(expected) - set(entry["matched_lines"]))
         assert entry["matched_lines"] == expected, f"Cilium {version}, include {json.dumps(include)}, exclude {json.dumps(exclude)}: flowlogs only {only_flowlogs}, hubble only {only_hubble} ({flows_path})"
-    # not vacuous: most flow logs export some flows and not others
-    partial = [entry["name"] for entry in previewed.values() if 0 < entry["matched"] < len(flows)]
-    assert len(partial) >= len(compiled) // 2, f"only {partial} of {len(compiled)} flow logs export some but not all flows"
     counts = RAN.setdefault(version, [0, 0, 0])
     counts[0] += 1
     counts[1] += len(flows)
     counts[2] += len(compiled)
+    return [entry["matched"] for entry in previewed.values()]
 
 
 def drawn(strategy: st.SearchStrategy[T], count: int, derandomize: bool) -> list[T]:
@@ -112,8 +111,12 @@ def drawn(strategy: st.SearchStrategy[T], count: int, derandomize: bool) -> list
 def _run(version: str, flow_batches: int, profiles: int, tmp_path: Path, derandomize: bool) -> None:
     flows = [flow for batch in drawn(st.lists(flow_lines(version), min_size=1, max_size=12), flow_batches, derandomize) for flow in batch]
     # the first example hypothesis draws is the simplest (every first value): left out
+    exported = []
     for index, specs in enumerate(drawn(flow_log_specs(version), profiles + 1, derandomize)[1:]):
-        compare(version, flows, specs, tmp_path / f"profile-{index}")
+        exported += compare(version, flows, specs, tmp_path / f"profile-{index}")
+    # not vacuous: most flow logs export some flows and not others
+    partial = [count for count in exported if 0 < count < len(flows)]
+    assert len(partial) >= len(exported) // 2, f"only {len(partial)} of {len(exported)} flow logs export some but not all flows"
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
@@ -124,7 +127,7 @@ def test_preview_exports_what_hubble_exports_fixed_seed(version: str, tmp_path: 
 @pytest.mark.slow
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_preview_exports_what_hubble_exports_randomised(version: str, tmp_path: Path) -> None:
-    _run(version, 100, 8, tmp_path, derandomize=False)
+    _run(version, 150, 12, tmp_path, derandomize=False)
 
 
 def test_every_filter_word_is_generated() -> None:

@@ -338,9 +338,20 @@ def flow_log_specs(version: str) -> st.SearchStrategy[list[FlowLogSpec]]:
     return st.tuples(st.permutations(all_words), st.permutations(all_words)).flatmap(lambda orders: build(list(orders[0]), list(orders[1])))
 
 
+def _fields(word: str) -> set[str]:
+    """The FlowFilter fields a word may set (raw: those of its pool)."""
+    if word == "raw":
+        return {field for value in WORD_VALUES["raw"] for field in value}
+    field = FILTER_WORDS[word].field
+    return {field.replace("*", side) for side in ("source", "destination")}
+
+
 def _conflict(a: str, b: str) -> bool:
-    """A side-less word and a word of the same field beside it in one filter: the profile says
-    that is ambiguous (pod with destination-pod, namespace with source-pod)."""
+    """Two words one filter cannot hold together: a side-less word and a word of the same field
+    (pod with destination-pod, namespace with source-pod: ambiguous, the profile says), or raw
+    fields another word sets too (a field set twice)."""
+    if "raw" in (a, b):
+        return bool(_fields(a) & _fields(b))
     wa, wb = FILTER_WORDS[a], FILTER_WORDS[b]
     stem = lambda w: w.field.split("_", 1)[1] if w.side else w.field  # noqa: E731
     return "either" in (wa.side, wb.side) and bool(wa.side) and bool(wb.side) and stem(wa) == stem(wb)
