@@ -42,9 +42,8 @@ from flowlogs.cilium.tables import load_tables  # noqa: E402
 SAMPLE = REPO_ROOT / "tests" / "data" / "preview" / "flows.jsonl"
 TARGET_RATIO = 1.5
 # The target is measured on the first configuration, typical of exporter use (a few selective
-# flow logs, one masked); the others are printed for comparison: one namespace (where the
-# prefilter skips parsing most lines), and one flow log exporting and masking more than half of
-# all flows.
+# flow logs, one masked); the others are printed for comparison: one namespace, and one flow
+# log exporting and masking more than half of all flows.
 CONFIGS: dict[str, dict[str, Any]] = {
     "selective": {
         "flowLogs": [

@@ -160,6 +160,7 @@ def test_key_facts_every_version(version: str) -> None:
         "ingress": 8,
         "world-ipv4": 9,
         "world-ipv6": 10,
+        "overlay-to-encrypt": 11,
     }
     assert t.trace_observation_points["to-endpoint"] == 0
     assert t.trace_observation_points["to-network"] == 11

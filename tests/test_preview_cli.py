@@ -209,6 +209,19 @@ def test_bad_flow_line_names_file_and_line(run_cli: Run, tmp_path: Path) -> None
     assert f"{flows}:3: not a Flow or an exported event" in result.err
 
 
+@pytest.mark.parametrize("before", [0, 20000])
+def test_a_malformed_line_is_an_error_wherever_it_is(run_cli: Run, tmp_path: Path, before: int) -> None:
+    """Issue 22: ten lines with a malformed one were an error alone, and silently counted at
+    the end of a 20k-line file (a prefilter calibrated on the first lines skipped it unparsed)."""
+    forwarded = '{"flow":{"verdict":"FORWARDED"},"node_name":"node-a","time":"2026-12-01T10:00:00Z"}\n'
+    ten = [forwarded] * 9 + ['{"flow":{"verdict":"FORWARDED","IP":{"source":"10.0.0.1"},"node_name":"node-a"\n']
+    flows = tmp_path / "flows.jsonl"
+    flows.write_text(forwarded * before + "".join(ten), encoding="utf-8")
+    result = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(flows))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == f"flowlogs: error: {flows}:{before + 10}: not a Flow or an exported event (a JSON object per line)\n"
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [

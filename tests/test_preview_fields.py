@@ -1,9 +1,15 @@
 """`flowlogs preview`: every FlowFilter field, flows that match and flows that must not.
 
 The flows are tests/data/preview/flows.jsonl (described line by line in tests/data/preview/README.md).
-Each expectation is derived from Hubble's filter code, cilium/hubble tag v1.18.6 (identical logic
-in v1.16.6 / v1.17.5 unless a case says otherwise), vendor/github.com/cilium/cilium/pkg/hubble/filters/:
-the file is named per case. The CLI is driven on a real flowlogs.yaml with one flow log whose only
+Each case's expected lines are hubble's: `test_case_is_what_hubble_exports` runs the same
+FlowFilter through `hubble observe --input-file` of the case's Cilium version (Cilium's own
+filters.Apply; ../shared/tools/hubble) on the flow lines, so the lists below are checked against
+upstream wherever ../shared is present, and the preview is checked against the lists everywhere.
+Line 17, a lost-events record, is the exception: hubble's file reader hands filters only
+GetFlow() (a nil Flow for it: hubble/cmd/observe/io_reader_observer.go), while the agent's
+exporter filters the LostEvent itself, which event_type.go always includes; its expectations
+come from that source (pkg/hubble/filters/event_type.go, labels.go). The upstream file of each
+rule is named per case. The CLI is driven on a real flowlogs.yaml with one flow log whose only
 include filter is the case's FlowFilter, and the JSON output's matched_lines are compared.
 """
 
@@ -14,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import upstream_tools
 import yaml
 
 from flowlogs.cli import main
@@ -184,6 +191,32 @@ def test_field_1_19(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_fil
     assert matched(tmp_path, capsys, flow_filter, "1.19") == expected
 
 
+def _hubble_flows(directory: Path) -> Path:
+    """The flow lines of FLOWS as hubble reads them (a bare Flow wrapped), each numbered in its
+    Summary (no filter reads it), the lost-events record left out."""
+    lines = []
+    for number, line in enumerate(FLOWS.read_text(encoding="utf-8").splitlines(), 1):
+        event = json.loads(line)
+        if "lost_events" in event:
+            continue
+        if "flow" not in event:
+            event = {"flow": event}
+        event["flow"]["Summary"] = f"line {number}"
+        lines.append(json.dumps(event) + "\n")
+    path = directory / "flows-for-hubble.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble"))
+@pytest.mark.parametrize(("flow_filter", "expected", "version"), [pytest.param(f, e, "1.18", id=i) for i, f, e in CASES] + [pytest.param(f, e, "1.19", id=i) for i, f, e in CASES_1_19])
+def test_case_is_what_hubble_exports(tmp_path: Path, flow_filter: dict[str, Any], expected: list[int], version: str) -> None:
+    from preview_oracle import hubble_lines
+
+    flow_lines = [number for number in expected if number in FLOWS_ONLY]
+    assert hubble_lines(upstream_tools.hubble(version), _hubble_flows(tmp_path), [flow_filter], []) == flow_lines
+
+
 def test_every_compiled_field_has_a_case() -> None:
     from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
     from flowlogs.cilium.tables import load_tables
@@ -194,39 +227,65 @@ def test_every_compiled_field_has_a_case() -> None:
         assert not missing, f"Cilium {version}: no preview case for {sorted(missing)}"
 
 
+MAPPED_BY_VERSION = {"1.16": [14], "1.17": [], "1.18": [], "1.19": []}
+
+
 def test_ipv4_mapped_address_against_ipv4_cidr_depends_on_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # ip.go v1.16.6: net.ParseIP + IPNet.Contains (To4() of ::ffff:a.b.c.d is a.b.c.d) -> matches;
-    # ip.go v1.17.5 / v1.18.6: netip.Prefix.Contains, an IPv4-mapped IPv6 address never matches an IPv4 prefix.
-    flow_filter = {"source_ip": ["10.0.9.0/24"]}
-    assert matched(tmp_path, capsys, flow_filter, "1.16") == [14]
-    assert matched(tmp_path, capsys, flow_filter, "1.17") == []
-    assert matched(tmp_path, capsys, flow_filter, "1.18") == []
+    # ip.go v1.17.5+: netip.Prefix.Contains, an IPv4-mapped IPv6 address never matches an IPv4 prefix.
+    for version, expected in MAPPED_BY_VERSION.items():
+        assert matched(tmp_path, capsys, {"source_ip": ["10.0.9.0/24"]}, version) == expected
+
+
+@pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble"))
+def test_ipv4_mapped_address_by_version_is_hubbles(tmp_path: Path) -> None:
+    from preview_oracle import hubble_lines
+
+    flows = _hubble_flows(tmp_path)
+    # unknown_fields: the sample's newer fields (`file`), which 1.16's Flow lacks and no filter here reads
+    assert {version: hubble_lines(upstream_tools.hubble(version), flows, [{"source_ip": ["10.0.9.0/24"]}], [], unknown_fields=True) for version in MAPPED_BY_VERSION} == MAPPED_BY_VERSION
+
+
+# filters.go Apply: include.MatchOne && exclude.MatchNone; fields of one filter are AND-ed.
+APPLY_CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], list[int]]] = {
+    "mixed": ([{"verdict": ["DROPPED"]}, {"protocol": ["sctp"]}], [{"destination_port": ["53"]}], [1, 11, 13]),
+    "everything": ([], [], ALL),
+    "and": ([{"verdict": ["DROPPED"], "traffic_direction": ["EGRESS"]}], [], [1, 18]),
+    "exclude-only": ([], [{"event_type": [{"type": 4}]}], [1, 4, 5, 6, 10, 11, 12, 15, 16, 18]),
+}
 
 
 def test_apply_includes_or_excludes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # filters.go Apply: include.MatchOne && exclude.MatchNone; fields of one filter are AND-ed.
-    document = preview_json(
-        tmp_path,
-        capsys,
-        [
-            {
-                "name": "mixed",
-                "filePath": "/tmp/mixed.log",
-                "includeFilters": [{"verdict": ["DROPPED"]}, {"protocol": ["sctp"]}],
-                "excludeFilters": [{"destination_port": ["53"]}],
-            },
-            {"name": "everything", "filePath": "/tmp/all.log"},
-            {"name": "and", "filePath": "/tmp/and.log", "includeFilters": [{"verdict": ["DROPPED"], "traffic_direction": ["EGRESS"]}]},
-            {"name": "exclude-only", "filePath": "/tmp/ex.log", "excludeFilters": [{"event_type": [{"type": 4}]}]},
-        ],
-    )
-    lines = {entry["name"]: entry["matched_lines"] for entry in document["flowLogs"]}
-    assert lines == {
-        "mixed": [1, 11, 13],
-        "everything": ALL,
-        "and": [1, 18],
-        "exclude-only": [1, 4, 5, 6, 10, 11, 12, 15, 16, 18],
-    }
+    flow_logs = [
+        {"name": name, "filePath": f"/tmp/{name}.log", **({"includeFilters": include} if include else {}), **({"excludeFilters": exclude} if exclude else {})}
+        for name, (include, exclude, _) in APPLY_CASES.items()
+    ]
+    document = preview_json(tmp_path, capsys, flow_logs)
+    assert {entry["name"]: entry["matched_lines"] for entry in document["flowLogs"]} == {name: lines for name, (_, _, lines) in APPLY_CASES.items()}
+
+
+@pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble"))
+def test_apply_cases_are_what_hubble_exports(tmp_path: Path) -> None:
+    from preview_oracle import hubble_lines
+
+    flows = _hubble_flows(tmp_path)
+    for name, (include, exclude, lines) in APPLY_CASES.items():
+        assert hubble_lines(upstream_tools.hubble("1.18"), flows, include, exclude) == [n for n in lines if n in FLOWS_ONLY], name
+
+
+def test_flow_names_to_rename_are_the_flows_multiword_fields() -> None:
+    """flow_proto.yaml renames JSON names of exactly the multi-word fields of every message a
+    flow holds (cilium/data/flow-<version>.yaml, from each version's flow.proto), and no JSON
+    name it renames is the proto name of one (IP.ipVersion: issue 21)."""
+    from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
+    from flowlogs.cilium.flow_schema import load_flow_schema
+    from flowlogs.cilium.preview.flows import json_name, proto_facts
+
+    renamed = proto_facts().json_to_proto
+    for version in SUPPORTED_VERSIONS:
+        fields = {field.name for message in load_flow_schema(version).messages.values() for field in message}
+        assert {json_name(name) for name in fields if "_" in name} <= set(renamed), version
+        assert not set(renamed) & fields, version
 
 
 @pytest.mark.parametrize(

@@ -1,222 +1,34 @@
 """The mechanisms that make `flowlogs preview` fast never change what it decides (issue 12).
 
 Property tests (hypothesis, derandomized: the same examples every run):
-- the prefilter never rules out a line some flow log exports: random flows, written compact or
-  with spaces (protojson may add them), in proto or JSON names, random include filters over the
-  fields the prefilter reads, every calibration; its checks (regular expressions) agree with
-  their definition in prefilter.py, and the one-scan plan with the checks one by one;
-- a flow log's decision (one generated function, combine.py) is filters.Apply written out:
-  some include filter has all its fields matching (or there is none), no exclude filter does;
+- a flow log's decision (one generated function, combine.py) calls its tests in order and stops
+  at the first decision (that it is filters.Apply, tests/test_preview_oracle.py checks against
+  hubble);
 - the field mask in the mask's order (used for sizes) writes the same fields, and as many
   bytes, as the mask in the message's order (what is shown), which keeps the message's order.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowlogs.cilium.preview import compile_flow_log
-from flowlogs.cilium.preview.apply import field_predicates, mask_function
+from flowlogs.cilium.preview.apply import mask_function
 from flowlogs.cilium.preview.combine import any_of_all
 from flowlogs.cilium.preview.config import flow_logs_from_document
-from flowlogs.cilium.preview.flows import json_name, parse_line, proto_facts
-from flowlogs.cilium.preview.prefilter import KeyValue, LineTest, Literals, any_may_match
+from flowlogs.cilium.preview.flows import parse_line, proto_facts
 from flowlogs.cilium.tables import load_tables
 from test_preview_fields import FLOWS
 
 TABLES = load_tables("1.18")
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True)
 
-# --- the checks against their definition ------------------------------------------------------
-
-KEYS = [b'"verdict":', b'irection":', b'"code":', b'"type":']
-TOKENS = [*KEYS, b" ", b"\t", b'"', b"\\", b"-", b",", b"{", b"}", b"DROPPED", b"EGRESS", b"FORWARDED", b"1", b"2", b"21", b"5", b"503", b"x", b'"shop"', b"app=web"]
-
-
-def key_value_holds(need: KeyValue, line: bytes) -> bool:
-    """KeyValue's docstring: some occurrence of the key, then spaces or tabs, then one of the
-    strings in quotes, or a whole number among the numbers or starting with a prefix."""
-    for start in range(len(line)):
-        if not line.startswith(need.key, start):
-            continue
-        rest = line[start + len(need.key) :].lstrip(b" \t")
-        if rest.startswith(b'"'):
-            close = rest.find(b'"', 1)
-            if close > 0 and b"\\" not in rest[1:close] and rest[1:close] in need.strings:
-                return True
-        number = re.match(rb"-?[0-9]+", rest)
-        if number and (number.group() in need.numbers or number.group().startswith(need.prefixes)):
-            return True
-    return False
-
-
-key_values = st.builds(
-    KeyValue,
-    st.sampled_from(KEYS),
-    st.frozensets(st.sampled_from([b"DROPPED", b"EGRESS", b"FORWARDED"])),
-    st.frozensets(st.sampled_from([b"1", b"2", b"21"])),
-    st.lists(st.sampled_from([b"5", b"40"]), unique=True).map(tuple),
-)
-literals = st.lists(st.sampled_from([b'"shop"', b"app=web", b"DROPPED", b"\\"]), min_size=1, max_size=3, unique=True).map(lambda items: Literals(tuple(items)))
-VALUES = [b'"DROPPED"', b'"EGRESS"', b'"DROPPED\\"', b'"x"', b"1", b"2", b"21", b"-2", b"5", b"503", b"404", b"40"]
-# a key, spaces or tabs, a value: the shapes the checks tell apart, among other bytes
-fields = st.tuples(st.sampled_from(KEYS), st.sampled_from([b"", b" ", b"\t", b" \t ", b"\n"]), st.sampled_from(VALUES)).map(b"".join)
-lines = st.lists(st.one_of(st.sampled_from(TOKENS), fields), max_size=16).map(lambda tokens: b'{"flow":' + b"".join(tokens))
-
-
-@SETTINGS
-@given(key_values, lines)
-def test_key_value_check_is_its_definition(need: KeyValue, line: bytes) -> None:
-    assert need(line) is key_value_holds(need, line)
-
-
-@SETTINGS
-@given(literals, lines)
-def test_literals_check_is_its_definition(need: Literals, line: bytes) -> None:
-    assert need(line) is any(literal in line for literal in need.literals)
-
-
-@SETTINGS
-@given(st.lists(st.lists(st.one_of(key_values, literals), max_size=3), min_size=1, max_size=4), st.one_of(lines, lines.map(lambda line: line[1:])))
-def test_one_scan_plan_is_the_checks_one_by_one(plan: list[list[KeyValue | Literals]], line: bytes) -> None:
-    test = LineTest([(Literals((b"x",)),)])
-    test.plan = [tuple(needs) for needs in plan]  # as calibrated: a filter may check nothing
-    expected = not line.startswith(b'{"flow":') or any(all(need(line) for need in needs) for needs in plan)
-    assert bool(any_may_match([test])(line)) is expected is test(line)
-
-
-# --- the prefilter never loses a line a flow log exports ---------------------------------------
-
-NAMESPACES = ["shop", "kube-system", "default"]
-enum_values = {enum: st.sampled_from([*numbers, *numbers.values()]) for enum, numbers in proto_facts().enums.items()}  # names and numbers
-
-
-def endpoints() -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries(
-        {},
-        optional={
-            "namespace": st.sampled_from(NAMESPACES),
-            "pod_name": st.sampled_from(["frontend-1", "checkout-2", "coredns-3"]),
-            "labels": st.lists(st.sampled_from(["k8s:app=frontend", "k8s:app=checkout", "reserved:world", "k8s:tier=web"]), max_size=3),
-            "identity": st.sampled_from([1, 2, 1001]),
-        },
-    )
-
-
-flows = st.fixed_dictionaries(
-    {},
-    optional={
-        "uuid": st.sampled_from(["u-1", "u-2"]),
-        "verdict": enum_values["Verdict"],
-        "traffic_direction": enum_values["TrafficDirection"],
-        "drop_reason_desc": st.sampled_from(["POLICY_DENIED", "POLICY_DENY", 133, 181]),
-        "event_type": st.fixed_dictionaries({"type": st.sampled_from([1, 4, 5, 129, 12]), "sub_type": st.sampled_from([0, 3, 181])}),
-        "IP": st.fixed_dictionaries({"source": st.sampled_from(["10.0.0.1", "10.0.0.2"]), "destination": st.sampled_from(["8.8.8.8", "10.0.0.1"])}),
-        "l4": st.one_of(
-            st.dictionaries(
-                st.sampled_from(["TCP", "UDP", "SCTP"]),
-                st.fixed_dictionaries({"source_port": st.sampled_from([53, 8080, 51000]), "destination_port": st.sampled_from([53, 443, 8080])}),
-                min_size=1,
-                max_size=1,
-            ),
-            st.just({"ICMPv4": {"type": 8}}),
-        ),
-        "l7": st.one_of(st.fixed_dictionaries({"http": st.fixed_dictionaries({"code": st.sampled_from([200, 404, 503, 5])})}), st.just({"dns": {"query": "a."}})),
-        "source": endpoints(),
-        "destination": endpoints(),
-        "source_service": st.fixed_dictionaries({"namespace": st.sampled_from(NAMESPACES), "name": st.just("svc")}),
-    },
-)
-
-# include-filter fields the prefilter reads, with values that sometimes match the flows above
-filter_fields = {
-    "verdict": st.lists(enum_values["Verdict"], min_size=1, max_size=2),
-    "traffic_direction": st.lists(enum_values["TrafficDirection"], min_size=1, max_size=2),
-    "drop_reason_desc": st.lists(st.sampled_from(["POLICY_DENIED", "POLICY_DENY", 181]), min_size=1, max_size=2),
-    "event_type": st.lists(st.fixed_dictionaries({"type": st.sampled_from([1, 4, 129])}), min_size=1, max_size=2),
-    "protocol": st.lists(st.sampled_from(["tcp", "UDP", "icmp", "http", "dns"]), min_size=1, max_size=2),
-    "uuid": st.lists(st.sampled_from(["u-1", "u-3"]), min_size=1),
-    "source_pod": st.lists(st.sampled_from(["shop/", "kube-system/coredns", "frontend"]), min_size=1, max_size=2),
-    "destination_pod": st.lists(st.sampled_from(["shop/", "kube-system/", "/checkout"]), min_size=1, max_size=2),
-    "source_service": st.lists(st.sampled_from(["shop/", "default/svc"]), min_size=1),
-    "destination_port": st.lists(st.sampled_from(["53", "8080"]), min_size=1),
-    "source_port": st.lists(st.sampled_from(["53", "51000"]), min_size=1),
-    "source_ip": st.lists(st.sampled_from(["10.0.0.1", "8.8.8.8"]), min_size=1),
-    "destination_ip": st.lists(st.sampled_from(["10.0.0.1", "8.8.8.8"]), min_size=1),
-    "source_label": st.lists(st.sampled_from(["k8s:app=frontend", "app=checkout", "k8s:tier==web"]), min_size=1),
-    "destination_label": st.lists(st.sampled_from(["k8s:app=frontend", "reserved:world"]), min_size=1),
-    "http_status_code": st.lists(st.sampled_from(["5+", "404", "50+"]), min_size=1, max_size=2),
-}
-flow_filters = st.lists(st.sampled_from(sorted(filter_fields)), min_size=1, max_size=3, unique=True).flatmap(
-    lambda names: st.fixed_dictionaries({name: filter_fields[name] for name in names})
-)
-
-
-def json_names(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {json_name(key): json_names(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_names(item) for item in value]
-    return value
-
-
-def line_of(flow: dict[str, Any], spaced: bool, proto_names: bool) -> bytes:
-    event = {"flow": flow, "node_name": "c1/node-a", "time": "2025-01-23T08:00:00Z"}
-    if not proto_names:
-        event = json_names(event)  # as `hubble observe -o jsonpb` writes it
-    return json.dumps(event, separators=(", ", ": ") if spaced else (",", ":")).encode()
-
-
-@pytest.mark.slow  # 300 random files of up to 12 flows, each previewed with and without the prefilter: ~2 s, over 3 s beside other tests
-@SETTINGS
-@given(
-    st.lists(st.tuples(flows, st.booleans(), st.booleans()), min_size=1, max_size=12),
-    st.lists(flow_filters, min_size=1, max_size=3),
-    st.sampled_from([None, 0.0, 0.05, 0.3, 2.0]),
-)
-def test_prefilter_never_rules_out_an_exported_line(events: list[tuple[dict[str, Any], bool, bool]], include: list[dict[str, Any]], scan_cost: float | None) -> None:
-    (config,) = flow_logs_from_document({"flowLogs": [{"name": "p", "filePath": "/p", "includeFilters": include}]}, "test")
-    flow_log = compile_flow_log(config, TABLES)
-    if flow_log.error or flow_log.may_match is None:
-        return  # the agent refuses these values, or nothing to look for: every line is parsed
-    sample = [line_of(*event) for event in events]
-    if scan_cost is not None:
-        flow_log.may_match.calibrate(sample, 1.0, scan_cost)  # else: the plan before calibration
-    may_match = any_may_match([flow_log.may_match])
-    for line in sample:
-        event = parse_line(line, 1, proto_facts().json_to_proto)
-        assert event is not None
-        if flow_log.decide(event):
-            assert may_match(line), (line, include)
-
-
-# --- a flow log's decision is filters.Apply ---------------------------------------------------
-
-@SETTINGS
-@given(flows, st.lists(flow_filters, max_size=3), st.lists(flow_filters, max_size=2))
-def test_decision_is_include_match_one_and_exclude_match_none(flow: dict[str, Any], include: list[dict[str, Any]], exclude: list[dict[str, Any]]) -> None:
-    (config,) = flow_logs_from_document({"flowLogs": [{"name": "d", "filePath": "/d", "includeFilters": include, "excludeFilters": exclude}]}, "test")
-    flow_log = compile_flow_log(config, TABLES)
-    if flow_log.error:
-        return
-    event = parse_line(line_of(flow, False, True), 1, proto_facts().json_to_proto)
-    assert event is not None
-
-    def matches(flow_filter: dict[str, Any]) -> bool:
-        predicates, _ = field_predicates(flow_filter, TABLES, "x")
-        return all(predicate(event) for predicate in predicates)
-
-    expected = (not include or any(matches(f) for f in include)) and not any(matches(f) for f in exclude)
-    assert flow_log.decide(event) is expected
-
+# --- a flow log's decision: one generated function ------------------------------------------
 
 @SETTINGS
 @given(st.lists(st.lists(st.booleans(), max_size=3), max_size=4))

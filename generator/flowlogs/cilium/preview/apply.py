@@ -24,7 +24,6 @@ from .combine import any_of_all, any_of_all_source, compile_function, compile_st
 from .config import FlowLogConfig
 from .flows import FlowEvent, json_name
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
-from .prefilter import LineTest, line_test
 
 
 class FlowLogNotApplied(ValueError):
@@ -173,7 +172,6 @@ class CompiledFlowLog:
     mask: MaskTree | None
     unpreviewable: list[str] = field(default_factory=list)
     error: str = ""
-    may_match: LineTest | None = None  # prefilter.line_test: None = parse every line
 
     decide: Predicate = field(default=lambda ev: False)  # filters.Apply(include, exclude, ev)
     apply: Mask | None = None  # the field mask as a function
@@ -188,12 +186,16 @@ class CompiledFlowLog:
         # filters.Apply: include.MatchOne (true without include filters) && exclude.MatchNone,
         # as one function (combine.py)
         names: dict[str, Any] = {}
+        self.decide = compile_function(self.decision_source(names), names, "ev")
+
+    def decision_source(self, names: dict[str, Any]) -> str:
+        """filters.Apply as an expression over `ev`, its tests added to `names`."""
         terms = []
         if self.include:
             terms.append(f"({any_of_all_source(self.include, names, 'ev')})")
         if self.exclude:
             terms.append(f"not ({any_of_all_source(self.exclude, names, 'ev')})")
-        self.decide = compile_function(" and ".join(terms) or "True", names, "ev")
+        return " and ".join(terms) or "True"
 
     def written(self, ev: FlowEvent, mask: Mask | None = None) -> dict[str, Any]:
         """The ExportEvent the agent writes (protojson, proto names) for an exported event."""
@@ -216,6 +218,18 @@ class CompiledFlowLog:
         return len(orjson.dumps(self.written(ev, self.apply_for_size))) + 1
 
 
+def decide_all(flow_logs: Sequence[CompiledFlowLog]) -> Callable[[FlowEvent], tuple[int, ...]]:
+    """`ev -> the positions of the flow logs that export it`, as one generated function (one
+    call per line whatever the number of flow logs; most lines give the empty tuple)."""
+    names: dict[str, Any] = {}
+    body = ["exported = ()"]
+    for position, flow_log in enumerate(flow_logs):
+        body.append(f"if {flow_log.decision_source(names)}: exported += ({position},)")
+    body.append("return exported")
+    function: Callable[[FlowEvent], tuple[int, ...]] = compile_statements(body, names, "ev")
+    return function
+
+
 def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlowLog:
     """Build a flow log as the agent does; a flow log the agent would refuse carries `error`."""
     where = config.where or config.name
@@ -231,8 +245,6 @@ def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlo
         exclude=exclude,
         mask=mask,
         unpreviewable=include_notes + exclude_notes,
-        # With a not previewable field the filter is previewed without it: no shortcut then.
-        may_match=None if include_notes else line_test(config.include_filters, tables),
     )
 
 
@@ -246,4 +258,4 @@ def _compile_list(filters: Sequence[dict[str, Any]], tables: CiliumTables, where
     return predicates, notes
 
 
-__all__ = ["CompiledFlowLog", "FlowLogNotApplied", "apply_mask", "compile_field_mask", "compile_flow_filter", "compile_flow_log", "json_name"]
+__all__ = ["CompiledFlowLog", "FlowLogNotApplied", "apply_mask", "compile_field_mask", "compile_flow_filter", "compile_flow_log", "decide_all", "json_name"]

@@ -1,5 +1,5 @@
 """One Python function for an OR of ANDs of tests: the include filters of a flow log (OR of
-filters, each the AND of its fields' predicates) or the prefilter's plans; and straight-line
+filters, each the AND of its fields' predicates); and straight-line
 functions for field masks (apply.py).
 
 A preview calls these once per line and flow log: composed closures (`lambda ev: a(ev) and

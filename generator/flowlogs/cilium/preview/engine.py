@@ -10,7 +10,6 @@ from __future__ import annotations
 import array
 import gzip
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,9 +18,8 @@ from typing import IO, Any
 import orjson
 
 from ...errors import FlowlogsError
-from .apply import CompiledFlowLog
+from .apply import CompiledFlowLog, decide_all
 from .flows import FlowEvent, bad_line, event_from_object, is_blank, proto_facts
-from .prefilter import CALIBRATION_LINES, any_may_match
 
 _CHUNK = 65536
 
@@ -184,34 +182,6 @@ def _parse_time(text: str) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
-_FLOW_TIME = b'{"flow":{"time":"'  # how exporter lines start: the flow's time first
-_TIME_AT = len(_FLOW_TIME)  # where it starts then
-
-
-def _time_of(line: bytes) -> str:
-    """The first "time" of a line (the flow's), without parsing it."""
-    index = line.find(b'"time":')
-    if index < 0:
-        return ""
-    start = line.find(b'"', index + 7)
-    end = line.find(b'"', start + 1)
-    return line[start + 1 : end].decode("ascii", "replace") if 0 <= start < end else ""
-
-
-def _pays(may_match: Callable[[bytes], Any], sample: list[bytes], per_line: float) -> bool:
-    """Whether testing lines (and reading the time of those ruled out) costs clearly less than
-    parsing the lines it rules out, timed on the sample."""
-    started = time.process_time()
-    passing = 0
-    for line in sample:
-        if may_match(line):
-            passing += 1
-        else:
-            _time_of(line)
-    testing = (time.process_time() - started) / len(sample)
-    return testing + per_line * passing / len(sample) < 0.8 * per_line
-
-
 def run_preview(
     lines: Iterable[tuple[int, bytes]],
     flow_logs: list[CompiledFlowLog],
@@ -219,63 +189,25 @@ def run_preview(
     on_written: Callable[[int, FlowEvent, bytes], None] | None = None,
     reserved: dict[int, str] | None = None,
     source: str = "flows",
-    calibration_lines: int = CALIBRATION_LINES,
-    scan_cost: float | None = None,
 ) -> PreviewRun:
     """Every line through every flow log. `on_written(index, event, line)` receives the exact
-    lines the agent would write (serialising them costs time: only when asked). A line no flow
-    log can export (prefilter.py) is counted without being parsed; which fields are checked for
-    that is calibrated on the first `calibration_lines` lines, with the measured cost of a scan
-    relative to parsing (or `scan_cost`, for tests). Results never depend on it."""
+    lines the agent would write (serialising them costs time: only when asked). Every line is
+    parsed: a line is valid JSON in any spelling protojson and JSON allow (escapes, spaces), and a
+    malformed one is an error wherever it is, so no text search can stand in for parsing."""
     tallies = [FlowLogTally(f, reserved=dict(reserved or {}), lines=LineSpool() if keep_lines else None) for f in flow_logs]
     run = PreviewRun(tallies)
     active = [(i, t, t.flow_log) for i, t in enumerate(tallies) if not t.flow_log.error]
-    tests = [f.may_match for _, _, f in active]
-    prefilter = bool(tests) and all(test is not None for test in tests)
-    line_tests = [test for test in tests if test is not None]
-    may_match: Callable[[bytes], Any] | None = None  # once calibrated, if it pays: may some flow log export a line
-    sample: list[bytes] = []
-    calibration_started = 0.0
     table = proto_facts().json_to_proto
     fast = FlowEvent(0, "flow", {}, {}, "", "", 0)
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     first, last = "\uffff", ""
     seen = 0
-    deciders = [(flow_log.decide, tally, flow_log.mask is not None, flow_log, index) for index, tally, flow_log in active]
+    exporting = decide_all([flow_log for _, _, flow_log in active])  # positions in `active`
     try:
         for number, line in lines:
             if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
                 continue
             seen += 1
-            if prefilter:
-                if len(sample) == calibration_lines // 2:
-                    calibration_started = time.process_time()  # the first half warms caches up
-                sample.append(line)
-                if len(sample) >= calibration_lines:
-                    # what parsing and deciding took over the second half (up to the previous
-                    # line), against scanning
-                    timed = len(sample) - 1 - calibration_lines // 2
-                    per_line = (time.process_time() - calibration_started) / max(1, timed)
-                    for test in line_tests:
-                        test.calibrate(sample, per_line, scan_cost)
-                    may_match = any_may_match(line_tests)
-                    if scan_cost is None and not _pays(may_match, sample, per_line):
-                        may_match = None
-                    prefilter, sample = False, []
-            elif may_match is not None and not may_match(line):
-                # only lines starting as a flow event are ruled out (prefilter.py): no need to
-                # check that they are objects
-                if line.startswith(_FLOW_TIME):  # _time_of, in place for the usual layout
-                    end = line.find(b'"', _TIME_AT)
-                    stamp = line[_TIME_AT:end].decode("ascii", "replace") if end > _TIME_AT else ""
-                else:
-                    stamp = _time_of(line)
-                if stamp:
-                    if stamp < first:
-                        first = stamp
-                    if stamp > last:
-                        last = stamp
-                continue
             try:
                 obj = loads(line)
                 flow = obj.get("flow")
@@ -296,25 +228,27 @@ def run_preview(
                 ev = parsed
                 stamp = ev.time
             # Whole timestamps compared, cut to the second at the end: RFC 3339 strings of one
-            # zone order like their first 19 characters wherever those differ.
-            if stamp:
+            # zone order like their first 19 characters wherever those differ. Flows come mostly
+            # in time order: one comparison for most lines.
+            if stamp > last:
+                last = stamp
                 if stamp < first:
                     first = stamp
-                if stamp > last:
-                    last = stamp
-            for decide, tally, masked, flow_log, index in deciders:
-                if decide(ev):
-                    if ev is fast:
-                        ev.line, ev.node_name, ev.time, ev.size = number, obj["node_name"], stamp, len(line)
-                    if on_written is not None:
-                        written = flow_log.written_line(ev)
-                        size = len(written) + 1
-                        on_written(index, ev, written)
-                    elif masked:
-                        size = flow_log.written_size(ev)
-                    else:
-                        size = ev.size  # unmasked: the agent writes the event as read
-                    tally.add(ev, size)
+            elif stamp and stamp < first:
+                first = stamp
+            for position in exporting(ev):
+                index, tally, flow_log = active[position]
+                if ev is fast:
+                    ev.line, ev.node_name, ev.time, ev.size = number, obj["node_name"], stamp, len(line)
+                if on_written is not None:
+                    written = flow_log.written_line(ev)
+                    size = len(written) + 1
+                    on_written(index, ev, written)
+                elif flow_log.mask is not None:
+                    size = flow_log.written_size(ev)
+                else:
+                    size = ev.size  # unmasked: the agent writes the event as read
+                tally.add(ev, size)
     except (gzip.BadGzipFile, EOFError) as error:
         raise FlowlogsError(f"{source}: broken gzip data: {error}") from error
     run.seen = seen

@@ -487,16 +487,21 @@ def _event_type(values: list[Any], context: MatchContext) -> Predicate:
             int(value.get("sub_type", value.get("subType")) or 0),
         ))
 
+    # the filters without match_sub_type decide by type alone (0: any): one set lookup per flow
+    types = {t for t, m, _ in filters if not m}
+    any_type = 0 in types
+    with_sub_type = [(t, s) for t, m, s in filters if m]
+
     def match(ev: FlowEvent) -> bool:
         if ev.kind == "flow":
             event = ev.flow.get("event_type")
             if event is None:
                 return False
-            etype, esub = event.get("type", 0), event.get("sub_type", 0)
-            for t, m, s in filters:
-                if (not t or t == etype) and (not m or s == esub):
-                    return True
-            return False
+            etype = event.get("type", 0)
+            if any_type or etype in types:
+                return True
+            esub = event.get("sub_type", 0)
+            return any((not t or t == etype) and s == esub for t, s in with_sub_type)
         if ev.kind in ("agent_event", "debug_event"):
             own = MESSAGE_TYPE_AGENT if ev.kind == "agent_event" else MESSAGE_TYPE_DEBUG
             sub = _sub_type_number(ev.payload.get("type", 0), ev.kind)
@@ -540,15 +545,20 @@ def _port(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
     return build
 
 
-_L4_PROTOCOLS = {"icmp": ("ICMPv4", "ICMPv6"), "icmpv4": ("ICMPv4",), "icmpv6": ("ICMPv6",), "tcp": ("TCP",), "udp": ("UDP",), "sctp": ("SCTP",)}
+# protocol.go: which Layer4 / Layer7 member each name reads; the names a version accepts are its
+# table's filter_protocols (vrrp and igmp: 1.19).
+_L4_PROTOCOLS = {"icmp": ("ICMPv4", "ICMPv6"), "icmpv4": ("ICMPv4",), "icmpv6": ("ICMPv6",), "tcp": ("TCP",), "udp": ("UDP",), "sctp": ("SCTP",), "vrrp": ("VRRP",), "igmp": ("IGMP",)}
 _L7_PROTOCOLS = {"dns": "dns", "http": "http", "kafka": "kafka"}
 
 
-def _protocol(values: list[Any], _: MatchContext) -> Predicate:
+def _protocol(values: list[Any], context: MatchContext) -> Predicate:
     l4_keys: list[str] = []
     l7_keys: list[str] = []
+    known = set(context.tables.filter_protocols)
     for value in _strings(values, "protocol"):
         name = value.lower()
+        if name not in known:
+            raise FilterValueError(f"unknown protocol: {value!r}")
         if name in _L4_PROTOCOLS:
             l4_keys.extend(_L4_PROTOCOLS[name])
         elif name in _L7_PROTOCOLS:
@@ -834,7 +844,7 @@ SEMANTICS: dict[str, str] = {
     "interface": "`interface`: index (0 = any) and name (empty = any) must both hold",
     "event_type": "`event_type.type` (0 = any); `sub_type` only with `match_sub_type: true`; agent and debug events by their own type; lost events always match",
     "http_status_code": "`l7.http.code`: full codes (`404`) or prefixes (`5+`, `40+`); needs a response code; with `event_type` only if it lists type 129 (l7)",
-    "protocol": "`l4` holds TCP, UDP, SCTP, ICMPv4/ICMPv6 (`icmp` = both), or `l7` holds dns, http, kafka; case-insensitive",
+    "protocol": "`l4` holds TCP, UDP, SCTP, ICMPv4/ICMPv6 (`icmp` = both), VRRP, IGMP (1.19), or `l7` holds dns, http, kafka; case-insensitive",
     "source_port": "the TCP, UDP or SCTP source port",
     "destination_port": "the TCP, UDP or SCTP destination port",
     "reply": "`is_reply`; an absent one counts as false for DROPPED flows, and never matches otherwise",
