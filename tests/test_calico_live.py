@@ -30,6 +30,7 @@ from calico_live import (
     ensure_namespaces,
     get,
     projectcalico_v3_crd,
+    ready_layer_status,
     run_script,
     subject_access,
 )
@@ -137,27 +138,6 @@ def workloads(server: ApiServer, missing: tuple[str, ...] = ()) -> None:
         deployment_doc("web", SHOP),
     ]
     apply(server, [d for d in docs if d["metadata"]["name"] not in missing])
-
-
-def ready_layer_status(generation: int, webhook: str | None = "Enabled") -> dict[str, Any]:
-    """ApplicationLayer status as the operator writes it once everything is available (release-v1.36
-    applicationlayer_controller.go: conditions from status.UpdateStatusCondition of TigeraStatus
-    applicationlayer, whose setAvailable / clearProgressingWithReason / clearDegradedWithReason
-    (pkg/controller/status/status.go) give Ready True AllObjectsAvailable "All objects available",
-    Progressing and Degraded False "All Objects Available", observedGeneration = the generation;
-    then sidecarWebhook and state Ready)."""
-    stamp = "2026-12-07T12:00:00Z"
-    status: dict[str, Any] = {
-        "state": "Ready",
-        "conditions": [
-            {"type": "Ready", "status": "True", "reason": "AllObjectsAvailable", "message": "All objects available", "observedGeneration": generation, "lastTransitionTime": stamp},
-            {"type": "Progressing", "status": "False", "reason": "AllObjectsAvailable", "message": "All Objects Available", "observedGeneration": generation, "lastTransitionTime": stamp},
-            {"type": "Degraded", "status": "False", "reason": "AllObjectsAvailable", "message": "All Objects Available", "observedGeneration": generation, "lastTransitionTime": stamp},
-        ],
-    }
-    if webhook is not None:
-        status["sidecarWebhook"] = webhook
-    return status
 
 
 def application_layer(server: ApiServer, chart_docs: list[dict[str, Any]], status: dict[str, Any] | None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import yaml
 from conftest import ROOT, write_profile
 from flowlogs.cli import main
 from tools import upstream_tools
+from tools.calico_live import ready_layer_status
 from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 HELM = ROOT / ".cache" / "bin" / "helm"
@@ -239,8 +240,11 @@ def argocd_sync(server: ApiServer, manifests: str) -> None:
 
 
 def operator_ready(server: ApiServer) -> None:
-    """The operator's part: the ApplicationLayer's components are up (its status subresource, TigeraStatusReady)."""
-    server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--subresource", "status", "--type", "merge", "-p", '{"status": {"state": "Ready"}}')
+    """The operator's part: the ApplicationLayer's components are up, its status as the operator
+    writes it (tests/tools/calico_live.py ready_layer_status) at the object's generation."""
+    generation = json.loads(server.kubectl("get", "applicationlayers.operator.tigera.io", "tigera-secure", "-o", "json").stdout)["metadata"]["generation"]
+    patch = json.dumps({"status": ready_layer_status(generation)})
+    server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--subresource", "status", "--type", "merge", "-p", patch)
 
 
 CALICO_SINGLETONS = ("felixconfigurations.crd.projectcalico.org default", "applicationlayers.operator.tigera.io tigera-secure")
@@ -556,7 +560,8 @@ def test_validate_cluster_conflicts_as_each_tool_applies(server: ApiServer, tmp_
         server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
         (felix,) = [d for d in yaml.safe_load_all(rendered(profile, capsys)) if d and d["kind"] == "FelixConfiguration"]
         direct = server.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager", "flowlogs", "-f", "-", input=json.dumps(felix), check=False)
-        assert direct.returncode == 1 and 'conflicts with "operator":\n- .spec.l7LogsFlushInterval\n- .spec.policySyncPathPrefix' in direct.stderr
+        # gitops mode leaves policySyncPathPrefix to the operator: the one conflict is the L7 flush interval
+        assert direct.returncode == 1 and 'Apply failed with 1 conflict: conflict with "operator": .spec.l7LogsFlushInterval\n' in direct.stderr
         code, out, _ = flowlogs("validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", "-o", "json", capsys=capsys)
         refused = [(r["kind"], r["msg"]) for r in json.loads(out)["resources"] if r["check"] == "cluster" and r["status"] != "statusValid"]
         assert (code, refused) == (1, [("FelixConfiguration", direct.stderr.strip().replace(' "STDIN"', ""))])

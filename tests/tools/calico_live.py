@@ -197,3 +197,24 @@ def subject_access(server: ApiServer, user: str, checks: Sequence[tuple[str, str
         items.append(item)
     assert len(items) == len(reviews)
     return [bool(item["status"].get("allowed")) for item in items]
+
+
+def ready_layer_status(generation: int, webhook: str | None = "Enabled") -> dict[str, Any]:
+    """ApplicationLayer status as the operator writes it once everything is available (release-v1.36
+    applicationlayer_controller.go: conditions from status.UpdateStatusCondition of TigeraStatus
+    applicationlayer, whose setAvailable / clearProgressingWithReason / clearDegradedWithReason
+    (pkg/controller/status/status.go) give Ready True AllObjectsAvailable "All objects available",
+    Progressing and Degraded False "All Objects Available", observedGeneration = the generation;
+    then sidecarWebhook and state Ready)."""
+    stamp = "2026-12-07T12:00:00Z"
+    status: dict[str, Any] = {
+        "state": "Ready",
+        "conditions": [
+            {"type": "Ready", "status": "True", "reason": "AllObjectsAvailable", "message": "All objects available", "observedGeneration": generation, "lastTransitionTime": stamp},
+            {"type": "Progressing", "status": "False", "reason": "AllObjectsAvailable", "message": "All Objects Available", "observedGeneration": generation, "lastTransitionTime": stamp},
+            {"type": "Degraded", "status": "False", "reason": "AllObjectsAvailable", "message": "All Objects Available", "observedGeneration": generation, "lastTransitionTime": stamp},
+        ],
+    }
+    if webhook is not None:
+        status["sidecarWebhook"] = webhook
+    return status

@@ -22,6 +22,7 @@ from ..kubectl import ObjectRef, Selection
 from ..products import Expected
 from .compile import CalicoCompiled
 from .tables import load_tables
+from .words import FELIX_KNOBS
 
 _STATE_KEY = "desired.json"
 _ARGOCD_PREFIX = "argocd.argoproj.io/"
@@ -32,6 +33,7 @@ _UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m"
 _HINT_JOB = "helm upgrade flowlogs' release with this profile: its hook Job sets the field again"
 _HINT_GITOPS = "sync the profile's Argo CD Application (its partial manifests set the field again)"
 _HINT_READY = "the Tigera operator has not brought the L7 components up: kubectl get tigerastatus applicationlayer, and the operator's log"
+_HINT_OPERATOR_FIELD = "the Tigera operator sets it when the ApplicationLayer collects L7 logs: check the operator's log and `kubectl get tigerastatus`"
 _HINT_OPERATOR = "the Tigera operator writes the ApplicationLayer's components from this object: helm upgrade / sync flowlogs' release"
 
 
@@ -152,7 +154,7 @@ def expected_state(part: CalicoCompiled, manifests: Sequence[Mapping[str, Any]])
     duration_fields = {name for name, f in tables.felix_fields.items() if f.type == "duration"}
     operator_fields = set(tables.operator_sets)
     expected: list[Expected] = []
-    desired_seen = False
+    desired_seen = partial_seen = False
     for manifest in manifests:
         kind, metadata = manifest.get("kind"), manifest.get("metadata") or {}
         if kind == "ApplicationLayer":
@@ -161,9 +163,20 @@ def expected_state(part: CalicoCompiled, manifests: Sequence[Mapping[str, Any]])
             # Set by the operator once the L7 components it deployed are available (the patch Job waits for it too).
             expected.append(Expected(ref, ("status", "state"), tables.application_layer_ready_state, hint=_HINT_READY))
         elif _is_partial(manifest):
+            partial_seen = True
             expected += _from_partial(manifest, operator_fields, duration_fields)
         elif kind == "ConfigMap" and _STATE_KEY in (manifest.get("data") or {}) and not desired_seen:
             # The first of the chart's copies of desired.json (state, apply and restore hooks hold the same).
             desired_seen = True
             expected += _from_desired(json.loads(manifest["data"][_STATE_KEY]), duration_fields)
+    if partial_seen and not desired_seen:
+        # gitops mode leaves the profile's fields that the operator owns (policySyncPathPrefix) out of
+        # its manifests, as an Argo CD sync would overwrite them: the operator sets them for L7 logs,
+        # and any value it keeps is in effect.
+        felix_api = str((part.values.get("felix") or {}).get("apiVersion") or _DEFAULT_FELIX_API)
+        ref = ObjectRef(felix_api, "FelixConfiguration", "default")
+        words = {knob.field for knob in FELIX_KNOBS}
+        expected += [
+            Expected(ref, ("spec", name), value, any_value=True, hint=_HINT_OPERATOR_FIELD) for name, value in sorted(tables.operator_sets.items()) if name in words
+        ]
     return expected
