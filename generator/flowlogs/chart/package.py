@@ -37,6 +37,7 @@ import yaml
 
 from ..errors import UserError
 from ..values_model import merge_values
+from ..writing import write_file
 from ..yamlio import dump_yaml
 from ..names import PROFILES_DIR
 from .build import CHART_NAME
@@ -75,8 +76,10 @@ def profile_chart(chart_files: Mapping[str, str], profile: CompiledProfile) -> d
     chart_yaml = files["Chart.yaml"]
     version = str(yaml.safe_load(chart_yaml)["version"])
     description = f"flowlogs profile {profile.name}: {' '.join(profile.description.split()) or ', '.join(profile.labels)}"
-    chart_yaml = re.sub(r"^name: .*$", f"name: {name}", chart_yaml, count=1, flags=re.MULTILINE)
-    files["Chart.yaml"] = re.sub(r"^description: .*$", f"description: {yaml.safe_dump(description, width=10_000).strip().removesuffix('...').strip()}", chart_yaml, count=1, flags=re.MULTILINE)
+    # Replaced by functions: a replacement string would read `\\d` or `\\g<0>` in a description as a regex's.
+    description_line = f"description: {yaml.safe_dump(description, width=10_000).strip().removesuffix('...').strip()}"
+    chart_yaml = re.sub(r"^name: .*$", lambda _: f"name: {name}", chart_yaml, count=1, flags=re.MULTILINE)
+    files["Chart.yaml"] = re.sub(r"^description: .*$", lambda _: description_line, chart_yaml, count=1, flags=re.MULTILINE)
     defaults = yaml.safe_load(files["values.yaml"]) or {}
     values = merge_values(defaults, {**profile.values, "nameOverride": defaults.get("nameOverride") or CHART_NAME})
     files["values.yaml"] = (
@@ -130,9 +133,7 @@ def write_archive(chart_files: Mapping[str, str], out_dir: Path) -> Archive:
     name, version = str(metadata["name"]), str(metadata["version"])
     data = archive_bytes(name, chart_files)
     path = out_dir / f"{name}-{version}.tgz"
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)  # atomic: never a half-written archive
+    write_file(path, data, what="chart archive")
     return Archive(name, version, path, hashlib.sha256(data).hexdigest(), metadata)
 
 
@@ -156,7 +157,5 @@ def package(chart_files: Mapping[str, str], profiles: list[CompiledProfile], out
     archives = [write_archive(packaged_files(chart_files), out_dir)]
     archives += [write_archive(profile_chart(chart_files, profile), out_dir) for profile in sorted(profiles, key=lambda p: p.name)]
     index = out_dir / "index.yaml"
-    partial = index.with_name("index.yaml.partial")
-    partial.write_text(index_yaml(archives, url), encoding="utf-8")
-    partial.replace(index)
+    write_file(index, index_yaml(archives, url), what="repository index")
     return archives, index

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..names import tree_name
+from ..writing import write_file
 
 # Every generated tree has files whose first lines carry this mark: it tells a directory
 # flowlogs made (and may sync exactly) from one it was pointed at by mistake.
@@ -74,16 +74,7 @@ def check_owned(target: Path, files: Mapping[str, str]) -> None:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file(path, text, what="generated file", make_parents=True)
 
 
 def sync_tree(target: Path, files: Mapping[str, str]) -> SyncReport:
@@ -185,11 +176,7 @@ def _write_tree(directory: Path, files: Mapping[str, str]) -> None:
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(mode=0o755)
     for relative, text in files.items():
-        path = directory / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(path, 0o644)
+        atomic_write(directory / relative, text)
 
 
 _RENAME_EXCHANGE = 2
