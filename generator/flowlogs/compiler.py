@@ -50,7 +50,7 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
     if not PROFILE_NAME_RE.match(name) or len(name) > 53:
         diagnostics.error(
             Location(display_path(path)),
-            f"profile file name '{path.name}' is not a valid profile name",
+            f"profile file name {path.name!r} is not a valid profile name",
             "use lower-case letters, digits and '-', at most 53 characters (it names Helm releases and Argo CD Applications)",
         )
         return None

@@ -36,7 +36,7 @@ from .matchers import MESSAGE_TYPE_AGENT, MESSAGE_TYPE_DEBUG, parse_namespace_na
 
 _UNSAFE = re.compile(r'["\\/<>&]|[^\x20-\x7e]')
 _FLOW_LINE = b'{"flow":'  # how exporter and `hubble observe -o jsonpb` lines of flows start
-_SIMPLE_LABEL = re.compile(r"^\s*([^\s=!,()]+)\s*==?\s*([^\s,()]+)\s*$")
+_SIMPLE_LABEL = re.compile(r"^\s*([^\s=!,()]+)\s*==?\s*([^\s,()]+)\s*\Z")
 _L4_KEYS = {"tcp": ("TCP",), "udp": ("UDP",), "sctp": ("SCTP",), "icmp": ("ICMPv4", "ICMPv6"), "icmpv4": ("ICMPv4",), "icmpv6": ("ICMPv6",), "dns": ("dns",), "http": ("http",), "kafka": ("kafka",)}
 _NEVER = rb"(?!)"  # a regular expression that matches nothing
 
