@@ -7,7 +7,6 @@ what `import` gives, `generate` accepts.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 

@@ -171,7 +171,8 @@ class DocumentSchema:
 def detailed_validator(schema: dict[str, Any]) -> Draft202012Validator:
     """The `jsonschema` package's validator, reading `pattern` as ECMA-262 does (as jsonschema-rs
     and Helm's Go engine do): Python's `re.search` alone lets `$` match before a final newline."""
-    return _ecma_validator_class()(schema)
+    validator: Draft202012Validator = _ecma_validator_class()(schema)
+    return validator
 
 
 @functools.cache
@@ -186,7 +187,7 @@ def _ecma_validator_class() -> Any:
         if validator.is_type(instance, "string") and not re.search(python_pattern(expected), instance):
             yield ValidationError(f"{instance!r} does not match {expected!r}")
 
-    return validators.extend(Draft202012Validator, {"pattern": pattern})
+    return validators.extend(Draft202012Validator, {"pattern": pattern})  # type: ignore[no-untyped-call]
 
 
 def check_against_schema(
