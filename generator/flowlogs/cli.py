@@ -373,8 +373,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         trial = Path(scratch) / path.name
         trial.write_text(text, encoding="utf-8")
         compile_paths([trial]).diagnostics.raise_if_errors()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    from .writing import write_file
+
+    write_file(path, text, what="profile", exclusive=True, make_parents=True)
     print(f"wrote {path}: edit it, then `flowlogs render {name}`, `flowlogs validate {name}` and `flowlogs generate`")
     return EXIT_OK
 

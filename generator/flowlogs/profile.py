@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+# A profile names Helm releases and Argo CD Applications (`flowlogs-<profile>-<cluster>`).
+MAX_PROFILE_NAME = 53
+PROFILE_NAME_HINT = f"use lower-case letters, digits and '-', at most {MAX_PROFILE_NAME} characters (it names Helm releases and Argo CD Applications)"
+# File stems in the profile directory that are not profiles.
+RESERVED_PROFILE_NAMES = frozenset({"fleet"})
+
+
+def is_profile_name(name: str) -> bool:
+    """Whether `name` can name a profile (a file `values/<name>.yaml`)."""
+    return len(name) <= MAX_PROFILE_NAME and PROFILE_NAME_RE.match(name) is not None and name not in RESERVED_PROFILE_NAMES
 
 PathKey = tuple[str | int, ...]
 
@@ -356,7 +366,7 @@ def find_profiles(values_dir: Path) -> list[Path]:
     return sorted(
         p
         for p in values_dir.iterdir()
-        if not p.is_dir() and p.suffix in PROFILE_SUFFIXES and p.stem != "fleet"
+        if not p.is_dir() and p.suffix in PROFILE_SUFFIXES and p.stem not in RESERVED_PROFILE_NAMES
     )
 
 
