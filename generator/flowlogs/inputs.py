@@ -241,3 +241,22 @@ def read_yaml_text(path: Path, limits: InputLimits, *, shown: str | None = None)
     except yaml.YAMLError:
         pass
     return text
+
+
+def load_yaml_payload(text: str, limits: InputLimits, shown: str) -> Any:
+    """A YAML document held in a string of another file (a ConfigMap's `flowlogs.yaml`), read
+    with the same limits as a file: a 534-byte alias bomb there once took 3 GB, deep nesting
+    was a RecursionError. YAML errors are yaml.YAMLError, for the caller to word."""
+    import yaml
+
+    data = text.encode("utf-8", errors="surrogatepass")
+    limit = limits.byte_limit()
+    if len(data) > limit:
+        raise InputRefused(
+            Location(shown),
+            f"larger than {limit} bytes",
+            f"no {limits.what} needs more; if this one does, set {limits.size_variable} to a larger number of bytes",
+        )
+    text = decode_input(data, shown)
+    check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), limits, shown)
+    return yaml.load(text, Loader=yaml.CSafeLoader)

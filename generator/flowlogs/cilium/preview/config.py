@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from ...errors import FlowlogsError
-from ...inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
+from ...inputs import DOCUMENT_LIMITS, InputRefused, load_yaml_payload, read_yaml_text
 from ..defaults import DEFAULT_FILE_PATH
 
 FLOWLOGS_KEY = "flowlogs.yaml"  # the ConfigMap data key (Cilium chart, hubble-flowlog-configmap)
@@ -153,8 +153,11 @@ def _from_config_map(document: dict[str, Any], where: str) -> tuple[FlowLogConfi
     name = (document.get("metadata") or {}).get("name", "?")
     if FLOWLOGS_KEY not in data:
         raise ExporterConfigError(f"{where}: ConfigMap {name} has no data key {FLOWLOGS_KEY!r}")
+    shown = f"{where} (ConfigMap {name}, data.{FLOWLOGS_KEY})"
     try:
-        inner = yaml.safe_load(str(data[FLOWLOGS_KEY]))
+        inner = load_yaml_payload(str(data[FLOWLOGS_KEY]), DOCUMENT_LIMITS, shown)
+    except InputRefused as refused:
+        raise ExporterConfigError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
     except yaml.YAMLError as error:
         raise ExporterConfigError(f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY} is not YAML: {error}") from error
     return flow_logs_from_document(inner, f"{where} (ConfigMap {name}, data.{FLOWLOGS_KEY})")

@@ -15,6 +15,7 @@ import io
 import os
 import stat
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,16 +113,50 @@ def _open(path: str) -> IO[bytes]:
         raise FlowlogsError(f"cannot read flows from {path}: {error.strerror}") from error
 
 
+# A flow is a few KB of JSON (hubble's largest, an L7 flow with headers, is under 64 KB); a line
+# of a GB (a .gz of one line) would be read whole into memory.
+MAX_LINE_BYTES = 1024 * 1024
+# What a .gz may expand to: 4 MB of gzip once expanded to 4 GiB (a ratio of 1000; flows compress
+# about 10 to 20 times). FLOWLOGS_MAX_FLOWS_BYTES raises it.
+MAX_GZIP_BYTES = 2 * 1024 * 1024 * 1024
+_GZIP_VARIABLE = "FLOWLOGS_MAX_FLOWS_BYTES"
+
+
+def _gzip_limit() -> int:
+    raw = os.environ.get(_GZIP_VARIABLE, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else MAX_GZIP_BYTES
+
+
 class FlowLines:
     """(1-based line number, line) of a JSON-lines file, read as iterated; close() when done.
-    Blank lines are left to the reader (run_preview, read_flows skip them)."""
+    Blank lines are left to the reader (run_preview, read_flows skip them). A line longer than
+    MAX_LINE_BYTES, a .gz expanding past its limit or broken gzip data is a FlowlogsError
+    naming the file and line."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.stream = _open(path)
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        return enumerate(self.stream, start=1)
+        readline = self.stream.readline
+        limit = MAX_LINE_BYTES
+        total, budget = 0, _gzip_limit() if self.path.endswith(".gz") and self.path != "-" else 0
+        number = 0
+        try:
+            while line := readline(limit + 1):
+                number += 1
+                if len(line) > limit and not line.endswith(b"\n"):
+                    raise FlowlogsError(f"{self.path}:{number}: a line longer than {limit} bytes: not a flow (a flow is a JSON object of a few KB)")
+                if budget:
+                    total += len(line)
+                    if total > budget:
+                        raise FlowlogsError(
+                            f"{self.path}:{number}: the gzip data expands to more than {budget} bytes; "
+                            f"set {_GZIP_VARIABLE} to a larger number of bytes if these are flows"
+                        )
+                yield number, line
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            raise FlowlogsError(f"{self.path}: broken gzip data after line {number}: {error}") from None
 
     def close(self) -> None:
         if self.stream is not sys.stdin.buffer:
@@ -209,3 +244,119 @@ _NO_PAYLOAD: dict[str, Any] = {}
 @functools.cache
 def _json_kind(kind: str) -> str:
     return json_name(kind)
+
+
+# protojson's JSON forms of each scalar type (google.golang.org/protobuf/encoding/protojson,
+# decode.go unmarshalScalar): 64-bit and 32-bit integers as numbers or decimal strings, floats
+# as numbers or "NaN"/"Infinity"/"-Infinity", bytes as base64 text; null is any field's default.
+_INTEGERS = frozenset({"int32", "uint32", "int64", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"})
+_JSON_KINDS = {"string": "a string", "bytes": "a base64 string", "bool": "true or false", "double": "a number", "float": "a number"}
+_WELL_KNOWN_JSON = {
+    "google.protobuf.Timestamp": (str, "an RFC 3339 time string"),
+    "google.protobuf.BoolValue": (bool, "true or false"),
+    "google.protobuf.UInt32Value": (int, "a number"),
+    "google.protobuf.Any": (dict, "a JSON object"),
+}
+# The envelope of an exported or observed flow (observer.proto ExportEvent / GetFlowsResponse).
+_ENVELOPE = {"time": "google.protobuf.Timestamp", "node_name": "string", "flow": "Flow"}
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "a JSON object"
+
+
+def _scalar_problem(value: Any, type_name: str, enums: Any) -> str | None:
+    """What a value of a singular field should have been, or None when protojson reads it."""
+    if value is None:
+        return None
+    if type_name in _WELL_KNOWN_JSON:
+        kind, wanted = _WELL_KNOWN_JSON[type_name]
+        ok = isinstance(value, kind) and (kind is not int or not isinstance(value, bool))
+        return None if ok else wanted
+    if type_name in enums:
+        return None if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)) else f"a {type_name} name or number"
+    if type_name in _INTEGERS:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return None
+        if isinstance(value, str) and value.strip("-").isdigit():
+            return None
+        return "an integer (a number or a decimal string)"
+    if type_name in ("double", "float"):
+        return None if (isinstance(value, (int, float)) and not isinstance(value, bool)) or value in ("NaN", "Infinity", "-Infinity") else "a number"
+    if type_name in ("string", "bytes"):
+        return None if isinstance(value, str) else _JSON_KINDS[type_name]
+    if type_name == "bool":
+        return None if isinstance(value, bool) else "true or false"
+    return None if isinstance(value, dict) else f"a JSON object ({type_name})"
+
+
+def flow_type_problem(obj: Any, version: str) -> str | None:
+    """The first field of a parsed line whose JSON type protojson would reject for flow.Flow of
+    Cilium `version` (its messages from data/flow-<version>.yaml), as "path: is X, must be Y";
+    None when every known field has its type. Unknown fields are left alone."""
+    from ..flow_schema import load_flow_schema
+
+    schema = load_flow_schema(version)
+    table = proto_facts().json_to_proto
+    fields_of = {name: {f.name: f for f in fields} for name, fields in schema.messages.items()}
+
+    def walk(value: Any, message: str, path: str) -> str | None:
+        if not isinstance(value, dict):
+            return f"{path}: is {_kind_of(value)}, must be a JSON object ({message})"
+        known = fields_of.get(message, {})
+        for key, item in value.items():
+            field = known.get(table.get(key) or key)
+            if field is None or item is None:
+                continue
+            at = f"{path}.{key}" if path else key
+            if field.repeated:
+                if not isinstance(item, list):
+                    return f"{at}: is {_kind_of(item)}, must be a list"
+                items = [(f"{at}[{index}]", element) for index, element in enumerate(item)]
+            else:
+                items = [(at, item)]
+            for where, element in items:
+                if field.type in fields_of:
+                    problem = walk(element, field.type, where)
+                    if problem:
+                        return problem
+                else:
+                    wanted = _scalar_problem(element, field.type, schema.enums)
+                    if wanted:
+                        return f"{where}: is {_kind_of(element)}, must be {wanted}"
+        return None
+
+    if not isinstance(obj, dict):
+        return f"is {_kind_of(obj)}, must be a JSON object"
+    if isinstance(obj.get("flow"), dict) or any(k in obj for k in ("time", "node_name", "nodeName")) and "flow" in obj:
+        for key, type_name in _ENVELOPE.items():
+            for spelled in {key, json_name(key)}:
+                if spelled in obj and type_name != "Flow":
+                    wanted = _scalar_problem(obj[spelled], type_name, schema.enums)
+                    if wanted:
+                        return f"{spelled}: is {_kind_of(obj[spelled])}, must be {wanted}"
+        return walk(obj["flow"], "Flow", "flow")
+    for kind in EVENT_KINDS[1:]:
+        if kind in obj or json_name(kind) in obj:
+            return None  # not a flow: the engine counts it, no filter reads it
+    return walk(obj, "Flow", "")
+
+
+def flow_type_error(path: str, number: int, line: bytes, version: str) -> FlowlogsError | None:
+    """A positioned error for a line whose fields have the wrong JSON types, or None."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return bad_line(path, number)
+    problem = flow_type_problem(obj, version)
+    return None if problem is None else FlowlogsError(f"{path}:{number}: {problem} (flow.Flow, Cilium {version}); the agent could not read this flow")
