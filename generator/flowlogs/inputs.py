@@ -92,10 +92,11 @@ def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, ins
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise InputRefused(where, f"cannot read the {limits.what} file: {error.strerror}") from error
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):  # before fdopen, which refuses a directory with its own error
+        os.close(descriptor)
+        raise InputRefused(where, f"not a regular file ({_file_type(mode)}): flowlogs reads {limits.what}s from regular files only")
     with os.fdopen(descriptor, "rb") as stream:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise InputRefused(where, f"not a regular file ({_file_type(mode)}): flowlogs reads {limits.what}s from regular files only")
         limit = limits.byte_limit()
         data = stream.read(limit + 1)
     if len(data) > limit:
