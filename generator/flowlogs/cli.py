@@ -83,7 +83,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         _print_json(check_json(built, diff))
         return EXIT_FAILED if diff else EXIT_OK
     if diff:
+        from .generate import interrupted
+
         sys.stdout.write(diff)
+        if note := interrupted(args.chart_dir):
+            print(f"flowlogs: {note}", file=sys.stderr)
         print(
             f"{args.chart_dir}/ or {built.gitops_dir}/ is stale: it differs from what `flowlogs generate` makes from "
             f"{args.values_dir}/ (diff above). Run `flowlogs generate` and commit the result.",
