@@ -13,6 +13,7 @@ import functools
 import gzip
 import io
 import os
+import re
 import stat
 import sys
 import zlib
@@ -257,6 +258,8 @@ _WELL_KNOWN_JSON = {
     "google.protobuf.UInt32Value": (int, "a number"),
     "google.protobuf.Any": (dict, "a JSON object"),
 }
+# protojson's Timestamp: RFC 3339 with an upper-case T and Z or an offset, up to 9 fractional digits.
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})\Z")
 # The envelope of an exported or observed flow (observer.proto ExportEvent / GetFlowsResponse).
 _ENVELOPE = {"time": "google.protobuf.Timestamp", "node_name": "string", "flow": "Flow"}
 
@@ -280,6 +283,8 @@ def _scalar_problem(value: Any, type_name: str, enums: Any) -> str | None:
     if type_name in _WELL_KNOWN_JSON:
         kind, wanted = _WELL_KNOWN_JSON[type_name]
         ok = isinstance(value, kind) and (kind is not int or not isinstance(value, bool))
+        if ok and type_name == "google.protobuf.Timestamp":
+            ok = _RFC3339.match(value) is not None
         return None if ok else wanted
     if type_name in enums:
         return None if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)) else f"a {type_name} name or number"
