@@ -410,6 +410,23 @@ def test_a_gzip_bomb_stops_at_the_limit(run_cli: Callable[..., CliResult], monke
     assert "flowlogs: error: bomb.json.gz:200001: the gzip data expands to more than 200000 bytes; set FLOWLOGS_MAX_FLOWS_BYTES" in result.err
 
 
+def test_a_gzip_bomb_is_refused_by_its_ratio(run_cli: Callable[..., CliResult]) -> None:
+    _profile()
+    Path("bomb.json.gz").write_bytes(gzip.compress(b"\n" * 20_000_000))  # 20 KB expanding 1000 times
+    result = run_cli("preview", "p", "--flows", "bomb.json.gz")
+    assert result.code == 1
+    assert "flowlogs: error: bomb.json.gz:1048577: the gzip data expands more than 100 times (flows compress 10 to 30 times)" in result.err
+
+
+def test_real_flows_compress_well_inside_the_ratio(run_cli: Callable[..., CliResult]) -> None:
+    _profile()
+    flows = (ROOT / "tests" / "data" / "preview" / "flows.jsonl").read_bytes()
+    Path("flows.json.gz").write_bytes(gzip.compress(flows * 100))  # 1.7 MB, past the first MiB the ratio is checked after
+    plain = Path("flows.json")
+    plain.write_bytes(flows * 100)
+    assert run_cli("preview", "p", "--flows", "flows.json.gz").out == run_cli("preview", "p", "--flows", "flows.json").out.replace("flows.json", "flows.json.gz")
+
+
 def test_one_endless_line_stops_at_the_line_limit(run_cli: Callable[..., CliResult]) -> None:
     _profile()
     Path("line.json.gz").write_bytes(gzip.compress(b"x" * 50_000_000))

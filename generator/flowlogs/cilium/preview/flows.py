@@ -117,21 +117,28 @@ def _open(path: str) -> IO[bytes]:
 # A flow is a few KB of JSON (hubble's largest, an L7 flow with headers, is under 64 KB); a line
 # of a GB (a .gz of one line) would be read whole into memory.
 MAX_LINE_BYTES = 1024 * 1024
-# What a .gz may expand to: 4 MB of gzip once expanded to 4 GiB (a ratio of 1000; flows compress
-# about 10 to 20 times). FLOWLOGS_MAX_FLOWS_BYTES raises it.
+# What a .gz may expand to. JSON flows compress 10 to 30 times; gzip's ceiling is about 1000
+# (4 MB of newlines once expanded to 4 GiB and ran on): past the first MiB, data expanding more
+# than GZIP_RATIO times what was read of the file is refused at once, and nothing past
+# MAX_GZIP_BYTES is read. FLOWLOGS_MAX_FLOWS_BYTES sets that limit and lifts the ratio.
 MAX_GZIP_BYTES = 2 * 1024 * 1024 * 1024
+GZIP_RATIO = 100
+_GZIP_FLOOR = 1024 * 1024
 _GZIP_VARIABLE = "FLOWLOGS_MAX_FLOWS_BYTES"
 
 
-def _gzip_limit() -> int:
+def _gzip_limit() -> tuple[int, bool]:
+    """The byte limit, and whether the ratio applies (not when the variable sets the limit)."""
     raw = os.environ.get(_GZIP_VARIABLE, "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else MAX_GZIP_BYTES
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw), False
+    return MAX_GZIP_BYTES, True
 
 
 class FlowLines:
     """(1-based line number, line) of a JSON-lines file, read as iterated; close() when done.
     Blank lines are left to the reader (run_preview, read_flows skip them). A line longer than
-    MAX_LINE_BYTES, a .gz expanding past its limit or broken gzip data is a FlowlogsError
+    MAX_LINE_BYTES, a .gz expanding past its limits or broken gzip data is a FlowlogsError
     naming the file and line."""
 
     def __init__(self, path: str) -> None:
@@ -141,8 +148,10 @@ class FlowLines:
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         readline = self.stream.readline
         limit = MAX_LINE_BYTES
-        total, budget = 0, _gzip_limit() if self.path.endswith(".gz") and self.path != "-" else 0
-        number = 0
+        gzipped = self.path.endswith(".gz") and self.path != "-"
+        budget, by_ratio = _gzip_limit() if gzipped else (0, False)
+        compressed = getattr(getattr(self.stream, "raw", None), "fileobj", None)  # the .gz file, for its position
+        total, next_check, number = 0, _GZIP_FLOOR, 0
         try:
             while line := readline(limit + 1):
                 number += 1
@@ -155,6 +164,13 @@ class FlowLines:
                             f"{self.path}:{number}: the gzip data expands to more than {budget} bytes; "
                             f"set {_GZIP_VARIABLE} to a larger number of bytes if these are flows"
                         )
+                    if by_ratio and total > next_check and compressed is not None:
+                        next_check = total + _GZIP_FLOOR
+                        if total > GZIP_RATIO * compressed.tell():
+                            raise FlowlogsError(
+                                f"{self.path}:{number}: the gzip data expands more than {GZIP_RATIO} times (flows compress 10 to 30 times): "
+                                f"a decompression bomb? set {_GZIP_VARIABLE} to a number of bytes to read it anyway"
+                            )
                 yield number, line
         except (gzip.BadGzipFile, EOFError, zlib.error) as error:
             raise FlowlogsError(f"{self.path}: broken gzip data after line {number}: {error}") from None
