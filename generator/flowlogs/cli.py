@@ -365,7 +365,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
         asked_name, chosen = ask_profile(with_starter, ask, lambda text: print(text, file=sys.stderr))
         name = name or asked_name
-    name = name or "my-profile"
+    name = "my-profile" if name is None else name  # `init ""` is refused as the name it is
     text = starter_profile(name, chosen)
     if args.print:
         sys.stdout.write(text)

@@ -108,7 +108,7 @@ def _open(path: str) -> IO[bytes]:
             # A pipe is a stream of flows (`--flows <(hubble observe -o json)`); a device is not (/dev/zero never ends a line).
             raise FlowlogsError(f"cannot read flows from {path}: a directory or device, not a file or pipe")
         if path.endswith(".gz"):
-            return io.BufferedReader(gzip.open(path, "rb"))
+            return io.BufferedReader(_GzipReader(path, open(path, "rb")))  # noqa: SIM115 - closed with the reader
         return open(path, "rb")  # noqa: SIM115 - closed by read_flows
     except OSError as error:
         raise FlowlogsError(f"cannot read flows from {path}: {error.strerror}") from error
@@ -118,13 +118,14 @@ def _open(path: str) -> IO[bytes]:
 # of a GB (a .gz of one line) would be read whole into memory.
 MAX_LINE_BYTES = 1024 * 1024
 # What a .gz may expand to. JSON flows compress 10 to 30 times; gzip's ceiling is about 1000
-# (4 MB of newlines once expanded to 4 GiB and ran on): past the first MiB, data expanding more
-# than GZIP_RATIO times what was read of the file is refused at once, and nothing past
+# (4 MB of newlines once expanded to 4 GiB and ran on): past its first 64 KiB, data expanding
+# more than GZIP_RATIO times what was read of the file is refused at once, and nothing past
 # MAX_GZIP_BYTES is read. FLOWLOGS_MAX_FLOWS_BYTES sets that limit and lifts the ratio.
 MAX_GZIP_BYTES = 2 * 1024 * 1024 * 1024
 GZIP_RATIO = 100
-_GZIP_FLOOR = 1024 * 1024
+_GZIP_FLOOR = 64 * 1024
 _GZIP_VARIABLE = "FLOWLOGS_MAX_FLOWS_BYTES"
+_GZIP_CHUNK = 4096  # compressed bytes per read: the ratio is known to within this
 
 
 def _gzip_limit() -> tuple[int, bool]:
@@ -133,6 +134,57 @@ def _gzip_limit() -> tuple[int, bool]:
     if raw.isdigit() and int(raw) > 0:
         return int(raw), False
     return MAX_GZIP_BYTES, True
+
+
+class _GzipReader(io.RawIOBase):
+    """gzip data (one member or several) decompressed with zlib, counting what goes in and out:
+    a decompression bomb is stopped after a few KiB of input, not after its gigabytes."""
+
+    def __init__(self, path: str, compressed: IO[bytes]) -> None:
+        self.path, self.compressed = path, compressed
+        self.limit, self.by_ratio = _gzip_limit()
+        self.inflater = zlib.decompressobj(wbits=31)
+        self.pending = b""  # compressed bytes not yet given to the inflater
+        self.read_in = self.given_out = 0
+        self.started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while True:
+            if self.inflater.eof:  # a member ended: what follows it starts the next one
+                self.pending = self.inflater.unused_data
+                self.inflater = zlib.decompressobj(wbits=31)
+                self.started = False
+            if not self.pending:
+                self.pending = self.compressed.read(_GZIP_CHUNK)
+                self.read_in += len(self.pending)
+                if not self.pending:
+                    if self.started:
+                        raise EOFError("compressed file ended before the end-of-stream marker was reached")
+                    return 0
+            self.started = True
+            data = self.inflater.decompress(self.pending, len(buffer))
+            self.pending = self.inflater.unconsumed_tail
+            if data:
+                self._count(len(data))
+                buffer[: len(data)] = data
+                return len(data)
+
+    def _count(self, size: int) -> None:
+        self.given_out += size
+        if self.given_out > self.limit:
+            raise FlowlogsError(f"{self.path}: the gzip data expands to more than {self.limit} bytes; set {_GZIP_VARIABLE} to a larger number of bytes if these are flows")
+        if self.by_ratio and self.given_out > _GZIP_FLOOR and self.given_out > GZIP_RATIO * self.read_in:
+            raise FlowlogsError(
+                f"{self.path}: the gzip data expands more than {GZIP_RATIO} times (flows compress 10 to 30 times): "
+                f"a decompression bomb? set {_GZIP_VARIABLE} to a number of bytes to read it anyway"
+            )
+
+    def close(self) -> None:
+        self.compressed.close()
+        super().close()
 
 
 class FlowLines:
@@ -148,29 +200,12 @@ class FlowLines:
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         readline = self.stream.readline
         limit = MAX_LINE_BYTES
-        gzipped = self.path.endswith(".gz") and self.path != "-"
-        budget, by_ratio = _gzip_limit() if gzipped else (0, False)
-        compressed = getattr(getattr(self.stream, "raw", None), "fileobj", None)  # the .gz file, for its position
-        total, next_check, number = 0, _GZIP_FLOOR, 0
+        number = 0
         try:
             while line := readline(limit + 1):
                 number += 1
                 if len(line) > limit and not line.endswith(b"\n"):
                     raise FlowlogsError(f"{self.path}:{number}: a line longer than {limit} bytes: not a flow (a flow is a JSON object of a few KB)")
-                if budget:
-                    total += len(line)
-                    if total > budget:
-                        raise FlowlogsError(
-                            f"{self.path}:{number}: the gzip data expands to more than {budget} bytes; "
-                            f"set {_GZIP_VARIABLE} to a larger number of bytes if these are flows"
-                        )
-                    if by_ratio and total > next_check and compressed is not None:
-                        next_check = total + _GZIP_FLOOR
-                        if total > GZIP_RATIO * compressed.tell():
-                            raise FlowlogsError(
-                                f"{self.path}:{number}: the gzip data expands more than {GZIP_RATIO} times (flows compress 10 to 30 times): "
-                                f"a decompression bomb? set {_GZIP_VARIABLE} to a number of bytes to read it anyway"
-                            )
                 yield number, line
         except (gzip.BadGzipFile, EOFError, zlib.error) as error:
             raise FlowlogsError(f"{self.path}: broken gzip data after line {number}: {error}") from None
