@@ -1,10 +1,15 @@
-"""The fuzz target of issue 13: hostile profiles, fleet files and validator inputs.
+"""The fuzz target of issues 13 and 22: hostile profiles, fleet files, validator inputs, preview
+flows (plain and .gz), ConfigMap payloads (preview --config), import inputs, init names and
+package descriptions.
 
 Each example is a file (or a few) written to a scratch repository and run through the CLI in
 a forked child process, so a crash, a hang (> 2 s) or a memory blow-up (> 200 MB over the
 parent) is caught and counted, never taken down with the run. An example passes when:
 
 - the command exits 0 or 1 (never 70, the internal-error code, and never a traceback);
+- nothing is written outside its place: `init` writes values/NAME.yaml for a valid NAME and
+  nothing else, preview, import and package write nothing outside dist/ (an "escape");
+- a packaged profile chart's description is the profile's, character for character;
 - a rejection (exit 1) names a position (`file:line:col: error:`) or, for validate, reports
   the document as failed;
 - after a rejection chart/ and gitops/ are byte for byte what they were;
@@ -386,8 +391,8 @@ _INPUTS = {"flows": "flows.json", "flows.gz": "flows.json.gz", "configmap": "con
 _NAMED = {
     "flows": re.compile(r"^flowlogs: error: \S*flows\.json(:\d+)?: ", re.M),
     "flows.gz": re.compile(r"^flowlogs: error: \S*flows\.json\.gz(:\d+)?: ", re.M),
-    "configmap": re.compile(r"^flowlogs: error: \S*config\.yaml", re.M),
-    "import": re.compile(r"^flowlogs: error: \S*import\.yaml", re.M),
+    "configmap": re.compile(r"^flowlogs: error: [^\0]*config\.yaml"),  # the file, on the first line or a later one
+    "import": re.compile(r"^flowlogs: error: [^\0]*import\.yaml"),
     "init": re.compile(r"^flowlogs: error: ", re.M),
     "package": POSITIONED,
 }
