@@ -480,7 +480,7 @@ TYPE_CASES += [{"time": 5, "flow": {"verdict": "DROPPED"}}, {"flow": {"verdict":
 def test_preview_never_fails_internally_on_wrongly_typed_fields(run_cli: Callable[..., CliResult]) -> None:
     _profile(text=PROFILE.replace("verdict: dropped", "source-label: k8s:app=web"))  # reads source.labels
     errors = 0
-    for case in TYPE_CASES:
+    for case in TYPE_CASES[::3] + TYPE_CASES[-3:]:  # a third of them (the hubble test below judges them all)
         Path("one.json").write_text(json.dumps(case) + "\n")
         result = run_cli("preview", "p", "--flows", "one.json")
         assert result.code in (0, 1), (case, result.err)
@@ -549,11 +549,14 @@ def test_validate_documents_naming_a_directory_reports_it(run_cli: Callable[...,
 
 
 @pytest.mark.parametrize("command", ["generate", "check", "render", "diff", "validate", "package"])
-def test_a_directory_option_that_is_a_device_is_a_usage_error(command: str) -> None:
+def test_a_directory_option_that_is_a_device_is_a_usage_error(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from flowlogs.cli import main
+
     _profile()
-    result = _run(command, *(["p"] if command == "render" else []), "--chart-dir", "/dev/null")
-    assert result.returncode == 2
-    assert result.stderr.endswith(f"flowlogs {command}: error: argument --chart-dir: /dev/null is not a directory\n")
+    with pytest.raises(SystemExit) as exited:
+        main([command, *(["p"] if command == "render" else []), "--chart-dir", "/dev/null"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.endswith(f"flowlogs {command}: error: argument --chart-dir: /dev/null is not a directory\n")
 
 
 # ---------------------------------------------------------------- check
