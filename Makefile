@@ -105,7 +105,8 @@ test: $(STAMP) upstream-tools zsh lint
 test-fast: $(STAMP) upstream-tools zsh
 	$(PYTEST) -m "not slow"
 
-# Hostile input (issue 13): 5,000 fuzzed profiles, fleet files and validator inputs from a fixed
+# Hostile input (issues 13, 22): 5,000 fuzzed profiles, fleet files, validator inputs, preview flows,
+# ConfigMap payloads, import inputs, init names and package descriptions from a fixed
 # seed (tests/fuzz/); `make test` runs a small budget of the same target. FUZZ_EXAMPLES=N to change.
 FUZZ_EXAMPLES ?= 5000
 fuzz: $(STAMP)

@@ -261,7 +261,7 @@ def test_lint_warning_fails_in_strict_mode(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        (None, "could not read values file {path}: No such file or directory"),
+        (None, "could not read values file {path}: cannot read the document file: No such file or directory"),
         ("- a\n- b\n", "values file {path} must be a mapping, not a list"),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -82,7 +83,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         _print_json(check_json(built, diff))
         return EXIT_FAILED if diff else EXIT_OK
     if diff:
+        from .generate import interrupted
+
         sys.stdout.write(diff)
+        if note := interrupted(args.chart_dir):
+            print(f"flowlogs: {note}", file=sys.stderr)
         print(
             f"{args.chart_dir}/ or {built.gitops_dir}/ is stale: it differs from what `flowlogs generate` makes from "
             f"{args.values_dir}/ (diff above). Run `flowlogs generate` and commit the result.",
@@ -338,9 +343,9 @@ def _add_directories(parser: argparse.ArgumentParser, defaults: bool) -> None:
     def default(value: object) -> object:
         return value if defaults else argparse.SUPPRESS
 
-    parser.add_argument("--values-dir", type=Path, default=default(Path("values")), help="profile directory (default: values)")
-    parser.add_argument("--chart-dir", type=Path, default=default(Path("chart")), help="generated chart directory (default: chart)")
-    parser.add_argument("--gitops-dir", type=Path, default=default(None), help="generated Argo CD manifests (default: gitops, next to the chart directory)")
+    parser.add_argument("--values-dir", type=_directory, default=default(Path("values")), help="profile directory (default: values)")
+    parser.add_argument("--chart-dir", type=_directory, default=default(Path("chart")), help="generated chart directory (default: chart)")
+    parser.add_argument("--gitops-dir", type=_directory, default=default(None), help="generated Argo CD manifests (default: gitops, next to the chart directory)")
 
 
 class _VersionAction(argparse.Action):
@@ -401,7 +406,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
         asked_name, chosen = ask_profile(with_starter, ask, lambda text: print(text, file=sys.stderr))
         name = name or asked_name
-    name = name or "my-profile"
+    name = "my-profile" if name is None else name  # `init ""` is refused as the name it is
     text = starter_profile(name, chosen)
     if args.print:
         sys.stdout.write(text)
@@ -414,8 +419,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         trial = Path(scratch) / path.name
         trial.write_text(text, encoding="utf-8")
         compile_paths([trial]).diagnostics.raise_if_errors()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    from .writing import write_file
+
+    write_file(path, text, what="profile", exclusive=True, make_parents=True)
     print(f"wrote {path}: edit it, then `flowlogs render {name}`, `flowlogs validate {name}` and `flowlogs generate`")
     return EXIT_OK
 
@@ -566,7 +572,7 @@ def build_parser(*, with_products: bool = True) -> argparse.ArgumentParser:
 
     package = add("package", cmd_package, "package the chart and one chart per profile (values built in) as .tgz archives, with a Helm repository index.yaml")
     package.add_argument("profiles", nargs="*", help="profile names or paths to package (default: every profile of the profile directory)")
-    package.add_argument("--output-dir", type=Path, default=Path("dist"), help="where the archives and index.yaml go (default: dist)")
+    package.add_argument("--output-dir", type=_directory, default=Path("dist"), help="where the archives and index.yaml go (default: dist)")
     package.add_argument("--url", help="the repository's base URL for index.yaml (default: archive names relative to index.yaml)")
 
     init = add("init", cmd_init, "write a commented starter profile into the profile directory, from flags or a few questions")
@@ -588,12 +594,29 @@ def build_parser(*, with_products: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _directory(text: str) -> Path:
+    """A directory option: a directory, or a name not yet taken (`--chart-dir /dev/null` is neither)."""
+    path = Path(text)
+    if os.path.lexists(path) and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is not a directory")
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(with_products=needs_products(argv))
     args = parser.parse_args(argv)
+    from .output_stream import OutputClosed, guard_stdout, silence_stdout
+
+    original = sys.stdout
+    guard_stdout()
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()
+        return code
+    except OutputClosed:
+        silence_stdout()
+        return EXIT_FAILED
     except ProfileError as error:
         _print_diagnostics(error.diagnostics)
         count = len(error.diagnostics)
@@ -606,6 +629,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as error:  # the one place that turns a bug into a message, not a traceback
         return _internal_error(error, debug=args.debug)
+    finally:
+        sys.stdout = original
 
 
 def _internal_error(error: Exception, *, debug: bool) -> int:

@@ -10,7 +10,7 @@ from .compose import COMPOSE_KEY, compose
 from .errors import Diagnostics, Location, display_path
 from .partial import schema_valid_part
 from .products import CompiledPart, Product
-from .profile import PROFILE_NAME_RE, Node, Profile, find_profiles, load_yaml_document, profile_path, same_stem
+from .profile import MAX_PROFILE_NAME, PROFILE_NAME_HINT, PROFILE_NAME_RE, Node, Profile, find_profiles, load_yaml_document, profile_path, same_stem
 from .profile_schema import profile_schema
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
@@ -47,12 +47,8 @@ PROFILE_SCHEMA = DocumentSchema(profile_schema, "the profile")
 def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
     """Read and schema-check one profile; problems go to `diagnostics`."""
     name = path.stem
-    if not PROFILE_NAME_RE.match(name) or len(name) > 53:
-        diagnostics.error(
-            Location(display_path(path)),
-            f"profile file name '{path.name}' is not a valid profile name",
-            "use lower-case letters, digits and '-', at most 53 characters (it names Helm releases and Argo CD Applications)",
-        )
+    if not PROFILE_NAME_RE.match(name) or len(name) > MAX_PROFILE_NAME:
+        diagnostics.error(Location(display_path(path)), f"profile file name {path.name!r} is not a valid profile name", PROFILE_NAME_HINT)
         return None
     loaded = load_yaml_document(path, diagnostics)
     if loaded is None:

@@ -29,6 +29,9 @@ from .profile import PROFILE_SUFFIXES, PathKey, Positions, find_profiles, load_y
 from .registry import PRODUCTS
 
 COMPOSE_KEY = "compose"
+# Files one profile may compose, itself and every file its composed profiles compose counted once:
+# the shipped fleets compose 2 or 3; a chain of hundreds is a mistake or an attack.
+MAX_COMPOSED_FILES = 64
 # Keys of a profile that describe the file itself, never merged from another profile.
 _OWN_KEYS = (COMPOSE_KEY, "description")
 
@@ -131,10 +134,37 @@ class _Merger:
             self.copy_positions(source, (*source_path, index), (*path, len(target) - 1))
 
 
+_Loaded = tuple[dict[str, Any], Positions] | None
+
+
+class _TooMany(Exception):
+    """More than MAX_COMPOSED_FILES files: reported once, at the profile being compiled."""
+
+
 def compose(
-    path: Path, data: dict[str, Any], positions: Positions, diagnostics: Diagnostics, loading: tuple[Path, ...] = ()
+    path: Path,
+    data: dict[str, Any],
+    positions: Positions,
+    diagnostics: Diagnostics,
+    loading: tuple[Path, ...] = (),
+    resolved: dict[Path, _Loaded] | None = None,
 ) -> tuple[dict[str, Any], Positions] | None:
-    """The profile with the profiles it composes merged in; None when one of them cannot be read."""
+    """The profile with the profiles it composes merged in; None when one of them cannot be read.
+
+    `resolved` holds each composed file's result, so a file composed along many paths (a
+    diamond: A composes B and C, both compose D) is read and merged once: linear, where
+    resolving every path again was exponential (38 small files took over 40 s).
+    """
+    if resolved is None:
+        try:
+            return compose(path, data, positions, diagnostics, loading, {})
+        except _TooMany:
+            diagnostics.error(
+                positions.of_value((COMPOSE_KEY,)),
+                f"{positions.file} composes more than {MAX_COMPOSED_FILES} profiles (counting the profiles they compose)",
+                "compose fewer profiles: no fleet needs this many",
+            )
+            return None
     names = data.get(COMPOSE_KEY) or []
     merger = _Merger(positions.file, diagnostics)
     loading = (*loading, path.resolve())
@@ -148,7 +178,13 @@ def compose(
         if found[0].resolve() in loading:
             diagnostics.error(at, f"profile '{name}' composes itself (through {' -> '.join(p.stem for p in (*loading, found[0]))})")
             return None
-        loaded = _load(found[0], diagnostics, loading)
+        key = found[0].resolve()
+        if key not in resolved:
+            if len(resolved) >= MAX_COMPOSED_FILES:
+                raise _TooMany
+            resolved[key] = None  # counted before it is read: the files it composes count too
+            resolved[key] = _load(found[0], diagnostics, loading, resolved)
+        loaded = resolved[key]
         if loaded is None:
             diagnostics.error(at, f"profile '{name}' cannot be composed: it has errors of its own (`flowlogs explain {name}` lists them)")
             return None
@@ -160,7 +196,7 @@ def compose(
     return merger.data, merger.positions()
 
 
-def _load(path: Path, diagnostics: Diagnostics, loading: tuple[Path, ...]) -> tuple[dict[str, Any], Positions] | None:
+def _load(path: Path, diagnostics: Diagnostics, loading: tuple[Path, ...], resolved: dict[Path, _Loaded]) -> _Loaded:
     """A profile to compose, checked quietly: its own errors are reported when it is compiled itself."""
     from .compiler import PROFILE_SCHEMA
 
@@ -173,5 +209,5 @@ def _load(path: Path, diagnostics: Diagnostics, loading: tuple[Path, ...]) -> tu
     if quiet.has_errors:
         return None
     if COMPOSE_KEY in data:
-        return compose(path, data, positions, diagnostics, loading)
+        return compose(path, data, positions, diagnostics, loading, resolved)
     return data, positions

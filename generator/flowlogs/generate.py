@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .chart.build import build_unversioned, repository_source
-from .chart.tree import SyncReport, check_owned, diff_tree, generation_lock, recover_trees, replace_trees
+from .chart.tree import SyncReport, check_owned, diff_tree, generation_lock, interrupted_generation, recover_trees, replace_trees
 from .compiler import CompiledProfile, compile_paths
 from .current import CompiledChart, build_key, keep_build
 from .errors import Diagnostic, UserError
@@ -121,6 +121,11 @@ def generate(
         check_owned(built.gitops_dir, built.gitops_files)
         chart_report, gitops_report = replace_trees(journal_dir, [(chart_dir, built.chart_files), (built.gitops_dir, built.gitops_files)])
     return built, _merge([(tree_name(chart_dir), chart_report), (tree_name(built.gitops_dir), gitops_report)])
+
+
+def interrupted(chart_dir: Path) -> str:
+    """A note when a killed `generate` left its switch unfinished (then `check` is stale for that reason), else ""."""
+    return interrupted_generation(chart_dir.resolve().parent)
 
 
 def check(

@@ -28,7 +28,7 @@ _SOURCE_RE = re.compile(r"^# Source: (?P<source>\S+)\s*$", re.MULTILINE)
 # A `---` line starts a document, also when a comment follows it (`--- # note`), as with Helm's
 # own split (pkg/releaseutil SplitManifests); the rest of the line goes with the new document.
 _DOC_SPLIT_RE = re.compile(r"^---(?:[ \t]+|$)", re.MULTILINE)
-_LINT_MESSAGE_RE = re.compile(r"^\[(?P<severity>INFO|WARNING|ERROR|UNKNOWN)\] (?P<path>[^:]*): (?P<message>.*)$")
+_LINT_MESSAGE_RE = re.compile(r"^\[(?P<severity>INFO|WARNING|ERROR|UNKNOWN)\] (?P<path>[^:]*): (?P<message>.*)\Z")
 _LINT_TALLY_RE = re.compile(r"^\d+ chart\(s\) linted")  # helm lint's closing line
 _LINT_SEVERITIES = {1: "info", 2: "warning", 3: "error"}  # helm's support.Severity values
 

@@ -7,7 +7,6 @@ what `import` gives, `generate` accepts.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from .compiler import compile_paths
 from .errors import UserError
 from .inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
 from .registry import PRODUCTS
+from .writing import write_file
 from .yamlio import dump_yaml
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../docs/profile.schema.json"
@@ -76,12 +76,4 @@ def write_profile(text: str, output: Path, force: bool) -> None:
     """Write atomically; an existing file only with `force`."""
     if output.exists() and not force:
         raise UserError(f"{output} exists: choose another file, or pass --force to replace it")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, output)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file(output, text, what="profile", make_parents=True)

@@ -7,7 +7,34 @@ from pathlib import Path
 
 # A DNS label (RFC 1123), as Kubernetes checks namespace and most object names.
 DNS_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-DNS_LABEL_RE = re.compile(DNS_LABEL_PATTERN)
+
+
+def python_pattern(pattern: str) -> str:
+    """A JSON Schema (ECMA-262) pattern as Python's `re` must be given it to mean the same.
+
+    ECMA's `$` (no multiline flag) matches at the very end only, as Go's regexp (Helm) and
+    jsonschema-rs read it; Python's `$` also matches before a final newline, so `flowlogs-x\\n`
+    passed `^...$` (tests/test_anchors.py). Each `$` outside a character class becomes `\\Z`.
+    """
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+DNS_LABEL_RE = re.compile(python_pattern(DNS_LABEL_PATTERN))
 DNS_LABEL_HINT = "use lower-case letters, digits and '-' (a DNS label, at most 63 characters)"
 # A DNS subdomain (RFC 1123), as Kubernetes checks most other object names (Services).
 OBJECT_NAME_PATTERN = "^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"

@@ -23,7 +23,17 @@ if TYPE_CHECKING:
     from ruamel.yaml import YAML
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
-PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+# A profile names Helm releases and Argo CD Applications (`flowlogs-<profile>-<cluster>`).
+MAX_PROFILE_NAME = 53
+PROFILE_NAME_HINT = f"use lower-case letters, digits and '-', at most {MAX_PROFILE_NAME} characters (it names Helm releases and Argo CD Applications)"
+# File stems in the profile directory that are not profiles.
+RESERVED_PROFILE_NAMES = frozenset({"fleet"})
+
+
+def is_profile_name(name: str) -> bool:
+    """Whether `name` can name a profile (a file `values/<name>.yaml`)."""
+    return len(name) <= MAX_PROFILE_NAME and PROFILE_NAME_RE.match(name) is not None and name not in RESERVED_PROFILE_NAMES
 
 PathKey = tuple[str | int, ...]
 
@@ -296,8 +306,36 @@ def load_yaml_document(path: Path, diagnostics: Diagnostics, what: str = "profil
     fast = _load_plain_document(text, limits, shown)
     if fast is not None:
         data, values, keys = fast
-        return ({} if data is None else data), Positions(shown, values, keys), text
-    return _load_round_trip(text, limits, shown, diagnostics)
+        loaded: tuple[Any, Positions, str] | None = ({} if data is None else data), Positions(shown, values, keys), text
+    else:
+        loaded = _load_round_trip(text, limits, shown, diagnostics)
+    if loaded is not None and not _encodable(loaded[0], (), loaded[1], diagnostics):
+        return None
+    return loaded
+
+
+# A lone surrogate, which a double-quoted escape ("\ud800") can make but no UTF-8 file can hold:
+# every file written from it would fail half-way.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(value: Any, path: PathKey, positions: Positions, diagnostics: Diagnostics) -> bool:
+    """False (with an error at its position) when a key or string holds a lone surrogate."""
+    ok = True
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            diagnostics.error(positions.of_value(path), "a lone surrogate escape (\\ud800-\\udfff) is not a character", "write the character itself, or a \\U escape of a valid code point")
+            return False
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            if _SURROGATE.search(key):
+                diagnostics.error(positions.of_key((*path, key)), "a lone surrogate escape (\\ud800-\\udfff) is not a character in a key")
+                ok = False
+            ok = _encodable(child, (*path, key), positions, diagnostics) and ok
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            ok = _encodable(child, (*path, index), positions, diagnostics) and ok
+    return ok
 
 
 def _load_round_trip(text: str, limits: InputLimits, shown: str, diagnostics: Diagnostics) -> tuple[Any, Positions, str] | None:
@@ -344,7 +382,7 @@ def find_profiles(values_dir: Path) -> list[Path]:
     return sorted(
         p
         for p in values_dir.iterdir()
-        if not p.is_dir() and p.suffix in PROFILE_SUFFIXES and p.stem != "fleet"
+        if not p.is_dir() and p.suffix in PROFILE_SUFFIXES and p.stem not in RESERVED_PROFILE_NAMES
     )
 
 

@@ -44,6 +44,8 @@ def _describe(value: Any) -> str:
         return f"'{str(value).lower()}'"
     if value is None:
         return "nothing"
+    if isinstance(value, str) and not value.isprintable():
+        return repr(value)  # a newline or control character shown as its escape, on one line
     return f"'{value}'"
 
 
@@ -140,15 +142,20 @@ class DocumentSchema:
 
     @functools.cached_property
     def _detailed(self) -> Draft202012Validator:
-        from jsonschema import Draft202012Validator
-
-        return Draft202012Validator(self._schema())
+        return detailed_validator(self._schema())
 
     def check(self, data: Any, positions: Positions, diagnostics: Diagnostics) -> None:
         """Schema errors of `data` in plain words at their positions."""
         if self._fast.is_valid(data):
             return
+        before = len(diagnostics.errors)
         check_against_schema(self._detailed, data, positions, diagnostics, self.noun)
+        if len(diagnostics.errors) == before:
+            # The engines disagree. On a pattern that is a bug in python_pattern: never let it
+            # pass. (On NaN or infinity, which JSON cannot hold, the compilers judge the value.)
+            for error in self._fast.iter_errors(data):
+                if type(error.kind).__name__ == "Pattern":
+                    diagnostics.error(positions.of_value(tuple(error.instance_path)), error.message)
 
     def top_level_keys(self) -> list[str]:
         return list(self._schema().get("properties", {}))
@@ -161,6 +168,28 @@ class DocumentSchema:
         if self._fast.is_valid(data):
             return []
         return [tuple(error.absolute_path) for error in self._detailed.iter_errors(data)]
+
+
+def detailed_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """The `jsonschema` package's validator, reading `pattern` as ECMA-262 does (as jsonschema-rs
+    and Helm's Go engine do): Python's `re.search` alone lets `$` match before a final newline."""
+    validator: Draft202012Validator = _ecma_validator_class()(schema)
+    return validator
+
+
+@functools.cache
+def _ecma_validator_class() -> Any:
+    import re
+
+    from jsonschema import Draft202012Validator, ValidationError, validators
+
+    from .names import python_pattern
+
+    def pattern(validator: Any, expected: str, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "string") and not re.search(python_pattern(expected), instance):
+            yield ValidationError(f"{instance!r} does not match {expected!r}")
+
+    return validators.extend(Draft202012Validator, {"pattern": pattern})  # type: ignore[no-untyped-call]
 
 
 def check_against_schema(

@@ -9,6 +9,7 @@ validates; an existing file is never overwritten.
 from __future__ import annotations
 
 import json
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -115,7 +116,16 @@ def _yes(ask: Callable[[str], str], prompt: str, default: bool) -> bool:
 
 
 def target_path(name: str, values_dir: Path) -> Path:
-    path = values_dir / f"{name}.yaml"
-    if path.exists():
-        raise UserError(f"{path} exists: flowlogs init never overwrites a profile (choose another name, or delete it first)")
-    return path
+    """`values_dir/<name>.yaml` for a profile name (never a path, never a reserved name), not yet taken."""
+    from .profile import PROFILE_NAME_HINT, PROFILE_SUFFIXES, RESERVED_PROFILE_NAMES, is_profile_name
+
+    if name in RESERVED_PROFILE_NAMES:
+        raise UserError(f"'{name}' is reserved: {values_dir}/{name}.yaml is not a profile; choose another name")
+    if not is_profile_name(name):
+        shown = name if len(name) <= 80 else f"{name[:80]}... ({len(name)} characters)"
+        raise UserError(f"{shown!r} is not a profile name (a name, not a path): {PROFILE_NAME_HINT}")
+    for suffix in PROFILE_SUFFIXES:
+        taken = values_dir / f"{name}{suffix}"
+        if os.path.lexists(taken):  # a dangling symlink too: writing through it would land elsewhere
+            raise UserError(f"{taken} exists: flowlogs init never overwrites a profile (choose another name, or delete it first)")
+    return values_dir / f"{name}.yaml"

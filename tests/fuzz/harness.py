@@ -1,10 +1,15 @@
-"""The fuzz target of issue 13: hostile profiles, fleet files and validator inputs.
+"""The fuzz target of issues 13 and 22: hostile profiles, fleet files, validator inputs, preview
+flows (plain and .gz), ConfigMap payloads (preview --config), import inputs, init names and
+package descriptions.
 
 Each example is a file (or a few) written to a scratch repository and run through the CLI in
 a forked child process, so a crash, a hang (> 2 s) or a memory blow-up (> 200 MB over the
 parent) is caught and counted, never taken down with the run. An example passes when:
 
 - the command exits 0 or 1 (never 70, the internal-error code, and never a traceback);
+- nothing is written outside its place: `init` writes values/NAME.yaml for a valid NAME and
+  nothing else, preview, import and package write nothing outside dist/ (an "escape");
+- a packaged profile chart's description is the profile's, character for character;
 - a rejection (exit 1) names a position (`file:line:col: error:`) or, for validate, reports
   the document as failed;
 - after a rejection chart/ and gitops/ are byte for byte what they were;
@@ -195,8 +200,117 @@ def encoded(data: st.SearchStrategy[Any]) -> st.SearchStrategy[bytes]:
     return st.one_of(plain, plain, st.tuples(plain, edits).map(mutate), hostile_texts())
 
 
+# ---------------------------------------------------------------- issue 22: preview flows, ConfigMap payloads, import, init, package
+
+
+def _json_values(depth: int = 2) -> st.SearchStrategy[Any]:
+    json_scalars = st.one_of(st.sampled_from(SPECIAL_STRINGS), st.integers(min_value=-(2**65), max_value=2**65), st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False))
+    if depth == 0:
+        return json_scalars
+    inner = _json_values(depth - 1)
+    return st.one_of(json_scalars, st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(FLOW_FIELDS + ["a"]), inner, max_size=3))
+
+
+# Fields of flow.Flow the filters read, in both spellings, and the envelope's.
+FLOW_FIELDS = ["source", "destination", "time", "verdict", "l4", "IP", "event_type", "traffic_direction", "drop_reason_desc", "Summary",
+               "source_names", "destination_names", "labels", "namespace", "pod_name", "TCP", "UDP", "source_port", "destination_port",
+               "node_name", "nodeName", "is_reply", "l7", "http", "code", "method", "url", "flags", "type", "sub_type", "identity"]
+GOOD_FLOW = {"time": "2026-01-01T00:00:00Z", "verdict": "DROPPED", "event_type": {"type": 5}, "traffic_direction": "EGRESS",
+             "source": {"namespace": "shop", "labels": ["k8s:app=web"], "pod_name": "web-1"}, "l4": {"TCP": {"destination_port": 80}}}
+
+
+def flow_lines() -> st.SearchStrategy[bytes]:
+    """JSON lines of flows: good ones, fields of every JSON type, envelopes, non-objects, broken JSON."""
+    import json
+
+    flow = st.one_of(st.just(GOOD_FLOW), st.dictionaries(st.sampled_from(FLOW_FIELDS), _json_values(2), max_size=4),
+                     st.builds(lambda extra: {**GOOD_FLOW, **extra}, st.dictionaries(st.sampled_from(FLOW_FIELDS), _json_values(1), max_size=2)))
+    event = st.one_of(
+        flow.map(lambda f: {"flow": f, "node_name": "n", "time": f.get("time", "") if isinstance(f, dict) else ""}),
+        flow.map(lambda f: {"flow": f}),
+        flow,
+        st.builds(lambda t, f: {"time": t, "flow": f, "node_name": "n"}, _json_values(1), _json_values(1)),
+        _json_values(1),
+    )
+    line = st.one_of(event.map(lambda e: json.dumps(e).encode()), st.sampled_from([b"", b"   ", b"{", b'{"flow":', b"[]", b"null", b'"x"', b"\xff\xfe", b'{"flow":{"verdict":"\\u0044ROPPED"}}']))
+    return st.lists(line, min_size=1, max_size=6).map(lambda lines: b"\n".join(lines) + b"\n")
+
+
+def gzipped_flows() -> st.SearchStrategy[bytes]:
+    import gzip
+
+    def corrupt(pair: tuple[bytes, int]) -> bytes:
+        data, at = bytearray(gzip.compress(pair[0])), pair[1]
+        data[at % len(data)] ^= 0xFF
+        return bytes(data)
+
+    return st.one_of(
+        flow_lines().map(gzip.compress),
+        st.tuples(flow_lines(), st.integers(min_value=10, max_value=200)).map(corrupt),
+        st.sampled_from([gzip.compress(b"\n" * 30_000_000), gzip.compress(b"x" * 30_000_000), gzip.compress(b"{}\n" * 10_000_000), b"\x1f\x8b", b"not gzip"]),
+    )
+
+
+def configmap_payloads() -> st.SearchStrategy[bytes]:
+    """A ConfigMap whose data.flowlogs.yaml is a flowlogs.yaml (as data, mutated) or a hostile text."""
+    import json
+
+    flow_log = st.fixed_dictionaries(
+        {"name": st.one_of(st.just("a"), st.sampled_from(SPECIAL_STRINGS))},
+        optional={"filePath": st.sampled_from(["stdout", "/var/run/cilium/hubble/a.log", "", "x"]), "includeFilters": _json_values(2),
+                  "excludeFilters": _json_values(2), "fieldMask": _json_values(1), "end": _json_values(0), "fileCompress": _json_values(0)},
+    )
+    document = st.one_of(st.fixed_dictionaries({"flowLogs": st.lists(flow_log, max_size=2)}), _json_values(2))
+    payload = st.one_of(encoded(document).map(lambda b: b.decode("utf-8", "replace")), hostile_texts().map(lambda b: b.decode("utf-8", "replace")))
+    return st.tuples(payload, _json_values(0)).map(
+        lambda pair: json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cilium-flowlog-config"}, "data": {"flowlogs.yaml": pair[0]}}).encode()
+    )
+
+
+def import_inputs() -> st.SearchStrategy[bytes]:
+    """What `import` reads: a ConfigMap, a flowlogs.yaml, Cilium Helm values or Calico resources, as data or mutated."""
+    helm = st.fixed_dictionaries({"hubble": st.fixed_dictionaries({"export": st.fixed_dictionaries({}, optional={
+        "dynamic": st.fixed_dictionaries({"enabled": st.booleans(), "config": st.fixed_dictionaries({"content": _json_values(2)})}),
+        "static": st.dictionaries(st.sampled_from(["enabled", "filePath", "allowList", "denyList", "fieldMask"]), _json_values(1), max_size=3)})})})
+    felix = st.fixed_dictionaries({"apiVersion": st.just("projectcalico.org/v3"), "kind": st.just("FelixConfiguration"), "metadata": st.just({"name": "default"}),
+                                   "spec": st.dictionaries(st.sampled_from(["l7LogsFlushInterval", "l7LogsFileEnabled", "l7LogsFileAggregationHTTPHeaderInfo", "x"]), scalars(), max_size=3)})
+    return st.one_of(configmap_payloads(), encoded(helm), encoded(felix), encoded(st.fixed_dictionaries({"flowLogs": _json_values(2)})))
+
+
+INIT_NAMES = ["../x", "/abs/path", "a/b", "fleet", "x\n", "a" * 300, "a" * 54, "-x", ".", "..", "", "ok-name", "x.yaml", "values", "~", "$(id)", "a b", "UPPER", "é"]
+
+
+def init_names() -> st.SearchStrategy[bytes]:
+    return st.one_of(st.sampled_from(INIT_NAMES), st.text(max_size=60).filter(lambda t: "\x00" not in t)).map(lambda t: t.encode("utf-8", "surrogatepass"))
+
+
+DESCRIPTIONS = ["\\d", "\\g<0>", "\\1", "\\n", "\\\\", "a\nb", "\\ud800", "{{ .Values }}", INJECTION, "description: x", "# x", "x" * 300, "'", '"', "\t"]
+
+
+def package_profiles() -> st.SearchStrategy[bytes]:
+    """A profile whose description is anything: regex replacement escapes, escapes YAML turns into surrogates."""
+    import json
+
+    description = st.one_of(st.sampled_from(DESCRIPTIONS), st.text(max_size=40), scalars())
+    quoted = st.one_of(description.map(lambda d: json.dumps(d) if isinstance(d, str) else yaml.safe_dump(d).split("\n")[0]), st.sampled_from(['"\\ud800"', '"\\udfff x"', '"\\x00"', '"\\N"']))
+    return quoted.map(lambda text: f"description: {text}\n{BASE_PROFILE}".encode("utf-8", "surrogatepass"))
+
+
 def strategies() -> dict[str, st.SearchStrategy[bytes]]:
-    return {"profile": encoded(profile_data()), "fleet": encoded(fleet_data()), "documents": encoded(document_data())}
+    return {
+        "profile": encoded(profile_data()),
+        "fleet": encoded(fleet_data()),
+        "documents": encoded(document_data()),
+        "flows": flow_lines(),
+        "flows.gz": gzipped_flows(),
+        "configmap": configmap_payloads(),
+        "import": import_inputs(),
+        "init": init_names(),
+        "package": package_profiles(),
+    }
+
+
+KINDS = ("profile", "fleet", "documents", "flows", "flows.gz", "configmap", "import", "init", "package")
 
 
 # ---------------------------------------------------------------- running one example
@@ -205,7 +319,7 @@ def strategies() -> dict[str, st.SearchStrategy[bytes]]:
 @dataclass
 class Outcome:
     kind: str
-    status: str  # "accepted", "rejected", "traceback", "hang", "memory", "unpositioned", "partial write", "evaluated", "invalid"
+    status: str  # "accepted", "rejected", "traceback", "internal error", "escape", "hang", "memory", "unpositioned", "partial write", "evaluated", "invalid"
     seconds: float = 0.0
     memory_kb: int = 0
     detail: str = ""
@@ -223,13 +337,15 @@ class Tally:
         failures = [o for o in self.outcomes if o.status not in ("accepted", "rejected")]
         memory = sorted(o.memory_kb for o in self.outcomes) or [0]
         seconds = sorted(o.seconds for o in self.outcomes) or [0.0]
-        per_kind = ", ".join(f"{kind} {sum(o.kind == kind for o in self.outcomes)}" for kind in ("profile", "fleet", "documents"))
+        per_kind = ", ".join(f"{kind} {sum(o.kind == kind for o in self.outcomes)}" for kind in KINDS)
         lines = [
             f"examples run: {len(self.outcomes)} ({per_kind})",
             f"rejected with a positioned error: {self.count('rejected')} (validator inputs: reported as failed documents)",
             f"accepted and valid: {self.count('accepted')} (of them rendered + helm lint --strict + strict schemas: "
             f"{sum(o.validated and o.status == 'accepted' for o in self.outcomes)})",
             f"tracebacks: {self.count('traceback')}",
+            f"internal errors (exit 70): {self.count('internal error')}",
+            f"escapes (a file written outside its place, or through a link): {self.count('escape')}",
             f"hangs: {self.count('hang')}",
             f"partial writes: {self.count('partial write')}",
             f"over the memory limit: {self.count('memory')}",
@@ -245,6 +361,109 @@ class Tally:
 
 BASE_PROFILE = "cilium:\n  flow-logs:\n    - name: base\n"
 BASE_FLEET = "gitops:\n  repo-url: https://git.example.com/x.git\n  revision: main\nclusters:\n  - name: dev-1\n    server: https://dev-1.example.com:6443\n    profile: p\n"
+
+
+# The profile `preview` runs the fuzzed flows through: filters that read many fields of a flow.
+PREVIEW_PROFILE = """\
+cilium:
+  version: "1.19"
+  flow-logs:
+    - name: many
+      file: stdout
+      include:
+        - verdict: dropped
+          source-label: k8s:app=web
+          namespace: shop
+        - port: 80
+          protocol: tcp
+          direction: egress
+        - http-status: "5+"
+          pod: web-
+        - event-type: {type: drop}
+          node-name: n
+      exclude:
+        - reply: true
+      fields: [time, verdict, source, l4, IP]
+"""
+GOOD_FLOWS = b'{"flow":{"time":"2026-01-01T00:00:00Z","verdict":"DROPPED","source":{"namespace":"shop","labels":["k8s:app=web"]}},"node_name":"n","time":"2026-01-01T00:00:00Z"}\n'
+# Where each new kind's input goes, its command, and how a rejection must name the input.
+_INPUTS = {"flows": "flows.json", "flows.gz": "flows.json.gz", "configmap": "config.yaml", "import": "import.yaml", "package": "values/p.yaml"}
+_NAMED = {
+    "flows": re.compile(r"^flowlogs: error: \S*flows\.json(:\d+)?: ", re.M),
+    "flows.gz": re.compile(r"^flowlogs: error: \S*flows\.json\.gz(:\d+)?: ", re.M),
+    "configmap": re.compile(r"^flowlogs: error: [^\0]*config\.yaml"),  # the file, on the first line or a later one
+    "import": re.compile(r"^flowlogs: error: [^\0]*import\.yaml"),
+    "init": re.compile(r"^flowlogs: error: ", re.M),
+    "package": POSITIONED,
+}
+
+
+def _entries(root: Path) -> set[str]:
+    """Every path below the scratch directory, but the profile directory and the package output."""
+    scratch = root.parent
+    return {
+        str(p.relative_to(scratch)) + ("@" if p.is_symlink() else "")
+        for p in scratch.rglob("*")
+        if not str(p.relative_to(root) if p.is_relative_to(root) else "").startswith(("values", "dist"))
+    }
+
+
+def _child_new(kind: str, root: Path, content: bytes) -> tuple[str, str]:
+    """The new surfaces (issue 22): preview flows and ConfigMap payloads, import, init names, package descriptions."""
+    values = root / "values"
+    before = _entries(root)
+    profiles_before = set(os.listdir(values))
+    base = ["--debug", "--values-dir", str(values), "--chart-dir", str(root / "chart")]
+    name = ""
+    if kind in ("flows", "flows.gz"):
+        argv = [*base, "preview", str(root / "preview.yaml"), "--flows", str(root / _INPUTS[kind])]
+    elif kind == "configmap":
+        argv = [*base, "preview", "--config", str(root / "config.yaml"), "--flows", str(root / "good.json")]
+    elif kind == "import":
+        argv = [*base, "import", str(root / "import.yaml")]
+    elif kind == "init":
+        name = content.decode("utf-8", "surrogatepass")
+        argv = [*base, "init", "--cilium", "1.19", "--", name]
+    else:
+        argv = [*base, "package", "--output-dir", str(root / "dist"), "p"]
+    code, out, err = _cli(argv)
+    if code == 70:
+        return "internal error", err[-500:]
+    if TRACEBACK in err or code not in (0, 1):
+        return "traceback", err[-500:]
+    if _entries(root) != before:
+        return "escape", f"{sorted(_entries(root) ^ before)[:5]}"
+    added = set(os.listdir(values)) - profiles_before
+    if kind == "init":
+        from flowlogs.profile import is_profile_name
+
+        expected = {f"{name}.yaml"} if code == 0 else set()
+        if added != expected or (code == 0 and not is_profile_name(name)):
+            return "escape", f"init {name!r} wrote {sorted(added)}"
+    elif added:
+        return "escape", f"{kind} wrote {sorted(added)} into values/"
+    if kind == "package":
+        leftovers = [p.name for p in (root / "dist").glob(".*")] if (root / "dist").is_dir() else []
+        if leftovers:
+            return "partial write", f"{leftovers}"
+        if code == 0:
+            import tarfile
+
+            description = yaml.safe_load(content)["description"]
+            shown = "" if description is None else " ".join(str(description).split()) if not isinstance(description, bool) else str(description).lower()
+            with tarfile.open(root / "dist" / "flowlogs-p-0.1.0.tgz") as archive:
+                member = archive.extractfile("flowlogs-p/Chart.yaml")
+                assert member is not None
+                written = yaml.safe_load(member.read())["description"]
+            if shown and written != f"flowlogs profile p: {shown}":
+                return "invalid", f"description {description!r} packaged as {written!r}"
+    if code == 1:
+        if not _NAMED[kind].search(err):
+            return "unpositioned", err[-300:]
+        return "rejected", ""
+    if EVALUATED in out:
+        return "evaluated", out[-300:]
+    return "accepted", ""
 
 
 def _digest(directory: Path) -> str:
@@ -264,6 +483,8 @@ def prepare_repository(root: Path) -> None:
     (root / "values").mkdir(parents=True)
     (root / "values" / "p.yaml").write_text(BASE_PROFILE)
     (root / "values" / "fleet.yaml").write_text(BASE_FLEET)
+    (root / "preview.yaml").write_text(PREVIEW_PROFILE)
+    (root / "good.json").write_bytes(GOOD_FLOWS)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         assert main(["--values-dir", str(root / "values"), "--chart-dir", str(root / "chart"), "generate"]) == 0
 
@@ -280,9 +501,11 @@ def _cli(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def _child(kind: str, root: Path, deep_check: bool) -> tuple[str, str]:
+def _child(kind: str, root: Path, deep_check: bool, content: bytes = b"") -> tuple[str, str]:
     """Runs in the forked child: the command, then the checks; returns (status, detail)."""
     values, chart, gitops = root / "values", root / "chart", root / "gitops"
+    if kind not in ("profile", "fleet", "documents"):
+        return _child_new(kind, root, content)
     if kind == "documents":
         # The validator's API, not the CLI: the CLI would render the profile's chart for every example.
         from flowlogs.validate import ValidateOptions, run_validate
@@ -293,6 +516,8 @@ def _child(kind: str, root: Path, deep_check: bool) -> tuple[str, str]:
         return ("accepted" if code == 0 else "rejected"), ""
     before = _digest(chart) + _digest(gitops)
     code, out, err = _cli(["--debug", "--values-dir", str(values), "--chart-dir", str(chart), "generate"])
+    if code == 70:
+        return "internal error", err[-500:]
     if TRACEBACK in err or code not in (0, 1):
         return "traceback", err[-500:]
     if code == 1:
@@ -317,15 +542,18 @@ def _child(kind: str, root: Path, deep_check: bool) -> tuple[str, str]:
 
 def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool, time_limit: float = TIME_LIMIT_S) -> Outcome:
     """Write the example into the repository at `root` (prepared once), run it in a child, restore."""
-    target = {"profile": root / "values" / "p.yaml", "fleet": root / "values" / "fleet.yaml", "documents": root / "input.yaml"}[kind]
-    target.write_bytes(content)
+    target = {"profile": root / "values" / "p.yaml", "fleet": root / "values" / "fleet.yaml", "documents": root / "input.yaml"}.get(kind)
+    if target is None and kind in _INPUTS:
+        target = root / _INPUTS[kind]
+    if target is not None:
+        target.write_bytes(content)
     read_end, write_end = os.pipe()
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
         try:
-            status, detail = _child(kind, root, deep_check)
+            status, detail = _child(kind, root, deep_check, content)
         except BaseException as error:  # noqa: BLE001 - anything escaping the CLI is what we count
             status, detail = "traceback", f"{type(error).__name__}: {error}"
         os.write(write_end, f"{status}\n{detail}".encode("utf-8", errors="replace"))
@@ -355,7 +583,11 @@ def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool, time
     # Restore the known-good inputs (a rejected example left the trees as they were).
     (root / "values" / "p.yaml").write_text(BASE_PROFILE)
     (root / "values" / "fleet.yaml").write_text(BASE_FLEET)
-    if status == "accepted" and kind != "documents":
+    for extra in (root / "values").iterdir():  # what init wrote
+        if extra.name not in ("p.yaml", "fleet.yaml"):
+            extra.unlink()
+    shutil.rmtree(root / "dist", ignore_errors=True)
+    if status == "accepted" and kind in ("profile", "fleet"):
         prepare_repository(root)
     if status not in ("accepted", "rejected"):
         detail = f"{detail} <- input {content[:300]!r}"
@@ -386,9 +618,9 @@ def run_many(count: int, root: Path, *, deep_every: int, seed: int = 13, time_li
     @given(examples)
     def one(example: tuple[str, bytes]) -> None:
         kind, content = example
-        accepted_so_far = sum(o.status == "accepted" and o.kind != "documents" for o in tally.outcomes)
+        accepted_so_far = sum(o.status == "accepted" and o.kind in ("profile", "fleet") for o in tally.outcomes)
         outcome = run_example(kind, content, root, deep_check=False, time_limit=time_limit)
-        if outcome.status == "accepted" and kind != "documents" and accepted_so_far % deep_every == 0:
+        if outcome.status == "accepted" and kind in ("profile", "fleet") and accepted_so_far % deep_every == 0:
             outcome = run_example(kind, content, root, deep_check=True, time_limit=time_limit)
         tally.outcomes.append(outcome)
 

@@ -1,9 +1,9 @@
-"""`make fuzz`: the fuzz target of issue 13 with a large budget (tests/fuzz/harness.py).
+"""`make fuzz`: the fuzz target of issues 13 and 22 with a large budget (tests/fuzz/harness.py).
 
     .venv/bin/python tests/fuzz/run_fuzz.py [--examples 5000] [--seed 13] [--deep-every 4]
 
-Prints examples run, rejected with a positioned error, accepted and valid, tracebacks, hangs,
-partial writes and peak memory per example; exits 1 when any example failed a check.
+Prints examples run, rejected with a positioned error, accepted and valid, tracebacks, internal
+errors, escapes, hangs, partial writes and peak memory per example; exits 1 when any example failed a check.
 """
 
 from __future__ import annotations

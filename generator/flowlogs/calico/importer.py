@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ..errors import UserError
+from ..inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
 from ..products import ImportedSection
 from .defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .kinds import POLICY_SYNC, KnobContext
@@ -23,9 +24,9 @@ from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, FELIX_APIS, FELIX_KN
 
 def _documents(path: Path) -> list[dict[str, Any]]:
     try:
-        return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if isinstance(d, dict)]
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read {path}: {error}") from error
+        return [d for d in yaml.safe_load_all(read_yaml_text(path, DOCUMENT_LIMITS)) if isinstance(d, dict)]
+    except InputRefused as refused:
+        raise UserError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
     except yaml.YAMLError as error:
         raise UserError(f"{path}: not YAML: {error}") from error
 

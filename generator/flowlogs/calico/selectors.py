@@ -12,10 +12,10 @@ from typing import Any
 
 _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 _PREFIX = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-KEY_RE = re.compile(rf"^({_PREFIX}/)?{_NAME}$")
-VALUE_RE = re.compile(rf"^({_NAME})?$")
-_SET_RE = re.compile(r"^(?P<key>[^\s!=()]+)\s+(?P<op>in|notin)\s*\((?P<values>[^()]*)\)$")
-_EQ_RE = re.compile(r"^(?P<key>[^\s!=()]+)\s*(?P<op>==|=|!=)\s*(?P<value>[^\s!=(),]*)$")
+KEY_RE = re.compile(rf"^({_PREFIX}/)?{_NAME}\Z")
+VALUE_RE = re.compile(rf"^({_NAME})?\Z")
+_SET_RE = re.compile(r"^(?P<key>[^\s!=()]+)\s+(?P<op>in|notin)\s*\((?P<values>[^()]*)\)\Z")
+_EQ_RE = re.compile(r"^(?P<key>[^\s!=()]+)\s*(?P<op>==|=|!=)\s*(?P<value>[^\s!=(),]*)\Z")
 
 
 class SelectorError(ValueError):
@@ -82,7 +82,7 @@ def parse_selector(text: str) -> dict[str, Any]:
             else:
                 match_labels[key] = value
             continue
-        if re.match(r"^[^\s=!()]+$", part):
+        if re.match(r"^[^\s=!()]+\Z", part):
             expressions.append({"key": _key(part), "operator": "Exists"})
             continue
         raise SelectorError(f"cannot read '{part}'; write key=value, key!=value, key in (a,b), key notin (a,b), key or !key")

@@ -36,6 +36,9 @@ JINJA_SUFFIX = ".j2"
 # Stands for the rows of README.md's table of profiles in the chart base (see ChartBase).
 
 
+_OPTIONAL_DNS_LABEL = {"type": "string", "maxLength": 63, "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"}
+
+
 def common_values() -> list[ChartValue]:
     return [
         ChartValue(
@@ -44,8 +47,10 @@ def common_values() -> list[ChartValue]:
             "The flowlogs profile these values were compiled from (set in profiles/<profile>/values.yaml; NOTES.txt names it).",
             {"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"},
         ),
-        ChartValue("nameOverride", "", "Override the chart name used in resource names and labels.", {"type": "string"}),
-        ChartValue("fullnameOverride", "", "Override the full name (release-chart) used in resource names.", {"type": "string"}),
+        # Both land in resource names and label values (templates/_helpers.tpl): a DNS label or
+        # empty, so `x\ninjected-label: pwned` is refused by Helm's schema check, not rendered.
+        ChartValue("nameOverride", "", "Override the chart name used in resource names and labels.", _OPTIONAL_DNS_LABEL),
+        ChartValue("fullnameOverride", "", "Override the full name (release-chart) used in resource names.", _OPTIONAL_DNS_LABEL),
         ChartValue(
             "commonLabels",
             {},

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..errors import UserError
+from ..writing import write_file
 from ..yamlio import dump_yaml
 from .profile_chart import packaged_files, profile_chart
 
@@ -71,9 +72,7 @@ def write_archive(chart_files: Mapping[str, str], out_dir: Path) -> Archive:
     name, version = str(metadata["name"]), str(metadata["version"])
     data = archive_bytes(name, chart_files)
     path = out_dir / f"{name}-{version}.tgz"
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)  # atomic: never a half-written archive
+    write_file(path, data, what="chart archive")
     return Archive(name, version, path, hashlib.sha256(data).hexdigest(), metadata)
 
 
@@ -97,7 +96,5 @@ def package(chart_files: Mapping[str, str], profiles: list[CompiledProfile], out
     archives = [write_archive(packaged_files(chart_files), out_dir)]
     archives += [write_archive(profile_chart(chart_files, profile), out_dir) for profile in sorted(profiles, key=lambda p: p.name)]
     index = out_dir / "index.yaml"
-    partial = index.with_name("index.yaml.partial")
-    partial.write_text(index_yaml(archives, url), encoding="utf-8")
-    partial.replace(index)
+    write_file(index, index_yaml(archives, url), what="repository index")
     return archives, index

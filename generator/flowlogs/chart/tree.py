@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..names import tree_name
+from ..writing import write_file
 
 # Every generated tree has files whose first lines carry this mark: it tells a directory
 # flowlogs made (and may sync exactly) from one it was pointed at by mistake.
@@ -49,6 +50,26 @@ def _existing_files(target: Path) -> set[str]:
 def _read(path: Path) -> str:
     # errors="replace": a stray binary file (an editor's or the OS's) is a difference, not a crash.
     return path.read_text(encoding="utf-8", errors="replace")
+
+
+# A file on disk larger than this is never read to be compared or shown (no generated file comes
+# near it): a 300 MB stray file in gitops/ made `check` hold 914 MB.
+MAX_SHOWN_BYTES = 1024 * 1024
+
+
+def _size(path: Path) -> int | None:
+    """The size of a regular file (not followed through a symlink), else None."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether `path` is a regular file holding exactly `text`; read only when its size matches."""
+    data = text.encode("utf-8")
+    return _size(path) == len(data) and path.read_bytes() == data
 
 
 def check_owned(target: Path, files: Mapping[str, str]) -> None:
@@ -74,16 +95,7 @@ def check_owned(target: Path, files: Mapping[str, str]) -> None:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file(path, text, what="generated file", make_parents=True)
 
 
 def sync_tree(target: Path, files: Mapping[str, str]) -> SyncReport:
@@ -91,7 +103,7 @@ def sync_tree(target: Path, files: Mapping[str, str]) -> SyncReport:
     report = SyncReport()
     for relative, text in files.items():
         path = target / relative
-        if path.is_file() and _read(path) == text:
+        if _holds(path, text):
             report.unchanged.append(relative)
             continue
         atomic_write(path, text)
@@ -112,8 +124,15 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
     chunks: list[str] = []
     for relative in sorted(set(files) | _existing_files(target)):
         path = target / relative
-        old = _read(path) if path.is_file() else None
         new = files.get(relative)
+        if new is not None and _holds(path, new):
+            continue
+        size = _size(path)
+        if size is not None and size > MAX_SHOWN_BYTES:
+            fate = "replaces" if new is not None else "removes"
+            chunks.append(f"Files {label}/{relative} ({size} bytes, too large to show) and the generated tree differ: `flowlogs generate` {fate} it\n")
+            continue
+        old = _read(path) if size is not None else None
         if old == new:
             continue
         chunks.extend(
@@ -161,7 +180,11 @@ def tree_digest(directory: Path) -> str:
     digest = hashlib.sha256()
     files = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
     for relative in sorted(files):  # the order of _files_digest: by relative path text
-        digest.update(relative.encode() + b"\0" + files[relative].read_bytes() + b"\0")
+        digest.update(relative.encode() + b"\0")
+        with files[relative].open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+        digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -176,7 +199,7 @@ def _report(target: Path, files: Mapping[str, str]) -> SyncReport:
     report = SyncReport()
     for relative, text in files.items():
         path = target / relative
-        (report.unchanged if path.is_file() and _read(path) == text else report.written).append(relative)
+        (report.unchanged if _holds(path, text) else report.written).append(relative)
     report.removed = sorted(_existing_files(target) - set(files))
     return report
 
@@ -185,11 +208,7 @@ def _write_tree(directory: Path, files: Mapping[str, str]) -> None:
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(mode=0o755)
     for relative, text in files.items():
-        path = directory / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(path, 0o644)
+        atomic_write(directory / relative, text)
 
 
 _RENAME_EXCHANGE = 2
@@ -228,6 +247,21 @@ def _switch(target: Path, digest: str) -> None:
         raise UserError(f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs generate` again")
     shutil.rmtree(staged, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def interrupted_generation(journal_dir: Path) -> str:
+    """What a `generate` killed between its directory switches left (its journal), or ""."""
+    journal = journal_dir / JOURNAL_NAME
+    if not journal.is_file():
+        return ""
+    try:
+        targets = [Path(entry["target"]).name for entry in json.loads(journal.read_text(encoding="utf-8"))["trees"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        targets = []
+    return (
+        f"a `flowlogs generate` was interrupted while switching {' and '.join(f'{t}/' for t in targets) or 'its trees'} "
+        f"({journal} remains); the next `flowlogs generate` completes the switch"
+    )
 
 
 def recover_trees(journal_dir: Path, targets: Sequence[Path]) -> None:

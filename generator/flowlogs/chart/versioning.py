@@ -13,7 +13,7 @@ from ..errors import Location, UserError, display_path
 BASE_VERSION = "0.1.0"
 CONTENT_HASH_ANNOTATION = "flowlogs.dev/content-hash"
 # MAJOR.MINOR[.PATCH] with an optional pre-release/build suffix, as Helm accepts chart versions.
-_CHART_VERSION_RE = re.compile(r"^(v?[0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?:[-+][0-9A-Za-z.+-]*)?$")
+_CHART_VERSION_RE = re.compile(r"^(v?[0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?:[-+][0-9A-Za-z.+-]*)?\Z")
 _CHART_YAML_VERSION_RE = re.compile(r"^version:[ \t]*['\"]?([^\s'\"#]+)", re.MULTILINE)
 
 

@@ -55,10 +55,10 @@ def _repair(text: str) -> str:
     """The likeliest intended Go-readable form of a near miss (for the suggested fix)."""
     fixed = text.strip()
     fixed = re.sub(r"^(\d{4}-\d{2}-\d{2})[ tT]", r"\1T", fixed)
-    fixed = re.sub(r"[zZ]$", "Z", fixed)
-    fixed = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", fixed)  # +0100 -> +01:00
-    fixed = re.sub(r"^(\d{4}-\d{2}-\d{2})$", r"\1T00:00:00Z", fixed)  # a date alone
-    fixed = re.sub(r"T(\d{2}:\d{2})(?=Z|[+-]\d{2}:\d{2}$|$)", r"T\1:00", fixed)  # no seconds
+    fixed = re.sub(r"[zZ]\Z", "Z", fixed)
+    fixed = re.sub(r"([+-]\d{2})(\d{2})\Z", r"\1:\2", fixed)  # +0100 -> +01:00
+    fixed = re.sub(r"^(\d{4}-\d{2}-\d{2})\Z", r"\1T00:00:00Z", fixed)  # a date alone
+    fixed = re.sub(r"T(\d{2}:\d{2})(?=Z|[+-]\d{2}:\d{2}\Z|\Z)", r"T\1:00", fixed)  # no seconds
     if re.fullmatch(r".*T\d{2}:\d{2}:\d{2}(\.\d+)?", fixed):
         fixed += "Z"
     return fixed

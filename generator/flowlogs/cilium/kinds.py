@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostics, did_you_mean
 from ..kinds import INVALID, ValueKind, join_words, one_or_many, text_or_mapping
-from ..names import DNS_LABEL_RE
+from ..names import DNS_LABEL_RE, python_pattern
 from .agent_labels import check_label_selector
 from .agent_problem import AgentProblem
 from .defaults import DEFAULT_VERSION
@@ -38,7 +38,8 @@ UINT32_MAX = 2**32 - 1
 UINT64_MAX = 2**64 - 1
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 # http_status_code values the agent accepts: a full code or a 1-2 digit prefix and '+'.
-HTTP_STATUS_RE = re.compile(r"^(?:[1-5][0-9]{2}|[1-5][0-9]?\+)$")
+HTTP_STATUS_PATTERN = r"^(?:[1-5][0-9]{2}|[1-5][0-9]?\+)$"  # ECMA-262, for the schema
+HTTP_STATUS_RE = re.compile(python_pattern(HTTP_STATUS_PATTERN))
 
 
 @dataclass(frozen=True)
@@ -607,7 +608,7 @@ class HttpStatus(FilterKind):
     def item_schema(self) -> dict[str, Any]:
         return {
             "type": ["string", "integer"],
-            "pattern": HTTP_STATUS_RE.pattern,
+            "pattern": HTTP_STATUS_PATTERN,
             "title": "HTTP status",
             "x-pattern-hint": "a status code (404) or a prefix followed by '+' (5+, 40+)",
         }

@@ -21,7 +21,7 @@ from ..profile import Node
 # `.invalid` can never resolve (RFC 2606): a missing repo-url cannot deploy something else.
 PLACEHOLDER_REPO_URL = "https://git.example.invalid/flowlogs.git"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
-_SCP_LIKE_RE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/\s][^\s]*$")
+_SCP_LIKE_RE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/\s][^\s]*\Z")
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def check_template_free(value: str, location: Location, diagnostics: Diagnostics
 # git's rules for a ref name (git/git Documentation/git-check-ref-format.txt, refs.c
 # check_refname_format): no control characters, space, ~ ^ : ? * [ \; no "..", "@{", "//";
 # no component starting with "." or ending with ".lock"; not ending with "/" or "."; not "@".
-_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|(^|/)\.|\.lock(/|$)|[/.]$|^/|^@$")
+_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|(^|/)\.|\.lock(/|\Z)|[/.]\Z|^/|^@\Z")
 
 
 def check_revision(value: str, location: Location, diagnostics: Diagnostics, what: str = "revision") -> bool:

@@ -53,15 +53,14 @@ spec:
 
 @functools.cache
 def _validator() -> Draft202012Validator:
-    from jsonschema import Draft202012Validator
-
     from ..chart.build import chart_values
+    from ..schema_errors import detailed_validator
     from ..values_model import values_schema
 
     values, sections = chart_values()
     schema = values_schema(values, sections)
     schema.pop("$schema", None)
-    return Draft202012Validator(schema)
+    return detailed_validator(schema)
 
 
 def check_values(cluster: str, node: Node, profile: CompiledProfile, diagnostics: Diagnostics) -> dict[str, Any] | None:

@@ -269,10 +269,12 @@ def _describe(error: Exception) -> str:
 
 def _load_values(path: Path) -> Mapping[str, Any] | str:
     """The values mapping, or a message saying why it cannot be used."""
+    from ..inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
+
     try:
-        data = load_yaml_file_data(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        return f"could not read values file {path}: {error.strerror}"
+        data = load_yaml_file_data(read_yaml_text(path, DOCUMENT_LIMITS))
+    except InputRefused as refused:
+        return f"could not read values file {refused}"
     except Exception as error:  # noqa: BLE001 - any YAML error
         return f"values file {path} is not valid YAML: {error}"
     if data is None:

@@ -427,7 +427,10 @@ class CrdSchemas:
         kind = re.compile(rf"""\bkind["']?\s*:\s*["']?{re.escape(key.kind)}(?![\w.-])""")
         for path in self.files:
             if path not in self._texts:
-                self._texts[path] = path.read_text(encoding="utf-8", errors="replace")
+                try:  # the same checks as every file a user names: a FIFO or /dev/zero here would never end
+                    self._texts[path] = read_input(path, DOCUMENT_LIMITS)
+                except InputRefused as refused:
+                    raise SchemaLoadError(f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}") from refused
             text = self._texts[path]
             if key.group in text and kind.search(text):
                 yield path

@@ -12,7 +12,7 @@ from typing import Any
 from ...errors import FlowlogsError
 from ...products import Command, ProfileLoader
 
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?\Z")
 
 
 def parse_duration(text: str) -> float:
@@ -109,10 +109,9 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
     volumes = [estimate(t, span, tables) if span else None for t in run.tallies]
     result = PreviewResult(source, version, args.flows, run, volumes, span_source, notes)
     if args.report:
-        report = Path(args.report)
-        temporary = report.with_name(f".{report.name}.tmp")
-        temporary.write_text(to_html(result), encoding="utf-8")
-        temporary.replace(report)
+        from ...writing import write_file
+
+        write_file(Path(args.report), to_html(result), what="report")
     if show is not None:
         show.flush()
         sys.stderr.write(to_text(result))

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from ...errors import FlowlogsError
-from ...inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
+from ...inputs import DOCUMENT_LIMITS, InputRefused, load_yaml_payload, read_yaml_text
 from ..defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION
 from ..tables import CiliumTables, load_tables
 
@@ -217,8 +217,11 @@ def _from_config_map(document: dict[str, Any], where: str) -> tuple[FlowLogConfi
         raise ExporterConfigError(f"{where}: ConfigMap {name} has no data key {FLOWLOGS_KEY!r}")
     if not isinstance(data[FLOWLOGS_KEY], str):
         raise ExporterConfigError(f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY}: expected the file's text (a string), got {_kind(data[FLOWLOGS_KEY])}")
+    shown = f"{where} (ConfigMap {name}, data.{FLOWLOGS_KEY})"
     try:
-        inner = yaml.load(data[FLOWLOGS_KEY], Loader=GoYAMLLoader)  # noqa: S506 - a SafeLoader
+        inner = load_yaml_payload(data[FLOWLOGS_KEY], DOCUMENT_LIMITS, shown, GoYAMLLoader)
+    except InputRefused as refused:
+        raise ExporterConfigError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
     except yaml.YAMLError as error:
         raise ExporterConfigError(f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY} is not YAML: {error}") from error
     return flow_logs_from_document(inner, f"{where} (ConfigMap {name}, data.{FLOWLOGS_KEY})")

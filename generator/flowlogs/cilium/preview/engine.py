@@ -18,8 +18,9 @@ from typing import IO, Any
 import orjson
 
 from ...errors import FlowlogsError
+from ..defaults import DEFAULT_VERSION
 from .apply import CompiledFlowLog, decide_all
-from .flows import FlowEvent, bad_line, event_from_object, is_blank, proto_facts
+from .flows import FlowEvent, bad_line, event_from_object, flow_type_error, is_blank, proto_facts
 
 _CHUNK = 65536
 
@@ -251,6 +252,10 @@ def run_preview(
                 tally.add(ev, size)
     except (gzip.BadGzipFile, EOFError) as error:
         raise FlowlogsError(f"{source}: broken gzip data: {error}") from error
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as error:
+        # A field of the wrong JSON type (`source` a string, `time` a number, `verdict` a
+        # list): named at its line, checked only here, so valid flows cost nothing more.
+        raise flow_type_error(source, number, line, DEFAULT_VERSION) or error from error
     run.seen = seen
     run.first_time, run.last_time = (first[:19], last[:19]) if last else ("", "")
     return run

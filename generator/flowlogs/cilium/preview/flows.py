@@ -13,8 +13,10 @@ import functools
 import gzip
 import io
 import os
+import re
 import stat
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,22 +108,107 @@ def _open(path: str) -> IO[bytes]:
             # A pipe is a stream of flows (`--flows <(hubble observe -o json)`); a device is not (/dev/zero never ends a line).
             raise FlowlogsError(f"cannot read flows from {path}: a directory or device, not a file or pipe")
         if path.endswith(".gz"):
-            return io.BufferedReader(gzip.open(path, "rb"))
+            return io.BufferedReader(_GzipReader(path, open(path, "rb")))  # noqa: SIM115 - closed with the reader
         return open(path, "rb")  # noqa: SIM115 - closed by read_flows
     except OSError as error:
         raise FlowlogsError(f"cannot read flows from {path}: {error.strerror}") from error
 
 
+# A flow is a few KB of JSON (hubble's largest, an L7 flow with headers, is under 64 KB); a line
+# of a GB (a .gz of one line) would be read whole into memory.
+MAX_LINE_BYTES = 1024 * 1024
+# What a .gz may expand to. JSON flows compress 10 to 30 times; gzip's ceiling is about 1000
+# (4 MB of newlines once expanded to 4 GiB and ran on): past its first 64 KiB, data expanding
+# more than GZIP_RATIO times what was read of the file is refused at once, and nothing past
+# MAX_GZIP_BYTES is read. FLOWLOGS_MAX_FLOWS_BYTES sets that limit and lifts the ratio.
+MAX_GZIP_BYTES = 2 * 1024 * 1024 * 1024
+GZIP_RATIO = 100
+_GZIP_FLOOR = 64 * 1024
+_GZIP_VARIABLE = "FLOWLOGS_MAX_FLOWS_BYTES"
+_GZIP_CHUNK = 512  # compressed bytes per read: a bomb (4 MB out of 4 KB) is seen within its first KB
+
+
+def _gzip_limit() -> tuple[int, bool]:
+    """The byte limit, and whether the ratio applies (not when the variable sets the limit)."""
+    raw = os.environ.get(_GZIP_VARIABLE, "")
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw), False
+    return MAX_GZIP_BYTES, True
+
+
+class _GzipReader(io.RawIOBase):
+    """gzip data (one member or several) decompressed with zlib, counting what goes in and out:
+    a decompression bomb is stopped after a few KiB of input, not after its gigabytes."""
+
+    def __init__(self, path: str, compressed: IO[bytes]) -> None:
+        self.path, self.compressed = path, compressed
+        self.limit, self.by_ratio = _gzip_limit()
+        self.inflater = zlib.decompressobj(wbits=31)
+        self.pending = b""  # compressed bytes not yet given to the inflater
+        self.read_in = self.given_out = 0
+        self.started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while True:
+            if self.inflater.eof:  # a member ended: what follows it starts the next one
+                self.pending = self.inflater.unused_data
+                self.inflater = zlib.decompressobj(wbits=31)
+                self.started = False
+            if not self.pending:
+                self.pending = self.compressed.read(_GZIP_CHUNK)
+                self.read_in += len(self.pending)
+                if not self.pending:
+                    if self.started:
+                        raise EOFError("compressed file ended before the end-of-stream marker was reached")
+                    return 0
+            self.started = True
+            data = self.inflater.decompress(self.pending, len(buffer))
+            self.pending = self.inflater.unconsumed_tail
+            if data:
+                self._count(len(data))
+                buffer[: len(data)] = data
+                return len(data)
+
+    def _count(self, size: int) -> None:
+        self.given_out += size
+        if self.given_out > self.limit:
+            raise FlowlogsError(f"{self.path}: the gzip data expands to more than {self.limit} bytes; set {_GZIP_VARIABLE} to a larger number of bytes if these are flows")
+        if self.by_ratio and self.given_out > _GZIP_FLOOR and self.given_out > GZIP_RATIO * self.read_in:
+            raise FlowlogsError(
+                f"{self.path}: the gzip data expands more than {GZIP_RATIO} times (flows compress 10 to 30 times): "
+                f"a decompression bomb? set {_GZIP_VARIABLE} to a number of bytes to read it anyway"
+            )
+
+    def close(self) -> None:
+        self.compressed.close()
+        super().close()
+
+
 class FlowLines:
     """(1-based line number, line) of a JSON-lines file, read as iterated; close() when done.
-    Blank lines are left to the reader (run_preview, read_flows skip them)."""
+    Blank lines are left to the reader (run_preview, read_flows skip them). A line longer than
+    MAX_LINE_BYTES, a .gz expanding past its limits or broken gzip data is a FlowlogsError
+    naming the file and line."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.stream = _open(path)
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        return enumerate(self.stream, start=1)
+        readline = self.stream.readline
+        limit = MAX_LINE_BYTES
+        number = 0
+        try:
+            while line := readline(limit + 1):
+                number += 1
+                if len(line) > limit and not line.endswith(b"\n"):
+                    raise FlowlogsError(f"{self.path}:{number}: a line longer than {limit} bytes: not a flow (a flow is a JSON object of a few KB)")
+                yield number, line
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            raise FlowlogsError(f"{self.path}: broken gzip data after line {number}: {error}") from None
 
     def close(self) -> None:
         if self.stream is not sys.stdin.buffer:
@@ -209,3 +296,123 @@ _NO_PAYLOAD: dict[str, Any] = {}
 @functools.cache
 def _json_kind(kind: str) -> str:
     return json_name(kind)
+
+
+# protojson's JSON forms of each scalar type (google.golang.org/protobuf/encoding/protojson,
+# decode.go unmarshalScalar): 64-bit and 32-bit integers as numbers or decimal strings, floats
+# as numbers or "NaN"/"Infinity"/"-Infinity", bytes as base64 text; null is any field's default.
+_INTEGERS = frozenset({"int32", "uint32", "int64", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"})
+_JSON_KINDS = {"string": "a string", "bytes": "a base64 string", "bool": "true or false", "double": "a number", "float": "a number"}
+_WELL_KNOWN_JSON = {
+    "google.protobuf.Timestamp": (str, "an RFC 3339 time string"),
+    "google.protobuf.BoolValue": (bool, "true or false"),
+    "google.protobuf.UInt32Value": (int, "a number"),
+    "google.protobuf.Any": (dict, "a JSON object"),
+}
+# protojson's Timestamp: RFC 3339 with an upper-case T and Z or an offset, up to 9 fractional digits.
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})\Z")
+# The envelope of an exported or observed flow (observer.proto ExportEvent / GetFlowsResponse).
+_ENVELOPE = {"time": "google.protobuf.Timestamp", "node_name": "string", "flow": "Flow"}
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "a JSON object"
+
+
+def _scalar_problem(value: Any, type_name: str, enums: Any) -> str | None:
+    """What a value of a singular field should have been, or None when protojson reads it."""
+    if value is None:
+        return None
+    if type_name in _WELL_KNOWN_JSON:
+        kind, wanted = _WELL_KNOWN_JSON[type_name]
+        ok = isinstance(value, kind) and (kind is not int or not isinstance(value, bool))
+        if ok and type_name == "google.protobuf.Timestamp":
+            ok = _RFC3339.match(value) is not None
+        return None if ok else wanted
+    if type_name in enums:
+        return None if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)) else f"a {type_name} name or number"
+    if type_name in _INTEGERS:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return None
+        if isinstance(value, str) and value.strip("-").isdigit():
+            return None
+        return "an integer (a number or a decimal string)"
+    if type_name in ("double", "float"):
+        return None if (isinstance(value, (int, float)) and not isinstance(value, bool)) or value in ("NaN", "Infinity", "-Infinity") else "a number"
+    if type_name in ("string", "bytes"):
+        return None if isinstance(value, str) else _JSON_KINDS[type_name]
+    if type_name == "bool":
+        return None if isinstance(value, bool) else "true or false"
+    return None if isinstance(value, dict) else f"a JSON object ({type_name})"
+
+
+def flow_type_problem(obj: Any, version: str) -> str | None:
+    """The first field of a parsed line whose JSON type protojson would reject for flow.Flow of
+    Cilium `version` (its messages from data/flow-<version>.yaml), as "path: is X, must be Y";
+    None when every known field has its type. Unknown fields are left alone."""
+    from ..flow_schema import load_flow_schema
+
+    schema = load_flow_schema(version)
+    table = proto_facts().json_to_proto
+    fields_of = {name: {f.name: f for f in fields} for name, fields in schema.messages.items()}
+
+    def walk(value: Any, message: str, path: str) -> str | None:
+        if not isinstance(value, dict):
+            return f"{path}: is {_kind_of(value)}, must be a JSON object ({message})"
+        known = fields_of.get(message, {})
+        for key, item in value.items():
+            field = known.get(table.get(key) or key)
+            if field is None or item is None:
+                continue
+            at = f"{path}.{key}" if path else key
+            if field.repeated:
+                if not isinstance(item, list):
+                    return f"{at}: is {_kind_of(item)}, must be a list"
+                items = [(f"{at}[{index}]", element) for index, element in enumerate(item)]
+            else:
+                items = [(at, item)]
+            for where, element in items:
+                if field.type in fields_of:
+                    problem = walk(element, field.type, where)
+                    if problem:
+                        return problem
+                else:
+                    wanted = _scalar_problem(element, field.type, schema.enums)
+                    if wanted:
+                        return f"{where}: is {_kind_of(element)}, must be {wanted}"
+        return None
+
+    if not isinstance(obj, dict):
+        return f"is {_kind_of(obj)}, must be a JSON object"
+    if isinstance(obj.get("flow"), dict) or any(k in obj for k in ("time", "node_name", "nodeName")) and "flow" in obj:
+        for key, type_name in _ENVELOPE.items():
+            for spelled in {key, json_name(key)}:
+                if spelled in obj and type_name != "Flow":
+                    wanted = _scalar_problem(obj[spelled], type_name, schema.enums)
+                    if wanted:
+                        return f"{spelled}: is {_kind_of(obj[spelled])}, must be {wanted}"
+        return walk(obj["flow"], "Flow", "flow")
+    for kind in EVENT_KINDS[1:]:
+        if kind in obj or json_name(kind) in obj:
+            return None  # not a flow: the engine counts it, no filter reads it
+    return walk(obj, "Flow", "")
+
+
+def flow_type_error(path: str, number: int, line: bytes, version: str) -> FlowlogsError | None:
+    """A positioned error for a line whose fields have the wrong JSON types, or None."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return bad_line(path, number)
+    problem = flow_type_problem(obj, version)
+    return None if problem is None else FlowlogsError(f"{path}:{number}: {problem} (flow.Flow, Cilium {version}); the agent could not read this flow")

@@ -665,8 +665,8 @@ def _ip_trace_id(values: list[Any], _: MatchContext) -> Predicate:
 
 # --- http.go ---------------------------------------------------------------------------------
 
-_STATUS_FULL = re.compile(r"^[1-5][0-9]{2}$")
-_STATUS_PREFIX = re.compile(r"^[1-5][0-9]?\+$")
+_STATUS_FULL = re.compile(r"^[1-5][0-9]{2}\Z")
+_STATUS_PREFIX = re.compile(r"^[1-5][0-9]?\+\Z")
 
 
 def _require_l7_event_type(what: str, context: MatchContext) -> None:

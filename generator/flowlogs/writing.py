@@ -1,0 +1,87 @@
+"""Writing a file: the one writer every command uses (report, package, init, import, generate).
+
+A file is written whole beside its target, under a fresh name nobody could have planted
+(`mkstemp` creates it with O_EXCL: a `.NAME.tmp` symlink left there is never followed), and
+renamed over the target in one step, so a reader sees the old file or the new one, never half
+of one; on any failure the temporary file is removed and the target is untouched. The target
+itself must be a regular file or absent: a symlink (which would send the write elsewhere), a
+directory, a device (`--report /dev/full` once replaced the device node with a regular file), a
+FIFO or a socket is refused with an error naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from .errors import UserError
+
+
+class UnsafeTarget(UserError):
+    """A target flowlogs will not write: a symlink, directory, device, FIFO or socket."""
+
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def refuse_special(path: Path, what: str = "file") -> None:
+    """UnsafeTarget when `path` exists and is anything but a regular file (a symlink is not followed)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise UnsafeTarget(f"{path}: cannot write the {what}: {error.strerror}") from None
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for check, name in _KINDS if check(mode)), "not a regular file")
+    raise UnsafeTarget(f"{path} is {kind}: flowlogs writes its {what} only to a regular file or a new name")
+
+
+def write_file(path: Path, data: str | bytes, *, what: str = "file", exclusive: bool = False, make_parents: bool = False, mode: int = 0o644) -> None:
+    """Write `data` (text as UTF-8 with \\n line ends) to `path` atomically.
+
+    `exclusive`: never replace anything at `path`, not even a dangling symlink (`init`).
+    `make_parents`: create missing parent directories first.
+    Refusals are UnsafeTarget (a UserError); other OS errors are UserError naming the path.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    refuse_special(path, what)
+    if exclusive and os.path.lexists(path):
+        raise UnsafeTarget(f"{path} exists: flowlogs never overwrites it")
+    parent = path.parent
+    try:
+        if make_parents:
+            parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=".tmp", dir=parent)
+    except OSError as error:
+        raise UserError(f"{path}: cannot write the {what}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        os.chmod(temporary, mode)
+        if exclusive:
+            os.link(temporary, path)  # fails when anything, even a dangling symlink, is there
+            os.unlink(temporary)
+        else:
+            refuse_special(path, what)  # again, just before the rename: it replaces a link, never follows it
+            os.replace(temporary, path)
+    except BaseException as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if isinstance(error, UserError) or not isinstance(error, OSError):
+            raise
+        if isinstance(error, FileExistsError):
+            raise UnsafeTarget(f"{path} exists: flowlogs never overwrites it") from None
+        raise UserError(f"{path}: cannot write the {what}: {error.strerror or error}") from None
