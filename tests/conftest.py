@@ -154,19 +154,27 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-@pytest.fixture(scope="session")
-def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[upstream_tools.ApiServer]:
-    """A real kube-apiserver + etcd (v1.36.2) per test process, with the CRDs of ../shared/crds
-    applied server-side; stopped at the end. Skipped only when ../shared/tools is absent."""
+@contextmanager
+def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[upstream_tools.ApiServer]:
+    """A real kube-apiserver + etcd (v1.36.2) with the CRDs of ../shared/crds applied server-side,
+    stopped at the end (~7 s). Skipped only when ../shared/tools is absent."""
     reason = upstream_tools.skip_reason("kube-apiserver") or upstream_tools.kubectl_available()
     if reason:
         pytest.skip(reason)
-    server = upstream_tools.ApiServer.start(tmp_path_factory.mktemp("apiserver"))
+    server = upstream_tools.ApiServer.start(tmp_path_factory.mktemp(name))
     try:
         server.apply_crds()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[upstream_tools.ApiServer]:
+    """One real API server per test process, shared by the modules whose objects do not collide
+    (a module that changes cluster-wide objects under other field managers starts its own)."""
+    with started_kube_apiserver(tmp_path_factory, "apiserver") as server:
+        yield server
 
 
 def write_profile(directory: Path, name: str, text: str) -> Path:

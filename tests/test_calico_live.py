@@ -1,4 +1,4 @@
-"""The Calico part against a real kube-apiserver v1.36.2 (the session's `kube_apiserver`).
+"""The Calico part against a real kube-apiserver v1.36.2 (a server of its own, `conftest.started_kube_apiserver`).
 
 Every outcome is read back from the server (`kubectl get -o json`), never from the script's
 output: the hook script run as a process with its ServiceAccount's TokenRequest token (apply,
@@ -36,6 +36,7 @@ from calico_live import (
 )
 from upstream_tools import ApiServer
 
+from conftest import started_kube_apiserver
 from flowlogs.generate import generate
 from flowlogs.helm import EmbeddedHelm
 
@@ -82,15 +83,17 @@ def desired(chart_docs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def cluster(kube_apiserver: ApiServer, chart_docs: list[dict[str, Any]]) -> Iterator[ApiServer]:
-    """The server with projectcalico.org/v3, the namespaces, and the chart's ServiceAccount and RBAC."""
-    server = kube_apiserver
-    apply(server, [projectcalico_v3_crd()], "--server-side", "--force-conflicts")
-    server.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/felixconfigurations.projectcalico.org")
-    ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
-    rbac = [d for d in chart_docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
-    apply(server, rbac, "--server-side", "--force-conflicts")
-    yield server
+def cluster(tmp_path_factory: pytest.TempPathFactory, chart_docs: list[dict[str, Any]]) -> Iterator[ApiServer]:
+    """A server of this module's own (it serves projectcalico.org/v3 and owns the chart's RBAC under
+    kubectl's field manager, which other modules' tests must not meet), with the namespaces, and the
+    chart's ServiceAccount and RBAC."""
+    with started_kube_apiserver(tmp_path_factory, "calico-apiserver") as server:
+        apply(server, [projectcalico_v3_crd()], "--server-side", "--force-conflicts")
+        server.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/felixconfigurations.projectcalico.org")
+        ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
+        rbac = [d for d in chart_docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
+        apply(server, rbac, "--server-side", "--force-conflicts")
+        yield server
 
 
 # ------------------------------------------------------------------------ cluster objects

@@ -80,7 +80,7 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
         "        # zsh's compgen prints an empty line when nothing matches.",
         "        [[ -n \"$word\" && \"$word\" == \"$cur\"* && \"$word\" != *$'\\n'* ]] || continue",
         "        printf -v quoted %q \"$word\"",
-        "        [[ \"$word\" == \"~\"* ]] && quoted=\"${quoted#\\\\}\"  # a typed ~ (a home directory) stays bare",
+        "        [[ \"$cur\" == \"~\"* && \"$word\" == \"~\"* ]] && quoted=\"${quoted#\\\\}\"  # a typed ~ (a home directory) stays bare",
         "        COMPREPLY+=(\"$quoted\")",
         "    done",
         "    return 0",

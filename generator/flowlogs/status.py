@@ -203,7 +203,7 @@ def differences_between(wanted: Any, actual: Any, path: tuple[str, ...]) -> Iter
         yield path, wanted, actual
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def field_name(path: Sequence[str]) -> str:

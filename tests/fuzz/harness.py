@@ -1,6 +1,6 @@
 """The fuzz target of issues 13 and 22: hostile profiles, fleet files, validator inputs, preview
-flows (plain and .gz), ConfigMap payloads (preview --config), import inputs, init names and
-package descriptions.
+flows (plain and .gz), ConfigMap payloads (preview --config), import inputs, init names,
+package descriptions, build-cache entries and file names offered by shell completion.
 
 Each example is a file (or a few) written to a scratch repository and run through the CLI in
 a forked child process, so a crash, a hang (> 2 s) or a memory blow-up (> 200 MB over the
@@ -10,6 +10,10 @@ parent) is caught and counted, never taken down with the run. An example passes 
 - nothing is written outside its place: `init` writes values/NAME.yaml for a valid NAME and
   nothing else, preview, import and package write nothing outside dist/ (an "escape");
 - a packaged profile chart's description is the profile's, character for character;
+- with every build-cache entry overwritten (alone, after a real entry's header, spliced into
+  one), `render` prints exactly what it printed from a clean cache ("invalid" otherwise);
+- a profile file name offered by bash completion runs nothing (an "escape"), and each offered
+  word, read back by bash as a command line would be, is a profile name;
 - a rejection (exit 1) names a position (`file:line:col: error:`) or, for validate, reports
   the document as failed;
 - after a rejection chart/ and gitops/ are byte for byte what they were;
@@ -296,6 +300,23 @@ def package_profiles() -> st.SearchStrategy[bytes]:
     return quoted.map(lambda text: f"description: {text}\n{BASE_PROFILE}".encode("utf-8", "surrogatepass"))
 
 
+def cache_entries() -> st.SearchStrategy[bytes]:
+    """What a planted or damaged cache entry may hold: JSON of any shape, hostile text, bytes, and
+    a pickle that would create a file (pickle.dumps of os.system-like reduce is not needed: the
+    opcode stream alone must never be executed)."""
+    pickle_payload = b"cos\nsystem\n(S'touch PWNED'\ntR."
+    return st.one_of(encoded(_json_values(3)), hostile_texts(), st.binary(max_size=2048), st.just(pickle_payload), st.just(b""))
+
+
+COMPLETION_NAMES = ["$(touch PWNED)", "`touch PWNED`", "a;touch PWNED", "a b", "'", '"', "\\", "*", "[ab]?", "-x", "--help", "a\nb", "$HOME", "~", "!x", "a|b", "a&b", "{a,b}"]
+
+
+def completion_names() -> st.SearchStrategy[bytes]:
+    alphabet = st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",))
+    name = st.one_of(st.sampled_from(COMPLETION_NAMES), st.text(alphabet, min_size=1, max_size=40), st.builds("".join, st.lists(st.sampled_from(COMPLETION_NAMES), min_size=1, max_size=3)))
+    return name.filter(lambda n: n not in (".", "..") and len(n.encode()) < 200).map(lambda n: n.encode("utf-8"))
+
+
 def strategies() -> dict[str, st.SearchStrategy[bytes]]:
     return {
         "profile": encoded(profile_data()),
@@ -307,10 +328,12 @@ def strategies() -> dict[str, st.SearchStrategy[bytes]]:
         "import": import_inputs(),
         "init": init_names(),
         "package": package_profiles(),
+        "cache": cache_entries(),
+        "completion": completion_names(),
     }
 
 
-KINDS = ("profile", "fleet", "documents", "flows", "flows.gz", "configmap", "import", "init", "package")
+KINDS = ("profile", "fleet", "documents", "flows", "flows.gz", "configmap", "import", "init", "package", "cache", "completion")
 
 
 # ---------------------------------------------------------------- running one example
@@ -404,8 +427,56 @@ def _entries(root: Path) -> set[str]:
     return {
         str(p.relative_to(scratch)) + ("@" if p.is_symlink() else "")
         for p in scratch.rglob("*")
-        if not str(p.relative_to(root) if p.is_relative_to(root) else "").startswith(("values", "dist"))
+        if not str(p.relative_to(root) if p.is_relative_to(root) else "").startswith(("values", "dist", "cache"))
     }
+
+
+def _child_cache(root: Path, content: bytes) -> tuple[str, str]:
+    """Every kept entry overwritten, then `render p`: the same output as from a clean cache, and nothing run."""
+    entries = sorted(path for path in (root / "cache").rglob("*") if path.is_file())
+    if not entries:
+        return "invalid", "prepare_repository kept no cache entry"
+    for index, entry in enumerate(entries):
+        good = entry.read_bytes()
+        header, _, _ = good.partition(b"\n")
+        damaged = (content, header + b"\n" + content, good[: len(good) // 2] + content + good[len(good) // 2 :])[index % 3]
+        entry.write_bytes(damaged)
+    code, out, err = _cli(["--debug", "--values-dir", str(root / "values"), "--chart-dir", str(root / "chart"), "render", "p"])
+    if code == 70:
+        return "internal error", err[-500:]
+    if TRACEBACK in err or code != 0:
+        return "traceback", err[-500:]
+    if out != (root / "render.expected").read_text(encoding="utf-8"):
+        return "invalid", "render from damaged cache entries differs from a clean render"
+    return "accepted", ""
+
+
+def _child_completion(root: Path, content: bytes) -> tuple[str, str]:
+    """A profile file named `content`, then Tab after `flowlogs render ` in bash."""
+    import subprocess
+
+    name = content.decode("utf-8")
+    try:
+        (root / "values" / f"{name}.yaml").write_text(BASE_PROFILE)
+    except OSError as error:
+        return "rejected", str(error)
+    script = _cli(["completion", "bash"])[1]
+    press_tab = 'COMP_WORDS=(flowlogs render ""); COMP_CWORD=2; COMP_LINE="flowlogs render "; COMP_POINT=${#COMP_LINE}; _flowlogs; printf "%s\\0" "${COMPREPLY[@]}"'
+    offered = subprocess.run(["bash", "--norc", "-c", script + "\n" + press_tab], cwd=root, capture_output=True, timeout=10, check=False)
+    if offered.returncode != 0:
+        return "traceback", offered.stderr.decode(errors="replace")[-300:]
+    words = [w.decode("utf-8", "surrogateescape") for w in offered.stdout.split(b"\0") if w]
+    profiles = {path.name.removesuffix(".yaml") for path in (root / "values").glob("*.yaml")}
+    paths = {entry.name + ("/" if entry.is_dir() else "") for entry in root.iterdir()}  # a profile may be given by path
+    read_back = set()
+    for word in words:  # what Tab inserts, as bash reads the command line it lands in
+        parsed = subprocess.run(["bash", "--norc", "-c", 'eval "set -- $1"; printf "%s\\0" "$@"', "_", word], cwd=root, capture_output=True, timeout=10, check=False)
+        read_back.update(w.decode("utf-8", "surrogateescape") for w in parsed.stdout.split(b"\0") if w)
+    if not read_back <= profiles | paths:
+        return "invalid", f"offered {sorted(read_back - profiles - paths)!r}, neither profile names nor files here"
+    if "\n" not in name and name not in read_back:
+        return "invalid", f"{name!r} not offered (offered {words!r})"
+    return "accepted", ""
 
 
 def _child_new(kind: str, root: Path, content: bytes) -> tuple[str, str]:
@@ -451,7 +522,8 @@ def _child_new(kind: str, root: Path, content: bytes) -> tuple[str, str]:
 
             description = yaml.safe_load(content)["description"]
             shown = "" if description is None else " ".join(str(description).split()) if not isinstance(description, bool) else str(description).lower()
-            with tarfile.open(root / "dist" / "flowlogs-p-0.1.0.tgz") as archive:
+            (archive_path,) = (root / "dist").glob("flowlogs-p-*.tgz")  # the profile chart's own version
+            with tarfile.open(archive_path) as archive:
                 member = archive.extractfile("flowlogs-p/Chart.yaml")
                 assert member is not None
                 written = yaml.safe_load(member.read())["description"]
@@ -487,6 +559,18 @@ def prepare_repository(root: Path) -> None:
     (root / "good.json").write_bytes(GOOD_FLOWS)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         assert main(["--values-dir", str(root / "values"), "--chart-dir", str(root / "chart"), "generate"]) == 0
+    # The build cache of the examples: what one `render p` keeps, a copy to restore it from, its
+    # output. Rendered in a process of its own: Helm's engine starts Go's runtime, whose threads a
+    # forked example would inherit broken.
+    import subprocess
+
+    os.environ["FLOWLOGS_CACHE_DIR"] = str(root / "cache")
+    rendered = subprocess.run(
+        [sys.executable, "-m", "flowlogs", "--values-dir", str(root / "values"), "--chart-dir", str(root / "chart"), "render", "p"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    (root / "render.expected").write_text(rendered, encoding="utf-8")
+    shutil.copytree(root / "cache", root / "cache.good")
 
 
 def _cli(argv: list[str]) -> tuple[int, str, str]:
@@ -504,6 +588,12 @@ def _cli(argv: list[str]) -> tuple[int, str, str]:
 def _child(kind: str, root: Path, deep_check: bool, content: bytes = b"") -> tuple[str, str]:
     """Runs in the forked child: the command, then the checks; returns (status, detail)."""
     values, chart, gitops = root / "values", root / "chart", root / "gitops"
+    if kind == "cache":
+        return _child_cache(root, content)
+    if kind == "completion":
+        before = _entries(root)
+        status, detail = _child_completion(root, content)
+        return ("escape", f"{sorted(_entries(root) ^ before)[:5]}") if _entries(root) != before else (status, detail)
     if kind not in ("profile", "fleet", "documents"):
         return _child_new(kind, root, content)
     if kind == "documents":
@@ -587,6 +677,8 @@ def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool, time
         if extra.name not in ("p.yaml", "fleet.yaml"):
             extra.unlink()
     shutil.rmtree(root / "dist", ignore_errors=True)
+    shutil.rmtree(root / "cache", ignore_errors=True)
+    shutil.copytree(root / "cache.good", root / "cache")
     if status == "accepted" and kind in ("profile", "fleet"):
         prepare_repository(root)
     if status not in ("accepted", "rejected"):

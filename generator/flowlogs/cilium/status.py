@@ -25,7 +25,7 @@ from .compile import CiliumCompiled
 from .tables import CiliumTables, load_tables
 
 _FLOWLOGS_KEY = "flowlogs.yaml"  # the ConfigMap key Cilium's chart mounts as the agent's file
-_LOWER_CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+_LOWER_CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*\Z")
 
 
 def _snake(key: str) -> str:
