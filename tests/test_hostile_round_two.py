@@ -27,6 +27,7 @@ import yaml
 
 from conftest import ROOT, CliResult
 from flowlogs.cilium.preview.flows import flow_type_problem
+from flowlogs.names import end_anchors
 from flowlogs.schema_errors import detailed_validator
 from flowlogs.writing import UnsafeTarget, write_file
 
@@ -127,19 +128,7 @@ def test_a_profile_file_name_ending_in_a_newline_is_refused(run_cli: Callable[..
 
 
 def _dollar_outside_class(pattern: str) -> bool:
-    escaped = in_class = False
-    for char in pattern:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "$":
-            return True
-    return False
+    return bool(end_anchors(pattern))
 
 
 def test_no_python_regex_in_the_generator_anchors_with_dollar() -> None:

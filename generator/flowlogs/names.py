@@ -9,16 +9,12 @@ from pathlib import Path
 DNS_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 
 
-def python_pattern(pattern: str) -> str:
-    """A JSON Schema (ECMA-262) pattern as Python's `re` must be given it to mean the same.
-
-    ECMA's `$` (no multiline flag) matches at the very end only, as Go's regexp (Helm) and
-    jsonschema-rs read it; Python's `$` also matches before a final newline, so `flowlogs-x\\n`
-    passed `^...$` (tests/test_anchors.py). Each `$` outside a character class becomes `\\Z`.
-    """
-    out: list[str] = []
+def end_anchors(pattern: str) -> list[int]:
+    """The positions of the `$` anchors of a regular expression: those outside a character class
+    and not escaped."""
+    found: list[int] = []
     escaped = in_class = False
-    for char in pattern:
+    for index, char in enumerate(pattern):
         if escaped:
             escaped = False
         elif char == "\\":
@@ -28,9 +24,20 @@ def python_pattern(pattern: str) -> str:
         elif char == "[":
             in_class = True
         elif char == "$":
-            out.append("\\Z")
-            continue
-        out.append(char)
+            found.append(index)
+    return found
+
+
+def python_pattern(pattern: str) -> str:
+    """A JSON Schema (ECMA-262) pattern as Python's `re` must be given it to mean the same.
+
+    ECMA's `$` (no multiline flag) matches at the very end only, as Go's regexp (Helm) and
+    jsonschema-rs read it; Python's `$` also matches before a final newline, so `flowlogs-x\\n`
+    passed `^...$` (tests/test_hostile_round_two.py). Each `$` outside a character class becomes `\\Z`.
+    """
+    out = list(pattern)
+    for index in end_anchors(pattern):
+        out[index] = "\\Z"
     return "".join(out)
 
 
