@@ -27,7 +27,7 @@ export GOCACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/flowlogs/go-build
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check lint test test-fast fuzz helm-binary kubeconform-binary go-toolchain hubble-binaries kube-apiserver-binaries upstream-tools python-matrix bench browser zsh golden clean
+.PHONY: all venv generate validate check lint test test-fast fuzz oracle helm-binary kubeconform-binary go-toolchain hubble-binaries kube-apiserver-binaries upstream-tools python-matrix bench browser zsh golden clean
 
 all: validate
 
@@ -111,6 +111,11 @@ test-fast: $(STAMP) upstream-tools zsh
 FUZZ_EXAMPLES ?= 5000
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz/run_fuzz.py --examples $(FUZZ_EXAMPLES)
+
+# The randomised oracle tiers at full size (hubble and Cilium's charts against preview, explain and
+# import: fresh examples each run); `make test` runs a quarter of each beside the other tests.
+oracle: $(STAMP) upstream-tools
+	FLOWLOGS_ORACLE_SCALE=1 $(PYTEST) -m slow tests/test_preview_oracle.py tests/test_explain_oracle.py tests/test_import_oracle.py
 
 golden: $(STAMP)
 	FLOWLOGS_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_compile_golden.py -q

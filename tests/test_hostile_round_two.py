@@ -595,3 +595,12 @@ def test_check_names_a_switch_a_killed_generate_left(tmp_path: Path, monkeypatch
     assert run_cli("generate").code == 0
     assert run_cli("check").code == 0
     assert not journal.exists()
+
+
+def test_a_null_time_of_an_exporter_line_is_no_time(run_cli: Callable[..., CliResult]) -> None:
+    """protojson reads a JSON null for a Timestamp as unset (found by `make fuzz`: exit 70 once)."""
+    _profile()
+    Path("flows.json").write_text('{"flow":{"time":"2026-01-01T00:00:00Z","verdict":"DROPPED"},"node_name":"n","time":null}\n', encoding="utf-8")
+    result = run_cli("preview", "p", "--flows", "flows.json")
+    assert (result.code, result.err) == (0, "")
+    assert "1 flow(s) seen" in result.out

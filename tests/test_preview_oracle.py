@@ -127,7 +127,7 @@ def test_preview_exports_what_hubble_exports_fixed_seed(version: str, tmp_path: 
 @pytest.mark.slow
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_preview_exports_what_hubble_exports_randomised(version: str, tmp_path: Path) -> None:
-    _run(version, 150, 12, tmp_path, derandomize=False)
+    _run(version, 150, upstream_tools.oracle_budget(12), tmp_path, derandomize=False)
 
 
 def test_every_filter_word_is_generated() -> None:

@@ -49,6 +49,14 @@ LIVE_CRDS = (
 )
 
 
+def oracle_budget(full: int) -> int:
+    """How many of `full` generated examples a randomised oracle run takes: a quarter in `make test`
+    (which runs them beside everything else, fresh examples each run), all with `make oracle`
+    (FLOWLOGS_ORACLE_SCALE=1)."""
+    scale = float(os.environ.get("FLOWLOGS_ORACLE_SCALE", "0.25"))
+    return max(1, round(full * scale))
+
+
 def go_cache() -> str:
     """Go's build cache in the user's cache directory (as the Makefile's GOCACHE)."""
     if os.environ.get("GOCACHE"):

@@ -221,7 +221,9 @@ def run_preview(
                 # read only its flow, the rest is filled in for the flow logs that export it.
                 ev = fast
                 ev.flow = flow
-                stamp = obj.get("time", "")
+                stamp = obj.get("time")
+                if stamp is None:  # absent or null: protojson leaves the Timestamp unset
+                    stamp = ""
             else:
                 parsed = event_from_object(obj, number, len(line), table)
                 if parsed is None:
