@@ -17,6 +17,7 @@ from pathlib import Path
 from ..kubectl import ClusterError, Kubectl, fatal
 from .documents import Document, Resource
 from .results import Check, Result, Status
+from .validator import resource_result
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Cluster:
                 results = []
                 for resource, path in zip(resources, files, strict=True):
                     refused = self._apply([path], resource.namespace or namespace)
-                    results.append(_result(profile, resource, Status.VALID if refused is None else Status.INVALID, refused or ""))
+                    results.append(resource_result(resource, Status.VALID if refused is None else Status.INVALID, message=refused or "", check=Check.CLUSTER))
                 return results
         except ClusterError as error:
             return [Result(profile, "", Check.CLUSTER, Status.ERROR, message=f"{where}: {error}")]
@@ -77,18 +78,3 @@ class Cluster:
         for path in files:
             message = message.replace(f' "{path}"', "").replace(str(path), "")
         return message or f"kubectl exited with {completed.returncode}"
-
-
-def _result(profile: str, resource: Resource, status: Status, message: str) -> Result:
-    return Result(
-        profile,
-        resource.template,
-        Check.CLUSTER,
-        status,
-        kind=resource.kind,
-        name=resource.name,
-        namespace=resource.namespace,
-        api_version=resource.api_version,
-        index=resource.index,
-        message=message,
-    )

@@ -38,25 +38,25 @@ class ResourceValidator:
         lookup = self.registry.lookup(resource.api_version, resource.kind)
         if lookup.compiled is None:
             if lookup.error:
-                return _result(resource, Status.ERROR, message=lookup.error)
+                return resource_result(resource, Status.ERROR, message=lookup.error)
             if self.ignore_missing_schemas:
-                return _result(resource, Status.SKIPPED, message=f"could not find schema for {resource.kind}")
-            return _result(resource, Status.ERROR, message=f"could not find schema for {resource.kind}")
+                return resource_result(resource, Status.SKIPPED, message=f"could not find schema for {resource.kind}")
+            return resource_result(resource, Status.ERROR, message=f"could not find schema for {resource.kind}")
         validator = lookup.compiled.validator
         partial = is_partial_manifest(resource.obj)
         try:
             if validator.is_valid(resource.obj):  # the common case: skip building error objects
-                return _result(resource, Status.VALID)
+                return resource_result(resource, Status.VALID)
             errors = list(validator.iter_errors(resource.obj))
             if partial:
                 errors = without_required(errors)
                 if not errors:
-                    return _result(resource, Status.VALID, message=PARTIAL_MESSAGE)
+                    return resource_result(resource, Status.VALID, message=PARTIAL_MESSAGE)
             distinct = {Issue(json_pointer(error.instance_path), readable_message(error.message, error.instance)) for error in errors}
         except ValueError as error:  # data JSON has no type for, e.g. a YAML `!!set`
-            return _result(resource, Status.ERROR, message=f"cannot validate the document as JSON: {error}")
+            return resource_result(resource, Status.ERROR, message=f"cannot validate the document as JSON: {error}")
         issues = sorted(distinct, key=lambda issue: (issue.path, issue.message))
-        return _result(resource, Status.INVALID, issues=tuple(issues))
+        return resource_result(resource, Status.INVALID, issues=tuple(issues))
 
 
 def server_rule_result(resource: Resource) -> Result | None:
@@ -64,7 +64,7 @@ def server_rule_result(resource: Resource) -> Result | None:
     issues = server_rule_issues(resource.obj)
     if not issues:
         return None
-    return _result(resource, Status.INVALID, issues=issues, check=Check.SERVER_RULES)
+    return resource_result(resource, Status.INVALID, issues=issues, check=Check.SERVER_RULES)
 
 
 def readable_message(message: str, instance: Any) -> str:
@@ -81,7 +81,7 @@ def readable_message(message: str, instance: Any) -> str:
     return ("{...}" if isinstance(instance, dict) else "[...]") + message[cut:]
 
 
-def _result(
+def resource_result(
     resource: Resource, status: Status, *, message: str = "", issues: tuple[Issue, ...] = (), check: Check = Check.SCHEMA
 ) -> Result:
     return Result(
