@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import CHART, ROOT, VALUES, write_profile
 from flowlogs.chart.build import build_chart
 from flowlogs.compiler import compile_directory
@@ -108,8 +110,19 @@ def test_removing_a_profile_removes_its_files(run_cli, workspace):
 def test_empty_profile_directory_is_an_error(run_cli, tmp_path):
     (tmp_path / "values").mkdir()
     result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
+    assert (result.code, result.err) == (
+        1, f"flowlogs: error: no profiles in {tmp_path}/values (expected *.yaml files): write a first profile with `flowlogs init NAME` ({tmp_path}/values/NAME.yaml), or pass --values-dir\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["generate", "validate", "check", "diff"])
+def test_an_empty_folder_points_to_init(run_cli, tmp_path, monkeypatch, command):
+    """A new user's first command, in a folder of their own, says how to start."""
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(command)
+    assert result.err == "flowlogs: error: profile directory not found: values: write a first profile with `flowlogs init NAME` (values/NAME.yaml), or pass --values-dir\n"
     assert result.code == 1
-    assert "no profiles in" in result.err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_schema_command_matches_the_committed_schema(run_cli):

@@ -293,7 +293,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not sep or not key or not version:
             raise UserError(f"--version {item!r}: write PRODUCT=VERSION, e.g. cilium=1.18")
         versions[key] = version
-    text = import_profile(Path(args.file), versions)
+    text = import_profile(Path(args.file), versions, Path(args.output).parent if args.output else args.values_dir)
     if args.output:
         write_profile(text, Path(args.output), args.force)
         print(f"wrote {args.output}: run `flowlogs explain {args.output}` to read it back", file=sys.stderr)
@@ -332,7 +332,7 @@ EXAMPLES = {
     "schema": "flowlogs schema > docs/profile.schema.json",
     "package": "flowlogs package                              # dist/: the chart, one chart per profile, index.yaml\nhelm install flowlogs dist/flowlogs-cilium-exporter-*.tgz -n flowlogs-system --create-namespace",
     "import": "flowlogs import cilium-flowlog-config.yaml --version cilium=1.18 -o values/imported.yaml   # a ConfigMap, flowlogs.yaml or Helm values",
-    "init": "flowlogs init drops --cilium 1.18 --drops --stdout\nflowlogs init shop-l7 --calico 3.20 --services shop/frontend,shop/checkout\nflowlogs init                                 # on a terminal: a few questions",
+    "init": "flowlogs init drops --cilium 1.18 --drops --stdout\nflowlogs init shop-l7 --calico 3.20 --workloads shop/frontend,shop/checkout\nflowlogs init                                 # on a terminal: a few questions",
     "completion": "source <(flowlogs completion bash)    # in ~/.bashrc (zsh: flowlogs completion zsh, in ~/.zshrc)",
 }
 
@@ -378,7 +378,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .compiler import compile_paths
     from .errors import UserError
     from .registry import PRODUCTS
-    from .starter import ask_profile, split_list, starter_profile, target_path
+    from .starter import ask_profile, flag_answers, starter_profile, target_path
 
     with_starter = [product for product in PRODUCTS if product.starter is not None]
     chosen: list[tuple[Any, str, dict[str, Any]]] = []
@@ -386,11 +386,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         version = getattr(args, f"starter_{product.key}")
         if version is not None:
             assert product.starter is not None
-            answers = {
-                q.key: split_list(getattr(args, f"starter_{q.key}")) if q.kind == "list" else bool(getattr(args, f"starter_{q.key}"))
-                for q in product.starter.questions
-            }
-            chosen.append((product, version, answers))
+            given = {q.key: getattr(args, f"starter_{q.key}") for q in product.starter.questions}
+            chosen.append((product, version, flag_answers(product, version, given)))
     name = args.name
     if not chosen:
         if not (args.interactive or sys.stdin.isatty()):
@@ -407,7 +404,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         asked_name, chosen = ask_profile(with_starter, ask, lambda text: print(text, file=sys.stderr))
         name = name or asked_name
     name = "my-profile" if name is None else name  # `init ""` is refused as the name it is
-    text = starter_profile(name, chosen)
+    text = starter_profile(name, chosen, args.values_dir)
     if args.print:
         sys.stdout.write(text)
         return EXIT_OK

@@ -72,16 +72,12 @@ class _KeptBuild:
 
 def selected_paths(values_dir: Path, selected: Sequence[str]) -> list[Path]:
     """Each profile given by name (in the profile directory) or path; none given: every profile of the directory."""
-    from .profile import find_profiles, profile_path
+    from .profile import directory_profiles, profile_path
 
     if selected:
         paths = [profile_path(profile, values_dir) for profile in selected]
     else:
-        if not values_dir.is_dir():
-            raise UserError(f"profile directory not found: {values_dir} (name profiles by path, or pass --values-dir)")
-        paths = find_profiles(values_dir)
-        if not paths:
-            raise UserError(f"no profiles in {values_dir} (expected *.yaml files)")
+        paths = directory_profiles(values_dir)
     by_name: dict[str, Path] = {}
     for path in paths:
         other = by_name.setdefault(path.stem, path)

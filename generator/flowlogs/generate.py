@@ -22,7 +22,7 @@ from .gitops.build import plan_gitops
 from .gitops.fleet import Fleet, Progress
 from .gitops.settings import SettingsOverrides
 from .names import tree_name
-from .profile import find_profiles
+from .profile import directory_profiles
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,9 @@ def plan(
     progress: Progress | None = None,
 ) -> Plan:
     """Compile every profile, read the fleet file, build chart/ and gitops/ in memory; raise on any error."""
-    if not values_dir.is_dir():
-        raise UserError(f"profile directory not found: {values_dir}")
     gitops_dir = gitops_dir or default_gitops_dir(chart_dir)
+    paths = directory_profiles(values_dir)
     _check_separate(values_dir, chart_dir, gitops_dir)
-    paths = find_profiles(values_dir)
-    if not paths:
-        raise UserError(f"no profiles in {values_dir} (expected *.yaml files)")
     key = build_key(values_dir, chart_dir, paths)
     result = compile_paths(paths)
     compile_diagnostics = list(result.diagnostics.items)

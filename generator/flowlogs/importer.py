@@ -14,14 +14,14 @@ from .compiler import compile_paths
 from .errors import UserError
 from .inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
 from .registry import PRODUCTS
+from .starter import schema_line
 from .writing import write_file
 from .yamlio import dump_yaml
 
-SCHEMA_LINE = "# yaml-language-server: $schema=../docs/profile.schema.json"
 
-
-def import_profile(path: Path, versions: dict[str, str]) -> str:
-    """The profile text for the configuration in `path`; `versions` maps a product key to its version."""
+def import_profile(path: Path, versions: dict[str, str], values_dir: Path = Path("values")) -> str:
+    """The profile text for the configuration in `path`, to be saved in `values_dir`; `versions` maps a
+    product key to its version."""
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     try:  # before any product reads it: a regular file, within the limits (inputs.py)
@@ -48,7 +48,7 @@ def import_profile(path: Path, versions: dict[str, str]) -> str:
             "(hubble.export), or a Calico Enterprise FelixConfiguration and/or ApplicationLayer"
         )
     lines = [
-        SCHEMA_LINE,
+        schema_line(values_dir).rstrip("\n"),
         f"# Imported by `flowlogs import` from {path.name} ({', '.join(forms)}). Review it, save it as values/<profile>.yaml",
         "# and run `flowlogs generate`: it compiles to the same configuration" + (", but for what the notes say is left out (Cilium does not read it)." if left_out else "."),
     ]

@@ -98,6 +98,15 @@ class GitopsFile:
 
 
 @dataclass(frozen=True)
+class GitopsNote:
+    """Something to know about deploying a part through Argo CD."""
+
+    message: str
+    hint: str
+    chosen: bool  # the profile states the setting the note is about: it is not said again at generate
+
+
+@dataclass(frozen=True)
 class Expected:
     """One field of a cluster object as a compiled profile wants it (`flowlogs status`)."""
 
@@ -189,8 +198,9 @@ class Product(ABC):
         """True when the part renders partial manifests that Argo CD must apply server-side."""
         return False
 
-    def gitops_notes(self, part: CompiledPart, application: str) -> list[tuple[str, str]]:
-        """(message, hint) notes about deploying the part with the Argo CD Application `application`."""
+    def gitops_notes(self, part: CompiledPart) -> list[GitopsNote]:
+        """(message, hint) notes about deploying the part through Argo CD: written into its Application's
+        header, and said by `generate` when the fleet file deploys the profile."""
         return []
 
     def gitops_files(self, parts: list[tuple[str, CompiledPart]], argocd_namespace: str, directory: str) -> list[GitopsFile]:

@@ -373,6 +373,18 @@ def _load_round_trip(text: str, limits: InputLimits, shown: str, diagnostics: Di
     return ({} if data is None else data), Positions(shown, values, keys), text
 
 
+def directory_profiles(values_dir: Path) -> list[Path]:
+    """The profiles of the profile directory; a missing or empty directory is an error that says how
+    to start one (a fresh checkout or an empty folder is where a new user runs a first command)."""
+    start = f"write a first profile with `flowlogs init NAME` ({values_dir}/NAME.yaml), or pass --values-dir"
+    if not values_dir.is_dir():
+        raise UserError(f"profile directory not found: {values_dir}: {start}")
+    paths = find_profiles(values_dir)
+    if not paths:
+        raise UserError(f"no profiles in {values_dir} (expected *.yaml files): {start}")
+    return paths
+
+
 def find_profiles(values_dir: Path) -> list[Path]:
     """Profile files of a directory, in a stable order. `fleet.yaml` is not a profile.
 

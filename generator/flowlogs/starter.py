@@ -21,9 +21,11 @@ from .errors import UserError
 if TYPE_CHECKING:
     from .products import Product
 
+# The profile schema as the repository ships it (`flowlogs schema > docs/profile.schema.json`).
+SCHEMA_FILE = Path("docs/profile.schema.json")
+
 HEADER = """\
-# yaml-language-server: $schema=../docs/profile.schema.json
-#
+{schema_line}#
 # A starter profile written by `flowlogs init`. Edit it, then see the manifests it makes
 # (`flowlogs render {name}`), check them as Kubernetes would (`flowlogs validate {name}`) and
 # write chart/ and gitops/ (`flowlogs generate`). Every word: docs/profiles.md.
@@ -40,6 +42,10 @@ class Question:
     help: str  # the flag's help
     kind: str = "yes-no"  # "yes-no" (a switch) or "list" (comma-separated words)
     default: Any = None
+    versions: tuple[str, ...] = ()  # the product versions it applies to; () = every version
+
+    def applies_to(self, version: str) -> bool:
+        return not self.versions or version in self.versions
 
 
 class Starter(ABC):
@@ -48,22 +54,57 @@ class Starter(ABC):
     questions: tuple[Question, ...] = ()
 
     @abstractmethod
-    def section(self, version: str, answers: Mapping[str, Any]) -> str:
-        """The product's commented profile section (YAML text ending in a newline)."""
+    def section(self, version: str, answers: Mapping[str, Any], argo_cd: bool) -> str:
+        """The product's commented profile section (YAML text ending in a newline); `argo_cd`: the
+        profile directory has a fleet file, so clusters get the profile through Argo CD."""
+
+    def wrong_version(self, question: Question, version: str) -> str:
+        """Why `--<question.key>` does not go with `version` (a product may name the flag to use)."""
+        return f"--{question.key} is for {' and '.join(question.versions)}, not {version}"
 
     @abstractmethod
     def describe(self, version: str, answers: Mapping[str, Any]) -> str:
         """A few words for the profile's description."""
 
 
-def starter_profile(name: str, chosen: Sequence[tuple[Product, str, Mapping[str, Any]]]) -> str:
-    """The profile text for the chosen products (product, version, answers)."""
+def starter_profile(name: str, chosen: Sequence[tuple[Product, str, Mapping[str, Any]]], values_dir: Path) -> str:
+    """The profile text for the chosen products (product, version, answers), for `values_dir`."""
     if not chosen:
         raise UserError("a starter profile needs at least one product")
     description = "; ".join(_starter(product).describe(version, answers) for product, version, answers in chosen)
-    return HEADER.format(name=name, description=json.dumps(description)) + "".join(
-        _starter(product).section(version, answers) for product, version, answers in chosen
+    argo_cd = any((values_dir / f"fleet{suffix}").is_file() for suffix in (".yaml", ".yml"))
+    return HEADER.format(name=name, description=json.dumps(description), schema_line=schema_line(values_dir)) + "".join(
+        _starter(product).section(version, answers, argo_cd) for product, version, answers in chosen
     )
+
+
+def schema_line(values_dir: Path) -> str:
+    """The editor's schema modeline for a profile in `values_dir`, pointing at docs/profile.schema.json
+    where the repository has it; elsewhere (a folder of one's own) a comment saying how to get the
+    schema, never a dead link."""
+    for folder in values_dir.absolute().parents:
+        if (folder / SCHEMA_FILE).is_file():
+            return f"# yaml-language-server: $schema={Path(os.path.relpath(folder / SCHEMA_FILE, values_dir.absolute())).as_posix()}\n"
+    return (
+        "# Editor completion: `flowlogs schema > profile.schema.json`, then add this first line:\n"
+        "#   # yaml-language-server: $schema=<path of profile.schema.json>\n"
+    )
+
+
+def flag_answers(product: Product, version: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers of a product's flags (`given`: flag key -> value, None when not given); a flag
+    that does not apply to the chosen version is refused with the flag that does."""
+    starter = _starter(product)
+    answers: dict[str, Any] = {}
+    for question in starter.questions:
+        value = given.get(question.key)
+        if question.kind == "list":
+            value = split_list(value)
+        if value and not question.applies_to(version):
+            raise UserError(starter.wrong_version(question, version))
+        if question.applies_to(version):
+            answers[question.key] = value if question.kind == "list" else bool(value)
+    return answers
 
 
 def _starter(product: Product) -> Starter:
@@ -86,6 +127,8 @@ def ask_profile(products: Sequence[Product], ask: Callable[[str], str], say: Cal
                 version = _answer(ask, f"{product.name} version ({', '.join(product.versions)})", default)
             answers: dict[str, Any] = {}
             for question in _starter(product).questions:
+                if not question.applies_to(version):
+                    continue
                 if question.kind == "list":
                     answers[question.key] = split_list([_answer(ask, question.prompt, ",".join(question.default or []))])
                 else:

@@ -49,6 +49,7 @@ class CalicoCompiled(CompiledPart):
     retention_days: int | None = None
     log_storage_gb: float | None = None  # the stated LogStorage size, in GiB
     gb_per_node_per_day: int = 1  # Calico's sizing rule for L7 logs (the version tables)
+    patch_mode_chosen: bool = False  # the profile says `patch-mode`
 
 
 def quantity(value: Any) -> Decimal | None:
@@ -154,6 +155,7 @@ def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
         retention_days=int(cluster.get("retention-days").value or 1) if cluster.value is not None else None,
         log_storage_gb=float(size / 2**30) if size is not None else None,
         gb_per_node_per_day=tables.gb_per_node_per_day,
+        patch_mode_chosen=section.get("patch-mode").value is not None,
     )
 
 

@@ -7,3 +7,6 @@ from __future__ import annotations
 SUPPORTED_VERSIONS: tuple[str, ...] = ("3.19", "3.20")
 DEFAULT_VERSION = "3.20"
 POLICY_SYNC_PATH_PREFIX = "/var/run/nodeagent"
+# The versions whose ApplicationLayer has sidecarInjection (3.20's documented selection: workloads);
+# the older ones select services. The data files say the same (a test compares them).
+SIDECAR_VERSIONS: tuple[str, ...] = ("3.20",)

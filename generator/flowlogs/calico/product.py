@@ -8,7 +8,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..products import CompiledPart, Expected, GitopsFile, ImportedSection, Override, Product
+from ..products import CompiledPart, Expected, GitopsFile, GitopsNote, ImportedSection, Override, Product
 from .defaults import SUPPORTED_VERSIONS
 from .starter import CalicoStarter
 
@@ -107,14 +107,17 @@ class CalicoProduct(Product):
         # GitOps mode renders partial Felix/Service manifests, which only server-side apply merges.
         return _calico(part).patch_mode == "gitops"
 
-    def gitops_notes(self, part: CompiledPart, application: str) -> list[tuple[str, str]]:
+    def gitops_notes(self, part: CompiledPart) -> list[GitopsNote]:
+        calico = _calico(part)
         if self.server_side_apply(part):
             return []
         return [
-            (
-                f"under Argo CD ({application}) the Felix/Service patch Job runs as a PostSync hook "
+            GitopsNote(
+                "under Argo CD the Felix/Service patch Job runs as a PostSync hook "
                 "on every sync, and its pre-delete restore runs only with Argo CD 3.3.0+ (PreDelete)",
-                "'patch-mode: gitops' is the supported path for Argo CD (see docs/gitops.md)",
+                "'patch-mode: gitops' has Argo CD apply the patches itself where no other Application manages the selected objects "
+                "(docs/gitops.md); write 'patch-mode: job' to keep the Job",
+                chosen=calico.patch_mode_chosen,
             )
         ]
 

@@ -22,7 +22,7 @@ class CiliumStarter(Starter):
         what = "dropped flows" if answers.get("drops") else "every flow"
         return f"Cilium {version}: {what}, to {'the agent stdout' if answers.get('stdout') else 'a file'}"
 
-    def section(self, version: str, answers: Mapping[str, Any]) -> str:
+    def section(self, version: str, answers: Mapping[str, Any], argo_cd: bool) -> str:
         name = "drops" if answers.get("drops") else "all-flows"
         target = STDOUT if answers.get("stdout") else f"{_FILE_DIRECTORY}/{name}.log"
         lines = [

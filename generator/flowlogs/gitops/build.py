@@ -25,6 +25,7 @@ from ..chart.tree import GENERATED_MARK
 from ..names import tree_name
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location
+from ..products import GitopsNote
 from ..registry import PRODUCTS
 from ..yamlio import dump_yaml
 from .fleet import Fleet, Progress, load_fleet
@@ -60,7 +61,8 @@ def build_gitops_files(profiles: Sequence[CompiledProfile], fleet: Fleet, gitops
     files: dict[str, str] = {}
     for profile in sorted(profiles, key=lambda p: p.name):
         relative = f"{APPLICATIONS_DIR}/{profile.name}.yaml"
-        header = _header([profile.source, fleet.source], f"Apply: kubectl apply -f {directory}/{relative}")
+        notes = "".join(f"\nNote: {note.message}.\n  {note.hint}." for note in _gitops_notes(profile))
+        header = _header([profile.source, fleet.source], f"Apply: kubectl apply -f {directory}/{relative}{notes}")
         files[relative] = header + dump_yaml(profile_application(profile, fleet.settings))
     if fleet.settings.cluster_generator == "labels":
         header = _header(
@@ -80,6 +82,10 @@ def build_gitops_files(profiles: Sequence[CompiledProfile], fleet: Fleet, gitops
         for extra in product.gitops_files(parts, fleet.settings.argocd_namespace, directory):
             files[extra.name] = _header([fleet.source, *extra.sources], extra.apply_hint) + extra.text
     return dict(sorted(files.items()))
+
+
+def _gitops_notes(profile: CompiledProfile) -> list[GitopsNote]:
+    return [note for product, part in profile.products() for note in product.gitops_notes(part)]
 
 
 def _note_regeneration(profiles: Sequence[CompiledProfile], chart_dir: Path, diagnostics: Diagnostics) -> None:
@@ -119,11 +125,15 @@ def plan_gitops(
     fleet = load_fleet(values_dir, chart_dir, by_name, known_profiles, diagnostics, overrides, progress)
     if len(diagnostics.errors) > before:
         return GitopsPlan(fleet, {})
+    # Said where the fleet deploys the profile through Argo CD; a profile installed with Helm alone
+    # is not told about Argo CD (its Application file's header says it, for who applies that file).
+    deployed = {p.name for p in profiles} if fleet.settings.cluster_generator == "labels" else set(used_profiles(fleet.clusters))
     for profile in profiles:
-        application = f"{tree_name(gitops_dir)}/{APPLICATIONS_DIR}/{profile.name}.yaml"
-        for product, part in profile.products():
-            for message, hint in product.gitops_notes(part, application):
-                diagnostics.note(Location(profile.source), message, hint)
+        if profile.name not in deployed:
+            continue
+        for note in _gitops_notes(profile):
+            if not note.chosen:
+                diagnostics.note(Location(profile.source), f"{fleet.source} deploys it: {note.message}", note.hint)
     _warn_shared_resources(fleet, by_name, diagnostics)
     _note_regeneration(profiles, chart_dir, diagnostics)
     # Diagnostics name files as the user sees them; generated files name them from the repository root.
