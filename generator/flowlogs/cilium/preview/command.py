@@ -103,7 +103,9 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
             show.write(flow_logs[index].config.name.encode() + b"\t")
         show.write(line + b"\n")
 
-    # Progress only where a person watches: a terminal, never a pipe or a file.
+    # Progress only where a person watches: stderr a terminal, never a pipe or a file (nor a
+    # terminal that --show's lines go to as well: the progress line would cut into them).
+    watched = sys.stderr.isatty() and not (show is not None and sys.stdout.isatty())
     progressed = False
 
     def progress(flows: int) -> None:
@@ -123,7 +125,7 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
                 reserved=reserved,
                 source=args.flows,
                 strict=args.strict,
-                progress=progress if sys.stderr.isatty() else None,
+                progress=progress if watched else None,
                 progress_every=_progress_every(),
             )
     finally:
