@@ -6,11 +6,15 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import FlowlogsError
 from ...products import Command, ProfileLoader
+
+if TYPE_CHECKING:
+    from .config import FlowLogConfig
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?\Z")
 
@@ -52,7 +56,7 @@ def _progress_every() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else PROGRESS_EVERY
 
 
-def _ended(configs: Any) -> list[Any]:
+def _ended(configs: Sequence[FlowLogConfig]) -> list[FlowLogConfig]:
     """The flow logs whose end has passed: the agent keeps them and exports nothing for them."""
     from ...clock import now
     from ..agent_time import end_passed
@@ -88,11 +92,13 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
             raise FlowlogsError(f"--cilium-version {version}: supported: {', '.join(SUPPORTED_VERSIONS)}")
         exporter = read_exporter_config(Path(args.config), version)
         source, configs, notes = exporter.source, exporter.flow_logs, list(exporter.notes)
-        for config in _ended(configs):  # a profile's are warned by its compiler, with their position
-            print(f"flowlogs: warning: {config.where or source}: {ended_message(config.name, config.end)}", file=sys.stderr)
+    ended = [(config, ended_message(config.name, str(config.end))) for config in _ended(configs)]
+    if args.config is not None:  # a profile's are warned by its compiler, with their position
+        for config, message in ended:
+            print(f"flowlogs: warning: {config.where or source}: {message}", file=sys.stderr)
     tables = load_tables(version)
     flow_logs = [compile_flow_log(config, tables) for config in configs]
-    notes += [f"{ended_message(config.name, config.end)} (previewed as if it were active)" for config in _ended(configs)]
+    notes += [f"{message} (previewed as if it were active)" for _, message in ended]
     duration = parse_duration(args.duration) if args.duration else None
 
     show = sys.stdout.buffer if args.show else None
