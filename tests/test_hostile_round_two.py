@@ -603,4 +603,4 @@ def test_a_null_time_of_an_exporter_line_is_no_time(run_cli: Callable[..., CliRe
     Path("flows.json").write_text('{"flow":{"time":"2026-01-01T00:00:00Z","verdict":"DROPPED"},"node_name":"n","time":null}\n', encoding="utf-8")
     result = run_cli("preview", "p", "--flows", "flows.json")
     assert (result.code, result.err) == (0, "")
-    assert "1 flow(s) seen" in result.out
+    assert "1 flow, matched with" in result.out

@@ -5,11 +5,9 @@ Each case's expected lines are hubble's: `test_case_is_what_hubble_exports` runs
 FlowFilter through `hubble observe --input-file` of the case's Cilium version (Cilium's own
 filters.Apply; ../shared/tools/hubble) on the flow lines, so the lists below are checked against
 upstream wherever ../shared is present, and the preview is checked against the lists everywhere.
-Line 17, a lost-events record, is the exception: hubble's file reader hands filters only
-GetFlow() (a nil Flow for it: hubble/cmd/observe/io_reader_observer.go), while the agent's
-exporter filters the LostEvent itself, which event_type.go always includes; its expectations
-come from that source (pkg/hubble/filters/event_type.go, labels.go). The upstream file of each
-rule is named per case. The CLI is driven on a real flowlogs.yaml with one flow log whose only
+Line 17, a lost-events record, is not a flow: preview counts it apart and no flow log decides
+on it (test_preview_captures.py), so it is in no expectation. The upstream file of each rule is
+named per case. The CLI is driven on a real flowlogs.yaml with one flow log whose only
 include filter is the case's FlowFilter, and the JSON output's matched_lines are compared.
 """
 
@@ -26,8 +24,7 @@ import yaml
 from flowlogs.cli import main
 
 FLOWS = Path(__file__).parent / "data" / "preview" / "flows.jsonl"
-ALL = list(range(1, 19))
-FLOWS_ONLY = [n for n in ALL if n != 17]  # line 17 is a lost_events record, not a flow
+ALL = [n for n in range(1, 19) if n != 17]  # every flow: line 17 is a lost_events record, not a flow
 
 
 def preview_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_logs: list[dict[str, Any]], version: str = "1.18") -> dict[str, Any]:
@@ -44,7 +41,7 @@ def matched(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: dic
     document = preview_json(tmp_path, capsys, [{"name": "case", "filePath": "/tmp/case.log", "includeFilters": [flow_filter]}], version)
     (entry,) = document["flowLogs"]
     assert "error" not in entry, entry["error"]
-    assert entry["seen"] == 18
+    assert entry["seen"] == 17
     lines: list[int] = entry["matched_lines"]
     return lines
 
@@ -79,8 +76,8 @@ CASES: list[tuple[str, dict[str, Any], list[int]]] = [
     ("source_label-k8s", {"source_label": ["k8s:app=frontend"]}, [2, 4, 5, 10, 13, 15, 18]),
     ("source_label-in-any-source", {"source_label": ["app in (checkout, db)"]}, [3, 8]),
     ("source_label-reserved", {"source_label": ["reserved:host"]}, [9, 14]),
-    # "!k8s:app" holds for labels without it, and for the lost event whose label list is empty
-    ("source_label-not-exists", {"source_label": ["!k8s:app"]}, [9, 14, 17]),
+    # "!k8s:app" holds for labels without it
+    ("source_label-not-exists", {"source_label": ["!k8s:app"]}, [9, 14]),
     ("destination_label-not-equals", {"destination_label": ["k8s:tier!=web"]}, [n for n in ALL if n not in (3, 16)]),
     ("destination_label-greater", {"destination_label": ["k8s:version>1"]}, [2, 4, 5, 9, 11, 13, 15]),
     ("destination_label-and", {"destination_label": ["k8s:app=checkout,k8s:tier=web"]}, []),
@@ -108,12 +105,12 @@ CASES: list[tuple[str, dict[str, Any], list[int]]] = [
     ("interface-name", {"interface": [{"name": "eth0"}]}, [2]),
     ("interface-index", {"interface": [{"index": 7}]}, [3]),
     ("interface-both-must-hold", {"interface": [{"index": 5, "name": "lxc12ab"}]}, []),
-    # event_type.go: type 0 = any; sub_type only with match_sub_type; LostEvent always matches
-    ("event_type-drop", {"event_type": [{"type": 1}]}, [1, 11, 17, 18]),
-    ("event_type-sub-type-ignored", {"event_type": [{"type": 1, "sub_type": 133}]}, [1, 11, 17, 18]),
-    ("event_type-match-sub-type", {"event_type": [{"type": 1, "sub_type": 133, "match_sub_type": True}]}, [11, 17]),
-    ("event_type-trace-to-stack", {"event_type": [{"type": 4, "sub_type": 3, "match_sub_type": True}]}, [3, 17]),
-    ("event_type-l7", {"event_type": [{"type": 129}]}, [4, 5, 6, 12, 15, 17]),
+    # event_type.go: type 0 = any; sub_type only with match_sub_type
+    ("event_type-drop", {"event_type": [{"type": 1}]}, [1, 11, 18]),
+    ("event_type-sub-type-ignored", {"event_type": [{"type": 1, "sub_type": 133}]}, [1, 11, 18]),
+    ("event_type-match-sub-type", {"event_type": [{"type": 1, "sub_type": 133, "match_sub_type": True}]}, [11]),
+    ("event_type-trace-to-stack", {"event_type": [{"type": 4, "sub_type": 3, "match_sub_type": True}]}, [3]),
+    ("event_type-l7", {"event_type": [{"type": 129}]}, [4, 5, 6, 12, 15]),
     # http.go: full codes or "N+" prefixes; no code = not a response
     ("http_status_code-prefix", {"http_status_code": ["5+"]}, [4]),
     ("http_status_code-full", {"http_status_code": ["200"]}, [5]),
@@ -177,10 +174,10 @@ def test_field(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: 
 # Cilium 1.19 fields (cilium/hubble v1.19.4, same folder). No sample flow is encrypted or carries an
 # IP trace id: encrypted.go matches flows whose IP.encrypted is in the list (absent = false, and
 # never an event that is not a flow); ip_tracing.go compares GetFlow().GetIpTraceId().GetTraceId(),
-# which is 0 for every event without one, a lost-events record included.
+# which is 0 for every flow without one.
 CASES_1_19: list[tuple[str, dict[str, Any], list[int]]] = [
     ("encrypted-true", {"encrypted": [True]}, []),
-    ("encrypted-false", {"encrypted": [False]}, FLOWS_ONLY),
+    ("encrypted-false", {"encrypted": [False]}, ALL),
     ("ip_trace_id", {"ip_trace_id": [7]}, []),
     ("ip_trace_id-zero", {"ip_trace_id": [0]}, ALL),
 ]
@@ -213,8 +210,7 @@ def _hubble_flows(directory: Path) -> Path:
 def test_case_is_what_hubble_exports(tmp_path: Path, flow_filter: dict[str, Any], expected: list[int], version: str) -> None:
     from preview_oracle import hubble_lines
 
-    flow_lines = [number for number in expected if number in FLOWS_ONLY]
-    assert hubble_lines(upstream_tools.hubble(version), _hubble_flows(tmp_path), [flow_filter], []) == flow_lines
+    assert hubble_lines(upstream_tools.hubble(version), _hubble_flows(tmp_path), [flow_filter], []) == expected
 
 
 def test_every_compiled_field_has_a_case() -> None:
@@ -270,7 +266,7 @@ def test_apply_cases_are_what_hubble_exports(tmp_path: Path) -> None:
 
     flows = _hubble_flows(tmp_path)
     for name, (include, exclude, lines) in APPLY_CASES.items():
-        assert hubble_lines(upstream_tools.hubble("1.18"), flows, include, exclude) == [n for n in lines if n in FLOWS_ONLY], name
+        assert hubble_lines(upstream_tools.hubble("1.18"), flows, include, exclude) == lines, name
 
 
 def test_flow_names_to_rename_are_the_flows_multiword_fields() -> None:
@@ -308,7 +304,7 @@ def test_values_the_agent_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[
     bad, good = document["flowLogs"]
     assert message in bad["error"]
     assert bad["matched"] == 0 and bad["matched_lines"] == []
-    assert good["matched"] == 18  # the agent still runs the other flow logs
+    assert good["matched"] == 17  # the agent still runs the other flow logs
 
 
 def test_cluster_name_is_unknown_to_cilium_1_16(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -112,4 +112,4 @@ def test_report_in_chromium_shows_the_json_numbers(report: tuple[Path, dict[str,
         assert float(shown["flows-per-second"]) == pytest.approx(entry["volume"]["flows_per_second"], abs=0.005)
     assert sections["drops"]["matched-count"] == "3"
     assert sections["shop"]["matched-count"] == "11"
-    assert re.search(r'<span id="seen">18</span>', result.stdout)
+    assert re.search(r'<span id="seen">17</span>', result.stdout)

@@ -280,7 +280,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from .explain import explain
 
-    sys.stdout.write(explain(args.profile, args.values_dir))
+    warnings: list[Diagnostic] = []
+    text = explain(args.profile, args.values_dir, warnings)
+    _print_warnings(warnings)
+    sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -303,9 +306,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _run_product_command(command: Command, args: argparse.Namespace) -> int:
-    from .compiler import compile_named
+    from .compiler import CompiledProfile, compile_named
 
-    return command.run(args, compile_named)
+    def load(profile: str, values_dir: Path) -> CompiledProfile:
+        warnings: list[Diagnostic] = []
+        compiled = compile_named(profile, values_dir, warnings)
+        _print_warnings(warnings)
+        return compiled
+
+    return command.run(args, load)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

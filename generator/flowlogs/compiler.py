@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .compose import COMPOSE_KEY, compose
-from .errors import Diagnostics, Location, display_path
+from .errors import Diagnostic, Diagnostics, Location, Severity, display_path
 from .partial import schema_valid_part
 from .products import CompiledPart, Product
 from .profile import MAX_PROFILE_NAME, PROFILE_NAME_HINT, PROFILE_NAME_RE, Node, Profile, find_profiles, load_yaml_document, profile_path, same_stem
@@ -111,9 +111,12 @@ def compile_directory(values_dir: Path) -> CompileResult:
     return compile_paths(find_profiles(values_dir))
 
 
-def compile_named(profile: str, values_dir: Path) -> CompiledProfile:
-    """One profile, by name in `values_dir` or by path, compiled in memory; ProfileError on errors (as `generate`)."""
+def compile_named(profile: str, values_dir: Path, warnings: list[Diagnostic] | None = None) -> CompiledProfile:
+    """One profile, by name in `values_dir` or by path, compiled in memory; ProfileError on errors (as `generate`).
+    Its warnings are added to `warnings` when given."""
     result = compile_paths([profile_path(profile, values_dir)])
     result.diagnostics.raise_if_errors()
+    if warnings is not None:
+        warnings += [d for d in result.diagnostics.items if d.severity is Severity.WARNING]
     (compiled,) = result.profiles
     return compiled

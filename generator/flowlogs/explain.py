@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from .compiler import compile_named
+from .errors import Diagnostic
 
 
-def explain(profile: str, values_dir: Path) -> str:
-    """The explanation of one profile; a broken profile raises ProfileError, as `generate` would."""
-    compiled = compile_named(profile, values_dir)
+def explain(profile: str, values_dir: Path, warnings: list[Diagnostic] | None = None) -> str:
+    """The explanation of one profile; a broken profile raises ProfileError, as `generate` would.
+    Its warnings are added to `warnings` when given."""
+    compiled = compile_named(profile, values_dir, warnings)
     root = compiled.root
     assert root is not None
     blocks = [f"Profile {compiled.name} ({compiled.source})" + (f": {compiled.description.strip()}" if compiled.description else "")]

@@ -16,6 +16,7 @@ offsets up to 24:60. Upper-case ``T`` and ``Z`` only; seconds are required; no o
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from .agent_problem import AgentProblem
 
@@ -119,6 +120,34 @@ def canonical_end(text: str) -> str:
     nanos = fraction[:9].ljust(9, "0").rstrip("0")
     frac = f".{nanos}" if nanos else ""
     return f"{year:04d}-{month:02d}-{day:02d}T{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}{frac}Z"
+
+
+def end_passed(text: str, now: datetime) -> bool:
+    """Whether the agent has stopped exporting for a flow log with this ``end``: it exports while
+    ``End == nil || End.After(time.Now())`` (pkg/hubble/exporter/dynamic_exporter.go, 1.16-1.19),
+    so an end equal to now has passed. A time the agent cannot read is not judged here (check_end).
+
+    >>> from datetime import UTC, datetime
+    >>> noon = datetime(2025, 1, 1, 12, tzinfo=UTC)
+    >>> end_passed("2025-01-01T12:00:00Z", noon), end_passed("2025-01-01T13:00:00+01:00", noon)
+    (True, True)
+    >>> end_passed("2025-01-01T12:00:00.000000001Z", noon), end_passed("2025-01-01T12:00Z", noon)
+    (False, False)
+    """
+    parsed = _go_parse(text)
+    if parsed is None:
+        return False
+    year, month, day, hour, minute, second, fraction, offset = parsed
+    end_seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
+    end_nanos = int(fraction[:9].ljust(9, "0"))
+    instant = now.astimezone(UTC)
+    now_seconds = _days_from_civil(instant.year, instant.month, instant.day) * 86400 + instant.hour * 3600 + instant.minute * 60 + instant.second
+    return (end_seconds, end_nanos) <= (now_seconds, instant.microsecond * 1000)
+
+
+def ended_message(name: str, end: str) -> str:
+    """The one wording of a passed end, for every command that reports it."""
+    return f"flow log {name}: end {end} has passed; Cilium exports nothing for it"
 
 
 _DURATION_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}

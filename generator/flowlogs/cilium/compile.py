@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..clock import now
 from ..errors import Diagnostics
 from ..products import CompiledPart
 from ..profile import Node, minor_version
 from .agent_fieldmask import check_fieldmask
-from .agent_time import canonical_end, check_aggregation_interval, check_end, go_duration_nanoseconds
+from .agent_time import canonical_end, check_aggregation_interval, check_end, end_passed, ended_message, go_duration_nanoseconds
 from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_NAMESPACE, DEFAULT_VERSION, STDOUT
 from .filters import FILTER_WORDS, SIDED_WORDS, SIDES
 from .kinds import RAW, FilterContext, report
@@ -159,7 +160,7 @@ def _compile_flow_log(node: Node, section_rotation: Node, tables: CiliumTables, 
                     entry[key] = source.get(word).value
     end = node.get("end")
     if end.value is not None:
-        entry["end"] = _compile_end(end, diagnostics)
+        entry["end"] = _compile_end(end, str(entry["name"]), diagnostics)
     return entry
 
 
@@ -219,14 +220,18 @@ def _compile_aggregation(node: Node, entry: dict[str, Any], tables: CiliumTables
         )
 
 
-def _compile_end(node: Node, diagnostics: Diagnostics) -> str:
-    """As Go's time.Time reads it (agent_time.check_end), written canonically in UTC."""
+def _compile_end(node: Node, name: str, diagnostics: Diagnostics) -> str:
+    """As Go's time.Time reads it (agent_time.check_end), written canonically in UTC; a warning
+    when it has passed (the agent keeps such a flow log configured and writes nothing to it)."""
     text = str(node.value)
     problem = check_end(text)
     if problem is not None:
         report(problem, node, diagnostics)
         return text
-    return canonical_end(text)
+    end = canonical_end(text)
+    if end_passed(end, now()):
+        diagnostics.warning(node.location, ended_message(name, end), "move 'end' to a time to come, or remove the flow log")
+    return end
 
 
 def _compile_field_mask(node: Node, word: str, tables: CiliumTables, diagnostics: Diagnostics) -> list[str]:

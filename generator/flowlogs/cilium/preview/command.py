@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import FlowlogsError
 from ...products import Command, ProfileLoader
+
+if TYPE_CHECKING:
+    from .config import FlowLogConfig
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?\Z")
 
@@ -41,23 +45,28 @@ def _from_profile(profile: str, values_dir: Path, load: ProfileLoader) -> tuple[
     return compiled.source, cilium.version, list(cilium.values["flowLogs"]), notes
 
 
-def _ended(name: str, end: str | None) -> str:
-    """A note when a flow log's `end` has passed: the agent keeps it configured but exports
-    nothing from it (pkg/hubble/exporter: active while end is unset or in the future)."""
-    if end is None:
-        return ""
-    try:
-        moment = datetime.fromisoformat(end.replace("Z", "+00:00"))
-    except ValueError:
-        return f"flow log {name}: end {end!r} is not an RFC 3339 time"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if moment <= datetime.now(UTC):
-        return f"flow log {name} ended at {end}: the agent exports nothing from it now (previewed as if it were active)"
-    return ""
+# Progress lines on a terminal: every this many flows (FLOWLOGS_PROGRESS_EVERY sets another number).
+PROGRESS_EVERY = 100_000
+_PROGRESS_VARIABLE = "FLOWLOGS_PROGRESS_EVERY"
+MALFORMED_SHOWN = 3  # skipped lines named on stderr; the rest are counted
+
+
+def _progress_every() -> int:
+    raw = os.environ.get(_PROGRESS_VARIABLE, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else PROGRESS_EVERY
+
+
+def _ended(configs: Sequence[FlowLogConfig]) -> list[FlowLogConfig]:
+    """The flow logs whose end has passed: the agent keeps them and exports nothing for them."""
+    from ...clock import now
+    from ..agent_time import end_passed
+
+    moment = now()
+    return [config for config in configs if config.end and end_passed(config.end, moment)]
 
 
 def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
+    from ..agent_time import ended_message
     from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
     from ..tables import load_tables
     from . import compile_flow_log, read_exporter_config, read_lines, run_preview
@@ -75,15 +84,21 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
             raise FlowlogsError("--cilium-version goes with --config; a profile states its own version")
         source, version, compiled, notes = _from_profile(args.profile, args.values_dir, load)
         configs = flow_logs_from_compiled(compiled, source)
+        version_from = "profile"
     else:
         version = args.cilium_version or DEFAULT_VERSION
+        version_from = "--cilium-version" if args.cilium_version else "default"
         if version not in SUPPORTED_VERSIONS:
             raise FlowlogsError(f"--cilium-version {version}: supported: {', '.join(SUPPORTED_VERSIONS)}")
         exporter = read_exporter_config(Path(args.config), version)
         source, configs, notes = exporter.source, exporter.flow_logs, list(exporter.notes)
+    ended = [(config, ended_message(config.name, str(config.end))) for config in _ended(configs)]
+    if args.config is not None:  # a profile's are warned by its compiler, with their position
+        for config, message in ended:
+            print(f"flowlogs: warning: {config.where or source}: {message}", file=sys.stderr)
     tables = load_tables(version)
     flow_logs = [compile_flow_log(config, tables) for config in configs]
-    notes += [note for config in configs if (note := _ended(config.name, config.end))]
+    notes += [f"{message} (previewed as if it were active)" for _, message in ended]
     duration = parse_duration(args.duration) if args.duration else None
 
     show = sys.stdout.buffer if args.show else None
@@ -94,20 +109,42 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
             show.write(flow_logs[index].config.name.encode() + b"\t")
         show.write(line + b"\n")
 
+    # Progress only where a person watches: stderr a terminal, never a pipe or a file (nor a
+    # terminal that --show's lines go to as well: the progress line would cut into them).
+    watched = sys.stderr.isatty() and not (show is not None and sys.stdout.isatty())
+    progressed = False
+
+    def progress(flows: int) -> None:
+        nonlocal progressed
+        progressed = True
+        sys.stderr.write(f"\rread {flows} flows...")
+        sys.stderr.flush()
+
     reserved = {number: name for name, number in tables.reserved_identities.items()}
-    with read_lines(args.flows) as lines:
-        run = run_preview(
-            lines,
-            flow_logs,
-            keep_lines=args.output == "json",
-            on_written=on_written if show else None,
-            reserved=reserved,
-            source=args.flows,
-        )
+    try:
+        with read_lines(args.flows) as lines:
+            run = run_preview(
+                lines,
+                flow_logs,
+                keep_lines=args.output == "json",
+                on_written=on_written if show else None,
+                reserved=reserved,
+                source=args.flows,
+                strict=args.strict,
+                progress=progress if watched else None,
+                progress_every=_progress_every(),
+            )
+    finally:
+        if progressed:
+            sys.stderr.write("\r\x1b[K")  # the progress line erased: what follows starts clean
+    for number, problem in run.malformed[:MALFORMED_SHOWN]:
+        print(f"flowlogs: warning: {args.flows}:{number}: skipped: {problem}", file=sys.stderr)
+    if run.malformed_count > MALFORMED_SHOWN:
+        print(f"flowlogs: warning: {args.flows}: and {run.malformed_count - MALFORMED_SHOWN} more lines skipped (--strict refuses them)", file=sys.stderr)
     span = duration or run.time_span_seconds()
     span_source = "--duration" if duration else ("the flows' timestamps" if span else "")
     volumes = [estimate(t, span, tables) if span else None for t in run.tallies]
-    result = PreviewResult(source, version, args.flows, run, volumes, span_source, notes)
+    result = PreviewResult(source, version, args.flows, run, volumes, span_source, notes, version_from)
     if args.report:
         from ...writing import write_file
 
@@ -127,14 +164,17 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
 
 def configure(preview: argparse.ArgumentParser) -> None:
     """The `preview` subcommand's arguments."""
+    from ..defaults import DEFAULT_VERSION
+
     preview.add_argument("profile", nargs="?", help="a profile name in --values-dir, or a profile file")
     preview.add_argument("--config", metavar="FILE", help="an existing configuration: flowlogs.yaml, its ConfigMap, or Cilium Helm values")
-    preview.add_argument("--cilium-version", metavar="V", help="with --config: the Cilium version whose semantics apply (default: newest supported)")
+    preview.add_argument("--cilium-version", metavar="V", help=f"with --config: the Cilium version whose filters decide (default: {DEFAULT_VERSION}, the newest supported)")
     preview.add_argument("--flows", metavar="FILE", required=True, help="JSON lines of flows (hubble observe -o jsonpb, or exporter output); - for stdin; .gz allowed")
     preview.add_argument("--show", action="store_true", help="print the exact lines the agent would write (summary to stderr)")
     preview.add_argument("-o", "--output", choices=("text", "json"), default="text", help="summary format (default: text)")
     preview.add_argument("--duration", metavar="SPAN", help="the time span the flows cover, e.g. 10m (default: from their timestamps)")
     preview.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
+    preview.add_argument("--strict", action="store_true", help="a line that is not a JSON object (a cut-off last line, a stray message) is an error, not skipped")
 
 
 PREVIEW = Command(

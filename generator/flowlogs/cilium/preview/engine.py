@@ -20,7 +20,7 @@ import orjson
 from ...errors import FlowlogsError
 from ..defaults import DEFAULT_VERSION
 from .apply import CompiledFlowLog, decide_all
-from .flows import FlowEvent, bad_line, event_from_object, flow_type_error, is_blank, proto_facts
+from .flows import FlowEvent, event_from_object, flow_type_error, is_blank, proto_facts
 
 _CHUNK = 65536
 
@@ -87,7 +87,6 @@ class FlowLogTally:
     matched: int = 0
     written_bytes: int = 0
     groups: dict[GroupKey, list[int]] = field(default_factory=dict)  # [count]: counted in place, one lookup
-    other_kinds: dict[str, int] = field(default_factory=dict)  # lost_events, agent_event, ...
     node_totals: dict[str, list[int]] = field(default_factory=dict)  # node -> [events, bytes]
     lines: LineSpool | None = None
 
@@ -105,9 +104,6 @@ class FlowLogTally:
             else:
                 totals[0] += 1
                 totals[1] += size
-        if ev.kind != "flow":
-            self.other_kinds[ev.kind] = self.other_kinds.get(ev.kind, 0) + 1
-            return
         get = ev.flow.get
         ip = get("IP") or _NO_IP
         source = get("source") or _NO_IP
@@ -146,9 +142,7 @@ class FlowLogTally:
         return self._top(lambda k: f"{endpoint_name(k[:4], self.reserved)} \u2192 {endpoint_name(k[4:8], self.reserved)}", n)
 
     def top_verdicts(self, n: int) -> list[tuple[str, int]]:
-        flows = self._top(lambda k: str(k[8]), n)
-        others = [(f"({kind})", count) for kind, count in self.other_kinds.items()]
-        return sorted(flows + others, key=lambda item: (-item[1], item[0]))[:n]
+        return self._top(lambda k: str(k[8]), n)
 
     def top_drop_reasons(self, n: int) -> list[tuple[str, int]]:
         return self._top(lambda k: str(k[9]) if k[9] else None, n)
@@ -161,12 +155,18 @@ class FlowLogTally:
 _NO_IP: dict[str, Any] = {}
 
 
+MALFORMED_KEPT = 100  # malformed lines named in a run's result (all are counted)
+
+
 @dataclass
 class PreviewRun:
     tallies: list[FlowLogTally]
-    seen: int = 0
-    first_time: str = ""  # RFC 3339, second precision (UTC as Hubble writes it)
+    seen: int = 0  # flows: the events the flow logs decide on
+    first_time: str = ""  # RFC 3339, second precision (UTC as Hubble writes it), of the flows
     last_time: str = ""
+    records: dict[str, int] = field(default_factory=dict)  # non-flow records (lost_events, node_status, ...) by kind
+    malformed: list[tuple[int, str]] = field(default_factory=list)  # (line, problem) of the first MALFORMED_KEPT skipped lines
+    malformed_count: int = 0
 
     def time_span_seconds(self) -> float | None:
         if not self.first_time or not self.last_time:
@@ -183,6 +183,14 @@ def _parse_time(text: str) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
+def malformed_problem(line: bytes, parsed: bool) -> str:
+    """Why a line is not an event: cut off (what an interrupted capture leaves), not JSON, or JSON
+    that is not an object."""
+    if not line.endswith(b"\n") and not parsed:
+        return "cut off: the file ends inside this line (an interrupted capture?)"
+    return "not a JSON object" if parsed else "not JSON"
+
+
 def run_preview(
     lines: Iterable[tuple[int, bytes]],
     flow_logs: list[CompiledFlowLog],
@@ -190,13 +198,23 @@ def run_preview(
     on_written: Callable[[int, FlowEvent, bytes], None] | None = None,
     reserved: dict[int, str] | None = None,
     source: str = "flows",
+    strict: bool = False,
+    progress: Callable[[int], None] | None = None,
+    progress_every: int = 100_000,
 ) -> PreviewRun:
-    """Every line through every flow log. `on_written(index, event, line)` receives the exact
+    """Every flow through every flow log. `on_written(index, event, line)` receives the exact
     lines the agent would write (serialising them costs time: only when asked). Every line is
-    parsed: a line is valid JSON in any spelling protojson and JSON allow (escapes, spaces), and a
-    malformed one is an error wherever it is, so no text search can stand in for parsing."""
+    parsed: a line is valid JSON in any spelling protojson and JSON allow (escapes, spaces), so no
+    text search can stand in for parsing.
+
+    A line that is not a JSON object (a capture cut off mid-line, a stray message) is skipped and
+    counted, as hubble's own file reader skips it with a warning; with `strict` it is an error.
+    Records that are not flows (lost_events, node_status, agent_event, debug_event) are counted
+    by kind and not decided on. `progress(flows)` is called every `progress_every` flows."""
     tallies = [FlowLogTally(f, reserved=dict(reserved or {}), lines=LineSpool() if keep_lines else None) for f in flow_logs]
     run = PreviewRun(tallies)
+    records = run.records
+    next_progress = progress_every if progress is not None else -1
     active = [(i, t, t.flow_log) for i, t in enumerate(tallies) if not t.flow_log.error]
     table = proto_facts().json_to_proto
     fast = FlowEvent(0, "flow", {}, {}, "", "", 0)
@@ -208,12 +226,12 @@ def run_preview(
         for number, line in lines:
             if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
                 continue
-            seen += 1
             try:
                 obj = loads(line)
                 flow = obj.get("flow")
             except JSONDecodeError:
-                raise bad_line(source, number) from None
+                _malformed(run, source, number, malformed_problem(line, False), strict)
+                continue
             except AttributeError:  # not an object: event_from_object says so below
                 flow = None
             if type(flow) is dict and "node_name" in obj:
@@ -227,9 +245,18 @@ def run_preview(
             else:
                 parsed = event_from_object(obj, number, len(line), table)
                 if parsed is None:
-                    raise bad_line(source, number)
+                    _malformed(run, source, number, malformed_problem(line, True), strict)
+                    continue
+                if parsed.kind != "flow":
+                    records[parsed.kind] = records.get(parsed.kind, 0) + 1
+                    continue
                 ev = parsed
                 stamp = ev.time
+            seen += 1
+            if seen == next_progress:
+                assert progress is not None
+                progress(seen)
+                next_progress += progress_every
             # Whole timestamps compared, cut to the second at the end: RFC 3339 strings of one
             # zone order like their first 19 characters wherever those differ. Flows come mostly
             # in time order: one comparison for most lines.
@@ -261,3 +288,11 @@ def run_preview(
     run.seen = seen
     run.first_time, run.last_time = (first[:19], last[:19]) if last else ("", "")
     return run
+
+
+def _malformed(run: PreviewRun, source: str, number: int, problem: str, strict: bool) -> None:
+    if strict:
+        raise FlowlogsError(f"{source}:{number}: {problem}: not a Flow or an exported event (--strict refuses it; without --strict it is skipped)")
+    run.malformed_count += 1
+    if len(run.malformed) < MALFORMED_KEPT:
+        run.malformed.append((number, problem))

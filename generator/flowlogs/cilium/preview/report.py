@@ -23,6 +23,33 @@ class PreviewResult:
     volumes: list[Volume | None]  # per flow log, None without a time span
     span_source: str  # "--duration", "the flows' timestamps" or ""
     notes: list[str]  # config notes, Calico storage
+    version_from: str = "default"  # "profile", "--cilium-version" or "default"
+
+    def version_phrase(self) -> str:
+        """Which filters decided, and where the version came from (a default is never silent)."""
+        why = {
+            "profile": "the profile's version",
+            "--cilium-version": "--cilium-version",
+            "default": "the default; --cilium-version to choose",
+        }[self.version_from]
+        return f"matched with Cilium {self.version}'s filters ({why})"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def skipped_lines(run: PreviewRun) -> list[str]:
+    """What was read and not previewed: malformed lines, and records that are not flows."""
+    out = []
+    if run.malformed_count:
+        what = "line that is not a JSON object" if run.malformed_count == 1 else "lines that are not JSON objects"
+        out.append(f"skipped: {run.malformed_count} {what} (cut off or malformed; named on stderr)")
+    if run.records:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in run.records.items())
+        total = sum(run.records.values())
+        out.append(f"skipped: {kinds} {'record (not a flow)' if total == 1 else 'records (not flows)'}")
+    return out
 
 
 def _tally_dict(tally: FlowLogTally, volume: Volume | None, run: PreviewRun) -> dict[str, Any]:
@@ -71,8 +98,14 @@ def write_json(result: PreviewResult, out: TextIO) -> None:
     document = {
         "source": result.source,
         "ciliumVersion": result.version,
+        "ciliumVersionFrom": result.version_from,
         "flows": result.flows,
         "seen": result.run.seen,
+        "skipped": {
+            "malformed_lines": result.run.malformed_count,
+            "malformed": [{"line": number, "problem": problem} for number, problem in result.run.malformed],
+            "records": dict(result.run.records),
+        },
         "flowLogs": flow_logs,
         "notes": result.notes,
     }
@@ -108,7 +141,8 @@ def _top_text(title: str, items: list[tuple[str, int]]) -> list[str]:
 
 def to_text(result: PreviewResult) -> str:
     run = result.run
-    out = [f"{result.source} on {result.flows}: {run.seen} flow(s) seen (Cilium {result.version} semantics)"]
+    out = [f"{result.source} on {result.flows}: {_plural(run.seen, 'flow', 'flows')}, {result.version_phrase()}"]
+    out += [f"  {line}" for line in skipped_lines(run)]
     for tally, volume in zip(run.tallies, result.volumes, strict=True):
         flow_log = tally.flow_log
         out.append(f"  {flow_log.config.name} -> {flow_log.config.file_path}")
