@@ -31,7 +31,7 @@ import pytest
 import yaml
 from chromium import CHROMIUM, Chromium, PageRun
 
-from conftest import ROOT, CliResult
+from conftest import ROOT, CliResult, once_per_run
 from flowlogs.cli import main
 
 FLOWS = ROOT / "tests" / "data" / "preview" / "flows.jsonl"
@@ -141,19 +141,23 @@ CONFIG = {
 
 
 class Outputs:
-    """The capture, and what `preview` made of it: text, JSON and the report."""
+    """The capture, and what `preview` made of it: text, JSON and the report (made once per test
+    run, in a directory the xdist workers share)."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, directory: Path, ready: bool) -> None:
         self.flows = _capture()
         self.flows_path = directory / "capture.jsonl"
-        self.flows_path.write_text("".join(json.dumps(flow) + "\n" for flow in self.flows), encoding="utf-8")
-        config = directory / "flowlogs.yaml"
-        config.write_text(yaml.safe_dump(CONFIG), encoding="utf-8")
         self.report = directory / "report.html"
-        args = ["preview", "--config", str(config), "--flows", str(self.flows_path), "--duration", "15m"]
-        self.text = self._run([*args, "--report", str(self.report)])
-        self.json = json.loads(self._run([*args, "-o", "json"]))
+        if not ready:
+            directory.mkdir(parents=True)
+            self.flows_path.write_text("".join(json.dumps(flow) + "\n" for flow in self.flows), encoding="utf-8")
+            config = directory / "flowlogs.yaml"
+            config.write_text(yaml.safe_dump(CONFIG), encoding="utf-8")
+            args = ["preview", "--config", str(config), "--flows", str(self.flows_path), "--duration", "15m"]
+            (directory / "summary.txt").write_text(self._run([*args, "--report", str(self.report)]), encoding="utf-8")
+            (directory / "preview.json").write_text(self._run([*args, "-o", "json"]), encoding="utf-8")
+        self.text = (directory / "summary.txt").read_text(encoding="utf-8")
+        self.json = json.loads((directory / "preview.json").read_text(encoding="utf-8"))
         self.entries = {entry["name"]: entry for entry in self.json["flowLogs"]}
 
     @staticmethod
@@ -167,7 +171,8 @@ class Outputs:
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
-    return Outputs(tmp_path_factory.mktemp("report"))
+    with once_per_run(tmp_path_factory, "preview-report") as (directory, ready):
+        return Outputs(directory, ready)
 
 
 # What the page shows, read from the DOM, and the boxes of what must not overlap: per chart
@@ -215,16 +220,22 @@ OLD_LAYOUT = (
 
 @pytest.fixture(scope="module")
 def browser(outputs: Outputs, tmp_path_factory: pytest.TempPathFactory) -> dict[int, PageRun]:
-    """The report loaded at each width, in one Chromium process (about 2 s)."""
+    """The report loaded at each width, and the old layout once, in one Chromium process
+    (about 2 s) for the whole test run: the xdist workers share what it measured."""
     require_chromium(CHROMIUM)
-    shots = tmp_path_factory.mktemp("report-screenshots")
-    old = shots / "old-layout.html"
-    old.write_text(OLD_LAYOUT, encoding="utf-8")
-    with Chromium(tmp_path_factory.mktemp("chromium-profile")) as chromium:
-        runs = {width: chromium.load(outputs.report.as_uri(), width, MEASURE, shots / f"report-{width}.png") for width in WIDTHS}
-        runs[0] = chromium.load(old.as_uri(), 480, MEASURE, shots / "old-layout-480.png")
-    print(f"\nreport screenshots: {', '.join(str(run.screenshot) for run in runs.values())}")
-    return runs
+    with once_per_run(tmp_path_factory, "preview-report-browser") as (shots, ready):
+        if not ready:
+            shots.mkdir(parents=True)
+            old = shots / "old-layout.html"
+            old.write_text(OLD_LAYOUT, encoding="utf-8")
+            with Chromium(shots / "chromium-profile") as chromium:
+                runs = {width: chromium.load(outputs.report.as_uri(), width, MEASURE, shots / f"report-{width}.png") for width in WIDTHS}
+                runs[0] = chromium.load(old.as_uri(), 480, MEASURE, shots / "old-layout-480.png")
+            saved = {width: {**vars(run), "screenshot": str(run.screenshot)} for width, run in runs.items()}
+            (shots / "runs.json").write_text(json.dumps(saved), encoding="utf-8")
+            print(f"\nreport screenshots: {', '.join(str(run.screenshot) for run in runs.values())}")
+        saved = json.loads((shots / "runs.json").read_text(encoding="utf-8"))
+    return {int(width): PageRun(**{**run, "screenshot": Path(run["screenshot"])}) for width, run in saved.items()}
 
 
 def _png_size(path: Path) -> tuple[int, int]:

@@ -205,7 +205,7 @@ def _ranked(title: str, css_class: str, headings: tuple[str, ...], rows: list[tu
     name_col = '<col class="w-pair">' if len(headings) > 1 else '<col class="w-name">'
     body = "".join(
         "<tr>"
-        + "".join(f'<td><span class="label">{html.escape(name)}</span></td>' for name in names)
+        + "".join(f'<td><span class="label">{_breakable(name)}</span></td>' for name in names)
         + f'<td class="num"><span class="count">{count}</span></td>'
         + f'<td><span class="bar" style="width:{100 * count / peak:.1f}%"></span></td></tr>'
         for names, count in rows
@@ -217,6 +217,11 @@ def _ranked(title: str, css_class: str, headings: tuple[str, ...], rows: list[tu
         + '<th class="num">Flows</th><th><span class="note">share</span></th></tr></thead>'
         f"<tbody>{body}</tbody></table>"
     )
+
+
+def _breakable(name: str) -> str:
+    """A name that wraps after its namespace/ first (a <wbr>), and anywhere else only if it must."""
+    return html.escape(name).replace("/", "/<wbr>")
 
 
 def _pairs(items: list[tuple[str, int]]) -> list[tuple[tuple[str, ...], int]]:
@@ -311,7 +316,7 @@ def _timeline(bins: Axis, seen: tuple[int, ...], matched: tuple[int, ...], untim
 
 def _volume_table(volume: Volume, span_source: str) -> str:
     nodes = "".join(
-        f'<tr class="node"><td><span class="label">{html.escape(n.node)}</span></td>'
+        f'<tr class="node"><td><span class="label">{_breakable(n.node)}</span></td>'
         f'<td class="num node-flows-per-second">{rate_text(n.flows_per_second)}</td>'
         f'<td class="num node-bytes-per-day">{human_bytes(n.bytes_per_day)}</td></tr>'
         for n in volume.nodes[:REPORT_TOP]
