@@ -484,11 +484,13 @@ def test_two_hours_of_seconds_are_counted_by_minute_within_bounded_memory(run_cl
     """7,200 distinct seconds are more buckets than a series keeps (4,096): they are counted per
     minute, and still land in the right bins (counted here from the timestamps)."""
     times = [(START + timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%S.123456789Z") for second in range(7200)]
-    document, _ = _preview_json(run_cli, tmp_path, times)
+    document, report = _preview_json(run_cli, tmp_path, times)
     timeline = document["timeline"]
     assert (timeline["start"], timeline["bin_seconds"]) == ("2025-01-23T08:00:00Z", 120)  # 2 h in 60 round bins
     assert timeline["seen"] == [120] * 60
     assert document["flowLogs"][0]["matched_over_time"] == [120] * 60
+    # labels every 30 minutes (at most 5 in 2 hours), the last (10:00, the right edge) left out
+    assert re.findall(r'class="tick"[^>]*>([^<]*)<', report) == ["0", "120", "08:00", "08:30", "09:00", "09:30"]
 
 
 def test_a_capture_over_days_gets_round_bins(run_cli: Run, tmp_path: Path) -> None:
@@ -499,6 +501,8 @@ def test_a_capture_over_days_gets_round_bins(run_cli: Run, tmp_path: Path) -> No
     assert (timeline["start"], timeline["bin_seconds"]) == ("2025-01-23T06:00:00Z", 21600)
     assert (timeline["seen"][0], timeline["seen"][2], timeline["seen"][-1], sum(timeline["seen"])) == (1, 1, 1, 3)
     assert 'flows per 6 h, <time datetime="2025-01-23T06:00:00Z">2025-01-23 06:00:00</time>' in report
+    # labels every 2 days, on the even days since the epoch (2025-01-23 is day 20111), as dates
+    assert re.findall(r'class="tick"[^>]*>([^<]*)<', report) == ["0", "1", "01-24", "01-26", "01-28", "01-30", "02-01"]
 
 
 def test_flows_without_times_have_no_timeline_and_are_said_to_be_missing(run_cli: Run, tmp_path: Path) -> None:

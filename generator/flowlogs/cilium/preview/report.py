@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from .engine import FlowLogTally, PreviewRun
-from .timeline import Axis, axis
+from .timeline import ROUND_WIDTHS, Axis, axis
 from .volume import Volume, human_bytes, percent_text, rate, rate_text
 
 TOP = 5
@@ -235,16 +235,15 @@ def _singles(items: list[tuple[str, int]]) -> list[tuple[tuple[str, ...], int]]:
 
 # The time chart, in SVG user units (drawn 1:1 up to 560 px wide, scaled down below that).
 _W, _H, _LEFT, _RIGHT, _TOP, _BOTTOM = 560, 170, 44, 12, 10, 24
-_TICKS = 5  # at most, so that time labels (<= 11 characters) never touch
-_TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800)
+_TICKS = 5  # at most, so that time labels (<= 11 characters, ~80 units) never touch
 
 
-def _tick_format(step: int) -> str:
-    if step < 60:
-        return "%H:%M:%S"
-    if step < 86400:
-        return "%H:%M"
-    return "%m-%d"
+def _tick_format(step: int, days: bool) -> str:
+    """Time labels as precise as the step; with the month and day when the chart spans dates."""
+    if step >= 86400:
+        return "%m-%d"
+    clock = "%H:%M:%S" if step < 60 else "%H:%M"
+    return f"%m-%d {clock}" if days and step >= 60 else clock
 
 
 def _when(moment: datetime, other: datetime | None = None) -> str:
@@ -287,14 +286,20 @@ def _timeline(bins: Axis, seen: tuple[int, ...], matched: tuple[int, ...], untim
     parts.append(f'<text class="tick" x="{_LEFT - 5}" y="{_TOP + 10}" text-anchor="end">{peak}</text>')
     start = int(bins.start.timestamp())
     span = bins.bins * bins.width
-    step = next((s for s in _TICK_STEPS if s % bins.width == 0 and span / s <= _TICKS), None)
+
+    def ticks(step: int) -> list[tuple[int, float]]:
+        """The round times of this step on the axis, and where: none so near the right edge
+        that its centred label would run past it."""
+        times = range(-(-start // step) * step, start + span + 1, step)
+        return [(moment, x) for moment in times if (x := _LEFT + (moment - start) / bins.width * step_w) <= _W - 36]
+
+    # The finest round step with at most _TICKS labels, at least a sixth of the span apart.
+    step = next((s for s in ROUND_WIDTHS if s % bins.width == 0 and span / s <= _TICKS + 1 and len(ticks(s)) <= _TICKS), None)
     if step is None:
         step = -(-span // (_TICKS * 86400)) * 86400
-    tick_format = _tick_format(step)
-    for moment in range(-(-start // step) * step, start + span + 1, step):
-        x = _LEFT + (moment - start) / bins.width * step_w
-        if x > _W - 36:  # a centred label would run past the right edge
-            continue
+    last_second = datetime.fromtimestamp(start + span - 1, tz=bins.start.tzinfo)
+    tick_format = _tick_format(step, bins.start.date() != last_second.date())
+    for moment, x in ticks(step):
         label = datetime.fromtimestamp(moment, tz=bins.start.tzinfo).strftime(tick_format)
         parts.append(f'<line x1="{x:.1f}" y1="{base}" x2="{x:.1f}" y2="{base + 4}"/>')
         parts.append(f'<text class="tick" x="{x:.1f}" y="{base + 17}" text-anchor="middle">{label}</text>')

@@ -18,8 +18,8 @@ KEPT = 4096  # distinct buckets kept per series
 MAX_BINS = 60  # bins on the axis
 _COARSER = {19: 16, 16: 13, 13: 10}  # prefix length: second -> minute -> hour -> day
 _SECONDS = {19: 1, 16: 60, 13: 3600, 10: 86400}
-# Bin widths that read well on an axis, in seconds (each a multiple of the ones it must contain).
-_NICE = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800)
+# Bin widths (and the report's tick steps) that read well on an axis, in seconds.
+ROUND_WIDTHS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800)
 
 
 class Timeline:
@@ -111,7 +111,7 @@ def axis(series: Sequence[Timeline], max_bins: int = MAX_BINS) -> Axis | None:
     bucket = max(timeline.seconds for timeline in series)
     first, end = min(every), max(every) + bucket
     width = next(
-        (w for w in _NICE if w % bucket == 0 and math.ceil((end - first // w * w) / w) <= max_bins),
+        (w for w in ROUND_WIDTHS if w % bucket == 0 and math.ceil((end - first // w * w) / w) <= max_bins),
         math.ceil((end - first) / (max_bins - 1) / 86400) * 86400,
     )
     start = first // width * width

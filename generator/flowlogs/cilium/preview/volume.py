@@ -65,7 +65,7 @@ def rate_text(value: float) -> str:
 
 def percent_text(part: int, whole: int) -> str:
     """A share in percent with one decimal; a share too small for that shows its first digits
-    (0.00500, not 0.0), and a share short of all never shows as 100.0."""
+    (0.0005, not 0.0), and a share short of all never shows as 100.0."""
     share = 100 * part / whole
     text = f"{share:.1f}"
     if part and float(text) == 0:
