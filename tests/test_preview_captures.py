@@ -170,7 +170,7 @@ def test_records_that_are_not_flows_are_counted_apart(run_cli: Run, tmp_path: Pa
     (entry,) = document["flowLogs"]
     assert (entry["seen"], entry["matched"], entry["matched_lines"]) == (2, 2, [1, 8])
     assert entry["written_bytes"] == len(SAMPLE[0]) + 1 + len(SAMPLE[1]) + 1  # the flows' lines only
-    assert entry["volume"]["flows_per_second"] == round(2 / 60, 3)
+    assert entry["volume"]["flows_per_second"] == 0.0333  # 2 flows in 1 minute, three significant digits
     shown = run_cli("preview", "--config", str(config), "--flows", str(records), "--show")
     assert shown.out == SAMPLE[0] + "\n" + SAMPLE[1] + "\n"  # unmasked: as read
 

@@ -21,6 +21,7 @@ from ...errors import FlowlogsError
 from ..defaults import DEFAULT_VERSION
 from .apply import CompiledFlowLog, decide_all
 from .flows import FlowEvent, event_from_object, flow_type_error, is_blank, proto_facts
+from .timeline import Timeline
 
 _CHUNK = 65536
 
@@ -89,10 +90,12 @@ class FlowLogTally:
     groups: dict[GroupKey, list[int]] = field(default_factory=dict)  # [count]: counted in place, one lookup
     node_totals: dict[str, list[int]] = field(default_factory=dict)  # node -> [events, bytes]
     lines: LineSpool | None = None
+    over_time: Timeline = field(default_factory=Timeline)  # matched events by their time
 
     def add(self, ev: FlowEvent, size: int) -> None:
         self.matched += 1
         self.written_bytes += size
+        self.over_time.add(ev.time)
         if self.lines is not None:
             self.lines.append(ev.line)
         node = ev.node_name
@@ -167,6 +170,7 @@ class PreviewRun:
     records: dict[str, int] = field(default_factory=dict)  # non-flow records (lost_events, node_status, ...) by kind
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (line, problem) of the first MALFORMED_KEPT skipped lines
     malformed_count: int = 0
+    over_time: Timeline = field(default_factory=Timeline)  # seen flows by their time
 
     def time_span_seconds(self) -> float | None:
         if not self.first_time or not self.last_time:
@@ -221,6 +225,7 @@ def run_preview(
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     first, last = "\uffff", ""
     seen = 0
+    seen_over_time = run.over_time.add
     exporting = decide_all([flow_log for _, _, flow_log in active])  # positions in `active`
     try:
         for number, line in lines:
@@ -266,6 +271,7 @@ def run_preview(
                     first = stamp
             elif stamp and stamp < first:
                 first = stamp
+            seen_over_time(stamp)
             for position in exporting(ev):
                 index, tally, flow_log = active[position]
                 if ev is fast:

@@ -10,6 +10,7 @@ Each node's agent writes its own file, so rotation is judged on the busiest node
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..defaults import STDOUT
@@ -35,6 +36,43 @@ class Volume:
     bytes_per_day: float
     nodes: tuple[NodeVolume, ...]
     rotation: str  # "rotates every ~N minutes; keeps ~M hours" or why not
+
+
+SIGNIFICANT = 3
+
+
+def decimals(value: float) -> int:
+    """How many decimals show `value` to SIGNIFICANT digits (0.00333, 0.0357, 1.2, 12.3, 1234):
+    a slow flow log never reads 0.00, and a whole part is never rounded away."""
+    if value == 0 or not math.isfinite(value):
+        return 0
+    places = max(0, SIGNIFICANT - 1 - math.floor(math.log10(abs(value))))
+    rounded = round(value, places)  # 0.0009996 rounds up to 0.001: one digit fewer then
+    return places if rounded == 0 else min(places, max(0, SIGNIFICANT - 1 - math.floor(math.log10(abs(rounded)))))
+
+
+def rate(value: float) -> float:
+    """A rate as every output gives it: rounded to SIGNIFICANT digits (JSON's number)."""
+    return round(value, decimals(value))
+
+
+def rate_text(value: float) -> str:
+    """The same rate as text (the text summary and the report), without trailing zeros as %g
+    writes it but never in exponent form; float(rate_text(x)) == rate(x)."""
+    text = f"{value:.{decimals(value)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent_text(part: int, whole: int) -> str:
+    """A share in percent with one decimal; a share too small for that shows its first digits
+    (0.0005, not 0.0), and a share short of all never shows as 100.0."""
+    share = 100 * part / whole
+    text = f"{share:.1f}"
+    if part and float(text) == 0:
+        return rate_text(share)
+    if part < whole and text == "100.0":
+        return "99.9"
+    return text
 
 
 def human_bytes(count: float) -> str:
