@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, SHOP_DROPS_PROFILE, VALUES, run_cli_in, write_profile
-from flowlogs.cli import EXAMPLES, build_parser
+from flowlogs.cli import build_parser
+from flowlogs.commands import command_table
 from flowlogs.helm import EmbeddedHelm
 
 ARGS = ("--values-dir", "values", "--chart-dir", "chart")
@@ -186,13 +187,13 @@ def test_version_and_python_dash_m():
     assert script.stdout == expected
 
 
-@pytest.mark.parametrize("command", sorted(EXAMPLES))
+@pytest.mark.parametrize("command", sorted(command_table()))
 def test_each_subcommand_help_ends_with_an_example(command, capsys):
     with pytest.raises(SystemExit):
-        build_parser().parse_args([command, "--help"])
+        build_parser(lazy=True).parse_args([command, "--help"])
     help_text = capsys.readouterr().out
     assert "\nexample:\n" in help_text
-    assert help_text.rstrip().endswith(EXAMPLES[command].splitlines()[-1])
+    assert help_text.rstrip().endswith(command_table()[command].example.splitlines()[-1])
 
 
 def test_json_output_of_generate_check_and_diff(repo, run_cli):

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ...arguments import DeprecatedAlias
 from ...errors import FlowlogsError
-from ...products import Command, ProfileLoader
+from ...products import ProfileLoader
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?\Z")
 
@@ -57,7 +58,7 @@ def _ended(name: str, end: str | None) -> str:
     return ""
 
 
-def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
+def run(args: argparse.Namespace, load: ProfileLoader) -> int:
     from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
     from ..tables import load_tables
     from . import compile_flow_log, read_exporter_config, read_lines, run_preview
@@ -72,7 +73,7 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
     notes: list[str] = []
     if args.profile is not None:
         if args.cilium_version:
-            raise FlowlogsError("--cilium-version goes with --config; a profile states its own version")
+            raise FlowlogsError("--cilium goes with --config; a profile states its own version")
         source, version, compiled, notes = _from_profile(args.profile, args.values_dir, load)
         configs = flow_logs_from_compiled(compiled, source)
     else:
@@ -127,20 +128,14 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
 
 def configure(preview: argparse.ArgumentParser) -> None:
     """The `preview` subcommand's arguments."""
+    from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
+
     preview.add_argument("profile", nargs="?", help="a profile name in --values-dir, or a profile file")
     preview.add_argument("--config", metavar="FILE", help="an existing configuration: flowlogs.yaml, its ConfigMap, or Cilium Helm values")
-    preview.add_argument("--cilium-version", metavar="V", help="with --config: the Cilium version whose semantics apply (default: newest supported)")
+    preview.add_argument("--cilium", dest="cilium_version", metavar="VERSION", choices=SUPPORTED_VERSIONS, help=f"with --config: the Cilium version whose semantics apply ({', '.join(SUPPORTED_VERSIONS)}; default: {DEFAULT_VERSION})")
+    preview.add_argument("--cilium-version", dest="cilium_version", action=DeprecatedAlias, instead="--cilium", help=argparse.SUPPRESS)
     preview.add_argument("--flows", metavar="FILE", required=True, help="JSON lines of flows (hubble observe -o jsonpb, or exporter output); - for stdin; .gz allowed")
     preview.add_argument("--show", action="store_true", help="print the exact lines the agent would write (summary to stderr)")
     preview.add_argument("-o", "--output", choices=("text", "json"), default="text", help="summary format (default: text)")
     preview.add_argument("--duration", metavar="SPAN", help="the time span the flows cover, e.g. 10m (default: from their timestamps)")
-    preview.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
-
-
-PREVIEW = Command(
-    "preview",
-    "what each flow log would export from captured flows, decided as the Cilium agent does",
-    configure,
-    cmd_preview,
-    example="flowlogs preview cilium-exporter --flows flows.jsonl --show     # flows: hubble observe -o jsonpb\nflowlogs preview --config flowlogs.yaml --flows flows.jsonl.gz -o json",
-)
+    preview.add_argument("--report", metavar="FILE", help="also write a self-contained HTML report")
