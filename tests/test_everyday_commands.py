@@ -255,9 +255,9 @@ def test_bash_completion_offers_commands_options_choices_and_profiles(repo, run_
 
 def test_every_subcommand_has_an_example():
     """Products' subcommands too (Command.example)."""
-    from flowlogs.completion import _subparsers
+    from flowlogs.completion import subparsers
 
-    missing = [name for name, sub in _subparsers(build_parser()).items() if not re.match(r"example:\n  .*flowlogs [a-z]", sub.epilog or "")]
+    missing = [name for name, sub in subparsers(build_parser()).items() if not re.match(r"example:\n  .*flowlogs [a-z]", sub.epilog or "")]
     assert missing == []
 
 

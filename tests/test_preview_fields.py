@@ -339,7 +339,7 @@ def test_cel_is_reported_not_previewable(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_build_predicate_public_api() -> None:
-    from flowlogs.cilium.preview import read_flows
+    from flowlogs.cilium.preview.flows import read_flows
     from flowlogs.cilium.preview.matchers import build_predicate
 
     events = list(read_flows(str(FLOWS)))

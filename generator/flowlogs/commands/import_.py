@@ -24,7 +24,7 @@ class _VersionPair(DeprecatedAlias):
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="the configuration file (YAML; several documents allowed)")
     parser.add_argument("--output-file", metavar="FILE", help="write the profile here (default: print it)")
-    parser.add_argument("-o", "--output", dest="output_file", action=DeprecatedAlias, instead="--output-file", help=argparse.SUPPRESS)
+    parser.add_argument("-o", "--output", dest="output_file", metavar="FILE", action=DeprecatedAlias, instead="--output-file", help=argparse.SUPPRESS)
     parser.add_argument("--force", action="store_true", help="replace an existing --output-file")
     add_product_versions(parser, "the {name} version to import for ({versions}; default: the newest)")
     parser.add_argument("--version", dest="version_pairs", action=_VersionPair, instead="--PRODUCT VERSION", help=argparse.SUPPRESS)

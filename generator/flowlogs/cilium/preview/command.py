@@ -61,8 +61,10 @@ def _ended(name: str, end: str | None) -> str:
 def run(args: argparse.Namespace, load: ProfileLoader) -> int:
     from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
     from ..tables import load_tables
-    from . import compile_flow_log, read_exporter_config, read_lines, run_preview
-    from .config import flow_logs_from_compiled
+    from .apply import compile_flow_log
+    from .config import flow_logs_from_compiled, read_exporter_config
+    from .engine import run_preview
+    from .flows import read_lines
     from .report import PreviewResult, to_html, to_text, write_json
     from .volume import estimate
 
