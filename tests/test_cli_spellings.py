@@ -131,3 +131,12 @@ def test_top_level_options_are_read_by_argparse_itself_abbreviated_or_not(run_cl
     (tmp_path / "team").mkdir()
     result = run_cli("--values", str(tmp_path / "team"), "explain", "nope")
     assert result.code == 1 and f"no profile 'nope': not a file, and not in {tmp_path / 'team'}" in result.err
+
+
+def test_docs_cli_lists_every_command_as_the_parser_has_it():
+    from flowlogs.cli_reference import BEGIN, END, commands_table
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    shown = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    assert shown == commands_table(build_parser()), "docs/cli.md is stale: run .venv/bin/python -m flowlogs.cli_reference docs/cli.md"
+    assert [line.split("`")[1].split()[0] for line in shown.splitlines()[2:]] == list(command_table())

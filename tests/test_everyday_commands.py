@@ -244,7 +244,7 @@ def test_bash_completion_offers_commands_options_choices_and_profiles(repo, run_
     assert _complete(script, repo, "flowlogs", "validate", "-o", "") == ["json", "junit", "tap", "text"]
     assert _complete(script, repo, "flowlogs", "generate", "-o", "") == ["json", "text"]
     assert _complete(script, repo, "flowlogs", "generate", "--q") == ["--quiet"]
-    assert _complete(script, repo, "flowlogs", "completion", "") == ["bash", "zsh"]
+    assert _complete(script, repo, "flowlogs", "completion", "") == ["bash", "fish", "zsh"]
     (repo / "team").mkdir()
     write_profile(repo / "team", "shop", NEW_PROFILE)
     assert _complete(script, repo, "flowlogs", "--values-dir", "team", "explain", "") == ["shop"]

@@ -210,10 +210,10 @@ def print_json(document: object) -> None:
 
 def add_gitops_settings(parser: argparse.ArgumentParser) -> None:
     gitops = parser.add_argument_group("Argo CD settings (override gitops: in values/fleet.yaml; commit them there instead)")
-    gitops.add_argument("--repo-url", help="the Git repository Argo CD reads the chart from")
-    gitops.add_argument("--revision", help="the branch, tag or commit to deploy (default: HEAD)")
-    gitops.add_argument("--argocd-namespace", help="the namespace of Argo CD (default: argocd)")
-    gitops.add_argument("--project", help="the Argo CD project (default: default)")
+    gitops.add_argument("--repo-url", metavar="URL", help="the Git repository Argo CD reads the chart from")
+    gitops.add_argument("--revision", metavar="REVISION", help="the branch, tag or commit to deploy (default: HEAD)")
+    gitops.add_argument("--argocd-namespace", metavar="NAMESPACE", help="the namespace of Argo CD (default: argocd)")
+    gitops.add_argument("--project", metavar="NAME", help="the Argo CD project (default: default)")
 
 
 def settings(args: argparse.Namespace) -> SettingsOverrides:
@@ -228,7 +228,7 @@ def add_kubernetes_version(parser: argparse.ArgumentParser, what: str = "Helm's 
     from ..names import DEFAULT_KUBERNETES_VERSION
 
     parser.add_argument(
-        "--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes version for {what} (default: {DEFAULT_KUBERNETES_VERSION})"
+        "--kubernetes-version", metavar="VERSION", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes version for {what} (default: {DEFAULT_KUBERNETES_VERSION})"
     )
 
 
@@ -236,8 +236,8 @@ def add_rendering(parser: argparse.ArgumentParser) -> None:
     """The options of a command that renders with Helm (render, validate, status)."""
     add_kubernetes_version(parser)
     parser.add_argument("--helm", metavar="PATH", help="a helm binary to render with (validate: compared with the embedded engine)")
-    parser.add_argument("--release-name", default="flowlogs", help="Helm release name (default: flowlogs)")
-    parser.add_argument("--namespace", default="flowlogs-system", help="release namespace (default: flowlogs-system)")
+    parser.add_argument("--release-name", metavar="NAME", default="flowlogs", help="Helm release name (default: flowlogs)")
+    parser.add_argument("--namespace", metavar="NAMESPACE", default="flowlogs-system", help="release namespace (default: flowlogs-system)")
 
 
 def add_cluster(parser: argparse.ArgumentParser) -> None:

@@ -13,8 +13,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("profiles", nargs="*", help="profiles to compare (default: all)")
     parser.add_argument("--exit-code", action="store_true", help="exit 1 when a profile's manifests would change (chart version labels aside)")
     add_kubernetes_version(parser, "Helm's Capabilities")
-    parser.add_argument("--release-name", default=None, help="Helm release name (default: gitops.release-name, flowlogs)")
-    parser.add_argument("--namespace", default=None, help="release namespace (default: gitops.destination.namespace, flowlogs-system)")
+    parser.add_argument("--release-name", metavar="NAME", default=None, help="Helm release name (default: gitops.release-name, flowlogs)")
+    parser.add_argument("--namespace", metavar="NAMESPACE", default=None, help="release namespace (default: gitops.destination.namespace, flowlogs-system)")
     add_output_format(parser)
 
 

@@ -11,8 +11,8 @@ from . import EXIT_OK
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("profiles", nargs="*", help="profile names or paths to package (default: every profile of the profile directory)")
-    parser.add_argument("--output-dir", type=directory, default=Path("dist"), help="where the archives and index.yaml go (default: dist)")
-    parser.add_argument("--url", help="the repository's base URL for index.yaml (default: archive names relative to index.yaml)")
+    parser.add_argument("--output-dir", metavar="DIR", type=directory, default=Path("dist"), help="where the archives and index.yaml go (default: dist)")
+    parser.add_argument("--url", metavar="URL", help="the repository's base URL for index.yaml (default: archive names relative to index.yaml)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fleet", action="store_true", help="validate what every cluster of the fleet file deploys (its profile with its overrides, as Argo CD renders it); clusters that deploy the same values render once")
     parser.add_argument("--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH")
     parser.add_argument("--cluster", action="store_true", help="after the offline checks, server-side apply every manifest as a dry run on the cluster of the kubeconfig (the API server's own messages)")
-    parser.add_argument("--field-manager", default="flowlogs", help="--cluster: the field manager of the dry run (default: flowlogs; helm for Helm 4 releases, argocd-controller for Argo CD)")
+    parser.add_argument("--field-manager", metavar="NAME", default="flowlogs", help="--cluster: the field manager of the dry run (default: flowlogs; helm for Helm 4 releases, argocd-controller for Argo CD)")
     parser.add_argument("--force-conflicts", action="store_true", help="--cluster: take fields other managers own, as Argo CD does (default: a conflict is refused)")
     add_cluster(parser)
     add_rendering(parser)
