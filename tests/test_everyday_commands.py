@@ -222,8 +222,14 @@ def test_json_output_of_generate_check_and_diff(repo, run_cli):
     assert exporter["status"] == "changed" and "+        - INGRESS" in exporter["diff"]
 
 
-def test_the_readme_names_the_module_form():
-    assert (ROOT / "generator/flowlogs/__main__.py").is_file()
+def test_the_module_form_is_the_same_command_as_the_readme_says():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`python -m flowlogs` works as `flowlogs`" in readme and "\n.venv/bin/python -m flowlogs validate cilium-exporter\n" in readme
+    script = Path(sys.executable).parent / "flowlogs"
+    for argv in (["--help"], ["preview", "--help"], ["bogus"]):
+        module = subprocess.run([sys.executable, "-m", "flowlogs", *argv], capture_output=True, text=True, cwd=ROOT)
+        command = subprocess.run([str(script), *argv], capture_output=True, text=True, cwd=ROOT)
+        assert (module.returncode, module.stdout, module.stderr) == (command.returncode, command.stdout, command.stderr), argv
 
 
 def _complete(script: Path, cwd: Path, *words: str) -> list[str]:
