@@ -29,7 +29,7 @@ export GOCACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/flowlogs/go-build
 SCHEMA_LOCATIONS := --schema-location default $(if $(wildcard $(SHARED_CRDS)),--schema-location $(SHARED_CRDS)) --schema-location shipped
 GITOPS_DOCUMENTS = $(foreach file,$(sort $(wildcard gitops/*.yaml gitops/*/*.yaml)),--documents $(file))
 
-.PHONY: all venv generate validate check lint test test-fast fuzz oracle helm-binary kubeconform-binary go-toolchain hubble-binaries kube-apiserver-binaries upstream-tools python-matrix bench browser zsh golden clean
+.PHONY: all venv generate validate check lint test test-fast fuzz oracle helm-binary kubeconform-binary go-toolchain hubble-binaries kube-apiserver-binaries upstream-tools python-matrix bench browser zsh fish golden clean
 
 all: validate
 
@@ -99,12 +99,12 @@ upstream-tools: helm-binary kubeconform-binary hubble-binaries kube-apiserver-bi
 # rewrite every test module's asserts again (~3 s of CPU per xdist worker).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto
 
-test: $(STAMP) upstream-tools zsh browser lint
+test: $(STAMP) upstream-tools zsh fish browser lint
 	$(PYTEST)
 
 # The tests without the few marked slow (wheel and pre-commit installs, every README command,
 # the other Pythons, the kill tests, the fuzz budget).
-test-fast: $(STAMP) upstream-tools zsh browser
+test-fast: $(STAMP) upstream-tools zsh fish browser
 	$(PYTEST) -m "not slow"
 
 # Hostile input (issues 13, 22): 5,000 fuzzed profiles, fleet files, validator inputs, preview flows,
@@ -142,6 +142,11 @@ browser:
 # apt-get when missing (small), so the zsh tests run in CI; they skip only where neither is found.
 zsh:
 	-@command -v zsh >/dev/null || (command -v apt-get >/dev/null && (apt-get install -y -qq zsh || (apt-get update -qq && apt-get install -y -qq zsh)))
+
+# fish, for the fish completion tests (tests/test_completion.py: its own `complete -C`, and Tab on a
+# terminal), installed as zsh is.
+fish:
+	-@command -v fish >/dev/null || (command -v apt-get >/dev/null && (apt-get install -y -qq fish || (apt-get update -qq && apt-get install -y -qq fish)))
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

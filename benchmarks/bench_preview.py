@@ -35,8 +35,10 @@ sys.path.insert(0, str(REPO_ROOT / "generator"))
 
 import orjson  # noqa: E402
 
-from flowlogs.cilium.preview import compile_flow_log, read_lines, run_preview  # noqa: E402
+from flowlogs.cilium.preview.apply import compile_flow_log  # noqa: E402
 from flowlogs.cilium.preview.config import flow_logs_from_document  # noqa: E402
+from flowlogs.cilium.preview.engine import run_preview  # noqa: E402
+from flowlogs.cilium.preview.flows import read_lines  # noqa: E402
 from flowlogs.cilium.tables import load_tables  # noqa: E402
 
 SAMPLE = REPO_ROOT / "tests" / "data" / "preview" / "flows.jsonl"

@@ -18,8 +18,8 @@ PACKAGE = ROOT / "generator" / "flowlogs"
 PRODUCT_PACKAGES = {f"flowlogs.{product.key}" for product in PRODUCTS}
 REGISTRY = "flowlogs.registry"
 # What a product may use of the core: neutral building blocks, never the core's own work.
-CORE_ONLY = {"flowlogs.registry", "flowlogs.compiler", "flowlogs.generate", "flowlogs.diff", "flowlogs.cli", "flowlogs.rendering"}
-CORE_ONLY_PACKAGES = {"flowlogs.gitops", "flowlogs.validate"}
+CORE_ONLY = {"flowlogs.registry", "flowlogs.compiler", "flowlogs.generate", "flowlogs.diff", "flowlogs.cli", "flowlogs.rendering", "flowlogs.init_profile", "flowlogs.fleet_validation", "flowlogs.cli_reference"}
+CORE_ONLY_PACKAGES = {"flowlogs.gitops", "flowlogs.validate", "flowlogs.commands"}
 
 
 def module_name(path: Path) -> str:

@@ -1,7 +1,8 @@
 """Shell completion never runs what it reads (issue 22): profile files named like shell code
-are offered as names, and a name taken with Tab reaches flowlogs as typed, in bash and in zsh
-(through bashcompinit, as `flowlogs completion zsh` loads it). The shells are the real ones,
-driven on a pseudo-terminal: a Tab is a Tab."""
+are offered as names, and a name taken with Tab reaches flowlogs as typed, in bash, in zsh
+(through bashcompinit, as `flowlogs completion zsh` loads it) and in fish. The shells are the
+real ones, driven on a pseudo-terminal: a Tab is a Tab. What follows each kind of option is what
+it takes (issue 23): formats, versions, files, or nothing (a name, a duration), never profiles."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from flowlogs.completion import completion_script
 
 ZSH = shutil.which("zsh")
 needs_zsh = pytest.mark.skipif(ZSH is None, reason="zsh is not installed and apt-get could not install it (make test installs it)")
+FISH = shutil.which("fish")
+needs_fish = pytest.mark.skipif(FISH is None, reason="fish is not installed and apt-get could not install it (make test installs it)")
 
 # Each starts with its own letter, so that letter and Tab complete it alone.
 HOSTILE = [
@@ -112,7 +115,9 @@ _RECORD = "flowlogs() { printf '%s\\0' \"$@\" > \"args-$((++taken))\"; }; taken=
 _SETUP = {
     "bash": ["bash", "--norc", "--noprofile", "-i"],
     "zsh": [str(ZSH), "-f", "-i"],
+    "fish": [str(FISH), "--no-config", "-i"],
 }
+_FISH_RECORD = "function flowlogs; set -g taken (math $taken + 1); printf '%s\\0' $argv > args-$taken; end; set -g taken 0"
 
 
 def _take_with_tab(shell: str, directory: Path, prefixes: list[str]) -> list[list[str]]:
@@ -120,7 +125,7 @@ def _take_with_tab(shell: str, directory: Path, prefixes: list[str]) -> list[lis
     script = _script(shell, directory)
     terminal = _Terminal(_SETUP[shell], directory)
     try:
-        setup = [_RECORD]
+        setup = [_FISH_RECORD if shell == "fish" else _RECORD]
         if shell == "zsh":
             setup.append("autoload -U compinit && compinit -u")
         terminal.type("; ".join([*setup, f"source {script}", "touch ready"]) + "\n")
@@ -151,6 +156,71 @@ def test_a_name_taken_with_tab_in_zsh_reaches_flowlogs_as_it_is(hostile: Path) -
     prefixes, expected = _expected_taken()
     assert _take_with_tab("zsh", hostile, prefixes) == expected
     assert not list(hostile.rglob("PWNED"))
+
+
+@needs_fish
+def test_a_name_taken_with_tab_in_fish_reaches_flowlogs_as_it_is(hostile: Path) -> None:
+    prefixes, expected = _expected_taken()
+    assert _take_with_tab("fish", hostile, prefixes) == expected
+    assert not list(hostile.rglob("PWNED"))
+
+
+def _fish_offers(script: Path, cwd: Path, line: str) -> list[str]:
+    """What fish completes at the end of `line` (its own `complete -C`), descriptions left out."""
+    result = subprocess.run([str(FISH), "--no-config", "-c", 'source $argv[1]; complete -C $argv[2]', str(script), line], cwd=cwd, capture_output=True, text=True, check=True)
+    assert result.stderr == ""
+    return sorted(offer.split("\t")[0] for offer in result.stdout.splitlines())
+
+
+@needs_fish
+def test_fish_offers_hostile_profile_names_as_they_are(hostile: Path) -> None:
+    script = _script("fish", hostile)
+    assert _fish_offers(script, hostile, "flowlogs render ") == OFFERED
+    assert _fish_offers(script, hostile, "flowlogs render values/a") == ["values/a$(touch PWNED).yaml"]
+    assert _fish_offers(script, hostile, "flowlogs render values/o") == []  # the name with a newline
+    assert not list(hostile.parent.rglob("PWNED"))
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A profile directory, a flows file, a folder: something of each kind to complete."""
+    (tmp_path / "values").mkdir()
+    (tmp_path / "values" / "shop.yaml").write_text("cilium: {}\n", encoding="utf-8")
+    (tmp_path / "flows.jsonl").write_text("{}\n", encoding="utf-8")
+    return tmp_path
+
+
+# (words typed, the last one being completed) -> what every shell offers. From the parser's own
+# options: choices are formats and versions; FILE/PATH options and `import FILE` take files.
+OFFERS = [
+    (["flowlogs", "validate", "-o", ""], ["json", "junit", "tap", "text"]),
+    (["flowlogs", "preview", "--cilium", ""], ["1.16", "1.17", "1.18", "1.19"]),
+    (["flowlogs", "import", "x.yaml", "--calico", ""], ["3.19", "3.20"]),
+    (["flowlogs", "init", "--cilium", "1.1"], ["1.16", "1.17", "1.18", "1.19"]),
+    (["flowlogs", "preview", "--report", ""], ["flows.jsonl", "values/"]),
+    (["flowlogs", "preview", "--flows", "f"], ["flows.jsonl"]),
+    (["flowlogs", "import", ""], ["flows.jsonl", "values/"]),
+    (["flowlogs", "import", "x", "--output-file", "fl"], ["flows.jsonl"]),
+    (["flowlogs", "preview", "--duration", ""], []),
+    (["flowlogs", "preview", "--cilium-version", ""], []),  # deprecated: taken, its value not guessed, never a profile
+    (["flowlogs", "generate", "--repo-url", ""], []),
+    (["flowlogs", "package", "--output-dir", ""], ["values/"]),
+    (["flowlogs", "completion", ""], ["bash", "fish", "zsh"]),
+    (["flowlogs", "preview", ""], ["shop"]),
+    (["flowlogs", "explain", "values/"], ["values/shop.yaml"]),
+    (["flowlogs", "import", "x", "--o"], ["--output-file"]),  # the deprecated -o/--output is not offered
+]
+
+
+@pytest.mark.parametrize(("words", "offered"), OFFERS, ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0] == "flowlogs" else None)
+def test_bash_offers_what_each_option_takes(workdir: Path, words: list[str], offered: list[str]) -> None:
+    assert _bash_offers(_script("bash", workdir), workdir, *words) == offered
+
+
+@needs_fish
+@pytest.mark.parametrize(("words", "offered"), OFFERS, ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0] == "flowlogs" else None)
+def test_fish_offers_what_each_option_takes(workdir: Path, words: list[str], offered: list[str]) -> None:
+    assert _fish_offers(_script("fish", workdir), workdir, " ".join(words)) == offered
 
 
 @needs_zsh

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, SHOP_DROPS_PROFILE, VALUES, run_cli_in, write_profile
-from flowlogs.cli import EXAMPLES, build_parser
+from flowlogs.cli import build_parser
+from flowlogs.commands import command_table
 from flowlogs.helm import EmbeddedHelm
 
 ARGS = ("--values-dir", "values", "--chart-dir", "chart")
@@ -186,13 +187,13 @@ def test_version_and_python_dash_m():
     assert script.stdout == expected
 
 
-@pytest.mark.parametrize("command", sorted(EXAMPLES))
+@pytest.mark.parametrize("command", sorted(command_table()))
 def test_each_subcommand_help_ends_with_an_example(command, capsys):
     with pytest.raises(SystemExit):
-        build_parser().parse_args([command, "--help"])
+        build_parser(lazy=True).parse_args([command, "--help"])
     help_text = capsys.readouterr().out
     assert "\nexample:\n" in help_text
-    assert help_text.rstrip().endswith(EXAMPLES[command].splitlines()[-1])
+    assert help_text.rstrip().endswith(command_table()[command].example.splitlines()[-1])
 
 
 def test_json_output_of_generate_check_and_diff(repo, run_cli):
@@ -221,8 +222,14 @@ def test_json_output_of_generate_check_and_diff(repo, run_cli):
     assert exporter["status"] == "changed" and "+        - INGRESS" in exporter["diff"]
 
 
-def test_the_readme_names_the_module_form():
-    assert (ROOT / "generator/flowlogs/__main__.py").is_file()
+def test_the_module_form_is_the_same_command_as_the_readme_says():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`python -m flowlogs` works as `flowlogs`" in readme and "\n.venv/bin/python -m flowlogs validate cilium-exporter\n" in readme
+    script = Path(sys.executable).parent / "flowlogs"
+    for argv in (["--help"], ["preview", "--help"], ["bogus"]):
+        module = subprocess.run([sys.executable, "-m", "flowlogs", *argv], capture_output=True, text=True, cwd=ROOT)
+        command = subprocess.run([str(script), *argv], capture_output=True, text=True, cwd=ROOT)
+        assert (module.returncode, module.stdout, module.stderr) == (command.returncode, command.stdout, command.stderr), argv
 
 
 def _complete(script: Path, cwd: Path, *words: str) -> list[str]:
@@ -243,7 +250,7 @@ def test_bash_completion_offers_commands_options_choices_and_profiles(repo, run_
     assert _complete(script, repo, "flowlogs", "validate", "-o", "") == ["json", "junit", "tap", "text"]
     assert _complete(script, repo, "flowlogs", "generate", "-o", "") == ["json", "text"]
     assert _complete(script, repo, "flowlogs", "generate", "--q") == ["--quiet"]
-    assert _complete(script, repo, "flowlogs", "completion", "") == ["bash", "zsh"]
+    assert _complete(script, repo, "flowlogs", "completion", "") == ["bash", "fish", "zsh"]
     (repo / "team").mkdir()
     write_profile(repo / "team", "shop", NEW_PROFILE)
     assert _complete(script, repo, "flowlogs", "--values-dir", "team", "explain", "") == ["shop"]
@@ -254,9 +261,9 @@ def test_bash_completion_offers_commands_options_choices_and_profiles(repo, run_
 
 def test_every_subcommand_has_an_example():
     """Products' subcommands too (Command.example)."""
-    from flowlogs.completion import _subparsers
+    from flowlogs.completion import subparsers
 
-    missing = [name for name, sub in _subparsers(build_parser()).items() if not re.match(r"example:\n  .*flowlogs [a-z]", sub.epilog or "")]
+    missing = [name for name, sub in subparsers(build_parser()).items() if not re.match(r"example:\n  .*flowlogs [a-z]", sub.epilog or "")]
     assert missing == []
 
 

@@ -30,7 +30,7 @@ def compiled(path: Path) -> Any:
 
 def imported(run_cli: Any, tmp_path: Path, config: Path, *versions: str) -> Any:
     output = tmp_path / "imported.yaml"
-    result = run_cli("import", str(config), "-o", str(output), *[a for v in versions for a in ("--version", v)])
+    result = run_cli("import", str(config), "--output-file", str(output), *[a for v in versions for a in (f"--{v.split('=')[0]}", v.split("=")[1])])
     assert result.code == 0, result.err
     return compiled(output)
 
@@ -61,7 +61,7 @@ def test_a_compiled_exporter_configuration_imports_back_to_itself(run_cli, tmp_p
 
 
 def test_the_seed_configmap_imports_to_the_seed_profile_words(run_cli, tmp_path):
-    result = run_cli("import", str(SEED_CONFIGMAP), "--version", "cilium=1.17")
+    result = run_cli("import", str(SEED_CONFIGMAP), "--cilium", "1.17")
     assert result.code == 0, result.err
     profile = yaml.safe_load(result.out)
     assert profile["cilium"]["flow-logs"] == [
@@ -137,10 +137,10 @@ def test_a_file_of_no_product_is_refused(run_cli, tmp_path):
 def test_an_existing_output_is_kept_without_force(run_cli, tmp_path):
     output = tmp_path / "mine.yaml"
     output.write_text("keep me\n")
-    result = run_cli("import", str(SEED_CONFIGMAP), "-o", str(output))
+    result = run_cli("import", str(SEED_CONFIGMAP), "--output-file", str(output))
     assert result.code == 1 and f"{output} exists" in result.err
     assert output.read_text() == "keep me\n"
-    assert run_cli("import", str(SEED_CONFIGMAP), "-o", str(output), "--force").code == 0
+    assert run_cli("import", str(SEED_CONFIGMAP), "--output-file", str(output), "--force").code == 0
     assert "egress-traffic-blocking" in output.read_text()
 
 
@@ -148,7 +148,7 @@ def test_values_the_agent_rejects_are_an_error_not_a_profile(run_cli, tmp_path):
     config = tmp_path / "flowlogs.yaml"
     config.write_text("flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    includeFilters:\n      - verdict: [DENIED]\n")
     output = tmp_path / "out.yaml"
-    result = run_cli("import", str(config), "-o", str(output))
+    result = run_cli("import", str(config), "--output-file", str(output))
     assert result.code == 1
     # protojson refuses an unknown enum name (hubble observe --allowlist '{"verdict":["DENIED"]}' too: tests/test_import_oracle.py)
     assert f"{config}: flowLogs[0].includeFilters[0].verdict[0]: unknown Verdict 'DENIED'" in result.err

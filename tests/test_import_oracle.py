@@ -421,7 +421,7 @@ def import_pairs(run_cli: Callable[..., CliResult], tmp_path: Path, version: str
     source = tmp_path / f"case-{index}.yaml"
     source.write_text(case.text, encoding="utf-8")
     output = tmp_path / f"imported-{index}.yaml"
-    result = run_cli("import", str(source), "--version", f"cilium={version}", "-o", str(output))
+    result = run_cli("import", str(source), "--cilium", version, "--output-file", str(output))
     assert result.code == 0, f"{case.form}:\n{case.text}\n{result.err}"
     if case.values is not None:
         expected = chart_exporters(version, case.values, tmp_path)
@@ -540,7 +540,7 @@ def test_filters_the_agent_refuses_are_refused_with_their_position(run_cli, tmp_
     config = tmp_path / "flowlogs.yaml"
     config.write_text(flowlogs_yaml(written).text, encoding="utf-8")
     output = tmp_path / "out.yaml"
-    result = run_cli("import", str(config), "--version", "cilium=1.19", "-o", str(output))
+    result = run_cli("import", str(config), "--cilium", "1.19", "--output-file", str(output))
     assert result.code == 1
     assert f"{config}: {REFUSED[written]}" in result.err and result.err.rstrip().endswith("(the agent rejects the whole file)")
     assert not output.exists()
@@ -734,7 +734,7 @@ def test_an_application_layer_with_waf_is_adopted_not_owned(run_cli, tmp_path) -
     assert yaml.safe_load(result.out)["calico"]["existing-application-layer"] == "on"
     assert "#   - ApplicationLayer webApplicationFirewall: Enabled: 'existing-application-layer: on' adopts the object and never deletes it" in result.out
     output = tmp_path / "imported.yaml"
-    assert run_cli("import", str(source), "-o", str(output)).code == 0
+    assert run_cli("import", str(source), "--output-file", str(output)).code == 0
     compiled = compile_paths([output]).profiles[0].parts["calico"]
     assert compiled.values["keepApplicationLayer"] is True
 
@@ -752,7 +752,7 @@ def test_an_interval_without_a_unit_is_refused_at_its_position(run_cli, tmp_path
     # time.ParseDuration("30"): "time: missing unit in duration" (Go src/time/format.go), the whole file fails.
     config = tmp_path / "flowlogs.yaml"
     config.write_text("flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    fieldAggregate: [verdict]\n    aggregationInterval: 30\n", encoding="utf-8")
-    result = run_cli("import", str(config), "--version", "cilium=1.19")
+    result = run_cli("import", str(config), "--cilium", "1.19")
     assert (result.code, result.err) == (1, f"flowlogs: error: {config}: flowLogs[0].aggregationInterval: '30' is not a Go duration (time: missing unit in duration \"30\"): write e.g. 30s\n")
 
 

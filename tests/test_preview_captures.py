@@ -89,7 +89,7 @@ def test_preview_skips_names_and_counts_them(run_cli: Run, tmp_path: Path) -> No
         f"flowlogs: warning: {capture}:7: skipped: cut off: the file ends inside this line (an interrupted capture?)\n"
     )
     assert result.out.splitlines()[:5] == [
-        f"{SEED_CONFIGMAP} on {capture}: 3 flows, matched with Cilium 1.19's filters (the default; --cilium-version to choose)",
+        f"{SEED_CONFIGMAP} on {capture}: 3 flows, matched with Cilium 1.19's filters (the default; --cilium to choose)",
         "  skipped: 2 lines that are not JSON objects (cut off or malformed; named on stderr)",
         "  skipped: 1 lost_events, 1 node_status records (not flows)",
         "  egress-traffic-blocking -> /dev/stdout",
@@ -131,7 +131,7 @@ def test_strict_refuses_the_first_bad_line_and_writes_nothing(run_cli: Run, tmp_
 def test_only_the_first_three_bad_lines_are_named(run_cli: Run, tmp_path: Path) -> None:
     flows = tmp_path / "noisy.jsonl"
     flows.write_text("\n".join([SAMPLE[0], "oops", "[1, 2]", "42", '"text"', "{", SAMPLE[1]]) + "\n", encoding="utf-8")
-    result = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--cilium-version", "1.18", "--flows", str(flows))
+    result = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--cilium", "1.18", "--flows", str(flows))
     assert result.code == 0, result.err
     assert result.err == (
         f"flowlogs: warning: {flows}:2: skipped: not JSON\n"
@@ -140,7 +140,7 @@ def test_only_the_first_three_bad_lines_are_named(run_cli: Run, tmp_path: Path) 
         f"flowlogs: warning: {flows}: and 2 more lines skipped (--strict refuses them)\n"
     )
     assert result.out.splitlines()[:2] == [
-        f"{SEED_CONFIGMAP} on {flows}: 2 flows, matched with Cilium 1.18's filters (--cilium-version)",
+        f"{SEED_CONFIGMAP} on {flows}: 2 flows, matched with Cilium 1.18's filters (--cilium)",
         "  skipped: 5 lines that are not JSON objects (cut off or malformed; named on stderr)",
     ]
 
@@ -157,10 +157,10 @@ def test_records_that_are_not_flows_are_counted_apart(run_cli: Run, tmp_path: Pa
     config = tmp_path / "flowlogs.yaml"
     # no filter: a flow log that exports every flow; the records are still no flows
     config.write_text(yaml.safe_dump({"flowLogs": [{"name": "all", "filePath": "/var/run/cilium/hubble/all.log"}]}), encoding="utf-8")
-    result = run_cli("preview", "--config", str(config), "--flows", str(records), "--cilium-version", "1.17", "--duration", "1m")
+    result = run_cli("preview", "--config", str(config), "--flows", str(records), "--cilium", "1.17", "--duration", "1m")
     assert (result.code, result.err) == (0, "")
     assert result.out.splitlines()[:4] == [
-        f"{config} on {records}: 2 flows, matched with Cilium 1.17's filters (--cilium-version)",
+        f"{config} on {records}: 2 flows, matched with Cilium 1.17's filters (--cilium)",
         "  skipped: 2 lost_events, 2 node_status, 1 agent_event, 1 debug_event records (not flows)",
         "  all -> /var/run/cilium/hubble/all.log",
         "    matched 2 of 2 (100.0%)",
@@ -265,15 +265,15 @@ def test_the_default_version_is_stated_and_documented(run_cli: Run, capsys: pyte
     from flowlogs.cilium.defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 
     result = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS))
-    assert result.out.splitlines()[0] == f"{SEED_CONFIGMAP} on {FLOWS}: 17 flows, matched with Cilium {DEFAULT_VERSION}'s filters (the default; --cilium-version to choose)"
-    chosen = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS), "--cilium-version", "1.16", "-o", "json")
-    assert {k: v for k, v in json.loads(chosen.out).items() if k.startswith("cilium")} == {"ciliumVersion": "1.16", "ciliumVersionFrom": "--cilium-version"}
+    assert result.out.splitlines()[0] == f"{SEED_CONFIGMAP} on {FLOWS}: 17 flows, matched with Cilium {DEFAULT_VERSION}'s filters (the default; --cilium to choose)"
+    chosen = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS), "--cilium", "1.16", "-o", "json")
+    assert {k: v for k, v in json.loads(chosen.out).items() if k.startswith("cilium")} == {"ciliumVersion": "1.16", "ciliumVersionFrom": "--cilium"}
     docs = (ROOT / "docs" / "preview.md").read_text(encoding="utf-8")
-    assert f"`--cilium-version` ({', '.join(SUPPORTED_VERSIONS[:-1])} or {SUPPORTED_VERSIONS[-1]}; default {DEFAULT_VERSION}, the newest)" in docs
-    assert "matched with Cilium 1.19's filters (the default; --cilium-version to choose)" in docs
+    assert f"`--cilium VERSION` ({', '.join(SUPPORTED_VERSIONS[:-1])} or {SUPPORTED_VERSIONS[-1]}; default {DEFAULT_VERSION}, the newest)" in docs
+    assert "matched with Cilium 1.19's filters (the default; --cilium to choose)" in docs
     with pytest.raises(SystemExit):
         main(["preview", "--help"])
-    assert f"--cilium-version V with --config: the Cilium version whose filters decide (default: {DEFAULT_VERSION}, the newest supported)" in " ".join(capsys.readouterr().out.split())
+    assert f"--cilium VERSION with --config: the Cilium version whose filters decide ({', '.join(SUPPORTED_VERSIONS)}; default: {DEFAULT_VERSION}, the newest)" in " ".join(capsys.readouterr().out.split())
 
 
 # --- progress --------------------------------------------------------------------------------

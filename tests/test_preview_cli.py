@@ -189,7 +189,7 @@ def test_calico_profile_storage_note(run_cli: Run) -> None:
     [
         (["--flows", str(FLOWS)], "give a PROFILE or --config FILE"),
         (["nope", "--flows", str(FLOWS)], "no profile 'nope': not a file, and not in"),
-        (["--config", str(SEED_CONFIGMAP), "--cilium-version", "1.12", "--flows", str(FLOWS)], "--cilium-version 1.12: supported: 1.16, 1.17, 1.18"),
+        (["--config", str(SEED_CONFIGMAP), "--cilium-version", "1.12", "--flows", str(FLOWS)], "--cilium 1.12: supported: 1.16, 1.17, 1.18"),
         (["--config", str(SEED_CONFIGMAP), "--flows", "/nonexistent.jsonl"], "cannot read flows from /nonexistent.jsonl"),
         (["--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS), "--duration", "ten minutes"], "--duration 'ten minutes' is not a duration"),
         (["--config", str(FLOWS), "--flows", str(FLOWS)], "not YAML"),
@@ -208,7 +208,7 @@ def test_bad_flow_line_is_skipped_with_file_and_line(run_cli: Run, tmp_path: Pat
     assert result.code == 0, result.err
     assert result.err == f"flowlogs: warning: {flows}:3: skipped: not JSON\n"
     assert result.out.splitlines()[:2] == [
-        f"{SEED_CONFIGMAP} on {flows}: 1 flow, matched with Cilium 1.19's filters (the default; --cilium-version to choose)",
+        f"{SEED_CONFIGMAP} on {flows}: 1 flow, matched with Cilium 1.19's filters (the default; --cilium to choose)",
         "  skipped: 1 line that is not a JSON object (cut off or malformed; named on stderr)",
     ]
     strict = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(flows), "--strict")

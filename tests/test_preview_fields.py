@@ -30,7 +30,7 @@ ALL = [n for n in range(1, 19) if n != 17]  # every flow: line 17 is a lost_even
 def preview_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_logs: list[dict[str, Any]], version: str = "1.18") -> dict[str, Any]:
     config = tmp_path / "flowlogs.yaml"
     config.write_text(yaml.safe_dump({"flowLogs": flow_logs}), encoding="utf-8")
-    code = main(["preview", "--config", str(config), "--cilium-version", version, "--flows", str(FLOWS), "-o", "json"])
+    code = main(["preview", "--config", str(config), "--cilium", version, "--flows", str(FLOWS), "-o", "json"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     document: dict[str, Any] = json.loads(captured.out)
@@ -310,7 +310,7 @@ def test_values_the_agent_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_cluster_name_is_unknown_to_cilium_1_16(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "flowlogs.yaml"
     config.write_text(yaml.safe_dump({"flowLogs": [{"name": "c", "filePath": "/tmp/c.log", "includeFilters": [{"source_cluster_name": ["c2"]}]}]}))
-    code = main(["preview", "--config", str(config), "--cilium-version", "1.16", "--flows", str(FLOWS)])
+    code = main(["preview", "--config", str(config), "--cilium", "1.16", "--flows", str(FLOWS)])
     err = capsys.readouterr().err
     assert code == 1
     assert "unknown FlowFilter field 'source_cluster_name' in Cilium 1.16 (the agent rejects the whole file)" in err
@@ -335,7 +335,7 @@ def test_cel_is_reported_not_previewable(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_build_predicate_public_api() -> None:
-    from flowlogs.cilium.preview import read_flows
+    from flowlogs.cilium.preview.flows import read_flows
     from flowlogs.cilium.preview.matchers import build_predicate
 
     events = list(read_flows(str(FLOWS)))

@@ -231,7 +231,7 @@ def _config(tmp_path: Path, include: list[dict[str, Any]]) -> Path:
 def _preview_config(config: Path, flows: Path, version: str) -> dict[str, Any]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["preview", "--config", str(config), "--cilium-version", version, "--flows", str(flows), "-o", "json"])
+        code = main(["preview", "--config", str(config), "--cilium", version, "--flows", str(flows), "-o", "json"])
     assert code == 0, err.getvalue()
     (entry,) = json.loads(out.getvalue())["flowLogs"]
     return dict(entry)

@@ -526,4 +526,4 @@ def test_the_report_says_what_was_skipped_and_which_version_decided(run_cli: Run
     page = report.read_text(encoding="utf-8")
     assert "<dt>Skipped</dt><dd>1 line that is not a JSON object (cut off or malformed; named on stderr)</dd>" in page
     assert "<dt>Skipped</dt><dd>1 lost_events record (not a flow)</dd>" in page
-    assert "<dt>Semantics</dt><dd>matched with Cilium 1.19&#x27;s filters (the default; --cilium-version to choose)</dd>" in page
+    assert "<dt>Semantics</dt><dd>matched with Cilium 1.19&#x27;s filters (the default; --cilium to choose)</dd>" in page

@@ -17,8 +17,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowlogs.cilium.preview import compile_flow_log
-from flowlogs.cilium.preview.apply import mask_function
+from flowlogs.cilium.preview.apply import compile_flow_log, mask_function
 from flowlogs.cilium.preview.combine import any_of_all
 from flowlogs.cilium.preview.config import flow_logs_from_document
 from flowlogs.cilium.preview.flows import parse_line, proto_facts

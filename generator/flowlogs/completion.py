@@ -1,55 +1,85 @@
-"""`flowlogs completion bash|zsh`: a shell completion script written from the argument parser.
+"""`flowlogs completion bash|zsh|fish`: a shell completion script written from the argument parser.
 
-The script is plain bash (zsh loads it through `bashcompinit`), needs nothing installed and
-never runs Python while completing: subcommands, each one's options, the choices of options
-such as `-o`, directories and files for path options, and profile names (the `*.yaml` files of
-the profile directory, `--values-dir` honoured) for commands that take profiles.
+The script is plain shell (zsh loads the bash one through `bashcompinit`), needs nothing installed
+and never runs Python while completing: subcommands, each one's options, the choices of options
+(formats such as `-o json`, versions such as `--cilium 1.18`), directories and files where an option
+or argument takes a path, nothing where it takes another value (a name, a URL, a duration), and
+profile names (the `*.yaml` files of the profile directory, `--values-dir` honoured) for commands
+that take profiles. Deprecated spellings are taken but not offered.
 
     source <(flowlogs completion bash)        # in ~/.bashrc
     source <(flowlogs completion zsh)         # in ~/.zshrc
+    flowlogs completion fish > ~/.config/fish/completions/flowlogs.fish
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
+from collections.abc import Iterator
 
-SHELLS = ("bash", "zsh")
+SHELLS = ("bash", "zsh", "fish")
 # Positional arguments named so take profile names or paths.
 _PROFILE_ARGUMENTS = {"profile", "profiles"}
+# Positional arguments named so take any file.
+_FILE_ARGUMENTS = {"file"}
 _DIRECTORY_OPTIONS = {"--values-dir", "--chart-dir", "--gitops-dir", "--output-dir"}
+_PATH_METAVARS = {"PATH", "FILE", "LOCATION"}
 
 
-def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands' parsers by name."""
     for action in parser._actions:  # argparse keeps its actions here; there is no public accessor
         if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)
     return {}
 
 
+def _offered(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
+    """The actions a user is offered: not the deprecated spellings (hidden from --help too)."""
+    return (action for action in parser._actions if action.help is not argparse.SUPPRESS)
+
+
 def _options(parser: argparse.ArgumentParser) -> list[str]:
-    return sorted(option for action in parser._actions for option in action.option_strings)
+    return sorted(option for action in _offered(parser) for option in action.option_strings)
+
+
+def value_kind(action: argparse.Action) -> str:
+    """What follows an option that takes a value: "choices", "directories", "files" or "" (nothing to offer)."""
+    if action.choices:
+        return "choices"
+    if set(action.option_strings) & _DIRECTORY_OPTIONS:
+        return "directories"
+    if action.metavar in _PATH_METAVARS:
+        return "files"
+    return ""
+
+
+def _takes_value(action: argparse.Action) -> bool:
+    return bool(action.option_strings) and action.nargs != 0 and not isinstance(action, argparse._SubParsersAction)
 
 
 def _value_cases(parsers: dict[str, argparse.ArgumentParser]) -> list[str]:
     """`case "$command:$prev"` branches: what follows an option that takes a value ("" is before any command)."""
     choices: dict[tuple[str, ...], list[str]] = {}
-    paths: dict[str, set[str]] = {"directories": set(), "files": set()}
+    kinds: dict[str, set[str]] = {"directories": set(), "files": set(), "": set()}
     for command, parser in parsers.items():
         for action in parser._actions:
-            if not action.option_strings or action.nargs == 0:
+            if not _takes_value(action):
                 continue
-            if action.choices:
-                pattern = tuple(f"{command}:{option}" for option in action.option_strings)
-                choices[pattern] = [str(choice) for choice in action.choices]
-            elif action.metavar in ("PATH", "FILE", "LOCATION") or getattr(action.type, "__name__", "") == "Path":
-                kind = "directories" if set(action.option_strings) & _DIRECTORY_OPTIONS else "files"
-                paths[kind].update(f"*:{option}" for option in action.option_strings)
+            kind = value_kind(action)
+            if kind == "choices":
+                assert action.choices is not None
+                choices[tuple(f"{command}:{option}" for option in action.option_strings)] = [str(choice) for choice in action.choices]
+            else:
+                kinds[kind].update(f"{command}:{option}" for option in action.option_strings)
     cases = [f'        {"|".join(pattern)}) _flowlogs_offer {_words(words)}; return ;;' for pattern, words in sorted(choices.items())]
-    if paths["directories"]:
-        cases.append(f'        {"|".join(sorted(paths["directories"]))}) _flowlogs_paths -d; return ;;')
-    if paths["files"]:
-        cases.append(f'        {"|".join(sorted(paths["files"]))}) _flowlogs_paths -f; return ;;')
+    if kinds["directories"]:
+        cases.append(f'        {"|".join(sorted(kinds["directories"]))}) _flowlogs_paths -d; return ;;')
+    if kinds["files"]:
+        cases.append(f'        {"|".join(sorted(kinds["files"]))}) _flowlogs_paths -f; return ;;')
+    if kinds[""]:
+        cases.append(f'        {"|".join(sorted(kinds[""]))}) return ;;  # a name, a URL, a number: nothing to offer')
     return cases
 
 
@@ -57,16 +87,19 @@ def _words(words: list[str]) -> str:
     return " ".join(shlex.quote(word) for word in words)
 
 
+def _positionals(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [a for a in parser._actions if not a.option_strings]
+
+
 def bash_script(parser: argparse.ArgumentParser) -> str:
-    commands = _subparsers(parser)
-    with_profiles = sorted(
-        name for name, sub in commands.items() if any(not a.option_strings and a.dest in _PROFILE_ARGUMENTS for a in sub._actions)
-    )
+    commands = subparsers(parser)
+    with_profiles = sorted(name for name, sub in commands.items() if any(a.dest in _PROFILE_ARGUMENTS for a in _positionals(sub)))
+    with_files = sorted(name for name, sub in commands.items() if any(a.dest in _FILE_ARGUMENTS for a in _positionals(sub)))
     positional_choices = [
         f"        {name}) _flowlogs_offer {_words([str(c) for c in action.choices])} ;;"
         for name, sub in sorted(commands.items())
-        for action in sub._actions
-        if not action.option_strings and action.choices
+        for action in _positionals(sub)
+        if action.choices
     ]
     command_options = [f"        {name}) options=({_words(_options(sub))}) ;;" for name, sub in sorted(commands.items())]
     lines = [
@@ -133,6 +166,7 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
         "            done",
         "            _flowlogs_paths -f -X '!*.y*ml'",
         "            ;;",
+        *([f"        {'|'.join(with_files)}) _flowlogs_paths -f ;;"] if with_files else []),
         *positional_choices,
         "    esac",
         "}",
@@ -141,7 +175,116 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _fish_quote(word: str) -> str:
+    """A fish string literal: single quotes, with \\ and ' escaped (fish's only escapes inside them)."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _fish_option(condition: str, action: argparse.Action) -> str:
+    """One `complete` line for an option: its spellings, what its value is, and its help. A deprecated
+    spelling is never offered; its value is, right after it (the condition holds only there)."""
+    if action.help is argparse.SUPPRESS:
+        condition += "; and begin; " + "; or ".join(f"__flowlogs_after {option}" for option in action.option_strings) + "; end"
+    words = [f"complete -c flowlogs -n {_fish_quote(condition)}"]
+    for option in action.option_strings:
+        words.append(f"-l {option[2:]}" if option.startswith("--") else f"-s {option[1:]}")
+    if _takes_value(action):
+        kind = value_kind(action)
+        if kind == "choices":
+            assert action.choices is not None
+            words.append(f"-x -a {_fish_quote(' '.join(str(c) for c in action.choices))}")
+        elif kind == "directories":
+            words.append("-x -a '(__fish_complete_directories)'")
+        elif kind == "files":
+            words.append("-r -F")
+        else:
+            words.append("-x")  # a name, a URL, a number: nothing to offer
+    if action.help and action.help is not argparse.SUPPRESS:
+        words.append(f"-d {_fish_quote(action.help.split(' (')[0][:80])}")
+    return " ".join(words)
+
+
+def fish_script(parser: argparse.ArgumentParser) -> str:
+    commands = subparsers(parser)
+    names = " ".join(sorted(commands))
+    lines = [
+        "# flowlogs completion for fish. Generated by `flowlogs completion fish`.",
+        "# Profile names come from a glob of the profile directory and are offered as data: fish quotes",
+        "# what it inserts, and nothing read from a file name is ever run.",
+        "complete -c flowlogs -e",
+        "complete -c flowlogs -f",
+        "function __flowlogs_command --description 'the flowlogs command word on the command line'",
+        "    set -l skip 0",
+        "    for token in (commandline -opc)[2..-1]",
+        "        if test $skip = 1",
+        "            set skip 0",
+        "            continue",
+        "        end",
+        "        switch $token",
+        "            case --values-dir --chart-dir --gitops-dir",
+        "                set skip 1",
+        "            case '-*'",
+        f"            case {names}",
+        "                echo $token",
+        "                return 0",
+        "        end",
+        "    end",
+        "    return 1",
+        "end",
+        "function __flowlogs_is --argument-names wanted",
+        "    set -l command (__flowlogs_command)",
+        '    test "$command" = "$wanted"',
+        "end",
+        "function __flowlogs_after --argument-names option --description 'the word before the cursor is option'",
+        '    test "$(commandline -opc)[-1]" = "$option"',
+        "end",
+        "function __flowlogs_yaml_files --description 'the YAML files that complete the word'",
+        "    # A variable's value is never a wildcard in fish: only the * written here globs.",
+        "    for path in (commandline -ct)*",
+        "        string match -q -- '*'\\n'*' $path; and continue",
+        "        test -f $path; and string match -qr '\\.ya?ml$' -- $path; and printf '%s\\n' $path",
+        "    end",
+        "end",
+        "function __flowlogs_profiles --description 'the profile names of the profile directory'",
+        "    set -l values_dir values",
+        "    set -l tokens (commandline -opc)",
+        "    for i in (seq (count $tokens))",
+        "        if test $tokens[$i] = --values-dir; and test $i -lt (count $tokens)",
+        "            set values_dir $tokens[(math $i + 1)]",
+        "        end",
+        "    end",
+        "    for file in $values_dir/*.yaml $values_dir/*.yml",
+        "        # A name holding a newline is no profile name.",
+        "        test -f $file; and not string match -q -- '*'\\n'*' $file; or continue",
+        "        set -l name (string replace -r '^.*/' '' -- $file | string replace -r '\\.ya?ml$' '')",
+        '        test "$name" = fleet; or printf \'%s\\tprofile\\n\' $name',
+        "    end",
+        "end",
+    ]
+    for action in parser._actions:
+        if action.option_strings:
+            lines.append(_fish_option("not __flowlogs_command", action))
+    for name, sub in sorted(commands.items()):
+        lines.append(f"complete -c flowlogs -n 'not __flowlogs_command' -a {name} -d {_fish_quote(sub.description or '')}")
+    for name, sub in sorted(commands.items()):
+        condition = f"__flowlogs_is {name}"
+        for action in sub._actions:
+            if action.option_strings:
+                lines.append(_fish_option(condition, action))
+        for action in _positionals(sub):
+            if action.dest in _PROFILE_ARGUMENTS:
+                lines.append(f"complete -c flowlogs -n {_fish_quote(condition)} -a '(__flowlogs_profiles)'")
+                lines.append(f"complete -c flowlogs -n {_fish_quote(condition)} -a '(__flowlogs_yaml_files)'")
+            elif action.dest in _FILE_ARGUMENTS:
+                lines.append(f"complete -c flowlogs -n {_fish_quote(condition)} -F")
+            elif action.choices:
+                lines.append(f"complete -c flowlogs -n {_fish_quote(condition)} -a {_fish_quote(' '.join(str(c) for c in action.choices))}")
+    return "\n".join(lines) + "\n"
+
+
 def completion_script(shell: str, parser: argparse.ArgumentParser) -> str:
+    if shell == "fish":
+        return fish_script(parser)
     if shell == "zsh":
         return "# flowlogs completion for zsh\nautoload -U +X bashcompinit && bashcompinit\n" + bash_script(parser)
     return bash_script(parser)

@@ -8,15 +8,15 @@ The core iterates over `registry.PRODUCTS` and never names a product.
 
 from __future__ import annotations
 
-import argparse
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from .errors import Diagnostics
     from .kubectl import ObjectRef, Selection
     from .profile import Node
@@ -46,13 +46,16 @@ class Override:
 
 @dataclass(frozen=True)
 class Command:
-    """A `flowlogs` subcommand a product adds (e.g. `preview` for a product whose filters can be tried on flows)."""
+    """One `flowlogs` subcommand, as the command table lists it: its module is imported only when it runs.
+
+    The module defines `configure(parser)`, which adds the subcommand's arguments, and `run(args)`,
+    which returns the exit code; a product's command gets a `ProfileLoader` too: `run(args, load)`.
+    """
 
     name: str
-    help: str  # one line, for `flowlogs --help` and the subcommand's description
-    configure: Callable[[argparse.ArgumentParser], None]  # adds the subcommand's arguments
-    run: Callable[[argparse.Namespace, ProfileLoader], int]  # the exit code; the loader compiles a profile
-    example: str = ""  # shown at the end of its --help (lines of commands, with # comments)
+    module: str  # e.g. "flowlogs.commands.generate"
+    summary: str  # one line, for `flowlogs --help` and the subcommand's description
+    example: str  # shown at the end of its --help (lines of commands, with # comments)
 
 
 class ProfileView(Protocol):
@@ -71,6 +74,14 @@ class ProfileView(Protocol):
     def root(self) -> Node | None: ...
 
     def products(self) -> list[tuple[Product, CompiledPart]]: ...
+
+
+def package_folder(package: str, folder: str) -> Traversable:
+    """A folder shipped in `package` (chart files, fragments). importlib.resources is imported when
+    files are read, not when the products are named (`flowlogs --help` names them)."""
+    from importlib import resources
+
+    return resources.files(package) / folder
 
 
 # A profile by name (in the profile directory) or path, compiled in memory; ProfileError on errors.
@@ -183,7 +194,7 @@ class Product(ABC):
         return None
 
     def commands(self) -> list[Command]:
-        """Subcommands the product adds to `flowlogs`."""
+        """Subcommands the product adds to `flowlogs` (plain data: `flowlogs --help` imports none of them)."""
         return []
 
     def label(self, part: CompiledPart) -> str:

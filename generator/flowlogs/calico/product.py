@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..products import CompiledPart, Expected, GitopsFile, GitopsNote, ImportedSection, Override, Product
+from ..products import CompiledPart, Expected, GitopsFile, GitopsNote, ImportedSection, Override, Product, package_folder
 from .defaults import SUPPORTED_VERSIONS
 from .starter import CalicoStarter
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from ..errors import Diagnostics
     from ..profile import Node
     from ..values_model import ChartValue, Section
@@ -70,10 +70,10 @@ class CalicoProduct(Product):
         return calico_values(), CALICO_SECTIONS
 
     def chart_files(self) -> Traversable:
-        return resources.files(__package__) / "chart"
+        return package_folder(__package__, "chart")
 
     def fragments(self) -> Traversable:
-        return resources.files(__package__) / "fragments"
+        return package_folder(__package__, "fragments")
 
     def label(self, part: CompiledPart) -> str:
         return f"Calico Enterprise {part.version}"

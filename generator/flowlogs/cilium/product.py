@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
-from ..products import Command, CompiledPart, Expected, ImportedSection, Override, Product, ProfileFile
+from ..products import Command, CompiledPart, Expected, ImportedSection, Override, Product, ProfileFile, package_folder
 from .defaults import SUPPORTED_VERSIONS, cilium_upgrade_command
 from .starter import CiliumStarter
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from ..errors import Diagnostics
     from ..profile import Node
     from ..values_model import ChartValue, Section
@@ -64,10 +64,10 @@ class CiliumProduct(Product):
         return cilium_values(), CILIUM_SECTIONS
 
     def chart_files(self) -> Traversable:
-        return resources.files(__package__) / "chart"
+        return package_folder(__package__, "chart")
 
     def fragments(self) -> Traversable:
-        return resources.files(__package__) / "fragments"
+        return package_folder(__package__, "fragments")
 
     def summary(self, part: CompiledPart) -> str:
         from .compile import CiliumCompiled
@@ -88,9 +88,15 @@ class CiliumProduct(Product):
         return import_cilium(path, version)
 
     def commands(self) -> list[Command]:
-        from .preview.command import PREVIEW
-
-        return [PREVIEW]
+        return [
+            Command(
+                "preview",
+                f"{__package__}.preview.command",
+                "what each flow log would export from captured flows, decided as the Cilium agent does",
+                "flowlogs preview cilium-exporter --flows flows.jsonl --show     # flows: hubble observe -o jsonpb\n"
+                "flowlogs preview --config flowlogs.yaml --cilium 1.18 --flows flows.jsonl.gz -o json",
+            )
+        ]
 
     def profile_files(self, part: CompiledPart) -> list[ProfileFile]:
         from .compile import CiliumCompiled

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...arguments import DeprecatedAlias
 from ...errors import FlowlogsError
-from ...products import Command, ProfileLoader
+from ...products import ProfileLoader
 
 if TYPE_CHECKING:
     from .config import FlowLogConfig
@@ -65,12 +66,14 @@ def _ended(configs: Sequence[FlowLogConfig]) -> list[FlowLogConfig]:
     return [config for config in configs if config.end and end_passed(config.end, moment)]
 
 
-def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
+def run(args: argparse.Namespace, load: ProfileLoader) -> int:
     from ..agent_time import ended_message
     from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
     from ..tables import load_tables
-    from . import compile_flow_log, read_exporter_config, read_lines, run_preview
-    from .config import flow_logs_from_compiled
+    from .apply import compile_flow_log
+    from .config import flow_logs_from_compiled, read_exporter_config
+    from .engine import run_preview
+    from .flows import read_lines
     from .report import PreviewResult, to_html, to_text, write_json
     from .volume import estimate
 
@@ -81,15 +84,15 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
     notes: list[str] = []
     if args.profile is not None:
         if args.cilium_version:
-            raise FlowlogsError("--cilium-version goes with --config; a profile states its own version")
+            raise FlowlogsError("--cilium goes with --config; a profile states its own version")
         source, version, compiled, notes = _from_profile(args.profile, args.values_dir, load)
         configs = flow_logs_from_compiled(compiled, source)
         version_from = "profile"
     else:
         version = args.cilium_version or DEFAULT_VERSION
-        version_from = "--cilium-version" if args.cilium_version else "default"
+        version_from = "--cilium" if args.cilium_version else "default"
         if version not in SUPPORTED_VERSIONS:
-            raise FlowlogsError(f"--cilium-version {version}: supported: {', '.join(SUPPORTED_VERSIONS)}")
+            raise FlowlogsError(f"--cilium {version}: supported: {', '.join(SUPPORTED_VERSIONS)}")
         exporter = read_exporter_config(Path(args.config), version)
         source, configs, notes = exporter.source, exporter.flow_logs, list(exporter.notes)
     ended = [(config, ended_message(config.name, str(config.end))) for config in _ended(configs)]
@@ -164,23 +167,15 @@ def cmd_preview(args: argparse.Namespace, load: ProfileLoader) -> int:
 
 def configure(preview: argparse.ArgumentParser) -> None:
     """The `preview` subcommand's arguments."""
-    from ..defaults import DEFAULT_VERSION
+    from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 
     preview.add_argument("profile", nargs="?", help="a profile name in --values-dir, or a profile file")
     preview.add_argument("--config", metavar="FILE", help="an existing configuration: flowlogs.yaml, its ConfigMap, or Cilium Helm values")
-    preview.add_argument("--cilium-version", metavar="V", help=f"with --config: the Cilium version whose filters decide (default: {DEFAULT_VERSION}, the newest supported)")
+    preview.add_argument("--cilium", dest="cilium_version", metavar="VERSION", choices=SUPPORTED_VERSIONS, help=f"with --config: the Cilium version whose filters decide ({', '.join(SUPPORTED_VERSIONS)}; default: {DEFAULT_VERSION}, the newest)")
+    preview.add_argument("--cilium-version", dest="cilium_version", action=DeprecatedAlias, instead="--cilium", help=argparse.SUPPRESS)
     preview.add_argument("--flows", metavar="FILE", required=True, help="JSON lines of flows (hubble observe -o jsonpb, or exporter output); - for stdin; .gz allowed")
     preview.add_argument("--show", action="store_true", help="print the exact lines the agent would write (summary to stderr)")
     preview.add_argument("-o", "--output", choices=("text", "json"), default="text", help="summary format (default: text)")
     preview.add_argument("--duration", metavar="SPAN", help="the time span the flows cover, e.g. 10m (default: from their timestamps)")
-    preview.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report")
+    preview.add_argument("--report", metavar="FILE", help="also write a self-contained HTML report")
     preview.add_argument("--strict", action="store_true", help="a line that is not a JSON object (a cut-off last line, a stray message) is an error, not skipped")
-
-
-PREVIEW = Command(
-    "preview",
-    "what each flow log would export from captured flows, decided as the Cilium agent does",
-    configure,
-    cmd_preview,
-    example="flowlogs preview cilium-exporter --flows flows.jsonl --show     # flows: hubble observe -o jsonpb\nflowlogs preview --config flowlogs.yaml --flows flows.jsonl.gz -o json",
-)

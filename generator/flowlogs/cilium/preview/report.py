@@ -28,14 +28,14 @@ class PreviewResult:
     volumes: list[Volume | None]  # per flow log, None without a time span
     span_source: str  # "--duration", "the flows' timestamps" or ""
     notes: list[str]  # config notes, Calico storage
-    version_from: str = "default"  # "profile", "--cilium-version" or "default"
+    version_from: str = "default"  # "profile", "--cilium" or "default"
 
     def version_phrase(self) -> str:
         """Which filters decided, and where the version came from (a default is never silent)."""
         why = {
             "profile": "the profile's version",
-            "--cilium-version": "--cilium-version",
-            "default": "the default; --cilium-version to choose",
+            "--cilium": "--cilium",
+            "default": "the default; --cilium to choose",
         }[self.version_from]
         return f"matched with Cilium {self.version}'s filters ({why})"
 

@@ -1,0 +1,36 @@
+"""`flowlogs render PROFILE`: one profile's manifests, as `helm template` prints them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import EXIT_OK, add_rendering, check_helm, print_warnings
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("profile", help="profile name (in the profile directory) or path; compiled now, in memory")
+    add_rendering(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..current import current_chart
+    from ..rendering import render_current
+
+    check_helm(args)
+    # The profile as it is now, compiled in memory (as `generate` would), never a stale chart/.
+    current = current_chart(args.values_dir, args.chart_dir, [args.profile])
+    print_warnings(current.diagnostics)
+    (name,) = current.names
+    sys.stdout.write(
+        render_current(
+            current.files,
+            args.chart_dir,
+            name,
+            helm=args.helm,
+            release_name=args.release_name,
+            namespace=args.namespace,
+            kube_version=args.kubernetes_version,
+        )
+    )
+    return EXIT_OK
