@@ -17,6 +17,11 @@ def run_benchmark(*args: str) -> str:
 def test_fleet_benchmark_runs():
     out = run_benchmark("benchmarks/bench_fleet.py", "--clusters", "20", "--repeat", "1")
     assert "fleet: 20 clusters" in out
+    lines = out.splitlines()
+    assert lines[-4].startswith("as child processes, 20 clusters (values/fleet.yaml 2 KiB), ")
+    for line, command in zip(lines[-3:-1], ("generate", "validate --fleet"), strict=True):
+        assert line.startswith(f"  flowlogs {command} ") and " s  peak RSS " in line and line.endswith(" MiB"), line
+    assert lines[-1].startswith("PASS: generate + validate --fleet of 20 clusters: wall ")
 
 
 def test_validate_benchmark_runs():
