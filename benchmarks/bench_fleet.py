@@ -116,7 +116,7 @@ for line in sys.stdin:
     child = subprocess.Popen(arguments, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
-    print(json.dumps([time.perf_counter() - start, usage.ru_maxrss * 1024, child.returncode]), flush=True)
+    print(json.dumps([time.perf_counter() - start, usage.ru_maxrss * 1024, child.returncode, usage.ru_utime + usage.ru_stime]), flush=True)
 """
 
 
@@ -124,13 +124,13 @@ class Launcher:
     def __init__(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def run(self, arguments: list[str], cwd: Path) -> tuple[float, int, int]:
-        """A `flowlogs` child process: (wall seconds, peak RSS in bytes, exit code)."""
+    def run(self, arguments: list[str], cwd: Path) -> tuple[float, int, int, float]:
+        """A `flowlogs` child process: (wall seconds, peak RSS in bytes, exit code, CPU seconds)."""
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(json.dumps([[sys.executable, "-m", "flowlogs", *arguments], str(cwd)]) + "\n")
         self.process.stdin.flush()
-        seconds, peak, code = json.loads(self.process.stdout.readline())
-        return float(seconds), int(peak), int(code)
+        seconds, peak, code, cpu = json.loads(self.process.stdout.readline())
+        return float(seconds), int(peak), int(code), float(cpu)
 
     def close(self) -> None:
         assert self.process.stdin is not None
@@ -146,15 +146,15 @@ def as_processes(launcher: Launcher, clusters: int, wall_target: float, memory_t
         size = (root / "values" / "fleet.yaml").stat().st_size
         rows = []
         for label, arguments in (("generate", ["generate"]), ("validate --fleet", ["validate", "--fleet", "--embedded-only"])):
-            seconds, peak, code = launcher.run(arguments, root)
+            seconds, peak, code, cpu = launcher.run(arguments, root)
             assert code == 0, f"flowlogs {label} exited {code}"
-            rows.append((label, seconds, peak))
+            rows.append((label, seconds, peak, cpu))
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())  # the machine is shared: say how busy it was
     print(f"as child processes, {clusters} clusters (values/fleet.yaml {size / 1024:.0f} KiB), {os.cpu_count()} cores, load average {load}:")
-    for label, seconds, peak in rows:
-        print(f"  flowlogs {label:<17} wall {seconds:7.2f} s  peak RSS {peak / 2**20:7.0f} MiB")
-    wall = sum(seconds for _, seconds, _ in rows)
-    peak = max(peak for _, _, peak in rows)
+    for label, seconds, peak, cpu in rows:
+        print(f"  flowlogs {label:<17} wall {seconds:7.2f} s  CPU {cpu:7.2f} s  peak RSS {peak / 2**20:7.0f} MiB")
+    wall = sum(row[1] for row in rows)
+    peak = max(row[2] for row in rows)
     ok = wall < wall_target and peak < memory_target
     print(
         f"{'PASS' if ok else 'FAIL'}: generate + validate --fleet of {clusters} clusters: wall {wall:.2f} s (target {wall_target:g} s, "

@@ -20,7 +20,7 @@ def test_fleet_benchmark_runs():
     lines = out.splitlines()
     assert lines[-4].startswith("as child processes, 20 clusters (values/fleet.yaml 2 KiB), ")
     for line, command in zip(lines[-3:-1], ("generate", "validate --fleet"), strict=True):
-        assert line.startswith(f"  flowlogs {command} ") and " s  peak RSS " in line and line.endswith(" MiB"), line
+        assert line.startswith(f"  flowlogs {command} ") and " s  CPU " in line and " s  peak RSS " in line and line.endswith(" MiB"), line
     assert lines[-1].startswith("PASS: generate + validate --fleet of 20 clusters: wall ")
 
 
