@@ -66,3 +66,15 @@ def test_two_settings_changed_are_two_lines_and_a_profile_edit_still_shows_its_n
     assert sources == {"values/fleet.yaml", "values/cilium-exporter.yaml"}
     again = run_cli("generate")
     assert (again.err, again.out.splitlines()[0]) == ("", "  both                     Cilium 1.18: 1 flow log(s); Calico Enterprise 3.20: 3 Felix field(s), 2 selection(s), patched by job")
+
+
+def test_a_setting_changed_with_a_cluster_added_is_still_said_once(repository: Path, run_cli: Callable[..., CliResult]) -> None:
+    # The ApplicationSet gains lines (the new cluster's element): its changed lines are paired around them.
+    fleet = repository / "values" / "fleet.yaml"
+    added = "  - name: dev-2\n    server: https://dev-2.k8s.example.com:6443\n    profile: cilium-exporter\n"
+    fleet.write_text(fleet.read_text().replace(OLD_URL, NEW_URL).replace("clusters:\n", "clusters:\n" + added))
+    result = run_cli("generate")
+    assert result.code == 0, result.err
+    assert sorted(kinds_with_repository(repository / "gitops", NEW_URL)) == ["Application"] * 5 + ["ApplicationSet"]
+    assert result.out.splitlines()[0] == f"gitops/: repoURL {OLD_URL} -> {NEW_URL} in 5 Applications, 1 ApplicationSet"
+    assert not result.out.splitlines()[1].startswith("gitops/")
