@@ -57,13 +57,16 @@ class InputLimits:
         return self.what if self.what.endswith(" file") else f"{self.what} file"
 
 
-# The shipped profiles are under 2 KB; a fleet file takes ~120 bytes a cluster (10,000
-# clusters: 1.2 MB; 32 MiB is over 250,000 clusters, still under 2 GB to read); the largest
-# CRD a schema location holds is Argo CD's ApplicationSet (1.4 MB). Depths: a profile needs 6
-# levels, a fleet file's `values` overrides as deep as the chart's values, the deepest CRD
-# schema in ../shared/crds about 40.
+# The shipped profiles are under 2 KB; a fleet file takes 90-120 bytes a cluster (10,000
+# clusters: 0.9-1.2 MB). The size limit is what bounds memory: reading keeps every value with
+# its path and position, ~80 bytes per byte of an honest fleet, ~460 of a list of one-digit
+# values, ~700 of such a list 60 levels deep (1 MiB: 0.7 GB), so 2 MiB (17,000-23,000 clusters)
+# stays under 1.5 GB whatever the file holds. The largest CRD a schema location holds is Argo
+# CD's ApplicationSet (1.4 MB). Depths:
+# a profile needs 6 levels, a fleet file's `values` overrides as deep as the chart's values, the
+# deepest CRD schema in ../shared/crds about 40.
 PROFILE_LIMITS = InputLimits("profile", 256 * 1024, "FLOWLOGS_MAX_PROFILE_BYTES", 64, 20_000, merge_keys=False, core_tags_only=True)
-FLEET_LIMITS = InputLimits("fleet file", 32 * 1024 * 1024, "FLOWLOGS_MAX_FLEET_BYTES", 64, 20_000, merge_keys=False, core_tags_only=True)
+FLEET_LIMITS = InputLimits("fleet file", 2 * 1024 * 1024, "FLOWLOGS_MAX_FLEET_BYTES", 64, 20_000, merge_keys=False, core_tags_only=True)
 DOCUMENT_LIMITS = InputLimits("document", 8 * 1024 * 1024, "FLOWLOGS_MAX_DOCUMENT_BYTES", 256, 2_000_000, merge_keys=True)
 
 # Values after expanding aliases, per value written (a value, an alias, each mapping or list):
