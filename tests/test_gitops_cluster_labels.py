@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import VALUES, write_profile
+from conftest import ROOT, SHARED, VALUES, write_profile
 from flowlogs.helm import EmbeddedHelm
 
 FLEET = """\
@@ -105,3 +105,77 @@ def test_listed_clusters_with_the_labels_generator_are_an_error(repo, run_cli):
     result = run_cli("generate")
     assert result.code == 1
     assert "values/fleet.yaml:4:1: error: with gitops.cluster-generator: labels, Argo CD finds the clusters by their flowlogs.dev/profile label: the fleet file lists none" in result.err
+
+
+# The documented example (docs/gitops.md, "The way past listing clusters"): what `generate` writes
+# from the documented fleet file, accepted by Argo CD v3.5.1's ApplicationSet CRD (the strict
+# conversion of tests/test_gitops_crds.py, and the real API server with strict field validation).
+DOCS = ROOT / "docs" / "gitops.md"
+CRDS = SHARED / "crds"
+
+
+def docs_example(name: str) -> str:
+    text = DOCS.read_text(encoding="utf-8")
+    marker = f"<!-- example: {name} -->\n```yaml\n"
+    start = text.index(marker) + len(marker)
+    return text[start : text.index("```\n", start)]
+
+
+@pytest.fixture
+def documented(tmp_path, monkeypatch, run_cli) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("cilium-exporter", "calico-l7"):
+        write_profile(tmp_path / "values", name, (VALUES / f"{name}.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "values/fleet.yaml").write_text(docs_example("labels-fleet"), encoding="utf-8")
+    result = run_cli("generate")
+    assert result.code == 0, result.err
+    return tmp_path / "gitops" / "applicationset.yaml"
+
+
+def test_the_documented_applicationset_is_what_generate_writes(documented):
+    written = documented.read_text(encoding="utf-8")
+    assert "".join(line for line in written.splitlines(keepends=True) if not line.startswith("#")) == docs_example("labels-applicationset")
+
+
+@pytest.mark.skipif(not (CRDS / "argoproj.io_applicationsets.yaml").is_file(), reason=f"Argo CD CRDs not found in {CRDS}")
+def test_the_documented_applicationset_validates_against_the_crd():
+    from test_gitops_crds import crd_validator
+
+    document = yaml.safe_load(docs_example("labels-applicationset"))
+    assert [error.message for error in crd_validator("argoproj.io_applicationsets.yaml").iter_errors(document)] == []
+    # The conversion is strict: a field the CRD does not define (here a misspelt `selector`) fails.
+    document["spec"]["generators"][0]["clusters"]["selektor"] = document["spec"]["generators"][0]["clusters"].pop("selector")
+    assert any("selektor" in error.message for error in crd_validator("argoproj.io_applicationsets.yaml").iter_errors(document))
+
+
+def test_the_documented_secret_makes_the_documented_application(tmp_path):
+    """The parameters Argo CD v3.5.1 makes for the documented Secret (applicationset/generators/cluster.go,
+    getClusterParameters with goTemplate; `nameNormalized` of an already valid name is the name), in
+    the generator whose selector its labels match."""
+    secret = yaml.safe_load(docs_example("labels-secret"))
+    spec = yaml.safe_load(docs_example("labels-applicationset"))["spec"]
+    labels, annotations = secret["metadata"]["labels"], secret["metadata"]["annotations"]
+    [generator] = [g for g in spec["generators"] if g["clusters"]["selector"]["matchLabels"].items() <= labels.items()]
+    data = secret["stringData"]
+    params = {
+        "name": data["name"], "nameNormalized": data["name"], "server": data["server"], "project": "",
+        "metadata": {"labels": labels, "annotations": annotations}, "values": generator["clusters"]["values"],
+    }
+    template = spec["template"]
+    parameters = {p["name"]: p["value"] for p in template["spec"]["source"]["helm"]["parameters"]}
+    assert render_go_template(template["metadata"]["name"], params, tmp_path) == "prod-eu-1-flowlogs"
+    assert render_go_template(template["spec"]["source"]["helm"]["valueFiles"][0], params, tmp_path) == "profiles/cilium-exporter/values.yaml"
+    assert render_go_template(template["spec"]["destination"]["server"], params, tmp_path) == "https://prod-eu-1.k8s.example.com:6443"
+    assert render_go_template(parameters["cilium.configMap.namespace"], params, tmp_path) == "cilium"
+    assert render_go_template(parameters["calico.enabled"], params, tmp_path) == "false"
+
+
+def test_the_documented_example_is_accepted_by_the_api_server(kube_apiserver, tmp_path):
+    """Server-side dry run with strict field validation (kube-apiserver v1.36.2, the v3.5.1 CRD applied)."""
+    kube_apiserver.kubectl("apply", "--server-side", "-f", "-", input="apiVersion: v1\nkind: Namespace\nmetadata:\n  name: argocd\n")
+    for name in ("labels-secret", "labels-applicationset"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(docs_example(name), encoding="utf-8")
+        applied = kube_apiserver.kubectl("apply", "--server-side", "--dry-run=server", "--validate=strict", "--field-manager", "docs-example", "-f", str(path))
+        assert applied.stderr == ""
+        assert applied.stdout.strip().endswith("serverside-applied (server dry run)"), applied.stdout

@@ -148,10 +148,10 @@ def _kept_build(value: object) -> _KeptBuild | None:
 def build_key(values_dir: Path, chart_dir: Path, paths: list[Path]) -> dict[str, object] | None:
     """What a build depends on, None when a directory cannot be listed. Paths as given (they show
     in messages and generated headers) and resolved (a link moved elsewhere is another profile)."""
-    from .inputs import PROFILE_LIMITS
+    from .inputs import FLEET_LIMITS, PROFILE_LIMITS
     from .profile import PROFILE_SUFFIXES
 
-    limit = PROFILE_LIMITS.byte_limit()
+    limit = max(PROFILE_LIMITS.byte_limit(), FLEET_LIMITS.byte_limit())  # the fleet file is in the directory too
     contents = {}
     try:
         for directory in dict.fromkeys(path.parent for path in paths):

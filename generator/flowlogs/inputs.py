@@ -11,10 +11,18 @@ at ~300 levels, PyYAML's C loader crashed the process at 30,000), alias bombs (a
 expansion grows exponentially: 256 bytes took 32 s and 3.1 GB), merge keys where they are not
 supported, and integers longer than Python converts. Every refusal names file:line:col and,
 for the size limit, the environment variable that raises it.
+
+The limits bound what an attack needs, not what an honest file holds: aliases may expand a
+document to `EXPANSION_RATIO` times the values it writes (a floor lets small files alias
+freely), so a 10,000-cluster fleet is read while 256 bytes that expand to 531,441 values are
+not. go-yaml v3, which Kubernetes and Helm read YAML with, bounds aliasing the same way: by
+the share of decoded values that come from aliases (gopkg.in/yaml.v3 decode.go,
+`allowedAliasRatio`: 99% for small documents, 10% above 4,000,000 values).
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import stat
@@ -34,8 +42,7 @@ class InputLimits:
     max_bytes: int
     size_variable: str
     max_depth: int
-    max_aliases: int
-    max_nodes: int  # nodes after expanding every alias
+    min_nodes: int  # values after expanding every alias that any file may have (the floor)
     merge_keys: bool  # `<<: *anchor` (profiles: refused, their positions could not be told)
     core_tags_only: bool = False  # refuse `!!python/object...` and other non-core tags
 
@@ -44,11 +51,27 @@ class InputLimits:
         return int(raw) if raw.isdigit() and int(raw) > 0 else self.max_bytes
 
 
-# The shipped profiles are under 2 KB and the fleet file under 2 KB; the largest CRD a schema
-# location holds is Argo CD's ApplicationSet (1.4 MB). Depths: a profile needs 6 levels, the
+    @property
+    def noun(self) -> str:
+        """The file as messages name it: "the profile file", "the fleet file"."""
+        return self.what if self.what.endswith(" file") else f"{self.what} file"
+
+
+# The shipped profiles are under 2 KB; a fleet file takes 90-120 bytes a cluster (10,000
+# clusters: 0.9-1.2 MB). The size limit is what bounds memory: reading keeps every value with
+# its path and position, ~80 bytes per byte of an honest fleet, ~460 of a list of one-digit
+# values, ~700 of such a list 60 levels deep (1 MiB: 0.7 GB), so 2 MiB (17,000-23,000 clusters)
+# stays under 1.5 GB whatever the file holds. The largest CRD a schema location holds is Argo
+# CD's ApplicationSet (1.4 MB). Depths:
+# a profile needs 6 levels, a fleet file's `values` overrides as deep as the chart's values, the
 # deepest CRD schema in ../shared/crds about 40.
-PROFILE_LIMITS = InputLimits("profile", 256 * 1024, "FLOWLOGS_MAX_PROFILE_BYTES", 64, 100, 20_000, merge_keys=False, core_tags_only=True)
-DOCUMENT_LIMITS = InputLimits("document", 8 * 1024 * 1024, "FLOWLOGS_MAX_DOCUMENT_BYTES", 256, 10_000, 2_000_000, merge_keys=True)
+PROFILE_LIMITS = InputLimits("profile", 256 * 1024, "FLOWLOGS_MAX_PROFILE_BYTES", 64, 20_000, merge_keys=False, core_tags_only=True)
+FLEET_LIMITS = InputLimits("fleet file", 2 * 1024 * 1024, "FLOWLOGS_MAX_FLEET_BYTES", 64, 20_000, merge_keys=False, core_tags_only=True)
+DOCUMENT_LIMITS = InputLimits("document", 8 * 1024 * 1024, "FLOWLOGS_MAX_DOCUMENT_BYTES", 256, 2_000_000, merge_keys=True)
+
+# Values after expanding aliases, per value written (a value, an alias, each mapping or list):
+# honest anchors (shared defaults) repeat a few values; a bomb multiplies at every level.
+EXPANSION_RATIO = 10
 
 # Python refuses to convert longer decimal strings to int (sys.get_int_max_str_digits()).
 MAX_INTEGER_DIGITS = 4300
@@ -83,14 +106,14 @@ def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, ins
         if not resolved.is_relative_to(root):
             raise InputRefused(
                 where,
-                f"the {limits.what} file resolves to {resolved}, outside {root}",
+                f"the {limits.noun} resolves to {resolved}, outside {root}",
                 f"a {limits.what} must be a file in {inside}, not a link to elsewhere",
             )
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the open file.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
-        raise InputRefused(where, f"cannot read the {limits.what} file: {error.strerror}") from error
+        raise InputRefused(where, f"cannot read the {limits.noun}: {error.strerror}") from error
     mode = os.fstat(descriptor).st_mode
     if not stat.S_ISREG(mode):  # before fdopen, which refuses a directory with its own error
         os.close(descriptor)
@@ -101,7 +124,7 @@ def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, ins
     if len(data) > limit:
         raise InputRefused(
             where,
-            f"the {limits.what} file is larger than {limit} bytes",
+            f"the {limits.noun} is larger than {limit} bytes",
             f"no {limits.what} needs more; if this one does, set {limits.size_variable} to a larger number of bytes",
         )
     return decode_input(data, shown)
@@ -143,30 +166,46 @@ def _file_type(mode: int) -> str:
 def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) -> None:
     """Walk a YAML event stream (PyYAML's or ruamel's) and refuse what the limits do not allow.
 
-    Nothing is built: each anchor's expanded size is counted once, each alias adds it.
+    Nothing is built: each anchor's expanded size is counted once, each alias adds it. At each
+    document's end (before a loader builds it) the values so far may be at most
+    EXPANSION_RATIO times the values written so far, or `limits.min_nodes`; the refusal names the
+    first alias past that. No file within the byte limit writes more values than it has bytes,
+    so a count past EXPANSION_RATIO times the byte limit is refused at once (counts stay small).
     """
     sizes: dict[str, int] = {}
     # One frame per open collection: [anchor, expanded node count, is a mapping, next node is a key].
     stack: list[list[Any]] = []
-    total = aliases = 0
+    total = written = 0
+    aliases: list[tuple[int, Any]] = []  # (values so far, the alias) since the last check
     open_anchors: set[str] = set()  # an alias to one of these makes a cycle (`&a [*a]`)
+    ceiling = max(limits.min_nodes, EXPANSION_RATIO * limits.byte_limit())
 
     def where(event: Any) -> Location:
         mark = event.start_mark
         return Location(shown, mark.line + 1, mark.column + 1)
 
-    def add(count: int, event: Any) -> None:
+    def refuse(event: Any, limit: int) -> None:
+        raise InputRefused(
+            where(event),
+            f"the {limits.what} expands to more than {limit} values from the {written} it writes (aliases repeat their anchor's values)",
+            f"an alias bomb? aliases may expand a file to {EXPANSION_RATIO} times the values it writes (at least {limits.min_nodes}); "
+            "write the values out, or use fewer aliases",
+        )
+
+    def add(count: int) -> None:
         # `count` more values in the expanded document: in total, and in the open collection.
-        nonlocal total
+        nonlocal total, written
         total += count
+        written += 1
         if stack:
             stack[-1][1] += count
-        if total > limits.max_nodes:
-            raise InputRefused(
-                where(event),
-                f"the {limits.what} expands to more than {limits.max_nodes} values (aliases repeat their anchor's values)",
-                "an alias bomb? write the values out, or use fewer aliases",
-            )
+
+    def check_expansion() -> None:
+        limit = max(limits.min_nodes, EXPANSION_RATIO * written)
+        if total > limit:  # only aliases expand: there is one (values written after it can tip the count)
+            first = bisect.bisect_right(aliases, limit, key=lambda passed: passed[0])
+            refuse(aliases[min(first, len(aliases) - 1)][1], limit)
+        del aliases[:-1]  # limits only grow: an alias within this one is within every later one
 
     for event in events:
         kind = type(event).__name__
@@ -178,7 +217,7 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
             _count_key(stack, event, limits, where)
             if len(stack) >= limits.max_depth:
                 raise InputRefused(where(event), f"nested more than {limits.max_depth} levels deep", f"no {limits.what} needs this nesting")
-            add(1, event)
+            add(1)
             stack.append([event.anchor, 1, kind == "MappingStartEvent", True])
             if event.anchor is not None:
                 open_anchors.add(event.anchor)
@@ -203,17 +242,19 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
                 raise InputRefused(where(event), f"a number of {len(value)} digits: no field holds a number this long", "quote it if it is text")
             if event.anchor is not None:
                 sizes[event.anchor] = 1
-            add(1, event)
+            add(1)
         elif kind == "AliasEvent":
             _count_key(stack, event, limits, where)
-            aliases += 1
             if event.anchor in open_anchors:
                 raise InputRefused(where(event), f"the alias *{event.anchor} is inside its own anchor &{event.anchor}: a cycle", "no YAML value can contain itself")
-            if aliases > limits.max_aliases:
-                raise InputRefused(where(event), f"more than {limits.max_aliases} aliases", f"no {limits.what} needs this many; write the values out")
-            add(sizes.get(event.anchor, 1), event)
+            add(sizes.get(event.anchor, 1))
+            aliases.append((total, event))
+            if total > ceiling:
+                check_expansion()  # refuses: no file writes enough values to allow this many
         elif kind == "DocumentEndEvent":
+            check_expansion()
             sizes.clear()
+    check_expansion()
 
 
 def _count_key(stack: list[list[Any]], event: Any, limits: InputLimits, where: Any) -> bool:

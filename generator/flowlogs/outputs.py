@@ -1,8 +1,9 @@
 """What `generate`, `check` and `diff` print: which notes are worth repeating, and the JSON forms.
 
 `generate` shows a profile's notes and warnings once (the same note is never repeated), and
-only when that profile's generated files changed in this run, or with `--verbose`: a run
-that changes nothing stays quiet. `-o json` prints one JSON document on stdout whose keys
+only when that profile's compiled files changed in this run, or with `--verbose`: a run
+that changes nothing stays quiet, and a fleet setting that rewrites every Application
+(gitops/changes.py says what changed) repeats no profile's notes. `-o json` prints one JSON document on stdout whose keys
 are listed in docs/cli.md.
 """
 
@@ -26,16 +27,15 @@ def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 def changed_sources(built: Plan, report: SyncReport, chart_name: str) -> set[str]:
-    """The profile files (as diagnostics name them) whose generated files were written or removed in this run."""
+    """The profile files (as diagnostics name them) whose compiled files were written or removed in
+    this run, and the fleet file when gitops/ changed. A profile's Application alone changes with
+    the fleet's settings (`repo-url` rewrites every one): that repeats none of its notes."""
     touched = set(report.written) | set(report.removed)
     gitops = tree_name(built.gitops_dir)
     changed = {
         profile.source
         for profile in built.profiles
-        if any(
-            path.startswith(f"{chart_name}/{PROFILES_DIR}/{profile.name}/") or path == f"{gitops}/applications/{profile.name}.yaml"
-            for path in touched
-        )
+        if any(path.startswith(f"{chart_name}/{PROFILES_DIR}/{profile.name}/") for path in touched)
     }
     if any(path.startswith(f"{gitops}/") for path in touched):
         changed |= {d.location.file for d in built.diagnostics if d.location.file.endswith(("fleet.yaml", "fleet.yml"))}

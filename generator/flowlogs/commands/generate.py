@@ -17,12 +17,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..generate import generate
+    from ..generate import default_gitops_dir, generate
+    from ..gitops.changes import describe, read_texts, value_changes
     from ..gitops.progress import ProgressBar
     from ..names import tree_name
     from ..outputs import diagnostics_to_show, generate_json
 
     quiet = args.quiet or args.output == "json"
+    before = {} if quiet else read_texts(args.gitops_dir or default_gitops_dir(args.chart_dir))
     with (ProgressBar(None) if quiet else ProgressBar.for_stream(sys.stderr)) as progress:
         built, report = generate(args.values_dir, args.chart_dir, args.gitops_dir, settings=settings(args), progress=progress)
     if args.output == "json":
@@ -31,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     if args.quiet:
         return EXIT_OK
     print_diagnostics(diagnostics_to_show(built, report, tree_name(args.chart_dir), args.verbose))
+    for line in describe(value_changes(before, built.gitops_files), tree_name(built.gitops_dir)):
+        print(line)
     for profile in built.profiles:
         parts = [product.summary(part) for product, part in profile.products()]
         print(f"  {profile.name:<24} {'; '.join(parts) or 'empty'}")

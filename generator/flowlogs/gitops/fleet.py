@@ -16,6 +16,7 @@ from typing import Any
 
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location, did_you_mean, display_path
+from ..inputs import FLEET_LIMITS
 from ..profile import Node, load_yaml_document
 from ..registry import PRODUCTS_BY_KEY, fleet_overrides
 from ..schema_errors import DocumentSchema
@@ -91,7 +92,7 @@ def load_fleet(
         settings = apply_overrides(GitopsSettings(chart_path=default_chart_path(values_dir, chart_dir)), overrides, diagnostics)
         _warn_placeholder(settings, Location(display_path(values_dir / FLEET_FILES[0])), values_dir, diagnostics, missing_file=True)
         return Fleet("", settings, ())
-    loaded = load_yaml_document(path, diagnostics, "fleet file")
+    loaded = load_yaml_document(path, diagnostics, FLEET_LIMITS)
     if loaded is None:
         return Fleet(display_path(path), GitopsSettings(), ())
     data, positions, _ = loaded
