@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -35,13 +36,17 @@ CSA_MANAGER = "kubectl-client-side-apply"  # gitops-engine DefaultClientSideAppl
 NO_CSA_MIGRATION = "ClientSideApplyMigration=false"  # gitops-engine SyncOptionDisableClientSideApplyMigration
 
 # The script as the Job runs it, but with the API reached at SERVER with TOKEN_FILE and CA_FILE
-# instead of the in-cluster paths; each call is logged to LOG as "VERB PATH".
+# instead of the in-cluster paths; each call is logged to LOG as "VERB PATH". POLL_ENV, when set,
+# is the readiness wait's poll interval in seconds (first and longest), so that tests wait briefly.
+POLL_ENV = "FLOWLOGS_TEST_READY_POLL"
 DRIVER = """
-import importlib.util, sys
+import importlib.util, os, sys
 server, token_file, ca_file, log, *argv = sys.argv[1:]
 spec = importlib.util.spec_from_file_location("calico_l7_patch", {script!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
+if os.environ.get("%s"):
+    module.READY_POLL_FIRST = module.READY_POLL_MAX = float(os.environ["%s"])
 once = module.Api._once
 def logged(self, method, path, body):
     with open(log, "a", encoding="utf-8") as stream:
@@ -49,7 +54,7 @@ def logged(self, method, path, body):
     return once(self, method, path, body)
 module.Api._once = logged
 sys.exit(module.main(["calico-l7-patch.py", *argv], api=module.Api(server, token_file, ca_file)))
-"""
+""" % (POLL_ENV, POLL_ENV)
 
 
 def projectcalico_v3_crd() -> dict[str, Any]:
@@ -87,25 +92,30 @@ def create_token(server: ApiServer, namespace: str, account: str) -> str:
     return server.kubectl("create", "token", account, "-n", namespace, "--duration", "1h").stdout.strip()
 
 
-def run_script(server: ApiServer, token: str, work: Path, command: str, desired: dict[str, Any], previous: dict[str, Any] | None = None) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def script_command(server: ApiServer, work: Path, argv: Sequence[str], script: Path = SCRIPT) -> list[str]:
+    """The command line that runs `script argv...` as the Job would, against `server` with the token
+    in work/token; its calls are logged to work/calls.log (emptied here)."""
+    (work / "calls.log").write_text("", encoding="utf-8")
+    return [sys.executable, "-c", DRIVER.format(script=str(script)), server.server, str(work / "token"), str(server.ca_file), str(work / "calls.log"), *argv]
+
+
+def script_env(poll: float | None) -> dict[str, str]:
+    return {**os.environ, **({POLL_ENV: str(poll)} if poll is not None else {})}
+
+
+def run_script(
+    server: ApiServer, token: str, work: Path, command: str, desired: dict[str, Any], previous: dict[str, Any] | None = None, poll: float | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """The hook script as a process with the ServiceAccount's token: (result, ["GET /api/...", ...])."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "token").write_text(token, encoding="utf-8")
     (work / "desired.json").write_text(json.dumps(desired), encoding="utf-8")
-    log = work / "calls.log"
-    log.write_text("", encoding="utf-8")
     argv = [command, str(work / "desired.json")]
     if previous is not None:
         (work / "previous.json").write_text(json.dumps(previous), encoding="utf-8")
         argv.append(str(work / "previous.json"))
-    completed = subprocess.run(
-        [sys.executable, "-c", DRIVER.format(script=str(SCRIPT)), server.server, str(work / "token"), str(server.ca_file), str(log), *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return completed, log.read_text(encoding="utf-8").splitlines()
+    completed = subprocess.run(script_command(server, work, argv), capture_output=True, text=True, timeout=120, check=False, env=script_env(poll))
+    return completed, (work / "calls.log").read_text(encoding="utf-8").splitlines()
 
 
 def _union(a: Any, b: Any) -> Any:
