@@ -39,14 +39,14 @@ NO_CSA_MIGRATION = "ClientSideApplyMigration=false"  # gitops-engine SyncOptionD
 # instead of the in-cluster paths; each call is logged to LOG as "VERB PATH". POLL_ENV, when set,
 # is the readiness wait's poll interval in seconds (first and longest), so that tests wait briefly.
 POLL_ENV = "FLOWLOGS_TEST_READY_POLL"
-DRIVER = """
+DRIVER = f"""
 import importlib.util, os, sys
 server, token_file, ca_file, log, *argv = sys.argv[1:]
-spec = importlib.util.spec_from_file_location("calico_l7_patch", {script!r})
+spec = importlib.util.spec_from_file_location("calico_l7_patch", {{script!r}})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-if os.environ.get("%s"):
-    module.READY_POLL_FIRST = module.READY_POLL_MAX = float(os.environ["%s"])
+if os.environ.get({POLL_ENV!r}):
+    module.READY_POLL_FIRST = module.READY_POLL_MAX = float(os.environ[{POLL_ENV!r}])
 once = module.Api._once
 def logged(self, method, path, body):
     with open(log, "a", encoding="utf-8") as stream:
@@ -54,7 +54,7 @@ def logged(self, method, path, body):
     return once(self, method, path, body)
 module.Api._once = logged
 sys.exit(module.main(["calico-l7-patch.py", *argv], api=module.Api(server, token_file, ca_file)))
-""" % (POLL_ENV, POLL_ENV)
+"""
 
 
 def projectcalico_v3_crd() -> dict[str, Any]:
