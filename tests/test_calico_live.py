@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-import queue
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +19,8 @@ from typing import Any
 import pytest
 import yaml
 from calico_live import (
-    DRIVER,
     NO_CSA_MIGRATION,
-    SCRIPT,
+    Lines,
     apply,
     argocd_sync,
     create_token,
@@ -183,10 +178,12 @@ def rollouts(server: ApiServer, apiserver_available: int = 1, collector_availabl
 
 
 def snapshot(server: ApiServer) -> dict[str, Any]:
-    """Everything the script may change, as the server has it (resourceVersion included)."""
-    objects: dict[str, Any] = {"felix": get(server, "felixconfigurations.projectcalico.org", "default")}
-    for ns, kind, name in ((SHOP, "service", "frontend"), (SHOP, "service", "checkout"), (SHOP, "service", "other"), (PAY, "service", "api"), (PAY, "service", "other"), (SHOP, "deployment", "web")):
-        objects[f"{kind} {ns}/{name}"] = get(server, kind, name, ns)
+    """Everything the script may change, as the server has it (resourceVersion included), in one request."""
+    listed = server.kubectl("get", "felixconfigurations.projectcalico.org,services,deployments", "-A", "-o", "json", "--show-managed-fields").stdout
+    found = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in json.loads(listed)["items"]}
+    objects: dict[str, Any] = {"felix": found.get(("FelixConfiguration", None, "default"))}
+    for ns, kind, name in ((SHOP, "Service", "frontend"), (SHOP, "Service", "checkout"), (SHOP, "Service", "other"), (PAY, "Service", "api"), (PAY, "Service", "other"), (SHOP, "Deployment", "web")):
+        objects[f"{kind.lower()} {ns}/{name}"] = found.get((kind, ns, name))
     return objects
 
 
@@ -367,8 +364,8 @@ def test_the_job_selects_nothing_until_the_operator_and_the_sidecar_webhook_are_
         if rollout != current:
             rollouts(cluster, **rollout)
             current = rollout
-        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, {"conditions": None, "state": None, "sidecarWebhook": None})
-        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, status)
+        # one merge patch: the case's status, every other field the operator writes removed
+        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, {"conditions": None, "state": None, "sidecarWebhook": None, **status})
         result, _ = run_script(cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 1))
         assert result.returncode == 1, name
         assert f"not ready after 1s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (name, result.stderr)
@@ -394,24 +391,26 @@ def test_the_job_waits_for_the_operator_then_selects(cluster: ApiServer, chart_d
     work.mkdir()
     (work / "token").write_text(token(cluster), encoding="utf-8")
     (work / "desired.json").write_text(json.dumps(with_timeout(desired, 60)), encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-c", DRIVER.format(script=str(SCRIPT)), cluster.server, str(work / "token"), str(cluster.ca_file), str(work / "calls.log"), "apply", str(work / "desired.json")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(1.5)
-        assert process.poll() is None  # still waiting
-        web = get(cluster, "deployment", "web", SHOP) or {}
-        assert SIDECAR_LABEL[0] not in web["spec"]["template"]["metadata"]["labels"]
-        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
-        rollouts(cluster)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    command = script_command(cluster, work, ["apply", str(work / "desired.json")])
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(0.05)) as process:
+        lines = Lines(process)
+        try:
+            assert lines.until("no Ready condition yet") == "ApplicationLayer tigera-secure: no Ready condition yet, waiting"
+            write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+            reason = "Deployment tigera-system/tigera-apiserver: 0 of 1 updated replicas available"
+            assert lines.until(reason) == f"ApplicationLayer tigera-secure: {reason}, waiting"
+            assert process.poll() is None  # still waiting
+            web = get(cluster, "deployment", "web", SHOP) or {}
+            assert SIDECAR_LABEL[0] not in web["spec"]["template"]["metadata"]["labels"]
+            rollouts(cluster)
+            process.wait(timeout=60)  # stdout is Lines' to read; stderr is short
+            assert process.stderr is not None
+            err = process.stderr.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            lines.join()
     assert process.returncode == 0, err
     web = get(cluster, "deployment", "web", SHOP) or {}
     assert web["spec"]["template"]["metadata"]["labels"][SIDECAR_LABEL[0]] == SIDECAR_LABEL[1]
@@ -602,36 +601,6 @@ def hook_command(server: ApiServer, hook: dict[str, Any], work: Path, timeout: i
     return script_command(server, work, [arg.replace("/etc/flowlogs/", str(work) + "/") for arg in argv], work / "calico-l7-patch.py")
 
 
-class Lines:
-    """A process's stdout, read line by line in a thread (the wait prints one line per poll)."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.queue: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, args=(process,), daemon=True).start()
-
-    def _read(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            self.queue.put(line.rstrip("\n"))
-        self.queue.put(None)
-
-    def until(self, text: str, seconds: float = 20) -> str:
-        """The first line from now on that contains `text` (AssertionError when none comes in time)."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.queue.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.seen.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"no line with {text!r}; the last ones: {self.seen[-5:]}")
-
-
 def rollout_objects(server: ApiServer) -> None:
     """tigera-system/tigera-apiserver (2 replicas) and calico-system/l7-log-collector, each at generation 2
     (a spec change by the operator), with no status yet."""
@@ -686,23 +655,26 @@ def test_the_gitops_wait_hook_blocks_until_both_rollouts_are_done(cluster: ApiSe
     rollout_objects(cluster)
     layer = application_layer(cluster, chart_docs, ready_layer_status(1, "Disabled"))
     before = snapshot(cluster)
-    process = subprocess.Popen(hook_command(cluster, wait_hook, tmp_path / "wait"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(0.05))
-    try:
+    with subprocess.Popen(hook_command(cluster, wait_hook, tmp_path / "wait"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(0.05)) as process:
         lines = Lines(process)
-        assert lines.until('status.sidecarWebhook "Disabled"').endswith(", waiting")
-        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
-        for name, deployment, daemonset, reason in ROLLOUT_STATES:
-            write_status(cluster, "deployment", "tigera-apiserver", "tigera-system", deployment)
-            write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset)
-            assert lines.until(reason) == f"ApplicationLayer tigera-secure: {reason}, waiting", name
-            assert process.poll() is None, name
-        write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset_status())
-        assert lines.until(": ready") == "ApplicationLayer tigera-secure: ready and the sidecar webhook is up"
-        _, err = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        try:
+            assert lines.until('status.sidecarWebhook "Disabled"').endswith(", waiting")
+            write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+            for name, deployment, daemonset, reason in ROLLOUT_STATES:
+                write_status(cluster, "deployment", "tigera-apiserver", "tigera-system", deployment)
+                write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset)
+                assert lines.until(reason) == f"ApplicationLayer tigera-secure: {reason}, waiting", name
+                assert process.poll() is None, name
+            write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset_status())
+            assert lines.until(": ready") == "ApplicationLayer tigera-secure: ready and the sidecar webhook is up"
+            process.wait(timeout=20)  # stdout is Lines' to read; stderr is short
+            assert process.stderr is not None
+            err = process.stderr.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            lines.join()
     assert (process.returncode, err) == (0, "")
     assert snapshot(cluster) == before  # it waits only: nothing was written
     calls = {line for line in (tmp_path / "wait" / "calls.log").read_text(encoding="utf-8").splitlines()}

@@ -20,8 +20,11 @@ from __future__ import annotations
 import copy
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,6 +104,41 @@ def script_command(server: ApiServer, work: Path, argv: Sequence[str], script: P
 
 def script_env(poll: float | None) -> dict[str, str]:
     return {**os.environ, **({POLL_ENV: str(poll)} if poll is not None else {})}
+
+
+class Lines:
+    """A process's stdout, read line by line in a thread (the wait prints one line per poll)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.queue.put(line.rstrip("\n"))
+        self.queue.put(None)
+
+    def until(self, text: str, seconds: float = 20) -> str:
+        """The first line from now on that contains `text` (AssertionError when none comes in time)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r}; the last ones: {self.seen[-5:]}")
+
+    def join(self) -> None:
+        """Once the process has ended: the reader is done, so its pipe can be closed."""
+        self.thread.join(timeout=10)
 
 
 def run_script(
