@@ -201,7 +201,7 @@ def token(server: ApiServer) -> str:
     return create_token(server, RELEASE_NS, ACCOUNT)
 
 
-def with_timeout(desired: dict[str, Any], seconds: int) -> dict[str, Any]:
+def with_timeout(desired: dict[str, Any], seconds: float) -> dict[str, Any]:
     return {**desired, "readyTimeoutSeconds": seconds}
 
 
@@ -351,28 +351,33 @@ def test_the_job_selects_nothing_until_the_operator_and_the_sidecar_webhook_are_
     layer = get(cluster, "applicationlayers.operator.tigera.io", "tigera-secure") or {}
     generation = layer["metadata"]["generation"]
     assert generation == 2
-    cases: list[tuple[str, dict[str, Any], dict[str, Any]]] = [(name, status, {}) for name, status in layer_status_cases(generation)]
+    # each case: the ApplicationLayer's status, then changes of the rollouts' status (None: deleted)
+    apiserver, collector = ("deployment", "tigera-apiserver", "tigera-system"), ("daemonset", "l7-log-collector", "calico-system")
+    Changes = list[tuple[tuple[str, str, str], dict[str, Any] | None]]
+    cases: list[tuple[str, dict[str, Any], Changes]] = [(name, status, []) for name, status in layer_status_cases(generation)]
     ready = ready_layer_status(generation)
     cases += [
-        ("tigera-apiserver not available", ready, {"apiserver_available": 0}),
-        ("l7-log-collector not available", ready, {"collector_available": 2}),
-        ("l7-log-collector missing", ready, {"present": ("tigera-apiserver",)}),
+        ("tigera-apiserver not available", ready, [(apiserver, {"availableReplicas": 0, "readyReplicas": 0})]),
+        ("l7-log-collector not available", ready, [(apiserver, {"availableReplicas": 1, "readyReplicas": 1}), (collector, {"numberAvailable": 2, "numberReady": 2})]),
+        ("l7-log-collector missing", ready, [(collector, None)]),
     ]
+    rollouts(cluster)  # both rolled out: only what a case changes keeps the Job waiting
     before = snapshot(cluster)
-    current: dict[str, Any] | None = None
-    for name, status, rollout in cases:
-        if rollout != current:
-            rollouts(cluster, **rollout)
-            current = rollout
+    for name, status, changes in cases:
+        for (kind, obj, namespace), change in changes:
+            if change is None:
+                cluster.kubectl("delete", kind, obj, "-n", namespace, "--wait=true")
+            else:
+                write_status(cluster, kind, obj, namespace, change)
         # one merge patch: the case's status, every other field the operator writes removed
         write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, {"conditions": None, "state": None, "sidecarWebhook": None, **status})
-        result, _ = run_script(cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 1))
+        # a quarter second, polled every 0.05 s: the same state seen five times, then the verdict
+        result, _ = run_script(cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 0.25), poll=0.05)
         assert result.returncode == 1, name
-        assert f"not ready after 1s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (name, result.stderr)
-        after = snapshot(cluster)
-        for key in before:
-            if key != "felix":
-                assert after[key] == before[key], (name, key)  # nothing selected
+        assert f"not ready after 0.25s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (name, result.stderr)
+    # nothing selected in any case: not one write (a write changes the resourceVersion, and stays)
+    after = snapshot(cluster)
+    assert {key: after[key] for key in before if key != "felix"} == {key: before[key] for key in before if key != "felix"}
     # ready: then it selects
     rollouts(cluster)  # both rolled out
     write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready)
