@@ -459,8 +459,12 @@ def test_switching_job_mode_off_restores_the_previous_release(chart: Path, tmp_p
     switch_off(values["calico"])
     docs = render(chart_with_previous_release(chart, tmp_path), values)
     hooks = sorted((d["kind"], d["metadata"]["name"]) for d in docs if "helm.sh/hook" in d["metadata"].get("annotations", {}))
-    assert hooks == [("ConfigMap", "flowlogs-calico-retire"), ("Job", "flowlogs-calico-retire")]
-    assert not pick(docs, "Role") and not pick(docs, "ClusterRole") and not pick(docs, "ServiceAccount")
+    gitops = values["calico"].get("enabled", True)
+    # gitops mode (3.19, Services selected) adds its wait hook, with a ServiceAccount and rights of its own
+    wait = [("ConfigMap", "flowlogs-calico-wait"), ("Job", "flowlogs-calico-wait")] if gitops else []
+    assert hooks == sorted([("ConfigMap", "flowlogs-calico-retire"), ("Job", "flowlogs-calico-retire"), *wait])
+    assert not pick(docs, "Role")
+    assert [d["metadata"]["name"] for d in pick(docs, "ClusterRole") + pick(docs, "ServiceAccount")] == (["flowlogs-calico-wait"] * 2 if gitops else [])
     script = one(docs, "ConfigMap", "flowlogs-calico-retire")
     assert script["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
     assert list(script["data"]) == ["desired.json", "calico-l7-patch.py"]  # desired.json: the facts
@@ -478,7 +482,7 @@ def test_switching_job_mode_off_restores_the_previous_release(chart: Path, tmp_p
     assert restricted_pss_violations(retire["spec"]["template"]) == []
     # without a previous job-mode release (an install, `helm template`) there is nothing to retire
     without_previous = render(chart, values)
-    assert not pick(without_previous, "Job") and not pick(without_previous, "ConfigMap")
+    assert [d["metadata"]["name"] for d in pick(without_previous, "Job") + pick(without_previous, "ConfigMap")] == (["flowlogs-calico-wait"] * 2 if gitops else [])
 
 
 # ------------------------------------------------------------------------------ GitOps
@@ -486,7 +490,10 @@ def test_switching_job_mode_off_restores_the_previous_release(chart: Path, tmp_p
 
 def test_gitops_mode(chart: Path) -> None:
     docs = render_profile(chart, "gitops")
-    assert not pick(docs, "Job") and not pick(docs, "ServiceAccount") and not pick(docs, "ClusterRole") and not pick(docs, "ConfigMap")
+    # no patch Job: only the wait hook (test_gitops_wait_hook), with its own read-only account
+    assert sorted((d["kind"], d["metadata"]["name"]) for d in docs if d["kind"] in ("Job", "ConfigMap", "ServiceAccount", "ClusterRole")) == [
+        ("ClusterRole", "flowlogs-calico-wait"), ("ConfigMap", "flowlogs-calico-wait"), ("Job", "flowlogs-calico-wait"), ("ServiceAccount", "flowlogs-calico-wait"),
+    ]
     felix = one(docs, "FelixConfiguration")
     assert felix == {
         "apiVersion": "projectcalico.org/v3",
@@ -523,7 +530,7 @@ def test_gitops_mode(chart: Path) -> None:
                     "projectcalico.org/l7-logging": "true",
                     "argocd.argoproj.io/sync-options": SYNC_OPTIONS,
                     "argocd.argoproj.io/compare-options": COMPARE_OPTIONS,
-                    "argocd.argoproj.io/sync-wave": "1",
+                    "argocd.argoproj.io/sync-wave": "2",
                 },
             },
         }
@@ -537,7 +544,7 @@ def test_gitops_mode(chart: Path) -> None:
                 "annotations": {
                     "argocd.argoproj.io/sync-options": SYNC_OPTIONS,
                     "argocd.argoproj.io/compare-options": COMPARE_OPTIONS,
-                    "argocd.argoproj.io/sync-wave": "1",
+                    "argocd.argoproj.io/sync-wave": "2",
                 },
             },
             "spec": {
@@ -549,6 +556,60 @@ def test_gitops_mode(chart: Path) -> None:
                 }
             },
         }
+
+
+ARGOCD_WAIT_HOOK = {
+    "argocd.argoproj.io/hook": "Sync",
+    "argocd.argoproj.io/sync-wave": "1",
+    "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation,HookSucceeded",
+}
+
+
+def test_gitops_wait_hook(chart: Path) -> None:
+    """The apply Job's readiness wait as an Argo CD Sync hook in wave 1 (between the ApplicationLayer
+    and the selections), with `get` on exactly what it reads; a post-install/upgrade hook for Helm."""
+    docs = render_profile(chart, "gitops")
+    script, job = one(docs, "ConfigMap", "flowlogs-calico-wait"), one(docs, "Job", "flowlogs-calico-wait")
+    for hook, weight in ((script, {"helm.sh/hook-weight": "-10"}), (job, {})):
+        assert hook["metadata"]["annotations"] == {
+            "helm.sh/hook": "post-install,post-upgrade",
+            **weight,
+            "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
+            **ARGOCD_WAIT_HOOK,
+        }
+    assert list(script["data"]) == ["wait.json", "calico-l7-patch.py"]
+    wait = json.loads(script["data"]["wait.json"])
+    assert set(wait) == {"facts", "readyTimeoutSeconds", "services", "workloads"}  # no felix: nothing is patched
+    assert wait["readyTimeoutSeconds"] == 600
+    assert wait["facts"]["sidecar"]["waitFor"] == [
+        {"kind": "Deployment", "namespace": "tigera-system", "name": "tigera-apiserver"},
+        {"kind": "DaemonSet", "namespace": "calico-system", "name": "l7-log-collector"},
+    ]
+    spec = job["spec"]["template"]["spec"]
+    assert spec["serviceAccountName"] == "flowlogs-calico-wait"
+    assert spec["containers"][0]["command"] == ["python3", "/etc/flowlogs/calico-l7-patch.py", "wait", "/etc/flowlogs/wait.json"]
+    assert spec["volumes"] == [{"name": "script", "configMap": {"name": "flowlogs-calico-wait"}}]
+    assert restricted_pss_violations(job["spec"]["template"]) == []
+    assert one(docs, "ServiceAccount")["automountServiceAccountToken"] is False  # the Job's pod mounts it
+    get_only = lambda group, resource, name: [{"apiGroups": [group], "resources": [resource], "resourceNames": [name], "verbs": ["get"]}]  # noqa: E731
+    assert one(docs, "ClusterRole")["rules"] == get_only("operator.tigera.io", "applicationlayers", "tigera-secure")
+    assert [(r["metadata"]["namespace"], r["rules"]) for r in pick(docs, "Role")] == [
+        ("tigera-system", get_only("apps", "deployments", "tigera-apiserver")),
+        ("calico-system", get_only("apps", "daemonsets", "l7-log-collector")),
+    ]
+    subject = [{"kind": "ServiceAccount", "name": "flowlogs-calico-wait", "namespace": NAMESPACE}]
+    bindings = pick(docs, "ClusterRoleBinding") + pick(docs, "RoleBinding")
+    assert [(b["roleRef"]["kind"], b["roleRef"]["name"], b["subjects"]) for b in bindings] == [("ClusterRole", "flowlogs-calico-wait", subject)] + [("Role", "flowlogs-calico-wait", subject)] * 2
+    # no hook without a selection (Felix only) or with readyTimeoutSeconds 0; Services only (3.19): no Roles
+    values = profile_values(chart, "gitops")
+    for change in ({"services": [], "workloads": []}, {"job": {"readyTimeoutSeconds": 0}}):
+        changed = render(chart, {**values, "calico": {**values["calico"], **change}})
+        assert not [d for d in changed if d["metadata"]["name"].endswith("-wait")], change
+    services_only = render(chart, {**values, "calico": {**values["calico"], "workloads": []}})
+    assert sorted((d["kind"], d["metadata"]["name"]) for d in services_only if d["metadata"]["name"].endswith("-wait")) == [
+        ("ClusterRole", "flowlogs-calico-wait"), ("ClusterRoleBinding", "flowlogs-calico-wait"), ("ConfigMap", "flowlogs-calico-wait"),
+        ("Job", "flowlogs-calico-wait"), ("ServiceAccount", "flowlogs-calico-wait"),
+    ]
 
 
 def test_gitops_with_a_hand_written_selector_fails(chart: Path) -> None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,8 @@ from typing import Any
 import pytest
 import yaml
 from calico_live import (
-    DRIVER,
     NO_CSA_MIGRATION,
-    SCRIPT,
+    Lines,
     apply,
     argocd_sync,
     create_token,
@@ -32,6 +29,8 @@ from calico_live import (
     projectcalico_v3_crd,
     ready_layer_status,
     run_script,
+    script_command,
+    script_env,
     subject_access,
 )
 from upstream_tools import ApiServer
@@ -179,10 +178,12 @@ def rollouts(server: ApiServer, apiserver_available: int = 1, collector_availabl
 
 
 def snapshot(server: ApiServer) -> dict[str, Any]:
-    """Everything the script may change, as the server has it (resourceVersion included)."""
-    objects: dict[str, Any] = {"felix": get(server, "felixconfigurations.projectcalico.org", "default")}
-    for ns, kind, name in ((SHOP, "service", "frontend"), (SHOP, "service", "checkout"), (SHOP, "service", "other"), (PAY, "service", "api"), (PAY, "service", "other"), (SHOP, "deployment", "web")):
-        objects[f"{kind} {ns}/{name}"] = get(server, kind, name, ns)
+    """Everything the script may change, as the server has it (resourceVersion included), in one request."""
+    listed = server.kubectl("get", "felixconfigurations.projectcalico.org,services,deployments", "-A", "-o", "json", "--show-managed-fields").stdout
+    found = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in json.loads(listed)["items"]}
+    objects: dict[str, Any] = {"felix": found.get(("FelixConfiguration", None, "default"))}
+    for ns, kind, name in ((SHOP, "Service", "frontend"), (SHOP, "Service", "checkout"), (SHOP, "Service", "other"), (PAY, "Service", "api"), (PAY, "Service", "other"), (SHOP, "Deployment", "web")):
+        objects[f"{kind.lower()} {ns}/{name}"] = found.get((kind, ns, name))
     return objects
 
 
@@ -200,7 +201,7 @@ def token(server: ApiServer) -> str:
     return create_token(server, RELEASE_NS, ACCOUNT)
 
 
-def with_timeout(desired: dict[str, Any], seconds: int) -> dict[str, Any]:
+def with_timeout(desired: dict[str, Any], seconds: float) -> dict[str, Any]:
     return {**desired, "readyTimeoutSeconds": seconds}
 
 
@@ -350,28 +351,33 @@ def test_the_job_selects_nothing_until_the_operator_and_the_sidecar_webhook_are_
     layer = get(cluster, "applicationlayers.operator.tigera.io", "tigera-secure") or {}
     generation = layer["metadata"]["generation"]
     assert generation == 2
-    cases: list[tuple[str, dict[str, Any], dict[str, Any]]] = [(name, status, {}) for name, status in layer_status_cases(generation)]
+    # each case: the ApplicationLayer's status, then changes of the rollouts' status (None: deleted)
+    apiserver, collector = ("deployment", "tigera-apiserver", "tigera-system"), ("daemonset", "l7-log-collector", "calico-system")
+    Changes = list[tuple[tuple[str, str, str], dict[str, Any] | None]]
+    cases: list[tuple[str, dict[str, Any], Changes]] = [(name, status, []) for name, status in layer_status_cases(generation)]
     ready = ready_layer_status(generation)
     cases += [
-        ("tigera-apiserver not available", ready, {"apiserver_available": 0}),
-        ("l7-log-collector not available", ready, {"collector_available": 2}),
-        ("l7-log-collector missing", ready, {"present": ("tigera-apiserver",)}),
+        ("tigera-apiserver not available", ready, [(apiserver, {"availableReplicas": 0, "readyReplicas": 0})]),
+        ("l7-log-collector not available", ready, [(apiserver, {"availableReplicas": 1, "readyReplicas": 1}), (collector, {"numberAvailable": 2, "numberReady": 2})]),
+        ("l7-log-collector missing", ready, [(collector, None)]),
     ]
+    rollouts(cluster)  # both rolled out: only what a case changes keeps the Job waiting
     before = snapshot(cluster)
-    current: dict[str, Any] | None = None
-    for name, status, rollout in cases:
-        if rollout != current:
-            rollouts(cluster, **rollout)
-            current = rollout
-        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, {"conditions": None, "state": None, "sidecarWebhook": None})
-        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, status)
-        result, _ = run_script(cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 1))
+    for name, status, changes in cases:
+        for (kind, obj, namespace), change in changes:
+            if change is None:
+                cluster.kubectl("delete", kind, obj, "-n", namespace, "--wait=true")
+            else:
+                write_status(cluster, kind, obj, namespace, change)
+        # one merge patch: the case's status, every other field the operator writes removed
+        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, {"conditions": None, "state": None, "sidecarWebhook": None, **status})
+        # a quarter second, polled every 0.05 s: the same state seen five times, then the verdict
+        result, _ = run_script(cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 0.25), poll=0.05)
         assert result.returncode == 1, name
-        assert f"not ready after 1s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (name, result.stderr)
-        after = snapshot(cluster)
-        for key in before:
-            if key != "felix":
-                assert after[key] == before[key], (name, key)  # nothing selected
+        assert f"not ready after 0.25s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (name, result.stderr)
+    # nothing selected in any case: not one write (a write changes the resourceVersion, and stays)
+    after = snapshot(cluster)
+    assert {key: after[key] for key in before if key != "felix"} == {key: before[key] for key in before if key != "felix"}
     # ready: then it selects
     rollouts(cluster)  # both rolled out
     write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready)
@@ -390,24 +396,26 @@ def test_the_job_waits_for_the_operator_then_selects(cluster: ApiServer, chart_d
     work.mkdir()
     (work / "token").write_text(token(cluster), encoding="utf-8")
     (work / "desired.json").write_text(json.dumps(with_timeout(desired, 60)), encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-c", DRIVER.format(script=str(SCRIPT)), cluster.server, str(work / "token"), str(cluster.ca_file), str(work / "calls.log"), "apply", str(work / "desired.json")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(1.5)
-        assert process.poll() is None  # still waiting
-        web = get(cluster, "deployment", "web", SHOP) or {}
-        assert SIDECAR_LABEL[0] not in web["spec"]["template"]["metadata"]["labels"]
-        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
-        rollouts(cluster)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    command = script_command(cluster, work, ["apply", str(work / "desired.json")])
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(0.05)) as process:
+        lines = Lines(process)
+        try:
+            assert lines.until("no Ready condition yet") == "ApplicationLayer tigera-secure: no Ready condition yet, waiting"
+            write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+            reason = "Deployment tigera-system/tigera-apiserver: 0 of 1 updated replicas available"
+            assert lines.until(reason) == f"ApplicationLayer tigera-secure: {reason}, waiting"
+            assert process.poll() is None  # still waiting
+            web = get(cluster, "deployment", "web", SHOP) or {}
+            assert SIDECAR_LABEL[0] not in web["spec"]["template"]["metadata"]["labels"]
+            rollouts(cluster)
+            process.wait(timeout=60)  # stdout is Lines' to read; stderr is short
+            assert process.stderr is not None
+            err = process.stderr.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            lines.join()
     assert process.returncode == 0, err
     web = get(cluster, "deployment", "web", SHOP) or {}
     assert web["spec"]["template"]["metadata"]["labels"][SIDECAR_LABEL[0]] == SIDECAR_LABEL[1]
@@ -561,6 +569,182 @@ def test_a_forced_apply_of_policy_sync_path_prefix_would_replace_an_existing_val
     old_felix = {"apiVersion": "projectcalico.org/v3", "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": {"policySyncPathPrefix": "/var/run/nodeagent"}}
     assert [r.returncode for r in argocd_sync(cluster, [old_felix], gitops_sync_options())] == [0]
     assert (get(cluster, "felixconfigurations.projectcalico.org", "default") or {})["spec"] == {"policySyncPathPrefix": "/var/run/nodeagent"}
+
+
+# ----------------------------------------------------- gitops: the wait hook between the waves
+
+HOOK_RELEASE = "flowlogs-gitops"  # names of its own: job mode's `-wait` Roles of this server stay as they are
+HOOK_ACCOUNT = "flowlogs-gitops-calico-wait"
+
+
+@pytest.fixture(scope="module")
+def wait_hook(cluster: ApiServer) -> dict[str, Any]:
+    """The shipped calico-gitops profile's wait hook (its Job and script ConfigMap, as the committed chart
+    renders them), with its ServiceAccount and RBAC applied to the server."""
+    values = yaml.safe_load((ROOT / "chart" / "profiles" / "calico-gitops" / "values.yaml").read_text(encoding="utf-8"))
+    docs = [yaml.safe_load(m.text) for m in EmbeddedHelm().template(ROOT / "chart", values, release_name=HOOK_RELEASE, namespace=RELEASE_NS)]
+    rbac = [d for d in docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
+    assert {d["metadata"]["name"] for d in rbac} == {HOOK_ACCOUNT}
+    apply(cluster, rbac, "--server-side", "--force-conflicts")
+    (job,) = [d for d in docs if d["kind"] == "Job"]
+    (script,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == HOOK_ACCOUNT]
+    return {"job": job, "script": script}
+
+
+def hook_command(server: ApiServer, hook: dict[str, Any], work: Path, timeout: int | None = None) -> list[str]:
+    """The wait hook's container command, its /etc/flowlogs/ files (the ConfigMap's) in `work`."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "token").write_text(create_token(server, RELEASE_NS, HOOK_ACCOUNT), encoding="utf-8")
+    data = dict(hook["script"]["data"])
+    if timeout is not None:
+        data["wait.json"] = json.dumps({**json.loads(data["wait.json"]), "readyTimeoutSeconds": timeout})
+    for name, text in data.items():
+        (work / name).write_text(text, encoding="utf-8")
+    (container,) = hook["job"]["spec"]["template"]["spec"]["containers"]
+    python, script, *argv = container["command"]
+    assert (python, script) == ("python3", "/etc/flowlogs/calico-l7-patch.py")
+    return script_command(server, work, [arg.replace("/etc/flowlogs/", str(work) + "/") for arg in argv], work / "calico-l7-patch.py")
+
+
+def rollout_objects(server: ApiServer) -> None:
+    """tigera-system/tigera-apiserver (2 replicas) and calico-system/l7-log-collector, each at generation 2
+    (a spec change by the operator), with no status yet."""
+    rollouts(server, present=())
+    apiserver = deployment_doc("tigera-apiserver", "tigera-system")
+    apiserver["spec"]["replicas"] = 2
+    collector = deployment_doc("l7-log-collector", "calico-system")
+    collector["kind"] = "DaemonSet"
+    del collector["spec"]["replicas"]
+    apply(server, [apiserver, collector], "--server-side")
+    for kind, name, namespace in (("deployment", "tigera-apiserver", "tigera-system"), ("daemonset", "l7-log-collector", "calico-system")):
+        patch = {"spec": {"template": {"metadata": {"annotations": {"hash.operator.tigera.io/config": "2"}}}}}
+        server.kubectl("patch", kind, name, "-n", namespace, "--type=merge", "-p", json.dumps(patch))
+        assert (get(server, kind, name, namespace) or {})["metadata"]["generation"] == 2
+
+
+STAMP = "2026-12-07T12:00:00Z"
+
+
+def deployment_status(observed: int = 2, replicas: int = 2, updated: int = 2, available: int = 2, progressing: str = "NewReplicaSetAvailable") -> dict[str, Any]:
+    """A Deployment's status as the deployment controller writes it."""
+    condition = {"type": "Progressing", "status": "False" if progressing == "ProgressDeadlineExceeded" else "True", "reason": progressing,
+                 "message": "", "lastUpdateTime": STAMP, "lastTransitionTime": STAMP}
+    return {"observedGeneration": observed, "replicas": replicas, "updatedReplicas": updated, "readyReplicas": available, "availableReplicas": available, "conditions": [condition]}
+
+
+def daemonset_status(observed: int = 2, updated: int = 3, available: int = 3) -> dict[str, Any]:
+    """A DaemonSet's status as the daemon set controller writes it, on 3 nodes."""
+    return {"observedGeneration": observed, "currentNumberScheduled": 3, "desiredNumberScheduled": 3, "numberMisscheduled": 0,
+            "updatedNumberScheduled": updated, "numberReady": available, "numberAvailable": available}
+
+
+# Each state the gitops wait must not pass, and why, as `kubectl rollout status` judges it (kubernetes
+# staging/src/k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go: DeploymentStatusViewer,
+# DaemonSetStatusViewer), in the order a rollout goes through them.
+ROLLOUT_STATES: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
+    ("deployment spec not observed", deployment_status(observed=1), daemonset_status(observed=1), "Deployment tigera-system/tigera-apiserver: spec update not observed yet"),
+    ("new replicas not updated", deployment_status(updated=1), daemonset_status(observed=1), "Deployment tigera-system/tigera-apiserver: 1 out of 2 new replicas updated"),
+    ("old replicas terminating", deployment_status(replicas=3), daemonset_status(observed=1), "Deployment tigera-system/tigera-apiserver: 1 old replicas pending termination"),
+    ("updated not available", deployment_status(available=1), daemonset_status(observed=1), "Deployment tigera-system/tigera-apiserver: 1 of 2 updated replicas available"),
+    ("progress deadline", deployment_status(progressing="ProgressDeadlineExceeded"), daemonset_status(observed=1), "Deployment tigera-system/tigera-apiserver: exceeded its progress deadline"),
+    ("daemon set spec not observed", deployment_status(), daemonset_status(observed=1), "DaemonSet calico-system/l7-log-collector: spec update not observed yet"),
+    ("new pods not updated", deployment_status(), daemonset_status(updated=2), "DaemonSet calico-system/l7-log-collector: 2 out of 3 new pods updated"),
+    ("updated pods not available", deployment_status(), daemonset_status(available=2), "DaemonSet calico-system/l7-log-collector: 2 of 3 updated pods available"),
+]
+
+
+def test_the_gitops_wait_hook_blocks_until_both_rollouts_are_done(cluster: ApiServer, chart_docs: list[dict[str, Any]], wait_hook: dict[str, Any], tmp_path: Path) -> None:
+    """The hook's script and command, as rendered, run with its ServiceAccount's token: it waits while
+    the sidecar webhook is missing and through every not-rolled-out state, and ends once both are rolled out."""
+    workloads(cluster)
+    rollout_objects(cluster)
+    layer = application_layer(cluster, chart_docs, ready_layer_status(1, "Disabled"))
+    before = snapshot(cluster)
+    with subprocess.Popen(hook_command(cluster, wait_hook, tmp_path / "wait"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(0.05)) as process:
+        lines = Lines(process)
+        try:
+            assert lines.until('status.sidecarWebhook "Disabled"').endswith(", waiting")
+            write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+            for name, deployment, daemonset, reason in ROLLOUT_STATES:
+                write_status(cluster, "deployment", "tigera-apiserver", "tigera-system", deployment)
+                write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset)
+                assert lines.until(reason) == f"ApplicationLayer tigera-secure: {reason}, waiting", name
+                assert process.poll() is None, name
+            write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset_status())
+            assert lines.until(": ready") == "ApplicationLayer tigera-secure: ready and the sidecar webhook is up"
+            process.wait(timeout=20)  # stdout is Lines' to read; stderr is short
+            assert process.stderr is not None
+            err = process.stderr.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            lines.join()
+    assert (process.returncode, err) == (0, "")
+    assert snapshot(cluster) == before  # it waits only: nothing was written
+    calls = {line for line in (tmp_path / "wait" / "calls.log").read_text(encoding="utf-8").splitlines()}
+    assert calls == {
+        "GET /apis/operator.tigera.io/v1/applicationlayers/tigera-secure",
+        "GET /apis/apps/v1/namespaces/tigera-system/deployments/tigera-apiserver",
+        "GET /apis/apps/v1/namespaces/calico-system/daemonsets/l7-log-collector",
+    }
+
+
+def test_the_gitops_wait_hook_fails_the_sync_when_not_ready_in_time(cluster: ApiServer, chart_docs: list[dict[str, Any]], wait_hook: dict[str, Any], tmp_path: Path) -> None:
+    """Not rolled out within readyTimeoutSeconds: exit 1, so the Job fails, and Argo CD fails the sync
+    before wave 2 (gitops-engine pkg/sync/sync_context.go: a completed, unsuccessful task fails the
+    sync; the next wave is not started)."""
+    workloads(cluster)
+    rollout_objects(cluster)
+    write_status(cluster, "deployment", "tigera-apiserver", "tigera-system", deployment_status())
+    write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset_status(available=2))
+    layer = application_layer(cluster, chart_docs, None)
+    write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+    result = subprocess.run(hook_command(cluster, wait_hook, tmp_path / "wait", timeout=1), capture_output=True, text=True, timeout=60, check=False, env=script_env(0.05))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: ApplicationLayer tigera-secure not ready after 1s (DaemonSet calico-system/l7-log-collector: 2 of 3 updated pods available): "
+        "no Service or workload was selected; see `kubectl get tigerastatus applicationlayer` and the Tigera operator's log\n"
+    )
+
+
+def test_the_gitops_wait_hook_may_read_exactly_what_it_waits_for(cluster: ApiServer, chart_docs: list[dict[str, Any]], wait_hook: dict[str, Any], tmp_path: Path) -> None:
+    """SubjectAccessReview of every verb on what the hook reads and around it: `get` of the
+    ApplicationLayer, the Deployment and the DaemonSet, nothing else (no list, no watch, no patch of
+    the workloads it guards)."""
+    workloads(cluster)
+    rollout_objects(cluster)
+    write_status(cluster, "deployment", "tigera-apiserver", "tigera-system", deployment_status())
+    write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset_status())
+    layer = application_layer(cluster, chart_docs, None)
+    write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+    result = subprocess.run(hook_command(cluster, wait_hook, tmp_path / "wait"), capture_output=True, text=True, timeout=60, check=False, env=script_env(0.05))
+    assert result.returncode == 0, result.stderr
+    calls = {call_attributes(line) for line in (tmp_path / "wait" / "calls.log").read_text(encoding="utf-8").splitlines()}
+    scopes = [
+        ("operator.tigera.io", "applicationlayers", None, ["tigera-secure", "other", None]),
+        ("projectcalico.org", "felixconfigurations", None, ["default", None]),
+        ("crd.projectcalico.org", "felixconfigurations", None, ["default", None]),
+        ("apps", "deployments", "tigera-system", ["tigera-apiserver", "other", None]),
+        ("apps", "daemonsets", "calico-system", ["l7-log-collector", "other", None]),
+        ("apps", "deployments", "calico-system", ["l7-log-collector", None]),
+        ("apps", "daemonsets", "tigera-system", ["tigera-apiserver", None]),
+        ("apps", "deployments", "shop", ["frontend", "checkout", None]),
+        ("", "services", "shop", ["frontend", None]),
+        ("", "configmaps", RELEASE_NS, [HOOK_ACCOUNT, None]),
+        ("", "secrets", RELEASE_NS, [None]),
+        ("", "serviceaccounts", RELEASE_NS, [HOOK_ACCOUNT]),
+        ("", "pods", "tigera-system", [None]),
+    ]
+    checks = [(verb, group, resource, ns, name) for group, resource, ns, names in scopes for name in names for verb in VERBS]
+    allowed = subject_access(cluster, f"system:serviceaccount:{RELEASE_NS}:{HOOK_ACCOUNT}", checks)
+    granted = {check for check, ok in zip(checks, allowed, strict=True) if ok}
+    assert granted == calls == {
+        ("get", "operator.tigera.io", "applicationlayers", None, "tigera-secure"),
+        ("get", "apps", "deployments", "tigera-system", "tigera-apiserver"),
+        ("get", "apps", "daemonsets", "calico-system", "l7-log-collector"),
+    }
+    assert len(checks) == 216  # 27 (resource, name) pairs x 8 verbs
 
 
 # ------------------------------------------------------------- records as the script finds them

@@ -254,6 +254,16 @@ def test_usage(tmp_path: Path) -> None:
     assert script.main(["x", "apply"], api=FakeApi({})) == 2
     assert script.main(["x", "prune", str(tmp_path / "d.json")], api=FakeApi({})) == 2
     assert script.main(["x", "apply", str(tmp_path / "d.json"), str(tmp_path / "d.json")], api=FakeApi({})) == 2
+    assert script.main(["x", "wait", str(tmp_path / "d.json"), str(tmp_path / "d.json")], api=FakeApi({})) == 2
+
+
+def test_wait_with_no_timeout_reads_nothing(tmp_path: Path) -> None:
+    """readyTimeoutSeconds 0 (the chart then renders no wait hook): nothing to wait for, no API call."""
+    facts = {"applicationLayer": {"apiVersion": "operator.tigera.io/v1", "name": "x"}, "sidecar": {}, "operatorFields": []}
+    (tmp_path / "w.json").write_text(json.dumps({"facts": facts, "readyTimeoutSeconds": 0, "services": [{"namespace": "a", "names": ["b"]}]}), encoding="utf-8")
+    api = FakeApi({})
+    assert script.main(["x", "wait", str(tmp_path / "w.json")], api=api) == 0
+    assert api.calls == []
 
 
 # ------------------------------------------------------------------- the rendered facts

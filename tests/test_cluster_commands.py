@@ -83,7 +83,9 @@ spec: {policySyncPathPrefix: /var/run/egw, l7LogsFlushInterval: 300s}
 def server(kube_apiserver: ApiServer) -> ApiServer:
     if not HELM.is_file():
         pytest.skip(f"no helm binary at {HELM}: run `make helm-binary`")
-    for namespace in (NS, SHOP):
+    # and the namespaces a Calico Enterprise cluster has (the gitops wait hook's Roles are there) and
+    # Argo CD creates (CreateNamespace=true: the release namespace, where the wait hook runs)
+    for namespace in (NS, SHOP, "tigera-system", "calico-system", "flowlogs-system"):
         kube_apiserver.kubectl("create", "namespace", namespace, check=False)
     return kube_apiserver
 
@@ -569,6 +571,7 @@ def test_validate_cluster_conflicts_as_each_tool_applies(server: ApiServer, tmp_
             "validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", "--field-manager", "argocd-controller", "--force-conflicts", capsys=capsys
         )
         assert code == 0, out
-        assert out.splitlines()[0].startswith("calico-status - cluster check passed: 3 manifest(s) accepted by the API server of context test")
+        # Felix, ApplicationLayer, the Deployment; the wait hook: its ConfigMap, Job, ServiceAccount, ClusterRole(Binding), 2 Roles(Bindings)
+        assert out.splitlines()[0].startswith("calico-status - cluster check passed: 12 manifest(s) accepted by the API server of context test")
     finally:
         reset(server, *CALICO_SINGLETONS)

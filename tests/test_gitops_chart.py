@@ -150,6 +150,46 @@ def test_partial_manifests_are_server_side_applied_and_never_pruned_or_deleted(r
             assert document["metadata"]["name"] == "default"
 
 
+# How Argo CD v3.5.1 orders a sync (argo-cd gitops-engine/pkg/sync): sync_phase.go syncPhases (a
+# non-hook is synced in Sync), hook/hook.go Types (Helm hooks are ignored when an Argo CD hook is
+# given), hook/helm/type.go (the Helm hooks it maps), syncwaves/waves.go Wave (sync-wave, else
+# Helm's hook-weight, else 0), sync_tasks.go Less (phase, then wave). A wave's hooks must complete
+# and its resources be healthy before the next wave starts (sync_context.go Sync).
+SYNC_PHASE_ORDER = {"PreSync": -1, "Sync": 0, "PostSync": 1, "SyncFail": 2}
+HELM_HOOK_PHASES = {"pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync", "post-upgrade": "PostSync"}
+
+
+def sync_slots(document: dict[str, Any]) -> set[tuple[int, int]]:
+    """The (phase order, wave) slots Argo CD syncs a document in (none: not synced)."""
+    marks = annotations(document)
+    argo = [t.strip() for t in marks.get("argocd.argoproj.io/hook", "").split(",") if t.strip()]
+    helm = [HELM_HOOK_PHASES[t.strip()] for t in marks.get("helm.sh/hook", "").split(",") if t.strip() in HELM_HOOK_PHASES]
+    phases = {t for t in (argo or helm) if t in SYNC_PHASE_ORDER} if is_hook(document) else {"Sync"}
+    text = marks.get("argocd.argoproj.io/sync-wave", marks.get("helm.sh/hook-weight", "0"))
+    return {(SYNC_PHASE_ORDER[phase], int(text)) for phase in phases}
+
+
+@pytest.mark.parametrize("name", GITOPS_MODE)
+def test_selections_wait_for_the_wait_hook_which_waits_for_the_application_layer(rendered, name):
+    """Argo CD syncs the selections only after the wait hook completed (the operator's rollouts are
+    done), and starts the hook only after the ApplicationLayer, its script and its rights are applied."""
+    docs = documents(rendered, name)
+    selections = [d for d in docs if "Prune=false" in sync_options(d) and d["kind"] != "FelixConfiguration"]
+    assert selections, f"{name} (patch-mode: gitops) selects nothing"
+    (layer,) = [d for d in docs if d["kind"] == "ApplicationLayer"]
+    (job,) = [d for d in docs if d["kind"] == "Job"]
+    (script,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == job["metadata"]["name"]]
+    rights = [d for d in docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
+    assert {d["metadata"]["name"] for d in rights} == {job["metadata"]["name"]}
+    (slot,) = sync_slots(job)
+    assert slot == (SYNC_PHASE_ORDER["Sync"], 1)
+    assert sync_slots(script) == {slot}  # its hook ConfigMap: created with it (kind order: ConfigMap first)
+    assert all(max(sync_slots(d)) < slot for d in rights + [layer])
+    assert all(min(sync_slots(d)) > slot for d in selections)
+    # a named hook reruns on every sync only with BeforeHookCreation (Argo CD applies hooks with kubectl apply)
+    assert "BeforeHookCreation" in annotations(job)["argocd.argoproj.io/hook-delete-policy"].split(",")
+
+
 def test_some_shipped_profile_exercises_the_argo_cd_path(rendered):
     """The checks above are not all skipped: a gitops-mode variant renders Felix before the ApplicationLayer."""
     gitops = {name: docs for name, docs in rendered.items() if name.endswith("-gitops") and not isinstance(docs, str)}

@@ -139,11 +139,11 @@ ESCALATION = 'allowPrivilegeEscalation != false (container "patch" must set secu
 
 
 def chart_jobs(server: ApiServer) -> list[dict[str, Any]]:
-    """The Jobs of calico-l7, their namespace prepared and their ServiceAccount created (a Pod's
-    ServiceAccount must exist: the ServiceAccount admission plugin)."""
-    objects = documents(render("calico-l7"))
+    """The Jobs of calico-l7 and calico-gitops (its wait hook), their namespace prepared and their
+    ServiceAccounts created (a Pod's ServiceAccount must exist: the ServiceAccount admission plugin)."""
+    objects = documents(render("calico-l7")) + documents(render("calico-gitops"))
     jobs = [obj for obj in objects if obj["kind"] == "Job"]
-    assert [job["metadata"]["name"] for job in jobs] == ["flowlogs-calico-apply", "flowlogs-calico-restore"]
+    assert [job["metadata"]["name"] for job in jobs] == ["flowlogs-calico-apply", "flowlogs-calico-restore", "flowlogs-calico-wait"]
     prepare(server, jobs)
     apply_objects(server, [obj for obj in objects if obj["kind"] == "ServiceAccount"])
     return jobs
@@ -168,7 +168,7 @@ def test_the_chart_jobs_and_their_pods_are_admitted_under_podsecurity_restricted
     applied = kube_apiserver.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=flowlogs", "-f", "-", input=text)
     assert WARNING not in applied.stderr, applied.stderr
     pods = kube_apiserver.kubectl("create", "--dry-run=server", "-o", "name", "-f", "-", input=yaml.safe_dump_all([pod_from(job) for job in jobs]))
-    assert pods.stdout.split() == ["pod/flowlogs-calico-apply", "pod/flowlogs-calico-restore"]
+    assert pods.stdout.split() == ["pod/flowlogs-calico-apply", "pod/flowlogs-calico-restore", "pod/flowlogs-calico-wait"]
     assert WARNING not in pods.stderr, pods.stderr
 
 

@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,13 +39,17 @@ CSA_MANAGER = "kubectl-client-side-apply"  # gitops-engine DefaultClientSideAppl
 NO_CSA_MIGRATION = "ClientSideApplyMigration=false"  # gitops-engine SyncOptionDisableClientSideApplyMigration
 
 # The script as the Job runs it, but with the API reached at SERVER with TOKEN_FILE and CA_FILE
-# instead of the in-cluster paths; each call is logged to LOG as "VERB PATH".
-DRIVER = """
-import importlib.util, sys
+# instead of the in-cluster paths; each call is logged to LOG as "VERB PATH". POLL_ENV, when set,
+# is the readiness wait's poll interval in seconds (first and longest), so that tests wait briefly.
+POLL_ENV = "FLOWLOGS_TEST_READY_POLL"
+DRIVER = f"""
+import importlib.util, os, sys
 server, token_file, ca_file, log, *argv = sys.argv[1:]
-spec = importlib.util.spec_from_file_location("calico_l7_patch", {script!r})
+spec = importlib.util.spec_from_file_location("calico_l7_patch", {{script!r}})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
+if os.environ.get({POLL_ENV!r}):
+    module.READY_POLL_FIRST = module.READY_POLL_MAX = float(os.environ[{POLL_ENV!r}])
 once = module.Api._once
 def logged(self, method, path, body):
     with open(log, "a", encoding="utf-8") as stream:
@@ -87,25 +95,65 @@ def create_token(server: ApiServer, namespace: str, account: str) -> str:
     return server.kubectl("create", "token", account, "-n", namespace, "--duration", "1h").stdout.strip()
 
 
-def run_script(server: ApiServer, token: str, work: Path, command: str, desired: dict[str, Any], previous: dict[str, Any] | None = None) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def script_command(server: ApiServer, work: Path, argv: Sequence[str], script: Path = SCRIPT) -> list[str]:
+    """The command line that runs `script argv...` as the Job would, against `server` with the token
+    in work/token; its calls are logged to work/calls.log (emptied here)."""
+    (work / "calls.log").write_text("", encoding="utf-8")
+    return [sys.executable, "-c", DRIVER.format(script=str(script)), server.server, str(work / "token"), str(server.ca_file), str(work / "calls.log"), *argv]
+
+
+def script_env(poll: float | None) -> dict[str, str]:
+    return {**os.environ, **({POLL_ENV: str(poll)} if poll is not None else {})}
+
+
+class Lines:
+    """A process's stdout, read line by line in a thread (the wait prints one line per poll)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.queue.put(line.rstrip("\n"))
+        self.queue.put(None)
+
+    def until(self, text: str, seconds: float = 20) -> str:
+        """The first line from now on that contains `text` (AssertionError when none comes in time)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r}; the last ones: {self.seen[-5:]}")
+
+    def join(self) -> None:
+        """Once the process has ended: the reader is done, so its pipe can be closed."""
+        self.thread.join(timeout=10)
+
+
+def run_script(
+    server: ApiServer, token: str, work: Path, command: str, desired: dict[str, Any], previous: dict[str, Any] | None = None, poll: float | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """The hook script as a process with the ServiceAccount's token: (result, ["GET /api/...", ...])."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "token").write_text(token, encoding="utf-8")
     (work / "desired.json").write_text(json.dumps(desired), encoding="utf-8")
-    log = work / "calls.log"
-    log.write_text("", encoding="utf-8")
     argv = [command, str(work / "desired.json")]
     if previous is not None:
         (work / "previous.json").write_text(json.dumps(previous), encoding="utf-8")
         argv.append(str(work / "previous.json"))
-    completed = subprocess.run(
-        [sys.executable, "-c", DRIVER.format(script=str(SCRIPT)), server.server, str(work / "token"), str(server.ca_file), str(log), *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return completed, log.read_text(encoding="utf-8").splitlines()
+    completed = subprocess.run(script_command(server, work, argv), capture_output=True, text=True, timeout=120, check=False, env=script_env(poll))
+    return completed, (work / "calls.log").read_text(encoding="utf-8").splitlines()
 
 
 def _union(a: Any, b: Any) -> Any:

@@ -215,7 +215,11 @@ CALICO_SECTIONS = [
         "FelixConfiguration `default` exists in every cluster, so the chart patches only the fields below\n"
         "(never tproxyMode, which the Tigera operator sets).",
     ),
-    Section("calico.job", "The hook Jobs of `patchMode: job` (apply after install/upgrade, restore before delete)."),
+    Section(
+        "calico.job",
+        "The hook Jobs of `patchMode: job` (apply after install/upgrade, restore before delete), and the wait Job of\n"
+        "`patchMode: gitops` (an Argo CD Sync hook in wave 1: the readiness wait, before the selections in wave 2).",
+    ),
     Section(
         "calico.job.image",
         "Image of the hook Jobs: it needs python3 (the script uses only the standard library). Air-gapped clusters:\n"
@@ -303,7 +307,8 @@ def calico_values() -> list[ChartValue]:
             READY_TIMEOUT_SECONDS,
             "How long the apply Job waits for the ApplicationLayer's Ready condition at its generation (the operator has\n"
             "rolled the L7 collector) and, before selecting 3.20 workloads, for status.sidecarWebhook Enabled and the\n"
-            "rollouts of tigera-apiserver and l7-log-collector, before it selects any traffic. The Job's deadline is this plus "
+            "rollouts of tigera-apiserver and l7-log-collector, before it selects any traffic. In gitops mode the wait Job\n"
+            "does the same (0: no wait Job). The Job's deadline is this plus "
             f"{JOB_DEADLINE_MARGIN_SECONDS}s.",
             {"type": "integer", "minimum": 0, "maximum": 3600},
         ),

@@ -45,7 +45,11 @@ def explain_calico(section: Node, part: CalicoCompiled) -> str:
                 f"  Felix {knob.word}: {knob.kind.explain(value)} ({knob.field}"
                 + (f": {values['felix']['spec'][knob.field]})" if written else ", Felix's default: not written)")
             )
-    mode = "the hook Job (restored on uninstall)" if part.patch_mode == "job" else "Argo CD server-side apply of partial manifests"
+    mode = (
+        "the hook Job (restored on uninstall)"
+        if part.patch_mode == "job"
+        else "Argo CD server-side apply of partial manifests (sync wave 2, after its wait hook saw the operator ready)"
+    )
     services = _selection(values.get("services", []), "the Job")
     workloads = _selection(values.get("workloads", []), "the Job")
     key, value = tables.service_annotation

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""flowlogs: patch and restore the objects Calico Enterprise L7 logs need (chart `patchMode: job`).
+"""flowlogs: patch and restore the objects Calico Enterprise L7 logs need (chart `patchMode: job`; `wait` in `gitops`).
 
 FelixConfiguration `default`, the selected Services and the selected workloads exist before the
 chart and outlive it, so the chart cannot own them. The hook Jobs run this script:
@@ -10,6 +10,8 @@ chart and outlive it, so the chart cannot own them. The hook Jobs run this scrip
   prune   <desired.json> <previous.json> pre-upgrade: restore the objects the new release no longer selects
   retire  <desired.json> <previous.json> pre-upgrade (job mode switched off): restore all the previous release set
   restore <desired.json>                 pre-delete: put the recorded values back and drop the record
+  wait    <wait.json>                    patchMode gitops, an Argo CD Sync hook between the ApplicationLayer and the
+                                         selections: only the apply Job's readiness wait, nothing is patched
 
 The record lives on each patched object, in the annotation `flowlogs.dev/l7-restore`: a JSON merge
 patch that restores what was there before the first apply (null = the field was absent). It is
@@ -127,7 +129,7 @@ class Facts(TypedDict):
 
 
 class Desired(TypedDict, total=False):
-    """desired.json, as the chart renders it."""
+    """desired.json, as the chart renders it (wait.json: the same without felix)."""
 
     felix: Felix | None
     services: list[Target] | None
@@ -145,7 +147,8 @@ TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))  # worth another try; 
 ATTEMPTS = 6  # per API call: waits of 1, 2, 4, 8, 16 s in between (or the server's Retry-After, at most 30 s)
 FIRST_DELAY = 1.0
 MAX_DELAY = 30.0
-READY_POLL_MAX = 30.0  # the ApplicationLayer status is polled every 2, 4, ... up to 30 s
+READY_POLL_FIRST = 2.0  # the ApplicationLayer status is polled every 2, 4, ... up to 30 s
+READY_POLL_MAX = 30.0
 
 
 class ApiError(Exception):
@@ -654,7 +657,7 @@ class Runner:
         its webhook is up and the guide's rollouts are done (backoff, bounded)."""
         what = "ApplicationLayer " + self.facts["applicationLayer"]["name"]
         deadline = self.clock() + timeout
-        delay = 2.0
+        delay = READY_POLL_FIRST
         while True:
             try:
                 seen = self._not_ready(sidecar)
@@ -676,6 +679,13 @@ class Runner:
             self.sleep(min(delay, left))
             delay = min(delay * 2, READY_POLL_MAX)
 
+    def wait(self, desired: Desired) -> bool:
+        """What has to be up before traffic is selected (readyTimeoutSeconds 0: nothing); False when it
+        was not in time (reported in self.problems)."""
+        timeout = desired.get("readyTimeoutSeconds", 0)
+        sidecar = bool(desired.get("workloads")) and bool(self.facts["sidecar"].get("waitFor"))
+        return timeout <= 0 or self.wait_ready(timeout, sidecar)
+
     def apply(self, desired: Desired) -> None:
         felix = desired.get("felix") or {}
         path = felix_path(felix.get("apiVersion", "projectcalico.org/v3"))
@@ -686,9 +696,7 @@ class Runner:
                 + (" (with its API server, for projectcalico.org/v3)?" if "/projectcalico.org/" in path else "?")
             )
         selections = list(targets(desired, self.facts))
-        timeout = desired.get("readyTimeoutSeconds", 0)
-        sidecar = bool(desired.get("workloads")) and bool(self.facts["sidecar"].get("waitFor"))
-        if selections and timeout > 0 and not self.wait_ready(timeout, sidecar):
+        if selections and not self.wait(desired):
             return
         for kind, collection, desired_patch, target in selections:
             for name in target.get("names") or []:
@@ -758,14 +766,14 @@ def load(path: str) -> Desired:
         return cast(Desired, json.load(stream))
 
 
-USAGE = "usage: calico-l7-patch.py apply|restore DESIRED.json | prune|retire DESIRED.json PREVIOUS.json"
+USAGE = "usage: calico-l7-patch.py apply|restore|wait DESIRED.json | prune|retire DESIRED.json PREVIOUS.json"
 
 
 def main(argv: list[str], api: Api | None = None, out: TextIO = sys.stdout, sleep: Sleep = time.sleep, clock: Clock = time.monotonic) -> int:
     """Exit code 0 (all done), 1 (something was not done: every problem printed), 2 (usage).
     Never a traceback: the Job log says what failed and what to do."""
     two = ("prune", "retire")
-    if len(argv) < 3 or argv[1] not in ("apply", "restore", *two) or (argv[1] in two) != (len(argv) == 4):
+    if len(argv) < 3 or argv[1] not in ("apply", "restore", "wait", *two) or (argv[1] in two) != (len(argv) == 4):
         print(USAGE, file=sys.stderr)
         return 2
     try:
@@ -781,6 +789,8 @@ def main(argv: list[str], api: Api | None = None, out: TextIO = sys.stdout, slee
             runner.apply(desired)
         elif argv[1] == "restore":
             runner.restore(desired)
+        elif argv[1] == "wait":
+            runner.wait(desired)
         elif argv[1] == "prune":
             assert previous is not None
             runner.restore(previous, keep=desired)

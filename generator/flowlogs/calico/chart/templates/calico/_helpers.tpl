@@ -18,6 +18,34 @@ asks these instead of repeating the condition.
 {{- end }}
 
 {{/*
+"true" in gitops mode when traffic is selected and calico.job.readyTimeoutSeconds is not 0: an Argo
+CD Sync hook Job in the wave between the ApplicationLayer and the selections runs the apply Job's
+readiness wait. A resource health check sees only its own object, and the Deployment and
+DaemonSet the 3.20 guide waits for belong to the Tigera operator, not to the Application.
+*/}}
+{{- define "flowlogs.calico.waitHook" -}}
+{{- $calico := .Values.calico }}
+{{- if and (include "flowlogs.calico.gitopsMode" .) (or $calico.services $calico.workloads) (gt (int $calico.job.readyTimeoutSeconds) 0) }}true{{ end }}
+{{- end }}
+
+{{/*
+"true" when a Job (job mode's apply Job, gitops mode's wait hook) waits for the rollouts the 3.20
+guide waits for before workloads are selected (calico.upstream sidecar.waitFor).
+*/}}
+{{- define "flowlogs.calico.waitsForRollouts" -}}
+{{- $facts := include "flowlogs.calico.facts" . | fromJson }}
+{{- if and (or (include "flowlogs.calico.jobMode" .) (include "flowlogs.calico.waitHook" .)) .Values.calico.workloads $facts.sidecar.waitFor }}true{{ end }}
+{{- end }}
+
+{{/*
+The ServiceAccount this release creates for its Jobs: `-patch` (job mode: patches), `-wait` (gitops
+mode's wait hook: reads only). A retire Job runs with the previous release's `-patch`.
+*/}}
+{{- define "flowlogs.calico.jobAccount" -}}
+{{- include "flowlogs.calico.fullname" . }}-{{ if include "flowlogs.calico.jobMode" . }}patch{{ else }}wait{{ end }}
+{{- end }}
+
+{{/*
 The Calico Enterprise facts of calico.version (calico.upstream.versions, from flowlogs' tables), as
 JSON: `include "flowlogs.calico.facts" . | fromJson`.
 */}}
@@ -79,7 +107,7 @@ metadata:
   namespace: {{ $namespace | quote }}
   annotations:
     {{- include "flowlogs.calico.partialSyncOptions" . | nindent 4 }}
-    argocd.argoproj.io/sync-wave: "1"
+    argocd.argoproj.io/sync-wave: "2"
 spec:
   template:
     metadata:
@@ -105,6 +133,13 @@ What the hook Jobs apply, as JSON (calico-l7-patch.py reads it).
 {{- end }}
 
 {{/*
+What the gitops wait hook waits for, as JSON (calico-l7-patch.py wait): desired.json without felix.
+*/}}
+{{- define "flowlogs.calico.waitState" -}}
+{{- omit (include "flowlogs.calico.desired" . | fromJson) "felix" | toPrettyJson }}
+{{- end }}
+
+{{/*
 The hook Jobs' image: repository:tag, or repository:tag@digest.
 */}}
 {{- define "flowlogs.calico.jobImage" -}}
@@ -127,8 +162,9 @@ install and under `helm template` or Argo CD, which have no cluster to look into
 {{/*
 The script (and the desired state) for one hook Job, as a hook of exactly that Job's phase: Argo CD
 3.3.0-3.3.4 mishandle one object named in several hook phases when one of them is pre-delete
-(argoproj/argo-cd#26404), so every phase gets its own copy, named like its Job.
-Argument: dict "root" $ "step" "apply"|"restore"|"prune"|"retire" "hook" "<helm hooks>".
+(argoproj/argo-cd#26404), so every phase gets its own copy, named like its Job. The wait step gets
+wait.json instead of desired.json (the state of job mode, which `flowlogs status` reads).
+Argument: dict "root" $ "step" "apply"|"restore"|"prune"|"retire"|"wait" "hook" "<helm hooks>".
 */}}
 {{- define "flowlogs.calico.jobScript" -}}
 apiVersion: v1
@@ -143,16 +179,39 @@ metadata:
     helm.sh/hook: {{ .hook }}
     helm.sh/hook-weight: "-10"
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    {{- with include "flowlogs.calico.argocdHook" . }}
+    {{- . | trim | nindent 4 }}
+    {{- end }}
 data:
+  {{- if eq .step "wait" }}
+  wait.json: |
+    {{- include "flowlogs.calico.waitState" .root | nindent 4 }}
+  {{- else }}
   desired.json: |
     {{- include "flowlogs.calico.desired" .root | nindent 4 }}
+  {{- end }}
   calico-l7-patch.py: |
     {{- .root.Files.Get "files/calico-l7-patch.py" | nindent 4 }}
 {{- end }}
 
 {{/*
+The gitops wait hook's Argo CD annotations (nothing for the other steps). Argo CD takes its own hook
+annotation over Helm's and its sync-wave over hook-weight (argo-cd v3.5.1 gitops-engine
+pkg/sync/hook/hook.go Types, pkg/sync/syncwaves/waves.go): a Sync hook in wave 1, after the
+ApplicationLayer (0), before the selections (2). Helm, which reads only its own annotations, runs
+it as a post-install/post-upgrade hook.
+*/}}
+{{- define "flowlogs.calico.argocdHook" -}}
+{{- if eq .step "wait" }}
+argocd.argoproj.io/hook: Sync
+argocd.argoproj.io/sync-wave: "1"
+argocd.argoproj.io/hook-delete-policy: BeforeHookCreation,HookSucceeded
+{{- end }}
+{{- end }}
+
+{{/*
 A hook Job running calico-l7-patch.py, after its script ConfigMap. It passes the "restricted" Pod
-Security Standard. Argument: dict "root" $ "step" "apply"|"restore"|"prune"|"retire" "hook" "<helm hooks>".
+Security Standard. Argument: dict "root" $ "step" "apply"|"restore"|"prune"|"retire"|"wait" "hook" "<helm hooks>".
 `prune` and `retire` also read the previous release's state (mounted from its state ConfigMap):
 prune restores what the new release no longer selects, retire everything the previous one set.
 */}}
@@ -160,6 +219,7 @@ prune restores what the new release no longer selects, retire everything the pre
 {{- $name := include "flowlogs.calico.fullname" .root }}
 {{- $job := .root.Values.calico.job }}
 {{- $previous := has .step (list "prune" "retire") }}
+{{- $state := ternary "wait.json" "desired.json" (eq .step "wait") }}
 {{ include "flowlogs.calico.jobScript" . }}
 ---
 apiVersion: batch/v1
@@ -173,6 +233,9 @@ metadata:
   annotations:
     helm.sh/hook: {{ .hook }}
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    {{- with include "flowlogs.calico.argocdHook" . }}
+    {{- . | trim | nindent 4 }}
+    {{- end }}
 spec:
   backoffLimit: 2
   activeDeadlineSeconds: {{ add $job.readyTimeoutSeconds 300 }}
@@ -186,7 +249,7 @@ spec:
         {{- toYaml . | nindent 8 }}
       {{- end }}
     spec:
-      serviceAccountName: {{ $name }}-patch
+      serviceAccountName: {{ $name }}-{{ ternary "wait" "patch" (eq .step "wait") }}
       automountServiceAccountToken: true
       restartPolicy: Never
       {{- with $job.imagePullSecrets }}
@@ -215,7 +278,7 @@ spec:
             - python3
             - /etc/flowlogs/calico-l7-patch.py
             - {{ .step }}
-            - /etc/flowlogs/desired.json
+            - /etc/flowlogs/{{ $state }}
             {{- if $previous }}
             - /etc/flowlogs-previous/desired.json
             {{- end }}
