@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostic, FlowlogsError, ProfileError, UserError
+from .extras import MissingExtra
 from .names import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
@@ -82,6 +83,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         _print_json(check_json(built, diff))
         return EXIT_FAILED if diff else EXIT_OK
+    from .outputs import skipped_checks
+
+    _print_diagnostics(skipped_checks(built.diagnostics))
     if diff:
         from .generate import interrupted
 
@@ -101,7 +105,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import DiffStatus, rendered_diff
+    from .diff import DIFF_ALTERNATIVE, DiffStatus, rendered_diff
+    from .helm import require_engine
+
+    require_engine(alternative=DIFF_ALTERNATIVE)
 
     warnings: list[str] = []
     results = rendered_diff(
@@ -142,12 +149,14 @@ def _print_warnings(diagnostics: Sequence[Diagnostic]) -> None:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from .current import current_chart
+    from .helm import require_engine
     from .rendering import render_current
 
     if args.helm:
         from .helm import usable_binary
 
         usable_binary(args.helm)  # a binary that cannot run here is a usage error, before any profile is read
+    require_engine(args.helm)
     # The profile as it is now, compiled in memory (as `generate` would), never a stale chart/.
     current = current_chart(args.values_dir, args.chart_dir, [args.profile])
     _print_warnings(current.diagnostics)
@@ -167,6 +176,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .extras import require
+
+    require("render")  # validation renders with the embedded engine, whatever binary it compares with
     from .current import chart_on_disk, current_chart, values_file
     from .validate import ProfileTarget
 
@@ -259,6 +271,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         from .helm import usable_binary
 
         usable_binary(args.helm)
+    from .helm import require_engine
+
+    require_engine(args.helm)
     kubectl = Kubectl.usable(args.kubectl, args.kubeconfig, args.context)
     report = profile_status(
         args.profile,
@@ -621,6 +636,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_diagnostics(error.diagnostics)
         count = len(error.diagnostics)
         print(f"flowlogs: {count} error{'s' if count != 1 else ''} in profiles or the fleet file; nothing was written", file=sys.stderr)
+        return EXIT_FAILED
+    except MissingExtra as error:
+        print(f"flowlogs {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
     except FlowlogsError as error:
         print(f"flowlogs: error: {error}", file=sys.stderr)
