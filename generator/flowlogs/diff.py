@@ -55,7 +55,7 @@ class RenderedDiff:
 
 
 # Without the embedded engine, diff renders with a helm binary on PATH (it takes no --helm).
-DIFF_ALTERNATIVE = "or helm on PATH"
+DIFF_ALTERNATIVE = "or a helm binary on PATH"
 _VERSION_LINE_RE = re.compile(r"^(\s*(?:helm\.sh/chart:\s*\S+?-|app\.kubernetes\.io/version:\s*\"?))[0-9][^\s\"]*", re.MULTILINE)
 
 

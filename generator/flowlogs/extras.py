@@ -18,7 +18,8 @@ ADDS = {
     "render": "Helm's engine and Kubernetes' schemas",
     "cel": "the CEL checker",
 }
-_EXTRA_REQUIREMENT = re.compile(r"""^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)[^;]*;\s*extra\s*==\s*["'](?P<extra>[^"']+)["']\s*$""")
+# A Requires-Dist line of an extra: `name==1.0; extra == "render"` (setuptools writes it so).
+_EXTRA_REQUIREMENT = re.compile(r"""\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)[^;]*;\s*extra\s*==\s*["'](?P<extra>[^"']+)["']\s*""")
 
 
 def install_command(extra: str) -> str:
@@ -34,7 +35,7 @@ def requirements(extra: str) -> tuple[str, ...]:
         requires = importlib.metadata.requires("flowlogs") or []
     except importlib.metadata.PackageNotFoundError:
         return ()
-    return tuple(match["name"] for line in requires if (match := _EXTRA_REQUIREMENT.match(line)) and match["extra"] == extra)
+    return tuple(match["name"] for line in requires if (match := _EXTRA_REQUIREMENT.fullmatch(line)) and match["extra"] == extra)
 
 
 @functools.cache
@@ -56,7 +57,7 @@ class MissingExtra(FlowlogsError):
 
     def __init__(self, extra: str, alternative: str = "") -> None:
         self.extra = extra
-        super().__init__(f"needs the '{extra}' extra ({ADDS[extra]}){f' {alternative}' if alternative else ''}: {install_command(extra)}")
+        super().__init__(f"needs the '{extra}' extra ({ADDS[extra]}): {install_command(extra)}{f' ({alternative})' if alternative else ''}")
 
 
 def require(extra: str, alternative: str = "") -> None:

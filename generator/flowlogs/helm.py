@@ -343,7 +343,7 @@ def engine_identity(helm_binary: str | None = None) -> str:
 
 
 # What renders in place of the embedded engine when the `render` extra is not installed.
-BINARY_ALTERNATIVE = "or a helm binary (on PATH, or --helm PATH)"
+BINARY_ALTERNATIVE = "or a helm binary: on PATH, or --helm PATH"
 
 
 def select_engine(helm_binary: str | None = None, *, prefer_binary: bool = True, alternative: str = BINARY_ALTERNATIVE) -> HelmEngine:
