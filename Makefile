@@ -127,6 +127,7 @@ bench: $(STAMP) kubeconform-binary
 	$(BIN)/python benchmarks/bench_kubeconform.py
 	$(BIN)/python benchmarks/bench_fleet.py
 	$(BIN)/python benchmarks/bench_preview.py
+	$(BIN)/python benchmarks/bench_install.py
 
 # Debian's Chromium, for the browser test of `flowlogs preview --report` (skipped without it).
 # Not part of `make test`: a large download. A no-op where apt-get is unavailable.

@@ -120,7 +120,7 @@ def main() -> int:
     args = parser.parse_args()
     core, extras = pinned()
     chosen = [] if args.core_only else sorted(extras)
-    wheels = wheelhouse([*core, *(requirement for extra in chosen for requirement in extras[extra])])
+    wheels = wheelhouse([*core, *(requirement for extra in sorted(extras) for requirement in extras[extra])])
     with tempfile.TemporaryDirectory(prefix="flowlogs-bench-install-") as scratch:
         wheel = python_matrix.build_wheel(Path(scratch) / "wheel")
         runs = [one_run(wheel, wheels, chosen, Path(scratch)) for _ in range(args.repeat)]
