@@ -4,14 +4,14 @@
 
 Builds this checkout's wheel, and once (kept in .cache/bench-install/wheels, per pinned
 requirements) the wheels of every pinned dependency of the core and of the extras: what a warm
-pip cache holds. Then, `--repeat` times, in a fresh virtual environment (`python -m venv`, timed
-apart): `pip install flowlogs.whl` with `--no-index --find-links` to those wheels (pip resolves,
+pip cache holds. Then, `--repeat` times, in a fresh virtual environment (`python -m venv --without-pip`,
+timed apart; this pip installs into it with `--python`): `pip install flowlogs.whl` with `--no-index --find-links` to those wheels (pip resolves,
 unpacks and byte-compiles as for a user; nothing is downloaded), and then each extra on top
 (`pip install 'flowlogs.whl[render]'`, then `[cel]`). Prints, best of the runs, the seconds (wall
 and CPU) and the size on disk each step added (the blocks of its files, as du counts them), the
 size of each distribution it installed (its files' bytes, their bytecode included, as pip's RECORD
 lists them), and the verdict for the core: under 60 MB on disk and under 10 s (issue 23). Exits 1 when the core misses a target.
-Python's own venv (pip, ~14 MB) is not counted: every environment has it before flowlogs.
+A venv's own pip (~14 MB) is not counted: every environment has it before flowlogs.
 """
 
 from __future__ import annotations
@@ -100,11 +100,12 @@ def one_run(wheel: Path, wheels: Path, extras: list[str], scratch: Path) -> list
     for the venv, the core and each extra."""
     env_dir = scratch / "venv"
     shutil.rmtree(env_dir, ignore_errors=True)
-    wall, cpu = timed([sys.executable, "-m", "venv", str(env_dir)])
+    # Without pip of its own: this pip installs into it (`pip --python`), as the venv's own would.
+    wall, cpu = timed([sys.executable, "-m", "venv", "--without-pip", str(env_dir)])
     python = env_dir / "bin" / "python"
     steps: list[Step] = [("python -m venv", wall, cpu, {}, on_disk(env_dir))]
     before, disk = sizes(python), on_disk(env_dir)
-    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index", "--find-links", str(wheels)]
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--disable-pip-version-check", "--no-index", "--find-links", str(wheels)]
     for step, target in [("core", str(wheel)), *((f"[{extra}]", f"{wheel}[{extra}]") for extra in extras)]:
         wall, cpu = timed([*pip, target])
         after, disk_after = sizes(python), on_disk(env_dir)
