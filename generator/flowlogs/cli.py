@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from .commands import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, build_parser, command_table, print_diagnostics, run_command
 from .errors import FlowlogsError, ProfileError
+from .extras import MissingExtra
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_diagnostics(error.diagnostics)
         count = len(error.diagnostics)
         print(f"flowlogs: {count} error{'s' if count != 1 else ''} in profiles or the fleet file; nothing was written", file=sys.stderr)
+        return EXIT_FAILED
+    except MissingExtra as error:
+        print(f"flowlogs {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
     except FlowlogsError as error:
         print(f"flowlogs: error: {error}", file=sys.stderr)

@@ -54,6 +54,8 @@ class RenderedDiff:
         return self.status not in (DiffStatus.UNCHANGED, DiffStatus.VERSION_ONLY)
 
 
+# Without the embedded engine, diff renders with a helm binary on PATH (it takes no --helm).
+DIFF_ALTERNATIVE = "or a helm binary on PATH"
 _VERSION_LINE_RE = re.compile(r"^(\s*(?:helm\.sh/chart:\s*\S+?-|app\.kubernetes\.io/version:\s*\"?))[0-9][^\s\"]*", re.MULTILINE)
 
 
@@ -82,12 +84,12 @@ def rendered_diff(
     fleet file's, as Argo CD renders them). A committed chart that no longer renders counts as
     empty (the problem is added to `warnings`).
     """
-    from .helm import EmbeddedHelm
+    from .helm import select_engine
 
     built = plan(values_dir, chart_dir, gitops_dir)
     release_name = release_name or built.fleet.settings.release_name
     namespace = namespace or built.fleet.settings.destination_namespace
-    renderer: HelmEngine = engine or EmbeddedHelm()
+    renderer: HelmEngine = engine or select_engine(prefer_binary=False, alternative=DIFF_ALTERNATIVE)
     new_names = {p.name for p in built.profiles}
     old_root = chart_dir / PROFILES_DIR
     old_names = set(compiled_profile_names(chart_dir))

@@ -109,6 +109,9 @@ class EmbeddedHelm:
     name = "embedded"
 
     def __init__(self) -> None:
+        from .extras import require
+
+        require("render")
         import helm_python
 
         # Helm's Go logger would print template `fail` messages to stderr a second time.
@@ -339,11 +342,29 @@ def engine_identity(helm_binary: str | None = None) -> str:
     return "embedded"
 
 
-def select_engine(helm_binary: str | None = None, *, prefer_binary: bool = True) -> HelmEngine:
-    """The engine to use: a named binary, else `helm` on PATH (when it runs here), else the embedded one."""
+# What renders in place of the embedded engine when the `render` extra is not installed.
+BINARY_ALTERNATIVE = "or a helm binary: on PATH, or --helm PATH"
+
+
+def select_engine(helm_binary: str | None = None, *, prefer_binary: bool = True, alternative: str = BINARY_ALTERNATIVE) -> HelmEngine:
+    """The engine to use: a named binary, else `helm` on PATH (when it runs here), else the embedded
+    one. Without the embedded engine (the `render` extra), `helm` on PATH even when not preferred,
+    else MissingExtra naming the extra and `alternative`."""
+    from .extras import MissingExtra, missing
+
     if helm_binary:
         return usable_binary(helm_binary)
-    on_path = shutil.which("helm") if prefer_binary else None
+    on_path = shutil.which("helm") if prefer_binary or missing("render") else None
     if on_path and cannot_run(on_path) is None:
         return BinaryHelm(on_path)
+    if missing("render"):
+        raise MissingExtra("render", alternative)
     return EmbeddedHelm()
+
+
+def require_engine(helm_binary: str | None = None, alternative: str = BINARY_ALTERNATIVE) -> None:
+    """MissingExtra up front, before any profile is read, when `select_engine` would find no engine."""
+    from .extras import require
+
+    if not (helm_binary or shutil.which("helm")):
+        require("render", alternative)

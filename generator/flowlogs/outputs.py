@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .chart.tree import SyncReport
 from .errors import Diagnostic
+from .extras import names_an_extra
 from .names import PROFILES_DIR, tree_name
 
 if TYPE_CHECKING:
@@ -43,11 +44,18 @@ def changed_sources(built: Plan, report: SyncReport, chart_name: str) -> set[str
 
 
 def diagnostics_to_show(built: Plan, report: SyncReport, chart_name: str, verbose: bool) -> list[Diagnostic]:
-    """Notes and warnings of the profiles that changed (all of them with `verbose`), each once."""
+    """Notes and warnings of the profiles that changed (all of them with `verbose`), each once;
+    a check skipped for want of an extra every time (`skipped_checks`)."""
     if verbose:
         return unique(built.diagnostics)
     changed = changed_sources(built, report, chart_name)
-    return unique(d for d in built.diagnostics if d.location.file in changed)
+    return unique(d for d in built.diagnostics if d.location.file in changed or names_an_extra(d.hint))
+
+
+def skipped_checks(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """The warnings of checks not made because an extra is not installed (e.g. CEL without `cel`):
+    every command that accepts the profiles shows them, so nothing unchecked passes silently."""
+    return unique(d for d in diagnostics if names_an_extra(d.hint))
 
 
 def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
@@ -100,6 +108,7 @@ def check_json(built: Plan, diff: str) -> dict[str, Any]:
         "clusters": len(built.fleet.clusters),
         "stale": stale_files(diff),
         "diff": diff,
+        "skipped_checks": [diagnostic_json(d) for d in skipped_checks(built.diagnostics)],
     }
 
 

@@ -2,10 +2,10 @@
 
 For each supported minor version other than the one of .venv (which runs the test suite), the
 first interpreter found (`python3.X` on PATH, else pyenv's ~/.pyenv/versions/3.X.*) gets a
-virtual environment in .cache/python-matrix/3.X with this checkout's wheel and its pinned
-dependencies; then `flowlogs generate` on values/ must write chart/ and gitops/ byte for byte as
-committed, and `flowlogs validate` must pass. A version with no interpreter here is skipped with
-one line. Standard library only.
+virtual environment in .cache/python-matrix/3.X with this checkout's wheel, its pinned
+dependencies and the `render` extra (`validate` needs Helm's engine); then `flowlogs generate`
+on values/ must write chart/ and gitops/ byte for byte as committed, and `flowlogs validate`
+must pass. A version with no interpreter here is skipped with one line. Standard library only.
 
     python tests/tools/python_matrix.py        # exit 1 when a version differs or fails
 """
@@ -63,10 +63,12 @@ def build_wheel(out: Path, source: Path = ROOT) -> Path:
 
 
 def dependency_pins() -> str:
-    """A digest of the pinned dependencies and build requirements in pyproject.toml (not of its
-    other lines, so that a changed comment does not rebuild every cached environment)."""
+    """A digest of the pinned dependencies (the core's and the extras' but the test extra's) and
+    build requirements in pyproject.toml (not of its other lines, so that a changed comment does
+    not rebuild every cached environment)."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    pinned = [*pyproject["project"]["dependencies"], "|", *pyproject["build-system"]["requires"]]
+    extras = [f"{name}: {requirement}" for name, requirements in sorted(pyproject["project"]["optional-dependencies"].items()) if name != "test" for requirement in requirements]
+    pinned = [*pyproject["project"]["dependencies"], *extras, "|", *pyproject["build-system"]["requires"]]
     return hashlib.sha256("\n".join(pinned).encode()).hexdigest()
 
 
@@ -78,7 +80,8 @@ def environment(version: str, interpreter: Path, wheel: Path) -> Path:
     if not stamp.is_file() or stamp.read_text() != pins:
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([str(interpreter), "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)], check=True)
+        # The render extra: `validate` renders with Helm's embedded engine.
+        subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{wheel}[render]"], check=True)
         installed_wheel(venv / "bin/python").write_text(wheel_digest(wheel))
         stamp.write_text(pins)
     reinstall(venv / "bin/python", wheel)

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from .agent_cel import check_cel
+from ..extras import require
 from .agent_fieldmask import check_fieldmask
 from .agent_labels import check_label_selector
 from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
@@ -230,6 +230,9 @@ def _build_filter_problems(flow_filter: Mapping[str, Any], tables: CiliumTables)
     if isinstance(experimental, dict):
         expressions = experimental.get("cel_expression", experimental.get("celExpression"))
         for i, text in enumerate(expressions if isinstance(expressions, list) else []):
+            require("cel")
+            from .agent_cel import check_cel  # the `cel` extra: loaded only for a file with CEL expressions
+
             add(check_cel(text, tables.version), "experimental.cel_expression", i)
     return problems
 

@@ -10,33 +10,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
-
-from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, timestamp_pb2, wrappers_pb2  # type: ignore[import-untyped]
+from typing import TYPE_CHECKING, Any
 
 from ..datafiles import load_data_file
 from .defaults import SUPPORTED_VERSIONS
 
+if TYPE_CHECKING:
+    from google.protobuf import descriptor_pool  # type: ignore[import-untyped]
+
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 
-# Well-known types flow.proto imports (google/protobuf/{any,wrappers,timestamp}.proto).
-_WELL_KNOWN = {
-    "google.protobuf.Any": any_pb2.DESCRIPTOR,
-    "google.protobuf.BoolValue": wrappers_pb2.DESCRIPTOR,
-    "google.protobuf.UInt32Value": wrappers_pb2.DESCRIPTOR,
-    "google.protobuf.Timestamp": timestamp_pb2.DESCRIPTOR,
-}
-_SCALARS = {
-    "double": descriptor_pb2.FieldDescriptorProto.TYPE_DOUBLE,
-    "float": descriptor_pb2.FieldDescriptorProto.TYPE_FLOAT,
-    "int64": descriptor_pb2.FieldDescriptorProto.TYPE_INT64,
-    "uint64": descriptor_pb2.FieldDescriptorProto.TYPE_UINT64,
-    "int32": descriptor_pb2.FieldDescriptorProto.TYPE_INT32,
-    "uint32": descriptor_pb2.FieldDescriptorProto.TYPE_UINT32,
-    "bool": descriptor_pb2.FieldDescriptorProto.TYPE_BOOL,
-    "string": descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
-    "bytes": descriptor_pb2.FieldDescriptorProto.TYPE_BYTES,
-}
+# protobuf's modules of the well-known types flow.proto imports (google/protobuf/{any,timestamp,wrappers}.proto:
+# the types of _WELL_KNOWN_FIELDS below).
+_WELL_KNOWN_MODULES = ("any_pb2", "timestamp_pb2", "wrappers_pb2")
+# Scalar types of flow.proto, by FieldDescriptorProto's TYPE_ name.
+_SCALARS = ("double", "float", "int64", "uint64", "int32", "uint32", "bool", "string", "bytes")
 # Sub-fields of the well-known types (for fieldMask paths below them).
 _WELL_KNOWN_FIELDS = {
     "google.protobuf.Timestamp": (("seconds", "int64"), ("nanos", "int32")),
@@ -114,15 +102,22 @@ def fieldmask_paths_of(schema: FlowSchema) -> frozenset[str]:
 
 @functools.cache
 def descriptor_pool_for(version: str) -> descriptor_pool.DescriptorPool:
-    """A pool holding flow/flow.proto (the messages reachable from flow.Flow) of ``version``."""
+    """A pool holding flow/flow.proto (the messages reachable from flow.Flow) of ``version``.
+
+    protobuf is imported here: only the CEL checker (the `cel` extra, which installs it) needs it."""
+    import importlib
+
+    from google.protobuf import descriptor_pb2, descriptor_pool
+
     schema = load_flow_schema(version)
     pool = descriptor_pool.DescriptorPool()
-    for well_known in sorted({d.name for d in _WELL_KNOWN.values()}):
+    well_known = sorted((importlib.import_module(f"google.protobuf.{module}").DESCRIPTOR for module in _WELL_KNOWN_MODULES), key=lambda d: d.name)
+    for descriptor in well_known:
         proto = descriptor_pb2.FileDescriptorProto()
-        {d.name: d for d in _WELL_KNOWN.values()}[well_known].CopyToProto(proto)
+        descriptor.CopyToProto(proto)
         pool.Add(proto)
     file = descriptor_pb2.FileDescriptorProto(name="flow/flow.proto", package="flow", syntax="proto3")
-    file.dependency.extend(sorted({d.name for d in _WELL_KNOWN.values()}))
+    file.dependency.extend(d.name for d in well_known)
     nested: dict[str, descriptor_pb2.DescriptorProto] = {}
     for message, fields in schema.messages.items():
         proto = file.message_type.add(name=message)
@@ -132,7 +127,7 @@ def descriptor_pool_for(version: str) -> descriptor_pool.DescriptorPool:
             field = proto.field.add(name=f.name, number=f.number, json_name=_json_name(f.name))
             field.label = field.LABEL_REPEATED if f.repeated else field.LABEL_OPTIONAL
             if f.type in _SCALARS:
-                field.type = _SCALARS[f.type]
+                field.type = getattr(field, f"TYPE_{f.type.upper()}")
             elif f.type in schema.enums:
                 field.type, field.type_name = field.TYPE_ENUM, f".flow.{f.type}"
             else:

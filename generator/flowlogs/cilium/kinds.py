@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostics, did_you_mean
+from ..extras import install_command, missing
 from ..kinds import INVALID, ValueKind, join_words, one_or_many, text_or_mapping
 from ..names import DNS_LABEL_RE, python_pattern
 from .agent_labels import check_label_selector
@@ -703,10 +704,15 @@ class CelExpression(FilterKind):
     def compile(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         expressions = []
         for item in node.elements():
-            from .agent_cel import check_cel  # the CEL checker loads only for a profile with a cel word
+            expression, version = str(item.value), context.tables.version
+            if missing("cel"):
+                # Not silently accepted: the agent drops a flow log whose expression does not compile.
+                diagnostics.warning(item.location, f"cel '{expression}' is not checked against what Cilium {version}'s agent compiles: the CEL checker is not installed", install_command("cel"))
+            else:
+                from .agent_cel import check_cel  # the CEL checker loads only for a profile with a cel word
 
-            report(check_cel(str(item.value), context.tables.version), item, diagnostics)
-            expressions.append(str(item.value))
+                report(check_cel(expression, version), item, diagnostics)
+            expressions.append(expression)
         return {"cel_expression": expressions}
 
     def decompile(self, upstream: Any, context: FilterContext) -> Any:

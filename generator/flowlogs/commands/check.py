@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..arguments import add_output_format
-from . import EXIT_FAILED, EXIT_OK, add_gitops_settings, print_json, settings
+from . import EXIT_FAILED, EXIT_OK, add_gitops_settings, print_diagnostics, print_json, settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +23,9 @@ def run(args: argparse.Namespace) -> int:
 
         print_json(check_json(built, diff))
         return EXIT_FAILED if diff else EXIT_OK
+    from ..outputs import skipped_checks
+
+    print_diagnostics(skipped_checks(built.diagnostics))
     if diff:
         from ..generate import interrupted
 

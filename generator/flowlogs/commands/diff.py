@@ -19,7 +19,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..diff import DiffStatus, rendered_diff
+    from ..diff import DIFF_ALTERNATIVE, DiffStatus, rendered_diff
+    from ..helm import require_engine
+
+    require_engine(alternative=DIFF_ALTERNATIVE)
 
     warnings: list[str] = []
     results = rendered_diff(

@@ -34,6 +34,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..extras import require
+
+    require("render")  # validation renders with the embedded engine, whatever binary it compares with
     from ..current import chart_on_disk, current_chart, values_file
     from ..validate import ProfileTarget
 
