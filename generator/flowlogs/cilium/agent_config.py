@@ -30,12 +30,13 @@ from typing import Any
 
 import yaml
 
+from ..go_duration import parse_duration
 from .agent_cel import check_cel
 from .agent_fieldmask import check_fieldmask
 from .agent_labels import check_label_selector
 from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
-from .agent_time import check_end, go_duration_nanoseconds
+from .agent_time import check_end
 from .flow_schema import load_flow_schema
 from .preview.config import GoYAMLLoader
 from .tables import CiliumTables, load_tables
@@ -315,7 +316,7 @@ def agent_parse_errors(flowlogs_yaml: str, version: str) -> list[str]:
                 try:
                     if text is None:
                         raise ValueError(f"not a duration: {_json_kind(value)}")
-                    go_duration_nanoseconds(text)
+                    parse_duration(text)
                 except ValueError as exc:
                     errors.add(f"{where}.aggregationInterval", f"{exc}; write a Go duration like 30s or 1m", _FILE)
         decoded.append(values)
