@@ -30,16 +30,16 @@ from typing import Any
 
 import yaml
 
-from ..go_duration import parse_duration
-from .agent_cel import check_cel
-from .agent_fieldmask import check_fieldmask
-from .agent_labels import check_label_selector
-from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
-from .agent_problem import AgentProblem
-from .agent_time import check_end
-from .flow_schema import load_flow_schema
-from .preview.config import GoYAMLLoader
-from .tables import CiliumTables, load_tables
+from flowlogs.cilium.agent_cel import check_cel
+from flowlogs.cilium.agent_fieldmask import check_fieldmask
+from flowlogs.cilium.agent_labels import check_label_selector
+from flowlogs.cilium.agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
+from flowlogs.cilium.agent_problem import AgentProblem
+from flowlogs.cilium.agent_time import check_end
+from flowlogs.cilium.flow_schema import load_flow_schema
+from flowlogs.cilium.preview.config import GoYAMLLoader
+from flowlogs.cilium.tables import CiliumTables, load_tables
+from flowlogs.go_duration import parse_duration
 
 _FILE = "the agent rejects the whole file and keeps its previous flow logs"
 _ONE = "the agent does not apply this flow log"
