@@ -157,10 +157,15 @@ class DocumentSchema:
             diagnostics.error(positions.of_value(path), f"{'.'.join(str(p) for p in path) or noun}: {message}")
 
     def _unexplained(self, data: Any, explained: list[PathKey]) -> list[tuple[PathKey, str]]:
-        """jsonschema-rs's errors about values no explained error is about (or inside, or around)."""
+        """jsonschema-rs's errors about values no explained error is about (or inside, or around).
+
+        NaN and infinity, which JSON cannot hold, jsonschema-rs reads as null: `jsonschema`, which
+        reads them as numbers (and refuses them against a bound, `_ecma_validator_class`), decides them."""
         found = []
         for error in self._fast.iter_errors(data):
             path = tuple(error.instance_path)
+            if _non_finite(data, path):
+                continue
             if not any(path[: len(other)] == other or other[: len(path)] == path for other in explained):
                 found.append((path, error.message))
         return found
@@ -179,9 +184,19 @@ class DocumentSchema:
         return explained + [path for path, _ in self._unexplained(data, explained)]
 
 
+def _non_finite(data: Any, path: PathKey) -> bool:
+    for key in path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(data, float) and not math.isfinite(data)
+
+
 def detailed_validator(schema: dict[str, Any]) -> Draft202012Validator:
     """The `jsonschema` package's validator, reading `pattern` as ECMA-262 does (as jsonschema-rs
-    and Helm's Go engine do): Python's `re.search` alone lets `$` match before a final newline."""
+    and Helm's Go engine do): Python's `re.search` alone lets `$` match before a final newline;
+    and a bound refuses NaN and infinity."""
     validator: Draft202012Validator = _ecma_validator_class()(schema)
     return validator
 
@@ -198,7 +213,23 @@ def _ecma_validator_class() -> Any:
         if validator.is_type(instance, "string") and not re.search(python_pattern(expected), instance):
             yield ValidationError(f"{instance!r} does not match {expected!r}")
 
-    return validators.extend(Draft202012Validator, {"pattern": pattern})  # type: ignore[no-untyped-call]
+    def bounded(keyword: str) -> Any:
+        """A bound refuses NaN and infinity, which every comparison would let through."""
+        check = Draft202012Validator.VALIDATORS[keyword]
+
+        def bound(validator: Any, expected: Any, instance: Any, schema: Any) -> Any:
+            types = schema.get("type", "number")
+            typed = any(validator.is_type(instance, kind) for kind in ([types] if isinstance(types, str) else types))
+            if isinstance(instance, float) and not math.isfinite(instance):
+                if typed:  # else the type is the error, said once
+                    yield ValidationError(f"{instance} is not a finite number")
+            else:
+                yield from check(validator, expected, instance, schema)
+
+        return bound
+
+    bounds = {keyword: bounded(keyword) for keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")}
+    return validators.extend(Draft202012Validator, {"pattern": pattern, **bounds})  # type: ignore[no-untyped-call]
 
 
 def check_against_schema(validator: Draft202012Validator, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str) -> list[PathKey]:
