@@ -73,7 +73,7 @@ MODULES = python_modules()
 
 def test_the_graph_sees_the_generator():
     assert {"flowlogs.cli", "flowlogs.compiler", "flowlogs.cilium.compile", "flowlogs.calico.compile"} <= set(MODULES)
-    assert "flowlogs.cilium.compile" in MODULES["flowlogs.cilium.product"] or "flowlogs.cilium" in MODULES["flowlogs.cilium.product"]
+    assert "flowlogs.cilium.compile" in MODULES["flowlogs.cilium.product"]
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if product_of(m) is None and m != REGISTRY))
@@ -150,3 +150,53 @@ def test_each_product_is_one_folder_with_its_chart_files():
         assert (folder / "product.py").is_file(), product.key
         assert product.chart_files().is_dir() and product.fragments().is_dir(), product.key
         assert product.key in product.section_schema()["title"], product.key
+
+
+# ------------------------------------------------------------------ the walk of generate and validate
+
+# Shared helpers every stage calls: not steps of the walk.
+_NOT_A_STEP = ("flowlogs.errors", "flowlogs.names", "flowlogs.gitops.progress", "flowlogs.output_stream")
+
+
+def _documented_walk(command: str) -> list[str]:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split(f"<!-- walk: {command} -->\n```text\n", 1)[1].split("```", 1)[0]
+    return block.splitlines()
+
+
+def _walk(caller: str, args: list[str], cwd: Path, *, first_only: bool) -> list[str]:
+    """The calls `caller` (a module) makes into other flowlogs modules while the CLI runs `args`
+    (on every thread: validate checks profiles on one thread per core)."""
+    import sys
+    import threading
+
+    from conftest import run_cli_in
+
+    calls: list[str] = []
+
+    def tracer(frame, event, arg):  # type: ignore[no-untyped-def]
+        if event != "call" or frame.f_back is None or frame.f_back.f_globals.get("__name__") != caller:
+            return
+        module, name = frame.f_globals.get("__name__", ""), frame.f_code.co_qualname
+        if module.startswith("flowlogs.") and module != caller and "<" not in name and not module.startswith(_NOT_A_STEP):
+            entry = f"{module}:{name}"
+            if (entry not in calls) if first_only else (not calls or calls[-1] != entry):
+                calls.append(entry)
+
+    sys.setprofile(tracer)
+    threading.setprofile(tracer)
+    try:
+        code = run_cli_in(cwd, *args)
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+    assert code == 0
+    return calls
+
+
+def test_the_walks_of_generate_and_validate_are_the_documented_ones(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "values", tmp_path / "values")
+    assert _walk("flowlogs.generate", ["generate"], tmp_path, first_only=False) == _documented_walk("generate")
+    assert _walk("flowlogs.validate.run", ["validate", "--embedded-only"], tmp_path, first_only=True) == _documented_walk("validate")

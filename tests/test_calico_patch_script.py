@@ -14,7 +14,6 @@ import copy
 import importlib.util
 import io
 import json
-import re
 import shutil
 import sys
 import urllib.error
@@ -30,6 +29,7 @@ from flowlogs.calico.selectors import parse_selector
 from flowlogs.calico.tables import load_tables
 from flowlogs.calico.words import WORKLOAD_KINDS
 from flowlogs.generate import generate
+from flowlogs.go_duration import format_duration, parse_duration
 from flowlogs.helm import EmbeddedHelm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,11 +208,9 @@ def test_conflicting_write_is_retried(tmp_path: Path) -> None:
 
 
 def go_duration(text: str) -> str:
-    """How a metav1.Duration reads back from Calico's API server: 60s -> 1m0s, 300s -> 5m0s."""
-    total = sum(int(n) * {"s": 1, "m": 60, "h": 3600}[u] for n, u in re.findall(r"([0-9]+)(s|m|h)", text))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes}m{secs}s" if hours else f"{minutes}m{secs}s" if minutes else f"{secs}s"
+    """How a metav1.Duration reads back from Calico's API server (time.ParseDuration, then
+    Duration.String, both checked against Go's tables in test_go_duration.py): 60s -> 1m0s."""
+    return format_duration(parse_duration(text))
 
 
 class CalicoApiServer(FakeApi):

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+import flowlogs.calico.tables
 from conftest import load_yaml
 from flowlogs.calico.defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS
 from flowlogs.calico.kinds import Choice
@@ -40,10 +41,32 @@ def crd_spec(file_name: str) -> dict[str, Any]:
     return dict(version["schema"]["openAPIV3Schema"]["properties"]["spec"])
 
 
-def test_versions() -> None:
-    assert SUPPORTED_VERSIONS == ("3.19", "3.20")
-    assert DEFAULT_VERSION == "3.20"
-    assert POLICY_SYNC_PATH_PREFIX == "/var/run/nodeagent"
+def test_each_supported_version_has_its_table_and_the_default_is_the_newest() -> None:
+    data = Path(flowlogs.calico.tables.__file__).parent / "data"
+    assert {p.stem.removeprefix("calico-enterprise-") for p in data.glob("calico-enterprise-*.yaml")} == set(SUPPORTED_VERSIONS)
+    assert DEFAULT_VERSION == max(SUPPORTED_VERSIONS, key=lambda v: tuple(int(n) for n in v.split(".")))
+
+
+@needs_felix_table
+def test_the_policy_sync_path_is_the_one_the_operator_sets() -> None:
+    operator = load_yaml(FELIX_TABLE.read_text(encoding="utf-8"))["related_applicationlayer_operator_behaviour"]
+    assert operator["policySyncPathPrefix"].startswith(f"operator sets {POLICY_SYNC_PATH_PREFIX} when")
+
+
+def _enums_with(value: Any, word: str) -> list[list[Any]]:
+    if isinstance(value, dict):
+        found = [value["enum"]] if word in value.get("enum", []) else []
+        return found + [e for child in value.values() for e in _enums_with(child, word)]
+    return [e for child in value for e in _enums_with(child, word)] if isinstance(value, list) else []
+
+
+@needs_crds
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_the_collector_containers_are_the_crds(version: str) -> None:
+    """The L7LogCollector DaemonSet's container names (the ApplicationLayer CRD's enum) less dikastes,
+    which is for WAF and ALP; the 3.19 guide names the two ("`l7-collector` and `envoy-proxy` containers")."""
+    (names,) = _enums_with(crd_spec(APPLICATION_LAYER_CRDS[version]), "l7-collector")
+    assert [*COLLECTOR_CONTAINERS, "dikastes"] == names
 
 
 def test_key_facts() -> None:
@@ -96,7 +119,6 @@ def test_words() -> None:
         "trim-query-and-path": "TrimURLQueryAndPath",
         "exclude": "ExcludeL7URL",
     }
-    assert COLLECTOR_CONTAINERS == ("l7-collector", "envoy-proxy")
     assert list(WORKLOAD_KINDS) == ["Deployment", "StatefulSet", "DaemonSet"]
 
 

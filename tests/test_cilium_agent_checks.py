@@ -1,7 +1,7 @@
 """Standalone checks of values Cilium's agent reads from a flowlogs.yaml entry.
 
 Expectations come from the upstream code each check reproduces (named per test): Go 1.27.3
-src/time (format_rfc3339.go parseStrictRFC3339, format.go Parse / ParseDuration), RE2 (what Go's
+src/time (format_rfc3339.go parseStrictRFC3339, format.go Parse; ParseDuration is test_go_duration.py), RE2 (what Go's
 regexp.Compile accepts), cilium/cilium pkg/hubble/filters (labels.go, labelparser.go,
 patterns.go, http.go, cel_expression.go) as vendored in cilium/hubble v1.16.6-v1.19.4, and
 Kubernetes' label-selector parser (k8s.io/apimachinery selector.go, validate/content/kube.go).
@@ -15,7 +15,7 @@ from flowlogs.cilium.agent_cel import check_cel
 from flowlogs.cilium.agent_labels import check_label_selector, parse_selector, translate_selector
 from flowlogs.cilium.agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from flowlogs.cilium.agent_problem import AgentProblem
-from flowlogs.cilium.agent_time import canonical_end, check_aggregation_interval, check_end, go_duration_nanoseconds
+from flowlogs.cilium.agent_time import canonical_end, check_aggregation_interval, check_end
 from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
 from flowlogs.cilium.flow_schema import fieldmask_paths_of, load_flow_schema
 from flowlogs.cilium.tables import load_tables
@@ -70,31 +70,6 @@ def test_end_go_rejects(text: str, fix: str) -> None:
 
 
 # ---------------------------------------------------------------------- aggregationInterval
-
-
-@pytest.mark.parametrize(
-    ("text", "nanoseconds"),
-    [("30s", 30 * 10**9), ("1m30s", 90 * 10**9), ("1.5h", 5400 * 10**9), (".5s", 5 * 10**8), ("0", 0), ("0s", 0), ("-5s", -5 * 10**9), ("3µs", 3000), ("3μs", 3000), ("9223372036854775807ns", 2**63 - 1)],
-)
-def test_go_parse_duration(text: str, nanoseconds: int) -> None:
-    assert go_duration_nanoseconds(text) == nanoseconds
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("30", 'time: missing unit in duration "30"'),
-        ("1d", 'time: unknown unit "d" in duration "1d"'),
-        ("", 'time: invalid duration ""'),
-        ("s", 'time: invalid duration "s"'),
-        (".s", 'time: invalid duration ".s"'),
-        ("9223372036854775808ns", 'time: invalid duration "9223372036854775808ns"'),
-    ],
-)
-def test_go_parse_duration_errors(text: str, message: str) -> None:
-    with pytest.raises(ValueError) as info:
-        go_duration_nanoseconds(text)
-    assert str(info.value) == message
 
 
 def test_aggregation_interval_check() -> None:

@@ -1,4 +1,4 @@
-"""The model of the agent's flowlogs.yaml parser (flowlogs.cilium.agent_config).
+"""The model of the agent's flowlogs.yaml parser (tests/tools/agent_config.py).
 
 Expectations come from cilium/cilium pkg/hubble/exporter config.go (Parse, Validate, the
 FlowLogConfig json tags of each version), api/v1/flow/flow.pb.json.go (FlowFilter.UnmarshalJSON is
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flowlogs.cilium.agent_config import agent_parse_errors
 from flowlogs.compiler import compile_paths
+from tools.agent_config import agent_parse_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 FILE = "the agent rejects the whole file and keeps its previous flow logs"

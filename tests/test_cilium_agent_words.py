@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import write_profile
-from flowlogs.cilium.agent_config import agent_parse_errors
+from tools.agent_config import agent_parse_errors
 
 
 def flow_log(lines: str, version: str = "") -> str:

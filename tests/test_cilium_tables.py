@@ -26,12 +26,12 @@ DATA_DIR = Path(tables.__file__).resolve().parent / "data"
 # loading
 
 
-def test_supported_versions_and_defaults() -> None:
-    assert SUPPORTED_VERSIONS == ("1.16", "1.17", "1.18", "1.19")
+def test_each_supported_version_has_its_tables_and_the_default_is_the_newest() -> None:
+    """(The default file path and ConfigMap name are the chart's: test_helm_export_keys_match_upstream.)"""
+    assert {p.stem.removeprefix("cilium-") for p in DATA_DIR.glob("cilium-*.yaml")} == set(SUPPORTED_VERSIONS)
+    assert {p.stem.removeprefix("flow-") for p in DATA_DIR.glob("flow-*.yaml")} == set(SUPPORTED_VERSIONS)
     # The newest stable minor: charts vendored in cilium/cilium-cli (HEAD e694be34) stop at 1.19.5, 1.20 is -pre only.
-    assert DEFAULT_VERSION == "1.19"
-    assert DEFAULT_FILE_PATH == "/var/run/cilium/hubble/events.log"
-    assert DEFAULT_CONFIGMAP_NAME == "cilium-flowlog-config"
+    assert DEFAULT_VERSION == max(SUPPORTED_VERSIONS, key=lambda v: tuple(int(n) for n in v.split(".")))
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)

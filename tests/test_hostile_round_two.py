@@ -171,7 +171,14 @@ def test_a_lone_surrogate_is_refused_at_its_position_and_package_writes_nothing(
     _profile(text='description: "bad \\ud800 x"\n' + PROFILE)
     result = run_cli("package", "p")
     assert result.code == 1
-    assert "values/p.yaml:1:14: error: a lone surrogate escape (\\ud800-\\udfff) is not a character" in result.err
+    # libyaml refuses the escape itself (its scanner's words: "found invalid
+    # Unicode character escape code"), at its hex digits: nothing half-written from it can follow.
+    assert result.err == (
+        "values/p.yaml:1:21: error: invalid YAML: an escape that is no character: \\ud800-\\udfff are halves of a surrogate pair, "
+        "and nothing is past \\U0010ffff; write the character itself\n"
+        "  hint: the YAML parser says: found invalid Unicode character escape code\n"
+        "flowlogs: 1 error in profiles or the fleet file; nothing was written\n"
+    )
     assert sorted(os.listdir(".")) == ["values"]  # no dist/, no .chart.flowlogs-new
 
 

@@ -224,6 +224,8 @@ def widget_crd(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         "size: 0", "size: 1", "size: 10", "size: 11",  # OpenAPI 3.0's boolean exclusive bounds
         "since: '2026-11-29T05:00:00Z'", "since: yesterday", "since: 2026-11-29",
         "every: 1h30m", "every: PT1H30M", "every: P2W", "every: 90 minutes", "every: PT",
+        # past int64 nanoseconds: time.ParseDuration fails (a Go-duration regex alone would accept it)
+        "every: 9223372036854775808ns", "every: -9223372036854775808ns", "every: 1.5h", "every: .5s",
     ],
 )  # fmt: skip
 def test_a_custom_crd_with_openapi_bounds_and_formats(run: Run, widget_crd: tuple[Path, str], tmp_path: Path, spec: str) -> None:

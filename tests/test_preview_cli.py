@@ -317,3 +317,26 @@ def test_volume_says_what_rotation_does_to_dev_stdout_and_stdout(run_cli: Run, t
         result = run_cli("preview", "--config", str(config), "--cilium-version", "1.18", "--flows", str(FLOWS))
         assert result.code == 0, result.err
         assert expected in result.out
+
+
+@pytest.mark.parametrize(
+    ("duration", "err"),
+    [
+        # Go's time.ParseDuration messages (src/time/format.go), as flowlogs.go_duration gives them
+        ("1d", "flowlogs: error: --duration '1d' is not a duration like 10m, 1h30m or 90s (time: unknown unit \"d\" in duration \"1d\")\n"),
+        ("10", "flowlogs: error: --duration '10' is not a duration like 10m, 1h30m or 90s (time: missing unit in duration \"10\")\n"),
+        ("0s", "flowlogs: error: --duration '0s' must be longer than zero\n"),
+        ("-1m", "flowlogs: error: --duration '-1m' must be longer than zero\n"),
+    ],
+)
+def test_a_bad_duration_is_refused_with_gos_reason(run_cli: Run, duration: str, err: str) -> None:
+    result = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS), f"--duration={duration}")
+    assert (result.code, result.out, result.err) == (1, "", err)
+
+
+def test_a_duration_takes_every_go_unit(run_cli: Run) -> None:
+    """1.5m and 90000ms are 90s to Go's time.ParseDuration: the rates are the same."""
+    outputs = [run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS), "-o", "json", "--duration", d) for d in ("90s", "1.5m", "90000ms")]
+    assert [r.code for r in outputs] == [0, 0, 0]
+    assert outputs[0].out == outputs[1].out == outputs[2].out
+    assert '"span_seconds": 90.0,' in outputs[0].out

@@ -1,8 +1,7 @@
 """The YAML data files flowlogs ships (version tables, the Flow message), parsed with libyaml.
 
-They are human-readable YAML with their sources in comments. They are parsed each run: all ten
-cost about 30 ms, too little for a cache (a cache layer is kept only where it saves a command
-50 ms: benchmarks/README.md).
+They are human-readable YAML with their sources in comments. They are parsed each run: that
+costs less than a cache layer must save to be kept (benchmarks/README.md).
 """
 
 from __future__ import annotations

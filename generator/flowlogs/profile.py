@@ -1,25 +1,22 @@
 """Reading profile files: YAML with the position of every key and value.
 
-A profile is read once with ruamel.yaml (round trip, so every key and value keeps its line
-and column) and turned into plain data; the compilers then walk it through `Node`s, which
-carry those positions along, so every error names file:line:col. Checking a profile against
+A profile is read once, by libyaml (PyYAML's C parser): its events become plain data and the
+line:col of every key and value, scalars read by YAML 1.2's rules; the compilers then walk it
+through `Node`s, which carry those positions along, so every error names file:line:col. Checking a profile against
 the profile schema is the compiler's first step (`compiler.load_profile`).
 """
 
 from __future__ import annotations
 
-import functools
+import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import Diagnostics, Location, UserError, display_path
 from .inputs import PROFILE_LIMITS, InputLimits, InputRefused, check_yaml_events, read_input
-
-if TYPE_CHECKING:
-    from ruamel.yaml import YAML
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
@@ -108,175 +105,219 @@ class Profile:
 
 
 
-# The YAML parser's problems (PyYAML yaml/parser.py, yaml/scanner.py) that a hand-written profile
-# meets most, in plain words: each starts the parser's own text, which the hint keeps.
+# The YAML parser's problems that a hand-written profile meets most, in plain words: each starts
+# the parser's own text (PyYAML's yaml/parser.py, yaml/scanner.py; libyaml's where only it
+# refuses), which the hint keeps.
 YAML_PROBLEMS = {
     "expected <block end>, but found '<block mapping start>'": "this line is not lined up with the keys above it; indent it exactly as far as the other keys of its mapping",
     "mapping values are not allowed here": "a ':' where a value goes; quote a value that holds ': ', or indent this key under the one it belongs to (not deeper)",
     "found character '\\t' that cannot start any token": "a tab; YAML indents with spaces only",
     "could not find expected ':'": "a line with no 'key: value' where a key was expected",
+    "found invalid Unicode character escape code": "an escape that is no character: \\ud800-\\udfff are halves of a surrogate pair, and nothing is past \\U0010ffff; write the character itself",
+    "expected alphabetic or numeric character": "a value that starts with '*' or '&' is read as an alias or anchor; quote it, e.g. '*/web'",
 }
 
 
-def _yaml() -> YAML:
-    from ruamel.yaml import YAML  # imported when a file is read: commands that read none start faster
-
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-
-    # Timestamps stay the strings the user wrote (an RFC 3339 `end` is passed on as is).
-    def keep_string(constructor: Any, node: Any) -> Any:
-        return constructor.construct_scalar(node)
-
-    yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp", keep_string)
-    return yaml
-
-
-def _plain(value: Any, path: PathKey, values: dict[PathKey, tuple[int, int]], keys: dict[PathKey, tuple[int, int]]) -> Any:
-    """Convert ruamel's round-trip containers to plain data, recording positions (1-based)."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-
-    if isinstance(value, CommentedMap):
-        result: dict[str, Any] = {}
-        for key in value:
-            child = (*path, str(key))
-            key_line, key_col, value_line, value_col = value.lc.data[key]
-            keys[child] = (key_line + 1, key_col + 1)
-            values[child] = (value_line + 1, value_col + 1)
-            result[str(key)] = _plain(value[key], child, values, keys)
-        return result
-    if isinstance(value, CommentedSeq):
-        items = []
-        for index, item in enumerate(value):
-            child = (*path, index)
-            line, col = value.lc.data[index]
-            values[child] = (line + 1, col + 1)
-            items.append(_plain(item, child, values, keys))
-        return items
-    if isinstance(value, str):
-        return str(value)  # drop ruamel's scalar string subclasses
-    if isinstance(value, TaggedScalar):  # `!!str 12`: round-trip mode keeps the tag, the text is the value
-        return str(value.value)
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return value
-
-
-# How ruamel.yaml 0.19.1 (pinned) reads a plain scalar under YAML 1.2 (ruamel/yaml/resolver.py,
-# `implicit_resolvers`, the (1, 2) rows): booleans, nulls, and the numbers, timestamps, merge
-# and value keys below. The fast reading converts the simple decimal numbers itself and leaves
-# every other typed form to ruamel.yaml; any other plain scalar is a string.
+# How a plain scalar reads, by YAML 1.2 as ruamel.yaml 0.19.1 reads it (ruamel/yaml/resolver.py
+# `implicit_resolvers`, the (1, 2) rows, tried in that order, each only for its first characters;
+# constructor.py `construct_yaml_int` / `construct_yaml_float`): profiles were read by ruamel.yaml,
+# and tests/test_profile_loading.py still compares with it. Timestamps, `<<` and `=` stay strings.
 _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_NULLS = frozenset({"~", "null", "Null", "NULL"})
-_OTHER_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
-_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-_DECIMAL_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]+")
-_TYPED_1_2 = re.compile(
-    r"""(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_FLOAT = re.compile(
+    r"""[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
     |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
     |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
     |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN)
-    |[-+]?0b[0-1_]+
-    |[-+]?0o?[0-7_]+
-    |[-+]?[0-9_]+
-    |[-+]?0x[0-9a-fA-F_]+
-    |<<
-    |=
-    |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?.*  # every timestamp form (and more: reading more here is only slower)
-    )""",
+    |\.(?:nan|NaN|NAN)""",
     re.X,
 )
+_INT = re.compile(r"[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+")
+_NUMBER_START = frozenset("-+0123456789.")
+# Characters YAML 1.1 (libyaml) ends a line at and YAML 1.2 does not: the two would read other data.
+_OTHER_LINE_BREAKS = {"\x85": "U+0085 NEXT LINE", "\u2028": "U+2028 LINE SEPARATOR", "\u2029": "U+2029 PARAGRAPH SEPARATOR"}
+_TAG = "tag:yaml.org,2002:"
 
 
-class _Unusual(Exception):
-    """Something the fast reading leaves to ruamel.yaml: a tag, an anchor, a duplicate key, an error."""
+def _int(text: str) -> int:
+    digits = text.replace("_", "")
+    sign = -1 if digits[0] == "-" else 1
+    digits = digits.lstrip("+-")
+    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+        if digits.startswith(prefix):
+            return sign * int(digits[2:], base)
+    return sign * int(digits)  # a leading zero is decimal in YAML 1.2 (007 is 7)
 
 
-def _load_plain_document(text: str, limits: InputLimits, shown: str) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]] | None:
-    """The common profile read by libyaml (PyYAML's C parser), 30x faster than ruamel.yaml: one
-    document of plain mappings, lists and scalars, without tags, anchors, directives or duplicate
-    keys. Anything else, and every error, returns None, and ruamel.yaml reads the file as before
-    (its data, positions and messages are the reference; tests/test_profile_loading.py compares).
-    A file libyaml parsed whole but the limits refuse is InputRefused: ruamel.yaml, pure Python,
-    would only walk the same events again (a refused 10,000-cluster fleet: 20 s more)."""
-    import yaml
+def _float(text: str) -> float:
+    digits = text.replace("_", "").lower()
+    if digits.endswith((".inf", ".nan")):
+        return float(digits.replace(".", ""))
+    return float(digits)
 
-    if "%" in text and any(line.startswith("%") for line in text.splitlines()):
-        return None  # a directive (%YAML 1.1 changes how scalars read)
-    if any(separator in text for separator in _OTHER_LINE_BREAKS):
-        return None  # the two parsers count lines differently after these
+
+class _Refused(Exception):
+    def __init__(self, mark: Any, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.mark, self.message, self.hint = mark, message, hint
+
+
+def _scalar(event: Any) -> Any:
+    """A scalar's value: its explicit core tag, else YAML 1.2's reading of a plain scalar."""
+    text, tag = event.value, event.tag
+    if tag is None or tag == "!":
+        if event.style or tag == "!":  # quoted, literal, folded, or the non-specific tag: a string
+            return text
+        tag = next(
+            (
+                _TAG + name
+                for name, applies in (
+                    ("bool", lambda: text in _BOOLEANS),
+                    ("float", lambda: text[:1] in _NUMBER_START and _FLOAT.fullmatch(text)),
+                    ("int", lambda: text[:1] in _NUMBER_START and text[:1] != "." and _INT.fullmatch(text)),
+                    ("null", lambda: text in _NULLS),
+                )
+                if applies()
+            ),
+            _TAG + "str",
+        )
     try:
-        events = list(yaml.parse(text, Loader=yaml.CSafeLoader))
-        check_yaml_events(events, limits, shown)
-        if any(getattr(event, "anchor", None) is not None or getattr(event, "tag", None) is not None for event in events):
-            return None  # anchors, aliases (their events carry the anchor) and tags
-        node = yaml.compose(text, Loader=_strings_loader())
-        values: dict[PathKey, tuple[int, int]] = {}
-        keys: dict[PathKey, tuple[int, int]] = {}
-        return (None if node is None else _plain_node(node, (), values, keys)), values, keys
-    except (yaml.YAMLError, _Unusual):
+        if tag == _TAG + "bool":
+            return _BOOLEANS[text]
+        if tag == _TAG + "int":
+            return _int(text)
+        if tag == _TAG + "float":
+            return _float(text)
+    except (KeyError, ValueError, IndexError):
+        shown = tag.replace(_TAG, "!!")
+        raise _Refused(event.start_mark, f"'{text}' is not a {shown} value", f"remove the tag {shown}, or write a value of that type") from None
+    if tag == _TAG + "null":
         return None
+    return text  # !!str (check_yaml_events refused every tag but the core ones)
 
 
-@functools.cache
-def _strings_loader() -> type:
+def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
+    """Plain data, and the line:col of every key and value, from one document's events."""
+    values: dict[PathKey, tuple[int, int]] = {}
+    keys: dict[PathKey, tuple[int, int]] = {}
+    anchors: dict[str, tuple[Any, PathKey | None]] = {}  # value, and the path of a collection
+    # One frame per open collection: [container, its path, its anchor, its key waiting for a value].
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+
+    def where(mark: Any) -> tuple[int, int]:
+        return mark.line + 1, mark.column + 1
+
+    def attach(value: Any, event: Any) -> PathKey | None:
+        """Put a value into the open collection (a collection when it opens); its path, None for a key."""
+        nonlocal root
+        if not stack:
+            root = value
+            return ()
+        container, path, _, key = stack[-1]
+        if isinstance(container, list):
+            child: PathKey = (*path, len(container))
+            container.append(value)
+        elif key is None:
+            if isinstance(value, (dict, list)):
+                raise _Refused(event.start_mark, "a list or mapping as a key", "a key is a word: write it plainly, e.g. 'name:'")
+            stack[-1][3] = (str(value), event.start_mark)
+            return None
+        else:
+            text, key_mark = key
+            if text in container:  # ruamel.yaml's words (constructor.py check_mapping_key), at the key
+                scalars = not isinstance(value, (dict, list)) and not isinstance(container[text], (dict, list))
+                said = f' with value "{value}" (original value: "{container[text]}")' if scalars else ""
+                raise _Refused(key_mark, f'duplicate key "{text}"{said}', "each key may appear once in a mapping; YAML would silently keep only one of them")
+            child = (*path, text)
+            keys[child] = where(key_mark)
+            container[text] = value
+            stack[-1][3] = None
+        values[child] = where(event.start_mark)
+        return child
+
+    for event in events:
+        kind = type(event).__name__
+        if kind == "DocumentStartEvent":
+            documents += 1
+            if documents > 1:
+                raise _Refused(event.start_mark, "a second document (---) in the file", "a profile is one YAML document: remove the second '---' and what follows it")
+        elif kind == "ScalarEvent":
+            value = _scalar(event)
+            attach(value, event)
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, None)
+        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+            container: Any = {} if kind == "MappingStartEvent" else []
+            stack.append([container, attach(container, event), event.anchor, None])
+        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+            container, path, anchor, _ = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = (container, path)
+        elif kind == "AliasEvent":
+            if event.anchor not in anchors:  # PyYAML's and ruamel.yaml's words (composer.py)
+                raise _Refused(event.start_mark, f"invalid YAML: found undefined alias '{event.anchor}'", "an alias (*name) needs its anchor (&name) before it; quote a value that starts with '*'")
+            value, anchor_path = anchors[event.anchor]
+            child = attach(copy.deepcopy(value), event)
+            if child is not None and anchor_path is not None:  # the anchored values' own positions, under the alias's path
+                for table in (values, keys):
+                    for path, position in list(table.items()):
+                        if len(path) > len(anchor_path) and path[: len(anchor_path)] == anchor_path:
+                            table[(*child, *path[len(anchor_path) :])] = position
+    return root, values, keys
+
+
+def _parser_error(text: str, error: Any) -> tuple[Any, str]:
+    """Where and what a syntax error is, in the words of PyYAML's Python parser (yaml/scanner.py,
+    yaml/parser.py; libyaml found it, and its own words are kept if the Python parser does not)."""
     import yaml
 
-    class StringsLoader(yaml.CSafeLoader):
-        """Every plain scalar tagged a string: `_scalar` reads it by YAML 1.2's rules."""
-
-        yaml_implicit_resolvers: dict[Any, Any] = {}
-
-    return StringsLoader
-
-
-def _scalar(node: Any) -> Any:
-    value = node.value
-    if node.style:  # quoted, literal or folded: a string
-        return value
-    if not value:
-        raise _Unusual("an empty value: libyaml places it after the colon, ruamel.yaml at the next token")
-    if value in _NULLS:
-        return None
-    if value in _BOOLEANS:
-        return _BOOLEANS[value]
-    if _DECIMAL_INT.fullmatch(value):
-        return int(value)
-    if _DECIMAL_FLOAT.fullmatch(value):
-        return float(value)
-    if _TYPED_1_2.fullmatch(value):
-        raise _Unusual(value)
-    return value
+    try:
+        for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+            pass
+    except yaml.MarkedYAMLError as worded:
+        error = worded
+    mark = error.problem_mark or error.context_mark
+    return mark, str(error.problem or error.context)
 
 
-def _plain_node(node: Any, path: PathKey, values: dict[PathKey, tuple[int, int]], keys: dict[PathKey, tuple[int, int]]) -> Any:
-    kind = node.id
-    if kind == "scalar":
-        return _scalar(node)
-    if kind == "sequence":
-        items = []
-        for index, item in enumerate(node.value):
-            child = (*path, index)
-            values[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            items.append(_plain_node(item, child, values, keys))
-        return items
-    result: dict[str, Any] = {}
-    for key_node, value_node in node.value:
-        if key_node.id != "scalar":
-            raise _Unusual("a collection as a key")
-        key = _scalar(key_node)
-        if not isinstance(key, str) or key in result:
-            raise _Unusual("a key that is not a string, or a duplicate")
-        child = (*path, key)
-        keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-        values[child] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
-        result[key] = _plain_node(value_node, child, values, keys)
-    return result
+def _read(text: str, limits: InputLimits, shown: str, diagnostics: Diagnostics) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]] | None:
+    """Read a profile with libyaml (PyYAML's C parser); every problem becomes a diagnostic at its line:col."""
+    import yaml
+
+    for character, name in _OTHER_LINE_BREAKS.items():
+        if character in text:
+            before = text[: text.index(character)]
+            diagnostics.error(
+                Location(shown, before.count("\n") + 1, len(before) - before.rfind("\n")),
+                f"a {name} character: YAML readers disagree on whether it ends a line",
+                f"write it as the escape \\u{ord(character):04x} inside a double-quoted string",
+            )
+            return None
+    events: list[Any] = []
+
+    def recorded() -> Iterator[Any]:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            events.append(event)
+            yield event
+
+    try:
+        check_yaml_events(recorded(), limits, shown)
+        return _build(events)
+    except InputRefused as refused:
+        diagnostics.error(refused.location, refused.message, refused.hint)
+    except _Refused as refused:
+        diagnostics.error(Location(shown, refused.mark.line + 1, refused.mark.column + 1), refused.message, refused.hint)
+    except yaml.MarkedYAMLError as error:
+        mark, problem = _parser_error(text, error)
+        location = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+        plain = next((words for start, words in YAML_PROBLEMS.items() if problem.startswith(start)), None)
+        if plain is None:
+            diagnostics.error(location, f"invalid YAML: {problem}")
+        else:
+            diagnostics.error(location, f"invalid YAML: {plain}", f"the YAML parser says: {problem}")
+    return None
 
 
 def minor_version(value: Any, default: str) -> str:
@@ -303,77 +344,10 @@ def load_yaml_document(path: Path, diagnostics: Diagnostics, limits: InputLimits
     except InputRefused as refused:
         diagnostics.error(refused.location, refused.message, refused.hint)
         return None
-    try:
-        fast = _load_plain_document(text, limits, shown)
-    except InputRefused as refused:
-        diagnostics.error(refused.location, refused.message, refused.hint)
+    read = _read(text, limits, shown, diagnostics)
+    if read is None:
         return None
-    if fast is not None:
-        data, values, keys = fast
-        loaded: tuple[Any, Positions, str] | None = ({} if data is None else data), Positions(shown, values, keys), text
-    else:
-        loaded = _load_round_trip(text, limits, shown, diagnostics)
-    if loaded is not None and not _encodable(loaded[0], (), loaded[1], diagnostics):
-        return None
-    return loaded
-
-
-# A lone surrogate, which a double-quoted escape ("\ud800") can make but no UTF-8 file can hold:
-# every file written from it would fail half-way.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _encodable(value: Any, path: PathKey, positions: Positions, diagnostics: Diagnostics) -> bool:
-    """False (with an error at its position) when a key or string holds a lone surrogate."""
-    ok = True
-    if isinstance(value, str):
-        if _SURROGATE.search(value):
-            diagnostics.error(positions.of_value(path), "a lone surrogate escape (\\ud800-\\udfff) is not a character", "write the character itself, or a \\U escape of a valid code point")
-            return False
-    elif isinstance(value, dict):
-        for key, child in value.items():
-            if _SURROGATE.search(key):
-                diagnostics.error(positions.of_key((*path, key)), "a lone surrogate escape (\\ud800-\\udfff) is not a character in a key")
-                ok = False
-            ok = _encodable(child, (*path, key), positions, diagnostics) and ok
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            ok = _encodable(child, (*path, index), positions, diagnostics) and ok
-    return ok
-
-
-def _load_round_trip(text: str, limits: InputLimits, shown: str, diagnostics: Diagnostics) -> tuple[Any, Positions, str] | None:
-    """ruamel.yaml's reading: every document, and the messages for every problem."""
-    from ruamel.yaml.constructor import DuplicateKeyError
-    from ruamel.yaml.error import MarkedYAMLError
-
-    try:
-        check_yaml_events(_yaml().parse(text), limits, shown)
-        document = _yaml().load(text)
-    except InputRefused as refused:
-        diagnostics.error(refused.location, refused.message, refused.hint)
-        return None
-    except DuplicateKeyError as error:
-        mark = error.problem_mark
-        diagnostics.error(
-            Location(shown, mark.line + 1, mark.column + 1),
-            f"duplicate key {error.problem.split('duplicate key')[-1].strip()}".rstrip(),
-            "each key may appear once in a mapping; YAML would silently keep only one of them",
-        )
-        return None
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        location = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-        problem = str(error.problem or error.context)
-        plain = next((words for start, words in YAML_PROBLEMS.items() if problem.startswith(start)), None)
-        if plain is None:
-            diagnostics.error(location, f"invalid YAML: {problem}")
-        else:
-            diagnostics.error(location, f"invalid YAML: {plain}", f"the YAML parser says: {problem}")
-        return None
-    values: dict[PathKey, tuple[int, int]] = {}
-    keys: dict[PathKey, tuple[int, int]] = {}
-    data = _plain(document, (), values, keys)
+    data, values, keys = read
     return ({} if data is None else data), Positions(shown, values, keys), text
 
 

@@ -9,6 +9,7 @@ schema's `x-upstream-aliases`).
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,36 +127,48 @@ def referenced_once(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class DocumentSchema:
-    """A document's JSON Schema: checked with the Rust engine (jsonschema-rs), and only for a
-    document that fails it, explained error by error with the `jsonschema` package, whose
-    errors carry the schema, path and alternatives the plain-word messages need. Valid
-    documents, the common case, never pay for importing or running the slower engine."""
+    """A document's JSON Schema. jsonschema-rs alone decides whether a document passes; a document
+    that fails is explained error by error with the `jsonschema` package, whose errors carry the
+    schema, path and alternatives the plain-word messages need. Where `jsonschema` finds no reason
+    for one of jsonschema-rs's errors, that error is reported in jsonschema-rs's own words: a
+    document is never refused without a reason, nor accepted because the explanation is missing.
+    Valid documents, the common case, never import or run the slower engine."""
 
     def __init__(self, schema: Callable[[], dict[str, Any]], noun: str) -> None:
         self._schema, self.noun = schema, noun
 
     @functools.cached_property
     def _fast(self) -> jsonschema_rs.Validator:
-        # The same checks with each shared subschema compiled once: the profile schema uses the
-        # Cilium filter schema four times, 10 ms to compile inlined and 3 ms referenced.
+        # Each shared subschema compiled once: the profile schema holds the Cilium filter schema
+        # four times (benchmarks/README.md).
         return jsonschema_rs.validator_for(referenced_once(self._schema()))
 
     @functools.cached_property
     def _detailed(self) -> Draft202012Validator:
         return detailed_validator(self._schema())
 
-    def check(self, data: Any, positions: Positions, diagnostics: Diagnostics) -> None:
-        """Schema errors of `data` in plain words at their positions."""
+    def check(self, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str | None = None) -> None:
+        """Schema errors of `data` in plain words at their positions; the root is called `noun`."""
         if self._fast.is_valid(data):
             return
-        before = len(diagnostics.errors)
-        check_against_schema(self._detailed, data, positions, diagnostics, self.noun)
-        if len(diagnostics.errors) == before:
-            # The engines disagree. On a pattern that is a bug in python_pattern: never let it
-            # pass. (On NaN or infinity, which JSON cannot hold, the compilers judge the value.)
-            for error in self._fast.iter_errors(data):
-                if type(error.kind).__name__ == "Pattern":
-                    diagnostics.error(positions.of_value(tuple(error.instance_path)), error.message)
+        noun = noun or self.noun
+        explained = check_against_schema(self._detailed, data, positions, diagnostics, noun)
+        for path, message in self._unexplained(data, explained):
+            diagnostics.error(positions.of_value(path), f"{'.'.join(str(p) for p in path) or noun}: {message}")
+
+    def _unexplained(self, data: Any, explained: list[PathKey]) -> list[tuple[PathKey, str]]:
+        """jsonschema-rs's errors about values no explained error is about (or inside, or around).
+
+        NaN and infinity, which JSON cannot hold, jsonschema-rs reads as null: `jsonschema`, which
+        reads them as numbers (and refuses them against a bound, `_ecma_validator_class`), decides them."""
+        found = []
+        for error in self._fast.iter_errors(data):
+            path = tuple(error.instance_path)
+            if _non_finite(data, path):
+                continue
+            if not any(path[: len(other)] == other or other[: len(path)] == path for other in explained):
+                found.append((path, error.message))
+        return found
 
     def top_level_keys(self) -> list[str]:
         return list(self._schema().get("properties", {}))
@@ -163,16 +176,27 @@ class DocumentSchema:
     def is_valid(self, data: Any) -> bool:
         return bool(self._fast.is_valid(data))
 
-    def error_paths(self, data: Any) -> list[tuple[str | int, ...]]:
+    def error_paths(self, data: Any) -> list[PathKey]:
         """Where `data` fails the schema: the path of the value each error is about."""
         if self._fast.is_valid(data):
             return []
-        return [tuple(error.absolute_path) for error in self._detailed.iter_errors(data)]
+        explained: list[PathKey] = [tuple(error.absolute_path) for error in self._detailed.iter_errors(data)]
+        return explained + [path for path, _ in self._unexplained(data, explained)]
+
+
+def _non_finite(data: Any, path: PathKey) -> bool:
+    for key in path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(data, float) and not math.isfinite(data)
 
 
 def detailed_validator(schema: dict[str, Any]) -> Draft202012Validator:
     """The `jsonschema` package's validator, reading `pattern` as ECMA-262 does (as jsonschema-rs
-    and Helm's Go engine do): Python's `re.search` alone lets `$` match before a final newline."""
+    and Helm's Go engine do): Python's `re.search` alone lets `$` match before a final newline;
+    and a bound refuses NaN and infinity."""
     validator: Draft202012Validator = _ecma_validator_class()(schema)
     return validator
 
@@ -189,18 +213,34 @@ def _ecma_validator_class() -> Any:
         if validator.is_type(instance, "string") and not re.search(python_pattern(expected), instance):
             yield ValidationError(f"{instance!r} does not match {expected!r}")
 
-    return validators.extend(Draft202012Validator, {"pattern": pattern})  # type: ignore[no-untyped-call]
+    def bounded(keyword: str) -> Any:
+        """A bound refuses NaN and infinity, which every comparison would let through."""
+        check = Draft202012Validator.VALIDATORS[keyword]
+
+        def bound(validator: Any, expected: Any, instance: Any, schema: Any) -> Any:
+            types = schema.get("type", "number")
+            typed = any(validator.is_type(instance, kind) for kind in ([types] if isinstance(types, str) else types))
+            if isinstance(instance, float) and not math.isfinite(instance):
+                if typed:  # else the type is the error, said once
+                    yield ValidationError(f"{instance} is not a finite number")
+            else:
+                yield from check(validator, expected, instance, schema)
+
+        return bound
+
+    bounds = {keyword: bounded(keyword) for keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")}
+    return validators.extend(Draft202012Validator, {"pattern": pattern, **bounds})  # type: ignore[no-untyped-call]
 
 
-def check_against_schema(
-    validator: Draft202012Validator, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str = "the profile"
-) -> None:
-    """Schema errors in plain words at their positions; the document root is called `noun`."""
+def check_against_schema(validator: Draft202012Validator, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str) -> list[PathKey]:
+    """Schema errors in plain words at their positions (the document root is called `noun`); the
+    paths of the values they are about."""
     found = Diagnostics()
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     for error in errors:
         _report_schema_error(error, positions, found, noun)
     diagnostics.extend(found)
+    return [tuple(error.absolute_path) for error in errors]
 
 
 def _best_branch(error: ValidationError) -> list[ValidationError]:
@@ -277,7 +317,7 @@ def _unknown_word(found: _Found, diagnostics: Diagnostics) -> None:
     choices = list(dict.fromkeys(str(c) for c in found.schema["enum"]))
     instance = found.error.instance
     hint = "" if len(choices) > 40 else "one of: " + ", ".join(choices)
-    if isinstance(instance, float) and any(isinstance(choice, str) for choice in found.schema["enum"]):
+    if isinstance(instance, float) and math.isfinite(instance) and any(isinstance(choice, str) for choice in found.schema["enum"]):
         # An unquoted 1.20 is the number 1.2 to YAML (and 3.20 is 3.2): name what happened.
         hint = f"YAML reads an unquoted {instance}0 as the number {instance}: write it in quotes, e.g. \"{choices[-1]}\"; " + hint
     diagnostics.error(found.location, f"unknown {_subschema_title(found.error)} {_describe(instance)}{did_you_mean(str(instance), choices)}", hint)

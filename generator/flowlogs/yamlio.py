@@ -66,8 +66,8 @@ _LibyamlDumper.add_representer(str, _represent_str)
 # documents): text of printable characters, and mapping keys short enough to be written as
 # simple keys by both. libyaml counts a key's 128-character limit in UTF-8 bytes, PyYAML in
 # characters; they also differ on empty keys, bare scalars, line separators and control characters.
-# Written as the characters outside that set ("[\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]"),
-# compiled in 0.5 ms instead of 5.
+# Written as the characters outside that set ("[\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]"):
+# a short class compiles faster than the complement of a long one.
 _EMITTERS_DISAGREE_ON = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\U00010000-\U0010ffff]")
 _SIMPLE_KEY_BYTES = 128
 

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import Diagnostics
+from ..go_duration import parse_duration
 from ..kinds import INVALID
 from ..products import CompiledPart
 from ..profile import Node, minor_version
@@ -169,7 +170,11 @@ def _interval(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -> int
     if isinstance(node.value, int):
         diagnostics.error(node.location, f"interval {node.value} has no unit", f"write {node.value}s")
         return default
-    milliseconds = duration_ms(str(node.value))
+    try:
+        milliseconds = duration_ms(str(node.value))
+    except ValueError:
+        diagnostics.error(node.location, f"interval '{node.value}' is longer than a Go duration holds (2562047h47m16s)", "write e.g. 1s or 5s")
+        return default
     if milliseconds is None:  # the schema's pattern already reported it
         return default
     if milliseconds < 1000 or milliseconds % 1000:
@@ -298,7 +303,7 @@ def _compile_felix(node: Node, tables: CalicoTables, patch_mode: str, diagnostic
 
 def _is_default(felix_field: FelixField, value: Any) -> bool:
     if felix_field.type == "duration":
-        return duration_ms(str(value)) == duration_ms(str(felix_field.default))
+        return parse_duration(str(value)) == parse_duration(str(felix_field.default))
     return bool(value == felix_field.default)
 
 

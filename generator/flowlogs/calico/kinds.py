@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..go_duration import parse_duration
 from ..kinds import INVALID, ValueKind
 from .defaults import POLICY_SYNC_PATH_PREFIX
 from .tables import FelixField
@@ -21,17 +22,15 @@ if TYPE_CHECKING:
     from ..profile import Node
     from .words import FelixKnob
 
-_DURATION_RE = re.compile(r"([0-9]+)(ms|s|m|h)")
-_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+_PROFILE_DURATION = re.compile(r"([0-9]+(ms|s|m|h))+")  # DURATION's pattern
 
 # Felix's count fields are `type: integer` without a format in the FelixConfiguration CRD
 # (../shared/crds/crd.projectcalico.org_felixconfigurations_enterprise.yaml: l7LogsFileMaxFiles,
 # l7LogsFileMaxFileSizeMB, l7LogsFilePerNodeLimit, l7LogsFileAggregationNumURLPath,
 # l7LogsFileAggregationURLCharLimit): the API server holds such integers as int64.
 INT64_MAX = 2**63 - 1
-# Felix's durations are Go time.Duration (metav1.Duration, parsed by time.ParseDuration): int64
-# nanoseconds, so at most 2562047h47m16.854775807s; longer is "time: invalid duration".
-MAX_DURATION_MS = INT64_MAX // 1_000_000
+
+_SHORTER = "Felix reads it with Go's time.ParseDuration (int64 nanoseconds); use a shorter interval such as 5m"
 
 SWITCH = {"oneOf": [{"type": "boolean"}, {"enum": ["on", "off"], "title": "on/off switch"}]}
 DURATION = {
@@ -53,10 +52,14 @@ def switch(node: Node, default: bool) -> bool:
 
 
 def duration_ms(text: str) -> int | None:
-    """`5m`, `300s`, `1m30s`, `500ms` -> milliseconds (None when it is not such a duration)."""
-    if not re.fullmatch(r"([0-9]+(ms|s|m|h))+", text):
+    """`5m`, `300s`, `1m30s`, `500ms` -> milliseconds (None when it is not such a duration).
+
+    Felix's durations are metav1.Duration, read by Go's time.ParseDuration: int64 nanoseconds, so
+    a longer one raises ValueError ("time: invalid duration ...").
+    """
+    if not _PROFILE_DURATION.fullmatch(text):
         return None
-    return sum(int(number) * _UNIT_MS[unit] for number, unit in _DURATION_RE.findall(text))
+    return parse_duration(text) // 1_000_000
 
 
 @dataclass(frozen=True)
@@ -133,18 +136,15 @@ class Duration(KnobKind):
         if isinstance(value, int):
             diagnostics.error(node.location, f"{word} {value} has no unit", f"write {value}s")
             return INVALID
-        milliseconds = duration_ms(str(value))
+        try:
+            milliseconds = duration_ms(str(value))
+        except ValueError:
+            diagnostics.error(node.location, f"{word} '{value}' is longer than a Go duration holds (2562047h47m16s)", _SHORTER)
+            return INVALID
         if milliseconds is None:
             return INVALID  # reported by the schema
         if milliseconds == 0:
             diagnostics.error(node.location, f"{word} '{value}' is zero", "Felix needs a positive interval, e.g. 60s")
-            return INVALID
-        if milliseconds > MAX_DURATION_MS:
-            diagnostics.error(
-                node.location,
-                f"{word} '{value}' is longer than a Go duration holds (2562047h47m16s)",
-                "Felix reads it with Go's time.ParseDuration (int64 nanoseconds); use a shorter interval such as 5m",
-            )
             return INVALID
         return str(value)
 

@@ -13,11 +13,10 @@ durations compare as durations: Calico's API server returns metav1.Duration as G
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
+from ..go_duration import format_duration, parse_duration
 from ..kubectl import ObjectRef, Selection
 from ..products import Expected
 from .compile import CalicoCompiled
@@ -28,8 +27,6 @@ _STATE_KEY = "desired.json"
 _ARGOCD_PREFIX = "argocd.argoproj.io/"
 _WORKLOAD_API = "apps/v1"  # the patch Job's path for workloads (calico-l7-patch.py: /apis/apps/v1/...)
 _DEFAULT_FELIX_API = "projectcalico.org/v3"
-_GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 _HINT_JOB = "helm upgrade flowlogs' release with this profile: its hook Job sets the field again"
 _HINT_GITOPS = "sync the profile's Argo CD Application (its partial manifests set the field again)"
 _HINT_READY = "the Tigera operator has not brought the L7 components up: kubectl get tigerastatus applicationlayer, and the operator's log"
@@ -42,34 +39,8 @@ def duration(value: Any) -> str:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int):
-        nanoseconds = Decimal(value) * 10**9
-    else:
-        text = str(value).strip()
-        parts = _GO_DURATION.findall(text)
-        if not parts or "".join(n + u for n, u in parts) != text or any(n in ("", ".") for n, _ in parts):
-            raise ValueError(f"{value!r} is not a duration")
-        nanoseconds = sum((Decimal(n) * _UNIT_NS[u] for n, u in parts), Decimal(0))
-    return _go_string(int(nanoseconds))
-
-
-def _go_string(ns: int) -> str:
-    if ns == 0:
-        return "0s"
-    if ns < 10**9:
-        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
-            if ns >= size:
-                return f"{_trim(Decimal(ns) / size)}{unit}"
-    hours, rest = divmod(ns, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    text = f"{hours}h" if hours else ""
-    if hours or minutes:
-        text += f"{minutes}m"
-    return text + f"{_trim(Decimal(rest) / 10**9)}s"
-
-
-def _trim(number: Decimal) -> str:
-    text = format(number.normalize(), "f")
-    return text
+        return format_duration(value * 10**9)
+    return format_duration(parse_duration(str(value).strip()))
 
 
 def _leaves(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:

@@ -211,8 +211,8 @@ class ChartBase:
 
 def chart_base(chart_dir_name: str) -> ChartBase:
     """The chart base for a chart directory named `chart_dir_name` (README.md names it), made
-    once per installation of flowlogs and kept in the cache: a build then needs no Jinja
-    (importing it and rendering the templates cost `generate` and a first `render` about 60 ms)."""
+    once per installation of flowlogs and kept in the cache: a build then needs no Jinja (neither
+    its import nor rendering the templates)."""
     kept = caches.load("chart-base", chart_dir_name)
     if isinstance(kept, list) and len(kept) == 2 and isinstance(kept[0], dict) and isinstance(kept[1], str):
         if all(isinstance(text, str) for text in kept[0].values()):

@@ -217,7 +217,7 @@ _AT_FDCWD = -100
 
 def _exchange(first: Path, second: Path) -> bool:
     """Swap two directories in one step (Linux renameat2); False where the system cannot."""
-    import ctypes  # here: most runs switch no existing tree, and the import is 1% of a `generate`
+    import ctypes  # here: most runs switch no existing tree
 
     function = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
     if function is None:

@@ -10,7 +10,7 @@ Strict parsing is disabled for now"): a one-digit hour, a comma before the fract
 offsets up to 24:60. Upper-case ``T`` and ``Z`` only; seconds are required; no other text.
 
 ``aggregationInterval`` (Cilium 1.19) is parsed by the exporter's ``Duration.UnmarshalJSON`` with
-``time.ParseDuration`` (pkg/hubble/exporter/config.go; Go src/time/format.go ParseDuration).
+``time.ParseDuration`` (pkg/hubble/exporter/config.go), ported in flowlogs.go_duration.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from ..go_duration import parse_duration
 from .agent_problem import AgentProblem
 
 _FAST = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|([+-])(\d{2}):(\d{2}))")
@@ -150,70 +151,10 @@ def ended_message(name: str, end: str) -> str:
     return f"flow log {name}: end {end} has passed; Cilium exports nothing for it"
 
 
-_DURATION_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-_MAX = 1 << 63
-
-
-def go_duration_nanoseconds(text: str) -> int:
-    """Go's time.ParseDuration, ported: the duration in nanoseconds, or ValueError with Go's
-    message ("time: missing unit in duration \\"30\\"")."""
-    quoted = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    s = text
-    neg = False
-    if s and s[0] in "+-":
-        neg, s = s[0] == "-", s[1:]
-    if s == "0":
-        return 0
-    if s == "":
-        raise ValueError(f"time: invalid duration {quoted}")
-    total = 0
-    while s:
-        if not (s[0] == "." or s[0].isascii() and s[0].isdigit()):
-            raise ValueError(f"time: invalid duration {quoted}")
-        m = re.match(r"[0-9]*", s)
-        assert m is not None
-        whole = m.group(0)
-        s = s[len(whole) :]
-        frac = ""
-        if s.startswith("."):
-            m = re.match(r"[0-9]*", s[1:])
-            assert m is not None
-            frac = m.group(0)
-            if not whole and not frac:
-                raise ValueError(f"time: invalid duration {quoted}")
-            s = s[1 + len(frac) :]
-        elif not whole:
-            raise ValueError(f"time: invalid duration {quoted}")
-        m = re.match(r"[^0-9.]*", s)
-        assert m is not None
-        unit_text = m.group(0)
-        if not unit_text:
-            raise ValueError(f"time: missing unit in duration {quoted}")
-        s = s[len(unit_text) :]
-        if unit_text not in _DURATION_UNITS:
-            raise ValueError(f'time: unknown unit "{unit_text}" in duration {quoted}')
-        unit = _DURATION_UNITS[unit_text]
-        value = int(whole or "0")
-        if value >= _MAX or value > _MAX // unit:  # leadingInt overflows past 1<<63 as well
-            raise ValueError(f"time: invalid duration {quoted}")
-        value *= unit
-        digits = frac[:19]  # leadingFraction stops scaling once it would overflow
-        if digits and int(digits) > 0:
-            value += int(float(int(digits)) * (float(unit) / float(10 ** len(digits))))
-            if value > _MAX:
-                raise ValueError(f"time: invalid duration {quoted}")
-        total += value
-        if total > _MAX:
-            raise ValueError(f"time: invalid duration {quoted}")
-    if not neg and total > _MAX - 1:
-        raise ValueError(f"time: invalid duration {quoted}")
-    return -total if neg else total
-
-
 def check_aggregation_interval(text: str) -> AgentProblem | None:
     """None if ``text`` is an aggregationInterval the agent parses and that turns aggregation on."""
     try:
-        nanos = go_duration_nanoseconds(text)
+        nanos = parse_duration(text)
     except ValueError as exc:
         return AgentProblem(
             f"aggregationInterval '{text}' is not a Go duration ({exc}), so the agent rejects the whole flowlogs.yaml",

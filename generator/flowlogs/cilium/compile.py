@@ -14,10 +14,11 @@ from typing import Any
 
 from ..clock import now
 from ..errors import Diagnostics
+from ..go_duration import parse_duration
 from ..products import CompiledPart
 from ..profile import Node, minor_version
 from .agent_fieldmask import check_fieldmask
-from .agent_time import canonical_end, check_aggregation_interval, check_end, end_passed, ended_message, go_duration_nanoseconds
+from .agent_time import canonical_end, check_aggregation_interval, check_end, end_passed, ended_message
 from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_NAMESPACE, DEFAULT_VERSION, STDOUT
 from .filters import FILTER_WORDS, SIDED_WORDS, SIDES
 from .kinds import RAW, FilterContext, report
@@ -205,7 +206,7 @@ def _compile_aggregation(node: Node, entry: dict[str, Any], tables: CiliumTables
         text = str(interval_node.value)
         problem = check_aggregation_interval(text)
         try:
-            go_duration_nanoseconds(text)
+            parse_duration(text)
         except ValueError:
             report(problem, interval_node, diagnostics, "aggregationInterval", "aggregation-interval")
         else:  # read by the agent, but zero or negative: aggregation stays off

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..go_duration import parse_duration
 from ..yamlio import dump_yaml
-from .agent_time import go_duration_nanoseconds
 from .compile import CiliumCompiled
 from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_NAMESPACE
 from .filters import FIELD_WORDS
@@ -45,7 +45,7 @@ def _record_phrase(entry: dict[str, Any]) -> str:
     fields, the time of the group's first flow and the counts per direction (flow.aggregate)."""
     aggregate, interval = entry.get("fieldAggregate"), entry.get("aggregationInterval")
     try:
-        aggregating = bool(aggregate) and interval is not None and go_duration_nanoseconds(str(interval)) > 0
+        aggregating = bool(aggregate) and interval is not None and parse_duration(str(interval)) > 0
     except ValueError:
         aggregating = False
     if aggregating:

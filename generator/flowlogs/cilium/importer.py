@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostics
+from ..go_duration import parse_duration
 from ..products import ImportedSection
 from ..profile import Node, Positions
-from .agent_time import check_end, go_duration_nanoseconds
+from .agent_time import check_end
 from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .filters import FILTER_WORDS, FilterWord
 from .kinds import NAMESPACE, RAW, FilterContext
@@ -127,7 +128,7 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
                 entry["aggregate-fields"] = list(config.field_aggregate)
             if config.aggregation_interval is not None:
                 try:  # Duration.UnmarshalJSON fails: the agent rejects the whole file
-                    go_duration_nanoseconds(config.aggregation_interval)
+                    parse_duration(config.aggregation_interval)
                 except ValueError as error:
                     raise ExporterConfigError(f"{config.where}.aggregationInterval: '{config.aggregation_interval}' is not a Go duration ({error}): write e.g. 30s") from None
                 entry["aggregation-interval"] = config.aggregation_interval

@@ -1,6 +1,6 @@
 """The fleet file (`values/fleet.yaml`): Argo CD settings and clusters -> profile + overrides.
 
-It is read the way profiles are (ruamel.yaml with positions, a strict JSON Schema, plain-word
+It is read the way profiles are (flowlogs.profile: positions of every value, a strict JSON Schema, plain-word
 errors at file:line:col with a did-you-mean), then checked against the compiled profiles:
 unknown profiles, duplicate cluster names or servers, bad API server URLs and overrides that
 do not fit the cluster's profile are errors. Per-cluster work is O(1): each profile was

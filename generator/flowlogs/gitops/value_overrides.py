@@ -30,12 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostics
 from ..profile import Node, Positions
-from ..schema_errors import check_against_schema
+from ..schema_errors import DocumentSchema
 from ..values_model import merge_values
 
 if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
-
     from ..compiler import CompiledProfile
 
 VALUES_KEY = "values"
@@ -51,16 +49,17 @@ spec:
 """
 
 
-@functools.cache
-def _validator() -> Draft202012Validator:
+def _values_schema() -> dict[str, Any]:
     from ..chart.build import chart_values
-    from ..schema_errors import detailed_validator
     from ..values_model import values_schema
 
     values, sections = chart_values()
     schema = values_schema(values, sections)
     schema.pop("$schema", None)
-    return detailed_validator(schema)
+    return schema
+
+
+VALUES_SCHEMA = DocumentSchema(functools.cache(_values_schema), "the chart values")
 
 
 def check_values(cluster: str, node: Node, profile: CompiledProfile, diagnostics: Diagnostics) -> dict[str, Any] | None:
@@ -75,5 +74,5 @@ def check_values(cluster: str, node: Node, profile: CompiledProfile, diagnostics
         {path[depth:]: at for path, at in positions.keys.items() if path[:depth] == node.path},
     )
     before = len(diagnostics.errors)
-    check_against_schema(_validator(), merged, shifted, diagnostics, f"the values of cluster '{cluster}'")
+    VALUES_SCHEMA.check(merged, shifted, diagnostics, f"the values of cluster '{cluster}'")
     return dict(node.value) if len(diagnostics.errors) == before else None

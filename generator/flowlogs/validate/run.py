@@ -114,8 +114,8 @@ def validate(options: ValidateOptions) -> Report:
 def _map_profiles(check: Callable[[ProfileTarget], _Checked], targets: Sequence[ProfileTarget]) -> list[_Checked]:
     """Check profiles on one thread per core, results in target order.
 
-    Rendering and linting (~4 + ~14 ms per profile, 90% of a run) happen in Helm's Go code,
-    which releases the GIL: on 2 cores, 200 profiles took 2.35 s instead of 3.79 s.
+    Rendering and linting, most of a run, happen in Helm's Go code, which releases the GIL
+    (benchmarks/README.md has the numbers).
     """
     workers = min(len(targets), os.cpu_count() or 1)
     if workers <= 1:

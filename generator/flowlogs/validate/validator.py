@@ -2,8 +2,8 @@
 
 Validators come compiled from the `SchemaRegistry` (one per apiVersion/kind per run). There is
 no thread pool here: jsonschema-rs validates a manifest in a few microseconds and both it and
-YAML parsing hold the GIL, so two threads on two cores were no faster than one (measured:
-160,000 validations 0.55 s vs 0.57 s; 12,000 parses 1.07 s vs 1.08 s). `run.py` parallelises
+YAML parsing hold the GIL, so two threads on two cores are no faster than one
+(benchmarks/README.md). `run.py` parallelises
 per profile instead, where Helm's Go code (render + lint) runs without the GIL.
 """
 

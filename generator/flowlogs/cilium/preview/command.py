@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,24 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 from ...arguments import DeprecatedAlias
 from ...errors import FlowlogsError
+from ...go_duration import parse_duration
 from ...products import ProfileLoader
 
 if TYPE_CHECKING:
     from .config import FlowLogConfig
 
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?\Z")
 
-
-def parse_duration(text: str) -> float:
-    """A Go-style duration ("10m", "1h30m", "90s") in seconds."""
-    match = _DURATION.match(text.strip())
-    if not text.strip() or match is None or not any(match.groups()):
-        raise FlowlogsError(f"--duration {text!r} is not a duration like 10m, 1h30m or 90s")
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
-    if total <= 0:
+def seconds_of(text: str) -> float:
+    """``--duration`` ("10m", "1h30m", "90s": a Go duration) in seconds."""
+    try:
+        nanoseconds = parse_duration(text.strip())
+    except ValueError as exc:
+        raise FlowlogsError(f"--duration {text!r} is not a duration like 10m, 1h30m or 90s ({exc})") from None
+    if nanoseconds <= 0:
         raise FlowlogsError(f"--duration {text!r} must be longer than zero")
-    return total
+    return nanoseconds / 10**9
 
 
 def _from_profile(profile: str, values_dir: Path, load: ProfileLoader) -> tuple[str, str, list[dict[str, Any]], list[str]]:
@@ -102,7 +99,7 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
     tables = load_tables(version)
     flow_logs = [compile_flow_log(config, tables) for config in configs]
     notes += [f"{message} (previewed as if it were active)" for _, message in ended]
-    duration = parse_duration(args.duration) if args.duration else None
+    duration = seconds_of(args.duration) if args.duration else None
 
     show = sys.stdout.buffer if args.show else None
 

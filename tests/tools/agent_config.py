@@ -30,15 +30,16 @@ from typing import Any
 
 import yaml
 
-from ..extras import require
-from .agent_fieldmask import check_fieldmask
-from .agent_labels import check_label_selector
-from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
-from .agent_problem import AgentProblem
-from .agent_time import check_end, go_duration_nanoseconds
-from .flow_schema import load_flow_schema
-from .preview.config import GoYAMLLoader
-from .tables import CiliumTables, load_tables
+from flowlogs.cilium.agent_cel import check_cel
+from flowlogs.cilium.agent_fieldmask import check_fieldmask
+from flowlogs.cilium.agent_labels import check_label_selector
+from flowlogs.cilium.agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
+from flowlogs.cilium.agent_problem import AgentProblem
+from flowlogs.cilium.agent_time import check_end
+from flowlogs.cilium.flow_schema import load_flow_schema
+from flowlogs.cilium.preview.config import GoYAMLLoader
+from flowlogs.cilium.tables import CiliumTables, load_tables
+from flowlogs.go_duration import parse_duration
 
 _FILE = "the agent rejects the whole file and keeps its previous flow logs"
 _ONE = "the agent does not apply this flow log"
@@ -230,9 +231,6 @@ def _build_filter_problems(flow_filter: Mapping[str, Any], tables: CiliumTables)
     if isinstance(experimental, dict):
         expressions = experimental.get("cel_expression", experimental.get("celExpression"))
         for i, text in enumerate(expressions if isinstance(expressions, list) else []):
-            require("cel")
-            from .agent_cel import check_cel  # the `cel` extra: loaded only for a file with CEL expressions
-
             add(check_cel(text, tables.version), "experimental.cel_expression", i)
     return problems
 
@@ -318,7 +316,7 @@ def agent_parse_errors(flowlogs_yaml: str, version: str) -> list[str]:
                 try:
                     if text is None:
                         raise ValueError(f"not a duration: {_json_kind(value)}")
-                    go_duration_nanoseconds(text)
+                    parse_duration(text)
                 except ValueError as exc:
                     errors.add(f"{where}.aggregationInterval", f"{exc}; write a Go duration like 30s or 1m", _FILE)
         decoded.append(values)
