@@ -8,12 +8,12 @@ from typing import Any
 
 from .compose import COMPOSE_KEY, compose
 from .errors import Diagnostic, Diagnostics, Location, Severity, display_path
-from .partial import schema_valid_part
 from .products import CompiledPart, Product
 from .profile import MAX_PROFILE_NAME, PROFILE_NAME_HINT, PROFILE_NAME_RE, Node, Profile, find_profiles, load_yaml_document, profile_path, same_stem
 from .profile_schema import profile_schema
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
+from .schema_valid import schema_valid_part
 
 
 @dataclass(frozen=True)
