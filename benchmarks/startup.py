@@ -6,8 +6,9 @@ CPU time (user + system of the child process, from getrusage) is the measure: it
 grow when the machine is busy the way wall time does. Each line prints the median of
 `--runs` runs, the reference measured in the same run, the ratio, the target and whether it is
 met. `render` is timed again (the profile unchanged: flowlogs keeps the build and Helm's output)
-and for the first time (nothing kept); `generate && validate` from a fresh copy of values/ with no
-build kept, each run. The import cost of the heaviest modules follows (`python -X importtime`), so a regression
+and after an edit (nothing kept); `generate && validate` from a fresh copy of values/ with no
+build kept, each run, against the pipeline a user would script instead (per profile `helm template |
+kubeconform -strict` and `helm lint --strict`). The import cost of the heaviest modules follows (`python -X importtime`), so a regression
 shows where it comes from. Run from the repository root after `make` (chart/ generated, the
 helm binary fetched into .cache/bin).
 """
@@ -112,6 +113,31 @@ for values_file in sorted((chart / "profiles").glob("*/values.yaml")):
 """
 
 
+def peer_pipeline() -> list[str] | None:
+    """What a user would script instead of `flowlogs generate && flowlogs validate` (issue 25): per
+    profile of the committed chart, `helm template | kubeconform -strict` and `helm lint --strict`,
+    as one shell command (kubeconform v0.7.0 with the parity tier's offline schemas). None without
+    ../shared (no kubeconform to build)."""
+    import shlex
+
+    sys.path.insert(0, str(ROOT / "tests" / "tools"))
+    import kubeconform_parity as parity
+
+    if parity.skip_reason():
+        return None
+    binary, schemas = parity.build_kubeconform(), parity.cached_schemas()
+    kubeconform = [str(binary), "-strict", "-summary", "-kubernetes-version", parity.KUBERNETES_VERSION]
+    kubeconform += [argument for location in parity.schema_locations(schemas) for argument in ("-schema-location", location)]
+    steps = []
+    for values in sorted((ROOT / "chart" / "profiles").glob("*/values.yaml")):
+        chart = ["flowlogs", str(ROOT / "chart"), "-f", str(values)]
+        steps.append(f"{shlex.join([str(HELM), 'template', *chart])} | {shlex.join([*kubeconform, '-'])}")
+        steps.append(shlex.join([str(HELM), "lint", "--strict", *chart[1:]]))
+    # kubeconform refuses the partial manifests of patch-mode gitops (by design: docs/validator.md), so
+    # each step's exit status is left aside: what is timed is the work.
+    return ["sh", "-c", "\n".join([*steps, "true"])]
+
+
 def floor(label: str, seconds: float, reference: float) -> None:
     """A line of what Helm alone costs (no target: flowlogs cannot go below it)."""
     print(f"{label:<44} {seconds:7.3f} s CPU | helm template: {reference:.3f} s | {seconds / reference:5.1f}x | (floor)")
@@ -156,7 +182,7 @@ def main() -> int:
         kept, reference = side_by_side([render], helm_template, args.runs, before_each=forget_renders)
         report("  (Helm run again, e.g. after an upgrade)", kept, "helm template", reference, 1.5, None)
         cold, reference = side_by_side([render], helm_template, args.runs, before_each=forget_builds)
-        report("  (first render, e.g. after an edit)", cold, "helm template", reference, 1.5, None)
+        results.append(report("flowlogs render after an edit", cold, "helm template", reference, 2, None))
         with tempfile.TemporaryDirectory(prefix="flowlogs-startup-") as temporary:
             # cold: a fresh copy of the repository without chart/ and gitops/, and no build kept
             repo = Path(temporary) / "repo"
@@ -166,10 +192,14 @@ def main() -> int:
                 shutil.copytree(ROOT / "values", repo / "values")
                 forget_builds()
 
-            both, reference = side_by_side(
-                [[FLOWLOGS, "generate"], [FLOWLOGS, "validate", "--embedded-only"]], helm_template, args.runs, cwd=repo, before_each=fresh_repository
-            )
-        results.append(report("flowlogs generate && flowlogs validate", both, "helm template", reference, 7, 0.5))
+            pipeline = peer_pipeline()
+            if pipeline is None:
+                print("flowlogs generate && flowlogs validate: no kubeconform to compare with (needs ../shared beside the project)")
+            else:
+                both, reference = side_by_side(
+                    [[FLOWLOGS, "generate"], [FLOWLOGS, "validate", "--embedded-only"]], pipeline, args.runs, cwd=repo, before_each=fresh_repository
+                )
+                results.append(report("flowlogs generate && flowlogs validate", both, "the peer pipeline", reference, 0.6, None))
         print("\nwhat Helm alone costs, side by side (flowlogs' own work comes on top):")
         started, reference = side_by_side([[sys.executable, "-c", HELM_STARTED]], helm_template, args.runs)
         floor("python + the embedded Helm engine started", started, reference)
@@ -190,8 +220,8 @@ def main() -> int:
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             passed = completed.returncode == 0
-            print(f"{'make ' + target + ' (wall)':<44} {wall:7.1f} s     | {cpu:.1f} s CPU | target <= 45 s on {os.cpu_count()} cores: {'met' if wall <= 45 else 'NOT met'}{'' if passed else ' (it FAILED)'}")
-            results.append(wall <= 45 and passed)
+            print(f"{'make ' + target + ' (wall)':<44} {wall:7.1f} s     | {cpu:.1f} s CPU | target <= 60 s on {os.cpu_count()} cores: {'met' if wall <= 60 else 'NOT met'}{'' if passed else ' (it FAILED)'}")
+            results.append(wall <= 60 and passed)
 
     print("\nheaviest imports (cumulative, ms):")
     for microseconds, module in import_costs():

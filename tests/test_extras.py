@@ -47,13 +47,30 @@ def loaded_extras(tmp_path: Path, *commands: list[str]) -> list[str]:
     return list(json.loads(result.stdout.splitlines()[-1]))
 
 
-def test_the_extras_are_read_from_the_installed_metadata_as_pyproject_pins_them() -> None:
+def test_the_extras_table_is_pyprojects_and_each_module_is_its_distributions() -> None:
+    import importlib.metadata
+
     assert EXTRAS == {"render": ["helm-python-sdk", "kubernetes-validate"], "cel": ["cel-expr-python", "protobuf"]}
-    assert {name: list(extras.requirements(name)) for name in EXTRAS} == EXTRAS
+    assert {name: list(modules) for name, modules in extras.MODULES.items()} == EXTRAS
     assert set(extras.ADDS) == set(EXTRAS)
+    for modules in extras.MODULES.values():
+        for distribution, module in modules.items():  # the module's files are the distribution's (pip's RECORD)
+            path = module.replace(".", "/")  # a package's __init__.py, or an extension module's file
+            files = [str(f) for f in importlib.metadata.files(distribution) or []]
+            assert any(f == f"{path}/__init__.py" or f.startswith(f"{path}.") for f in files), (distribution, module)
     assert [extras.missing(name) for name in EXTRAS] == [(), ()]  # the dev environment has every extra
-    assert extras.requirements("no-such-extra") == ()
     assert str(extras.MissingExtra("cel")) == "needs the 'cel' extra (the CEL checker): pip install 'flowlogs[cel]'"
+
+
+def test_a_missing_module_is_a_missing_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(extras.MODULES, "cel", {"cel-expr-python": "no_such_module_xyz", "protobuf": "no_such_parent_xyz.protobuf"})
+    extras.missing.cache_clear()
+    try:
+        assert extras.missing("cel") == ("cel-expr-python", "protobuf")
+        with pytest.raises(extras.MissingExtra, match=r"^needs the 'cel' extra \(the CEL checker\): pip install 'flowlogs\[cel\]'$"):
+            extras.require("cel")
+    finally:
+        extras.missing.cache_clear()
 
 
 @pytest.mark.slow  # every core command in one process: ~3 s

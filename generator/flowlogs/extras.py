@@ -1,15 +1,16 @@
 """flowlogs' optional parts: which extra of pyproject.toml ([project.optional-dependencies]) is
 installed, and the one error a command gives when it needs one that is not.
 
-The extras and their packages are read from the installed package's metadata (its Requires-Dist
-lines), so pyproject.toml stays the one list; each is checked by distribution, without importing
-it (the point of leaving them out is not to pay for them).
+Each extra's distributions are checked by the module each installs, found without importing it
+(the point of leaving them out is not to pay for them) and without importlib.metadata, whose
+import alone costs a command ~30 ms. tests/test_extras.py checks that the table below is
+pyproject's extras and that each module is its distribution's.
 """
 
 from __future__ import annotations
 
 import functools
-import re
+import importlib.util
 
 from .errors import FlowlogsError
 
@@ -18,38 +19,28 @@ ADDS = {
     "render": "Helm's engine and Kubernetes' schemas",
     "cel": "the CEL checker",
 }
-# A Requires-Dist line of an extra: `name==1.0; extra == "render"` (setuptools writes it so).
-_EXTRA_REQUIREMENT = re.compile(r"""\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)[^;]*;\s*extra\s*==\s*["'](?P<extra>[^"']+)["']\s*""")
+# Each extra's distributions (as pyproject.toml names them) and the module each installs.
+MODULES: dict[str, dict[str, str]] = {
+    "render": {"helm-python-sdk": "helm_python", "kubernetes-validate": "kubernetes_validate"},
+    "cel": {"cel-expr-python": "cel_expr_python.cel", "protobuf": "google.protobuf"},
+}
 
 
 def install_command(extra: str) -> str:
     return f"pip install 'flowlogs[{extra}]'"
 
 
-@functools.cache
-def requirements(extra: str) -> tuple[str, ...]:
-    """The distributions `extra` installs; () when flowlogs runs without its metadata (a source tree)."""
-    import importlib.metadata  # here: a command that needs no extra does not pay for it
-
+def _installed(module: str) -> bool:
     try:
-        requires = importlib.metadata.requires("flowlogs") or []
-    except importlib.metadata.PackageNotFoundError:
-        return ()
-    return tuple(match["name"] for line in requires if (match := _EXTRA_REQUIREMENT.fullmatch(line)) and match["extra"] == extra)
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package (google, for google.protobuf) is not there
+        return False
 
 
 @functools.cache
 def missing(extra: str) -> tuple[str, ...]:
     """The distributions of `extra` that are not installed."""
-    import importlib.metadata
-
-    absent = []
-    for name in requirements(extra):
-        try:
-            importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            absent.append(name)
-    return tuple(absent)
+    return tuple(name for name, module in MODULES[extra].items() if not _installed(module))
 
 
 class MissingExtra(FlowlogsError):
