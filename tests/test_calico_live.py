@@ -20,7 +20,6 @@ import pytest
 import yaml
 from calico_live import (
     NO_CSA_MIGRATION,
-    Lines,
     apply,
     argocd_sync,
     create_token,
@@ -32,6 +31,7 @@ from calico_live import (
     script_command,
     script_env,
     subject_access,
+    watched,
 )
 from upstream_tools import ApiServer
 
@@ -397,26 +397,17 @@ def test_the_job_waits_for_the_operator_then_selects(cluster: ApiServer, chart_d
     (work / "token").write_text(token(cluster), encoding="utf-8")
     (work / "desired.json").write_text(json.dumps(with_timeout(desired, 60)), encoding="utf-8")
     command = script_command(cluster, work, ["apply", str(work / "desired.json")])
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(0.05)) as process:
-        lines = Lines(process)
-        try:
-            assert lines.until("no Ready condition yet") == "ApplicationLayer tigera-secure: no Ready condition yet, waiting"
-            write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
-            reason = "Deployment tigera-system/tigera-apiserver: 0 of 1 updated replicas available"
-            assert lines.until(reason) == f"ApplicationLayer tigera-secure: {reason}, waiting"
-            assert process.poll() is None  # still waiting
-            web = get(cluster, "deployment", "web", SHOP) or {}
-            assert SIDECAR_LABEL[0] not in web["spec"]["template"]["metadata"]["labels"]
-            rollouts(cluster)
-            process.wait(timeout=60)  # stdout is Lines' to read; stderr is short
-            assert process.stderr is not None
-            err = process.stderr.read()
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            lines.join()
-    assert process.returncode == 0, err
+    with watched(command, script_env(0.05)) as run:
+        assert run.lines.until("no Ready condition yet") == "ApplicationLayer tigera-secure: no Ready condition yet, waiting"
+        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+        reason = "Deployment tigera-system/tigera-apiserver: 0 of 1 updated replicas available"
+        assert run.lines.until(reason) == f"ApplicationLayer tigera-secure: {reason}, waiting"
+        assert run.process.poll() is None  # still waiting
+        web = get(cluster, "deployment", "web", SHOP) or {}
+        assert SIDECAR_LABEL[0] not in web["spec"]["template"]["metadata"]["labels"]
+        rollouts(cluster)
+        err = run.finish(60)
+    assert run.process.returncode == 0, err
     web = get(cluster, "deployment", "web", SHOP) or {}
     assert web["spec"]["template"]["metadata"]["labels"][SIDECAR_LABEL[0]] == SIDECAR_LABEL[1]
 
@@ -660,27 +651,18 @@ def test_the_gitops_wait_hook_blocks_until_both_rollouts_are_done(cluster: ApiSe
     rollout_objects(cluster)
     layer = application_layer(cluster, chart_docs, ready_layer_status(1, "Disabled"))
     before = snapshot(cluster)
-    with subprocess.Popen(hook_command(cluster, wait_hook, tmp_path / "wait"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(0.05)) as process:
-        lines = Lines(process)
-        try:
-            assert lines.until('status.sidecarWebhook "Disabled"').endswith(", waiting")
-            write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
-            for name, deployment, daemonset, reason in ROLLOUT_STATES:
-                write_status(cluster, "deployment", "tigera-apiserver", "tigera-system", deployment)
-                write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset)
-                assert lines.until(reason) == f"ApplicationLayer tigera-secure: {reason}, waiting", name
-                assert process.poll() is None, name
-            write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset_status())
-            assert lines.until(": ready") == "ApplicationLayer tigera-secure: ready and the sidecar webhook is up"
-            process.wait(timeout=20)  # stdout is Lines' to read; stderr is short
-            assert process.stderr is not None
-            err = process.stderr.read()
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            lines.join()
-    assert (process.returncode, err) == (0, "")
+    with watched(hook_command(cluster, wait_hook, tmp_path / "wait"), script_env(0.05)) as run:
+        assert run.lines.until('status.sidecarWebhook "Disabled"').endswith(", waiting")
+        write_status(cluster, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(layer["metadata"]["generation"]))
+        for name, deployment, daemonset, reason in ROLLOUT_STATES:
+            write_status(cluster, "deployment", "tigera-apiserver", "tigera-system", deployment)
+            write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset)
+            assert run.lines.until(reason) == f"ApplicationLayer tigera-secure: {reason}, waiting", name
+            assert run.process.poll() is None, name
+        write_status(cluster, "daemonset", "l7-log-collector", "calico-system", daemonset_status())
+        assert run.lines.until(": ready") == "ApplicationLayer tigera-secure: ready and the sidecar webhook is up"
+        err = run.finish(20)
+    assert (run.process.returncode, err) == (0, "")
     assert snapshot(cluster) == before  # it waits only: nothing was written
     calls = {line for line in (tmp_path / "wait" / "calls.log").read_text(encoding="utf-8").splitlines()}
     assert calls == {

@@ -25,7 +25,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,33 @@ class Lines:
     def join(self) -> None:
         """Once the process has ended: the reader is done, so its pipe can be closed."""
         self.thread.join(timeout=10)
+
+
+class Watched:
+    """A running script and its stdout lines (`watched`)."""
+
+    def __init__(self, process: subprocess.Popen[str], lines: Lines) -> None:
+        self.process, self.lines = process, lines
+
+    def finish(self, seconds: float) -> str:
+        """Wait for the script's end; its stderr (short: stdout is the lines')."""
+        self.process.wait(timeout=seconds)
+        assert self.process.stderr is not None
+        return self.process.stderr.read()
+
+
+@contextmanager
+def watched(command: Sequence[str], env: dict[str, str]) -> Iterator[Watched]:
+    """Run `command`, its stdout read line by line; killed and reaped whatever the test does."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        lines = Lines(process)
+        try:
+            yield Watched(process, lines)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            lines.join()
 
 
 def run_script(
