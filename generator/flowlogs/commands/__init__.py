@@ -255,11 +255,13 @@ def add_cluster(parser: argparse.ArgumentParser) -> None:
 
 
 def check_helm(args: argparse.Namespace) -> None:
-    """A --helm binary that cannot run here is a usage error, before any profile is read."""
-    if args.helm:
-        from ..helm import usable_binary
+    """Before any profile is read: a --helm binary that cannot run here is a usage error, and no
+    engine at all (neither a helm binary nor the `render` extra) is the missing extra's message."""
+    from ..helm import require_engine, usable_binary
 
+    if args.helm:
         usable_binary(args.helm)
+    require_engine(args.helm)
 
 
 def add_product_versions(parser: argparse.ArgumentParser, help_text: str, products: Sequence[Product] | None = None) -> None:

@@ -15,11 +15,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..current import current_chart
-    from ..helm import require_engine
     from ..rendering import render_current
 
     check_helm(args)
-    require_engine(args.helm)
     # The profile as it is now, compiled in memory (as `generate` would), never a stale chart/.
     current = current_chart(args.values_dir, args.chart_dir, [args.profile])
     print_warnings(current.diagnostics)

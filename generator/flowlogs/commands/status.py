@@ -17,12 +17,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..helm import require_engine
     from ..kubectl import Kubectl
     from ..status import profile_status, status_json, status_text
 
     check_helm(args)
-    require_engine(args.helm)
     kubectl = Kubectl.usable(args.kubectl, args.kubeconfig, args.context)
     report = profile_status(
         args.profile,
