@@ -187,8 +187,9 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
 
 @pytest.fixture(scope="session")
 def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[upstream_tools.ApiServer]:
-    """One real API server per test process, shared by the modules whose objects do not collide
-    (a module that changes cluster-wide objects under other field managers starts its own)."""
+    """One real API server per test process (one process in all: ONE_WORKER_MODULES), shared by
+    the modules whose objects do not collide (a module that changes cluster-wide objects under
+    other field managers starts its own)."""
     with started_kube_apiserver(tmp_path_factory, "apiserver") as server:
         yield server
 
@@ -200,14 +201,35 @@ def write_profile(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # pytest-xdist's `load` hands each worker a quarter of its share of the tests up front, in
-    # collection order, so the slow tests collected first (below) would all go to one worker;
-    # one test at a time lets every worker start on one of them. (Tests that share an expensive
-    # set-up share it through `once_per_run`: `--dist loadgroup` does not group on pytest 9, whose
-    # node ids xdist 3.8 can no longer suffix with the group.)
-    if config.pluginmanager.hasplugin("xdist") and config.getoption("maxschedchunk", None) is None:
-        config.option.maxschedchunk = 1
+# Modules that run on one worker, their tests in a row, by the API server they use: spread over
+# the workers, every worker that got one of their tests would start one more (~5 s of CPU each).
+# A module missing here only costs that: each process starts the servers its tests need.
+ONE_WORKER_MODULES = {
+    # a server of their own (conftest.started_kube_apiserver in a module fixture)
+    "tests/test_calico_live.py": "calico-apiserver",
+    "tests/test_live_apply.py": "live-apply-apiserver",
+    # the `kube_apiserver` fixture
+    "tests/test_cluster_commands.py": "kube_apiserver",
+    "tests/test_gitops_health.py": "kube_apiserver",
+    "tests/test_readme_cluster.py": "kube_apiserver",
+    "tests/test_server_rules.py": "kube_apiserver",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's `loadscope` with every test a unit of its own but for ONE_WORKER_MODULES. A worker
+    gets more units when it has two tests or fewer left, largest units first, then in collection
+    order: the slow tests collected first (below) run beside the short ones on every worker.
+    (xdist's `loadgroup` does not group on pytest 9, whose node ids xdist 3.8 can no longer
+    suffix with the group.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
+
+    return Scheduling(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
