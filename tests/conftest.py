@@ -223,6 +223,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     order: the slow tests collected first (below) run beside the short ones on every worker.
     (xdist's `loadgroup` does not group on pytest 9, whose node ids xdist 3.8 can no longer
     suffix with the group.)"""
+    if config.getoption("dist") != "load":  # another --dist asked for by name
+        return None
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
