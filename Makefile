@@ -115,7 +115,7 @@ fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz/run_fuzz.py --examples $(FUZZ_EXAMPLES)
 
 # The randomised oracle tiers at full size (hubble and Cilium's charts against preview, explain and
-# import: fresh examples each run); `make test` runs a quarter of each beside the other tests.
+# import: fresh examples each run); `make test` runs a tenth of each (at least one) beside the other tests.
 oracle: $(STAMP) upstream-tools
 	FLOWLOGS_ORACLE_SCALE=1 $(PYTEST) -m slow tests/test_preview_oracle.py tests/test_explain_oracle.py tests/test_import_oracle.py
 

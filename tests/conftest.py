@@ -154,16 +154,33 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+# What a new server starts from: the certificates and etcd data of one that start.sh made and that
+# got the CRDs (upstream_tools.LIVE_CRDS), kept while its key is the same (upstream_tools.seed_key).
+# A server started from a copy makes no RSA keys and stores no CRDs: ~2.5 s of CPU of ~8 per start.
+KUBE_APISERVER_SEED = ROOT / ".cache" / "kube-apiserver-seed"
+
+
 @contextmanager
 def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[upstream_tools.ApiServer]:
     """A real kube-apiserver + etcd (v1.36.2) with the CRDs of ../shared/crds applied server-side,
-    stopped at the end (~7 s). Skipped only when ../shared/tools is absent."""
+    stopped at the end (~5 s). Skipped only when ../shared/tools is absent."""
     reason = upstream_tools.skip_reason("kube-apiserver") or upstream_tools.kubectl_available()
     if reason:
         pytest.skip(reason)
-    server = upstream_tools.ApiServer.start(tmp_path_factory.mktemp(name))
+    run_dir = tmp_path_factory.mktemp(name)
+    with built_once(KUBE_APISERVER_SEED, upstream_tools.seed_key()) as ready:
+        if not (ready and all((KUBE_APISERVER_SEED / part).is_dir() for part in ("pki", "etcd"))):
+            shutil.rmtree(KUBE_APISERVER_SEED, ignore_errors=True)
+            seed = upstream_tools.ApiServer.start(KUBE_APISERVER_SEED)
+            try:
+                seed.apply_crds()
+            finally:
+                seed.stop()
+        for part in ("pki", "etcd"):
+            shutil.copytree(KUBE_APISERVER_SEED / part, run_dir / part)
+    server = upstream_tools.ApiServer.start(run_dir)
     try:
-        server.apply_crds()
+        server.apply_crds()  # stored already: waits until they are Established
         yield server
     finally:
         server.stop()
@@ -171,8 +188,9 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
 
 @pytest.fixture(scope="session")
 def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[upstream_tools.ApiServer]:
-    """One real API server per test process, shared by the modules whose objects do not collide
-    (a module that changes cluster-wide objects under other field managers starts its own)."""
+    """One real API server per test process (one process in all: ONE_WORKER_MODULES), shared by
+    the modules whose objects do not collide (a module that changes cluster-wide objects under
+    other field managers starts its own)."""
     with started_kube_apiserver(tmp_path_factory, "apiserver") as server:
         yield server
 
@@ -184,14 +202,37 @@ def write_profile(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # pytest-xdist's `load` hands each worker a quarter of its share of the tests up front, in
-    # collection order, so the slow tests collected first (below) would all go to one worker;
-    # one test at a time lets every worker start on one of them. (Tests that share an expensive
-    # set-up share it through `once_per_run`: `--dist loadgroup` does not group on pytest 9, whose
-    # node ids xdist 3.8 can no longer suffix with the group.)
-    if config.pluginmanager.hasplugin("xdist") and config.getoption("maxschedchunk", None) is None:
-        config.option.maxschedchunk = 1
+# Modules that run on one worker, their tests in a row, by the API server they use: spread over
+# the workers, every worker that got one of their tests would start one more (~5 s of CPU each).
+# A module missing here only costs that: each process starts the servers its tests need.
+ONE_WORKER_MODULES = {
+    # a server of their own (conftest.started_kube_apiserver in a module fixture)
+    "tests/test_calico_live.py": "calico-apiserver",
+    "tests/test_live_apply.py": "live-apply-apiserver",
+    # the `kube_apiserver` fixture
+    "tests/test_cluster_commands.py": "kube_apiserver",
+    "tests/test_gitops_health.py": "kube_apiserver",
+    "tests/test_readme_cluster.py": "kube_apiserver",
+    "tests/test_server_rules.py": "kube_apiserver",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's `loadscope` with every test a unit of its own but for ONE_WORKER_MODULES. A worker
+    gets more units when it has two tests or fewer left, largest units first, then in collection
+    order: the slow tests collected first (below) run beside the short ones on every worker.
+    (xdist's `loadgroup` does not group on pytest 9, whose node ids xdist 3.8 can no longer
+    suffix with the group.)"""
+    if config.getoption("dist") != "load":  # another --dist asked for by name
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
+
+    return Scheduling(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -14,6 +14,7 @@ that fails is an error, never a skip.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -50,10 +51,10 @@ LIVE_CRDS = (
 
 
 def oracle_budget(full: int) -> int:
-    """How many of `full` generated examples a randomised oracle run takes: a quarter in `make test`
-    (which runs them beside everything else, fresh examples each run), all with `make oracle`
-    (FLOWLOGS_ORACLE_SCALE=1)."""
-    scale = float(os.environ.get("FLOWLOGS_ORACLE_SCALE", "0.25"))
+    """How many of `full` generated examples a randomised oracle run takes: a tenth in `make test`
+    (which runs them beside everything else, fresh examples each run; at least one), all with
+    `make oracle` (FLOWLOGS_ORACLE_SCALE=1)."""
+    scale = float(os.environ.get("FLOWLOGS_ORACLE_SCALE", "0.1"))
     return max(1, round(full * scale))
 
 
@@ -118,7 +119,6 @@ HUBBLE_SOURCE_DIRS = ("api/v1/flow/", "pkg/hubble/filters/", "pkg/identity/")
 def cilium_source(minor: str, path: str) -> str:
     """A file of Cilium's source as the hubble release of `minor` vendors it, e.g.
     cilium_source("1.19", "api/v1/flow/flow.proto")."""
-    import hashlib
     import tarfile
 
     tarball = SHARED_TOOLS / "hubble" / "hubble-src.tar.xz"
@@ -201,6 +201,18 @@ class ApiServer:
             if time.monotonic() > deadline:
                 raise AssertionError(f"CRDs not Established: {waited.stderr}")
             time.sleep(0.5)
+
+
+def seed_key() -> str:
+    """What a server's seed (conftest.KUBE_APISERVER_SEED) is made from: the binaries (by size and
+    time), start.sh and the CRDs, and the week (start.sh's certificates are valid for 30 days)."""
+    digest = hashlib.sha256()
+    for path in (SHARED_TOOLS / "kube-apiserver" / "start.sh", *(SHARED_CRDS / name for name in LIVE_CRDS)):
+        digest.update(path.read_bytes())
+    for binary in ("kube-apiserver", "etcd"):
+        stat = (kube_apiserver_binaries() / binary).stat()
+        digest.update(f"{binary} {stat.st_size} {stat.st_mtime_ns}".encode())
+    return f"{digest.hexdigest()} {time.strftime('%G-W%V')}"
 
 
 def kubectl_available() -> str:
