@@ -61,6 +61,7 @@ python-matrix: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # One Go toolchain for every tool built from ../shared/tools (none is needed without it).

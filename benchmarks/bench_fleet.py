@@ -116,13 +116,16 @@ for line in sys.stdin:
     child = subprocess.Popen(arguments, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
-    print(json.dumps([time.perf_counter() - start, usage.ru_maxrss * 1024, child.returncode, usage.ru_utime + usage.ru_stime]), flush=True)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(json.dumps([time.perf_counter() - start, usage.ru_maxrss * 1024, child.returncode, cpu]), flush=True)
 """
 
 
 class Launcher:
     def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
 
     def run(self, arguments: list[str], cwd: Path) -> tuple[float, int, int, float]:
         """A `flowlogs` child process: (wall seconds, peak RSS in bytes, exit code, CPU seconds)."""
@@ -145,20 +148,28 @@ def as_processes(launcher: Launcher, clusters: int, wall_target: float, memory_t
         build_repository(root, clusters)
         size = (root / "values" / "fleet.yaml").stat().st_size
         rows = []
-        for label, arguments in (("generate", ["generate"]), ("validate --fleet", ["validate", "--fleet", "--embedded-only"])):
+        for label, arguments in (
+            ("generate", ["generate"]),
+            ("validate --fleet", ["validate", "--fleet", "--embedded-only"]),
+        ):
             seconds, peak, code, cpu = launcher.run(arguments, root)
             assert code == 0, f"flowlogs {label} exited {code}"
             rows.append((label, seconds, peak, cpu))
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())  # the machine is shared: say how busy it was
-    print(f"as child processes, {clusters} clusters (values/fleet.yaml {size / 1024:.0f} KiB), {os.cpu_count()} cores, load average {load}:")
+    print(
+        f"as child processes, {clusters} clusters (values/fleet.yaml {size / 1024:.0f} KiB), {os.cpu_count()} cores, "
+        f"load average {load}:"
+    )
     for label, seconds, peak, cpu in rows:
         print(f"  flowlogs {label:<17} wall {seconds:7.2f} s  CPU {cpu:7.2f} s  peak RSS {peak / 2**20:7.0f} MiB")
     wall = sum(row[1] for row in rows)
     peak = max(row[2] for row in rows)
     ok = wall < wall_target and peak < memory_target
     print(
-        f"{'PASS' if ok else 'FAIL'}: generate + validate --fleet of {clusters} clusters: wall {wall:.2f} s (target {wall_target:g} s, "
-        f"ratio {wall / wall_target:.3f}), peak RSS {peak / 2**20:.0f} MiB (target {memory_target / 2**30:g} GiB, ratio {peak / memory_target:.3f})"
+        f"{'PASS' if ok else 'FAIL'}: generate + validate --fleet of {clusters} clusters: wall {wall:.2f} s (target "
+        f"{wall_target:g} s, "
+        f"ratio {wall / wall_target:.3f}), peak RSS {peak / 2**20:.0f} MiB (target {memory_target / 2**30:g} GiB, "
+        f"ratio {peak / memory_target:.3f})"
     )
     return ok
 
@@ -168,9 +179,18 @@ def main() -> int:
     parser.add_argument("--clusters", type=int, default=500)
     parser.add_argument("--target", type=float, default=10.0, help="seconds a cold generate may take (default: 10)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is reported")
-    parser.add_argument("--validate-target", type=float, default=5.0, help="seconds `validate --fleet` may take (default: 5)")
-    parser.add_argument("--wall-target", type=float, default=60.0, help="seconds generate + validate --fleet may take as processes (default: 60)")
-    parser.add_argument("--memory-target", type=float, default=2.0, help="GiB either process may use at its peak (default: 2)")
+    parser.add_argument(
+        "--validate-target", type=float, default=5.0, help="seconds `validate --fleet` may take (default: 5)"
+    )
+    parser.add_argument(
+        "--wall-target",
+        type=float,
+        default=60.0,
+        help="seconds generate + validate --fleet may take as processes (default: 60)",
+    )
+    parser.add_argument(
+        "--memory-target", type=float, default=2.0, help="GiB either process may use at its peak (default: 2)"
+    )
     args = parser.parse_args()
     judged = args.clusters <= JUDGED_UP_TO
     launcher = Launcher()  # before this process grows
@@ -197,7 +217,17 @@ def main() -> int:
             assert diff == "", "check must pass right after generate"
             built = plan(values, chart, gitops)
             pairs = len(cluster_groups(built.fleet, {p.name: p for p in built.profiles}))
-            command = ["--values-dir", str(values), "--chart-dir", str(chart), "validate", "--fleet", "--embedded-only", "-o", "json"]
+            command = [
+                "--values-dir",
+                str(values),
+                "--chart-dir",
+                str(chart),
+                "validate",
+                "--fleet",
+                "--embedded-only",
+                "-o",
+                "json",
+            ]
             with open(Path(temporary) / "report.json", "w") as report_file:
                 stdout, sys.stdout = sys.stdout, report_file
                 try:
@@ -228,7 +258,10 @@ def main() -> int:
     def verdict(ok: bool) -> str:
         return ("PASS" if ok else "FAIL") if judged else f"(in-process targets are set for {JUDGED_UP_TO} clusters)"
 
-    print(f"{verdict(generate_ok)}: slowest cold generate {worst:.3f} s vs target {args.target:g} s (ratio {worst / args.target:.3f})")
+    print(
+        f"{verdict(generate_ok)}: slowest cold generate {worst:.3f} s vs target {args.target:g} s (ratio "
+        f"{worst / args.target:.3f})"
+    )
     print(
         f"{verdict(fleet_ok)}: validate --fleet of {args.clusters} clusters ({pairs} distinct profile+overrides pairs, "
         f"rendered once each) median {fleet_validate:.3f} s = {fleet_validate / max(pairs, 1) * 1000:.1f} ms per pair; "

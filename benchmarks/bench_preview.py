@@ -57,7 +57,18 @@ CONFIGS: dict[str, dict[str, Any]] = {
             {
                 "name": "shop-errors",
                 "filePath": "/var/run/cilium/hubble/shop-errors.log",
-                "fieldMask": ["time", "verdict", "drop_reason_desc", "IP", "l4", "source.namespace", "source.pod_name", "destination.namespace", "destination.pod_name", "l7"],
+                "fieldMask": [
+                    "time",
+                    "verdict",
+                    "drop_reason_desc",
+                    "IP",
+                    "l4",
+                    "source.namespace",
+                    "source.pod_name",
+                    "destination.namespace",
+                    "destination.pod_name",
+                    "l7",
+                ],
                 "includeFilters": [
                     {"destination_pod": ["shop/"], "verdict": ["DROPPED"]},
                     {"destination_pod": ["shop/"], "http_status_code": ["5+"]},
@@ -80,8 +91,20 @@ CONFIGS: dict[str, dict[str, Any]] = {
             {
                 "name": "shop",
                 "filePath": "/var/run/cilium/hubble/shop.log",
-                "fieldMask": ["time", "verdict", "IP", "l4", "source.namespace", "source.pod_name", "destination.namespace", "destination.pod_name"],
-                "includeFilters": [{"destination_pod": ["shop/"], "protocol": ["tcp"]}, {"source_label": ["k8s:app=frontend"]}],
+                "fieldMask": [
+                    "time",
+                    "verdict",
+                    "IP",
+                    "l4",
+                    "source.namespace",
+                    "source.pod_name",
+                    "destination.namespace",
+                    "destination.pod_name",
+                ],
+                "includeFilters": [
+                    {"destination_pod": ["shop/"], "protocol": ["tcp"]},
+                    {"source_label": ["k8s:app=frontend"]},
+                ],
                 "excludeFilters": [{"destination_port": ["53"]}],
             },
         ]
@@ -92,7 +115,26 @@ CONFIGS: dict[str, dict[str, Any]] = {
 # A block of 100 lines made of the sample's lines (by line number), shuffled once, repeated: a
 # mix like a cluster's (mostly forwarded L3/L4 flows, a few L7 records, 3% drops, a lost-events
 # record, one line in `hubble observe -o jsonpb` spelling), not the sample's one-of-each.
-MIX = {1: 1, 2: 22, 3: 22, 4: 3, 5: 3, 6: 4, 7: 10, 8: 8, 9: 5, 10: 5, 11: 1, 12: 2, 13: 5, 14: 5, 15: 1, 16: 1, 17: 1, 18: 1}
+MIX = {
+    1: 1,
+    2: 22,
+    3: 22,
+    4: 3,
+    5: 3,
+    6: 4,
+    7: 10,
+    8: 8,
+    9: 5,
+    10: 5,
+    11: 1,
+    12: 2,
+    13: 5,
+    14: 5,
+    15: 1,
+    16: 1,
+    17: 1,
+    18: 1,
+}
 
 
 def write_flows(path: Path, count: int) -> None:
@@ -126,7 +168,9 @@ def preview(path: Path, config: str = "selective") -> tuple[float, list[int]]:
 
 
 def peak_memory_mib(path: Path) -> float:
-    completed = subprocess.run([sys.executable, __file__, "--peak", str(path)], capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, __file__, "--peak", str(path)], capture_output=True, text=True, check=True
+    )
     return float(completed.stdout.strip())
 
 
@@ -160,12 +204,18 @@ def main() -> int:
         for name in CONFIGS:
             took = best[name]
             share = sum(matched[name]) / args.flows / len(matched[name])
-            print(f"preview, {name} ({len(matched[name])} flow logs, {share:.0%} of flows exported per flow log, mask, tallies): {took:.2f} s, {args.flows / took:,.0f} flows/s, ratio {took / bare:.2f}x")
+            print(
+                f"preview, {name} ({len(matched[name])} flow logs, {share:.0%} of flows exported per flow log, mask, "
+                f"tallies): {took:.2f} s, {args.flows / took:,.0f} flows/s, ratio {took / bare:.2f}x"
+            )
         ratio = best["selective"] / bare
         verdict = "ok" if ratio <= TARGET_RATIO else "MISSED"
         print(f"ratio preview/bare parsing: {ratio:.2f}x [{verdict}] (selective; target <= {TARGET_RATIO}x)")
         small_peak, large_peak = peak_memory_mib(small), peak_memory_mib(large)
-        print(f"peak memory: {args.small} flows {small_peak:.1f} MiB, {args.flows} flows {large_peak:.1f} MiB ({large_peak / small_peak:.2f}x)")
+        print(
+            f"peak memory: {args.small} flows {small_peak:.1f} MiB, {args.flows} flows {large_peak:.1f} MiB "
+            f"({large_peak / small_peak:.2f}x)"
+        )
     return 0 if ratio <= TARGET_RATIO or args.no_target else 1
 
 

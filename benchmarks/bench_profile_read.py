@@ -41,7 +41,9 @@ def import_ms(statement: str) -> float:
         subprocess.run([sys.executable, "-c", code], check=True)
         return time.perf_counter() - start
 
-    return (statistics.median(run(statement) for _ in range(7)) - statistics.median(run("pass") for _ in range(7))) * 1000
+    return (
+        statistics.median(run(statement) for _ in range(7)) - statistics.median(run("pass") for _ in range(7))
+    ) * 1000
 
 
 def main() -> int:
@@ -64,7 +66,10 @@ def main() -> int:
     print(f"profile reader (libyaml events): {ours:7.2f} ms for all")
     print(f"ruamel.yaml round trip:          {theirs:7.2f} ms for all ({theirs / ours:.0f}x)")
     print(f"import yaml (PyYAML + libyaml):  {import_ms('import yaml'):7.1f} ms")
-    print(f"import ruamel.yaml:              {import_ms('from ruamel.yaml import YAML; YAML(typ=chr(114) + chr(116))'):7.1f} ms")
+    print(
+        "import ruamel.yaml:              "
+        f"{import_ms('from ruamel.yaml import YAML; YAML(typ=chr(114) + chr(116))'):7.1f} ms"
+    )
     return 0
 
 

@@ -8,7 +8,8 @@ grow when the machine is busy the way wall time does. Each line prints the media
 met. `render` is timed again (the profile unchanged: flowlogs keeps the build and Helm's output)
 and after an edit (nothing kept); `generate && validate` from a fresh copy of values/ with no
 build kept, each run, against the pipeline a user would script instead (per profile `helm template |
-kubeconform -strict` and `helm lint --strict`). The import cost of the heaviest modules follows (`python -X importtime`), so a regression
+kubeconform -strict` and `helm lint --strict`). The import cost of the heaviest modules follows (`python -X
+importtime`), so a regression
 shows where it comes from. Run from the repository root after `make` (chart/ generated, the
 helm binary fetched into .cache/bin).
 """
@@ -37,7 +38,10 @@ HELM = ROOT / ".cache" / "bin" / "helm"
 # As users run it: Python writes its bytecode caches (a shell with PYTHONDONTWRITEBYTECODE=1
 # would compile every module on every run), and flowlogs' per-user cache is its own (CACHE).
 CACHE = Path(tempfile.mkdtemp(prefix="flowlogs-startup-cache-"))
-ENV = {**{k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "FLOWLOGS_NO_CACHE")}, "FLOWLOGS_CACHE_DIR": str(CACHE)}
+ENV = {
+    **{k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "FLOWLOGS_NO_CACHE")},
+    "FLOWLOGS_CACHE_DIR": str(CACHE),
+}
 ENTRIES = CACHE / "v2"
 
 
@@ -81,7 +85,14 @@ def forget_builds() -> None:
         entry.unlink()
 
 
-def report(label: str, seconds: float, reference_label: str, reference: float, limit_ratio: float | None, limit_seconds: float | None) -> bool:
+def report(
+    label: str,
+    seconds: float,
+    reference_label: str,
+    reference: float,
+    limit_ratio: float | None,
+    limit_seconds: float | None,
+) -> bool:
     ratio = seconds / reference if reference else float("inf")
     checks = []
     if limit_ratio is not None:
@@ -90,9 +101,17 @@ def report(label: str, seconds: float, reference_label: str, reference: float, l
         checks.append(seconds <= limit_seconds)
     met = all(checks)
     target = " and ".join(
-        part for part in ((f"<= {limit_ratio:g}x" if limit_ratio is not None else ""), (f"<= {limit_seconds:g} s" if limit_seconds is not None else "")) if part
+        part
+        for part in (
+            (f"<= {limit_ratio:g}x" if limit_ratio is not None else ""),
+            (f"<= {limit_seconds:g} s" if limit_seconds is not None else ""),
+        )
+        if part
     )
-    print(f"{label:<44} {seconds:7.3f} s CPU | {reference_label}: {reference:.3f} s | {ratio:5.1f}x | target {target}: {'met' if met else 'NOT met'}")
+    print(
+        f"{label:<44} {seconds:7.3f} s CPU | {reference_label}: {reference:.3f} s | {ratio:5.1f}x | target {target}: "
+        f"{'met' if met else 'NOT met'}"
+    )
     return met
 
 
@@ -127,7 +146,9 @@ def peer_pipeline() -> list[str] | None:
         return None
     binary, schemas = parity.build_kubeconform(), parity.cached_schemas()
     kubeconform = [str(binary), "-strict", "-summary", "-kubernetes-version", parity.KUBERNETES_VERSION]
-    kubeconform += [argument for location in parity.schema_locations(schemas) for argument in ("-schema-location", location)]
+    kubeconform += [
+        argument for location in parity.schema_locations(schemas) for argument in ("-schema-location", location)
+    ]
     steps = []
     for values in sorted((ROOT / "chart" / "profiles").glob("*/values.yaml")):
         chart = ["flowlogs", str(ROOT / "chart"), "-f", str(values)]
@@ -140,13 +161,17 @@ def peer_pipeline() -> list[str] | None:
 
 def floor(label: str, seconds: float, reference: float) -> None:
     """A line of what Helm alone costs (no target: flowlogs cannot go below it)."""
-    print(f"{label:<44} {seconds:7.3f} s CPU | helm template: {reference:.3f} s | {seconds / reference:5.1f}x | (floor)")
+    print(
+        f"{label:<44} {seconds:7.3f} s CPU | helm template: {reference:.3f} s | {seconds / reference:5.1f}x | (floor)"
+    )
 
 
 def import_costs(top: int = 12) -> list[tuple[int, str]]:
     """The modules with the largest cumulative import time (microseconds) of `flowlogs render`'s imports."""
     code = "import flowlogs.cli, flowlogs.rendering, flowlogs.generate, flowlogs.validate"
-    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     rows = []
     for line in result.stderr.splitlines():
         match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|(\s*)(\S+)", line)
@@ -194,17 +219,28 @@ def main() -> int:
 
             pipeline = peer_pipeline()
             if pipeline is None:
-                print("flowlogs generate && flowlogs validate: no kubeconform to compare with (needs ../shared beside the project)")
+                print(
+                    "flowlogs generate && flowlogs validate: no kubeconform to compare with (needs ../shared beside "
+                    "the project)"
+                )
             else:
                 both, reference = side_by_side(
-                    [[FLOWLOGS, "generate"], [FLOWLOGS, "validate", "--embedded-only"]], pipeline, args.runs, cwd=repo, before_each=fresh_repository
+                    [[FLOWLOGS, "generate"], [FLOWLOGS, "validate", "--embedded-only"]],
+                    pipeline,
+                    args.runs,
+                    cwd=repo,
+                    before_each=fresh_repository,
                 )
-                results.append(report("flowlogs generate && flowlogs validate", both, "the peer pipeline", reference, 0.6, None))
+                results.append(
+                    report("flowlogs generate && flowlogs validate", both, "the peer pipeline", reference, 0.6, None)
+                )
         print("\nwhat Helm alone costs, side by side (flowlogs' own work comes on top):")
         started, reference = side_by_side([[sys.executable, "-c", HELM_STARTED]], helm_template, args.runs)
         floor("python + the embedded Helm engine started", started, reference)
         profiles = len(list((ROOT / "chart" / "profiles").glob("*/values.yaml")))
-        calls, reference = side_by_side([[sys.executable, "-c", HELM_CALLS, str(ROOT / "chart")]], helm_template, args.runs)
+        calls, reference = side_by_side(
+            [[sys.executable, "-c", HELM_CALLS, str(ROOT / "chart")]], helm_template, args.runs
+        )
         floor(f"  + validate's Helm calls ({profiles} renders, {profiles} lints)", calls, reference)
     else:
         print(f"{HELM} missing: run `make helm-binary` to compare render with helm template")
@@ -215,12 +251,17 @@ def main() -> int:
         for target in ("test", "test-fast"):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            completed = subprocess.run(["make", target], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            completed = subprocess.run(
+                ["make", target], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+            )
             wall = time.perf_counter() - start
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             passed = completed.returncode == 0
-            print(f"{'make ' + target + ' (wall)':<44} {wall:7.1f} s     | {cpu:.1f} s CPU | target <= 60 s on {os.cpu_count()} cores: {'met' if wall <= 60 else 'NOT met'}{'' if passed else ' (it FAILED)'}")
+            print(
+                f"{'make ' + target + ' (wall)':<44} {wall:7.1f} s     | {cpu:.1f} s CPU | target <= 60 s on "
+                f"{os.cpu_count()} cores: {'met' if wall <= 60 else 'NOT met'}{'' if passed else ' (it FAILED)'}"
+            )
             results.append(wall <= 60 and passed)
 
     print("\nheaviest imports (cumulative, ms):")

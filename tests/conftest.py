@@ -71,7 +71,11 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 def run_cli_in(root: Path, *args: str) -> int:
     """The CLI's main in this process with `root` as the working directory and the output
     discarded: for set-ups and expected outputs, where no output is under test."""
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
         patch.chdir(root)
         return main(list(args))
 
@@ -124,9 +128,13 @@ def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterato
 
 
 def tracked_tree(destination: Path) -> Path:
-    """The project's files as a fresh clone would have them (tracked and new, not ignored), uncommitted edits included."""
+    """The project's files as a fresh clone would have them (tracked and new, not ignored), uncommitted edits
+    included."""
     listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     for name in filter(None, listed.split("\0")):
         source = ROOT / name

@@ -18,7 +18,17 @@ PACKAGE = ROOT / "generator" / "flowlogs"
 PRODUCT_PACKAGES = {f"flowlogs.{product.key}" for product in PRODUCTS}
 REGISTRY = "flowlogs.registry"
 # What a product may use of the core: neutral building blocks, never the core's own work.
-CORE_ONLY = {"flowlogs.registry", "flowlogs.compiler", "flowlogs.generate", "flowlogs.diff", "flowlogs.cli", "flowlogs.rendering", "flowlogs.init_profile", "flowlogs.fleet_validation", "flowlogs.cli_reference"}
+CORE_ONLY = {
+    "flowlogs.registry",
+    "flowlogs.compiler",
+    "flowlogs.generate",
+    "flowlogs.diff",
+    "flowlogs.cli",
+    "flowlogs.rendering",
+    "flowlogs.init_profile",
+    "flowlogs.fleet_validation",
+    "flowlogs.cli_reference",
+}
 CORE_ONLY_PACKAGES = {"flowlogs.gitops", "flowlogs.validate", "flowlogs.commands"}
 
 
@@ -57,7 +67,10 @@ def python_modules() -> dict[str, set[str]]:
         if "-" not in path.stem  # scripts the chart ships (calico-l7-patch.py) are not modules
     }
     # Imports of names (`from .x import y`) only count where they are modules.
-    return {name: {i for i in imported if i in modules or i.rsplit(".", 1)[0] in modules} for name, imported in modules.items()}
+    return {
+        name: {i for i in imported if i in modules or i.rsplit(".", 1)[0] in modules}
+        for name, imported in modules.items()
+    }
 
 
 def in_package(module: str, package: str) -> bool:
@@ -178,7 +191,12 @@ def _walk(caller: str, args: list[str], cwd: Path, *, first_only: bool) -> list[
         if event != "call" or frame.f_back is None or frame.f_back.f_globals.get("__name__") != caller:
             return
         module, name = frame.f_globals.get("__name__", ""), frame.f_code.co_qualname
-        if module.startswith("flowlogs.") and module != caller and "<" not in name and not module.startswith(_NOT_A_STEP):
+        if (
+            module.startswith("flowlogs.")
+            and module != caller
+            and "<" not in name
+            and not module.startswith(_NOT_A_STEP)
+        ):
             entry = f"{module}:{name}"
             if (entry not in calls) if first_only else (not calls or calls[-1] != entry):
                 calls.append(entry)
@@ -199,4 +217,6 @@ def test_the_walks_of_generate_and_validate_are_the_documented_ones(tmp_path: Pa
 
     shutil.copytree(ROOT / "values", tmp_path / "values")
     assert _walk("flowlogs.generate", ["generate"], tmp_path, first_only=False) == _documented_walk("generate")
-    assert _walk("flowlogs.validate.run", ["validate", "--embedded-only"], tmp_path, first_only=True) == _documented_walk("validate")
+    assert _walk(
+        "flowlogs.validate.run", ["validate", "--embedded-only"], tmp_path, first_only=True
+    ) == _documented_walk("validate")

@@ -107,7 +107,9 @@ def test_the_version_is_decided_from_the_chart_on_disk_each_time(cache, run_cli)
     # Same content hash, another version (a release bump by hand): generate keeps that version,
     # and so must the kept build.
     chart_yaml = Path("chart/Chart.yaml")
-    chart_yaml.write_text(re.sub(r"(?m)^version: .*$", "version: 0.1.7", chart_yaml.read_text(encoding="utf-8")), encoding="utf-8")
+    chart_yaml.write_text(
+        re.sub(r"(?m)^version: .*$", "version: 0.1.7", chart_yaml.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     assert "helm.sh/chart: flowlogs-0.1.7" in run_cli("render", "demo").out
 
 
@@ -119,7 +121,11 @@ def test_validate_after_generate_uses_the_kept_chart_without_compiling(cache, ru
 
     monkeypatch.setattr(compiler, "compile_paths", no_compiling)
     current = current_chart(Path("values"), Path("chart"))
-    on_disk = {str(path.relative_to("chart")): path.read_text(encoding="utf-8") for path in Path("chart").rglob("*") if path.is_file()}
+    on_disk = {
+        str(path.relative_to("chart")): path.read_text(encoding="utf-8")
+        for path in Path("chart").rglob("*")
+        if path.is_file()
+    }
     assert current.files == on_disk
     assert [(p.name, p.source) for p in current.profiles] == [("demo", "values/demo.yaml")]
 
@@ -153,7 +159,9 @@ def test_a_hand_edited_chart_is_not_what_render_shows(cache, run_cli, monkeypatc
     assert run_cli("generate").code == 0
     before = _uncached(run_cli, monkeypatch, "render", "demo")
     template = Path("chart/templates/cilium/configmap.yaml")
-    template.write_text(template.read_text(encoding="utf-8").replace("flowlogs.yaml: |", "edited-by-hand.yaml: |"), encoding="utf-8")
+    template.write_text(
+        template.read_text(encoding="utf-8").replace("flowlogs.yaml: |", "edited-by-hand.yaml: |"), encoding="utf-8"
+    )
     assert run_cli("render", "demo").out == before
     assert _uncached(run_cli, monkeypatch, "render", "demo") == before
 
@@ -221,7 +229,9 @@ def test_no_module_of_flowlogs_can_load_code_from_a_cache():
     # pickle and marshal load code (marshal: code objects); shelve is pickle.
     sources = sorted((Path(compiler.__file__).parent).rglob("*.py"))
     assert len(sources) > 50
-    loader = re.compile(r"^\s*(import|from)\s+(pickle|marshal|shelve|dill)\b|\b(pickle|marshal)\.loads?\b", re.MULTILINE)
+    loader = re.compile(
+        r"^\s*(import|from)\s+(pickle|marshal|shelve|dill)\b|\b(pickle|marshal)\.loads?\b", re.MULTILINE
+    )
     assert [str(p) for p in sources if loader.search(p.read_text(encoding="utf-8"))] == []
 
 
@@ -233,7 +243,9 @@ def test_a_planted_pickle_never_runs(cache, run_cli):
     for entry in entries:
         header = entry.read_bytes().partition(b"\n")[0]
         # The header of the entry it replaces, the digest of the pickle: a well-formed entry of the wrong content.
-        entry.write_bytes(header.rsplit(b" ", 1)[0] + b" " + hashlib.sha256(planted).hexdigest().encode() + b"\n" + planted)
+        entry.write_bytes(
+            header.rsplit(b" ", 1)[0] + b" " + hashlib.sha256(planted).hexdigest().encode() + b"\n" + planted
+        )
     assert run_cli("render", "demo").out == first
     assert not Path("PWNED").exists()
 
@@ -249,7 +261,9 @@ def test_one_changed_byte_is_seen_and_the_entry_made_again(cache, run_cli, monke
     assert entry.read_bytes() == written
 
 
-@pytest.mark.parametrize("damage", ["truncated", "header only", "another key's entry", "plain json", "oversized", "a directory"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "header only", "another key's entry", "plain json", "oversized", "a directory"]
+)
 def test_a_damaged_or_foreign_entry_is_ignored(cache, run_cli, monkeypatch, damage):
     from flowlogs import caches
 
@@ -284,7 +298,13 @@ def test_a_fifo_entry_never_waits(cache, run_cli, monkeypatch):
         entry.unlink()
         os.mkfifo(entry)
     # In a process of its own: were the FIFO opened for reading, it would wait for a writer forever.
-    result = subprocess.run([str(Path(sys.executable).parent / "flowlogs"), "render", "demo"], capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "flowlogs"), "render", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert (result.returncode, result.stdout) == (0, expected)
 
 
@@ -386,8 +406,15 @@ def test_every_kept_layer_gives_the_bytes_of_the_plain_path(cache, run_cli, monk
         for args, result in expected.items():
             assert run_cli(*args) == result, args
     assert {path.name.split("-")[0] for path in cache.iterdir()} == {"build", "chart", "render"}
-    tree = {str(p.relative_to(plain)): p.read_bytes() for tree in ("chart", "gitops") for p in (plain / tree).rglob("*") if p.is_file()}
-    assert {str(p): p.read_bytes() for tree in ("chart", "gitops") for p in Path(tree).rglob("*") if p.is_file()} == tree
+    tree = {
+        str(p.relative_to(plain)): p.read_bytes()
+        for tree in ("chart", "gitops")
+        for p in (plain / tree).rglob("*")
+        if p.is_file()
+    }
+    assert {
+        str(p): p.read_bytes() for tree in ("chart", "gitops") for p in Path(tree).rglob("*") if p.is_file()
+    } == tree
 
 
 _COMMANDS = (

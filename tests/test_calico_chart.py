@@ -31,8 +31,12 @@ SHARED = ROOT.parent / "shared"
 CRDS = SHARED / "crds"
 SEED = sorted((SHARED / "seeds").glob("001_*.txt"))
 DOCS_319 = SHARED / "upstream" / "calico" / "docs_ce3.19_l7_configure.mdx"
-needs_crds = pytest.mark.skipif(not CRDS.is_dir(), reason=f"real CRDs not found at {CRDS} (../shared is only on dev machines)")
-needs_seed = pytest.mark.skipif(not SEED or not DOCS_319.is_file(), reason="the seed (../shared/seeds/001_*.txt) or the CE 3.19 docs page is absent")
+needs_crds = pytest.mark.skipif(
+    not CRDS.is_dir(), reason=f"real CRDs not found at {CRDS} (../shared is only on dev machines)"
+)
+needs_seed = pytest.mark.skipif(
+    not SEED or not DOCS_319.is_file(), reason="the seed (../shared/seeds/001_*.txt) or the CE 3.19 docs page is absent"
+)
 
 RELEASE, NAMESPACE = "flowlogs", "flowlogs-system"
 SYNC_OPTIONS = "ServerSideApply=true,Validate=false,Prune=false,Delete=false"
@@ -156,11 +160,15 @@ def seed_facts() -> tuple[dict[str, Any], dict[str, Any], str]:
     text = SEED[0].read_text(encoding="utf-8")
     log_collection = {
         key: (int(value) if re.fullmatch(r"-?[0-9]+", value) else value)
-        for key, value in re.findall(r"^\s*(collectLogs|logIntervalSeconds|logRequestsPerInterval): (\S+)\s*$", text, re.MULTILINE)
+        for key, value in re.findall(
+            r"^\s*(collectLogs|logIntervalSeconds|logRequestsPerInterval): (\S+)\s*$", text, re.MULTILINE
+        )
     }
     patch = json.loads(re.search(r"kubectl patch felixconfiguration default --type='merge' -p '(\{.*\})'", text)[1])  # type: ignore[index]
     # the seed page lost the annotation from its kubectl line; the CE 3.19 docs source has it
-    annotation = re.search(r"kubectl annotate svc <service-name> -n <service-namespace> (\S+)=true", DOCS_319.read_text(encoding="utf-8"))[1]  # type: ignore[index]
+    annotation = re.search(
+        r"kubectl annotate svc <service-name> -n <service-namespace> (\S+)=true", DOCS_319.read_text(encoding="utf-8")
+    )[1]  # type: ignore[index]
     return log_collection, patch, annotation
 
 
@@ -228,28 +236,69 @@ def test_every_felix_field_reaches_the_job(chart: Path) -> None:
 def test_job_rbac_exact_rules(chart: Path) -> None:
     docs = render_profile(chart, "selectors")
     assert one(docs, "ClusterRole")["rules"] == [
-        {"apiGroups": ["crd.projectcalico.org"], "resources": ["felixconfigurations"], "resourceNames": ["default"], "verbs": ["get", "patch"]},
+        {
+            "apiGroups": ["crd.projectcalico.org"],
+            "resources": ["felixconfigurations"],
+            "resourceNames": ["default"],
+            "verbs": ["get", "patch"],
+        },
         # the apply Job waits for the operator: exactly get on tigera-secure
-        {"apiGroups": ["operator.tigera.io"], "resources": ["applicationlayers"], "resourceNames": ["tigera-secure"], "verbs": ["get"]},
+        {
+            "apiGroups": ["operator.tigera.io"],
+            "resources": ["applicationlayers"],
+            "resourceNames": ["tigera-secure"],
+            "verbs": ["get"],
+        },
     ]
     roles = {d["metadata"]["namespace"]: d["rules"] for d in pick(docs, "Role")}
     assert roles == {
         "db": [{"apiGroups": ["apps"], "resources": ["statefulsets"], "verbs": ["list", "patch"]}],
         "pay": [{"apiGroups": [""], "resources": ["services"], "verbs": ["list", "patch"]}],
         "shop": [
-            {"apiGroups": [""], "resources": ["services"], "resourceNames": ["checkout", "frontend"], "verbs": ["get", "patch"]},
+            {
+                "apiGroups": [""],
+                "resources": ["services"],
+                "resourceNames": ["checkout", "frontend"],
+                "verbs": ["get", "patch"],
+            },
             {"apiGroups": [""], "resources": ["services"], "verbs": ["list", "patch"]},
             {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["web"], "verbs": ["get", "patch"]},
         ],
         # with workloads (3.20 sidecars) the Job waits for what the 3.20 guide waits for
         # (docs_ce3.20_l7_configure.mdx: rollout status of these two): get on exactly them
-        "tigera-system": [{"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["tigera-apiserver"], "verbs": ["get"]}],
-        "calico-system": [{"apiGroups": ["apps"], "resources": ["daemonsets"], "resourceNames": ["l7-log-collector"], "verbs": ["get"]}],
+        "tigera-system": [
+            {
+                "apiGroups": ["apps"],
+                "resources": ["deployments"],
+                "resourceNames": ["tigera-apiserver"],
+                "verbs": ["get"],
+            }
+        ],
+        "calico-system": [
+            {
+                "apiGroups": ["apps"],
+                "resources": ["daemonsets"],
+                "resourceNames": ["l7-log-collector"],
+                "verbs": ["get"],
+            }
+        ],
     }
     for binding in pick(docs, "RoleBinding") + pick(docs, "ClusterRoleBinding"):
-        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "flowlogs-calico-patch", "namespace": NAMESPACE}]
-    assert {b["metadata"]["namespace"] for b in pick(docs, "RoleBinding")} == {"db", "pay", "shop", "tigera-system", "calico-system"}
-    assert one(docs, "ClusterRoleBinding")["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "flowlogs-calico-felix"}
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": "flowlogs-calico-patch", "namespace": NAMESPACE}
+        ]
+    assert {b["metadata"]["namespace"] for b in pick(docs, "RoleBinding")} == {
+        "db",
+        "pay",
+        "shop",
+        "tigera-system",
+        "calico-system",
+    }
+    assert one(docs, "ClusterRoleBinding")["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "flowlogs-calico-felix",
+    }
     assert one(render_profile(chart, "calico-l7"), "ClusterRole")["rules"][0]["apiGroups"] == ["projectcalico.org"]
 
 
@@ -261,7 +310,16 @@ def restricted_pss_violations(pod: dict[str, Any]) -> list[str]:
     for flag in ("hostNetwork", "hostPID", "hostIPC"):
         if spec.get(flag):
             problems.append(flag)
-    allowed_volumes = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+    allowed_volumes = {
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    }
     for volume in spec.get("volumes", []):
         if not set(volume) - {"name"} <= allowed_volumes:
             problems.append(f"volume {volume['name']}")
@@ -294,9 +352,18 @@ def test_jobs_pass_the_restricted_pod_security_standard(chart: Path) -> None:
         pod = job["spec"]["template"]
         assert restricted_pss_violations(pod) == []
         spec = pod["spec"]
-        assert spec["securityContext"] == {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}}
+        assert spec["securityContext"] == {
+            "runAsNonRoot": True,
+            "runAsUser": 65534,
+            "runAsGroup": 65534,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
         (container,) = spec["containers"]
-        assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
         assert container["image"] == "docker.io/library/python:3.12.8-alpine3.21"
         assert spec["serviceAccountName"] == "flowlogs-calico-patch"
         assert spec["restartPolicy"] == "Never"
@@ -304,7 +371,10 @@ def test_jobs_pass_the_restricted_pod_security_standard(chart: Path) -> None:
     assert jobs["flowlogs-calico-apply"]["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
     assert jobs["flowlogs-calico-restore"]["metadata"]["annotations"]["helm.sh/hook"] == "pre-delete"
     assert jobs["flowlogs-calico-apply"]["spec"]["template"]["spec"]["containers"][0]["command"] == [
-        "python3", "/etc/flowlogs/calico-l7-patch.py", "apply", "/etc/flowlogs/desired.json"
+        "python3",
+        "/etc/flowlogs/calico-l7-patch.py",
+        "apply",
+        "/etc/flowlogs/desired.json",
     ]
     assert jobs["flowlogs-calico-restore"]["spec"]["template"]["spec"]["containers"][0]["command"][2] == "restore"
     assert one(docs, "ServiceAccount")["automountServiceAccountToken"] is False
@@ -315,9 +385,14 @@ def test_jobs_pass_the_restricted_pod_security_standard(chart: Path) -> None:
             "helm.sh/hook-weight": "-10",
             "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
         }
-        assert script["data"]["calico-l7-patch.py"] == (chart / "files" / "calico-l7-patch.py").read_text(encoding="utf-8")
+        assert script["data"]["calico-l7-patch.py"] == (chart / "files" / "calico-l7-patch.py").read_text(
+            encoding="utf-8"
+        )
         assert script["data"]["desired.json"] == one(docs, "ConfigMap", "flowlogs-calico-state")["data"]["desired.json"]
-        assert jobs[f"flowlogs-calico-{step}"]["spec"]["template"]["spec"]["volumes"][0] == {"name": "script", "configMap": {"name": f"flowlogs-calico-{step}"}}
+        assert jobs[f"flowlogs-calico-{step}"]["spec"]["template"]["spec"]["volumes"][0] == {
+            "name": "script",
+            "configMap": {"name": f"flowlogs-calico-{step}"},
+        }
         assert jobs[f"flowlogs-calico-{step}"]["spec"]["activeDeadlineSeconds"] == 900  # readyTimeoutSeconds 600 + 300
 
 
@@ -327,12 +402,20 @@ def test_jobs_pass_the_restricted_pod_security_standard(chart: Path) -> None:
 # recreated for PreDelete after hook-succeeded deleted it, argoproj/argo-cd#26404) and on 3.3.3-3.3.4
 # (taken as PreDelete only after #26420, so no longer created in its sync phase); fixed by #26996, in
 # v3.3.5 (commit 494b44ca5b, #26999) and v3.4.0 (commit b66dea4282, #26998) of argoproj/argo-cd.
-ARGO_CD_PHASE = {"pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync", "post-upgrade": "PostSync", "pre-delete": "PreDelete"}
+ARGO_CD_PHASE = {
+    "pre-install": "PreSync",
+    "pre-upgrade": "PreSync",
+    "post-install": "PostSync",
+    "post-upgrade": "PostSync",
+    "pre-delete": "PreDelete",
+}
 
 
 @pytest.mark.parametrize("previous_release", [False, True], ids=["install", "upgrade"])
 @pytest.mark.parametrize("profile", ["calico-l7", "both", "selectors", "everything-319"])
-def test_no_object_is_a_pre_delete_hook_and_another_phase(chart: Path, tmp_path: Path, profile: str, previous_release: bool) -> None:
+def test_no_object_is_a_pre_delete_hook_and_another_phase(
+    chart: Path, tmp_path: Path, profile: str, previous_release: bool
+) -> None:
     source = chart_with_previous_release(chart, tmp_path) if previous_release else chart
     docs = render(source, profile_values(chart, profile))
     hooked = [d for d in docs if "helm.sh/hook" in d["metadata"].get("annotations", {})]
@@ -342,10 +425,14 @@ def test_no_object_is_a_pre_delete_hook_and_another_phase(chart: Path, tmp_path:
         assert len(phases) == 1, (doc["kind"], doc["metadata"]["name"], phases)
     # and every Job mounts a script ConfigMap created in the Job's own phase, before it (weight -10)
     for job in pick(hooked, "Job"):
-        (mounted,) = [v["configMap"]["name"] for v in job["spec"]["template"]["spec"]["volumes"] if v["name"] == "script"]
+        (mounted,) = [
+            v["configMap"]["name"] for v in job["spec"]["template"]["spec"]["volumes"] if v["name"] == "script"
+        ]
         script = one(hooked, "ConfigMap", mounted)
         assert script["metadata"]["annotations"]["helm.sh/hook"] == job["metadata"]["annotations"]["helm.sh/hook"]
-        assert int(script["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(job["metadata"]["annotations"].get("helm.sh/hook-weight", "0"))
+        assert int(script["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(
+            job["metadata"]["annotations"].get("helm.sh/hook-weight", "0")
+        )
 
 
 def test_job_scheduling_and_pull_secrets(chart: Path) -> None:
@@ -362,7 +449,9 @@ def test_job_scheduling_and_pull_secrets(chart: Path) -> None:
         assert pod["metadata"]["annotations"] == {"sidecar.istio.io/inject": "false"}
         assert pod["spec"]["imagePullSecrets"] == [{"name": "mirror"}]
         assert pod["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
-        assert pod["spec"]["tolerations"] == [{"key": "dedicated", "operator": "Equal", "value": "infra", "effect": "NoSchedule"}]
+        assert pod["spec"]["tolerations"] == [
+            {"key": "dedicated", "operator": "Equal", "value": "infra", "effect": "NoSchedule"}
+        ]
         assert job["spec"]["activeDeadlineSeconds"] == 360
     (state,) = [d for d in render(chart, values) if d["metadata"]["name"] == "flowlogs-calico-state"]
     assert json.loads(state["data"]["desired.json"])["readyTimeoutSeconds"] == 60
@@ -385,9 +474,13 @@ def test_an_adopted_application_layer_is_never_deleted(chart: Path) -> None:
 
 def test_job_image_by_digest(chart: Path) -> None:
     values = profile_values(chart, "calico-l7")
-    values["calico"]["job"] = {"image": {"repository": "registry.example/python", "tag": "3.12", "digest": "sha256:" + "a" * 64}}
+    values["calico"]["job"] = {
+        "image": {"repository": "registry.example/python", "tag": "3.12", "digest": "sha256:" + "a" * 64}
+    }
     (job, _) = pick(render(chart, values), "Job")
-    assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/python:3.12@sha256:" + "a" * 64
+    assert (
+        job["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/python:3.12@sha256:" + "a" * 64
+    )
 
 
 def test_names_yaml_would_read_as_other_types_stay_strings(chart: Path) -> None:
@@ -418,11 +511,17 @@ def test_jobs_have_a_cpu_limit_and_an_opt_in_network_policy(chart: Path) -> None
     assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
     assert "ingress" not in policy["spec"]
     assert policy["spec"]["egress"] == [
-        {"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}], "to": [{"ipBlock": {"cidr": "10.0.0.10/32"}}]}
+        {
+            "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}],
+            "to": [{"ipBlock": {"cidr": "10.0.0.10/32"}}],
+        }
     ]
 
 
-LOOKUP = '{{- if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-state" (include "flowlogs.calico.fullname" .)) }}true{{ end }}'
+LOOKUP = (
+    '{{- if lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-state" (include "flowlogs.calico.fullname" .)) '
+    "}}true{{ end }}"
+)
 
 
 def chart_with_previous_release(chart: Path, tmp_path: Path) -> Path:
@@ -437,11 +536,19 @@ def chart_with_previous_release(chart: Path, tmp_path: Path) -> Path:
 
 
 def test_prune_job_renders_when_a_previous_release_exists(chart: Path, tmp_path: Path) -> None:
-    prune = one(render(chart_with_previous_release(chart, tmp_path), profile_values(chart, "calico-l7")), "Job", "flowlogs-calico-prune")
+    prune = one(
+        render(chart_with_previous_release(chart, tmp_path), profile_values(chart, "calico-l7")),
+        "Job",
+        "flowlogs-calico-prune",
+    )
     assert prune["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
     spec = prune["spec"]["template"]["spec"]
     assert spec["containers"][0]["command"] == [
-        "python3", "/etc/flowlogs/calico-l7-patch.py", "prune", "/etc/flowlogs/desired.json", "/etc/flowlogs-previous/desired.json"
+        "python3",
+        "/etc/flowlogs/calico-l7-patch.py",
+        "prune",
+        "/etc/flowlogs/desired.json",
+        "/etc/flowlogs-previous/desired.json",
     ]
     assert spec["volumes"] == [
         {"name": "script", "configMap": {"name": "flowlogs-calico-prune"}},
@@ -451,20 +558,28 @@ def test_prune_job_renders_when_a_previous_release_exists(chart: Path, tmp_path:
     assert "flowlogs-calico-prune" not in [d["metadata"]["name"] for d in render_profile(chart, "calico-l7")]
 
 
-@pytest.mark.parametrize("switch_off", [lambda c: c.update(enabled=False), lambda c: c.update(patchMode="gitops")], ids=["disabled", "gitops"])
+@pytest.mark.parametrize(
+    "switch_off",
+    [lambda c: c.update(enabled=False), lambda c: c.update(patchMode="gitops")],
+    ids=["disabled", "gitops"],
+)
 def test_switching_job_mode_off_restores_the_previous_release(chart: Path, tmp_path: Path, switch_off: Any) -> None:
     """An upgrade that switches the part off (a fleet's `enabled: false`) or out of job mode
     first restores what the previous release's Jobs set, before its RBAC is removed."""
     values = profile_values(chart, "calico-l7")
     switch_off(values["calico"])
     docs = render(chart_with_previous_release(chart, tmp_path), values)
-    hooks = sorted((d["kind"], d["metadata"]["name"]) for d in docs if "helm.sh/hook" in d["metadata"].get("annotations", {}))
+    hooks = sorted(
+        (d["kind"], d["metadata"]["name"]) for d in docs if "helm.sh/hook" in d["metadata"].get("annotations", {})
+    )
     gitops = values["calico"].get("enabled", True)
     # gitops mode (3.19, Services selected) adds its wait hook, with a ServiceAccount and rights of its own
     wait = [("ConfigMap", "flowlogs-calico-wait"), ("Job", "flowlogs-calico-wait")] if gitops else []
     assert hooks == sorted([("ConfigMap", "flowlogs-calico-retire"), ("Job", "flowlogs-calico-retire"), *wait])
     assert not pick(docs, "Role")
-    assert [d["metadata"]["name"] for d in pick(docs, "ClusterRole") + pick(docs, "ServiceAccount")] == (["flowlogs-calico-wait"] * 2 if gitops else [])
+    assert [d["metadata"]["name"] for d in pick(docs, "ClusterRole") + pick(docs, "ServiceAccount")] == (
+        ["flowlogs-calico-wait"] * 2 if gitops else []
+    )
     script = one(docs, "ConfigMap", "flowlogs-calico-retire")
     assert script["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
     assert list(script["data"]) == ["desired.json", "calico-l7-patch.py"]  # desired.json: the facts
@@ -472,7 +587,11 @@ def test_switching_job_mode_off_restores_the_previous_release(chart: Path, tmp_p
     assert retire["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
     spec = retire["spec"]["template"]["spec"]
     assert spec["containers"][0]["command"] == [
-        "python3", "/etc/flowlogs/calico-l7-patch.py", "retire", "/etc/flowlogs/desired.json", "/etc/flowlogs-previous/desired.json"
+        "python3",
+        "/etc/flowlogs/calico-l7-patch.py",
+        "retire",
+        "/etc/flowlogs/desired.json",
+        "/etc/flowlogs-previous/desired.json",
     ]
     assert spec["serviceAccountName"] == "flowlogs-calico-patch"
     assert spec["volumes"] == [
@@ -482,7 +601,9 @@ def test_switching_job_mode_off_restores_the_previous_release(chart: Path, tmp_p
     assert restricted_pss_violations(retire["spec"]["template"]) == []
     # without a previous job-mode release (an install, `helm template`) there is nothing to retire
     without_previous = render(chart, values)
-    assert [d["metadata"]["name"] for d in pick(without_previous, "Job") + pick(without_previous, "ConfigMap")] == (["flowlogs-calico-wait"] * 2 if gitops else [])
+    assert [d["metadata"]["name"] for d in pick(without_previous, "Job") + pick(without_previous, "ConfigMap")] == (
+        ["flowlogs-calico-wait"] * 2 if gitops else []
+    )
 
 
 # ------------------------------------------------------------------------------ GitOps
@@ -491,8 +612,15 @@ def test_switching_job_mode_off_restores_the_previous_release(chart: Path, tmp_p
 def test_gitops_mode(chart: Path) -> None:
     docs = render_profile(chart, "gitops")
     # no patch Job: only the wait hook (test_gitops_wait_hook), with its own read-only account
-    assert sorted((d["kind"], d["metadata"]["name"]) for d in docs if d["kind"] in ("Job", "ConfigMap", "ServiceAccount", "ClusterRole")) == [
-        ("ClusterRole", "flowlogs-calico-wait"), ("ConfigMap", "flowlogs-calico-wait"), ("Job", "flowlogs-calico-wait"), ("ServiceAccount", "flowlogs-calico-wait"),
+    assert sorted(
+        (d["kind"], d["metadata"]["name"])
+        for d in docs
+        if d["kind"] in ("Job", "ConfigMap", "ServiceAccount", "ClusterRole")
+    ) == [
+        ("ClusterRole", "flowlogs-calico-wait"),
+        ("ConfigMap", "flowlogs-calico-wait"),
+        ("Job", "flowlogs-calico-wait"),
+        ("ServiceAccount", "flowlogs-calico-wait"),
     ]
     felix = one(docs, "FelixConfiguration")
     assert felix == {
@@ -507,7 +635,7 @@ def test_gitops_mode(chart: Path) -> None:
             },
         },
         # no policySyncPathPrefix: Argo CD's forced apply would overwrite an existing value that the
-        # operator keeps ("Respect existing"); the operator sets it when empty (test_calico_live.py)
+        # operator keeps "Respect existing"; the operator sets it when empty (test_calico_live.py)
         "spec": {
             "l7LogsFlushInterval": "60s",
             "l7LogsFileAggregationSourceInfo": "ExcludeL7SourceInfo",
@@ -534,7 +662,11 @@ def test_gitops_mode(chart: Path) -> None:
                 },
             },
         }
-    for kind, namespace, name in (("Deployment", "shop", "web"), ("StatefulSet", "db", "pg"), ("DaemonSet", "edge", "proxy")):
+    for kind, namespace, name in (
+        ("Deployment", "shop", "web"),
+        ("StatefulSet", "db", "pg"),
+        ("DaemonSet", "edge", "proxy"),
+    ):
         assert one(docs, kind) == {
             "apiVersion": "apps/v1",
             "kind": kind,
@@ -587,11 +719,19 @@ def test_gitops_wait_hook(chart: Path) -> None:
     ]
     spec = job["spec"]["template"]["spec"]
     assert spec["serviceAccountName"] == "flowlogs-calico-wait"
-    assert spec["containers"][0]["command"] == ["python3", "/etc/flowlogs/calico-l7-patch.py", "wait", "/etc/flowlogs/wait.json"]
+    assert spec["containers"][0]["command"] == [
+        "python3",
+        "/etc/flowlogs/calico-l7-patch.py",
+        "wait",
+        "/etc/flowlogs/wait.json",
+    ]
     assert spec["volumes"] == [{"name": "script", "configMap": {"name": "flowlogs-calico-wait"}}]
     assert restricted_pss_violations(job["spec"]["template"]) == []
     assert one(docs, "ServiceAccount")["automountServiceAccountToken"] is False  # the Job's pod mounts it
-    get_only = lambda group, resource, name: [{"apiGroups": [group], "resources": [resource], "resourceNames": [name], "verbs": ["get"]}]  # noqa: E731
+
+    def get_only(group: str, resource: str, name: str) -> list[dict[str, list[str]]]:
+        return [{"apiGroups": [group], "resources": [resource], "resourceNames": [name], "verbs": ["get"]}]
+
     assert one(docs, "ClusterRole")["rules"] == get_only("operator.tigera.io", "applicationlayers", "tigera-secure")
     assert [(r["metadata"]["namespace"], r["rules"]) for r in pick(docs, "Role")] == [
         ("tigera-system", get_only("apps", "deployments", "tigera-apiserver")),
@@ -599,16 +739,23 @@ def test_gitops_wait_hook(chart: Path) -> None:
     ]
     subject = [{"kind": "ServiceAccount", "name": "flowlogs-calico-wait", "namespace": NAMESPACE}]
     bindings = pick(docs, "ClusterRoleBinding") + pick(docs, "RoleBinding")
-    assert [(b["roleRef"]["kind"], b["roleRef"]["name"], b["subjects"]) for b in bindings] == [("ClusterRole", "flowlogs-calico-wait", subject)] + [("Role", "flowlogs-calico-wait", subject)] * 2
+    assert [(b["roleRef"]["kind"], b["roleRef"]["name"], b["subjects"]) for b in bindings] == [
+        ("ClusterRole", "flowlogs-calico-wait", subject)
+    ] + [("Role", "flowlogs-calico-wait", subject)] * 2
     # no hook without a selection (Felix only) or with readyTimeoutSeconds 0; Services only (3.19): no Roles
     values = profile_values(chart, "gitops")
     for change in ({"services": [], "workloads": []}, {"job": {"readyTimeoutSeconds": 0}}):
         changed = render(chart, {**values, "calico": {**values["calico"], **change}})
         assert not [d for d in changed if d["metadata"]["name"].endswith("-wait")], change
     services_only = render(chart, {**values, "calico": {**values["calico"], "workloads": []}})
-    assert sorted((d["kind"], d["metadata"]["name"]) for d in services_only if d["metadata"]["name"].endswith("-wait")) == [
-        ("ClusterRole", "flowlogs-calico-wait"), ("ClusterRoleBinding", "flowlogs-calico-wait"), ("ConfigMap", "flowlogs-calico-wait"),
-        ("Job", "flowlogs-calico-wait"), ("ServiceAccount", "flowlogs-calico-wait"),
+    assert sorted(
+        (d["kind"], d["metadata"]["name"]) for d in services_only if d["metadata"]["name"].endswith("-wait")
+    ) == [
+        ("ClusterRole", "flowlogs-calico-wait"),
+        ("ClusterRoleBinding", "flowlogs-calico-wait"),
+        ("ConfigMap", "flowlogs-calico-wait"),
+        ("Job", "flowlogs-calico-wait"),
+        ("ServiceAccount", "flowlogs-calico-wait"),
     ]
 
 
@@ -633,7 +780,10 @@ def test_helm_lint_strict_is_clean(chart: Path, profile: str) -> None:
     [
         (lambda c: c["felix"].update(spec={"tproxyMode": "Enabled"}), "additional properties 'tproxyMode' not allowed"),
         (lambda c: c["felix"].update(spec={"policySyncPathPrefix": "/var/run/other"}), "policySyncPathPrefix"),
-        (lambda c: c["applicationLayer"].update(webApplicationFirewall="Enabled"), "additional properties 'webApplicationFirewall' not allowed"),
+        (
+            lambda c: c["applicationLayer"].update(webApplicationFirewall="Enabled"),
+            "additional properties 'webApplicationFirewall' not allowed",
+        ),
         (lambda c: c.update(patchMode="argo"), "patchMode"),
         (lambda c: c["services"][0].update(name="x"), "additional properties 'name' not allowed"),
     ],
@@ -648,7 +798,13 @@ def test_values_schema_rejects(chart: Path, change: Any, message: str) -> None:
 def test_sidecar_with_3_19_values_fails(chart: Path) -> None:
     values = profile_values(chart, "calico-l7")
     values["calico"]["applicationLayer"]["sidecarInjection"] = "Enabled"
-    with pytest.raises(HelmError, match=re.escape("sidecar injection and workloads need a Calico Enterprise version with sidecar injection (calico.version 3.19 has none)")):
+    with pytest.raises(
+        HelmError,
+        match=re.escape(
+            "sidecar injection and workloads need a Calico Enterprise version with sidecar injection (calico.version "
+            "3.19 has none)"
+        ),
+    ):
         render(chart, values)
 
 
@@ -673,16 +829,27 @@ def to_json_schema(node: Any) -> Any:
         return [to_json_schema(item) for item in node]
     if not isinstance(node, dict):
         return node
-    schema = {key: to_json_schema(value) for key, value in node.items() if key != "description" and not key.startswith("x-kubernetes")}
+    schema = {
+        key: to_json_schema(value)
+        for key, value in node.items()
+        if key != "description" and not key.startswith("x-kubernetes")
+    }
     if node.get("x-kubernetes-int-or-string"):
         schema.pop("anyOf", None)
         schema["type"] = ["string", "integer"]
     if node.get("nullable"):
         schema.pop("nullable")
-        schema["type"] = [*([schema["type"]] if isinstance(schema.get("type"), str) else schema.get("type", [])), "null"]
+        schema["type"] = [
+            *([schema["type"]] if isinstance(schema.get("type"), str) else schema.get("type", [])),
+            "null",
+        ]
     if "pattern" in schema:  # Go's RE2 takes (?i) anywhere; Python only at the start
         schema["pattern"] = re.sub(r"^\^\(\?i\)", "(?i)^", schema["pattern"])
-    if "properties" in schema and "additionalProperties" not in schema and not node.get("x-kubernetes-preserve-unknown-fields"):
+    if (
+        "properties" in schema
+        and "additionalProperties" not in schema
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
         schema["additionalProperties"] = False
     return schema
 
@@ -696,8 +863,14 @@ def crd_validator(file_name: str) -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(schema)
 
 
-APPLICATION_LAYER = {"3.19": "operator.tigera.io_applicationlayers_ce3.19.yaml", "3.20": "operator.tigera.io_applicationlayers.yaml"}
-FELIX = {"3.19": "crd.projectcalico.org_felixconfigurations_enterprise_ce3.19.yaml", "3.20": "crd.projectcalico.org_felixconfigurations_enterprise.yaml"}
+APPLICATION_LAYER = {
+    "3.19": "operator.tigera.io_applicationlayers_ce3.19.yaml",
+    "3.20": "operator.tigera.io_applicationlayers.yaml",
+}
+FELIX = {
+    "3.19": "crd.projectcalico.org_felixconfigurations_enterprise_ce3.19.yaml",
+    "3.20": "crd.projectcalico.org_felixconfigurations_enterprise.yaml",
+}
 
 
 def errors_of(validator: jsonschema.Draft7Validator, document: dict[str, Any]) -> list[str]:
@@ -715,7 +888,14 @@ def test_resources_validate_against_the_real_crds(chart: Path, profile: str) -> 
     felix_docs = pick(docs, "FelixConfiguration")
     if not felix_docs:  # job mode: the Job's patch, as the partial object it writes
         state = desired_state(docs)
-        felix_docs = [{"apiVersion": state["felix"]["apiVersion"], "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": state["felix"]["spec"]}]
+        felix_docs = [
+            {
+                "apiVersion": state["felix"]["apiVersion"],
+                "kind": "FelixConfiguration",
+                "metadata": {"name": "default"},
+                "spec": state["felix"]["spec"],
+            }
+        ]
     for felix in felix_docs:
         assert errors_of(felix_validator, felix) == []
 
@@ -723,15 +903,25 @@ def test_resources_validate_against_the_real_crds(chart: Path, profile: str) -> 
 @needs_crds
 def test_crd_validation_can_fail(chart: Path) -> None:
     layer = one(render_profile(chart, "both"), "ApplicationLayer")
-    assert errors_of(crd_validator(APPLICATION_LAYER["3.19"]), layer) == ["spec: Additional properties are not allowed ('sidecarInjection' was unexpected)"]
+    assert errors_of(crd_validator(APPLICATION_LAYER["3.19"]), layer) == [
+        "spec: Additional properties are not allowed ('sidecarInjection' was unexpected)"
+    ]
     state = desired_state(render_profile(chart, "everything-319"))
-    partial = {"apiVersion": "crd.projectcalico.org/v1", "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": state["felix"]["spec"]}
+    partial = {
+        "apiVersion": "crd.projectcalico.org/v1",
+        "kind": "FelixConfiguration",
+        "metadata": {"name": "default"},
+        "spec": state["felix"]["spec"],
+    }
     oss = errors_of(crd_validator("crd.projectcalico.org_felixconfigurations.yaml"), partial)
-    assert len(oss) == 1 and oss[0].startswith("spec: Additional properties are not allowed ('l7LogsFileAggregationDestinationInfo',")
+    assert len(oss) == 1 and oss[0].startswith(
+        "spec: Additional properties are not allowed ('l7LogsFileAggregationDestinationInfo',"
+    )
     bad = copy.deepcopy(partial)
     bad["spec"]["l7LogsFileAggregationTrimURL"] = "TrimEverything"
     assert errors_of(crd_validator(FELIX["3.20"]), bad) == [
-        "spec/l7LogsFileAggregationTrimURL: 'TrimEverything' does not match '(?i)^(IncludeL7FullURL|TrimURLQuery|TrimURLQueryAndPath|ExcludeL7URL)?$'"
+        "spec/l7LogsFileAggregationTrimURL: 'TrimEverything' does not match "
+        "'(?i)^(IncludeL7FullURL|TrimURLQuery|TrimURLQueryAndPath|ExcludeL7URL)?$'"
     ]
 
 
@@ -762,10 +952,19 @@ def test_templates_and_script_repeat_no_calico_fact() -> None:
         facts |= {tables.application_layer_name, tables.service_annotation[0]}
         if tables.sidecar is not None:
             facts |= {tables.sidecar.label[0], tables.sidecar.annotation[0]}
-    files = sorted((CALICO_CHART / "templates" / "calico").glob("*")) + [CALICO_NOTES, CALICO_CHART / "files" / "calico-l7-patch.py"]
+    files = sorted((CALICO_CHART / "templates" / "calico").glob("*")) + [
+        CALICO_NOTES,
+        CALICO_CHART / "files" / "calico-l7-patch.py",
+    ]
     found = {(f.name, fact) for f in files for fact in facts if fact in f.read_text(encoding="utf-8")}
     assert found == set()
-    conditions = {f.name for f in files if re.search(r"eq [.$][A-Za-z.]*patchMode \"(job|gitops)\"", f.read_text(encoding="utf-8"))}
+    conditions = {
+        f.name
+        for f in files
+        if re.search(r"eq [.$][A-Za-z.]*patchMode \"(job|gitops)\"", f.read_text(encoding="utf-8"))
+    }
     assert conditions == {"_helpers.tpl"}
     helpers = (CALICO_CHART / "templates" / "calico" / "_helpers.tpl").read_text(encoding="utf-8")
-    assert len(re.findall(r"\(eq \.Values\.calico\.patchMode \"(?:job|gitops)\"\)", helpers)) == 2  # jobMode, gitopsMode
+    assert (
+        len(re.findall(r"\(eq \.Values\.calico\.patchMode \"(?:job|gitops)\"\)", helpers)) == 2
+    )  # jobMode, gitopsMode

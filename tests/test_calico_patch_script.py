@@ -129,7 +129,9 @@ def felix(spec: dict[str, Any] | None = None, annotations: dict[str, str] | None
     return {"apiVersion": "projectcalico.org/v3", "kind": "FelixConfiguration", "metadata": meta, "spec": spec or {}}
 
 
-def service(name: str, namespace: str = "shop", labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+def service(
+    name: str, namespace: str = "shop", labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": namespace}
     if labels:
         meta["labels"] = labels
@@ -175,7 +177,12 @@ class FakeClock:
 
 
 def run(
-    api: FakeApi, command: str, want: dict[str, Any], tmp_path: Path, previous: dict[str, Any] | None = None, clock: FakeClock | None = None
+    api: FakeApi,
+    command: str,
+    want: dict[str, Any],
+    tmp_path: Path,
+    previous: dict[str, Any] | None = None,
+    clock: FakeClock | None = None,
 ) -> tuple[int, str, str]:
     (tmp_path / "desired.json").write_text(json.dumps(want), encoding="utf-8")
     argv = ["calico-l7-patch.py", command, str(tmp_path / "desired.json")]
@@ -225,7 +232,12 @@ class CalicoApiServer(FakeApi):
 
 
 def test_durations_read_back_in_go_form_are_still_ours(tmp_path: Path) -> None:
-    assert (go_duration("60s"), go_duration("1m30s"), go_duration("2h"), go_duration("15s")) == ("1m0s", "1m30s", "2h0m0s", "15s")
+    assert (go_duration("60s"), go_duration("1m30s"), go_duration("2h"), go_duration("15s")) == (
+        "1m0s",
+        "1m30s",
+        "2h0m0s",
+        "15s",
+    )
     api = CalicoApiServer({FELIX: felix({})})
     want = desired({**SEED, "l7LogsFlushInterval": "60s"})
     run(api, "apply", want, tmp_path)
@@ -257,8 +269,15 @@ def test_usage(tmp_path: Path) -> None:
 
 def test_wait_with_no_timeout_reads_nothing(tmp_path: Path) -> None:
     """readyTimeoutSeconds 0 (the chart then renders no wait hook): nothing to wait for, no API call."""
-    facts = {"applicationLayer": {"apiVersion": "operator.tigera.io/v1", "name": "x"}, "sidecar": {}, "operatorFields": []}
-    (tmp_path / "w.json").write_text(json.dumps({"facts": facts, "readyTimeoutSeconds": 0, "services": [{"namespace": "a", "names": ["b"]}]}), encoding="utf-8")
+    facts = {
+        "applicationLayer": {"apiVersion": "operator.tigera.io/v1", "name": "x"},
+        "sidecar": {},
+        "operatorFields": [],
+    }
+    (tmp_path / "w.json").write_text(
+        json.dumps({"facts": facts, "readyTimeoutSeconds": 0, "services": [{"namespace": "a", "names": ["b"]}]}),
+        encoding="utf-8",
+    )
     api = FakeApi({})
     assert script.main(["x", "wait", str(tmp_path / "w.json")], api=api) == 0
     assert api.calls == []
@@ -297,7 +316,16 @@ def test_the_script_repeats_no_calico_fact(rendered_rbac: tuple[list[dict[str, A
     text = SCRIPT.read_text(encoding="utf-8")
     tables = load_tables("3.20")
     assert tables.sidecar is not None
-    for fact in (*tables.sidecar.label, *tables.sidecar.annotation, tables.service_annotation[0], tables.application_layer_name, "statefulsets", "tigera-apiserver", "l7-log-collector", "calico-system"):
+    for fact in (
+        *tables.sidecar.label,
+        *tables.sidecar.annotation,
+        tables.service_annotation[0],
+        tables.application_layer_name,
+        "statefulsets",
+        "tigera-apiserver",
+        "l7-log-collector",
+        "calico-system",
+    ):
         assert fact not in text, fact
     _, want = rendered_rbac
     assert want["facts"] == {
@@ -336,12 +364,21 @@ def test_the_chart_ships_this_script(tmp_path: Path) -> None:
     values_dir = tmp_path / "values"
     shutil.copytree(ROOT / "values", values_dir)
     generate(values_dir, tmp_path / "chart")
-    assert (tmp_path / "chart" / "files" / "calico-l7-patch.py").read_text(encoding="utf-8") == SCRIPT.read_text(encoding="utf-8")
+    assert (tmp_path / "chart" / "files" / "calico-l7-patch.py").read_text(encoding="utf-8") == SCRIPT.read_text(
+        encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize(
     "text",
-    ["app=web", "app=web,tier in (a,b)", "!legacy", "tier notin (x)", "team", "app=web,env!=prod,!legacy,zone in (a,b)"],
+    [
+        "app=web",
+        "app=web,tier in (a,b)",
+        "!legacy",
+        "tier notin (x)",
+        "team",
+        "app=web,env!=prod,!legacy,zone in (a,b)",
+    ],
 )
 def test_selector_text_round_trips_between_generator_and_script(text: str) -> None:
     from flowlogs.calico.selectors import selector_text
@@ -402,7 +439,8 @@ def test_restore_goes_on_after_a_failure_and_says_exactly_what_was_not_restored(
     assert out.splitlines() == [
         'Service shop/a: restored annotations.projectcalico.org/l7-logging: "true" -> removed',
         'Service shop/c: restored annotations.projectcalico.org/l7-logging: "true" -> removed',
-        "FelixConfiguration default: policySyncPathPrefix left to the Tigera operator (it keeps it while an ApplicationLayer is enabled)",
+        "FelixConfiguration default: policySyncPathPrefix left to the Tigera operator (it keeps it while an "
+        "ApplicationLayer is enabled)",
     ]
     assert err.splitlines() == [
         f"error: Service shop/b not restored: PATCH {SHOP}/b: 403 forbidden (the Job's RBAC does not allow it)",
@@ -413,7 +451,9 @@ def test_restore_goes_on_after_a_failure_and_says_exactly_what_was_not_restored(
     assert failing.annotations(f"{SHOP}/b")[RECORD]  # the record stays: a later run can still restore it
 
 
-def test_transient_api_errors_are_retried_with_backoff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_transient_api_errors_are_retried_with_backoff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """429 (honouring Retry-After), 5xx, connection reset and timeout are retried; 403 is not."""
     token = tmp_path / "token"
     token.write_text("t", encoding="utf-8")
@@ -436,7 +476,13 @@ def test_transient_api_errors_are_retried_with_backoff(tmp_path: Path, monkeypat
 
     retry_after = email.message.Message()
     retry_after["Retry-After"] = "3"
-    answers += [(503, {}), (429, retry_after), urllib.error.URLError(ConnectionResetError(104, "Connection reset by peer")), TimeoutError("timed out"), {"kind": "Service"}]
+    answers += [
+        (503, {}),
+        (429, retry_after),
+        urllib.error.URLError(ConnectionResetError(104, "Connection reset by peer")),
+        TimeoutError("timed out"),
+        {"kind": "Service"},
+    ]
     assert api.get(f"{SHOP}/a") == {"kind": "Service"}
     assert clock.sleeps == [1.0, 3.0, 4.0, 8.0]
     assert capsys.readouterr().err.splitlines() == [
@@ -459,11 +505,18 @@ def test_transient_api_errors_are_retried_with_backoff(tmp_path: Path, monkeypat
     ("env", "desired_text", "expected"),
     [
         ({}, json.dumps(desired(SEED)), "error: KeyError: 'KUBERNETES_SERVICE_HOST'\n"),
-        ({}, "{not json", "error: cannot read the desired state: JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)\n"),
+        (
+            {},
+            "{not json",
+            "error: cannot read the desired state: JSONDecodeError: Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1)\n",
+        ),
         ({}, "{}", "error: cannot read the desired state: KeyError: 'facts'\n"),
     ],
 )
-def test_the_job_log_never_gets_a_traceback(tmp_path: Path, env: dict[str, str], desired_text: str, expected: str) -> None:
+def test_the_job_log_never_gets_a_traceback(
+    tmp_path: Path, env: dict[str, str], desired_text: str, expected: str
+) -> None:
     """The script as the Job runs it (python3 FILE apply desired.json), in a process of its own."""
     import os
     import subprocess
@@ -471,6 +524,11 @@ def test_the_job_log_never_gets_a_traceback(tmp_path: Path, env: dict[str, str],
     (tmp_path / "desired.json").write_text(desired_text, encoding="utf-8")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "apply", str(tmp_path / "desired.json")], capture_output=True, text=True, env={**clean, **env}, timeout=60, check=False
+        [sys.executable, str(SCRIPT), "apply", str(tmp_path / "desired.json")],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=60,
+        check=False,
     )
     assert (result.returncode, result.stdout, result.stderr) == (1, "", expected)

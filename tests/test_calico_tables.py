@@ -28,11 +28,21 @@ from flowlogs.calico.words import (
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CRDS = SHARED / "crds"
 FELIX_TABLE = SHARED / "upstream" / "calico" / "felix_l7_fields.yaml"
-needs_crds = pytest.mark.skipif(not CRDS.is_dir(), reason=f"upstream CRDs not found at {CRDS} (../shared is only on dev machines)")
-needs_felix_table = pytest.mark.skipif(not FELIX_TABLE.is_file(), reason=f"upstream Felix L7 table not found at {FELIX_TABLE}")
+needs_crds = pytest.mark.skipif(
+    not CRDS.is_dir(), reason=f"upstream CRDs not found at {CRDS} (../shared is only on dev machines)"
+)
+needs_felix_table = pytest.mark.skipif(
+    not FELIX_TABLE.is_file(), reason=f"upstream Felix L7 table not found at {FELIX_TABLE}"
+)
 
-APPLICATION_LAYER_CRDS = {"3.19": "operator.tigera.io_applicationlayers_ce3.19.yaml", "3.20": "operator.tigera.io_applicationlayers.yaml"}
-FELIX_CRDS = {"3.19": "crd.projectcalico.org_felixconfigurations_enterprise_ce3.19.yaml", "3.20": "crd.projectcalico.org_felixconfigurations_enterprise.yaml"}
+APPLICATION_LAYER_CRDS = {
+    "3.19": "operator.tigera.io_applicationlayers_ce3.19.yaml",
+    "3.20": "operator.tigera.io_applicationlayers.yaml",
+}
+FELIX_CRDS = {
+    "3.19": "crd.projectcalico.org_felixconfigurations_enterprise_ce3.19.yaml",
+    "3.20": "crd.projectcalico.org_felixconfigurations_enterprise.yaml",
+}
 
 
 def crd_spec(file_name: str) -> dict[str, Any]:
@@ -43,7 +53,9 @@ def crd_spec(file_name: str) -> dict[str, Any]:
 
 def test_each_supported_version_has_its_table_and_the_default_is_the_newest() -> None:
     data = Path(flowlogs.calico.tables.__file__).parent / "data"
-    assert {p.stem.removeprefix("calico-enterprise-") for p in data.glob("calico-enterprise-*.yaml")} == set(SUPPORTED_VERSIONS)
+    assert {p.stem.removeprefix("calico-enterprise-") for p in data.glob("calico-enterprise-*.yaml")} == set(
+        SUPPORTED_VERSIONS
+    )
     assert DEFAULT_VERSION == max(SUPPORTED_VERSIONS, key=lambda v: tuple(int(n) for n in v.split(".")))
 
 
@@ -80,7 +92,11 @@ def test_key_facts() -> None:
     for tables in (old, new):
         assert tables.application_layer_name == "tigera-secure"
         assert tables.service_annotation == ("projectcalico.org/l7-logging", "true")
-        assert dict(tables.log_collection_defaults) == {"collectLogs": "Disabled", "logIntervalSeconds": 5, "logRequestsPerInterval": -1}
+        assert dict(tables.log_collection_defaults) == {
+            "collectLogs": "Disabled",
+            "logIntervalSeconds": 5,
+            "logRequestsPerInterval": -1,
+        }
         assert dict(tables.operator_sets) == {"tproxyMode": "Enabled", "policySyncPathPrefix": "/var/run/nodeagent"}
         assert "tproxyMode" not in tables.felix_fields
         assert "gke" in tables.unsupported_platforms
@@ -134,7 +150,9 @@ def test_application_layer_fields_match_the_crd(version: str) -> None:
     log_collection = spec["properties"]["logCollection"]["properties"]
     assert set(log_collection) == set(tables.log_collection_fields)
     assert set(spec["properties"]["envoy"]["properties"]) == set(tables.envoy_fields)
-    containers = spec["properties"]["l7LogCollectorDaemonSet"]["properties"]["spec"]["properties"]["template"]["properties"]["spec"]["properties"]["containers"]
+    containers = spec["properties"]["l7LogCollectorDaemonSet"]["properties"]["spec"]["properties"]["template"][
+        "properties"
+    ]["spec"]["properties"]["containers"]
     assert containers["items"]["properties"]["name"]["enum"] == list(tables.collector_containers)
     assert set(COLLECTOR_CONTAINERS) <= set(tables.collector_containers)
 
@@ -154,7 +172,9 @@ def test_felix_fields_match_the_crd(version: str) -> None:
         else:
             assert upstream["type"] == felix_field.type, name
         if name != "policySyncPathPrefix":  # its description says [Default: Empty]
-            shown = str(felix_field.default).lower() if isinstance(felix_field.default, bool) else str(felix_field.default)
+            shown = (
+                str(felix_field.default).lower() if isinstance(felix_field.default, bool) else str(felix_field.default)
+            )
             assert f"[Default: {shown}" in description, name
     # the fields the operator owns exist, and flowlogs never sets tproxyMode
     assert "tproxyMode" in properties and "tproxyMode" not in tables.felix_fields

@@ -64,7 +64,9 @@ def test_end_go_accepts(text: str, canonical: str) -> None:
 )
 def test_end_go_rejects(text: str, fix: str) -> None:
     problem = check_end(text)
-    assert problem == AgentProblem(f"end '{text}' is not a time Cilium's agent can read ({END_FORM}), so it rejects the whole flowlogs.yaml", fix)
+    assert problem == AgentProblem(
+        f"end '{text}' is not a time Cilium's agent can read ({END_FORM}), so it rejects the whole flowlogs.yaml", fix
+    )
     with pytest.raises(ValueError):
         canonical_end(text)
 
@@ -75,10 +77,14 @@ def test_end_go_rejects(text: str, fix: str) -> None:
 def test_aggregation_interval_check() -> None:
     assert check_aggregation_interval("30s") is None
     assert check_aggregation_interval("30") == AgentProblem(
-        "aggregationInterval '30' is not a Go duration (time: missing unit in duration \"30\"), so the agent rejects the whole flowlogs.yaml",
+        "aggregationInterval '30' is not a Go duration (time: missing unit in duration \"30\"), so the agent rejects "
+        "the whole flowlogs.yaml",
         "write a number with a unit, like 30s, 1m or 1m30s (units: ns, us, ms, s, m, h)",
     )
-    assert check_aggregation_interval("0s") == AgentProblem("aggregationInterval '0s' is not positive, so no flow is aggregated", "write a positive duration like 30s, or leave aggregation out")
+    assert check_aggregation_interval("0s") == AgentProblem(
+        "aggregationInterval '0s' is not positive, so no flow is aggregated",
+        "write a positive duration like 30s, or leave aggregation out",
+    )
 
 
 # ------------------------------------------------------------------------ regular expressions
@@ -90,15 +96,21 @@ def test_regexp_rejects_what_go_regexp_rejects() -> None:
         "fix the regular expression (RE2 syntax: no lookaround, no backreferences)",
     )
     assert check_regexp("*.svc", "dns_query") == AgentProblem(
-        "dns_query '*.svc' is not a regular expression Cilium's agent can compile (no argument for repetition operator: *)",
+        "dns_query '*.svc' is not a regular expression Cilium's agent can compile (no argument for repetition "
+        "operator: *)",
         "this looks like a wildcard; as an RE2 regular expression write .*\\.svc",
     )
     for pattern in ["(?=x)", "(a)\\1", "\\Z", "a{1001}"]:  # lookahead, backreference, \Z, repeat > 1000
         assert check_regexp(pattern, "http_url") is not None, pattern
-    assert check_regexp("a\\C", "http_url") == AgentProblem("http_url 'a\\C' uses \\C, which Go's regexp rejects (invalid escape sequence)", "match any character with . instead")
+    assert check_regexp("a\\C", "http_url") == AgentProblem(
+        "http_url 'a\\C' uses \\C, which Go's regexp rejects (invalid escape sequence)",
+        "match any character with . instead",
+    )
 
 
-@pytest.mark.parametrize("pattern", ["^/api/v[0-9]+/", "(?i)^get$", "\\.svc\\.cluster\\.local\\.$", "(?P<x>a)|b", "\\pL+", "api-*"])
+@pytest.mark.parametrize(
+    "pattern", ["^/api/v[0-9]+/", "(?i)^get$", "\\.svc\\.cluster\\.local\\.$", "(?P<x>a)|b", "\\pL+", "api-*"]
+)
 def test_regexp_accepts_re2_syntax(pattern: str) -> None:
     assert check_regexp(pattern, "dns_query") is None
 
@@ -111,14 +123,20 @@ def test_regexp_field_must_be_a_regexp_field() -> None:
 def test_fqdn_and_node_name_patterns() -> None:
     # patterns.go: lower-cased, one trailing dot dropped, runes [-0-9_a-z.*]
     assert check_fqdn_pattern("*.Example.COM.") is None
-    assert check_fqdn_pattern("api.example.com..") == AgentProblem("destination_fqdn 'api.example.com..' has more than one trailing dot", "write api.example.com")
-    assert check_fqdn_pattern("") == AgentProblem("destination_fqdn '' is empty", "write a name like api.example.com or *.example.com")
+    assert check_fqdn_pattern("api.example.com..") == AgentProblem(
+        "destination_fqdn 'api.example.com..' has more than one trailing dot", "write api.example.com"
+    )
+    assert check_fqdn_pattern("") == AgentProblem(
+        "destination_fqdn '' is empty", "write a name like api.example.com or *.example.com"
+    )
     assert check_fqdn_pattern("a b", "source_fqdn") == AgentProblem(
         "source_fqdn 'a b' contains ' ', which Hubble's FQDN patterns do not allow",
         "use only letters, digits, '-', '_', '.' and '*' (any run of name characters)",
     )
     assert check_node_name_pattern("prod/worker-*") is None
-    assert check_node_name_pattern("a/b/c") == AgentProblem("node_name 'a/b/c' has more than one '/'", "write node or cluster/node")
+    assert check_node_name_pattern("a/b/c") == AgentProblem(
+        "node_name 'a/b/c' has more than one '/'", "write node or cluster/node"
+    )
 
 
 # ---------------------------------------------------------------------------- label selectors
@@ -133,7 +151,17 @@ def test_translate_selector_as_labelparser_go() -> None:
 
 @pytest.mark.parametrize(
     "selector",
-    ["k8s:app in (a, b)", "!key", "reserved:world", "app=web,tier!=db", "k8s:app.kubernetes.io/name=hubble-relay", "k8s:io.kubernetes.pod.namespace==kube-system", "x in (foo,,baz),y,z notin ()", "k8s:replicas>2", ""],
+    [
+        "k8s:app in (a, b)",
+        "!key",
+        "reserved:world",
+        "app=web,tier!=db",
+        "k8s:app.kubernetes.io/name=hubble-relay",
+        "k8s:io.kubernetes.pod.namespace==kube-system",
+        "x in (foo,,baz),y,z notin ()",
+        "k8s:replicas>2",
+        "",
+    ],
 )
 def test_label_selectors_cilium_accepts(selector: str) -> None:
     assert check_label_selector(selector) is None
@@ -155,9 +183,21 @@ def test_parsed_requirements() -> None:
         ("a b", "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"),
         ("!a=b", "found '=', expected: ',' or 'end of string'"),
         ("a in (b", "unable to parse requirement: found '', expected: ',' or ')'"),
-        ("k8s:replicas>x", "unable to parse requirement: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer"),
-        ("k8s:app=-x", "unable to parse requirement: Invalid value: \"-x\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"),
-        ("App/x=y", "unable to parse requirement: Invalid value: \"any.App/x\": prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
+        (
+            "k8s:replicas>x",
+            "unable to parse requirement: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer",
+        ),
+        (
+            "k8s:app=-x",
+            'unable to parse requirement: Invalid value: "-x": a valid label must be an empty string or consist of '
+            "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        ),
+        (
+            "App/x=y",
+            'unable to parse requirement: Invalid value: "any.App/x": prefix part a lowercase RFC 1123 subdomain '
+            "must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an "
+            "alphanumeric character",
+        ),
     ],
 )
 def test_label_selectors_cilium_rejects(selector: str, reason: str) -> None:
@@ -183,15 +223,23 @@ def test_cel_accepts_boolean_expressions_over_flow(version: str) -> None:
 
 
 def test_cel_rejections() -> None:
-    fix = "write a boolean CEL expression over _flow using flow.proto field names, e.g. _flow.verdict == Verdict.DROPPED or _flow.l4.TCP.destination_port == 443u"
+    fix = (
+        "write a boolean CEL expression over _flow using flow.proto field names, e.g. _flow.verdict == Verdict.DROPPED "
+        "or _flow.l4.TCP.destination_port == 443u"
+    )
     assert check_cel("_flow.l4.TCP.destination_port == 443", "1.19") == AgentProblem(
-        "cel '_flow.l4.TCP.destination_port == 443' does not compile against Cilium 1.19's Flow (<input>:1:31: found no matching overload for '_==_' applied to '(uint, int)')", fix
+        "cel '_flow.l4.TCP.destination_port == 443' does not compile against Cilium 1.19's Flow (<input>:1:31: found "
+        "no matching overload for '_==_' applied to '(uint, int)')",
+        fix,
     )
     assert check_cel("flow.verdict == 2", "1.18") == AgentProblem(
-        "cel 'flow.verdict == 2' does not compile against Cilium 1.18's Flow (<input>:1:5: undeclared reference to 'flow.verdict' (in container 'flow'))", fix
+        "cel 'flow.verdict == 2' does not compile against Cilium 1.18's Flow (<input>:1:5: undeclared reference to "
+        "'flow.verdict' (in container 'flow'))",
+        fix,
     )
     assert check_cel("_flow.source.namespace", "1.17") == AgentProblem(
-        "cel '_flow.source.namespace' gives string, but the agent wants a bool (\"got ..., wanted bool result type\")", "compare it, e.g. _flow.source.namespace == 'shop'"
+        "cel '_flow.source.namespace' gives string, but the agent wants a bool (\"got ..., wanted bool result type\")",
+        "compare it, e.g. _flow.source.namespace == 'shop'",
     )
     problem = check_cel("_flow.verdict ==", "1.16")
     assert problem is not None and "Syntax error" in problem.message
@@ -200,8 +248,10 @@ def test_cel_rejections() -> None:
 def test_cel_sees_each_versions_flow() -> None:
     # Flow.file arrived in 1.17, Flow.tunnel in 1.18, Tunnel.vni in 1.19 (flow.proto of each tag)
     assert check_cel("_flow.file.line > 0u", "1.16") == AgentProblem(
-        "cel '_flow.file.line > 0u' does not compile against Cilium 1.16's Flow (<input>:1:6: undefined field 'file' not found in struct 'flow.Flow')",
-        "write a boolean CEL expression over _flow using flow.proto field names, e.g. _flow.verdict == Verdict.DROPPED or _flow.l4.TCP.destination_port == 443u",
+        "cel '_flow.file.line > 0u' does not compile against Cilium 1.16's Flow (<input>:1:6: undefined field 'file' "
+        "not found in struct 'flow.Flow')",
+        "write a boolean CEL expression over _flow using flow.proto field names, e.g. _flow.verdict == Verdict.DROPPED "
+        "or _flow.l4.TCP.destination_port == 443u",
     )
     assert check_cel("_flow.file.line > 0u", "1.17") is None
     assert check_cel("_flow.tunnel.protocol == Tunnel.Protocol.VXLAN", "1.17") is not None
@@ -220,7 +270,9 @@ def test_flow_schema_and_fieldmask_table_agree(version: str) -> None:
     schema = load_flow_schema(version)
     assert schema.version == version
     assert fieldmask_paths_of(schema) == load_tables(version).fieldmask_paths
-    assert dict(schema.enums["Verdict"]) == {"VERDICT_UNKNOWN": 0} | {name: i for i, name in enumerate(load_tables(version).verdicts.values(), start=1)}
+    assert dict(schema.enums["Verdict"]) == {"VERDICT_UNKNOWN": 0} | {
+        name: i for i, name in enumerate(load_tables(version).verdicts.values(), start=1)
+    }
     oneofs = {f.oneof for f in schema.messages["Layer4"]} | {f.oneof for f in schema.messages["Layer7"]}
     assert oneofs == {"protocol", "record", None}
 
@@ -233,13 +285,33 @@ def test_fieldmask_errors_with_hints_from_the_tables() -> None:
 
     drop = "is not a field of Cilium 1.16's Flow message, so the agent drops this flow log"
     assert check_fieldmask(["time", "file.name", "ip", "source.workloads.name", "souce.namespace"], "1.16") == [
-        FieldMaskFinding(1, "error", AgentProblem(f"fieldMask path 'file.name' {drop}", "'file.name' exists from Cilium 1.17: target that version or remove it")),
-        FieldMaskFinding(2, "error", AgentProblem(f"fieldMask path 'ip' {drop}", "field names are case-sensitive: write 'IP'")),
-        FieldMaskFinding(3, "error", AgentProblem(f"fieldMask path 'source.workloads.name' {drop}", "'source.workloads' is a list or a plain value, where a path must end: keep 'source.workloads' whole")),
-        FieldMaskFinding(4, "error", AgentProblem(f"fieldMask path 'souce.namespace' {drop}", "did you mean 'source.namespace'?")),
+        FieldMaskFinding(
+            1,
+            "error",
+            AgentProblem(
+                f"fieldMask path 'file.name' {drop}",
+                "'file.name' exists from Cilium 1.17: target that version or remove it",
+            ),
+        ),
+        FieldMaskFinding(
+            2, "error", AgentProblem(f"fieldMask path 'ip' {drop}", "field names are case-sensitive: write 'IP'")
+        ),
+        FieldMaskFinding(
+            3,
+            "error",
+            AgentProblem(
+                f"fieldMask path 'source.workloads.name' {drop}",
+                "'source.workloads' is a list or a plain value, where a path must end: keep 'source.workloads' whole",
+            ),
+        ),
+        FieldMaskFinding(
+            4, "error", AgentProblem(f"fieldMask path 'souce.namespace' {drop}", "did you mean 'source.namespace'?")
+        ),
     ]
     # valid at full depth; a path below a oneof variant still earns the #43924 warning
-    assert [(f.index, f.severity) for f in check_fieldmask(["time", "l4.TCP.flags.SYN", "tunnel.l4.UDP"], "1.18")] == [(1, "warning")]
+    assert [(f.index, f.severity) for f in check_fieldmask(["time", "l4.TCP.flags.SYN", "tunnel.l4.UDP"], "1.18")] == [
+        (1, "warning")
+    ]
 
 
 def test_fieldmask_oneof_copy_bug_warnings() -> None:
@@ -252,7 +324,8 @@ def test_fieldmask_oneof_copy_bug_warnings() -> None:
             0,
             "warning",
             AgentProblem(
-                "Cilium 1.17 has the fieldMask copy bug cilium/cilium#43924: with fields below l4.TCP and l4.UDP, each flow keeps only one of them, chosen at random, and may lose its real l4 data",
+                "Cilium 1.17 has the fieldMask copy bug cilium/cilium#43924: with fields below l4.TCP and l4.UDP, each "
+                "flow keeps only one of them, chosen at random, and may lose its real l4 data",
                 "name whole variants (l4.TCP, l4.UDP) or 'l4' instead of fields below them",
             ),
         ),
@@ -260,7 +333,8 @@ def test_fieldmask_oneof_copy_bug_warnings() -> None:
             2,
             "warning",
             AgentProblem(
-                "Cilium 1.17 has the fieldMask copy bug cilium/cilium#43924: with fields below l7.dns, flows of another l7 protocol get an empty l7.dns",
+                "Cilium 1.17 has the fieldMask copy bug cilium/cilium#43924: with fields below l7.dns, flows of "
+                "another l7 protocol get an empty l7.dns",
                 "name whole variants (l7.dns) or 'l7' instead of fields below them",
             ),
         ),

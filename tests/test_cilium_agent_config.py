@@ -27,9 +27,15 @@ def _flowlogs_yaml(flow_logs: object) -> str:
 
 
 def _shipped() -> list[tuple[str, str, object]]:
-    profiles = sorted((ROOT / "values").glob("*.yaml")) + sorted((ROOT / "tests" / "fixtures" / "profiles").glob("*.yaml"))
+    profiles = sorted((ROOT / "values").glob("*.yaml")) + sorted(
+        (ROOT / "tests" / "fixtures" / "profiles").glob("*.yaml")
+    )
     result = compile_paths(profiles)
-    return [(p.name, p.parts["cilium"].version, p.parts["cilium"].values["flowLogs"]) for p in result.profiles if "cilium" in p.parts]
+    return [
+        (p.name, p.parts["cilium"].version, p.parts["cilium"].values["flowLogs"])
+        for p in result.profiles
+        if "cilium" in p.parts
+    ]
 
 
 SHIPPED = _shipped()
@@ -73,12 +79,15 @@ def test_whole_file_errors() -> None:
 """
     assert agent_parse_errors(text, "1.18") == [
         f"flowLogs[0].includeFilters[0]: destination_port[0]: invalid value for string type: 80 (quote it) ({FILE})",
-        f"flowLogs[0].includeFilters[0]: verdict[1]: invalid value for enum field Verdict: 'DROP' (one of VERDICT_UNKNOWN, FORWARDED, DROPPED, ERROR, AUDIT, REDIRECTED, TRACED, TRANSLATED) ({FILE})",
+        "flowLogs[0].includeFilters[0]: verdict[1]: invalid value for enum field Verdict: 'DROP' (one of "
+        f"VERDICT_UNKNOWN, FORWARDED, DROPPED, ERROR, AUDIT, REDIRECTED, TRACED, TRANSLATED) ({FILE})",
         f"flowLogs[0].includeFilters[0]: duplicate field 'source_pod' (also written as 'sourcePod') ({FILE})",
         f"flowLogs[0].includeFilters[0]: event_type[0]: subType: invalid value for int32 type: 'x' ({FILE})",
         f"flowLogs[0].includeFilters[0]: unknown field 'bogus' in FlowFilter ({FILE})",
-        f"flowLogs[0].end: end '2030-01-01T00:00Z' is not a time Cilium's agent can read (Go RFC 3339: YYYY-MM-DDTHH:MM:SS, "
-        f"an optional .fraction, then Z or ±HH:MM (upper-case T and Z)), so it rejects the whole flowlogs.yaml; write 2030-01-01T00:00:00Z ({FILE})",
+        "flowLogs[0].end: end '2030-01-01T00:00Z' is not a time Cilium's agent can read (Go RFC 3339: "
+        "YYYY-MM-DDTHH:MM:SS, "
+        "an optional .fraction, then Z or ±HH:MM (upper-case T and Z)), so it rejects the whole flowlogs.yaml; write "
+        f"2030-01-01T00:00:00Z ({FILE})",
         f"flowLogs[1]: duplicated flowlog name a ({FILE})",
         f"flowLogs[1]: duplicated flowlog path /var/run/cilium/hubble/a.log ({FILE})",
         f"flowLogs[2]: invalid flowlog at index 2 ({FILE})",
@@ -125,7 +134,9 @@ def test_protojson_rules_for_filters() -> None:
     # FlowFilter fields of a newer version are unknown to an older agent
     newer = "flowLogs:\n- name: a\n  filePath: /a.log\n  includeFilters:\n  - encrypted: [true]\n"
     assert agent_parse_errors(newer, "1.19") == []
-    assert agent_parse_errors(newer, "1.18") == [f"flowLogs[0].includeFilters[0]: unknown field 'encrypted' in FlowFilter ({FILE})"]
+    assert agent_parse_errors(newer, "1.18") == [
+        f"flowLogs[0].includeFilters[0]: unknown field 'encrypted' in FlowFilter ({FILE})"
+    ]
 
 
 def test_per_flow_log_errors() -> None:
@@ -147,15 +158,26 @@ def test_per_flow_log_errors() -> None:
     where = "flowLogs[0] 'a'"
     assert errors == [
         f"{where}.fieldMask[1]: fieldMask path 'file.name' is not a field of Cilium 1.16's Flow message ({ONE})",
-        f"{where}.fieldMask[3]: fieldMask path 'source.workloads.name' is not a field of Cilium 1.16's Flow message ({ONE})",
-        f"{where}.includeFilters[0]: destination_ip[0]: '10.0.0.300' is not an IP address or CIDR prefix; write an address like 10.0.0.1 or a prefix like 10.0.0.0/8 ({ONE})",
-        f"{where}.includeFilters[0]: source_label[0]: source_label 'a==b==c' is not a label selector Cilium's agent accepts "
-        f"(found '==', expected: ',' or 'end of string'); write requirements like k8s:app=web, k8s:app in (a, b), !k8s:canary or reserved:world, joined by ',' ({ONE})",
-        f"{where}.includeFilters[0]: destination_port[0]: 'http' is not a port (strconv.ParseUint(p, 10, 16)); write a number from 0 to 65535 ({ONE})",
-        f"{where}.includeFilters[0]: protocol[0]: unknown protocol 'vrrp' for Cilium 1.16; write one of icmp, icmpv4, icmpv6, tcp, udp, sctp, dns, http, kafka ({ONE})",
-        f"{where}.includeFilters[0]: http_path: filtering by http path requires the event type filter to match 'l7' events (type 129) ({ONE})",
-        f"{where}.includeFilters[0]: dns_query[0]: dns_query '*.svc' is not a regular expression Cilium's agent can compile (no argument for repetition operator: *); this looks like a wildcard; as an RE2 regular expression write .*\\.svc ({ONE})",
-        f"{where}.includeFilters[0]: experimental.cel_expression[0]: cel '_flow.source.namespace' gives string, but the agent wants a bool (\"got ..., wanted bool result type\"); compare it, e.g. _flow.source.namespace == 'shop' ({ONE})",
+        f"{where}.fieldMask[3]: fieldMask path 'source.workloads.name' is not a field of Cilium 1.16's Flow message "
+        f"({ONE})",
+        f"{where}.includeFilters[0]: destination_ip[0]: '10.0.0.300' is not an IP address or CIDR prefix; write an "
+        f"address like 10.0.0.1 or a prefix like 10.0.0.0/8 ({ONE})",
+        f"{where}.includeFilters[0]: source_label[0]: source_label 'a==b==c' is not a label selector Cilium's agent "
+        "accepts "
+        "(found '==', expected: ',' or 'end of string'); write requirements like k8s:app=web, k8s:app in (a, b), "
+        f"!k8s:canary or reserved:world, joined by ',' ({ONE})",
+        f"{where}.includeFilters[0]: destination_port[0]: 'http' is not a port (strconv.ParseUint(p, 10, 16)); write a "
+        f"number from 0 to 65535 ({ONE})",
+        f"{where}.includeFilters[0]: protocol[0]: unknown protocol 'vrrp' for Cilium 1.16; write one of icmp, icmpv4, "
+        f"icmpv6, tcp, udp, sctp, dns, http, kafka ({ONE})",
+        f"{where}.includeFilters[0]: http_path: filtering by http path requires the event type filter to match 'l7' "
+        f"events (type 129) ({ONE})",
+        f"{where}.includeFilters[0]: dns_query[0]: dns_query '*.svc' is not a regular expression Cilium's agent can "
+        "compile (no argument for repetition operator: *); this looks like a wildcard; as an RE2 regular expression "
+        f"write .*\\.svc ({ONE})",
+        f"{where}.includeFilters[0]: experimental.cel_expression[0]: cel '_flow.source.namespace' gives string, but "
+        'the agent wants a bool ("got ..., wanted bool result type"); compare it, e.g. _flow.source.namespace == '
+        f"'shop' ({ONE})",
     ]
     # 1.17 has Flow.file; 1.19 knows vrrp
     assert not any("file.name" in e for e in agent_parse_errors(text, "1.17"))
@@ -163,13 +185,18 @@ def test_per_flow_log_errors() -> None:
 
 
 def test_aggregation_keys_of_1_19() -> None:
-    text = "flowLogs:\n- name: a\n  filePath: /a.log\n  fieldAggregate: [source.namespace, nope]\n  aggregationInterval: {interval}\n"
+    text = (
+        "flowLogs:\n- name: a\n  filePath: /a.log\n  fieldAggregate: [source.namespace, nope]\n  aggregationInterval: "
+        "{interval}\n"
+    )
     assert agent_parse_errors(text.format(interval="30s"), "1.19") == [
-        f"flowLogs[0] 'a'.fieldAggregate[1]: fieldAggregate path 'nope' is not a field of Cilium 1.19's Flow message ({ONE})"
+        "flowLogs[0] 'a'.fieldAggregate[1]: fieldAggregate path 'nope' is not a field of Cilium 1.19's Flow message "
+        f"({ONE})"
     ]
     # Duration.UnmarshalJSON strips the quotes and calls time.ParseDuration: a bare 30 fails, and so does null
     assert agent_parse_errors(text.format(interval="30"), "1.19") == [
-        f'flowLogs[0].aggregationInterval: time: missing unit in duration "30"; write a Go duration like 30s or 1m ({FILE})'
+        'flowLogs[0].aggregationInterval: time: missing unit in duration "30"; write a Go duration like 30s or 1m '
+        f"({FILE})"
     ]
     assert agent_parse_errors(text.format(interval=""), "1.19") == [
         f'flowLogs[0].aggregationInterval: time: invalid duration "null"; write a Go duration like 30s or 1m ({FILE})'
@@ -181,7 +208,10 @@ def test_aggregation_keys_of_1_19() -> None:
 def test_end_as_yaml_timestamp_is_read_as_its_text() -> None:
     # go.yaml.in/yaml/v2 keeps a timestamp-looking scalar as the original string
     assert agent_parse_errors("flowLogs:\n- {name: a, filePath: /a.log, end: 2030-01-01T00:00:00Z}\n", "1.16") == []
-    assert agent_parse_errors("flowLogs:\n- {name: a, filePath: /a.log, end: 2030-01-01}\n", "1.16")[0].startswith("flowLogs[0].end: end '2030-01-01' is not a time")
+    assert agent_parse_errors("flowLogs:\n- {name: a, filePath: /a.log, end: 2030-01-01}\n", "1.16")[0].startswith(
+        "flowLogs[0].end: end '2030-01-01' is not a time"
+    )
     assert agent_parse_errors("flowLogs:\n- {name: a, filePath: /a.log, end: 5}\n", "1.16") == [
-        f"flowLogs[0].end: must be a time written as a string, not number (Time.UnmarshalJSON: input is not a JSON string) ({FILE})"
+        "flowLogs[0].end: must be a time written as a string, not number (Time.UnmarshalJSON: input is not a JSON "
+        f"string) ({FILE})"
     ]

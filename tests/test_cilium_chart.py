@@ -98,7 +98,8 @@ def test_profile_strings_are_data_not_template_code(tmp_path):
     write_profile(
         tmp_path / "values",
         "tricky",
-        'cilium:\n  flow-logs:\n    - name: a\n      include:\n        - http-path: [\'{{ fail "boom" }}\', "{{ .Release.Name }}"]\n',
+        'cilium:\n  flow-logs:\n    - name: a\n      include:\n        - http-path: [\'{{ fail "boom" }}\', "{{ '
+        '.Release.Name }}"]\n',
     )
     generate(tmp_path / "values", tmp_path / "chart")
     [cm] = [d for d in render(tmp_path / "chart", "tricky") if d["kind"] == "ConfigMap"]
@@ -153,7 +154,9 @@ def notes(chart: Path, values: dict) -> str:
 
     options = {"name": "flowlogs", "namespace": "flowlogs-system", "kube_version": "v1.31.0", "is_install": True}
     with helm_python.Chart.load(str(chart)) as loaded:
-        rendered = json.loads(_native.call_string("helm_render", loaded._raw(), json.dumps(values), json.dumps(options)))
+        rendered = json.loads(
+            _native.call_string("helm_render", loaded._raw(), json.dumps(values), json.dumps(options))
+        )
     [text] = [text for name, text in rendered.items() if name.endswith("NOTES.txt")]
     return str(text)
 
@@ -171,7 +174,10 @@ def test_notes_read_stdout_and_dev_stdout_from_the_container_log():
     text = notes(CHART, values)
     assert "kubectl -n kube-system logs ds/cilium -c cilium-agent -f | grep '\"flow\":'    # namespace-talk" in text
     assert "kubectl -n kube-system logs ds/cilium -c cilium-agent -f | grep '\"flow\":'    # old-style" in text
-    assert "kubectl -n kube-system exec ds/cilium -c cilium-agent -- tail -f /var/run/cilium/hubble/a.log    # to-file" in text
+    assert (
+        "kubectl -n kube-system exec ds/cilium -c cilium-agent -- tail -f /var/run/cilium/hubble/a.log    # to-file"
+        in text
+    )
 
 
 def test_notes_pin_the_cilium_chart_and_name_the_namespace():
@@ -179,16 +185,37 @@ def test_notes_pin_the_cilium_chart_and_name_the_namespace():
     values["cilium"]["configMap"] = {"name": "cilium-flowlog-config", "namespace": "cilium-system"}
     text = notes(CHART, values)
     # Never a range (Helm's --version takes a semver constraint: ~1.17.0 is the newest 1.17 patch release)
-    assert "helm upgrade cilium cilium/cilium -n cilium-system --version <VERSION> --reset-then-reuse-values -f chart/profiles/cilium-exporter/cilium-values.yaml" in text
-    assert "with VERSION the chart version Cilium's release runs now (`helm get metadata cilium -n cilium-system`), never a\n     range such as ~1.17.0" in text
-    assert "Cilium must run in namespace cilium-system: its agent mounts the ConfigMap from its own namespace as optional," in text
-    assert "before installing this chart when Cilium's release already\n     has hubble.export.dynamic.enabled=true" in text
+    assert (
+        "helm upgrade cilium cilium/cilium -n cilium-system --version <VERSION> --reset-then-reuse-values -f "
+        "chart/profiles/cilium-exporter/cilium-values.yaml" in text
+    )
+    assert (
+        "with VERSION the chart version Cilium's release runs now (`helm get metadata cilium -n cilium-system`), never "
+        "a\n     range such as ~1.17.0" in text
+    )
+    assert (
+        "Cilium must run in namespace cilium-system: its agent mounts the ConfigMap from its own namespace as optional,"
+        in text
+    )
+    assert (
+        "before installing this chart when Cilium's release already\n     has hubble.export.dynamic.enabled=true"
+        in text
+    )
 
 
 def test_cilium_values_header_pins_the_version_and_names_the_namespace():
-    header = [line for line in (CHART / "profiles" / "cilium-aggregation" / "cilium-values.yaml").read_text().splitlines() if line.startswith("#")]
-    assert "#   helm upgrade cilium cilium/cilium --namespace kube-system --version <VERSION> --reset-then-reuse-values -f chart/profiles/cilium-aggregation/cilium-values.yaml" in header
-    assert "# Cilium must run in namespace kube-system, the profile's config-map.namespace: the agent mounts the" in header
+    header = [
+        line
+        for line in (CHART / "profiles" / "cilium-aggregation" / "cilium-values.yaml").read_text().splitlines()
+        if line.startswith("#")
+    ]
+    assert (
+        "#   helm upgrade cilium cilium/cilium --namespace kube-system --version <VERSION> --reset-then-reuse-values "
+        "-f chart/profiles/cilium-aggregation/cilium-values.yaml" in header
+    )
+    assert (
+        "# Cilium must run in namespace kube-system, the profile's config-map.namespace: the agent mounts the" in header
+    )
 
 
 def test_values_schema_accepts_stdout_and_absolute_paths_only():
@@ -204,8 +231,16 @@ def test_the_seed_profile_keeps_dev_stdout_with_the_rotation_warning(run_cli, tm
     write_profile(tmp_path / "values", "cilium-exporter", (ROOT / "values" / "cilium-exporter.yaml").read_text())
     result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
     assert result.code == 0
-    assert "values/cilium-exporter.yaml:11:13: warning: Cilium 1.17: /dev/stdout goes through the rotating file writer: after 10 MB" in result.err.replace(str(tmp_path) + "/", "")
-    assert yaml.safe_load((tmp_path / "chart" / "profiles" / "cilium-exporter" / "values.yaml").read_text())["cilium"]["flowLogs"] == SEED_FLOWLOGS["flowLogs"]
+    assert (
+        "values/cilium-exporter.yaml:11:13: warning: Cilium 1.17: /dev/stdout goes through the rotating file writer: "
+        "after 10 MB" in result.err.replace(str(tmp_path) + "/", "")
+    )
+    assert (
+        yaml.safe_load((tmp_path / "chart" / "profiles" / "cilium-exporter" / "values.yaml").read_text())["cilium"][
+            "flowLogs"
+        ]
+        == SEED_FLOWLOGS["flowLogs"]
+    )
 
 
 @pytest.mark.parametrize("pattern", sorted(CHART_NAME_PATTERNS))

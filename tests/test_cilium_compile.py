@@ -13,12 +13,17 @@ def compile_text(tmp_path, text: str):
 
 
 def include(tmp_path, filter_yaml: str, version: str = "1.18") -> list[dict]:
-    profile, _ = compile_text(tmp_path, f'cilium:\n  version: "{version}"\n  flow-logs:\n    - name: a\n      include:\n        - {filter_yaml}\n')
+    profile, _ = compile_text(
+        tmp_path,
+        f'cilium:\n  version: "{version}"\n  flow-logs:\n    - name: a\n      include:\n        - {filter_yaml}\n',
+    )
     return profile.values["cilium"]["flowLogs"][0]["includeFilters"]
 
 
 def test_keys_of_one_filter_are_anded_in_one_flowfilter(tmp_path):
-    assert include(tmp_path, "verdict: dropped\n          direction: egress") == [{"traffic_direction": ["EGRESS"], "verdict": ["DROPPED"]}]
+    assert include(tmp_path, "verdict: dropped\n          direction: egress") == [
+        {"traffic_direction": ["EGRESS"], "verdict": ["DROPPED"]}
+    ]
 
 
 def test_a_side_less_word_splits_the_filter_like_hubble_observe(tmp_path):
@@ -39,13 +44,15 @@ def test_a_bare_pod_or_service_is_in_the_default_namespace_as_in_hubble(tmp_path
 
 def test_namespace_with_service_qualifies_the_service_and_adds_no_pod_filter(tmp_path):
     # hubble observe --from-namespace shop --from-service backend -> source_service: [shop/backend]
-    assert include(tmp_path, "source-namespace: shop\n          source-service: backend") == [{"source_service": ["shop/backend"]}]
+    assert include(tmp_path, "source-namespace: shop\n          source-service: backend") == [
+        {"source_service": ["shop/backend"]}
+    ]
 
 
 def test_namespace_with_pod_and_service_qualifies_both(tmp_path):
-    assert include(tmp_path, "destination-namespace: [a, b]\n          destination-pod: web-\n          destination-service: api") == [
-        {"destination_pod": ["a/web-", "b/web-"], "destination_service": ["a/api", "b/api"]}
-    ]
+    assert include(
+        tmp_path, "destination-namespace: [a, b]\n          destination-pod: web-\n          destination-service: api"
+    ) == [{"destination_pod": ["a/web-", "b/web-"], "destination_service": ["a/api", "b/api"]}]
 
 
 def test_any_namespace_is_written_with_a_star(tmp_path):
@@ -53,7 +60,9 @@ def test_any_namespace_is_written_with_a_star(tmp_path):
 
 
 def test_namespace_and_pod_combine_into_one_prefix(tmp_path):
-    assert include(tmp_path, "source-namespace: [shop, cart]\n          source-pod: web-") == [{"source_pod": ["shop/web-", "cart/web-"]}]
+    assert include(tmp_path, "source-namespace: [shop, cart]\n          source-pod: web-") == [
+        {"source_pod": ["shop/web-", "cart/web-"]}
+    ]
 
 
 def test_a_namespace_alone_is_a_prefix_with_a_slash(tmp_path):
@@ -68,8 +77,12 @@ def test_drop_reasons_compile_to_enum_names_and_event_types_to_codes(tmp_path):
 
 def test_sub_types_are_matched_unless_told_otherwise_as_hubble_observe_type_does(tmp_path):
     # hubble observe --type trace:to-endpoint sets match_sub_type (flows_filter.go, case "type").
-    assert include(tmp_path, "event-type: {type: trace, sub-type: to-endpoint}") == [{"event_type": [{"type": 4, "match_sub_type": True, "sub_type": 0}]}]
-    assert include(tmp_path, "event-type: {type: trace, sub-type: to-endpoint, match-sub-type: false}") == [{"event_type": [{"type": 4, "sub_type": 0}]}]
+    assert include(tmp_path, "event-type: {type: trace, sub-type: to-endpoint}") == [
+        {"event_type": [{"type": 4, "match_sub_type": True, "sub_type": 0}]}
+    ]
+    assert include(tmp_path, "event-type: {type: trace, sub-type: to-endpoint, match-sub-type: false}") == [
+        {"event_type": [{"type": 4, "sub_type": 0}]}
+    ]
 
 
 def test_an_unquoted_version_is_read_as_written(tmp_path):
@@ -93,7 +106,10 @@ def test_rotation_1_18_section_default_and_per_flow_log_override(tmp_path):
 
 
 def test_rotation_1_17_goes_to_the_agent_wide_helm_values(tmp_path):
-    profile, _ = compile_text(tmp_path, 'cilium:\n  version: "1.17"\n  rotation: {max-size-mb: 20, max-backups: 3}\n  flow-logs:\n    - name: a\n')
+    profile, _ = compile_text(
+        tmp_path,
+        'cilium:\n  version: "1.17"\n  rotation: {max-size-mb: 20, max-backups: 3}\n  flow-logs:\n    - name: a\n',
+    )
     assert profile.parts["cilium"].overlay["hubble"]["export"] == {
         "fileMaxSizeMb": 20,
         "fileMaxBackups": 3,
@@ -109,6 +125,11 @@ def test_raw_filters_accept_json_names_and_emit_proto_names(tmp_path):
 
 
 def test_a_raw_field_set_twice_is_an_error(tmp_path):
-    path = write_profile(tmp_path, "p", "cilium:\n  flow-logs:\n    - name: a\n      include:\n        - verdict: dropped\n          raw: {verdict: [FORWARDED]}\n")
+    path = write_profile(
+        tmp_path,
+        "p",
+        "cilium:\n  flow-logs:\n    - name: a\n      include:\n        - verdict: dropped\n          raw: {verdict: "
+        "[FORWARDED]}\n",
+    )
     result = compile_paths([path])
     assert [d.message for d in result.diagnostics.errors] == ["FlowFilter field 'verdict' is set twice in one filter"]

@@ -46,7 +46,10 @@ def profile_text(minor: str, extra: str = "") -> str:
 
 def helm_template(chart: Path | str, values: Path, namespace: str = "kube-system") -> list[dict[str, Any]]:
     completed = subprocess.run(
-        [str(HELM), "template", "cilium", str(chart), "-n", namespace, "-f", str(values)], capture_output=True, text=True, check=False
+        [str(HELM), "template", "cilium", str(chart), "-n", namespace, "-f", str(values)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     return [document for document in load_yaml_all(completed.stdout) if document]
@@ -68,7 +71,11 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def flowlogs_configmap(root: Path, profile: str) -> dict[str, Any]:
     completed = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "flowlogs"), "render", profile], cwd=root, capture_output=True, text=True, check=False
+        [str(ROOT / ".venv" / "bin" / "flowlogs"), "render", profile],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     documents = [d for d in load_yaml_all(completed.stdout) if d]
@@ -110,11 +117,16 @@ def test_cilium_release_values_write_the_flowlogs_of_our_chart(generated: Path, 
     ]
     assert settings[0] == settings[1]
     if minor in ("1.16", "1.17"):
-        assert (settings[0]["hubble-export-file-max-size-mb"], settings[0]["hubble-export-file-max-backups"]) == ("20", "3")
+        assert (settings[0]["hubble-export-file-max-size-mb"], settings[0]["hubble-export-file-max-backups"]) == (
+            "20",
+            "3",
+        )
 
 
 def header_command(path: Path) -> list[str]:
-    (line,) = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#   helm upgrade cilium")]
+    (line,) = [
+        line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#   helm upgrade cilium")
+    ]
     return shlex.split(line.removeprefix("#   "))
 
 
@@ -144,7 +156,9 @@ def test_a_profile_names_the_exact_chart_version(tmp_path: Path) -> None:
         assert words[words.index("--version") + 1] == "1.19.4"
 
 
-def test_a_chart_version_of_another_minor_is_an_error(tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_chart_version_of_another_minor_is_an_error(
+    tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_profile(tmp_path / "values", "pinned", profile_text("1.19", '  chart-version: "1.18.6"\n'))
     monkeypatch.chdir(tmp_path)
     result = run_cli("generate")

@@ -278,7 +278,11 @@ def test_new_flow_fields_per_version() -> None:
         "ip_trace_id.trace_id",
         "ip_trace_id.ip_option_type",
         "tunnel.vni",
-        *(f"{parent}.{leaf}" for parent in ("l4", "tunnel.l4") for leaf in ("IGMP", "IGMP.type", "IGMP.group_address", "VRRP", "VRRP.type", "VRRP.vrid", "VRRP.priority")),
+        *(
+            f"{parent}.{leaf}"
+            for parent in ("l4", "tunnel.l4")
+            for leaf in ("IGMP", "IGMP.type", "IGMP.group_address", "VRRP", "VRRP.type", "VRRP.vrid", "VRRP.priority")
+        ),
     }
     assert all(paths[a] < paths[b] for a, b in zip(SUPPORTED_VERSIONS, SUPPORTED_VERSIONS[1:], strict=False))
 
@@ -289,7 +293,12 @@ def test_fieldmask_full_depth_per_protobuf_go(version: str) -> None:
     included; a repeated field ends a path; names are the proto field names, case-sensitive."""
     t = load_tables(version)
     assert {"l4.TCP.flags.SYN", "l4.TCP.flags.NS", "time.seconds", "time.nanos", "is_reply.value"} <= t.fieldmask_paths
-    assert {"extensions.type_url", "trace_context.parent.trace_id", "l7.dns.rcode", "source.labels"} <= t.fieldmask_paths
+    assert {
+        "extensions.type_url",
+        "trace_context.parent.trace_id",
+        "l7.dns.rcode",
+        "source.labels",
+    } <= t.fieldmask_paths
     assert not {"l4.TCP.flags.syn", "source.labels.x", "l7.http.headers.key", "Time", ""} & t.fieldmask_paths
     # every path's parent is a path too (a path is a chain of fields)
     assert all(p.rpartition(".")[0] in t.fieldmask_paths for p in t.fieldmask_paths if "." in p)
@@ -302,14 +311,21 @@ def test_fieldmask_full_depth_per_protobuf_go(version: str) -> None:
 def test_oneof_copy_bug_status() -> None:
     # cilium/cilium#43924 (merged 2026-01-22): 1.16-1.18 FieldMask.Copy has no oneof check;
     # for 1.19 the backport could not be read, so it stays a warning
-    assert [load_tables(v).fieldmask_oneof_copy_bug for v in SUPPORTED_VERSIONS] == ["affected", "affected", "affected", "unverified"]
+    assert [load_tables(v).fieldmask_oneof_copy_bug for v in SUPPORTED_VERSIONS] == [
+        "affected",
+        "affected",
+        "affected",
+        "unverified",
+    ]
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_stdout_and_aggregation_facts(version: str) -> None:
     t = load_tables(version)
     assert t.literal_stdout is True
-    assert t.dev_stdout_hint.startswith("/dev/stdout goes through the rotating file writer: after {size} MB it renames /dev/stdout")
+    assert t.dev_stdout_hint.startswith(
+        "/dev/stdout goes through the rotating file writer: after {size} MB it renames /dev/stdout"
+    )
     assert t.aggregation is (version == "1.19")
     assert t.aggregation_default_interval == ("0s" if version == "1.19" else None)  # chart 1.19.x values.yaml
 
@@ -479,9 +495,18 @@ def test_fieldmask_paths_match_upstream(upstream: dict[str, Any], version: str) 
         expected -= {"file", "file.name", "file.line"}
     t = load_tables(version)
     # the reading lists depth <= 3 and no sub-fields of well-known types or of tunnel; ours is complete
-    shallow = {p for p in t.fieldmask_paths if p.count(".") < 3 and not p.startswith(("time.", "is_reply.", "extensions.", "tunnel."))}
+    shallow = {
+        p
+        for p in t.fieldmask_paths
+        if p.count(".") < 3 and not p.startswith(("time.", "is_reply.", "extensions.", "tunnel."))
+    }
     if version == "1.19":
-        shallow = {p for p in shallow if p.split(".")[0] not in ("aggregate", "emitter", "ip_trace_id") and not p.startswith(("l4.IGMP", "l4.VRRP"))}
+        shallow = {
+            p
+            for p in shallow
+            if p.split(".")[0] not in ("aggregate", "emitter", "ip_trace_id")
+            and not p.startswith(("l4.IGMP", "l4.VRRP"))
+        }
     assert shallow == expected
     dropped = {p["path"] for p in paths if below_repeated(p["path"])}
     assert len(dropped) == 24  # workloads.{name,kind} x2, {egress,ingress}_{allowed,denied}_by.* x4
@@ -554,13 +579,25 @@ def _doc_row(label: str) -> list[str]:
 
 def test_doc_table_matches_the_tables() -> None:
     assert _doc_row("") == list(SUPPORTED_VERSIONS)
-    assert _doc_row("fieldMask paths the agent accepts") == [str(len(load_tables(v).fieldmask_paths)) for v in SUPPORTED_VERSIONS]
+    assert _doc_row("fieldMask paths the agent accepts") == [
+        str(len(load_tables(v).fieldmask_paths)) for v in SUPPORTED_VERSIONS
+    ]
     bug = {"affected": "affected", "fixed": "fixed", "unverified": "unverified (warn)"}
-    assert _doc_row("cilium/cilium#43924 (oneof copy bug)") == [bug[load_tables(v).fieldmask_oneof_copy_bug] for v in SUPPORTED_VERSIONS]
-    assert _doc_row("filePath `stdout` writes to the container log") == ["yes" if load_tables(v).literal_stdout else "no" for v in SUPPORTED_VERSIONS]
-    assert _doc_row("per-flow-log rotation keys") == ["yes" if load_tables(v).per_flowlog_rotation else "no" for v in SUPPORTED_VERSIONS]
-    assert _doc_row("`fieldAggregate`, `aggregationInterval`") == ["yes" if load_tables(v).aggregation else "no" for v in SUPPORTED_VERSIONS]
-    assert ["yes" if "file.name" in load_tables(v).fieldmask_paths else "no" for v in SUPPORTED_VERSIONS] == _doc_row("`file`, `file.name`, `file.line` in fieldMask")
+    assert _doc_row("cilium/cilium#43924 (oneof copy bug)") == [
+        bug[load_tables(v).fieldmask_oneof_copy_bug] for v in SUPPORTED_VERSIONS
+    ]
+    assert _doc_row("filePath `stdout` writes to the container log") == [
+        "yes" if load_tables(v).literal_stdout else "no" for v in SUPPORTED_VERSIONS
+    ]
+    assert _doc_row("per-flow-log rotation keys") == [
+        "yes" if load_tables(v).per_flowlog_rotation else "no" for v in SUPPORTED_VERSIONS
+    ]
+    assert _doc_row("`fieldAggregate`, `aggregationInterval`") == [
+        "yes" if load_tables(v).aggregation else "no" for v in SUPPORTED_VERSIONS
+    ]
+    assert ["yes" if "file.name" in load_tables(v).fieldmask_paths else "no" for v in SUPPORTED_VERSIONS] == _doc_row(
+        "`file`, `file.name`, `file.line` in fieldMask"
+    )
 
 
 @pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble"))
@@ -571,6 +608,12 @@ def test_deprecated_flow_fields_are_those_of_flow_proto(version: str) -> None:
     proto = upstream_tools.cilium_source(version, "api/v1/flow/flow.proto")
     flow = proto.split("\nmessage Flow {", 1)[1].split("\n}", 1)[0]
     deprecated = re.findall(r"^\s+\S+ (\w+) = \d+ \[deprecated=true\];", flow, flags=re.MULTILINE)
-    assert sorted(load_tables(version).fieldmask_deprecated) == sorted(deprecated) == ["Summary", "drop_reason", "reply"]
+    assert (
+        sorted(load_tables(version).fieldmask_deprecated) == sorted(deprecated) == ["Summary", "drop_reason", "reply"]
+    )
     assert "deprecated in favor of drop_reason_desc." in flow and "Please use is_reply instead." in flow
-    assert dict(load_tables(version).fieldmask_deprecated) == {"drop_reason": "drop_reason_desc", "reply": "is_reply", "Summary": None}
+    assert dict(load_tables(version).fieldmask_deprecated) == {
+        "drop_reason": "drop_reason_desc",
+        "reply": "is_reply",
+        "Summary": None,
+    }

@@ -49,20 +49,42 @@ ARGUMENTS = {
     "check": [[], ["--revision", "\x01"]],
     "diff": [[], ["junk"], ["../../etc/passwd"]],
     "render": [["junk"], ["\x00"], ["cilium-exporter", "--kubernetes-version", "garbage"]],
-    "validate": [["junk", "--embedded-only"], ["--embedded-only", "--documents", "garbage.yaml", "cilium-exporter"],
-                 ["--embedded-only", "--documents", "fifo.yaml", "cilium-exporter"], ["--embedded-only", "--schema-location", "garbage.yaml", "cilium-exporter"],
-                 ["--embedded-only", "--schema-location", "{{ printf }}", "cilium-exporter"]],
+    "validate": [
+        ["junk", "--embedded-only"],
+        ["--embedded-only", "--documents", "garbage.yaml", "cilium-exporter"],
+        ["--embedded-only", "--documents", "fifo.yaml", "cilium-exporter"],
+        ["--embedded-only", "--schema-location", "garbage.yaml", "cilium-exporter"],
+        ["--embedded-only", "--schema-location", "{{ printf }}", "cilium-exporter"],
+    ],
     "explain": [["junk"], ["garbage.yaml"], ["fifo.yaml"], ["/dev/zero"]],
     "schema": [["--fleet"], ["garbage"]],
-    "import": [["garbage.yaml", "-o", "imported"], ["fifo.yaml", "-o", "imported"], ["/dev/zero", "-o", "imported"], ["garbage.yaml", "-o", "../escape"]],
+    "import": [
+        ["garbage.yaml", "-o", "imported"],
+        ["fifo.yaml", "-o", "imported"],
+        ["/dev/zero", "-o", "imported"],
+        ["garbage.yaml", "-o", "../escape"],
+    ],
     # --flows may be a pipe (a stream, like `-`); a device is refused.
-    "preview": [["cilium-exporter", "--flows", "garbage.yaml"], ["cilium-exporter", "--flows", "/dev/zero"], ["junk", "--flows", "garbage.yaml"],
-                ["cilium-exporter", "--config", "garbage.yaml", "--flows", "garbage.yaml"]],
-    "package": [["junk", "--output-dir", "out"], ["cilium-exporter", "--output-dir", "garbage.yaml"], ["--url", "{{ x }}", "--output-dir", "out"]],
+    "preview": [
+        ["cilium-exporter", "--flows", "garbage.yaml"],
+        ["cilium-exporter", "--flows", "/dev/zero"],
+        ["junk", "--flows", "garbage.yaml"],
+        ["cilium-exporter", "--config", "garbage.yaml", "--flows", "garbage.yaml"],
+    ],
+    "package": [
+        ["junk", "--output-dir", "out"],
+        ["cilium-exporter", "--output-dir", "garbage.yaml"],
+        ["--url", "{{ x }}", "--output-dir", "out"],
+    ],
     "init": [["{{ .x }}", "--cilium", "garbage"], ["../escape", "--print"], ["junk", "--calico", "\x00"]],
     "completion": [["bash"], ["fish"]],
-    "status": [["cilium-exporter", "--kubeconfig", "garbage.yaml"], ["cilium-exporter", "--kubeconfig", "fifo.yaml"],
-               ["cilium-exporter", "--kubectl", "garbage.yaml"], ["junk", "--context", "\x01"], []],
+    "status": [
+        ["cilium-exporter", "--kubeconfig", "garbage.yaml"],
+        ["cilium-exporter", "--kubeconfig", "fifo.yaml"],
+        ["cilium-exporter", "--kubectl", "garbage.yaml"],
+        ["junk", "--context", "\x01"],
+        [],
+    ],
 }
 ARGUMENTS["validate"].append(["--embedded-only", "--cluster", "--kubeconfig", "garbage.yaml", "cilium-exporter"])
 
@@ -71,8 +93,12 @@ def test_every_command_has_garbage_cases() -> None:
     assert sorted(ARGUMENTS) == commands()
 
 
-@pytest.mark.parametrize(("command", "arguments"), [(command, arguments) for command, cases in ARGUMENTS.items() for arguments in cases])
-def test_garbage_gives_a_message_not_a_traceback(run_cli: Callable[..., CliResult], garbage_repo: Path, command: str, arguments: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("command", "arguments"), [(command, arguments) for command, cases in ARGUMENTS.items() for arguments in cases]
+)
+def test_garbage_gives_a_message_not_a_traceback(
+    run_cli: Callable[..., CliResult], garbage_repo: Path, command: str, arguments: list[str]
+) -> None:
     result = run(run_cli, command, *arguments)
     assert result.code in (0, 1, 2), result.err
     assert "Traceback" not in result.err and "internal error" not in result.err, result.err

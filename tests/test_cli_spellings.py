@@ -44,13 +44,17 @@ def test_o_is_the_output_format_in_every_command_and_never_a_file():
 
 
 def test_a_product_version_is_spelled_as_the_product_in_every_command():
-    """The visible options that take a product's version are `--cilium`/`--calico`, with the product's versions as choices."""
+    """The visible options that take a product's version are `--cilium`/`--calico`, with the product's versions as
+    choices."""
     found = {}
     for name, sub in subparsers(build_parser()).items():
         for action in _visible_options(sub):
             for product in PRODUCTS:
                 if any(option.startswith(f"--{product.key}") for option in action.option_strings):
-                    assert action.option_strings == [f"--{product.key}"] and action.metavar == "VERSION", (name, action.option_strings)
+                    assert action.option_strings == [f"--{product.key}"] and action.metavar == "VERSION", (
+                        name,
+                        action.option_strings,
+                    )
                     assert set(action.choices or ()) <= set(product.versions), (name, action.choices)
                     found.setdefault(name, []).append(product.key)
     assert found == {"import": ["cilium", "calico"], "preview": ["cilium"], "init": ["cilium", "calico"]}
@@ -79,17 +83,32 @@ def test_preview_takes_the_cilium_version_as_cilium_and_the_old_spelling_with_a_
     old = run_cli(*args, "--cilium-version", "1.17")
     assert (old.code, old.out) == (0, new.out)
     assert old.err == "flowlogs: warning: --cilium-version is deprecated: write --cilium 1.17\n"
-    profile = run_cli("preview", "cilium-exporter", "--flows", str(FLOWS), "--cilium", "1.17", "--values-dir", str(ROOT / "values"))
-    assert profile.code == 1 and profile.err == "flowlogs: error: --cilium goes with --config; a profile states its own version\n"
+    profile = run_cli(
+        "preview", "cilium-exporter", "--flows", str(FLOWS), "--cilium", "1.17", "--values-dir", str(ROOT / "values")
+    )
+    assert (
+        profile.code == 1
+        and profile.err == "flowlogs: error: --cilium goes with --config; a profile states its own version\n"
+    )
 
 
-@pytest.mark.parametrize("command", [["import", str(SEED_CONFIGMAP)], ["preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS)], ["init", "x", "--print"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import", str(SEED_CONFIGMAP)],
+        ["preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS)],
+        ["init", "x", "--print"],
+    ],
+)
 def test_an_unsupported_version_is_a_usage_error_naming_the_supported_ones(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         build_parser(lazy=True).parse_args([*command, "--cilium", "1.12"])
     assert exit_.value.code == 2
     # Python 3.12.8 stopped quoting the choices in argparse's message.
-    assert capsys.readouterr().err.splitlines()[-1].replace("'", "") == f"flowlogs {command[0]}: error: argument --cilium: invalid choice: 1.12 (choose from 1.16, 1.17, 1.18, 1.19)"
+    assert (
+        capsys.readouterr().err.splitlines()[-1].replace("'", "")
+        == f"flowlogs {command[0]}: error: argument --cilium: invalid choice: 1.12 (choose from 1.16, 1.17, 1.18, 1.19)"
+    )
 
 
 def test_the_old_version_pair_is_checked_as_before(run_cli):
@@ -105,9 +124,12 @@ def _loaded(*argv: str) -> list[str]:
     """The flowlogs.commands.* and product command modules a fresh interpreter has imported after `flowlogs argv`."""
     program = (
         "import sys\nfrom flowlogs.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith('flowlogs.commands.') or m.endswith('.command') or '.preview.' in m), file=sys.stderr)"
+        "print(sorted(m for m in sys.modules if m.startswith('flowlogs.commands.') or m.endswith('.command') or "
+        "'.preview.' in m), file=sys.stderr)"
     )
-    result = subprocess.run([sys.executable, "-c", program, *argv], capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", program, *argv], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return json.loads(result.stderr.splitlines()[-1].replace("'", '"'))
 
 
@@ -120,7 +142,11 @@ def test_help_imports_no_command_module_and_a_command_only_its_own():
 
 def test_the_table_lists_every_command_once_with_an_importable_module():
     table = command_table()
-    assert list(table) == [*(c.name for c in CORE_COMMANDS[:8]), *(c.name for p in PRODUCTS for c in p.commands()), *(c.name for c in CORE_COMMANDS[8:])]
+    assert list(table) == [
+        *(c.name for c in CORE_COMMANDS[:8]),
+        *(c.name for p in PRODUCTS for c in p.commands()),
+        *(c.name for c in CORE_COMMANDS[8:]),
+    ]
     for command in table.values():
         module = __import__(command.module, fromlist=["configure", "run"])
         assert callable(module.configure) and callable(module.run), command.name
@@ -138,5 +164,7 @@ def test_docs_cli_lists_every_command_as_the_parser_has_it():
 
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     shown = text.split(BEGIN, 1)[1].split(END, 1)[0]
-    assert shown == commands_table(build_parser()), "docs/cli.md is stale: run .venv/bin/python -m flowlogs.cli_reference docs/cli.md"
+    assert shown == commands_table(build_parser()), (
+        "docs/cli.md is stale: run .venv/bin/python -m flowlogs.cli_reference docs/cli.md"
+    )
     assert [line.split("`")[1].split()[0] for line in shown.splitlines()[2:]] == list(command_table())

@@ -28,7 +28,8 @@ from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 HELM = ROOT / ".cache" / "bin" / "helm"
 CILIUM_CHARTS = SHARED_TOOLS / "cilium-charts"
-NS = "status-cilium"  # Cilium's namespace in these tests (a profile's config-map.namespace), not kube-system: the server is shared
+# Cilium's namespace in these tests (a profile's config-map.namespace), not kube-system: the server is shared
+NS = "status-cilium"
 SHOP = "status-shop"
 
 CILIUM_PROFILE = f"""\
@@ -109,7 +110,9 @@ def rendered(profile: Path, capsys: pytest.CaptureFixture[str]) -> str:
 _CILIUM_CONFIGS: dict[tuple[str, str, str], str] = {}
 
 
-def cilium_config(profile_name: str, values_dir: Path, minor: str, namespace: str, capsys: pytest.CaptureFixture[str]) -> str:
+def cilium_config(
+    profile_name: str, values_dir: Path, minor: str, namespace: str, capsys: pytest.CaptureFixture[str]
+) -> str:
     """ConfigMap cilium-config as Cilium's own chart renders it with the profile's overlay (once per profile text)."""
     key = ((values_dir / f"{profile_name}.yaml").read_text(encoding="utf-8"), minor, namespace)
     if key not in _CILIUM_CONFIGS:
@@ -117,15 +120,32 @@ def cilium_config(profile_name: str, values_dir: Path, minor: str, namespace: st
     return _CILIUM_CONFIGS[key]
 
 
-def _render_cilium_config(profile_name: str, values_dir: Path, minor: str, namespace: str, capsys: pytest.CaptureFixture[str]) -> str:
-    code, _, err = flowlogs("--values-dir", str(values_dir), "--chart-dir", str(values_dir.parent / "chart"), "generate", "--quiet", capsys=capsys)
+def _render_cilium_config(
+    profile_name: str, values_dir: Path, minor: str, namespace: str, capsys: pytest.CaptureFixture[str]
+) -> str:
+    code, _, err = flowlogs(
+        "--values-dir",
+        str(values_dir),
+        "--chart-dir",
+        str(values_dir.parent / "chart"),
+        "generate",
+        "--quiet",
+        capsys=capsys,
+    )
     assert code == 0, err
     overlay = values_dir.parent / "chart" / "profiles" / profile_name / "cilium-values.yaml"
     (chart,) = sorted(CILIUM_CHARTS.glob(f"cilium-{minor}.*.tgz"))
     text = subprocess.run(
-        [str(HELM), "template", "cilium", str(chart), "--namespace", namespace, "-f", str(overlay)], capture_output=True, text=True, check=True
+        [str(HELM), "template", "cilium", str(chart), "--namespace", namespace, "-f", str(overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    (config,) = [d for d in yaml.safe_load_all(text) if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "cilium-config"]
+    (config,) = [
+        d
+        for d in yaml.safe_load_all(text)
+        if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "cilium-config"
+    ]
     return json.dumps(config)
 
 
@@ -143,12 +163,21 @@ def reset(server: ApiServer, *objects: str) -> None:
 
 @pytest.fixture()
 def cilium_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    """The profile's release installed (Helm 4: server-side apply, manager helm) and Cilium upgraded with its overlay."""
+    """The profile's release installed (Helm 4: server-side apply, manager helm) and Cilium upgraded with its
+    overlay."""
     values = tmp_path / "values"
     profile = write_profile(values, "cilium-status", CILIUM_PROFILE)
     reset(server, f"configmap cilium-flowlog-config cilium-config -n {NS}")
     server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=rendered(profile, capsys))
-    server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=cilium_config("cilium-status", values, "1.17", NS, capsys))
+    server.kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager",
+        "helm",
+        "-f",
+        "-",
+        input=cilium_config("cilium-status", values, "1.17", NS, capsys),
+    )
     return profile
 
 
@@ -164,11 +193,35 @@ def test_status_in_effect_cilium(server: ApiServer, cilium_in_effect: Path, caps
     ]
 
 
-def test_status_names_the_flow_log_field_changed_by_hand(server: ApiServer, cilium_in_effect: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_names_the_flow_log_field_changed_by_hand(
+    server: ApiServer, cilium_in_effect: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     stored = json.loads(server.kubectl("get", "configmap", "cilium-flowlog-config", "-n", NS, "-o", "json").stdout)
-    text = stored["data"]["flowlogs.yaml"].replace("/var/run/cilium/hubble/policy-drops.log", "/var/run/cilium/hubble/other.log")
-    server.kubectl("patch", "configmap", "cilium-flowlog-config", "-n", NS, "--type", "merge", "-p", json.dumps({"data": {"flowlogs.yaml": text}}))
-    server.kubectl("patch", "configmap", "cilium-config", "-n", NS, "--type", "merge", "-p", '{"data": {"hubble-export-file-max-size-mb": "10"}}')
+    text = stored["data"]["flowlogs.yaml"].replace(
+        "/var/run/cilium/hubble/policy-drops.log", "/var/run/cilium/hubble/other.log"
+    )
+    server.kubectl(
+        "patch",
+        "configmap",
+        "cilium-flowlog-config",
+        "-n",
+        NS,
+        "--type",
+        "merge",
+        "-p",
+        json.dumps({"data": {"flowlogs.yaml": text}}),
+    )
+    server.kubectl(
+        "patch",
+        "configmap",
+        "cilium-config",
+        "-n",
+        NS,
+        "--type",
+        "merge",
+        "-p",
+        '{"data": {"hubble-export-file-max-size-mb": "10"}}',
+    )
     code, out, err = status(server, cilium_in_effect, capsys)
     assert (code, err) == (1, "")
     lines = out.splitlines()
@@ -177,21 +230,34 @@ def test_status_names_the_flow_log_field_changed_by_hand(server: ApiServer, cili
         'is "/var/run/cilium/hubble/other.log", the profile sets "/var/run/cilium/hubble/policy-drops.log"',
         "             hint: helm upgrade flowlogs' release with this profile (or let Argo CD sync it)",
         f'  in effect  ConfigMap {NS}/cilium-config: data["hubble-flowlogs-config-path"]',
-        f'  DRIFT      ConfigMap {NS}/cilium-config: data["hubble-export-file-max-size-mb"] is "10", the profile sets "20"',
-        "             hint: helm upgrade Cilium's release with chart/profiles/<profile>/cilium-values.yaml (Cilium 1.17), then restart the agents",
+        f'  DRIFT      ConfigMap {NS}/cilium-config: data["hubble-export-file-max-size-mb"] is "10", the profile sets '
+        '"20"',
+        "             hint: helm upgrade Cilium's release with chart/profiles/<profile>/cilium-values.yaml (Cilium "
+        "1.17), then restart the agents",
         "cilium-status: NOT in effect: 2 field(s) drifted, 0 missing, of 3 checked",
     ]
     code, out, _ = status(server, cilium_in_effect, capsys, "-o", "json")
     document = json.loads(out)
     assert code == 1 and document["in_effect"] is False
-    drifted = [(f["object"]["name"], f["field"], f["expected"], f["actual"]) for f in document["fields"] if f["state"] == "drift"]
+    drifted = [
+        (f["object"]["name"], f["field"], f["expected"], f["actual"])
+        for f in document["fields"]
+        if f["state"] == "drift"
+    ]
     assert drifted == [
-        ("cilium-flowlog-config", 'data["flowlogs.yaml"].flowLogs["policy-drops"].filePath', "/var/run/cilium/hubble/policy-drops.log", "/var/run/cilium/hubble/other.log"),
+        (
+            "cilium-flowlog-config",
+            'data["flowlogs.yaml"].flowLogs["policy-drops"].filePath',
+            "/var/run/cilium/hubble/policy-drops.log",
+            "/var/run/cilium/hubble/other.log",
+        ),
         ("cilium-config", 'data["hubble-export-file-max-size-mb"]', "20", "10"),
     ]
 
 
-def test_status_reads_flowlogs_yaml_as_the_agent_does(server: ApiServer, cilium_in_effect: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_reads_flowlogs_yaml_as_the_agent_does(
+    server: ApiServer, cilium_in_effect: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The same configuration written differently (outer key case, protojson camelCase, order, empty
     lists left out) is in effect (../shared/upstream/cilium/exporter_config.yaml: how the agent parses
     and compares it); a filter the agent would apply differently is drift."""
@@ -201,11 +267,31 @@ def test_status_reads_flowlogs_yaml_as_the_agent_does(server: ApiServer, cilium_
         "  filepath: /var/run/cilium/hubble/policy-drops.log\n"
         "  name: policy-drops\n"
     )
-    server.kubectl("patch", "configmap", "cilium-flowlog-config", "-n", NS, "--type", "merge", "-p", json.dumps({"data": {"flowlogs.yaml": same}}))
+    server.kubectl(
+        "patch",
+        "configmap",
+        "cilium-flowlog-config",
+        "-n",
+        NS,
+        "--type",
+        "merge",
+        "-p",
+        json.dumps({"data": {"flowlogs.yaml": same}}),
+    )
     code, out, _ = status(server, cilium_in_effect, capsys)
     assert code == 0, out
     other = same.replace("POLICY_DENIED", "POLICY_DENY") + "- name: extra\n  filePath: stdout\n"
-    server.kubectl("patch", "configmap", "cilium-flowlog-config", "-n", NS, "--type", "merge", "-p", json.dumps({"data": {"flowlogs.yaml": other}}))
+    server.kubectl(
+        "patch",
+        "configmap",
+        "cilium-flowlog-config",
+        "-n",
+        NS,
+        "--type",
+        "merge",
+        "-p",
+        json.dumps({"data": {"flowlogs.yaml": other}}),
+    )
     code, out, _ = status(server, cilium_in_effect, capsys, "-o", "json")
     drifted = [(f["field"], f["expected"], f["actual"]) for f in json.loads(out)["fields"] if f["state"] == "drift"]
     assert code == 1
@@ -228,7 +314,8 @@ def test_status_missing_objects(server: ApiServer, tmp_path: Path, capsys: pytes
         f"  MISSING    ConfigMap {NS}/cilium-flowlog-config: not found",
         "             hint: helm upgrade flowlogs' release with this profile (or let Argo CD sync it)",
         f"  MISSING    ConfigMap {NS}/cilium-config: not found",
-        "             hint: helm upgrade Cilium's release with chart/profiles/<profile>/cilium-values.yaml (Cilium 1.17), then restart the agents",
+        "             hint: helm upgrade Cilium's release with chart/profiles/<profile>/cilium-values.yaml (Cilium "
+        "1.17), then restart the agents",
         "cilium-status: NOT in effect: 0 field(s) drifted, 2 missing, of 2 checked",
     ]
 
@@ -237,19 +324,44 @@ def test_status_missing_objects(server: ApiServer, tmp_path: Path, capsys: pytes
 
 
 def argocd_sync(server: ApiServer, manifests: str) -> None:
-    """Argo CD's server-side apply: its field manager, conflicts forced (gitops-engine pkg/utils/kube/resource_ops.go)."""
-    server.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager", "argocd-controller", "-f", "-", input=manifests)
+    """Argo CD's server-side apply: its field manager, conflicts forced (gitops-engine
+    pkg/utils/kube/resource_ops.go)."""
+    server.kubectl(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--field-manager",
+        "argocd-controller",
+        "-f",
+        "-",
+        input=manifests,
+    )
 
 
 def operator_ready(server: ApiServer) -> None:
     """The operator's part: the ApplicationLayer's components are up, its status as the operator
     writes it (tests/tools/calico_live.py ready_layer_status) at the object's generation."""
-    generation = json.loads(server.kubectl("get", "applicationlayers.operator.tigera.io", "tigera-secure", "-o", "json").stdout)["metadata"]["generation"]
+    generation = json.loads(
+        server.kubectl("get", "applicationlayers.operator.tigera.io", "tigera-secure", "-o", "json").stdout
+    )["metadata"]["generation"]
     patch = json.dumps({"status": ready_layer_status(generation)})
-    server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--subresource", "status", "--type", "merge", "-p", patch)
+    server.kubectl(
+        "patch",
+        "applicationlayers.operator.tigera.io",
+        "tigera-secure",
+        "--subresource",
+        "status",
+        "--type",
+        "merge",
+        "-p",
+        patch,
+    )
 
 
-CALICO_SINGLETONS = ("felixconfigurations.crd.projectcalico.org default", "applicationlayers.operator.tigera.io tigera-secure")
+CALICO_SINGLETONS = (
+    "felixconfigurations.crd.projectcalico.org default",
+    "applicationlayers.operator.tigera.io tigera-secure",
+)
 
 
 @pytest.fixture()
@@ -264,7 +376,9 @@ def calico_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFi
     reset(server, *CALICO_SINGLETONS)  # cluster-wide objects: other tests on this server start without them
 
 
-def test_status_in_effect_calico_gitops(server: ApiServer, calico_in_effect: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_in_effect_calico_gitops(
+    server: ApiServer, calico_in_effect: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = status(server, calico_in_effect, capsys)
     assert (code, err) == (0, ""), out
     assert out.splitlines()[1:] == [
@@ -273,39 +387,110 @@ def test_status_in_effect_calico_gitops(server: ApiServer, calico_in_effect: Pat
         "  in effect  ApplicationLayer tigera-secure: spec.logCollection.logRequestsPerInterval",
         "  in effect  ApplicationLayer tigera-secure: spec.sidecarInjection",
         "  in effect  ApplicationLayer tigera-secure: status.state",
-        f'  in effect  Deployment {SHOP}/frontend: spec.template.metadata.labels["applicationlayer.projectcalico.org/sidecar"]',
-        f'  in effect  Deployment {SHOP}/frontend: spec.template.metadata.annotations["applicationlayer.projectcalico.org/logging"]',
+        f"  in effect  Deployment {SHOP}/frontend: "
+        'spec.template.metadata.labels["applicationlayer.projectcalico.org/sidecar"]',
+        f"  in effect  Deployment {SHOP}/frontend: "
+        'spec.template.metadata.annotations["applicationlayer.projectcalico.org/logging"]',
         "  in effect  FelixConfiguration default: spec.l7LogsFlushInterval",
         "  in effect  FelixConfiguration default: spec.policySyncPathPrefix",
         "calico-status: in effect (9 field(s) checked)",
     ]
 
 
-def test_status_names_the_calico_fields_changed_by_hand(server: ApiServer, calico_in_effect: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    server.kubectl("patch", "felixconfigurations.crd.projectcalico.org", "default", "--type", "merge", "-p", '{"spec": {"l7LogsFlushInterval": "30s"}}')
+def test_status_names_the_calico_fields_changed_by_hand(
+    server: ApiServer, calico_in_effect: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.kubectl(
+        "patch",
+        "felixconfigurations.crd.projectcalico.org",
+        "default",
+        "--type",
+        "merge",
+        "-p",
+        '{"spec": {"l7LogsFlushInterval": "30s"}}',
+    )
     label = "/spec/template/metadata/labels/applicationlayer.projectcalico.org~1sidecar"
-    server.kubectl("patch", "deployment", "frontend", "-n", SHOP, "--type", "json", "-p", json.dumps([{"op": "remove", "path": label}]))
-    server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--type", "merge", "-p", '{"spec": {"logCollection": {"logIntervalSeconds": 60}}}')
-    server.kubectl("patch", "applicationlayers.operator.tigera.io", "tigera-secure", "--subresource", "status", "--type", "merge", "-p", '{"status": {"state": null}}')  # the operator has not reached Ready
+    server.kubectl(
+        "patch",
+        "deployment",
+        "frontend",
+        "-n",
+        SHOP,
+        "--type",
+        "json",
+        "-p",
+        json.dumps([{"op": "remove", "path": label}]),
+    )
+    server.kubectl(
+        "patch",
+        "applicationlayers.operator.tigera.io",
+        "tigera-secure",
+        "--type",
+        "merge",
+        "-p",
+        '{"spec": {"logCollection": {"logIntervalSeconds": 60}}}',
+    )
+    server.kubectl(
+        "patch",
+        "applicationlayers.operator.tigera.io",
+        "tigera-secure",
+        "--subresource",
+        "status",
+        "--type",
+        "merge",
+        "-p",
+        '{"status": {"state": null}}',
+    )  # the operator has not reached Ready
     code, out, _ = status(server, calico_in_effect, capsys, "-o", "json")
     document = json.loads(out)
     assert code == 1 and document["in_effect"] is False
-    assert [(f["object"]["kind"], f["field"], f["expected"], f["actual"], f["set"]) for f in document["fields"] if f["state"] != "in-effect"] == [
+    assert [
+        (f["object"]["kind"], f["field"], f["expected"], f["actual"], f["set"])
+        for f in document["fields"]
+        if f["state"] != "in-effect"
+    ] == [
         ("ApplicationLayer", "spec.logCollection.logIntervalSeconds", 5, 60, True),
         ("ApplicationLayer", "status.state", "Ready", None, False),
-        ("Deployment", 'spec.template.metadata.labels["applicationlayer.projectcalico.org/sidecar"]', "true", None, False),
+        (
+            "Deployment",
+            'spec.template.metadata.labels["applicationlayer.projectcalico.org/sidecar"]',
+            "true",
+            None,
+            False,
+        ),
         ("FelixConfiguration", "spec.l7LogsFlushInterval", "1m0s", "30s", True),
     ]
 
 
-def test_status_keeps_the_operators_policy_sync_path(server: ApiServer, calico_in_effect: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_keeps_the_operators_policy_sync_path(
+    server: ApiServer, calico_in_effect: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """policySyncPathPrefix is the operator's (it keeps an existing value): another path is in effect, none is drift."""
-    server.kubectl("patch", "felixconfigurations.crd.projectcalico.org", "default", "--type", "merge", "-p", '{"spec": {"policySyncPathPrefix": "/var/run/egw"}}')
+    server.kubectl(
+        "patch",
+        "felixconfigurations.crd.projectcalico.org",
+        "default",
+        "--type",
+        "merge",
+        "-p",
+        '{"spec": {"policySyncPathPrefix": "/var/run/egw"}}',
+    )
     assert status(server, calico_in_effect, capsys)[0] == 0
-    server.kubectl("patch", "felixconfigurations.crd.projectcalico.org", "default", "--type", "json", "-p", '[{"op": "remove", "path": "/spec/policySyncPathPrefix"}]')
+    server.kubectl(
+        "patch",
+        "felixconfigurations.crd.projectcalico.org",
+        "default",
+        "--type",
+        "json",
+        "-p",
+        '[{"op": "remove", "path": "/spec/policySyncPathPrefix"}]',
+    )
     code, out, _ = status(server, calico_in_effect, capsys)
     assert code == 1
-    assert '  DRIFT      FelixConfiguration default: spec.policySyncPathPrefix is not set, the profile sets "/var/run/nodeagent"' in out.splitlines()
+    assert (
+        "  DRIFT      FelixConfiguration default: spec.policySyncPathPrefix is not set, the profile sets "
+        '"/var/run/nodeagent"' in out.splitlines()
+    )
 
 
 # -- status: errors
@@ -317,7 +502,14 @@ def _kubeconfig_for(server: ApiServer, path: Path, user: dict[str, Any], context
             {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [{"name": context, "cluster": {"server": server.server, "certificate-authority": str(server.ca_file)} if server.ca_file.is_file() else {"server": server.server, "insecure-skip-tls-verify": True}}],
+                "clusters": [
+                    {
+                        "name": context,
+                        "cluster": {"server": server.server, "certificate-authority": str(server.ca_file)}
+                        if server.ca_file.is_file()
+                        else {"server": server.server, "insecure-skip-tls-verify": True},
+                    }
+                ],
                 "users": [{"name": context, "user": user}],
                 "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
             }
@@ -327,7 +519,9 @@ def _kubeconfig_for(server: ApiServer, path: Path, user: dict[str, Any], context
     return path
 
 
-def test_status_without_permission_is_a_clear_error(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_without_permission_is_a_clear_error(
+    server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A context from a second KUBECONFIG file (as kubectl merges them), whose ServiceAccount may read nothing."""
     profile = write_profile(tmp_path / "values", "cilium-status", CILIUM_PROFILE)
     server.kubectl("create", "serviceaccount", "nobody", "-n", NS, check=False)
@@ -337,8 +531,10 @@ def test_status_without_permission_is_a_clear_error(server: ApiServer, tmp_path:
     code, out, err = flowlogs("status", str(profile), "--context", "viewer", "--kubectl", str(KUBECTL), capsys=capsys)
     assert (code, out) == (1, "")
     assert err == (
-        f"flowlogs: error: no permission to get ConfigMap {NS}/cilium-flowlog-config: Error from server (Forbidden): configmaps "
-        f'"cilium-flowlog-config" is forbidden: User "system:serviceaccount:{NS}:nobody" cannot get resource "configmaps" in API group "" '
+        f"flowlogs: error: no permission to get ConfigMap {NS}/cilium-flowlog-config: Error from server (Forbidden): "
+        "configmaps "
+        f'"cilium-flowlog-config" is forbidden: User "system:serviceaccount:{NS}:nobody" cannot get resource '
+        '"configmaps" in API group "" '
         f'in the namespace "{NS}"\n'
     )
     # The same files, the admin context (the first file's current context): it answers.
@@ -358,14 +554,44 @@ def test_status_unreachable_cluster(tmp_path: Path, capsys: pytest.CaptureFixtur
     config["current-context"] = "gone"
     (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
     (tmp_path / "ca.crt").write_text("")
-    bad_ca = _kubeconfig_for(ApiServer(tmp_path, "https://127.0.0.1:1", "", tmp_path / "ca.crt"), tmp_path / "bad-ca.yaml", {"token": "x"}, "bad-ca")
+    bad_ca = _kubeconfig_for(
+        ApiServer(tmp_path, "https://127.0.0.1:1", "", tmp_path / "ca.crt"),
+        tmp_path / "bad-ca.yaml",
+        {"token": "x"},
+        "bad-ca",
+    )
     (tmp_path / "ca.crt").unlink()
-    code, _, err = flowlogs("status", str(profile), "--kubeconfig", str(bad_ca), "--context", "bad-ca", "--kubectl", str(KUBECTL), capsys=capsys)
-    assert code == 1 and err.startswith("flowlogs: error: context bad-ca (https://127.0.0.1:1): no cluster to ask: error: unable to read certificate-authority "), err
-    code, out, err = flowlogs("status", str(profile), "--kubeconfig", str(tmp_path / "kubeconfig"), "--kubectl", str(KUBECTL), capsys=capsys)
+    code, _, err = flowlogs(
+        "status",
+        str(profile),
+        "--kubeconfig",
+        str(bad_ca),
+        "--context",
+        "bad-ca",
+        "--kubectl",
+        str(KUBECTL),
+        capsys=capsys,
+    )
+    assert code == 1 and err.startswith(
+        "flowlogs: error: context bad-ca (https://127.0.0.1:1): no cluster to ask: error: unable to read "
+        "certificate-authority "
+    ), err
+    code, out, err = flowlogs(
+        "status", str(profile), "--kubeconfig", str(tmp_path / "kubeconfig"), "--kubectl", str(KUBECTL), capsys=capsys
+    )
     assert (code, out) == (1, "")
     assert err.startswith("flowlogs: error: context gone (https://127.0.0.1:1): cannot reach the cluster: "), err
-    code, _, err = flowlogs("status", str(profile), "--kubeconfig", str(tmp_path / "kubeconfig"), "--context", "nope", "--kubectl", str(KUBECTL), capsys=capsys)
+    code, _, err = flowlogs(
+        "status",
+        str(profile),
+        "--kubeconfig",
+        str(tmp_path / "kubeconfig"),
+        "--context",
+        "nope",
+        "--kubectl",
+        str(KUBECTL),
+        capsys=capsys,
+    )
     assert code == 1 and err.startswith("flowlogs: error: no cluster to ask: "), err
     assert "nope" in err
 
@@ -373,13 +599,18 @@ def test_status_unreachable_cluster(tmp_path: Path, capsys: pytest.CaptureFixtur
 # -- validate --cluster
 
 
-def test_validate_cluster_accepts_a_profile(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_cluster_accepts_a_profile(
+    server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     profile = write_profile(tmp_path / "values", "cilium-status", CILIUM_PROFILE)
     reset(server, f"configmap cilium-flowlog-config -n {NS}")  # no other manager's value to conflict with
-    code, out, _ = flowlogs("validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", capsys=capsys)
+    code, out, _ = flowlogs(
+        "validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", capsys=capsys
+    )
     assert code == 0, out
     assert out.splitlines() == [
-        f"cilium-status - cluster check passed: 1 manifest(s) accepted by the API server of context test ({server.server}) (server-side apply, dry run)",
+        "cilium-status - cluster check passed: 1 manifest(s) accepted by the API server of context test "
+        f"({server.server}) (server-side apply, dry run)",
         "Summary: 1 resources found in 1 profiles - Valid: 2, Invalid: 0, Errors: 0, Skipped: 0",
     ]
 
@@ -396,23 +627,59 @@ spec:
 """
 
 
-def test_validate_cluster_reports_the_servers_own_message(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_cluster_reports_the_servers_own_message(
+    server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A Job with restartPolicy Always passes the schemas; the server refuses it, in its own words."""
     profile = write_profile(tmp_path / "values", "cilium-status", CILIUM_PROFILE.replace(NS, "no-such-namespace"))
     documents = tmp_path / "extra.yaml"
     documents.write_text(BROKEN_JOB, encoding="utf-8")
-    direct = server.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager", "flowlogs", "-f", "-", input=BROKEN_JOB, check=False)
+    direct = server.kubectl(
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "--field-manager",
+        "flowlogs",
+        "-f",
+        "-",
+        input=BROKEN_JOB,
+        check=False,
+    )
     assert direct.returncode == 1
     server_message = direct.stderr.strip().replace(' "STDIN"', "")
     code, out, _ = flowlogs(
-        "validate", str(profile), "--documents", str(documents), "--cluster", *cluster_args(server), "--embedded-only", "-o", "json", capsys=capsys
+        "validate",
+        str(profile),
+        "--documents",
+        str(documents),
+        "--cluster",
+        *cluster_args(server),
+        "--embedded-only",
+        "-o",
+        "json",
+        capsys=capsys,
     )
     assert code == 1
-    cluster = [(r["profile"], r["kind"], r["name"], r["status"], r["msg"]) for r in json.loads(out)["resources"] if r["check"] == "cluster"]
-    missing_namespace = server.kubectl(
-        "apply", "--server-side", "--dry-run=server", "--field-manager", "flowlogs", "-f", "-",
-        input=rendered(profile, capsys), check=False,
-    ).stderr.strip().replace(' "STDIN"', "")
+    cluster = [
+        (r["profile"], r["kind"], r["name"], r["status"], r["msg"])
+        for r in json.loads(out)["resources"]
+        if r["check"] == "cluster"
+    ]
+    missing_namespace = (
+        server.kubectl(
+            "apply",
+            "--server-side",
+            "--dry-run=server",
+            "--field-manager",
+            "flowlogs",
+            "-f",
+            "-",
+            input=rendered(profile, capsys),
+            check=False,
+        )
+        .stderr.strip()
+        .replace(' "STDIN"', "")
+    )
     assert cluster == [
         ("cilium-status", "ConfigMap", "cilium-flowlog-config", "statusInvalid", missing_namespace),
         ("documents", "Job", "broken", "statusInvalid", server_message),
@@ -427,14 +694,30 @@ def test_validate_cluster_unreachable_is_a_setup_error(tmp_path: Path, capsys: p
     profile = write_profile(tmp_path / "values", "cilium-status", CILIUM_PROFILE)
     closed = ApiServer(tmp_path, "https://127.0.0.1:1", "", tmp_path / "ca.crt")
     config = _kubeconfig_for(closed, tmp_path / "kubeconfig", {"token": "x"}, "gone")
-    code, out, _ = flowlogs("validate", str(profile), "--cluster", "--kubeconfig", str(config), "--context", "gone", "--kubectl", str(KUBECTL), capsys=capsys)
+    code, out, _ = flowlogs(
+        "validate",
+        str(profile),
+        "--cluster",
+        "--kubeconfig",
+        str(config),
+        "--context",
+        "gone",
+        "--kubectl",
+        str(KUBECTL),
+        capsys=capsys,
+    )
     assert code == 1
-    assert out.startswith("(setup) - setup check failed: context gone (https://127.0.0.1:1): cannot reach the cluster: "), out
+    assert out.startswith(
+        "(setup) - setup check failed: context gone (https://127.0.0.1:1): cannot reach the cluster: "
+    ), out
 
 
 def test_cluster_flags_need_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = flowlogs("validate", "cilium-exporter", "--context", "prod", capsys=capsys)
-    assert (code, err) == (1, "flowlogs: error: --kubeconfig, --context and --kubectl choose the cluster of --cluster: add --cluster\n")
+    assert (code, err) == (
+        1,
+        "flowlogs: error: --kubeconfig, --context and --kubectl choose the cluster of --cluster: add --cluster\n",
+    )
 
 
 # -- status: Calico Enterprise, job mode, after the chart's own hook script ran
@@ -475,17 +758,28 @@ def run_patch_job(server: ApiServer, manifests: str, tmp_path: Path) -> None:
     """The chart's hook script `apply`, with a TokenRequest token of the chart's ServiceAccount (its own RBAC)."""
     import importlib.util
 
-    (state,) = [d for d in yaml.safe_load_all(manifests) if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flowlogs-calico-state"]
+    (state,) = [
+        d
+        for d in yaml.safe_load_all(manifests)
+        if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flowlogs-calico-state"
+    ]
     desired = tmp_path / "desired.json"
     desired.write_text(state["data"]["desired.json"], encoding="utf-8")
     token = tmp_path / "token"
-    token.write_text(server.kubectl("create", "token", "flowlogs-calico-patch", "-n", "flowlogs-system").stdout.strip(), encoding="utf-8")
+    token.write_text(
+        server.kubectl("create", "token", "flowlogs-calico-patch", "-n", "flowlogs-system").stdout.strip(),
+        encoding="utf-8",
+    )
     spec = importlib.util.spec_from_file_location("calico_l7_patch_live", PATCH_SCRIPT)
     assert spec and spec.loader
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     out = __import__("io").StringIO()
-    code = script.main(["calico-l7-patch.py", "apply", str(desired)], api=script.Api(server.server, str(token), str(server.ca_file)), out=out)
+    code = script.main(
+        ["calico-l7-patch.py", "apply", str(desired)],
+        api=script.Api(server.server, str(token), str(server.ca_file)),
+        out=out,
+    )
     assert code == 0, out.getvalue()
 
 
@@ -519,7 +813,8 @@ def _calico_job_mode(server: ApiServer, profile: Path, tmp_path: Path, capsys: p
     code, out, _ = status(server, profile, capsys)
     assert code == 1
     assert [line for line in out.splitlines() if "DRIFT" in line] == [
-        f'  DRIFT      Service {SHOP}/web: metadata.annotations["projectcalico.org/l7-logging"] is not set, the profile sets "true"'
+        f'  DRIFT      Service {SHOP}/web: metadata.annotations["projectcalico.org/l7-logging"] is not set, the '
+        'profile sets "true"'
     ]
 
 
@@ -527,7 +822,9 @@ def _calico_job_mode(server: ApiServer, profile: Path, tmp_path: Path, capsys: p
 
 
 @pytest.mark.parametrize("minor", ["1.16", "1.17", "1.18", "1.19"])
-def test_cilium_config_expectations_are_what_ciliums_chart_writes(minor: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cilium_config_expectations_are_what_ciliums_chart_writes(
+    minor: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Every cilium-config key `status` expects has the value Cilium's chart of that version renders from
     the profile's overlay, and every hubble-export-*/hubble-flowlogs-* key the overlay changes is expected."""
     if not HELM.is_file() or not CILIUM_CHARTS.is_dir():
@@ -540,19 +837,43 @@ def test_cilium_config_expectations_are_what_ciliums_chart_writes(minor: str, tm
     values = tmp_path / "values"
     write_profile(values, "cilium-status", text)
     chart_config = json.loads(cilium_config("cilium-status", values, minor, NS, capsys))["data"]
-    (product, part), = compile_named("cilium-status", values).products()
-    wanted = {e.path[1]: e.value for e in product.expected_state(part, []) if e.target == ObjectRef("v1", "ConfigMap", "cilium-config", NS)}
+    ((product, part),) = compile_named("cilium-status", values).products()
+    wanted = {
+        e.path[1]: e.value
+        for e in product.expected_state(part, [])
+        if e.target == ObjectRef("v1", "ConfigMap", "cilium-config", NS)
+    }
     assert wanted == {key: chart_config[key] for key in wanted}
     # The keys the chart writes differently without the overlay are exactly the expected ones.
     (chart,) = sorted(CILIUM_CHARTS.glob(f"cilium-{minor}.*.tgz"))
-    plain = subprocess.run([str(HELM), "template", "cilium", str(chart), "--namespace", NS, "--show-only", "templates/cilium-configmap.yaml"], capture_output=True, text=True, check=True).stdout
+    plain = subprocess.run(
+        [
+            str(HELM),
+            "template",
+            "cilium",
+            str(chart),
+            "--namespace",
+            NS,
+            "--show-only",
+            "templates/cilium-configmap.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     before = yaml.safe_load(plain)["data"]
-    changed = {k for k in set(chart_config) | set(before) if k.startswith(("hubble-export", "hubble-flowlogs")) and chart_config.get(k) != before.get(k)}
+    changed = {
+        k
+        for k in set(chart_config) | set(before)
+        if k.startswith(("hubble-export", "hubble-flowlogs")) and chart_config.get(k) != before.get(k)
+    }
     assert changed == set(wanted)
     assert "hubble-flowlogs-config-path" in wanted
 
 
-def test_validate_cluster_conflicts_as_each_tool_applies(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_cluster_conflicts_as_each_tool_applies(
+    server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A Felix field another manager set first: a conflict for a plain server-side apply, accepted with
     conflicts forced as Argo CD applies (the server's verdict both times)."""
     profile = write_profile(tmp_path / "values", "calico-status", CALICO_GITOPS_PROFILE)
@@ -561,17 +882,47 @@ def test_validate_cluster_conflicts_as_each_tool_applies(server: ApiServer, tmp_
         server.kubectl("apply", "-f", "-", input=FRONTEND)
         server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
         (felix,) = [d for d in yaml.safe_load_all(rendered(profile, capsys)) if d and d["kind"] == "FelixConfiguration"]
-        direct = server.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager", "flowlogs", "-f", "-", input=json.dumps(felix), check=False)
+        direct = server.kubectl(
+            "apply",
+            "--server-side",
+            "--dry-run=server",
+            "--field-manager",
+            "flowlogs",
+            "-f",
+            "-",
+            input=json.dumps(felix),
+            check=False,
+        )
         # gitops mode leaves policySyncPathPrefix to the operator: the one conflict is the L7 flush interval
-        assert direct.returncode == 1 and 'Apply failed with 1 conflict: conflict with "operator": .spec.l7LogsFlushInterval\n' in direct.stderr
-        code, out, _ = flowlogs("validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", "-o", "json", capsys=capsys)
-        refused = [(r["kind"], r["msg"]) for r in json.loads(out)["resources"] if r["check"] == "cluster" and r["status"] != "statusValid"]
+        assert (
+            direct.returncode == 1
+            and 'Apply failed with 1 conflict: conflict with "operator": .spec.l7LogsFlushInterval\n' in direct.stderr
+        )
+        code, out, _ = flowlogs(
+            "validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", "-o", "json", capsys=capsys
+        )
+        refused = [
+            (r["kind"], r["msg"])
+            for r in json.loads(out)["resources"]
+            if r["check"] == "cluster" and r["status"] != "statusValid"
+        ]
         assert (code, refused) == (1, [("FelixConfiguration", direct.stderr.strip().replace(' "STDIN"', ""))])
         code, out, _ = flowlogs(
-            "validate", str(profile), "--cluster", *cluster_args(server), "--embedded-only", "--field-manager", "argocd-controller", "--force-conflicts", capsys=capsys
+            "validate",
+            str(profile),
+            "--cluster",
+            *cluster_args(server),
+            "--embedded-only",
+            "--field-manager",
+            "argocd-controller",
+            "--force-conflicts",
+            capsys=capsys,
         )
         assert code == 0, out
-        # Felix, ApplicationLayer, the Deployment; the wait hook: its ConfigMap, Job, ServiceAccount, ClusterRole(Binding), 2 Roles(Bindings)
-        assert out.splitlines()[0].startswith("calico-status - cluster check passed: 12 manifest(s) accepted by the API server of context test")
+        # Felix, ApplicationLayer, the Deployment; the wait hook: its ConfigMap, Job, ServiceAccount,
+        # ClusterRole(Binding), 2 Roles(Bindings)
+        assert out.splitlines()[0].startswith(
+            "calico-status - cluster check passed: 12 manifest(s) accepted by the API server of context test"
+        )
     finally:
         reset(server, *CALICO_SINGLETONS)

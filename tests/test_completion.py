@@ -21,9 +21,13 @@ from flowlogs.cli import build_parser
 from flowlogs.completion import completion_script
 
 ZSH = shutil.which("zsh")
-needs_zsh = pytest.mark.skipif(ZSH is None, reason="zsh is not installed and apt-get could not install it (make test installs it)")
+needs_zsh = pytest.mark.skipif(
+    ZSH is None, reason="zsh is not installed and apt-get could not install it (make test installs it)"
+)
 FISH = shutil.which("fish")
-needs_fish = pytest.mark.skipif(FISH is None, reason="fish is not installed and apt-get could not install it (make test installs it)")
+needs_fish = pytest.mark.skipif(
+    FISH is None, reason="fish is not installed and apt-get could not install it (make test installs it)"
+)
 
 # Each starts with its own letter, so that letter and Tab complete it alone.
 HOSTILE = [
@@ -59,8 +63,13 @@ def _script(shell: str, directory: Path) -> Path:
 
 def _bash_offers(script: Path, cwd: Path, *words: str) -> list[str]:
     """COMPREPLY after `words` (the last one being completed), NUL-separated so any name is whole."""
-    program = 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _flowlogs; for word in "${COMPREPLY[@]}"; do printf "%s\\0" "$word"; done'
-    result = subprocess.run(["bash", "--norc", "-c", program, "bash", str(script), *words], cwd=cwd, capture_output=True, check=True)
+    program = (
+        'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _flowlogs; for word in "${COMPREPLY[@]}"; do '
+        'printf "%s\\0" "$word"; done'
+    )
+    result = subprocess.run(
+        ["bash", "--norc", "-c", program, "bash", str(script), *words], cwd=cwd, capture_output=True, check=True
+    )
     return sorted(_unquoted(word.decode()) for word in result.stdout.split(b"\0")[:-1])
 
 
@@ -111,13 +120,15 @@ class _Terminal:
 
 
 # `flowlogs` is a shell function here that writes the arguments it was given, one per NUL.
-_RECORD = "flowlogs() { printf '%s\\0' \"$@\" > \"args-$((++taken))\"; }; taken=0"
+_RECORD = 'flowlogs() { printf \'%s\\0\' "$@" > "args-$((++taken))"; }; taken=0'
 _SETUP = {
     "bash": ["bash", "--norc", "--noprofile", "-i"],
     "zsh": [str(ZSH), "-f", "-i"],
     "fish": [str(FISH), "--no-config", "-i"],
 }
-_FISH_RECORD = "function flowlogs; set -g taken (math $taken + 1); printf '%s\\0' $argv > args-$taken; end; set -g taken 0"
+_FISH_RECORD = (
+    "function flowlogs; set -g taken (math $taken + 1); printf '%s\\0' $argv > args-$taken; end; set -g taken 0"
+)
 
 
 def _take_with_tab(shell: str, directory: Path, prefixes: list[str]) -> list[list[str]]:
@@ -167,7 +178,13 @@ def test_a_name_taken_with_tab_in_fish_reaches_flowlogs_as_it_is(hostile: Path) 
 
 def _fish_offers(script: Path, cwd: Path, line: str) -> list[str]:
     """What fish completes at the end of `line` (its own `complete -C`), descriptions left out."""
-    result = subprocess.run([str(FISH), "--no-config", "-c", 'source $argv[1]; complete -C $argv[2]', str(script), line], cwd=cwd, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [str(FISH), "--no-config", "-c", "source $argv[1]; complete -C $argv[2]", str(script), line],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stderr == ""
     return sorted(offer.split("\t")[0] for offer in result.stdout.splitlines())
 
@@ -212,13 +229,21 @@ OFFERS = [
 ]
 
 
-@pytest.mark.parametrize(("words", "offered"), OFFERS, ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0] == "flowlogs" else None)
+@pytest.mark.parametrize(
+    ("words", "offered"),
+    OFFERS,
+    ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0] == "flowlogs" else None,
+)
 def test_bash_offers_what_each_option_takes(workdir: Path, words: list[str], offered: list[str]) -> None:
     assert _bash_offers(_script("bash", workdir), workdir, *words) == offered
 
 
 @needs_fish
-@pytest.mark.parametrize(("words", "offered"), OFFERS, ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0] == "flowlogs" else None)
+@pytest.mark.parametrize(
+    ("words", "offered"),
+    OFFERS,
+    ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0] == "flowlogs" else None,
+)
 def test_fish_offers_what_each_option_takes(workdir: Path, words: list[str], offered: list[str]) -> None:
     assert _fish_offers(_script("fish", workdir), workdir, " ".join(words)) == offered
 
@@ -229,7 +254,10 @@ def test_zsh_offers_hostile_profile_names_as_they_are(hostile: Path) -> None:
     script = _script("zsh", hostile)
     terminal = _Terminal(_SETUP["zsh"], hostile)
     try:
-        capture = "compadd() { local -a hits; builtin compadd -O hits \"$@\"; (( ${#hits} )) && print -rN -- \"${hits[@]}\" >> offered; builtin compadd \"$@\"; }"
+        capture = (
+            'compadd() { local -a hits; builtin compadd -O hits "$@"; (( ${#hits} )) && print -rN -- "${hits[@]}" >> '
+            'offered; builtin compadd "$@"; }'
+        )
         terminal.type(f"autoload -U compinit && compinit -u; source {script}; {capture}; touch ready\n")
         terminal.wait_for(hostile / "ready")
         terminal.type("flowlogs render \t")

@@ -59,7 +59,7 @@ values/many.yaml:17:20: error: unknown verdict 'droped'; did you mean 'dropped'?
 values/many.yaml:20:3: error: unknown key 'servces' in calico; did you mean 'services'?
   hint: allowed keys: cluster, collect-logs, enabled, envoy, felix, felix-api, interval, patch-mode, requests-per-interval, resources, services, sidecar-injection, version, workloads
 flowlogs: 5 errors in profiles or the fleet file; nothing was written
-"""
+"""  # noqa: E501 (the output as printed)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,9 @@ def test_render_and_validate_fail_on_a_broken_profile_exactly_as_generate(repo, 
 def test_an_unknown_profile_names_the_profiles_there(repo, run_cli):
     result = run_cli("render", "nope")
     assert result.code == 1
-    assert result.err == f"flowlogs: error: no profile 'nope': not a file, and not in values/ (profiles there: {', '.join(PROFILES)})\n"
+    assert result.err == (
+        f"flowlogs: error: no profile 'nope': not a file, and not in values/ (profiles there: {', '.join(PROFILES)})\n"
+    )
 
 
 def test_one_run_reports_schema_and_semantic_errors_sorted_by_position(tmp_path, monkeypatch, run_cli):
@@ -140,6 +142,7 @@ def test_one_run_reports_schema_and_semantic_errors_sorted_by_position(tmp_path,
     write_profile(tmp_path / "values", "many", MANY_ERRORS)
     result = run_cli("generate")
     assert result.code == 1
+
     # The "allowed keys" hints list every word of a section, which grows with the products: not compared.
     def without_key_lists(text: str) -> list[str]:
         return [line for line in text.splitlines() if not line.startswith("  hint: allowed keys: ")]
@@ -162,7 +165,9 @@ def test_generate_prints_notes_only_for_what_changed(repo, run_cli):
     assert changed.err.count("'policy-deny' (181, POLICY_DENY)") == 1
     verbose = run_cli("generate", "--verbose")
     assert {line.split(":")[0] for line in verbose.err.splitlines() if not line.startswith(" ")} >= {
-        "values/both.yaml", "values/calico-l7.yaml", "values/cilium-exporter.yaml"
+        "values/both.yaml",
+        "values/calico-l7.yaml",
+        "values/cilium-exporter.yaml",
     }
 
 
@@ -184,7 +189,9 @@ def test_version_and_python_dash_m():
     expected = f"flowlogs {version('flowlogs')}\n"
     module = subprocess.run([sys.executable, "-m", "flowlogs", "--version"], capture_output=True, text=True, check=True)
     assert module.stdout == expected
-    script = subprocess.run([str(Path(sys.executable).parent / "flowlogs"), "--version"], capture_output=True, text=True, check=True)
+    script = subprocess.run(
+        [str(Path(sys.executable).parent / "flowlogs"), "--version"], capture_output=True, text=True, check=True
+    )
     assert script.stdout == expected
 
 
@@ -203,7 +210,9 @@ def test_json_output_of_generate_check_and_diff(repo, run_cli):
     assert [p["name"] for p in generated["profiles"]] == PROFILES
     fleet = yaml.safe_load((VALUES / "fleet.yaml").read_text(encoding="utf-8"))
     assert (generated["written"], generated["removed"], generated["clusters"]) == ([], [], len(fleet["clusters"]))
-    assert generated["unchanged"] == sum(1 for tree in ("chart", "gitops") for p in (repo / tree).rglob("*") if p.is_file())
+    assert generated["unchanged"] == sum(
+        1 for tree in ("chart", "gitops") for p in (repo / tree).rglob("*") if p.is_file()
+    )
     assert {"severity": "note", "file": "values/cilium-exporter.yaml", "line": 15, "column": 23}.items() <= [
         d for d in generated["diagnostics"] if d["file"] == "values/cilium-exporter.yaml"
     ][-1].items()
@@ -235,15 +244,27 @@ def test_json_output_of_generate_check_and_diff(repo, run_cli):
     ("args", "code", "last_line"),
     [
         (["--version"], 0, f"flowlogs {importlib.metadata.version('flowlogs')}"),
-        (["render", "no-such-profile"], 1, "flowlogs: error: no profile 'no-such-profile': not a file, and not in values/ (profiles there: none)"),
+        (
+            ["render", "no-such-profile"],
+            1,
+            "flowlogs: error: no profile 'no-such-profile': not a file, and not in values/ (profiles there: none)",
+        ),
         (["--no-such-option"], 2, "flowlogs: error: the following arguments are required: COMMAND"),
     ],
 )
 def test_python_dash_m_flowlogs_works_as_flowlogs(tmp_path, args, code, last_line):
     """README: "`python -m flowlogs` works as `flowlogs`": the same output and exit code, and the
     program named `flowlogs` either way (argparse would name `__main__.py`)."""
-    module = subprocess.run([sys.executable, "-m", "flowlogs", *args], cwd=tmp_path, capture_output=True, text=True, check=False)
-    script = subprocess.run([str(Path(sys.executable).parent / "flowlogs"), *args], cwd=tmp_path, capture_output=True, text=True, check=False)
+    module = subprocess.run(
+        [sys.executable, "-m", "flowlogs", *args], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    script = subprocess.run(
+        [str(Path(sys.executable).parent / "flowlogs"), *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert (module.returncode, module.stdout, module.stderr) == (script.returncode, script.stdout, script.stderr)
     assert script.returncode == code
     assert (script.stdout + script.stderr).splitlines()[-1] == last_line
@@ -252,7 +273,10 @@ def test_python_dash_m_flowlogs_works_as_flowlogs(tmp_path, args, code, last_lin
 def _complete(script: Path, cwd: Path, *words: str) -> list[str]:
     """What bash offers after `words` (the last one being completed), with the script loaded."""
     quoted = " ".join(f"'{word}'" for word in words)
-    program = f'source {script}; COMP_WORDS=({quoted}); COMP_CWORD={len(words) - 1}; _flowlogs; printf "%s\\n" "${{COMPREPLY[@]}}"'
+    program = (
+        f'source {script}; COMP_WORDS=({quoted}); COMP_CWORD={len(words) - 1}; _flowlogs; printf "%s\\n" '
+        '"${COMPREPLY[@]}"'
+    )
     result = subprocess.run(["bash", "-c", program], cwd=cwd, capture_output=True, text=True, check=True)
     return sorted(filter(None, result.stdout.splitlines()))
 
@@ -280,13 +304,26 @@ def test_every_subcommand_has_an_example():
     """Products' subcommands too (Command.example)."""
     from flowlogs.completion import subparsers
 
-    missing = [name for name, sub in subparsers(build_parser()).items() if not re.match(r"example:\n  .*flowlogs [a-z]", sub.epilog or "")]
+    missing = [
+        name
+        for name, sub in subparsers(build_parser()).items()
+        if not re.match(r"example:\n  .*flowlogs [a-z]", sub.epilog or "")
+    ]
     assert missing == []
 
 
 def test_errors_outside_the_product_sections_do_not_hide_the_others(tmp_path, monkeypatch, run_cli):
     monkeypatch.chdir(tmp_path)
-    write_profile(tmp_path / "values", "top", 'description: 5\ncilum:\n  version: "1.18"\ncilium:\n  version: "1.18"\n  flow-logs:\n    - name: b\n      include:\n        - drop-reason: policy-denyy\n')
+    write_profile(
+        tmp_path / "values",
+        "top",
+        'description: 5\ncilum:\n  version: "1.18"\ncilium:\n  version: "1.18"\n  flow-logs:\n    - name: b\n      '
+        "include:\n        - drop-reason: policy-denyy\n",
+    )
     result = run_cli("generate")
-    assert [line.split(": error: ")[0] for line in result.err.splitlines() if ": error: " in line] == ["values/top.yaml:1:14", "values/top.yaml:2:1", "values/top.yaml:9:24"]
+    assert [line.split(": error: ")[0] for line in result.err.splitlines() if ": error: " in line] == [
+        "values/top.yaml:1:14",
+        "values/top.yaml:2:1",
+        "values/top.yaml:9:24",
+    ]
     assert "unknown drop reason 'policy-denyy' for Cilium 1.18" in result.err

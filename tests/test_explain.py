@@ -15,9 +15,12 @@ def test_explains_the_seed_profile(run_cli):
     assert result.code == 0, result.err
     assert (
         "egress-traffic-blocking: exports flows where direction is egress and event type is drop of any sub-type "
-        "(sub-type policy-deny (181) is ignored without match-sub-type), to the agent's standard output (its container log), with all fields."
+        "(sub-type policy-deny (181) is ignored without match-sub-type), to the agent's standard output (its container "
+        "log), with all fields."
     ) in result.out
-    assert "  Try it live first (hubble 1.17):\n    hubble observe --traffic-direction egress --type drop\n" in result.out
+    assert (
+        "  Try it live first (hubble 1.17):\n    hubble observe --traffic-direction egress --type drop\n" in result.out
+    )
     assert "      - event_type:\n        - type: 1\n          sub_type: 181\n" in result.out
 
 
@@ -32,21 +35,32 @@ def test_explains_a_profile_given_by_path(run_cli, tmp_path):
     result = run_cli("explain", str(path))
     assert result.code == 0, result.err
     assert (
-        "web: exports flows where source pod is names starting with 'web' in namespace shop and event type is drop with sub-type "
-        "policy-denied (133), except flows where destination port is 53, to /var/run/cilium/hubble/events.log (the default), "
+        "web: exports flows where source pod is names starting with 'web' in namespace shop and event type is drop "
+        "with sub-type "
+        "policy-denied (133), except flows where destination port is 53, to /var/run/cilium/hubble/events.log (the "
+        "default), "
         "with the fields time, verdict."
     ) in result.out
     assert "    hubble observe --from-pod shop/web --type drop:133 --not --to-port 53\n" in result.out
 
 
 def test_either_side_words_give_side_less_flags(run_cli, tmp_path):
-    path = write_profile(tmp_path, "dns", "cilium:\n  flow-logs:\n    - name: web\n      include:\n        - {pod: shop/web, verdict: dropped}\n")
+    path = write_profile(
+        tmp_path,
+        "dns",
+        "cilium:\n  flow-logs:\n    - name: web\n      include:\n        - {pod: shop/web, verdict: dropped}\n",
+    )
     out = run_cli("explain", str(path)).out
     assert "  Try it live first (hubble 1.19):\n    hubble observe --pod shop/web --verdict DROPPED\n  Compiled" in out
 
 
 def test_filters_no_flag_can_say_are_given_as_json(run_cli, tmp_path):
-    path = write_profile(tmp_path, "dns", "cilium:\n  flow-logs:\n    - name: dns\n      include:\n        - {pod: kube-system/coredns, dns-query: '.*'}\n")
+    path = write_profile(
+        tmp_path,
+        "dns",
+        "cilium:\n  flow-logs:\n    - name: dns\n      include:\n"
+        "        - {pod: kube-system/coredns, dns-query: '.*'}\n",
+    )
     out = run_cli("explain", str(path)).out
     assert (
         "  Try it live first (hubble 1.19):\n"
@@ -59,16 +73,27 @@ def test_filters_no_flag_can_say_are_given_as_json(run_cli, tmp_path):
 def test_explains_calico_selection_and_operator(run_cli):
     result = run_cli("--values-dir", str(VALUES), "explain", "calico-l7")
     assert result.code == 0, result.err
-    assert "Services annotated projectcalico.org/l7-logging=true by the hook Job (restored on uninstall); their new connections go through Envoy:" in result.out
+    assert (
+        "Services annotated projectcalico.org/l7-logging=true by the hook Job (restored on uninstall); their new "
+        "connections go through Envoy:" in result.out
+    )
     assert "    Service shop/checkout\n    Service shop/frontend\n" in result.out
-    assert "sets on FelixConfiguration default: tproxyMode: Enabled, policySyncPathPrefix: /var/run/nodeagent." in result.out
+    assert (
+        "sets on FelixConfiguration default: tproxyMode: Enabled, policySyncPathPrefix: /var/run/nodeagent."
+        in result.out
+    )
 
 
 def test_a_broken_profile_fails_like_generate(run_cli, tmp_path):
-    path = write_profile(tmp_path, "bad", "cilium:\n  flow-logs:\n    - name: a\n      include:\n        - verdict: denied\n")
+    path = write_profile(
+        tmp_path, "bad", "cilium:\n  flow-logs:\n    - name: a\n      include:\n        - verdict: denied\n"
+    )
     result = run_cli("explain", str(path))
     assert result.code == 1
-    assert f"{path}:5:20: error: unknown verdict 'denied'\n  hint: one of: forwarded, dropped, error, audit, redirected, traced, translated\n" in result.err
+    assert (
+        f"{path}:5:20: error: unknown verdict 'denied'\n  hint: one of: forwarded, dropped, error, audit, redirected, "
+        "traced, translated\n" in result.err
+    )
     assert result.out == ""
 
 
@@ -86,9 +111,12 @@ def test_explains_aggregation_and_stdout(run_cli):
     result = run_cli("--values-dir", str(VALUES), "explain", "cilium-aggregation")
     assert result.code == 0, result.err
     assert (
-        "namespace-talk: exports flows where protocol is tcp, except flows where (source pod is any name in namespace kube-system) "
-        "or where (destination pod is any name in namespace kube-system), to the agent's standard output (its container log), "
-        "one record every 1m per group of flows with equal source.namespace, destination.namespace, verdict, holding only those "
+        "namespace-talk: exports flows where protocol is tcp, except flows where (source pod is any name in namespace "
+        "kube-system) "
+        "or where (destination pod is any name in namespace kube-system), to the agent's standard output (its "
+        "container log), "
+        "one record every 1m per group of flows with equal source.namespace, destination.namespace, verdict, holding "
+        "only those "
         "fields, the time of the group's first flow and its flow counts per direction (aggregate)."
     ) in result.out
     assert "    hubble observe --protocol tcp --not --namespace kube-system\n" in result.out

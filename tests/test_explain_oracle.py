@@ -36,7 +36,9 @@ from flowlogs.cilium.tables import CiliumTables, load_tables
 from flowlogs.compiler import compile_named
 from flowlogs.errors import ProfileError
 
-pytestmark = pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble") or "-")
+pytestmark = pytest.mark.skipif(
+    bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble") or "-"
+)
 
 # ---------------------------------------------------------------- hubble, the oracle
 
@@ -86,8 +88,13 @@ def canonical(value: Any, field: str = "") -> Any:
 
 
 def test_canonical_form_keeps_what_cilium_reads():
-    assert canonical({"reply": [False], "event_type": [{"type": 1, "sub_type": 181}]}) == {"event_type": [{"type": 1}], "reply": [False]}
-    assert canonical({"event_type": [{"type": 4, "match_sub_type": True, "sub_type": 0}]}) == {"event_type": [{"match_sub_type": True, "type": 4}]}
+    assert canonical({"reply": [False], "event_type": [{"type": 1, "sub_type": 181}]}) == {
+        "event_type": [{"type": 1}],
+        "reply": [False],
+    }
+    assert canonical({"event_type": [{"type": 4, "match_sub_type": True, "sub_type": 0}]}) == {
+        "event_type": [{"match_sub_type": True, "type": 4}]
+    }
     assert canonical({"verdict": ["DROPPED", "AUDIT"]}) == canonical({"verdict": ["AUDIT", "DROPPED"]})
     assert canonical({"interface": [{"name": "eth0", "index": 7}]}) != canonical({"interface": [{"name": "eth0"}]})
 
@@ -155,7 +162,14 @@ def word_values(word: str) -> list[Any]:
 
 
 def test_every_filter_word_is_generated():
-    assert sorted(w for w in FILTER_WORDS if not (w in PLAIN_VALUES or w in SIDED_VALUES or w.split("-", 1)[-1] in SIDED_VALUES)) == []
+    assert (
+        sorted(
+            w
+            for w in FILTER_WORDS
+            if not (w in PLAIN_VALUES or w in SIDED_VALUES or w.split("-", 1)[-1] in SIDED_VALUES)
+        )
+        == []
+    )
 
 
 def words_of(tables: CiliumTables) -> list[str]:
@@ -201,17 +215,28 @@ def generated_flow_logs(version: str, seed: int, extra: int, tmp: Path) -> list[
             candidates.append({"include": [first], "exclude": [second]})
     order = rng.sample(words, len(words))
     for i in range(0, len(order) - 3, 4):
-        candidates.append({"include": [random_filter(rng, order[i : i + 2], 2)], "exclude": [random_filter(rng, order[i + 2 : i + 4], 2)]})
+        candidates.append(
+            {
+                "include": [random_filter(rng, order[i : i + 2], 2)],
+                "exclude": [random_filter(rng, order[i + 2 : i + 4], 2)],
+            }
+        )
     for _ in range(extra):
         candidates.append(
             {
-                "include": [random_filter(rng, words, rng.choice((1, 2, 3))) for _ in range(rng.choice((0, 1, 1, 2, 3)))],
+                "include": [
+                    random_filter(rng, words, rng.choice((1, 2, 3))) for _ in range(rng.choice((0, 1, 1, 2, 3)))
+                ],
                 "exclude": [random_filter(rng, words, rng.choice((1, 2))) for _ in range(rng.choice((0, 1, 1, 2)))],
             }
         )
     flow_logs = []
     for candidate in candidates:
-        flow_log = {"name": f"log-{len(flow_logs)}", "file": f"/var/run/cilium/hubble/log-{len(flow_logs)}.log", **candidate}
+        flow_log = {
+            "name": f"log-{len(flow_logs)}",
+            "file": f"/var/run/cilium/hubble/log-{len(flow_logs)}.log",
+            **candidate,
+        }
         if compiles(tmp, version, flow_log):
             flow_logs.append(flow_log)
     return flow_logs
@@ -234,7 +259,9 @@ def explain_blocks(run_cli: Any, path: Path) -> list[tuple[str, str, str]]:
     return blocks
 
 
-def check_flow_logs(run_cli: Any, tmp: Path, version: str, flow_logs: list[dict[str, Any]], per_profile: int = 12) -> int:
+def check_flow_logs(
+    run_cli: Any, tmp: Path, version: str, flow_logs: list[dict[str, Any]], per_profile: int = 12
+) -> int:
     """Explain profiles of these flow logs; each line through hubble, each sentence against the
     compiled filters. Returns the number of hubble lines run."""
     tables = load_tables(version)
@@ -247,8 +274,12 @@ def check_flow_logs(run_cli: Any, tmp: Path, version: str, flow_logs: list[dict[
         assert len(blocks) == len(entries)
         for entry, (sentence, line, _note) in zip(entries, blocks, strict=True):
             allow, deny = print_raw_filters(version, line)
-            assert canonical(allow) == canonical(entry["includeFilters"]), f"{line}\nbuilds allowlist {allow}\ncompiled {entry['includeFilters']}"
-            assert canonical(deny) == canonical(entry["excludeFilters"]), f"{line}\nbuilds denylist {deny}\ncompiled {entry['excludeFilters']}"
+            assert canonical(allow) == canonical(entry["includeFilters"]), (
+                f"{line}\nbuilds allowlist {allow}\ncompiled {entry['includeFilters']}"
+            )
+            assert canonical(deny) == canonical(entry["excludeFilters"]), (
+                f"{line}\nbuilds denylist {deny}\ncompiled {entry['excludeFilters']}"
+            )
             check_sentence(sentence, entry, tables)
             lines += 1
     return lines
@@ -268,17 +299,25 @@ def value_tokens(field: str, item: Any, tables: CiliumTables) -> list[str]:
     if field in ("source_pod", "destination_pod", "source_service", "destination_service"):
         namespace, slash, prefix = str(item).rpartition("/")
         tokens = [f"'{prefix}'"] if prefix else []
-        tokens.append(("in namespace " + namespace) if namespace else "any namespace" if slash else "in namespace default")
+        tokens.append(
+            ("in namespace " + namespace) if namespace else "any namespace" if slash else "in namespace default"
+        )
         return tokens
     if field in ("verdict", "traffic_direction", "ip_version"):
-        table = {"verdict": tables.verdicts, "traffic_direction": tables.traffic_directions, "ip_version": tables.ip_versions}[field]
+        table = {
+            "verdict": tables.verdicts,
+            "traffic_direction": tables.traffic_directions,
+            "ip_version": tables.ip_versions,
+        }[field]
         return [next(word for word, name in table.items() if name == item)]
     if field == "drop_reason_desc":
         return [str(tables.drop_reasons_by_enum[item].code)]
     if field == "experimental":
         return [f"`{expression}`" for expression in item["cel_expression"]]
     if isinstance(item, dict):
-        return [str(v) for v in item.values() if v not in ("", 0, False, True)] + [k for k, v in item.items() if v is True]
+        return [str(v) for v in item.values() if v not in ("", 0, False, True)] + [
+            k for k, v in item.items() if v is True
+        ]
     if isinstance(item, bool):
         return [str(item).lower()]
     if field == "http_status_code" and str(item).endswith("+"):
@@ -304,7 +343,9 @@ def check_sentence(sentence: str, entry: dict[str, Any], tables: CiliumTables) -
                 phrase = phrase.removeprefix("(").removesuffix(")")
             parts = phrase.split(" and ")
             labels = [part.split(" is ", 1)[0] for part in parts]
-            assert sorted(labels) == sorted(FIELD_WORDS[f].word.replace("-", " ") for f in flow_filter), f"{phrase}\n{flow_filter}"
+            assert sorted(labels) == sorted(FIELD_WORDS[f].word.replace("-", " ") for f in flow_filter), (
+                f"{phrase}\n{flow_filter}"
+            )
             for field, value in flow_filter.items():
                 part = parts[labels.index(FIELD_WORDS[field].word.replace("-", " "))]
                 items = [value] if field == "experimental" or not isinstance(value, list) else value
@@ -426,8 +467,12 @@ ISSUE_CASES: list[tuple[str, dict[str, Any], str, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize("case", ISSUE_CASES, ids=lambda case: case[3].removeprefix("hubble observe ") or case[2][15:40])
-def test_issue_lines_are_exact_and_the_old_ones_were_not(case: tuple[str, dict[str, Any], str, str, str], run_cli: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "case", ISSUE_CASES, ids=lambda case: case[3].removeprefix("hubble observe ") or case[2][15:40]
+)
+def test_issue_lines_are_exact_and_the_old_ones_were_not(
+    case: tuple[str, dict[str, Any], str, str, str], run_cli: Any, tmp_path: Path
+) -> None:
     version, body, expected, old, old_verdict = case
     flow_log = {"name": "case", "file": "stdout" if version == "1.19" else "/var/run/cilium/hubble/case.log", **body}
     path = write_profile(tmp_path, "case", profile_text(version, [flow_log]))
@@ -436,11 +481,17 @@ def test_issue_lines_are_exact_and_the_old_ones_were_not(case: tuple[str, dict[s
     assert "shows more flows" not in note and "cannot be given" not in note
     (entry,) = compile_named(str(path), tmp_path).parts["cilium"].values["flowLogs"]  # type: ignore[attr-defined]
     allow, deny = print_raw_filters(version, line)
-    assert (canonical(allow), canonical(deny)) == (canonical(entry["includeFilters"]), canonical(entry["excludeFilters"]))
+    assert (canonical(allow), canonical(deny)) == (
+        canonical(entry["includeFilters"]),
+        canonical(entry["excludeFilters"]),
+    )
     check_sentence(sentence, entry, load_tables(version))
     if old_verdict.startswith("{"):  # the old line ran, but built other filters
         built = print_raw_filters(version, old)
-        assert json.loads(old_verdict) in built[0] + built[1] and (canonical(built[0]), canonical(built[1])) != (canonical(allow), canonical(deny))
+        assert json.loads(old_verdict) in built[0] + built[1] and (canonical(built[0]), canonical(built[1])) != (
+            canonical(allow),
+            canonical(deny),
+        )
     elif old_verdict:
         assert old_verdict in refuses(version, old)
     else:  # the old line was a bare `hubble observe`: every flow
@@ -458,8 +509,16 @@ def test_sentences_say_what_is_compiled(run_cli: Any, tmp_path: Path) -> None:
         profile_text(
             "1.19",
             [
-                {"name": "drops", "file": "stdout", "include": [{"event-type": {"type": "drop", "sub-type": "policy-denied"}}]},
-                {"name": "shop", "file": "/var/run/cilium/hubble/shop.log", "include": [{"namespace": "shop", "pod": "web"}]},
+                {
+                    "name": "drops",
+                    "file": "stdout",
+                    "include": [{"event-type": {"type": "drop", "sub-type": "policy-denied"}}],
+                },
+                {
+                    "name": "shop",
+                    "file": "/var/run/cilium/hubble/shop.log",
+                    "include": [{"namespace": "shop", "pod": "web"}],
+                },
                 {
                     "name": "counts",
                     "file": "/var/run/cilium/hubble/counts.log",
@@ -470,15 +529,25 @@ def test_sentences_say_what_is_compiled(run_cli: Any, tmp_path: Path) -> None:
         ),
     )
     blocks = explain_blocks(run_cli, path)
-    assert [line for _, line, _ in blocks] == ["hubble observe --type drop:133", "hubble observe --pod shop/web", "hubble observe"]
-    assert blocks[0][0] == "drops: exports flows where event type is drop with sub-type policy-denied (133), to the agent's standard output (its container log), with all fields."
+    assert [line for _, line, _ in blocks] == [
+        "hubble observe --type drop:133",
+        "hubble observe --pod shop/web",
+        "hubble observe",
+    ]
+    assert blocks[0][0] == (
+        "drops: exports flows where event type is drop with sub-type policy-denied (133), to the agent's standard "
+        "output (its container log), with all fields."
+    )
     assert blocks[1][0] == (
         "shop: exports flows where (source pod is names starting with 'web' in namespace shop) or where "
-        "(destination pod is names starting with 'web' in namespace shop), to /var/run/cilium/hubble/shop.log, with all fields."
+        "(destination pod is names starting with 'web' in namespace shop), to /var/run/cilium/hubble/shop.log, with "
+        "all fields."
     )
     assert blocks[2][0] == (
-        "counts: exports every flow, to /var/run/cilium/hubble/counts.log, one record every 30s per group of flows with equal "
-        "source.namespace, verdict, holding only those fields, the time of the group's first flow and its flow counts per direction (aggregate)."
+        "counts: exports every flow, to /var/run/cilium/hubble/counts.log, one record every 30s per group of flows "
+        "with equal "
+        "source.namespace, verdict, holding only those fields, the time of the group's first flow and its flow counts "
+        "per direction (aggregate)."
     )
     entries = compile_named(str(path), tmp_path).parts["cilium"].values["flowLogs"]  # type: ignore[attr-defined]
     for (sentence, line, _), entry in zip(blocks, entries, strict=True):

@@ -19,7 +19,11 @@ from conftest import ROOT
 from flowlogs import extras
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-EXTRAS = {name: [r.partition("==")[0] for r in requirements] for name, requirements in PYPROJECT["optional-dependencies"].items() if name != "test"}
+EXTRAS = {
+    name: [r.partition("==")[0] for r in requirements]
+    for name, requirements in PYPROJECT["optional-dependencies"].items()
+    if name != "test"
+}
 
 # Runs flowlogs' main once per command line in one process (argv: a JSON list of them), then
 # prints which distribution of an extra each loaded module's file belongs to.
@@ -34,7 +38,8 @@ owner = {}
 for name in (n for names in extras.values() for n in names):
     dist = importlib.metadata.distribution(name)
     owner.update({os.path.realpath(dist.locate_file(f)): name for f in dist.files or []})
-loaded = {owner[os.path.realpath(m.__file__)] for m in list(sys.modules.values()) if getattr(m, "__file__", None) and os.path.realpath(m.__file__) in owner}
+files = [os.path.realpath(m.__file__) for m in list(sys.modules.values()) if getattr(m, "__file__", None)]
+loaded = {owner[f] for f in files if f in owner}
 print(json.dumps(sorted(loaded)))
 """
 
@@ -42,7 +47,14 @@ print(json.dumps(sorted(loaded)))
 def loaded_extras(tmp_path: Path, *commands: list[str]) -> list[str]:
     shutil.copytree(ROOT / "values", tmp_path / "values", dirs_exist_ok=True)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FLOWLOGS_NO_CACHE": "1"}  # no helm on PATH, nothing kept
-    result = subprocess.run([sys.executable, "-c", LOADED, json.dumps(list(commands)), json.dumps(EXTRAS)], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED, json.dumps(list(commands)), json.dumps(EXTRAS)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return list(json.loads(result.stdout.splitlines()[-1]))
 
@@ -63,11 +75,15 @@ def test_the_extras_table_is_pyprojects_and_each_module_is_its_distributions() -
 
 
 def test_a_missing_module_is_a_missing_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(extras.MODULES, "cel", {"cel-expr-python": "no_such_module_xyz", "protobuf": "no_such_parent_xyz.protobuf"})
+    monkeypatch.setitem(
+        extras.MODULES, "cel", {"cel-expr-python": "no_such_module_xyz", "protobuf": "no_such_parent_xyz.protobuf"}
+    )
     extras.missing.cache_clear()
     try:
         assert extras.missing("cel") == ("cel-expr-python", "protobuf")
-        with pytest.raises(extras.MissingExtra, match=r"^needs the 'cel' extra \(the CEL checker\): pip install 'flowlogs\[cel\]'$"):
+        with pytest.raises(
+            extras.MissingExtra, match=r"^needs the 'cel' extra \(the CEL checker\): pip install 'flowlogs\[cel\]'$"
+        ):
             extras.require("cel")
     finally:
         extras.missing.cache_clear()
@@ -92,5 +108,9 @@ def test_the_core_commands_load_no_module_of_an_extra(tmp_path: Path) -> None:
     # The same check sees them where they are used: Helm's engine renders, the CEL checker checks.
     assert loaded_extras(tmp_path / "render", ["render", "cilium-exporter"]) == ["helm-python-sdk"]
     (tmp_path / "cel" / "values").mkdir(parents=True)
-    (tmp_path / "cel" / "values" / "cel.yaml").write_text('cilium:\n  version: "1.18"\n  flow-logs:\n    - name: cel\n      include:\n        - cel: _flow.verdict == Verdict.DROPPED\n', encoding="utf-8")
+    (tmp_path / "cel" / "values" / "cel.yaml").write_text(
+        'cilium:\n  version: "1.18"\n  flow-logs:\n    - name: cel\n      include:\n        - cel: _flow.verdict == '
+        "Verdict.DROPPED\n",
+        encoding="utf-8",
+    )
     assert loaded_extras(tmp_path / "cel", ["explain", "cel"]) == ["cel-expr-python", "protobuf"]

@@ -45,30 +45,65 @@ GOOD = "  repo-url: https://git.example.com/platform/flowlogs.git\n  revision: m
 @pytest.mark.parametrize(
     ("gitops", "error"),
     [
-        ("  repo-url: https://git.example.com/x.git\n  revision: 'main{{ printf \"INJ%s\" \"ECTED\" }}'\n",
-         "values/fleet.yaml:3:13: error: revision 'main{{ printf \"INJ%s\" \"ECTED\" }}' contains '{{' or '}}': Argo CD renders the ApplicationSet template as a Go template and would run it\n"
-         "  hint: write the revision itself; template expressions are not allowed in the fleet file"),
-        (GOOD + "  chart-path: 'chart/{{ .cluster }}'\n",
-         "values/fleet.yaml:4:15: error: chart-path 'chart/{{ .cluster }}' contains '{{' or '}}': Argo CD renders the ApplicationSet template as a Go template and would run it\n"
-         "  hint: write the chart-path itself; template expressions are not allowed in the fleet file"),
-        ("  repo-url: 'https://git.example.com/{{ .cluster }}.git'\n",
-         "values/fleet.yaml:2:13: error: repository URL 'https://git.example.com/{{ .cluster }}.git' contains '{{' or '}}': Argo CD renders the ApplicationSet template as a Go template and would run it\n"
-         "  hint: write the repository URL itself; template expressions are not allowed in the fleet file"),
-        ("  repo-url: https://git.example.com/x.git\n  revision: ' '\n",
-         "values/fleet.yaml:3:13: error: the revision is empty\n  hint: a branch, tag or commit as git names it, e.g. main, v1.2.0 or HEAD"),
-        ("  repo-url: https://git.example.com/x.git\n  revision: \"main\\n\"\n",
-         "values/fleet.yaml:3:13: error: revision 'main\\n' is not a valid Git ref name (it contains a space or control character)\n  hint: a branch, tag or commit as git names it, e.g. main, v1.2.0 or HEAD"),
-        ("  repo-url: https://git.example.com/x.git\n  revision: -x\n",
-         "values/fleet.yaml:3:13: error: revision '-x' starts with '-'\n  hint: a branch, tag or commit as git names it, e.g. main, v1.2.0 or HEAD"),
-        ("  repo-url: https://git.example.com/x.git\n  revision: feature..x\n",
-         "values/fleet.yaml:3:13: error: revision 'feature..x' is not a valid Git ref name (it contains ..)\n  hint: a branch, tag or commit as git names it, e.g. main, v1.2.0 or HEAD"),
-        ("  repo-url: '-oProxyCommand=touch@host:x'\n",
-         "values/fleet.yaml:2:13: error: repository URL '-oProxyCommand=touch@host:x' starts with '-'\n"
-         "  hint: a Git URL Argo CD can clone: https://github.com/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git"),
+        (
+            '  repo-url: https://git.example.com/x.git\n  revision: \'main{{ printf "INJ%s" "ECTED" }}\'\n',
+            "values/fleet.yaml:3:13: error: revision 'main{{ printf \"INJ%s\" \"ECTED\" }}' contains '{{' or '}}': "
+            "Argo CD renders the ApplicationSet template as a Go template and would run it\n"
+            "  hint: write the revision itself; template expressions are not allowed in the fleet file",
+        ),
+        (
+            GOOD + "  chart-path: 'chart/{{ .cluster }}'\n",
+            "values/fleet.yaml:4:15: error: chart-path 'chart/{{ .cluster }}' contains '{{' or '}}': Argo CD renders "
+            "the ApplicationSet template as a Go template and would run it\n"
+            "  hint: write the chart-path itself; template expressions are not allowed in the fleet file",
+        ),
+        (
+            "  repo-url: 'https://git.example.com/{{ .cluster }}.git'\n",
+            "values/fleet.yaml:2:13: error: repository URL 'https://git.example.com/{{ .cluster }}.git' contains '{{' "
+            "or '}}': Argo CD renders the ApplicationSet template as a Go template and would run it\n"
+            "  hint: write the repository URL itself; template expressions are not allowed in the fleet file",
+        ),
+        (
+            "  repo-url: https://git.example.com/x.git\n  revision: ' '\n",
+            "values/fleet.yaml:3:13: error: the revision is empty\n  hint: a branch, tag or commit as git names it, "
+            "e.g. main, v1.2.0 or HEAD",
+        ),
+        (
+            '  repo-url: https://git.example.com/x.git\n  revision: "main\\n"\n',
+            "values/fleet.yaml:3:13: error: revision 'main\\n' is not a valid Git ref name (it contains a space or "
+            "control character)\n  hint: a branch, tag or commit as git names it, e.g. main, v1.2.0 or HEAD",
+        ),
+        (
+            "  repo-url: https://git.example.com/x.git\n  revision: -x\n",
+            "values/fleet.yaml:3:13: error: revision '-x' starts with '-'\n  hint: a branch, tag or commit as git "
+            "names it, e.g. main, v1.2.0 or HEAD",
+        ),
+        (
+            "  repo-url: https://git.example.com/x.git\n  revision: feature..x\n",
+            "values/fleet.yaml:3:13: error: revision 'feature..x' is not a valid Git ref name (it contains ..)\n  "
+            "hint: a branch, tag or commit as git names it, e.g. main, v1.2.0 or HEAD",
+        ),
+        (
+            "  repo-url: '-oProxyCommand=touch@host:x'\n",
+            "values/fleet.yaml:2:13: error: repository URL '-oProxyCommand=touch@host:x' starts with '-'\n"
+            "  hint: a Git URL Argo CD can clone: https://github.com/org/repo.git, ssh://git@host/org/repo.git or "
+            "git@host:org/repo.git",
+        ),
     ],
-    ids=["revision-template", "chart-path-template", "repo-url-template", "revision-blank", "revision-newline", "revision-dash", "revision-dotdot", "repo-url-dash"],
+    ids=[
+        "revision-template",
+        "chart-path-template",
+        "repo-url-template",
+        "revision-blank",
+        "revision-newline",
+        "revision-dash",
+        "revision-dotdot",
+        "repo-url-dash",
+    ],
 )
-def test_fleet_string_that_argo_cd_would_evaluate_or_reject_is_refused(run_cli: Callable[..., CliResult], repo: Path, gitops: str, error: str) -> None:
+def test_fleet_string_that_argo_cd_would_evaluate_or_reject_is_refused(
+    run_cli: Callable[..., CliResult], repo: Path, gitops: str, error: str
+) -> None:
     result = generate_with(run_cli, repo, gitops)
     assert result.code == 1
     assert result.err == error + "\nflowlogs: 1 error in profiles or the fleet file; nothing was written\n"
@@ -81,7 +116,9 @@ def test_command_line_revision_with_template_code_is_refused(run_cli: Callable[.
     assert result.err.startswith("--revision: error: target revision '{{.cluster}}' contains '{{' or '}}'")
 
 
-def test_the_applicationset_template_holds_only_element_references(run_cli: Callable[..., CliResult], repo: Path) -> None:
+def test_the_applicationset_template_holds_only_element_references(
+    run_cli: Callable[..., CliResult], repo: Path
+) -> None:
     """Every `{{ }}` of the written template is one of flowlogs' own `{{.key}}` element references."""
     assert generate_with(run_cli, repo, GOOD).code == 0
     text = (repo / "gitops" / "applicationset.yaml").read_text()
@@ -91,8 +128,12 @@ def test_the_applicationset_template_holds_only_element_references(run_cli: Call
     assert "INJ" not in text  # the description's template text is no part of what Argo CD renders
 
 
-@pytest.mark.parametrize("revision", ["main", "HEAD", "v1.2.0", "release/1.x", "0123456789abcdef0123456789abcdef01234567"])
+@pytest.mark.parametrize(
+    "revision", ["main", "HEAD", "v1.2.0", "release/1.x", "0123456789abcdef0123456789abcdef01234567"]
+)
 def test_valid_revisions_pass(run_cli: Callable[..., CliResult], repo: Path, revision: str) -> None:
-    assert generate_with(run_cli, repo, f"  repo-url: https://git.example.com/x.git\n  revision: '{revision}'\n").code == 0
+    assert (
+        generate_with(run_cli, repo, f"  repo-url: https://git.example.com/x.git\n  revision: '{revision}'\n").code == 0
+    )
     applicationset = yaml.safe_load((repo / "gitops" / "applicationset.yaml").read_text())
     assert applicationset["spec"]["template"]["spec"]["source"]["targetRevision"] == revision

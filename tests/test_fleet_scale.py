@@ -32,7 +32,11 @@ def fleet_text(clusters: int, *, anchored: bool = False) -> str:
     lines = []
     for index in range(clusters):
         profile = PROFILES[index % len(PROFILES)]
-        lines += [f"  - name: c-{index:05d}", f"    server: https://c-{index:05d}.k8s.example.com:6443", f"    profile: {profile}"]
+        lines += [
+            f"  - name: c-{index:05d}",
+            f"    server: https://c-{index:05d}.k8s.example.com:6443",
+            f"    profile: {profile}",
+        ]
         if anchored and profile.startswith("cilium"):
             lines.append("    overrides: *ns" if index else "    overrides: &ns {cilium-namespace: cilium}")
     return HEADER + "\n".join(lines) + "\n"
@@ -40,7 +44,10 @@ def fleet_text(clusters: int, *, anchored: bool = False) -> str:
 
 def written_values(text: str) -> int:
     """Values as the file writes them: PyYAML's node events (a scalar, an alias, each mapping or list)."""
-    return sum(type(e).__name__ in ("ScalarEvent", "AliasEvent", "MappingStartEvent", "SequenceStartEvent") for e in yaml.parse(text, Loader=yaml.CSafeLoader))
+    return sum(
+        type(e).__name__ in ("ScalarEvent", "AliasEvent", "MappingStartEvent", "SequenceStartEvent")
+        for e in yaml.parse(text, Loader=yaml.CSafeLoader)
+    )
 
 
 def expanded_values(node: yaml.Node, counted: dict[int, int] | None = None) -> int:
@@ -49,7 +56,9 @@ def expanded_values(node: yaml.Node, counted: dict[int, int] | None = None) -> i
     counted = {} if counted is None else counted
     if id(node) not in counted:
         if isinstance(node, yaml.MappingNode):
-            counted[id(node)] = 1 + sum(expanded_values(key, counted) + expanded_values(value, counted) for key, value in node.value)
+            counted[id(node)] = 1 + sum(
+                expanded_values(key, counted) + expanded_values(value, counted) for key, value in node.value
+            )
         elif isinstance(node, yaml.SequenceNode):
             counted[id(node)] = 1 + sum(expanded_values(item, counted) for item in node.value)
         else:
@@ -62,21 +71,32 @@ def generate(run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: py
     return run_cli("--values-dir", "values", "--chart-dir", "chart", "generate")
 
 
-def test_ten_thousand_cluster_fleet_is_generated(run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ten_thousand_cluster_fleet_is_generated(
+    run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = fleet_text(10_000)
     # Past both old limits: 256 KiB, and 20,000 values.
     assert len(text.encode()) > 3 * 256 * 1024 and written_values(text) > 3 * 20_000
     (workspace / "values" / "fleet.yaml").write_text(text)
     result = generate(run_cli, workspace, monkeypatch)
     assert result.code == 0, result.err
-    assert result.out.splitlines()[-1] == "generated chart/ and gitops/ from 5 profile(s) and 10000 cluster(s): 53 written, 0 removed, 0 unchanged"
+    assert (
+        result.out.splitlines()[-1]
+        == "generated chart/ and gitops/ from 5 profile(s) and 10000 cluster(s): 53 written, 0 removed, 0 unchanged"
+    )
     [generator] = load_yaml((workspace / "gitops" / "applicationset.yaml").read_text())["spec"]["generators"]
     elements = generator["list"]["elements"]
     assert len(elements) == 10_000
-    assert elements[-1] == {"cluster": "c-09999", "server": "https://c-09999.k8s.example.com:6443", "profile": "cilium-aggregation"}
+    assert elements[-1] == {
+        "cluster": "c-09999",
+        "server": "https://c-09999.k8s.example.com:6443",
+        "profile": "cilium-aggregation",
+    }
 
 
-def test_fleet_that_shares_overrides_by_aliases_is_read(run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fleet_that_shares_overrides_by_aliases_is_read(
+    run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # 500 aliases: the old limit was 100 per file, though an alias costs no more than the values it repeats.
     text = fleet_text(1_000, anchored=True)
     assert text.count("*ns") == 499
@@ -88,12 +108,20 @@ def test_fleet_that_shares_overrides_by_aliases_is_read(run_cli: Callable[..., C
     # The aliased override reached every Cilium cluster; the others keep their profile's namespace.
     assert len(elements) == 1_000
     assert {e["profile"]: e["ciliumNamespace"] for e in elements} == {
-        "cilium-exporter": "cilium", "cilium-aggregation": "cilium", "both": "kube-system", "calico-l7": "kube-system"}
+        "cilium-exporter": "cilium",
+        "cilium-aggregation": "cilium",
+        "both": "kube-system",
+        "calico-l7": "kube-system",
+    }
 
 
-def test_alias_bomb_hidden_in_a_large_fleet_is_refused_at_its_first_alias(run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_alias_bomb_hidden_in_a_large_fleet_is_refused_at_its_first_alias(
+    run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Seven levels of nine: 9^7 = 4.8 million values from 70 written, appended to 10,000 honest clusters.
-    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(6))
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(6)
+    )
     text = fleet_text(10_000) + bomb
     written = written_values(text)
     expanded = expanded_values(yaml.compose(text, Loader=yaml.CSafeLoader))
@@ -104,8 +132,14 @@ def test_alias_bomb_hidden_in_a_large_fleet_is_refused_at_its_first_alias(run_cl
     first, hint = result.err.splitlines()[:2]
     where, message = first.split(": error: ")
     line, column = (int(n) for n in where.split(":")[1:])
-    assert message == f"the fleet file expands to more than {EXPANSION_RATIO * written} values from the {written} it writes (aliases repeat their anchor's values)"
-    assert hint == "  hint: an alias bomb? aliases may expand a file to 10 times the values it writes (at least 20000); write the values out, or use fewer aliases"
+    assert message == (
+        f"the fleet file expands to more than {EXPANSION_RATIO * written} values from the {written} it writes "
+        "(aliases repeat their anchor's values)"
+    )
+    assert hint == (
+        "  hint: an alias bomb? aliases may expand a file to 10 times the values it writes (at least 20000); write "
+        "the values out, or use fewer aliases"
+    )
     # At an alias of the bomb, not at the honest clusters before it.
     assert line > text.count("\n") - 7 and text.splitlines()[line - 1][column - 1] == "*"
     assert not (workspace / "chart").exists()
@@ -131,7 +165,10 @@ def test_expansion_ratio_is_the_boundary() -> None:
     assert expanded > EXPANSION_RATIO * written
     with pytest.raises(InputRefused) as refused:
         check_yaml_events(yaml.parse(ratio_document(most + 1)), limits, "over.yaml")
-    assert refused.value.message == f"the profile expands to more than {EXPANSION_RATIO * written} values from the {written} it writes (aliases repeat their anchor's values)"
+    assert refused.value.message == (
+        f"the profile expands to more than {EXPANSION_RATIO * written} values from the {written} it writes "
+        "(aliases repeat their anchor's values)"
+    )
     # The first alias past the limit: the values before it and its own 31 pass it only there.
     line = ratio_document(most + 1).splitlines()[1]
     assert str(refused.value.location) == f"over.yaml:2:{line.rindex('*a') + 1}"
@@ -140,17 +177,24 @@ def test_expansion_ratio_is_the_boundary() -> None:
 def test_bomb_is_refused_at_its_documents_end_before_a_loader_builds_it() -> None:
     """A loader builds each document of a stream as it reads it: the check runs at every
     document's end, before the parser reaches the next one (here a broken one)."""
-    bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(5))
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(5)
+    )
     text = "---\nkind: ConfigMap\n---\n" + bomb + "---\n[\n"
     with pytest.raises(yaml.YAMLError):
         list(yaml.parse(text))
     with pytest.raises(InputRefused) as refused:
         check_yaml_events(yaml.parse(text), PROFILE_LIMITS, "x")
-    assert str(refused.value) == "x:8:11: the profile expands to more than 20000 values from the 70 it writes (aliases repeat their anchor's values)"
+    assert str(refused.value) == (
+        "x:8:11: the profile expands to more than 20000 values from the 70 it writes (aliases repeat their "
+        "anchor's values)"
+    )
     assert text.splitlines()[7][10:12] == "*d"
 
 
-def test_fleet_file_size_limit_names_its_own_variable(run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fleet_file_size_limit_names_its_own_variable(
+    run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (workspace / "values" / "fleet.yaml").write_text(fleet_text(100))
     size = (workspace / "values" / "fleet.yaml").stat().st_size
     monkeypatch.setenv("FLOWLOGS_MAX_FLEET_BYTES", str(size - 1))
@@ -166,7 +210,9 @@ def test_fleet_file_size_limit_names_its_own_variable(run_cli: Callable[..., Cli
     assert os.environ.get("FLOWLOGS_MAX_PROFILE_BYTES") is None and PROFILE_LIMITS.byte_limit() == 256 * 1024
 
 
-def test_deep_nesting_in_a_fleet_is_refused(run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deep_nesting_in_a_fleet_is_refused(
+    run_cli: Callable[..., CliResult], workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = fleet_text(2) + "    overrides:\n      values: " + "[" * 100 + "]" * 100 + "\n"
     (workspace / "values" / "fleet.yaml").write_text(text)
     result = generate(run_cli, workspace, monkeypatch)

@@ -44,14 +44,19 @@ def test_repo_url_change_is_said_once(repository: Path, run_cli: Callable[..., C
     assert sorted(kinds) == ["Application"] * 5 + ["ApplicationSet"]
     assert kinds_with_repository(repository / "gitops", OLD_URL) == []
     assert result.out.splitlines()[0] == f"gitops/: repoURL {OLD_URL} -> {NEW_URL} in 5 Applications, 1 ApplicationSet"
-    assert result.out.splitlines()[-1] == "generated chart/ and gitops/ from 5 profile(s) and 5 cluster(s): 6 written, 0 removed, 47 unchanged"
+    assert (
+        result.out.splitlines()[-1]
+        == "generated chart/ and gitops/ from 5 profile(s) and 5 cluster(s): 6 written, 0 removed, 47 unchanged"
+    )
     # No profile changed: only the fleet file's own notes (about its clusters), each once.
     sources = {line.split(":")[0] for line in result.err.splitlines() if not line.startswith(" ")}
     assert sources == {"values/fleet.yaml"}
     assert len(result.err.splitlines()) == 2
 
 
-def test_two_settings_changed_are_two_lines_and_a_profile_edit_still_shows_its_notes(repository: Path, run_cli: Callable[..., CliResult]) -> None:
+def test_two_settings_changed_are_two_lines_and_a_profile_edit_still_shows_its_notes(
+    repository: Path, run_cli: Callable[..., CliResult]
+) -> None:
     fleet = repository / "values" / "fleet.yaml"
     fleet.write_text(fleet.read_text().replace(OLD_URL, NEW_URL).replace("revision: main", "revision: release-2"))
     profile = repository / "values" / "cilium-exporter.yaml"
@@ -65,10 +70,16 @@ def test_two_settings_changed_are_two_lines_and_a_profile_edit_still_shows_its_n
     sources = {line.split(":")[0] for line in result.err.splitlines() if not line.startswith(" ")}
     assert sources == {"values/fleet.yaml", "values/cilium-exporter.yaml"}
     again = run_cli("generate")
-    assert (again.err, again.out.splitlines()[0]) == ("", "  both                     Cilium 1.18: 1 flow log(s); Calico Enterprise 3.20: 3 Felix field(s), 2 selection(s), patched by job")
+    assert (again.err, again.out.splitlines()[0]) == (
+        "",
+        "  both                     Cilium 1.18: 1 flow log(s); Calico Enterprise 3.20: 3 Felix field(s), 2 "
+        "selection(s), patched by job",
+    )
 
 
-def test_a_setting_changed_with_a_cluster_added_is_still_said_once(repository: Path, run_cli: Callable[..., CliResult]) -> None:
+def test_a_setting_changed_with_a_cluster_added_is_still_said_once(
+    repository: Path, run_cli: Callable[..., CliResult]
+) -> None:
     # The ApplicationSet gains lines (the new cluster's element): its changed lines are paired around them.
     fleet = repository / "values" / "fleet.yaml"
     added = "  - name: dev-2\n    server: https://dev-2.k8s.example.com:6443\n    profile: cilium-exporter\n"

@@ -79,7 +79,11 @@ def test_a_bad_profile_writes_nothing(run_cli, workspace):
     args = ("--values-dir", str(workspace / "values"), "--chart-dir", str(chart))
     assert run_cli(*args, "generate").code == 0
     before = tree(chart)
-    write_profile(workspace / "values", "broken", "cilium:\n  flow-logs:\n    - name: a\n      include:\n        - verdict: denied\n")
+    write_profile(
+        workspace / "values",
+        "broken",
+        "cilium:\n  flow-logs:\n    - name: a\n      include:\n        - verdict: denied\n",
+    )
     result = run_cli(*args, "generate")
     assert result.code == 1
     assert "broken.yaml:5:20: error: unknown verdict 'denied'" in result.err
@@ -111,7 +115,9 @@ def test_empty_profile_directory_is_an_error(run_cli, tmp_path):
     (tmp_path / "values").mkdir()
     result = run_cli("--values-dir", str(tmp_path / "values"), "--chart-dir", str(tmp_path / "chart"), "generate")
     assert (result.code, result.err) == (
-        1, f"flowlogs: error: no profiles in {tmp_path}/values (expected *.yaml files): write a first profile with `flowlogs init NAME` ({tmp_path}/values/NAME.yaml), or pass --values-dir\n"
+        1,
+        f"flowlogs: error: no profiles in {tmp_path}/values (expected *.yaml files): write a first profile with "
+        f"`flowlogs init NAME` ({tmp_path}/values/NAME.yaml), or pass --values-dir\n",
     )
 
 
@@ -120,7 +126,10 @@ def test_an_empty_folder_points_to_init(run_cli, tmp_path, monkeypatch, command)
     """A new user's first command, in a folder of their own, says how to start."""
     monkeypatch.chdir(tmp_path)
     result = run_cli(command)
-    assert result.err == "flowlogs: error: profile directory not found: values: write a first profile with `flowlogs init NAME` (values/NAME.yaml), or pass --values-dir\n"
+    assert result.err == (
+        "flowlogs: error: profile directory not found: values: write a first profile with `flowlogs init NAME` "
+        "(values/NAME.yaml), or pass --values-dir\n"
+    )
     assert result.code == 1
     assert list(tmp_path.iterdir()) == []
 
@@ -152,7 +161,9 @@ def test_the_documented_examples_compile(tmp_path):
     from flowlogs.compiler import compile_paths
 
     text = (ROOT / "docs" / "profiles.md").read_text()
-    examples = [block for block in re.findall(r"```yaml\n(.*?)```", text, re.S) if block.startswith(("cilium:", "calico:"))]
+    examples = [
+        block for block in re.findall(r"```yaml\n(.*?)```", text, re.S) if block.startswith(("cilium:", "calico:"))
+    ]
     assert len(examples) == 2
     for index, example in enumerate(examples):
         path = write_profile(tmp_path, f"example-{index}", example)

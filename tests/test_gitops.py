@@ -31,6 +31,7 @@ def template_keys(applicationset: dict) -> set[str]:
     """The element keys an ApplicationSet template refers to ({{.key}})."""
     return set(re.findall(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}", repr(applicationset["spec"]["template"])))
 
+
 SETTINGS = """\
 gitops:
   repo-url: https://git.example.com/platform/flowlogs.git
@@ -41,7 +42,9 @@ gitops:
 def make_repo(root: Path, fleet: str | None, profiles: dict[str, str] | None = None) -> Path:
     """values/ with `profiles` (default: cilium-exporter, calico-l7, both) and `fleet` as fleet.yaml."""
     values = root / "values"
-    for name, text in (profiles if profiles is not None else {"cilium-exporter": CILIUM, "calico-l7": CALICO, "both": BOTH}).items():
+    for name, text in (
+        profiles if profiles is not None else {"cilium-exporter": CILIUM, "calico-l7": CALICO, "both": BOTH}
+    ).items():
         write_profile(values, name, text)
     if fleet is not None:
         (values / "fleet.yaml").write_text(fleet, encoding="utf-8")
@@ -105,7 +108,7 @@ spec:
         duration: 5s
         factor: 2
         maxDuration: 3m
-"""
+"""  # noqa: E501 (the generated header, as written)
 
 
 def test_one_application_per_profile(run_cli, repo):
@@ -130,17 +133,33 @@ def test_profiles_with_partial_calico_manifests_apply_server_side(run_cli, repo)
     make_repo(
         repo,
         SETTINGS + "  sync:\n    server-side-apply: auto\n",
-        {"cilium-exporter": CILIUM, "calico-job": CALICO, "calico-gitops": CALICO_GITOPS, "both-gitops": CILIUM + CALICO_GITOPS.split("\n", 1)[1]},
+        {
+            "cilium-exporter": CILIUM,
+            "calico-job": CALICO,
+            "calico-gitops": CALICO_GITOPS,
+            "both-gitops": CILIUM + CALICO_GITOPS.split("\n", 1)[1],
+        },
     )
     assert generate(run_cli).code == 0
-    for name, partial in (("calico-gitops", True), ("both-gitops", True), ("calico-job", False), ("cilium-exporter", False)):
+    for name, partial in (
+        ("calico-gitops", True),
+        ("both-gitops", True),
+        ("calico-job", False),
+        ("cilium-exporter", False),
+    ):
         app = load(repo / "gitops" / "applications" / f"{name}.yaml")
         assert ("ServerSideApply=true" in app["spec"]["syncPolicy"]["syncOptions"]) is partial, name
-        assert (app["metadata"].get("annotations") == {"argocd.argoproj.io/compare-options": "ServerSideDiff=true"}) is partial, name
+        assert (
+            app["metadata"].get("annotations") == {"argocd.argoproj.io/compare-options": "ServerSideDiff=true"}
+        ) is partial, name
 
 
 def test_the_fleet_applies_server_side_when_a_cluster_renders_partial_manifests(run_cli, repo):
-    clusters = CLUSTERS + _cluster(profile="cilium-exporter") + _cluster(name="b", server="https://b.example.com", profile="calico-gitops")
+    clusters = (
+        CLUSTERS
+        + _cluster(profile="cilium-exporter")
+        + _cluster(name="b", server="https://b.example.com", profile="calico-gitops")
+    )
     make_repo(repo, clusters, {"cilium-exporter": CILIUM, "calico-gitops": CALICO_GITOPS})
     assert generate(run_cli).code == 0
     template = load(repo / "gitops" / "applicationset.yaml")["spec"]["template"]
@@ -197,7 +216,10 @@ gitops:
         },
         "destination": {"server": "https://10.0.0.1:6443", "namespace": "observability"},
         # Argo CD's Application CRD: syncPolicy.retry {limit, backoff {duration, factor, maxDuration}}
-        "syncPolicy": {"syncOptions": ["ServerSideApply=true"], "retry": {"limit": 2, "backoff": {"duration": "10s", "factor": 3, "maxDuration": "1m"}}},
+        "syncPolicy": {
+            "syncOptions": ["ServerSideApply=true"],
+            "retry": {"limit": 2, "backoff": {"duration": "10s", "factor": 3, "maxDuration": "1m"}},
+        },
     }
 
 
@@ -217,9 +239,19 @@ def test_a_bad_retry_duration_names_the_line(run_cli, repo):
 def test_command_line_flags_override_the_fleet_file(run_cli, repo):
     make_repo(repo, SETTINGS, {"cilium-exporter": CILIUM})
     result = run_cli(
-        "--values-dir", "values", "--chart-dir", "chart", "generate",
-        "--repo-url", "https://git.example.com/fork/flowlogs.git", "--revision", "release-1",
-        "--argocd-namespace", "argo", "--project", "flows",
+        "--values-dir",
+        "values",
+        "--chart-dir",
+        "chart",
+        "generate",
+        "--repo-url",
+        "https://git.example.com/fork/flowlogs.git",
+        "--revision",
+        "release-1",
+        "--argocd-namespace",
+        "argo",
+        "--project",
+        "flows",
     )
     assert result.code == 0, result.err
     app = load(repo / "gitops" / "applications" / "cilium-exporter.yaml")
@@ -229,9 +261,24 @@ def test_command_line_flags_override_the_fleet_file(run_cli, repo):
         "release-1",
     )
     # check with the same flags passes; without them the committed files differ.
-    assert run_cli("--values-dir", "values", "--chart-dir", "chart", "check", "--repo-url",
-                   "https://git.example.com/fork/flowlogs.git", "--revision", "release-1",
-                   "--argocd-namespace", "argo", "--project", "flows").code == 0
+    assert (
+        run_cli(
+            "--values-dir",
+            "values",
+            "--chart-dir",
+            "chart",
+            "check",
+            "--repo-url",
+            "https://git.example.com/fork/flowlogs.git",
+            "--revision",
+            "release-1",
+            "--argocd-namespace",
+            "argo",
+            "--project",
+            "flows",
+        ).code
+        == 0
+    )
     assert run_cli("--values-dir", "values", "--chart-dir", "chart", "check").code == 1
 
 
@@ -239,7 +286,11 @@ def test_command_line_flags_override_the_fleet_file(run_cli, repo):
     ("flag", "value", "message"),
     [
         ("--repo-url", "not a url", "--repo-url: error: repository URL 'not a url' contains spaces"),
-        ("--repo-url", "ftp://host/repo.git", "--repo-url: error: repository URL 'ftp://host/repo.git' is not a Git URL"),
+        (
+            "--repo-url",
+            "ftp://host/repo.git",
+            "--repo-url: error: repository URL 'ftp://host/repo.git' is not a Git URL",
+        ),
         ("--argocd-namespace", "Argo_CD", "--argocd-namespace: error: 'Argo_CD' is not a valid name"),
         ("--revision", " ", "--revision: error: the target revision is empty"),
     ],
@@ -256,7 +307,10 @@ def test_without_a_fleet_file_the_placeholder_repository_is_used_with_a_warning(
     make_repo(repo, None, {"cilium-exporter": CILIUM})
     result = generate(run_cli)
     assert result.code == 0
-    assert "values/fleet.yaml: warning: no repository URL: the Argo CD manifests point at the placeholder https://git.example.invalid/flowlogs.git" in result.err
+    assert (
+        "values/fleet.yaml: warning: no repository URL: the Argo CD manifests point at the placeholder "
+        "https://git.example.invalid/flowlogs.git" in result.err
+    )
     assert "hint: create values/fleet.yaml with gitops.repo-url (or pass --repo-url)" in result.err
     app = load(repo / "gitops" / "applications" / "cilium-exporter.yaml")
     assert app["spec"]["source"]["repoURL"] == "https://git.example.invalid/flowlogs.git"
@@ -268,7 +322,10 @@ def test_the_git_remote_is_quoted_in_the_hint_but_never_written(run_cli, repo):
 
     make_repo(repo, None, {"cilium-exporter": CILIUM})
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    subprocess.run(["git", "-C", str(repo), "remote", "add", "origin", "https://user:s3cret@git.example.com/team/flows.git"], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "remote", "add", "origin", "https://user:s3cret@git.example.com/team/flows.git"],
+        check=True,
+    )
     result = generate(run_cli)
     assert "this checkout's origin is https://git.example.com/team/flows.git" in result.err
     assert "s3cret" not in result.err
@@ -311,7 +368,10 @@ def test_multi_source_application_carries_the_cilium_overlay(run_cli, repo):
             "helm": {
                 "releaseName": "cilium",
                 "namespace": "kube-system",
-                "valueFiles": ["$values/clusters/cilium-base.yaml", "$values/chart/profiles/cilium-exporter/cilium-values.yaml"],
+                "valueFiles": [
+                    "$values/clusters/cilium-base.yaml",
+                    "$values/chart/profiles/cilium-exporter/cilium-values.yaml",
+                ],
             },
         },
     ]
@@ -335,7 +395,9 @@ def test_cilium_release_follows_the_profile_cilium_namespace(run_cli, repo):
 
 # ---------------------------------------------------------------- the fleet's ApplicationSet
 
-FLEET = SETTINGS + """\
+FLEET = (
+    SETTINGS
+    + """\
 clusters:
   - name: dev-1
     server: https://dev-1.k8s.example.com:6443
@@ -351,6 +413,7 @@ clusters:
     overrides:
       cilium: false
 """
+)
 
 EXPECTED_APPLICATIONSET = """\
 # Generated by flowlogs from values/fleet.yaml and values/cilium-exporter.yaml. Do not edit: change them and run `flowlogs generate`.
@@ -425,7 +488,7 @@ spec:
             duration: 5s
             factor: 2
             maxDuration: 3m
-"""
+"""  # noqa: E501 (the generated header, as written)
 
 
 def test_applicationset_gives_each_cluster_its_profile_and_overrides(run_cli, repo):
@@ -489,7 +552,8 @@ def test_node_counts_feed_the_calico_storage_note(run_cli, repo):
         SETTINGS
         + "clusters:\n"
         + "".join(
-            f"  - name: c{i}\n    server: https://c{i}.example.com\n    profile: calico-l7\n    overrides:\n      nodes: {i + 1}\n"
+            f"  - name: c{i}\n    server: https://c{i}.example.com\n    profile: calico-l7\n    overrides:\n      "
+            f"nodes: {i + 1}\n"
             for i in range(7)
         ),
     )
@@ -497,7 +561,8 @@ def test_node_counts_feed_the_calico_storage_note(run_cli, repo):
     assert result.code == 0
     assert (
         "values/fleet.yaml:4:1: note: Calico L7 logs need extra log storage for each node and day of retention: "
-        "c0 (1 nodes): 1 GB per day; c1 (2 nodes): 2 GB per day; c2 (3 nodes): 3 GB per day; c3 (4 nodes): 4 GB per day; "
+        "c0 (1 nodes): 1 GB per day; c1 (2 nodes): 2 GB per day; c2 (3 nodes): 3 GB per day; c3 (4 nodes): 4 GB per "
+        "day; "
         "c4 (5 nodes): 5 GB per day; and 2 more"
     ) in result.err
     # The node count is a preflight fact, not a chart value: nothing about it is deployed.
@@ -516,7 +581,14 @@ def test_no_storage_note_without_node_counts(run_cli, repo):
 def test_the_storage_preflight_uses_the_profile_sizes_when_it_has_them(repo):
     from flowlogs.compiler import compile_directory
 
-    make_repo(repo, SETTINGS + "clusters:\n  - name: big\n    server: https://big.example.com\n    profile: calico-l7\n    overrides:\n      nodes: 40\n")
+    make_repo(
+        repo,
+        SETTINGS
+        + (
+            "clusters:\n  - name: big\n    server: https://big.example.com\n    profile: calico-l7\n    overrides:\n   "
+            "   nodes: 40\n"
+        ),
+    )
     profiles = {p.name: p for p in compile_directory(repo / "values").profiles}
     profile = profiles["calico-l7"]
     calico = dataclasses.replace(profile.parts["calico"], retention_days=3, log_storage_gb=100)
@@ -535,9 +607,12 @@ def test_each_distinct_profile_is_compiled_once(run_cli, repo, monkeypatch):
 
     calls: list[str] = []
     original = compiler.compile_profile
-    monkeypatch.setattr(compiler, "compile_profile", lambda profile, d: calls.append(profile.name) or original(profile, d))
+    monkeypatch.setattr(
+        compiler, "compile_profile", lambda profile, d: calls.append(profile.name) or original(profile, d)
+    )
     clusters = "".join(
-        f"  - name: c{i}\n    server: https://c{i}.example.com\n    profile: {'cilium-exporter' if i % 2 else 'calico-l7'}\n"
+        f"  - name: c{i}\n    server: https://c{i}.example.com\n    profile: "
+        f"{'cilium-exporter' if i % 2 else 'calico-l7'}\n"
         for i in range(200)
     )
     make_repo(repo, SETTINGS + "clusters:\n" + clusters)
@@ -568,7 +643,9 @@ def test_fleet_api(repo):
 # ---------------------------------------------------------------- bad fleet files
 
 
-def _cluster(extra: str = "", name: str = "a", server: str = "https://a.example.com", profile: str = "cilium-exporter") -> str:
+def _cluster(
+    extra: str = "", name: str = "a", server: str = "https://a.example.com", profile: str = "cilium-exporter"
+) -> str:
     return f"  - name: {name}\n    server: {server}\n    profile: {profile}\n{extra}"
 
 
@@ -576,61 +653,182 @@ CLUSTERS = SETTINGS + "clusters:\n"  # clusters start on line 5
 
 # (case, fleet text, "line:column", exact message after "error: ")
 BAD_FLEETS = [
-    ("unknown-profile", CLUSTERS + _cluster(profile="cilium-exporte"), "7:14",
-     "unknown profile 'cilium-exporte' for cluster 'a'; did you mean 'cilium-exporter'?"),
-    ("duplicate-cluster", CLUSTERS + _cluster() + _cluster(server="https://b.example.com"), "8:11",
-     "duplicate cluster name 'a' (first at line 5)"),
-    ("duplicate-server", CLUSTERS + _cluster() + _cluster(name="b", server="https://a.example.com/"), "9:13",
-     "cluster 'b' has the same server as cluster 'a' (line 6)"),
-    ("server-http", CLUSTERS + _cluster(server="http://a.example.com:6443"), "6:13",
-     "server of cluster 'a' 'http://a.example.com:6443' uses 'http://'; Kubernetes API servers are reached over https://"),
-    ("server-no-scheme", CLUSTERS + _cluster(server="a.example.com:6443"), "6:13",
-     "server of cluster 'a' 'a.example.com:6443' has no scheme; Kubernetes API servers are reached over https://"),
-    ("server-host-only", CLUSTERS + _cluster(server="kubernetes"), "6:13",
-     "server of cluster 'a' 'kubernetes' has no scheme; Kubernetes API servers are reached over https://"),
-    ("server-credentials", CLUSTERS + _cluster(server="https://admin:pw@a.example.com"), "6:13",
-     "server of cluster 'a' 'https://admin:pw@a.example.com' carries credentials"),
-    ("server-bad-port", CLUSTERS + _cluster(server="https://a.example.com:99999"), "6:13",
-     "server of cluster 'a' 'https://a.example.com:99999' is not a valid URL (Port out of range 0-65535)"),
-    ("server-query", CLUSTERS + _cluster(server="https://a.example.com/?x=1"), "6:13",
-     "server of cluster 'a' 'https://a.example.com/?x=1' has a query or fragment; an API server URL has neither"),
-    ("override-for-missing-part", CLUSTERS + _cluster("    overrides:\n      cilium-namespace: cilium\n", profile="calico-l7"), "9:7",
-     "override 'cilium-namespace' does not apply to cluster 'a': profile 'calico-l7' has no Cilium part"),
-    ("nodes-for-cilium-only", CLUSTERS + _cluster("    overrides:\n      nodes: 3\n"), "9:7",
-     "override 'nodes' does not apply to cluster 'a': profile 'cilium-exporter' has no Calico part"),
-    ("override-upstream-spelling", CLUSTERS + _cluster("    overrides:\n      ciliumNamespace: cilium\n"), "9:7",
-     "unknown key 'ciliumNamespace' in clusters.0.overrides; did you mean 'cilium-namespace'?"),
-    ("override-node-count", CLUSTERS + _cluster("    overrides:\n      node-count: 3\n"), "9:7",
-     "unknown key 'node-count' in clusters.0.overrides; did you mean 'nodes'?"),
-    ("nodes-as-string", CLUSTERS + _cluster("    overrides:\n      nodes: '12'\n", profile="calico-l7"), "9:14",
-     "clusters.0.overrides.nodes: expected a whole number, got '12'"),
-    ("nodes-zero", CLUSTERS + _cluster("    overrides:\n      nodes: 0\n", profile="calico-l7"), "9:14",
-     "clusters.0.overrides.nodes: '0' is out of range (0 is less than the minimum of 1)"),
-    ("cluster-name-not-dns", CLUSTERS + _cluster(name="Prod_EU"), "5:11",
-     "clusters.0.name: 'Prod_EU' is not a valid cluster name"),
-    ("missing-server", CLUSTERS + "  - name: a\n    profile: cilium-exporter\n", "5:5",
-     "missing required key 'server' in clusters.0"),
-    ("upstream-settings-key", "gitops:\n  repoURL: https://git.example.com/x.git\n", "2:3",
-     "unknown key 'repoURL' in gitops; did you mean 'repo-url'?"),
+    (
+        "unknown-profile",
+        CLUSTERS + _cluster(profile="cilium-exporte"),
+        "7:14",
+        "unknown profile 'cilium-exporte' for cluster 'a'; did you mean 'cilium-exporter'?",
+    ),
+    (
+        "duplicate-cluster",
+        CLUSTERS + _cluster() + _cluster(server="https://b.example.com"),
+        "8:11",
+        "duplicate cluster name 'a' (first at line 5)",
+    ),
+    (
+        "duplicate-server",
+        CLUSTERS + _cluster() + _cluster(name="b", server="https://a.example.com/"),
+        "9:13",
+        "cluster 'b' has the same server as cluster 'a' (line 6)",
+    ),
+    (
+        "server-http",
+        CLUSTERS + _cluster(server="http://a.example.com:6443"),
+        "6:13",
+        "server of cluster 'a' 'http://a.example.com:6443' uses 'http://'; Kubernetes API servers are reached over "
+        "https://",
+    ),
+    (
+        "server-no-scheme",
+        CLUSTERS + _cluster(server="a.example.com:6443"),
+        "6:13",
+        "server of cluster 'a' 'a.example.com:6443' has no scheme; Kubernetes API servers are reached over https://",
+    ),
+    (
+        "server-host-only",
+        CLUSTERS + _cluster(server="kubernetes"),
+        "6:13",
+        "server of cluster 'a' 'kubernetes' has no scheme; Kubernetes API servers are reached over https://",
+    ),
+    (
+        "server-credentials",
+        CLUSTERS + _cluster(server="https://admin:pw@a.example.com"),
+        "6:13",
+        "server of cluster 'a' 'https://admin:pw@a.example.com' carries credentials",
+    ),
+    (
+        "server-bad-port",
+        CLUSTERS + _cluster(server="https://a.example.com:99999"),
+        "6:13",
+        "server of cluster 'a' 'https://a.example.com:99999' is not a valid URL (Port out of range 0-65535)",
+    ),
+    (
+        "server-query",
+        CLUSTERS + _cluster(server="https://a.example.com/?x=1"),
+        "6:13",
+        "server of cluster 'a' 'https://a.example.com/?x=1' has a query or fragment; an API server URL has neither",
+    ),
+    (
+        "override-for-missing-part",
+        CLUSTERS + _cluster("    overrides:\n      cilium-namespace: cilium\n", profile="calico-l7"),
+        "9:7",
+        "override 'cilium-namespace' does not apply to cluster 'a': profile 'calico-l7' has no Cilium part",
+    ),
+    (
+        "nodes-for-cilium-only",
+        CLUSTERS + _cluster("    overrides:\n      nodes: 3\n"),
+        "9:7",
+        "override 'nodes' does not apply to cluster 'a': profile 'cilium-exporter' has no Calico part",
+    ),
+    (
+        "override-upstream-spelling",
+        CLUSTERS + _cluster("    overrides:\n      ciliumNamespace: cilium\n"),
+        "9:7",
+        "unknown key 'ciliumNamespace' in clusters.0.overrides; did you mean 'cilium-namespace'?",
+    ),
+    (
+        "override-node-count",
+        CLUSTERS + _cluster("    overrides:\n      node-count: 3\n"),
+        "9:7",
+        "unknown key 'node-count' in clusters.0.overrides; did you mean 'nodes'?",
+    ),
+    (
+        "nodes-as-string",
+        CLUSTERS + _cluster("    overrides:\n      nodes: '12'\n", profile="calico-l7"),
+        "9:14",
+        "clusters.0.overrides.nodes: expected a whole number, got '12'",
+    ),
+    (
+        "nodes-zero",
+        CLUSTERS + _cluster("    overrides:\n      nodes: 0\n", profile="calico-l7"),
+        "9:14",
+        "clusters.0.overrides.nodes: '0' is out of range (0 is less than the minimum of 1)",
+    ),
+    (
+        "cluster-name-not-dns",
+        CLUSTERS + _cluster(name="Prod_EU"),
+        "5:11",
+        "clusters.0.name: 'Prod_EU' is not a valid cluster name",
+    ),
+    (
+        "missing-server",
+        CLUSTERS + "  - name: a\n    profile: cilium-exporter\n",
+        "5:5",
+        "missing required key 'server' in clusters.0",
+    ),
+    (
+        "upstream-settings-key",
+        "gitops:\n  repoURL: https://git.example.com/x.git\n",
+        "2:3",
+        "unknown key 'repoURL' in gitops; did you mean 'repo-url'?",
+    ),
     ("settings-typo", "gitops:\n  revison: main\n", "2:3", "unknown key 'revison' in gitops; did you mean 'revision'?"),
-    ("bad-repo-url", "gitops:\n  repo-url: github.com/org/repo\n", "2:13",
-     "repository URL 'github.com/org/repo' is not a Git URL"),
-    ("chart-path-outside", SETTINGS + "  chart-path: ../chart\n", "4:15", "chart-path '../chart' leaves the repository"),
-    ("bad-destination", SETTINGS + "  destination:\n    server: kubernetes.default.svc\n", "5:13",
-     "destination server 'kubernetes.default.svc' has no scheme; Kubernetes API servers are reached over https://"),
-    ("server-side-apply-word", SETTINGS + "  sync:\n    server-side-apply: yes-please\n", "5:24",
-     "unknown server-side apply setting 'yes-please'"),
-    ("cilium-release-missing-version", SETTINGS + '  cilium-release:\n    versions: {"1.18": 1.18.1}\n', "5:5",
-     "cilium-release.versions has no chart version for Cilium 1.17, which profile(s) both, cilium-exporter target"),
-    ("cilium-release-unknown-minor", SETTINGS + '  cilium-release:\n    versions: {"1.17": 1.17.6, "1.71": 1.71.0}\n', "5:32",
-     "unknown Cilium version '1.71' in cilium-release.versions"),
-    ("cilium-release-range", SETTINGS + '  cilium-release:\n    versions: {"1.17": 1.17.x}\n', "5:24",
-     "gitops.cilium-release.versions.1.17: '1.17.x' is not a valid chart version"),
-    ("cilium-release-missing-file", SETTINGS + '  cilium-release:\n    versions: {"1.17": 1.17.6}\n    value-files: [cilium.yaml]\n', "6:19",
-     "Cilium values file 'cilium.yaml' not found in the repository"),
-    ("top-level-typo", "cluster:\n  - name: a\n", "1:1", "unknown key 'cluster' in the fleet file; did you mean 'clusters'?"),
-    ("duplicate-key", SETTINGS + "  revision: dev\n", "4:3", 'duplicate key "revision" with value "dev" (original value: "main")'),
-    ("yaml-syntax", "gitops:\n  repo-url: [\n", "3:1", "invalid YAML: expected the node content, but found '<stream end>'"),
+    (
+        "bad-repo-url",
+        "gitops:\n  repo-url: github.com/org/repo\n",
+        "2:13",
+        "repository URL 'github.com/org/repo' is not a Git URL",
+    ),
+    (
+        "chart-path-outside",
+        SETTINGS + "  chart-path: ../chart\n",
+        "4:15",
+        "chart-path '../chart' leaves the repository",
+    ),
+    (
+        "bad-destination",
+        SETTINGS + "  destination:\n    server: kubernetes.default.svc\n",
+        "5:13",
+        "destination server 'kubernetes.default.svc' has no scheme; Kubernetes API servers are reached over https://",
+    ),
+    (
+        "server-side-apply-word",
+        SETTINGS + "  sync:\n    server-side-apply: yes-please\n",
+        "5:24",
+        "unknown server-side apply setting 'yes-please'",
+    ),
+    (
+        "cilium-release-missing-version",
+        SETTINGS + '  cilium-release:\n    versions: {"1.18": 1.18.1}\n',
+        "5:5",
+        "cilium-release.versions has no chart version for Cilium 1.17, which profile(s) both, cilium-exporter target",
+    ),
+    (
+        "cilium-release-unknown-minor",
+        SETTINGS + '  cilium-release:\n    versions: {"1.17": 1.17.6, "1.71": 1.71.0}\n',
+        "5:32",
+        "unknown Cilium version '1.71' in cilium-release.versions",
+    ),
+    (
+        "cilium-release-range",
+        SETTINGS + '  cilium-release:\n    versions: {"1.17": 1.17.x}\n',
+        "5:24",
+        "gitops.cilium-release.versions.1.17: '1.17.x' is not a valid chart version",
+    ),
+    (
+        "cilium-release-missing-file",
+        SETTINGS + '  cilium-release:\n    versions: {"1.17": 1.17.6}\n    value-files: [cilium.yaml]\n',
+        "6:19",
+        "Cilium values file 'cilium.yaml' not found in the repository",
+    ),
+    (
+        "top-level-typo",
+        "cluster:\n  - name: a\n",
+        "1:1",
+        "unknown key 'cluster' in the fleet file; did you mean 'clusters'?",
+    ),
+    (
+        "duplicate-key",
+        SETTINGS + "  revision: dev\n",
+        "4:3",
+        'duplicate key "revision" with value "dev" (original value: "main")',
+    ),
+    (
+        "yaml-syntax",
+        "gitops:\n  repo-url: [\n",
+        "3:1",
+        "invalid YAML: expected the node content, but found '<stream end>'",
+    ),
     ("not-a-mapping", "- a\n- b\n", "1:1", "a fleet file must be a mapping with 'gitops:' and/or 'clusters:'"),
 ]
 
@@ -649,7 +847,9 @@ def test_a_bad_fleet_leaves_the_previous_output_untouched(run_cli, repo):
     make_repo(repo, FLEET, {"cilium-exporter": CILIUM})
     assert generate(run_cli).code == 0
     before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and "values" not in p.parts}
-    (repo / "values" / "fleet.yaml").write_text(FLEET.replace("profile: cilium-exporter\n    overrides", "profile: nope\n    overrides", 1))
+    (repo / "values" / "fleet.yaml").write_text(
+        FLEET.replace("profile: cilium-exporter\n    overrides", "profile: nope\n    overrides", 1)
+    )
     result = generate(run_cli)
     assert result.code == 1
     assert "values/fleet.yaml:10:14: error: unknown profile 'nope' for cluster 'prod-eu-1'" in result.err
@@ -667,7 +867,10 @@ def test_switching_every_part_off_is_a_warning(run_cli, repo):
     make_repo(repo, CLUSTERS + _cluster("    overrides:\n      cilium: false\n"), {"cilium-exporter": CILIUM})
     result = generate(run_cli)
     assert result.code == 0
-    assert "values/fleet.yaml:8:5: warning: cluster 'a' switches off every part of profile 'cilium-exporter': it deploys nothing" in result.err
+    assert (
+        "values/fleet.yaml:8:5: warning: cluster 'a' switches off every part of profile 'cilium-exporter': it deploys "
+        "nothing" in result.err
+    )
 
 
 def test_fleet_yaml_and_fleet_yml_together_is_an_error(run_cli, repo):
@@ -679,7 +882,9 @@ def test_fleet_yaml_and_fleet_yml_together_is_an_error(run_cli, repo):
 
 
 def test_a_broken_profile_is_not_also_reported_as_unknown(run_cli, repo):
-    make_repo(repo, CLUSTERS + _cluster(profile="broken"), {"cilium-exporter": CILIUM, "broken": "cilium:\n  flow-logs: 3\n"})
+    make_repo(
+        repo, CLUSTERS + _cluster(profile="broken"), {"cilium-exporter": CILIUM, "broken": "cilium:\n  flow-logs: 3\n"}
+    )
     result = generate(run_cli)
     assert result.code == 1
     assert "values/broken.yaml:2:14: error: cilium.flow-logs: expected a list, got '3'" in result.err
@@ -689,7 +894,9 @@ def test_a_broken_profile_is_not_also_reported_as_unknown(run_cli, repo):
 # ---------------------------------------------------------------- the project's own schemas (flowlogs validate)
 
 
-def _validate_documents(run_cli, root: Path, fleet: str, profiles: dict[str, str] | None = None) -> tuple[int, str, list[str]]:
+def _validate_documents(
+    run_cli, root: Path, fleet: str, profiles: dict[str, str] | None = None
+) -> tuple[int, str, list[str]]:
     """`flowlogs validate --documents` (the project's own schemas) on every generated Argo CD manifest."""
     make_repo(root, fleet, profiles)
     args = ("--values-dir", "values", "--chart-dir", "chart")
@@ -703,7 +910,9 @@ def _assert_every_document_valid(output: str, files: list[str]) -> None:
     """Each file's manifest is reported valid, none skipped for want of a schema."""
     assert "Invalid: 0, Errors: 0, Skipped: 0" in output, output
     for file in files:
-        assert re.search(rf"^documents - {re.escape(file)} - (Application|ApplicationSet|ConfigMap) \S+ is valid$", output, re.M), (file, output)
+        assert re.search(
+            rf"^documents - {re.escape(file)} - (Application|ApplicationSet|ConfigMap) \S+ is valid$", output, re.M
+        ), (file, output)
 
 
 def test_flowlogs_validate_accepts_the_applications_and_the_applicationset(run_cli, tmp_path, monkeypatch):
@@ -786,7 +995,9 @@ def test_progress_bar_only_on_a_terminal():
     assert terminal.text.endswith("\r\033[K")
 
 
-GITOPS_CLUSTERS = SETTINGS + """\
+GITOPS_CLUSTERS = (
+    SETTINGS
+    + """\
 clusters:
   - name: shop-1
     server: https://shop-1.k8s.example.com:6443
@@ -797,6 +1008,7 @@ clusters:
     overrides:
       calico: false
 """
+)
 
 
 def test_a_fleet_cluster_in_gitops_mode_gets_the_shared_resource_warning(run_cli, repo):
@@ -808,8 +1020,13 @@ def test_a_fleet_cluster_in_gitops_mode_gets_the_shared_resource_warning(run_cli
     assert result.code == 0, result.err
     warnings = [line for line in result.err.splitlines() if "patch-mode gitops: its partial" in line]
     assert warnings == [
-        "values/fleet.yaml:7:14: warning: cluster 'shop-1' runs profile 'calico-gitops' in patch-mode gitops: its partial Service/workload "
-        "manifests are tracked by this Application, so a sync fails (FailOnSharedResource) or two Applications fight where another "
+        "values/fleet.yaml:7:14: warning: cluster 'shop-1' runs profile 'calico-gitops' in patch-mode gitops: its "
+        "partial Service/workload "
+        "manifests are tracked by this Application, so a sync fails (FailOnSharedResource) or two Applications fight "
+        "where another "
         "Application already manages those objects"
     ]  # shop-2 has the Calico part switched off
-    assert "  hint: use 'patch-mode: job' for such clusters, or put the L7 annotation/label in the owning application (docs/gitops.md, Shared resources)" in result.err
+    assert (
+        "  hint: use 'patch-mode: job' for such clusters, or put the L7 annotation/label in the owning application "
+        "(docs/gitops.md, Shared resources)" in result.err
+    )

@@ -23,7 +23,15 @@ from flowlogs.names import PROFILES_DIR
 from flowlogs.profile import find_profiles
 
 # helm.md (Argo CD v3.5.1), "Helm Hooks": the Helm hooks Argo CD maps onto its own.
-ARGO_MAPPED_HELM_HOOKS = {"pre-install", "pre-upgrade", "post-install", "post-upgrade", "pre-delete", "post-delete", "crd-install"}
+ARGO_MAPPED_HELM_HOOKS = {
+    "pre-install",
+    "pre-upgrade",
+    "post-install",
+    "post-upgrade",
+    "pre-delete",
+    "post-delete",
+    "crd-install",
+}
 PARTIAL_OPTIONS = {"ServerSideApply=true", "Prune=false", "Delete=false"}
 
 
@@ -108,10 +116,14 @@ def test_only_helm_hooks_argo_cd_maps(rendered, name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_helm_hooks_are_not_shadowed_by_argo_cd_hooks(rendered, name):
-    """"If you define any Argo CD hooks, all Helm hooks will be ignored" (helm.md): one kind per chart."""
+    """ "If you define any Argo CD hooks, all Helm hooks will be ignored" (helm.md): one kind per chart."""
     docs = documents(rendered, name)
     argo = [d for d in docs if "argocd.argoproj.io/hook" in annotations(d)]
-    helm_only = [d["metadata"]["name"] for d in docs if "helm.sh/hook" in annotations(d) and "argocd.argoproj.io/hook" not in annotations(d)]
+    helm_only = [
+        d["metadata"]["name"]
+        for d in docs
+        if "helm.sh/hook" in annotations(d) and "argocd.argoproj.io/hook" not in annotations(d)
+    ]
     assert not (argo and helm_only), helm_only
 
 
@@ -142,7 +154,11 @@ def test_felix_settings_sync_before_the_application_layer(rendered, name):
 @pytest.mark.parametrize("name", GITOPS_MODE)
 def test_partial_manifests_are_server_side_applied_and_never_pruned_or_deleted(rendered, name):
     docs = [d for d in documents(rendered, name) if not is_hook(d)]
-    partial = [d for d in docs if d["kind"] == "FelixConfiguration" or (d["kind"] == "Service" and "projectcalico.org/l7-logging" in str(d))]
+    partial = [
+        d
+        for d in docs
+        if d["kind"] == "FelixConfiguration" or (d["kind"] == "Service" and "projectcalico.org/l7-logging" in str(d))
+    ]
     assert partial, f"{name} (patch-mode: gitops) renders no partial Felix/Service manifest"
     for document in partial:
         assert PARTIAL_OPTIONS <= sync_options(document), (document["kind"], document["metadata"]["name"])
@@ -156,14 +172,21 @@ def test_partial_manifests_are_server_side_applied_and_never_pruned_or_deleted(r
 # Helm's hook-weight, else 0), sync_tasks.go Less (phase, then wave). A wave's hooks must complete
 # and its resources be healthy before the next wave starts (sync_context.go Sync).
 SYNC_PHASE_ORDER = {"PreSync": -1, "Sync": 0, "PostSync": 1, "SyncFail": 2}
-HELM_HOOK_PHASES = {"pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync", "post-upgrade": "PostSync"}
+HELM_HOOK_PHASES = {
+    "pre-install": "PreSync",
+    "pre-upgrade": "PreSync",
+    "post-install": "PostSync",
+    "post-upgrade": "PostSync",
+}
 
 
 def sync_slots(document: dict[str, Any]) -> set[tuple[int, int]]:
     """The (phase order, wave) slots Argo CD syncs a document in (none: not synced)."""
     marks = annotations(document)
     argo = [t.strip() for t in marks.get("argocd.argoproj.io/hook", "").split(",") if t.strip()]
-    helm = [HELM_HOOK_PHASES[t.strip()] for t in marks.get("helm.sh/hook", "").split(",") if t.strip() in HELM_HOOK_PHASES]
+    helm = [
+        HELM_HOOK_PHASES[t.strip()] for t in marks.get("helm.sh/hook", "").split(",") if t.strip() in HELM_HOOK_PHASES
+    ]
     phases = {t for t in (argo or helm) if t in SYNC_PHASE_ORDER} if is_hook(document) else {"Sync"}
     text = marks.get("argocd.argoproj.io/sync-wave", marks.get("helm.sh/hook-weight", "0"))
     return {(SYNC_PHASE_ORDER[phase], int(text)) for phase in phases}
@@ -179,7 +202,9 @@ def test_selections_wait_for_the_wait_hook_which_waits_for_the_application_layer
     (layer,) = [d for d in docs if d["kind"] == "ApplicationLayer"]
     (job,) = [d for d in docs if d["kind"] == "Job"]
     (script,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == job["metadata"]["name"]]
-    rights = [d for d in docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
+    rights = [
+        d for d in docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+    ]
     assert {d["metadata"]["name"] for d in rights} == {job["metadata"]["name"]}
     (slot,) = sync_slots(job)
     assert slot == (SYNC_PHASE_ORDER["Sync"], 1)

@@ -151,7 +151,10 @@ def test_generated_manifests_validate_against_the_crds(run_cli, tmp_path, monkey
     if fleet is EVERY_OPTION:
         assert [o for o in optional if o not in text] == []
     else:
-        assert [o for o in optional if o in text] == ["ServerSideApply=true", "ServerSideDiff=true"]  # auto: calico-gitops
+        assert [o for o in optional if o in text] == [
+            "ServerSideApply=true",
+            "ServerSideDiff=true",
+        ]  # auto: calico-gitops
 
 
 def test_the_committed_gitops_manifests_validate(validators):
@@ -181,4 +184,3 @@ def test_the_conversion_is_strict(validators):
     ]
     del application["spec"]["project"]
     assert "/spec: 'project' is a required property" in errors(validators, application)
-

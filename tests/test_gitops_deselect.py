@@ -59,7 +59,9 @@ def test_the_documented_commands_are_the_ones_generate_prints() -> None:
     patch, annotate = clear_commands(("Deployment", "shop", "frontend"), "3.20")
     assert service in DOCS.splitlines()
     assert patch in DOCS.splitlines()
-    assert annotate == service.replace("annotate service", "annotate deployment").replace(" projectcalico.org/l7-logging-", "")
+    assert annotate == service.replace("annotate service", "annotate deployment").replace(
+        " projectcalico.org/l7-logging-", ""
+    )
 
 
 def test_generate_tells_which_objects_keep_their_selection(run_cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -68,7 +70,7 @@ def test_generate_tells_which_objects_keep_their_selection(run_cli, tmp_path: Pa
     values.mkdir()
     profile = values / "shop.yaml"
     selected = (
-        "calico:\n  version: \"3.20\"\n  patch-mode: gitops\n  sidecar-injection: on\n"
+        'calico:\n  version: "3.20"\n  patch-mode: gitops\n  sidecar-injection: on\n'
         "  workloads:\n    - {kind: Deployment, namespace: shop, name: [frontend, checkout]}\n"
     )
     profile.write_text(selected, encoding="utf-8")
@@ -80,15 +82,18 @@ def test_generate_tells_which_objects_keep_their_selection(run_cli, tmp_path: Pa
     assert second.code == 0, second.err
     lines = second.err.splitlines()
     start = lines.index(
-        "values/shop.yaml: note: Deployment shop/checkout is no longer selected; Argo CD does not prune it (Prune=false, IgnoreExtraneous), "
+        "values/shop.yaml: note: Deployment shop/checkout is no longer selected; Argo CD does not prune it "
+        "(Prune=false, IgnoreExtraneous), "
         "so it keeps its L7 selection until you remove it"
     )
     assert lines[start + 1 : start + 3] == [
         "  hint: kubectl patch deployment -n shop checkout --type json -p "
-        "'[{\"op\":\"remove\",\"path\":\"/spec/template/metadata/labels/applicationlayer.projectcalico.org~1sidecar\"},"
-        "{\"op\":\"remove\",\"path\":\"/spec/template/metadata/annotations/applicationlayer.projectcalico.org~1logging\"}]'",
+        '\'[{"op":"remove","path":"/spec/template/metadata/labels/applicationlayer.projectcalico.org~1sidecar"},'
+        '{"op":"remove","path":"/spec/template/metadata/annotations/applicationlayer.projectcalico.org~1logging"}]\'',
         "kubectl annotate deployment -n shop checkout argocd.argoproj.io/tracking-id- argocd.argoproj.io/sync-options- "
         "argocd.argoproj.io/compare-options- argocd.argoproj.io/sync-wave-",
     ]
-    third = run_cli("--values-dir", "values", "--chart-dir", "chart", "generate")  # already generated: nothing more to say
+    third = run_cli(
+        "--values-dir", "values", "--chart-dir", "chart", "generate"
+    )  # already generated: nothing more to say
     assert "no longer selected" not in third.err

@@ -49,37 +49,118 @@ STAMP = "2026-12-07T12:00:00Z"
 AVAILABLE = ("AllObjectsAvailable", "All objects available")  # status.go updateStatus: setAvailable
 ALL_AVAILABLE = ("AllObjectsAvailable", "All Objects Available")  # clearProgressingWithReason / clearDegradedWithReason
 FIPS = ("ResourceValidationError", "ApplicationLayer features cannot be used in combination with FIPSMode=Enabled")
-NO_FEATURE_3_20 = ("ResourceValidationError", "at least one of webApplicationFirewall, policy.Mode, logCollection.collectLogs or sidecarInjection must be specified in ApplicationLayer resource")
+NO_FEATURE_3_20 = (
+    "ResourceValidationError",
+    "at least one of webApplicationFirewall, policy.Mode, logCollection.collectLogs or sidecarInjection must be "
+    "specified in ApplicationLayer resource",
+)
 
 
-def conditions(generation: int, ready: str, degraded: str, degraded_why: tuple[str, str] = ALL_AVAILABLE, ready_why: tuple[str, str] = AVAILABLE) -> list[dict[str, Any]]:
+def conditions(
+    generation: int,
+    ready: str,
+    degraded: str,
+    degraded_why: tuple[str, str] = ALL_AVAILABLE,
+    ready_why: tuple[str, str] = AVAILABLE,
+) -> list[dict[str, Any]]:
     """status.conditions as status.UpdateStatusCondition copies TigeraStatus applicationlayer: Available
     becomes type Ready; cleared conditions have reason Unknown and no message (clearAvailable, clearDegraded)."""
     ready_reason = ready_why if ready == "True" else ("Unknown", "")
     degraded_reason = degraded_why if degraded == "True" else ALL_AVAILABLE
     return [
-        {"type": kind, "status": status, "reason": why[0], "message": why[1], "observedGeneration": generation, "lastTransitionTime": STAMP}
+        {
+            "type": kind,
+            "status": status,
+            "reason": why[0],
+            "message": why[1],
+            "observedGeneration": generation,
+            "lastTransitionTime": STAMP,
+        }
         for kind, status, why in (("Ready", ready, ready_reason), ("Degraded", degraded, degraded_reason))
     ]
 
 
-OLDER = {"status": "Progressing", "message": "Waiting for the Tigera operator to observe generation 2 (conditions are of generation 1)"}
+OLDER = {
+    "status": "Progressing",
+    "message": "Waiting for the Tigera operator to observe generation 2 (conditions are of generation 1)",
+}
 # (name, spec change count after create, sidecarInjection, status, expected); generation = 1 + changes
 CASES: list[tuple[str, int, bool, dict[str, Any] | None, dict[str, str]]] = [
-    ("created, no status yet", 0, True, None, {"status": "Progressing", "message": "Waiting for the Tigera operator (no Ready condition yet)"}),
+    (
+        "created, no status yet",
+        0,
+        True,
+        None,
+        {"status": "Progressing", "message": "Waiting for the Tigera operator (no Ready condition yet)"},
+    ),
     # updateApplicationLayerWithDefaults: sidecarWebhook Disabled before any condition
-    ("defaults written", 0, True, {"sidecarWebhook": "Disabled"}, {"status": "Progressing", "message": "Waiting for the Tigera operator (no Ready condition yet)"}),
-    ("ready, webhook enabled", 0, True, {"state": "Ready", "sidecarWebhook": "Enabled", "conditions": conditions(1, "True", "False")}, {"status": "Healthy", "message": "ApplicationLayer is Ready"}),
-    # Ready with sidecarWebhook Disabled: the MutatingWebhookConfiguration is missing (release-v1.36 controller, after IsAvailable)
-    ("ready, webhook missing", 0, True, {"state": "Ready", "sidecarWebhook": "Disabled", "conditions": conditions(1, "True", "False")}, {"status": "Progressing", "message": "Waiting for the sidecar webhook (status.sidecarWebhook: Disabled)"}),
-    ("ready, no sidecar injection (3.19 shape)", 0, False, {"state": "Ready", "conditions": conditions(1, "True", "False")}, {"status": "Healthy", "message": "ApplicationLayer is Ready"}),
+    (
+        "defaults written",
+        0,
+        True,
+        {"sidecarWebhook": "Disabled"},
+        {"status": "Progressing", "message": "Waiting for the Tigera operator (no Ready condition yet)"},
+    ),
+    (
+        "ready, webhook enabled",
+        0,
+        True,
+        {"state": "Ready", "sidecarWebhook": "Enabled", "conditions": conditions(1, "True", "False")},
+        {"status": "Healthy", "message": "ApplicationLayer is Ready"},
+    ),
+    # Ready with sidecarWebhook Disabled: the MutatingWebhookConfiguration is missing (release-v1.36 controller, after
+    # IsAvailable)
+    (
+        "ready, webhook missing",
+        0,
+        True,
+        {"state": "Ready", "sidecarWebhook": "Disabled", "conditions": conditions(1, "True", "False")},
+        {"status": "Progressing", "message": "Waiting for the sidecar webhook (status.sidecarWebhook: Disabled)"},
+    ),
+    (
+        "ready, no sidecar injection (3.19 shape)",
+        0,
+        False,
+        {"state": "Ready", "conditions": conditions(1, "True", "False")},
+        {"status": "Healthy", "message": "ApplicationLayer is Ready"},
+    ),
     # state Ready stays from an earlier generation; FIPS turned on since: Degraded (SetDegraded)
-    ("FIPS after ready", 0, True, {"state": "Ready", "sidecarWebhook": "Enabled", "conditions": conditions(1, "False", "True", FIPS)}, {"status": "Degraded", "message": "Degraded: " + ": ".join(FIPS)}),
-    ("degraded from the start", 0, True, {"sidecarWebhook": "Disabled", "conditions": conditions(1, "False", "True", NO_FEATURE_3_20)}, {"status": "Degraded", "message": "Degraded: " + ": ".join(NO_FEATURE_3_20)}),
+    (
+        "FIPS after ready",
+        0,
+        True,
+        {"state": "Ready", "sidecarWebhook": "Enabled", "conditions": conditions(1, "False", "True", FIPS)},
+        {"status": "Degraded", "message": "Degraded: " + ": ".join(FIPS)},
+    ),
+    (
+        "degraded from the start",
+        0,
+        True,
+        {"sidecarWebhook": "Disabled", "conditions": conditions(1, "False", "True", NO_FEATURE_3_20)},
+        {"status": "Degraded", "message": "Degraded: " + ": ".join(NO_FEATURE_3_20)},
+    ),
     # the spec changed after the last reconcile: the conditions (and state Ready) are of generation 1
-    ("spec changed since", 1, True, {"state": "Ready", "sidecarWebhook": "Enabled", "conditions": conditions(1, "True", "False")}, OLDER),
-    ("degraded at an older generation", 1, True, {"sidecarWebhook": "Disabled", "conditions": conditions(1, "False", "True", FIPS)}, OLDER),
-    ("not yet available", 0, True, {"sidecarWebhook": "Disabled", "conditions": conditions(1, "False", "False")}, {"status": "Progressing", "message": "Waiting for the Tigera operator (Ready: False)"}),
+    (
+        "spec changed since",
+        1,
+        True,
+        {"state": "Ready", "sidecarWebhook": "Enabled", "conditions": conditions(1, "True", "False")},
+        OLDER,
+    ),
+    (
+        "degraded at an older generation",
+        1,
+        True,
+        {"sidecarWebhook": "Disabled", "conditions": conditions(1, "False", "True", FIPS)},
+        OLDER,
+    ),
+    (
+        "not yet available",
+        0,
+        True,
+        {"sidecarWebhook": "Disabled", "conditions": conditions(1, "False", "False")},
+        {"status": "Progressing", "message": "Waiting for the Tigera operator (Ready: False)"},
+    ),
 ]
 
 
@@ -90,21 +171,45 @@ def judged(kube_apiserver: upstream_tools.ApiServer) -> dict[str, dict[str, Any]
     objects = {}
     for name, changes, sidecar, status, _ in CASES:
         server.kubectl("delete", LAYER, "tigera-secure", "--ignore-not-found", "--wait=true")
-        spec: dict[str, Any] = {"logCollection": {"collectLogs": "Enabled", "logIntervalSeconds": 5, "logRequestsPerInterval": -1}}
+        spec: dict[str, Any] = {
+            "logCollection": {"collectLogs": "Enabled", "logIntervalSeconds": 5, "logRequestsPerInterval": -1}
+        }
         if sidecar:
             spec["sidecarInjection"] = "Enabled"
-        layer = {"apiVersion": "operator.tigera.io/v1", "kind": "ApplicationLayer", "metadata": {"name": "tigera-secure"}, "spec": spec}
+        layer = {
+            "apiVersion": "operator.tigera.io/v1",
+            "kind": "ApplicationLayer",
+            "metadata": {"name": "tigera-secure"},
+            "spec": spec,
+        }
         server.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(layer))
         if status is not None:
-            server.kubectl("patch", LAYER, "tigera-secure", "--subresource=status", "--type=merge", "-p", json.dumps({"status": status}))
+            server.kubectl(
+                "patch",
+                LAYER,
+                "tigera-secure",
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                json.dumps({"status": status}),
+            )
         for change in range(changes):
-            server.kubectl("patch", LAYER, "tigera-secure", "--type=merge", "-p", json.dumps({"spec": {"logCollection": {"logIntervalSeconds": 6 + change}}}))
+            server.kubectl(
+                "patch",
+                LAYER,
+                "tigera-secure",
+                "--type=merge",
+                "-p",
+                json.dumps({"spec": {"logCollection": {"logIntervalSeconds": 6 + change}}}),
+            )
         objects[name] = json.loads(server.kubectl("get", LAYER, "tigera-secure", "-o", "json").stdout)
     return objects
 
 
 @pytest.mark.parametrize(("name", "expected"), [(c[0], c[4]) for c in CASES], ids=[c[0] for c in CASES])
-def test_health_of_the_operators_status_shapes(judged: dict[str, dict[str, Any]], name: str, expected: dict[str, str]) -> None:
+def test_health_of_the_operators_status_shapes(
+    judged: dict[str, dict[str, Any]], name: str, expected: dict[str, str]
+) -> None:
     obj = judged[name]
     changes = next(c[1] for c in CASES if c[0] == name)
     assert obj["metadata"]["generation"] == 1 + changes  # the server's count, which the check compares
@@ -120,11 +225,18 @@ def test_the_committed_file_is_a_valid_argocd_cm_patch() -> None:
     body = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("#"))
     assert body == health_file_text("argocd")
     assert yaml.safe_load(text) == health_configmap("argocd")
-    assert "# kubectl patch configmap argocd-cm -n argocd --type merge --patch-file gitops/argocd-cm-applicationlayer-health.yaml\n" in text
+    assert (
+        "# kubectl patch configmap argocd-cm -n argocd --type merge --patch-file "
+        "gitops/argocd-cm-applicationlayer-health.yaml\n" in text
+    )
 
 
 def test_docs_show_the_same_health_check() -> None:
     docs = (ROOT / "docs" / "gitops.md").read_text(encoding="utf-8")
-    block = re.search(r"```yaml\n(data:\n  resource\.customizations\.health\.operator\.tigera\.io_ApplicationLayer: \|\n.*?)```", docs, re.S)
+    block = re.search(
+        r"```yaml\n(data:\n  resource\.customizations\.health\.operator\.tigera\.io_ApplicationLayer: \|\n.*?)```",
+        docs,
+        re.S,
+    )
     assert block, "docs/gitops.md shows the health check"
     assert yaml.safe_load(block[1]) == {"data": {health_key(): health_lua()}}

@@ -54,7 +54,9 @@ def render_patch(template: str, params: dict[str, Any], tmp_path: Path) -> Any:
     chart = tmp_path / "harness"
     (chart / "templates").mkdir(parents=True, exist_ok=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: harness\nversion: 0.1.0\n", encoding="utf-8")
-    (chart / "templates/patch.yaml").write_text("{{- with .Values.params }}\n" + template + "{{- end }}\n", encoding="utf-8")
+    (chart / "templates/patch.yaml").write_text(
+        "{{- with .Values.params }}\n" + template + "{{- end }}\n", encoding="utf-8"
+    )
     manifests = EmbeddedHelm().template(chart, {"params": params}, release_name="x", namespace="x")
     return yaml.safe_load(manifests[0].text) if manifests else None
 
@@ -62,23 +64,39 @@ def render_patch(template: str, params: dict[str, Any], tmp_path: Path) -> Any:
 def test_elements_carry_each_clusters_values_and_a_template_patch_applies_them(repo, tmp_path):
     applicationset = spec(repo)
     elements = applicationset["generators"][0]["list"]["elements"]
-    assert [e["values"] for e in elements] == [{"commonLabels": {"team": "network"}, "cilium": {"configMap": {"name": "flows"}}}, {}]
+    assert [e["values"] for e in elements] == [
+        {"commonLabels": {"team": "network"}, "cilium": {"configMap": {"name": "flows"}}},
+        {},
+    ]
     patch = applicationset["templatePatch"]
-    assert render_patch(patch, elements[0], tmp_path) == {"spec": {"source": {"helm": {"valuesObject": elements[0]["values"]}}}}
+    assert render_patch(patch, elements[0], tmp_path) == {
+        "spec": {"source": {"helm": {"valuesObject": elements[0]["values"]}}}
+    }
     assert render_patch(patch, elements[1], tmp_path) is None  # no values: no patch
 
 
 def test_the_applicationset_validates(repo, run_cli):
     locations = ["--schema-location", "default", "--schema-location", "shipped"]
     if (SHARED / "crds").is_dir():  # the upstream Argo CD CRD first: spec.templatePatch is a string there
-        locations = ["--schema-location", "default", "--schema-location", str(SHARED / "crds"), "--schema-location", "shipped"]
-    result = run_cli("validate", "cilium-exporter", "--documents", "gitops/applicationset.yaml", "-o", "json", *locations)
+        locations = [
+            "--schema-location",
+            "default",
+            "--schema-location",
+            str(SHARED / "crds"),
+            "--schema-location",
+            "shipped",
+        ]
+    result = run_cli(
+        "validate", "cilium-exporter", "--documents", "gitops/applicationset.yaml", "-o", "json", *locations
+    )
     assert result.code == 0, result.out
     assert {r["kind"]: r["status"] for r in json.loads(result.out)["resources"]}["ApplicationSet"] == "statusValid"
 
 
 def test_without_values_overrides_the_applicationset_has_no_patch(repo, run_cli):
-    (repo / "values/fleet.yaml").write_text(FLEET.split("    overrides:")[0] + FLEET.split("configMap: {name: flows}\n")[1], encoding="utf-8")
+    (repo / "values/fleet.yaml").write_text(
+        FLEET.split("    overrides:")[0] + FLEET.split("configMap: {name: flows}\n")[1], encoding="utf-8"
+    )
     assert run_cli("generate").code == 0
     applicationset = spec(repo)
     assert "templatePatch" not in applicationset

@@ -250,7 +250,9 @@ def test_generated_chart_renders_alike_in_both_engines(profile: str) -> None:
 
 
 def test_shipped_profiles_are_found() -> None:
-    assert SHIPPED_PROFILES == sorted(p.stem for p in (GENERATED_CHART.parent / "values").glob("*.yaml") if p.stem != "fleet")
+    assert SHIPPED_PROFILES == sorted(
+        p.stem for p in (GENERATED_CHART.parent / "values").glob("*.yaml") if p.stem != "fleet"
+    )
 
 
 # --- parsing the binary's output (no binary needed) -------------------------------------------

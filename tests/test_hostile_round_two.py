@@ -33,7 +33,10 @@ from flowlogs.writing import UnsafeTarget, write_file
 
 HELM = ROOT / ".cache" / "bin" / "helm"
 FLOWLOGS = [sys.executable, "-m", "flowlogs"]
-PROFILE = "cilium:\n  version: '1.19'\n  flow-logs:\n    - name: drops\n      file: stdout\n      include:\n        - verdict: dropped\n"
+PROFILE = (
+    "cilium:\n  version: '1.19'\n  flow-logs:\n    - name: drops\n      file: stdout\n      include:\n        - "
+    "verdict: dropped\n"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -49,14 +52,20 @@ def _profile(name: str = "p", text: str = PROFILE) -> Path:
     return path
 
 
-def _run(*args: str, stdout: int | None = subprocess.PIPE, stdin: int | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*FLOWLOGS, *args], stdout=stdout, stderr=subprocess.PIPE, stdin=stdin, text=True, check=False, timeout=120)
+def _run(
+    *args: str, stdout: int | None = subprocess.PIPE, stdin: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FLOWLOGS, *args], stdout=stdout, stderr=subprocess.PIPE, stdin=stdin, text=True, check=False, timeout=120
+    )
 
 
 def _tree(directory: Path) -> dict[str, str]:
     """Every entry below `directory` (symlinks as their targets): to show that nothing else was written."""
     return {
-        str(p.relative_to(directory)): (f"-> {os.readlink(p)}" if p.is_symlink() else "dir" if p.is_dir() else p.read_bytes().hex()[:64])
+        str(p.relative_to(directory)): (
+            f"-> {os.readlink(p)}" if p.is_symlink() else "dir" if p.is_dir() else p.read_bytes().hex()[:64]
+        )
         for p in sorted(directory.rglob("*"))
     }
 
@@ -79,16 +88,21 @@ def test_helm_refuses_a_newline_where_the_values_schema_has_a_dollar_anchor(tmp_
     chart = tmp_path / "c"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
-    (chart / "values.schema.json").write_text(json.dumps({"properties": {"nm": {"type": "string", "pattern": "^[a-z]+$"}}}))
+    (chart / "values.schema.json").write_text(
+        json.dumps({"properties": {"nm": {"type": "string", "pattern": "^[a-z]+$"}}})
+    )
     (chart / "templates" / "cm.yaml").write_text("x: {{ .Values.nm | quote }}\n")
     (tmp_path / "v.yaml").write_text('nm: "abc\\n"\n')
-    refused = subprocess.run([str(HELM), "template", str(chart), "-f", str(tmp_path / "v.yaml")], capture_output=True, text=True, check=False)
+    refused = subprocess.run(
+        [str(HELM), "template", str(chart), "-f", str(tmp_path / "v.yaml")], capture_output=True, text=True, check=False
+    )
     assert refused.returncode == 1
     assert "- at '/nm': 'abc\\n' does not match pattern '^[a-z]+$'" in refused.stderr
 
 
 FLEET = (
-    "gitops:\n  repo-url: https://git.example.com/x.git\n  revision: main\n  argocd-namespace: argocd\n  project: default\n"
+    "gitops:\n  repo-url: https://git.example.com/x.git\n  revision: main\n  argocd-namespace: argocd\n  project: "
+    "default\n"
     "  release-name: flowlogs\n  destination:\n    namespace: flowlogs-system\n"
     "clusters:\n  - name: dev-1\n    server: https://dev-1.example.com:6443\n    profile: p\n"
 )
@@ -97,14 +111,37 @@ FLEET = (
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("project: default", 'project: "default\\n"', "values/fleet.yaml:5:12: error: gitops.project: 'default\\n' is not a valid project"),
-        ("release-name: flowlogs", 'release-name: "flowlogs\\n"', "values/fleet.yaml:6:17: error: gitops.release-name: 'flowlogs\\n' is not a valid release name"),
-        ("argocd-namespace: argocd", 'argocd-namespace: "argocd\\n"', "values/fleet.yaml:4:21: error: gitops.argocd-namespace: 'argocd\\n' is not a valid namespace"),
-        ("name: dev-1", 'name: "dev-1\\n"', "values/fleet.yaml:10:11: error: clusters.0.name: 'dev-1\\n' is not a valid cluster name"),
-        ("namespace: flowlogs-system", 'namespace: "flowlogs-system\\n"', "values/fleet.yaml:8:16: error: gitops.destination.namespace: 'flowlogs-system\\n' is not a valid namespace"),
+        (
+            "project: default",
+            'project: "default\\n"',
+            "values/fleet.yaml:5:12: error: gitops.project: 'default\\n' is not a valid project",
+        ),
+        (
+            "release-name: flowlogs",
+            'release-name: "flowlogs\\n"',
+            "values/fleet.yaml:6:17: error: gitops.release-name: 'flowlogs\\n' is not a valid release name",
+        ),
+        (
+            "argocd-namespace: argocd",
+            'argocd-namespace: "argocd\\n"',
+            "values/fleet.yaml:4:21: error: gitops.argocd-namespace: 'argocd\\n' is not a valid namespace",
+        ),
+        (
+            "name: dev-1",
+            'name: "dev-1\\n"',
+            "values/fleet.yaml:10:11: error: clusters.0.name: 'dev-1\\n' is not a valid cluster name",
+        ),
+        (
+            "namespace: flowlogs-system",
+            'namespace: "flowlogs-system\\n"',
+            "values/fleet.yaml:8:16: error: gitops.destination.namespace: 'flowlogs-system\\n' is not a valid "
+            "namespace",
+        ),
     ],
 )
-def test_fleet_names_ending_in_a_newline_are_refused(run_cli: Callable[..., CliResult], old: str, new: str, expected: str) -> None:
+def test_fleet_names_ending_in_a_newline_are_refused(
+    run_cli: Callable[..., CliResult], old: str, new: str, expected: str
+) -> None:
     _profile()
     Path("values/fleet.yaml").write_text(FLEET.replace(old, new, 1))
     result = run_cli("generate")
@@ -138,15 +175,28 @@ def test_no_python_regex_in_the_generator_anchors_with_dollar() -> None:
     for path in sorted((ROOT / "generator" / "flowlogs").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "re"
+            ):
                 continue
-            if node.func.attr not in ("compile", "match", "search", "fullmatch", "sub", "subn", "split", "findall", "finditer") or not node.args:
+            if (
+                node.func.attr
+                not in ("compile", "match", "search", "fullmatch", "sub", "subn", "split", "findall", "finditer")
+                or not node.args
+            ):
                 continue
             flags = ast.unparse(node)
             first = node.args[0]
-            parts = [first.value] if isinstance(first, ast.Constant) and isinstance(first.value, str) else [
-                v.value for v in first.values if isinstance(v, ast.Constant)
-            ] if isinstance(first, ast.JoinedStr) else []
+            parts = (
+                [first.value]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str)
+                else [v.value for v in first.values if isinstance(v, ast.Constant)]
+                if isinstance(first, ast.JoinedStr)
+                else []
+            )
             if any(_dollar_outside_class(part) for part in parts) and "MULTILINE" not in flags and "re.M" not in flags:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
@@ -163,18 +213,23 @@ def test_package_keeps_a_description_with_regex_replacement_escapes(run_cli: Cal
     assert result.code == 0, result.err
     assert Path("dist/index.yaml").is_file()
     # What Helm reads from the archive (`helm show chart`), not what flowlogs thinks it wrote.
-    shown = subprocess.run([str(HELM), "show", "chart", "dist/flowlogs-p-0.1.0.tgz"], capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(
+        [str(HELM), "show", "chart", "dist/flowlogs-p-0.1.0.tgz"], capture_output=True, text=True, check=True
+    ).stdout
     assert yaml.safe_load(shown)["description"] == f"flowlogs profile p: {description}"
 
 
-def test_a_lone_surrogate_is_refused_at_its_position_and_package_writes_nothing(run_cli: Callable[..., CliResult]) -> None:
+def test_a_lone_surrogate_is_refused_at_its_position_and_package_writes_nothing(
+    run_cli: Callable[..., CliResult],
+) -> None:
     _profile(text='description: "bad \\ud800 x"\n' + PROFILE)
     result = run_cli("package", "p")
     assert result.code == 1
     # libyaml refuses the escape itself (its scanner's words: "found invalid
     # Unicode character escape code"), at its hex digits: nothing half-written from it can follow.
     assert result.err == (
-        "values/p.yaml:1:21: error: invalid YAML: an escape that is no character: \\ud800-\\udfff are halves of a surrogate pair, "
+        "values/p.yaml:1:21: error: invalid YAML: an escape that is no character: \\ud800-\\udfff are halves of a "
+        "surrogate pair, "
         "and nothing is past \\U0010ffff; write the character itself\n"
         "  hint: the YAML parser says: found invalid Unicode character escape code\n"
         "flowlogs: 1 error in profiles or the fleet file; nothing was written\n"
@@ -193,11 +248,24 @@ def test_helm_refuses_a_name_override_that_would_inject_a_label() -> None:
     """The shipped chart's values.schema.json: nameOverride and fullnameOverride are DNS labels or empty."""
     chart = ROOT / "chart"
     for key in ("nameOverride", "fullnameOverride"):
-        refused = subprocess.run([str(HELM), "template", "r", str(chart), "--set-string", f"{key}={INJECTED}"], capture_output=True, text=True, check=False)
+        refused = subprocess.run(
+            [str(HELM), "template", "r", str(chart), "--set-string", f"{key}={INJECTED}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert refused.returncode == 1, refused.stdout
-        assert f"- at '/{key}': 'x\\ninjected-label: pwned' does not match pattern '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$'" in refused.stderr
+        assert (
+            f"- at '/{key}': 'x\\ninjected-label: pwned' does not match pattern '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$'"
+            in refused.stderr
+        )
         assert "pwned" not in refused.stdout
-    accepted = subprocess.run([str(HELM), "template", "r", str(chart), "--set-string", "nameOverride=team-x"], capture_output=True, text=True, check=True)
+    accepted = subprocess.run(
+        [str(HELM), "template", "r", str(chart), "--set-string", "nameOverride=team-x"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert accepted.returncode == 0
 
 
@@ -212,10 +280,14 @@ def test_the_embedded_engine_refuses_a_name_override_that_would_inject_a_label()
 
 def test_fleet_value_overrides_cannot_inject_a_label(run_cli: Callable[..., CliResult]) -> None:
     _profile()
-    Path("values/fleet.yaml").write_text(FLEET + '    overrides:\n      values:\n        nameOverride: "x\\ninjected-label: pwned"\n')
+    Path("values/fleet.yaml").write_text(
+        FLEET + '    overrides:\n      values:\n        nameOverride: "x\\ninjected-label: pwned"\n'
+    )
     result = run_cli("generate")
     assert result.code == 1
-    assert "values/fleet.yaml:15:23: error: nameOverride: 'x\\ninjected-label: pwned' is not a valid value" in result.err
+    assert (
+        "values/fleet.yaml:15:23: error: nameOverride: 'x\\ninjected-label: pwned' is not a valid value" in result.err
+    )
 
 
 # ---------------------------------------------------------------- init: a profile name, never a path
@@ -233,7 +305,9 @@ def test_fleet_value_overrides_cannot_inject_a_label(run_cli: Callable[..., CliR
         ("fleet", "flowlogs: error: 'fleet' is reserved: values/fleet.yaml is not a profile; choose another name"),
     ],
 )
-def test_init_refuses_what_is_not_a_profile_name(tmp_path: Path, run_cli: Callable[..., CliResult], name: str, expected: str) -> None:
+def test_init_refuses_what_is_not_a_profile_name(
+    tmp_path: Path, run_cli: Callable[..., CliResult], name: str, expected: str
+) -> None:
     Path("values").mkdir()
     before = _tree(tmp_path)
     result = run_cli("init", name, "--cilium", "1.19")
@@ -294,7 +368,9 @@ def test_as_root_a_device_node_is_never_replaced() -> None:
 FLOWS = '{"flow":{"time":"2026-01-01T00:00:00Z","verdict":"DROPPED"},"node_name":"n","time":"2026-01-01T00:00:00Z"}\n'
 
 
-def test_preview_report_never_writes_through_a_planted_temporary(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+def test_preview_report_never_writes_through_a_planted_temporary(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
     _profile()
     Path("flows.json").write_text(FLOWS)
     victim = tmp_path / "victim"
@@ -307,14 +383,19 @@ def test_preview_report_never_writes_through_a_planted_temporary(tmp_path: Path,
 
 
 @pytest.mark.parametrize("report", [".", "sub"])
-def test_preview_report_to_a_directory_is_an_error_and_leaves_nothing(tmp_path: Path, run_cli: Callable[..., CliResult], report: str) -> None:
+def test_preview_report_to_a_directory_is_an_error_and_leaves_nothing(
+    tmp_path: Path, run_cli: Callable[..., CliResult], report: str
+) -> None:
     _profile()
     Path("flows.json").write_text(FLOWS)
     Path("sub").mkdir()
     before = _tree(tmp_path)
     result = run_cli("preview", "p", "--flows", "flows.json", "--report", report)
     assert result.code == 1
-    assert f"flowlogs: error: {report} is a directory: flowlogs writes its report only to a regular file or a new name" in result.err
+    assert (
+        f"flowlogs: error: {report} is a directory: flowlogs writes its report only to a regular file or a new name"
+        in result.err
+    )
     assert _tree(tmp_path) == before
 
 
@@ -366,7 +447,8 @@ def test_a_chain_past_the_limit_is_one_error(run_cli: Callable[..., CliResult]) 
     result = run_cli("render", "top")
     assert result.code == 1
     assert result.err == (
-        "values/top.yaml:1:10: error: values/top.yaml composes more than 64 profiles (counting the profiles they compose)\n"
+        "values/top.yaml:1:10: error: values/top.yaml composes more than 64 profiles (counting the profiles they "
+        "compose)\n"
         "  hint: compose fewer profiles: no fleet needs this many\n"
         "flowlogs: 1 error in profiles or the fleet file; nothing was written\n"
     )
@@ -376,14 +458,27 @@ def test_a_chain_past_the_limit_is_one_error(run_cli: Callable[..., CliResult]) 
 
 BOMB = "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8))
 PAYLOADS = {
-    "alias-bomb": ('a: &a [x,x,x,x,x,x,x,x,x]\n' + BOMB, "config.yaml (ConfigMap c, data.flowlogs.yaml):7:14: the document expands to more than 2000000 values"),
-    "deep": ("flowLogs: " + "[" * 5000 + "]" * 5000, "config.yaml (ConfigMap c, data.flowlogs.yaml):1:266: nested more than 256 levels deep"),
-    "cycle": ("a: &a [*a]\n", "config.yaml (ConfigMap c, data.flowlogs.yaml):1:8: the alias *a is inside its own anchor &a: a cycle"),
+    "alias-bomb": (
+        "a: &a [x,x,x,x,x,x,x,x,x]\n" + BOMB,
+        "config.yaml (ConfigMap c, data.flowlogs.yaml):7:14: the document expands to more than 2000000 values",
+    ),
+    "deep": (
+        "flowLogs: " + "[" * 5000 + "]" * 5000,
+        "config.yaml (ConfigMap c, data.flowlogs.yaml):1:266: nested more than 256 levels deep",
+    ),
+    "cycle": (
+        "a: &a [*a]\n",
+        "config.yaml (ConfigMap c, data.flowlogs.yaml):1:8: the alias *a is inside its own anchor &a: a cycle",
+    ),
 }
 
 
 def _config_map(payload: str) -> None:
-    Path("config.yaml").write_text(json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"flowlogs.yaml": payload}}))
+    Path("config.yaml").write_text(
+        json.dumps(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"flowlogs.yaml": payload}}
+        )
+    )
 
 
 @pytest.mark.parametrize("case", sorted(PAYLOADS))
@@ -403,7 +498,10 @@ def test_a_gzip_bomb_stops_at_the_limit(run_cli: Callable[..., CliResult], monke
     monkeypatch.setenv("FLOWLOGS_MAX_FLOWS_BYTES", "200000")
     result = run_cli("preview", "p", "--flows", "bomb.json.gz")
     assert result.code == 1
-    assert "flowlogs: error: bomb.json.gz: the gzip data expands to more than 200000 bytes; set FLOWLOGS_MAX_FLOWS_BYTES" in result.err
+    assert (
+        "flowlogs: error: bomb.json.gz: the gzip data expands to more than 200000 bytes; set FLOWLOGS_MAX_FLOWS_BYTES"
+        in result.err
+    )
 
 
 def test_a_gzip_bomb_is_refused_by_its_ratio(run_cli: Callable[..., CliResult]) -> None:
@@ -411,7 +509,10 @@ def test_a_gzip_bomb_is_refused_by_its_ratio(run_cli: Callable[..., CliResult]) 
     Path("bomb.json.gz").write_bytes(gzip.compress(b"\n" * 20_000_000))  # 20 KB expanding 1000 times
     result = run_cli("preview", "p", "--flows", "bomb.json.gz")
     assert result.code == 1
-    assert "flowlogs: error: bomb.json.gz: the gzip data expands more than 100 times (flows compress 10 to 30 times)" in result.err
+    assert (
+        "flowlogs: error: bomb.json.gz: the gzip data expands more than 100 times (flows compress 10 to 30 times)"
+        in result.err
+    )
 
 
 def test_real_flows_compress_well_inside_the_ratio(run_cli: Callable[..., CliResult]) -> None:
@@ -422,16 +523,24 @@ def test_real_flows_compress_well_inside_the_ratio(run_cli: Callable[..., CliRes
     draw = random.Random(22)
     # 1.9 MB of captured flows, each with its own uuid (as hubble gives every flow one); a file
     # of one block repeated would compress as no capture does.
-    flows = b"".join(re.sub(rb'"uuid":"[^"]*"', b'"uuid":"%032x"' % draw.getrandbits(128), line, count=1) for _ in range(100) for line in lines)
+    flows = b"".join(
+        re.sub(rb'"uuid":"[^"]*"', b'"uuid":"%032x"' % draw.getrandbits(128), line, count=1)
+        for _ in range(100)
+        for line in lines
+    )
     Path("flows.json.gz").write_bytes(gzip.compress(flows))
     plain = Path("flows.json")
     plain.write_bytes(flows)
     assert len(flows) > 1024 * 1024
-    assert run_cli("preview", "p", "--flows", "flows.json.gz").out == run_cli("preview", "p", "--flows", "flows.json").out.replace("flows.json", "flows.json.gz")
+    assert run_cli("preview", "p", "--flows", "flows.json.gz").out == run_cli(
+        "preview", "p", "--flows", "flows.json"
+    ).out.replace("flows.json", "flows.json.gz")
 
 
 @pytest.mark.parametrize("name", ["line.json", "line.json.gz"])
-def test_one_endless_line_stops_at_the_line_limit(run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+def test_one_endless_line_stops_at_the_line_limit(
+    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
     _profile()
     data = b"x" * 5_000_000
     Path(name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
@@ -445,15 +554,22 @@ def test_gzip_members_and_truncation_read_as_gzip_reads_them(run_cli: Callable[.
     _profile()
     flows = (ROOT / "tests" / "data" / "preview" / "flows.jsonl").read_bytes()
     Path("flows.json").write_bytes(flows * 2)
-    Path("two.json.gz").write_bytes(gzip.compress(flows) + gzip.compress(flows))  # `cat a.gz b.gz`: one stream to gzip -d
+    Path("two.json.gz").write_bytes(
+        gzip.compress(flows) + gzip.compress(flows)
+    )  # `cat a.gz b.gz`: one stream to gzip -d
     assert gzip.decompress(Path("two.json.gz").read_bytes()) == flows * 2
-    assert run_cli("preview", "p", "--flows", "two.json.gz").out == run_cli("preview", "p", "--flows", "flows.json").out.replace("flows.json", "two.json.gz")
+    assert run_cli("preview", "p", "--flows", "two.json.gz").out == run_cli(
+        "preview", "p", "--flows", "flows.json"
+    ).out.replace("flows.json", "two.json.gz")
     Path("cut.json.gz").write_bytes(gzip.compress(flows)[:100])
     with pytest.raises(EOFError):
         gzip.decompress(Path("cut.json.gz").read_bytes())
     result = run_cli("preview", "p", "--flows", "cut.json.gz")
     assert result.code == 1
-    assert result.err == "flowlogs: error: cut.json.gz: broken gzip data after line 0: compressed file ended before the end-of-stream marker was reached\n"
+    assert result.err == (
+        "flowlogs: error: cut.json.gz: broken gzip data after line 0: compressed file ended before the "
+        "end-of-stream marker was reached\n"
+    )
 
 
 def test_corrupt_gzip_is_an_error_naming_the_file(run_cli: Callable[..., CliResult]) -> None:
@@ -467,10 +583,33 @@ def test_corrupt_gzip_is_an_error_naming_the_file(run_cli: Callable[..., CliResu
 
 
 # Fields of flow.Flow given every JSON type: protojson (hubble 1.19.4) decides which lines are flows.
-_FIELDS = ["source", "destination", "time", "verdict", "l4", "IP", "event_type", "traffic_direction", "drop_reason", "is_reply", "source_names", "Summary", "drop_reason_desc", "l7"]
+_FIELDS = [
+    "source",
+    "destination",
+    "time",
+    "verdict",
+    "l4",
+    "IP",
+    "event_type",
+    "traffic_direction",
+    "drop_reason",
+    "is_reply",
+    "source_names",
+    "Summary",
+    "drop_reason_desc",
+    "l7",
+]
 _VALUES: list[object] = ["x", 7, -1.5, True, ["DROPPED"], [True], {"a": 1}, {}, [], "12", None]
-TYPE_CASES = [{"flow": {"verdict": "DROPPED", field: value}} if field != "verdict" else {"flow": {"verdict": value}} for field in _FIELDS for value in _VALUES]
-TYPE_CASES += [{"time": 5, "flow": {"verdict": "DROPPED"}}, {"flow": {"verdict": "DROPPED"}, "node_name": 5}, {"flow": {"source": {"labels": "a"}}}]
+TYPE_CASES = [
+    {"flow": {"verdict": "DROPPED", field: value}} if field != "verdict" else {"flow": {"verdict": value}}
+    for field in _FIELDS
+    for value in _VALUES
+]
+TYPE_CASES += [
+    {"time": 5, "flow": {"verdict": "DROPPED"}},
+    {"flow": {"verdict": "DROPPED"}, "node_name": 5},
+    {"flow": {"source": {"labels": "a"}}},
+]
 
 
 def test_preview_never_fails_internally_on_wrongly_typed_fields(run_cli: Callable[..., CliResult]) -> None:
@@ -484,7 +623,9 @@ def test_preview_never_fails_internally_on_wrongly_typed_fields(run_cli: Callabl
             errors += 1
             problem = flow_type_problem(case, "1.19")
             assert problem is not None, (case, result.err)
-            assert result.err == f"flowlogs: error: one.json:1: {problem} (flow.Flow, Cilium 1.19); the agent could not read this flow\n"
+            assert result.err == (
+                f"flowlogs: error: one.json:1: {problem} (flow.Flow, Cilium 1.19); the agent could not read this flow\n"
+            )
     assert errors  # the source label filter reads `source`: a string there is named, not a crash
 
 
@@ -496,7 +637,10 @@ def test_flow_type_problems_are_the_lines_hubble_cannot_read(tmp_path: Path) -> 
     (tmp_path / "cases.json").write_text("\n".join(lines) + "\n")
     completed = subprocess.run(
         [str(upstream_tools.hubble("1.19")), "observe", "--input-file", str(tmp_path / "cases.json"), "-o", "json"],
-        capture_output=True, text=True, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     rejected = set()
     for warning in completed.stderr.splitlines():
@@ -514,7 +658,16 @@ def test_flow_type_problems_are_the_lines_hubble_cannot_read(tmp_path: Path) -> 
 
 def test_a_closed_stdout_is_an_error_not_an_internal_one() -> None:
     _profile()
-    result = subprocess.run([*FLOWLOGS, "schema"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False, pass_fds=(), close_fds=True, preexec_fn=lambda: os.close(1))
+    result = subprocess.run(
+        [*FLOWLOGS, "schema"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        pass_fds=(),
+        close_fds=True,
+        preexec_fn=lambda: os.close(1),
+    )
     assert result.returncode == 1
     assert result.stderr == "flowlogs: error: cannot write to standard output: it is closed (Bad file descriptor)\n"
 
@@ -541,7 +694,10 @@ def test_validate_documents_naming_a_directory_reports_it(run_cli: Callable[...,
     assert run_cli("generate").code == 0
     result = run_cli("validate", "p", "--documents", "docs", "--embedded-only")
     assert result.code == 1
-    assert "docs: not a regular file (a directory): flowlogs reads documents from regular files only" in result.out + result.err
+    assert (
+        "docs: not a regular file (a directory): flowlogs reads documents from regular files only"
+        in result.out + result.err
+    )
 
 
 @pytest.mark.parametrize("command", ["generate", "check", "render", "diff", "validate", "package"])
@@ -552,7 +708,9 @@ def test_a_directory_option_that_is_a_device_is_a_usage_error(command: str, caps
     with pytest.raises(SystemExit) as exited:
         main([command, *(["p"] if command == "render" else []), "--chart-dir", "/dev/null"])
     assert exited.value.code == 2
-    assert capsys.readouterr().err.endswith(f"flowlogs {command}: error: argument --chart-dir: /dev/null is not a directory\n")
+    assert capsys.readouterr().err.endswith(
+        f"flowlogs {command}: error: argument --chart-dir: /dev/null is not a directory\n"
+    )
 
 
 # ---------------------------------------------------------------- check
@@ -565,16 +723,29 @@ def test_check_never_reads_a_large_stray_file_whole(tmp_path: Path) -> None:
         stray.truncate(300 * 1024 * 1024)  # sparse: 300 MB to read, nothing on disk
     measured = subprocess.run(
         # VmHWM, the peak of this process's own memory (ru_maxrss would carry the forking test worker's over exec)
-        [sys.executable, "-c", "import re, sys\nfrom flowlogs.cli import main\ncode = main(['check'])\n"
-         "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1), file=sys.stderr)\nsys.exit(code)"],
-        capture_output=True, text=True, check=False, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "import re, sys\nfrom flowlogs.cli import main\ncode = main(['check'])\n"
+            "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1), "
+            "file=sys.stderr)\nsys.exit(code)",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert measured.returncode == 1
-    assert f"Files gitops/stray.bin ({300 * 1024 * 1024} bytes, too large to show) and the generated tree differ: `flowlogs generate` removes it\n" in measured.stdout
+    assert (
+        f"Files gitops/stray.bin ({300 * 1024 * 1024} bytes, too large to show) and the generated tree differ: "
+        "`flowlogs generate` removes it\n" in measured.stdout
+    )
     assert int(measured.stderr.splitlines()[-1]) < 150 * 1024  # KB: the file is never held
 
 
-def test_check_names_a_switch_a_killed_generate_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., CliResult]) -> None:
+def test_check_names_a_switch_a_killed_generate_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., CliResult]
+) -> None:
     from flowlogs.chart import tree
 
     _profile()
@@ -607,7 +778,9 @@ def test_check_names_a_switch_a_killed_generate_left(tmp_path: Path, monkeypatch
 def test_a_null_time_of_an_exporter_line_is_no_time(run_cli: Callable[..., CliResult]) -> None:
     """protojson reads a JSON null for a Timestamp as unset (found by `make fuzz`: exit 70 once)."""
     _profile()
-    Path("flows.json").write_text('{"flow":{"time":"2026-01-01T00:00:00Z","verdict":"DROPPED"},"node_name":"n","time":null}\n', encoding="utf-8")
+    Path("flows.json").write_text(
+        '{"flow":{"time":"2026-01-01T00:00:00Z","verdict":"DROPPED"},"node_name":"n","time":null}\n', encoding="utf-8"
+    )
     result = run_cli("preview", "p", "--flows", "flows.json")
     assert (result.code, result.err) == (0, "")
     assert "1 flow, matched with" in result.out

@@ -30,7 +30,13 @@ def compiled(path: Path) -> Any:
 
 def imported(run_cli: Any, tmp_path: Path, config: Path, *versions: str) -> Any:
     output = tmp_path / "imported.yaml"
-    result = run_cli("import", str(config), "--output-file", str(output), *[a for v in versions for a in (f"--{v.split('=')[0]}", v.split("=")[1])])
+    result = run_cli(
+        "import",
+        str(config),
+        "--output-file",
+        str(output),
+        *[a for v in versions for a in (f"--{v.split('=')[0]}", v.split("=")[1])],
+    )
     assert result.code == 0, result.err
     return compiled(output)
 
@@ -50,8 +56,15 @@ def test_a_compiled_exporter_configuration_imports_back_to_itself(run_cli, tmp_p
     content = yaml.safe_dump({"flowLogs": original.values["flowLogs"]}, sort_keys=False)
     document: dict[str, Any] = {
         "flowlogs.yaml": yaml.safe_load(content),
-        "ConfigMap": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cilium-flowlog-config"}, "data": {"flowlogs.yaml": content}},
-        "Helm values": {"hubble": {"export": {"dynamic": {"enabled": True, "config": {"content": original.values["flowLogs"]}}}}},
+        "ConfigMap": {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "cilium-flowlog-config"},
+            "data": {"flowlogs.yaml": content},
+        },
+        "Helm values": {
+            "hubble": {"export": {"dynamic": {"enabled": True, "config": {"content": original.values["flowLogs"]}}}}
+        },
     }[form]
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
@@ -68,7 +81,12 @@ def test_the_seed_configmap_imports_to_the_seed_profile_words(run_cli, tmp_path)
         {
             "name": "egress-traffic-blocking",
             "file": "/dev/stdout",
-            "include": [{"event-type": {"type": "drop", "sub-type": "policy-deny", "match-sub-type": False}, "direction": "egress"}],
+            "include": [
+                {
+                    "event-type": {"type": "drop", "sub-type": "policy-deny", "match-sub-type": False},
+                    "direction": "egress",
+                }
+            ],
         }
     ]
     seed = yaml.safe_load(yaml.safe_load(SEED_CONFIGMAP.read_text())["data"]["flowlogs.yaml"])["flowLogs"]
@@ -80,25 +98,47 @@ def test_values_no_word_gives_back_stay_raw_with_a_note(run_cli, tmp_path):
     # Hubble reads a bare pod name as namespace default (pkg/hubble/k8s ParseNamespaceName); the
     # profile word writes default/web for it, which is not the same text: kept as written.
     config = tmp_path / "flowlogs.yaml"
-    config.write_text("flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    includeFilters:\n      - source_pod: [web]\n        verdict: [DROPPED]\n")
+    config.write_text(
+        "flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    includeFilters:\n      - source_pod: "
+        "[web]\n        verdict: [DROPPED]\n"
+    )
     result = run_cli("import", str(config))
     assert result.code == 0, result.err
-    assert "#   - a: include[0] keeps source_pod as upstream fields (raw:): no profile word gives back the same value\n" in result.out
-    assert yaml.safe_load(result.out)["cilium"]["flow-logs"][0]["include"] == [{"verdict": "dropped", "raw": {"source_pod": ["web"]}}]
+    assert (
+        "#   - a: include[0] keeps source_pod as upstream fields (raw:): no profile word gives back the same value\n"
+        in result.out
+    )
+    assert yaml.safe_load(result.out)["cilium"]["flow-logs"][0]["include"] == [
+        {"verdict": "dropped", "raw": {"source_pod": ["web"]}}
+    ]
 
 
 def test_namespaces_come_back_as_namespace_words(run_cli, tmp_path):
     config = tmp_path / "flowlogs.yaml"
-    config.write_text("flowLogs:\n  - name: a\n    filePath: stdout\n    excludeFilters:\n      - destination_pod: [kube-system/]\n")
+    config.write_text(
+        "flowLogs:\n  - name: a\n    filePath: stdout\n    excludeFilters:\n      - destination_pod: [kube-system/]\n"
+    )
     profile = yaml.safe_load(run_cli("import", str(config)).out)
-    assert profile["cilium"]["flow-logs"] == [{"name": "a", "file": "stdout", "exclude": [{"destination-namespace": "kube-system"}]}]
+    assert profile["cilium"]["flow-logs"] == [
+        {"name": "a", "file": "stdout", "exclude": [{"destination-namespace": "kube-system"}]}
+    ]
 
 
 def calico_objects(values: dict[str, Any]) -> str:
     felix = values.get("felix", {})
     documents = [
-        {"apiVersion": "operator.tigera.io/v1", "kind": "ApplicationLayer", "metadata": {"name": "tigera-secure"}, "spec": values["applicationLayer"]},
-        {"apiVersion": felix.get("apiVersion", "projectcalico.org/v3"), "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": felix.get("spec", {})},
+        {
+            "apiVersion": "operator.tigera.io/v1",
+            "kind": "ApplicationLayer",
+            "metadata": {"name": "tigera-secure"},
+            "spec": values["applicationLayer"],
+        },
+        {
+            "apiVersion": felix.get("apiVersion", "projectcalico.org/v3"),
+            "kind": "FelixConfiguration",
+            "metadata": {"name": "default"},
+            "spec": felix.get("spec", {}),
+        },
     ]
     return yaml.safe_dump_all(documents, sort_keys=False)
 
@@ -118,7 +158,10 @@ def test_calico_objects_import_back_to_the_same_fields(run_cli, tmp_path, profil
 
 def test_felix_fields_at_their_default_are_kept_with_emit_defaults(run_cli, tmp_path):
     config = tmp_path / "felix.yaml"
-    config.write_text("apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  l7LogsFlushInterval: 300s\n  bpfEnabled: true\n")
+    config.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  "
+        "l7LogsFlushInterval: 300s\n  bpfEnabled: true\n"
+    )
     result = run_cli("import", str(config))
     assert result.code == 0, result.err
     profile = yaml.safe_load(result.out)
@@ -146,10 +189,14 @@ def test_an_existing_output_is_kept_without_force(run_cli, tmp_path):
 
 def test_values_the_agent_rejects_are_an_error_not_a_profile(run_cli, tmp_path):
     config = tmp_path / "flowlogs.yaml"
-    config.write_text("flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    includeFilters:\n      - verdict: [DENIED]\n")
+    config.write_text(
+        "flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    includeFilters:\n      - verdict: "
+        "[DENIED]\n"
+    )
     output = tmp_path / "out.yaml"
     result = run_cli("import", str(config), "--output-file", str(output))
     assert result.code == 1
-    # protojson refuses an unknown enum name (hubble observe --allowlist '{"verdict":["DENIED"]}' too: tests/test_import_oracle.py)
+    # protojson refuses an unknown enum name (hubble observe --allowlist '{"verdict":["DENIED"]}' too:
+    # tests/test_import_oracle.py)
     assert f"{config}: flowLogs[0].includeFilters[0].verdict[0]: unknown Verdict 'DENIED'" in result.err
     assert not output.exists()

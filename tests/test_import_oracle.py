@@ -58,7 +58,20 @@ AGENT_WIDE_ROTATION = ("1.16", "1.17")
 AGGREGATION = ("1.19",)
 DEFAULT_ROTATION = (10, 5, False)
 # strconv.ParseBool, how the agent reads cilium-config's quoted "true"/"false".
-GO_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True, "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+GO_BOOLS = {
+    "1": True,
+    "t": True,
+    "T": True,
+    "TRUE": True,
+    "true": True,
+    "True": True,
+    "0": False,
+    "f": False,
+    "F": False,
+    "FALSE": False,
+    "false": False,
+    "False": False,
+}
 
 
 def _why_skip() -> str:
@@ -100,7 +113,15 @@ def make_flows(rng: random.Random, count: int) -> list[dict[str, Any]]:
     """GetFlowsResponse objects covering the fields the generated filters read, some absent."""
     flows = []
     for index in range(count):
-        event = rng.choice([{"type": 1, "sub_type": 133}, {"type": 1, "sub_type": 181}, {"type": 4, "sub_type": 0}, {"type": 4, "sub_type": 3}, {"type": 129}])
+        event = rng.choice(
+            [
+                {"type": 1, "sub_type": 133},
+                {"type": 1, "sub_type": 181},
+                {"type": 4, "sub_type": 0},
+                {"type": 4, "sub_type": 3},
+                {"type": 129},
+            ]
+        )
         v6 = rng.random() < 0.3
         flow: dict[str, Any] = {
             "time": f"2026-01-01T00:00:{index % 60:02d}Z",
@@ -112,8 +133,12 @@ def make_flows(rng: random.Random, count: int) -> list[dict[str, Any]]:
             "traffic_direction": rng.choice(["INGRESS", "EGRESS"]),
         }
         if rng.random() < 0.9:
-            source = rng.choice(["fd00::1:5", "fd00::2:7"]) if v6 else rng.choice(["10.0.1.5", "10.0.2.7", "192.168.1.1"])
-            destination = rng.choice(["fd00::3", "2001:db8::1"]) if v6 else rng.choice(["10.0.3.9", "1.1.1.1", "192.168.7.7"])
+            source = (
+                rng.choice(["fd00::1:5", "fd00::2:7"]) if v6 else rng.choice(["10.0.1.5", "10.0.2.7", "192.168.1.1"])
+            )
+            destination = (
+                rng.choice(["fd00::3", "2001:db8::1"]) if v6 else rng.choice(["10.0.3.9", "1.1.1.1", "192.168.7.7"])
+            )
             flow["IP"] = {"source": source, "destination": destination, "ipVersion": "IPv6" if v6 else "IPv4"}
         if rng.random() < 0.85:
             protocol = rng.choice(["TCP", "UDP"])
@@ -140,10 +165,25 @@ def make_flows(rng: random.Random, count: int) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------- configurations as users write them
 
-ENUM_FIELDS = {"verdict": "Verdict", "traffic_direction": "TrafficDirection", "ip_version": "IPVersion", "drop_reason_desc": "DropReason"}
+ENUM_FIELDS = {
+    "verdict": "Verdict",
+    "traffic_direction": "TrafficDirection",
+    "ip_version": "IPVersion",
+    "drop_reason_desc": "DropReason",
+}
 FILTER_VALUES: dict[str, Callable[[random.Random], list[Any]]] = {
     "verdict": lambda r: r.sample(["FORWARDED", "DROPPED", "AUDIT"], k=r.randint(1, 2)),
-    "event_type": lambda r: [r.choice([{"type": 1}, {"type": 1, "sub_type": 133, "match_sub_type": True}, {"type": 4}, {"type": 129}, {"type": 1, "sub_type": 181}])],
+    "event_type": lambda r: [
+        r.choice(
+            [
+                {"type": 1},
+                {"type": 1, "sub_type": 133, "match_sub_type": True},
+                {"type": 4},
+                {"type": 129},
+                {"type": 1, "sub_type": 181},
+            ]
+        )
+    ],
     "source_pod": lambda r: [r.choice(["shop/", "shop/web", "/db", "web", "kube-system/"])],
     "destination_pod": lambda r: [r.choice(["shop/", "default/api", "/api", "db", "kube-system/"])],
     "source_ip": lambda r: [r.choice(["10.0.0.0/8", "10.0.1.5", "fd00::/64", "192.168.0.0/16"])],
@@ -180,8 +220,32 @@ def user_filter(rng: random.Random, version: str) -> dict[str, Any]:
     return result
 
 
-OUTER_KEYS = ("name", "filePath", "fieldMask", "includeFilters", "excludeFilters", "end", "fileMaxSizeMb", "fileMaxBackups", "fileCompress", "fieldAggregate", "aggregationInterval")
-FIELD_PATHS = ("time", "verdict", "source", "destination", "IP", "l4", "source.namespace", "destination.pod_name", "event_type", "traffic_direction", "node_name")
+OUTER_KEYS = (
+    "name",
+    "filePath",
+    "fieldMask",
+    "includeFilters",
+    "excludeFilters",
+    "end",
+    "fileMaxSizeMb",
+    "fileMaxBackups",
+    "fileCompress",
+    "fieldAggregate",
+    "aggregationInterval",
+)
+FIELD_PATHS = (
+    "time",
+    "verdict",
+    "source",
+    "destination",
+    "IP",
+    "l4",
+    "source.namespace",
+    "destination.pod_name",
+    "event_type",
+    "traffic_direction",
+    "node_name",
+)
 ENDS = ("2031-06-01T12:00:00Z", "2030-01-02T03:04:05+02:00", "2020-05-05T05:05:05.5Z")
 
 
@@ -202,15 +266,23 @@ def user_entry(rng: random.Random, version: str, name: str, path: str) -> dict[s
     if rng.random() < 0.4:
         entry["fileCompress"] = rng.random() < 0.5
     if rng.random() < 0.3:
-        entry["fieldAggregate"] = rng.sample(["source.namespace", "destination.namespace", "verdict", "traffic_direction"], k=2)
+        entry["fieldAggregate"] = rng.sample(
+            ["source.namespace", "destination.namespace", "verdict", "traffic_direction"], k=2
+        )
         entry["aggregationInterval"] = rng.choice(["30s", "1m", "0s"])
     style = rng.choice(["tag", "go", "lower"])
-    return {(key[0].upper() + key[1:] if style == "go" else key.lower() if style == "lower" else key): value for key, value in entry.items()}
+    return {
+        (key[0].upper() + key[1:] if style == "go" else key.lower() if style == "lower" else key): value
+        for key, value in entry.items()
+    }
 
 
 def paths(rng: random.Random, count: int) -> list[str]:
     """Distinct file paths: below the agent's hubble directory, the chart's own example directory, stdout."""
-    choices = [f"/var/run/cilium/hubble/f{i}.log" if rng.random() < 0.6 else f"/var/log/network/flow-log/f{i}.log" for i in range(count)]
+    choices = [
+        f"/var/run/cilium/hubble/f{i}.log" if rng.random() < 0.6 else f"/var/log/network/flow-log/f{i}.log"
+        for i in range(count)
+    ]
     if count > 1 and rng.random() < 0.3:
         choices[rng.randrange(count)] = "stdout"
     return choices
@@ -231,7 +303,12 @@ def flowlogs_case(rng: random.Random, version: str, count: int, config_map: bool
     content = yaml.safe_dump({top: entries}, sort_keys=False)
     if not config_map:
         return CaseSet("flowlogs.yaml", content)
-    document = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cilium-flowlog-config", "namespace": "kube-system"}, "data": {"flowlogs.yaml": content}}
+    document = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cilium-flowlog-config", "namespace": "kube-system"},
+        "data": {"flowlogs.yaml": content},
+    }
     return CaseSet("ConfigMap", yaml.safe_dump(document, sort_keys=False))
 
 
@@ -240,12 +317,17 @@ def helm_case(rng: random.Random, version: str, count: int) -> CaseSet:
     (allow/deny lists as the chart takes them: JSON text), with top-level settings of the version's chart."""
     all_paths = paths(rng, count + 1)
     entries = [user_entry(rng, version, f"log-{i}", path) for i, path in enumerate(all_paths[:count])]
-    static: dict[str, Any] = {"enabled": True, "filePath": all_paths[count] if all_paths[count] != "stdout" else "/var/run/cilium/hubble/events.log"}
+    static: dict[str, Any] = {
+        "enabled": True,
+        "filePath": all_paths[count] if all_paths[count] != "stdout" else "/var/run/cilium/hubble/events.log",
+    }
     if rng.random() < 0.6:
         static["fieldMask"] = rng.sample(FIELD_PATHS, k=rng.randint(1, 3))
     for key in ("allowList", "denyList"):
         if rng.random() < 0.7:
-            static[key] = [json.dumps(user_filter(rng, version), separators=(",", ":")) for _ in range(rng.randint(1, 2))]
+            static[key] = [
+                json.dumps(user_filter(rng, version), separators=(",", ":")) for _ in range(rng.randint(1, 2))
+            ]
     export: dict[str, Any] = {"dynamic": {"enabled": True, "config": {"content": entries}}, "static": static}
     top_level = ["fileMaxSizeMb", "fileMaxBackups"] + (["fileCompress"] if version not in AGENT_WIDE_ROTATION else [])
     for key in top_level:
@@ -291,7 +373,9 @@ def _aggregation(version: str, fields: Any, interval: Any) -> tuple[tuple[str, .
         return None
     seconds = {"s": 1, "m": 60, "h": 3600}
     text = str(interval)
-    return (tuple(sorted(fields)), text) if text not in ("0s", "0") and float(text[:-1]) * seconds[text[-1]] > 0 else None
+    return (
+        (tuple(sorted(fields)), text) if text not in ("0s", "0") and float(text[:-1]) * seconds[text[-1]] > 0 else None
+    )
 
 
 def _rotation(version: str, entry: dict[str, Any], agent_wide: tuple[int, int, bool]) -> tuple[int, int, bool]:
@@ -313,7 +397,9 @@ def dynamic_exporters(version: str, flowlogs_yaml: str, agent_wide: tuple[int, i
                 fields=tuple(sorted(set(go_field(entry, "fieldMask") or []))),
                 end=_instant(go_field(entry, "end")),
                 rotation=_rotation(version, entry, agent_wide),
-                aggregation=_aggregation(version, go_field(entry, "fieldAggregate"), go_field(entry, "aggregationInterval")),
+                aggregation=_aggregation(
+                    version, go_field(entry, "fieldAggregate"), go_field(entry, "aggregationInterval")
+                ),
                 allow=tuple(json.dumps(f) for f in go_field(entry, "includeFilters") or []),
                 deny=tuple(json.dumps(f) for f in go_field(entry, "excludeFilters") or []),
             )
@@ -333,12 +419,20 @@ def render_chart(version: str, values: dict[str, Any], directory: Path) -> tuple
     values_file = directory / f"cilium-values-{version}-{len(_RENDERED)}.yaml"
     values_file.write_text(yaml.safe_dump(values), encoding="utf-8")
     chart = CHART_DIR / f"cilium-{CHARTS[version]}.tgz"
-    completed = subprocess.run([str(HELM), "template", "cilium", str(chart), "-n", "kube-system", "-f", str(values_file)], capture_output=True, text=True, check=False, timeout=120)
+    completed = subprocess.run(
+        [str(HELM), "template", "cilium", str(chart), "-n", "kube-system", "-f", str(values_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert completed.returncode == 0, completed.stderr
     config: dict[str, str] = {}
     flowlogs_yaml = None
     for text in completed.stdout.split("\n---"):
-        if "kind: ConfigMap" not in text or not ("name: cilium-config\n" in text or "name: cilium-flowlog-config\n" in text):
+        if "kind: ConfigMap" not in text or not (
+            "name: cilium-config\n" in text or "name: cilium-flowlog-config\n" in text
+        ):
             continue  # only the two ConfigMaps are parsed: the whole manifest is slow to read
         document = yaml.load(text, Loader=yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader)  # noqa: S506 - safe loaders
         if isinstance(document, dict) and document.get("kind") == "ConfigMap":
@@ -353,7 +447,11 @@ def render_chart(version: str, values: dict[str, Any], directory: Path) -> tuple
 
 def agent_wide_rotation(config: dict[str, str]) -> tuple[int, int, bool]:
     """1.16/1.17: hubble-export-file-max-size-mb / -max-backups, no compression of dynamic flow logs."""
-    return (int(config.get("hubble-export-file-max-size-mb", DEFAULT_ROTATION[0])), int(config.get("hubble-export-file-max-backups", DEFAULT_ROTATION[1])), False)
+    return (
+        int(config.get("hubble-export-file-max-size-mb", DEFAULT_ROTATION[0])),
+        int(config.get("hubble-export-file-max-backups", DEFAULT_ROTATION[1])),
+        False,
+    )
 
 
 def chart_exporters(version: str, values: dict[str, Any], directory: Path) -> list[Exporter]:
@@ -369,7 +467,11 @@ def chart_exporters(version: str, values: dict[str, Any], directory: Path) -> li
                 fields=tuple(sorted(set(config.get("hubble-export-fieldmask", "").split()))),
                 end=None,
                 rotation=rotation,
-                aggregation=_aggregation(version, config.get("hubble-export-fieldaggregate", "").split(), config.get("hubble-export-aggregation-interval")),
+                aggregation=_aggregation(
+                    version,
+                    config.get("hubble-export-fieldaggregate", "").split(),
+                    config.get("hubble-export-aggregation-interval"),
+                ),
                 allow=(config["hubble-export-allowlist"],) if config.get("hubble-export-allowlist") else (),
                 deny=(config["hubble-export-denylist"],) if config.get("hubble-export-denylist") else (),
             )
@@ -383,7 +485,11 @@ def compiled_exporters(version: str, profile: Path, directory: Path) -> list[Exp
     result = compile_paths([profile])
     assert [str(d) for d in result.diagnostics.errors] == []
     part = result.profiles[0].parts["cilium"]
-    agent_wide = agent_wide_rotation(render_chart(version, part.overlay, directory)[0]) if version in AGENT_WIDE_ROTATION else DEFAULT_ROTATION
+    agent_wide = (
+        agent_wide_rotation(render_chart(version, part.overlay, directory)[0])
+        if version in AGENT_WIDE_ROTATION
+        else DEFAULT_ROTATION
+    )
     return dynamic_exporters(version, yaml.safe_dump({"flowLogs": part.values["flowLogs"]}), agent_wide)
 
 
@@ -407,7 +513,9 @@ class Hubble:
         assert completed.returncode == 0, f"hubble refuses {allow} / {deny}: {completed.stderr}"
         return frozenset(json.loads(line)["flow"]["uuid"] for line in completed.stdout.splitlines() if line.strip())
 
-    def many(self, filter_sets: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> dict[tuple[tuple[str, ...], tuple[str, ...]], frozenset[str]]:
+    def many(
+        self, filter_sets: list[tuple[tuple[str, ...], tuple[str, ...]]]
+    ) -> dict[tuple[tuple[str, ...], tuple[str, ...]], frozenset[str]]:
         unique = list(dict.fromkeys(filter_sets))
         with ThreadPoolExecutor(max_workers=2) as pool:
             return dict(zip(unique, pool.map(lambda s: self.exported(*s), unique), strict=True))
@@ -416,7 +524,9 @@ class Hubble:
 # ----------------------------------------------------------------------------- the tier
 
 
-def import_pairs(run_cli: Callable[..., CliResult], tmp_path: Path, version: str, case: CaseSet, index: int = 0) -> tuple[list[tuple[Exporter, Exporter]], str]:
+def import_pairs(
+    run_cli: Callable[..., CliResult], tmp_path: Path, version: str, case: CaseSet, index: int = 0
+) -> tuple[list[tuple[Exporter, Exporter]], str]:
     """(what Cilium runs from the case, what runs from its import compiled) per exporter, and the imported profile."""
     source = tmp_path / f"case-{index}.yaml"
     source.write_text(case.text, encoding="utf-8")
@@ -443,11 +553,19 @@ def assert_same(pairs: list[tuple[Exporter, Exporter]], outcomes: dict[Any, froz
         assert outcomes[(got.allow, got.deny)] == outcomes[(expected.allow, expected.deny)], f"{expected}\n{got}"
 
 
-def run_tier(run_cli: Callable[..., CliResult], tmp_path: Path, version: str, seed: int, entries: int, flow_count: int) -> dict[str, int]:
+def run_tier(
+    run_cli: Callable[..., CliResult], tmp_path: Path, version: str, seed: int, entries: int, flow_count: int
+) -> dict[str, int]:
     rng = random.Random(f"{seed}-{version}")
-    cases = [flowlogs_case(rng, version, entries, False), flowlogs_case(rng, version, entries, True), helm_case(rng, version, entries)]
+    cases = [
+        flowlogs_case(rng, version, entries, False),
+        flowlogs_case(rng, version, entries, True),
+        helm_case(rng, version, entries),
+    ]
     hubble = Hubble(version, make_flows(rng, flow_count), tmp_path)
-    pairs = [pair for index, case in enumerate(cases) for pair in import_pairs(run_cli, tmp_path, version, case, index)[0]]
+    pairs = [
+        pair for index, case in enumerate(cases) for pair in import_pairs(run_cli, tmp_path, version, case, index)[0]
+    ]
     outcomes = hubble.many([(e.allow, e.deny) for pair in pairs for e in pair])
     assert_same(pairs, outcomes)
     every = frozenset(f"00000000-0000-4000-8000-{i:012d}" for i in range(flow_count))
@@ -457,28 +575,37 @@ def run_tier(run_cli: Callable[..., CliResult], tmp_path: Path, version: str, se
 
 
 @pytest.mark.parametrize("version", sorted(CHARTS))
-def test_imported_exporters_match_what_cilium_runs(run_cli: Callable[..., CliResult], tmp_path: Path, version: str) -> None:
+def test_imported_exporters_match_what_cilium_runs(
+    run_cli: Callable[..., CliResult], tmp_path: Path, version: str
+) -> None:
     counts = run_tier(run_cli, tmp_path, version, seed=21, entries=3, flow_count=120)
     print(f"import oracle {version}: {counts}")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("version", sorted(CHARTS))
-def test_imported_exporters_match_what_cilium_runs_many(run_cli: Callable[..., CliResult], tmp_path: Path, version: str) -> None:
+def test_imported_exporters_match_what_cilium_runs_many(
+    run_cli: Callable[..., CliResult], tmp_path: Path, version: str
+) -> None:
     totals: dict[str, int] = {}
     for seed in range(upstream_tools.oracle_budget(2)):
         (tmp_path / f"s{seed}").mkdir()
-        for key, value in run_tier(run_cli, tmp_path / f"s{seed}", version, seed=1000 + seed, entries=6, flow_count=300).items():
+        for key, value in run_tier(
+            run_cli, tmp_path / f"s{seed}", version, seed=1000 + seed, entries=6, flow_count=300
+        ).items():
             totals[key] = totals.get(key, 0) + value
     print(f"import oracle (slow) {version}: {totals}")
 
 
-# ----------------------------------------------------------------------------- each import item of issues 21 and 22, by the oracle
+# ----------------------------------------------------------------------------- each import item of issues 21 and 22, by
+# the oracle
 
 FLOWS_SEED = 7
 
 
-def check(run_cli: Callable[..., CliResult], tmp_path: Path, version: str, case: CaseSet) -> tuple[list[tuple[Exporter, Exporter]], str, dict[Any, frozenset[str]]]:
+def check(
+    run_cli: Callable[..., CliResult], tmp_path: Path, version: str, case: CaseSet
+) -> tuple[list[tuple[Exporter, Exporter]], str, dict[Any, frozenset[str]]]:
     """Import `case` for `version`; every exporter as Cilium runs it (chart, hubble) equals the compiled one."""
     pairs, profile = import_pairs(run_cli, tmp_path, version, case)
     hubble = Hubble(version, make_flows(random.Random(FLOWS_SEED), 150), tmp_path)
@@ -489,7 +616,11 @@ def check(run_cli: Callable[..., CliResult], tmp_path: Path, version: str, case:
 
 def flowlogs_yaml(*filters: str, extra: str = "") -> CaseSet:
     lines = "".join(f"      - {f}\n" for f in filters)
-    return CaseSet("flowlogs.yaml", f"flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n{extra}" + (f"    includeFilters:\n{lines}" if filters else ""))
+    return CaseSet(
+        "flowlogs.yaml",
+        f"flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n{extra}"
+        + (f"    includeFilters:\n{lines}" if filters else ""),
+    )
 
 
 def helm_values(values: dict[str, Any]) -> CaseSet:
@@ -503,16 +634,27 @@ def words(profile: str) -> list[dict[str, Any]]:
 # protojson reads proto names and JSON names, enum names and numbers, integers as strings
 # (google.golang.org/protobuf encoding/protojson decode.go); hubble decodes --allowlist with it.
 ACCEPTED = {
-    "camelCase event type (issue 21)": ("{eventType: [{type: 1, subType: 133, matchSubType: true}]}", {"event-type": {"type": "drop", "sub-type": "policy-denied", "match-sub-type": True}}),
+    "camelCase event type (issue 21)": (
+        "{eventType: [{type: 1, subType: 133, matchSubType: true}]}",
+        {"event-type": {"type": "drop", "sub-type": "policy-denied", "match-sub-type": True}},
+    ),
     "enum numbers": ("{verdict: [2], trafficDirection: [1]}", {"verdict": "dropped", "direction": "ingress"}),
-    "integers as strings": ("{event_type: [{type: '1', sub_type: '181', match_sub_type: true}]}", {"event-type": {"type": "drop", "sub-type": "policy-deny", "match-sub-type": True}}),
+    "integers as strings": (
+        "{event_type: [{type: '1', sub_type: '181', match_sub_type: true}]}",
+        {"event-type": {"type": "drop", "sub-type": "policy-deny", "match-sub-type": True}},
+    ),
     "any namespace (issue 21)": ('{source_pod: ["/db"]}', {"source-pod": "*/db"}),
-    "JSON names": ('{sourcePod: ["shop/"], destinationPort: ["80"]}', {"source-namespace": "shop", "destination-port": 80}),
+    "JSON names": (
+        '{sourcePod: ["shop/"], destinationPort: ["80"]}',
+        {"source-namespace": "shop", "destination-port": 80},
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
-def test_filters_as_protojson_reads_them_import_to_words_that_export_the_same_flows(run_cli, tmp_path, name: str) -> None:
+def test_filters_as_protojson_reads_them_import_to_words_that_export_the_same_flows(
+    run_cli, tmp_path, name: str
+) -> None:
     written, expected_words = ACCEPTED[name]
     pairs, profile, outcomes = check(run_cli, tmp_path, "1.19", flowlogs_yaml(written))
     assert words(profile)[0]["include"] == [expected_words]
@@ -525,33 +667,65 @@ def test_filters_as_protojson_reads_them_import_to_words_that_export_the_same_fl
 REFUSED = {
     '{"verdict":[true]}': "flowLogs[0].includeFilters[0].verdict[0]: true is not a Verdict name or number",
     '{"verdict":["DENIED"]}': "flowLogs[0].includeFilters[0].verdict[0]: unknown Verdict 'DENIED'",
-    '{"Verdict":["DROPPED"]}': "flowLogs[0].includeFilters[0].Verdict: unknown FlowFilter field 'Verdict' for Cilium 1.19 (write 'verdict' or 'verdict': protojson reads no other spelling)",
-    '{"source_pod":["a/"],"sourcePod":["b/"]}': "flowLogs[0].includeFilters[0].sourcePod: duplicate field: 'source_pod' is also written as 'source_pod'",
-    '{"event_type":[{"Type":1}]}': "flowLogs[0].includeFilters[0].event_type[0].Type: unknown EventTypeFilter field 'Type'",
-    '{"event_type":[{"type":1.5}]}': "flowLogs[0].includeFilters[0].event_type[0].type: 1.5 is not a whole number (int32)",
+    '{"Verdict":["DROPPED"]}': (
+        "flowLogs[0].includeFilters[0].Verdict: unknown FlowFilter field 'Verdict' for Cilium 1.19 (write 'verdict' or "
+        "'verdict': protojson reads no other spelling)"
+    ),
+    '{"source_pod":["a/"],"sourcePod":["b/"]}': (
+        "flowLogs[0].includeFilters[0].sourcePod: duplicate field: 'source_pod' is also written as 'source_pod'"
+    ),
+    '{"event_type":[{"Type":1}]}': (
+        "flowLogs[0].includeFilters[0].event_type[0].Type: unknown EventTypeFilter field 'Type'"
+    ),
+    '{"event_type":[{"type":1.5}]}': (
+        "flowLogs[0].includeFilters[0].event_type[0].type: 1.5 is not a whole number (int32)"
+    ),
 }
 
 
 @pytest.mark.parametrize("written", sorted(REFUSED))
 def test_filters_the_agent_refuses_are_refused_with_their_position(run_cli, tmp_path, written: str) -> None:
     hubble = Hubble("1.19", make_flows(random.Random(FLOWS_SEED), 5), tmp_path)
-    refused = subprocess.run([str(hubble.binary), "observe", "--input-file", str(hubble.flows), "--allowlist", written], capture_output=True, text=True, check=False)
+    refused = subprocess.run(
+        [str(hubble.binary), "observe", "--input-file", str(hubble.flows), "--allowlist", written],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert refused.returncode != 0 and "failed to decode" in refused.stderr
     config = tmp_path / "flowlogs.yaml"
     config.write_text(flowlogs_yaml(written).text, encoding="utf-8")
     output = tmp_path / "out.yaml"
     result = run_cli("import", str(config), "--cilium", "1.19", "--output-file", str(output))
     assert result.code == 1
-    assert f"{config}: {REFUSED[written]}" in result.err and result.err.rstrip().endswith("(the agent rejects the whole file)")
+    assert f"{config}: {REFUSED[written]}" in result.err and result.err.rstrip().endswith(
+        "(the agent rejects the whole file)"
+    )
     assert not output.exists()
 
 
 @pytest.mark.parametrize("version", ["1.16", "1.19"])  # 1.16's chart joins the lists with "", 1.17+ with " "
 def test_the_charts_own_static_list_format_imports(run_cli, tmp_path, version: str) -> None:
     # The examples in the comments of hubble.export.static in Cilium's values.yaml (1.16.19-1.19.5).
-    values = {"hubble": {"export": {"static": {"enabled": True, "allowList": ['{"verdict":["DROPPED","ERROR"]}'], "denyList": ['{"source_pod":["kube-system/"]}', '{"destination_pod":["kube-system/"]}']}}}}
+    values = {
+        "hubble": {
+            "export": {
+                "static": {
+                    "enabled": True,
+                    "allowList": ['{"verdict":["DROPPED","ERROR"]}'],
+                    "denyList": ['{"source_pod":["kube-system/"]}', '{"destination_pod":["kube-system/"]}'],
+                }
+            }
+        }
+    }
     pairs, profile, outcomes = check(run_cli, tmp_path, version, helm_values(values))
-    assert words(profile) == [{"name": "static", "include": [{"verdict": ["dropped", "error"]}], "exclude": [{"source-namespace": "kube-system"}, {"destination-namespace": "kube-system"}]}]
+    assert words(profile) == [
+        {
+            "name": "static",
+            "include": [{"verdict": ["dropped", "error"]}],
+            "exclude": [{"source-namespace": "kube-system"}, {"destination-namespace": "kube-system"}],
+        }
+    ]
     assert 0 < len(outcomes[(pairs[0][0].allow, pairs[0][0].deny)]) < 150
 
 
@@ -563,7 +737,10 @@ def test_a_mapping_in_the_static_lists_is_refused_as_the_chart_would_garble_it(r
     source.write_text(yaml.safe_dump(values), encoding="utf-8")
     result = run_cli("import", str(source))
     assert result.code == 1
-    assert f"{source}: hubble.export.static.allowList[0]: Cilium's chart takes a FlowFilter here as JSON text" in result.err
+    assert (
+        f"{source}: hubble.export.static.allowList[0]: Cilium's chart takes a FlowFilter here as JSON text"
+        in result.err
+    )
 
 
 def chart_example(version: str) -> list[dict[str, Any]]:
@@ -595,7 +772,10 @@ def test_the_charts_own_example_flow_logs_import(run_cli, tmp_path, version: str
     pairs, profile, _ = check(run_cli, tmp_path, version, helm_values(values))
     example = words(profile)[1]
     assert (example["file"], example["allow-any-path"]) == ("/var/log/network/flow-log/pa/test002.log", True)
-    assert "#   - test002: 'allow-any-path: true' keeps /var/log/network/flow-log/pa/test002.log, outside /var/run/cilium/hubble/" in profile
+    assert (
+        "#   - test002: 'allow-any-path: true' keeps /var/log/network/flow-log/pa/test002.log, outside "
+        "/var/run/cilium/hubble/" in profile
+    )
     assert pairs[1][0].file == "/var/log/network/flow-log/pa/test002.log"
 
 
@@ -606,7 +786,14 @@ def test_rotation_is_what_each_versions_chart_renders(run_cli, tmp_path, version
         "fileMaxSizeMb": 30,
         "fileMaxBackups": 4,
         "static": {"enabled": True, "fileMaxSizeMb": 7, "fileMaxBackups": 2, "fileCompress": False},
-        "dynamic": {"enabled": True, "config": {"content": [{"name": "a", "filePath": "/var/run/cilium/hubble/a.log", "fileMaxSizeMb": 3, "fileCompress": False}]}},
+        "dynamic": {
+            "enabled": True,
+            "config": {
+                "content": [
+                    {"name": "a", "filePath": "/var/run/cilium/hubble/a.log", "fileMaxSizeMb": 3, "fileCompress": False}
+                ]
+            },
+        },
     }
     if per_flow_log:
         export["fileCompress"] = True
@@ -621,12 +808,19 @@ def test_rotation_is_what_each_versions_chart_renders(run_cli, tmp_path, version
 def test_static_aggregation_of_1_19_is_what_the_chart_renders(run_cli, tmp_path) -> None:
     static = {"enabled": True, "fieldAggregate": ["source.namespace", "verdict"], "aggregationInterval": "45s"}
     (tmp_path / "top").mkdir()
-    pairs, profile, _ = check(run_cli, tmp_path / "top", "1.19", helm_values({"hubble": {"export": {"aggregationInterval": "30s", "static": static}}}))
+    pairs, profile, _ = check(
+        run_cli,
+        tmp_path / "top",
+        "1.19",
+        helm_values({"hubble": {"export": {"aggregationInterval": "30s", "static": static}}}),
+    )
     assert pairs[0][0].aggregation == (("source.namespace", "verdict"), "30s")
     assert words(profile)[0]["aggregation-interval"] == "30s"
     # Without the top-level interval the chart writes "0s" (validateDuration of nothing): no aggregation.
     (tmp_path / "own").mkdir()
-    pairs, profile, _ = check(run_cli, tmp_path / "own", "1.19", helm_values({"hubble": {"export": {"static": static}}}))
+    pairs, profile, _ = check(
+        run_cli, tmp_path / "own", "1.19", helm_values({"hubble": {"export": {"static": static}}})
+    )
     assert pairs[0][0].aggregation is None
     assert "hubble.export.static.aggregationInterval (45s) is not what Cilium 1.19's chart renders" in profile
 
@@ -639,7 +833,15 @@ def test_top_level_rotation_beside_dynamic_content_is_kept(run_cli, tmp_path) ->
         {"name": "c", "filePath": "/var/run/cilium/hubble/c.log", "filemaxsizemb": 50},
         {"name": "d", "filePath": "/var/run/cilium/hubble/d.log", "FileMaxSizeMb": 50},
     ]
-    values = {"hubble": {"export": {"fileMaxSizeMb": 25, "fileCompress": True, "dynamic": {"enabled": True, "config": {"content": content}}}}}
+    values = {
+        "hubble": {
+            "export": {
+                "fileMaxSizeMb": 25,
+                "fileCompress": True,
+                "dynamic": {"enabled": True, "config": {"content": content}},
+            }
+        }
+    }
     pairs, profile, _ = check(run_cli, tmp_path, "1.18", helm_values(values))
     assert [expected.rotation for expected, _ in pairs] == [(25, 5, True), (25, 9, True), (50, 5, True), (25, 5, True)]
     assert [entry["rotation"] for entry in words(profile)] == [
@@ -657,9 +859,14 @@ def test_a_quoted_boolean_is_read_as_each_reader_reads_it(run_cli, tmp_path) -> 
     config.write_text(flowlogs_yaml(extra='    fileCompress: "false"\n').text, encoding="utf-8")
     result = run_cli("import", str(config))
     assert result.code == 1
-    assert f'{config}: flowLogs[0].fileCompress: expected true or false, got \'false\' (the agent rejects the whole file; write it unquoted)' in result.err
+    assert (
+        f"{config}: flowLogs[0].fileCompress: expected true or false, got 'false' (the agent rejects the whole file; "
+        "write it unquoted)" in result.err
+    )
     # In Helm values a top-level one is quoted into cilium-config, which the agent reads with strconv.ParseBool.
-    values: dict[str, Any] = {"hubble": {"export": {"static": {"enabled": True, "fileCompress": False}, "fileCompress": "true"}}}
+    values: dict[str, Any] = {
+        "hubble": {"export": {"static": {"enabled": True, "fileCompress": False}, "fileCompress": "true"}}
+    }
     pairs, profile, _ = check(run_cli, tmp_path, "1.19", helm_values(values))
     assert pairs[0][0].rotation == (10, 5, True)
     assert words(profile)[0]["rotation"] == {"compress": True}
@@ -668,7 +875,12 @@ def test_a_quoted_boolean_is_read_as_each_reader_reads_it(run_cli, tmp_path) -> 
     source = tmp_path / "values.yaml"
     source.write_text(yaml.safe_dump(values), encoding="utf-8")
     chart = CHART_DIR / f"cilium-{CHARTS['1.19']}.tgz"
-    helm = subprocess.run([str(HELM), "template", "cilium", str(chart), "-n", "kube-system", "-f", str(source)], capture_output=True, text=True, check=False)
+    helm = subprocess.run(
+        [str(HELM), "template", "cilium", str(chart), "-n", "kube-system", "-f", str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert helm.returncode == 1 and "at '/hubble/export/static/fileCompress': got string, want boolean" in helm.stderr
     result = run_cli("import", str(source))
     assert result.code == 1
@@ -677,7 +889,11 @@ def test_a_quoted_boolean_is_read_as_each_reader_reads_it(run_cli, tmp_path) -> 
 
 def test_keys_differing_in_case_keep_the_last_as_go_does(run_cli, tmp_path) -> None:
     # encoding/json decode.go object(): each key matching a field (exactly or case-folded) is decoded in turn.
-    case = CaseSet("flowlogs.yaml", "flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/first.log\n    FilePath: /var/run/cilium/hubble/last.log\n    FIELDMASK: [time]\n    fieldMask: [verdict]\n")
+    case = CaseSet(
+        "flowlogs.yaml",
+        "flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/first.log\n    FilePath: "
+        "/var/run/cilium/hubble/last.log\n    FIELDMASK: [time]\n    fieldMask: [verdict]\n",
+    )
     pairs, profile, _ = check(run_cli, tmp_path, "1.19", case)
     assert (pairs[0][0].file, pairs[0][0].fields) == ("/var/run/cilium/hubble/last.log", ("verdict",))
     assert words(profile) == [{"name": "a", "file": "/var/run/cilium/hubble/last.log", "fields": ["verdict"]}]
@@ -695,10 +911,18 @@ def test_raw_values_the_agent_cannot_build_fail_to_compile(tmp_path, raw: str, m
     field, _, value = raw.partition(": ")
     hubble = Hubble("1.19", make_flows(random.Random(FLOWS_SEED), 5), tmp_path)
     as_json = json.dumps({field: yaml.safe_load(value)})
-    refused = subprocess.run([str(hubble.binary), "observe", "--input-file", str(hubble.flows), "--allowlist", as_json], capture_output=True, text=True, check=False)
+    refused = subprocess.run(
+        [str(hubble.binary), "observe", "--input-file", str(hubble.flows), "--allowlist", as_json],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert refused.returncode != 0, as_json
     profile = tmp_path / "p.yaml"
-    profile.write_text(f"cilium:\n  version: '1.19'\n  flow-logs:\n    - name: a\n      include:\n        - raw:\n            {raw}\n", encoding="utf-8")
+    profile.write_text(
+        f"cilium:\n  version: '1.19'\n  flow-logs:\n    - name: a\n      include:\n        - raw:\n            {raw}\n",
+        encoding="utf-8",
+    )
     result = compile_paths([profile])
     assert [d.message for d in result.diagnostics.errors] == [message]
 
@@ -706,18 +930,42 @@ def test_raw_values_the_agent_cannot_build_fail_to_compile(tmp_path, raw: str, m
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("kind: ConfigMap\napiVersion: v1\nmetadata: {name: cilium-flowlog-config}\ndata: [1]\n", "ConfigMap cilium-flowlog-config data: expected a mapping of file names to text, got a list"),
-        ("kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\ndata: {flowlogs.yaml: [1]}\n", "ConfigMap x data.flowlogs.yaml: expected the file's text (a string), got a list"),
+        (
+            "kind: ConfigMap\napiVersion: v1\nmetadata: {name: cilium-flowlog-config}\ndata: [1]\n",
+            "ConfigMap cilium-flowlog-config data: expected a mapping of file names to text, got a list",
+        ),
+        (
+            "kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\ndata: {flowlogs.yaml: [1]}\n",
+            "ConfigMap x data.flowlogs.yaml: expected the file's text (a string), got a list",
+        ),
         ("hubble:\n  export: [1]\n", "hubble.export: expected a mapping, got a list"),
         ("hubble:\n  export:\n    static: 5\n", "hubble.export.static: expected a mapping, got a number"),
-        ("flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, includeFilters: [5]}\n", "flowLogs[0].includeFilters[0]: a FlowFilter is a mapping, got a number"),
-        ("flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, fieldMask: 5}\n", "flowLogs[0].fieldMask: expected a list, got a number"),
-        ("apiVersion: operator.tigera.io/v1\nkind: ApplicationLayer\nmetadata: {name: tigera-secure}\nspec: [1]\n", "ApplicationLayer spec: expected a mapping, got list [1]"),
-        ("apiVersion: operator.tigera.io/v1\nkind: ApplicationLayer\nmetadata: {name: tigera-secure}\nspec: {logCollection: 5}\n", "ApplicationLayer spec.logCollection: expected a mapping, got int 5"),
-        ("apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: x\n", "FelixConfiguration spec: expected a mapping, got str 'x'"),
+        (
+            "flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, includeFilters: [5]}\n",
+            "flowLogs[0].includeFilters[0]: a FlowFilter is a mapping, got a number",
+        ),
+        (
+            "flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, fieldMask: 5}\n",
+            "flowLogs[0].fieldMask: expected a list, got a number",
+        ),
+        (
+            "apiVersion: operator.tigera.io/v1\nkind: ApplicationLayer\nmetadata: {name: tigera-secure}\nspec: [1]\n",
+            "ApplicationLayer spec: expected a mapping, got list [1]",
+        ),
+        (
+            "apiVersion: operator.tigera.io/v1\nkind: ApplicationLayer\nmetadata: {name: tigera-secure}\nspec: "
+            "{logCollection: 5}\n",
+            "ApplicationLayer spec.logCollection: expected a mapping, got int 5",
+        ),
+        (
+            "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: x\n",
+            "FelixConfiguration spec: expected a mapping, got str 'x'",
+        ),
     ],
 )
-def test_a_value_of_the_wrong_shape_is_a_positioned_error_not_an_internal_one(run_cli, tmp_path, text: str, message: str) -> None:
+def test_a_value_of_the_wrong_shape_is_a_positioned_error_not_an_internal_one(
+    run_cli, tmp_path, text: str, message: str
+) -> None:
     source = tmp_path / "config.yaml"
     source.write_text(text, encoding="utf-8")
     result = run_cli("import", str(source))
@@ -728,11 +976,18 @@ def test_an_application_layer_with_waf_is_adopted_not_owned(run_cli, tmp_path) -
     # tigera/operator api/v1/applicationlayer_types.go: webApplicationFirewall and applicationLayerPolicy are
     # settings of the same ApplicationLayer object as logCollection; deleting the object turns them off.
     source = tmp_path / "layer.yaml"
-    source.write_text("apiVersion: operator.tigera.io/v1\nkind: ApplicationLayer\nmetadata: {name: tigera-secure}\nspec:\n  webApplicationFirewall: Enabled\n  logCollection: {collectLogs: Enabled}\n", encoding="utf-8")
+    source.write_text(
+        "apiVersion: operator.tigera.io/v1\nkind: ApplicationLayer\nmetadata: {name: tigera-secure}\nspec:\n  "
+        "webApplicationFirewall: Enabled\n  logCollection: {collectLogs: Enabled}\n",
+        encoding="utf-8",
+    )
     result = run_cli("import", str(source))
     assert result.code == 0, result.err
     assert yaml.safe_load(result.out)["calico"]["existing-application-layer"] == "on"
-    assert "#   - ApplicationLayer webApplicationFirewall: Enabled: 'existing-application-layer: on' adopts the object and never deletes it" in result.out
+    assert (
+        "#   - ApplicationLayer webApplicationFirewall: Enabled: 'existing-application-layer: on' adopts the object "
+        "and never deletes it" in result.out
+    )
     output = tmp_path / "imported.yaml"
     assert run_cli("import", str(source), "--output-file", str(output)).code == 0
     compiled = compile_paths([output]).profiles[0].parts["calico"]
@@ -742,7 +997,10 @@ def test_an_application_layer_with_waf_is_adopted_not_owned(run_cli, tmp_path) -
 def test_an_unquoted_end_is_the_text_the_agent_reads(run_cli, tmp_path) -> None:
     # go.yaml.in/yaml/v2 keeps a timestamp-looking scalar as its text (decode.go: "for backward compatibility"),
     # which Time.UnmarshalJSON then reads; PyYAML would make it a datetime.
-    case = CaseSet("flowlogs.yaml", "flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    end: 2030-01-02T03:04:05+02:00\n")
+    case = CaseSet(
+        "flowlogs.yaml",
+        "flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    end: 2030-01-02T03:04:05+02:00\n",
+    )
     pairs, profile, _ = check(run_cli, tmp_path, "1.19", case)
     assert pairs[0][0].end == datetime.fromisoformat("2030-01-02T01:04:05+00:00")
     assert words(profile)[0]["end"] == "2030-01-02T03:04:05+02:00"
@@ -751,26 +1009,44 @@ def test_an_unquoted_end_is_the_text_the_agent_reads(run_cli, tmp_path) -> None:
 def test_an_interval_without_a_unit_is_refused_at_its_position(run_cli, tmp_path) -> None:
     # time.ParseDuration("30"): "time: missing unit in duration" (Go src/time/format.go), the whole file fails.
     config = tmp_path / "flowlogs.yaml"
-    config.write_text("flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    fieldAggregate: [verdict]\n    aggregationInterval: 30\n", encoding="utf-8")
+    config.write_text(
+        "flowLogs:\n  - name: a\n    filePath: /var/run/cilium/hubble/a.log\n    fieldAggregate: [verdict]\n    "
+        "aggregationInterval: 30\n",
+        encoding="utf-8",
+    )
     result = run_cli("import", str(config), "--cilium", "1.19")
-    assert (result.code, result.err) == (1, f"flowlogs: error: {config}: flowLogs[0].aggregationInterval: '30' is not a Go duration (time: missing unit in duration \"30\"): write e.g. 30s\n")
+    assert (result.code, result.err) == (
+        1,
+        f"flowlogs: error: {config}: flowLogs[0].aggregationInterval: '30' is not a Go duration (time: missing unit in "
+        'duration "30"): write e.g. 30s\n',
+    )
 
 
 def test_every_shipped_profiles_filters_build_in_hubble_of_its_version(tmp_path) -> None:
     """Every FlowFilter the shipped and fixture profiles compile to is decoded (protojson) and built
     (filters.BuildFilterList) by hubble of the profile's version: one hubble run per version with them all."""
     root = Path(__file__).resolve().parents[1]
-    profiles = sorted((root / "values").glob("*.yaml")) + sorted((root / "tests" / "fixtures" / "profiles").glob("*.yaml"))
+    profiles = sorted((root / "values").glob("*.yaml")) + sorted(
+        (root / "tests" / "fixtures" / "profiles").glob("*.yaml")
+    )
     by_version: dict[str, list[str]] = {}
     for profile in compile_paths(profiles).profiles:
         if "cilium" in profile.parts:
             part = profile.parts["cilium"]
             for flow_log in part.values["flowLogs"]:
-                by_version.setdefault(part.version, []).extend(json.dumps(f) for f in flow_log["includeFilters"] + flow_log["excludeFilters"])
+                by_version.setdefault(part.version, []).extend(
+                    json.dumps(f) for f in flow_log["includeFilters"] + flow_log["excludeFilters"]
+                )
     assert len(by_version) >= 3 and sum(map(len, by_version.values())) > 10
     for version, filters in sorted(by_version.items()):
         hubble = Hubble(version, make_flows(random.Random(FLOWS_SEED), 5), tmp_path)
-        command = [str(hubble.binary), "observe", "--input-file", str(hubble.flows), *[a for f in filters for a in ("--allowlist", f)]]
+        command = [
+            str(hubble.binary),
+            "observe",
+            "--input-file",
+            str(hubble.flows),
+            *[a for f in filters for a in ("--allowlist", f)],
+        ]
         completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
         assert completed.returncode == 0, f"{version}: {completed.stderr}"
 
@@ -782,8 +1058,14 @@ def test_what_the_agent_does_not_read_is_left_out_and_the_header_says_so(run_cli
     (tmp_path / "old").mkdir()
     pairs, profile, _ = check(run_cli, tmp_path / "old", "1.17", case)
     assert pairs[0][0].rotation == DEFAULT_ROTATION and pairs[0][0].aggregation is None
-    assert "# and run `flowlogs generate`: it compiles to the same configuration, but for what the notes say is left out (Cilium does not read it).\n" in profile
-    assert "#   - a: per-flow-log rotation left out: Cilium 1.17's agent rotates every flow log by its agent-wide setting" in profile
+    assert (
+        "# and run `flowlogs generate`: it compiles to the same configuration, but for what the notes say is left out "
+        "(Cilium does not read it).\n" in profile
+    )
+    assert (
+        "#   - a: per-flow-log rotation left out: Cilium 1.17's agent rotates every flow log by its agent-wide setting"
+        in profile
+    )
     assert "#   - a: fieldAggregate/aggregationInterval left out: Cilium 1.17's agent does not read them\n" in profile
     (tmp_path / "new").mkdir()
     pairs, profile, _ = check(run_cli, tmp_path / "new", "1.19", case)

@@ -22,9 +22,15 @@ def project(tmp_path, monkeypatch):
 def test_flags_write_a_cilium_starter_that_validates(project, run_cli):
     result = run_cli("init", "drops", "--cilium", "1.19", "--drops", "--stdout")
     assert result.code == 0, result.err
-    assert result.out == "wrote values/drops.yaml: edit it, then `flowlogs render drops`, `flowlogs validate drops` and `flowlogs generate`\n"
+    assert result.out == (
+        "wrote values/drops.yaml: edit it, then `flowlogs render drops`, `flowlogs validate drops` and `flowlogs "
+        "generate`\n"
+    )
     profile = yaml.safe_load((project / "values/drops.yaml").read_text(encoding="utf-8"))
-    assert profile["cilium"] == {"version": "1.19", "flow-logs": [{"name": "drops", "file": "stdout", "include": [{"verdict": "dropped"}]}]}
+    assert profile["cilium"] == {
+        "version": "1.19",
+        "flow-logs": [{"name": "drops", "file": "stdout", "include": [{"verdict": "dropped"}]}],
+    }
     validated = run_cli("validate", "drops")
     assert validated.code == 0, validated.out + validated.err
     assert validated.err == ""  # no warning either (stdout, not /dev/stdout, which rotates)
@@ -37,7 +43,16 @@ def test_flags_write_a_calico_320_starter_with_the_documented_selection(project,
     """3.20 documents sidecar selection of workloads (docs.tigera.io calico-enterprise 3.20 "Enable L7 logs"
     annotates workloads for the sidecar; the service annotation is the 3.19 method): init writes that, and
     what it writes draws no warning about itself."""
-    result = run_cli("init", "shop-l7", "--calico", "3.20", "--workloads", "shop/frontend,shop/checkout", "--workloads", "StatefulSet/pay/api")
+    result = run_cli(
+        "init",
+        "shop-l7",
+        "--calico",
+        "3.20",
+        "--workloads",
+        "shop/frontend,shop/checkout",
+        "--workloads",
+        "StatefulSet/pay/api",
+    )
     assert result.code == 0, result.err
     profile = yaml.safe_load((project / "values/shop-l7.yaml").read_text(encoding="utf-8"))
     assert profile["calico"]["sidecar-injection"] is True
@@ -54,10 +69,15 @@ def test_flags_write_a_calico_320_starter_with_the_documented_selection(project,
 
 
 def test_flags_write_a_calico_319_starter_with_services(project, run_cli):
-    result = run_cli("init", "shop-l7", "--calico", "3.19", "--services", "shop/frontend,shop/checkout", "--services", "pay/api")
+    result = run_cli(
+        "init", "shop-l7", "--calico", "3.19", "--services", "shop/frontend,shop/checkout", "--services", "pay/api"
+    )
     assert result.code == 0, result.err
     profile = yaml.safe_load((project / "values/shop-l7.yaml").read_text(encoding="utf-8"))
-    assert profile["calico"]["services"] == [{"namespace": "pay", "name": ["api"]}, {"namespace": "shop", "name": ["frontend", "checkout"]}]
+    assert profile["calico"]["services"] == [
+        {"namespace": "pay", "name": ["api"]},
+        {"namespace": "shop", "name": ["frontend", "checkout"]},
+    ]
     assert "sidecar-injection" not in profile["calico"]
     assert run_cli("validate", "shop-l7").code == 0
 
@@ -66,14 +86,21 @@ def test_a_selection_flag_of_the_other_version_is_refused_with_the_one_to_use(pr
     services = run_cli("init", "x", "--calico", "3.20", "--services", "shop/frontend")
     assert (services.code, services.err) == (
         1,
-        "flowlogs: error: Calico Enterprise 3.20 documents sidecar selection of workloads, not the service annotation (the 3.19 method): "
+        "flowlogs: error: Calico Enterprise 3.20 documents sidecar selection of workloads, not the service annotation "
+        "(the 3.19 method): "
         "use --workloads NAMESPACE/NAME (a Deployment) or KIND/NAMESPACE/NAME (Deployment, StatefulSet, DaemonSet)\n",
     )
     workloads = run_cli("init", "x", "--calico", "3.19", "--workloads", "shop/frontend")
-    assert (workloads.code, workloads.err) == (1, "flowlogs: error: Calico Enterprise 3.19 has no sidecar mode (it arrived with 3.20): use --services NAMESPACE/NAME\n")
+    assert (workloads.code, workloads.err) == (
+        1,
+        "flowlogs: error: Calico Enterprise 3.19 has no sidecar mode (it arrived with 3.20): use --services "
+        "NAMESPACE/NAME\n",
+    )
     bad = run_cli("init", "x", "--calico", "3.20", "--workloads", "Job/shop/frontend")
     assert (bad.code, bad.err) == (
-        1, "flowlogs: error: workload 'Job/shop/frontend' is not NAMESPACE/NAME (a Deployment) or KIND/NAMESPACE/NAME (Deployment, StatefulSet, DaemonSet) (e.g. shop/frontend)\n"
+        1,
+        "flowlogs: error: workload 'Job/shop/frontend' is not NAMESPACE/NAME (a Deployment) or KIND/NAMESPACE/NAME "
+        "(Deployment, StatefulSet, DaemonSet) (e.g. shop/frontend)\n",
     )
     assert not (project / "values").exists()
 
@@ -94,7 +121,10 @@ def test_beside_a_fleet_file_the_calico_starter_states_its_patch_mode(project, r
     (project / "values/fleet.yaml").write_text(FLEET, encoding="utf-8")
     assert run_cli("init", "shop-l7", "--calico", "3.20", "--workloads", "shop/frontend").code == 0
     text = (project / "values/shop-l7.yaml").read_text(encoding="utf-8")
-    assert "  # The fleet deploys through Argo CD. job: a hook Job patches Felix and the selection, on every sync\n" in text
+    assert (
+        "  # The fleet deploys through Argo CD. job: a hook Job patches Felix and the selection, on every sync\n"
+        in text
+    )
     assert yaml.safe_load(text)["calico"]["patch-mode"] == "job"
     generated = run_cli("generate")
     assert generated.code == 0, generated.err
@@ -111,7 +141,10 @@ def test_job_mode_is_noted_only_where_the_fleet_deploys_it(project, run_cli):
     (project / "values/fleet.yaml").write_text(FLEET, encoding="utf-8")
     deployed = run_cli("generate", "--verbose")  # the profile's own files did not change: its notes with --verbose
     assert deployed.code == 0, deployed.err
-    assert "values/shop-l7.yaml: note: values/fleet.yaml deploys it: under Argo CD the Felix/Service patch Job runs as a PostSync hook on every sync" in deployed.err
+    assert (
+        "values/shop-l7.yaml: note: values/fleet.yaml deploys it: under Argo CD the Felix/Service patch Job runs as a "
+        "PostSync hook on every sync" in deployed.err
+    )
 
 
 def test_the_starter_is_commented(project, run_cli):
@@ -125,8 +158,13 @@ def test_the_schema_modeline_points_at_a_schema_that_is_there(project, run_cli):
     """Outside the repository there is no docs/profile.schema.json: no dead link, but how to get it;
     in a repository laid out as this one, the modeline finds it relative to the profile."""
     assert run_cli("init", "alone", "--cilium", "1.18").code == 0
-    assert (project / "values/alone.yaml").read_text(encoding="utf-8").startswith(
-        "# Editor completion: `flowlogs schema > profile.schema.json`, then add this first line:\n#   # yaml-language-server: $schema=<path of profile.schema.json>\n#\n"
+    assert (
+        (project / "values/alone.yaml")
+        .read_text(encoding="utf-8")
+        .startswith(
+            "# Editor completion: `flowlogs schema > profile.schema.json`, then add this first line:\n#   # "
+            "yaml-language-server: $schema=<path of profile.schema.json>\n#\n"
+        )
     )
     (project / "team/docs").mkdir(parents=True)
     (project / "team/docs/profile.schema.json").write_text(run_cli("schema").out, encoding="utf-8")
@@ -139,13 +177,21 @@ def test_the_schema_modeline_points_at_a_schema_that_is_there(project, run_cli):
 def test_init_never_overwrites_and_needs_a_product_without_a_terminal(project, run_cli):
     assert run_cli("init", "drops", "--cilium", "1.19").code == 0
     again = run_cli("init", "drops", "--cilium", "1.18")
-    assert (again.code, again.err) == (1, "flowlogs: error: values/drops.yaml exists: flowlogs init never overwrites a profile (choose another name, or delete it first)\n")
+    assert (again.code, again.err) == (
+        1,
+        "flowlogs: error: values/drops.yaml exists: flowlogs init never overwrites a profile (choose another name, or "
+        "delete it first)\n",
+    )
     bad = run_cli("init", "x", "--calico", "3.19", "--services", "frontend")
-    assert (bad.code, bad.err) == (1, "flowlogs: error: service 'frontend' is not NAMESPACE/NAME (e.g. shop/frontend)\n")
+    assert (bad.code, bad.err) == (
+        1,
+        "flowlogs: error: service 'frontend' is not NAMESPACE/NAME (e.g. shop/frontend)\n",
+    )
     assert not (project / "values/x.yaml").exists()
 
 
-ANSWERS = "team-a\n\n1.17\nn\ny\ny\n3.19\nshop/web\n"  # name, Cilium (default yes), version, drops no, stdout yes, Calico yes, version, services
+# name, Cilium (default yes), version, drops no, stdout yes, Calico yes, version, services
+ANSWERS = "team-a\n\n1.17\nn\ny\ny\n3.19\nshop/web\n"
 
 
 def _flowlogs(*args: str) -> list[str]:
@@ -153,22 +199,31 @@ def _flowlogs(*args: str) -> list[str]:
 
 
 def test_questions_on_standard_input(project, run_cli):
-    result = subprocess.run(_flowlogs("init", "--interactive"), input=ANSWERS, capture_output=True, text=True, cwd=project)
+    result = subprocess.run(
+        _flowlogs("init", "--interactive"), input=ANSWERS, capture_output=True, text=True, cwd=project
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith("Profile name (lower-case letters, digits, '-') [my-profile]: Cilium Hubble exporter? [Y/n]: ")
+    assert result.stderr.startswith(
+        "Profile name (lower-case letters, digits, '-') [my-profile]: Cilium Hubble exporter? [Y/n]: "
+    )
     profile = yaml.safe_load((project / "values/team-a.yaml").read_text(encoding="utf-8"))
     assert profile["cilium"]["flow-logs"] == [{"name": "all-flows", "file": "stdout"}]
-    assert profile["calico"]["version"] == "3.19" and profile["calico"]["services"] == [{"namespace": "shop", "name": ["web"]}]
+    assert profile["calico"]["version"] == "3.19" and profile["calico"]["services"] == [
+        {"namespace": "shop", "name": ["web"]}
+    ]
     assert run_cli("validate", "team-a").code == 0
 
 
 def test_questions_follow_the_chosen_version(project, run_cli):
     """Asked for 3.20, init asks for workloads (the sidecar selection), not services."""
     answers = "shop\nn\ny\n3.20\nshop/web,StatefulSet/shop/db\n"  # name, Cilium no, Calico yes, version, workloads
-    result = subprocess.run(_flowlogs("init", "--interactive"), input=answers, capture_output=True, text=True, cwd=project)
+    result = subprocess.run(
+        _flowlogs("init", "--interactive"), input=answers, capture_output=True, text=True, cwd=project
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr.endswith(
-        "Workloads whose L7 (HTTP) traffic to log through the sidecar, as namespace/name (Deployments) or kind/namespace/name, comma-separated [default/frontend]: "
+        "Workloads whose L7 (HTTP) traffic to log through the sidecar, as namespace/name (Deployments) or "
+        "kind/namespace/name, comma-separated [default/frontend]: "
     )
     profile = yaml.safe_load((project / "values/shop.yaml").read_text(encoding="utf-8"))
     assert profile["calico"]["workloads"] == [
@@ -180,7 +235,9 @@ def test_questions_follow_the_chosen_version(project, run_cli):
 def test_questions_on_a_terminal(project, run_cli):
     """Without flags, on a terminal (a pseudo-terminal here), init asks."""
     controller, terminal = pty.openpty()
-    process = subprocess.Popen(_flowlogs("init"), stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=project)
+    process = subprocess.Popen(
+        _flowlogs("init"), stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=project
+    )
     os.close(terminal)
     os.write(controller, ANSWERS.encode())
     out, err = process.communicate(timeout=60)
@@ -193,7 +250,9 @@ def test_questions_on_a_terminal(project, run_cli):
 def test_without_a_terminal_or_flags_init_says_what_to_give(project):
     result = subprocess.run(_flowlogs("init"), stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=project)
     assert (result.returncode, result.stderr) == (
-        1, "flowlogs: error: give --cilium VERSION and/or --calico VERSION (see flowlogs init --help), or run on a terminal to be asked\n"
+        1,
+        "flowlogs: error: give --cilium VERSION and/or --calico VERSION (see flowlogs init --help), or run on a "
+        "terminal to be asked\n",
     )
     assert not Path(project / "values").exists()
 

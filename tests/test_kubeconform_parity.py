@@ -43,13 +43,22 @@ class Run:
             inputs = parity.write_inputs(directory / "inputs")
             schemas = parity.cached_schemas()
             made.write_text(json.dumps({
-                "inputs": {"profiles": list(map(str, inputs.profiles)), "gitops": list(map(str, inputs.gitops)), "mutated": list(map(str, inputs.mutated))},
+                "inputs": {(
+                    "profiles"
+                ): list(map(str, inputs.profiles)), (
+                    "gitops"
+                ): list(map(str, inputs.gitops)), (
+                    "mutated"
+                ): list(map(str, inputs.mutated))},
                 "kubeconform": parity.run_kubeconform(self.binary, schemas, inputs.all),
                 "flowlogs": parity.run_flowlogs(inputs.all),
             }), encoding="utf-8")  # fmt: skip
         data = json.loads(made.read_text(encoding="utf-8"))
         self.inputs = parity.Inputs(**{part: [Path(path) for path in paths] for part, paths in data["inputs"].items()})
-        self.kubeconform, self.flowlogs = ({path: [tuple(verdict) for verdict in verdicts] for path, verdicts in data[tool].items()} for tool in ("kubeconform", "flowlogs"))
+        self.kubeconform, self.flowlogs = (
+            {path: [tuple(verdict) for verdict in verdicts] for path, verdicts in data[tool].items()}
+            for tool in ("kubeconform", "flowlogs")
+        )
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +237,9 @@ def widget_crd(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         "every: 9223372036854775808ns", "every: -9223372036854775808ns", "every: 1.5h", "every: .5s",
     ],
 )  # fmt: skip
-def test_a_custom_crd_with_openapi_bounds_and_formats(run: Run, widget_crd: tuple[Path, str], tmp_path: Path, spec: str) -> None:
+def test_a_custom_crd_with_openapi_bounds_and_formats(
+    run: Run, widget_crd: tuple[Path, str], tmp_path: Path, spec: str
+) -> None:
     """A CRD of one's own, as CRD YAML and as kubeconform's JSON: all three read alike."""
     crds, template = widget_crd
     document = tmp_path / "widget.yaml"

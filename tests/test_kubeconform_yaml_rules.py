@@ -143,7 +143,9 @@ def test_a_null_key_cannot_become_json() -> None:
 
 def test_a_plain_merge_key_merges() -> None:
     # D isMerge: a plain `<<` merges (resolve() alone would call it a string).
-    text = "apiVersion: v1\nkind: ConfigMap\nbase: &b {x: '1', z: '2'}\nmetadata: {name: a}\ndata:\n  <<: *b\n  x: '3'\n"
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nbase: &b {x: '1', z: '2'}\nmetadata: {name: a}\ndata:\n  <<: *b\n  x: '3'\n"
+    )
     (document,) = parse_text("t", text)
     assert isinstance(document, Resource)
     assert document.obj["data"] == {"x": "3", "z": "2"}
@@ -168,7 +170,9 @@ def test_a_syntax_error_in_a_stream_is_an_error_and_the_other_documents_are_stil
 def test_a_list_stands_for_its_items() -> None:
     # S resource.go `Resources()`: kind List (any case) -> each item is a resource; null
     # items are empty documents.
-    stream = "apiVersion: v1\nkind: list\nitems:\n- null\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- text\n"
+    stream = (
+        "apiVersion: v1\nkind: list\nitems:\n- null\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- text\n"
+    )
     documents = parse_text("t", stream)
     assert [(type(d).__name__, d.kind, d.index) for d in documents] == [
         ("Resource", "ConfigMap", 0),

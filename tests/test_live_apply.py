@@ -14,7 +14,18 @@ from typing import Any
 
 import pytest
 import yaml
-from live_cluster import GITOPS, PROFILES, RELEASE_NAMESPACE, apply_objects, documents, identity, is_partial, items, prepare, render
+from live_cluster import (
+    GITOPS,
+    PROFILES,
+    RELEASE_NAMESPACE,
+    apply_objects,
+    documents,
+    identity,
+    is_partial,
+    items,
+    prepare,
+    render,
+)
 from upstream_tools import ApiServer
 
 from conftest import started_kube_apiserver
@@ -28,6 +39,7 @@ def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Any:
     which would conflict with the objects other modules leave on the shared one."""
     with started_kube_apiserver(tmp_path_factory, "live-apply-apiserver") as server:
         yield server
+
 
 # kubectl prints the API server's warnings (e.g. PodSecurity's) on stderr as "Warning: ...".
 WARNING = "Warning:"
@@ -45,7 +57,17 @@ def warnings_of(stderr: str) -> set[str]:
 
 
 def server_apply(server: ApiServer, path: Path, manager: str, *extra: str) -> tuple[list[dict[str, Any]], str]:
-    completed = server.kubectl("apply", "--server-side", f"--field-manager={manager}", "-f", str(path), "-o", "json", "--show-managed-fields", *extra)
+    completed = server.kubectl(
+        "apply",
+        "--server-side",
+        f"--field-manager={manager}",
+        "-f",
+        str(path),
+        "-o",
+        "json",
+        "--show-managed-fields",
+        *extra,
+    )
     return items(completed.stdout), completed.stderr
 
 
@@ -63,13 +85,19 @@ def apply_twice(
     wanted = {identity(obj) for obj in expected}
     before = {
         identity(obj)
-        for obj in items(server.kubectl("get", "-f", str(path), "--ignore-not-found", "-o", "json").stdout or '{"kind": "List", "items": []}')
+        for obj in items(
+            server.kubectl("get", "-f", str(path), "--ignore-not-found", "-o", "json").stdout
+            or '{"kind": "List", "items": []}'
+        )
     }
 
     dry, stderr = server_apply(server, path, manager, "--dry-run=server")
     assert {identity(obj) for obj in dry} == wanted
     assert warnings_of(stderr) == warnings, stderr
-    after_dry_run = items(server.kubectl("get", "-f", str(path), "--ignore-not-found", "-o", "json").stdout or '{"kind": "List", "items": []}')
+    after_dry_run = items(
+        server.kubectl("get", "-f", str(path), "--ignore-not-found", "-o", "json").stdout
+        or '{"kind": "List", "items": []}'
+    )
     assert {identity(obj) for obj in after_dry_run} == before  # a dry run stores nothing
 
     first, stderr = server_apply(server, path, manager)
@@ -132,10 +160,12 @@ def test_gitops_files_apply_server_side_dry_run_and_for_real_and_again_without_c
 
 
 # PodSecurity admission v1.36 (k8s.io/pod-security-admission admission/admission.go): a Pod that
-# breaks the enforced level is refused ("violates PodSecurity"); a Job's pod template is only
+# breaks the enforced level is refused "violates PodSecurity"; a Job's pod template is only
 # evaluated for warnings (ValidatePodController calls EvaluatePod with enforce=false; the warn
 # level defaults to the enforce level), so a Job is admitted with "would violate PodSecurity".
-ESCALATION = 'allowPrivilegeEscalation != false (container "patch" must set securityContext.allowPrivilegeEscalation=false)'
+ESCALATION = (
+    'allowPrivilegeEscalation != false (container "patch" must set securityContext.allowPrivilegeEscalation=false)'
+)
 
 
 def chart_jobs(server: ApiServer) -> list[dict[str, Any]]:
@@ -143,7 +173,11 @@ def chart_jobs(server: ApiServer) -> list[dict[str, Any]]:
     ServiceAccounts created (a Pod's ServiceAccount must exist: the ServiceAccount admission plugin)."""
     objects = documents(render("calico-l7")) + documents(render("calico-gitops"))
     jobs = [obj for obj in objects if obj["kind"] == "Job"]
-    assert [job["metadata"]["name"] for job in jobs] == ["flowlogs-calico-apply", "flowlogs-calico-restore", "flowlogs-calico-wait"]
+    assert [job["metadata"]["name"] for job in jobs] == [
+        "flowlogs-calico-apply",
+        "flowlogs-calico-restore",
+        "flowlogs-calico-wait",
+    ]
     prepare(server, jobs)
     apply_objects(server, [obj for obj in objects if obj["kind"] == "ServiceAccount"])
     return jobs
@@ -152,7 +186,11 @@ def chart_jobs(server: ApiServer) -> list[dict[str, Any]]:
 def pod_from(job: dict[str, Any]) -> dict[str, Any]:
     """The Pod the Job controller would create from the Job's template (no controller runs here)."""
     template = job["spec"]["template"]
-    metadata = {"name": job["metadata"]["name"], "namespace": job["metadata"]["namespace"], "labels": template["metadata"]["labels"]}
+    metadata = {
+        "name": job["metadata"]["name"],
+        "namespace": job["metadata"]["namespace"],
+        "labels": template["metadata"]["labels"],
+    }
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]}
 
 
@@ -165,19 +203,31 @@ def escalating(obj: dict[str, Any]) -> dict[str, Any]:
 def test_the_chart_jobs_and_their_pods_are_admitted_under_podsecurity_restricted(kube_apiserver):
     jobs = chart_jobs(kube_apiserver)
     text = yaml.safe_dump_all(jobs)
-    applied = kube_apiserver.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=flowlogs", "-f", "-", input=text)
+    applied = kube_apiserver.kubectl(
+        "apply", "--server-side", "--dry-run=server", "--field-manager=flowlogs", "-f", "-", input=text
+    )
     assert WARNING not in applied.stderr, applied.stderr
-    pods = kube_apiserver.kubectl("create", "--dry-run=server", "-o", "name", "-f", "-", input=yaml.safe_dump_all([pod_from(job) for job in jobs]))
-    assert pods.stdout.split() == ["pod/flowlogs-calico-apply", "pod/flowlogs-calico-restore", "pod/flowlogs-calico-wait"]
+    pods = kube_apiserver.kubectl(
+        "create", "--dry-run=server", "-o", "name", "-f", "-", input=yaml.safe_dump_all([pod_from(job) for job in jobs])
+    )
+    assert pods.stdout.split() == [
+        "pod/flowlogs-calico-apply",
+        "pod/flowlogs-calico-restore",
+        "pod/flowlogs-calico-wait",
+    ]
     assert WARNING not in pods.stderr, pods.stderr
 
 
 def test_a_job_that_breaks_restricted_gets_only_a_warning_and_its_pod_is_refused(kube_apiserver):
     job = escalating(chart_jobs(kube_apiserver)[0])
-    applied = kube_apiserver.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=flowlogs", "-f", "-", input=yaml.safe_dump(job))
+    applied = kube_apiserver.kubectl(
+        "apply", "--server-side", "--dry-run=server", "--field-manager=flowlogs", "-f", "-", input=yaml.safe_dump(job)
+    )
     assert applied.stdout.strip() == "job.batch/flowlogs-calico-apply serverside-applied (server dry run)"
     assert applied.stderr.strip() == f'Warning: would violate PodSecurity "restricted:latest": {ESCALATION}'
-    refused = kube_apiserver.kubectl("create", "--dry-run=server", "-f", "-", input=yaml.safe_dump(pod_from(job)), check=False)
+    refused = kube_apiserver.kubectl(
+        "create", "--dry-run=server", "-f", "-", input=yaml.safe_dump(pod_from(job)), check=False
+    )
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         f'Error from server (Forbidden): error when creating "STDIN": pods "flowlogs-calico-apply" is forbidden: '

@@ -28,8 +28,13 @@ PROFILES = sorted(p.stem for p in VALUES.glob("*.yaml") if p.stem != "fleet")
 def helm(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(HELM), *args], capture_output=True, text=True, cwd=cwd)
 
+
 # A bare environment (the archives must not depend on the user's), with the tests' own cache (conftest).
-PACKAGE_ENV = {"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin", "FLOWLOGS_CACHE_DIR": os.environ["FLOWLOGS_CACHE_DIR"]}
+PACKAGE_ENV = {
+    "SOURCE_DATE_EPOCH": "1700000000",
+    "PATH": "/usr/bin:/bin",
+    "FLOWLOGS_CACHE_DIR": os.environ["FLOWLOGS_CACHE_DIR"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +82,9 @@ def test_the_chart_archive_is_what_helm_package_makes(dist, tmp_path):
 def test_archives_are_reproducible(dist, tmp_path):
     shutil.copytree(VALUES, tmp_path / "values")
     shutil.copytree(CHART, tmp_path / "chart")
-    subprocess.run([str(ROOT / ".venv/bin/flowlogs"), "package"], cwd=tmp_path, check=True, capture_output=True, env=PACKAGE_ENV)
+    subprocess.run(
+        [str(ROOT / ".venv/bin/flowlogs"), "package"], cwd=tmp_path, check=True, capture_output=True, env=PACKAGE_ENV
+    )
     for archive in dist.iterdir():
         assert (tmp_path / "dist" / archive.name).read_bytes() == archive.read_bytes(), archive.name
 
@@ -91,15 +98,29 @@ def test_a_profile_archive_lints_strictly_and_installs_from_the_archive_alone(di
     assert lint.returncode == 0, lint.stdout + lint.stderr
     rendered = helm("template", "flowlogs", str(archive), "--namespace", "flowlogs-system", cwd=tmp_path)
     assert rendered.returncode == 0, rendered.stderr
-    # The same manifests as the repository's chart with the profile's values file, but for the chart name in helm.sh/chart.
-    reference = helm("template", "flowlogs", str(CHART), "--namespace", "flowlogs-system", "-f", str(CHART / "profiles" / profile / "values.yaml"))
-    assert rendered.stdout.replace(f"flowlogs-{profile}/templates/", "flowlogs/templates/").replace(
-        f"helm.sh/chart: flowlogs-{profile}-{version(profile)}", f"helm.sh/chart: flowlogs-{version()}"
-    ) == reference.stdout
+    # The same manifests as the repository's chart with the profile's values file, but for the chart name in
+    # helm.sh/chart.
+    reference = helm(
+        "template",
+        "flowlogs",
+        str(CHART),
+        "--namespace",
+        "flowlogs-system",
+        "-f",
+        str(CHART / "profiles" / profile / "values.yaml"),
+    )
+    assert (
+        rendered.stdout.replace(f"flowlogs-{profile}/templates/", "flowlogs/templates/").replace(
+            f"helm.sh/chart: flowlogs-{profile}-{version(profile)}", f"helm.sh/chart: flowlogs-{version()}"
+        )
+        == reference.stdout
+    )
     readme = helm("show", "readme", str(archive))
     assert readme.stdout.startswith(f"# flowlogs-{profile}\n\nThe flowlogs chart with profile `{profile}` built in")
     embedded = EmbeddedHelm().template(archive, {}, release_name="flowlogs", namespace="flowlogs-system")
-    assert [m.template for m in embedded] and all(m.template.startswith(f"flowlogs-{profile}/templates/") for m in embedded)
+    assert [m.template for m in embedded] and all(
+        m.template.startswith(f"flowlogs-{profile}/templates/") for m in embedded
+    )
 
 
 @needs_helm
@@ -108,16 +129,22 @@ def test_the_index_is_the_one_helm_repo_index_writes_but_for_the_timestamps(dist
         shutil.copy(archive, tmp_path)
     made = helm("repo", "index", str(tmp_path))
     assert made.returncode == 0, made.stderr
-    theirs, ours = yaml.safe_load((tmp_path / "index.yaml").read_text()), yaml.safe_load((dist / "index.yaml").read_text())
+    theirs, ours = (
+        yaml.safe_load((tmp_path / "index.yaml").read_text()),
+        yaml.safe_load((dist / "index.yaml").read_text()),
+    )
     for index in (theirs, ours):
         index.pop("generated")
         for entries in index["entries"].values():
             for entry in entries:
                 entry.pop("created")
     assert ours == theirs
-    assert ours["entries"]["flowlogs-cilium-exporter"][0]["digest"] == __import__("hashlib").sha256(
-        (dist / f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz").read_bytes()
-    ).hexdigest()
+    assert (
+        ours["entries"]["flowlogs-cilium-exporter"][0]["digest"]
+        == __import__("hashlib")
+        .sha256((dist / f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz").read_bytes())
+        .hexdigest()
+    )
 
 
 @needs_helm
@@ -126,9 +153,17 @@ def test_notes_say_what_to_do_when_nothing_is_enabled(dist, tmp_path):
     installed = helm("install", "flowlogs", str(archive), "--dry-run=client", "--namespace", "flowlogs-system")
     assert installed.returncode == 0, installed.stderr
     notes = installed.stdout.split("NOTES:\n", 1)[1]
-    assert notes.startswith(f"flowlogs {version()} is installed as release flowlogs.\n\nNothing is enabled (cilium.enabled, calico.enabled are false): this release deploys nothing.\n")
+    assert notes.startswith(
+        f"flowlogs {version()} is installed as release flowlogs.\n\nNothing is enabled (cilium.enabled, calico.enabled "
+        "are false): this release deploys nothing.\n"
+    )
     assert "helm install flowlogs flowlogs-<profile>-<version>.tgz" in notes
-    with_profile = helm("install", "flowlogs", str(dist / f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz"), "--dry-run=client")
+    with_profile = helm(
+        "install",
+        "flowlogs",
+        str(dist / f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz"),
+        "--dry-run=client",
+    )
     assert "Nothing is enabled" not in with_profile.stdout
     assert "--set hubble.export.dynamic.config.configMapName=cilium-flowlog-config" in with_profile.stdout
 
@@ -181,14 +216,24 @@ def test_chart_metadata_for_artifact_hub():
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text(encoding="utf-8"))
     assert chart["appVersion"] == __version__
     assert chart["home"] == "https://github.com/example-org/flowlogs"
-    assert chart["sources"] == [chart["home"]] and chart["maintainers"][0]["name"] and chart["icon"].endswith("/docs/icon.svg")
+    assert (
+        chart["sources"] == [chart["home"]]
+        and chart["maintainers"][0]["name"]
+        and chart["icon"].endswith("/docs/icon.svg")
+    )
     assert (ROOT / "docs/icon.svg").is_file()
     annotations = chart["annotations"]
     # Artifact Hub's formats: changes are kind/description, images name/image, links name/url.
-    assert all(set(change) == {"kind", "description"} and change["kind"] in {"added", "changed", "deprecated", "removed", "fixed", "security"} for change in yaml.safe_load(annotations["artifacthub.io/changes"]))
+    assert all(
+        set(change) == {"kind", "description"}
+        and change["kind"] in {"added", "changed", "deprecated", "removed", "fixed", "security"}
+        for change in yaml.safe_load(annotations["artifacthub.io/changes"])
+    )
     values = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
     job_image = values["calico"]["job"]["image"]
-    assert yaml.safe_load(annotations["artifacthub.io/images"]) == [{"name": "calico-job", "image": f"{job_image['repository']}:{job_image['tag']}"}]
+    assert yaml.safe_load(annotations["artifacthub.io/images"]) == [
+        {"name": "calico-job", "image": f"{job_image['repository']}:{job_image['tag']}"}
+    ]
     links = yaml.safe_load(annotations["artifacthub.io/links"])
     assert {link["name"] for link in links} >= {"Profile language", "GitOps with Argo CD"}
     for link in links:
@@ -198,11 +243,17 @@ def test_chart_metadata_for_artifact_hub():
 def test_chart_testing_gets_one_values_file_per_profile():
     assert sorted(p.name for p in (CHART / "ci").iterdir()) == [f"{p}-values.yaml" for p in PROFILES]
     for profile in PROFILES:
-        assert (CHART / "ci" / f"{profile}-values.yaml").read_bytes() == (CHART / "profiles" / profile / "values.yaml").read_bytes()
+        assert (CHART / "ci" / f"{profile}-values.yaml").read_bytes() == (
+            CHART / "profiles" / profile / "values.yaml"
+        ).read_bytes()
 
 
 def test_helmignore_leaves_out_what_package_leaves_out():
-    ignored = [line for line in (CHART / ".helmignore").read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    ignored = [
+        line
+        for line in (CHART / ".helmignore").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
     assert set(NOT_PACKAGED) <= set(ignored)
     assert "README.md" not in ignored
 
@@ -212,7 +263,11 @@ def test_profile_archive_values_are_the_profile_over_the_defaults(dist):
     values = yaml.safe_load(io.BytesIO(files["flowlogs-cilium-exporter/values.yaml"]))
     profile = yaml.safe_load((CHART / "profiles/cilium-exporter/values.yaml").read_text(encoding="utf-8"))
     assert values["cilium"] == {**yaml.safe_load((CHART / "values.yaml").read_text())["cilium"], **profile["cilium"]}
-    assert (values["profile"], values["nameOverride"], values["calico"]["enabled"]) == ("cilium-exporter", "flowlogs", False)
+    assert (values["profile"], values["nameOverride"], values["calico"]["enabled"]) == (
+        "cilium-exporter",
+        "flowlogs",
+        False,
+    )
     assert "flowlogs-cilium-exporter/profile/cilium-values.yaml" in files
 
 
@@ -232,7 +287,9 @@ def package_in(work: Path) -> dict[str, bytes]:
     """`flowlogs generate && flowlogs package` in `work`: each archive's bytes by file name."""
     env = {"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"}
     for command in ("generate", "package"):
-        done = subprocess.run([str(ROOT / ".venv/bin/flowlogs"), command], cwd=work, capture_output=True, text=True, env=env)
+        done = subprocess.run(
+            [str(ROOT / ".venv/bin/flowlogs"), command], cwd=work, capture_output=True, text=True, env=env
+        )
         assert done.returncode == 0, done.stderr
     return {p.name: p.read_bytes() for p in (work / "dist").glob("*.tgz")}
 
@@ -248,16 +305,28 @@ def test_a_chart_version_names_one_archive_only(tmp_path):
     (tmp_path / "values" / "web.yaml").write_text(ANOTHER_PROFILE, encoding="utf-8")
     (tmp_path / "values" / "team.yaml").write_text(ANOTHER_PROFILE.replace("web", "team"), encoding="utf-8")
     aggregation = tmp_path / "values" / "cilium-aggregation.yaml"
-    aggregation.write_text(aggregation.read_text(encoding="utf-8").replace("interval: 1m", "interval: 2m"), encoding="utf-8")
+    aggregation.write_text(
+        aggregation.read_text(encoding="utf-8").replace("interval: 1m", "interval: 2m"), encoding="utf-8"
+    )
     after = package_in(tmp_path)
     changed = {name for name in before if name in after and after[name] != before[name]}
     assert changed == set()  # no version was given two contents
     assert set(after) - set(before) == {
-        f"flowlogs-web-{version()}.tgz", f"flowlogs-team-{version()}.tgz", f"flowlogs-cilium-aggregation-{bump(version('cilium-aggregation'))}.tgz",
+        f"flowlogs-web-{version()}.tgz", (
+            f"flowlogs-team-{version()}.tgz"
+        ), (
+            f"flowlogs-cilium-aggregation-{bump(version('cilium-aggregation'))}.tgz"
+        ),
     }  # fmt: skip
-    assert after[exporter] == before[exporter] and after[f"flowlogs-{version()}.tgz"] == before[f"flowlogs-{version()}.tgz"]
+    assert (
+        after[exporter] == before[exporter]
+        and after[f"flowlogs-{version()}.tgz"] == before[f"flowlogs-{version()}.tgz"]
+    )
     exporter_profile = tmp_path / "values" / "cilium-exporter.yaml"
-    exporter_profile.write_text(exporter_profile.read_text(encoding="utf-8").replace("direction: egress", "direction: ingress"), encoding="utf-8")
+    exporter_profile.write_text(
+        exporter_profile.read_text(encoding="utf-8").replace("direction: egress", "direction: ingress"),
+        encoding="utf-8",
+    )
     assert f"flowlogs-cilium-exporter-{bump(version('cilium-exporter'))}.tgz" in set(package_in(tmp_path)) - set(after)
 
 
@@ -283,9 +352,19 @@ def test_an_umbrella_chart_switches_a_profile_chart_by_its_condition(dist, tmp_p
     must accept (as it accepts `global`); the real helm decides."""
     umbrella = tmp_path / "platform"
     (umbrella / "charts").mkdir(parents=True)
-    (umbrella / "Chart.yaml").write_text(CONDITIONED_UMBRELLA.format(version=version("cilium-exporter")), encoding="utf-8")
+    (umbrella / "Chart.yaml").write_text(
+        CONDITIONED_UMBRELLA.format(version=version("cilium-exporter")), encoding="utf-8"
+    )
     shutil.copy(dist / f"flowlogs-cilium-exporter-{version('cilium-exporter')}.tgz", umbrella / "charts")
-    on = helm("template", "platform", str(umbrella), "--set", "flowlogs-cilium-exporter.enabled=true", "--set", "global.clusterName=eu-1")
+    on = helm(
+        "template",
+        "platform",
+        str(umbrella),
+        "--set",
+        "flowlogs-cilium-exporter.enabled=true",
+        "--set",
+        "global.clusterName=eu-1",
+    )
     assert on.returncode == 0, on.stderr
     assert "# Source: platform/charts/flowlogs-cilium-exporter/templates/cilium/configmap.yaml" in on.stdout
     off = helm("template", "platform", str(umbrella), "--set", "flowlogs-cilium-exporter.enabled=false")

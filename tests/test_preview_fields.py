@@ -27,7 +27,9 @@ FLOWS = Path(__file__).parent / "data" / "preview" / "flows.jsonl"
 ALL = [n for n in range(1, 19) if n != 17]  # every flow: line 17 is a lost_events record, not a flow
 
 
-def preview_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_logs: list[dict[str, Any]], version: str = "1.18") -> dict[str, Any]:
+def preview_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_logs: list[dict[str, Any]], version: str = "1.18"
+) -> dict[str, Any]:
     config = tmp_path / "flowlogs.yaml"
     config.write_text(yaml.safe_dump({"flowLogs": flow_logs}), encoding="utf-8")
     code = main(["preview", "--config", str(config), "--cilium", version, "--flows", str(FLOWS), "-o", "json"])
@@ -37,8 +39,12 @@ def preview_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_logs: 
     return document
 
 
-def matched(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: dict[str, Any], version: str = "1.18") -> list[int]:
-    document = preview_json(tmp_path, capsys, [{"name": "case", "filePath": "/tmp/case.log", "includeFilters": [flow_filter]}], version)
+def matched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: dict[str, Any], version: str = "1.18"
+) -> list[int]:
+    document = preview_json(
+        tmp_path, capsys, [{"name": "case", "filePath": "/tmp/case.log", "includeFilters": [flow_filter]}], version
+    )
     (entry,) = document["flowLogs"]
     assert "error" not in entry, entry["error"]
     assert entry["seen"] == 17
@@ -86,7 +92,11 @@ CASES: list[tuple[str, dict[str, Any], list[int]]] = [
     # workload.go: empty name or kind matches any
     ("source_workload-kind", {"source_workload": [{"kind": "StatefulSet"}]}, [8]),
     ("destination_workload-name", {"destination_workload": [{"name": "kafka"}]}, [12]),
-    ("destination_workload-both", {"destination_workload": [{"name": "checkout", "kind": "Deployment"}]}, [2, 4, 5, 9, 11, 13, 15]),
+    (
+        "destination_workload-both",
+        {"destination_workload": [{"name": "checkout", "kind": "Deployment"}]},
+        [2, 4, 5, 9, 11, 13, 15],
+    ),
     ("destination_workload-kind-mismatch", {"destination_workload": [{"name": "checkout", "kind": "StatefulSet"}]}, []),
     # cluster_name.go (1.17+): exact endpoint cluster_name
     ("source_cluster_name", {"source_cluster_name": ["c2"]}, [8, 12]),
@@ -167,7 +177,9 @@ CASES: list[tuple[str, dict[str, Any], list[int]]] = [
 
 
 @pytest.mark.parametrize(("flow_filter", "expected"), [pytest.param(f, e, id=i) for i, f, e in CASES])
-def test_field(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: dict[str, Any], expected: list[int]) -> None:
+def test_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: dict[str, Any], expected: list[int]
+) -> None:
     assert matched(tmp_path, capsys, flow_filter) == expected
 
 
@@ -184,7 +196,9 @@ CASES_1_19: list[tuple[str, dict[str, Any], list[int]]] = [
 
 
 @pytest.mark.parametrize(("flow_filter", "expected"), [pytest.param(f, e, id=i) for i, f, e in CASES_1_19])
-def test_field_1_19(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: dict[str, Any], expected: list[int]) -> None:
+def test_field_1_19(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: dict[str, Any], expected: list[int]
+) -> None:
     assert matched(tmp_path, capsys, flow_filter, "1.19") == expected
 
 
@@ -206,8 +220,14 @@ def _hubble_flows(directory: Path) -> Path:
 
 
 @pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble"))
-@pytest.mark.parametrize(("flow_filter", "expected", "version"), [pytest.param(f, e, "1.18", id=i) for i, f, e in CASES] + [pytest.param(f, e, "1.19", id=i) for i, f, e in CASES_1_19])
-def test_case_is_what_hubble_exports(tmp_path: Path, flow_filter: dict[str, Any], expected: list[int], version: str) -> None:
+@pytest.mark.parametrize(
+    ("flow_filter", "expected", "version"),
+    [pytest.param(f, e, "1.18", id=i) for i, f, e in CASES]
+    + [pytest.param(f, e, "1.19", id=i) for i, f, e in CASES_1_19],
+)
+def test_case_is_what_hubble_exports(
+    tmp_path: Path, flow_filter: dict[str, Any], expected: list[int], version: str
+) -> None:
     from preview_oracle import hubble_lines
 
     assert hubble_lines(upstream_tools.hubble(version), _hubble_flows(tmp_path), [flow_filter], []) == expected
@@ -226,7 +246,9 @@ def test_every_compiled_field_has_a_case() -> None:
 MAPPED_BY_VERSION = {"1.16": [14], "1.17": [], "1.18": [], "1.19": []}
 
 
-def test_ipv4_mapped_address_against_ipv4_cidr_depends_on_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ipv4_mapped_address_against_ipv4_cidr_depends_on_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # ip.go v1.16.6: net.ParseIP + IPNet.Contains (To4() of ::ffff:a.b.c.d is a.b.c.d) -> matches;
     # ip.go v1.17.5+: netip.Prefix.Contains, an IPv4-mapped IPv6 address never matches an IPv4 prefix.
     for version, expected in MAPPED_BY_VERSION.items():
@@ -239,7 +261,12 @@ def test_ipv4_mapped_address_by_version_is_hubbles(tmp_path: Path) -> None:
 
     flows = _hubble_flows(tmp_path)
     # unknown_fields: the sample's newer fields (`file`), which 1.16's Flow lacks and no filter here reads
-    assert {version: hubble_lines(upstream_tools.hubble(version), flows, [{"source_ip": ["10.0.9.0/24"]}], [], unknown_fields=True) for version in MAPPED_BY_VERSION} == MAPPED_BY_VERSION
+    assert {
+        version: hubble_lines(
+            upstream_tools.hubble(version), flows, [{"source_ip": ["10.0.9.0/24"]}], [], unknown_fields=True
+        )
+        for version in MAPPED_BY_VERSION
+    } == MAPPED_BY_VERSION
 
 
 # filters.go Apply: include.MatchOne && exclude.MatchNone; fields of one filter are AND-ed.
@@ -253,11 +280,18 @@ APPLY_CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], list[in
 
 def test_apply_includes_or_excludes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     flow_logs = [
-        {"name": name, "filePath": f"/tmp/{name}.log", **({"includeFilters": include} if include else {}), **({"excludeFilters": exclude} if exclude else {})}
+        {
+            "name": name,
+            "filePath": f"/tmp/{name}.log",
+            **({"includeFilters": include} if include else {}),
+            **({"excludeFilters": exclude} if exclude else {}),
+        }
         for name, (include, exclude, _) in APPLY_CASES.items()
     ]
     document = preview_json(tmp_path, capsys, flow_logs)
-    assert {entry["name"]: entry["matched_lines"] for entry in document["flowLogs"]} == {name: lines for name, (_, _, lines) in APPLY_CASES.items()}
+    assert {entry["name"]: entry["matched_lines"] for entry in document["flowLogs"]} == {
+        name: lines for name, (_, _, lines) in APPLY_CASES.items()
+    }
 
 
 @pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble"))
@@ -288,7 +322,10 @@ def test_flow_names_to_rename_are_the_flows_multiword_fields() -> None:
     ("flow_filter", "message"),
     [
         ({"http_status_code": ["600"]}, "invalid status code prefix: '600'"),
-        ({"http_status_code": ["5+"], "event_type": [{"type": 1}]}, "requires the event type filter to only match 'l7' events"),
+        (
+            {"http_status_code": ["5+"], "event_type": [{"type": 1}]},
+            "requires the event type filter to only match 'l7' events",
+        ),
         ({"source_ip": ["10.0.0.300"]}, "invalid IP address '10.0.0.300'"),
         ({"destination_port": ["http"]}, "invalid port 'http'"),
         ({"destination_fqdn": ["a/b"]}, "'/': invalid rune in pattern"),
@@ -299,8 +336,17 @@ def test_flow_names_to_rename_are_the_flows_multiword_fields() -> None:
         ({"source_label": ["app in (a"]}, "invalid label selector"),
     ],
 )
-def test_values_the_agent_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: dict[str, Any], message: str) -> None:
-    document = preview_json(tmp_path, capsys, [{"name": "bad", "filePath": "/tmp/bad.log", "includeFilters": [flow_filter]}, {"name": "good", "filePath": "/tmp/good.log"}])
+def test_values_the_agent_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_filter: dict[str, Any], message: str
+) -> None:
+    document = preview_json(
+        tmp_path,
+        capsys,
+        [
+            {"name": "bad", "filePath": "/tmp/bad.log", "includeFilters": [flow_filter]},
+            {"name": "good", "filePath": "/tmp/good.log"},
+        ],
+    )
     bad, good = document["flowLogs"]
     assert message in bad["error"]
     assert bad["matched"] == 0 and bad["matched_lines"] == []
@@ -309,7 +355,11 @@ def test_values_the_agent_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_cluster_name_is_unknown_to_cilium_1_16(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "flowlogs.yaml"
-    config.write_text(yaml.safe_dump({"flowLogs": [{"name": "c", "filePath": "/tmp/c.log", "includeFilters": [{"source_cluster_name": ["c2"]}]}]}))
+    config.write_text(
+        yaml.safe_dump(
+            {"flowLogs": [{"name": "c", "filePath": "/tmp/c.log", "includeFilters": [{"source_cluster_name": ["c2"]}]}]}
+        )
+    )
     code = main(["preview", "--config", str(config), "--cilium", "1.16", "--flows", str(FLOWS)])
     err = capsys.readouterr().err
     assert code == 1
@@ -318,7 +368,11 @@ def test_cluster_name_is_unknown_to_cilium_1_16(tmp_path: Path, capsys: pytest.C
 
 def test_unknown_enum_name_rejects_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "flowlogs.yaml"
-    config.write_text(yaml.safe_dump({"flowLogs": [{"name": "v", "filePath": "/tmp/v.log", "includeFilters": [{"verdict": ["DROP"]}]}]}))
+    config.write_text(
+        yaml.safe_dump(
+            {"flowLogs": [{"name": "v", "filePath": "/tmp/v.log", "includeFilters": [{"verdict": ["DROP"]}]}]}
+        )
+    )
     assert main(["preview", "--config", str(config), "--flows", str(FLOWS)]) == 1
     assert "invalid value for enum Verdict: 'DROP'" in capsys.readouterr().err
 
@@ -327,10 +381,20 @@ def test_cel_is_reported_not_previewable(tmp_path: Path, capsys: pytest.CaptureF
     document = preview_json(
         tmp_path,
         capsys,
-        [{"name": "cel", "filePath": "/tmp/cel.log", "includeFilters": [{"verdict": ["DROPPED"], "experimental": {"cel_expression": ["_flow.verdict == Verdict.DROPPED"]}}]}],
+        [
+            {
+                "name": "cel",
+                "filePath": "/tmp/cel.log",
+                "includeFilters": [
+                    {"verdict": ["DROPPED"], "experimental": {"cel_expression": ["_flow.verdict == Verdict.DROPPED"]}}
+                ],
+            }
+        ],
     )
     (entry,) = document["flowLogs"]
-    assert entry["not_previewable"] == [f"{tmp_path / 'flowlogs.yaml'}: flowLogs[0].includeFilters[0].experimental.cel_expression"]
+    assert entry["not_previewable"] == [
+        f"{tmp_path / 'flowlogs.yaml'}: flowLogs[0].includeFilters[0].experimental.cel_expression"
+    ]
     assert entry["matched_lines"] == [1, 11, 18]
 
 

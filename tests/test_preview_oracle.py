@@ -29,7 +29,17 @@ import pytest
 import upstream_tools
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from preview_oracle import FlowLine, FlowLogSpec, HubbleRefused, flow_lines, flow_log_specs, hubble_lines, profile_text, words, write_flows
+from preview_oracle import (
+    FlowLine,
+    FlowLogSpec,
+    HubbleRefused,
+    flow_lines,
+    flow_log_specs,
+    hubble_lines,
+    profile_text,
+    words,
+    write_flows,
+)
 
 from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
 from flowlogs.cilium.tables import load_tables
@@ -52,7 +62,9 @@ def preview_json(profile: Path, flows: Path, *extra: str) -> dict[str, Any]:
     return document
 
 
-def _hubble_or_refusal(binary: Path, flows: Path, include: list[dict[str, Any]], exclude: list[dict[str, Any]]) -> list[int] | HubbleRefused:
+def _hubble_or_refusal(
+    binary: Path, flows: Path, include: list[dict[str, Any]], exclude: list[dict[str, Any]]
+) -> list[int] | HubbleRefused:
     try:
         return hubble_lines(binary, flows, include, exclude)
     except HubbleRefused as refused:
@@ -80,11 +92,19 @@ def compare(version: str, flows: Sequence[FlowLine], specs: Sequence[FlowLogSpec
     for flow_log, (include, exclude), expected in zip(compiled, filters, outcomes, strict=True):
         entry = previewed[flow_log["name"]]
         if isinstance(expected, HubbleRefused):
-            assert "error" in entry, f"hubble {version} refuses {include} / {exclude} ({expected}); flowlogs previewed it"
+            assert "error" in entry, (
+                f"hubble {version} refuses {include} / {exclude} ({expected}); flowlogs previewed it"
+            )
             continue
         assert "error" not in entry, entry["error"]
-        only_flowlogs, only_hubble = sorted(set(entry["matched_lines"]) - set(expected)), sorted(set(expected) - set(entry["matched_lines"]))
-        assert entry["matched_lines"] == expected, f"Cilium {version}, include {json.dumps(include)}, exclude {json.dumps(exclude)}: flowlogs only {only_flowlogs}, hubble only {only_hubble} ({flows_path})"
+        only_flowlogs, only_hubble = (
+            sorted(set(entry["matched_lines"]) - set(expected)),
+            sorted(set(expected) - set(entry["matched_lines"])),
+        )
+        assert entry["matched_lines"] == expected, (
+            f"Cilium {version}, include {json.dumps(include)}, exclude {json.dumps(exclude)}: flowlogs only "
+            f"{only_flowlogs}, hubble only {only_hubble} ({flows_path})"
+        )
     counts = RAN.setdefault(version, [0, 0, 0])
     counts[0] += 1
     counts[1] += len(flows)
@@ -99,7 +119,14 @@ def drawn(strategy: st.SearchStrategy[T], count: int, derandomize: bool) -> list
     per flow log, so nothing is shrunk (a failure names its files)."""
     out: list[T] = []
 
-    @settings(max_examples=count, deadline=None, derandomize=derandomize, database=None, suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+    @settings(
+        max_examples=count,
+        deadline=None,
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate],
+    )
     @given(strategy)
     def collect(example: T) -> None:
         out.append(example)
@@ -109,14 +136,20 @@ def drawn(strategy: st.SearchStrategy[T], count: int, derandomize: bool) -> list
 
 
 def _run(version: str, flow_batches: int, profiles: int, tmp_path: Path, derandomize: bool) -> None:
-    flows = [flow for batch in drawn(st.lists(flow_lines(version), min_size=1, max_size=12), flow_batches, derandomize) for flow in batch]
+    flows = [
+        flow
+        for batch in drawn(st.lists(flow_lines(version), min_size=1, max_size=12), flow_batches, derandomize)
+        for flow in batch
+    ]
     # the first example hypothesis draws is the simplest (every first value): left out
     exported = []
     for index, specs in enumerate(drawn(flow_log_specs(version), profiles + 1, derandomize)[1:]):
         exported += compare(version, flows, specs, tmp_path / f"profile-{index}")
     # not vacuous: most flow logs export some flows and not others
     partial = [count for count in exported if 0 < count < len(flows)]
-    assert len(partial) >= len(exported) // 2, f"only {len(partial)} of {len(exported)} flow logs export some but not all flows"
+    assert len(partial) >= len(exported) // 2, (
+        f"only {len(partial)} of {len(exported)} flow logs export some but not all flows"
+    )
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
@@ -143,7 +176,17 @@ def test_every_filter_word_is_generated() -> None:
 
 def _profile(tmp_path: Path, version: str, include: list[dict[str, Any]]) -> Path:
     path = tmp_path / "p.yaml"
-    path.write_text(json.dumps({"cilium": {"version": version, "flow-logs": [{"name": "a", "file": "/var/run/cilium/hubble/a.log", "include": include}]}}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "cilium": {
+                    "version": version,
+                    "flow-logs": [{"name": "a", "file": "/var/run/cilium/hubble/a.log", "include": include}],
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -155,7 +198,15 @@ def _matched(profile: Path, flows: Path) -> list[int]:
 
 def _hubble_exported(version: str, flows: Path, include: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The flows hubble exports (as it prints them) from a file of flows without `Summary`."""
-    command = [str(upstream_tools.hubble(version)), "observe", "--input-file", str(flows), "-o", "jsonpb", *(arg for f in include for arg in ("--allowlist", json.dumps(f)))]
+    command = [
+        str(upstream_tools.hubble(version)),
+        "observe",
+        "--input-file",
+        str(flows),
+        "-o",
+        "jsonpb",
+        *(arg for f in include for arg in ("--allowlist", json.dumps(f))),
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
     assert "level=WARN" not in completed.stderr, completed.stderr
     return [json.loads(line)["flow"] for line in completed.stdout.splitlines()]
@@ -184,7 +235,10 @@ def test_ip_version_of_a_flow_in_json_names(version: str, word: str, flow: str, 
     assert _matched(profile, flows) == [1]
 
 
-FORWARDED = '{"flow":{"time":"2026-12-01T10:00:00Z","verdict":"FORWARDED","IP":{"source":"10.0.0.1","destination":"10.0.0.2","ipVersion":"IPv4"}},"node_name":"node-a","time":"2026-12-01T10:00:00Z"}'
+FORWARDED = (
+    '{"flow":{"time":"2026-12-01T10:00:00Z","verdict":"FORWARDED","IP":{"source":"10.0.0.1","destination":"10.0.0.2",'
+    '"ipVersion":"IPv4"}},"node_name":"node-a","time":"2026-12-01T10:00:00Z"}'
+)
 # Valid JSON a text search for "verdict":"DROPPED" misses (issue 22)
 DROPPED_SPELLINGS = [
     '{"flow":{"verdict":"\\u0044ROPPED"},"node_name":"node-a"}',
@@ -216,15 +270,32 @@ def test_reserved_identity_names_are_hubbles(version: str, tmp_path: Path) -> No
     names = load_tables(version).reserved_identities
     assert names["overlay-to-encrypt"] == 11
     flags = [arg for name in names for arg in ("--identity", name)]
-    completed = subprocess.run([str(upstream_tools.hubble(version)), "observe", *flags, "--print-raw-filters"], capture_output=True, text=True, check=True, timeout=60)
-    assert completed.stdout.split() == ["allowlist:", "-", f"'{json.dumps({'source_identity': list(names.values())}, separators=(',', ':'))}'", "-", f"'{json.dumps({'destination_identity': list(names.values())}, separators=(',', ':'))}'"]
+    completed = subprocess.run(
+        [str(upstream_tools.hubble(version)), "observe", *flags, "--print-raw-filters"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert completed.stdout.split() == [
+        "allowlist:",
+        "-",
+        f"'{json.dumps({'source_identity': list(names.values())}, separators=(',', ':'))}'",
+        "-",
+        f"'{json.dumps({'destination_identity': list(names.values())}, separators=(',', ':'))}'",
+    ]
     profile = _profile(tmp_path, version, [{"source-identity": "overlay-to-encrypt"}])
     assert _compiled_include(profile) == [{"source_identity": [11]}]
 
 
 def _config(tmp_path: Path, include: list[dict[str, Any]]) -> Path:
     path = tmp_path / "flowlogs.yaml"
-    path.write_text(json.dumps({"flowLogs": [{"name": "a", "filePath": "/var/run/cilium/hubble/a.log", "includeFilters": include}]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {"flowLogs": [{"name": "a", "filePath": "/var/run/cilium/hubble/a.log", "includeFilters": include}]}
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -237,7 +308,11 @@ def _preview_config(config: Path, flows: Path, version: str) -> dict[str, Any]:
     return dict(entry)
 
 
-VRRP_IGMP = ['{"flow":{"l4":{"VRRP":{"vrid":1}},"Summary":"line 1"}}', '{"flow":{"l4":{"IGMP":{"type":17}},"Summary":"line 2"}}', '{"flow":{"l4":{"UDP":{}},"Summary":"line 3"}}']
+VRRP_IGMP = [
+    '{"flow":{"l4":{"VRRP":{"vrid":1}},"Summary":"line 1"}}',
+    '{"flow":{"l4":{"IGMP":{"type":17}},"Summary":"line 2"}}',
+    '{"flow":{"l4":{"UDP":{}},"Summary":"line 3"}}',
+]
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
@@ -253,7 +328,7 @@ def test_vrrp_and_igmp_protocols_as_hubble_reads_them(version: str, protocol: st
     try:
         expected = hubble_lines(upstream_tools.hubble(version), flows, include, [])
     except HubbleRefused as refused:
-        assert f"unknown protocol: \"{protocol}\"" in str(refused)
+        assert f'unknown protocol: "{protocol}"' in str(refused)
         assert f"unknown protocol: '{protocol}'" in entry["error"]
         return
     assert expected == [1 if protocol == "vrrp" else 2]
@@ -265,7 +340,11 @@ def test_ip_trace_id_of_a_flow_in_json_names(trace_id: str, tmp_path: Path) -> N
     """Found by the oracle: `ipTraceId` (1.19's Flow.ip_trace_id, as hubble observe -o jsonpb
     writes it) was not read, so an ip_trace_id filter never matched such a line."""
     flows = tmp_path / "flows.jsonl"
-    flows.write_text(f'{{"flow":{{"ipTraceId":{{"traceId":{trace_id}}},"Summary":"line 1"}}}}\n{{"flow":{{"ipTraceId":{{"traceId":"7"}},"Summary":"line 2"}}}}\n', encoding="utf-8")
+    flows.write_text(
+        f'{{"flow":{{"ipTraceId":{{"traceId":{trace_id}}},"Summary":"line '
+        '1"}}\n{"flow":{"ipTraceId":{"traceId":"7"},"Summary":"line 2"}}\n',
+        encoding="utf-8",
+    )
     include = [{"ip_trace_id": [42]}]
     assert hubble_lines(upstream_tools.hubble("1.19"), flows, include, []) == [1]
     assert _preview_config(_config(tmp_path, include), flows, "1.19")["matched_lines"] == [1]

@@ -46,9 +46,22 @@ def report(run_cli: Run, tmp_path: Path) -> tuple[Path, dict[str, object]]:
         yaml.safe_dump(
             {
                 "flowLogs": [
-                    {"name": "drops", "filePath": "/var/run/cilium/hubble/drops.log", "includeFilters": [{"verdict": ["DROPPED"]}]},
-                    {"name": "shop", "filePath": "/var/run/cilium/hubble/shop.log", "includeFilters": [{"destination_pod": ["shop/"]}], "fieldMask": ["time", "source", "destination"]},
-                    {"name": "broken", "filePath": "/var/run/cilium/hubble/broken.log", "includeFilters": [{"http_status_code": ["999"]}]},
+                    {
+                        "name": "drops",
+                        "filePath": "/var/run/cilium/hubble/drops.log",
+                        "includeFilters": [{"verdict": ["DROPPED"]}],
+                    },
+                    {
+                        "name": "shop",
+                        "filePath": "/var/run/cilium/hubble/shop.log",
+                        "includeFilters": [{"destination_pod": ["shop/"]}],
+                        "fieldMask": ["time", "source", "destination"],
+                    },
+                    {
+                        "name": "broken",
+                        "filePath": "/var/run/cilium/hubble/broken.log",
+                        "includeFilters": [{"http_status_code": ["999"]}],
+                    },
                 ]
             }
         )
@@ -77,7 +90,11 @@ def test_report_is_self_contained(report: tuple[Path, dict[str, object]]) -> Non
     collector.feed(text)
     tags = {tag for tag, _ in collector.tags}
     assert "script" not in tags and "link" not in tags and "img" not in tags and "iframe" not in tags
-    assert not [attrs for _, attrs in collector.tags if "src" in attrs or ("href" in attrs and not str(attrs["href"]).startswith("#"))]
+    assert not [
+        attrs
+        for _, attrs in collector.tags
+        if "src" in attrs or ("href" in attrs and not str(attrs["href"]).startswith("#"))
+    ]
     assert "url(" not in text and "@import" not in text
     assert "svg" in tags
 
@@ -93,15 +110,23 @@ LONG_PODS = [f"ledger-writer-{n}-5f7c9d8b6-x2kqz-with-a-rather-long-generated-su
 CLIENTS = [("checkout-frontend-and-api-gateway", f"checkout-web-{n}-7d9f8b6c4-qwert") for n in range(4)]
 
 
-def _flow(index: int, at: datetime, source: tuple[str, str], destination: tuple[str, str] | str, verdict: str, node: str) -> dict[str, Any]:
+def _flow(
+    index: int, at: datetime, source: tuple[str, str], destination: tuple[str, str] | str, verdict: str, node: str
+) -> dict[str, Any]:
     stamp = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{index:06d}000Z"
     flow: dict[str, Any] = {
         "time": stamp,
         "verdict": verdict,
-        "IP": {"source": f"10.0.{index % 200}.{index % 250 + 1}", "destination": "10.1.0.1" if not isinstance(destination, str) else destination, "ipVersion": "IPv4"},
+        "IP": {
+            "source": f"10.0.{index % 200}.{index % 250 + 1}",
+            "destination": "10.1.0.1" if not isinstance(destination, str) else destination,
+            "ipVersion": "IPv4",
+        },
         "l4": {"TCP": {"source_port": 40000 + index, "destination_port": 8443}},
         "source": {"identity": 1000 + index % 7, "namespace": source[0], "pod_name": source[1]},
-        "destination": {"identity": 2, "labels": ["reserved:world"]} if isinstance(destination, str) else {"identity": 3000, "namespace": destination[0], "pod_name": destination[1]},
+        "destination": {"identity": 2, "labels": ["reserved:world"]}
+        if isinstance(destination, str)
+        else {"identity": 3000, "namespace": destination[0], "pod_name": destination[1]},
         "Type": "L3_L4",
         "node_name": node,
         "traffic_direction": "EGRESS",
@@ -120,12 +145,23 @@ def _capture() -> list[dict[str, Any]]:
         busy = 1 + (second >= 180 and second < 420)
         for _ in range(busy):
             client = CLIENTS[index % len(CLIENTS)]
-            destination: tuple[str, str] | str = (LONG_NAMESPACE, LONG_PODS[(index // 3) % len(LONG_PODS)]) if index % 3 else "203.0.113.77"
+            destination: tuple[str, str] | str = (
+                (LONG_NAMESPACE, LONG_PODS[(index // 3) % len(LONG_PODS)]) if index % 3 else "203.0.113.77"
+            )
             node = f"prod-eu-west/aks-nodepool{1 + index % 2}-25275757-vmss00000{index % 2}"
             flows.append(_flow(index, START + timedelta(seconds=second), client, destination, "FORWARDED", node))
             index += 1
     for second in (61, 62, 305):
-        flows.append(_flow(index, START + timedelta(seconds=second), CLIENTS[0], "203.0.113.77", "DROPPED", "prod-eu-west/aks-nodepool1-25275757-vmss000000"))
+        flows.append(
+            _flow(
+                index,
+                START + timedelta(seconds=second),
+                CLIENTS[0],
+                "203.0.113.77",
+                "DROPPED",
+                "prod-eu-west/aks-nodepool1-25275757-vmss000000",
+            )
+        )
         index += 1
     return flows
 
@@ -133,9 +169,17 @@ def _capture() -> list[dict[str, Any]]:
 CONFIG = {
     "flowLogs": [
         {"name": "drops", "filePath": "/var/run/cilium/hubble/drops.log", "includeFilters": [{"verdict": ["DROPPED"]}]},
-        {"name": "payments", "filePath": "/var/run/cilium/hubble/payments-settlement-reconciliation.log", "includeFilters": [{"destination_pod": [f"{LONG_NAMESPACE}/"]}]},
+        {
+            "name": "payments",
+            "filePath": "/var/run/cilium/hubble/payments-settlement-reconciliation.log",
+            "includeFilters": [{"destination_pod": [f"{LONG_NAMESPACE}/"]}],
+        },
         {"name": "everything", "filePath": "/var/run/cilium/hubble/everything.log"},
-        {"name": "broken", "filePath": "/var/run/cilium/hubble/broken.log", "includeFilters": [{"http_status_code": ["999"]}]},
+        {
+            "name": "broken",
+            "filePath": "/var/run/cilium/hubble/broken.log",
+            "includeFilters": [{"http_status_code": ["999"]}],
+        },
     ]
 }
 
@@ -202,16 +246,18 @@ MEASURE = r"""(() => {
   const cells = [...document.querySelectorAll('td, th')].filter(cell => cell.textContent.trim())
     .map(cell => ({text: cell.textContent, width: cell.clientWidth - parseFloat(getComputedStyle(cell).paddingLeft) - parseFloat(getComputedStyle(cell).paddingRight)}));
   return {width: window.innerWidth, cells, scrollWidth: document.documentElement.scrollWidth, seen: text(document, '#seen'), sections, charts};
-})()"""
+})()"""  # noqa: E501 (JavaScript)
 
 
 # How the report drew a top talker before issue 23 (report.py's _bar_chart then), with the classes
 # MEASURE reads; a table with a column too narrow for a word; a drawing wider than a phone.
 _OLD_NAME = f"{CLIENTS[0][0]}/{CLIENTS[0][1]} \u2192 {LONG_NAMESPACE}/{LONG_PODS[0]}"[:60]
 OLD_LAYOUT = (
-    '<!DOCTYPE html><html><head><meta charset="utf-8"><style>svg text{font-size:12px;font-family:system-ui,sans-serif}</style></head>'
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><style>svg '
+    "text{font-size:12px;font-family:system-ui,sans-serif}</style></head>"
     '<body><svg class="chart talkers" width="640" height="24" viewBox="0 0 640 24">'
-    f'<text class="label" x="0" y="14">{_OLD_NAME}</text><rect class="bar" x="360" y="0" width="220" height="20" fill="#4a7fb5"/>'
+    f'<text class="label" x="0" y="14">{_OLD_NAME}</text><rect class="bar" x="360" y="0" width="220" height="20" '
+    'fill="#4a7fb5"/>'
     '<text class="count" x="584" y="14">16</text></svg>'
     '<table style="width:100%;table-layout:fixed"><colgroup><col style="width:97%"><col></colgroup>'
     "<tr><td>source</td><td>destination</td></tr></table></body></html>"
@@ -229,7 +275,10 @@ def browser(outputs: Outputs, tmp_path_factory: pytest.TempPathFactory) -> dict[
             old = shots / "old-layout.html"
             old.write_text(OLD_LAYOUT, encoding="utf-8")
             with Chromium(shots / "chromium-profile") as chromium:
-                runs = {width: chromium.load(outputs.report.as_uri(), width, MEASURE, shots / f"report-{width}.png") for width in WIDTHS}
+                runs = {
+                    width: chromium.load(outputs.report.as_uri(), width, MEASURE, shots / f"report-{width}.png")
+                    for width in WIDTHS
+                }
                 runs[0] = chromium.load(old.as_uri(), 480, MEASURE, shots / "old-layout-480.png")
             saved = {width: {**vars(run), "screenshot": str(run.screenshot)} for width, run in runs.items()}
             (shots / "runs.json").write_text(json.dumps(saved), encoding="utf-8")
@@ -266,7 +315,9 @@ def layout_problems(page: dict[str, Any], width: int) -> list[str]:
     problems = []
     if page["scrollWidth"] > width:
         problems.append(f"the page is {page['scrollWidth']} px wide in a {width} px window")
-    problems += [f"{cell['text']!r} is squeezed into {cell['width']:.0f} px" for cell in page["cells"] if cell["width"] < 40]
+    problems += [
+        f"{cell['text']!r} is squeezed into {cell['width']:.0f} px" for cell in page["cells"] if cell["width"] < 40
+    ]
     for chart in page["charts"]:
         labels, bars = chart["labels"], chart["bars"]
         for label in labels:
@@ -278,7 +329,11 @@ def layout_problems(page: dict[str, Any], width: int) -> list[str]:
                 problems.append(f"{label['text']!r} runs out of the window: {label['box']}")
             if left < cell[0] - 0.5 or right > cell[2] + 0.5:
                 problems.append(f"{label['text']!r} runs out of its cell {cell}: {label['box']}")
-            problems += [f"{chart['what']}: {label['text']!r} {label['box']} overlaps a bar {bar}" for bar in bars if _intersect(label["box"], bar)]
+            problems += [
+                f"{chart['what']}: {label['text']!r} {label['box']} overlaps a bar {bar}"
+                for bar in bars
+                if _intersect(label["box"], bar)
+            ]
         problems += [
             f"{chart['what']}: {one['text']!r} {one['box']} overlaps {other['text']!r} {other['box']}"
             for one, other in combinations(labels, 2)
@@ -330,7 +385,9 @@ def _text_numbers(text: str) -> dict[str, dict[str, str]]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_report_shows_the_json_numbers_rounded_as_the_text(browser: dict[int, PageRun], outputs: Outputs, width: int) -> None:
+def test_report_shows_the_json_numbers_rounded_as_the_text(
+    browser: dict[int, PageRun], outputs: Outputs, width: int
+) -> None:
     page = browser[width].value
     texts = _text_numbers(outputs.text)
     assert page["seen"] == str(outputs.json["seen"]) == str(len(outputs.flows))
@@ -449,7 +506,8 @@ def test_rates_have_three_significant_digits(value: float, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("part", "whole", "text"), [(2, 18, "11.1"), (1, 1, "100.0"), (0, 5, "0.0"), (1, 200000, "0.0005"), (9999, 10000, "99.9")]
+    ("part", "whole", "text"),
+    [(2, 18, "11.1"), (1, 1, "100.0"), (0, 5, "0.0"), (1, 200000, "0.0005"), (9999, 10000, "99.9")],
 )
 def test_shares_never_read_zero_or_all_when_they_are_not(part: int, whole: int, text: str) -> None:
     from flowlogs.cilium.preview.volume import percent_text
@@ -519,11 +577,16 @@ def test_the_report_says_what_was_skipped_and_which_version_decided(run_cli: Run
     flows, config, report = tmp_path / "flows.jsonl", tmp_path / "flowlogs.yaml", tmp_path / "report.html"
     _write_flows(flows, ["2025-01-23T08:00:00Z"])
     with flows.open("a", encoding="utf-8") as out:
-        out.write('{"lost_events":{"source":"PERF_EVENT_RING_BUFFER","num_events_lost":"3"},"time":"2025-01-23T08:00:01Z"}\n{"flow":{"ti')
+        out.write(
+            '{"lost_events":{"source":"PERF_EVENT_RING_BUFFER","num_events_lost":"3"},'
+            '"time":"2025-01-23T08:00:01Z"}\n{"flow":{"ti'
+        )
     config.write_text(yaml.safe_dump({"flowLogs": [{"name": "all", "filePath": "/var/log/all.log"}]}), encoding="utf-8")
     result = run_cli("preview", "--config", str(config), "--flows", str(flows), "--report", str(report))
     assert result.code == 0, result.err
     page = report.read_text(encoding="utf-8")
     assert "<dt>Skipped</dt><dd>1 line that is not a JSON object (cut off or malformed; named on stderr)</dd>" in page
     assert "<dt>Skipped</dt><dd>1 lost_events record (not a flow)</dd>" in page
-    assert "<dt>Semantics</dt><dd>matched with Cilium 1.19&#x27;s filters (the default; --cilium to choose)</dd>" in page
+    assert (
+        "<dt>Semantics</dt><dd>matched with Cilium 1.19&#x27;s filters (the default; --cilium to choose)</dd>" in page
+    )

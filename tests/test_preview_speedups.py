@@ -29,6 +29,7 @@ SETTINGS = settings(max_examples=300, deadline=None, derandomize=True)
 
 # --- a flow log's decision: one generated function ------------------------------------------
 
+
 @SETTINGS
 @given(st.lists(st.lists(st.booleans(), max_size=3), max_size=4))
 def test_any_of_all_calls_the_tests_in_order_until_decided(groups: list[list[bool]]) -> None:
@@ -66,9 +67,9 @@ messages = st.recursive(
     lambda inner: st.dictionaries(st.sampled_from(FIELDS), inner, max_size=5),
     max_leaves=12,
 ).filter(lambda value: isinstance(value, dict))
-trees = st.recursive(st.none(), lambda inner: st.dictionaries(st.sampled_from(FIELDS), inner, min_size=1, max_size=3), max_leaves=8).filter(
-    lambda value: isinstance(value, dict)
-)
+trees = st.recursive(
+    st.none(), lambda inner: st.dictionaries(st.sampled_from(FIELDS), inner, min_size=1, max_size=3), max_leaves=8
+).filter(lambda value: isinstance(value, dict))
 
 
 @SETTINGS
@@ -83,7 +84,12 @@ def test_mask_in_mask_order_writes_the_same_fields_and_bytes(tree: dict[str, Any
 
 def test_masked_sizes_are_the_written_lines() -> None:
     (config,) = flow_logs_from_document(
-        {"flowLogs": [{"name": "m", "filePath": "/m", "fieldMask": ["source.namespace", "time", "l4", "destination.pod_name"]}]}, "test"
+        {
+            "flowLogs": [
+                {"name": "m", "filePath": "/m", "fieldMask": ["source.namespace", "time", "l4", "destination.pod_name"]}
+            ]
+        },
+        "test",
     )
     flow_log = compile_flow_log(config, TABLES)
     table = proto_facts().json_to_proto

@@ -27,14 +27,95 @@ from flowlogs.profile import load_yaml_document
 
 # Plain scalars as people write them, and the spellings YAML 1.2 reads as something else.
 SCALARS = [
-    "drops", "5s", "1m", "10m", "1.17", "1.2", "17", "-3", "+4", "0", "007", "0o17", "0x1F", "0b101", "1_000", "1e3",
-    "1.5e-3", ".5", "-.5", "1.", "-.inf", ".nan", ".NAN", "true", "False", "TRUE", "yes", "no", "on", "off", "y", "~", "null", "NULL",
-    "2030-01-01", "2030-01-01T00:00:00Z", "2030-1-1 10:00:00", "<<", "=", "a:b", "kube-system/web", "*/web", "10.0.0.0/8",
-    "http://x/y?z=1", "app in (a, b)", "'quoted'", '"double \\u00e9"', '"1.19"', "'5'", "|\n    literal\n    text", ">-\n    folded\n    text",
-    "ünïcode", "sp ace", "-x", "_1", "1_", "0o8", "0O17", ".5E3", "-.NaN", "1.2.3", "12e", "0x",
-    "[a, 1, 1.5]", "{a: 1, b: [2]}", "[]", "{}", "!!str 12", "!!int '12'", "!!float 1", "!!bool true", "&anchor drops",
+    "drops",
+    "5s",
+    "1m",
+    "10m",
+    "1.17",
+    "1.2",
+    "17",
+    "-3",
+    "+4",
+    "0",
+    "007",
+    "0o17",
+    "0x1F",
+    "0b101",
+    "1_000",
+    "1e3",
+    "1.5e-3",
+    ".5",
+    "-.5",
+    "1.",
+    "-.inf",
+    ".nan",
+    ".NAN",
+    "true",
+    "False",
+    "TRUE",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "~",
+    "null",
+    "NULL",
+    "2030-01-01",
+    "2030-01-01T00:00:00Z",
+    "2030-1-1 10:00:00",
+    "<<",
+    "=",
+    "a:b",
+    "kube-system/web",
+    "*/web",
+    "10.0.0.0/8",
+    "http://x/y?z=1",
+    "app in (a, b)",
+    "'quoted'",
+    '"double \\u00e9"',
+    '"1.19"',
+    "'5'",
+    "|\n    literal\n    text",
+    ">-\n    folded\n    text",
+    "ünïcode",
+    "sp ace",
+    "-x",
+    "_1",
+    "1_",
+    "0o8",
+    "0O17",
+    ".5E3",
+    "-.NaN",
+    "1.2.3",
+    "12e",
+    "0x",
+    "[a, 1, 1.5]",
+    "{a: 1, b: [2]}",
+    "[]",
+    "{}",
+    "!!str 12",
+    "!!int '12'",
+    "!!float 1",
+    "!!bool true",
+    "&anchor drops",
 ]
-KEYS = ["name", "file", "include", "exclude", "namespace", "pod", "verdict", "a-b", "'quoted key'", "x1", "'1.5'", "on", "17", "true"]
+KEYS = [
+    "name",
+    "file",
+    "include",
+    "exclude",
+    "namespace",
+    "pod",
+    "verdict",
+    "a-b",
+    "'quoted key'",
+    "x1",
+    "'1.5'",
+    "on",
+    "17",
+    "true",
+]
 
 
 @st.composite
@@ -70,7 +151,9 @@ def _ruamel() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     # Timestamps stay the strings the user wrote (as the profile reader keeps them).
-    yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp", lambda constructor, node: constructor.construct_scalar(node))
+    yaml.constructor.add_constructor(
+        "tag:yaml.org,2002:timestamp", lambda constructor, node: constructor.construct_scalar(node)
+    )
     return yaml
 
 
@@ -133,21 +216,31 @@ def _same(ours: Any, theirs: Any) -> bool:
     if isinstance(ours, dict):
         return isinstance(theirs, dict) and list(ours) == list(theirs) and all(_same(ours[k], theirs[k]) for k in ours)
     if isinstance(ours, list):
-        return isinstance(theirs, list) and len(ours) == len(theirs) and all(_same(a, b) for a, b in zip(ours, theirs, strict=True))
+        return (
+            isinstance(theirs, list)
+            and len(ours) == len(theirs)
+            and all(_same(a, b) for a, b in zip(ours, theirs, strict=True))
+        )
     return type(ours) is type(theirs) and ours == theirs
 
 
 def said(diagnostics: Diagnostics) -> str:
     """The one error as ruamel_reading words one: line:col, then the parser's own words."""
     (error,) = diagnostics.items
-    words = error.hint.removeprefix("the YAML parser says: ") if error.hint.startswith("the YAML parser says: ") else error.message.removeprefix("invalid YAML: ")
+    words = (
+        error.hint.removeprefix("the YAML parser says: ")
+        if error.hint.startswith("the YAML parser says: ")
+        else error.message.removeprefix("invalid YAML: ")
+    )
     return f"{error.location.line}:{error.location.column}: {words}"
 
 
 def assert_read_as_ruamel_reads(text: str, tmp_path: Path, errors: bool = False) -> None:
     theirs = ruamel_reading(text)
     ours = our_reading(text, tmp_path)
-    if errors and isinstance(theirs, str):  # both refuse it (the words: test_a_syntax_error_has_ruamels_words_and_position)
+    if errors and isinstance(
+        theirs, str
+    ):  # both refuse it (the words: test_a_syntax_error_has_ruamels_words_and_position)
         assert isinstance(ours, Diagnostics), (text, theirs)
         return
     assert not isinstance(theirs, str), theirs
@@ -160,7 +253,11 @@ def assert_read_as_ruamel_reads(text: str, tmp_path: Path, errors: bool = False)
 # ---------------------------------------------------------------------------------------- tests
 
 
-@pytest.mark.parametrize("path", [*sorted(VALUES.glob("*.yaml")), *sorted((ROOT / "tests" / "fixtures" / "profiles").glob("*.yaml"))], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [*sorted(VALUES.glob("*.yaml")), *sorted((ROOT / "tests" / "fixtures" / "profiles").glob("*.yaml"))],
+    ids=lambda p: p.name,
+)
 def test_every_shipped_and_fixture_profile_reads_as_ruamel_reads_it(path: Path, tmp_path: Path) -> None:
     assert_read_as_ruamel_reads(path.read_text(encoding="utf-8"), tmp_path)
 
@@ -210,7 +307,11 @@ def test_a_duplicate_key_gets_ruamels_words_at_the_second_key(tmp_path: Path) ->
     ours = our_reading(text, tmp_path)
     assert isinstance(ours, Diagnostics)
     (error,) = ours.items
-    assert (error.location.line, error.location.column, error.message) == (3, 3, 'duplicate key "version" with value "1.18" (original value: "1.19")')
+    assert (error.location.line, error.location.column, error.message) == (
+        3,
+        3,
+        'duplicate key "version" with value "1.18" (original value: "1.19")',
+    )
     assert ruamel_reading(text) == '3:3: found duplicate key "version" with value "1.18" (original value: "1.19")'
 
 
@@ -247,7 +348,14 @@ def test_an_alias_stands_where_it_is_written(tmp_path: Path) -> None:
     ours = our_reading(text, tmp_path)
     assert not isinstance(ours, Diagnostics)
     assert ours[0] == {"base": {"name": "a", "file": "/x"}, "copy": {"name": "a", "file": "/x"}}
-    assert ours[1] == {("base",): (1, 7), ("base", "name"): (2, 9), ("base", "file"): (3, 9), ("copy",): (4, 7), ("copy", "name"): (2, 9), ("copy", "file"): (3, 9)}
+    assert ours[1] == {
+        ("base",): (1, 7),
+        ("base", "name"): (2, 9),
+        ("base", "file"): (3, 9),
+        ("copy",): (4, 7),
+        ("copy", "name"): (2, 9),
+        ("copy", "file"): (3, 9),
+    }
     theirs = ruamel_reading(text)
     assert not isinstance(theirs, str)
     assert theirs[1] == {**ours[1], ("copy",): (1, 7)}
@@ -266,7 +374,11 @@ def test_the_non_specific_tag_makes_a_string(tmp_path: Path) -> None:
         # ruamel.yaml: "but found another document" (the composer's words, without the context)
         ("a: 1\n---\nb: 2\n", "2:1", "a second document (---) in the file"),
         ("? [a, b]\n: c\n", "1:3", "a list or mapping as a key"),
-        ("a: x\u2028b: y\n", "1:5", "a U+2028 LINE SEPARATOR character: YAML readers disagree on whether it ends a line"),
+        (
+            "a: x\u2028b: y\n",
+            "1:5",
+            "a U+2028 LINE SEPARATOR character: YAML readers disagree on whether it ends a line",
+        ),
         ("a: !!int x\n", "1:4", "'x' is not a !!int value"),
         ("a: !foo x\n", "1:4", "the tag !foo is not supported here"),
         ("<<: {a: 1}\n", "1:1", "merge keys (<<) are not supported here"),

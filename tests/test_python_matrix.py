@@ -16,7 +16,8 @@ sys.path.insert(0, str(ROOT / "tests" / "tools"))
 import python_matrix  # noqa: E402
 
 
-@pytest.mark.slow  # generate and validate in a virtual environment per other Python: ~3 s (~35 s to make them in .cache/python-matrix)
+# generate and validate in a virtual environment per other Python: ~3 s (~35 s to make them in .cache/python-matrix)
+@pytest.mark.slow
 def test_every_other_python_generates_byte_identical_output(wheel: Path) -> None:
     lines = python_matrix.results(lambda: wheel)
     assert [line for line, failed in lines if failed] == [], "\n".join(line for line, _ in lines)

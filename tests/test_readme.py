@@ -64,7 +64,10 @@ def test_readme_has_the_commands_a_user_runs():
 @pytest.mark.slow  # runs every README command in a fresh copy of the repository: ~6 s
 def test_every_readme_command_runs_in_a_fresh_clone(tmp_path):
     clone = fresh_clone(tmp_path / "flowlogs")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}, "PATH": f"{HELM.parent}:{os.environ['PATH']}"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
+        "PATH": f"{HELM.parent}:{os.environ['PATH']}",
+    }
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     upgrade_help = subprocess.run([str(HELM), "upgrade", "--help"], capture_output=True, text=True, check=True).stdout
     upgrade_flags = set(re.findall(r"(--[a-z][a-z-]+)", upgrade_help))
@@ -79,7 +82,9 @@ def test_every_readme_command_runs_in_a_fresh_clone(tmp_path):
             assert values, command
             # Flags the real helm knows, and an exact chart version: a range (~1.17.0) would upgrade the release.
             assert {word for word in words if word.startswith("--")} <= upgrade_flags, command
-            assert "--version" not in words or re.fullmatch(r"\d+\.\d+\.\d+", words[words.index("--version") + 1]), command
+            assert "--version" not in words or re.fullmatch(r"\d+\.\d+\.\d+", words[words.index("--version") + 1]), (
+                command
+            )
             for name in values:
                 assert isinstance(yaml.safe_load((clone / name).read_text(encoding="utf-8")), dict), command
             continue

@@ -49,7 +49,9 @@ def test_readme_has_cluster_examples() -> None:
     assert sum(" status " in c for c in commands) >= 2
 
 
-def test_readme_cluster_examples(kube_apiserver: ApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_cluster_examples(
+    kube_apiserver: ApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     if not HELM.is_file():
         pytest.skip(f"no helm binary at {HELM}: run `make helm-binary`")
     server = kube_apiserver
@@ -64,22 +66,41 @@ def test_readme_cluster_examples(kube_apiserver: ApiServer, tmp_path: Path, monk
     # The reader's cluster: flowlogs' release and Cilium's release with the profile's overlay.
     assert main(["render", "cilium-exporter"]) == 0
     release = capsys.readouterr().out
-    server.kubectl("delete", "--ignore-not-found", "configmap", "cilium-flowlog-config", "cilium-config", "-n", "kube-system")
+    server.kubectl(
+        "delete", "--ignore-not-found", "configmap", "cilium-flowlog-config", "cilium-config", "-n", "kube-system"
+    )
     server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=release)
     assert main(["--chart-dir", "chart", "generate", "--quiet"]) == 0
     (chart,) = sorted((SHARED_TOOLS / "cilium-charts").glob("cilium-1.17.*.tgz"))
     cilium = subprocess.run(
-        [str(HELM), "template", "cilium", str(chart), "-n", "kube-system", "-f", "chart/profiles/cilium-exporter/cilium-values.yaml"],
-        capture_output=True, text=True, check=True,
+        [
+            str(HELM),
+            "template",
+            "cilium",
+            str(chart),
+            "-n",
+            "kube-system",
+            "-f",
+            "chart/profiles/cilium-exporter/cilium-values.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    (agent_config,) = [d for d in yaml.safe_load_all(cilium) if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "cilium-config"]
+    (agent_config,) = [
+        d
+        for d in yaml.safe_load_all(cilium)
+        if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "cilium-config"
+    ]
     server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=yaml.safe_dump(agent_config))
     capsys.readouterr()
 
     try:
         _run_examples(server)
     finally:
-        server.kubectl("delete", "--ignore-not-found", "configmap", "cilium-flowlog-config", "cilium-config", "-n", "kube-system")
+        server.kubectl(
+            "delete", "--ignore-not-found", "configmap", "cilium-flowlog-config", "cilium-config", "-n", "kube-system"
+        )
     assert re.search(r"The last `status` exits 1", (ROOT / "README.md").read_text(encoding="utf-8"))
 
 

@@ -37,8 +37,16 @@ def test_readme_has_preview_examples() -> None:
     assert len(examples()) >= 4
 
 
-@pytest.mark.parametrize(("argv", "shown"), examples(), ids=lambda value: " ".join(value)[:60] if value else "no output")
-def test_readme_preview_example(argv: list[str], shown: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "shown"), examples(), ids=lambda value: " ".join(value)[:60] if value else "no output"
+)
+def test_readme_preview_example(
+    argv: list[str],
+    shown: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     shutil.copytree(ROOT / "values", tmp_path / "values")
     shutil.copytree(ROOT / "tests" / "data" / "preview", tmp_path / "tests" / "data" / "preview")
     monkeypatch.chdir(tmp_path)

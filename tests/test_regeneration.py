@@ -16,7 +16,10 @@ from flowlogs.diff import DiffStatus, rendered_diff
 from flowlogs.generate import generate, plan
 
 CILIUM = (VALUES / "cilium-exporter.yaml").read_text(encoding="utf-8")
-OTHER = "description: Every flow, to a file.\ncilium:\n  flow-logs:\n    - name: all\n      file: /var/run/cilium/hubble/all.log\n"
+OTHER = (
+    "description: Every flow, to a file.\ncilium:\n  flow-logs:\n    - name: all\n      file: "
+    "/var/run/cilium/hubble/all.log\n"
+)
 FLEET = """\
 gitops:
   repo-url: https://git.example.com/platform/flowlogs.git
@@ -150,7 +153,9 @@ def with_extra_chart_value(monkeypatch: pytest.MonkeyPatch) -> None:
     from flowlogs.values_model import ChartValue
 
     original = build.common_values
-    monkeypatch.setattr(build, "common_values", lambda: [*original(), ChartValue("extra", "", "A new value.", {"type": "string"})])
+    monkeypatch.setattr(
+        build, "common_values", lambda: [*original(), ChartValue("extra", "", "A new value.", {"type": "string"})]
+    )
     monkeypatch.setattr(caches, "code_stamp", lambda: "a flowlogs release with one more chart value")
 
 
@@ -219,14 +224,19 @@ def test_one_profile_change_leaves_every_other_profile_rendering_byte_for_byte(r
     engine = EmbeddedHelm()
 
     def rendered() -> dict[str, str]:
-        return {name: render_profile(engine, repo / "chart", path, "flowlogs", "flowlogs-system", "1.31.0") for name, path in profile_values_files(repo / "chart")}
+        return {
+            name: render_profile(engine, repo / "chart", path, "flowlogs", "flowlogs-system", "1.31.0")
+            for name, path in profile_values_files(repo / "chart")
+        }
 
     before = rendered()
     (repo / "values" / "cilium-exporter.yaml").write_text(CILIUM.replace("direction: egress", "direction: ingress"))
     regenerate(repo)
     after = rendered()
     assert before["cilium-exporter"] != after["cilium-exporter"]
-    assert {name: after[name] for name in after if name != "cilium-exporter"} == {name: before[name] for name in before if name != "cilium-exporter"}
+    assert {name: after[name] for name in after if name != "cilium-exporter"} == {
+        name: before[name] for name in before if name != "cilium-exporter"
+    }
     assert set(after) == {"cilium-exporter", "other", *shipped}
 
 
@@ -257,7 +267,9 @@ def test_changing_a_profile_used_by_a_parameter_changes_the_applicationset(repo)
         ],
         [],
     )
-    elements = yaml.safe_load((repo / "gitops" / "applicationset.yaml").read_text())["spec"]["generators"][0]["list"]["elements"]
+    elements = yaml.safe_load((repo / "gitops" / "applicationset.yaml").read_text())["spec"]["generators"][0]["list"][
+        "elements"
+    ]
     assert [e["ciliumNamespace"] for e in elements] == ["cilium-system", "cilium"]
 
 
@@ -328,7 +340,10 @@ def test_diff_shows_the_rendered_change_of_each_profile(run_cli, repo):
     assert result.code == 0, result.err
     out = result.out
     assert "== cilium-exporter: changed\n" in out
-    assert "--- cilium-exporter: rendered from chart/ (committed)\n+++ cilium-exporter: rendered after `flowlogs generate`\n" in out
+    assert (
+        "--- cilium-exporter: rendered from chart/ (committed)\n+++ cilium-exporter: rendered after `flowlogs "
+        "generate`\n" in out
+    )
     assert "-        - EGRESS\n+        - INGRESS\n" in out
     assert "helm.sh/chart: flowlogs-0.1.1" not in out  # a profile change keeps the chart version
     assert "== other: no change in the rendered manifests\n" in out
@@ -387,8 +402,15 @@ def test_diff_when_the_committed_chart_no_longer_renders(run_cli, repo):
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (("--gitops-dir", "chart/gitops"), "the gitops directory ({root}/chart/gitops) must not be inside the generated chart directory ({root}/chart)"),
-        (("--gitops-dir", "values"), "the values directory ({root}/values) must not be inside the generated gitops directory ({root}/values)"),
+        (
+            ("--gitops-dir", "chart/gitops"),
+            "the gitops directory ({root}/chart/gitops) must not be inside the generated chart directory "
+            "({root}/chart)",
+        ),
+        (
+            ("--gitops-dir", "values"),
+            "the values directory ({root}/values) must not be inside the generated gitops directory ({root}/values)",
+        ),
     ],
 )
 def test_generated_trees_may_not_overlap(run_cli, repo, flags, message):
@@ -411,7 +433,16 @@ def test_the_output_does_not_depend_on_the_working_directory_or_hash_seed(run_cl
     elsewhere = repo / "chart" / "templates"
     for seed in ("1", "2"):
         result = subprocess.run(
-            [sys.executable, "-m", "flowlogs.cli", "--values-dir", str(repo / "values"), "--chart-dir", str(repo / "chart"), "check"],
+            [
+                sys.executable,
+                "-m",
+                "flowlogs.cli",
+                "--values-dir",
+                str(repo / "values"),
+                "--chart-dir",
+                str(repo / "chart"),
+                "check",
+            ],
             cwd=elsewhere,
             env={**os.environ, "PYTHONHASHSEED": seed},
             capture_output=True,
@@ -455,7 +486,9 @@ def test_a_merge_conflict_in_chart_yaml_continues_from_the_highest_version(repo)
     """Two branches each bumped the chart: resolving by regenerating never takes the version back."""
     chart_yaml = repo / "chart" / "Chart.yaml"
     chart_yaml.write_text(
-        chart_yaml.read_text().replace("version: 0.1.0\n", "<<<<<<< HEAD\nversion: 0.1.4\n=======\nversion: 0.1.7\n>>>>>>> topic\n")
+        chart_yaml.read_text().replace(
+            "version: 0.1.0\n", "<<<<<<< HEAD\nversion: 0.1.4\n=======\nversion: 0.1.7\n>>>>>>> topic\n"
+        )
     )
     regenerate(repo)
     assert chart_version(repo)[0] == "0.1.8"
@@ -468,4 +501,6 @@ def test_a_chart_version_that_cannot_be_raised_is_an_error(run_cli, repo, monkey
     with_extra_chart_value(monkeypatch)
     result = run_cli(*ARGS, "generate")
     assert result.code == 1
-    assert result.err.startswith("flowlogs: error: chart/Chart.yaml:6:10: chart version 'latest' is not MAJOR.MINOR.PATCH")
+    assert result.err.startswith(
+        "flowlogs: error: chart/Chart.yaml:6:10: chart version 'latest' is not MAJOR.MINOR.PATCH"
+    )

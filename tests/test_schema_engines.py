@@ -28,7 +28,11 @@ SCHEMA: dict[str, Any] = {
     },
     "additionalProperties": False,
 }
-POSITIONS = Positions("d.yaml", {("every",): (1, 8), ("digit",): (2, 8), ("step",): (3, 7)}, {("every",): (1, 1), ("digit",): (2, 1), ("step",): (3, 1)})
+POSITIONS = Positions(
+    "d.yaml",
+    {("every",): (1, 8), ("digit",): (2, 8), ("step",): (3, 7)},
+    {("every",): (1, 1), ("digit",): (2, 1), ("step",): (3, 1)},
+)
 DOCUMENT = DocumentSchema(lambda: SCHEMA, "the document")
 
 
@@ -47,7 +51,9 @@ def test_a_refusal_the_explainer_cannot_word_is_reported_in_the_deciders_words()
 
 @pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
 def test_nan_and_infinity_are_refused_against_a_bound_in_plain_words(number: float) -> None:
-    assert errors_of({"every": number}) == [f"d.yaml:1:8: error: every: '{number}' is out of range ({number} is not a finite number)"]
+    assert errors_of({"every": number}) == [
+        f"d.yaml:1:8: error: every: '{number}' is out of range ({number} is not a finite number)"
+    ]
     assert DOCUMENT.error_paths({"every": number}) == [("every",)]
 
 
@@ -68,7 +74,9 @@ def test_a_nan_in_a_profile_is_refused_at_its_place(run_cli, tmp_path) -> None: 
     """Through the CLI: `.nan` (YAML 1.2's NaN) where the profile wants a whole number."""
     values = tmp_path / "values"
     values.mkdir()
-    (values / "p.yaml").write_text("cilium:\n  rotation: {max-size-mb: .nan}\n  flow-logs:\n    - name: a\n", encoding="utf-8")
+    (values / "p.yaml").write_text(
+        "cilium:\n  rotation: {max-size-mb: .nan}\n  flow-logs:\n    - name: a\n", encoding="utf-8"
+    )
     result = run_cli("--values-dir", str(values), "--chart-dir", str(tmp_path / "chart"), "generate")
     assert (result.code, result.err.replace(str(tmp_path) + "/", "")) == (
         1,

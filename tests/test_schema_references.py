@@ -36,7 +36,12 @@ def test_a_shared_subschema_is_written_once_and_nothing_else_moves():
     names = {"a": shared, "b": {"type": "integer"}}  # a `properties` mapping used twice: no schema
     schema = {
         "type": "object",
-        "properties": {"x": shared, "y": {"type": "array", "items": shared}, "z": {"type": "object", "properties": names}, "w": {"type": "object", "properties": names}},
+        "properties": {
+            "x": shared,
+            "y": {"type": "array", "items": shared},
+            "z": {"type": "object", "properties": names},
+            "w": {"type": "object", "properties": names},
+        },
         "x-words": {"shared": shared},  # an annotation holds no subschema
         "enum": [shared],
     }
@@ -46,12 +51,19 @@ def test_a_shared_subschema_is_written_once_and_nothing_else_moves():
     assert result["$defs"] == {"shared-1": shared, "shared-2": {"type": "integer"}}
     assert result["properties"]["x"] == result["properties"]["y"]["items"] == {"$ref": "#/$defs/shared-1"}
     # the mapping stays a mapping of names; the subschemas in it are each used twice
-    assert result["properties"]["z"]["properties"] == result["properties"]["w"]["properties"] == {"a": {"$ref": "#/$defs/shared-1"}, "b": {"$ref": "#/$defs/shared-2"}}
+    assert (
+        result["properties"]["z"]["properties"]
+        == result["properties"]["w"]["properties"]
+        == {"a": {"$ref": "#/$defs/shared-1"}, "b": {"$ref": "#/$defs/shared-2"}}
+    )
     assert result["x-words"] == {"shared": shared} and result["enum"] == [shared]
 
 
 def test_a_schema_without_shared_subschemas_is_copied_as_it_is():
-    schema = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}}
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"oneOf": [{"type": "string"}, {"type": "integer"}]}},
+    }
     assert referenced_once(schema) == schema
 
 
@@ -96,5 +108,9 @@ REFERENCE = {name: _reference(schema()) for name, schema in SCHEMAS.items()}
 def test_the_generated_documents_reach_both_verdicts(name, verdict):
     # The property tests above mean something only if the strategies make valid and invalid documents.
     strategy = profile_data() if name == "profile" else fleet_data()
-    found = find(strategy, lambda data: REFERENCE[name].is_valid(data) is verdict, settings=settings(derandomize=True, database=None))
+    found = find(
+        strategy,
+        lambda data: REFERENCE[name].is_valid(data) is verdict,
+        settings=settings(derandomize=True, database=None),
+    )
     assert FAST[name].is_valid(found) is verdict

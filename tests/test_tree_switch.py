@@ -71,22 +71,40 @@ class ForkingGenerate:
     def __init__(self, server: subprocess.Popen[str], scratch: Path) -> None:
         self.server, self.scratch = server, scratch
 
-    def run(self, root: Path, *runs: list[str], kill_after: float | None = None, in_this_process: bool = False) -> tuple[float, list[tuple[int, str]]]:
+    def run(
+        self, root: Path, *runs: list[str], kill_after: float | None = None, in_this_process: bool = False
+    ) -> tuple[float, list[tuple[int, str]]]:
         """(seconds, [(exit code, stderr)] per run) of `flowlogs ARGS` runs started together in root."""
         assert self.server.stdin and self.server.stdout
         stderr = [self.scratch / f"stderr-{n}" for n in range(len(runs))]
-        request = {"root": str(root), "runs": runs, "stderr": list(map(str, stderr)), "kill_after": kill_after, "in_this_process": in_this_process}
+        request = {
+            "root": str(root),
+            "runs": runs,
+            "stderr": list(map(str, stderr)),
+            "kill_after": kill_after,
+            "in_this_process": in_this_process,
+        }
         self.server.stdin.write(json.dumps(request) + "\n")
         self.server.stdin.flush()
         answer = json.loads(self.server.stdout.readline())
-        return answer["seconds"], [(code, "" if in_this_process else path.read_text()) for code, path in zip(answer["codes"], stderr, strict=True)]
+        return answer["seconds"], [
+            (code, "" if in_this_process else path.read_text())
+            for code, path in zip(answer["codes"], stderr, strict=True)
+        ]
 
 
 @contextmanager
 def forking_generate(scratch: Path) -> Iterator[ForkingGenerate]:
-    with subprocess.Popen([sys.executable, "-c", FORKING_GENERATE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as server:
+    with subprocess.Popen(
+        [sys.executable, "-c", FORKING_GENERATE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as server:
         forks = ForkingGenerate(server, scratch)
-        assert forks.run(shutil.copytree(VALUES, scratch / "warm-up" / "values").parent, ["generate"], in_this_process=True)[1][0][0] == 0
+        assert (
+            forks.run(
+                shutil.copytree(VALUES, scratch / "warm-up" / "values").parent, ["generate"], in_this_process=True
+            )[1][0][0]
+            == 0
+        )
         yield forks
         assert server.stdin
         server.stdin.close()
@@ -107,7 +125,9 @@ def tree(files: dict[str, bytes], name: str) -> dict[str, bytes]:
 
 
 def run_generate(root: Path, values: str = "values") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, "--values-dir", values, "generate"], cwd=root, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [*CLI, "--values-dir", values, "generate"], cwd=root, capture_output=True, text=True, check=False
+    )
 
 
 def change_inputs(values: Path) -> None:
@@ -138,7 +158,9 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, by
 
 
 @pytest.mark.slow  # 30 generate processes, each killed at a random moment: ~5 s of CPU, more wall (it sleeps)
-def test_killed_at_random_points_each_tree_is_old_or_new(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
+def test_killed_at_random_points_each_tree_is_old_or_new(
+    states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path
+) -> None:
     start, old, new = states
     chooser = random.Random(13)
     outcomes = {"old": 0, "new": 0, "mixed before recovery": 0}
@@ -152,7 +174,9 @@ def test_killed_at_random_points_each_tree_is_old_or_new(states: tuple[Path, dic
             forks.run(root, ["generate"], kill_after=chooser.uniform(0.3, 1.1) * duration)
             files = snapshot(root)
             for name in ("chart", "gitops"):
-                assert tree(files, name) in (tree(old, name), tree(new, name)), f"trial {trial}: {name}/ is a mix of old and new"
+                assert tree(files, name) in (tree(old, name), tree(new, name)), (
+                    f"trial {trial}: {name}/ is a mix of old and new"
+                )
             if (tree(files, "chart") == tree(old, "chart")) != (tree(files, "gitops") == tree(old, "gitops")):
                 outcomes["mixed before recovery"] += 1
                 assert (root / JOURNAL_NAME).is_file()  # the next run completes it
@@ -161,11 +185,15 @@ def test_killed_at_random_points_each_tree_is_old_or_new(states: tuple[Path, dic
             assert files in (old, new), f"trial {trial}: after recovery {sorted(set(files) ^ set(old))}"
             outcomes["old" if files == old else "new"] += 1
             assert not [p.name for p in root.iterdir() if p.name.startswith(".")]
-    print(f"kill trials: {TRIALS}, entirely old: {outcomes['old']}, entirely new: {outcomes['new']}, "
-          f"one tree switched before the kill (completed by recovery): {outcomes['mixed before recovery']}")
+    print(
+        f"kill trials: {TRIALS}, entirely old: {outcomes['old']}, entirely new: {outcomes['new']}, "
+        f"one tree switched before the kill (completed by recovery): {outcomes['mixed before recovery']}"
+    )
 
 
-def test_the_next_generate_completes_a_killed_switch(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
+def test_the_next_generate_completes_a_killed_switch(
+    states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path
+) -> None:
     """A journal left by a killed run is completed by the next `flowlogs generate`, with no leftovers."""
     start, _, new = states
     root = shutil.copytree(start, tmp_path / "repo")
@@ -173,7 +201,13 @@ def test_the_next_generate_completes_a_killed_switch(states: tuple[Path, dict[st
 
     new_chart = {path.removeprefix("chart/"): data.decode() for path, data in tree(new, "chart").items()}
     _write_tree(staged_path(root / "chart"), new_chart)
-    (root / JOURNAL_NAME).write_text('{"trees": [{"target": "' + str((root / "chart").resolve()) + '", "digest": "' + _files_digest(new_chart) + '"}]}\n')
+    (root / JOURNAL_NAME).write_text(
+        '{"trees": [{"target": "'
+        + str((root / "chart").resolve())
+        + '", "digest": "'
+        + _files_digest(new_chart)
+        + '"}]}\n'
+    )
     result = run_generate(root)
     assert result.returncode == 0, result.stderr
     assert snapshot(root) == new
@@ -181,12 +215,16 @@ def test_the_next_generate_completes_a_killed_switch(states: tuple[Path, dict[st
 
 
 @pytest.mark.slow  # pairs of generate processes started together: ~2 s
-def test_two_runs_at_once_leave_one_input_entirely(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
+def test_two_runs_at_once_leave_one_input_entirely(
+    states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path
+) -> None:
     start, _, _ = states
     base = shutil.copytree(start, tmp_path / "base")
     shutil.copytree(base / "values", base / "other")
     for profile in (base / "other").glob("*.yaml"):  # the other input: the shipped profiles again
-        profile.write_text(profile.read_text().replace("description: Changed. ", "description: ").replace("release-2", "main"))
+        profile.write_text(
+            profile.read_text().replace("description: Changed. ", "description: ").replace("release-2", "main")
+        )
     # What each order of the two runs leaves (the chart version depends on the chart before).
     expected = []
     for order in (("values",), ("other",), ("values", "other"), ("other", "values")):
@@ -209,7 +247,9 @@ def test_two_runs_at_once_leave_one_input_entirely(states: tuple[Path, dict[str,
     print("concurrent runs, (succeeded, refused as busy) per attempt:", outcomes)
 
 
-def test_a_run_finding_another_one_running_writes_nothing(states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path) -> None:
+def test_a_run_finding_another_one_running_writes_nothing(
+    states: tuple[Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path
+) -> None:
     import fcntl
 
     start, old, _ = states
@@ -222,7 +262,10 @@ def test_a_run_finding_another_one_running_writes_nothing(states: tuple[Path, di
     finally:
         os.close(descriptor)
     assert result.returncode == 1
-    assert result.stderr == f"flowlogs: error: another flowlogs generate is running in {root.resolve()}; wait for it to finish, then run again\n"
+    assert result.stderr == (
+        f"flowlogs: error: another flowlogs generate is running in {root.resolve()}; wait for it to finish, then "
+        "run again\n"
+    )
     assert snapshot(root) == before
 
 
@@ -235,5 +278,7 @@ def test_replace_trees_with_names_that_sort_differently_as_paths(tmp_path: Path)
     (tmp_path / "out" / "a" / "x").write_text("old\n")
     (reports,) = replace_trees(tmp_path, [(tmp_path / "out", files)])
     assert (sorted(reports.written), reports.removed) == (["a-b/x", "a/x"], [])
-    assert {p.relative_to(tmp_path / "out").as_posix(): p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file()} == files
+    assert {
+        p.relative_to(tmp_path / "out").as_posix(): p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file()
+    } == files
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -143,6 +143,8 @@ def test_a_document_without_kind_or_api_version_lacks_a_kind_first_like_kubeconf
 def test_binary_scalars_are_decoded_as_kubernetes_decodes_them() -> None:
     # sigs.k8s.io/yaml v1.4.0, goyaml.v2/decode.go `scalar`: a !!binary value is base64-decoded
     # and the bytes become the string (so `binaryData` then holds "hello", not base64).
-    document = parse_one("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nbinaryData:\n  x: !!binary |\n    aGVs\n    bG8=\n")
+    document = parse_one(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nbinaryData:\n  x: !!binary |\n    aGVs\n    bG8=\n"
+    )
     assert isinstance(document, Resource)
     assert document.obj["binaryData"] == {"x": "hello"}

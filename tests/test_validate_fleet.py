@@ -50,7 +50,17 @@ def test_clusters_that_deploy_the_same_values_are_one_group(tmp_path):
 
 def test_validate_fleet_renders_each_group_once(run_cli, tmp_path):
     values = repository(tmp_path)
-    result = run_cli("--values-dir", str(values), "--chart-dir", str(tmp_path / "chart"), "validate", "--fleet", "--embedded-only", "-o", "json")
+    result = run_cli(
+        "--values-dir",
+        str(values),
+        "--chart-dir",
+        str(tmp_path / "chart"),
+        "validate",
+        "--fleet",
+        "--embedded-only",
+        "-o",
+        "json",
+    )
     assert result.code == 0, result.out + result.err
     report = json.loads(result.out)
     profiles = {r["profile"] for r in report["resources"]} if "resources" in report else set()

@@ -28,7 +28,8 @@ spec:
         applicationlayer.projectcalico.org/sidecar: {label}
 """
 MESSAGE = (
-    "partial manifest (argocd.argoproj.io/sync-options: Validate=false): valid against the schema without its required properties"
+    "partial manifest (argocd.argoproj.io/sync-options: Validate=false): valid against the schema without its required "
+    "properties"
 )
 
 
@@ -38,8 +39,13 @@ def validate(run_cli, tmp_path: Path, text: str):  # type: ignore[no-untyped-def
     return run_cli("validate", "--embedded-only", "--verbose", f"--documents={path}", "cilium-exporter")
 
 
-@pytest.mark.parametrize("options", ["ServerSideApply=true,Validate=false,Prune=false,Delete=false", "'ServerSideApply=true, Validate=false'"])
-def test_a_partial_manifest_is_valid_without_its_required_fields_and_says_so(run_cli, tmp_path: Path, options: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "options",
+    ["ServerSideApply=true,Validate=false,Prune=false,Delete=false", "'ServerSideApply=true, Validate=false'"],
+)
+def test_a_partial_manifest_is_valid_without_its_required_fields_and_says_so(
+    run_cli, tmp_path: Path, options: str
+) -> None:  # type: ignore[no-untyped-def]
     result = validate(run_cli, tmp_path, PARTIAL_DEPLOYMENT.format(options=options, label='"true"'))
     assert f"Deployment frontend is valid: {MESSAGE}" in result.out, result.out + result.err
     assert "Invalid: 0, Errors: 0" in result.out
@@ -48,7 +54,10 @@ def test_a_partial_manifest_is_valid_without_its_required_fields_and_says_so(run
 def test_a_partial_manifest_still_fails_on_everything_else(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = validate(run_cli, tmp_path, PARTIAL_DEPLOYMENT.format(options="Validate=false", label="7"))
     assert result.code == 1
-    assert "Deployment frontend is invalid: /spec/template/metadata/labels/applicationlayer.projectcalico.org~1sidecar: 7 is not of types \"null\", \"string\"" in result.out
+    assert (
+        "Deployment frontend is invalid: /spec/template/metadata/labels/applicationlayer.projectcalico.org~1sidecar: 7 "
+        'is not of types "null", "string"' in result.out
+    )
 
 
 def test_without_validate_false_a_missing_selector_is_an_error(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -63,4 +72,7 @@ def test_the_shipped_gitops_profile_validates_with_its_partial_manifests_reporte
     result = run_cli("validate", "--embedded-only", "--verbose", "calico-gitops")
     assert result.code == 0, result.out + result.err
     for name in ("checkout", "frontend"):
-        assert f"calico-gitops - flowlogs/templates/calico/deployment.yaml - Deployment {name} is valid: {MESSAGE}" in result.out
+        assert (
+            f"calico-gitops - flowlogs/templates/calico/deployment.yaml - Deployment {name} is valid: {MESSAGE}"
+            in result.out
+        )

@@ -563,7 +563,10 @@ def test_disagreeing_crds_in_a_location_are_a_warning_and_kubeconform_gets_the_c
     chart = make_chart(tmp_path, {"gadget.yaml": gadget, "cilium/configmap.yaml": CONFIGMAP})
     script, record = fake_kubeconform(tmp_path / "bin", "all-valid")
     opts = options(
-        chart, profile(chart, "a", "profile: a\n"), schema_locations=("default", str(crds)), kubeconform_binary=str(script)
+        chart,
+        profile(chart, "a", "profile: a\n"),
+        schema_locations=("default", str(crds)),
+        kubeconform_binary=str(script),
     )
     code, lines = run(opts)
     assert code == 0

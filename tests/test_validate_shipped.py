@@ -23,7 +23,9 @@ def documents_args() -> list[str]:
     return [arg for path in GITOPS_DOCUMENTS for arg in ("--documents", str(path))]
 
 
-def test_every_shipped_profile_validates_with_the_built_in_schemas(run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_shipped_profile_validates_with_the_built_in_schemas(
+    run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     result = run_cli("validate", "--embedded-only", *documents_args())
     assert result.code == 0, result.out + result.err
@@ -38,7 +40,9 @@ def test_every_shipped_profile_validates_with_the_built_in_schemas(run_cli: RunC
     assert resources == valid > len(GITOPS_DOCUMENTS)
 
 
-def test_every_shipped_profile_validates_against_the_upstream_crds(run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_shipped_profile_validates_against_the_upstream_crds(
+    run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not CRDS.is_dir():
         pytest.skip("../shared/crds is not beside the project: the upstream CRDs cannot be checked")
     monkeypatch.chdir(ROOT)
@@ -86,16 +90,23 @@ def test_a_hand_edited_values_file_fails_the_values_schema(run_cli: RunCli, tmp_
     result = run_cli("--chart-dir", str(chart), "validate", "--from-chart", "--embedded-only")
     assert result.code == 1
     assert "- at '/calico/applicationLayer/logCollection/logIntervalSeconds': got string, want integer" in result.out
-    assert result.out.splitlines()[-1] == "Summary: 0 resources found in 1 profiles - Valid: 0, Invalid: 0, Errors: 1, Skipped: 0"
+    assert (
+        result.out.splitlines()[-1]
+        == "Summary: 0 resources found in 1 profiles - Valid: 0, Invalid: 0, Errors: 1, Skipped: 0"
+    )
 
 
-def test_a_hand_edited_template_is_reported_with_profile_template_resource_and_path(run_cli: RunCli, tmp_path: Path) -> None:
+def test_a_hand_edited_template_is_reported_with_profile_template_resource_and_path(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
     chart = _generated(tmp_path)
     template = chart / "templates" / "calico" / "applicationlayer.yaml"
     template.write_text(template.read_text().replace("spec:\n", "spec:\n  collectLogs: Enabled\n", 1))
     result = run_cli("--chart-dir", str(chart), "validate", "--from-chart", "--embedded-only")
     assert result.code == 1
     [problem] = [line for line in result.out.splitlines() if "ApplicationLayer" in line]
-    assert problem.startswith("calico-l7 - flowlogs/templates/calico/applicationlayer.yaml - ApplicationLayer tigera-secure is invalid")
+    assert problem.startswith(
+        "calico-l7 - flowlogs/templates/calico/applicationlayer.yaml - ApplicationLayer tigera-secure is invalid"
+    )
     assert "/spec" in problem and "collectLogs" in problem
     assert "Invalid: 1" in result.out.splitlines()[-1]

@@ -42,7 +42,10 @@ FILTER_EXAMPLES: dict[str, tuple[Any, Any]] = {
     "cluster": ("east", ["east"]),
     "verdict": (["dropped", "forwarded"], ["DROPPED", "FORWARDED"]),
     "drop-reason": ("policy-denied", ["POLICY_DENIED"]),
-    "event-type": ({"type": "drop", "sub-type": "policy-denied", "match-sub-type": True}, [{"type": 1, "match_sub_type": True, "sub_type": 133}]),
+    "event-type": (
+        {"type": "drop", "sub-type": "policy-denied", "match-sub-type": True},
+        [{"type": 1, "match_sub_type": True, "sub_type": 133}],
+    ),
     "direction": ("egress", ["EGRESS"]),
     "source-ip-xlated": ("192.0.2.1", ["192.0.2.1"]),
     "protocol": ("TCP", ["tcp"]),
@@ -136,15 +139,25 @@ def test_kinds_explain_compiled_values_in_plain_words():
     match_sub_type; pkg/hubble/k8s reads `/web` as any namespace and a bare name as default)."""
     tables = load_tables("1.18")
     explain = lambda word, value: FILTER_WORDS[word].kind.explain(value, tables)  # noqa: E731
-    assert explain("event-type", [{"type": 1, "sub_type": 133}]) == "drop of any sub-type (sub-type policy-denied (133) is ignored without match-sub-type)"
-    assert explain("event-type", [{"type": 1, "match_sub_type": True, "sub_type": 133}]) == "drop with sub-type policy-denied (133)"
+    assert (
+        explain("event-type", [{"type": 1, "sub_type": 133}])
+        == "drop of any sub-type (sub-type policy-denied (133) is ignored without match-sub-type)"
+    )
+    assert (
+        explain("event-type", [{"type": 1, "match_sub_type": True, "sub_type": 133}])
+        == "drop with sub-type policy-denied (133)"
+    )
     assert explain("pod", ["kube-system/", "/web", "db"]) == (
-        "any name in namespace kube-system, names starting with 'web' in any namespace or names starting with 'db' in namespace default"
+        "any name in namespace kube-system, names starting with 'web' in any namespace or names starting with 'db' in "
+        "namespace default"
     )
     assert explain("http-status", ["5+", "40+", "404"]) == "5xx, 40x or 404"
     assert explain("verdict", ["DROPPED"]) == "dropped"
     assert explain("identity", [2, 42]) == "world (2) or 42"
-    assert explain("workload", [{"kind": "Deployment"}, {"kind": "Deployment", "name": "web"}]) == "any Deployment or Deployment web"
+    assert (
+        explain("workload", [{"kind": "Deployment"}, {"kind": "Deployment", "name": "web"}])
+        == "any Deployment or Deployment web"
+    )
     assert explain("interface", [{"name": "eth0", "index": 7}, {"index": 3}]) == "eth0 with index 7 or index 3"
 
 

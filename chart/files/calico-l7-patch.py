@@ -49,7 +49,8 @@ Patch: TypeAlias = dict[str, Any]  # a JSON merge patch (null = remove the field
 FieldPath: TypeAlias = tuple[str, ...]  # keys from an object's root to one field
 
 
-# Callback protocols, not Callable: the chart renders this file with Jinja, where two opening square brackets start an expression.
+# Callback protocols, not Callable: the chart renders this file with Jinja, where two opening square brackets start an
+# expression.
 class Plan(Protocol):
     """plan(obj) -> (merge patch or None, notes)."""
 

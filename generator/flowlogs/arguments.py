@@ -18,9 +18,13 @@ def directory(text: str) -> Path:
     return path
 
 
-def add_output_format(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json"), what: str = "output format") -> None:
+def add_output_format(
+    parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json"), what: str = "output format"
+) -> None:
     """`-o/--output FORMAT`: in every command, `-o` is the format of what is printed (a file is `--output-file`)."""
-    parser.add_argument("-o", "--output", choices=tuple(formats), default=formats[0], help=f"{what} (default: {formats[0]})")
+    parser.add_argument(
+        "-o", "--output", choices=tuple(formats), default=formats[0], help=f"{what} (default: {formats[0]})"
+    )
 
 
 class DeprecatedAlias(argparse.Action):
@@ -32,7 +36,13 @@ class DeprecatedAlias(argparse.Action):
         self.instead = instead
         super().__init__(option_strings, dest, **kwargs)
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         new = self.store(parser, namespace, values)
         print(f"flowlogs: warning: {option_string} is deprecated: write {new}", file=sys.stderr)
 

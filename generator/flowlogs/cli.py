@@ -1,11 +1,20 @@
-"""The `flowlogs` command: parse arguments, run the command the table names, turn errors into messages and exit codes."""
+"""The `flowlogs` command: parse arguments, run the command the table names, turn errors into messages and exit
+codes."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-from .commands import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, build_parser, command_table, print_diagnostics, run_command
+from .commands import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    build_parser,
+    command_table,
+    print_diagnostics,
+    run_command,
+)
 from .errors import FlowlogsError, ProfileError
 from .extras import MissingExtra
 
@@ -27,7 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProfileError as error:
         print_diagnostics(error.diagnostics)
         count = len(error.diagnostics)
-        print(f"flowlogs: {count} error{'s' if count != 1 else ''} in profiles or the fleet file; nothing was written", file=sys.stderr)
+        print(
+            f"flowlogs: {count} error{'s' if count != 1 else ''} in profiles or the fleet file; nothing was written",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     except MissingExtra as error:
         print(f"flowlogs {args.command}: {error}", file=sys.stderr)
@@ -52,7 +64,8 @@ def _internal_error(error: Exception, *, debug: bool) -> int:
     summary = " ".join(str(error).split())[:200]
     print(
         f"flowlogs: internal error: {type(error).__name__}{f': {summary}' if summary else ''}"
-        f" (exit {EXIT_INTERNAL}; run again with --debug for the traceback and report it with the input that caused it)",
+        f" (exit {EXIT_INTERNAL}; run again with --debug for the traceback and report it with the input that caused "
+        "it)",
         file=sys.stderr,
     )
     return EXIT_INTERNAL

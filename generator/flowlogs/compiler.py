@@ -9,7 +9,17 @@ from typing import Any
 from .compose import COMPOSE_KEY, compose
 from .errors import Diagnostic, Diagnostics, Location, Severity, display_path
 from .products import CompiledPart, Product
-from .profile import MAX_PROFILE_NAME, PROFILE_NAME_HINT, PROFILE_NAME_RE, Node, Profile, find_profiles, load_yaml_document, profile_path, same_stem
+from .profile import (
+    MAX_PROFILE_NAME,
+    PROFILE_NAME_HINT,
+    PROFILE_NAME_RE,
+    Node,
+    Profile,
+    find_profiles,
+    load_yaml_document,
+    profile_path,
+    same_stem,
+)
 from .profile_schema import profile_schema
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
@@ -48,14 +58,20 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
     """Read and schema-check one profile; problems go to `diagnostics`."""
     name = path.stem
     if not PROFILE_NAME_RE.match(name) or len(name) > MAX_PROFILE_NAME:
-        diagnostics.error(Location(display_path(path)), f"profile file name {path.name!r} is not a valid profile name", PROFILE_NAME_HINT)
+        diagnostics.error(
+            Location(display_path(path)),
+            f"profile file name {path.name!r} is not a valid profile name",
+            PROFILE_NAME_HINT,
+        )
         return None
     loaded = load_yaml_document(path, diagnostics)
     if loaded is None:
         return None
     data, positions, text = loaded
     if not isinstance(data, dict):
-        diagnostics.error(Location(positions.file, 1, 1), "a profile must be a mapping with 'cilium:' and/or 'calico:' sections")
+        diagnostics.error(
+            Location(positions.file, 1, 1), "a profile must be a mapping with 'cilium:' and/or 'calico:' sections"
+        )
         return None
     before = len(diagnostics.errors)
     PROFILE_SCHEMA.check(data, positions, diagnostics)
@@ -79,7 +95,9 @@ def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfi
             values[product.key] = parts[product.key].values
     if not parts:
         sections = " nor ".join(f"a '{product.key}'" for product in PRODUCTS)
-        diagnostics.warning(root.location, f"profile '{profile.name}' has neither {sections} section: it renders nothing")
+        diagnostics.warning(
+            root.location, f"profile '{profile.name}' has neither {sections} section: it renders nothing"
+        )
     return CompiledProfile(
         name=profile.name,
         source=profile.display_path,

@@ -88,9 +88,13 @@ class _Merger:
             for at, position in table.items():
                 if at[:depth] == source_path:
                     target[path + at[depth:]] = position
-                    self.files[path + at[depth:]] = source._file(at) if isinstance(source, SourcedPositions) else source.file
+                    self.files[path + at[depth:]] = (
+                        source._file(at) if isinstance(source, SourcedPositions) else source.file
+                    )
 
-    def merge(self, target: dict[str, Any], value: Mapping[str, Any], source: Positions, source_path: PathKey, path: PathKey) -> None:
+    def merge(
+        self, target: dict[str, Any], value: Mapping[str, Any], source: Positions, source_path: PathKey, path: PathKey
+    ) -> None:
         for key, child in value.items():
             if not path and key in _OWN_KEYS:
                 continue
@@ -106,11 +110,15 @@ class _Merger:
                 dotted = ".".join(str(part) for part in here)
                 self.diagnostics.error(
                     source.of_value(there),
-                    f"'{dotted}' is {child!r} here but {target[key]!r} in {self.location(here)} (composed into {self.file})",
-                    "a composed profile takes each value from one file: set it the same in both, or in one of them only",
+                    f"'{dotted}' is {child!r} here but {target[key]!r} in {self.location(here)} (composed into "
+                    f"{self.file})",
+                    "a composed profile takes each value from one file: set it the same in both, or in one of them "
+                    "only",
                 )
 
-    def extend(self, target: list[Any], items: list[Any], source: Positions, source_path: PathKey, path: PathKey) -> None:
+    def extend(
+        self, target: list[Any], items: list[Any], source: Positions, source_path: PathKey, path: PathKey
+    ) -> None:
         fields = self.identities.get(tuple(part for part in path if not isinstance(part, int)), ())
         for index, item in enumerate(items):
             clash = next(
@@ -118,7 +126,10 @@ class _Merger:
                     (name, existing)
                     for existing, kept in enumerate(target)
                     for name in fields
-                    if isinstance(item, dict) and isinstance(kept, dict) and name in item and item.get(name) == kept.get(name)
+                    if isinstance(item, dict)
+                    and isinstance(kept, dict)
+                    and name in item
+                    and item.get(name) == kept.get(name)
                 ),
                 None,
             )
@@ -126,7 +137,8 @@ class _Merger:
                 name, existing = clash
                 self.diagnostics.error(
                     source.of_value((*source_path, index, name)),
-                    f"{name} '{item[name]}' is used by two profiles composed into {self.file}: here and in {self.location((*path, existing, name))}",
+                    f"{name} '{item[name]}' is used by two profiles composed into {self.file}: here and in "
+                    f"{self.location((*path, existing, name))}",
                     f"a composed profile merges the lists of its profiles: give each entry its own {name}",
                 )
                 continue
@@ -161,7 +173,8 @@ def compose(
         except _TooMany:
             diagnostics.error(
                 positions.of_value((COMPOSE_KEY,)),
-                f"{positions.file} composes more than {MAX_COMPOSED_FILES} profiles (counting the profiles they compose)",
+                f"{positions.file} composes more than {MAX_COMPOSED_FILES} profiles (counting the profiles they "
+                "compose)",
                 "compose fewer profiles: no fleet needs this many",
             )
             return None
@@ -170,13 +183,23 @@ def compose(
     loading = (*loading, path.resolve())
     for index, name in enumerate(names):
         at = positions.of_value((COMPOSE_KEY, index))
-        found = [path.parent / f"{name}{suffix}" for suffix in PROFILE_SUFFIXES if (path.parent / f"{name}{suffix}").is_file()]
+        found = [
+            path.parent / f"{name}{suffix}"
+            for suffix in PROFILE_SUFFIXES
+            if (path.parent / f"{name}{suffix}").is_file()
+        ]
         if not found:
             choices = [p.stem for p in find_profiles(path.parent) if p.resolve() != path.resolve()]
-            diagnostics.error(at, f"unknown profile '{name}' to compose{did_you_mean(str(name), choices)}", "compose names profiles of the same directory, without .yaml")
+            diagnostics.error(
+                at,
+                f"unknown profile '{name}' to compose{did_you_mean(str(name), choices)}",
+                "compose names profiles of the same directory, without .yaml",
+            )
             return None
         if found[0].resolve() in loading:
-            diagnostics.error(at, f"profile '{name}' composes itself (through {' -> '.join(p.stem for p in (*loading, found[0]))})")
+            diagnostics.error(
+                at, f"profile '{name}' composes itself (through {' -> '.join(p.stem for p in (*loading, found[0]))})"
+            )
             return None
         key = found[0].resolve()
         if key not in resolved:
@@ -186,7 +209,10 @@ def compose(
             resolved[key] = _load(found[0], diagnostics, loading, resolved)
         loaded = resolved[key]
         if loaded is None:
-            diagnostics.error(at, f"profile '{name}' cannot be composed: it has errors of its own (`flowlogs explain {name}` lists them)")
+            diagnostics.error(
+                at,
+                f"profile '{name}' cannot be composed: it has errors of its own (`flowlogs explain {name}` lists them)",
+            )
             return None
         merger.merge(merger.data, loaded[0], loaded[1], (), ())
     merger.merge(merger.data, data, positions, (), ())

@@ -114,14 +114,25 @@ def current_chart(values_dir: Path, chart_dir: Path, selected: Sequence[str] = (
     return CurrentChart(kept.unversioned.versioned(chart_dir), kept.profiles, kept.diagnostics)
 
 
-def keep_build(key: dict[str, object] | None, values_dir: Path, chart_dir: Path, paths: list[Path], compiled: CompiledChart) -> _KeptBuild:
+def keep_build(
+    key: dict[str, object] | None, values_dir: Path, chart_dir: Path, paths: list[Path], compiled: CompiledChart
+) -> _KeptBuild:
     """Keep a build under the key taken before it compiled (`generate` leaves the one the
     `validate` after it needs), unless a profile file changed meanwhile: then the key would not
     name what was compiled."""
-    kept = _KeptBuild(compiled.unversioned, [ChartProfile(p.name, p.source) for p in compiled.profiles], compiled.diagnostics)
+    kept = _KeptBuild(
+        compiled.unversioned, [ChartProfile(p.name, p.source) for p in compiled.profiles], compiled.diagnostics
+    )
     if key is not None and key == build_key(values_dir, chart_dir, paths):
-        diagnostics = [[d.severity.value, d.location.file, d.location.line, d.location.column, d.message, d.hint] for d in kept.diagnostics]
-        value = {"files": kept.unversioned.files, "digests": kept.unversioned.digests, "profiles": [[p.name, p.source] for p in kept.profiles]}
+        diagnostics = [
+            [d.severity.value, d.location.file, d.location.line, d.location.column, d.message, d.hint]
+            for d in kept.diagnostics
+        ]
+        value = {
+            "files": kept.unversioned.files,
+            "digests": kept.unversioned.digests,
+            "profiles": [[p.name, p.source] for p in kept.profiles],
+        }
         caches.save(_BUILD_KIND, key, {**value, "diagnostics": diagnostics})
     return kept
 
@@ -130,7 +141,11 @@ def _kept_build(value: object) -> _KeptBuild | None:
     """A build as `keep_build` stores it, or None for anything else."""
     from .chart.versioning import UnversionedChart
 
-    if not (isinstance(value, dict) and isinstance(files := value.get("files"), dict) and isinstance(digests := value.get("digests"), dict)):
+    if not (
+        isinstance(value, dict)
+        and isinstance(files := value.get("files"), dict)
+        and isinstance(digests := value.get("digests"), dict)
+    ):
         return None
     if not all(isinstance(text, str) for text in (*files.values(), *digests.values())) or "Chart.yaml" not in digests:
         return None

@@ -56,7 +56,9 @@ class RenderedDiff:
 
 # Without the embedded engine, diff renders with a helm binary on PATH (it takes no --helm).
 DIFF_ALTERNATIVE = "or a helm binary on PATH"
-_VERSION_LINE_RE = re.compile(r"^(\s*(?:helm\.sh/chart:\s*\S+?-|app\.kubernetes\.io/version:\s*\"?))[0-9][^\s\"]*", re.MULTILINE)
+_VERSION_LINE_RE = re.compile(
+    r"^(\s*(?:helm\.sh/chart:\s*\S+?-|app\.kubernetes\.io/version:\s*\"?))[0-9][^\s\"]*", re.MULTILINE
+)
 
 
 def _chart_version(chart_yaml: str) -> str:
@@ -97,7 +99,11 @@ def rendered_diff(
     unknown = [name for name in profiles if name not in available]
     if unknown:
         raise UserError(f"unknown profile(s) {', '.join(unknown)}; profiles: {', '.join(available)}")
-    old_version = _chart_version((chart_dir / "Chart.yaml").read_text(encoding="utf-8")) if (chart_dir / "Chart.yaml").is_file() else ""
+    old_version = (
+        _chart_version((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
+        if (chart_dir / "Chart.yaml").is_file()
+        else ""
+    )
     new_version = _chart_version(built.chart_files["Chart.yaml"])
     results: list[RenderedDiff] = []
     with tempfile.TemporaryDirectory(prefix="flowlogs-diff-") as temporary:
@@ -107,21 +113,36 @@ def rendered_diff(
             old = new = ""
             if name in old_names:
                 try:
-                    old = render_profile(renderer, chart_dir, old_root / name / "values.yaml", release_name, namespace, kube_version)
+                    old = render_profile(
+                        renderer, chart_dir, old_root / name / "values.yaml", release_name, namespace, kube_version
+                    )
                 except HelmError as error:
                     if warnings is not None:
                         warnings.append(f"the committed chart does not render profile '{name}': {error}")
             if name in new_names:
-                new = render_profile(renderer, new_chart, new_chart / PROFILES_DIR / name / "values.yaml", release_name, namespace, kube_version)
+                new = render_profile(
+                    renderer,
+                    new_chart,
+                    new_chart / PROFILES_DIR / name / "values.yaml",
+                    release_name,
+                    namespace,
+                    kube_version,
+                )
             text = "".join(
                 difflib.unified_diff(
                     old.splitlines(keepends=True),
                     new.splitlines(keepends=True),
-                    fromfile=f"{name}: rendered from {tree_name(chart_dir)}/ (committed)" if name in old_names else "/dev/null",
+                    fromfile=f"{name}: rendered from {tree_name(chart_dir)}/ (committed)"
+                    if name in old_names
+                    else "/dev/null",
                     tofile=f"{name}: rendered after `flowlogs generate`" if name in new_names else "/dev/null",
                 )
             )
-            results.append(RenderedDiff(name, _status(name in old_names, name in new_names, old, new), text, old_version, new_version))
+            results.append(
+                RenderedDiff(
+                    name, _status(name in old_names, name in new_names, old, new), text, old_version, new_version
+                )
+            )
     return results
 
 

@@ -14,7 +14,10 @@ def explain(profile: str, values_dir: Path, warnings: list[Diagnostic] | None = 
     compiled = compile_named(profile, values_dir, warnings)
     root = compiled.root
     assert root is not None
-    blocks = [f"Profile {compiled.name} ({compiled.source})" + (f": {compiled.description.strip()}" if compiled.description else "")]
+    blocks = [
+        f"Profile {compiled.name} ({compiled.source})"
+        + (f": {compiled.description.strip()}" if compiled.description else "")
+    ]
     blocks += [product.explain(root.get(product.key), part) for product, part in compiled.products()]
     if len(blocks) == 1:
         blocks.append("It has no product section: it renders nothing.")

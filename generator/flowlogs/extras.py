@@ -48,7 +48,10 @@ class MissingExtra(FlowlogsError):
 
     def __init__(self, extra: str, alternative: str = "") -> None:
         self.extra = extra
-        super().__init__(f"needs the '{extra}' extra ({ADDS[extra]}): {install_command(extra)}{f' ({alternative})' if alternative else ''}")
+        super().__init__(
+            f"needs the '{extra}' extra ({ADDS[extra]}): "
+            f"{install_command(extra)}{f' ({alternative})' if alternative else ''}"
+        )
 
 
 def require(extra: str, alternative: str = "") -> None:

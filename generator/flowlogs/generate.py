@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .chart.build import build_unversioned, repository_source
-from .chart.tree import SyncReport, check_owned, diff_tree, generation_lock, interrupted_generation, recover_trees, replace_trees
+from .chart.tree import (
+    SyncReport,
+    check_owned,
+    diff_tree,
+    generation_lock,
+    interrupted_generation,
+    recover_trees,
+    replace_trees,
+)
 from .compiler import CompiledProfile, compile_paths
 from .current import CompiledChart, build_key, keep_build
 from .errors import Diagnostic, UserError
@@ -83,7 +91,10 @@ def _check_separate(values_dir: Path, chart_dir: Path, gitops_dir: Path) -> None
     paths = {"values": values_dir.resolve(), "chart": chart_dir.resolve(), "gitops": gitops_dir.resolve()}
     for outer, inner in (("chart", "gitops"), ("gitops", "chart"), ("chart", "values"), ("gitops", "values")):
         if paths[inner].is_relative_to(paths[outer]):
-            raise UserError(f"the {inner} directory ({paths[inner]}) must not be inside the generated {outer} directory ({paths[outer]})")
+            raise UserError(
+                f"the {inner} directory ({paths[inner]}) must not be inside the generated {outer} directory "
+                f"({paths[outer]})"
+            )
 
 
 def _merge(reports: Sequence[tuple[str, SyncReport]]) -> SyncReport:
@@ -115,7 +126,9 @@ def generate(
         # Both checked before either is written: a wrong --gitops-dir must not leave a half-written chart.
         check_owned(chart_dir, built.chart_files)
         check_owned(built.gitops_dir, built.gitops_files)
-        chart_report, gitops_report = replace_trees(journal_dir, [(chart_dir, built.chart_files), (built.gitops_dir, built.gitops_files)])
+        chart_report, gitops_report = replace_trees(
+            journal_dir, [(chart_dir, built.chart_files), (built.gitops_dir, built.gitops_files)]
+        )
     return built, _merge([(tree_name(chart_dir), chart_report), (tree_name(built.gitops_dir), gitops_report)])
 
 

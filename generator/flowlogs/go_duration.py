@@ -9,7 +9,16 @@ src/time/format.go (ParseDuration, leadingInt, leadingFraction, quote) and src/t
 
 from __future__ import annotations
 
-UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+UNITS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
 _TOP = 1 << 63
 _UINT64 = (1 << 64) - 1
 MAX_NANOSECONDS = _TOP - 1

@@ -143,9 +143,7 @@ class EmbeddedHelm:
         try:
             with self._helm.Chart.load(str(chart_dir)) as chart:
                 rendered: dict[str, str] = json.loads(
-                    _native.call_string(
-                        "helm_render", chart._raw(), json.dumps(dict(values)), json.dumps(options)
-                    )
+                    _native.call_string("helm_render", chart._raw(), json.dumps(dict(values)), json.dumps(options))
                 )
         except self._helm.HelmError as error:
             raise HelmError(f"helm ({self.name}) could not render {chart_dir}: {error}") from error
@@ -320,8 +318,10 @@ def usable_binary(helm_binary: str) -> BinaryHelm:
         import platform
 
         raise HelmError(
-            f"helm binary {helm_binary} cannot run on this machine ({platform.system().lower()} {platform.machine()}): {problem}; "
-            "it is probably built for another OS or CPU: use a helm build for this platform, or leave out --helm to use the embedded engine"
+            f"helm binary {helm_binary} cannot run on this machine ({platform.system().lower()} {platform.machine()}): "
+            f"{problem}; "
+            "it is probably built for another OS or CPU: use a helm build for this platform, or leave out --helm to "
+            "use the embedded engine"
         )
     return BinaryHelm(helm_binary)
 
@@ -346,7 +346,9 @@ def engine_identity(helm_binary: str | None = None) -> str:
 BINARY_ALTERNATIVE = "or a helm binary: on PATH, or --helm PATH"
 
 
-def select_engine(helm_binary: str | None = None, *, prefer_binary: bool = True, alternative: str = BINARY_ALTERNATIVE) -> HelmEngine:
+def select_engine(
+    helm_binary: str | None = None, *, prefer_binary: bool = True, alternative: str = BINARY_ALTERNATIVE
+) -> HelmEngine:
     """The engine to use: a named binary, else `helm` on PATH (when it runs here), else the embedded
     one. Without the embedded engine (the `render` extra), `helm` on PATH even when not preferred,
     else MissingExtra naming the extra and `alternative`."""

@@ -44,13 +44,16 @@ def import_profile(path: Path, versions: dict[str, str], values_dir: Path = Path
             left_out = left_out or imported.left_out
     if not sections:
         raise UserError(
-            f"{path}: not a configuration flowlogs can import: expected a Cilium flowlogs.yaml, its ConfigMap or Cilium Helm values "
+            f"{path}: not a configuration flowlogs can import: expected a Cilium flowlogs.yaml, its ConfigMap or "
+            "Cilium Helm values "
             "(hubble.export), or a Calico Enterprise FelixConfiguration and/or ApplicationLayer"
         )
     lines = [
         schema_line(values_dir).rstrip("\n"),
-        f"# Imported by `flowlogs import` from {path.name} ({', '.join(forms)}). Review it, save it as values/<profile>.yaml",
-        "# and run `flowlogs generate`: it compiles to the same configuration" + (", but for what the notes say is left out (Cilium does not read it)." if left_out else "."),
+        f"# Imported by `flowlogs import` from {path.name} ({', '.join(forms)}). Review it, save it as "
+        "values/<profile>.yaml",
+        "# and run `flowlogs generate`: it compiles to the same configuration"
+        + (", but for what the notes say is left out (Cilium does not read it)." if left_out else "."),
     ]
     if notes:
         lines.append("# Notes:")

@@ -43,7 +43,8 @@ def ask_on_terminal(products: Sequence[Product], stdin: TextIO, stderr: TextIO) 
 
 
 def write_starter(name: str, text: str, values_dir: Path) -> Path:
-    """Write `values_dir/<name>.yaml`; checked before it is written: a starter that does not compile is a bug, never a file."""
+    """Write `values_dir/<name>.yaml`; checked before it is written: a starter that does not compile is a bug, never a
+    file."""
     path = target_path(name, values_dir)
     with tempfile.TemporaryDirectory(prefix="flowlogs-init-") as scratch:
         trial = Path(scratch) / path.name

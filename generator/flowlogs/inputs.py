@@ -50,7 +50,6 @@ class InputLimits:
         raw = os.environ.get(self.size_variable, "")
         return int(raw) if raw.isdigit() and int(raw) > 0 else self.max_bytes
 
-
     @property
     def noun(self) -> str:
         """The file as messages name it: "the profile file", "the fleet file"."""
@@ -65,9 +64,15 @@ class InputLimits:
 # CD's ApplicationSet (1.4 MB). Depths:
 # a profile needs 6 levels, a fleet file's `values` overrides as deep as the chart's values, the
 # deepest CRD schema in ../shared/crds about 40.
-PROFILE_LIMITS = InputLimits("profile", 256 * 1024, "FLOWLOGS_MAX_PROFILE_BYTES", 64, 20_000, merge_keys=False, core_tags_only=True)
-FLEET_LIMITS = InputLimits("fleet file", 2 * 1024 * 1024, "FLOWLOGS_MAX_FLEET_BYTES", 64, 20_000, merge_keys=False, core_tags_only=True)
-DOCUMENT_LIMITS = InputLimits("document", 8 * 1024 * 1024, "FLOWLOGS_MAX_DOCUMENT_BYTES", 256, 2_000_000, merge_keys=True)
+PROFILE_LIMITS = InputLimits(
+    "profile", 256 * 1024, "FLOWLOGS_MAX_PROFILE_BYTES", 64, 20_000, merge_keys=False, core_tags_only=True
+)
+FLEET_LIMITS = InputLimits(
+    "fleet file", 2 * 1024 * 1024, "FLOWLOGS_MAX_FLEET_BYTES", 64, 20_000, merge_keys=False, core_tags_only=True
+)
+DOCUMENT_LIMITS = InputLimits(
+    "document", 8 * 1024 * 1024, "FLOWLOGS_MAX_DOCUMENT_BYTES", 256, 2_000_000, merge_keys=True
+)
 
 # Values after expanding aliases, per value written (a value, an alias, each mapping or list):
 # honest anchors (shared defaults) repeat a few values; a bomb multiplies at every level.
@@ -82,7 +87,7 @@ _INTEGER = re.compile(r"[-+]?(0[xXoObB])?[0-9a-fA-F_]+")
 # YAML 1.2 §5.1 (and 1.1): the printable characters; anything else (NUL, other C0 and C1
 # controls, surrogates, U+FFFE/U+FFFF) is refused by the readers, without a position we can use.
 # Written as the few characters outside the printable set, not as the complement of the set
-# ("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"): the same
+# "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]": the same
 # characters (tests/test_hostile_inputs.py checks every code point), compiled faster.
 _NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
@@ -117,7 +122,9 @@ def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, ins
     mode = os.fstat(descriptor).st_mode
     if not stat.S_ISREG(mode):  # before fdopen, which refuses a directory with its own error
         os.close(descriptor)
-        raise InputRefused(where, f"not a regular file ({_file_type(mode)}): flowlogs reads {limits.what}s from regular files only")
+        raise InputRefused(
+            where, f"not a regular file ({_file_type(mode)}): flowlogs reads {limits.what}s from regular files only"
+        )
     with os.fdopen(descriptor, "rb") as stream:
         limit = limits.byte_limit()
         data = stream.read(limit + 1)
@@ -156,8 +163,13 @@ def decode_input(data: bytes, shown: str) -> str:
 
 
 def _file_type(mode: int) -> str:
-    for check, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                        (stat.S_ISDIR, "a directory"), (stat.S_ISSOCK, "a socket")):
+    for check, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if check(mode):
             return name
     return "not a regular file"
@@ -187,8 +199,10 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
     def refuse(event: Any, limit: int) -> None:
         raise InputRefused(
             where(event),
-            f"the {limits.what} expands to more than {limit} values from the {written} it writes (aliases repeat their anchor's values)",
-            f"an alias bomb? aliases may expand a file to {EXPANSION_RATIO} times the values it writes (at least {limits.min_nodes}); "
+            f"the {limits.what} expands to more than {limit} values from the {written} it writes (aliases repeat their "
+            "anchor's values)",
+            f"an alias bomb? aliases may expand a file to {EXPANSION_RATIO} times the values it writes (at least "
+            f"{limits.min_nodes}); "
             "write the values out, or use fewer aliases",
         )
 
@@ -212,11 +226,19 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
         tag = getattr(event, "tag", None)
         if limits.core_tags_only and tag not in (None, "!") and tag not in CORE_TAGS:
             shown_tag = str(tag).replace("tag:yaml.org,2002:", "!!")
-            raise InputRefused(where(event), f"the tag {shown_tag} is not supported here", "remove the tag; a value is read as plain YAML (!!str, !!int and the other core tags are fine)")
+            raise InputRefused(
+                where(event),
+                f"the tag {shown_tag} is not supported here",
+                "remove the tag; a value is read as plain YAML (!!str, !!int and the other core tags are fine)",
+            )
         if kind in ("MappingStartEvent", "SequenceStartEvent"):
             _count_key(stack, event, limits, where)
             if len(stack) >= limits.max_depth:
-                raise InputRefused(where(event), f"nested more than {limits.max_depth} levels deep", f"no {limits.what} needs this nesting")
+                raise InputRefused(
+                    where(event),
+                    f"nested more than {limits.max_depth} levels deep",
+                    f"no {limits.what} needs this nesting",
+                )
             add(1)
             stack.append([event.anchor, 1, kind == "MappingStartEvent", True])
             if event.anchor is not None:
@@ -239,14 +261,22 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
                     "write the keys out (an anchor and alias for a whole value, `key: *anchor`, is fine)",
                 )
             if (plain or event.tag is not None) and len(value) > MAX_INTEGER_DIGITS and _INTEGER.fullmatch(value):
-                raise InputRefused(where(event), f"a number of {len(value)} digits: no field holds a number this long", "quote it if it is text")
+                raise InputRefused(
+                    where(event),
+                    f"a number of {len(value)} digits: no field holds a number this long",
+                    "quote it if it is text",
+                )
             if event.anchor is not None:
                 sizes[event.anchor] = 1
             add(1)
         elif kind == "AliasEvent":
             _count_key(stack, event, limits, where)
             if event.anchor in open_anchors:
-                raise InputRefused(where(event), f"the alias *{event.anchor} is inside its own anchor &{event.anchor}: a cycle", "no YAML value can contain itself")
+                raise InputRefused(
+                    where(event),
+                    f"the alias *{event.anchor} is inside its own anchor &{event.anchor}: a cycle",
+                    "no YAML value can contain itself",
+                )
             add(sizes.get(event.anchor, 1))
             aliases.append((total, event))
             if total > ceiling:

@@ -28,7 +28,8 @@ _UNREACHABLE = re.compile(
     r"context deadline exceeded|connection refused|certificate signed by unknown authority|x509:"
 )
 _NO_CONFIG = re.compile(
-    r"context was not found|cannot locate context|no configuration has been provided|invalid configuration|error loading config file|unable to read"
+    r"context was not found|cannot locate context|no configuration has been provided|invalid configuration|error "
+    r"loading config file|unable to read"
 )
 _FORBIDDEN = re.compile(r"\(Forbidden\)|\(Unauthorized\)|You must be logged in to the server")
 _NO_TYPE = re.compile(r"the server doesn't have a resource type|no matches for kind")
@@ -97,7 +98,9 @@ class Kubectl:
         found = shutil.which(name) or (str(Path(name).resolve()) if Path(name).is_file() else None)
         if found is None:
             where = "on PATH" if binary is None else "at that path"
-            raise ClusterError(f"kubectl not found {where}: {name} (install kubectl, or give its path with --kubectl PATH)")
+            raise ClusterError(
+                f"kubectl not found {where}: {name} (install kubectl, or give its path with --kubectl PATH)"
+            )
         if kubeconfig is not None and not Path(kubeconfig).is_file():
             raise ClusterError(f"--kubeconfig {kubeconfig}: no such file")
         try:
@@ -126,7 +129,9 @@ class Kubectl:
                 env={**os.environ, "KUBECTL_INTERACTIVE_DELETE": "false"},
             )
         except subprocess.TimeoutExpired as error:
-            raise ClusterError(f"kubectl {' '.join(args[:2])} gave no answer in {_TIMEOUT} s: is the cluster reachable?") from error
+            raise ClusterError(
+                f"kubectl {' '.join(args[:2])} gave no answer in {_TIMEOUT} s: is the cluster reachable?"
+            ) from error
 
     def cluster(self) -> tuple[str, str]:
         """(context name, server URL) of the kubeconfig choice; a ClusterError when there is none."""
@@ -138,7 +143,9 @@ class Kubectl:
         clusters = config.get("clusters") or [{}]
         server = (clusters[0].get("cluster") or {}).get("server", "")
         if not context or not server:
-            raise ClusterError("no cluster to ask: the kubeconfig has no current context (give --context NAME or --kubeconfig FILE)")
+            raise ClusterError(
+                "no cluster to ask: the kubeconfig has no current context (give --context NAME or --kubeconfig FILE)"
+            )
         return context, server
 
     def connect(self) -> tuple[str, str]:
@@ -168,21 +175,49 @@ class Kubectl:
 
     def select(self, selection: Selection) -> list[Mapping[str, Any]] | Missing:
         """The objects a label selector matches (possibly none)."""
-        completed = self.run("get", selection.resource, "--namespace", selection.namespace, "--selector", selection.selector, "-o", "json")
+        completed = self.run(
+            "get",
+            selection.resource,
+            "--namespace",
+            selection.namespace,
+            "--selector",
+            selection.selector,
+            "-o",
+            "json",
+        )
         if completed.returncode != 0:
-            return self._missing(completed.stderr, f"list {selection.kind} in {selection.namespace}", selection.api_version, selection.kind)
+            return self._missing(
+                completed.stderr,
+                f"list {selection.kind} in {selection.namespace}",
+                selection.api_version,
+                selection.kind,
+            )
         return list(json.loads(completed.stdout).get("items") or [])
 
     def _missing(self, stderr: str, what: str, api_version: str, kind: str) -> Missing:
         message = _message(stderr)
         fatal(message, what)
         if _NO_TYPE.search(message):  # kubectl's own words name a group it guessed from Kind.version.group
-            return Missing(f"the cluster does not serve {kind} of {api_version} (is the product that defines it installed?)")
+            return Missing(
+                f"the cluster does not serve {kind} of {api_version} (is the product that defines it installed?)"
+            )
         raise ClusterError(f"kubectl could not {what}: {message}")
 
-    def dry_run_apply(self, files: Sequence[Path], namespace: str, field_manager: str, force_conflicts: bool) -> subprocess.CompletedProcess[str]:
+    def dry_run_apply(
+        self, files: Sequence[Path], namespace: str, field_manager: str, force_conflicts: bool
+    ) -> subprocess.CompletedProcess[str]:
         """Server-side apply of the files, dry-run on the server (admission, validation, conflicts), nothing stored."""
-        args = ["apply", "--server-side", "--dry-run=server", "--field-manager", field_manager, "--namespace", namespace, "-o", "name"]
+        args = [
+            "apply",
+            "--server-side",
+            "--dry-run=server",
+            "--field-manager",
+            field_manager,
+            "--namespace",
+            namespace,
+            "-o",
+            "name",
+        ]
         if force_conflicts:
             args.append("--force-conflicts")
         for path in files:

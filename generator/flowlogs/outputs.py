@@ -3,7 +3,8 @@
 `generate` shows a profile's notes and warnings once (the same note is never repeated), and
 only when that profile's compiled files changed in this run, or with `--verbose`: a run
 that changes nothing stays quiet, and a fleet setting that rewrites every Application
-(gitops/changes.py says what changed) repeats no profile's notes. `-o json` prints one JSON document on stdout whose keys
+(gitops/changes.py says what changed) repeats no profile's notes. `-o json` prints one JSON document on stdout whose
+keys
 are listed in docs/cli.md.
 """
 
@@ -72,7 +73,11 @@ def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
 
 def _profiles_json(built: Plan) -> list[dict[str, Any]]:
     return [
-        {"name": profile.name, "source": profile.source, "parts": [product.summary(part) for product, part in profile.products()]}
+        {
+            "name": profile.name,
+            "source": profile.source,
+            "parts": [product.summary(part) for product, part in profile.products()],
+        }
         for profile in built.profiles
     ]
 

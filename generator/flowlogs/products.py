@@ -95,7 +95,9 @@ class ImportedSection:
     section: dict[str, Any]  # the profile words
     form: str  # what the file was, e.g. "ConfigMap"
     notes: tuple[str, ...] = ()  # what was kept as raw upstream fields, left out, or assumed
-    left_out: bool = False  # a setting of the file is not in the profile (a note says which): not the same configuration
+    left_out: bool = (
+        False  # a setting of the file is not in the profile (a note says which): not the same configuration
+    )
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,9 @@ class Expected:
     target: ObjectRef | Selection  # one named object, or every object a selector matches
     path: tuple[str, ...]  # keys from the object's root to the field
     value: Any  # the wanted value, in the form `read` gives (the rendered manifest's value)
-    read: Callable[[Any], Any] | None = None  # the cluster's value into that form (e.g. YAML text parsed); ValueError: unreadable
+    read: Callable[[Any], Any] | None = (
+        None  # the cluster's value into that form (e.g. YAML text parsed); ValueError: unreadable
+    )
     any_value: bool = False  # in effect when set to any value (a field another owner keeps, e.g. the operator's)
     hint: str = ""  # what to do when it drifted
 
@@ -214,7 +218,9 @@ class Product(ABC):
         header, and said by `generate` when the fleet file deploys the profile."""
         return []
 
-    def gitops_files(self, parts: list[tuple[str, CompiledPart]], argocd_namespace: str, directory: str) -> list[GitopsFile]:
+    def gitops_files(
+        self, parts: list[tuple[str, CompiledPart]], argocd_namespace: str, directory: str
+    ) -> list[GitopsFile]:
         """Files the product adds to gitops/ for the profiles that have its part ((profile source, part) pairs)."""
         return []
 
@@ -227,7 +233,9 @@ class Product(ABC):
         """(message, hint) when a fleet cluster deploys partial manifests of objects other Applications may own."""
         return None
 
-    def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:
+    def check_cluster(
+        self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics
+    ) -> list[str]:
         """Checks of one fleet cluster's overrides for this part; lines for the fleet note (`fleet_note`)."""
         return []
 

@@ -22,14 +22,20 @@ PROFILE_SUFFIXES = (".yaml", ".yml")
 PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 # A profile names Helm releases and Argo CD Applications (`flowlogs-<profile>-<cluster>`).
 MAX_PROFILE_NAME = 53
-PROFILE_NAME_HINT = f"use lower-case letters, digits and '-', at most {MAX_PROFILE_NAME} characters (it names Helm releases and Argo CD Applications)"
+PROFILE_NAME_HINT = (
+    f"use lower-case letters, digits and '-', at most {MAX_PROFILE_NAME} characters (it names Helm releases and Argo "
+    "CD Applications)"
+)
 # File stems in the profile directory that are not profiles.
 RESERVED_PROFILE_NAMES = frozenset({"fleet"})
 
 
 def is_profile_name(name: str) -> bool:
     """Whether `name` can name a profile (a file `values/<name>.yaml`)."""
-    return len(name) <= MAX_PROFILE_NAME and PROFILE_NAME_RE.match(name) is not None and name not in RESERVED_PROFILE_NAMES
+    return (
+        len(name) <= MAX_PROFILE_NAME and PROFILE_NAME_RE.match(name) is not None and name not in RESERVED_PROFILE_NAMES
+    )
+
 
 PathKey = tuple[str | int, ...]
 
@@ -104,17 +110,26 @@ class Profile:
         return self.root.positions.file
 
 
-
 # The YAML parser's problems that a hand-written profile meets most, in plain words: each starts
 # the parser's own text (PyYAML's yaml/parser.py, yaml/scanner.py; libyaml's where only it
 # refuses), which the hint keeps.
 YAML_PROBLEMS = {
-    "expected <block end>, but found '<block mapping start>'": "this line is not lined up with the keys above it; indent it exactly as far as the other keys of its mapping",
-    "mapping values are not allowed here": "a ':' where a value goes; quote a value that holds ': ', or indent this key under the one it belongs to (not deeper)",
+    "expected <block end>, but found '<block mapping start>'": (
+        "this line is not lined up with the keys above it; indent it exactly as far as the other keys of its mapping"
+    ),
+    "mapping values are not allowed here": (
+        "a ':' where a value goes; quote a value that holds ': ', or indent this key under the one it belongs to (not "
+        "deeper)"
+    ),
     "found character '\\t' that cannot start any token": "a tab; YAML indents with spaces only",
     "could not find expected ':'": "a line with no 'key: value' where a key was expected",
-    "found invalid Unicode character escape code": "an escape that is no character: \\ud800-\\udfff are halves of a surrogate pair, and nothing is past \\U0010ffff; write the character itself",
-    "expected alphabetic or numeric character": "a value that starts with '*' or '&' is read as an alias or anchor; quote it, e.g. '*/web'",
+    "found invalid Unicode character escape code": (
+        "an escape that is no character: \\ud800-\\udfff are halves of a surrogate pair, and nothing is past "
+        "\\U0010ffff; write the character itself"
+    ),
+    "expected alphabetic or numeric character": (
+        "a value that starts with '*' or '&' is read as an alias or anchor; quote it, e.g. '*/web'"
+    ),
 }
 
 
@@ -135,7 +150,11 @@ _FLOAT = re.compile(
 _INT = re.compile(r"[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+")
 _NUMBER_START = frozenset("-+0123456789.")
 # Characters YAML 1.1 (libyaml) ends a line at and YAML 1.2 does not: the two would read other data.
-_OTHER_LINE_BREAKS = {"\x85": "U+0085 NEXT LINE", "\u2028": "U+2028 LINE SEPARATOR", "\u2029": "U+2029 PARAGRAPH SEPARATOR"}
+_OTHER_LINE_BREAKS = {
+    "\x85": "U+0085 NEXT LINE",
+    "\u2028": "U+2028 LINE SEPARATOR",
+    "\u2029": "U+2029 PARAGRAPH SEPARATOR",
+}
 _TAG = "tag:yaml.org,2002:"
 
 
@@ -190,7 +209,11 @@ def _scalar(event: Any) -> Any:
             return _float(text)
     except (KeyError, ValueError, IndexError):
         shown = tag.replace(_TAG, "!!")
-        raise _Refused(event.start_mark, f"'{text}' is not a {shown} value", f"remove the tag {shown}, or write a value of that type") from None
+        raise _Refused(
+            event.start_mark,
+            f"'{text}' is not a {shown} value",
+            f"remove the tag {shown}, or write a value of that type",
+        ) from None
     if tag == _TAG + "null":
         return None
     return text  # !!str (check_yaml_events refused every tag but the core ones)
@@ -221,7 +244,9 @@ def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict
             container.append(value)
         elif key is None:
             if isinstance(value, (dict, list)):
-                raise _Refused(event.start_mark, "a list or mapping as a key", "a key is a word: write it plainly, e.g. 'name:'")
+                raise _Refused(
+                    event.start_mark, "a list or mapping as a key", "a key is a word: write it plainly, e.g. 'name:'"
+                )
             stack[-1][3] = (str(value), event.start_mark)
             return None
         else:
@@ -229,7 +254,11 @@ def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict
             if text in container:  # ruamel.yaml's words (constructor.py check_mapping_key), at the key
                 scalars = not isinstance(value, (dict, list)) and not isinstance(container[text], (dict, list))
                 said = f' with value "{value}" (original value: "{container[text]}")' if scalars else ""
-                raise _Refused(key_mark, f'duplicate key "{text}"{said}', "each key may appear once in a mapping; YAML would silently keep only one of them")
+                raise _Refused(
+                    key_mark,
+                    f'duplicate key "{text}"{said}',
+                    "each key may appear once in a mapping; YAML would silently keep only one of them",
+                )
             child = (*path, text)
             keys[child] = where(key_mark)
             container[text] = value
@@ -242,7 +271,11 @@ def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict
         if kind == "DocumentStartEvent":
             documents += 1
             if documents > 1:
-                raise _Refused(event.start_mark, "a second document (---) in the file", "a profile is one YAML document: remove the second '---' and what follows it")
+                raise _Refused(
+                    event.start_mark,
+                    "a second document (---) in the file",
+                    "a profile is one YAML document: remove the second '---' and what follows it",
+                )
         elif kind == "ScalarEvent":
             value = _scalar(event)
             attach(value, event)
@@ -257,10 +290,16 @@ def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict
                 anchors[anchor] = (container, path)
         elif kind == "AliasEvent":
             if event.anchor not in anchors:  # PyYAML's and ruamel.yaml's words (composer.py)
-                raise _Refused(event.start_mark, f"invalid YAML: found undefined alias '{event.anchor}'", "an alias (*name) needs its anchor (&name) before it; quote a value that starts with '*'")
+                raise _Refused(
+                    event.start_mark,
+                    f"invalid YAML: found undefined alias '{event.anchor}'",
+                    "an alias (*name) needs its anchor (&name) before it; quote a value that starts with '*'",
+                )
             value, anchor_path = anchors[event.anchor]
             child = attach(copy.deepcopy(value), event)
-            if child is not None and anchor_path is not None:  # the anchored values' own positions, under the alias's path
+            if (
+                child is not None and anchor_path is not None
+            ):  # the anchored values' own positions, under the alias's path
                 for table in (values, keys):
                     for path, position in list(table.items()):
                         if len(path) > len(anchor_path) and path[: len(anchor_path)] == anchor_path:
@@ -282,7 +321,9 @@ def _parser_error(text: str, error: Any) -> tuple[Any, str]:
     return mark, str(error.problem or error.context)
 
 
-def _read(text: str, limits: InputLimits, shown: str, diagnostics: Diagnostics) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]] | None:
+def _read(
+    text: str, limits: InputLimits, shown: str, diagnostics: Diagnostics
+) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]] | None:
     """Read a profile with libyaml (PyYAML's C parser); every problem becomes a diagnostic at its line:col."""
     import yaml
 
@@ -308,7 +349,9 @@ def _read(text: str, limits: InputLimits, shown: str, diagnostics: Diagnostics) 
     except InputRefused as refused:
         diagnostics.error(refused.location, refused.message, refused.hint)
     except _Refused as refused:
-        diagnostics.error(Location(shown, refused.mark.line + 1, refused.mark.column + 1), refused.message, refused.hint)
+        diagnostics.error(
+            Location(shown, refused.mark.line + 1, refused.mark.column + 1), refused.message, refused.hint
+        )
     except yaml.MarkedYAMLError as error:
         mark, problem = _parser_error(text, error)
         location = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
@@ -332,7 +375,9 @@ def minor_version(value: Any, default: str) -> str:
     return str(value)
 
 
-def load_yaml_document(path: Path, diagnostics: Diagnostics, limits: InputLimits = PROFILE_LIMITS) -> tuple[Any, Positions, str] | None:
+def load_yaml_document(
+    path: Path, diagnostics: Diagnostics, limits: InputLimits = PROFILE_LIMITS
+) -> tuple[Any, Positions, str] | None:
     """Read a YAML file as plain data with the position of every key and value.
 
     The file must pass `inputs` (regular, inside its directory, within the limits) first.
@@ -397,5 +442,7 @@ def profile_path(profile: str, values_dir: Path) -> Path:
     found = [path for path in candidates if path.is_file()]
     if not found:
         names = ", ".join(path.stem for path in find_profiles(values_dir)) if values_dir.is_dir() else "none"
-        raise UserError(f"no profile '{profile}': not a file, and not in {values_dir}/ (profiles there: {names or 'none'})")
+        raise UserError(
+            f"no profile '{profile}': not a file, and not in {values_dir}/ (profiles there: {names or 'none'})"
+        )
     return found[0]

@@ -22,7 +22,10 @@ def profile_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "flowlogs profile",
-        "description": "A flowlogs profile: which network flow logs a cluster writes, in plain words. `flowlogs generate` compiles it into the Helm chart.",
+        "description": (
+            "A flowlogs profile: which network flow logs a cluster writes, in plain words. `flowlogs generate` "
+            "compiles it into the Helm chart."
+        ),
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -32,9 +35,15 @@ def profile_schema() -> dict[str, Any]:
                 "minItems": 1,
                 "uniqueItems": True,
                 "items": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
-                "description": "Profiles of the same directory merged into this one, in order, before its own sections: lists joined, mappings merged; a value set in two files must agree (docs/profiles.md, Composed profiles).",
+                "description": (
+                    "Profiles of the same directory merged into this one, in order, before its own sections: lists "
+                    "joined, mappings merged; a value set in two files must agree (docs/profiles.md, Composed "
+                    "profiles)."
+                ),
             },
             **{product.key: product.section_schema() for product in PRODUCTS},
         },
-        "x-upstream-aliases": {alias: key for product in PRODUCTS for alias, key in product.upstream_section_aliases().items()},
+        "x-upstream-aliases": {
+            alias: key for product in PRODUCTS for alias, key in product.upstream_section_aliases().items()
+        },
     }

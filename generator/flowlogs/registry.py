@@ -23,7 +23,12 @@ def fleet_overrides() -> tuple[Override, ...]:
             f"{product.key}Enabled",
             f"{product.key}.enabled",
             False,
-            {"type": "boolean", "description": f"Switch the profile's {product.name} part on or off for this cluster ({product.key}.enabled)."},
+            {
+                "type": "boolean",
+                "description": (
+                    f"Switch the profile's {product.name} part on or off for this cluster ({product.key}.enabled)."
+                ),
+            },
             (f"{product.key}.enabled",),
         )
         for product in PRODUCTS

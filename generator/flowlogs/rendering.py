@@ -28,7 +28,14 @@ def profile_values_files(chart_dir: Path, names: Sequence[str] = ()) -> list[tup
 
 
 def render_current(
-    files: Mapping[str, str], chart_dir: Path, profile: str, *, helm: str | None, release_name: str, namespace: str, kube_version: str
+    files: Mapping[str, str],
+    chart_dir: Path,
+    profile: str,
+    *,
+    helm: str | None,
+    release_name: str,
+    namespace: str,
+    kube_version: str,
 ) -> str:
     """One profile of a chart built in memory, as `helm template` prints it.
 
@@ -63,14 +70,20 @@ def render_current(
     return text
 
 
-def render_profile(engine: HelmEngine, chart_dir: Path, values_file: Path, release_name: str, namespace: str, kube_version: str) -> str:
+def render_profile(
+    engine: HelmEngine, chart_dir: Path, values_file: Path, release_name: str, namespace: str, kube_version: str
+) -> str:
     """One profile's manifests, as `helm template` prints them."""
     return render_values(engine, chart_dir, load_values_file(values_file), release_name, namespace, kube_version)
 
 
-def render_values(engine: HelmEngine, chart_dir: Path, values: dict[str, Any], release_name: str, namespace: str, kube_version: str) -> str:
+def render_values(
+    engine: HelmEngine, chart_dir: Path, values: dict[str, Any], release_name: str, namespace: str, kube_version: str
+) -> str:
     """The chart's manifests for these values, as `helm template` prints them."""
-    manifests = engine.template(chart_dir, values, release_name=release_name, namespace=namespace, kube_version=kube_version)
+    manifests = engine.template(
+        chart_dir, values, release_name=release_name, namespace=namespace, kube_version=kube_version
+    )
     return "".join(f"---\n# Source: {m.template}\n{m.text}" for m in manifests)
 
 

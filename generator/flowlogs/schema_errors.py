@@ -65,7 +65,9 @@ def _expected_types(schema: dict[str, Any]) -> str:
     if isinstance(types, str):
         types = [types]
     if not types and "oneOf" in schema:
-        types = [t for s in schema["oneOf"] for t in ([s["type"]] if isinstance(s.get("type"), str) else s.get("type", []))]
+        types = [
+            t for s in schema["oneOf"] for t in ([s["type"]] if isinstance(s.get("type"), str) else s.get("type", []))
+        ]
     words = [_TYPE_WORDS.get(t, t) for t in types or []]
     return " or ".join(dict.fromkeys(words)) or "another kind of value"
 
@@ -73,7 +75,20 @@ def _expected_types(schema: dict[str, Any]) -> str:
 # Where a keyword holds subschemas (JSON Schema 2020-12 core and applicator vocabularies): as
 # the value, as each value of a mapping, or as each item of a list. Nothing else is a schema
 # (a `properties` mapping, an `enum` list, an `x-` annotation).
-_SUBSCHEMA = frozenset({"items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties"})
+_SUBSCHEMA = frozenset(
+    {
+        "items",
+        "additionalProperties",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+    }
+)
 _SUBSCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 _SUBSCHEMA_LISTS = frozenset({"oneOf", "anyOf", "allOf", "prefixItems"})
 
@@ -85,9 +100,17 @@ def _subschemas(schema: dict[str, Any]) -> list[tuple[Callable[[Any], None], Any
         if keyword in _SUBSCHEMA and isinstance(value, dict):
             found.append((functools.partial(schema.__setitem__, keyword), value))
         elif keyword in _SUBSCHEMA_MAPS and isinstance(value, dict):
-            found += [(functools.partial(value.__setitem__, name), sub) for name, sub in value.items() if isinstance(sub, dict)]
+            found += [
+                (functools.partial(value.__setitem__, name), sub)
+                for name, sub in value.items()
+                if isinstance(sub, dict)
+            ]
         elif keyword in _SUBSCHEMA_LISTS and isinstance(value, list):
-            found += [(functools.partial(value.__setitem__, index), sub) for index, sub in enumerate(value) if isinstance(sub, dict)]
+            found += [
+                (functools.partial(value.__setitem__, index), sub)
+                for index, sub in enumerate(value)
+                if isinstance(sub, dict)
+            ]
     return found
 
 
@@ -109,7 +132,12 @@ def referenced_once(schema: dict[str, Any]) -> dict[str, Any]:
     def copy(node: dict[str, Any]) -> dict[str, Any]:
         # The node and its mappings and lists of subschemas are copied; the subschemas in them
         # are still the originals, replaced below by their copies or references.
-        copied = {key: (value.copy() if key in _SUBSCHEMA_MAPS | _SUBSCHEMA_LISTS and isinstance(value, (dict, list)) else value) for key, value in node.items()}
+        copied = {
+            key: (
+                value.copy() if key in _SUBSCHEMA_MAPS | _SUBSCHEMA_LISTS and isinstance(value, (dict, list)) else value
+            )
+            for key, value in node.items()
+        }
         for replace, sub in _subschemas(copied):
             if uses[id(sub)] == 1:
                 replace(copy(sub))
@@ -232,7 +260,9 @@ def _ecma_validator_class() -> Any:
     return validators.extend(Draft202012Validator, {"pattern": pattern, **bounds})  # type: ignore[no-untyped-call]
 
 
-def check_against_schema(validator: Draft202012Validator, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str) -> list[PathKey]:
+def check_against_schema(
+    validator: Draft202012Validator, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str
+) -> list[PathKey]:
     """Schema errors in plain words at their positions (the document root is called `noun`); the
     paths of the values they are about."""
     found = Diagnostics()
@@ -297,7 +327,9 @@ def _unknown_keys(found: _Found, diagnostics: Diagnostics) -> None:
     aliases: dict[str, str] = schema.get("x-upstream-aliases", {})
     patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
     instance = found.error.instance if isinstance(found.error.instance, dict) else {}
-    extras = [key for key in instance if key not in schema.get("properties", {}) and not any(p.search(key) for p in patterns)]
+    extras = [
+        key for key in instance if key not in schema.get("properties", {}) and not any(p.search(key) for p in patterns)
+    ]
     for key in extras:
         if key in aliases:
             hint = f"'{key}' is the upstream name; flowlogs profiles write it as '{aliases[key]}'"
@@ -317,14 +349,28 @@ def _unknown_word(found: _Found, diagnostics: Diagnostics) -> None:
     choices = list(dict.fromkeys(str(c) for c in found.schema["enum"]))
     instance = found.error.instance
     hint = "" if len(choices) > 40 else "one of: " + ", ".join(choices)
-    if isinstance(instance, float) and math.isfinite(instance) and any(isinstance(choice, str) for choice in found.schema["enum"]):
+    if (
+        isinstance(instance, float)
+        and math.isfinite(instance)
+        and any(isinstance(choice, str) for choice in found.schema["enum"])
+    ):
         # An unquoted 1.20 is the number 1.2 to YAML (and 3.20 is 3.2): name what happened.
-        hint = f"YAML reads an unquoted {instance}0 as the number {instance}: write it in quotes, e.g. \"{choices[-1]}\"; " + hint
-    diagnostics.error(found.location, f"unknown {_subschema_title(found.error)} {_describe(instance)}{did_you_mean(str(instance), choices)}", hint)
+        hint = (
+            f'YAML reads an unquoted {instance}0 as the number {instance}: write it in quotes, e.g. "{choices[-1]}"; '
+            + hint
+        )
+    diagnostics.error(
+        found.location,
+        f"unknown {_subschema_title(found.error)} {_describe(instance)}{did_you_mean(str(instance), choices)}",
+        hint,
+    )
 
 
 def _wrong_type(found: _Found, diagnostics: Diagnostics) -> None:
-    diagnostics.error(found.location, f"{found.where}: expected {_expected_types(found.schema)}, got {_describe(found.error.instance)}")
+    diagnostics.error(
+        found.location,
+        f"{found.where}: expected {_expected_types(found.schema)}, got {_describe(found.error.instance)}",
+    )
 
 
 def _no_match(found: _Found, diagnostics: Diagnostics) -> None:
@@ -336,7 +382,9 @@ def _no_match(found: _Found, diagnostics: Diagnostics) -> None:
 
 
 def _out_of_range(found: _Found, diagnostics: Diagnostics) -> None:
-    diagnostics.error(found.location, f"{found.where}: {_describe(found.error.instance)} is out of range ({found.error.message})")
+    diagnostics.error(
+        found.location, f"{found.where}: {_describe(found.error.instance)} is out of range ({found.error.message})"
+    )
 
 
 def _other(found: _Found, diagnostics: Diagnostics) -> None:

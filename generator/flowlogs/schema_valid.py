@@ -43,7 +43,9 @@ def _without(value: Any, cuts: set[PathKey], old: PathKey, new: PathKey, moved: 
     return value
 
 
-def schema_valid_part(data: dict[str, Any], positions: Positions, schema: DocumentSchema, sections: set[str]) -> Node | None:
+def schema_valid_part(
+    data: dict[str, Any], positions: Positions, schema: DocumentSchema, sections: set[str]
+) -> Node | None:
     """The profile without what fails the schema, with positions remapped; None when nothing valid is left."""
     current, current_positions = data, positions
     for _ in range(_ROUNDS):

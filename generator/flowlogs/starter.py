@@ -84,7 +84,10 @@ def schema_line(values_dir: Path) -> str:
     schema, never a dead link."""
     for folder in values_dir.absolute().parents:
         if (folder / SCHEMA_FILE).is_file():
-            return f"# yaml-language-server: $schema={Path(os.path.relpath(folder / SCHEMA_FILE, values_dir.absolute())).as_posix()}\n"
+            return (
+                "# yaml-language-server: "
+                f"$schema={Path(os.path.relpath(folder / SCHEMA_FILE, values_dir.absolute())).as_posix()}\n"
+            )
     return (
         "# Editor completion: `flowlogs schema > profile.schema.json`, then add this first line:\n"
         "#   # yaml-language-server: $schema=<path of profile.schema.json>\n"
@@ -112,7 +115,9 @@ def _starter(product: Product) -> Starter:
     return product.starter
 
 
-def ask_profile(products: Sequence[Product], ask: Callable[[str], str], say: Callable[[str], None]) -> tuple[str, list[tuple[Product, str, dict[str, Any]]]]:
+def ask_profile(
+    products: Sequence[Product], ask: Callable[[str], str], say: Callable[[str], None]
+) -> tuple[str, list[tuple[Product, str, dict[str, Any]]]]:
     """Ask for the name and, per product, whether to include it, its version and its questions."""
     name = _answer(ask, "Profile name (lower-case letters, digits, '-')", "my-profile")
     chosen: list[tuple[Product, str, dict[str, Any]]] = []
@@ -130,7 +135,9 @@ def ask_profile(products: Sequence[Product], ask: Callable[[str], str], say: Cal
                 if not question.applies_to(version):
                     continue
                 if question.kind == "list":
-                    answers[question.key] = split_list([_answer(ask, question.prompt, ",".join(question.default or []))])
+                    answers[question.key] = split_list(
+                        [_answer(ask, question.prompt, ",".join(question.default or []))]
+                    )
                 else:
                     answers[question.key] = _yes(ask, question.prompt, default=bool(question.default))
             chosen.append((product, version, answers))
@@ -170,5 +177,7 @@ def target_path(name: str, values_dir: Path) -> Path:
     for suffix in PROFILE_SUFFIXES:
         taken = values_dir / f"{name}{suffix}"
         if os.path.lexists(taken):  # a dangling symlink too: writing through it would land elsewhere
-            raise UserError(f"{taken} exists: flowlogs init never overwrites a profile (choose another name, or delete it first)")
+            raise UserError(
+                f"{taken} exists: flowlogs init never overwrites a profile (choose another name, or delete it first)"
+            )
     return values_dir / f"{name}.yaml"

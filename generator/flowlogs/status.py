@@ -93,7 +93,13 @@ def profile_status(
     (compiled_profile,) = compiled.profiles
     files = compiled.unversioned.versioned(chart_dir)
     text = render_current(
-        files, chart_dir, compiled_profile.name, helm=helm, release_name=release_name, namespace=namespace, kube_version=kube_version
+        files,
+        chart_dir,
+        compiled_profile.name,
+        helm=helm,
+        release_name=release_name,
+        namespace=namespace,
+        kube_version=kube_version,
     )
     manifests = [document for document in yaml.safe_load_all(text) if isinstance(document, dict)]
     report = StatusReport(compiled_profile.name, compiled_profile.source, context, server)
@@ -102,7 +108,9 @@ def profile_status(
         for expected in product.expected_state(part, manifests):
             for finding in _check(product.key, expected, reader, report.notes):
                 # A missing object is said once, not once per field of it.
-                if finding.state is not State.MISSING or not any(f.state is State.MISSING and f.object == finding.object for f in report.findings):
+                if finding.state is not State.MISSING or not any(
+                    f.state is State.MISSING and f.object == finding.object for f in report.findings
+                ):
                     report.findings.append(finding)
     return report
 
@@ -164,7 +172,17 @@ def _missing(product: str, target: ObjectRef | Selection, expected: Expected, re
 
 def _compare(product: str, ref: ObjectRef, obj: Mapping[str, Any], expected: Expected) -> Iterator[Finding]:
     def finding(state: State, path: Sequence[str], wanted: Any, actual: Any, message: str = "") -> Finding:
-        return Finding(product, str(ref), _ref_of(ref), field_name(path), state, wanted, actual, message, expected.hint if state is not State.IN_EFFECT else "")
+        return Finding(
+            product,
+            str(ref),
+            _ref_of(ref),
+            field_name(path),
+            state,
+            wanted,
+            actual,
+            message,
+            expected.hint if state is not State.IN_EFFECT else "",
+        )
 
     raw = get_path(obj, expected.path)
     if raw is ABSENT or raw is None or raw == "":
@@ -233,8 +251,14 @@ def status_text(report: StatusReport) -> str:
         elif finding.state is State.MISSING:
             lines.append(f"  MISSING    {finding.object}: {finding.message}")
         else:
-            detail = f"is {_show(finding.actual)}" + (f" ({finding.message})" if finding.message and finding.message != "not set" else "")
-            wanted = "the profile does not set it" if finding.expected is ABSENT else f"the profile sets {_show(finding.expected)}"
+            detail = f"is {_show(finding.actual)}" + (
+                f" ({finding.message})" if finding.message and finding.message != "not set" else ""
+            )
+            wanted = (
+                "the profile does not set it"
+                if finding.expected is ABSENT
+                else f"the profile sets {_show(finding.expected)}"
+            )
             lines.append(f"  DRIFT      {where} {detail}, {wanted}")
         if finding.hint and finding.state is not State.IN_EFFECT:
             lines.append(f"             hint: {finding.hint}")
@@ -245,7 +269,9 @@ def status_text(report: StatusReport) -> str:
     else:
         drift = sum(f.state is State.DRIFT for f in report.findings)
         missing = sum(f.state is State.MISSING for f in report.findings)
-        lines.append(f"{report.profile}: NOT in effect: {drift} field(s) drifted, {missing} missing, of {checked} checked")
+        lines.append(
+            f"{report.profile}: NOT in effect: {drift} field(s) drifted, {missing} missing, of {checked} checked"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -278,4 +304,13 @@ def status_json(report: StatusReport) -> dict[str, Any]:
     }
 
 
-__all__ = ["Finding", "State", "StatusReport", "profile_status", "status_json", "status_text", "field_name", "differences_between"]
+__all__ = [
+    "Finding",
+    "State",
+    "StatusReport",
+    "profile_status",
+    "status_json",
+    "status_text",
+    "field_name",
+    "differences_between",
+]

@@ -136,14 +136,20 @@ def values_schema(values: list[ChartValue], sections: list[Section]) -> dict[str
     }
     definitions: dict[str, Any] = {}
     root = _move_shared(root, definitions)
-    return {"$schema": "http://json-schema.org/draft-07/schema#", **root, **({"definitions": dict(sorted(definitions.items()))} if definitions else {})}
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        **root,
+        **({"definitions": dict(sorted(definitions.items()))} if definitions else {}),
+    }
 
 
 def _dump_default(key: str, default: Any, indent: str) -> list[str]:
     if isinstance(default, (dict, list)) and default:
         body = dump_yaml({key: default})
         return [indent + line for line in body.rstrip("\n").split("\n")]
-    return [f"{indent}{key}: {json.dumps(default) if isinstance(default, str) else yaml.safe_dump(default, default_flow_style=True).strip().removesuffix('...').strip()}"]
+    if isinstance(default, str):
+        return [f"{indent}{key}: {json.dumps(default)}"]
+    return [f"{indent}{key}: {yaml.safe_dump(default, default_flow_style=True).strip().removesuffix('...').strip()}"]
 
 
 def values_yaml(values: list[ChartValue], sections: list[Section], header: str) -> str:

@@ -47,7 +47,15 @@ def refuse_special(path: Path, what: str = "file") -> None:
     raise UnsafeTarget(f"{path} is {kind}: flowlogs writes its {what} only to a regular file or a new name")
 
 
-def write_file(path: Path, data: str | bytes, *, what: str = "file", exclusive: bool = False, make_parents: bool = False, mode: int = 0o644) -> None:
+def write_file(
+    path: Path,
+    data: str | bytes,
+    *,
+    what: str = "file",
+    exclusive: bool = False,
+    make_parents: bool = False,
+    mode: int = 0o644,
+) -> None:
     """Write `data` (text as UTF-8 with \\n line ends) to `path` atomically.
 
     `exclusive`: never replace anything at `path`, not even a dangling symlink (`init`).

@@ -17,10 +17,7 @@ from typing import Any
 
 import yaml
 
-_WORDS = (
-    "y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
-    "|~|null|Null|NULL|<<|="
-)
+_WORDS = "y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|<<|="
 # Numbers in any of the three readers' forms (underscores allowed anywhere after the first
 # digit, as go-yaml v2 strips them), infinities and NaN, and dates/times (timestamps).
 _NUMBER = (
@@ -66,7 +63,7 @@ _LibyamlDumper.add_representer(str, _represent_str)
 # documents): text of printable characters, and mapping keys short enough to be written as
 # simple keys by both. libyaml counts a key's 128-character limit in UTF-8 bytes, PyYAML in
 # characters; they also differ on empty keys, bare scalars, line separators and control characters.
-# Written as the characters outside that set ("[\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]"):
+# Written as the characters outside that set "[\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]":
 # a short class compiles faster than the complement of a long one.
 _EMITTERS_DISAGREE_ON = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\U00010000-\U0010ffff]")
 _SIMPLE_KEY_BYTES = 128
@@ -75,7 +72,11 @@ _SIMPLE_KEY_BYTES = 128
 def _libyaml_writes_alike(data: Any) -> bool:
     if isinstance(data, dict):
         return all(
-            isinstance(key, str) and key and len(key.encode()) < _SIMPLE_KEY_BYTES and not _EMITTERS_DISAGREE_ON.search(key) and _libyaml_writes_alike(value)
+            isinstance(key, str)
+            and key
+            and len(key.encode()) < _SIMPLE_KEY_BYTES
+            and not _EMITTERS_DISAGREE_ON.search(key)
+            and _libyaml_writes_alike(value)
             for key, value in data.items()
         )
     if isinstance(data, list):

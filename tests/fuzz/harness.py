@@ -53,15 +53,107 @@ TRACEBACK = "Traceback (most recent call last)"
 
 # Strings YAML, Helm, Go templates, shells and paths treat specially.
 SPECIAL_STRINGS = [
-    "y", "n", "yes", "no", "on", "off", "true", "null", "~", "", " ", "0x1F", "0o17", "1e3", ".nan", ".inf", "-1", "08",
-    "2026-11-29", "1:20", "<<", "=", "-x", "--upload-pack=x", "a: b", "- a", "[a", "{a", "'", '"', "\\", "#", "&a", "*a", "!!int 3",
-    "%", "@", "`", "|", ">", "\t", "\u2028", "\ufeff", "é", "日本", "a\nb", "{{", "}}", "{{ .Values }}", "{{ .cluster }}", INJECTION,
-    "{{- fail \"boom\" }}", "$(id)", "../../etc/shadow", "/etc/ld.so.preload", "/proc/sysrq-trigger", "/var/run/cilium/hubble/x.log",
-    "/dev/stdout", "stdout", "kube-system", "default", "web", "app=web", "a==b==c", "k8s:app=web", "reserved:world", "world",
-    "policy-denied", "dropped", "forwarded", "egress", "ingress", "drop", "trace", "http", "tcp", "80", "99999", "65535", "1.17", "1.18",
-    "9" * 30, "x" * 300,
+    "y",
+    "n",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "true",
+    "null",
+    "~",
+    "",
+    " ",
+    "0x1F",
+    "0o17",
+    "1e3",
+    ".nan",
+    ".inf",
+    "-1",
+    "08",
+    "2026-11-29",
+    "1:20",
+    "<<",
+    "=",
+    "-x",
+    "--upload-pack=x",
+    "a: b",
+    "- a",
+    "[a",
+    "{a",
+    "'",
+    '"',
+    "\\",
+    "#",
+    "&a",
+    "*a",
+    "!!int 3",
+    "%",
+    "@",
+    "`",
+    "|",
+    ">",
+    "\t",
+    "\u2028",
+    "\ufeff",
+    "é",
+    "日本",
+    "a\nb",
+    "{{",
+    "}}",
+    "{{ .Values }}",
+    "{{ .cluster }}",
+    INJECTION,
+    '{{- fail "boom" }}',
+    "$(id)",
+    "../../etc/shadow",
+    "/etc/ld.so.preload",
+    "/proc/sysrq-trigger",
+    "/var/run/cilium/hubble/x.log",
+    "/dev/stdout",
+    "stdout",
+    "kube-system",
+    "default",
+    "web",
+    "app=web",
+    "a==b==c",
+    "k8s:app=web",
+    "reserved:world",
+    "world",
+    "policy-denied",
+    "dropped",
+    "forwarded",
+    "egress",
+    "ingress",
+    "drop",
+    "trace",
+    "http",
+    "tcp",
+    "80",
+    "99999",
+    "65535",
+    "1.17",
+    "1.18",
+    "9" * 30,
+    "x" * 300,
 ]
-SPECIAL_NUMBERS = [0, 1, -1, 80, 65535, 65536, 2**31, 2**32, 2**63, 2**64, -(2**63) - 1, 10**30, 1.5, float("nan"), float("inf")]
+SPECIAL_NUMBERS = [
+    0,
+    1,
+    -1,
+    80,
+    65535,
+    65536,
+    2**31,
+    2**32,
+    2**63,
+    2**64,
+    -(2**63) - 1,
+    10**30,
+    1.5,
+    float("nan"),
+    float("inf"),
+]
 
 
 def scalars() -> st.SearchStrategy[Any]:
@@ -79,7 +171,11 @@ def values(depth: int = 2) -> st.SearchStrategy[Any]:
     if depth == 0:
         return scalars()
     inner = values(depth - 1)
-    return st.one_of(scalars(), st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(SPECIAL_STRINGS[:20] + ["a", "b"]), inner, max_size=3))
+    return st.one_of(
+        scalars(),
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(SPECIAL_STRINGS[:20] + ["a", "b"]), inner, max_size=3),
+    )
 
 
 def _filter_words() -> list[str]:
@@ -102,7 +198,10 @@ def profile_data() -> st.SearchStrategy[dict[str, Any]]:
             "file": st.sampled_from(SPECIAL_STRINGS[-30:] + ["/var/run/cilium/hubble/a.log", "/var/log/x.log"]),
             "include": st.lists(filters, max_size=2),
             "exclude": st.lists(filters, max_size=2),
-            "fields": st.lists(st.sampled_from(["time", "verdict", "source", "IP", "l4.TCP.source_port", "bogus", INJECTION]), max_size=3),
+            "fields": st.lists(
+                st.sampled_from(["time", "verdict", "source", "IP", "l4.TCP.source_port", "bogus", INJECTION]),
+                max_size=3,
+            ),
             "end": st.sampled_from(["2026-12-31T23:59:59Z", "2026-13-01", "end", INJECTION]),
             "allow-any-path": st.booleans(),
         },
@@ -111,15 +210,28 @@ def profile_data() -> st.SearchStrategy[dict[str, Any]]:
         {"flow-logs": st.lists(flow_log, min_size=1, max_size=2)},
         optional={
             "version": st.sampled_from(["1.16", "1.17", "1.18", "1.19", "1.15", INJECTION]),
-            "config-map": st.fixed_dictionaries({}, optional={"name": st.sampled_from(SPECIAL_STRINGS), "namespace": st.sampled_from(SPECIAL_STRINGS)}),
+            "config-map": st.fixed_dictionaries(
+                {}, optional={"name": st.sampled_from(SPECIAL_STRINGS), "namespace": st.sampled_from(SPECIAL_STRINGS)}
+            ),
         },
     )
     calico = st.fixed_dictionaries(
         {},
         optional={
             "felix": st.dictionaries(st.sampled_from(_felix_words()), scalars(), max_size=3),
-            "cluster": st.fixed_dictionaries({}, optional={"nodes": scalars(), "log-storage-size": scalars(), "retention-days": scalars()}),
-            "workloads": st.lists(st.fixed_dictionaries({"kind": st.sampled_from(["Deployment", "Pod", INJECTION]), "namespace": st.sampled_from(SPECIAL_STRINGS), "name": scalars()}), max_size=2),
+            "cluster": st.fixed_dictionaries(
+                {}, optional={"nodes": scalars(), "log-storage-size": scalars(), "retention-days": scalars()}
+            ),
+            "workloads": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "kind": st.sampled_from(["Deployment", "Pod", INJECTION]),
+                        "namespace": st.sampled_from(SPECIAL_STRINGS),
+                        "name": scalars(),
+                    }
+                ),
+                max_size=2,
+            ),
             "sidecar-injection": st.sampled_from(["on", "off", True, INJECTION]),
         },
     )
@@ -131,26 +243,64 @@ def fleet_data() -> st.SearchStrategy[dict[str, Any]]:
     gitops = st.fixed_dictionaries(
         {},
         optional={
-            "repo-url": st.one_of(st.sampled_from(["https://git.example.com/x.git", "git@host:org/x.git", "-oProxyCommand=x@h:y", "https://h/{{ .cluster }}.git"]), strings),
-            "revision": st.one_of(st.sampled_from(["main", "HEAD", "v1.2.0", "main\n", " ", "-x", "a..b", "main" + INJECTION]), strings),
-            "chart-path": st.one_of(st.sampled_from(["chart", "chart/{{ .cluster }}", "../x", "/abs", " chart"]), strings),
+            "repo-url": st.one_of(
+                st.sampled_from(
+                    [
+                        "https://git.example.com/x.git",
+                        "git@host:org/x.git",
+                        "-oProxyCommand=x@h:y",
+                        "https://h/{{ .cluster }}.git",
+                    ]
+                ),
+                strings,
+            ),
+            "revision": st.one_of(
+                st.sampled_from(["main", "HEAD", "v1.2.0", "main\n", " ", "-x", "a..b", "main" + INJECTION]), strings
+            ),
+            "chart-path": st.one_of(
+                st.sampled_from(["chart", "chart/{{ .cluster }}", "../x", "/abs", " chart"]), strings
+            ),
             "release-name": strings,
             "project": strings,
             "destination": st.fixed_dictionaries({}, optional={"server": strings, "namespace": strings}),
         },
     )
     cluster = st.fixed_dictionaries(
-        {"name": st.one_of(st.sampled_from(["dev-1", "prod"]), strings), "server": st.one_of(st.just("https://dev-1.example.com:6443"), strings), "profile": st.sampled_from(["p", "missing", INJECTION])},
-        optional={"description": strings, "overrides": st.dictionaries(st.sampled_from(["cilium-namespace", "calico", "cilium", "nodes", INJECTION]), scalars(), max_size=2)},
+        {
+            "name": st.one_of(st.sampled_from(["dev-1", "prod"]), strings),
+            "server": st.one_of(st.just("https://dev-1.example.com:6443"), strings),
+            "profile": st.sampled_from(["p", "missing", INJECTION]),
+        },
+        optional={
+            "description": strings,
+            "overrides": st.dictionaries(
+                st.sampled_from(["cilium-namespace", "calico", "cilium", "nodes", INJECTION]), scalars(), max_size=2
+            ),
+        },
     )
     return st.fixed_dictionaries({"gitops": gitops}, optional={"clusters": st.lists(cluster, max_size=2)})
 
 
 def document_data() -> st.SearchStrategy[Any]:
-    kinds = st.sampled_from([("v1", "ConfigMap"), ("apps/v1", "Deployment"), ("argoproj.io/v1alpha1", "Application"), ("v1", "List"), ("x/y", "Z"), ("v1", INJECTION)])
+    kinds = st.sampled_from(
+        [
+            ("v1", "ConfigMap"),
+            ("apps/v1", "Deployment"),
+            ("argoproj.io/v1alpha1", "Application"),
+            ("v1", "List"),
+            ("x/y", "Z"),
+            ("v1", INJECTION),
+        ]
+    )
     return kinds.flatmap(
         lambda kind: st.fixed_dictionaries(
-            {"apiVersion": st.just(kind[0]), "kind": st.just(kind[1]), "metadata": st.fixed_dictionaries({"name": scalars()}, optional={"namespace": scalars(), "labels": values(1)})},
+            {
+                "apiVersion": st.just(kind[0]),
+                "kind": st.just(kind[1]),
+                "metadata": st.fixed_dictionaries(
+                    {"name": scalars()}, optional={"namespace": scalars(), "labels": values(1)}
+                ),
+            },
             optional={"data": values(2), "spec": values(2), "items": st.lists(values(1), max_size=2)},
         )
     )
@@ -200,35 +350,113 @@ def encoded(data: st.SearchStrategy[Any]) -> st.SearchStrategy[bytes]:
         return bytes(buffer)
 
     plain = data.map(dump)
-    edits = st.lists(st.tuples(st.integers(min_value=0, max_value=10_000), st.sampled_from([b":", b"\n", b"  ", b"-", b"{", b"[", b"'", b'"', b"&a ", b"*a", b"\x00", b"\xc3", b"{{", b"#", b"!!str "])), min_size=1, max_size=3)
+    edits = st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=10_000),
+            st.sampled_from(
+                [
+                    b":",
+                    b"\n",
+                    b"  ",
+                    b"-",
+                    b"{",
+                    b"[",
+                    b"'",
+                    b'"',
+                    b"&a ",
+                    b"*a",
+                    b"\x00",
+                    b"\xc3",
+                    b"{{",
+                    b"#",
+                    b"!!str ",
+                ]
+            ),
+        ),
+        min_size=1,
+        max_size=3,
+    )
     return st.one_of(plain, plain, st.tuples(plain, edits).map(mutate), hostile_texts())
 
 
-# ---------------------------------------------------------------- issue 22: preview flows, ConfigMap payloads, import, init, package
+# ---------------------------------------------------------------- issue 22: preview flows, ConfigMap payloads, import,
+# init, package
 
 
 def _json_values(depth: int = 2) -> st.SearchStrategy[Any]:
-    json_scalars = st.one_of(st.sampled_from(SPECIAL_STRINGS), st.integers(min_value=-(2**65), max_value=2**65), st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False))
+    json_scalars = st.one_of(
+        st.sampled_from(SPECIAL_STRINGS),
+        st.integers(min_value=-(2**65), max_value=2**65),
+        st.booleans(),
+        st.none(),
+        st.floats(allow_nan=False, allow_infinity=False),
+    )
     if depth == 0:
         return json_scalars
     inner = _json_values(depth - 1)
-    return st.one_of(json_scalars, st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(FLOW_FIELDS + ["a"]), inner, max_size=3))
+    return st.one_of(
+        json_scalars,
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(FLOW_FIELDS + ["a"]), inner, max_size=3),
+    )
 
 
 # Fields of flow.Flow the filters read, in both spellings, and the envelope's.
-FLOW_FIELDS = ["source", "destination", "time", "verdict", "l4", "IP", "event_type", "traffic_direction", "drop_reason_desc", "Summary",
-               "source_names", "destination_names", "labels", "namespace", "pod_name", "TCP", "UDP", "source_port", "destination_port",
-               "node_name", "nodeName", "is_reply", "l7", "http", "code", "method", "url", "flags", "type", "sub_type", "identity"]
-GOOD_FLOW = {"time": "2026-01-01T00:00:00Z", "verdict": "DROPPED", "event_type": {"type": 5}, "traffic_direction": "EGRESS",
-             "source": {"namespace": "shop", "labels": ["k8s:app=web"], "pod_name": "web-1"}, "l4": {"TCP": {"destination_port": 80}}}
+FLOW_FIELDS = [
+    "source",
+    "destination",
+    "time",
+    "verdict",
+    "l4",
+    "IP",
+    "event_type",
+    "traffic_direction",
+    "drop_reason_desc",
+    "Summary",
+    "source_names",
+    "destination_names",
+    "labels",
+    "namespace",
+    "pod_name",
+    "TCP",
+    "UDP",
+    "source_port",
+    "destination_port",
+    "node_name",
+    "nodeName",
+    "is_reply",
+    "l7",
+    "http",
+    "code",
+    "method",
+    "url",
+    "flags",
+    "type",
+    "sub_type",
+    "identity",
+]
+GOOD_FLOW = {
+    "time": "2026-01-01T00:00:00Z",
+    "verdict": "DROPPED",
+    "event_type": {"type": 5},
+    "traffic_direction": "EGRESS",
+    "source": {"namespace": "shop", "labels": ["k8s:app=web"], "pod_name": "web-1"},
+    "l4": {"TCP": {"destination_port": 80}},
+}
 
 
 def flow_lines() -> st.SearchStrategy[bytes]:
     """JSON lines of flows: good ones, fields of every JSON type, envelopes, non-objects, broken JSON."""
     import json
 
-    flow = st.one_of(st.just(GOOD_FLOW), st.dictionaries(st.sampled_from(FLOW_FIELDS), _json_values(2), max_size=4),
-                     st.builds(lambda extra: {**GOOD_FLOW, **extra}, st.dictionaries(st.sampled_from(FLOW_FIELDS), _json_values(1), max_size=2)))
+    flow = st.one_of(
+        st.just(GOOD_FLOW),
+        st.dictionaries(st.sampled_from(FLOW_FIELDS), _json_values(2), max_size=4),
+        st.builds(
+            lambda extra: {**GOOD_FLOW, **extra},
+            st.dictionaries(st.sampled_from(FLOW_FIELDS), _json_values(1), max_size=2),
+        ),
+    )
     event = st.one_of(
         flow.map(lambda f: {"flow": f, "node_name": "n", "time": f.get("time", "") if isinstance(f, dict) else ""}),
         flow.map(lambda f: {"flow": f}),
@@ -236,7 +464,22 @@ def flow_lines() -> st.SearchStrategy[bytes]:
         st.builds(lambda t, f: {"time": t, "flow": f, "node_name": "n"}, _json_values(1), _json_values(1)),
         _json_values(1),
     )
-    line = st.one_of(event.map(lambda e: json.dumps(e).encode()), st.sampled_from([b"", b"   ", b"{", b'{"flow":', b"[]", b"null", b'"x"', b"\xff\xfe", b'{"flow":{"verdict":"\\u0044ROPPED"}}']))
+    line = st.one_of(
+        event.map(lambda e: json.dumps(e).encode()),
+        st.sampled_from(
+            [
+                b"",
+                b"   ",
+                b"{",
+                b'{"flow":',
+                b"[]",
+                b"null",
+                b'"x"',
+                b"\xff\xfe",
+                b'{"flow":{"verdict":"\\u0044ROPPED"}}',
+            ]
+        ),
+    )
     return st.lists(line, min_size=1, max_size=6).map(lambda lines: b"\n".join(lines) + b"\n")
 
 
@@ -251,7 +494,15 @@ def gzipped_flows() -> st.SearchStrategy[bytes]:
     return st.one_of(
         flow_lines().map(gzip.compress),
         st.tuples(flow_lines(), st.integers(min_value=10, max_value=200)).map(corrupt),
-        st.sampled_from([gzip.compress(b"\n" * 30_000_000), gzip.compress(b"x" * 30_000_000), gzip.compress(b"{}\n" * 10_000_000), b"\x1f\x8b", b"not gzip"]),
+        st.sampled_from(
+            [
+                gzip.compress(b"\n" * 30_000_000),
+                gzip.compress(b"x" * 30_000_000),
+                gzip.compress(b"{}\n" * 10_000_000),
+                b"\x1f\x8b",
+                b"not gzip",
+            ]
+        ),
     )
 
 
@@ -261,34 +512,126 @@ def configmap_payloads() -> st.SearchStrategy[bytes]:
 
     flow_log = st.fixed_dictionaries(
         {"name": st.one_of(st.just("a"), st.sampled_from(SPECIAL_STRINGS))},
-        optional={"filePath": st.sampled_from(["stdout", "/var/run/cilium/hubble/a.log", "", "x"]), "includeFilters": _json_values(2),
-                  "excludeFilters": _json_values(2), "fieldMask": _json_values(1), "end": _json_values(0), "fileCompress": _json_values(0)},
+        optional={
+            "filePath": st.sampled_from(["stdout", "/var/run/cilium/hubble/a.log", "", "x"]),
+            "includeFilters": _json_values(2),
+            "excludeFilters": _json_values(2),
+            "fieldMask": _json_values(1),
+            "end": _json_values(0),
+            "fileCompress": _json_values(0),
+        },
     )
     document = st.one_of(st.fixed_dictionaries({"flowLogs": st.lists(flow_log, max_size=2)}), _json_values(2))
-    payload = st.one_of(encoded(document).map(lambda b: b.decode("utf-8", "replace")), hostile_texts().map(lambda b: b.decode("utf-8", "replace")))
+    payload = st.one_of(
+        encoded(document).map(lambda b: b.decode("utf-8", "replace")),
+        hostile_texts().map(lambda b: b.decode("utf-8", "replace")),
+    )
     return st.tuples(payload, _json_values(0)).map(
-        lambda pair: json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cilium-flowlog-config"}, "data": {"flowlogs.yaml": pair[0]}}).encode()
+        lambda pair: json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "cilium-flowlog-config"},
+                "data": {"flowlogs.yaml": pair[0]},
+            }
+        ).encode()
     )
 
 
 def import_inputs() -> st.SearchStrategy[bytes]:
     """What `import` reads: a ConfigMap, a flowlogs.yaml, Cilium Helm values or Calico resources, as data or mutated."""
-    helm = st.fixed_dictionaries({"hubble": st.fixed_dictionaries({"export": st.fixed_dictionaries({}, optional={
-        "dynamic": st.fixed_dictionaries({"enabled": st.booleans(), "config": st.fixed_dictionaries({"content": _json_values(2)})}),
-        "static": st.dictionaries(st.sampled_from(["enabled", "filePath", "allowList", "denyList", "fieldMask"]), _json_values(1), max_size=3)})})})
-    felix = st.fixed_dictionaries({"apiVersion": st.just("projectcalico.org/v3"), "kind": st.just("FelixConfiguration"), "metadata": st.just({"name": "default"}),
-                                   "spec": st.dictionaries(st.sampled_from(["l7LogsFlushInterval", "l7LogsFileEnabled", "l7LogsFileAggregationHTTPHeaderInfo", "x"]), scalars(), max_size=3)})
-    return st.one_of(configmap_payloads(), encoded(helm), encoded(felix), encoded(st.fixed_dictionaries({"flowLogs": _json_values(2)})))
+    helm = st.fixed_dictionaries(
+        {
+            "hubble": st.fixed_dictionaries(
+                {
+                    "export": st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "dynamic": st.fixed_dictionaries(
+                                {
+                                    "enabled": st.booleans(),
+                                    "config": st.fixed_dictionaries({"content": _json_values(2)}),
+                                }
+                            ),
+                            "static": st.dictionaries(
+                                st.sampled_from(["enabled", "filePath", "allowList", "denyList", "fieldMask"]),
+                                _json_values(1),
+                                max_size=3,
+                            ),
+                        },
+                    )
+                }
+            )
+        }
+    )
+    felix = st.fixed_dictionaries(
+        {
+            "apiVersion": st.just("projectcalico.org/v3"),
+            "kind": st.just("FelixConfiguration"),
+            "metadata": st.just({"name": "default"}),
+            "spec": st.dictionaries(
+                st.sampled_from(
+                    ["l7LogsFlushInterval", "l7LogsFileEnabled", "l7LogsFileAggregationHTTPHeaderInfo", "x"]
+                ),
+                scalars(),
+                max_size=3,
+            ),
+        }
+    )
+    return st.one_of(
+        configmap_payloads(),
+        encoded(helm),
+        encoded(felix),
+        encoded(st.fixed_dictionaries({"flowLogs": _json_values(2)})),
+    )
 
 
-INIT_NAMES = ["../x", "/abs/path", "a/b", "fleet", "x\n", "a" * 300, "a" * 54, "-x", ".", "..", "", "ok-name", "x.yaml", "values", "~", "$(id)", "a b", "UPPER", "é"]
+INIT_NAMES = [
+    "../x",
+    "/abs/path",
+    "a/b",
+    "fleet",
+    "x\n",
+    "a" * 300,
+    "a" * 54,
+    "-x",
+    ".",
+    "..",
+    "",
+    "ok-name",
+    "x.yaml",
+    "values",
+    "~",
+    "$(id)",
+    "a b",
+    "UPPER",
+    "é",
+]
 
 
 def init_names() -> st.SearchStrategy[bytes]:
-    return st.one_of(st.sampled_from(INIT_NAMES), st.text(max_size=60).filter(lambda t: "\x00" not in t)).map(lambda t: t.encode("utf-8", "surrogatepass"))
+    return st.one_of(st.sampled_from(INIT_NAMES), st.text(max_size=60).filter(lambda t: "\x00" not in t)).map(
+        lambda t: t.encode("utf-8", "surrogatepass")
+    )
 
 
-DESCRIPTIONS = ["\\d", "\\g<0>", "\\1", "\\n", "\\\\", "a\nb", "\\ud800", "{{ .Values }}", INJECTION, "description: x", "# x", "x" * 300, "'", '"', "\t"]
+DESCRIPTIONS = [
+    "\\d",
+    "\\g<0>",
+    "\\1",
+    "\\n",
+    "\\\\",
+    "a\nb",
+    "\\ud800",
+    "{{ .Values }}",
+    INJECTION,
+    "description: x",
+    "# x",
+    "x" * 300,
+    "'",
+    '"',
+    "\t",
+]
 
 
 def package_profiles() -> st.SearchStrategy[bytes]:
@@ -296,7 +639,10 @@ def package_profiles() -> st.SearchStrategy[bytes]:
     import json
 
     description = st.one_of(st.sampled_from(DESCRIPTIONS), st.text(max_size=40), scalars())
-    quoted = st.one_of(description.map(lambda d: json.dumps(d) if isinstance(d, str) else yaml.safe_dump(d).split("\n")[0]), st.sampled_from(['"\\ud800"', '"\\udfff x"', '"\\x00"', '"\\N"']))
+    quoted = st.one_of(
+        description.map(lambda d: json.dumps(d) if isinstance(d, str) else yaml.safe_dump(d).split("\n")[0]),
+        st.sampled_from(['"\\ud800"', '"\\udfff x"', '"\\x00"', '"\\N"']),
+    )
     return quoted.map(lambda text: f"description: {text}\n{BASE_PROFILE}".encode("utf-8", "surrogatepass"))
 
 
@@ -305,15 +651,40 @@ def cache_entries() -> st.SearchStrategy[bytes]:
     a pickle that would create a file (pickle.dumps of os.system-like reduce is not needed: the
     opcode stream alone must never be executed)."""
     pickle_payload = b"cos\nsystem\n(S'touch PWNED'\ntR."
-    return st.one_of(encoded(_json_values(3)), hostile_texts(), st.binary(max_size=2048), st.just(pickle_payload), st.just(b""))
+    return st.one_of(
+        encoded(_json_values(3)), hostile_texts(), st.binary(max_size=2048), st.just(pickle_payload), st.just(b"")
+    )
 
 
-COMPLETION_NAMES = ["$(touch PWNED)", "`touch PWNED`", "a;touch PWNED", "a b", "'", '"', "\\", "*", "[ab]?", "-x", "--help", "a\nb", "$HOME", "~", "!x", "a|b", "a&b", "{a,b}"]
+COMPLETION_NAMES = [
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "a;touch PWNED",
+    "a b",
+    "'",
+    '"',
+    "\\",
+    "*",
+    "[ab]?",
+    "-x",
+    "--help",
+    "a\nb",
+    "$HOME",
+    "~",
+    "!x",
+    "a|b",
+    "a&b",
+    "{a,b}",
+]
 
 
 def completion_names() -> st.SearchStrategy[bytes]:
     alphabet = st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",))
-    name = st.one_of(st.sampled_from(COMPLETION_NAMES), st.text(alphabet, min_size=1, max_size=40), st.builds("".join, st.lists(st.sampled_from(COMPLETION_NAMES), min_size=1, max_size=3)))
+    name = st.one_of(
+        st.sampled_from(COMPLETION_NAMES),
+        st.text(alphabet, min_size=1, max_size=40),
+        st.builds("".join, st.lists(st.sampled_from(COMPLETION_NAMES), min_size=1, max_size=3)),
+    )
     return name.filter(lambda n: n not in (".", "..") and len(n.encode()) < 200).map(lambda n: n.encode("utf-8"))
 
 
@@ -333,7 +704,19 @@ def strategies() -> dict[str, st.SearchStrategy[bytes]]:
     }
 
 
-KINDS = ("profile", "fleet", "documents", "flows", "flows.gz", "configmap", "import", "init", "package", "cache", "completion")
+KINDS = (
+    "profile",
+    "fleet",
+    "documents",
+    "flows",
+    "flows.gz",
+    "configmap",
+    "import",
+    "init",
+    "package",
+    "cache",
+    "completion",
+)
 
 
 # ---------------------------------------------------------------- running one example
@@ -342,7 +725,9 @@ KINDS = ("profile", "fleet", "documents", "flows", "flows.gz", "configmap", "imp
 @dataclass
 class Outcome:
     kind: str
-    status: str  # "accepted", "rejected", "traceback", "internal error", "escape", "hang", "memory", "unpositioned", "partial write", "evaluated", "invalid"
+    # "accepted", "rejected", "traceback", "internal error", "escape", "hang", "memory", "unpositioned", "partial
+    # write", "evaluated", "invalid"
+    status: str
     seconds: float = 0.0
     memory_kb: int = 0
     detail: str = ""
@@ -363,7 +748,8 @@ class Tally:
         per_kind = ", ".join(f"{kind} {sum(o.kind == kind for o in self.outcomes)}" for kind in KINDS)
         lines = [
             f"examples run: {len(self.outcomes)} ({per_kind})",
-            f"rejected with a positioned error: {self.count('rejected')} (validator inputs: reported as failed documents)",
+            f"rejected with a positioned error: {self.count('rejected')} (validator inputs: reported as failed "
+            "documents)",
             f"accepted and valid: {self.count('accepted')} (of them rendered + helm lint --strict + strict schemas: "
             f"{sum(o.validated and o.status == 'accepted' for o in self.outcomes)})",
             f"tracebacks: {self.count('traceback')}",
@@ -383,7 +769,10 @@ class Tally:
 
 
 BASE_PROFILE = "cilium:\n  flow-logs:\n    - name: base\n"
-BASE_FLEET = "gitops:\n  repo-url: https://git.example.com/x.git\n  revision: main\nclusters:\n  - name: dev-1\n    server: https://dev-1.example.com:6443\n    profile: p\n"
+BASE_FLEET = (
+    "gitops:\n  repo-url: https://git.example.com/x.git\n  revision: main\nclusters:\n  - name: dev-1\n    server: "
+    "https://dev-1.example.com:6443\n    profile: p\n"
+)
 
 
 # The profile `preview` runs the fuzzed flows through: filters that read many fields of a flow.
@@ -408,9 +797,18 @@ cilium:
         - reply: true
       fields: [time, verdict, source, l4, IP]
 """
-GOOD_FLOWS = b'{"flow":{"time":"2026-01-01T00:00:00Z","verdict":"DROPPED","source":{"namespace":"shop","labels":["k8s:app=web"]}},"node_name":"n","time":"2026-01-01T00:00:00Z"}\n'
+GOOD_FLOWS = (
+    b'{"flow":{"time":"2026-01-01T00:00:00Z","verdict":"DROPPED","source":{"namespace":"shop",'
+    b'"labels":["k8s:app=web"]}},"node_name":"n","time":"2026-01-01T00:00:00Z"}\n'
+)
 # Where each new kind's input goes, its command, and how a rejection must name the input.
-_INPUTS = {"flows": "flows.json", "flows.gz": "flows.json.gz", "configmap": "config.yaml", "import": "import.yaml", "package": "values/p.yaml"}
+_INPUTS = {
+    "flows": "flows.json",
+    "flows.gz": "flows.json.gz",
+    "configmap": "config.yaml",
+    "import": "import.yaml",
+    "package": "values/p.yaml",
+}
 _NAMED = {
     "flows": re.compile(r"^flowlogs: error: \S*flows\.json(:\d+)?: ", re.M),
     "flows.gz": re.compile(r"^flowlogs: error: \S*flows\.json\.gz(:\d+)?: ", re.M),
@@ -439,9 +837,13 @@ def _child_cache(root: Path, content: bytes) -> tuple[str, str]:
     for index, entry in enumerate(entries):
         good = entry.read_bytes()
         header, _, _ = good.partition(b"\n")
-        damaged = (content, header + b"\n" + content, good[: len(good) // 2] + content + good[len(good) // 2 :])[index % 3]
+        damaged = (content, header + b"\n" + content, good[: len(good) // 2] + content + good[len(good) // 2 :])[
+            index % 3
+        ]
         entry.write_bytes(damaged)
-    code, out, err = _cli(["--debug", "--values-dir", str(root / "values"), "--chart-dir", str(root / "chart"), "render", "p"])
+    code, out, err = _cli(
+        ["--debug", "--values-dir", str(root / "values"), "--chart-dir", str(root / "chart"), "render", "p"]
+    )
     if code == 70:
         return "internal error", err[-500:]
     if TRACEBACK in err or code != 0:
@@ -461,8 +863,13 @@ def _child_completion(root: Path, content: bytes) -> tuple[str, str]:
     except OSError as error:
         return "rejected", str(error)
     script = _cli(["completion", "bash"])[1]
-    press_tab = 'COMP_WORDS=(flowlogs render ""); COMP_CWORD=2; COMP_LINE="flowlogs render "; COMP_POINT=${#COMP_LINE}; _flowlogs; printf "%s\\0" "${COMPREPLY[@]}"'
-    offered = subprocess.run(["bash", "--norc", "-c", script + "\n" + press_tab], cwd=root, capture_output=True, timeout=10, check=False)
+    press_tab = (
+        'COMP_WORDS=(flowlogs render ""); COMP_CWORD=2; COMP_LINE="flowlogs render "; COMP_POINT=${#COMP_LINE}; '
+        '_flowlogs; printf "%s\\0" "${COMPREPLY[@]}"'
+    )
+    offered = subprocess.run(
+        ["bash", "--norc", "-c", script + "\n" + press_tab], cwd=root, capture_output=True, timeout=10, check=False
+    )
     if offered.returncode != 0:
         return "traceback", offered.stderr.decode(errors="replace")[-300:]
     words = [w.decode("utf-8", "surrogateescape") for w in offered.stdout.split(b"\0") if w]
@@ -470,7 +877,13 @@ def _child_completion(root: Path, content: bytes) -> tuple[str, str]:
     paths = {entry.name + ("/" if entry.is_dir() else "") for entry in root.iterdir()}  # a profile may be given by path
     read_back = set()
     for word in words:  # what Tab inserts, as bash reads the command line it lands in
-        parsed = subprocess.run(["bash", "--norc", "-c", 'eval "set -- $1"; printf "%s\\0" "$@"', "_", word], cwd=root, capture_output=True, timeout=10, check=False)
+        parsed = subprocess.run(
+            ["bash", "--norc", "-c", 'eval "set -- $1"; printf "%s\\0" "$@"', "_", word],
+            cwd=root,
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
         read_back.update(w.decode("utf-8", "surrogateescape") for w in parsed.stdout.split(b"\0") if w)
     if not read_back <= profiles | paths:
         return "invalid", f"offered {sorted(read_back - profiles - paths)!r}, neither profile names nor files here"
@@ -521,7 +934,13 @@ def _child_new(kind: str, root: Path, content: bytes) -> tuple[str, str]:
             import tarfile
 
             description = yaml.safe_load(content)["description"]
-            shown = "" if description is None else " ".join(str(description).split()) if not isinstance(description, bool) else str(description).lower()
+            shown = (
+                ""
+                if description is None
+                else " ".join(str(description).split())
+                if not isinstance(description, bool)
+                else str(description).lower()
+            )
             (archive_path,) = (root / "dist").glob("flowlogs-p-*.tgz")  # the profile chart's own version
             with tarfile.open(archive_path) as archive:
                 member = archive.extractfile("flowlogs-p/Chart.yaml")
@@ -566,7 +985,23 @@ def prepare_repository(root: Path) -> None:
 
     os.environ["FLOWLOGS_CACHE_DIR"] = str(root / "cache")
     rendered = subprocess.run(
-        [sys.executable, "-m", "flowlogs", "--values-dir", str(root / "values"), "--chart-dir", str(root / "chart"), "render", "p"],
+        [sys.executable, (
+            "-m"
+        ), (
+            "flowlogs"
+        ), (
+            "--values-dir"
+        ), str(root / (
+            "values"
+        )), (
+            "--chart-dir"
+        ), str(root / (
+            "chart"
+        )), (
+            "render"
+        ), (
+            "p"
+        )],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     (root / "render.expected").write_text(rendered, encoding="utf-8")
@@ -601,7 +1036,13 @@ def _child(kind: str, root: Path, deep_check: bool, content: bytes = b"") -> tup
         from flowlogs.validate import ValidateOptions, run_validate
 
         report = io.StringIO()
-        options = ValidateOptions(chart_dir=chart, targets=(), extra_documents=(("documents", root / "input.yaml"),), auto_binaries=False, output="json")
+        options = ValidateOptions(
+            chart_dir=chart,
+            targets=(),
+            extra_documents=(("documents", root / "input.yaml"),),
+            auto_binaries=False,
+            output="json",
+        )
         code = run_validate(options, report)
         return ("accepted" if code == 0 else "rejected"), ""
     before = _digest(chart) + _digest(gitops)
@@ -624,15 +1065,23 @@ def _child(kind: str, root: Path, deep_check: bool, content: bytes = b"") -> tup
             code, rendered, err = _cli(["--values-dir", str(values), "--chart-dir", str(chart), "render", profile])
             if code != 0 or EVALUATED in rendered:
                 return ("evaluated" if EVALUATED in rendered else "invalid"), f"render {profile}: {err[-300:]}"
-            code, report, err = _cli(["--values-dir", str(values), "--chart-dir", str(chart), "validate", profile, "--embedded-only"])
+            code, report, err = _cli(
+                ["--values-dir", str(values), "--chart-dir", str(chart), "validate", profile, "--embedded-only"]
+            )
             if code != 0:
                 return "invalid", f"validate {profile}: {(report + err)[-400:]}"
     return "accepted", ""
 
 
-def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool, time_limit: float = TIME_LIMIT_S) -> Outcome:
+def run_example(
+    kind: str, content: bytes, root: Path, *, deep_check: bool, time_limit: float = TIME_LIMIT_S
+) -> Outcome:
     """Write the example into the repository at `root` (prepared once), run it in a child, restore."""
-    target = {"profile": root / "values" / "p.yaml", "fleet": root / "values" / "fleet.yaml", "documents": root / "input.yaml"}.get(kind)
+    target = {
+        "profile": root / "values" / "p.yaml",
+        "fleet": root / "values" / "fleet.yaml",
+        "documents": root / "input.yaml",
+    }.get(kind)
     if target is None and kind in _INPUTS:
         target = root / _INPUTS[kind]
     if target is not None:
@@ -683,7 +1132,9 @@ def run_example(kind: str, content: bytes, root: Path, *, deep_check: bool, time
         prepare_repository(root)
     if status not in ("accepted", "rejected"):
         detail = f"{detail} <- input {content[:300]!r}"
-    return Outcome(kind, status, seconds, memory, detail if status not in ("accepted", "rejected") else "", validated=deep_check)
+    return Outcome(
+        kind, status, seconds, memory, detail if status not in ("accepted", "rejected") else "", validated=deep_check
+    )
 
 
 _PARENT_RSS_KB = [0]
@@ -706,7 +1157,13 @@ def run_many(count: int, root: Path, *, deep_every: int, seed: int = 13, time_li
     tally = Tally()
     examples = st.one_of(*(st.tuples(st.just(kind), strategy) for kind, strategy in strategies().items()))
 
-    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(examples)
     def one(example: tuple[str, bytes]) -> None:
         kind, content = example

@@ -91,7 +91,12 @@ class _Errors:
 
 # ---------------------------------------------------------------- protojson FlowFilter decoding
 
-_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "uint32": (0, 2**32 - 1), "int64": (-(2**63), 2**63 - 1), "uint64": (0, 2**64 - 1)}
+_INT_RANGES = {
+    "int32": (-(2**31), 2**31 - 1),
+    "uint32": (0, 2**32 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+}
 
 
 def _proto_int(value: Any, kind: str) -> str | None:
@@ -114,7 +119,9 @@ def _proto_int(value: Any, kind: str) -> str | None:
     return None
 
 
-def _proto_value(value: Any, kind: str, enums: Mapping[str, Mapping[str, int]], nested: Callable[[Any, str], list[str]]) -> list[str]:
+def _proto_value(
+    value: Any, kind: str, enums: Mapping[str, Mapping[str, int]], nested: Callable[[Any, str], list[str]]
+) -> list[str]:
     if kind == "string":
         return [] if isinstance(value, str) else [f"invalid value for string type: {value!r} (quote it)"]
     if kind == "bool":
@@ -124,12 +131,22 @@ def _proto_value(value: Any, kind: str, enums: Mapping[str, Mapping[str, int]], 
         return [problem] if problem else []
     if kind in enums:
         if isinstance(value, str):
-            return [] if value in enums[kind] else [f"invalid value for enum field {kind}: {value!r} (one of {', '.join(enums[kind])})"]
+            return (
+                []
+                if value in enums[kind]
+                else [f"invalid value for enum field {kind}: {value!r} (one of {', '.join(enums[kind])})"]
+            )
         return [] if _proto_int(value, "int32") is None else [f"invalid value for enum field {kind}: {value!r}"]
     return nested(value, kind)
 
 
-def _proto_message(value: Any, fields: Mapping[str, str], message: str, enums: Mapping[str, Mapping[str, int]], nested_types: Mapping[str, Mapping[str, str]]) -> list[str]:
+def _proto_message(
+    value: Any,
+    fields: Mapping[str, str],
+    message: str,
+    enums: Mapping[str, Mapping[str, int]],
+    nested_types: Mapping[str, Mapping[str, str]],
+) -> list[str]:
     if not isinstance(value, dict):
         return [f"{message} must be a mapping, not {_json_kind(value)}"]
     problems: list[str] = []
@@ -149,7 +166,11 @@ def _proto_message(value: Any, fields: Mapping[str, str], message: str, enums: M
         kind = fields[name]
 
         def nested(v: Any, k: str) -> list[str]:
-            return _proto_message(v, nested_types[k], k, enums, nested_types) if k in nested_types else [f"unsupported type {k}"]
+            return (
+                _proto_message(v, nested_types[k], k, enums, nested_types)
+                if k in nested_types
+                else [f"unsupported type {k}"]
+            )
 
         if kind.startswith("repeated "):
             element = kind.removeprefix("repeated ")
@@ -173,6 +194,7 @@ def _json_name(name: str) -> str:
 
 def _build_filter_problems(flow_filter: Mapping[str, Any], tables: CiliumTables) -> list[str]:
     """What filters.BuildFilterList would fail on for one decoded FlowFilter."""
+
     def values(field: str) -> list[Any]:
         json_name = _json_name(field)
         found = flow_filter.get(field, flow_filter.get(json_name))
@@ -196,11 +218,32 @@ def _build_filter_problems(flow_filter: Mapping[str, Any], tables: CiliumTables)
                 else:
                     ipaddress.ip_address(text)
             except ValueError:
-                add(AgentProblem(f"'{text}' is not an IP address or CIDR prefix", "write an address like 10.0.0.1 or a prefix like 10.0.0.0/8"), field, i)
-    for field in ("source_pod", "destination_pod", "source_service", "destination_service", "source_cluster_name", "destination_cluster_name"):
+                add(
+                    AgentProblem(
+                        f"'{text}' is not an IP address or CIDR prefix",
+                        "write an address like 10.0.0.1 or a prefix like 10.0.0.0/8",
+                    ),
+                    field,
+                    i,
+                )
+    for field in (
+        "source_pod",
+        "destination_pod",
+        "source_service",
+        "destination_service",
+        "source_cluster_name",
+        "destination_cluster_name",
+    ):
         for i, text in enumerate(values(field)):
             if text == "":
-                add(AgentProblem("an empty name (the agent: 'invalid filter, name must not be empty')", "remove it or write a name"), field, i)
+                add(
+                    AgentProblem(
+                        "an empty name (the agent: 'invalid filter, name must not be empty')",
+                        "remove it or write a name",
+                    ),
+                    field,
+                    i,
+                )
     for field in ("source_fqdn", "destination_fqdn"):
         for i, text in enumerate(values(field)):
             add(check_fqdn_pattern(text, field), field, i)
@@ -212,18 +255,40 @@ def _build_filter_problems(flow_filter: Mapping[str, Any], tables: CiliumTables)
     for field in ("source_port", "destination_port"):
         for i, text in enumerate(values(field)):
             if not (re.fullmatch(r"[0-9]+", text) and int(text) <= 65535):
-                add(AgentProblem(f"'{text}' is not a port (strconv.ParseUint(p, 10, 16))", "write a number from 0 to 65535"), field, i)
+                add(
+                    AgentProblem(
+                        f"'{text}' is not a port (strconv.ParseUint(p, 10, 16))", "write a number from 0 to 65535"
+                    ),
+                    field,
+                    i,
+                )
     for i, text in enumerate(values("protocol")):
         if text.lower() not in tables.filter_protocols:
-            add(AgentProblem(f"unknown protocol '{text}' for Cilium {tables.version}", f"write one of {', '.join(tables.filter_protocols)}"), "protocol", i)
+            add(
+                AgentProblem(
+                    f"unknown protocol '{text}' for Cilium {tables.version}",
+                    f"write one of {', '.join(tables.filter_protocols)}",
+                ),
+                "protocol",
+                i,
+            )
     event_types = [e for e in values("event_type") if isinstance(e, dict)]
     l7_ok = not event_types or any(e.get("type") == _L7 for e in event_types)
     for field in ("http_status_code", "http_method", "http_path", "http_url", "http_header"):
         if values(field) and not l7_ok:
-            problems.append(f"{field}: filtering by {field.replace('_', ' ')} requires the event type filter to match 'l7' events (type 129)")
+            problems.append(
+                f"{field}: filtering by {field.replace('_', ' ')} requires the event type filter to match 'l7' events "
+                "(type 129)"
+            )
     for i, text in enumerate(values("http_status_code")):
         if not (re.fullmatch(r"[1-5][0-9]{2}", text) or re.fullmatch(r"[1-5][0-9]?\+", text)):
-            add(AgentProblem(f"invalid status code prefix '{text}'", "write a code like 404 or a prefix like 5+ or 40+"), "http_status_code", i)
+            add(
+                AgentProblem(
+                    f"invalid status code prefix '{text}'", "write a code like 404 or a prefix like 5+ or 40+"
+                ),
+                "http_status_code",
+                i,
+            )
     for field in ("http_path", "http_url", "dns_query"):
         for i, text in enumerate(values(field)):
             add(check_regexp(text, field), field, i)
@@ -300,7 +365,11 @@ def agent_parse_errors(flowlogs_yaml: str, version: str) -> list[str]:
                         for problem in _proto_message(flow_filter, filter_fields, "FlowFilter", enums, nested_types):
                             errors.add(f"{where}.{key}[{i}]", problem, _FILE)
             elif key in ("fileMaxSizeMb", "fileMaxBackups"):
-                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer())):
+                if value is not None and (
+                    isinstance(value, bool)
+                    or not isinstance(value, (int, float))
+                    or (isinstance(value, float) and not value.is_integer())
+                ):
                     errors.add(f"{where}.{key}", f"must be a whole number, not {value!r}", _FILE)
             elif key == "fileCompress":
                 if value is not None and not isinstance(value, bool):
@@ -308,7 +377,12 @@ def agent_parse_errors(flowlogs_yaml: str, version: str) -> list[str]:
             elif key == "end":
                 if value is not None:
                     if not isinstance(value, str):
-                        errors.add(f"{where}.end", f"must be a time written as a string, not {_json_kind(value)} (Time.UnmarshalJSON: input is not a JSON string)", _FILE)
+                        errors.add(
+                            f"{where}.end",
+                            f"must be a time written as a string, not {_json_kind(value)} (Time.UnmarshalJSON: input "
+                            "is not a JSON string)",
+                            _FILE,
+                        )
                     elif (end_problem := check_end(value)) is not None:
                         errors.add(f"{where}.end", str(end_problem), _FILE)
             elif key == "aggregationInterval":
@@ -352,7 +426,11 @@ def agent_parse_errors(flowlogs_yaml: str, version: str) -> list[str]:
             mask = [_go_string(p) or "" for p in built.get(key) or []]
             for finding in check_fieldmask(mask, version, key):
                 if finding.severity == "error":
-                    errors.add(f"{where}.{key}[{finding.index}]", finding.problem.message.replace(", so the agent drops this flow log", ""), _ONE)
+                    errors.add(
+                        f"{where}.{key}[{finding.index}]",
+                        finding.problem.message.replace(", so the agent drops this flow log", ""),
+                        _ONE,
+                    )
         for key in ("includeFilters", "excludeFilters"):
             for i, flow_filter in enumerate(built.get(key) or []):
                 if isinstance(flow_filter, dict):

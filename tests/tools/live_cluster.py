@@ -63,7 +63,15 @@ def is_partial(obj: Mapping[str, Any]) -> bool:
 
 
 def apply_objects(server: ApiServer, objects: Sequence[Mapping[str, Any]], manager: str = FIXTURE_MANAGER) -> None:
-    server.kubectl("apply", "--server-side", "--force-conflicts", f"--field-manager={manager}", "-f", "-", input=yaml.safe_dump_all(list(objects)))
+    server.kubectl(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        f"--field-manager={manager}",
+        "-f",
+        "-",
+        input=yaml.safe_dump_all(list(objects)),
+    )
 
 
 def felix_v3_crd() -> dict[str, Any]:
@@ -76,7 +84,9 @@ def felix_v3_crd() -> dict[str, Any]:
     return dict(crd)
 
 
-def prepare(server: ApiServer, objects: Iterable[Mapping[str, Any]], *, restricted: Iterable[str] = (RELEASE_NAMESPACE,)) -> None:
+def prepare(
+    server: ApiServer, objects: Iterable[Mapping[str, Any]], *, restricted: Iterable[str] = (RELEASE_NAMESPACE,)
+) -> None:
     """The namespaces the objects need (those in `restricted` with PodSecurity `restricted`
     enforced), and, for each partial manifest, the object it is merged into."""
     objects = list(objects)
@@ -94,9 +104,17 @@ def prepare(server: ApiServer, objects: Iterable[Mapping[str, Any]], *, restrict
     partial = [obj for obj in objects if is_partial(obj)]
     if any(obj["apiVersion"] == "projectcalico.org/v3" for obj in objects):
         server.kubectl(
-            "apply", "--server-side", "--force-conflicts", f"--field-manager={FIXTURE_MANAGER}", "-f", "-", input=json.dumps(felix_v3_crd())
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            f"--field-manager={FIXTURE_MANAGER}",
+            "-f",
+            "-",
+            input=json.dumps(felix_v3_crd()),
         )
-        server.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/felixconfigurations.projectcalico.org")
+        server.kubectl(
+            "wait", "--for=condition=Established", "--timeout=60s", "crd/felixconfigurations.projectcalico.org"
+        )
     # A partial manifest the server would refuse by name gets no stand-in (it would be refused too).
     wanted += [stand_in for stand_in in map(existing_object, partial) if not server_rule_issues(stand_in)]
     apply_objects(server, wanted)
@@ -116,7 +134,10 @@ def existing_object(partial: Mapping[str, Any]) -> dict[str, Any]:
         labels = {"app": metadata["name"]}
         spec: dict[str, Any] = {
             "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]},
+            },
         }
         if kind == "StatefulSet":
             spec["serviceName"] = metadata["name"]

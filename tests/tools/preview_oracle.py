@@ -36,10 +36,21 @@ SERVICES = ["web", "db", "kube-dns"]
 IPV4 = ["10.0.0.1", "10.0.0.2", "192.168.1.5", "1.1.1.1"]
 IPV6 = ["fd00::1", "fd00::2", "2001:db8::5", "::ffff:10.0.0.1"]  # the last: IPv4-mapped
 LABELS = ["k8s:app=web", "k8s:app=db", "k8s:tier=front", "reserved:world", "k8s:io.kubernetes.pod.namespace=shop"]
-NAMES = ["api.example.com", "www.example.com", "kube-dns.kube-system.svc.cluster.local.", "example.com", "API.Example.com"]
+NAMES = [
+    "api.example.com",
+    "www.example.com",
+    "kube-dns.kube-system.svc.cluster.local.",
+    "example.com",
+    "API.Example.com",
+]
 IDENTITIES = [1, 2, 6, 9, 11, 12345, 16777217]
 PORTS = [53, 80, 443, 8080]
-WORKLOADS = [{"name": "web", "kind": "Deployment"}, {"name": "db", "kind": "StatefulSet"}, {"name": "web"}, {"kind": "DaemonSet"}]
+WORKLOADS = [
+    {"name": "web", "kind": "Deployment"},
+    {"name": "db", "kind": "StatefulSet"},
+    {"name": "web"},
+    {"kind": "DaemonSet"},
+]
 CLUSTERS = ["c1", "c2"]
 NODES = ["node-a", "node-b", "c1/node-b", "c2/node-a", "k8s-1"]
 NODE_LABELS = ["kubernetes.io/os=linux", "zone=a", "zone=b", "node-role.kubernetes.io/control-plane="]
@@ -47,7 +58,11 @@ DROP_REASONS = ["POLICY_DENIED", "POLICY_DENY", "STALE_OR_UNROUTABLE_IP", "CT_MA
 EVENT_TYPES = [1, 2, 3, 4, 5, 7, 9, 129, 130]  # pkg/monitor/api/types.go message types, and one unknown
 SUB_TYPES = [0, 3, 10, 133, 181]
 URLS = ["http://shop/api/v1/cart", "/api/items?x=1", "https://example.com/", "cart", "http://web:8080/healthz"]
-HEADERS = [{"key": "x-user", "value": "alice"}, {"key": "content-type", "value": "application/json"}, {"key": "x-user", "value": "bob"}]
+HEADERS = [
+    {"key": "x-user", "value": "alice"},
+    {"key": "content-type", "value": "application/json"},
+    {"key": "x-user", "value": "bob"},
+]
 QUERIES = ["api.example.com.", "kube-dns.kube-system.svc.cluster.local.", "example.org."]
 UUIDS = ["u-1", "u-2", "u-3"]
 TRACE_IDS = ["t-1", "t-2"]
@@ -78,7 +93,9 @@ def endpoints() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _ports() -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({}, optional={"source_port": st.sampled_from(PORTS), "destination_port": st.sampled_from(PORTS)})
+    return st.fixed_dictionaries(
+        {}, optional={"source_port": st.sampled_from(PORTS), "destination_port": st.sampled_from(PORTS)}
+    )
 
 
 def _l4() -> st.SearchStrategy[dict[str, Any]]:
@@ -114,8 +131,12 @@ def _l7() -> st.SearchStrategy[dict[str, Any]]:
     )
     dns = st.fixed_dictionaries({}, optional={"query": st.sampled_from(QUERIES), "rcode": st.just(0)})
     kafka = st.fixed_dictionaries({}, optional={"topic": st.just("orders"), "api_key": st.just("produce")})
-    record = st.one_of(http.map(lambda v: {"http": v}), dns.map(lambda v: {"dns": v}), kafka.map(lambda v: {"kafka": v}), st.just({}))
-    return st.tuples(record, st.sampled_from([None, "REQUEST", "RESPONSE"])).map(lambda pair: {**pair[0], **({"type": pair[1]} if pair[1] else {})})
+    record = st.one_of(
+        http.map(lambda v: {"http": v}), dns.map(lambda v: {"dns": v}), kafka.map(lambda v: {"kafka": v}), st.just({})
+    )
+    return st.tuples(record, st.sampled_from([None, "REQUEST", "RESPONSE"])).map(
+        lambda pair: {**pair[0], **({"type": pair[1]} if pair[1] else {})}
+    )
 
 
 def _ip(enums: dict[str, dict[str, int]]) -> st.SearchStrategy[dict[str, Any]]:
@@ -127,7 +148,9 @@ def _ip(enums: dict[str, dict[str, int]]) -> st.SearchStrategy[dict[str, Any]]:
                 "source": st.sampled_from(pool),
                 "destination": st.sampled_from(pool),
                 "source_xlated": st.sampled_from(pool),
-                "ipVersion": st.one_of(st.just("IPv4" if pool is IPV4 else "IPv6"), _enum(list(enums["IPVersion"]), enums["IPVersion"])),
+                "ipVersion": st.one_of(
+                    st.just("IPv4" if pool is IPV4 else "IPv6"), _enum(list(enums["IPVersion"]), enums["IPVersion"])
+                ),
                 "encrypted": st.booleans(),
             },
         )
@@ -156,13 +179,21 @@ def raw_flows(version: str) -> st.SearchStrategy[dict[str, Any]]:
             "l7": _l7(),
             "reply": st.booleans(),  # deprecated; filters read is_reply
             "is_reply": st.booleans(),
-            "event_type": st.fixed_dictionaries({}, optional={"type": st.sampled_from(EVENT_TYPES), "sub_type": st.sampled_from(SUB_TYPES)}),
-            "source_service": st.fixed_dictionaries({}, optional={"name": st.sampled_from(SERVICES), "namespace": st.sampled_from(NAMESPACES)}),
-            "destination_service": st.fixed_dictionaries({}, optional={"name": st.sampled_from(SERVICES), "namespace": st.sampled_from(NAMESPACES)}),
+            "event_type": st.fixed_dictionaries(
+                {}, optional={"type": st.sampled_from(EVENT_TYPES), "sub_type": st.sampled_from(SUB_TYPES)}
+            ),
+            "source_service": st.fixed_dictionaries(
+                {}, optional={"name": st.sampled_from(SERVICES), "namespace": st.sampled_from(NAMESPACES)}
+            ),
+            "destination_service": st.fixed_dictionaries(
+                {}, optional={"name": st.sampled_from(SERVICES), "namespace": st.sampled_from(NAMESPACES)}
+            ),
             "traffic_direction": _enum(directions, enums["TrafficDirection"]),
             "interface": st.sampled_from(INTERFACES),
             "trace_context": st.sampled_from(TRACE_IDS).map(lambda t: {"parent": {"trace_id": t}}),
-            "ip_trace_id": st.sampled_from(IP_TRACE_IDS).flatmap(lambda t: st.sampled_from([{"trace_id": t}, {"trace_id": str(t)}])),
+            "ip_trace_id": st.sampled_from(IP_TRACE_IDS).flatmap(
+                lambda t: st.sampled_from([{"trace_id": t}, {"trace_id": str(t)}])
+            ),
         },
     )
 
@@ -197,7 +228,11 @@ class FlowLine:
     proto_names: bool  # written as the exporter writes (else as hubble observe -o jsonpb)
 
     def line(self, number: int) -> str:
-        flow = {**self.flow, "Summary": f"line {number}", "time": f"2026-12-01T10:{number // 60 % 60:02d}:{number % 60:02d}Z"}
+        flow = {
+            **self.flow,
+            "Summary": f"line {number}",
+            "time": f"2026-12-01T10:{number // 60 % 60:02d}:{number % 60:02d}Z",
+        }
         event: dict[str, Any] = {"flow": flow if self.proto_names else json_names(flow)}
         if "node_name" in flow:
             event["node_name" if self.proto_names else "nodeName"] = flow["node_name"]
@@ -216,8 +251,27 @@ def write_flows(path: Path, flows: Sequence[FlowLine]) -> None:
 
 _POD = ["web", "shop/web-", "*/db", "kube-system/", "default/", "shop/db", "*/coredns"]
 _SERVICE = ["web", "shop/web", "*/kube-", "kube-system/", "default/db"]
-_IP = ["10.0.0.1", "10.0.0.0/24", "fd00::/64", "2001:db8::5", "1.1.1.1", "0.0.0.0/0", "10.0.0.0/8", "::ffff:10.0.0.1", "::/0"]
-_LABEL = ["app=web", "k8s:app=db", "app in (web, db)", "!tier", "tier!=front", "reserved:world", "k8s:tier", "app notin (web)"]
+_IP = [
+    "10.0.0.1",
+    "10.0.0.0/24",
+    "fd00::/64",
+    "2001:db8::5",
+    "1.1.1.1",
+    "0.0.0.0/0",
+    "10.0.0.0/8",
+    "::ffff:10.0.0.1",
+    "::/0",
+]
+_LABEL = [
+    "app=web",
+    "k8s:app=db",
+    "app in (web, db)",
+    "!tier",
+    "tier!=front",
+    "reserved:world",
+    "k8s:tier",
+    "app notin (web)",
+]
 _FQDN = ["api.example.com", "*.example.com", "example.com", "*.svc.cluster.local"]
 _IDENTITY = ["world", "host", 16777217, "reserved:remote-node", 12345, "world-ipv4", 0]
 _WORKLOAD: list[Any] = ["Deployment/web", "web", {"kind": "StatefulSet"}, {"name": "db", "kind": "Deployment"}]
@@ -257,10 +311,20 @@ WORD_VALUES: dict[str, list[Any]] = {
     "trace-id": TRACE_IDS,
     "ip-trace-id": IP_TRACE_IDS,
     "interface": ["eth0", {"name": "eth0", "index": 7}, {"index": 3}, "lxc123"],
-    "raw": [{"source_pod": ["shop/"]}, {"verdict": ["DROPPED"], "reply": [False]}, {"destination_port": ["53"]}, {"ip_version": ["IPv6"]}],
+    "raw": [
+        {"source_pod": ["shop/"]},
+        {"verdict": ["DROPPED"], "reply": [False]},
+        {"destination_port": ["53"]},
+        {"ip_version": ["IPv6"]},
+    ],
 }
 _FLAGS = {"reply", "encrypted"}
-_TABLE_WORDS = {"verdict": "verdicts", "direction": "traffic_directions", "ip-version": "ip_versions", "protocol": "filter_protocols"}
+_TABLE_WORDS = {
+    "verdict": "verdicts",
+    "direction": "traffic_directions",
+    "ip-version": "ip_versions",
+    "protocol": "filter_protocols",
+}
 _HTTP_WORDS = {"http-status", "http-method", "http-path", "http-url", "http-header"}
 # CEL expressions are not previewed (docs/preview.md): the one word left out.
 NOT_PREVIEWED = {"cel"}
@@ -273,7 +337,11 @@ def words(version: str) -> list[str]:
     for word, spec in FILTER_WORDS.items():
         if word in NOT_PREVIEWED:
             continue
-        fields = [spec.field.replace("*", side) for side in ("source", "destination")] if spec.field.startswith("*") else [spec.field]
+        fields = (
+            [spec.field.replace("*", side) for side in ("source", "destination")]
+            if spec.field.startswith("*")
+            else [spec.field]
+        )
         if all(field in tables.filter_fields for field in fields if field):
             out.append(word)
     return out
@@ -331,11 +399,16 @@ def flow_log_specs(version: str) -> st.SearchStrategy[list[FlowLogSpec]]:
             filters = [*_groups(order_in[index : index + WORDS_PER_FLOW_LOG])]
             split = len(filters)
             filters += _groups(order_out[index : index + WORDS_PER_FLOW_LOG])
-            include, exclude = (st.tuples(*(flow_filters(group, version) for group in part)) for part in (filters[:split], filters[split:]))
+            include, exclude = (
+                st.tuples(*(flow_filters(group, version) for group in part))
+                for part in (filters[:split], filters[split:])
+            )
             specs.append(st.builds(lambda inc, exc: FlowLogSpec(list(inc), list(exc)), include, exclude))
         return st.tuples(*specs).map(list)
 
-    return st.tuples(st.permutations(all_words), st.permutations(all_words)).flatmap(lambda orders: build(list(orders[0]), list(orders[1])))
+    return st.tuples(st.permutations(all_words), st.permutations(all_words)).flatmap(
+        lambda orders: build(list(orders[0]), list(orders[1]))
+    )
 
 
 def _fields(word: str) -> set[str]:
@@ -368,7 +441,12 @@ def _groups(chosen: Sequence[str]) -> list[list[str]]:
 
 def profile_text(version: str, specs: Sequence[FlowLogSpec]) -> str:
     flow_logs = [
-        {"name": f"f{index}", "file": f"/var/run/cilium/hubble/f{index}.log", **({"include": spec.include} if spec.include else {}), **({"exclude": spec.exclude} if spec.exclude else {})}
+        {
+            "name": f"f{index}",
+            "file": f"/var/run/cilium/hubble/f{index}.log",
+            **({"include": spec.include} if spec.include else {}),
+            **({"exclude": spec.exclude} if spec.exclude else {}),
+        }
         for index, spec in enumerate(specs)
     ]
     return json.dumps({"cilium": {"version": version, "flow-logs": flow_logs}}, indent=1)  # JSON is YAML
@@ -381,7 +459,13 @@ class HubbleRefused(Exception):
     """hubble exited non-zero: the filters do not build (filters.BuildFilterList's error)."""
 
 
-def hubble_lines(binary: Path, flows: Path, include: Sequence[dict[str, Any]], exclude: Sequence[dict[str, Any]], unknown_fields: bool = False) -> list[int]:
+def hubble_lines(
+    binary: Path,
+    flows: Path,
+    include: Sequence[dict[str, Any]],
+    exclude: Sequence[dict[str, Any]],
+    unknown_fields: bool = False,
+) -> list[int]:
     """The line numbers (from `Summary`) of the flows hubble exports with these FlowFilters.
     `unknown_fields`: flows may hold fields this version's Flow lacks (hubble drops them, warned)."""
     command = [str(binary), "observe", "--input-file", str(flows), "-o", "jsonpb"]
@@ -392,7 +476,15 @@ def hubble_lines(binary: Path, flows: Path, include: Sequence[dict[str, Any]], e
     completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
     if completed.returncode != 0:
         raise HubbleRefused(completed.stderr.strip())
-    warnings = [line for line in completed.stderr.splitlines() if "level=" in line and not (unknown_fields and "unknown field detected" in line)]
+    warnings = [
+        line
+        for line in completed.stderr.splitlines()
+        if "level=" in line and not (unknown_fields and "unknown field detected" in line)
+    ]
     if warnings:
         raise AssertionError(f"hubble could not read some flows of {flows}: {completed.stderr[:2000]}")
-    return [int(json.loads(line)["flow"]["Summary"].removeprefix("line ")) for line in completed.stdout.splitlines() if line.strip()]
+    return [
+        int(json.loads(line)["flow"]["Summary"].removeprefix("line "))
+        for line in completed.stdout.splitlines()
+        if line.strip()
+    ]

@@ -37,7 +37,9 @@ def find_interpreter(version: str) -> Path | None:
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     candidates += sorted(pyenv.glob(f"{version}.*/bin/python{version}"), reverse=True) if pyenv.is_dir() else []
     for candidate in candidates:
-        probe = subprocess.run([str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True)
+        probe = subprocess.run(
+            [str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return candidate
     return None
@@ -57,7 +59,9 @@ def build_wheel(out: Path, source: Path = ROOT) -> Path:
     extra pins them too), else in a fresh one it installs them into first (~2 s more)."""
     requires = tomllib.loads((source / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
     here = ["--no-build-isolation"] if all(map(installed_exactly, requires)) else []
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", *here, str(source), "-w", str(out)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", *here, str(source), "-w", str(out)], check=True
+    )
     (wheel,) = out.glob("flowlogs-*.whl")
     return wheel
 
@@ -67,7 +71,12 @@ def dependency_pins() -> str:
     build requirements in pyproject.toml (not of its other lines, so that a changed comment does
     not rebuild every cached environment)."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    extras = [f"{name}: {requirement}" for name, requirements in sorted(pyproject["project"]["optional-dependencies"].items()) if name != "test" for requirement in requirements]
+    extras = [
+        f"{name}: {requirement}"
+        for name, requirements in sorted(pyproject["project"]["optional-dependencies"].items())
+        if name != "test"
+        for requirement in requirements
+    ]
     pinned = [*pyproject["project"]["dependencies"], *extras, "|", *pyproject["build-system"]["requires"]]
     return hashlib.sha256("\n".join(pinned).encode()).hexdigest()
 
@@ -81,7 +90,18 @@ def environment(version: str, interpreter: Path, wheel: Path) -> Path:
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([str(interpreter), "-m", "venv", str(venv)], check=True)
         # The render extra: `validate` renders with Helm's embedded engine.
-        subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{wheel}[render]"], check=True)
+        subprocess.run(
+            [
+                str(venv / "bin/python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                f"{wheel}[render]",
+            ],
+            check=True,
+        )
         installed_wheel(venv / "bin/python").write_text(wheel_digest(wheel))
         stamp.write_text(pins)
     reinstall(venv / "bin/python", wheel)
@@ -109,15 +129,36 @@ def reinstall(python: Path, wheel: Path) -> None:
     if installed_wheel(python).is_file() and installed_wheel(python).read_text() == digest:
         return
     installed_wheel(python).unlink(missing_ok=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index", "--no-deps", "--force-reinstall", str(wheel)], check=True)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-index",
+            "--no-deps",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        check=True,
+    )
     installed_wheel(python).write_text(digest)
 
 
 def differences(left: Path, right: Path) -> list[str]:
     comparison = filecmp.dircmp(left, right)
-    found = [f"{left.name}/{name}" for name in comparison.left_only + comparison.right_only + comparison.diff_files + comparison.funny_files]
+    found = [
+        f"{left.name}/{name}"
+        for name in comparison.left_only + comparison.right_only + comparison.diff_files + comparison.funny_files
+    ]
     # dircmp compares by stat first: check contents of the "same" files too.
-    found += [f"{left.name}/{name}" for name in comparison.same_files if not filecmp.cmp(left / name, right / name, shallow=False)]
+    found += [
+        f"{left.name}/{name}"
+        for name in comparison.same_files
+        if not filecmp.cmp(left / name, right / name, shallow=False)
+    ]
     for sub in comparison.common_dirs:
         found += [f"{left.name}/{item}" for item in differences(left / sub, right / sub)]
     return found
@@ -157,7 +198,13 @@ def results(wheel: Callable[[], Path]) -> list[tuple[str, bool]]:
             continue
         built = built or wheel()
         problems = check_version(version, environment(version, interpreter, built))
-        lines.append((f"python-matrix: {version} ({interpreter}): " + ("; ".join(problems) if problems else "chart/ and gitops/ byte-identical, validate passed"), bool(problems)))
+        lines.append(
+            (
+                f"python-matrix: {version} ({interpreter}): "
+                + ("; ".join(problems) if problems else "chart/ and gitops/ byte-identical, validate passed"),
+                bool(problems),
+            )
+        )
     return lines
 
 

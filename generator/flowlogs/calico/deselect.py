@@ -23,7 +23,11 @@ from .defaults import DEFAULT_VERSION
 
 TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id"
 # What the chart's partial manifests carry besides the selection (calico/_helpers.tpl, partialSyncOptions).
-ARGOCD_ANNOTATIONS = ("argocd.argoproj.io/sync-options", "argocd.argoproj.io/compare-options", "argocd.argoproj.io/sync-wave")
+ARGOCD_ANNOTATIONS = (
+    "argocd.argoproj.io/sync-options",
+    "argocd.argoproj.io/compare-options",
+    "argocd.argoproj.io/sync-wave",
+)
 Selection = tuple[str, str, str]  # (kind, namespace, name)
 
 
@@ -55,9 +59,14 @@ def clear_commands(selection: Selection, version: str) -> list[str]:
         return [shlex.join(annotate + [f"{key}-" for key in facts["serviceAnnotations"]] + argocd)]
     sidecar = facts["sidecar"]
     paths = [f"/spec/template/metadata/labels/{key.replace('/', '~1')}" for key in sidecar.get("labels") or {}]
-    paths += [f"/spec/template/metadata/annotations/{key.replace('/', '~1')}" for key in sidecar.get("annotations") or {}]
+    paths += [
+        f"/spec/template/metadata/annotations/{key.replace('/', '~1')}" for key in sidecar.get("annotations") or {}
+    ]
     patch = json.dumps([{"op": "remove", "path": path} for path in paths], separators=(",", ":"))
-    return [shlex.join(["kubectl", "patch", resource, "-n", namespace, name, "--type", "json", "-p", patch]), shlex.join(annotate + argocd)]
+    return [
+        shlex.join(["kubectl", "patch", resource, "-n", namespace, name, "--type", "json", "-p", patch]),
+        shlex.join(annotate + argocd),
+    ]
 
 
 def deselected(committed_values: Path, calico: Mapping[str, Any] | None) -> list[Selection]:

@@ -20,7 +20,10 @@ def _selection(targets: list[dict[str, Any]], what: str) -> list[str]:
         for name in target.get("names", []):
             lines.append(f"{kind} {target['namespace']}/{name}")
         for selector in target.get("selectors", []):
-            lines.append(f"every {kind} in namespace {target['namespace']} labelled {selector_text(selector)} ({what} lists them when it runs)")
+            lines.append(
+                f"every {kind} in namespace {target['namespace']} labelled {selector_text(selector)} ({what} lists "
+                "them when it runs)"
+            )
     return lines
 
 
@@ -33,7 +36,11 @@ def explain_calico(section: Node, part: CalicoCompiled) -> str:
         f"Calico Enterprise {part.version} L7 logs: ApplicationLayer {tables.application_layer_name} "
         + ("collects" if collection["collectLogs"] == "Enabled" else "does not collect")
         + f" L7 logs; the collector sends them to Felix every {collection['logIntervalSeconds']} s, "
-        + ("with no limit on requests per interval." if limit == -1 else f"at most {limit} unique requests per interval."),
+        + (
+            "with no limit on requests per interval."
+            if limit == -1
+            else f"at most {limit} unique requests per interval."
+        ),
     ]
     felix = section.get("felix")
     for knob in FELIX_KNOBS:
@@ -58,13 +65,17 @@ def explain_calico(section: Node, part: CalicoCompiled) -> str:
         lines.extend(f"    {line}" for line in services)
     if workloads and tables.sidecar is not None:
         label_key, label_value = tables.sidecar.label
-        lines.append(f"  Workloads whose pod template gets {label_key}={label_value} by {mode}; their pods restart with the sidecar:")
+        lines.append(
+            f"  Workloads whose pod template gets {label_key}={label_value} by {mode}; their pods restart with the "
+            "sidecar:"
+        )
         lines.extend(f"    {line}" for line in workloads)
     if not services and not workloads:
         lines.append("  No services or workloads are selected: no traffic is logged until some are.")
     sets = ", ".join(f"{field}: {setting}" for field, setting in tables.operator_sets.items())
     lines.append(
-        f"  The Tigera operator then runs the L7 log collector DaemonSet ({', '.join(tables.collector_containers)}) and sets on "
+        f"  The Tigera operator then runs the L7 log collector DaemonSet ({', '.join(tables.collector_containers)}) "
+        "and sets on "
         f"FelixConfiguration default: {sets}."
     )
     lines.append("  Compiled (chart values):")

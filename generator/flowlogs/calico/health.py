@@ -65,7 +65,8 @@ def health_lua() -> str:
         "end\n"
         "if generation ~= nil and ready.observedGeneration ~= generation then\n"
         '  hs.status = "Progressing"\n'
-        '  hs.message = "Waiting for the Tigera operator to observe generation " .. tostring(generation) .. " (conditions are of generation " .. tostring(ready.observedGeneration) .. ")"\n'
+        '  hs.message = "Waiting for the Tigera operator to observe generation " .. tostring(generation) .. " '
+        '(conditions are of generation " .. tostring(ready.observedGeneration) .. ")"\n'
         "  return hs\n"
         "end\n"
         'if degraded ~= nil and degraded.status == "True" then\n'
@@ -78,9 +79,11 @@ def health_lua() -> str:
         f'  hs.message = "Waiting for the Tigera operator ({ready}: " .. tostring(ready.status) .. ")"\n'
         "  return hs\n"
         "end\n"
-        f'if obj.spec ~= nil and obj.spec.sidecarInjection == "Enabled" and (obj.status.sidecarWebhook ~= "{enabled}") then\n'
+        f'if obj.spec ~= nil and obj.spec.sidecarInjection == "Enabled" and (obj.status.sidecarWebhook ~= "{enabled}") '
+        "then\n"
         '  hs.status = "Progressing"\n'
-        '  hs.message = "Waiting for the sidecar webhook (status.sidecarWebhook: " .. tostring(obj.status.sidecarWebhook) .. ")"\n'
+        '  hs.message = "Waiting for the sidecar webhook (status.sidecarWebhook: " .. '
+        'tostring(obj.status.sidecarWebhook) .. ")"\n'
         "  return hs\n"
         "end\n"
         'hs.status = "Healthy"\n'
@@ -94,7 +97,11 @@ def health_configmap(argocd_namespace: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": "argocd-cm", "namespace": argocd_namespace, "labels": {"app.kubernetes.io/part-of": "argocd"}},
+        "metadata": {
+            "name": "argocd-cm",
+            "namespace": argocd_namespace,
+            "labels": {"app.kubernetes.io/part-of": "argocd"},
+        },
         "data": {health_key(): health_lua()},
     }
 

@@ -55,7 +55,9 @@ def _log_collection(spec: dict[str, Any], tables: CalicoTables, where: str) -> d
         section["interval"] = f"{int(collection['logIntervalSeconds'])}s"
     if "logRequestsPerInterval" in collection:
         limit = int(collection["logRequestsPerInterval"])
-        section["requests-per-interval"] = "unlimited" if limit == int(tables.log_collection_defaults["logRequestsPerInterval"]) else limit
+        section["requests-per-interval"] = (
+            "unlimited" if limit == int(tables.log_collection_defaults["logRequestsPerInterval"]) else limit
+        )
     if "sidecarInjection" in spec:
         section["sidecar-injection"] = "on" if spec["sidecarInjection"] == "Enabled" else "off"
     envoy = _mapping(spec.get("envoy"), f"{where}.envoy")
@@ -69,7 +71,9 @@ def _log_collection(spec: dict[str, Any], tables: CalicoTables, where: str) -> d
     if not isinstance(containers, list):
         raise UserError(f"{at}.spec.template.spec.containers: expected a list, got {type(containers).__name__}")
     containers = [_mapping(c, f"{at}.spec.template.spec.containers[{i}]") for i, c in enumerate(containers)]
-    resources = {c["name"]: c["resources"] for c in containers if c.get("name") in COLLECTOR_CONTAINERS and c.get("resources")}
+    resources = {
+        c["name"]: c["resources"] for c in containers if c.get("name") in COLLECTOR_CONTAINERS and c.get("resources")
+    }
     if resources:
         section["resources"] = resources
     return section
@@ -84,7 +88,10 @@ def _felix(spec: dict[str, Any], tables: CalicoTables, notes: list[str]) -> dict
         knob = knobs.get(field)
         if knob is None:
             if field.startswith("l7") or field == "tproxyMode":
-                notes.append(f"FelixConfiguration {field} is left out: the Tigera operator sets it, or flowlogs has no word for it")
+                notes.append(
+                    f"FelixConfiguration {field} is left out: the Tigera operator sets it, or flowlogs has no word for "
+                    "it"
+                )
             continue
         felix_field = tables.felix_fields[field]
         word = knob.kind.decompile(value, KnobContext(knob, felix_field))
@@ -95,9 +102,14 @@ def _felix(spec: dict[str, Any], tables: CalicoTables, notes: list[str]) -> dict
         felix["aggregation"] = aggregation
     if at_default:
         felix["emit-defaults"] = True
-    ignored = sorted(field for field in spec if field not in knobs and not field.startswith("l7") and field != "tproxyMode")
+    ignored = sorted(
+        field for field in spec if field not in knobs and not field.startswith("l7") and field != "tproxyMode"
+    )
     if ignored:
-        notes.append(f"FelixConfiguration fields that are not L7 settings are not flowlogs' to own and are left out: {', '.join(ignored)}")
+        notes.append(
+            "FelixConfiguration fields that are not L7 settings are not flowlogs' to own and are left out: "
+            f"{', '.join(ignored)}"
+        )
     return felix
 
 
@@ -108,7 +120,10 @@ def import_calico(path: Path, version: str | None) -> ImportedSection | None:
     if not application_layers and not felix_configurations:
         return None
     if len(application_layers) > 1 or len(felix_configurations) > 1:
-        raise UserError(f"{path}: expected at most one ApplicationLayer and one FelixConfiguration, found {len(application_layers)} and {len(felix_configurations)}")
+        raise UserError(
+            f"{path}: expected at most one ApplicationLayer and one FelixConfiguration, found "
+            f"{len(application_layers)} and {len(felix_configurations)}"
+        )
     layer = _mapping(application_layers[0].get("spec"), f"{path}: ApplicationLayer spec") if application_layers else {}
     version = version or ("3.20" if "sidecarInjection" in layer else DEFAULT_VERSION)
     if version not in SUPPORTED_VERSIONS:
@@ -120,7 +135,8 @@ def import_calico(path: Path, version: str | None) -> ImportedSection | None:
     if enabled:
         section["existing-application-layer"] = "on"
         notes.append(
-            f"ApplicationLayer {' and '.join(f'{field}: Enabled' for field in enabled)}: 'existing-application-layer: on' adopts the object "
+            f"ApplicationLayer {' and '.join(f'{field}: Enabled' for field in enabled)}: 'existing-application-layer: "
+            "on' adopts the object "
             "and never deletes it, so uninstalling flowlogs leaves these on"
         )
     if felix_configurations:
@@ -133,6 +149,12 @@ def import_calico(path: Path, version: str | None) -> ImportedSection | None:
             section["felix-api"] = api
     if not application_layers:
         notes.append("no ApplicationLayer in the file: L7 log collection is written with Calico's defaults")
-    notes.append("services and workloads to log are not in these objects: add them under calico.services or calico.workloads")
-    form = " and ".join(kind for kind, found in (("ApplicationLayer", application_layers), ("FelixConfiguration", felix_configurations)) if found)
+    notes.append(
+        "services and workloads to log are not in these objects: add them under calico.services or calico.workloads"
+    )
+    form = " and ".join(
+        kind
+        for kind, found in (("ApplicationLayer", application_layers), ("FelixConfiguration", felix_configurations))
+        if found
+    )
     return ImportedSection({"calico": section}, form, tuple(notes))

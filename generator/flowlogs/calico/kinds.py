@@ -92,7 +92,8 @@ class PolicySync(KnobKind):
             diagnostics.error(
                 node.location,
                 "policy-sync-api cannot be turned off: the L7 log collector reads Felix's Policy Sync API",
-                f"leave the key out to let the Tigera operator set policySyncPathPrefix ({POLICY_SYNC_PATH_PREFIX}) itself",
+                f"leave the key out to let the Tigera operator set policySyncPathPrefix ({POLICY_SYNC_PATH_PREFIX}) "
+                "itself",
             )
             return INVALID
         return POLICY_SYNC_PATH_PREFIX
@@ -113,7 +114,8 @@ class Switch(KnobKind):
         if context.knob.field == "l7LogsFileEnabled" and not enabled:
             diagnostics.warning(
                 node.location,
-                "with log-to-file off Felix writes no L7 log files, and the log collector ships L7 logs to Elasticsearch from those files",
+                "with log-to-file off Felix writes no L7 log files, and the log collector ships L7 logs to "
+                "Elasticsearch from those files",
                 "no L7 logs reach the Manager UI or Kibana; remove 'log-to-file: off' unless that is what you want",
             )
         return enabled
@@ -139,7 +141,9 @@ class Duration(KnobKind):
         try:
             milliseconds = duration_ms(str(value))
         except ValueError:
-            diagnostics.error(node.location, f"{word} '{value}' is longer than a Go duration holds (2562047h47m16s)", _SHORTER)
+            diagnostics.error(
+                node.location, f"{word} '{value}' is longer than a Go duration holds (2562047h47m16s)", _SHORTER
+            )
             return INVALID
         if milliseconds is None:
             return INVALID  # reported by the schema
@@ -154,16 +158,23 @@ class Duration(KnobKind):
 
 class Directory(KnobKind):
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "title": "directory", "pattern": "^/", "x-pattern-hint": "an absolute path such as /var/log/calico/l7logs"}
+        return {
+            "type": "string",
+            "title": "directory",
+            "pattern": "^/",
+            "x-pattern-hint": "an absolute path such as /var/log/calico/l7logs",
+        }
 
     def compile(self, node: Node, context: KnobContext, diagnostics: Diagnostics) -> Any:
         text = str(node.value).rstrip("/") or "/"
         if context.collector_directory and text != context.collector_directory:
             diagnostics.warning(
                 node.location,
-                f"file-directory '{node.value}' is not {context.collector_directory}, the only directory the log collector "
+                f"file-directory '{node.value}' is not {context.collector_directory}, the only directory the log "
+                "collector "
                 "(fluentd) reads L7 logs from",
-                f"L7 logs written elsewhere are not shipped to Elasticsearch; remove 'file-directory' (Felix's default is {context.field.default})",
+                "L7 logs written elsewhere are not shipped to Elasticsearch; remove 'file-directory' (Felix's default "
+                f"is {context.field.default})",
             )
         return text
 
@@ -183,13 +194,22 @@ class CountOrUnlimited(KnobKind):
     """A positive count, or `unlimited` (0 upstream)."""
 
     def schema(self) -> dict[str, Any]:
-        return {"oneOf": [{"type": "integer", "minimum": 0, "maximum": INT64_MAX}, {"enum": ["unlimited"], "title": "limit"}]}
+        return {
+            "oneOf": [
+                {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
+                {"enum": ["unlimited"], "title": "limit"},
+            ]
+        }
 
     def compile(self, node: Node, context: KnobContext, diagnostics: Diagnostics) -> Any:
         if node.value == "unlimited":
             return 0
         if node.value == 0:
-            diagnostics.error(node.location, f"{context.knob.word} 0 means no limit to Felix", "write 'unlimited' if that is what you want, or a positive number")
+            diagnostics.error(
+                node.location,
+                f"{context.knob.word} 0 means no limit to Felix",
+                "write 'unlimited' if that is what you want, or a positive number",
+            )
             return INVALID
         return int(node.value)
 
@@ -204,13 +224,17 @@ class PathParts(KnobKind):
     """How many URL path parts to keep, or `all` (negative upstream)."""
 
     def schema(self) -> dict[str, Any]:
-        return {"oneOf": [{"type": "integer", "maximum": INT64_MAX}, {"enum": ["all"], "title": "number of path parts"}]}
+        return {
+            "oneOf": [{"type": "integer", "maximum": INT64_MAX}, {"enum": ["all"], "title": "number of path parts"}]
+        }
 
     def compile(self, node: Node, context: KnobContext, diagnostics: Diagnostics) -> Any:
         if node.value == "all":
             return -1
         if int(node.value) < 0:
-            diagnostics.error(node.location, f"{context.knob.word} {node.value} is negative", "write 'all' to keep every path part")
+            diagnostics.error(
+                node.location, f"{context.knob.word} {node.value} is negative", "write 'all' to keep every path part"
+            )
             return INVALID
         return int(node.value)
 

@@ -6,7 +6,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..products import CompiledPart, Expected, GitopsFile, GitopsNote, ImportedSection, Override, Product, package_folder
+from ..products import (
+    CompiledPart,
+    Expected,
+    GitopsFile,
+    GitopsNote,
+    ImportedSection,
+    Override,
+    Product,
+    package_folder,
+)
 from .defaults import SUPPORTED_VERSIONS
 from .starter import CalicoStarter
 
@@ -45,7 +54,10 @@ class CalicoProduct(Product):
                 "type": "integer",
                 "minimum": 1,
                 "title": "node count",
-                "description": "Number of nodes, for the Calico L7 log storage preflight (1 GB per node per day of retention). Not a chart value.",
+                "description": (
+                    "Number of nodes, for the Calico L7 log storage preflight (1 GB per node per day of retention). "
+                    "Not a chart value."
+                ),
             },
             ("node-count", "nodeCount", "nodes-count"),
         ),
@@ -95,8 +107,14 @@ class CalicoProduct(Product):
         nodes = section.get("cluster").get("nodes").value
         days, per_day = calico.retention_days or 1, calico.gb_per_node_per_day
         if nodes is None:
-            return f"Calico Enterprise L7 logs need {per_day} GB of log storage per node per day of retention (add calico.cluster.nodes for a total)"
-        return f"Calico Enterprise L7 logs need at least {int(nodes) * days * per_day} GB of extra log storage ({nodes} nodes x {days} day(s) x {per_day} GB)"
+            return (
+                f"Calico Enterprise L7 logs need {per_day} GB of log storage per node per day of retention (add "
+                "calico.cluster.nodes for a total)"
+            )
+        return (
+            f"Calico Enterprise L7 logs need at least {int(nodes) * days * per_day} GB of extra log storage ({nodes} "
+            f"nodes x {days} day(s) x {per_day} GB)"
+        )
 
     def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
         from .importer import import_calico
@@ -115,13 +133,16 @@ class CalicoProduct(Product):
             GitopsNote(
                 "under Argo CD the Felix/Service patch Job runs as a PostSync hook "
                 "on every sync, and its pre-delete restore runs only with Argo CD 3.3.0+ (PreDelete)",
-                "'patch-mode: gitops' has Argo CD apply the patches itself where no other Application manages the selected objects "
+                "'patch-mode: gitops' has Argo CD apply the patches itself where no other Application manages the "
+                "selected objects "
                 "(docs/gitops.md); write 'patch-mode: job' to keep the Job",
                 chosen=calico.patch_mode_chosen,
             )
         ]
 
-    def gitops_files(self, parts: list[tuple[str, CompiledPart]], argocd_namespace: str, directory: str) -> list[GitopsFile]:
+    def gitops_files(
+        self, parts: list[tuple[str, CompiledPart]], argocd_namespace: str, directory: str
+    ) -> list[GitopsFile]:
         from .health import HEALTH_FILE, health_file_text
 
         if not parts:
@@ -130,8 +151,10 @@ class CalicoProduct(Product):
             GitopsFile(
                 HEALTH_FILE,
                 tuple(sorted(source for source, _ in parts)),
-                "Argo CD health check of ApplicationLayer, so sync waves wait for the Tigera operator. Add it to argocd-cm:\n"
-                f"kubectl patch configmap argocd-cm -n {argocd_namespace} --type merge --patch-file {directory}/{HEALTH_FILE}",
+                "Argo CD health check of ApplicationLayer, so sync waves wait for the Tigera operator. Add it to "
+                "argocd-cm:\n"
+                f"kubectl patch configmap argocd-cm -n {argocd_namespace} --type merge --patch-file "
+                f"{directory}/{HEALTH_FILE}",
                 health_file_text(argocd_namespace),
             )
         ]
@@ -146,7 +169,8 @@ class CalicoProduct(Product):
             kind, namespace, name = selection
             notes.append(
                 (
-                    f"{kind} {namespace}/{name} is no longer selected; Argo CD does not prune it (Prune=false, IgnoreExtraneous), "
+                    f"{kind} {namespace}/{name} is no longer selected; Argo CD does not prune it (Prune=false, "
+                    "IgnoreExtraneous), "
                     "so it keeps its L7 selection until you remove it",
                     "\n".join(clear_commands(selection, calico.version if calico else "")),
                 )
@@ -159,13 +183,18 @@ class CalicoProduct(Product):
         if not self.server_side_apply(part):
             return None
         return (
-            f"cluster '{cluster}' runs profile '{profile}' in patch-mode gitops: its partial Service/workload manifests are "
-            "tracked by this Application, so a sync fails (FailOnSharedResource) or two Applications fight where another "
+            f"cluster '{cluster}' runs profile '{profile}' in patch-mode gitops: its partial Service/workload "
+            "manifests are "
+            "tracked by this Application, so a sync fails (FailOnSharedResource) or two Applications fight where "
+            "another "
             "Application already manages those objects",
-            "use 'patch-mode: job' for such clusters, or put the L7 annotation/label in the owning application (docs/gitops.md, Shared resources)",
+            "use 'patch-mode: job' for such clusters, or put the L7 annotation/label in the owning application "
+            "(docs/gitops.md, Shared resources)",
         )
 
-    def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:
+    def check_cluster(
+        self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics
+    ) -> list[str]:
         """Calico's sizing rule for one cluster; a full check when the profile states days and size."""
         if "nodes" not in overrides:
             return []
@@ -178,7 +207,8 @@ class CalicoProduct(Product):
             if size < needed:
                 diagnostics.error(
                     nodes.location,
-                    f"cluster '{cluster}': {count} nodes x {days} day(s) need at least {needed} GB of extra log storage for L7 logs; profile '{profile}' states {size:g} GB",
+                    f"cluster '{cluster}': {count} nodes x {days} day(s) need at least {needed} GB of extra log "
+                    f"storage for L7 logs; profile '{profile}' states {size:g} GB",
                     "raise the LogStorage size in the profile, or give this cluster a profile sized for it",
                 )
             return []

@@ -30,7 +30,9 @@ def _knob_schema(knob: FelixKnob) -> dict[str, Any]:
     return {**knob.kind.schema(), "description": knob.description}
 
 
-QUANTITY_PATTERN = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+QUANTITY_PATTERN = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
 QUANTITY = {
     "type": ["string", "integer", "number"],
     "title": "quantity",
@@ -54,7 +56,10 @@ SELECTOR = {
         {"type": "string", "minLength": 1, "title": "label selector"},
         {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}},
     ],
-    "description": "A label selector as `kubectl -l` takes it (`app=web,tier in (a,b)`), or a mapping of labels that must all match.",
+    "description": (
+        "A label selector as `kubectl -l` takes it (`app=web,tier in (a,b)`), or a mapping of labels that must all "
+        "match."
+    ),
 }
 
 
@@ -68,7 +73,8 @@ def _felix_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "title": "felix settings",
-        "description": "FelixConfiguration `default` L7 settings, patched field by field (the chart never owns `default`). "
+        "description": "FelixConfiguration `default` L7 settings, patched field by field (the chart never owns "
+        "`default`). "
         "Only values that differ from Felix's defaults are written unless `emit-defaults` is true.",
         "additionalProperties": False,
         "properties": {
@@ -81,7 +87,12 @@ def _felix_schema() -> dict[str, Any]:
                 "properties": aggregation,
                 "x-upstream-aliases": {k.field: k.word for k in FELIX_KNOBS if k.aggregation},
             },
-            "emit-defaults": {"type": "boolean", "description": "Also write the settings above whose value is Felix's default (pins them). Default: false."},
+            "emit-defaults": {
+                "type": "boolean",
+                "description": (
+                    "Also write the settings above whose value is Felix's default (pins them). Default: false."
+                ),
+            },
         },
         # Let tproxyMode through the shape (without offering it) so the compiler can say why it is never set.
         "patternProperties": {"^[Tt]proxy-?[Mm]ode$": {}},
@@ -103,7 +114,10 @@ def _target_schema(title: str, kind: dict[str, Any] | None) -> dict[str, Any]:
             "selector": SELECTOR,
             "allow-system-namespace": {
                 "type": "boolean",
-                "description": "Allow selecting by label in a namespace of the cluster's own components (kube-system, calico-system, ...): the hook Job may then patch any object of that kind there.",
+                "description": (
+                    "Allow selecting by label in a namespace of the cluster's own components (kube-system, "
+                    "calico-system, ...): the hook Job may then patch any object of that kind there."
+                ),
             },
         }
     )
@@ -113,7 +127,12 @@ def _target_schema(title: str, kind: dict[str, Any] | None) -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["namespace", *(["kind"] if kind else [])],
         "properties": properties,
-        "x-upstream-aliases": {"names": "name", "labelSelector": "selector", "matchLabels": "selector", "ns": "namespace"},
+        "x-upstream-aliases": {
+            "names": "name",
+            "labelSelector": "selector",
+            "matchLabels": "selector",
+            "ns": "namespace",
+        },
     }
 
 
@@ -126,12 +145,18 @@ def _resources_schema() -> dict[str, Any]:
     container = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"requests": {**amounts, "description": "Requested resources."}, "limits": {**amounts, "description": "Resource limits."}},
+        "properties": {
+            "requests": {**amounts, "description": "Requested resources."},
+            "limits": {**amounts, "description": "Resource limits."},
+        },
     }
     return {
         "type": "object",
         "title": "collector container",
-        "description": "Resource requests/limits of the l7-log-collector DaemonSet's containers (ApplicationLayer l7LogCollectorDaemonSet).",
+        "description": (
+            "Resource requests/limits of the l7-log-collector DaemonSet's containers (ApplicationLayer "
+            "l7LogCollectorDaemonSet)."
+        ),
         "additionalProperties": False,
         "properties": {name: container for name in COLLECTOR_CONTAINERS},
         "x-upstream-aliases": {"l7LogCollectorDaemonSet": "resources"},
@@ -145,35 +170,66 @@ def calico_section_schema() -> dict[str, Any]:
         "description": "Calico Enterprise L7 logs: the ApplicationLayer, Felix's L7 settings and the traffic to log.",
         "additionalProperties": False,
         "properties": {
-            "enabled": {"type": "boolean", "description": "Render this part (default true). Fleets switch it per cluster."},
+            "enabled": {
+                "type": "boolean",
+                "description": "Render this part (default true). Fleets switch it per cluster.",
+            },
             "version": {
                 # Unquoted 3.20 reads as the number 3.2: accepted, but only the strings are offered.
                 "anyOf": [
                     {"enum": list(SUPPORTED_VERSIONS), "title": "Calico Enterprise version"},
                     {"enum": [float(v) for v in SUPPORTED_VERSIONS], "title": "Calico Enterprise version"},
                 ],
-                "description": f"The Calico Enterprise minor version the fields are compiled for. Default: {DEFAULT_VERSION}.",
+                "description": (
+                    f"The Calico Enterprise minor version the fields are compiled for. Default: {DEFAULT_VERSION}."
+                ),
             },
-            "collect-logs": {**SWITCH, "description": "on/off: L7 log collection (ApplicationLayer logCollection.collectLogs). Default: on."},
-            "interval": {**DURATION, "description": "How often the collector sends L7 logs to Felix, whole seconds (logIntervalSeconds). Default: 5s."},
+            "collect-logs": {
+                **SWITCH,
+                "description": "on/off: L7 log collection (ApplicationLayer logCollection.collectLogs). Default: on.",
+            },
+            "interval": {
+                **DURATION,
+                "description": (
+                    "How often the collector sends L7 logs to Felix, whole seconds (logIntervalSeconds). Default: 5s."
+                ),
+            },
             "requests-per-interval": {
                 "oneOf": [{"type": "integer"}, {"enum": ["unlimited"], "title": "request limit"}],
-                "description": "Most unique L7 logs sent per interval, or `unlimited` (logRequestsPerInterval; -1 upstream). Default: unlimited.",
+                "description": (
+                    "Most unique L7 logs sent per interval, or `unlimited` (logRequestsPerInterval; -1 upstream). "
+                    "Default: unlimited."
+                ),
             },
             "felix": _felix_schema(),
             "services": {
                 "type": "array",
                 "items": _target_schema("service selection", None),
-                "description": "Services whose traffic is logged: annotated projectcalico.org/l7-logging=true (the 3.19 method).",
+                "description": (
+                    "Services whose traffic is logged: annotated projectcalico.org/l7-logging=true (the 3.19 method)."
+                ),
             },
-            "sidecar-injection": {**SWITCH, "description": "on/off: Calico Enterprise 3.20 sidecar mode (ApplicationLayer sidecarInjection). Needs Kubernetes 1.29+."},
+            "sidecar-injection": {
+                **SWITCH,
+                "description": (
+                    "on/off: Calico Enterprise 3.20 sidecar mode (ApplicationLayer sidecarInjection). Needs Kubernetes "
+                    "1.29+."
+                ),
+            },
             "workloads": {
                 "type": "array",
                 "items": _target_schema(
                     "workload selection",
-                    {"enum": list(WORKLOAD_KINDS), "title": "workload kind", "description": "Deployment, StatefulSet or DaemonSet."},
+                    {
+                        "enum": list(WORKLOAD_KINDS),
+                        "title": "workload kind",
+                        "description": "Deployment, StatefulSet or DaemonSet.",
+                    },
                 ),
-                "description": "3.20 sidecar mode: workloads whose pod template gets the sidecar label and logging annotation (their pods restart).",
+                "description": (
+                    "3.20 sidecar mode: workloads whose pod template gets the sidecar label and logging annotation "
+                    "(their pods restart)."
+                ),
             },
             "envoy": {
                 "type": "object",
@@ -185,28 +241,41 @@ def calico_section_schema() -> dict[str, Any]:
                         "type": "integer",
                         "minimum": 0,
                         "maximum": 2147483647,
-                        "description": "Ingress proxy hops of x-forwarded-for to trust (xffNumTrustedHops). Default: 0.",
+                        "description": (
+                            "Ingress proxy hops of x-forwarded-for to trust (xffNumTrustedHops). Default: 0."
+                        ),
                     },
-                    "use-remote-address": {"type": "boolean", "description": "Use the client connection's real address (useRemoteAddress). Default: false."},
+                    "use-remote-address": {
+                        "type": "boolean",
+                        "description": "Use the client connection's real address (useRemoteAddress). Default: false.",
+                    },
                 },
-                "x-upstream-aliases": {"xffNumTrustedHops": "xff-num-trusted-hops", "useRemoteAddress": "use-remote-address"},
+                "x-upstream-aliases": {
+                    "xffNumTrustedHops": "xff-num-trusted-hops",
+                    "useRemoteAddress": "use-remote-address",
+                },
             },
             "resources": _resources_schema(),
             "existing-application-layer": {
                 **SWITCH,
-                "description": "on: ApplicationLayer tigera-secure existed before flowlogs (e.g. with WAF or ALP settings): the chart adopts it "
+                "description": "on: ApplicationLayer tigera-secure existed before flowlogs (e.g. with WAF or ALP "
+                "settings): the chart adopts it "
                 "and never deletes it (Helm resource-policy keep, Argo CD Prune=false,Delete=false). Default: off.",
             },
             "patch-mode": {
                 "enum": list(PATCH_MODES),
                 "title": "patch mode",
-                "description": f"How FelixConfiguration default and the selected objects are patched: `job` (Helm hook Job, restored on uninstall) "
+                "description": "How FelixConfiguration default and the selected objects are patched: `job` (Helm hook "
+                "Job, restored on uninstall) "
                 f"or `gitops` (partial manifests for Argo CD server-side apply). Default: {DEFAULT_PATCH_MODE}.",
             },
             "felix-api": {
                 "enum": list(FELIX_APIS),
                 "title": "FelixConfiguration API",
-                "description": f"API the FelixConfiguration is written through. Default: {DEFAULT_FELIX_API} (Calico's API server, as Calico recommends).",
+                "description": (
+                    f"API the FelixConfiguration is written through. Default: {DEFAULT_FELIX_API} (Calico's API "
+                    "server, as Calico recommends)."
+                ),
             },
             "cluster": {
                 "type": "object",
@@ -214,19 +283,43 @@ def calico_section_schema() -> dict[str, Any]:
                 "description": "Facts about the cluster, for preflight checks only (nothing is written from them).",
                 "additionalProperties": False,
                 "properties": {
-                    "platform": {"enum": list(PLATFORMS), "title": "platform", "description": "Where the cluster runs: " + ", ".join(PLATFORMS) + "."},
-                    "nodes": {"type": "integer", "minimum": 1, "description": "Number of nodes (the L7 logs guide: an additional 1 GB of log storage per node per day)."},
-                    "retention-days": {"type": "integer", "minimum": 1, "description": "Days of L7 logs to size the log storage for. Default: 1."},
-                    "log-storage-size": {**QUANTITY, "description": "The LogStorage size, e.g. 500Gi; compared with the additional nodes x days x 1 GB the L7 logs guide asks for."},
+                    "platform": {
+                        "enum": list(PLATFORMS),
+                        "title": "platform",
+                        "description": "Where the cluster runs: " + ", ".join(PLATFORMS) + ".",
+                    },
+                    "nodes": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": (
+                            "Number of nodes (the L7 logs guide: an additional 1 GB of log storage per node per day)."
+                        ),
+                    },
+                    "retention-days": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Days of L7 logs to size the log storage for. Default: 1.",
+                    },
+                    "log-storage-size": {
+                        **QUANTITY,
+                        "description": (
+                            "The LogStorage size, e.g. 500Gi; compared with the additional nodes x days x 1 GB the L7 "
+                            "logs guide asks for."
+                        ),
+                    },
                     "kubernetes-version": {
                         "type": ["string", "number"],
                         "title": "Kubernetes version",
                         "pattern": "^v?1\\.[0-9]+(\\.[0-9]+)?$",
-                        "x-pattern-hint": "a Kubernetes version such as \"1.30\"",
+                        "x-pattern-hint": 'a Kubernetes version such as "1.30"',
                         "description": "Kubernetes minor version (sidecar mode needs 1.29+).",
                     },
                 },
-                "x-upstream-aliases": {"retention": "retention-days", "storage": "log-storage-size", "nodeCount": "nodes"},
+                "x-upstream-aliases": {
+                    "retention": "retention-days",
+                    "storage": "log-storage-size",
+                    "nodeCount": "nodes",
+                },
             },
         },
         "x-upstream-aliases": {

@@ -85,7 +85,9 @@ def parse_selector(text: str) -> dict[str, Any]:
         if re.match(r"^[^\s=!()]+\Z", part):
             expressions.append({"key": _key(part), "operator": "Exists"})
             continue
-        raise SelectorError(f"cannot read '{part}'; write key=value, key!=value, key in (a,b), key notin (a,b), key or !key")
+        raise SelectorError(
+            f"cannot read '{part}'; write key=value, key!=value, key in (a,b), key notin (a,b), key or !key"
+        )
     return labels_selector(match_labels, expressions)
 
 
@@ -112,6 +114,11 @@ def selector_text(selector: dict[str, Any]) -> str:
         key, operator = expression["key"], expression["operator"]
         values = ",".join(expression.get("values", []))
         parts.append(
-            {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key, "DoesNotExist": f"!{key}"}[operator]
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": key,
+                "DoesNotExist": f"!{key}",
+            }[operator]
         )
     return ",".join(parts)

@@ -22,15 +22,18 @@ class CalicoStarter(Starter):
         Question(
             "services",
             "Services whose L7 (HTTP) traffic to log, as namespace/name, comma-separated",
-            f"calico {' and '.join(_SERVICE_VERSIONS)}: services to log, as NAMESPACE/NAME (repeatable, or comma-separated)",
+            f"calico {' and '.join(_SERVICE_VERSIONS)}: services to log, as NAMESPACE/NAME (repeatable, or "
+            "comma-separated)",
             kind="list",
             default=["default/frontend"],
             versions=_SERVICE_VERSIONS,
         ),
         Question(
             "workloads",
-            "Workloads whose L7 (HTTP) traffic to log through the sidecar, as namespace/name (Deployments) or kind/namespace/name, comma-separated",
-            f"calico {' and '.join(SIDECAR_VERSIONS)}: workloads to log through the sidecar, as {_WORKLOAD_FORM} (repeatable, or comma-separated)",
+            "Workloads whose L7 (HTTP) traffic to log through the sidecar, as namespace/name (Deployments) or "
+            "kind/namespace/name, comma-separated",
+            f"calico {' and '.join(SIDECAR_VERSIONS)}: workloads to log through the sidecar, as {_WORKLOAD_FORM} "
+            "(repeatable, or comma-separated)",
             kind="list",
             default=["default/frontend"],
             versions=SIDECAR_VERSIONS,
@@ -43,7 +46,10 @@ class CalicoStarter(Starter):
                 f"Calico Enterprise {version} documents sidecar selection of workloads, not the service annotation "
                 f"(the {' and '.join(_SERVICE_VERSIONS)} method): use --workloads {_WORKLOAD_FORM}"
             )
-        return f"Calico Enterprise {version} has no sidecar mode (it arrived with {SIDECAR_VERSIONS[0]}): use --services NAMESPACE/NAME"
+        return (
+            f"Calico Enterprise {version} has no sidecar mode (it arrived with {SIDECAR_VERSIONS[0]}): use --services "
+            "NAMESPACE/NAME"
+        )
 
     def describe(self, version: str, answers: Mapping[str, Any]) -> str:
         selected = answers.get("services") or answers.get("workloads") or ["nothing selected yet"]
@@ -60,7 +66,8 @@ class CalicoStarter(Starter):
         if argo_cd:  # said here, where the choice is made, rather than by every `generate`
             lines += [
                 "  # The fleet deploys through Argo CD. job: a hook Job patches Felix and the selection, on every sync",
-                "  # (PostSync), and restores them on delete with Argo CD 3.3+ (PreDelete). gitops: Argo CD applies them",
+                "  # (PostSync), and restores them on delete with Argo CD 3.3+ (PreDelete). gitops: Argo CD applies "
+                "them",
                 "  # itself, where no other Application manages the selected objects (docs/gitops.md).",
                 "  patch-mode: job",
             ]
@@ -107,9 +114,17 @@ def _workloads(workloads: list[str]) -> list[str]:
         if len(parts) != 3 or not all(parts) or parts[0].lower() not in kinds:
             raise UserError(f"workload '{workload}' is not {_WORKLOAD_FORM} (e.g. shop/frontend)")
         by_target.setdefault((kinds[parts[0].lower()], parts[1]), []).append(parts[2])
-    lines = ["  # Workloads whose pods get the Envoy sidecar and log (pod-template label and annotation; they restart)."]
+    lines = [
+        "  # Workloads whose pods get the Envoy sidecar and log (pod-template label and annotation; they restart)."
+    ]
     if not by_target:
-        return [*lines, "  # workloads:", "  #   - kind: Deployment", "  #     namespace: shop", "  #     name: [frontend]"]
+        return [
+            *lines,
+            "  # workloads:",
+            "  #   - kind: Deployment",
+            "  #     namespace: shop",
+            "  #     name: [frontend]",
+        ]
     lines.append("  workloads:")
     for (kind, namespace), names in sorted(by_target.items()):
         lines += [f"    - kind: {kind}", f"      namespace: {namespace}", f"      name: [{', '.join(names)}]"]

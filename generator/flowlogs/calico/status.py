@@ -29,9 +29,18 @@ _WORKLOAD_API = "apps/v1"  # the patch Job's path for workloads (calico-l7-patch
 _DEFAULT_FELIX_API = "projectcalico.org/v3"
 _HINT_JOB = "helm upgrade flowlogs' release with this profile: its hook Job sets the field again"
 _HINT_GITOPS = "sync the profile's Argo CD Application (its partial manifests set the field again)"
-_HINT_READY = "the Tigera operator has not brought the L7 components up: kubectl get tigerastatus applicationlayer, and the operator's log"
-_HINT_OPERATOR_FIELD = "the Tigera operator sets it when the ApplicationLayer collects L7 logs: check the operator's log and `kubectl get tigerastatus`"
-_HINT_OPERATOR = "the Tigera operator writes the ApplicationLayer's components from this object: helm upgrade / sync flowlogs' release"
+_HINT_READY = (
+    "the Tigera operator has not brought the L7 components up: kubectl get tigerastatus applicationlayer, and the "
+    "operator's log"
+)
+_HINT_OPERATOR_FIELD = (
+    "the Tigera operator sets it when the ApplicationLayer collects L7 logs: check the operator's log and `kubectl get "
+    "tigerastatus`"
+)
+_HINT_OPERATOR = (
+    "the Tigera operator writes the ApplicationLayer's components from this object: helm upgrade / sync flowlogs' "
+    "release"
+)
 
 
 def duration(value: Any) -> str:
@@ -57,11 +66,20 @@ def _selector_text(selector: Mapping[str, Any]) -> str:
     parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
     for expression in selector.get("matchExpressions") or []:
         key, operator, values = expression["key"], expression["operator"], ",".join(expression.get("values") or [])
-        parts.append({"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key, "DoesNotExist": f"!{key}"}[operator])
+        parts.append(
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": key,
+                "DoesNotExist": f"!{key}",
+            }[operator]
+        )
     return ",".join(parts)
 
 
-def _felix_field(ref: ObjectRef, name: str, value: Any, operator_fields: set[str], duration_fields: set[str], hint: str) -> Expected:
+def _felix_field(
+    ref: ObjectRef, name: str, value: Any, operator_fields: set[str], duration_fields: set[str], hint: str
+) -> Expected:
     path = ("spec", name)
     if name in operator_fields:
         return Expected(ref, path, value, any_value=True, hint=hint)
@@ -71,11 +89,17 @@ def _felix_field(ref: ObjectRef, name: str, value: Any, operator_fields: set[str
 
 
 def _targets(
-    entries: Sequence[Mapping[str, Any]], api_version: str, kind_of: Any, fields: Sequence[tuple[tuple[str, ...], str]], hint: str
+    entries: Sequence[Mapping[str, Any]],
+    api_version: str,
+    kind_of: Any,
+    fields: Sequence[tuple[tuple[str, ...], str]],
+    hint: str,
 ) -> Iterator[Expected]:
     for target in entries:
         kind, namespace = kind_of(target), target["namespace"]
-        chosen: list[ObjectRef | Selection] = [ObjectRef(api_version, kind, name, namespace) for name in target.get("names") or []]
+        chosen: list[ObjectRef | Selection] = [
+            ObjectRef(api_version, kind, name, namespace) for name in target.get("names") or []
+        ]
         chosen += [Selection(api_version, kind, namespace, _selector_text(s)) for s in target.get("selectors") or []]
         for ref in chosen:
             for path, value in fields:
@@ -93,11 +117,15 @@ def _from_desired(desired: Mapping[str, Any], duration_fields: set[str]) -> Iter
     yield from _targets(desired.get("services") or [], "v1", lambda _: "Service", annotations, _HINT_JOB)
     sidecar = facts.get("sidecar") or {}
     pod = [(("spec", "template", "metadata", "labels", k), v) for k, v in (sidecar.get("labels") or {}).items()]
-    pod += [(("spec", "template", "metadata", "annotations", k), v) for k, v in (sidecar.get("annotations") or {}).items()]
+    pod += [
+        (("spec", "template", "metadata", "annotations", k), v) for k, v in (sidecar.get("annotations") or {}).items()
+    ]
     yield from _targets(desired.get("workloads") or [], _WORKLOAD_API, lambda t: t["kind"], pod, _HINT_JOB)
 
 
-def _from_partial(manifest: Mapping[str, Any], operator_fields: set[str], duration_fields: set[str]) -> Iterator[Expected]:
+def _from_partial(
+    manifest: Mapping[str, Any], operator_fields: set[str], duration_fields: set[str]
+) -> Iterator[Expected]:
     metadata = manifest["metadata"]
     ref = ObjectRef(manifest["apiVersion"], manifest["kind"], metadata["name"], metadata.get("namespace") or "")
     for group in ("labels", "annotations"):
@@ -117,7 +145,10 @@ def _from_partial(manifest: Mapping[str, Any], operator_fields: set[str], durati
 def _is_partial(manifest: Mapping[str, Any]) -> bool:
     """A gitops-mode partial manifest: Argo CD applies it server-side onto an object someone else owns."""
     annotations = (manifest.get("metadata") or {}).get("annotations") or {}
-    return "ServerSideApply=true" in str(annotations.get(_ARGOCD_PREFIX + "sync-options", "")) and manifest.get("kind") != "ApplicationLayer"
+    return (
+        "ServerSideApply=true" in str(annotations.get(_ARGOCD_PREFIX + "sync-options", ""))
+        and manifest.get("kind") != "ApplicationLayer"
+    )
 
 
 def expected_state(part: CalicoCompiled, manifests: Sequence[Mapping[str, Any]]) -> list[Expected]:
@@ -130,7 +161,10 @@ def expected_state(part: CalicoCompiled, manifests: Sequence[Mapping[str, Any]])
         kind, metadata = manifest.get("kind"), manifest.get("metadata") or {}
         if kind == "ApplicationLayer":
             ref = ObjectRef(manifest["apiVersion"], kind, metadata["name"])
-            expected += [Expected(ref, path, value, hint=_HINT_OPERATOR) for path, value in _leaves(manifest.get("spec") or {}, ("spec",))]
+            expected += [
+                Expected(ref, path, value, hint=_HINT_OPERATOR)
+                for path, value in _leaves(manifest.get("spec") or {}, ("spec",))
+            ]
             # Set by the operator once the L7 components it deployed are available (the patch Job waits for it too).
             expected.append(Expected(ref, ("status", "state"), tables.application_layer_ready_state, hint=_HINT_READY))
         elif _is_partial(manifest):
@@ -148,6 +182,8 @@ def expected_state(part: CalicoCompiled, manifests: Sequence[Mapping[str, Any]])
         ref = ObjectRef(felix_api, "FelixConfiguration", "default")
         words = {knob.field for knob in FELIX_KNOBS}
         expected += [
-            Expected(ref, ("spec", name), value, any_value=True, hint=_HINT_OPERATOR_FIELD) for name, value in sorted(tables.operator_sets.items()) if name in words
+            Expected(ref, ("spec", name), value, any_value=True, hint=_HINT_OPERATOR_FIELD)
+            for name, value in sorted(tables.operator_sets.items())
+            if name in words
         ]
     return expected

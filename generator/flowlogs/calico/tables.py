@@ -92,7 +92,9 @@ class CalicoTables:
 def load_tables(version: str) -> CalicoTables:
     """The tables of a supported Calico Enterprise minor version ("3.19", "3.20")."""
     if version not in SUPPORTED_VERSIONS:
-        raise ValueError(f"unsupported Calico Enterprise version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}")
+        raise ValueError(
+            f"unsupported Calico Enterprise version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}"
+        )
     return _load(version)
 
 
@@ -149,7 +151,9 @@ def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
         service_annotation=(str(annotation["key"]), str(annotation["value"])),
         service_annotation_documented=bool(annotation["documented"]),
         sidecar=sidecar,
-        unsupported_platforms=MappingProxyType({str(k): " ".join(str(v).split()) for k, v in (raw["unsupported_platforms"] or {}).items()}),
+        unsupported_platforms=MappingProxyType(
+            {str(k): " ".join(str(v).split()) for k, v in (raw["unsupported_platforms"] or {}).items()}
+        ),
         gb_per_node_per_day=int(raw["log_storage"]["gb_per_node_per_day"]),
         l7_retention_days=int(raw["log_storage"]["l7_retention_days"]),
         collector_l7_log_file=str(raw["log_collector"]["l7_log_file"]),

@@ -41,57 +41,103 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
         "on: set policySyncPathPrefix to /var/run/nodeagent (the Policy Sync API the L7 collector talks to), as the "
         "3.19 guide's first step. The Tigera operator also sets it when it is empty; no other value is allowed.",
     ),
-    FelixKnob("flush-interval", "l7LogsFlushInterval", kinds.DURATION_KIND, "How often Felix exports L7 logs, e.g. 60s or 5m (l7LogsFlushInterval). Felix's default: 300s."),
-    FelixKnob("log-to-file", "l7LogsFileEnabled", kinds.SWITCH_KIND, "on/off: Felix writes L7 logs to files, which the log collector ships to Elasticsearch (l7LogsFileEnabled). Default: on."),
-    FelixKnob("file-directory", "l7LogsFileDirectory", kinds.DIRECTORY, "Directory of the L7 log files (l7LogsFileDirectory). Default: /var/log/calico/l7logs."),
-    FelixKnob("max-files", "l7LogsFileMaxFiles", kinds.COUNT, "Number of L7 log files to keep (l7LogsFileMaxFiles). Default: 5."),
-    FelixKnob("max-file-size-mb", "l7LogsFileMaxFileSizeMB", kinds.COUNT, "Size in MB at which an L7 log file is rotated (l7LogsFileMaxFileSizeMB). Default: 100."),
+    FelixKnob(
+        "flush-interval",
+        "l7LogsFlushInterval",
+        kinds.DURATION_KIND,
+        "How often Felix exports L7 logs, e.g. 60s or 5m (l7LogsFlushInterval). Felix's default: 300s.",
+    ),
+    FelixKnob(
+        "log-to-file",
+        "l7LogsFileEnabled",
+        kinds.SWITCH_KIND,
+        "on/off: Felix writes L7 logs to files, which the log collector ships to Elasticsearch (l7LogsFileEnabled). "
+        "Default: on.",
+    ),
+    FelixKnob(
+        "file-directory",
+        "l7LogsFileDirectory",
+        kinds.DIRECTORY,
+        "Directory of the L7 log files (l7LogsFileDirectory). Default: /var/log/calico/l7logs.",
+    ),
+    FelixKnob(
+        "max-files",
+        "l7LogsFileMaxFiles",
+        kinds.COUNT,
+        "Number of L7 log files to keep (l7LogsFileMaxFiles). Default: 5.",
+    ),
+    FelixKnob(
+        "max-file-size-mb",
+        "l7LogsFileMaxFileSizeMB",
+        kinds.COUNT,
+        "Size in MB at which an L7 log file is rotated (l7LogsFileMaxFileSizeMB). Default: 100.",
+    ),
     FelixKnob(
         "per-node-limit",
         "l7LogsFilePerNodeLimit",
         kinds.COUNT_OR_UNLIMITED,
-        "Most L7 logs a node emits per flush interval, or `unlimited` (l7LogsFilePerNodeLimit; 0 upstream). Default: 1500.",
+        "Most L7 logs a node emits per flush interval, or `unlimited` (l7LogsFilePerNodeLimit; 0 upstream). Default: "
+        "1500.",
     ),
     _choice(
-        "http-header-info", "l7LogsFileAggregationHTTPHeaderInfo",
+        "http-header-info",
+        "l7LogsFileAggregationHTTPHeaderInfo",
         "include/exclude HTTP header data (user agent, log type). Default: exclude.",
-        include="IncludeL7HTTPHeaderInfo", exclude="ExcludeL7HTTPHeaderInfo",
+        include="IncludeL7HTTPHeaderInfo",
+        exclude="ExcludeL7HTTPHeaderInfo",
     ),
     _choice(
-        "http-method", "l7LogsFileAggregationHTTPMethod",
+        "http-method",
+        "l7LogsFileAggregationHTTPMethod",
         "include/exclude the HTTP method. Default: include.",
-        include="IncludeL7HTTPMethod", exclude="ExcludeL7HTTPMethod",
+        include="IncludeL7HTTPMethod",
+        exclude="ExcludeL7HTTPMethod",
     ),
     _choice(
-        "service-info", "l7LogsFileAggregationServiceInfo",
+        "service-info",
+        "l7LogsFileAggregationServiceInfo",
         "include/exclude the service name, namespace and port. Default: include.",
-        include="IncludeL7ServiceInfo", exclude="ExcludeL7ServiceInfo",
+        include="IncludeL7ServiceInfo",
+        exclude="ExcludeL7ServiceInfo",
     ),
     _choice(
-        "destination-info", "l7LogsFileAggregationDestinationInfo",
+        "destination-info",
+        "l7LogsFileAggregationDestinationInfo",
         "include/exclude the destination name, namespace and type. Default: include.",
-        include="IncludeL7DestinationInfo", exclude="ExcludeL7DestinationInfo",
+        include="IncludeL7DestinationInfo",
+        exclude="ExcludeL7DestinationInfo",
     ),
     _choice(
-        "source-info", "l7LogsFileAggregationSourceInfo",
-        "include (with port), include-no-port or exclude the source name, namespace and type. Default: include-no-port.",
-        include="IncludeL7SourceInfo", include_no_port="IncludeL7SourceInfoNoPort", exclude="ExcludeL7SourceInfo",
+        "source-info",
+        "l7LogsFileAggregationSourceInfo",
+        "include (with port), include-no-port or exclude the source name, namespace and type. Default: "
+        "include-no-port.",
+        include="IncludeL7SourceInfo",
+        include_no_port="IncludeL7SourceInfoNoPort",
+        exclude="ExcludeL7SourceInfo",
     ),
     _choice(
-        "response-code", "l7LogsFileAggregationResponseCode",
+        "response-code",
+        "l7LogsFileAggregationResponseCode",
         "include/exclude the HTTP response code. Default: include.",
-        include="IncludeL7ResponseCode", exclude="ExcludeL7ResponseCode",
+        include="IncludeL7ResponseCode",
+        exclude="ExcludeL7ResponseCode",
     ),
     _choice(
-        "url", "l7LogsFileAggregationTrimURL",
+        "url",
+        "l7LogsFileAggregationTrimURL",
         "full (up to url-path-parts), trim-query, trim-query-and-path (base URL only) or exclude. Default: full.",
-        full="IncludeL7FullURL", trim_query="TrimURLQuery", trim_query_and_path="TrimURLQueryAndPath", exclude="ExcludeL7URL",
+        full="IncludeL7FullURL",
+        trim_query="TrimURLQuery",
+        trim_query_and_path="TrimURLQueryAndPath",
+        exclude="ExcludeL7URL",
     ),
     FelixKnob(
         "url-path-parts",
         "l7LogsFileAggregationNumURLPath",
         kinds.PATH_PARTS,
-        "How many URL path components to keep, or `all` (l7LogsFileAggregationNumURLPath; negative upstream). Default: 5.",
+        "How many URL path components to keep, or `all` (l7LogsFileAggregationNumURLPath; negative upstream). Default: "
+        "5.",
         aggregation=True,
     ),
     FelixKnob(
@@ -107,7 +153,11 @@ KNOBS_BY_WORD: Mapping[str, FelixKnob] = MappingProxyType({k.word: k for k in FE
 
 # Workload kinds for 3.20 sidecar selection: kind -> (API path prefix, resource).
 WORKLOAD_KINDS: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {"Deployment": ("apps", "deployments"), "StatefulSet": ("apps", "statefulsets"), "DaemonSet": ("apps", "daemonsets")}
+    {
+        "Deployment": ("apps", "deployments"),
+        "StatefulSet": ("apps", "statefulsets"),
+        "DaemonSet": ("apps", "daemonsets"),
+    }
 )
 
 # The collector DaemonSet's containers that L7 logs use (dikastes is for WAF / ALP only).
@@ -118,7 +168,14 @@ PLATFORMS: tuple[str, ...] = ("aks", "eks", "gke", "openshift", "rke", "rke2", "
 
 # Namespaces of the cluster's own components (Kubernetes, Calico, the Tigera operator): selecting by
 # label there needs `allow-system-namespace: true`.
-SYSTEM_NAMESPACES: tuple[str, ...] = ("kube-system", "kube-public", "kube-node-lease", "calico-system", "tigera-operator", "tigera-system")
+SYSTEM_NAMESPACES: tuple[str, ...] = (
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "calico-system",
+    "tigera-operator",
+    "tigera-system",
+)
 
 PATCH_MODES: tuple[str, ...] = ("job", "gitops")
 FELIX_APIS: tuple[str, ...] = ("projectcalico.org/v3", "crd.projectcalico.org/v1")

@@ -130,7 +130,10 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
         size = _size(path)
         if size is not None and size > MAX_SHOWN_BYTES:
             fate = "replaces" if new is not None else "removes"
-            chunks.append(f"Files {label}/{relative} ({size} bytes, too large to show) and the generated tree differ: `flowlogs generate` {fate} it\n")
+            chunks.append((
+                f"Files {label}/{relative} ({size} bytes, too large to show) and the generated tree differ: `flowlogs "
+                f"generate` {fate} it\n"
+            ))
             continue
         old = _read(path) if size is not None else None
         if old == new:
@@ -169,7 +172,9 @@ def generation_lock(directory: Path) -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UserError(f"another flowlogs generate is running in {directory}; wait for it to finish, then run again") from None
+            raise UserError((
+                f"another flowlogs generate is running in {directory}; wait for it to finish, then run again"
+            )) from None
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
@@ -244,7 +249,10 @@ def _switch(target: Path, digest: str) -> None:
             os.rename(target, old)
             os.rename(staged, target)
     else:
-        raise UserError(f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs generate` again")
+        raise UserError((
+            f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs generate` "
+            "again"
+        ))
     shutil.rmtree(staged, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
 
@@ -259,7 +267,8 @@ def interrupted_generation(journal_dir: Path) -> str:
     except (OSError, ValueError, KeyError, TypeError):
         targets = []
     return (
-        f"a `flowlogs generate` was interrupted while switching {' and '.join(f'{t}/' for t in targets) or 'its trees'} "
+        "a `flowlogs generate` was interrupted while switching "
+        f"{' and '.join(f'{t}/' for t in targets) or 'its trees'} "
         f"({journal} remains); the next `flowlogs generate` completes the switch"
     )
 

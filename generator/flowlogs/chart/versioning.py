@@ -38,7 +38,9 @@ class UnversionedChart:
         chart_yaml = self._chart_yaml("Chart.yaml", chart_dir / "Chart.yaml", self.digests["Chart.yaml"], BASE_VERSION)
         found = _CHART_YAML_VERSION_RE.search(chart_yaml)
         start = found[1] if found else BASE_VERSION
-        versioned = {path: self._chart_yaml(path, chart_dir / path, digest, start) for path, digest in self.digests.items() if path != "Chart.yaml"}
+        versioned = {path: self._chart_yaml(path, chart_dir / path, digest, start) for path, digest in self.digests.items() if path != (
+            "Chart.yaml"
+        )}
         return {**self.files, "Chart.yaml": chart_yaml, **versioned}
 
     def _chart_yaml(self, path: str, previous: Path, digest: str, start: str) -> str:
@@ -104,7 +106,8 @@ def _bump_patch(version: str, chart_yaml: Path, text: str) -> str:
         line = next((i for i, row in enumerate(text.splitlines(), 1) if row.startswith("version:")), 0)
         where = Location(display_path(chart_yaml), line, len("version: ") + 1 if line else 0)
         raise UserError(
-            f"{where}: chart version '{version}' is not MAJOR.MINOR.PATCH, so it cannot be raised for the changed content; "
+            f"{where}: chart version '{version}' is not MAJOR.MINOR.PATCH, so it cannot be raised for the changed "
+            "content; "
             f"set it to e.g. {BASE_VERSION} (or delete Chart.yaml to start over at {BASE_VERSION})"
         )
     major, minor, patch = match.groups()

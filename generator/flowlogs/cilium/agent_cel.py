@@ -30,7 +30,9 @@ CONTAINER = "flow"
 
 @functools.cache
 def _env(version: str) -> cel.Env:
-    return cel.NewEnv(descriptor_pool_for(version), variables={FLOW_VARIABLE: cel.Type("flow.Flow")}, container=CONTAINER)
+    return cel.NewEnv(
+        descriptor_pool_for(version), variables={FLOW_VARIABLE: cel.Type("flow.Flow")}, container=CONTAINER
+    )
 
 
 def check_cel(expression: str, version: str) -> AgentProblem | None:
@@ -42,12 +44,14 @@ def check_cel(expression: str, version: str) -> AgentProblem | None:
         first = detail.splitlines()[0].removeprefix("ERROR: ") if detail else "invalid expression"
         return AgentProblem(
             f"cel '{expression}' does not compile against Cilium {version}'s Flow ({first})",
-            "write a boolean CEL expression over _flow using flow.proto field names, e.g. _flow.verdict == Verdict.DROPPED or _flow.l4.TCP.destination_port == 443u",
+            "write a boolean CEL expression over _flow using flow.proto field names, e.g. _flow.verdict == "
+            "Verdict.DROPPED or _flow.l4.TCP.destination_port == 443u",
         )
     result = compiled.return_type()
     if result != cel.Type.BOOL:
         return AgentProblem(
-            f"cel '{expression}' gives {result.name().lower()}, but the agent wants a bool (\"got ..., wanted bool result type\")",
+            f"cel '{expression}' gives {result.name().lower()}, but the agent wants a bool (\"got ..., wanted bool "
+            'result type")',
             "compare it, e.g. _flow.source.namespace == 'shop'",
         )
     return None

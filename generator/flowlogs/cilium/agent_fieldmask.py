@@ -36,13 +36,21 @@ def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> l
             field = path.split(".", 1)[0]
             if field in tables.fieldmask_deprecated:
                 instead = tables.fieldmask_deprecated[field]
-                fix = f"write '{instead}{path[len(field):]}' instead" if instead else "leave it out"
-                findings.append(FieldMaskFinding(index, "warning", AgentProblem(f"{key} path '{path}': flow.proto deprecates '{field}' (Cilium {version})", fix)))
+                fix = f"write '{instead}{path[len(field) :]}' instead" if instead else "leave it out"
+                findings.append(
+                    FieldMaskFinding(
+                        index,
+                        "warning",
+                        AgentProblem(f"{key} path '{path}': flow.proto deprecates '{field}' (Cilium {version})", fix),
+                    )
+                )
             continue
         newer = [v for v in SUPPORTED_VERSIONS if path in load_tables(v).fieldmask_paths]
         folded = {p.lower(): p for p in tables.fieldmask_paths}
         parent = path.rpartition(".")[0]
-        ends_here = parent in tables.fieldmask_paths and not any(p.startswith(parent + ".") for p in tables.fieldmask_paths)
+        ends_here = parent in tables.fieldmask_paths and not any(
+            p.startswith(parent + ".") for p in tables.fieldmask_paths
+        )
         if newer:
             fix = f"'{path}' exists from Cilium {newer[0]}: target that version or remove it"
         elif path.lower() in folded:
@@ -53,7 +61,17 @@ def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> l
             fix = f"did you mean '{close[0]}'?"
         else:
             fix = "use flow.proto field names joined by dots, e.g. source.namespace or l4.TCP.destination_port"
-        findings.append(FieldMaskFinding(index, "error", AgentProblem(f"{key} path '{path}' is not a field of Cilium {version}'s Flow message, so the agent drops this flow log", fix)))
+        findings.append(
+            FieldMaskFinding(
+                index,
+                "error",
+                AgentProblem(
+                    f"{key} path '{path}' is not a field of Cilium {version}'s Flow message, so the agent drops this "
+                    "flow log",
+                    fix,
+                ),
+            )
+        )
 
     if tables.fieldmask_oneof_copy_bug == "fixed":
         return findings
@@ -67,7 +85,10 @@ def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> l
         status = "has" if tables.fieldmask_oneof_copy_bug == "affected" else "may have"
         listed = " and ".join(f"{parent}.{v}" for v in named)
         if len(named) > 1:
-            effect = f"with fields below {listed}, each flow keeps only one of them, chosen at random, and may lose its real {parent} data"
+            effect = (
+                f"with fields below {listed}, each flow keeps only one of them, chosen at random, and may lose its "
+                f"real {parent} data"
+            )
         else:
             effect = f"with fields below {listed}, flows of another {parent} protocol get an empty {listed}"
         findings.append(
@@ -76,7 +97,8 @@ def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> l
                 "warning",
                 AgentProblem(
                     f"Cilium {version} {status} the fieldMask copy bug cilium/cilium#43924: {effect}",
-                    f"name whole variants ({', '.join(f'{parent}.{v}' for v in named)}) or '{parent}' instead of fields below them",
+                    f"name whole variants ({', '.join(f'{parent}.{v}' for v in named)}) or '{parent}' instead of "
+                    "fields below them",
                 ),
             )
         )

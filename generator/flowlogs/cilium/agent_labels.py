@@ -58,7 +58,19 @@ def translate_selector(selector: str) -> str:
 # ---------------------------------------------------------------- the Kubernetes selector parser
 
 _ERROR, _END, _CLOSE, _COMMA, _NOT, _EQEQ, _EQ, _GT, _IDENT, _IN, _LT, _NE, _NOTIN, _OPEN = range(14)
-_TOKENS = {")": _CLOSE, ",": _COMMA, "!": _NOT, "==": _EQEQ, "=": _EQ, ">": _GT, "in": _IN, "<": _LT, "!=": _NE, "notin": _NOTIN, "(": _OPEN}
+_TOKENS = {
+    ")": _CLOSE,
+    ",": _COMMA,
+    "!": _NOT,
+    "==": _EQEQ,
+    "=": _EQ,
+    ">": _GT,
+    "in": _IN,
+    "<": _LT,
+    "!=": _NE,
+    "notin": _NOTIN,
+    "(": _OPEN,
+}
 _SPECIAL = set("=!(),><")
 _WHITESPACE = set(" \t\r\n")
 _BINARY_OPERATORS = "in, notin, =, ==, !=, gt, lt"
@@ -99,8 +111,10 @@ def _lex(s: str) -> list[tuple[int, str]]:
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _NAME_ERR = (
-    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character "
-    "(e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
+    "character "
+    "(e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+    "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
 )
 
 
@@ -109,7 +123,10 @@ def _key_errors(key: str) -> list[str]:
     errs: list[str] = []
     parts = key.split("/")
     if len(parts) > 2:
-        return ["a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+        return [
+            "a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
+            "an alphanumeric character, with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
     name = parts[-1]
     if len(parts) == 2:
         prefix = parts[0]
@@ -119,7 +136,10 @@ def _key_errors(key: str) -> list[str]:
             if len(prefix) > 253:
                 errs.append("prefix part must be no more than 253 characters")
             if not _DNS_SUBDOMAIN.fullmatch(prefix):
-                errs.append("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")
+                errs.append(
+                    "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                    "'-' or '.', and must start and end with an alphanumeric character"
+                )
     if name == "":
         errs.append("name part must be non-empty")
     elif len(name) > 63:
@@ -135,7 +155,10 @@ def _value_errors(value: str) -> list[str]:
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
     if value and not _LABEL_NAME.fullmatch(value):
-        errs.append("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character")
+        errs.append(
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must "
+            "start and end with an alphanumeric character"
+        )
     return errs
 
 
@@ -262,7 +285,7 @@ class _Parser:
         if op in ("gt", "lt"):
             for v in values:
                 if not re.fullmatch(r"[+-]?[0-9]+", v) or not -(2**63) <= int(v) < 2**63:
-                    errs.append(f'Invalid value: "{v}": for \'Gt\', \'Lt\' operators, the value must be an integer')
+                    errs.append(f"Invalid value: \"{v}\": for 'Gt', 'Lt' operators, the value must be an integer")
         for v in sorted(values):
             if verrs := _value_errors(v):
                 errs.append(f'Invalid value: "{v}": ' + "; ".join(verrs))

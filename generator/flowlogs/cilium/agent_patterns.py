@@ -39,7 +39,10 @@ def check_regexp(pattern: str, field: str = "dns_query") -> AgentProblem | None:
     if field not in REGEXP_FIELDS:
         raise ValueError(f"{field} is not a regular-expression field ({', '.join(REGEXP_FIELDS)})")
     if "\\C" in pattern.replace("\\\\", ""):
-        return AgentProblem(f"{field} '{pattern}' uses \\C, which Go's regexp rejects (invalid escape sequence)", "match any character with . instead")
+        return AgentProblem(
+            f"{field} '{pattern}' uses \\C, which Go's regexp rejects (invalid escape sequence)",
+            "match any character with . instead",
+        )
     try:
         re2.compile(pattern, options=_OPTIONS)
     except re2.error as exc:
@@ -48,7 +51,9 @@ def check_regexp(pattern: str, field: str = "dns_query") -> AgentProblem | None:
             fix = f"this looks like a wildcard; as an RE2 regular expression write {_glob_to_regexp(pattern)}"
         else:
             fix = "fix the regular expression (RE2 syntax: no lookaround, no backreferences)"
-        return AgentProblem(f"{field} '{pattern}' is not a regular expression Cilium's agent can compile ({reason})", fix)
+        return AgentProblem(
+            f"{field} '{pattern}' is not a regular expression Cilium's agent can compile ({reason})", fix
+        )
     return None
 
 

@@ -40,7 +40,9 @@ def _go_parse(text: str) -> tuple[int, int, int, int, int, int, str, int] | None
         if m is None:
             continue
         year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-        if not (1 <= month <= 12 and 1 <= day <= _days_in(month, year) and hour <= 23 and minute <= 59 and second <= 59):
+        if not (
+            1 <= month <= 12 and 1 <= day <= _days_in(month, year) and hour <= 23 and minute <= 59 and second <= 59
+        ):
             continue
         offset = 0
         if m.group(8) != "Z":
@@ -72,13 +74,22 @@ def check_end(text: str) -> AgentProblem | None:
     >>> check_end("2030-01-01T00:00:00Z") is None
     True
     >>> print(check_end("2030-01-01T00:00Z"))
-    end '2030-01-01T00:00Z' is not a time Cilium's agent can read (Go RFC 3339: YYYY-MM-DDTHH:MM:SS, an optional .fraction, then Z or ±HH:MM (upper-case T and Z)), so it rejects the whole flowlogs.yaml; write 2030-01-01T00:00:00Z
+    end '2030-01-01T00:00Z' is not a time Cilium's agent can read (Go RFC 3339: YYYY-MM-DDTHH:MM:SS, an optional
+    .fraction, then Z or ±HH:MM (upper-case T and Z)), so it rejects the whole flowlogs.yaml; write 2030-01-01T00:00:00Z
     """
     if _go_parse(text) is not None:
         return None
     repaired = _repair(text)
-    fix = f"write {repaired}" if _go_parse(repaired) is not None else "write it like 2030-01-01T00:00:00Z or 2030-01-01T01:00:00+01:00"
-    return AgentProblem(f"end '{text}' is not a time Cilium's agent can read (Go RFC 3339: {_FORM}), so it rejects the whole flowlogs.yaml", fix)
+    fix = (
+        f"write {repaired}"
+        if _go_parse(repaired) is not None
+        else "write it like 2030-01-01T00:00:00Z or 2030-01-01T01:00:00+01:00"
+    )
+    return AgentProblem(
+        f"end '{text}' is not a time Cilium's agent can read (Go RFC 3339: {_FORM}), so it rejects the whole "
+        "flowlogs.yaml",
+        fix,
+    )
 
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
@@ -142,7 +153,12 @@ def end_passed(text: str, now: datetime) -> bool:
     end_seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
     end_nanos = int(fraction[:9].ljust(9, "0"))
     instant = now.astimezone(UTC)
-    now_seconds = _days_from_civil(instant.year, instant.month, instant.day) * 86400 + instant.hour * 3600 + instant.minute * 60 + instant.second
+    now_seconds = (
+        _days_from_civil(instant.year, instant.month, instant.day) * 86400
+        + instant.hour * 3600
+        + instant.minute * 60
+        + instant.second
+    )
     return (end_seconds, end_nanos) <= (now_seconds, instant.microsecond * 1000)
 
 
@@ -161,5 +177,8 @@ def check_aggregation_interval(text: str) -> AgentProblem | None:
             "write a number with a unit, like 30s, 1m or 1m30s (units: ns, us, ms, s, m, h)",
         )
     if nanos <= 0:
-        return AgentProblem(f"aggregationInterval '{text}' is not positive, so no flow is aggregated", "write a positive duration like 30s, or leave aggregation out")
+        return AgentProblem(
+            f"aggregationInterval '{text}' is not positive, so no flow is aggregated",
+            "write a positive duration like 30s, or leave aggregation out",
+        )
     return None

@@ -22,7 +22,13 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "bool": {"type": "boolean"},
 }
 DNS_LABEL_SCHEMA = {"type": "string", **string_pattern(DNS_LABEL_PATTERN)}
-_NESTED_TYPES = {"type": "int32", "sub_type": "int32", "match_sub_type": "bool", "index": "uint32", "cel_expression": "repeated string"}
+_NESTED_TYPES = {
+    "type": "int32",
+    "sub_type": "int32",
+    "match_sub_type": "bool",
+    "index": "uint32",
+    "cel_expression": "repeated string",
+}
 
 
 def _element_schema(element: str) -> dict[str, Any]:
@@ -92,8 +98,15 @@ def flow_log_entry_schema() -> dict[str, Any]:
 
 
 CILIUM_SECTIONS = [
-    Section("cilium", "Cilium Hubble exporter (dynamic mode). Compiled from a profile's `cilium:` section by flowlogs."),
-    Section("cilium.configMap", "The ConfigMap Cilium's agent reads its flow logs from. Point Cilium's chart at it with\n`hubble.export.dynamic.config.configMapName` and `createConfigMap: false` (see the profile's cilium-values.yaml)."),
+    Section(
+        "cilium", "Cilium Hubble exporter (dynamic mode). Compiled from a profile's `cilium:` section by flowlogs."
+    ),
+    Section(
+        "cilium.configMap",
+        "The ConfigMap Cilium's agent reads its flow logs from. Point Cilium's chart at it "
+        "with\n`hubble.export.dynamic.config.configMapName` and `createConfigMap: false` (see the profile's "
+        "cilium-values.yaml).",
+    ),
 ]
 
 
@@ -103,15 +116,27 @@ def cilium_values() -> list[ChartValue]:
         ChartValue(
             "cilium.version",
             DEFAULT_VERSION,
-            "The Cilium minor version the flow logs were compiled for; NOTES pins Cilium's chart to it (`--version ~<minor>.0`).",
+            "The Cilium minor version the flow logs were compiled for; NOTES pins Cilium's chart to it (`--version "
+            "~<minor>.0`).",
             {"type": "string", "enum": list(SUPPORTED_VERSIONS)},
         ),
-        ChartValue("cilium.configMap.name", DEFAULT_CONFIGMAP_NAME, "Name of the ConfigMap (Cilium's default).", DNS_LABEL_SCHEMA),
-        ChartValue("cilium.configMap.namespace", DEFAULT_NAMESPACE, "Namespace of the ConfigMap: Cilium's namespace, where the agent mounts it from.", DNS_LABEL_SCHEMA),
+        ChartValue(
+            "cilium.configMap.name",
+            DEFAULT_CONFIGMAP_NAME,
+            "Name of the ConfigMap (Cilium's default).",
+            DNS_LABEL_SCHEMA,
+        ),
+        ChartValue(
+            "cilium.configMap.namespace",
+            DEFAULT_NAMESPACE,
+            "Namespace of the ConfigMap: Cilium's namespace, where the agent mounts it from.",
+            DNS_LABEL_SCHEMA,
+        ),
         ChartValue(
             "cilium.flowLogs",
             [],
-            "Dynamic flow logs, exactly as Cilium's exporter reads them (`flowLogs:` of `flowlogs.yaml`).\nWrite a profile and let flowlogs compile it rather than editing this by hand.",
+            "Dynamic flow logs, exactly as Cilium's exporter reads them (`flowLogs:` of `flowlogs.yaml`).\nWrite a "
+            "profile and let flowlogs compile it rather than editing this by hand.",
             {"type": "array", "items": flow_log_entry_schema()},
         ),
     ]

@@ -59,7 +59,8 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
             diagnostics.error(
                 section_rotation.get("compress").key_location,
                 f"Cilium {version} cannot compress rotated flow-log files",
-                arrived_hint("file compression (fileCompress)", lambda t: "fileCompress" in t.flowlog_keys) + "; remove 'compress' or target that version",
+                arrived_hint("file compression (fileCompress)", lambda t: "fileCompress" in t.flowlog_keys)
+                + "; remove 'compress' or target that version",
             )
 
     flow_logs: list[dict[str, Any]] = []
@@ -72,7 +73,8 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
             diagnostics.error(
                 flow_log.get("name").location,
                 f"flow log name '{log_name}' is used twice",
-                f"first used at {names[log_name].location}; the agent rejects the whole file on a duplicated flowlog name",
+                f"first used at {names[log_name].location}; the agent rejects the whole file on a duplicated flowlog "
+                "name",
             )
         names.setdefault(log_name, flow_log.get("name"))
         file_node = flow_log.get("file") if "file" in flow_log else flow_log.get("name")
@@ -104,7 +106,9 @@ def _name_at(flow_log: Node) -> str:
     return str(flow_log.get("name").value)
 
 
-def _overlay(config_map_name: str, rotation: Node, tables: CiliumTables, content: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _overlay(
+    config_map_name: str, rotation: Node, tables: CiliumTables, content: list[dict[str, Any]] | None
+) -> dict[str, Any]:
     """Values for Cilium's chart: hand the ConfigMap to flowlogs' chart, or (with `content`, the
     compiled flow logs) have Cilium's chart create it (its cilium-flowlog-configmap.yaml writes
     `flowLogs:` from hubble.export.dynamic.config.content, 1.16-1.19)."""
@@ -135,7 +139,9 @@ def _dotted(tree: dict[str, Any], prefix: str = "") -> list[str]:
     return keys
 
 
-def _compile_flow_log(node: Node, section_rotation: Node, tables: CiliumTables, diagnostics: Diagnostics) -> dict[str, Any]:
+def _compile_flow_log(
+    node: Node, section_rotation: Node, tables: CiliumTables, diagnostics: Diagnostics
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": node.get("name").value}
     entry["filePath"] = _compile_file(node, section_rotation, tables, diagnostics)
     check_flow_log_path(node, entry["filePath"], diagnostics)
@@ -151,7 +157,8 @@ def _compile_flow_log(node: Node, section_rotation: Node, tables: CiliumTables, 
         diagnostics.error(
             rotation.key_location,
             f"Cilium {tables.version} has no per-flow-log rotation",
-            "its dynamic flow logs share the agent-wide setting: move 'rotation' to the cilium section (hubble.export.fileMaxSizeMb/fileMaxBackups); "
+            "its dynamic flow logs share the agent-wide setting: move 'rotation' to the cilium section "
+            "(hubble.export.fileMaxSizeMb/fileMaxBackups); "
             + arrived_hint("per-flow-log rotation", lambda t: t.per_flowlog_rotation),
         )
     elif tables.per_flowlog_rotation:
@@ -170,12 +177,22 @@ def _compile_file(node: Node, section_rotation: Node, tables: CiliumTables, diag
     file_node = node.get("file")
     file_path = str(file_node.value or DEFAULT_FILE_PATH)
     if file_path.endswith("/"):
-        diagnostics.error(file_node.location, f"file '{file_path}' is a directory; name the file, e.g. {file_path}flows.log")
+        diagnostics.error(
+            file_node.location, f"file '{file_path}' is a directory; name the file, e.g. {file_path}flows.log"
+        )
     if file_path == STDOUT and not tables.literal_stdout:  # no supported version today; kept for the tables' sake
-        diagnostics.error(file_node.location, f"Cilium {tables.version} has no 'stdout' target", arrived_hint("filePath: stdout", lambda t: t.literal_stdout))
+        diagnostics.error(
+            file_node.location,
+            f"Cilium {tables.version} has no 'stdout' target",
+            arrived_hint("filePath: stdout", lambda t: t.literal_stdout),
+        )
     if file_path == "/dev/stdout" and tables.literal_stdout:
         size = next(
-            (source.get("max-size-mb").value for source in (node.get("rotation"), section_rotation) if "max-size-mb" in source),
+            (
+                source.get("max-size-mb").value
+                for source in (node.get("rotation"), section_rotation)
+                if "max-size-mb" in source
+            ),
             tables.rotation_defaults["fileMaxSizeMb"],
         )
         diagnostics.warning(
@@ -197,7 +214,8 @@ def _compile_aggregation(node: Node, entry: dict[str, Any], tables: CiliumTables
                 diagnostics.error(
                     word_node.key_location,
                     f"Cilium {tables.version} cannot aggregate flows ('{word}')",
-                    arrived_hint("flow aggregation (fieldAggregate, aggregationInterval)", lambda t: t.aggregation) + f"; remove '{word}' or target that version",
+                    arrived_hint("flow aggregation (fieldAggregate, aggregationInterval)", lambda t: t.aggregation)
+                    + f"; remove '{word}' or target that version",
                 )
         return
     if fields_node.value is not None:
@@ -211,12 +229,17 @@ def _compile_aggregation(node: Node, entry: dict[str, Any], tables: CiliumTables
             report(problem, interval_node, diagnostics, "aggregationInterval", "aggregation-interval")
         else:  # read by the agent, but zero or negative: aggregation stays off
             if problem is not None:
-                diagnostics.warning(interval_node.location, problem.message.replace("aggregationInterval", "aggregation-interval", 1), problem.fix)
+                diagnostics.warning(
+                    interval_node.location,
+                    problem.message.replace("aggregationInterval", "aggregation-interval", 1),
+                    problem.fix,
+                )
         entry["aggregationInterval"] = text
     elif fields_node.value is not None:
         diagnostics.warning(
             fields_node.key_location,
-            f"'aggregate-fields' without 'aggregation-interval' aggregates nothing: the interval defaults to {tables.aggregation_default_interval}",
+            "'aggregate-fields' without 'aggregation-interval' aggregates nothing: the interval defaults to "
+            f"{tables.aggregation_default_interval}",
             "add e.g. 'aggregation-interval: 30s' (one record per group every interval)",
         )
 
@@ -231,7 +254,9 @@ def _compile_end(node: Node, name: str, diagnostics: Diagnostics) -> str:
         return text
     end = canonical_end(text)
     if end_passed(end, now()):
-        diagnostics.warning(node.location, ended_message(name, end), "move 'end' to a time to come, or remove the flow log")
+        diagnostics.warning(
+            node.location, ended_message(name, end), "move 'end' to a time to come, or remove the flow log"
+        )
     return end
 
 
@@ -283,7 +308,8 @@ def compile_filter(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -
             diagnostics.error(
                 value_node.key_location,
                 f"'{word.word}' ({word.field}) is not a FlowFilter field in Cilium {tables.version}",
-                arrived_hint(f"'{word.word}' ({word.field})", has_filter_field(word.field)) + ": target that version or remove it",
+                arrived_hint(f"'{word.word}' ({word.field})", has_filter_field(word.field))
+                + ": target that version or remove it",
             )
         _merge(common, {word.field: word.kind.compile(value_node, context, diagnostics)}, value_node, diagnostics)
 
@@ -320,7 +346,11 @@ def _ordered(flow_filter: dict[str, Any]) -> dict[str, Any]:
 def _merge(target: dict[str, Any], fields: dict[str, Any], node: Node, diagnostics: Diagnostics) -> None:
     for key, value in fields.items():
         if key in target and target[key] != value:
-            diagnostics.error(node.key_location, f"FlowFilter field '{key}' is set twice in one filter", "a filter is an AND of its fields: merge the values into one list, or use two filters")
+            diagnostics.error(
+                node.key_location,
+                f"FlowFilter field '{key}' is set twice in one filter",
+                "a filter is an AND of its fields: merge the values into one list, or use two filters",
+            )
             continue
         target[key] = value
 
@@ -357,7 +387,9 @@ def _side_fields(
     return fields
 
 
-def _qualified(names: list[str], namespaces: list[str], stem: str, node: Node | None, diagnostics: Diagnostics) -> list[str]:
+def _qualified(
+    names: list[str], namespaces: list[str], stem: str, node: Node | None, diagnostics: Diagnostics
+) -> list[str]:
     """Pod or service names as `hubble observe --namespace` qualifies them (hubble/cmd/observe/flows_filter.go,
     addNamespacesToFilter): a bare name gets each namespace of the filter, or `default` without one, because
     Hubble's server reads a bare name as default/name (pkg/hubble/k8s ParseNamespaceName); `*/name` is any namespace."""
@@ -370,8 +402,10 @@ def _qualified(names: list[str], namespaces: list[str], stem: str, node: Node | 
             if conflict and node is not None:
                 diagnostics.error(
                     node.location,
-                    f"{stem} '{name}' is in namespace {name.split('/', 1)[0]}, but the filter's namespace is {', '.join(namespaces)}",
-                    f"write the {stem} without 'namespace/' or drop the 'namespace' key (hubble observe rejects this as a namespace conflict)",
+                    f"{stem} '{name}' is in namespace {name.split('/', 1)[0]}, but the filter's namespace is "
+                    f"{', '.join(namespaces)}",
+                    f"write the {stem} without 'namespace/' or drop the 'namespace' key (hubble observe rejects this "
+                    "as a namespace conflict)",
                 )
             result.append(name)
         else:
@@ -382,7 +416,9 @@ def _qualified(names: list[str], namespaces: list[str], stem: str, node: Node | 
 HTTP_FIELDS = ("http_status_code", "http_method", "http_path", "http_url", "http_header")
 
 
-def _check_l7_event_types(node: Node, flow_filter: dict[str, Any], tables: CiliumTables, diagnostics: Diagnostics) -> None:
+def _check_l7_event_types(
+    node: Node, flow_filter: dict[str, Any], tables: CiliumTables, diagnostics: Diagnostics
+) -> None:
     """The agent refuses HTTP filters beside event types that exclude l7 (pkg/hubble/filters/http.go:
     "filtering by http ... requires the event type filter to only match 'l7' events")."""
     event_types = flow_filter.get("event_type") or []
@@ -394,6 +430,7 @@ def _check_l7_event_types(node: Node, flow_filter: dict[str, Any], tables: Ciliu
         if word.field in HTTP_FIELDS:
             diagnostics.error(
                 value_node.key_location,
-                f"'{key}' needs the filter's event types to include l7: the agent refuses HTTP filters beside other event types",
+                f"'{key}' needs the filter's event types to include l7: the agent refuses HTTP filters beside other "
+                "event types",
                 "add 'l7' to 'event-type', or put the HTTP words in a filter of their own",
             )

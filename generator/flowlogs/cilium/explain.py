@@ -51,7 +51,8 @@ def _record_phrase(entry: dict[str, Any]) -> str:
     if aggregating:
         assert aggregate is not None
         text = (
-            f"one record every {interval} per group of flows with equal {', '.join(aggregate)}, holding only those fields, "
+            f"one record every {interval} per group of flows with equal {', '.join(aggregate)}, holding only those "
+            "fields, "
             "the time of the group's first flow and its flow counts per direction (aggregate)"
         )
         return text + (" (fieldMask does not apply to these records)" if entry.get("fieldMask") else "")
@@ -71,7 +72,11 @@ def explain_flow_log(entry: dict[str, Any], tables: CiliumTables, from_profile_f
     where = "the agent's standard output (its container log)" if target in ("/dev/stdout", "stdout") else target
     if target == DEFAULT_FILE_PATH and not from_profile_file:
         where += " (the default)"
-    lines = [f"{entry['name']}: exports {what}, to {where}, {_record_phrase(entry)}" + (f", until {entry['end']}" if "end" in entry else "") + "."]
+    lines = [
+        f"{entry['name']}: exports {what}, to {where}, {_record_phrase(entry)}"
+        + (f", until {entry['end']}" if "end" in entry else "")
+        + "."
+    ]
     command = hubble_observe(includes, excludes, tables)
     lines.append(f"  Try it live first (hubble {tables.version}):")
     lines.append(f"    {command.line}")

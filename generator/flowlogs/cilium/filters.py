@@ -44,19 +44,31 @@ class FilterWord:
 
 def _sided_description(stem: str, side: str) -> str:
     what = {
-        "pod": "pod name prefixes, as `namespace/prefix`, `prefix` (namespace default, as in hubble) or `*/prefix` (any namespace)",
-        "namespace": "namespaces: qualify the filter's pods and services, or alone compile to the pod prefix `namespace/` (FlowFilter has no namespace field)",
+        "pod": (
+            "pod name prefixes, as `namespace/prefix`, `prefix` (namespace default, as in hubble) or `*/prefix` (any "
+            "namespace)"
+        ),
+        "namespace": (
+            "namespaces: qualify the filter's pods and services, or alone compile to the pod prefix `namespace/` "
+            "(FlowFilter has no namespace field)"
+        ),
         "ip": "IP addresses or CIDR ranges",
         "label": "Kubernetes label selectors, e.g. `app=web` or `k8s:app in (a, b)`",
         "fqdn": "fully qualified domain names (`*` wildcards allowed)",
-        "service": "service name prefixes, as `namespace/prefix`, `prefix` (namespace default, as in hubble) or `*/prefix` (any namespace)",
+        "service": (
+            "service name prefixes, as `namespace/prefix`, `prefix` (namespace default, as in hubble) or `*/prefix` "
+            "(any namespace)"
+        ),
         "identity": "security identities: numbers or reserved names such as `world`, `host`",
         "port": "L4 port numbers",
         "workload": "workloads as `Kind/name` (e.g. `Deployment/web`) or `{kind, name}`",
         "cluster": f"cluster names ({since(has_filter_field('source_cluster_name'))})",
     }[stem]
     if side == "either":
-        return f"Either side of the flow: {what}. Splits the filter into a source filter OR a destination filter, like `hubble observe --{stem}`."
+        return (
+            f"Either side of the flow: {what}. Splits the filter into a source filter OR a destination filter, like "
+            f"`hubble observe --{stem}`."
+        )
     return f"The {side} of the flow: {what}."
 
 
@@ -76,19 +88,50 @@ def _build_words() -> dict[str, FilterWord]:
             )
         words[stem] = FilterWord(stem, f"*_{field_stem}", kind, _sided_description(stem, "either"), "either")
     plain: list[tuple[str, str, FilterKind, str]] = [
-        ("verdict", "verdict", kinds.VERDICT, "Verdicts: forwarded, dropped, error, audit, redirected, traced, translated."),
-        ("drop-reason", "drop_reason_desc", kinds.DROP_REASON, "Drop reasons by name, e.g. `policy-denied` (133, ordinary policy drop) or `policy-deny` (181, explicit deny rule)."),
-        ("event-type", "event_type", kinds.EVENT_TYPE, "Event types by name (drop, trace, policy-verdict, l7, ...), or `{type, sub-type, match-sub-type}`."),
+        (
+            "verdict",
+            "verdict",
+            kinds.VERDICT,
+            "Verdicts: forwarded, dropped, error, audit, redirected, traced, translated.",
+        ),
+        (
+            "drop-reason",
+            "drop_reason_desc",
+            kinds.DROP_REASON,
+            "Drop reasons by name, e.g. `policy-denied` (133, ordinary policy drop) or `policy-deny` (181, explicit "
+            "deny rule).",
+        ),
+        (
+            "event-type",
+            "event_type",
+            kinds.EVENT_TYPE,
+            "Event types by name (drop, trace, policy-verdict, l7, ...), or `{type, sub-type, match-sub-type}`.",
+        ),
         ("direction", "traffic_direction", kinds.DIRECTION, "Traffic direction: ingress, egress or unknown."),
         ("source-ip-xlated", "source_ip_xlated", kinds.IP, "The translated (SNAT) source IP addresses or CIDR ranges."),
-        ("protocol", "protocol", kinds.PROTOCOL, f"L4 or L7 protocols, e.g. tcp, udp, icmpv4, icmpv6, sctp, http, dns, kafka{_newer_protocols()}."),
+        (
+            "protocol",
+            "protocol",
+            kinds.PROTOCOL,
+            f"L4 or L7 protocols, e.g. tcp, udp, icmpv4, icmpv6, sctp, http, dns, kafka{_newer_protocols()}.",
+        ),
         ("http-status", "http_status_code", kinds.HTTP_STATUS, "HTTP status codes or prefixes: `404`, `5+`."),
         ("http-method", "http_method", kinds.HTTP_METHOD, "HTTP methods: GET, POST, ..."),
         ("http-path", "http_path", kinds.REGEXP, "HTTP path regular expressions (RE2)."),
         ("http-url", "http_url", kinds.REGEXP, "HTTP URL regular expressions (RE2)."),
         ("http-header", "http_header", kinds.HTTP_HEADER, "HTTP headers as `key:value` or `{key, value}`."),
-        ("dns-query", "dns_query", kinds.REGEXP, "DNS query regular expressions (RE2), e.g. `.*\\.svc\\.cluster\\.local`."),
-        ("tcp-flags", "tcp_flags", kinds.TCP_FLAG_SETS, "TCP flag sets, e.g. `SYN` or `SYN,ACK` (a set matches when all its flags are set)."),
+        (
+            "dns-query",
+            "dns_query",
+            kinds.REGEXP,
+            "DNS query regular expressions (RE2), e.g. `.*\\.svc\\.cluster\\.local`.",
+        ),
+        (
+            "tcp-flags",
+            "tcp_flags",
+            kinds.TCP_FLAG_SETS,
+            "TCP flag sets, e.g. `SYN` or `SYN,ACK` (a set matches when all its flags are set).",
+        ),
         ("node-name", "node_name", kinds.NODE_NAME, "Node name patterns, e.g. `k8s*` or `cluster/node-1`."),
         ("node-label", "node_labels", kinds.LABEL, "Node label selectors."),
         ("ip-version", "ip_version", kinds.IP_VERSION, "IP version: ipv4 or ipv6."),
@@ -96,10 +139,30 @@ def _build_words() -> dict[str, FilterWord]:
         ("interface", "interface", kinds.INTERFACE, "Network interfaces by name, or `{name, index}`."),
         ("uuid", "uuid", kinds.TEXT, "Flow UUIDs."),
         ("trace-id", "trace_id", kinds.TEXT, "Trace IDs."),
-        ("ip-trace-id", "ip_trace_id", kinds.UINT64, f"IP trace IDs (numbers; {since(has_filter_field('ip_trace_id'))})."),
-        ("encrypted", "encrypted", kinds.FLAG, f"true for flows whose IP.encrypted is set, false for the others ({since(has_filter_field('encrypted'))})."),
-        ("cel", "experimental", kinds.CEL, "CEL expressions over the flow (`_flow.verdict == ...`); slower than other filters."),
-        ("raw", "", kinds.RAW, "Upstream FlowFilter fields as Cilium spells them (snake_case), merged into this filter: the escape hatch."),
+        (
+            "ip-trace-id",
+            "ip_trace_id",
+            kinds.UINT64,
+            f"IP trace IDs (numbers; {since(has_filter_field('ip_trace_id'))}).",
+        ),
+        (
+            "encrypted",
+            "encrypted",
+            kinds.FLAG,
+            f"true for flows whose IP.encrypted is set, false for the others ({since(has_filter_field('encrypted'))}).",
+        ),
+        (
+            "cel",
+            "experimental",
+            kinds.CEL,
+            "CEL expressions over the flow (`_flow.verdict == ...`); slower than other filters.",
+        ),
+        (
+            "raw",
+            "",
+            kinds.RAW,
+            "Upstream FlowFilter fields as Cilium spells them (snake_case), merged into this filter: the escape hatch.",
+        ),
     ]
     for word, field, kind, description in plain:
         words[word] = FilterWord(word, field, kind, description)
@@ -107,7 +170,6 @@ def _build_words() -> dict[str, FilterWord]:
 
 
 FILTER_WORDS: dict[str, FilterWord] = _build_words()
-
 
 
 def _field_words() -> dict[str, FilterWord]:
@@ -118,12 +180,18 @@ def _field_words() -> dict[str, FilterWord]:
     return words
 
 
-# FlowFilter field -> the word that names it in explain's sentences (source_pod is `source-pod`, not `source-namespace`).
+# FlowFilter field -> the word that names it in explain's sentences (source_pod is `source-pod`, not
+# `source-namespace`).
 FIELD_WORDS: dict[str, FilterWord] = _field_words()
 
 # Upstream FlowFilter spellings people paste into profiles, mapped to the profile word.
 UPSTREAM_FILTER_ALIASES: dict[str, str] = {
-    **{f"{side}_{field_stem}": f"{side}-{stem}" for stem, (field_stem, _) in SIDED_WORDS.items() if stem != "namespace" for side in SIDES},
+    **{
+        f"{side}_{field_stem}": f"{side}-{stem}"
+        for stem, (field_stem, _) in SIDED_WORDS.items()
+        if stem != "namespace"
+        for side in SIDES
+    },
     "traffic_direction": "direction",
     "drop_reason_desc": "drop-reason",
     "event_type": "event-type",

@@ -74,7 +74,9 @@ def load_flow_schema(version: str) -> FlowSchema:
                 )
             )
         messages[str(message)] = tuple(parsed)
-    enums = {str(e): MappingProxyType({str(k): int(v) for k, v in values.items()}) for e, values in raw["enums"].items()}
+    enums = {
+        str(e): MappingProxyType({str(k): int(v) for k, v in values.items()}) for e, values in raw["enums"].items()
+    }
     return FlowSchema(version, str(raw["version_source"]), MappingProxyType(messages), MappingProxyType(enums))
 
 
@@ -111,7 +113,10 @@ def descriptor_pool_for(version: str) -> descriptor_pool.DescriptorPool:
 
     schema = load_flow_schema(version)
     pool = descriptor_pool.DescriptorPool()
-    well_known = sorted((importlib.import_module(f"google.protobuf.{module}").DESCRIPTOR for module in _WELL_KNOWN_MODULES), key=lambda d: d.name)
+    well_known = sorted(
+        (importlib.import_module(f"google.protobuf.{module}").DESCRIPTOR for module in _WELL_KNOWN_MODULES),
+        key=lambda d: d.name,
+    )
     for descriptor in well_known:
         proto = descriptor_pb2.FileDescriptorProto()
         descriptor.CopyToProto(proto)

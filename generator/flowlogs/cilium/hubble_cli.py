@@ -167,16 +167,25 @@ def _mirrored(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
     stems: dict[str, str] = {}
     for stem, flag in EITHER_FLAGS.items():
         source, destination = f"source_{stem}", f"destination_{stem}"
-        if source in left and left.get(source) == right.get(destination) and destination not in left and source not in right:
+        if (
+            source in left
+            and left.get(source) == right.get(destination)
+            and destination not in left
+            and source not in right
+        ):
             stems[source] = flag
     if not stems:
         return {}
     rest_left = {k: v for k, v in left.items() if k not in stems}
-    rest_right = {k: v for k, v in right.items() if k not in {f"destination_{s.removeprefix('source_')}" for s in stems}}
+    rest_right = {
+        k: v for k, v in right.items() if k not in {f"destination_{s.removeprefix('source_')}" for s in stems}
+    }
     return stems if rest_left == rest_right else {}
 
 
-def _filter_flags(flow_filter: dict[str, Any], either: dict[str, str], tables: CiliumTables, namespaces: bool) -> tuple[list[list[str]] | None, str]:
+def _filter_flags(
+    flow_filter: dict[str, Any], either: dict[str, str], tables: CiliumTables, namespaces: bool
+) -> tuple[list[list[str]] | None, str]:
     flags: list[list[str]] = []
     order = list(tables.filter_fields)  # flow.proto order, as explain's sentence reads
     for name in sorted(flow_filter, key=lambda field: order.index(field) if field in order else len(order)):
@@ -225,8 +234,13 @@ def _namespace_problem(flow_filter: dict[str, Any]) -> str:
     for side in ("source", "destination"):
         for pod in flow_filter.get(f"{side}_pod", []):
             namespace = str(pod).split("/")[0] if "/" in str(pod) else ""
-            if namespace and any(str(service).split("/")[0] != namespace or "/" not in str(service) for service in flow_filter.get(f"{side}_service", [])):
-                return f"hubble refuses a {side} pod in namespace {namespace} with a {side} service in another namespace"
+            if namespace and any(
+                str(service).split("/")[0] != namespace or "/" not in str(service)
+                for service in flow_filter.get(f"{side}_service", [])
+            ):
+                return (
+                    f"hubble refuses a {side} pod in namespace {namespace} with a {side} service in another namespace"
+                )
     return ""
 
 
@@ -302,7 +316,7 @@ def _tcp_flags(item: Any, tables: CiliumTables) -> str | None:
 
 
 def _ip_trace_id(item: Any, tables: CiliumTables) -> str | None:
-    # --ip-trace-id refuses 0 ("must be greater than 0").
+    # --ip-trace-id refuses 0 "must be greater than 0".
     return str(item) if isinstance(item, int) and not isinstance(item, bool) and item > 0 else None
 
 

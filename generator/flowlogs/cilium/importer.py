@@ -34,9 +34,13 @@ DEFAULT_ROTATION_TEXT = "max-size-mb 10, max-backups 5"  # hubble.export.static 
 
 # FlowFilter field -> the word that writes it (a namespace word writes source_pod too: chosen below).
 FIELD_WORDS: dict[str, FilterWord] = {
-    word.field: word for word in FILTER_WORDS.values() if word.field and not word.field.startswith("*_") and word.kind is not NAMESPACE
+    word.field: word
+    for word in FILTER_WORDS.values()
+    if word.field and not word.field.startswith("*_") and word.kind is not NAMESPACE
 }
-NAMESPACE_WORDS: dict[str, FilterWord] = {word.field: word for word in FILTER_WORDS.values() if word.kind is NAMESPACE and word.side != "either"}
+NAMESPACE_WORDS: dict[str, FilterWord] = {
+    word.field: word for word in FILTER_WORDS.values() if word.kind is NAMESPACE and word.side != "either"
+}
 
 
 def _node(value: Any) -> Node:
@@ -99,7 +103,9 @@ def decompile_filter(flow_filter: dict[str, Any], tables: CiliumTables) -> tuple
             return candidate, sorted(raw)
         for field in moved:
             raw[field] = fields[field]
-            for name in [w for w in words if FILTER_WORDS[w].field == field or NAMESPACE_WORDS.get(field) is FILTER_WORDS[w]]:
+            for name in [
+                w for w in words if FILTER_WORDS[w].field == field or NAMESPACE_WORDS.get(field) is FILTER_WORDS[w]
+            ]:
                 del words[name]
 
 
@@ -116,10 +122,15 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
     entry: dict[str, Any] = {"name": config.name}
     if config.file_path != DEFAULT_FILE_PATH:
         entry["file"] = config.file_path
-        if path_problem(config.file_path, allow_any_path=False) and not path_problem(config.file_path, allow_any_path=True):
+        if path_problem(config.file_path, allow_any_path=False) and not path_problem(
+            config.file_path, allow_any_path=True
+        ):
             # flowlogs' own rule (paths.py), not the agent's: the agent writes there; say so in the profile.
             entry[OPT_IN_KEY] = True
-            notes.append(f"{config.name}: '{OPT_IN_KEY}: true' keeps {config.file_path}, outside {AGENT_EXPORT_DIRECTORY}: the agent writes it as root on every node")
+            notes.append(
+                f"{config.name}: '{OPT_IN_KEY}: true' keeps {config.file_path}, outside {AGENT_EXPORT_DIRECTORY}: the "
+                "agent writes it as root on every node"
+            )
     if config.field_mask:
         entry["fields"] = list(config.field_mask)
     if config.field_aggregate or config.aggregation_interval is not None:
@@ -130,10 +141,16 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
                 try:  # Duration.UnmarshalJSON fails: the agent rejects the whole file
                     parse_duration(config.aggregation_interval)
                 except ValueError as error:
-                    raise ExporterConfigError(f"{config.where}.aggregationInterval: '{config.aggregation_interval}' is not a Go duration ({error}): write e.g. 30s") from None
+                    raise ExporterConfigError(
+                        f"{config.where}.aggregationInterval: '{config.aggregation_interval}' is not a Go duration "
+                        f"({error}): write e.g. 30s"
+                    ) from None
                 entry["aggregation-interval"] = config.aggregation_interval
         else:
-            notes.append(f"{config.name}: fieldAggregate/aggregationInterval {LEFT_OUT}: Cilium {tables.version}'s agent does not read them")
+            notes.append(
+                f"{config.name}: fieldAggregate/aggregationInterval {LEFT_OUT}: Cilium {tables.version}'s agent does "
+                "not read them"
+            )
     for key, filters in (("include", config.include_filters), ("exclude", config.exclude_filters)):
         decompiled = []
         upstream_key = {"include": "includeFilters", "exclude": "excludeFilters"}[key]
@@ -141,10 +158,15 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
             try:
                 words, raw = decompile_filter(flow_filter, tables)
             except FilterJsonError as error:
-                raise ExporterConfigError(f"{config.where}.{upstream_key}[{index}].{error} (the agent rejects the whole file)") from None
+                raise ExporterConfigError(
+                    f"{config.where}.{upstream_key}[{index}].{error} (the agent rejects the whole file)"
+                ) from None
             decompiled.append(words)
             if raw:
-                notes.append(f"{config.name}: {key}[{index}] keeps {', '.join(raw)} as upstream fields (raw:): no profile word gives back the same value")
+                notes.append(
+                    f"{config.name}: {key}[{index}] keeps {', '.join(raw)} as upstream fields (raw:): no profile word "
+                    "gives back the same value"
+                )
         if decompiled:
             entry[key] = decompiled
     if config.end is not None:
@@ -154,19 +176,29 @@ def _flow_log(config: FlowLogConfig, tables: CiliumTables, notes: list[str]) -> 
         entry["end"] = config.end
     rotation = {
         word: value
-        for word, value in (("max-size-mb", config.file_max_size_mb), ("max-backups", config.file_max_backups), ("compress", config.file_compress))
+        for word, value in (
+            ("max-size-mb", config.file_max_size_mb),
+            ("max-backups", config.file_max_backups),
+            ("compress", config.file_compress),
+        )
         if value is not None
     }
     zeros = [word for word in ("max-size-mb", "max-backups") if rotation.get(word) == 0]
     if zeros and config.name == STATIC_NAME:
         # The static exporter hands 0 to its file rotation as it is: no profile word says that.
-        raise ExporterConfigError(f"{config.where}: {' and '.join(zeros)} 0 is not a rotation a profile can write: write the number (Cilium's default: {DEFAULT_ROTATION_TEXT})")
+        raise ExporterConfigError(
+            f"{config.where}: {' and '.join(zeros)} 0 is not a rotation a profile can write: write the number "
+            f"(Cilium's default: {DEFAULT_ROTATION_TEXT})"
+        )
     for word in zeros:  # a dynamic flow log's 0 is Cilium's default (pkg/hubble/exporter config.go)
         del rotation[word]
     if rotation and tables.per_flowlog_rotation:
         entry["rotation"] = rotation
     elif rotation:
-        notes.append(f"{config.name}: per-flow-log rotation {LEFT_OUT}: Cilium {tables.version}'s agent rotates every flow log by its agent-wide setting (hubble.export.fileMaxSizeMb/fileMaxBackups)")
+        notes.append(
+            f"{config.name}: per-flow-log rotation {LEFT_OUT}: Cilium {tables.version}'s agent rotates every flow log "
+            "by its agent-wide setting (hubble.export.fileMaxSizeMb/fileMaxBackups)"
+        )
     return entry
 
 
@@ -184,9 +216,16 @@ def import_cilium(path: Path, version: str | None) -> ImportedSection | None:
     notes: list[str] = list(exporter.notes)
     section: dict[str, Any] = {"version": version}
     if 0 in exporter.shared_rotation.values():
-        raise ExporterConfigError(f"{path}: hubble.export fileMaxSizeMb/fileMaxBackups 0 is not a rotation a profile can write: write the number (Cilium's default: {DEFAULT_ROTATION_TEXT})")
+        raise ExporterConfigError(
+            f"{path}: hubble.export fileMaxSizeMb/fileMaxBackups 0 is not a rotation a profile can write: write the "
+            f"number (Cilium's default: {DEFAULT_ROTATION_TEXT})"
+        )
     if exporter.shared_rotation:
-        section["rotation"] = {word: exporter.shared_rotation[key] for word, key in SHARED_ROTATION_WORDS.items() if key in exporter.shared_rotation}
+        section["rotation"] = {
+            word: exporter.shared_rotation[key]
+            for word, key in SHARED_ROTATION_WORDS.items()
+            if key in exporter.shared_rotation
+        }
     section["flow-logs"] = [_flow_log(config, tables, notes) for config in exporter.flow_logs]
     left_out = any(LEFT_OUT in note for note in notes)
     return ImportedSection({"cilium": section}, exporter.form, tuple(notes), left_out)

@@ -219,12 +219,16 @@ class IpOrCidr(FilterKind):
         address, slash, length = text.partition("/")
         try:
             ipaddress.ip_address(address)
-            if slash and not (length.isascii() and length.isdigit() and (length == "0" or length[0] != "0") and "%" not in address):
+            if slash and not (
+                length.isascii() and length.isdigit() and (length == "0" or length[0] != "0") and "%" not in address
+            ):
                 raise ValueError(text)
             if slash:
                 ipaddress.ip_network(text, strict=False)
         except ValueError:
-            diagnostics.error(node.location, f"'{text}' is not an IP address or CIDR range", "e.g. 10.0.0.1, 10.0.0.0/8 or fd00::/64")
+            diagnostics.error(
+                node.location, f"'{text}' is not an IP address or CIDR range", "e.g. 10.0.0.1, 10.0.0.0/8 or fd00::/64"
+            )
         return text
 
     def explain_item(self, value: Any, tables: CiliumTables) -> str:
@@ -243,7 +247,9 @@ class Port(FilterKind):
         value = node.value
         text = str(value)
         if isinstance(value, bool) or not (text.isascii() and text.isdigit() and int(text) <= 65535):
-            diagnostics.error(node.location, f"'{value}' is not a port number (0-65535)", "write the port in decimal digits, e.g. 443")
+            diagnostics.error(
+                node.location, f"'{value}' is not a port number (0-65535)", "write the port in decimal digits, e.g. 443"
+            )
         return text
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
@@ -292,7 +298,11 @@ def _check_uint32(value: int, node: Node, diagnostics: Diagnostics) -> None:
     # source_identity / destination_identity are repeated uint32 (flow.proto): protojson rejects
     # anything outside 0..4294967295, and the agent then rejects the whole flowlogs.yaml.
     if not 0 <= value <= UINT32_MAX:
-        diagnostics.error(node.location, f"identity {value} is not a security identity (0-{UINT32_MAX}, a uint32)", "Cilium's identities are unsigned 32-bit numbers, e.g. 2 (world) or 16777217")
+        diagnostics.error(
+            node.location,
+            f"identity {value} is not a security identity (0-{UINT32_MAX}, a uint32)",
+            "Cilium's identities are unsigned 32-bit numbers, e.g. 2 (world) or 16777217",
+        )
 
 
 class Uint64(FilterKind):
@@ -306,7 +316,9 @@ class Uint64(FilterKind):
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT64_MAX:
-            diagnostics.error(node.location, f"'{value}' is not a {context.word.word} (a whole number from 0 to {UINT64_MAX})")
+            diagnostics.error(
+                node.location, f"'{value}' is not a {context.word.word} (a whole number from 0 to {UINT64_MAX})"
+            )
         return value
 
 
@@ -418,7 +430,9 @@ class DropReasonName(FilterKind):
         return drop_reason_name(str(upstream))
 
     def explain_item(self, value: Any, tables: CiliumTables) -> str:
-        reason = tables.drop_reasons_by_enum.get(str(value)) or (tables.drop_reasons_by_code.get(value) if isinstance(value, int) else None)
+        reason = tables.drop_reasons_by_enum.get(str(value)) or (
+            tables.drop_reasons_by_code.get(value) if isinstance(value, int) else None
+        )
         return f"{reason.name} ({reason.code})" if reason else str(value)
 
 
@@ -429,16 +443,22 @@ def drop_reason(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> D
         reason = tables.drop_reasons_by_code.get(value)
     else:
         text = str(value)
-        reason = tables.drop_reasons.get(text.lower()) or tables.drop_reasons_by_enum.get(text.upper().replace("-", "_"))
+        reason = tables.drop_reasons.get(text.lower()) or tables.drop_reasons_by_enum.get(
+            text.upper().replace("-", "_")
+        )
     if reason is None:
         diagnostics.error(
             node.location,
             f"unknown drop reason {value!r} for Cilium {tables.version}{did_you_mean(str(value), tables.drop_reasons)}",
-            "names are Cilium's DropReason names in lower case with '-', e.g. policy-denied, policy-deny, unsupported-l3-protocol",
+            "names are Cilium's DropReason names in lower case with '-', e.g. policy-denied, policy-deny, "
+            "unsupported-l3-protocol",
         )
         return None
     if reason.deprecated:
-        diagnostics.warning(node.location, f"drop reason '{reason.name}' ({reason.code}) is no longer produced by Cilium {tables.version}")
+        diagnostics.warning(
+            node.location,
+            f"drop reason '{reason.name}' ({reason.code}) is no longer produced by Cilium {tables.version}",
+        )
     explain_policy_drop(node, reason.code, tables, diagnostics)
     return reason
 
@@ -490,7 +510,11 @@ class EventType(FilterKind):
         if isinstance(type_value, int):
             code = type_value
             if code not in tables.event_types.values():
-                diagnostics.error(type_node.location, f"unknown event type code {code}", "one of: " + ", ".join(f"{n} ({c})" for n, c in tables.event_types.items()))
+                diagnostics.error(
+                    type_node.location,
+                    f"unknown event type code {code}",
+                    "one of: " + ", ".join(f"{n} ({c})" for n, c in tables.event_types.items()),
+                )
         else:
             code = tables.event_types.get(str(type_value).lower(), -1)
             if code < 0:
@@ -507,7 +531,9 @@ class EventType(FilterKind):
         return result
 
     @staticmethod
-    def _sub_type(node: Node, spec: dict[str, Any], code: int, tables: CiliumTables, diagnostics: Diagnostics) -> dict[str, Any]:
+    def _sub_type(
+        node: Node, spec: dict[str, Any], code: int, tables: CiliumTables, diagnostics: Diagnostics
+    ) -> dict[str, Any]:
         sub_node = node.get("sub-type")
         sub_value, type_value = spec["sub-type"], spec["type"]
         names = tables.sub_types_for(code)
@@ -515,7 +541,12 @@ class EventType(FilterKind):
             sub_code = sub_value
             if not INT32_MIN <= sub_code <= INT32_MAX:
                 # EventTypeFilter.sub_type is an int32 (flow.proto): protojson rejects the whole file.
-                diagnostics.error(sub_node.location, f"sub-type {sub_code} is out of range: EventTypeFilter.sub_type is an int32 ({INT32_MIN} to {INT32_MAX})", "use a sub-type name, or its code from Cilium's monitor API, e.g. 133 (policy-denied)")
+                diagnostics.error(
+                    sub_node.location,
+                    f"sub-type {sub_code} is out of range: EventTypeFilter.sub_type is an int32 ({INT32_MIN} to "
+                    f"{INT32_MAX})",
+                    "use a sub-type name, or its code from Cilium's monitor API, e.g. 133 (policy-denied)",
+                )
         elif str(sub_value).lower() in names:
             sub_code = names[str(sub_value).lower()]
             if code == tables.event_types.get("drop"):
@@ -525,7 +556,10 @@ class EventType(FilterKind):
             diagnostics.error(
                 sub_node.location,
                 f"unknown sub-type '{sub_value}' for event type '{type_value}'{did_you_mean(str(sub_value), names)}",
-                "sub-types are drop reasons for drop events, observation points (to-endpoint, from-network, ...) for trace events" if names else "this event type has no named sub-types: use a number",
+                "sub-types are drop reasons for drop events, observation points (to-endpoint, from-network, ...) for "
+                "trace events"
+                if names
+                else "this event type has no named sub-types: use a number",
             )
         result: dict[str, Any] = {}
         # As `hubble observe --type drop:133` does (flows_filter.go), a sub-type is matched unless
@@ -596,7 +630,9 @@ class Choice(FilterKind):
         text = str(node.value).upper() if self.upper else str(node.value).lower()
         if text not in self.choices:
             hint = "one of: " + ", ".join(self.choices) if self.hint else ""
-            diagnostics.error(node.location, f"unknown {self.noun} '{node.value}'{did_you_mean(text, self.choices)}", hint)
+            diagnostics.error(
+                node.location, f"unknown {self.noun} '{node.value}'{did_you_mean(text, self.choices)}", hint
+            )
         return text
 
     def explain_item(self, value: Any, tables: CiliumTables) -> str:
@@ -621,7 +657,8 @@ class HttpStatus(FilterKind):
         if isinstance(node.value, bool) or not HTTP_STATUS_RE.fullmatch(text):
             diagnostics.error(
                 node.location,
-                f"'{text}' is not an HTTP status filter Cilium's agent accepts (a code from 100 to 599, or 1-2 leading digits and '+')",
+                f"'{text}' is not an HTTP status filter Cilium's agent accepts (a code from 100 to 599, or 1-2 leading "
+                "digits and '+')",
                 "write a code like 404, or a prefix like 5+ (any 5xx) or 40+ (400-409)",
             )
         return text
@@ -638,7 +675,9 @@ class HttpHeader(FilterKind):
     key = "http-header"
 
     def item_schema(self) -> dict[str, Any]:
-        return text_or_mapping("HTTP header", {"key": {"type": "string"}, "value": {"type": "string"}}, required=["key"])
+        return text_or_mapping(
+            "HTTP header", {"key": {"type": "string"}, "value": {"type": "string"}}, required=["key"]
+        )
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         if isinstance(node.value, dict):
@@ -664,7 +703,11 @@ class TcpFlags(FilterKind):
         flags = [f.strip().upper() for f in str(node.value).replace("|", ",").split(",") if f.strip()]
         for flag in flags:
             if flag not in TCP_FLAGS:
-                diagnostics.error(node.location, f"unknown TCP flag '{flag}'{did_you_mean(flag, TCP_FLAGS)}", "flags: " + ", ".join(TCP_FLAGS))
+                diagnostics.error(
+                    node.location,
+                    f"unknown TCP flag '{flag}'{did_you_mean(flag, TCP_FLAGS)}",
+                    "flags: " + ", ".join(TCP_FLAGS),
+                )
         return {flag: True for flag in flags}
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
@@ -707,7 +750,12 @@ class CelExpression(FilterKind):
             expression, version = str(item.value), context.tables.version
             if missing("cel"):
                 # Not silently accepted: the agent drops a flow log whose expression does not compile.
-                diagnostics.warning(item.location, f"cel '{expression}' is not checked against what Cilium {version}'s agent compiles: the CEL checker is not installed", install_command("cel"))
+                diagnostics.warning(
+                    item.location,
+                    f"cel '{expression}' is not checked against what Cilium {version}'s agent compiles: the CEL "
+                    "checker is not installed",
+                    install_command("cel"),
+                )
             else:
                 from .agent_cel import check_cel  # the CEL checker loads only for a profile with a cel word
 
@@ -739,10 +787,15 @@ class RawFields(FilterKind):
         for key, value_node in node.items():
             name = key if key in tables.filter_fields else by_json.get(key)
             if name is None:
-                hint = "FlowFilter has no namespace field: use source_pod/destination_pod with a 'namespace/' prefix" if "namespace" in key else "the agent rejects the whole flowlogs.yaml on one unknown filter key"
+                hint = (
+                    "FlowFilter has no namespace field: use source_pod/destination_pod with a 'namespace/' prefix"
+                    if "namespace" in key
+                    else "the agent rejects the whole flowlogs.yaml on one unknown filter key"
+                )
                 diagnostics.error(
                     value_node.key_location,
-                    f"unknown FlowFilter field '{key}' for Cilium {tables.version}{did_you_mean(key, tables.filter_fields)}",
+                    f"unknown FlowFilter field '{key}' for Cilium "
+                    f"{tables.version}{did_you_mean(key, tables.filter_fields)}",
                     hint,
                 )
                 continue
@@ -792,7 +845,7 @@ def _check_raw_strings(field: str, node: Node, context: FilterContext, diagnosti
 def _check_raw_element(element: str, item: Node, tables: CiliumTables, diagnostics: Diagnostics) -> None:
     v = item.value
     if element == "string" and not isinstance(v, str):
-        diagnostics.error(item.location, f"expected a string, got {v!r}", "quote numbers, e.g. \"443\"")
+        diagnostics.error(item.location, f"expected a string, got {v!r}", 'quote numbers, e.g. "443"')
     elif element in ("uint32", "int32") and (not isinstance(v, int) or isinstance(v, bool)):
         diagnostics.error(item.location, f"expected a number, got {v!r}")
     elif element == "bool" and not isinstance(v, bool):
@@ -800,21 +853,36 @@ def _check_raw_element(element: str, item: Node, tables: CiliumTables, diagnosti
     elif element in ENUM_TABLES:
         names = set(getattr(tables, ENUM_TABLES[element]).values())
         if isinstance(v, bool):  # protojson reads an enum from its name or number only
-            diagnostics.error(item.location, f"{str(v).lower()} is not a {element}: write its name", "one of: " + ", ".join(sorted(names)))
+            diagnostics.error(
+                item.location,
+                f"{str(v).lower()} is not a {element}: write its name",
+                "one of: " + ", ".join(sorted(names)),
+            )
         elif v not in names and not isinstance(v, int):
-            diagnostics.error(item.location, f"unknown {element} '{v}'{did_you_mean(str(v), names)}", "one of: " + ", ".join(sorted(names)))
+            diagnostics.error(
+                item.location,
+                f"unknown {element} '{v}'{did_you_mean(str(v), names)}",
+                "one of: " + ", ".join(sorted(names)),
+            )
     elif element == "DropReason":
         if isinstance(v, bool):
-            diagnostics.error(item.location, f"{str(v).lower()} is not a DropReason: write its name, e.g. POLICY_DENIED")
+            diagnostics.error(
+                item.location, f"{str(v).lower()} is not a DropReason: write its name, e.g. POLICY_DENIED"
+            )
         elif v not in tables.drop_reasons_by_enum and not isinstance(v, int):
-            diagnostics.error(item.location, f"unknown DropReason '{v}'{did_you_mean(str(v), tables.drop_reasons_by_enum)}")
+            diagnostics.error(
+                item.location, f"unknown DropReason '{v}'{did_you_mean(str(v), tables.drop_reasons_by_enum)}"
+            )
     elif element in tables.nested_fields:
         if not isinstance(v, dict):
             diagnostics.error(item.location, f"expected a mapping ({element}), got {v!r}")
             return
         for key in v:
             if key not in tables.nested_fields[element]:
-                diagnostics.error(item.get(key).key_location, f"unknown {element} field '{key}'{did_you_mean(key, tables.nested_fields[element])}")
+                diagnostics.error(
+                    item.get(key).key_location,
+                    f"unknown {element} field '{key}'{did_you_mean(key, tables.nested_fields[element])}",
+                )
 
 
 # The kinds, one instance each: filter words point at these.

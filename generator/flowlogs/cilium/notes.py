@@ -35,7 +35,11 @@ def note_filter_shape(node: Node, word: str, diagnostics: Diagnostics) -> None:
         return
     keys = list(node.value)
     as_list = dump_yaml({word: [{key: node.value[key]} for key in keys]}).strip().replace("\n", "\n        ")
-    effect = "excludes only flows that match all of them" if word == "exclude" else "includes only flows that match all of them"
+    effect = (
+        "excludes only flows that match all of them"
+        if word == "exclude"
+        else "includes only flows that match all of them"
+    )
     diagnostics.warning(
         node.key_location,
         f"'{word}' is one filter with {len(keys)} keys ({', '.join(keys)}), which all must match: it {effect}",
@@ -66,6 +70,9 @@ def note_visibility(flow_log: Node, diagnostics: Diagnostics) -> None:
         if key in FQDN_WORDS:
             what = "flows whose DNS name Cilium learned from its DNS proxy: without a DNS policy for the lookups"
         else:
-            what = "L7 flows (HTTP, DNS, Kafka), which exist only for traffic Cilium's proxy inspects: without an L7 policy for this traffic"
+            what = (
+                "L7 flows (HTTP, DNS, Kafka), which exist only for traffic Cilium's proxy inspects: without an L7 "
+                "policy for this traffic"
+            )
         diagnostics.note(value_node.key_location, f"'{key}' matches only {what} it matches nothing", VISIBILITY_HINT)
         return

@@ -38,9 +38,15 @@ def path_problem(path: str, *, allow_any_path: bool) -> tuple[str, str] | None:
     if path in STDOUT_TARGETS:
         return None
     if any(not character.isprintable() for character in path):
-        return f"file {path!r} contains control characters", "write a plain path such as /var/run/cilium/hubble/flows.log"
+        return (
+            f"file {path!r} contains control characters",
+            "write a plain path such as /var/run/cilium/hubble/flows.log",
+        )
     if not path.startswith("/"):
-        return f"file '{path}' is not an absolute path", f"write it below {AGENT_EXPORT_DIRECTORY}, e.g. {AGENT_EXPORT_DIRECTORY}flows.log"
+        return (
+            f"file '{path}' is not an absolute path",
+            f"write it below {AGENT_EXPORT_DIRECTORY}, e.g. {AGENT_EXPORT_DIRECTORY}flows.log",
+        )
     normalised = posixpath.normpath(path)
     if normalised.startswith("//"):  # POSIX keeps a leading "//"
         normalised = "/" + normalised.lstrip("/")
@@ -75,5 +81,6 @@ def check_flow_log_path(flow_log: Node, path: str, diagnostics: Diagnostics) -> 
         diagnostics.warning(
             flow_log.get(OPT_IN_KEY).location,
             f"{OPT_IN_KEY}: the agent writes '{path}' as root on every node",
-            "only /var/run/cilium is a hostPath of the agent by default; mount the directory (extraHostPathMounts) or the file is lost on restart",
+            "only /var/run/cilium is a hostPath of the agent by default; mount the directory (extraHostPathMounts) or "
+            "the file is lost on restart",
         )

@@ -39,7 +39,10 @@ class CiliumProduct(Product):
             {
                 **DNS_LABEL_SCHEMA,
                 "title": "namespace",
-                "description": "The namespace Cilium runs in on this cluster: the flow-log ConfigMap goes there (cilium.configMap.namespace).",
+                "description": (
+                    "The namespace Cilium runs in on this cluster: the flow-log ConfigMap goes there "
+                    "(cilium.configMap.namespace)."
+                ),
             },
             ("ciliumNamespace", "namespace"),
         ),
@@ -109,11 +112,15 @@ class CiliumProduct(Product):
         # (default true), which would collide with flowlogs' chart: hence Cilium first, then flowlogs.
         namespace = part.namespace
         if part.chart_version:
-            apply = f"Apply first, to Cilium's release at the chart version its clusters run ({part.chart_version}, the profile's chart-version):"
+            apply = (
+                f"Apply first, to Cilium's release at the chart version its clusters run ({part.chart_version}, the "
+                "profile's chart-version):"
+            )
         else:
             apply = (
                 "Apply first, to Cilium's release at the chart version it runs now, which `helm get metadata cilium\n"
-                f"-n {namespace}` prints as VERSION (or name it in the profile's chart-version); never a range such as\n"
+                f"-n {namespace}` prints as VERSION (or name it in the profile's chart-version); "
+                "never a range such as\n"
                 f"~{part.version}.0, which would take the newest patch release and upgrade the CNI:"
             )
         command = cilium_upgrade_command(namespace, part.chart_version, "{path}")
@@ -122,9 +129,11 @@ class CiliumProduct(Product):
             "--reuse-values would also keep the defaults of the chart the release was installed with."
         )
         # Where rotation is per flow log (1.18+), Cilium's chart still copies a release's legacy top-level
-        # hubble.export.fileMaxSizeMb/fileMaxBackups/fileCompress into every content entry (cilium-flowlog-configmap.yaml).
+        # hubble.export.fileMaxSizeMb/fileMaxBackups/fileCompress into every content entry
+        # (cilium-flowlog-configmap.yaml).
         legacy_rotation = (
-            f"\nCilium {part.version}'s chart copies a top-level hubble.export.fileMaxSizeMb, fileMaxBackups or fileCompress\n"
+            f"\nCilium {part.version}'s chart copies a top-level hubble.export.fileMaxSizeMb, fileMaxBackups or "
+            "fileCompress\n"
             "of the release (kept from an older chart) into every flow log: unset them to keep the profile's rotation."
             if load_tables(part.version).per_flowlog_rotation
             else ""
@@ -140,7 +149,8 @@ class CiliumProduct(Product):
                 + in_namespace
                 + f"{apply}\n  {command}\n{reuse}\n"
                 "Then install flowlogs' chart. If Cilium's release had hubble.export.dynamic.enabled=true, its chart\n"
-                "created the ConfigMap (createConfigMap defaults to true); this upgrade removes it, so flowlogs' chart can own it.\n"
+                "created the ConfigMap (createConfigMap defaults to true); this upgrade removes it, so flowlogs' chart "
+                "can own it.\n"
                 "To keep the flow logs in Cilium's own release instead, use cilium-release-values.yaml.",
                 part.overlay,
             ),
@@ -156,7 +166,9 @@ class CiliumProduct(Product):
             ),
         ]
 
-    def check_cluster(self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics) -> list[str]:
+    def check_cluster(
+        self, part: CompiledPart, profile: str, cluster: str, overrides: Node, diagnostics: Diagnostics
+    ) -> list[str]:
         if "cilium-namespace" in overrides and overrides.get(self.key).value is False:
             diagnostics.warning(
                 overrides.get("cilium-namespace").key_location,

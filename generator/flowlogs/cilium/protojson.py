@@ -26,7 +26,12 @@ from typing import Any
 from .flow_schema import load_flow_schema
 from .tables import CiliumTables
 
-_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "uint32": (0, 2**32 - 1), "int64": (-(2**63), 2**63 - 1), "uint64": (0, 2**64 - 1)}
+_INT_RANGES = {
+    "int32": (-(2**31), 2**31 - 1),
+    "uint32": (0, 2**32 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+}
 _INTEGER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.0*)?([eE]\+?[0-9]+)?")
 
 
@@ -79,7 +84,10 @@ def _message(
         if kind.startswith("repeated "):
             if not isinstance(item, list):
                 raise FilterJsonError(f"{at}: must be a list ({kind}), not {_kind(item)}")
-            result[name] = [_value(element, kind.removeprefix("repeated "), tables, enums, f"{at}[{index}]") for index, element in enumerate(item)]
+            result[name] = [
+                _value(element, kind.removeprefix("repeated "), tables, enums, f"{at}[{index}]")
+                for index, element in enumerate(item)
+            ]
         else:
             result[name] = _value(item, kind, tables, enums, at)
     return result
@@ -131,7 +139,9 @@ def _integer(value: Any, kind: str, where: str, what: str = "") -> int:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}.get(type(value), "a mapping")
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}.get(
+        type(value), "a mapping"
+    )
 
 
 def _show(value: Any) -> str:

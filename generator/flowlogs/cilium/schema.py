@@ -23,12 +23,13 @@ def filter_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "title": "flow filter",
-        "description": "One filter: every key must match (AND). A list of filters matches when any filter matches (OR).",
+        "description": (
+            "One filter: every key must match (AND). A list of filters matches when any filter matches (OR)."
+        ),
         "additionalProperties": False,
         "minProperties": 1,
         "properties": {
-            word.word: {**word.kind.schema(), "description": word.description}
-            for word in FILTER_WORDS.values()
+            word.word: {**word.kind.schema(), "description": word.description} for word in FILTER_WORDS.values()
         },
         "x-upstream-aliases": UPSTREAM_FILTER_ALIASES,
     }
@@ -38,13 +39,33 @@ def rotation_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "additionalProperties": False,
-        "description": f"Rotation of the output file. Per flow log from {since(lambda t: t.per_flowlog_rotation)}; before that only on the cilium section (the agent-wide setting).",
+        "description": (
+            f"Rotation of the output file. Per flow log from {since(lambda t: t.per_flowlog_rotation)}; before that "
+            "only on the cilium section (the agent-wide setting)."
+        ),
         "properties": {
-            "max-size-mb": {"type": "integer", "minimum": 1, "description": "Rotate the file at this size (MB). Cilium's default: 10."},
-            "max-backups": {"type": "integer", "minimum": 0, "description": "Rotated files to keep. Cilium's default: 5."},
-            "compress": {"type": "boolean", "description": f"Compress rotated files ({since(lambda t: 'fileCompress' in t.flowlog_keys)}). Default: false."},
+            "max-size-mb": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Rotate the file at this size (MB). Cilium's default: 10.",
+            },
+            "max-backups": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Rotated files to keep. Cilium's default: 5.",
+            },
+            "compress": {
+                "type": "boolean",
+                "description": (
+                    f"Compress rotated files ({since(lambda t: 'fileCompress' in t.flowlog_keys)}). Default: false."
+                ),
+            },
         },
-        "x-upstream-aliases": {"fileMaxSizeMb": "max-size-mb", "fileMaxBackups": "max-backups", "fileCompress": "compress"},
+        "x-upstream-aliases": {
+            "fileMaxSizeMb": "max-size-mb",
+            "fileMaxBackups": "max-backups",
+            "fileCompress": "compress",
+        },
     }
 
 
@@ -62,33 +83,59 @@ def flow_log_schema() -> dict[str, Any]:
                 "title": "file path",
                 "pattern": "^(/|stdout$)",
                 "x-pattern-hint": "an absolute path such as /var/run/cilium/hubble/drops.log, or stdout",
-                "description": f"Where the agent writes the flows: an absolute path, or `stdout` (the agent's container log, never rotated; `/dev/stdout` stops working at the first rotation). Default: {DEFAULT_FILE_PATH}.",
+                "description": (
+                    "Where the agent writes the flows: an absolute path, or `stdout` (the agent's container log, "
+                    f"never rotated; `/dev/stdout` stops working at the first rotation). Default: {DEFAULT_FILE_PATH}."
+                ),
             },
             "allow-any-path": {
                 "type": "boolean",
-                "description": "Let 'file' be outside /var/run/cilium/hubble/ (never in /proc, /sys or /dev): the agent writes it as root on every node. Default: false.",
+                "description": (
+                    "Let 'file' be outside /var/run/cilium/hubble/ (never in /proc, /sys or /dev): the agent writes it "
+                    "as root on every node. Default: false."
+                ),
             },
             "fields": {
                 "type": "array",
                 "items": {"type": "string", "title": "field path"},
-                "description": "Flow fields to keep (fieldMask), as Hubble's Flow field paths: `time`, `verdict`, `source.namespace`, `IP`, `l4.TCP.source_port`. Empty keeps every field.",
+                "description": (
+                    "Flow fields to keep (fieldMask), as Hubble's Flow field paths: `time`, `verdict`, "
+                    "`source.namespace`, `IP`, `l4.TCP.source_port`. Empty keeps every field."
+                ),
             },
             "aggregate-fields": {
                 "type": "array",
                 "items": {"type": "string", "title": "field path"},
-                "description": f"{since(_aggregation)}: count flows whose listed Flow fields are equal together (fieldAggregate), one record per group every `aggregation-interval`. Same paths as `fields`.",
+                "description": (
+                    f"{since(_aggregation)}: count flows whose listed Flow fields are equal together (fieldAggregate), "
+                    "one record per group every `aggregation-interval`. Same paths as `fields`."
+                ),
             },
             "aggregation-interval": {
                 "type": ["string", "integer"],
                 "title": "Go duration",
-                "description": f"{since(_aggregation)}: how often aggregated records are written (aggregationInterval), a Go duration such as `30s` or `1m`. Without it (0s) nothing is aggregated.",
+                "description": (
+                    f"{since(_aggregation)}: how often aggregated records are written (aggregationInterval), a Go "
+                    "duration such as `30s` or `1m`. Without it (0s) nothing is aggregated."
+                ),
             },
-            "include": {**filters, "description": "Export only flows that match one of these filters (includeFilters). Empty exports every flow."},
-            "exclude": {**filters, "description": "Never export flows that match one of these filters (excludeFilters)."},
+            "include": {
+                **filters,
+                "description": (
+                    "Export only flows that match one of these filters (includeFilters). Empty exports every flow."
+                ),
+            },
+            "exclude": {
+                **filters,
+                "description": "Never export flows that match one of these filters (excludeFilters).",
+            },
             "end": {
                 "type": "string",
                 "title": "end time",
-                "description": "Stop exporting at this time: RFC 3339 as Go reads it, `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or `±HH:MM` (e.g. 2026-12-31T23:59:59Z); compiled to UTC.",
+                "description": (
+                    "Stop exporting at this time: RFC 3339 as Go reads it, `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` "
+                    "or `±HH:MM` (e.g. 2026-12-31T23:59:59Z); compiled to UTC."
+                ),
             },
             "rotation": rotation_schema(),
         },
@@ -118,7 +165,10 @@ def cilium_section_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["flow-logs"],
         "properties": {
-            "enabled": {"type": "boolean", "description": "Render this part (default true). Fleets switch it per cluster."},
+            "enabled": {
+                "type": "boolean",
+                "description": "Render this part (default true). Fleets switch it per cluster.",
+            },
             "version": {
                 "enum": list(SUPPORTED_VERSIONS) + [float(v) for v in SUPPORTED_VERSIONS],
                 "title": "Cilium version",
@@ -129,8 +179,10 @@ def cilium_section_schema() -> dict[str, Any]:
                 "pattern": "^(" + "|".join(v.replace(".", "\\.") for v in SUPPORTED_VERSIONS) + ")\\.(0|[1-9][0-9]*)$",
                 "title": "Cilium chart version",
                 "description": (
-                    "The exact version of Cilium's chart the clusters run (`helm get metadata cilium -n kube-system`: VERSION), "
-                    "of the minor in 'version'. The printed `helm upgrade` of Cilium's release then pins it; without it, "
+                    "The exact version of Cilium's chart the clusters run (`helm get metadata cilium -n kube-system`: "
+                    "VERSION), "
+                    "of the minor in 'version'. The printed `helm upgrade` of Cilium's release then pins it; without "
+                    "it, "
                     "the command asks for it. Never a range: a newer patch release would upgrade the CNI."
                 ),
                 "examples": ["1.19.4"],
@@ -138,7 +190,10 @@ def cilium_section_schema() -> dict[str, Any]:
             "config-map": {
                 "type": "object",
                 "additionalProperties": False,
-                "description": "The ConfigMap the agent reads (hubble.export.dynamic.config.configMapName). It must be in Cilium's namespace.",
+                "description": (
+                    "The ConfigMap the agent reads (hubble.export.dynamic.config.configMapName). It must be in "
+                    "Cilium's namespace."
+                ),
                 "properties": {
                     "name": {**DNS_LABEL, "description": "Default: cilium-flowlog-config."},
                     "namespace": {**DNS_LABEL, "description": "Cilium's namespace. Default: kube-system."},

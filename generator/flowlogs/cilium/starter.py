@@ -14,8 +14,17 @@ _FILE_DIRECTORY = DEFAULT_FILE_PATH.rsplit("/", 1)[0]
 
 class CiliumStarter(Starter):
     questions = (
-        Question("drops", "Only dropped flows (policy drops and every other drop reason)?", "cilium: log only dropped flows", default=True),
-        Question("stdout", "Write to the agent's stdout (read with kubectl logs) instead of a file?", "cilium: write to the agent's stdout instead of a file"),
+        Question(
+            "drops",
+            "Only dropped flows (policy drops and every other drop reason)?",
+            "cilium: log only dropped flows",
+            default=True,
+        ),
+        Question(
+            "stdout",
+            "Write to the agent's stdout (read with kubectl logs) instead of a file?",
+            "cilium: write to the agent's stdout instead of a file",
+        ),
     )
 
     def describe(self, version: str, answers: Mapping[str, Any]) -> str:
@@ -31,7 +40,8 @@ class CiliumStarter(Starter):
             "  flow-logs:",
             "    # Each flow log is one entry of the exporter's flowlogs.yaml (name: its flowLogName).",
             f"    - name: {name}",
-            "      # stdout: the agent's own log, never rotated (kubectl -n kube-system logs ds/cilium -c cilium-agent);",
+            "      # stdout: the agent's own log, never rotated (kubectl -n kube-system logs ds/cilium -c "
+            "cilium-agent);",
             f"      # else a file on each node, under {_FILE_DIRECTORY}/.",
             f"      file: {target}",
         ]

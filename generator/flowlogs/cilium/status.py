@@ -96,13 +96,24 @@ def expected_state(part: CiliumCompiled, manifests: Sequence[Mapping[str, Any]])
             metadata = manifest["metadata"]
             ref = ObjectRef("v1", "ConfigMap", metadata["name"], metadata.get("namespace") or part.namespace)
             expected.append(
-                Expected(ref, ("data", _FLOWLOGS_KEY), read(data[_FLOWLOGS_KEY]), read, hint="helm upgrade flowlogs' release with this profile (or let Argo CD sync it)")
+                Expected(
+                    ref,
+                    ("data", _FLOWLOGS_KEY),
+                    read(data[_FLOWLOGS_KEY]),
+                    read,
+                    hint="helm upgrade flowlogs' release with this profile (or let Argo CD sync it)",
+                )
             )
     agent = ObjectRef("v1", "ConfigMap", tables.agent_config_map, part.namespace)
-    hint = f"helm upgrade Cilium's release with chart/profiles/<profile>/cilium-values.yaml (Cilium {part.version}), then restart the agents"
+    hint = (
+        f"helm upgrade Cilium's release with chart/profiles/<profile>/cilium-values.yaml (Cilium {part.version}), then "
+        "restart the agents"
+    )
     export = (part.overlay.get("hubble") or {}).get("export") or {}
     if (export.get("dynamic") or {}).get("enabled"):
-        expected.append(Expected(agent, ("data", "hubble-flowlogs-config-path"), tables.flowlogs_config_path, hint=hint))
+        expected.append(
+            Expected(agent, ("data", "hubble-flowlogs-config-path"), tables.flowlogs_config_path, hint=hint)
+        )
     for value_key, config_key in tables.agent_config_keys.items():
         if value_key in export:
             expected.append(Expected(agent, ("data", config_key), str(export[value_key]), hint=hint))

@@ -115,9 +115,7 @@ class CiliumTables:
 def load_tables(version: str) -> CiliumTables:
     """The tables of a supported Cilium minor version ("1.16" ... "1.19")."""
     if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
-        raise ValueError(
-            f"unsupported Cilium version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}"
-        )
+        raise ValueError(f"unsupported Cilium version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}")
     return _load(version)
 
 
@@ -130,7 +128,11 @@ def first_version_with(has: Callable[[CiliumTables], bool]) -> str | None:
 def arrived_hint(what: str, has: Callable[[CiliumTables], bool]) -> str:
     """ "<what> arrived with Cilium <v>", from the tables (or that no supported version has it)."""
     version = first_version_with(has)
-    return f"{what} arrived with Cilium {version}" if version else f"no supported Cilium version ({', '.join(SUPPORTED_VERSIONS)}) has {what}"
+    return (
+        f"{what} arrived with Cilium {version}"
+        if version
+        else f"no supported Cilium version ({', '.join(SUPPORTED_VERSIONS)}) has {what}"
+    )
 
 
 def since(has: Callable[[CiliumTables], bool]) -> str:
@@ -191,7 +193,9 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
     aggregation = _bool("aggregation", raw.get("aggregation", False))
     flowlog_keys = tuple(str(k) for k in raw["flowlog_keys"])
     if aggregation != ("fieldAggregate" in flowlog_keys and "aggregationInterval" in flowlog_keys):
-        raise ValueError("aggregation must be true exactly when flowlog_keys has fieldAggregate and aggregationInterval")
+        raise ValueError(
+            "aggregation must be true exactly when flowlog_keys has fieldAggregate and aggregationInterval"
+        )
 
     rotation_defaults = {str(k): v for k, v in raw["rotation_defaults"].items()}
     for k, v in rotation_defaults.items():
@@ -216,7 +220,10 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
             {str(msg): tuple(str(f) for f in fields) for msg, fields in raw["nested_fields"].items()}
         ),
         nested_field_types=MappingProxyType(
-            {str(msg): MappingProxyType({str(f): str(ty) for f, ty in fields.items()}) for msg, fields in raw["nested_fields"].items()}
+            {
+                str(msg): MappingProxyType({str(f): str(ty) for f, ty in fields.items()})
+                for msg, fields in raw["nested_fields"].items()
+            }
         ),
         filter_protocols=tuple(str(p) for p in _unique("filter protocol", raw["filter_protocols"])),
         fieldmask_paths=fieldmask_paths,
@@ -258,7 +265,9 @@ def _oneofs(table: Mapping[str, object], paths: frozenset[str]) -> Mapping[str, 
         result[str(parent)] = tuple(str(v) for v in variants)
         missing = [f"{parent}.{v}" for v in result[str(parent)] if f"{parent}.{v}" not in paths]
         if parent not in paths or missing:
-            raise ValueError(f"fieldmask_oneofs.{parent} names paths that are not fieldMask paths: {missing or [parent]}")
+            raise ValueError(
+                f"fieldmask_oneofs.{parent} names paths that are not fieldMask paths: {missing or [parent]}"
+            )
     return MappingProxyType(result)
 
 

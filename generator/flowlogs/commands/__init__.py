@@ -39,14 +39,20 @@ CORE_COMMANDS: tuple[Command, ...] = (
     _core(
         "generate",
         "compile every profile and write the chart and the Argo CD manifests",
-        "flowlogs generate                 # values/ -> chart/ and gitops/\nflowlogs generate --quiet -o json  # machine-readable summary",
+        "flowlogs generate                 # values/ -> chart/ and gitops/\nflowlogs generate --quiet -o json  # "
+        "machine-readable summary",
     ),
     _core(
         "check",
         "exit 1 with a diff when the committed chart or Argo CD manifests are stale",
-        "flowlogs check                    # exit 1 with a diff when chart/ or gitops/ is stale\nflowlogs check -o json",
+        "flowlogs check                    # exit 1 with a diff when chart/ or gitops/ is stale\nflowlogs check -o "
+        "json",
     ),
-    _core("diff", "per profile, how the rendered manifests would change after `flowlogs generate`", "flowlogs diff cilium-exporter --exit-code"),
+    _core(
+        "diff",
+        "per profile, how the rendered manifests would change after `flowlogs generate`",
+        "flowlogs diff cilium-exporter --exit-code",
+    ),
     _core(
         "render",
         "print the manifests of one profile, as `helm template` would",
@@ -61,26 +67,37 @@ CORE_COMMANDS: tuple[Command, ...] = (
     _core(
         "status",
         "whether what a profile compiles to is in effect in a cluster, field by field (exit 1 on drift)",
-        "flowlogs status both --context prod   # exit 1 when a field differs from what the profile compiles to\nflowlogs status both -o json",
+        "flowlogs status both --context prod   # exit 1 when a field differs from what the profile compiles "
+        "to\nflowlogs status both -o json",
     ),
-    _core("explain", "say in plain English what a profile exports, with the `hubble observe` command to try it live", "flowlogs explain cilium-exporter"),
+    _core(
+        "explain",
+        "say in plain English what a profile exports, with the `hubble observe` command to try it live",
+        "flowlogs explain cilium-exporter",
+    ),
     _core(
         "import",
-        "write a profile in plain words from an existing configuration (flowlogs.yaml, its ConfigMap, Cilium Helm values, FelixConfiguration/ApplicationLayer)",
-        "flowlogs import cilium-flowlog-config.yaml --cilium 1.18 --output-file values/imported.yaml   # a ConfigMap, flowlogs.yaml or Helm values",
+        "write a profile in plain words from an existing configuration (flowlogs.yaml, its ConfigMap, Cilium Helm "
+        "values, FelixConfiguration/ApplicationLayer)",
+        "flowlogs import cilium-flowlog-config.yaml --cilium 1.18 --output-file values/imported.yaml   # a ConfigMap, "
+        "flowlogs.yaml or Helm values",
         module="import_",
     ),
-    _core("schema", "print the JSON Schema of profile files (for editors)", "flowlogs schema > docs/profile.schema.json"),
+    _core(
+        "schema", "print the JSON Schema of profile files (for editors)", "flowlogs schema > docs/profile.schema.json"
+    ),
     _core(
         "package",
-        "package the chart and one chart per profile (values built in) as .tgz archives, with a Helm repository index.yaml",
+        "package the chart and one chart per profile (values built in) as .tgz archives, with a Helm repository "
+        "index.yaml",
         "flowlogs package                              # dist/: the chart, one chart per profile, index.yaml\n"
         "helm install flowlogs dist/flowlogs-cilium-exporter-*.tgz -n flowlogs-system --create-namespace",
     ),
     _core(
         "init",
         "write a commented starter profile into the profile directory, from flags or a few questions",
-        "flowlogs init drops --cilium 1.18 --drops --stdout\nflowlogs init shop-l7 --calico 3.20 --workloads shop/frontend,shop/checkout\n"
+        "flowlogs init drops --cilium 1.18 --drops --stdout\nflowlogs init shop-l7 --calico 3.20 --workloads "
+        "shop/frontend,shop/checkout\n"
         "flowlogs init                                 # on a terminal: a few questions",
     ),
     _core(
@@ -129,7 +146,13 @@ class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]  # argpar
     table: dict[str, Command]
     configured: set[str]
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         name = values[0]
         if name in self.table:
             configure(self._name_parser_map[name], self.table[name], self.configured)
@@ -146,9 +169,17 @@ class _VersionAction(argparse.Action):
     """`--version`: the package's version."""
 
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit")
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit"
+        )
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
         from .. import __version__
 
         print(f"flowlogs {__version__}")
@@ -161,9 +192,18 @@ def _add_directories(parser: argparse.ArgumentParser, defaults: bool) -> None:
     def default(value: object) -> object:
         return value if defaults else argparse.SUPPRESS
 
-    parser.add_argument("--values-dir", type=directory, default=default(Path("values")), help="profile directory (default: values)")
-    parser.add_argument("--chart-dir", type=directory, default=default(Path("chart")), help="generated chart directory (default: chart)")
-    parser.add_argument("--gitops-dir", type=directory, default=default(None), help="generated Argo CD manifests (default: gitops, next to the chart directory)")
+    parser.add_argument(
+        "--values-dir", type=directory, default=default(Path("values")), help="profile directory (default: values)"
+    )
+    parser.add_argument(
+        "--chart-dir", type=directory, default=default(Path("chart")), help="generated chart directory (default: chart)"
+    )
+    parser.add_argument(
+        "--gitops-dir",
+        type=directory,
+        default=default(None),
+        help="generated Argo CD manifests (default: gitops, next to the chart directory)",
+    )
 
 
 def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
@@ -215,7 +255,9 @@ def print_json(document: object) -> None:
 
 
 def add_gitops_settings(parser: argparse.ArgumentParser) -> None:
-    gitops = parser.add_argument_group("Argo CD settings (override gitops: in values/fleet.yaml; commit them there instead)")
+    gitops = parser.add_argument_group(
+        "Argo CD settings (override gitops: in values/fleet.yaml; commit them there instead)"
+    )
     gitops.add_argument("--repo-url", metavar="URL", help="the Git repository Argo CD reads the chart from")
     gitops.add_argument("--revision", metavar="REVISION", help="the branch, tag or commit to deploy (default: HEAD)")
     gitops.add_argument("--argocd-namespace", metavar="NAMESPACE", help="the namespace of Argo CD (default: argocd)")
@@ -234,24 +276,40 @@ def add_kubernetes_version(parser: argparse.ArgumentParser, what: str = "Helm's 
     from ..names import DEFAULT_KUBERNETES_VERSION
 
     parser.add_argument(
-        "--kubernetes-version", metavar="VERSION", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes version for {what} (default: {DEFAULT_KUBERNETES_VERSION})"
+        "--kubernetes-version",
+        metavar="VERSION",
+        default=DEFAULT_KUBERNETES_VERSION,
+        help=f"Kubernetes version for {what} (default: {DEFAULT_KUBERNETES_VERSION})",
     )
 
 
 def add_rendering(parser: argparse.ArgumentParser) -> None:
     """The options of a command that renders with Helm (render, validate, status)."""
     add_kubernetes_version(parser)
-    parser.add_argument("--helm", metavar="PATH", help="a helm binary to render with (validate: compared with the embedded engine)")
-    parser.add_argument("--release-name", metavar="NAME", default="flowlogs", help="Helm release name (default: flowlogs)")
-    parser.add_argument("--namespace", metavar="NAMESPACE", default="flowlogs-system", help="release namespace (default: flowlogs-system)")
+    parser.add_argument(
+        "--helm", metavar="PATH", help="a helm binary to render with (validate: compared with the embedded engine)"
+    )
+    parser.add_argument(
+        "--release-name", metavar="NAME", default="flowlogs", help="Helm release name (default: flowlogs)"
+    )
+    parser.add_argument(
+        "--namespace",
+        metavar="NAMESPACE",
+        default="flowlogs-system",
+        help="release namespace (default: flowlogs-system)",
+    )
 
 
 def add_cluster(parser: argparse.ArgumentParser) -> None:
     """The options that choose a cluster, as kubectl takes them (validate --cluster, status)."""
     kube = parser.add_argument_group("cluster (as kubectl takes it; KUBECONFIG may list several files)")
-    kube.add_argument("--kubeconfig", metavar="FILE", help="the kubeconfig file (default: KUBECONFIG, else ~/.kube/config)")
+    kube.add_argument(
+        "--kubeconfig", metavar="FILE", help="the kubeconfig file (default: KUBECONFIG, else ~/.kube/config)"
+    )
     kube.add_argument("--context", metavar="NAME", help="the kubeconfig context (default: its current context)")
-    kube.add_argument("--kubectl", metavar="PATH", help="the kubectl binary to ask the cluster with (default: kubectl on PATH)")
+    kube.add_argument(
+        "--kubectl", metavar="PATH", help="the kubectl binary to ask the cluster with (default: kubectl on PATH)"
+    )
 
 
 def check_helm(args: argparse.Namespace) -> None:
@@ -264,7 +322,9 @@ def check_helm(args: argparse.Namespace) -> None:
     require_engine(args.helm)
 
 
-def add_product_versions(parser: argparse.ArgumentParser, help_text: str, products: Sequence[Product] | None = None) -> None:
+def add_product_versions(
+    parser: argparse.ArgumentParser, help_text: str, products: Sequence[Product] | None = None
+) -> None:
     """`--<product key> VERSION` (`--cilium 1.18`): how every command takes a product's version (default:
     of every product). `help_text` is formatted with the product's `name`, `title` and `versions`; the
     value is `args.version_<key>`."""

@@ -40,5 +40,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     clusters = len(built.fleet.clusters)
     print(f"{args.chart_dir}/ is up to date with {len(built.profiles)} profile(s) in {args.values_dir}/")
-    print(f"{built.gitops_dir}/ is up to date ({len(built.profiles)} Application(s), {clusters} cluster(s) in the fleet)")
+    print(
+        f"{built.gitops_dir}/ is up to date ({len(built.profiles)} Application(s), {clusters} cluster(s) in the fleet)"
+    )
     return EXIT_OK

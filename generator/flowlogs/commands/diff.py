@@ -11,10 +11,24 @@ from . import EXIT_FAILED, EXIT_OK, add_kubernetes_version, print_json
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("profiles", nargs="*", help="profiles to compare (default: all)")
-    parser.add_argument("--exit-code", action="store_true", help="exit 1 when a profile's manifests would change (chart version labels aside)")
+    parser.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when a profile's manifests would change (chart version labels aside)",
+    )
     add_kubernetes_version(parser, "Helm's Capabilities")
-    parser.add_argument("--release-name", metavar="NAME", default=None, help="Helm release name (default: gitops.release-name, flowlogs)")
-    parser.add_argument("--namespace", metavar="NAMESPACE", default=None, help="release namespace (default: gitops.destination.namespace, flowlogs-system)")
+    parser.add_argument(
+        "--release-name",
+        metavar="NAME",
+        default=None,
+        help="Helm release name (default: gitops.release-name, flowlogs)",
+    )
+    parser.add_argument(
+        "--namespace",
+        metavar="NAMESPACE",
+        default=None,
+        help="release namespace (default: gitops.destination.namespace, flowlogs-system)",
+    )
     add_output_format(parser)
 
 
@@ -47,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
         if result.status is DiffStatus.UNCHANGED:
             print(f"== {result.profile}: no change in the rendered manifests")
         elif result.status is DiffStatus.VERSION_ONLY:
-            print(f"== {result.profile}: only the chart version labels change ({result.old_version} -> {result.new_version})")
+            print(
+                f"== {result.profile}: only the chart version labels change ({result.old_version} -> "
+                f"{result.new_version})"
+            )
         else:
             print(f"== {result.profile}: {result.status.value}")
             sys.stdout.write(result.diff)

@@ -13,7 +13,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_gitops_settings(parser)
     add_output_format(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print the notes of every profile, not only of those that changed")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print the notes of every profile, not only of those that changed"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,8 +27,10 @@ def run(args: argparse.Namespace) -> int:
 
     quiet = args.quiet or args.output == "json"
     before = {} if quiet else read_texts(args.gitops_dir or default_gitops_dir(args.chart_dir))
-    with (ProgressBar(None) if quiet else ProgressBar.for_stream(sys.stderr)) as progress:
-        built, report = generate(args.values_dir, args.chart_dir, args.gitops_dir, settings=settings(args), progress=progress)
+    with ProgressBar(None) if quiet else ProgressBar.for_stream(sys.stderr) as progress:
+        built, report = generate(
+            args.values_dir, args.chart_dir, args.gitops_dir, settings=settings(args), progress=progress
+        )
     if args.output == "json":
         print_json(generate_json(built, report))
         return EXIT_OK

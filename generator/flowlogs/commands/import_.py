@@ -24,10 +24,20 @@ class _VersionPair(DeprecatedAlias):
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="the configuration file (YAML; several documents allowed)")
     parser.add_argument("--output-file", metavar="FILE", help="write the profile here (default: print it)")
-    parser.add_argument("-o", "--output", dest="output_file", metavar="FILE", action=DeprecatedAlias, instead="--output-file", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "-o",
+        "--output",
+        dest="output_file",
+        metavar="FILE",
+        action=DeprecatedAlias,
+        instead="--output-file",
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing --output-file")
     add_product_versions(parser, "the {name} version to import for ({versions}; default: the newest)")
-    parser.add_argument("--version", dest="version_pairs", action=_VersionPair, instead="--PRODUCT VERSION", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--version", dest="version_pairs", action=_VersionPair, instead="--PRODUCT VERSION", help=argparse.SUPPRESS
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--version {item!r}: write PRODUCT=VERSION, e.g. cilium=1.18")
         versions[key] = version
     versions.update(product_versions(args))
-    text = import_profile(Path(args.file), versions, Path(args.output_file).parent if args.output_file else args.values_dir)
+    text = import_profile(
+        Path(args.file), versions, Path(args.output_file).parent if args.output_file else args.values_dir
+    )
     if args.output_file:
         write_profile(text, Path(args.output_file), args.force)
         print(f"wrote {args.output_file}: run `flowlogs explain {args.output_file}` to read it back", file=sys.stderr)

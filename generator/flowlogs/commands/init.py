@@ -19,15 +19,25 @@ def starter_products() -> list[Product]:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="the profile's name: values/NAME.yaml (default: my-profile, or asked)")
     parser.add_argument("--print", action="store_true", help="print the profile instead of writing it")
-    parser.add_argument("--interactive", action="store_true", help="ask the questions even when input is not a terminal")
+    parser.add_argument(
+        "--interactive", action="store_true", help="ask the questions even when input is not a terminal"
+    )
     for product in starter_products():
         assert product.starter is not None
         add_product_versions(parser, "include {title} ({versions})", [product])
         for question in product.starter.questions:
             if question.kind == "list":
-                parser.add_argument(f"--{question.key}", dest=f"starter_{question.key}", action="append", metavar="A,B", help=question.help)
+                parser.add_argument(
+                    f"--{question.key}",
+                    dest=f"starter_{question.key}",
+                    action="append",
+                    metavar="A,B",
+                    help=question.help,
+                )
             else:
-                parser.add_argument(f"--{question.key}", dest=f"starter_{question.key}", action="store_true", help=question.help)
+                parser.add_argument(
+                    f"--{question.key}", dest=f"starter_{question.key}", action="store_true", help=question.help
+                )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,9 +10,23 @@ from . import EXIT_OK
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("profiles", nargs="*", help="profile names or paths to package (default: every profile of the profile directory)")
-    parser.add_argument("--output-dir", metavar="DIR", type=directory, default=Path("dist"), help="where the archives and index.yaml go (default: dist)")
-    parser.add_argument("--url", metavar="URL", help="the repository's base URL for index.yaml (default: archive names relative to index.yaml)")
+    parser.add_argument(
+        "profiles",
+        nargs="*",
+        help="profile names or paths to package (default: every profile of the profile directory)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        type=directory,
+        default=Path("dist"),
+        help="where the archives and index.yaml go (default: dist)",
+    )
+    parser.add_argument(
+        "--url",
+        metavar="URL",
+        help="the repository's base URL for index.yaml (default: archive names relative to index.yaml)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     from ..current import compile_current
 
     compiled = compile_current(args.values_dir, args.chart_dir, args.profiles)
-    archives, index = package(compiled.unversioned.versioned(args.chart_dir), compiled.profiles, args.output_dir, args.url or "")
+    archives, index = package(
+        compiled.unversioned.versioned(args.chart_dir), compiled.profiles, args.output_dir, args.url or ""
+    )
     for archive in archives:
         print(f"  {archive.path}  sha256:{archive.digest}")
     print(f"packaged {len(archives)} chart(s) into {args.output_dir}/ with {index.name}")

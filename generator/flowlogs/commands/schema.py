@@ -8,7 +8,9 @@ from . import EXIT_OK, print_json
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead")
+    parser.add_argument(
+        "--fleet", action="store_true", help="print the schema of the fleet file (values/fleet.yaml) instead"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

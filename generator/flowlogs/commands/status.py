@@ -10,7 +10,11 @@ from . import EXIT_FAILED, EXIT_OK, add_cluster, add_rendering, check_helm, prin
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("profile", nargs="?", help="the profile the cluster deploys, by name or path (default: the only profile of the profile directory)")
+    parser.add_argument(
+        "profile",
+        nargs="?",
+        help="the profile the cluster deploys, by name or path (default: the only profile of the profile directory)",
+    )
     add_output_format(parser)
     add_cluster(parser)
     add_rendering(parser)

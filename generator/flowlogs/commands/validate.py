@@ -16,19 +16,81 @@ if TYPE_CHECKING:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("profiles", nargs="*", help="profile names or paths, compiled now, in memory (default: every profile of the profile directory)")
-    parser.add_argument("--schema-location", action="append", metavar="LOCATION", help="'default', a directory, a kubeconform path template, or CRD YAML files/directories; repeatable, searched in order")
-    parser.add_argument("--ignore-missing-schemas", action="store_true", help="skip resources whose kind has no schema instead of failing")
+    parser.add_argument(
+        "profiles",
+        nargs="*",
+        help="profile names or paths, compiled now, in memory (default: every profile of the profile directory)",
+    )
+    parser.add_argument(
+        "--schema-location",
+        action="append",
+        metavar="LOCATION",
+        help=(
+            "'default', a directory, a kubeconform path template, or CRD YAML files/directories; repeatable, searched "
+            "in order"
+        ),
+    )
+    parser.add_argument(
+        "--ignore-missing-schemas",
+        action="store_true",
+        help="skip resources whose kind has no schema instead of failing",
+    )
     add_output_format(parser, ("text", "json", "junit", "tap"), "report format")
-    parser.add_argument("--kubeconform", metavar="PATH", help="also run this kubeconform binary and compare (default: kubeconform on PATH)")
-    parser.add_argument("--documents", action="append", metavar="FILE", help="also validate the documents of this YAML file (e.g. gitops/*.yaml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="text output: also list valid resources and passed checks")
-    parser.add_argument("--from-chart", action="store_true", help="validate the chart directory as it is on disk (its compiled profiles/), not the profiles compiled now: for a chart generated elsewhere or edited by hand")
-    parser.add_argument("--fleet", action="store_true", help="validate what every cluster of the fleet file deploys (its profile with its overrides, as Argo CD renders it); clusters that deploy the same values render once")
-    parser.add_argument("--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH")
-    parser.add_argument("--cluster", action="store_true", help="after the offline checks, server-side apply every manifest as a dry run on the cluster of the kubeconfig (the API server's own messages)")
-    parser.add_argument("--field-manager", metavar="NAME", default="flowlogs", help="--cluster: the field manager of the dry run (default: flowlogs; helm for Helm 4 releases, argocd-controller for Argo CD)")
-    parser.add_argument("--force-conflicts", action="store_true", help="--cluster: take fields other managers own, as Argo CD does (default: a conflict is refused)")
+    parser.add_argument(
+        "--kubeconform",
+        metavar="PATH",
+        help="also run this kubeconform binary and compare (default: kubeconform on PATH)",
+    )
+    parser.add_argument(
+        "--documents",
+        action="append",
+        metavar="FILE",
+        help="also validate the documents of this YAML file (e.g. gitops/*.yaml)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="text output: also list valid resources and passed checks"
+    )
+    parser.add_argument(
+        "--from-chart",
+        action="store_true",
+        help=(
+            "validate the chart directory as it is on disk (its compiled profiles/), not the profiles compiled now: "
+            "for a chart generated elsewhere or edited by hand"
+        ),
+    )
+    parser.add_argument(
+        "--fleet",
+        action="store_true",
+        help=(
+            "validate what every cluster of the fleet file deploys (its profile with its overrides, as Argo CD renders "
+            "it); clusters that deploy the same values render once"
+        ),
+    )
+    parser.add_argument(
+        "--embedded-only", action="store_true", help="do not look for helm/kubeconform binaries on PATH"
+    )
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help=(
+            "after the offline checks, server-side apply every manifest as a dry run on the cluster of the kubeconfig "
+            "(the API server's own messages)"
+        ),
+    )
+    parser.add_argument(
+        "--field-manager",
+        metavar="NAME",
+        default="flowlogs",
+        help=(
+            "--cluster: the field manager of the dry run (default: flowlogs; helm for Helm 4 releases, "
+            "argocd-controller for Argo CD)"
+        ),
+    )
+    parser.add_argument(
+        "--force-conflicts",
+        action="store_true",
+        help="--cluster: take fields other managers own, as Argo CD does (default: a conflict is refused)",
+    )
     add_cluster(parser)
     add_rendering(parser)
 
@@ -46,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
         from ..fleet_validation import fleet_releases
 
         if args.profiles or args.from_chart:
-            raise UserError("--fleet validates what the fleet file's clusters deploy: give no profiles and no --from-chart")
+            raise UserError(
+                "--fleet validates what the fleet file's clusters deploy: give no profiles and no --from-chart"
+            )
         with fleet_releases(args.values_dir, args.chart_dir, args.gitops_dir) as fleet:
             if args.output == "text":
                 print_warnings(fleet.diagnostics)
@@ -61,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "text":
         print_warnings(current.diagnostics)
     with chart_on_disk(current.files, args.chart_dir) as chart:
-        return _run_validate(args, chart, tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles))
+        return _run_validate(
+            args, chart, tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles)
+        )
 
 
 def _run_validate(args: argparse.Namespace, chart: Path, targets: tuple[ProfileTarget, ...]) -> int:
@@ -95,4 +161,6 @@ def _cluster_options(args: argparse.Namespace) -> Any:
     from ..kubectl import Kubectl
     from ..validate.cluster import ClusterOptions
 
-    return ClusterOptions(Kubectl.usable(args.kubectl, args.kubeconfig, args.context), args.field_manager, args.force_conflicts)
+    return ClusterOptions(
+        Kubectl.usable(args.kubectl, args.kubeconfig, args.context), args.field_manager, args.force_conflicts
+    )

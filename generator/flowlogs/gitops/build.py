@@ -67,7 +67,8 @@ def build_gitops_files(profiles: Sequence[CompiledProfile], fleet: Fleet, gitops
     if fleet.settings.cluster_generator == "labels":
         header = _header(
             [fleet.source] + [p.source for p in sorted(profiles, key=lambda p: p.name)],
-            f"Clusters labelled {PROFILE_LABEL}=<profile> in Argo CD. Apply: kubectl apply -f {directory}/{APPLICATIONSET_FILE}",
+            f"Clusters labelled {PROFILE_LABEL}=<profile> in Argo CD. Apply: kubectl apply -f "
+            f"{directory}/{APPLICATIONSET_FILE}",
         )
         files[APPLICATIONSET_FILE] = header + dump_yaml(labels_applicationset(fleet, by_name))
     elif fleet.clusters:

@@ -30,7 +30,13 @@ def read_texts(directory: Path) -> dict[str, str]:
     """The YAML files of a generated directory as they are before a run (relative paths)."""
     if not directory.is_dir():
         return {}
-    return {p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8", errors="replace") for p in sorted(directory.rglob("*.yaml")) if p.is_file()}
+    return {p.relative_to(directory).as_posix(): p.read_text(encoding=(
+        "utf-8"
+    ), errors=(
+        "replace"
+    )) for p in sorted(directory.rglob((
+        "*.yaml"
+    ))) if p.is_file()}
 
 
 def value_changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[ValueChange]:
@@ -110,7 +116,9 @@ def describe(changes: list[ValueChange], gitops_name: str) -> list[str]:
             where = f"{gitops_name}/{change.files[0]}"
         else:
             counts = {kind: change.kinds.count(kind) for kind in sorted(set(change.kinds), key=lambda k: (k == "", k))}
-            where = ", ".join(f"{count} {kind or 'other file'}{'s' if count > 1 else ''}" for kind, count in counts.items())
+            where = ", ".join((
+                f"{count} {kind or 'other file'}{'s' if count > 1 else ''}"
+            ) for kind, count in counts.items())
         lines.append(f"{gitops_name}/: {change.key} {_shown(change.old)} -> {_shown(change.new)} in {where}")
     if len(changes) > MAX_SHOWN:
         lines.append(f"{gitops_name}/: and {len(changes) - MAX_SHOWN} more changed value(s)")

@@ -66,7 +66,9 @@ class Fleet:
 def find_fleet_file(values_dir: Path, diagnostics: Diagnostics) -> Path | None:
     found = [values_dir / name for name in FLEET_FILES if (values_dir / name).is_file()]
     if len(found) > 1:
-        diagnostics.error(Location(display_path(found[1])), f"both {found[0].name} and {found[1].name} exist in {values_dir}; keep one")
+        diagnostics.error(Location(display_path(found[1])), (
+            f"both {found[0].name} and {found[1].name} exist in {values_dir}; keep one"
+        ))
     return found[0] if found else None
 
 
@@ -97,7 +99,9 @@ def load_fleet(
         return Fleet(display_path(path), GitopsSettings(), ())
     data, positions, _ = loaded
     if not isinstance(data, dict):
-        diagnostics.error(Location(positions.file, 1, 1), "a fleet file must be a mapping with 'gitops:' and/or 'clusters:'")
+        diagnostics.error(Location(positions.file, 1, 1), (
+            "a fleet file must be a mapping with 'gitops:' and/or 'clusters:'"
+        ))
         return Fleet(positions.file, GitopsSettings(), ())
     before = len(diagnostics.errors)
     FLEET_SCHEMA.check(data, positions, diagnostics)
@@ -106,14 +110,20 @@ def load_fleet(
     root = Node(data, (), positions)
     settings = settings_from_node(root.get("gitops"), values_dir, chart_dir, diagnostics)
     settings = apply_overrides(settings, overrides, diagnostics)
-    _warn_placeholder(settings, root.get("gitops").key_location if "gitops" in root else Location(positions.file, 1, 1), values_dir, diagnostics)
+    _warn_placeholder(settings, root.get((
+        "gitops"
+    )).key_location if (
+        "gitops"
+    ) in root else Location(positions.file, 1, 1), values_dir, diagnostics)
     _check_cilium_release(settings, profiles, diagnostics)
     clusters = _clusters(root.get("clusters"), profiles, known_profiles, diagnostics, progress)
     if settings.cluster_generator == "labels" and clusters:
         diagnostics.error(
             root.get("clusters").key_location,
-            "with gitops.cluster-generator: labels, Argo CD finds the clusters by their flowlogs.dev/profile label: the fleet file lists none",
-            "remove clusters:, and label each cluster Secret instead (docs/gitops.md, \"Clusters from Argo CD labels\")",
+            "with gitops.cluster-generator: labels, Argo CD finds the clusters by their flowlogs.dev/profile label: "
+            "the fleet file lists none",
+            "remove clusters:, and label each cluster Secret instead (docs/gitops.md, \"Clusters from Argo CD "
+            "labels\")",
         )
     return Fleet(positions.file, settings, clusters)
 
@@ -124,7 +134,9 @@ def _warn_placeholder(settings: GitopsSettings, location: Location, values_dir: 
     origin = git_origin_hint(values_dir)
     where = f"create {location.file} with" if missing_file else "set"
     hint = f"{where} gitops.repo-url (or pass --repo-url)" + (f"; this checkout's origin is {origin}" if origin else "")
-    diagnostics.warning(location, f"no repository URL: the Argo CD manifests point at the placeholder {settings.repo_url}", hint)
+    diagnostics.warning(location, (
+        f"no repository URL: the Argo CD manifests point at the placeholder {settings.repo_url}"
+    ), hint)
 
 
 def _check_cilium_release(settings: GitopsSettings, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics) -> None:
@@ -139,7 +151,8 @@ def _check_cilium_release(settings: GitopsSettings, profiles: Mapping[str, Compi
     for minor, names in sorted(missing.items()):
         diagnostics.error(
             release.versions_location,
-            f"cilium-release.versions has no chart version for Cilium {minor}, which profile(s) {', '.join(names)} target",
+            f"cilium-release.versions has no chart version for Cilium {minor}, which profile(s) {', '.join(names)} "
+            "target",
             f'add e.g. "{minor}": "{minor}.0" (the exact Cilium chart version your clusters run)',
         )
 
@@ -165,7 +178,11 @@ def _clusters(
         ok = True
         if name in names:
             first = names[name]
-            diagnostics.error(name_node.location, f"duplicate cluster name '{name}' (first at line {first.line})", "each cluster needs its own name: it names its Argo CD Application")
+            diagnostics.error(name_node.location, (
+                f"duplicate cluster name '{name}' (first at line {first.line})"
+            ), (
+                "each cluster needs its own name: it names its Argo CD Application"
+            ))
             ok = False
         else:
             names[name] = name_node.location
@@ -176,7 +193,8 @@ def _clusters(
                 diagnostics.error(
                     server_node.location,
                     f"cluster '{name}' has the same server as cluster '{other}' (line {where.line})",
-                    "two Applications would deploy the same release to one cluster and fight over it; list each cluster once",
+                    "two Applications would deploy the same release to one cluster and fight over it; list each "
+                    "cluster once",
                 )
                 ok = False
             else:
@@ -227,7 +245,8 @@ def _check_overrides(
             having = PRODUCTS_BY_KEY[override.part].name
             diagnostics.error(
                 value.key_location,
-                f"override '{key}' does not apply to cluster '{cluster}': profile '{profile.name}' has no {having} part",
+                f"override '{key}' does not apply to cluster '{cluster}': profile '{profile.name}' has no {having} "
+                "part",
                 f"remove it, or give the cluster a profile with a '{override.part}:' section",
             )
             ok = False
@@ -236,7 +255,9 @@ def _check_overrides(
     if not ok:
         return None
     if profile.parts and all(result.get(key, True) is False for key in profile.parts):
-        diagnostics.warning(node.key_location, f"cluster '{cluster}' switches off every part of profile '{profile.name}': it deploys nothing")
+        diagnostics.warning(node.key_location, (
+            f"cluster '{cluster}' switches off every part of profile '{profile.name}': it deploys nothing"
+        ))
     for product, part in profile.products():
         fleet_notes.setdefault(product.key, []).extend(product.check_cluster(part, profile.name, cluster, node, diagnostics))
     return result

@@ -49,7 +49,7 @@ class SyncSettings:
 class CiliumRelease:
     """Cilium's own chart, carried by the multi-source variant of the profile Applications."""
 
-    versions: dict[str, str]  # Cilium minor ("1.17") -> exact chart version ("1.17.6")
+    versions: dict[str, str]  # Cilium minor "1.17" -> exact chart version "1.17.6"
     product: str = "cilium"  # the product whose own chart this release is
     repo_url: str = "https://helm.cilium.io/"
     chart: str = "cilium"
@@ -95,7 +95,10 @@ class SettingsOverrides:
 
 def check_cluster_server(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
     """A Kubernetes API server URL as Argo CD matches it against its cluster secrets."""
-    hint = "write the cluster's API server URL exactly as in its Argo CD cluster secret, e.g. https://10.0.0.1:6443 or https://kubernetes.default.svc"
+    hint = (
+        "write the cluster's API server URL exactly as in its Argo CD cluster secret, e.g. https://10.0.0.1:6443 or "
+        "https://kubernetes.default.svc"
+    )
     if value != value.strip() or any(c.isspace() for c in value):
         diagnostics.error(location, f"{what} '{value}' contains spaces", hint)
         return False
@@ -107,13 +110,19 @@ def check_cluster_server(value: str, location: Location, diagnostics: Diagnostic
         return False
     if parts.scheme != "https" or "://" not in value:
         problem = "has no scheme" if "://" not in value else f"uses '{parts.scheme}://'"
-        diagnostics.error(location, f"{what} '{value}' {problem}; Kubernetes API servers are reached over https://", hint)
+        diagnostics.error(location, (
+            f"{what} '{value}' {problem}; Kubernetes API servers are reached over https://"
+        ), hint)
         return False
     if not parts.hostname:
         diagnostics.error(location, f"{what} '{value}' has no host name", hint)
         return False
     if "@" in parts.netloc:
-        diagnostics.error(location, f"{what} '{value}' carries credentials", "credentials belong in the Argo CD cluster secret, never in a file in Git")
+        diagnostics.error(location, (
+            f"{what} '{value}' carries credentials"
+        ), (
+            "credentials belong in the Argo CD cluster secret, never in a file in Git"
+        ))
         return False
     if parts.query or parts.fragment:
         diagnostics.error(location, f"{what} '{value}' has a query or fragment; an API server URL has neither", hint)
@@ -125,13 +134,17 @@ def check_cluster_server(value: str, location: Location, diagnostics: Diagnostic
         diagnostics.warning(
             location,
             f"{what} '{value}' ends with '/'",
-            "Argo CD compares the server string with the cluster secret's; write it without the trailing slash unless the secret has one",
+            "Argo CD compares the server string with the cluster secret's; write it without the trailing slash unless "
+            "the secret has one",
         )
     return True
 
 
 def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, what: str = "repository URL") -> bool:
-    hint = "a Git URL Argo CD can clone: https://github.com/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git"
+    hint = (
+        "a Git URL Argo CD can clone: https://github.com/org/repo.git, ssh://git@host/org/repo.git or "
+        "git@host:org/repo.git"
+    )
     if not check_template_free(value, location, diagnostics, what):
         return False
     if any(c.isspace() or not c.isprintable() for c in value):
@@ -151,7 +164,11 @@ def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, wha
         diagnostics.error(location, f"{what} '{value}' is not a Git URL", hint)
         return False
     if parts.scheme in ("https", "http") and parts.password:
-        diagnostics.error(location, f"{what} '{value}' carries a password", "credentials belong in an Argo CD repository secret, never in a file in Git")
+        diagnostics.error(location, (
+            f"{what} '{value}' carries a password"
+        ), (
+            "credentials belong in an Argo CD repository secret, never in a file in Git"
+        ))
         return False
     return True
 
@@ -163,8 +180,18 @@ def check_helm_repo_url(value: str, location: Location, diagnostics: Diagnostics
         parts = urlsplit(value)
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in ("https", "http", "oci") or not parts.hostname or any(c.isspace() for c in value):
-        diagnostics.error(location, f"Helm repository URL '{value}' is not valid", "e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry")
+    if parts is None or parts.scheme not in ((
+        "https"
+    ), (
+        "http"
+    ), (
+        "oci"
+    )) or not parts.hostname or any(c.isspace() for c in value):
+        diagnostics.error(location, (
+            f"Helm repository URL '{value}' is not valid"
+        ), (
+            "e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry"
+        ))
         return False
     return True
 
@@ -175,7 +202,9 @@ def check_repo_path(value: str, location: Location, diagnostics: Diagnostics, wh
     if not check_template_free(value, location, diagnostics, what):
         return None
     if not value.strip() or any(not c.isprintable() for c in value) or value != value.strip():
-        diagnostics.error(location, f"{what} {value!r} is empty or has control characters or leading/trailing spaces", hint)
+        diagnostics.error(location, (
+            f"{what} {value!r} is empty or has control characters or leading/trailing spaces"
+        ), hint)
         return None
     if "\\" in value or value.startswith("/") or re.match(r"^[A-Za-z]:", value):
         diagnostics.error(location, f"{what} '{value}' must be relative to the repository root", hint)
@@ -196,7 +225,8 @@ def check_template_free(value: str, location: Location, diagnostics: Diagnostics
     if "{{" in value or "}}" in value:
         diagnostics.error(
             location,
-            f"{what} '{value}' contains '{{{{' or '}}}}': Argo CD renders the ApplicationSet template as a Go template and would run it",
+            f"{what} '{value}' contains '{{{{' or '}}}}': Argo CD renders the ApplicationSet template as a Go template "
+            "and would run it",
             f"write the {what} itself; template expressions are not allowed in the fleet file",
         )
         return False
@@ -224,7 +254,9 @@ def check_revision(value: str, location: Location, diagnostics: Diagnostics, wha
     bad = _BAD_REF.search(value)
     if bad is not None:
         shown = repr(bad.group())[1:-1] if bad.group().strip() else "a space or control character"
-        diagnostics.error(location, f"{what} {value!r} is not a valid Git ref name (it contains {shown or 'an invalid ending'})", hint)
+        diagnostics.error(location, (
+            f"{what} {value!r} is not a valid Git ref name (it contains {shown or 'an invalid ending'})"
+        ), hint)
         return False
     return True
 
@@ -286,14 +318,18 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
             if normalized != derived_chart_path:
                 diagnostics.warning(
                     chart_path.location,
-                    f"chart-path '{normalized}' is not where this run writes the chart ({derived_chart_path}, relative to {values_dir.resolve().parent})",
-                    "the Applications point Argo CD at chart-path; keep it equal to the chart directory in the repository",
+                    f"chart-path '{normalized}' is not where this run writes the chart ({derived_chart_path}, relative "
+                    f"to {values_dir.resolve().parent})",
+                    "the Applications point Argo CD at chart-path; keep it equal to the chart directory in the "
+                    "repository",
                 )
             settings = replace(settings, chart_path=normalized)
 
     destination = section.get("destination")
     server = destination.get("server")
-    if server.value is not None and check_cluster_server(str(server.value), server.location, diagnostics, "destination server"):
+    if server.value is not None and check_cluster_server(str(server.value), server.location, diagnostics, (
+        "destination server"
+    )):
         settings = replace(settings, destination_server=str(server.value))
 
     sync = section.get("sync")
@@ -319,7 +355,9 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
     if not settings.sync.automated:
         for key in ("prune", "self-heal"):
             if sync.get(key).value is True:
-                diagnostics.warning(sync.get(key).key_location, f"sync.{key} has no effect without sync.automated: true")
+                diagnostics.warning(sync.get(key).key_location, (
+                    f"sync.{key} has no effect without sync.automated: true"
+                ))
 
     release = section.get("cilium-release")
     if isinstance(release.value, dict) and release.get("enabled").value is not False:
@@ -379,7 +417,11 @@ def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | Non
         return settings
     if overrides.repo_url is not None and check_repo_url(overrides.repo_url, Location("--repo-url"), diagnostics):
         settings = replace(settings, repo_url=overrides.repo_url)
-    if overrides.revision is not None and check_revision(overrides.revision, Location("--revision"), diagnostics, "target revision"):
+    if overrides.revision is not None and check_revision(overrides.revision, Location((
+        "--revision"
+    )), diagnostics, (
+        "target revision"
+    )):
         settings = replace(settings, revision=overrides.revision)
     for flag, value, attribute in (
         ("--argocd-namespace", overrides.argocd_namespace, "argocd_namespace"),
@@ -390,7 +432,11 @@ def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | Non
         if DNS_LABEL_RE.match(value):
             settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # both attributes are str
         else:
-            diagnostics.error(Location(flag), f"'{value}' is not a valid name", "use lower-case letters, digits and '-' (a DNS label)")
+            diagnostics.error(Location(flag), (
+                f"'{value}' is not a valid name"
+            ), (
+                "use lower-case letters, digits and '-' (a DNS label)"
+            ))
     return settings
 
 

@@ -57,11 +57,29 @@ class Cluster:
                 for resource, path in zip(resources, files, strict=True):
                     groups.setdefault(resource.namespace or namespace, []).append(path)
                 if all(self._apply(paths, group) is None for group, paths in groups.items()):
-                    return [Result(profile, "", Check.CLUSTER, Status.VALID, message=f"{len(resources)} manifest(s) accepted by the API server of {where} (server-side apply, dry run)")]
+                    return [
+                        Result(
+                            profile,
+                            "",
+                            Check.CLUSTER,
+                            Status.VALID,
+                            message=(
+                                f"{len(resources)} manifest(s) accepted by the API server of {where} (server-side "
+                                "apply, dry run)"
+                            ),
+                        )
+                    ]
                 results = []
                 for resource, path in zip(resources, files, strict=True):
                     refused = self._apply([path], resource.namespace or namespace)
-                    results.append(resource_result(resource, Status.VALID if refused is None else Status.INVALID, message=refused or "", check=Check.CLUSTER))
+                    results.append(
+                        resource_result(
+                            resource,
+                            Status.VALID if refused is None else Status.INVALID,
+                            message=refused or "",
+                            check=Check.CLUSTER,
+                        )
+                    )
                 return results
         except ClusterError as error:
             return [Result(profile, "", Check.CLUSTER, Status.ERROR, message=f"{where}: {error}")]
@@ -74,7 +92,8 @@ class Cluster:
             return None
         message = completed.stderr.strip()
         fatal(message, "apply (dry run)")
-        # kubectl names the temporary file it read (error when ... "/tmp/.../0003.json"): the report names the manifest instead.
+        # kubectl names the temporary file it read (error when ... "/tmp/.../0003.json"): the report names the manifest
+        # instead.
         for path in files:
             message = message.replace(f' "{path}"', "").replace(str(path), "")
         return message or f"kubectl exited with {completed.returncode}"

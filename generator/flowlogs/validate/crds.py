@@ -63,7 +63,9 @@ def _field(parent: Mapping[str, Any], name: str, expected: type, where: str) -> 
         return expected()
     if not isinstance(value, expected):
         shown = type(value).__name__
-        raise MalformedCrd(f"{where}.{name} must be {'a mapping' if expected is dict else 'a list'}, not {shown} {str(value)[:40]!r}")
+        raise MalformedCrd(
+            f"{where}.{name} must be {'a mapping' if expected is dict else 'a list'}, not {shown} {str(value)[:40]!r}"
+        )
     return value
 
 
@@ -80,7 +82,9 @@ def crd_version_schemas(crd: Mapping[str, Any]) -> list[CrdVersionSchema]:
         return []
     legacy = _field(spec, "validation", dict, "spec").get("openAPIV3Schema")  # apiextensions v1beta1
     schemas = []
-    for index, version in enumerate(_field(spec, "versions", list, "spec") or [{"name": spec.get("version"), "served": True}]):
+    for index, version in enumerate(
+        _field(spec, "versions", list, "spec") or [{"name": spec.get("version"), "served": True}]
+    ):
         if not isinstance(version, dict):
             raise MalformedCrd(f"spec.versions[{index}] must be a mapping, not {type(version).__name__}")
         if not version.get("name") or version.get("served") is False:
@@ -98,7 +102,11 @@ def crd_schemas_from_documents(documents: Iterable[Any]) -> list[CrdVersionSchem
     """CRDs found in parsed YAML documents (including `kind: List` wrappers)."""
     schemas: list[CrdVersionSchema] = []
     for document in documents:
-        items = _field(document, "items", list, "List") if isinstance(document, dict) and "items" in document else [document]
+        items = (
+            _field(document, "items", list, "List")
+            if isinstance(document, dict) and "items" in document
+            else [document]
+        )
         for item in items:
             if is_crd(item):
                 schemas.extend(crd_version_schemas(item))

@@ -216,7 +216,10 @@ def _construct(loader: StrictLoader, node: Node | None) -> _Parsed:
         found = find_non_finite(data, [])
         if found is not None:
             path, value = found
-            message = f"{json_pointer(path) or '/'}: {go_json_name(value)} cannot be written as JSON (json: unsupported value)"
+            message = (
+                f"{json_pointer(path) or '/'}: {go_json_name(value)} cannot be written as JSON (json: unsupported "
+                "value)"
+            )
             return _Parsed(data, message, (Issue(json_pointer(path), message),))
     if not loader.duplicates:
         return _Parsed(data)

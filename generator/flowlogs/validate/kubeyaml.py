@@ -58,14 +58,20 @@ _RESOLVE_MAP: dict[str, tuple[str, Any]] = {
 }
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")  # what Go's ParseFloat takes after a leading "."
-_DIGITS = {2: re.compile(r"[01]+"), 8: re.compile(r"[0-7]+"), 10: re.compile(r"[0-9]+"), 16: re.compile(r"[0-9a-fA-F]+")}
+_DIGITS = {
+    2: re.compile(r"[01]+"),
+    8: re.compile(r"[0-7]+"),
+    10: re.compile(r"[0-9]+"),
+    16: re.compile(r"[0-9a-fA-F]+"),
+}
 _INT64 = (-(2**63), 2**63 - 1)
 _UINT64_MAX = 2**64 - 1
 # resolve.go `allowedTimestampFormats` (Go layouts "2006-1-2T15:4:5.999999999Z07:00", with "t",
 # "2006-1-2 15:4:5.999999999" and "2006-1-2"): only used for an explicit !!timestamp tag.
 _TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
-    r"(([Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2}))|( [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?))?"
+    r"(([Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2}))|( "
+    r"[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?))?"
 )
 
 
@@ -228,7 +234,9 @@ class KubernetesLoader(yaml.CSafeLoader):
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         if any(not isinstance(key, str) for key in mapping):
             try:
-                return {self._json_key(key_node): mapping[self.construct_object(key_node)] for key_node, _ in node.value}
+                return {
+                    self._json_key(key_node): mapping[self.construct_object(key_node)] for key_node, _ in node.value
+                }
             except UnsupportedData as error:
                 raise yaml.constructor.ConstructorError(None, None, str(error), node.start_mark) from error
         return mapping

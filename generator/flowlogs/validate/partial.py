@@ -19,7 +19,8 @@ from typing import Any
 SYNC_OPTIONS_ANNOTATION = "argocd.argoproj.io/sync-options"
 VALIDATE_FALSE = "Validate=false"
 PARTIAL_MESSAGE = (
-    f"partial manifest ({SYNC_OPTIONS_ANNOTATION}: {VALIDATE_FALSE}): valid against the schema without its required properties"
+    f"partial manifest ({SYNC_OPTIONS_ANNOTATION}: {VALIDATE_FALSE}): valid against the schema without its required "
+    "properties"
 )
 
 

@@ -88,7 +88,11 @@ class TextReporter(Reporter):
 
     def write(self, report: Report, out: TextIO) -> None:
         for result in report.results:
-            if result.status is Status.VALID and not self.verbose and not (result.check is Check.CLUSTER and not result.kind):
+            if (
+                result.status is Status.VALID
+                and not self.verbose
+                and not (result.check is Check.CLUSTER and not result.kind)
+            ):
                 continue  # a profile's one line from the cluster shows: the run asked it
             headline = _headline(result)
             lines = problem_lines(result) or [""]

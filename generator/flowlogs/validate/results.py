@@ -44,7 +44,7 @@ class Issue:
 @dataclass(frozen=True)
 class Result:
     profile: str  # profile name, or the label of an extra document file
-    template: str  # template path ("flowlogs/templates/x.yaml"), document file or values file
+    template: str  # template path "flowlogs/templates/x.yaml", document file or values file
     check: Check
     status: Status
     kind: str = ""
@@ -118,7 +118,5 @@ class Report:
         return list(groups.items())
 
 
-def make_report(
-    results: Iterable[Result], profiles: Iterable[str], warnings: Iterable[SchemaWarning] = ()
-) -> Report:
+def make_report(results: Iterable[Result], profiles: Iterable[str], warnings: Iterable[SchemaWarning] = ()) -> Report:
     return Report(tuple(results), tuple(dict.fromkeys(profiles)), tuple(warnings))

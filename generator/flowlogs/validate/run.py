@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..errors import HelmError, UserError
 from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
 from ..inputs import InputRefused
-from .documents import Document, DocumentParser, Resource, json_pointer, load_yaml_file_data, read_yaml_input, resource_identity
+from .documents import (
+    Document,
+    DocumentParser,
+    Resource,
+    json_pointer,
+    load_yaml_file_data,
+    read_yaml_input,
+    resource_identity,
+)
 from .report import REPORTERS, get_reporter
 from .results import Check, Issue, Report, Result, Status, make_report
 from .schemas import SchemaRegistry
@@ -149,7 +157,9 @@ class _Setup:
         if options.kubeconform_binary or options.auto_binaries:  # the cross-check's module only when it may run
             from . import kubeconform
 
-            kubeconform_binary = kubeconform.find_kubeconform(options.kubeconform_binary, search_path=options.auto_binaries)
+            kubeconform_binary = kubeconform.find_kubeconform(
+                options.kubeconform_binary, search_path=options.auto_binaries
+            )
         if options.kubeconform_binary and kubeconform_binary is None:
             raise UserError(f"kubeconform binary not found: {options.kubeconform_binary}")
         return cls(
@@ -199,7 +209,11 @@ class _Setup:
         checked.documents += documents
         checked.document_results += results  # what kubeconform is compared with: the schema verdicts only
         checked.results += results
-        checked.results += [found for document in documents if isinstance(document, Resource) and (found := server_rule_result(document))]
+        checked.results += [
+            found
+            for document in documents
+            if isinstance(document, Resource) and (found := server_rule_result(document))
+        ]
 
     def _render(self, engine: HelmEngine, values: Mapping[str, Any]) -> list[Manifest]:
         return engine.template(
@@ -221,10 +235,8 @@ class _Setup:
                 skip_schema_validation=True,
             )
         except Exception as error:  # noqa: BLE001 - the engine's own exception types vary
-            return Result(
-                target.name, target.shown, Check.LINT, Status.ERROR, message=f"helm lint failed: {error}"
-            )
-        # --strict: warnings fail like errors; info ("icon is recommended") never does.
+            return Result(target.name, target.shown, Check.LINT, Status.ERROR, message=f"helm lint failed: {error}")
+        # --strict: warnings fail like errors; info "icon is recommended" never does.
         failing = [message for message in messages if message.severity != "info"]
         if not failing:
             return None
@@ -245,9 +257,7 @@ class _Setup:
         try:
             binary = self._render(self.helm_binary, values)
         except Exception as error:  # noqa: BLE001 - e.g. HelmError, or OSError from the binary
-            return [
-                Result(target.name, target.shown, Check.HELM_BINARY, Status.ERROR, message=_describe(error))
-            ]
+            return [Result(target.name, target.shown, Check.HELM_BINARY, Status.ERROR, message=_describe(error))]
         return compare_renderings(target.name, embedded, binary, self.parser)
 
 

@@ -353,7 +353,9 @@ def _schema_file(path: Path, ref_root: str) -> FoundSchema:
     if "$schema" not in schema:
         # kubeconform compiles a schema without `$schema` (openapi2jsonschema's CRD files) as
         # draft 4, where formats are asserted and `exclusiveMinimum` is a boolean.
-        return FoundSchema(with_numeric_exclusive_bounds(schema), str(path), registry, base_uri, assert_formats=True, ref_root=ref_root)
+        return FoundSchema(
+            with_numeric_exclusive_bounds(schema), str(path), registry, base_uri, assert_formats=True, ref_root=ref_root
+        )
     return FoundSchema(schema, str(path), registry, base_uri=base_uri, ref_root=ref_root)
 
 
@@ -382,10 +384,14 @@ def _read_json(path: Path) -> dict[str, Any]:
         try:
             data = orjson.loads(text)  # 1.6 MB of Kubernetes definitions: orjson is faster than json
         except orjson.JSONDecodeError:
-            data = json.loads(text)  # what orjson refuses and json reads (NaN, integers past 64 bits), and json's messages
+            data = json.loads(
+                text
+            )  # what orjson refuses and json reads (NaN, integers past 64 bits), and json's messages
 
     except InputRefused as refused:
-        raise SchemaLoadError(f"could not read schema {refused}{f' ({refused.hint})' if refused.hint else ''}") from refused
+        raise SchemaLoadError(
+            f"could not read schema {refused}{f' ({refused.hint})' if refused.hint else ''}"
+        ) from refused
     except (ValueError, RecursionError) as error:
         raise SchemaLoadError(f"could not read schema {path}: {error}") from error
     if not isinstance(data, dict):
@@ -403,7 +409,9 @@ def _crd_file_schemas(path: str, mtime_ns: int, size: int) -> tuple[CrdVersionSc
         documents = load_yaml_documents(read_yaml_input(Path(path), whole_stream=True))
         return tuple(crd_schemas_from_documents(documents))
     except InputRefused as refused:
-        raise SchemaLoadError(f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}") from refused
+        raise SchemaLoadError(
+            f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}"
+        ) from refused
     except Exception as error:  # noqa: BLE001 - any YAML problem or CRD shape is a broken schema location
         raise SchemaLoadError(f"could not read CRD file {path}: {error}") from error
 
@@ -431,7 +439,9 @@ class CrdSchemas:
                 try:  # the same checks as every file a user names: a FIFO or /dev/zero here would never end
                     self._texts[path] = read_input(path, DOCUMENT_LIMITS)
                 except InputRefused as refused:
-                    raise SchemaLoadError(f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}") from refused
+                    raise SchemaLoadError(
+                        f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}"
+                    ) from refused
             text = self._texts[path]
             if key.group in text and kind.search(text):
                 yield path
@@ -599,7 +609,10 @@ def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
             formats={"duration": kubeconform_duration},
         )
     return jsonschema_rs.validator_for(
-        found.schema, registry=found.registry, retriever=functools.partial(_local_only, found.ref_root), base_uri=found.base_uri
+        found.schema,
+        registry=found.registry,
+        retriever=functools.partial(_local_only, found.ref_root),
+        base_uri=found.base_uri,
     )
 
 

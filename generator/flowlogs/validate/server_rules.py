@@ -61,7 +61,9 @@ LABEL_MAX = 63  # DNS1123LabelMaxLength, LabelValueMaxLength, label key name par
 SUBDOMAIN_MAX = 253  # DNS1123SubdomainMaxLength
 ANNOTATIONS_MAX = 256 * 1024  # objectmeta.go TotalAnnotationSizeLimitB
 CONFIG_MAP_MAX = 1024 * 1024  # pkg/apis/core/types.go MaxSecretSize, also ConfigMap's limit
-_LABEL_KEY_MESSAGE = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+_LABEL_KEY_MESSAGE = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+)
 
 
 def _regex_error(message: str, regex: str, *examples: str) -> str:
@@ -80,7 +82,10 @@ def dns1123_label(value: str) -> list[str]:
         if _DNS1123_SUBDOMAIN_RE.fullmatch(value):
             errors.append("must not contain dots")
         else:
-            message = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"
+            message = (
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
+                "and end with an alphanumeric character"
+            )
             errors.append(_regex_error(message, _DNS1123_LABEL, "my-name", "123-abc"))
     return errors
 
@@ -116,7 +121,9 @@ def qualified_name(value: str) -> list[str]:
     name = parts[-1]
     if len(parts) == 2:
         prefix = parts[0]
-        errors += ["prefix part must be non-empty"] if not prefix else [f"prefix part {m}" for m in dns1123_subdomain(prefix)]
+        errors += (
+            ["prefix part must be non-empty"] if not prefix else [f"prefix part {m}" for m in dns1123_subdomain(prefix)]
+        )
     if not name:
         errors.append("name part must be non-empty")
     else:
@@ -129,7 +136,15 @@ def qualified_name(value: str) -> list[str]:
 def label_value(value: str) -> list[str]:
     errors = _too_long(value, LABEL_MAX, "bytes")
     if not _LABEL_VALUE_RE.fullmatch(value):
-        errors.append(_regex_error("a valid label must be an empty string or " + _LABEL_KEY_MESSAGE.replace("must consist", "consist"), _LABEL_VALUE, "MyValue", "my_value", "12345"))
+        errors.append(
+            _regex_error(
+                "a valid label must be an empty string or " + _LABEL_KEY_MESSAGE.replace("must consist", "consist"),
+                _LABEL_VALUE,
+                "MyValue",
+                "my_value",
+                "12345",
+            )
+        )
     return errors
 
 
@@ -231,7 +246,11 @@ class _Checker:
 
     def invalid(self, path: Path, value: Any, message: str) -> None:
         # field.Error's ErrorBody: a string quoted, a number as is, anything else as compact JSON.
-        shown = str(value) if isinstance(value, int) and not isinstance(value, bool) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        shown = (
+            str(value)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        )
         self.issues.append(Issue(json_pointer(path), f"Invalid value: {shown}: {message}"))
 
     def required(self, path: Path, message: str = "") -> None:
@@ -346,9 +365,13 @@ class _Checker:
         for bag in ("limits", "requests"):
             values = resources.get(bag)
             parsed[bag] = {}
-            for name, raw in (values.items() if isinstance(values, Mapping) else ()):
+            for name, raw in values.items() if isinstance(values, Mapping) else ():
                 here = (*path, bag, name)
-                if "/" not in name and name not in ("cpu", "memory", "ephemeral-storage") and not name.startswith("hugepages-"):
+                if (
+                    "/" not in name
+                    and name not in ("cpu", "memory", "ephemeral-storage")
+                    and not name.startswith("hugepages-")
+                ):
                     self.invalid(here, name, "must be a standard resource for containers")
                 text = _quantity_text(raw)
                 if text is None:
@@ -366,18 +389,32 @@ class _Checker:
             if limit is not None and request > limit:
                 raw_limit = _quantity_text(resources["limits"][name])
                 self.invalid(
-                    (*path, "requests"), _quantity_text(resources["requests"][name]), f"must be less than or equal to {name} limit of {raw_limit}"
+                    (*path, "requests"),
+                    _quantity_text(resources["requests"][name]),
+                    f"must be less than or equal to {name} limit of {raw_limit}",
                 )
 
     def toleration(self, path: Path, toleration: Mapping[str, Any]) -> None:
-        key, operator, value = toleration.get("key") or "", toleration.get("operator") or "", toleration.get("value") or ""
+        key, operator, value = (
+            toleration.get("key") or "",
+            toleration.get("operator") or "",
+            toleration.get("value") or "",
+        )
         if isinstance(key, str) and key:
             for message in qualified_name(key):
                 self.invalid((*path, "key"), key, message)
         if not key and operator != "Exists":
-            self.invalid((*path, "operator"), operator, 'operator must be Exists when `key` is empty, which means "match all values and all keys"')
+            self.invalid(
+                (*path, "operator"),
+                operator,
+                'operator must be Exists when `key` is empty, which means "match all values and all keys"',
+            )
         if toleration.get("tolerationSeconds") is not None and toleration.get("effect") != "NoExecute":
-            self.invalid((*path, "effect"), toleration.get("effect") or "", "effect must be 'NoExecute' when `tolerationSeconds` is set")
+            self.invalid(
+                (*path, "effect"),
+                toleration.get("effect") or "",
+                "effect must be 'NoExecute' when `tolerationSeconds` is set",
+            )
         if operator in ("Equal", "") and isinstance(value, str):
             for message in label_value(value):
                 self.invalid((*path, "operator"), value, message)
@@ -425,18 +462,34 @@ class _Checker:
                 continue
             path = ("rules", index)
             if not rule.get("verbs"):
-                self.issues.append(Issue(json_pointer((*path, "verbs")), "Required value: verbs must contain at least one value"))
+                self.issues.append(
+                    Issue(json_pointer((*path, "verbs")), "Required value: verbs must contain at least one value")
+                )
             urls = rule.get("nonResourceURLs")
             if urls:
                 if namespaced:
                     self.invalid((*path, "nonResourceURLs"), urls, "namespaced rules cannot apply to non-resource URLs")
                 if rule.get("apiGroups") or rule.get("resources") or rule.get("resourceNames"):
-                    self.invalid((*path, "nonResourceURLs"), urls, "rules cannot apply to both regular resources and non-resource URLs")
+                    self.invalid(
+                        (*path, "nonResourceURLs"),
+                        urls,
+                        "rules cannot apply to both regular resources and non-resource URLs",
+                    )
                 continue
             if not rule.get("apiGroups"):
-                self.issues.append(Issue(json_pointer((*path, "apiGroups")), "Required value: resource rules must supply at least one api group"))
+                self.issues.append(
+                    Issue(
+                        json_pointer((*path, "apiGroups")),
+                        "Required value: resource rules must supply at least one api group",
+                    )
+                )
             if not rule.get("resources"):
-                self.issues.append(Issue(json_pointer((*path, "resources")), "Required value: resource rules must supply at least one resource"))
+                self.issues.append(
+                    Issue(
+                        json_pointer((*path, "resources")),
+                        "Required value: resource rules must supply at least one resource",
+                    )
+                )
 
     def role_binding(self, namespaced: bool) -> None:
         ref = self.obj.get("roleRef")

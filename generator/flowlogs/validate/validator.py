@@ -52,7 +52,10 @@ class ResourceValidator:
                 errors = without_required(errors)
                 if not errors:
                     return resource_result(resource, Status.VALID, message=PARTIAL_MESSAGE)
-            distinct = {Issue(json_pointer(error.instance_path), readable_message(error.message, error.instance)) for error in errors}
+            distinct = {
+                Issue(json_pointer(error.instance_path), readable_message(error.message, error.instance))
+                for error in errors
+            }
         except ValueError as error:  # data JSON has no type for, e.g. a YAML `!!set`
             return resource_result(resource, Status.ERROR, message=f"cannot validate the document as JSON: {error}")
         issues = sorted(distinct, key=lambda issue: (issue.path, issue.message))
@@ -82,7 +85,12 @@ def readable_message(message: str, instance: Any) -> str:
 
 
 def resource_result(
-    resource: Resource, status: Status, *, message: str = "", issues: tuple[Issue, ...] = (), check: Check = Check.SCHEMA
+    resource: Resource,
+    status: Status,
+    *,
+    message: str = "",
+    issues: tuple[Issue, ...] = (),
+    check: Check = Check.SCHEMA,
 ) -> Result:
     return Result(
         profile=resource.source,

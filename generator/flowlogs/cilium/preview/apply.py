@@ -37,7 +37,9 @@ def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where
     return any_of_all([predicates], "ev"), unpreviewable
 
 
-def field_predicates(flow_filter: dict[str, Any], tables: CiliumTables, where: str) -> tuple[list[Predicate], list[str]]:
+def field_predicates(
+    flow_filter: dict[str, Any], tables: CiliumTables, where: str
+) -> tuple[list[Predicate], list[str]]:
     """One FlowFilter -> (the predicates of its fields, all of which must hold, in the order
     they are best checked; fields that cannot be previewed)."""
     by_json = {f.json_name: name for name, f in tables.filter_fields.items()}
@@ -45,7 +47,10 @@ def field_predicates(flow_filter: dict[str, Any], tables: CiliumTables, where: s
     for key, value in flow_filter.items():
         name = key if key in tables.filter_fields else by_json.get(key)
         if name is None:
-            raise FlowFilterDecodeError(f"{where}: unknown FlowFilter field {key!r} in Cilium {tables.version} (the agent rejects the whole file)")
+            raise FlowFilterDecodeError(
+                f"{where}: unknown FlowFilter field {key!r} in Cilium {tables.version} (the agent rejects the whole "
+                "file)"
+            )
         fields[name] = value
     event_types = fields.get("event_type") or []
     context = MatchContext(tables.version, tables, event_types if isinstance(event_types, list) else [])
@@ -53,7 +58,11 @@ def field_predicates(flow_filter: dict[str, Any], tables: CiliumTables, where: s
     unpreviewable: list[str] = []
     for name, value in fields.items():
         if name == "experimental":
-            exprs = (value or {}).get("cel_expression", (value or {}).get("celExpression")) if isinstance(value, dict) else None
+            exprs = (
+                (value or {}).get("cel_expression", (value or {}).get("celExpression"))
+                if isinstance(value, dict)
+                else None
+            )
             if exprs:
                 unpreviewable.append(f"{name}.cel_expression")
             continue
@@ -79,11 +88,32 @@ def field_predicates(flow_filter: dict[str, Any], tables: CiliumTables, where: s
 # Which fields a filter checks first (lower first; others 3): enum and exact-value fields before
 # name prefixes, label selectors and regular expressions.
 _CHECK_ORDER = {
-    "uuid": 0, "verdict": 0, "drop_reason_desc": 0, "event_type": 1, "traffic_direction": 1, "http_status_code": 1,
-    "reply": 1, "ip_version": 1, "protocol": 2, "source_port": 2, "destination_port": 2, "source_identity": 2,
-    "destination_identity": 2, "http_method": 2, "tcp_flags": 2, "interface": 2, "trace_id": 2,
-    "source_label": 4, "destination_label": 4, "node_labels": 4, "source_fqdn": 4, "destination_fqdn": 4,
-    "node_name": 4, "dns_query": 5, "http_path": 5, "http_url": 5,
+    "uuid": 0,
+    "verdict": 0,
+    "drop_reason_desc": 0,
+    "event_type": 1,
+    "traffic_direction": 1,
+    "http_status_code": 1,
+    "reply": 1,
+    "ip_version": 1,
+    "protocol": 2,
+    "source_port": 2,
+    "destination_port": 2,
+    "source_identity": 2,
+    "destination_identity": 2,
+    "http_method": 2,
+    "tcp_flags": 2,
+    "interface": 2,
+    "trace_id": 2,
+    "source_label": 4,
+    "destination_label": 4,
+    "node_labels": 4,
+    "source_fqdn": 4,
+    "destination_fqdn": 4,
+    "node_name": 4,
+    "dns_query": 5,
+    "http_path": 5,
+    "http_url": 5,
 }
 
 
@@ -94,7 +124,10 @@ def compile_field_mask(paths: Sequence[str], tables: CiliumTables, where: str) -
     tree: MaskTree = {}
     for path in paths:
         if path not in tables.fieldmask_paths:
-            raise FlowLogNotApplied(f"{where}: fieldMask path {path!r} is not a field of Flow in Cilium {tables.version} (invalid fieldmask)")
+            raise FlowLogNotApplied(
+                f"{where}: fieldMask path {path!r} is not a field of Flow in Cilium {tables.version} (invalid "
+                "fieldmask)"
+            )
         node = tree
         parts = path.split(".")
         for index, part in enumerate(parts):
@@ -248,7 +281,9 @@ def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlo
     )
 
 
-def _compile_list(filters: Sequence[dict[str, Any]], tables: CiliumTables, where: str) -> tuple[list[list[Predicate]], list[str]]:
+def _compile_list(
+    filters: Sequence[dict[str, Any]], tables: CiliumTables, where: str
+) -> tuple[list[list[Predicate]], list[str]]:
     predicates: list[list[Predicate]] = []
     notes: list[str] = []
     for index, flow_filter in enumerate(filters):
@@ -258,4 +293,13 @@ def _compile_list(filters: Sequence[dict[str, Any]], tables: CiliumTables, where
     return predicates, notes
 
 
-__all__ = ["CompiledFlowLog", "FlowLogNotApplied", "apply_mask", "compile_field_mask", "compile_flow_filter", "compile_flow_log", "decide_all", "json_name"]
+__all__ = [
+    "CompiledFlowLog",
+    "FlowLogNotApplied",
+    "apply_mask",
+    "compile_field_mask",
+    "compile_flow_filter",
+    "compile_flow_log",
+    "decide_all",
+    "json_name",
+]

@@ -29,8 +29,11 @@ def seconds_of(text: str) -> float:
     return nanoseconds / 10**9
 
 
-def _from_profile(profile: str, values_dir: Path, load: ProfileLoader) -> tuple[str, str, list[dict[str, Any]], list[str]]:
-    """Compile the profile in memory (nothing written): its Cilium version, flowLogs and the other parts' storage notes."""
+def _from_profile(
+    profile: str, values_dir: Path, load: ProfileLoader
+) -> tuple[str, str, list[dict[str, Any]], list[str]]:
+    """Compile the profile in memory (nothing written): its Cilium version, flowLogs and the other parts' storage
+    notes."""
     compiled = load(profile, values_dir)
     notes = [
         note
@@ -39,7 +42,10 @@ def _from_profile(profile: str, values_dir: Path, load: ProfileLoader) -> tuple[
     ]
     cilium = compiled.parts.get("cilium")
     if cilium is None:
-        raise FlowlogsError(f"profile {compiled.source} has no cilium section: nothing to preview on flows" + (f" ({notes[0]})" if notes else ""))
+        raise FlowlogsError(
+            f"profile {compiled.source} has no cilium section: nothing to preview on flows"
+            + (f" ({notes[0]})" if notes else "")
+        )
     return compiled.source, cilium.version, list(cilium.values["flowLogs"]), notes
 
 
@@ -140,7 +146,11 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
     for number, problem in run.malformed[:MALFORMED_SHOWN]:
         print(f"flowlogs: warning: {args.flows}:{number}: skipped: {problem}", file=sys.stderr)
     if run.malformed_count > MALFORMED_SHOWN:
-        print(f"flowlogs: warning: {args.flows}: and {run.malformed_count - MALFORMED_SHOWN} more lines skipped (--strict refuses them)", file=sys.stderr)
+        print(
+            f"flowlogs: warning: {args.flows}: and {run.malformed_count - MALFORMED_SHOWN} more lines skipped "
+            "(--strict refuses them)",
+            file=sys.stderr,
+        )
     span = duration or run.time_span_seconds()
     span_source = "--duration" if duration else ("the flows' timestamps" if span else "")
     volumes = [estimate(t, span, tables) if span else None for t in run.tallies]
@@ -167,12 +177,42 @@ def configure(preview: argparse.ArgumentParser) -> None:
     from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 
     preview.add_argument("profile", nargs="?", help="a profile name in --values-dir, or a profile file")
-    preview.add_argument("--config", metavar="FILE", help="an existing configuration: flowlogs.yaml, its ConfigMap, or Cilium Helm values")
-    preview.add_argument("--cilium", dest="cilium_version", metavar="VERSION", choices=SUPPORTED_VERSIONS, help=f"with --config: the Cilium version whose filters decide ({', '.join(SUPPORTED_VERSIONS)}; default: {DEFAULT_VERSION}, the newest)")
-    preview.add_argument("--cilium-version", dest="cilium_version", action=DeprecatedAlias, instead="--cilium", help=argparse.SUPPRESS)
-    preview.add_argument("--flows", metavar="FILE", required=True, help="JSON lines of flows (hubble observe -o jsonpb, or exporter output); - for stdin; .gz allowed")
-    preview.add_argument("--show", action="store_true", help="print the exact lines the agent would write (summary to stderr)")
-    preview.add_argument("-o", "--output", choices=("text", "json"), default="text", help="summary format (default: text)")
-    preview.add_argument("--duration", metavar="SPAN", help="the time span the flows cover, e.g. 10m (default: from their timestamps)")
+    preview.add_argument(
+        "--config",
+        metavar="FILE",
+        help="an existing configuration: flowlogs.yaml, its ConfigMap, or Cilium Helm values",
+    )
+    preview.add_argument(
+        "--cilium",
+        dest="cilium_version",
+        metavar="VERSION",
+        choices=SUPPORTED_VERSIONS,
+        help=(
+            f"with --config: the Cilium version whose filters decide ({', '.join(SUPPORTED_VERSIONS)}; default: "
+            f"{DEFAULT_VERSION}, the newest)"
+        ),
+    )
+    preview.add_argument(
+        "--cilium-version", dest="cilium_version", action=DeprecatedAlias, instead="--cilium", help=argparse.SUPPRESS
+    )
+    preview.add_argument(
+        "--flows",
+        metavar="FILE",
+        required=True,
+        help="JSON lines of flows (hubble observe -o jsonpb, or exporter output); - for stdin; .gz allowed",
+    )
+    preview.add_argument(
+        "--show", action="store_true", help="print the exact lines the agent would write (summary to stderr)"
+    )
+    preview.add_argument(
+        "-o", "--output", choices=("text", "json"), default="text", help="summary format (default: text)"
+    )
+    preview.add_argument(
+        "--duration", metavar="SPAN", help="the time span the flows cover, e.g. 10m (default: from their timestamps)"
+    )
     preview.add_argument("--report", metavar="FILE", help="also write a self-contained HTML report")
-    preview.add_argument("--strict", action="store_true", help="a line that is not a JSON object (a cut-off last line, a stray message) is an error, not skipped")
+    preview.add_argument(
+        "--strict",
+        action="store_true",
+        help="a line that is not a JSON object (a cut-off last line, a stray message) is an error, not skipped",
+    )

@@ -59,7 +59,9 @@ class ExporterConfig:
     form: str  # "flowlogs.yaml" | "ConfigMap" | "Helm values"
     flow_logs: tuple[FlowLogConfig, ...]
     notes: tuple[str, ...] = field(default=())
-    shared_rotation: dict[str, int] = field(default_factory=dict)  # 1.16/1.17 Helm values: the agent-wide fileMaxSizeMb/fileMaxBackups
+    shared_rotation: dict[str, int] = field(
+        default_factory=dict
+    )  # 1.16/1.17 Helm values: the agent-wide fileMaxSizeMb/fileMaxBackups
 
 
 class ExporterConfigError(FlowlogsError):
@@ -99,7 +101,9 @@ def _mapping(value: Any, where: str, what: str = "a mapping") -> dict[str, Any]:
 
 
 def _kind(value: Any) -> str:
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}.get(type(value), "a mapping")
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}.get(
+        type(value), "a mapping"
+    )
 
 
 def _list(value: Any, where: str) -> list[Any]:
@@ -115,7 +119,9 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     items = _list(value, where)
     for index, item in enumerate(items):
         if isinstance(item, (dict, list)) or item is None:
-            raise ExporterConfigError(f"{where}[{index}]: expected a string, got {_kind(item) if item is not None else 'null'}")
+            raise ExporterConfigError(
+                f"{where}[{index}]: expected a string, got {_kind(item) if item is not None else 'null'}"
+            )
     return tuple(_go_string(item) for item in items)
 
 
@@ -150,7 +156,9 @@ def _optional_bool(value: Any, where: str) -> bool | None:
     if value is None:
         return None
     if not isinstance(value, bool):
-        raise ExporterConfigError(f"{where}: expected true or false, got {value!r} (the agent rejects the whole file; write it unquoted)")
+        raise ExporterConfigError(
+            f"{where}: expected true or false, got {value!r} (the agent rejects the whole file; write it unquoted)"
+        )
     return value
 
 
@@ -216,7 +224,10 @@ def _from_config_map(document: dict[str, Any], where: str) -> tuple[FlowLogConfi
     if FLOWLOGS_KEY not in data:
         raise ExporterConfigError(f"{where}: ConfigMap {name} has no data key {FLOWLOGS_KEY!r}")
     if not isinstance(data[FLOWLOGS_KEY], str):
-        raise ExporterConfigError(f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY}: expected the file's text (a string), got {_kind(data[FLOWLOGS_KEY])}")
+        raise ExporterConfigError(
+            f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY}: expected the file's text (a string), got "
+            f"{_kind(data[FLOWLOGS_KEY])}"
+        )
     shown = f"{where} (ConfigMap {name}, data.{FLOWLOGS_KEY})"
     try:
         inner = load_yaml_payload(data[FLOWLOGS_KEY], DOCUMENT_LIMITS, shown, GoYAMLLoader)
@@ -237,7 +248,7 @@ def _chart_filters(value: Any, where: str) -> tuple[dict[str, Any], ...]:
         at = f"{where}[{index}]"
         if not isinstance(item, str):
             raise ExporterConfigError(
-                f"{at}: Cilium's chart takes a FlowFilter here as JSON text, e.g. '{{\"verdict\":[\"DROPPED\"]}}'; "
+                f'{at}: Cilium\'s chart takes a FlowFilter here as JSON text, e.g. \'{{"verdict":["DROPPED"]}}\'; '
                 f"it writes {_kind(item)} as Go text (e.g. map[verdict:[DROPPED]]) that the agent cannot decode"
             )
         position = 0
@@ -249,7 +260,9 @@ def _chart_filters(value: Any, where: str) -> tuple[dict[str, Any], ...]:
             try:
                 flow_filter, position = decoder.raw_decode(item, position)
             except json.JSONDecodeError as error:
-                raise ExporterConfigError(f"{at}: not a JSON FlowFilter ({error.msg} at character {error.pos + 1}): {item!r}") from None
+                raise ExporterConfigError(
+                    f"{at}: not a JSON FlowFilter ({error.msg} at character {error.pos + 1}): {item!r}"
+                ) from None
             if not isinstance(flow_filter, dict):
                 raise ExporterConfigError(f"{at}: a FlowFilter is a JSON object, got {item!r}")
             filters.append(flow_filter)
@@ -290,11 +303,16 @@ def _shared_rotation(export: dict[str, Any], where: str, tables: CiliumTables) -
     """1.16/1.17: hubble.export.fileMaxSizeMb/fileMaxBackups, the agent-wide rotation of every exporter."""
     if tables.per_flowlog_rotation:
         return {}
-    shared = {key: _optional_int(export.get(key), f"{where}: hubble.export.{key}") for key in ("fileMaxSizeMb", "fileMaxBackups")}
+    shared = {
+        key: _optional_int(export.get(key), f"{where}: hubble.export.{key}")
+        for key in ("fileMaxSizeMb", "fileMaxBackups")
+    }
     return {key: value for key, value in shared.items() if value is not None}
 
 
-def _from_helm_values(export: dict[str, Any], where: str, tables: CiliumTables) -> tuple[tuple[FlowLogConfig, ...], list[str]]:
+def _from_helm_values(
+    export: dict[str, Any], where: str, tables: CiliumTables
+) -> tuple[tuple[FlowLogConfig, ...], list[str]]:
     """What Cilium's chart of the version renders from hubble.export (templates/cilium-configmap.yaml and
     templates/cilium-flowlog-configmap.yaml of charts 1.16.19-1.19.5; tests/test_import_oracle.py renders them):
     - 1.16/1.17: fileMaxSizeMb/fileMaxBackups are top-level only, the agent-wide rotation of the static and
@@ -317,11 +335,15 @@ def _from_helm_values(export: dict[str, Any], where: str, tables: CiliumTables) 
         # The chart writes each entry with toYaml, keys in go-yaml's order: which of two spellings of a
         # key comes last (and wins, encoding/json) is decided by that order, not by the values file's.
         entries = [_rendered_order({**entry, **overrides}) if isinstance(entry, dict) else entry for entry in entries]
-        flow_logs.extend(flow_logs_from_document({"flowLogs": entries}, f"{where}: hubble.export.dynamic.config.content"))
+        flow_logs.extend(
+            flow_logs_from_document({"flowLogs": entries}, f"{where}: hubble.export.dynamic.config.content")
+        )
     static = _mapping(export.get("static"), f"{where}: hubble.export.static")
     if static:
         if not static.get("enabled", False):
-            notes.append(f"{where}: hubble.export.static.enabled is not true: the agent would not run the static exporter")
+            notes.append(
+                f"{where}: hubble.export.static.enabled is not true: the agent would not run the static exporter"
+            )
         at = f"{where}: hubble.export.static"
 
         # static.* are typed by the chart's values.schema.json (integer, boolean); the top-level values are
@@ -337,10 +359,14 @@ def _from_helm_values(export: dict[str, Any], where: str, tables: CiliumTables) 
 
         interval = None
         if tables.aggregation:
-            interval = _optional_text(export.get("aggregationInterval"), f"{where}: hubble.export.aggregationInterval") or tables.aggregation_default_interval
+            interval = (
+                _optional_text(export.get("aggregationInterval"), f"{where}: hubble.export.aggregationInterval")
+                or tables.aggregation_default_interval
+            )
             if static.get("aggregationInterval") not in (None, interval) and "aggregationInterval" not in export:
                 notes.append(
-                    f"{at}.aggregationInterval ({static['aggregationInterval']}) is not what Cilium {tables.version}'s chart renders: "
+                    f"{at}.aggregationInterval ({static['aggregationInterval']}) is not what Cilium {tables.version}'s "
+                    "chart renders: "
                     f"it writes hubble.export.aggregationInterval, or {tables.aggregation_default_interval}"
                 )
         flow_logs.append(
@@ -353,7 +379,9 @@ def _from_helm_values(export: dict[str, Any], where: str, tables: CiliumTables) 
                 file_max_size_mb=_config_int(rotation("fileMaxSizeMb"), f"{where}: hubble.export.fileMaxSizeMb"),
                 file_max_backups=_config_int(rotation("fileMaxBackups"), f"{where}: hubble.export.fileMaxBackups"),
                 file_compress=_go_bool(rotation("fileCompress"), f"{where}: hubble.export.fileCompress"),
-                field_aggregate=_strings(static.get("fieldAggregate"), f"{at}.fieldAggregate") if tables.aggregation else (),
+                field_aggregate=_strings(static.get("fieldAggregate"), f"{at}.fieldAggregate")
+                if tables.aggregation
+                else (),
                 aggregation_interval=interval if tables.aggregation and static.get("fieldAggregate") else None,
                 where=at,
             )
@@ -361,7 +389,10 @@ def _from_helm_values(export: dict[str, Any], where: str, tables: CiliumTables) 
     if not tables.per_flowlog_rotation:
         for key in ("fileMaxSizeMb", "fileMaxBackups", "fileCompress"):
             if key in static:
-                notes.append(f"{where}: hubble.export.static.{key} is not read by Cilium {tables.version}'s chart (only hubble.export.{key}, the agent-wide setting)")
+                notes.append(
+                    f"{where}: hubble.export.static.{key} is not read by Cilium {tables.version}'s chart (only "
+                    f"hubble.export.{key}, the agent-wide setting)"
+                )
     if not flow_logs:
         raise ExporterConfigError(f"{where}: hubble.export has neither dynamic.config.content nor static settings")
     return tuple(flow_logs), notes
@@ -378,7 +409,20 @@ def _go_bool(value: Any, where: str) -> bool | None:
     """A cilium-config value the agent reads as a bool (the chart quotes it: strconv.ParseBool's words)."""
     if value is None or isinstance(value, bool):
         return value
-    words = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True, "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+    words = {
+        "1": True,
+        "t": True,
+        "T": True,
+        "TRUE": True,
+        "true": True,
+        "True": True,
+        "0": False,
+        "f": False,
+        "F": False,
+        "FALSE": False,
+        "false": False,
+        "False": False,
+    }
     if str(value) not in words:
         raise ExporterConfigError(f"{where}: expected true or false, got {value!r}")
     return words[str(value)]
@@ -389,7 +433,9 @@ def read_exporter_config(path: Path, version: str = DEFAULT_VERSION) -> Exporter
     Cilium `version`'s chart renders them)."""
     where = str(path)
     try:
-        documents = [d for d in yaml.load_all(read_yaml_text(path, DOCUMENT_LIMITS), Loader=GoYAMLLoader) if d is not None]  # noqa: S506 - a SafeLoader
+        documents = [
+            d for d in yaml.load_all(read_yaml_text(path, DOCUMENT_LIMITS), Loader=GoYAMLLoader) if d is not None
+        ]  # noqa: S506 - a SafeLoader
     except InputRefused as refused:
         raise ExporterConfigError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
     except yaml.YAMLError as error:
@@ -398,7 +444,11 @@ def read_exporter_config(path: Path, version: str = DEFAULT_VERSION) -> Exporter
         if not isinstance(document, dict):
             continue
         data = document.get("data")
-        if document.get("kind") == "ConfigMap" and data is not None and (not isinstance(data, dict) or FLOWLOGS_KEY in data):
+        if (
+            document.get("kind") == "ConfigMap"
+            and data is not None
+            and (not isinstance(data, dict) or FLOWLOGS_KEY in data)
+        ):
             return ExporterConfig(where, "ConfigMap", _from_config_map(document, where))
         if _get(document, "flowLogs") is not None:
             return ExporterConfig(where, FLOWLOGS_KEY, flow_logs_from_document(document, where))
@@ -406,7 +456,9 @@ def read_exporter_config(path: Path, version: str = DEFAULT_VERSION) -> Exporter
             export = _mapping(document["hubble"]["export"], f"{where}: hubble.export")
             tables = load_tables(version)
             flow_logs, notes = _from_helm_values(export, where, tables)
-            return ExporterConfig(where, "Helm values", flow_logs, tuple(notes), _shared_rotation(export, where, tables))
+            return ExporterConfig(
+                where, "Helm values", flow_logs, tuple(notes), _shared_rotation(export, where, tables)
+            )
     raise ExporterConfigError(
         f"{where}: no exporter configuration found: expected a flowlogs.yaml ('flowLogs:'), a ConfigMap with "
         f"data.{FLOWLOGS_KEY}, or Cilium Helm values with hubble.export.dynamic.config.content or hubble.export.static"

@@ -113,8 +113,14 @@ class FlowLogTally:
         destination = get("destination") or _NO_IP
         verdict = get("verdict", "VERDICT_UNKNOWN")
         key = (
-            source.get("namespace", ""), source.get("pod_name", ""), ip.get("source", ""), source.get("identity", 0),
-            destination.get("namespace", ""), destination.get("pod_name", ""), ip.get("destination", ""), destination.get("identity", 0),
+            source.get("namespace", ""),
+            source.get("pod_name", ""),
+            ip.get("source", ""),
+            source.get("identity", 0),
+            destination.get("namespace", ""),
+            destination.get("pod_name", ""),
+            ip.get("destination", ""),
+            destination.get("identity", 0),
             verdict,
             get("drop_reason_desc", "DROP_REASON_UNKNOWN") if verdict == "DROPPED" else "",
         )
@@ -142,7 +148,9 @@ class FlowLogTally:
         return self._top(lambda k: endpoint_name(k[4:8], self.reserved), n)
 
     def top_talkers(self, n: int) -> list[tuple[str, int]]:
-        return self._top(lambda k: f"{endpoint_name(k[:4], self.reserved)} \u2192 {endpoint_name(k[4:8], self.reserved)}", n)
+        return self._top(
+            lambda k: f"{endpoint_name(k[:4], self.reserved)} \u2192 {endpoint_name(k[4:8], self.reserved)}", n
+        )
 
     def top_verdicts(self, n: int) -> list[tuple[str, int]]:
         return self._top(lambda k: str(k[8]), n)
@@ -152,7 +160,9 @@ class FlowLogTally:
 
     def top_nodes(self) -> list[tuple[str, int, int]]:
         """(node, events, bytes), busiest first."""
-        return sorted(((node, t[0], t[1]) for node, t in self.node_totals.items()), key=lambda item: (-item[1], item[0]))
+        return sorted(
+            ((node, t[0], t[1]) for node, t in self.node_totals.items()), key=lambda item: (-item[1], item[0])
+        )
 
 
 _NO_IP: dict[str, Any] = {}
@@ -168,7 +178,9 @@ class PreviewRun:
     first_time: str = ""  # RFC 3339, second precision (UTC as Hubble writes it), of the flows
     last_time: str = ""
     records: dict[str, int] = field(default_factory=dict)  # non-flow records (lost_events, node_status, ...) by kind
-    malformed: list[tuple[int, str]] = field(default_factory=list)  # (line, problem) of the first MALFORMED_KEPT skipped lines
+    malformed: list[tuple[int, str]] = field(
+        default_factory=list
+    )  # (line, problem) of the first MALFORMED_KEPT skipped lines
     malformed_count: int = 0
     over_time: Timeline = field(default_factory=Timeline)  # seen flows by their time
 
@@ -215,7 +227,9 @@ def run_preview(
     counted, as hubble's own file reader skips it with a warning; with `strict` it is an error.
     Records that are not flows (lost_events, node_status, agent_event, debug_event) are counted
     by kind and not decided on. `progress(flows)` is called every `progress_every` flows."""
-    tallies = [FlowLogTally(f, reserved=dict(reserved or {}), lines=LineSpool() if keep_lines else None) for f in flow_logs]
+    tallies = [
+        FlowLogTally(f, reserved=dict(reserved or {}), lines=LineSpool() if keep_lines else None) for f in flow_logs
+    ]
     run = PreviewRun(tallies)
     records = run.records
     next_progress = progress_every if progress is not None else -1
@@ -298,7 +312,10 @@ def run_preview(
 
 def _malformed(run: PreviewRun, source: str, number: int, problem: str, strict: bool) -> None:
     if strict:
-        raise FlowlogsError(f"{source}:{number}: {problem}: not a Flow or an exported event (--strict refuses it; without --strict it is skipped)")
+        raise FlowlogsError(
+            f"{source}:{number}: {problem}: not a Flow or an exported event (--strict refuses it; without --strict it "
+            "is skipped)"
+        )
     run.malformed_count += 1
     if len(run.malformed) < MALFORMED_KEPT:
         run.malformed.append((number, problem))

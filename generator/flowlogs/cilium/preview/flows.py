@@ -69,7 +69,9 @@ class FlowEvent:
 
     __slots__ = ("line", "kind", "flow", "payload", "node_name", "time", "size")
 
-    def __init__(self, line: int, kind: str, flow: dict[str, Any], payload: dict[str, Any], node_name: str, time: str, size: int) -> None:
+    def __init__(
+        self, line: int, kind: str, flow: dict[str, Any], payload: dict[str, Any], node_name: str, time: str, size: int
+    ) -> None:
         self.line = line
         self.kind = kind
         self.flow = flow
@@ -105,7 +107,8 @@ def _open(path: str) -> IO[bytes]:
         return sys.stdin.buffer
     try:
         if stat.S_ISDIR(mode := os.stat(path).st_mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-            # A pipe is a stream of flows (`--flows <(hubble observe -o json)`); a device is not (/dev/zero never ends a line).
+            # A pipe is a stream of flows (`--flows <(hubble observe -o json)`); a device is not (/dev/zero never ends a
+            # line).
             raise FlowlogsError(f"cannot read flows from {path}: a directory or device, not a file or pipe")
         if path.endswith(".gz"):
             return io.BufferedReader(_GzipReader(path, open(path, "rb")))  # noqa: SIM115 - closed with the reader
@@ -175,7 +178,10 @@ class _GzipReader(io.RawIOBase):
     def _count(self, size: int) -> None:
         self.given_out += size
         if self.given_out > self.limit:
-            raise FlowlogsError(f"{self.path}: the gzip data expands to more than {self.limit} bytes; set {_GZIP_VARIABLE} to a larger number of bytes if these are flows")
+            raise FlowlogsError(
+                f"{self.path}: the gzip data expands to more than {self.limit} bytes; set {_GZIP_VARIABLE} to a larger "
+                "number of bytes if these are flows"
+            )
         if self.by_ratio and self.given_out > _GZIP_FLOOR and self.given_out > GZIP_RATIO * self.read_in:
             raise FlowlogsError(
                 f"{self.path}: the gzip data expands more than {GZIP_RATIO} times (flows compress 10 to 30 times): "
@@ -205,7 +211,10 @@ class FlowLines:
             while line := readline(limit + 1):
                 number += 1
                 if len(line) > limit and not line.endswith(b"\n"):
-                    raise FlowlogsError(f"{self.path}:{number}: a line longer than {limit} bytes: not a flow (a flow is a JSON object of a few KB)")
+                    raise FlowlogsError(
+                        f"{self.path}:{number}: a line longer than {limit} bytes: not a flow (a flow is a JSON object "
+                        "of a few KB)"
+                    )
                 yield number, line
         except (gzip.BadGzipFile, EOFError, zlib.error) as error:
             raise FlowlogsError(f"{self.path}: broken gzip data after line {number}: {error}") from None
@@ -280,7 +289,9 @@ def event_from_object(obj: Any, number: int, size: int, table: dict[str, str]) -
         kind, body = "flow", obj
         if _needs_renaming(obj, table):
             body = _to_proto_names(obj, table)
-        return FlowEvent(number, kind, body, _NO_PAYLOAD, str(body.get("node_name", "")), str(body.get("time", "")), size)
+        return FlowEvent(
+            number, kind, body, _NO_PAYLOAD, str(body.get("node_name", "")), str(body.get("time", "")), size
+        )
     if _needs_renaming(obj, table) or _needs_renaming(body, table):
         obj = _to_proto_names(obj, table)
         body = obj[kind]
@@ -301,8 +312,16 @@ def _json_kind(kind: str) -> str:
 # protojson's JSON forms of each scalar type (google.golang.org/protobuf/encoding/protojson,
 # decode.go unmarshalScalar): 64-bit and 32-bit integers as numbers or decimal strings, floats
 # as numbers or "NaN"/"Infinity"/"-Infinity", bytes as base64 text; null is any field's default.
-_INTEGERS = frozenset({"int32", "uint32", "int64", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"})
-_JSON_KINDS = {"string": "a string", "bytes": "a base64 string", "bool": "true or false", "double": "a number", "float": "a number"}
+_INTEGERS = frozenset(
+    {"int32", "uint32", "int64", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"}
+)
+_JSON_KINDS = {
+    "string": "a string",
+    "bytes": "a base64 string",
+    "bool": "true or false",
+    "double": "a number",
+    "float": "a number",
+}
 _WELL_KNOWN_JSON = {
     "google.protobuf.Timestamp": (str, "an RFC 3339 time string"),
     "google.protobuf.BoolValue": (bool, "true or false"),
@@ -310,7 +329,9 @@ _WELL_KNOWN_JSON = {
     "google.protobuf.Any": (dict, "a JSON object"),
 }
 # protojson's Timestamp: RFC 3339 with an upper-case T and Z or an offset, up to 9 fractional digits.
-_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})\Z")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})\Z"
+)
 # The envelope of an exported or observed flow (observer.proto ExportEvent / GetFlowsResponse).
 _ENVELOPE = {"time": "google.protobuf.Timestamp", "node_name": "string", "flow": "Flow"}
 
@@ -338,7 +359,11 @@ def _scalar_problem(value: Any, type_name: str, enums: Any) -> str | None:
             ok = _RFC3339.match(value) is not None
         return None if ok else wanted
     if type_name in enums:
-        return None if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)) else f"a {type_name} name or number"
+        return (
+            None
+            if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+            else f"a {type_name} name or number"
+        )
     if type_name in _INTEGERS:
         if isinstance(value, int) and not isinstance(value, bool):
             return None
@@ -348,7 +373,12 @@ def _scalar_problem(value: Any, type_name: str, enums: Any) -> str | None:
             return None
         return "an integer (a number or a decimal string)"
     if type_name in ("double", "float"):
-        return None if (isinstance(value, (int, float)) and not isinstance(value, bool)) or value in ("NaN", "Infinity", "-Infinity") else "a number"
+        return (
+            None
+            if (isinstance(value, (int, float)) and not isinstance(value, bool))
+            or value in ("NaN", "Infinity", "-Infinity")
+            else "a number"
+        )
     if type_name in ("string", "bytes"):
         return None if isinstance(value, str) else _JSON_KINDS[type_name]
     if type_name == "bool":
@@ -415,4 +445,10 @@ def flow_type_error(path: str, number: int, line: bytes, version: str) -> Flowlo
     except orjson.JSONDecodeError:
         return bad_line(path, number)
     problem = flow_type_problem(obj, version)
-    return None if problem is None else FlowlogsError(f"{path}:{number}: {problem} (flow.Flow, Cilium {version}); the agent could not read this flow")
+    return (
+        None
+        if problem is None
+        else FlowlogsError(
+            f"{path}:{number}: {problem} (flow.Flow, Cilium {version}); the agent could not read this flow"
+        )
+    )

@@ -52,9 +52,9 @@ def _parse_source(text: str, delim: str) -> tuple[str, str]:
     index = text.find(delim)
     if index < 0:
         if delim != "." and text.startswith("reserved."):
-            return SOURCE_RESERVED, text[len("reserved."):]
+            return SOURCE_RESERVED, text[len("reserved.") :]
         return "", text
-    return text[:index], text[index + 1:]
+    return text[:index], text[index + 1 :]
 
 
 def _cidr(key: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:

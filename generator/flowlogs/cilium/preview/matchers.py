@@ -79,6 +79,7 @@ def _strings(values: list[Any], what: str) -> list[str]:
 
 # --- k8s.go: pods and services, "namespace/prefix" -------------------------------------------
 
+
 def parse_namespace_name(text: str) -> tuple[str, str]:
     """pkg/hubble/k8s/utils.go ParseNamespaceName: "ns/prefix" -> (ns, prefix); "prefix" alone
     means namespace "default"; "/prefix" any namespace; "ns/" every name in ns."""
@@ -132,6 +133,7 @@ def _namespaced(message: str, name_key: str) -> Callable[[list[Any], MatchContex
 
 # --- ip.go -----------------------------------------------------------------------------------
 
+
 def _ip_getter(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
     def build(values: list[Any], context: MatchContext) -> Predicate:
         addresses: set[str] = set()
@@ -144,9 +146,11 @@ def _ip_getter(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
                     ipaddress.ip_address(text)
                     addresses.add(text)
             except ValueError as error:
-                raise FilterValueError(f"invalid IP {'prefix' if '/' in text else 'address'} {text!r} in filter") from error
+                raise FilterValueError(
+                    f"invalid IP {'prefix' if '/' in text else 'address'} {text!r} in filter"
+                ) from error
         # 1.16 parses flow IPs with net.ParseIP, whose IPNet.Contains matches an IPv4-mapped IPv6
-        # address ("::ffff:10.0.0.1") against an IPv4 CIDR; 1.17+ use net/netip, where it does not
+        # address "::ffff:10.0.0.1" against an IPv4 CIDR; 1.17+ use net/netip, where it does not
         # (ip.go at v1.16.6 vs v1.17.5).
         mapped_matches_v4 = context.version_tuple < (1, 17)
 
@@ -185,6 +189,7 @@ def _ip_version(values: list[Any], context: MatchContext) -> Predicate:
 
 
 # --- fqdn.go / patterns.go -------------------------------------------------------------------
+
 
 def _fqdn_pattern_regexp(pattern: str) -> str:
     """patterns.go appendFQDNPatternRegexp: trim, drop one trailing dot, lower-case; `*` matches
@@ -287,6 +292,7 @@ def _node_name(values: list[Any], _: MatchContext) -> Predicate:
 
 # --- labels.go -------------------------------------------------------------------------------
 
+
 def _labels(get: Callable[[dict[str, Any]], list[str]]) -> Callable[[list[Any], MatchContext], Predicate]:
     def build(values: list[Any], _: MatchContext) -> Predicate:
         try:
@@ -316,6 +322,7 @@ def _node_labels(flow: dict[str, Any]) -> list[str]:
 
 
 # --- identity.go, workload.go, cluster_name.go -------------------------------------------------
+
 
 def _identity(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
     def build(values: list[Any], _: MatchContext) -> Predicate:
@@ -376,6 +383,7 @@ def _cluster_name(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
 
 # --- verdict.go, drop_reason_desc.go, traffic_direction.go, uuid.go, reply.go -------------------
 
+
 def _enum_values(values: list[Any], enum: str, known: set[str]) -> set[str]:
     facts = proto_facts()
     names = set()
@@ -427,7 +435,9 @@ def _drop_reason_desc(values: list[Any], context: MatchContext) -> Predicate:
     for value in values:
         name = _drop_reason_name(context, value)
         if name not in known:
-            raise FlowFilterDecodeError(f"invalid value for enum DropReason: {value!r} (the agent rejects the whole file)")
+            raise FlowFilterDecodeError(
+                f"invalid value for enum DropReason: {value!r} (the agent rejects the whole file)"
+            )
         wanted.add(name)
     facts = proto_facts()
 
@@ -479,13 +489,21 @@ MESSAGE_TYPE_AGENT, MESSAGE_TYPE_DEBUG, MESSAGE_TYPE_ACCESS_LOG = 130, 2, 129  #
 def _event_type(values: list[Any], context: MatchContext) -> Predicate:
     filters = []
     for value in values:
-        if not isinstance(value, dict) or set(value) - {"type", "sub_type", "subType", "match_sub_type", "matchSubType"}:
+        if not isinstance(value, dict) or set(value) - {
+            "type",
+            "sub_type",
+            "subType",
+            "match_sub_type",
+            "matchSubType",
+        }:
             raise FilterValueError(f"event type {value!r} is not {{type, sub_type, match_sub_type}}")
-        filters.append((
-            int(value.get("type") or 0),
-            bool(value.get("match_sub_type", value.get("matchSubType", False))),
-            int(value.get("sub_type", value.get("subType")) or 0),
-        ))
+        filters.append(
+            (
+                int(value.get("type") or 0),
+                bool(value.get("match_sub_type", value.get("matchSubType", False))),
+                int(value.get("sub_type", value.get("subType")) or 0),
+            )
+        )
 
     # the filters without match_sub_type decide by type alone (0: any): one set lookup per flow
     types = {t for t, m, _ in filters if not m}
@@ -547,7 +565,16 @@ def _port(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
 
 # protocol.go: which Layer4 / Layer7 member each name reads; the names a version accepts are its
 # table's filter_protocols (vrrp and igmp: 1.19).
-_L4_PROTOCOLS = {"icmp": ("ICMPv4", "ICMPv6"), "icmpv4": ("ICMPv4",), "icmpv6": ("ICMPv6",), "tcp": ("TCP",), "udp": ("UDP",), "sctp": ("SCTP",), "vrrp": ("VRRP",), "igmp": ("IGMP",)}
+_L4_PROTOCOLS = {
+    "icmp": ("ICMPv4", "ICMPv6"),
+    "icmpv4": ("ICMPv4",),
+    "icmpv6": ("ICMPv6",),
+    "tcp": ("TCP",),
+    "udp": ("UDP",),
+    "sctp": ("SCTP",),
+    "vrrp": ("VRRP",),
+    "igmp": ("IGMP",),
+}
 _L7_PROTOCOLS = {"dns": "dns", "http": "http", "kafka": "kafka"}
 
 
@@ -645,7 +672,8 @@ def _encrypted(values: list[Any], _: MatchContext) -> Predicate:
 
 
 def _ip_trace_id(values: list[Any], _: MatchContext) -> Predicate:
-    """ip_tracing.go (cilium/hubble v1.19.4): `ip_trace_id.trace_id` (a uint64: a string in JSON) is one of the values."""
+    """ip_tracing.go (cilium/hubble v1.19.4): `ip_trace_id.trace_id` (a uint64: a string in JSON) is one of the
+    values."""
     wanted = set()
     for value in values:
         try:
@@ -812,8 +840,16 @@ FIELD_MATCHERS: dict[str, Matcher] = {
         Matcher("node_labels", _SOURCE + "labels.go", _labels(_node_labels)),
         Matcher("ip_version", _SOURCE + "ip.go", _ip_version),
         Matcher("trace_id", _SOURCE + "tracing.go", _trace_id),
-        Matcher("encrypted", "cilium/hubble v1.19.4 vendor/github.com/cilium/cilium/pkg/hubble/filters/encrypted.go", _encrypted),
-        Matcher("ip_trace_id", "cilium/hubble v1.19.4 vendor/github.com/cilium/cilium/pkg/hubble/filters/ip_tracing.go", _ip_trace_id),
+        Matcher(
+            "encrypted",
+            "cilium/hubble v1.19.4 vendor/github.com/cilium/cilium/pkg/hubble/filters/encrypted.go",
+            _encrypted,
+        ),
+        Matcher(
+            "ip_trace_id",
+            "cilium/hubble v1.19.4 vendor/github.com/cilium/cilium/pkg/hubble/filters/ip_tracing.go",
+            _ip_trace_id,
+        ),
         # CEL (cel_expression.go) runs over the flow.Flow protobuf type (enum constants, zero
         # values of absent fields); no maintained Python CEL library offers that environment.
         Matcher("experimental", _SOURCE + "cel_expression.go", _not_previewable, previewable=False),
@@ -823,11 +859,23 @@ FIELD_MATCHERS: dict[str, Matcher] = {
 # What each field matches, in words (docs/preview.md's table is generated from this and FIELD_MATCHERS).
 SEMANTICS: dict[str, str] = {
     "uuid": "the flow's `uuid`, exactly",
-    "source_ip": "`IP.source` equal to an address, or inside a CIDR (1.16: an IPv4-mapped IPv6 address also matches an IPv4 CIDR; 1.17+: never)",
+    "source_ip": (
+        "`IP.source` equal to an address, or inside a CIDR (1.16: an IPv4-mapped IPv6 address also matches an IPv4 "
+        "CIDR; 1.17+: never)"
+    ),
     "source_ip_xlated": "`IP.source_xlated` (the SNAT address), as `source_ip`",
-    "source_pod": "`namespace/prefix`: the pod name starts with prefix in that namespace; `prefix` alone means namespace `default`; `/prefix` any namespace; `namespace/` every pod of it",
-    "source_fqdn": "one of `source_names` matches the pattern: whole name, case-folded, one trailing dot ignored, `*` = `[-.0-9a-z]*`",
-    "source_label": "Kubernetes label selectors over `source.labels` (`k8s:app=web`, `app in (a,b)`, `!k`, `k!=v`, `k>1`); a key without source matches every source; any selector may match",
+    "source_pod": (
+        "`namespace/prefix`: the pod name starts with prefix in that namespace; `prefix` alone means namespace "
+        "`default`; `/prefix` any namespace; `namespace/` every pod of it"
+    ),
+    "source_fqdn": (
+        "one of `source_names` matches the pattern: whole name, case-folded, one trailing dot ignored, `*` = "
+        "`[-.0-9a-z]*`"
+    ),
+    "source_label": (
+        "Kubernetes label selectors over `source.labels` (`k8s:app=web`, `app in (a,b)`, `!k`, `k!=v`, `k>1`); a key "
+        "without source matches every source; any selector may match"
+    ),
     "source_service": "`source_service` as `source_pod` (`namespace/prefix`)",
     "source_workload": "one of `source.workloads` has that name and kind (an empty one matches any)",
     "source_cluster_name": "`source.cluster_name`, exactly (Cilium 1.17+)",
@@ -842,9 +890,18 @@ SEMANTICS: dict[str, str] = {
     "verdict": "`verdict` (names or numbers); never a non-flow event",
     "drop_reason_desc": "`drop_reason_desc` of DROPPED flows only",
     "interface": "`interface`: index (0 = any) and name (empty = any) must both hold",
-    "event_type": "`event_type.type` (0 = any); `sub_type` only with `match_sub_type: true`; agent and debug events by their own type; lost events always match",
-    "http_status_code": "`l7.http.code`: full codes (`404`) or prefixes (`5+`, `40+`); needs a response code; with `event_type` only if it lists type 129 (l7)",
-    "protocol": "`l4` holds TCP, UDP, SCTP, ICMPv4/ICMPv6 (`icmp` = both), VRRP, IGMP (1.19), or `l7` holds dns, http, kafka; case-insensitive",
+    "event_type": (
+        "`event_type.type` (0 = any); `sub_type` only with `match_sub_type: true`; agent and debug events by their own "
+        "type; lost events always match"
+    ),
+    "http_status_code": (
+        "`l7.http.code`: full codes (`404`) or prefixes (`5+`, `40+`); needs a response code; with `event_type` only "
+        "if it lists type 129 (l7)"
+    ),
+    "protocol": (
+        "`l4` holds TCP, UDP, SCTP, ICMPv4/ICMPv6 (`icmp` = both), VRRP, IGMP (1.19), or `l7` holds dns, http, kafka; "
+        "case-insensitive"
+    ),
     "source_port": "the TCP, UDP or SCTP source port",
     "destination_port": "the TCP, UDP or SCTP destination port",
     "reply": "`is_reply`; an absent one counts as false for DROPPED flows, and never matches otherwise",
@@ -852,17 +909,24 @@ SEMANTICS: dict[str, str] = {
     "source_identity": "`source.identity` (security identity number)",
     "destination_identity": "`destination.identity`",
     "http_method": "`l7.http.method`, case-insensitive",
-    "http_path": "the path of `l7.http.url` (a request URI: absolute URL or absolute path) matches a regular expression",
+    "http_path": (
+        "the path of `l7.http.url` (a request URI: absolute URL or absolute path) matches a regular expression"
+    ),
     "http_url": "`l7.http.url` matches a regular expression (unanchored)",
     "http_header": "one of `l7.http.headers` has that key and value, exactly",
     "tcp_flags": "every flag of one set is set in `l4.TCP.flags`",
-    "node_name": "`cluster/node` patterns (FQDN patterns, empty part = any); a node name without cluster is `default/<name>`",
+    "node_name": (
+        "`cluster/node` patterns (FQDN patterns, empty part = any); a node name without cluster is `default/<name>`"
+    ),
     "node_labels": "`node_labels`, as `source_label`",
     "ip_version": "`IP.ipVersion`; never a non-flow event",
     "trace_id": "`trace_context.parent.trace_id`, exactly",
     "encrypted": "`IP.encrypted` is one of the values (1.19)",
     "ip_trace_id": "`ip_trace_id.trace_id` (a uint64) is one of the values (1.19)",
-    "experimental": "CEL expressions over the flow.Flow protobuf type: not previewable (no maintained Python CEL library offers that type environment); reported, and left out of the decision",
+    "experimental": (
+        "CEL expressions over the flow.Flow protobuf type: not previewable (no maintained Python CEL library offers "
+        "that type environment); reported, and left out of the decision"
+    ),
 }
 
 
@@ -879,7 +943,9 @@ def semantics_table(versions: Sequence[str]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def build_predicate(field: str, values: list[Any], version: str, event_types: Sequence[dict[str, Any]] = ()) -> Predicate:
+def build_predicate(
+    field: str, values: list[Any], version: str, event_types: Sequence[dict[str, Any]] = ()
+) -> Predicate:
     """The predicate of one FlowFilter field with these values, for a Cilium version: what a
     profile word's value kind can delegate its `match` to. Raises FilterValueError for values
     the agent refuses, KeyError for a field this version lacks or that cannot be previewed."""

@@ -61,7 +61,9 @@ def skipped_lines(run: PreviewRun) -> list[str]:
     return out
 
 
-def _tally_dict(tally: FlowLogTally, volume: Volume | None, run: PreviewRun, over_time: tuple[int, ...] | None) -> dict[str, Any]:
+def _tally_dict(
+    tally: FlowLogTally, volume: Volume | None, run: PreviewRun, over_time: tuple[int, ...] | None
+) -> dict[str, Any]:
     flow_log = tally.flow_log
     entry: dict[str, Any] = {
         "name": flow_log.config.name,
@@ -114,10 +116,14 @@ def write_json(result: PreviewResult, out: TextIO) -> None:
     stays flat however many lines matched."""
     bins = result.axis()
     over_time = bins.counts[1:] if bins is not None else [None] * len(result.run.tallies)
-    flow_logs = [_tally_dict(t, v, result.run, o) for t, v, o in zip(result.run.tallies, result.volumes, over_time, strict=True)]
+    flow_logs = [
+        _tally_dict(t, v, result.run, o) for t, v, o in zip(result.run.tallies, result.volumes, over_time, strict=True)
+    ]
     for entry in flow_logs:
         entry["matched_lines"] = _LINES
-        entry.update({k: entry.pop(k) for k in list(entry) if k not in ("name", "filePath", "seen", "matched", "matched_lines")})
+        entry.update(
+            {k: entry.pop(k) for k in list(entry) if k not in ("name", "filePath", "seen", "matched", "matched_lines")}
+        )
     timeline = _timeline_dict(bins)
     document: dict[str, Any] = {
         "source": result.source,
@@ -135,7 +141,10 @@ def write_json(result: PreviewResult, out: TextIO) -> None:
         "notes": result.notes,
     }
     compact: dict[str, str] = {}  # marker -> a count list on one line, as matched_lines is
-    holders: list[tuple[dict[str, Any] | None, str]] = [(timeline, "seen"), *((entry, "matched_over_time") for entry in flow_logs)]
+    holders: list[tuple[dict[str, Any] | None, str]] = [
+        (timeline, "seen"),
+        *((entry, "matched_over_time") for entry in flow_logs),
+    ]
     for holder, key in holders:
         if holder is not None and key in holder:
             marker = json.dumps(f"\x00counts-{len(compact)}\x00")
@@ -193,11 +202,15 @@ def to_text(result: PreviewResult) -> str:
         out += _top_text("drop reasons", tally.top_drop_reasons(TOP))
         if volume is not None:
             out.append(
-                f"    volume over {volume.span_seconds:.0f} s ({result.span_source}): {rate_text(volume.flows_per_second)} flows/s, "
+                f"    volume over {volume.span_seconds:.0f} s ({result.span_source}): "
+                f"{rate_text(volume.flows_per_second)} flows/s, "
                 f"{human_bytes(volume.bytes_per_day)}/day"
             )
             for node in volume.nodes[:TOP]:
-                out.append(f"      {node.node}: {rate_text(node.flows_per_second)} flows/s, {human_bytes(node.bytes_per_day)}/day")
+                out.append(
+                    f"      {node.node}: {rate_text(node.flows_per_second)} flows/s, "
+                    f"{human_bytes(node.bytes_per_day)}/day"
+                )
             out.append(f"    {volume.rotation}")
     out += [f"  note: {note}" for note in result.notes]
     return "\n".join(out) + "\n"
@@ -212,8 +225,10 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:64em;line-height:1.35;overflow-wrap:break-word}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ccc;overflow-wrap:anywhere}
 h3{font-size:1em;margin:1.4em 0 .4em}table.ranked{margin-top:.8em}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}
-table{border-collapse:collapse;width:100%;table-layout:fixed}td,th{padding:.25em .5em;text-align:left;vertical-align:top}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.facts dt{font-weight:600}
+dl.facts dd{margin:0;overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+td,th{padding:.25em .5em;text-align:left;vertical-align:top}
 th{font-weight:600}thead th{border-bottom:1px solid #ccc}caption{text-align:left;font-weight:600;padding:.3em 0}
 td,th{overflow-wrap:anywhere}.num{text-align:right;font-variant-numeric:tabular-nums}
 col.w-name{width:36%}col.w-pair{width:34%}col.w-flows{width:4.5em}col.w-count{width:6em}col.w-rate{width:6.5em}.file{font-size:.9em}
@@ -247,7 +262,8 @@ def _ranked(title: str, css_class: str, headings: tuple[str, ...], rows: list[tu
     return (
         f'<table class="ranked chart {css_class}"><caption>{html.escape(title)}</caption>'
         f'<colgroup>{name_col * len(headings)}<col class="w-flows"><col></colgroup>'
-        "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headings)
+        "<thead><tr>"
+        + "".join(f"<th>{html.escape(h)}</th>" for h in headings)
         + '<th class="num">Flows</th><th><span class="note">share</span></th></tr></thead>'
         f"<tbody>{body}</tbody></table>"
     )
@@ -310,12 +326,21 @@ def _timeline(bins: Axis, seen: tuple[int, ...], matched: tuple[int, ...], untim
         parts.append(
             f'<g data-start="{_stamp(begin)}" data-seen="{count}" data-matched="{hits}">'
             f"<title>{_when(begin)} + {_duration_words(bins.width)}: {hits} of {count} matched</title>"
-            f'<rect class="bar seen" x="{x + 0.5:.1f}" y="{_TOP + plot_h - tall:.1f}" width="{max(step_w - 1, 0.5):.1f}" height="{tall:.1f}"/>'
-            + (f'<rect class="bar matched" x="{x + 0.5:.1f}" y="{_TOP + plot_h - hit_tall:.1f}" width="{max(step_w - 1, 0.5):.1f}" height="{hit_tall:.1f}"/>' if hits else "")
+            f'<rect class="bar seen" x="{x + 0.5:.1f}" y="{_TOP + plot_h - tall:.1f}" '
+            f'width="{max(step_w - 1, 0.5):.1f}" height="{tall:.1f}"/>'
+            + (
+                f'<rect class="bar matched" x="{x + 0.5:.1f}" y="{_TOP + plot_h - hit_tall:.1f}" '
+                f'width="{max(step_w - 1, 0.5):.1f}" height="{hit_tall:.1f}"/>'
+                if hits
+                else ""
+            )
             + "</g>"
         )
     base = _TOP + plot_h
-    parts.append(f'<line x1="{_LEFT}" y1="{base}" x2="{_W - _RIGHT}" y2="{base}"/><line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{base}"/>')
+    parts.append(
+        f'<line x1="{_LEFT}" y1="{base}" x2="{_W - _RIGHT}" y2="{base}"/><line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" '
+        f'y2="{base}"/>'
+    )
     parts.append(f'<text class="tick" x="{_LEFT - 5}" y="{base}" text-anchor="end">0</text>')
     parts.append(f'<text class="tick" x="{_LEFT - 5}" y="{_TOP + 10}" text-anchor="end">{peak}</text>')
     start = int(bins.start.timestamp())
@@ -328,7 +353,9 @@ def _timeline(bins: Axis, seen: tuple[int, ...], matched: tuple[int, ...], untim
         return [(moment, x) for moment in times if (x := _LEFT + (moment - start) / bins.width * step_w) <= _W - 36]
 
     # The finest round step with at most _TICKS labels, at least a sixth of the span apart.
-    step = next((s for s in ROUND_WIDTHS if s % bins.width == 0 and span / s <= _TICKS + 1 and len(ticks(s)) <= _TICKS), None)
+    step = next(
+        (s for s in ROUND_WIDTHS if s % bins.width == 0 and span / s <= _TICKS + 1 and len(ticks(s)) <= _TICKS), None
+    )
     if step is None:
         step = -(-span // (_TICKS * 86400)) * 86400
     last_second = datetime.fromtimestamp(start + span - 1, tz=bins.start.tzinfo)
@@ -348,8 +375,9 @@ def _timeline(bins: Axis, seen: tuple[int, ...], matched: tuple[int, ...], untim
         caption += f'<br><span class="note">{untimed} flow(s) without a timestamp are not drawn.</span>'
     return (
         f'<figure class="timeline chart"><figcaption>{caption}</figcaption>'
-        f'<svg class="timeline" role="img" aria-label="matched vs seen over time" viewBox="0 0 {_W} {_H}" width="{_W}" height="{_H}">'
-        f'{"".join(parts)}</svg></figure>'
+        f'<svg class="timeline" role="img" aria-label="matched vs seen over time" viewBox="0 0 {_W} {_H}" width="{_W}" '
+        f'height="{_H}">'
+        f"{''.join(parts)}</svg></figure>"
     )
 
 
@@ -364,7 +392,7 @@ def _volume_table(volume: Volume, span_source: str) -> str:
         "<h3>Estimated volume</h3>"
         '<table class="volume"><colgroup><col><col class="w-rate"><col class="w-rate"></colgroup>'
         '<thead><tr><th></th><th class="num">flows/s</th><th class="num">per day</th></tr></thead><tbody>'
-        f'<tr><th>all nodes, over {volume.span_seconds:.0f} s ({html.escape(span_source)})</th>'
+        f"<tr><th>all nodes, over {volume.span_seconds:.0f} s ({html.escape(span_source)})</th>"
         f'<td class="num flows-per-second">{rate_text(volume.flows_per_second)}</td>'
         f'<td class="num bytes-per-day">{human_bytes(volume.bytes_per_day)}</td></tr>'
         f"{nodes}</tbody></table><p>{html.escape(volume.rotation)}</p>"
@@ -381,15 +409,19 @@ def _overview(result: PreviewResult) -> str:
         else:
             share = f"{percent_text(tally.matched, result.run.seen)}%" if result.run.seen else ""
             per_second = rate_text(volume.flows_per_second) if volume is not None else ""
-            numbers = f'<td class="num">{tally.matched}</td><td class="num">{share}</td><td class="num">{per_second}</td>'
+            numbers = (
+                f'<td class="num">{tally.matched}</td><td class="num">{share}</td><td class="num">{per_second}</td>'
+            )
         rows.append(
             f'<tr><td><a href="#flowlog-{index}">{html.escape(config.name)}</a><br>'
             f'<span class="note file">{html.escape(config.file_path)}</span></td>{numbers}</tr>'
         )
     return (
-        '<table class="overview"><colgroup><col><col class="w-count"><col class="w-count"><col class="w-rate"></colgroup>'
-        '<thead><tr><th>Flow log</th><th class="num">Matched</th><th class="num">Share</th><th class="num">flows/s</th></tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table>'
+        '<table class="overview"><colgroup><col><col class="w-count"><col class="w-count"><col '
+        'class="w-rate"></colgroup>'
+        '<thead><tr><th>Flow log</th><th class="num">Matched</th><th class="num">Share</th><th '
+        'class="num">flows/s</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 
@@ -424,18 +456,25 @@ def to_html(result: PreviewResult) -> str:
             continue
         share = percent_text(tally.matched, run.seen) if run.seen else "0"
         parts.append(
-            f'<p>Matched <span class="matched-count">{tally.matched}</span> of <span class="seen-count">{run.seen}</span> '
+            f'<p>Matched <span class="matched-count">{tally.matched}</span> of <span '
+            f'class="seen-count">{run.seen}</span> '
             f'(<span class="matched-percent">{share}</span>%)</p>'
             f'<div class="share"><span class="bar" style="width:{float(share):.1f}%"></span></div>'
         )
         if flow_log.unpreviewable:
-            parts.append(f'<p class="note">Not previewable (ignored): {html.escape(", ".join(flow_log.unpreviewable))}</p>')
+            parts.append(
+                f'<p class="note">Not previewable (ignored): {html.escape(", ".join(flow_log.unpreviewable))}</p>'
+            )
         if bins is not None:
             untimed = tally.matched - sum(bins.counts[index + 1])
             parts.append(_timeline(bins, bins.counts[0], bins.counts[index + 1], untimed))
-        parts.append(_ranked("Top talkers", "talkers", ("Source", "Destination"), _pairs(tally.top_talkers(REPORT_TOP))))
+        parts.append(
+            _ranked("Top talkers", "talkers", ("Source", "Destination"), _pairs(tally.top_talkers(REPORT_TOP)))
+        )
         parts.append(_ranked("Verdicts", "verdicts", ("Verdict",), _singles(tally.top_verdicts(REPORT_TOP))))
-        parts.append(_ranked("Drop reasons", "drop-reasons", ("Drop reason",), _singles(tally.top_drop_reasons(REPORT_TOP))))
+        parts.append(
+            _ranked("Drop reasons", "drop-reasons", ("Drop reason",), _singles(tally.top_drop_reasons(REPORT_TOP)))
+        )
         if volume is not None:
             parts.append(_volume_table(volume, result.span_source))
         parts.append("</section>")

@@ -98,14 +98,19 @@ def estimate(tally: FlowLogTally, span_seconds: float, tables: CiliumTables) -> 
     flows_per_second = tally.matched / span_seconds
     bytes_per_day = tally.written_bytes / span_seconds * SECONDS_PER_DAY
     nodes = tuple(
-        NodeVolume(node, count / span_seconds, written / span_seconds * SECONDS_PER_DAY) for node, count, written in tally.top_nodes()
+        NodeVolume(node, count / span_seconds, written / span_seconds * SECONDS_PER_DAY)
+        for node, count, written in tally.top_nodes()
     )
     busiest = max((n.bytes_per_day for n in nodes), default=bytes_per_day) / SECONDS_PER_DAY
     size_mb = config.file_max_size_mb or int(tables.rotation_defaults["fileMaxSizeMb"])
     if config.file_path == STDOUT and tables.literal_stdout:
         rotation = "written to the agent's stdout: not rotated by the agent (the log collector ships and keeps it)"
     elif config.file_path == DEV_STDOUT:
-        when = f"at this rate {size_mb} MB are reached after {_duration(size_mb * MIB / busiest)} on the busiest node" if busiest > 0 else "nothing matched yet"
+        when = (
+            f"at this rate {size_mb} MB are reached after {_duration(size_mb * MIB / busiest)} on the busiest node"
+            if busiest > 0
+            else "nothing matched yet"
+        )
         rotation = f"{tables.dev_stdout_hint.format(size=size_mb)} ({when})"
     elif busiest <= 0:
         rotation = "nothing matched: the file would not grow"
