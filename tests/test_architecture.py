@@ -220,3 +220,15 @@ def test_the_walks_of_generate_and_validate_are_the_documented_ones(tmp_path: Pa
     assert _walk(
         "flowlogs.validate.run", ["validate", "--embedded-only"], tmp_path, first_only=True
     ) == _documented_walk("validate")
+
+
+def test_gitops_imports_nothing_of_the_chart_package() -> None:
+    """gitops/ works from the compiled profiles and the values table (chart_values.py), never from
+    the chart package's internals (issue 25)."""
+    import ast as python_ast
+
+    for path in sorted((ROOT / "generator" / "flowlogs" / "gitops").glob("*.py")):
+        for node in python_ast.walk(python_ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, python_ast.ImportFrom):
+                module = node.module or ""
+                assert not (node.level == 2 and (module == "chart" or module.startswith("chart."))), (path.name, module)

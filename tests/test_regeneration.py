@@ -148,13 +148,14 @@ def profile_version(repo: Path, profile: str) -> str:
 def with_extra_chart_value(monkeypatch: pytest.MonkeyPatch) -> None:
     """A change of the chart itself (as a new flowlogs release would make): one more value, and
     (as any change of flowlogs' files does) another code fingerprint for what the cache keeps."""
-    from flowlogs import caches
-    from flowlogs.chart import build
+    from flowlogs import caches, chart_values
     from flowlogs.values_model import ChartValue
 
-    original = build.common_values
+    original = chart_values.common_values
     monkeypatch.setattr(
-        build, "common_values", lambda: [*original(), ChartValue("extra", "", "A new value.", {"type": "string"})]
+        chart_values,
+        "common_values",
+        lambda: [*original(), ChartValue("extra", "", "A new value.", {"type": "string"})],
     )
     monkeypatch.setattr(caches, "code_stamp", lambda: "a flowlogs release with one more chart value")
 

@@ -95,8 +95,9 @@ def compile_chart(values_dir: Path, chart_dir: Path, paths: list[Path]) -> Compi
     """Compile these profile files and build their chart in memory; a broken profile raises ProfileError."""
     import dataclasses
 
-    from .chart.build import build_unversioned, repository_source
+    from .chart.build import build_unversioned
     from .compiler import compile_paths
+    from .names import repository_source
 
     result = compile_paths(paths)
     result.diagnostics.raise_if_errors()

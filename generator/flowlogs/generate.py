@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chart.build import build_unversioned, repository_source
+from .chart.build import build_unversioned
 from .chart.tree import (
     SyncReport,
     check_owned,
@@ -29,7 +29,7 @@ from .errors import Diagnostic, UserError
 from .gitops.build import plan_gitops
 from .gitops.fleet import Fleet, Progress
 from .gitops.settings import SettingsOverrides
-from .names import tree_name
+from .names import repository_source, tree_name
 from .profile import directory_profiles
 
 

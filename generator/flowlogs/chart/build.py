@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import caches
-from ..names import PROFILES_DIR, tree_name
+from ..names import GENERATED_MARK, PROFILES_DIR, tree_name
 from ..registry import PRODUCTS
+from ..chart_values import chart_values
 from ..values_model import ChartValue, Section, default_values, values_schema, values_table, values_yaml
 from ..yamlio import dump_yaml
 from . import metadata
 from .profile_chart import CHART_NAME, profile_chart_files, profile_chart_yaml, profile_chart_yaml_path
-from .tree import GENERATED_MARK
 from .versioning import CONTENT_HASH_ANNOTATION, VERSION_PLACEHOLDER, UnversionedChart, content_hash
 
 if TYPE_CHECKING:
@@ -34,39 +34,6 @@ if TYPE_CHECKING:
 GENERATED_HEADER = GENERATED_MARK + " from {source}. Do not edit: change the profile and run `flowlogs generate`."
 JINJA_SUFFIX = ".j2"
 # Stands for the rows of README.md's table of profiles in the chart base (see ChartBase).
-
-
-_OPTIONAL_DNS_LABEL = {"type": "string", "maxLength": 63, "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"}
-
-
-def common_values() -> list[ChartValue]:
-    return [
-        ChartValue(
-            "profile",
-            "",
-            "The flowlogs profile these values were compiled from (set in profiles/<profile>/values.yaml; NOTES.txt names it).",
-            {"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"},
-        ),
-        # Both land in resource names and label values (templates/_helpers.tpl): a DNS label or
-        # empty, so `x\ninjected-label: pwned` is refused by Helm's schema check, not rendered.
-        ChartValue("nameOverride", "", "Override the chart name used in resource names and labels.", _OPTIONAL_DNS_LABEL),
-        ChartValue("fullnameOverride", "", "Override the full name (release-chart) used in resource names.", _OPTIONAL_DNS_LABEL),
-        ChartValue(
-            "commonLabels",
-            {},
-            "Labels added to every resource.",
-            {"type": "object", "additionalProperties": {"type": "string"}},
-        ),
-    ]
-
-
-def chart_values() -> tuple[list[ChartValue], list[Section]]:
-    values, sections = common_values(), []
-    for product in PRODUCTS:
-        product_values, product_sections = product.chart_values()
-        values += product_values
-        sections += product_sections
-    return values, sections
 
 
 def chart_metadata(values: list[ChartValue]) -> dict[str, Any]:
@@ -129,13 +96,6 @@ def _skeleton() -> Traversable:
 
 def _with_header(header: str, body: str) -> str:
     return "".join(f"# {line}\n" for line in header.splitlines()) + body
-
-
-def repository_source(values_dir: Path, shown: str) -> str:
-    """A file of values/ as generated files name it: relative to the repository root (values/'s
-    parent), never as typed or relative to the working directory, so the output is the same
-    wherever flowlogs runs."""
-    return f"{tree_name(values_dir)}/{Path(shown).name}"
 
 
 def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:

@@ -19,11 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..chart.build import repository_source
-from ..names import PROFILES_DIR
-from ..chart.tree import GENERATED_MARK
-from ..names import tree_name
 from ..compiler import CompiledProfile
+from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name
 from ..errors import Diagnostics, Location
 from ..products import GitopsNote
 from ..registry import PRODUCTS

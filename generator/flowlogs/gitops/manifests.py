@@ -26,7 +26,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..chart.build import chart_values
+from ..chart_values import chart_values
 from ..names import PROFILES_DIR
 from ..compiler import CompiledProfile
 from .fleet import OVERRIDES, Cluster, Fleet

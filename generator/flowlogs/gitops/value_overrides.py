@@ -50,7 +50,7 @@ spec:
 
 
 def _values_schema() -> dict[str, Any]:
-    from ..chart.build import chart_values
+    from ..chart_values import chart_values
     from ..values_model import values_schema
 
     values, sections = chart_values()
