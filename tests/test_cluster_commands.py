@@ -153,6 +153,12 @@ def status(server: ApiServer, profile: Path, capsys: pytest.CaptureFixture[str],
     return flowlogs("status", str(profile), *cluster_args(server), *extra, capsys=capsys)
 
 
+def edit_flowlogs_yaml(server: ApiServer, text: str) -> None:
+    """The ConfigMap's flowlogs.yaml changed by hand (a merge patch, as `kubectl edit` would)."""
+    patch = json.dumps({"data": {"flowlogs.yaml": text}})
+    server.kubectl("patch", "configmap", "cilium-flowlog-config", "-n", NS, "--type", "merge", "-p", patch)
+
+
 def reset(server: ApiServer, *objects: str) -> None:
     for obj in objects:
         server.kubectl("delete", "--ignore-not-found", "--wait=false", *obj.split())
@@ -200,17 +206,7 @@ def test_status_names_the_flow_log_field_changed_by_hand(
     text = stored["data"]["flowlogs.yaml"].replace(
         "/var/run/cilium/hubble/policy-drops.log", "/var/run/cilium/hubble/other.log"
     )
-    server.kubectl(
-        "patch",
-        "configmap",
-        "cilium-flowlog-config",
-        "-n",
-        NS,
-        "--type",
-        "merge",
-        "-p",
-        json.dumps({"data": {"flowlogs.yaml": text}}),
-    )
+    edit_flowlogs_yaml(server, text)
     server.kubectl(
         "patch",
         "configmap",
@@ -267,31 +263,11 @@ def test_status_reads_flowlogs_yaml_as_the_agent_does(
         "  filepath: /var/run/cilium/hubble/policy-drops.log\n"
         "  name: policy-drops\n"
     )
-    server.kubectl(
-        "patch",
-        "configmap",
-        "cilium-flowlog-config",
-        "-n",
-        NS,
-        "--type",
-        "merge",
-        "-p",
-        json.dumps({"data": {"flowlogs.yaml": same}}),
-    )
+    edit_flowlogs_yaml(server, same)
     code, out, _ = status(server, cilium_in_effect, capsys)
     assert code == 0, out
     other = same.replace("POLICY_DENIED", "POLICY_DENY") + "- name: extra\n  filePath: stdout\n"
-    server.kubectl(
-        "patch",
-        "configmap",
-        "cilium-flowlog-config",
-        "-n",
-        NS,
-        "--type",
-        "merge",
-        "-p",
-        json.dumps({"data": {"flowlogs.yaml": other}}),
-    )
+    edit_flowlogs_yaml(server, other)
     code, out, _ = status(server, cilium_in_effect, capsys, "-o", "json")
     drifted = [(f["field"], f["expected"], f["actual"]) for f in json.loads(out)["fields"] if f["state"] == "drift"]
     assert code == 1
