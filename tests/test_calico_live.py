@@ -32,6 +32,7 @@ from calico_live import (
     script_env,
     subject_access,
     watched,
+    write_status,
 )
 from upstream_tools import ApiServer
 
@@ -179,11 +180,6 @@ def application_layer(
     found = get(server, "applicationlayers.operator.tigera.io", "tigera-secure")
     assert found is not None
     return found
-
-
-def write_status(server: ApiServer, kind: str, name: str, namespace: str | None, status: dict[str, Any]) -> None:
-    args = ["patch", kind, name, "--subresource=status", "--type=merge", "-p", json.dumps({"status": status})]
-    server.kubectl(*args, *(["-n", namespace] if namespace else []))
 
 
 def rollouts(

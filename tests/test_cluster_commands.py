@@ -23,7 +23,7 @@ import yaml
 from conftest import ROOT, write_profile
 from flowlogs.cli import main
 from tools import upstream_tools
-from tools.calico_live import ready_layer_status
+from tools.calico_live import ready_layer_status, write_status
 from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 HELM = ROOT / ".cache" / "bin" / "helm"
@@ -320,18 +320,7 @@ def operator_ready(server: ApiServer) -> None:
     generation = json.loads(
         server.kubectl("get", "applicationlayers.operator.tigera.io", "tigera-secure", "-o", "json").stdout
     )["metadata"]["generation"]
-    patch = json.dumps({"status": ready_layer_status(generation)})
-    server.kubectl(
-        "patch",
-        "applicationlayers.operator.tigera.io",
-        "tigera-secure",
-        "--subresource",
-        "status",
-        "--type",
-        "merge",
-        "-p",
-        patch,
-    )
+    write_status(server, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(generation))
 
 
 CALICO_SINGLETONS = (
@@ -406,17 +395,8 @@ def test_status_names_the_calico_fields_changed_by_hand(
         "-p",
         '{"spec": {"logCollection": {"logIntervalSeconds": 60}}}',
     )
-    server.kubectl(
-        "patch",
-        "applicationlayers.operator.tigera.io",
-        "tigera-secure",
-        "--subresource",
-        "status",
-        "--type",
-        "merge",
-        "-p",
-        '{"status": {"state": null}}',
-    )  # the operator has not reached Ready
+    # the operator has not reached Ready
+    write_status(server, "applicationlayers.operator.tigera.io", "tigera-secure", None, {"state": None})
     code, out, _ = status(server, calico_in_effect, capsys, "-o", "json")
     document = json.loads(out)
     assert code == 1 and document["in_effect"] is False

@@ -180,6 +180,12 @@ def watched(command: Sequence[str], env: dict[str, str]) -> Iterator[Watched]:
             lines.join()
 
 
+def write_status(server: ApiServer, kind: str, name: str, namespace: str | None, status: dict[str, Any]) -> None:
+    """An object's status as its controller would write it (the status subresource; no controllers run here)."""
+    args = ["patch", kind, name, "--subresource=status", "--type=merge", "-p", json.dumps({"status": status})]
+    server.kubectl(*args, *(["-n", namespace] if namespace else []))
+
+
 def run_script(
     server: ApiServer,
     token: str,
