@@ -328,6 +328,14 @@ def test_every_rejected_value_is_rejected_by_the_agent_model_too():
 
 
 # (case, profile, "line:col", severity, message, hint): generate succeeds
+# The hint of every word that matches only L7 flows (the same text for each such word).
+L7_ONLY_HINT = (
+    "Hubble records HTTP, Kafka and DNS flows only for traffic that an L7 rule of a CiliumNetworkPolicy (rules: "
+    "http, kafka or dns) sends through Cilium's proxy, with the chart's l7Proxy: true (the default), and knows DNS "
+    "names only for lookups through the DNS proxy (a dns rule, as toFQDNs policies need); an L7 policy also "
+    "restricts the traffic it selects (Cilium docs: Layer 7 Protocol Visibility)"
+)
+
 ADVICE = [
     # data/cilium-<minor>.yaml dev_stdout_hint (lumberjack renames the file at rotation)
     (
@@ -398,12 +406,7 @@ ADVICE = [
         "note",
         "'http-method' matches only L7 flows (HTTP, DNS, Kafka), which exist only for traffic Cilium's proxy inspects: "
         "without an L7 policy for this traffic it matches nothing",
-        "Hubble records HTTP, Kafka and DNS flows only for traffic that an L7 rule of a CiliumNetworkPolicy (rules: "
-        "http, kafka or dns) "
-        "sends through Cilium's proxy, with the chart's l7Proxy: true (the default), and knows DNS names only for "
-        "lookups through the "
-        "DNS proxy (a dns rule, as toFQDNs policies need); an L7 policy also restricts the traffic it selects (Cilium "
-        "docs: Layer 7 Protocol Visibility)",
+        L7_ONLY_HINT,
     ),
     (
         "protocol-dns-note",
@@ -413,12 +416,7 @@ ADVICE = [
         "'protocol: dns' matches only L7 flows (HTTP, DNS, Kafka), which exist only for traffic Cilium's proxy "
         "inspects: "
         "without an L7 policy for this traffic it matches nothing",
-        "Hubble records HTTP, Kafka and DNS flows only for traffic that an L7 rule of a CiliumNetworkPolicy (rules: "
-        "http, kafka or dns) "
-        "sends through Cilium's proxy, with the chart's l7Proxy: true (the default), and knows DNS names only for "
-        "lookups through the "
-        "DNS proxy (a dns rule, as toFQDNs policies need); an L7 policy also restricts the traffic it selects (Cilium "
-        "docs: Layer 7 Protocol Visibility)",
+        L7_ONLY_HINT,
     ),
     (
         "fqdn-note",
@@ -427,12 +425,7 @@ ADVICE = [
         "note",
         "'destination-fqdn' matches only flows whose DNS name Cilium learned from its DNS proxy: without a DNS policy "
         "for the lookups it matches nothing",
-        "Hubble records HTTP, Kafka and DNS flows only for traffic that an L7 rule of a CiliumNetworkPolicy (rules: "
-        "http, kafka or dns) "
-        "sends through Cilium's proxy, with the chart's l7Proxy: true (the default), and knows DNS names only for "
-        "lookups through the "
-        "DNS proxy (a dns rule, as toFQDNs policies need); an L7 policy also restricts the traffic it selects (Cilium "
-        "docs: Layer 7 Protocol Visibility)",
+        L7_ONLY_HINT,
     ),
 ]
 
