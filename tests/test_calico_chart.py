@@ -164,7 +164,7 @@ def seed_facts() -> tuple[dict[str, Any], dict[str, Any], str]:
             r"^\s*(collectLogs|logIntervalSeconds|logRequestsPerInterval): (\S+)\s*$", text, re.MULTILINE
         )
     }
-    patch = json.loads(re.search(r"kubectl patch felixconfiguration default --type='merge' -p '(\{.*\})'", text)[1])  # type: ignore[index]
+    patch = json.loads(re.search((r"kubectl patch felixconfiguration default --type='merge' -p '(\{.*\})'"), text)[1])  # type: ignore[index]
     # the seed page lost the annotation from its kubectl line; the CE 3.19 docs source has it
     annotation = re.search(
         r"kubectl annotate svc <service-name> -n <service-namespace> (\S+)=true", DOCS_319.read_text(encoding="utf-8")

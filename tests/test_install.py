@@ -257,18 +257,14 @@ def test_the_core_commands_run_without_the_extras(installed: Path, tmp_path: Pat
 
 # A fixed author and date: the hook repository's commit, the rev pre-commit installs, then
 # depends only on this checkout's files.
-GIT_IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
-                "GIT_COMMITTER_NAME": (
-                    "t"
-                ), (
-                    "GIT_COMMITTER_EMAIL"
-                ): (
-                    "t@example.com"
-                ), (
-                    "GIT_COMMITTER_DATE"
-                ): (
-                    "2026-01-01T00:00:00Z"
-                )}  # fmt: skip
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+}
 
 
 def _git(cwd: Path, *args: str) -> str:

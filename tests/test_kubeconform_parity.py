@@ -42,17 +42,20 @@ class Run:
         if not ready:
             inputs = parity.write_inputs(directory / "inputs")
             schemas = parity.cached_schemas()
-            made.write_text(json.dumps({
-                "inputs": {(
-                    "profiles"
-                ): list(map(str, inputs.profiles)), (
-                    "gitops"
-                ): list(map(str, inputs.gitops)), (
-                    "mutated"
-                ): list(map(str, inputs.mutated))},
-                "kubeconform": parity.run_kubeconform(self.binary, schemas, inputs.all),
-                "flowlogs": parity.run_flowlogs(inputs.all),
-            }), encoding="utf-8")  # fmt: skip
+            made.write_text(
+                json.dumps(
+                    {
+                        "inputs": {
+                            "profiles": list(map(str, inputs.profiles)),
+                            "gitops": list(map(str, inputs.gitops)),
+                            "mutated": list(map(str, inputs.mutated)),
+                        },
+                        "kubeconform": parity.run_kubeconform(self.binary, schemas, inputs.all),
+                        "flowlogs": parity.run_flowlogs(inputs.all),
+                    }
+                ),
+                encoding="utf-8",
+            )
         data = json.loads(made.read_text(encoding="utf-8"))
         self.inputs = parity.Inputs(**{part: [Path(path) for path in paths] for part, paths in data["inputs"].items()})
         self.kubeconform, self.flowlogs = (

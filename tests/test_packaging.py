@@ -312,9 +312,7 @@ def test_a_chart_version_names_one_archive_only(tmp_path):
     changed = {name for name in before if name in after and after[name] != before[name]}
     assert changed == set()  # no version was given two contents
     assert set(after) - set(before) == {
-        f"flowlogs-web-{version()}.tgz", (
-            f"flowlogs-team-{version()}.tgz"
-        ), (
+        f"flowlogs-web-{version()}.tgz", f"flowlogs-team-{version()}.tgz", (
             f"flowlogs-cilium-aggregation-{bump(version('cilium-aggregation'))}.tgz"
         ),
     }  # fmt: skip

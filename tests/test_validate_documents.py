@@ -128,8 +128,9 @@ def test_identical_texts_are_parsed_once_but_keep_their_own_source() -> None:
 
 
 def test_json_pointer_escapes_slash_and_tilde() -> None:
-    assert json_pointer(["metadata", "annotations", "argocd.argoproj.io/sync-options"]) == (
-        "/metadata/annotations/argocd.argoproj.io~1sync-options"
+    assert (
+        json_pointer(["metadata", "annotations", "argocd.argoproj.io/sync-options"])
+        == "/metadata/annotations/argocd.argoproj.io~1sync-options"
     )
     assert json_pointer(["a~b", 0]) == "/a~0b/0"
     assert json_pointer([]) == ""

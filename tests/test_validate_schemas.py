@@ -96,8 +96,9 @@ def test_template_variables_match_kubeconform() -> None:
 
 def test_render_template_accepts_spaces_and_rejects_unknown_variables() -> None:
     variables = template_variables(SchemaKey("argoproj.io/v1alpha1", "Application"), "1.31.0")
-    assert render_template("s/{{ .Group }}/{{.ResourceKind}}_{{ .ResourceAPIVersion }}.json", variables) == (
-        "s/argoproj.io/application_v1alpha1.json"
+    assert (
+        render_template("s/{{ .Group }}/{{.ResourceKind}}_{{ .ResourceAPIVersion }}.json", variables)
+        == "s/argoproj.io/application_v1alpha1.json"
     )
     with pytest.raises(SchemaLocationError, match=r"unknown variable \{\{.Kind\}\}"):
         render_template("{{ .Kind }}.json", variables)

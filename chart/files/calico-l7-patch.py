@@ -759,7 +759,9 @@ class Runner:
                 return
             for field in sorted(self.operator_owned):
                 if get_path({"spec": felix.get("spec") or {}}, field) is not None:
-                    self.say("FelixConfiguration default: " + show(field) + " left to the Tigera operator (it keeps it while an ApplicationLayer is enabled)")
+                    self.say("FelixConfiguration default: " + show(field) + (
+                        " left to the Tigera operator (it keeps it while an ApplicationLayer is enabled)"
+                    ))
 
 
 def load(path: str) -> Desired:
@@ -805,7 +807,8 @@ def main(argv: list[str], api: Api | None = None, out: TextIO = sys.stdout, slee
         print("error: " + problem, file=sys.stderr)
     if runner.problems and argv[1] in ("restore", "retire"):
         print(
-            "error: " + str(len(runner.problems)) + " problem(s); everything else listed above was restored. Fix them and run "
+            "error: " + str(len(runner.problems)) + " problem(s); everything else listed above was restored. Fix them "
+                "and run "
             "the Job again, or uninstall without restoring: helm uninstall --no-hooks",
             file=sys.stderr,
         )

@@ -985,25 +985,21 @@ def prepare_repository(root: Path) -> None:
 
     os.environ["FLOWLOGS_CACHE_DIR"] = str(root / "cache")
     rendered = subprocess.run(
-        [sys.executable, (
-            "-m"
-        ), (
-            "flowlogs"
-        ), (
-            "--values-dir"
-        ), str(root / (
-            "values"
-        )), (
-            "--chart-dir"
-        ), str(root / (
-            "chart"
-        )), (
-            "render"
-        ), (
-            "p"
-        )],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "flowlogs",
+            "--values-dir",
+            str(root / "values"),
+            "--chart-dir",
+            str(root / "chart"),
+            "render",
+            "p",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     (root / "render.expected").write_text(rendered, encoding="utf-8")
     shutil.copytree(root / "cache", root / "cache.good")
 

@@ -52,7 +52,9 @@ def profile_chart_yaml(chart_yaml: str, profile: CompiledProfile, content_hash: 
     text = re.sub(r"^name: .*$", f"name: {profile_chart_name(profile.name)}", chart_yaml, count=1, flags=re.MULTILINE)
     quoted = yaml.safe_dump(description, width=10_000).strip().removesuffix("...").strip()
     text = re.sub(r"^description: .*$", lambda _: f"description: {quoted}", text, count=1, flags=re.MULTILINE)
-    return re.sub(rf'^(  {re.escape(CONTENT_HASH_ANNOTATION)}: )".*"$', lambda m: f'{m[1]}"{content_hash}"', text, count=1, flags=re.MULTILINE)
+    return re.sub((
+        rf'^(  {re.escape(CONTENT_HASH_ANNOTATION)}: )".*"$'
+    ), lambda m: f'{m[1]}"{content_hash}"', text, count=1, flags=re.MULTILINE)
 
 
 def profile_chart_files(chart_files: Mapping[str, str], profile: CompiledProfile) -> dict[str, str]:
@@ -63,14 +65,18 @@ def profile_chart_files(chart_files: Mapping[str, str], profile: CompiledProfile
     name = profile_chart_name(profile.name)
     defaults = yaml.load(files["values.yaml"], Loader=yaml.CSafeLoader) or {}
     values = merge_values(defaults, {**profile.values, "nameOverride": defaults.get("nameOverride") or CHART_NAME})
-    files["values.yaml"] = f"# The values of flowlogs profile {profile.name} ({profile.source}), compiled by flowlogs.\n# Every key, its type and default: README.md (`helm show readme`) and values.schema.json.\n" + dump_yaml(values)
+    files["values.yaml"] = (
+        f"# The values of flowlogs profile {profile.name} ({profile.source}), compiled by flowlogs.\n# Every key, its "
+        "type and default: README.md (`helm show readme`) and values.schema.json.\n"
+    ) + dump_yaml(values)
     extras = {f"{PROFILE_FILES_DIR}/{extra}": text for path, text in chart_files.items() if path.startswith(f"{PROFILES_DIR}/{profile.name}/") and (extra := path.rsplit("/", 1)[1]) not in ("values.yaml", "Chart.yaml", "README.md")}
     files.update(extras)
     install = f"helm install flowlogs {name}-<version>.tgz --namespace flowlogs-system --create-namespace"
     lines = [
         f"# {name}",
         "",
-        f"The flowlogs chart with profile `{profile.name}` built in ({', '.join(profile.labels) or 'no product section'}).",
+        f"The flowlogs chart with profile `{profile.name}` built in "
+        f"({', '.join(profile.labels) or 'no product section'}).",
         "",
         *([" ".join(profile.description.split()), ""] if profile.description else []),
         "Install it with no values file (from a repository or registry, name the chart instead of the archive):",
@@ -81,7 +87,9 @@ def profile_chart_files(chart_files: Mapping[str, str], profile: CompiledProfile
         "",
     ]
     for extra, text in sorted(extras.items()):
-        lines += [f"`{extra}` (in this package; `helm pull --untar` to get it):", "", "```yaml", text.rstrip("\n"), "```", ""]
+        lines += [(
+            f"`{extra}` (in this package; `helm pull --untar` to get it):"
+        ), "", "```yaml", text.rstrip("\n"), "```", ""]
     files["README.md"] = "\n".join(lines) + "\n" + files["README.md"]
     return files
 

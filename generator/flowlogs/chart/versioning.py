@@ -38,9 +38,7 @@ class UnversionedChart:
         chart_yaml = self._chart_yaml("Chart.yaml", chart_dir / "Chart.yaml", self.digests["Chart.yaml"], BASE_VERSION)
         found = _CHART_YAML_VERSION_RE.search(chart_yaml)
         start = found[1] if found else BASE_VERSION
-        versioned = {path: self._chart_yaml(path, chart_dir / path, digest, start) for path, digest in self.digests.items() if path != (
-            "Chart.yaml"
-        )}
+        versioned = {path: self._chart_yaml(path, chart_dir / path, digest, start) for path, digest in self.digests.items() if path != "Chart.yaml"}
         return {**self.files, "Chart.yaml": chart_yaml, **versioned}
 
     def _chart_yaml(self, path: str, previous: Path, digest: str, start: str) -> str:

@@ -30,13 +30,11 @@ def read_texts(directory: Path) -> dict[str, str]:
     """The YAML files of a generated directory as they are before a run (relative paths)."""
     if not directory.is_dir():
         return {}
-    return {p.relative_to(directory).as_posix(): p.read_text(encoding=(
-        "utf-8"
-    ), errors=(
-        "replace"
-    )) for p in sorted(directory.rglob((
-        "*.yaml"
-    ))) if p.is_file()}
+    return {
+        p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted(directory.rglob("*.yaml"))
+        if p.is_file()
+    }
 
 
 def value_changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[ValueChange]:
@@ -59,7 +57,10 @@ def value_changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[V
             values[identity] = (old_value, new_value)
             if name not in found.setdefault(identity, []):
                 found[identity].append(name)
-    return [ValueChange(identity[0], *values[identity], tuple(files), tuple(kinds[f] for f in files)) for identity, files in found.items()]
+    return [
+        ValueChange(identity[0], *values[identity], tuple(files), tuple(kinds[f] for f in files))
+        for identity, files in found.items()
+    ]
 
 
 def _differences(old: list[str], new: list[str]) -> Iterator[tuple[str, Any, Any]]:
@@ -77,7 +78,12 @@ def _differences(old: list[str], new: list[str]) -> Iterator[tuple[str, Any, Any
         )
     for old_index, new_index in pairs:
         old_entry, new_entry = _entry(old, old_index), _entry(new, new_index)
-        if old_entry is not None and new_entry is not None and old_entry[0] == new_entry[0] and old_entry[1] != new_entry[1]:
+        if (
+            old_entry is not None
+            and new_entry is not None
+            and old_entry[0] == new_entry[0]
+            and old_entry[1] != new_entry[1]
+        ):
             yield old_entry[0], old_entry[1], new_entry[1]
 
 
@@ -116,9 +122,9 @@ def describe(changes: list[ValueChange], gitops_name: str) -> list[str]:
             where = f"{gitops_name}/{change.files[0]}"
         else:
             counts = {kind: change.kinds.count(kind) for kind in sorted(set(change.kinds), key=lambda k: (k == "", k))}
-            where = ", ".join((
-                f"{count} {kind or 'other file'}{'s' if count > 1 else ''}"
-            ) for kind, count in counts.items())
+            where = ", ".join(
+                f"{count} {kind or 'other file'}{'s' if count > 1 else ''}" for kind, count in counts.items()
+            )
         lines.append(f"{gitops_name}/: {change.key} {_shown(change.old)} -> {_shown(change.new)} in {where}")
     if len(changes) > MAX_SHOWN:
         lines.append(f"{gitops_name}/: and {len(changes) - MAX_SHOWN} more changed value(s)")

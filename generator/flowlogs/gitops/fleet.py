@@ -110,11 +110,7 @@ def load_fleet(
     root = Node(data, (), positions)
     settings = settings_from_node(root.get("gitops"), values_dir, chart_dir, diagnostics)
     settings = apply_overrides(settings, overrides, diagnostics)
-    _warn_placeholder(settings, root.get((
-        "gitops"
-    )).key_location if (
-        "gitops"
-    ) in root else Location(positions.file, 1, 1), values_dir, diagnostics)
+    _warn_placeholder(settings, root.get("gitops").key_location if "gitops" in root else Location(positions.file, 1, 1), values_dir, diagnostics)
     _check_cilium_release(settings, profiles, diagnostics)
     clusters = _clusters(root.get("clusters"), profiles, known_profiles, diagnostics, progress)
     if settings.cluster_generator == "labels" and clusters:

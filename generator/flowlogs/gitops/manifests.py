@@ -144,15 +144,7 @@ def _chart_source(settings: GitopsSettings, value_files: list[str], parameters: 
     helm: dict[str, Any] = {"releaseName": settings.release_name, "valueFiles": value_files}
     if parameters:
         helm["parameters"] = parameters
-    return {(
-        "repoURL"
-    ): settings.repo_url, (
-        "targetRevision"
-    ): settings.revision, (
-        "path"
-    ): settings.chart_path, (
-        "helm"
-    ): helm}
+    return {"repoURL": settings.repo_url, "targetRevision": settings.revision, "path": settings.chart_path, "helm": helm}
 
 
 def profile_application(profile: CompiledProfile, settings: GitopsSettings) -> dict[str, Any]:
@@ -189,9 +181,7 @@ def _cilium_sources(profile: CompiledProfile, settings: GitopsSettings) -> list[
     release = settings.cilium_release
     assert release is not None and release.product in profile.parts
     namespace = effective_value(profile, "cilium.configMap.namespace", _chart_defaults())
-    value_files = [(
-        f"${VALUES_REF}/{path}"
-    ) for path in release.value_files] + [cilium_values_file(settings, profile.name)]
+    value_files = [f"${VALUES_REF}/{path}" for path in release.value_files] + [cilium_values_file(settings, profile.name)]
     return [
         {"repoURL": settings.repo_url, "targetRevision": settings.revision, "ref": VALUES_REF},
         {
@@ -254,15 +244,7 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
             parameters.append(parameter)
     extra = {"templatePatch": TEMPLATE_PATCH} if any(VALUE_ELEMENT_KEY in e for e in elements) else {}
     partial = any(renders_partial_manifests(profiles[c.profile]) for c in fleet.clusters)
-    return _applicationset(settings, [{(
-        "list"
-    ): {(
-        "elements"
-    ): elements}}], parameters, ssa, (
-        "{{.profile}}"
-    ), (
-        "{{.cluster}}"
-    ), extra, partial)
+    return _applicationset(settings, [{"list": {"elements": elements}}], parameters, ssa, "{{.profile}}", "{{.cluster}}", extra, partial)
 
 
 def _applicationset(
@@ -293,13 +275,7 @@ def _applicationset(
     return {
         "apiVersion": API_VERSION,
         "kind": "ApplicationSet",
-        "metadata": {(
-            "name"
-        ): APPLICATIONSET_NAME, (
-            "namespace"
-        ): settings.argocd_namespace, (
-            "labels"
-        ): {PART_OF_LABEL[0]: PART_OF_LABEL[1]}},
+        "metadata": {"name": APPLICATIONSET_NAME, "namespace": settings.argocd_namespace, "labels": {PART_OF_LABEL[0]: PART_OF_LABEL[1]}},
         "spec": {
             "goTemplate": True,
             "goTemplateOptions": ["missingkey=error"],
@@ -352,21 +328,13 @@ def labels_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile])
         generators.append({"clusters": {"selector": {"matchLabels": {PROFILE_LABEL: name}}, "values": values}})
     parameters: list[dict[str, Any]] = []
     for override in overrides:
-        parameter: dict[str, Any] = {(
-            "name"
-        ): override.chart_value, (
-            "value"
-        ): _annotation_or_default(override_annotation(override.key), override.element_key)}
+        parameter: dict[str, Any] = {"name": override.chart_value, "value": _annotation_or_default(override_annotation(override.key), override.element_key)}
         if override.force_string:
             parameter["forceString"] = True
         parameters.append(parameter)
     ssa = any(needs_server_side_apply(settings, profile) for profile in profiles.values())
     partial = any(renders_partial_manifests(profile) for profile in profiles.values())
-    return _applicationset(settings, generators, parameters, ssa, (
-        "{{.values.profile}}"
-    ), (
-        "{{.nameNormalized}}"
-    ), {}, partial)
+    return _applicationset(settings, generators, parameters, ssa, "{{.values.profile}}", "{{.nameNormalized}}", {}, partial)
 
 
 def used_profiles(clusters: Sequence[Cluster]) -> list[str]:

@@ -45,15 +45,7 @@ def _retry_schema() -> dict[str, Any]:
             "Default: limit 5, backoff 5s doubled each time up to 3m."
         ),
         "properties": {
-            "limit": {(
-                "type"
-            ): (
-                "integer"
-            ), (
-                "minimum"
-            ): 0, (
-                "description"
-            ): (
+            "limit": {"type": "integer", "minimum": 0, "description": (
                 "Retries of a failed sync; 0 switches retries off. Default: 5."
             )},
             "backoff": {
@@ -62,15 +54,7 @@ def _retry_schema() -> dict[str, Any]:
                 "description": "Wait before each retry (retry.backoff).",
                 "properties": {
                     "duration": {**_GO_DURATION, "description": "Wait before the first retry. Default: 5s."},
-                    "factor": {(
-                        "type"
-                    ): (
-                        "integer"
-                    ), (
-                        "minimum"
-                    ): 1, (
-                        "description"
-                    ): (
+                    "factor": {"type": "integer", "minimum": 1, "description": (
                         "Each wait is the previous one times this. Default: 2."
                     )},
                     "max-duration": {**_GO_DURATION, "description": "Longest wait. Default: 3m."},
@@ -87,41 +71,17 @@ def _sync_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "description": "The Applications' sync policy (spec.syncPolicy).",
         "properties": {
-            "automated": {(
-                "type"
-            ): (
-                "boolean"
-            ), (
-                "description"
-            ): (
+            "automated": {"type": "boolean", "description": (
                 "Sync automatically when Git changes (syncPolicy.automated). Default: true."
             )},
-            "prune": {(
-                "type"
-            ): (
-                "boolean"
-            ), (
-                "description"
-            ): (
+            "prune": {"type": "boolean", "description": (
                 "Delete resources that are no longer rendered (automated.prune). Default: true. Felix/Service patches "
                 "are never pruned (Prune=false on them)."
             )},
-            "self-heal": {(
-                "type"
-            ): (
-                "boolean"
-            ), (
-                "description"
-            ): (
+            "self-heal": {"type": "boolean", "description": (
                 "Undo changes made in the cluster (automated.selfHeal). Default: true."
             )},
-            "create-namespace": {(
-                "type"
-            ): (
-                "boolean"
-            ), (
-                "description"
-            ): (
+            "create-namespace": {"type": "boolean", "description": (
                 "Create the destination namespace (CreateNamespace=true). Default: true."
             )},
             "server-side-apply": {
@@ -133,35 +93,13 @@ def _sync_schema() -> dict[str, Any]:
                     "Default: auto."
                 ),
             },
-            "fail-on-shared-resource": {(
-                "type"
-            ): (
-                "boolean"
-            ), (
-                "description"
-            ): (
+            "fail-on-shared-resource": {"type": "boolean", "description": (
                 "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). Default: "
                 "true."
             )},
             "retry": _retry_schema(),
         },
-        "x-upstream-aliases": {(
-            "selfHeal"
-        ): (
-            "self-heal"
-        ), (
-            "syncOptions"
-        ): (
-            "server-side-apply"
-        ), (
-            "CreateNamespace"
-        ): (
-            "create-namespace"
-        ), (
-            "ServerSideApply"
-        ): (
-            "server-side-apply"
-        )},
+        "x-upstream-aliases": {"selfHeal": "self-heal", "syncOptions": "server-side-apply", "CreateNamespace": "create-namespace", "ServerSideApply": "server-side-apply"},
     }
 
 
@@ -176,35 +114,15 @@ def _cilium_release_schema() -> dict[str, Any]:
             "manages."
         ),
         "properties": {
-            "enabled": {(
-                "type"
-            ): (
-                "boolean"
-            ), (
-                "description"
-            ): (
+            "enabled": {"type": "boolean", "description": (
                 "Write multi-source Applications for profiles with a Cilium part. Default: true when this section is "
                 "present."
             )},
-            "repo-url": {**_URL, (
-                "title"
-            ): (
-                "Helm repository URL"
-            ), (
-                "description"
-            ): (
+            "repo-url": {**_URL, "title": "Helm repository URL", "description": (
                 "Cilium's Helm repository. Default: https://helm.cilium.io/."
             )},
             "chart": {"type": "string", "minLength": 1, "description": "Chart name. Default: cilium."},
-            "release-name": {**NAMESPACE, (
-                "title"
-            ): (
-                "release name"
-            ), (
-                "description"
-            ): (
-                "Cilium's Helm release name. Default: cilium."
-            )},
+            "release-name": {**NAMESPACE, "title": "release name", "description": "Cilium's Helm release name. Default: cilium."},
             "versions": {
                 "type": "object",
                 "title": "Cilium chart versions",
@@ -231,27 +149,7 @@ def _cilium_release_schema() -> dict[str, Any]:
                 ),
             },
         },
-        "x-upstream-aliases": {(
-            "repoURL"
-        ): (
-            "repo-url"
-        ), (
-            "releaseName"
-        ): (
-            "release-name"
-        ), (
-            "valueFiles"
-        ): (
-            "value-files"
-        ), (
-            "version"
-        ): (
-            "versions"
-        ), (
-            "targetRevision"
-        ): (
-            "versions"
-        )},
+        "x-upstream-aliases": {"repoURL": "repo-url", "releaseName": "release-name", "valueFiles": "value-files", "version": "versions", "targetRevision": "versions"},
     }
 
 
@@ -262,51 +160,21 @@ def gitops_section_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "description": "How Argo CD deploys this repository's chart. Every key has a default; set repo-url.",
         "properties": {
-            "repo-url": {**_URL, (
-                "title"
-            ): (
-                "repository URL"
-            ), (
-                "description"
-            ): (
+            "repo-url": {**_URL, "title": "repository URL", "description": (
                 "The Git repository Argo CD reads this chart from (https://, ssh:// or git@host:path)."
             )},
-            "revision": {(
-                "type"
-            ): (
-                "string"
-            ), (
-                "minLength"
-            ): 1, (
-                "description"
-            ): (
+            "revision": {"type": "string", "minLength": 1, "description": (
                 "The branch, tag or commit to deploy (targetRevision). Default: HEAD."
             )},
-            "chart-path": {(
-                "type"
-            ): (
-                "string"
-            ), (
-                "minLength"
-            ): 1, (
-                "description"
-            ): (
+            "chart-path": {"type": "string", "minLength": 1, "description": (
                 "Where the generated chart is, relative to the repository root. Default: the chart directory's path "
                 "relative to the parent of values/."
             )},
-            "argocd-namespace": {**NAMESPACE, (
-                "description"
-            ): (
+            "argocd-namespace": {**NAMESPACE, "description": (
                 "The namespace Argo CD runs in, where the Applications are created. Default: argocd."
             )},
             "project": {**DNS_LABEL, "title": "project", "description": "The Argo CD AppProject. Default: default."},
-            "release-name": {**NAMESPACE, (
-                "title"
-            ): (
-                "release name"
-            ), (
-                "description"
-            ): (
+            "release-name": {**NAMESPACE, "title": "release name", "description": (
                 "The Helm release name of this chart. Default: flowlogs."
             )},
             "destination": {
@@ -316,13 +184,7 @@ def gitops_section_schema() -> dict[str, Any]:
                     "Where the per-profile Applications deploy (the fleet's clusters have their own server)."
                 ),
                 "properties": {
-                    "server": {**_URL, (
-                        "title"
-                    ): (
-                        "cluster API URL"
-                    ), (
-                        "description"
-                    ): (
+                    "server": {**_URL, "title": "cluster API URL", "description": (
                         "Default: https://kubernetes.default.svc (the cluster Argo CD runs in)."
                     )},
                     "namespace": {**NAMESPACE, "description": "The release namespace. Default: flowlogs-system."},
@@ -372,43 +234,17 @@ def overrides_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "description": "What this cluster changes from its profile.",
         "properties": {
-            "cilium": {(
-                "type"
-            ): (
-                "boolean"
-            ), (
-                "description"
-            ): (
+            "cilium": {"type": "boolean", "description": (
                 "Switch the profile's Cilium part on or off for this cluster (cilium.enabled)."
             )},
-            "calico": {(
-                "type"
-            ): (
-                "boolean"
-            ), (
-                "description"
-            ): (
+            "calico": {"type": "boolean", "description": (
                 "Switch the profile's Calico part on or off for this cluster (calico.enabled)."
             )},
-            "cilium-namespace": {**NAMESPACE, (
-                "description"
-            ): (
+            "cilium-namespace": {**NAMESPACE, "description": (
                 "The namespace Cilium runs in on this cluster: the flow-log ConfigMap goes there "
                 "(cilium.configMap.namespace)."
             )},
-            "nodes": {(
-                "type"
-            ): (
-                "integer"
-            ), (
-                "minimum"
-            ): 1, (
-                "title"
-            ): (
-                "node count"
-            ), (
-                "description"
-            ): (
+            "nodes": {"type": "integer", "minimum": 1, "title": "node count", "description": (
                 "Number of nodes, for the Calico L7 log storage preflight (the guide asks for an additional 1 GB per "
                 "node per day of retention). Not a chart value."
             )},
@@ -443,54 +279,16 @@ def cluster_schema() -> dict[str, Any]:
         "required": ["name", "server", "profile"],
         "properties": {
             "name": {**CLUSTER_NAME, "description": "Unique name; the Application is <name>-flowlogs."},
-            "server": {**_URL, (
-                "title"
-            ): (
-                "cluster API URL"
-            ), (
-                "description"
-            ): (
+            "server": {**_URL, "title": "cluster API URL", "description": (
                 "The cluster's API server URL, exactly as in its Argo CD cluster secret."
             )},
-            "profile": {(
-                "type"
-            ): (
-                "string"
-            ), (
-                "minLength"
-            ): 1, (
-                "title"
-            ): (
-                "profile"
-            ), (
-                "description"
-            ): (
+            "profile": {"type": "string", "minLength": 1, "title": "profile", "description": (
                 "The profile (a file in values/, without .yaml) this cluster runs."
             )},
             "description": {"type": "string", "description": "A note about the cluster (not used in the output)."},
             "overrides": overrides_schema(),
         },
-        "x-upstream-aliases": {(
-            "cluster"
-        ): (
-            "name"
-        ), (
-            "url"
-        ): (
-            "server"
-        ), (
-            "destination"
-        ): (
-            "server"
-        ), (
-            "values"
-        ): (
-            "overrides"
-        ), (
-            "valueFile"
-        ): (
-            "profile"
-        )},
+        "x-upstream-aliases": {"cluster": "name", "url": "server", "destination": "server", "values": "overrides", "valueFile": "profile"},
     }
 
 
@@ -508,37 +306,9 @@ def fleet_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "gitops": gitops_section_schema(),
-            "clusters": {(
-                "type"
-            ): (
-                "array"
-            ), (
-                "items"
-            ): cluster_schema(), (
-                "description"
-            ): (
+            "clusters": {"type": "array", "items": cluster_schema(), "description": (
                 "The clusters of the fleet; one ApplicationSet gives each its profile."
             )},
         },
-        "x-upstream-aliases": {(
-            "argocd"
-        ): (
-            "gitops"
-        ), (
-            "argo-cd"
-        ): (
-            "gitops"
-        ), (
-            "settings"
-        ): (
-            "gitops"
-        ), (
-            "elements"
-        ): (
-            "clusters"
-        ), (
-            "fleet"
-        ): (
-            "clusters"
-        )},
+        "x-upstream-aliases": {"argocd": "gitops", "argo-cd": "gitops", "settings": "gitops", "elements": "clusters", "fleet": "clusters"},
     }

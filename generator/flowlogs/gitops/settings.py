@@ -118,9 +118,7 @@ def check_cluster_server(value: str, location: Location, diagnostics: Diagnostic
         diagnostics.error(location, f"{what} '{value}' has no host name", hint)
         return False
     if "@" in parts.netloc:
-        diagnostics.error(location, (
-            f"{what} '{value}' carries credentials"
-        ), (
+        diagnostics.error(location, f"{what} '{value}' carries credentials", (
             "credentials belong in the Argo CD cluster secret, never in a file in Git"
         ))
         return False
@@ -164,9 +162,7 @@ def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, wha
         diagnostics.error(location, f"{what} '{value}' is not a Git URL", hint)
         return False
     if parts.scheme in ("https", "http") and parts.password:
-        diagnostics.error(location, (
-            f"{what} '{value}' carries a password"
-        ), (
+        diagnostics.error(location, f"{what} '{value}' carries a password", (
             "credentials belong in an Argo CD repository secret, never in a file in Git"
         ))
         return False
@@ -180,16 +176,8 @@ def check_helm_repo_url(value: str, location: Location, diagnostics: Diagnostics
         parts = urlsplit(value)
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in ((
-        "https"
-    ), (
-        "http"
-    ), (
-        "oci"
-    )) or not parts.hostname or any(c.isspace() for c in value):
-        diagnostics.error(location, (
-            f"Helm repository URL '{value}' is not valid"
-        ), (
+    if parts is None or parts.scheme not in ("https", "http", "oci") or not parts.hostname or any(c.isspace() for c in value):
+        diagnostics.error(location, f"Helm repository URL '{value}' is not valid", (
             "e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry"
         ))
         return False
@@ -327,9 +315,7 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
 
     destination = section.get("destination")
     server = destination.get("server")
-    if server.value is not None and check_cluster_server(str(server.value), server.location, diagnostics, (
-        "destination server"
-    )):
+    if server.value is not None and check_cluster_server(str(server.value), server.location, diagnostics, "destination server"):
         settings = replace(settings, destination_server=str(server.value))
 
     sync = section.get("sync")
@@ -417,11 +403,7 @@ def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | Non
         return settings
     if overrides.repo_url is not None and check_repo_url(overrides.repo_url, Location("--repo-url"), diagnostics):
         settings = replace(settings, repo_url=overrides.repo_url)
-    if overrides.revision is not None and check_revision(overrides.revision, Location((
-        "--revision"
-    )), diagnostics, (
-        "target revision"
-    )):
+    if overrides.revision is not None and check_revision(overrides.revision, Location("--revision"), diagnostics, "target revision"):
         settings = replace(settings, revision=overrides.revision)
     for flag, value, attribute in (
         ("--argocd-namespace", overrides.argocd_namespace, "argocd_namespace"),
@@ -432,9 +414,7 @@ def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | Non
         if DNS_LABEL_RE.match(value):
             settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # both attributes are str
         else:
-            diagnostics.error(Location(flag), (
-                f"'{value}' is not a valid name"
-            ), (
+            diagnostics.error(Location(flag), f"'{value}' is not a valid name", (
                 "use lower-case letters, digits and '-' (a DNS label)"
             ))
     return settings
