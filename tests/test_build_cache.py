@@ -126,7 +126,7 @@ def test_validate_after_generate_uses_the_kept_chart_without_compiling(cache, ru
         for path in Path("chart").rglob("*")
         if path.is_file()
     }
-    assert current.files == on_disk
+    assert current.versioned(Path("chart")) == on_disk
     assert [(p.name, p.source) for p in current.profiles] == [("demo", "values/demo.yaml")]
 
 
@@ -145,13 +145,13 @@ def test_no_cache_keeps_nothing(cache, run_cli, monkeypatch):
 
 def test_helm_reads_chart_dir_only_when_it_is_exactly_the_build(cache, run_cli):
     assert run_cli("generate").code == 0
-    current = current_chart(Path("values"), Path("chart"))
-    with chart_on_disk(current.files, Path("chart")) as chart:
+    files = current_chart(Path("values"), Path("chart")).versioned(Path("chart"))
+    with chart_on_disk(files, Path("chart")) as chart:
         assert chart == Path("chart")
     Path("chart/extra.txt").write_text("a file generate did not write\n", encoding="utf-8")
-    with chart_on_disk(current.files, Path("chart")) as chart:
+    with chart_on_disk(files, Path("chart")) as chart:
         assert chart != Path("chart")
-        assert sorted(str(p.relative_to(chart)) for p in chart.rglob("*") if p.is_file()) == sorted(current.files)
+        assert sorted(str(p.relative_to(chart)) for p in chart.rglob("*") if p.is_file()) == sorted(files)
     assert Path("chart/extra.txt").is_file()
 
 
@@ -191,9 +191,9 @@ def test_a_single_profile_render_reads_chart_dir_in_place(cache, run_cli):
     assert run_cli("generate").code == 0
     write_profile(Path("values"), "other", PROFILE.replace("drops", "others"))
     assert run_cli("generate").code == 0
-    current = current_chart(Path("values"), Path("chart"), ["demo"])
-    assert current.files["profiles/README.md"] != Path("chart/profiles/README.md").read_text(encoding="utf-8")
-    with chart_on_disk(current.files, Path("chart"), helm_reads_only=True) as chart:
+    files = current_chart(Path("values"), Path("chart"), ["demo"]).versioned(Path("chart"))
+    assert files["profiles/README.md"] != Path("chart/profiles/README.md").read_text(encoding="utf-8")
+    with chart_on_disk(files, Path("chart"), helm_reads_only=True) as chart:
         assert chart == Path("chart")
 
 

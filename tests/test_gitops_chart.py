@@ -64,7 +64,7 @@ def rendered(tmp_path_factory) -> dict[str, list[dict[str, Any]] | str]:
         except ProfileError as error:
             results[name] = f"does not compile: {error}"
             continue
-        sync_tree(root / "chart", built.chart_files)
+        sync_tree(root / "chart", built.chart.versioned(root / "chart"))
         values = yaml.safe_load((root / "chart" / PROFILES_DIR / name / "values.yaml").read_text()) or {}
         manifests = engine.template(root / "chart", values, release_name="flowlogs", namespace="flowlogs-system")
         results[name] = [yaml.safe_load(m.text) for m in manifests]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,47 +26,10 @@ from .errors import Diagnostic, Location, Severity, UserError
 from .names import PROFILES_DIR, tree_name
 
 if TYPE_CHECKING:
-    from .chart.versioning import UnversionedChart
+    from .chart.versioning import BuiltChart
     from .compiler import CompiledProfile
 
 _BUILD_KIND = "build"
-
-
-@dataclass(frozen=True)
-class ChartProfile:
-    """A profile of a built chart: its name and the file it was compiled from, as shown to users."""
-
-    name: str
-    source: str
-
-
-@dataclass(frozen=True)
-class CompiledChart:
-    """The profiles compiled now and their chart, before its version is decided."""
-
-    unversioned: UnversionedChart
-    profiles: list[CompiledProfile]
-    diagnostics: list[Diagnostic]
-
-
-@dataclass(frozen=True)
-class CurrentChart:
-    """The chart files (relative path -> text) and the profiles they hold, in the order asked."""
-
-    files: dict[str, str]
-    profiles: list[ChartProfile]
-    diagnostics: list[Diagnostic]
-
-    @property
-    def names(self) -> list[str]:
-        return [profile.name for profile in self.profiles]
-
-
-@dataclass(frozen=True)
-class _KeptBuild:
-    unversioned: UnversionedChart
-    profiles: list[ChartProfile]
-    diagnostics: list[Diagnostic]
 
 
 def selected_paths(values_dir: Path, selected: Sequence[str]) -> list[Path]:
@@ -86,61 +48,55 @@ def selected_paths(values_dir: Path, selected: Sequence[str]) -> list[Path]:
     return list(dict.fromkeys(paths))
 
 
-def compile_current(values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()) -> CompiledChart:
+def compile_current(
+    values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()
+) -> tuple[list[CompiledProfile], BuiltChart]:
     """Compile the selected profiles now and build their chart in memory; a broken profile raises ProfileError."""
     return compile_chart(values_dir, chart_dir, selected_paths(values_dir, selected))
 
 
-def compile_chart(values_dir: Path, chart_dir: Path, paths: list[Path]) -> CompiledChart:
+def compile_chart(values_dir: Path, chart_dir: Path, paths: list[Path]) -> tuple[list[CompiledProfile], BuiltChart]:
     """Compile these profile files and build their chart in memory; a broken profile raises ProfileError."""
-    import dataclasses
-
-    from .chart.build import build_unversioned
+    from .chart.build import build_chart
     from .compiler import compile_paths
-    from .names import repository_source
 
     result = compile_paths(paths)
     result.diagnostics.raise_if_errors()
-    shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in result.profiles]
-    return CompiledChart(build_unversioned(shown, chart_dir), result.profiles, result.diagnostics.items)
+    return result.profiles, build_chart(result.profiles, values_dir, chart_dir, result.diagnostics.items)
 
 
-def current_chart(values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()) -> CurrentChart:
+def current_chart(values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()) -> BuiltChart:
     """The chart of the selected profiles as they are now: from the cache, else compiled now."""
     paths = selected_paths(values_dir, selected)
     key = build_key(values_dir, chart_dir, paths)
     kept = _kept_build(caches.load(_BUILD_KIND, key)) if key is not None else None
     if kept is None:
-        kept = keep_build(key, values_dir, chart_dir, paths, compile_chart(values_dir, chart_dir, paths))
-    return CurrentChart(kept.unversioned.versioned(chart_dir), kept.profiles, kept.diagnostics)
-
-
-def keep_build(
-    key: dict[str, object] | None, values_dir: Path, chart_dir: Path, paths: list[Path], compiled: CompiledChart
-) -> _KeptBuild:
-    """Keep a build under the key taken before it compiled (`generate` leaves the one the
-    `validate` after it needs), unless a profile file changed meanwhile: then the key would not
-    name what was compiled."""
-    kept = _KeptBuild(
-        compiled.unversioned, [ChartProfile(p.name, p.source) for p in compiled.profiles], compiled.diagnostics
-    )
-    if key is not None and key == build_key(values_dir, chart_dir, paths):
-        diagnostics = [
-            [d.severity.value, d.location.file, d.location.line, d.location.column, d.message, d.hint]
-            for d in kept.diagnostics
-        ]
-        value = {
-            "files": kept.unversioned.files,
-            "digests": kept.unversioned.digests,
-            "profiles": [[p.name, p.source] for p in kept.profiles],
-        }
-        caches.save(_BUILD_KIND, key, {**value, "diagnostics": diagnostics})
+        kept = compile_chart(values_dir, chart_dir, paths)[1]
+        keep_build(key, values_dir, chart_dir, paths, kept)
     return kept
 
 
-def _kept_build(value: object) -> _KeptBuild | None:
+def keep_build(
+    key: dict[str, object] | None, values_dir: Path, chart_dir: Path, paths: list[Path], built: BuiltChart
+) -> None:
+    """Keep a build under the key taken before it compiled (`generate` leaves the one the
+    `validate` after it needs), unless a profile file changed meanwhile: then the key would not
+    name what was compiled."""
+    if key is not None and key == build_key(values_dir, chart_dir, paths):
+        caches.save(_BUILD_KIND, key, {
+            "files": built.files,
+            "digests": built.digests,
+            "profiles": [[p.name, p.source] for p in built.profiles],
+            "diagnostics": [
+                [d.severity.value, d.location.file, d.location.line, d.location.column, d.message, d.hint]
+                for d in built.diagnostics
+            ],
+        })
+
+
+def _kept_build(value: object) -> BuiltChart | None:
     """A build as `keep_build` stores it, or None for anything else."""
-    from .chart.versioning import UnversionedChart
+    from .chart.versioning import BuiltChart, ChartProfile
 
     if not (
         isinstance(value, dict)
@@ -158,7 +114,7 @@ def _kept_build(value: object) -> _KeptBuild | None:
         ]
     except (KeyError, TypeError, ValueError):
         return None
-    return _KeptBuild(UnversionedChart(files, digests), profiles, diagnostics)
+    return BuiltChart(files, digests, profiles, diagnostics)
 
 
 def build_key(values_dir: Path, chart_dir: Path, paths: list[Path]) -> dict[str, object] | None:

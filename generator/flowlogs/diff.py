@@ -104,11 +104,12 @@ def rendered_diff(
         if (chart_dir / "Chart.yaml").is_file()
         else ""
     )
-    new_version = _chart_version(built.chart_files["Chart.yaml"])
+    chart_files = built.chart.versioned(chart_dir)
+    new_version = _chart_version(chart_files["Chart.yaml"])
     results: list[RenderedDiff] = []
     with tempfile.TemporaryDirectory(prefix="flowlogs-diff-") as temporary:
         new_chart = Path(temporary) / tree_name(chart_dir)
-        sync_tree(new_chart, built.chart_files)
+        sync_tree(new_chart, chart_files)
         for name in list(profiles) or available:
             old = new = ""
             if name in old_names:

@@ -8,12 +8,11 @@ switched as a whole (chart/tree.py `replace_trees`), under a lock against concur
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chart.build import build_unversioned
+from .chart.build import build_chart
 from .chart.tree import (
     SyncReport,
     check_owned,
@@ -23,13 +22,14 @@ from .chart.tree import (
     recover_trees,
     replace_trees,
 )
+from .chart.versioning import BuiltChart
 from .compiler import CompiledProfile, compile_paths
-from .current import CompiledChart, build_key, keep_build
+from .current import build_key, keep_build
 from .errors import Diagnostic, UserError
 from .gitops.build import plan_gitops
 from .gitops.fleet import Fleet, Progress
 from .gitops.settings import SettingsOverrides
-from .names import repository_source, tree_name
+from .names import tree_name
 from .profile import directory_profiles
 
 
@@ -38,8 +38,8 @@ class Plan:
     """Everything a generation would write, built in memory."""
 
     profiles: list[CompiledProfile]
-    chart_files: dict[str, str]
-    diagnostics: list[Diagnostic]
+    chart: BuiltChart  # its files are versioned after the chart on disk when they are written or compared
+    diagnostics: list[Diagnostic]  # of the profiles and the fleet file
     gitops_dir: Path
     gitops_files: dict[str, str]
     fleet: Fleet
@@ -78,12 +78,10 @@ def plan(
         progress,
     )
     result.diagnostics.raise_if_errors()
-    shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in result.profiles]
-    unversioned = build_unversioned(shown, chart_dir)
+    chart = build_chart(result.profiles, values_dir, chart_dir, compile_diagnostics)
     # The chart `validate` (or `render`) builds next from the same profiles: keep it for them.
-    keep_build(key, values_dir, chart_dir, paths, CompiledChart(unversioned, result.profiles, compile_diagnostics))
-    files = unversioned.versioned(chart_dir)
-    return Plan(result.profiles, files, result.diagnostics.items, gitops_dir, gitops.files, gitops.fleet)
+    keep_build(key, values_dir, chart_dir, paths, chart)
+    return Plan(result.profiles, chart, result.diagnostics.items, gitops_dir, gitops.files, gitops.fleet)
 
 
 def _check_separate(values_dir: Path, chart_dir: Path, gitops_dir: Path) -> None:
@@ -124,10 +122,11 @@ def generate(
         recover_trees(journal_dir, [chart_dir, gitops_dir or default_gitops_dir(chart_dir)])
         built = plan(values_dir, chart_dir, gitops_dir, settings=settings, progress=progress)
         # Both checked before either is written: a wrong --gitops-dir must not leave a half-written chart.
-        check_owned(chart_dir, built.chart_files)
+        chart_files = built.chart.versioned(chart_dir)
+        check_owned(chart_dir, chart_files)
         check_owned(built.gitops_dir, built.gitops_files)
         chart_report, gitops_report = replace_trees(
-            journal_dir, [(chart_dir, built.chart_files), (built.gitops_dir, built.gitops_files)]
+            journal_dir, [(chart_dir, chart_files), (built.gitops_dir, built.gitops_files)]
         )
     return built, _merge([(tree_name(chart_dir), chart_report), (tree_name(built.gitops_dir), gitops_report)])
 
@@ -146,6 +145,6 @@ def check(
 ) -> tuple[Plan, str]:
     """The diff between the committed chart/ and gitops/ and what `generate` would write ("" when fresh)."""
     built = plan(values_dir, chart_dir, gitops_dir, settings=settings)
-    return built, diff_tree(chart_dir, built.chart_files, tree_name(chart_dir)) + diff_tree(
+    return built, diff_tree(chart_dir, built.chart.versioned(chart_dir), tree_name(chart_dir)) + diff_tree(
         built.gitops_dir, built.gitops_files, tree_name(built.gitops_dir)
     )

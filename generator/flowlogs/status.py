@@ -89,11 +89,9 @@ def profile_status(
             raise UserError(f"name the profile this cluster deploys: {values_dir} has {len(paths)} ({names})")
         profile = str(paths[0])
     context, server = kubectl.connect()  # before compiling: a cluster that cannot be asked is said first
-    compiled = compile_current(values_dir, chart_dir, [profile])
-    (compiled_profile,) = compiled.profiles
-    files = compiled.unversioned.versioned(chart_dir)
+    (compiled_profile,), chart = compile_current(values_dir, chart_dir, [profile])
     text = render_current(
-        files,
+        chart.versioned(chart_dir),
         chart_dir,
         compiled_profile.name,
         helm=helm,

@@ -9,7 +9,9 @@ byte-identical files.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -17,23 +19,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import caches
-from ..names import GENERATED_MARK, PROFILES_DIR, tree_name
+from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name
 from ..registry import PRODUCTS
 from ..chart_values import chart_values
 from ..values_model import ChartValue, Section, default_values, values_schema, values_table, values_yaml
 from ..yamlio import dump_yaml
 from . import metadata
 from .profile_chart import CHART_NAME, profile_chart_files, profile_chart_yaml, profile_chart_yaml_path
-from .versioning import CONTENT_HASH_ANNOTATION, VERSION_PLACEHOLDER, UnversionedChart, content_hash
+from .versioning import CONTENT_HASH_ANNOTATION, VERSION_PLACEHOLDER, BuiltChart, ChartProfile, content_hash
 
 if TYPE_CHECKING:
     import jinja2
 
     from ..compiler import CompiledProfile
+    from ..errors import Diagnostic
 
 GENERATED_HEADER = GENERATED_MARK + " from {source}. Do not edit: change the profile and run `flowlogs generate`."
 JINJA_SUFFIX = ".j2"
-# Stands for the rows of README.md's table of profiles in the chart base (see ChartBase).
 
 
 def chart_metadata(values: list[ChartValue]) -> dict[str, Any]:
@@ -121,15 +123,18 @@ def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
     return files
 
 
-def build_chart(profiles: list[CompiledProfile], chart_dir: Path) -> dict[str, str]:
-    """Every file of the chart, as relative path -> text."""
-    return build_unversioned(profiles, chart_dir).versioned(chart_dir)
-
-
-def build_unversioned(profiles: list[CompiledProfile], chart_dir: Path) -> UnversionedChart:
-    """Every file of the chart, Chart.yaml without its version (`UnversionedChart.versioned` adds it)."""
+def build_chart(
+    profiles: list[CompiledProfile], values_dir: Path, chart_dir: Path, diagnostics: Sequence[Diagnostic] = ()
+) -> BuiltChart:
+    """The chart of these profiles (of `values_dir`) and their diagnostics, its versions not yet
+    decided (`BuiltChart.versioned` decides them)."""
+    held = [ChartProfile(p.name, p.source) for p in profiles]
     base = chart_base(tree_name(chart_dir))
-    profiles = sorted(profiles, key=lambda p: p.name)
+    # Generated files name a profile's source as the repository does, wherever flowlogs runs.
+    profiles = sorted(
+        (dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles),
+        key=lambda p: p.name,
+    )
     files = dict(base.files)
     files[f"{PROFILES_DIR}/README.md"] = _profiles_readme(profiles, chart_dir)
     for profile in profiles:
@@ -146,7 +151,7 @@ def build_unversioned(profiles: list[CompiledProfile], chart_dir: Path) -> Unver
         path = profile_chart_yaml_path(profile.name)
         digests[path] = content_hash({**packaged, "Chart.yaml": profile_chart_yaml(files["Chart.yaml"], profile, "")})
         files[path] = profile_chart_yaml(files["Chart.yaml"], profile, digests[path])
-    return UnversionedChart(dict(sorted(files.items())), digests)
+    return BuiltChart(dict(sorted(files.items())), digests, held, list(diagnostics))
 
 
 def _profiles_readme(profiles: list[CompiledProfile], chart_dir: Path) -> str:

@@ -5,7 +5,7 @@ A chart version must name one archive only (registries, caches and Argo CD assum
 changes), so a package holds nothing that depends on another profile (the table of profiles is in
 `profiles/README.md`, which no package holds), and each profile's chart has a version of its own, kept in
 `profiles/<profile>/Chart.yaml` and raised exactly when its packaged files change
-(`versioning.UnversionedChart`).
+(`versioning.BuiltChart`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The chart version: a patch bump when the generated content changes, the same version otherwise."""
+"""The built chart and its version: a patch bump when the generated content changes, the same version otherwise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Location, UserError, display_path
+from ..errors import Diagnostic, Location, UserError, display_path
 
 BASE_VERSION = "0.1.0"
 CONTENT_HASH_ANNOTATION = "flowlogs.dev/content-hash"
@@ -17,19 +17,35 @@ _CHART_VERSION_RE = re.compile(r"^(v?[0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?:[-+][0-9
 _CHART_YAML_VERSION_RE = re.compile(r"^version:[ \t]*['\"]?([^\s'\"#]+)", re.MULTILINE)
 
 
-# Stands for the version in a chart built before its version is known (see UnversionedChart).
+# Stands for the version in a chart built before its version is known (see BuiltChart).
 VERSION_PLACEHOLDER = "0.0.0-flowlogs-unversioned"
 
 
 @dataclass(frozen=True)
-class UnversionedChart:
-    """A built chart whose Chart.yaml files wait for their versions: the chart's own, and the one
-    of each profile's packaged chart (`profiles/<profile>/Chart.yaml`). A version depends on the
-    Chart.yaml already on disk (next_version), everything else only on the profiles, so the rest
-    can be built once and kept (the build cache) while the versions are decided each time."""
+class ChartProfile:
+    """A profile of a built chart: its name and the file it was compiled from, as shown to users."""
+
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class BuiltChart:
+    """The chart the profiles make, as `generate`, `render`, `validate` and the build cache all
+    use it: its files, the profiles it holds (in the order asked) and their diagnostics. Its
+    Chart.yaml files wait for their versions: the chart's own, and the one of each profile's
+    packaged chart (`profiles/<profile>/Chart.yaml`). A version depends on the Chart.yaml already
+    on disk (next_version), everything else only on the profiles, so the rest can be built once
+    and kept while the versions are decided each time (`versioned`)."""
 
     files: dict[str, str]  # each Chart.yaml of `digests` holds VERSION_PLACEHOLDER
     digests: dict[str, str]  # relative path of each Chart.yaml -> content_hash of what it versions
+    profiles: list[ChartProfile]
+    diagnostics: list[Diagnostic]
+
+    @property
+    def names(self) -> list[str]:
+        return [profile.name for profile in self.profiles]
 
     def versioned(self, chart_dir: Path) -> dict[str, str]:
         """The files, each Chart.yaml with the version that follows the one in `chart_dir`; a
@@ -38,7 +54,11 @@ class UnversionedChart:
         chart_yaml = self._chart_yaml("Chart.yaml", chart_dir / "Chart.yaml", self.digests["Chart.yaml"], BASE_VERSION)
         found = _CHART_YAML_VERSION_RE.search(chart_yaml)
         start = found[1] if found else BASE_VERSION
-        versioned = {path: self._chart_yaml(path, chart_dir / path, digest, start) for path, digest in self.digests.items() if path != "Chart.yaml"}
+        versioned = {
+            path: self._chart_yaml(path, chart_dir / path, digest, start)
+            for path, digest in self.digests.items()
+            if path != "Chart.yaml"
+        }
         return {**self.files, "Chart.yaml": chart_yaml, **versioned}
 
     def _chart_yaml(self, path: str, previous: Path, digest: str, start: str) -> str:

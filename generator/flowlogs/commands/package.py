@@ -33,10 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from ..chart.package import package
     from ..current import compile_current
 
-    compiled = compile_current(args.values_dir, args.chart_dir, args.profiles)
-    archives, index = package(
-        compiled.unversioned.versioned(args.chart_dir), compiled.profiles, args.output_dir, args.url or ""
-    )
+    profiles, chart = compile_current(args.values_dir, args.chart_dir, args.profiles)
+    archives, index = package(chart.versioned(args.chart_dir), profiles, args.output_dir, args.url or "")
     for archive in archives:
         print(f"  {archive.path}  sha256:{archive.digest}")
     print(f"packaged {len(archives)} chart(s) into {args.output_dir}/ with {index.name}")

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     (name,) = current.names
     sys.stdout.write(
         render_current(
-            current.files,
+            current.versioned(args.chart_dir),
             args.chart_dir,
             name,
             helm=args.helm,

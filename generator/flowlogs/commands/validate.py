@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     current = current_chart(args.values_dir, args.chart_dir, args.profiles)
     if args.output == "text":
         print_warnings(current.diagnostics)
-    with chart_on_disk(current.files, args.chart_dir) as chart:
+    with chart_on_disk(current.versioned(args.chart_dir), args.chart_dir) as chart:
         return _run_validate(
             args, chart, tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles)
         )
