@@ -21,10 +21,10 @@ from flowlogs.calico.tables import load_tables
 from flowlogs.calico.words import (
     COLLECTOR_CONTAINERS,
     FELIX_KNOBS,
-    KNOBS_BY_WORD,
     WORKLOAD_KINDS,
 )
 
+KNOBS_BY_WORD = {knob.word: knob for knob in FELIX_KNOBS}
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CRDS = SHARED / "crds"
 FELIX_TABLE = SHARED / "upstream" / "calico" / "felix_l7_fields.yaml"

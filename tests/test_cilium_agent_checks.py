@@ -17,8 +17,9 @@ from flowlogs.cilium.agent_patterns import check_fqdn_pattern, check_node_name_p
 from flowlogs.cilium.agent_problem import AgentProblem
 from flowlogs.cilium.agent_time import canonical_end, check_aggregation_interval, check_end
 from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
-from flowlogs.cilium.flow_schema import fieldmask_paths_of, load_flow_schema
+from flowlogs.cilium.flow_schema import load_flow_schema
 from flowlogs.cilium.tables import load_tables
+from tools.fieldmask_paths import fieldmask_paths_of
 
 # --------------------------------------------------------------------------------------- end
 

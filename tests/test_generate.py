@@ -8,7 +8,8 @@ import pytest
 
 from conftest import CHART, ROOT, VALUES, write_profile
 from flowlogs.chart.build import build_chart
-from flowlogs.compiler import compile_directory
+from flowlogs.compiler import compile_paths
+from flowlogs.profile import find_profiles
 
 
 def tree(directory: Path) -> dict[str, bytes]:
@@ -45,7 +46,7 @@ def test_generate_twice_gives_identical_bytes(run_cli, workspace):
 
 
 def test_build_is_deterministic_in_memory(tmp_path):
-    compiled = compile_directory(VALUES).profiles
+    compiled = compile_paths(find_profiles(VALUES)).profiles
     chart = tmp_path / "chart"
     forward, backward = build_chart(compiled, VALUES, chart), build_chart(list(reversed(compiled)), VALUES, chart)
     assert forward.versioned(chart) == backward.versioned(chart)

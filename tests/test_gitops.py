@@ -579,7 +579,8 @@ def test_no_storage_note_without_node_counts(run_cli, repo):
 
 
 def test_the_storage_preflight_uses_the_profile_sizes_when_it_has_them(repo):
-    from flowlogs.compiler import compile_directory
+    from flowlogs.compiler import compile_paths
+    from flowlogs.profile import find_profiles
 
     make_repo(
         repo,
@@ -589,7 +590,7 @@ def test_the_storage_preflight_uses_the_profile_sizes_when_it_has_them(repo):
             "   nodes: 40\n"
         ),
     )
-    profiles = {p.name: p for p in compile_directory(repo / "values").profiles}
+    profiles = {p.name: p for p in compile_paths(find_profiles(repo / "values")).profiles}
     profile = profiles["calico-l7"]
     calico = dataclasses.replace(profile.parts["calico"], retention_days=3, log_storage_gb=100)
     profiles["calico-l7"] = dataclasses.replace(profile, parts={**profile.parts, "calico": calico})
@@ -622,10 +623,11 @@ def test_each_distinct_profile_is_compiled_once(run_cli, repo, monkeypatch):
 
 
 def test_fleet_api(repo):
-    from flowlogs.compiler import compile_directory
+    from flowlogs.compiler import compile_paths
+    from flowlogs.profile import find_profiles
 
     make_repo(repo, FLEET, {"cilium-exporter": CILIUM})
-    profiles = {p.name: p for p in compile_directory(repo / "values").profiles}
+    profiles = {p.name: p for p in compile_paths(find_profiles(repo / "values")).profiles}
     diagnostics = Diagnostics()
     fleet = load_fleet(repo / "values", repo / "chart", profiles, set(profiles), diagnostics)
     assert diagnostics.errors == []

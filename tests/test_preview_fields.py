@@ -399,8 +399,8 @@ def test_cel_is_reported_not_previewable(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_build_predicate_public_api() -> None:
-    from flowlogs.cilium.preview.flows import read_flows
     from flowlogs.cilium.preview.matchers import build_predicate
+    from tools.preview_flows import read_flows
 
     events = list(read_flows(str(FLOWS)))
     predicate = build_predicate("destination_pod", ["kube-system/"], "1.18")

@@ -18,11 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowlogs.cilium.preview.apply import compile_flow_log, mask_function
-from flowlogs.cilium.preview.combine import any_of_all
+from flowlogs.cilium.preview.combine import any_of_all_source, compile_function
 from flowlogs.cilium.preview.config import flow_logs_from_document
-from flowlogs.cilium.preview.flows import parse_line, proto_facts
+from flowlogs.cilium.preview.flows import proto_facts
 from flowlogs.cilium.tables import load_tables
 from test_preview_fields import FLOWS
+from tools.preview_flows import parse_line
 
 TABLES = load_tables("1.18")
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True)
@@ -42,7 +43,9 @@ def test_any_of_all_calls_the_tests_in_order_until_decided(groups: list[list[boo
 
         return call
 
-    function = any_of_all([[test((g, t), answer) for t, answer in enumerate(group)] for g, group in enumerate(groups)])
+    tests = [[test((g, t), answer) for t, answer in enumerate(group)] for g, group in enumerate(groups)]
+    names: dict[str, object] = {}
+    function = compile_function(any_of_all_source(tests, names, "x"), names, "x")  # as CompiledFlowLog.decide
     expected_calls: list[tuple[int, int]] = []
     expected = False
     for g, group in enumerate(groups):

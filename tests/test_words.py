@@ -72,7 +72,7 @@ FILTER_EXAMPLES: dict[str, tuple[Any, Any]] = {
 
 
 def _sample_flow() -> Any:
-    from flowlogs.cilium.preview.flows import read_flows
+    from tools.preview_flows import read_flows
 
     return next(read_flows(str(ROOT / "tests" / "data" / "preview" / "flows.jsonl")))
 

@@ -15,7 +15,6 @@ from .profile import (
     PROFILE_NAME_RE,
     Node,
     Profile,
-    find_profiles,
     load_yaml_document,
     profile_path,
     same_stem,
@@ -123,10 +122,6 @@ def compile_paths(paths: list[Path]) -> CompileResult:
         if profile is not None:
             result.profiles.append(compile_profile(profile, result.diagnostics))
     return result
-
-
-def compile_directory(values_dir: Path) -> CompileResult:
-    return compile_paths(find_profiles(values_dir))
 
 
 def compile_named(profile: str, values_dir: Path, warnings: list[Diagnostic] | None = None) -> CompiledProfile:

@@ -149,8 +149,6 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
     ),
 )
 
-KNOBS_BY_WORD: Mapping[str, FelixKnob] = MappingProxyType({k.word: k for k in FELIX_KNOBS})
-
 # Workload kinds for 3.20 sidecar selection: kind -> (API path prefix, resource).
 WORKLOAD_KINDS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {

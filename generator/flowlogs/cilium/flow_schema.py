@@ -1,6 +1,6 @@
 """The flow.Flow message of each Cilium version, as data (``data/flow-<version>.yaml``), and what
 is derived from it: a protobuf descriptor pool (for type-checking CEL filters the way the agent
-does) and the fieldMask paths protobuf-go accepts (to cross-check ``fieldmask_paths``).
+does).
 """
 
 from __future__ import annotations
@@ -20,20 +20,10 @@ if TYPE_CHECKING:
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 
-# protobuf's modules of the well-known types flow.proto imports (google/protobuf/{any,timestamp,wrappers}.proto:
-# the types of _WELL_KNOWN_FIELDS below).
+# protobuf's modules of the well-known types flow.proto imports (google/protobuf/{any,timestamp,wrappers}.proto).
 _WELL_KNOWN_MODULES = ("any_pb2", "timestamp_pb2", "wrappers_pb2")
 # Scalar types of flow.proto, by FieldDescriptorProto's TYPE_ name.
 _SCALARS = ("double", "float", "int64", "uint64", "int32", "uint32", "bool", "string", "bytes")
-# Sub-fields of the well-known types (for fieldMask paths below them).
-_WELL_KNOWN_FIELDS = {
-    "google.protobuf.Timestamp": (("seconds", "int64"), ("nanos", "int32")),
-    "google.protobuf.BoolValue": (("value", "bool"),),
-    "google.protobuf.UInt32Value": (("value", "uint32"),),
-    "google.protobuf.Any": (("type_url", "string"), ("value", "bytes")),
-}
-
-
 @dataclass(frozen=True)
 class FlowField:
     name: str
@@ -78,28 +68,6 @@ def load_flow_schema(version: str) -> FlowSchema:
         str(e): MappingProxyType({str(k): int(v) for k, v in values.items()}) for e, values in raw["enums"].items()
     }
     return FlowSchema(version, str(raw["version_source"]), MappingProxyType(messages), MappingProxyType(enums))
-
-
-def fieldmask_paths_of(schema: FlowSchema) -> frozenset[str]:
-    """Every path protobuf-go's fieldmaskpb.New(&flowpb.Flow{}, path) accepts (numValidPaths in
-    google.golang.org/protobuf/types/known/fieldmaskpb/field_mask.pb.go): field names joined by
-    dots through singular message fields; a repeated field ends the path."""
-    paths: set[str] = set()
-
-    def walk(message: str, prefix: str) -> None:
-        fields: tuple[tuple[str, str, bool], ...]
-        if message in _WELL_KNOWN_FIELDS:
-            fields = tuple((n, t, False) for n, t in _WELL_KNOWN_FIELDS[message])
-        else:
-            fields = tuple((f.name, f.type, f.repeated) for f in schema.messages[message])
-        for name, type_name, repeated in fields:
-            path = prefix + name
-            paths.add(path)
-            if not repeated and (type_name in schema.messages or type_name in _WELL_KNOWN_FIELDS):
-                walk(type_name, path + ".")
-
-    walk("Flow", "")
-    return frozenset(paths)
 
 
 @functools.cache

@@ -154,9 +154,6 @@ class DocumentParser:
     def __init__(self) -> None:
         self._cache: dict[str, _Parsed] = {}
 
-    def parse_manifest(self, source: str, manifest: Manifest) -> Document | None:
-        return self.parse_document(source, manifest.template, manifest.index, manifest.text)
-
     def parse_manifests(self, source: str, manifests: Iterable[Manifest]) -> list[Document]:
         return [
             document

@@ -43,7 +43,6 @@ NULL_TAG = "tag:yaml.org,2002:null"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 BINARY_TAG = "tag:yaml.org,2002:binary"
-_RESOLVABLE = frozenset({STR_TAG, INT_TAG, FLOAT_TAG, BOOL_TAG, NULL_TAG, TIMESTAMP_TAG})
 
 # resolve.go `resolveTable`: the first character decides which rules are tried.
 _HINTS = {**dict.fromkeys("+-", "S"), **dict.fromkeys("0123456789", "D"), **dict.fromkeys("yYnNtTfFoO~", "M"), ".": "."}

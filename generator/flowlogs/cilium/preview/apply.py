@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ..tables import CiliumTables
-from .combine import any_of_all, any_of_all_source, compile_function, compile_statements
+from .combine import any_of_all_source, compile_function, compile_statements
 from .config import FlowLogConfig
 from .flows import FlowEvent, json_name
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
@@ -28,13 +28,6 @@ from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, M
 
 class FlowLogNotApplied(ValueError):
     """The agent would not build this flow log ("Failed to apply flowlog")."""
-
-
-def compile_flow_filter(flow_filter: dict[str, Any], tables: CiliumTables, where: str) -> tuple[Predicate, list[str]]:
-    """One FlowFilter -> (predicate, fields that cannot be previewed). Keys are proto or JSON names
-    (protojson accepts both); an unknown key is an error, as protojson is strict."""
-    predicates, unpreviewable = field_predicates(flow_filter, tables, where)
-    return any_of_all([predicates], "ev"), unpreviewable
 
 
 def field_predicates(
@@ -193,10 +186,6 @@ def _mask_in_mask_order(tree: MaskTree) -> Mask:
     return function
 
 
-def apply_mask(message: dict[str, Any], tree: MaskTree) -> dict[str, Any]:
-    return mask_function(tree)(message)
-
-
 @dataclass
 class CompiledFlowLog:
     config: FlowLogConfig
@@ -296,9 +285,7 @@ def _compile_list(
 __all__ = [
     "CompiledFlowLog",
     "FlowLogNotApplied",
-    "apply_mask",
     "compile_field_mask",
-    "compile_flow_filter",
     "compile_flow_log",
     "decide_all",
     "json_name",

@@ -44,10 +44,3 @@ def compile_statements(body: list[str], names: dict[str, Any], arg: str) -> Call
     exec(compile(source, "<flowlogs preview>", "exec"), namespace)  # noqa: S102 - built from positions only, see above
     function: Callable[[Any], Any] = namespace["generated"]
     return function
-
-
-def any_of_all(groups: Sequence[Sequence[Test[T]]], arg: str = "x") -> Callable[[T], Any]:
-    """`x -> any(all(test(x) for test in group) for group in groups)` as one function; its
-    result is that of the last test called (a bool when the tests return bools)."""
-    names: dict[str, Any] = {}
-    return compile_function(any_of_all_source(groups, names, arg), names, arg)

@@ -112,7 +112,7 @@ def _open(path: str) -> IO[bytes]:
             raise FlowlogsError(f"cannot read flows from {path}: a directory or device, not a file or pipe")
         if path.endswith(".gz"):
             return io.BufferedReader(_GzipReader(path, open(path, "rb")))  # noqa: SIM115 - closed with the reader
-        return open(path, "rb")  # noqa: SIM115 - closed by read_flows
+        return open(path, "rb")  # noqa: SIM115 - closed by FlowLines
     except OSError as error:
         raise FlowlogsError(f"cannot read flows from {path}: {error.strerror}") from error
 
@@ -195,7 +195,7 @@ class _GzipReader(io.RawIOBase):
 
 class FlowLines:
     """(1-based line number, line) of a JSON-lines file, read as iterated; close() when done.
-    Blank lines are left to the reader (run_preview, read_flows skip them). A line longer than
+    Blank lines are left to the reader (run_preview skips them). A line longer than
     MAX_LINE_BYTES, a .gz expanding past its limits or broken gzip data is a FlowlogsError
     naming the file and line."""
 
@@ -240,32 +240,6 @@ def is_blank(line: bytes) -> bool:
 
 def bad_line(path: str, number: int) -> FlowlogsError:
     return FlowlogsError(f"{path}:{number}: not a Flow or an exported event (a JSON object per line)")
-
-
-def read_flows(path: str) -> Iterator[FlowEvent]:
-    """The events of a JSON-lines file, one at a time. A line that is not a JSON object is an
-    error naming file and line."""
-    table = proto_facts().json_to_proto
-    with read_lines(path) as lines:
-        try:
-            for number, line in lines:
-                if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
-                    continue
-                event = parse_line(line, number, table)
-                if event is None:
-                    raise bad_line(path, number)
-                yield event
-        except (gzip.BadGzipFile, EOFError) as error:
-            raise FlowlogsError(f"{path}: broken gzip data: {error}") from error
-
-
-def parse_line(line: bytes, number: int, table: dict[str, str]) -> FlowEvent | None:
-    """One line as an event in proto names; None when it is not a JSON object."""
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    return event_from_object(obj, number, len(line), table)
 
 
 def event_from_object(obj: Any, number: int, size: int, table: dict[str, str]) -> FlowEvent | None:

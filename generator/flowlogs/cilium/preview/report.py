@@ -6,7 +6,6 @@ percent_text); tests/test_preview_report.py checks the report against `-o json` 
 from __future__ import annotations
 
 import html
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -168,12 +167,6 @@ def write_json(result: PreviewResult, out: TextIO) -> None:
             out.write(("" if first else ", ") + ", ".join(buffer))
         out.write("]")
         out.write(part)
-
-
-def to_json(result: PreviewResult) -> str:
-    buffer = io.StringIO()
-    write_json(result, buffer)
-    return buffer.getvalue()
 
 
 def _top_text(title: str, items: list[tuple[str, int]]) -> list[str]:
