@@ -38,7 +38,7 @@ import orjson  # noqa: E402
 from flowlogs.cilium.preview.apply import compile_flow_log  # noqa: E402
 from flowlogs.cilium.preview.config import flow_logs_from_document  # noqa: E402
 from flowlogs.cilium.preview.engine import run_preview  # noqa: E402
-from flowlogs.cilium.preview.flows import read_lines  # noqa: E402
+from flowlogs.cilium.preview.flows import FlowLines  # noqa: E402
 from flowlogs.cilium.tables import load_tables  # noqa: E402
 
 SAMPLE = REPO_ROOT / "tests" / "data" / "preview" / "flows.jsonl"
@@ -162,7 +162,7 @@ def preview(path: Path, config: str = "selective") -> tuple[float, list[int]]:
     tables = load_tables("1.18")
     flow_logs = [compile_flow_log(c, tables) for c in flow_logs_from_document(CONFIGS[config], config)]
     start = time.process_time()
-    with read_lines(str(path)) as lines:
+    with FlowLines(str(path)) as lines:
         run = run_preview(lines, flow_logs)
     return time.process_time() - start, [t.matched for t in run.tallies]
 

@@ -19,9 +19,11 @@ import json
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from .errors import UserError
+from .writing import write_file
 
 FORMAT = b"flowlogs-cache-2"
 KEPT_ENTRIES = 256  # the newest kept: each new directory of profiles (a test's, a CI checkout's) makes new keys
@@ -128,24 +130,17 @@ def load(kind: str, key: Any) -> Any | None:
 
 
 def save(kind: str, key: Any, value: Any) -> None:
-    """Keep `value` (JSON-able) for `key`: written whole (a temporary file renamed over the entry)."""
+    """Keep `value` (JSON-able) for `key`: written whole (`writing.write_file`)."""
     entry = _entry(kind, key)
     if entry is None:
         return
     path, name = entry
     payload = json.dumps(value, separators=(",", ":")).encode()
+    header = b" ".join((FORMAT, name, hashlib.sha256(payload).hexdigest().encode()))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(b" ".join((FORMAT, name, hashlib.sha256(payload).hexdigest().encode())) + b"\n" + payload)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        write_file(path, header + b"\n" + payload, what="cache entry", make_parents=True, mode=0o600)
         _prune(path.parent)
-    except OSError:
+    except (OSError, UserError):
         pass
 
 

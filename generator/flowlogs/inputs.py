@@ -232,7 +232,7 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
                 "remove the tag; a value is read as plain YAML (!!str, !!int and the other core tags are fine)",
             )
         if kind in ("MappingStartEvent", "SequenceStartEvent"):
-            _count_key(stack, event, limits, where)
+            _count_key(stack)
             if len(stack) >= limits.max_depth:
                 raise InputRefused(
                     where(event),
@@ -251,7 +251,7 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
             if stack:
                 stack[-1][1] += count - 1  # its start counted 1 there already
         elif kind == "ScalarEvent":
-            is_key = _count_key(stack, event, limits, where)
+            is_key = _count_key(stack)
             value = event.value
             plain = not event.style  # libyaml gives "", PyYAML's Python parser None
             if is_key and value == "<<" and plain and not limits.merge_keys:
@@ -270,7 +270,7 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
                 sizes[event.anchor] = 1
             add(1)
         elif kind == "AliasEvent":
-            _count_key(stack, event, limits, where)
+            _count_key(stack)
             if event.anchor in open_anchors:
                 raise InputRefused(
                     where(event),
@@ -287,7 +287,7 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
     check_expansion()
 
 
-def _count_key(stack: list[list[Any]], event: Any, limits: InputLimits, where: Any) -> bool:
+def _count_key(stack: list[list[Any]]) -> bool:
     """Whether this node is a mapping key: in a mapping's events, keys and values alternate."""
     if not stack or not stack[-1][2]:
         return False

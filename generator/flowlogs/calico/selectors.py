@@ -8,6 +8,7 @@ form is the structured one: `{matchLabels: {...}, matchExpressions: [{key, opera
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
@@ -107,12 +108,12 @@ def selector_from_mapping(labels: dict[str, str]) -> dict[str, Any]:
     return labels_selector(dict(labels))
 
 
-def selector_text(selector: dict[str, Any]) -> str:
-    """The query-string form of a LabelSelector (what `kubectl -l` and the list API take)."""
-    parts = [f"{k}={v}" for k, v in selector.get("matchLabels", {}).items()]
-    for expression in selector.get("matchExpressions", []):
-        key, operator = expression["key"], expression["operator"]
-        values = ",".join(expression.get("values", []))
+def selector_text(selector: Mapping[str, Any]) -> str:
+    """The query-string form of a LabelSelector (what `kubectl -l` and the list API take), as
+    the patch Job's script writes it (`selector_text` there)."""
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], ",".join(expression.get("values") or [])
         parts.append(
             {
                 "In": f"{key} in ({values})",

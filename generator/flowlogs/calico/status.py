@@ -20,6 +20,7 @@ from ..go_duration import format_duration, parse_duration
 from ..kubectl import ObjectRef, Selection
 from ..products import Expected
 from .compile import CalicoCompiled
+from .selectors import selector_text
 from .tables import load_tables
 from .words import FELIX_KNOBS
 
@@ -61,22 +62,6 @@ def _leaves(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...]
         yield path, value
 
 
-def _selector_text(selector: Mapping[str, Any]) -> str:
-    """A label selector in kubectl's -l syntax (as the patch Job's script lists objects)."""
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expression in selector.get("matchExpressions") or []:
-        key, operator, values = expression["key"], expression["operator"], ",".join(expression.get("values") or [])
-        parts.append(
-            {
-                "In": f"{key} in ({values})",
-                "NotIn": f"{key} notin ({values})",
-                "Exists": key,
-                "DoesNotExist": f"!{key}",
-            }[operator]
-        )
-    return ",".join(parts)
-
-
 def _felix_field(
     ref: ObjectRef, name: str, value: Any, operator_fields: set[str], duration_fields: set[str], hint: str
 ) -> Expected:
@@ -100,7 +85,7 @@ def _targets(
         chosen: list[ObjectRef | Selection] = [
             ObjectRef(api_version, kind, name, namespace) for name in target.get("names") or []
         ]
-        chosen += [Selection(api_version, kind, namespace, _selector_text(s)) for s in target.get("selectors") or []]
+        chosen += [Selection(api_version, kind, namespace, selector_text(s)) for s in target.get("selectors") or []]
         for ref in chosen:
             for path, value in fields:
                 yield Expected(ref, path, value, hint=hint)

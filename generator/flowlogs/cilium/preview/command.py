@@ -76,7 +76,7 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
     from .apply import compile_flow_log
     from .config import flow_logs_from_compiled, read_exporter_config
     from .engine import run_preview
-    from .flows import read_lines
+    from .flows import FlowLines
     from .report import PreviewResult, to_html, to_text, write_json
     from .volume import estimate
 
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
 
     reserved = {number: name for name, number in tables.reserved_identities.items()}
     try:
-        with read_lines(args.flows) as lines:
+        with FlowLines(args.flows) as lines:
             run = run_preview(
                 lines,
                 flow_logs,

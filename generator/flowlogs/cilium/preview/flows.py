@@ -230,10 +230,6 @@ class FlowLines:
         self.close()
 
 
-def read_lines(path: str) -> FlowLines:
-    return FlowLines(path)
-
-
 def is_blank(line: bytes) -> bool:
     return not line.strip()
 

@@ -522,18 +522,13 @@ def _event_type(values: list[Any], context: MatchContext) -> Predicate:
             return any((not t or t == etype) and s == esub for t, s in with_sub_type)
         if ev.kind in ("agent_event", "debug_event"):
             own = MESSAGE_TYPE_AGENT if ev.kind == "agent_event" else MESSAGE_TYPE_DEBUG
-            sub = _sub_type_number(ev.payload.get("type", 0), ev.kind)
+            # An enum name we hold no table for matches only match_sub_type: false.
+            sub = number if isinstance(number := ev.payload.get("type", 0), int) else -1
             return any((not t or t == own) and (not m or s == sub) for t, m, s in filters)
         # LostEvent: always included (no way to filter them upstream); node status: never.
         return ev.kind == "lost_events"
 
     return match
-
-
-def _sub_type_number(value: object, kind: str) -> int:
-    if isinstance(value, int):
-        return value
-    return -1  # an enum name we hold no table for: matches only match_sub_type: false
 
 
 # --- port.go, protocol.go, tcp.go, network_interface.go, tracing.go ---------------------------
