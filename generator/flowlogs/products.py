@@ -172,13 +172,13 @@ class Product(ABC):
     def chart_values(self) -> tuple[list[ChartValue], list[Section]]:
         """The product's values of flowlogs' chart (documented, with their schemas)."""
 
-    @abstractmethod
     def chart_files(self) -> Traversable:
-        """The folder whose files are copied into the chart (templates/, files/, fragments)."""
+        """The folder whose files are copied into the chart (templates/, files/): `chart/` of the product's package."""
+        return package_folder(type(self).__module__.rpartition(".")[0], "chart")
 
-    @abstractmethod
     def fragments(self) -> Traversable:
         """The folder of the product's parts of chart-wide files (`NOTES.txt`, `README.md`), Jinja text."""
+        return package_folder(type(self).__module__.rpartition(".")[0], "fragments")
 
     @abstractmethod
     def summary(self, part: CompiledPart) -> str:

@@ -6,22 +6,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..products import (
-    CompiledPart,
-    Expected,
-    GitopsFile,
-    GitopsNote,
-    ImportedSection,
-    Override,
-    Product,
-    package_folder,
-)
+from ..products import CompiledPart, Expected, GitopsFile, GitopsNote, ImportedSection, Override, Product
 from .defaults import SUPPORTED_VERSIONS
 from .starter import CalicoStarter
 
 if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
-
     from ..errors import Diagnostics
     from ..profile import Node
     from ..values_model import ChartValue, Section
@@ -80,12 +69,6 @@ class CalicoProduct(Product):
         from .chart_values import CALICO_SECTIONS, calico_values
 
         return calico_values(), CALICO_SECTIONS
-
-    def chart_files(self) -> Traversable:
-        return package_folder(__package__, "chart")
-
-    def fragments(self) -> Traversable:
-        return package_folder(__package__, "fragments")
 
     def label(self, part: CompiledPart) -> str:
         return f"Calico Enterprise {part.version}"

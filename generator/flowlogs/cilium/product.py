@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..names import DNS_LABEL_SCHEMA
-from ..products import Command, CompiledPart, Expected, ImportedSection, Override, Product, ProfileFile, package_folder
+from ..products import Command, CompiledPart, Expected, ImportedSection, Override, Product, ProfileFile
 from .defaults import SUPPORTED_VERSIONS, cilium_upgrade_command
 from .starter import CiliumStarter
 
 if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
 
     from ..errors import Diagnostics
     from ..profile import Node
@@ -65,12 +64,6 @@ class CiliumProduct(Product):
         from .chart_values import CILIUM_SECTIONS, cilium_values
 
         return cilium_values(), CILIUM_SECTIONS
-
-    def chart_files(self) -> Traversable:
-        return package_folder(__package__, "chart")
-
-    def fragments(self) -> Traversable:
-        return package_folder(__package__, "fragments")
 
     def summary(self, part: CompiledPart) -> str:
         from .compile import CiliumCompiled
