@@ -47,18 +47,6 @@ class SourcedPositions(Positions):
             path = path[:-1]
         return self.files.get(path, self.file)
 
-    def of_value(self, path: PathKey) -> Location:
-        while path and path not in self.values:
-            path = path[:-1]
-        line, column = self.values.get(path, (1, 1))
-        return Location(self._file(path), line, column)
-
-    def of_key(self, path: PathKey) -> Location:
-        if path in self.keys:
-            line, column = self.keys[path]
-            return Location(self._file(path), line, column)
-        return self.of_value(path)
-
 
 def identities() -> dict[PathKey, tuple[str, ...]]:
     """Lists whose items must not repeat, by the fields that identify an item, from each product."""

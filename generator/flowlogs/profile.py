@@ -48,16 +48,20 @@ class Positions:
     values: dict[PathKey, tuple[int, int]]
     keys: dict[PathKey, tuple[int, int]]
 
+    def _file(self, path: PathKey) -> str:
+        """The file the value at `path` stands in (a composed profile's positions name several)."""
+        return self.file
+
     def of_value(self, path: PathKey) -> Location:
         while path and path not in self.values:
             path = path[:-1]
         line, column = self.values.get(path, (1, 1))
-        return Location(self.file, line, column)
+        return Location(self._file(path), line, column)
 
     def of_key(self, path: PathKey) -> Location:
         if path in self.keys:
             line, column = self.keys[path]
-            return Location(self.file, line, column)
+            return Location(self._file(path), line, column)
         return self.of_value(path)
 
 

@@ -599,20 +599,15 @@ def kubeconform_duration(value: str) -> bool:
 
 
 def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
+    formats: dict[str, Any] = {}
     if found.assert_formats:
-        return jsonschema_rs.validator_for(
-            found.schema,
-            registry=found.registry,
-            retriever=functools.partial(_local_only, found.ref_root),
-            base_uri=found.base_uri,
-            validate_formats=True,
-            formats={"duration": kubeconform_duration},
-        )
+        formats = {"validate_formats": True, "formats": {"duration": kubeconform_duration}}
     return jsonschema_rs.validator_for(
         found.schema,
         registry=found.registry,
         retriever=functools.partial(_local_only, found.ref_root),
         base_uri=found.base_uri,
+        **formats,
     )
 
 
