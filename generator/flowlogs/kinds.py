@@ -9,8 +9,7 @@ kind. The kind owns every view of its values, so no command keeps a parallel if-
 - `decompile(upstream, context)`: an upstream field value back to the profile's words (import);
 - `explain(value)`: a short English phrase for a profile value (explain, docs).
 
-Products subclass `ValueKind` with their own context (their version tables). Filter kinds
-of a product with a flow preview also say whether a flow matches (`matches`).
+Products subclass `ValueKind` with their own context (their version tables).
 """
 
 from __future__ import annotations

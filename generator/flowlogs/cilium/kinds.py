@@ -25,7 +25,6 @@ from .tables import CiliumTables, DropReason, drop_reason_name, first_version_wi
 if TYPE_CHECKING:
     from ..profile import Node
     from .filters import FilterWord
-    from .preview.matchers import Predicate
 
 # Values `hubble observe --http-method` takes (cilium/hubble cmd/observe/flows.go).
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
@@ -81,18 +80,6 @@ class FilterKind(ValueKind[FilterContext]):
         sentence cannot contradict the compiled filter), in the words of `tables`' version."""
         items = value if isinstance(value, list) else [value]
         return join_words([self.explain_item(item, tables or load_tables(DEFAULT_VERSION)) for item in items])
-
-    def matches(self, upstream: Any, context: FilterContext) -> Predicate:
-        """Whether a flow satisfies the compiled value: Hubble's rule for the word's FlowFilter field
-        (cilium/preview/matchers.py); a side-less word matches either side. KeyError where the
-        field cannot be previewed (CEL)."""
-        from .preview.matchers import build_predicate
-
-        field, version = context.word.field, context.tables.version
-        if not field.startswith("*_"):
-            return build_predicate(field, upstream, version)
-        sides = [build_predicate(f"{side}_{field[2:]}", upstream, version) for side in ("source", "destination")]
-        return lambda event: any(side(event) for side in sides)
 
     def explain_item(self, value: Any, tables: CiliumTables) -> str:
         return str(value)
@@ -805,12 +792,6 @@ class RawFields(FilterKind):
 
     def decompile(self, upstream: Any, context: FilterContext) -> Any:
         return dict(upstream)
-
-    def matches(self, upstream: Any, context: FilterContext) -> Predicate:
-        from .preview.matchers import build_predicate
-
-        fields = [build_predicate(field, values, context.tables.version) for field, values in upstream.items()]
-        return lambda event: all(field(event) for field in fields)
 
     def explain(self, value: Any, tables: CiliumTables | None = None) -> str:
         return "upstream fields " + ", ".join(f"{key}={field_value}" for key, field_value in value.items())
