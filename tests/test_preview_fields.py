@@ -398,9 +398,8 @@ def test_cel_is_reported_not_previewable(tmp_path: Path, capsys: pytest.CaptureF
     assert entry["matched_lines"] == [1, 11, 18]
 
 
-def test_build_predicate_public_api() -> None:
-    from flowlogs.cilium.preview.matchers import build_predicate
-    from tools.preview_flows import read_flows
+def test_a_field_predicate_follows_the_versions_fields() -> None:
+    from tools.preview_flows import build_predicate, read_flows
 
     events = list(read_flows(str(FLOWS)))
     predicate = build_predicate("destination_pod", ["kube-system/"], "1.18")

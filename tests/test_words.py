@@ -126,7 +126,7 @@ def test_filter_word_kind_has_every_view(word: str):
 def _predicates(row: Any, upstream: Any) -> list[Any]:
     """preview's predicate (Hubble's rule) for each FlowFilter field the compiled value sets: a
     side-less word sets both sides, `raw` the fields it names. KeyError where a field cannot be previewed."""
-    from flowlogs.cilium.preview.matchers import build_predicate
+    from tools.preview_flows import build_predicate
 
     if row.word == "raw":
         return [build_predicate(field, values, DEFAULT_VERSION) for field, values in upstream.items()]

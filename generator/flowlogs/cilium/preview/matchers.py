@@ -937,17 +937,3 @@ def semantics_table(versions: Sequence[str]) -> str:
         rows.append(f"| `{name}` | {since} | {SEMANTICS[name]} | `{matcher.source.rsplit('/', 1)[-1]}` |")
     return "\n".join(rows) + "\n"
 
-
-def build_predicate(
-    field: str, values: list[Any], version: str, event_types: Sequence[dict[str, Any]] = ()
-) -> Predicate:
-    """The predicate of one FlowFilter field with these values, for a Cilium version: what a
-    profile word's value kind can delegate its `match` to. Raises FilterValueError for values
-    the agent refuses, KeyError for a field this version lacks or that cannot be previewed."""
-    from ..tables import load_tables
-
-    tables = load_tables(version)
-    matcher = FIELD_MATCHERS[field]
-    if field not in tables.filter_fields or not matcher.previewable:
-        raise KeyError(f"{field} cannot be previewed for Cilium {version}")
-    return matcher.build(values, MatchContext(version, tables, list(event_types)))
