@@ -44,8 +44,8 @@ class CalicoProduct(Product):
                 "minimum": 1,
                 "title": "node count",
                 "description": (
-                    "Number of nodes, for the Calico L7 log storage preflight (1 GB per node per day of retention). "
-                    "Not a chart value."
+                    "Number of nodes, for the Calico L7 log storage preflight (the guide asks for an additional 1 GB "
+                    "per node per day of retention). Not a chart value."
                 ),
             },
             ("node-count", "nodeCount", "nodes-count"),

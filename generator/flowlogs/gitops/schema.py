@@ -12,6 +12,7 @@ import functools
 from typing import Any
 
 from ..names import DNS_LABEL_SCHEMA as DNS_LABEL
+from ..registry import fleet_overrides
 
 FLEET_SCHEMA_ID = "https://flowlogs.dev/schemas/fleet.schema.json"
 
@@ -228,26 +229,15 @@ def gitops_section_schema() -> dict[str, Any]:
 
 
 def overrides_schema() -> dict[str, Any]:
+    """The overrides a cluster may set: each product's (`registry.fleet_overrides`), then chart values."""
+    overrides = fleet_overrides()
     return {
         "type": "object",
         "title": "overrides",
         "additionalProperties": False,
         "description": "What this cluster changes from its profile.",
         "properties": {
-            "cilium": {"type": "boolean", "description": (
-                "Switch the profile's Cilium part on or off for this cluster (cilium.enabled)."
-            )},
-            "calico": {"type": "boolean", "description": (
-                "Switch the profile's Calico part on or off for this cluster (calico.enabled)."
-            )},
-            "cilium-namespace": {**NAMESPACE, "description": (
-                "The namespace Cilium runs in on this cluster: the flow-log ConfigMap goes there "
-                "(cilium.configMap.namespace)."
-            )},
-            "nodes": {"type": "integer", "minimum": 1, "title": "node count", "description": (
-                "Number of nodes, for the Calico L7 log storage preflight (the guide asks for an additional 1 GB per "
-                "node per day of retention). Not a chart value."
-            )},
+            **{override.key: dict(override.schema or {}) for override in overrides},
             "values": {
                 "type": "object",
                 "title": "chart values",
@@ -259,15 +249,7 @@ def overrides_schema() -> dict[str, Any]:
                 ),
             },
         },
-        "x-upstream-aliases": {
-            "ciliumNamespace": "cilium-namespace",
-            "namespace": "cilium-namespace",
-            "node-count": "nodes",
-            "nodeCount": "nodes",
-            "nodes-count": "nodes",
-            "cilium.enabled": "cilium",
-            "calico.enabled": "calico",
-        },
+        "x-upstream-aliases": {alias: override.key for override in overrides for alias in override.aliases},
     }
 
 
