@@ -17,8 +17,9 @@ import yaml
 
 from conftest import ROOT, VALUES, write_profile
 from flowlogs.errors import Diagnostics
-from flowlogs.gitops import OVERRIDES, fleet_schema, load_fleet
+from flowlogs.gitops.fleet import OVERRIDES, load_fleet
 from flowlogs.gitops.progress import ProgressBar
+from flowlogs.gitops.schema import fleet_schema
 
 CILIUM = (VALUES / "cilium-exporter.yaml").read_text(encoding="utf-8")
 CALICO = "description: Calico Enterprise L7 logs only.\ncalico: {}\n"
