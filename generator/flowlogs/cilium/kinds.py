@@ -191,9 +191,6 @@ class Namespace(FilterKind):
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return str(upstream).rstrip("/")
 
-    def explain_item(self, value: Any, tables: CiliumTables) -> str:
-        return str(value)
-
 
 class IpOrCidr(FilterKind):
     key = "ip"
@@ -218,9 +215,6 @@ class IpOrCidr(FilterKind):
             )
         return text
 
-    def explain_item(self, value: Any, tables: CiliumTables) -> str:
-        return str(value)
-
 
 class Port(FilterKind):
     key = "port"
@@ -241,9 +235,6 @@ class Port(FilterKind):
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return int(upstream) if str(upstream).isdigit() else upstream
-
-    def explain_item(self, value: Any, tables: CiliumTables) -> str:
-        return str(value)
 
 
 class Identity(FilterKind):
@@ -603,9 +594,6 @@ class Protocol(FilterKind):
             )
         return text
 
-    def explain_item(self, value: Any, tables: CiliumTables) -> str:
-        return str(value)
-
 
 class Choice(FilterKind):
     """One of a fixed list of words, normalised in case (protocols, HTTP methods)."""
@@ -621,9 +609,6 @@ class Choice(FilterKind):
                 node.location, f"unknown {self.noun} '{node.value}'{did_you_mean(text, self.choices)}", hint
             )
         return text
-
-    def explain_item(self, value: Any, tables: CiliumTables) -> str:
-        return str(value)
 
 
 class HttpStatus(FilterKind):
