@@ -308,8 +308,8 @@ def test_flow_names_to_rename_are_the_flows_multiword_fields() -> None:
     flow holds (cilium/data/flow-<version>.yaml, from each version's flow.proto), and no JSON
     name it renames is the proto name of one (IP.ipVersion: issue 21)."""
     from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
-    from flowlogs.cilium.flow_schema import load_flow_schema
-    from flowlogs.cilium.preview.flows import json_name, proto_facts
+    from flowlogs.cilium.flow_schema import json_name, load_flow_schema
+    from flowlogs.cilium.preview.flows import proto_facts
 
     renamed = proto_facts().json_to_proto
     for version in SUPPORTED_VERSIONS:

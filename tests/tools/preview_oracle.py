@@ -24,8 +24,7 @@ from hypothesis import strategies as st
 
 from flowlogs.cilium import kinds
 from flowlogs.cilium.filters import FILTER_WORDS
-from flowlogs.cilium.flow_schema import load_flow_schema
-from flowlogs.cilium.preview.flows import json_name
+from flowlogs.cilium.flow_schema import json_name, load_flow_schema
 from flowlogs.cilium.tables import load_tables
 
 # --- the pools flows and profiles share ------------------------------------------------------

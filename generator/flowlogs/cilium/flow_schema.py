@@ -97,7 +97,7 @@ def descriptor_pool_for(version: str) -> descriptor_pool.DescriptorPool:
         nested[message] = proto
         oneofs: list[str] = []
         for f in fields:
-            field = proto.field.add(name=f.name, number=f.number, json_name=_json_name(f.name))
+            field = proto.field.add(name=f.name, number=f.number, json_name=json_name(f.name))
             field.label = field.LABEL_REPEATED if f.repeated else field.LABEL_OPTIONAL
             if f.type in _SCALARS:
                 field.type = getattr(field, f"TYPE_{f.type.upper()}")
@@ -120,6 +120,8 @@ def descriptor_pool_for(version: str) -> descriptor_pool.DescriptorPool:
     return pool
 
 
-def _json_name(name: str) -> str:
-    head, *rest = name.split("_")
+def json_name(proto_name: str) -> str:
+    """protoc's default JSON name of a field (protobuf reflect/protoreflect JSONName): underscores
+    removed, the next letter upper-cased."""
+    head, *rest = proto_name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)

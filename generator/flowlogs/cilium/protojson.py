@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .flow_schema import load_flow_schema
+from .flow_schema import json_name, load_flow_schema
 from .tables import CiliumTables
 
 _INT_RANGES = {
@@ -48,12 +48,6 @@ def canonical_filter(value: Any, tables: CiliumTables) -> dict[str, Any]:
     return _message(value, "FlowFilter", fields, json_names, tables, enums, "")
 
 
-def _json_name(name: str) -> str:
-    # protoc's default json_name (protobuf reflect/protoreflect JSONName): drop '_', upper-case the next letter.
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def _message(
     value: Any,
     message: str,
@@ -73,7 +67,7 @@ def _message(
         if name is None:
             proto = {n.lower(): n for n in fields} | {j.lower(): n for j, n in json_names.items()}
             known = proto.get(str(key).lower().replace("-", "_")) or proto.get(str(key).lower())
-            hint = f" (write '{known}' or '{_json_name(known)}': protojson reads no other spelling)" if known else ""
+            hint = f" (write '{known}' or '{json_name(known)}': protojson reads no other spelling)" if known else ""
             raise FilterJsonError(f"{at}: unknown {message} field '{key}' for Cilium {tables.version}{hint}")
         if name in spelled:
             raise FilterJsonError(f"{at}: duplicate field: '{name}' is also written as '{spelled[name]}'")
@@ -116,7 +110,7 @@ def _value(value: Any, kind: str, tables: CiliumTables, enums: Mapping[str, Mapp
     nested = tables.nested_field_types.get(kind)
     if nested is None:
         raise FilterJsonError(f"{where}: no FlowFilter field of type {kind} in Cilium {tables.version}")
-    json_names = {_json_name(name): name for name in nested}
+    json_names = {json_name(name): name for name in nested}
     return _message(value, kind, nested, json_names, tables, enums, where)
 
 

@@ -19,10 +19,11 @@ from typing import Any
 
 import orjson
 
+from ..flow_schema import json_name
 from ..tables import CiliumTables
 from .combine import any_of_all_source, compile_function, compile_statements
 from .config import FlowLogConfig
-from .flows import FlowEvent, json_name
+from .flows import FlowEvent
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
 
 

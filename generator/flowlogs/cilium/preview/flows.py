@@ -26,6 +26,7 @@ import orjson
 
 from ...datafiles import load_data_file
 from ...errors import FlowlogsError
+from ..flow_schema import json_name
 
 _PROTO_TABLE = Path(__file__).resolve().parent / "flow_proto.yaml"
 
@@ -46,12 +47,6 @@ class ProtoFacts:
                     return name
             return str(value)
         return str(value)
-
-
-def json_name(proto_name: str) -> str:
-    """protoc's JSON name of a field: underscores removed, the next letter upper-cased."""
-    head, *rest = proto_name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 @functools.cache
