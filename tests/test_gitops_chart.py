@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 from conftest import VALUES
-from flowlogs.chart.tree import sync_tree
 from flowlogs.errors import ProfileError
 from flowlogs.generate import plan
 from flowlogs.helm import EmbeddedHelm
@@ -64,7 +63,9 @@ def rendered(tmp_path_factory) -> dict[str, list[dict[str, Any]] | str]:
         except ProfileError as error:
             results[name] = f"does not compile: {error}"
             continue
-        sync_tree(root / "chart", built.chart.versioned(root / "chart"))
+        for relative, text in built.chart.versioned(root / "chart").items():
+            (root / "chart" / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / "chart" / relative).write_text(text, encoding="utf-8")
         values = yaml.safe_load((root / "chart" / PROFILES_DIR / name / "values.yaml").read_text()) or {}
         manifests = engine.template(root / "chart", values, release_name="flowlogs", namespace="flowlogs-system")
         results[name] = [yaml.safe_load(m.text) for m in manifests]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from .chart.build import compiled_profile_names
-from .chart.tree import sync_tree
+from .current import chart_on_disk
 from .errors import HelmError, UserError
 from .generate import plan
 from .names import DEFAULT_KUBERNETES_VERSION, PROFILES_DIR, tree_name
@@ -107,9 +106,7 @@ def rendered_diff(
     chart_files = built.chart.versioned(chart_dir)
     new_version = _chart_version(chart_files["Chart.yaml"])
     results: list[RenderedDiff] = []
-    with tempfile.TemporaryDirectory(prefix="flowlogs-diff-") as temporary:
-        new_chart = Path(temporary) / tree_name(chart_dir)
-        sync_tree(new_chart, chart_files)
+    with chart_on_disk(chart_files, chart_dir) as new_chart:
         for name in list(profiles) or available:
             old = new = ""
             if name in old_names:

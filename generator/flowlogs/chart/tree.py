@@ -7,9 +7,8 @@ digest of their new content is written (the commit point), and each new tree is 
 with one atomic exchange of the two directories (Linux renameat2 RENAME_EXCHANGE; two renames
 elsewhere). A run killed before the journal leaves the old trees untouched (its staged copies
 are removed by the next run); killed after it, the next run (`recover_trees`) completes the
-switch. `generation_lock` keeps two runs from switching at once. `sync_tree` (file by file)
-serves scratch copies; `diff_tree` shows what a sync would change; `check_owned` refuses
-directories flowlogs did not generate.
+switch. `generation_lock` keeps two runs from switching at once. `diff_tree` shows what a
+switch would change; `check_owned` refuses directories flowlogs did not generate.
 """
 
 from __future__ import annotations
@@ -73,7 +72,7 @@ def _holds(path: Path, text: str) -> bool:
 def check_owned(target: Path, files: Mapping[str, str]) -> None:
     """Refuse to sync into a directory flowlogs did not generate.
 
-    `sync_tree` overwrites and removes files so that `target` holds exactly `files`; that is
+    `replace_trees` overwrites and removes files so that `target` holds exactly `files`; that is
     right for chart/ and gitops/, and a disaster for a directory given by mistake
     (`--gitops-dir docs`). A directory is ours when it is new or empty, or when a file we
     would write is already there with the generated mark in its first lines.
@@ -94,25 +93,6 @@ def check_owned(target: Path, files: Mapping[str, str]) -> None:
 
 def atomic_write(path: Path, text: str) -> None:
     write_file(path, text, what="generated file", make_parents=True)
-
-
-def sync_tree(target: Path, files: Mapping[str, str]) -> SyncReport:
-    """Make `target` hold exactly `files`: write what changed, remove what is gone."""
-    report = SyncReport()
-    for relative, text in files.items():
-        path = target / relative
-        if _holds(path, text):
-            report.unchanged.append(relative)
-            continue
-        atomic_write(path, text)
-        report.written.append(relative)
-    for relative in sorted(_existing_files(target) - set(files)):
-        (target / relative).unlink()
-        report.removed.append(relative)
-    for directory in sorted((p for p in target.rglob("*") if p.is_dir()), reverse=True):
-        if not any(directory.iterdir()):
-            directory.rmdir()
-    return report
 
 
 def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:

@@ -1,6 +1,6 @@
 """gitops/ in memory: every Argo CD manifest as relative path -> text, then synced like the chart.
 
-Layout (all generated; `sync_tree` removes anything else in the directory):
+Layout (all generated; `generate` removes anything else in the directory):
 
     gitops/applications/<profile>.yaml   one Application per profile
     gitops/applicationset.yaml           the fleet's ApplicationSet (when the fleet lists clusters)
