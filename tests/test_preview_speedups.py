@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowlogs.cilium.preview.apply import compile_flow_log, mask_function
-from flowlogs.cilium.preview.combine import any_of_all_source, compile_function
+from flowlogs.cilium.preview.combine import any_of_all_source, compile_statements
 from flowlogs.cilium.preview.config import flow_logs_from_document
 from flowlogs.cilium.preview.flows import proto_facts
 from flowlogs.cilium.tables import load_tables
@@ -45,7 +45,7 @@ def test_any_of_all_calls_the_tests_in_order_until_decided(groups: list[list[boo
 
     tests = [[test((g, t), answer) for t, answer in enumerate(group)] for g, group in enumerate(groups)]
     names: dict[str, object] = {}
-    function = compile_function(any_of_all_source(tests, names, "x"), names, "x")  # as CompiledFlowLog.decide
+    function = compile_statements([f"return {any_of_all_source(tests, names, 'x')}"], names, "x")  # as decide_all
     expected_calls: list[tuple[int, int]] = []
     expected = False
     for g, group in enumerate(groups):

@@ -21,7 +21,7 @@ import orjson
 
 from ..flow_schema import json_name
 from ..tables import CiliumTables
-from .combine import any_of_all_source, compile_function, compile_statements
+from .combine import any_of_all_source, compile_statements
 from .config import FlowLogConfig
 from .flows import FlowEvent
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
@@ -196,23 +196,16 @@ class CompiledFlowLog:
     unpreviewable: list[str] = field(default_factory=list)
     error: str = ""
 
-    decide: Predicate = field(default=lambda ev: False)  # filters.Apply(include, exclude, ev)
     apply: Mask | None = None  # the field mask as a function
     apply_for_size: Mask | None = None  # the same, keys in the mask's order (mask_function)
 
     def __post_init__(self) -> None:
         self.apply = None if self.mask is None else mask_function(self.mask)
         self.apply_for_size = None if self.mask is None else mask_function(self.mask, ordered=False)
-        if self.error:
-            self.decide = lambda ev: False
-            return
-        # filters.Apply: include.MatchOne (true without include filters) && exclude.MatchNone,
-        # as one function (combine.py)
-        names: dict[str, Any] = {}
-        self.decide = compile_function(self.decision_source(names), names, "ev")
 
     def decision_source(self, names: dict[str, Any]) -> str:
-        """filters.Apply as an expression over `ev`, its tests added to `names`."""
+        """filters.Apply (include.MatchOne, true without include filters, && exclude.MatchNone) as an
+        expression over `ev`, its tests added to `names` (`decide_all` joins the flow logs' into one function)."""
         terms = []
         if self.include:
             terms.append(f"({any_of_all_source(self.include, names, 'ev')})")

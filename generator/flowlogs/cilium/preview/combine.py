@@ -32,11 +32,6 @@ def any_of_all_source(groups: Sequence[Sequence[Test[T]]], names: dict[str, Any]
     return " or ".join(terms) if terms else "False"
 
 
-def compile_function(expression: str, names: dict[str, Any], arg: str) -> Callable[[Any], Any]:
-    """`lambda arg: expression`, its free names taken from `names`."""
-    return compile_statements([f"return {expression}"], names, arg)
-
-
 def compile_statements(body: list[str], names: dict[str, Any], arg: str) -> Callable[[Any], Any]:
     """A function of `arg` with these lines as its body, its free names taken from `names`."""
     namespace: dict[str, Any] = {"__builtins__": {}, **names}
