@@ -48,13 +48,6 @@ def selected_paths(values_dir: Path, selected: Sequence[str]) -> list[Path]:
     return list(dict.fromkeys(paths))
 
 
-def compile_current(
-    values_dir: Path, chart_dir: Path, selected: Sequence[str] = ()
-) -> tuple[list[CompiledProfile], BuiltChart]:
-    """Compile the selected profiles now and build their chart in memory; a broken profile raises ProfileError."""
-    return compile_chart(values_dir, chart_dir, selected_paths(values_dir, selected))
-
-
 def compile_chart(values_dir: Path, chart_dir: Path, paths: list[Path]) -> tuple[list[CompiledProfile], BuiltChart]:
     """Compile these profile files and build their chart in memory; a broken profile raises ProfileError."""
     from .chart.build import build_chart
@@ -83,15 +76,13 @@ def keep_build(
     `validate` after it needs), unless a profile file changed meanwhile: then the key would not
     name what was compiled."""
     if key is not None and key == build_key(values_dir, chart_dir, paths):
-        caches.save(_BUILD_KIND, key, {
-            "files": built.files,
-            "digests": built.digests,
-            "profiles": [[p.name, p.source] for p in built.profiles],
-            "diagnostics": [
-                [d.severity.value, d.location.file, d.location.line, d.location.column, d.message, d.hint]
-                for d in built.diagnostics
-            ],
-        })
+        diagnostics = [
+            [d.severity.value, d.location.file, d.location.line, d.location.column, d.message, d.hint]
+            for d in built.diagnostics
+        ]
+        profiles = [[p.name, p.source] for p in built.profiles]
+        value = {"files": built.files, "digests": built.digests, "profiles": profiles, "diagnostics": diagnostics}
+        caches.save(_BUILD_KIND, key, value)
 
 
 def _kept_build(value: object) -> BuiltChart | None:

@@ -79,7 +79,7 @@ def profile_status(
     """The profile's expected fields, read from the cluster and compared; ClusterError when it cannot be asked."""
     import yaml
 
-    from .current import compile_current, selected_paths
+    from .current import compile_chart, selected_paths
     from .rendering import render_current
 
     if profile is None:
@@ -89,7 +89,7 @@ def profile_status(
             raise UserError(f"name the profile this cluster deploys: {values_dir} has {len(paths)} ({names})")
         profile = str(paths[0])
     context, server = kubectl.connect()  # before compiling: a cluster that cannot be asked is said first
-    (compiled_profile,), chart = compile_current(values_dir, chart_dir, [profile])
+    (compiled_profile,), chart = compile_chart(values_dir, chart_dir, selected_paths(values_dir, [profile]))
     text = render_current(
         chart.versioned(chart_dir),
         chart_dir,

@@ -24,6 +24,8 @@ _DATA_DIR = Path(__file__).resolve().parent / "data"
 _WELL_KNOWN_MODULES = ("any_pb2", "timestamp_pb2", "wrappers_pb2")
 # Scalar types of flow.proto, by FieldDescriptorProto's TYPE_ name.
 _SCALARS = ("double", "float", "int64", "uint64", "int32", "uint32", "bool", "string", "bytes")
+
+
 @dataclass(frozen=True)
 class FlowField:
     name: str

@@ -12,7 +12,6 @@ from .defaults import SUPPORTED_VERSIONS, cilium_upgrade_command
 from .starter import CiliumStarter
 
 if TYPE_CHECKING:
-
     from ..errors import Diagnostics
     from ..profile import Node
     from ..values_model import ChartValue, Section

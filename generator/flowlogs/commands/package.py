@@ -31,9 +31,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..chart.package import package
-    from ..current import compile_current
+    from ..current import compile_chart, selected_paths
 
-    profiles, chart = compile_current(args.values_dir, args.chart_dir, args.profiles)
+    paths = selected_paths(args.values_dir, args.profiles)
+    profiles, chart = compile_chart(args.values_dir, args.chart_dir, paths)
     archives, index = package(chart.versioned(args.chart_dir), profiles, args.output_dir, args.url or "")
     for archive in archives:
         print(f"  {archive.path}  sha256:{archive.digest}")

@@ -936,4 +936,3 @@ def semantics_table(versions: Sequence[str]) -> str:
         since = f"{have[0]}+" if have and have[0] != versions[0] else "all"
         rows.append(f"| `{name}` | {since} | {SEMANTICS[name]} | `{matcher.source.rsplit('/', 1)[-1]}` |")
     return "\n".join(rows) + "\n"
-
