@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
@@ -22,9 +21,6 @@ from .errors import HelmError, UserError
 from .generate import plan
 from .names import DEFAULT_KUBERNETES_VERSION, PROFILES_DIR, tree_name
 from .rendering import render_profile
-
-if TYPE_CHECKING:
-    from .helm import HelmEngine
 
 
 class DiffStatus(str, Enum):
@@ -76,7 +72,6 @@ def rendered_diff(
     release_name: str | None = None,
     namespace: str | None = None,
     kube_version: str = DEFAULT_KUBERNETES_VERSION,
-    engine: HelmEngine | None = None,
     warnings: list[str] | None = None,
 ) -> list[RenderedDiff]:
     """Per profile, the diff of `helm template` output: the committed chart vs. the one `generate` would write.
@@ -90,7 +85,7 @@ def rendered_diff(
     built = plan(values_dir, chart_dir, gitops_dir)
     release_name = release_name or built.fleet.settings.release_name
     namespace = namespace or built.fleet.settings.destination_namespace
-    renderer: HelmEngine = engine or select_engine(prefer_binary=False, alternative=DIFF_ALTERNATIVE)
+    renderer = select_engine(prefer_binary=False, alternative=DIFF_ALTERNATIVE)
     new_names = {p.name for p in built.profiles}
     old_root = chart_dir / PROFILES_DIR
     old_names = set(compiled_profile_names(chart_dir))

@@ -297,17 +297,16 @@ def _count_key(stack: list[list[Any]]) -> bool:
     return is_key
 
 
-def read_yaml_text(path: Path, limits: InputLimits, *, shown: str | None = None) -> str:
+def read_yaml_text(path: Path, limits: InputLimits) -> str:
     """`read_input`, then the structure check on PyYAML's events (for files PyYAML will load).
 
     A syntax error stops the check where it stops the loader, which then reports it.
     """
     import yaml
 
-    shown = shown if shown is not None else str(path)
-    text = read_input(path, limits, shown=shown)
+    text = read_input(path, limits)
     try:
-        check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), limits, shown)
+        check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), limits, str(path))
     except yaml.YAMLError:
         pass
     return text

@@ -141,7 +141,7 @@ def normalize_kubernetes_version(version: str) -> str:
     return version.removeprefix("v")
 
 
-def template_variables(key: SchemaKey, kubernetes_version: str, *, strict: bool = True) -> dict[str, str]:
+def template_variables(key: SchemaKey, kubernetes_version: str) -> dict[str, str]:
     """kubeconform's template data (pkg/registry/registry.go `schemaPath`)."""
     version = normalize_kubernetes_version(kubernetes_version)
     group_parts = key.api_version.split("/")
@@ -150,7 +150,7 @@ def template_variables(key: SchemaKey, kubernetes_version: str, *, strict: bool 
         kind_suffix += "-" + group_parts[1].lower()
     return {
         "NormalizedKubernetesVersion": version if version == "master" else f"v{version}",
-        "StrictSuffix": "-strict" if strict else "",
+        "StrictSuffix": "-strict",  # flowlogs validates strictly, as `kubeconform -strict`
         "ResourceKind": key.kind.lower(),
         "ResourceAPIVersion": group_parts[-1],
         "Group": group_parts[0],  # "v1" for the core group, as in kubeconform
