@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ class CompileResult:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
 
-PROFILE_SCHEMA = DocumentSchema(profile_schema, "the profile")
+PROFILE_SCHEMA = DocumentSchema(profile_schema, "the profile", functools.partial(profile_schema, described=False))
 
 
 def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:

@@ -17,7 +17,8 @@ SCHEMA_ID = "https://flowlogs.dev/schemas/profile.schema.json"
 
 
 @functools.cache
-def profile_schema() -> dict[str, Any]:
+def profile_schema(described: bool = True) -> dict[str, Any]:
+    """The schema; `described=False`: what the loader checks profiles with (`Product.section_schema`)."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -41,7 +42,7 @@ def profile_schema() -> dict[str, Any]:
                     "profiles)."
                 ),
             },
-            **{product.key: product.section_schema() for product in PRODUCTS},
+            **{product.key: product.section_schema(described) for product in PRODUCTS},
         },
         "x-upstream-aliases": {
             alias: key for product in PRODUCTS for alias, key in product.upstream_section_aliases().items()

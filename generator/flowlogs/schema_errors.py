@@ -160,16 +160,20 @@ class DocumentSchema:
     schema, path and alternatives the plain-word messages need. Where `jsonschema` finds no reason
     for one of jsonschema-rs's errors, that error is reported in jsonschema-rs's own words: a
     document is never refused without a reason, nor accepted because the explanation is missing.
-    Valid documents, the common case, never import or run the slower engine."""
+    Valid documents, the common case, never import or run the slower engine, nor build `schema`
+    when `shape` is given: the same schema but for descriptions that cost to write, which never
+    change what passes (tests/test_schema_engines.py)."""
 
-    def __init__(self, schema: Callable[[], dict[str, Any]], noun: str) -> None:
-        self._schema, self.noun = schema, noun
+    def __init__(
+        self, schema: Callable[[], dict[str, Any]], noun: str, shape: Callable[[], dict[str, Any]] | None = None
+    ) -> None:
+        self._schema, self.noun, self._shape = schema, noun, shape or schema
 
     @functools.cached_property
     def _fast(self) -> jsonschema_rs.Validator:
         # Each shared subschema compiled once: the profile schema holds the Cilium filter schema
         # four times (benchmarks/README.md).
-        return jsonschema_rs.validator_for(referenced_once(self._schema()))
+        return jsonschema_rs.validator_for(referenced_once(self._shape()))
 
     @functools.cached_property
     def _detailed(self) -> Draft202012Validator:
@@ -199,7 +203,7 @@ class DocumentSchema:
         return found
 
     def top_level_keys(self) -> list[str]:
-        return list(self._schema().get("properties", {}))
+        return list(self._shape().get("properties", {}))
 
     def is_valid(self, data: Any) -> bool:
         return bool(self._fast.is_valid(data))
