@@ -151,15 +151,6 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
 
 KNOBS_BY_WORD: Mapping[str, FelixKnob] = MappingProxyType({k.word: k for k in FELIX_KNOBS})
 
-# Workload kinds for 3.20 sidecar selection: kind -> (API path prefix, resource).
-WORKLOAD_KINDS: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "Deployment": ("apps", "deployments"),
-        "StatefulSet": ("apps", "statefulsets"),
-        "DaemonSet": ("apps", "daemonsets"),
-    }
-)
-
 # The collector DaemonSet's containers that L7 logs use (dikastes is for WAF / ALP only).
 COLLECTOR_CONTAINERS: tuple[str, ...] = ("l7-collector", "envoy-proxy")
 RESOURCE_NAMES: tuple[str, ...] = ("cpu", "memory", "ephemeral-storage")
