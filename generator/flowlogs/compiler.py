@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from .profile import (
     profile_path,
     same_stem,
 )
-from .profile_schema import profile_schema
+from .profile_schema import checked_schema, profile_schema
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
 from .schema_valid import schema_valid_part
@@ -52,7 +51,7 @@ class CompileResult:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
 
-PROFILE_SCHEMA = DocumentSchema(profile_schema, "the profile", functools.partial(profile_schema, described=False))
+PROFILE_SCHEMA = DocumentSchema(profile_schema, "the profile", checked_schema)
 
 
 def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
