@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +19,15 @@ from ..names import GENERATED_MARK, PROFILES_DIR, tree_name
 from ..registry import PRODUCTS
 from ..chart_values import chart_values
 from ..values_model import ChartValue, Section, default_values, values_schema, values_table, values_yaml
+from ..products import package_folder
 from ..yamlio import dump_yaml
 from . import metadata
 from .profile_chart import CHART_NAME, profile_chart_files, profile_chart_yaml, profile_chart_yaml_path
 from .versioning import CONTENT_HASH_ANNOTATION, VERSION_PLACEHOLDER, UnversionedChart, content_hash
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     import jinja2
 
     from ..compiler import CompiledProfile
@@ -94,7 +95,7 @@ def _shipped_files(root: Traversable, prefix: str = "") -> dict[str, Traversable
 
 
 def _skeleton() -> Traversable:
-    return resources.files(__package__) / "skeleton"
+    return package_folder(__package__, "skeleton")
 
 
 def _with_header(header: str, body: str) -> str:
