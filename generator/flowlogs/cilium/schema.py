@@ -66,7 +66,7 @@ def rotation_schema(described: bool = True) -> dict[str, Any]:
             },
             "compress": {
                 "type": "boolean",
-                "description": (f"Compress rotated files ({compress}). Default: false."),
+                "description": f"Compress rotated files ({compress}). Default: false.",
             },
         },
         "x-upstream-aliases": {
