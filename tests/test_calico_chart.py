@@ -942,9 +942,8 @@ CALICO_NOTES = ROOT / "generator" / "flowlogs" / "calico" / "fragments" / "NOTES
 def test_templates_and_script_repeat_no_calico_fact() -> None:
     """The facts come from calico.upstream (built from the version tables); the templates, NOTES.txt
     and the Job script only refer to them, and the mode conditions live in one helper each."""
-    from flowlogs.calico.defaults import SUPPORTED_VERSIONS
+    from flowlogs.calico.defaults import SUPPORTED_VERSIONS, WORKLOAD_KINDS
     from flowlogs.calico.tables import load_tables
-    from flowlogs.calico.words import WORKLOAD_KINDS
 
     facts: set[str] = {'"3.19"', '"3.20"', *(resource for _, resource in WORKLOAD_KINDS.values())}
     for version in SUPPORTED_VERSIONS:

@@ -25,9 +25,9 @@ import pytest
 import yaml
 
 from flowlogs.calico.chart_values import upstream_facts
+from flowlogs.calico.defaults import WORKLOAD_KINDS
 from flowlogs.calico.selectors import parse_selector
 from flowlogs.calico.tables import load_tables
-from flowlogs.calico.words import WORKLOAD_KINDS
 from flowlogs.generate import generate
 from flowlogs.go_duration import format_duration, parse_duration
 from flowlogs.helm import EmbeddedHelm

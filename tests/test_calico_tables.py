@@ -15,14 +15,10 @@ import yaml
 
 import flowlogs.calico.tables
 from conftest import load_yaml
-from flowlogs.calico.defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS
+from flowlogs.calico.defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, WORKLOAD_KINDS
 from flowlogs.calico.kinds import Choice
 from flowlogs.calico.tables import load_tables
-from flowlogs.calico.words import (
-    COLLECTOR_CONTAINERS,
-    FELIX_KNOBS,
-    WORKLOAD_KINDS,
-)
+from flowlogs.calico.words import COLLECTOR_CONTAINERS, FELIX_KNOBS
 
 KNOBS_BY_WORD = {knob.word: knob for knob in FELIX_KNOBS}
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

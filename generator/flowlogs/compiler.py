@@ -19,7 +19,7 @@ from .profile import (
     profile_path,
     same_stem,
 )
-from .profile_schema import profile_schema
+from .profile_schema import checked_schema, profile_schema
 from .registry import PRODUCTS
 from .schema_errors import DocumentSchema
 from .schema_valid import schema_valid_part
@@ -50,7 +50,7 @@ class CompileResult:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
 
-PROFILE_SCHEMA = DocumentSchema(profile_schema, "the profile")
+PROFILE_SCHEMA = DocumentSchema(profile_schema, "the profile", checked_schema)
 
 
 def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:

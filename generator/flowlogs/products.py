@@ -157,8 +157,9 @@ class Product(ABC):
     compose_identities: Mapping[tuple[str, ...], tuple[str, ...]] = {}
 
     @abstractmethod
-    def section_schema(self) -> dict[str, Any]:
-        """JSON Schema of the product's profile section."""
+    def section_schema(self, described: bool = True) -> dict[str, Any]:
+        """JSON Schema of the product's profile section. `described=False`: to check profiles only,
+        so descriptions may leave out what costs to find (what only every version's tables say)."""
 
     @abstractmethod
     def upstream_section_aliases(self) -> dict[str, str]:

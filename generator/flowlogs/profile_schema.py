@@ -16,8 +16,18 @@ from .registry import PRODUCTS
 SCHEMA_ID = "https://flowlogs.dev/schemas/profile.schema.json"
 
 
+def checked_schema(profile: Any) -> dict[str, Any]:
+    """What the loader checks `profile` with: the schema without the descriptions that cost to
+    write (`Product.section_schema`), with the sections of the products the profile has alone
+    (a section it lacks is never checked: its product's schema is not built)."""
+    has = frozenset(p.key for p in PRODUCTS if isinstance(profile, dict) and p.key in profile)
+    return profile_schema(described=False, sections=has)
+
+
 @functools.cache
-def profile_schema() -> dict[str, Any]:
+def profile_schema(described: bool = True, sections: frozenset[str] | None = None) -> dict[str, Any]:
+    """The schema; `described=False`: without the descriptions that cost to write; `sections`:
+    those products' sections alone, any other section accepted as it is (`checked_schema`)."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -41,7 +51,10 @@ def profile_schema() -> dict[str, Any]:
                     "profiles)."
                 ),
             },
-            **{product.key: product.section_schema() for product in PRODUCTS},
+            **{
+                product.key: product.section_schema(described) if sections is None or product.key in sections else True
+                for product in PRODUCTS
+            },
         },
         "x-upstream-aliases": {
             alias: key for product in PRODUCTS for alias, key in product.upstream_section_aliases().items()

@@ -160,16 +160,24 @@ class DocumentSchema:
     schema, path and alternatives the plain-word messages need. Where `jsonschema` finds no reason
     for one of jsonschema-rs's errors, that error is reported in jsonschema-rs's own words: a
     document is never refused without a reason, nor accepted because the explanation is missing.
-    Valid documents, the common case, never import or run the slower engine."""
+    Valid documents, the common case, never import or run the slower engine, nor build `schema`
+    when `shape` is given: `shape(document)` is a schema that decides that document exactly as
+    `schema` does and costs less to build (e.g. without descriptions, or without the parts of
+    keys the document lacks); the same object each time it decides alike (it is compiled once)."""
 
-    def __init__(self, schema: Callable[[], dict[str, Any]], noun: str) -> None:
-        self._schema, self.noun = schema, noun
+    def __init__(
+        self, schema: Callable[[], dict[str, Any]], noun: str, shape: Callable[[Any], dict[str, Any]] | None = None
+    ) -> None:
+        self._schema, self.noun, self._shape = schema, noun, shape or (lambda document: schema())
+        self._compiled: dict[int, tuple[dict[str, Any], jsonschema_rs.Validator]] = {}
 
-    @functools.cached_property
-    def _fast(self) -> jsonschema_rs.Validator:
-        # Each shared subschema compiled once: the profile schema holds the Cilium filter schema
-        # four times (benchmarks/README.md).
-        return jsonschema_rs.validator_for(referenced_once(self._schema()))
+    def _fast(self, document: Any) -> jsonschema_rs.Validator:
+        shape = self._shape(document)
+        if id(shape) not in self._compiled:  # the shape is kept with its validator: its id stays its own
+            # Each shared subschema compiled once: the profile schema holds the Cilium filter schema
+            # four times (benchmarks/README.md).
+            self._compiled[id(shape)] = (shape, jsonschema_rs.validator_for(referenced_once(shape)))
+        return self._compiled[id(shape)][1]
 
     @functools.cached_property
     def _detailed(self) -> Draft202012Validator:
@@ -177,7 +185,7 @@ class DocumentSchema:
 
     def check(self, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str | None = None) -> None:
         """Schema errors of `data` in plain words at their positions; the root is called `noun`."""
-        if self._fast.is_valid(data):
+        if self._fast(data).is_valid(data):
             return
         noun = noun or self.noun
         explained = check_against_schema(self._detailed, data, positions, diagnostics, noun)
@@ -190,7 +198,7 @@ class DocumentSchema:
         NaN and infinity, which JSON cannot hold, jsonschema-rs reads as null: `jsonschema`, which
         reads them as numbers (and refuses them against a bound, `_ecma_validator_class`), decides them."""
         found = []
-        for error in self._fast.iter_errors(data):
+        for error in self._fast(data).iter_errors(data):
             path = tuple(error.instance_path)
             if _non_finite(data, path):
                 continue
@@ -202,11 +210,11 @@ class DocumentSchema:
         return list(self._schema().get("properties", {}))
 
     def is_valid(self, data: Any) -> bool:
-        return bool(self._fast.is_valid(data))
+        return bool(self._fast(data).is_valid(data))
 
     def error_paths(self, data: Any) -> list[PathKey]:
         """Where `data` fails the schema: the path of the value each error is about."""
-        if self._fast.is_valid(data):
+        if self._fast(data).is_valid(data):
             return []
         explained: list[PathKey] = [tuple(error.absolute_path) for error in self._detailed.iter_errors(data)]
         return explained + [path for path, _ in self._unexplained(data, explained)]

@@ -12,7 +12,7 @@ from typing import Any
 from ..values_model import ChartValue, Section, shared_schema, string_pattern
 from . import kinds
 from . import schema as profile_schema
-from .defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS
+from .defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, WORKLOAD_KINDS
 from .tables import load_tables
 from .words import (
     COLLECTOR_CONTAINERS,
@@ -21,7 +21,6 @@ from .words import (
     FELIX_APIS,
     PATCH_MODES,
     RESOURCE_NAMES,
-    WORKLOAD_KINDS,
 )
 
 JOB_IMAGE_REPOSITORY = "docker.io/library/python"

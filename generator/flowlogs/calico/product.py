@@ -52,7 +52,7 @@ class CalicoProduct(Product):
         ),
     )
 
-    def section_schema(self) -> dict[str, Any]:
+    def section_schema(self, described: bool = True) -> dict[str, Any]:
         from .schema import calico_section_schema
 
         return calico_section_schema()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..names import DNS_LABEL_PATTERN, OBJECT_NAME_PATTERN
-from .defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
+from .defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS, WORKLOAD_KINDS
 from .kinds import DURATION, SWITCH
 from .words import (
     COLLECTOR_CONTAINERS,
@@ -21,7 +21,6 @@ from .words import (
     PATCH_MODES,
     PLATFORMS,
     RESOURCE_NAMES,
-    WORKLOAD_KINDS,
     FelixKnob,
 )
 

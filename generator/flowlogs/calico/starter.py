@@ -10,8 +10,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..starter import Question, Starter
-from .defaults import SIDECAR_VERSIONS, SUPPORTED_VERSIONS
-from .words import WORKLOAD_KINDS
+from .defaults import SIDECAR_VERSIONS, SUPPORTED_VERSIONS, WORKLOAD_KINDS
 
 _SERVICE_VERSIONS = tuple(v for v in SUPPORTED_VERSIONS if v not in SIDECAR_VERSIONS)
 _WORKLOAD_FORM = f"NAMESPACE/NAME (a Deployment) or KIND/NAMESPACE/NAME ({', '.join(WORKLOAD_KINDS)})"

@@ -149,14 +149,6 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
     ),
 )
 
-# Workload kinds for 3.20 sidecar selection: kind -> (API path prefix, resource).
-WORKLOAD_KINDS: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "Deployment": ("apps", "deployments"),
-        "StatefulSet": ("apps", "statefulsets"),
-        "DaemonSet": ("apps", "daemonsets"),
-    }
-)
 
 # The collector DaemonSet's containers that L7 logs use (dikastes is for WAF / ALP only).
 COLLECTOR_CONTAINERS: tuple[str, ...] = ("l7-collector", "envoy-proxy")

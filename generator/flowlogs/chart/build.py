@@ -13,8 +13,6 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +21,15 @@ from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name
 from ..registry import PRODUCTS
 from ..chart_values import chart_values
 from ..values_model import ChartValue, Section, default_values, values_schema, values_table, values_yaml
+from ..products import package_folder
 from ..yamlio import dump_yaml
 from . import metadata
 from .profile_chart import CHART_NAME, profile_chart_files, profile_chart_yaml, profile_chart_yaml_path
 from .versioning import CONTENT_HASH_ANNOTATION, VERSION_PLACEHOLDER, BuiltChart, ChartProfile, content_hash
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     import jinja2
 
     from ..compiler import CompiledProfile
@@ -96,7 +97,7 @@ def _shipped_files(root: Traversable, prefix: str = "") -> dict[str, Traversable
 
 
 def _skeleton() -> Traversable:
-    return resources.files(__package__) / "skeleton"
+    return package_folder(__package__, "skeleton")
 
 
 def _with_header(header: str, body: str) -> str:

@@ -9,7 +9,9 @@ does: the filter is split in two, one per side (a list of filters is an OR).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from . import kinds
 from .defaults import SUPPORTED_VERSIONS
@@ -38,8 +40,15 @@ class FilterWord:
     word: str  # the profile key, e.g. "source-pod"
     field: str  # the FlowFilter field, e.g. "source_pod"
     kind: FilterKind  # how the value is read, checked, compiled, decompiled and explained
-    description: str
+    text: str  # the description; "{tables}" stands for what `from_tables` says
     side: str = ""  # "source" | "destination" | "either" | ""
+    # The part of the description only the version tables know ("Cilium 1.17+"). It is read where
+    # the description is shown: compiling a profile loads the tables of its own version alone.
+    from_tables: Callable[[], str] | None = None
+
+    @property
+    def description(self) -> str:
+        return self.text.replace("{tables}", self.from_tables()) if self.from_tables else self.text
 
 
 def _sided_description(stem: str, side: str) -> str:
@@ -62,7 +71,7 @@ def _sided_description(stem: str, side: str) -> str:
         "identity": "security identities: numbers or reserved names such as `world`, `host`",
         "port": "L4 port numbers",
         "workload": "workloads as `Kind/name` (e.g. `Deployment/web`) or `{kind, name}`",
-        "cluster": f"cluster names ({since(has_filter_field('source_cluster_name'))})",
+        "cluster": "cluster names ({tables})",
     }[stem]
     if side == "either":
         return (
@@ -72,6 +81,10 @@ def _sided_description(stem: str, side: str) -> str:
     return f"The {side} of the flow: {what}."
 
 
+def _since_field(name: str) -> str:
+    return since(has_filter_field(name))
+
+
 def _newer_protocols() -> str:
     """ "; vrrp, igmp from Cilium 1.19+" for protocols the oldest supported version lacks (from the tables)."""
     oldest = set(load_tables(SUPPORTED_VERSIONS[0]).filter_protocols)
@@ -79,14 +92,30 @@ def _newer_protocols() -> str:
     return f"; {', '.join(newer)} from {since(lambda tables: newer[0] in tables.filter_protocols)}" if newer else ""
 
 
+# Word (or sided stem) -> the part of its description that comes from the version tables ("{tables}").
+_FROM_TABLES: dict[str, Callable[[], str]] = {
+    "cluster": partial(_since_field, "source_cluster_name"),
+    "protocol": _newer_protocols,
+    "ip-trace-id": partial(_since_field, "ip_trace_id"),
+    "encrypted": partial(_since_field, "encrypted"),
+}
+
+
 def _build_words() -> dict[str, FilterWord]:
     words: dict[str, FilterWord] = {}
     for stem, (field_stem, kind) in SIDED_WORDS.items():
         for side in SIDES:
             words[f"{side}-{stem}"] = FilterWord(
-                f"{side}-{stem}", f"{side}_{field_stem}", kind, _sided_description(stem, side), side
+                f"{side}-{stem}",
+                f"{side}_{field_stem}",
+                kind,
+                _sided_description(stem, side),
+                side,
+                _FROM_TABLES.get(stem),
             )
-        words[stem] = FilterWord(stem, f"*_{field_stem}", kind, _sided_description(stem, "either"), "either")
+        words[stem] = FilterWord(
+            stem, f"*_{field_stem}", kind, _sided_description(stem, "either"), "either", _FROM_TABLES.get(stem)
+        )
     plain: list[tuple[str, str, FilterKind, str]] = [
         (
             "verdict",
@@ -113,7 +142,7 @@ def _build_words() -> dict[str, FilterWord]:
             "protocol",
             "protocol",
             kinds.PROTOCOL,
-            f"L4 or L7 protocols, e.g. tcp, udp, icmpv4, icmpv6, sctp, http, dns, kafka{_newer_protocols()}.",
+            "L4 or L7 protocols, e.g. tcp, udp, icmpv4, icmpv6, sctp, http, dns, kafka{tables}.",
         ),
         ("http-status", "http_status_code", kinds.HTTP_STATUS, "HTTP status codes or prefixes: `404`, `5+`."),
         ("http-method", "http_method", kinds.HTTP_METHOD, "HTTP methods: GET, POST, ..."),
@@ -143,13 +172,13 @@ def _build_words() -> dict[str, FilterWord]:
             "ip-trace-id",
             "ip_trace_id",
             kinds.UINT64,
-            f"IP trace IDs (numbers; {since(has_filter_field('ip_trace_id'))}).",
+            "IP trace IDs (numbers; {tables}).",
         ),
         (
             "encrypted",
             "encrypted",
             kinds.FLAG,
-            f"true for flows whose IP.encrypted is set, false for the others ({since(has_filter_field('encrypted'))}).",
+            "true for flows whose IP.encrypted is set, false for the others ({tables}).",
         ),
         (
             "cel",
@@ -165,7 +194,7 @@ def _build_words() -> dict[str, FilterWord]:
         ),
     ]
     for word, field, kind, description in plain:
-        words[word] = FilterWord(word, field, kind, description)
+        words[word] = FilterWord(word, field, kind, description, from_tables=_FROM_TABLES.get(word))
     return words
 
 

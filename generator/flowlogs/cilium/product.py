@@ -46,10 +46,10 @@ class CiliumProduct(Product):
         ),
     )
 
-    def section_schema(self) -> dict[str, Any]:
+    def section_schema(self, described: bool = True) -> dict[str, Any]:
         from .schema import cilium_section_schema
 
-        return cilium_section_schema()
+        return cilium_section_schema(described)
 
     def upstream_section_aliases(self) -> dict[str, str]:
         return {"hubble": self.key}

@@ -6,6 +6,7 @@ depend on the Cilium version (drop reason names, field paths) live in the compil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..kinds import one_or_many
@@ -19,7 +20,13 @@ def _aggregation(tables: CiliumTables) -> bool:
     return tables.aggregation
 
 
-def filter_schema() -> dict[str, Any]:
+def _since(has: Callable[[CiliumTables], bool], described: bool) -> str:
+    """ "Cilium 1.17+" from the version tables; "{tables}" in a schema that only checks profiles
+    (`described=False`), whose descriptions are never shown: compiling loads one version's tables."""
+    return since(has) if described else "{tables}"
+
+
+def filter_schema(described: bool = True) -> dict[str, Any]:
     return {
         "type": "object",
         "title": "flow filter",
@@ -29,18 +36,21 @@ def filter_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "minProperties": 1,
         "properties": {
-            word.word: {**word.kind.schema(), "description": word.description} for word in FILTER_WORDS.values()
+            word.word: {**word.kind.schema(), "description": word.description if described else word.text}
+            for word in FILTER_WORDS.values()
         },
         "x-upstream-aliases": UPSTREAM_FILTER_ALIASES,
     }
 
 
-def rotation_schema() -> dict[str, Any]:
+def rotation_schema(described: bool = True) -> dict[str, Any]:
+    per_flow_log = _since(lambda t: t.per_flowlog_rotation, described)
+    compress = _since(lambda t: "fileCompress" in t.flowlog_keys, described)
     return {
         "type": "object",
         "additionalProperties": False,
         "description": (
-            f"Rotation of the output file. Per flow log from {since(lambda t: t.per_flowlog_rotation)}; before that "
+            f"Rotation of the output file. Per flow log from {per_flow_log}; before that "
             "only on the cilium section (the agent-wide setting)."
         ),
         "properties": {
@@ -56,9 +66,7 @@ def rotation_schema() -> dict[str, Any]:
             },
             "compress": {
                 "type": "boolean",
-                "description": (
-                    f"Compress rotated files ({since(lambda t: 'fileCompress' in t.flowlog_keys)}). Default: false."
-                ),
+                "description": f"Compress rotated files ({compress}). Default: false.",
             },
         },
         "x-upstream-aliases": {
@@ -69,8 +77,9 @@ def rotation_schema() -> dict[str, Any]:
     }
 
 
-def flow_log_schema() -> dict[str, Any]:
-    filters = one_or_many(filter_schema())
+def flow_log_schema(described: bool = True) -> dict[str, Any]:
+    filters = one_or_many(filter_schema(described))
+    aggregation = _since(_aggregation, described)
     return {
         "type": "object",
         "title": "flow log",
@@ -107,7 +116,7 @@ def flow_log_schema() -> dict[str, Any]:
                 "type": "array",
                 "items": {"type": "string", "title": "field path"},
                 "description": (
-                    f"{since(_aggregation)}: count flows whose listed Flow fields are equal together (fieldAggregate), "
+                    f"{aggregation}: count flows whose listed Flow fields are equal together (fieldAggregate), "
                     "one record per group every `aggregation-interval`. Same paths as `fields`."
                 ),
             },
@@ -115,7 +124,7 @@ def flow_log_schema() -> dict[str, Any]:
                 "type": ["string", "integer"],
                 "title": "Go duration",
                 "description": (
-                    f"{since(_aggregation)}: how often aggregated records are written (aggregationInterval), a Go "
+                    f"{aggregation}: how often aggregated records are written (aggregationInterval), a Go "
                     "duration such as `30s` or `1m`. Without it (0s) nothing is aggregated."
                 ),
             },
@@ -137,7 +146,7 @@ def flow_log_schema() -> dict[str, Any]:
                     "or `±HH:MM` (e.g. 2026-12-31T23:59:59Z); compiled to UTC."
                 ),
             },
-            "rotation": rotation_schema(),
+            "rotation": rotation_schema(described),
         },
         "x-upstream-aliases": {
             "filePath": "file",
@@ -157,7 +166,7 @@ def flow_log_schema() -> dict[str, Any]:
     }
 
 
-def cilium_section_schema() -> dict[str, Any]:
+def cilium_section_schema(described: bool = True) -> dict[str, Any]:
     return {
         "type": "object",
         "title": "cilium section",
@@ -199,10 +208,10 @@ def cilium_section_schema() -> dict[str, Any]:
                     "namespace": {**DNS_LABEL, "description": "Cilium's namespace. Default: kube-system."},
                 },
             },
-            "rotation": rotation_schema(),
+            "rotation": rotation_schema(described),
             "flow-logs": {
                 "type": "array",
-                "items": flow_log_schema(),
+                "items": flow_log_schema(described),
                 "description": "The flow logs, each written to its own file.",
             },
         },
