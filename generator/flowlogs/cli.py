@@ -23,8 +23,8 @@ from .extras import MissingExtra
 def main(argv: Sequence[str] | None = None) -> int:
     # Python's cyclic collector runs every few hundred allocations and scans every object kept so
     # far: in a command, mostly the modules it imports, which live until it exits. Off for the
-    # command (a tenth of a short command's CPU): the data a command makes is freed by reference
-    # counting (peak memory unchanged, benchmarks/README.md).
+    # command (a tenth of a short command's CPU, benchmarks/README.md); the data commands make
+    # holds no cycles, and reference counting frees it.
     collecting = gc.isenabled()
     gc.disable()
     try:
