@@ -4,7 +4,6 @@ one run reports every error, generate is quiet when nothing changed, flags go an
 
 from __future__ import annotations
 
-import gc
 import importlib.metadata
 import json
 import re
@@ -128,18 +127,6 @@ def test_render_and_validate_fail_on_a_broken_profile_exactly_as_generate(repo, 
         assert result.out == ""
         assert result.err.splitlines()[:-1] == generate.err.splitlines()[:-1], command
         assert "values/cilium-exporter.yaml:15:23: error: " in result.err
-
-
-@pytest.mark.parametrize("collecting", [True, False])
-def test_a_command_leaves_the_cyclic_collector_as_it_found_it(run_cli, collecting):
-    # main turns the collector off for the command; a caller's setting is its own.
-    (gc.enable if collecting else gc.disable)()
-    try:
-        assert run_cli("render", "nope").code == 1
-        assert run_cli("schema").code == 0
-        assert gc.isenabled() is collecting
-    finally:
-        gc.enable()
 
 
 def test_an_unknown_profile_names_the_profiles_there(repo, run_cli):

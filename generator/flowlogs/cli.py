@@ -3,7 +3,6 @@ codes."""
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Sequence
 
@@ -21,20 +20,7 @@ from .extras import MissingExtra
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Python's cyclic collector runs every few hundred allocations and scans every object kept so
-    # far: in a command, mostly the modules it imports, which live until it exits. Off for the
-    # command (a tenth of a short command's CPU, benchmarks/README.md); the data commands make
-    # holds no cycles, and reference counting frees it.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _run(sys.argv[1:] if argv is None else argv)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _run(argv: Sequence[str]) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser(lazy=True).parse_args(argv)
     from .output_stream import OutputClosed, guard_stdout, silence_stdout
 
