@@ -82,19 +82,30 @@ def index_yaml(archives: list[Archive], url: str = "") -> str:
     entries: dict[str, list[dict[str, Any]]] = {}
     for archive in sorted(archives, key=lambda a: (a.name, a.version)):
         entry = dict(archive.metadata)
-        entry.update({"created": created, "digest": archive.digest, "urls": [f"{url.rstrip('/')}/{archive.path.name}" if url else archive.path.name]})
+        entry.update(
+            {
+                "created": created,
+                "digest": archive.digest,
+                "urls": [f"{url.rstrip('/')}/{archive.path.name}" if url else archive.path.name],
+            }
+        )
         entries.setdefault(archive.name, []).append(dict(sorted(entry.items())))
     return dump_yaml({"apiVersion": "v1", "entries": entries, "generated": created})
 
 
-def package(chart_files: Mapping[str, str], profiles: list[CompiledProfile], out_dir: Path, url: str = "") -> tuple[list[Archive], Path]:
+def package(
+    chart_files: Mapping[str, str], profiles: list[CompiledProfile], out_dir: Path, url: str = ""
+) -> tuple[list[Archive], Path]:
     """Write the chart's archive, one archive per profile and index.yaml into `out_dir`."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as error:
         raise UserError(f"--output-dir {out_dir}: {error.strerror} (a file is in the way)") from None
     archives = [write_archive(packaged_files(chart_files), out_dir)]
-    archives += [write_archive(profile_chart(chart_files, profile), out_dir) for profile in sorted(profiles, key=lambda p: p.name)]
+    archives += [
+        write_archive(profile_chart(chart_files, profile), out_dir)
+        for profile in sorted(profiles, key=lambda p: p.name)
+    ]
     index = out_dir / "index.yaml"
     write_file(index, index_yaml(archives, url), what="repository index")
     return archives, index

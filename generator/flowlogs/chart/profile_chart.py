@@ -48,13 +48,19 @@ def profile_chart_yaml_path(profile: str) -> str:
 def profile_chart_yaml(chart_yaml: str, profile: CompiledProfile, content_hash: str) -> str:
     """The Chart.yaml of a profile's chart, from the chart's: its name, description and content hash
     (the version stays what `chart_yaml` holds)."""
-    description = f"flowlogs profile {profile.name}: {' '.join(profile.description.split()) or ', '.join(profile.labels)}"
+    description = (
+        f"flowlogs profile {profile.name}: {' '.join(profile.description.split()) or ', '.join(profile.labels)}"
+    )
     text = re.sub(r"^name: .*$", f"name: {profile_chart_name(profile.name)}", chart_yaml, count=1, flags=re.MULTILINE)
     quoted = yaml.safe_dump(description, width=10_000).strip().removesuffix("...").strip()
     text = re.sub(r"^description: .*$", lambda _: f"description: {quoted}", text, count=1, flags=re.MULTILINE)
-    return re.sub((
-        rf'^(  {re.escape(CONTENT_HASH_ANNOTATION)}: )".*"$'
-    ), lambda m: f'{m[1]}"{content_hash}"', text, count=1, flags=re.MULTILINE)
+    return re.sub(
+        (rf'^(  {re.escape(CONTENT_HASH_ANNOTATION)}: )".*"$'),
+        lambda m: f'{m[1]}"{content_hash}"',
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
 
 
 def profile_chart_files(chart_files: Mapping[str, str], profile: CompiledProfile) -> dict[str, str]:
@@ -69,7 +75,12 @@ def profile_chart_files(chart_files: Mapping[str, str], profile: CompiledProfile
         f"# The values of flowlogs profile {profile.name} ({profile.source}), compiled by flowlogs.\n# Every key, its "
         "type and default: README.md (`helm show readme`) and values.schema.json.\n"
     ) + dump_yaml(values)
-    extras = {f"{PROFILE_FILES_DIR}/{extra}": text for path, text in chart_files.items() if path.startswith(f"{PROFILES_DIR}/{profile.name}/") and (extra := path.rsplit("/", 1)[1]) not in ("values.yaml", "Chart.yaml", "README.md")}
+    extras = {
+        f"{PROFILE_FILES_DIR}/{extra}": text
+        for path, text in chart_files.items()
+        if path.startswith(f"{PROFILES_DIR}/{profile.name}/")
+        and (extra := path.rsplit("/", 1)[1]) not in ("values.yaml", "Chart.yaml", "README.md")
+    }
     files.update(extras)
     install = f"helm install flowlogs {name}-<version>.tgz --namespace flowlogs-system --create-namespace"
     lines = [
@@ -87,9 +98,14 @@ def profile_chart_files(chart_files: Mapping[str, str], profile: CompiledProfile
         "",
     ]
     for extra, text in sorted(extras.items()):
-        lines += [(
-            f"`{extra}` (in this package; `helm pull --untar` to get it):"
-        ), "", "```yaml", text.rstrip("\n"), "```", ""]
+        lines += [
+            (f"`{extra}` (in this package; `helm pull --untar` to get it):"),
+            "",
+            "```yaml",
+            text.rstrip("\n"),
+            "```",
+            "",
+        ]
     files["README.md"] = "\n".join(lines) + "\n" + files["README.md"]
     return files
 

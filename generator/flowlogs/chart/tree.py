@@ -24,11 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..names import GENERATED_MARK
 from ..errors import UserError
-from ..names import tree_name
+from ..names import GENERATED_MARK
 from ..writing import write_file
-
 
 
 @dataclass
@@ -108,10 +106,11 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
         size = _size(path)
         if size is not None and size > MAX_SHOWN_BYTES:
             fate = "replaces" if new is not None else "removes"
-            chunks.append((
-                f"Files {label}/{relative} ({size} bytes, too large to show) and the generated tree differ: `flowlogs "
+            chunks.append(
+                f"Files {label}/{relative} ({size} bytes, too large to show) and the generated tree differ: "
+                "`flowlogs "
                 f"generate` {fate} it\n"
-            ))
+            )
             continue
         old = _read(path) if size is not None else None
         if old == new:
@@ -150,9 +149,9 @@ def generation_lock(directory: Path) -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UserError((
+            raise UserError(
                 f"another flowlogs generate is running in {directory}; wait for it to finish, then run again"
-            )) from None
+            ) from None
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
@@ -227,10 +226,11 @@ def _switch(target: Path, digest: str) -> None:
             os.rename(target, old)
             os.rename(staged, target)
     else:
-        raise UserError((
-            f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs generate` "
+        raise UserError(
+            f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs "
+            "generate` "
             "again"
-        ))
+        )
     shutil.rmtree(staged, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
 
@@ -270,7 +270,11 @@ def recover_trees(journal_dir: Path, targets: Sequence[Path]) -> None:
 def replace_trees(journal_dir: Path, trees: Sequence[tuple[Path, Mapping[str, str]]]) -> list[SyncReport]:
     """Make each target hold exactly its files, every changed tree switched as a whole."""
     reports = [_report(target, files) for target, files in trees]
-    changed = [(target, files) for (target, files), report in zip(trees, reports, strict=True) if report.written or report.removed or not target.is_dir()]
+    changed = [
+        (target, files)
+        for (target, files), report in zip(trees, reports, strict=True)
+        if report.written or report.removed or not target.is_dir()
+    ]
     if not changed:
         return reports
     entries = []

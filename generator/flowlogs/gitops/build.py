@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..compiler import CompiledProfile
-from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name
 from ..errors import Diagnostics, Location
+from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name
 from ..products import GitopsNote
 from ..registry import PRODUCTS
 from ..yamlio import dump_yaml
@@ -125,7 +125,11 @@ def plan_gitops(
         return GitopsPlan(fleet, {})
     # Said where the fleet deploys the profile through Argo CD; a profile installed with Helm alone
     # is not told about Argo CD (its Application file's header says it, for who applies that file).
-    deployed = {p.name for p in profiles} if fleet.settings.cluster_generator == "labels" else set(used_profiles(fleet.clusters))
+    deployed = (
+        {p.name for p in profiles}
+        if fleet.settings.cluster_generator == "labels"
+        else set(used_profiles(fleet.clusters))
+    )
     for profile in profiles:
         if profile.name not in deployed:
             continue
@@ -136,5 +140,7 @@ def plan_gitops(
     _note_regeneration(profiles, chart_dir, diagnostics)
     # Diagnostics name files as the user sees them; generated files name them from the repository root.
     shown = [dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles]
-    shown_fleet = dataclasses.replace(fleet, source=repository_source(values_dir, fleet.source)) if fleet.source else fleet
+    shown_fleet = (
+        dataclasses.replace(fleet, source=repository_source(values_dir, fleet.source)) if fleet.source else fleet
+    )
     return GitopsPlan(fleet, build_gitops_files(shown, shown_fleet, gitops_dir))

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..compiler import CompiledProfile
-from .fleet import OVERRIDES, Fleet
 from ..values_model import merge_values
+from .fleet import OVERRIDES, Fleet
 from .value_overrides import VALUES_KEY
 
 
@@ -48,7 +48,11 @@ def cluster_values(profile: CompiledProfile, overrides: Mapping[str, Any]) -> di
     values = copy.deepcopy(profile.values)
     for override in OVERRIDES:
         if override.chart_value and override.key in overrides:
-            _set(values, override.chart_value, str(overrides[override.key]) if override.force_string else overrides[override.key])
+            _set(
+                values,
+                override.chart_value,
+                str(overrides[override.key]) if override.force_string else overrides[override.key],
+            )
     if VALUES_KEY in overrides:
         values = merge_values(values, overrides[VALUES_KEY])
     return values

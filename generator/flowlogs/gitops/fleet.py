@@ -66,9 +66,10 @@ class Fleet:
 def find_fleet_file(values_dir: Path, diagnostics: Diagnostics) -> Path | None:
     found = [values_dir / name for name in FLEET_FILES if (values_dir / name).is_file()]
     if len(found) > 1:
-        diagnostics.error(Location(display_path(found[1])), (
-            f"both {found[0].name} and {found[1].name} exist in {values_dir}; keep one"
-        ))
+        diagnostics.error(
+            Location(display_path(found[1])),
+            (f"both {found[0].name} and {found[1].name} exist in {values_dir}; keep one"),
+        )
     return found[0] if found else None
 
 
@@ -91,17 +92,21 @@ def load_fleet(
     """
     path = find_fleet_file(values_dir, diagnostics)
     if path is None:
-        settings = apply_overrides(GitopsSettings(chart_path=default_chart_path(values_dir, chart_dir)), overrides, diagnostics)
-        _warn_placeholder(settings, Location(display_path(values_dir / FLEET_FILES[0])), values_dir, diagnostics, missing_file=True)
+        settings = apply_overrides(
+            GitopsSettings(chart_path=default_chart_path(values_dir, chart_dir)), overrides, diagnostics
+        )
+        _warn_placeholder(
+            settings, Location(display_path(values_dir / FLEET_FILES[0])), values_dir, diagnostics, missing_file=True
+        )
         return Fleet("", settings, ())
     loaded = load_yaml_document(path, diagnostics, FLEET_LIMITS)
     if loaded is None:
         return Fleet(display_path(path), GitopsSettings(), ())
     data, positions, _ = loaded
     if not isinstance(data, dict):
-        diagnostics.error(Location(positions.file, 1, 1), (
-            "a fleet file must be a mapping with 'gitops:' and/or 'clusters:'"
-        ))
+        diagnostics.error(
+            Location(positions.file, 1, 1), ("a fleet file must be a mapping with 'gitops:' and/or 'clusters:'")
+        )
         return Fleet(positions.file, GitopsSettings(), ())
     before = len(diagnostics.errors)
     FLEET_SCHEMA.check(data, positions, diagnostics)
@@ -110,7 +115,12 @@ def load_fleet(
     root = Node(data, (), positions)
     settings = settings_from_node(root.get("gitops"), values_dir, chart_dir, diagnostics)
     settings = apply_overrides(settings, overrides, diagnostics)
-    _warn_placeholder(settings, root.get("gitops").key_location if "gitops" in root else Location(positions.file, 1, 1), values_dir, diagnostics)
+    _warn_placeholder(
+        settings,
+        root.get("gitops").key_location if "gitops" in root else Location(positions.file, 1, 1),
+        values_dir,
+        diagnostics,
+    )
     _check_cilium_release(settings, profiles, diagnostics)
     clusters = _clusters(root.get("clusters"), profiles, known_profiles, diagnostics, progress)
     if settings.cluster_generator == "labels" and clusters:
@@ -118,24 +128,27 @@ def load_fleet(
             root.get("clusters").key_location,
             "with gitops.cluster-generator: labels, Argo CD finds the clusters by their flowlogs.dev/profile label: "
             "the fleet file lists none",
-            "remove clusters:, and label each cluster Secret instead (docs/gitops.md, \"Clusters from Argo CD "
-            "labels\")",
+            'remove clusters:, and label each cluster Secret instead (docs/gitops.md, "Clusters from Argo CD labels")',
         )
     return Fleet(positions.file, settings, clusters)
 
 
-def _warn_placeholder(settings: GitopsSettings, location: Location, values_dir: Path, diagnostics: Diagnostics, missing_file: bool = False) -> None:
+def _warn_placeholder(
+    settings: GitopsSettings, location: Location, values_dir: Path, diagnostics: Diagnostics, missing_file: bool = False
+) -> None:
     if not settings.has_placeholder_repo:
         return
     origin = git_origin_hint(values_dir)
     where = f"create {location.file} with" if missing_file else "set"
     hint = f"{where} gitops.repo-url (or pass --repo-url)" + (f"; this checkout's origin is {origin}" if origin else "")
-    diagnostics.warning(location, (
-        f"no repository URL: the Argo CD manifests point at the placeholder {settings.repo_url}"
-    ), hint)
+    diagnostics.warning(
+        location, (f"no repository URL: the Argo CD manifests point at the placeholder {settings.repo_url}"), hint
+    )
 
 
-def _check_cilium_release(settings: GitopsSettings, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics) -> None:
+def _check_cilium_release(
+    settings: GitopsSettings, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics
+) -> None:
     release = settings.cilium_release
     if release is None:
         return
@@ -174,11 +187,11 @@ def _clusters(
         ok = True
         if name in names:
             first = names[name]
-            diagnostics.error(name_node.location, (
-                f"duplicate cluster name '{name}' (first at line {first.line})"
-            ), (
-                "each cluster needs its own name: it names its Argo CD Application"
-            ))
+            diagnostics.error(
+                name_node.location,
+                (f"duplicate cluster name '{name}' (first at line {first.line})"),
+                ("each cluster needs its own name: it names its Argo CD Application"),
+            )
             ok = False
         else:
             names[name] = name_node.location
@@ -251,9 +264,12 @@ def _check_overrides(
     if not ok:
         return None
     if profile.parts and all(result.get(key, True) is False for key in profile.parts):
-        diagnostics.warning(node.key_location, (
-            f"cluster '{cluster}' switches off every part of profile '{profile.name}': it deploys nothing"
-        ))
+        diagnostics.warning(
+            node.key_location,
+            (f"cluster '{cluster}' switches off every part of profile '{profile.name}': it deploys nothing"),
+        )
     for product, part in profile.products():
-        fleet_notes.setdefault(product.key, []).extend(product.check_cluster(part, profile.name, cluster, node, diagnostics))
+        fleet_notes.setdefault(product.key, []).extend(
+            product.check_cluster(part, profile.name, cluster, node, diagnostics)
+        )
     return result

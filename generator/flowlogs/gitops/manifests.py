@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..chart_values import chart_values
-from ..names import PROFILES_DIR
 from ..compiler import CompiledProfile
+from ..names import PROFILES_DIR
 from .fleet import OVERRIDES, Cluster, Fleet
 from .settings import GitopsSettings
 from .value_overrides import ELEMENT_KEY as VALUE_ELEMENT_KEY
@@ -70,7 +70,9 @@ def renders_partial_manifests(profile: CompiledProfile) -> bool:
     return bool(partial_manifest_parts(profile))
 
 
-def needs_server_side_apply(settings: GitopsSettings, profile: CompiledProfile, enabled: Mapping[str, Any] | None = None) -> bool:
+def needs_server_side_apply(
+    settings: GitopsSettings, profile: CompiledProfile, enabled: Mapping[str, Any] | None = None
+) -> bool:
     """ServerSideApply=true: as configured, or (auto) when a part switched on renders partial manifests."""
     if settings.sync.server_side_apply is not None:
         return settings.sync.server_side_apply
@@ -131,7 +133,9 @@ def _sync_policy(settings: GitopsSettings, server_side_apply: bool, partial: boo
     return policy
 
 
-def _metadata(name: str, settings: GitopsSettings, labels: dict[str, str], *, server_side_diff: bool | None, finalizer: bool) -> dict[str, Any]:
+def _metadata(
+    name: str, settings: GitopsSettings, labels: dict[str, str], *, server_side_diff: bool | None, finalizer: bool
+) -> dict[str, Any]:
     metadata: dict[str, Any] = {"name": name, "namespace": settings.argocd_namespace, "labels": labels}
     if server_side_diff:
         metadata["annotations"] = {COMPARE_OPTIONS: "ServerSideDiff=true"}
@@ -140,11 +144,18 @@ def _metadata(name: str, settings: GitopsSettings, labels: dict[str, str], *, se
     return metadata
 
 
-def _chart_source(settings: GitopsSettings, value_files: list[str], parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _chart_source(
+    settings: GitopsSettings, value_files: list[str], parameters: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     helm: dict[str, Any] = {"releaseName": settings.release_name, "valueFiles": value_files}
     if parameters:
         helm["parameters"] = parameters
-    return {"repoURL": settings.repo_url, "targetRevision": settings.revision, "path": settings.chart_path, "helm": helm}
+    return {
+        "repoURL": settings.repo_url,
+        "targetRevision": settings.revision,
+        "path": settings.chart_path,
+        "helm": helm,
+    }
 
 
 def profile_application(profile: CompiledProfile, settings: GitopsSettings) -> dict[str, Any]:
@@ -181,7 +192,9 @@ def _cilium_sources(profile: CompiledProfile, settings: GitopsSettings) -> list[
     release = settings.cilium_release
     assert release is not None and release.product in profile.parts
     namespace = effective_value(profile, "cilium.configMap.namespace", _chart_defaults())
-    value_files = [f"${VALUES_REF}/{path}" for path in release.value_files] + [cilium_values_file(settings, profile.name)]
+    value_files = [f"${VALUES_REF}/{path}" for path in release.value_files] + [
+        cilium_values_file(settings, profile.name)
+    ]
     return [
         {"repoURL": settings.repo_url, "targetRevision": settings.revision, "ref": VALUES_REF},
         {
@@ -244,7 +257,9 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
             parameters.append(parameter)
     extra = {"templatePatch": TEMPLATE_PATCH} if any(VALUE_ELEMENT_KEY in e for e in elements) else {}
     partial = any(renders_partial_manifests(profiles[c.profile]) for c in fleet.clusters)
-    return _applicationset(settings, [{"list": {"elements": elements}}], parameters, ssa, "{{.profile}}", "{{.cluster}}", extra, partial)
+    return _applicationset(
+        settings, [{"list": {"elements": elements}}], parameters, ssa, "{{.profile}}", "{{.cluster}}", extra, partial
+    )
 
 
 def _applicationset(
@@ -275,7 +290,11 @@ def _applicationset(
     return {
         "apiVersion": API_VERSION,
         "kind": "ApplicationSet",
-        "metadata": {"name": APPLICATIONSET_NAME, "namespace": settings.argocd_namespace, "labels": {PART_OF_LABEL[0]: PART_OF_LABEL[1]}},
+        "metadata": {
+            "name": APPLICATIONSET_NAME,
+            "namespace": settings.argocd_namespace,
+            "labels": {PART_OF_LABEL[0]: PART_OF_LABEL[1]},
+        },
         "spec": {
             "goTemplate": True,
             "goTemplateOptions": ["missingkey=error"],
@@ -328,13 +347,18 @@ def labels_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile])
         generators.append({"clusters": {"selector": {"matchLabels": {PROFILE_LABEL: name}}, "values": values}})
     parameters: list[dict[str, Any]] = []
     for override in overrides:
-        parameter: dict[str, Any] = {"name": override.chart_value, "value": _annotation_or_default(override_annotation(override.key), override.element_key)}
+        parameter: dict[str, Any] = {
+            "name": override.chart_value,
+            "value": _annotation_or_default(override_annotation(override.key), override.element_key),
+        }
         if override.force_string:
             parameter["forceString"] = True
         parameters.append(parameter)
     ssa = any(needs_server_side_apply(settings, profile) for profile in profiles.values())
     partial = any(renders_partial_manifests(profile) for profile in profiles.values())
-    return _applicationset(settings, generators, parameters, ssa, "{{.values.profile}}", "{{.nameNormalized}}", {}, partial)
+    return _applicationset(
+        settings, generators, parameters, ssa, "{{.values.profile}}", "{{.nameNormalized}}", {}, partial
+    )
 
 
 def used_profiles(clusters: Sequence[Cluster]) -> list[str]:

@@ -46,18 +46,22 @@ def _retry_schema() -> dict[str, Any]:
             "Default: limit 5, backoff 5s doubled each time up to 3m."
         ),
         "properties": {
-            "limit": {"type": "integer", "minimum": 0, "description": (
-                "Retries of a failed sync; 0 switches retries off. Default: 5."
-            )},
+            "limit": {
+                "type": "integer",
+                "minimum": 0,
+                "description": ("Retries of a failed sync; 0 switches retries off. Default: 5."),
+            },
             "backoff": {
                 "type": "object",
                 "additionalProperties": False,
                 "description": "Wait before each retry (retry.backoff).",
                 "properties": {
                     "duration": {**_GO_DURATION, "description": "Wait before the first retry. Default: 5s."},
-                    "factor": {"type": "integer", "minimum": 1, "description": (
-                        "Each wait is the previous one times this. Default: 2."
-                    )},
+                    "factor": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": ("Each wait is the previous one times this. Default: 2."),
+                    },
                     "max-duration": {**_GO_DURATION, "description": "Longest wait. Default: 3m."},
                 },
                 "x-upstream-aliases": {"maxDuration": "max-duration"},
@@ -72,19 +76,26 @@ def _sync_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "description": "The Applications' sync policy (spec.syncPolicy).",
         "properties": {
-            "automated": {"type": "boolean", "description": (
-                "Sync automatically when Git changes (syncPolicy.automated). Default: true."
-            )},
-            "prune": {"type": "boolean", "description": (
-                "Delete resources that are no longer rendered (automated.prune). Default: true. Felix/Service patches "
-                "are never pruned (Prune=false on them)."
-            )},
-            "self-heal": {"type": "boolean", "description": (
-                "Undo changes made in the cluster (automated.selfHeal). Default: true."
-            )},
-            "create-namespace": {"type": "boolean", "description": (
-                "Create the destination namespace (CreateNamespace=true). Default: true."
-            )},
+            "automated": {
+                "type": "boolean",
+                "description": ("Sync automatically when Git changes (syncPolicy.automated). Default: true."),
+            },
+            "prune": {
+                "type": "boolean",
+                "description": (
+                    "Delete resources that are no longer rendered (automated.prune). Default: true. Felix/Service "
+                    "patches "
+                    "are never pruned (Prune=false on them)."
+                ),
+            },
+            "self-heal": {
+                "type": "boolean",
+                "description": ("Undo changes made in the cluster (automated.selfHeal). Default: true."),
+            },
+            "create-namespace": {
+                "type": "boolean",
+                "description": ("Create the destination namespace (CreateNamespace=true). Default: true."),
+            },
             "server-side-apply": {
                 "enum": ["auto", True, False],
                 "title": "server-side apply setting",
@@ -94,13 +105,22 @@ def _sync_schema() -> dict[str, Any]:
                     "Default: auto."
                 ),
             },
-            "fail-on-shared-resource": {"type": "boolean", "description": (
-                "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). Default: "
-                "true."
-            )},
+            "fail-on-shared-resource": {
+                "type": "boolean",
+                "description": (
+                    "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). "
+                    "Default: "
+                    "true."
+                ),
+            },
             "retry": _retry_schema(),
         },
-        "x-upstream-aliases": {"selfHeal": "self-heal", "syncOptions": "server-side-apply", "CreateNamespace": "create-namespace", "ServerSideApply": "server-side-apply"},
+        "x-upstream-aliases": {
+            "selfHeal": "self-heal",
+            "syncOptions": "server-side-apply",
+            "CreateNamespace": "create-namespace",
+            "ServerSideApply": "server-side-apply",
+        },
     }
 
 
@@ -115,21 +135,31 @@ def _cilium_release_schema() -> dict[str, Any]:
             "manages."
         ),
         "properties": {
-            "enabled": {"type": "boolean", "description": (
-                "Write multi-source Applications for profiles with a Cilium part. Default: true when this section is "
-                "present."
-            )},
-            "repo-url": {**_URL, "title": "Helm repository URL", "description": (
-                "Cilium's Helm repository. Default: https://helm.cilium.io/."
-            )},
+            "enabled": {
+                "type": "boolean",
+                "description": (
+                    "Write multi-source Applications for profiles with a Cilium part. Default: true when this section "
+                    "is "
+                    "present."
+                ),
+            },
+            "repo-url": {
+                **_URL,
+                "title": "Helm repository URL",
+                "description": ("Cilium's Helm repository. Default: https://helm.cilium.io/."),
+            },
             "chart": {"type": "string", "minLength": 1, "description": "Chart name. Default: cilium."},
-            "release-name": {**NAMESPACE, "title": "release name", "description": "Cilium's Helm release name. Default: cilium."},
+            "release-name": {
+                **NAMESPACE,
+                "title": "release name",
+                "description": "Cilium's Helm release name. Default: cilium.",
+            },
             "versions": {
                 "type": "object",
                 "title": "Cilium chart versions",
                 "description": (
                     "The Cilium chart version to deploy for each Cilium minor version the profiles target (1.16, 1.17, "
-                    "1.18), e.g. {\"1.17\": \"1.17.6\"}."
+                    '1.18), e.g. {"1.17": "1.17.6"}.'
                 ),
                 "additionalProperties": {
                     "type": "string",
@@ -150,7 +180,13 @@ def _cilium_release_schema() -> dict[str, Any]:
                 ),
             },
         },
-        "x-upstream-aliases": {"repoURL": "repo-url", "releaseName": "release-name", "valueFiles": "value-files", "version": "versions", "targetRevision": "versions"},
+        "x-upstream-aliases": {
+            "repoURL": "repo-url",
+            "releaseName": "release-name",
+            "valueFiles": "value-files",
+            "version": "versions",
+            "targetRevision": "versions",
+        },
     }
 
 
@@ -161,23 +197,37 @@ def gitops_section_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "description": "How Argo CD deploys this repository's chart. Every key has a default; set repo-url.",
         "properties": {
-            "repo-url": {**_URL, "title": "repository URL", "description": (
-                "The Git repository Argo CD reads this chart from (https://, ssh:// or git@host:path)."
-            )},
-            "revision": {"type": "string", "minLength": 1, "description": (
-                "The branch, tag or commit to deploy (targetRevision). Default: HEAD."
-            )},
-            "chart-path": {"type": "string", "minLength": 1, "description": (
-                "Where the generated chart is, relative to the repository root. Default: the chart directory's path "
-                "relative to the parent of values/."
-            )},
-            "argocd-namespace": {**NAMESPACE, "description": (
-                "The namespace Argo CD runs in, where the Applications are created. Default: argocd."
-            )},
+            "repo-url": {
+                **_URL,
+                "title": "repository URL",
+                "description": (
+                    "The Git repository Argo CD reads this chart from (https://, ssh:// or git@host:path)."
+                ),
+            },
+            "revision": {
+                "type": "string",
+                "minLength": 1,
+                "description": ("The branch, tag or commit to deploy (targetRevision). Default: HEAD."),
+            },
+            "chart-path": {
+                "type": "string",
+                "minLength": 1,
+                "description": (
+                    "Where the generated chart is, relative to the repository root. Default: the chart directory's "
+                    "path "
+                    "relative to the parent of values/."
+                ),
+            },
+            "argocd-namespace": {
+                **NAMESPACE,
+                "description": ("The namespace Argo CD runs in, where the Applications are created. Default: argocd."),
+            },
             "project": {**DNS_LABEL, "title": "project", "description": "The Argo CD AppProject. Default: default."},
-            "release-name": {**NAMESPACE, "title": "release name", "description": (
-                "The Helm release name of this chart. Default: flowlogs."
-            )},
+            "release-name": {
+                **NAMESPACE,
+                "title": "release name",
+                "description": ("The Helm release name of this chart. Default: flowlogs."),
+            },
             "destination": {
                 "type": "object",
                 "additionalProperties": False,
@@ -185,9 +235,11 @@ def gitops_section_schema() -> dict[str, Any]:
                     "Where the per-profile Applications deploy (the fleet's clusters have their own server)."
                 ),
                 "properties": {
-                    "server": {**_URL, "title": "cluster API URL", "description": (
-                        "Default: https://kubernetes.default.svc (the cluster Argo CD runs in)."
-                    )},
+                    "server": {
+                        **_URL,
+                        "title": "cluster API URL",
+                        "description": ("Default: https://kubernetes.default.svc (the cluster Argo CD runs in)."),
+                    },
                     "namespace": {**NAMESPACE, "description": "The release namespace. Default: flowlogs-system."},
                 },
             },
@@ -261,16 +313,27 @@ def cluster_schema() -> dict[str, Any]:
         "required": ["name", "server", "profile"],
         "properties": {
             "name": {**CLUSTER_NAME, "description": "Unique name; the Application is <name>-flowlogs."},
-            "server": {**_URL, "title": "cluster API URL", "description": (
-                "The cluster's API server URL, exactly as in its Argo CD cluster secret."
-            )},
-            "profile": {"type": "string", "minLength": 1, "title": "profile", "description": (
-                "The profile (a file in values/, without .yaml) this cluster runs."
-            )},
+            "server": {
+                **_URL,
+                "title": "cluster API URL",
+                "description": ("The cluster's API server URL, exactly as in its Argo CD cluster secret."),
+            },
+            "profile": {
+                "type": "string",
+                "minLength": 1,
+                "title": "profile",
+                "description": ("The profile (a file in values/, without .yaml) this cluster runs."),
+            },
             "description": {"type": "string", "description": "A note about the cluster (not used in the output)."},
             "overrides": overrides_schema(),
         },
-        "x-upstream-aliases": {"cluster": "name", "url": "server", "destination": "server", "values": "overrides", "valueFile": "profile"},
+        "x-upstream-aliases": {
+            "cluster": "name",
+            "url": "server",
+            "destination": "server",
+            "values": "overrides",
+            "valueFile": "profile",
+        },
     }
 
 
@@ -288,9 +351,17 @@ def fleet_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "gitops": gitops_section_schema(),
-            "clusters": {"type": "array", "items": cluster_schema(), "description": (
-                "The clusters of the fleet; one ApplicationSet gives each its profile."
-            )},
+            "clusters": {
+                "type": "array",
+                "items": cluster_schema(),
+                "description": ("The clusters of the fleet; one ApplicationSet gives each its profile."),
+            },
         },
-        "x-upstream-aliases": {"argocd": "gitops", "argo-cd": "gitops", "settings": "gitops", "elements": "clusters", "fleet": "clusters"},
+        "x-upstream-aliases": {
+            "argocd": "gitops",
+            "argo-cd": "gitops",
+            "settings": "gitops",
+            "elements": "clusters",
+            "fleet": "clusters",
+        },
     }

@@ -110,17 +110,19 @@ def check_cluster_server(value: str, location: Location, diagnostics: Diagnostic
         return False
     if parts.scheme != "https" or "://" not in value:
         problem = "has no scheme" if "://" not in value else f"uses '{parts.scheme}://'"
-        diagnostics.error(location, (
-            f"{what} '{value}' {problem}; Kubernetes API servers are reached over https://"
-        ), hint)
+        diagnostics.error(
+            location, (f"{what} '{value}' {problem}; Kubernetes API servers are reached over https://"), hint
+        )
         return False
     if not parts.hostname:
         diagnostics.error(location, f"{what} '{value}' has no host name", hint)
         return False
     if "@" in parts.netloc:
-        diagnostics.error(location, f"{what} '{value}' carries credentials", (
-            "credentials belong in the Argo CD cluster secret, never in a file in Git"
-        ))
+        diagnostics.error(
+            location,
+            f"{what} '{value}' carries credentials",
+            ("credentials belong in the Argo CD cluster secret, never in a file in Git"),
+        )
         return False
     if parts.query or parts.fragment:
         diagnostics.error(location, f"{what} '{value}' has a query or fragment; an API server URL has neither", hint)
@@ -162,9 +164,11 @@ def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, wha
         diagnostics.error(location, f"{what} '{value}' is not a Git URL", hint)
         return False
     if parts.scheme in ("https", "http") and parts.password:
-        diagnostics.error(location, f"{what} '{value}' carries a password", (
-            "credentials belong in an Argo CD repository secret, never in a file in Git"
-        ))
+        diagnostics.error(
+            location,
+            f"{what} '{value}' carries a password",
+            ("credentials belong in an Argo CD repository secret, never in a file in Git"),
+        )
         return False
     return True
 
@@ -176,10 +180,17 @@ def check_helm_repo_url(value: str, location: Location, diagnostics: Diagnostics
         parts = urlsplit(value)
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in ("https", "http", "oci") or not parts.hostname or any(c.isspace() for c in value):
-        diagnostics.error(location, f"Helm repository URL '{value}' is not valid", (
-            "e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry"
-        ))
+    if (
+        parts is None
+        or parts.scheme not in ("https", "http", "oci")
+        or not parts.hostname
+        or any(c.isspace() for c in value)
+    ):
+        diagnostics.error(
+            location,
+            f"Helm repository URL '{value}' is not valid",
+            ("e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry"),
+        )
         return False
     return True
 
@@ -190,9 +201,9 @@ def check_repo_path(value: str, location: Location, diagnostics: Diagnostics, wh
     if not check_template_free(value, location, diagnostics, what):
         return None
     if not value.strip() or any(not c.isprintable() for c in value) or value != value.strip():
-        diagnostics.error(location, (
-            f"{what} {value!r} is empty or has control characters or leading/trailing spaces"
-        ), hint)
+        diagnostics.error(
+            location, (f"{what} {value!r} is empty or has control characters or leading/trailing spaces"), hint
+        )
         return None
     if "\\" in value or value.startswith("/") or re.match(r"^[A-Za-z]:", value):
         diagnostics.error(location, f"{what} '{value}' must be relative to the repository root", hint)
@@ -242,9 +253,11 @@ def check_revision(value: str, location: Location, diagnostics: Diagnostics, wha
     bad = _BAD_REF.search(value)
     if bad is not None:
         shown = repr(bad.group())[1:-1] if bad.group().strip() else "a space or control character"
-        diagnostics.error(location, (
-            f"{what} {value!r} is not a valid Git ref name (it contains {shown or 'an invalid ending'})"
-        ), hint)
+        diagnostics.error(
+            location,
+            (f"{what} {value!r} is not a valid Git ref name (it contains {shown or 'an invalid ending'})"),
+            hint,
+        )
         return False
     return True
 
@@ -315,7 +328,9 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
 
     destination = section.get("destination")
     server = destination.get("server")
-    if server.value is not None and check_cluster_server(str(server.value), server.location, diagnostics, "destination server"):
+    if server.value is not None and check_cluster_server(
+        str(server.value), server.location, diagnostics, "destination server"
+    ):
         settings = replace(settings, destination_server=str(server.value))
 
     sync = section.get("sync")
@@ -341,9 +356,9 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
     if not settings.sync.automated:
         for key in ("prune", "self-heal"):
             if sync.get(key).value is True:
-                diagnostics.warning(sync.get(key).key_location, (
-                    f"sync.{key} has no effect without sync.automated: true"
-                ))
+                diagnostics.warning(
+                    sync.get(key).key_location, (f"sync.{key} has no effect without sync.automated: true")
+                )
 
     release = section.get("cilium-release")
     if isinstance(release.value, dict) and release.get("enabled").value is not False:
@@ -363,7 +378,7 @@ def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -
             diagnostics.error(
                 version.key_location,
                 f"unknown Cilium version '{minor}' in cilium-release.versions{did_you_mean(minor, SUPPORTED_VERSIONS)}",
-                "one of: " + ", ".join(SUPPORTED_VERSIONS) + " (quote it: \"1.17\")",
+                "one of: " + ", ".join(SUPPORTED_VERSIONS) + ' (quote it: "1.17")',
             )
             continue
         if check_template_free(str(version.value), version.location, diagnostics, "Cilium chart version"):
@@ -398,12 +413,16 @@ def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -
     )
 
 
-def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | None, diagnostics: Diagnostics) -> GitopsSettings:
+def apply_overrides(
+    settings: GitopsSettings, overrides: SettingsOverrides | None, diagnostics: Diagnostics
+) -> GitopsSettings:
     if overrides is None:
         return settings
     if overrides.repo_url is not None and check_repo_url(overrides.repo_url, Location("--repo-url"), diagnostics):
         settings = replace(settings, repo_url=overrides.repo_url)
-    if overrides.revision is not None and check_revision(overrides.revision, Location("--revision"), diagnostics, "target revision"):
+    if overrides.revision is not None and check_revision(
+        overrides.revision, Location("--revision"), diagnostics, "target revision"
+    ):
         settings = replace(settings, revision=overrides.revision)
     for flag, value, attribute in (
         ("--argocd-namespace", overrides.argocd_namespace, "argocd_namespace"),
@@ -414,9 +433,11 @@ def apply_overrides(settings: GitopsSettings, overrides: SettingsOverrides | Non
         if DNS_LABEL_RE.match(value):
             settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # both attributes are str
         else:
-            diagnostics.error(Location(flag), f"'{value}' is not a valid name", (
-                "use lower-case letters, digits and '-' (a DNS label)"
-            ))
+            diagnostics.error(
+                Location(flag),
+                f"'{value}' is not a valid name",
+                ("use lower-case letters, digits and '-' (a DNS label)"),
+            )
     return settings
 
 

@@ -23,9 +23,7 @@ the rendered patch is a strategic merge patch of the Application; templatePatch 
 
 from __future__ import annotations
 
-import copy
 import functools
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostics

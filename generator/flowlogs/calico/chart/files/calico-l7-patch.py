@@ -319,7 +319,11 @@ def encode(record: Patch) -> str:
 def name_of(obj: Obj) -> str:
     meta = obj.get("metadata") or {}
     kind = obj.get("kind") or "object"
-    return kind + " " + ("%s/%s" % (meta["namespace"], meta.get("name")) if meta.get("namespace") else str(meta.get("name")))
+    return (
+        kind
+        + " "
+        + ("%s/%s" % (meta["namespace"], meta.get("name")) if meta.get("namespace") else str(meta.get("name")))
+    )
 
 
 def without_noops(obj: Obj, patch: Patch) -> Patch | None:
@@ -356,7 +360,9 @@ def plan_apply(obj: Obj, desired: Patch, operator_owned: frozenset[FieldPath] = 
     return without_noops(obj, patch)
 
 
-def plan_restore(obj: Obj, desired: Patch, operator_owned: frozenset[FieldPath] = frozenset()) -> tuple[Patch | None, list[FieldPath]]:
+def plan_restore(
+    obj: Obj, desired: Patch, operator_owned: frozenset[FieldPath] = frozenset()
+) -> tuple[Patch | None, list[FieldPath]]:
     """The merge patch that puts the recorded values back and drops the record.
 
     A field whose value is no longer what flowlogs set (`desired`) was changed by someone else
@@ -387,7 +393,12 @@ def selector_text(selector: Selector) -> str:
     for expression in selector.get("matchExpressions") or []:
         key, operator, values = expression["key"], expression["operator"], ",".join(expression.get("values") or [])
         parts.append(
-            {"In": key + " in (" + values + ")", "NotIn": key + " notin (" + values + ")", "Exists": key, "DoesNotExist": "!" + key}[operator]
+            {
+                "In": key + " in (" + values + ")",
+                "NotIn": key + " notin (" + values + ")",
+                "Exists": key,
+                "DoesNotExist": "!" + key,
+            }[operator]
         )
     return ",".join(parts)
 
@@ -424,11 +435,21 @@ def layer_not_ready(obj: Obj, layer: ApplicationLayerFacts, sidecar: Sidecar | N
     if ready is None:
         return "no " + layer["readyCondition"] + " condition yet"
     if generation is not None and ready.get("observedGeneration") != generation:
-        return "conditions are of generation " + str(ready.get("observedGeneration")) + ", the object is at " + str(generation)
+        return (
+            "conditions are of generation "
+            + str(ready.get("observedGeneration"))
+            + ", the object is at "
+            + str(generation)
+        )
     if degraded is not None and degraded.get("status") == "True":
         return layer["degradedCondition"] + ": " + str(degraded.get("reason")) + ": " + str(degraded.get("message"))
     if ready.get("status") != "True":
-        return layer["readyCondition"] + " " + str(ready.get("status")) + (": " + str(ready["message"]) if ready.get("message") else "")
+        return (
+            layer["readyCondition"]
+            + " "
+            + str(ready.get("status"))
+            + (": " + str(ready["message"]) if ready.get("message") else "")
+        )
     if sidecar is not None and get_path(obj, ("status", "sidecarWebhook")) != sidecar.get("webhookState"):
         return "status.sidecarWebhook " + json.dumps(get_path(obj, ("status", "sidecarWebhook")))
     return ""
@@ -479,7 +500,16 @@ def service_patch(facts: Facts) -> Patch:
 
 def workload_patch(facts: Facts) -> Patch:
     sidecar = facts["sidecar"]
-    return {"spec": {"template": {"metadata": {"labels": dict(sidecar.get("labels") or {}), "annotations": dict(sidecar.get("annotations") or {})}}}}
+    return {
+        "spec": {
+            "template": {
+                "metadata": {
+                    "labels": dict(sidecar.get("labels") or {}),
+                    "annotations": dict(sidecar.get("annotations") or {}),
+                }
+            }
+        }
+    }
 
 
 def targets(desired: Desired, facts: Facts) -> Iterator[tuple[str, str, Patch, Target]]:
@@ -488,7 +518,12 @@ def targets(desired: Desired, facts: Facts) -> Iterator[tuple[str, str, Patch, T
         yield "Service", "/api/v1/namespaces/" + target["namespace"] + "/services", service_patch(facts), target
     for target in desired.get("workloads") or []:
         resource = facts["workloadResources"][target["kind"]]
-        yield target["kind"], "/apis/apps/v1/namespaces/" + target["namespace"] + "/" + resource, workload_patch(facts), target
+        yield (
+            target["kind"],
+            "/apis/apps/v1/namespaces/" + target["namespace"] + "/" + resource,
+            workload_patch(facts),
+            target,
+        )
 
 
 def is_selected(desired: Desired, facts: Facts, kind: str, namespace: str, obj: Obj) -> bool:
@@ -521,7 +556,9 @@ def describe_error(error: Exception) -> str:
 
 
 class Runner:
-    def __init__(self, api: Api, facts: Facts, out: TextIO = sys.stdout, sleep: Sleep = time.sleep, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, api: Api, facts: Facts, out: TextIO = sys.stdout, sleep: Sleep = time.sleep, clock: Clock = time.monotonic
+    ) -> None:
         self.api = api
         self.facts = facts
         self.out = out
@@ -602,7 +639,9 @@ class Runner:
         for path in sorted(self.operator_owned):
             wanted, current = get_path(desired_patch, path), get_path(obj, path)
             if wanted is not None and current not in (None, "") and not same(current, wanted):
-                self.say(name_of(obj) + ": " + show(path) + " is " + json.dumps(current) + ", left to the Tigera operator")
+                self.say(
+                    name_of(obj) + ": " + show(path) + " is " + json.dumps(current) + ", left to the Tigera operator"
+                )
         return True
 
     def restore_object(
@@ -646,7 +685,14 @@ class Runner:
         if seen or not sidecar:
             return seen
         for rollout in self.facts["sidecar"].get("waitFor") or []:
-            path = "/apis/apps/v1/namespaces/" + rollout["namespace"] + "/" + self.facts["workloadResources"][rollout["kind"]] + "/" + rollout["name"]
+            path = (
+                "/apis/apps/v1/namespaces/"
+                + rollout["namespace"]
+                + "/"
+                + self.facts["workloadResources"][rollout["kind"]]
+                + "/"
+                + rollout["name"]
+            )
             workload = self.api.get(path)
             problem = rollout_not_done(workload, rollout["kind"]) if workload is not None else "not found"
             if problem:
@@ -693,7 +739,9 @@ class Runner:
         collection, name = path.rsplit("/", 1)
         if not self.apply_object(collection, name, "FelixConfiguration", {"spec": felix.get("spec") or {}}):
             self.problems.append(
-                "FelixConfiguration default not found at " + path + ": is Calico Enterprise installed"
+                "FelixConfiguration default not found at "
+                + path
+                + ": is Calico Enterprise installed"
                 + (" (with its API server, for projectcalico.org/v3)?" if "/projectcalico.org/" in path else "?")
             )
         selections = list(targets(desired, self.facts))
@@ -707,21 +755,35 @@ class Runner:
                 try:
                     self._apply_selected(desired, kind, collection, desired_patch, target)
                 except ApiError as error:
-                    self.problems.append(kind + " in " + target["namespace"] + ": selection not applied: " + describe_error(error))
+                    self.problems.append(
+                        kind + " in " + target["namespace"] + ": selection not applied: " + describe_error(error)
+                    )
 
-    def _apply_selected(self, desired: Desired, kind: str, collection: str, desired_patch: Patch, target: Target) -> None:
+    def _apply_selected(
+        self, desired: Desired, kind: str, collection: str, desired_patch: Patch, target: Target
+    ) -> None:
         matched: set[str] = set()
         for selector in target["selectors"]:
             for obj in self.api.list(collection, selector_text(selector)):
                 name = obj["metadata"]["name"]
                 if name not in matched:
                     matched.add(name)
-                    self.apply_object(collection, name, kind, desired_patch, listed=name not in (target.get("names") or []))
+                    self.apply_object(
+                        collection, name, kind, desired_patch, listed=name not in (target.get("names") or [])
+                    )
         if not matched:
-            self.say(kind + " in " + target["namespace"] + ": no object matches " + " or ".join(selector_text(s) for s in target["selectors"]))
+            self.say(
+                kind
+                + " in "
+                + target["namespace"]
+                + ": no object matches "
+                + " or ".join(selector_text(s) for s in target["selectors"])
+            )
         # Objects patched earlier whose labels no longer match: put them back.
         for obj in self.api.list(collection):
-            if get_path(obj, ("metadata", "annotations", RECORD)) is not None and not is_selected(desired, self.facts, kind, target["namespace"], obj):
+            if get_path(obj, ("metadata", "annotations", RECORD)) is not None and not is_selected(
+                desired, self.facts, kind, target["namespace"], obj
+            ):
                 self.restore_object(collection, obj["metadata"]["name"], kind, desired_patch, listed=True)
 
     # -- restore / prune
@@ -742,11 +804,15 @@ class Runner:
         FelixConfiguration is then left to the apply Job). Every object is tried; failures are
         collected in self.problems."""
         for kind, collection, desired_patch, target in targets(desired, self.facts):
-            still_selected = None if keep is None else functools.partial(is_selected, keep, self.facts, kind, target["namespace"])
+            still_selected = (
+                None if keep is None else functools.partial(is_selected, keep, self.facts, kind, target["namespace"])
+            )
             try:
                 names = self._recorded(collection, target)
             except ApiError as error:
-                self.problems.append(kind + " in " + target["namespace"] + " not restored: cannot list them: " + describe_error(error))
+                self.problems.append(
+                    kind + " in " + target["namespace"] + " not restored: cannot list them: " + describe_error(error)
+                )
                 names = sorted(target.get("names") or [])
             for name in names:
                 listed = name not in (target.get("names") or [])
@@ -759,9 +825,11 @@ class Runner:
                 return
             for field in sorted(self.operator_owned):
                 if get_path({"spec": felix.get("spec") or {}}, field) is not None:
-                    self.say("FelixConfiguration default: " + show(field) + (
-                        " left to the Tigera operator (it keeps it while an ApplicationLayer is enabled)"
-                    ))
+                    self.say(
+                        "FelixConfiguration default: "
+                        + show(field)
+                        + (" left to the Tigera operator (it keeps it while an ApplicationLayer is enabled)")
+                    )
 
 
 def load(path: str) -> Desired:
@@ -772,7 +840,13 @@ def load(path: str) -> Desired:
 USAGE = "usage: calico-l7-patch.py apply|restore|wait DESIRED.json | prune|retire DESIRED.json PREVIOUS.json"
 
 
-def main(argv: list[str], api: Api | None = None, out: TextIO = sys.stdout, sleep: Sleep = time.sleep, clock: Clock = time.monotonic) -> int:
+def main(
+    argv: list[str],
+    api: Api | None = None,
+    out: TextIO = sys.stdout,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
+) -> int:
     """Exit code 0 (all done), 1 (something was not done: every problem printed), 2 (usage).
     Never a traceback: the Job log says what failed and what to do."""
     two = ("prune", "retire")
@@ -808,7 +882,7 @@ def main(argv: list[str], api: Api | None = None, out: TextIO = sys.stdout, slee
     if runner.problems and argv[1] in ("restore", "retire"):
         print(
             "error: " + str(len(runner.problems)) + " problem(s); everything else listed above was restored. Fix them "
-                "and run "
+            "and run "
             "the Job again, or uninstall without restoring: helm uninstall --no-hooks",
             file=sys.stderr,
         )
