@@ -63,7 +63,7 @@ def rendered(tmp_path_factory) -> dict[str, list[dict[str, Any]] | str]:
         except ProfileError as error:
             results[name] = f"does not compile: {error}"
             continue
-        for relative, text in built.chart.versioned(root / "chart").items():
+        for relative, text in built.chart_files.items():
             (root / "chart" / relative).parent.mkdir(parents=True, exist_ok=True)
             (root / "chart" / relative).write_text(text, encoding="utf-8")
         values = yaml.safe_load((root / "chart" / PROFILES_DIR / name / "values.yaml").read_text()) or {}

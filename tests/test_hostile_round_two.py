@@ -746,7 +746,7 @@ def test_check_never_reads_a_large_stray_file_whole(tmp_path: Path) -> None:
 def test_check_names_a_switch_a_killed_generate_left(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., CliResult]
 ) -> None:
-    from flowlogs.chart import tree
+    from flowlogs import trees as tree
 
     _profile()
     assert run_cli("generate").code == 0

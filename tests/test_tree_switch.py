@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import VALUES, run_cli_in
-from flowlogs.chart.tree import JOURNAL_NAME, recover_trees
+from flowlogs.trees import JOURNAL_NAME, recover_trees
 
 TRIALS = 30
 CLI = [sys.executable, "-m", "flowlogs.cli"]
@@ -197,7 +197,7 @@ def test_the_next_generate_completes_a_killed_switch(
     """A journal left by a killed run is completed by the next `flowlogs generate`, with no leftovers."""
     start, _, new = states
     root = shutil.copytree(start, tmp_path / "repo")
-    from flowlogs.chart.tree import _files_digest, _write_tree, staged_path
+    from flowlogs.trees import _files_digest, _write_tree, staged_path
 
     new_chart = {path.removeprefix("chart/"): data.decode() for path, data in tree(new, "chart").items()}
     _write_tree(staged_path(root / "chart"), new_chart)
@@ -271,7 +271,7 @@ def test_a_run_finding_another_one_running_writes_nothing(
 
 def test_replace_trees_with_names_that_sort_differently_as_paths(tmp_path: Path) -> None:
     """`a-b/x` sorts before `a/x` as text but after it as a path: the switch must not mind."""
-    from flowlogs.chart.tree import replace_trees
+    from flowlogs.trees import replace_trees
 
     files = {"a/x": "new a\n", "a-b/x": "new a-b\n"}
     (tmp_path / "out" / "a").mkdir(parents=True)

@@ -98,7 +98,7 @@ def rendered_diff(
         if (chart_dir / "Chart.yaml").is_file()
         else ""
     )
-    chart_files = built.chart.versioned(chart_dir)
+    chart_files = built.chart_files
     new_version = _chart_version(chart_files["Chart.yaml"])
     results: list[RenderedDiff] = []
     with chart_on_disk(chart_files, chart_dir) as new_chart:

@@ -32,7 +32,7 @@ def fleet_releases(values_dir: Path, chart_dir: Path, gitops_dir: Path | None) -
         raise UserError(f"--fleet: the fleet file in {values_dir} lists no clusters")
     groups = cluster_groups(built.fleet, {p.name: p for p in built.profiles})
     with (
-        chart_on_disk(built.chart.versioned(chart_dir), chart_dir) as chart,
+        chart_on_disk(built.chart_files, chart_dir) as chart,
         tempfile.TemporaryDirectory(prefix="flowlogs-fleet-") as scratch,
     ):
         targets = []

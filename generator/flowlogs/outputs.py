@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .chart.tree import SyncReport
 from .errors import Diagnostic
 from .extras import names_an_extra
 from .names import PROFILES_DIR, tree_name
+from .trees import SyncReport
 
 if TYPE_CHECKING:
     from .diff import RenderedDiff

@@ -24,9 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UserError
-from ..names import GENERATED_MARK
-from ..writing import write_file
+from .errors import UserError
+from .names import GENERATED_MARK
+from .writing import write_file
 
 
 @dataclass
