@@ -210,9 +210,9 @@ def write_profile(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-# Modules that run on one worker, their tests in a row, by the API server they use: spread over
-# the workers, every worker that got one of their tests would start one more (~5 s of CPU each).
-# A module missing here only costs that: each process starts the servers its tests need.
+# Modules (or single tests, by node id) that run on one worker, their tests in a row, by the API server they
+# use: spread over the workers, every worker that got one of their tests would start one more (~5 s of CPU
+# each). A module missing here only costs that: each process starts the servers its tests need.
 ONE_WORKER_MODULES = {
     # a server of their own (conftest.started_kube_apiserver in a module fixture)
     "tests/test_calico_live.py": "calico-apiserver",
@@ -222,6 +222,7 @@ ONE_WORKER_MODULES = {
     "tests/test_gitops_health.py": "kube_apiserver",
     "tests/test_readme_cluster.py": "kube_apiserver",
     "tests/test_server_rules.py": "kube_apiserver",
+    "tests/test_gitops_cluster_labels.py::test_the_documented_example_is_accepted_by_the_api_server": "kube_apiserver",
 }
 
 
@@ -238,7 +239,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
+            return ONE_WORKER_MODULES.get(nodeid) or ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
 
     return Scheduling(config, log)
 

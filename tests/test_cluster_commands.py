@@ -80,14 +80,19 @@ spec: {policySyncPathPrefix: /var/run/egw, l7LogsFlushInterval: 300s}
 """
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def server(kube_apiserver: ApiServer) -> ApiServer:
     if not HELM.is_file():
         pytest.skip(f"no helm binary at {HELM}: run `make helm-binary`")
     # and the namespaces a Calico Enterprise cluster has (the gitops wait hook's Roles are there) and
-    # Argo CD creates (CreateNamespace=true: the release namespace, where the wait hook runs)
-    for namespace in (NS, SHOP, "tigera-system", "calico-system", "flowlogs-system"):
-        kube_apiserver.kubectl("create", "namespace", namespace, check=False)
+    # Argo CD creates (CreateNamespace=true: the release namespace, where the wait hook runs); no
+    # test deletes one. One `kubectl create` of them all: those another module made already are refused.
+    names = (NS, SHOP, "tigera-system", "calico-system", "flowlogs-system")
+    namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}} for name in names]
+    kube_apiserver.kubectl(
+        "create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": namespaces}), check=False
+    )
+    kube_apiserver.kubectl("get", "namespace", *names)  # each is there (raises if not)
     return kube_apiserver
 
 

@@ -51,6 +51,18 @@ LIVE_CRDS = (
 )
 
 
+# For the upstream Go programs the tests start hundreds of times (hubble, kubectl, helm), each for well
+# under a second: Go's collector off below 1 GiB of heap. The same output, for a fifth to a third less
+# CPU per run (they collect a few times while starting, with their short heap target). Not for the API
+# server and etcd, which run for minutes.
+SHORT_GO_ENV = {"GOGC": "off", "GOMEMLIMIT": "1GiB"}
+
+
+def short_go_env(**extra: str) -> dict[str, str]:
+    """The environment of this process for a short-lived upstream Go program (SHORT_GO_ENV), plus `extra`."""
+    return {**os.environ, **SHORT_GO_ENV, **extra}
+
+
 def oracle_budget(full: int) -> int:
     """How many of `full` generated examples a randomised oracle run takes: a tenth in `make test`
     (which runs them beside everything else, fresh examples each run; at least one), all with
@@ -208,7 +220,7 @@ class ApiServer:
         if token is not None:
             command += ["--token", token]
         completed = subprocess.run(
-            [*command, *args], input=input, capture_output=True, text=True, check=False, timeout=120
+            [*command, *args], input=input, capture_output=True, text=True, check=False, timeout=120, env=short_go_env()
         )
         if check and completed.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({completed.returncode}): {completed.stderr}")
