@@ -188,7 +188,7 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
             shutil.copytree(KUBE_APISERVER_SEED / part, run_dir / part)
     server = upstream_tools.ApiServer.start(run_dir)
     try:
-        server.apply_crds()  # stored already: waits until they are Established
+        server.wait_established()  # the seed's etcd holds them (applied when the seed was made)
         yield server
     finally:
         server.stop()

@@ -23,7 +23,7 @@ import yaml
 from conftest import ROOT, write_profile
 from flowlogs.cli import main
 from tools import upstream_tools
-from tools.calico_live import ready_layer_status, write_status
+from tools.calico_live import delete, get, ready_layer_status, write_status
 from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 HELM = ROOT / ".cache" / "bin" / "helm"
@@ -165,8 +165,13 @@ def edit_flowlogs_yaml(server: ApiServer, text: str) -> None:
 
 
 def reset(server: ApiServer, *objects: str) -> None:
+    """Each "KIND NAME... [-n NAMESPACE]" gone (`kubectl delete --ignore-not-found`)."""
     for obj in objects:
-        server.kubectl("delete", "--ignore-not-found", "--wait=false", *obj.split())
+        words = obj.split()
+        namespace = words[words.index("-n") + 1] if "-n" in words else None
+        kind, *names = words[: words.index("-n")] if "-n" in words else words
+        for name in names:
+            delete(server, kind, name, namespace)
 
 
 # -- status: Cilium
@@ -207,7 +212,7 @@ def test_status_in_effect_cilium(server: ApiServer, cilium_in_effect: Path, caps
 def test_status_names_the_flow_log_field_changed_by_hand(
     server: ApiServer, cilium_in_effect: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stored = json.loads(server.kubectl("get", "configmap", "cilium-flowlog-config", "-n", NS, "-o", "json").stdout)
+    stored = get(server, "configmap", "cilium-flowlog-config", NS) or {}
     text = stored["data"]["flowlogs.yaml"].replace(
         "/var/run/cilium/hubble/policy-drops.log", "/var/run/cilium/hubble/other.log"
     )
@@ -322,9 +327,7 @@ def argocd_sync(server: ApiServer, manifests: str) -> None:
 def operator_ready(server: ApiServer) -> None:
     """The operator's part: the ApplicationLayer's components are up, its status as the operator
     writes it (tests/tools/calico_live.py ready_layer_status) at the object's generation."""
-    generation = json.loads(
-        server.kubectl("get", "applicationlayers.operator.tigera.io", "tigera-secure", "-o", "json").stdout
-    )["metadata"]["generation"]
+    generation = (get(server, "applicationlayers.operator.tigera.io", "tigera-secure") or {})["metadata"]["generation"]
     write_status(server, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(generation))
 
 
