@@ -68,16 +68,20 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return run
 
 
-def run_cli_in(root: Path, *args: str) -> int:
-    """The CLI's main in this process with `root` as the working directory and the output
-    discarded: for set-ups and expected outputs, where no output is under test."""
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        contextlib.redirect_stdout(io.StringIO()),
-        contextlib.redirect_stderr(io.StringIO()),
-    ):
+def cli_in(root: Path, *args: str) -> CliResult:
+    """The CLI's main in this process with `root` as the working directory: its exit code, stdout
+    and stderr, as a `flowlogs` process started there would give them (where the process itself,
+    its environment, signals or terminal, is not under test)."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         patch.chdir(root)
-        return main(list(args))
+        code = main(list(args))
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def run_cli_in(root: Path, *args: str) -> int:
+    """`cli_in`'s exit code, the output discarded: for set-ups and expected outputs, where no output is under test."""
+    return cli_in(root, *args).code
 
 
 @pytest.fixture
