@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from upstream_tools import short_go_env
 
 from conftest import ROOT, SHARED, cli_in, load_yaml, load_yaml_all, run_cli_in, write_profile
 
@@ -50,6 +51,7 @@ def helm_template(chart: Path | str, values: Path, namespace: str = "kube-system
         capture_output=True,
         text=True,
         check=False,
+        env=short_go_env(),
     )
     assert completed.returncode == 0, completed.stderr
     return [document for document in load_yaml_all(completed.stdout) if document]

@@ -145,6 +145,7 @@ def _render_cilium_config(
         capture_output=True,
         text=True,
         check=True,
+        env=upstream_tools.short_go_env(),
     ).stdout
     (config,) = [
         d
