@@ -80,8 +80,9 @@ def kubectl_json(server: ApiServer, *args: str, input: str | None = None, token:
 # The tests' own reads, deletions and status writes are requests from the test process
 # (ApiServer.request), each the one kubectl would send, to where kubectl would send it: the names
 # kubectl takes for a kind (plural, singular, short, each also with ".group") from the server's
-# discovery, at the group's preferred version. Per server, read again when a name is new.
-_DISCOVERED: dict[str, dict[str, tuple[str, str]]] = {}
+# discovery, at the group's preferred version. Per server (by its run directory: a later server may
+# get the same port), read again when a name is new.
+_DISCOVERED: dict[Path, dict[str, tuple[str, str]]] = {}
 
 
 def _discover(server: ApiServer) -> dict[str, tuple[str, str]]:
@@ -104,9 +105,9 @@ def _discover(server: ApiServer) -> dict[str, tuple[str, str]]:
 
 def resource_path(server: ApiServer, kind: str, name: str | None = None, namespace: str | None = None) -> str:
     """The API path of a kind's objects (of a namespace, or of all when None), or of one of them."""
-    if kind not in _DISCOVERED.get(server.server, {}):
-        _DISCOVERED[server.server] = _discover(server)
-    prefix, plural = _DISCOVERED[server.server][kind]
+    if kind not in _DISCOVERED.get(server.run_dir, {}):
+        _DISCOVERED[server.run_dir] = _discover(server)
+    prefix, plural = _DISCOVERED[server.run_dir][kind]
     return f"{prefix}{f'/namespaces/{namespace}' if namespace else ''}/{plural}{f'/{name}' if name else ''}"
 
 
