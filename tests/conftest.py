@@ -68,16 +68,20 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return run
 
 
-def run_cli_in(root: Path, *args: str) -> int:
-    """The CLI's main in this process with `root` as the working directory and the output
-    discarded: for set-ups and expected outputs, where no output is under test."""
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        contextlib.redirect_stdout(io.StringIO()),
-        contextlib.redirect_stderr(io.StringIO()),
-    ):
+def cli_in(root: Path, *args: str) -> CliResult:
+    """The CLI's main in this process with `root` as the working directory: its exit code, stdout
+    and stderr, as a `flowlogs` process started there would give them (where the process itself,
+    its environment, signals or terminal, is not under test)."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         patch.chdir(root)
-        return main(list(args))
+        code = main(list(args))
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def run_cli_in(root: Path, *args: str) -> int:
+    """`cli_in`'s exit code, the output discarded: for set-ups and expected outputs, where no output is under test."""
+    return cli_in(root, *args).code
 
 
 @pytest.fixture
@@ -188,7 +192,7 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
             shutil.copytree(KUBE_APISERVER_SEED / part, run_dir / part)
     server = upstream_tools.ApiServer.start(run_dir)
     try:
-        server.apply_crds()  # stored already: waits until they are Established
+        server.wait_established()  # the seed's etcd holds them (applied when the seed was made)
         yield server
     finally:
         server.stop()
@@ -210,9 +214,9 @@ def write_profile(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-# Modules that run on one worker, their tests in a row, by the API server they use: spread over
-# the workers, every worker that got one of their tests would start one more (~5 s of CPU each).
-# A module missing here only costs that: each process starts the servers its tests need.
+# Modules (or single tests, by node id) that run on one worker, their tests in a row, by the API server they
+# use: spread over the workers, every worker that got one of their tests would start one more (~5 s of CPU
+# each). A module missing here only costs that: each process starts the servers its tests need.
 ONE_WORKER_MODULES = {
     # a server of their own (conftest.started_kube_apiserver in a module fixture)
     "tests/test_calico_live.py": "calico-apiserver",
@@ -222,6 +226,7 @@ ONE_WORKER_MODULES = {
     "tests/test_gitops_health.py": "kube_apiserver",
     "tests/test_readme_cluster.py": "kube_apiserver",
     "tests/test_server_rules.py": "kube_apiserver",
+    "tests/test_gitops_cluster_labels.py::test_the_documented_example_is_accepted_by_the_api_server": "kube_apiserver",
 }
 
 
@@ -238,7 +243,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
+            return ONE_WORKER_MODULES.get(nodeid) or ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
 
     return Scheduling(config, log)
 

@@ -855,6 +855,7 @@ def to_json_schema(node: Any) -> Any:
 
 
 @functools.cache  # a validator is not changed by validating
+@functools.cache  # an upstream CRD file read and compiled once per test process (validators hold no state)
 def crd_validator(file_name: str) -> jsonschema.Draft7Validator:
     crd = load_yaml((CRDS / file_name).read_text(encoding="utf-8"))
     (version,) = crd["spec"]["versions"]

@@ -22,9 +22,13 @@ from calico_live import (
     NO_CSA_MIGRATION,
     apply,
     argocd_sync,
+    create,
     create_token,
+    delete,
+    delete_all,
     ensure_namespaces,
     get,
+    listed,
     projectcalico_v3_crd,
     ready_layer_status,
     run_script,
@@ -112,7 +116,7 @@ OPERATOR = "operator"  # the Tigera operator's field manager (controller-runtime
 
 def felix_default(server: ApiServer, spec: dict[str, Any] | None) -> None:
     """FelixConfiguration default as the cluster has it: created by the operator's manager, or absent."""
-    server.kubectl("delete", "felixconfigurations.projectcalico.org", "default", "--ignore-not-found", "--wait=true")
+    delete(server, "felixconfigurations.projectcalico.org", "default")
     if spec is not None:
         doc = {
             "apiVersion": "projectcalico.org/v3",
@@ -120,7 +124,7 @@ def felix_default(server: ApiServer, spec: dict[str, Any] | None) -> None:
             "metadata": {"name": "default"},
             "spec": spec,
         }
-        server.kubectl("create", f"--field-manager={OPERATOR}", "-f", "-", input=json.dumps(doc))
+        create(server, doc, OPERATOR)
 
 
 def service_doc(name: str, namespace: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -153,7 +157,8 @@ def deployment_doc(name: str, namespace: str) -> dict[str, Any]:
 def workloads(server: ApiServer, missing: tuple[str, ...] = ()) -> None:
     """The selected Services and Deployment as their owners created them (`kubectl apply`, client-side)."""
     for ns in (SHOP, PAY):
-        server.kubectl("delete", "services,deployments", "--all", "-n", ns, "--wait=true")
+        for kind in ("services", "deployments"):
+            delete_all(server, kind, ns)
     docs = [
         service_doc("frontend", SHOP),
         service_doc("checkout", SHOP),
@@ -171,9 +176,7 @@ def application_layer(
     """The chart's ApplicationLayer on the server, with `status` written to its status subresource."""
     (layer,) = [copy.deepcopy(d) for d in chart_docs if d["kind"] == "ApplicationLayer"]
     layer["metadata"] = {"name": layer["metadata"]["name"]}
-    server.kubectl(
-        "delete", "applicationlayers.operator.tigera.io", "tigera-secure", "--ignore-not-found", "--wait=true"
-    )
+    delete(server, "applicationlayers.operator.tigera.io", "tigera-secure")
     apply(server, [layer], "--server-side")
     if status is not None:
         write_status(server, "applicationlayers.operator.tigera.io", "tigera-secure", None, status)
@@ -190,12 +193,8 @@ def rollouts(
 ) -> None:
     """tigera-system/tigera-apiserver and calico-system/l7-log-collector with the status their
     controllers would write (no controllers run here)."""
-    server.kubectl(
-        "delete", "deployment", "tigera-apiserver", "-n", "tigera-system", "--ignore-not-found", "--wait=true"
-    )
-    server.kubectl(
-        "delete", "daemonset", "l7-log-collector", "-n", "calico-system", "--ignore-not-found", "--wait=true"
-    )
+    delete(server, "deployment", "tigera-apiserver", "tigera-system")
+    delete(server, "daemonset", "l7-log-collector", "calico-system")
     if "tigera-apiserver" in present:
         apply(server, [deployment_doc("tigera-apiserver", "tigera-system")], "--server-side")
         write_status(
@@ -233,11 +232,12 @@ def rollouts(
 
 
 def snapshot(server: ApiServer) -> dict[str, Any]:
-    """Everything the script may change, as the server has it (resourceVersion included), in one request."""
-    listed = server.kubectl(
-        "get", "felixconfigurations.projectcalico.org,services,deployments", "-A", "-o", "json", "--show-managed-fields"
-    ).stdout
-    found = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in json.loads(listed)["items"]}
+    """Everything the script may change, as the server has it (resourceVersion included)."""
+    found = {
+        (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o
+        for kind in ("felixconfigurations.projectcalico.org", "services", "deployments")
+        for o in listed(server, kind)
+    }
     objects: dict[str, Any] = {"felix": found.get(("FelixConfiguration", None, "default"))}
     for ns, kind, name in (
         (SHOP, "Service", "frontend"),
@@ -506,7 +506,7 @@ def test_the_job_selects_nothing_until_the_operator_and_the_sidecar_webhook_are_
     for name, status, changes in cases:
         for (kind, obj, namespace), change in changes:
             if change is None:
-                cluster.kubectl("delete", kind, obj, "-n", namespace, "--wait=true")
+                delete(cluster, kind, obj, namespace)
             else:
                 write_status(cluster, kind, obj, namespace, change)
         # one merge patch: the case's status, every other field the operator writes removed
@@ -686,7 +686,7 @@ def owners_deployments(server: ApiServer, how: str) -> None:
     or client-side `kubectl apply` and then once `--server-side` (kubectl moves the client-side
     fields to its manager `kubectl`: KEP-3517, kubectl apply.go migrateToSSAIfNecessary)."""
     ensure_namespaces(server, "shop")
-    server.kubectl("delete", "deployments", "--all", "-n", "shop", "--wait=true")
+    delete_all(server, "deployments", "shop")
     docs = [deployment_doc("frontend", "shop"), deployment_doc("checkout", "shop")]
     if how == "client-side, then server-side":
         apply(server, docs)
@@ -740,14 +740,14 @@ def test_objects_last_written_by_client_side_apply_are_taken_over(
     Argo CD 3.1+ from doing the same before the first apply."""
     (frontend,) = [d for d in partial_docs(gitops_docs) if d["metadata"]["name"] == "frontend"]
     ensure_namespaces(cluster, "shop")
-    cluster.kubectl("delete", "deployments", "--all", "-n", "shop", "--wait=true")
+    delete_all(cluster, "deployments", "shop")
     apply(cluster, [deployment_doc("frontend", "shop")])  # plain `kubectl apply`
     first = argocd_sync(cluster, [frontend], gitops_sync_options())
     assert first[0].returncode == 0  # kubectl's re-apply after its migration fails only as a warning
     second = argocd_sync(cluster, [frontend], gitops_sync_options())
     assert second[0].returncode == 1 and "spec.selector: Required value" in second[0].stderr
     # Argo CD 3.1+ by default migrates before the first apply: that one fails already
-    cluster.kubectl("delete", "deployments", "--all", "-n", "shop", "--wait=true")
+    delete_all(cluster, "deployments", "shop")
     apply(cluster, [deployment_doc("frontend", "shop")])
     default = argocd_sync(cluster, [frontend], ["ServerSideApply=true"])
     assert default[0].returncode == 1 and "spec.selector: Required value" in default[0].stderr
@@ -1143,9 +1143,7 @@ def test_felix_through_the_crd_api_and_no_wait_without_a_selection(
     apply(cluster, rbac, "--server-side", "--force-conflicts")
     (state,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flowlogs-calico-state"]
     want = json.loads(state["data"]["desired.json"])
-    cluster.kubectl(
-        "delete", "felixconfigurations.crd.projectcalico.org", "default", "--ignore-not-found", "--wait=true"
-    )
+    delete(cluster, "felixconfigurations.crd.projectcalico.org", "default")
     doc = {
         "apiVersion": "crd.projectcalico.org/v1",
         "kind": "FelixConfiguration",
@@ -1153,9 +1151,7 @@ def test_felix_through_the_crd_api_and_no_wait_without_a_selection(
         "spec": {},
     }
     cluster.kubectl("create", "-f", "-", input=json.dumps(doc))
-    cluster.kubectl(
-        "delete", "applicationlayers.operator.tigera.io", "tigera-secure", "--ignore-not-found", "--wait=true"
-    )
+    delete(cluster, "applicationlayers.operator.tigera.io", "tigera-secure")
     result, calls = run_script(
         cluster, create_token(cluster, RELEASE_NS, "flowlogs-crd-patch"), tmp_path / "apply", "apply", want
     )
@@ -1163,7 +1159,7 @@ def test_felix_through_the_crd_api_and_no_wait_without_a_selection(
     felix = get(cluster, "felixconfigurations.crd.projectcalico.org", "default") or {}
     assert felix["spec"] == {"l7LogsFileMaxFiles": 4}
     assert not any("applicationlayers" in call for call in calls)
-    cluster.kubectl("delete", "felixconfigurations.crd.projectcalico.org", "default", "--wait=true")
+    delete(cluster, "felixconfigurations.crd.projectcalico.org", "default")
 
 
 def test_retire_with_a_previous_state_from_an_older_chart(

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from upstream_tools import short_go_env
 
-from conftest import ROOT, SHARED, load_yaml, load_yaml_all, run_cli_in, write_profile
+from conftest import ROOT, SHARED, cli_in, load_yaml, load_yaml_all, run_cli_in, write_profile
 
 HELM = ROOT / ".cache" / "bin" / "helm"
 CHARTS = SHARED / "tools" / "cilium-charts"
@@ -50,6 +51,7 @@ def helm_template(chart: Path | str, values: Path, namespace: str = "kube-system
         capture_output=True,
         text=True,
         check=False,
+        env=short_go_env(),
     )
     assert completed.returncode == 0, completed.stderr
     return [document for document in load_yaml_all(completed.stdout) if document]
@@ -70,15 +72,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def flowlogs_configmap(root: Path, profile: str) -> dict[str, Any]:
-    completed = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "flowlogs"), "render", profile],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    documents = [d for d in load_yaml_all(completed.stdout) if d]
+    rendered = cli_in(root, "render", profile)
+    assert rendered.code == 0, rendered.err
+    documents = [d for d in load_yaml_all(rendered.out) if d]
     configmap = find(documents, "ConfigMap", "cilium-flowlog-config")
     assert configmap is not None
     return configmap

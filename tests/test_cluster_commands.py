@@ -23,7 +23,7 @@ import yaml
 from conftest import ROOT, write_profile
 from flowlogs.cli import main
 from tools import upstream_tools
-from tools.calico_live import ready_layer_status, write_status
+from tools.calico_live import delete, get, ready_layer_status, write_status
 from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 HELM = ROOT / ".cache" / "bin" / "helm"
@@ -80,14 +80,19 @@ spec: {policySyncPathPrefix: /var/run/egw, l7LogsFlushInterval: 300s}
 """
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def server(kube_apiserver: ApiServer) -> ApiServer:
     if not HELM.is_file():
         pytest.skip(f"no helm binary at {HELM}: run `make helm-binary`")
     # and the namespaces a Calico Enterprise cluster has (the gitops wait hook's Roles are there) and
-    # Argo CD creates (CreateNamespace=true: the release namespace, where the wait hook runs)
-    for namespace in (NS, SHOP, "tigera-system", "calico-system", "flowlogs-system"):
-        kube_apiserver.kubectl("create", "namespace", namespace, check=False)
+    # Argo CD creates (CreateNamespace=true: the release namespace, where the wait hook runs); no
+    # test deletes one. One `kubectl create` of them all: those another module made already are refused.
+    names = (NS, SHOP, "tigera-system", "calico-system", "flowlogs-system")
+    namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}} for name in names]
+    kube_apiserver.kubectl(
+        "create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": namespaces}), check=False
+    )
+    kube_apiserver.kubectl("get", "namespace", *names)  # each is there (raises if not)
     return kube_apiserver
 
 
@@ -140,6 +145,7 @@ def _render_cilium_config(
         capture_output=True,
         text=True,
         check=True,
+        env=upstream_tools.short_go_env(),
     ).stdout
     (config,) = [
         d
@@ -160,8 +166,13 @@ def edit_flowlogs_yaml(server: ApiServer, text: str) -> None:
 
 
 def reset(server: ApiServer, *objects: str) -> None:
+    """Each "KIND NAME... [-n NAMESPACE]" gone (`kubectl delete --ignore-not-found`)."""
     for obj in objects:
-        server.kubectl("delete", "--ignore-not-found", "--wait=false", *obj.split())
+        words = obj.split()
+        namespace = words[words.index("-n") + 1] if "-n" in words else None
+        kind, *names = words[: words.index("-n")] if "-n" in words else words
+        for name in names:
+            delete(server, kind, name, namespace)
 
 
 # -- status: Cilium
@@ -202,7 +213,7 @@ def test_status_in_effect_cilium(server: ApiServer, cilium_in_effect: Path, caps
 def test_status_names_the_flow_log_field_changed_by_hand(
     server: ApiServer, cilium_in_effect: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stored = json.loads(server.kubectl("get", "configmap", "cilium-flowlog-config", "-n", NS, "-o", "json").stdout)
+    stored = get(server, "configmap", "cilium-flowlog-config", NS) or {}
     text = stored["data"]["flowlogs.yaml"].replace(
         "/var/run/cilium/hubble/policy-drops.log", "/var/run/cilium/hubble/other.log"
     )
@@ -317,9 +328,7 @@ def argocd_sync(server: ApiServer, manifests: str) -> None:
 def operator_ready(server: ApiServer) -> None:
     """The operator's part: the ApplicationLayer's components are up, its status as the operator
     writes it (tests/tools/calico_live.py ready_layer_status) at the object's generation."""
-    generation = json.loads(
-        server.kubectl("get", "applicationlayers.operator.tigera.io", "tigera-secure", "-o", "json").stdout
-    )["metadata"]["generation"]
+    generation = (get(server, "applicationlayers.operator.tigera.io", "tigera-secure") or {})["metadata"]["generation"]
     write_status(server, "applicationlayers.operator.tigera.io", "tigera-secure", None, ready_layer_status(generation))
 
 

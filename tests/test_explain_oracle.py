@@ -54,7 +54,7 @@ def run_hubble(version: str, line: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
         timeout=60,
-        env={**os.environ, "HUBBLE_CONFIG": os.devnull},
+        env=upstream_tools.short_go_env(HUBBLE_CONFIG=os.devnull),
     )
 
 

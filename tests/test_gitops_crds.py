@@ -8,6 +8,7 @@ Skipped when the CRDs are not there.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -49,6 +50,7 @@ def strict(node: Any) -> Any:
     return out
 
 
+@functools.cache  # an upstream CRD file read and compiled once per test process (validators hold no state)
 def crd_validator(file: str) -> Draft7Validator:
     crd = load_yaml((CRDS / file).read_text(encoding="utf-8"))
     (version,) = crd["spec"]["versions"]

@@ -25,6 +25,7 @@ from flowlogs.calico.health import HEALTH_FILE, health_configmap, health_file_te
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 import upstream_tools  # noqa: E402
+from calico_live import delete, get, write_status  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,7 +171,7 @@ def judged(kube_apiserver: upstream_tools.ApiServer) -> dict[str, dict[str, Any]
     server = kube_apiserver
     objects = {}
     for name, changes, sidecar, status, _ in CASES:
-        server.kubectl("delete", LAYER, "tigera-secure", "--ignore-not-found", "--wait=true")
+        delete(server, LAYER, "tigera-secure")
         spec: dict[str, Any] = {
             "logCollection": {"collectLogs": "Enabled", "logIntervalSeconds": 5, "logRequestsPerInterval": -1}
         }
@@ -184,15 +185,7 @@ def judged(kube_apiserver: upstream_tools.ApiServer) -> dict[str, dict[str, Any]
         }
         server.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(layer))
         if status is not None:
-            server.kubectl(
-                "patch",
-                LAYER,
-                "tigera-secure",
-                "--subresource=status",
-                "--type=merge",
-                "-p",
-                json.dumps({"status": status}),
-            )
+            write_status(server, LAYER, "tigera-secure", None, status)
         for change in range(changes):
             server.kubectl(
                 "patch",
@@ -202,7 +195,9 @@ def judged(kube_apiserver: upstream_tools.ApiServer) -> dict[str, dict[str, Any]
                 "-p",
                 json.dumps({"spec": {"logCollection": {"logIntervalSeconds": 6 + change}}}),
             )
-        objects[name] = json.loads(server.kubectl("get", LAYER, "tigera-secure", "-o", "json").stdout)
+        stored = get(server, LAYER, "tigera-secure") or {}
+        del stored["metadata"]["managedFields"]  # as `kubectl get -o json` prints it
+        objects[name] = stored
     return objects
 
 

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from upstream_tools import short_go_env
 
 from flowlogs.helm import (
     BinaryHelm,
@@ -111,7 +112,9 @@ def test_helm_template_and_lint_strict_pass_on_the_cli(tmp_path: Path) -> None:
         ["template", "flowlogs", str(chart), "--namespace", "flowlogs-system", "--values", str(target.values_file)],
         ["lint", str(chart), "--strict", "--values", str(target.values_file)],
     ):
-        completed = subprocess.run([str(HELM), *command], capture_output=True, text=True, check=False)
+        completed = subprocess.run(
+            [str(HELM), *command], capture_output=True, text=True, check=False, env=short_go_env()
+        )
         assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
@@ -231,7 +234,9 @@ def test_generated_chart_passes_helm_template_and_lint_strict(profile: str) -> N
         ["template", "flowlogs", str(GENERATED_CHART), "--namespace", "flowlogs-system", "--values", str(values_path)],
         ["lint", str(GENERATED_CHART), "--strict", "--values", str(values_path)],
     ):
-        completed = subprocess.run([str(HELM), *command], capture_output=True, text=True, check=False)
+        completed = subprocess.run(
+            [str(HELM), *command], capture_output=True, text=True, check=False, env=short_go_env()
+        )
         assert completed.returncode == 0, completed.stdout + completed.stderr
         assert "[WARNING]" not in completed.stdout
 

@@ -425,6 +425,7 @@ def render_chart(version: str, values: dict[str, Any], directory: Path) -> tuple
         text=True,
         check=False,
         timeout=120,
+        env=upstream_tools.short_go_env(),
     )
     assert completed.returncode == 0, completed.stderr
     config: dict[str, str] = {}
@@ -508,7 +509,9 @@ class Hubble:
     def exported(self, allow: tuple[str, ...], deny: tuple[str, ...]) -> frozenset[str]:
         command = [str(self.binary), "observe", "--input-file", str(self.flows), "-o", "jsonpb"]
         command += [arg for f in allow for arg in ("--allowlist", f)] + [arg for f in deny for arg in ("--denylist", f)]
-        completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        completed = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=120, env=upstream_tools.short_go_env()
+        )
         self.runs += 1
         assert completed.returncode == 0, f"hubble refuses {allow} / {deny}: {completed.stderr}"
         return frozenset(json.loads(line)["flow"]["uuid"] for line in completed.stdout.splitlines() if line.strip())

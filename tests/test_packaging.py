@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from upstream_tools import short_go_env
 
 from conftest import CHART, ROOT, VALUES
 from flowlogs import __version__
@@ -26,7 +27,7 @@ PROFILES = sorted(p.stem for p in VALUES.glob("*.yaml") if p.stem != "fleet")
 
 
 def helm(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(HELM), *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([str(HELM), *args], capture_output=True, text=True, cwd=cwd, env=short_go_env())
 
 
 # A bare environment (the archives must not depend on the user's), with the tests' own cache (conftest).

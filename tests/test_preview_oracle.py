@@ -207,7 +207,9 @@ def _hubble_exported(version: str, flows: Path, include: list[dict[str, Any]]) -
         "jsonpb",
         *(arg for f in include for arg in ("--allowlist", json.dumps(f))),
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=120, env=upstream_tools.short_go_env()
+    )
     assert "level=WARN" not in completed.stderr, completed.stderr
     return [json.loads(line)["flow"] for line in completed.stdout.splitlines()]
 

@@ -77,10 +77,80 @@ def kubectl_json(server: ApiServer, *args: str, input: str | None = None, token:
     return json.loads(server.kubectl(*args, "-o", "json", input=input, token=token).stdout)
 
 
+# The tests' own reads, deletions and status writes are requests from the test process
+# (ApiServer.request), each the one kubectl would send, to where kubectl would send it: the names
+# kubectl takes for a kind (plural, singular, short, each also with ".group") from the server's
+# discovery, at the group's preferred version. Per server (by its run directory: a later server may
+# get the same port), read again when a name is new.
+_DISCOVERED: dict[Path, dict[str, tuple[str, str]]] = {}
+
+
+def _discover(server: ApiServer) -> dict[str, tuple[str, str]]:
+    names: dict[str, tuple[str, str]] = {}
+    _, groups = server.request("GET", "/apis")
+    versions = [("", "/api/v1")] + [
+        (g["name"], "/apis/" + g["preferredVersion"]["groupVersion"]) for g in groups["groups"]
+    ]
+    for group, prefix in versions:
+        _, found = server.request("GET", prefix)
+        for resource in found["resources"]:
+            if "/" in resource["name"]:  # a subresource
+                continue
+            spellings = {resource["name"], resource.get("singularName") or resource["kind"].lower()}
+            for spelling in spellings | set(resource.get("shortNames", [])):
+                for name in (spelling, f"{spelling}.{group}" if group else spelling):
+                    names.setdefault(name, (prefix, resource["name"]))
+    return names
+
+
+def resource_path(server: ApiServer, kind: str, name: str | None = None, namespace: str | None = None) -> str:
+    """The API path of a kind's objects (of a namespace, or of all when None), or of one of them."""
+    if kind not in _DISCOVERED.get(server.run_dir, {}):
+        _DISCOVERED[server.run_dir] = _discover(server)
+    prefix, plural = _DISCOVERED[server.run_dir][kind]
+    return f"{prefix}{f'/namespaces/{namespace}' if namespace else ''}/{plural}{f'/{name}' if name else ''}"
+
+
 def get(server: ApiServer, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
-    args = ["get", kind, name, "--ignore-not-found"] + (["-n", namespace] if namespace else [])
-    out = server.kubectl(*args, "-o", "json", "--show-managed-fields").stdout
-    return json.loads(out) if out.strip() else None
+    """The object as `kubectl get -o json --show-managed-fields --ignore-not-found` prints it (None: not found)."""
+    status, body = server.request("GET", resource_path(server, kind, name, namespace))
+    if status == 404:
+        return None
+    assert status == 200, body
+    return dict(body)
+
+
+def listed(server: ApiServer, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    """The objects of a kind (of a namespace, or of all), each with its apiVersion and kind as kubectl prints them."""
+    status, body = server.request("GET", resource_path(server, kind, None, namespace))
+    assert status == 200, body
+    api_version = body["apiVersion"]
+    kind_name = body["kind"].removesuffix("List")
+    return [{"apiVersion": api_version, "kind": kind_name, **item} for item in body["items"]]
+
+
+def delete(server: ApiServer, kind: str, name: str, namespace: str | None = None) -> None:
+    """`kubectl delete --ignore-not-found --wait=true` (kubectl's background cascade): returns once it is gone."""
+    path = resource_path(server, kind, name, namespace)
+    status, body = server.request("DELETE", path + "?propagationPolicy=Background")
+    assert status in (200, 202, 404), body
+    deadline = time.monotonic() + 60
+    while server.request("GET", path)[0] != 404:
+        assert time.monotonic() < deadline, f"{kind} {namespace}/{name} still there after 60 s"
+        time.sleep(0.02)
+
+
+def delete_all(server: ApiServer, kind: str, namespace: str) -> None:
+    """`kubectl delete KIND --all -n NAMESPACE --wait=true`."""
+    for item in listed(server, kind, namespace):
+        delete(server, kind, item["metadata"]["name"], namespace)
+
+
+def create(server: ApiServer, doc: dict[str, Any], field_manager: str) -> None:
+    """`kubectl create --field-manager=MANAGER -f -` of one cluster-wide custom object."""
+    kind = f"{doc['kind'].lower()}.{doc['apiVersion'].split('/')[0]}"
+    status, body = server.request("POST", resource_path(server, kind) + f"?fieldManager={field_manager}", doc)
+    assert status == 201, body
 
 
 def apply(server: ApiServer, docs: Iterable[dict[str, Any]], *flags: str) -> subprocess.CompletedProcess[str]:
@@ -94,8 +164,11 @@ def ensure_namespaces(server: ApiServer, *names: str) -> None:
 
 
 def create_token(server: ApiServer, namespace: str, account: str) -> str:
-    """A bound token from the TokenRequest API (kubectl create token)."""
-    return server.kubectl("create", "token", account, "-n", namespace, "--duration", "1h").stdout.strip()
+    """A bound token from the TokenRequest API, as `kubectl create token ACCOUNT --duration 1h` asks for it."""
+    request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}}
+    status, body = server.request("POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token", request)
+    assert status == 201, body
+    return str(body["status"]["token"])
 
 
 def script_command(server: ApiServer, work: Path, argv: Sequence[str], script: Path = SCRIPT) -> list[str]:
@@ -181,9 +254,11 @@ def watched(command: Sequence[str], env: dict[str, str]) -> Iterator[Watched]:
 
 
 def write_status(server: ApiServer, kind: str, name: str, namespace: str | None, status: dict[str, Any]) -> None:
-    """An object's status as its controller would write it (the status subresource; no controllers run here)."""
-    args = ["patch", kind, name, "--subresource=status", "--type=merge", "-p", json.dumps({"status": status})]
-    server.kubectl(*args, *(["-n", namespace] if namespace else []))
+    """An object's status as its controller would write it (the status subresource; no controllers run
+    here): the merge patch `kubectl patch --subresource=status --type=merge` sends, under its manager."""
+    path = resource_path(server, kind, name, namespace) + "/status?fieldManager=kubectl-patch"
+    code, body = server.request("PATCH", path, {"status": status}, "application/merge-patch+json")
+    assert code == 200, body
 
 
 def run_script(

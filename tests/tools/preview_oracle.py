@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import upstream_tools
 from hypothesis import strategies as st
 
 from flowlogs.cilium import kinds
@@ -472,7 +473,9 @@ def hubble_lines(
         command += ["--allowlist", json.dumps(flow_filter)]
     for flow_filter in exclude:
         command += ["--denylist", json.dumps(flow_filter)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=120, env=upstream_tools.short_go_env()
+    )
     if completed.returncode != 0:
         raise HubbleRefused(completed.stderr.strip())
     warnings = [
