@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 
 def load_data_file(path: Path) -> Any:
     """The parsed content of a shipped YAML data file."""
-    import yaml
-
     return yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)

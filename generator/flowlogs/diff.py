@@ -19,6 +19,7 @@ from .chart.build import compiled_profile_names
 from .current import chart_on_disk
 from .errors import HelmError, UserError
 from .generate import plan
+from .helm import select_engine
 from .names import DEFAULT_KUBERNETES_VERSION, PROFILES_DIR, tree_name
 from .rendering import render_profile
 
@@ -80,8 +81,6 @@ def rendered_diff(
     fleet file's, as Argo CD renders them). A committed chart that no longer renders counts as
     empty (the problem is added to `warnings`).
     """
-    from .helm import select_engine
-
     built = plan(values_dir, chart_dir, gitops_dir)
     release_name = release_name or built.fleet.settings.release_name
     namespace = namespace or built.fleet.settings.destination_namespace

@@ -6,7 +6,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import caches
+from .chart.versioning import content_hash
+from .current import chart_on_disk, values_file
 from .errors import UserError
+from .helm import engine_identity, select_engine
+from .inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
 from .names import PROFILES_DIR
 
 if TYPE_CHECKING:
@@ -43,11 +48,6 @@ def render_current(
     cluster), so the output is kept in the cache under exactly those and the engine: a
     repeated render of an unchanged profile prints it without starting Helm again.
     """
-    from . import caches
-    from .chart.versioning import content_hash
-    from .current import chart_on_disk, values_file
-    from .helm import engine_identity, select_engine
-
     key = {
         "chart": content_hash(files),
         "profile": profile,
@@ -90,8 +90,6 @@ def render_values(
 def load_values_file(path: Path) -> dict[str, Any]:
     """A compiled values file, read through `inputs` (a hand-edited or broken one is an error, not a crash)."""
     import yaml
-
-    from .inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
 
     try:
         text = read_input(path, DOCUMENT_LIMITS)

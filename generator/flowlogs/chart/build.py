@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import caches
+from .. import __version__, caches
 from ..chart_values import chart_values
 from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name
 from ..products import package_folder
@@ -41,7 +41,6 @@ JINJA_SUFFIX = ".j2"
 
 def chart_metadata(values: list[ChartValue]) -> dict[str, Any]:
     """Chart.yaml's metadata, from the one table in metadata.py."""
-    from .. import __version__
 
     def block(data: Any) -> str:
         return dump_yaml(data).rstrip("\n")

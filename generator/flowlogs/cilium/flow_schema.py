@@ -6,6 +6,7 @@ does).
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,8 +78,6 @@ def descriptor_pool_for(version: str) -> descriptor_pool.DescriptorPool:
     """A pool holding flow/flow.proto (the messages reachable from flow.Flow) of ``version``.
 
     protobuf is imported here: only the CEL checker (the `cel` extra, which installs it) needs it."""
-    import importlib
-
     from google.protobuf import descriptor_pb2, descriptor_pool
 
     schema = load_flow_schema(version)
