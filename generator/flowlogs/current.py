@@ -26,7 +26,7 @@ from . import caches
 from .chart.versioning import BuiltChart, ChartProfile
 from .errors import Diagnostic, Location, Severity, UserError
 from .inputs import FLEET_LIMITS, PROFILE_LIMITS
-from .names import PROFILES_DIR, tree_name
+from .names import tree_name
 from .profile import PROFILE_SUFFIXES, directory_profiles, profile_path
 
 if TYPE_CHECKING:
@@ -167,8 +167,3 @@ def _holds_exactly(directory: Path, files: Mapping[str, str], ignored: tuple[str
     except (OSError, UnicodeDecodeError):
         return False
     return True
-
-
-def values_file(chart_root: Path, profile: str) -> Path:
-    """A profile's compiled values file inside a chart directory."""
-    return chart_root / PROFILES_DIR / profile / "values.yaml"

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import caches
 from .chart.versioning import content_hash
-from .current import chart_on_disk, values_file
+from .current import chart_on_disk
 from .errors import UserError
 from .helm import engine_identity, select_engine
 from .inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
-from .names import PROFILES_DIR
+from .names import PROFILES_DIR, values_file
 
 if TYPE_CHECKING:
     from .helm import HelmEngine
@@ -29,7 +29,7 @@ def profile_values_files(chart_dir: Path, names: Sequence[str] = ()) -> list[tup
     unknown = [n for n in chosen if n not in available]
     if unknown:
         raise UserError(f"unknown profile(s) {', '.join(unknown)}; compiled profiles: {', '.join(available)}")
-    return [(name, chart_dir / PROFILES_DIR / name / "values.yaml") for name in chosen]
+    return [(name, chart_dir / values_file(name)) for name in chosen]
 
 
 def render_current(
@@ -63,7 +63,7 @@ def render_current(
 
     engine = select_engine(helm)
     # The values come from the build, so Helm may read a chart/ whose other profiles differ.
-    values = yaml.load(files[str(values_file(Path(), profile))], Loader=yaml.CSafeLoader) or {}
+    values = yaml.load(files[values_file(profile)], Loader=yaml.CSafeLoader) or {}
     with chart_on_disk(files, chart_dir, helm_reads_only=True) as chart:
         text = render_values(engine, chart, values, release_name, namespace, kube_version)
     caches.save("render", key, text)

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..datafiles import load_data_file
+from ..datafiles import load_version_file, supported_version
 from .defaults import SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
@@ -46,12 +46,11 @@ class FlowSchema:
 
 @functools.cache
 def load_flow_schema(version: str) -> FlowSchema:
-    if version not in SUPPORTED_VERSIONS:
-        raise ValueError(f"unsupported Cilium version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}")
-    path = _DATA_DIR / f"flow-{version}.yaml"
-    raw: dict[str, Any] = load_data_file(path)
-    if str(raw["version"]) != version:
-        raise ValueError(f"{path}: file says version {raw['version']!r}")
+    path = _DATA_DIR / f"flow-{supported_version('Cilium', version, SUPPORTED_VERSIONS)}.yaml"
+    return load_version_file(path, "Flow message schema", version, _build)
+
+
+def _build(version: str, raw: dict[str, Any]) -> FlowSchema:
     messages: dict[str, tuple[FlowField, ...]] = {}
     for message, fields in raw["messages"].items():
         parsed = []
