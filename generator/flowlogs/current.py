@@ -28,6 +28,7 @@ from .errors import Diagnostic, Location, Severity, UserError
 from .inputs import FLEET_LIMITS, PROFILE_LIMITS
 from .names import tree_name
 from .profile import PROFILE_SUFFIXES, directory_profiles, profile_path
+from .trees import existing_files, holds
 
 if TYPE_CHECKING:
     from .compiler import CompiledProfile
@@ -151,19 +152,11 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only:
         yield root
 
 
-def _holds_exactly(directory: Path, files: Mapping[str, str], ignored: tuple[str, ...] = ()) -> bool:
+def _holds_exactly(directory: Path, files: Mapping[str, str], ignored: tuple[str, ...]) -> bool:
     """Whether `directory` has these files with this text, and no other file (outside `ignored` directories)."""
-    found: set[str] = set()
-    for root, _, names in os.walk(directory):
-        found.update(os.path.relpath(os.path.join(root, name), directory) for name in names)
     wanted = {name: text for name, text in files.items() if not name.startswith(ignored)}
-    if {name for name in found if not name.startswith(ignored)} != set(wanted):
-        return False
     try:
-        for name, text in wanted.items():
-            with open(directory / name, encoding="utf-8", newline="") as stream:
-                if stream.read() != text:
-                    return False
-    except (OSError, UnicodeDecodeError):
+        found = {name for name in existing_files(directory) if not name.startswith(ignored)}
+        return found == set(wanted) and all(holds(directory / name, text) for name, text in wanted.items())
+    except OSError:
         return False
-    return True
