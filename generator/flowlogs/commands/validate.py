@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..arguments import add_output_format
 from ..errors import UserError
+from ..names import values_file
 from . import add_cluster, add_rendering, check_helm, print_warnings
 
 if TYPE_CHECKING:
@@ -100,7 +101,6 @@ def run(args: argparse.Namespace) -> int:
 
     require("render")  # validation renders with the embedded engine, whatever binary it compares with
     from ..current import chart_on_disk, current_chart
-    from ..names import values_file
     from ..validate import ProfileTarget
 
     check_helm(args)  # a binary that cannot run here is a usage error, not a validation finding
