@@ -28,7 +28,7 @@ from .errors import Diagnostic, Location, Severity, UserError
 from .inputs import FLEET_LIMITS, PROFILE_LIMITS
 from .names import tree_name
 from .profile import PROFILE_SUFFIXES, directory_profiles, profile_path
-from .trees import existing_files, holds
+from .writing import existing_files, holds
 
 if TYPE_CHECKING:
     from .compiler import CompiledProfile

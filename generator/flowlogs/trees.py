@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .names import GENERATED_MARK
-from .writing import write_file
+from .writing import existing_files, file_size, holds, write_file
 
 
 @dataclass
@@ -34,12 +33,6 @@ class SyncReport:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-
-def existing_files(target: Path) -> set[str]:
-    if not target.is_dir():
-        return set()
-    return {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
 
 
 def _read(path: Path) -> str:
@@ -50,21 +43,6 @@ def _read(path: Path) -> str:
 # A file on disk larger than this is never read to be compared or shown (no generated file comes
 # near it): a 300 MB stray file in gitops/ made `check` hold 914 MB.
 MAX_SHOWN_BYTES = 1024 * 1024
-
-
-def _size(path: Path) -> int | None:
-    """The size of a regular file (not followed through a symlink), else None."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    return info.st_size if stat.S_ISREG(info.st_mode) else None
-
-
-def holds(path: Path, text: str) -> bool:
-    """Whether `path` is a regular file holding exactly `text`; read only when its size matches."""
-    data = text.encode("utf-8")
-    return _size(path) == len(data) and path.read_bytes() == data
 
 
 def check_owned(target: Path, files: Mapping[str, str]) -> None:
@@ -103,7 +81,7 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
         new = files.get(relative)
         if new is not None and holds(path, new):
             continue
-        size = _size(path)
+        size = file_size(path)
         if size is not None and size > MAX_SHOWN_BYTES:
             fate = "replaces" if new is not None else "removes"
             chunks.append(
