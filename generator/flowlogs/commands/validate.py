@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..arguments import add_output_format
 from ..errors import UserError
+from ..extras import require
 from ..names import values_file
 from . import add_cluster, add_rendering, check_helm, print_warnings
 
@@ -97,8 +98,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..extras import require
-
     require("render")  # validation renders with the embedded engine, whatever binary it compares with
     from ..current import chart_on_disk, current_chart
     from ..validate import ProfileTarget
