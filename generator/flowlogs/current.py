@@ -136,7 +136,6 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only:
     directory named like it, removed afterwards (writing and removing the tree costs 30x more
     than comparing it). `helm_reads_only`: compare only the files Helm loads (not profiles/ and
     ci/, which the chart's .helmignore names), for a caller that passes the values itself."""
-
     from .chart.profile_chart import NOT_PACKAGED
 
     ignored = NOT_PACKAGED if helm_reads_only else ()
