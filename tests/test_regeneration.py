@@ -318,6 +318,7 @@ def test_removing_a_profile_the_fleet_uses_is_an_error(run_cli, repo):
 
 def test_the_plan_is_deterministic(repo):
     first, second = plan(repo / "values", repo / "chart"), plan(repo / "values", repo / "chart")
+    assert first.chart_files and first.gitops_files
     assert (first.chart_files, first.gitops_files) == (second.chart_files, second.gitops_files)
 
 

@@ -124,11 +124,11 @@ def test_compiling_a_profile_reads_the_tables_of_its_version_and_of_the_default_
     # The default version's tables hold the words the schema lists (verdicts, directions).
     code = """
 from pathlib import Path
-from flowlogs.cilium import tables
+from flowlogs import datafiles
 from flowlogs.compiler import compile_paths
 read = []
-load = tables.load_data_file
-tables.load_data_file = lambda path: read.append(path.name) or load(path)
+load = datafiles.load_data_file
+datafiles.load_data_file = lambda path: read.append(path.name) or load(path)
 compiled = compile_paths([Path("values/cilium-exporter.yaml")]).profiles[0].parts["cilium"]
 print(compiled.version, *sorted(read))
 """

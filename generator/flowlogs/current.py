@@ -16,17 +16,21 @@ when there is something to compile, so a command that finds its build starts fas
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import caches
+from .chart.versioning import BuiltChart, ChartProfile
 from .errors import Diagnostic, Location, Severity, UserError
-from .names import PROFILES_DIR, tree_name
+from .inputs import FLEET_LIMITS, PROFILE_LIMITS
+from .names import tree_name
+from .profile import PROFILE_SUFFIXES, directory_profiles, profile_path
+from .writing import existing_files, holds
 
 if TYPE_CHECKING:
-    from .chart.versioning import BuiltChart
     from .compiler import CompiledProfile
 
 _BUILD_KIND = "build"
@@ -34,8 +38,6 @@ _BUILD_KIND = "build"
 
 def selected_paths(values_dir: Path, selected: Sequence[str]) -> list[Path]:
     """Each profile given by name (in the profile directory) or path; none given: every profile of the directory."""
-    from .profile import directory_profiles, profile_path
-
     if selected:
         paths = [profile_path(profile, values_dir) for profile in selected]
     else:
@@ -87,8 +89,6 @@ def keep_build(
 
 def _kept_build(value: object) -> BuiltChart | None:
     """A build as `keep_build` stores it, or None for anything else."""
-    from .chart.versioning import BuiltChart, ChartProfile
-
     if not (
         isinstance(value, dict)
         and isinstance(files := value.get("files"), dict)
@@ -111,9 +111,6 @@ def _kept_build(value: object) -> BuiltChart | None:
 def build_key(values_dir: Path, chart_dir: Path, paths: list[Path]) -> dict[str, object] | None:
     """What a build depends on, None when a directory cannot be listed. Paths as given (they show
     in messages and generated headers) and resolved (a link moved elsewhere is another profile)."""
-    from .inputs import FLEET_LIMITS, PROFILE_LIMITS
-    from .profile import PROFILE_SUFFIXES
-
     limit = max(PROFILE_LIMITS.byte_limit(), FLEET_LIMITS.byte_limit())  # the fleet file is in the directory too
     contents = {}
     try:
@@ -139,8 +136,6 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only:
     directory named like it, removed afterwards (writing and removing the tree costs 30x more
     than comparing it). `helm_reads_only`: compare only the files Helm loads (not profiles/ and
     ci/, which the chart's .helmignore names), for a caller that passes the values itself."""
-    import tempfile
-
     from .chart.profile_chart import NOT_PACKAGED
 
     ignored = NOT_PACKAGED if helm_reads_only else ()
@@ -156,24 +151,11 @@ def chart_on_disk(files: Mapping[str, str], chart_dir: Path, *, helm_reads_only:
         yield root
 
 
-def _holds_exactly(directory: Path, files: Mapping[str, str], ignored: tuple[str, ...] = ()) -> bool:
+def _holds_exactly(directory: Path, files: Mapping[str, str], ignored: tuple[str, ...]) -> bool:
     """Whether `directory` has these files with this text, and no other file (outside `ignored` directories)."""
-    found: set[str] = set()
-    for root, _, names in os.walk(directory):
-        found.update(os.path.relpath(os.path.join(root, name), directory) for name in names)
     wanted = {name: text for name, text in files.items() if not name.startswith(ignored)}
-    if {name for name in found if not name.startswith(ignored)} != set(wanted):
-        return False
     try:
-        for name, text in wanted.items():
-            with open(directory / name, encoding="utf-8", newline="") as stream:
-                if stream.read() != text:
-                    return False
-    except (OSError, UnicodeDecodeError):
+        found = {name for name in existing_files(directory) if not name.startswith(ignored)}
+        return found == set(wanted) and all(holds(directory / name, text) for name, text in wanted.items())
+    except OSError:
         return False
-    return True
-
-
-def values_file(chart_root: Path, profile: str) -> Path:
-    """A profile's compiled values file inside a chart directory."""
-    return chart_root / PROFILES_DIR / profile / "values.yaml"

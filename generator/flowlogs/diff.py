@@ -19,7 +19,8 @@ from .chart.build import compiled_profile_names
 from .current import chart_on_disk
 from .errors import HelmError, UserError
 from .generate import plan
-from .names import DEFAULT_KUBERNETES_VERSION, PROFILES_DIR, tree_name
+from .helm import select_engine
+from .names import DEFAULT_KUBERNETES_VERSION, tree_name, values_file
 from .rendering import render_profile
 
 
@@ -80,14 +81,11 @@ def rendered_diff(
     fleet file's, as Argo CD renders them). A committed chart that no longer renders counts as
     empty (the problem is added to `warnings`).
     """
-    from .helm import select_engine
-
     built = plan(values_dir, chart_dir, gitops_dir)
     release_name = release_name or built.fleet.settings.release_name
     namespace = namespace or built.fleet.settings.destination_namespace
     renderer = select_engine(prefer_binary=False, alternative=DIFF_ALTERNATIVE)
     new_names = {p.name for p in built.profiles}
-    old_root = chart_dir / PROFILES_DIR
     old_names = set(compiled_profile_names(chart_dir))
     available = sorted(new_names | old_names)
     unknown = [name for name in profiles if name not in available]
@@ -107,7 +105,7 @@ def rendered_diff(
             if name in old_names:
                 try:
                     old = render_profile(
-                        renderer, chart_dir, old_root / name / "values.yaml", release_name, namespace, kube_version
+                        renderer, chart_dir, chart_dir / values_file(name), release_name, namespace, kube_version
                     )
                 except HelmError as error:
                     if warnings is not None:
@@ -116,7 +114,7 @@ def rendered_diff(
                 new = render_profile(
                     renderer,
                     new_chart,
-                    new_chart / PROFILES_DIR / name / "values.yaml",
+                    new_chart / values_file(name),
                     release_name,
                     namespace,
                     kube_version,

@@ -12,12 +12,15 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .caches import installed_stamp
 from .errors import HelmError
+from .extras import MissingExtra, missing, require
 from .names import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:
@@ -109,8 +112,6 @@ class EmbeddedHelm:
     name = "embedded"
 
     def __init__(self) -> None:
-        from .extras import require
-
         require("render")
         import helm_python
 
@@ -198,7 +199,6 @@ class BinaryHelm:
 
     def _run(self, args: list[str], values: Mapping[str, Any]) -> subprocess.CompletedProcess[str]:
         import subprocess
-        import tempfile
 
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump(dict(values), handle)
@@ -331,8 +331,6 @@ def engine_identity(helm_binary: str | None = None) -> str:
     binary as an installed file (`caches.installed_stamp`: hashing a 50 MB binary would cost more
     than the render it saves); the embedded one by the installed libraries (the cache's
     `code_stamp` covers them)."""
-    from .caches import installed_stamp
-
     binary = helm_binary or shutil.which("helm")
     if binary:
         try:
@@ -352,8 +350,6 @@ def select_engine(
     """The engine to use: a named binary, else `helm` on PATH (when it runs here), else the embedded
     one. Without the embedded engine (the `render` extra), `helm` on PATH even when not preferred,
     else MissingExtra naming the extra and `alternative`."""
-    from .extras import MissingExtra, missing
-
     if helm_binary:
         return usable_binary(helm_binary)
     on_path = shutil.which("helm") if prefer_binary or missing("render") else None
@@ -366,7 +362,5 @@ def select_engine(
 
 def require_engine(helm_binary: str | None = None, alternative: str = BINARY_ALTERNATIVE) -> None:
     """MissingExtra up front, before any profile is read, when `select_engine` would find no engine."""
-    from .extras import require
-
     if not (helm_binary or shutil.which("helm")):
         require("render", alternative)

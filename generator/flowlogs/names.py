@@ -63,6 +63,11 @@ DNS_LABEL_SCHEMA = {"type": "string", "pattern": DNS_LABEL_PATTERN, "title": "na
 PROFILES_DIR = "profiles"
 
 
+def values_file(profile: str) -> str:
+    """A profile's compiled values file, relative to the chart directory (as Argo CD names it too)."""
+    return f"{PROFILES_DIR}/{profile}/values.yaml"
+
+
 def tree_name(directory: Path) -> str:
     """A generated directory as generated files name it: its own name, even when given as `.`."""
     return directory.resolve().name

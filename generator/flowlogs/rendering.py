@@ -6,8 +6,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import caches
+from .chart.versioning import content_hash
+from .current import chart_on_disk
 from .errors import UserError
-from .names import PROFILES_DIR
+from .helm import engine_identity, select_engine
+from .inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
+from .names import PROFILES_DIR, values_file
 
 if TYPE_CHECKING:
     from .helm import HelmEngine
@@ -24,7 +29,7 @@ def profile_values_files(chart_dir: Path, names: Sequence[str] = ()) -> list[tup
     unknown = [n for n in chosen if n not in available]
     if unknown:
         raise UserError(f"unknown profile(s) {', '.join(unknown)}; compiled profiles: {', '.join(available)}")
-    return [(name, chart_dir / PROFILES_DIR / name / "values.yaml") for name in chosen]
+    return [(name, chart_dir / values_file(name)) for name in chosen]
 
 
 def render_current(
@@ -43,11 +48,6 @@ def render_current(
     cluster), so the output is kept in the cache under exactly those and the engine: a
     repeated render of an unchanged profile prints it without starting Helm again.
     """
-    from . import caches
-    from .chart.versioning import content_hash
-    from .current import chart_on_disk, values_file
-    from .helm import engine_identity, select_engine
-
     key = {
         "chart": content_hash(files),
         "profile": profile,
@@ -63,7 +63,7 @@ def render_current(
 
     engine = select_engine(helm)
     # The values come from the build, so Helm may read a chart/ whose other profiles differ.
-    values = yaml.load(files[str(values_file(Path(), profile))], Loader=yaml.CSafeLoader) or {}
+    values = yaml.load(files[values_file(profile)], Loader=yaml.CSafeLoader) or {}
     with chart_on_disk(files, chart_dir, helm_reads_only=True) as chart:
         text = render_values(engine, chart, values, release_name, namespace, kube_version)
     caches.save("render", key, text)
@@ -90,8 +90,6 @@ def render_values(
 def load_values_file(path: Path) -> dict[str, Any]:
     """A compiled values file, read through `inputs` (a hand-edited or broken one is an error, not a crash)."""
     import yaml
-
-    from .inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
 
     try:
         text = read_input(path, DOCUMENT_LIMITS)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 
 from .errors import Diagnostics, Location, did_you_mean
+from .names import python_pattern
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -239,11 +240,7 @@ def detailed_validator(schema: dict[str, Any]) -> Draft202012Validator:
 
 @functools.cache
 def _ecma_validator_class() -> Any:
-    import re
-
     from jsonschema import Draft202012Validator, ValidationError, validators
-
-    from .names import python_pattern
 
     def pattern(validator: Any, expected: str, instance: Any, schema: Any) -> Any:
         if validator.is_type(instance, "string") and not re.search(python_pattern(expected), instance):

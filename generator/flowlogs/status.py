@@ -17,9 +17,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from .current import compile_chart, selected_paths
 from .errors import UserError
 from .kubectl import Kubectl, Missing, ObjectRef, Selection
 from .products import Expected
+from .rendering import render_current
 
 
 class State(str, Enum):
@@ -77,11 +81,6 @@ def profile_status(
     kube_version: str,
 ) -> StatusReport:
     """The profile's expected fields, read from the cluster and compared; ClusterError when it cannot be asked."""
-    import yaml
-
-    from .current import compile_chart, selected_paths
-    from .rendering import render_current
-
     if profile is None:
         paths = selected_paths(values_dir, ())
         if len(paths) != 1:

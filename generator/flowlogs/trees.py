@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .names import GENERATED_MARK
-from .writing import write_file
+from .writing import existing_files, file_size, holds, write_file
 
 
 @dataclass
@@ -34,12 +33,6 @@ class SyncReport:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-
-def _existing_files(target: Path) -> set[str]:
-    if not target.is_dir():
-        return set()
-    return {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
 
 
 def _read(path: Path) -> str:
@@ -52,21 +45,6 @@ def _read(path: Path) -> str:
 MAX_SHOWN_BYTES = 1024 * 1024
 
 
-def _size(path: Path) -> int | None:
-    """The size of a regular file (not followed through a symlink), else None."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    return info.st_size if stat.S_ISREG(info.st_mode) else None
-
-
-def _holds(path: Path, text: str) -> bool:
-    """Whether `path` is a regular file holding exactly `text`; read only when its size matches."""
-    data = text.encode("utf-8")
-    return _size(path) == len(data) and path.read_bytes() == data
-
-
 def check_owned(target: Path, files: Mapping[str, str]) -> None:
     """Refuse to sync into a directory flowlogs did not generate.
 
@@ -75,7 +53,7 @@ def check_owned(target: Path, files: Mapping[str, str]) -> None:
     (`--gitops-dir docs`). A directory is ours when it is new or empty, or when a file we
     would write is already there with the generated mark in its first lines.
     """
-    existing = _existing_files(target)
+    existing = existing_files(target)
     if not existing:
         return
     for relative in sorted(existing & set(files)):
@@ -98,12 +76,12 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
     import difflib
 
     chunks: list[str] = []
-    for relative in sorted(set(files) | _existing_files(target)):
+    for relative in sorted(set(files) | existing_files(target)):
         path = target / relative
         new = files.get(relative)
-        if new is not None and _holds(path, new):
+        if new is not None and holds(path, new):
             continue
-        size = _size(path)
+        size = file_size(path)
         if size is not None and size > MAX_SHOWN_BYTES:
             fate = "replaces" if new is not None else "removes"
             chunks.append(
@@ -181,8 +159,8 @@ def _report(target: Path, files: Mapping[str, str]) -> SyncReport:
     report = SyncReport()
     for relative, text in files.items():
         path = target / relative
-        (report.unchanged if _holds(path, text) else report.written).append(relative)
-    report.removed = sorted(_existing_files(target) - set(files))
+        (report.unchanged if holds(path, text) else report.written).append(relative)
+    report.removed = sorted(existing_files(target) - set(files))
     return report
 
 

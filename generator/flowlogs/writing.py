@@ -1,4 +1,5 @@
-"""Writing a file: the one writer every command uses (report, package, init, import, generate).
+"""Writing a file: the one writer every command uses (report, package, init, import, generate), and
+whether files on disk already hold given text (`holds`, `existing_files`: generate and render compare first).
 
 A file is written whole beside its target, under a fresh name nobody could have planted
 (`mkstemp` creates it with O_EXCL: a `.NAME.tmp` symlink left there is never followed), and
@@ -45,6 +46,29 @@ def refuse_special(path: Path, what: str = "file") -> None:
         return
     kind = next((name for check, name in _KINDS if check(mode)), "not a regular file")
     raise UnsafeTarget(f"{path} is {kind}: flowlogs writes its {what} only to a regular file or a new name")
+
+
+def existing_files(target: Path) -> set[str]:
+    """The files below a directory (relative, with '/'); none when it is not a directory."""
+    if not target.is_dir():
+        return set()
+    return {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+
+
+def file_size(path: Path) -> int | None:
+    """The size of a regular file (not followed through a symlink), else None."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def holds(path: Path, text: str) -> bool:
+    """Whether `path` is a regular file holding exactly `text` (a write would change nothing); read only when
+    its size matches."""
+    data = text.encode("utf-8")
+    return file_size(path) == len(data) and path.read_bytes() == data
 
 
 def write_file(

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..datafiles import load_data_file
+from ..datafiles import load_version_file, supported_version
 from .defaults import SUPPORTED_VERSIONS
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -91,26 +91,16 @@ class CalicoTables:
 
 def load_tables(version: str) -> CalicoTables:
     """The tables of a supported Calico Enterprise minor version ("3.19", "3.20")."""
-    if version not in SUPPORTED_VERSIONS:
-        raise ValueError(
-            f"unsupported Calico Enterprise version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}"
-        )
-    return _load(version)
+    return _load(supported_version("Calico Enterprise", version, SUPPORTED_VERSIONS))
 
 
 @functools.cache
 def _load(version: str) -> CalicoTables:
     path = _DATA_DIR / f"calico-enterprise-{version}.yaml"
-    raw = load_data_file(path)
-    try:
-        return _build(version, raw)
-    except (KeyError, TypeError, ValueError) as error:  # a broken data file is a bug of ours
-        raise ValueError(f"{path}: invalid Calico Enterprise tables: {error}") from error
+    return load_version_file(path, "Calico Enterprise tables", version, _build)
 
 
 def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
-    if str(raw["version"]) != version:
-        raise ValueError(f"file says version {raw['version']!r}")
     layer = raw["application_layer"]
     fields: dict[str, FelixField] = {}
     for name, spec in raw["felix"]["fields"].items():

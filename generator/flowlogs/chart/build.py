@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import caches
+from .. import __version__, caches
 from ..chart_values import chart_values
-from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name
+from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name, values_file
 from ..products import package_folder
 from ..registry import PRODUCTS
 from ..values_model import ChartValue, default_values, values_schema, values_table, values_yaml
@@ -41,7 +41,6 @@ JINJA_SUFFIX = ".j2"
 
 def chart_metadata(values: list[ChartValue]) -> dict[str, Any]:
     """Chart.yaml's metadata, from the one table in metadata.py."""
-    from .. import __version__
 
     def block(data: Any) -> str:
         return dump_yaml(data).rstrip("\n")
@@ -110,8 +109,8 @@ def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
     header = GENERATED_HEADER.format(source=profile.source)
     chart = tree_name(chart_dir)
     files = {
-        f"{base}/values.yaml": _with_header(
-            f"{header}\nInstall: helm install flowlogs ./{chart} -f {chart}/{base}/values.yaml",
+        values_file(profile.name): _with_header(
+            f"{header}\nInstall: helm install flowlogs ./{chart} -f {chart}/{values_file(profile.name)}",
             dump_yaml(profile.values),
         )
     }

@@ -6,13 +6,14 @@ does).
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..datafiles import load_data_file
+from ..datafiles import load_version_file, supported_version
 from .defaults import SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
@@ -45,12 +46,11 @@ class FlowSchema:
 
 @functools.cache
 def load_flow_schema(version: str) -> FlowSchema:
-    if version not in SUPPORTED_VERSIONS:
-        raise ValueError(f"unsupported Cilium version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}")
-    path = _DATA_DIR / f"flow-{version}.yaml"
-    raw: dict[str, Any] = load_data_file(path)
-    if str(raw["version"]) != version:
-        raise ValueError(f"{path}: file says version {raw['version']!r}")
+    path = _DATA_DIR / f"flow-{supported_version('Cilium', version, SUPPORTED_VERSIONS)}.yaml"
+    return load_version_file(path, "Flow message schema", version, _build)
+
+
+def _build(version: str, raw: dict[str, Any]) -> FlowSchema:
     messages: dict[str, tuple[FlowField, ...]] = {}
     for message, fields in raw["messages"].items():
         parsed = []
@@ -77,8 +77,6 @@ def descriptor_pool_for(version: str) -> descriptor_pool.DescriptorPool:
     """A pool holding flow/flow.proto (the messages reachable from flow.Flow) of ``version``.
 
     protobuf is imported here: only the CEL checker (the `cel` extra, which installs it) needs it."""
-    import importlib
-
     from google.protobuf import descriptor_pb2, descriptor_pool
 
     schema = load_flow_schema(version)

@@ -15,6 +15,14 @@ if TYPE_CHECKING:
     from ..errors import Diagnostics
     from ..profile import Node
     from ..values_model import ChartValue, Section
+    from .compile import CiliumCompiled
+
+
+def _cilium(part: CompiledPart) -> CiliumCompiled:
+    from .compile import CiliumCompiled
+
+    assert isinstance(part, CiliumCompiled)
+    return part
 
 
 class CiliumProduct(Product):
@@ -65,17 +73,13 @@ class CiliumProduct(Product):
         return cilium_values(), CILIUM_SECTIONS
 
     def summary(self, part: CompiledPart) -> str:
-        from .compile import CiliumCompiled
-
-        assert isinstance(part, CiliumCompiled)
-        return f"Cilium {part.version}: {len(part.flow_log_names)} flow log(s)"
+        cilium = _cilium(part)
+        return f"Cilium {cilium.version}: {len(cilium.flow_log_names)} flow log(s)"
 
     def explain(self, section: Node, part: CompiledPart) -> str:
-        from .compile import CiliumCompiled
         from .explain import explain_cilium
 
-        assert isinstance(part, CiliumCompiled)
-        return explain_cilium(section, part)
+        return explain_cilium(section, _cilium(part))
 
     def import_section(self, path: Path, version: str | None) -> ImportedSection | None:
         from .importer import import_cilium
@@ -94,10 +98,9 @@ class CiliumProduct(Product):
         ]
 
     def profile_files(self, part: CompiledPart) -> list[ProfileFile]:
-        from .compile import CiliumCompiled
         from .tables import load_tables
 
-        assert isinstance(part, CiliumCompiled)
+        part = _cilium(part)
         # Cilium's chart (1.16-1.19, templates/cilium-agent/daemonset.yaml) mounts the ConfigMap from its own
         # namespace with `optional: true`: in any other namespace the agent silently exports nothing. Its
         # cilium-flowlog-configmap.yaml creates the ConfigMap itself when dynamic.enabled and createConfigMap
@@ -169,11 +172,9 @@ class CiliumProduct(Product):
         return []
 
     def expected_state(self, part: CompiledPart, manifests: Sequence[Mapping[str, Any]]) -> list[Expected]:
-        from .compile import CiliumCompiled
         from .status import expected_state
 
-        assert isinstance(part, CiliumCompiled)
-        return expected_state(part, manifests)
+        return expected_state(_cilium(part), manifests)
 
 
 PRODUCT = CiliumProduct()

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from ..datafiles import load_data_file
+from ..datafiles import load_version_file, supported_version
 from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, SUPPORTED_VERSIONS
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -114,9 +114,7 @@ class CiliumTables:
 
 def load_tables(version: str) -> CiliumTables:
     """The tables of a supported Cilium minor version ("1.16" ... "1.19")."""
-    if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
-        raise ValueError(f"unsupported Cilium version '{version}'; supported: {', '.join(SUPPORTED_VERSIONS)}")
-    return _load(version)
+    return _load(supported_version("Cilium", version, SUPPORTED_VERSIONS))
 
 
 def first_version_with(has: Callable[[CiliumTables], bool]) -> str | None:
@@ -151,18 +149,10 @@ def drop_reason_name(enum: str) -> str:
 
 @functools.cache
 def _load(version: str) -> CiliumTables:
-    path = _DATA_DIR / f"cilium-{version}.yaml"
-    raw = load_data_file(path)
-    try:
-        return _build(version, raw)
-    except (KeyError, TypeError, ValueError) as exc:  # a broken data file is a bug of ours
-        raise ValueError(f"{path}: invalid Cilium tables: {exc}") from exc
+    return load_version_file(_DATA_DIR / f"cilium-{version}.yaml", "Cilium tables", version, _build)
 
 
 def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
-    if str(raw["version"]) != version:
-        raise ValueError(f"file says version {raw['version']!r}")
-
     reasons: list[DropReason] = []
     for code, entry in sorted(raw["drop_reasons"].items()):
         reasons.append(

@@ -17,8 +17,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from .. import __version__
 from ..arguments import directory
-from ..errors import Diagnostic
+from ..errors import Diagnostic, Severity
+from ..names import DEFAULT_KUBERNETES_VERSION
 from ..products import Command, Product
 from ..registry import PRODUCTS
 
@@ -189,8 +191,6 @@ class _VersionAction(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> None:
-        from .. import __version__
-
         print(f"flowlogs {__version__}")
         parser.exit()
 
@@ -258,8 +258,6 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
 
 
 def print_warnings(diagnostics: Sequence[Diagnostic]) -> None:
-    from ..errors import Severity
-
     print_diagnostics([d for d in dict.fromkeys(diagnostics) if d.severity is Severity.WARNING])
 
 
@@ -286,8 +284,6 @@ def settings(args: argparse.Namespace) -> SettingsOverrides:
 
 
 def add_kubernetes_version(parser: argparse.ArgumentParser, what: str = "Helm's Capabilities and the schemas") -> None:
-    from ..names import DEFAULT_KUBERNETES_VERSION
-
     parser.add_argument(
         "--kubernetes-version",
         metavar="VERSION",

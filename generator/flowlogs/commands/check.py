@@ -15,20 +15,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..generate import check
+    from ..generate import check, interrupted
+    from ..outputs import check_json, skipped_checks
 
     built, diff = check(args.values_dir, args.chart_dir, args.gitops_dir, settings=settings(args))
     if args.output == "json":
-        from ..outputs import check_json
-
         print_json(check_json(built, diff))
         return EXIT_FAILED if diff else EXIT_OK
-    from ..outputs import skipped_checks
-
     print_diagnostics(skipped_checks(built.diagnostics))
     if diff:
-        from ..generate import interrupted
-
         sys.stdout.write(diff)
         if note := interrupted(args.chart_dir):
             print(f"flowlogs: {note}", file=sys.stderr)

@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..completion import SHELLS, completion_script
 from . import EXIT_OK, build_parser
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from ..completion import SHELLS
-
     parser.add_argument("shell", choices=SHELLS, help="the shell to complete in")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..completion import completion_script
-
     sys.stdout.write(completion_script(args.shell, build_parser()))
     return EXIT_OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import Diagnostic
 from . import EXIT_OK, print_warnings
 
 
@@ -13,7 +14,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import Diagnostic
     from ..explain import explain
 
     warnings: list[Diagnostic] = []

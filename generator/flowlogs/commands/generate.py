@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..arguments import add_output_format
+from ..names import tree_name
 from . import EXIT_OK, add_gitops_settings, print_diagnostics, print_json, settings
 
 
@@ -22,7 +23,6 @@ def run(args: argparse.Namespace) -> int:
     from ..generate import default_gitops_dir, generate
     from ..gitops.changes import describe, read_texts, value_changes
     from ..gitops.progress import ProgressBar
-    from ..names import tree_name
     from ..outputs import diagnostics_to_show, generate_json
 
     quiet = args.quiet or args.output == "json"

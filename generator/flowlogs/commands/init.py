@@ -8,6 +8,7 @@ import sys
 from ..errors import UserError
 from ..products import Product
 from ..registry import PRODUCTS
+from ..starter import starter_profile
 from . import EXIT_OK, add_product_versions, product_versions
 
 
@@ -42,7 +43,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..init_profile import ask_on_terminal, chosen_from_flags, write_starter
-    from ..starter import starter_profile
 
     answers = {key.removeprefix("starter_"): value for key, value in vars(args).items() if key.startswith("starter_")}
     products = starter_products()

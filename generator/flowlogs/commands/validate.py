@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..arguments import add_output_format
 from ..errors import UserError
+from ..extras import require
+from ..names import values_file
 from . import add_cluster, add_rendering, check_helm, print_warnings
 
 if TYPE_CHECKING:
@@ -96,10 +98,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..extras import require
-
     require("render")  # validation renders with the embedded engine, whatever binary it compares with
-    from ..current import chart_on_disk, current_chart, values_file
+    from ..current import chart_on_disk, current_chart
     from ..validate import ProfileTarget
 
     check_helm(args)  # a binary that cannot run here is a usage error, not a validation finding
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         print_warnings(current.diagnostics)
     with chart_on_disk(current.versioned(args.chart_dir), args.chart_dir) as chart:
         return _run_validate(
-            args, chart, tuple(ProfileTarget(p.name, values_file(chart, p.name), p.source) for p in current.profiles)
+            args, chart, tuple(ProfileTarget(p.name, chart / values_file(p.name), p.source) for p in current.profiles)
         )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..compiler import CompiledProfile
 from ..errors import Diagnostics, Location
-from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name
+from ..names import GENERATED_MARK, repository_source, tree_name, values_file
 from ..products import GitopsNote
 from ..registry import PRODUCTS
 from ..yamlio import dump_yaml
@@ -89,7 +89,7 @@ def _gitops_notes(profile: CompiledProfile) -> list[GitopsNote]:
 def _note_regeneration(profiles: Sequence[CompiledProfile], chart_dir: Path, diagnostics: Diagnostics) -> None:
     """What regenerating changes on clusters beyond the chart, per product (e.g. objects Argo CD does not prune)."""
     for profile in profiles:
-        committed = chart_dir / PROFILES_DIR / profile.name / "values.yaml"
+        committed = chart_dir / values_file(profile.name)
         for product in PRODUCTS:
             for message, hint in product.regeneration_notes(profile.parts.get(product.key), committed):
                 diagnostics.note(Location(profile.source), message, hint)

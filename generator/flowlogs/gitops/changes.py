@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 MAX_SHOWN = 5  # changes listed; more are counted
 
 
@@ -89,8 +91,6 @@ def _differences(old: list[str], new: list[str]) -> Iterator[tuple[str, Any, Any
 
 def _entry(lines: list[str], index: int) -> tuple[str, Any] | None:
     """(key, value) of a `key: scalar` line, or of a `- scalar` item under `key:`; None otherwise."""
-    import yaml
-
     line = lines[index]
     text = line.lstrip()
     if not text or text.startswith("#"):

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..chart_values import chart_values
 from ..compiler import CompiledProfile
-from ..names import PROFILES_DIR
+from ..names import PROFILES_DIR, values_file
 from .fleet import OVERRIDES, Cluster, Fleet
 from .settings import GitopsSettings
 from .value_overrides import ELEMENT_KEY as VALUE_ELEMENT_KEY
@@ -50,11 +50,6 @@ def application_name(profile: str) -> str:
 
 def fleet_application_name(cluster: str) -> str:
     return f"{cluster}-flowlogs"
-
-
-def values_file(profile: str) -> str:
-    """The profile's compiled values file, relative to the chart directory (Argo CD's rule)."""
-    return f"{PROFILES_DIR}/{profile}/values.yaml"
 
 
 def cilium_values_file(settings: GitopsSettings, profile: str) -> str:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from ..errors import Diagnostics, Location
+from ..errors import Diagnostics, Location, did_you_mean
 from ..names import DNS_LABEL_RE
 from ..profile import Node
+from ..registry import PRODUCTS_BY_KEY
 
 # `.invalid` can never resolve (RFC 2606): a missing repo-url cannot deploy something else.
 PLACEHOLDER_REPO_URL = "https://git.example.invalid/flowlogs.git"
@@ -367,9 +368,6 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
 
 
 def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -> CiliumRelease:
-    from ..errors import did_you_mean
-    from ..registry import PRODUCTS_BY_KEY
-
     SUPPORTED_VERSIONS = PRODUCTS_BY_KEY[CiliumRelease.product].versions
     versions_node = release.get("versions")
     versions: dict[str, str] = {}

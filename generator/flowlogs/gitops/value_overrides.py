@@ -26,10 +26,11 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
+from ..chart_values import chart_values
 from ..errors import Diagnostics
 from ..profile import Node, Positions
 from ..schema_errors import DocumentSchema
-from ..values_model import merge_values
+from ..values_model import merge_values, values_schema
 
 if TYPE_CHECKING:
     from ..compiler import CompiledProfile
@@ -48,9 +49,6 @@ spec:
 
 
 def _values_schema() -> dict[str, Any]:
-    from ..chart_values import chart_values
-    from ..values_model import values_schema
-
     values, sections = chart_values()
     schema = values_schema(values, sections)
     schema.pop("$schema", None)

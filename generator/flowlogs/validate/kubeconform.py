@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .documents import Document
@@ -145,20 +145,8 @@ def compare(
             message += f": {theirs.message}" if theirs.message else ""
         else:
             continue
-        disagreements.append(
-            Result(
-                profile=result.profile,
-                template=result.template,
-                check=Check.KUBECONFORM,
-                status=Status.ERROR,
-                kind=result.kind,
-                name=result.name,
-                namespace=result.namespace,
-                api_version=result.api_version,
-                index=result.index,
-                message=message,
-            )
-        )
+        # The document's identity, this check's verdict (not flowlogs' issues).
+        disagreements.append(replace(result, check=Check.KUBECONFORM, status=Status.ERROR, message=message, issues=()))
     return disagreements
 
 

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import HelmError, UserError
 from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
-from ..inputs import InputRefused
+from ..inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
+from . import kubeconform
 from .documents import (
     Document,
     DocumentParser,
@@ -104,8 +105,6 @@ def validate(options: ValidateOptions) -> Report:
     checked += [setup.check_file(label, path) for label, path in options.extra_documents]
     results = [result for item in checked for result in item.results]
     if setup.kubeconform_binary:
-        from . import kubeconform
-
         results += kubeconform.cross_check(
             setup.kubeconform_binary,
             [document for item in checked for document in item.documents],
@@ -155,8 +154,6 @@ class _Setup:
         registry = SchemaRegistry(options.schema_locations, kubernetes_version=options.kubernetes_version)
         kubeconform_binary = None
         if options.kubeconform_binary or options.auto_binaries:  # the cross-check's module only when it may run
-            from . import kubeconform
-
             kubeconform_binary = kubeconform.find_kubeconform(
                 options.kubeconform_binary, search_path=options.auto_binaries
             )
@@ -279,8 +276,6 @@ def _describe(error: Exception) -> str:
 
 def _load_values(path: Path) -> Mapping[str, Any] | str:
     """The values mapping, or a message saying why it cannot be used."""
-    from ..inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
-
     try:
         data = load_yaml_file_data(read_yaml_text(path, DOCUMENT_LIMITS))
     except InputRefused as refused:

@@ -13,6 +13,7 @@ from ...arguments import DeprecatedAlias
 from ...errors import FlowlogsError
 from ...go_duration import parse_duration
 from ...products import ProfileLoader
+from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 
 if TYPE_CHECKING:
     from .config import FlowLogConfig
@@ -71,7 +72,6 @@ def _ended(configs: Sequence[FlowLogConfig]) -> list[FlowLogConfig]:
 
 def run(args: argparse.Namespace, load: ProfileLoader) -> int:
     from ..agent_time import ended_message
-    from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
     from ..tables import load_tables
     from .apply import compile_flow_log
     from .config import flow_logs_from_compiled, read_exporter_config
@@ -174,8 +174,6 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
 
 def configure(preview: argparse.ArgumentParser) -> None:
     """The `preview` subcommand's arguments."""
-    from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
-
     preview.add_argument("profile", nargs="?", help="a profile name in --values-dir, or a profile file")
     preview.add_argument(
         "--config",

@@ -26,7 +26,7 @@ import orjson
 
 from ...datafiles import load_data_file
 from ...errors import FlowlogsError
-from ..flow_schema import json_name
+from ..flow_schema import json_name, load_flow_schema
 
 _PROTO_TABLE = Path(__file__).resolve().parent / "flow_proto.yaml"
 
@@ -355,8 +355,6 @@ def flow_type_problem(obj: Any, version: str) -> str | None:
     """The first field of a parsed line whose JSON type protojson would reject for flow.Flow of
     Cilium `version` (its messages from data/flow-<version>.yaml), as "path: is X, must be Y";
     None when every known field has its type. Unknown fields are left alone."""
-    from ..flow_schema import load_flow_schema
-
     schema = load_flow_schema(version)
     table = proto_facts().json_to_proto
     fields_of = {name: {f.name: f for f in fields} for name, fields in schema.messages.items()}

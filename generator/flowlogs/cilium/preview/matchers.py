@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...errors import FlowlogsError
-from ..tables import CiliumTables
+from ..tables import CiliumTables, load_tables
 from .flows import FlowEvent, proto_facts
 from .labels import LabelSelectorError, compile_selectors
 
@@ -927,8 +927,6 @@ SEMANTICS: dict[str, str] = {
 
 def semantics_table(versions: Sequence[str]) -> str:
     """The Markdown table of docs/preview.md: field, versions that have it, what it matches, upstream file."""
-    from ..tables import load_tables
-
     fields_by_version = {v: set(load_tables(v).filter_fields) for v in versions}
     rows = ["| FlowFilter field | Cilium | matches | Hubble source |", "|---|---|---|---|"]
     for name, matcher in FIELD_MATCHERS.items():
