@@ -168,21 +168,3 @@ def test_docs_cli_lists_every_command_as_the_parser_has_it():
         "docs/cli.md is stale: run .venv/bin/python -m flowlogs.cli_reference docs/cli.md"
     )
     assert [line.split("`")[1].split()[0] for line in shown.splitlines()[2:]] == list(command_table())
-
-
-def test_the_parser_flowlogs_runs_with_lists_and_refuses_commands_as_the_full_one(capsys):
-    # As flowlogs runs, a command's parser is made only when that command is parsed.
-    lazy, full = build_parser(lazy=True), build_parser()
-    assert lazy.format_help() == full.format_help()
-    for parser in (lazy, full):
-        with pytest.raises(SystemExit) as exit_:
-            parser.parse_args(["rendr", "cilium-exporter"])
-        assert exit_.value.code == 2
-    lazy_error, full_error = capsys.readouterr().err.split("usage: ")[1:]
-    assert lazy_error == full_error
-    assert "argument COMMAND: invalid choice: 'rendr' (choose from 'generate', 'check', 'diff', 'render'," in lazy_error
-    for parser in (lazy, full):
-        with pytest.raises(SystemExit):
-            parser.parse_args(["render", "--help"])
-    lazy_help, full_help = capsys.readouterr().out.split("usage: ")[1:]
-    assert lazy_help == full_help and "--kubernetes-version VERSION" in lazy_help
