@@ -143,17 +143,10 @@ def run_command(command: Command, args: argparse.Namespace) -> int:
 
 
 class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]  # argparse's own subcommand action
-    """The subcommands' action: the chosen command's module adds its arguments just before they are
-    parsed. A command added `later` is listed now (its help line, its name among the choices) and
-    its parser made only when it is parsed: each parser made costs a command gettext's look-ups."""
+    """The subcommands' action: the chosen command's module adds its arguments just before they are parsed."""
 
     table: dict[str, Command]
     configured: set[str]
-    later: dict[str, dict[str, Any]]  # a command's `add_parser` arguments, until it is parsed
-
-    def add_later(self, name: str, summary: str, **kwargs: Any) -> None:
-        self._choices_actions.append(self._ChoicesPseudoAction(name, (), summary))
-        self.later[name] = kwargs
 
     def __call__(
         self,
@@ -163,8 +156,6 @@ class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]  # argpar
         option_string: str | None = None,
     ) -> None:
         name = values[0]
-        if name in self.later:
-            self.add_parser(name, **self.later.pop(name))
         if name in self.table:
             configure(self._name_parser_map[name], self.table[name], self.configured)
         super().__call__(parser, namespace, values, option_string)
@@ -229,22 +220,18 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
     _add_directories(directories, defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", action=_Commands)
     assert isinstance(commands, _Commands)
-    commands.table, commands.configured, commands.later = command_table(), set(), {}
-    if lazy:
-        commands.choices = commands.table  # the commands' names, each parser made or not
+    commands.table, commands.configured = command_table(), set()
     for command in commands.table.values():
-        arguments: dict[str, Any] = {
-            "description": command.summary,
-            "parents": [directories],
-            "epilog": "example:\n" + "\n".join(f"  {line}" for line in command.example.splitlines()),
-            "formatter_class": argparse.RawDescriptionHelpFormatter,
-        }
-        if lazy:
-            commands.add_later(command.name, command.summary, **arguments)
-        else:
-            configure(
-                commands.add_parser(command.name, help=command.summary, **arguments), command, commands.configured
-            )
+        sub = commands.add_parser(
+            command.name,
+            help=command.summary,
+            description=command.summary,
+            parents=[directories],
+            epilog="example:\n" + "\n".join(f"  {line}" for line in command.example.splitlines()),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if not lazy:
+            configure(sub, command, commands.configured)
     return parser
 
 
