@@ -371,18 +371,15 @@ def test_status_in_effect_calico_gitops(
     ]
 
 
+def patch_felix(server: ApiServer, patch_type: str, patch: str) -> None:
+    """A person's `kubectl patch` of FelixConfiguration `default` (merge or json patch)."""
+    server.kubectl("patch", "felixconfigurations.crd.projectcalico.org", "default", "--type", patch_type, "-p", patch)
+
+
 def test_status_names_the_calico_fields_changed_by_hand(
     server: ApiServer, calico_in_effect: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server.kubectl(
-        "patch",
-        "felixconfigurations.crd.projectcalico.org",
-        "default",
-        "--type",
-        "merge",
-        "-p",
-        '{"spec": {"l7LogsFlushInterval": "30s"}}',
-    )
+    patch_felix(server, "merge", '{"spec": {"l7LogsFlushInterval": "30s"}}')
     label = "/spec/template/metadata/labels/applicationlayer.projectcalico.org~1sidecar"
     server.kubectl(
         "patch",
@@ -431,25 +428,9 @@ def test_status_keeps_the_operators_policy_sync_path(
     server: ApiServer, calico_in_effect: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """policySyncPathPrefix is the operator's (it keeps an existing value): another path is in effect, none is drift."""
-    server.kubectl(
-        "patch",
-        "felixconfigurations.crd.projectcalico.org",
-        "default",
-        "--type",
-        "merge",
-        "-p",
-        '{"spec": {"policySyncPathPrefix": "/var/run/egw"}}',
-    )
+    patch_felix(server, "merge", '{"spec": {"policySyncPathPrefix": "/var/run/egw"}}')
     assert status(server, calico_in_effect, capsys)[0] == 0
-    server.kubectl(
-        "patch",
-        "felixconfigurations.crd.projectcalico.org",
-        "default",
-        "--type",
-        "json",
-        "-p",
-        '[{"op": "remove", "path": "/spec/policySyncPathPrefix"}]',
-    )
+    patch_felix(server, "json", '[{"op": "remove", "path": "/spec/policySyncPathPrefix"}]')
     code, out, _ = status(server, calico_in_effect, capsys)
     assert code == 1
     assert (
