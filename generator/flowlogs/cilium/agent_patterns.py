@@ -19,15 +19,9 @@ from __future__ import annotations
 
 import re
 
-import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
-
 from .agent_problem import AgentProblem
 
 REGEXP_FIELDS = ("http_path", "http_url", "dns_query")
-
-# RE2's defaults are Go's regexp.Compile flavour (Perl classes, UTF-8); only silence its stderr log.
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False
 
 
 def _glob_to_regexp(pattern: str) -> str:
@@ -43,8 +37,13 @@ def check_regexp(pattern: str, field: str = "dns_query") -> AgentProblem | None:
             f"{field} '{pattern}' uses \\C, which Go's regexp rejects (invalid escape sequence)",
             "match any character with . instead",
         )
+    import re2  # type: ignore[import-untyped]  # loads only for a profile with a regular expression; no types
+
+    # RE2's defaults are Go's regexp.Compile flavour (Perl classes, UTF-8); only silence its stderr log.
+    options = re2.Options()
+    options.log_errors = False
     try:
-        re2.compile(pattern, options=_OPTIONS)
+        re2.compile(pattern, options=options)
     except re2.error as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         if "*" in pattern and not re.search(r"\.\*", pattern):
@@ -76,14 +75,14 @@ def check_fqdn_pattern(pattern: str, field: str = "destination_fqdn") -> AgentPr
     return None
 
 
-def check_node_name_pattern(pattern: str) -> AgentProblem | None:
+def check_node_name_pattern(pattern: str, field: str = "node_name") -> AgentProblem | None:
     """None if the agent accepts ``pattern`` for node_name (``[cluster/]node``, FQDN characters)."""
     if pattern == "":
-        return AgentProblem("node_name pattern is empty", "write a node name, a pattern like worker-*, or cluster/node")
+        return AgentProblem(f"{field} pattern is empty", "write a node name, a pattern like worker-*, or cluster/node")
     parts = pattern.split("/")
     if len(parts) > 2:
-        return AgentProblem(f"node_name '{pattern}' has more than one '/'", "write node or cluster/node")
+        return AgentProblem(f"{field} '{pattern}' has more than one '/'", "write node or cluster/node")
     for part in parts:
-        if part and (problem := check_fqdn_pattern(part, "node_name")) is not None:
+        if part and (problem := check_fqdn_pattern(part, field)) is not None:
             return problem
     return None

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .kinds import whole_namespaces
 from .tables import CiliumTables
 
 # FlowFilter field -> the flag that appends a value to it in every filter (flows_filter.go `apply`).
@@ -193,7 +194,12 @@ def _filter_flags(
         flag = either.get(name) or FLAGS.get(name)
         if flag is None or name not in tables.filter_fields:
             return None, f"no flag for {name}"
-        if namespaces and name in ("source_pod", "destination_pod") and _whole_namespaces(flow_filter, value):
+        if (
+            namespaces
+            and name in ("source_pod", "destination_pod")
+            and whole_namespaces(value)
+            and not ({"source_service", "destination_service"} & set(flow_filter))
+        ):
             namespace_flag = NAMESPACE_FLAGS[flag if flag == "pod" else name]
             flags += [[f"--{namespace_flag}", str(item)[:-1]] for item in value]
             continue
@@ -217,15 +223,6 @@ def _filter_flags(
             return None, f"--{clash[0]} and --{clash[1]} cannot be combined"
     problem = _namespace_problem(flow_filter)
     return (None, problem) if problem else (flags, "")
-
-
-def _whole_namespaces(flow_filter: dict[str, Any], pods: Any) -> bool:
-    """Pod values that are all `namespace/`, in a filter with no service on either side."""
-    return (
-        isinstance(pods, list)
-        and all(isinstance(p, str) and p.endswith("/") and p.count("/") == 1 and len(p) > 1 for p in pods)
-        and not ({"source_service", "destination_service"} & set(flow_filter))
-    )
 
 
 def _namespace_problem(flow_filter: dict[str, Any]) -> str:

@@ -19,8 +19,8 @@ from ..products import ImportedSection
 from ..profile import Node, Positions
 from .agent_time import check_end
 from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
-from .filters import FILTER_WORDS, FilterWord
-from .kinds import NAMESPACE, RAW, FilterContext
+from .filters import FIELD_WORDS, FILTER_WORDS, FilterWord
+from .kinds import NAMESPACE, RAW, FilterContext, whole_namespaces
 from .paths import AGENT_EXPORT_DIRECTORY, OPT_IN_KEY, path_problem
 from .preview.config import STATIC_NAME, ExporterConfigError, FlowLogConfig, read_exporter_config
 from .protojson import FilterJsonError, canonical_filter
@@ -32,12 +32,7 @@ SHARED_ROTATION_WORDS = {"max-size-mb": "fileMaxSizeMb", "max-backups": "fileMax
 LEFT_OUT = "left out"  # a note that says a setting of the file is not in the profile (the agent does not read it)
 DEFAULT_ROTATION_TEXT = "max-size-mb 10, max-backups 5"  # hubble.export.static defaults in Cilium's values.yaml
 
-# FlowFilter field -> the word that writes it (a namespace word writes source_pod too: chosen below).
-FIELD_WORDS: dict[str, FilterWord] = {
-    word.field: word
-    for word in FILTER_WORDS.values()
-    if word.field and not word.field.startswith("*_") and word.kind is not NAMESPACE
-}
+# A namespace word writes source_pod too (FIELD_WORDS has the pod word): chosen below.
 NAMESPACE_WORDS: dict[str, FilterWord] = {
     word.field: word for word in FILTER_WORDS.values() if word.kind is NAMESPACE and word.side != "either"
 }
@@ -66,13 +61,7 @@ def decompile_filter(flow_filter: dict[str, Any], tables: CiliumTables) -> tuple
         side = field.split("_", 1)[0]
         namespace_word = NAMESPACE_WORDS.get(field)
         # `source-namespace: shop` is source_pod ["shop/"], unless the filter has services (a namespace qualifies them).
-        if (
-            namespace_word is not None
-            and isinstance(upstream, list)
-            and upstream
-            and all(isinstance(v, str) and v.endswith("/") and v.count("/") == 1 and len(v) > 1 for v in upstream)
-            and f"{side}_service" not in fields
-        ):
+        if namespace_word is not None and whole_namespaces(upstream) and f"{side}_service" not in fields:
             namespaces = [v.rstrip("/") for v in upstream]
             candidate = namespaces[0] if len(namespaces) == 1 else namespaces
             if _compiles_to(namespace_word, candidate, field, upstream, tables):

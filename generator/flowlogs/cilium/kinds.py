@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from ..extras import install_command, missing
 from ..kinds import INVALID, ValueKind, join_words, one_or_many, text_or_mapping
 from ..names import DNS_LABEL_RE, python_pattern
 from .agent_labels import check_label_selector
+from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
 from .defaults import DEFAULT_VERSION
 from .tables import CiliumTables, DropReason, drop_reason_name, first_version_with, load_tables
@@ -106,48 +108,16 @@ def _no_glob(value: str, node: Node, what: str, diagnostics: Diagnostics) -> Non
         )
 
 
-class Text(FilterKind):
-    """Free text handed to Hubble as is (FQDN patterns, regular expressions, node names, ids)."""
+class AgentParsed(FilterKind):
+    """A string the agent parses when it builds the flow log's filters, checked as the agent does
+    (agent_patterns, agent_labels); the checker names the FlowFilter field, the error the word."""
 
-    key = "string"
-
-
-class RegularExpression(FilterKind):
-    """http-path, http-url, dns-query: compiled by the agent with Go's regexp (RE2 syntax)."""
-
-    key = "regexp"
+    def __init__(self, key: str, check: Callable[[str, str], AgentProblem | None]) -> None:
+        self.key, self.check = key, check
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         text = str(node.value)
-        from .agent_patterns import check_regexp  # RE2 loads only for a profile that has a regular expression
-
-        report(check_regexp(text, context.word.field), node, diagnostics, context.word.field, context.word.word)
-        return text
-
-
-class FqdnPattern(FilterKind):
-    """*-fqdn: Hubble's FQDN patterns (letters, digits, '-', '_', '.', '*')."""
-
-    key = "fqdn"
-
-    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
-        text = str(node.value)
-        from .agent_patterns import check_fqdn_pattern
-
-        report(check_fqdn_pattern(text, context.word.word), node, diagnostics)
-        return text
-
-
-class NodeNamePattern(FilterKind):
-    """node-name: `[cluster/]node` patterns with FQDN pattern characters."""
-
-    key = "node-name"
-
-    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
-        text = str(node.value)
-        from .agent_patterns import check_node_name_pattern
-
-        report(check_node_name_pattern(text), node, diagnostics, "node_name", context.word.word)
+        report(self.check(text, context.word.field), node, diagnostics, context.word.field, context.word.word)
         return text
 
 
@@ -190,6 +160,15 @@ class Namespace(FilterKind):
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         return str(upstream).rstrip("/")
+
+
+def whole_namespaces(pods: Any) -> bool:
+    """Pod prefixes that are all `namespace/`, as the namespace words compile to."""
+    return (
+        isinstance(pods, list)
+        and bool(pods)
+        and all(isinstance(p, str) and p.endswith("/") and p.count("/") == 1 and len(p) > 1 for p in pods)
+    )
 
 
 class IpOrCidr(FilterKind):
@@ -333,14 +312,7 @@ class Workload(FilterKind):
         return f"any {kind}" if kind else (f"{name} (any kind)" if name else "any workload")
 
 
-class LabelSelector(FilterKind):
-    key = "label"
-
-    def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
-        text = str(node.value)
-        report(check_label_selector(text, context.word.word), node, diagnostics)
-        return text
-
+class LabelSelector(AgentParsed):
     def explain_item(self, value: Any, tables: CiliumTables) -> str:
         return f"'{value}'"
 
@@ -595,19 +567,13 @@ class Protocol(FilterKind):
         return text
 
 
-class Choice(FilterKind):
-    """One of a fixed list of words, normalised in case (protocols, HTTP methods)."""
-
-    def __init__(self, key: str, noun: str, choices: tuple[str, ...], upper: bool, hint: bool) -> None:
-        self.key, self.noun, self.choices, self.upper, self.hint = key, noun, choices, upper, hint
+class HttpMethod(FilterKind):
+    key = "http-method"
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
-        text = str(node.value).upper() if self.upper else str(node.value).lower()
-        if text not in self.choices:
-            hint = "one of: " + ", ".join(self.choices) if self.hint else ""
-            diagnostics.error(
-                node.location, f"unknown {self.noun} '{node.value}'{did_you_mean(text, self.choices)}", hint
-            )
+        text = str(node.value).upper()
+        if text not in HTTP_METHODS:
+            diagnostics.error(node.location, f"unknown HTTP method '{node.value}'{did_you_mean(text, HTTP_METHODS)}")
         return text
 
 
@@ -713,8 +679,6 @@ class Interface(FilterKind):
 
 class CelExpression(FilterKind):
     """CEL expressions over `_flow`; the field is the Experimental message `{cel_expression: [...]}`."""
-
-    key = "string"
 
     def compile(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         expressions = []
@@ -852,10 +816,10 @@ def _check_raw_element(element: str, item: Node, tables: CiliumTables, diagnosti
 
 
 # The kinds, one instance each: filter words point at these.
-TEXT = Text()
-REGEXP = RegularExpression()
-FQDN = FqdnPattern()
-NODE_NAME = NodeNamePattern()
+TEXT = FilterKind()  # free text handed to Hubble as is (ids, cluster names)
+REGEXP = AgentParsed("regexp", check_regexp)  # Go regexp (RE2 syntax): http-path, http-url, dns-query
+FQDN = AgentParsed("fqdn", check_fqdn_pattern)  # Hubble's FQDN patterns
+NODE_NAME = AgentParsed("node-name", check_node_name_pattern)  # `[cluster/]node` patterns
 UINT64 = Uint64()
 NAME_PREFIX = NamePrefix()
 NAMESPACE = Namespace()
@@ -863,7 +827,7 @@ IP = IpOrCidr()
 PORT = Port()
 IDENTITY = Identity()
 WORKLOAD = Workload()
-LABEL = LabelSelector()
+LABEL = LabelSelector("label", check_label_selector)
 VERDICT = TableEnum("verdicts", "verdict")
 DIRECTION = TableEnum("traffic_directions", "traffic direction")
 IP_VERSION = TableEnum("ip_versions", "IP version")
@@ -871,7 +835,7 @@ FLAG = Flag()
 DROP_REASON = DropReasonName()
 EVENT_TYPE = EventType()
 PROTOCOL = Protocol()
-HTTP_METHOD = Choice("http-method", "HTTP method", HTTP_METHODS, upper=True, hint=False)
+HTTP_METHOD = HttpMethod()
 HTTP_STATUS = HttpStatus()
 HTTP_HEADER = HttpHeader()
 TCP_FLAG_SETS = TcpFlags()
