@@ -16,7 +16,7 @@ offsets up to 24:60. Upper-case ``T`` and ``Z`` only; seconds are required; no o
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from ..go_duration import parse_duration
 from .agent_problem import AgentProblem
@@ -24,25 +24,29 @@ from .agent_problem import AgentProblem
 _FAST = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|([+-])(\d{2}):(\d{2}))")
 _LENIENT = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|([+-])(\d{2}):(\d{2}))")
 _FORM = "YYYY-MM-DDTHH:MM:SS, an optional .fraction, then Z or ±HH:MM (upper-case T and Z)"
+# Go's years run from 0, Python's dates from 1: the Gregorian calendar repeats every 400 years (146097 days).
+_ERA_DAYS = 146097
+_EPOCH = date(1970, 1, 1).toordinal()
 
 
-def _days_in(month: int, year: int) -> int:
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
+def _epoch_seconds(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
+    era, year_of_era = divmod(year, 400)
+    days = date(400 + year_of_era, month, day).toordinal() + (era - 1) * _ERA_DAYS - _EPOCH
+    return days * 86400 + hour * 3600 + minute * 60 + second
 
 
-def _go_parse(text: str) -> tuple[int, int, int, int, int, int, str, int] | None:
-    """(year, month, day, hour, minute, second, fraction digits, zone offset in seconds) of a
-    time Go's Time.UnmarshalJSON accepts, else None."""
+def _go_parse(text: str) -> tuple[int, str] | None:
+    """(seconds since 1970-01-01T00:00:00Z, fraction digits) of a time Go's Time.UnmarshalJSON accepts, else None."""
     for pattern, strict in ((_FAST, True), (_LENIENT, False)):
         m = pattern.fullmatch(text)
         if m is None:
             continue
         year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-        if not (
-            1 <= month <= 12 and 1 <= day <= _days_in(month, year) and hour <= 23 and minute <= 59 and second <= 59
-        ):
+        try:  # date() refuses a day the month lacks (year + 400k has the same leap years)
+            seconds = _epoch_seconds(year, month, day, hour, minute, second)
+        except ValueError:
+            continue
+        if hour > 23 or minute > 59 or second > 59:
             continue
         offset = 0
         if m.group(8) != "Z":
@@ -51,7 +55,7 @@ def _go_parse(text: str) -> tuple[int, int, int, int, int, int, str, int] | None
             if (strict and (zone_hour > 23 or zone_minute > 59)) or zone_hour > 24 or zone_minute > 60:
                 continue
             offset = (zone_hour * 60 + zone_minute) * 60 * (-1 if m.group(9) == "-" else 1)
-        return year, month, day, hour, minute, second, m.group(7) or "", offset
+        return seconds - offset, m.group(7) or ""
     return None
 
 
@@ -73,9 +77,8 @@ def check_end(text: str) -> AgentProblem | None:
 
     >>> check_end("2030-01-01T00:00:00Z") is None
     True
-    >>> print(check_end("2030-01-01T00:00Z"))
-    end '2030-01-01T00:00Z' is not a time Cilium's agent can read (Go RFC 3339: YYYY-MM-DDTHH:MM:SS, an optional
-    .fraction, then Z or ±HH:MM (upper-case T and Z)), so it rejects the whole flowlogs.yaml; write 2030-01-01T00:00:00Z
+    >>> check_end("2030-01-01T00:00Z").fix
+    'write 2030-01-01T00:00:00Z'
     """
     if _go_parse(text) is not None:
         return None
@@ -92,28 +95,6 @@ def check_end(text: str) -> AgentProblem | None:
     )
 
 
-def _days_from_civil(year: int, month: int, day: int) -> int:
-    """Days since 1970-01-01 of a proleptic Gregorian date (year 0 included, as in Go)."""
-    year -= month <= 2
-    era = year // 400
-    year_of_era = year - era * 400
-    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146097 + day_of_era - 719468
-
-
-def _civil_from_days(days: int) -> tuple[int, int, int]:
-    days += 719468
-    era = days // 146097
-    day_of_era = days - era * 146097
-    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096) // 365
-    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
-    mp = (5 * day_of_year + 2) // 153
-    day = day_of_year - (153 * mp + 2) // 5 + 1
-    month = mp + (3 if mp < 10 else -9)
-    return year_of_era + era * 400 + (month <= 2), month, day
-
-
 def canonical_end(text: str) -> str:
     """The instant of a Go-readable ``end`` in one canonical form: UTC, ``Z``, seconds always,
     the fraction cut to nanoseconds (as Go keeps it) without trailing zeros, i.e. what Go's
@@ -125,13 +106,12 @@ def canonical_end(text: str) -> str:
     parsed = _go_parse(text)
     if parsed is None:
         raise ValueError(str(check_end(text)))
-    year, month, day, hour, minute, second, fraction, offset = parsed
-    total = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
-    days, rest = divmod(total, 86400)
-    year, month, day = _civil_from_days(days)
+    seconds, fraction = parsed
+    days, rest = divmod(seconds, 86400)
+    era, day_of_era = divmod(days + _EPOCH - 1, _ERA_DAYS)
+    moment = datetime.fromordinal(day_of_era + 1) + timedelta(seconds=rest)
     nanos = fraction[:9].ljust(9, "0").rstrip("0")
-    frac = f".{nanos}" if nanos else ""
-    return f"{year:04d}-{month:02d}-{day:02d}T{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}{frac}Z"
+    return f"{moment.year + era * 400:04d}{moment:-%m-%dT%H:%M:%S}{'.' + nanos if nanos else ''}Z"
 
 
 def end_passed(text: str, now: datetime) -> bool:
@@ -149,17 +129,10 @@ def end_passed(text: str, now: datetime) -> bool:
     parsed = _go_parse(text)
     if parsed is None:
         return False
-    year, month, day, hour, minute, second, fraction, offset = parsed
-    end_seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
-    end_nanos = int(fraction[:9].ljust(9, "0"))
-    instant = now.astimezone(UTC)
-    now_seconds = (
-        _days_from_civil(instant.year, instant.month, instant.day) * 86400
-        + instant.hour * 3600
-        + instant.minute * 60
-        + instant.second
-    )
-    return (end_seconds, end_nanos) <= (now_seconds, instant.microsecond * 1000)
+    seconds, fraction = parsed
+    t = now.astimezone(UTC)
+    now_seconds = _epoch_seconds(t.year, t.month, t.day, t.hour, t.minute, t.second)
+    return (seconds, int(fraction[:9].ljust(9, "0"))) <= (now_seconds, t.microsecond * 1000)
 
 
 def ended_message(name: str, end: str) -> str:
