@@ -168,9 +168,9 @@ def test_key_facts_every_version(version: str) -> None:
     assert t.filter_fields["source_pod"] == FilterField("source_pod", "sourcePod", "repeated string")
     assert t.filter_fields["experimental"] == FilterField("experimental", "experimental", "Experimental")
     assert t.filter_fields["event_type"].type == "repeated EventTypeFilter"
-    assert t.nested_fields["EventTypeFilter"] == ("type", "match_sub_type", "sub_type")
-    assert t.nested_fields["Experimental"] == ("cel_expression",)
-    assert t.nested_fields["TCPFlags"] == ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
+    assert tuple(t.nested_fields["EventTypeFilter"]) == ("type", "match_sub_type", "sub_type")
+    assert tuple(t.nested_fields["Experimental"]) == ("cel_expression",)
+    assert tuple(t.nested_fields["TCPFlags"]) == ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
     assert {"source.namespace", "source.pod_name", "IP", "l4.TCP.source_port", "drop_reason_desc"} <= t.fieldmask_paths
     assert "source.workloads" in t.fieldmask_paths
     # protobuf-go fieldmaskpb: a repeated field may only be the last element of a path
@@ -219,6 +219,11 @@ def test_service_agent_notifications_removed_in_1_18() -> None:
     assert max(a18.values()) == 10
 
 
+def _deprecated_export_keys(version: str) -> set[str]:
+    """hubble.export keys the chart still honours but deprecates (never emitted: not in helm_export_keys)."""
+    return set(load_yaml((DATA_DIR / f"cilium-{version}.yaml").read_text())["helm"]["deprecated_export_keys"])
+
+
 def test_per_flowlog_rotation_from_1_18() -> None:
     t18 = load_tables("1.18")
     assert t18.per_flowlog_rotation is True
@@ -237,7 +242,8 @@ def test_per_flowlog_rotation_from_1_18() -> None:
     assert {"static.fileMaxSizeMb", "static.fileMaxBackups", "static.fileCompress"} <= t18.helm_export_keys
     assert "fileMaxSizeMb" not in t18.helm_export_keys
     # chart 1.18.11 templates/warnings.txt and cilium-flowlog-configmap.yaml: hasKey on all three
-    assert t18.helm_export_deprecated_keys == {"fileMaxSizeMb", "fileMaxBackups", "fileCompress"}
+    assert _deprecated_export_keys("1.18") == {"fileMaxSizeMb", "fileMaxBackups", "fileCompress"}
+    assert not _deprecated_export_keys("1.18") & t18.helm_export_keys
     t19 = load_tables("1.19")
     assert t19.per_flowlog_rotation is True
     assert t19.rotation_defaults == t18.rotation_defaults
@@ -245,7 +251,8 @@ def test_per_flowlog_rotation_from_1_18() -> None:
     assert t19.flowlog_keys == t18.flowlog_keys[:3] + ("fieldAggregate", "aggregationInterval") + t18.flowlog_keys[3:]
     assert t19.helm_export_keys == t18.helm_export_keys | {"static.fieldAggregate", "static.aggregationInterval"}
     # chart 1.19.5 cilium-configmap.yaml still reads .Values.hubble.export.aggregationInterval (static)
-    assert t19.helm_export_deprecated_keys == t18.helm_export_deprecated_keys | {"aggregationInterval"}
+    assert _deprecated_export_keys("1.19") == _deprecated_export_keys("1.18") | {"aggregationInterval"}
+    assert not _deprecated_export_keys("1.19") & t19.helm_export_keys
     for version in ("1.16", "1.17"):
         t = load_tables(version)
         assert t.per_flowlog_rotation is False
@@ -253,7 +260,7 @@ def test_per_flowlog_rotation_from_1_18() -> None:
         assert dict(t.rotation_defaults) == {"fileMaxSizeMb": 10, "fileMaxBackups": 5}
         assert {"fileMaxSizeMb", "fileMaxBackups"} <= t.helm_export_keys
         assert "static.fileCompress" not in t.helm_export_keys
-        assert t.helm_export_deprecated_keys == frozenset()
+        assert _deprecated_export_keys(version) == set()
 
 
 def test_new_flow_fields_per_version() -> None:
@@ -463,7 +470,7 @@ def test_nested_fields_match_upstream(upstream: dict[str, Any], version: str) ->
         for msg in ("EventTypeFilter", "Workload", "NetworkInterface", "HTTPHeader", "TCPFlags")
     }
     expected["Experimental"] = tuple(f["name"] for f in readings["experimental_message"])
-    assert dict(load_tables(version).nested_fields) == expected
+    assert {msg: tuple(fields) for msg, fields in load_tables(version).nested_fields.items()} == expected
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)

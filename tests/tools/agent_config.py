@@ -327,7 +327,7 @@ def agent_parse_errors(flowlogs_yaml: str, version: str) -> list[str]:
         return errors.items
 
     filter_fields = {name: f.type for name, f in tables.filter_fields.items()}
-    nested_types = dict(tables.nested_field_types)
+    nested_types = dict(tables.nested_fields)
     enums = {name: dict(values) for name, values in schema.enums.items()}
     decoded: list[dict[str, Any] | None] = []
     for index, entry in enumerate(entries):

@@ -19,14 +19,20 @@ from ..products import CompiledPart
 from ..profile import Node, minor_version
 from .agent_fieldmask import check_fieldmask
 from .agent_time import canonical_end, check_aggregation_interval, check_end, end_passed, ended_message
-from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_NAMESPACE, DEFAULT_VERSION, STDOUT
+from .defaults import (
+    DEFAULT_CONFIGMAP_NAME,
+    DEFAULT_FILE_PATH,
+    DEFAULT_NAMESPACE,
+    DEFAULT_VERSION,
+    ROTATION_KEYS,
+    SHARED_ROTATION_KEYS,
+    STDOUT,
+)
 from .filters import FILTER_WORDS, SIDED_WORDS, SIDES
 from .kinds import RAW, FilterContext, report
 from .notes import note_filter_shape, note_visibility
 from .paths import check_flow_log_path
 from .tables import CiliumTables, arrived_hint, has_filter_field, load_tables
-
-ROTATION_KEYS = {"max-size-mb": "fileMaxSizeMb", "max-backups": "fileMaxBackups", "compress": "fileCompress"}
 
 
 @dataclass
@@ -81,7 +87,8 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
         if entry["filePath"] in paths:
             diagnostics.error(
                 file_node.location,
-                f"flow logs '{_name_at(paths[entry['filePath']])}' and '{log_name}' both write to {entry['filePath']}",
+                f"flow logs '{paths[entry['filePath']].get('name').value}' and '{log_name}' both write to "
+                f"{entry['filePath']}",
                 "give each flow log its own 'file': the agent rejects the whole file on a duplicated flowlog path",
             )
         paths.setdefault(entry["filePath"], flow_log)
@@ -102,10 +109,6 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
     )
 
 
-def _name_at(flow_log: Node) -> str:
-    return str(flow_log.get("name").value)
-
-
 def _overlay(
     config_map_name: str, rotation: Node, tables: CiliumTables, content: list[dict[str, Any]] | None
 ) -> dict[str, Any]:
@@ -115,7 +118,7 @@ def _overlay(
     export: dict[str, Any] = {}
     if rotation.value and not tables.per_flowlog_rotation:
         # 1.16/1.17: dynamic flow logs share the agent-wide rotation settings.
-        for word, key in (("max-size-mb", "fileMaxSizeMb"), ("max-backups", "fileMaxBackups")):
+        for word, key in SHARED_ROTATION_KEYS.items():
             if word in rotation:
                 export[key] = rotation.get(word).value
     config: dict[str, Any] = {"configMapName": config_map_name, "createConfigMap": content is not None}
@@ -265,11 +268,7 @@ def _compile_field_mask(node: Node, word: str, tables: CiliumTables, diagnostics
     items = list(node.elements())
     for finding in check_fieldmask(paths, tables.version, word):
         item = items[finding.index]
-        message = finding.problem.message
-        if finding.severity == "error":
-            diagnostics.error(item.location, message, finding.problem.fix)
-        else:
-            diagnostics.warning(item.location, message, finding.problem.fix)
+        getattr(diagnostics, finding.severity)(item.location, finding.problem.message, finding.problem.fix)
     unique: list[str] = []
     for item, path in zip(items, paths, strict=True):
         if path in unique:

@@ -13,6 +13,9 @@ DEFAULT_CONFIGMAP_NAME = "cilium-flowlog-config"
 STDOUT = "stdout"
 # Where Cilium runs unless a profile or fleet cluster says otherwise (the chart's default namespace).
 DEFAULT_NAMESPACE = "kube-system"
+# A profile's rotation words -> the exporter's keys; 1.16/1.17 share the first two agent-wide (hubble.export.*).
+ROTATION_KEYS = {"max-size-mb": "fileMaxSizeMb", "max-backups": "fileMaxBackups", "compress": "fileCompress"}
+SHARED_ROTATION_KEYS = {"max-size-mb": "fileMaxSizeMb", "max-backups": "fileMaxBackups"}
 
 
 def cilium_upgrade_command(namespace: str, chart_version: str | None, values_file: str) -> str:

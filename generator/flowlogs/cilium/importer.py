@@ -18,7 +18,7 @@ from ..go_duration import parse_duration
 from ..products import ImportedSection
 from ..profile import Node, Positions
 from .agent_time import check_end
-from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
+from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, SHARED_ROTATION_KEYS, SUPPORTED_VERSIONS
 from .filters import FIELD_WORDS, FILTER_WORDS, FilterWord
 from .kinds import NAMESPACE, RAW, FilterContext, whole_namespaces
 from .paths import AGENT_EXPORT_DIRECTORY, OPT_IN_KEY, path_problem
@@ -27,8 +27,6 @@ from .protojson import FilterJsonError, canonical_filter
 from .tables import CiliumTables, load_tables
 
 NOT_MINE = "no exporter configuration found"
-# Cilium 1.16/1.17's agent-wide rotation (Helm hubble.export.*) -> the cilium section's rotation words.
-SHARED_ROTATION_WORDS = {"max-size-mb": "fileMaxSizeMb", "max-backups": "fileMaxBackups"}
 LEFT_OUT = "left out"  # a note that says a setting of the file is not in the profile (the agent does not read it)
 DEFAULT_ROTATION_TEXT = "max-size-mb 10, max-backups 5"  # hubble.export.static defaults in Cilium's values.yaml
 
@@ -212,7 +210,7 @@ def import_cilium(path: Path, version: str | None) -> ImportedSection | None:
     if exporter.shared_rotation:
         section["rotation"] = {
             word: exporter.shared_rotation[key]
-            for word, key in SHARED_ROTATION_WORDS.items()
+            for word, key in SHARED_ROTATION_KEYS.items()
             if key in exporter.shared_rotation
         }
     section["flow-logs"] = [_flow_log(config, tables, notes) for config in exporter.flow_logs]

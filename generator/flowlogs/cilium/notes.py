@@ -35,14 +35,10 @@ def note_filter_shape(node: Node, word: str, diagnostics: Diagnostics) -> None:
         return
     keys = list(node.value)
     as_list = dump_yaml({word: [{key: node.value[key]} for key in keys]}).strip().replace("\n", "\n        ")
-    effect = (
-        "excludes only flows that match all of them"
-        if word == "exclude"
-        else "includes only flows that match all of them"
-    )
     diagnostics.warning(
         node.key_location,
-        f"'{word}' is one filter with {len(keys)} keys ({', '.join(keys)}), which all must match: it {effect}",
+        f"'{word}' is one filter with {len(keys)} keys ({', '.join(keys)}), which all must match: it {word}s only "
+        "flows that match all of them",
         f"to {word} flows that match any of them, write one filter per key:\n        {as_list}\n"
         f"      (to keep the AND and silence this, write it as a list of one filter: {word}: [{{...}}])",
     )

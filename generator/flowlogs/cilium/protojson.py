@@ -107,7 +107,7 @@ def _value(value: Any, kind: str, tables: CiliumTables, enums: Mapping[str, Mapp
         number = _integer(value, "int32", where, f"a {kind} name or number")
         by_number = {code: name for name, code in names.items()}
         return by_number.get(number, number)
-    nested = tables.nested_field_types.get(kind)
+    nested = tables.nested_fields.get(kind)
     if nested is None:
         raise FilterJsonError(f"{where}: no FlowFilter field of type {kind} in Cilium {tables.version}")
     json_names = {json_name(name): name for name in nested}

@@ -11,13 +11,9 @@ from typing import Any
 
 from ..kinds import one_or_many
 from ..names import DNS_LABEL_SCHEMA as DNS_LABEL
-from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
+from .defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION, ROTATION_KEYS, SUPPORTED_VERSIONS
 from .filters import FILTER_WORDS, UPSTREAM_FILTER_ALIASES
 from .tables import CiliumTables, since
-
-
-def _aggregation(tables: CiliumTables) -> bool:
-    return tables.aggregation
 
 
 def _since(has: Callable[[CiliumTables], bool], described: bool) -> str:
@@ -69,17 +65,13 @@ def rotation_schema(described: bool = True) -> dict[str, Any]:
                 "description": f"Compress rotated files ({compress}). Default: false.",
             },
         },
-        "x-upstream-aliases": {
-            "fileMaxSizeMb": "max-size-mb",
-            "fileMaxBackups": "max-backups",
-            "fileCompress": "compress",
-        },
+        "x-upstream-aliases": {key: word for word, key in ROTATION_KEYS.items()},
     }
 
 
 def flow_log_schema(described: bool = True) -> dict[str, Any]:
     filters = one_or_many(filter_schema(described))
-    aggregation = _since(_aggregation, described)
+    aggregation = _since(lambda t: t.aggregation, described)
     return {
         "type": "object",
         "title": "flow log",

@@ -26,6 +26,7 @@ from .tables import CiliumTables, load_tables
 
 _FLOWLOGS_KEY = "flowlogs.yaml"  # the ConfigMap key Cilium's chart mounts as the agent's file
 _LOWER_CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*\Z")
+_GO_ZERO: tuple[Any, ...] = (None, [], {}, "", 0, False)  # a Go zero value is the same as an absent key
 
 
 def _snake(key: str) -> str:
@@ -38,7 +39,7 @@ def _snake(key: str) -> str:
 
 def _filter(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {_snake(str(k)): _filter(v) for k, v in value.items() if v not in (None, [], {}, "", False, 0)}
+        return {_snake(str(k)): _filter(v) for k, v in value.items() if v not in _GO_ZERO}
     if isinstance(value, list):
         return [_filter(item) for item in value]
     return value
@@ -75,7 +76,7 @@ def agent_view(tables: CiliumTables, text: Any) -> dict[str, Any]:
         name = str(settings.pop("name", ""))
         shown: dict[str, Any] = {}
         for key, value in sorted(settings.items()):
-            if value in (None, [], {}, "", 0, False):
+            if value in _GO_ZERO:
                 continue
             if key == "fieldMask":
                 value = sorted({str(path) for path in value}) if isinstance(value, list) else value

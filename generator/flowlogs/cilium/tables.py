@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -28,9 +28,6 @@ _DATA_DIR = Path(__file__).resolve().parent / "data"
 # Whether a version has the fieldMask oneof copy bug cilium/cilium#43924 (see the data files).
 CopyBugStatus = Literal["affected", "fixed", "unverified"]
 _COPY_BUG_STATUSES: tuple[CopyBugStatus, ...] = ("affected", "fixed", "unverified")
-
-# Event types whose sub_type has a word list (see CiliumTables.sub_types_for).
-_DROP, _TRACE, _AGENT = "drop", "trace", "agent"
 
 
 @dataclass(frozen=True)
@@ -70,10 +67,9 @@ class CiliumTables:
     ip_versions: Mapping[str, str]
     reserved_identities: Mapping[str, int]
     filter_fields: Mapping[str, FilterField]
-    nested_fields: Mapping[str, tuple[str, ...]]
+    # The fields of FlowFilter's messages and their proto types: "EventTypeFilter" -> {"type": "int32", ...}
+    nested_fields: Mapping[str, Mapping[str, str]]
     filter_protocols: tuple[str, ...]  # FlowFilter.protocol values (lower case)
-    # Proto types of those nested fields: "EventTypeFilter" -> {"type": "int32", ...}
-    nested_field_types: Mapping[str, Mapping[str, str]]
     fieldmask_paths: frozenset[str]
     # Flow fields flow.proto deprecates -> the field to use instead (None: none).
     fieldmask_deprecated: Mapping[str, str | None]
@@ -91,23 +87,20 @@ class CiliumTables:
     # 1.19+: fieldAggregate / aggregationInterval per flow log; the chart's default interval.
     aggregation: bool
     aggregation_default_interval: str | None
-    # Keys under hubble.export the chart still honours but has deprecated (1.18: the top-level
-    # fileMaxSizeMb / fileMaxBackups). Not in helm_export_keys; never emit them.
-    helm_export_deprecated_keys: frozenset[str] = field(default=frozenset())
     # What Cilium's chart writes into its agent's ConfigMap (`flowlogs status` compares it):
     # its name, the dynamic exporter's file path, and hubble.export value -> cilium-config key.
-    agent_config_map: str = "cilium-config"
-    flowlogs_config_path: str = ""
-    agent_config_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    agent_config_map: str
+    flowlogs_config_path: str
+    agent_config_keys: Mapping[str, str]
 
     def sub_types_for(self, event_type_code: int) -> Mapping[str, int]:
         """Words for EventTypeFilter.sub_type of an event type: drop -> drop reasons,
         trace -> observation points, agent -> agent notifications; {} for the others."""
-        if event_type_code == self.event_types[_DROP]:
+        if event_type_code == self.event_types["drop"]:
             return MappingProxyType({name: r.code for name, r in self.drop_reasons.items()})
-        if event_type_code == self.event_types[_TRACE]:
+        if event_type_code == self.event_types["trace"]:
             return self.trace_observation_points
-        if event_type_code == self.event_types[_AGENT]:
+        if event_type_code == self.event_types["agent"]:
             return self.agent_notifications
         return MappingProxyType({})
 
@@ -207,9 +200,6 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
         reserved_identities=_codes("reserved_identities", raw["reserved_identities"]),
         filter_fields=MappingProxyType(filter_fields),
         nested_fields=MappingProxyType(
-            {str(msg): tuple(str(f) for f in fields) for msg, fields in raw["nested_fields"].items()}
-        ),
-        nested_field_types=MappingProxyType(
             {
                 str(msg): MappingProxyType({str(f): str(ty) for f, ty in fields.items()})
                 for msg, fields in raw["nested_fields"].items()
@@ -224,7 +214,6 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
         per_flowlog_rotation=_bool("per_flowlog_rotation", raw["per_flowlog_rotation"]),
         rotation_defaults=MappingProxyType(rotation_defaults),
         helm_export_keys=frozenset(_unique("helm export key", helm["export_keys"])),
-        helm_export_deprecated_keys=frozenset(_unique("deprecated helm key", helm["deprecated_export_keys"])),
         agent_config_map=str(helm["agent_config_map"]),
         flowlogs_config_path=str(helm["flowlogs_config_path"]),
         agent_config_keys=MappingProxyType({str(k): str(v) for k, v in helm["config_keys"].items()}),
