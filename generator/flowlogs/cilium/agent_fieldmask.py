@@ -22,12 +22,6 @@ class FieldMaskFinding:
     problem: AgentProblem
 
 
-def _close_matches(path: str, known: list[str]) -> list[str]:
-    import difflib  # here: only an unknown path needs it
-
-    return difflib.get_close_matches(path, known, n=1, cutoff=0.8)
-
-
 def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> list[FieldMaskFinding]:
     tables = load_tables(version)
     findings: list[FieldMaskFinding] = []
@@ -45,6 +39,8 @@ def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> l
                     )
                 )
             continue
+        import difflib  # here: only an unknown path needs it
+
         newer = [v for v in SUPPORTED_VERSIONS if path in load_tables(v).fieldmask_paths]
         folded = {p.lower(): p for p in tables.fieldmask_paths}
         parent = path.rpartition(".")[0]
@@ -57,7 +53,7 @@ def check_fieldmask(paths: list[str], version: str, key: str = "fieldMask") -> l
             fix = f"field names are case-sensitive: write '{folded[path.lower()]}'"
         elif ends_here:
             fix = f"'{parent}' is a list or a plain value, where a path must end: keep '{parent}' whole"
-        elif close := _close_matches(path, sorted(tables.fieldmask_paths)):
+        elif close := difflib.get_close_matches(path, sorted(tables.fieldmask_paths), n=1, cutoff=0.8):
             fix = f"did you mean '{close[0]}'?"
         else:
             fix = "use flow.proto field names joined by dots, e.g. source.namespace or l4.TCP.destination_port"

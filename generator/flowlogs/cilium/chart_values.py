@@ -22,20 +22,13 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "bool": {"type": "boolean"},
 }
 DNS_LABEL_SCHEMA = {"type": "string", **string_pattern(DNS_LABEL_PATTERN)}
-_NESTED_TYPES = {
-    "type": "int32",
-    "sub_type": "int32",
-    "match_sub_type": "bool",
-    "index": "uint32",
-    "cel_expression": "repeated string",
-}
 
 
 def _element_schema(element: str) -> dict[str, Any]:
     if element in _SCALARS:
         return _SCALARS[element]
     enums: dict[str, set[str]] = {"Verdict": set(), "TrafficDirection": set(), "IPVersion": set(), "DropReason": set()}
-    nested: dict[str, set[str]] = {}
+    nested: dict[str, dict[str, str]] = {}
     for version in SUPPORTED_VERSIONS:
         tables = load_tables(version)
         enums["Verdict"] |= set(tables.verdicts.values()) | {"VERDICT_UNKNOWN"}
@@ -43,14 +36,11 @@ def _element_schema(element: str) -> dict[str, Any]:
         enums["IPVersion"] |= set(tables.ip_versions.values()) | {"IP_NOT_USED"}
         enums["DropReason"] |= set(tables.drop_reasons_by_enum) | {"DROP_REASON_UNKNOWN"}
         for message, fields in tables.nested_fields.items():
-            nested.setdefault(message, set()).update(fields)
+            nested.setdefault(message, {}).update(fields)
     if element in enums:
         return {"anyOf": [{"type": "string", "enum": sorted(enums[element])}, {"type": "integer", "minimum": 0}]}
     if element in nested:
-        properties = {}
-        for name in sorted(nested[element]):
-            kind = _NESTED_TYPES.get(name, "bool" if element == "TCPFlags" else "string")
-            properties[name] = _field_schema(kind)
+        properties = {name: _field_schema(nested[element][name]) for name in sorted(nested[element])}
         return {"type": "object", "additionalProperties": False, "properties": properties}
     raise KeyError(f"no JSON Schema for FlowFilter element type {element!r}")
 

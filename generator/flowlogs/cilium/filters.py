@@ -52,11 +52,9 @@ class FilterWord:
 
 
 def _sided_description(stem: str, side: str) -> str:
+    prefixes = f"{stem} name prefixes, as `namespace/prefix`, `prefix` (namespace default, as in hubble) or `*/prefix`"
     what = {
-        "pod": (
-            "pod name prefixes, as `namespace/prefix`, `prefix` (namespace default, as in hubble) or `*/prefix` (any "
-            "namespace)"
-        ),
+        "pod": f"{prefixes} (any namespace)",
         "namespace": (
             "namespaces: qualify the filter's pods and services, or alone compile to the pod prefix `namespace/` "
             "(FlowFilter has no namespace field)"
@@ -64,10 +62,7 @@ def _sided_description(stem: str, side: str) -> str:
         "ip": "IP addresses or CIDR ranges",
         "label": "Kubernetes label selectors, e.g. `app=web` or `k8s:app in (a, b)`",
         "fqdn": "fully qualified domain names (`*` wildcards allowed)",
-        "service": (
-            "service name prefixes, as `namespace/prefix`, `prefix` (namespace default, as in hubble) or `*/prefix` "
-            "(any namespace)"
-        ),
+        "service": f"{prefixes} (any namespace)",
         "identity": "security identities: numbers or reserved names such as `world`, `host`",
         "port": "L4 port numbers",
         "workload": "workloads as `Kind/name` (e.g. `Deployment/web`) or `{kind, name}`",

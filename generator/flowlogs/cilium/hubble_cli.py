@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,13 +249,9 @@ def _drop_reason(item: Any, tables: CiliumTables) -> str | None:
     return item if isinstance(item, str) and item in tables.drop_reasons_by_enum else None
 
 
-def _direction(item: Any, tables: CiliumTables) -> str | None:
-    # --traffic-direction takes only ingress and egress: TRAFFIC_DIRECTION_UNKNOWN has no flag value.
-    return {"INGRESS": "ingress", "EGRESS": "egress"}.get(item) if isinstance(item, str) else None
-
-
-def _ip_version(item: Any, tables: CiliumTables) -> str | None:
-    return {"IPv4": "v4", "IPv6": "v6"}.get(item) if isinstance(item, str) else None
+def _mapped(words: Mapping[str, str]) -> Callable[[Any, CiliumTables], str | None]:
+    """An enum value by the flag's word for it; a value without a word has no flag value."""
+    return lambda item, tables: words.get(item) if isinstance(item, str) else None
 
 
 def _event_type(item: Any, tables: CiliumTables) -> str | None:
@@ -320,8 +316,9 @@ def _ip_trace_id(item: Any, tables: CiliumTables) -> str | None:
 _ARGUMENTS: dict[str, Callable[[Any, CiliumTables], str | None]] = {
     "verdict": lambda item, tables: item if isinstance(item, str) and item in tables.verdicts.values() else None,
     "drop_reason_desc": _drop_reason,
-    "traffic_direction": _direction,
-    "ip_version": _ip_version,
+    # --traffic-direction takes only ingress and egress: TRAFFIC_DIRECTION_UNKNOWN has no flag value.
+    "traffic_direction": _mapped({"INGRESS": "ingress", "EGRESS": "egress"}),
+    "ip_version": _mapped({"IPv4": "v4", "IPv6": "v6"}),
     "event_type": _event_type,
     "source_identity": _identity,
     "destination_identity": _identity,

@@ -118,8 +118,10 @@ class CiliumProduct(Product):
                 "never a range such as\n"
                 f"~{part.version}.0, which would take the newest patch release and upgrade the CNI:"
             )
-        command = cilium_upgrade_command(namespace, part.chart_version, "{path}")
-        reuse = (
+        upgrade = (
+            f"Cilium must run in namespace {namespace}, the profile's config-map.namespace: the agent mounts the\n"
+            "ConfigMap from its own namespace as optional, so in another namespace nothing is exported, silently.\n"
+            f"{apply}\n  {cilium_upgrade_command(namespace, part.chart_version, '{path}')}\n"
             "--reset-then-reuse-values (Helm 3.14+) keeps the release's own values over the chart's defaults;\n"
             "--reuse-values would also keep the defaults of the chart the release was installed with."
         )
@@ -133,19 +135,14 @@ class CiliumProduct(Product):
             if load_tables(part.version).per_flowlog_rotation
             else ""
         )
-        in_namespace = (
-            f"Cilium must run in namespace {namespace}, the profile's config-map.namespace: the agent mounts the\n"
-            "ConfigMap from its own namespace as optional, so in another namespace nothing is exported, silently.\n"
-        )
         return [
             ProfileFile(
                 "cilium-values.yaml",
                 "Values for Cilium's own chart: they hand the flow-log ConfigMap to flowlogs' chart.\n"
-                + in_namespace
-                + f"{apply}\n  {command}\n{reuse}\n"
-                "Then install flowlogs' chart. If Cilium's release had hubble.export.dynamic.enabled=true, its chart\n"
-                "created the ConfigMap (createConfigMap defaults to true); this upgrade removes it, so flowlogs' chart "
-                "can own it.\n"
+                + upgrade
+                + "\nThen install flowlogs' chart. If Cilium's release had hubble.export.dynamic.enabled=true, its "
+                "chart\ncreated the ConfigMap (createConfigMap defaults to true); this upgrade removes it, so "
+                "flowlogs' chart can own it.\n"
                 "To keep the flow logs in Cilium's own release instead, use cilium-release-values.yaml.",
                 part.overlay,
             ),
@@ -154,8 +151,7 @@ class CiliumProduct(Product):
                 "Values for Cilium's own chart that carry this profile's flow logs in Cilium's release itself\n"
                 "(hubble.export.dynamic.config.content): one release, no ConfigMap handed over, and flowlogs' chart\n"
                 "not installed for Cilium. Cilium's chart creates the ConfigMap from them.\n"
-                + in_namespace
-                + f"{apply}\n  {command}\n{reuse}"
+                + upgrade
                 + legacy_rotation,
                 part.release_values,
             ),
