@@ -26,7 +26,6 @@ from .defaults import (
     DEFAULT_VERSION,
     ROTATION_KEYS,
     SHARED_ROTATION_KEYS,
-    STDOUT,
 )
 from .filters import FILTER_WORDS, SIDED_WORDS, SIDES
 from .kinds import RAW, FilterContext, report
@@ -183,13 +182,7 @@ def _compile_file(node: Node, section_rotation: Node, tables: CiliumTables, diag
         diagnostics.error(
             file_node.location, f"file '{file_path}' is a directory; name the file, e.g. {file_path}flows.log"
         )
-    if file_path == STDOUT and not tables.literal_stdout:  # no supported version today; kept for the tables' sake
-        diagnostics.error(
-            file_node.location,
-            f"Cilium {tables.version} has no 'stdout' target",
-            arrived_hint("filePath: stdout", lambda t: t.literal_stdout),
-        )
-    if file_path == "/dev/stdout" and tables.literal_stdout:
+    if file_path == "/dev/stdout":  # every supported version has the literal `stdout` (literal_stdout)
         size = next(
             (
                 source.get("max-size-mb").value

@@ -52,8 +52,7 @@ def _record_phrase(entry: dict[str, Any]) -> str:
         assert aggregate is not None
         text = (
             f"one record every {interval} per group of flows with equal {', '.join(aggregate)}, holding only those "
-            "fields, "
-            "the time of the group's first flow and its flow counts per direction (aggregate)"
+            "fields, the time of the group's first flow and its flow counts per direction (aggregate)"
         )
         return text + (" (fieldMask does not apply to these records)" if entry.get("fieldMask") else "")
     fields = "with the fields " + ", ".join(entry["fieldMask"]) if entry.get("fieldMask") else "with all fields"

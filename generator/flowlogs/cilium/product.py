@@ -114,8 +114,8 @@ class CiliumProduct(Product):
         else:
             apply = (
                 "Apply first, to Cilium's release at the chart version it runs now, which `helm get metadata cilium\n"
-                f"-n {namespace}` prints as VERSION (or name it in the profile's chart-version); "
-                "never a range such as\n"
+                f"-n {namespace}` prints as VERSION (or name it in the profile's chart-version); never a range "
+                "such as\n"
                 f"~{part.version}.0, which would take the newest patch release and upgrade the CNI:"
             )
         upgrade = (

@@ -151,9 +151,7 @@ def flow_log_schema(described: bool = True) -> dict[str, Any]:
             "ExcludeFilters": "exclude",
             "FilePath": "file",
             "FieldMask": "fields",
-            "fileMaxSizeMb": "rotation",
-            "fileMaxBackups": "rotation",
-            "fileCompress": "rotation",
+            **dict.fromkeys(ROTATION_KEYS.values(), "rotation"),
         },
     }
 
@@ -181,10 +179,8 @@ def cilium_section_schema(described: bool = True) -> dict[str, Any]:
                 "title": "Cilium chart version",
                 "description": (
                     "The exact version of Cilium's chart the clusters run (`helm get metadata cilium -n kube-system`: "
-                    "VERSION), "
-                    "of the minor in 'version'. The printed `helm upgrade` of Cilium's release then pins it; without "
-                    "it, "
-                    "the command asks for it. Never a range: a newer patch release would upgrade the CNI."
+                    "VERSION), of the minor in 'version'. The printed `helm upgrade` of Cilium's release then pins it; "
+                    "without it, the command asks for it. Never a range: a newer patch release would upgrade the CNI."
                 ),
                 "examples": ["1.19.4"],
             },

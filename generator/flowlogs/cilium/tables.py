@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 from ..datafiles import load_version_file, supported_version
 from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, SUPPORTED_VERSIONS
@@ -27,7 +27,6 @@ _DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Whether a version has the fieldMask oneof copy bug cilium/cilium#43924 (see the data files).
 CopyBugStatus = Literal["affected", "fixed", "unverified"]
-_COPY_BUG_STATUSES: tuple[CopyBugStatus, ...] = ("affected", "fixed", "unverified")
 
 
 @dataclass(frozen=True)
@@ -165,12 +164,9 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
     _unique("filter field json name", (f.json_name for f in filter_fields.values()))
 
     helm = raw["helm"]
-    if helm["default_file_path"] != DEFAULT_FILE_PATH:
-        raise ValueError(f"helm.default_file_path {helm['default_file_path']!r} != {DEFAULT_FILE_PATH!r}")
-    if helm["default_configmap_name"] != DEFAULT_CONFIGMAP_NAME:
-        raise ValueError(
-            f"helm.default_configmap_name {helm['default_configmap_name']!r} != {DEFAULT_CONFIGMAP_NAME!r}"
-        )
+    for key, ours in (("default_file_path", DEFAULT_FILE_PATH), ("default_configmap_name", DEFAULT_CONFIGMAP_NAME)):
+        if helm[key] != ours:
+            raise ValueError(f"helm.{key} {helm[key]!r} != {ours!r}")
 
     fieldmask_paths = frozenset(str(p) for p in _unique("fieldMask path", raw["fieldmask_paths"]))
     aggregation = _bool("aggregation", raw.get("aggregation", False))
@@ -251,10 +247,9 @@ def _oneofs(table: Mapping[str, object], paths: frozenset[str]) -> Mapping[str, 
 
 
 def _copy_bug(value: object) -> CopyBugStatus:
-    for status in _COPY_BUG_STATUSES:
-        if value == status:
-            return status
-    raise ValueError(f"fieldmask_oneof_copy_bug must be one of {', '.join(_COPY_BUG_STATUSES)}")
+    if value not in get_args(CopyBugStatus):
+        raise ValueError(f"fieldmask_oneof_copy_bug must be one of {', '.join(get_args(CopyBugStatus))}")
+    return cast(CopyBugStatus, value)
 
 
 def _codes(what: str, table: Mapping[str, object]) -> Mapping[str, int]:
