@@ -59,14 +59,13 @@ def compile_cilium(section: Node, diagnostics: Diagnostics) -> CiliumCompiled:
             f"name the chart version of a Cilium {version} release (e.g. {version}.0), or change 'version'",
         )
     section_rotation = section.get("rotation")
-    if section_rotation.value and not tables.per_flowlog_rotation:
-        if "compress" in section_rotation:
-            diagnostics.error(
-                section_rotation.get("compress").key_location,
-                f"Cilium {version} cannot compress rotated flow-log files",
-                arrived_hint("file compression (fileCompress)", lambda t: "fileCompress" in t.flowlog_keys)
-                + "; remove 'compress' or target that version",
-            )
+    if section_rotation.value and not tables.per_flowlog_rotation and "compress" in section_rotation:
+        diagnostics.error(
+            section_rotation.get("compress").key_location,
+            f"Cilium {version} cannot compress rotated flow-log files",
+            arrived_hint("file compression (fileCompress)", lambda t: "fileCompress" in t.flowlog_keys)
+            + "; remove 'compress' or target that version",
+        )
 
     flow_logs: list[dict[str, Any]] = []
     names: dict[str, Node] = {}
@@ -314,25 +313,16 @@ def compile_filter(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -
                     f"'{stem}' (either side) and '{side}-{stem}' in one filter are ambiguous",
                     f"use two filters, or only '{side}-{stem}'",
                 )
-    if not sided["either"]:
-        result = dict(common)
-        for side in SIDES:
-            _merge(result, _side_fields(side, sided[side], sided_nodes, tables, diagnostics), node, diagnostics)
-        return [_ordered(result)]
     results = []
-    for side in SIDES:
+    for side in SIDES if sided["either"] else SIDES[:1]:  # without either-side words: one filter of both sides
         result = dict(common)
         merged = {**sided[side], **sided["either"]}
         nodes = {**sided_nodes, **{(side, stem): n for (s, stem), n in sided_nodes.items() if s == "either"}}
         other = SIDES[1] if side == SIDES[0] else SIDES[0]
         _merge(result, _side_fields(side, merged, nodes, tables, diagnostics), node, diagnostics)
         _merge(result, _side_fields(other, sided[other], sided_nodes, tables, diagnostics), node, diagnostics)
-        results.append(_ordered(result))
+        results.append(dict(sorted(result.items())))
     return results
-
-
-def _ordered(flow_filter: dict[str, Any]) -> dict[str, Any]:
-    return {key: flow_filter[key] for key in sorted(flow_filter)}
 
 
 def _merge(target: dict[str, Any], fields: dict[str, Any], node: Node, diagnostics: Diagnostics) -> None:

@@ -16,6 +16,7 @@ from .compile import CiliumCompiled
 from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_NAMESPACE
 from .filters import FIELD_WORDS
 from .hubble_cli import hubble_observe
+from .paths import STDOUT_TARGETS
 from .tables import CiliumTables, load_tables
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def explain_flow_log(entry: dict[str, Any], tables: CiliumTables, from_profile_f
     if excludes:
         what += ", except " + filters_phrase(excludes, tables)
     target = entry["filePath"]
-    where = "the agent's standard output (its container log)" if target in ("/dev/stdout", "stdout") else target
+    where = "the agent's standard output (its container log)" if target in STDOUT_TARGETS else target
     if target == DEFAULT_FILE_PATH and not from_profile_file:
         where += " (the default)"
     lines = [

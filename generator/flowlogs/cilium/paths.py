@@ -23,12 +23,14 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING
 
+from .defaults import STDOUT
+
 if TYPE_CHECKING:
     from ..errors import Diagnostics
     from ..profile import Node
 
 AGENT_EXPORT_DIRECTORY = "/var/run/cilium/hubble/"
-STDOUT_TARGETS = ("stdout", "/dev/stdout")
+STDOUT_TARGETS = (STDOUT, "/dev/stdout")
 OPT_IN_KEY = "allow-any-path"
 NEVER_BELOW = ("/proc/", "/sys/", "/dev/")
 

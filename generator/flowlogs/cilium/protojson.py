@@ -131,11 +131,8 @@ def _integer(value: Any, kind: str, where: str, what: str = "") -> int:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}.get(
-        type(value), "a mapping"
-    )
+    kinds = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
+    return kinds.get(type(value), "a mapping")
 
 
 def _show(value: Any) -> str:
