@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from . import kinds
 from .defaults import SUPPORTED_VERSIONS
@@ -76,10 +75,6 @@ def _sided_description(stem: str, side: str) -> str:
     return f"The {side} of the flow: {what}."
 
 
-def _since_field(name: str) -> str:
-    return since(has_filter_field(name))
-
-
 def _newer_protocols() -> str:
     """ "; vrrp, igmp from Cilium 1.19+" for protocols the oldest supported version lacks (from the tables)."""
     oldest = set(load_tables(SUPPORTED_VERSIONS[0]).filter_protocols)
@@ -89,10 +84,10 @@ def _newer_protocols() -> str:
 
 # Word (or sided stem) -> the part of its description that comes from the version tables ("{tables}").
 _FROM_TABLES: dict[str, Callable[[], str]] = {
-    "cluster": partial(_since_field, "source_cluster_name"),
+    "cluster": lambda: since(has_filter_field("source_cluster_name")),
     "protocol": _newer_protocols,
-    "ip-trace-id": partial(_since_field, "ip_trace_id"),
-    "encrypted": partial(_since_field, "encrypted"),
+    "ip-trace-id": lambda: since(has_filter_field("ip_trace_id")),
+    "encrypted": lambda: since(has_filter_field("encrypted")),
 }
 
 
@@ -196,17 +191,13 @@ def _build_words() -> dict[str, FilterWord]:
 FILTER_WORDS: dict[str, FilterWord] = _build_words()
 
 
-def _field_words() -> dict[str, FilterWord]:
-    words: dict[str, FilterWord] = {}
-    for word in FILTER_WORDS.values():
-        if word.field and not word.field.startswith("*_") and not word.word.endswith("-namespace"):
-            words.setdefault(word.field, word)
-    return words
-
-
-# FlowFilter field -> the word that names it in explain's sentences (source_pod is `source-pod`, not
+# FlowFilter field -> the word that names it in explain's sentences and import (source_pod is `source-pod`, not
 # `source-namespace`).
-FIELD_WORDS: dict[str, FilterWord] = _field_words()
+FIELD_WORDS: dict[str, FilterWord] = {
+    word.field: word
+    for word in FILTER_WORDS.values()
+    if word.field and not word.field.startswith("*_") and not word.word.endswith("-namespace")
+}
 
 # Upstream FlowFilter spellings people paste into profiles, mapped to the profile word.
 UPSTREAM_FILTER_ALIASES: dict[str, str] = {
