@@ -22,7 +22,6 @@ from .agent_labels import check_label_selector
 from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
 from .defaults import DEFAULT_VERSION
-from .protojson import INT_RANGES
 from .tables import CiliumTables, DropReason, drop_reason_name, first_version_with, load_tables
 
 if TYPE_CHECKING:
@@ -37,8 +36,9 @@ GLOB_CHARS = frozenset("*?[]")
 # FlowFilter enum element types -> the table of their names.
 ENUM_TABLES = {"Verdict": "verdicts", "TrafficDirection": "traffic_directions", "IPVersion": "ip_versions"}
 # Ranges of the proto integer types protojson accepts (an out-of-range number fails the whole file).
-UINT32_MAX, UINT64_MAX = INT_RANGES["uint32"][1], INT_RANGES["uint64"][1]
-INT32_MIN, INT32_MAX = INT_RANGES["int32"]
+UINT32_MAX = 2**32 - 1
+UINT64_MAX = 2**64 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 # http_status_code values the agent accepts: a full code or a 1-2 digit prefix and '+'.
 HTTP_STATUS_PATTERN = r"^(?:[1-5][0-9]{2}|[1-5][0-9]?\+)$"  # ECMA-262, for the schema
 HTTP_STATUS_RE = re.compile(python_pattern(HTTP_STATUS_PATTERN))

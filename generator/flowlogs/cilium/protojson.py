@@ -26,7 +26,7 @@ from typing import Any
 from .flow_schema import json_name, load_flow_schema
 from .tables import CiliumTables
 
-INT_RANGES = {
+_INT_RANGES = {
     "int32": (-(2**31), 2**31 - 1),
     "uint32": (0, 2**32 - 1),
     "int64": (-(2**63), 2**63 - 1),
@@ -96,7 +96,7 @@ def _value(value: Any, kind: str, tables: CiliumTables, enums: Mapping[str, Mapp
         if not isinstance(value, bool):
             raise FilterJsonError(f"{where}: {_show(value)} is not true or false")
         return value
-    if kind in INT_RANGES:
+    if kind in _INT_RANGES:
         return _integer(value, kind, where)
     if kind in enums:
         names = enums[kind]
@@ -115,7 +115,7 @@ def _value(value: Any, kind: str, tables: CiliumTables, enums: Mapping[str, Mapp
 
 
 def _integer(value: Any, kind: str, where: str, what: str = "") -> int:
-    low, high = INT_RANGES[kind]
+    low, high = _INT_RANGES[kind]
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
