@@ -511,13 +511,10 @@ class EventType(FilterKind):
                 if names
                 else "this event type has no named sub-types: use a number",
             )
-        result: dict[str, Any] = {}
         # As `hubble observe --type drop:133` does (flows_filter.go), a sub-type is matched unless
         # the profile says `match-sub-type: false` (then Hubble ignores it: filters/event_type.go).
-        if spec.get("match-sub-type", True):
-            result["match_sub_type"] = True
-        result["sub_type"] = sub_code
-        return result
+        matched = {"match_sub_type": True} if spec.get("match-sub-type", True) else {}
+        return {**matched, "sub_type": sub_code}
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         tables = context.tables
