@@ -759,10 +759,10 @@ def _check_raw_strings(field: str, node: Node, context: FilterContext, diagnosti
     """A raw string the agent parses when it builds the flow log (filters.BuildFilterList: ports, IPs,
     status codes, patterns, label selectors, protocols) is checked as the field's word checks it:
     `source_port: ['{{x}}']` fails there as `source-port: '{{x}}'` does."""
-    from .filters import FILTER_WORDS
+    from .filters import FIELD_WORDS
 
-    word = next((w for w in FILTER_WORDS.values() if w.field == field and w.kind in AGENT_PARSED), None)
-    if word is None or not isinstance(node.value, list):
+    word = FIELD_WORDS.get(field)
+    if word is None or word.kind not in AGENT_PARSED or not isinstance(node.value, list):
         return
     for item in node.elements():
         if isinstance(item.value, str):

@@ -72,6 +72,7 @@ def rotation_schema(described: bool = True) -> dict[str, Any]:
 def flow_log_schema(described: bool = True) -> dict[str, Any]:
     filters = one_or_many(filter_schema(described))
     aggregation = _since(lambda t: t.aggregation, described)
+    paths = {"type": "array", "items": {"type": "string", "title": "field path"}}
     return {
         "type": "object",
         "title": "flow log",
@@ -97,16 +98,14 @@ def flow_log_schema(described: bool = True) -> dict[str, Any]:
                 ),
             },
             "fields": {
-                "type": "array",
-                "items": {"type": "string", "title": "field path"},
+                **paths,
                 "description": (
                     "Flow fields to keep (fieldMask), as Hubble's Flow field paths: `time`, `verdict`, "
                     "`source.namespace`, `IP`, `l4.TCP.source_port`. Empty keeps every field."
                 ),
             },
             "aggregate-fields": {
-                "type": "array",
-                "items": {"type": "string", "title": "field path"},
+                **paths,
                 "description": (
                     f"{aggregation}: count flows whose listed Flow fields are equal together (fieldAggregate), "
                     "one record per group every `aggregation-interval`. Same paths as `fields`."
