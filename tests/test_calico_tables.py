@@ -18,7 +18,7 @@ from conftest import load_yaml
 from flowlogs.calico.defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, WORKLOAD_KINDS
 from flowlogs.calico.kinds import Choice
 from flowlogs.calico.tables import load_tables
-from flowlogs.calico.words import COLLECTOR_CONTAINERS, FELIX_KNOBS
+from flowlogs.calico.words import COLLECTOR_CONTAINERS, ENVOY_FIELDS, FELIX_KNOBS
 
 KNOBS_BY_WORD = {knob.word: knob for knob in FELIX_KNOBS}
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -144,8 +144,8 @@ def test_application_layer_fields_match_the_crd(version: str) -> None:
     spec = crd_spec(APPLICATION_LAYER_CRDS[version])
     assert set(spec["properties"]) == set(tables.application_layer_fields)
     log_collection = spec["properties"]["logCollection"]["properties"]
-    assert set(log_collection) == set(tables.log_collection_fields)
-    assert set(spec["properties"]["envoy"]["properties"]) == set(tables.envoy_fields)
+    assert set(log_collection) == set(tables.log_collection_defaults)
+    assert set(spec["properties"]["envoy"]["properties"]) == set(ENVOY_FIELDS.values())
     containers = spec["properties"]["l7LogCollectorDaemonSet"]["properties"]["spec"]["properties"]["template"][
         "properties"
     ]["spec"]["properties"]["containers"]

@@ -28,6 +28,7 @@ from .words import (
     COLLECTOR_CONTAINERS,
     DEFAULT_FELIX_API,
     DEFAULT_PATCH_MODE,
+    ENVOY_FIELDS,
     FELIX_KNOBS,
     RESOURCE_NAMES,
     SYSTEM_NAMESPACES,
@@ -118,7 +119,8 @@ def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
             "ApplicationLayer as degraded",
             "to stop L7 logs on a cluster, switch the part off with 'enabled: false' instead",
         )
-    envoy = _compile_envoy(section.get("envoy"))
+    envoy_node = section.get("envoy")
+    envoy = {field: envoy_node.get(word).value for word, field in ENVOY_FIELDS.items() if word in envoy_node}
     if envoy:
         application_layer["envoy"] = envoy
     containers = _compile_resources(section.get("resources"), diagnostics)
@@ -180,19 +182,8 @@ def _interval(node: Node, tables: CalicoTables, diagnostics: Diagnostics) -> int
     default = int(tables.log_collection_defaults["logIntervalSeconds"])
     if node.value is None:
         return default
-    if isinstance(node.value, int):
-        diagnostics.error(node.location, f"interval {node.value} has no unit", f"write {node.value}s")
-        return default
-    try:
-        milliseconds = duration_ms(str(node.value))
-    except ValueError:
-        diagnostics.error(
-            node.location,
-            f"interval '{node.value}' is longer than a Go duration holds (2562047h47m16s)",
-            "write e.g. 1s or 5s",
-        )
-        return default
-    if milliseconds is None:  # the schema's pattern already reported it
+    milliseconds = duration_ms(node, "interval", "write e.g. 1s or 5s", diagnostics)
+    if milliseconds is None:
         return default
     if milliseconds < 1000 or milliseconds % 1000:
         diagnostics.error(
@@ -232,15 +223,6 @@ def _compile_sidecar(section: Node, tables: CalicoTables, diagnostics: Diagnosti
         )
         return None
     return switch(node, False)
-
-
-def _compile_envoy(node: Node) -> dict[str, Any]:
-    envoy: dict[str, Any] = {}
-    if "xff-num-trusted-hops" in node:
-        envoy["xffNumTrustedHops"] = node.get("xff-num-trusted-hops").value
-    if "use-remote-address" in node:
-        envoy["useRemoteAddress"] = node.get("use-remote-address").value
-    return envoy
 
 
 def _compile_resources(node: Node, diagnostics: Diagnostics) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from ..products import ImportedSection
 from .defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .kinds import POLICY_SYNC, KnobContext
 from .tables import CalicoTables, load_tables
-from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, FELIX_APIS, FELIX_KNOBS
+from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, ENVOY_FIELDS, FELIX_APIS, FELIX_KNOBS
 
 
 def _documents(path: Path) -> list[dict[str, Any]]:
@@ -61,7 +61,7 @@ def _log_collection(spec: dict[str, Any], tables: CalicoTables, where: str) -> d
     if "sidecarInjection" in spec:
         section["sidecar-injection"] = "on" if spec["sidecarInjection"] == "Enabled" else "off"
     envoy = _mapping(spec.get("envoy"), f"{where}.envoy")
-    words = {"xffNumTrustedHops": "xff-num-trusted-hops", "useRemoteAddress": "use-remote-address"}
+    words = {field: word for word, field in ENVOY_FIELDS.items()}
     if any(key in envoy for key in words):
         section["envoy"] = {words[key]: value for key, value in envoy.items() if key in words}
     at = f"{where}.l7LogCollectorDaemonSet"

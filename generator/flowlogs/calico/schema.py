@@ -16,6 +16,7 @@ from .words import (
     COLLECTOR_CONTAINERS,
     DEFAULT_FELIX_API,
     DEFAULT_PATCH_MODE,
+    ENVOY_FIELDS,
     FELIX_APIS,
     FELIX_KNOBS,
     PATCH_MODES,
@@ -249,10 +250,7 @@ def calico_section_schema() -> dict[str, Any]:
                         "description": "Use the client connection's real address (useRemoteAddress). Default: false.",
                     },
                 },
-                "x-upstream-aliases": {
-                    "xffNumTrustedHops": "xff-num-trusted-hops",
-                    "useRemoteAddress": "use-remote-address",
-                },
+                "x-upstream-aliases": {field: word for word, field in ENVOY_FIELDS.items()},
             },
             "resources": _resources_schema(),
             "existing-application-layer": {

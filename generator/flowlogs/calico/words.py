@@ -153,6 +153,10 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
 # The collector DaemonSet's containers that L7 logs use (dikastes is for WAF / ALP only).
 COLLECTOR_CONTAINERS: tuple[str, ...] = ("l7-collector", "envoy-proxy")
 RESOURCE_NAMES: tuple[str, ...] = ("cpu", "memory", "ephemeral-storage")
+# ApplicationLayer spec.envoy (EnvoySettings) fields by their profile word.
+ENVOY_FIELDS: Mapping[str, str] = MappingProxyType(
+    {"xff-num-trusted-hops": "xffNumTrustedHops", "use-remote-address": "useRemoteAddress"}
+)
 
 PLATFORMS: tuple[str, ...] = ("aks", "eks", "gke", "openshift", "rke", "rke2", "tkg", "mke", "kops", "kubeadm", "other")
 
