@@ -96,9 +96,7 @@ def _note_regeneration(profiles: Sequence[CompiledProfile], chart_dir: Path, dia
 
 
 def _warn_shared_resources(fleet: Fleet, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics) -> None:
-    """patch-mode gitops: Argo CD writes its tracking label/annotation onto the partial Service and
-    workload manifests; where another Application already manages the object the sync fails
-    (FailOnSharedResource) or the two Applications fight over it."""
+    """Each product's warning for a cluster whose objects another Application may manage (shared_resource_warning)."""
     for cluster in fleet.clusters:
         profile = profiles.get(cluster.profile)
         for product, part in profile.products() if profile is not None else []:

@@ -49,10 +49,6 @@ class Cluster:
     overrides: dict[str, Any]
     node: Node  # for error locations
 
-    @property
-    def location(self) -> Location:
-        return self.node.location
-
 
 @dataclass(frozen=True)
 class Fleet:
