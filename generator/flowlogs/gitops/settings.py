@@ -94,6 +94,11 @@ class SettingsOverrides:
 # ---------------------------------------------------------------- value checks (shared with the fleet)
 
 
+def _refuse(diagnostics: Diagnostics, location: Location, message: str, hint: str) -> bool:
+    diagnostics.error(location, message, hint)
+    return False
+
+
 def check_cluster_server(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
     """A Kubernetes API server URL as Argo CD matches it against its cluster secrets."""
     hint = (
@@ -101,36 +106,26 @@ def check_cluster_server(value: str, location: Location, diagnostics: Diagnostic
         "https://kubernetes.default.svc"
     )
     if value != value.strip() or any(c.isspace() for c in value):
-        diagnostics.error(location, f"{what} '{value}' contains spaces", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' contains spaces", hint)
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError as error:
-        diagnostics.error(location, f"{what} '{value}' is not a valid URL ({error})", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' is not a valid URL ({error})", hint)
     if parts.scheme != "https" or "://" not in value:
         problem = "has no scheme" if "://" not in value else f"uses '{parts.scheme}://'"
-        diagnostics.error(
-            location, (f"{what} '{value}' {problem}; Kubernetes API servers are reached over https://"), hint
-        )
-        return False
+        message = f"{what} '{value}' {problem}; Kubernetes API servers are reached over https://"
+        return _refuse(diagnostics, location, message, hint)
     if not parts.hostname:
-        diagnostics.error(location, f"{what} '{value}' has no host name", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' has no host name", hint)
     if "@" in parts.netloc:
-        diagnostics.error(
-            location,
-            f"{what} '{value}' carries credentials",
-            ("credentials belong in the Argo CD cluster secret, never in a file in Git"),
-        )
-        return False
+        credentials = "credentials belong in the Argo CD cluster secret, never in a file in Git"
+        return _refuse(diagnostics, location, f"{what} '{value}' carries credentials", credentials)
     if parts.query or parts.fragment:
-        diagnostics.error(location, f"{what} '{value}' has a query or fragment; an API server URL has neither", hint)
-        return False
+        message = f"{what} '{value}' has a query or fragment; an API server URL has neither"
+        return _refuse(diagnostics, location, message, hint)
     if port == 0:
-        diagnostics.error(location, f"{what} '{value}' has port 0", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' has port 0", hint)
     if parts.path.endswith("/"):
         diagnostics.warning(
             location,
@@ -149,28 +144,20 @@ def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, wha
     if not check_template_free(value, location, diagnostics, what):
         return False
     if any(c.isspace() or not c.isprintable() for c in value):
-        diagnostics.error(location, f"{what} {value!r} contains spaces or control characters", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} {value!r} contains spaces or control characters", hint)
     if value.startswith("-"):  # git and ssh would read it as an option
-        diagnostics.error(location, f"{what} '{value}' starts with '-'", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' starts with '-'", hint)
     if _SCP_LIKE_RE.match(value):
         return True
     try:
         parts = urlsplit(value)
     except ValueError as error:
-        diagnostics.error(location, f"{what} '{value}' is not a valid URL ({error})", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' is not a valid URL ({error})", hint)
     if parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname:
-        diagnostics.error(location, f"{what} '{value}' is not a Git URL", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' is not a Git URL", hint)
     if parts.scheme in ("https", "http") and parts.password:
-        diagnostics.error(
-            location,
-            f"{what} '{value}' carries a password",
-            ("credentials belong in an Argo CD repository secret, never in a file in Git"),
-        )
-        return False
+        credentials = "credentials belong in an Argo CD repository secret, never in a file in Git"
+        return _refuse(diagnostics, location, f"{what} '{value}' carries a password", credentials)
     return True
 
 
@@ -187,12 +174,8 @@ def check_helm_repo_url(value: str, location: Location, diagnostics: Diagnostics
         or not parts.hostname
         or any(c.isspace() for c in value)
     ):
-        diagnostics.error(
-            location,
-            f"Helm repository URL '{value}' is not valid",
-            ("e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry"),
-        )
-        return False
+        hint = "e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry"
+        return _refuse(diagnostics, location, f"Helm repository URL '{value}' is not valid", hint)
     return True
 
 
@@ -201,19 +184,17 @@ def check_repo_path(value: str, location: Location, diagnostics: Diagnostics, wh
     hint = "write it relative to the repository root with '/', e.g. chart or clusters/cilium-values.yaml"
     if not check_template_free(value, location, diagnostics, what):
         return None
-    if not value.strip() or any(not c.isprintable() for c in value) or value != value.strip():
-        diagnostics.error(
-            location, (f"{what} {value!r} is empty or has control characters or leading/trailing spaces"), hint
-        )
-        return None
-    if "\\" in value or value.startswith("/") or re.match(r"^[A-Za-z]:", value):
-        diagnostics.error(location, f"{what} '{value}' must be relative to the repository root", hint)
-        return None
     normalized = posixpath.normpath(value)
-    if normalized == ".." or normalized.startswith("../") or ".." in PurePosixPath(value).parts:
-        diagnostics.error(location, f"{what} '{value}' leaves the repository", hint)
-        return None
-    return normalized
+    if not value.strip() or any(not c.isprintable() for c in value) or value != value.strip():
+        message = f"{what} {value!r} is empty or has control characters or leading/trailing spaces"
+    elif "\\" in value or value.startswith("/") or re.match(r"^[A-Za-z]:", value):
+        message = f"{what} '{value}' must be relative to the repository root"
+    elif normalized == ".." or normalized.startswith("../") or ".." in PurePosixPath(value).parts:
+        message = f"{what} '{value}' leaves the repository"
+    else:
+        return normalized
+    diagnostics.error(location, message, hint)
+    return None
 
 
 def check_template_free(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
@@ -223,13 +204,13 @@ def check_template_free(value: str, location: Location, diagnostics: Diagnostics
     strings are rendered with text/template and Sprig), so `main{{ printf ... }}` would run.
     """
     if "{{" in value or "}}" in value:
-        diagnostics.error(
+        return _refuse(
+            diagnostics,
             location,
             f"{what} '{value}' contains '{{{{' or '}}}}': Argo CD renders the ApplicationSet template as a Go template "
             "and would run it",
             f"write the {what} itself; template expressions are not allowed in the fleet file",
         )
-        return False
     return True
 
 
@@ -245,21 +226,15 @@ def check_revision(value: str, location: Location, diagnostics: Diagnostics, wha
     if not check_template_free(value, location, diagnostics, what):
         return False
     if not value.strip():
-        diagnostics.error(location, f"the {what} is empty", hint)
-        return False
+        return _refuse(diagnostics, location, f"the {what} is empty", hint)
     if value.startswith("-"):
         # git would read it as an option (`git fetch origin -x`); `git branch` refuses such names.
-        diagnostics.error(location, f"{what} '{value}' starts with '-'", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' starts with '-'", hint)
     bad = _BAD_REF.search(value)
     if bad is not None:
         shown = repr(bad.group())[1:-1] if bad.group().strip() else "a space or control character"
-        diagnostics.error(
-            location,
-            (f"{what} {value!r} is not a valid Git ref name (it contains {shown or 'an invalid ending'})"),
-            hint,
-        )
-        return False
+        message = f"{what} {value!r} is not a valid Git ref name (it contains {shown or 'an invalid ending'})"
+        return _refuse(diagnostics, location, message, hint)
     return True
 
 
