@@ -129,10 +129,7 @@ def _from_partial(
 def _is_partial(manifest: Mapping[str, Any]) -> bool:
     """A gitops-mode partial manifest: Argo CD applies it server-side onto an object someone else owns."""
     annotations = (manifest.get("metadata") or {}).get("annotations") or {}
-    return (
-        "ServerSideApply=true" in str(annotations.get(_ARGOCD_PREFIX + "sync-options", ""))
-        and manifest.get("kind") != "ApplicationLayer"
-    )
+    return "ServerSideApply=true" in str(annotations.get(_ARGOCD_PREFIX + "sync-options", ""))
 
 
 def expected_state(part: CalicoCompiled, manifests: Sequence[Mapping[str, Any]]) -> list[Expected]:

@@ -43,8 +43,7 @@ def value_changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[V
     """Each value that differs at the same place in a file of both versions, once, with its files.
 
     Generated files are block-style YAML, a `key: value` per line: changed lines are paired
-    (difflib, when lines were also added or removed) and read one by one, not the documents:
-    parsing both versions of a 10,000-cluster ApplicationSet cost 1.1 s, the lines 0.05 s.
+    (difflib, when lines were also added or removed) and read one by one, not both documents whole.
     """
     found: dict[tuple[str, str, str], list[str]] = {}
     values: dict[tuple[str, str, str], tuple[Any, Any]] = {}

@@ -3,8 +3,7 @@
 It is read the way profiles are (flowlogs.profile: positions of every value, a strict JSON Schema, plain-word
 errors at file:line:col with a did-you-mean), then checked against the compiled profiles:
 unknown profiles, duplicate cluster names or servers, bad API server URLs and overrides that
-do not fit the cluster's profile are errors. Per-cluster work is O(1): each profile was
-compiled once, and a cluster only looks its profile up.
+do not fit the cluster's profile are errors.
 """
 
 from __future__ import annotations
