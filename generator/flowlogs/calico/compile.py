@@ -139,26 +139,18 @@ def compile_calico(section: Node, diagnostics: Diagnostics) -> CalicoCompiled:
         "version": version,
         "applicationLayer": application_layer,
     }
-    felix: dict[str, Any] = {}
-    if felix_api != DEFAULT_FELIX_API:
-        felix["apiVersion"] = felix_api
-    if felix_spec:
-        felix["spec"] = felix_spec
-    if felix:
-        values["felix"] = felix
-    if services:
-        values["services"] = services
-    if workloads:
-        values["workloads"] = workloads
-    if patch_mode != DEFAULT_PATCH_MODE:
-        values["patchMode"] = patch_mode
-    if switch(section.get("existing-application-layer"), False):
-        values["keepApplicationLayer"] = True
+    felix = {"apiVersion": felix_api} if felix_api != DEFAULT_FELIX_API else {}
+    optional = {  # written only when set
+        "felix": felix | ({"spec": felix_spec} if felix_spec else {}),
+        "services": services,
+        "workloads": workloads,
+        "patchMode": patch_mode if patch_mode != DEFAULT_PATCH_MODE else None,
+        "keepApplicationLayer": switch(section.get("existing-application-layer"), False),
+    }
+    values |= {key: value for key, value in optional.items() if value}
     selected = sum(len(t.get("names", [])) + len(t.get("selectors", [])) for t in services + workloads)
     cluster = section.get("cluster")
-    size = (
-        quantity(cluster.get("log-storage-size").value) if cluster.get("log-storage-size").value is not None else None
-    )
+    size = quantity(cluster.get("log-storage-size").value)
     return CalicoCompiled(
         version,
         values,

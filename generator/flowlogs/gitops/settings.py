@@ -12,6 +12,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import Diagnostics, Location, did_you_mean
@@ -241,14 +242,10 @@ def check_revision(value: str, location: Location, diagnostics: Diagnostics, wha
 # ---------------------------------------------------------------- the `gitops:` section
 
 
-def _string(node: Node, key: str, default: str) -> str:
+def _value(node: Node, key: str, default: Any) -> Any:
+    """The key's value (its type checked by the fleet schema), else the default."""
     value = node.get(key).value
-    return default if value is None else str(value)
-
-
-def _bool(node: Node, key: str, default: bool) -> bool:
-    value = node.get(key).value
-    return default if value is None else bool(value)
+    return default if value is None else value
 
 
 def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
@@ -261,15 +258,12 @@ def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
 
 
 def _retry(node: Node) -> RetrySettings:
-    defaults = RetrySettings()
-    limit = node.get("limit").value
-    backoff = node.get("backoff")
-    factor = backoff.get("factor").value
+    defaults, backoff = RetrySettings(), node.get("backoff")
     return RetrySettings(
-        limit=defaults.limit if limit is None else int(limit),
-        duration=_string(backoff, "duration", defaults.duration),
-        factor=defaults.factor if factor is None else int(factor),
-        max_duration=_string(backoff, "max-duration", defaults.max_duration),
+        limit=int(_value(node, "limit", defaults.limit)),  # int: the schema's integer admits 5.0
+        duration=_value(backoff, "duration", defaults.duration),
+        factor=int(_value(backoff, "factor", defaults.factor)),
+        max_duration=_value(backoff, "max-duration", defaults.max_duration),
     )
 
 
@@ -309,23 +303,23 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
     ):
         settings = replace(settings, destination_server=str(server.value))
 
-    sync = section.get("sync")
+    sync, sync_defaults = section.get("sync"), settings.sync
     ssa = sync.get("server-side-apply").value
     settings = replace(
         settings,
-        argocd_namespace=_string(section, "argocd-namespace", settings.argocd_namespace),
-        project=_string(section, "project", settings.project),
-        release_name=_string(section, "release-name", settings.release_name),
-        destination_namespace=_string(destination, "namespace", settings.destination_namespace),
-        cascade_delete=_bool(section, "cascade-delete", settings.cascade_delete),
-        cluster_generator=_string(section, "cluster-generator", settings.cluster_generator),
+        argocd_namespace=_value(section, "argocd-namespace", settings.argocd_namespace),
+        project=_value(section, "project", settings.project),
+        release_name=_value(section, "release-name", settings.release_name),
+        destination_namespace=_value(destination, "namespace", settings.destination_namespace),
+        cascade_delete=_value(section, "cascade-delete", settings.cascade_delete),
+        cluster_generator=_value(section, "cluster-generator", settings.cluster_generator),
         sync=SyncSettings(
-            automated=_bool(sync, "automated", True),
-            prune=_bool(sync, "prune", True),
-            self_heal=_bool(sync, "self-heal", True),
-            create_namespace=_bool(sync, "create-namespace", True),
+            automated=_value(sync, "automated", sync_defaults.automated),
+            prune=_value(sync, "prune", sync_defaults.prune),
+            self_heal=_value(sync, "self-heal", sync_defaults.self_heal),
+            create_namespace=_value(sync, "create-namespace", sync_defaults.create_namespace),
             server_side_apply=None if ssa in (None, "auto") else bool(ssa),
-            fail_on_shared_resource=_bool(sync, "fail-on-shared-resource", True),
+            fail_on_shared_resource=_value(sync, "fail-on-shared-resource", sync_defaults.fail_on_shared_resource),
             retry=_retry(sync.get("retry")),
         ),
     )
@@ -376,11 +370,12 @@ def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -
             )
             continue
         value_files.append(normalized)
+    defaults = CiliumRelease({})
     return CiliumRelease(
         versions=versions,
-        repo_url=_string(release, "repo-url", "https://helm.cilium.io/"),
-        chart=_string(release, "chart", "cilium"),
-        release_name=_string(release, "release-name", "cilium"),
+        repo_url=_value(release, "repo-url", defaults.repo_url),
+        chart=_value(release, "chart", defaults.chart),
+        release_name=_value(release, "release-name", defaults.release_name),
         value_files=tuple(value_files),
         versions_location=versions_node.key_location,
     )
