@@ -63,10 +63,6 @@ SELECTOR = {
 }
 
 
-def _names() -> dict[str, Any]:
-    return {"oneOf": [OBJECT_NAME, {"type": "array", "minItems": 1, "items": OBJECT_NAME}]}
-
-
 def _felix_schema() -> dict[str, Any]:
     top = {k.word: _knob_schema(k) for k in FELIX_KNOBS if not k.aggregation}
     aggregation = {k.word: _knob_schema(k) for k in FELIX_KNOBS if k.aggregation}
@@ -104,23 +100,19 @@ def _felix_schema() -> dict[str, Any]:
 
 
 def _target_schema(title: str, kind: dict[str, Any] | None) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    if kind is not None:
-        properties["kind"] = kind
-    properties.update(
-        {
-            "namespace": {**NAMESPACE, "description": "The namespace of the selected objects."},
-            "name": {**_names(), "description": "One name or a list of names."},
-            "selector": SELECTOR,
-            "allow-system-namespace": {
-                "type": "boolean",
-                "description": (
-                    "Allow selecting by label in a namespace of the cluster's own components (kube-system, "
-                    "calico-system, ...): the hook Job may then patch any object of that kind there."
-                ),
-            },
-        }
-    )
+    names = {"oneOf": [OBJECT_NAME, {"type": "array", "minItems": 1, "items": OBJECT_NAME}]}
+    properties = ({"kind": kind} if kind is not None else {}) | {
+        "namespace": {**NAMESPACE, "description": "The namespace of the selected objects."},
+        "name": {**names, "description": "One name or a list of names."},
+        "selector": SELECTOR,
+        "allow-system-namespace": {
+            "type": "boolean",
+            "description": (
+                "Allow selecting by label in a namespace of the cluster's own components (kube-system, "
+                "calico-system, ...): the hook Job may then patch any object of that kind there."
+            ),
+        },
+    }
     return {
         "type": "object",
         "title": title,

@@ -71,8 +71,7 @@ def build_gitops_files(profiles: Sequence[CompiledProfile], fleet: Fleet, gitops
     elif fleet.clusters:
         sources = [fleet.source] + [by_name[name].source for name in used_profiles(fleet.clusters)]
         header = _header(
-            sources,
-            f"{len(fleet.clusters)} cluster(s). Apply: kubectl apply -f {directory}/{APPLICATIONSET_FILE}",
+            sources, f"{len(fleet.clusters)} cluster(s). Apply: kubectl apply -f {directory}/{APPLICATIONSET_FILE}"
         )
         files[APPLICATIONSET_FILE] = header + dump_yaml(fleet_applicationset(fleet, by_name))
     for product in PRODUCTS:

@@ -229,11 +229,7 @@ def _clusters(
 
 
 def _check_overrides(
-    cluster: str,
-    node: Node,
-    profile: CompiledProfile,
-    diagnostics: Diagnostics,
-    fleet_notes: dict[str, list[str]],
+    cluster: str, node: Node, profile: CompiledProfile, diagnostics: Diagnostics, fleet_notes: dict[str, list[str]]
 ) -> dict[str, Any] | None:
     """Check that each override fits the cluster's profile; None when one does not."""
     result: dict[str, Any] = {}
