@@ -21,7 +21,7 @@ from ..kinds import INVALID
 from ..products import CompiledPart
 from ..profile import Node, minor_version
 from .defaults import DEFAULT_VERSION
-from .kinds import POLICY_SYNC, KnobContext, duration_ms, switch
+from .kinds import KnobContext, PolicySync, duration_ms, switch
 from .selectors import SelectorError, parse_selector, selector_from_mapping
 from .tables import CalicoTables, FelixField, load_tables
 from .words import (
@@ -281,7 +281,7 @@ def _compile_felix(node: Node, tables: CalicoTables, patch_mode: str, diagnostic
                 f"remove '{knob.word}'",
             )
             continue
-        if knob.kind is not POLICY_SYNC and _is_default(felix_field, value):
+        if not isinstance(knob.kind, PolicySync) and _is_default(felix_field, value):
             shown = (
                 value_node.value if not isinstance(value_node.value, bool) else ("on" if value_node.value else "off")
             )

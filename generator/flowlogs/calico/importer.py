@@ -17,7 +17,7 @@ from ..errors import UserError
 from ..inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
 from ..products import ImportedSection
 from .defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
-from .kinds import POLICY_SYNC, KnobContext
+from .kinds import KnobContext, PolicySync
 from .tables import CalicoTables, load_tables
 from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, ENVOY_FIELDS, FELIX_APIS, FELIX_KNOBS
 
@@ -95,7 +95,7 @@ def _felix(spec: dict[str, Any], tables: CalicoTables, notes: list[str]) -> dict
             continue
         felix_field = tables.felix_fields[field]
         word = knob.kind.decompile(value, KnobContext(knob, felix_field))
-        if knob.kind is not POLICY_SYNC and value == felix_field.default:
+        if not isinstance(knob.kind, PolicySync) and value == felix_field.default:
             at_default = True
         (aggregation if knob.aggregation else felix)[knob.word] = word
     if aggregation:

@@ -264,12 +264,3 @@ class Choice(KnobKind):
     def decompile(self, upstream: Any, context: KnobContext) -> Any:
         words = {value: word for word, value in context.knob.choices.items()}
         return words.get(str(upstream), upstream)
-
-
-POLICY_SYNC = PolicySync()
-SWITCH_KIND = Switch()
-DURATION_KIND = Duration()
-DIRECTORY = Directory()
-COUNT = Count()
-COUNT_OR_UNLIMITED = CountOrUnlimited()
-PATH_PARTS = PathParts()

@@ -37,45 +37,45 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
     FelixKnob(
         "policy-sync-api",
         "policySyncPathPrefix",
-        kinds.POLICY_SYNC,
+        kinds.PolicySync(),
         "on: set policySyncPathPrefix to /var/run/nodeagent (the Policy Sync API the L7 collector talks to), as the "
         "3.19 guide's first step. The Tigera operator also sets it when it is empty; no other value is allowed.",
     ),
     FelixKnob(
         "flush-interval",
         "l7LogsFlushInterval",
-        kinds.DURATION_KIND,
+        kinds.Duration(),
         "How often Felix exports L7 logs, e.g. 60s or 5m (l7LogsFlushInterval). Felix's default: 300s.",
     ),
     FelixKnob(
         "log-to-file",
         "l7LogsFileEnabled",
-        kinds.SWITCH_KIND,
+        kinds.Switch(),
         "on/off: Felix writes L7 logs to files, which the log collector ships to Elasticsearch (l7LogsFileEnabled). "
         "Default: on.",
     ),
     FelixKnob(
         "file-directory",
         "l7LogsFileDirectory",
-        kinds.DIRECTORY,
+        kinds.Directory(),
         "Directory of the L7 log files (l7LogsFileDirectory). Default: /var/log/calico/l7logs.",
     ),
     FelixKnob(
         "max-files",
         "l7LogsFileMaxFiles",
-        kinds.COUNT,
+        kinds.Count(),
         "Number of L7 log files to keep (l7LogsFileMaxFiles). Default: 5.",
     ),
     FelixKnob(
         "max-file-size-mb",
         "l7LogsFileMaxFileSizeMB",
-        kinds.COUNT,
+        kinds.Count(),
         "Size in MB at which an L7 log file is rotated (l7LogsFileMaxFileSizeMB). Default: 100.",
     ),
     FelixKnob(
         "per-node-limit",
         "l7LogsFilePerNodeLimit",
-        kinds.COUNT_OR_UNLIMITED,
+        kinds.CountOrUnlimited(),
         "Most L7 logs a node emits per flush interval, or `unlimited` (l7LogsFilePerNodeLimit; 0 upstream). Default: "
         "1500.",
     ),
@@ -135,7 +135,7 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
     FelixKnob(
         "url-path-parts",
         "l7LogsFileAggregationNumURLPath",
-        kinds.PATH_PARTS,
+        kinds.PathParts(),
         "How many URL path components to keep, or `all` (l7LogsFileAggregationNumURLPath; negative upstream). Default: "
         "5.",
         aggregation=True,
@@ -143,7 +143,7 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
     FelixKnob(
         "url-char-limit",
         "l7LogsFileAggregationURLCharLimit",
-        kinds.COUNT,
+        kinds.Count(),
         "URLs longer than this many characters are cut (l7LogsFileAggregationURLCharLimit). Default: 250.",
         aggregation=True,
     ),
