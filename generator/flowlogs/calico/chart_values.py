@@ -153,7 +153,7 @@ def upstream_facts() -> dict[str, Any]:
             "operatorFields": sorted(tables.operator_sets),
         }
     return {
-        "workloadResources": {kind: resource for kind, (_, resource) in sorted(WORKLOAD_KINDS.items())},
+        "workloadResources": dict(sorted(WORKLOAD_KINDS.items())),
         "versions": versions,
     }
 
