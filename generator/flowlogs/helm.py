@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .caches import installed_stamp
 from .errors import HelmError
@@ -50,6 +50,33 @@ class LintMessage:
     severity: str  # "info" | "warning" | "error"
     path: str
     message: str
+
+
+class HelmEngine(Protocol):
+    name: str
+
+    @property
+    def version(self) -> str: ...
+
+    def template(
+        self,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        release_name: str,
+        namespace: str,
+        kube_version: str = DEFAULT_KUBE_VERSION,
+    ) -> list[Manifest]: ...
+
+    def lint(
+        self,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        strict: bool = True,
+        kube_version: str = DEFAULT_KUBE_VERSION,
+        skip_schema_validation: bool = False,
+    ) -> list[LintMessage]: ...
 
 
 def split_documents(template: str, text: str) -> list[Manifest]:
@@ -232,10 +259,6 @@ class BinaryHelm:
         if result.returncode != 0 and not any(m.severity != "info" for m in messages):
             messages.append(LintMessage("error", str(chart_dir), result.stderr.strip()))
         return messages
-
-
-# The two engines: they render and lint alike (tests/test_helm_binary.py compares them).
-HelmEngine = EmbeddedHelm | BinaryHelm
 
 
 def parse_lint_output(stdout: str) -> list[LintMessage]:
