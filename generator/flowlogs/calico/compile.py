@@ -541,8 +541,7 @@ def _check_storage(cluster: Node, tables: CalicoTables, diagnostics: Diagnostics
         diagnostics.note(
             size_node.location,
             f"log-storage-size {size_node.value} is at least the additional {required}Gi the L7 logs guide asks for "
-            f"({formula}); "
-            "flowlogs cannot see what the other logs already use, so check that this much is free",
+            f"({formula}); flowlogs cannot see what the other logs already use, so check that this much is free",
         )
 
 

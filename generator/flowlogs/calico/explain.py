@@ -75,8 +75,7 @@ def explain_calico(section: Node, part: CalicoCompiled) -> str:
     sets = ", ".join(f"{field}: {setting}" for field, setting in tables.operator_sets.items())
     lines.append(
         f"  The Tigera operator then runs the L7 log collector DaemonSet ({', '.join(tables.collector_containers)}) "
-        "and sets on "
-        f"FelixConfiguration default: {sets}."
+        f"and sets on FelixConfiguration default: {sets}."
     )
     lines.append("  Compiled (chart values):")
     lines.extend(f"    {line}" for line in dump_yaml({"calico": values}).splitlines())

@@ -136,8 +136,7 @@ def import_calico(path: Path, version: str | None) -> ImportedSection | None:
         section["existing-application-layer"] = "on"
         notes.append(
             f"ApplicationLayer {' and '.join(f'{field}: Enabled' for field in enabled)}: 'existing-application-layer: "
-            "on' adopts the object "
-            "and never deletes it, so uninstalling flowlogs leaves these on"
+            "on' adopts the object and never deletes it, so uninstalling flowlogs leaves these on"
         )
     if felix_configurations:
         configuration = felix_configurations[0]

@@ -175,8 +175,7 @@ class Directory(KnobKind):
             diagnostics.warning(
                 node.location,
                 f"file-directory '{node.value}' is not {context.collector_directory}, the only directory the log "
-                "collector "
-                "(fluentd) reads L7 logs from",
+                "collector (fluentd) reads L7 logs from",
                 "L7 logs written elsewhere are not shipped to Elasticsearch; remove 'file-directory' (Felix's default "
                 f"is {context.field.default})",
             )

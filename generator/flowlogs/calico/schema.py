@@ -70,8 +70,7 @@ def _felix_schema() -> dict[str, Any]:
         "type": "object",
         "title": "felix settings",
         "description": "FelixConfiguration `default` L7 settings, patched field by field (the chart never owns "
-        "`default`). "
-        "Only values that differ from Felix's defaults are written unless `emit-defaults` is true.",
+        "`default`). Only values that differ from Felix's defaults are written unless `emit-defaults` is true.",
         "additionalProperties": False,
         "properties": {
             **top,

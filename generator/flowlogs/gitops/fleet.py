@@ -179,17 +179,14 @@ def _clusters(
             progress("fleet", index + 1, total)
         name_node, server_node, profile_node = item.get("name"), item.get("server"), item.get("profile")
         name, server, profile_name = str(name_node.value), str(server_node.value), str(profile_node.value)
-        ok = True
-        if name in names:
-            first = names[name]
+        ok = name not in names
+        if not ok:
             diagnostics.error(
                 name_node.location,
-                (f"duplicate cluster name '{name}' (first at line {first.line})"),
-                ("each cluster needs its own name: it names its Argo CD Application"),
+                f"duplicate cluster name '{name}' (first at line {names[name].line})",
+                "each cluster needs its own name: it names its Argo CD Application",
             )
-            ok = False
-        else:
-            names[name] = name_node.location
+        names.setdefault(name, name_node.location)
         if check_cluster_server(server, server_node.location, diagnostics, f"server of cluster '{name}'"):
             key = server.rstrip("/")
             if key in servers and servers[key][0] != name:

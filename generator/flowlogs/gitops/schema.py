@@ -84,8 +84,7 @@ def _sync_schema() -> dict[str, Any]:
                 "type": "boolean",
                 "description": (
                     "Delete resources that are no longer rendered (automated.prune). Default: true. Felix/Service "
-                    "patches "
-                    "are never pruned (Prune=false on them)."
+                    "patches are never pruned (Prune=false on them)."
                 ),
             },
             "self-heal": {
@@ -109,8 +108,7 @@ def _sync_schema() -> dict[str, Any]:
                 "type": "boolean",
                 "description": (
                     "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). "
-                    "Default: "
-                    "true."
+                    "Default: true."
                 ),
             },
             "retry": _retry_schema(),
@@ -139,8 +137,7 @@ def _cilium_release_schema() -> dict[str, Any]:
                 "type": "boolean",
                 "description": (
                     "Write multi-source Applications for profiles with a Cilium part. Default: true when this section "
-                    "is "
-                    "present."
+                    "is present."
                 ),
             },
             "repo-url": {
@@ -214,8 +211,7 @@ def gitops_section_schema() -> dict[str, Any]:
                 "minLength": 1,
                 "description": (
                     "Where the generated chart is, relative to the repository root. Default: the chart directory's "
-                    "path "
-                    "relative to the parent of values/."
+                    "path relative to the parent of values/."
                 ),
             },
             "argocd-namespace": {
@@ -248,12 +244,9 @@ def gitops_section_schema() -> dict[str, Any]:
                 "enum": ["list", "labels"],
                 "description": (
                     "How the ApplicationSet finds the fleet's clusters. list: the clusters of this file (Argo CD's "
-                    "list generator). "
-                    "labels: every cluster registered in Argo CD whose cluster Secret has the label "
-                    "flowlogs.dev/profile=<profile> "
-                    "(Argo CD's cluster generator); overrides come from the Secret's annotations "
-                    "flowlogs.dev/<override>, "
-                    "and clusters: must then be empty. Default: list."
+                    "list generator). labels: every cluster registered in Argo CD whose cluster Secret has the label "
+                    "flowlogs.dev/profile=<profile> (Argo CD's cluster generator); overrides come from the Secret's "
+                    "annotations flowlogs.dev/<override>, and clusters: must then be empty. Default: list."
                 ),
             },
             "cascade-delete": {
@@ -295,9 +288,8 @@ def overrides_schema() -> dict[str, Any]:
                 "title": "chart values",
                 "description": (
                     "Any value of the chart for this cluster, merged over the profile's compiled values as Helm merges "
-                    "values "
-                    "and checked against the chart's values.schema.json; set as the Application's helm.valuesObject "
-                    "(ApplicationSet templatePatch, Argo CD 2.10+)."
+                    "values and checked against the chart's values.schema.json; set as the Application's "
+                    "helm.valuesObject (ApplicationSet templatePatch, Argo CD 2.10+)."
                 ),
             },
         },
