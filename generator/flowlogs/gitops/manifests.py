@@ -105,15 +105,13 @@ def _sync_policy(settings: GitopsSettings, server_side_apply: bool, partial: boo
     policy: dict[str, Any] = {}
     if sync.automated:
         policy["automated"] = {"prune": sync.prune, "selfHeal": sync.self_heal}
-    options = []
-    if sync.create_namespace:
-        options.append("CreateNamespace=true")
-    if sync.fail_on_shared_resource:
-        options.append("FailOnSharedResource=true")
-    if server_side_apply:
-        options.append("ServerSideApply=true")
-        if partial:
-            options.append(NO_CSA_MIGRATION)
+    wanted = {
+        "CreateNamespace=true": sync.create_namespace,
+        "FailOnSharedResource=true": sync.fail_on_shared_resource,
+        "ServerSideApply=true": server_side_apply,
+        NO_CSA_MIGRATION: server_side_apply and partial,
+    }
+    options = [option for option, on in wanted.items() if on]
     if options:
         policy["syncOptions"] = options
     if sync.retry.limit > 0:
