@@ -258,8 +258,8 @@ class Choice(KnobKind):
         return {"enum": list(self.choices), "title": f"{self.word} choice"}
 
     def compile(self, node: Node, context: KnobContext, diagnostics: Diagnostics) -> Any:
-        return context.knob.choices[str(node.value)]  # each an allowed value (tests/test_calico_tables.py)
+        return self.choices[str(node.value)]  # each an allowed value (tests/test_calico_tables.py)
 
     def decompile(self, upstream: Any, context: KnobContext) -> Any:
-        words = {value: word for word, value in context.knob.choices.items()}
+        words = {value: word for word, value in self.choices.items()}
         return words.get(str(upstream), upstream)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from types import MappingProxyType
 
 from . import kinds
@@ -24,13 +23,12 @@ class FelixKnob:
     field: str  # the FelixConfiguration spec field
     kind: KnobKind  # how the value is checked, compiled, decompiled and explained
     description: str
-    choices: Mapping[str, str] = dataclass_field(default_factory=lambda: MappingProxyType({}))  # word -> Felix value
     aggregation: bool = False  # under felix.aggregation
 
 
 def _choice(word: str, field_name: str, description: str, **choices: str) -> FelixKnob:
     words = MappingProxyType({key.replace("_", "-"): value for key, value in choices.items()})
-    return FelixKnob(word, field_name, kinds.Choice(word, words), description, words, aggregation=True)
+    return FelixKnob(word, field_name, kinds.Choice(word, words), description, aggregation=True)
 
 
 FELIX_KNOBS: tuple[FelixKnob, ...] = (
