@@ -36,18 +36,8 @@ from .words import (
 
 _QUANTITY_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?\Z")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}  # powers of ten
 _QUANTITY_MAX = Decimal(2**63 - 1)
-_DECIMAL: dict[str, Decimal | int] = {
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-}
 
 
 @dataclass
@@ -86,10 +76,8 @@ def quantity(value: Any) -> Decimal | None:
     suffix = match[2] or ""
     if suffix in _BINARY:
         number *= _BINARY[suffix]
-    elif suffix in _DECIMAL:
-        number *= Decimal(_DECIMAL[suffix])
     elif suffix:
-        exponent = int(suffix[1:])
+        exponent = _DECIMAL[suffix] if suffix in _DECIMAL else int(suffix[1:])
         if abs(exponent) > 40:  # "1e99999999": far past the limit (and past Decimal's exponent range)
             return None if number else Decimal(0)
         number *= Decimal(10) ** exponent
