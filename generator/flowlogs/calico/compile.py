@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ..errors import Diagnostics
@@ -69,10 +69,7 @@ def quantity(value: Any) -> Decimal | None:
     match = _QUANTITY_RE.match(str(value))
     if not match:
         return None
-    try:
-        number = Decimal(str(match[1]))
-    except InvalidOperation:
-        return None
+    number = Decimal(match[1])  # the pattern admits only decimal literals
     suffix = match[2] or ""
     if suffix in _BINARY:
         number *= _BINARY[suffix]
