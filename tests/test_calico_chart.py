@@ -946,7 +946,7 @@ def test_templates_and_script_repeat_no_calico_fact() -> None:
     from flowlogs.calico.defaults import SUPPORTED_VERSIONS, WORKLOAD_KINDS
     from flowlogs.calico.tables import load_tables
 
-    facts: set[str] = {'"3.19"', '"3.20"', *(resource for _, resource in WORKLOAD_KINDS.values())}
+    facts: set[str] = {'"3.19"', '"3.20"', *WORKLOAD_KINDS.values()}
     for version in SUPPORTED_VERSIONS:
         tables = load_tables(version)
         facts |= {tables.application_layer_name, tables.service_annotation[0]}

@@ -347,7 +347,7 @@ def test_the_script_repeats_no_calico_fact(rendered_rbac: tuple[list[dict[str, A
             ],
         },
         "operatorFields": sorted(tables.operator_sets),
-        "workloadResources": {kind: resource for kind, (_, resource) in WORKLOAD_KINDS.items()},
+        "workloadResources": dict(WORKLOAD_KINDS),
     }
     assert want["readyTimeoutSeconds"] == 600
 

@@ -7,6 +7,7 @@ when that directory is absent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from conftest import load_yaml
 from flowlogs.calico.defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, WORKLOAD_KINDS
 from flowlogs.calico.kinds import Choice
 from flowlogs.calico.tables import load_tables
-from flowlogs.calico.words import COLLECTOR_CONTAINERS, FELIX_KNOBS
+from flowlogs.calico.words import COLLECTOR_CONTAINERS, ENVOY_FIELDS, FELIX_KNOBS
 
 KNOBS_BY_WORD = {knob.word: knob for knob in FELIX_KNOBS}
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -115,17 +116,23 @@ def test_every_word_compiles_to_an_allowed_value(version: str) -> None:
     for knob in FELIX_KNOBS:
         felix_field = tables.felix_fields[knob.field]
         if isinstance(knob.kind, Choice):
-            assert set(knob.choices.values()) == set(felix_field.values), knob.word
+            assert set(knob.kind.choices.values()) == set(felix_field.values), knob.word
         assert isinstance(knob.kind, Choice) == (felix_field.type == "enum"), knob.word
 
 
+def _choices(word: str) -> Mapping[str, str]:
+    kind = KNOBS_BY_WORD[word].kind
+    assert isinstance(kind, Choice)
+    return kind.choices
+
+
 def test_words() -> None:
-    assert dict(KNOBS_BY_WORD["source-info"].choices) == {
+    assert dict(_choices("source-info")) == {
         "include": "IncludeL7SourceInfo",
         "include-no-port": "IncludeL7SourceInfoNoPort",
         "exclude": "ExcludeL7SourceInfo",
     }
-    assert dict(KNOBS_BY_WORD["url"].choices) == {
+    assert dict(_choices("url")) == {
         "full": "IncludeL7FullURL",
         "trim-query": "TrimURLQuery",
         "trim-query-and-path": "TrimURLQueryAndPath",
@@ -144,8 +151,8 @@ def test_application_layer_fields_match_the_crd(version: str) -> None:
     spec = crd_spec(APPLICATION_LAYER_CRDS[version])
     assert set(spec["properties"]) == set(tables.application_layer_fields)
     log_collection = spec["properties"]["logCollection"]["properties"]
-    assert set(log_collection) == set(tables.log_collection_fields)
-    assert set(spec["properties"]["envoy"]["properties"]) == set(tables.envoy_fields)
+    assert set(log_collection) == set(tables.log_collection_defaults)
+    assert set(spec["properties"]["envoy"]["properties"]) == set(ENVOY_FIELDS.values())
     containers = spec["properties"]["l7LogCollectorDaemonSet"]["properties"]["spec"]["properties"]["template"][
         "properties"
     ]["spec"]["properties"]["containers"]

@@ -640,7 +640,7 @@ def test_fleet_api(repo):
         ("prod-eu-1", "cilium-exporter", {"cilium-namespace": "cilium"}),
         ("edge-1", "cilium-exporter", {"cilium": False}),
     ]
-    assert fleet.clusters[1].location.line == 8
+    assert fleet.clusters[1].node.location.line == 8
 
 
 # ---------------------------------------------------------------- bad fleet files

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from lupa import lua51  # Lua 5.1, the language gopher-lua implements
 
-from flowlogs.calico.health import HEALTH_FILE, health_configmap, health_file_text, health_key, health_lua
+from flowlogs.calico.health import HEALTH_FILE, health_file_text, health_key, health_lua
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 import upstream_tools  # noqa: E402
@@ -219,7 +219,12 @@ def test_the_committed_file_is_a_valid_argocd_cm_patch() -> None:
     text = (ROOT / "gitops" / HEALTH_FILE).read_text(encoding="utf-8")
     body = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("#"))
     assert body == health_file_text("argocd")
-    assert yaml.safe_load(text) == health_configmap("argocd")
+    assert yaml.safe_load(text) == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argocd-cm", "namespace": "argocd", "labels": {"app.kubernetes.io/part-of": "argocd"}},
+        "data": {health_key(): health_lua()},
+    }
     assert (
         "# kubectl patch configmap argocd-cm -n argocd --type merge --patch-file "
         "gitops/argocd-cm-applicationlayer-health.yaml\n" in text

@@ -14,14 +14,7 @@ from . import kinds
 from . import schema as profile_schema
 from .defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, WORKLOAD_KINDS
 from .tables import load_tables
-from .words import (
-    COLLECTOR_CONTAINERS,
-    DEFAULT_FELIX_API,
-    DEFAULT_PATCH_MODE,
-    FELIX_APIS,
-    PATCH_MODES,
-    RESOURCE_NAMES,
-)
+from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, DEFAULT_PATCH_MODE, FELIX_APIS, PATCH_MODES, RESOURCE_NAMES
 
 JOB_IMAGE_REPOSITORY = "docker.io/library/python"
 JOB_IMAGE_TAG = "3.12.8-alpine3.21"
@@ -120,16 +113,11 @@ def felix_spec_schema() -> dict[str, Any]:
 
 
 def _target_schema(with_kind: bool) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    if with_kind:
-        properties["kind"] = {"enum": list(WORKLOAD_KINDS)}
-    properties.update(
-        {
-            "namespace": NAMESPACE,
-            "names": {"type": "array", "items": OBJECT_NAME},
-            "selectors": {"type": "array", "items": LABEL_SELECTOR},
-        }
-    )
+    properties = ({"kind": {"enum": list(WORKLOAD_KINDS)}} if with_kind else {}) | {
+        "namespace": NAMESPACE,
+        "names": {"type": "array", "items": OBJECT_NAME},
+        "selectors": {"type": "array", "items": LABEL_SELECTOR},
+    }
     return _strict(properties, required=["namespace", *(["kind"] if with_kind else [])])
 
 
@@ -165,7 +153,7 @@ def upstream_facts() -> dict[str, Any]:
             "operatorFields": sorted(tables.operator_sets),
         }
     return {
-        "workloadResources": {kind: resource for kind, (_, resource) in sorted(WORKLOAD_KINDS.items())},
+        "workloadResources": dict(sorted(WORKLOAD_KINDS.items())),
         "versions": versions,
     }
 

@@ -14,11 +14,7 @@ POLICY_SYNC_PATH_PREFIX = "/var/run/nodeagent"
 # the older ones select services. The data files say the same (a test compares them).
 SIDECAR_VERSIONS: tuple[str, ...] = ("3.20",)
 
-# Workload kinds for 3.20 sidecar selection: kind -> (API path prefix, resource).
-WORKLOAD_KINDS: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "Deployment": ("apps", "deployments"),
-        "StatefulSet": ("apps", "statefulsets"),
-        "DaemonSet": ("apps", "daemonsets"),
-    }
+# Workload kinds for 3.20 sidecar selection (all of apps/v1): kind -> resource.
+WORKLOAD_KINDS: Mapping[str, str] = MappingProxyType(
+    {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
 )

@@ -31,11 +31,6 @@ ARGOCD_ANNOTATIONS = (
 Selection = tuple[str, str, str]  # (kind, namespace, name)
 
 
-def _facts(version: str) -> dict[str, Any]:
-    upstream = upstream_facts()
-    return dict(upstream["versions"].get(version) or upstream["versions"][DEFAULT_VERSION])
-
-
 def gitops_selections(calico: Mapping[str, Any] | None) -> set[Selection]:
     """The named objects a `calico:` values section selects in patch-mode gitops (empty otherwise)."""
     if not isinstance(calico, Mapping) or calico.get("patchMode") != "gitops" or calico.get("enabled") is False:
@@ -51,7 +46,8 @@ def gitops_selections(calico: Mapping[str, Any] | None) -> set[Selection]:
 def clear_commands(selection: Selection, version: str) -> list[str]:
     """The kubectl command(s) that remove a deselected object's L7 selection and Argo CD's marks."""
     kind, namespace, name = selection
-    facts = _facts(version)
+    by_version = upstream_facts()["versions"]
+    facts = by_version.get(version) or by_version[DEFAULT_VERSION]
     resource = kind.lower()
     annotate = ["kubectl", "annotate", resource, "-n", namespace, name]
     argocd = [f"{key}-" for key in (TRACKING_ANNOTATION, *ARGOCD_ANNOTATIONS)]

@@ -13,7 +13,7 @@ from .tables import load_tables
 from .words import FELIX_KNOBS
 
 
-def _selection(targets: list[dict[str, Any]], what: str) -> list[str]:
+def _selection(targets: list[dict[str, Any]]) -> list[str]:
     lines = []
     for target in targets:
         kind = target.get("kind", "Service")
@@ -21,7 +21,7 @@ def _selection(targets: list[dict[str, Any]], what: str) -> list[str]:
             lines.append(f"{kind} {target['namespace']}/{name}")
         for selector in target.get("selectors", []):
             lines.append(
-                f"every {kind} in namespace {target['namespace']} labelled {selector_text(selector)} ({what} lists "
+                f"every {kind} in namespace {target['namespace']} labelled {selector_text(selector)} (the Job lists "
                 "them when it runs)"
             )
     return lines
@@ -57,8 +57,8 @@ def explain_calico(section: Node, part: CalicoCompiled) -> str:
         if part.patch_mode == "job"
         else "Argo CD server-side apply of partial manifests (sync wave 2, after its wait hook saw the operator ready)"
     )
-    services = _selection(values.get("services", []), "the Job")
-    workloads = _selection(values.get("workloads", []), "the Job")
+    services = _selection(values.get("services", []))
+    workloads = _selection(values.get("workloads", []))
     key, value = tables.service_annotation
     if services:
         lines.append(f"  Services annotated {key}={value} by {mode}; their new connections go through Envoy:")
@@ -75,8 +75,7 @@ def explain_calico(section: Node, part: CalicoCompiled) -> str:
     sets = ", ".join(f"{field}: {setting}" for field, setting in tables.operator_sets.items())
     lines.append(
         f"  The Tigera operator then runs the L7 log collector DaemonSet ({', '.join(tables.collector_containers)}) "
-        "and sets on "
-        f"FelixConfiguration default: {sets}."
+        f"and sets on FelixConfiguration default: {sets}."
     )
     lines.append("  Compiled (chart values):")
     lines.extend(f"    {line}" for line in dump_yaml({"calico": values}).splitlines())

@@ -20,8 +20,6 @@ is on and the webhook is not Enabled. Custom health checks are Lua in argocd-cm 
 
 from __future__ import annotations
 
-from typing import Any
-
 from .defaults import DEFAULT_VERSION
 from .tables import load_tables
 
@@ -92,29 +90,15 @@ def health_lua() -> str:
     )
 
 
-def health_configmap(argocd_namespace: str) -> dict[str, Any]:
-    """A merge patch for argocd-cm that is also a whole ConfigMap (so it validates as one)."""
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": "argocd-cm",
-            "namespace": argocd_namespace,
-            "labels": {"app.kubernetes.io/part-of": "argocd"},
-        },
-        "data": {health_key(): health_lua()},
-    }
-
-
 def health_file_text(argocd_namespace: str) -> str:
-    """health_configmap as YAML, the Lua as a literal block so that it reads as Lua."""
-    config_map = health_configmap(argocd_namespace)
+    """A merge patch for argocd-cm that is also a whole ConfigMap (so it validates as one), the Lua as a
+    literal block so that it reads as Lua."""
     lua = "".join(f"    {line}\n" if line else "\n" for line in health_lua().splitlines())
     return (
-        f"apiVersion: {config_map['apiVersion']}\n"
-        f"kind: {config_map['kind']}\n"
+        "apiVersion: v1\n"
+        "kind: ConfigMap\n"
         "metadata:\n"
-        f"  name: {config_map['metadata']['name']}\n"
+        "  name: argocd-cm\n"
         f"  namespace: {argocd_namespace}\n"
         "  labels:\n"
         "    app.kubernetes.io/part-of: argocd\n"

@@ -17,9 +17,9 @@ from ..errors import UserError
 from ..inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
 from ..products import ImportedSection
 from .defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
-from .kinds import POLICY_SYNC, KnobContext
+from .kinds import KnobContext, PolicySync
 from .tables import CalicoTables, load_tables
-from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, FELIX_APIS, FELIX_KNOBS
+from .words import COLLECTOR_CONTAINERS, DEFAULT_FELIX_API, ENVOY_FIELDS, FELIX_APIS, FELIX_KNOBS
 
 
 def _documents(path: Path) -> list[dict[str, Any]]:
@@ -61,7 +61,7 @@ def _log_collection(spec: dict[str, Any], tables: CalicoTables, where: str) -> d
     if "sidecarInjection" in spec:
         section["sidecar-injection"] = "on" if spec["sidecarInjection"] == "Enabled" else "off"
     envoy = _mapping(spec.get("envoy"), f"{where}.envoy")
-    words = {"xffNumTrustedHops": "xff-num-trusted-hops", "useRemoteAddress": "use-remote-address"}
+    words = {field: word for word, field in ENVOY_FIELDS.items()}
     if any(key in envoy for key in words):
         section["envoy"] = {words[key]: value for key, value in envoy.items() if key in words}
     at = f"{where}.l7LogCollectorDaemonSet"
@@ -95,7 +95,7 @@ def _felix(spec: dict[str, Any], tables: CalicoTables, notes: list[str]) -> dict
             continue
         felix_field = tables.felix_fields[field]
         word = knob.kind.decompile(value, KnobContext(knob, felix_field))
-        if knob.kind is not POLICY_SYNC and value == felix_field.default:
+        if not isinstance(knob.kind, PolicySync) and value == felix_field.default:
             at_default = True
         (aggregation if knob.aggregation else felix)[knob.word] = word
     if aggregation:
@@ -136,8 +136,7 @@ def import_calico(path: Path, version: str | None) -> ImportedSection | None:
         section["existing-application-layer"] = "on"
         notes.append(
             f"ApplicationLayer {' and '.join(f'{field}: Enabled' for field in enabled)}: 'existing-application-layer: "
-            "on' adopts the object "
-            "and never deletes it, so uninstalling flowlogs leaves these on"
+            "on' adopts the object and never deletes it, so uninstalling flowlogs leaves these on"
         )
     if felix_configurations:
         configuration = felix_configurations[0]

@@ -117,8 +117,7 @@ class CalicoProduct(Product):
                 "under Argo CD the Felix/Service patch Job runs as a PostSync hook "
                 "on every sync, and its pre-delete restore runs only with Argo CD 3.3.0+ (PreDelete)",
                 "'patch-mode: gitops' has Argo CD apply the patches itself where no other Application manages the "
-                "selected objects "
-                "(docs/gitops.md); write 'patch-mode: job' to keep the Job",
+                "selected objects (docs/gitops.md); write 'patch-mode: job' to keep the Job",
                 chosen=calico.patch_mode_chosen,
             )
         ]
@@ -135,8 +134,7 @@ class CalicoProduct(Product):
                 HEALTH_FILE,
                 tuple(sorted(source for source, _ in parts)),
                 "Argo CD health check of ApplicationLayer, so sync waves wait for the Tigera operator. Add it to "
-                "argocd-cm:\n"
-                f"kubectl patch configmap argocd-cm -n {argocd_namespace} --type merge --patch-file "
+                f"argocd-cm:\nkubectl patch configmap argocd-cm -n {argocd_namespace} --type merge --patch-file "
                 f"{directory}/{HEALTH_FILE}",
                 health_file_text(argocd_namespace),
             )
@@ -147,18 +145,14 @@ class CalicoProduct(Product):
         from .deselect import clear_commands, deselected
 
         calico = _calico(part) if part is not None else None
-        notes = []
-        for selection in deselected(committed_values, calico.values if calico else None):
-            kind, namespace, name = selection
-            notes.append(
-                (
-                    f"{kind} {namespace}/{name} is no longer selected; Argo CD does not prune it (Prune=false, "
-                    "IgnoreExtraneous), "
-                    "so it keeps its L7 selection until you remove it",
-                    "\n".join(clear_commands(selection, calico.version if calico else "")),
-                )
+        return [
+            (
+                f"{kind} {namespace}/{name} is no longer selected; Argo CD does not prune it (Prune=false, "
+                "IgnoreExtraneous), so it keeps its L7 selection until you remove it",
+                "\n".join(clear_commands((kind, namespace, name), calico.version if calico else "")),
             )
-        return notes
+            for kind, namespace, name in deselected(committed_values, calico.values if calico else None)
+        ]
 
     def shared_resource_warning(self, part: CompiledPart, cluster: str, profile: str) -> tuple[str, str] | None:
         """Argo CD writes its tracking label/annotation onto the partial Service and workload manifests; where
@@ -167,10 +161,8 @@ class CalicoProduct(Product):
             return None
         return (
             f"cluster '{cluster}' runs profile '{profile}' in patch-mode gitops: its partial Service/workload "
-            "manifests are "
-            "tracked by this Application, so a sync fails (FailOnSharedResource) or two Applications fight where "
-            "another "
-            "Application already manages those objects",
+            "manifests are tracked by this Application, so a sync fails (FailOnSharedResource) or two Applications "
+            "fight where another Application already manages those objects",
             "use 'patch-mode: job' for such clusters, or put the L7 annotation/label in the owning application "
             "(docs/gitops.md, Shared resources)",
         )

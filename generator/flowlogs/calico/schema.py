@@ -16,6 +16,7 @@ from .words import (
     COLLECTOR_CONTAINERS,
     DEFAULT_FELIX_API,
     DEFAULT_PATCH_MODE,
+    ENVOY_FIELDS,
     FELIX_APIS,
     FELIX_KNOBS,
     PATCH_MODES,
@@ -23,6 +24,22 @@ from .words import (
     RESOURCE_NAMES,
     FelixKnob,
 )
+
+
+def _object(
+    title: str | None,
+    description: str | None,
+    properties: dict[str, Any],
+    *,
+    required: list[str] | None = None,
+    aliases: dict[str, str] | None = None,
+    **more: Any,
+) -> dict[str, Any]:
+    """A closed object, its keywords in the order docs/profile.schema.json has them."""
+    schema: dict[str, Any] = {"type": "object", "title": title, "description": description}
+    schema |= {"additionalProperties": False, "required": required, "properties": properties}
+    schema |= {**more, "x-upstream-aliases": aliases}
+    return {key: value for key, value in schema.items() if value is not None}
 
 
 def _knob_schema(knob: FelixKnob) -> dict[str, Any]:
@@ -62,30 +79,21 @@ SELECTOR = {
 }
 
 
-def _names() -> dict[str, Any]:
-    return {"oneOf": [OBJECT_NAME, {"type": "array", "minItems": 1, "items": OBJECT_NAME}]}
-
-
 def _felix_schema() -> dict[str, Any]:
     top = {k.word: _knob_schema(k) for k in FELIX_KNOBS if not k.aggregation}
     aggregation = {k.word: _knob_schema(k) for k in FELIX_KNOBS if k.aggregation}
-    return {
-        "type": "object",
-        "title": "felix settings",
-        "description": "FelixConfiguration `default` L7 settings, patched field by field (the chart never owns "
-        "`default`). "
-        "Only values that differ from Felix's defaults are written unless `emit-defaults` is true.",
-        "additionalProperties": False,
-        "properties": {
+    return _object(
+        "felix settings",
+        "FelixConfiguration `default` L7 settings, patched field by field (the chart never owns `default`). Only "
+        "values that differ from Felix's defaults are written unless `emit-defaults` is true.",
+        {
             **top,
-            "aggregation": {
-                "type": "object",
-                "title": "aggregation",
-                "description": "How Felix aggregates L7 log entries (the l7LogsFileAggregation* fields).",
-                "additionalProperties": False,
-                "properties": aggregation,
-                "x-upstream-aliases": {k.field: k.word for k in FELIX_KNOBS if k.aggregation},
-            },
+            "aggregation": _object(
+                "aggregation",
+                "How Felix aggregates L7 log entries (the l7LogsFileAggregation* fields).",
+                aggregation,
+                aliases={k.field: k.word for k in FELIX_KNOBS if k.aggregation},
+            ),
             "emit-defaults": {
                 "type": "boolean",
                 "description": (
@@ -94,81 +102,61 @@ def _felix_schema() -> dict[str, Any]:
             },
         },
         # Let tproxyMode through the shape (without offering it) so the compiler can say why it is never set.
-        "patternProperties": {"^[Tt]proxy-?[Mm]ode$": {}},
-        "x-upstream-aliases": {
+        patternProperties={"^[Tt]proxy-?[Mm]ode$": {}},
+        aliases={
             **{k.field: k.word for k in FELIX_KNOBS if not k.aggregation},
             **{k.field: f"aggregation.{k.word}" for k in FELIX_KNOBS if k.aggregation},
         },
-    }
+    )
 
 
 def _target_schema(title: str, kind: dict[str, Any] | None) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    if kind is not None:
-        properties["kind"] = kind
-    properties.update(
-        {
-            "namespace": {**NAMESPACE, "description": "The namespace of the selected objects."},
-            "name": {**_names(), "description": "One name or a list of names."},
-            "selector": SELECTOR,
-            "allow-system-namespace": {
-                "type": "boolean",
-                "description": (
-                    "Allow selecting by label in a namespace of the cluster's own components (kube-system, "
-                    "calico-system, ...): the hook Job may then patch any object of that kind there."
-                ),
-            },
-        }
-    )
-    return {
-        "type": "object",
-        "title": title,
-        "additionalProperties": False,
-        "required": ["namespace", *(["kind"] if kind else [])],
-        "properties": properties,
-        "x-upstream-aliases": {
-            "names": "name",
-            "labelSelector": "selector",
-            "matchLabels": "selector",
-            "ns": "namespace",
+    names = {"oneOf": [OBJECT_NAME, {"type": "array", "minItems": 1, "items": OBJECT_NAME}]}
+    properties = ({"kind": kind} if kind is not None else {}) | {
+        "namespace": {**NAMESPACE, "description": "The namespace of the selected objects."},
+        "name": {**names, "description": "One name or a list of names."},
+        "selector": SELECTOR,
+        "allow-system-namespace": {
+            "type": "boolean",
+            "description": (
+                "Allow selecting by label in a namespace of the cluster's own components (kube-system, "
+                "calico-system, ...): the hook Job may then patch any object of that kind there."
+            ),
         },
     }
+    return _object(
+        title,
+        None,
+        properties,
+        required=["namespace", *(["kind"] if kind else [])],
+        aliases={"names": "name", "labelSelector": "selector", "matchLabels": "selector", "ns": "namespace"},
+    )
 
 
 def _resources_schema() -> dict[str, Any]:
-    amounts = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {name: QUANTITY for name in RESOURCE_NAMES},
-    }
-    container = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
+    amounts = _object(None, None, {name: QUANTITY for name in RESOURCE_NAMES})
+    container = _object(
+        None,
+        None,
+        {
             "requests": {**amounts, "description": "Requested resources."},
             "limits": {**amounts, "description": "Resource limits."},
         },
-    }
-    return {
-        "type": "object",
-        "title": "collector container",
-        "description": (
-            "Resource requests/limits of the l7-log-collector DaemonSet's containers (ApplicationLayer "
-            "l7LogCollectorDaemonSet)."
-        ),
-        "additionalProperties": False,
-        "properties": {name: container for name in COLLECTOR_CONTAINERS},
-        "x-upstream-aliases": {"l7LogCollectorDaemonSet": "resources"},
-    }
+    )
+    return _object(
+        "collector container",
+        "Resource requests/limits of the l7-log-collector DaemonSet's containers (ApplicationLayer "
+        "l7LogCollectorDaemonSet).",
+        {name: container for name in COLLECTOR_CONTAINERS},
+        aliases={"l7LogCollectorDaemonSet": "resources"},
+    )
 
 
 def calico_section_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "title": "calico section",
-        "description": "Calico Enterprise L7 logs: the ApplicationLayer, Felix's L7 settings and the traffic to log.",
-        "additionalProperties": False,
-        "properties": {
+    return _object(
+        "calico section",
+        "Calico Enterprise L7 logs: the ApplicationLayer, Felix's L7 settings and the traffic to log.",
+        {
             "enabled": {
                 "type": "boolean",
                 "description": "Render this part (default true). Fleets switch it per cluster.",
@@ -230,12 +218,10 @@ def calico_section_schema() -> dict[str, Any]:
                     "(their pods restart)."
                 ),
             },
-            "envoy": {
-                "type": "object",
-                "title": "envoy settings",
-                "description": "Envoy settings of ApplicationLayer.",
-                "additionalProperties": False,
-                "properties": {
+            "envoy": _object(
+                "envoy settings",
+                "Envoy settings of ApplicationLayer.",
+                {
                     "xff-num-trusted-hops": {
                         "type": "integer",
                         "minimum": 0,
@@ -249,11 +235,8 @@ def calico_section_schema() -> dict[str, Any]:
                         "description": "Use the client connection's real address (useRemoteAddress). Default: false.",
                     },
                 },
-                "x-upstream-aliases": {
-                    "xffNumTrustedHops": "xff-num-trusted-hops",
-                    "useRemoteAddress": "use-remote-address",
-                },
-            },
+                aliases={field: word for word, field in ENVOY_FIELDS.items()},
+            ),
             "resources": _resources_schema(),
             "existing-application-layer": {
                 **SWITCH,
@@ -276,12 +259,10 @@ def calico_section_schema() -> dict[str, Any]:
                     "server, as Calico recommends)."
                 ),
             },
-            "cluster": {
-                "type": "object",
-                "title": "cluster facts",
-                "description": "Facts about the cluster, for preflight checks only (nothing is written from them).",
-                "additionalProperties": False,
-                "properties": {
+            "cluster": _object(
+                "cluster facts",
+                "Facts about the cluster, for preflight checks only (nothing is written from them).",
+                {
                     "platform": {
                         "enum": list(PLATFORMS),
                         "title": "platform",
@@ -314,14 +295,10 @@ def calico_section_schema() -> dict[str, Any]:
                         "description": "Kubernetes minor version (sidecar mode needs 1.29+).",
                     },
                 },
-                "x-upstream-aliases": {
-                    "retention": "retention-days",
-                    "storage": "log-storage-size",
-                    "nodeCount": "nodes",
-                },
-            },
+                aliases={"retention": "retention-days", "storage": "log-storage-size", "nodeCount": "nodes"},
+            ),
         },
-        "x-upstream-aliases": {
+        aliases={
             "logCollection": "collect-logs",
             "collectLogs": "collect-logs",
             "logIntervalSeconds": "interval",
@@ -333,4 +310,4 @@ def calico_section_schema() -> dict[str, Any]:
             "applicationLayer": "collect-logs",
             "deployments": "workloads",
         },
-    }
+    )

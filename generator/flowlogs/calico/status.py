@@ -22,12 +22,11 @@ from ..products import Expected
 from .compile import CalicoCompiled
 from .selectors import selector_text
 from .tables import load_tables
-from .words import FELIX_KNOBS
+from .words import DEFAULT_FELIX_API, FELIX_KNOBS
 
 _STATE_KEY = "desired.json"
 _ARGOCD_PREFIX = "argocd.argoproj.io/"
 _WORKLOAD_API = "apps/v1"  # the patch Job's path for workloads (calico-l7-patch.py: /apis/apps/v1/...)
-_DEFAULT_FELIX_API = "projectcalico.org/v3"
 _HINT_JOB = "helm upgrade flowlogs' release with this profile: its hook Job sets the field again"
 _HINT_GITOPS = "sync the profile's Argo CD Application (its partial manifests set the field again)"
 _HINT_READY = (
@@ -95,7 +94,7 @@ def _from_desired(desired: Mapping[str, Any], duration_fields: set[str]) -> Iter
     facts = desired["facts"]
     operator_fields = set(facts.get("operatorFields") or ())
     felix = desired.get("felix") or {}
-    ref = ObjectRef(str(felix.get("apiVersion") or _DEFAULT_FELIX_API), "FelixConfiguration", "default")
+    ref = ObjectRef(str(felix.get("apiVersion") or DEFAULT_FELIX_API), "FelixConfiguration", "default")
     for name, value in (felix.get("spec") or {}).items():
         yield _felix_field(ref, name, value, operator_fields, duration_fields, _HINT_JOB)
     annotations = [(("metadata", "annotations", k), v) for k, v in (facts.get("serviceAnnotations") or {}).items()]
@@ -130,10 +129,7 @@ def _from_partial(
 def _is_partial(manifest: Mapping[str, Any]) -> bool:
     """A gitops-mode partial manifest: Argo CD applies it server-side onto an object someone else owns."""
     annotations = (manifest.get("metadata") or {}).get("annotations") or {}
-    return (
-        "ServerSideApply=true" in str(annotations.get(_ARGOCD_PREFIX + "sync-options", ""))
-        and manifest.get("kind") != "ApplicationLayer"
-    )
+    return "ServerSideApply=true" in str(annotations.get(_ARGOCD_PREFIX + "sync-options", ""))
 
 
 def expected_state(part: CalicoCompiled, manifests: Sequence[Mapping[str, Any]]) -> list[Expected]:
@@ -163,7 +159,7 @@ def expected_state(part: CalicoCompiled, manifests: Sequence[Mapping[str, Any]])
         # gitops mode leaves the profile's fields that the operator owns (policySyncPathPrefix) out of
         # its manifests, as an Argo CD sync would overwrite them: the operator sets them for L7 logs,
         # and any value it keeps is in effect.
-        felix_api = str((part.values.get("felix") or {}).get("apiVersion") or _DEFAULT_FELIX_API)
+        felix_api = str((part.values.get("felix") or {}).get("apiVersion") or DEFAULT_FELIX_API)
         ref = ObjectRef(felix_api, "FelixConfiguration", "default")
         words = {knob.field for knob in FELIX_KNOBS}
         expected += [

@@ -59,16 +59,13 @@ class Sidecar:
 @dataclass(frozen=True)
 class CalicoTables:
     version: str
-    operator: str
     application_layer_name: str
     application_layer_api_version: str  # "operator.tigera.io/v1"
     application_layer_ready_state: str  # status.state once the operator's components are available
     application_layer_ready_condition: str  # status.conditions type: everything deployed is available
     application_layer_degraded_condition: str
     application_layer_fields: frozenset[str]
-    log_collection_fields: tuple[str, ...]
     log_collection_defaults: Mapping[str, Any]
-    envoy_fields: frozenset[str]
     collector_containers: tuple[str, ...]
     felix_fields: Mapping[str, FelixField]
     operator_sets: Mapping[str, str]
@@ -125,16 +122,13 @@ def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
         )
     return CalicoTables(
         version=version,
-        operator=str(raw["operator"]),
         application_layer_name=str(layer["name"]),
         application_layer_api_version=str(layer["api_version"]),
         application_layer_ready_state=str(layer["ready_state"]),
         application_layer_ready_condition=str(layer["ready_condition"]),
         application_layer_degraded_condition=str(layer["degraded_condition"]),
         application_layer_fields=frozenset(layer["spec_fields"]),
-        log_collection_fields=tuple(layer["log_collection_fields"]),
         log_collection_defaults=MappingProxyType(dict(layer["log_collection_defaults"])),
-        envoy_fields=frozenset(layer["envoy_fields"]),
         collector_containers=tuple(layer["collector_containers"]),
         felix_fields=MappingProxyType(fields),
         operator_sets=MappingProxyType({str(k): str(v) for k, v in raw["felix"]["operator_sets"].items()}),

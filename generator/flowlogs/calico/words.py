@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from types import MappingProxyType
 
 from . import kinds
@@ -24,58 +23,57 @@ class FelixKnob:
     field: str  # the FelixConfiguration spec field
     kind: KnobKind  # how the value is checked, compiled, decompiled and explained
     description: str
-    choices: Mapping[str, str] = dataclass_field(default_factory=lambda: MappingProxyType({}))  # word -> Felix value
     aggregation: bool = False  # under felix.aggregation
 
 
 def _choice(word: str, field_name: str, description: str, **choices: str) -> FelixKnob:
     words = MappingProxyType({key.replace("_", "-"): value for key, value in choices.items()})
-    return FelixKnob(word, field_name, kinds.Choice(word, words), description, words, aggregation=True)
+    return FelixKnob(word, field_name, kinds.Choice(word, words), description, aggregation=True)
 
 
 FELIX_KNOBS: tuple[FelixKnob, ...] = (
     FelixKnob(
         "policy-sync-api",
         "policySyncPathPrefix",
-        kinds.POLICY_SYNC,
+        kinds.PolicySync(),
         "on: set policySyncPathPrefix to /var/run/nodeagent (the Policy Sync API the L7 collector talks to), as the "
         "3.19 guide's first step. The Tigera operator also sets it when it is empty; no other value is allowed.",
     ),
     FelixKnob(
         "flush-interval",
         "l7LogsFlushInterval",
-        kinds.DURATION_KIND,
+        kinds.Duration(),
         "How often Felix exports L7 logs, e.g. 60s or 5m (l7LogsFlushInterval). Felix's default: 300s.",
     ),
     FelixKnob(
         "log-to-file",
         "l7LogsFileEnabled",
-        kinds.SWITCH_KIND,
+        kinds.Switch(),
         "on/off: Felix writes L7 logs to files, which the log collector ships to Elasticsearch (l7LogsFileEnabled). "
         "Default: on.",
     ),
     FelixKnob(
         "file-directory",
         "l7LogsFileDirectory",
-        kinds.DIRECTORY,
+        kinds.Directory(),
         "Directory of the L7 log files (l7LogsFileDirectory). Default: /var/log/calico/l7logs.",
     ),
     FelixKnob(
         "max-files",
         "l7LogsFileMaxFiles",
-        kinds.COUNT,
+        kinds.Count(),
         "Number of L7 log files to keep (l7LogsFileMaxFiles). Default: 5.",
     ),
     FelixKnob(
         "max-file-size-mb",
         "l7LogsFileMaxFileSizeMB",
-        kinds.COUNT,
+        kinds.Count(),
         "Size in MB at which an L7 log file is rotated (l7LogsFileMaxFileSizeMB). Default: 100.",
     ),
     FelixKnob(
         "per-node-limit",
         "l7LogsFilePerNodeLimit",
-        kinds.COUNT_OR_UNLIMITED,
+        kinds.CountOrUnlimited(),
         "Most L7 logs a node emits per flush interval, or `unlimited` (l7LogsFilePerNodeLimit; 0 upstream). Default: "
         "1500.",
     ),
@@ -135,7 +133,7 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
     FelixKnob(
         "url-path-parts",
         "l7LogsFileAggregationNumURLPath",
-        kinds.PATH_PARTS,
+        kinds.PathParts(),
         "How many URL path components to keep, or `all` (l7LogsFileAggregationNumURLPath; negative upstream). Default: "
         "5.",
         aggregation=True,
@@ -143,7 +141,7 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
     FelixKnob(
         "url-char-limit",
         "l7LogsFileAggregationURLCharLimit",
-        kinds.COUNT,
+        kinds.Count(),
         "URLs longer than this many characters are cut (l7LogsFileAggregationURLCharLimit). Default: 250.",
         aggregation=True,
     ),
@@ -153,6 +151,10 @@ FELIX_KNOBS: tuple[FelixKnob, ...] = (
 # The collector DaemonSet's containers that L7 logs use (dikastes is for WAF / ALP only).
 COLLECTOR_CONTAINERS: tuple[str, ...] = ("l7-collector", "envoy-proxy")
 RESOURCE_NAMES: tuple[str, ...] = ("cpu", "memory", "ephemeral-storage")
+# ApplicationLayer spec.envoy (EnvoySettings) fields by their profile word.
+ENVOY_FIELDS: Mapping[str, str] = MappingProxyType(
+    {"xff-num-trusted-hops": "xffNumTrustedHops", "use-remote-address": "useRemoteAddress"}
+)
 
 PLATFORMS: tuple[str, ...] = ("aks", "eks", "gke", "openshift", "rke", "rke2", "tkg", "mke", "kops", "kubeadm", "other")
 

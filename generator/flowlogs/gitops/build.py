@@ -71,8 +71,7 @@ def build_gitops_files(profiles: Sequence[CompiledProfile], fleet: Fleet, gitops
     elif fleet.clusters:
         sources = [fleet.source] + [by_name[name].source for name in used_profiles(fleet.clusters)]
         header = _header(
-            sources,
-            f"{len(fleet.clusters)} cluster(s). Apply: kubectl apply -f {directory}/{APPLICATIONSET_FILE}",
+            sources, f"{len(fleet.clusters)} cluster(s). Apply: kubectl apply -f {directory}/{APPLICATIONSET_FILE}"
         )
         files[APPLICATIONSET_FILE] = header + dump_yaml(fleet_applicationset(fleet, by_name))
     for product in PRODUCTS:
@@ -96,9 +95,7 @@ def _note_regeneration(profiles: Sequence[CompiledProfile], chart_dir: Path, dia
 
 
 def _warn_shared_resources(fleet: Fleet, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics) -> None:
-    """patch-mode gitops: Argo CD writes its tracking label/annotation onto the partial Service and
-    workload manifests; where another Application already manages the object the sync fails
-    (FailOnSharedResource) or the two Applications fight over it."""
+    """Each product's warning for a cluster whose objects another Application may manage (shared_resource_warning)."""
     for cluster in fleet.clusters:
         profile = profiles.get(cluster.profile)
         for product, part in profile.products() if profile is not None else []:

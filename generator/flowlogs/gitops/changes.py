@@ -43,8 +43,7 @@ def value_changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[V
     """Each value that differs at the same place in a file of both versions, once, with its files.
 
     Generated files are block-style YAML, a `key: value` per line: changed lines are paired
-    (difflib, when lines were also added or removed) and read one by one, not the documents:
-    parsing both versions of a 10,000-cluster ApplicationSet cost 1.1 s, the lines 0.05 s.
+    (difflib, when lines were also added or removed) and read one by one, not both documents whole.
     """
     found: dict[tuple[str, str, str], list[str]] = {}
     values: dict[tuple[str, str, str], tuple[Any, Any]] = {}
@@ -80,12 +79,7 @@ def _differences(old: list[str], new: list[str]) -> Iterator[tuple[str, Any, Any
         )
     for old_index, new_index in pairs:
         old_entry, new_entry = _entry(old, old_index), _entry(new, new_index)
-        if (
-            old_entry is not None
-            and new_entry is not None
-            and old_entry[0] == new_entry[0]
-            and old_entry[1] != new_entry[1]
-        ):
+        if old_entry and new_entry and old_entry[0] == new_entry[0] and old_entry[1] != new_entry[1]:
             yield old_entry[0], old_entry[1], new_entry[1]
 
 
@@ -107,10 +101,9 @@ def _entry(lines: list[str], index: int) -> tuple[str, Any] | None:
     if item and not isinstance(data, dict | list):
         indent = len(line) - len(line.lstrip())
         for above in reversed(lines[:index]):  # the list's key: the nearest line indented less
-            if above.strip() and len(above) - len(above.lstrip()) < indent and above.rstrip().endswith(":"):
-                return above.strip().removeprefix("- ").removesuffix(":"), data
             if above.strip() and len(above) - len(above.lstrip()) < indent:
-                return None
+                key = above.strip().removeprefix("- ")
+                return (key.removesuffix(":"), data) if key.endswith(":") else None
     return None
 
 

@@ -35,24 +35,16 @@ class ClusterGroup:
         return f"{self.profile} [{len(self.clusters)} cluster(s): {shown}]"
 
 
-def _set(values: dict[str, Any], dotted: str, value: Any) -> None:
-    *parents, leaf = dotted.split(".")
-    node = values
-    for parent in parents:
-        node = node.setdefault(parent, {})
-    node[leaf] = value
-
-
 def cluster_values(profile: CompiledProfile, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The values Helm renders one cluster's release with."""
     values = copy.deepcopy(profile.values)
     for override in OVERRIDES:
         if override.chart_value and override.key in overrides:
-            _set(
-                values,
-                override.chart_value,
-                str(overrides[override.key]) if override.force_string else overrides[override.key],
-            )
+            *parents, leaf = override.chart_value.split(".")
+            node = values
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node[leaf] = str(overrides[override.key]) if override.force_string else overrides[override.key]
     if VALUES_KEY in overrides:
         values = merge_values(values, overrides[VALUES_KEY])
     return values

@@ -3,8 +3,7 @@
 It is read the way profiles are (flowlogs.profile: positions of every value, a strict JSON Schema, plain-word
 errors at file:line:col with a did-you-mean), then checked against the compiled profiles:
 unknown profiles, duplicate cluster names or servers, bad API server URLs and overrides that
-do not fit the cluster's profile are errors. Per-cluster work is O(1): each profile was
-compiled once, and a cluster only looks its profile up.
+do not fit the cluster's profile are errors.
 """
 
 from __future__ import annotations
@@ -48,10 +47,6 @@ class Cluster:
     profile: str
     overrides: dict[str, Any]
     node: Node  # for error locations
-
-    @property
-    def location(self) -> Location:
-        return self.node.location
 
 
 @dataclass(frozen=True)
@@ -184,17 +179,14 @@ def _clusters(
             progress("fleet", index + 1, total)
         name_node, server_node, profile_node = item.get("name"), item.get("server"), item.get("profile")
         name, server, profile_name = str(name_node.value), str(server_node.value), str(profile_node.value)
-        ok = True
-        if name in names:
-            first = names[name]
+        ok = name not in names
+        if not ok:
             diagnostics.error(
                 name_node.location,
-                (f"duplicate cluster name '{name}' (first at line {first.line})"),
-                ("each cluster needs its own name: it names its Argo CD Application"),
+                f"duplicate cluster name '{name}' (first at line {names[name].line})",
+                "each cluster needs its own name: it names its Argo CD Application",
             )
-            ok = False
-        else:
-            names[name] = name_node.location
+        names.setdefault(name, name_node.location)
         if check_cluster_server(server, server_node.location, diagnostics, f"server of cluster '{name}'"):
             key = server.rstrip("/")
             if key in servers and servers[key][0] != name:
@@ -234,11 +226,7 @@ def _clusters(
 
 
 def _check_overrides(
-    cluster: str,
-    node: Node,
-    profile: CompiledProfile,
-    diagnostics: Diagnostics,
-    fleet_notes: dict[str, list[str]],
+    cluster: str, node: Node, profile: CompiledProfile, diagnostics: Diagnostics, fleet_notes: dict[str, list[str]]
 ) -> dict[str, Any] | None:
     """Check that each override fits the cluster's profile; None when one does not."""
     result: dict[str, Any] = {}

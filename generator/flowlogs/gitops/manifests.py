@@ -29,6 +29,7 @@ from typing import Any
 from ..chart_values import chart_values
 from ..compiler import CompiledProfile
 from ..names import PROFILES_DIR, values_file
+from ..products import Override
 from .fleet import OVERRIDES, Cluster, Fleet
 from .settings import GitopsSettings
 from .value_overrides import ELEMENT_KEY as VALUE_ELEMENT_KEY
@@ -74,10 +75,6 @@ def needs_server_side_apply(
     return any((enabled or {}).get(key, True) is not False for key in partial_manifest_parts(profile))
 
 
-def _cluster_ssa(settings: GitopsSettings, profile: CompiledProfile, cluster: Cluster) -> bool:
-    return needs_server_side_apply(settings, profile, cluster.overrides)
-
-
 def carries_cilium_release(settings: GitopsSettings, profile: CompiledProfile) -> bool:
     release = settings.cilium_release
     return release is not None and release.product in profile.parts
@@ -108,15 +105,13 @@ def _sync_policy(settings: GitopsSettings, server_side_apply: bool, partial: boo
     policy: dict[str, Any] = {}
     if sync.automated:
         policy["automated"] = {"prune": sync.prune, "selfHeal": sync.self_heal}
-    options = []
-    if sync.create_namespace:
-        options.append("CreateNamespace=true")
-    if sync.fail_on_shared_resource:
-        options.append("FailOnSharedResource=true")
-    if server_side_apply:
-        options.append("ServerSideApply=true")
-        if partial:
-            options.append(NO_CSA_MIGRATION)
+    wanted = {
+        "CreateNamespace=true": sync.create_namespace,
+        "FailOnSharedResource=true": sync.fail_on_shared_resource,
+        "ServerSideApply=true": server_side_apply,
+        NO_CSA_MIGRATION: server_side_apply and partial,
+    }
+    options = [option for option, on in wanted.items() if on]
     if options:
         policy["syncOptions"] = options
     if sync.retry.limit > 0:
@@ -207,13 +202,6 @@ def _element_value(value: Any) -> str:
     return str(value)
 
 
-def fleet_server_side_apply(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> bool:
-    """One ServerSideApply setting for the whole fleet: on when any cluster renders Calico's partial
-    manifests (server-side apply is harmless for the other resources, and a constant keeps
-    syncOptions free of templates)."""
-    return any(_cluster_ssa(fleet.settings, profiles[c.profile], c) for c in fleet.clusters)
-
-
 def fleet_elements(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> tuple[list[dict[str, Any]], list[str]]:
     """The list generator's elements (every key in every element) and the override keys used.
 
@@ -242,19 +230,22 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
     """One ApplicationSet: a list generator gives each cluster its profile and overrides."""
     settings = fleet.settings
     elements, used = fleet_elements(fleet, profiles)
-    ssa = fleet_server_side_apply(fleet, profiles)
-    parameters = []
-    for override in OVERRIDES:
-        if override.key in used:
-            parameter: dict[str, Any] = {"name": override.chart_value, "value": "{{." + override.element_key + "}}"}
-            if override.force_string:
-                parameter["forceString"] = True
-            parameters.append(parameter)
+    # One ServerSideApply setting for the whole fleet: on when any cluster renders partial manifests
+    # (server-side apply is harmless for the other resources, and a constant keeps syncOptions free of templates).
+    ssa = any(needs_server_side_apply(settings, profiles[c.profile], c.overrides) for c in fleet.clusters)
+    parameters = [_parameter(o, "{{." + o.element_key + "}}") for o in OVERRIDES if o.key in used]
     extra = {"templatePatch": TEMPLATE_PATCH} if any(VALUE_ELEMENT_KEY in e for e in elements) else {}
     partial = any(renders_partial_manifests(profiles[c.profile]) for c in fleet.clusters)
     return _applicationset(
         settings, [{"list": {"elements": elements}}], parameters, ssa, "{{.profile}}", "{{.cluster}}", extra, partial
     )
+
+
+def _parameter(override: Override, value: str) -> dict[str, Any]:
+    parameter: dict[str, Any] = {"name": override.chart_value, "value": value}
+    if override.force_string:
+        parameter["forceString"] = True
+    return parameter
 
 
 def _applicationset(
@@ -300,12 +291,8 @@ def _applicationset(
     }
 
 
+# The cluster Secret annotation prefix that overrides a value with the cluster generator.
 OVERRIDE_ANNOTATION_PREFIX = "flowlogs.dev/"
-
-
-def override_annotation(override_key: str) -> str:
-    """The cluster Secret annotation that overrides a value with the cluster generator."""
-    return OVERRIDE_ANNOTATION_PREFIX + override_key
 
 
 def _annotation_or_default(annotation: str, element_key: str) -> str:
@@ -340,15 +327,9 @@ def labels_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile])
             assert override.chart_value is not None
             values[override.element_key] = _element_value(effective_value(profile, override.chart_value, defaults))
         generators.append({"clusters": {"selector": {"matchLabels": {PROFILE_LABEL: name}}, "values": values}})
-    parameters: list[dict[str, Any]] = []
-    for override in overrides:
-        parameter: dict[str, Any] = {
-            "name": override.chart_value,
-            "value": _annotation_or_default(override_annotation(override.key), override.element_key),
-        }
-        if override.force_string:
-            parameter["forceString"] = True
-        parameters.append(parameter)
+    parameters = [
+        _parameter(o, _annotation_or_default(OVERRIDE_ANNOTATION_PREFIX + o.key, o.element_key)) for o in overrides
+    ]
     ssa = any(needs_server_side_apply(settings, profile) for profile in profiles.values())
     partial = any(renders_partial_manifests(profile) for profile in profiles.values())
     return _applicationset(

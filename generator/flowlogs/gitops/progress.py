@@ -11,10 +11,11 @@ from typing import TextIO
 
 
 class ProgressBar:
-    def __init__(self, stream: TextIO | None, width: int = 30, interval: float = 0.05) -> None:
+    width = 30
+    interval = 0.05  # seconds between redraws
+
+    def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
-        self.width = width
-        self.interval = interval
         self._last = 0.0
         self._drawn = False
 

@@ -30,6 +30,20 @@ NAMESPACE = {**DNS_LABEL, "title": "namespace"}
 _URL = {"type": "string", "minLength": 1}
 
 
+def _object(
+    description: str | None,
+    properties: dict[str, Any],
+    *,
+    title: str = "",
+    required: list[str] | None = None,
+    aliases: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A closed object, its keywords in the order the fleet schema prints them."""
+    schema = {"type": "object", "title": title, "additionalProperties": False, "required": required}
+    schema |= {"description": description, "properties": properties, "x-upstream-aliases": aliases}
+    return {key: value for key, value in schema.items() if value not in (None, "")}
+
+
 _GO_DURATION = {
     "type": "string",
     "pattern": "^([0-9]+(ms|s|m|h))+$",
@@ -38,24 +52,18 @@ _GO_DURATION = {
 
 
 def _retry_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "description": (
-            "Retries of a failed sync (syncPolicy.retry): automated sync does not retry a failed revision by itself. "
-            "Default: limit 5, backoff 5s doubled each time up to 3m."
-        ),
-        "properties": {
+    return _object(
+        "Retries of a failed sync (syncPolicy.retry): automated sync does not retry a failed revision by itself. "
+        "Default: limit 5, backoff 5s doubled each time up to 3m.",
+        {
             "limit": {
                 "type": "integer",
                 "minimum": 0,
                 "description": ("Retries of a failed sync; 0 switches retries off. Default: 5."),
             },
-            "backoff": {
-                "type": "object",
-                "additionalProperties": False,
-                "description": "Wait before each retry (retry.backoff).",
-                "properties": {
+            "backoff": _object(
+                "Wait before each retry (retry.backoff).",
+                {
                     "duration": {**_GO_DURATION, "description": "Wait before the first retry. Default: 5s."},
                     "factor": {
                         "type": "integer",
@@ -64,18 +72,16 @@ def _retry_schema() -> dict[str, Any]:
                     },
                     "max-duration": {**_GO_DURATION, "description": "Longest wait. Default: 3m."},
                 },
-                "x-upstream-aliases": {"maxDuration": "max-duration"},
-            },
+                aliases={"maxDuration": "max-duration"},
+            ),
         },
-    }
+    )
 
 
 def _sync_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "description": "The Applications' sync policy (spec.syncPolicy).",
-        "properties": {
+    return _object(
+        "The Applications' sync policy (spec.syncPolicy).",
+        {
             "automated": {
                 "type": "boolean",
                 "description": ("Sync automatically when Git changes (syncPolicy.automated). Default: true."),
@@ -84,8 +90,7 @@ def _sync_schema() -> dict[str, Any]:
                 "type": "boolean",
                 "description": (
                     "Delete resources that are no longer rendered (automated.prune). Default: true. Felix/Service "
-                    "patches "
-                    "are never pruned (Prune=false on them)."
+                    "patches are never pruned (Prune=false on them)."
                 ),
             },
             "self-heal": {
@@ -109,38 +114,30 @@ def _sync_schema() -> dict[str, Any]:
                 "type": "boolean",
                 "description": (
                     "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). "
-                    "Default: "
-                    "true."
+                    "Default: true."
                 ),
             },
             "retry": _retry_schema(),
         },
-        "x-upstream-aliases": {
+        aliases={
             "selfHeal": "self-heal",
             "syncOptions": "server-side-apply",
             "CreateNamespace": "create-namespace",
             "ServerSideApply": "server-side-apply",
         },
-    }
+    )
 
 
 def _cilium_release_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["versions"],
-        "description": (
-            "The multi-source variant: each profile's Application also deploys Cilium's own chart with the profile's "
-            "cilium-values.yaml as the last values file. Only for clusters whose Cilium release Argo CD already "
-            "manages."
-        ),
-        "properties": {
+    return _object(
+        "The multi-source variant: each profile's Application also deploys Cilium's own chart with the profile's "
+        "cilium-values.yaml as the last values file. Only for clusters whose Cilium release Argo CD already manages.",
+        {
             "enabled": {
                 "type": "boolean",
                 "description": (
                     "Write multi-source Applications for profiles with a Cilium part. Default: true when this section "
-                    "is "
-                    "present."
+                    "is present."
                 ),
             },
             "repo-url": {
@@ -180,23 +177,21 @@ def _cilium_release_schema() -> dict[str, Any]:
                 ),
             },
         },
-        "x-upstream-aliases": {
+        required=["versions"],
+        aliases={
             "repoURL": "repo-url",
             "releaseName": "release-name",
             "valueFiles": "value-files",
             "version": "versions",
             "targetRevision": "versions",
         },
-    }
+    )
 
 
 def gitops_section_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "title": "gitops section",
-        "additionalProperties": False,
-        "description": "How Argo CD deploys this repository's chart. Every key has a default; set repo-url.",
-        "properties": {
+    return _object(
+        "How Argo CD deploys this repository's chart. Every key has a default; set repo-url.",
+        {
             "repo-url": {
                 **_URL,
                 "title": "repository URL",
@@ -214,8 +209,7 @@ def gitops_section_schema() -> dict[str, Any]:
                 "minLength": 1,
                 "description": (
                     "Where the generated chart is, relative to the repository root. Default: the chart directory's "
-                    "path "
-                    "relative to the parent of values/."
+                    "path relative to the parent of values/."
                 ),
             },
             "argocd-namespace": {
@@ -228,13 +222,9 @@ def gitops_section_schema() -> dict[str, Any]:
                 "title": "release name",
                 "description": ("The Helm release name of this chart. Default: flowlogs."),
             },
-            "destination": {
-                "type": "object",
-                "additionalProperties": False,
-                "description": (
-                    "Where the per-profile Applications deploy (the fleet's clusters have their own server)."
-                ),
-                "properties": {
+            "destination": _object(
+                "Where the per-profile Applications deploy (the fleet's clusters have their own server).",
+                {
                     "server": {
                         **_URL,
                         "title": "cluster API URL",
@@ -242,18 +232,15 @@ def gitops_section_schema() -> dict[str, Any]:
                     },
                     "namespace": {**NAMESPACE, "description": "The release namespace. Default: flowlogs-system."},
                 },
-            },
+            ),
             "sync": _sync_schema(),
             "cluster-generator": {
                 "enum": ["list", "labels"],
                 "description": (
                     "How the ApplicationSet finds the fleet's clusters. list: the clusters of this file (Argo CD's "
-                    "list generator). "
-                    "labels: every cluster registered in Argo CD whose cluster Secret has the label "
-                    "flowlogs.dev/profile=<profile> "
-                    "(Argo CD's cluster generator); overrides come from the Secret's annotations "
-                    "flowlogs.dev/<override>, "
-                    "and clusters: must then be empty. Default: list."
+                    "list generator). labels: every cluster registered in Argo CD whose cluster Secret has the label "
+                    "flowlogs.dev/profile=<profile> (Argo CD's cluster generator); overrides come from the Secret's "
+                    "annotations flowlogs.dev/<override>, and clusters: must then be empty. Default: list."
                 ),
             },
             "cascade-delete": {
@@ -266,7 +253,8 @@ def gitops_section_schema() -> dict[str, Any]:
             },
             "cilium-release": _cilium_release_schema(),
         },
-        "x-upstream-aliases": {
+        title="gitops section",
+        aliases={
             "repoURL": "repo-url",
             "repoUrl": "repo-url",
             "targetRevision": "revision",
@@ -277,41 +265,35 @@ def gitops_section_schema() -> dict[str, Any]:
             "syncPolicy": "sync",
             "sync-policy": "sync",
         },
-    }
+    )
 
 
 def overrides_schema() -> dict[str, Any]:
     """The overrides a cluster may set: each product's (`registry.fleet_overrides`), then chart values."""
     overrides = fleet_overrides()
-    return {
-        "type": "object",
-        "title": "overrides",
-        "additionalProperties": False,
-        "description": "What this cluster changes from its profile.",
-        "properties": {
+    return _object(
+        "What this cluster changes from its profile.",
+        {
             **{override.key: dict(override.schema or {}) for override in overrides},
             "values": {
                 "type": "object",
                 "title": "chart values",
                 "description": (
                     "Any value of the chart for this cluster, merged over the profile's compiled values as Helm merges "
-                    "values "
-                    "and checked against the chart's values.schema.json; set as the Application's helm.valuesObject "
-                    "(ApplicationSet templatePatch, Argo CD 2.10+)."
+                    "values and checked against the chart's values.schema.json; set as the Application's "
+                    "helm.valuesObject (ApplicationSet templatePatch, Argo CD 2.10+)."
                 ),
             },
         },
-        "x-upstream-aliases": {alias: override.key for override in overrides for alias in override.aliases},
-    }
+        title="overrides",
+        aliases={alias: override.key for override in overrides for alias in override.aliases},
+    )
 
 
 def cluster_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "title": "cluster",
-        "additionalProperties": False,
-        "required": ["name", "server", "profile"],
-        "properties": {
+    return _object(
+        None,
+        {
             "name": {**CLUSTER_NAME, "description": "Unique name; the Application is <name>-flowlogs."},
             "server": {
                 **_URL,
@@ -327,14 +309,16 @@ def cluster_schema() -> dict[str, Any]:
             "description": {"type": "string", "description": "A note about the cluster (not used in the output)."},
             "overrides": overrides_schema(),
         },
-        "x-upstream-aliases": {
+        title="cluster",
+        required=["name", "server", "profile"],
+        aliases={
             "cluster": "name",
             "url": "server",
             "destination": "server",
             "values": "overrides",
             "valueFile": "profile",
         },
-    }
+    )
 
 
 @functools.cache

@@ -12,6 +12,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import Diagnostics, Location, did_you_mean
@@ -94,6 +95,11 @@ class SettingsOverrides:
 # ---------------------------------------------------------------- value checks (shared with the fleet)
 
 
+def _refuse(diagnostics: Diagnostics, location: Location, message: str, hint: str) -> bool:
+    diagnostics.error(location, message, hint)
+    return False
+
+
 def check_cluster_server(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
     """A Kubernetes API server URL as Argo CD matches it against its cluster secrets."""
     hint = (
@@ -101,36 +107,26 @@ def check_cluster_server(value: str, location: Location, diagnostics: Diagnostic
         "https://kubernetes.default.svc"
     )
     if value != value.strip() or any(c.isspace() for c in value):
-        diagnostics.error(location, f"{what} '{value}' contains spaces", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' contains spaces", hint)
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError as error:
-        diagnostics.error(location, f"{what} '{value}' is not a valid URL ({error})", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' is not a valid URL ({error})", hint)
     if parts.scheme != "https" or "://" not in value:
         problem = "has no scheme" if "://" not in value else f"uses '{parts.scheme}://'"
-        diagnostics.error(
-            location, (f"{what} '{value}' {problem}; Kubernetes API servers are reached over https://"), hint
-        )
-        return False
+        message = f"{what} '{value}' {problem}; Kubernetes API servers are reached over https://"
+        return _refuse(diagnostics, location, message, hint)
     if not parts.hostname:
-        diagnostics.error(location, f"{what} '{value}' has no host name", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' has no host name", hint)
     if "@" in parts.netloc:
-        diagnostics.error(
-            location,
-            f"{what} '{value}' carries credentials",
-            ("credentials belong in the Argo CD cluster secret, never in a file in Git"),
-        )
-        return False
+        credentials = "credentials belong in the Argo CD cluster secret, never in a file in Git"
+        return _refuse(diagnostics, location, f"{what} '{value}' carries credentials", credentials)
     if parts.query or parts.fragment:
-        diagnostics.error(location, f"{what} '{value}' has a query or fragment; an API server URL has neither", hint)
-        return False
+        message = f"{what} '{value}' has a query or fragment; an API server URL has neither"
+        return _refuse(diagnostics, location, message, hint)
     if port == 0:
-        diagnostics.error(location, f"{what} '{value}' has port 0", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' has port 0", hint)
     if parts.path.endswith("/"):
         diagnostics.warning(
             location,
@@ -149,28 +145,20 @@ def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, wha
     if not check_template_free(value, location, diagnostics, what):
         return False
     if any(c.isspace() or not c.isprintable() for c in value):
-        diagnostics.error(location, f"{what} {value!r} contains spaces or control characters", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} {value!r} contains spaces or control characters", hint)
     if value.startswith("-"):  # git and ssh would read it as an option
-        diagnostics.error(location, f"{what} '{value}' starts with '-'", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' starts with '-'", hint)
     if _SCP_LIKE_RE.match(value):
         return True
     try:
         parts = urlsplit(value)
     except ValueError as error:
-        diagnostics.error(location, f"{what} '{value}' is not a valid URL ({error})", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' is not a valid URL ({error})", hint)
     if parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname:
-        diagnostics.error(location, f"{what} '{value}' is not a Git URL", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' is not a Git URL", hint)
     if parts.scheme in ("https", "http") and parts.password:
-        diagnostics.error(
-            location,
-            f"{what} '{value}' carries a password",
-            ("credentials belong in an Argo CD repository secret, never in a file in Git"),
-        )
-        return False
+        credentials = "credentials belong in an Argo CD repository secret, never in a file in Git"
+        return _refuse(diagnostics, location, f"{what} '{value}' carries a password", credentials)
     return True
 
 
@@ -187,12 +175,8 @@ def check_helm_repo_url(value: str, location: Location, diagnostics: Diagnostics
         or not parts.hostname
         or any(c.isspace() for c in value)
     ):
-        diagnostics.error(
-            location,
-            f"Helm repository URL '{value}' is not valid",
-            ("e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry"),
-        )
-        return False
+        hint = "e.g. https://helm.cilium.io/ (Cilium's chart repository) or an oci:// registry"
+        return _refuse(diagnostics, location, f"Helm repository URL '{value}' is not valid", hint)
     return True
 
 
@@ -201,19 +185,17 @@ def check_repo_path(value: str, location: Location, diagnostics: Diagnostics, wh
     hint = "write it relative to the repository root with '/', e.g. chart or clusters/cilium-values.yaml"
     if not check_template_free(value, location, diagnostics, what):
         return None
-    if not value.strip() or any(not c.isprintable() for c in value) or value != value.strip():
-        diagnostics.error(
-            location, (f"{what} {value!r} is empty or has control characters or leading/trailing spaces"), hint
-        )
-        return None
-    if "\\" in value or value.startswith("/") or re.match(r"^[A-Za-z]:", value):
-        diagnostics.error(location, f"{what} '{value}' must be relative to the repository root", hint)
-        return None
     normalized = posixpath.normpath(value)
-    if normalized == ".." or normalized.startswith("../") or ".." in PurePosixPath(value).parts:
-        diagnostics.error(location, f"{what} '{value}' leaves the repository", hint)
-        return None
-    return normalized
+    if not value.strip() or any(not c.isprintable() for c in value) or value != value.strip():
+        message = f"{what} {value!r} is empty or has control characters or leading/trailing spaces"
+    elif "\\" in value or value.startswith("/") or re.match(r"^[A-Za-z]:", value):
+        message = f"{what} '{value}' must be relative to the repository root"
+    elif normalized == ".." or normalized.startswith("../") or ".." in PurePosixPath(value).parts:
+        message = f"{what} '{value}' leaves the repository"
+    else:
+        return normalized
+    diagnostics.error(location, message, hint)
+    return None
 
 
 def check_template_free(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
@@ -223,13 +205,13 @@ def check_template_free(value: str, location: Location, diagnostics: Diagnostics
     strings are rendered with text/template and Sprig), so `main{{ printf ... }}` would run.
     """
     if "{{" in value or "}}" in value:
-        diagnostics.error(
+        return _refuse(
+            diagnostics,
             location,
             f"{what} '{value}' contains '{{{{' or '}}}}': Argo CD renders the ApplicationSet template as a Go template "
             "and would run it",
             f"write the {what} itself; template expressions are not allowed in the fleet file",
         )
-        return False
     return True
 
 
@@ -245,35 +227,25 @@ def check_revision(value: str, location: Location, diagnostics: Diagnostics, wha
     if not check_template_free(value, location, diagnostics, what):
         return False
     if not value.strip():
-        diagnostics.error(location, f"the {what} is empty", hint)
-        return False
+        return _refuse(diagnostics, location, f"the {what} is empty", hint)
     if value.startswith("-"):
         # git would read it as an option (`git fetch origin -x`); `git branch` refuses such names.
-        diagnostics.error(location, f"{what} '{value}' starts with '-'", hint)
-        return False
+        return _refuse(diagnostics, location, f"{what} '{value}' starts with '-'", hint)
     bad = _BAD_REF.search(value)
     if bad is not None:
         shown = repr(bad.group())[1:-1] if bad.group().strip() else "a space or control character"
-        diagnostics.error(
-            location,
-            (f"{what} {value!r} is not a valid Git ref name (it contains {shown or 'an invalid ending'})"),
-            hint,
-        )
-        return False
+        message = f"{what} {value!r} is not a valid Git ref name (it contains {shown or 'an invalid ending'})"
+        return _refuse(diagnostics, location, message, hint)
     return True
 
 
 # ---------------------------------------------------------------- the `gitops:` section
 
 
-def _string(node: Node, key: str, default: str) -> str:
+def _value(node: Node, key: str, default: Any) -> Any:
+    """The key's value (its type checked by the fleet schema), else the default."""
     value = node.get(key).value
-    return default if value is None else str(value)
-
-
-def _bool(node: Node, key: str, default: bool) -> bool:
-    value = node.get(key).value
-    return default if value is None else bool(value)
+    return default if value is None else value
 
 
 def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
@@ -286,15 +258,12 @@ def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
 
 
 def _retry(node: Node) -> RetrySettings:
-    defaults = RetrySettings()
-    limit = node.get("limit").value
-    backoff = node.get("backoff")
-    factor = backoff.get("factor").value
+    defaults, backoff = RetrySettings(), node.get("backoff")
     return RetrySettings(
-        limit=defaults.limit if limit is None else int(limit),
-        duration=_string(backoff, "duration", defaults.duration),
-        factor=defaults.factor if factor is None else int(factor),
-        max_duration=_string(backoff, "max-duration", defaults.max_duration),
+        limit=int(_value(node, "limit", defaults.limit)),  # int: the schema's integer admits 5.0
+        duration=_value(backoff, "duration", defaults.duration),
+        factor=int(_value(backoff, "factor", defaults.factor)),
+        max_duration=_value(backoff, "max-duration", defaults.max_duration),
     )
 
 
@@ -334,23 +303,23 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
     ):
         settings = replace(settings, destination_server=str(server.value))
 
-    sync = section.get("sync")
+    sync, sync_defaults = section.get("sync"), settings.sync
     ssa = sync.get("server-side-apply").value
     settings = replace(
         settings,
-        argocd_namespace=_string(section, "argocd-namespace", settings.argocd_namespace),
-        project=_string(section, "project", settings.project),
-        release_name=_string(section, "release-name", settings.release_name),
-        destination_namespace=_string(destination, "namespace", settings.destination_namespace),
-        cascade_delete=_bool(section, "cascade-delete", settings.cascade_delete),
-        cluster_generator=_string(section, "cluster-generator", settings.cluster_generator),
+        argocd_namespace=_value(section, "argocd-namespace", settings.argocd_namespace),
+        project=_value(section, "project", settings.project),
+        release_name=_value(section, "release-name", settings.release_name),
+        destination_namespace=_value(destination, "namespace", settings.destination_namespace),
+        cascade_delete=_value(section, "cascade-delete", settings.cascade_delete),
+        cluster_generator=_value(section, "cluster-generator", settings.cluster_generator),
         sync=SyncSettings(
-            automated=_bool(sync, "automated", True),
-            prune=_bool(sync, "prune", True),
-            self_heal=_bool(sync, "self-heal", True),
-            create_namespace=_bool(sync, "create-namespace", True),
+            automated=_value(sync, "automated", sync_defaults.automated),
+            prune=_value(sync, "prune", sync_defaults.prune),
+            self_heal=_value(sync, "self-heal", sync_defaults.self_heal),
+            create_namespace=_value(sync, "create-namespace", sync_defaults.create_namespace),
             server_side_apply=None if ssa in (None, "auto") else bool(ssa),
-            fail_on_shared_resource=_bool(sync, "fail-on-shared-resource", True),
+            fail_on_shared_resource=_value(sync, "fail-on-shared-resource", sync_defaults.fail_on_shared_resource),
             retry=_retry(sync.get("retry")),
         ),
     )
@@ -401,11 +370,12 @@ def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -
             )
             continue
         value_files.append(normalized)
+    defaults = CiliumRelease({})
     return CiliumRelease(
         versions=versions,
-        repo_url=_string(release, "repo-url", "https://helm.cilium.io/"),
-        chart=_string(release, "chart", "cilium"),
-        release_name=_string(release, "release-name", "cilium"),
+        repo_url=_value(release, "repo-url", defaults.repo_url),
+        chart=_value(release, "chart", defaults.chart),
+        release_name=_value(release, "release-name", defaults.release_name),
         value_files=tuple(value_files),
         versions_location=versions_node.key_location,
     )
