@@ -156,17 +156,24 @@ def test_calico_objects_import_back_to_the_same_fields(run_cli, tmp_path, profil
     assert again.values.get("felix") == original.values.get("felix")
 
 
-def test_felix_fields_at_their_default_are_kept_with_emit_defaults(run_cli, tmp_path):
+# Felix's default flush interval is 300s (data/calico-enterprise-3.20.yaml); Felix reads a duration
+# with Go's time.ParseDuration, so 5m and 300000ms are that default too, however they are spelled.
+@pytest.mark.parametrize("interval", ["300s", "5m", "300000ms"])
+def test_felix_fields_at_their_default_are_kept_with_emit_defaults(run_cli, tmp_path, interval):
     config = tmp_path / "felix.yaml"
     config.write_text(
         "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  "
-        "l7LogsFlushInterval: 300s\n  bpfEnabled: true\n"
+        f"l7LogsFlushInterval: {interval}\n  bpfEnabled: true\n"
     )
     result = run_cli("import", str(config))
     assert result.code == 0, result.err
     profile = yaml.safe_load(result.out)
-    assert profile["calico"]["felix"] == {"flush-interval": "300s", "emit-defaults": True}
+    assert profile["calico"]["felix"] == {"flush-interval": interval, "emit-defaults": True}
     assert "not flowlogs' to own and are left out: bpfEnabled" in result.out
+    saved = tmp_path / "values" / "imported.yaml"
+    saved.parent.mkdir()
+    saved.write_text(result.out, encoding="utf-8")
+    assert compiled(saved).parts["calico"].values["felix"] == {"spec": {"l7LogsFlushInterval": interval}}
 
 
 def test_a_file_of_no_product_is_refused(run_cli, tmp_path):

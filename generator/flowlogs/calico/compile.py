@@ -16,14 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import Diagnostics
-from ..go_duration import parse_duration
 from ..kinds import INVALID
 from ..products import CompiledPart
 from ..profile import Node, minor_version
 from .defaults import DEFAULT_VERSION
 from .kinds import KnobContext, PolicySync, duration_ms, switch
 from .selectors import SelectorError, parse_selector, selector_from_mapping
-from .tables import CalicoTables, FelixField, load_tables
+from .tables import CalicoTables, load_tables
 from .words import (
     COLLECTOR_CONTAINERS,
     DEFAULT_FELIX_API,
@@ -266,7 +265,7 @@ def _compile_felix(node: Node, tables: CalicoTables, patch_mode: str, diagnostic
                 f"remove '{knob.word}'",
             )
             continue
-        if not isinstance(knob.kind, PolicySync) and _is_default(felix_field, value):
+        if not isinstance(knob.kind, PolicySync) and felix_field.is_default(value):
             shown = (
                 value_node.value if not isinstance(value_node.value, bool) else ("on" if value_node.value else "off")
             )
@@ -286,12 +285,6 @@ def _compile_felix(node: Node, tables: CalicoTables, patch_mode: str, diagnostic
             node.get("emit-defaults").location, "emit-defaults changes nothing: no setting is at Felix's default"
         )
     return spec
-
-
-def _is_default(felix_field: FelixField, value: Any) -> bool:
-    if felix_field.type == "duration":
-        return parse_duration(str(value)) == parse_duration(str(felix_field.default))
-    return bool(value == felix_field.default)
 
 
 # ------------------------------------------------------------------------ traffic selection

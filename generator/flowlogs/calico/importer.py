@@ -95,7 +95,7 @@ def _felix(spec: dict[str, Any], tables: CalicoTables, notes: list[str]) -> dict
             continue
         felix_field = tables.felix_fields[field]
         word = knob.kind.decompile(value, KnobContext(knob, felix_field))
-        if not isinstance(knob.kind, PolicySync) and value == felix_field.default:
+        if not isinstance(knob.kind, PolicySync) and felix_field.is_default(value):
             at_default = True
         (aggregation if knob.aggregation else felix)[knob.word] = word
     if aggregation:

@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..datafiles import load_version_file, supported_version
+from ..go_duration import parse_duration
 from .defaults import SUPPORTED_VERSIONS
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -34,6 +35,12 @@ class FelixField:
     type: str  # string | duration | boolean | integer | enum
     default: Any  # Felix's default when the field is unset
     values: tuple[str, ...] = ()  # allowed values of an enum, canonical spelling
+
+    def is_default(self, value: Any) -> bool:
+        """Whether Felix reads `value` as its default: a duration by its length ("5m" is 300s)."""
+        if self.type == "duration":
+            return parse_duration(str(value)) == parse_duration(str(self.default))
+        return bool(value == self.default)
 
 
 @dataclass(frozen=True)
