@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .caches import installed_stamp
 from .errors import HelmError
@@ -50,33 +50,6 @@ class LintMessage:
     severity: str  # "info" | "warning" | "error"
     path: str
     message: str
-
-
-class HelmEngine(Protocol):
-    name: str
-
-    @property
-    def version(self) -> str: ...
-
-    def template(
-        self,
-        chart_dir: Path,
-        values: Mapping[str, Any],
-        *,
-        release_name: str,
-        namespace: str,
-        kube_version: str = DEFAULT_KUBE_VERSION,
-    ) -> list[Manifest]: ...
-
-    def lint(
-        self,
-        chart_dir: Path,
-        values: Mapping[str, Any],
-        *,
-        strict: bool = True,
-        kube_version: str = DEFAULT_KUBE_VERSION,
-        skip_schema_validation: bool = False,
-    ) -> list[LintMessage]: ...
 
 
 def split_documents(template: str, text: str) -> list[Manifest]:
@@ -261,6 +234,10 @@ class BinaryHelm:
         return messages
 
 
+# The two engines: they render and lint alike (tests/test_helm_binary.py compares them).
+HelmEngine = EmbeddedHelm | BinaryHelm
+
+
 def parse_lint_output(stdout: str) -> list[LintMessage]:
     """`helm lint` findings: `[SEVERITY] path: message`, where a message may span lines.
 
@@ -319,9 +296,8 @@ def usable_binary(helm_binary: str) -> BinaryHelm:
 
         raise HelmError(
             f"helm binary {helm_binary} cannot run on this machine ({platform.system().lower()} {platform.machine()}): "
-            f"{problem}; "
-            "it is probably built for another OS or CPU: use a helm build for this platform, or leave out --helm to "
-            "use the embedded engine"
+            f"{problem}; it is probably built for another OS or CPU: use a helm build for this platform, or leave out "
+            "--helm to use the embedded engine"
         )
     return BinaryHelm(helm_binary)
 
