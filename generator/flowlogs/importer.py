@@ -45,8 +45,7 @@ def import_profile(path: Path, versions: dict[str, str], values_dir: Path = Path
     if not sections:
         raise UserError(
             f"{path}: not a configuration flowlogs can import: expected a Cilium flowlogs.yaml, its ConfigMap or "
-            "Cilium Helm values "
-            "(hubble.export), or a Calico Enterprise FelixConfiguration and/or ApplicationLayer"
+            "Cilium Helm values (hubble.export), or a Calico Enterprise FelixConfiguration and/or ApplicationLayer"
         )
     lines = [
         schema_line(values_dir).rstrip("\n"),

@@ -202,8 +202,7 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
             f"the {limits.what} expands to more than {limit} values from the {written} it writes (aliases repeat their "
             "anchor's values)",
             f"an alias bomb? aliases may expand a file to {EXPANSION_RATIO} times the values it writes (at least "
-            f"{limits.min_nodes}); "
-            "write the values out, or use fewer aliases",
+            f"{limits.min_nodes}); write the values out, or use fewer aliases",
         )
 
     def add(count: int) -> None:

@@ -85,8 +85,7 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
         if size is not None and size > MAX_SHOWN_BYTES:
             fate = "replaces" if new is not None else "removes"
             chunks.append(
-                f"Files {label}/{relative} ({size} bytes, too large to show) and the generated tree differ: "
-                "`flowlogs "
+                f"Files {label}/{relative} ({size} bytes, too large to show) and the generated tree differ: `flowlogs "
                 f"generate` {fate} it\n"
             )
             continue
@@ -205,8 +204,7 @@ def _switch(target: Path, digest: str) -> None:
             os.rename(staged, target)
     else:
         raise UserError(
-            f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs "
-            "generate` "
+            f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs generate` "
             "again"
         )
     shutil.rmtree(staged, ignore_errors=True)
