@@ -102,6 +102,41 @@ class InputRefused(Exception):
         self.hint = hint
 
 
+# What a file is when it is not a regular one, as messages name it.
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+)
+# O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the open file.
+_OPEN = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def file_kind(mode: int) -> str:
+    return next((name for check, name in _KINDS if check(mode)), "not a regular file")
+
+
+class NotRegularFile(OSError):
+    def __init__(self, mode: int) -> None:
+        self.kind = file_kind(mode)
+        super().__init__(f"not a regular file ({self.kind})")
+
+
+def read_regular(path: Path | str, limit: int, *, follow_links: bool = True) -> bytes:
+    """At most `limit` + 1 bytes of `path`; NotRegularFile when it is not a regular file (a FIFO, a
+    device, a directory; a link too unless `follow_links`), OSError when it cannot be read."""
+    descriptor = os.open(path, _OPEN | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0)))
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):  # before fdopen, which refuses a directory with its own error
+        os.close(descriptor)
+        raise NotRegularFile(mode)
+    with os.fdopen(descriptor, "rb") as stream:
+        return stream.read(limit + 1)
+
+
 def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, inside: Path | None = None) -> str:
     """The text of `path`, or InputRefused: not a regular file, outside `inside`, too large, not UTF-8."""
     shown = shown if shown is not None else str(path)
@@ -114,20 +149,15 @@ def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, ins
                 f"the {limits.noun} resolves to {resolved}, outside {root}",
                 f"a {limits.what} must be a file in {inside}, not a link to elsewhere",
             )
+    limit = limits.byte_limit()
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the open file.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        data = read_regular(path, limit)
+    except NotRegularFile as error:
+        raise InputRefused(
+            where, f"not a regular file ({error.kind}): flowlogs reads {limits.what}s from regular files only"
+        ) from None
     except OSError as error:
         raise InputRefused(where, f"cannot read the {limits.noun}: {error.strerror}") from error
-    mode = os.fstat(descriptor).st_mode
-    if not stat.S_ISREG(mode):  # before fdopen, which refuses a directory with its own error
-        os.close(descriptor)
-        raise InputRefused(
-            where, f"not a regular file ({_file_type(mode)}): flowlogs reads {limits.what}s from regular files only"
-        )
-    with os.fdopen(descriptor, "rb") as stream:
-        limit = limits.byte_limit()
-        data = stream.read(limit + 1)
     if len(data) > limit:
         raise InputRefused(
             where,
@@ -160,19 +190,6 @@ def decode_input(data: bytes, shown: str) -> str:
             "remove it; write it as an escape (\\x00, \\t) inside a double-quoted string if it is meant",
         )
     return text
-
-
-def _file_type(mode: int) -> str:
-    for check, name in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if check(mode):
-            return name
-    return "not a regular file"
 
 
 def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) -> None:
