@@ -287,15 +287,3 @@ def status_json(report: StatusReport) -> dict[str, Any]:
         ],
         "notes": report.notes,
     }
-
-
-__all__ = [
-    "Finding",
-    "State",
-    "StatusReport",
-    "profile_status",
-    "status_json",
-    "status_text",
-    "field_name",
-    "differences_between",
-]
