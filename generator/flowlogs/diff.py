@@ -112,12 +112,7 @@ def rendered_diff(
                         warnings.append(f"the committed chart does not render profile '{name}': {error}")
             if name in new_names:
                 new = render_profile(
-                    renderer,
-                    new_chart,
-                    new_chart / values_file(name),
-                    release_name,
-                    namespace,
-                    kube_version,
+                    renderer, new_chart, new_chart / values_file(name), release_name, namespace, kube_version
                 )
             text = "".join(
                 difflib.unified_diff(

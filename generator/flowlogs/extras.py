@@ -15,10 +15,7 @@ import importlib.util
 from .errors import FlowlogsError
 
 # What each extra adds, for the message naming it.
-ADDS = {
-    "render": "Helm's engine and Kubernetes' schemas",
-    "cel": "the CEL checker",
-}
+ADDS = {"render": "Helm's engine and Kubernetes' schemas", "cel": "the CEL checker"}
 # Each extra's distributions (as pyproject.toml names them) and the module each installs.
 MODULES: dict[str, dict[str, str]] = {
     "render": {"helm-python-sdk": "helm_python", "kubernetes-validate": "kubernetes_validate"},

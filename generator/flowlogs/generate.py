@@ -139,11 +139,7 @@ def interrupted(chart_dir: Path) -> str:
 
 
 def check(
-    values_dir: Path,
-    chart_dir: Path,
-    gitops_dir: Path | None = None,
-    *,
-    settings: SettingsOverrides | None = None,
+    values_dir: Path, chart_dir: Path, gitops_dir: Path | None = None, *, settings: SettingsOverrides | None = None
 ) -> tuple[Plan, str]:
     """The diff between the committed chart/ and gitops/ and what `generate` would write ("" when fresh)."""
     built = plan(values_dir, chart_dir, gitops_dir, settings=settings)

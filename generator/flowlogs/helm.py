@@ -163,10 +163,7 @@ class BinaryHelm:
         import subprocess
 
         out = subprocess.run(
-            [self.path, "version", "--template", "{{.Version}}"],
-            capture_output=True,
-            text=True,
-            check=False,
+            [self.path, "version", "--template", "{{.Version}}"], capture_output=True, text=True, check=False
         )
         return out.stdout.strip() or "unknown"
 
@@ -179,11 +176,7 @@ class BinaryHelm:
         try:
             env = {**os.environ, "HELM_CACHE_HOME": tempfile.gettempdir() + "/flowlogs-helm-cache"}
             return subprocess.run(
-                [self.path, *args, "--values", values_file],
-                capture_output=True,
-                text=True,
-                check=False,
-                env=env,
+                [self.path, *args, "--values", values_file], capture_output=True, text=True, check=False, env=env
             )
         finally:
             os.unlink(values_file)
@@ -198,16 +191,7 @@ class BinaryHelm:
         kube_version: str = DEFAULT_KUBE_VERSION,
     ) -> list[Manifest]:
         result = self._run(
-            [
-                "template",
-                release_name,
-                str(chart_dir),
-                "--namespace",
-                namespace,
-                "--kube-version",
-                kube_version,
-            ],
-            values,
+            ["template", release_name, str(chart_dir), "--namespace", namespace, "--kube-version", kube_version], values
         )
         if result.returncode != 0:
             raise HelmError(f"helm ({self.path}) could not render {chart_dir}: {result.stderr.strip()}")
