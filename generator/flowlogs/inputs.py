@@ -192,6 +192,11 @@ def decode_input(data: bytes, shown: str) -> str:
     return text
 
 
+def mark_location(shown: str, mark: Any) -> Location:
+    """Where a YAML parser's mark (0-based) points, or the file alone when it has none."""
+    return Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+
+
 def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) -> None:
     """Walk a YAML event stream (PyYAML's) and refuse what the limits do not allow.
 
@@ -210,8 +215,7 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
     ceiling = max(limits.min_nodes, EXPANSION_RATIO * limits.byte_limit())
 
     def where(event: Any) -> Location:
-        mark = event.start_mark
-        return Location(shown, mark.line + 1, mark.column + 1)
+        return mark_location(shown, event.start_mark)
 
     def refuse(event: Any, limit: int) -> None:
         raise InputRefused(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostics, Location, UserError, display_path
-from .inputs import PROFILE_LIMITS, InputLimits, InputRefused, check_yaml_events, read_input
+from .inputs import PROFILE_LIMITS, InputLimits, InputRefused, check_yaml_events, mark_location, read_input
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
@@ -185,32 +185,30 @@ class _Refused(Exception):
         self.mark, self.message, self.hint = mark, message, hint
 
 
+def _resolved(text: str) -> str:
+    """The tag YAML 1.2 gives a plain scalar."""
+    if text in _BOOLEANS:
+        return "bool"
+    if text[:1] in _NUMBER_START and _FLOAT.fullmatch(text):
+        return "float"
+    if text[:1] in _NUMBER_START and text[:1] != "." and _INT.fullmatch(text):
+        return "int"
+    return "null" if text in _NULLS else "str"
+
+
+# A core tag's value from the scalar's text; any other tag (!!str among them) keeps the text.
+_CONSTRUCT: dict[str, Any] = {"bool": _BOOLEANS.__getitem__, "int": _int, "float": _float, "null": lambda text: None}
+
+
 def _scalar(event: Any) -> Any:
     """A scalar's value: its explicit core tag, else YAML 1.2's reading of a plain scalar."""
     text, tag = event.value, event.tag
     if tag is None or tag == "!":
         if event.style or tag == "!":  # quoted, literal, folded, or the non-specific tag: a string
             return text
-        tag = next(
-            (
-                _TAG + name
-                for name, applies in (
-                    ("bool", lambda: text in _BOOLEANS),
-                    ("float", lambda: text[:1] in _NUMBER_START and _FLOAT.fullmatch(text)),
-                    ("int", lambda: text[:1] in _NUMBER_START and text[:1] != "." and _INT.fullmatch(text)),
-                    ("null", lambda: text in _NULLS),
-                )
-                if applies()
-            ),
-            _TAG + "str",
-        )
-    try:
-        if tag == _TAG + "bool":
-            return _BOOLEANS[text]
-        if tag == _TAG + "int":
-            return _int(text)
-        if tag == _TAG + "float":
-            return _float(text)
+        tag = _TAG + _resolved(text)
+    try:  # check_yaml_events refused every tag but the core ones
+        return _CONSTRUCT.get(tag.removeprefix(_TAG), str)(text)
     except (KeyError, ValueError, IndexError):
         shown = tag.replace(_TAG, "!!")
         raise _Refused(
@@ -218,9 +216,6 @@ def _scalar(event: Any) -> Any:
             f"'{text}' is not a {shown} value",
             f"remove the tag {shown}, or write a value of that type",
         ) from None
-    if tag == _TAG + "null":
-        return None
-    return text  # !!str (check_yaml_events refused every tag but the core ones)
 
 
 def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
@@ -353,12 +348,10 @@ def _read(
     except InputRefused as refused:
         diagnostics.error(refused.location, refused.message, refused.hint)
     except _Refused as refused:
-        diagnostics.error(
-            Location(shown, refused.mark.line + 1, refused.mark.column + 1), refused.message, refused.hint
-        )
+        diagnostics.error(mark_location(shown, refused.mark), refused.message, refused.hint)
     except yaml.MarkedYAMLError as error:
         mark, problem = _parser_error(text, error)
-        location = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+        location = mark_location(shown, mark)
         plain = next((words for start, words in YAML_PROBLEMS.items() if problem.startswith(start)), None)
         if plain is None:
             diagnostics.error(location, f"invalid YAML: {problem}")
