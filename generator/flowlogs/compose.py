@@ -76,9 +76,7 @@ class _Merger:
             for at, position in table.items():
                 if at[:depth] == source_path:
                     target[path + at[depth:]] = position
-                    self.files[path + at[depth:]] = (
-                        source._file(at) if isinstance(source, SourcedPositions) else source.file
-                    )
+                    self.files[path + at[depth:]] = source._file(at)
 
     def merge(
         self, target: dict[str, Any], value: Mapping[str, Any], source: Positions, source_path: PathKey, path: PathKey
@@ -152,8 +150,7 @@ def compose(
     """The profile with the profiles it composes merged in; None when one of them cannot be read.
 
     `resolved` holds each composed file's result, so a file composed along many paths (a
-    diamond: A composes B and C, both compose D) is read and merged once: linear, where
-    resolving every path again was exponential (38 small files took over 40 s).
+    diamond: A composes B and C, both compose D) is read and merged once, not once per path.
     """
     if resolved is None:
         try:
