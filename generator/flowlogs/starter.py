@@ -94,22 +94,6 @@ def schema_line(values_dir: Path) -> str:
     )
 
 
-def flag_answers(product: Product, version: str, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers of a product's flags (`given`: flag key -> value, None when not given); a flag
-    that does not apply to the chosen version is refused with the flag that does."""
-    starter = _starter(product)
-    answers: dict[str, Any] = {}
-    for question in starter.questions:
-        value = given.get(question.key)
-        if question.kind == "list":
-            value = split_list(value)
-        if value and not question.applies_to(version):
-            raise UserError(starter.wrong_version(question, version))
-        if question.applies_to(version):
-            answers[question.key] = value if question.kind == "list" else bool(value)
-    return answers
-
-
 def _starter(product: Product) -> Starter:
     assert product.starter is not None
     return product.starter
