@@ -82,8 +82,6 @@ def _kube_version(version: str) -> str:
 class EmbeddedHelm:
     """Helm's Go library in-process (helm-python-sdk)."""
 
-    name = "embedded"
-
     def __init__(self) -> None:
         require("render")
         import helm_python
@@ -91,10 +89,6 @@ class EmbeddedHelm:
         # Helm's Go logger would print template `fail` messages to stderr a second time.
         helm_python.disable_logging()
         self._helm = helm_python
-
-    @property
-    def version(self) -> str:
-        return str(self._helm.helm_sdk_version())
 
     def template(
         self,
@@ -120,7 +114,7 @@ class EmbeddedHelm:
                     _native.call_string("helm_render", chart._raw(), json.dumps(dict(values)), json.dumps(options))
                 )
         except self._helm.HelmError as error:
-            raise HelmError(f"helm ({self.name}) could not render {chart_dir}: {error}") from error
+            raise HelmError(f"helm (embedded) could not render {chart_dir}: {error}") from error
         manifests: list[Manifest] = []
         for template in sorted(rendered):
             if template.endswith("NOTES.txt"):
@@ -153,19 +147,8 @@ class EmbeddedHelm:
 class BinaryHelm:
     """A `helm` executable (Helm 3.x or 4.x)."""
 
-    name = "binary"
-
     def __init__(self, path: str) -> None:
         self.path = path
-
-    @property
-    def version(self) -> str:
-        import subprocess
-
-        out = subprocess.run(
-            [self.path, "version", "--template", "{{.Version}}"], capture_output=True, text=True, check=False
-        )
-        return out.stdout.strip() or "unknown"
 
     def _run(self, args: list[str], values: Mapping[str, Any]) -> subprocess.CompletedProcess[str]:
         import subprocess
