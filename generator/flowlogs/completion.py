@@ -101,11 +101,9 @@ def _positionals(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 def bash_script(parser: argparse.ArgumentParser) -> str:
     commands = subparsers(parser)
-    with_profiles = sorted(
-        name for name, sub in commands.items() if any(a.dest in _PROFILE_ARGUMENTS for a in _positionals(sub))
-    )
-    with_files = sorted(
-        name for name, sub in commands.items() if any(a.dest in _FILE_ARGUMENTS for a in _positionals(sub))
+    with_profiles, with_files = (
+        sorted(name for name, sub in commands.items() if any(a.dest in dests for a in _positionals(sub)))
+        for dests in (_PROFILE_ARGUMENTS, _FILE_ARGUMENTS)
     )
     positional_choices = [
         f"        {name}) _flowlogs_offer {_words([str(c) for c in action.choices])} ;;"

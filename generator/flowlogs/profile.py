@@ -2,8 +2,8 @@
 
 A profile is read once, by libyaml (PyYAML's C parser): its events become plain data and the
 line:col of every key and value, scalars read by YAML 1.2's rules; the compilers then walk it
-through `Node`s, which carry those positions along, so every error names file:line:col. Checking a profile against
-the profile schema is the compiler's first step (`compiler.load_profile`).
+through `Node`s, which carry those positions along, so every error names file:line:col.
+Checking a profile against the profile schema is the compiler's first step (`compiler.load_profile`).
 """
 
 from __future__ import annotations

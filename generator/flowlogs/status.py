@@ -157,17 +157,8 @@ def _missing(product: str, target: ObjectRef | Selection, expected: Expected, re
 
 def _compare(product: str, ref: ObjectRef, obj: Mapping[str, Any], expected: Expected) -> Iterator[Finding]:
     def finding(state: State, path: Sequence[str], wanted: Any, actual: Any, message: str = "") -> Finding:
-        return Finding(
-            product,
-            str(ref),
-            _ref_of(ref),
-            field_name(path),
-            state,
-            wanted,
-            actual,
-            message,
-            expected.hint if state is not State.IN_EFFECT else "",
-        )
+        hint = expected.hint if state is not State.IN_EFFECT else ""
+        return Finding(product, str(ref), _ref_of(ref), field_name(path), state, wanted, actual, message, hint)
 
     raw = get_path(obj, expected.path)
     if raw is ABSENT or raw is None or raw == "":
