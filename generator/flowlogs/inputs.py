@@ -332,11 +332,11 @@ def read_yaml_text(path: Path, limits: InputLimits) -> str:
     return text
 
 
-def load_yaml_payload(text: str, limits: InputLimits, shown: str, loader: Any = None) -> Any:
+def load_yaml_payload(text: str, limits: InputLimits, shown: str, loader: Any) -> Any:
     """A YAML document held in a string of another file (a ConfigMap's `flowlogs.yaml`), read
     with the same limits as a file: a 534-byte alias bomb there once took 3 GB, deep nesting
     was a RecursionError. YAML errors are yaml.YAMLError, for the caller to word. `loader`: a
-    PyYAML SafeLoader subclass (default: libyaml's safe loader)."""
+    PyYAML SafeLoader subclass."""
     import yaml
 
     data = text.encode("utf-8", errors="surrogatepass")
@@ -349,4 +349,4 @@ def load_yaml_payload(text: str, limits: InputLimits, shown: str, loader: Any = 
         )
     text = decode_input(data, shown)
     check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), limits, shown)
-    return yaml.load(text, Loader=loader or yaml.CSafeLoader)  # noqa: S506 - safe loaders only
+    return yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders only
