@@ -35,7 +35,6 @@ _FISH_OFFERS = {"directories": "-x -a '(__fish_complete_directories)'", "files":
 
 
 def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    """The subcommands' parsers by name."""
     for action in parser._actions:  # argparse keeps its actions here; there is no public accessor
         if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)

@@ -36,7 +36,6 @@ def _installed(module: str) -> bool:
 
 @functools.cache
 def missing(extra: str) -> tuple[str, ...]:
-    """The distributions of `extra` that are not installed."""
     return tuple(name for name, module in MODULES[extra].items() if not _installed(module))
 
 
@@ -52,7 +51,6 @@ class MissingExtra(FlowlogsError):
 
 
 def require(extra: str, alternative: str = "") -> None:
-    """Raise MissingExtra unless every package of `extra` is installed."""
     if missing(extra):
         raise MissingExtra(extra, alternative)
 

@@ -75,7 +75,6 @@ def _check_compiles(text: str, source: Path) -> None:
 
 
 def write_profile(text: str, output: Path, force: bool) -> None:
-    """Write atomically; an existing file only with `force`."""
     if output.exists() and not force:
         raise UserError(f"{output} exists: choose another file, or pass --force to replace it")
     write_file(output, text, what="profile", make_parents=True)

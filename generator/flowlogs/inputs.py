@@ -334,9 +334,8 @@ def read_yaml_text(path: Path, limits: InputLimits) -> str:
 
 def load_yaml_payload(text: str, limits: InputLimits, shown: str, loader: Any) -> Any:
     """A YAML document held in a string of another file (a ConfigMap's `flowlogs.yaml`), read
-    with the same limits as a file: a 534-byte alias bomb there once took 3 GB, deep nesting
-    was a RecursionError. YAML errors are yaml.YAMLError, for the caller to word. `loader`: a
-    PyYAML SafeLoader subclass."""
+    with the same limits as a file (alias bombs, deep nesting). YAML errors are yaml.YAMLError,
+    for the caller to word. `loader`: a PyYAML SafeLoader subclass."""
     import yaml
 
     data = text.encode("utf-8", errors="surrogatepass")

@@ -31,7 +31,6 @@ RESERVED_PROFILE_NAMES = frozenset({"fleet"})
 
 
 def is_profile_name(name: str) -> bool:
-    """Whether `name` can name a profile (a file `values/<name>.yaml`)."""
     return (
         len(name) <= MAX_PROFILE_NAME and PROFILE_NAME_RE.match(name) is not None and name not in RESERVED_PROFILE_NAMES
     )

@@ -40,8 +40,7 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-# A file on disk larger than this is never read to be compared or shown (no generated file comes
-# near it): a 300 MB stray file in gitops/ made `check` hold 914 MB.
+# A file on disk larger than this is never read to be compared or shown (no generated file comes near it).
 MAX_SHOWN_BYTES = 1024 * 1024
 
 
