@@ -251,10 +251,6 @@ def status_text(report: StatusReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _json_value(value: Any) -> Any:
-    return None if value is ABSENT else value
-
-
 def status_json(report: StatusReport) -> dict[str, Any]:
     return {
         "profile": report.profile,
@@ -268,8 +264,8 @@ def status_json(report: StatusReport) -> dict[str, Any]:
                 "object": dict(f.ref),
                 "field": f.field,
                 "state": f.state.value,
-                "expected": _json_value(f.expected),
-                "actual": _json_value(f.actual),
+                "expected": None if f.expected is ABSENT else f.expected,
+                "actual": None if f.actual is ABSENT else f.actual,
                 "set": f.actual is not ABSENT,
                 **({"message": f.message} if f.message else {}),
                 **({"hint": f.hint} if f.hint else {}),

@@ -108,12 +108,9 @@ JOURNAL_NAME = ".flowlogs-generate.journal"
 _STAGED, _OLD = ".flowlogs-new", ".flowlogs-old"
 
 
-def staged_path(target: Path) -> Path:
-    return target.parent / f".{target.name}{_STAGED}"
-
-
-def old_path(target: Path) -> Path:
-    return target.parent / f".{target.name}{_OLD}"
+def _beside(target: Path, suffix: str) -> Path:
+    """Where a switch keeps `target`'s new (`_STAGED`) or old (`_OLD`) tree: a hidden sibling."""
+    return target.parent / f".{target.name}{suffix}"
 
 
 @contextmanager
@@ -191,7 +188,7 @@ def _exchange(first: Path, second: Path) -> bool:
 
 def _switch(target: Path, digest: str) -> None:
     """Make `target` the staged new tree (idempotent: a killed switch is completed by running it again)."""
-    staged, old = staged_path(target), old_path(target)
+    staged, old = _beside(target, _STAGED), _beside(target, _OLD)
     if target.is_dir() and tree_digest(target) == digest:
         pass  # switched already; `staged`, if still there, holds the old tree
     elif staged.is_dir() and tree_digest(staged) == digest:
@@ -236,8 +233,8 @@ def recover_trees(journal_dir: Path, targets: Sequence[Path]) -> None:
             _switch(Path(entry["target"]), entry["digest"])
         journal.unlink()
     for target in targets:
-        shutil.rmtree(staged_path(target), ignore_errors=True)
-        shutil.rmtree(old_path(target), ignore_errors=True)
+        shutil.rmtree(_beside(target, _STAGED), ignore_errors=True)
+        shutil.rmtree(_beside(target, _OLD), ignore_errors=True)
     for leftover in journal_dir.glob(f".{JOURNAL_NAME}.*"):
         leftover.unlink(missing_ok=True)
 
@@ -254,7 +251,7 @@ def replace_trees(journal_dir: Path, trees: Sequence[tuple[Path, Mapping[str, st
         return reports
     entries = []
     for target, files in changed:
-        _write_tree(staged_path(target), files)
+        _write_tree(_beside(target, _STAGED), files)
         entries.append({"target": str(target.resolve()), "digest": _files_digest(files)})
     # The commit point: once the journal exists, the switch happens (now or in the next run).
     atomic_write(journal_dir / JOURNAL_NAME, json.dumps({"trees": entries}, indent=1) + "\n")
