@@ -319,46 +319,6 @@ def _parser_error(text: str, error: Any) -> tuple[Any, str]:
     return mark, str(error.problem or error.context)
 
 
-def _read(
-    text: str, limits: InputLimits, shown: str, diagnostics: Diagnostics
-) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]] | None:
-    """Read a profile with libyaml (PyYAML's C parser); every problem becomes a diagnostic at its line:col."""
-    import yaml
-
-    for character, name in _OTHER_LINE_BREAKS.items():
-        if character in text:
-            before = text[: text.index(character)]
-            diagnostics.error(
-                Location(shown, before.count("\n") + 1, len(before) - before.rfind("\n")),
-                f"a {name} character: YAML readers disagree on whether it ends a line",
-                f"write it as the escape \\u{ord(character):04x} inside a double-quoted string",
-            )
-            return None
-    events: list[Any] = []
-
-    def recorded() -> Iterator[Any]:
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            events.append(event)
-            yield event
-
-    try:
-        check_yaml_events(recorded(), limits, shown)
-        return _build(events)
-    except InputRefused as refused:
-        diagnostics.error(refused.location, refused.message, refused.hint)
-    except _Refused as refused:
-        diagnostics.error(mark_location(shown, refused.mark), refused.message, refused.hint)
-    except yaml.MarkedYAMLError as error:
-        mark, problem = _parser_error(text, error)
-        location = mark_location(shown, mark)
-        plain = next((words for start, words in YAML_PROBLEMS.items() if problem.startswith(start)), None)
-        if plain is None:
-            diagnostics.error(location, f"invalid YAML: {problem}")
-        else:
-            diagnostics.error(location, f"invalid YAML: {plain}", f"the YAML parser says: {problem}")
-    return None
-
-
 def minor_version(value: Any, default: str) -> str:
     """A minor version as written ("1.17"), or read as a YAML number (1.17).
 
@@ -374,22 +334,49 @@ def minor_version(value: Any, default: str) -> str:
 def load_yaml_document(
     path: Path, diagnostics: Diagnostics, limits: InputLimits = PROFILE_LIMITS
 ) -> tuple[Any, Positions, str] | None:
-    """Read a YAML file as plain data with the position of every key and value.
+    """Read a YAML file with libyaml (PyYAML's C parser) as plain data with the position of every key and value.
 
-    The file must pass `inputs` (regular, inside its directory, within the limits) first.
-    Syntax errors and duplicate keys become diagnostics at their line and column.
+    The file must pass `inputs` (regular, inside its directory, within the limits) first. Every
+    problem (syntax errors, duplicate keys) becomes a diagnostic at its line and column.
     """
+    import yaml
+
     shown = display_path(path)
+    text = ""
+    events: list[Any] = []
+
+    def recorded() -> Iterator[Any]:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            events.append(event)
+            yield event
+
     try:
         text = read_input(path, limits, shown=shown, inside=path.parent)
+        for character, name in _OTHER_LINE_BREAKS.items():
+            if character in text:
+                before = text[: text.index(character)]
+                raise InputRefused(
+                    Location(shown, before.count("\n") + 1, len(before) - before.rfind("\n")),
+                    f"a {name} character: YAML readers disagree on whether it ends a line",
+                    f"write it as the escape \\u{ord(character):04x} inside a double-quoted string",
+                )
+        check_yaml_events(recorded(), limits, shown)
+        data, values, keys = _build(events)
     except InputRefused as refused:
         diagnostics.error(refused.location, refused.message, refused.hint)
-        return None
-    read = _read(text, limits, shown, diagnostics)
-    if read is None:
-        return None
-    data, values, keys = read
-    return ({} if data is None else data), Positions(shown, values, keys), text
+    except _Refused as refused:
+        diagnostics.error(mark_location(shown, refused.mark), refused.message, refused.hint)
+    except yaml.MarkedYAMLError as error:
+        mark, problem = _parser_error(text, error)
+        location = mark_location(shown, mark)
+        plain = next((words for start, words in YAML_PROBLEMS.items() if problem.startswith(start)), None)
+        if plain is None:
+            diagnostics.error(location, f"invalid YAML: {problem}")
+        else:
+            diagnostics.error(location, f"invalid YAML: {plain}", f"the YAML parser says: {problem}")
+    else:
+        return ({} if data is None else data), Positions(shown, values, keys), text
+    return None
 
 
 def directory_profiles(values_dir: Path) -> list[Path]:
