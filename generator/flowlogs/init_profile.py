@@ -11,10 +11,8 @@ from typing import Any, TextIO
 from .compiler import compile_paths
 from .errors import UserError
 from .products import Product
-from .starter import ask_profile, split_list, target_path
+from .starter import Chosen, ask_profile, split_list, target_path
 from .writing import write_file
-
-Chosen = list[tuple[Product, str, dict[str, Any]]]
 
 
 def chosen_from_flags(products: Sequence[Product], versions: Mapping[str, str], answers: Mapping[str, Any]) -> Chosen:
