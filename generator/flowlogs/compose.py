@@ -168,11 +168,7 @@ def compose(
     loading = (*loading, path.resolve())
     for index, name in enumerate(names):
         at = positions.of_value((COMPOSE_KEY, index))
-        found = [
-            path.parent / f"{name}{suffix}"
-            for suffix in PROFILE_SUFFIXES
-            if (path.parent / f"{name}{suffix}").is_file()
-        ]
+        found = [file for file in (path.parent / f"{name}{suffix}" for suffix in PROFILE_SUFFIXES) if file.is_file()]
         if not found:
             choices = [p.stem for p in find_profiles(path.parent) if p.resolve() != path.resolve()]
             diagnostics.error(
@@ -181,12 +177,12 @@ def compose(
                 "compose names profiles of the same directory, without .yaml",
             )
             return None
-        if found[0].resolve() in loading:
+        key = found[0].resolve()
+        if key in loading:
             diagnostics.error(
                 at, f"profile '{name}' composes itself (through {' -> '.join(p.stem for p in (*loading, found[0]))})"
             )
             return None
-        key = found[0].resolve()
         if key not in resolved:
             if len(resolved) >= MAX_COMPOSED_FILES:
                 raise _TooMany
