@@ -97,9 +97,7 @@ class InputRefused(Exception):
 
     def __init__(self, location: Location, message: str, hint: str = "") -> None:
         super().__init__(f"{location}: {message}")
-        self.location = location
-        self.message = message
-        self.hint = hint
+        self.location, self.message, self.hint = location, message, hint
 
 
 # What a file is when it is not a regular one, as messages name it.
