@@ -27,7 +27,6 @@ CORE_ONLY = {
     "flowlogs.rendering",
     "flowlogs.init_profile",
     "flowlogs.fleet_validation",
-    "flowlogs.cli_reference",
 }
 CORE_ONLY_PACKAGES = {"flowlogs.gitops", "flowlogs.validate", "flowlogs.commands"}
 

@@ -160,11 +160,11 @@ def test_top_level_options_are_read_by_argparse_itself_abbreviated_or_not(run_cl
 
 
 def test_docs_cli_lists_every_command_as_the_parser_has_it():
-    from flowlogs.cli_reference import BEGIN, END, commands_table
+    from tools.cli_reference import BEGIN, END, commands_table
 
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     shown = text.split(BEGIN, 1)[1].split(END, 1)[0]
     assert shown == commands_table(build_parser()), (
-        "docs/cli.md is stale: run .venv/bin/python -m flowlogs.cli_reference docs/cli.md"
+        "docs/cli.md is stale: run .venv/bin/python tests/tools/cli_reference.py docs/cli.md"
     )
     assert [line.split("`")[1].split()[0] for line in shown.splitlines()[2:]] == list(command_table())

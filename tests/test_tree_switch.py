@@ -197,10 +197,10 @@ def test_the_next_generate_completes_a_killed_switch(
     """A journal left by a killed run is completed by the next `flowlogs generate`, with no leftovers."""
     start, _, new = states
     root = shutil.copytree(start, tmp_path / "repo")
-    from flowlogs.trees import _files_digest, _write_tree, staged_path
+    from flowlogs.trees import _STAGED, _beside, _files_digest, _write_tree
 
     new_chart = {path.removeprefix("chart/"): data.decode() for path, data in tree(new, "chart").items()}
-    _write_tree(staged_path(root / "chart"), new_chart)
+    _write_tree(_beside(root / "chart", _STAGED), new_chart)
     (root / JOURNAL_NAME).write_text(
         '{"trees": [{"target": "'
         + str((root / "chart").resolve())

@@ -17,19 +17,17 @@ import functools
 import hashlib
 import json
 import os
-import stat
 import sys
 from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .inputs import read_regular
 from .writing import write_file
 
 FORMAT = b"flowlogs-cache-2"
 KEPT_ENTRIES = 256  # the newest kept: each new directory of profiles (a test's, a CI checkout's) makes new keys
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
-# O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the open file.
-_OPEN = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOT_SETTINGS = ("FLOWLOGS_NO_CACHE", "FLOWLOGS_CACHE_DIR")
 
 
@@ -41,17 +39,6 @@ def cache_directory() -> Path | None:
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "flowlogs"
     )
     return Path(base) / "v2"
-
-
-def read_regular(path: Path | str, limit: int, *, follow_links: bool = True) -> bytes:
-    """At most `limit` + 1 bytes of `path`; OSError when it is not a regular file (a FIFO, a
-    device, a directory; a link too unless `follow_links`) or cannot be read."""
-    descriptor = os.open(path, _OPEN | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0)))
-    with os.fdopen(descriptor, "rb") as stream:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise OSError(f"not a regular file (mode {stat.filemode(mode)})")
-        return stream.read(limit + 1)
 
 
 def file_digest(path: Path, limit: int) -> str:

@@ -63,9 +63,8 @@ def _internal_error(error: Exception, *, debug: bool) -> int:
         traceback.print_exception(error, file=sys.stderr)
     summary = " ".join(str(error).split())[:200]
     print(
-        f"flowlogs: internal error: {type(error).__name__}{f': {summary}' if summary else ''}"
-        f" (exit {EXIT_INTERNAL}; run again with --debug for the traceback and report it with the input that caused "
-        "it)",
+        f"flowlogs: internal error: {type(error).__name__}{f': {summary}' if summary else ''} (exit {EXIT_INTERNAL}; "
+        "run again with --debug for the traceback and report it with the input that caused it)",
         file=sys.stderr,
     )
     return EXIT_INTERNAL

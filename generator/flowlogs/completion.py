@@ -25,10 +25,16 @@ _PROFILE_ARGUMENTS = {"profile", "profiles"}
 _FILE_ARGUMENTS = {"file"}
 _DIRECTORY_OPTIONS = {"--values-dir", "--chart-dir", "--gitops-dir", "--output-dir"}
 _PATH_METAVARS = {"PATH", "FILE", "LOCATION"}
+# What each shell offers after an option that takes a value, by `value_kind`.
+_BASH_OFFERS = {
+    "directories": "_flowlogs_paths -d; return ;;",
+    "files": "_flowlogs_paths -f; return ;;",
+    "": "return ;;  # a name, a URL, a number: nothing to offer",
+}
+_FISH_OFFERS = {"directories": "-x -a '(__fish_complete_directories)'", "files": "-r -F", "": "-x"}
 
 
 def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    """The subcommands' parsers by name."""
     for action in parser._actions:  # argparse keeps its actions here; there is no public accessor
         if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)
@@ -62,7 +68,7 @@ def _takes_value(action: argparse.Action) -> bool:
 def _value_cases(parsers: dict[str, argparse.ArgumentParser]) -> list[str]:
     """`case "$command:$prev"` branches: what follows an option that takes a value ("" is before any command)."""
     choices: dict[tuple[str, ...], list[str]] = {}
-    kinds: dict[str, set[str]] = {"directories": set(), "files": set(), "": set()}
+    kinds: dict[str, set[str]] = {kind: set() for kind in _BASH_OFFERS}
     for command, parser in parsers.items():
         for action in parser._actions:
             if not _takes_value(action):
@@ -79,13 +85,9 @@ def _value_cases(parsers: dict[str, argparse.ArgumentParser]) -> list[str]:
         f"        {'|'.join(pattern)}) _flowlogs_offer {_words(words)}; return ;;"
         for pattern, words in sorted(choices.items())
     ]
-    if kinds["directories"]:
-        cases.append(f"        {'|'.join(sorted(kinds['directories']))}) _flowlogs_paths -d; return ;;")
-    if kinds["files"]:
-        cases.append(f"        {'|'.join(sorted(kinds['files']))}) _flowlogs_paths -f; return ;;")
-    if kinds[""]:
-        cases.append(f"        {'|'.join(sorted(kinds['']))}) return ;;  # a name, a URL, a number: nothing to offer")
-    return cases
+    return cases + [
+        f"        {'|'.join(sorted(kinds[kind]))}) {offer}" for kind, offer in _BASH_OFFERS.items() if kinds[kind]
+    ]
 
 
 def _words(words: list[str]) -> str:
@@ -98,11 +100,9 @@ def _positionals(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 def bash_script(parser: argparse.ArgumentParser) -> str:
     commands = subparsers(parser)
-    with_profiles = sorted(
-        name for name, sub in commands.items() if any(a.dest in _PROFILE_ARGUMENTS for a in _positionals(sub))
-    )
-    with_files = sorted(
-        name for name, sub in commands.items() if any(a.dest in _FILE_ARGUMENTS for a in _positionals(sub))
+    with_profiles, with_files = (
+        sorted(name for name, sub in commands.items() if any(a.dest in dests for a in _positionals(sub)))
+        for dests in (_PROFILE_ARGUMENTS, _FILE_ARGUMENTS)
     )
     positional_choices = [
         f"        {name}) _flowlogs_offer {_words([str(c) for c in action.choices])} ;;"
@@ -208,12 +208,8 @@ def _fish_option(condition: str, action: argparse.Action) -> str:
         if kind == "choices":
             assert action.choices is not None
             words.append(f"-x -a {_fish_quote(' '.join(str(c) for c in action.choices))}")
-        elif kind == "directories":
-            words.append("-x -a '(__fish_complete_directories)'")
-        elif kind == "files":
-            words.append("-r -F")
         else:
-            words.append("-x")  # a name, a URL, a number: nothing to offer
+            words.append(_FISH_OFFERS[kind])
     if action.help and action.help is not argparse.SUPPRESS:
         words.append(f"-d {_fish_quote(action.help.split(' (')[0][:80])}")
     return " ".join(words)

@@ -76,9 +76,7 @@ class _Merger:
             for at, position in table.items():
                 if at[:depth] == source_path:
                     target[path + at[depth:]] = position
-                    self.files[path + at[depth:]] = (
-                        source._file(at) if isinstance(source, SourcedPositions) else source.file
-                    )
+                    self.files[path + at[depth:]] = source._file(at)
 
     def merge(
         self, target: dict[str, Any], value: Mapping[str, Any], source: Positions, source_path: PathKey, path: PathKey
@@ -152,8 +150,7 @@ def compose(
     """The profile with the profiles it composes merged in; None when one of them cannot be read.
 
     `resolved` holds each composed file's result, so a file composed along many paths (a
-    diamond: A composes B and C, both compose D) is read and merged once: linear, where
-    resolving every path again was exponential (38 small files took over 40 s).
+    diamond: A composes B and C, both compose D) is read and merged once, not once per path.
     """
     if resolved is None:
         try:
@@ -171,11 +168,7 @@ def compose(
     loading = (*loading, path.resolve())
     for index, name in enumerate(names):
         at = positions.of_value((COMPOSE_KEY, index))
-        found = [
-            path.parent / f"{name}{suffix}"
-            for suffix in PROFILE_SUFFIXES
-            if (path.parent / f"{name}{suffix}").is_file()
-        ]
+        found = [file for file in (path.parent / f"{name}{suffix}" for suffix in PROFILE_SUFFIXES) if file.is_file()]
         if not found:
             choices = [p.stem for p in find_profiles(path.parent) if p.resolve() != path.resolve()]
             diagnostics.error(
@@ -184,12 +177,12 @@ def compose(
                 "compose names profiles of the same directory, without .yaml",
             )
             return None
-        if found[0].resolve() in loading:
+        key = found[0].resolve()
+        if key in loading:
             diagnostics.error(
                 at, f"profile '{name}' composes itself (through {' -> '.join(p.stem for p in (*loading, found[0]))})"
             )
             return None
-        key = found[0].resolve()
         if key not in resolved:
             if len(resolved) >= MAX_COMPOSED_FILES:
                 raise _TooMany

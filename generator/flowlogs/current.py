@@ -38,10 +38,7 @@ _BUILD_KIND = "build"
 
 def selected_paths(values_dir: Path, selected: Sequence[str]) -> list[Path]:
     """Each profile given by name (in the profile directory) or path; none given: every profile of the directory."""
-    if selected:
-        paths = [profile_path(profile, values_dir) for profile in selected]
-    else:
-        paths = directory_profiles(values_dir)
+    paths = [profile_path(profile, values_dir) for profile in selected] if selected else directory_profiles(values_dir)
     by_name: dict[str, Path] = {}
     for path in paths:
         other = by_name.setdefault(path.stem, path)

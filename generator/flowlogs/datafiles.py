@@ -16,7 +16,6 @@ T = TypeVar("T")
 
 
 def load_data_file(path: Path) -> Any:
-    """The parsed content of a shipped YAML data file."""
     return yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
 
 

@@ -91,11 +91,8 @@ def rendered_diff(
     unknown = [name for name in profiles if name not in available]
     if unknown:
         raise UserError(f"unknown profile(s) {', '.join(unknown)}; profiles: {', '.join(available)}")
-    old_version = (
-        _chart_version((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
-        if (chart_dir / "Chart.yaml").is_file()
-        else ""
-    )
+    chart_yaml = chart_dir / "Chart.yaml"
+    old_version = _chart_version(chart_yaml.read_text(encoding="utf-8")) if chart_yaml.is_file() else ""
     chart_files = built.chart_files
     new_version = _chart_version(chart_files["Chart.yaml"])
     results: list[RenderedDiff] = []
@@ -112,12 +109,7 @@ def rendered_diff(
                         warnings.append(f"the committed chart does not render profile '{name}': {error}")
             if name in new_names:
                 new = render_profile(
-                    renderer,
-                    new_chart,
-                    new_chart / values_file(name),
-                    release_name,
-                    namespace,
-                    kube_version,
+                    renderer, new_chart, new_chart / values_file(name), release_name, namespace, kube_version
                 )
             text = "".join(
                 difflib.unified_diff(
@@ -129,11 +121,8 @@ def rendered_diff(
                     tofile=f"{name}: rendered after `flowlogs generate`" if name in new_names else "/dev/null",
                 )
             )
-            results.append(
-                RenderedDiff(
-                    name, _status(name in old_names, name in new_names, old, new), text, old_version, new_version
-                )
-            )
+            status = _status(name in old_names, name in new_names, old, new)
+            results.append(RenderedDiff(name, status, text, old_version, new_version))
     return results
 
 

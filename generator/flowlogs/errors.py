@@ -71,9 +71,6 @@ class Diagnostics:
     def note(self, location: Location, message: str, hint: str = "") -> None:
         self.items.append(Diagnostic(Severity.NOTE, location, message, hint))
 
-    def extend(self, other: Diagnostics) -> None:
-        self.items.extend(other.items)
-
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.items if d.severity is Severity.ERROR]

@@ -15,10 +15,7 @@ import importlib.util
 from .errors import FlowlogsError
 
 # What each extra adds, for the message naming it.
-ADDS = {
-    "render": "Helm's engine and Kubernetes' schemas",
-    "cel": "the CEL checker",
-}
+ADDS = {"render": "Helm's engine and Kubernetes' schemas", "cel": "the CEL checker"}
 # Each extra's distributions (as pyproject.toml names them) and the module each installs.
 MODULES: dict[str, dict[str, str]] = {
     "render": {"helm-python-sdk": "helm_python", "kubernetes-validate": "kubernetes_validate"},
@@ -39,7 +36,6 @@ def _installed(module: str) -> bool:
 
 @functools.cache
 def missing(extra: str) -> tuple[str, ...]:
-    """The distributions of `extra` that are not installed."""
     return tuple(name for name, module in MODULES[extra].items() if not _installed(module))
 
 
@@ -55,7 +51,6 @@ class MissingExtra(FlowlogsError):
 
 
 def require(extra: str, alternative: str = "") -> None:
-    """Raise MissingExtra unless every package of `extra` is installed."""
     if missing(extra):
         raise MissingExtra(extra, alternative)
 

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .caches import installed_stamp
 from .errors import HelmError
@@ -52,33 +52,6 @@ class LintMessage:
     message: str
 
 
-class HelmEngine(Protocol):
-    name: str
-
-    @property
-    def version(self) -> str: ...
-
-    def template(
-        self,
-        chart_dir: Path,
-        values: Mapping[str, Any],
-        *,
-        release_name: str,
-        namespace: str,
-        kube_version: str = DEFAULT_KUBE_VERSION,
-    ) -> list[Manifest]: ...
-
-    def lint(
-        self,
-        chart_dir: Path,
-        values: Mapping[str, Any],
-        *,
-        strict: bool = True,
-        kube_version: str = DEFAULT_KUBE_VERSION,
-        skip_schema_validation: bool = False,
-    ) -> list[LintMessage]: ...
-
-
 def split_documents(template: str, text: str) -> list[Manifest]:
     """Split one template's output into its documents, as Helm does; empty ones are dropped."""
     manifests: list[Manifest] = []
@@ -109,8 +82,6 @@ def _kube_version(version: str) -> str:
 class EmbeddedHelm:
     """Helm's Go library in-process (helm-python-sdk)."""
 
-    name = "embedded"
-
     def __init__(self) -> None:
         require("render")
         import helm_python
@@ -118,10 +89,6 @@ class EmbeddedHelm:
         # Helm's Go logger would print template `fail` messages to stderr a second time.
         helm_python.disable_logging()
         self._helm = helm_python
-
-    @property
-    def version(self) -> str:
-        return str(self._helm.helm_sdk_version())
 
     def template(
         self,
@@ -147,7 +114,7 @@ class EmbeddedHelm:
                     _native.call_string("helm_render", chart._raw(), json.dumps(dict(values)), json.dumps(options))
                 )
         except self._helm.HelmError as error:
-            raise HelmError(f"helm ({self.name}) could not render {chart_dir}: {error}") from error
+            raise HelmError(f"helm (embedded) could not render {chart_dir}: {error}") from error
         manifests: list[Manifest] = []
         for template in sorted(rendered):
             if template.endswith("NOTES.txt"):
@@ -180,22 +147,8 @@ class EmbeddedHelm:
 class BinaryHelm:
     """A `helm` executable (Helm 3.x or 4.x)."""
 
-    name = "binary"
-
     def __init__(self, path: str) -> None:
         self.path = path
-
-    @property
-    def version(self) -> str:
-        import subprocess
-
-        out = subprocess.run(
-            [self.path, "version", "--template", "{{.Version}}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return out.stdout.strip() or "unknown"
 
     def _run(self, args: list[str], values: Mapping[str, Any]) -> subprocess.CompletedProcess[str]:
         import subprocess
@@ -206,11 +159,7 @@ class BinaryHelm:
         try:
             env = {**os.environ, "HELM_CACHE_HOME": tempfile.gettempdir() + "/flowlogs-helm-cache"}
             return subprocess.run(
-                [self.path, *args, "--values", values_file],
-                capture_output=True,
-                text=True,
-                check=False,
-                env=env,
+                [self.path, *args, "--values", values_file], capture_output=True, text=True, check=False, env=env
             )
         finally:
             os.unlink(values_file)
@@ -225,16 +174,7 @@ class BinaryHelm:
         kube_version: str = DEFAULT_KUBE_VERSION,
     ) -> list[Manifest]:
         result = self._run(
-            [
-                "template",
-                release_name,
-                str(chart_dir),
-                "--namespace",
-                namespace,
-                "--kube-version",
-                kube_version,
-            ],
-            values,
+            ["template", release_name, str(chart_dir), "--namespace", namespace, "--kube-version", kube_version], values
         )
         if result.returncode != 0:
             raise HelmError(f"helm ({self.path}) could not render {chart_dir}: {result.stderr.strip()}")
@@ -259,6 +199,10 @@ class BinaryHelm:
         if result.returncode != 0 and not any(m.severity != "info" for m in messages):
             messages.append(LintMessage("error", str(chart_dir), result.stderr.strip()))
         return messages
+
+
+# The two engines: they render and lint alike (tests/test_helm_binary.py compares them).
+HelmEngine = EmbeddedHelm | BinaryHelm
 
 
 def parse_lint_output(stdout: str) -> list[LintMessage]:
@@ -319,9 +263,8 @@ def usable_binary(helm_binary: str) -> BinaryHelm:
 
         raise HelmError(
             f"helm binary {helm_binary} cannot run on this machine ({platform.system().lower()} {platform.machine()}): "
-            f"{problem}; "
-            "it is probably built for another OS or CPU: use a helm build for this platform, or leave out --helm to "
-            "use the embedded engine"
+            f"{problem}; it is probably built for another OS or CPU: use a helm build for this platform, or leave out "
+            "--helm to use the embedded engine"
         )
     return BinaryHelm(helm_binary)
 

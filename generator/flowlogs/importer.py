@@ -45,8 +45,7 @@ def import_profile(path: Path, versions: dict[str, str], values_dir: Path = Path
     if not sections:
         raise UserError(
             f"{path}: not a configuration flowlogs can import: expected a Cilium flowlogs.yaml, its ConfigMap or "
-            "Cilium Helm values "
-            "(hubble.export), or a Calico Enterprise FelixConfiguration and/or ApplicationLayer"
+            "Cilium Helm values (hubble.export), or a Calico Enterprise FelixConfiguration and/or ApplicationLayer"
         )
     lines = [
         schema_line(values_dir).rstrip("\n"),
@@ -76,7 +75,6 @@ def _check_compiles(text: str, source: Path) -> None:
 
 
 def write_profile(text: str, output: Path, force: bool) -> None:
-    """Write atomically; an existing file only with `force`."""
     if output.exists() and not force:
         raise UserError(f"{output} exists: choose another file, or pass --force to replace it")
     write_file(output, text, what="profile", make_parents=True)

@@ -11,21 +11,27 @@ from typing import Any, TextIO
 from .compiler import compile_paths
 from .errors import UserError
 from .products import Product
-from .starter import ask_profile, flag_answers, target_path
+from .starter import Chosen, ask_profile, split_list, target_path
 from .writing import write_file
-
-Chosen = list[tuple[Product, str, dict[str, Any]]]
 
 
 def chosen_from_flags(products: Sequence[Product], versions: Mapping[str, str], answers: Mapping[str, Any]) -> Chosen:
     """(product, version, answers) for each of `products` given a version; `answers` maps a question's
-    key to its flag's value (a list flag's values are split at commas; a flag of another version is refused)."""
+    key to its flag's value (a list flag's values are split at commas; a flag of another version is refused
+    with the flag that does apply)."""
     chosen: Chosen = []
     for product in products:
-        assert product.starter is not None
-        if product.key in versions:
-            given = {q.key: answers.get(q.key) for q in product.starter.questions}
-            chosen.append((product, versions[product.key], flag_answers(product, versions[product.key], given)))
+        if product.key not in versions:
+            continue
+        starter, version, given = product.starter, versions[product.key], {}
+        assert starter is not None
+        for question in starter.questions:
+            value = split_list(answers.get(question.key)) if question.kind == "list" else answers.get(question.key)
+            if value and not question.applies_to(version):
+                raise UserError(starter.wrong_version(question, version))
+            if question.applies_to(version):
+                given[question.key] = value if question.kind == "list" else bool(value)
+        chosen.append((product, version, given))
     return chosen
 
 

@@ -97,9 +97,42 @@ class InputRefused(Exception):
 
     def __init__(self, location: Location, message: str, hint: str = "") -> None:
         super().__init__(f"{location}: {message}")
-        self.location = location
-        self.message = message
-        self.hint = hint
+        self.location, self.message, self.hint = location, message, hint
+
+
+# What a file is when it is not a regular one, as messages name it.
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+)
+# O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the open file.
+_OPEN = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def file_kind(mode: int) -> str:
+    return next((name for check, name in _KINDS if check(mode)), "not a regular file")
+
+
+class NotRegularFile(OSError):
+    def __init__(self, mode: int) -> None:
+        self.kind = file_kind(mode)
+        super().__init__(f"not a regular file ({self.kind})")
+
+
+def read_regular(path: Path | str, limit: int, *, follow_links: bool = True) -> bytes:
+    """At most `limit` + 1 bytes of `path`; NotRegularFile when it is not a regular file (a FIFO, a
+    device, a directory; a link too unless `follow_links`), OSError when it cannot be read."""
+    descriptor = os.open(path, _OPEN | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0)))
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):  # before fdopen, which refuses a directory with its own error
+        os.close(descriptor)
+        raise NotRegularFile(mode)
+    with os.fdopen(descriptor, "rb") as stream:
+        return stream.read(limit + 1)
 
 
 def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, inside: Path | None = None) -> str:
@@ -114,20 +147,15 @@ def read_input(path: Path, limits: InputLimits, *, shown: str | None = None, ins
                 f"the {limits.noun} resolves to {resolved}, outside {root}",
                 f"a {limits.what} must be a file in {inside}, not a link to elsewhere",
             )
+    limit = limits.byte_limit()
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the open file.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        data = read_regular(path, limit)
+    except NotRegularFile as error:
+        raise InputRefused(
+            where, f"not a regular file ({error.kind}): flowlogs reads {limits.what}s from regular files only"
+        ) from None
     except OSError as error:
         raise InputRefused(where, f"cannot read the {limits.noun}: {error.strerror}") from error
-    mode = os.fstat(descriptor).st_mode
-    if not stat.S_ISREG(mode):  # before fdopen, which refuses a directory with its own error
-        os.close(descriptor)
-        raise InputRefused(
-            where, f"not a regular file ({_file_type(mode)}): flowlogs reads {limits.what}s from regular files only"
-        )
-    with os.fdopen(descriptor, "rb") as stream:
-        limit = limits.byte_limit()
-        data = stream.read(limit + 1)
     if len(data) > limit:
         raise InputRefused(
             where,
@@ -162,17 +190,9 @@ def decode_input(data: bytes, shown: str) -> str:
     return text
 
 
-def _file_type(mode: int) -> str:
-    for check, name in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if check(mode):
-            return name
-    return "not a regular file"
+def mark_location(shown: str, mark: Any) -> Location:
+    """Where a YAML parser's mark (0-based) points, or the file alone when it has none."""
+    return Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
 
 
 def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) -> None:
@@ -193,8 +213,7 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
     ceiling = max(limits.min_nodes, EXPANSION_RATIO * limits.byte_limit())
 
     def where(event: Any) -> Location:
-        mark = event.start_mark
-        return Location(shown, mark.line + 1, mark.column + 1)
+        return mark_location(shown, event.start_mark)
 
     def refuse(event: Any, limit: int) -> None:
         raise InputRefused(
@@ -202,8 +221,7 @@ def check_yaml_events(events: Iterable[Any], limits: InputLimits, shown: str) ->
             f"the {limits.what} expands to more than {limit} values from the {written} it writes (aliases repeat their "
             "anchor's values)",
             f"an alias bomb? aliases may expand a file to {EXPANSION_RATIO} times the values it writes (at least "
-            f"{limits.min_nodes}); "
-            "write the values out, or use fewer aliases",
+            f"{limits.min_nodes}); write the values out, or use fewer aliases",
         )
 
     def add(count: int) -> None:
@@ -312,11 +330,10 @@ def read_yaml_text(path: Path, limits: InputLimits) -> str:
     return text
 
 
-def load_yaml_payload(text: str, limits: InputLimits, shown: str, loader: Any = None) -> Any:
+def load_yaml_payload(text: str, limits: InputLimits, shown: str, loader: Any) -> Any:
     """A YAML document held in a string of another file (a ConfigMap's `flowlogs.yaml`), read
-    with the same limits as a file: a 534-byte alias bomb there once took 3 GB, deep nesting
-    was a RecursionError. YAML errors are yaml.YAMLError, for the caller to word. `loader`: a
-    PyYAML SafeLoader subclass (default: libyaml's safe loader)."""
+    with the same limits as a file (alias bombs, deep nesting). YAML errors are yaml.YAMLError,
+    for the caller to word. `loader`: a PyYAML SafeLoader subclass."""
     import yaml
 
     data = text.encode("utf-8", errors="surrogatepass")
@@ -329,4 +346,4 @@ def load_yaml_payload(text: str, limits: InputLimits, shown: str, loader: Any = 
         )
     text = decode_input(data, shown)
     check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), limits, shown)
-    return yaml.load(text, Loader=loader or yaml.CSafeLoader)  # noqa: S506 - safe loaders only
+    return yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders only

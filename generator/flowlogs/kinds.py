@@ -64,15 +64,10 @@ def one_or_many(item: dict[str, Any]) -> dict[str, Any]:
 
 def text_or_mapping(title: str, properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
     """A value written as text (`Deployment/web`) or as the mapping it stands for."""
-    mapping: dict[str, Any] = {"type": "object", "additionalProperties": False}
-    if required:
-        mapping["required"] = required
-    mapping["properties"] = properties
-    return {"oneOf": [{"type": "string", "minLength": 1, "title": title}, mapping]}
+    mapping = {"type": "object", "additionalProperties": False, **({"required": required} if required else {})}
+    return {"oneOf": [{"type": "string", "minLength": 1, "title": title}, {**mapping, "properties": properties}]}
 
 
-def join_words(words: list[str], conjunction: str = "or") -> str:
+def join_words(words: list[str]) -> str:
     """`a`, `a or b`, `a, b or c`."""
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else "".join(words)

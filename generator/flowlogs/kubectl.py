@@ -241,6 +241,3 @@ def _message(stderr: str) -> str:
     # client-go's request log lines (E1207 12:00:00.000 ...) repeat what the last line says.
     lines = [line for line in lines if not re.match(r"^[EWI]\d{4} ", line)] or lines
     return "\n".join(lines)
-
-
-__all__ = ["ClusterError", "Kubectl", "Missing", "ObjectRef", "Selection", "DEFAULT_KUBECTL"]

@@ -76,7 +76,6 @@ class _Guarded:
 
 
 def guard_stdout() -> None:
-    """Wrap sys.stdout (once) so its failures are OutputFailed."""
     if not isinstance(sys.stdout, _Guarded):
         sys.stdout = _Guarded(sys.stdout if sys.stdout is not None else _ClosedStream())
 

@@ -3,9 +3,8 @@
 `generate` shows a profile's notes and warnings once (the same note is never repeated), and
 only when that profile's compiled files changed in this run, or with `--verbose`: a run
 that changes nothing stays quiet, and a fleet setting that rewrites every Application
-(gitops/changes.py says what changed) repeats no profile's notes. `-o json` prints one JSON document on stdout whose
-keys
-are listed in docs/cli.md.
+(gitops/changes.py says what changed) repeats no profile's notes. `-o json` prints one JSON
+document on stdout whose keys are listed in docs/cli.md.
 """
 
 from __future__ import annotations
@@ -28,10 +27,14 @@ def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(dict.fromkeys(diagnostics), key=lambda d: d.location)
 
 
-def changed_sources(built: Plan, report: SyncReport, chart_name: str) -> set[str]:
-    """The profile files (as diagnostics name them) whose compiled files were written or removed in
-    this run, and the fleet file when gitops/ changed. A profile's Application alone changes with
-    the fleet's settings (`repo-url` rewrites every one): that repeats none of its notes."""
+def diagnostics_to_show(built: Plan, report: SyncReport, chart_name: str, verbose: bool) -> list[Diagnostic]:
+    """Notes and warnings of the profiles that changed (all of them with `verbose`), each once;
+    a check skipped for want of an extra every time (`skipped_checks`). A profile changed when its
+    compiled files were written or removed in this run; the fleet file when gitops/ changed. A
+    profile's Application alone changes with the fleet's settings (`repo-url` rewrites every one):
+    that repeats none of its notes."""
+    if verbose:
+        return unique(built.diagnostics)
     touched = set(report.written) | set(report.removed)
     gitops = tree_name(built.gitops_dir)
     changed = {
@@ -41,15 +44,6 @@ def changed_sources(built: Plan, report: SyncReport, chart_name: str) -> set[str
     }
     if any(path.startswith(f"{gitops}/") for path in touched):
         changed |= {d.location.file for d in built.diagnostics if d.location.file.endswith(("fleet.yaml", "fleet.yml"))}
-    return changed
-
-
-def diagnostics_to_show(built: Plan, report: SyncReport, chart_name: str, verbose: bool) -> list[Diagnostic]:
-    """Notes and warnings of the profiles that changed (all of them with `verbose`), each once;
-    a check skipped for want of an extra every time (`skipped_checks`)."""
-    if verbose:
-        return unique(built.diagnostics)
-    changed = changed_sources(built, report, chart_name)
     return unique(d for d in built.diagnostics if d.location.file in changed or names_an_extra(d.hint))
 
 

@@ -95,9 +95,8 @@ class ImportedSection:
     section: dict[str, Any]  # the profile words
     form: str  # what the file was, e.g. "ConfigMap"
     notes: tuple[str, ...] = ()  # what was kept as raw upstream fields, left out, or assumed
-    left_out: bool = (
-        False  # a setting of the file is not in the profile (a note says which): not the same configuration
-    )
+    # A setting of the file is not in the profile (a note says which): not the same configuration.
+    left_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,9 +125,8 @@ class Expected:
     target: ObjectRef | Selection  # one named object, or every object a selector matches
     path: tuple[str, ...]  # keys from the object's root to the field
     value: Any  # the wanted value, in the form `read` gives (the rendered manifest's value)
-    read: Callable[[Any], Any] | None = (
-        None  # the cluster's value into that form (e.g. YAML text parsed); ValueError: unreadable
-    )
+    # The cluster's value into that form (e.g. YAML text parsed); ValueError: unreadable.
+    read: Callable[[Any], Any] | None = None
     any_value: bool = False  # in effect when set to any value (a field another owner keeps, e.g. the operator's)
     hint: str = ""  # what to do when it drifted
 

@@ -2,8 +2,8 @@
 
 A profile is read once, by libyaml (PyYAML's C parser): its events become plain data and the
 line:col of every key and value, scalars read by YAML 1.2's rules; the compilers then walk it
-through `Node`s, which carry those positions along, so every error names file:line:col. Checking a profile against
-the profile schema is the compiler's first step (`compiler.load_profile`).
+through `Node`s, which carry those positions along, so every error names file:line:col.
+Checking a profile against the profile schema is the compiler's first step (`compiler.load_profile`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostics, Location, UserError, display_path
-from .inputs import PROFILE_LIMITS, InputLimits, InputRefused, check_yaml_events, read_input
+from .inputs import PROFILE_LIMITS, InputLimits, InputRefused, check_yaml_events, mark_location, read_input
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
@@ -31,7 +31,6 @@ RESERVED_PROFILE_NAMES = frozenset({"fleet"})
 
 
 def is_profile_name(name: str) -> bool:
-    """Whether `name` can name a profile (a file `values/<name>.yaml`)."""
     return (
         len(name) <= MAX_PROFILE_NAME and PROFILE_NAME_RE.match(name) is not None and name not in RESERVED_PROFILE_NAMES
     )
@@ -185,32 +184,30 @@ class _Refused(Exception):
         self.mark, self.message, self.hint = mark, message, hint
 
 
+def _resolved(text: str) -> str:
+    """The tag YAML 1.2 gives a plain scalar."""
+    if text in _BOOLEANS:
+        return "bool"
+    if text[:1] in _NUMBER_START and _FLOAT.fullmatch(text):
+        return "float"
+    if text[:1] in _NUMBER_START and text[:1] != "." and _INT.fullmatch(text):
+        return "int"
+    return "null" if text in _NULLS else "str"
+
+
+# A core tag's value from the scalar's text; any other tag (!!str among them) keeps the text.
+_CONSTRUCT: dict[str, Any] = {"bool": _BOOLEANS.__getitem__, "int": _int, "float": _float, "null": lambda text: None}
+
+
 def _scalar(event: Any) -> Any:
     """A scalar's value: its explicit core tag, else YAML 1.2's reading of a plain scalar."""
     text, tag = event.value, event.tag
     if tag is None or tag == "!":
         if event.style or tag == "!":  # quoted, literal, folded, or the non-specific tag: a string
             return text
-        tag = next(
-            (
-                _TAG + name
-                for name, applies in (
-                    ("bool", lambda: text in _BOOLEANS),
-                    ("float", lambda: text[:1] in _NUMBER_START and _FLOAT.fullmatch(text)),
-                    ("int", lambda: text[:1] in _NUMBER_START and text[:1] != "." and _INT.fullmatch(text)),
-                    ("null", lambda: text in _NULLS),
-                )
-                if applies()
-            ),
-            _TAG + "str",
-        )
-    try:
-        if tag == _TAG + "bool":
-            return _BOOLEANS[text]
-        if tag == _TAG + "int":
-            return _int(text)
-        if tag == _TAG + "float":
-            return _float(text)
+        tag = _TAG + _resolved(text)
+    try:  # check_yaml_events refused every tag but the core ones
+        return _CONSTRUCT.get(tag.removeprefix(_TAG), str)(text)
     except (KeyError, ValueError, IndexError):
         shown = tag.replace(_TAG, "!!")
         raise _Refused(
@@ -218,9 +215,6 @@ def _scalar(event: Any) -> Any:
             f"'{text}' is not a {shown} value",
             f"remove the tag {shown}, or write a value of that type",
         ) from None
-    if tag == _TAG + "null":
-        return None
-    return text  # !!str (check_yaml_events refused every tag but the core ones)
 
 
 def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
@@ -325,48 +319,6 @@ def _parser_error(text: str, error: Any) -> tuple[Any, str]:
     return mark, str(error.problem or error.context)
 
 
-def _read(
-    text: str, limits: InputLimits, shown: str, diagnostics: Diagnostics
-) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]] | None:
-    """Read a profile with libyaml (PyYAML's C parser); every problem becomes a diagnostic at its line:col."""
-    import yaml
-
-    for character, name in _OTHER_LINE_BREAKS.items():
-        if character in text:
-            before = text[: text.index(character)]
-            diagnostics.error(
-                Location(shown, before.count("\n") + 1, len(before) - before.rfind("\n")),
-                f"a {name} character: YAML readers disagree on whether it ends a line",
-                f"write it as the escape \\u{ord(character):04x} inside a double-quoted string",
-            )
-            return None
-    events: list[Any] = []
-
-    def recorded() -> Iterator[Any]:
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            events.append(event)
-            yield event
-
-    try:
-        check_yaml_events(recorded(), limits, shown)
-        return _build(events)
-    except InputRefused as refused:
-        diagnostics.error(refused.location, refused.message, refused.hint)
-    except _Refused as refused:
-        diagnostics.error(
-            Location(shown, refused.mark.line + 1, refused.mark.column + 1), refused.message, refused.hint
-        )
-    except yaml.MarkedYAMLError as error:
-        mark, problem = _parser_error(text, error)
-        location = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-        plain = next((words for start, words in YAML_PROBLEMS.items() if problem.startswith(start)), None)
-        if plain is None:
-            diagnostics.error(location, f"invalid YAML: {problem}")
-        else:
-            diagnostics.error(location, f"invalid YAML: {plain}", f"the YAML parser says: {problem}")
-    return None
-
-
 def minor_version(value: Any, default: str) -> str:
     """A minor version as written ("1.17"), or read as a YAML number (1.17).
 
@@ -382,22 +334,49 @@ def minor_version(value: Any, default: str) -> str:
 def load_yaml_document(
     path: Path, diagnostics: Diagnostics, limits: InputLimits = PROFILE_LIMITS
 ) -> tuple[Any, Positions, str] | None:
-    """Read a YAML file as plain data with the position of every key and value.
+    """Read a YAML file with libyaml (PyYAML's C parser) as plain data with the position of every key and value.
 
-    The file must pass `inputs` (regular, inside its directory, within the limits) first.
-    Syntax errors and duplicate keys become diagnostics at their line and column.
+    The file must pass `inputs` (regular, inside its directory, within the limits) first. Every
+    problem (syntax errors, duplicate keys) becomes a diagnostic at its line and column.
     """
+    import yaml
+
     shown = display_path(path)
+    text = ""
+    events: list[Any] = []
+
+    def recorded() -> Iterator[Any]:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            events.append(event)
+            yield event
+
     try:
         text = read_input(path, limits, shown=shown, inside=path.parent)
+        for character, name in _OTHER_LINE_BREAKS.items():
+            if character in text:
+                before = text[: text.index(character)]
+                raise InputRefused(
+                    Location(shown, before.count("\n") + 1, len(before) - before.rfind("\n")),
+                    f"a {name} character: YAML readers disagree on whether it ends a line",
+                    f"write it as the escape \\u{ord(character):04x} inside a double-quoted string",
+                )
+        check_yaml_events(recorded(), limits, shown)
+        data, values, keys = _build(events)
     except InputRefused as refused:
         diagnostics.error(refused.location, refused.message, refused.hint)
-        return None
-    read = _read(text, limits, shown, diagnostics)
-    if read is None:
-        return None
-    data, values, keys = read
-    return ({} if data is None else data), Positions(shown, values, keys), text
+    except _Refused as refused:
+        diagnostics.error(mark_location(shown, refused.mark), refused.message, refused.hint)
+    except yaml.MarkedYAMLError as error:
+        mark, problem = _parser_error(text, error)
+        location = mark_location(shown, mark)
+        plain = next((words for start, words in YAML_PROBLEMS.items() if problem.startswith(start)), None)
+        if plain is None:
+            diagnostics.error(location, f"invalid YAML: {problem}")
+        else:
+            diagnostics.error(location, f"invalid YAML: {plain}", f"the YAML parser says: {problem}")
+    else:
+        return ({} if data is None else data), Positions(shown, values, keys), text
+    return None
 
 
 def directory_profiles(values_dir: Path) -> list[Path]:

@@ -189,8 +189,10 @@ class DocumentSchema:
         if self._fast(data).is_valid(data):
             return
         noun = noun or self.noun
-        explained = check_against_schema(self._detailed, data, positions, diagnostics, noun)
-        for path, message in self._unexplained(data, explained):
+        errors = sorted(self._detailed.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+        for error in errors:
+            _report_schema_error(error, positions, diagnostics, noun)
+        for path, message in self._unexplained(data, [tuple(error.absolute_path) for error in errors]):
             diagnostics.error(positions.of_value(path), f"{'.'.join(str(p) for p in path) or noun}: {message}")
 
     def _unexplained(self, data: Any, explained: list[PathKey]) -> list[tuple[PathKey, str]]:
@@ -263,19 +265,6 @@ def _ecma_validator_class() -> Any:
 
     bounds = {keyword: bounded(keyword) for keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")}
     return validators.extend(Draft202012Validator, {"pattern": pattern, **bounds})  # type: ignore[no-untyped-call]
-
-
-def check_against_schema(
-    validator: Draft202012Validator, data: Any, positions: Positions, diagnostics: Diagnostics, noun: str
-) -> list[PathKey]:
-    """Schema errors in plain words at their positions (the document root is called `noun`); the
-    paths of the values they are about."""
-    found = Diagnostics()
-    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    for error in errors:
-        _report_schema_error(error, positions, found, noun)
-    diagnostics.extend(found)
-    return [tuple(error.absolute_path) for error in errors]
 
 
 def _best_branch(error: ValidationError) -> list[ValidationError]:

@@ -21,6 +21,8 @@ from .errors import UserError
 if TYPE_CHECKING:
     from .products import Product
 
+# Each chosen product with its version and answers, in the order of the profile's sections.
+Chosen = list[tuple["Product", str, dict[str, Any]]]
 # The profile schema as the repository ships it (`flowlogs schema > docs/profile.schema.json`).
 SCHEMA_FILE = Path("docs/profile.schema.json")
 
@@ -94,22 +96,6 @@ def schema_line(values_dir: Path) -> str:
     )
 
 
-def flag_answers(product: Product, version: str, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers of a product's flags (`given`: flag key -> value, None when not given); a flag
-    that does not apply to the chosen version is refused with the flag that does."""
-    starter = _starter(product)
-    answers: dict[str, Any] = {}
-    for question in starter.questions:
-        value = given.get(question.key)
-        if question.kind == "list":
-            value = split_list(value)
-        if value and not question.applies_to(version):
-            raise UserError(starter.wrong_version(question, version))
-        if question.applies_to(version):
-            answers[question.key] = value if question.kind == "list" else bool(value)
-    return answers
-
-
 def _starter(product: Product) -> Starter:
     assert product.starter is not None
     return product.starter
@@ -117,10 +103,10 @@ def _starter(product: Product) -> Starter:
 
 def ask_profile(
     products: Sequence[Product], ask: Callable[[str], str], say: Callable[[str], None]
-) -> tuple[str, list[tuple[Product, str, dict[str, Any]]]]:
+) -> tuple[str, Chosen]:
     """Ask for the name and, per product, whether to include it, its version and its questions."""
     name = _answer(ask, "Profile name (lower-case letters, digits, '-')", "my-profile")
-    chosen: list[tuple[Product, str, dict[str, Any]]] = []
+    chosen: Chosen = []
     while not chosen:
         for product in products:
             if not _yes(ask, f"{product.title}?", default=product is products[0]):
@@ -130,16 +116,13 @@ def ask_profile(
             while version not in product.versions:
                 say(f"  {product.name} {version} is not supported; choose one of {', '.join(product.versions)}")
                 version = _answer(ask, f"{product.name} version ({', '.join(product.versions)})", default)
-            answers: dict[str, Any] = {}
-            for question in _starter(product).questions:
-                if not question.applies_to(version):
-                    continue
-                if question.kind == "list":
-                    answers[question.key] = split_list(
-                        [_answer(ask, question.prompt, ",".join(question.default or []))]
-                    )
-                else:
-                    answers[question.key] = _yes(ask, question.prompt, default=bool(question.default))
+            answers = {
+                question.key: split_list([_answer(ask, question.prompt, ",".join(question.default or []))])
+                if question.kind == "list"
+                else _yes(ask, question.prompt, default=bool(question.default))
+                for question in _starter(product).questions
+                if question.applies_to(version)
+            }
             chosen.append((product, version, answers))
         if not chosen:
             say("  choose at least one product")

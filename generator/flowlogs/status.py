@@ -9,9 +9,10 @@ field whose value differs, is not set, or an object that is not there.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -100,35 +101,16 @@ def profile_status(
     )
     manifests = [document for document in yaml.safe_load_all(text) if isinstance(document, dict)]
     report = StatusReport(compiled_profile.name, compiled_profile.source, context, server)
-    reader = _Reader(kubectl)
+    get, select = functools.cache(kubectl.get), functools.cache(kubectl.select)  # each object read once per run
     for product, part in compiled_profile.products():
         for expected in product.expected_state(part, manifests):
-            for finding in _check(product.key, expected, reader, report.notes):
+            for finding in _check(product.key, expected, get, select, report.notes):
                 # A missing object is said once, not once per field of it.
                 if finding.state is not State.MISSING or not any(
                     f.state is State.MISSING and f.object == finding.object for f in report.findings
                 ):
                     report.findings.append(finding)
     return report
-
-
-class _Reader:
-    """Each object read once per run."""
-
-    def __init__(self, kubectl: Kubectl) -> None:
-        self.kubectl = kubectl
-        self.objects: dict[ObjectRef, Mapping[str, Any] | Missing] = {}
-        self.selections: dict[Selection, list[Mapping[str, Any]] | Missing] = {}
-
-    def get(self, ref: ObjectRef) -> Mapping[str, Any] | Missing:
-        if ref not in self.objects:
-            self.objects[ref] = self.kubectl.get(ref)
-        return self.objects[ref]
-
-    def select(self, selection: Selection) -> list[Mapping[str, Any]] | Missing:
-        if selection not in self.selections:
-            self.selections[selection] = self.kubectl.select(selection)
-        return self.selections[selection]
 
 
 def _ref_of(target: ObjectRef | Selection) -> dict[str, str]:
@@ -140,14 +122,20 @@ def _ref_of(target: ObjectRef | Selection) -> dict[str, str]:
     return ref
 
 
-def _check(product: str, expected: Expected, reader: _Reader, notes: list[str]) -> list[Finding]:
+def _check(
+    product: str,
+    expected: Expected,
+    get: Callable[[ObjectRef], Mapping[str, Any] | Missing],
+    select: Callable[[Selection], list[Mapping[str, Any]] | Missing],
+    notes: list[str],
+) -> list[Finding]:
     target = expected.target
     if isinstance(target, ObjectRef):
-        found = reader.get(target)
+        found = get(target)
         if isinstance(found, Missing):
             return [_missing(product, target, expected, found.reason)]
         return list(_compare(product, target, found, expected))
-    matched = reader.select(target)
+    matched = select(target)
     if isinstance(matched, Missing):
         return [_missing(product, target, expected, matched.reason)]
     if not matched:
@@ -169,17 +157,8 @@ def _missing(product: str, target: ObjectRef | Selection, expected: Expected, re
 
 def _compare(product: str, ref: ObjectRef, obj: Mapping[str, Any], expected: Expected) -> Iterator[Finding]:
     def finding(state: State, path: Sequence[str], wanted: Any, actual: Any, message: str = "") -> Finding:
-        return Finding(
-            product,
-            str(ref),
-            _ref_of(ref),
-            field_name(path),
-            state,
-            wanted,
-            actual,
-            message,
-            expected.hint if state is not State.IN_EFFECT else "",
-        )
+        hint = expected.hint if state is not State.IN_EFFECT else ""
+        return Finding(product, str(ref), _ref_of(ref), field_name(path), state, wanted, actual, message, hint)
 
     raw = get_path(obj, expected.path)
     if raw is ABSENT or raw is None or raw == "":
@@ -272,10 +251,6 @@ def status_text(report: StatusReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _json_value(value: Any) -> Any:
-    return None if value is ABSENT else value
-
-
 def status_json(report: StatusReport) -> dict[str, Any]:
     return {
         "profile": report.profile,
@@ -289,8 +264,8 @@ def status_json(report: StatusReport) -> dict[str, Any]:
                 "object": dict(f.ref),
                 "field": f.field,
                 "state": f.state.value,
-                "expected": _json_value(f.expected),
-                "actual": _json_value(f.actual),
+                "expected": None if f.expected is ABSENT else f.expected,
+                "actual": None if f.actual is ABSENT else f.actual,
                 "set": f.actual is not ABSENT,
                 **({"message": f.message} if f.message else {}),
                 **({"hint": f.hint} if f.hint else {}),
@@ -299,15 +274,3 @@ def status_json(report: StatusReport) -> dict[str, Any]:
         ],
         "notes": report.notes,
     }
-
-
-__all__ = [
-    "Finding",
-    "State",
-    "StatusReport",
-    "profile_status",
-    "status_json",
-    "status_text",
-    "field_name",
-    "differences_between",
-]

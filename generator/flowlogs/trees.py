@@ -40,8 +40,7 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-# A file on disk larger than this is never read to be compared or shown (no generated file comes
-# near it): a 300 MB stray file in gitops/ made `check` hold 914 MB.
+# A file on disk larger than this is never read to be compared or shown (no generated file comes near it).
 MAX_SHOWN_BYTES = 1024 * 1024
 
 
@@ -85,8 +84,7 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
         if size is not None and size > MAX_SHOWN_BYTES:
             fate = "replaces" if new is not None else "removes"
             chunks.append(
-                f"Files {label}/{relative} ({size} bytes, too large to show) and the generated tree differ: "
-                "`flowlogs "
+                f"Files {label}/{relative} ({size} bytes, too large to show) and the generated tree differ: `flowlogs "
                 f"generate` {fate} it\n"
             )
             continue
@@ -110,12 +108,9 @@ JOURNAL_NAME = ".flowlogs-generate.journal"
 _STAGED, _OLD = ".flowlogs-new", ".flowlogs-old"
 
 
-def staged_path(target: Path) -> Path:
-    return target.parent / f".{target.name}{_STAGED}"
-
-
-def old_path(target: Path) -> Path:
-    return target.parent / f".{target.name}{_OLD}"
+def _beside(target: Path, suffix: str) -> Path:
+    """Where a switch keeps `target`'s new (`_STAGED`) or old (`_OLD`) tree: a hidden sibling."""
+    return target.parent / f".{target.name}{suffix}"
 
 
 @contextmanager
@@ -193,7 +188,7 @@ def _exchange(first: Path, second: Path) -> bool:
 
 def _switch(target: Path, digest: str) -> None:
     """Make `target` the staged new tree (idempotent: a killed switch is completed by running it again)."""
-    staged, old = staged_path(target), old_path(target)
+    staged, old = _beside(target, _STAGED), _beside(target, _OLD)
     if target.is_dir() and tree_digest(target) == digest:
         pass  # switched already; `staged`, if still there, holds the old tree
     elif staged.is_dir() and tree_digest(staged) == digest:
@@ -205,8 +200,7 @@ def _switch(target: Path, digest: str) -> None:
             os.rename(staged, target)
     else:
         raise UserError(
-            f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs "
-            "generate` "
+            f"cannot complete the interrupted generation of {target}: its new tree is gone; run `flowlogs generate` "
             "again"
         )
     shutil.rmtree(staged, ignore_errors=True)
@@ -239,8 +233,8 @@ def recover_trees(journal_dir: Path, targets: Sequence[Path]) -> None:
             _switch(Path(entry["target"]), entry["digest"])
         journal.unlink()
     for target in targets:
-        shutil.rmtree(staged_path(target), ignore_errors=True)
-        shutil.rmtree(old_path(target), ignore_errors=True)
+        shutil.rmtree(_beside(target, _STAGED), ignore_errors=True)
+        shutil.rmtree(_beside(target, _OLD), ignore_errors=True)
     for leftover in journal_dir.glob(f".{JOURNAL_NAME}.*"):
         leftover.unlink(missing_ok=True)
 
@@ -257,7 +251,7 @@ def replace_trees(journal_dir: Path, trees: Sequence[tuple[Path, Mapping[str, st
         return reports
     entries = []
     for target, files in changed:
-        _write_tree(staged_path(target), files)
+        _write_tree(_beside(target, _STAGED), files)
         entries.append({"target": str(target.resolve()), "digest": _files_digest(files)})
     # The commit point: once the journal exists, the switch happens (now or in the next run).
     atomic_write(journal_dir / JOURNAL_NAME, json.dumps({"trees": entries}, indent=1) + "\n")

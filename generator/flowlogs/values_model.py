@@ -110,19 +110,14 @@ def values_schema(values: list[ChartValue], sections: list[Section]) -> dict[str
     descriptions = {s.path: s.description for s in sections}
 
     def build(node: dict[str, Any], path: str) -> dict[str, Any]:
-        properties: dict[str, Any] = {}
-        for key, child in node.items():
-            child_path = f"{path}.{key}" if path else key
-            if isinstance(child, ChartValue):
-                properties[key] = {"description": child.description, **child.schema}
-            else:
-                properties[key] = build(child, child_path)
-        schema: dict[str, Any] = {"type": "object"}
-        if path in descriptions:
-            schema["description"] = descriptions[path]
-        schema["additionalProperties"] = False
-        schema["properties"] = properties
-        return schema
+        properties = {
+            key: {"description": child.description, **child.schema}
+            if isinstance(child, ChartValue)
+            else build(child, f"{path}.{key}" if path else key)
+            for key, child in node.items()
+        }
+        described = {"description": descriptions[path]} if path in descriptions else {}
+        return {"type": "object", **described, "additionalProperties": False, "properties": properties}
 
     root = build(_tree(values), "")
     # Helm adds `global` to the values of every chart used as a subchart (and to a parent's
@@ -186,8 +181,7 @@ def _comment(indent: str, description: str, value: ChartValue | None) -> list[st
 
 def values_table(values: list[ChartValue]) -> list[tuple[str, str, str, str]]:
     """(key, type, default, description) rows for the README, helm-docs style."""
-    rows = []
-    for value in values:
-        default = json.dumps(value.default, sort_keys=True)
-        rows.append((value.path, value.type_name, default, " ".join(value.description.split())))
-    return rows
+    return [
+        (value.path, value.type_name, json.dumps(value.default, sort_keys=True), " ".join(value.description.split()))
+        for value in values
+    ]

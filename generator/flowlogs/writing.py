@@ -18,20 +18,11 @@ import tempfile
 from pathlib import Path
 
 from .errors import UserError
+from .inputs import file_kind
 
 
 class UnsafeTarget(UserError):
     """A target flowlogs will not write: a symlink, directory, device, FIFO or socket."""
-
-
-_KINDS = (
-    (stat.S_ISLNK, "a symbolic link"),
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 
 def refuse_special(path: Path, what: str = "file") -> None:
@@ -44,8 +35,7 @@ def refuse_special(path: Path, what: str = "file") -> None:
         raise UnsafeTarget(f"{path}: cannot write the {what}: {error.strerror}") from None
     if stat.S_ISREG(mode):
         return
-    kind = next((name for check, name in _KINDS if check(mode)), "not a regular file")
-    raise UnsafeTarget(f"{path} is {kind}: flowlogs writes its {what} only to a regular file or a new name")
+    raise UnsafeTarget(f"{path} is {file_kind(mode)}: flowlogs writes its {what} only to a regular file or a new name")
 
 
 def existing_files(target: Path) -> set[str]:

@@ -1,7 +1,7 @@
 """The table of commands in docs/cli.md, written from the command's own parser (so it lists every
 command, products' too, with the options each takes).
 
-    .venv/bin/python -m flowlogs.cli_reference docs/cli.md     # rewrite the table in place
+    .venv/bin/python tests/tools/cli_reference.py docs/cli.md     # rewrite the table in place
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .commands import build_parser
-from .completion import subparsers
+from flowlogs.commands import build_parser
+from flowlogs.completion import subparsers
 
 BEGIN, END = "<!-- commands-table -->\n", "<!-- /commands-table -->"
 # Every command takes them; docs/cli.md says so above the table.
