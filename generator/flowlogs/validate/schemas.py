@@ -67,6 +67,8 @@ _KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _TEMPLATE_VARIABLE = re.compile(r"\{\{-?\s*\.(\w+)\s*-?\}\}")
 _CRD_SUFFIXES = (".yaml", ".yml")
+# validateDuration's ISO 8601 rules: weeks alone, or units in order, at least one, and one after a `T`.
+_ISO_DURATION = re.compile(r"P(?=.)([0-9]+W|([0-9]+Y)?([0-9]+M)?([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?)")
 
 
 class SchemaLocationError(UserError):
@@ -240,20 +242,14 @@ class BuiltinKubernetesSchemas:
                 self._definitions = _read_bundled_json(self.directory / "_definitions.json").get("$defs", {})
             return self._definitions
 
-    def _path(self, key: SchemaKey) -> Path:
-        variables = template_variables(key, self.kubernetes_version)
-        return self.directory / f"{variables['ResourceKind']}{variables['KindSuffix']}.json"
-
-    def _standalone(self, path: Path) -> dict[str, Any]:
-        """The kind's schema with the definitions it refers to inlined (as kubeconform is given
-        them): it compiles without a registry of all the definitions."""
-        return standalone_schema(_read_bundled_json(path), self.definitions())
-
     def find(self, key: SchemaKey) -> FoundSchema | None:
-        path = self._path(key)
+        variables = template_variables(key, self.kubernetes_version)
+        path = self.directory / f"{variables['ResourceKind']}{variables['KindSuffix']}.json"
         if not path.is_file():
             return None
-        schema = self._standalone(path)
+        # With the definitions it refers to inlined, as kubeconform is given them: it compiles
+        # without a registry of all the definitions.
+        schema = standalone_schema(_read_bundled_json(path), self.definitions())
         if _declares_kind(schema, key):
             return FoundSchema(schema, str(path))
         if key.group or schema.get("x-kubernetes-group-version-kind"):
@@ -378,20 +374,20 @@ def _read_bundled_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _refused(what: str, refused: InputRefused) -> SchemaLoadError:
+    return SchemaLoadError(f"could not read {what} {refused}{f' ({refused.hint})' if refused.hint else ''}")
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         text = read_input(path, DOCUMENT_LIMITS)
         try:
             data = orjson.loads(text)  # 1.6 MB of Kubernetes definitions: orjson is faster than json
         except orjson.JSONDecodeError:
-            data = json.loads(
-                text
-            )  # what orjson refuses and json reads (NaN, integers past 64 bits), and json's messages
-
+            # What orjson refuses and json reads (NaN, integers past 64 bits), and json's messages.
+            data = json.loads(text)
     except InputRefused as refused:
-        raise SchemaLoadError(
-            f"could not read schema {refused}{f' ({refused.hint})' if refused.hint else ''}"
-        ) from refused
+        raise _refused("schema", refused) from refused
     except (ValueError, RecursionError) as error:
         raise SchemaLoadError(f"could not read schema {path}: {error}") from error
     if not isinstance(data, dict):
@@ -409,9 +405,7 @@ def _crd_file_schemas(path: str, mtime_ns: int, size: int) -> tuple[CrdVersionSc
         documents = load_yaml_documents(read_yaml_input(Path(path), whole_stream=True))
         return tuple(crd_schemas_from_documents(documents))
     except InputRefused as refused:
-        raise SchemaLoadError(
-            f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}"
-        ) from refused
+        raise _refused("CRD file", refused) from refused
     except Exception as error:  # noqa: BLE001 - any YAML problem or CRD shape is a broken schema location
         raise SchemaLoadError(f"could not read CRD file {path}: {error}") from error
 
@@ -439,9 +433,7 @@ class CrdSchemas:
                 try:  # the same checks as every file a user names: a FIFO or /dev/zero here would never end
                     self._texts[path] = read_input(path, DOCUMENT_LIMITS)
                 except InputRefused as refused:
-                    raise SchemaLoadError(
-                        f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}"
-                    ) from refused
+                    raise _refused("CRD file", refused) from refused
             text = self._texts[path]
             if key.group in text and kind.search(text):
                 yield path
@@ -576,26 +568,7 @@ def kubeconform_duration(value: str) -> bool:
         parse_duration(value)
         return True
     except ValueError:
-        pass
-    if not value.startswith("P") or value == "P":
-        return False
-    rest = value[1:]
-    if rest.endswith("W"):
-        return rest[:-1].isdigit() and rest[:-1].isascii()
-    parts = rest.split("T")
-    if len(parts) > 2 or (len(parts) == 2 and parts[1] == ""):
-        return False
-    for part, units in zip(parts, ("YMD", "HMS"), strict=False):
-        while part:
-            match = re.match(r"[0-9]+", part)
-            if match is None or len(part) == match.end():
-                return False
-            unit = part[match.end()]
-            if unit not in units:
-                return False
-            units = units[units.index(unit) + 1 :]
-            part = part[match.end() + 1 :]
-    return True
+        return _ISO_DURATION.fullmatch(value) is not None
 
 
 def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
