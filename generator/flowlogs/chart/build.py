@@ -132,8 +132,7 @@ def build_chart(
     base = chart_base(tree_name(chart_dir))
     # Generated files name a profile's source as the repository does, wherever flowlogs runs.
     profiles = sorted(
-        (dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles),
-        key=lambda p: p.name,
+        (dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles), key=lambda p: p.name
     )
     files = dict(base.files)
     files[f"{PROFILES_DIR}/README.md"] = _profiles_readme(profiles, chart_dir)

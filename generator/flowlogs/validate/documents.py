@@ -22,20 +22,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..helm import Manifest
 from ..inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
+from . import kubeyaml
 from .kubeyaml import KubernetesLoader, UnsupportedData, find_non_finite, go_json_name, go_string, split_documents
 from .results import Issue
-
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_VALUE_TAG = "tag:yaml.org,2002:value"
-_BINARY_TAG = "tag:yaml.org,2002:binary"
 
 
 class JsonLikeLoader(yaml.CSafeLoader):
     """CSafeLoader whose output is JSON data: no dates, string keys, `=` read as a string."""
 
     yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != kubeyaml.TIMESTAMP_TAG]
         for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
     }
 
@@ -57,8 +53,8 @@ def _construct_binary_as_base64(loader: yaml.BaseLoader, node: Node) -> str:
     return "".join(str(node.value).split())
 
 
-JsonLikeLoader.add_constructor(_VALUE_TAG, _construct_value_as_string)
-JsonLikeLoader.add_constructor(_BINARY_TAG, _construct_binary_as_base64)
+JsonLikeLoader.add_constructor("tag:yaml.org,2002:value", _construct_value_as_string)
+JsonLikeLoader.add_constructor(kubeyaml.BINARY_TAG, _construct_binary_as_base64)
 
 
 def _json_key(key: Any) -> str:
@@ -84,7 +80,7 @@ class StrictLoader(KubernetesLoader):
         self.duplicates: list[_Duplicate] = []
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
-        explicit = [key for key, _ in node.value if key.tag != _MERGE_TAG]
+        explicit = [key for key, _ in node.value if key.tag != kubeyaml.MERGE_TAG]
         has_merge = len(explicit) != len(node.value)
         mapping = super().construct_mapping(node, deep=deep)
         # Fast path: without merge keys, fewer entries than key nodes means a duplicate.

@@ -76,11 +76,7 @@ def _document_file_name(number: int) -> str:
 
 
 def run_kubeconform(
-    binary: str,
-    documents: Sequence[Document],
-    registry: SchemaRegistry,
-    *,
-    ignore_missing_schemas: bool,
+    binary: str, documents: Sequence[Document], registry: SchemaRegistry, *, ignore_missing_schemas: bool
 ) -> KubeconformRun:
     with tempfile.TemporaryDirectory(prefix="flowlogs-kubeconform-") as workdir:
         documents_dir = Path(workdir) / "documents"

@@ -587,12 +587,7 @@ def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
 class SchemaRegistry:
     """Schema lookup over ordered locations, with one compiled validator per (apiVersion, kind)."""
 
-    def __init__(
-        self,
-        locations: Sequence[str] = (),
-        *,
-        kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
-    ) -> None:
+    def __init__(self, locations: Sequence[str] = (), *, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> None:
         self.kubernetes_version = normalize_kubernetes_version(kubernetes_version)
         self.locations = tuple(locations) or DEFAULT_LOCATIONS
         if "default" not in self.locations:
