@@ -30,10 +30,6 @@ JSON_STATUS = {
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def display_path(path: str) -> str:
-    return path or "/"
-
-
 def summary_line(summary: Summary) -> str:
     return (
         f"Summary: {summary.resources} resources found in {summary.profiles} profiles - "
@@ -49,9 +45,7 @@ def problem_lines(result: Result) -> list[str]:
     """The result's problems, one per line: `path: message` (or the bare message)."""
     if result.issues:
         return [
-            f"{display_path(issue.path)}: {issue.message}"
-            if issue.path or result.check is Check.SCHEMA
-            else issue.message
+            f"{issue.path or '/'}: {issue.message}" if issue.path or result.check is Check.SCHEMA else issue.message
             for issue in result.issues
         ]
     return [result.message] if result.message else []
@@ -64,7 +58,6 @@ def message_of(result: Result) -> str:
 
 def _headline(result: Result) -> str:
     """`profile - template - subject verb`, kubeconform's `<file> - <Kind> <name> is invalid`."""
-    subject = result.subject if (result.kind or result.name) else ""
     if result.check is Check.SCHEMA:
         verb = {Status.VALID: "is valid", Status.INVALID: "is invalid", Status.SKIPPED: "skipped"}.get(
             result.status, "failed validation"
@@ -72,7 +65,7 @@ def _headline(result: Result) -> str:
     else:
         verb = f"{result.check.value} check failed" if result.failed else f"{result.check.value} check passed"
     parts = [result.profile, result.template] if result.template else [result.profile]
-    return " - ".join([*parts, f"{subject} {verb}".strip()])
+    return " - ".join([*parts, f"{result.subject} {verb}".strip()])
 
 
 class Reporter(ABC):
@@ -188,17 +181,14 @@ class JUnitReporter(Reporter):
     def _testcase(suite: ET.Element, result: Result) -> None:
         import xml.etree.ElementTree as ET
 
-        name = result.subject if (result.kind or result.name) else f"{result.check.value} check"
+        name = result.subject or f"{result.check.value} check"
         case = ET.SubElement(
             suite, "testcase", name=_xml_text(name), classname=_xml_text(result.template or result.profile)
         )
-        text = _xml_text("\n".join(problem_lines(result)))
-        if result.status is Status.INVALID:
-            element = ET.SubElement(case, "failure", message=_xml_text(message_of(result)), type=result.check.value)
-            element.text = text
-        elif result.status is Status.ERROR:
-            element = ET.SubElement(case, "error", message=_xml_text(message_of(result)), type=result.check.value)
-            element.text = text
+        if result.failed:
+            tag = "failure" if result.status is Status.INVALID else "error"
+            element = ET.SubElement(case, tag, message=_xml_text(message_of(result)), type=result.check.value)
+            element.text = _xml_text("\n".join(problem_lines(result)))
         elif result.status is Status.SKIPPED:
             ET.SubElement(case, "skipped", message=_xml_text(result.message))
 
@@ -224,7 +214,7 @@ class TapReporter(Reporter):
 
     @classmethod
     def _description(cls, result: Result) -> str:
-        subject = result.subject if (result.kind or result.name) else f"{result.check.value} check"
+        subject = result.subject or f"{result.check.value} check"
         parts = [result.profile, result.template, subject] if result.template else [result.profile, subject]
         return cls._escape(" - ".join(parts))
 

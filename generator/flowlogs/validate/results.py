@@ -61,10 +61,8 @@ class Result:
 
     @property
     def subject(self) -> str:
-        """`Kind name` for documents, the check's name otherwise."""
-        if self.kind or self.name:
-            return f"{self.kind or '<no kind>'} {self.name or '<no name>'}"
-        return self.check.value
+        """`Kind name` for documents, "" for a profile-wide check."""
+        return f"{self.kind or '<no kind>'} {self.name or '<no name>'}" if self.kind or self.name else ""
 
 
 @dataclass(frozen=True)
