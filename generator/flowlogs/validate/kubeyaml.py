@@ -195,19 +195,14 @@ class UnsupportedData(Exception):
 
 
 def json_key(key: Any) -> str:
-    """convertToJSONableObject's key rules (yaml.go)."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, int):
-        if not _INT64[0] <= key <= _INT64[1]:
-            raise UnsupportedData(f"unsupported map key of type: uint64, key: {key}")
-        return str(key)
-    if isinstance(key, float):
-        return format_float32_key(key)
-    type_name = "<nil>" if key is None else type(key).__name__
-    raise UnsupportedData(f"unsupported map key of type: {type_name}, key: {key!r}")
+    """convertToJSONableObject's key rules (yaml.go): those of a Go string field, for int64s only."""
+    if isinstance(key, int) and not isinstance(key, bool) and not _INT64[0] <= key <= _INT64[1]:
+        raise UnsupportedData(f"unsupported map key of type: uint64, key: {key}")
+    text = go_string(key)
+    if text is None:
+        type_name = "<nil>" if key is None else type(key).__name__
+        raise UnsupportedData(f"unsupported map key of type: {type_name}, key: {key!r}")
+    return text
 
 
 class KubernetesLoader(yaml.CSafeLoader):
@@ -293,16 +288,11 @@ def find_non_finite(data: Any, path: list[str | int]) -> tuple[list[str | int], 
     """The first `.inf`/`.nan` value in data, with its path (only walked when one was seen)."""
     if isinstance(data, float) and not math.isfinite(data):
         return path, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found = find_non_finite(value, [*path, key])
-            if found is not None:
-                return found
-    elif isinstance(data, list):
-        for position, value in enumerate(data):
-            found = find_non_finite(value, [*path, position])
-            if found is not None:
-                return found
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = find_non_finite(value, [*path, key])
+        if found is not None:
+            return found
     return None
 
 
