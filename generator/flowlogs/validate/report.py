@@ -5,6 +5,7 @@ Every reporter prints the whole `Report`, warnings included; none decides the ex
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -100,17 +101,9 @@ class JsonReporter(Reporter):
     """kubeconform's `-output json -summary -verbose` shape, plus profile/template/check."""
 
     def write(self, report: Report, out: TextIO) -> None:
-        summary = report.summary
         document = {
             "resources": [self._resource(result) for result in report.results],
-            "summary": {
-                "valid": summary.valid,
-                "invalid": summary.invalid,
-                "errors": summary.errors,
-                "skipped": summary.skipped,
-                "resources": summary.resources,
-                "profiles": summary.profiles,
-            },
+            "summary": dataclasses.asdict(report.summary),
             "warnings": [
                 {"kind": warning.kind, "version": warning.api_version, "msg": warning.message}
                 for warning in report.warnings

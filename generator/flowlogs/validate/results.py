@@ -67,12 +67,14 @@ class Result:
 
 @dataclass(frozen=True)
 class Summary:
-    resources: int  # documents checked against a schema
-    profiles: int
+    """In the order of kubeconform's JSON summary, then flowlogs' own counts."""
+
     valid: int
     invalid: int
     errors: int  # schema errors plus failed profile-wide checks
     skipped: int
+    resources: int  # documents checked against a schema
+    profiles: int
 
 
 @dataclass(frozen=True)

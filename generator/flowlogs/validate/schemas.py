@@ -46,7 +46,9 @@ from .results import SchemaWarning
 
 DEFAULT_LOCATIONS = ("default", "shipped")
 SHIPPED_SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
-SHIPPED_TEMPLATE = str(SHIPPED_SCHEMAS_DIR) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+# openapi2jsonschema's file names in a folder per group (CRDs-catalog's layout).
+GROUP_LAYOUT = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+SHIPPED_TEMPLATE = f"{SHIPPED_SCHEMAS_DIR}/{GROUP_LAYOUT}"
 # What kubeconform appends to a location that does not end in "json".
 KUBECONFORM_SUFFIX = (
     "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
@@ -57,7 +59,7 @@ DIRECTORY_LAYOUTS = (
     "{{ .ResourceKind }}-{{ .Group }}-{{ .ResourceAPIVersion }}.json",  # full group name
     "{{ .ResourceKind }}-{{ .ResourceAPIVersion }}.json",
     "{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",  # openapi2jsonschema's default name
-    "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",  # CRDs-catalog
+    GROUP_LAYOUT,
     KUBECONFORM_SUFFIX.lstrip("/"),
 )
 _K8S_DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
@@ -264,15 +266,20 @@ class BuiltinKubernetesSchemas:
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         # kubeconform's `default` downloads from GitHub; give it the same files, made standalone.
         base = workdir / "default"
-        for key in keys:
-            found = self.find(key)
-            if found is None:
-                continue
-            variables = template_variables(key, self.kubernetes_version)
-            target = base / render_template(KUBECONFORM_SUFFIX.lstrip("/"), variables)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(found.schema), encoding="utf-8")
+        _write_schemas(self, keys, base, KUBECONFORM_SUFFIX.lstrip("/"), self.kubernetes_version)
         return [str(base)]
+
+
+def _write_schemas(
+    source: SchemaSource, keys: Iterable[SchemaKey], base: Path, layout: str, kubernetes_version: str, drop: str = ""
+) -> None:
+    """Each schema `source` has for `keys`, written where the path template `layout` puts it in `base`."""
+    for key in keys:
+        found = source.find(key)
+        if found is not None:
+            target = base / render_template(layout, template_variables(key, kubernetes_version))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps({name: value for name, value in found.schema.items() if name != drop}))
 
 
 def _declares_kind(schema: dict[str, Any], key: SchemaKey) -> bool:
@@ -469,28 +476,11 @@ class CrdSchemas:
         )
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
-        base = _unique_dir(workdir, "crds")
-        for key in keys:
-            found = self.find(key)
-            if found is not None:
-                variables = template_variables(key, "master")
-                target = (
-                    base / variables["Group"] / f"{variables['ResourceKind']}_{variables['ResourceAPIVersion']}.json"
-                )
-                target.parent.mkdir(parents=True, exist_ok=True)
-                # No `$schema`, as openapi2jsonschema writes them: kubeconform then asserts formats too.
-                schema = {name: value for name, value in found.schema.items() if name != "$schema"}
-                target.write_text(json.dumps(schema), encoding="utf-8")
-        return [str(base) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"]
-
-
-def _unique_dir(workdir: Path, stem: str) -> Path:
-    number = 0
-    while (workdir / f"{stem}-{number}").exists():
-        number += 1
-    path = workdir / f"{stem}-{number}"
-    path.mkdir(parents=True)
-    return path
+        base = workdir / f"crds-{len(list(workdir.glob('crds-*')))}"  # one folder per location
+        base.mkdir(parents=True)
+        # No `$schema`, as openapi2jsonschema writes them: kubeconform then asserts formats too.
+        _write_schemas(self, keys, base, GROUP_LAYOUT, "master", drop="$schema")
+        return [f"{base}/{GROUP_LAYOUT}"]
 
 
 class DirectorySchemas:
@@ -513,7 +503,6 @@ class DirectorySchemas:
         return self.crds.find(key)
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
-        keys = list(keys)
         locations = [layout.template for layout in self.layouts]
         if self.crds.files:
             locations += self.crds.kubeconform_locations(workdir, keys)
