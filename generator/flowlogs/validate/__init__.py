@@ -12,8 +12,8 @@ Modules, one job each: `documents` (strict YAML parsing), `crds` (CRD -> JSON Sc
 from __future__ import annotations
 
 from .crds import crd_version_schemas, to_json_schema
-from .documents import DocumentError, DocumentParser, Resource, parse_manifests, parse_text
-from .report import REPORTERS, render_report
+from .documents import DocumentError, DocumentParser, Resource
+from .report import REPORTERS
 from .results import Check, Issue, Result, SchemaWarning, Status, make_report
 from .run import ProfileTarget, ValidateOptions, compare_renderings, run_validate, validate
 from .schemas import (
@@ -47,9 +47,6 @@ __all__ = [
     "compare_renderings",
     "crd_version_schemas",
     "make_report",
-    "parse_manifests",
-    "parse_text",
-    "render_report",
     "resolve_kubernetes_version",
     "run_validate",
     "to_json_schema",

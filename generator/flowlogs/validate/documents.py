@@ -336,15 +336,6 @@ def json_pointer(path: Iterable[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
-def parse_manifests(source: str, manifests: Iterable[Manifest]) -> list[Document]:
-    return DocumentParser().parse_manifests(source, manifests)
-
-
-def parse_text(source: str, text: str, template: str = "") -> list[Document]:
-    """Plain `(source, text)` input: every document of a YAML stream."""
-    return DocumentParser().parse_stream(source, template or source, text)
-
-
 def load_yaml_file_data(text: str) -> Any:
     """A single YAML document as JSON-like data (used for values files and CRDs)."""
     return yaml.load(text, Loader=JsonLikeLoader)  # noqa: S506 - a safe loader subclass

@@ -6,7 +6,6 @@ Every reporter prints the whole `Report`, warnings included; none decides the ex
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import re
 from abc import ABC, abstractmethod
@@ -241,10 +240,3 @@ def get_reporter(name: str, verbose: bool = False) -> Reporter:
         return TextReporter(verbose) if name == "text" else REPORTERS[name]()
     except KeyError:
         raise ValueError(f"unknown output format {name!r}; choose one of: {', '.join(REPORTERS)}") from None
-
-
-def render_report(report: Report, output: str) -> str:
-    """The report as a string (handy for tests and callers that do not stream)."""
-    buffer = io.StringIO()
-    get_reporter(output).write(report, buffer)
-    return buffer.getvalue()
