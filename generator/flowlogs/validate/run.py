@@ -148,7 +148,11 @@ class _Setup:
         if options.output not in REPORTERS:
             raise UserError(f"unknown output format {options.output!r}; choose one of: {', '.join(REPORTERS)}")
         registry = SchemaRegistry(options.schema_locations, kubernetes_version=options.kubernetes_version)
-        kubeconform_binary = kubeconform.find_kubeconform(options.kubeconform_binary, search_path=options.auto_binaries)
+        kubeconform_binary = None
+        if options.kubeconform_binary or options.auto_binaries:
+            kubeconform_binary = kubeconform.find_kubeconform(
+                options.kubeconform_binary, search_path=options.auto_binaries
+            )
         if options.kubeconform_binary and kubeconform_binary is None:
             raise UserError(f"kubeconform binary not found: {options.kubeconform_binary}")
         return cls(
