@@ -43,10 +43,6 @@ class BuiltChart:
     profiles: list[ChartProfile]
     diagnostics: list[Diagnostic]
 
-    @property
-    def names(self) -> list[str]:
-        return [profile.name for profile in self.profiles]
-
     def versioned(self, chart_dir: Path) -> dict[str, str]:
         """The files, each Chart.yaml with the version that follows the one in `chart_dir`; a
         profile's chart new to `chart_dir` starts at the chart's version (what `flowlogs package`

@@ -21,12 +21,12 @@ def run(args: argparse.Namespace) -> int:
     # The profile as it is now, compiled in memory (as `generate` would), never a stale chart/.
     current = current_chart(args.values_dir, args.chart_dir, [args.profile])
     print_warnings(current.diagnostics)
-    (name,) = current.names
+    (profile,) = current.profiles
     sys.stdout.write(
         render_current(
             current.versioned(args.chart_dir),
             args.chart_dir,
-            name,
+            profile.name,
             helm=args.helm,
             release_name=args.release_name,
             namespace=args.namespace,
