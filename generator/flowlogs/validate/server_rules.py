@@ -314,16 +314,14 @@ class _Checker:
             self.not_supported((*spec_path, "restartPolicy"), restart, ("Always", "OnFailure", "Never"))
         self.labels((*spec_path, "nodeSelector"), spec.get("nodeSelector"))
         self.check_name((*spec_path, "serviceAccountName"), spec.get("serviceAccountName"), dns1123_subdomain)
-        tolerations = spec.get("tolerations")
-        for index, toleration in enumerate(tolerations if isinstance(tolerations, list) else []):
-            if isinstance(toleration, Mapping):
-                self.toleration((*spec_path, "tolerations", index), toleration)
+        for index, toleration in _mappings(spec.get("tolerations")):
+            self.toleration((*spec_path, "tolerations", index), toleration)
 
     def volumes(self, path: Path, volumes: Any) -> set[str] | None:
         """The volume names; None when a partial manifest's live object may have more."""
         names: set[str] = set()
-        for index, volume in enumerate(volumes if isinstance(volumes, list) else []):
-            name = volume.get("name") if isinstance(volume, Mapping) else None
+        for index, volume in _mappings(volumes):
+            name = volume.get("name")
             if not isinstance(name, str):
                 continue
             self.check_name((*path, index, "name"), name, dns1123_label)
@@ -334,9 +332,7 @@ class _Checker:
 
     def containers(self, path: Path, containers: Any, volumes: set[str] | None) -> None:
         names: set[str] = set()
-        for index, container in enumerate(containers if isinstance(containers, list) else []):
-            if not isinstance(container, Mapping):
-                continue
+        for index, container in _mappings(containers):
             here = (*path, index)
             name = container.get("name")
             self.check_name((*here, "name"), name, dns1123_label)
@@ -349,9 +345,7 @@ class _Checker:
 
     def volume_mounts(self, path: Path, mounts: Any, volumes: set[str] | None) -> None:
         mount_paths: set[str] = set()
-        for index, mount in enumerate(mounts if isinstance(mounts, list) else []):
-            if not isinstance(mount, Mapping):
-                continue
+        for index, mount in _mappings(mounts):
             name, mount_path = mount.get("name"), mount.get("mountPath")
             if volumes is not None and isinstance(name, str) and name not in volumes:
                 self.add((*path, index, "name"), f'Not found: "{name}"')
@@ -455,10 +449,7 @@ class _Checker:
             self.add((), f"Too long: may not be more than {CONFIG_MAP_MAX} bytes")
 
     def policy_rules(self, namespaced: bool) -> None:
-        rules = self.obj.get("rules")
-        for index, rule in enumerate(rules if isinstance(rules, list) else []):
-            if not isinstance(rule, Mapping):
-                continue
+        for index, rule in _mappings(self.obj.get("rules")):
             path = ("rules", index)
             if not rule.get("verbs"):
                 self.add((*path, "verbs"), "Required value: verbs must contain at least one value")
@@ -491,10 +482,8 @@ class _Checker:
             if not name:
                 self.required(("roleRef", "name"))
             self.check_name(("roleRef", "name"), name, path_segment_name)
-        subjects = self.obj.get("subjects")
-        for index, subject in enumerate(subjects if isinstance(subjects, list) else []):
-            if isinstance(subject, Mapping):
-                self.subject(("subjects", index), subject, namespaced)
+        for index, subject in _mappings(self.obj.get("subjects")):
+            self.subject(("subjects", index), subject, namespaced)
 
     def subject(self, path: Path, subject: Mapping[str, Any], namespaced: bool) -> None:
         kind, name = subject.get("kind", ""), subject.get("name")
@@ -546,3 +535,10 @@ def _string_items(mapping: Any) -> list[tuple[str, str]]:
     if not isinstance(mapping, Mapping):
         return []
     return [(key, value) for key, value in mapping.items() if isinstance(key, str) and isinstance(value, str)]
+
+
+def _mappings(items: Any) -> list[tuple[int, Mapping[str, Any]]]:
+    """The (index, item) of each mapping in a list (other shapes are the schema's to report)."""
+    if not isinstance(items, list):
+        return []
+    return [(index, item) for index, item in enumerate(items) if isinstance(item, Mapping)]
