@@ -91,7 +91,7 @@ def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
         for extra in product.profile_files(part):
             path = f"{base}/{extra.name}"
             files[path] = _with_header(
-                (f"{header}\n{extra.header.format(path=f'{chart}/{path}')}"), dump_yaml(extra.data)
+                f"{header}\n{extra.header.format(path=f'{chart}/{path}')}", dump_yaml(extra.data)
             )
     return files
 
@@ -111,9 +111,8 @@ def build_chart(
     files[f"{PROFILES_DIR}/README.md"] = _profiles_readme(profiles, chart_dir)
     for profile in profiles:
         files.update(profile_files(profile, chart_dir))
-    # chart-testing (`ct lint`/`ct install`) installs the chart once per ci/*-values.yaml; like
-    # profiles/, not part of the version.
-    for profile in profiles:
+        # chart-testing (`ct lint`/`ct install`) installs the chart once per ci/*-values.yaml; like
+        # profiles/, not part of the version.
         files[f"ci/{profile.name}-values.yaml"] = files[f"{PROFILES_DIR}/{profile.name}/values.yaml"]
     # Each profile's packaged chart (`flowlogs package`) has a version of its own, which follows
     # exactly what that package holds: another profile's change leaves its bytes and version alone.
@@ -131,7 +130,7 @@ def _profiles_readme(profiles: list[CompiledProfile], chart_dir: Path) -> str:
     chart version never depends on which profiles exist)."""
     chart = tree_name(chart_dir)
     rows = "".join(
-        (f"| `{p.name}` | `{p.source}` | {', '.join(p.labels)} | {p.description.replace(chr(10), ' ')} |\n")
+        f"| `{p.name}` | `{p.source}` | {', '.join(p.labels)} | {p.description.replace(chr(10), ' ')} |\n"
         for p in profiles
     )
     return (
