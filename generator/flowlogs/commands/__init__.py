@@ -296,6 +296,16 @@ def add_rendering(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def rendering(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of `add_rendering`, as the renderers take them."""
+    return {
+        "helm": args.helm,
+        "release_name": args.release_name,
+        "namespace": args.namespace,
+        "kube_version": args.kubernetes_version,
+    }
+
+
 def add_cluster(parser: argparse.ArgumentParser) -> None:
     """The options that choose a cluster, as kubectl takes them (validate --cluster, status)."""
     kube = parser.add_argument_group("cluster (as kubectl takes it; KUBECONFIG may list several files)")
