@@ -208,12 +208,9 @@ def _construct(loader: StrictLoader, node: Node | None) -> _Parsed:
     if loader.non_finite:
         found = find_non_finite(data, [])
         if found is not None:
-            path, value = found
-            message = (
-                f"{json_pointer(path) or '/'}: {go_json_name(value)} cannot be written as JSON (json: unsupported "
-                "value)"
-            )
-            return _Parsed(data, message, (Issue(json_pointer(path), message),))
+            pointer = json_pointer(found[0])
+            message = f"{pointer or '/'}: {go_json_name(found[1])} cannot be written as JSON (json: unsupported value)"
+            return _Parsed(data, message, (Issue(pointer, message),))
     if not loader.duplicates:
         return _Parsed(data)
     issues = tuple(_duplicate_issue(node, duplicate) for duplicate in loader.duplicates)
@@ -354,7 +351,7 @@ def read_yaml_input(path: Path, *, whole_stream: bool = False) -> str:
     A syntax error stops the check where it stops the parser, which then reports it.
     """
     shown = str(path)
-    text = read_input(path, DOCUMENT_LIMITS, shown=shown)
+    text = read_input(path, DOCUMENT_LIMITS)
     position = 0
     for document in [text] if whole_stream else split_documents(text):
         start = text.find(document, position)

@@ -229,20 +229,17 @@ def resolve_kubernetes_version(requested: str) -> str:
 class BuiltinKubernetesSchemas:
     """`default`: kubernetes-validate's `vX.Y.0-local-strict/<kind><suffix>.json` files."""
 
-    def __init__(self, kubernetes_version: str, location: str = "default") -> None:
-        self.location = location
-        self.kubernetes_version = normalize_kubernetes_version(kubernetes_version)
-        self.schema_version = resolve_kubernetes_version(kubernetes_version)
-        self.directory = _bundled_schema_root() / f"v{self.schema_version}-local-strict"
-        self._definitions: dict[str, Any] | None = None
-        self._lock = threading.Lock()
+    location = "default"
 
+    def __init__(self, kubernetes_version: str) -> None:
+        self.kubernetes_version = normalize_kubernetes_version(kubernetes_version)
+        self.directory = _bundled_schema_root() / f"v{resolve_kubernetes_version(kubernetes_version)}-local-strict"
+
+    @functools.cached_property
     def definitions(self) -> dict[str, Any]:
-        """The shared `$defs` of every kind (1.3 MB), read once."""
-        with self._lock:
-            if self._definitions is None:
-                self._definitions = _read_bundled_json(self.directory / "_definitions.json").get("$defs", {})
-            return self._definitions
+        """The shared `$defs` of every kind (1.3 MB), read once (lookups run under the registry's lock)."""
+        defs: dict[str, Any] = _read_bundled_json(self.directory / "_definitions.json").get("$defs", {})
+        return defs
 
     def find(self, key: SchemaKey) -> FoundSchema | None:
         variables = template_variables(key, self.kubernetes_version)
@@ -251,7 +248,7 @@ class BuiltinKubernetesSchemas:
             return None
         # With the definitions it refers to inlined, as kubeconform is given them: it compiles
         # without a registry of all the definitions.
-        schema = standalone_schema(_read_bundled_json(path), self.definitions())
+        schema = standalone_schema(_read_bundled_json(path), self.definitions)
         if _declares_kind(schema, key):
             return FoundSchema(schema, str(path))
         if key.group or schema.get("x-kubernetes-group-version-kind"):
