@@ -9,6 +9,7 @@ import dataclasses
 import json
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
@@ -137,26 +138,10 @@ class JUnitReporter(Reporter):
     def write(self, report: Report, out: TextIO) -> None:
         import xml.etree.ElementTree as ET  # only this reporter writes XML
 
-        summary = report.summary
-        root = ET.Element(
-            "testsuites",
-            name="flowlogs validate",
-            tests=str(len(report.results)),
-            failures=str(summary.invalid),
-            errors=str(summary.errors),
-            skipped=str(summary.skipped),
-        )
+        root = ET.Element("testsuites", {"name": "flowlogs validate", **self._counts(report.results)})
         for number, (profile, results) in enumerate(report.by_profile(), start=1):
-            suite = ET.SubElement(
-                root,
-                "testsuite",
-                name=_xml_text(profile),
-                id=str(number),
-                tests=str(len(results)),
-                failures=str(sum(1 for r in results if r.status is Status.INVALID)),
-                errors=str(sum(1 for r in results if r.status is Status.ERROR)),
-                skipped=str(sum(1 for r in results if r.status is Status.SKIPPED)),
-            )
+            attributes = {"name": _xml_text(profile), "id": str(number), **self._counts(results)}
+            suite = ET.SubElement(root, "testsuite", attributes)
             for result in results:
                 self._testcase(suite, result)
             # Warnings go to the suites that hold a resource of their kind (<system-err> is the
@@ -168,6 +153,12 @@ class JUnitReporter(Reporter):
         ET.indent(root)
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write(ET.tostring(root, encoding="unicode") + "\n")
+
+    @staticmethod
+    def _counts(results: Sequence[Result]) -> dict[str, str]:
+        summary = Report(tuple(results), ()).summary
+        counts = {"failures": summary.invalid, "errors": summary.errors, "skipped": summary.skipped}
+        return {"tests": str(len(results)), **{name: str(count) for name, count in counts.items()}}
 
     @staticmethod
     def _testcase(suite: ET.Element, result: Result) -> None:
