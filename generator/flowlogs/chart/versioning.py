@@ -47,18 +47,14 @@ class BuiltChart:
         """The files, each Chart.yaml with the version that follows the one in `chart_dir`; a
         profile's chart new to `chart_dir` starts at the chart's version (what `flowlogs package`
         gave every profile's chart before they had versions of their own: never a lower one)."""
-        chart_yaml = self._chart_yaml("Chart.yaml", chart_dir / "Chart.yaml", self.digests["Chart.yaml"], BASE_VERSION)
+        chart_yaml = self._chart_yaml(chart_dir, "Chart.yaml", BASE_VERSION)
         found = _CHART_YAML_VERSION_RE.search(chart_yaml)
         start = found[1] if found else BASE_VERSION
-        versioned = {
-            path: self._chart_yaml(path, chart_dir / path, digest, start)
-            for path, digest in self.digests.items()
-            if path != "Chart.yaml"
-        }
+        versioned = {path: self._chart_yaml(chart_dir, path, start) for path in self.digests if path != "Chart.yaml"}
         return {**self.files, "Chart.yaml": chart_yaml, **versioned}
 
-    def _chart_yaml(self, path: str, previous: Path, digest: str, start: str) -> str:
-        template = self.files[path]
+    def _chart_yaml(self, chart_dir: Path, path: str, start: str) -> str:
+        template, previous = self.files[path], chart_dir / path
         try:
             text: str | None = previous.read_text(encoding="utf-8", errors="replace")
         except (FileNotFoundError, NotADirectoryError):
@@ -68,7 +64,7 @@ class BuiltChart:
         found = _CHART_YAML_VERSION_RE.search(text) if text is not None else None
         if found and template.replace(VERSION_PLACEHOLDER, found[1], 1) == text:
             return text
-        return template.replace(VERSION_PLACEHOLDER, next_version(previous, text, digest, start), 1)
+        return template.replace(VERSION_PLACEHOLDER, next_version(previous, text, self.digests[path], start), 1)
 
 
 def content_hash(files: Mapping[str, str]) -> str:
