@@ -117,8 +117,7 @@ def _bump_patch(version: str, chart_yaml: Path, text: str) -> str:
         where = Location(display_path(chart_yaml), line, len("version: ") + 1 if line else 0)
         raise UserError(
             f"{where}: chart version '{version}' is not MAJOR.MINOR.PATCH, so it cannot be raised for the changed "
-            "content; "
-            f"set it to e.g. {BASE_VERSION} (or delete Chart.yaml to start over at {BASE_VERSION})"
+            f"content; set it to e.g. {BASE_VERSION} (or delete Chart.yaml to start over at {BASE_VERSION})"
         )
     major, minor, patch = match.groups()
     return f"{major}.{minor}.{int(patch or 0) + 1}"

@@ -91,10 +91,8 @@ def crd_version_schemas(crd: Mapping[str, Any]) -> list[CrdVersionSchema]:
             continue
         openapi = _field(version, "schema", dict, f"spec.versions[{index}]").get("openAPIV3Schema") or legacy
         if isinstance(openapi, dict):
-            api_version = f"{group}/{version['name']}"
-            schemas.append(
-                CrdVersionSchema(group, str(version["name"]), kind, to_json_schema(openapi, api_version, kind))
-            )
+            schema = to_json_schema(openapi, f"{group}/{version['name']}", kind)
+            schemas.append(CrdVersionSchema(group, str(version["name"]), kind, schema))
     return schemas
 
 

@@ -227,14 +227,8 @@ class _Setup:
         if not failing:
             return None
         issues = tuple(Issue(m.path, f"[{m.severity.upper()}] {m.message}") for m in failing)
-        return Result(
-            target.name,
-            target.shown,
-            Check.LINT,
-            Status.ERROR,
-            message=f"helm lint --strict: {len(failing)} problem(s)",
-            issues=issues,
-        )
+        message = f"helm lint --strict: {len(failing)} problem(s)"
+        return Result(target.name, target.shown, Check.LINT, Status.ERROR, message=message, issues=issues)
 
     def _compare_with_binary(
         self, target: ProfileTarget, values: Mapping[str, Any], embedded: list[Manifest]

@@ -136,15 +136,8 @@ def qualified_name(value: str) -> list[str]:
 def label_value(value: str) -> list[str]:
     errors = _too_long(value, LABEL_MAX, "bytes")
     if not _LABEL_VALUE_RE.fullmatch(value):
-        errors.append(
-            _regex_error(
-                "a valid label must be an empty string or " + _LABEL_KEY_MESSAGE.replace("must consist", "consist"),
-                _LABEL_VALUE,
-                "MyValue",
-                "my_value",
-                "12345",
-            )
-        )
+        message = "a valid label must be an empty string or " + _LABEL_KEY_MESSAGE.replace("must consist", "consist")
+        errors.append(_regex_error(message, _LABEL_VALUE, "MyValue", "my_value", "12345"))
     return errors
 
 
@@ -391,11 +384,7 @@ class _Checker:
                 )
 
     def toleration(self, path: Path, toleration: Mapping[str, Any]) -> None:
-        key, operator, value = (
-            toleration.get("key") or "",
-            toleration.get("operator") or "",
-            toleration.get("value") or "",
-        )
+        key, operator, value = (toleration.get(field) or "" for field in ("key", "operator", "value"))
         self.check_name((*path, "key"), key, qualified_name)
         if not key and operator != "Exists":
             self.invalid(
