@@ -14,7 +14,6 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
@@ -109,7 +108,6 @@ CORE_COMMANDS: tuple[Command, ...] = (
         "flowlogs completion fish > ~/.config/fish/completions/flowlogs.fish",
     ),
 )
-_CORE_NAMES = frozenset(command.name for command in CORE_COMMANDS)
 
 
 def command_table() -> dict[str, Command]:
@@ -122,14 +120,10 @@ def command_table() -> dict[str, Command]:
     return table
 
 
-def command_module(command: Command) -> ModuleType:
-    return importlib.import_module(command.module)
-
-
 def run_command(command: Command, args: argparse.Namespace) -> int:
     """Run the parsed command; a product's command gets the loader that compiles a profile."""
-    module = command_module(command)
-    if command.name in _CORE_NAMES:
+    module = importlib.import_module(command.module)
+    if command in CORE_COMMANDS:
         return int(module.run(args))
     from ..compiler import CompiledProfile, compile_named
 
@@ -164,7 +158,7 @@ class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]  # argpar
 def configure(sub: argparse.ArgumentParser, command: Command, configured: set[str]) -> None:
     if command.name not in configured:
         configured.add(command.name)
-        command_module(command).configure(sub)
+        importlib.import_module(command.module).configure(sub)
 
 
 class _VersionAction(argparse.Action):

@@ -6,6 +6,7 @@ an exit code. Statuses follow kubeconform (valid / invalid / error / skipped).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -98,16 +99,14 @@ class Report:
 
     @property
     def summary(self) -> Summary:
-        def count(status: Status) -> int:
-            return sum(1 for result in self.results if result.status is status)
-
+        count = Counter(result.status for result in self.results)
         return Summary(
+            valid=count[Status.VALID],
+            invalid=count[Status.INVALID],
+            errors=count[Status.ERROR],
+            skipped=count[Status.SKIPPED],
             resources=sum(1 for result in self.results if result.check is Check.SCHEMA),
             profiles=len(self.profiles),
-            valid=count(Status.VALID),
-            invalid=count(Status.INVALID),
-            errors=count(Status.ERROR),
-            skipped=count(Status.SKIPPED),
         )
 
     def by_profile(self) -> list[tuple[str, list[Result]]]:
