@@ -69,10 +69,6 @@ def _field(parent: Mapping[str, Any], name: str, expected: type, where: str) -> 
     return value
 
 
-def is_crd(document: Any) -> bool:
-    return isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
-
-
 def crd_version_schemas(crd: Mapping[str, Any]) -> list[CrdVersionSchema]:
     """A strict JSON Schema for every served version of a CRD that carries a schema."""
     spec = _field(crd, "spec", dict, "CRD")
@@ -106,7 +102,7 @@ def crd_schemas_from_documents(documents: Iterable[Any]) -> list[CrdVersionSchem
             else [document]
         )
         for item in items:
-            if is_crd(item):
+            if isinstance(item, dict) and item.get("kind") == "CustomResourceDefinition":
                 schemas.extend(crd_version_schemas(item))
     return schemas
 

@@ -60,9 +60,8 @@ def parse_output(stdout: str) -> dict[str, KubeconformVerdict]:
         status = parse_status(str(resource.get("status", "")))
         if status is None:
             raise ValueError(f"unknown kubeconform status {resource.get('status')!r}")
-        verdicts[Path(str(resource.get("filename", ""))).name] = KubeconformVerdict(
-            status, str(resource.get("msg", ""))
-        )
+        name = Path(str(resource.get("filename", ""))).name
+        verdicts[name] = KubeconformVerdict(status, str(resource.get("msg", "")))
     return verdicts
 
 

@@ -135,7 +135,6 @@ class SchemaSource(Protocol):
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         """Equivalent `-schema-location` values for kubeconform (files written under workdir)."""
-        ...
 
 
 # --- kubeconform path templates ------------------------------------------------------------
