@@ -206,8 +206,7 @@ def _construct(loader: StrictLoader, node: Node | None) -> _Parsed:
         return _Parsed(None)
     data = loader.construct_document(node)
     if loader.non_finite:
-        found = find_non_finite(data, [])
-        if found is not None:
+        if (found := find_non_finite(data, [])) is not None:
             pointer = json_pointer(found[0])
             message = f"{pointer or '/'}: {go_json_name(found[1])} cannot be written as JSON (json: unsupported value)"
             return _Parsed(data, message, (Issue(pointer, message),))
@@ -232,13 +231,11 @@ def _path_to(node: Node, target: Node) -> list[str | int] | None:
         return []
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
-            below = _path_to(value_node, target)
-            if below is not None:
+            if (below := _path_to(value_node, target)) is not None:
                 return [str(getattr(key_node, "value", "?")), *below]
     elif isinstance(node, SequenceNode):
         for position, item in enumerate(node.value):
-            below = _path_to(item, target)
-            if below is not None:
+            if (below := _path_to(item, target)) is not None:
                 return [position, *below]
     return None
 
@@ -265,8 +262,7 @@ def _to_document(source: str, template: str, index: int, text: str, parsed: _Par
         return None
     if not isinstance(data, dict):
         return error(f"document is a {type(data).__name__}, not a mapping")
-    unreadable = _unreadable_identity(data)
-    if unreadable:
+    if unreadable := _unreadable_identity(data):
         return error(unreadable)
     for key in ("kind", "apiVersion"):  # kubeconform's order: a document missing both lacks a kind
         if not go_string(data.get(key)):  # `kind: 5` is the kind "5", as for kubeconform
@@ -350,14 +346,13 @@ def read_yaml_input(path: Path, *, whole_stream: bool = False) -> str:
     document by document, as they are split for parsing; CRD files as one stream (`whole_stream`).
     A syntax error stops the check where it stops the parser, which then reports it.
     """
-    shown = str(path)
     text = read_input(path, DOCUMENT_LIMITS)
     position = 0
     for document in [text] if whole_stream else split_documents(text):
         start = text.find(document, position)
         position = start + len(document)
         try:
-            check_yaml_events(yaml.parse(document, Loader=yaml.CSafeLoader), DOCUMENT_LIMITS, shown)
+            check_yaml_events(yaml.parse(document, Loader=yaml.CSafeLoader), DOCUMENT_LIMITS, str(path))
         except InputRefused as refused:
             lines_before = text.count("\n", 0, start)
             moved = dataclasses.replace(refused.location, line=refused.location.line + lines_before)

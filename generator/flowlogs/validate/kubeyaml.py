@@ -106,8 +106,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
     hint = "N" if text == "" else _HINTS.get(text[0])
     if hint is None:
         return STR_TAG, text
-    item = _RESOLVE_MAP.get(text)
-    if item is not None:
+    if (item := _RESOLVE_MAP.get(text)) is not None:
         return item
     if hint == ".":
         if _DOT_FLOAT.fullmatch(text):
@@ -117,8 +116,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
             return TIMESTAMP_TAG, text
         plain = text.replace("_", "")
         for signed in (True, False):
-            number = _go_parse_int(plain, signed=signed) if plain else None
-            if number is not None:
+            if (number := _go_parse_int(plain, signed=signed) if plain else None) is not None:
                 return INT_TAG, number
         if _YAML_STYLE_FLOAT.fullmatch(plain):
             value = float(plain)
@@ -290,8 +288,7 @@ def find_non_finite(data: Any, path: list[str | int]) -> tuple[list[str | int], 
         return path, data
     items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
     for key, value in items:
-        found = find_non_finite(value, [*path, key])
-        if found is not None:
+        if (found := find_non_finite(value, [*path, key])) is not None:
             return found
     return None
 

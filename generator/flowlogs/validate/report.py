@@ -147,8 +147,7 @@ class JUnitReporter(Reporter):
             # Warnings go to the suites that hold a resource of their kind (<system-err> is the
             # one place JUnit has for text that is neither a pass nor a failure).
             kinds = {(result.api_version, result.kind) for result in results}
-            warnings = [warning_line(w) for w in report.warnings if (w.api_version, w.kind) in kinds]
-            if warnings:
+            if warnings := [warning_line(w) for w in report.warnings if (w.api_version, w.kind) in kinds]:
                 ET.SubElement(suite, "system-err").text = _xml_text("\n".join(warnings))
         ET.indent(root)
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')

@@ -202,8 +202,7 @@ def bundled_kubernetes_versions() -> tuple[str, ...]:
     """Versions with strict schemas bundled, oldest first ("1.25.0", ..., "1.37.0")."""
     found = []
     for directory in _bundled_schema_root().iterdir():
-        match = re.fullmatch(r"v(\d+\.\d+\.\d+)-local-strict", directory.name)
-        if match:
+        if match := re.fullmatch(r"v(\d+\.\d+\.\d+)-local-strict", directory.name):
             found.append(match.group(1))
     return tuple(sorted(found, key=_version_tuple))
 
@@ -271,8 +270,7 @@ def _write_schemas(
 ) -> None:
     """Each schema `source` has for `keys`, written where the path template `layout` puts it in `base`."""
     for key in keys:
-        found = source.find(key)
-        if found is not None:
+        if (found := source.find(key)) is not None:
             target = base / render_template(layout, template_variables(key, kubernetes_version))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps({name: value for name, value in found.schema.items() if name != drop}))
@@ -493,8 +491,7 @@ class DirectorySchemas:
 
     def find(self, key: SchemaKey) -> FoundSchema | None:
         for layout in self.layouts:
-            found = layout.find(key)
-            if found is not None:
+            if (found := layout.find(key)) is not None:
                 return found
         return self.crds.find(key)
 
