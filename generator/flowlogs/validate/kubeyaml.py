@@ -64,6 +64,8 @@ _DIGITS = {
     16: re.compile(r"[0-9a-fA-F]+"),
 }
 _INT64 = (-(2**63), 2**63 - 1)
+# A line that starts with `---`, with its newline (none at the end of the text).
+_SEPARATOR_LINE = re.compile(r"\n---[^\n]*(?:\n|\Z)")
 _UINT64_MAX = 2**64 - 1
 # resolve.go `allowedTimestampFormats` (Go layouts "2006-1-2T15:4:5.999999999Z07:00", with "t",
 # "2006-1-2 15:4:5.999999999" and "2006-1-2"): only used for an explicit !!timestamp tag.
@@ -302,27 +304,9 @@ def split_documents(text: str) -> list[str]:
     """kubeconform's `SplitYAMLDocument` (pkg/resource/stream.go, from Kubernetes'
     `pkg/util/yaml`) run over a whole file: split at every line that starts with `---`, the
     rest of that line dropped. One difference: when the file ends in a `---` line with no
-    newline, kubeconform's scanner drops the document before it too; here it is kept.
+    newline, kubeconform's scanner drops the document before it too; here it is kept (nothing is
+    dropped silently).
     """
-    documents = []
-    separator = "\n---"
-    position = 0
-    while position < len(text):
-        data = text[position:]
-        found = data.find(separator)
-        if found < 0:
-            documents.append(data)
-            break
-        after = data[found + len(separator) :]
-        if not after:
-            documents.append(data[:found])
-            break
-        newline = after.find("\n")
-        if newline < 0:
-            # kubeconform's scanner stops here and drops this last piece (documents included);
-            # flowlogs keeps the document before the `---` line: nothing is dropped silently.
-            documents.append(data[:found])
-            break
-        documents.append(data[:found])
-        position += found + len(separator) + newline + 1
-    return documents
+    # An empty last piece (after a final `---` line, or of an empty text) is no document.
+    documents = _SEPARATOR_LINE.split(text)
+    return documents[:-1] if documents[-1] == "" else documents
