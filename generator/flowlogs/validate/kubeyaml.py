@@ -167,13 +167,11 @@ def format_float32_key(value: float) -> str:
     mantissa, exponent_text = scientific.split("e")
     digits = mantissa.replace(".", "").rstrip("0") or "0"
     exponent = int(exponent_text)  # of the first digit: Go's digs.dp - 1
-    sign = "-" if single < 0 else ""
-    # ftoa.go, 'g' with the shortest precision: %e when exp < -4 || exp >= 6.
+    # ftoa.go, 'g' with the shortest precision: %e when exp < -4 || exp >= 6 (Python's %e writes
+    # the exponent as Go does, sign and two digits at least).
     if exponent < -4 or exponent >= 6:
-        fraction = "." + digits[1:] if len(digits) > 1 else ""
-        return f"{sign}{digits[0]}{fraction}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
-    decimals = max(len(digits) - exponent - 1, 0)
-    return f"{sign}{abs(single):.{decimals}f}"
+        return f"{single:.{len(digits) - 1}e}"
+    return f"{single:.{max(len(digits) - exponent - 1, 0)}f}"
 
 
 def go_string(value: Any) -> str | None:
