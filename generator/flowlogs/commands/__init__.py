@@ -162,8 +162,6 @@ def configure(sub: argparse.ArgumentParser, command: Command, configured: set[st
 
 
 class _VersionAction(argparse.Action):
-    """`--version`: the package's version."""
-
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
         super().__init__(
             option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit"

@@ -2,9 +2,8 @@
 
 Validators come compiled from the `SchemaRegistry` (one per apiVersion/kind per run). There is
 no thread pool here: jsonschema-rs validates a manifest in a few microseconds and both it and
-YAML parsing hold the GIL, so two threads on two cores are no faster than one
-(benchmarks/README.md). `run.py` parallelises
-per profile instead, where Helm's Go code (render + lint) runs without the GIL.
+YAML parsing hold the GIL, so two threads on two cores are no faster than one (benchmarks/README.md).
+`run.py` parallelises per profile instead, where Helm's Go code (render + lint) runs without the GIL.
 """
 
 from __future__ import annotations
