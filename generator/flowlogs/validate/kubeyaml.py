@@ -57,12 +57,7 @@ _RESOLVE_MAP: dict[str, tuple[str, Any]] = {
 }
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")  # what Go's ParseFloat takes after a leading "."
-_DIGITS = {
-    2: re.compile(r"[01]+"),
-    8: re.compile(r"[0-7]+"),
-    10: re.compile(r"[0-9]+"),
-    16: re.compile(r"[0-9a-fA-F]+"),
-}
+_DIGITS = {2: "[01]+", 8: "[0-7]+", 10: "[0-9]+", 16: "[0-9a-fA-F]+"}  # patterns, by base
 _INT64 = (-(2**63), 2**63 - 1)
 # A line that starts with `---`, with its newline (none at the end of the text).
 _SEPARATOR_LINE = re.compile(r"\n---[^\n]*(?:\n|\Z)")
@@ -87,7 +82,7 @@ def _go_parse_int(text: str, *, signed: bool = True) -> int | None:
     if len(body) > 1 and body[0] == "0":
         prefix = body[1].lower()
         base, body = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
-    if not body or not _DIGITS[base].fullmatch(body) or len(body.lstrip("0")) > 64:
+    if not body or not re.fullmatch(_DIGITS[base], body) or len(body.lstrip("0")) > 64:
         return None  # over 64 digits is out of range in any base (and past Python's int() limit)
     value = sign * int(body, base)
     low, high = _INT64 if signed else (0, _UINT64_MAX)
@@ -126,7 +121,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
                 return FLOAT_TAG, value
         if plain.startswith("0b") or plain.startswith("-0b"):
             digits = plain.removeprefix("-").removeprefix("0b")
-            if digits and _DIGITS[2].fullmatch(digits):
+            if digits and re.fullmatch(_DIGITS[2], digits):
                 value = int(digits, 2) * (-1 if plain.startswith("-") else 1)
                 if _INT64[0] <= value <= _UINT64_MAX:
                     return INT_TAG, value
