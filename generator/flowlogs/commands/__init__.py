@@ -180,22 +180,12 @@ class _VersionAction(argparse.Action):
 
 def _add_directories(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """The directory options; on each subcommand too (without defaults, so one given before the subcommand stays)."""
-
-    def default(value: object) -> object:
-        return value if defaults else argparse.SUPPRESS
-
-    parser.add_argument(
-        "--values-dir", type=directory, default=default(Path("values")), help="profile directory (default: values)"
-    )
-    parser.add_argument(
-        "--chart-dir", type=directory, default=default(Path("chart")), help="generated chart directory (default: chart)"
-    )
-    parser.add_argument(
-        "--gitops-dir",
-        type=directory,
-        default=default(None),
-        help="generated Argo CD manifests (default: gitops, next to the chart directory)",
-    )
+    for option, value, help_text in (
+        ("--values-dir", Path("values"), "profile directory (default: values)"),
+        ("--chart-dir", Path("chart"), "generated chart directory (default: chart)"),
+        ("--gitops-dir", None, "generated Argo CD manifests (default: gitops, next to the chart directory)"),
+    ):
+        parser.add_argument(option, type=directory, default=value if defaults else argparse.SUPPRESS, help=help_text)
 
 
 def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
