@@ -89,8 +89,7 @@ class TextReporter(Reporter):
             ):
                 continue  # a profile's one line from the cluster shows: the run asked it
             headline = _headline(result)
-            lines = problem_lines(result) or [""]
-            for line in lines:
+            for line in problem_lines(result) or [""]:
                 out.write(f"{headline}: {line}\n" if line else f"{headline}\n")
         for warning in report.warnings:
             out.write(warning_line(warning) + "\n")
