@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import sys
 import tempfile
 import time
@@ -34,9 +35,9 @@ from flowlogs.validate import (  # noqa: E402
     SchemaRegistry,
     Status,
     ValidateOptions,
-    render_report,
     validate,
 )
+from flowlogs.validate.report import get_reporter  # noqa: E402
 
 KUBERNETES_VERSION = "1.31.0"
 
@@ -358,7 +359,9 @@ def bench_fleet(label: str, chart: Path, targets: tuple[ProfileTarget, ...]) -> 
         f"in {seconds:.2f} s ({rate(summary.resources, seconds):.0f} manifests/s) [{verdict}] (target < 20 s)"
     )
     if not report.ok:
-        print(render_report(report, "text")[:2000])
+        buffer = io.StringIO()
+        get_reporter("text").write(report, buffer)
+        print(buffer.getvalue()[:2000])
 
 
 def main() -> int:

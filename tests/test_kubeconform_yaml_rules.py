@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from flowlogs.validate import DocumentError, Resource, parse_text
+from flowlogs.validate import DocumentError, DocumentParser, Resource
+from flowlogs.validate.documents import Document
+
+
+def parse_text(source: str, text: str) -> list[Document]:
+    return DocumentParser().parse_stream(source, source, text)
 
 
 def value_of(scalar: str) -> Any:

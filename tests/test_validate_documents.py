@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flowlogs.helm import Manifest
-from flowlogs.validate import DocumentError, DocumentParser, Issue, Resource, parse_manifests, parse_text
+from flowlogs.validate import DocumentError, DocumentParser, Issue, Resource
 from flowlogs.validate.documents import json_pointer
 
 CONFIGMAP = """apiVersion: v1
@@ -23,7 +23,7 @@ def parse_one(text: str) -> Resource | DocumentError | None:
 
 
 def test_manifest_becomes_a_resource_with_its_identity() -> None:
-    [document] = parse_manifests(
+    [document] = DocumentParser().parse_manifests(
         "cilium-exporter", [Manifest("flowlogs/templates/cilium/configmap.yaml", 0, CONFIGMAP)]
     )
     assert isinstance(document, Resource)
@@ -101,14 +101,14 @@ def test_missing_kind_and_api_version_and_non_mappings_are_errors() -> None:
 
 def test_empty_documents_are_dropped_like_kubeconform() -> None:
     assert parse_one("# only a comment\n") is None
-    assert parse_manifests("p", [Manifest("t", 0, "---\n")]) == []
+    assert DocumentParser().parse_manifests("p", [Manifest("t", 0, "---\n")]) == []
 
 
 def test_a_stream_keeps_each_documents_own_text_and_index() -> None:
     stream = (
         "---\n" + CONFIGMAP + "---\n# nothing here\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n"
     )
-    documents = parse_text("gitops", stream, template="gitops/apps.yaml")
+    documents = DocumentParser().parse_stream("gitops", "gitops/apps.yaml", stream)
     assert [(d.index, d.kind, d.template) for d in documents] == [
         (0, "ConfigMap", "gitops/apps.yaml"),
         (1, "ServiceAccount", "gitops/apps.yaml"),

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from flowlogs.validate import REPORTERS, Check, Issue, Result, SchemaWarning, Status, make_report, render_report
+from flowlogs.validate import REPORTERS, Check, Issue, Result, SchemaWarning, Status, make_report
+from flowlogs.validate.report import get_reporter
+from flowlogs.validate.results import Report
+
+
+def render_report(report: Report, output: str) -> str:
+    buffer = io.StringIO()
+    get_reporter(output).write(report, buffer)
+    return buffer.getvalue()
+
 
 TEMPLATE = "flowlogs/templates/cilium/configmap.yaml"
 RESULTS = [

@@ -21,7 +21,7 @@ from ..chart_values import chart_values
 from ..names import GENERATED_MARK, PROFILES_DIR, repository_source, tree_name, values_file
 from ..products import package_folder
 from ..registry import PRODUCTS
-from ..values_model import ChartValue, default_values, values_schema, values_table, values_yaml
+from ..values_model import default_values, values_schema, values_table, values_yaml
 from ..yamlio import dump_yaml
 from . import metadata
 from .profile_chart import CHART_NAME, profile_chart_files, profile_chart_yaml, profile_chart_yaml_path
@@ -37,29 +37,6 @@ if TYPE_CHECKING:
 
 GENERATED_HEADER = GENERATED_MARK + " from {source}. Do not edit: change the profile and run `flowlogs generate`."
 JINJA_SUFFIX = ".j2"
-
-
-def chart_metadata(values: list[ChartValue]) -> dict[str, Any]:
-    """Chart.yaml's metadata, from the one table in metadata.py."""
-
-    def block(data: Any) -> str:
-        return dump_yaml(data).rstrip("\n")
-
-    return {
-        "description": (
-            "Network flow logs for Kubernetes, compiled from flowlogs profiles "
-            f"({', '.join(sorted(p.title for p in PRODUCTS))})"
-        ),
-        "app_version": __version__,
-        "home": metadata.HOME,
-        "icon": metadata.ICON,
-        "sources": metadata.SOURCES,
-        "maintainers": metadata.MAINTAINERS,
-        "license": metadata.LICENSE_SPDX,
-        "changes": block(metadata.CHANGES),
-        "images": block(metadata.images(default_values(values))),
-        "links": block(metadata.LINKS),
-    }
 
 
 def _jinja() -> jinja2.Environment:
@@ -95,10 +72,6 @@ def _shipped_files(root: Traversable, prefix: str = "") -> dict[str, Traversable
     return found
 
 
-def _skeleton() -> Traversable:
-    return package_folder(__package__, "skeleton")
-
-
 def _with_header(header: str, body: str) -> str:
     return "".join(f"# {line}\n" for line in header.splitlines()) + body
 
@@ -118,7 +91,7 @@ def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
         for extra in product.profile_files(part):
             path = f"{base}/{extra.name}"
             files[path] = _with_header(
-                (f"{header}\n{extra.header.format(path=f'{chart}/{path}')}"), dump_yaml(extra.data)
+                f"{header}\n{extra.header.format(path=f'{chart}/{path}')}", dump_yaml(extra.data)
             )
     return files
 
@@ -132,16 +105,14 @@ def build_chart(
     base = chart_base(tree_name(chart_dir))
     # Generated files name a profile's source as the repository does, wherever flowlogs runs.
     profiles = sorted(
-        (dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles),
-        key=lambda p: p.name,
+        (dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles), key=lambda p: p.name
     )
     files = dict(base.files)
     files[f"{PROFILES_DIR}/README.md"] = _profiles_readme(profiles, chart_dir)
     for profile in profiles:
         files.update(profile_files(profile, chart_dir))
-    # chart-testing (`ct lint`/`ct install`) installs the chart once per ci/*-values.yaml; like
-    # profiles/, not part of the version.
-    for profile in profiles:
+        # chart-testing (`ct lint`/`ct install`) installs the chart once per ci/*-values.yaml; like
+        # profiles/, not part of the version.
         files[f"ci/{profile.name}-values.yaml"] = files[f"{PROFILES_DIR}/{profile.name}/values.yaml"]
     # Each profile's packaged chart (`flowlogs package`) has a version of its own, which follows
     # exactly what that package holds: another profile's change leaves its bytes and version alone.
@@ -159,7 +130,7 @@ def _profiles_readme(profiles: list[CompiledProfile], chart_dir: Path) -> str:
     chart version never depends on which profiles exist)."""
     chart = tree_name(chart_dir)
     rows = "".join(
-        (f"| `{p.name}` | `{p.source}` | {', '.join(p.labels)} | {p.description.replace(chr(10), ' ')} |\n")
+        f"| `{p.name}` | `{p.source}` | {', '.join(p.labels)} | {p.description.replace(chr(10), ' ')} |\n"
         for p in profiles
     )
     return (
@@ -198,15 +169,30 @@ def chart_base(chart_dir_name: str) -> ChartBase:
 def _make_chart_base(chart_dir_name: str) -> ChartBase:
     values, sections = chart_values()
     env = _jinja()
+    titles = sorted(product.title for product in PRODUCTS)
+
+    def block(data: Any) -> str:
+        return dump_yaml(data).rstrip("\n")
+
     context: dict[str, Any] = {
         "chart_name": CHART_NAME,
         "chart_dir": chart_dir_name,
         "values_rows": values_table(values),
-        "product_titles": sorted(product.title for product in PRODUCTS),
+        "product_titles": titles,
         "products_in_prose": " and ".join(p.title_in_prose for p in sorted(PRODUCTS, key=lambda p: p.title)),
         "keywords": ["flow-logs", *(keyword for product in PRODUCTS for keyword in product.keywords), "observability"],
         "product_keys": [product.key for product in PRODUCTS],
-        **chart_metadata(values),
+        # Chart.yaml's metadata, from the one table in metadata.py.
+        "description": f"Network flow logs for Kubernetes, compiled from flowlogs profiles ({', '.join(titles)})",
+        "app_version": __version__,
+        "home": metadata.HOME,
+        "icon": metadata.ICON,
+        "sources": metadata.SOURCES,
+        "maintainers": metadata.MAINTAINERS,
+        "license": metadata.LICENSE_SPDX,
+        "changes": block(metadata.CHANGES),
+        "images": block(metadata.images(default_values(values))),
+        "links": block(metadata.LINKS),
     }
     for fragment in ("NOTES.txt", "README.md"):
         context[f"{fragment.split('.')[0].lower()}_fragments"] = [
@@ -222,7 +208,7 @@ def _make_chart_base(chart_dir_name: str) -> ChartBase:
         "profiles/<profile>/values.yaml.",
     )
     files["values.schema.json"] = json.dumps(values_schema(values, sections), indent=2, sort_keys=False) + "\n"
-    sources = _shipped_files(_skeleton())
+    sources = _shipped_files(package_folder(__package__, "skeleton"))
     for product in PRODUCTS:
         sources.update(_shipped_files(product.chart_files()))
     chart_yaml = sources.pop("Chart.yaml" + JINJA_SUFFIX)

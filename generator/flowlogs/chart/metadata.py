@@ -24,7 +24,7 @@ LINKS = [
 CHANGES = [
     {
         "kind": "added",
-        "description": ("Each profile is packaged as a chart of its own (flowlogs package), with its values built in"),
+        "description": "Each profile is packaged as a chart of its own (flowlogs package), with its values built in",
     },
     {"kind": "added", "description": "The chart can be used as a subchart (values may hold Helm's global key)"},
     {"kind": "changed", "description": "NOTES say what to do when no product is enabled"},
@@ -39,12 +39,8 @@ def images(defaults: Any) -> list[dict[str, str]]:
     def walk(node: Any, path: str) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("repository"), str) and isinstance(node.get("tag"), str):
-                found.append(
-                    {
-                        "name": path.rsplit(".", 1)[0].replace(".", "-") or "image",
-                        "image": f"{node['repository']}:{node['tag']}",
-                    }
-                )
+                name = path.rsplit(".", 1)[0].replace(".", "-") or "image"
+                found.append({"name": name, "image": f"{node['repository']}:{node['tag']}"})
             for key, child in node.items():
                 walk(child, f"{path}.{key}" if path else key)
 

@@ -81,14 +81,8 @@ def index_yaml(archives: list[Archive], url: str = "") -> str:
     created = datetime.fromtimestamp(_epoch(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     entries: dict[str, list[dict[str, Any]]] = {}
     for archive in sorted(archives, key=lambda a: (a.name, a.version)):
-        entry = dict(archive.metadata)
-        entry.update(
-            {
-                "created": created,
-                "digest": archive.digest,
-                "urls": [f"{url.rstrip('/')}/{archive.path.name}" if url else archive.path.name],
-            }
-        )
+        location = f"{url.rstrip('/')}/{archive.path.name}" if url else archive.path.name
+        entry = {**archive.metadata, "created": created, "digest": archive.digest, "urls": [location]}
         entries.setdefault(archive.name, []).append(dict(sorted(entry.items())))
     return dump_yaml({"apiVersion": "v1", "entries": entries, "generated": created})
 

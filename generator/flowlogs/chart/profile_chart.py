@@ -54,13 +54,8 @@ def profile_chart_yaml(chart_yaml: str, profile: CompiledProfile, content_hash: 
     text = re.sub(r"^name: .*$", f"name: {profile_chart_name(profile.name)}", chart_yaml, count=1, flags=re.MULTILINE)
     quoted = yaml.safe_dump(description, width=10_000).strip().removesuffix("...").strip()
     text = re.sub(r"^description: .*$", lambda _: f"description: {quoted}", text, count=1, flags=re.MULTILINE)
-    return re.sub(
-        (rf'^(  {re.escape(CONTENT_HASH_ANNOTATION)}: )".*"$'),
-        lambda m: f'{m[1]}"{content_hash}"',
-        text,
-        count=1,
-        flags=re.MULTILINE,
-    )
+    pattern = rf'^(  {re.escape(CONTENT_HASH_ANNOTATION)}: )".*"$'
+    return re.sub(pattern, lambda m: f'{m[1]}"{content_hash}"', text, count=1, flags=re.MULTILINE)
 
 
 def profile_chart_files(chart_files: Mapping[str, str], profile: CompiledProfile) -> dict[str, str]:
@@ -99,7 +94,7 @@ def profile_chart_files(chart_files: Mapping[str, str], profile: CompiledProfile
     ]
     for extra, text in sorted(extras.items()):
         lines += [
-            (f"`{extra}` (in this package; `helm pull --untar` to get it):"),
+            f"`{extra}` (in this package; `helm pull --untar` to get it):",
             "",
             "```yaml",
             text.rstrip("\n"),

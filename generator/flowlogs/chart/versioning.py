@@ -43,26 +43,18 @@ class BuiltChart:
     profiles: list[ChartProfile]
     diagnostics: list[Diagnostic]
 
-    @property
-    def names(self) -> list[str]:
-        return [profile.name for profile in self.profiles]
-
     def versioned(self, chart_dir: Path) -> dict[str, str]:
         """The files, each Chart.yaml with the version that follows the one in `chart_dir`; a
         profile's chart new to `chart_dir` starts at the chart's version (what `flowlogs package`
         gave every profile's chart before they had versions of their own: never a lower one)."""
-        chart_yaml = self._chart_yaml("Chart.yaml", chart_dir / "Chart.yaml", self.digests["Chart.yaml"], BASE_VERSION)
+        chart_yaml = self._chart_yaml(chart_dir, "Chart.yaml", BASE_VERSION)
         found = _CHART_YAML_VERSION_RE.search(chart_yaml)
         start = found[1] if found else BASE_VERSION
-        versioned = {
-            path: self._chart_yaml(path, chart_dir / path, digest, start)
-            for path, digest in self.digests.items()
-            if path != "Chart.yaml"
-        }
+        versioned = {path: self._chart_yaml(chart_dir, path, start) for path in self.digests if path != "Chart.yaml"}
         return {**self.files, "Chart.yaml": chart_yaml, **versioned}
 
-    def _chart_yaml(self, path: str, previous: Path, digest: str, start: str) -> str:
-        template = self.files[path]
+    def _chart_yaml(self, chart_dir: Path, path: str, start: str) -> str:
+        template, previous = self.files[path], chart_dir / path
         try:
             text: str | None = previous.read_text(encoding="utf-8", errors="replace")
         except (FileNotFoundError, NotADirectoryError):
@@ -72,7 +64,7 @@ class BuiltChart:
         found = _CHART_YAML_VERSION_RE.search(text) if text is not None else None
         if found and template.replace(VERSION_PLACEHOLDER, found[1], 1) == text:
             return text
-        return template.replace(VERSION_PLACEHOLDER, next_version(previous, text, digest, start), 1)
+        return template.replace(VERSION_PLACEHOLDER, next_version(previous, text, self.digests[path], start), 1)
 
 
 def content_hash(files: Mapping[str, str]) -> str:
@@ -125,8 +117,7 @@ def _bump_patch(version: str, chart_yaml: Path, text: str) -> str:
         where = Location(display_path(chart_yaml), line, len("version: ") + 1 if line else 0)
         raise UserError(
             f"{where}: chart version '{version}' is not MAJOR.MINOR.PATCH, so it cannot be raised for the changed "
-            "content; "
-            f"set it to e.g. {BASE_VERSION} (or delete Chart.yaml to start over at {BASE_VERSION})"
+            f"content; set it to e.g. {BASE_VERSION} (or delete Chart.yaml to start over at {BASE_VERSION})"
         )
     major, minor, patch = match.groups()
     return f"{major}.{minor}.{int(patch or 0) + 1}"

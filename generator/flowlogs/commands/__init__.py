@@ -14,7 +14,6 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
@@ -109,7 +108,6 @@ CORE_COMMANDS: tuple[Command, ...] = (
         "flowlogs completion fish > ~/.config/fish/completions/flowlogs.fish",
     ),
 )
-_CORE_NAMES = frozenset(command.name for command in CORE_COMMANDS)
 
 
 def command_table() -> dict[str, Command]:
@@ -122,14 +120,10 @@ def command_table() -> dict[str, Command]:
     return table
 
 
-def command_module(command: Command) -> ModuleType:
-    return importlib.import_module(command.module)
-
-
 def run_command(command: Command, args: argparse.Namespace) -> int:
     """Run the parsed command; a product's command gets the loader that compiles a profile."""
-    module = command_module(command)
-    if command.name in _CORE_NAMES:
+    module = importlib.import_module(command.module)
+    if command in CORE_COMMANDS:
         return int(module.run(args))
     from ..compiler import CompiledProfile, compile_named
 
@@ -164,12 +158,10 @@ class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]  # argpar
 def configure(sub: argparse.ArgumentParser, command: Command, configured: set[str]) -> None:
     if command.name not in configured:
         configured.add(command.name)
-        command_module(command).configure(sub)
+        importlib.import_module(command.module).configure(sub)
 
 
 class _VersionAction(argparse.Action):
-    """`--version`: the package's version."""
-
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
         super().__init__(
             option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit"
@@ -188,22 +180,12 @@ class _VersionAction(argparse.Action):
 
 def _add_directories(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """The directory options; on each subcommand too (without defaults, so one given before the subcommand stays)."""
-
-    def default(value: object) -> object:
-        return value if defaults else argparse.SUPPRESS
-
-    parser.add_argument(
-        "--values-dir", type=directory, default=default(Path("values")), help="profile directory (default: values)"
-    )
-    parser.add_argument(
-        "--chart-dir", type=directory, default=default(Path("chart")), help="generated chart directory (default: chart)"
-    )
-    parser.add_argument(
-        "--gitops-dir",
-        type=directory,
-        default=default(None),
-        help="generated Argo CD manifests (default: gitops, next to the chart directory)",
-    )
+    for option, value, help_text in (
+        ("--values-dir", Path("values"), "profile directory (default: values)"),
+        ("--chart-dir", Path("chart"), "generated chart directory (default: chart)"),
+        ("--gitops-dir", None, "generated Argo CD manifests (default: gitops, next to the chart directory)"),
+    ):
+        parser.add_argument(option, type=directory, default=value if defaults else argparse.SUPPRESS, help=help_text)
 
 
 def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
@@ -294,6 +276,16 @@ def add_rendering(parser: argparse.ArgumentParser) -> None:
         default="flowlogs-system",
         help="release namespace (default: flowlogs-system)",
     )
+
+
+def rendering(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of `add_rendering`, as the renderers take them."""
+    return {
+        "helm": args.helm,
+        "release_name": args.release_name,
+        "namespace": args.namespace,
+        "kube_version": args.kubernetes_version,
+    }
 
 
 def add_cluster(parser: argparse.ArgumentParser) -> None:

@@ -18,15 +18,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_kubernetes_version(parser, "Helm's Capabilities")
     parser.add_argument(
-        "--release-name",
-        metavar="NAME",
-        default=None,
-        help="Helm release name (default: gitops.release-name, flowlogs)",
+        "--release-name", metavar="NAME", help="Helm release name (default: gitops.release-name, flowlogs)"
     )
     parser.add_argument(
         "--namespace",
         metavar="NAMESPACE",
-        default=None,
         help="release namespace (default: gitops.destination.namespace, flowlogs-system)",
     )
     add_output_format(parser)

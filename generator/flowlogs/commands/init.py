@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ..errors import UserError
 from ..products import Product
@@ -27,18 +28,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         assert product.starter is not None
         add_product_versions(parser, "include {title} ({versions})", [product])
         for question in product.starter.questions:
-            if question.kind == "list":
-                parser.add_argument(
-                    f"--{question.key}",
-                    dest=f"starter_{question.key}",
-                    action="append",
-                    metavar="A,B",
-                    help=question.help,
-                )
-            else:
-                parser.add_argument(
-                    f"--{question.key}", dest=f"starter_{question.key}", action="store_true", help=question.help
-                )
+            kind: dict[str, Any] = (
+                {"action": "append", "metavar": "A,B"} if question.kind == "list" else {"action": "store_true"}
+            )
+            parser.add_argument(f"--{question.key}", dest=f"starter_{question.key}", help=question.help, **kind)
 
 
 def run(args: argparse.Namespace) -> int:

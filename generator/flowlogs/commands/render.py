@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import EXIT_OK, add_rendering, check_helm, print_warnings
+from . import EXIT_OK, add_rendering, check_helm, print_warnings, rendering
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -21,16 +21,6 @@ def run(args: argparse.Namespace) -> int:
     # The profile as it is now, compiled in memory (as `generate` would), never a stale chart/.
     current = current_chart(args.values_dir, args.chart_dir, [args.profile])
     print_warnings(current.diagnostics)
-    (name,) = current.names
-    sys.stdout.write(
-        render_current(
-            current.versioned(args.chart_dir),
-            args.chart_dir,
-            name,
-            helm=args.helm,
-            release_name=args.release_name,
-            namespace=args.namespace,
-            kube_version=args.kubernetes_version,
-        )
-    )
+    (profile,) = current.profiles
+    sys.stdout.write(render_current(current.versioned(args.chart_dir), args.chart_dir, profile.name, **rendering(args)))
     return EXIT_OK

@@ -15,11 +15,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.fleet:
-        from ..gitops.schema import fleet_schema
-
-        print_json(fleet_schema())
-        return EXIT_OK
-    from ..profile_schema import profile_schema
-
-    print_json(profile_schema())
+        from ..gitops.schema import fleet_schema as schema
+    else:
+        from ..profile_schema import profile_schema as schema
+    print_json(schema())
     return EXIT_OK

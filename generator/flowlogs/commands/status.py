@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..arguments import add_output_format
-from . import EXIT_FAILED, EXIT_OK, add_cluster, add_rendering, check_helm, print_json
+from . import EXIT_FAILED, EXIT_OK, add_cluster, add_rendering, check_helm, print_json, rendering
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -26,16 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_helm(args)
     kubectl = Kubectl.usable(args.kubectl, args.kubeconfig, args.context)
-    report = profile_status(
-        args.profile,
-        args.values_dir,
-        args.chart_dir,
-        kubectl,
-        release_name=args.release_name,
-        namespace=args.namespace,
-        helm=args.helm,
-        kube_version=args.kubernetes_version,
-    )
+    report = profile_status(args.profile, args.values_dir, args.chart_dir, kubectl, **rendering(args))
     if args.output == "json":
         print_json(status_json(report))
     else:

@@ -11,17 +11,15 @@ Modules, one job each: `documents` (strict YAML parsing), `crds` (CRD -> JSON Sc
 
 from __future__ import annotations
 
-from .crds import CrdVersionSchema, crd_version_schemas, to_json_schema
-from .documents import Document, DocumentError, DocumentParser, Resource, parse_manifests, parse_text
-from .report import REPORTERS, Reporter, get_reporter, render_report
-from .results import Check, Issue, Report, Result, SchemaWarning, Status, Summary, make_report
+from .crds import crd_version_schemas, to_json_schema
+from .documents import DocumentError, DocumentParser, Resource
+from .report import REPORTERS
+from .results import Check, Issue, Result, SchemaWarning, Status, make_report
 from .run import ProfileTarget, ValidateOptions, compare_renderings, run_validate, validate
 from .schemas import (
-    DEFAULT_LOCATIONS,
     SHIPPED_SCHEMAS_DIR,
     SchemaKey,
     SchemaLocationError,
-    SchemaLookup,
     SchemaRegistry,
     bundled_kubernetes_versions,
     resolve_kubernetes_version,
@@ -29,37 +27,26 @@ from .schemas import (
 from .validator import ResourceValidator
 
 __all__ = [
-    "DEFAULT_LOCATIONS",
     "REPORTERS",
     "SHIPPED_SCHEMAS_DIR",
     "Check",
-    "CrdVersionSchema",
-    "Document",
     "DocumentError",
     "DocumentParser",
     "Issue",
     "ProfileTarget",
-    "Report",
-    "Reporter",
     "Resource",
     "ResourceValidator",
     "Result",
     "SchemaKey",
     "SchemaLocationError",
-    "SchemaLookup",
     "SchemaRegistry",
     "SchemaWarning",
     "Status",
-    "Summary",
     "ValidateOptions",
     "bundled_kubernetes_versions",
     "compare_renderings",
     "crd_version_schemas",
-    "get_reporter",
     "make_report",
-    "parse_manifests",
-    "parse_text",
-    "render_report",
     "resolve_kubernetes_version",
     "run_validate",
     "to_json_schema",

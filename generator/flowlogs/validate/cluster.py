@@ -46,40 +46,24 @@ class Cluster:
         where = f"context {self.context} ({self.server})"
         try:
             with tempfile.TemporaryDirectory(prefix="flowlogs-dry-run-") as scratch:
-                files = []
+                files: list[Path] = []
+                # As Helm: a manifest's own namespace, else the release's. kubectl refuses a manifest whose
+                # namespace differs from --namespace, so one call per namespace.
+                groups: dict[str, list[Path]] = {}
                 for number, resource in enumerate(resources):
                     path = Path(scratch) / f"{number:04d}.json"
                     path.write_text(json.dumps(resource.obj), encoding="utf-8")
                     files.append(path)
-                # As Helm: a manifest's own namespace, else the release's. kubectl refuses a manifest whose
-                # namespace differs from --namespace, so one call per namespace.
-                groups: dict[str, list[Path]] = {}
-                for resource, path in zip(resources, files, strict=True):
                     groups.setdefault(resource.namespace or namespace, []).append(path)
                 if all(self._apply(paths, group) is None for group, paths in groups.items()):
-                    return [
-                        Result(
-                            profile,
-                            "",
-                            Check.CLUSTER,
-                            Status.VALID,
-                            message=(
-                                f"{len(resources)} manifest(s) accepted by the API server of {where} (server-side "
-                                "apply, dry run)"
-                            ),
-                        )
-                    ]
+                    accepted = f"{len(resources)} manifest(s) accepted by the API server of {where}"
+                    message = f"{accepted} (server-side apply, dry run)"
+                    return [Result(profile, "", Check.CLUSTER, Status.VALID, message=message)]
                 results = []
                 for resource, path in zip(resources, files, strict=True):
                     refused = self._apply([path], resource.namespace or namespace)
-                    results.append(
-                        resource_result(
-                            resource,
-                            Status.VALID if refused is None else Status.INVALID,
-                            message=refused or "",
-                            check=Check.CLUSTER,
-                        )
-                    )
+                    status = Status.VALID if refused is None else Status.INVALID
+                    results.append(resource_result(resource, status, message=refused or "", check=Check.CLUSTER))
                 return results
         except ClusterError as error:
             return [Result(profile, "", Check.CLUSTER, Status.ERROR, message=f"{where}: {error}")]

@@ -16,7 +16,7 @@ be named `properties` or `default` is never mistaken for a keyword.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,10 +69,6 @@ def _field(parent: Mapping[str, Any], name: str, expected: type, where: str) -> 
     return value
 
 
-def is_crd(document: Any) -> bool:
-    return isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
-
-
 def crd_version_schemas(crd: Mapping[str, Any]) -> list[CrdVersionSchema]:
     """A strict JSON Schema for every served version of a CRD that carries a schema."""
     spec = _field(crd, "spec", dict, "CRD")
@@ -91,10 +87,8 @@ def crd_version_schemas(crd: Mapping[str, Any]) -> list[CrdVersionSchema]:
             continue
         openapi = _field(version, "schema", dict, f"spec.versions[{index}]").get("openAPIV3Schema") or legacy
         if isinstance(openapi, dict):
-            api_version = f"{group}/{version['name']}"
-            schemas.append(
-                CrdVersionSchema(group, str(version["name"]), kind, to_json_schema(openapi, api_version, kind))
-            )
+            schema = to_json_schema(openapi, f"{group}/{version['name']}", kind)
+            schemas.append(CrdVersionSchema(group, str(version["name"]), kind, schema))
     return schemas
 
 
@@ -108,7 +102,7 @@ def crd_schemas_from_documents(documents: Iterable[Any]) -> list[CrdVersionSchem
             else [document]
         )
         for item in items:
-            if is_crd(item):
+            if isinstance(item, dict) and item.get("kind") == "CustomResourceDefinition":
                 schemas.extend(crd_version_schemas(item))
     return schemas
 
@@ -130,27 +124,33 @@ def to_json_schema(openapi: Mapping[str, Any], api_version: str, kind: str) -> d
     return root
 
 
-def _convert(node: Any, *, strict: bool) -> Any:
+def _walk(node: Any, fix: Callable[[dict[str, Any]], None], drop: frozenset[str] = frozenset()) -> Any:
+    """A copy of a schema with `fix` applied to every schema in it, inner ones first (schema keywords only)."""
     if isinstance(node, list):
-        return [_convert(item, strict=strict) for item in node]
+        return [_walk(item, fix, drop) for item in node]
     if not isinstance(node, dict):
         return node
     converted: dict[str, Any] = {}
     for key, value in node.items():
-        if key in _DROPPED:
-            continue
         if key in _SCHEMA_MAPS and isinstance(value, dict):
-            converted[key] = {name: _convert(sub, strict=strict) for name, sub in value.items()}
+            converted[key] = {name: _walk(sub, fix, drop) for name, sub in value.items()}
         elif key in _SCHEMA_VALUES or key in _SCHEMA_LISTS:
-            converted[key] = _convert(value, strict=strict)
-        else:
+            converted[key] = _walk(value, fix, drop)
+        elif key not in drop:
             converted[key] = value  # literal data (enum, default, required, x-kubernetes-*)
-    _apply_int_or_string(converted)
-    _apply_nullable(converted)
-    _apply_exclusive_bounds(converted)
-    if strict and "properties" in converted and not converted.get("x-kubernetes-preserve-unknown-fields"):
-        converted.setdefault("additionalProperties", False)
+    fix(converted)
     return converted
+
+
+def _convert(node: Any, *, strict: bool) -> Any:
+    def fix(converted: dict[str, Any]) -> None:
+        _apply_int_or_string(converted)
+        _apply_nullable(converted)
+        _apply_exclusive_bounds(converted)
+        if strict and "properties" in converted and not converted.get("x-kubernetes-preserve-unknown-fields"):
+            converted.setdefault("additionalProperties", False)
+
+    return _walk(node, fix, _DROPPED)
 
 
 def _apply_int_or_string(node: dict[str, Any]) -> None:
@@ -178,20 +178,7 @@ def _apply_nullable(node: dict[str, Any]) -> None:
 def with_numeric_exclusive_bounds(node: Any) -> Any:
     """A draft 4 schema (boolean `exclusiveMinimum`) made readable as draft 2020-12: used for
     JSON schema files without `$schema`, which kubeconform compiles as draft 4."""
-    if isinstance(node, list):
-        return [with_numeric_exclusive_bounds(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    converted: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            converted[key] = {name: with_numeric_exclusive_bounds(sub) for name, sub in value.items()}
-        elif key in _SCHEMA_VALUES or key in _SCHEMA_LISTS:
-            converted[key] = with_numeric_exclusive_bounds(value)
-        else:
-            converted[key] = value
-    _apply_exclusive_bounds(converted)
-    return converted
+    return _walk(node, _apply_exclusive_bounds)
 
 
 def _apply_exclusive_bounds(node: dict[str, Any]) -> None:

@@ -22,20 +22,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..helm import Manifest
 from ..inputs import DOCUMENT_LIMITS, InputRefused, check_yaml_events, read_input
+from . import kubeyaml
 from .kubeyaml import KubernetesLoader, UnsupportedData, find_non_finite, go_json_name, go_string, split_documents
 from .results import Issue
-
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_VALUE_TAG = "tag:yaml.org,2002:value"
-_BINARY_TAG = "tag:yaml.org,2002:binary"
 
 
 class JsonLikeLoader(yaml.CSafeLoader):
     """CSafeLoader whose output is JSON data: no dates, string keys, `=` read as a string."""
 
     yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != kubeyaml.TIMESTAMP_TAG]
         for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
     }
 
@@ -57,8 +53,8 @@ def _construct_binary_as_base64(loader: yaml.BaseLoader, node: Node) -> str:
     return "".join(str(node.value).split())
 
 
-JsonLikeLoader.add_constructor(_VALUE_TAG, _construct_value_as_string)
-JsonLikeLoader.add_constructor(_BINARY_TAG, _construct_binary_as_base64)
+JsonLikeLoader.add_constructor("tag:yaml.org,2002:value", _construct_value_as_string)
+JsonLikeLoader.add_constructor(kubeyaml.BINARY_TAG, _construct_binary_as_base64)
 
 
 def _json_key(key: Any) -> str:
@@ -84,7 +80,7 @@ class StrictLoader(KubernetesLoader):
         self.duplicates: list[_Duplicate] = []
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
-        explicit = [key for key, _ in node.value if key.tag != _MERGE_TAG]
+        explicit = [key for key, _ in node.value if key.tag != kubeyaml.MERGE_TAG]
         has_merge = len(explicit) != len(node.value)
         mapping = super().construct_mapping(node, deep=deep)
         # Fast path: without merge keys, fewer entries than key nodes means a duplicate.
@@ -210,14 +206,10 @@ def _construct(loader: StrictLoader, node: Node | None) -> _Parsed:
         return _Parsed(None)
     data = loader.construct_document(node)
     if loader.non_finite:
-        found = find_non_finite(data, [])
-        if found is not None:
-            path, value = found
-            message = (
-                f"{json_pointer(path) or '/'}: {go_json_name(value)} cannot be written as JSON (json: unsupported "
-                "value)"
-            )
-            return _Parsed(data, message, (Issue(json_pointer(path), message),))
+        if (found := find_non_finite(data, [])) is not None:
+            pointer = json_pointer(found[0])
+            message = f"{pointer or '/'}: {go_json_name(found[1])} cannot be written as JSON (json: unsupported value)"
+            return _Parsed(data, message, (Issue(pointer, message),))
     if not loader.duplicates:
         return _Parsed(data)
     issues = tuple(_duplicate_issue(node, duplicate) for duplicate in loader.duplicates)
@@ -239,13 +231,11 @@ def _path_to(node: Node, target: Node) -> list[str | int] | None:
         return []
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
-            below = _path_to(value_node, target)
-            if below is not None:
+            if (below := _path_to(value_node, target)) is not None:
                 return [str(getattr(key_node, "value", "?")), *below]
     elif isinstance(node, SequenceNode):
         for position, item in enumerate(node.value):
-            below = _path_to(item, target)
-            if below is not None:
+            if (below := _path_to(item, target)) is not None:
                 return [position, *below]
     return None
 
@@ -272,8 +262,7 @@ def _to_document(source: str, template: str, index: int, text: str, parsed: _Par
         return None
     if not isinstance(data, dict):
         return error(f"document is a {type(data).__name__}, not a mapping")
-    unreadable = _unreadable_identity(data)
-    if unreadable:
+    if unreadable := _unreadable_identity(data):
         return error(unreadable)
     for key in ("kind", "apiVersion"):  # kubeconform's order: a document missing both lacks a kind
         if not go_string(data.get(key)):  # `kind: 5` is the kind "5", as for kubeconform
@@ -340,15 +329,6 @@ def json_pointer(path: Iterable[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
-def parse_manifests(source: str, manifests: Iterable[Manifest]) -> list[Document]:
-    return DocumentParser().parse_manifests(source, manifests)
-
-
-def parse_text(source: str, text: str, template: str = "") -> list[Document]:
-    """Plain `(source, text)` input: every document of a YAML stream."""
-    return DocumentParser().parse_stream(source, template or source, text)
-
-
 def load_yaml_file_data(text: str) -> Any:
     """A single YAML document as JSON-like data (used for values files and CRDs)."""
     return yaml.load(text, Loader=JsonLikeLoader)  # noqa: S506 - a safe loader subclass
@@ -366,14 +346,13 @@ def read_yaml_input(path: Path, *, whole_stream: bool = False) -> str:
     document by document, as they are split for parsing; CRD files as one stream (`whole_stream`).
     A syntax error stops the check where it stops the parser, which then reports it.
     """
-    shown = str(path)
-    text = read_input(path, DOCUMENT_LIMITS, shown=shown)
+    text = read_input(path, DOCUMENT_LIMITS)
     position = 0
     for document in [text] if whole_stream else split_documents(text):
         start = text.find(document, position)
         position = start + len(document)
         try:
-            check_yaml_events(yaml.parse(document, Loader=yaml.CSafeLoader), DOCUMENT_LIMITS, shown)
+            check_yaml_events(yaml.parse(document, Loader=yaml.CSafeLoader), DOCUMENT_LIMITS, str(path))
         except InputRefused as refused:
             lines_before = text.count("\n", 0, start)
             moved = dataclasses.replace(refused.location, line=refused.location.line + lines_before)

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .documents import Document
@@ -32,13 +32,8 @@ class KubeconformVerdict:
     message: str = ""
 
 
-@dataclass(frozen=True)
-class KubeconformRun:
-    """kubeconform's verdicts keyed by document file name, or why there are none."""
-
-    verdicts: dict[str, KubeconformVerdict] = field(default_factory=dict)
-    error: str = ""
-    command: tuple[str, ...] = ()
+class KubeconformFailed(Exception):
+    """kubeconform gave no verdicts: why."""
 
 
 def find_kubeconform(binary: str | None, *, search_path: bool) -> str | None:
@@ -65,9 +60,8 @@ def parse_output(stdout: str) -> dict[str, KubeconformVerdict]:
         status = parse_status(str(resource.get("status", "")))
         if status is None:
             raise ValueError(f"unknown kubeconform status {resource.get('status')!r}")
-        verdicts[Path(str(resource.get("filename", ""))).name] = KubeconformVerdict(
-            status, str(resource.get("msg", ""))
-        )
+        name = Path(str(resource.get("filename", ""))).name
+        verdicts[name] = KubeconformVerdict(status, str(resource.get("msg", "")))
     return verdicts
 
 
@@ -76,12 +70,9 @@ def _document_file_name(number: int) -> str:
 
 
 def run_kubeconform(
-    binary: str,
-    documents: Sequence[Document],
-    registry: SchemaRegistry,
-    *,
-    ignore_missing_schemas: bool,
-) -> KubeconformRun:
+    binary: str, documents: Sequence[Document], registry: SchemaRegistry, *, ignore_missing_schemas: bool
+) -> dict[str, KubeconformVerdict]:
+    """kubeconform's verdicts by document file name (KubeconformFailed when there are none)."""
     with tempfile.TemporaryDirectory(prefix="flowlogs-kubeconform-") as workdir:
         documents_dir = Path(workdir) / "documents"
         documents_dir.mkdir()
@@ -107,15 +98,13 @@ def run_kubeconform(
         try:
             completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=_TIMEOUT_SECONDS)
         except (OSError, subprocess.TimeoutExpired) as error:
-            return KubeconformRun(error=f"could not run kubeconform: {error}", command=tuple(command))
+            raise KubeconformFailed(f"could not run kubeconform: {error}") from error
         try:
-            return KubeconformRun(parse_output(completed.stdout), command=tuple(command))
+            return parse_output(completed.stdout)
         except (ValueError, AttributeError) as error:
             detail = completed.stderr.strip() or completed.stdout.strip()[:500]
-            return KubeconformRun(
-                error=f"kubeconform (exit {completed.returncode}) gave no JSON verdicts ({error}): {detail}",
-                command=tuple(command),
-            )
+            message = f"kubeconform (exit {completed.returncode}) gave no JSON verdicts ({error}): {detail}"
+            raise KubeconformFailed(message) from error
 
 
 def kubeconform_equivalent(result: Result) -> Status:
@@ -127,15 +116,25 @@ def kubeconform_equivalent(result: Result) -> Status:
     return result.status
 
 
-def compare(
-    documents: Sequence[Document], results: Sequence[Result], run: KubeconformRun, *, binary: str
+def cross_check(
+    binary: str,
+    documents: Sequence[Document],
+    results: Sequence[Result],
+    registry: SchemaRegistry,
+    *,
+    ignore_missing_schemas: bool,
 ) -> list[Result]:
-    """One error result per document on which kubeconform and flowlogs disagree."""
-    if run.error:
-        return [Result(KUBECONFORM_PROFILE, binary, Check.KUBECONFORM, Status.ERROR, message=run.error)]
+    """Run kubeconform on `documents` (validated as `results`, same order): one error result per
+    document on which kubeconform and flowlogs disagree."""
+    if not documents:
+        return []
+    try:
+        verdicts = run_kubeconform(binary, documents, registry, ignore_missing_schemas=ignore_missing_schemas)
+    except KubeconformFailed as error:
+        return [Result(KUBECONFORM_PROFILE, binary, Check.KUBECONFORM, Status.ERROR, message=str(error))]
     disagreements = []
     for number, result in enumerate(results[: len(documents)]):
-        theirs = run.verdicts.get(_document_file_name(number))
+        theirs = verdicts.get(_document_file_name(number))
         if theirs is None:
             message = f"kubeconform reported nothing for this document (flowlogs: {result.status.value})"
         elif theirs.status is not kubeconform_equivalent(result):
@@ -148,18 +147,3 @@ def compare(
         # The document's identity, this check's verdict (not flowlogs' issues).
         disagreements.append(replace(result, check=Check.KUBECONFORM, status=Status.ERROR, message=message, issues=()))
     return disagreements
-
-
-def cross_check(
-    binary: str,
-    documents: Sequence[Document],
-    results: Sequence[Result],
-    registry: SchemaRegistry,
-    *,
-    ignore_missing_schemas: bool,
-) -> list[Result]:
-    """Run kubeconform on `documents` (validated as `results`, same order) and compare."""
-    if not documents:
-        return []
-    run = run_kubeconform(binary, documents, registry, ignore_missing_schemas=ignore_missing_schemas)
-    return compare(documents, results, run, binary=binary)

@@ -57,13 +57,10 @@ _RESOLVE_MAP: dict[str, tuple[str, Any]] = {
 }
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")  # what Go's ParseFloat takes after a leading "."
-_DIGITS = {
-    2: re.compile(r"[01]+"),
-    8: re.compile(r"[0-7]+"),
-    10: re.compile(r"[0-9]+"),
-    16: re.compile(r"[0-9a-fA-F]+"),
-}
+_DIGITS = {2: "[01]+", 8: "[0-7]+", 10: "[0-9]+", 16: "[0-9a-fA-F]+"}  # patterns, by base
 _INT64 = (-(2**63), 2**63 - 1)
+# A line that starts with `---`, with its newline (none at the end of the text).
+_SEPARATOR_LINE = re.compile(r"\n---[^\n]*(?:\n|\Z)")
 _UINT64_MAX = 2**64 - 1
 # resolve.go `allowedTimestampFormats` (Go layouts "2006-1-2T15:4:5.999999999Z07:00", with "t",
 # "2006-1-2 15:4:5.999999999" and "2006-1-2"): only used for an explicit !!timestamp tag.
@@ -85,7 +82,7 @@ def _go_parse_int(text: str, *, signed: bool = True) -> int | None:
     if len(body) > 1 and body[0] == "0":
         prefix = body[1].lower()
         base, body = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
-    if not body or not _DIGITS[base].fullmatch(body) or len(body.lstrip("0")) > 64:
+    if not body or not re.fullmatch(_DIGITS[base], body) or len(body.lstrip("0")) > 64:
         return None  # over 64 digits is out of range in any base (and past Python's int() limit)
     value = sign * int(body, base)
     low, high = _INT64 if signed else (0, _UINT64_MAX)
@@ -106,8 +103,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
     hint = "N" if text == "" else _HINTS.get(text[0])
     if hint is None:
         return STR_TAG, text
-    item = _RESOLVE_MAP.get(text)
-    if item is not None:
+    if (item := _RESOLVE_MAP.get(text)) is not None:
         return item
     if hint == ".":
         if _DOT_FLOAT.fullmatch(text):
@@ -117,8 +113,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
             return TIMESTAMP_TAG, text
         plain = text.replace("_", "")
         for signed in (True, False):
-            number = _go_parse_int(plain, signed=signed) if plain else None
-            if number is not None:
+            if (number := _go_parse_int(plain, signed=signed) if plain else None) is not None:
                 return INT_TAG, number
         if _YAML_STYLE_FLOAT.fullmatch(plain):
             value = float(plain)
@@ -126,7 +121,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
                 return FLOAT_TAG, value
         if plain.startswith("0b") or plain.startswith("-0b"):
             digits = plain.removeprefix("-").removeprefix("0b")
-            if digits and _DIGITS[2].fullmatch(digits):
+            if digits and re.fullmatch(_DIGITS[2], digits):
                 value = int(digits, 2) * (-1 if plain.startswith("-") else 1)
                 if _INT64[0] <= value <= _UINT64_MAX:
                     return INT_TAG, value
@@ -167,13 +162,11 @@ def format_float32_key(value: float) -> str:
     mantissa, exponent_text = scientific.split("e")
     digits = mantissa.replace(".", "").rstrip("0") or "0"
     exponent = int(exponent_text)  # of the first digit: Go's digs.dp - 1
-    sign = "-" if single < 0 else ""
-    # ftoa.go, 'g' with the shortest precision: %e when exp < -4 || exp >= 6.
+    # ftoa.go, 'g' with the shortest precision: %e when exp < -4 || exp >= 6 (Python's %e writes
+    # the exponent as Go does, sign and two digits at least).
     if exponent < -4 or exponent >= 6:
-        fraction = "." + digits[1:] if len(digits) > 1 else ""
-        return f"{sign}{digits[0]}{fraction}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
-    decimals = max(len(digits) - exponent - 1, 0)
-    return f"{sign}{abs(single):.{decimals}f}"
+        return f"{single:.{len(digits) - 1}e}"
+    return f"{single:.{max(len(digits) - exponent - 1, 0)}f}"
 
 
 def go_string(value: Any) -> str | None:
@@ -195,19 +188,14 @@ class UnsupportedData(Exception):
 
 
 def json_key(key: Any) -> str:
-    """convertToJSONableObject's key rules (yaml.go)."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, int):
-        if not _INT64[0] <= key <= _INT64[1]:
-            raise UnsupportedData(f"unsupported map key of type: uint64, key: {key}")
-        return str(key)
-    if isinstance(key, float):
-        return format_float32_key(key)
-    type_name = "<nil>" if key is None else type(key).__name__
-    raise UnsupportedData(f"unsupported map key of type: {type_name}, key: {key!r}")
+    """convertToJSONableObject's key rules (yaml.go): those of a Go string field, for int64s only."""
+    if isinstance(key, int) and not isinstance(key, bool) and not _INT64[0] <= key <= _INT64[1]:
+        raise UnsupportedData(f"unsupported map key of type: uint64, key: {key}")
+    text = go_string(key)
+    if text is None:
+        type_name = "<nil>" if key is None else type(key).__name__
+        raise UnsupportedData(f"unsupported map key of type: {type_name}, key: {key!r}")
+    return text
 
 
 class KubernetesLoader(yaml.CSafeLoader):
@@ -293,16 +281,10 @@ def find_non_finite(data: Any, path: list[str | int]) -> tuple[list[str | int], 
     """The first `.inf`/`.nan` value in data, with its path (only walked when one was seen)."""
     if isinstance(data, float) and not math.isfinite(data):
         return path, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found = find_non_finite(value, [*path, key])
-            if found is not None:
-                return found
-    elif isinstance(data, list):
-        for position, value in enumerate(data):
-            found = find_non_finite(value, [*path, position])
-            if found is not None:
-                return found
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        if (found := find_non_finite(value, [*path, key])) is not None:
+            return found
     return None
 
 
@@ -315,27 +297,9 @@ def split_documents(text: str) -> list[str]:
     """kubeconform's `SplitYAMLDocument` (pkg/resource/stream.go, from Kubernetes'
     `pkg/util/yaml`) run over a whole file: split at every line that starts with `---`, the
     rest of that line dropped. One difference: when the file ends in a `---` line with no
-    newline, kubeconform's scanner drops the document before it too; here it is kept.
+    newline, kubeconform's scanner drops the document before it too; here it is kept (nothing is
+    dropped silently).
     """
-    documents = []
-    separator = "\n---"
-    position = 0
-    while position < len(text):
-        data = text[position:]
-        found = data.find(separator)
-        if found < 0:
-            documents.append(data)
-            break
-        after = data[found + len(separator) :]
-        if not after:
-            documents.append(data[:found])
-            break
-        newline = after.find("\n")
-        if newline < 0:
-            # kubeconform's scanner stops here and drops this last piece (documents included);
-            # flowlogs keeps the document before the `---` line: nothing is dropped silently.
-            documents.append(data[:found])
-            break
-        documents.append(data[:found])
-        position += found + len(separator) + newline + 1
-    return documents
+    # An empty last piece (after a final `---` line, or of an empty text) is no document.
+    documents = _SEPARATOR_LINE.split(text)
+    return documents[:-1] if documents[-1] == "" else documents

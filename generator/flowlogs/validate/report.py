@@ -5,10 +5,11 @@ Every reporter prints the whole `Report`, warnings included; none decides the ex
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import json
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
@@ -30,10 +31,6 @@ JSON_STATUS = {
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def display_path(path: str) -> str:
-    return path or "/"
-
-
 def summary_line(summary: Summary) -> str:
     return (
         f"Summary: {summary.resources} resources found in {summary.profiles} profiles - "
@@ -49,9 +46,7 @@ def problem_lines(result: Result) -> list[str]:
     """The result's problems, one per line: `path: message` (or the bare message)."""
     if result.issues:
         return [
-            f"{display_path(issue.path)}: {issue.message}"
-            if issue.path or result.check is Check.SCHEMA
-            else issue.message
+            f"{issue.path or '/'}: {issue.message}" if issue.path or result.check is Check.SCHEMA else issue.message
             for issue in result.issues
         ]
     return [result.message] if result.message else []
@@ -64,7 +59,6 @@ def message_of(result: Result) -> str:
 
 def _headline(result: Result) -> str:
     """`profile - template - subject verb`, kubeconform's `<file> - <Kind> <name> is invalid`."""
-    subject = result.subject if (result.kind or result.name) else ""
     if result.check is Check.SCHEMA:
         verb = {Status.VALID: "is valid", Status.INVALID: "is invalid", Status.SKIPPED: "skipped"}.get(
             result.status, "failed validation"
@@ -72,7 +66,7 @@ def _headline(result: Result) -> str:
     else:
         verb = f"{result.check.value} check failed" if result.failed else f"{result.check.value} check passed"
     parts = [result.profile, result.template] if result.template else [result.profile]
-    return " - ".join([*parts, f"{subject} {verb}".strip()])
+    return " - ".join([*parts, f"{result.subject} {verb}".strip()])
 
 
 class Reporter(ABC):
@@ -95,8 +89,7 @@ class TextReporter(Reporter):
             ):
                 continue  # a profile's one line from the cluster shows: the run asked it
             headline = _headline(result)
-            lines = problem_lines(result) or [""]
-            for line in lines:
+            for line in problem_lines(result) or [""]:
                 out.write(f"{headline}: {line}\n" if line else f"{headline}\n")
         for warning in report.warnings:
             out.write(warning_line(warning) + "\n")
@@ -107,17 +100,9 @@ class JsonReporter(Reporter):
     """kubeconform's `-output json -summary -verbose` shape, plus profile/template/check."""
 
     def write(self, report: Report, out: TextIO) -> None:
-        summary = report.summary
         document = {
             "resources": [self._resource(result) for result in report.results],
-            "summary": {
-                "valid": summary.valid,
-                "invalid": summary.invalid,
-                "errors": summary.errors,
-                "skipped": summary.skipped,
-                "resources": summary.resources,
-                "profiles": summary.profiles,
-            },
+            "summary": dataclasses.asdict(report.summary),
             "warnings": [
                 {"kind": warning.kind, "version": warning.api_version, "msg": warning.message}
                 for warning in report.warnings
@@ -152,53 +137,39 @@ class JUnitReporter(Reporter):
     def write(self, report: Report, out: TextIO) -> None:
         import xml.etree.ElementTree as ET  # only this reporter writes XML
 
-        summary = report.summary
-        root = ET.Element(
-            "testsuites",
-            name="flowlogs validate",
-            tests=str(len(report.results)),
-            failures=str(summary.invalid),
-            errors=str(summary.errors),
-            skipped=str(summary.skipped),
-        )
+        root = ET.Element("testsuites", {"name": "flowlogs validate", **self._counts(report.results)})
         for number, (profile, results) in enumerate(report.by_profile(), start=1):
-            suite = ET.SubElement(
-                root,
-                "testsuite",
-                name=_xml_text(profile),
-                id=str(number),
-                tests=str(len(results)),
-                failures=str(sum(1 for r in results if r.status is Status.INVALID)),
-                errors=str(sum(1 for r in results if r.status is Status.ERROR)),
-                skipped=str(sum(1 for r in results if r.status is Status.SKIPPED)),
-            )
+            attributes = {"name": _xml_text(profile), "id": str(number), **self._counts(results)}
+            suite = ET.SubElement(root, "testsuite", attributes)
             for result in results:
                 self._testcase(suite, result)
             # Warnings go to the suites that hold a resource of their kind (<system-err> is the
             # one place JUnit has for text that is neither a pass nor a failure).
             kinds = {(result.api_version, result.kind) for result in results}
-            warnings = [warning_line(w) for w in report.warnings if (w.api_version, w.kind) in kinds]
-            if warnings:
+            if warnings := [warning_line(w) for w in report.warnings if (w.api_version, w.kind) in kinds]:
                 ET.SubElement(suite, "system-err").text = _xml_text("\n".join(warnings))
         ET.indent(root)
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write(ET.tostring(root, encoding="unicode") + "\n")
 
     @staticmethod
+    def _counts(results: Sequence[Result]) -> dict[str, str]:
+        summary = Report(tuple(results), ()).summary
+        counts = {"failures": summary.invalid, "errors": summary.errors, "skipped": summary.skipped}
+        return {"tests": str(len(results)), **{name: str(count) for name, count in counts.items()}}
+
+    @staticmethod
     def _testcase(suite: ET.Element, result: Result) -> None:
         import xml.etree.ElementTree as ET
 
-        name = result.subject if (result.kind or result.name) else f"{result.check.value} check"
+        name = result.subject or f"{result.check.value} check"
         case = ET.SubElement(
             suite, "testcase", name=_xml_text(name), classname=_xml_text(result.template or result.profile)
         )
-        text = _xml_text("\n".join(problem_lines(result)))
-        if result.status is Status.INVALID:
-            element = ET.SubElement(case, "failure", message=_xml_text(message_of(result)), type=result.check.value)
-            element.text = text
-        elif result.status is Status.ERROR:
-            element = ET.SubElement(case, "error", message=_xml_text(message_of(result)), type=result.check.value)
-            element.text = text
+        if result.failed:
+            tag = "failure" if result.status is Status.INVALID else "error"
+            element = ET.SubElement(case, tag, message=_xml_text(message_of(result)), type=result.check.value)
+            element.text = _xml_text("\n".join(problem_lines(result)))
         elif result.status is Status.SKIPPED:
             ET.SubElement(case, "skipped", message=_xml_text(result.message))
 
@@ -224,7 +195,7 @@ class TapReporter(Reporter):
 
     @classmethod
     def _description(cls, result: Result) -> str:
-        subject = result.subject if (result.kind or result.name) else f"{result.check.value} check"
+        subject = result.subject or f"{result.check.value} check"
         parts = [result.profile, result.template, subject] if result.template else [result.profile, subject]
         return cls._escape(" - ".join(parts))
 
@@ -258,10 +229,3 @@ def get_reporter(name: str, verbose: bool = False) -> Reporter:
         return TextReporter(verbose) if name == "text" else REPORTERS[name]()
     except KeyError:
         raise ValueError(f"unknown output format {name!r}; choose one of: {', '.join(REPORTERS)}") from None
-
-
-def render_report(report: Report, output: str) -> str:
-    """The report as a string (handy for tests and callers that do not stream)."""
-    buffer = io.StringIO()
-    get_reporter(output).write(report, buffer)
-    return buffer.getvalue()

@@ -6,6 +6,7 @@ an exit code. Statuses follow kubeconform (valid / invalid / error / skipped).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -61,20 +62,20 @@ class Result:
 
     @property
     def subject(self) -> str:
-        """`Kind name` for documents, the check's name otherwise."""
-        if self.kind or self.name:
-            return f"{self.kind or '<no kind>'} {self.name or '<no name>'}"
-        return self.check.value
+        """`Kind name` for documents, "" for a profile-wide check."""
+        return f"{self.kind or '<no kind>'} {self.name or '<no name>'}" if self.kind or self.name else ""
 
 
 @dataclass(frozen=True)
 class Summary:
-    resources: int  # documents checked against a schema
-    profiles: int
+    """In the order of kubeconform's JSON summary, then flowlogs' own counts."""
+
     valid: int
     invalid: int
     errors: int  # schema errors plus failed profile-wide checks
     skipped: int
+    resources: int  # documents checked against a schema
+    profiles: int
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,14 @@ class Report:
 
     @property
     def summary(self) -> Summary:
-        def count(status: Status) -> int:
-            return sum(1 for result in self.results if result.status is status)
-
+        count = Counter(result.status for result in self.results)
         return Summary(
+            valid=count[Status.VALID],
+            invalid=count[Status.INVALID],
+            errors=count[Status.ERROR],
+            skipped=count[Status.SKIPPED],
             resources=sum(1 for result in self.results if result.check is Check.SCHEMA),
             profiles=len(self.profiles),
-            valid=count(Status.VALID),
-            invalid=count(Status.INVALID),
-            errors=count(Status.ERROR),
-            skipped=count(Status.SKIPPED),
         )
 
     def by_profile(self) -> list[tuple[str, list[Result]]]:

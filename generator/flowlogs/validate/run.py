@@ -100,7 +100,7 @@ def validate(options: ValidateOptions) -> Report:
 
             cluster = Cluster.connect(options.cluster)
     except UserError as error:
-        return make_report([_setup_error(str(error))], profiles)
+        return make_report([Result(SETUP_PROFILE, "", Check.SETUP, Status.ERROR, message=str(error))], profiles)
     checked = _map_profiles(setup.check_profile, options.targets)
     checked += [setup.check_file(label, path) for label, path in options.extra_documents]
     results = [result for item in checked for result in item.results]
@@ -131,10 +131,6 @@ def _map_profiles(check: Callable[[ProfileTarget], _Checked], targets: Sequence[
         return list(pool.map(check, targets))
 
 
-def _setup_error(message: str) -> Result:
-    return Result(SETUP_PROFILE, "", Check.SETUP, Status.ERROR, message=message)
-
-
 @dataclass(frozen=True)
 class _Setup:
     """Everything a run shares: schemas, compiled validators, parser cache, engines."""
@@ -153,7 +149,7 @@ class _Setup:
             raise UserError(f"unknown output format {options.output!r}; choose one of: {', '.join(REPORTERS)}")
         registry = SchemaRegistry(options.schema_locations, kubernetes_version=options.kubernetes_version)
         kubeconform_binary = None
-        if options.kubeconform_binary or options.auto_binaries:  # the cross-check's module only when it may run
+        if options.kubeconform_binary or options.auto_binaries:
             kubeconform_binary = kubeconform.find_kubeconform(
                 options.kubeconform_binary, search_path=options.auto_binaries
             )
@@ -170,34 +166,27 @@ class _Setup:
         )
 
     def check_profile(self, target: ProfileTarget) -> _Checked:
-        checked = _Checked()
-        values_file = target.shown
         values = _load_values(target.values_file)
         if isinstance(values, str):
-            checked.results.append(Result(target.name, values_file, Check.VALUES, Status.ERROR, message=values))
-            return checked
+            return _Checked([Result(target.name, target.shown, Check.VALUES, Status.ERROR, message=values)])
         try:
             manifests = self._render(self.engine, values)
         except Exception as error:  # noqa: BLE001 - HelmError mostly; any failure is this profile's error
-            checked.results.append(
-                Result(target.name, values_file, Check.RENDER, Status.ERROR, message=_describe(error))
-            )
-            return checked
+            return _Checked([Result(target.name, target.shown, Check.RENDER, Status.ERROR, message=_describe(error))])
         lint = self._lint(target, values)
-        checked.results += [lint] if lint else []
+        checked = _Checked([lint] if lint else [])
         self._validate(checked, self.parser.parse_manifests(target.name, manifests))
         if self.helm_binary is not None:
             checked.results += self._compare_with_binary(target, values, manifests)
         return checked
 
     def check_file(self, label: str, path: Path) -> _Checked:
-        checked = _Checked()
         try:
             text = read_yaml_input(path)
         except InputRefused as refused:
             hint = f" ({refused.hint})" if refused.hint else ""
-            checked.results.append(Result(label, str(path), Check.SCHEMA, Status.ERROR, message=f"{refused}{hint}"))
-            return checked
+            return _Checked([Result(label, str(path), Check.SCHEMA, Status.ERROR, message=f"{refused}{hint}")])
+        checked = _Checked()
         self._validate(checked, self.parser.parse_stream(label, str(path), text))
         return checked
 
@@ -238,14 +227,8 @@ class _Setup:
         if not failing:
             return None
         issues = tuple(Issue(m.path, f"[{m.severity.upper()}] {m.message}") for m in failing)
-        return Result(
-            target.name,
-            target.shown,
-            Check.LINT,
-            Status.ERROR,
-            message=f"helm lint --strict: {len(failing)} problem(s)",
-            issues=issues,
-        )
+        message = f"helm lint --strict: {len(failing)} problem(s)"
+        return Result(target.name, target.shown, Check.LINT, Status.ERROR, message=message, issues=issues)
 
     def _compare_with_binary(
         self, target: ProfileTarget, values: Mapping[str, Any], embedded: list[Manifest]
@@ -319,7 +302,7 @@ def compare_renderings(
         else:
             issues = tuple(_differences(mine, other, []))[:_MAX_DIFFERENCES]
             message = "the embedded engine and the helm binary render this document differently"
-        kind, name = _kind_and_name(mine if mine is not _ABSENT else other)
+        _, kind, name, _ = resource_identity(mine if mine is not _ABSENT else other)
         results.append(
             Result(
                 profile, template, Check.HELM_BINARY, Status.ERROR, kind=kind, name=name, message=message, issues=issues
@@ -364,8 +347,3 @@ def _differences(mine: Any, other: Any, path: list[str | int]) -> Iterable[Issue
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _kind_and_name(data: Any) -> tuple[str, str]:
-    _, kind, name, _ = resource_identity(data)
-    return kind, name

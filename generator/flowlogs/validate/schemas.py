@@ -46,7 +46,9 @@ from .results import SchemaWarning
 
 DEFAULT_LOCATIONS = ("default", "shipped")
 SHIPPED_SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
-SHIPPED_TEMPLATE = str(SHIPPED_SCHEMAS_DIR) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+# openapi2jsonschema's file names in a folder per group (CRDs-catalog's layout).
+GROUP_LAYOUT = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+SHIPPED_TEMPLATE = f"{SHIPPED_SCHEMAS_DIR}/{GROUP_LAYOUT}"
 # What kubeconform appends to a location that does not end in "json".
 KUBECONFORM_SUFFIX = (
     "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
@@ -57,7 +59,7 @@ DIRECTORY_LAYOUTS = (
     "{{ .ResourceKind }}-{{ .Group }}-{{ .ResourceAPIVersion }}.json",  # full group name
     "{{ .ResourceKind }}-{{ .ResourceAPIVersion }}.json",
     "{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",  # openapi2jsonschema's default name
-    "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",  # CRDs-catalog
+    GROUP_LAYOUT,
     KUBECONFORM_SUFFIX.lstrip("/"),
 )
 _K8S_DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
@@ -67,6 +69,8 @@ _KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _TEMPLATE_VARIABLE = re.compile(r"\{\{-?\s*\.(\w+)\s*-?\}\}")
 _CRD_SUFFIXES = (".yaml", ".yml")
+# validateDuration's ISO 8601 rules: weeks alone, or units in order, at least one, and one after a `T`.
+_ISO_DURATION = re.compile(r"P(?=.)([0-9]+W|([0-9]+Y)?([0-9]+M)?([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?)")
 
 
 class SchemaLocationError(UserError):
@@ -131,7 +135,6 @@ class SchemaSource(Protocol):
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         """Equivalent `-schema-location` values for kubeconform (files written under workdir)."""
-        ...
 
 
 # --- kubeconform path templates ------------------------------------------------------------
@@ -199,8 +202,7 @@ def bundled_kubernetes_versions() -> tuple[str, ...]:
     """Versions with strict schemas bundled, oldest first ("1.25.0", ..., "1.37.0")."""
     found = []
     for directory in _bundled_schema_root().iterdir():
-        match = re.fullmatch(r"v(\d+\.\d+\.\d+)-local-strict", directory.name)
-        if match:
+        if match := re.fullmatch(r"v(\d+\.\d+\.\d+)-local-strict", directory.name):
             found.append(match.group(1))
     return tuple(sorted(found, key=_version_tuple))
 
@@ -225,35 +227,26 @@ def resolve_kubernetes_version(requested: str) -> str:
 class BuiltinKubernetesSchemas:
     """`default`: kubernetes-validate's `vX.Y.0-local-strict/<kind><suffix>.json` files."""
 
-    def __init__(self, kubernetes_version: str, location: str = "default") -> None:
-        self.location = location
+    location = "default"
+
+    def __init__(self, kubernetes_version: str) -> None:
         self.kubernetes_version = normalize_kubernetes_version(kubernetes_version)
-        self.schema_version = resolve_kubernetes_version(kubernetes_version)
-        self.directory = _bundled_schema_root() / f"v{self.schema_version}-local-strict"
-        self._definitions: dict[str, Any] | None = None
-        self._lock = threading.Lock()
+        self.directory = _bundled_schema_root() / f"v{resolve_kubernetes_version(kubernetes_version)}-local-strict"
 
+    @functools.cached_property
     def definitions(self) -> dict[str, Any]:
-        """The shared `$defs` of every kind (1.3 MB), read once."""
-        with self._lock:
-            if self._definitions is None:
-                self._definitions = _read_bundled_json(self.directory / "_definitions.json").get("$defs", {})
-            return self._definitions
-
-    def _path(self, key: SchemaKey) -> Path:
-        variables = template_variables(key, self.kubernetes_version)
-        return self.directory / f"{variables['ResourceKind']}{variables['KindSuffix']}.json"
-
-    def _standalone(self, path: Path) -> dict[str, Any]:
-        """The kind's schema with the definitions it refers to inlined (as kubeconform is given
-        them): it compiles without a registry of all the definitions."""
-        return standalone_schema(_read_bundled_json(path), self.definitions())
+        """The shared `$defs` of every kind (1.3 MB), read once (lookups run under the registry's lock)."""
+        defs: dict[str, Any] = _read_bundled_json(self.directory / "_definitions.json").get("$defs", {})
+        return defs
 
     def find(self, key: SchemaKey) -> FoundSchema | None:
-        path = self._path(key)
+        variables = template_variables(key, self.kubernetes_version)
+        path = self.directory / f"{variables['ResourceKind']}{variables['KindSuffix']}.json"
         if not path.is_file():
             return None
-        schema = self._standalone(path)
+        # With the definitions it refers to inlined, as kubeconform is given them: it compiles
+        # without a registry of all the definitions.
+        schema = standalone_schema(_read_bundled_json(path), self.definitions)
         if _declares_kind(schema, key):
             return FoundSchema(schema, str(path))
         if key.group or schema.get("x-kubernetes-group-version-kind"):
@@ -268,15 +261,19 @@ class BuiltinKubernetesSchemas:
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         # kubeconform's `default` downloads from GitHub; give it the same files, made standalone.
         base = workdir / "default"
-        for key in keys:
-            found = self.find(key)
-            if found is None:
-                continue
-            variables = template_variables(key, self.kubernetes_version)
-            target = base / render_template(KUBECONFORM_SUFFIX.lstrip("/"), variables)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(found.schema), encoding="utf-8")
+        _write_schemas(self, keys, base, KUBECONFORM_SUFFIX.lstrip("/"), self.kubernetes_version)
         return [str(base)]
+
+
+def _write_schemas(
+    source: SchemaSource, keys: Iterable[SchemaKey], base: Path, layout: str, kubernetes_version: str, drop: str = ""
+) -> None:
+    """Each schema `source` has for `keys`, written where the path template `layout` puts it in `base`."""
+    for key in keys:
+        if (found := source.find(key)) is not None:
+            target = base / render_template(layout, template_variables(key, kubernetes_version))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps({name: value for name, value in found.schema.items() if name != drop}))
 
 
 def _declares_kind(schema: dict[str, Any], key: SchemaKey) -> bool:
@@ -378,20 +375,20 @@ def _read_bundled_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _refused(what: str, refused: InputRefused) -> SchemaLoadError:
+    return SchemaLoadError(f"could not read {what} {refused}{f' ({refused.hint})' if refused.hint else ''}")
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         text = read_input(path, DOCUMENT_LIMITS)
         try:
             data = orjson.loads(text)  # 1.6 MB of Kubernetes definitions: orjson is faster than json
         except orjson.JSONDecodeError:
-            data = json.loads(
-                text
-            )  # what orjson refuses and json reads (NaN, integers past 64 bits), and json's messages
-
+            # What orjson refuses and json reads (NaN, integers past 64 bits), and json's messages.
+            data = json.loads(text)
     except InputRefused as refused:
-        raise SchemaLoadError(
-            f"could not read schema {refused}{f' ({refused.hint})' if refused.hint else ''}"
-        ) from refused
+        raise _refused("schema", refused) from refused
     except (ValueError, RecursionError) as error:
         raise SchemaLoadError(f"could not read schema {path}: {error}") from error
     if not isinstance(data, dict):
@@ -409,9 +406,7 @@ def _crd_file_schemas(path: str, mtime_ns: int, size: int) -> tuple[CrdVersionSc
         documents = load_yaml_documents(read_yaml_input(Path(path), whole_stream=True))
         return tuple(crd_schemas_from_documents(documents))
     except InputRefused as refused:
-        raise SchemaLoadError(
-            f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}"
-        ) from refused
+        raise _refused("CRD file", refused) from refused
     except Exception as error:  # noqa: BLE001 - any YAML problem or CRD shape is a broken schema location
         raise SchemaLoadError(f"could not read CRD file {path}: {error}") from error
 
@@ -439,9 +434,7 @@ class CrdSchemas:
                 try:  # the same checks as every file a user names: a FIFO or /dev/zero here would never end
                     self._texts[path] = read_input(path, DOCUMENT_LIMITS)
                 except InputRefused as refused:
-                    raise SchemaLoadError(
-                        f"could not read CRD file {refused}{f' ({refused.hint})' if refused.hint else ''}"
-                    ) from refused
+                    raise _refused("CRD file", refused) from refused
             text = self._texts[path]
             if key.group in text and kind.search(text):
                 yield path
@@ -477,28 +470,11 @@ class CrdSchemas:
         )
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
-        base = _unique_dir(workdir, "crds")
-        for key in keys:
-            found = self.find(key)
-            if found is not None:
-                variables = template_variables(key, "master")
-                target = (
-                    base / variables["Group"] / f"{variables['ResourceKind']}_{variables['ResourceAPIVersion']}.json"
-                )
-                target.parent.mkdir(parents=True, exist_ok=True)
-                # No `$schema`, as openapi2jsonschema writes them: kubeconform then asserts formats too.
-                schema = {name: value for name, value in found.schema.items() if name != "$schema"}
-                target.write_text(json.dumps(schema), encoding="utf-8")
-        return [str(base) + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"]
-
-
-def _unique_dir(workdir: Path, stem: str) -> Path:
-    number = 0
-    while (workdir / f"{stem}-{number}").exists():
-        number += 1
-    path = workdir / f"{stem}-{number}"
-    path.mkdir(parents=True)
-    return path
+        base = workdir / f"crds-{len(list(workdir.glob('crds-*')))}"  # one folder per location
+        base.mkdir(parents=True)
+        # No `$schema`, as openapi2jsonschema writes them: kubeconform then asserts formats too.
+        _write_schemas(self, keys, base, GROUP_LAYOUT, "master", drop="$schema")
+        return [f"{base}/{GROUP_LAYOUT}"]
 
 
 class DirectorySchemas:
@@ -515,13 +491,11 @@ class DirectorySchemas:
 
     def find(self, key: SchemaKey) -> FoundSchema | None:
         for layout in self.layouts:
-            found = layout.find(key)
-            if found is not None:
+            if (found := layout.find(key)) is not None:
                 return found
         return self.crds.find(key)
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
-        keys = list(keys)
         locations = [layout.template for layout in self.layouts]
         if self.crds.files:
             locations += self.crds.kubeconform_locations(workdir, keys)
@@ -576,26 +550,7 @@ def kubeconform_duration(value: str) -> bool:
         parse_duration(value)
         return True
     except ValueError:
-        pass
-    if not value.startswith("P") or value == "P":
-        return False
-    rest = value[1:]
-    if rest.endswith("W"):
-        return rest[:-1].isdigit() and rest[:-1].isascii()
-    parts = rest.split("T")
-    if len(parts) > 2 or (len(parts) == 2 and parts[1] == ""):
-        return False
-    for part, units in zip(parts, ("YMD", "HMS"), strict=False):
-        while part:
-            match = re.match(r"[0-9]+", part)
-            if match is None or len(part) == match.end():
-                return False
-            unit = part[match.end()]
-            if unit not in units:
-                return False
-            units = units[units.index(unit) + 1 :]
-            part = part[match.end() + 1 :]
-    return True
+        return _ISO_DURATION.fullmatch(value) is not None
 
 
 def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
@@ -614,12 +569,7 @@ def compile_schema(found: FoundSchema) -> jsonschema_rs.Validator:
 class SchemaRegistry:
     """Schema lookup over ordered locations, with one compiled validator per (apiVersion, kind)."""
 
-    def __init__(
-        self,
-        locations: Sequence[str] = (),
-        *,
-        kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
-    ) -> None:
+    def __init__(self, locations: Sequence[str] = (), *, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> None:
         self.kubernetes_version = normalize_kubernetes_version(kubernetes_version)
         self.locations = tuple(locations) or DEFAULT_LOCATIONS
         if "default" not in self.locations:

@@ -136,15 +136,8 @@ def qualified_name(value: str) -> list[str]:
 def label_value(value: str) -> list[str]:
     errors = _too_long(value, LABEL_MAX, "bytes")
     if not _LABEL_VALUE_RE.fullmatch(value):
-        errors.append(
-            _regex_error(
-                "a valid label must be an empty string or " + _LABEL_KEY_MESSAGE.replace("must consist", "consist"),
-                _LABEL_VALUE,
-                "MyValue",
-                "my_value",
-                "12345",
-            )
-        )
+        message = "a valid label must be an empty string or " + _LABEL_KEY_MESSAGE.replace("must consist", "consist")
+        errors.append(_regex_error(message, _LABEL_VALUE, "MyValue", "my_value", "12345"))
     return errors
 
 
@@ -244,6 +237,9 @@ class _Checker:
         self.partial = is_partial_manifest(obj)
         self.issues: list[Issue] = []
 
+    def add(self, path: Path, message: str) -> None:
+        self.issues.append(Issue(json_pointer(path), message))
+
     def invalid(self, path: Path, value: Any, message: str) -> None:
         # field.Error's ErrorBody: a string quoted, a number as is, anything else as compact JSON.
         shown = (
@@ -251,15 +247,15 @@ class _Checker:
             if isinstance(value, int) and not isinstance(value, bool)
             else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         )
-        self.issues.append(Issue(json_pointer(path), f"Invalid value: {shown}: {message}"))
+        self.add(path, f"Invalid value: {shown}: {message}")
 
-    def required(self, path: Path, message: str = "") -> None:
+    def required(self, path: Path) -> None:
         if not self.partial:
-            self.issues.append(Issue(json_pointer(path), "Required value" + (f": {message}" if message else "")))
+            self.add(path, "Required value")
 
     def not_supported(self, path: Path, value: Any, supported: tuple[str, ...]) -> None:
         listed = ", ".join(f'"{option}"' for option in supported)
-        self.issues.append(Issue(json_pointer(path), f'Unsupported value: "{value}": supported values: {listed}'))
+        self.add(path, f'Unsupported value: "{value}": supported values: {listed}')
 
     def check_name(self, path: Path, value: Any, rule: NameRule) -> None:
         if isinstance(value, str) and value:
@@ -282,8 +278,7 @@ class _Checker:
         for key, value in _string_items(labels):
             for message in qualified_name(key):
                 self.invalid((*path, key), key, message)
-            for message in label_value(value):
-                self.invalid((*path, key), value, message)
+            self.check_name((*path, key), value, label_value)
 
     def annotations(self, path: Path, annotations: Any) -> None:
         """ValidateAnnotations: keys (lower-cased) are qualified names; all of them at most 256 KiB."""
@@ -292,7 +287,7 @@ class _Checker:
             for message in qualified_name(key.lower()):
                 self.invalid((*path, key), key, message)
         if sum(len(key) + len(value) for key, value in items) > ANNOTATIONS_MAX:
-            self.issues.append(Issue(json_pointer(path), f"Too long: may not be more than {ANNOTATIONS_MAX} bytes"))
+            self.add(path, f"Too long: may not be more than {ANNOTATIONS_MAX} bytes")
 
     # pod templates ------------------------------------------------------------------------
 
@@ -312,47 +307,41 @@ class _Checker:
             self.not_supported((*spec_path, "restartPolicy"), restart, ("Always", "OnFailure", "Never"))
         self.labels((*spec_path, "nodeSelector"), spec.get("nodeSelector"))
         self.check_name((*spec_path, "serviceAccountName"), spec.get("serviceAccountName"), dns1123_subdomain)
-        tolerations = spec.get("tolerations")
-        for index, toleration in enumerate(tolerations if isinstance(tolerations, list) else []):
-            if isinstance(toleration, Mapping):
-                self.toleration((*spec_path, "tolerations", index), toleration)
+        for index, toleration in _mappings(spec.get("tolerations")):
+            self.toleration((*spec_path, "tolerations", index), toleration)
 
     def volumes(self, path: Path, volumes: Any) -> set[str] | None:
         """The volume names; None when a partial manifest's live object may have more."""
         names: set[str] = set()
-        for index, volume in enumerate(volumes if isinstance(volumes, list) else []):
-            name = volume.get("name") if isinstance(volume, Mapping) else None
+        for index, volume in _mappings(volumes):
+            name = volume.get("name")
             if not isinstance(name, str):
                 continue
             self.check_name((*path, index, "name"), name, dns1123_label)
             if name in names:
-                self.issues.append(Issue(json_pointer((*path, index, "name")), f'Duplicate value: "{name}"'))
+                self.add((*path, index, "name"), f'Duplicate value: "{name}"')
             names.add(name)
         return None if self.partial else names
 
     def containers(self, path: Path, containers: Any, volumes: set[str] | None) -> None:
         names: set[str] = set()
-        for index, container in enumerate(containers if isinstance(containers, list) else []):
-            if not isinstance(container, Mapping):
-                continue
+        for index, container in _mappings(containers):
             here = (*path, index)
             name = container.get("name")
             self.check_name((*here, "name"), name, dns1123_label)
             if isinstance(name, str):
                 if name in names:
-                    self.issues.append(Issue(json_pointer((*here, "name")), f'Duplicate value: "{name}"'))
+                    self.add((*here, "name"), f'Duplicate value: "{name}"')
                 names.add(name)
             self.volume_mounts((*here, "volumeMounts"), container.get("volumeMounts"), volumes)
             self.resources((*here, "resources"), container.get("resources"))
 
     def volume_mounts(self, path: Path, mounts: Any, volumes: set[str] | None) -> None:
         mount_paths: set[str] = set()
-        for index, mount in enumerate(mounts if isinstance(mounts, list) else []):
-            if not isinstance(mount, Mapping):
-                continue
+        for index, mount in _mappings(mounts):
             name, mount_path = mount.get("name"), mount.get("mountPath")
             if volumes is not None and isinstance(name, str) and name not in volumes:
-                self.issues.append(Issue(json_pointer((*path, index, "name")), f'Not found: "{name}"'))
+                self.add((*path, index, "name"), f'Not found: "{name}"')
             if isinstance(mount_path, str):
                 if mount_path in mount_paths:
                     self.invalid((*path, index, "mountPath"), mount_path, "must be unique")
@@ -395,14 +384,8 @@ class _Checker:
                 )
 
     def toleration(self, path: Path, toleration: Mapping[str, Any]) -> None:
-        key, operator, value = (
-            toleration.get("key") or "",
-            toleration.get("operator") or "",
-            toleration.get("value") or "",
-        )
-        if isinstance(key, str) and key:
-            for message in qualified_name(key):
-                self.invalid((*path, "key"), key, message)
+        key, operator, value = (toleration.get(field) or "" for field in ("key", "operator", "value"))
+        self.check_name((*path, "key"), key, qualified_name)
         if not key and operator != "Exists":
             self.invalid(
                 (*path, "operator"),
@@ -416,8 +399,7 @@ class _Checker:
                 "effect must be 'NoExecute' when `tolerationSeconds` is set",
             )
         if operator in ("Equal", "") and isinstance(value, str):
-            for message in label_value(value):
-                self.invalid((*path, "operator"), value, message)
+            self.check_name((*path, "operator"), value, label_value)
         elif operator == "Exists" and value:
             self.invalid((*path, "operator"), value, "value must be empty when `operator` is 'Exists'")
 
@@ -437,7 +419,7 @@ class _Checker:
         # Unset is defaulted to Always, which a Job may not have (validateJobSpec).
         if restart in (None, "", "Always"):
             if restart is not None or not self.partial:
-                self.issues.append(Issue(json_pointer(path), 'Required value: valid values: "OnFailure", "Never"'))
+                self.add(path, 'Required value: valid values: "OnFailure", "Never"')
         elif isinstance(restart, str) and restart not in ("OnFailure", "Never"):
             self.not_supported(path, restart, ("OnFailure", "Never"))
 
@@ -453,18 +435,13 @@ class _Checker:
             for key in sorted(data.keys() & binary.keys()):
                 self.invalid(("data", key), key, "duplicate of key present in binaryData")
         if total > CONFIG_MAP_MAX:
-            self.issues.append(Issue("", f"Too long: may not be more than {CONFIG_MAP_MAX} bytes"))
+            self.add((), f"Too long: may not be more than {CONFIG_MAP_MAX} bytes")
 
     def policy_rules(self, namespaced: bool) -> None:
-        rules = self.obj.get("rules")
-        for index, rule in enumerate(rules if isinstance(rules, list) else []):
-            if not isinstance(rule, Mapping):
-                continue
+        for index, rule in _mappings(self.obj.get("rules")):
             path = ("rules", index)
             if not rule.get("verbs"):
-                self.issues.append(
-                    Issue(json_pointer((*path, "verbs")), "Required value: verbs must contain at least one value")
-                )
+                self.add((*path, "verbs"), "Required value: verbs must contain at least one value")
             urls = rule.get("nonResourceURLs")
             if urls:
                 if namespaced:
@@ -477,19 +454,9 @@ class _Checker:
                     )
                 continue
             if not rule.get("apiGroups"):
-                self.issues.append(
-                    Issue(
-                        json_pointer((*path, "apiGroups")),
-                        "Required value: resource rules must supply at least one api group",
-                    )
-                )
+                self.add((*path, "apiGroups"), "Required value: resource rules must supply at least one api group")
             if not rule.get("resources"):
-                self.issues.append(
-                    Issue(
-                        json_pointer((*path, "resources")),
-                        "Required value: resource rules must supply at least one resource",
-                    )
-                )
+                self.add((*path, "resources"), "Required value: resource rules must supply at least one resource")
 
     def role_binding(self, namespaced: bool) -> None:
         ref = self.obj.get("roleRef")
@@ -504,10 +471,8 @@ class _Checker:
             if not name:
                 self.required(("roleRef", "name"))
             self.check_name(("roleRef", "name"), name, path_segment_name)
-        subjects = self.obj.get("subjects")
-        for index, subject in enumerate(subjects if isinstance(subjects, list) else []):
-            if isinstance(subject, Mapping):
-                self.subject(("subjects", index), subject, namespaced)
+        for index, subject in _mappings(self.obj.get("subjects")):
+            self.subject(("subjects", index), subject, namespaced)
 
     def subject(self, path: Path, subject: Mapping[str, Any], namespaced: bool) -> None:
         kind, name = subject.get("kind", ""), subject.get("name")
@@ -520,7 +485,7 @@ class _Checker:
             if group:
                 self.not_supported((*path, "apiGroup"), group, ("",))
             if not namespaced and not subject.get("namespace"):
-                self.issues.append(Issue(json_pointer((*path, "namespace")), "Required value"))
+                self.add((*path, "namespace"), "Required value")
         elif kind in ("User", "Group"):
             if group != RBAC_GROUP:
                 self.not_supported((*path, "apiGroup"), group, (RBAC_GROUP,))
@@ -559,3 +524,10 @@ def _string_items(mapping: Any) -> list[tuple[str, str]]:
     if not isinstance(mapping, Mapping):
         return []
     return [(key, value) for key, value in mapping.items() if isinstance(key, str) and isinstance(value, str)]
+
+
+def _mappings(items: Any) -> list[tuple[int, Mapping[str, Any]]]:
+    """The (index, item) of each mapping in a list (other shapes are the schema's to report)."""
+    if not isinstance(items, list):
+        return []
+    return [(index, item) for index, item in enumerate(items) if isinstance(item, Mapping)]

@@ -2,9 +2,8 @@
 
 Validators come compiled from the `SchemaRegistry` (one per apiVersion/kind per run). There is
 no thread pool here: jsonschema-rs validates a manifest in a few microseconds and both it and
-YAML parsing hold the GIL, so two threads on two cores are no faster than one
-(benchmarks/README.md). `run.py` parallelises
-per profile instead, where Helm's Go code (render + lint) runs without the GIL.
+YAML parsing hold the GIL, so two threads on two cores are no faster than one (benchmarks/README.md).
+`run.py` parallelises per profile instead, where Helm's Go code (render + lint) runs without the GIL.
 """
 
 from __future__ import annotations
@@ -26,29 +25,24 @@ class ResourceValidator:
         self.registry = registry
         self.ignore_missing_schemas = ignore_missing_schemas
 
-    def validate(self, document: Document) -> Result:
-        if isinstance(document, DocumentError):
-            return _document_error(document)
-        return self.validate_resource(document)
-
     def validate_all(self, documents: Iterable[Document]) -> list[Result]:
         return [self.validate(document) for document in documents]
 
-    def validate_resource(self, resource: Resource) -> Result:
+    def validate(self, resource: Document) -> Result:
+        if isinstance(resource, DocumentError):
+            return resource_result(resource, Status.ERROR, message=resource.message, issues=resource.issues)
         lookup = self.registry.lookup(resource.api_version, resource.kind)
         if lookup.compiled is None:
             if lookup.error:
                 return resource_result(resource, Status.ERROR, message=lookup.error)
-            if self.ignore_missing_schemas:
-                return resource_result(resource, Status.SKIPPED, message=f"could not find schema for {resource.kind}")
-            return resource_result(resource, Status.ERROR, message=f"could not find schema for {resource.kind}")
+            status = Status.SKIPPED if self.ignore_missing_schemas else Status.ERROR
+            return resource_result(resource, status, message=f"could not find schema for {resource.kind}")
         validator = lookup.compiled.validator
-        partial = is_partial_manifest(resource.obj)
         try:
             if validator.is_valid(resource.obj):  # the common case: skip building error objects
                 return resource_result(resource, Status.VALID)
             errors = list(validator.iter_errors(resource.obj))
-            if partial:
+            if is_partial_manifest(resource.obj):
                 errors = without_required(errors)
                 if not errors:
                     return resource_result(resource, Status.VALID, message=PARTIAL_MESSAGE)
@@ -85,7 +79,7 @@ def readable_message(message: str, instance: Any) -> str:
 
 
 def resource_result(
-    resource: Resource,
+    resource: Document,
     status: Status,
     *,
     message: str = "",
@@ -104,20 +98,4 @@ def resource_result(
         index=resource.index,
         message=message,
         issues=issues,
-    )
-
-
-def _document_error(document: DocumentError) -> Result:
-    return Result(
-        profile=document.source,
-        template=document.template,
-        check=Check.SCHEMA,
-        status=Status.ERROR,
-        kind=document.kind,
-        name=document.name,
-        namespace=document.namespace,
-        api_version=document.api_version,
-        index=document.index,
-        message=document.message,
-        issues=document.issues,
     )
