@@ -30,10 +30,11 @@ object may have) are left out for it; every value it does set is checked.
 
 from __future__ import annotations
 
+import decimal
 import json
 import re
 from collections.abc import Callable, Mapping
-from fractions import Fraction
+from decimal import Decimal
 from typing import Any
 
 from .documents import json_pointer
@@ -193,28 +194,42 @@ _BINARY_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 QUANTITY_FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 
 
-def parse_quantity(text: str) -> Fraction:
+def parse_quantity(text: str) -> Decimal:
     """ParseQuantity's value, exactly; ValueError with the server's message when it refuses it.
 
     Go reads a sign, digits (none read as 0), an optional fraction, then suffix letters from
     "eEinumkKMGTP", an optional sign and digits; the suffix must be a decimal or binary SI
-    suffix or an exponent (parseQuantityString, suffixHandler.interpret)."""
+    suffix or an exponent (parseQuantityString, suffixHandler.interpret: an exponent is parsed as
+    an int64, refused beyond it, then cut to an int32). A Decimal keeps the exponent apart from the
+    digits, so "1e2147483647" costs no more to read and compare than "1"."""
     text = text.strip()  # UnmarshalJSON trims spaces
     match = _QUANTITY_RE.fullmatch(text)
     if not text or match is None:
         raise ValueError(QUANTITY_FORMAT_ERROR)
     sign, whole, fraction, letters, exponent_digits = match.groups()
-    number = Fraction(int(whole or "0")) + (Fraction(int(fraction), 10 ** len(fraction)) if fraction else 0)
     suffix = letters + exponent_digits
+    exact = decimal.Context(prec=len(text) + 20, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[])
+    number = Decimal(f"{whole or '0'}.{fraction or '0'}")
     if suffix in _DECIMAL_SUFFIXES:
-        value = number * Fraction(10) ** _DECIMAL_SUFFIXES[suffix]
+        value = number.scaleb(_DECIMAL_SUFFIXES[suffix], exact)
     elif suffix in _BINARY_SUFFIXES:
-        value = number * 2 ** _BINARY_SUFFIXES[suffix]
-    elif len(suffix) > 1 and suffix[0] in "eE" and re.fullmatch(r"[-+]?[0-9]+", suffix[1:]):
-        value = number * Fraction(10) ** int(suffix[1:])
+        value = exact.multiply(number, 2 ** _BINARY_SUFFIXES[suffix])
+    elif len(suffix) > 1 and suffix[0] in "eE" and (exponent := _int64(suffix[1:])) is not None:
+        value = number.scaleb((exponent + 2**31) % 2**32 - 2**31, exact)  # Go's int32(parsed)
     else:
         raise ValueError("unable to parse quantity's suffix")
-    return -value if sign == "-" else value
+    return value.copy_negate() if sign == "-" else value
+
+
+def _int64(digits: str) -> int | None:
+    """strconv.ParseInt(digits, 10, 64): a sign, then decimal digits; None beyond int64."""
+    if not re.fullmatch(r"[-+]?[0-9]+", digits):
+        return None
+    significant = digits.lstrip("+-").lstrip("0")
+    if len(significant) > 19:
+        return None
+    value = int(significant or "0") * (-1 if digits[0] == "-" else 1)
+    return value if -(2**63) <= value < 2**63 else None
 
 
 def _quantity_text(value: Any) -> str | None:
@@ -350,7 +365,7 @@ class _Checker:
     def resources(self, path: Path, resources: Any) -> None:
         if not isinstance(resources, Mapping):
             return
-        parsed: dict[str, dict[str, Fraction]] = {}
+        parsed: dict[str, dict[str, Decimal]] = {}
         for bag in ("limits", "requests"):
             values = resources.get(bag)
             parsed[bag] = {}
