@@ -40,7 +40,6 @@ def build_predicate(
     FilterValueError for values the agent refuses, KeyError for a field this version lacks or
     that cannot be previewed."""
     tables = load_tables(version)
-    matcher = FIELD_MATCHERS[field]
-    if field not in tables.filter_fields or not matcher.previewable:
+    if field not in tables.filter_fields or field not in FIELD_MATCHERS:
         raise KeyError(f"{field} cannot be previewed for Cilium {version}")
-    return matcher.build(values, MatchContext(version, tables, list(event_types)))
+    return FIELD_MATCHERS[field](values, MatchContext(tables, list(event_types)))
