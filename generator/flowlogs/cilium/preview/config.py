@@ -58,10 +58,9 @@ class ExporterConfig:
     source: str  # the file
     form: str  # "flowlogs.yaml" | "ConfigMap" | "Helm values"
     flow_logs: tuple[FlowLogConfig, ...]
-    notes: tuple[str, ...] = field(default=())
-    shared_rotation: dict[str, int] = field(
-        default_factory=dict
-    )  # 1.16/1.17 Helm values: the agent-wide fileMaxSizeMb/fileMaxBackups
+    notes: tuple[str, ...] = ()
+    # 1.16/1.17 Helm values: the agent-wide fileMaxSizeMb/fileMaxBackups
+    shared_rotation: dict[str, int] = field(default_factory=dict)
 
 
 class ExporterConfigError(FlowlogsError):
@@ -409,23 +408,14 @@ def _go_bool(value: Any, where: str) -> bool | None:
     """A cilium-config value the agent reads as a bool (the chart quotes it: strconv.ParseBool's words)."""
     if value is None or isinstance(value, bool):
         return value
-    words = {
-        "1": True,
-        "t": True,
-        "T": True,
-        "TRUE": True,
-        "true": True,
-        "True": True,
-        "0": False,
-        "f": False,
-        "F": False,
-        "FALSE": False,
-        "false": False,
-        "False": False,
-    }
-    if str(value) not in words:
-        raise ExporterConfigError(f"{where}: expected true or false, got {value!r}")
-    return words[str(value)]
+    if str(value) in _GO_TRUE:
+        return True
+    if str(value) in _GO_FALSE:
+        return False
+    raise ExporterConfigError(f"{where}: expected true or false, got {value!r}")
+
+
+_GO_TRUE, _GO_FALSE = {"1", "t", "T", "TRUE", "true", "True"}, {"0", "f", "F", "FALSE", "false", "False"}
 
 
 def read_exporter_config(path: Path, version: str = DEFAULT_VERSION) -> ExporterConfig:
