@@ -12,7 +12,7 @@ import gzip
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, Any
 
 import orjson
@@ -178,9 +178,7 @@ class PreviewRun:
     first_time: str = ""  # RFC 3339, second precision (UTC as Hubble writes it), of the flows
     last_time: str = ""
     records: dict[str, int] = field(default_factory=dict)  # non-flow records (lost_events, node_status, ...) by kind
-    malformed: list[tuple[int, str]] = field(
-        default_factory=list
-    )  # (line, problem) of the first MALFORMED_KEPT skipped lines
+    malformed: list[tuple[int, str]] = field(default_factory=list)  # (line, problem): the first MALFORMED_KEPT
     malformed_count: int = 0
     over_time: Timeline = field(default_factory=Timeline)  # seen flows by their time
 
@@ -188,15 +186,10 @@ class PreviewRun:
         if not self.first_time or not self.last_time:
             return None
         try:
-            first, last = (_parse_time(t) for t in (self.first_time, self.last_time))
+            first, last = (datetime.fromisoformat(t[:19]) for t in (self.first_time, self.last_time))
         except ValueError:
             return None
         return (last - first).total_seconds() + 1  # both ends at second precision: inclusive
-
-
-def _parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text[:19])
-    return moment.replace(tzinfo=UTC)
 
 
 def malformed_problem(line: bytes, parsed: bool) -> str:
