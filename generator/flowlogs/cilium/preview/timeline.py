@@ -20,26 +20,10 @@ _COARSER = {19: 16, 16: 13, 13: 10}  # prefix length: second -> minute -> hour -
 _SECONDS = {19: 1, 16: 60, 13: 3600, 10: 86400}
 # Bin widths (and the report's tick steps) that read well on an axis, in seconds.
 ROUND_WIDTHS = (
-    1,
-    2,
-    5,
-    10,
-    15,
-    30,
-    60,
-    120,
-    300,
-    600,
-    900,
-    1800,
-    3600,
-    7200,
-    10800,
-    21600,
-    43200,
-    86400,
-    172800,
-    604800,
+    *(1, 2, 5, 10, 15, 30),
+    *(60, 120, 300, 600, 900, 1800),  # minutes
+    *(3600, 7200, 10800, 21600, 43200),  # hours
+    *(86400, 172800, 604800),  # days, a week
 )
 
 
