@@ -202,10 +202,6 @@ def _fqdn_pattern_regexp(pattern: str) -> str:
 _FQDN_ELEMENT = r"(?:[-0-9_a-z]+(?:\.[-0-9_a-z]+)*)"
 
 
-def compile_fqdn_patterns(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile(r"\A(?:" + "|".join(_fqdn_pattern_regexp(p) for p in patterns) + r")\Z")
-
-
 def compile_node_name_patterns(patterns: list[str]) -> re.Pattern[str]:
     """patterns.go appendNodeNamePatternRegexp: "cluster/node", each an FQDN pattern, empty
     matching everything; without a slash the pattern is the node part, in any cluster."""
@@ -225,12 +221,8 @@ def compile_node_name_patterns(patterns: list[str]) -> re.Pattern[str]:
 
 def _fqdn(key: str) -> Build:
     def build(values: list[Any], _: MatchContext) -> Predicate:
-        regexp = compile_fqdn_patterns(_strings(values, "FQDN"))
-
-        def match(ev: FlowEvent) -> bool:
-            return any(regexp.match(name) for name in ev.flow.get(key, ()))
-
-        return match
+        regexp = re.compile(r"\A(?:" + "|".join(_fqdn_pattern_regexp(p) for p in _strings(values, "FQDN")) + r")\Z")
+        return lambda ev: any(regexp.match(name) for name in ev.flow.get(key, ()))
 
     return build
 
@@ -280,32 +272,19 @@ def _node_name(values: list[Any], _: MatchContext) -> Predicate:
 # --- labels.go -------------------------------------------------------------------------------
 
 
-def _labels(get: Callable[[dict[str, Any]], list[str]]) -> Build:
+def _labels(side: str | None) -> Build:
+    """The labels of the flow's `side` (source, destination), or with None its node_labels."""
+
     def build(values: list[Any], _: MatchContext) -> Predicate:
         try:
             selector = compile_selectors(_strings(values, "label selector"))
         except LabelSelectorError as error:
             raise FilterValueError(str(error)) from error
-
-        def match(ev: FlowEvent) -> bool:
-            return selector(get(ev.flow))
-
-        return match
+        if side is None:
+            return lambda ev: selector(ev.flow.get("node_labels", []))
+        return lambda ev: selector((ev.flow.get(side) or _EMPTY).get("labels", []))
 
     return build
-
-
-def _endpoint_labels(side: str) -> Callable[[dict[str, Any]], list[str]]:
-    def get(flow: dict[str, Any]) -> list[str]:
-        labels: list[str] = (flow.get(side) or _EMPTY).get("labels", [])
-        return labels
-
-    return get
-
-
-def _node_labels(flow: dict[str, Any]) -> list[str]:
-    labels: list[str] = flow.get("node_labels", [])
-    return labels
 
 
 # --- identity.go, workload.go, cluster_name.go -------------------------------------------------
@@ -359,11 +338,7 @@ def _cluster_name(side: str) -> Build:
         names = set(_strings(values, "cluster name"))
         if "" in names:
             raise FilterValueError("invalid filter, name must not be empty")
-
-        def match(ev: FlowEvent) -> bool:
-            return (ev.flow.get(side) or _EMPTY).get("cluster_name", "") in names
-
-        return match
+        return lambda ev: (ev.flow.get(side) or _EMPTY).get("cluster_name", "") in names
 
     return build
 
@@ -371,12 +346,12 @@ def _cluster_name(side: str) -> Build:
 # --- verdict.go, drop_reason_desc.go, traffic_direction.go, uuid.go, reply.go -------------------
 
 
-def _enum_values(values: list[Any], enum: str, known: set[str]) -> set[str]:
+def _enum_values(values: list[Any], enum: str) -> set[str]:
     facts = proto_facts()
     names = set()
     for value in values:
         name = facts.enum_name(enum, value)
-        if name not in known:
+        if name not in facts.enums[enum]:
             raise FlowFilterDecodeError(f"invalid value for enum {enum}: {value!r} (the agent rejects the whole file)")
         names.add(name)
     return names
@@ -405,7 +380,7 @@ def _enum_field(field: str, enum: str, unset: str, wanted: set[str]) -> Predicat
 
 
 def _verdict(values: list[Any], _: MatchContext) -> Predicate:
-    wanted = _enum_values(values, "Verdict", set(proto_facts().enums["Verdict"]))
+    wanted = _enum_values(values, "Verdict")
     return _enum_field("verdict", "Verdict", "VERDICT_UNKNOWN", wanted)
 
 
@@ -438,25 +413,19 @@ def _drop_reason_desc(values: list[Any], context: MatchContext) -> Predicate:
 
 
 def _traffic_direction(values: list[Any], _: MatchContext) -> Predicate:
-    wanted = _enum_values(values, "TrafficDirection", set(proto_facts().enums["TrafficDirection"]))
+    wanted = _enum_values(values, "TrafficDirection")
     return _enum_field("traffic_direction", "TrafficDirection", "TRAFFIC_DIRECTION_UNKNOWN", wanted)
 
 
 def _uuid(values: list[Any], _: MatchContext) -> Predicate:
     wanted = set(_strings(values, "uuid"))
-
-    def match(ev: FlowEvent) -> bool:
-        return ev.kind == "flow" and ev.flow.get("uuid", "") in wanted
-
-    return match
+    return lambda ev: ev.kind == "flow" and ev.flow.get("uuid", "") in wanted
 
 
 def _reply(values: list[Any], _: MatchContext) -> Predicate:
     wanted = _bools(values, "reply")
 
     def match(ev: FlowEvent) -> bool:
-        if not wanted:
-            return True
         if ev.kind != "flow":
             return False
         is_reply = ev.flow.get("is_reply")
@@ -557,7 +526,7 @@ _L4_PROTOCOLS = {
     "vrrp": ("VRRP",),
     "igmp": ("IGMP",),
 }
-_L7_PROTOCOLS = {"dns": "dns", "http": "http", "kafka": "kafka"}
+_L7_PROTOCOLS = ("dns", "http", "kafka")
 
 
 def _protocol(values: list[Any], context: MatchContext) -> Predicate:
@@ -571,7 +540,7 @@ def _protocol(values: list[Any], context: MatchContext) -> Predicate:
         if name in _L4_PROTOCOLS:
             l4_keys.extend(_L4_PROTOCOLS[name])
         elif name in _L7_PROTOCOLS:
-            l7_keys.append(_L7_PROTOCOLS[name])
+            l7_keys.append(name)
         else:
             raise FilterValueError(f"unknown protocol: {value!r}")
 
@@ -630,12 +599,7 @@ def _interface(values: list[Any], _: MatchContext) -> Predicate:
 
 def _trace_id(values: list[Any], _: MatchContext) -> Predicate:
     wanted = set(_strings(values, "trace id"))
-
-    def match(ev: FlowEvent) -> bool:
-        parent = (ev.flow.get("trace_context") or _EMPTY).get("parent") or _EMPTY
-        return parent.get("trace_id", "") in wanted
-
-    return match
+    return lambda ev: ((ev.flow.get("trace_context") or _EMPTY).get("parent") or _EMPTY).get("trace_id", "") in wanted
 
 
 # --- encrypted.go, ip_tracing.go (Cilium 1.19) ---------------------------------------------------
@@ -644,13 +608,7 @@ def _trace_id(values: list[Any], _: MatchContext) -> Predicate:
 def _encrypted(values: list[Any], _: MatchContext) -> Predicate:
     """encrypted.go (cilium/hubble v1.19.4): `IP.encrypted` is one of the values; not a flow: no match."""
     wanted = _bools(values, "encrypted")
-
-    def match(ev: FlowEvent) -> bool:
-        if not wanted:
-            return True
-        return ev.kind == "flow" and bool((ev.flow.get("IP") or _EMPTY).get("encrypted", False)) in wanted
-
-    return match
+    return lambda ev: ev.kind == "flow" and bool((ev.flow.get("IP") or _EMPTY).get("encrypted", False)) in wanted
 
 
 def _ip_trace_id(values: list[Any], _: MatchContext) -> Predicate:
@@ -716,8 +674,7 @@ def _http_method(values: list[Any], context: MatchContext) -> Predicate:
     wanted = {m.casefold() for m in _strings(values, "method")}
 
     def match(ev: FlowEvent) -> bool:
-        http = _http(ev.flow)
-        method = (http or _EMPTY).get("method", "")
+        method = (_http(ev.flow) or _EMPTY).get("method", "")
         return bool(method) and method.casefold() in wanted
 
     return match
@@ -782,14 +739,14 @@ FIELD_MATCHERS: dict[str, Build] = {
     "source_ip_xlated": _ip_getter("source_xlated"),
     "source_pod": _namespaced("source", "pod_name"),
     "source_fqdn": _fqdn("source_names"),
-    "source_label": _labels(_endpoint_labels("source")),
+    "source_label": _labels("source"),
     "source_service": _namespaced("source_service", "name"),
     "source_workload": _workload("source"),
     "source_cluster_name": _cluster_name("source"),
     "destination_ip": _ip_getter("destination"),
     "destination_pod": _namespaced("destination", "pod_name"),
     "destination_fqdn": _fqdn("destination_names"),
-    "destination_label": _labels(_endpoint_labels("destination")),
+    "destination_label": _labels("destination"),
     "destination_service": _namespaced("destination_service", "name"),
     "destination_workload": _workload("destination"),
     "destination_cluster_name": _cluster_name("destination"),
@@ -812,7 +769,7 @@ FIELD_MATCHERS: dict[str, Build] = {
     "http_header": _http_header,
     "tcp_flags": _tcp_flags,
     "node_name": _node_name,
-    "node_labels": _labels(_node_labels),
+    "node_labels": _labels(None),
     "ip_version": _ip_version,
     "trace_id": _trace_id,
     "encrypted": _encrypted,
