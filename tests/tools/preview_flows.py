@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from flowlogs.cilium.preview.flows import FlowEvent, FlowLines, event_from_object, is_blank, proto_facts
+from flowlogs.cilium.preview.flows import FlowEvent, FlowLines, event_from_object, proto_facts
 from flowlogs.cilium.preview.matchers import FIELD_MATCHERS, MatchContext, Predicate
 from flowlogs.cilium.tables import load_tables
 
@@ -27,7 +27,7 @@ def read_flows(path: str) -> Iterator[FlowEvent]:
     table = proto_facts().json_to_proto
     with FlowLines(path) as lines:
         for number, line in lines:
-            if not is_blank(line):
+            if line.strip():
                 event = parse_line(line, number, table)
                 assert event is not None, f"{path}:{number}: not a JSON object"
                 yield event

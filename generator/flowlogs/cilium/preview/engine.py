@@ -20,7 +20,7 @@ import orjson
 from ...errors import FlowlogsError
 from ..defaults import DEFAULT_VERSION
 from .apply import CompiledFlowLog, decide_all
-from .flows import FlowEvent, event_from_object, flow_type_error, is_blank, proto_facts
+from .flows import FlowEvent, event_from_object, flow_type_error, proto_facts
 from .timeline import Timeline
 
 _CHUNK = 65536
@@ -236,7 +236,7 @@ def run_preview(
     exporting = decide_all([flow_log for _, _, flow_log in active])  # positions in `active`
     try:
         for number, line in lines:
-            if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
+            if line[0] != 123 and not line.strip():  # 123: "{", how every event starts
                 continue
             try:
                 obj = loads(line)

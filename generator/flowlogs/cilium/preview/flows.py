@@ -42,10 +42,7 @@ class ProtoFacts:
     def enum_name(self, enum: str, value: object) -> str:
         """An enum value as protojson may write it (name or number) -> its name."""
         if isinstance(value, int) and not isinstance(value, bool):
-            for name, number in self.enums[enum].items():
-                if number == value:
-                    return name
-            return str(value)
+            return next((name for name, number in self.enums[enum].items() if number == value), str(value))
         return str(value)
 
 
@@ -59,21 +56,17 @@ def proto_facts() -> ProtoFacts:
     )
 
 
+@dataclass(slots=True, eq=False)
 class FlowEvent:
     """One input line: its number, the event kind, the flow (proto names; {} for other kinds)."""
 
-    __slots__ = ("line", "kind", "flow", "payload", "node_name", "time", "size")
-
-    def __init__(
-        self, line: int, kind: str, flow: dict[str, Any], payload: dict[str, Any], node_name: str, time: str, size: int
-    ) -> None:
-        self.line = line
-        self.kind = kind
-        self.flow = flow
-        self.payload = payload  # the non-flow event (agent_event, ...), proto names
-        self.node_name = node_name
-        self.time = time
-        self.size = size  # bytes of the input line, newline included
+    line: int
+    kind: str
+    flow: dict[str, Any]
+    payload: dict[str, Any]  # the non-flow event (agent_event, ...), proto names
+    node_name: str
+    time: str
+    size: int  # bytes of the input line, newline included
 
 
 def _to_proto_names(value: dict[str, Any], table: dict[str, str]) -> dict[str, Any]:
@@ -223,10 +216,6 @@ class FlowLines:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def is_blank(line: bytes) -> bool:
-    return not line.strip()
 
 
 def event_from_object(obj: Any, number: int, size: int, table: dict[str, str]) -> FlowEvent | None:
@@ -391,10 +380,8 @@ def flow_type_error(path: str, number: int, line: bytes, version: str) -> Flowlo
     except orjson.JSONDecodeError:
         return FlowlogsError(f"{path}:{number}: not a Flow or an exported event (a JSON object per line)")
     problem = flow_type_problem(obj, version)
-    return (
-        None
-        if problem is None
-        else FlowlogsError(
-            f"{path}:{number}: {problem} (flow.Flow, Cilium {version}); the agent could not read this flow"
-        )
+    if problem is None:
+        return None
+    return FlowlogsError(
+        f"{path}:{number}: {problem} (flow.Flow, Cilium {version}); the agent could not read this flow"
     )
