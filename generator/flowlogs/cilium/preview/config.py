@@ -234,7 +234,7 @@ def _from_config_map(document: dict[str, Any], where: str) -> tuple[FlowLogConfi
         raise ExporterConfigError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
     except yaml.YAMLError as error:
         raise ExporterConfigError(f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY} is not YAML: {error}") from error
-    return flow_logs_from_document(inner, f"{where} (ConfigMap {name}, data.{FLOWLOGS_KEY})")
+    return flow_logs_from_document(inner, shown)
 
 
 def _chart_filters(value: Any, where: str) -> tuple[dict[str, Any], ...]:
@@ -453,8 +453,3 @@ def read_exporter_config(path: Path, version: str = DEFAULT_VERSION) -> Exporter
         f"{where}: no exporter configuration found: expected a flowlogs.yaml ('flowLogs:'), a ConfigMap with "
         f"data.{FLOWLOGS_KEY}, or Cilium Helm values with hubble.export.dynamic.config.content or hubble.export.static"
     )
-
-
-def flow_logs_from_compiled(flow_logs: list[dict[str, Any]], where: str) -> tuple[FlowLogConfig, ...]:
-    """Compiled `flowLogs` entries of a profile (the values flowlogs' chart writes to flowlogs.yaml)."""
-    return flow_logs_from_document({"flowLogs": flow_logs}, where)
