@@ -105,17 +105,15 @@ def compile_field_mask(paths: Sequence[str], tables: CiliumTables, where: str) -
                 "fieldmask)"
             )
         node = tree
-        parts = path.split(".")
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            if last:
-                node[part] = None  # whole field (fm.Normalize: a parent path wins over children)
-            else:
-                child = node.get(part, {})
-                if child is None:
-                    break  # the parent is already copied whole
-                node[part] = child
-                node = child
+        *parents, leaf = path.split(".")
+        for part in parents:
+            child = node.get(part, {})
+            if child is None:
+                break  # the parent is already copied whole
+            node[part] = child
+            node = child
+        else:
+            node[leaf] = None  # whole field (fm.Normalize: a parent path wins over children)
     return tree or None
 
 
