@@ -46,15 +46,14 @@ def _from_profile(
     return compiled.source, cilium.version, list(cilium.values["flowLogs"]), notes
 
 
-# Progress lines on a terminal: every this many flows (FLOWLOGS_PROGRESS_EVERY sets another number).
-PROGRESS_EVERY = 100_000
 _PROGRESS_VARIABLE = "FLOWLOGS_PROGRESS_EVERY"
 MALFORMED_SHOWN = 3  # skipped lines named on stderr; the rest are counted
 
 
-def _progress_every() -> int:
+def _progress_every(default: int) -> int:
+    """Progress lines on a terminal: every `default` flows, or as many as FLOWLOGS_PROGRESS_EVERY says."""
     raw = os.environ.get(_PROGRESS_VARIABLE, "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else PROGRESS_EVERY
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
 
 
 def run(args: argparse.Namespace, load: ProfileLoader) -> int:
@@ -63,7 +62,7 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
     from ..tables import load_tables
     from .apply import compile_flow_log
     from .config import flow_logs_from_document, read_exporter_config
-    from .engine import run_preview
+    from .engine import PROGRESS_EVERY, run_preview
     from .flows import FlowLines
     from .report import PreviewResult, to_html, to_text, write_json
     from .volume import estimate
@@ -132,7 +131,7 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
                 source=args.flows,
                 strict=args.strict,
                 progress=progress if watched else None,
-                progress_every=_progress_every(),
+                progress_every=_progress_every(PROGRESS_EVERY),
             )
     finally:
         if progressed:

@@ -169,6 +169,7 @@ _NO_IP: dict[str, Any] = {}
 
 
 MALFORMED_KEPT = 100  # malformed lines named in a run's result (all are counted)
+PROGRESS_EVERY = 100_000  # flows between two progress calls
 
 
 @dataclass
@@ -209,7 +210,7 @@ def run_preview(
     source: str = "flows",
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
-    progress_every: int = 100_000,
+    progress_every: int = PROGRESS_EVERY,
 ) -> PreviewRun:
     """Every flow through every flow log. `on_written(index, event, line)` receives the exact
     lines the agent would write (serialising them costs time: only when asked). Every line is
