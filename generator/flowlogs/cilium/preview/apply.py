@@ -53,12 +53,7 @@ def field_predicates(
         if name == "experimental":
             # CEL (cel_expression.go) runs over the flow.Flow protobuf type (enum constants, zero values of
             # absent fields); no maintained Python CEL library offers that environment.
-            exprs = (
-                (value or {}).get("cel_expression", (value or {}).get("celExpression"))
-                if isinstance(value, dict)
-                else None
-            )
-            if exprs:
+            if isinstance(value, dict) and value.get("cel_expression", value.get("celExpression")):
                 unpreviewable.append(f"{name}.cel_expression")
             continue
         values = value if isinstance(value, list) else [value]
