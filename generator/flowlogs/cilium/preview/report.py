@@ -133,15 +133,11 @@ def write_json(result: PreviewResult, out: TextIO) -> None:
         "notes": result.notes,
     }
     compact: dict[str, str] = {}  # marker -> a count list on one line, as matched_lines is
-    holders: list[tuple[dict[str, Any] | None, str]] = [
-        (timeline, "seen"),
-        *((entry, "matched_over_time") for entry in flow_logs),
-    ]
-    for holder, key in holders:
-        if holder is not None and key in holder:
-            marker = json.dumps(f"\x00counts-{len(compact)}\x00")
-            compact[marker] = "[" + ", ".join(map(str, holder[key])) + "]"
-            holder[key] = json.loads(marker)
+    if timeline is not None:  # and so every flow log has its matched_over_time
+        for holder, key in [(timeline, "seen"), *((entry, "matched_over_time") for entry in flow_logs)]:
+            marker = f"\x00counts-{len(compact)}\x00"
+            compact[json.dumps(marker)] = "[" + ", ".join(map(str, holder[key])) + "]"
+            holder[key] = marker
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     for marker, counts in compact.items():
         text = text.replace(marker, counts, 1)

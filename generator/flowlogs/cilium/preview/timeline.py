@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 KEPT = 4096  # distinct buckets kept per series
@@ -27,15 +27,13 @@ ROUND_WIDTHS = (
 )
 
 
+@dataclass(slots=True, eq=False)
 class Timeline:
     """Counts of events per timestamp prefix; `untimed` counts the events without a time."""
 
-    __slots__ = ("counts", "cut", "untimed")
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-        self.cut = 19
-        self.untimed = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    cut: int = 19  # the prefix's length: 19 a second (see _COARSER)
+    untimed: int = 0
 
     def add(self, stamp: str) -> None:
         if not stamp:
