@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from flowlogs.cilium.preview.flows import FlowEvent, FlowLines, event_from_object, is_blank, proto_facts
+from flowlogs.cilium.preview.flows import FlowEvent, FlowLines, event_from_object, proto_facts
 from flowlogs.cilium.preview.matchers import FIELD_MATCHERS, MatchContext, Predicate
 from flowlogs.cilium.tables import load_tables
 
@@ -27,7 +27,7 @@ def read_flows(path: str) -> Iterator[FlowEvent]:
     table = proto_facts().json_to_proto
     with FlowLines(path) as lines:
         for number, line in lines:
-            if not is_blank(line):
+            if line.strip():
                 event = parse_line(line, number, table)
                 assert event is not None, f"{path}:{number}: not a JSON object"
                 yield event
@@ -40,7 +40,6 @@ def build_predicate(
     FilterValueError for values the agent refuses, KeyError for a field this version lacks or
     that cannot be previewed."""
     tables = load_tables(version)
-    matcher = FIELD_MATCHERS[field]
-    if field not in tables.filter_fields or not matcher.previewable:
+    if field not in tables.filter_fields or field not in FIELD_MATCHERS:
         raise KeyError(f"{field} cannot be previewed for Cilium {version}")
-    return matcher.build(values, MatchContext(version, tables, list(event_types)))
+    return FIELD_MATCHERS[field](values, MatchContext(tables, list(event_types)))

@@ -19,7 +19,6 @@ from typing import Any
 
 import orjson
 
-from ..flow_schema import json_name
 from ..tables import CiliumTables
 from .combine import any_of_all_source, compile_statements
 from .config import FlowLogConfig
@@ -47,28 +46,25 @@ def field_predicates(
             )
         fields[name] = value
     event_types = fields.get("event_type") or []
-    context = MatchContext(tables.version, tables, event_types if isinstance(event_types, list) else [])
+    context = MatchContext(tables, event_types if isinstance(event_types, list) else [])
     predicates: list[tuple[int, Predicate]] = []
     unpreviewable: list[str] = []
     for name, value in fields.items():
         if name == "experimental":
-            exprs = (
-                (value or {}).get("cel_expression", (value or {}).get("celExpression"))
-                if isinstance(value, dict)
-                else None
-            )
-            if exprs:
+            # CEL (cel_expression.go) runs over the flow.Flow protobuf type (enum constants, zero values of
+            # absent fields); no maintained Python CEL library offers that environment.
+            if isinstance(value, dict) and value.get("cel_expression", value.get("celExpression")):
                 unpreviewable.append(f"{name}.cel_expression")
             continue
         values = value if isinstance(value, list) else [value]
         if not values:
             continue  # protojson leaves an empty list unset: the field does not filter
-        matcher = FIELD_MATCHERS.get(name)
-        if matcher is None or not matcher.previewable:
+        build = FIELD_MATCHERS.get(name)
+        if build is None:
             unpreviewable.append(name)
             continue
         try:
-            predicates.append((_CHECK_ORDER.get(name, 3), matcher.build(values, context)))
+            predicates.append((_CHECK_ORDER.get(name, 3), build(values, context)))
         except FlowFilterDecodeError as error:
             raise FlowFilterDecodeError(f"{where}: {name}: {error}") from error
         except FilterValueError as error:
@@ -82,32 +78,13 @@ def field_predicates(
 # Which fields a filter checks first (lower first; others 3): enum and exact-value fields before
 # name prefixes, label selectors and regular expressions.
 _CHECK_ORDER = {
-    "uuid": 0,
-    "verdict": 0,
-    "drop_reason_desc": 0,
-    "event_type": 1,
-    "traffic_direction": 1,
-    "http_status_code": 1,
-    "reply": 1,
-    "ip_version": 1,
-    "protocol": 2,
-    "source_port": 2,
-    "destination_port": 2,
-    "source_identity": 2,
-    "destination_identity": 2,
-    "http_method": 2,
-    "tcp_flags": 2,
-    "interface": 2,
-    "trace_id": 2,
-    "source_label": 4,
-    "destination_label": 4,
-    "node_labels": 4,
-    "source_fqdn": 4,
-    "destination_fqdn": 4,
-    "node_name": 4,
-    "dns_query": 5,
-    "http_path": 5,
-    "http_url": 5,
+    **dict.fromkeys(("uuid", "verdict", "drop_reason_desc"), 0),
+    **dict.fromkeys(("event_type", "traffic_direction", "http_status_code", "reply", "ip_version"), 1),
+    **dict.fromkeys(("protocol", "source_port", "destination_port", "source_identity", "destination_identity"), 2),
+    **dict.fromkeys(("http_method", "tcp_flags", "interface", "trace_id"), 2),
+    **dict.fromkeys(("source_label", "destination_label", "node_labels"), 4),
+    **dict.fromkeys(("source_fqdn", "destination_fqdn", "node_name"), 4),
+    **dict.fromkeys(("dns_query", "http_path", "http_url"), 5),
 }
 
 
@@ -123,17 +100,15 @@ def compile_field_mask(paths: Sequence[str], tables: CiliumTables, where: str) -
                 "fieldmask)"
             )
         node = tree
-        parts = path.split(".")
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            if last:
-                node[part] = None  # whole field (fm.Normalize: a parent path wins over children)
-            else:
-                child = node.get(part, {})
-                if child is None:
-                    break  # the parent is already copied whole
-                node[part] = child
-                node = child
+        *parents, leaf = path.split(".")
+        for part in parents:
+            child = node.get(part, {})
+            if child is None:
+                break  # the parent is already copied whole
+            node[part] = child
+            node = child
+        else:
+            node[leaf] = None  # whole field (fm.Normalize: a parent path wins over children)
     return tree or None
 
 
@@ -255,13 +230,7 @@ def compile_flow_log(config: FlowLogConfig, tables: CiliumTables) -> CompiledFlo
         mask = compile_field_mask(config.field_mask, tables, f"{where}.fieldMask")
     except FlowLogNotApplied as error:
         return CompiledFlowLog(config, [], [], None, error=str(error))
-    return CompiledFlowLog(
-        config=config,
-        include=include,
-        exclude=exclude,
-        mask=mask,
-        unpreviewable=include_notes + exclude_notes,
-    )
+    return CompiledFlowLog(config, include, exclude, mask, include_notes + exclude_notes)
 
 
 def _compile_list(
@@ -274,13 +243,3 @@ def _compile_list(
         predicates.append(fields)
         notes.extend(f"{where}[{index}].{name}" for name in unpreviewable)
     return predicates, notes
-
-
-__all__ = [
-    "CompiledFlowLog",
-    "FlowLogNotApplied",
-    "compile_field_mask",
-    "compile_flow_log",
-    "decide_all",
-    "json_name",
-]

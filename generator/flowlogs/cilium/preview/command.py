@@ -5,18 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...arguments import DeprecatedAlias
 from ...errors import FlowlogsError
 from ...go_duration import parse_duration
 from ...products import ProfileLoader
 from ..defaults import DEFAULT_VERSION, SUPPORTED_VERSIONS
-
-if TYPE_CHECKING:
-    from .config import FlowLogConfig
 
 
 def seconds_of(text: str) -> float:
@@ -50,32 +46,23 @@ def _from_profile(
     return compiled.source, cilium.version, list(cilium.values["flowLogs"]), notes
 
 
-# Progress lines on a terminal: every this many flows (FLOWLOGS_PROGRESS_EVERY sets another number).
-PROGRESS_EVERY = 100_000
 _PROGRESS_VARIABLE = "FLOWLOGS_PROGRESS_EVERY"
 MALFORMED_SHOWN = 3  # skipped lines named on stderr; the rest are counted
 
 
-def _progress_every() -> int:
+def _progress_every(default: int) -> int:
+    """Progress lines on a terminal: every `default` flows, or as many as FLOWLOGS_PROGRESS_EVERY says."""
     raw = os.environ.get(_PROGRESS_VARIABLE, "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else PROGRESS_EVERY
-
-
-def _ended(configs: Sequence[FlowLogConfig]) -> list[FlowLogConfig]:
-    """The flow logs whose end has passed: the agent keeps them and exports nothing for them."""
-    from ...clock import now
-    from ..agent_time import end_passed
-
-    moment = now()
-    return [config for config in configs if config.end and end_passed(config.end, moment)]
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
 
 
 def run(args: argparse.Namespace, load: ProfileLoader) -> int:
-    from ..agent_time import ended_message
+    from ...clock import now
+    from ..agent_time import end_passed, ended_message
     from ..tables import load_tables
     from .apply import compile_flow_log
-    from .config import flow_logs_from_compiled, read_exporter_config
-    from .engine import run_preview
+    from .config import flow_logs_from_document, read_exporter_config
+    from .engine import PROGRESS_EVERY, run_preview
     from .flows import FlowLines
     from .report import PreviewResult, to_html, to_text, write_json
     from .volume import estimate
@@ -89,7 +76,7 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
         if args.cilium_version:
             raise FlowlogsError("--cilium goes with --config; a profile states its own version")
         source, version, compiled, notes = _from_profile(args.profile, args.values_dir, load)
-        configs = flow_logs_from_compiled(compiled, source)
+        configs = flow_logs_from_document({"flowLogs": compiled}, source)  # as flowlogs' chart writes them
         version_from = "profile"
     else:
         version = args.cilium_version or DEFAULT_VERSION
@@ -98,7 +85,13 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
             raise FlowlogsError(f"--cilium {version}: supported: {', '.join(SUPPORTED_VERSIONS)}")
         exporter = read_exporter_config(Path(args.config), version)
         source, configs, notes = exporter.source, exporter.flow_logs, list(exporter.notes)
-    ended = [(config, ended_message(config.name, str(config.end))) for config in _ended(configs)]
+    # Flow logs whose end has passed: the agent keeps them and exports nothing for them.
+    moment = now()
+    ended = [
+        (config, ended_message(config.name, config.end))
+        for config in configs
+        if config.end and end_passed(config.end, moment)
+    ]
     if args.config is not None:  # a profile's are warned by its compiler, with their position
         for config, message in ended:
             print(f"flowlogs: warning: {config.where or source}: {message}", file=sys.stderr)
@@ -138,7 +131,7 @@ def run(args: argparse.Namespace, load: ProfileLoader) -> int:
                 source=args.flows,
                 strict=args.strict,
                 progress=progress if watched else None,
-                progress_every=_progress_every(),
+                progress_every=_progress_every(PROGRESS_EVERY),
             )
     finally:
         if progressed:

@@ -58,10 +58,9 @@ class ExporterConfig:
     source: str  # the file
     form: str  # "flowlogs.yaml" | "ConfigMap" | "Helm values"
     flow_logs: tuple[FlowLogConfig, ...]
-    notes: tuple[str, ...] = field(default=())
-    shared_rotation: dict[str, int] = field(
-        default_factory=dict
-    )  # 1.16/1.17 Helm values: the agent-wide fileMaxSizeMb/fileMaxBackups
+    notes: tuple[str, ...] = ()
+    # 1.16/1.17 Helm values: the agent-wide fileMaxSizeMb/fileMaxBackups
+    shared_rotation: dict[str, int] = field(default_factory=dict)
 
 
 class ExporterConfigError(FlowlogsError):
@@ -235,7 +234,7 @@ def _from_config_map(document: dict[str, Any], where: str) -> tuple[FlowLogConfi
         raise ExporterConfigError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
     except yaml.YAMLError as error:
         raise ExporterConfigError(f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY} is not YAML: {error}") from error
-    return flow_logs_from_document(inner, f"{where} (ConfigMap {name}, data.{FLOWLOGS_KEY})")
+    return flow_logs_from_document(inner, shown)
 
 
 def _chart_filters(value: Any, where: str) -> tuple[dict[str, Any], ...]:
@@ -299,6 +298,9 @@ def _chart_default(top: Any, own: Any) -> Any:
     return own if top in (None, 0, "", [], {}) else top
 
 
+_ROTATION_KEYS = ("fileMaxSizeMb", "fileMaxBackups", "fileCompress")
+
+
 def _shared_rotation(export: dict[str, Any], where: str, tables: CiliumTables) -> dict[str, int]:
     """1.16/1.17: hubble.export.fileMaxSizeMb/fileMaxBackups, the agent-wide rotation of every exporter."""
     if tables.per_flowlog_rotation:
@@ -323,35 +325,32 @@ def _from_helm_values(
       the chart's `include "validateDuration"` gives "0s" for an unset top-level value)."""
     flow_logs: list[FlowLogConfig] = []
     notes: list[str] = []
-    rotation_keys = ("fileMaxSizeMb", "fileMaxBackups", "fileCompress") if tables.per_flowlog_rotation else ()
-    dynamic = _mapping(export.get("dynamic"), f"{where}: hubble.export.dynamic")
-    config = _mapping(dynamic.get("config"), f"{where}: hubble.export.dynamic.config")
-    content = config.get("content")
+    rotation_keys = _ROTATION_KEYS if tables.per_flowlog_rotation else ()
+    at = f"{where}: hubble.export"
+    dynamic = _mapping(export.get("dynamic"), f"{at}.dynamic")
+    content = _mapping(dynamic.get("config"), f"{at}.dynamic.config").get("content")
     if content is not None:
         if not dynamic.get("enabled", False):
-            notes.append(f"{where}: hubble.export.dynamic.enabled is not true: the agent would not run these flow logs")
-        entries = _list(content, f"{where}: hubble.export.dynamic.config.content")
+            notes.append(f"{at}.dynamic.enabled is not true: the agent would not run these flow logs")
         overrides = {key: export[key] for key in rotation_keys if key in export}
         # The chart writes each entry with toYaml, keys in go-yaml's order: which of two spellings of a
         # key comes last (and wins, encoding/json) is decided by that order, not by the values file's.
-        entries = [_rendered_order({**entry, **overrides}) if isinstance(entry, dict) else entry for entry in entries]
-        flow_logs.extend(
-            flow_logs_from_document({"flowLogs": entries}, f"{where}: hubble.export.dynamic.config.content")
-        )
-    static = _mapping(export.get("static"), f"{where}: hubble.export.static")
+        entries = [
+            _rendered_order({**entry, **overrides}) if isinstance(entry, dict) else entry
+            for entry in _list(content, f"{at}.dynamic.config.content")
+        ]
+        flow_logs.extend(flow_logs_from_document({"flowLogs": entries}, f"{at}.dynamic.config.content"))
+    static = _mapping(export.get("static"), f"{at}.static")
     if static:
         if not static.get("enabled", False):
-            notes.append(
-                f"{where}: hubble.export.static.enabled is not true: the agent would not run the static exporter"
-            )
-        at = f"{where}: hubble.export.static"
+            notes.append(f"{at}.static.enabled is not true: the agent would not run the static exporter")
 
         # static.* are typed by the chart's values.schema.json (integer, boolean); the top-level values are
         # not, and reach the agent quoted in cilium-config.
         own = {
-            "fileMaxSizeMb": _optional_int(static.get("fileMaxSizeMb"), f"{at}.fileMaxSizeMb"),
-            "fileMaxBackups": _optional_int(static.get("fileMaxBackups"), f"{at}.fileMaxBackups"),
-            "fileCompress": _optional_bool(static.get("fileCompress"), f"{at}.fileCompress"),
+            "fileMaxSizeMb": _optional_int(static.get("fileMaxSizeMb"), f"{at}.static.fileMaxSizeMb"),
+            "fileMaxBackups": _optional_int(static.get("fileMaxBackups"), f"{at}.static.fileMaxBackups"),
+            "fileCompress": _optional_bool(static.get("fileCompress"), f"{at}.static.fileCompress"),
         }
 
         def rotation(key: str) -> Any:
@@ -360,39 +359,39 @@ def _from_helm_values(
         interval = None
         if tables.aggregation:
             interval = (
-                _optional_text(export.get("aggregationInterval"), f"{where}: hubble.export.aggregationInterval")
+                _optional_text(export.get("aggregationInterval"), f"{at}.aggregationInterval")
                 or tables.aggregation_default_interval
             )
             if static.get("aggregationInterval") not in (None, interval) and "aggregationInterval" not in export:
                 notes.append(
-                    f"{at}.aggregationInterval ({static['aggregationInterval']}) is not what Cilium {tables.version}'s "
-                    "chart renders: "
-                    f"it writes hubble.export.aggregationInterval, or {tables.aggregation_default_interval}"
+                    f"{at}.static.aggregationInterval ({static['aggregationInterval']}) is not what Cilium "
+                    f"{tables.version}'s chart renders: it writes hubble.export.aggregationInterval, or "
+                    f"{tables.aggregation_default_interval}"
                 )
         flow_logs.append(
             FlowLogConfig(
                 name=STATIC_NAME,
-                file_path=_optional_text(static.get("filePath"), f"{at}.filePath") or DEFAULT_FILE_PATH,
-                field_mask=_strings(static.get("fieldMask"), f"{at}.fieldMask"),
-                include_filters=_chart_filters(static.get("allowList"), f"{at}.allowList"),
-                exclude_filters=_chart_filters(static.get("denyList"), f"{at}.denyList"),
-                file_max_size_mb=_config_int(rotation("fileMaxSizeMb"), f"{where}: hubble.export.fileMaxSizeMb"),
-                file_max_backups=_config_int(rotation("fileMaxBackups"), f"{where}: hubble.export.fileMaxBackups"),
-                file_compress=_go_bool(rotation("fileCompress"), f"{where}: hubble.export.fileCompress"),
-                field_aggregate=_strings(static.get("fieldAggregate"), f"{at}.fieldAggregate")
+                file_path=_optional_text(static.get("filePath"), f"{at}.static.filePath") or DEFAULT_FILE_PATH,
+                field_mask=_strings(static.get("fieldMask"), f"{at}.static.fieldMask"),
+                include_filters=_chart_filters(static.get("allowList"), f"{at}.static.allowList"),
+                exclude_filters=_chart_filters(static.get("denyList"), f"{at}.static.denyList"),
+                file_max_size_mb=_config_int(rotation("fileMaxSizeMb"), f"{at}.fileMaxSizeMb"),
+                file_max_backups=_config_int(rotation("fileMaxBackups"), f"{at}.fileMaxBackups"),
+                file_compress=_go_bool(rotation("fileCompress"), f"{at}.fileCompress"),
+                field_aggregate=_strings(static.get("fieldAggregate"), f"{at}.static.fieldAggregate")
                 if tables.aggregation
                 else (),
                 aggregation_interval=interval if tables.aggregation and static.get("fieldAggregate") else None,
-                where=at,
+                where=f"{at}.static",
             )
         )
     if not tables.per_flowlog_rotation:
-        for key in ("fileMaxSizeMb", "fileMaxBackups", "fileCompress"):
-            if key in static:
-                notes.append(
-                    f"{where}: hubble.export.static.{key} is not read by Cilium {tables.version}'s chart (only "
-                    f"hubble.export.{key}, the agent-wide setting)"
-                )
+        notes += [
+            f"{at}.static.{key} is not read by Cilium {tables.version}'s chart (only hubble.export.{key}, the "
+            "agent-wide setting)"
+            for key in _ROTATION_KEYS
+            if key in static
+        ]
     if not flow_logs:
         raise ExporterConfigError(f"{where}: hubble.export has neither dynamic.config.content nor static settings")
     return tuple(flow_logs), notes
@@ -409,23 +408,14 @@ def _go_bool(value: Any, where: str) -> bool | None:
     """A cilium-config value the agent reads as a bool (the chart quotes it: strconv.ParseBool's words)."""
     if value is None or isinstance(value, bool):
         return value
-    words = {
-        "1": True,
-        "t": True,
-        "T": True,
-        "TRUE": True,
-        "true": True,
-        "True": True,
-        "0": False,
-        "f": False,
-        "F": False,
-        "FALSE": False,
-        "false": False,
-        "False": False,
-    }
-    if str(value) not in words:
-        raise ExporterConfigError(f"{where}: expected true or false, got {value!r}")
-    return words[str(value)]
+    if str(value) in _GO_TRUE:
+        return True
+    if str(value) in _GO_FALSE:
+        return False
+    raise ExporterConfigError(f"{where}: expected true or false, got {value!r}")
+
+
+_GO_TRUE, _GO_FALSE = {"1", "t", "T", "TRUE", "true", "True"}, {"0", "f", "F", "FALSE", "false", "False"}
 
 
 def read_exporter_config(path: Path, version: str = DEFAULT_VERSION) -> ExporterConfig:
@@ -463,8 +453,3 @@ def read_exporter_config(path: Path, version: str = DEFAULT_VERSION) -> Exporter
         f"{where}: no exporter configuration found: expected a flowlogs.yaml ('flowLogs:'), a ConfigMap with "
         f"data.{FLOWLOGS_KEY}, or Cilium Helm values with hubble.export.dynamic.config.content or hubble.export.static"
     )
-
-
-def flow_logs_from_compiled(flow_logs: list[dict[str, Any]], where: str) -> tuple[FlowLogConfig, ...]:
-    """Compiled `flowLogs` entries of a profile (the values flowlogs' chart writes to flowlogs.yaml)."""
-    return flow_logs_from_document({"flowLogs": flow_logs}, where)

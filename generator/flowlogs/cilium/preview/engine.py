@@ -12,7 +12,7 @@ import gzip
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, Any
 
 import orjson
@@ -20,7 +20,7 @@ import orjson
 from ...errors import FlowlogsError
 from ..defaults import DEFAULT_VERSION
 from .apply import CompiledFlowLog, decide_all
-from .flows import FlowEvent, event_from_object, flow_type_error, is_blank, proto_facts
+from .flows import FlowEvent, event_from_object, flow_type_error, proto_facts
 from .timeline import Timeline
 
 _CHUNK = 65536
@@ -169,6 +169,7 @@ _NO_IP: dict[str, Any] = {}
 
 
 MALFORMED_KEPT = 100  # malformed lines named in a run's result (all are counted)
+PROGRESS_EVERY = 100_000  # flows between two progress calls
 
 
 @dataclass
@@ -178,9 +179,7 @@ class PreviewRun:
     first_time: str = ""  # RFC 3339, second precision (UTC as Hubble writes it), of the flows
     last_time: str = ""
     records: dict[str, int] = field(default_factory=dict)  # non-flow records (lost_events, node_status, ...) by kind
-    malformed: list[tuple[int, str]] = field(
-        default_factory=list
-    )  # (line, problem) of the first MALFORMED_KEPT skipped lines
+    malformed: list[tuple[int, str]] = field(default_factory=list)  # (line, problem): the first MALFORMED_KEPT
     malformed_count: int = 0
     over_time: Timeline = field(default_factory=Timeline)  # seen flows by their time
 
@@ -188,15 +187,10 @@ class PreviewRun:
         if not self.first_time or not self.last_time:
             return None
         try:
-            first, last = (_parse_time(t) for t in (self.first_time, self.last_time))
+            first, last = (datetime.fromisoformat(t[:19]) for t in (self.first_time, self.last_time))
         except ValueError:
             return None
         return (last - first).total_seconds() + 1  # both ends at second precision: inclusive
-
-
-def _parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text[:19])
-    return moment.replace(tzinfo=UTC)
 
 
 def malformed_problem(line: bytes, parsed: bool) -> str:
@@ -216,7 +210,7 @@ def run_preview(
     source: str = "flows",
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
-    progress_every: int = 100_000,
+    progress_every: int = PROGRESS_EVERY,
 ) -> PreviewRun:
     """Every flow through every flow log. `on_written(index, event, line)` receives the exact
     lines the agent would write (serialising them costs time: only when asked). Every line is
@@ -243,7 +237,7 @@ def run_preview(
     exporting = decide_all([flow_log for _, _, flow_log in active])  # positions in `active`
     try:
         for number, line in lines:
-            if line[0] != 123 and is_blank(line):  # 123: "{", how every event starts
+            if line[0] != 123 and not line.strip():  # 123: "{", how every event starts
                 continue
             try:
                 obj = loads(line)

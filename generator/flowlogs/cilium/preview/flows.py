@@ -42,10 +42,7 @@ class ProtoFacts:
     def enum_name(self, enum: str, value: object) -> str:
         """An enum value as protojson may write it (name or number) -> its name."""
         if isinstance(value, int) and not isinstance(value, bool):
-            for name, number in self.enums[enum].items():
-                if number == value:
-                    return name
-            return str(value)
+            return next((name for name, number in self.enums[enum].items() if number == value), str(value))
         return str(value)
 
 
@@ -59,21 +56,17 @@ def proto_facts() -> ProtoFacts:
     )
 
 
+@dataclass(slots=True, eq=False)
 class FlowEvent:
     """One input line: its number, the event kind, the flow (proto names; {} for other kinds)."""
 
-    __slots__ = ("line", "kind", "flow", "payload", "node_name", "time", "size")
-
-    def __init__(
-        self, line: int, kind: str, flow: dict[str, Any], payload: dict[str, Any], node_name: str, time: str, size: int
-    ) -> None:
-        self.line = line
-        self.kind = kind
-        self.flow = flow
-        self.payload = payload  # the non-flow event (agent_event, ...), proto names
-        self.node_name = node_name
-        self.time = time
-        self.size = size  # bytes of the input line, newline included
+    line: int
+    kind: str
+    flow: dict[str, Any]
+    payload: dict[str, Any]  # the non-flow event (agent_event, ...), proto names
+    node_name: str
+    time: str
+    size: int  # bytes of the input line, newline included
 
 
 def _to_proto_names(value: dict[str, Any], table: dict[str, str]) -> dict[str, Any]:
@@ -225,14 +218,6 @@ class FlowLines:
         self.close()
 
 
-def is_blank(line: bytes) -> bool:
-    return not line.strip()
-
-
-def bad_line(path: str, number: int) -> FlowlogsError:
-    return FlowlogsError(f"{path}:{number}: not a Flow or an exported event (a JSON object per line)")
-
-
 def event_from_object(obj: Any, number: int, size: int, table: dict[str, str]) -> FlowEvent | None:
     """A parsed line as an event in proto names; None when it is not a JSON object."""
     if not isinstance(obj, dict):
@@ -241,14 +226,12 @@ def event_from_object(obj: Any, number: int, size: int, table: dict[str, str]) -
     if flow is not None and "node_name" in obj and isinstance(flow, dict):
         # The exporter's own lines (proto names): the common case, no renaming.
         return FlowEvent(number, "flow", flow, _NO_PAYLOAD, obj["node_name"], obj.get("time", ""), size)
-    for kind in EVENT_KINDS:
+    for kind, spelled in _EVENT_KEYS:
         body = obj.get(kind)
+        if not isinstance(body, dict):
+            body = obj.get(spelled)
         if isinstance(body, dict):
             break
-        if kind != "flow":
-            body = obj.get(_json_kind(kind))
-            if isinstance(body, dict):
-                break
     else:
         # A bare Flow (hubble observe -o jsonpb --print-raw... or a flow dump): the object itself.
         kind, body = "flow", obj
@@ -267,11 +250,7 @@ def event_from_object(obj: Any, number: int, size: int, table: dict[str, str]) -
 
 
 _NO_PAYLOAD: dict[str, Any] = {}
-
-
-@functools.cache
-def _json_kind(kind: str) -> str:
-    return json_name(kind)
+_EVENT_KEYS = tuple((kind, json_name(kind)) for kind in EVENT_KINDS)  # proto and JSON names
 
 
 # protojson's JSON forms of each scalar type (google.golang.org/protobuf/encoding/protojson,
@@ -280,13 +259,6 @@ def _json_kind(kind: str) -> str:
 _INTEGERS = frozenset(
     {"int32", "uint32", "int64", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"}
 )
-_JSON_KINDS = {
-    "string": "a string",
-    "bytes": "a base64 string",
-    "bool": "true or false",
-    "double": "a number",
-    "float": "a number",
-}
 _WELL_KNOWN_JSON = {
     "google.protobuf.Timestamp": (str, "an RFC 3339 time string"),
     "google.protobuf.BoolValue": (bool, "true or false"),
@@ -345,7 +317,7 @@ def _scalar_problem(value: Any, type_name: str, enums: Any) -> str | None:
             else "a number"
         )
     if type_name in ("string", "bytes"):
-        return None if isinstance(value, str) else _JSON_KINDS[type_name]
+        return None if isinstance(value, str) else ("a string" if type_name == "string" else "a base64 string")
     if type_name == "bool":
         return None if isinstance(value, bool) else "true or false"
     return None if isinstance(value, dict) else f"a JSON object ({type_name})"
@@ -406,12 +378,10 @@ def flow_type_error(path: str, number: int, line: bytes, version: str) -> Flowlo
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
-        return bad_line(path, number)
+        return FlowlogsError(f"{path}:{number}: not a Flow or an exported event (a JSON object per line)")
     problem = flow_type_problem(obj, version)
-    return (
-        None
-        if problem is None
-        else FlowlogsError(
-            f"{path}:{number}: {problem} (flow.Flow, Cilium {version}); the agent could not read this flow"
-        )
+    if problem is None:
+        return None
+    return FlowlogsError(
+        f"{path}:{number}: {problem} (flow.Flow, Cilium {version}); the agent could not read this flow"
     )

@@ -120,10 +120,8 @@ def _requirement(parsed: agent_labels.Requirement) -> Requirement:
             return have > number if greater else have < number
 
         return compare
-    return _in(key, values, operator in ("!=", "notin"))
+    negated = operator in ("!=", "notin")
 
-
-def _in(key: str, values: set[str], negated: bool) -> Requirement:
     def check(labels: list[Label]) -> bool:
         label = _find(labels, key)
         if label is None:

@@ -4,7 +4,7 @@ Each entry of FIELD_MATCHERS builds, from the values of one FlowFilter field, a 
 whether an event matches that field (values of a field are OR-ed, as upstream). The semantics are
 those of Hubble's filter package, read from the copy vendored in cilium/hubble at tags v1.16.6,
 v1.17.5 and v1.18.6 (`vendor/github.com/cilium/cilium/pkg/hubble/filters/<file>.go`, named per
-entry below). Where releases differ, the entry takes the Cilium version (`MatchContext.version`).
+section below). Where releases differ, the entry takes the Cilium version (`MatchContext.tables`).
 
 The table is keyed by the proto field name (`source_pod`); which fields a version has comes from
 that version's data file (`cilium/data/cilium-<version>.yaml`, `filter_fields`), so a new Cilium
@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...errors import FlowlogsError
-from ..tables import CiliumTables, load_tables
+from ..tables import CiliumTables
 from .flows import FlowEvent, proto_facts
 from .labels import LabelSelectorError, compile_selectors
 
@@ -39,24 +39,11 @@ class FlowFilterDecodeError(FlowlogsError):
 
 @dataclass(frozen=True)
 class MatchContext:
-    version: str  # Cilium minor version, "1.18"
-    tables: CiliumTables
+    tables: CiliumTables  # of the Cilium version whose semantics decide
     event_types: Sequence[dict[str, Any]]  # the filter's event_type entries (HTTP fields check them)
 
-    @property
-    def version_tuple(self) -> tuple[int, int]:
-        major, minor = self.version.split(".")[:2]
-        return int(major), int(minor)
 
-
-@dataclass(frozen=True)
-class Matcher:
-    """How one FlowFilter field matches: `build(values, context)` returns the predicate."""
-
-    field: str
-    source: str  # upstream file that defines the semantics
-    build: Callable[[list[Any], MatchContext], Predicate]
-    previewable: bool = True
+Build = Callable[[list[Any], MatchContext], Predicate]  # a field's values -> its predicate
 
 
 _EMPTY: dict[str, Any] = {}
@@ -91,7 +78,7 @@ def parse_namespace_name(text: str) -> tuple[str, str]:
     return "default", parts[0]
 
 
-def _namespaced(message: str, name_key: str) -> Callable[[list[Any], MatchContext], Predicate]:
+def _namespaced(message: str, name_key: str) -> Build:
     """Filters over flow[message] = {namespace, <name_key>}: source/destination (pod_name) or
     source_service/destination_service (name)."""
 
@@ -134,7 +121,7 @@ def _namespaced(message: str, name_key: str) -> Callable[[list[Any], MatchContex
 # --- ip.go -----------------------------------------------------------------------------------
 
 
-def _ip_getter(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
+def _ip_getter(key: str) -> Build:
     def build(values: list[Any], context: MatchContext) -> Predicate:
         addresses: set[str] = set()
         networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
@@ -152,7 +139,7 @@ def _ip_getter(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
         # 1.16 parses flow IPs with net.ParseIP, whose IPNet.Contains matches an IPv4-mapped IPv6
         # address "::ffff:10.0.0.1" against an IPv4 CIDR; 1.17+ use net/netip, where it does not
         # (ip.go at v1.16.6 vs v1.17.5).
-        mapped_matches_v4 = context.version_tuple < (1, 17)
+        mapped_matches_v4 = context.tables.version == "1.16"
 
         def match(ev: FlowEvent) -> bool:
             ip = (ev.flow.get("IP") or _EMPTY).get(key, "")
@@ -215,10 +202,6 @@ def _fqdn_pattern_regexp(pattern: str) -> str:
 _FQDN_ELEMENT = r"(?:[-0-9_a-z]+(?:\.[-0-9_a-z]+)*)"
 
 
-def compile_fqdn_patterns(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile(r"\A(?:" + "|".join(_fqdn_pattern_regexp(p) for p in patterns) + r")\Z")
-
-
 def compile_node_name_patterns(patterns: list[str]) -> re.Pattern[str]:
     """patterns.go appendNodeNamePatternRegexp: "cluster/node", each an FQDN pattern, empty
     matching everything; without a slash the pattern is the node part, in any cluster."""
@@ -236,14 +219,10 @@ def compile_node_name_patterns(patterns: list[str]) -> re.Pattern[str]:
     return re.compile(r"\A(?:" + "|".join(parts) + r")\Z")
 
 
-def _fqdn(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
+def _fqdn(key: str) -> Build:
     def build(values: list[Any], _: MatchContext) -> Predicate:
-        regexp = compile_fqdn_patterns(_strings(values, "FQDN"))
-
-        def match(ev: FlowEvent) -> bool:
-            return any(regexp.match(name) for name in ev.flow.get(key, ()))
-
-        return match
+        regexp = re.compile(r"\A(?:" + "|".join(_fqdn_pattern_regexp(p) for p in _strings(values, "FQDN")) + r")\Z")
+        return lambda ev: any(regexp.match(name) for name in ev.flow.get(key, ()))
 
     return build
 
@@ -293,38 +272,25 @@ def _node_name(values: list[Any], _: MatchContext) -> Predicate:
 # --- labels.go -------------------------------------------------------------------------------
 
 
-def _labels(get: Callable[[dict[str, Any]], list[str]]) -> Callable[[list[Any], MatchContext], Predicate]:
+def _labels(side: str | None) -> Build:
+    """The labels of the flow's `side` (source, destination), or with None its node_labels."""
+
     def build(values: list[Any], _: MatchContext) -> Predicate:
         try:
             selector = compile_selectors(_strings(values, "label selector"))
         except LabelSelectorError as error:
             raise FilterValueError(str(error)) from error
-
-        def match(ev: FlowEvent) -> bool:
-            return selector(get(ev.flow))
-
-        return match
+        if side is None:
+            return lambda ev: selector(ev.flow.get("node_labels", []))
+        return lambda ev: selector((ev.flow.get(side) or _EMPTY).get("labels", []))
 
     return build
-
-
-def _endpoint_labels(side: str) -> Callable[[dict[str, Any]], list[str]]:
-    def get(flow: dict[str, Any]) -> list[str]:
-        labels: list[str] = (flow.get(side) or _EMPTY).get("labels", [])
-        return labels
-
-    return get
-
-
-def _node_labels(flow: dict[str, Any]) -> list[str]:
-    labels: list[str] = flow.get("node_labels", [])
-    return labels
 
 
 # --- identity.go, workload.go, cluster_name.go -------------------------------------------------
 
 
-def _identity(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
+def _identity(side: str) -> Build:
     def build(values: list[Any], _: MatchContext) -> Predicate:
         wanted = set()
         for value in values:
@@ -347,7 +313,7 @@ def _identity(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
     return build
 
 
-def _workload(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
+def _workload(side: str) -> Build:
     def build(values: list[Any], _: MatchContext) -> Predicate:
         wanted = []
         for value in values:
@@ -367,16 +333,12 @@ def _workload(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
     return build
 
 
-def _cluster_name(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
+def _cluster_name(side: str) -> Build:
     def build(values: list[Any], _: MatchContext) -> Predicate:
         names = set(_strings(values, "cluster name"))
         if "" in names:
             raise FilterValueError("invalid filter, name must not be empty")
-
-        def match(ev: FlowEvent) -> bool:
-            return (ev.flow.get(side) or _EMPTY).get("cluster_name", "") in names
-
-        return match
+        return lambda ev: (ev.flow.get(side) or _EMPTY).get("cluster_name", "") in names
 
     return build
 
@@ -384,12 +346,12 @@ def _cluster_name(side: str) -> Callable[[list[Any], MatchContext], Predicate]:
 # --- verdict.go, drop_reason_desc.go, traffic_direction.go, uuid.go, reply.go -------------------
 
 
-def _enum_values(values: list[Any], enum: str, known: set[str]) -> set[str]:
+def _enum_values(values: list[Any], enum: str) -> set[str]:
     facts = proto_facts()
     names = set()
     for value in values:
         name = facts.enum_name(enum, value)
-        if name not in known:
+        if name not in facts.enums[enum]:
             raise FlowFilterDecodeError(f"invalid value for enum {enum}: {value!r} (the agent rejects the whole file)")
         names.add(name)
     return names
@@ -418,7 +380,7 @@ def _enum_field(field: str, enum: str, unset: str, wanted: set[str]) -> Predicat
 
 
 def _verdict(values: list[Any], _: MatchContext) -> Predicate:
-    wanted = _enum_values(values, "Verdict", set(proto_facts().enums["Verdict"]))
+    wanted = _enum_values(values, "Verdict")
     return _enum_field("verdict", "Verdict", "VERDICT_UNKNOWN", wanted)
 
 
@@ -451,25 +413,19 @@ def _drop_reason_desc(values: list[Any], context: MatchContext) -> Predicate:
 
 
 def _traffic_direction(values: list[Any], _: MatchContext) -> Predicate:
-    wanted = _enum_values(values, "TrafficDirection", set(proto_facts().enums["TrafficDirection"]))
+    wanted = _enum_values(values, "TrafficDirection")
     return _enum_field("traffic_direction", "TrafficDirection", "TRAFFIC_DIRECTION_UNKNOWN", wanted)
 
 
 def _uuid(values: list[Any], _: MatchContext) -> Predicate:
     wanted = set(_strings(values, "uuid"))
-
-    def match(ev: FlowEvent) -> bool:
-        return ev.kind == "flow" and ev.flow.get("uuid", "") in wanted
-
-    return match
+    return lambda ev: ev.kind == "flow" and ev.flow.get("uuid", "") in wanted
 
 
 def _reply(values: list[Any], _: MatchContext) -> Predicate:
     wanted = _bools(values, "reply")
 
     def match(ev: FlowEvent) -> bool:
-        if not wanted:
-            return True
         if ev.kind != "flow":
             return False
         is_reply = ev.flow.get("is_reply")
@@ -536,7 +492,7 @@ def _event_type(values: list[Any], context: MatchContext) -> Predicate:
 _L4_PORTS = ("TCP", "UDP", "SCTP")
 
 
-def _port(key: str) -> Callable[[list[Any], MatchContext], Predicate]:
+def _port(key: str) -> Build:
     def build(values: list[Any], _: MatchContext) -> Predicate:
         wanted = set()
         for value in values:
@@ -570,7 +526,7 @@ _L4_PROTOCOLS = {
     "vrrp": ("VRRP",),
     "igmp": ("IGMP",),
 }
-_L7_PROTOCOLS = {"dns": "dns", "http": "http", "kafka": "kafka"}
+_L7_PROTOCOLS = ("dns", "http", "kafka")
 
 
 def _protocol(values: list[Any], context: MatchContext) -> Predicate:
@@ -584,7 +540,7 @@ def _protocol(values: list[Any], context: MatchContext) -> Predicate:
         if name in _L4_PROTOCOLS:
             l4_keys.extend(_L4_PROTOCOLS[name])
         elif name in _L7_PROTOCOLS:
-            l7_keys.append(_L7_PROTOCOLS[name])
+            l7_keys.append(name)
         else:
             raise FilterValueError(f"unknown protocol: {value!r}")
 
@@ -643,12 +599,7 @@ def _interface(values: list[Any], _: MatchContext) -> Predicate:
 
 def _trace_id(values: list[Any], _: MatchContext) -> Predicate:
     wanted = set(_strings(values, "trace id"))
-
-    def match(ev: FlowEvent) -> bool:
-        parent = (ev.flow.get("trace_context") or _EMPTY).get("parent") or _EMPTY
-        return parent.get("trace_id", "") in wanted
-
-    return match
+    return lambda ev: ((ev.flow.get("trace_context") or _EMPTY).get("parent") or _EMPTY).get("trace_id", "") in wanted
 
 
 # --- encrypted.go, ip_tracing.go (Cilium 1.19) ---------------------------------------------------
@@ -657,13 +608,7 @@ def _trace_id(values: list[Any], _: MatchContext) -> Predicate:
 def _encrypted(values: list[Any], _: MatchContext) -> Predicate:
     """encrypted.go (cilium/hubble v1.19.4): `IP.encrypted` is one of the values; not a flow: no match."""
     wanted = _bools(values, "encrypted")
-
-    def match(ev: FlowEvent) -> bool:
-        if not wanted:
-            return True
-        return ev.kind == "flow" and bool((ev.flow.get("IP") or _EMPTY).get("encrypted", False)) in wanted
-
-    return match
+    return lambda ev: ev.kind == "flow" and bool((ev.flow.get("IP") or _EMPTY).get("encrypted", False)) in wanted
 
 
 def _ip_trace_id(values: list[Any], _: MatchContext) -> Predicate:
@@ -729,8 +674,7 @@ def _http_method(values: list[Any], context: MatchContext) -> Predicate:
     wanted = {m.casefold() for m in _strings(values, "method")}
 
     def match(ev: FlowEvent) -> bool:
-        http = _http(ev.flow)
-        method = (http or _EMPTY).get("method", "")
+        method = (_http(ev.flow) or _EMPTY).get("method", "")
         return bool(method) and method.casefold() in wanted
 
     return match
@@ -788,149 +732,46 @@ def _http_header(values: list[Any], context: MatchContext) -> Predicate:
     return match
 
 
-def _not_previewable(values: list[Any], _: MatchContext) -> Predicate:
-    raise AssertionError("not previewable fields are never built")
-
-
-_SOURCE = "cilium/hubble v1.18.6 vendor/github.com/cilium/cilium/pkg/hubble/filters/"
-
-FIELD_MATCHERS: dict[str, Matcher] = {
-    m.field: m
-    for m in (
-        Matcher("uuid", _SOURCE + "uuid.go", _uuid),
-        Matcher("source_ip", _SOURCE + "ip.go", _ip_getter("source")),
-        Matcher("source_ip_xlated", _SOURCE + "ip.go", _ip_getter("source_xlated")),
-        Matcher("source_pod", _SOURCE + "k8s.go", _namespaced("source", "pod_name")),
-        Matcher("source_fqdn", _SOURCE + "fqdn.go", _fqdn("source_names")),
-        Matcher("source_label", _SOURCE + "labels.go", _labels(_endpoint_labels("source"))),
-        Matcher("source_service", _SOURCE + "k8s.go", _namespaced("source_service", "name")),
-        Matcher("source_workload", _SOURCE + "workload.go", _workload("source")),
-        Matcher("source_cluster_name", _SOURCE + "cluster_name.go", _cluster_name("source")),
-        Matcher("destination_ip", _SOURCE + "ip.go", _ip_getter("destination")),
-        Matcher("destination_pod", _SOURCE + "k8s.go", _namespaced("destination", "pod_name")),
-        Matcher("destination_fqdn", _SOURCE + "fqdn.go", _fqdn("destination_names")),
-        Matcher("destination_label", _SOURCE + "labels.go", _labels(_endpoint_labels("destination"))),
-        Matcher("destination_service", _SOURCE + "k8s.go", _namespaced("destination_service", "name")),
-        Matcher("destination_workload", _SOURCE + "workload.go", _workload("destination")),
-        Matcher("destination_cluster_name", _SOURCE + "cluster_name.go", _cluster_name("destination")),
-        Matcher("traffic_direction", _SOURCE + "traffic_direction.go", _traffic_direction),
-        Matcher("verdict", _SOURCE + "verdict.go", _verdict),
-        Matcher("drop_reason_desc", _SOURCE + "drop_reason_desc.go", _drop_reason_desc),
-        Matcher("interface", _SOURCE + "network_interface.go", _interface),
-        Matcher("event_type", _SOURCE + "event_type.go", _event_type),
-        Matcher("http_status_code", _SOURCE + "http.go", _http_status),
-        Matcher("protocol", _SOURCE + "protocol.go", _protocol),
-        Matcher("source_port", _SOURCE + "port.go", _port("source_port")),
-        Matcher("destination_port", _SOURCE + "port.go", _port("destination_port")),
-        Matcher("reply", _SOURCE + "reply.go", _reply),
-        Matcher("dns_query", _SOURCE + "fqdn.go", _dns_query),
-        Matcher("source_identity", _SOURCE + "identity.go", _identity("source")),
-        Matcher("destination_identity", _SOURCE + "identity.go", _identity("destination")),
-        Matcher("http_method", _SOURCE + "http.go", _http_method),
-        Matcher("http_path", _SOURCE + "http.go", _http_path),
-        Matcher("http_url", _SOURCE + "http.go", _http_url),
-        Matcher("http_header", _SOURCE + "http.go", _http_header),
-        Matcher("tcp_flags", _SOURCE + "tcp.go", _tcp_flags),
-        Matcher("node_name", _SOURCE + "nodename.go", _node_name),
-        Matcher("node_labels", _SOURCE + "labels.go", _labels(_node_labels)),
-        Matcher("ip_version", _SOURCE + "ip.go", _ip_version),
-        Matcher("trace_id", _SOURCE + "tracing.go", _trace_id),
-        Matcher(
-            "encrypted",
-            "cilium/hubble v1.19.4 vendor/github.com/cilium/cilium/pkg/hubble/filters/encrypted.go",
-            _encrypted,
-        ),
-        Matcher(
-            "ip_trace_id",
-            "cilium/hubble v1.19.4 vendor/github.com/cilium/cilium/pkg/hubble/filters/ip_tracing.go",
-            _ip_trace_id,
-        ),
-        # CEL (cel_expression.go) runs over the flow.Flow protobuf type (enum constants, zero
-        # values of absent fields); no maintained Python CEL library offers that environment.
-        Matcher("experimental", _SOURCE + "cel_expression.go", _not_previewable, previewable=False),
-    )
+# FlowFilter field (proto name) -> its matcher; `experimental` (CEL) is not previewed (apply.field_predicates).
+FIELD_MATCHERS: dict[str, Build] = {
+    "uuid": _uuid,
+    "source_ip": _ip_getter("source"),
+    "source_ip_xlated": _ip_getter("source_xlated"),
+    "source_pod": _namespaced("source", "pod_name"),
+    "source_fqdn": _fqdn("source_names"),
+    "source_label": _labels("source"),
+    "source_service": _namespaced("source_service", "name"),
+    "source_workload": _workload("source"),
+    "source_cluster_name": _cluster_name("source"),
+    "destination_ip": _ip_getter("destination"),
+    "destination_pod": _namespaced("destination", "pod_name"),
+    "destination_fqdn": _fqdn("destination_names"),
+    "destination_label": _labels("destination"),
+    "destination_service": _namespaced("destination_service", "name"),
+    "destination_workload": _workload("destination"),
+    "destination_cluster_name": _cluster_name("destination"),
+    "traffic_direction": _traffic_direction,
+    "verdict": _verdict,
+    "drop_reason_desc": _drop_reason_desc,
+    "interface": _interface,
+    "event_type": _event_type,
+    "http_status_code": _http_status,
+    "protocol": _protocol,
+    "source_port": _port("source_port"),
+    "destination_port": _port("destination_port"),
+    "reply": _reply,
+    "dns_query": _dns_query,
+    "source_identity": _identity("source"),
+    "destination_identity": _identity("destination"),
+    "http_method": _http_method,
+    "http_path": _http_path,
+    "http_url": _http_url,
+    "http_header": _http_header,
+    "tcp_flags": _tcp_flags,
+    "node_name": _node_name,
+    "node_labels": _labels(None),
+    "ip_version": _ip_version,
+    "trace_id": _trace_id,
+    "encrypted": _encrypted,
+    "ip_trace_id": _ip_trace_id,
 }
-
-# What each field matches, in words (docs/preview.md's table is generated from this and FIELD_MATCHERS).
-SEMANTICS: dict[str, str] = {
-    "uuid": "the flow's `uuid`, exactly",
-    "source_ip": (
-        "`IP.source` equal to an address, or inside a CIDR (1.16: an IPv4-mapped IPv6 address also matches an IPv4 "
-        "CIDR; 1.17+: never)"
-    ),
-    "source_ip_xlated": "`IP.source_xlated` (the SNAT address), as `source_ip`",
-    "source_pod": (
-        "`namespace/prefix`: the pod name starts with prefix in that namespace; `prefix` alone means namespace "
-        "`default`; `/prefix` any namespace; `namespace/` every pod of it"
-    ),
-    "source_fqdn": (
-        "one of `source_names` matches the pattern: whole name, case-folded, one trailing dot ignored, `*` = "
-        "`[-.0-9a-z]*`"
-    ),
-    "source_label": (
-        "Kubernetes label selectors over `source.labels` (`k8s:app=web`, `app in (a,b)`, `!k`, `k!=v`, `k>1`); a key "
-        "without source matches every source; any selector may match"
-    ),
-    "source_service": "`source_service` as `source_pod` (`namespace/prefix`)",
-    "source_workload": "one of `source.workloads` has that name and kind (an empty one matches any)",
-    "source_cluster_name": "`source.cluster_name`, exactly (Cilium 1.17+)",
-    "destination_ip": "`IP.destination`, as `source_ip`",
-    "destination_pod": "the destination, as `source_pod`",
-    "destination_fqdn": "`destination_names`, as `source_fqdn`",
-    "destination_label": "`destination.labels`, as `source_label`",
-    "destination_service": "`destination_service`, as `source_pod`",
-    "destination_workload": "`destination.workloads`, as `source_workload`",
-    "destination_cluster_name": "`destination.cluster_name`, exactly (Cilium 1.17+)",
-    "traffic_direction": "`traffic_direction`; an absent one is `TRAFFIC_DIRECTION_UNKNOWN`; never a non-flow event",
-    "verdict": "`verdict` (names or numbers); never a non-flow event",
-    "drop_reason_desc": "`drop_reason_desc` of DROPPED flows only",
-    "interface": "`interface`: index (0 = any) and name (empty = any) must both hold",
-    "event_type": (
-        "`event_type.type` (0 = any); `sub_type` only with `match_sub_type: true`; agent and debug events by their own "
-        "type; lost events always match"
-    ),
-    "http_status_code": (
-        "`l7.http.code`: full codes (`404`) or prefixes (`5+`, `40+`); needs a response code; with `event_type` only "
-        "if it lists type 129 (l7)"
-    ),
-    "protocol": (
-        "`l4` holds TCP, UDP, SCTP, ICMPv4/ICMPv6 (`icmp` = both), VRRP, IGMP (1.19), or `l7` holds dns, http, kafka; "
-        "case-insensitive"
-    ),
-    "source_port": "the TCP, UDP or SCTP source port",
-    "destination_port": "the TCP, UDP or SCTP destination port",
-    "reply": "`is_reply`; an absent one counts as false for DROPPED flows, and never matches otherwise",
-    "dns_query": "`l7.dns.query` matches a regular expression (unanchored)",
-    "source_identity": "`source.identity` (security identity number)",
-    "destination_identity": "`destination.identity`",
-    "http_method": "`l7.http.method`, case-insensitive",
-    "http_path": (
-        "the path of `l7.http.url` (a request URI: absolute URL or absolute path) matches a regular expression"
-    ),
-    "http_url": "`l7.http.url` matches a regular expression (unanchored)",
-    "http_header": "one of `l7.http.headers` has that key and value, exactly",
-    "tcp_flags": "every flag of one set is set in `l4.TCP.flags`",
-    "node_name": (
-        "`cluster/node` patterns (FQDN patterns, empty part = any); a node name without cluster is `default/<name>`"
-    ),
-    "node_labels": "`node_labels`, as `source_label`",
-    "ip_version": "`IP.ipVersion`; never a non-flow event",
-    "trace_id": "`trace_context.parent.trace_id`, exactly",
-    "encrypted": "`IP.encrypted` is one of the values (1.19)",
-    "ip_trace_id": "`ip_trace_id.trace_id` (a uint64) is one of the values (1.19)",
-    "experimental": (
-        "CEL expressions over the flow.Flow protobuf type: not previewable (no maintained Python CEL library offers "
-        "that type environment); reported, and left out of the decision"
-    ),
-}
-
-
-def semantics_table(versions: Sequence[str]) -> str:
-    """The Markdown table of docs/preview.md: field, versions that have it, what it matches, upstream file."""
-    fields_by_version = {v: set(load_tables(v).filter_fields) for v in versions}
-    rows = ["| FlowFilter field | Cilium | matches | Hubble source |", "|---|---|---|---|"]
-    for name, matcher in FIELD_MATCHERS.items():
-        have = [v for v in versions if name in fields_by_version[v]]
-        since = f"{have[0]}+" if have and have[0] != versions[0] else "all"
-        rows.append(f"| `{name}` | {since} | {SEMANTICS[name]} | `{matcher.source.rsplit('/', 1)[-1]}` |")
-    return "\n".join(rows) + "\n"

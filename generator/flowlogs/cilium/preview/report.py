@@ -9,6 +9,7 @@ import html
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any, TextIO
 
 from .engine import FlowLogTally, PreviewRun
@@ -69,6 +70,7 @@ def _tally_dict(
         "filePath": flow_log.config.file_path,
         "seen": run.seen,
         "matched": tally.matched,
+        "matched_lines": _LINES,
     }
     entry["top_sources"] = [{"name": k, "count": v} for k, v in tally.top_sources(TOP)]
     entry["top_destinations"] = [{"name": k, "count": v} for k, v in tally.top_destinations(TOP)]
@@ -96,12 +98,6 @@ def _tally_dict(
     return entry
 
 
-def _timeline_dict(bins: Axis | None) -> dict[str, Any] | None:
-    if bins is None:
-        return None
-    return {"start": _stamp(bins.start), "bin_seconds": bins.width, "seen": list(bins.counts[0])}
-
-
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -118,12 +114,9 @@ def write_json(result: PreviewResult, out: TextIO) -> None:
     flow_logs = [
         _tally_dict(t, v, result.run, o) for t, v, o in zip(result.run.tallies, result.volumes, over_time, strict=True)
     ]
-    for entry in flow_logs:
-        entry["matched_lines"] = _LINES
-        entry.update(
-            {k: entry.pop(k) for k in list(entry) if k not in ("name", "filePath", "seen", "matched", "matched_lines")}
-        )
-    timeline = _timeline_dict(bins)
+    timeline = None
+    if bins is not None:
+        timeline = {"start": _stamp(bins.start), "bin_seconds": bins.width, "seen": list(bins.counts[0])}
     document: dict[str, Any] = {
         "source": result.source,
         "ciliumVersion": result.version,
@@ -140,15 +133,11 @@ def write_json(result: PreviewResult, out: TextIO) -> None:
         "notes": result.notes,
     }
     compact: dict[str, str] = {}  # marker -> a count list on one line, as matched_lines is
-    holders: list[tuple[dict[str, Any] | None, str]] = [
-        (timeline, "seen"),
-        *((entry, "matched_over_time") for entry in flow_logs),
-    ]
-    for holder, key in holders:
-        if holder is not None and key in holder:
-            marker = json.dumps(f"\x00counts-{len(compact)}\x00")
-            compact[marker] = "[" + ", ".join(map(str, holder[key])) + "]"
-            holder[key] = json.loads(marker)
+    if timeline is not None:  # and so every flow log has its matched_over_time
+        for holder, key in [(timeline, "seen"), *((entry, "matched_over_time") for entry in flow_logs)]:
+            marker = f"\x00counts-{len(compact)}\x00"
+            compact[json.dumps(marker)] = "[" + ", ".join(map(str, holder[key])) + "]"
+            holder[key] = marker
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     for marker, counts in compact.items():
         text = text.replace(marker, counts, 1)
@@ -156,17 +145,11 @@ def write_json(result: PreviewResult, out: TextIO) -> None:
     out.write(parts[0])
     for tally, part in zip(result.run.tallies, parts[1:], strict=True):
         out.write("[")
-        buffer: list[str] = []
-        first = True
-        for line in tally.lines if tally.lines is not None else ():
-            buffer.append(str(line))
-            if len(buffer) >= _CHUNK:
-                out.write(("" if first else ", ") + ", ".join(buffer))
-                first, buffer = False, []
-        if buffer:
-            out.write(("" if first else ", ") + ", ".join(buffer))
-        out.write("]")
-        out.write(part)
+        lines, separator = iter(tally.lines or ()), ""
+        while chunk := list(islice(lines, _CHUNK)):
+            out.write(separator + ", ".join(map(str, chunk)))
+            separator = ", "
+        out.write("]" + part)
 
 
 def _top_text(title: str, items: list[tuple[str, int]]) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 KEPT = 4096  # distinct buckets kept per series
@@ -20,38 +20,20 @@ _COARSER = {19: 16, 16: 13, 13: 10}  # prefix length: second -> minute -> hour -
 _SECONDS = {19: 1, 16: 60, 13: 3600, 10: 86400}
 # Bin widths (and the report's tick steps) that read well on an axis, in seconds.
 ROUND_WIDTHS = (
-    1,
-    2,
-    5,
-    10,
-    15,
-    30,
-    60,
-    120,
-    300,
-    600,
-    900,
-    1800,
-    3600,
-    7200,
-    10800,
-    21600,
-    43200,
-    86400,
-    172800,
-    604800,
+    *(1, 2, 5, 10, 15, 30),
+    *(60, 120, 300, 600, 900, 1800),  # minutes
+    *(3600, 7200, 10800, 21600, 43200),  # hours
+    *(86400, 172800, 604800),  # days, a week
 )
 
 
+@dataclass(slots=True, eq=False)
 class Timeline:
     """Counts of events per timestamp prefix; `untimed` counts the events without a time."""
 
-    __slots__ = ("counts", "cut", "untimed")
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-        self.cut = 19
-        self.untimed = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    cut: int = 19  # the prefix's length: 19 a second (see _COARSER)
+    untimed: int = 0
 
     def add(self, stamp: str) -> None:
         if not stamp:
