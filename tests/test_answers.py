@@ -62,7 +62,20 @@ def test_an_answer_is_kept_by_content_and_names_the_path_of_the_run(kept: Path, 
     (entry,) = kept.glob("*/*.json")
     stored = json.loads(entry.read_text())
     assert stored["format"] == "flowlogs upstream answer v1" and entry.stem == stored["key"]
-    assert stored["stderr"] == "read \0input 0\0 with nothing\n"  # the kept form names no run's path
+    assert stored["stderr"] == "read \0input 1\0 with nothing\n"  # the kept form names no run's path
+
+
+def test_each_input_path_of_a_kept_answer_is_the_one_at_its_place(kept: Path, tmp_path: Path) -> None:
+    """Paths of the same length, in an answer that names them (kubeconform's filenames): each kept answer
+    gets the run's own, by the argument that named it."""
+    prog = program(tmp_path / "bin", '#!/bin/sh\necho "$2: $(cat $2)"; echo "$1: $(cat $1)"\n')
+    for first, second in (("p/1.txt", "q/2.txt"), ("r/1.txt", "s/2.txt"), ("t/2.txt", "u/1.txt")):
+        paths = [tmp_path / first, tmp_path / second]
+        for path in paths:
+            path.parent.mkdir()
+            path.write_text(path.name.removesuffix(".txt"))
+        assert answers.run([prog, *paths]).stdout == f"{paths[1]}: {paths[1].name[0]}\n{paths[0]}: {paths[0].name[0]}\n"
+    assert len(list(kept.glob("*/*.json"))) == 2  # the third pair has other content at each place
 
 
 def test_whatever_the_answer_depends_on_changes_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -260,3 +273,12 @@ def test_helm_makes_new_keys_on_each_render_of_ciliums_chart_and_nothing_else_di
         line.split(":")[0].strip() for line in answers.helm_steady(first).splitlines() if "<made by helm>" in line
     ]
     assert sorted(masked) == ["ca.crt", "ca.crt", "ca.key", "tls.crt", "tls.key"]
+
+
+def test_kubeconform_steady_sorts_the_names_of_a_message_only() -> None:
+    # as kubeconform v0.7.0 printed it twice for one document (jsonschema ranges over a Go map)
+    first = "additional properties 'metadata', 'apiVersion', 'kind' not allowed"
+    second = "additional properties 'kind', 'metadata', 'apiVersion' not allowed"
+    assert answers.kubeconform_steady(first) == answers.kubeconform_steady(second)
+    assert answers.kubeconform_steady(first) == "additional properties 'apiVersion', 'kind', 'metadata' not allowed"
+    assert answers.kubeconform_steady("value 'b' not in 'a'") == "value 'b' not in 'a'"

@@ -12,7 +12,8 @@ move it), one JSON file per answer, under a key made of:
 
 Where an answer names an input's path (kubeconform's filenames, hubble's warnings), the kept answer holds
 a placeholder and gets the path of the run that reads it. Parts of an answer that differ from run to run
-(hubble's log time stamps, the keys helm makes for Cilium's TLS secrets) are masked by a `steady`
+(hubble's log time stamps, the keys helm makes for Cilium's TLS secrets, the order of names in kubeconform's
+messages) are masked by a `steady`
 function, the same on a kept answer and on a fresh one, so that tests read only what is deterministic.
 
 A kept answer is proven equal to the plain path as the tests run: the first answer kept for each program
@@ -25,11 +26,14 @@ afresh (and keeps the answers). A corrupt, foreign or unreadable entry is ignore
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
+import itertools
 import json
 import os
 import random
 import re
+import shlex
 import subprocess
 import tempfile
 import time
@@ -149,21 +153,25 @@ class Answer:
     stderr: str
 
 
-def _inputs(argv: Sequence[Argument]) -> list[str]:
-    """The inputs' paths as the answer may print them, longest first (a directory before its files)."""
-    paths = {str(a.path if isinstance(a, Input) else a) for a in argv[1:] if isinstance(a, Input | Path)}
-    return sorted(paths, key=len, reverse=True)
+def _inputs(argv: Sequence[Argument]) -> list[tuple[int, str]]:
+    """The inputs' paths as the answer may print them, each with the position of its first argument (which
+    names it in the kept answer, as in the key), longest first (a directory before its files)."""
+    paths: dict[str, int] = {}
+    for position, argument in enumerate(argv):
+        if position and isinstance(argument, Input | Path):
+            paths.setdefault(str(argument.path if isinstance(argument, Input) else argument), position)
+    return sorted(((position, path) for path, position in paths.items()), key=lambda item: -len(item[1]))
 
 
-def _placeholders(text: str, paths: list[str]) -> str:
-    for index, path in enumerate(paths):
-        text = text.replace(path, f"\0input {index}\0")
+def _placeholders(text: str, paths: list[tuple[int, str]]) -> str:
+    for position, path in paths:
+        text = text.replace(path, f"\0input {position}\0")
     return text
 
 
-def _paths(text: str, paths: list[str]) -> str:
-    for index, path in enumerate(paths):
-        text = text.replace(f"\0input {index}\0", path)
+def _paths(text: str, paths: list[tuple[int, str]]) -> str:
+    for position, path in paths:
+        text = text.replace(f"\0input {position}\0", path)
     return text
 
 
@@ -261,11 +269,17 @@ def run(
             if now.returncode != answer.returncode or not all(same):
                 entry.unlink(missing_ok=True)
                 raise AnswerChanged(
-                    f"the answer kept in {entry} for {command} differs from the program's answer now "
-                    f"(returncode {answer.returncode} -> {now.returncode}; stdout, stderr equal: {same})"
+                    f"the answer kept in {entry} for {shlex.join(command)[:2000]} differs from the program's "
+                    f"answer now (returncode {answer.returncode} -> {now.returncode}; stdout, stderr equal: {same}):\n"
+                    + _difference(clean(answer.stdout) + clean(answer.stderr), clean(now.stdout) + clean(now.stderr))
                 )
             COUNTS.rechecked += 1
     return subprocess.CompletedProcess(command, answer.returncode, clean(answer.stdout), clean(answer.stderr))
+
+
+def _difference(kept: str, now: str) -> str:
+    lines = difflib.unified_diff(kept.splitlines(), now.splitlines(), "kept", "now", n=1, lineterm="")
+    return "\n".join(line[:300] for line in itertools.islice(lines, 40))
 
 
 def prune(keep_entries: int = KEEP_ENTRIES, keep_bytes: int = KEEP_BYTES, where: Path | None = None) -> int:
@@ -315,3 +329,13 @@ _PEM = re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*")
 def helm_steady(text: str) -> str:
     """A rendered chart with the certificates and keys helm made for it masked."""
     return _PEM.sub("<made by helm>", text)
+
+
+# A list of names in a kubeconform message ("additional properties 'kind', 'metadata' not allowed"), which
+# jsonschema builds from a Go map: in a new order on each run.
+_NAMES = re.compile(r"'[^',]*'(?:, '[^',]*')+")
+
+
+def kubeconform_steady(text: str) -> str:
+    """kubeconform's output with each list of names in its messages sorted."""
+    return _NAMES.sub(lambda names: ", ".join(sorted(names.group().split(", "))), text)

@@ -140,7 +140,7 @@ def kubeconform_command(binary: Path, schemas: tuple[Path, Path] | list[str], fi
 
 def run_kubeconform(binary: Path, schemas: tuple[Path, Path] | list[str], files: Sequence[Path]) -> dict[str, Verdicts]:
     """kubeconform's verdicts per file, its answer kept by the content of the binary, schemas and files (answers.py)."""
-    completed = answers.run(_arguments(binary, schemas, files), timeout=600)
+    completed = answers.run(_arguments(binary, schemas, files), timeout=600, steady=answers.kubeconform_steady)
     data = json.loads(completed.stdout)
     verdicts: dict[str, Verdicts] = {str(path): [] for path in files}
     for resource in data["resources"]:
