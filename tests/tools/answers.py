@@ -36,6 +36,7 @@ import re
 import shlex
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -230,6 +231,14 @@ class Counts:
 
 
 COUNTS = Counts()
+_COUNTING = threading.Lock()  # the oracles ask from a few threads at once
+
+
+def _count(name: str) -> None:
+    with _COUNTING:
+        setattr(COUNTS, name, getattr(COUNTS, name) + 1)
+
+
 _RECHECKED: set[str] = set()  # programs whose first kept answer this process asked again
 
 
@@ -251,13 +260,13 @@ def run(
     clean = steady or (lambda text: text)
     if kept is None:
         answer = _ask(command, stdin, env, timeout)
-        COUNTS.asked += 1
+        _count("asked")
         with contextlib.suppress(OSError):  # a read-only cache: the answer is still right
             stdout, stderr = (_placeholders(text, paths) for text in (answer.stdout, answer.stderr))
             write(entry, entry_key, command, Answer(answer.returncode, stdout, stderr))
     else:
         answer = Answer(kept.returncode, _paths(kept.stdout, paths), _paths(kept.stderr, paths))
-        COUNTS.kept += 1
+        _count("kept")
         with contextlib.suppress(OSError):
             os.utime(entry)  # used: pruned last
         program = command[0]
@@ -273,7 +282,7 @@ def run(
                     f"answer now (returncode {answer.returncode} -> {now.returncode}; stdout, stderr equal: {same}):\n"
                     + _difference(clean(answer.stdout) + clean(answer.stderr), clean(now.stdout) + clean(now.stderr))
                 )
-            COUNTS.rechecked += 1
+            _count("rechecked")
     return subprocess.CompletedProcess(command, answer.returncode, clean(answer.stdout), clean(answer.stderr))
 
 
