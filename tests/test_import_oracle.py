@@ -47,7 +47,6 @@ import upstream_tools  # noqa: E402
 # The chart of each supported minor (../shared/tools/cilium-charts/README.md) and its hubble release.
 CHARTS = {"1.16": "1.16.19", "1.17": "1.17.17", "1.18": "1.18.11", "1.19": "1.19.5"}
 CHART_DIR = upstream_tools.SHARED_TOOLS / "cilium-charts"
-HELM = upstream_tools.CACHE / "bin" / "helm"
 # 1.16/1.17's dynamic exporter rotates every flow log by the agent-wide hubble-export-file-max-size-mb /
 # -max-backups and compresses nothing; 1.18 reads fileMaxSizeMb/fileMaxBackups/fileCompress per flow log,
 # 0 or unset meaning the defaults 10 / 5 / false (cilium/cilium pkg/hubble/exporter config.go and
