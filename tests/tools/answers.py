@@ -13,8 +13,8 @@ move it), one JSON file per answer, under a key made of:
 Where an answer names an input's path (kubeconform's filenames, hubble's warnings), the kept answer holds
 a placeholder and gets the path of the run that reads it. Parts of an answer that differ from run to run
 (hubble's log time stamps, the keys helm makes for Cilium's TLS secrets, the order of names in kubeconform's
-messages) are masked by a `steady`
-function, the same on a kept answer and on a fresh one, so that tests read only what is deterministic.
+messages) are masked by a `steady` function, the same on a kept answer and on a fresh one, so that tests
+read only what is deterministic.
 
 A kept answer is proven equal to the plain path as the tests run: the first answer kept for each program
 in a process, and a random sample of the rest (FLOWLOGS_ANSWERS_RECHECK, 0.03; 0 for none), are asked again
@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "v1"
 FORMAT = f"flowlogs upstream answer {VERSION}"
-# Enough for several runs of every oracle tier (~2,000 answers a run, most under 10 kB); 64 MB at most.
+# Several runs of every oracle tier (~1,200 answers a run, 20 MB; hubble's ~14 kB each, a Cilium render 65 kB).
 KEEP_ENTRIES = 20_000
 KEEP_BYTES = 64 << 20
 
