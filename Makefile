@@ -100,6 +100,13 @@ upstream-tools: helm-binary kubeconform-binary hubble-binaries kube-apiserver-bi
 # rewrite every test module's asserts again (~3 s of CPU per xdist worker).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto
 
+# The oracle tiers keep upstream programs' answers (hubble, helm on Cilium's charts, kubeconform) in
+# .cache/upstream-answers/, keyed by the content of the program and of every input
+# (tests/tools/answers.py): a warm run asks again only what changed, and a random sample of the rest,
+# and fails if a kept answer differs. CI runs a clean clone, so there every answer is fresh;
+# `make test FLOWLOGS_FRESH_ANSWERS=1` asks every question afresh here.
+export FLOWLOGS_FRESH_ANSWERS
+
 test: $(STAMP) upstream-tools zsh fish browser lint
 	$(PYTEST)
 

@@ -25,6 +25,7 @@ from flowlogs.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 
+import answers  # noqa: E402
 import python_matrix  # noqa: E402
 import upstream_tools  # noqa: E402
 
@@ -251,3 +252,36 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked slow first, so that they run beside the short ones instead of last, alone."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# Upstream programs' answers (tests/tools/answers.py): what each xdist worker asked, found kept and asked
+# again, summed on the controller, which prunes the kept answers when the run ends.
+_ANSWER_COUNTS = answers.Counts()
+
+
+def _add_answer_counts(counts: dict[str, int]) -> None:
+    for name, value in counts.items():
+        setattr(_ANSWER_COUNTS, name, getattr(_ANSWER_COUNTS, name) + value)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["answers"] = dict(answers.COUNTS.__dict__)
+        return
+    _add_answer_counts(answers.COUNTS.__dict__)
+    answers.prune()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    _add_answer_counts(getattr(node, "workeroutput", {}).get("answers", {}))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    counts = _ANSWER_COUNTS
+    if counts.asked or counts.kept:
+        terminalreporter.write_line(
+            f"upstream answers ({answers.directory()}): {counts.asked} asked, {counts.kept} kept "
+            f"({counts.rechecked} of them asked again: equal)"
+        )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from upstream_tools import short_go_env
+import upstream_tools
 
 from conftest import ROOT, SHARED, cli_in, load_yaml, load_yaml_all, run_cli_in, write_profile
 
@@ -45,14 +45,8 @@ def profile_text(minor: str, extra: str = "") -> str:
     )
 
 
-def helm_template(chart: Path | str, values: Path, namespace: str = "kube-system") -> list[dict[str, Any]]:
-    completed = subprocess.run(
-        [str(HELM), "template", "cilium", str(chart), "-n", namespace, "-f", str(values)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=short_go_env(),
-    )
+def helm_template(chart: Path, values: Path, namespace: str = "kube-system") -> list[dict[str, Any]]:
+    completed = upstream_tools.ask_helm("template", "cilium", chart, "-n", namespace, "-f", values)
     assert completed.returncode == 0, completed.stderr
     return [document for document in load_yaml_all(completed.stdout) if document]
 

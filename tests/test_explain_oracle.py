@@ -48,14 +48,7 @@ def run_hubble(version: str, line: str) -> subprocess.CompletedProcess[str]:
     the hubble of `version`, with no user config file."""
     words = shlex.split(line)
     assert words[:2] == ["hubble", "observe"], line
-    return subprocess.run(
-        [str(upstream_tools.hubble(version)), "observe", *words[2:], "--print-raw-filters"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env=upstream_tools.short_go_env(HUBBLE_CONFIG=os.devnull),
-    )
+    return upstream_tools.ask_hubble(version, "observe", *words[2:], "--print-raw-filters", HUBBLE_CONFIG=os.devnull)
 
 
 def print_raw_filters(version: str, line: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

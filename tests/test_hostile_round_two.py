@@ -635,13 +635,7 @@ def test_flow_type_problems_are_the_lines_hubble_cannot_read(tmp_path: Path) -> 
     whose fields have the wrong JSON type; flow_type_problem names exactly those lines."""
     lines = [json.dumps(case, separators=(",", ":")) for case in TYPE_CASES]
     (tmp_path / "cases.json").write_text("\n".join(lines) + "\n")
-    completed = subprocess.run(
-        [str(upstream_tools.hubble("1.19")), "observe", "--input-file", str(tmp_path / "cases.json"), "-o", "json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    completed = upstream_tools.ask_hubble("1.19", "observe", "--input-file", tmp_path / "cases.json", "-o", "json")
     rejected = set()
     for warning in completed.stderr.splitlines():
         if "Failed to unmarshal json to flow" in warning:

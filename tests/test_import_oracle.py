@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +47,6 @@ import upstream_tools  # noqa: E402
 # The chart of each supported minor (../shared/tools/cilium-charts/README.md) and its hubble release.
 CHARTS = {"1.16": "1.16.19", "1.17": "1.17.17", "1.18": "1.18.11", "1.19": "1.19.5"}
 CHART_DIR = upstream_tools.SHARED_TOOLS / "cilium-charts"
-HELM = upstream_tools.CACHE / "bin" / "helm"
 # 1.16/1.17's dynamic exporter rotates every flow log by the agent-wide hubble-export-file-max-size-mb /
 # -max-backups and compresses nothing; 1.18 reads fileMaxSizeMb/fileMaxBackups/fileCompress per flow log,
 # 0 or unset meaning the defaults 10 / 5 / false (cilium/cilium pkg/hubble/exporter config.go and
@@ -419,14 +417,7 @@ def render_chart(version: str, values: dict[str, Any], directory: Path) -> tuple
     values_file = directory / f"cilium-values-{version}-{len(_RENDERED)}.yaml"
     values_file.write_text(yaml.safe_dump(values), encoding="utf-8")
     chart = CHART_DIR / f"cilium-{CHARTS[version]}.tgz"
-    completed = subprocess.run(
-        [str(HELM), "template", "cilium", str(chart), "-n", "kube-system", "-f", str(values_file)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env=upstream_tools.short_go_env(),
-    )
+    completed = upstream_tools.ask_helm("template", "cilium", chart, "-n", "kube-system", "-f", values_file)
     assert completed.returncode == 0, completed.stderr
     config: dict[str, str] = {}
     flowlogs_yaml = None
@@ -501,17 +492,16 @@ class Hubble:
     """`hubble observe --input-file` of one version over one flow file; one process per filter set."""
 
     def __init__(self, version: str, flows: list[dict[str, Any]], directory: Path) -> None:
+        self.version = version
         self.binary = upstream_tools.hubble(version)
         self.flows = directory / f"flows-{version}.jsonl"
         self.flows.write_text("".join(json.dumps(f) + "\n" for f in flows), encoding="utf-8")
         self.runs = 0
 
     def exported(self, allow: tuple[str, ...], deny: tuple[str, ...]) -> frozenset[str]:
-        command = [str(self.binary), "observe", "--input-file", str(self.flows), "-o", "jsonpb"]
-        command += [arg for f in allow for arg in ("--allowlist", f)] + [arg for f in deny for arg in ("--denylist", f)]
-        completed = subprocess.run(
-            command, capture_output=True, text=True, check=False, timeout=120, env=upstream_tools.short_go_env()
-        )
+        filters = [arg for f in allow for arg in ("--allowlist", f)] + [arg for f in deny for arg in ("--denylist", f)]
+        command = ("observe", "--input-file", self.flows, "-o", "jsonpb", *filters)
+        completed = upstream_tools.ask_hubble(self.version, *command)
         self.runs += 1
         assert completed.returncode == 0, f"hubble refuses {allow} / {deny}: {completed.stderr}"
         return frozenset(json.loads(line)["flow"]["uuid"] for line in completed.stdout.splitlines() if line.strip())
@@ -689,12 +679,7 @@ REFUSED = {
 @pytest.mark.parametrize("written", sorted(REFUSED))
 def test_filters_the_agent_refuses_are_refused_with_their_position(run_cli, tmp_path, written: str) -> None:
     hubble = Hubble("1.19", make_flows(random.Random(FLOWS_SEED), 5), tmp_path)
-    refused = subprocess.run(
-        [str(hubble.binary), "observe", "--input-file", str(hubble.flows), "--allowlist", written],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    refused = upstream_tools.ask_hubble("1.19", "observe", "--input-file", hubble.flows, "--allowlist", written)
     assert refused.returncode != 0 and "failed to decode" in refused.stderr
     config = tmp_path / "flowlogs.yaml"
     config.write_text(flowlogs_yaml(written).text, encoding="utf-8")
@@ -878,12 +863,7 @@ def test_a_quoted_boolean_is_read_as_each_reader_reads_it(run_cli, tmp_path) -> 
     source = tmp_path / "values.yaml"
     source.write_text(yaml.safe_dump(values), encoding="utf-8")
     chart = CHART_DIR / f"cilium-{CHARTS['1.19']}.tgz"
-    helm = subprocess.run(
-        [str(HELM), "template", "cilium", str(chart), "-n", "kube-system", "-f", str(source)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    helm = upstream_tools.ask_helm("template", "cilium", chart, "-n", "kube-system", "-f", source)
     assert helm.returncode == 1 and "at '/hubble/export/static/fileCompress': got string, want boolean" in helm.stderr
     result = run_cli("import", str(source))
     assert result.code == 1
@@ -914,12 +894,7 @@ def test_raw_values_the_agent_cannot_build_fail_to_compile(tmp_path, raw: str, m
     field, _, value = raw.partition(": ")
     hubble = Hubble("1.19", make_flows(random.Random(FLOWS_SEED), 5), tmp_path)
     as_json = json.dumps({field: yaml.safe_load(value)})
-    refused = subprocess.run(
-        [str(hubble.binary), "observe", "--input-file", str(hubble.flows), "--allowlist", as_json],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    refused = upstream_tools.ask_hubble("1.19", "observe", "--input-file", hubble.flows, "--allowlist", as_json)
     assert refused.returncode != 0, as_json
     profile = tmp_path / "p.yaml"
     profile.write_text(
@@ -1043,14 +1018,8 @@ def test_every_shipped_profiles_filters_build_in_hubble_of_its_version(tmp_path)
     assert len(by_version) >= 3 and sum(map(len, by_version.values())) > 10
     for version, filters in sorted(by_version.items()):
         hubble = Hubble(version, make_flows(random.Random(FLOWS_SEED), 5), tmp_path)
-        command = [
-            str(hubble.binary),
-            "observe",
-            "--input-file",
-            str(hubble.flows),
-            *[a for f in filters for a in ("--allowlist", f)],
-        ]
-        completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        allow = [a for f in filters for a in ("--allowlist", f)]
+        completed = upstream_tools.ask_hubble(version, "observe", "--input-file", hubble.flows, *allow)
         assert completed.returncode == 0, f"{version}: {completed.stderr}"
 
 

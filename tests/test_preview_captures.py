@@ -81,13 +81,7 @@ def interrupted_capture(directory: Path) -> Path:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_hubble_skips_a_cut_off_or_malformed_line_and_goes_on(tmp_path: Path, version: str) -> None:
     capture = interrupted_capture(tmp_path)
-    done = subprocess.run(
-        [str(upstream_tools.hubble(version)), "observe", "--input-file", str(capture), "-o", "jsonpb"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = upstream_tools.ask_hubble(version, "observe", "--input-file", capture, "-o", "jsonpb")
     assert done.returncode == 0, done.stderr
     failed = [line for line in done.stderr.splitlines() if "Failed to unmarshal json to flow" in line]
     assert len(failed) == 2, done.stderr
@@ -229,13 +223,7 @@ def test_the_record_shapes_are_hubbles(tmp_path: Path) -> None:
         "\n".join([SAMPLE[16], NODE_STATUS, LOST_JSON_NAMES, NODE_STATUS_JSON_NAMES]) + "\n", encoding="utf-8"
     )
     for version in VERSIONS:
-        done = subprocess.run(
-            [str(upstream_tools.hubble(version)), "observe", "--input-file", str(path), "-o", "jsonpb"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        done = upstream_tools.ask_hubble(version, "observe", "--input-file", path, "-o", "jsonpb")
         # (hubble prints node status changes other than NODE_CONNECTED to stderr, as they are: no warning)
         assert (done.returncode, [line for line in done.stderr.splitlines() if "level=" in line]) == (0, []), version
         assert len([line for line in done.stdout.splitlines() if "lost_events" in line]) == 2, version

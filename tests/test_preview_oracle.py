@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -198,18 +197,9 @@ def _matched(profile: Path, flows: Path) -> list[int]:
 
 def _hubble_exported(version: str, flows: Path, include: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The flows hubble exports (as it prints them) from a file of flows without `Summary`."""
-    command = [
-        str(upstream_tools.hubble(version)),
-        "observe",
-        "--input-file",
-        str(flows),
-        "-o",
-        "jsonpb",
-        *(arg for f in include for arg in ("--allowlist", json.dumps(f))),
-    ]
-    completed = subprocess.run(
-        command, capture_output=True, text=True, check=True, timeout=120, env=upstream_tools.short_go_env()
-    )
+    allow = [arg for f in include for arg in ("--allowlist", json.dumps(f))]
+    completed = upstream_tools.ask_hubble(version, "observe", "--input-file", flows, "-o", "jsonpb", *allow)
+    assert completed.returncode == 0, completed.stderr
     assert "level=WARN" not in completed.stderr, completed.stderr
     return [json.loads(line)["flow"] for line in completed.stdout.splitlines()]
 
@@ -272,13 +262,8 @@ def test_reserved_identity_names_are_hubbles(version: str, tmp_path: Path) -> No
     names = load_tables(version).reserved_identities
     assert names["overlay-to-encrypt"] == 11
     flags = [arg for name in names for arg in ("--identity", name)]
-    completed = subprocess.run(
-        [str(upstream_tools.hubble(version)), "observe", *flags, "--print-raw-filters"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    completed = upstream_tools.ask_hubble(version, "observe", *flags, "--print-raw-filters")
+    assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == [
         "allowlist:",
         "-",

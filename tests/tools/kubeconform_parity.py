@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import answers
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 TOOL = SHARED / "tools" / "kubeconform"
@@ -105,11 +107,18 @@ def schema_locations(schemas: tuple[Path, Path]) -> list[str]:
     return [str(kubernetes), f"{crds}/{SHIPPED_TEMPLATE}", f"{SHIPPED_SCHEMAS_DIR}/{SHIPPED_TEMPLATE}"]
 
 
-def kubeconform_command(binary: Path, schemas: tuple[Path, Path] | list[str], files: Sequence[Path]) -> list[str]:
-    """`schemas`: written by write_schemas, or the -schema-location values themselves."""
+def _location(text: str) -> answers.Argument:
+    """A -schema-location as an input of the run: a folder, or a folder and the template of its file names."""
+    folder, template = text.removesuffix("/" + SHIPPED_TEMPLATE), text.endswith("/" + SHIPPED_TEMPLATE)
+    if Path(folder).is_dir():
+        return answers.Input(Path(folder), "/" + SHIPPED_TEMPLATE if template else "")
+    return text
+
+
+def _arguments(binary: Path, schemas: tuple[Path, Path] | list[str], files: Sequence[Path]) -> list[answers.Argument]:
     locations = schemas if isinstance(schemas, list) else schema_locations(schemas)
     return [
-        str(binary),
+        binary,
         "-strict",
         "-summary",
         "-verbose",
@@ -119,15 +128,19 @@ def kubeconform_command(binary: Path, schemas: tuple[Path, Path] | list[str], fi
         "1",  # results in document order
         "-kubernetes-version",
         KUBERNETES_VERSION,
-        *[argument for location in locations for argument in ("-schema-location", location)],
-        *map(str, files),
+        *[argument for location in locations for argument in ("-schema-location", _location(location))],
+        *files,
     ]
 
 
+def kubeconform_command(binary: Path, schemas: tuple[Path, Path] | list[str], files: Sequence[Path]) -> list[str]:
+    """`schemas`: written by write_schemas, or the -schema-location values themselves."""
+    return [a.text() if isinstance(a, answers.Input) else str(a) for a in _arguments(binary, schemas, files)]
+
+
 def run_kubeconform(binary: Path, schemas: tuple[Path, Path] | list[str], files: Sequence[Path]) -> dict[str, Verdicts]:
-    completed = subprocess.run(
-        kubeconform_command(binary, schemas, files), capture_output=True, text=True, check=False, timeout=600
-    )
+    """kubeconform's verdicts per file, its answer kept by the content of the binary, schemas and files (answers.py)."""
+    completed = answers.run(_arguments(binary, schemas, files), timeout=600, steady=answers.kubeconform_steady)
     data = json.loads(completed.stdout)
     verdicts: dict[str, Verdicts] = {str(path): [] for path in files}
     for resource in data["resources"]:

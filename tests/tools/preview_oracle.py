@@ -14,12 +14,12 @@ output can be mapped back to lines.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import answers
 import upstream_tools
 from hypothesis import strategies as st
 
@@ -468,14 +468,12 @@ def hubble_lines(
 ) -> list[int]:
     """The line numbers (from `Summary`) of the flows hubble exports with these FlowFilters.
     `unknown_fields`: flows may hold fields this version's Flow lacks (hubble drops them, warned)."""
-    command = [str(binary), "observe", "--input-file", str(flows), "-o", "jsonpb"]
+    command: list[answers.Argument] = [binary, "observe", "--input-file", flows, "-o", "jsonpb"]
     for flow_filter in include:
         command += ["--allowlist", json.dumps(flow_filter)]
     for flow_filter in exclude:
         command += ["--denylist", json.dumps(flow_filter)]
-    completed = subprocess.run(
-        command, capture_output=True, text=True, check=False, timeout=120, env=upstream_tools.short_go_env()
-    )
+    completed = answers.run(command, env=upstream_tools.SHORT_GO_ENV, steady=answers.hubble_steady)
     if completed.returncode != 0:
         raise HubbleRefused(completed.stderr.strip())
     warnings = [

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import answers
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_TOOLS = ROOT.parent / "shared" / "tools"
 SHARED_CRDS = ROOT.parent / "shared" / "crds"
@@ -66,6 +68,18 @@ SHORT_GO_ENV = {"GOGC": "off", "GOMEMLIMIT": "1GiB"}
 def short_go_env(**extra: str) -> dict[str, str]:
     """The environment of this process for a short-lived upstream Go program (SHORT_GO_ENV), plus `extra`."""
     return {**os.environ, **SHORT_GO_ENV, **extra}
+
+
+def ask_hubble(minor: str, *args: answers.Argument, **env: str) -> subprocess.CompletedProcess[str]:
+    """`hubble ARGS` of Cilium `minor` (SHORT_GO_ENV plus `env`), its answer kept by content (answers.py);
+    file arguments given as Paths are keyed by their content. Log time stamps read "time=-"."""
+    return answers.run([hubble(minor), *args], env={**SHORT_GO_ENV, **env}, steady=answers.hubble_steady)
+
+
+def ask_helm(*args: answers.Argument) -> subprocess.CompletedProcess[str]:
+    """`helm ARGS` (.cache/bin/helm, SHORT_GO_ENV), for rendering Cilium's charts: the answer kept by content
+    (charts and values files given as Paths); the certificates and keys helm makes read "<made by helm>"."""
+    return answers.run([CACHE / "bin" / "helm", *args], env=SHORT_GO_ENV, steady=answers.helm_steady)
 
 
 def oracle_budget(full: int) -> int:
