@@ -610,6 +610,15 @@ TYPE_CASES += [
     {"flow": {"verdict": "DROPPED"}, "node_name": 5},
     {"flow": {"source": {"labels": "a"}}},
 ]
+# The endpoint fields preview groups matched flows by (namespace, pod name, IP of each side), wrongly
+# typed in a flow that an unfiltered flow log matches.
+ENDPOINT_CASES = [
+    {"flow": {"verdict": "DROPPED", "IP": {"source": 3, "destination": "10.0.0.2"}}},
+    {"flow": {"verdict": "DROPPED", "IP": {"source": "10.0.0.1", "destination": ["10.0.0.2"]}}},
+    {"flow": {"verdict": "DROPPED", "source": {"namespace": 7}}},
+    {"flow": {"verdict": "DROPPED", "destination": {"pod_name": {"a": 1}}}},
+]
+TYPE_CASES += ENDPOINT_CASES
 
 
 def test_preview_never_fails_internally_on_wrongly_typed_fields(run_cli: Callable[..., CliResult]) -> None:
@@ -627,6 +636,21 @@ def test_preview_never_fails_internally_on_wrongly_typed_fields(run_cli: Callabl
                 f"flowlogs: error: one.json:1: {problem} (flow.Flow, Cilium 1.19); the agent could not read this flow\n"
             )
     assert errors  # the source label filter reads `source`: a string there is named, not a crash
+
+
+def test_a_matched_flow_with_a_wrongly_typed_endpoint_is_named_at_its_line(run_cli: Callable[..., CliResult]) -> None:
+    # Once an internal error (exit 70) when the report sorted a number among the names of its top sources.
+    _profile(text=PROFILE.replace("      include:\n        - verdict: dropped\n", ""))  # every flow matches
+    valid = json.dumps({"flow": {"verdict": "DROPPED", "IP": {"source": "10.0.0.1", "destination": "10.0.0.2"}}})
+    for case in ENDPOINT_CASES:
+        Path("one.json").write_text(f"{valid}\n{json.dumps(case)}\n")
+        result = run_cli("preview", "p", "--flows", "one.json")
+        problem = flow_type_problem(case, "1.19")
+        assert problem is not None, case
+        assert (result.code, result.err) == (
+            1,
+            f"flowlogs: error: one.json:2: {problem} (flow.Flow, Cilium 1.19); the agent could not read this flow\n",
+        )
 
 
 @pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble") or "hubble")

@@ -129,6 +129,10 @@ class FlowLogTally:
         if count is not None:
             count[0] += 1
             return
+        if not all(type(key[i]) is str for i in _STRING_FIELDS):
+            # namespace, pod_name and the IPs are proto strings, a JSON string each (protojson):
+            # the engine names the line (flow_type_error); checked once per group, not per flow.
+            raise TypeError("a flow's endpoint field is not a string")
         groups[key] = [1]
         if len(groups) > GROUPS_KEPT:
             self.groups = dict(sorted(groups.items(), key=lambda item: -item[1][0])[: GROUPS_KEPT // 2])
@@ -166,6 +170,7 @@ class FlowLogTally:
 
 
 _NO_IP: dict[str, Any] = {}
+_STRING_FIELDS = (0, 1, 2, 4, 5, 6)  # of a GroupKey: each side's namespace, pod name and IP
 
 
 MALFORMED_KEPT = 100  # malformed lines named in a run's result (all are counted)
