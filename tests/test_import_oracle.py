@@ -923,6 +923,10 @@ def test_raw_values_the_agent_cannot_build_fail_to_compile(tmp_path, raw: str, m
             "flowLogs[0].includeFilters[0]: a FlowFilter is a mapping, got a number",
         ),
         (
+            "flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, includeFilters: [null]}\n",
+            "flowLogs[0].includeFilters[0]: a FlowFilter is a mapping, got null",
+        ),
+        (
             "flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, fieldMask: 5}\n",
             "flowLogs[0].fieldMask: expected a list, got a number",
         ),

@@ -100,9 +100,8 @@ def _mapping(value: Any, where: str, what: str = "a mapping") -> dict[str, Any]:
 
 
 def _kind(value: Any) -> str:
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}.get(
-        type(value), "a mapping"
-    )
+    kinds = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
+    return kinds.get(type(value), "a mapping")
 
 
 def _list(value: Any, where: str) -> list[Any]:
@@ -118,9 +117,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     items = _list(value, where)
     for index, item in enumerate(items):
         if isinstance(item, (dict, list)) or item is None:
-            raise ExporterConfigError(
-                f"{where}[{index}]: expected a string, got {_kind(item) if item is not None else 'null'}"
-            )
+            raise ExporterConfigError(f"{where}[{index}]: expected a string, got {_kind(item)}")
     return tuple(_go_string(item) for item in items)
 
 
