@@ -27,7 +27,7 @@ def import_profile(path: Path, versions: dict[str, str], values_dir: Path = Path
     try:  # before any product reads it: a regular file, within the limits (inputs.py)
         read_yaml_text(path, DOCUMENT_LIMITS)
     except InputRefused as refused:
-        raise UserError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
+        raise UserError(refused.with_hint) from None
     unknown = sorted(set(versions) - {product.key for product in PRODUCTS})
     if unknown:
         raise UserError(f"--version {unknown[0]}=...: no such product; one of: {', '.join(p.key for p in PRODUCTS)}")

@@ -99,6 +99,11 @@ class InputRefused(Exception):
         super().__init__(f"{location}: {message}")
         self.location, self.message, self.hint = location, message, hint
 
+    @property
+    def with_hint(self) -> str:
+        """The refusal, then its hint in parentheses when it has one."""
+        return f"{self} ({self.hint})" if self.hint else str(self)
+
 
 # What a file is when it is not a regular one, as messages name it.
 _KINDS = (

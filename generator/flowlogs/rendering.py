@@ -96,7 +96,7 @@ def load_values_file(path: Path) -> dict[str, Any]:
         check_yaml_events(yaml.parse(text, Loader=yaml.CSafeLoader), DOCUMENT_LIMITS, str(path))
         values = yaml.safe_load(text)
     except InputRefused as refused:
-        raise UserError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
+        raise UserError(refused.with_hint) from None
     except yaml.YAMLError as error:
         raise UserError(f"{path} is not valid YAML ({' '.join(str(error).split())}); run `flowlogs generate`") from None
     if values is None:

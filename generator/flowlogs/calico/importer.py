@@ -26,7 +26,7 @@ def _documents(path: Path) -> list[dict[str, Any]]:
     try:
         return [d for d in yaml.safe_load_all(read_yaml_text(path, DOCUMENT_LIMITS)) if isinstance(d, dict)]
     except InputRefused as refused:
-        raise UserError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
+        raise UserError(refused.with_hint) from None
     except yaml.YAMLError as error:
         raise UserError(f"{path}: not YAML: {error}") from error
 

@@ -184,8 +184,7 @@ class _Setup:
         try:
             text = read_yaml_input(path)
         except InputRefused as refused:
-            hint = f" ({refused.hint})" if refused.hint else ""
-            return _Checked([Result(label, str(path), Check.SCHEMA, Status.ERROR, message=f"{refused}{hint}")])
+            return _Checked([Result(label, str(path), Check.SCHEMA, Status.ERROR, message=refused.with_hint)])
         checked = _Checked()
         self._validate(checked, self.parser.parse_stream(label, str(path), text))
         return checked

@@ -376,7 +376,7 @@ def _read_bundled_json(path: Path) -> dict[str, Any]:
 
 
 def _refused(what: str, refused: InputRefused) -> SchemaLoadError:
-    return SchemaLoadError(f"could not read {what} {refused}{f' ({refused.hint})' if refused.hint else ''}")
+    return SchemaLoadError(f"could not read {what} {refused.with_hint}")
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -228,7 +228,7 @@ def _from_config_map(document: dict[str, Any], where: str) -> tuple[FlowLogConfi
     try:
         inner = load_yaml_payload(data[FLOWLOGS_KEY], DOCUMENT_LIMITS, shown, GoYAMLLoader)
     except InputRefused as refused:
-        raise ExporterConfigError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
+        raise ExporterConfigError(refused.with_hint) from None
     except yaml.YAMLError as error:
         raise ExporterConfigError(f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY} is not YAML: {error}") from error
     return flow_logs_from_document(inner, shown)
@@ -424,7 +424,7 @@ def read_exporter_config(path: Path, version: str = DEFAULT_VERSION) -> Exporter
             d for d in yaml.load_all(read_yaml_text(path, DOCUMENT_LIMITS), Loader=GoYAMLLoader) if d is not None
         ]  # noqa: S506 - a SafeLoader
     except InputRefused as refused:
-        raise ExporterConfigError(f"{refused}{f' ({refused.hint})' if refused.hint else ''}") from None
+        raise ExporterConfigError(refused.with_hint) from None
     except yaml.YAMLError as error:
         raise ExporterConfigError(f"{where}: not YAML: {error}") from error
     for document in documents:
