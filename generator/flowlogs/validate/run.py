@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import HelmError, UserError
-from ..helm import DEFAULT_KUBE_VERSION, BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
+from ..helm import BinaryHelm, EmbeddedHelm, HelmEngine, Manifest, cannot_run, select_engine
 from ..inputs import DOCUMENT_LIMITS, InputRefused, read_yaml_text
+from ..names import DEFAULT_KUBERNETES_VERSION
 from . import kubeconform
 from .documents import (
     Document,
@@ -58,7 +59,7 @@ class ProfileTarget:
 class ValidateOptions:
     chart_dir: Path
     targets: tuple[ProfileTarget, ...]
-    kubernetes_version: str = DEFAULT_KUBE_VERSION
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     schema_locations: tuple[str, ...] = ()  # empty = ("default", "shipped")
     ignore_missing_schemas: bool = False
     output: str = "text"  # text | json | junit | tap
@@ -214,7 +215,6 @@ class _Setup:
             messages = self.engine.lint(
                 self.options.chart_dir,
                 values,
-                strict=True,
                 kube_version=self.options.kubernetes_version,
                 # Rendering already checked the values against values.schema.json.
                 skip_schema_validation=True,
