@@ -86,13 +86,11 @@ def server(kube_apiserver: ApiServer) -> ApiServer:
         pytest.skip(f"no helm binary at {HELM}: run `make helm-binary`")
     # and the namespaces a Calico Enterprise cluster has (the gitops wait hook's Roles are there) and
     # Argo CD creates (CreateNamespace=true: the release namespace, where the wait hook runs); no
-    # test deletes one. One `kubectl create` of them all: those another module made already are refused.
-    names = (NS, SHOP, "tigera-system", "calico-system", "flowlogs-system")
-    namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}} for name in names]
-    kube_apiserver.kubectl(
-        "create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": namespaces}), check=False
-    )
-    kube_apiserver.kubectl("get", "namespace", *names)  # each is there (raises if not)
+    # test deletes one. Created as `kubectl create` sends it: those another module made already are refused.
+    for name in (NS, SHOP, "tigera-system", "calico-system", "flowlogs-system"):
+        namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        status, body = kube_apiserver.request("POST", "/api/v1/namespaces?fieldManager=kubectl-create", namespace)
+        assert status in (201, 409), body
     return kube_apiserver
 
 

@@ -124,14 +124,20 @@ def server_side_apply(
     document's version, fieldValidation Strict as its --validate default, the default namespace for a namespaced
     object that names none), sent from this process: no kubectl process per set-up."""
     for doc in docs:
-        group, _, _ = doc["apiVersion"].rpartition("/")
-        _, plural, namespaced = _resource(server, doc["kind"].lower() + (f".{group}" if group else ""))
-        prefix = f"/apis/{doc['apiVersion']}" if group else f"/api/{doc['apiVersion']}"
-        namespace = f"/namespaces/{doc['metadata'].get('namespace') or 'default'}" if namespaced else ""
         query = f"fieldManager={manager}&fieldValidation=Strict&force={str(force).lower()}"
-        path = f"{prefix}{namespace}/{plural}/{doc['metadata']['name']}?{query}"
-        status, body = server.request("PATCH", path, doc, "application/apply-patch+yaml")
+        status, body = server.request(
+            "PATCH", f"{object_path(server, doc)}?{query}", doc, "application/apply-patch+yaml"
+        )
         assert status in (200, 201), body
+
+
+def object_path(server: ApiServer, doc: dict[str, Any]) -> str:
+    """The API path of the object a document names, at the document's version (as kubectl reaches it)."""
+    group, _, _ = doc["apiVersion"].rpartition("/")
+    _, plural, namespaced = _resource(server, doc["kind"].lower() + (f".{group}" if group else ""))
+    prefix = f"/apis/{doc['apiVersion']}" if group else f"/api/{doc['apiVersion']}"
+    namespace = f"/namespaces/{doc['metadata'].get('namespace') or 'default'}" if namespaced else ""
+    return f"{prefix}{namespace}/{plural}/{doc['metadata']['name']}"
 
 
 def wait_established(server: ApiServer, crd: str, seconds: float = 60) -> None:
