@@ -1,8 +1,8 @@
 """Benchmark: what `pip install flowlogs` costs, the core alone and each extra (not a pytest test).
 
-    .venv/bin/python benchmarks/bench_install.py [--repeat 3] [--core-only]
+    .venv/bin/python benchmarks/bench_install.py [--repeat 3] [--core-only] [--wheel WHEEL]
 
-Builds this checkout's wheel, and once (kept in .cache/bench-install/wheels, per pinned
+Builds this checkout's wheel (or takes --wheel), and once (kept in .cache/bench-install/wheels, per pinned
 requirements) the wheels of every pinned dependency of the core and of the extras: what a warm
 pip cache holds. Then, `--repeat` times, in a fresh virtual environment (`python -m venv --without-pip`,
 timed apart; this pip installs into it with `--python`): `pip install flowlogs.whl` with `--no-index --find-links` to
@@ -159,12 +159,15 @@ def main() -> int:
         help="fresh environments to install into; the best time of each step is printed (default: 3)",
     )
     parser.add_argument("--core-only", action="store_true", help="install the core only, not the extras")
+    parser.add_argument(
+        "--wheel", type=Path, help="install this wheel of flowlogs instead of building this checkout's (the tests' own)"
+    )
     args = parser.parse_args()
     core, extras = pinned()
     chosen = [] if args.core_only else sorted(extras)
     wheels = wheelhouse([*core, *(requirement for extra in sorted(extras) for requirement in extras[extra])])
     with tempfile.TemporaryDirectory(prefix="flowlogs-bench-install-") as scratch:
-        wheel = python_matrix.build_wheel(Path(scratch) / "wheel")
+        wheel = args.wheel or python_matrix.build_wheel(Path(scratch) / "wheel")
         runs = [one_run(wheel, wheels, chosen, Path(scratch)) for _ in range(args.repeat)]
     print(
         f"install: {wheel.name} into a fresh venv from local wheels (a warm pip cache), Python "

@@ -7,6 +7,8 @@ import atexit
 import contextlib
 import fcntl
 import io
+import json
+import math
 import os
 import shutil
 import subprocess
@@ -249,9 +251,72 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return Scheduling(config, log)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked slow first, so that they run beside the short ones instead of last, alone."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+# How long each test took when it last ran (seconds: set-up, call and teardown), for the order of the next run;
+# written by the process that ran the tests or that led the xdist workers, at the end of the run.
+DURATIONS = ROOT / ".cache" / "test-durations.json"
+_ran: dict[str, float] = {}
+
+
+def _last_durations() -> dict[str, float]:
+    try:
+        known = json.loads(DURATIONS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in known.items()} if isinstance(known, dict) else {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the leading process: every worker orders its collection by the same numbers (a
+    different order in one would end the run)."""
+    node.workerinput["flowlogs_test_durations"] = _last_durations()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long tests first, so that the short ones fill in beside them and the workers end together
+    (xdist hands out tests in this order): the tests marked slow, longest first, then each module
+    by its longest test in the last run (one never run counts as long), its tests in their order
+    (a module's fixtures are then made once per stretch of its tests)."""
+    workerinput = getattr(config, "workerinput", None)
+    last = workerinput["flowlogs_test_durations"] if workerinput else _last_durations()
+    longest: dict[str, float] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        longest[module] = max(longest.get(module, 0.0), last.get(item.nodeid, math.inf))
+
+    def order(item: pytest.Item) -> tuple[bool, float]:
+        slow = item.get_closest_marker("slow") is not None
+        return (not slow, -(last.get(item.nodeid, math.inf) if slow else longest[item.nodeid.split("::")[0]]))
+
+    items.sort(key=order)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # the process that writes DURATIONS
+        _ran[report.nodeid] = _ran.get(report.nodeid, 0.0) + report.duration
+
+
+def _keep_durations() -> None:
+    if not _ran:
+        return
+    known = {k: v for k, v in _last_durations().items() if (ROOT / k.split("::")[0]).is_file()}
+    known.update(_ran)
+    DURATIONS.parent.mkdir(parents=True, exist_ok=True)
+    partial = DURATIONS.with_name(f"{DURATIONS.name}.{os.getpid()}")
+    partial.write_text(json.dumps(known, indent=0, sort_keys=True), encoding="utf-8")
+    os.replace(partial, DURATIONS)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker hands its answer counts to the leading process, which sums them, prunes the kept
+    answers and writes the tests' durations."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["answers"] = dict(answers.COUNTS.__dict__)
+        return
+    _add_answer_counts(answers.COUNTS.__dict__)
+    answers.prune()
+    _keep_durations()
 
 
 # Upstream programs' answers (tests/tools/answers.py): what each xdist worker asked, found kept and asked
@@ -262,15 +327,6 @@ _ANSWER_COUNTS = answers.Counts()
 def _add_answer_counts(counts: dict[str, int]) -> None:
     for name, value in counts.items():
         setattr(_ANSWER_COUNTS, name, getattr(_ANSWER_COUNTS, name) + value)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput["answers"] = dict(answers.COUNTS.__dict__)
-        return
-    _add_answer_counts(answers.COUNTS.__dict__)
-    answers.prune()
 
 
 @pytest.hookimpl(optionalhook=True)

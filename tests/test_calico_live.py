@@ -31,10 +31,13 @@ from calico_live import (
     listed,
     projectcalico_v3_crd,
     ready_layer_status,
+    resource_path,
     run_script,
     script_command,
     script_env,
+    server_side_apply,
     subject_access,
+    wait_established,
     watched,
     write_status,
 )
@@ -95,17 +98,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, chart_docs: list[dict[str,
     kubectl's field manager, which other modules' tests must not meet), with the namespaces, and the
     chart's ServiceAccount and RBAC."""
     with started_kube_apiserver(tmp_path_factory, "calico-apiserver") as server:
-        apply(server, [projectcalico_v3_crd()], "--server-side", "--force-conflicts")
-        server.kubectl(
-            "wait", "--for=condition=Established", "--timeout=60s", "crd/felixconfigurations.projectcalico.org"
-        )
+        server_side_apply(server, [projectcalico_v3_crd()], force=True)
+        wait_established(server, "felixconfigurations.projectcalico.org")
         ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
         rbac = [
             d
             for d in chart_docs
             if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
         ]
-        apply(server, rbac, "--server-side", "--force-conflicts")
+        server_side_apply(server, rbac, force=True)
         yield server
 
 
@@ -177,7 +178,7 @@ def application_layer(
     (layer,) = [copy.deepcopy(d) for d in chart_docs if d["kind"] == "ApplicationLayer"]
     layer["metadata"] = {"name": layer["metadata"]["name"]}
     delete(server, "applicationlayers.operator.tigera.io", "tigera-secure")
-    apply(server, [layer], "--server-side")
+    server_side_apply(server, [layer])
     if status is not None:
         write_status(server, "applicationlayers.operator.tigera.io", "tigera-secure", None, status)
     found = get(server, "applicationlayers.operator.tigera.io", "tigera-secure")
@@ -196,7 +197,7 @@ def rollouts(
     delete(server, "deployment", "tigera-apiserver", "tigera-system")
     delete(server, "daemonset", "l7-log-collector", "calico-system")
     if "tigera-apiserver" in present:
-        apply(server, [deployment_doc("tigera-apiserver", "tigera-system")], "--server-side")
+        server_side_apply(server, [deployment_doc("tigera-apiserver", "tigera-system")])
         write_status(
             server,
             "deployment",
@@ -214,7 +215,7 @@ def rollouts(
         ds = deployment_doc("l7-log-collector", "calico-system")
         ds["kind"] = "DaemonSet"
         del ds["spec"]["replicas"]
-        apply(server, [ds], "--server-side")
+        server_side_apply(server, [ds])
         status = {
             "observedGeneration": 1,
             "currentNumberScheduled": 3,
@@ -788,7 +789,7 @@ def wait_hook(cluster: ApiServer) -> dict[str, Any]:
         d for d in docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
     ]
     assert {d["metadata"]["name"] for d in rbac} == {HOOK_ACCOUNT}
-    apply(cluster, rbac, "--server-side", "--force-conflicts")
+    server_side_apply(cluster, rbac, force=True)
     (job,) = [d for d in docs if d["kind"] == "Job"]
     (script,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == HOOK_ACCOUNT]
     return {"job": job, "script": script}
@@ -820,13 +821,14 @@ def rollout_objects(server: ApiServer) -> None:
     collector = deployment_doc("l7-log-collector", "calico-system")
     collector["kind"] = "DaemonSet"
     del collector["spec"]["replicas"]
-    apply(server, [apiserver, collector], "--server-side")
+    server_side_apply(server, [apiserver, collector])
     for kind, name, namespace in (
         ("deployment", "tigera-apiserver", "tigera-system"),
         ("daemonset", "l7-log-collector", "calico-system"),
     ):
         patch = {"spec": {"template": {"metadata": {"annotations": {"hash.operator.tigera.io/config": "2"}}}}}
-        server.kubectl("patch", kind, name, "-n", namespace, "--type=merge", "-p", json.dumps(patch))
+        path = resource_path(server, kind, name, namespace) + "?fieldManager=kubectl-patch"  # kubectl patch's request
+        assert server.request("PATCH", path, patch, "application/merge-patch+json")[0] == 200
         assert (get(server, kind, name, namespace) or {})["metadata"]["generation"] == 2
 
 
@@ -1140,7 +1142,7 @@ def test_felix_through_the_crd_api_and_no_wait_without_a_selection(
         if doc["kind"] == "ClusterRoleBinding":
             doc["roleRef"]["name"] = doc["roleRef"]["name"].replace("flowlogs-calico", "flowlogs-crd")
             doc["subjects"][0]["name"] = doc["subjects"][0]["name"].replace("flowlogs-calico", "flowlogs-crd")
-    apply(cluster, rbac, "--server-side", "--force-conflicts")
+    server_side_apply(cluster, rbac, force=True)
     (state,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flowlogs-calico-state"]
     want = json.loads(state["data"]["desired.json"])
     delete(cluster, "felixconfigurations.crd.projectcalico.org", "default")

@@ -19,10 +19,12 @@ from live_cluster import (
     PROFILES,
     RELEASE_NAMESPACE,
     apply_objects,
+    delete_objects,
     documents,
     identity,
     is_partial,
     items,
+    on_server,
     prepare,
     render,
 )
@@ -83,22 +85,12 @@ def apply_twice(
     first real apply stored. Objects that did not exist before are deleted at the end (profiles
     share names; the server is shared)."""
     wanted = {identity(obj) for obj in expected}
-    before = {
-        identity(obj)
-        for obj in items(
-            server.kubectl("get", "-f", str(path), "--ignore-not-found", "-o", "json").stdout
-            or '{"kind": "List", "items": []}'
-        )
-    }
+    before = {identity(obj) for obj in on_server(server, expected)}
 
     dry, stderr = server_apply(server, path, manager, "--dry-run=server")
     assert {identity(obj) for obj in dry} == wanted
     assert warnings_of(stderr) == warnings, stderr
-    after_dry_run = items(
-        server.kubectl("get", "-f", str(path), "--ignore-not-found", "-o", "json").stdout
-        or '{"kind": "List", "items": []}'
-    )
-    assert {identity(obj) for obj in after_dry_run} == before  # a dry run stores nothing
+    assert {identity(obj) for obj in on_server(server, expected)} == before  # a dry run stores nothing
 
     first, stderr = server_apply(server, path, manager)
     assert warnings_of(stderr) == warnings, stderr
@@ -108,8 +100,7 @@ def apply_twice(
     assert state(second) == state(first)  # nothing changed: same resourceVersion, same managers
 
     created = [obj for obj in first if identity(obj) not in before]
-    if created:
-        server.kubectl("delete", "--wait=false", "-f", "-", input=yaml.safe_dump_all(created))
+    delete_objects(server, created)
     return first
 
 

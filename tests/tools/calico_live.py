@@ -82,11 +82,11 @@ def kubectl_json(server: ApiServer, *args: str, input: str | None = None, token:
 # kubectl takes for a kind (plural, singular, short, each also with ".group") from the server's
 # discovery, at the group's preferred version. Per server (by its run directory: a later server may
 # get the same port), read again when a name is new.
-_DISCOVERED: dict[Path, dict[str, tuple[str, str]]] = {}
+_DISCOVERED: dict[Path, dict[str, tuple[str, str, bool]]] = {}
 
 
-def _discover(server: ApiServer) -> dict[str, tuple[str, str]]:
-    names: dict[str, tuple[str, str]] = {}
+def _discover(server: ApiServer) -> dict[str, tuple[str, str, bool]]:
+    names: dict[str, tuple[str, str, bool]] = {}
     _, groups = server.request("GET", "/apis")
     versions = [("", "/api/v1")] + [
         (g["name"], "/apis/" + g["preferredVersion"]["groupVersion"]) for g in groups["groups"]
@@ -99,16 +99,57 @@ def _discover(server: ApiServer) -> dict[str, tuple[str, str]]:
             spellings = {resource["name"], resource.get("singularName") or resource["kind"].lower()}
             for spelling in spellings | set(resource.get("shortNames", [])):
                 for name in (spelling, f"{spelling}.{group}" if group else spelling):
-                    names.setdefault(name, (prefix, resource["name"]))
+                    names.setdefault(name, (prefix, resource["name"], resource["namespaced"]))
     return names
+
+
+def _resource(server: ApiServer, kind: str) -> tuple[str, str, bool]:
+    """(the preferred version's path, the plural, whether namespaced) of a kind as kubectl names it."""
+    if kind not in _DISCOVERED.get(server.run_dir, {}):
+        _DISCOVERED[server.run_dir] = _discover(server)
+    return _DISCOVERED[server.run_dir][kind]
 
 
 def resource_path(server: ApiServer, kind: str, name: str | None = None, namespace: str | None = None) -> str:
     """The API path of a kind's objects (of a namespace, or of all when None), or of one of them."""
-    if kind not in _DISCOVERED.get(server.run_dir, {}):
-        _DISCOVERED[server.run_dir] = _discover(server)
-    prefix, plural = _DISCOVERED[server.run_dir][kind]
+    prefix, plural, _ = _resource(server, kind)
     return f"{prefix}{f'/namespaces/{namespace}' if namespace else ''}/{plural}{f'/{name}' if name else ''}"
+
+
+def server_side_apply(
+    server: ApiServer, docs: Iterable[dict[str, Any]], manager: str = "kubectl", force: bool = False
+) -> None:
+    """`kubectl apply --server-side --field-manager=MANAGER [--force-conflicts] -f -` of set-up objects, as the
+    requests kubectl sends (kubectl apply.go applyOneObject: a PATCH of type application/apply-patch+yaml at the
+    document's version, fieldValidation Strict as its --validate default, the default namespace for a namespaced
+    object that names none), sent from this process: no kubectl process per set-up."""
+    for doc in docs:
+        query = f"fieldManager={manager}&fieldValidation=Strict&force={str(force).lower()}"
+        status, body = server.request(
+            "PATCH", f"{object_path(server, doc)}?{query}", doc, "application/apply-patch+yaml"
+        )
+        assert status in (200, 201), body
+
+
+def object_path(server: ApiServer, doc: dict[str, Any]) -> str:
+    """The API path of the object a document names, at the document's version (as kubectl reaches it)."""
+    group, _, _ = doc["apiVersion"].rpartition("/")
+    _, plural, namespaced = _resource(server, doc["kind"].lower() + (f".{group}" if group else ""))
+    prefix = f"/apis/{doc['apiVersion']}" if group else f"/api/{doc['apiVersion']}"
+    namespace = f"/namespaces/{doc['metadata'].get('namespace') or 'default'}" if namespaced else ""
+    return f"{prefix}{namespace}/{plural}/{doc['metadata']['name']}"
+
+
+def wait_established(server: ApiServer, crd: str, seconds: float = 60) -> None:
+    """`kubectl wait --for=condition=Established crd/NAME`: polls the CRD from this process."""
+    deadline = time.monotonic() + seconds
+    while True:
+        _, found = server.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}")
+        conditions = ((found or {}).get("status") or {}).get("conditions") or []
+        if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+            return
+        assert time.monotonic() < deadline, f"CRD {crd} not Established after {seconds} s: {found}"
+        time.sleep(0.02)
 
 
 def get(server: ApiServer, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
@@ -160,7 +201,7 @@ def apply(server: ApiServer, docs: Iterable[dict[str, Any]], *flags: str) -> sub
 
 
 def ensure_namespaces(server: ApiServer, *names: str) -> None:
-    apply(server, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in names], "--server-side")
+    server_side_apply(server, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in names])
 
 
 def create_token(server: ApiServer, namespace: str, account: str) -> str:
@@ -369,7 +410,7 @@ def argocd_sync(
 def subject_access(
     server: ApiServer, user: str, checks: Sequence[tuple[str, str, str, str | None, str | None]]
 ) -> list[bool]:
-    """SubjectAccessReview of (verb, group, resource, namespace, name) for `user`, in one request batch."""
+    """SubjectAccessReview of (verb, group, resource, namespace, name) for `user`, one request each."""
     reviews = [
         {
             "apiVersion": "authorization.k8s.io/v1",
@@ -392,17 +433,11 @@ def subject_access(
         }
         for verb, group, resource, namespace, name in checks
     ]
-    out = server.kubectl(
-        "create", "-f", "-", "-o", "json", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": reviews})
-    ).stdout
-    decoder, items, at = json.JSONDecoder(), [], 0  # kubectl prints one JSON document per created review
-    while at < len(out):
-        if out[at].isspace():
-            at += 1
-            continue
-        item, at = decoder.raw_decode(out, at)
+    items = []
+    for review in reviews:  # each as `kubectl create -f -` of it sends it
+        status, item = server.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review)
+        assert status == 201, item
         items.append(item)
-    assert len(items) == len(reviews)
     return [bool(item["status"].get("allowed")) for item in items]
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from calico_live import object_path, server_side_apply, wait_established
 from upstream_tools import SHARED_CRDS, ApiServer
 
 from flowlogs.cli import main
@@ -63,15 +64,26 @@ def is_partial(obj: Mapping[str, Any]) -> bool:
 
 
 def apply_objects(server: ApiServer, objects: Sequence[Mapping[str, Any]], manager: str = FIXTURE_MANAGER) -> None:
-    server.kubectl(
-        "apply",
-        "--server-side",
-        "--force-conflicts",
-        f"--field-manager={manager}",
-        "-f",
-        "-",
-        input=yaml.safe_dump_all(list(objects)),
-    )
+    """`kubectl apply --server-side --force-conflicts` under `manager` (calico_live.server_side_apply: its requests)."""
+    server_side_apply(server, [dict(obj) for obj in objects], manager, force=True)
+
+
+def on_server(server: ApiServer, objects: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Those of the objects the server has, as it has them (`kubectl get -f FILE --ignore-not-found -o json`)."""
+    found = []
+    for obj in objects:
+        status, body = server.request("GET", object_path(server, dict(obj)))
+        assert status in (200, 404), body
+        if status == 200:
+            found.append(body)
+    return found
+
+
+def delete_objects(server: ApiServer, objects: Iterable[Mapping[str, Any]]) -> None:
+    """`kubectl delete --wait=false -f FILE` (background cascade, as kubectl's default)."""
+    for obj in objects:
+        status, body = server.request("DELETE", object_path(server, dict(obj)) + "?propagationPolicy=Background")
+        assert status in (200, 202), body
 
 
 def felix_v3_crd() -> dict[str, Any]:
@@ -103,18 +115,8 @@ def prepare(
     ]
     partial = [obj for obj in objects if is_partial(obj)]
     if any(obj["apiVersion"] == "projectcalico.org/v3" for obj in objects):
-        server.kubectl(
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            f"--field-manager={FIXTURE_MANAGER}",
-            "-f",
-            "-",
-            input=json.dumps(felix_v3_crd()),
-        )
-        server.kubectl(
-            "wait", "--for=condition=Established", "--timeout=60s", "crd/felixconfigurations.projectcalico.org"
-        )
+        apply_objects(server, [felix_v3_crd()])
+        wait_established(server, "felixconfigurations.projectcalico.org")
     # A partial manifest the server would refuse by name gets no stand-in (it would be refused too).
     wanted += [stand_in for stand_in in map(existing_object, partial) if not server_rule_issues(stand_in)]
     apply_objects(server, wanted)

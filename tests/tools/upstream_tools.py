@@ -25,7 +25,7 @@ import subprocess
 import time
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +175,10 @@ def cilium_source(minor: str, path: str) -> str:
     return (out / f"hubble-{HUBBLE_RELEASES[minor]}" / path).read_text(encoding="utf-8")
 
 
+# A kept connection the server closed while it was idle: the request never arrived, so it is sent again.
+_CLOSED_WHILE_IDLE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
 @dataclass
 class ApiServer:
     """A running kube-apiserver (../shared/tools/kube-apiserver/start.sh) and how to reach it."""
@@ -183,6 +187,7 @@ class ApiServer:
     server: str
     token: str
     ca_file: Path
+    _connection: http.client.HTTPSConnection | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def kubeconfig(self) -> Path:
@@ -217,6 +222,9 @@ class ApiServer:
     def stop(self) -> None:
         """Kill the server and etcd at once: a test server's data is thrown away, so the graceful
         shutdown stop.sh waits for (up to 5 s per process, most of it the API server's) buys nothing."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
         for name in ("apiserver", "etcd"):
             pid_file = self.run_dir / f"{name}.pid"
             if not pid_file.is_file():
@@ -250,16 +258,26 @@ class ApiServer:
     ) -> tuple[int, Any]:
         """One API request as admin, from this process: (HTTP status, the JSON body or None). For the
         tests' own reads and set-ups, where a kubectl process (~0.05 s of CPU each) would send the same
-        request; what a test is about (apply, a person's patch) stays kubectl's."""
-        context = ssl.create_default_context(cafile=str(self.ca_file))
-        connection = http.client.HTTPSConnection(urllib.parse.urlsplit(self.server).netloc, context=context, timeout=60)
+        request; what a test is about (apply, a person's patch) stays kubectl's. Over one connection
+        kept open: a TLS handshake per request cost both sides more than most requests do."""
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", "Content-Type": content_type}
-        try:
-            connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-        finally:
-            connection.close()
+        data = None if body is None else json.dumps(body)
+        for _ in range(2):
+            reused = self._connection is not None
+            if self._connection is None:
+                context = ssl.create_default_context(cafile=str(self.ca_file))
+                netloc = urllib.parse.urlsplit(self.server).netloc
+                self._connection = http.client.HTTPSConnection(netloc, context=context, timeout=60)
+            try:
+                self._connection.request(method, path, body=data, headers=headers)
+                response = self._connection.getresponse()
+                payload = response.read()
+                break
+            except Exception as error:
+                self._connection.close()
+                self._connection = None
+                if not (reused and isinstance(error, _CLOSED_WHILE_IDLE)):
+                    raise
         return response.status, json.loads(payload) if payload else None
 
     def apply_crds(self, names: Sequence[str] = LIVE_CRDS) -> None:
