@@ -22,7 +22,7 @@ from .agent_labels import check_label_selector
 from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
 from .defaults import DEFAULT_VERSION
-from .tables import CiliumTables, DropReason, drop_reason_name, first_version_with, load_tables
+from .tables import TCP_FLAGS, CiliumTables, DropReason, drop_reason_name, first_version_with, load_tables
 
 if TYPE_CHECKING:
     from ..profile import Node
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 # Values `hubble observe --http-method` takes (cilium/hubble cmd/observe/flows.go).
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
-# flow.proto TCPFlags fields.
-TCP_FLAGS = ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
 GLOB_CHARS = frozenset("*?[]")
 # FlowFilter enum element types -> the table of their names.
 ENUM_TABLES = {"Verdict": "verdicts", "TrafficDirection": "traffic_directions", "IPVersion": "ip_versions"}

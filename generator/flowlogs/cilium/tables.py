@@ -25,6 +25,8 @@ from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, SUPPORTED_VERSI
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 
+# flow.proto TCPFlags fields (the same in every supported version).
+TCP_FLAGS = ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
 # Whether a version has the fieldMask oneof copy bug cilium/cilium#43924 (see the data files).
 CopyBugStatus = Literal["affected", "fixed", "unverified"]
 
