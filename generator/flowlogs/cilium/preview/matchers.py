@@ -242,10 +242,7 @@ def _dns_query(values: list[Any], _: MatchContext) -> Predicate:
 
     def match(ev: FlowEvent) -> bool:
         dns = (ev.flow.get("l7") or _EMPTY).get("dns")
-        if dns is None:
-            return False
-        query = dns.get("query", "")
-        return any(r.search(query) for r in regexps)
+        return dns is not None and any(r.search(dns.get("query", "")) for r in regexps)
 
     return match
 
@@ -304,9 +301,7 @@ def _identity(side: str) -> Build:
 
         def match(ev: FlowEvent) -> bool:
             endpoint = ev.flow.get(side)
-            if endpoint is None:
-                return False
-            return int(endpoint.get("identity", 0)) in wanted
+            return endpoint is not None and int(endpoint.get("identity", 0)) in wanted
 
         return match
 
@@ -559,10 +554,8 @@ def _tcp_flags(values: list[Any], _: MatchContext) -> Predicate:
 
     def match(ev: FlowEvent) -> bool:
         flags = ((ev.flow.get("l4") or _EMPTY).get("TCP") or _EMPTY).get("flags")
-        if flags is None:
-            return False
         # tcp.go: a filter set matches when every flag it sets is set in the flow.
-        return any(all(flags.get(flag) for flag in wanted) for wanted in sets)
+        return flags is not None and any(all(flags.get(flag) for flag in wanted) for wanted in sets)
 
     return match
 
@@ -679,7 +672,7 @@ def _http_url(values: list[Any], context: MatchContext) -> Predicate:
 
 
 def _request_uri_path(url: str) -> str | None:
-    """Go url.ParseRequestURI(url).Path: an absolute URL or an absolute path, else invalid."""
+    """Go url.ParseRequestURI(url).Path: an absolute URL or an absolute path, else invalid (None; also for "")."""
     if not url.startswith("/") and "://" not in url:
         return None
     try:
@@ -693,10 +686,7 @@ def _http_path(values: list[Any], context: MatchContext) -> Predicate:
     regexps = _regexps(values, "http path")
 
     def match(ev: FlowEvent) -> bool:
-        url = (_http(ev.flow) or _EMPTY).get("url", "")
-        if not url:
-            return False
-        path = _request_uri_path(url)
+        path = _request_uri_path((_http(ev.flow) or _EMPTY).get("url", ""))
         return path is not None and any(r.search(path) for r in regexps)
 
     return match
@@ -711,9 +701,7 @@ def _http_header(values: list[Any], context: MatchContext) -> Predicate:
         wanted.add((str(value.get("key", "")), str(value.get("value", ""))))
 
     def match(ev: FlowEvent) -> bool:
-        headers = (_http(ev.flow) or _EMPTY).get("headers")
-        if not headers:
-            return False
+        headers = (_http(ev.flow) or _EMPTY).get("headers") or ()
         return any((h.get("key", ""), h.get("value", "")) in wanted for h in headers)
 
     return match
