@@ -224,13 +224,17 @@ class Identity(FilterKind):
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         value, tables = node.value, context.tables
-        if isinstance(value, int) and not isinstance(value, bool):
-            _check_uint32(value, node, diagnostics)
-            return value
         text = str(value).removeprefix("reserved:")
-        if text.isascii() and text.isdigit():
-            _check_uint32(int(text), node, diagnostics)
-            return int(text)
+        if (isinstance(value, int) and not isinstance(value, bool)) or (text.isascii() and text.isdigit()):
+            # source_identity / destination_identity are repeated uint32 (flow.proto): protojson rejects
+            # anything outside 0..4294967295, and the agent then rejects the whole flowlogs.yaml.
+            if not 0 <= (number := int(text)) <= UINT32_MAX:
+                diagnostics.error(
+                    node.location,
+                    f"identity {number} is not a security identity (0-{UINT32_MAX}, a uint32)",
+                    "Cilium's identities are unsigned 32-bit numbers, e.g. 2 (world) or 16777217",
+                )
+            return number
         if text not in tables.reserved_identities:
             diagnostics.error(
                 node.location,
@@ -247,17 +251,6 @@ class Identity(FilterKind):
     def explain_item(self, value: Any, tables: CiliumTables) -> str:
         names = {code: name for name, code in tables.reserved_identities.items()}
         return f"{names[value]} ({value})" if value in names else str(value)
-
-
-def _check_uint32(value: int, node: Node, diagnostics: Diagnostics) -> None:
-    # source_identity / destination_identity are repeated uint32 (flow.proto): protojson rejects
-    # anything outside 0..4294967295, and the agent then rejects the whole flowlogs.yaml.
-    if not 0 <= value <= UINT32_MAX:
-        diagnostics.error(
-            node.location,
-            f"identity {value} is not a security identity (0-{UINT32_MAX}, a uint32)",
-            "Cilium's identities are unsigned 32-bit numbers, e.g. 2 (world) or 16777217",
-        )
 
 
 class Uint64(FilterKind):
@@ -775,29 +768,16 @@ def _check_raw_element(element: str, item: Node, tables: CiliumTables, diagnosti
         diagnostics.error(item.location, f"expected a number, got {v!r}")
     elif element == "bool" and not isinstance(v, bool):
         diagnostics.error(item.location, f"expected true or false, got {v!r}")
-    elif element in ENUM_TABLES:
-        names = set(getattr(tables, ENUM_TABLES[element]).values())
-        if isinstance(v, bool):  # protojson reads an enum from its name or number only
-            diagnostics.error(
-                item.location,
-                f"{str(v).lower()} is not a {element}: write its name",
-                "one of: " + ", ".join(sorted(names)),
-            )
-        elif v not in names and not isinstance(v, int):
-            diagnostics.error(
-                item.location,
-                f"unknown {element} '{v}'{did_you_mean(str(v), names)}",
-                "one of: " + ", ".join(sorted(names)),
-            )
-    elif element == "DropReason":
+    elif element in ENUM_TABLES or element == "DropReason":
+        # protojson reads an enum from its name or number only; DropReason's many names are not listed
+        drop = element == "DropReason"
+        names = tables.drop_reasons_by_enum if drop else set(getattr(tables, ENUM_TABLES[element]).values())
+        hint = "" if drop else "one of: " + ", ".join(sorted(names))
         if isinstance(v, bool):
-            diagnostics.error(
-                item.location, f"{str(v).lower()} is not a DropReason: write its name, e.g. POLICY_DENIED"
-            )
-        elif v not in tables.drop_reasons_by_enum and not isinstance(v, int):
-            diagnostics.error(
-                item.location, f"unknown DropReason '{v}'{did_you_mean(str(v), tables.drop_reasons_by_enum)}"
-            )
+            example = ", e.g. POLICY_DENIED" if drop else ""
+            diagnostics.error(item.location, f"{str(v).lower()} is not a {element}: write its name{example}", hint)
+        elif v not in names and not isinstance(v, int):
+            diagnostics.error(item.location, f"unknown {element} '{v}'{did_you_mean(str(v), names)}", hint)
     elif element in tables.nested_fields:
         if not isinstance(v, dict):
             diagnostics.error(item.location, f"expected a mapping ({element}), got {v!r}")
