@@ -280,11 +280,8 @@ class Workload(FilterKind):
         value = node.value
         if isinstance(value, dict):
             return {k: value[k] for k in ("kind", "name") if k in value}
-        text = str(value)
-        if "/" in text:
-            workload_kind, name = text.split("/", 1)
-            return {"kind": workload_kind, "name": name}
-        return {"name": text}
+        workload_kind, slash, name = str(value).partition("/")
+        return {"kind": workload_kind, "name": name} if slash else {"name": workload_kind}
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         if set(upstream) == {"kind", "name"}:
@@ -312,12 +309,13 @@ class TableEnum(FilterKind):
     """A flow.proto enum by its plain name (`dropped` -> DROPPED), from the version's table."""
 
     def __init__(self, table: str, title: str) -> None:
-        self.table = table
-        self.title_text = title
-        self.key = table
+        self.key, self.title_text = table, title
 
     def names(self, tables: CiliumTables) -> dict[str, str]:
-        return dict(getattr(tables, self.table))
+        return dict(getattr(tables, self.key))
+
+    def words(self, tables: CiliumTables) -> dict[str, str]:
+        return {name: word for word, name in self.names(tables).items()}
 
     def item_schema(self) -> dict[str, Any]:
         return {"enum": list(self.names(load_tables(DEFAULT_VERSION))), "title": self.title_text}
@@ -326,12 +324,10 @@ class TableEnum(FilterKind):
         return self.names(context.tables)[str(node.value)]
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
-        words = {name: word for word, name in self.names(context.tables).items()}
-        return words.get(str(upstream), upstream)
+        return self.words(context.tables).get(str(upstream), upstream)
 
     def explain_item(self, value: Any, tables: CiliumTables) -> str:
-        words = {name: word for word, name in self.names(tables).items()}
-        return str(words.get(str(value), value))
+        return str(self.words(tables).get(str(value), value))
 
 
 class Flag(FilterKind):

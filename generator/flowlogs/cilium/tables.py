@@ -148,17 +148,16 @@ def _load(version: str) -> CiliumTables:
 
 
 def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
-    reasons: list[DropReason] = []
-    for code, entry in sorted(raw["drop_reasons"].items()):
-        reasons.append(
-            DropReason(
-                name=drop_reason_name(entry["enum"]),
-                code=_int(code),
-                enum=str(entry["enum"]),
-                description=str(entry["description"]),
-                deprecated=bool(entry.get("deprecated", False)),
-            )
+    reasons = [
+        DropReason(
+            name=drop_reason_name(entry["enum"]),
+            code=_int(code),
+            enum=str(entry["enum"]),
+            description=str(entry["description"]),
+            deprecated=bool(entry.get("deprecated", False)),
         )
+        for code, entry in sorted(raw["drop_reasons"].items())
+    ]
 
     filter_fields = {
         name: FilterField(name=name, json_name=str(f["json_name"]), type=str(f["type"]))
