@@ -22,7 +22,7 @@ from .agent_labels import check_label_selector
 from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
 from .defaults import DEFAULT_VERSION
-from .tables import TCP_FLAGS, CiliumTables, DropReason, drop_reason_name, first_version_with, load_tables
+from .tables import TCP_FLAGS, CiliumTables, drop_reason_name, first_version_with, load_tables
 
 if TYPE_CHECKING:
     from ..profile import Node
@@ -357,8 +357,28 @@ class DropReasonName(FilterKind):
         return {"type": ["string", "integer"], "title": "drop reason"}
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
-        reason = drop_reason(node, context.tables, diagnostics)
-        return INVALID if reason is None else reason.enum
+        value, tables, text = node.value, context.tables, str(node.value)
+        reason = (
+            tables.drop_reasons_by_code.get(value)
+            if isinstance(value, int)
+            else tables.drop_reasons.get(text.lower())
+            or tables.drop_reasons_by_enum.get(text.upper().replace("-", "_"))
+        )
+        if reason is None:
+            diagnostics.error(
+                node.location,
+                f"unknown drop reason {value!r} for Cilium {tables.version}{did_you_mean(text, tables.drop_reasons)}",
+                "names are Cilium's DropReason names in lower case with '-', e.g. policy-denied, policy-deny, "
+                "unsupported-l3-protocol",
+            )
+            return INVALID
+        if reason.deprecated:
+            diagnostics.warning(
+                node.location,
+                f"drop reason '{reason.name}' ({reason.code}) is no longer produced by Cilium {tables.version}",
+            )
+        explain_policy_drop(node, reason.code, tables, diagnostics)
+        return reason.enum
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         if isinstance(upstream, int):
@@ -371,33 +391,6 @@ class DropReasonName(FilterKind):
             tables.drop_reasons_by_code.get(value) if isinstance(value, int) else None
         )
         return f"{reason.name} ({reason.code})" if reason else str(value)
-
-
-def drop_reason(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> DropReason | None:
-    value = node.value
-    reason: DropReason | None
-    if isinstance(value, int):
-        reason = tables.drop_reasons_by_code.get(value)
-    else:
-        text = str(value)
-        reason = tables.drop_reasons.get(text.lower()) or tables.drop_reasons_by_enum.get(
-            text.upper().replace("-", "_")
-        )
-    if reason is None:
-        diagnostics.error(
-            node.location,
-            f"unknown drop reason {value!r} for Cilium {tables.version}{did_you_mean(str(value), tables.drop_reasons)}",
-            "names are Cilium's DropReason names in lower case with '-', e.g. policy-denied, policy-deny, "
-            "unsupported-l3-protocol",
-        )
-        return None
-    if reason.deprecated:
-        diagnostics.warning(
-            node.location,
-            f"drop reason '{reason.name}' ({reason.code}) is no longer produced by Cilium {tables.version}",
-        )
-    explain_policy_drop(node, reason.code, tables, diagnostics)
-    return reason
 
 
 def explain_policy_drop(node: Node, code: int, tables: CiliumTables, diagnostics: Diagnostics) -> None:
