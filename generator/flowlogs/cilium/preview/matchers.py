@@ -186,17 +186,9 @@ def _fqdn_pattern_regexp(pattern: str) -> str:
         raise FilterValueError("empty pattern")
     if pattern.endswith("."):
         raise FilterValueError("multiple trailing dots in pattern")
-    out = []
-    for char in pattern:
-        if char == ".":
-            out.append(r"\.")
-        elif char == "*":
-            out.append(r"[-.0-9a-z]*")
-        elif char == "-" or char == "_" or "0" <= char <= "9" or "a" <= char <= "z":
-            out.append(char)
-        else:
-            raise FilterValueError(f"{char!r}: invalid rune in pattern")
-    return "".join(out)
+    if invalid := re.search(r"[^-_0-9a-z.*]", pattern):
+        raise FilterValueError(f"{invalid[0]!r}: invalid rune in pattern")
+    return pattern.replace(".", r"\.").replace("*", "[-.0-9a-z]*")
 
 
 _FQDN_ELEMENT = r"(?:[-0-9_a-z]+(?:\.[-0-9_a-z]+)*)"
