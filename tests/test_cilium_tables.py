@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from conftest import load_yaml, upstream_tools
+from conftest import load_yaml, upstream_tools, write_profile
 from flowlogs.cilium import tables
 from flowlogs.cilium.defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, DEFAULT_VERSION, SUPPORTED_VERSIONS
 from flowlogs.cilium.tables import CiliumTables, DropReason, FilterField, load_tables
+from flowlogs.compiler import compile_paths
 
 UPSTREAM = Path(__file__).resolve().parents[1].parent / "shared" / "upstream" / "cilium"
 DATA_DIR = Path(tables.__file__).resolve().parent / "data"
@@ -624,3 +625,29 @@ def test_deprecated_flow_fields_are_those_of_flow_proto(version: str) -> None:
         "reply": "is_reply",
         "Summary": None,
     }
+
+
+def _dotted(tree: dict[str, Any], prefix: str = "") -> set[str]:
+    """hubble.export's keys as the tables name them (`dynamic.config.configMapName`); `content` is one value."""
+    keys = set()
+    for key, value in tree.items():
+        nested = isinstance(value, dict) and key != "content"
+        keys |= _dotted(value, f"{prefix}{key}.") if nested else {f"{prefix}{key}"}
+    return keys
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_compiled_export_values_are_keys_of_the_versions_chart(tmp_path: Path, version: str) -> None:
+    """A table bug, not a user mistake: every hubble.export key compiled for Cilium's chart, handed over or
+    carrying the flow logs, with the agent-wide rotation where the version has it, is one the chart has."""
+    compress = ", compress: true" if load_tables(version).per_flowlog_rotation else ""
+    text = f'cilium:\n  version: "{version}"\n  rotation: {{max-size-mb: 20, max-backups: 3{compress}}}\n'
+    result = compile_paths([write_profile(tmp_path, "p", text + "  flow-logs:\n    - name: a\n")])
+    assert [str(d) for d in result.diagnostics.errors] == []
+    part = result.profiles[0].parts["cilium"]
+    for values in (part.overlay, part.release_values):
+        keys = _dotted(values["hubble"]["export"])
+        assert "dynamic.config.configMapName" in keys
+        assert keys <= load_tables(version).helm_export_keys
+    if not compress:
+        assert "fileMaxSizeMb" in _dotted(part.overlay["hubble"]["export"])

@@ -57,20 +57,8 @@ def translate_selector(selector: str) -> str:
 
 # ---------------------------------------------------------------- the Kubernetes selector parser
 
-_ERROR, _END, _CLOSE, _COMMA, _NOT, _EQEQ, _EQ, _GT, _IDENT, _IN, _LT, _NE, _NOTIN, _OPEN = range(14)
-_TOKENS = {
-    ")": _CLOSE,
-    ",": _COMMA,
-    "!": _NOT,
-    "==": _EQEQ,
-    "=": _EQ,
-    ">": _GT,
-    "in": _IN,
-    "<": _LT,
-    "!=": _NE,
-    "notin": _NOTIN,
-    "(": _OPEN,
-}
+# A token is its keyword's text, "ident", "end" or "error" (the Lexer's token kinds).
+_KEYWORDS = {")", ",", "!", "==", "=", ">", "in", "<", "!=", "notin", "("}
 _SPECIAL = set("=!(),><")
 _WHITESPACE = set(" \t\r\n")
 _BINARY_OPERATORS = "in, notin, =, ==, !=, gt, lt"
@@ -80,32 +68,32 @@ class SelectorError(ValueError):
     pass
 
 
-def _lex(s: str) -> list[tuple[int, str]]:
-    items: list[tuple[int, str]] = []
+def _lex(s: str) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
     pos, n = 0, len(s)
     while True:
         while pos < n and s[pos] in _WHITESPACE:
             pos += 1
         if pos >= n:
-            items.append((_END, ""))
+            items.append(("end", ""))
             return items
         if s[pos] in _SPECIAL:
-            buffer, last = "", (0, "")
+            buffer, last = "", ("", "")
             while pos < n and s[pos] in _SPECIAL:
                 buffer += s[pos]
                 pos += 1
-                if buffer in _TOKENS:
-                    last = (_TOKENS[buffer], buffer)
-                elif last[0] != 0:
+                if buffer in _KEYWORDS:
+                    last = (buffer, buffer)
+                elif last[0]:
                     pos -= 1
                     break
-            items.append(last if last[0] != 0 else (_ERROR, f"error expected: keyword found '{buffer}'"))
+            items.append(last if last[0] else ("error", f"error expected: keyword found '{buffer}'"))
         else:
             start = pos
             while pos < n and s[pos] not in _SPECIAL and s[pos] not in _WHITESPACE:
                 pos += 1
             word = s[start:pos]
-            items.append((_TOKENS.get(word, _IDENT), word))
+            items.append((word if word in _KEYWORDS else "ident", word))
 
 
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
@@ -173,11 +161,11 @@ class _Parser:
         self.items = _lex(selector)
         self.pos = 0
 
-    def lookahead(self, values: bool) -> tuple[int, str]:
+    def lookahead(self, values: bool) -> tuple[str, str]:
         tok, lit = self.items[self.pos]
-        return (_IDENT if values and tok in (_IN, _NOTIN) else tok), lit
+        return ("ident" if values and tok in ("in", "notin") else tok), lit
 
-    def consume(self, values: bool) -> tuple[int, str]:
+    def consume(self, values: bool) -> tuple[str, str]:
         tok, lit = self.lookahead(values)
         self.pos += 1
         return tok, lit
@@ -186,21 +174,21 @@ class _Parser:
         requirements: list[Requirement] = []
         while True:
             tok, lit = self.lookahead(True)
-            if tok in (_IDENT, _NOT):
+            if tok in ("ident", "!"):
                 try:
                     requirements.append(self.requirement())
                 except SelectorError as exc:
                     raise SelectorError(f"unable to parse requirement: {exc}") from None
                 tok, lit = self.consume(True)
-                if tok == _END:
+                if tok == "end":
                     return requirements
-                if tok == _COMMA:
+                if tok == ",":
                     tok2, lit2 = self.lookahead(True)
-                    if tok2 not in (_IDENT, _NOT):
+                    if tok2 not in ("ident", "!"):
                         raise SelectorError(f"found '{lit2}', expected: identifier after ','")
                 else:
                     raise SelectorError(f"found '{lit}', expected: ',' or 'end of string'")
-            elif tok == _END:
+            elif tok == "end":
                 return requirements
             else:
                 raise SelectorError(f"found '{lit}', expected: !, identifier, or 'end of string'")
@@ -208,38 +196,37 @@ class _Parser:
     def requirement(self) -> Requirement:
         operator = ""
         tok, key = self.consume(True)
-        if tok == _NOT:
+        if tok == "!":
             operator = "!"
             tok, key = self.consume(True)
-        if tok != _IDENT:
+        if tok != "ident":
             raise SelectorError(f"found '{key}', expected: identifier")
         if errs := _key_errors(key):
             raise SelectorError(f'Invalid value: "{key}": ' + "; ".join(errs))
-        if self.lookahead(True)[0] in (_END, _COMMA):
+        if self.lookahead(True)[0] in ("end", ","):
             return Requirement(key, operator or "exists", ())
         if operator == "!":
             # DoesNotExist with more text: NewRequirement is never reached; the caller sees the token
             return Requirement(key, "!", ())
         tok, lit = self.consume(False)
-        ops = {_IN: "in", _EQ: "=", _EQEQ: "==", _GT: "gt", _LT: "lt", _NOTIN: "notin", _NE: "!="}
-        if tok not in ops:
+        if tok not in ("in", "=", "==", ">", "<", "notin", "!="):
             raise SelectorError(f"found '{lit}', expected: {_BINARY_OPERATORS}")
-        op = ops[tok]
+        op = {">": "gt", "<": "lt"}.get(tok, tok)
         values = self.set_values() if op in ("in", "notin") else self.exact_value()
         self.validate(key, op, values)
         return Requirement(key, op, tuple(sorted(values)))
 
     def set_values(self) -> set[str]:
         tok, lit = self.consume(True)
-        if tok != _OPEN:
+        if tok != "(":
             raise SelectorError(f"found '{lit}' expected: '('")
         tok, lit = self.lookahead(True)
-        if tok in (_IDENT, _COMMA):
+        if tok in ("ident", ","):
             values = self.identifiers()
-            if self.consume(True)[0] != _CLOSE:
+            if self.consume(True)[0] != ")":
                 raise SelectorError(f"found '{lit}', expected: ')'")
             return values
-        if tok == _CLOSE:
+        if tok == ")":
             self.consume(True)
             return {""}
         raise SelectorError(f"found '{lit}', expected: ',', ')' or identifier")
@@ -248,32 +235,32 @@ class _Parser:
         values: set[str] = set()
         while True:
             tok, lit = self.consume(True)
-            if tok == _IDENT:
+            if tok == "ident":
                 values.add(lit)
                 tok2, lit2 = self.lookahead(True)
-                if tok2 == _COMMA:
+                if tok2 == ",":
                     continue
-                if tok2 == _CLOSE:
+                if tok2 == ")":
                     return values
                 raise SelectorError(f"found '{lit2}', expected: ',' or ')'")
-            if tok == _COMMA:
+            if tok == ",":
                 if not values:
                     values.add("")
                 tok2 = self.lookahead(True)[0]
-                if tok2 == _CLOSE:
+                if tok2 == ")":
                     values.add("")
                     return values
-                if tok2 == _COMMA:
+                if tok2 == ",":
                     values.add("")
                 continue
             raise SelectorError(f"found '{lit}', expected: ',', or identifier")
 
     def exact_value(self) -> set[str]:
         tok = self.lookahead(True)[0]
-        if tok in (_END, _COMMA):
+        if tok in ("end", ","):
             return {""}
         tok, lit = self.consume(True)
-        if tok == _IDENT:
+        if tok == "ident":
             return {lit}
         raise SelectorError(f"found '{lit}', expected: identifier")
 

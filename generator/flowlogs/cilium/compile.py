@@ -123,21 +123,7 @@ def _overlay(
     if content is not None:
         config["content"] = content
     export["dynamic"] = {"enabled": True, "config": config}
-    missing = sorted(k for k in _dotted(export) if k not in tables.helm_export_keys)
-    if missing:  # a table bug, not a user mistake: never emit keys Cilium's chart lacks
-        raise AssertionError(f"Cilium {tables.version} chart has no hubble.export keys {missing}")
-    return {"hubble": {"export": export}}
-
-
-def _dotted(tree: dict[str, Any], prefix: str = "") -> list[str]:
-    keys = []
-    for key, value in tree.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and key != "content":
-            keys.extend(_dotted(value, dotted + "."))
-        else:
-            keys.append(dotted)
-    return keys
+    return {"hubble": {"export": export}}  # every key is one of the chart's (tests/test_cilium_tables.py)
 
 
 def _compile_flow_log(
@@ -182,14 +168,8 @@ def _compile_file(node: Node, section_rotation: Node, tables: CiliumTables, diag
             file_node.location, f"file '{file_path}' is a directory; name the file, e.g. {file_path}flows.log"
         )
     if file_path == "/dev/stdout":  # every supported version has the literal `stdout` (literal_stdout)
-        size = next(
-            (
-                source.get("max-size-mb").value
-                for source in (node.get("rotation"), section_rotation)
-                if "max-size-mb" in source
-            ),
-            tables.rotation_defaults["fileMaxSizeMb"],
-        )
+        sized = [source for source in (node.get("rotation"), section_rotation) if "max-size-mb" in source]
+        size = sized[0].get("max-size-mb").value if sized else tables.rotation_defaults["fileMaxSizeMb"]
         diagnostics.warning(
             file_node.location,
             f"Cilium {tables.version}: " + tables.dev_stdout_hint.format(size=size),
@@ -256,11 +236,11 @@ def _compile_end(node: Node, name: str, diagnostics: Diagnostics) -> str:
 
 
 def _compile_field_mask(node: Node, word: str, tables: CiliumTables, diagnostics: Diagnostics) -> list[str]:
-    paths = [str(item.value) for item in node.elements()]
     items = list(node.elements())
+    paths = [str(item.value) for item in items]
     for finding in check_fieldmask(paths, tables.version, word):
-        item = items[finding.index]
-        getattr(diagnostics, finding.severity)(item.location, finding.problem.message, finding.problem.fix)
+        item, problem = items[finding.index], finding.problem
+        getattr(diagnostics, finding.severity)(item.location, problem.message, problem.fix)
     unique: list[str] = []
     for item, path in zip(items, paths, strict=True):
         if path in unique:

@@ -71,17 +71,8 @@ FLAGS: dict[str, str] = {
     "experimental": "cel-expression",
 }
 # The side-less flags: source_<stem> in the left filter and destination_<stem> in the right one.
-EITHER_FLAGS: dict[str, str] = {
-    "ip": "ip",
-    "pod": "pod",
-    "fqdn": "fqdn",
-    "label": "label",
-    "service": "service",
-    "port": "port",
-    "identity": "identity",
-    "workload": "workload",
-    "cluster_name": "cluster",
-}
+EITHER_FLAGS = {stem: stem for stem in ("ip", "pod", "fqdn", "label", "service", "port", "identity", "workload")}
+EITHER_FLAGS["cluster_name"] = "cluster"
 # A pod filter of whole namespaces (`shop/`) is said with the namespace flags: flowFilters() gives
 # `--from-namespace shop` the source_pod `shop/` when the filter has no source pod or service
 # (namespaceModifier.applySrc), and `--namespace shop` splits like `--pod shop/`.

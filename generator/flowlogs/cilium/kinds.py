@@ -22,7 +22,7 @@ from .agent_labels import check_label_selector
 from .agent_patterns import check_fqdn_pattern, check_node_name_pattern, check_regexp
 from .agent_problem import AgentProblem
 from .defaults import DEFAULT_VERSION
-from .tables import CiliumTables, DropReason, drop_reason_name, first_version_with, load_tables
+from .tables import TCP_FLAGS, CiliumTables, drop_reason_name, first_version_with, load_tables
 
 if TYPE_CHECKING:
     from ..profile import Node
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 # Values `hubble observe --http-method` takes (cilium/hubble cmd/observe/flows.go).
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
-# flow.proto TCPFlags fields.
-TCP_FLAGS = ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
 GLOB_CHARS = frozenset("*?[]")
 # FlowFilter enum element types -> the table of their names.
 ENUM_TABLES = {"Verdict": "verdicts", "TrafficDirection": "traffic_directions", "IPVersion": "ip_versions"}
@@ -226,13 +224,17 @@ class Identity(FilterKind):
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
         value, tables = node.value, context.tables
-        if isinstance(value, int) and not isinstance(value, bool):
-            _check_uint32(value, node, diagnostics)
-            return value
         text = str(value).removeprefix("reserved:")
-        if text.isascii() and text.isdigit():
-            _check_uint32(int(text), node, diagnostics)
-            return int(text)
+        if (isinstance(value, int) and not isinstance(value, bool)) or (text.isascii() and text.isdigit()):
+            # source_identity / destination_identity are repeated uint32 (flow.proto): protojson rejects
+            # anything outside 0..4294967295, and the agent then rejects the whole flowlogs.yaml.
+            if not 0 <= (number := int(text)) <= UINT32_MAX:
+                diagnostics.error(
+                    node.location,
+                    f"identity {number} is not a security identity (0-{UINT32_MAX}, a uint32)",
+                    "Cilium's identities are unsigned 32-bit numbers, e.g. 2 (world) or 16777217",
+                )
+            return number
         if text not in tables.reserved_identities:
             diagnostics.error(
                 node.location,
@@ -249,17 +251,6 @@ class Identity(FilterKind):
     def explain_item(self, value: Any, tables: CiliumTables) -> str:
         names = {code: name for name, code in tables.reserved_identities.items()}
         return f"{names[value]} ({value})" if value in names else str(value)
-
-
-def _check_uint32(value: int, node: Node, diagnostics: Diagnostics) -> None:
-    # source_identity / destination_identity are repeated uint32 (flow.proto): protojson rejects
-    # anything outside 0..4294967295, and the agent then rejects the whole flowlogs.yaml.
-    if not 0 <= value <= UINT32_MAX:
-        diagnostics.error(
-            node.location,
-            f"identity {value} is not a security identity (0-{UINT32_MAX}, a uint32)",
-            "Cilium's identities are unsigned 32-bit numbers, e.g. 2 (world) or 16777217",
-        )
 
 
 class Uint64(FilterKind):
@@ -289,11 +280,8 @@ class Workload(FilterKind):
         value = node.value
         if isinstance(value, dict):
             return {k: value[k] for k in ("kind", "name") if k in value}
-        text = str(value)
-        if "/" in text:
-            workload_kind, name = text.split("/", 1)
-            return {"kind": workload_kind, "name": name}
-        return {"name": text}
+        workload_kind, slash, name = str(value).partition("/")
+        return {"kind": workload_kind, "name": name} if slash else {"name": workload_kind}
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         if set(upstream) == {"kind", "name"}:
@@ -321,12 +309,13 @@ class TableEnum(FilterKind):
     """A flow.proto enum by its plain name (`dropped` -> DROPPED), from the version's table."""
 
     def __init__(self, table: str, title: str) -> None:
-        self.table = table
-        self.title_text = title
-        self.key = table
+        self.key, self.title_text = table, title
 
     def names(self, tables: CiliumTables) -> dict[str, str]:
-        return dict(getattr(tables, self.table))
+        return dict(getattr(tables, self.key))
+
+    def words(self, tables: CiliumTables) -> dict[str, str]:
+        return {name: word for word, name in self.names(tables).items()}
 
     def item_schema(self) -> dict[str, Any]:
         return {"enum": list(self.names(load_tables(DEFAULT_VERSION))), "title": self.title_text}
@@ -335,12 +324,10 @@ class TableEnum(FilterKind):
         return self.names(context.tables)[str(node.value)]
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
-        words = {name: word for word, name in self.names(context.tables).items()}
-        return words.get(str(upstream), upstream)
+        return self.words(context.tables).get(str(upstream), upstream)
 
     def explain_item(self, value: Any, tables: CiliumTables) -> str:
-        words = {name: word for word, name in self.names(tables).items()}
-        return str(words.get(str(value), value))
+        return str(self.words(tables).get(str(value), value))
 
 
 class Flag(FilterKind):
@@ -370,8 +357,28 @@ class DropReasonName(FilterKind):
         return {"type": ["string", "integer"], "title": "drop reason"}
 
     def compile_item(self, node: Node, context: FilterContext, diagnostics: Diagnostics) -> Any:
-        reason = drop_reason(node, context.tables, diagnostics)
-        return INVALID if reason is None else reason.enum
+        value, tables, text = node.value, context.tables, str(node.value)
+        reason = (
+            tables.drop_reasons_by_code.get(value)
+            if isinstance(value, int)
+            else tables.drop_reasons.get(text.lower())
+            or tables.drop_reasons_by_enum.get(text.upper().replace("-", "_"))
+        )
+        if reason is None:
+            diagnostics.error(
+                node.location,
+                f"unknown drop reason {value!r} for Cilium {tables.version}{did_you_mean(text, tables.drop_reasons)}",
+                "names are Cilium's DropReason names in lower case with '-', e.g. policy-denied, policy-deny, "
+                "unsupported-l3-protocol",
+            )
+            return INVALID
+        if reason.deprecated:
+            diagnostics.warning(
+                node.location,
+                f"drop reason '{reason.name}' ({reason.code}) is no longer produced by Cilium {tables.version}",
+            )
+        explain_policy_drop(node, reason.code, tables, diagnostics)
+        return reason.enum
 
     def decompile_item(self, upstream: Any, context: FilterContext) -> Any:
         if isinstance(upstream, int):
@@ -384,33 +391,6 @@ class DropReasonName(FilterKind):
             tables.drop_reasons_by_code.get(value) if isinstance(value, int) else None
         )
         return f"{reason.name} ({reason.code})" if reason else str(value)
-
-
-def drop_reason(node: Node, tables: CiliumTables, diagnostics: Diagnostics) -> DropReason | None:
-    value = node.value
-    reason: DropReason | None
-    if isinstance(value, int):
-        reason = tables.drop_reasons_by_code.get(value)
-    else:
-        text = str(value)
-        reason = tables.drop_reasons.get(text.lower()) or tables.drop_reasons_by_enum.get(
-            text.upper().replace("-", "_")
-        )
-    if reason is None:
-        diagnostics.error(
-            node.location,
-            f"unknown drop reason {value!r} for Cilium {tables.version}{did_you_mean(str(value), tables.drop_reasons)}",
-            "names are Cilium's DropReason names in lower case with '-', e.g. policy-denied, policy-deny, "
-            "unsupported-l3-protocol",
-        )
-        return None
-    if reason.deprecated:
-        diagnostics.warning(
-            node.location,
-            f"drop reason '{reason.name}' ({reason.code}) is no longer produced by Cilium {tables.version}",
-        )
-    explain_policy_drop(node, reason.code, tables, diagnostics)
-    return reason
 
 
 def explain_policy_drop(node: Node, code: int, tables: CiliumTables, diagnostics: Diagnostics) -> None:
@@ -777,29 +757,16 @@ def _check_raw_element(element: str, item: Node, tables: CiliumTables, diagnosti
         diagnostics.error(item.location, f"expected a number, got {v!r}")
     elif element == "bool" and not isinstance(v, bool):
         diagnostics.error(item.location, f"expected true or false, got {v!r}")
-    elif element in ENUM_TABLES:
-        names = set(getattr(tables, ENUM_TABLES[element]).values())
-        if isinstance(v, bool):  # protojson reads an enum from its name or number only
-            diagnostics.error(
-                item.location,
-                f"{str(v).lower()} is not a {element}: write its name",
-                "one of: " + ", ".join(sorted(names)),
-            )
-        elif v not in names and not isinstance(v, int):
-            diagnostics.error(
-                item.location,
-                f"unknown {element} '{v}'{did_you_mean(str(v), names)}",
-                "one of: " + ", ".join(sorted(names)),
-            )
-    elif element == "DropReason":
+    elif element in ENUM_TABLES or element == "DropReason":
+        # protojson reads an enum from its name or number only; DropReason's many names are not listed
+        drop = element == "DropReason"
+        names = tables.drop_reasons_by_enum if drop else set(getattr(tables, ENUM_TABLES[element]).values())
+        hint = "" if drop else "one of: " + ", ".join(sorted(names))
         if isinstance(v, bool):
-            diagnostics.error(
-                item.location, f"{str(v).lower()} is not a DropReason: write its name, e.g. POLICY_DENIED"
-            )
-        elif v not in tables.drop_reasons_by_enum and not isinstance(v, int):
-            diagnostics.error(
-                item.location, f"unknown DropReason '{v}'{did_you_mean(str(v), tables.drop_reasons_by_enum)}"
-            )
+            example = ", e.g. POLICY_DENIED" if drop else ""
+            diagnostics.error(item.location, f"{str(v).lower()} is not a {element}: write its name{example}", hint)
+        elif v not in names and not isinstance(v, int):
+            diagnostics.error(item.location, f"unknown {element} '{v}'{did_you_mean(str(v), names)}", hint)
     elif element in tables.nested_fields:
         if not isinstance(v, dict):
             diagnostics.error(item.location, f"expected a mapping ({element}), got {v!r}")

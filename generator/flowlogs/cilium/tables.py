@@ -18,13 +18,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, TypeVar, cast, get_args
 
 from ..datafiles import load_version_file, supported_version
 from .defaults import DEFAULT_CONFIGMAP_NAME, DEFAULT_FILE_PATH, SUPPORTED_VERSIONS
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
+T = TypeVar("T")
 
+# flow.proto TCPFlags fields (the same in every supported version).
+TCP_FLAGS = ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
 # Whether a version has the fieldMask oneof copy bug cilium/cilium#43924 (see the data files).
 CopyBugStatus = Literal["affected", "fixed", "unverified"]
 
@@ -145,17 +148,16 @@ def _load(version: str) -> CiliumTables:
 
 
 def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
-    reasons: list[DropReason] = []
-    for code, entry in sorted(raw["drop_reasons"].items()):
-        reasons.append(
-            DropReason(
-                name=drop_reason_name(entry["enum"]),
-                code=_int(code),
-                enum=str(entry["enum"]),
-                description=str(entry["description"]),
-                deprecated=bool(entry.get("deprecated", False)),
-            )
+    reasons = [
+        DropReason(
+            name=drop_reason_name(entry["enum"]),
+            code=_int(code),
+            enum=str(entry["enum"]),
+            description=str(entry["description"]),
+            deprecated=bool(entry.get("deprecated", False)),
         )
+        for code, entry in sorted(raw["drop_reasons"].items())
+    ]
 
     filter_fields = {
         name: FilterField(name=name, json_name=str(f["json_name"]), type=str(f["type"]))
@@ -184,16 +186,16 @@ def _build(version: str, raw: dict[str, Any]) -> CiliumTables:
     return CiliumTables(
         version=version,
         sources=tuple(str(s) for s in raw["sources"]),
-        event_types=_codes("event_types", raw["event_types"]),
-        trace_observation_points=_codes("trace_observation_points", raw["trace_observation_points"]),
-        agent_notifications=_codes("agent_notifications", raw["agent_notifications"]),
+        event_types=_table("event_types code", raw["event_types"], _int),
+        trace_observation_points=_table("trace_observation_points code", raw["trace_observation_points"], _int),
+        agent_notifications=_table("agent_notifications code", raw["agent_notifications"], _int),
         drop_reasons=_ro({r.name: r for r in reasons}, "drop reason name", len(reasons)),
         drop_reasons_by_code=_ro({r.code: r for r in reasons}, "drop reason code", len(reasons)),
         drop_reasons_by_enum=_ro({r.enum: r for r in reasons}, "drop reason enum", len(reasons)),
-        verdicts=_names("verdicts", raw["verdicts"]),
-        traffic_directions=_names("traffic_directions", raw["traffic_directions"]),
-        ip_versions=_names("ip_versions", raw["ip_versions"]),
-        reserved_identities=_codes("reserved_identities", raw["reserved_identities"]),
+        verdicts=_table("verdicts name", raw["verdicts"], str),
+        traffic_directions=_table("traffic_directions name", raw["traffic_directions"], str),
+        ip_versions=_table("ip_versions name", raw["ip_versions"], str),
+        reserved_identities=_table("reserved_identities code", raw["reserved_identities"], _int),
         filter_fields=MappingProxyType(filter_fields),
         nested_fields=MappingProxyType(
             {
@@ -252,27 +254,17 @@ def _copy_bug(value: object) -> CopyBugStatus:
     return cast(CopyBugStatus, value)
 
 
-def _codes(what: str, table: Mapping[str, object]) -> Mapping[str, int]:
-    """word -> code, in file order; words and codes must both be unique."""
-    result = {str(word): _int(code) for word, code in table.items()}
-    _unique(f"{what} code", result.values())
-    return MappingProxyType(result)
-
-
-def _names(what: str, table: Mapping[str, object]) -> Mapping[str, str]:
-    result = {str(word): str(name) for word, name in table.items()}
-    _unique(f"{what} name", result.values())
+def _table(what: str, table: Mapping[str, object], value: Callable[[object], T]) -> Mapping[str, T]:
+    """word -> value, in file order; words and values must both be unique."""
+    result = {str(word): value(v) for word, v in table.items()}
+    _unique(what, result.values())
     return MappingProxyType(result)
 
 
 def _unique(what: str, values: Iterable[Any]) -> list[Any]:
-    seen: set[Any] = set()
-    out = []
-    for v in values:
-        if v in seen:
-            raise ValueError(f"duplicate {what} {v!r}")
-        seen.add(v)
-        out.append(v)
+    out = list(values)
+    if len(set(out)) < len(out):
+        raise ValueError(f"duplicate {what} {next(v for i, v in enumerate(out) if v in out[:i])!r}")
     return out
 
 

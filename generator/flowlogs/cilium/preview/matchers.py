@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...errors import FlowlogsError
-from ..tables import CiliumTables
+from ..tables import TCP_FLAGS, CiliumTables
 from .flows import FlowEvent, proto_facts
 from .labels import LabelSelectorError, compile_selectors
 
@@ -186,17 +186,9 @@ def _fqdn_pattern_regexp(pattern: str) -> str:
         raise FilterValueError("empty pattern")
     if pattern.endswith("."):
         raise FilterValueError("multiple trailing dots in pattern")
-    out = []
-    for char in pattern:
-        if char == ".":
-            out.append(r"\.")
-        elif char == "*":
-            out.append(r"[-.0-9a-z]*")
-        elif char == "-" or char == "_" or "0" <= char <= "9" or "a" <= char <= "z":
-            out.append(char)
-        else:
-            raise FilterValueError(f"{char!r}: invalid rune in pattern")
-    return "".join(out)
+    if invalid := re.search(r"[^-_0-9a-z.*]", pattern):
+        raise FilterValueError(f"{invalid[0]!r}: invalid rune in pattern")
+    return pattern.replace(".", r"\.").replace("*", "[-.0-9a-z]*")
 
 
 _FQDN_ELEMENT = r"(?:[-0-9_a-z]+(?:\.[-0-9_a-z]+)*)"
@@ -242,10 +234,7 @@ def _dns_query(values: list[Any], _: MatchContext) -> Predicate:
 
     def match(ev: FlowEvent) -> bool:
         dns = (ev.flow.get("l7") or _EMPTY).get("dns")
-        if dns is None:
-            return False
-        query = dns.get("query", "")
-        return any(r.search(query) for r in regexps)
+        return dns is not None and any(r.search(dns.get("query", "")) for r in regexps)
 
     return match
 
@@ -304,9 +293,7 @@ def _identity(side: str) -> Build:
 
         def match(ev: FlowEvent) -> bool:
             endpoint = ev.flow.get(side)
-            if endpoint is None:
-                return False
-            return int(endpoint.get("identity", 0)) in wanted
+            return endpoint is not None and int(endpoint.get("identity", 0)) in wanted
 
         return match
 
@@ -357,31 +344,31 @@ def _enum_values(values: list[Any], enum: str) -> set[str]:
     return names
 
 
-def _enum_field(field: str, enum: str, unset: str, wanted: set[str]) -> Predicate:
-    """A flow's enum field (protojson writes the name, or the number) is one of `wanted` (names);
+def _enum_field(field: str, enum: str, unset: str) -> Build:
+    """A flow's enum field (protojson writes the name, or the number) is one of the values (names);
     a flow without the field has the enum's zero value `unset`. The same decision as
     ProtoFacts.enum_name, without a call per flow: the hot path of a preview."""
-    numbers = {number for name, number in proto_facts().enums[enum].items() if name in wanted}
-    unset_wanted = unset in wanted
 
-    def match(ev: FlowEvent) -> bool:
-        if ev.kind != "flow":
-            return False
-        value = ev.flow.get(field)
-        if type(value) is str:  # protojson writes names: the usual case first
-            return value in wanted
-        if value is None:
-            return unset_wanted
-        if type(value) is int:
-            return value in numbers
-        return str(value) in wanted
+    def build(values: list[Any], _: MatchContext) -> Predicate:
+        wanted = _enum_values(values, enum)
+        numbers = {number for name, number in proto_facts().enums[enum].items() if name in wanted}
+        unset_wanted = unset in wanted
 
-    return match
+        def match(ev: FlowEvent) -> bool:
+            if ev.kind != "flow":
+                return False
+            value = ev.flow.get(field)
+            if type(value) is str:  # protojson writes names: the usual case first
+                return value in wanted
+            if value is None:
+                return unset_wanted
+            if type(value) is int:
+                return value in numbers
+            return str(value) in wanted
 
+        return match
 
-def _verdict(values: list[Any], _: MatchContext) -> Predicate:
-    wanted = _enum_values(values, "Verdict")
-    return _enum_field("verdict", "Verdict", "VERDICT_UNKNOWN", wanted)
+    return build
 
 
 def _drop_reason_name(context: MatchContext, value: object) -> str:
@@ -412,11 +399,6 @@ def _drop_reason_desc(values: list[Any], context: MatchContext) -> Predicate:
     return match
 
 
-def _traffic_direction(values: list[Any], _: MatchContext) -> Predicate:
-    wanted = _enum_values(values, "TrafficDirection")
-    return _enum_field("traffic_direction", "TrafficDirection", "TRAFFIC_DIRECTION_UNKNOWN", wanted)
-
-
 def _uuid(values: list[Any], _: MatchContext) -> Predicate:
     wanted = set(_strings(values, "uuid"))
     return lambda ev: ev.kind == "flow" and ev.flow.get("uuid", "") in wanted
@@ -440,18 +422,13 @@ def _reply(values: list[Any], _: MatchContext) -> Predicate:
 # --- event_type.go ---------------------------------------------------------------------------
 
 MESSAGE_TYPE_AGENT, MESSAGE_TYPE_DEBUG, MESSAGE_TYPE_ACCESS_LOG = 130, 2, 129  # pkg/monitor/api/types.go
+_EVENT_TYPE_KEYS = {"type", "sub_type", "subType", "match_sub_type", "matchSubType"}  # EventTypeFilter, both spellings
 
 
 def _event_type(values: list[Any], context: MatchContext) -> Predicate:
     filters = []
     for value in values:
-        if not isinstance(value, dict) or set(value) - {
-            "type",
-            "sub_type",
-            "subType",
-            "match_sub_type",
-            "matchSubType",
-        }:
+        if not isinstance(value, dict) or set(value) - _EVENT_TYPE_KEYS:
             raise FilterValueError(f"event type {value!r} is not {{type, sub_type, match_sub_type}}")
         filters.append(
             (
@@ -560,22 +537,17 @@ def _protocol(values: list[Any], context: MatchContext) -> Predicate:
     return match
 
 
-TCP_FLAG_NAMES = ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
-
-
 def _tcp_flags(values: list[Any], _: MatchContext) -> Predicate:
     sets = []
     for value in values:
-        if not isinstance(value, dict) or set(value) - set(TCP_FLAG_NAMES):
-            raise FilterValueError(f"TCP flags {value!r} are not a set of {', '.join(TCP_FLAG_NAMES)}")
-        sets.append([flag for flag in TCP_FLAG_NAMES if value.get(flag)])
+        if not isinstance(value, dict) or set(value) - set(TCP_FLAGS):
+            raise FilterValueError(f"TCP flags {value!r} are not a set of {', '.join(TCP_FLAGS)}")
+        sets.append([flag for flag in TCP_FLAGS if value.get(flag)])
 
     def match(ev: FlowEvent) -> bool:
         flags = ((ev.flow.get("l4") or _EMPTY).get("TCP") or _EMPTY).get("flags")
-        if flags is None:
-            return False
         # tcp.go: a filter set matches when every flag it sets is set in the flow.
-        return any(all(flags.get(flag) for flag in wanted) for wanted in sets)
+        return flags is not None and any(all(flags.get(flag) for flag in wanted) for wanted in sets)
 
     return match
 
@@ -692,7 +664,7 @@ def _http_url(values: list[Any], context: MatchContext) -> Predicate:
 
 
 def _request_uri_path(url: str) -> str | None:
-    """Go url.ParseRequestURI(url).Path: an absolute URL or an absolute path, else invalid."""
+    """Go url.ParseRequestURI(url).Path: an absolute URL or an absolute path, else invalid (None; also for "")."""
     if not url.startswith("/") and "://" not in url:
         return None
     try:
@@ -706,10 +678,7 @@ def _http_path(values: list[Any], context: MatchContext) -> Predicate:
     regexps = _regexps(values, "http path")
 
     def match(ev: FlowEvent) -> bool:
-        url = (_http(ev.flow) or _EMPTY).get("url", "")
-        if not url:
-            return False
-        path = _request_uri_path(url)
+        path = _request_uri_path((_http(ev.flow) or _EMPTY).get("url", ""))
         return path is not None and any(r.search(path) for r in regexps)
 
     return match
@@ -724,9 +693,7 @@ def _http_header(values: list[Any], context: MatchContext) -> Predicate:
         wanted.add((str(value.get("key", "")), str(value.get("value", ""))))
 
     def match(ev: FlowEvent) -> bool:
-        headers = (_http(ev.flow) or _EMPTY).get("headers")
-        if not headers:
-            return False
+        headers = (_http(ev.flow) or _EMPTY).get("headers") or ()
         return any((h.get("key", ""), h.get("value", "")) in wanted for h in headers)
 
     return match
@@ -750,8 +717,8 @@ FIELD_MATCHERS: dict[str, Build] = {
     "destination_service": _namespaced("destination_service", "name"),
     "destination_workload": _workload("destination"),
     "destination_cluster_name": _cluster_name("destination"),
-    "traffic_direction": _traffic_direction,
-    "verdict": _verdict,
+    "traffic_direction": _enum_field("traffic_direction", "TrafficDirection", "TRAFFIC_DIRECTION_UNKNOWN"),
+    "verdict": _enum_field("verdict", "Verdict", "VERDICT_UNKNOWN"),
     "drop_reason_desc": _drop_reason_desc,
     "interface": _interface,
     "event_type": _event_type,

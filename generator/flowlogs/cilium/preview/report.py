@@ -44,10 +44,6 @@ class PreviewResult:
         return axis([self.run.over_time, *(tally.over_time for tally in self.run.tallies)])
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
 def skipped_lines(run: PreviewRun) -> list[str]:
     """What was read and not previewed: malformed lines, and records that are not flows."""
     out = []
@@ -160,7 +156,8 @@ def _top_text(title: str, items: list[tuple[str, int]]) -> list[str]:
 
 def to_text(result: PreviewResult) -> str:
     run = result.run
-    out = [f"{result.source} on {result.flows}: {_plural(run.seen, 'flow', 'flows')}, {result.version_phrase()}"]
+    flows = f"{run.seen} {'flow' if run.seen == 1 else 'flows'}"
+    out = [f"{result.source} on {result.flows}: {flows}, {result.version_phrase()}"]
     out += [f"  {line}" for line in skipped_lines(run)]
     for tally, volume in zip(run.tallies, result.volumes, strict=True):
         flow_log = tally.flow_log
@@ -222,18 +219,22 @@ svg text{font-size:13px;font-family:system-ui,sans-serif;fill:#333}svg line{stro
 REPORT_TOP = 10  # rows per ranked table (the JSON and text give the first TOP of the same order)
 
 
-def _ranked(title: str, css_class: str, headings: tuple[str, ...], rows: list[tuple[tuple[str, ...], int]]) -> str:
-    """A ranked table: the names in their own wrapping cells, the count, then the bar."""
+def _ranked(title: str, css_class: str, headings: tuple[str, ...], rows: list[tuple[str, int]]) -> str:
+    """A ranked table: the names in their own wrapping cells, the count, then the bar. A name fills one
+    cell per heading: top talkers ("source → destination", as JSON names them) are split into their two sides."""
     if not rows:
         return f'<p class="note {css_class}">{html.escape(title)}: none</p>'
     peak = max(count for _, count in rows)
     name_col = '<col class="w-pair">' if len(headings) > 1 else '<col class="w-name">'
     body = "".join(
         "<tr>"
-        + "".join(f'<td><span class="label">{_breakable(name)}</span></td>' for name in names)
+        + "".join(
+            f'<td><span class="label">{_breakable(part)}</span></td>'
+            for part in name.split(" \u2192 ", len(headings) - 1)
+        )
         + f'<td class="num"><span class="count">{count}</span></td>'
         + f'<td><span class="bar" style="width:{100 * count / peak:.1f}%"></span></td></tr>'
-        for names, count in rows
+        for name, count in rows
     )
     return (
         f'<table class="ranked chart {css_class}"><caption>{html.escape(title)}</caption>'
@@ -248,15 +249,6 @@ def _ranked(title: str, css_class: str, headings: tuple[str, ...], rows: list[tu
 def _breakable(name: str) -> str:
     """A name that wraps after its namespace/ first (a <wbr>), and anywhere else only if it must."""
     return html.escape(name).replace("/", "/<wbr>")
-
-
-def _pairs(items: list[tuple[str, int]]) -> list[tuple[tuple[str, ...], int]]:
-    """Top talkers ("source → destination", as JSON names them) split into their two sides."""
-    return [(tuple(name.split(" \u2192 ", 1)), count) for name, count in items]
-
-
-def _singles(items: list[tuple[str, int]]) -> list[tuple[tuple[str, ...], int]]:
-    return [((name,), count) for name, count in items]
 
 
 # The time chart, in SVG user units (drawn 1:1 up to 560 px wide, scaled down below that).
@@ -444,13 +436,9 @@ def to_html(result: PreviewResult) -> str:
         if bins is not None:
             untimed = tally.matched - sum(bins.counts[index + 1])
             parts.append(_timeline(bins, bins.counts[0], bins.counts[index + 1], untimed))
-        parts.append(
-            _ranked("Top talkers", "talkers", ("Source", "Destination"), _pairs(tally.top_talkers(REPORT_TOP)))
-        )
-        parts.append(_ranked("Verdicts", "verdicts", ("Verdict",), _singles(tally.top_verdicts(REPORT_TOP))))
-        parts.append(
-            _ranked("Drop reasons", "drop-reasons", ("Drop reason",), _singles(tally.top_drop_reasons(REPORT_TOP)))
-        )
+        parts.append(_ranked("Top talkers", "talkers", ("Source", "Destination"), tally.top_talkers(REPORT_TOP)))
+        parts.append(_ranked("Verdicts", "verdicts", ("Verdict",), tally.top_verdicts(REPORT_TOP)))
+        parts.append(_ranked("Drop reasons", "drop-reasons", ("Drop reason",), tally.top_drop_reasons(REPORT_TOP)))
         if volume is not None:
             parts.append(_volume_table(volume, result.span_source))
         parts.append("</section>")
