@@ -77,10 +77,6 @@ class GitopsSettings:
     # generator selects registered clusters by their flowlogs.dev/profile label.
     cluster_generator: str = "list"
 
-    @property
-    def has_placeholder_repo(self) -> bool:
-        return self.repo_url == PLACEHOLDER_REPO_URL
-
 
 @dataclass(frozen=True)
 class SettingsOverrides:
@@ -137,7 +133,7 @@ def check_cluster_server(value: str, location: Location, diagnostics: Diagnostic
     return True
 
 
-def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, what: str = "repository URL") -> bool:
+def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
     hint = (
         "a Git URL Argo CD can clone: https://github.com/org/repo.git, ssh://git@host/org/repo.git or "
         "git@host:org/repo.git"
@@ -221,7 +217,7 @@ def check_template_free(value: str, location: Location, diagnostics: Diagnostics
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|(^|/)\.|\.lock(/|\Z)|[/.]\Z|^/|^@\Z")
 
 
-def check_revision(value: str, location: Location, diagnostics: Diagnostics, what: str = "revision") -> bool:
+def check_revision(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
     """A Git revision Argo CD can fetch: HEAD, a branch or tag name (git's ref-name rules), or a commit."""
     hint = "a branch, tag or commit as git names it, e.g. main, v1.2.0 or HEAD"
     if not check_template_free(value, location, diagnostics, what):
@@ -274,13 +270,15 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
     if not isinstance(section.value, dict):
         return settings
 
-    repo_url = section.get("repo-url")
-    if repo_url.value is not None and check_repo_url(str(repo_url.value), repo_url.location, diagnostics):
-        settings = replace(settings, repo_url=str(repo_url.value))
-
-    revision = section.get("revision")
-    if revision.value is not None and check_revision(str(revision.value), revision.location, diagnostics):
-        settings = replace(settings, revision=str(revision.value))
+    destination = section.get("destination")
+    checked = (
+        ("repo_url", section.get("repo-url"), check_repo_url, "repository URL"),
+        ("revision", section.get("revision"), check_revision, "revision"),
+        ("destination_server", destination.get("server"), check_cluster_server, "destination server"),
+    )
+    for attribute, node, check, what in checked:
+        if node.value is not None and check(str(node.value), node.location, diagnostics, what):
+            settings = replace(settings, **{attribute: str(node.value)})  # type: ignore[arg-type]  # all are str
 
     chart_path = section.get("chart-path")
     if chart_path.value is not None:
@@ -295,13 +293,6 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
                     "repository",
                 )
             settings = replace(settings, chart_path=normalized)
-
-    destination = section.get("destination")
-    server = destination.get("server")
-    if server.value is not None and check_cluster_server(
-        str(server.value), server.location, diagnostics, "destination server"
-    ):
-        settings = replace(settings, destination_server=str(server.value))
 
     sync, sync_defaults = section.get("sync"), settings.sync
     ssa = sync.get("server-side-apply").value
@@ -386,12 +377,13 @@ def apply_overrides(
 ) -> GitopsSettings:
     if overrides is None:
         return settings
-    if overrides.repo_url is not None and check_repo_url(overrides.repo_url, Location("--repo-url"), diagnostics):
-        settings = replace(settings, repo_url=overrides.repo_url)
-    if overrides.revision is not None and check_revision(
-        overrides.revision, Location("--revision"), diagnostics, "target revision"
-    ):
-        settings = replace(settings, revision=overrides.revision)
+    flags = (
+        ("--repo-url", overrides.repo_url, "repo_url", check_repo_url, "repository URL"),
+        ("--revision", overrides.revision, "revision", check_revision, "target revision"),
+    )
+    for flag, value, attribute, check, what in flags:
+        if value is not None and check(value, Location(flag), diagnostics, what):
+            settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # both attributes are str
     for flag, value, attribute in (
         ("--argocd-namespace", overrides.argocd_namespace, "argocd_namespace"),
         ("--project", overrides.project, "project"),
