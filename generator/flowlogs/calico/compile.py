@@ -342,14 +342,9 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
         if not _label_selection_allowed(item, selector_node, what, kind, namespace, diagnostics):
             continue
         group.setdefault("selectors", []).append(selector)
-    result = []
-    for key in sorted(groups):
-        group = groups[key]
-        if "names" in group:
-            group["names"] = sorted(group["names"])
-        if "names" in group or "selectors" in group:
-            result.append(group)
-    return result
+    for group in groups.values():
+        group.get("names", []).sort()
+    return [groups[key] for key in sorted(groups) if "names" in groups[key] or "selectors" in groups[key]]
 
 
 def _label_selection_allowed(
