@@ -105,7 +105,7 @@ def felix_spec_schema() -> dict[str, Any]:
         elif felix_field.type == "enum":
             properties[name] = {"enum": list(felix_field.values)}
         elif felix_field.type == "duration":
-            properties[name] = {"type": "string", "pattern": kinds.DURATION["pattern"]}
+            properties[name] = {"type": "string", "pattern": kinds.DURATION_PATTERN}
         else:
             properties[name] = {"type": felix_field.type}
     return _strict(properties)
