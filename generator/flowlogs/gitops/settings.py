@@ -244,6 +244,11 @@ def _value(node: Node, key: str, default: Any) -> Any:
     return default if value is None else value
 
 
+def _given(node: Node, *keys: str) -> dict[str, Any]:
+    """The keys set in `node` (their types checked by the fleet schema) by their field names (`-` as `_`)."""
+    return {key.replace("-", "_"): node.get(key).value for key in keys if node.get(key).value is not None}
+
+
 def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
     """The chart directory relative to the repository root (taken as values/'s parent)."""
     root = values_dir.resolve().parent
@@ -294,23 +299,15 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
                 )
             settings = replace(settings, chart_path=normalized)
 
-    sync, sync_defaults = section.get("sync"), settings.sync
+    sync = section.get("sync")
     ssa = sync.get("server-side-apply").value
     settings = replace(
         settings,
-        argocd_namespace=_value(section, "argocd-namespace", settings.argocd_namespace),
-        project=_value(section, "project", settings.project),
-        release_name=_value(section, "release-name", settings.release_name),
+        **_given(section, "argocd-namespace", "project", "release-name", "cascade-delete", "cluster-generator"),
         destination_namespace=_value(destination, "namespace", settings.destination_namespace),
-        cascade_delete=_value(section, "cascade-delete", settings.cascade_delete),
-        cluster_generator=_value(section, "cluster-generator", settings.cluster_generator),
         sync=SyncSettings(
-            automated=_value(sync, "automated", sync_defaults.automated),
-            prune=_value(sync, "prune", sync_defaults.prune),
-            self_heal=_value(sync, "self-heal", sync_defaults.self_heal),
-            create_namespace=_value(sync, "create-namespace", sync_defaults.create_namespace),
+            **_given(sync, "automated", "prune", "self-heal", "create-namespace", "fail-on-shared-resource"),
             server_side_apply=None if ssa in (None, "auto") else bool(ssa),
-            fail_on_shared_resource=_value(sync, "fail-on-shared-resource", sync_defaults.fail_on_shared_resource),
             retry=_retry(sync.get("retry")),
         ),
     )
@@ -361,12 +358,9 @@ def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -
             )
             continue
         value_files.append(normalized)
-    defaults = CiliumRelease({})
     return CiliumRelease(
-        versions=versions,
-        repo_url=_value(release, "repo-url", defaults.repo_url),
-        chart=_value(release, "chart", defaults.chart),
-        release_name=_value(release, "release-name", defaults.release_name),
+        versions,
+        **_given(release, "repo-url", "chart", "release-name"),
         value_files=tuple(value_files),
         versions_location=versions_node.key_location,
     )
