@@ -27,7 +27,7 @@ CLUSTER_NAME = {
 
 NAMESPACE = {**DNS_LABEL, "title": "namespace"}
 
-_URL = {"type": "string", "minLength": 1}
+_TEXT = {"type": "string", "minLength": 1}  # URLs, names, paths
 
 
 def _flag(description: str) -> dict[str, Any]:
@@ -127,11 +127,11 @@ def _cilium_release_schema() -> dict[str, Any]:
                 "is present."
             ),
             "repo-url": {
-                **_URL,
+                **_TEXT,
                 "title": "Helm repository URL",
                 "description": "Cilium's Helm repository. Default: https://helm.cilium.io/.",
             },
-            "chart": {"type": "string", "minLength": 1, "description": "Chart name. Default: cilium."},
+            "chart": {**_TEXT, "description": "Chart name. Default: cilium."},
             "release-name": {
                 **NAMESPACE,
                 "title": "release name",
@@ -156,7 +156,7 @@ def _cilium_release_schema() -> dict[str, Any]:
             },
             "value-files": {
                 "type": "array",
-                "items": {"type": "string", "minLength": 1, "title": "values file"},
+                "items": {**_TEXT, "title": "values file"},
                 "description": (
                     "Your own values for Cilium's chart (paths in this repository, relative to its root), applied "
                     "before the profile's overlay."
@@ -179,20 +179,18 @@ def gitops_section_schema() -> dict[str, Any]:
         "How Argo CD deploys this repository's chart. Every key has a default; set repo-url.",
         {
             "repo-url": {
-                **_URL,
+                **_TEXT,
                 "title": "repository URL",
                 "description": (
                     "The Git repository Argo CD reads this chart from (https://, ssh:// or git@host:path)."
                 ),
             },
             "revision": {
-                "type": "string",
-                "minLength": 1,
+                **_TEXT,
                 "description": "The branch, tag or commit to deploy (targetRevision). Default: HEAD.",
             },
             "chart-path": {
-                "type": "string",
-                "minLength": 1,
+                **_TEXT,
                 "description": (
                     "Where the generated chart is, relative to the repository root. Default: the chart directory's "
                     "path relative to the parent of values/."
@@ -212,7 +210,7 @@ def gitops_section_schema() -> dict[str, Any]:
                 "Where the per-profile Applications deploy (the fleet's clusters have their own server).",
                 {
                     "server": {
-                        **_URL,
+                        **_TEXT,
                         "title": "cluster API URL",
                         "description": "Default: https://kubernetes.default.svc (the cluster Argo CD runs in).",
                     },
@@ -279,13 +277,12 @@ def cluster_schema() -> dict[str, Any]:
         {
             "name": {**CLUSTER_NAME, "description": "Unique name; the Application is <name>-flowlogs."},
             "server": {
-                **_URL,
+                **_TEXT,
                 "title": "cluster API URL",
                 "description": "The cluster's API server URL, exactly as in its Argo CD cluster secret.",
             },
             "profile": {
-                "type": "string",
-                "minLength": 1,
+                **_TEXT,
                 "title": "profile",
                 "description": "The profile (a file in values/, without .yaml) this cluster runs.",
             },
