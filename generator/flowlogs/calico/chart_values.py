@@ -151,10 +151,7 @@ def upstream_facts() -> dict[str, Any]:
             "sidecar": sidecar,
             "operatorFields": sorted(tables.operator_sets),
         }
-    return {
-        "workloadResources": dict(sorted(WORKLOAD_KINDS.items())),
-        "versions": versions,
-    }
+    return {"workloadResources": dict(sorted(WORKLOAD_KINDS.items())), "versions": versions}
 
 
 def _upstream_schema() -> dict[str, Any]:
