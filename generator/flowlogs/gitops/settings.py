@@ -238,12 +238,6 @@ def check_revision(value: str, location: Location, diagnostics: Diagnostics, wha
 # ---------------------------------------------------------------- the `gitops:` section
 
 
-def _value(node: Node, key: str, default: Any) -> Any:
-    """The key's value (its type checked by the fleet schema), else the default."""
-    value = node.get(key).value
-    return default if value is None else value
-
-
 def _given(node: Node, *keys: str) -> dict[str, Any]:
     """The keys set in `node` (their types checked by the fleet schema) by their field names (`-` as `_`)."""
     return {key.replace("-", "_"): node.get(key).value for key in keys if node.get(key).value is not None}
@@ -259,13 +253,10 @@ def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
 
 
 def _retry(node: Node) -> RetrySettings:
-    defaults, backoff = RetrySettings(), node.get("backoff")
-    return RetrySettings(
-        limit=int(_value(node, "limit", defaults.limit)),  # int: the schema's integer admits 5.0
-        duration=_value(backoff, "duration", defaults.duration),
-        factor=int(_value(backoff, "factor", defaults.factor)),
-        max_duration=_value(backoff, "max-duration", defaults.max_duration),
-    )
+    given = _given(node, "limit") | _given(node.get("backoff"), "duration", "factor", "max-duration")
+    # int: the schema's integer admits 5.0
+    counts: dict[str, Any] = {key: int(given[key]) for key in ("limit", "factor") if key in given}
+    return RetrySettings(**given | counts)
 
 
 def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnostics: Diagnostics) -> GitopsSettings:
@@ -304,7 +295,7 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
     settings = replace(
         settings,
         **_given(section, "argocd-namespace", "project", "release-name", "cascade-delete", "cluster-generator"),
-        destination_namespace=_value(destination, "namespace", settings.destination_namespace),
+        destination_namespace=destination.get("namespace").value or settings.destination_namespace,
         sync=SyncSettings(
             **_given(sync, "automated", "prune", "self-heal", "create-namespace", "fail-on-shared-resource"),
             server_side_apply=None if ssa in (None, "auto") else bool(ssa),
