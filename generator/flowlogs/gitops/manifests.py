@@ -168,9 +168,7 @@ def _cilium_sources(profile: CompiledProfile, settings: GitopsSettings) -> list[
 
 
 def _element_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)  # a boolean as YAML and Helm spell it
 
 
 def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> dict[str, Any]:
@@ -205,10 +203,7 @@ def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) 
 
 
 def _parameter(override: Override, value: str) -> dict[str, Any]:
-    parameter: dict[str, Any] = {"name": override.chart_value, "value": value}
-    if override.force_string:
-        parameter["forceString"] = True
-    return parameter
+    return {"name": override.chart_value, "value": value, **({"forceString": True} if override.force_string else {})}
 
 
 def _applicationset(
