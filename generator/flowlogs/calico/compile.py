@@ -328,11 +328,9 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
                 "name the objects, or use 'patch-mode: job' (the Job lists and patches the matching objects)",
             )
             continue
+        value = selector_node.value
         try:
-            if isinstance(selector_node.value, dict):
-                selector = selector_from_mapping(selector_node.value)
-            else:
-                selector = parse_selector(str(selector_node.value))
+            selector = selector_from_mapping(value) if isinstance(value, dict) else parse_selector(str(value))
         except SelectorError as error:
             diagnostics.error(selector_node.location, f"invalid label selector: {error}")
             continue
