@@ -32,12 +32,13 @@ OBJECT_NAME = _type_and_pattern(profile_schema.OBJECT_NAME)
 # A Kubernetes quantity (resources.requests/limits): ten places, one definition in values.schema.json.
 QUANTITY = shared_schema("quantity", _type_and_pattern(profile_schema.QUANTITY))
 
+STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}  # labels, annotations, a node selector
 LABEL_SELECTOR = {
     "type": "object",
     "additionalProperties": False,
     "minProperties": 1,
     "properties": {
-        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "matchLabels": STRING_MAP,
         "matchExpressions": {
             "type": "array",
             "items": {
@@ -97,16 +98,14 @@ def application_layer_schema() -> dict[str, Any]:
 def felix_spec_schema() -> dict[str, Any]:
     """The FelixConfiguration fields flowlogs may own; tproxyMode is deliberately absent."""
     properties: dict[str, Any] = {}
-    fields: dict[str, Any] = {}
-    for version in SUPPORTED_VERSIONS:
-        fields.update(load_tables(version).felix_fields)
+    fields = {name: f for version in SUPPORTED_VERSIONS for name, f in load_tables(version).felix_fields.items()}
     for name, felix_field in fields.items():
         if name == "policySyncPathPrefix":
             properties[name] = {"const": POLICY_SYNC_PATH_PREFIX}
         elif felix_field.type == "enum":
             properties[name] = {"enum": list(felix_field.values)}
         elif felix_field.type == "duration":
-            properties[name] = {"type": "string", "pattern": kinds.DURATION["pattern"]}
+            properties[name] = {"type": "string", "pattern": kinds.DURATION_PATTERN}
         else:
             properties[name] = {"type": felix_field.type}
     return _strict(properties)
@@ -152,39 +151,27 @@ def upstream_facts() -> dict[str, Any]:
             "sidecar": sidecar,
             "operatorFields": sorted(tables.operator_sets),
         }
-    return {
-        "workloadResources": dict(sorted(WORKLOAD_KINDS.items())),
-        "versions": versions,
-    }
+    return {"workloadResources": dict(sorted(WORKLOAD_KINDS.items())), "versions": versions}
 
 
 def _upstream_schema() -> dict[str, Any]:
-    strings = {"type": "object", "additionalProperties": {"type": "string"}}
     rollout = _strict(
         {"kind": {"enum": ["Deployment", "DaemonSet"]}, "namespace": {"type": "string"}, "name": {"type": "string"}},
         required=["kind", "namespace", "name"],
     )
     sidecar = _strict(  # {}: the version has no sidecar injection
         {
-            "labels": strings,
-            "annotations": strings,
+            "labels": STRING_MAP,
+            "annotations": STRING_MAP,
             "webhookState": {"type": "string"},
             "waitFor": {"type": "array", "items": rollout},
         }
     )
+    layer = ["apiVersion", "name", "readyState", "readyCondition", "degradedCondition"]
     version = _strict(
         {
-            "applicationLayer": _strict(
-                {
-                    "apiVersion": {"type": "string"},
-                    "name": {"type": "string"},
-                    "readyState": {"type": "string"},
-                    "readyCondition": {"type": "string"},
-                    "degradedCondition": {"type": "string"},
-                },
-                required=["apiVersion", "name", "readyState", "readyCondition", "degradedCondition"],
-            ),
-            "serviceAnnotations": strings,
+            "applicationLayer": _strict({key: {"type": "string"} for key in layer}, required=layer),
+            "serviceAnnotations": STRING_MAP,
             "sidecar": sidecar,
             "operatorFields": {"type": "array", "items": {"type": "string"}},
         },
@@ -192,7 +179,7 @@ def _upstream_schema() -> dict[str, Any]:
     )
     return _strict(
         {
-            "workloadResources": strings,
+            "workloadResources": STRING_MAP,
             "versions": _strict({v: version for v in SUPPORTED_VERSIONS}, required=list(SUPPORTED_VERSIONS)),
         },
         required=["workloadResources", "versions"],
@@ -208,7 +195,6 @@ IMAGE_PULL_SECRETS = {
         "properties": {"name": {"type": "string", "minLength": 1}},
     },
 }
-STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}  # labels, annotations, a node selector
 TOLERATIONS = {
     "type": "array",
     "items": {
@@ -363,12 +349,7 @@ def calico_values() -> list[ChartValue]:
             {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
             "Resources of the Job container (a CPU limit too: the Job runs with cluster rights, it should not starve a "
             "node).",
-            _strict(
-                {
-                    "requests": _strict({n: QUANTITY for n in ("cpu", "memory")}),
-                    "limits": _strict({n: QUANTITY for n in ("cpu", "memory")}),
-                }
-            ),
+            _strict(dict.fromkeys(("requests", "limits"), _strict({n: QUANTITY for n in ("cpu", "memory")}))),
         ),
         ChartValue(
             "calico.job.networkPolicy.enabled",

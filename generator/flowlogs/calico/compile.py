@@ -328,11 +328,9 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
                 "name the objects, or use 'patch-mode: job' (the Job lists and patches the matching objects)",
             )
             continue
+        value = selector_node.value
         try:
-            if isinstance(selector_node.value, dict):
-                selector = selector_from_mapping(selector_node.value)
-            else:
-                selector = parse_selector(str(selector_node.value))
+            selector = selector_from_mapping(value) if isinstance(value, dict) else parse_selector(str(value))
         except SelectorError as error:
             diagnostics.error(selector_node.location, f"invalid label selector: {error}")
             continue
@@ -342,14 +340,9 @@ def _compile_targets(node: Node, what: str, patch_mode: str, diagnostics: Diagno
         if not _label_selection_allowed(item, selector_node, what, kind, namespace, diagnostics):
             continue
         group.setdefault("selectors", []).append(selector)
-    result = []
-    for key in sorted(groups):
-        group = groups[key]
-        if "names" in group:
-            group["names"] = sorted(group["names"])
-        if "names" in group or "selectors" in group:
-            result.append(group)
-    return result
+    for group in groups.values():
+        group.get("names", []).sort()
+    return [groups[key] for key in sorted(groups) if "names" in groups[key] or "selectors" in groups[key]]
 
 
 def _label_selection_allowed(

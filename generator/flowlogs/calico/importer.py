@@ -83,15 +83,18 @@ def _felix(spec: dict[str, Any], tables: CalicoTables, notes: list[str]) -> dict
     felix: dict[str, Any] = {}
     aggregation: dict[str, Any] = {}
     at_default = False
+    ignored: list[str] = []  # not L7 settings
     knobs = {knob.field: knob for knob in FELIX_KNOBS}
     for field, value in spec.items():
         knob = knobs.get(field)
         if knob is None:
             if field.startswith("l7") or field == "tproxyMode":
                 notes.append(
-                    f"FelixConfiguration {field} is left out: the Tigera operator sets it, or flowlogs has no word for "
-                    "it"
+                    f"FelixConfiguration {field} is left out: the Tigera operator sets it, or flowlogs has no word "
+                    "for it"
                 )
+            else:
+                ignored.append(field)
             continue
         felix_field = tables.felix_fields[field]
         word = knob.kind.decompile(value, KnobContext(knob, felix_field))
@@ -102,13 +105,10 @@ def _felix(spec: dict[str, Any], tables: CalicoTables, notes: list[str]) -> dict
         felix["aggregation"] = aggregation
     if at_default:
         felix["emit-defaults"] = True
-    ignored = sorted(
-        field for field in spec if field not in knobs and not field.startswith("l7") and field != "tproxyMode"
-    )
     if ignored:
         notes.append(
             "FelixConfiguration fields that are not L7 settings are not flowlogs' to own and are left out: "
-            f"{', '.join(ignored)}"
+            f"{', '.join(sorted(ignored))}"
         )
     return felix
 

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from ..profile import Node
     from .words import FelixKnob
 
-_PROFILE_DURATION = re.compile(r"([0-9]+(ms|s|m|h))+")  # DURATION's pattern
-
 # Felix's count fields are `type: integer` without a format in the FelixConfiguration CRD
 # (../shared/crds/crd.projectcalico.org_felixconfigurations_enterprise.yaml: l7LogsFileMaxFiles,
 # l7LogsFileMaxFileSizeMB, l7LogsFilePerNodeLimit, l7LogsFileAggregationNumURLPath,
@@ -33,10 +31,11 @@ INT64_MAX = 2**63 - 1
 _SHORTER = "Felix reads it with Go's time.ParseDuration (int64 nanoseconds); use a shorter interval such as 5m"
 
 SWITCH = {"oneOf": [{"type": "boolean"}, {"enum": ["on", "off"], "title": "on/off switch"}]}
+DURATION_PATTERN = "^([0-9]+(ms|s|m|h))+$"
 DURATION = {
     "type": ["string", "integer"],
     "title": "duration",
-    "pattern": "^([0-9]+(ms|s|m|h))+$",
+    "pattern": DURATION_PATTERN,
     "x-pattern-hint": "a number with a unit: 5s, 300s, 5m, 1h (ms, s, m, h)",
 }
 
@@ -61,7 +60,7 @@ def duration_ms(node: Node, word: str, too_long_hint: str, diagnostics: Diagnost
     if isinstance(value, int):
         diagnostics.error(node.location, f"{word} {value} has no unit", f"write {value}s")
         return None
-    if not _PROFILE_DURATION.fullmatch(str(value)):
+    if not re.fullmatch(DURATION_PATTERN, str(value)):
         return None  # the schema's pattern already reported it
     try:
         return parse_duration(str(value)) // 1_000_000

@@ -109,7 +109,6 @@ class CalicoProduct(Product):
         return _calico(part).patch_mode == "gitops"
 
     def gitops_notes(self, part: CompiledPart) -> list[GitopsNote]:
-        calico = _calico(part)
         if self.server_side_apply(part):
             return []
         return [
@@ -118,7 +117,7 @@ class CalicoProduct(Product):
                 "on every sync, and its pre-delete restore runs only with Argo CD 3.3.0+ (PreDelete)",
                 "'patch-mode: gitops' has Argo CD apply the patches itself where no other Application manages the "
                 "selected objects (docs/gitops.md); write 'patch-mode: job' to keep the Job",
-                chosen=calico.patch_mode_chosen,
+                chosen=_calico(part).patch_mode_chosen,
             )
         ]
 

@@ -95,7 +95,7 @@ def parse_selector(text: str) -> dict[str, Any]:
 def labels_selector(match_labels: dict[str, str], expressions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     selector: dict[str, Any] = {}
     if match_labels:
-        selector["matchLabels"] = {key: match_labels[key] for key in sorted(match_labels)}
+        selector["matchLabels"] = dict(sorted(match_labels.items()))
     if expressions:
         selector["matchExpressions"] = expressions
     return selector

@@ -73,21 +73,18 @@ def _felix_field(
 
 
 def _targets(
-    entries: Sequence[Mapping[str, Any]],
-    api_version: str,
-    kind_of: Any,
-    fields: Sequence[tuple[tuple[str, ...], str]],
-    hint: str,
+    entries: Sequence[Mapping[str, Any]], api_version: str, fields: Sequence[tuple[tuple[str, ...], str]]
 ) -> Iterator[Expected]:
+    """What the patch Job sets on each selected object (a Service selection names no kind)."""
     for target in entries:
-        kind, namespace = kind_of(target), target["namespace"]
+        kind, namespace = target.get("kind", "Service"), target["namespace"]
         chosen: list[ObjectRef | Selection] = [
             ObjectRef(api_version, kind, name, namespace) for name in target.get("names") or []
         ]
         chosen += [Selection(api_version, kind, namespace, selector_text(s)) for s in target.get("selectors") or []]
         for ref in chosen:
             for path, value in fields:
-                yield Expected(ref, path, value, hint=hint)
+                yield Expected(ref, path, value, hint=_HINT_JOB)
 
 
 def _from_desired(desired: Mapping[str, Any], duration_fields: set[str]) -> Iterator[Expected]:
@@ -98,13 +95,13 @@ def _from_desired(desired: Mapping[str, Any], duration_fields: set[str]) -> Iter
     for name, value in (felix.get("spec") or {}).items():
         yield _felix_field(ref, name, value, operator_fields, duration_fields, _HINT_JOB)
     annotations = [(("metadata", "annotations", k), v) for k, v in (facts.get("serviceAnnotations") or {}).items()]
-    yield from _targets(desired.get("services") or [], "v1", lambda _: "Service", annotations, _HINT_JOB)
+    yield from _targets(desired.get("services") or [], "v1", annotations)
     sidecar = facts.get("sidecar") or {}
     pod = [(("spec", "template", "metadata", "labels", k), v) for k, v in (sidecar.get("labels") or {}).items()]
     pod += [
         (("spec", "template", "metadata", "annotations", k), v) for k, v in (sidecar.get("annotations") or {}).items()
     ]
-    yield from _targets(desired.get("workloads") or [], _WORKLOAD_API, lambda t: t["kind"], pod, _HINT_JOB)
+    yield from _targets(desired.get("workloads") or [], _WORKLOAD_API, pod)
 
 
 def _from_partial(

@@ -82,11 +82,7 @@ class CalicoTables:
     unsupported_platforms: Mapping[str, str]
     gb_per_node_per_day: int
     l7_retention_days: int
-    collector_l7_log_file: str  # the one L7 log file the log collector (fluentd) tails
-
-    @property
-    def collector_l7_directory(self) -> str:
-        return self.collector_l7_log_file.rsplit("/", 1)[0]
+    collector_l7_directory: str  # where the one L7 log file the log collector (fluentd) tails is
 
     @property
     def has_sidecar_injection(self) -> bool:
@@ -147,5 +143,5 @@ def _build(version: str, raw: dict[str, Any]) -> CalicoTables:
         ),
         gb_per_node_per_day=int(raw["log_storage"]["gb_per_node_per_day"]),
         l7_retention_days=int(raw["log_storage"]["l7_retention_days"]),
-        collector_l7_log_file=str(raw["log_collector"]["l7_log_file"]),
+        collector_l7_directory=str(raw["log_collector"]["l7_log_file"]).rsplit("/", 1)[0],
     )

@@ -96,9 +96,8 @@ def _note_regeneration(profiles: Sequence[CompiledProfile], chart_dir: Path, dia
 
 def _warn_shared_resources(fleet: Fleet, profiles: Mapping[str, CompiledProfile], diagnostics: Diagnostics) -> None:
     """Each product's warning for a cluster whose objects another Application may manage (shared_resource_warning)."""
-    for cluster in fleet.clusters:
-        profile = profiles.get(cluster.profile)
-        for product, part in profile.products() if profile is not None else []:
+    for cluster in fleet.clusters:  # each with a compiled profile (load_fleet keeps no other)
+        for product, part in profiles[cluster.profile].products():
             warning = product.shared_resource_warning(part, cluster.name, cluster.profile)
             if warning is not None and cluster.overrides.get(product.key, True) is not False:
                 diagnostics.warning(cluster.node.get("profile").location, *warning)

@@ -21,6 +21,7 @@ from ..registry import PRODUCTS_BY_KEY, fleet_overrides
 from ..schema_errors import DocumentSchema
 from .schema import fleet_schema
 from .settings import (
+    PLACEHOLDER_REPO_URL,
     GitopsSettings,
     SettingsOverrides,
     apply_overrides,
@@ -131,7 +132,7 @@ def load_fleet(
 def _warn_placeholder(
     settings: GitopsSettings, location: Location, values_dir: Path, diagnostics: Diagnostics, missing_file: bool = False
 ) -> None:
-    if not settings.has_placeholder_repo:
+    if settings.repo_url != PLACEHOLDER_REPO_URL:
         return
     origin = git_origin_hint(values_dir)
     where = f"create {location.file} with" if missing_file else "set"

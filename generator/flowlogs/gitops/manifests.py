@@ -45,25 +45,9 @@ APPLICATIONSET_NAME = "flowlogs"
 VALUES_REF = "values"
 
 
-def application_name(profile: str) -> str:
-    return f"flowlogs-{profile}"
-
-
-def fleet_application_name(cluster: str) -> str:
-    return f"{cluster}-flowlogs"
-
-
-def cilium_values_file(settings: GitopsSettings, profile: str) -> str:
-    return f"${VALUES_REF}/{settings.chart_path}/{PROFILES_DIR}/{profile}/cilium-values.yaml"
-
-
 def partial_manifest_parts(profile: CompiledProfile) -> list[str]:
     """The profile's parts that render partial manifests, applied server-side (e.g. Calico in GitOps mode)."""
     return [product.key for product, part in profile.products() if product.server_side_apply(part)]
-
-
-def renders_partial_manifests(profile: CompiledProfile) -> bool:
-    return bool(partial_manifest_parts(profile))
 
 
 def needs_server_side_apply(
@@ -75,23 +59,18 @@ def needs_server_side_apply(
     return any((enabled or {}).get(key, True) is not False for key in partial_manifest_parts(profile))
 
 
-def carries_cilium_release(settings: GitopsSettings, profile: CompiledProfile) -> bool:
-    release = settings.cilium_release
-    return release is not None and release.product in profile.parts
-
-
 @functools.cache
 def _chart_defaults() -> dict[str, Any]:
     values, _ = chart_values()
     return {value.path: value.default for value in values}
 
 
-def effective_value(profile: CompiledProfile, path: str, defaults: Mapping[str, Any]) -> Any:
+def effective_value(profile: CompiledProfile, path: str) -> Any:
     """A chart value as the profile's values file sets it, else the chart's default."""
     node: Any = profile.values
     for key in path.split("."):
         if not isinstance(node, dict) or key not in node:
-            return defaults.get(path)
+            return _chart_defaults().get(path)
         node = node[key]
     return node
 
@@ -100,7 +79,8 @@ def effective_value(profile: CompiledProfile, path: str, defaults: Mapping[str, 
 NO_CSA_MIGRATION = "ClientSideApplyMigration=false"
 
 
-def _sync_policy(settings: GitopsSettings, server_side_apply: bool, partial: bool = False) -> dict[str, Any]:
+def _sync_policy(settings: GitopsSettings, server_side_apply: bool, partial: bool) -> dict[str, Any]:
+    """The spec's `syncPolicy` entry (none when the policy is empty)."""
     sync = settings.sync
     policy: dict[str, Any] = {}
     if sync.automated:
@@ -120,13 +100,14 @@ def _sync_policy(settings: GitopsSettings, server_side_apply: bool, partial: boo
             "limit": retry.limit,
             "backoff": {"duration": retry.duration, "factor": retry.factor, "maxDuration": retry.max_duration},
         }
-    return policy
+    return {"syncPolicy": policy} if policy else {}
 
 
 def _metadata(
-    name: str, settings: GitopsSettings, labels: dict[str, str], *, server_side_diff: bool | None, finalizer: bool
+    name: str, labels: dict[str, str], server_side_diff: bool, finalizer: bool, namespace: str | None = None
 ) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name, "namespace": settings.argocd_namespace, "labels": labels}
+    """An Application's metadata; a template's has no namespace (the ApplicationSet's is used)."""
+    metadata: dict[str, Any] = {"name": name, **({"namespace": namespace} if namespace else {}), "labels": labels}
     if server_side_diff:
         metadata["annotations"] = {COMPARE_OPTIONS: "ServerSideDiff=true"}
     if finalizer:
@@ -151,29 +132,20 @@ def _chart_source(
 def profile_application(profile: CompiledProfile, settings: GitopsSettings) -> dict[str, Any]:
     """The Application that deploys one profile to the configured destination."""
     ssa = needs_server_side_apply(settings, profile)
-    with_cilium = carries_cilium_release(settings, profile)
-    labels = {PART_OF_LABEL[0]: PART_OF_LABEL[1], PROFILE_LABEL: profile.name}
-    spec: dict[str, Any] = {"project": settings.project}
+    with_cilium = settings.cilium_release is not None and settings.cilium_release.product in profile.parts
+    labels = {**dict([PART_OF_LABEL]), PROFILE_LABEL: profile.name}
+    finalizer = settings.cascade_delete and not with_cilium
     chart = _chart_source(settings, [values_file(profile.name)])
-    if with_cilium:
-        spec["sources"] = [chart, *_cilium_sources(profile, settings)]
-    else:
-        spec["source"] = chart
-    spec["destination"] = {"server": settings.destination_server, "namespace": settings.destination_namespace}
-    policy = _sync_policy(settings, ssa, renders_partial_manifests(profile))
-    if policy:
-        spec["syncPolicy"] = policy
     return {
         "apiVersion": API_VERSION,
         "kind": "Application",
-        "metadata": _metadata(
-            application_name(profile.name),
-            settings,
-            labels,
-            server_side_diff=ssa,
-            finalizer=settings.cascade_delete and not with_cilium,
-        ),
-        "spec": spec,
+        "metadata": _metadata(f"flowlogs-{profile.name}", labels, ssa, finalizer, settings.argocd_namespace),
+        "spec": {
+            "project": settings.project,
+            **({"sources": [chart, *_cilium_sources(profile, settings)]} if with_cilium else {"source": chart}),
+            "destination": {"server": settings.destination_server, "namespace": settings.destination_namespace},
+            **_sync_policy(settings, ssa, bool(partial_manifest_parts(profile))),
+        },
     }
 
 
@@ -181,10 +153,9 @@ def _cilium_sources(profile: CompiledProfile, settings: GitopsSettings) -> list[
     """A `ref` source for this repository, and Cilium's chart with the profile's overlay last."""
     release = settings.cilium_release
     assert release is not None and release.product in profile.parts
-    namespace = effective_value(profile, "cilium.configMap.namespace", _chart_defaults())
-    value_files = [f"${VALUES_REF}/{path}" for path in release.value_files] + [
-        cilium_values_file(settings, profile.name)
-    ]
+    namespace = effective_value(profile, "cilium.configMap.namespace")
+    overlay = f"{settings.chart_path}/{PROFILES_DIR}/{profile.name}/cilium-values.yaml"
+    value_files = [f"${VALUES_REF}/{path}" for path in (*release.value_files, overlay)]
     return [
         {"repoURL": settings.repo_url, "targetRevision": settings.revision, "ref": VALUES_REF},
         {
@@ -197,55 +168,42 @@ def _cilium_sources(profile: CompiledProfile, settings: GitopsSettings) -> list[
 
 
 def _element_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)  # a boolean as YAML and Helm spell it
 
 
-def fleet_elements(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The list generator's elements (every key in every element) and the override keys used.
+def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> dict[str, Any]:
+    """One ApplicationSet: a list generator gives each cluster its profile and overrides.
 
     An override key used by any cluster becomes a Helm parameter for all of them: clusters that
     do not override it get the value their profile already has, so the parameter changes nothing.
     """
-    defaults = _chart_defaults()
     used = [o for o in OVERRIDES if o.chart_value and any(o.key in c.overrides for c in fleet.clusters)]
-    elements: list[dict[str, Any]] = []
     # Chart values of some clusters: every element has the key (missingkey=error), `{}` when none.
     with_values = any(VALUES_KEY in c.overrides for c in fleet.clusters)
+    elements: list[dict[str, Any]] = []
     for cluster in fleet.clusters:
-        profile = profiles[cluster.profile]
         element: dict[str, Any] = {"cluster": cluster.name, "server": cluster.server, "profile": cluster.profile}
         if with_values:
             element[VALUE_ELEMENT_KEY] = cluster.overrides.get(VALUES_KEY) or {}
         for override in used:
             assert override.chart_value is not None
-            value = cluster.overrides.get(override.key, effective_value(profile, override.chart_value, defaults))
+            value = cluster.overrides.get(
+                override.key, effective_value(profiles[cluster.profile], override.chart_value)
+            )
             element[override.element_key] = _element_value(value)
         elements.append(element)
-    return elements, [o.key for o in used]
-
-
-def fleet_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile]) -> dict[str, Any]:
-    """One ApplicationSet: a list generator gives each cluster its profile and overrides."""
-    settings = fleet.settings
-    elements, used = fleet_elements(fleet, profiles)
     # One ServerSideApply setting for the whole fleet: on when any cluster renders partial manifests
     # (server-side apply is harmless for the other resources, and a constant keeps syncOptions free of templates).
-    ssa = any(needs_server_side_apply(settings, profiles[c.profile], c.overrides) for c in fleet.clusters)
-    parameters = [_parameter(o, "{{." + o.element_key + "}}") for o in OVERRIDES if o.key in used]
-    extra = {"templatePatch": TEMPLATE_PATCH} if any(VALUE_ELEMENT_KEY in e for e in elements) else {}
-    partial = any(renders_partial_manifests(profiles[c.profile]) for c in fleet.clusters)
-    return _applicationset(
-        settings, [{"list": {"elements": elements}}], parameters, ssa, "{{.profile}}", "{{.cluster}}", extra, partial
-    )
+    ssa = any(needs_server_side_apply(fleet.settings, profiles[c.profile], c.overrides) for c in fleet.clusters)
+    parameters = [_parameter(o, "{{." + o.element_key + "}}") for o in used]
+    extra = {"templatePatch": TEMPLATE_PATCH} if with_values else {}
+    partial = any(partial_manifest_parts(profiles[c.profile]) for c in fleet.clusters)
+    generators = [{"list": {"elements": elements}}]
+    return _applicationset(fleet.settings, generators, parameters, ssa, "{{.profile}}", "{{.cluster}}", extra, partial)
 
 
 def _parameter(override: Override, value: str) -> dict[str, Any]:
-    parameter: dict[str, Any] = {"name": override.chart_value, "value": value}
-    if override.force_string:
-        parameter["forceString"] = True
-    return parameter
+    return {"name": override.chart_value, "value": value, **({"forceString": True} if override.force_string else {})}
 
 
 def _applicationset(
@@ -256,30 +214,24 @@ def _applicationset(
     profile: str,
     cluster: str,
     extra_spec: Mapping[str, Any],
-    partial: bool = False,
+    partial: bool,
 ) -> dict[str, Any]:
     """The ApplicationSet around its generators: `profile` and `cluster` are the template expressions for them."""
-    labels = {PART_OF_LABEL[0]: PART_OF_LABEL[1], PROFILE_LABEL: profile, CLUSTER_LABEL: cluster}
-    template_metadata: dict[str, Any] = {"name": fleet_application_name(cluster), "labels": labels}
-    if ssa:
-        template_metadata["annotations"] = {COMPARE_OPTIONS: "ServerSideDiff=true"}
-    if settings.cascade_delete:
-        template_metadata["finalizers"] = [RESOURCES_FINALIZER]
-    template_spec: dict[str, Any] = {
+    labels = {**dict([PART_OF_LABEL]), PROFILE_LABEL: profile, CLUSTER_LABEL: cluster}
+    template_spec = {
         "project": settings.project,
         "source": _chart_source(settings, [values_file(profile)], parameters),
         "destination": {"server": "{{.server}}", "namespace": settings.destination_namespace},
+        **_sync_policy(settings, ssa, partial),
     }
-    policy = _sync_policy(settings, ssa, partial)
-    if policy:
-        template_spec["syncPolicy"] = policy
+    template_metadata = _metadata(f"{cluster}-flowlogs", labels, ssa, settings.cascade_delete)
     return {
         "apiVersion": API_VERSION,
         "kind": "ApplicationSet",
         "metadata": {
             "name": APPLICATIONSET_NAME,
             "namespace": settings.argocd_namespace,
-            "labels": {PART_OF_LABEL[0]: PART_OF_LABEL[1]},
+            "labels": dict([PART_OF_LABEL]),
         },
         "spec": {
             "goTemplate": True,
@@ -317,24 +269,21 @@ def labels_applicationset(fleet: Fleet, profiles: Mapping[str, CompiledProfile])
     profile's name and its value of every override in `values`; a Secret's annotation
     flowlogs.dev/<override> replaces that value for its cluster.
     """
-    settings = fleet.settings
-    defaults = _chart_defaults()
     overrides = [o for o in OVERRIDES if o.chart_value]
     generators: list[dict[str, Any]] = []
     for name, profile in sorted(profiles.items()):
         values = {"profile": name}
         for override in overrides:
             assert override.chart_value is not None
-            values[override.element_key] = _element_value(effective_value(profile, override.chart_value, defaults))
+            values[override.element_key] = _element_value(effective_value(profile, override.chart_value))
         generators.append({"clusters": {"selector": {"matchLabels": {PROFILE_LABEL: name}}, "values": values}})
     parameters = [
         _parameter(o, _annotation_or_default(OVERRIDE_ANNOTATION_PREFIX + o.key, o.element_key)) for o in overrides
     ]
-    ssa = any(needs_server_side_apply(settings, profile) for profile in profiles.values())
-    partial = any(renders_partial_manifests(profile) for profile in profiles.values())
-    return _applicationset(
-        settings, generators, parameters, ssa, "{{.values.profile}}", "{{.nameNormalized}}", {}, partial
-    )
+    ssa = any(needs_server_side_apply(fleet.settings, profile) for profile in profiles.values())
+    partial = any(partial_manifest_parts(profile) for profile in profiles.values())
+    cluster = "{{.nameNormalized}}"
+    return _applicationset(fleet.settings, generators, parameters, ssa, "{{.values.profile}}", cluster, {}, partial)
 
 
 def used_profiles(clusters: Sequence[Cluster]) -> list[str]:

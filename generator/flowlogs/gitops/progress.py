@@ -21,8 +21,7 @@ class ProgressBar:
 
     @classmethod
     def for_stream(cls, stream: TextIO) -> ProgressBar:
-        isatty = getattr(stream, "isatty", None)
-        return cls(stream if callable(isatty) and isatty() else None)
+        return cls(stream if stream.isatty() else None)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.stream is None or total <= 0:

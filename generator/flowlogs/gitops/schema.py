@@ -27,7 +27,11 @@ CLUSTER_NAME = {
 
 NAMESPACE = {**DNS_LABEL, "title": "namespace"}
 
-_URL = {"type": "string", "minLength": 1}
+_TEXT = {"type": "string", "minLength": 1}  # URLs, names, paths
+
+
+def _flag(description: str) -> dict[str, Any]:
+    return {"type": "boolean", "description": description}
 
 
 def _object(
@@ -59,7 +63,7 @@ def _retry_schema() -> dict[str, Any]:
             "limit": {
                 "type": "integer",
                 "minimum": 0,
-                "description": ("Retries of a failed sync; 0 switches retries off. Default: 5."),
+                "description": "Retries of a failed sync; 0 switches retries off. Default: 5.",
             },
             "backoff": _object(
                 "Wait before each retry (retry.backoff).",
@@ -68,7 +72,7 @@ def _retry_schema() -> dict[str, Any]:
                     "factor": {
                         "type": "integer",
                         "minimum": 1,
-                        "description": ("Each wait is the previous one times this. Default: 2."),
+                        "description": "Each wait is the previous one times this. Default: 2.",
                     },
                     "max-duration": {**_GO_DURATION, "description": "Longest wait. Default: 3m."},
                 },
@@ -82,25 +86,13 @@ def _sync_schema() -> dict[str, Any]:
     return _object(
         "The Applications' sync policy (spec.syncPolicy).",
         {
-            "automated": {
-                "type": "boolean",
-                "description": ("Sync automatically when Git changes (syncPolicy.automated). Default: true."),
-            },
-            "prune": {
-                "type": "boolean",
-                "description": (
-                    "Delete resources that are no longer rendered (automated.prune). Default: true. Felix/Service "
-                    "patches are never pruned (Prune=false on them)."
-                ),
-            },
-            "self-heal": {
-                "type": "boolean",
-                "description": ("Undo changes made in the cluster (automated.selfHeal). Default: true."),
-            },
-            "create-namespace": {
-                "type": "boolean",
-                "description": ("Create the destination namespace (CreateNamespace=true). Default: true."),
-            },
+            "automated": _flag("Sync automatically when Git changes (syncPolicy.automated). Default: true."),
+            "prune": _flag(
+                "Delete resources that are no longer rendered (automated.prune). Default: true. Felix/Service "
+                "patches are never pruned (Prune=false on them)."
+            ),
+            "self-heal": _flag("Undo changes made in the cluster (automated.selfHeal). Default: true."),
+            "create-namespace": _flag("Create the destination namespace (CreateNamespace=true). Default: true."),
             "server-side-apply": {
                 "enum": ["auto", True, False],
                 "title": "server-side apply setting",
@@ -110,13 +102,10 @@ def _sync_schema() -> dict[str, Any]:
                     "Default: auto."
                 ),
             },
-            "fail-on-shared-resource": {
-                "type": "boolean",
-                "description": (
-                    "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). "
-                    "Default: true."
-                ),
-            },
+            "fail-on-shared-resource": _flag(
+                "Fail a sync when another Application already manages a resource (FailOnSharedResource=true). "
+                "Default: true."
+            ),
             "retry": _retry_schema(),
         },
         aliases={
@@ -133,19 +122,16 @@ def _cilium_release_schema() -> dict[str, Any]:
         "The multi-source variant: each profile's Application also deploys Cilium's own chart with the profile's "
         "cilium-values.yaml as the last values file. Only for clusters whose Cilium release Argo CD already manages.",
         {
-            "enabled": {
-                "type": "boolean",
-                "description": (
-                    "Write multi-source Applications for profiles with a Cilium part. Default: true when this section "
-                    "is present."
-                ),
-            },
+            "enabled": _flag(
+                "Write multi-source Applications for profiles with a Cilium part. Default: true when this section "
+                "is present."
+            ),
             "repo-url": {
-                **_URL,
+                **_TEXT,
                 "title": "Helm repository URL",
-                "description": ("Cilium's Helm repository. Default: https://helm.cilium.io/."),
+                "description": "Cilium's Helm repository. Default: https://helm.cilium.io/.",
             },
-            "chart": {"type": "string", "minLength": 1, "description": "Chart name. Default: cilium."},
+            "chart": {**_TEXT, "description": "Chart name. Default: cilium."},
             "release-name": {
                 **NAMESPACE,
                 "title": "release name",
@@ -170,7 +156,7 @@ def _cilium_release_schema() -> dict[str, Any]:
             },
             "value-files": {
                 "type": "array",
-                "items": {"type": "string", "minLength": 1, "title": "values file"},
+                "items": {**_TEXT, "title": "values file"},
                 "description": (
                     "Your own values for Cilium's chart (paths in this repository, relative to its root), applied "
                     "before the profile's overlay."
@@ -193,20 +179,18 @@ def gitops_section_schema() -> dict[str, Any]:
         "How Argo CD deploys this repository's chart. Every key has a default; set repo-url.",
         {
             "repo-url": {
-                **_URL,
+                **_TEXT,
                 "title": "repository URL",
                 "description": (
                     "The Git repository Argo CD reads this chart from (https://, ssh:// or git@host:path)."
                 ),
             },
             "revision": {
-                "type": "string",
-                "minLength": 1,
-                "description": ("The branch, tag or commit to deploy (targetRevision). Default: HEAD."),
+                **_TEXT,
+                "description": "The branch, tag or commit to deploy (targetRevision). Default: HEAD.",
             },
             "chart-path": {
-                "type": "string",
-                "minLength": 1,
+                **_TEXT,
                 "description": (
                     "Where the generated chart is, relative to the repository root. Default: the chart directory's "
                     "path relative to the parent of values/."
@@ -214,21 +198,21 @@ def gitops_section_schema() -> dict[str, Any]:
             },
             "argocd-namespace": {
                 **NAMESPACE,
-                "description": ("The namespace Argo CD runs in, where the Applications are created. Default: argocd."),
+                "description": "The namespace Argo CD runs in, where the Applications are created. Default: argocd.",
             },
             "project": {**DNS_LABEL, "title": "project", "description": "The Argo CD AppProject. Default: default."},
             "release-name": {
                 **NAMESPACE,
                 "title": "release name",
-                "description": ("The Helm release name of this chart. Default: flowlogs."),
+                "description": "The Helm release name of this chart. Default: flowlogs.",
             },
             "destination": _object(
                 "Where the per-profile Applications deploy (the fleet's clusters have their own server).",
                 {
                     "server": {
-                        **_URL,
+                        **_TEXT,
                         "title": "cluster API URL",
-                        "description": ("Default: https://kubernetes.default.svc (the cluster Argo CD runs in)."),
+                        "description": "Default: https://kubernetes.default.svc (the cluster Argo CD runs in).",
                     },
                     "namespace": {**NAMESPACE, "description": "The release namespace. Default: flowlogs-system."},
                 },
@@ -243,14 +227,11 @@ def gitops_section_schema() -> dict[str, Any]:
                     "annotations flowlogs.dev/<override>, and clusters: must then be empty. Default: list."
                 ),
             },
-            "cascade-delete": {
-                "type": "boolean",
-                "description": (
-                    "Add resources-finalizer.argocd.argoproj.io, so deleting an Application deletes what it deployed "
-                    "(never the Felix/Service patches: Delete=false). Default: true. Never set on Applications that "
-                    "carry Cilium's release."
-                ),
-            },
+            "cascade-delete": _flag(
+                "Add resources-finalizer.argocd.argoproj.io, so deleting an Application deletes what it deployed "
+                "(never the Felix/Service patches: Delete=false). Default: true. Never set on Applications that "
+                "carry Cilium's release."
+            ),
             "cilium-release": _cilium_release_schema(),
         },
         title="gitops section",
@@ -296,15 +277,14 @@ def cluster_schema() -> dict[str, Any]:
         {
             "name": {**CLUSTER_NAME, "description": "Unique name; the Application is <name>-flowlogs."},
             "server": {
-                **_URL,
+                **_TEXT,
                 "title": "cluster API URL",
-                "description": ("The cluster's API server URL, exactly as in its Argo CD cluster secret."),
+                "description": "The cluster's API server URL, exactly as in its Argo CD cluster secret.",
             },
             "profile": {
-                "type": "string",
-                "minLength": 1,
+                **_TEXT,
                 "title": "profile",
-                "description": ("The profile (a file in values/, without .yaml) this cluster runs."),
+                "description": "The profile (a file in values/, without .yaml) this cluster runs.",
             },
             "description": {"type": "string", "description": "A note about the cluster (not used in the output)."},
             "overrides": overrides_schema(),
@@ -338,7 +318,7 @@ def fleet_schema() -> dict[str, Any]:
             "clusters": {
                 "type": "array",
                 "items": cluster_schema(),
-                "description": ("The clusters of the fleet; one ApplicationSet gives each its profile."),
+                "description": "The clusters of the fleet; one ApplicationSet gives each its profile.",
             },
         },
         "x-upstream-aliases": {

@@ -77,10 +77,6 @@ class GitopsSettings:
     # generator selects registered clusters by their flowlogs.dev/profile label.
     cluster_generator: str = "list"
 
-    @property
-    def has_placeholder_repo(self) -> bool:
-        return self.repo_url == PLACEHOLDER_REPO_URL
-
 
 @dataclass(frozen=True)
 class SettingsOverrides:
@@ -137,7 +133,7 @@ def check_cluster_server(value: str, location: Location, diagnostics: Diagnostic
     return True
 
 
-def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, what: str = "repository URL") -> bool:
+def check_repo_url(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
     hint = (
         "a Git URL Argo CD can clone: https://github.com/org/repo.git, ssh://git@host/org/repo.git or "
         "git@host:org/repo.git"
@@ -221,7 +217,7 @@ def check_template_free(value: str, location: Location, diagnostics: Diagnostics
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|(^|/)\.|\.lock(/|\Z)|[/.]\Z|^/|^@\Z")
 
 
-def check_revision(value: str, location: Location, diagnostics: Diagnostics, what: str = "revision") -> bool:
+def check_revision(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
     """A Git revision Argo CD can fetch: HEAD, a branch or tag name (git's ref-name rules), or a commit."""
     hint = "a branch, tag or commit as git names it, e.g. main, v1.2.0 or HEAD"
     if not check_template_free(value, location, diagnostics, what):
@@ -242,10 +238,9 @@ def check_revision(value: str, location: Location, diagnostics: Diagnostics, wha
 # ---------------------------------------------------------------- the `gitops:` section
 
 
-def _value(node: Node, key: str, default: Any) -> Any:
-    """The key's value (its type checked by the fleet schema), else the default."""
-    value = node.get(key).value
-    return default if value is None else value
+def _given(node: Node, *keys: str) -> dict[str, Any]:
+    """The keys set in `node` (their types checked by the fleet schema) by their field names (`-` as `_`)."""
+    return {key.replace("-", "_"): node.get(key).value for key in keys if node.get(key).value is not None}
 
 
 def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
@@ -258,13 +253,10 @@ def default_chart_path(values_dir: Path, chart_dir: Path) -> str:
 
 
 def _retry(node: Node) -> RetrySettings:
-    defaults, backoff = RetrySettings(), node.get("backoff")
-    return RetrySettings(
-        limit=int(_value(node, "limit", defaults.limit)),  # int: the schema's integer admits 5.0
-        duration=_value(backoff, "duration", defaults.duration),
-        factor=int(_value(backoff, "factor", defaults.factor)),
-        max_duration=_value(backoff, "max-duration", defaults.max_duration),
-    )
+    given = _given(node, "limit") | _given(node.get("backoff"), "duration", "factor", "max-duration")
+    # int: the schema's integer admits 5.0
+    counts: dict[str, Any] = {key: int(given[key]) for key in ("limit", "factor") if key in given}
+    return RetrySettings(**given | counts)
 
 
 def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnostics: Diagnostics) -> GitopsSettings:
@@ -274,13 +266,15 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
     if not isinstance(section.value, dict):
         return settings
 
-    repo_url = section.get("repo-url")
-    if repo_url.value is not None and check_repo_url(str(repo_url.value), repo_url.location, diagnostics):
-        settings = replace(settings, repo_url=str(repo_url.value))
-
-    revision = section.get("revision")
-    if revision.value is not None and check_revision(str(revision.value), revision.location, diagnostics):
-        settings = replace(settings, revision=str(revision.value))
+    destination = section.get("destination")
+    checked = (
+        ("repo_url", section.get("repo-url"), check_repo_url, "repository URL"),
+        ("revision", section.get("revision"), check_revision, "revision"),
+        ("destination_server", destination.get("server"), check_cluster_server, "destination server"),
+    )
+    for attribute, node, check, what in checked:
+        if node.value is not None and check(str(node.value), node.location, diagnostics, what):
+            settings = replace(settings, **{attribute: str(node.value)})  # type: ignore[arg-type]  # all are str
 
     chart_path = section.get("chart-path")
     if chart_path.value is not None:
@@ -296,30 +290,15 @@ def settings_from_node(section: Node, values_dir: Path, chart_dir: Path, diagnos
                 )
             settings = replace(settings, chart_path=normalized)
 
-    destination = section.get("destination")
-    server = destination.get("server")
-    if server.value is not None and check_cluster_server(
-        str(server.value), server.location, diagnostics, "destination server"
-    ):
-        settings = replace(settings, destination_server=str(server.value))
-
-    sync, sync_defaults = section.get("sync"), settings.sync
+    sync = section.get("sync")
     ssa = sync.get("server-side-apply").value
     settings = replace(
         settings,
-        argocd_namespace=_value(section, "argocd-namespace", settings.argocd_namespace),
-        project=_value(section, "project", settings.project),
-        release_name=_value(section, "release-name", settings.release_name),
-        destination_namespace=_value(destination, "namespace", settings.destination_namespace),
-        cascade_delete=_value(section, "cascade-delete", settings.cascade_delete),
-        cluster_generator=_value(section, "cluster-generator", settings.cluster_generator),
+        **_given(section, "argocd-namespace", "project", "release-name", "cascade-delete", "cluster-generator"),
+        destination_namespace=destination.get("namespace").value or settings.destination_namespace,
         sync=SyncSettings(
-            automated=_value(sync, "automated", sync_defaults.automated),
-            prune=_value(sync, "prune", sync_defaults.prune),
-            self_heal=_value(sync, "self-heal", sync_defaults.self_heal),
-            create_namespace=_value(sync, "create-namespace", sync_defaults.create_namespace),
+            **_given(sync, "automated", "prune", "self-heal", "create-namespace", "fail-on-shared-resource"),
             server_side_apply=None if ssa in (None, "auto") else bool(ssa),
-            fail_on_shared_resource=_value(sync, "fail-on-shared-resource", sync_defaults.fail_on_shared_resource),
             retry=_retry(sync.get("retry")),
         ),
     )
@@ -370,12 +349,9 @@ def _cilium_release(release: Node, values_dir: Path, diagnostics: Diagnostics) -
             )
             continue
         value_files.append(normalized)
-    defaults = CiliumRelease({})
     return CiliumRelease(
-        versions=versions,
-        repo_url=_value(release, "repo-url", defaults.repo_url),
-        chart=_value(release, "chart", defaults.chart),
-        release_name=_value(release, "release-name", defaults.release_name),
+        versions,
+        **_given(release, "repo-url", "chart", "release-name"),
         value_files=tuple(value_files),
         versions_location=versions_node.key_location,
     )
@@ -386,12 +362,13 @@ def apply_overrides(
 ) -> GitopsSettings:
     if overrides is None:
         return settings
-    if overrides.repo_url is not None and check_repo_url(overrides.repo_url, Location("--repo-url"), diagnostics):
-        settings = replace(settings, repo_url=overrides.repo_url)
-    if overrides.revision is not None and check_revision(
-        overrides.revision, Location("--revision"), diagnostics, "target revision"
-    ):
-        settings = replace(settings, revision=overrides.revision)
+    flags = (
+        ("--repo-url", overrides.repo_url, "repo_url", check_repo_url, "repository URL"),
+        ("--revision", overrides.revision, "revision", check_revision, "target revision"),
+    )
+    for flag, value, attribute, check, what in flags:
+        if value is not None and check(value, Location(flag), diagnostics, what):
+            settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # both attributes are str
     for flag, value, attribute in (
         ("--argocd-namespace", overrides.argocd_namespace, "argocd_namespace"),
         ("--project", overrides.project, "project"),
