@@ -32,7 +32,7 @@ from .documents import (
     read_yaml_input,
     resource_identity,
 )
-from .report import REPORTERS, get_reporter
+from .report import REPORTERS
 from .results import Check, Issue, Report, Result, Status, make_report
 from .schemas import SchemaRegistry
 from .validator import ResourceValidator, server_rule_result
@@ -86,7 +86,7 @@ def run_validate(options: ValidateOptions, out: TextIO) -> int:
     """Print the report to `out`; 0 when everything passed, 1 otherwise."""
     output = options.output if options.output in REPORTERS else "text"
     report = validate(options)
-    get_reporter(output, options.verbose).write(report, out)
+    REPORTERS[output](report, out, options.verbose)
     return 0 if report.ok else 1
 
 
