@@ -20,16 +20,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..schema_errors import SUBSCHEMA_LISTS, SUBSCHEMA_MAPS, SUBSCHEMA_VALUES
+
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
-# Keywords whose value is a map of name -> schema.
-_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
-# Keywords whose value is one schema.
-_SCHEMA_VALUES = frozenset(
-    {"additionalProperties", "items", "not", "contains", "propertyNames", "additionalItems", "if", "then", "else"}
-)
-# Keywords whose value is a list of schemas.
-_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 # Annotations we drop: they only make the converted schemas bigger (ApplicationSet: 1.4 MB).
 _DROPPED = frozenset({"description", "example", "examples"})
 _INT_OR_STRING = ({"type": "string"}, {"type": "integer"})
@@ -132,9 +126,9 @@ def _walk(node: Any, fix: Callable[[dict[str, Any]], None], drop: frozenset[str]
         return node
     converted: dict[str, Any] = {}
     for key, value in node.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
+        if key in SUBSCHEMA_MAPS and isinstance(value, dict):
             converted[key] = {name: _walk(sub, fix, drop) for name, sub in value.items()}
-        elif key in _SCHEMA_VALUES or key in _SCHEMA_LISTS:
+        elif key in SUBSCHEMA_VALUES or key in SUBSCHEMA_LISTS:
             converted[key] = _walk(value, fix, drop)
         elif key not in drop:
             converted[key] = value  # literal data (enum, default, required, x-kubernetes-*)
@@ -197,8 +191,8 @@ def _count_fields(node: Any) -> int:
         return 0
     count = 0
     for key, value in node.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
+        if key in SUBSCHEMA_MAPS and isinstance(value, dict):
             count += (len(value) if key == "properties" else 0) + sum(_count_fields(sub) for sub in value.values())
-        elif key in _SCHEMA_VALUES or key in _SCHEMA_LISTS:
+        elif key in SUBSCHEMA_VALUES or key in SUBSCHEMA_LISTS:
             count += _count_fields(value)
     return count
