@@ -284,8 +284,6 @@ def _best_branch(error: ValidationError) -> list[ValidationError]:
         return any(e.validator == "type" and len(e.absolute_path) == depth for e in errors)
 
     candidates = [errors for errors in branches.values() if not wrong_type(errors)] or list(branches.values())
-    if not candidates:
-        return [error]
     return max(candidates, key=lambda errors: max(len(e.absolute_path) for e in errors))
 
 
@@ -305,9 +303,9 @@ class _Found:
 
 
 def _report_schema_error(error: ValidationError, positions: Positions, diagnostics: Diagnostics, noun: str) -> None:
-    if error.validator in ("oneOf", "anyOf") and error.context:
+    if error.validator in ("oneOf", "anyOf") and error.context:  # (with a context, every branch has errors)
         branch = _best_branch(error)
-        if branch != [error] and not (len(branch) == 1 and branch[0].validator == "type"):
+        if not (len(branch) == 1 and branch[0].validator == "type"):
             for child in branch:
                 _report_schema_error(child, positions, diagnostics, noun)
             return
