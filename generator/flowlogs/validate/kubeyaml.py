@@ -89,11 +89,6 @@ def _go_parse_int(text: str, *, signed: bool = True) -> int | None:
     return value if low <= value <= high else None
 
 
-def _number(value: float) -> int | float:
-    # Decoded from JSON into a float64, a whole number is an integer to every schema validator.
-    return int(value) if value.is_integer() and abs(value) < 2**63 else value
-
-
 @lru_cache(maxsize=8192)
 def resolve_plain(text: str) -> tuple[str, Any]:
     """go-yaml v2 `resolve("", text)`: (tag, value) of an untagged plain scalar.
@@ -245,7 +240,8 @@ def _construct_resolved(loader: KubernetesLoader, node: ScalarNode) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             loader.non_finite = True
-        return _number(value)
+        # Decoded from JSON into a float64, a whole number is an integer to every schema validator.
+        return int(value) if value.is_integer() and abs(value) < 2**63 else value
     return value
 
 
