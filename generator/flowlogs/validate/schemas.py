@@ -617,7 +617,4 @@ class SchemaRegistry:
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         keys = sorted(set(keys), key=lambda key: (key.api_version, key.kind))
-        locations: list[str] = []
-        for source in self.sources:
-            locations += source.kubeconform_locations(workdir, keys)
-        return locations
+        return [location for source in self.sources for location in source.kubeconform_locations(workdir, keys)]
