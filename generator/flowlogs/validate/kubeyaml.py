@@ -114,12 +114,8 @@ def resolve_plain(text: str) -> tuple[str, Any]:
             value = float(plain)
             if not math.isinf(value):  # Go's ParseFloat fails with ErrRange: the text stays a string
                 return FLOAT_TAG, value
-        if plain.startswith("0b") or plain.startswith("-0b"):
-            digits = plain.removeprefix("-").removeprefix("0b")
-            if digits and re.fullmatch(_DIGITS[2], digits):
-                value = int(digits, 2) * (-1 if plain.startswith("-") else 1)
-                if _INT64[0] <= value <= _UINT64_MAX:
-                    return INT_TAG, value
+        # resolve.go's own `0b`/`-0b` branch, after the floats, accepts nothing ParseInt/ParseUint with base 0
+        # (which read `0b` since Go 1.13) have not already taken above.
     return STR_TAG, text
 
 
