@@ -336,24 +336,19 @@ class TemplateSchemas:
         path = Path(render_template(self.template, template_variables(key, self.kubernetes_version)))
         if not path.is_file():
             return None
-        return _schema_file(path, self.ref_root)
+        schema = _read_json(path)
+        definitions = path.parent / "_definitions.json"
+        registry = _definitions_registry(str(definitions)) if definitions.is_file() else None
+        # kubeconform compiles a schema without `$schema` (openapi2jsonschema's CRD files) as
+        # draft 4, where formats are asserted and `exclusiveMinimum` is a boolean.
+        draft4 = "$schema" not in schema
+        schema = with_numeric_exclusive_bounds(schema) if draft4 else schema
+        return FoundSchema(
+            schema, str(path), registry, path.resolve().as_uri(), assert_formats=draft4, ref_root=self.ref_root
+        )
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         return [self.template]
-
-
-def _schema_file(path: Path, ref_root: str) -> FoundSchema:
-    schema = _read_json(path)
-    definitions = path.parent / "_definitions.json"
-    registry = _definitions_registry(str(definitions)) if definitions.is_file() else None
-    base_uri = path.resolve().as_uri()
-    if "$schema" not in schema:
-        # kubeconform compiles a schema without `$schema` (openapi2jsonschema's CRD files) as
-        # draft 4, where formats are asserted and `exclusiveMinimum` is a boolean.
-        return FoundSchema(
-            with_numeric_exclusive_bounds(schema), str(path), registry, base_uri, assert_formats=True, ref_root=ref_root
-        )
-    return FoundSchema(schema, str(path), registry, base_uri=base_uri, ref_root=ref_root)
 
 
 @lru_cache(maxsize=8)
