@@ -150,11 +150,10 @@ def _convert(node: Any, *, strict: bool) -> Any:
 def _apply_int_or_string(node: dict[str, Any]) -> None:
     if node.get("format") == "int-or-string":
         node.pop("format")
-        node.pop("type", None)
-        node.setdefault("anyOf", [dict(option) for option in _INT_OR_STRING])
-    elif node.get("x-kubernetes-int-or-string") is True and "anyOf" not in node and "oneOf" not in node:
-        node.pop("type", None)
-        node["anyOf"] = [dict(option) for option in _INT_OR_STRING]
+    elif node.get("x-kubernetes-int-or-string") is not True or "anyOf" in node or "oneOf" in node:
+        return
+    node.pop("type", None)
+    node.setdefault("anyOf", [dict(option) for option in _INT_OR_STRING])
 
 
 def _apply_nullable(node: dict[str, Any]) -> None:
