@@ -15,13 +15,6 @@ import yaml
 
 from .results import Check, Report, Result, SchemaWarning, Status, Summary
 
-# kubeconform's JSON status names (pkg/output/json.go).
-JSON_STATUS = {
-    Status.VALID: "statusValid",
-    Status.INVALID: "statusInvalid",
-    Status.ERROR: "statusError",
-    Status.SKIPPED: "statusSkipped",
-}
 # XML 1.0's Char production, as the characters outside it (compiled faster than its complement
 # "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"; the same code points).
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -86,7 +79,7 @@ def _json(report: Report, out: TextIO, verbose: bool) -> None:
             "kind": result.kind,
             "name": result.name,
             "version": result.api_version,
-            "status": JSON_STATUS[result.status],
+            "status": f"status{result.status.value.capitalize()}",  # kubeconform's (pkg/output/json.go): statusValid
             "msg": "" if result.status is Status.VALID else message_of(result),
             "validationErrors": [{"path": issue.path, "msg": issue.message} for issue in result.issues],
             "profile": result.profile,
