@@ -155,22 +155,16 @@ def _job_name(value: str) -> list[str]:
     return dns1123_subdomain(value) + label_value(value)
 
 
-# The name rule of each built-in kind (ValidateObjectMeta's nameFn); every other kind is a custom
-# resource (apiextensions-apiserver customresource/validator.go: NameIsDNSSubdomain).
+# The name rule of each built-in kind (ValidateObjectMeta's nameFn) that is not a DNS subdomain; a
+# ConfigMap, Secret, ServiceAccount, Deployment, DaemonSet, ReplicaSet or NetworkPolicy name is one, as is
+# a custom resource's (apiextensions-apiserver customresource/validator.go: NameIsDNSSubdomain).
 NAME_RULES: dict[tuple[str, str], NameRule] = {
     ("", "Namespace"): dns1123_label,
     # ValidateService: DNS-1035 unless RelaxedServiceNameValidation, on by default in v1.36 (the
     # real server accepts "1frontend"): a DNS-1123 label.
     ("", "Service"): dns1123_label,
-    ("", "ConfigMap"): dns1123_subdomain,
-    ("", "Secret"): dns1123_subdomain,
-    ("", "ServiceAccount"): dns1123_subdomain,
-    ("apps", "Deployment"): dns1123_subdomain,
-    ("apps", "DaemonSet"): dns1123_subdomain,
-    ("apps", "ReplicaSet"): dns1123_subdomain,
     ("apps", "StatefulSet"): dns1123_label,  # apps/validation ValidateStatefulSetName
     ("batch", "Job"): _job_name,
-    ("networking.k8s.io", "NetworkPolicy"): dns1123_subdomain,
     ("rbac.authorization.k8s.io", "Role"): path_segment_name,
     ("rbac.authorization.k8s.io", "ClusterRole"): path_segment_name,
     ("rbac.authorization.k8s.io", "RoleBinding"): path_segment_name,
