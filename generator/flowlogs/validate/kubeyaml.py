@@ -178,17 +178,6 @@ class UnsupportedData(Exception):
     """Data sigs.k8s.io/yaml cannot turn into JSON (a null or too large key, an infinite value)."""
 
 
-def json_key(key: Any) -> str:
-    """convertToJSONableObject's key rules (yaml.go): those of a Go string field, for int64s only."""
-    if isinstance(key, int) and not isinstance(key, bool) and not _INT64[0] <= key <= _INT64[1]:
-        raise UnsupportedData(f"unsupported map key of type: uint64, key: {key}")
-    text = go_string(key)
-    if text is None:
-        type_name = "<nil>" if key is None else type(key).__name__
-        raise UnsupportedData(f"unsupported map key of type: {type_name}, key: {key!r}")
-    return text
-
-
 class KubernetesLoader(yaml.CSafeLoader):
     """CSafeLoader with go-yaml v2's scalar resolution and sigs.k8s.io/yaml's JSON conversion.
 
@@ -220,11 +209,18 @@ class KubernetesLoader(yaml.CSafeLoader):
         return mapping
 
     def _json_key(self, key_node: Node) -> str:
+        """convertToJSONableObject's key rules (yaml.go): those of a Go string field, for int64s only."""
         # A float key is formatted from the float itself (`1e7` -> "1e+07"), not from the
         # integer a whole float value becomes.
         if isinstance(key_node, ScalarNode) and key_node.tag == FLOAT_TAG:
             return format_float32_key(float(resolve_tagged(FLOAT_TAG, str(key_node.value))))
-        return json_key(self.construct_object(key_node))
+        key = self.construct_object(key_node)
+        if isinstance(key, int) and not isinstance(key, bool) and not _INT64[0] <= key <= _INT64[1]:
+            raise UnsupportedData(f"unsupported map key of type: uint64, key: {key}")
+        if (text := go_string(key)) is None:
+            type_name = "<nil>" if key is None else type(key).__name__
+            raise UnsupportedData(f"unsupported map key of type: {type_name}, key: {key!r}")
+        return text
 
 
 def _construct_resolved(loader: KubernetesLoader, node: ScalarNode) -> Any:
