@@ -246,12 +246,7 @@ class _Checker:
 
     def invalid(self, path: Path, value: Any, message: str) -> None:
         # field.Error's ErrorBody: a string quoted, a number as is, anything else as compact JSON.
-        shown = (
-            str(value)
-            if isinstance(value, int) and not isinstance(value, bool)
-            else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        )
-        self.add(path, f"Invalid value: {shown}: {message}")
+        self.add(path, f"Invalid value: {json.dumps(value, separators=(',', ':'), ensure_ascii=False)}: {message}")
 
     def required(self, path: Path) -> None:
         if not self.partial:
