@@ -128,8 +128,6 @@ def resolve_tagged(tag: str, text: str) -> Any:
         return value
     if tag == FLOAT_TAG and resolved_tag == INT_TAG:
         return float(value)
-    if tag == TIMESTAMP_TAG and resolved_tag == TIMESTAMP_TAG:
-        return text
     raise ValueError(f"cannot decode {_short_tag(resolved_tag)} `{text}` as a {_short_tag(tag)}")
 
 
