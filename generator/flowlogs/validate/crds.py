@@ -43,7 +43,12 @@ class CrdVersionSchema:
     @property
     def field_count(self) -> int:
         """How many fields the schema declares, nested ones included."""
-        return _count_fields(self.schema)
+        counts: list[int] = []
+        _walk(
+            self.schema,
+            lambda node: counts.append(len(fields) if isinstance(fields := node.get("properties"), dict) else 0),
+        )
+        return sum(counts)
 
 
 class MalformedCrd(ValueError):
@@ -181,17 +186,3 @@ def _apply_exclusive_bounds(node: dict[str, Any]) -> None:
         if isinstance(node.get(exclusive), bool):
             if node.pop(exclusive) and bound in node:
                 node[exclusive] = node.pop(bound)
-
-
-def _count_fields(node: Any) -> int:
-    if isinstance(node, list):
-        return sum(_count_fields(item) for item in node)
-    if not isinstance(node, dict):
-        return 0
-    count = 0
-    for key, value in node.items():
-        if key in SUBSCHEMA_MAPS and isinstance(value, dict):
-            count += (len(value) if key == "properties" else 0) + sum(_count_fields(sub) for sub in value.values())
-        elif key in SUBSCHEMA_VALUES or key in SUBSCHEMA_LISTS:
-            count += _count_fields(value)
-    return count
