@@ -70,10 +70,8 @@ def readable_message(message: str, instance: Any) -> str:
     `{"destination": {...}, ...} is not valid under any of the schemas ...` becomes
     `{...} is not valid under any of the schemas ...`: the path already says which object.
     """
-    if not isinstance(instance, (dict, list)) or len(message) <= _LONG_MESSAGE:
-        return message
     cut = message.rfind(" is ")
-    if cut <= 0:
+    if not isinstance(instance, (dict, list)) or len(message) <= _LONG_MESSAGE or cut <= 0:
         return message
     return ("{...}" if isinstance(instance, dict) else "[...]") + message[cut:]
 
