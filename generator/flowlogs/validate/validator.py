@@ -59,9 +59,7 @@ class ResourceValidator:
 def server_rule_result(resource: Resource) -> Result | None:
     """What the API server would refuse the resource for beyond its schema (server_rules.py); None when nothing."""
     issues = server_rule_issues(resource.obj)
-    if not issues:
-        return None
-    return resource_result(resource, Status.INVALID, issues=issues, check=Check.SERVER_RULES)
+    return resource_result(resource, Status.INVALID, issues=issues, check=Check.SERVER_RULES) if issues else None
 
 
 def readable_message(message: str, instance: Any) -> str:
