@@ -108,7 +108,10 @@ def _junit(report: Report, out: TextIO, verbose: bool) -> None:
         return {"tests": str(len(results)), **{name: str(count) for name, count in counted.items()}}
 
     root = ET.Element("testsuites", {"name": "flowlogs validate", **counts(report.results)})
-    for number, (profile, results) in enumerate(report.by_profile(), start=1):
+    by_profile: dict[str, list[Result]] = {profile: [] for profile in report.profiles}  # in order, even empty
+    for result in report.results:
+        by_profile.setdefault(result.profile, []).append(result)
+    for number, (profile, results) in enumerate(by_profile.items(), start=1):
         suite = ET.SubElement(root, "testsuite", {"name": _xml_text(profile), "id": str(number), **counts(results)})
         for result in results:
             name = result.subject or f"{result.check.value} check"
