@@ -37,7 +37,7 @@ from flowlogs.validate import (  # noqa: E402
     ValidateOptions,
     validate,
 )
-from flowlogs.validate.report import get_reporter  # noqa: E402
+from flowlogs.validate.report import REPORTERS  # noqa: E402
 
 KUBERNETES_VERSION = "1.31.0"
 
@@ -360,7 +360,7 @@ def bench_fleet(label: str, chart: Path, targets: tuple[ProfileTarget, ...]) -> 
     )
     if not report.ok:
         buffer = io.StringIO()
-        get_reporter("text").write(report, buffer)
+        REPORTERS["text"](report, buffer, False)
         print(buffer.getvalue()[:2000])
 
 

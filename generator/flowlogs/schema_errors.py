@@ -73,12 +73,13 @@ def _expected_types(schema: dict[str, Any]) -> str:
     return " or ".join(dict.fromkeys(words)) or "another kind of value"
 
 
-# Where a keyword holds subschemas (JSON Schema 2020-12 core and applicator vocabularies): as
-# the value, as each value of a mapping, or as each item of a list. Nothing else is a schema
-# (a `properties` mapping, an `enum` list, an `x-` annotation).
-_SUBSCHEMA = frozenset(
+# Where a keyword holds subschemas (JSON Schema 2020-12 core and applicator vocabularies, and draft 4's
+# additionalItems): as the value, as each value of a mapping, or as each item of a list. Nothing else is a
+# schema (a `properties` mapping, an `enum` list, an `x-` annotation).
+SUBSCHEMA_VALUES = frozenset(
     {
         "items",
+        "additionalItems",
         "additionalProperties",
         "not",
         "if",
@@ -90,23 +91,23 @@ _SUBSCHEMA = frozenset(
         "unevaluatedProperties",
     }
 )
-_SUBSCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
-_SUBSCHEMA_LISTS = frozenset({"oneOf", "anyOf", "allOf", "prefixItems"})
+SUBSCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+SUBSCHEMA_LISTS = frozenset({"oneOf", "anyOf", "allOf", "prefixItems"})
 
 
 def _subschemas(schema: dict[str, Any]) -> list[tuple[Callable[[Any], None], Any]]:
     """Each subschema of `schema` with the setter that replaces it there."""
     found: list[tuple[Callable[[Any], None], Any]] = []
     for keyword, value in schema.items():
-        if keyword in _SUBSCHEMA and isinstance(value, dict):
+        if keyword in SUBSCHEMA_VALUES and isinstance(value, dict):
             found.append((functools.partial(schema.__setitem__, keyword), value))
-        elif keyword in _SUBSCHEMA_MAPS and isinstance(value, dict):
+        elif keyword in SUBSCHEMA_MAPS and isinstance(value, dict):
             found += [
                 (functools.partial(value.__setitem__, name), sub)
                 for name, sub in value.items()
                 if isinstance(sub, dict)
             ]
-        elif keyword in _SUBSCHEMA_LISTS and isinstance(value, list):
+        elif keyword in SUBSCHEMA_LISTS and isinstance(value, list):
             found += [
                 (functools.partial(value.__setitem__, index), sub)
                 for index, sub in enumerate(value)
@@ -135,7 +136,7 @@ def referenced_once(schema: dict[str, Any]) -> dict[str, Any]:
         # are still the originals, replaced below by their copies or references.
         copied = {
             key: (
-                value.copy() if key in _SUBSCHEMA_MAPS | _SUBSCHEMA_LISTS and isinstance(value, (dict, list)) else value
+                value.copy() if key in SUBSCHEMA_MAPS | SUBSCHEMA_LISTS and isinstance(value, (dict, list)) else value
             )
             for key, value in node.items()
         }
@@ -283,8 +284,6 @@ def _best_branch(error: ValidationError) -> list[ValidationError]:
         return any(e.validator == "type" and len(e.absolute_path) == depth for e in errors)
 
     candidates = [errors for errors in branches.values() if not wrong_type(errors)] or list(branches.values())
-    if not candidates:
-        return [error]
     return max(candidates, key=lambda errors: max(len(e.absolute_path) for e in errors))
 
 
@@ -304,9 +303,9 @@ class _Found:
 
 
 def _report_schema_error(error: ValidationError, positions: Positions, diagnostics: Diagnostics, noun: str) -> None:
-    if error.validator in ("oneOf", "anyOf") and error.context:
+    if error.validator in ("oneOf", "anyOf") and error.context:  # (with a context, every branch has errors)
         branch = _best_branch(error)
-        if branch != [error] and not (len(branch) == 1 and branch[0].validator == "type"):
+        if not (len(branch) == 1 and branch[0].validator == "type"):
             for child in branch:
                 _report_schema_error(child, positions, diagnostics, noun)
             return

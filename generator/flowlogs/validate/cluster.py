@@ -35,10 +35,6 @@ class Cluster:
     context: str
     server: str
 
-    @classmethod
-    def connect(cls, options: ClusterOptions) -> Cluster:
-        return cls(options, *options.kubectl.connect())
-
     def dry_run(self, profile: str, documents: Sequence[Document], namespace: str) -> list[Result]:
         resources = [document for document in documents if isinstance(document, Resource)]
         if not resources:

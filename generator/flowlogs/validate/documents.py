@@ -243,10 +243,8 @@ def _path_to(node: Node, target: Node) -> list[str | int] | None:
 def _yaml_error(error: yaml.YAMLError) -> tuple[str, tuple[Issue, ...]]:
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error)
-    if mark is None:
-        return f"invalid YAML: {problem}", (Issue("", f"invalid YAML: {problem}"),)
-    line = mark.line + 1
-    message = f"invalid YAML: {problem} (line {line}, column {mark.column + 1})"
+    line = mark.line + 1 if mark is not None else 0
+    message = f"invalid YAML: {problem}" + (f" (line {line}, column {mark.column + 1})" if mark is not None else "")
     return message, (Issue("", message, line),)
 
 

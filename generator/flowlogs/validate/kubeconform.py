@@ -46,8 +46,7 @@ def find_kubeconform(binary: str | None, *, search_path: bool) -> str | None:
 def parse_status(text: str) -> Status | None:
     """kubeconform writes `statusInvalid` (v0.5+) or `INVALID` (older)."""
     name = text.strip().lower().removeprefix("status")
-    aliases = {"valid": Status.VALID, "invalid": Status.INVALID, "error": Status.ERROR, "skipped": Status.SKIPPED}
-    return aliases.get(name)
+    return next((status for status in Status if status.value == name), None)
 
 
 def parse_output(stdout: str) -> dict[str, KubeconformVerdict]:

@@ -89,11 +89,6 @@ def _go_parse_int(text: str, *, signed: bool = True) -> int | None:
     return value if low <= value <= high else None
 
 
-def _number(value: float) -> int | float:
-    # Decoded from JSON into a float64, a whole number is an integer to every schema validator.
-    return int(value) if value.is_integer() and abs(value) < 2**63 else value
-
-
 @lru_cache(maxsize=8192)
 def resolve_plain(text: str) -> tuple[str, Any]:
     """go-yaml v2 `resolve("", text)`: (tag, value) of an untagged plain scalar.
@@ -119,12 +114,8 @@ def resolve_plain(text: str) -> tuple[str, Any]:
             value = float(plain)
             if not math.isinf(value):  # Go's ParseFloat fails with ErrRange: the text stays a string
                 return FLOAT_TAG, value
-        if plain.startswith("0b") or plain.startswith("-0b"):
-            digits = plain.removeprefix("-").removeprefix("0b")
-            if digits and re.fullmatch(_DIGITS[2], digits):
-                value = int(digits, 2) * (-1 if plain.startswith("-") else 1)
-                if _INT64[0] <= value <= _UINT64_MAX:
-                    return INT_TAG, value
+        # resolve.go's own `0b`/`-0b` branch, after the floats, accepts nothing ParseInt/ParseUint with base 0
+        # (which read `0b` since Go 1.13) have not already taken above.
     return STR_TAG, text
 
 
@@ -137,8 +128,6 @@ def resolve_tagged(tag: str, text: str) -> Any:
         return value
     if tag == FLOAT_TAG and resolved_tag == INT_TAG:
         return float(value)
-    if tag == TIMESTAMP_TAG and resolved_tag == TIMESTAMP_TAG:
-        return text
     raise ValueError(f"cannot decode {_short_tag(resolved_tag)} `{text}` as a {_short_tag(tag)}")
 
 
@@ -187,17 +176,6 @@ class UnsupportedData(Exception):
     """Data sigs.k8s.io/yaml cannot turn into JSON (a null or too large key, an infinite value)."""
 
 
-def json_key(key: Any) -> str:
-    """convertToJSONableObject's key rules (yaml.go): those of a Go string field, for int64s only."""
-    if isinstance(key, int) and not isinstance(key, bool) and not _INT64[0] <= key <= _INT64[1]:
-        raise UnsupportedData(f"unsupported map key of type: uint64, key: {key}")
-    text = go_string(key)
-    if text is None:
-        type_name = "<nil>" if key is None else type(key).__name__
-        raise UnsupportedData(f"unsupported map key of type: {type_name}, key: {key!r}")
-    return text
-
-
 class KubernetesLoader(yaml.CSafeLoader):
     """CSafeLoader with go-yaml v2's scalar resolution and sigs.k8s.io/yaml's JSON conversion.
 
@@ -229,11 +207,18 @@ class KubernetesLoader(yaml.CSafeLoader):
         return mapping
 
     def _json_key(self, key_node: Node) -> str:
+        """convertToJSONableObject's key rules (yaml.go): those of a Go string field, for int64s only."""
         # A float key is formatted from the float itself (`1e7` -> "1e+07"), not from the
         # integer a whole float value becomes.
         if isinstance(key_node, ScalarNode) and key_node.tag == FLOAT_TAG:
             return format_float32_key(float(resolve_tagged(FLOAT_TAG, str(key_node.value))))
-        return json_key(self.construct_object(key_node))
+        key = self.construct_object(key_node)
+        if isinstance(key, int) and not isinstance(key, bool) and not _INT64[0] <= key <= _INT64[1]:
+            raise UnsupportedData(f"unsupported map key of type: uint64, key: {key}")
+        if (text := go_string(key)) is None:
+            type_name = "<nil>" if key is None else type(key).__name__
+            raise UnsupportedData(f"unsupported map key of type: {type_name}, key: {key!r}")
+        return text
 
 
 def _construct_resolved(loader: KubernetesLoader, node: ScalarNode) -> Any:
@@ -245,7 +230,8 @@ def _construct_resolved(loader: KubernetesLoader, node: ScalarNode) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             loader.non_finite = True
-        return _number(value)
+        # Decoded from JSON into a float64, a whole number is an integer to every schema validator.
+        return int(value) if value.is_integer() and abs(value) < 2**63 else value
     return value
 
 

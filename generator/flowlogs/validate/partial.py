@@ -29,9 +29,7 @@ def is_partial_manifest(obj: Mapping[str, Any]) -> bool:
     metadata = obj.get("metadata")
     annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
     value = annotations.get(SYNC_OPTIONS_ANNOTATION) if isinstance(annotations, Mapping) else None
-    if not isinstance(value, str):
-        return False
-    return VALIDATE_FALSE in (option.strip() for option in value.split(","))
+    return isinstance(value, str) and VALIDATE_FALSE in (option.strip() for option in value.split(","))
 
 
 def without_required(errors: Iterable[Any]) -> list[Any]:

@@ -8,24 +8,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
 import yaml
 
 from .results import Check, Report, Result, SchemaWarning, Status, Summary
 
-if TYPE_CHECKING:
-    import xml.etree.ElementTree as ET
-
-# kubeconform's JSON status names (pkg/output/json.go).
-JSON_STATUS = {
-    Status.VALID: "statusValid",
-    Status.INVALID: "statusInvalid",
-    Status.ERROR: "statusError",
-    Status.SKIPPED: "statusSkipped",
-}
 # XML 1.0's Char production, as the characters outside it (compiled faster than its complement
 # "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"; the same code points).
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -69,55 +58,28 @@ def _headline(result: Result) -> str:
     return " - ".join([*parts, f"{result.subject} {verb}".strip()])
 
 
-class Reporter(ABC):
-    @abstractmethod
-    def write(self, report: Report, out: TextIO) -> None: ...
-
-
-class TextReporter(Reporter):
+def _text(report: Report, out: TextIO, verbose: bool) -> None:
     """One line per problem, then kubeconform's summary line; valid results only when verbose."""
-
-    def __init__(self, verbose: bool = False) -> None:
-        self.verbose = verbose
-
-    def write(self, report: Report, out: TextIO) -> None:
-        for result in report.results:
-            if (
-                result.status is Status.VALID
-                and not self.verbose
-                and not (result.check is Check.CLUSTER and not result.kind)
-            ):
-                continue  # a profile's one line from the cluster shows: the run asked it
-            headline = _headline(result)
-            for line in problem_lines(result) or [""]:
-                out.write(f"{headline}: {line}\n" if line else f"{headline}\n")
-        for warning in report.warnings:
-            out.write(warning_line(warning) + "\n")
-        out.write(summary_line(report.summary) + "\n")
+    for result in report.results:
+        if result.status is Status.VALID and not verbose and not (result.check is Check.CLUSTER and not result.kind):
+            continue  # a profile's one line from the cluster shows: the run asked it
+        headline = _headline(result)
+        for line in problem_lines(result) or [""]:
+            out.write(f"{headline}: {line}\n" if line else f"{headline}\n")
+    for warning in report.warnings:
+        out.write(warning_line(warning) + "\n")
+    out.write(summary_line(report.summary) + "\n")
 
 
-class JsonReporter(Reporter):
+def _json(report: Report, out: TextIO, verbose: bool) -> None:
     """kubeconform's `-output json -summary -verbose` shape, plus profile/template/check."""
-
-    def write(self, report: Report, out: TextIO) -> None:
-        document = {
-            "resources": [self._resource(result) for result in report.results],
-            "summary": dataclasses.asdict(report.summary),
-            "warnings": [
-                {"kind": warning.kind, "version": warning.api_version, "msg": warning.message}
-                for warning in report.warnings
-            ],
-        }
-        out.write(json.dumps(document, indent=2) + "\n")
-
-    @staticmethod
-    def _resource(result: Result) -> dict[str, Any]:
-        return {
+    resources = [
+        {
             "filename": result.template,
             "kind": result.kind,
             "name": result.name,
             "version": result.api_version,
-            "status": JSON_STATUS[result.status],
+            "status": f"status{result.status.value.capitalize()}",  # kubeconform's (pkg/output/json.go): statusValid
             "msg": "" if result.status is Status.VALID else message_of(result),
             "validationErrors": [{"path": issue.path, "msg": issue.message} for issue in result.issues],
             "profile": result.profile,
@@ -125,107 +87,91 @@ class JsonReporter(Reporter):
             "namespace": result.namespace,
             "check": result.check.value,
         }
+        for result in report.results
+    ]
+    warnings = [{"kind": w.kind, "version": w.api_version, "msg": w.message} for w in report.warnings]
+    document = {"resources": resources, "summary": dataclasses.asdict(report.summary), "warnings": warnings}
+    out.write(json.dumps(document, indent=2) + "\n")
 
 
 def _xml_text(text: str) -> str:
     return _XML_INVALID.sub("\ufffd", text)
 
 
-class JUnitReporter(Reporter):
+def _junit(report: Report, out: TextIO, verbose: bool) -> None:
     """<testsuites> / one <testsuite> per profile / one <testcase> per result."""
+    import xml.etree.ElementTree as ET  # only this reporter writes XML
 
-    def write(self, report: Report, out: TextIO) -> None:
-        import xml.etree.ElementTree as ET  # only this reporter writes XML
-
-        root = ET.Element("testsuites", {"name": "flowlogs validate", **self._counts(report.results)})
-        for number, (profile, results) in enumerate(report.by_profile(), start=1):
-            attributes = {"name": _xml_text(profile), "id": str(number), **self._counts(results)}
-            suite = ET.SubElement(root, "testsuite", attributes)
-            for result in results:
-                self._testcase(suite, result)
-            # Warnings go to the suites that hold a resource of their kind (<system-err> is the
-            # one place JUnit has for text that is neither a pass nor a failure).
-            kinds = {(result.api_version, result.kind) for result in results}
-            if warnings := [warning_line(w) for w in report.warnings if (w.api_version, w.kind) in kinds]:
-                ET.SubElement(suite, "system-err").text = _xml_text("\n".join(warnings))
-        ET.indent(root)
-        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        out.write(ET.tostring(root, encoding="unicode") + "\n")
-
-    @staticmethod
-    def _counts(results: Sequence[Result]) -> dict[str, str]:
+    def counts(results: Sequence[Result]) -> dict[str, str]:
         summary = Report(tuple(results), ()).summary
-        counts = {"failures": summary.invalid, "errors": summary.errors, "skipped": summary.skipped}
-        return {"tests": str(len(results)), **{name: str(count) for name, count in counts.items()}}
+        counted = {"failures": summary.invalid, "errors": summary.errors, "skipped": summary.skipped}
+        return {"tests": str(len(results)), **{name: str(count) for name, count in counted.items()}}
 
-    @staticmethod
-    def _testcase(suite: ET.Element, result: Result) -> None:
-        import xml.etree.ElementTree as ET
+    root = ET.Element("testsuites", {"name": "flowlogs validate", **counts(report.results)})
+    by_profile: dict[str, list[Result]] = {profile: [] for profile in report.profiles}  # in order, even empty
+    for result in report.results:
+        by_profile.setdefault(result.profile, []).append(result)
+    for number, (profile, results) in enumerate(by_profile.items(), start=1):
+        suite = ET.SubElement(root, "testsuite", {"name": _xml_text(profile), "id": str(number), **counts(results)})
+        for result in results:
+            name = result.subject or f"{result.check.value} check"
+            classname = _xml_text(result.template or result.profile)
+            case = ET.SubElement(suite, "testcase", name=_xml_text(name), classname=classname)
+            if result.failed:
+                tag = "failure" if result.status is Status.INVALID else "error"
+                element = ET.SubElement(case, tag, message=_xml_text(message_of(result)), type=result.check.value)
+                element.text = _xml_text("\n".join(problem_lines(result)))
+            elif result.status is Status.SKIPPED:
+                ET.SubElement(case, "skipped", message=_xml_text(result.message))
+        # Warnings go to the suites that hold a resource of their kind (<system-err> is the
+        # one place JUnit has for text that is neither a pass nor a failure).
+        kinds = {(result.api_version, result.kind) for result in results}
+        if warnings := [warning_line(w) for w in report.warnings if (w.api_version, w.kind) in kinds]:
+            ET.SubElement(suite, "system-err").text = _xml_text("\n".join(warnings))
+    ET.indent(root)
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write(ET.tostring(root, encoding="unicode") + "\n")
 
-        name = result.subject or f"{result.check.value} check"
-        case = ET.SubElement(
-            suite, "testcase", name=_xml_text(name), classname=_xml_text(result.template or result.profile)
-        )
-        if result.failed:
-            tag = "failure" if result.status is Status.INVALID else "error"
-            element = ET.SubElement(case, tag, message=_xml_text(message_of(result)), type=result.check.value)
-            element.text = _xml_text("\n".join(problem_lines(result)))
-        elif result.status is Status.SKIPPED:
-            ET.SubElement(case, "skipped", message=_xml_text(result.message))
+
+def _tap_escape(text: str) -> str:
+    # `#` starts a TAP directive and a newline ends the test line.
+    return text.replace("\\", "\\\\").replace("#", "\\#").replace("\n", " ")
 
 
-class TapReporter(Reporter):
+def _tap(report: Report, out: TextIO, verbose: bool) -> None:
     """TAP version 13: the plan first, one test line per result, YAML diagnostics for failures."""
-
-    def write(self, report: Report, out: TextIO) -> None:
-        out.write("TAP version 13\n")
-        out.write(f"1..{len(report.results)}\n")
-        for number, result in enumerate(report.results, start=1):
-            description = self._description(result)
-            if result.status is Status.SKIPPED:
-                out.write(f"ok {number} - {description} # SKIP {self._escape(result.message)}\n")
-            elif result.failed:
-                out.write(f"not ok {number} - {description}\n")
-                out.write(self._diagnostics(result))
-            else:
-                out.write(f"ok {number} - {description}\n")
-        for warning in report.warnings:
-            out.write("# " + warning_line(warning).replace("\n", " ") + "\n")  # a TAP comment line
-        out.write(f"# {summary_line(report.summary)}\n")
-
-    @classmethod
-    def _description(cls, result: Result) -> str:
+    out.write(f"TAP version 13\n1..{len(report.results)}\n")
+    for number, result in enumerate(report.results, start=1):
         subject = result.subject or f"{result.check.value} check"
         parts = [result.profile, result.template, subject] if result.template else [result.profile, subject]
-        return cls._escape(" - ".join(parts))
-
-    @staticmethod
-    def _escape(text: str) -> str:
-        # `#` starts a TAP directive and a newline ends the test line.
-        return text.replace("\\", "\\\\").replace("#", "\\#").replace("\n", " ")
-
-    @staticmethod
-    def _diagnostics(result: Result) -> str:
-        data: dict[str, Any] = {"check": result.check.value, "status": result.status.value}
-        if result.message:
-            data["message"] = result.message
-        if result.issues:
-            data["errors"] = [{"path": issue.path, "message": issue.message} for issue in result.issues]
-        body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1_000_000)
-        indented = "".join(f"  {line}\n" for line in body.splitlines())
-        return f"  ---\n{indented}  ...\n"
+        description = _tap_escape(" - ".join(parts))
+        if result.status is Status.SKIPPED:
+            out.write(f"ok {number} - {description} # SKIP {_tap_escape(result.message)}\n")
+        elif result.failed:
+            out.write(f"not ok {number} - {description}\n")
+            out.write(_tap_diagnostics(result))
+        else:
+            out.write(f"ok {number} - {description}\n")
+    for warning in report.warnings:
+        out.write("# " + warning_line(warning).replace("\n", " ") + "\n")  # a TAP comment line
+    out.write(f"# {summary_line(report.summary)}\n")
 
 
-REPORTERS: dict[str, type[Reporter]] = {
-    "text": TextReporter,
-    "json": JsonReporter,
-    "junit": JUnitReporter,
-    "tap": TapReporter,
+def _tap_diagnostics(result: Result) -> str:
+    data: dict[str, Any] = {"check": result.check.value, "status": result.status.value}
+    if result.message:
+        data["message"] = result.message
+    if result.issues:
+        data["errors"] = [{"path": issue.path, "message": issue.message} for issue in result.issues]
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1_000_000)
+    indented = "".join(f"  {line}\n" for line in body.splitlines())
+    return f"  ---\n{indented}  ...\n"
+
+
+# Each output format's writer: (report, out, verbose); only text output lists valid results by `verbose`.
+REPORTERS: dict[str, Callable[[Report, TextIO, bool], None]] = {
+    "text": _text,
+    "json": _json,
+    "junit": _junit,
+    "tap": _tap,
 }
-
-
-def get_reporter(name: str, verbose: bool = False) -> Reporter:
-    try:
-        return TextReporter(verbose) if name == "text" else REPORTERS[name]()
-    except KeyError:
-        raise ValueError(f"unknown output format {name!r}; choose one of: {', '.join(REPORTERS)}") from None

@@ -109,13 +109,6 @@ class Report:
             profiles=len(self.profiles),
         )
 
-    def by_profile(self) -> list[tuple[str, list[Result]]]:
-        """Results grouped per profile, in profile order (profiles without results included)."""
-        groups: dict[str, list[Result]] = {profile: [] for profile in self.profiles}
-        for result in self.results:
-            groups.setdefault(result.profile, []).append(result)
-        return list(groups.items())
-
 
 def make_report(results: Iterable[Result], profiles: Iterable[str], warnings: Iterable[SchemaWarning] = ()) -> Report:
     return Report(tuple(results), tuple(dict.fromkeys(profiles)), tuple(warnings))

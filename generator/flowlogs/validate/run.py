@@ -32,7 +32,7 @@ from .documents import (
     read_yaml_input,
     resource_identity,
 )
-from .report import REPORTERS, get_reporter
+from .report import REPORTERS
 from .results import Check, Issue, Report, Result, Status, make_report
 from .schemas import SchemaRegistry
 from .validator import ResourceValidator, server_rule_result
@@ -86,7 +86,7 @@ def run_validate(options: ValidateOptions, out: TextIO) -> int:
     """Print the report to `out`; 0 when everything passed, 1 otherwise."""
     output = options.output if options.output in REPORTERS else "text"
     report = validate(options)
-    get_reporter(output, options.verbose).write(report, out)
+    REPORTERS[output](report, out, options.verbose)
     return 0 if report.ok else 1
 
 
@@ -99,7 +99,7 @@ def validate(options: ValidateOptions) -> Report:
         if options.cluster is not None:  # a cluster that cannot be asked is said before any rendering
             from .cluster import Cluster
 
-            cluster = Cluster.connect(options.cluster)
+            cluster = Cluster(options.cluster, *options.cluster.kubectl.connect())
     except UserError as error:
         return make_report([Result(SETUP_PROFILE, "", Check.SETUP, Status.ERROR, message=str(error))], profiles)
     checked = _map_profiles(setup.check_profile, options.targets)
@@ -149,11 +149,7 @@ class _Setup:
         if options.output not in REPORTERS:
             raise UserError(f"unknown output format {options.output!r}; choose one of: {', '.join(REPORTERS)}")
         registry = SchemaRegistry(options.schema_locations, kubernetes_version=options.kubernetes_version)
-        kubeconform_binary = None
-        if options.kubeconform_binary or options.auto_binaries:
-            kubeconform_binary = kubeconform.find_kubeconform(
-                options.kubeconform_binary, search_path=options.auto_binaries
-            )
+        kubeconform_binary = kubeconform.find_kubeconform(options.kubeconform_binary, search_path=options.auto_binaries)
         if options.kubeconform_binary and kubeconform_binary is None:
             raise UserError(f"kubeconform binary not found: {options.kubeconform_binary}")
         return cls(
@@ -178,7 +174,7 @@ class _Setup:
         checked = _Checked([lint] if lint else [])
         self._validate(checked, self.parser.parse_manifests(target.name, manifests))
         if self.helm_binary is not None:
-            checked.results += self._compare_with_binary(target, values, manifests)
+            checked.results += self._compare_with_binary(self.helm_binary, target, values, manifests)
         return checked
 
     def check_file(self, label: str, path: Path) -> _Checked:
@@ -230,11 +226,10 @@ class _Setup:
         return Result(target.name, target.shown, Check.LINT, Status.ERROR, message=message, issues=issues)
 
     def _compare_with_binary(
-        self, target: ProfileTarget, values: Mapping[str, Any], embedded: list[Manifest]
+        self, helm: HelmEngine, target: ProfileTarget, values: Mapping[str, Any], embedded: list[Manifest]
     ) -> list[Result]:
-        assert self.helm_binary is not None
         try:
-            binary = self._render(self.helm_binary, values)
+            binary = self._render(helm, values)
         except Exception as error:  # noqa: BLE001 - e.g. HelmError, or OSError from the binary
             return [Result(target.name, target.shown, Check.HELM_BINARY, Status.ERROR, message=_describe(error))]
         return compare_renderings(target.name, embedded, binary, self.parser)

@@ -236,7 +236,7 @@ class BuiltinKubernetesSchemas:
     @functools.cached_property
     def definitions(self) -> dict[str, Any]:
         """The shared `$defs` of every kind (1.3 MB), read once (lookups run under the registry's lock)."""
-        defs: dict[str, Any] = _read_bundled_json(self.directory / "_definitions.json").get("$defs", {})
+        defs: dict[str, Any] = _read_json(self.directory / "_definitions.json", bundled=True).get("$defs", {})
         return defs
 
     def find(self, key: SchemaKey) -> FoundSchema | None:
@@ -246,7 +246,7 @@ class BuiltinKubernetesSchemas:
             return None
         # With the definitions it refers to inlined, as kubeconform is given them: it compiles
         # without a registry of all the definitions.
-        schema = standalone_schema(_read_bundled_json(path), self.definitions)
+        schema = standalone_schema(_read_json(path, bundled=True), self.definitions)
         if _declares_kind(schema, key):
             return FoundSchema(schema, str(path))
         if key.group or schema.get("x-kubernetes-group-version-kind"):
@@ -336,24 +336,19 @@ class TemplateSchemas:
         path = Path(render_template(self.template, template_variables(key, self.kubernetes_version)))
         if not path.is_file():
             return None
-        return _schema_file(path, self.ref_root)
+        schema = _read_json(path)
+        definitions = path.parent / "_definitions.json"
+        registry = _definitions_registry(str(definitions)) if definitions.is_file() else None
+        # kubeconform compiles a schema without `$schema` (openapi2jsonschema's CRD files) as
+        # draft 4, where formats are asserted and `exclusiveMinimum` is a boolean.
+        draft4 = "$schema" not in schema
+        schema = with_numeric_exclusive_bounds(schema) if draft4 else schema
+        return FoundSchema(
+            schema, str(path), registry, path.resolve().as_uri(), assert_formats=draft4, ref_root=self.ref_root
+        )
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         return [self.template]
-
-
-def _schema_file(path: Path, ref_root: str) -> FoundSchema:
-    schema = _read_json(path)
-    definitions = path.parent / "_definitions.json"
-    registry = _definitions_registry(str(definitions)) if definitions.is_file() else None
-    base_uri = path.resolve().as_uri()
-    if "$schema" not in schema:
-        # kubeconform compiles a schema without `$schema` (openapi2jsonschema's CRD files) as
-        # draft 4, where formats are asserted and `exclusiveMinimum` is a boolean.
-        return FoundSchema(
-            with_numeric_exclusive_bounds(schema), str(path), registry, base_uri, assert_formats=True, ref_root=ref_root
-        )
-    return FoundSchema(schema, str(path), registry, base_uri=base_uri, ref_root=ref_root)
 
 
 @lru_cache(maxsize=8)
@@ -362,34 +357,26 @@ def _definitions_registry(path: str) -> jsonschema_rs.Registry:
     return jsonschema_rs.Registry([(_K8S_DEFINITIONS_URI, _read_json(Path(path)))])
 
 
-def _read_bundled_json(path: Path) -> dict[str, Any]:
-    """A schema kubernetes-validate installs (package data, as trusted as flowlogs' own tables):
-    read as bytes, without the checks for files a user names (`_read_json`), slow on its 1.3 MB
-    of definitions."""
-    try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as error:
-        raise SchemaLoadError(f"could not read schema {path}: {error}") from error
-    if not isinstance(data, dict):
-        raise SchemaLoadError(f"schema {path} is not a JSON object")
-    return data
-
-
 def _refused(what: str, refused: InputRefused) -> SchemaLoadError:
     return SchemaLoadError(f"could not read {what} {refused.with_hint}")
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path, *, bundled: bool = False) -> dict[str, Any]:
+    """A JSON schema file. One kubernetes-validate installs (package data, as trusted as flowlogs' own
+    tables) is read as bytes, without the checks for files a user names, slow on its 1.3 MB of definitions."""
     try:
-        text = read_input(path, DOCUMENT_LIMITS)
-        try:
-            data = orjson.loads(text)  # 1.6 MB of Kubernetes definitions: orjson is faster than json
-        except orjson.JSONDecodeError:
-            # What orjson refuses and json reads (NaN, integers past 64 bits), and json's messages.
-            data = json.loads(text)
+        if bundled:
+            data = orjson.loads(path.read_bytes())
+        else:
+            text = read_input(path, DOCUMENT_LIMITS)
+            try:
+                data = orjson.loads(text)  # 1.6 MB of Kubernetes definitions: orjson is faster than json
+            except orjson.JSONDecodeError:
+                # What orjson refuses and json reads (NaN, integers past 64 bits), and json's messages.
+                data = json.loads(text)
     except InputRefused as refused:
         raise _refused("schema", refused) from refused
-    except (ValueError, RecursionError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise SchemaLoadError(f"could not read schema {path}: {error}") from error
     if not isinstance(data, dict):
         raise SchemaLoadError(f"schema {path} is not a JSON object")
@@ -399,23 +386,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 # --- CRD YAML files ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _crd_file_schemas(path: str, mtime_ns: int, size: int) -> tuple[CrdVersionSchema, ...]:
-    # Keyed by mtime/size so tests and long runs never see a stale conversion.
-    try:
-        documents = load_yaml_documents(read_yaml_input(Path(path), whole_stream=True))
-        return tuple(crd_schemas_from_documents(documents))
-    except InputRefused as refused:
-        raise _refused("CRD file", refused) from refused
-    except Exception as error:  # noqa: BLE001 - any YAML problem or CRD shape is a broken schema location
-        raise SchemaLoadError(f"could not read CRD file {path}: {error}") from error
-
-
-def crd_file_schemas(path: Path) -> tuple[CrdVersionSchema, ...]:
-    stat = path.stat()
-    return _crd_file_schemas(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-
-
 class CrdSchemas:
     """CRD YAML files, converted when a resource of one of their kinds shows up."""
 
@@ -423,6 +393,7 @@ class CrdSchemas:
         self.location = location
         self.files = tuple(files)
         self._texts: dict[Path, str] = {}
+        self._converted: dict[Path, tuple[CrdVersionSchema, ...]] = {}  # a file converted once per run
 
     def _candidates(self, key: SchemaKey) -> Iterable[Path]:
         # Cheap text filter before any YAML parsing: a CRD for `key` spells out its group and
@@ -439,13 +410,24 @@ class CrdSchemas:
             if key.group in text and kind.search(text):
                 yield path
 
+    def _schemas(self, path: Path) -> tuple[CrdVersionSchema, ...]:
+        if path not in self._converted:
+            try:
+                documents = load_yaml_documents(read_yaml_input(path.resolve(), whole_stream=True))
+                self._converted[path] = tuple(crd_schemas_from_documents(documents))
+            except InputRefused as refused:
+                raise _refused("CRD file", refused) from refused
+            except Exception as error:  # noqa: BLE001 - any YAML problem or CRD shape is a broken schema location
+                raise SchemaLoadError(f"could not read CRD file {path.resolve()}: {error}") from error
+        return self._converted[path]
+
     def find(self, key: SchemaKey) -> FoundSchema | None:
         if not key.group:
             return None  # core kinds are never CRDs
         definitions = [
             (path, converted)
             for path in self._candidates(key)
-            for converted in crd_file_schemas(path)
+            for converted in self._schemas(path)
             if converted.api_version == key.api_version and converted.kind == key.kind
         ]
         if not definitions:
@@ -617,7 +599,4 @@ class SchemaRegistry:
 
     def kubeconform_locations(self, workdir: Path, keys: Iterable[SchemaKey]) -> list[str]:
         keys = sorted(set(keys), key=lambda key: (key.api_version, key.kind))
-        locations: list[str] = []
-        for source in self.sources:
-            locations += source.kubeconform_locations(workdir, keys)
-        return locations
+        return [location for source in self.sources for location in source.kubeconform_locations(workdir, keys)]

@@ -53,11 +53,6 @@ _DNS1123_SUBDOMAIN = f"{_DNS1123_LABEL}(\\.{_DNS1123_LABEL})*"
 _LABEL_KEY = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _LABEL_VALUE = f"({_LABEL_KEY})?"
 _CONFIG_MAP_KEY = "[-._a-zA-Z0-9]+"
-_DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
-_DNS1123_SUBDOMAIN_RE = re.compile(_DNS1123_SUBDOMAIN)
-_LABEL_KEY_RE = re.compile(_LABEL_KEY)
-_LABEL_VALUE_RE = re.compile(_LABEL_VALUE)
-_CONFIG_MAP_KEY_RE = re.compile(_CONFIG_MAP_KEY)
 LABEL_MAX = 63  # DNS1123LabelMaxLength, LabelValueMaxLength, label key name part
 SUBDOMAIN_MAX = 253  # DNS1123SubdomainMaxLength
 ANNOTATIONS_MAX = 256 * 1024  # objectmeta.go TotalAnnotationSizeLimitB
@@ -79,8 +74,8 @@ def _too_long(value: str, limit: int, unit: str = "characters") -> list[str]:
 
 def dns1123_label(value: str) -> list[str]:
     errors = _too_long(value, LABEL_MAX)
-    if not _DNS1123_LABEL_RE.fullmatch(value):
-        if _DNS1123_SUBDOMAIN_RE.fullmatch(value):
+    if not re.fullmatch(_DNS1123_LABEL, value):
+        if re.fullmatch(_DNS1123_SUBDOMAIN, value):
             errors.append("must not contain dots")
         else:
             message = (
@@ -93,7 +88,7 @@ def dns1123_label(value: str) -> list[str]:
 
 def dns1123_subdomain(value: str) -> list[str]:
     errors = _too_long(value, SUBDOMAIN_MAX)
-    if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
+    if not re.fullmatch(_DNS1123_SUBDOMAIN, value):
         message = (
             "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
             "and must start and end with an alphanumeric character"
@@ -129,14 +124,14 @@ def qualified_name(value: str) -> list[str]:
         errors.append("name part must be non-empty")
     else:
         errors += [f"name part {m}" for m in _too_long(name, LABEL_MAX, "bytes")]
-    if not _LABEL_KEY_RE.fullmatch(name):
+    if not re.fullmatch(_LABEL_KEY, name):
         errors.append("name part " + _regex_error(_LABEL_KEY_MESSAGE, _LABEL_KEY, "MyName", "my.name", "123-abc"))
     return errors
 
 
 def label_value(value: str) -> list[str]:
     errors = _too_long(value, LABEL_MAX, "bytes")
-    if not _LABEL_VALUE_RE.fullmatch(value):
+    if not re.fullmatch(_LABEL_VALUE, value):
         message = "a valid label must be an empty string or " + _LABEL_KEY_MESSAGE.replace("must consist", "consist")
         errors.append(_regex_error(message, _LABEL_VALUE, "MyValue", "my_value", "12345"))
     return errors
@@ -144,7 +139,7 @@ def label_value(value: str) -> list[str]:
 
 def config_map_key(value: str) -> list[str]:
     errors = _too_long(value, SUBDOMAIN_MAX)
-    if not _CONFIG_MAP_KEY_RE.fullmatch(value):
+    if not re.fullmatch(_CONFIG_MAP_KEY, value):
         message = "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
         errors.append(_regex_error(message, _CONFIG_MAP_KEY, "key.name", "KEY_NAME", "key-name"))
     if value in (".", ".."):
@@ -160,22 +155,16 @@ def _job_name(value: str) -> list[str]:
     return dns1123_subdomain(value) + label_value(value)
 
 
-# The name rule of each built-in kind (ValidateObjectMeta's nameFn); every other kind is a custom
-# resource (apiextensions-apiserver customresource/validator.go: NameIsDNSSubdomain).
+# The name rule of each built-in kind (ValidateObjectMeta's nameFn) that is not a DNS subdomain; a
+# ConfigMap, Secret, ServiceAccount, Deployment, DaemonSet, ReplicaSet or NetworkPolicy name is one, as is
+# a custom resource's (apiextensions-apiserver customresource/validator.go: NameIsDNSSubdomain).
 NAME_RULES: dict[tuple[str, str], NameRule] = {
     ("", "Namespace"): dns1123_label,
     # ValidateService: DNS-1035 unless RelaxedServiceNameValidation, on by default in v1.36 (the
     # real server accepts "1frontend"): a DNS-1123 label.
     ("", "Service"): dns1123_label,
-    ("", "ConfigMap"): dns1123_subdomain,
-    ("", "Secret"): dns1123_subdomain,
-    ("", "ServiceAccount"): dns1123_subdomain,
-    ("apps", "Deployment"): dns1123_subdomain,
-    ("apps", "DaemonSet"): dns1123_subdomain,
-    ("apps", "ReplicaSet"): dns1123_subdomain,
     ("apps", "StatefulSet"): dns1123_label,  # apps/validation ValidateStatefulSetName
     ("batch", "Job"): _job_name,
-    ("networking.k8s.io", "NetworkPolicy"): dns1123_subdomain,
     ("rbac.authorization.k8s.io", "Role"): path_segment_name,
     ("rbac.authorization.k8s.io", "ClusterRole"): path_segment_name,
     ("rbac.authorization.k8s.io", "RoleBinding"): path_segment_name,
@@ -257,12 +246,7 @@ class _Checker:
 
     def invalid(self, path: Path, value: Any, message: str) -> None:
         # field.Error's ErrorBody: a string quoted, a number as is, anything else as compact JSON.
-        shown = (
-            str(value)
-            if isinstance(value, int) and not isinstance(value, bool)
-            else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        )
-        self.add(path, f"Invalid value: {shown}: {message}")
+        self.add(path, f"Invalid value: {json.dumps(value, separators=(',', ':'), ensure_ascii=False)}: {message}")
 
     def required(self, path: Path) -> None:
         if not self.partial:

@@ -59,9 +59,7 @@ class ResourceValidator:
 def server_rule_result(resource: Resource) -> Result | None:
     """What the API server would refuse the resource for beyond its schema (server_rules.py); None when nothing."""
     issues = server_rule_issues(resource.obj)
-    if not issues:
-        return None
-    return resource_result(resource, Status.INVALID, issues=issues, check=Check.SERVER_RULES)
+    return resource_result(resource, Status.INVALID, issues=issues, check=Check.SERVER_RULES) if issues else None
 
 
 def readable_message(message: str, instance: Any) -> str:
@@ -70,10 +68,8 @@ def readable_message(message: str, instance: Any) -> str:
     `{"destination": {...}, ...} is not valid under any of the schemas ...` becomes
     `{...} is not valid under any of the schemas ...`: the path already says which object.
     """
-    if not isinstance(instance, (dict, list)) or len(message) <= _LONG_MESSAGE:
-        return message
     cut = message.rfind(" is ")
-    if cut <= 0:
+    if not isinstance(instance, (dict, list)) or len(message) <= _LONG_MESSAGE or cut <= 0:
         return message
     return ("{...}" if isinstance(instance, dict) else "[...]") + message[cut:]
 
