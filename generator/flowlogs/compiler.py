@@ -66,7 +66,7 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
     loaded = load_yaml_document(path, diagnostics)
     if loaded is None:
         return None
-    data, positions, text = loaded
+    data, positions, _ = loaded
     if not isinstance(data, dict):
         diagnostics.error(
             Location(positions.file, 1, 1), "a profile must be a mapping with 'cilium:' and/or 'calico:' sections"
@@ -81,7 +81,7 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
     if root is not None and COMPOSE_KEY in root.value:
         composed = compose(path, root.value, root.positions, diagnostics)
         root = Node(composed[0], (), composed[1]) if composed is not None else None
-    return Profile(name, path, root, text) if root is not None else None
+    return Profile(name, root) if root is not None else None
 
 
 def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfile:
@@ -99,7 +99,7 @@ def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfi
         )
     return CompiledProfile(
         name=profile.name,
-        source=profile.display_path,
+        source=root.positions.file,
         description=str(root.get("description", "").value or ""),
         values=values,
         parts=parts,

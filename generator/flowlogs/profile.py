@@ -104,13 +104,7 @@ class Node:
 @dataclass(frozen=True)
 class Profile:
     name: str
-    path: Path
     root: Node
-    text: str
-
-    @property
-    def display_path(self) -> str:
-        return self.root.positions.file
 
 
 # The YAML parser's problems that a hand-written profile meets most, in plain words: each starts
