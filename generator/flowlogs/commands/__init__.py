@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..arguments import directory
-from ..errors import Diagnostic, Severity
+from ..errors import Diagnostic, Severity, unique
 from ..names import DEFAULT_KUBERNETES_VERSION
 from ..products import Command, Product
 from ..registry import PRODUCTS
@@ -206,13 +206,12 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
 
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
-    # Each once: a composed profile meets the errors of the profiles it composes again.
-    for diagnostic in sorted(dict.fromkeys(diagnostics), key=lambda d: d.location):
+    for diagnostic in unique(diagnostics):
         print(diagnostic, file=sys.stderr)
 
 
 def print_warnings(diagnostics: Sequence[Diagnostic]) -> None:
-    print_diagnostics([d for d in dict.fromkeys(diagnostics) if d.severity is Severity.WARNING])
+    print_diagnostics([d for d in diagnostics if d.severity is Severity.WARNING])
 
 
 def print_json(document: object) -> None:
