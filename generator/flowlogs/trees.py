@@ -35,11 +35,6 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-def _read(path: Path) -> str:
-    # errors="replace": a stray binary file (an editor's or the OS's) is a difference, not a crash.
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
 # A file on disk larger than this is never read to be compared or shown (no generated file comes near it).
 MAX_SHOWN_BYTES = 1024 * 1024
 
@@ -66,10 +61,6 @@ def check_owned(target: Path, files: Mapping[str, str]) -> None:
     )
 
 
-def atomic_write(path: Path, text: str) -> None:
-    write_file(path, text, what="generated file", make_parents=True)
-
-
 def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
     """A unified diff from what is on disk to what the generator makes."""
     import difflib
@@ -88,7 +79,8 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
                 f"generate` {fate} it\n"
             )
             continue
-        old = _read(path) if size is not None else None
+        # errors="replace": a stray binary file (an editor's or the OS's) is a difference, not a crash.
+        old = path.read_text(encoding="utf-8", errors="replace") if size is not None else None
         if old == new:
             continue
         chunks.extend(
@@ -163,7 +155,7 @@ def _write_tree(directory: Path, files: Mapping[str, str]) -> None:
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(mode=0o755)
     for relative, text in files.items():
-        atomic_write(directory / relative, text)
+        write_file(directory / relative, text, what="generated file", make_parents=True)
 
 
 _RENAME_EXCHANGE = 2
@@ -254,7 +246,8 @@ def replace_trees(journal_dir: Path, trees: Sequence[tuple[Path, Mapping[str, st
         _write_tree(_beside(target, _STAGED), files)
         entries.append({"target": str(target.resolve()), "digest": _files_digest(files)})
     # The commit point: once the journal exists, the switch happens (now or in the next run).
-    atomic_write(journal_dir / JOURNAL_NAME, json.dumps({"trees": entries}, indent=1) + "\n")
+    journal = json.dumps({"trees": entries}, indent=1) + "\n"
+    write_file(journal_dir / JOURNAL_NAME, journal, what="generated file", make_parents=True)
     for entry in entries:
         _switch(Path(entry["target"]), entry["digest"])
     (journal_dir / JOURNAL_NAME).unlink()
