@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .chart.versioning import content_hash
 from .errors import UserError
 from .names import GENERATED_MARK
 from .writing import existing_files, file_size, holds, write_file
@@ -123,23 +124,17 @@ def generation_lock(directory: Path) -> Iterator[None]:
 
 
 def tree_digest(directory: Path) -> str:
-    """A digest of a directory's files (paths and contents), to tell an old tree from a new one."""
+    """A directory's files (paths and contents) as `content_hash` digests them in memory, to tell an old tree from a
+    new one."""
     digest = hashlib.sha256()
     files = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
-    for relative in sorted(files):  # the order of _files_digest: by relative path text
+    for relative in sorted(files):  # the order of content_hash: by relative path text
         digest.update(relative.encode() + b"\0")
         with files[relative].open("rb") as stream:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
         digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def _files_digest(files: Mapping[str, str]) -> str:
-    digest = hashlib.sha256()
-    for relative in sorted(files):
-        digest.update(relative.encode() + b"\0" + files[relative].encode() + b"\0")
-    return digest.hexdigest()
+    return "sha256:" + digest.hexdigest()
 
 
 def _report(target: Path, files: Mapping[str, str]) -> SyncReport:
@@ -244,7 +239,7 @@ def replace_trees(journal_dir: Path, trees: Sequence[tuple[Path, Mapping[str, st
     entries = []
     for target, files in changed:
         _write_tree(_beside(target, _STAGED), files)
-        entries.append({"target": str(target.resolve()), "digest": _files_digest(files)})
+        entries.append({"target": str(target.resolve()), "digest": content_hash(files)})
     # The commit point: once the journal exists, the switch happens (now or in the next run).
     journal = json.dumps({"trees": entries}, indent=1) + "\n"
     write_file(journal_dir / JOURNAL_NAME, journal, what="generated file", make_parents=True)
