@@ -77,7 +77,6 @@ def _with_header(header: str, body: str) -> str:
 
 def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
     """The compiled values file of one profile, and the files its products add beside it."""
-    base = f"{PROFILES_DIR}/{profile.name}"
     header = GENERATED_HEADER.format(source=profile.source)
     chart = tree_name(chart_dir)
     files = {
@@ -88,7 +87,7 @@ def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
     }
     for product, part in profile.products():
         for extra in product.profile_files(part):
-            path = f"{base}/{extra.name}"
+            path = f"{PROFILES_DIR}/{profile.name}/{extra.name}"
             files[path] = _with_header(
                 f"{header}\n{extra.header.format(path=f'{chart}/{path}')}", dump_yaml(extra.data)
             )
@@ -112,7 +111,7 @@ def build_chart(
         files.update(profile_files(profile, chart_dir))
         # chart-testing (`ct lint`/`ct install`) installs the chart once per ci/*-values.yaml; like
         # profiles/, not part of the version.
-        files[f"ci/{profile.name}-values.yaml"] = files[f"{PROFILES_DIR}/{profile.name}/values.yaml"]
+        files[f"ci/{profile.name}-values.yaml"] = files[values_file(profile.name)]
     # Each profile's packaged chart (`flowlogs package`) has a version of its own, which follows
     # exactly what that package holds: another profile's change leaves its bytes and version alone.
     digests = {"Chart.yaml": base_digest}
