@@ -17,9 +17,10 @@ from typing import Any
 
 from .errors import Diagnostics, Location, UserError, display_path
 from .inputs import PROFILE_LIMITS, InputLimits, InputRefused, check_yaml_events, mark_location, read_input
+from .names import LABEL_WORDS
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
-PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+PROFILE_NAME_RE = re.compile(rf"^{LABEL_WORDS}\Z")
 # A profile names Helm releases and Argo CD Applications (`flowlogs-<profile>-<cluster>`).
 MAX_PROFILE_NAME = 53
 PROFILE_NAME_HINT = (
