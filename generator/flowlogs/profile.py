@@ -102,12 +102,6 @@ class Node:
             yield self
 
 
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    root: Node
-
-
 # The YAML parser's problems that a hand-written profile meets most, in plain words: each starts
 # the parser's own text (PyYAML's yaml/parser.py, yaml/scanner.py; libyaml's where only it
 # refuses), which the hint keeps.

@@ -127,10 +127,9 @@ def tree_digest(directory: Path) -> str:
     """A directory's files (paths and contents) as `content_hash` digests them in memory, to tell an old tree from a
     new one."""
     digest = hashlib.sha256()
-    files = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
-    for relative in sorted(files):  # the order of content_hash: by relative path text
+    for relative in sorted(existing_files(directory)):  # the order of content_hash: by relative path text
         digest.update(relative.encode() + b"\0")
-        with files[relative].open("rb") as stream:
+        with (directory / relative).open("rb") as stream:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
         digest.update(b"\0")
