@@ -124,8 +124,8 @@ def generation_lock(directory: Path) -> Iterator[None]:
 
 
 def tree_digest(directory: Path) -> str:
-    """A directory's files (paths and contents) as `content_hash` digests them in memory, to tell an old tree from a
-    new one."""
+    """A directory's files (paths and contents) as `content_hash` digests them in memory (its hex digits, the form
+    journals have always held), to tell an old tree from a new one."""
     digest = hashlib.sha256()
     for relative in sorted(existing_files(directory)):  # the order of content_hash: by relative path text
         digest.update(relative.encode() + b"\0")
@@ -133,7 +133,7 @@ def tree_digest(directory: Path) -> str:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
         digest.update(b"\0")
-    return "sha256:" + digest.hexdigest()
+    return digest.hexdigest()
 
 
 def _report(target: Path, files: Mapping[str, str]) -> SyncReport:
@@ -238,7 +238,7 @@ def replace_trees(journal_dir: Path, trees: Sequence[tuple[Path, Mapping[str, st
     entries = []
     for target, files in changed:
         _write_tree(_beside(target, _STAGED), files)
-        entries.append({"target": str(target.resolve()), "digest": content_hash(files)})
+        entries.append({"target": str(target.resolve()), "digest": content_hash(files).removeprefix("sha256:")})
     # The commit point: once the journal exists, the switch happens (now or in the next run).
     journal = json.dumps({"trees": entries}, indent=1) + "\n"
     write_file(journal_dir / JOURNAL_NAME, journal, what="generated file", make_parents=True)
