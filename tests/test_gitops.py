@@ -610,7 +610,7 @@ def test_each_distinct_profile_is_compiled_once(run_cli, repo, monkeypatch):
     calls: list[str] = []
     original = compiler.compile_profile
     monkeypatch.setattr(
-        compiler, "compile_profile", lambda profile, d: calls.append(profile.name) or original(profile, d)
+        compiler, "compile_profile", lambda name, root, d: calls.append(name) or original(name, root, d)
     )
     clusters = "".join(
         f"  - name: c{i}\n    server: https://c{i}.example.com\n    profile: "

@@ -388,4 +388,9 @@ def test_what_no_profile_needs_is_an_error_at_its_place(tmp_path: Path, text: st
     ours = our_reading(text, tmp_path)
     assert isinstance(ours, Diagnostics)
     (error,) = ours.items
-    assert (f"{error.location.line}:{error.location.column}", error.message) == (where, message)
+    # The file too: each refusal names the profile, whichever reader found it.
+    assert (error.location.file, f"{error.location.line}:{error.location.column}", error.message) == (
+        str(tmp_path / "p.yaml"),
+        where,
+        message,
+    )

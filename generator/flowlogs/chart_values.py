@@ -3,10 +3,11 @@ chart's values.yaml, its schema and README, and the fleet's per-cluster override
 
 from __future__ import annotations
 
+from .names import LABEL_WORDS
 from .registry import PRODUCTS
 from .values_model import ChartValue, Section
 
-_OPTIONAL_DNS_LABEL = {"type": "string", "maxLength": 63, "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"}
+_OPTIONAL_DNS_LABEL = {"type": "string", "maxLength": 63, "pattern": f"^({LABEL_WORDS})?$"}
 
 
 def common_values() -> list[ChartValue]:
@@ -16,7 +17,7 @@ def common_values() -> list[ChartValue]:
             "",
             "The flowlogs profile these values were compiled from (set in profiles/<profile>/values.yaml; NOTES.txt "
             "names it).",
-            {"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"},
+            {"type": "string", "pattern": f"^({LABEL_WORDS})?$"},
         ),
         # Both land in resource names and label values (templates/_helpers.tpl): a DNS label or
         # empty, so `x\ninjected-label: pwned` is refused by Helm's schema check, not rendered.

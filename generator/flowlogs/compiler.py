@@ -14,7 +14,6 @@ from .profile import (
     PROFILE_NAME_HINT,
     PROFILE_NAME_RE,
     Node,
-    Profile,
     load_yaml_document,
     profile_path,
     same_stem,
@@ -53,8 +52,8 @@ class CompileResult:
 PROFILE_SCHEMA = DocumentSchema(profile_schema, "the profile", checked_schema)
 
 
-def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
-    """Read and schema-check one profile; problems go to `diagnostics`."""
+def load_profile(path: Path, diagnostics: Diagnostics) -> Node | None:
+    """Read and schema-check one profile: its root, None when nothing can be compiled; problems go to `diagnostics`."""
     name = path.stem
     if not PROFILE_NAME_RE.match(name) or len(name) > MAX_PROFILE_NAME:
         diagnostics.error(
@@ -66,7 +65,7 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
     loaded = load_yaml_document(path, diagnostics)
     if loaded is None:
         return None
-    data, positions, text = loaded
+    data, positions, _ = loaded
     if not isinstance(data, dict):
         diagnostics.error(
             Location(positions.file, 1, 1), "a profile must be a mapping with 'cilium:' and/or 'calico:' sections"
@@ -81,12 +80,11 @@ def load_profile(path: Path, diagnostics: Diagnostics) -> Profile | None:
     if root is not None and COMPOSE_KEY in root.value:
         composed = compose(path, root.value, root.positions, diagnostics)
         root = Node(composed[0], (), composed[1]) if composed is not None else None
-    return Profile(name, path, root, text) if root is not None else None
+    return root
 
 
-def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfile:
-    root = profile.root
-    values: dict[str, Any] = {"profile": profile.name}
+def compile_profile(name: str, root: Node, diagnostics: Diagnostics) -> CompiledProfile:
+    values: dict[str, Any] = {"profile": name}
     parts: dict[str, CompiledPart] = {}
     for product in PRODUCTS:
         if product.key in root:
@@ -94,12 +92,10 @@ def compile_profile(profile: Profile, diagnostics: Diagnostics) -> CompiledProfi
             values[product.key] = parts[product.key].values
     if not parts:
         sections = " nor ".join(f"a '{product.key}'" for product in PRODUCTS)
-        diagnostics.warning(
-            root.location, f"profile '{profile.name}' has neither {sections} section: it renders nothing"
-        )
+        diagnostics.warning(root.location, f"profile '{name}' has neither {sections} section: it renders nothing")
     return CompiledProfile(
-        name=profile.name,
-        source=profile.display_path,
+        name=name,
+        source=root.positions.file,
         description=str(root.get("description", "").value or ""),
         values=values,
         parts=parts,
@@ -118,9 +114,9 @@ def compile_paths(paths: list[Path]) -> CompileResult:
         )
         paths = [path for path in paths if path != other]
     for path in paths:
-        profile = load_profile(path, result.diagnostics)
-        if profile is not None:
-            result.profiles.append(compile_profile(profile, result.diagnostics))
+        root = load_profile(path, result.diagnostics)
+        if root is not None:
+            result.profiles.append(compile_profile(path.stem, root, result.diagnostics))
     return result
 
 

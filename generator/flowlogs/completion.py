@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from collections.abc import Iterator
 
 SHELLS = ("bash", "zsh", "fish")
 # Positional arguments named so take profile names or paths.
@@ -41,13 +40,11 @@ def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPa
     return {}
 
 
-def _offered(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
-    """The actions a user is offered: not the deprecated spellings (hidden from --help too)."""
-    return (action for action in parser._actions if action.help is not argparse.SUPPRESS)
-
-
 def _options(parser: argparse.ArgumentParser) -> list[str]:
-    return sorted(option for action in _offered(parser) for option in action.option_strings)
+    """The options a user is offered: not the deprecated spellings (hidden from --help too)."""
+    return sorted(
+        option for action in parser._actions if action.help is not argparse.SUPPRESS for option in action.option_strings
+    )
 
 
 def value_kind(action: argparse.Action) -> str:

@@ -48,11 +48,6 @@ class SourcedPositions(Positions):
         return self.files.get(path, self.file)
 
 
-def identities() -> dict[PathKey, tuple[str, ...]]:
-    """Lists whose items must not repeat, by the fields that identify an item, from each product."""
-    return {(product.key, *path): fields for product in PRODUCTS for path, fields in product.compose_identities.items()}
-
-
 class _Merger:
     def __init__(self, file: str, diagnostics: Diagnostics) -> None:
         self.data: dict[str, Any] = {}
@@ -61,7 +56,10 @@ class _Merger:
         self.files: dict[PathKey, str] = {}
         self.file = file
         self.diagnostics = diagnostics
-        self.identities = identities()
+        # Lists whose items must not repeat, by the fields that identify an item, from each product.
+        self.identities: dict[PathKey, tuple[str, ...]] = {
+            (product.key, *path): fields for product in PRODUCTS for path, fields in product.compose_identities.items()
+        }
 
     def location(self, path: PathKey) -> Location:
         return self.positions().of_value(path)

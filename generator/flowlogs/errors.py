@@ -56,6 +56,11 @@ class Diagnostic:
         return text
 
 
+def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Each diagnostic once (a composed profile meets the errors of the profiles it composes again), by position."""
+    return sorted(dict.fromkeys(diagnostics), key=lambda d: d.location)
+
+
 @dataclass
 class Diagnostics:
     """An accumulator of diagnostics for one run."""
@@ -81,8 +86,7 @@ class Diagnostics:
 
     def raise_if_errors(self) -> None:
         if self.has_errors:
-            # Each once: a composed profile meets the errors of the profiles it composes again.
-            raise ProfileError(sorted(dict.fromkeys(self.errors), key=lambda d: d.location))
+            raise ProfileError(unique(self.errors))
 
 
 class FlowlogsError(Exception):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 # A DNS label (RFC 1123), as Kubernetes checks namespace and most object names.
 DNS_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+# The same without its length (a maxLength, or MAX_PROFILE_NAME, bounds it): profile names too.
+LABEL_WORDS = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 
 
 def end_anchors(pattern: str) -> list[int]:
@@ -49,7 +51,7 @@ OBJECT_NAME_PATTERN = "^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 # compiles the schema at every render, and Go's regexp makes a counted repetition like {0,61}
 # into as many copies of it.
 CHART_NAME_PATTERNS = {
-    DNS_LABEL_PATTERN: ("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", 63),
+    DNS_LABEL_PATTERN: (f"^{LABEL_WORDS}$", 63),
     OBJECT_NAME_PATTERN: ("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", 253),
 }
 

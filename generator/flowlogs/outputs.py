@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import Diagnostic
+from .errors import Diagnostic, unique
 from .extras import names_an_extra
 from .names import PROFILES_DIR, tree_name
 from .trees import SyncReport
@@ -20,11 +20,6 @@ from .trees import SyncReport
 if TYPE_CHECKING:
     from .diff import RenderedDiff
     from .generate import Plan
-
-
-def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Each diagnostic once, sorted by position."""
-    return sorted(dict.fromkeys(diagnostics), key=lambda d: d.location)
 
 
 def diagnostics_to_show(built: Plan, report: SyncReport, chart_name: str, verbose: bool) -> list[Diagnostic]:
@@ -65,21 +60,17 @@ def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
     }
 
 
-def _profiles_json(built: Plan) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": profile.name,
-            "source": profile.source,
-            "parts": [product.summary(part) for product, part in profile.products()],
-        }
-        for profile in built.profiles
-    ]
-
-
 def generate_json(built: Plan, report: SyncReport) -> dict[str, Any]:
     return {
         "command": "generate",
-        "profiles": _profiles_json(built),
+        "profiles": [
+            {
+                "name": profile.name,
+                "source": profile.source,
+                "parts": [product.summary(part) for product, part in profile.products()],
+            }
+            for profile in built.profiles
+        ],
         "clusters": len(built.fleet.clusters),
         "written": report.written,
         "removed": report.removed,

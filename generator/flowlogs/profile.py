@@ -17,9 +17,10 @@ from typing import Any
 
 from .errors import Diagnostics, Location, UserError, display_path
 from .inputs import PROFILE_LIMITS, InputLimits, InputRefused, check_yaml_events, mark_location, read_input
+from .names import LABEL_WORDS
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
-PROFILE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+PROFILE_NAME_RE = re.compile(rf"^{LABEL_WORDS}\Z")
 # A profile names Helm releases and Argo CD Applications (`flowlogs-<profile>-<cluster>`).
 MAX_PROFILE_NAME = 53
 PROFILE_NAME_HINT = (
@@ -101,18 +102,6 @@ class Node:
             yield self
 
 
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    path: Path
-    root: Node
-    text: str
-
-    @property
-    def display_path(self) -> str:
-        return self.root.positions.file
-
-
 # The YAML parser's problems that a hand-written profile meets most, in plain words: each starts
 # the parser's own text (PyYAML's yaml/parser.py, yaml/scanner.py; libyaml's where only it
 # refuses), which the hint keeps.
@@ -178,12 +167,6 @@ def _float(text: str) -> float:
     return float(digits)
 
 
-class _Refused(Exception):
-    def __init__(self, mark: Any, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.mark, self.message, self.hint = mark, message, hint
-
-
 def _resolved(text: str) -> str:
     """The tag YAML 1.2 gives a plain scalar."""
     if text in _BOOLEANS:
@@ -199,7 +182,7 @@ def _resolved(text: str) -> str:
 _CONSTRUCT: dict[str, Any] = {"bool": _BOOLEANS.__getitem__, "int": _int, "float": _float, "null": lambda text: None}
 
 
-def _scalar(event: Any) -> Any:
+def _scalar(event: Any, shown: str) -> Any:
     """A scalar's value: its explicit core tag, else YAML 1.2's reading of a plain scalar."""
     text, tag = event.value, event.tag
     if tag is None or tag == "!":
@@ -209,15 +192,15 @@ def _scalar(event: Any) -> Any:
     try:  # check_yaml_events refused every tag but the core ones
         return _CONSTRUCT.get(tag.removeprefix(_TAG), str)(text)
     except (KeyError, ValueError, IndexError):
-        shown = tag.replace(_TAG, "!!")
-        raise _Refused(
-            event.start_mark,
-            f"'{text}' is not a {shown} value",
-            f"remove the tag {shown}, or write a value of that type",
+        short = tag.replace(_TAG, "!!")
+        raise InputRefused(
+            mark_location(shown, event.start_mark),
+            f"'{text}' is not a {short} value",
+            f"remove the tag {short}, or write a value of that type",
         ) from None
 
 
-def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
+def _build(events: list[Any], shown: str) -> tuple[Any, dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
     """Plain data, and the line:col of every key and value, from one document's events."""
     values: dict[PathKey, tuple[int, int]] = {}
     keys: dict[PathKey, tuple[int, int]] = {}
@@ -242,8 +225,10 @@ def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict
             container.append(value)
         elif key is None:
             if isinstance(value, (dict, list)):
-                raise _Refused(
-                    event.start_mark, "a list or mapping as a key", "a key is a word: write it plainly, e.g. 'name:'"
+                raise InputRefused(
+                    mark_location(shown, event.start_mark),
+                    "a list or mapping as a key",
+                    "a key is a word: write it plainly, e.g. 'name:'",
                 )
             stack[-1][3] = (str(value), event.start_mark)
             return None
@@ -252,8 +237,8 @@ def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict
             if text in container:  # ruamel.yaml's words (constructor.py check_mapping_key), at the key
                 scalars = not isinstance(value, (dict, list)) and not isinstance(container[text], (dict, list))
                 said = f' with value "{value}" (original value: "{container[text]}")' if scalars else ""
-                raise _Refused(
-                    key_mark,
+                raise InputRefused(
+                    mark_location(shown, key_mark),
                     f'duplicate key "{text}"{said}',
                     "each key may appear once in a mapping; YAML would silently keep only one of them",
                 )
@@ -269,13 +254,13 @@ def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict
         if kind == "DocumentStartEvent":
             documents += 1
             if documents > 1:
-                raise _Refused(
-                    event.start_mark,
+                raise InputRefused(
+                    mark_location(shown, event.start_mark),
                     "a second document (---) in the file",
                     "a profile is one YAML document: remove the second '---' and what follows it",
                 )
         elif kind == "ScalarEvent":
-            value = _scalar(event)
+            value = _scalar(event, shown)
             attach(value, event)
             if event.anchor is not None:
                 anchors[event.anchor] = (value, None)
@@ -288,8 +273,8 @@ def _build(events: list[Any]) -> tuple[Any, dict[PathKey, tuple[int, int]], dict
                 anchors[anchor] = (container, path)
         elif kind == "AliasEvent":
             if event.anchor not in anchors:  # PyYAML's and ruamel.yaml's words (composer.py)
-                raise _Refused(
-                    event.start_mark,
+                raise InputRefused(
+                    mark_location(shown, event.start_mark),
                     f"invalid YAML: found undefined alias '{event.anchor}'",
                     "an alias (*name) needs its anchor (&name) before it; quote a value that starts with '*'",
                 )
@@ -361,11 +346,9 @@ def load_yaml_document(
                     f"write it as the escape \\u{ord(character):04x} inside a double-quoted string",
                 )
         check_yaml_events(recorded(), limits, shown)
-        data, values, keys = _build(events)
+        data, values, keys = _build(events, shown)
     except InputRefused as refused:
         diagnostics.error(refused.location, refused.message, refused.hint)
-    except _Refused as refused:
-        diagnostics.error(mark_location(shown, refused.mark), refused.message, refused.hint)
     except yaml.MarkedYAMLError as error:
         mark, problem = _parser_error(text, error)
         location = mark_location(shown, mark)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from .names import LABEL_WORDS
 from .registry import PRODUCTS
 
 SCHEMA_ID = "https://flowlogs.dev/schemas/profile.schema.json"
@@ -44,7 +45,7 @@ def profile_schema(described: bool = True, sections: frozenset[str] | None = Non
                 "type": "array",
                 "minItems": 1,
                 "uniqueItems": True,
-                "items": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+                "items": {"type": "string", "pattern": f"^{LABEL_WORDS}$"},
                 "description": (
                     "Profiles of the same directory merged into this one, in order, before its own sections: lists "
                     "joined, mappings merged; a value set in two files must agree (docs/profiles.md, Composed "

@@ -51,16 +51,6 @@ def _describe(value: Any) -> str:
     return f"'{value}'"
 
 
-def _subschema_title(error: ValidationError) -> str:
-    schema = _schema(error)
-    return str(schema.get("title") or schema.get("x-noun") or "value")
-
-
-def _schema(error: ValidationError) -> dict[str, Any]:
-    """The subschema an error is about (a mapping in every schema flowlogs writes)."""
-    return error.schema if isinstance(error.schema, dict) else {}
-
-
 def _expected_types(schema: dict[str, Any]) -> str:
     types = schema.get("type")
     if isinstance(types, str):
@@ -295,11 +285,15 @@ class _Found:
     positions: Positions
     path: PathKey
     where: str  # the dotted path, or the document's noun at the root
-    schema: dict[str, Any]
+    schema: dict[str, Any]  # the subschema the error is about
 
     @property
     def location(self) -> Location:
         return self.positions.of_value(self.path)
+
+    @property
+    def title(self) -> str:
+        return str(self.schema.get("title") or self.schema.get("x-noun") or "value")
 
 
 def _report_schema_error(error: ValidationError, positions: Positions, diagnostics: Diagnostics, noun: str) -> None:
@@ -310,7 +304,8 @@ def _report_schema_error(error: ValidationError, positions: Positions, diagnosti
                 _report_schema_error(child, positions, diagnostics, noun)
             return
     path: PathKey = tuple(error.absolute_path)
-    found = _Found(error, positions, path, ".".join(str(p) for p in path) or noun, _schema(error))
+    schema = error.schema if isinstance(error.schema, dict) else {}  # a mapping in every schema flowlogs writes
+    found = _Found(error, positions, path, ".".join(str(p) for p in path) or noun, schema)
     _REPORTERS.get(str(error.validator), _other)(found, diagnostics)
 
 
@@ -354,7 +349,7 @@ def _unknown_word(found: _Found, diagnostics: Diagnostics) -> None:
         )
     diagnostics.error(
         found.location,
-        f"unknown {_subschema_title(found.error)} {_describe(instance)}{did_you_mean(str(instance), choices)}",
+        f"unknown {found.title} {_describe(instance)}{did_you_mean(str(instance), choices)}",
         hint,
     )
 
@@ -369,7 +364,7 @@ def _wrong_type(found: _Found, diagnostics: Diagnostics) -> None:
 def _no_match(found: _Found, diagnostics: Diagnostics) -> None:
     diagnostics.error(
         found.location,
-        f"{found.where}: {_describe(found.error.instance)} is not a valid {_subschema_title(found.error)}",
+        f"{found.where}: {_describe(found.error.instance)} is not a valid {found.title}",
         str(found.schema.get("x-pattern-hint", f"must match {found.schema['pattern']}")),
     )
 

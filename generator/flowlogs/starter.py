@@ -70,9 +70,7 @@ class Starter(ABC):
 
 
 def starter_profile(name: str, chosen: Sequence[tuple[Product, str, Mapping[str, Any]]], values_dir: Path) -> str:
-    """The profile text for the chosen products (product, version, answers), for `values_dir`."""
-    if not chosen:
-        raise UserError("a starter profile needs at least one product")
+    """The profile text for the chosen products (product, version, answers: at least one), for `values_dir`."""
     description = "; ".join(_starter(product).describe(version, answers) for product, version, answers in chosen)
     argo_cd = any((values_dir / f"fleet{suffix}").is_file() for suffix in (".yaml", ".yml"))
     return HEADER.format(name=name, description=json.dumps(description), schema_line=schema_line(values_dir)) + "".join(

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .chart.versioning import content_hash
 from .errors import UserError
 from .names import GENERATED_MARK
 from .writing import existing_files, file_size, holds, write_file
@@ -33,11 +34,6 @@ class SyncReport:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-
-def _read(path: Path) -> str:
-    # errors="replace": a stray binary file (an editor's or the OS's) is a difference, not a crash.
-    return path.read_text(encoding="utf-8", errors="replace")
 
 
 # A file on disk larger than this is never read to be compared or shown (no generated file comes near it).
@@ -66,10 +62,6 @@ def check_owned(target: Path, files: Mapping[str, str]) -> None:
     )
 
 
-def atomic_write(path: Path, text: str) -> None:
-    write_file(path, text, what="generated file", make_parents=True)
-
-
 def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
     """A unified diff from what is on disk to what the generator makes."""
     import difflib
@@ -88,7 +80,8 @@ def diff_tree(target: Path, files: Mapping[str, str], label: str) -> str:
                 f"generate` {fate} it\n"
             )
             continue
-        old = _read(path) if size is not None else None
+        # errors="replace": a stray binary file (an editor's or the OS's) is a difference, not a crash.
+        old = path.read_text(encoding="utf-8", errors="replace") if size is not None else None
         if old == new:
             continue
         chunks.extend(
@@ -131,22 +124,15 @@ def generation_lock(directory: Path) -> Iterator[None]:
 
 
 def tree_digest(directory: Path) -> str:
-    """A digest of a directory's files (paths and contents), to tell an old tree from a new one."""
+    """A directory's files (paths and contents) as `content_hash` digests them in memory (its hex digits, the form
+    journals have always held), to tell an old tree from a new one."""
     digest = hashlib.sha256()
-    files = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
-    for relative in sorted(files):  # the order of _files_digest: by relative path text
+    for relative in sorted(existing_files(directory)):  # the order of content_hash: by relative path text
         digest.update(relative.encode() + b"\0")
-        with files[relative].open("rb") as stream:
+        with (directory / relative).open("rb") as stream:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
         digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def _files_digest(files: Mapping[str, str]) -> str:
-    digest = hashlib.sha256()
-    for relative in sorted(files):
-        digest.update(relative.encode() + b"\0" + files[relative].encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -163,7 +149,7 @@ def _write_tree(directory: Path, files: Mapping[str, str]) -> None:
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(mode=0o755)
     for relative, text in files.items():
-        atomic_write(directory / relative, text)
+        write_file(directory / relative, text, what="generated file", make_parents=True)
 
 
 _RENAME_EXCHANGE = 2
@@ -252,9 +238,10 @@ def replace_trees(journal_dir: Path, trees: Sequence[tuple[Path, Mapping[str, st
     entries = []
     for target, files in changed:
         _write_tree(_beside(target, _STAGED), files)
-        entries.append({"target": str(target.resolve()), "digest": _files_digest(files)})
+        entries.append({"target": str(target.resolve()), "digest": content_hash(files).removeprefix("sha256:")})
     # The commit point: once the journal exists, the switch happens (now or in the next run).
-    atomic_write(journal_dir / JOURNAL_NAME, json.dumps({"trees": entries}, indent=1) + "\n")
+    journal = json.dumps({"trees": entries}, indent=1) + "\n"
+    write_file(journal_dir / JOURNAL_NAME, journal, what="generated file", make_parents=True)
     for entry in entries:
         _switch(Path(entry["target"]), entry["digest"])
     (journal_dir / JOURNAL_NAME).unlink()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +77,6 @@ def _with_header(header: str, body: str) -> str:
 
 def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
     """The compiled values file of one profile, and the files its products add beside it."""
-    base = f"{PROFILES_DIR}/{profile.name}"
     header = GENERATED_HEADER.format(source=profile.source)
     chart = tree_name(chart_dir)
     files = {
@@ -89,7 +87,7 @@ def profile_files(profile: CompiledProfile, chart_dir: Path) -> dict[str, str]:
     }
     for product, part in profile.products():
         for extra in product.profile_files(part):
-            path = f"{base}/{extra.name}"
+            path = f"{PROFILES_DIR}/{profile.name}/{extra.name}"
             files[path] = _with_header(
                 f"{header}\n{extra.header.format(path=f'{chart}/{path}')}", dump_yaml(extra.data)
             )
@@ -102,21 +100,21 @@ def build_chart(
     """The chart of these profiles (of `values_dir`) and their diagnostics, its versions not yet
     decided (`BuiltChart.versioned` decides them)."""
     held = [ChartProfile(p.name, p.source) for p in profiles]
-    base = chart_base(tree_name(chart_dir))
+    base_files, base_digest = chart_base(tree_name(chart_dir))
     # Generated files name a profile's source as the repository does, wherever flowlogs runs.
     profiles = sorted(
         (dataclasses.replace(p, source=repository_source(values_dir, p.source)) for p in profiles), key=lambda p: p.name
     )
-    files = dict(base.files)
+    files = dict(base_files)
     files[f"{PROFILES_DIR}/README.md"] = _profiles_readme(profiles, chart_dir)
     for profile in profiles:
         files.update(profile_files(profile, chart_dir))
         # chart-testing (`ct lint`/`ct install`) installs the chart once per ci/*-values.yaml; like
         # profiles/, not part of the version.
-        files[f"ci/{profile.name}-values.yaml"] = files[f"{PROFILES_DIR}/{profile.name}/values.yaml"]
+        files[f"ci/{profile.name}-values.yaml"] = files[values_file(profile.name)]
     # Each profile's packaged chart (`flowlogs package`) has a version of its own, which follows
     # exactly what that package holds: another profile's change leaves its bytes and version alone.
-    digests = {"Chart.yaml": base.digest}
+    digests = {"Chart.yaml": base_digest}
     for profile in profiles:
         packaged = profile_chart_files(files, profile)
         path = profile_chart_yaml_path(profile.name)
@@ -144,29 +142,22 @@ def _profiles_readme(profiles: list[CompiledProfile], chart_dir: Path) -> str:
     )
 
 
-@dataclass(frozen=True)
-class ChartBase:
-    """The chart files that depend on flowlogs alone, not on the profiles: the values, their
-    schema, the templates, Chart.yaml (unversioned) and README.md."""
-
-    files: dict[str, str]
-    digest: str  # content_hash of these files but Chart.yaml (the chart version follows it)
-
-
-def chart_base(chart_dir_name: str) -> ChartBase:
-    """The chart base for a chart directory named `chart_dir_name` (README.md names it), made
-    once per installation of flowlogs and kept in the cache: a build then needs no Jinja (neither
-    its import nor rendering the templates)."""
+def chart_base(chart_dir_name: str) -> tuple[dict[str, str], str]:
+    """The chart files that depend on flowlogs alone, not on the profiles (the values, their schema,
+    the templates, Chart.yaml unversioned, README.md), and their content_hash but Chart.yaml's (the
+    chart version follows it). Made for a chart directory named `chart_dir_name` (README.md names
+    it) once per installation of flowlogs and kept in the cache: a build then needs no Jinja
+    (neither its import nor rendering the templates)."""
     kept = caches.load("chart-base", chart_dir_name)
     if isinstance(kept, list) and len(kept) == 2 and isinstance(kept[0], dict) and isinstance(kept[1], str):
         if all(isinstance(text, str) for text in kept[0].values()):
-            return ChartBase(kept[0], kept[1])
-    base = _make_chart_base(chart_dir_name)
-    caches.save("chart-base", chart_dir_name, [base.files, base.digest])
-    return base
+            return kept[0], kept[1]
+    files, digest = _make_chart_base(chart_dir_name)
+    caches.save("chart-base", chart_dir_name, [files, digest])
+    return files, digest
 
 
-def _make_chart_base(chart_dir_name: str) -> ChartBase:
+def _make_chart_base(chart_dir_name: str) -> tuple[dict[str, str], str]:
     values, sections = chart_values()
     env = _jinja()
     titles = sorted(product.title for product in PRODUCTS)
@@ -224,7 +215,7 @@ def _make_chart_base(chart_dir_name: str) -> ChartBase:
     files["Chart.yaml"] = env.from_string(chart_yaml.read_text(encoding="utf-8")).render(
         {**context, "version": VERSION_PLACEHOLDER, "content_hash": digest, "hash_annotation": CONTENT_HASH_ANNOTATION}
     )
-    return ChartBase(files, digest)
+    return files, digest
 
 
 def compiled_profile_names(chart_dir: Path) -> list[str]:

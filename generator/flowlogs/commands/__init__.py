@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..arguments import directory
-from ..errors import Diagnostic, Severity
+from ..errors import Diagnostic, Severity, unique
 from ..names import DEFAULT_KUBERNETES_VERSION
 from ..products import Command, Product
 from ..registry import PRODUCTS
@@ -161,23 +161,6 @@ def configure(sub: argparse.ArgumentParser, command: Command, configured: set[st
         importlib.import_module(command.module).configure(sub)
 
 
-class _VersionAction(argparse.Action):
-    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
-        super().__init__(
-            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit"
-        )
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: object,
-        option_string: str | None = None,
-    ) -> None:
-        print(f"flowlogs {__version__}")
-        parser.exit()
-
-
 def _add_directories(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """The directory options; on each subcommand too (without defaults, so one given before the subcommand stays)."""
     for option, value, help_text in (
@@ -195,7 +178,9 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
         prog="flowlogs",
         description="Declarative network flow logs for Kubernetes: compile profiles in plain words to a Helm chart.",
     )
-    parser.add_argument("--version", action=_VersionAction)
+    parser.add_argument(
+        "--version", action="version", version=f"flowlogs {__version__}", help="print the flowlogs version and exit"
+    )
     parser.add_argument("--debug", action="store_true", help="on an internal error, print the Python traceback")
     _add_directories(parser, defaults=True)
     directories = argparse.ArgumentParser(add_help=False)
@@ -221,13 +206,12 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
 
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
-    # Each once: a composed profile meets the errors of the profiles it composes again.
-    for diagnostic in sorted(dict.fromkeys(diagnostics), key=lambda d: d.location):
+    for diagnostic in unique(diagnostics):
         print(diagnostic, file=sys.stderr)
 
 
 def print_warnings(diagnostics: Sequence[Diagnostic]) -> None:
-    print_diagnostics([d for d in dict.fromkeys(diagnostics) if d.severity is Severity.WARNING])
+    print_diagnostics([d for d in diagnostics if d.severity is Severity.WARNING])
 
 
 def print_json(document: object) -> None:
