@@ -161,6 +161,23 @@ def configure(sub: argparse.ArgumentParser, command: Command, configured: set[st
         importlib.import_module(command.module).configure(sub)
 
 
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit"
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"flowlogs {__version__}")
+        parser.exit()
+
+
 def _add_directories(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """The directory options; on each subcommand too (without defaults, so one given before the subcommand stays)."""
     for option, value, help_text in (
@@ -178,9 +195,7 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
         prog="flowlogs",
         description="Declarative network flow logs for Kubernetes: compile profiles in plain words to a Helm chart.",
     )
-    parser.add_argument(
-        "--version", action="version", version=f"flowlogs {__version__}", help="print the flowlogs version and exit"
-    )
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--debug", action="store_true", help="on an internal error, print the Python traceback")
     _add_directories(parser, defaults=True)
     directories = argparse.ArgumentParser(add_help=False)
