@@ -25,6 +25,7 @@ import pytest
 import upstream_tools
 import yaml
 
+import flowlogs
 from conftest import ROOT, CliResult
 from flowlogs.cilium.preview.flows import flow_type_problem
 from flowlogs.names import end_anchors
@@ -674,10 +675,11 @@ def test_flow_type_problems_are_the_lines_hubble_cannot_read(tmp_path: Path) -> 
 # ---------------------------------------------------------------- exit 70 no more
 
 
-def test_a_closed_stdout_is_an_error_not_an_internal_one() -> None:
+@pytest.mark.parametrize("args", [["schema"], ["--version"]])
+def test_a_closed_stdout_is_an_error_not_an_internal_one(args: list[str]) -> None:
     _profile()
     result = subprocess.run(
-        [*FLOWLOGS, "schema"],
+        [*FLOWLOGS, *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -690,20 +692,29 @@ def test_a_closed_stdout_is_an_error_not_an_internal_one() -> None:
     assert result.stderr == "flowlogs: error: cannot write to standard output: it is closed (Bad file descriptor)\n"
 
 
-def test_a_broken_pipe_ends_quietly() -> None:
+@pytest.mark.parametrize("args", [["render", "p"], ["--version"]])
+def test_a_broken_pipe_ends_quietly(args: list[str]) -> None:
     _profile()
-    with subprocess.Popen([*FLOWLOGS, "render", "p"], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+    with subprocess.Popen([*FLOWLOGS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         assert process.stdout is not None and process.stderr is not None
         process.stdout.close()
         assert process.wait(timeout=120) == 1
         assert process.stderr.read() == b""
 
 
-def test_a_full_disk_on_stdout_is_named() -> None:
+@pytest.mark.parametrize("args", [["schema"], ["--version"]])
+def test_a_full_disk_on_stdout_is_named(args: list[str]) -> None:
     with open("/dev/full", "w") as full:  # noqa: PTH123
-        result = subprocess.run([*FLOWLOGS, "schema"], stdout=full, stderr=subprocess.PIPE, text=True, check=False)
+        result = subprocess.run([*FLOWLOGS, *args], stdout=full, stderr=subprocess.PIPE, text=True, check=False)
     assert result.returncode == 1
     assert result.stderr == "flowlogs: error: cannot write to standard output: No space left on device\n"
+
+
+def test_the_version_is_one_line_on_a_narrow_terminal() -> None:
+    result = subprocess.run(
+        [*FLOWLOGS, "--version"], env={**os.environ, "COLUMNS": "10"}, capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"flowlogs {flowlogs.__version__}\n", "")
 
 
 def test_validate_documents_naming_a_directory_reports_it(run_cli: Callable[..., CliResult]) -> None:

@@ -162,6 +162,8 @@ def configure(sub: argparse.ArgumentParser, command: Command, configured: set[st
 
 
 class _VersionAction(argparse.Action):
+    """`--version`: one line, never wrapped (argparse's own version action fills it to the terminal's width)."""
+
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
         super().__init__(
             option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the flowlogs version and exit"
@@ -174,7 +176,16 @@ class _VersionAction(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> None:
-        print(f"flowlogs {__version__}")
+        from ..output_stream import OutputClosed, OutputFailed, guard_stdout, silence_stdout
+
+        guard_stdout()  # a standard output that fails is the user's problem, as with every command
+        try:
+            print(f"flowlogs {__version__}", flush=True)
+        except OutputClosed:
+            silence_stdout()
+            parser.exit(EXIT_FAILED)
+        except OutputFailed as error:
+            parser.exit(EXIT_FAILED, f"flowlogs: error: {error}\n")
         parser.exit()
 
 
