@@ -19,6 +19,9 @@ UNITS = {
     "m": 60 * 10**9,
     "h": 3600 * 10**9,
 }
+# What flowlogs' schemas accept as a duration: whole numbers of the units people write (a subset of
+# what ParseDuration reads, which also takes fractions, signs, ns and us).
+DURATION_PATTERN = "^([0-9]+(ms|s|m|h))+$"
 _TOP = 1 << 63
 _UINT64 = (1 << 64) - 1
 MAX_NANOSECONDS = _TOP - 1

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..go_duration import DURATION_PATTERN
 from ..values_model import ChartValue, Section, shared_schema, string_pattern
-from . import kinds
 from . import schema as profile_schema
 from .defaults import DEFAULT_VERSION, POLICY_SYNC_PATH_PREFIX, SUPPORTED_VERSIONS, WORKLOAD_KINDS
 from .tables import load_tables
@@ -105,7 +105,7 @@ def felix_spec_schema() -> dict[str, Any]:
         elif felix_field.type == "enum":
             properties[name] = {"enum": list(felix_field.values)}
         elif felix_field.type == "duration":
-            properties[name] = {"type": "string", "pattern": kinds.DURATION_PATTERN}
+            properties[name] = {"type": "string", "pattern": DURATION_PATTERN}
         else:
             properties[name] = {"type": felix_field.type}
     return _strict(properties)

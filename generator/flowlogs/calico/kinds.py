@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..go_duration import parse_duration
+from ..go_duration import DURATION_PATTERN, parse_duration
 from ..kinds import INVALID, ValueKind
 from .defaults import POLICY_SYNC_PATH_PREFIX
 from .tables import FelixField
@@ -31,7 +31,6 @@ INT64_MAX = 2**63 - 1
 _SHORTER = "Felix reads it with Go's time.ParseDuration (int64 nanoseconds); use a shorter interval such as 5m"
 
 SWITCH = {"oneOf": [{"type": "boolean"}, {"enum": ["on", "off"], "title": "on/off switch"}]}
-DURATION_PATTERN = "^([0-9]+(ms|s|m|h))+$"
 DURATION = {
     "type": ["string", "integer"],
     "title": "duration",

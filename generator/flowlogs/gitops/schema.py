@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from ..go_duration import DURATION_PATTERN
 from ..names import DNS_LABEL_SCHEMA as DNS_LABEL
 from ..registry import fleet_overrides
 
@@ -50,7 +51,7 @@ def _object(
 
 _GO_DURATION = {
     "type": "string",
-    "pattern": "^([0-9]+(ms|s|m|h))+$",
+    "pattern": DURATION_PATTERN,
     "x-pattern-hint": "a duration such as 5s, 3m or 1h",
 }
 
