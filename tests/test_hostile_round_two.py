@@ -611,13 +611,15 @@ TYPE_CASES += [
     {"flow": {"verdict": "DROPPED"}, "node_name": 5},
     {"flow": {"source": {"labels": "a"}}},
 ]
-# The endpoint fields preview groups matched flows by (namespace, pod name, IP of each side), wrongly
-# typed in a flow that an unfiltered flow log matches.
+# The fields preview groups and orders matched flows by (each side's namespace, pod name and IP, the
+# node, the time), wrongly typed in a flow that an unfiltered flow log matches.
 ENDPOINT_CASES = [
     {"flow": {"verdict": "DROPPED", "IP": {"source": 3, "destination": "10.0.0.2"}}},
     {"flow": {"verdict": "DROPPED", "IP": {"source": "10.0.0.1", "destination": ["10.0.0.2"]}}},
     {"flow": {"verdict": "DROPPED", "source": {"namespace": 7}}},
     {"flow": {"verdict": "DROPPED", "destination": {"pod_name": {"a": 1}}}},
+    {"flow": {"verdict": "DROPPED"}, "node_name": 5, "time": "2026-01-01T00:00:00Z"},  # the exporter's line
+    {"flow": {"verdict": "DROPPED", "time": 5}},
 ]
 TYPE_CASES += ENDPOINT_CASES
 
@@ -639,7 +641,9 @@ def test_preview_never_fails_internally_on_wrongly_typed_fields(run_cli: Callabl
     assert errors  # the source label filter reads `source`: a string there is named, not a crash
 
 
-def test_a_matched_flow_with_a_wrongly_typed_endpoint_is_named_at_its_line(run_cli: Callable[..., CliResult]) -> None:
+def test_a_matched_flow_with_a_wrongly_typed_field_it_is_grouped_by_is_named_at_its_line(
+    run_cli: Callable[..., CliResult],
+) -> None:
     # Once an internal error (exit 70) when the report sorted a number among the names of its top sources.
     _profile(text=PROFILE.replace("      include:\n        - verdict: dropped\n", ""))  # every flow matches
     valid = json.dumps({"flow": {"verdict": "DROPPED", "IP": {"source": "10.0.0.1", "destination": "10.0.0.2"}}})

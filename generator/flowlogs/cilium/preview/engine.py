@@ -102,6 +102,8 @@ class FlowLogTally:
         if node:
             totals = self.node_totals.get(node)
             if totals is None:
+                if type(node) is not str:  # a proto string: the engine names the line (flow_type_error)
+                    raise TypeError("a flow's node_name is not a string")
                 if len(self.node_totals) < GROUPS_KEPT:
                     self.node_totals[node] = [1, size]
             else:

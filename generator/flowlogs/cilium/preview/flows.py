@@ -238,7 +238,7 @@ def event_from_object(obj: Any, number: int, size: int, table: dict[str, str]) -
         if _needs_renaming(obj, table):
             body = _to_proto_names(obj, table)
         return FlowEvent(
-            number, kind, body, _NO_PAYLOAD, str(body.get("node_name", "")), str(body.get("time", "")), size
+            number, kind, body, _NO_PAYLOAD, _string(body.get("node_name") or ""), _string(body.get("time") or ""), size
         )
     if _needs_renaming(obj, table) or _needs_renaming(body, table):
         obj = _to_proto_names(obj, table)
@@ -246,7 +246,15 @@ def event_from_object(obj: Any, number: int, size: int, table: dict[str, str]) -
     flow = body if kind == "flow" else {}
     node = obj.get("node_name") or flow.get("node_name") or ""
     time = obj.get("time") or flow.get("time") or ""
-    return FlowEvent(number, kind, flow, body if kind != "flow" else _NO_PAYLOAD, str(node), str(time), size)
+    return FlowEvent(number, kind, flow, body if kind != "flow" else _NO_PAYLOAD, _string(node), _string(time), size)
+
+
+def _string(value: Any) -> str:
+    """A proto string or Timestamp as protojson writes it: a JSON string. Anything else raises
+    TypeError, which the engine turns into an error naming the line (flow_type_error)."""
+    if type(value) is not str:
+        raise TypeError("not a JSON string")
+    return value
 
 
 _NO_PAYLOAD: dict[str, Any] = {}
