@@ -679,7 +679,7 @@ def test_flow_type_problems_are_the_lines_hubble_cannot_read(tmp_path: Path) -> 
 # ---------------------------------------------------------------- exit 70 no more
 
 
-@pytest.mark.parametrize("args", [["schema"], ["--version"]])
+@pytest.mark.parametrize("args", [["schema"], ["--version"], ["--help"], ["render", "--help"]])
 def test_a_closed_stdout_is_an_error_not_an_internal_one(args: list[str]) -> None:
     _profile()
     result = subprocess.run(
@@ -696,7 +696,7 @@ def test_a_closed_stdout_is_an_error_not_an_internal_one(args: list[str]) -> Non
     assert result.stderr == "flowlogs: error: cannot write to standard output: it is closed (Bad file descriptor)\n"
 
 
-@pytest.mark.parametrize("args", [["render", "p"], ["--version"]])
+@pytest.mark.parametrize("args", [["render", "p"], ["--version"], ["--help"]])
 def test_a_broken_pipe_ends_quietly(args: list[str]) -> None:
     _profile()
     with subprocess.Popen([*FLOWLOGS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
@@ -706,7 +706,7 @@ def test_a_broken_pipe_ends_quietly(args: list[str]) -> None:
         assert process.stderr.read() == b""
 
 
-@pytest.mark.parametrize("args", [["schema"], ["--version"]])
+@pytest.mark.parametrize("args", [["schema"], ["--version"], ["--help"], ["render", "--help"]])
 def test_a_full_disk_on_stdout_is_named(args: list[str]) -> None:
     with open("/dev/full", "w") as full:  # noqa: PTH123
         result = subprocess.run([*FLOWLOGS, *args], stdout=full, stderr=subprocess.PIPE, text=True, check=False)

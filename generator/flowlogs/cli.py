@@ -21,12 +21,14 @@ from .extras import MissingExtra
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(lazy=True).parse_args(argv)
     from .output_stream import OutputClosed, guard_stdout, silence_stdout
 
     original = sys.stdout
-    guard_stdout()
+    guard_stdout()  # before parsing: --help and --version write through it too
+    speaker, debug = "flowlogs", False  # until the arguments are parsed
     try:
+        args = build_parser(lazy=True).parse_args(argv)
+        speaker, debug = f"flowlogs {args.command}", args.debug
         code = run_command(command_table()[args.command], args)
         sys.stdout.flush()
         return code
@@ -42,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_FAILED
     except MissingExtra as error:
-        print(f"flowlogs {args.command}: {error}", file=sys.stderr)
+        print(f"{speaker}: {error}", file=sys.stderr)
         return EXIT_FAILED
     except FlowlogsError as error:
         print(f"flowlogs: error: {error}", file=sys.stderr)
@@ -50,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception as error:  # the one place that turns a bug into a message, not a traceback
-        return _internal_error(error, debug=args.debug)
+        return _internal_error(error, debug=debug)
     finally:
         sys.stdout = original
 

@@ -176,16 +176,7 @@ class _VersionAction(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> None:
-        from ..output_stream import OutputClosed, OutputFailed, guard_stdout, silence_stdout
-
-        guard_stdout()  # a standard output that fails is the user's problem, as with every command
-        try:
-            print(f"flowlogs {__version__}", flush=True)
-        except OutputClosed:
-            silence_stdout()
-            parser.exit(EXIT_FAILED)
-        except OutputFailed as error:
-            parser.exit(EXIT_FAILED, f"flowlogs: error: {error}\n")
+        print(f"flowlogs {__version__}", flush=True)  # a failure here is the CLI's to report, as any command's
         parser.exit()
 
 
