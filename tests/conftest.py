@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from flowlogs.cli import main
+from flowlogs.writing import write_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 
@@ -301,10 +302,7 @@ def _keep_durations() -> None:
         return
     known = {k: v for k, v in _last_durations().items() if (ROOT / k.split("::")[0]).is_file()}
     known.update(_ran)
-    DURATIONS.parent.mkdir(parents=True, exist_ok=True)
-    partial = DURATIONS.with_name(f"{DURATIONS.name}.{os.getpid()}")
-    partial.write_text(json.dumps(known, indent=0, sort_keys=True), encoding="utf-8")
-    os.replace(partial, DURATIONS)
+    write_file(DURATIONS, json.dumps(known, indent=0, sort_keys=True), what="test durations", make_parents=True)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

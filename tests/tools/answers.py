@@ -35,12 +35,14 @@ import random
 import re
 import shlex
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from flowlogs.errors import UserError
+from flowlogs.writing import write_file
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "v1"
@@ -208,17 +210,8 @@ def read(path: Path, expected_key: str) -> Answer | None:
 
 def write(path: Path, entry_key: str, argv: Sequence[str], answer: Answer) -> None:
     """One answer, written atomically (a reader sees the old file or the whole new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     entry = {"format": FORMAT, "key": entry_key, "argv": list(argv), **answer.__dict__}
-    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(entry, out, ensure_ascii=True)
-        os.replace(scratch, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(scratch)
-        raise
+    write_file(path, json.dumps(entry, ensure_ascii=True), what="upstream answer", make_parents=True)
 
 
 @dataclass
@@ -261,7 +254,7 @@ def run(
     if kept is None:
         answer = _ask(command, stdin, env, timeout)
         _count("asked")
-        with contextlib.suppress(OSError):  # a read-only cache: the answer is still right
+        with contextlib.suppress(OSError, UserError):  # a read-only or damaged cache: the answer is still right
             stdout, stderr = (_placeholders(text, paths) for text in (answer.stdout, answer.stderr))
             write(entry, entry_key, command, Answer(answer.returncode, stdout, stderr))
     else:
