@@ -71,17 +71,19 @@ _TIMESTAMP = re.compile(
 )
 
 
-def _go_parse_int(text: str, *, signed: bool = True) -> int | None:
-    """Go `strconv.ParseInt(text, 0, 64)` (`ParseUint` with signed=False), None when it fails."""
+def go_parse_int(text: str, *, signed: bool = True, base: int = 0) -> int | None:
+    """Go `strconv.ParseInt(text, base, 64)` (`ParseUint` with signed=False), base 0 (the prefix
+    says: 0x, 0o, 0b, 0) or 10; None when it fails."""
     sign = 1
     body = text
     if signed and body[:1] in ("+", "-"):
         sign = -1 if body[0] == "-" else 1
         body = body[1:]
-    base = 10
-    if len(body) > 1 and body[0] == "0":
-        prefix = body[1].lower()
-        base, body = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
+    if base == 0:
+        base = 10
+        if len(body) > 1 and body[0] == "0":
+            prefix = body[1].lower()
+            base, body = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
     if not body or not re.fullmatch(_DIGITS[base], body) or len(body.lstrip("0")) > 64:
         return None  # over 64 digits is out of range in any base (and past Python's int() limit)
     value = sign * int(body, base)
@@ -108,7 +110,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
             return TIMESTAMP_TAG, text
         plain = text.replace("_", "")
         for signed in (True, False):
-            if (number := _go_parse_int(plain, signed=signed) if plain else None) is not None:
+            if (number := go_parse_int(plain, signed=signed) if plain else None) is not None:
                 return INT_TAG, number
         if _YAML_STYLE_FLOAT.fullmatch(plain):
             value = float(plain)

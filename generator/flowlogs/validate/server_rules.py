@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from .documents import json_pointer
+from .kubeyaml import go_parse_int
 from .partial import is_partial_manifest
 from .results import Issue
 
@@ -203,22 +204,11 @@ def parse_quantity(text: str) -> Decimal:
         value = number.scaleb(_DECIMAL_SUFFIXES[suffix], exact)
     elif suffix in _BINARY_SUFFIXES:
         value = exact.multiply(number, 2 ** _BINARY_SUFFIXES[suffix])
-    elif len(suffix) > 1 and suffix[0] in "eE" and (exponent := _int64(suffix[1:])) is not None:
+    elif len(suffix) > 1 and suffix[0] in "eE" and (exponent := go_parse_int(suffix[1:], base=10)) is not None:
         value = number.scaleb((exponent + 2**31) % 2**32 - 2**31, exact)  # Go's int32(parsed)
     else:
         raise ValueError("unable to parse quantity's suffix")
     return value.copy_negate() if sign == "-" else value
-
-
-def _int64(digits: str) -> int | None:
-    """strconv.ParseInt(digits, 10, 64): a sign, then decimal digits; None beyond int64."""
-    if not re.fullmatch(r"[-+]?[0-9]+", digits):
-        return None
-    significant = digits.lstrip("+-").lstrip("0")
-    if len(significant) > 19:
-        return None
-    value = int(significant or "0") * (-1 if digits[0] == "-" else 1)
-    return value if -(2**63) <= value < 2**63 else None
 
 
 def _quantity_text(value: Any) -> str | None:
