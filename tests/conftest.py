@@ -196,7 +196,8 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
             shutil.copytree(KUBE_APISERVER_SEED / part, run_dir / part)
     server = upstream_tools.ApiServer.start(run_dir)
     try:
-        server.wait_established()  # the seed's etcd holds them (applied when the seed was made)
+        # the seed's etcd holds them (applied when the seed was made)
+        server.wait_established(*upstream_tools.LIVE_CRDS.values())
         yield server
     finally:
         server.stop()

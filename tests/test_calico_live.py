@@ -37,7 +37,6 @@ from calico_live import (
     script_env,
     server_side_apply,
     subject_access,
-    wait_established,
     watched,
     write_status,
 )
@@ -99,7 +98,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, chart_docs: list[dict[str,
     chart's ServiceAccount and RBAC."""
     with started_kube_apiserver(tmp_path_factory, "calico-apiserver") as server:
         server_side_apply(server, [projectcalico_v3_crd()], force=True)
-        wait_established(server, "felixconfigurations.projectcalico.org")
+        server.wait_established("felixconfigurations.projectcalico.org")
         ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
         rbac = [
             d

@@ -140,18 +140,6 @@ def object_path(server: ApiServer, doc: dict[str, Any]) -> str:
     return f"{prefix}{namespace}/{plural}/{doc['metadata']['name']}"
 
 
-def wait_established(server: ApiServer, crd: str, seconds: float = 60) -> None:
-    """`kubectl wait --for=condition=Established crd/NAME`: polls the CRD from this process."""
-    deadline = time.monotonic() + seconds
-    while True:
-        _, found = server.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}")
-        conditions = ((found or {}).get("status") or {}).get("conditions") or []
-        if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
-            return
-        assert time.monotonic() < deadline, f"CRD {crd} not Established after {seconds} s: {found}"
-        time.sleep(0.02)
-
-
 def get(server: ApiServer, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
     """The object as `kubectl get -o json --show-managed-fields --ignore-not-found` prints it (None: not found)."""
     status, body = server.request("GET", resource_path(server, kind, name, namespace))

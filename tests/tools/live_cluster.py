@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from calico_live import object_path, server_side_apply, wait_established
+from calico_live import object_path, server_side_apply
 from upstream_tools import SHARED_CRDS, ApiServer
 
 from flowlogs.cli import main
@@ -116,7 +116,7 @@ def prepare(
     partial = [obj for obj in objects if is_partial(obj)]
     if any(obj["apiVersion"] == "projectcalico.org/v3" for obj in objects):
         apply_objects(server, [felix_v3_crd()])
-        wait_established(server, "felixconfigurations.projectcalico.org")
+        server.wait_established("felixconfigurations.projectcalico.org")
     # A partial manifest the server would refuse by name gets no stand-in (it would be refused too).
     wanted += [stand_in for stand_in in map(existing_object, partial) if not server_rule_issues(stand_in)]
     apply_objects(server, wanted)

@@ -24,7 +24,6 @@ import ssl
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,15 +46,16 @@ KUBE_APISERVER_DIR = CACHE / "kube-apiserver"
 
 # The CRDs the API server gets: of the several FelixConfiguration and ApplicationLayer CRDs in
 # ../shared/crds (one name each), the Calico Enterprise ones of the newest release.
-LIVE_CRDS = (
-    "argoproj.io_applications.yaml",
-    "argoproj.io_applicationsets.yaml",
-    "argoproj.io_appprojects.yaml",
-    "crd.projectcalico.org_felixconfigurations_enterprise.yaml",
-    "operator.tigera.io_applicationlayers.yaml",
-    "operator.tigera.io_logcollectors.yaml",
-    "operator.tigera.io_logstorages.yaml",
-)
+# The CRDs of ../shared/crds every live server gets: file -> the CRD's name (its metadata.name).
+LIVE_CRDS = {
+    "argoproj.io_applications.yaml": "applications.argoproj.io",
+    "argoproj.io_applicationsets.yaml": "applicationsets.argoproj.io",
+    "argoproj.io_appprojects.yaml": "appprojects.argoproj.io",
+    "crd.projectcalico.org_felixconfigurations_enterprise.yaml": "felixconfigurations.crd.projectcalico.org",
+    "operator.tigera.io_applicationlayers.yaml": "applicationlayers.operator.tigera.io",
+    "operator.tigera.io_logcollectors.yaml": "logcollectors.operator.tigera.io",
+    "operator.tigera.io_logstorages.yaml": "logstorages.operator.tigera.io",
+}
 
 
 # For the upstream Go programs the tests start hundreds of times (hubble, kubectl, helm), each for well
@@ -280,23 +280,23 @@ class ApiServer:
                     raise
         return response.status, json.loads(payload) if payload else None
 
-    def apply_crds(self, names: Sequence[str] = LIVE_CRDS) -> None:
-        """Apply CRDs of ../shared/crds server-side and wait until each is Established."""
-        files = [arg for name in names for arg in ("-f", str(SHARED_CRDS / name))]
+    def apply_crds(self) -> None:
+        """Apply the LIVE_CRDS server-side and wait until each is Established."""
+        files = [arg for name in LIVE_CRDS for arg in ("-f", str(SHARED_CRDS / name))]
         self.kubectl("apply", "--server-side", "--force-conflicts", *files)
-        self.wait_established(names)
+        self.wait_established(*LIVE_CRDS.values())
 
-    def wait_established(self, names: Sequence[str] = LIVE_CRDS) -> None:
-        """Wait until each of these CRDs of ../shared/crds, stored already, is Established."""
-        files = [arg for name in names for arg in ("-f", str(SHARED_CRDS / name))]
-        deadline = time.monotonic() + 60
-        while True:
-            waited = self.kubectl("wait", "--for=condition=Established", "--timeout=30s", *files, check=False)
-            if waited.returncode == 0:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"CRDs not Established: {waited.stderr}")
-            time.sleep(0.5)
+    def wait_established(self, *crds: str, seconds: float = 60) -> None:
+        """`kubectl wait --for=condition=Established crd/NAME ...`: polls each CRD from this process."""
+        deadline = time.monotonic() + seconds
+        for crd in crds:
+            while True:
+                _, found = self.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}")
+                conditions = ((found or {}).get("status") or {}).get("conditions") or []
+                if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+                    break
+                assert time.monotonic() < deadline, f"CRD {crd} not Established after {seconds} s: {found}"
+                time.sleep(0.02)
 
 
 def seed_key() -> str:
