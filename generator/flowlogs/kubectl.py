@@ -35,6 +35,11 @@ _FORBIDDEN = re.compile(r"\(Forbidden\)|\(Unauthorized\)|You must be logged in t
 _NO_TYPE = re.compile(r"the server doesn't have a resource type|no matches for kind")
 
 
+def _qualified_type(api_version: str, kind: str) -> str:
+    group, _, version = api_version.rpartition("/")
+    return f"{kind}.{version}.{group}" if group else kind
+
+
 class ClusterError(UserError):
     """The cluster cannot be asked at all: unreachable, no such context, no permission."""
 
@@ -51,8 +56,7 @@ class ObjectRef:
     @property
     def resource(self) -> str:
         """kubectl's fully qualified TYPE/NAME (Kind.version.group/name), unambiguous across groups."""
-        group, _, version = self.api_version.rpartition("/")
-        return f"{self.kind}.{version}.{group}/{self.name}" if group else f"{self.kind}/{self.name}"
+        return f"{_qualified_type(self.api_version, self.kind)}/{self.name}"
 
     def __str__(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
@@ -69,8 +73,7 @@ class Selection:
 
     @property
     def resource(self) -> str:
-        group, _, version = self.api_version.rpartition("/")
-        return f"{self.kind}.{version}.{group}" if group else self.kind
+        return _qualified_type(self.api_version, self.kind)
 
     def __str__(self) -> str:
         return f"{self.kind} in {self.namespace} matching {self.selector}"
@@ -168,7 +171,7 @@ class Kubectl:
             args += ["--namespace", ref.namespace]
         completed = self.run(*args)
         if completed.returncode != 0:
-            return self._missing(completed.stderr, f"get {ref}", ref.api_version, ref.kind)
+            return self._missing(completed.stderr, f"get {ref}", ref)
         if not completed.stdout.strip():
             return Missing("not found")
         return dict(json.loads(completed.stdout))
@@ -186,20 +189,16 @@ class Kubectl:
             "json",
         )
         if completed.returncode != 0:
-            return self._missing(
-                completed.stderr,
-                f"list {selection.kind} in {selection.namespace}",
-                selection.api_version,
-                selection.kind,
-            )
+            return self._missing(completed.stderr, f"list {selection.kind} in {selection.namespace}", selection)
         return list(json.loads(completed.stdout).get("items") or [])
 
-    def _missing(self, stderr: str, what: str, api_version: str, kind: str) -> Missing:
+    def _missing(self, stderr: str, what: str, target: ObjectRef | Selection) -> Missing:
         message = _message(stderr)
         fatal(message, what)
         if _NO_TYPE.search(message):  # kubectl's own words name a group it guessed from Kind.version.group
             return Missing(
-                f"the cluster does not serve {kind} of {api_version} (is the product that defines it installed?)"
+                f"the cluster does not serve {target.kind} of {target.api_version} (is the product that defines it "
+                "installed?)"
             )
         raise ClusterError(f"kubectl could not {what}: {message}")
 

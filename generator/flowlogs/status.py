@@ -114,12 +114,8 @@ def profile_status(
 
 
 def _ref_of(target: ObjectRef | Selection) -> dict[str, str]:
-    ref = {"apiVersion": target.api_version, "kind": target.kind, "namespace": target.namespace}
-    if isinstance(target, ObjectRef):
-        ref["name"] = target.name
-    else:
-        ref["selector"] = target.selector
-    return ref
+    named = {"name": target.name} if isinstance(target, ObjectRef) else {"selector": target.selector}
+    return {"apiVersion": target.api_version, "kind": target.kind, "namespace": target.namespace, **named}
 
 
 def _check(

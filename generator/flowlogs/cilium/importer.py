@@ -36,10 +36,6 @@ NAMESPACE_WORDS: dict[str, FilterWord] = {
 }
 
 
-def _node(value: Any) -> Node:
-    return Node(value, ("import",), Positions("import", {}, {}))
-
-
 def _compiles_to(word: FilterWord, words: Any, field: str, upstream: Any, tables: CiliumTables) -> bool:
     """Whether a filter of this one word compiles to exactly `field: upstream` (a pod word qualifies
     its names as hubble does: `*/db` is /db, a bare name default/)."""
@@ -101,7 +97,7 @@ def _compile_one(words: dict[str, Any], tables: CiliumTables) -> dict[str, Any] 
     from .compile import compile_filter
 
     diagnostics = Diagnostics()
-    compiled = compile_filter(_node(words), tables, diagnostics)
+    compiled = compile_filter(Node(words, ("import",), Positions("import", {}, {})), tables, diagnostics)
     return compiled[0] if len(compiled) == 1 and not diagnostics.errors else None
 
 

@@ -49,11 +49,7 @@ def _object(
     return {key: value for key, value in schema.items() if value not in (None, "")}
 
 
-_GO_DURATION = {
-    "type": "string",
-    "pattern": DURATION_PATTERN,
-    "x-pattern-hint": "a duration such as 5s, 3m or 1h",
-}
+_GO_DURATION = {"type": "string", "pattern": DURATION_PATTERN, "x-pattern-hint": "a duration such as 5s, 3m or 1h"}
 
 
 def _retry_schema() -> dict[str, Any]:

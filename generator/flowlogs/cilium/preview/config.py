@@ -277,8 +277,7 @@ def _rendered_order(entry: dict[Any, Any]) -> dict[Any, Any]:
                 return x < y
             if x.isalpha() or y.isalpha():
                 return y.isalpha()
-            an = int("".join(c for c in _digits(a[i:])) or "0")
-            bn = int("".join(c for c in _digits(b[i:])) or "0")
+            an, bn = int(_digits(a[i:]) or "0"), int(_digits(b[i:]) or "0")
             return an < bn if an != bn else x < y
         return len(a) < len(b)
 
@@ -288,11 +287,6 @@ def _rendered_order(entry: dict[Any, Any]) -> dict[Any, Any]:
 
 def _digits(text: str) -> str:
     return text[: len(text) - len(text.lstrip("0123456789"))]
-
-
-def _chart_default(top: Any, own: Any) -> Any:
-    """Sprig's `default`: the top-level value unless it is empty (null, 0, false, "", [] or {})."""
-    return own if top in (None, 0, "", [], {}) else top
 
 
 _ROTATION_KEYS = ("fileMaxSizeMb", "fileMaxBackups", "fileCompress")
@@ -351,7 +345,9 @@ def _from_helm_values(
         }
 
         def rotation(key: str) -> Any:
-            return _chart_default(export.get(key), own[key]) if key in rotation_keys else None
+            # Sprig's `default`: the top-level value unless it is empty (null, 0, false, "", [] or {}).
+            top = export.get(key)
+            return (own[key] if top in (None, 0, "", [], {}) else top) if key in rotation_keys else None
 
         interval = None
         if tables.aggregation:

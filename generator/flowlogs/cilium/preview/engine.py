@@ -46,13 +46,8 @@ class LineSpool:
     def __iter__(self) -> Iterator[int]:
         if self.file is not None:
             self.file.seek(0)
-            while True:
-                chunk = array.array("Q")
-                data = self.file.read(8 * _CHUNK)
-                if not data:
-                    break
-                chunk.frombytes(data)
-                yield from chunk
+            while data := self.file.read(8 * _CHUNK):
+                yield from array.array("Q", data)
         yield from self.buffer
 
     def close(self) -> None:
