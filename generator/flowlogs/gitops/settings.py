@@ -365,25 +365,18 @@ def apply_overrides(
     flags = (
         ("--repo-url", overrides.repo_url, "repo_url", check_repo_url, "repository URL"),
         ("--revision", overrides.revision, "revision", check_revision, "target revision"),
+        ("--argocd-namespace", overrides.argocd_namespace, "argocd_namespace", _check_name, "namespace"),
+        ("--project", overrides.project, "project", _check_name, "project"),
     )
     for flag, value, attribute, check, what in flags:
         if value is not None and check(value, Location(flag), diagnostics, what):
-            settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # both attributes are str
-    for flag, value, attribute in (
-        ("--argocd-namespace", overrides.argocd_namespace, "argocd_namespace"),
-        ("--project", overrides.project, "project"),
-    ):
-        if value is None:
-            continue
-        if DNS_LABEL_RE.match(value):
-            settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # both attributes are str
-        else:
-            diagnostics.error(
-                Location(flag),
-                f"'{value}' is not a valid name",
-                ("use lower-case letters, digits and '-' (a DNS label)"),
-            )
+            settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # all four attributes are str
     return settings
+
+
+def _check_name(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
+    hint = "use lower-case letters, digits and '-' (a DNS label)"
+    return bool(DNS_LABEL_RE.match(value)) or _refuse(diagnostics, location, f"'{value}' is not a valid name", hint)
 
 
 def git_origin_hint(values_dir: Path) -> str:
