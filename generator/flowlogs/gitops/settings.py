@@ -235,6 +235,11 @@ def check_revision(value: str, location: Location, diagnostics: Diagnostics, wha
     return True
 
 
+def _check_name(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
+    hint = "use lower-case letters, digits and '-' (a DNS label)"
+    return bool(DNS_LABEL_RE.match(value)) or _refuse(diagnostics, location, f"'{value}' is not a valid name", hint)
+
+
 # ---------------------------------------------------------------- the `gitops:` section
 
 
@@ -372,11 +377,6 @@ def apply_overrides(
         if value is not None and check(value, Location(flag), diagnostics, what):
             settings = replace(settings, **{attribute: value})  # type: ignore[arg-type]  # all four attributes are str
     return settings
-
-
-def _check_name(value: str, location: Location, diagnostics: Diagnostics, what: str) -> bool:
-    hint = "use lower-case letters, digits and '-' (a DNS label)"
-    return bool(DNS_LABEL_RE.match(value)) or _refuse(diagnostics, location, f"'{value}' is not a valid name", hint)
 
 
 def git_origin_hint(values_dir: Path) -> str:
