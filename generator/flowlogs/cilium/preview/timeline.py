@@ -29,15 +29,13 @@ ROUND_WIDTHS = (
 
 @dataclass(slots=True, eq=False)
 class Timeline:
-    """Counts of events per timestamp prefix; `untimed` counts the events without a time."""
+    """Counts of events per timestamp prefix (an event without a time is not counted)."""
 
     counts: dict[str, int] = field(default_factory=dict)
     cut: int = 19  # the prefix's length: 19 a second (see _COARSER)
-    untimed: int = 0
 
     def add(self, stamp: str) -> None:
         if not stamp:
-            self.untimed += 1
             return
         key = stamp[: self.cut]
         counts = self.counts
@@ -56,8 +54,8 @@ class Timeline:
             for key, count in self.counts.items():
                 merged[key[:cut]] = merged.get(key[:cut], 0) + count
             self.counts = merged
-        if len(self.counts) > KEPT:  # more than KEPT distinct days: not times; count it as untimed
-            self.untimed += self.counts.pop(newest[: self.cut])
+        if len(self.counts) > KEPT:  # more than KEPT distinct days: not times; not counted
+            del self.counts[newest[: self.cut]]
 
     @property
     def seconds(self) -> int:
@@ -67,13 +65,12 @@ class Timeline:
 
 @dataclass(frozen=True)
 class Axis:
-    """Equal bins from `start` (UTC), `width` seconds each; per series, its count in each bin
-    and the events it could not place (no time, or one that is not an RFC 3339 time)."""
+    """Equal bins from `start` (UTC), `width` seconds each; per series, its count in each bin (of the events
+    with an RFC 3339 time)."""
 
     start: datetime
     width: int
     counts: tuple[tuple[int, ...], ...]
-    untimed: tuple[int, ...]
 
     @property
     def bins(self) -> int:
@@ -96,18 +93,10 @@ def _moment(key: str) -> int | None:
 
 def axis(series: Sequence[Timeline], max_bins: int = MAX_BINS) -> Axis | None:
     """Every series summed into the same bins; None when no event has a time."""
-    placed: list[list[tuple[int, int]]] = []
-    untimed: list[int] = []
-    for timeline in series:
-        moments, lost = [], timeline.untimed
-        for key, count in timeline.counts.items():
-            moment = _moment(key)
-            if moment is None:
-                lost += count
-            else:
-                moments.append((moment, count))
-        placed.append(moments)
-        untimed.append(lost)
+    placed = [
+        [(moment, count) for key, count in timeline.counts.items() if (moment := _moment(key)) is not None]
+        for timeline in series
+    ]
     every = [moment for moments in placed for moment, _ in moments]
     if not every:
         return None
@@ -125,4 +114,4 @@ def axis(series: Sequence[Timeline], max_bins: int = MAX_BINS) -> Axis | None:
         for moment, count in moments:
             row[(moment - start) // width] += count
         counts.append(tuple(row))
-    return Axis(datetime.fromtimestamp(start, UTC), width, tuple(counts), tuple(untimed))
+    return Axis(datetime.fromtimestamp(start, UTC), width, tuple(counts))
