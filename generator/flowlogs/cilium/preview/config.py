@@ -95,20 +95,21 @@ def _mapping(value: Any, where: str, what: str = "a mapping") -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ExporterConfigError(f"{where}: expected {what}, got {_kind(value)}")
+        raise ExporterConfigError(f"{where}: expected {what}, got {value_kind(value)}")
     return value
 
 
-def _kind(value: Any) -> str:
+def value_kind(value: Any, mapping: str = "a mapping") -> str:
+    """A JSON value's type as messages name it; `mapping` names an object."""
     kinds = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
-    return kinds.get(type(value), "a mapping")
+    return kinds.get(type(value), mapping)
 
 
 def _list(value: Any, where: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ExporterConfigError(f"{where}: expected a list, got {_kind(value)}")
+        raise ExporterConfigError(f"{where}: expected a list, got {value_kind(value)}")
     return value
 
 
@@ -117,7 +118,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     items = _list(value, where)
     for index, item in enumerate(items):
         if isinstance(item, (dict, list)) or item is None:
-            raise ExporterConfigError(f"{where}[{index}]: expected a string, got {_kind(item)}")
+            raise ExporterConfigError(f"{where}[{index}]: expected a string, got {value_kind(item)}")
     return tuple(_go_string(item) for item in items)
 
 
@@ -131,7 +132,7 @@ def _filters(value: Any, where: str) -> tuple[dict[str, Any], ...]:
     filters = []
     for index, item in enumerate(_list(value, where)):
         if not isinstance(item, dict):
-            raise ExporterConfigError(f"{where}[{index}]: a FlowFilter is a mapping, got {_kind(item)}")
+            raise ExporterConfigError(f"{where}[{index}]: a FlowFilter is a mapping, got {value_kind(item)}")
         filters.append(item)
     return tuple(filters)
 
@@ -163,7 +164,7 @@ def _optional_text(value: Any, where: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, (dict, list)):
-        raise ExporterConfigError(f"{where}: expected a string, got {_kind(value)}")
+        raise ExporterConfigError(f"{where}: expected a string, got {value_kind(value)}")
     return _go_string(value)
 
 
@@ -222,7 +223,7 @@ def _from_config_map(document: dict[str, Any], where: str) -> tuple[FlowLogConfi
     if not isinstance(data[FLOWLOGS_KEY], str):
         raise ExporterConfigError(
             f"{where}: ConfigMap {name} data.{FLOWLOGS_KEY}: expected the file's text (a string), got "
-            f"{_kind(data[FLOWLOGS_KEY])}"
+            f"{value_kind(data[FLOWLOGS_KEY])}"
         )
     shown = f"{where} (ConfigMap {name}, data.{FLOWLOGS_KEY})"
     try:
@@ -245,7 +246,7 @@ def _chart_filters(value: Any, where: str) -> tuple[dict[str, Any], ...]:
         if not isinstance(item, str):
             raise ExporterConfigError(
                 f'{at}: Cilium\'s chart takes a FlowFilter here as JSON text, e.g. \'{{"verdict":["DROPPED"]}}\'; '
-                f"it writes {_kind(item)} as Go text (e.g. map[verdict:[DROPPED]]) that the agent cannot decode"
+                f"it writes {value_kind(item)} as Go text (e.g. map[verdict:[DROPPED]]) that the agent cannot decode"
             )
         position = 0
         while True:

@@ -27,6 +27,7 @@ import orjson
 from ...datafiles import load_data_file
 from ...errors import FlowlogsError
 from ..flow_schema import json_name, load_flow_schema
+from .config import value_kind
 
 _PROTO_TABLE = Path(__file__).resolve().parent / "flow_proto.yaml"
 
@@ -281,18 +282,6 @@ _RFC3339 = re.compile(
 _ENVELOPE = {"time": "google.protobuf.Timestamp", "node_name": "string", "flow": "Flow"}
 
 
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "a JSON object"
-
-
 def _scalar_problem(value: Any, type_name: str, enums: Any) -> str | None:
     """What a value of a singular field should have been, or None when protojson reads it."""
     if value is None:
@@ -341,7 +330,7 @@ def flow_type_problem(obj: Any, version: str) -> str | None:
 
     def walk(value: Any, message: str, path: str) -> str | None:
         if not isinstance(value, dict):
-            return f"{path}: is {_kind_of(value)}, must be a JSON object ({message})"
+            return f"{path}: is {value_kind(value, 'a JSON object')}, must be a JSON object ({message})"
         known = fields_of.get(message, {})
         for key, item in value.items():
             field = known.get(table.get(key) or key)
@@ -350,7 +339,7 @@ def flow_type_problem(obj: Any, version: str) -> str | None:
             at = f"{path}.{key}" if path else key
             if field.repeated:
                 if not isinstance(item, list):
-                    return f"{at}: is {_kind_of(item)}, must be a list"
+                    return f"{at}: is {value_kind(item, 'a JSON object')}, must be a list"
                 items = [(f"{at}[{index}]", element) for index, element in enumerate(item)]
             else:
                 items = [(at, item)]
@@ -362,18 +351,18 @@ def flow_type_problem(obj: Any, version: str) -> str | None:
                 else:
                     wanted = _scalar_problem(element, field.type, schema.enums)
                     if wanted:
-                        return f"{where}: is {_kind_of(element)}, must be {wanted}"
+                        return f"{where}: is {value_kind(element, 'a JSON object')}, must be {wanted}"
         return None
 
     if not isinstance(obj, dict):
-        return f"is {_kind_of(obj)}, must be a JSON object"
+        return f"is {value_kind(obj, 'a JSON object')}, must be a JSON object"
     if isinstance(obj.get("flow"), dict) or any(k in obj for k in ("time", "node_name", "nodeName")) and "flow" in obj:
         for key, type_name in _ENVELOPE.items():
             for spelled in {key, json_name(key)}:
                 if spelled in obj and type_name != "Flow":
                     wanted = _scalar_problem(obj[spelled], type_name, schema.enums)
                     if wanted:
-                        return f"{spelled}: is {_kind_of(obj[spelled])}, must be {wanted}"
+                        return f"{spelled}: is {value_kind(obj[spelled], 'a JSON object')}, must be {wanted}"
         return walk(obj["flow"], "Flow", "flow")
     for kind in EVENT_KINDS[1:]:
         if kind in obj or json_name(kind) in obj:
