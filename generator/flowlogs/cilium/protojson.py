@@ -58,7 +58,7 @@ def _message(
     where: str,
 ) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise FilterJsonError(f"{where or message}: a {message} is a mapping, not {_kind(value)}")
+        raise FilterJsonError(f"{where or message}: a {message} is a mapping, not {value_kind(value)}")
     result: dict[str, Any] = {}
     spelled: dict[str, str] = {}
     for key, item in value.items():
@@ -77,7 +77,7 @@ def _message(
         kind = fields[name]
         if kind.startswith("repeated "):
             if not isinstance(item, list):
-                raise FilterJsonError(f"{at}: must be a list ({kind}), not {_kind(item)}")
+                raise FilterJsonError(f"{at}: must be a list ({kind}), not {value_kind(item)}")
             result[name] = [
                 _value(element, kind.removeprefix("repeated "), tables, enums, f"{at}[{index}]")
                 for index, element in enumerate(item)
@@ -130,9 +130,10 @@ def _integer(value: Any, kind: str, where: str, what: str = "") -> int:
     return number
 
 
-def _kind(value: Any) -> str:
+def value_kind(value: Any, mapping: str = "a mapping") -> str:
+    """A JSON value's type as messages name it; `mapping` names an object."""
     kinds = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
-    return kinds.get(type(value), "a mapping")
+    return kinds.get(type(value), mapping)
 
 
 def _show(value: Any) -> str:

@@ -29,6 +29,7 @@ import yaml
 from ...errors import FlowlogsError
 from ...inputs import DOCUMENT_LIMITS, InputRefused, load_yaml_payload, read_yaml_text
 from ..defaults import DEFAULT_FILE_PATH, DEFAULT_VERSION
+from ..protojson import value_kind
 from ..tables import CiliumTables, load_tables
 
 FLOWLOGS_KEY = "flowlogs.yaml"  # the ConfigMap data key (Cilium chart, hubble-flowlog-configmap)
@@ -97,12 +98,6 @@ def _mapping(value: Any, where: str, what: str = "a mapping") -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ExporterConfigError(f"{where}: expected {what}, got {value_kind(value)}")
     return value
-
-
-def value_kind(value: Any, mapping: str = "a mapping") -> str:
-    """A JSON value's type as messages name it; `mapping` names an object."""
-    kinds = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
-    return kinds.get(type(value), mapping)
 
 
 def _list(value: Any, where: str) -> list[Any]:

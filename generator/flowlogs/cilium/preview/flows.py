@@ -27,7 +27,7 @@ import orjson
 from ...datafiles import load_data_file
 from ...errors import FlowlogsError
 from ..flow_schema import json_name, load_flow_schema
-from .config import value_kind
+from ..protojson import value_kind
 
 _PROTO_TABLE = Path(__file__).resolve().parent / "flow_proto.yaml"
 
