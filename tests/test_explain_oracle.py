@@ -28,9 +28,8 @@ from typing import Any
 
 import pytest
 import upstream_tools
-import yaml
 
-from conftest import write_profile
+from conftest import load_yaml, write_profile
 from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
 from flowlogs.cilium.filters import FIELD_WORDS, FILTER_WORDS
 from flowlogs.cilium.tables import CiliumTables, load_tables
@@ -56,7 +55,7 @@ def print_raw_filters(version: str, line: str) -> tuple[list[dict[str, Any]], li
     """The allowlist and denylist that hubble of `version` builds from an explain line."""
     completed = run_hubble(version, line)
     assert completed.returncode == 0, f"hubble {version} refuses `{line}`: {completed.stderr.strip()}"
-    printed = yaml.safe_load(completed.stdout) or {}
+    printed = load_yaml(completed.stdout) or {}
     return [json.loads(f) for f in printed.get("allowlist", [])], [json.loads(f) for f in printed.get("denylist", [])]
 
 
@@ -181,7 +180,7 @@ def random_filter(rng: random.Random, words: list[str], size: int) -> dict[str, 
 
 
 def profile_text(version: str, flow_logs: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump({"cilium": {"version": version, "flow-logs": flow_logs}}, sort_keys=False)
+    return json.dumps({"cilium": {"version": version, "flow-logs": flow_logs}}, indent=1)  # JSON is YAML
 
 
 def compiles(tmp: Path, version: str, flow_log: dict[str, Any]) -> bool:

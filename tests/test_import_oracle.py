@@ -82,13 +82,13 @@ def _why_skip() -> str:
 pytestmark = pytest.mark.skipif(bool(_why_skip()), reason=_why_skip() or "-")
 
 
-class _GoYAML(yaml.SafeLoader):
+class _GoYAML(yaml.CSafeLoader):
     """YAML as sigs.k8s.io/yaml reads it into JSON: a timestamp-looking scalar stays a string."""
 
 
 _GoYAML.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -385,7 +385,7 @@ def _rotation(version: str, entry: dict[str, Any], agent_wide: tuple[int, int, b
 
 def dynamic_exporters(version: str, flowlogs_yaml: str, agent_wide: tuple[int, int, bool]) -> list[Exporter]:
     """The flow logs the agent runs from a flowlogs.yaml (outer keys by encoding/json's rule)."""
-    document = yaml.load(flowlogs_yaml, Loader=_GoYAML)  # noqa: S506 - a SafeLoader
+    document = yaml.load(flowlogs_yaml, Loader=_GoYAML)  # noqa: S506 - a CSafeLoader
     result = []
     for entry in go_field(document, "flowLogs") or []:
         result.append(
