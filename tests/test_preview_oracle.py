@@ -196,7 +196,7 @@ def test_preview_exports_what_hubble_exports_randomised(
     version: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     seed = upstream_tools.oracle_seed(*DRAWN_BY)
-    # shown when the test fails (run_cli consumes what the test prints)
+    # shown when the test fails (the in-process CLI runs capture what the test prints)
     request.node.add_report_section("call", "oracle seed", f"FLOWLOGS_ORACLE_SEED={seed} draws these examples again")
     _run(version, 150, upstream_tools.oracle_budget(12), tmp_path, seed)
 

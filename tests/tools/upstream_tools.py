@@ -100,8 +100,8 @@ def code_digest(*also: Path) -> str:
     if also not in _DIGESTS:
         digest = hashlib.sha256()
         files = sorted(p for p in GENERATOR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for path in [*files, *also]:
-            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+        for name, path in [*((str(p.relative_to(GENERATOR)), p) for p in files), *((p.name, p) for p in also)]:
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
         _DIGESTS[also] = digest.hexdigest()
     return _DIGESTS[also]
 
