@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/bench_fleet.py [--clusters 500] [--target 10] [--repeat 3]
     .venv/bin/python benchmarks/bench_fleet.py --clusters 10000 --repeat 1
+    .venv/bin/python benchmarks/bench_fleet.py --clusters 2 --copies 0 --repeat 1   # the size its test runs
 
-Builds a temporary repository: the profiles of values/ (plus a few copies, so the fleet has
-several profiles of each kind) and a values/fleet.yaml with N clusters spread over them, some
+Builds a temporary repository: the profiles of values/ (plus `--copies` copies of each, 3 by
+default, so the fleet has several profiles of each kind) and a values/fleet.yaml with N clusters spread over them, some
 with overrides. Then times, in-process, what a user runs:
 
 1. a cold `generate` (no chart/ or gitops/ yet: everything compiled, built and written),
@@ -53,17 +54,15 @@ from flowlogs.gitops.cluster_values import cluster_groups  # noqa: E402
 from flowlogs.gitops.progress import ProgressBar  # noqa: E402
 from flowlogs.profile import find_profiles  # noqa: E402
 
-COPIES = 3  # extra copies of each shipped profile
 
-
-def build_repository(root: Path, clusters: int) -> tuple[int, int]:
+def build_repository(root: Path, clusters: int, copies: int) -> tuple[int, int]:
     """values/ with the shipped profiles (+ copies) and a fleet of `clusters`; returns (profiles, overridden)."""
     values = root / "values"
     values.mkdir(parents=True)
     parts: dict[str, set[str]] = {}
     for path in find_profiles(REPO_ROOT / "values"):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for copy in range(COPIES + 1):
+        for copy in range(copies + 1):
             name = path.stem if copy == 0 else f"{path.stem}-copy{copy}"
             shutil.copyfile(path, values / f"{name}.yaml")
             parts[name] = {key for key in ("cilium", "calico") if key in data}
@@ -141,11 +140,11 @@ class Launcher:
         self.process.wait()
 
 
-def as_processes(launcher: Launcher, clusters: int, wall_target: float, memory_target: int) -> bool:
+def as_processes(launcher: Launcher, clusters: int, copies: int, wall_target: float, memory_target: int) -> bool:
     """generate, then validate --fleet, each a child process on a fresh repository; prints and judges them."""
     with tempfile.TemporaryDirectory(prefix="flowlogs-bench-") as temporary:
         root = Path(temporary)
-        build_repository(root, clusters)
+        build_repository(root, clusters, copies)
         size = (root / "values" / "fleet.yaml").stat().st_size
         rows = []
         for label, arguments in (
@@ -177,6 +176,7 @@ def as_processes(launcher: Launcher, clusters: int, wall_target: float, memory_t
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, default=500)
+    parser.add_argument("--copies", type=int, default=3, help="extra copies of each shipped profile (default: 3)")
     parser.add_argument("--target", type=float, default=10.0, help="seconds a cold generate may take (default: 10)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is reported")
     parser.add_argument(
@@ -204,7 +204,7 @@ def main() -> int:
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="flowlogs-bench-") as temporary:
             root = Path(temporary)
-            profiles, overridden = build_repository(root, args.clusters)
+            profiles, overridden = build_repository(root, args.clusters, args.copies)
             values, chart, gitops = root / "values", root / "chart", root / "gitops"
             with ProgressBar.for_stream(sys.stderr) as progress:
                 seconds, (built, report) = timed(functools.partial(generate, values, chart, gitops, progress=progress))
@@ -268,7 +268,9 @@ def main() -> int:
         f"target {args.validate_target:g} s (ratio {fleet_validate / args.validate_target:.3f})"
     )
     try:
-        processes_ok = as_processes(launcher, args.clusters, args.wall_target, int(args.memory_target * 2**30))
+        processes_ok = as_processes(
+            launcher, args.clusters, args.copies, args.wall_target, int(args.memory_target * 2**30)
+        )
     finally:
         launcher.close()
     return 0 if generate_ok and fleet_ok and processes_ok else 1

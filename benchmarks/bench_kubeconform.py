@@ -1,9 +1,10 @@
 """Benchmark `flowlogs validate` against the real kubeconform on the same files (not a pytest test).
 
-    .venv/bin/python benchmarks/bench_kubeconform.py [--repeat 5]
+    .venv/bin/python benchmarks/bench_kubeconform.py [--repeat 5] [--files N]
 
 The files are those of the parity tier (tests/tools/kubeconform_parity.py): every rendered
-profile, the gitops files and the mutated manifests. In one run, alternating, best of
+profile, the gitops files and the mutated manifests (`--files N`: the first N of them, the size
+tests/test_kubeconform_benchmark_runs.py runs). In one run, alternating, best of
 `--repeat`:
 
 - kubeconform v0.7.0 (built by `make kubeconform-binary` from ../shared/tools/kubeconform)
@@ -44,6 +45,14 @@ print(report.summary)
 """
 
 
+def groups(inputs: parity.Inputs) -> list[tuple[list[Path], str]]:
+    return [
+        (inputs.profiles, "rendered profiles"),
+        (inputs.gitops, "gitops files"),
+        (inputs.mutated, "mutated manifests"),
+    ]
+
+
 def flowlogs_command(files: list[Path]) -> list[str]:
     return [sys.executable, "-c", FLOWLOGS_SCRIPT, str(REPO_ROOT / "tests" / "tools"), *map(str, files)]
 
@@ -57,6 +66,7 @@ def timed(command: list[str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--files", type=int, default=None, help="the first N input files only (default: all)")
     args = parser.parse_args()
     reason = parity.skip_reason()
     if reason:
@@ -66,7 +76,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-kubeconform-") as workdir:
         inputs = parity.write_inputs(Path(workdir) / "inputs")
         schemas = parity.cached_schemas()
-        files = inputs.all
+        files = inputs.all[: args.files]
         theirs = parity.run_kubeconform(binary, schemas, files)
         ours = parity.run_flowlogs(files)
         resources = sum(len(verdicts) for verdicts in theirs.values())
@@ -76,10 +86,8 @@ def main() -> int:
             for mine, other in zip(ours[str(path)], theirs[str(path)], strict=False)
             if mine[2] != other[2]
         ) + sum(abs(len(ours[str(path)]) - len(theirs[str(path)])) for path in files)
-        print(
-            f"inputs: {len(files)} files ({len(inputs.profiles)} rendered profiles, {len(inputs.gitops)} gitops files, "
-            f"{len(inputs.mutated)} mutated manifests), {resources} resources"
-        )
+        taken = [(len(set(group) & set(files)), what) for group, what in groups(inputs)]
+        print(f"inputs: {len(files)} files ({', '.join(f'{n} {what}' for n, what in taken)}), {resources} resources")
         print(f"kubeconform verdicts: {dict(sorted(parity.counts(theirs).items()))}")
         print(f"flowlogs verdicts:    {dict(sorted(parity.counts(ours).items()))}")
         print(f"resources on which they disagree: {disagreeing}")

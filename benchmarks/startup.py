@@ -1,6 +1,6 @@
 """Where people wait: each command's CPU time against its reference, measured side by side.
 
-    .venv/bin/python benchmarks/startup.py [--runs 5] [--skip-tests]
+    .venv/bin/python benchmarks/startup.py [--runs 5] [--skip-tests] [--profiles N]
 
 CPU time (user + system of the child process, from getrusage) is the measure: it does not
 grow when the machine is busy the way wall time does. Each line prints the median of
@@ -8,10 +8,10 @@ grow when the machine is busy the way wall time does. Each line prints the media
 met. `render` is timed again (the profile unchanged: flowlogs keeps the build and Helm's output)
 and after an edit (nothing kept); `generate && validate` from a fresh copy of values/ with no
 build kept, each run, against the pipeline a user would script instead (per profile `helm template |
-kubeconform -strict` and `helm lint --strict`). The import cost of the heaviest modules follows (`python -X
-importtime`), so a regression
-shows where it comes from. Run from the repository root after `make` (chart/ generated, the
-helm binary fetched into .cache/bin).
+kubeconform -strict` and `helm lint --strict`); `--profiles N` takes the first N profiles only, and the
+fleet's clusters of those (the size tests/test_benchmarks_run.py runs). The import cost of the heaviest
+modules follows (`python -X importtime`), so a regression shows where it comes from. Run from the
+repository root after `make` (chart/ generated, the helm binary fetched into .cache/bin).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -125,14 +127,14 @@ from pathlib import Path
 import yaml
 from flowlogs.helm import EmbeddedHelm
 chart, engine = Path(sys.argv[1]), EmbeddedHelm()
-for values_file in sorted((chart / "profiles").glob("*/values.yaml")):
+for values_file in map(Path, sys.argv[2:]):
     values = yaml.load(values_file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     engine.template(chart, values, release_name="flowlogs", namespace="flowlogs-system")
     engine.lint(chart, values, skip_schema_validation=True)
 """
 
 
-def peer_pipeline() -> list[str] | None:
+def peer_pipeline(profiles: Sequence[str]) -> list[str] | None:
     """What a user would script instead of `flowlogs generate && flowlogs validate` (issue 25): per
     profile of the committed chart, `helm template | kubeconform -strict` and `helm lint --strict`,
     as one shell command (kubeconform v0.7.0 with the parity tier's offline schemas). None without
@@ -150,7 +152,7 @@ def peer_pipeline() -> list[str] | None:
         argument for location in parity.schema_locations(schemas) for argument in ("-schema-location", location)
     ]
     steps = []
-    for values in sorted((ROOT / "chart" / "profiles").glob("*/values.yaml")):
+    for values in (ROOT / "chart" / "profiles" / profile / "values.yaml" for profile in profiles):
         chart = ["flowlogs", str(ROOT / "chart"), "-f", str(values)]
         steps.append(f"{shlex.join([str(HELM), 'template', *chart])} | {shlex.join([*kubeconform, '-'])}")
         steps.append(shlex.join([str(HELM), "lint", "--strict", *chart[1:]]))
@@ -184,10 +186,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
+    parser.add_argument("--profiles", type=int, default=None, help="the first N profiles only (default: all)")
     args = parser.parse_args()
     if not (ROOT / "chart" / "Chart.yaml").is_file():
         print("run `make` first: chart/ is missing", file=sys.stderr)
         return 2
+    profiles = sorted(path.name for path in (ROOT / "chart" / "profiles").iterdir() if path.is_dir())[: args.profiles]
     results = []
     for flag in ("--help", "--version"):
         try:
@@ -214,10 +218,15 @@ def main() -> int:
 
             def fresh_repository() -> None:
                 shutil.rmtree(repo, ignore_errors=True)
-                shutil.copytree(ROOT / "values", repo / "values")
+                (repo / "values").mkdir(parents=True)
+                for profile in profiles:
+                    shutil.copy(ROOT / "values" / f"{profile}.yaml", repo / "values")
+                fleet = yaml.safe_load((ROOT / "values" / "fleet.yaml").read_text(encoding="utf-8"))
+                fleet["clusters"] = [cluster for cluster in fleet["clusters"] if cluster["profile"] in profiles]
+                (repo / "values" / "fleet.yaml").write_text(yaml.safe_dump(fleet, sort_keys=False), encoding="utf-8")
                 forget_builds()
 
-            pipeline = peer_pipeline()
+            pipeline = peer_pipeline(profiles)
             if pipeline is None:
                 print(
                     "flowlogs generate && flowlogs validate: no kubeconform to compare with (needs ../shared beside "
@@ -237,11 +246,11 @@ def main() -> int:
         print("\nwhat Helm alone costs, side by side (flowlogs' own work comes on top):")
         started, reference = side_by_side([[sys.executable, "-c", HELM_STARTED]], helm_template, args.runs)
         floor("python + the embedded Helm engine started", started, reference)
-        profiles = len(list((ROOT / "chart" / "profiles").glob("*/values.yaml")))
+        values_files = [str(ROOT / "chart" / "profiles" / profile / "values.yaml") for profile in profiles]
         calls, reference = side_by_side(
-            [[sys.executable, "-c", HELM_CALLS, str(ROOT / "chart")]], helm_template, args.runs
+            [[sys.executable, "-c", HELM_CALLS, str(ROOT / "chart"), *values_files]], helm_template, args.runs
         )
-        floor(f"  + validate's Helm calls ({profiles} renders, {profiles} lints)", calls, reference)
+        floor(f"  + validate's Helm calls ({len(profiles)} renders, {len(profiles)} lints)", calls, reference)
     else:
         print(f"{HELM} missing: run `make helm-binary` to compare render with helm template")
 

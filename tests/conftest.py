@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import hashlib
 import io
 import json
 import math
@@ -135,38 +136,48 @@ def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterato
         yield run_directory / name, ready
 
 
-def tracked_tree(destination: Path) -> Path:
-    """The project's files as a fresh clone would have them (tracked and new, not ignored), uncommitted edits
-    included."""
+def project_files() -> list[str]:
+    """The project's files as a fresh clone would have them (tracked and new, not ignored), by relative name."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=ROOT,
         capture_output=True,
         check=True,
     ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    return [name for name in filter(None, listed.split("\0")) if (ROOT / name).is_file()]
+
+
+def tracked_tree(destination: Path) -> Path:
+    """The project's files as a fresh clone would have them (tracked and new, not ignored), uncommitted edits
+    included."""
+    for name in project_files():
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
     return destination
+
+
+# This checkout's wheel, kept while the project's files are the same (their names and bytes).
+WHEEL = ROOT / ".cache" / "test-wheel"
 
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This checkout's wheel (`pip wheel`), built once per test run (tests/test_install.py,
-    tests/test_python_matrix.py)."""
-    with once_per_run(tmp_path_factory, "flowlogs-wheel") as (out, ready):
+    """This checkout's wheel (`pip wheel`), built again only when a file of the project changed
+    (tests/test_install.py, tests/test_python_matrix.py, the install benchmark's test)."""
+    digest = hashlib.sha256()
+    for name in project_files():
+        digest.update(name.encode() + b"\0" + hashlib.sha256((ROOT / name).read_bytes()).digest())
+    with built_once(WHEEL, digest.hexdigest()) as ready:
         if not ready:
-            source = tracked_tree(out / "source")
+            source = tracked_tree(tmp_path_factory.mktemp("wheel-source"))
             # A byte-compiled module inside a chart folder, as pip leaves after an editable install or a run:
             # the wheel must not carry it into the chart.
             cache = source / "generator/flowlogs/calico/chart/files/__pycache__"
             cache.mkdir(parents=True)
             (cache / "calico-l7-patch.cpython-311.pyc").write_bytes(b"\xa7\x0d\r\n\0\0\0\0")
-            python_matrix.build_wheel(out, source)
-    (built,) = out.glob("flowlogs-*.whl")
+            python_matrix.build_wheel(WHEEL, source)
+    (built,) = WHEEL.glob("flowlogs-*.whl")
     return built
 
 

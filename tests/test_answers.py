@@ -282,3 +282,41 @@ def test_kubeconform_steady_sorts_the_names_of_a_message_only() -> None:
     assert answers.kubeconform_steady(first) == answers.kubeconform_steady(second)
     assert answers.kubeconform_steady(first) == "additional properties 'apiVersion', 'kind', 'metadata' not allowed"
     assert answers.kubeconform_steady("value 'b' not in 'a'") == "value 'b' not in 'a'"
+
+
+def test_a_made_input_is_made_once_per_question_and_read_back_as_json(
+    kept: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+
+    def make() -> object:
+        made.append(1)
+        return {"flows": [("a", 1)], "n": len(made)}
+
+    question = {"examples": ["1.19", 25], "code": "digest"}
+    first = answers.made_once(question, make)
+    assert first == {"flows": [["a", 1]], "n": 1}  # as JSON reads it back, the first time too
+    assert answers.made_once(question, make) == first and len(made) == 1
+    assert answers.made_once({**question, "code": "other"}, make) == {"flows": [["a", 1]], "n": 2}
+    (entry,) = [path for path in kept.glob("*/*.json") if json.loads(path.read_text())["value"]["n"] == 1]
+    entry.write_text('{"format": "flowlogs upstream answer v1", "key": "other", "value": {"n": 0}}')
+    assert answers.made_once(question, make)["n"] == 3  # a foreign entry is ignored, and made again
+    monkeypatch.setenv("FLOWLOGS_FRESH_ANSWERS", "1")
+    assert answers.made_once(question, make)["n"] == 4
+
+
+def test_the_oracle_seed_is_the_one_asked_for_or_fixed_by_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generators = tmp_path / "generators.py"
+    generators.write_text("one\n")
+    monkeypatch.delenv("FLOWLOGS_ORACLE_SEED", raising=False)
+    fixed = upstream_tools.oracle_seed(generators)
+    assert fixed == upstream_tools.oracle_seed(generators) == int(upstream_tools.code_digest(generators)[:8], 16) >> 2
+    other = tmp_path / "other.py"
+    other.write_text("two\n")
+    assert upstream_tools.oracle_seed(other) != fixed  # another content, another seed
+    monkeypatch.setenv("FLOWLOGS_ORACLE_SEED", "12345")
+    assert upstream_tools.oracle_seed(generators) == 12345
+    monkeypatch.setenv("FLOWLOGS_ORACLE_SEED", "random")
+    assert len({upstream_tools.oracle_seed(generators) for _ in range(5)}) > 1

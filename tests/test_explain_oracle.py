@@ -11,7 +11,8 @@ messages (a zero value is an absent one) with two things aside: the order of val
 
 The profiles are generated: every filter word of flowlogs, in include and exclude lists, alone
 and combined, in each supported version; a fixed-seed set in the fast suite, a larger random one
-marked slow. Each sentence is checked against the compiled filters too (not against the profile).
+marked slow (upstream_tools.oracle_seed: fixed by the content of the code in `make test`, fresh in `make
+oracle`). Each sentence is checked against the compiled filters too (not against the profile).
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from typing import Any
 
 import pytest
 import upstream_tools
-import yaml
 
-from conftest import write_profile
+from conftest import load_yaml, write_profile
 from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
 from flowlogs.cilium.filters import FIELD_WORDS, FILTER_WORDS
 from flowlogs.cilium.tables import CiliumTables, load_tables
@@ -55,7 +55,7 @@ def print_raw_filters(version: str, line: str) -> tuple[list[dict[str, Any]], li
     """The allowlist and denylist that hubble of `version` builds from an explain line."""
     completed = run_hubble(version, line)
     assert completed.returncode == 0, f"hubble {version} refuses `{line}`: {completed.stderr.strip()}"
-    printed = yaml.safe_load(completed.stdout) or {}
+    printed = load_yaml(completed.stdout) or {}
     return [json.loads(f) for f in printed.get("allowlist", [])], [json.loads(f) for f in printed.get("denylist", [])]
 
 
@@ -180,7 +180,7 @@ def random_filter(rng: random.Random, words: list[str], size: int) -> dict[str, 
 
 
 def profile_text(version: str, flow_logs: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump({"cilium": {"version": version, "flow-logs": flow_logs}}, sort_keys=False)
+    return json.dumps({"cilium": {"version": version, "flow-logs": flow_logs}}, indent=1)  # JSON is YAML
 
 
 def compiles(tmp: Path, version: str, flow_log: dict[str, Any]) -> bool:
@@ -368,8 +368,14 @@ def test_explain_lines_build_the_compiled_filters(version: str, run_cli: Any, tm
 
 @pytest.mark.slow
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
-def test_explain_lines_build_the_compiled_filters_random(version: str, run_cli: Any, tmp_path: Path) -> None:
-    seed = random.SystemRandom().randrange(1 << 30)
+def test_explain_lines_build_the_compiled_filters_random(
+    version: str, run_cli: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    seed = upstream_tools.oracle_seed(Path(__file__))
+    # shown when the test fails (run_cli consumes what the test prints)
+    request.node.add_report_section(
+        "call", "oracle seed", f"FLOWLOGS_ORACLE_SEED={seed} generates these flow logs again"
+    )
     extra = upstream_tools.oracle_budget(150)
     flow_logs = generated_flow_logs(version, seed=seed, extra=extra, tmp=tmp_path)
     assert check_flow_logs(run_cli, tmp_path, version, flow_logs) == len(flow_logs) > extra, f"seed {seed}"

@@ -34,7 +34,9 @@ GITOPS = [str(path.relative_to(ROOT)) for path in parity.gitops_files()]
 
 class Run:
     """The inputs, kubeconform's schemas and both tools' verdicts on every input: made once per
-    test run, in a directory the xdist workers share (`made.json` lists what a worker reads)."""
+    test run, in a directory the xdist workers share (`made.json` lists what a worker reads).
+    flowlogs' verdicts come from `flowlogs validate --kubeconform PATH` on every input (one run:
+    the binary checks the same documents, a disagreement would be a result of its own)."""
 
     def __init__(self, directory: Path, ready: bool) -> None:
         self.binary = parity.build_kubeconform()
@@ -42,6 +44,7 @@ class Run:
         if not ready:
             inputs = parity.write_inputs(directory / "inputs")
             schemas = parity.cached_schemas()
+            report = validate(parity.flowlogs_options(inputs.all, kubeconform_binary=self.binary))
             made.write_text(
                 json.dumps(
                     {
@@ -51,12 +54,20 @@ class Run:
                             "mutated": list(map(str, inputs.mutated)),
                         },
                         "kubeconform": parity.run_kubeconform(self.binary, schemas, inputs.all),
-                        "flowlogs": parity.run_flowlogs(inputs.all),
+                        "flowlogs": parity.flowlogs_verdicts(report, inputs.all),
+                        "cross_check": [
+                            f"{result.profile}: {result.status.value}: {result.message}"
+                            for result in report.results
+                            if result.check is Check.KUBECONFORM
+                        ],
+                        "statuses": sorted(result.status.value for result in report.results),
                     }
                 ),
                 encoding="utf-8",
             )
         data = json.loads(made.read_text(encoding="utf-8"))
+        self.cross_check: list[str] = data["cross_check"]
+        self.statuses = {Status(status) for status in data["statuses"]}
         self.inputs = parity.Inputs(**{part: [Path(path) for path in paths] for part, paths in data["inputs"].items()})
         self.kubeconform, self.flowlogs = (
             {path: [tuple(verdict) for verdict in verdicts] for path, verdicts in data[tool].items()}
@@ -136,20 +147,10 @@ def test_every_input_was_checked_by_both(run: Run) -> None:
 
 
 def test_validate_with_the_real_kubeconform_reports_no_disagreement(run: Run) -> None:
-    """`flowlogs validate --kubeconform PATH`: the binary checks the same documents (with the
-    schemas flowlogs writes for it) and any disagreement would be an error result."""
-    options = ValidateOptions(
-        chart_dir=ROOT / "chart",
-        targets=(),
-        kubernetes_version=parity.KUBERNETES_VERSION,
-        schema_locations=("default", str(parity.CRDS), "shipped"),
-        kubeconform_binary=str(run.binary),
-        auto_binaries=False,
-        extra_documents=tuple((path.stem, path) for path in run.inputs.all),
-    )
-    report = validate(options)
-    assert [result for result in report.results if result.check is Check.KUBECONFORM] == []
-    assert {result.status for result in report.results} == {Status.VALID, Status.INVALID, Status.ERROR}
+    """`flowlogs validate --kubeconform PATH` on every input (Run): the binary checks the same
+    documents (with the schemas flowlogs writes for it) and any disagreement would be an error result."""
+    assert run.cross_check == []
+    assert run.statuses == {Status.VALID, Status.INVALID, Status.ERROR}
 
 
 def test_cli_validate_with_kubeconform_passes_on_the_profiles(run: Run, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from upstream_tools import short_go_env
 
-from conftest import CHART, ROOT, VALUES
+from conftest import CHART, ROOT, VALUES, CliResult, cli_in
 from flowlogs import __version__
 from flowlogs.chart.profile_chart import NOT_PACKAGED
 from flowlogs.helm import EmbeddedHelm
@@ -40,15 +40,22 @@ PACKAGE_ENV = {
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`flowlogs package` run in a copy of the repository's values/ and chart/."""
+    """`flowlogs package` run in a copy of the repository's values/ and chart/ (in this process:
+    test_archives_are_reproducible runs it as a process of its own, with another hash seed)."""
     work = tmp_path_factory.mktemp("repo")
     shutil.copytree(VALUES, work / "values")
     shutil.copytree(CHART, work / "chart")
-    result = subprocess.run(
-        [str(ROOT / ".venv/bin/flowlogs"), "package"], cwd=work, capture_output=True, text=True, env=PACKAGE_ENV
-    )
-    assert result.returncode == 0, result.stderr
+    result = packaged_in(work, "package")
+    assert result.code == 0, result.err
     return work / "dist"
+
+
+def packaged_in(work: Path, command: str) -> CliResult:
+    """`flowlogs COMMAND` in `work`, in this process, in PACKAGE_ENV's environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in PACKAGE_ENV.items():
+            patch.setenv(name, value)
+        return cli_in(work, command)
 
 
 def version(profile: str | None = None) -> str:
@@ -286,12 +293,9 @@ cilium:
 
 def package_in(work: Path) -> dict[str, bytes]:
     """`flowlogs generate && flowlogs package` in `work`: each archive's bytes by file name."""
-    env = {"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"}
     for command in ("generate", "package"):
-        done = subprocess.run(
-            [str(ROOT / ".venv/bin/flowlogs"), command], cwd=work, capture_output=True, text=True, env=env
-        )
-        assert done.returncode == 0, done.stderr
+        done = packaged_in(work, command)
+        assert done.code == 0, done.err
     return {p.name: p.read_bytes() for p in (work / "dist").glob("*.tgz")}
 
 

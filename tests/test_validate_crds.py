@@ -7,6 +7,7 @@ tests that need them are skipped with a reason when that directory is absent.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,23 @@ APPLICATION_CRD = CRDS / "argoproj.io_applications.yaml"
 APPLICATIONSET_CRD = CRDS / "argoproj.io_applicationsets.yaml"
 
 
+@functools.cache
+def shared_registry(locations: tuple[str, ...]) -> SchemaRegistry:
+    """One registry per set of locations no test changes (the shipped schemas, ../shared/crds), kept for the
+    module as one `validate` run keeps it: each CRD file is read and converted once, not per sample."""
+    return SchemaRegistry(locations)
+
+
 def check(
     obj: dict[str, Any], *locations: str, ignore_missing: bool = False, registry: SchemaRegistry | None = None
 ) -> Any:
     text = yaml.safe_dump(obj, sort_keys=False)
     document = DocumentParser().parse_document("sample", "sample.yaml", 0, text)
     assert isinstance(document, Resource), document
-    registry = registry or SchemaRegistry(locations or ("shipped",))
+    if registry is None:
+        locations = locations or ("shipped",)
+        fixed = all(location == "shipped" or Path(location).is_relative_to(CRDS) for location in locations)
+        registry = shared_registry(locations) if fixed else SchemaRegistry(locations)
     return ResourceValidator(registry, ignore_missing_schemas=ignore_missing).validate(document)
 
 

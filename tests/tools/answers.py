@@ -21,6 +21,9 @@ in a process, and a random sample of the rest (FLOWLOGS_ANSWERS_RECHECK, 0.03; 0
 and the test fails (AnswerChanged) when the fresh answer differs. FLOWLOGS_FRESH_ANSWERS=1 asks every question
 afresh (and keeps the answers). A corrupt, foreign or unreadable entry is ignored: the program runs.
 `prune` (at the end of a test run) keeps the newest entries; an entry a run used is touched.
+
+`made_once` keeps, the same way, an input that is costly to make and depends only on what its key names (the
+examples hypothesis draws for the preview oracle from a seed fixed by the code's content).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flowlogs.errors import UserError
 from flowlogs.writing import write_file
@@ -277,6 +281,31 @@ def run(
                 )
             _count("rechecked")
     return subprocess.CompletedProcess(command, answer.returncode, clean(answer.stdout), clean(answer.stderr))
+
+
+def made_once(question: object, make: Callable[[], object]) -> Any:
+    """`make()`'s value as JSON reads it back, kept beside the answers under `question` (JSON: everything the value
+    depends on, e.g. a seed and the digest of the code that draws examples from it): for inputs that cost more to
+    make than to read, as the examples hypothesis draws for the preview oracle. FLOWLOGS_FRESH_ANSWERS=1 makes it
+    afresh; a corrupt or foreign entry is ignored."""
+    entry_key = hashlib.sha256(json.dumps({"made from": question}, sort_keys=True).encode()).hexdigest()
+    entry = directory() / entry_key[:2] / f"{entry_key}.json"
+    if not fresh():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            kept = json.loads(entry.read_text(encoding="utf-8"))
+            if kept.get("format") == FORMAT and kept.get("key") == entry_key and "value" in kept:
+                with contextlib.suppress(OSError):
+                    os.utime(entry)  # used: pruned last
+                return kept["value"]
+    text = json.dumps(make(), ensure_ascii=True)
+    with contextlib.suppress(OSError, UserError):
+        write_file(
+            entry,
+            f'{{"format": {json.dumps(FORMAT)}, "key": "{entry_key}", "value": {text}}}',
+            what="made input",
+            make_parents=True,
+        )
+    return json.loads(text)
 
 
 def _difference(kept: str, now: str) -> str:

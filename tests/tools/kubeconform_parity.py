@@ -41,8 +41,9 @@ SHIPPED_TEMPLATE = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.j
 sys.path.insert(0, str(ROOT / "generator"))
 
 from flowlogs.cli import main  # noqa: E402
-from flowlogs.validate import ValidateOptions, validate  # noqa: E402
+from flowlogs.validate import Check, ValidateOptions, validate  # noqa: E402
 from flowlogs.validate.kubeconform import kubeconform_equivalent  # noqa: E402
+from flowlogs.validate.results import Report  # noqa: E402
 from flowlogs.validate.schemas import SHIPPED_SCHEMAS_DIR  # noqa: E402
 
 # (kind, name, status) per resource, in document order.
@@ -151,26 +152,35 @@ def run_kubeconform(binary: Path, schemas: tuple[Path, Path] | list[str], files:
 
 
 def flowlogs_options(
-    files: Sequence[Path], locations: Sequence[str] = ("default", str(CRDS), "shipped")
+    files: Sequence[Path],
+    locations: Sequence[str] = ("default", str(CRDS), "shipped"),
+    kubeconform_binary: Path | None = None,
 ) -> ValidateOptions:
     return ValidateOptions(
         chart_dir=ROOT / "chart",
         targets=(),
         kubernetes_version=KUBERNETES_VERSION,
         schema_locations=tuple(locations),
+        kubeconform_binary=None if kubeconform_binary is None else str(kubeconform_binary),
         auto_binaries=False,
         extra_documents=tuple((str(path), path) for path in files),
     )
 
 
+def flowlogs_verdicts(report: Report, files: Sequence[Path]) -> dict[str, Verdicts]:
+    """Per file, the verdict of each of its resources, as kubeconform would say it (a cross-check's own
+    results aside)."""
+    verdicts: dict[str, Verdicts] = {str(path): [] for path in files}
+    for result in report.results:
+        if result.check is not Check.KUBECONFORM:
+            verdicts[result.profile].append((result.kind, result.name, kubeconform_equivalent(result).value))
+    return verdicts
+
+
 def run_flowlogs(
     files: Sequence[Path], locations: Sequence[str] = ("default", str(CRDS), "shipped")
 ) -> dict[str, Verdicts]:
-    report = validate(flowlogs_options(files, locations))
-    verdicts: dict[str, Verdicts] = {str(path): [] for path in files}
-    for result in report.results:
-        verdicts[result.profile].append((result.kind, result.name, kubeconform_equivalent(result).value))
-    return verdicts
+    return flowlogs_verdicts(validate(flowlogs_options(files, locations)), files)
 
 
 def counts(verdicts: dict[str, Verdicts]) -> Counter[str]:

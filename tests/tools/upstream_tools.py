@@ -84,10 +84,39 @@ def ask_helm(*args: answers.Argument) -> subprocess.CompletedProcess[str]:
 
 def oracle_budget(full: int) -> int:
     """How many of `full` generated examples a randomised oracle run takes: a tenth in `make test`
-    (which runs them beside everything else, fresh examples each run; at least one), all with
+    (which runs them beside everything else, from `oracle_seed`; at least one), all with
     `make oracle` (FLOWLOGS_ORACLE_SCALE=1)."""
     scale = float(os.environ.get("FLOWLOGS_ORACLE_SCALE", "0.1"))
     return max(1, round(full * scale))
+
+
+GENERATOR = ROOT / "generator" / "flowlogs"
+_DIGESTS: dict[tuple[Path, ...], str] = {}
+
+
+def code_digest(*also: Path) -> str:
+    """sha256 of the code under test (generator/flowlogs: its modules and data files) and of the files `also`
+    (a test module, the generators of its examples), once per process."""
+    if also not in _DIGESTS:
+        digest = hashlib.sha256()
+        files = sorted(p for p in GENERATOR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for name, path in [*((str(p.relative_to(GENERATOR)), p) for p in files), *((p.name, p) for p in also)]:
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        _DIGESTS[also] = digest.hexdigest()
+    return _DIGESTS[also]
+
+
+def oracle_seed(*also: Path) -> int:
+    """The seed of a randomised oracle run: FLOWLOGS_ORACLE_SEED when it is a number (a failing run prints its
+    seed); fresh randomness when it is `random` (`make oracle`); else one fixed by the content of the code
+    under test and of `also` (code_digest). A warm `make test` on unchanged code then draws the examples whose
+    upstream answers it kept, and any change to the code draws new ones (CI's clean clone asks them all)."""
+    chosen = os.environ.get("FLOWLOGS_ORACLE_SEED", "")
+    if chosen == "random":
+        return int.from_bytes(os.urandom(4), "big") >> 2
+    if chosen:
+        return int(chosen)
+    return int(code_digest(*also)[:8], 16) >> 2
 
 
 def go_cache() -> str:
