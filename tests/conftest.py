@@ -204,12 +204,19 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
 
 
 @pytest.fixture(scope="session")
-def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[upstream_tools.ApiServer]:
-    """One real API server per test process (one process in all: ONE_WORKER_MODULES), shared by
-    the modules whose objects do not collide (a module that changes cluster-wide objects under
-    other field managers starts its own)."""
+def _kube_apiserver_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[upstream_tools.ApiServer]:
     with started_kube_apiserver(tmp_path_factory, "apiserver") as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def kube_apiserver(_kube_apiserver_process: upstream_tools.ApiServer) -> Iterator[upstream_tools.ApiServer]:
+    """One real API server for all the live modules (one process runs them: ONE_WORKER_MODULES). Each
+    module finds it as the one before found it: what a module made is deleted when it ends
+    (ApiServer.left_as_found), so that cluster-wide objects (FelixConfiguration `default`, the chart's
+    ClusterRoles) meet no other module's field managers."""
+    with _kube_apiserver_process.left_as_found():
+        yield _kube_apiserver_process
 
 
 def write_profile(directory: Path, name: str, text: str) -> Path:
@@ -223,10 +230,8 @@ def write_profile(directory: Path, name: str, text: str) -> Path:
 # use: spread over the workers, every worker that got one of their tests would start one more (~5 s of CPU
 # each). A module missing here only costs that: each process starts the servers its tests need.
 ONE_WORKER_MODULES = {
-    # a server of their own (conftest.started_kube_apiserver in a module fixture)
-    "tests/test_calico_live.py": "calico-apiserver",
-    "tests/test_live_apply.py": "live-apply-apiserver",
-    # the `kube_apiserver` fixture
+    "tests/test_calico_live.py": "kube_apiserver",
+    "tests/test_live_apply.py": "kube_apiserver",
     "tests/test_cluster_commands.py": "kube_apiserver",
     "tests/test_gitops_health.py": "kube_apiserver",
     "tests/test_readme_cluster.py": "kube_apiserver",

@@ -1,4 +1,4 @@
-"""The Calico part against a real kube-apiserver v1.36.2 (a server of its own, `conftest.started_kube_apiserver`).
+"""The Calico part against a real kube-apiserver v1.36.2 (the shared one, `conftest.kube_apiserver`).
 
 Every outcome is read back from the server (`kubectl get -o json`), never from the script's
 output: the hook script run as a process with its ServiceAccount's TokenRequest token (apply,
@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,6 @@ from calico_live import (
 )
 from upstream_tools import ApiServer
 
-from conftest import started_kube_apiserver
 from flowlogs.generate import generate
 from flowlogs.helm import EmbeddedHelm
 
@@ -92,21 +90,20 @@ def desired(chart_docs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, chart_docs: list[dict[str, Any]]) -> Iterator[ApiServer]:
-    """A server of this module's own (it serves projectcalico.org/v3 and owns the chart's RBAC under
-    kubectl's field manager, which other modules' tests must not meet), with the namespaces, and the
-    chart's ServiceAccount and RBAC."""
-    with started_kube_apiserver(tmp_path_factory, "calico-apiserver") as server:
-        server_side_apply(server, [projectcalico_v3_crd()], force=True)
-        server.wait_established("felixconfigurations.projectcalico.org")
-        ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
-        rbac = [
-            d
-            for d in chart_docs
-            if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
-        ]
-        server_side_apply(server, rbac, force=True)
-        yield server
+def cluster(kube_apiserver: ApiServer, chart_docs: list[dict[str, Any]]) -> ApiServer:
+    """The shared server (what this module makes is gone when it ends: conftest.kube_apiserver), serving
+    projectcalico.org/v3, with the namespaces, and the chart's ServiceAccount and RBAC."""
+    server = kube_apiserver
+    server_side_apply(server, [projectcalico_v3_crd()], force=True)
+    server.wait_established("felixconfigurations.projectcalico.org")
+    ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
+    rbac = [
+        d
+        for d in chart_docs
+        if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+    ]
+    server_side_apply(server, rbac, force=True)
+    return server
 
 
 # ------------------------------------------------------------------------ cluster objects

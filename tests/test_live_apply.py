@@ -30,17 +30,7 @@ from live_cluster import (
 )
 from upstream_tools import ApiServer
 
-from conftest import started_kube_apiserver
-
-pytestmark = pytest.mark.usefixtures("kube_apiserver")
-
-
-@pytest.fixture(scope="module")
-def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A server of this module's own: it applies every profile under field managers of its own,
-    which would conflict with the objects other modules leave on the shared one."""
-    with started_kube_apiserver(tmp_path_factory, "live-apply-apiserver") as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("kube_apiserver")  # the shared server, as the other modules left it
 
 
 # kubectl prints the API server's warnings (e.g. PodSecurity's) on stderr as "Warning: ...".

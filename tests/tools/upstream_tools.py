@@ -24,6 +24,8 @@ import ssl
 import subprocess
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +177,11 @@ def cilium_source(minor: str, path: str) -> str:
     return (out / f"hubble-{HUBBLE_RELEASES[minor]}" / path).read_text(encoding="utf-8")
 
 
+# What `ApiServer.left_as_found` leaves: namespaces (no namespace controller runs here: a deleted one
+# would stay Terminating, refusing new objects), CRDs (the same definitions for every module) and events.
+UNTOUCHED_RESOURCES = frozenset({"namespaces", "customresourcedefinitions", "events"})
+_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
 # A kept connection the server closed while it was idle: the request never arrived, so it is sent again.
 _CLOSED_WHILE_IDLE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
@@ -254,13 +261,18 @@ class ApiServer:
         return completed
 
     def request(
-        self, method: str, path: str, body: Any = None, content_type: str = "application/json"
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        content_type: str = "application/json",
+        accept: str = "application/json",
     ) -> tuple[int, Any]:
         """One API request as admin, from this process: (HTTP status, the JSON body or None). For the
         tests' own reads and set-ups, where a kubectl process (~0.05 s of CPU each) would send the same
         request; what a test is about (apply, a person's patch) stays kubectl's. Over one connection
         kept open: a TLS handshake per request cost both sides more than most requests do."""
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", "Content-Type": content_type}
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": accept, "Content-Type": content_type}
         data = None if body is None else json.dumps(body)
         for _ in range(2):
             reused = self._connection is not None
@@ -279,6 +291,57 @@ class ApiServer:
                 if not (reused and isinstance(error, _CLOSED_WHILE_IDLE)):
                     raise
         return response.status, json.loads(payload) if payload else None
+
+    def objects(self) -> dict[str, bool]:
+        """The API path of each object the server lists (not UNTOUCHED_RESOURCES): whether it has finalizers."""
+        found = {}
+        for collection in self._collections():
+            deadline = time.monotonic() + 30
+            # 429 "storage is (re)initializing": the cache of a CRD that has just been Established
+            while (answer := self.request("GET", collection, accept=_METADATA_LIST))[0] == 429:
+                assert time.monotonic() < deadline, answer
+                time.sleep(0.02)
+            status, body = answer
+            assert status == 200, body
+            prefix, plural = collection.rsplit("/", 1)
+            for item in body.get("items") or []:  # null when there are none
+                metadata = item["metadata"]
+                namespace = f"/namespaces/{metadata['namespace']}" if metadata.get("namespace") else ""
+                found[f"{prefix}{namespace}/{plural}/{metadata['name']}"] = bool(metadata.get("finalizers"))
+        return found
+
+    def _collections(self) -> list[str]:
+        """The path of each kind the server lists and deletes (across namespaces), from its discovery."""
+        _, groups = self.request("GET", "/apis")
+        prefixes = ["/api/v1"] + ["/apis/" + g["preferredVersion"]["groupVersion"] for g in groups["groups"]]
+        collections = []
+        for prefix in prefixes:
+            _, found = self.request("GET", prefix)
+            collections += [
+                f"{prefix}/{r['name']}"
+                for r in found["resources"]
+                if "/" not in r["name"]  # a subresource
+                and {"list", "delete"} <= set(r["verbs"])
+                and r["name"] not in UNTOUCHED_RESOURCES
+            ]
+        return collections
+
+    @contextmanager
+    def left_as_found(self) -> Iterator[None]:
+        """Every object made while the block ran is deleted at its end (an owner's finalizers removed
+        first: no controller runs here to remove them), so that the next module on this server finds
+        what this one found."""
+        before = self.objects()
+        yield
+        for path, finalizers in sorted(self.objects().items()):
+            if path in before:
+                continue
+            if finalizers:
+                patch = {"metadata": {"finalizers": None}}
+                status, body = self.request("PATCH", path, patch, "application/merge-patch+json")
+                assert status in (200, 404), body
+            status, body = self.request("DELETE", path + "?propagationPolicy=Background")
+            assert status in (200, 202, 404), body
 
     def apply_crds(self) -> None:
         """Apply the LIVE_CRDS server-side and wait until each is Established."""
