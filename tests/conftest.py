@@ -204,19 +204,24 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
 
 
 @pytest.fixture(scope="session")
-def _kube_apiserver_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[upstream_tools.ApiServer]:
+def _kube_apiserver_process(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[upstream_tools.ApiServer, set[str]]]:
+    """The server and the objects it has when it starts."""
     with started_kube_apiserver(tmp_path_factory, "apiserver") as server:
-        yield server
+        yield server, set(server.objects())
 
 
 @pytest.fixture(scope="module")
-def kube_apiserver(_kube_apiserver_process: upstream_tools.ApiServer) -> Iterator[upstream_tools.ApiServer]:
+def kube_apiserver(
+    _kube_apiserver_process: tuple[upstream_tools.ApiServer, set[str]],
+) -> Iterator[upstream_tools.ApiServer]:
     """One real API server for all the live modules (one process runs them: ONE_WORKER_MODULES). Each
-    module finds it as the one before found it: what a module made is deleted when it ends
-    (ApiServer.left_as_found), so that cluster-wide objects (FelixConfiguration `default`, the chart's
-    ClusterRoles) meet no other module's field managers."""
-    with _kube_apiserver_process.left_as_found():
-        yield _kube_apiserver_process
+    module finds it as it started: what a module made is deleted when it ends, so that cluster-wide
+    objects (FelixConfiguration `default`, the chart's ClusterRoles) meet no other module's field managers."""
+    server, at_start = _kube_apiserver_process
+    yield server
+    server.delete_objects_but(at_start)
 
 
 def write_profile(directory: Path, name: str, text: str) -> Path:

@@ -24,8 +24,7 @@ import ssl
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,7 +176,7 @@ def cilium_source(minor: str, path: str) -> str:
     return (out / f"hubble-{HUBBLE_RELEASES[minor]}" / path).read_text(encoding="utf-8")
 
 
-# What `ApiServer.left_as_found` leaves: namespaces (no namespace controller runs here: a deleted one
+# What `ApiServer.objects` leaves out: namespaces (no namespace controller runs here: a deleted one
 # would stay Terminating, refusing new objects), CRDs (the same definitions for every module) and events.
 UNTOUCHED_RESOURCES = frozenset({"namespaces", "customresourcedefinitions", "events"})
 _METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -326,15 +325,11 @@ class ApiServer:
             ]
         return collections
 
-    @contextmanager
-    def left_as_found(self) -> Iterator[None]:
-        """Every object made while the block ran is deleted at its end (an owner's finalizers removed
-        first: no controller runs here to remove them), so that the next module on this server finds
-        what this one found."""
-        before = self.objects()
-        yield
+    def delete_objects_but(self, kept: Collection[str]) -> None:
+        """Every object but those `kept` (paths from `objects`) deleted, an owner's finalizers removed first
+        (no controller runs here to remove them)."""
         for path, finalizers in sorted(self.objects().items()):
-            if path in before:
+            if path in kept:
                 continue
             if finalizers:
                 patch = {"metadata": {"finalizers": None}}
