@@ -1,7 +1,7 @@
 """The Calico part against a real kube-apiserver v1.36.2 (the shared one, `conftest.kube_apiserver`).
 
 Every outcome is read back from the server (`kubectl get -o json`), never from the script's
-output: the hook script run as a process with its ServiceAccount's TokenRequest token (apply,
+output: the hook script run with its ServiceAccount's TokenRequest token (apply,
 apply again, restore, prune, objects missing, another field manager first, the readiness wait),
 the Job's RBAC judged by SubjectAccessReview, and gitops mode applied as Argo CD v3.5.1 applies
 it (tests/tools/calico_live.py says how each is reproduced and from which upstream source).

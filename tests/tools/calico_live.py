@@ -4,8 +4,9 @@
   Calico Enterprise's FelixConfiguration schema under that group stands in for it
   (../shared/tools/kube-apiserver/README.md). That is the Kubernetes side of the API (apply,
   merge patch, field managers, RBAC), not Calico's own validation.
-- The hook script runs as a process of its own with a ServiceAccount token from the TokenRequest
-  API, its API calls logged (verb, path) so that RBAC checks can compare them.
+- The hook script runs with a ServiceAccount token from the TokenRequest API, its API calls logged
+  (verb, path) so that RBAC checks can compare them: its `main` in the test process (`run_script`),
+  or as a process where a test changes the cluster while it waits (`watched`).
 - `argocd_sync` applies manifests as Argo CD v3.5.1 does (gitops-engine, vendored in argo-cd
   v3.5.1 under gitops-engine/): `kubectl apply --server-side --force-conflicts
   --field-manager=argocd-controller` (pkg/utils/kube/resource_ops.go: ForceConflicts =
@@ -17,7 +18,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import importlib.util
+import io
 import json
 import os
 import queue
@@ -299,7 +303,9 @@ def run_script(
     previous: dict[str, Any] | None = None,
     poll: float | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """The hook script as a process with the ServiceAccount's token: (result, ["GET /api/...", ...])."""
+    """The hook script with the ServiceAccount's token: (result, ["GET /api/...", ...]). Its `main`, as the
+    Job's `python3 calico-l7-patch.py` calls it, run in this process (a fresh copy of the module each
+    time), its stdout and stderr caught: what is tested is what it asks the server, not Python's start."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "token").write_text(token, encoding="utf-8")
     (work / "desired.json").write_text(json.dumps(desired), encoding="utf-8")
@@ -307,15 +313,24 @@ def run_script(
     if previous is not None:
         (work / "previous.json").write_text(json.dumps(previous), encoding="utf-8")
         argv.append(str(work / "previous.json"))
-    completed = subprocess.run(
-        script_command(server, work, argv),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=script_env(poll),
-    )
-    return completed, (work / "calls.log").read_text(encoding="utf-8").splitlines()
+    spec = importlib.util.spec_from_file_location("calico_l7_patch", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    if poll is not None:
+        script.READY_POLL_FIRST = script.READY_POLL_MAX = poll
+    calls: list[str] = []
+
+    class LoggedApi(script.Api):  # type: ignore[name-defined,misc]
+        def _once(self, method: str, path: str, body: Any) -> Any:
+            calls.append(f"{method} {path}")
+            return super()._once(method, path, body)
+
+    out, err = io.StringIO(), io.StringIO()
+    api = LoggedApi(server.server, str(work / "token"), str(server.ca_file))
+    with contextlib.redirect_stderr(err):
+        code = script.main(["calico-l7-patch.py", *argv], api=api, out=out)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue()), calls
 
 
 def _union(a: Any, b: Any) -> Any:
