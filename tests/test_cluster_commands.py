@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,13 +142,9 @@ def _render_cilium_config(
     assert code == 0, err
     overlay = values_dir.parent / "chart" / "profiles" / profile_name / "cilium-values.yaml"
     (chart,) = sorted(CILIUM_CHARTS.glob(f"cilium-{minor}.*.tgz"))
-    text = subprocess.run(
-        [str(HELM), "template", "cilium", str(chart), "--namespace", namespace, "-f", str(overlay)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=upstream_tools.short_go_env(),
-    ).stdout
+    completed = upstream_tools.ask_helm("template", "cilium", chart, "--namespace", namespace, "-f", overlay)
+    assert completed.returncode == 0, completed.stderr
+    text = completed.stdout
     (config,) = [
         d
         for d in yaml.safe_load_all(text)
@@ -795,22 +790,11 @@ def test_cilium_config_expectations_are_what_ciliums_chart_writes(
     assert wanted == {key: chart_config[key] for key in wanted}
     # The keys the chart writes differently without the overlay are exactly the expected ones.
     (chart,) = sorted(CILIUM_CHARTS.glob(f"cilium-{minor}.*.tgz"))
-    plain = subprocess.run(
-        [
-            str(HELM),
-            "template",
-            "cilium",
-            str(chart),
-            "--namespace",
-            NS,
-            "--show-only",
-            "templates/cilium-configmap.yaml",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    before = yaml.safe_load(plain)["data"]
+    plain = upstream_tools.ask_helm(
+        "template", "cilium", chart, "--namespace", NS, "--show-only", "templates/cilium-configmap.yaml"
+    )
+    assert plain.returncode == 0, plain.stderr
+    before = yaml.safe_load(plain.stdout)["data"]
     changed = {
         k
         for k in set(chart_config) | set(before)

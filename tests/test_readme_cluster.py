@@ -24,6 +24,7 @@ import yaml
 
 from conftest import ROOT
 from flowlogs.cli import main
+from tools import upstream_tools
 from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 MARKER = "<!-- cluster-examples -->"
@@ -72,24 +73,12 @@ def test_readme_cluster_examples(
     server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=release)
     assert main(["--chart-dir", "chart", "generate", "--quiet"]) == 0
     (chart,) = sorted((SHARED_TOOLS / "cilium-charts").glob("cilium-1.17.*.tgz"))
-    cilium = subprocess.run(
-        [
-            str(HELM),
-            "template",
-            "cilium",
-            str(chart),
-            "-n",
-            "kube-system",
-            "-f",
-            "chart/profiles/cilium-exporter/cilium-values.yaml",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    overlay = tmp_path / "chart/profiles/cilium-exporter/cilium-values.yaml"
+    cilium = upstream_tools.ask_helm("template", "cilium", chart, "-n", "kube-system", "-f", overlay)
+    assert cilium.returncode == 0, cilium.stderr
     (agent_config,) = [
         d
-        for d in yaml.safe_load_all(cilium)
+        for d in yaml.safe_load_all(cilium.stdout)
         if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "cilium-config"
     ]
     server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=yaml.safe_dump(agent_config))

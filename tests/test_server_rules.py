@@ -14,12 +14,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import upstream_tools
 import yaml
 from live_cluster import GITOPS, RELEASE_NAMESPACE, documents, prepare, render
 
@@ -767,22 +767,15 @@ HELM = ROOT / ".cache" / "bin" / "helm"
 
 def helm_template(*sets: str) -> str:
     """The chart with calico-l7's compiled values and a user's --set, as `helm template` renders it."""
-    completed = subprocess.run(
-        [
-            str(HELM),
-            "template",
-            "flowlogs",
-            str(CHART),
-            "--namespace",
-            "flowlogs-system",
-            "-f",
-            str(CHART / "profiles" / "calico-l7" / "values.yaml"),
-            *sets,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+    completed = upstream_tools.ask_helm(
+        "template",
+        "flowlogs",
+        CHART,
+        "--namespace",
+        "flowlogs-system",
+        "-f",
+        CHART / "profiles" / "calico-l7" / "values.yaml",
+        *sets,
     )
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
