@@ -22,7 +22,7 @@ import yaml
 from conftest import ROOT, write_profile
 from flowlogs.cli import main
 from tools import upstream_tools
-from tools.calico_live import delete, get, ready_layer_status, write_status
+from tools.calico_live import create_token, delete, get, ready_layer_status, server_side_apply, write_status
 from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 HELM = ROOT / ".cache" / "bin" / "helm"
@@ -163,6 +163,12 @@ def edit_flowlogs_yaml(server: ApiServer, text: str) -> None:
     server.kubectl("patch", "configmap", "cilium-flowlog-config", "-n", NS, "--type", "merge", "-p", patch)
 
 
+def apply_as(server: ApiServer, manager: str, manifests: str) -> None:
+    """`kubectl apply --server-side --field-manager MANAGER -f -` of a set-up's manifests (another tool's apply:
+    Helm 4's, the operator's), as the requests kubectl sends (calico_live.server_side_apply)."""
+    server_side_apply(server, [doc for doc in yaml.safe_load_all(manifests) if doc], manager)
+
+
 def reset(server: ApiServer, *objects: str) -> None:
     """Each "KIND NAME... [-n NAMESPACE]" gone (`kubectl delete --ignore-not-found`)."""
     for obj in objects:
@@ -183,16 +189,8 @@ def cilium_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFi
     values = tmp_path / "values"
     profile = write_profile(values, "cilium-status", CILIUM_PROFILE)
     reset(server, f"configmap cilium-flowlog-config cilium-config -n {NS}")
-    server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=rendered(profile, capsys))
-    server.kubectl(
-        "apply",
-        "--server-side",
-        "--field-manager",
-        "helm",
-        "-f",
-        "-",
-        input=cilium_config("cilium-status", values, "1.17", NS, capsys),
-    )
+    apply_as(server, "helm", rendered(profile, capsys))
+    apply_as(server, "helm", cilium_config("cilium-status", values, "1.17", NS, capsys))
     return profile
 
 
@@ -341,7 +339,7 @@ def calico_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFi
     profile = write_profile(tmp_path / "values", "calico-status", CALICO_GITOPS_PROFILE)
     reset(server, f"deployment frontend -n {SHOP}", *CALICO_SINGLETONS)
     server.kubectl("apply", "-f", "-", input=FRONTEND)  # the workload's owner: client-side apply
-    server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
+    apply_as(server, "operator", FELIX_BY_OPERATOR)
     argocd_sync(server, rendered(profile, capsys))
     operator_ready(server)
     yield profile
@@ -468,8 +466,10 @@ def test_status_without_permission_is_a_clear_error(
 ) -> None:
     """A context from a second KUBECONFIG file (as kubectl merges them), whose ServiceAccount may read nothing."""
     profile = write_profile(tmp_path / "values", "cilium-status", CILIUM_PROFILE)
-    server.kubectl("create", "serviceaccount", "nobody", "-n", NS, check=False)
-    token = server.kubectl("create", "token", "nobody", "-n", NS).stdout.strip()
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "nobody"}}
+    status_code, body = server.request("POST", f"/api/v1/namespaces/{NS}/serviceaccounts", account)
+    assert status_code in (201, 409), body  # `kubectl create` (409: made already)
+    token = create_token(server, NS, "nobody")
     viewer = _kubeconfig_for(server, tmp_path / "viewer.yaml", {"token": token}, "viewer")
     monkeypatch.setenv("KUBECONFIG", f"{server.kubeconfig}{os.pathsep}{viewer}")
     code, out, err = flowlogs("status", str(profile), "--context", "viewer", "--kubectl", str(KUBECTL), capsys=capsys)
@@ -711,7 +711,7 @@ def run_patch_job(server: ApiServer, manifests: str, tmp_path: Path) -> None:
     desired.write_text(state["data"]["desired.json"], encoding="utf-8")
     token = tmp_path / "token"
     token.write_text(
-        server.kubectl("create", "token", "flowlogs-calico-patch", "-n", "flowlogs-system").stdout.strip(),
+        create_token(server, "flowlogs-system", "flowlogs-calico-patch"),
         encoding="utf-8",
     )
     spec = importlib.util.spec_from_file_location("calico_l7_patch_live", PATCH_SCRIPT)
@@ -737,11 +737,10 @@ def test_status_calico_job_mode(server: ApiServer, tmp_path: Path, capsys: pytes
 
 
 def _calico_job_mode(server: ApiServer, profile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    server.kubectl("create", "namespace", "flowlogs-system", check=False)
     server.kubectl("apply", "-f", "-", input=SERVICES)
-    server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
+    apply_as(server, "operator", FELIX_BY_OPERATOR)
     manifests = rendered(profile, capsys)
-    server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=manifests)
+    apply_as(server, "helm", manifests)
     operator_ready(server)
     run_patch_job(server, manifests, tmp_path)
 
@@ -813,7 +812,7 @@ def test_validate_cluster_conflicts_as_each_tool_applies(
     reset(server, f"deployment frontend -n {SHOP}", *CALICO_SINGLETONS)
     try:
         server.kubectl("apply", "-f", "-", input=FRONTEND)
-        server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
+        apply_as(server, "operator", FELIX_BY_OPERATOR)
         (felix,) = [d for d in yaml.safe_load_all(rendered(profile, capsys)) if d and d["kind"] == "FelixConfiguration"]
         direct = server.kubectl(
             "apply",

@@ -8,12 +8,12 @@ kubectl's text. The verdicts are the server's own (../shared/tools/kube-apiserve
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from calico_live import get
 from live_cluster import (
     GITOPS,
     PROFILES,
@@ -121,7 +121,7 @@ def test_the_jobs_of_job_mode_are_in_the_release_namespace_with_podsecurity_rest
     jobs = [obj for obj in documents(render("calico-l7")) if obj["kind"] == "Job"]
     assert {obj["metadata"]["namespace"] for obj in jobs} == {RELEASE_NAMESPACE}
     prepare(kube_apiserver, jobs)
-    namespace = json.loads(kube_apiserver.kubectl("get", "namespace", RELEASE_NAMESPACE, "-o", "json").stdout)
+    namespace = get(kube_apiserver, "namespace", RELEASE_NAMESPACE) or {}
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
