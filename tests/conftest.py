@@ -171,7 +171,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # What a new server starts from: the certificates and etcd data of one that start.sh made and that
-# got the CRDs (upstream_tools.LIVE_CRDS), kept while its key is the same (upstream_tools.seed_key).
+# got the CRDs (upstream_tools.live_crd_names), kept while its key is the same (upstream_tools.seed_key).
 # A server started from a copy makes no RSA keys and stores no CRDs: ~2.5 s of CPU of ~8 per start.
 KUBE_APISERVER_SEED = ROOT / ".cache" / "kube-apiserver-seed"
 
@@ -197,7 +197,7 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
     server = upstream_tools.ApiServer.start(run_dir)
     try:
         # the seed's etcd holds them (applied when the seed was made)
-        server.wait_established(*upstream_tools.LIVE_CRDS.values())
+        server.wait_established(*upstream_tools.live_crd_names())
         yield server
     finally:
         server.stop()

@@ -28,7 +28,6 @@ from calico_live import (
     ensure_namespaces,
     get,
     listed,
-    projectcalico_v3_crd,
     ready_layer_status,
     resource_path,
     run_script,
@@ -91,11 +90,10 @@ def desired(chart_docs: list[dict[str, Any]]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def cluster(kube_apiserver: ApiServer, chart_docs: list[dict[str, Any]]) -> ApiServer:
-    """The shared server (what this module makes is gone when it ends: conftest.kube_apiserver), serving
-    projectcalico.org/v3, with the namespaces, and the chart's ServiceAccount and RBAC."""
+    """The shared server (what this module makes is gone when it ends: conftest.kube_apiserver; it serves
+    projectcalico.org/v3: upstream_tools.projectcalico_v3_crd), with the namespaces, and the chart's
+    ServiceAccount and RBAC."""
     server = kube_apiserver
-    server_side_apply(server, [projectcalico_v3_crd()], force=True)
-    server.wait_established("felixconfigurations.projectcalico.org")
     ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
     rbac = [
         d

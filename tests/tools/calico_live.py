@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from upstream_tools import SHARED_CRDS, ApiServer
+from upstream_tools import ApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "generator" / "flowlogs" / "calico" / "chart" / "files" / "calico-l7-patch.py"
@@ -63,18 +63,6 @@ def logged(self, method, path, body):
 module.Api._once = logged
 sys.exit(module.main(["calico-l7-patch.py", *argv], api=module.Api(server, token_file, ca_file)))
 """
-
-
-def projectcalico_v3_crd() -> dict[str, Any]:
-    """Calico Enterprise's FelixConfiguration CRD (CE 3.20) re-grouped as projectcalico.org/v3."""
-    crd = yaml.safe_load(
-        (SHARED_CRDS / "crd.projectcalico.org_felixconfigurations_enterprise.yaml").read_text(encoding="utf-8")
-    )
-    crd["metadata"] = {"name": "felixconfigurations.projectcalico.org"}
-    crd["spec"]["group"] = "projectcalico.org"
-    (version,) = crd["spec"]["versions"]
-    version["name"] = "v3"
-    return dict(crd)
 
 
 def kubectl_json(server: ApiServer, *args: str, input: str | None = None, token: str | None = None) -> Any:
