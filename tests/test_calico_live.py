@@ -23,6 +23,7 @@ from calico_live import (
     argocd_sync,
     create,
     create_token,
+    created_by_kubectl_apply,
     delete,
     delete_all,
     ensure_namespaces,
@@ -150,7 +151,8 @@ def deployment_doc(name: str, namespace: str) -> dict[str, Any]:
 
 
 def workloads(server: ApiServer, missing: tuple[str, ...] = ()) -> None:
-    """The selected Services and Deployment as their owners created them (`kubectl apply`, client-side)."""
+    """The selected Services and Deployment as their owners created them (`kubectl apply`, client-side: its
+    requests)."""
     for ns in (SHOP, PAY):
         for kind in ("services", "deployments"):
             delete_all(server, kind, ns)
@@ -162,7 +164,7 @@ def workloads(server: ApiServer, missing: tuple[str, ...] = ()) -> None:
         service_doc("other", PAY),
         deployment_doc("web", SHOP),
     ]
-    apply(server, [d for d in docs if d["metadata"]["name"] not in missing])
+    created_by_kubectl_apply(server, [d for d in docs if d["metadata"]["name"] not in missing])
 
 
 def application_layer(

@@ -174,6 +174,26 @@ def create(server: ApiServer, doc: dict[str, Any], field_manager: str) -> None:
     assert status == 201, body
 
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def created_by_kubectl_apply(server: ApiServer, docs: Iterable[dict[str, Any]]) -> None:
+    """`kubectl apply -f -` (client-side) of objects that do not exist yet, as the requests kubectl sends
+    (kubectl apply.go, a create: the object with its last-applied-configuration annotation, Go's
+    json.Marshal of the document with an empty annotations map, under manager kubectl-client-side-apply),
+    from this process. The server stores the same object, managedFields included, as after kubectl's own."""
+    for doc in docs:
+        doc = copy.deepcopy(doc)
+        doc["metadata"].setdefault("annotations", {})
+        last = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+        doc["metadata"]["annotations"][LAST_APPLIED] = last
+        path = object_path(server, doc).rsplit("/", 1)[0]
+        status, body = server.request(
+            "POST", f"{path}?fieldManager=kubectl-client-side-apply&fieldValidation=Strict", doc
+        )
+        assert status == 201, body
+
+
 def apply(server: ApiServer, docs: Iterable[dict[str, Any]], *flags: str) -> subprocess.CompletedProcess[str]:
     """kubectl apply of documents (client-side unless flags say otherwise)."""
     text = "\n---\n".join(yaml.safe_dump(doc) for doc in docs)
