@@ -514,12 +514,12 @@ def test_the_job_selects_nothing_until_the_operator_and_the_sidecar_webhook_are_
             None,
             {"conditions": None, "state": None, "sidecarWebhook": None, **status},
         )
-        # a quarter second, polled every 0.05 s: the same state seen five times, then the verdict
+        # a tenth of a second, polled every 0.02 s: the same state seen five times, then the verdict
         result, _ = run_script(
-            cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 0.25), poll=0.05
+            cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 0.1), poll=0.02
         )
         assert result.returncode == 1, name
-        assert f"not ready after 0.25s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (
+        assert f"not ready after 0.1s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (
             name,
             result.stderr,
         )
@@ -791,7 +791,7 @@ def wait_hook(cluster: ApiServer) -> dict[str, Any]:
     return {"job": job, "script": script}
 
 
-def hook_command(server: ApiServer, hook: dict[str, Any], work: Path, timeout: int | None = None) -> list[str]:
+def hook_command(server: ApiServer, hook: dict[str, Any], work: Path, timeout: float | None = None) -> list[str]:
     """The wait hook's container command, its /etc/flowlogs/ files (the ConfigMap's) in `work`."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "token").write_text(create_token(server, RELEASE_NS, HOOK_ACCOUNT), encoding="utf-8")
@@ -980,7 +980,7 @@ def test_the_gitops_wait_hook_fails_the_sync_when_not_ready_in_time(
         ready_layer_status(layer["metadata"]["generation"]),
     )
     result = subprocess.run(
-        hook_command(cluster, wait_hook, tmp_path / "wait", timeout=1),
+        hook_command(cluster, wait_hook, tmp_path / "wait", timeout=0.25),
         capture_output=True,
         text=True,
         timeout=60,
@@ -989,7 +989,7 @@ def test_the_gitops_wait_hook_fails_the_sync_when_not_ready_in_time(
     )
     assert result.returncode == 1
     assert result.stderr == (
-        "error: ApplicationLayer tigera-secure not ready after 1s (DaemonSet calico-system/l7-log-collector: 2 of 3 "
+        "error: ApplicationLayer tigera-secure not ready after 0.25s (DaemonSet calico-system/l7-log-collector: 2 of 3 "
         "updated pods available): "
         "no Service or workload was selected; see `kubectl get tigerastatus applicationlayer` and the Tigera "
         "operator's log\n"
