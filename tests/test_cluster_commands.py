@@ -19,10 +19,18 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ROOT, write_profile
+from conftest import ROOT, load_yaml_all, write_profile
 from flowlogs.cli import main
 from tools import upstream_tools
-from tools.calico_live import create_token, delete, get, ready_layer_status, server_side_apply, write_status
+from tools.calico_live import (
+    create_token,
+    created_by_kubectl_apply,
+    delete,
+    get,
+    ready_layer_status,
+    server_side_apply,
+    write_status,
+)
 from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 HELM = ROOT / ".cache" / "bin" / "helm"
@@ -338,7 +346,7 @@ CALICO_SINGLETONS = (
 def calico_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
     profile = write_profile(tmp_path / "values", "calico-status", CALICO_GITOPS_PROFILE)
     reset(server, f"deployment frontend -n {SHOP}", *CALICO_SINGLETONS)
-    server.kubectl("apply", "-f", "-", input=FRONTEND)  # the workload's owner: client-side apply
+    created_by_kubectl_apply(server, load_yaml_all(FRONTEND))  # the workload's owner: client-side apply
     apply_as(server, "operator", FELIX_BY_OPERATOR)
     argocd_sync(server, rendered(profile, capsys))
     operator_ready(server)
@@ -737,7 +745,7 @@ def test_status_calico_job_mode(server: ApiServer, tmp_path: Path, capsys: pytes
 
 
 def _calico_job_mode(server: ApiServer, profile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    server.kubectl("apply", "-f", "-", input=SERVICES)
+    created_by_kubectl_apply(server, load_yaml_all(SERVICES))
     apply_as(server, "operator", FELIX_BY_OPERATOR)
     manifests = rendered(profile, capsys)
     apply_as(server, "helm", manifests)
@@ -811,7 +819,7 @@ def test_validate_cluster_conflicts_as_each_tool_applies(
     profile = write_profile(tmp_path / "values", "calico-status", CALICO_GITOPS_PROFILE)
     reset(server, f"deployment frontend -n {SHOP}", *CALICO_SINGLETONS)
     try:
-        server.kubectl("apply", "-f", "-", input=FRONTEND)
+        created_by_kubectl_apply(server, load_yaml_all(FRONTEND))
         apply_as(server, "operator", FELIX_BY_OPERATOR)
         (felix,) = [d for d in yaml.safe_load_all(rendered(profile, capsys)) if d and d["kind"] == "FelixConfiguration"]
         direct = server.kubectl(
