@@ -176,14 +176,16 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 KUBE_APISERVER_SEED = ROOT / ".cache" / "kube-apiserver-seed"
 
 
-@contextmanager
-def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[upstream_tools.ApiServer]:
-    """A real kube-apiserver + etcd (v1.36.2) with the CRDs of ../shared/crds applied server-side,
-    stopped at the end (~5 s). Skipped only when ../shared/tools is absent."""
+@pytest.fixture(scope="session")
+def _kube_apiserver_process(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[upstream_tools.ApiServer, set[str]]]:
+    """A real kube-apiserver + etcd (v1.36.2) with the CRDs of ../shared/crds applied server-side, and the
+    objects it has when it starts; stopped at the end. Skipped only when ../shared/tools is absent."""
     reason = upstream_tools.skip_reason("kube-apiserver") or upstream_tools.kubectl_available()
     if reason:
         pytest.skip(reason)
-    run_dir = tmp_path_factory.mktemp(name)
+    run_dir = tmp_path_factory.mktemp("apiserver")
     with built_once(KUBE_APISERVER_SEED, upstream_tools.seed_key()) as ready:
         if not (ready and all((KUBE_APISERVER_SEED / part).is_dir() for part in ("pki", "etcd"))):
             shutil.rmtree(KUBE_APISERVER_SEED, ignore_errors=True)
@@ -198,18 +200,9 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
     try:
         # the seed's etcd holds them (applied when the seed was made)
         server.wait_established(*upstream_tools.live_crd_names())
-        yield server
+        yield server, set(server.objects())
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def _kube_apiserver_process(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[upstream_tools.ApiServer, set[str]]]:
-    """The server and the objects it has when it starts."""
-    with started_kube_apiserver(tmp_path_factory, "apiserver") as server:
-        yield server, set(server.objects())
 
 
 @pytest.fixture(scope="module")
