@@ -176,12 +176,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 KUBE_APISERVER_SEED = ROOT / ".cache" / "kube-apiserver-seed"
 
 
-@pytest.fixture(scope="session")
-def _kube_apiserver_process(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[upstream_tools.ApiServer, set[str]]]:
+def _start_kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> tuple[upstream_tools.ApiServer, set[str]]:
     """A real kube-apiserver + etcd (v1.36.2) with the CRDs of ../shared/crds applied server-side, and the
-    objects it has when it starts; stopped at the end. Skipped only when ../shared/tools is absent."""
+    objects it has when it starts. Skipped only when ../shared/tools is absent."""
     reason = upstream_tools.skip_reason("kube-apiserver") or upstream_tools.kubectl_available()
     if reason:
         pytest.skip(reason)
@@ -200,21 +197,60 @@ def _kube_apiserver_process(
     try:
         # the seed's etcd holds them (applied when the seed was made)
         server.wait_established(*upstream_tools.live_crd_names())
-        yield server, set(server.objects())
-    finally:
+        return server, set(server.objects())
+    except BaseException:
         server.stop()
+        raise
+
+
+class _SharedApiServer:
+    """This process's API server: started when a module first asks for it, stopped at the end, or (xdist) as
+    soon as the next test is not one of ONE_WORKER_MODULES, which run in a row: an idle server costs
+    ~0.03 s of CPU a second while the worker runs the rest of its tests."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp_path_factory = tmp_path_factory
+        self._running: tuple[upstream_tools.ApiServer, set[str]] | None = None
+
+    def get(self) -> tuple[upstream_tools.ApiServer, set[str]]:
+        if self._running is None:
+            self._running = _start_kube_apiserver(self._tmp_path_factory)
+        return self._running
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running[0].stop()
+            self._running = None
+
+
+@pytest.fixture(scope="session")
+def _kube_apiserver_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_SharedApiServer]:
+    shared = _SharedApiServer(tmp_path_factory)
+    yield shared
+    shared.stop()
+
+
+# The test that runs after the one being torn down (pytest_runtest_teardown's nextitem).
+_following: list[pytest.Item | None] = [None]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    _following[0] = nextitem
+    return (yield)
 
 
 @pytest.fixture(scope="module")
-def kube_apiserver(
-    _kube_apiserver_process: tuple[upstream_tools.ApiServer, set[str]],
-) -> Iterator[upstream_tools.ApiServer]:
+def kube_apiserver(_kube_apiserver_process: _SharedApiServer) -> Iterator[upstream_tools.ApiServer]:
     """One real API server for all the live modules (one process runs them: ONE_WORKER_MODULES). Each
     module finds it as it started: what a module made is deleted when it ends, so that cluster-wide
     objects (FelixConfiguration `default`, the chart's ClusterRoles) meet no other module's field managers."""
-    server, at_start = _kube_apiserver_process
+    server, at_start = _kube_apiserver_process.get()
     yield server
     server.delete_objects_but(at_start)
+    following = _following[0]
+    if os.environ.get("PYTEST_XDIST_WORKER") and (following is None or _group(following.nodeid) != "kube_apiserver"):
+        _kube_apiserver_process.stop()
 
 
 def write_profile(directory: Path, name: str, text: str) -> Path:
@@ -238,6 +274,11 @@ ONE_WORKER_MODULES = {
 }
 
 
+def _group(nodeid: str) -> str:
+    """The ONE_WORKER_MODULES group of a test (else its node id)."""
+    return ONE_WORKER_MODULES.get(nodeid) or ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """xdist's `loadscope` with every test a unit of its own but for ONE_WORKER_MODULES. A worker
@@ -251,7 +292,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return ONE_WORKER_MODULES.get(nodeid) or ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
+            return _group(nodeid)
 
     return Scheduling(config, log)
 
