@@ -182,19 +182,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # What a new server starts from: the certificates and etcd data of one that start.sh made and that
-# got the CRDs (upstream_tools.LIVE_CRDS), kept while its key is the same (upstream_tools.seed_key).
+# got the CRDs (upstream_tools.live_crd_names), kept while its key is the same (upstream_tools.seed_key).
 # A server started from a copy makes no RSA keys and stores no CRDs: ~2.5 s of CPU of ~8 per start.
 KUBE_APISERVER_SEED = ROOT / ".cache" / "kube-apiserver-seed"
 
 
-@contextmanager
-def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[upstream_tools.ApiServer]:
-    """A real kube-apiserver + etcd (v1.36.2) with the CRDs of ../shared/crds applied server-side,
-    stopped at the end (~5 s). Skipped only when ../shared/tools is absent."""
+def _start_kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> tuple[upstream_tools.ApiServer, set[str]]:
+    """A real kube-apiserver + etcd (v1.36.2) with the CRDs of ../shared/crds applied server-side, and the
+    objects it has when it starts. Skipped only when ../shared/tools is absent."""
     reason = upstream_tools.skip_reason("kube-apiserver") or upstream_tools.kubectl_available()
     if reason:
         pytest.skip(reason)
-    run_dir = tmp_path_factory.mktemp(name)
+    run_dir = tmp_path_factory.mktemp("apiserver")
     with built_once(KUBE_APISERVER_SEED, upstream_tools.seed_key()) as ready:
         if not (ready and all((KUBE_APISERVER_SEED / part).is_dir() for part in ("pki", "etcd"))):
             shutil.rmtree(KUBE_APISERVER_SEED, ignore_errors=True)
@@ -208,19 +207,61 @@ def started_kube_apiserver(tmp_path_factory: pytest.TempPathFactory, name: str) 
     server = upstream_tools.ApiServer.start(run_dir)
     try:
         # the seed's etcd holds them (applied when the seed was made)
-        server.wait_established(*upstream_tools.LIVE_CRDS.values())
-        yield server
-    finally:
+        server.wait_established(*upstream_tools.live_crd_names())
+        return server, set(server.objects())
+    except BaseException:
         server.stop()
+        raise
+
+
+class _SharedApiServer:
+    """This process's API server: started when a module first asks for it, stopped at the end, or (xdist) as
+    soon as the next test is not one of ONE_WORKER_MODULES, which run in a row: an idle server costs
+    ~0.03 s of CPU a second while the worker runs the rest of its tests."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp_path_factory = tmp_path_factory
+        self._running: tuple[upstream_tools.ApiServer, set[str]] | None = None
+
+    def get(self) -> tuple[upstream_tools.ApiServer, set[str]]:
+        if self._running is None:
+            self._running = _start_kube_apiserver(self._tmp_path_factory)
+        return self._running
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running[0].stop()
+            self._running = None
 
 
 @pytest.fixture(scope="session")
-def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[upstream_tools.ApiServer]:
-    """One real API server per test process (one process in all: ONE_WORKER_MODULES), shared by
-    the modules whose objects do not collide (a module that changes cluster-wide objects under
-    other field managers starts its own)."""
-    with started_kube_apiserver(tmp_path_factory, "apiserver") as server:
-        yield server
+def _kube_apiserver_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_SharedApiServer]:
+    shared = _SharedApiServer(tmp_path_factory)
+    yield shared
+    shared.stop()
+
+
+# The test that runs after the one being torn down (pytest_runtest_teardown's nextitem).
+_following: list[pytest.Item | None] = [None]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    _following[0] = nextitem
+    return (yield)
+
+
+@pytest.fixture(scope="module")
+def kube_apiserver(_kube_apiserver_process: _SharedApiServer) -> Iterator[upstream_tools.ApiServer]:
+    """One real API server for all the live modules (one process runs them: ONE_WORKER_MODULES). Each
+    module finds it as it started: what a module made is deleted when it ends, so that cluster-wide
+    objects (FelixConfiguration `default`, the chart's ClusterRoles) meet no other module's field managers."""
+    server, at_start = _kube_apiserver_process.get()
+    yield server
+    server.delete_objects_but(at_start)
+    following = _following[0]
+    if os.environ.get("PYTEST_XDIST_WORKER") and (following is None or _group(following.nodeid) != "kube_apiserver"):
+        _kube_apiserver_process.stop()
 
 
 def write_profile(directory: Path, name: str, text: str) -> Path:
@@ -234,16 +275,19 @@ def write_profile(directory: Path, name: str, text: str) -> Path:
 # use: spread over the workers, every worker that got one of their tests would start one more (~5 s of CPU
 # each). A module missing here only costs that: each process starts the servers its tests need.
 ONE_WORKER_MODULES = {
-    # a server of their own (conftest.started_kube_apiserver in a module fixture)
-    "tests/test_calico_live.py": "calico-apiserver",
-    "tests/test_live_apply.py": "live-apply-apiserver",
-    # the `kube_apiserver` fixture
+    "tests/test_calico_live.py": "kube_apiserver",
+    "tests/test_live_apply.py": "kube_apiserver",
     "tests/test_cluster_commands.py": "kube_apiserver",
     "tests/test_gitops_health.py": "kube_apiserver",
     "tests/test_readme_cluster.py": "kube_apiserver",
     "tests/test_server_rules.py": "kube_apiserver",
     "tests/test_gitops_cluster_labels.py::test_the_documented_example_is_accepted_by_the_api_server": "kube_apiserver",
 }
+
+
+def _group(nodeid: str) -> str:
+    """The ONE_WORKER_MODULES group of a test (else its node id)."""
+    return ONE_WORKER_MODULES.get(nodeid) or ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -259,7 +303,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return ONE_WORKER_MODULES.get(nodeid) or ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
+            return _group(nodeid)
 
     return Scheduling(config, log)
 

@@ -1,7 +1,7 @@
-"""The Calico part against a real kube-apiserver v1.36.2 (a server of its own, `conftest.started_kube_apiserver`).
+"""The Calico part against a real kube-apiserver v1.36.2 (the shared one, `conftest.kube_apiserver`).
 
 Every outcome is read back from the server (`kubectl get -o json`), never from the script's
-output: the hook script run as a process with its ServiceAccount's TokenRequest token (apply,
+output: the hook script run with its ServiceAccount's TokenRequest token (apply,
 apply again, restore, prune, objects missing, another field manager first, the readiness wait),
 the Job's RBAC judged by SubjectAccessReview, and gitops mode applied as Argo CD v3.5.1 applies
 it (tests/tools/calico_live.py says how each is reproduced and from which upstream source).
@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,12 @@ from calico_live import (
     argocd_sync,
     create,
     create_token,
+    created_by_kubectl_apply,
     delete,
     delete_all,
     ensure_namespaces,
     get,
     listed,
-    projectcalico_v3_crd,
     ready_layer_status,
     resource_path,
     run_script,
@@ -42,7 +41,6 @@ from calico_live import (
 )
 from upstream_tools import ApiServer
 
-from conftest import started_kube_apiserver
 from flowlogs.generate import generate
 from flowlogs.helm import EmbeddedHelm
 
@@ -92,21 +90,19 @@ def desired(chart_docs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, chart_docs: list[dict[str, Any]]) -> Iterator[ApiServer]:
-    """A server of this module's own (it serves projectcalico.org/v3 and owns the chart's RBAC under
-    kubectl's field manager, which other modules' tests must not meet), with the namespaces, and the
-    chart's ServiceAccount and RBAC."""
-    with started_kube_apiserver(tmp_path_factory, "calico-apiserver") as server:
-        server_side_apply(server, [projectcalico_v3_crd()], force=True)
-        server.wait_established("felixconfigurations.projectcalico.org")
-        ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
-        rbac = [
-            d
-            for d in chart_docs
-            if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
-        ]
-        server_side_apply(server, rbac, force=True)
-        yield server
+def cluster(kube_apiserver: ApiServer, chart_docs: list[dict[str, Any]]) -> ApiServer:
+    """The shared server (what this module makes is gone when it ends: conftest.kube_apiserver; it serves
+    projectcalico.org/v3: upstream_tools.projectcalico_v3_crd), with the namespaces, and the chart's
+    ServiceAccount and RBAC."""
+    server = kube_apiserver
+    ensure_namespaces(server, RELEASE_NS, SHOP, PAY, "tigera-system", "calico-system")
+    rbac = [
+        d
+        for d in chart_docs
+        if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+    ]
+    server_side_apply(server, rbac, force=True)
+    return server
 
 
 # ------------------------------------------------------------------------ cluster objects
@@ -155,7 +151,8 @@ def deployment_doc(name: str, namespace: str) -> dict[str, Any]:
 
 
 def workloads(server: ApiServer, missing: tuple[str, ...] = ()) -> None:
-    """The selected Services and Deployment as their owners created them (`kubectl apply`, client-side)."""
+    """The selected Services and Deployment as their owners created them (`kubectl apply`, client-side: its
+    requests)."""
     for ns in (SHOP, PAY):
         for kind in ("services", "deployments"):
             delete_all(server, kind, ns)
@@ -167,7 +164,7 @@ def workloads(server: ApiServer, missing: tuple[str, ...] = ()) -> None:
         service_doc("other", PAY),
         deployment_doc("web", SHOP),
     ]
-    apply(server, [d for d in docs if d["metadata"]["name"] not in missing])
+    created_by_kubectl_apply(server, [d for d in docs if d["metadata"]["name"] not in missing])
 
 
 def application_layer(
@@ -517,12 +514,12 @@ def test_the_job_selects_nothing_until_the_operator_and_the_sidecar_webhook_are_
             None,
             {"conditions": None, "state": None, "sidecarWebhook": None, **status},
         )
-        # a quarter second, polled every 0.05 s: the same state seen five times, then the verdict
+        # a tenth of a second, polled every 0.02 s: the same state seen five times, then the verdict
         result, _ = run_script(
-            cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 0.25), poll=0.05
+            cluster, account, tmp_path / name.replace(" ", "-"), "apply", with_timeout(desired, 0.1), poll=0.02
         )
         assert result.returncode == 1, name
-        assert f"not ready after 0.25s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (
+        assert f"not ready after 0.1s ({REASONS[name]}): no Service or workload was selected" in result.stderr, (
             name,
             result.stderr,
         )
@@ -794,7 +791,7 @@ def wait_hook(cluster: ApiServer) -> dict[str, Any]:
     return {"job": job, "script": script}
 
 
-def hook_command(server: ApiServer, hook: dict[str, Any], work: Path, timeout: int | None = None) -> list[str]:
+def hook_command(server: ApiServer, hook: dict[str, Any], work: Path, timeout: float | None = None) -> list[str]:
     """The wait hook's container command, its /etc/flowlogs/ files (the ConfigMap's) in `work`."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "token").write_text(create_token(server, RELEASE_NS, HOOK_ACCOUNT), encoding="utf-8")
@@ -983,7 +980,7 @@ def test_the_gitops_wait_hook_fails_the_sync_when_not_ready_in_time(
         ready_layer_status(layer["metadata"]["generation"]),
     )
     result = subprocess.run(
-        hook_command(cluster, wait_hook, tmp_path / "wait", timeout=1),
+        hook_command(cluster, wait_hook, tmp_path / "wait", timeout=0.25),
         capture_output=True,
         text=True,
         timeout=60,
@@ -992,7 +989,7 @@ def test_the_gitops_wait_hook_fails_the_sync_when_not_ready_in_time(
     )
     assert result.returncode == 1
     assert result.stderr == (
-        "error: ApplicationLayer tigera-secure not ready after 1s (DaemonSet calico-system/l7-log-collector: 2 of 3 "
+        "error: ApplicationLayer tigera-secure not ready after 0.25s (DaemonSet calico-system/l7-log-collector: 2 of 3 "
         "updated pods available): "
         "no Service or workload was selected; see `kubectl get tigerastatus applicationlayer` and the Tigera "
         "operator's log\n"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,18 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ROOT, write_profile
+from conftest import ROOT, load_yaml_all, write_profile
 from flowlogs.cli import main
 from tools import upstream_tools
-from tools.calico_live import delete, get, ready_layer_status, write_status
+from tools.calico_live import (
+    create_token,
+    created_by_kubectl_apply,
+    delete,
+    get,
+    ready_layer_status,
+    server_side_apply,
+    write_status,
+)
 from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 HELM = ROOT / ".cache" / "bin" / "helm"
@@ -143,13 +150,9 @@ def _render_cilium_config(
     assert code == 0, err
     overlay = values_dir.parent / "chart" / "profiles" / profile_name / "cilium-values.yaml"
     (chart,) = sorted(CILIUM_CHARTS.glob(f"cilium-{minor}.*.tgz"))
-    text = subprocess.run(
-        [str(HELM), "template", "cilium", str(chart), "--namespace", namespace, "-f", str(overlay)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=upstream_tools.short_go_env(),
-    ).stdout
+    completed = upstream_tools.ask_helm("template", "cilium", chart, "--namespace", namespace, "-f", overlay)
+    assert completed.returncode == 0, completed.stderr
+    text = completed.stdout
     (config,) = [
         d
         for d in yaml.safe_load_all(text)
@@ -166,6 +169,12 @@ def edit_flowlogs_yaml(server: ApiServer, text: str) -> None:
     """The ConfigMap's flowlogs.yaml changed by hand (a merge patch, as `kubectl edit` would)."""
     patch = json.dumps({"data": {"flowlogs.yaml": text}})
     server.kubectl("patch", "configmap", "cilium-flowlog-config", "-n", NS, "--type", "merge", "-p", patch)
+
+
+def apply_as(server: ApiServer, manager: str, manifests: str) -> None:
+    """`kubectl apply --server-side --field-manager MANAGER -f -` of a set-up's manifests (another tool's apply:
+    Helm 4's, the operator's), as the requests kubectl sends (calico_live.server_side_apply)."""
+    server_side_apply(server, [doc for doc in yaml.safe_load_all(manifests) if doc], manager)
 
 
 def reset(server: ApiServer, *objects: str) -> None:
@@ -188,16 +197,8 @@ def cilium_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFi
     values = tmp_path / "values"
     profile = write_profile(values, "cilium-status", CILIUM_PROFILE)
     reset(server, f"configmap cilium-flowlog-config cilium-config -n {NS}")
-    server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=rendered(profile, capsys))
-    server.kubectl(
-        "apply",
-        "--server-side",
-        "--field-manager",
-        "helm",
-        "-f",
-        "-",
-        input=cilium_config("cilium-status", values, "1.17", NS, capsys),
-    )
+    apply_as(server, "helm", rendered(profile, capsys))
+    apply_as(server, "helm", cilium_config("cilium-status", values, "1.17", NS, capsys))
     return profile
 
 
@@ -345,8 +346,8 @@ CALICO_SINGLETONS = (
 def calico_in_effect(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
     profile = write_profile(tmp_path / "values", "calico-status", CALICO_GITOPS_PROFILE)
     reset(server, f"deployment frontend -n {SHOP}", *CALICO_SINGLETONS)
-    server.kubectl("apply", "-f", "-", input=FRONTEND)  # the workload's owner: client-side apply
-    server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
+    created_by_kubectl_apply(server, load_yaml_all(FRONTEND))  # the workload's owner: client-side apply
+    apply_as(server, "operator", FELIX_BY_OPERATOR)
     argocd_sync(server, rendered(profile, capsys))
     operator_ready(server)
     yield profile
@@ -473,8 +474,10 @@ def test_status_without_permission_is_a_clear_error(
 ) -> None:
     """A context from a second KUBECONFIG file (as kubectl merges them), whose ServiceAccount may read nothing."""
     profile = write_profile(tmp_path / "values", "cilium-status", CILIUM_PROFILE)
-    server.kubectl("create", "serviceaccount", "nobody", "-n", NS, check=False)
-    token = server.kubectl("create", "token", "nobody", "-n", NS).stdout.strip()
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "nobody"}}
+    status_code, body = server.request("POST", f"/api/v1/namespaces/{NS}/serviceaccounts", account)
+    assert status_code in (201, 409), body  # `kubectl create` (409: made already)
+    token = create_token(server, NS, "nobody")
     viewer = _kubeconfig_for(server, tmp_path / "viewer.yaml", {"token": token}, "viewer")
     monkeypatch.setenv("KUBECONFIG", f"{server.kubeconfig}{os.pathsep}{viewer}")
     code, out, err = flowlogs("status", str(profile), "--context", "viewer", "--kubectl", str(KUBECTL), capsys=capsys)
@@ -716,7 +719,7 @@ def run_patch_job(server: ApiServer, manifests: str, tmp_path: Path) -> None:
     desired.write_text(state["data"]["desired.json"], encoding="utf-8")
     token = tmp_path / "token"
     token.write_text(
-        server.kubectl("create", "token", "flowlogs-calico-patch", "-n", "flowlogs-system").stdout.strip(),
+        create_token(server, "flowlogs-system", "flowlogs-calico-patch"),
         encoding="utf-8",
     )
     spec = importlib.util.spec_from_file_location("calico_l7_patch_live", PATCH_SCRIPT)
@@ -742,11 +745,10 @@ def test_status_calico_job_mode(server: ApiServer, tmp_path: Path, capsys: pytes
 
 
 def _calico_job_mode(server: ApiServer, profile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    server.kubectl("create", "namespace", "flowlogs-system", check=False)
-    server.kubectl("apply", "-f", "-", input=SERVICES)
-    server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
+    created_by_kubectl_apply(server, load_yaml_all(SERVICES))
+    apply_as(server, "operator", FELIX_BY_OPERATOR)
     manifests = rendered(profile, capsys)
-    server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=manifests)
+    apply_as(server, "helm", manifests)
     operator_ready(server)
     run_patch_job(server, manifests, tmp_path)
 
@@ -795,22 +797,11 @@ def test_cilium_config_expectations_are_what_ciliums_chart_writes(
     assert wanted == {key: chart_config[key] for key in wanted}
     # The keys the chart writes differently without the overlay are exactly the expected ones.
     (chart,) = sorted(CILIUM_CHARTS.glob(f"cilium-{minor}.*.tgz"))
-    plain = subprocess.run(
-        [
-            str(HELM),
-            "template",
-            "cilium",
-            str(chart),
-            "--namespace",
-            NS,
-            "--show-only",
-            "templates/cilium-configmap.yaml",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    before = yaml.safe_load(plain)["data"]
+    plain = upstream_tools.ask_helm(
+        "template", "cilium", chart, "--namespace", NS, "--show-only", "templates/cilium-configmap.yaml"
+    )
+    assert plain.returncode == 0, plain.stderr
+    before = yaml.safe_load(plain.stdout)["data"]
     changed = {
         k
         for k in set(chart_config) | set(before)
@@ -828,8 +819,8 @@ def test_validate_cluster_conflicts_as_each_tool_applies(
     profile = write_profile(tmp_path / "values", "calico-status", CALICO_GITOPS_PROFILE)
     reset(server, f"deployment frontend -n {SHOP}", *CALICO_SINGLETONS)
     try:
-        server.kubectl("apply", "-f", "-", input=FRONTEND)
-        server.kubectl("apply", "--server-side", "--field-manager", "operator", "-f", "-", input=FELIX_BY_OPERATOR)
+        created_by_kubectl_apply(server, load_yaml_all(FRONTEND))
+        apply_as(server, "operator", FELIX_BY_OPERATOR)
         (felix,) = [d for d in yaml.safe_load_all(rendered(profile, capsys)) if d and d["kind"] == "FelixConfiguration"]
         direct = server.kubectl(
             "apply",

@@ -11,7 +11,6 @@ pkg/controller/applicationlayer/applicationlayer_controller.go, pkg/controller/s
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ from flowlogs.calico.health import HEALTH_FILE, health_file_text, health_key, he
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 import upstream_tools  # noqa: E402
-from calico_live import delete, get, write_status  # noqa: E402
+from calico_live import delete, get, resource_path, server_side_apply, write_status  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -183,18 +182,14 @@ def judged(kube_apiserver: upstream_tools.ApiServer) -> dict[str, dict[str, Any]
             "metadata": {"name": "tigera-secure"},
             "spec": spec,
         }
-        server.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(layer))
+        server_side_apply(server, [layer])  # `kubectl apply --server-side`'s requests
         if status is not None:
             write_status(server, LAYER, "tigera-secure", None, status)
-        for change in range(changes):
-            server.kubectl(
-                "patch",
-                LAYER,
-                "tigera-secure",
-                "--type=merge",
-                "-p",
-                json.dumps({"spec": {"logCollection": {"logIntervalSeconds": 6 + change}}}),
-            )
+        for change in range(changes):  # `kubectl patch --type=merge`'s
+            patch = {"spec": {"logCollection": {"logIntervalSeconds": 6 + change}}}
+            path = resource_path(server, LAYER, "tigera-secure") + "?fieldManager=kubectl-patch"
+            code, body = server.request("PATCH", path, patch, "application/merge-patch+json")
+            assert code == 200, body
         stored = get(server, LAYER, "tigera-secure") or {}
         del stored["metadata"]["managedFields"]  # as `kubectl get -o json` prints it
         objects[name] = stored

@@ -8,12 +8,12 @@ kubectl's text. The verdicts are the server's own (../shared/tools/kube-apiserve
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from calico_live import get
 from live_cluster import (
     GITOPS,
     PROFILES,
@@ -30,17 +30,7 @@ from live_cluster import (
 )
 from upstream_tools import ApiServer
 
-from conftest import started_kube_apiserver
-
-pytestmark = pytest.mark.usefixtures("kube_apiserver")
-
-
-@pytest.fixture(scope="module")
-def kube_apiserver(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A server of this module's own: it applies every profile under field managers of its own,
-    which would conflict with the objects other modules leave on the shared one."""
-    with started_kube_apiserver(tmp_path_factory, "live-apply-apiserver") as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("kube_apiserver")  # the shared server, as the other modules left it
 
 
 # kubectl prints the API server's warnings (e.g. PodSecurity's) on stderr as "Warning: ...".
@@ -131,7 +121,7 @@ def test_the_jobs_of_job_mode_are_in_the_release_namespace_with_podsecurity_rest
     jobs = [obj for obj in documents(render("calico-l7")) if obj["kind"] == "Job"]
     assert {obj["metadata"]["namespace"] for obj in jobs} == {RELEASE_NAMESPACE}
     prepare(kube_apiserver, jobs)
-    namespace = json.loads(kube_apiserver.kubectl("get", "namespace", RELEASE_NAMESPACE, "-o", "json").stdout)
+    namespace = get(kube_apiserver, "namespace", RELEASE_NAMESPACE) or {}
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 

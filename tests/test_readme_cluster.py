@@ -22,8 +22,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, load_yaml_all
 from flowlogs.cli import main
+from tools import upstream_tools
+from tools.calico_live import delete, server_side_apply
 from tools.upstream_tools import KUBECTL, SHARED_TOOLS, ApiServer
 
 MARKER = "<!-- cluster-examples -->"
@@ -66,42 +68,32 @@ def test_readme_cluster_examples(
     # The reader's cluster: flowlogs' release and Cilium's release with the profile's overlay.
     assert main(["render", "cilium-exporter"]) == 0
     release = capsys.readouterr().out
-    server.kubectl(
-        "delete", "--ignore-not-found", "configmap", "cilium-flowlog-config", "cilium-config", "-n", "kube-system"
-    )
-    server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=release)
+    reset_cilium_configmaps(server)
+    server_side_apply(server, load_yaml_all(release), "helm")  # as Helm 4 applies (kubectl's requests)
     assert main(["--chart-dir", "chart", "generate", "--quiet"]) == 0
     (chart,) = sorted((SHARED_TOOLS / "cilium-charts").glob("cilium-1.17.*.tgz"))
-    cilium = subprocess.run(
-        [
-            str(HELM),
-            "template",
-            "cilium",
-            str(chart),
-            "-n",
-            "kube-system",
-            "-f",
-            "chart/profiles/cilium-exporter/cilium-values.yaml",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    overlay = tmp_path / "chart/profiles/cilium-exporter/cilium-values.yaml"
+    cilium = upstream_tools.ask_helm("template", "cilium", chart, "-n", "kube-system", "-f", overlay)
+    assert cilium.returncode == 0, cilium.stderr
     (agent_config,) = [
         d
-        for d in yaml.safe_load_all(cilium)
+        for d in yaml.safe_load_all(cilium.stdout)
         if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "cilium-config"
     ]
-    server.kubectl("apply", "--server-side", "--field-manager", "helm", "-f", "-", input=yaml.safe_dump(agent_config))
+    server_side_apply(server, [agent_config], "helm")
     capsys.readouterr()
 
     try:
         _run_examples(server)
     finally:
-        server.kubectl(
-            "delete", "--ignore-not-found", "configmap", "cilium-flowlog-config", "cilium-config", "-n", "kube-system"
-        )
+        reset_cilium_configmaps(server)
     assert re.search(r"The last `status` exits 1", (ROOT / "README.md").read_text(encoding="utf-8"))
+
+
+def reset_cilium_configmaps(server: ApiServer) -> None:
+    """`kubectl delete --ignore-not-found configmap cilium-flowlog-config cilium-config -n kube-system`'s requests."""
+    for name in ("cilium-flowlog-config", "cilium-config"):
+        delete(server, "configmap", name, "kube-system")
 
 
 def _run_examples(server: ApiServer) -> None:

@@ -4,8 +4,9 @@
   Calico Enterprise's FelixConfiguration schema under that group stands in for it
   (../shared/tools/kube-apiserver/README.md). That is the Kubernetes side of the API (apply,
   merge patch, field managers, RBAC), not Calico's own validation.
-- The hook script runs as a process of its own with a ServiceAccount token from the TokenRequest
-  API, its API calls logged (verb, path) so that RBAC checks can compare them.
+- The hook script runs with a ServiceAccount token from the TokenRequest API, its API calls logged
+  (verb, path) so that RBAC checks can compare them: its `main` in the test process (`run_script`),
+  or as a process where a test changes the cluster while it waits (`watched`).
 - `argocd_sync` applies manifests as Argo CD v3.5.1 does (gitops-engine, vendored in argo-cd
   v3.5.1 under gitops-engine/): `kubectl apply --server-side --force-conflicts
   --field-manager=argocd-controller` (pkg/utils/kube/resource_ops.go: ForceConflicts =
@@ -17,7 +18,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import importlib.util
+import io
 import json
 import os
 import queue
@@ -31,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from upstream_tools import SHARED_CRDS, ApiServer
+from upstream_tools import ApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "generator" / "flowlogs" / "calico" / "chart" / "files" / "calico-l7-patch.py"
@@ -59,18 +63,6 @@ def logged(self, method, path, body):
 module.Api._once = logged
 sys.exit(module.main(["calico-l7-patch.py", *argv], api=module.Api(server, token_file, ca_file)))
 """
-
-
-def projectcalico_v3_crd() -> dict[str, Any]:
-    """Calico Enterprise's FelixConfiguration CRD (CE 3.20) re-grouped as projectcalico.org/v3."""
-    crd = yaml.safe_load(
-        (SHARED_CRDS / "crd.projectcalico.org_felixconfigurations_enterprise.yaml").read_text(encoding="utf-8")
-    )
-    crd["metadata"] = {"name": "felixconfigurations.projectcalico.org"}
-    crd["spec"]["group"] = "projectcalico.org"
-    (version,) = crd["spec"]["versions"]
-    version["name"] = "v3"
-    return dict(crd)
 
 
 def kubectl_json(server: ApiServer, *args: str, input: str | None = None, token: str | None = None) -> Any:
@@ -180,6 +172,26 @@ def create(server: ApiServer, doc: dict[str, Any], field_manager: str) -> None:
     kind = f"{doc['kind'].lower()}.{doc['apiVersion'].split('/')[0]}"
     status, body = server.request("POST", resource_path(server, kind) + f"?fieldManager={field_manager}", doc)
     assert status == 201, body
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def created_by_kubectl_apply(server: ApiServer, docs: Iterable[dict[str, Any]]) -> None:
+    """`kubectl apply -f -` (client-side) of objects that do not exist yet, as the requests kubectl sends
+    (kubectl apply.go, a create: the object with its last-applied-configuration annotation, Go's
+    json.Marshal of the document with an empty annotations map, under manager kubectl-client-side-apply),
+    from this process. The server stores the same object, managedFields included, as after kubectl's own."""
+    for doc in docs:
+        doc = copy.deepcopy(doc)
+        doc["metadata"].setdefault("annotations", {})
+        last = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+        doc["metadata"]["annotations"][LAST_APPLIED] = last
+        path = object_path(server, doc).rsplit("/", 1)[0]
+        status, body = server.request(
+            "POST", f"{path}?fieldManager=kubectl-client-side-apply&fieldValidation=Strict", doc
+        )
+        assert status == 201, body
 
 
 def apply(server: ApiServer, docs: Iterable[dict[str, Any]], *flags: str) -> subprocess.CompletedProcess[str]:
@@ -299,7 +311,9 @@ def run_script(
     previous: dict[str, Any] | None = None,
     poll: float | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """The hook script as a process with the ServiceAccount's token: (result, ["GET /api/...", ...])."""
+    """The hook script with the ServiceAccount's token: (result, ["GET /api/...", ...]). Its `main`, as the
+    Job's `python3 calico-l7-patch.py` calls it, run in this process (a fresh copy of the module each
+    time), its stdout and stderr caught: what is tested is what it asks the server, not Python's start."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "token").write_text(token, encoding="utf-8")
     (work / "desired.json").write_text(json.dumps(desired), encoding="utf-8")
@@ -307,15 +321,24 @@ def run_script(
     if previous is not None:
         (work / "previous.json").write_text(json.dumps(previous), encoding="utf-8")
         argv.append(str(work / "previous.json"))
-    completed = subprocess.run(
-        script_command(server, work, argv),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=script_env(poll),
-    )
-    return completed, (work / "calls.log").read_text(encoding="utf-8").splitlines()
+    spec = importlib.util.spec_from_file_location("calico_l7_patch", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    if poll is not None:
+        script.READY_POLL_FIRST = script.READY_POLL_MAX = poll
+    calls: list[str] = []
+
+    class LoggedApi(script.Api):  # type: ignore[name-defined,misc]
+        def _once(self, method: str, path: str, body: Any) -> Any:
+            calls.append(f"{method} {path}")
+            return super()._once(method, path, body)
+
+    out, err = io.StringIO(), io.StringIO()
+    api = LoggedApi(server.server, str(work / "token"), str(server.ca_file))
+    with contextlib.redirect_stderr(err):
+        code = script.main(["calico-l7-patch.py", *argv], api=api, out=out)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue()), calls
 
 
 def _union(a: Any, b: Any) -> Any:

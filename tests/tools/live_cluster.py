@@ -2,9 +2,8 @@
 
 What flowlogs patches exists before it in a real cluster: FelixConfiguration `default`, the
 selected workloads. Their stand-ins here are minimal objects written by another field manager.
-Calico's `projectcalico.org/v3` API is served by Calico's aggregated API server, which this server
-has not (../shared/tools/kube-apiserver/README.md): a copy of the FelixConfiguration CRD of
-../shared/crds under that group and version stands in for it.
+Calico's `projectcalico.org/v3` FelixConfiguration is served by a stand-in CRD
+(upstream_tools.projectcalico_v3_crd, on every live server).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 
 import yaml
 from calico_live import object_path, server_side_apply
-from upstream_tools import SHARED_CRDS, ApiServer
+from upstream_tools import ApiServer
 
 from flowlogs.cli import main
 from flowlogs.validate.server_rules import server_rule_issues
@@ -31,7 +30,6 @@ RELEASE_NAMESPACE = "flowlogs-system"  # `flowlogs render`'s default --namespace
 FIXTURE_MANAGER = "cluster-owner"  # who created the objects flowlogs finds in the cluster
 # PodSecurity admission's namespace label (k8s.io/pod-security-admission api/constants.go).
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
-FELIX_CRD = SHARED_CRDS / "crd.projectcalico.org_felixconfigurations_enterprise.yaml"
 
 
 def render(profile: str) -> str:
@@ -86,16 +84,6 @@ def delete_objects(server: ApiServer, objects: Iterable[Mapping[str, Any]]) -> N
         assert status in (200, 202), body
 
 
-def felix_v3_crd() -> dict[str, Any]:
-    """The FelixConfiguration CRD of ../shared/crds, served as projectcalico.org/v3."""
-    crd = yaml.safe_load(FELIX_CRD.read_text(encoding="utf-8"))
-    crd["metadata"] = {"name": "felixconfigurations.projectcalico.org"}
-    crd["spec"]["group"] = "projectcalico.org"
-    for version in crd["spec"]["versions"]:
-        version["name"] = "v3"
-    return dict(crd)
-
-
 def prepare(
     server: ApiServer, objects: Iterable[Mapping[str, Any]], *, restricted: Iterable[str] = (RELEASE_NAMESPACE,)
 ) -> None:
@@ -114,9 +102,6 @@ def prepare(
         if name != "kube-system"
     ]
     partial = [obj for obj in objects if is_partial(obj)]
-    if any(obj["apiVersion"] == "projectcalico.org/v3" for obj in objects):
-        apply_objects(server, [felix_v3_crd()])
-        server.wait_established("felixconfigurations.projectcalico.org")
     # A partial manifest the server would refuse by name gets no stand-in (it would be refused too).
     wanted += [stand_in for stand_in in map(existing_object, partial) if not server_rule_issues(stand_in)]
     apply_objects(server, wanted)

@@ -24,11 +24,13 @@ import ssl
 import subprocess
 import time
 import urllib.parse
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import answers
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_TOOLS = ROOT.parent / "shared" / "tools"
@@ -44,9 +46,9 @@ HUBBLE_RELEASES = {"1.16": "1.16.6", "1.17": "1.17.5", "1.18": "1.18.6", "1.19":
 HUBBLE_DIR = CACHE / "hubble"
 KUBE_APISERVER_DIR = CACHE / "kube-apiserver"
 
-# The CRDs the API server gets: of the several FelixConfiguration and ApplicationLayer CRDs in
-# ../shared/crds (one name each), the Calico Enterprise ones of the newest release.
-# The CRDs of ../shared/crds every live server gets: file -> the CRD's name (its metadata.name).
+# The CRDs of ../shared/crds every live server gets: file -> the CRD's name (its metadata.name). Of the
+# several FelixConfiguration and ApplicationLayer CRDs there (one name each), the Calico Enterprise ones of
+# the newest release.
 LIVE_CRDS = {
     "argoproj.io_applications.yaml": "applications.argoproj.io",
     "argoproj.io_applicationsets.yaml": "applicationsets.argoproj.io",
@@ -56,6 +58,29 @@ LIVE_CRDS = {
     "operator.tigera.io_logcollectors.yaml": "logcollectors.operator.tigera.io",
     "operator.tigera.io_logstorages.yaml": "logstorages.operator.tigera.io",
 }
+# And Calico's `projectcalico.org/v3` FelixConfiguration, which Calico's aggregated API server serves, not
+# kube-apiserver (../shared/tools/kube-apiserver/README.md): the CRD above under that group and version
+# stands in for it (`projectcalico_v3_crd`). In the seed (conftest.KUBE_APISERVER_SEED) like the others: a
+# CRD made during a run leaves its first requests waiting ~2 s for the server's cache of it.
+FELIX_V3_CRD = "felixconfigurations.projectcalico.org"
+
+
+def projectcalico_v3_crd() -> dict[str, Any]:
+    """Calico Enterprise's FelixConfiguration CRD (CE 3.20) re-grouped as projectcalico.org/v3."""
+    crd = yaml.load(
+        (SHARED_CRDS / "crd.projectcalico.org_felixconfigurations_enterprise.yaml").read_text(encoding="utf-8"),
+        Loader=yaml.CSafeLoader,
+    )
+    crd["metadata"] = {"name": FELIX_V3_CRD}
+    crd["spec"]["group"] = "projectcalico.org"
+    (version,) = crd["spec"]["versions"]
+    version["name"] = "v3"
+    return dict(crd)
+
+
+def live_crd_names() -> tuple[str, ...]:
+    """The name of each CRD a live server has."""
+    return (*LIVE_CRDS.values(), FELIX_V3_CRD)
 
 
 # For the upstream Go programs the tests start hundreds of times (hubble, kubectl, helm), each for well
@@ -204,6 +229,11 @@ def cilium_source(minor: str, path: str) -> str:
     return (out / f"hubble-{HUBBLE_RELEASES[minor]}" / path).read_text(encoding="utf-8")
 
 
+# What `ApiServer.objects` leaves out: namespaces (no namespace controller runs here: a deleted one
+# would stay Terminating, refusing new objects), CRDs (the same definitions for every module) and events.
+UNTOUCHED_RESOURCES = frozenset({"namespaces", "customresourcedefinitions", "events"})
+_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
 # A kept connection the server closed while it was idle: the request never arrived, so it is sent again.
 _CLOSED_WHILE_IDLE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
@@ -283,13 +313,18 @@ class ApiServer:
         return completed
 
     def request(
-        self, method: str, path: str, body: Any = None, content_type: str = "application/json"
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        content_type: str = "application/json",
+        accept: str = "application/json",
     ) -> tuple[int, Any]:
         """One API request as admin, from this process: (HTTP status, the JSON body or None). For the
         tests' own reads and set-ups, where a kubectl process (~0.05 s of CPU each) would send the same
         request; what a test is about (apply, a person's patch) stays kubectl's. Over one connection
         kept open: a TLS handshake per request cost both sides more than most requests do."""
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", "Content-Type": content_type}
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": accept, "Content-Type": content_type}
         data = None if body is None else json.dumps(body)
         for _ in range(2):
             reused = self._connection is not None
@@ -309,11 +344,59 @@ class ApiServer:
                     raise
         return response.status, json.loads(payload) if payload else None
 
+    def objects(self) -> dict[str, bool]:
+        """The API path of each object the server lists (not UNTOUCHED_RESOURCES): whether it has finalizers."""
+        found = {}
+        for collection in self._collections():
+            deadline = time.monotonic() + 30
+            # 429 "storage is (re)initializing": the cache of a CRD that has just been Established
+            while (answer := self.request("GET", collection, accept=_METADATA_LIST))[0] == 429:
+                assert time.monotonic() < deadline, answer
+                time.sleep(0.02)
+            status, body = answer
+            assert status == 200, body
+            prefix, plural = collection.rsplit("/", 1)
+            for item in body.get("items") or []:  # null when there are none
+                metadata = item["metadata"]
+                namespace = f"/namespaces/{metadata['namespace']}" if metadata.get("namespace") else ""
+                found[f"{prefix}{namespace}/{plural}/{metadata['name']}"] = bool(metadata.get("finalizers"))
+        return found
+
+    def _collections(self) -> list[str]:
+        """The path of each kind the server lists and deletes (across namespaces), from its discovery."""
+        _, groups = self.request("GET", "/apis")
+        prefixes = ["/api/v1"] + ["/apis/" + g["preferredVersion"]["groupVersion"] for g in groups["groups"]]
+        collections = []
+        for prefix in prefixes:
+            _, found = self.request("GET", prefix)
+            collections += [
+                f"{prefix}/{r['name']}"
+                for r in found["resources"]
+                if "/" not in r["name"]  # a subresource
+                and {"list", "delete"} <= set(r["verbs"])
+                and r["name"] not in UNTOUCHED_RESOURCES
+            ]
+        return collections
+
+    def delete_objects_but(self, kept: Collection[str]) -> None:
+        """Every object but those `kept` (paths from `objects`) deleted, an owner's finalizers removed first
+        (no controller runs here to remove them)."""
+        for path, finalizers in sorted(self.objects().items()):
+            if path in kept:
+                continue
+            if finalizers:
+                patch = {"metadata": {"finalizers": None}}
+                status, body = self.request("PATCH", path, patch, "application/merge-patch+json")
+                assert status in (200, 404), body
+            status, body = self.request("DELETE", path + "?propagationPolicy=Background")
+            assert status in (200, 202, 404), body
+
     def apply_crds(self) -> None:
-        """Apply the LIVE_CRDS server-side and wait until each is Established."""
+        """Apply the LIVE_CRDS and the projectcalico.org/v3 stand-in server-side; wait until each is Established."""
         files = [arg for name in LIVE_CRDS for arg in ("-f", str(SHARED_CRDS / name))]
-        self.kubectl("apply", "--server-side", "--force-conflicts", *files)
-        self.wait_established(*LIVE_CRDS.values())
+        v3 = json.dumps(projectcalico_v3_crd())
+        self.kubectl("apply", "--server-side", "--force-conflicts", *files, "-f", "-", input=v3)
+        self.wait_established(*live_crd_names())
 
     def wait_established(self, *crds: str, seconds: float = 60) -> None:
         """`kubectl wait --for=condition=Established crd/NAME ...`: polls each CRD from this process."""
@@ -334,6 +417,7 @@ def seed_key() -> str:
     digest = hashlib.sha256()
     for path in (SHARED_TOOLS / "kube-apiserver" / "start.sh", *(SHARED_CRDS / name for name in LIVE_CRDS)):
         digest.update(path.read_bytes())
+    digest.update(json.dumps(projectcalico_v3_crd(), sort_keys=True).encode())
     for binary in ("kube-apiserver", "etcd"):
         stat = (kube_apiserver_binaries() / binary).stat()
         digest.update(f"{binary} {stat.st_size} {stat.st_mtime_ns}".encode())
