@@ -28,16 +28,18 @@ EXTRAS = {
 # Runs flowlogs' main once per command line in one process (argv: a JSON list of them), then
 # prints which distribution of an extra each loaded module's file belongs to.
 LOADED = """
-import importlib.metadata, json, os, sys
+import importlib.machinery, importlib.metadata, json, os, sys
 from flowlogs.cli import main
 for argv in json.loads(sys.argv[1]):
     code = main(argv)
     assert code == 0, (argv, code)
 extras = json.loads(sys.argv[2])
+suffixes = tuple(importlib.machinery.all_suffixes())  # a module's file has one: not the data files (~17,000)
 owner = {}
 for name in (n for names in extras.values() for n in names):
     dist = importlib.metadata.distribution(name)
-    owner.update({os.path.realpath(dist.locate_file(f)): name for f in dist.files or []})
+    files = [f for f in dist.files or [] if f.name.endswith(suffixes)]
+    owner.update({os.path.realpath(dist.locate_file(f)): name for f in files})
 files = [os.path.realpath(m.__file__) for m in list(sys.modules.values()) if getattr(m, "__file__", None)]
 loaded = {owner[f] for f in files if f in owner}
 print(json.dumps(sorted(loaded)))
