@@ -136,6 +136,11 @@ def render(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render_profile(chart: Path, profile: str) -> list[dict[str, Any]]:
+    return copy.deepcopy(_rendered_profile(chart, profile))  # the tests' own copy: some change what they read
+
+
+@functools.cache  # the module's chart is generated once and never changed: each profile rendered once per process
+def _rendered_profile(chart: Path, profile: str) -> list[dict[str, Any]]:
     return render(chart, profile_values(chart, profile))
 
 
