@@ -176,6 +176,32 @@ class Kubectl:
             return Missing("not found")
         return dict(json.loads(completed.stdout))
 
+    def get_all(self, refs: Sequence[ObjectRef]) -> dict[ObjectRef, Mapping[str, Any] | Missing]:
+        """The objects of each namespace read in one kubectl run (a List; those not found are left out of it).
+
+        A run that fails says nothing of any object (kubectl v1.36 prints none of them when one kind is not
+        served): its objects are left out of the answer, for `get` to read one by one with its own messages.
+        """
+        groups: dict[str, list[ObjectRef]] = {}
+        for ref in dict.fromkeys(refs):
+            groups.setdefault(ref.namespace, []).append(ref)
+        found: dict[ObjectRef, Mapping[str, Any] | Missing] = {}
+        for namespace, group in groups.items():
+            if len(group) < 2:  # one TYPE/NAME prints the object itself, as `get` reads it
+                continue
+            args = ["get", *(ref.resource for ref in group), "-o", "json", "--ignore-not-found"]
+            if namespace:
+                args += ["--namespace", namespace]
+            completed = self.run(*args)
+            if completed.returncode != 0:
+                continue
+            items = (json.loads(completed.stdout).get("items") or []) if completed.stdout.strip() else []
+            by_name = {(item.get("apiVersion"), item.get("kind"), item["metadata"]["name"]): item for item in items}
+            for ref in group:
+                item = by_name.get((ref.api_version, ref.kind, ref.name))
+                found[ref] = Missing("not found") if item is None else dict(item)
+        return found
+
     def select(self, selection: Selection) -> list[Mapping[str, Any]] | Missing:
         """The objects a label selector matches (possibly none)."""
         completed = self.run(
