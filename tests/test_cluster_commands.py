@@ -672,6 +672,32 @@ def test_cluster_flags_need_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+# An ELF header of a 64-bit arm64 executable (e_machine 0xb7): the kernel's answer on this machine is ENOEXEC.
+ARM64_ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\xb7\x00"
+
+
+@pytest.mark.parametrize("command", ["status", "validate"])
+def test_a_kubectl_that_cannot_run_is_a_clear_error(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+    import platform
+
+    if platform.machine() in ("aarch64", "arm64"):
+        pytest.skip("an arm64 executable runs on this machine")
+    foreign = tmp_path / "kubectl"
+    foreign.write_bytes(ARM64_ELF)
+    foreign.chmod(0o755)
+    profile = write_profile(tmp_path / "values", "cilium-status", CILIUM_PROFILE)
+    extra = ["--cluster"] if command == "validate" else []
+    code, out, err = flowlogs(command, str(profile), *extra, "--kubectl", str(foreign), capsys=capsys)
+    assert (code, out, err) == (
+        1,
+        "",
+        f"flowlogs: error: kubectl {foreign} cannot run on this machine: {os.strerror(errno.ENOEXEC)}\n",
+    )
+
+
 # -- status: Calico Enterprise, job mode, after the chart's own hook script ran
 
 
