@@ -311,6 +311,32 @@ def test_status_missing_objects(server: ApiServer, tmp_path: Path, capsys: pytes
     ]
 
 
+def test_objects_read_together_are_what_one_get_each_reads(server: ApiServer) -> None:
+    """`status` reads the named objects of a namespace in one `kubectl get`: each is what kubectl's get of that
+    object alone gives (a missing one: not found). When one kind is not served, kubectl v1.36 prints none of
+    them: that namespace is left out, for one get per object with its own message."""
+    from flowlogs.kubectl import Kubectl, Missing, ObjectRef
+
+    reset(server, f"configmap cilium-flowlog-config cilium-config -n {NS}")
+    server.kubectl("create", "configmap", "cilium-config", "-n", NS, "--from-literal=enable-hubble=true")
+    kubectl = Kubectl.usable(str(KUBECTL), str(server.kubeconfig))
+    config = ObjectRef("v1", "ConfigMap", "cilium-config", NS)
+    gone = ObjectRef("v1", "ConfigMap", "cilium-flowlog-config", NS)
+    namespace = ObjectRef("v1", "Namespace", NS)
+    shop = ObjectRef("v1", "Namespace", SHOP)
+    unserved = ObjectRef("example.invalid/v1", "Widget", "x", NS)  # no API server serves the group example.invalid
+    together = kubectl.get_all([config, gone, namespace, config, shop])
+    alone = {ref: kubectl.get(ref) for ref in (config, gone, namespace, shop)}
+    assert together == alone and isinstance(alone[gone], Missing) and alone[gone].reason == "not found"
+    found = together[config]
+    assert isinstance(found, dict) and found["data"] == {"enable-hubble": "true"}
+    assert kubectl.get_all([config, unserved, gone]) == {}
+    assert kubectl.get(unserved) == Missing(
+        "the cluster does not serve Widget of example.invalid/v1 (is the product that defines it installed?)"
+    )
+    reset(server, f"configmap cilium-config -n {NS}")
+
+
 # -- status: Calico Enterprise, gitops mode as Argo CD applies it
 
 
