@@ -899,6 +899,26 @@ def test_validate_cluster_conflicts_as_each_tool_applies(
             if r["check"] == "cluster" and r["status"] != "statusValid"
         ]
         assert (code, refused) == (1, [("FelixConfiguration", direct.stderr.strip().replace(' "STDIN"', ""))])
+        # every other manifest is reported accepted, with no message (those the server accepted in the call of their
+        # namespace are not applied again)
+        accepted = [
+            (r["kind"], r["msg"])
+            for r in json.loads(out)["resources"]
+            if r["check"] == "cluster" and r["status"] == "statusValid"
+        ]
+        assert sorted(accepted) == [
+            ("ApplicationLayer", ""),
+            ("ClusterRole", ""),
+            ("ClusterRoleBinding", ""),
+            ("ConfigMap", ""),
+            ("Deployment", ""),
+            ("Job", ""),
+            ("Role", ""),
+            ("Role", ""),
+            ("RoleBinding", ""),
+            ("RoleBinding", ""),
+            ("ServiceAccount", ""),
+        ]
         code, out, _ = flowlogs(
             "validate",
             str(profile),

@@ -54,9 +54,10 @@ class Cluster:
                 accepted: set[Path] = set()  # accepted already, as the server answered a call of several
                 for group, members in groups.items():
                     refused, printed = self._apply([path for _, path in members], group)
-                    accepted |= _accepted(members, printed)
                     if refused is not None:
+                        accepted |= _accepted(members, printed)
                         break
+                    accepted |= {path for _, path in members}
                 else:
                     accepted_by = f"{len(resources)} manifest(s) accepted by the API server of {where}"
                     message = f"{accepted_by} (server-side apply, dry run)"
@@ -73,7 +74,8 @@ class Cluster:
             return [Result(profile, "", Check.CLUSTER, Status.ERROR, message=f"{where}: {error}")]
 
     def _apply(self, files: Sequence[Path], namespace: str) -> tuple[str | None, list[str]]:
-        """(None when the server accepts every file, else its messages; the objects it accepted, as `-o name`)."""
+        """(None when the server accepts every file, else its messages; what kubectl printed of the objects it
+        accepted, one `-o name` line each: it goes on past a refused one)."""
         options = self.options
         completed = options.kubectl.dry_run_apply(files, namespace, options.field_manager, options.force_conflicts)
         printed = completed.stdout.splitlines()
