@@ -199,9 +199,10 @@ class Kubectl:
             if namespace:
                 args += ["--namespace", namespace]
             completed = self.run(*args)
-            if completed.returncode != 0:
+            listed = json.loads(completed.stdout) if completed.returncode == 0 and completed.stdout.strip() else {}
+            if completed.returncode != 0 or (listed and listed.get("kind") != "List"):
                 continue
-            items = (json.loads(completed.stdout).get("items") or []) if completed.stdout.strip() else []
+            items = listed.get("items") or []
             by_name = {(item.get("apiVersion"), item.get("kind"), item["metadata"]["name"]): item for item in items}
             for ref in group:
                 item = by_name.get((ref.api_version, ref.kind, ref.name))
