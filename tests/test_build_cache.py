@@ -58,11 +58,28 @@ def _flow_logs_yaml(rendered: str) -> str:
     return rendered.split("flowlogs.yaml: |", 1)[1]
 
 
+_PLAIN: dict[tuple[str | bytes, ...], str] = {}
+
+
 def _uncached(run_cli, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    """The output without the cache. With no chart/ or gitops/ yet it depends on the arguments and the profiles
+    only (generated output is deterministic): one run per such input for the module, not one per test."""
+    key: tuple[str | bytes, ...] | None = None
+    if not Path("chart").exists() and not Path("gitops").exists():
+        key = args + tuple(
+            item
+            for path in sorted(Path("values").rglob("*"))
+            if path.is_file()
+            for item in (str(path), os.readlink(path) if path.is_symlink() else "", path.read_bytes())
+        )
+        if key in _PLAIN:
+            return _PLAIN[key]
     with monkeypatch.context() as patch:
         patch.setenv("FLOWLOGS_NO_CACHE", "1")
         result = run_cli(*args)
     assert result.code == 0, result.err
+    if key is not None:
+        _PLAIN[key] = str(result.out)
     return str(result.out)
 
 

@@ -311,6 +311,32 @@ def test_status_missing_objects(server: ApiServer, tmp_path: Path, capsys: pytes
     ]
 
 
+def test_objects_read_together_are_what_one_get_each_reads(server: ApiServer) -> None:
+    """`status` reads the named objects of a namespace in one `kubectl get`: each is what kubectl's get of that
+    object alone gives (a missing one: not found). When one kind is not served, kubectl v1.36 prints none of
+    them: that namespace is left out, for one get per object with its own message."""
+    from flowlogs.kubectl import Kubectl, Missing, ObjectRef
+
+    reset(server, f"configmap cilium-flowlog-config cilium-config -n {NS}")
+    server.kubectl("create", "configmap", "cilium-config", "-n", NS, "--from-literal=enable-hubble=true")
+    kubectl = Kubectl.usable(str(KUBECTL), str(server.kubeconfig))
+    config = ObjectRef("v1", "ConfigMap", "cilium-config", NS)
+    gone = ObjectRef("v1", "ConfigMap", "cilium-flowlog-config", NS)
+    namespace = ObjectRef("v1", "Namespace", NS)
+    shop = ObjectRef("v1", "Namespace", SHOP)
+    unserved = ObjectRef("example.invalid/v1", "Widget", "x", NS)  # no API server serves the group example.invalid
+    together = kubectl.get_all([config, gone, namespace, config, shop])
+    alone = {ref: kubectl.get(ref) for ref in (config, gone, namespace, shop)}
+    assert together == alone and isinstance(alone[gone], Missing) and alone[gone].reason == "not found"
+    found = together[config]
+    assert isinstance(found, dict) and found["data"] == {"enable-hubble": "true"}
+    assert kubectl.get_all([config, unserved, gone]) == {}
+    assert kubectl.get(unserved) == Missing(
+        "the cluster does not serve Widget of example.invalid/v1 (is the product that defines it installed?)"
+    )
+    reset(server, f"configmap cilium-config -n {NS}")
+
+
 # -- status: Calico Enterprise, gitops mode as Argo CD applies it
 
 
@@ -672,6 +698,32 @@ def test_cluster_flags_need_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+# An ELF header of a 64-bit arm64 executable (e_machine 0xb7): the kernel's answer on this machine is ENOEXEC.
+ARM64_ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\xb7\x00"
+
+
+@pytest.mark.parametrize("command", ["status", "validate"])
+def test_a_kubectl_that_cannot_run_is_a_clear_error(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+    import platform
+
+    if platform.machine() in ("aarch64", "arm64"):
+        pytest.skip("an arm64 executable runs on this machine")
+    foreign = tmp_path / "kubectl"
+    foreign.write_bytes(ARM64_ELF)
+    foreign.chmod(0o755)
+    profile = write_profile(tmp_path / "values", "cilium-status", CILIUM_PROFILE)
+    extra = ["--cluster"] if command == "validate" else []
+    code, out, err = flowlogs(command, str(profile), *extra, "--kubectl", str(foreign), capsys=capsys)
+    assert (code, out, err) == (
+        1,
+        "",
+        f"flowlogs: error: kubectl {foreign} cannot run on this machine: {os.strerror(errno.ENOEXEC)}\n",
+    )
+
+
 # -- status: Calico Enterprise, job mode, after the chart's own hook script ran
 
 
@@ -847,6 +899,26 @@ def test_validate_cluster_conflicts_as_each_tool_applies(
             if r["check"] == "cluster" and r["status"] != "statusValid"
         ]
         assert (code, refused) == (1, [("FelixConfiguration", direct.stderr.strip().replace(' "STDIN"', ""))])
+        # every other manifest is reported accepted, with no message (those the server accepted in the call of their
+        # namespace are not applied again)
+        accepted = [
+            (r["kind"], r["msg"])
+            for r in json.loads(out)["resources"]
+            if r["check"] == "cluster" and r["status"] == "statusValid"
+        ]
+        assert sorted(accepted) == [
+            ("ApplicationLayer", ""),
+            ("ClusterRole", ""),
+            ("ClusterRoleBinding", ""),
+            ("ConfigMap", ""),
+            ("Deployment", ""),
+            ("Job", ""),
+            ("Role", ""),
+            ("Role", ""),
+            ("RoleBinding", ""),
+            ("RoleBinding", ""),
+            ("ServiceAccount", ""),
+        ]
         code, out, _ = flowlogs(
             "validate",
             str(profile),

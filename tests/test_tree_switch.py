@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import VALUES, run_cli_in
+from conftest import VALUES, cli_in, run_cli_in
 from flowlogs.trees import JOURNAL_NAME, recover_trees
 
 TRIALS = 30
-CLI = [sys.executable, "-m", "flowlogs.cli"]
 BUSY = "another flowlogs generate is running in"
 
 # One process imports flowlogs and runs one `flowlogs generate` itself (what generate loads on
@@ -124,12 +123,6 @@ def tree(files: dict[str, bytes], name: str) -> dict[str, bytes]:
     return {path: data for path, data in files.items() if path.startswith(name + "/")}
 
 
-def run_generate(root: Path, values: str = "values") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, "--values-dir", values, "generate"], cwd=root, capture_output=True, text=True, check=False
-    )
-
-
 def change_inputs(values: Path) -> None:
     """A new input that changes files in both trees (chart values and every Application)."""
     for profile in values.glob("*.yaml"):
@@ -209,8 +202,8 @@ def test_the_next_generate_completes_a_killed_switch(
         + content_hash(new_chart).removeprefix("sha256:")  # a journal's digest, as every version wrote it
         + '"}]}\n'
     )
-    result = run_generate(root)
-    assert result.returncode == 0, result.stderr
+    result = cli_in(root, "generate")
+    assert result.code == 0, result.err
     assert snapshot(root) == new
     assert not [p.name for p in root.iterdir() if p.name.startswith(".")]
 
@@ -227,11 +220,14 @@ def test_two_runs_at_once_leave_one_input_entirely(
             profile.read_text().replace("description: Changed. ", "description: ").replace("release-2", "main")
         )
     # What each order of the two runs leaves (the chart version depends on the chart before).
+    # Each order goes on from the copy of its first run's result.
     expected = []
-    for order in (("values",), ("other",), ("values", "other"), ("other", "values")):
-        scratch = shutil.copytree(base, tmp_path / "-".join(("expected", *order)))
-        for values in order:
-            assert run_cli_in(scratch, "--values-dir", values, "generate") == 0
+    for first, then in (("values", "other"), ("other", "values")):
+        scratch = shutil.copytree(base, tmp_path / f"expected-{first}")
+        assert run_cli_in(scratch, "--values-dir", first, "generate") == 0
+        expected.append(snapshot(scratch))
+        scratch = shutil.copytree(scratch, tmp_path / f"expected-{first}-{then}")
+        assert run_cli_in(scratch, "--values-dir", then, "generate") == 0
         expected.append(snapshot(scratch))
     outcomes: list[tuple[int, int]] = []
     # Forked from one warm process, both runs are in generate at once (started as two interpreters,
@@ -256,14 +252,16 @@ def test_a_run_finding_another_one_running_writes_nothing(
     start, old, _ = states
     root = shutil.copytree(start, tmp_path / "repo")
     before = snapshot(root)
+    # flock(2) locks belong to an open file description: the run's own open of root is refused here as in a process
+    # of its own.
     descriptor = os.open(root, os.O_RDONLY)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
-        result = run_generate(root)
+        result = cli_in(root, "generate")
     finally:
         os.close(descriptor)
-    assert result.returncode == 1
-    assert result.stderr == (
+    assert result.code == 1
+    assert result.err == (
         f"flowlogs: error: another flowlogs generate is running in {root.resolve()}; wait for it to finish, then "
         "run again\n"
     )

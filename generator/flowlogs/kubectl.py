@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,8 @@ class Kubectl:
     binary: str = DEFAULT_KUBECTL
     kubeconfig: str | None = None
     context: str | None = None
+    # `config view` as `usable` ran it (its first run, that shows kubectl runs here), for `cluster`
+    config_view: subprocess.CompletedProcess[str] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def usable(cls, binary: str | None, kubeconfig: str | None = None, context: str | None = None) -> Kubectl:
@@ -106,11 +108,15 @@ class Kubectl:
             )
         if kubeconfig is not None and not Path(kubeconfig).is_file():
             raise ClusterError(f"--kubeconfig {kubeconfig}: no such file")
+        kubectl = cls(found, kubeconfig, context)
         try:
-            subprocess.run([found, "version", "--client"], capture_output=True, check=False, timeout=_TIMEOUT)
+            config_view = kubectl._config_view()
         except OSError as error:
             raise ClusterError(f"kubectl {name} cannot run on this machine: {error.strerror or error}") from error
-        return cls(found, kubeconfig, context)
+        return cls(found, kubeconfig, context, config_view)
+
+    def _config_view(self) -> subprocess.CompletedProcess[str]:
+        return self.run("config", "view", "--minify", "-o", "json")
 
     def _global(self) -> list[str]:
         flags = [self.binary]
@@ -138,7 +144,7 @@ class Kubectl:
 
     def cluster(self) -> tuple[str, str]:
         """(context name, server URL) of the kubeconfig choice; a ClusterError when there is none."""
-        completed = self.run("config", "view", "--minify", "-o", "json")
+        completed = self.config_view or self._config_view()
         if completed.returncode != 0:
             raise ClusterError(f"no cluster to ask: {_message(completed.stderr)}")
         config = json.loads(completed.stdout or "{}")
@@ -175,6 +181,33 @@ class Kubectl:
         if not completed.stdout.strip():
             return Missing("not found")
         return dict(json.loads(completed.stdout))
+
+    def get_all(self, refs: Sequence[ObjectRef]) -> dict[ObjectRef, Mapping[str, Any] | Missing]:
+        """The objects of each namespace read in one kubectl run (a List; those not found are left out of it).
+
+        A run that fails says nothing of any object (kubectl v1.36 prints none of them when one kind is not
+        served): its objects are left out of the answer, for `get` to read one by one with its own messages.
+        """
+        groups: dict[str, list[ObjectRef]] = {}
+        for ref in dict.fromkeys(refs):
+            groups.setdefault(ref.namespace, []).append(ref)
+        found: dict[ObjectRef, Mapping[str, Any] | Missing] = {}
+        for namespace, group in groups.items():
+            if len(group) < 2:  # one TYPE/NAME prints the object itself, as `get` reads it
+                continue
+            args = ["get", *(ref.resource for ref in group), "-o", "json", "--ignore-not-found"]
+            if namespace:
+                args += ["--namespace", namespace]
+            completed = self.run(*args)
+            listed = json.loads(completed.stdout) if completed.returncode == 0 and completed.stdout.strip() else {}
+            if completed.returncode != 0 or (listed and listed.get("kind") != "List"):
+                continue
+            items = listed.get("items") or []
+            by_name = {(item.get("apiVersion"), item.get("kind"), item["metadata"]["name"]): item for item in items}
+            for ref in group:
+                item = by_name.get((ref.api_version, ref.kind, ref.name))
+                found[ref] = Missing("not found") if item is None else dict(item)
+        return found
 
     def select(self, selection: Selection) -> list[Mapping[str, Any]] | Missing:
         """The objects a label selector matches (possibly none)."""

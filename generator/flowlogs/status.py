@@ -101,15 +101,26 @@ def profile_status(
     )
     manifests = [document for document in yaml.safe_load_all(text) if isinstance(document, dict)]
     report = StatusReport(compiled_profile.name, compiled_profile.source, context, server)
-    get, select = functools.cache(kubectl.get), functools.cache(kubectl.select)  # each object read once per run
-    for product, part in compiled_profile.products():
-        for expected in product.expected_state(part, manifests):
-            for finding in _check(product.key, expected, get, select, report.notes):
-                # A missing object is said once, not once per field of it.
-                if finding.state is not State.MISSING or not any(
-                    f.state is State.MISSING and f.object == finding.object for f in report.findings
-                ):
-                    report.findings.append(finding)
+    wanted = [
+        (product, expected)
+        for product, part in compiled_profile.products()
+        for expected in product.expected_state(part, manifests)
+    ]
+    # The named objects in one kubectl run per namespace; any it could not read, one by one in order as needed.
+    read = kubectl.get_all([expected.target for _, expected in wanted if isinstance(expected.target, ObjectRef)])
+    one = functools.cache(kubectl.get)  # each object read once per run
+
+    def get(ref: ObjectRef) -> Mapping[str, Any] | Missing:
+        return read[ref] if ref in read else one(ref)
+
+    select = functools.cache(kubectl.select)
+    for product, expected in wanted:
+        for finding in _check(product.key, expected, get, select, report.notes):
+            # A missing object is said once, not once per field of it.
+            if finding.state is not State.MISSING or not any(
+                f.state is State.MISSING and f.object == finding.object for f in report.findings
+            ):
+                report.findings.append(finding)
     return report
 
 
