@@ -114,11 +114,12 @@ def program_digest(program: Path) -> str:
 
 
 def content_digest(path: Path) -> str:
-    """sha256 of a file's bytes, or of a directory's files (relative names and bytes, in name order)."""
+    """sha256 of a file's bytes, or of a directory's files (relative names and bytes, in name order; Python's
+    bytecode caches are not content)."""
     if not path.is_dir():
         return _file_digest(path)
     digest = hashlib.sha256(b"directory\0")
-    for item in sorted(p for p in path.rglob("*") if p.is_file()):
+    for item in sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.relative_to(path).parts):
         digest.update(item.relative_to(path).as_posix().encode() + b"\0" + _file_digest(item).encode() + b"\0")
     return digest.hexdigest()
 

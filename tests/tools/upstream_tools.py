@@ -121,13 +121,10 @@ _DIGESTS: dict[tuple[Path, ...], str] = {}
 
 def code_digest(*also: Path) -> str:
     """sha256 of the code under test (generator/flowlogs: its modules and data files) and of the files `also`
-    (a test module, the generators of its examples), once per process."""
+    (a test module, the generators of its examples), by content (answers.content_digest), once per process."""
     if also not in _DIGESTS:
-        digest = hashlib.sha256()
-        files = sorted(p for p in GENERATOR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for name, path in [*((str(p.relative_to(GENERATOR)), p) for p in files), *((p.name, p) for p in also)]:
-            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-        _DIGESTS[also] = digest.hexdigest()
+        parts = [answers.content_digest(GENERATOR), *(f"{path.name}\0{answers.content_digest(path)}" for path in also)]
+        _DIGESTS[also] = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     return _DIGESTS[also]
 
 
