@@ -283,6 +283,35 @@ def ready_cluster(server: ApiServer, chart_docs: list[dict[str, Any]], felix: di
 # ------------------------------------------------------------------ apply, again, restore
 
 
+def test_the_set_up_requests_store_what_kubectl_apply_stores(cluster: ApiServer) -> None:
+    """`created_by_kubectl_apply` stands for the owners' `kubectl apply` (client-side) in the set-ups: the server
+    (v1.36.2) stores the same Service and Deployment, managedFields and last-applied-configuration included, as
+    after kubectl's own apply (kubectl v1.37's apply.go), but for what the server sets anew for each object."""
+    made_anew = ("uid", "resourceVersion", "creationTimestamp")
+
+    def stored(kind: str, name: str) -> dict[str, Any]:
+        found = get(cluster, kind, name, SHOP)
+        assert found is not None
+        for key in made_anew:
+            found["metadata"].pop(key)
+        for entry in found["metadata"]["managedFields"]:
+            entry.pop("time")
+        for key in ("clusterIP", "clusterIPs"):  # a Service's address, allocated anew by the server
+            found["spec"].pop(key, None)
+        return found
+
+    docs = [service_doc("same-as-kubectl", SHOP), deployment_doc("same-as-kubectl", SHOP)]
+    by_kubectl = apply(cluster, docs)
+    assert by_kubectl.returncode == 0, by_kubectl.stderr
+    kubectl_made = [stored("service", "same-as-kubectl"), stored("deployment", "same-as-kubectl")]
+    for kind in ("service", "deployment"):
+        delete(cluster, kind, "same-as-kubectl", SHOP)
+    created_by_kubectl_apply(cluster, docs)
+    assert [stored("service", "same-as-kubectl"), stored("deployment", "same-as-kubectl")] == kubectl_made
+    for kind in ("service", "deployment"):
+        delete(cluster, kind, "same-as-kubectl", SHOP)
+
+
 def test_apply_then_apply_again_then_restore_exactly(
     cluster: ApiServer, chart_docs: list[dict[str, Any]], desired: dict[str, Any], tmp_path: Path
 ) -> None:
