@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import CHART, VALUES, write_profile
 from flowlogs import compiler
@@ -432,6 +433,39 @@ def test_every_kept_layer_gives_the_bytes_of_the_plain_path(cache, run_cli, monk
     assert {
         str(p): p.read_bytes() for tree in ("chart", "gitops") for p in Path(tree).rglob("*") if p.is_file()
     } == tree
+
+
+SHARED_CRDS = Path(__file__).resolve().parents[1].parent / "shared" / "crds"
+
+
+@pytest.mark.skipif(not SHARED_CRDS.is_dir(), reason=f"the upstream CRDs are not at {SHARED_CRDS}")
+def test_a_kept_crd_conversion_gives_the_verdicts_of_the_plain_path(cache, run_cli, monkeypatch, tmp_path):
+    # The upstream CRDs, some of them alike (a warning names the choice), against every shipped
+    # profile and gitops manifest, with a document that breaks a CRD's schema: the same report from
+    # the YAML read and converted, and from the conversions kept by the digest of each file's text.
+    shutil.copytree(VALUES, "values", dirs_exist_ok=True)
+    assert run_cli("generate").code == 0
+    broken = tmp_path / "broken.yaml"
+    application = yaml.safe_load(Path("gitops/applications/calico-l7.yaml").read_text(encoding="utf-8"))
+    application["spec"]["syncPolicy"]["automatedd"] = {}
+    broken.write_text(yaml.safe_dump(application), encoding="utf-8")
+    documents = [*sorted(Path("gitops").rglob("*.yaml")), broken]
+    args = ("validate", "--embedded-only", "--output", "json", "--schema-location", "default")
+    args += ("--schema-location", str(SHARED_CRDS), "--schema-location", "shipped")
+    args += tuple(argument for path in documents for argument in ("--documents", str(path)))
+    with monkeypatch.context() as patch:
+        patch.setenv("FLOWLOGS_NO_CACHE", "1")
+        expected = run_cli(*args)
+    assert expected.code == 1 and "automatedd" in expected.out and "not all alike" in expected.out, expected
+    made = run_cli(*args)
+    kept = {path.name for path in cache.glob("crd-schemas-*")}
+    assert made == expected and kept
+    import flowlogs.validate.schemas as schemas
+
+    with monkeypatch.context() as patch:  # found: no CRD is read or converted again
+        patch.setattr(schemas, "crd_schemas_from_documents", None)
+        assert run_cli(*args) == expected
+    assert {path.name for path in cache.glob("crd-schemas-*")} == kept
 
 
 _COMMANDS = (
