@@ -8,11 +8,15 @@ pkg/hubble/filters (the per-flow-log filter building), as listed in the module d
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import CliResult, upstream_tools
+from flowlogs.cilium.defaults import SUPPORTED_VERSIONS
 from flowlogs.compiler import compile_paths
 from tools.agent_config import agent_parse_errors
 
@@ -215,3 +219,100 @@ def test_end_as_yaml_timestamp_is_read_as_its_text() -> None:
         "flowLogs[0].end: must be a time written as a string, not number (Time.UnmarshalJSON: input is not a JSON "
         f"string) ({FILE})"
     ]
+
+
+# ------------------------------------------------------------------ a null item in includeFilters/excludeFilters
+# The agent loads it (1.16-1.19). The exporter's filter lists are `type FlowFilters []*flowpb.FlowFilter`
+# (cilium/cilium pkg/hubble/exporter: api.go in the logrus-era layout of 1.16/1.17, config.go from 1.18; no
+# UnmarshalJSON of its own), decoded by sigs.k8s.io/yaml.Unmarshal (config_watcher.go readConfig; 1.18+
+# config.go Parse):
+# YAML null -> JSON null, which Go's encoding/json stores into a pointer element as nil (decode.go indirect()
+# stops at a settable pointer when decoding null), so FlowFilter.UnmarshalJSON (protojson, which refuses null:
+# `hubble observe --allowlist null`) never sees it; Validate looks at flowLogs entries only. Cilium's own
+# pkg/hubble/exporter/config_test.go TestCompareFlowLogConfigs compares FlowFilters holding nil items. Each
+# flow log then builds its lists with filters.BuildFilterList(ctx, f, filters.DefaultFilters(log))
+# (exporteroption/option.go in 1.16/1.17, option.go in 1.18/1.19), checked below against the vendored source.
+# Decoding `includeFilters: [null]` and `excludeFilters: [null]` with that code (a Go program over each hubble
+# release's vendor/) gave, for 1.16.6, 1.17.5, 1.18.6 and 1.19.4 alike: a nil *FlowFilter, no error, every
+# flow kept by the include list, none by the exclude list.
+NULL_ITEMS = (
+    "flowLogs:\n- name: a\n  filePath: /a.log\n"
+    "  includeFilters: [null]\n  excludeFilters:\n  -\n  - {verdict: [DROPPED]}\n"
+)
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_a_null_filter_item_is_loaded_by_the_agent(version: str) -> None:
+    assert agent_parse_errors(NULL_ITEMS, version) == []
+
+
+@pytest.mark.skipif(bool(upstream_tools.skip_reason("hubble")), reason=upstream_tools.skip_reason("hubble"))
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_the_agent_builds_a_null_filter_item_as_an_empty_filter(tmp_path: Path, version: str) -> None:
+    """pkg/hubble/filters as cilium/hubble v1.16.6-v1.19.4 vendor it: BuildFilterList hands every item, nil
+    included, to every OnBuildFilter, and those read a FlowFilter only through protoc-gen-go's nil-safe Get
+    methods, so a nil item builds as {} does; hubble's own run of {} shows what that matches."""
+    files = upstream_tools.cilium_source_files(version, "pkg/hubble/filters")
+    filters_go = files.pop("filters.go")
+    assert (
+        "\tfor _, flowFilter := range ff {\n\t\t// Build filter matching on all requirements of the FlowFilter\n"
+        "\t\ttf, err := BuildFilter(ctx, flowFilter, auxFilters)\n" in filters_go
+    )
+    assert "\tfor _, f := range auxFilters {\n\t\tfl, err := f.OnBuildFilter(ctx, ff)\n" in filters_go
+    assert not re.search(r"\b(ff|flowFilter) [!=]= nil", filters_go)
+    others = "\n".join(files.values())
+    builders = dict(
+        re.findall(
+            r"^func \((?:\w+ )?\*?(\w+)\) OnBuildFilter\((?:ctx|_) context\.Context, (\w+) \*flowpb\.FlowFilter\)",
+            others,
+            re.M,
+        )
+    )
+    defaults = re.search(r"func DefaultFilters\(.*?\n\}\n", filters_go, re.S)
+    assert defaults is not None
+    default_filters = re.findall(r"&(\w+)\{", defaults.group(0))
+    assert len(default_filters) >= 22
+    assert {name: builders.get(name) for name in default_filters} == dict.fromkeys(default_filters, "ff")
+    # the only other FlowFilter values: the range variable over a list (nodename.go)
+    assert set(re.findall(r"(\w+) \*flowpb\.FlowFilter\b", others)) == {"ff"}
+    reads = re.findall(r"\b(?:ff|flowFilter)\.(\w+)", others)
+    assert reads and all(read.startswith("Get") for read in reads), sorted(set(reads))
+    flow_pb = upstream_tools.cilium_source(version, "api/v1/flow/flow.pb.go")
+    getters = re.findall(r"^func \(x \*FlowFilter(?:_Experimental)?\) Get\w+\(\) .* \{\n(.*)\n", flow_pb, re.M)
+    assert len(getters) > 30 and set(getters) == {"\tif x != nil {"}
+
+    flows = tmp_path / "flows.jsonl"
+    flows.write_text(
+        '{"flow":{"time":"2026-01-01T00:00:00Z","verdict":"DROPPED"}}\n'
+        '{"flow":{"time":"2026-01-01T00:00:01Z","verdict":"FORWARDED"}}\n',
+        encoding="utf-8",
+    )
+    for option, kept in (("--allowlist", 2), ("--denylist", 0)):
+        run = upstream_tools.ask_hubble(version, "observe", "--input-file", flows, option, "{}", "-o", "jsonpb")
+        assert (run.returncode, len(run.stdout.splitlines())) == (0, kept), run.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "effect"),
+    [
+        ("includeFilters", "the flow log's includeFilters would let every flow through, as if there were none"),
+        ("excludeFilters", "the flow log would export nothing"),
+    ],
+)
+def test_flowlogs_refuses_a_null_filter_item_saying_what_the_agent_would_do(
+    run_cli: Callable[..., CliResult], tmp_path: Path, key: str, effect: str
+) -> None:
+    # Refused although the agent loads it: a null item is far likelier a slip (an empty `-` item, a template
+    # that printed nothing) than a wish to export every flow or none, and deleting it says what was meant.
+    source = tmp_path / "flowlogs.yaml"
+    source.write_text(
+        f"flowLogs:\n- name: a\n  filePath: /var/run/cilium/hubble/a.log\n  {key}:\n  - {{verdict: [DROPPED]}}\n  -\n",
+        encoding="utf-8",
+    )
+    message = (
+        f"{source}: flowLogs[0].{key}[1]: a FlowFilter is a mapping, got null; Cilium's agent would load it as an "
+        f"empty filter that matches every flow, so {effect}: delete the item\n"
+    )
+    for command in (["import", str(source)], ["preview", "--config", str(source), "--flows", str(source)]):
+        result = run_cli(*command)
+        assert (result.code, result.out, result.err) == (1, "", f"flowlogs: error: {message}"), command

@@ -928,7 +928,9 @@ def test_raw_values_the_agent_cannot_build_fail_to_compile(tmp_path, raw: str, m
         ),
         (
             "flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, includeFilters: [null]}\n",
-            "flowLogs[0].includeFilters[0]: a FlowFilter is a mapping, got null",
+            "flowLogs[0].includeFilters[0]: a FlowFilter is a mapping, got null; Cilium's agent would load it as an "
+            "empty filter that matches every flow, so the flow log's includeFilters would let every flow through, as "
+            "if there were none: delete the item",
         ),
         (
             "flowLogs:\n  - {name: a, filePath: /var/run/cilium/hubble/a.log, fieldMask: 5}\n",

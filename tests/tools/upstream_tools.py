@@ -204,6 +204,18 @@ HUBBLE_SOURCE_DIRS = ("api/v1/flow/", "pkg/hubble/filters/", "pkg/identity/")
 def cilium_source(minor: str, path: str) -> str:
     """A file of Cilium's source as the hubble release of `minor` vendors it, e.g.
     cilium_source("1.19", "api/v1/flow/flow.proto")."""
+    return (_vendored_cilium(minor) / path).read_text(encoding="utf-8")
+
+
+def cilium_source_files(minor: str, directory: str) -> dict[str, str]:
+    """The Go files of one package of Cilium's source as the hubble release of `minor` vendors it
+    (name -> text), e.g. cilium_source_files("1.19", "pkg/hubble/filters")."""
+    package = _vendored_cilium(minor) / directory
+    return {file.name: file.read_text(encoding="utf-8") for file in sorted(package.glob("*.go"))}
+
+
+def _vendored_cilium(minor: str) -> Path:
+    """Where the parts of Cilium (HUBBLE_SOURCE_DIRS) vendored by the hubble release of `minor` are unpacked."""
     import tarfile
 
     tarball = SHARED_TOOLS / "hubble" / "hubble-src.tar.xz"
@@ -223,7 +235,7 @@ def cilium_source(minor: str, path: str) -> str:
                         target.parent.mkdir(parents=True, exist_ok=True)
                         target.write_bytes(archive.extractfile(member).read())  # type: ignore[union-attr]
             stamp.write_text(digest)
-    return (out / f"hubble-{HUBBLE_RELEASES[minor]}" / path).read_text(encoding="utf-8")
+    return out / f"hubble-{HUBBLE_RELEASES[minor]}"
 
 
 # What `ApiServer.objects` leaves out: namespaces (no namespace controller runs here: a deleted one

@@ -123,11 +123,29 @@ def _go_string(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _filters(value: Any, where: str) -> tuple[dict[str, Any], ...]:
+# A null item is one Cilium's agent loads (1.16-1.19): sigs.k8s.io/yaml + encoding/json make it a nil
+# *flowpb.FlowFilter (pkg/hubble/exporter: FlowFilters []*flowpb.FlowFilter, no UnmarshalJSON of its own), which
+# pkg/hubble/filters BuildFilterList builds as it builds {} (every OnBuildFilter reads it through nil-safe Get
+# methods): a filter that matches every flow. flowlogs refuses it all the same, saying what it would do: it is
+# far likelier a slip (an empty `-` item, a template that printed nothing) than a wish to export all or nothing.
+# The upstream checks: tests/test_cilium_agent_config.py.
+_NULL_FILTER_EFFECT = {
+    "includeFilters": "the flow log's includeFilters would let every flow through, as if there were none",
+    "excludeFilters": "the flow log would export nothing",
+}
+
+
+def _filters(value: Any, where: str, key: str) -> tuple[dict[str, Any], ...]:
     filters = []
-    for index, item in enumerate(_list(value, where)):
+    for index, item in enumerate(_list(value, f"{where}.{key}")):
+        at = f"{where}.{key}[{index}]"
+        if item is None:
+            raise ExporterConfigError(
+                f"{at}: a FlowFilter is a mapping, got null; Cilium's agent would load it as an empty filter that "
+                f"matches every flow, so {_NULL_FILTER_EFFECT[key]}: delete the item"
+            )
         if not isinstance(item, dict):
-            raise ExporterConfigError(f"{where}[{index}]: a FlowFilter is a mapping, got {value_kind(item)}")
+            raise ExporterConfigError(f"{at}: a FlowFilter is a mapping, got {value_kind(item)}")
         filters.append(item)
     return tuple(filters)
 
@@ -194,8 +212,8 @@ def flow_logs_from_document(document: Any, where: str) -> tuple[FlowLogConfig, .
                 name=name,
                 file_path=path,
                 field_mask=_strings(_get(entry, "fieldMask"), f"{at}.fieldMask"),
-                include_filters=_filters(_get(entry, "includeFilters"), f"{at}.includeFilters"),
-                exclude_filters=_filters(_get(entry, "excludeFilters"), f"{at}.excludeFilters"),
+                include_filters=_filters(_get(entry, "includeFilters"), at, "includeFilters"),
+                exclude_filters=_filters(_get(entry, "excludeFilters"), at, "excludeFilters"),
                 end=_optional_text(_get(entry, "end"), f"{at}.end"),
                 file_max_size_mb=_optional_int(_get(entry, "fileMaxSizeMb"), f"{at}.fileMaxSizeMb"),
                 file_max_backups=_optional_int(_get(entry, "fileMaxBackups"), f"{at}.fileMaxBackups"),
