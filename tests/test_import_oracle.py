@@ -721,6 +721,19 @@ def test_the_charts_own_static_list_format_imports(run_cli, tmp_path, version: s
     assert 0 < len(outcomes[(pairs[0][0].allow, pairs[0][0].deny)]) < 150
 
 
+@pytest.mark.parametrize("version", ["1.16", "1.19"])  # joined with "" and with " "
+def test_a_null_in_the_static_lists_is_left_out_as_the_chart_leaves_it_out(run_cli, tmp_path, version: str) -> None:
+    # Cilium's chart joins the lists with sprig's join, whose strslice drops nil items: the agent never sees them
+    # (unlike a null in flowlogs.yaml's includeFilters, which it loads as a filter matching every flow).
+    values = {"hubble": {"export": {"static": {"enabled": True, "allowList": [None, '{"verdict":["DROPPED"]}']}}}}
+    values["hubble"]["export"]["static"]["denyList"] = [None]
+    config, _ = render_chart(version, values, tmp_path)
+    assert (config["hubble-export-allowlist"], config["hubble-export-denylist"]) == ('{"verdict":["DROPPED"]}', "")
+    pairs, profile, outcomes = check(run_cli, tmp_path, version, helm_values(values))
+    assert words(profile) == [{"name": "static", "include": [{"verdict": "dropped"}]}]
+    assert 0 < len(outcomes[(pairs[0][0].allow, pairs[0][0].deny)]) < 150
+
+
 def test_a_mapping_in_the_static_lists_is_refused_as_the_chart_would_garble_it(run_cli, tmp_path) -> None:
     values = {"hubble": {"export": {"static": {"enabled": True, "allowList": [{"verdict": ["DROPPED"]}]}}}}
     config, _ = render_chart("1.19", values, tmp_path)

@@ -256,6 +256,8 @@ def _chart_filters(value: Any, where: str) -> tuple[dict[str, Any], ...]:
     decoder = json.JSONDecoder()
     for index, item in enumerate(_list(value, where)):
         at = f"{where}[{index}]"
+        if item is None:  # sprig's join (strslice) leaves a nil out: the chart renders nothing for it
+            continue
         if not isinstance(item, str):
             raise ExporterConfigError(
                 f'{at}: Cilium\'s chart takes a FlowFilter here as JSON text, e.g. \'{{"verdict":["DROPPED"]}}\'; '
