@@ -11,8 +11,8 @@ v1.19.4; Go encoding/json; google.golang.org/protobuf encoding/protojson):
    FlowFilter has its own UnmarshalJSON (api/v1/flow/flow.pb.json.go): protojson, which is strict
    (unknown or duplicate field, wrong value type, unknown enum name all fail); a null item never
    reaches it (encoding/json stores nil), and is loaded as a filter that matches every flow.
-   ``end`` goes
-   through Time.UnmarshalJSON, 1.19's ``aggregationInterval`` through Duration.UnmarshalJSON.
+   ``end`` goes through Time.UnmarshalJSON, 1.19's ``aggregationInterval`` through
+   Duration.UnmarshalJSON.
    Then ``Validate``: every entry non-null with a unique, non-empty name and filePath.
    Any failure here rejects the file: the agent keeps running its previous flow logs.
 2. Each flow log: fieldMask (and 1.19 fieldAggregate) through fieldmaskpb.New / fieldmask.New,
