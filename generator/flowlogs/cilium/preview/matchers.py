@@ -627,15 +627,16 @@ def _http_status(values: list[Any], context: MatchContext) -> Predicate:
             prefixes.append(text[:-1])
         else:
             raise FilterValueError(f"invalid status code prefix: {text!r}")
+    starts = tuple(prefixes)
 
     def code_matches(value: Any) -> bool:
         code = f"{int(value):03d}"
-        return code in full or any(code.startswith(p) for p in prefixes)
+        return code in full or code.startswith(starts)
 
     # most flows have no HTTP code: that is decided in place
     return Inline(
-        "({h} := (flow.get('l7') or {empty}).get('http')) is not None and {h}.get('code') and {matches}({h}['code'])",
-        empty=_EMPTY,
+        "({l7} := flow.get('l7')) and ({h} := {l7}.get('http')) is not None and {h}.get('code')"
+        " and {matches}({h}['code'])",
         matches=code_matches,
     )
 
