@@ -21,7 +21,7 @@ Test = Callable[[T], Any]  # truthy: the condition holds
 
 # The first lines of a generated function of `ev`: the names an Inline expression reads.
 PRELUDE = ["flow = ev.flow", "is_flow = ev.kind == 'flow'"]
-_BUILTINS = {"bool": bool, "int": int, "str": str, "type": type}
+_BUILTINS = {"int": int, "str": str, "type": type}  # what the Inline expressions call
 _FIELD = re.compile(r"\{(\w+)\}")
 
 
@@ -33,7 +33,7 @@ class Inline:
     def __init__(self, template: str, **values: Any) -> None:
         self.template, self.values = template, values
         names: dict[str, Any] = {}
-        self.alone = compile_statements([*PRELUDE, f"return bool({self.source(names)})"], names, "ev")
+        self.alone = compile_statements([*PRELUDE, f"return {self.source(names)}"], names, "ev")
 
     def __call__(self, ev: Any) -> bool:
         return bool(self.alone(ev))
