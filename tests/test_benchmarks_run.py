@@ -62,6 +62,7 @@ def test_preview_benchmark_runs():
         "benchmarks/bench_preview.py", "--flows", "200", "--small", "20", "--repeat", "1", "--no-target"
     )
     assert "ratio preview/bare parsing:" in out
+    assert "(bare parsing reading 1024 KiB at a time, as preview does: " in out
     assert "peak memory: 20 flows" in out
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ..tables import CiliumTables
-from .combine import any_of_all_source, compile_statements
+from .combine import PRELUDE, any_of_all_source, compile_statements
 from .config import FlowLogConfig
 from .flows import FlowEvent
 from .matchers import FIELD_MATCHERS, FilterValueError, FlowFilterDecodeError, MatchContext, Predicate
@@ -213,7 +213,7 @@ def decide_all(flow_logs: Sequence[CompiledFlowLog]) -> Callable[[FlowEvent], tu
     """`ev -> the positions of the flow logs that export it`, as one generated function (one
     call per line whatever the number of flow logs; most lines give the empty tuple)."""
     names: dict[str, Any] = {}
-    body = ["exported = ()"]
+    body = [*PRELUDE, "exported = ()"]
     for position, flow_log in enumerate(flow_logs):
         body.append(f"if {flow_log.decision_source(names)}: exported += ({position},)")
     body.append("return exported")

@@ -101,11 +101,14 @@ def _open(path: str) -> IO[bytes]:
             raise FlowlogsError(f"cannot read flows from {path}: a directory or device, not a file or pipe")
         if path.endswith(".gz"):
             return io.BufferedReader(_GzipReader(path, open(path, "rb")))  # noqa: SIM115 - closed with the reader
-        return open(path, "rb")  # noqa: SIM115 - closed by FlowLines
+        return open(path, "rb", buffering=READ_BUFFER)  # noqa: SIM115 - closed by FlowLines
     except OSError as error:
         raise FlowlogsError(f"cannot read flows from {path}: {error.strerror}") from error
 
 
+# Bytes read from a file at a time. Python's default, the file system's block (4 KiB), cost preview
+# 0.06 s of CPU in system calls per 200 MiB of flows; a pipe still hands on each line as it comes.
+READ_BUFFER = 1024 * 1024
 # A flow is a few KB of JSON (hubble's largest, an L7 flow with headers, is under 64 KB); a line
 # of a GB (a .gz of one line) would be read whole into memory.
 MAX_LINE_BYTES = 1024 * 1024

@@ -13,6 +13,7 @@ version needs a data file, and code only for a field or a semantic change it bri
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 from ...errors import FlowlogsError
 from ..tables import TCP_FLAGS, CiliumTables
+from .combine import Inline
 from .flows import FlowEvent, proto_facts
 from .labels import LabelSelectorError, compile_selectors
 
@@ -89,19 +91,16 @@ def _namespaced(message: str, name_key: str) -> Build:
                 raise FilterValueError("invalid filter, name must not be empty")
             filters.append(parse_namespace_name(name))
         if all(not prefix for _, prefix in filters):
+            # an endpoint with a namespace or a name, in one of the namespaces ("" any)
             namespaces = {fns for fns, _ in filters}
-            any_namespace = "" in namespaces
-
-            def match_namespace(ev: FlowEvent) -> bool:
-                endpoint = ev.flow.get(message)
-                if not endpoint:
-                    return False
-                ns = endpoint.get("namespace", "")
-                if not ns and not endpoint.get(name_key):
-                    return False
-                return any_namespace or ns in namespaces
-
-            return match_namespace
+            return Inline(
+                "({p} := flow.get({message})) and (({ns} := {p}.get('namespace', '')) or {p}.get({name_key}))"
+                " and ({any} or {ns} in {namespaces})",
+                message=message,
+                name_key=name_key,
+                any="" in namespaces,
+                namespaces=namespaces,
+            )
 
         def match(ev: FlowEvent) -> bool:
             endpoint = ev.flow.get(message) or _EMPTY
@@ -352,21 +351,15 @@ def _enum_field(field: str, enum: str, unset: str) -> Build:
     def build(values: list[Any], _: MatchContext) -> Predicate:
         wanted = _enum_values(values, enum)
         numbers = {number for name, number in proto_facts().enums[enum].items() if name in wanted}
-        unset_wanted = unset in wanted
-
-        def match(ev: FlowEvent) -> bool:
-            if ev.kind != "flow":
-                return False
-            value = ev.flow.get(field)
-            if type(value) is str:  # protojson writes names: the usual case first
-                return value in wanted
-            if value is None:
-                return unset_wanted
-            if type(value) is int:
-                return value in numbers
-            return str(value) in wanted
-
-        return match
+        # protojson writes names: the usual case first
+        return Inline(
+            "is_flow and ({v} in {wanted} if type({v} := flow.get({field})) is str else {unset} if {v} is None"
+            " else {v} in {numbers} if type({v}) is int else str({v}) in {wanted})",
+            field=field,
+            wanted=wanted,
+            unset=unset in wanted,
+            numbers=numbers,
+        )
 
     return build
 
@@ -388,15 +381,13 @@ def _drop_reason_desc(values: list[Any], context: MatchContext) -> Predicate:
                 f"invalid value for enum DropReason: {value!r} (the agent rejects the whole file)"
             )
         wanted.add(name)
-    facts = proto_facts()
-
-    def match(ev: FlowEvent) -> bool:
-        flow = ev.flow
-        if ev.kind != "flow" or facts.enum_name("Verdict", flow.get("verdict", "")) != "DROPPED":
-            return False
-        return _drop_reason_name(context, flow.get("drop_reason_desc", "DROP_REASON_UNKNOWN")) in wanted
-
-    return match
+    return Inline(
+        "is_flow and ({v} if type({v} := flow.get('verdict', '')) is str else {verdict}({v})) == 'DROPPED'"
+        " and {reason}(flow.get('drop_reason_desc', 'DROP_REASON_UNKNOWN')) in {wanted}",
+        verdict=functools.partial(proto_facts().enum_name, "Verdict"),
+        reason=functools.partial(_drop_reason_name, context),
+        wanted=wanted,
+    )
 
 
 def _uuid(values: list[Any], _: MatchContext) -> Predicate:
@@ -461,7 +452,13 @@ def _event_type(values: list[Any], context: MatchContext) -> Predicate:
         # LostEvent: always included (no way to filter them upstream); node status: never.
         return ev.kind == "lost_events"
 
-    return match
+    if any_type or with_sub_type:
+        return match
+    return Inline(
+        "({e} := flow.get('event_type')) is not None and {e}.get('type', 0) in {types} if is_flow else {match}(ev)",
+        types=types,
+        match=match,
+    )
 
 
 # --- port.go, protocol.go, tcp.go, network_interface.go, tracing.go ---------------------------
@@ -630,15 +627,18 @@ def _http_status(values: list[Any], context: MatchContext) -> Predicate:
             prefixes.append(text[:-1])
         else:
             raise FilterValueError(f"invalid status code prefix: {text!r}")
+    starts = tuple(prefixes)
 
-    def match(ev: FlowEvent) -> bool:
-        http = (ev.flow.get("l7") or _EMPTY).get("http")  # _http, in place: most flows have none
-        if http is None or not http.get("code"):
-            return False
-        code = f"{int(http['code']):03d}"
-        return code in full or any(code.startswith(p) for p in prefixes)
+    def code_matches(value: Any) -> bool:
+        code = f"{int(value):03d}"
+        return code in full or code.startswith(starts)
 
-    return match
+    # most flows have no HTTP code: that is decided in place
+    return Inline(
+        "({l7} := flow.get('l7')) and ({h} := {l7}.get('http')) is not None and {h}.get('code')"
+        " and {matches}({h}['code'])",
+        matches=code_matches,
+    )
 
 
 def _http_method(values: list[Any], context: MatchContext) -> Predicate:
