@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import random
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -30,9 +29,7 @@ from hypothesis import strategies as st
 from flowlogs.cilium.preview.apply import CompiledFlowLog, compile_flow_log, decide_all, mask_function
 from flowlogs.cilium.preview.combine import Inline, any_of_all_source, compile_statements
 from flowlogs.cilium.preview.config import flow_logs_from_document
-from flowlogs.cilium.preview.engine import run_preview
 from flowlogs.cilium.preview.flows import FlowEvent, proto_facts
-from flowlogs.cilium.preview.timeline import Timeline
 from flowlogs.cilium.tables import load_tables
 from test_preview_fields import FLOWS
 from tools.preview_flows import parse_line
@@ -223,31 +220,3 @@ def test_checks_written_in_place_decide_as_the_checks_called_alone() -> None:
             outcomes[expected] += 1
     assert inlined >= 15  # the fast path is what is tested: most checks here are written in place
     assert outcomes[True] > 500 and outcomes[False] > 5000 and len(outcomes) >= 4, outcomes  # every kind of outcome
-
-
-# --- the seen timeline and the first and last second, counted in place by the engine ---------------
-
-
-def test_engine_counts_time_as_timeline_add_and_min_max_do() -> None:
-    """run_preview adds to the timeline in place and compares a line's time only when its second is new to the
-    timeline (or the timeline is coarser than seconds): the same counts as Timeline.add on every time, the same
-    first and last second as min and max, before and after the timeline coarsens (past KEPT seconds)."""
-    rng = random.Random(7)
-    seconds = [f"2025-01-23T{h:02d}:{m:02d}:{s:02d}" for h in range(2) for m in range(60) for s in range(60)]
-    # a shuffled capture whose first and last second come last, inside minutes the timeline already has
-    stamps = [f"{rng.choice(seconds[1:-1])}.{rng.randrange(10**9):09d}Z" for _ in range(9000)]
-    stamps += ["", f"{seconds[-1]}.5Z", f"{seconds[0]}.000000001Z", "2025-01-23T00:30:00+00:00"]
-    lines = [
-        orjson.dumps({"flow": {"verdict": "FORWARDED"}, "node_name": "n", **({"time": t} if t else {})}) + b"\n"
-        for t in stamps
-    ]
-    lines.append(b'{"time":"2025-01-23T00:00:00.5Z","verdict":"FORWARDED"}\n')  # a bare Flow: the other path
-    for count in (4000, len(lines)):  # within KEPT seconds, then coarsened to minutes
-        run = run_preview(enumerate(lines[:count], 1), [])
-        times = [t for t in [*stamps, "2025-01-23T00:00:00.5Z"][:count] if t]
-        expected = Timeline()
-        for t in times:
-            expected.add(t)
-        assert (run.over_time.cut, run.over_time.counts) == (expected.cut, expected.counts)
-        assert (run.first_time, run.last_time) == (min(times)[:19], max(times)[:19])
-    assert run.over_time.cut == 16 and run.first_time == "2025-01-23T00:00:00"

@@ -21,7 +21,7 @@ from ...errors import FlowlogsError
 from ..defaults import DEFAULT_VERSION
 from .apply import CompiledFlowLog, decide_all
 from .flows import FlowEvent, event_from_object, flow_type_error, proto_facts
-from .timeline import SECOND, Timeline
+from .timeline import Timeline
 
 _CHUNK = 65536
 
@@ -235,8 +235,7 @@ def run_preview(
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     first, last = "\uffff", ""
     seen = 0
-    over_time = run.over_time
-    counts, cut = over_time.counts, over_time.cut
+    seen_over_time = run.over_time.add
     exporting = decide_all([flow_log for _, _, flow_log in active])  # positions in `active`
     try:
         for number, line in lines:
@@ -273,24 +272,16 @@ def run_preview(
                 assert progress is not None
                 progress(seen)
                 next_progress += progress_every
-            # Timeline.add in place for a bucket it has (most lines)
-            key = stamp[:cut]
-            count = counts.get(key)
-            if count is not None:
-                counts[key] = count + 1
-            else:
-                over_time.add(stamp)
-                counts, cut = over_time.counts, over_time.cut
-            # Whole timestamps compared, cut to the second at the end: RFC 3339 strings of one zone order like
-            # their first 19 characters wherever those differ, so a second the timeline has (by the second)
-            # was compared already. Flows come mostly in time order: one comparison for most of the others.
-            if count is None or cut != SECOND:
-                if stamp > last:
-                    last = stamp
-                    if stamp < first:
-                        first = stamp
-                elif stamp and stamp < first:
+            # Whole timestamps compared, cut to the second at the end: RFC 3339 strings of one
+            # zone order like their first 19 characters wherever those differ. Flows come mostly
+            # in time order: one comparison for most lines.
+            if stamp > last:
+                last = stamp
+                if stamp < first:
                     first = stamp
+            elif stamp and stamp < first:
+                first = stamp
+            seen_over_time(stamp)
             for position in exporting(ev):
                 index, tally, flow_log = active[position]
                 if ev is fast:

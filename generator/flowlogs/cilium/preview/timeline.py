@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 KEPT = 4096  # distinct buckets kept per series
-SECOND = 19  # the length of an RFC 3339 time's prefix to the second: a bucket's key at first
 MAX_BINS = 60  # bins on the axis
 _COARSER = {19: 16, 16: 13, 13: 10}  # prefix length: second -> minute -> hour -> day
 _SECONDS = {19: 1, 16: 60, 13: 3600, 10: 86400}
@@ -33,7 +32,7 @@ class Timeline:
     """Counts of events per timestamp prefix (an event without a time is not counted)."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    cut: int = SECOND  # the prefix's length (see _COARSER)
+    cut: int = 19  # the prefix's length: 19 a second (see _COARSER)
 
     def add(self, stamp: str) -> None:
         if not stamp:
