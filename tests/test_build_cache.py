@@ -440,17 +440,17 @@ SHARED_CRDS = Path(__file__).resolve().parents[1].parent / "shared" / "crds"
 
 @pytest.mark.skipif(not SHARED_CRDS.is_dir(), reason=f"the upstream CRDs are not at {SHARED_CRDS}")
 def test_a_kept_crd_conversion_gives_the_verdicts_of_the_plain_path(cache, run_cli, monkeypatch, tmp_path):
-    # The upstream CRDs, some of them alike (a warning names the choice), against every shipped
-    # profile and gitops manifest, with a document that breaks a CRD's schema: the same report from
-    # the YAML read and converted, and from the conversions kept by the digest of each file's text.
+    # The upstream CRDs, some of them alike (a warning names the choice), against a Calico profile and
+    # the gitops manifests, with a document that breaks a CRD's schema: the same report from the YAML
+    # read and converted, and from the conversions kept by the digest of each file's text.
     shutil.copytree(VALUES, "values", dirs_exist_ok=True)
     assert run_cli("generate").code == 0
     broken = tmp_path / "broken.yaml"
     application = yaml.safe_load(Path("gitops/applications/calico-l7.yaml").read_text(encoding="utf-8"))
     application["spec"]["syncPolicy"]["automatedd"] = {}
     broken.write_text(yaml.safe_dump(application), encoding="utf-8")
-    documents = [*sorted(Path("gitops").rglob("*.yaml")), broken]
-    args = ("validate", "--embedded-only", "--output", "json", "--schema-location", "default")
+    documents = [*sorted(Path("gitops").glob("*.yaml")), broken]  # the ApplicationSet: Argo CD's largest CRD
+    args = ("validate", "calico-gitops", "--embedded-only", "--output", "json", "--schema-location", "default")
     args += ("--schema-location", str(SHARED_CRDS), "--schema-location", "shipped")
     args += tuple(argument for path in documents for argument in ("--documents", str(path)))
     with monkeypatch.context() as patch:
