@@ -155,6 +155,18 @@ CASES = [
         "3:5",
         "cilium.flow-logs: expected a list, got a mapping",
     ),
+    (
+        "null-filter-item",
+        "cilium:\n  flow-logs:\n    - name: a\n      include:\n        -\n        - verdict: dropped\n",
+        "5:10",
+        "cilium.flow-logs.0.include.0: expected a mapping, got nothing",
+    ),
+    (
+        "list-filter-item",
+        "cilium:\n  flow-logs:\n    - name: a\n      include:\n        - [verdict]\n",
+        "5:11",
+        "cilium.flow-logs.0.include.0: expected a mapping, got a list",
+    ),
     ("unknown-tcp-flag", filter_profile("tcp-flags: SYN,AKC"), "5:22", "unknown TCP flag 'AKC'"),
     (
         "ambiguous-side",

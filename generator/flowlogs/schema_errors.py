@@ -299,7 +299,8 @@ class _Found:
 def _report_schema_error(error: ValidationError, positions: Positions, diagnostics: Diagnostics, noun: str) -> None:
     if error.validator in ("oneOf", "anyOf") and error.context:  # (with a context, every branch has errors)
         branch = _best_branch(error)
-        if not (len(branch) == 1 and branch[0].validator == "type"):
+        # One wrong type of the value itself is said as "expected X or Y"; a wrong type deeper (an item) where it is.
+        if not (len(branch) == 1 and branch[0].validator == "type" and branch[0].absolute_path == error.absolute_path):
             for child in branch:
                 _report_schema_error(child, positions, diagnostics, noun)
             return
