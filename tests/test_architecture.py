@@ -7,6 +7,7 @@ a product is reachable from the core only through `flowlogs.registry`.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -59,12 +60,14 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
+def module_files() -> list[Path]:
+    # scripts the chart ships (calico-l7-patch.py) are not modules
+    return sorted(path for path in PACKAGE.rglob("*.py") if "-" not in path.stem)
+
+
+@functools.cache
 def python_modules() -> dict[str, set[str]]:
-    modules = {
-        module_name(path): imports_of(path)
-        for path in PACKAGE.rglob("*.py")
-        if "-" not in path.stem  # scripts the chart ships (calico-l7-patch.py) are not modules
-    }
+    modules = {module_name(path): imports_of(path) for path in module_files()}
     # Imports of names (`from .x import y`) only count where they are modules.
     return {
         name: {i for i in imported if i in modules or i.rsplit(".", 1)[0] in modules}
@@ -80,26 +83,29 @@ def product_of(module: str) -> str | None:
     return next((p for p in PRODUCT_PACKAGES if in_package(module, p)), None)
 
 
-MODULES = python_modules()
+# The names, for the parameters; what each imports is parsed when a test first asks (python_modules).
+MODULE_NAMES = [module_name(path) for path in module_files()]
 
 
 def test_the_graph_sees_the_generator():
-    assert {"flowlogs.cli", "flowlogs.compiler", "flowlogs.cilium.compile", "flowlogs.calico.compile"} <= set(MODULES)
-    assert "flowlogs.cilium.compile" in MODULES["flowlogs.cilium.product"]
+    assert {"flowlogs.cli", "flowlogs.compiler", "flowlogs.cilium.compile", "flowlogs.calico.compile"} <= set(
+        MODULE_NAMES
+    )
+    assert "flowlogs.cilium.compile" in python_modules()["flowlogs.cilium.product"]
 
 
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if product_of(m) is None and m != REGISTRY))
+@pytest.mark.parametrize("module", sorted(m for m in MODULE_NAMES if product_of(m) is None and m != REGISTRY))
 def test_the_core_imports_no_product(module: str):
-    named = sorted(i for i in MODULES[module] if product_of(i))
+    named = sorted(i for i in python_modules()[module] if product_of(i))
     assert named == [], f"{module} imports product modules {named}: go through flowlogs.registry"
 
 
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if product_of(m)))
+@pytest.mark.parametrize("module", sorted(m for m in MODULE_NAMES if product_of(m)))
 def test_a_product_uses_only_neutral_core_modules(module: str):
     own = product_of(module)
     wrong = sorted(
         i
-        for i in MODULES[module]
+        for i in python_modules()[module]
         if (product_of(i) not in (None, own)) or i in CORE_ONLY or any(in_package(i, p) for p in CORE_ONLY_PACKAGES)
     )
     assert wrong == [], f"{module} imports {wrong}"
@@ -107,22 +113,26 @@ def test_a_product_uses_only_neutral_core_modules(module: str):
 
 def test_packages_import_each_other_without_loops():
     """Between subpackages (chart, gitops, validate, each product) the imports form no cycle."""
-    packages = sorted({m.split(".")[1] for m in MODULES if m.count(".") >= 2 and (PACKAGE / m.split(".")[1]).is_dir()})
+    packages = sorted(
+        {m.split(".")[1] for m in MODULE_NAMES if m.count(".") >= 2 and (PACKAGE / m.split(".")[1]).is_dir()}
+    )
 
     def package_of(module: str) -> str | None:
         parts = module.split(".")
         return parts[1] if len(parts) >= 2 and parts[1] in packages else None
 
     edges: dict[str, set[str]] = {p: set() for p in packages}
-    for module, imported in MODULES.items():
+    for module, imported in python_modules().items():
         source = package_of(module)
         for target in map(package_of, imported):
             if source and target and target != source:
                 edges[source].add(target)
     # Root modules (flowlogs.x) sit between packages: follow them, so chart -> registry -> cilium counts.
-    root_edges = {m: {package_of(i) or i for i in imported} for m, imported in MODULES.items() if m.count(".") == 1}
+    root_edges = {
+        m: {package_of(i) or i for i in imported} for m, imported in python_modules().items() if m.count(".") == 1
+    }
     for package in packages:
-        for module, imported in MODULES.items():
+        for module, imported in python_modules().items():
             if package_of(module) != package:
                 continue
             for target in imported:
