@@ -430,7 +430,8 @@ class CrdSchemas:
 
     def _schemas(self, path: Path) -> tuple[CrdVersionSchema, ...]:
         if path not in self._converted:
-            self._converted[path] = _kept_conversion(self._texts[path]) or self._convert(path)
+            kept = _kept_conversion(self._texts[path])
+            self._converted[path] = self._convert(path) if kept is None else kept
         return self._converted[path]
 
     def _convert(self, path: Path) -> tuple[CrdVersionSchema, ...]:
