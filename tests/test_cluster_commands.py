@@ -779,11 +779,9 @@ def run_patch_job(server: ApiServer, manifests: str, tmp_path: Path) -> None:
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     out = __import__("io").StringIO()
-    code = script.main(
-        ["calico-l7-patch.py", "apply", str(desired)],
-        api=script.Api(server.server, str(token), str(server.ca_file)),
-        out=out,
-    )
+    api = script.Api(server.server, str(token), str(server.ca_file))
+    upstream_tools.accept_test_ca(api.context)
+    code = script.main(["calico-l7-patch.py", "apply", str(desired)], api=api, out=out)
     assert code == 0, out.getvalue()
 
 

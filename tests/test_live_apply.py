@@ -8,6 +8,9 @@ kubectl's text. The verdicts are the server's own (../shared/tools/kube-apiserve
 
 from __future__ import annotations
 
+import socket
+import ssl
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ from live_cluster import (
     prepare,
     render,
 )
-from upstream_tools import ApiServer
+from upstream_tools import ApiServer, accept_test_ca
 
 pytestmark = pytest.mark.usefixtures("kube_apiserver")  # the shared server, as the other modules left it
 
@@ -214,3 +217,22 @@ def test_a_job_that_breaks_restricted_gets_only_a_warning_and_its_pod_is_refused
         f'Error from server (Forbidden): error when creating "STDIN": pods "flowlogs-calico-apply" is forbidden: '
         f'violates PodSecurity "restricted:latest": {ESCALATION}'
     )
+
+
+def test_the_tests_python_clients_reach_the_server_under_python_3_13s_strict_x509_checks(kube_apiserver):
+    # From Python 3.13 ssl.create_default_context sets VERIFY_X509_STRICT (Lib/ssl.py), set here as 3.13 sets it:
+    # OpenSSL then refuses start.sh's CA (no keyUsage), so the tests' own clients and the patch script the tests
+    # run in this process accept it through accept_test_ca.
+    address = urllib.parse.urlsplit(kube_apiserver.server)
+    context = ssl.create_default_context(cafile=str(kube_apiserver.ca_file))
+    context.verify_flags |= ssl.VERIFY_X509_STRICT
+
+    def handshake() -> None:
+        with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+            context.wrap_socket(connection, server_hostname=address.hostname).close()
+
+    with pytest.raises(ssl.SSLCertVerificationError, match="CA cert does not include key usage extension"):
+        handshake()
+    accept_test_ca(context)
+    handshake()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from upstream_tools import ApiServer
+from upstream_tools import ApiServer, accept_test_ca
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "generator" / "flowlogs" / "calico" / "chart" / "files" / "calico-l7-patch.py"
@@ -49,6 +49,8 @@ NO_CSA_MIGRATION = "ClientSideApplyMigration=false"  # gitops-engine SyncOptionD
 POLL_ENV = "FLOWLOGS_TEST_READY_POLL"
 DRIVER = f"""
 import importlib.util, os, sys
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+from upstream_tools import accept_test_ca
 server, token_file, ca_file, log, *argv = sys.argv[1:]
 spec = importlib.util.spec_from_file_location("calico_l7_patch", {{script!r}})
 module = importlib.util.module_from_spec(spec)
@@ -61,7 +63,9 @@ def logged(self, method, path, body):
         stream.write(method + " " + path + "\\n")
     return once(self, method, path, body)
 module.Api._once = logged
-sys.exit(module.main(["calico-l7-patch.py", *argv], api=module.Api(server, token_file, ca_file)))
+api = module.Api(server, token_file, ca_file)
+accept_test_ca(api.context)
+sys.exit(module.main(["calico-l7-patch.py", *argv], api=api))
 """
 
 
@@ -336,6 +340,7 @@ def run_script(
 
     out, err = io.StringIO(), io.StringIO()
     api = LoggedApi(server.server, str(work / "token"), str(server.ca_file))
+    accept_test_ca(api.context)
     with contextlib.redirect_stderr(err):
         code = script.main(["calico-l7-patch.py", *argv], api=api, out=out)
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue()), calls
