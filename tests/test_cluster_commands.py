@@ -28,6 +28,7 @@ from tools.calico_live import (
     delete,
     get,
     ready_layer_status,
+    run_script,
     server_side_apply,
     write_status,
 )
@@ -755,34 +756,17 @@ metadata: {{name: web, namespace: {SHOP}, labels: {{tier: web}}}}
 spec: {{ports: [{{port: 80}}], selector: {{app: web}}}}
 """
 
-PATCH_SCRIPT = ROOT / "generator" / "flowlogs" / "calico" / "chart" / "files" / "calico-l7-patch.py"
-
 
 def run_patch_job(server: ApiServer, manifests: str, tmp_path: Path) -> None:
     """The chart's hook script `apply`, with a TokenRequest token of the chart's ServiceAccount (its own RBAC)."""
-    import importlib.util
-
     (state,) = [
         d
         for d in yaml.safe_load_all(manifests)
         if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flowlogs-calico-state"
     ]
-    desired = tmp_path / "desired.json"
-    desired.write_text(state["data"]["desired.json"], encoding="utf-8")
-    token = tmp_path / "token"
-    token.write_text(
-        create_token(server, "flowlogs-system", "flowlogs-calico-patch"),
-        encoding="utf-8",
-    )
-    spec = importlib.util.spec_from_file_location("calico_l7_patch_live", PATCH_SCRIPT)
-    assert spec and spec.loader
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    out = __import__("io").StringIO()
-    api = script.Api(server.server, str(token), str(server.ca_file))
-    upstream_tools.accept_test_ca(api.context)
-    code = script.main(["calico-l7-patch.py", "apply", str(desired)], api=api, out=out)
-    assert code == 0, out.getvalue()
+    token = create_token(server, "flowlogs-system", "flowlogs-calico-patch")
+    result, _ = run_script(server, token, tmp_path / "job", "apply", json.loads(state["data"]["desired.json"]))
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_status_calico_job_mode(server: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
